@@ -1,0 +1,42 @@
+/* What every subcommand shares: the command table entry, how to report
+ * errors to the operator, and the exit codes. Front-end only: the library
+ * never prints. */
+#ifndef PATCHWARDEN_CLI_H
+#define PATCHWARDEN_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "patchwarden/error.h"
+
+/* Exit codes shared by all subcommands (as dpkg --compare-versions uses them). */
+enum {
+	PW_EXIT_OK = 0,
+	PW_EXIT_FALSE = 1, /* a test that did not hold, or findings at --fail-on */
+	PW_EXIT_ERROR = 2, /* bad input, bad usage, unreadable data */
+};
+
+struct pw_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+	const char *summary;               /* one line for `patchwarden --help` */
+	const char *usage;                 /* full text for `help CMD` and `CMD --help` */
+};
+
+/* "patchwarden CMD: message\n" on stderr; returns PW_EXIT_ERROR. */
+int pw_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a library error with the command's prefix; returns PW_EXIT_ERROR. */
+int pw_cli_fail_err(const char *cmd, const pw_error *e);
+/* Prints "patchwarden CMD: warning: ...". */
+void pw_cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A usage error: message, then a hint to run `patchwarden help CMD`. */
+int pw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv holds -h or --help before any "--". */
+bool pw_cli_wants_help(int argc, char **argv);
+/* Prints the usage text of a command to `out`. */
+void pw_cli_print_usage(const char *cmd, FILE *out);
+
+/* The sorted command table lives in main.c. */
+const struct pw_cmd *pw_cli_find(const char *name);
+
+#endif

@@ -1,0 +1,12 @@
+/* PLACEHOLDER: replaced by the module's owner. */
+#include "cli.h"
+#include "commands.h"
+
+const char cmd_feed_usage[] = "usage: patchwarden feed\n";
+
+int cmd_feed(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return pw_cli_fail("feed", "not built yet");
+}

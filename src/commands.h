@@ -1,0 +1,14 @@
+/* Subcommand entry points and their usage texts, one pair per src/cmd_<name>.c. */
+#ifndef PATCHWARDEN_COMMANDS_H
+#define PATCHWARDEN_COMMANDS_H
+
+#define PW_DECLARE_CMD(name)                    \
+	int cmd_##name(int argc, char **argv);  \
+	extern const char cmd_##name##_usage[]
+
+PW_DECLARE_CMD(feed);
+PW_DECLARE_CMD(inventory);
+PW_DECLARE_CMD(scan);
+PW_DECLARE_CMD(vercmp);
+
+#endif

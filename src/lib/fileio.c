@@ -1,0 +1,118 @@
+#include "patchwarden/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
+				    "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if (max_bytes && (size_t)st.st_size > max_bytes) {
+			close(fd);
+			return pw_error_set(err, PW_ERR_TOOLARGE,
+					    "%s: %lld bytes is more than the limit of %zu",
+					    path, (long long)st.st_size, max_bytes);
+		}
+		if (pw_buf_reserve(out, (size_t)st.st_size)) {
+			close(fd);
+			return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", path);
+		}
+	}
+	size_t start = out->len;
+	for (;;) {
+		if (pw_buf_reserve(out, 65536)) {
+			close(fd);
+			return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", path);
+		}
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			out->len = start;
+			out->data[out->len] = '\0';
+			return pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (max_bytes && out->len - start > max_bytes) {
+			close(fd);
+			out->len = start;
+			out->data[out->len] = '\0';
+			return pw_error_set(err, PW_ERR_TOOLARGE, "%s: more than the limit of %zu bytes",
+					    path, max_bytes);
+		}
+	}
+	close(fd);
+	return PW_OK;
+}
+
+pw_err pw_write_file_atomic(const char *path, const void *data, size_t len,
+			    unsigned mode, pw_error *err)
+{
+	pw_buf tmp = PW_BUF_INIT;
+	if (pw_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()))
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0) {
+		pw_error_set(err, PW_ERR_IO, "%s: cannot create: %s", tmp.data, strerror(errno));
+		pw_buf_release(&tmp);
+		return PW_ERR_IO;
+	}
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp.data, path) != 0)
+		goto fail;
+	/* Make the rename itself durable. */
+	{
+		char *dir = strdup(path);
+		if (dir) {
+			char *slash = strrchr(dir, '/');
+			const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+			int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				fsync(dfd);
+				close(dfd);
+			}
+			free(dir);
+		}
+	}
+	pw_buf_release(&tmp);
+	return PW_OK;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp.data);
+	pw_error_set(err, PW_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+	pw_buf_release(&tmp);
+	return PW_ERR_IO;
+}

@@ -1,0 +1,86 @@
+/* patchwarden: one binary, subcommands registered in one sorted table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static int cmd_help(int argc, char **argv);
+static const char cmd_help_usage[] =
+	"usage: patchwarden help [COMMAND]\n"
+	"\n"
+	"Without COMMAND, lists the commands. With one, prints its usage.\n"
+	"The man page patchwarden-COMMAND(1) has the full description.\n";
+
+/* Sorted by name: `help` and lookups walk this table. */
+static const struct pw_cmd commands[] = {
+	{"feed", cmd_feed, "import, sync and bundle advisory feeds", cmd_feed_usage},
+	{"help", cmd_help, "show help for a command", cmd_help_usage},
+	{"inventory", cmd_inventory, "list the packages installed on a host", cmd_inventory_usage},
+	{"scan", cmd_scan, "report the security fixes a host is missing", cmd_scan_usage},
+	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", cmd_vercmp_usage},
+};
+
+const struct pw_cmd *pw_cli_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+	fprintf(out,
+		"usage: patchwarden [--version] [--help] COMMAND [ARGS]\n"
+		"\n"
+		"patchwarden finds the security updates each server is missing, ranks\n"
+		"them by risk and drives their patching through an audited process.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'patchwarden help COMMAND' for a command's options.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_overview(stdout);
+		return PW_EXIT_OK;
+	}
+	if (!pw_cli_find(argv[1]))
+		return pw_cli_usage_error("help", "'%s' is not a patchwarden command", argv[1]);
+	pw_cli_print_usage(argv[1], stdout);
+	return PW_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_overview(stderr);
+		return PW_EXIT_ERROR;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		print_overview(stdout);
+		return PW_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("patchwarden %s\n", PW_VERSION);
+		return PW_EXIT_OK;
+	}
+	const struct pw_cmd *cmd = pw_cli_find(name);
+	if (!cmd) {
+		fprintf(stderr, "patchwarden: '%s' is not a patchwarden command; see 'patchwarden --help'\n",
+			name);
+		return PW_EXIT_ERROR;
+	}
+	if (cmd->run != cmd_help && pw_cli_wants_help(argc - 1, argv + 1)) {
+		pw_cli_print_usage(cmd->name, stdout);
+		return PW_EXIT_OK;
+	}
+	return cmd->run(argc - 1, argv + 1);
+}
