@@ -1,0 +1,75 @@
+/* Package inventories: what is installed on a host, read from its package
+ * database (dpkg, apk, rpm), plus OS identity and kernel state. */
+#ifndef PATCHWARDEN_INVENTORY_H
+#define PATCHWARDEN_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "patchwarden/error.h"
+#include "patchwarden/vercmp.h"
+
+struct cJSON;
+
+typedef struct pw_package {
+	char *name;
+	char *version;        /* as the database has it; rpm: [epoch:]version-release */
+	char *arch;
+	char *source;         /* source package (dpkg Source:, apk origin, rpm source rpm name) */
+	char *source_version; /* version of the source package; equals version when not given */
+	char *status;         /* dpkg: "install ok installed" etc.; apk/rpm: "installed" */
+} pw_package;
+
+typedef struct pw_inventory {
+	char *os_id;          /* os-release ID, e.g. "debian", "ubuntu", "almalinux", "alpine" */
+	char *os_version_id;  /* VERSION_ID, e.g. "12", "18.04", "3.18.4" */
+	char *os_codename;    /* VERSION_CODENAME, may be NULL */
+	char *os_pretty_name;
+	char *arch;           /* dpkg/apk/rpm architecture of the host, may be NULL */
+	pw_scheme scheme;     /* version scheme of the package database */
+	char *kernel_running; /* uname release; NULL when not reading "/" */
+	char **kernels_installed; /* versions of installed kernel packages, oldest first */
+	size_t n_kernels;
+	bool needs_reboot;
+	pw_package *pkgs;
+	size_t n_pkgs, cap_pkgs;
+	char **warnings;      /* "file:line: what was skipped and why" */
+	size_t n_warnings, cap_warnings;
+} pw_inventory;
+
+#define PW_INVENTORY_INIT {0}
+
+void pw_inventory_release(pw_inventory *inv);
+
+/* Reads everything under `root` ("/" for this host): os-release, the
+ * package database that exists (dpkg status + status.d, apk installed, or
+ * rpm through `rpm --root`), kernels, reboot state. No database, or an
+ * unreadable one: PW_ERR_NOTFOUND/PW_ERR_IO with a clear message. Malformed
+ * stanzas become warnings and the rest is read. */
+pw_err pw_inventory_read(const char *root, pw_inventory *inv, pw_error *err);
+
+/* Parsers over a buffer, for tests and fuzzers. `name` is used in
+ * warnings ("var/lib/dpkg/status:123: ..."). Only really installed
+ * packages are added. */
+pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len,
+			       const char *name, pw_error *err);
+pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len,
+			      const char *name, pw_error *err);
+pw_err pw_inventory_parse_os_release(pw_inventory *inv, const char *data, size_t len);
+
+/* The `patchwarden inventory --json` object (caller owns the result):
+ * {"os":{"id","version_id","codename","pretty_name"},"arch","scheme",
+ *  "kernel":{"running","installed":[...],"needs_reboot"},
+ *  "packages":[{"name","version","arch","source","source_version","status"}],
+ *  "warnings":[...]} */
+struct cJSON *pw_inventory_to_json(const pw_inventory *inv);
+/* Reads that object back (what `scan --inventory FILE.json` takes). */
+pw_err pw_inventory_from_json(pw_inventory *inv, const struct cJSON *obj, pw_error *err);
+
+/* Sorts packages by name, arch, version; makes content hashing stable. */
+void pw_inventory_sort(pw_inventory *inv);
+/* SHA-256 (hex, 65 bytes with NUL) over the sorted package list and OS
+ * identity: equal content, equal hash. */
+void pw_inventory_hash(const pw_inventory *inv, char out[65]);
+
+#endif

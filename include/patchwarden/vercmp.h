@@ -1,0 +1,41 @@
+/* Package version comparison with each ecosystem's own rules, identical
+ * to the native tools: dpkg 1.21 (deb), rpm 4.18 rpmvercmp + EVR (rpm),
+ * apk-tools (apk). Comparisons allocate nothing. */
+#ifndef PATCHWARDEN_VERCMP_H
+#define PATCHWARDEN_VERCMP_H
+
+#include <stdbool.h>
+
+#include "patchwarden/error.h"
+
+typedef enum pw_scheme {
+	PW_SCHEME_DEB = 0,
+	PW_SCHEME_RPM = 1,
+	PW_SCHEME_APK = 2,
+} pw_scheme;
+
+/* "deb", "rpm", "apk" (also "dpkg", "apt" -> deb; "dnf", "yum" -> rpm). */
+pw_err pw_scheme_from_name(const char *name, pw_scheme *out, pw_error *err);
+const char *pw_scheme_name(pw_scheme s);
+
+/* Checks that `v` is a version the native tool accepts. For deb: what
+ * dpkg refuses (empty, bad epoch, no digit first in upstream, characters
+ * outside the allowed set, ...) is an error; what dpkg only warns about is
+ * accepted. rpm accepts every string. apk: apk_version_validate(). The
+ * message names the version and what is wrong with it. */
+pw_err pw_version_check(pw_scheme s, const char *v, pw_error *err);
+
+/* Compares a and b: *cmp < 0, 0 or > 0. Fails (PW_ERR_PARSE) only where
+ * the native tool refuses one of the versions (deb); apk and rpm compare
+ * every string as their tools do, including apk's fallback for invalid
+ * strings. */
+pw_err pw_vercmp(pw_scheme s, const char *a, const char *b, int *cmp, pw_error *err);
+
+/* Per-scheme comparisons for hot loops. Inputs must have passed
+ * pw_version_check for deb; the result is then what dpkg says. */
+int pw_deb_vercmp(const char *a, const char *b);
+int pw_rpm_vercmp(const char *a, const char *b);    /* full [E:]V[-R] EVR comparison */
+int pw_rpm_segcmp(const char *a, const char *b);    /* rpmvercmp() on one component */
+int pw_apk_vercmp(const char *a, const char *b);
+
+#endif
