@@ -38,4 +38,8 @@ int pw_rpm_vercmp(const char *a, const char *b);    /* full [E:]V[-R] EVR compar
 int pw_rpm_segcmp(const char *a, const char *b);    /* rpmvercmp() on one component */
 int pw_apk_vercmp(const char *a, const char *b);
 
+/* Per-scheme validity, behind pw_version_check. */
+pw_err pw_deb_version_check(const char *v, pw_error *err);
+pw_err pw_apk_version_check(const char *v, pw_error *err);
+
 #endif
