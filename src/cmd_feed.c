@@ -10,3 +10,18 @@ int cmd_feed(int argc, char **argv)
 	(void)argv;
 	return pw_cli_fail("feed", "not built yet");
 }
+
+/* PLACEHOLDER until the sync/bundle owner lands. */
+int cmd_feed_sync(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return pw_cli_fail("feed sync", "not built yet");
+}
+
+int cmd_feed_bundle(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return pw_cli_fail("feed bundle", "not built yet");
+}

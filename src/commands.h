@@ -11,4 +11,9 @@ PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(vercmp);
 
+/* `feed sync` and `feed bundle` live in their own files; cmd_feed.c
+ * dispatches to them. */
+int cmd_feed_sync(int argc, char **argv);
+int cmd_feed_bundle(int argc, char **argv);
+
 #endif

@@ -1,0 +1,148 @@
+/* The feed store: advisories, affected packages with fixed versions per
+ * release, CVE aliases, KEV and EPSS, in immutable numbered snapshots.
+ * SQLite by default (one file); the same schema will serve the server.
+ *
+ * Snapshots: every import commits one new snapshot. A row is visible in
+ * snapshot N when it was added at or before N and not replaced or removed
+ * at or before N, so `--snapshot N` reproduces an old scan exactly. An
+ * import upserts the advisories it contains (same source + id: the new
+ * content replaces the old from this snapshot on, unchanged content is
+ * kept as it is) and, with `replace_source`, retires the source's
+ * advisories it did not contain. KEV and EPSS imports replace the whole
+ * catalogue. The import is one transaction: an error or crash mid-import
+ * leaves the previous snapshot as it was. */
+#ifndef PATCHWARDEN_FEEDSTORE_H
+#define PATCHWARDEN_FEEDSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/advisory.h"
+#include "patchwarden/error.h"
+#include "patchwarden/feed.h"
+
+typedef struct pw_feedstore pw_feedstore;
+
+/* Opens (creating and migrating when needed) the store at `path`. */
+pw_err pw_feedstore_open(const char *path, pw_feedstore **out, pw_error *err);
+void pw_feedstore_close(pw_feedstore *s);
+
+/* ---- writing: one import = one snapshot ---- */
+
+typedef struct pw_import_stats {
+	size_t files;        /* input files read */
+	size_t advisories;   /* advisory records received */
+	size_t added;        /* new or changed advisories */
+	size_t unchanged;    /* identical to what the store had */
+	size_t retired;      /* removed by replace_source */
+	size_t affected;     /* affected-package rows received */
+	size_t kev, epss;
+	size_t warnings;     /* skipped records */
+} pw_import_stats;
+
+typedef struct pw_feed_import pw_feed_import;
+
+typedef void (*pw_warn_fn)(void *ctx, const char *where, const char *message);
+typedef void (*pw_progress_fn)(void *ctx, size_t files_done, size_t files_total, const char *current);
+
+/* Starts an import; `label` is recorded on the snapshot ("import
+ * advisories/almalinux8", "sync debian-dsa"). */
+pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import **out,
+			    pw_error *err);
+/* Where skipped-record warnings and progress go (both optional). */
+void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
+				  pw_progress_fn progress, void *ctx);
+/* Retire the advisories of each source seen in this import that the
+ * import did not contain (for full refreshes such as `feed sync`). */
+void pw_feed_import_replace_source(pw_feed_import *imp, bool replace);
+/* The sink importers write into. */
+const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp);
+/* Imports a file, a directory tree or an archive (zip, tar, .gz) at
+ * `path`, detecting each member's format from its content. */
+pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err);
+/* Imports one buffer (already inflated) under `name`. */
+pw_err pw_feed_import_buffer(pw_feed_import *imp, const char *data, size_t len,
+			     const char *name, pw_error *err);
+/* Commits the snapshot; frees imp whatever the outcome. A snapshot that
+ * would change nothing is still recorded (its counts show that). */
+pw_err pw_feed_import_commit(pw_feed_import *imp, int64_t *snapshot, pw_import_stats *stats,
+			     pw_error *err);
+/* Rolls back; frees imp. */
+void pw_feed_import_abort(pw_feed_import *imp);
+
+/* ---- snapshots ---- */
+
+typedef struct pw_snapshot_info {
+	int64_t id;
+	char created[32];   /* ISO 8601 UTC */
+	char label[160];
+	size_t advisories;  /* visible in this snapshot */
+	size_t affected;
+	size_t kev, epss;
+} pw_snapshot_info;
+
+/* Newest snapshot id, PW_ERR_NOTFOUND (with advice to run `feed import`)
+ * when the store has none. */
+pw_err pw_feedstore_latest(pw_feedstore *s, int64_t *snapshot, pw_error *err);
+/* Fails with PW_ERR_NOTFOUND for an id that does not exist. */
+pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot_info *out,
+				  pw_error *err);
+/* All snapshots, oldest first; caller frees *list. */
+pw_err pw_feedstore_snapshots(pw_feedstore *s, pw_snapshot_info **list, size_t *n,
+			      pw_error *err);
+
+/* ---- reading, for the matcher ---- */
+
+typedef pw_err (*pw_advisory_fn)(void *ctx, const pw_advisory *adv, pw_error *err);
+
+/* Emits every advisory visible in `snapshot` that has affected entries
+ * for `ecosystem`, with affected[] restricted to that ecosystem and, when
+ * n_packages > 0, to those package names (source or binary names, as the
+ * data has them). Records are borrowed for the duration of the call. */
+pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char *ecosystem,
+				  const char *const *packages, size_t n_packages,
+				  pw_advisory_fn fn, void *ctx, pw_error *err);
+
+/* KEV and EPSS by CVE in `snapshot`. *found false when absent. Strings
+ * in *out are valid until the next call on this store. */
+pw_err pw_feedstore_kev(pw_feedstore *s, int64_t snapshot, const char *cve,
+			pw_kev_entry *out, bool *found, pw_error *err);
+pw_err pw_feedstore_epss(pw_feedstore *s, int64_t snapshot, const char *cve,
+			 pw_epss_entry *out, bool *found, pw_error *err);
+/* Every KEV entry of the snapshot (fleet scans load them once). */
+pw_err pw_feedstore_each_kev(pw_feedstore *s, int64_t snapshot,
+			     pw_err (*fn)(void *ctx, const pw_kev_entry *e, pw_error *err),
+			     void *ctx, pw_error *err);
+
+/* Ecosystems present in a snapshot with their advisory counts, for
+ * `feed status`; caller frees with pw_feedstore_free_counts. */
+typedef struct pw_ecosystem_count {
+	char *ecosystem;
+	size_t advisories;
+	size_t packages;
+} pw_ecosystem_count;
+pw_err pw_feedstore_ecosystems(pw_feedstore *s, int64_t snapshot, pw_ecosystem_count **list,
+			       size_t *n, pw_error *err);
+void pw_feedstore_free_counts(pw_ecosystem_count *list, size_t n);
+
+/* ---- feed sources' fetch state (for `feed sync`, `feed status`) ---- */
+
+typedef struct pw_source_state {
+	char name[64];
+	char url[1024];
+	char etag[256];
+	char last_modified[64];
+	char last_fetch[32];   /* ISO 8601 UTC of the last attempt */
+	char last_status[256]; /* "200 imported", "304 not modified", "error: ..." */
+	int64_t last_snapshot;
+} pw_source_state;
+
+/* *found false when the source was never fetched. */
+pw_err pw_feedstore_source_get(pw_feedstore *s, const char *name, pw_source_state *out,
+			       bool *found, pw_error *err);
+pw_err pw_feedstore_source_put(pw_feedstore *s, const pw_source_state *st, pw_error *err);
+/* All recorded sources; caller frees *list. */
+pw_err pw_feedstore_sources(pw_feedstore *s, pw_source_state **list, size_t *n, pw_error *err);
+
+#endif
