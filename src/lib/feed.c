@@ -72,6 +72,9 @@ pw_feed_format pw_feed_detect(const char *data, size_t len, const char *name)
 	if (looks_debian_list(p, end))
 		return PW_FEED_DEBIAN_LIST;
 	if (*p == '{' || *p == '[') {
+		/* A JSON Schema names the same properties as the data it describes. */
+		if (has(p, rest, "\"$schema\"") && has(p, rest, "\"properties\""))
+			return PW_FEED_UNKNOWN;
 		if (has(p, rest, "\"catalogVersion\"") && has(p, rest, "\"vulnerabilities\""))
 			return PW_FEED_KEV;
 		if (has(p, rest, "\"distroversion\"") && has(p, rest, "\"packages\""))
