@@ -87,8 +87,7 @@ static const char *const why_text[] = {
 	[WHY_LETTER_LATE] = "a letter may only follow a number, and only one letter is allowed",
 	[WHY_DIGIT_AFTER_LETTER] = "digits may not follow the letter directly (write e.g. 6.6.2_p1)",
 	[WHY_SUFFIX_LATE] = "'_suffix' must come before the '~hash' and '-rN' revision",
-	[WHY_SUFFIX_UNKNOWN] = "unknown suffix (apk knows _alpha, _beta, _pre, _rc, _cvs, _svn, "
-			       "_git, _hg, _p)",
+	[WHY_SUFFIX_UNKNOWN] = "unknown suffix (valid: _alpha _beta _pre _rc _cvs _svn _git _hg _p)",
 	[WHY_HASH_LATE] = "only one '~hash' is allowed, before the '-rN' revision",
 	[WHY_HASH_EMPTY] = "'~' must be followed by a lowercase hex commit hash",
 	[WHY_DASH_NOT_REVISION] = "'-' may only start the revision '-rN'",

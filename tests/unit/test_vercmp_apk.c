@@ -29,7 +29,8 @@ static const char *result_op(int cmp)
 static void load(const char *rel, pw_buf *b)
 {
 	const char *root = getenv("PW_SHARED_DATA");
-	assert_non_null(root);
+	if (!root)
+		fail_msg("PW_SHARED_DATA is not set: run through ctest or export it (../shared/data)");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/version-vectors/%s", root, rel);
 	pw_error e = PW_ERROR_INIT;
