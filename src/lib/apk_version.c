@@ -6,23 +6,24 @@
  * apk has no separate fallback for invalid strings: both versions are
  * tokenised side by side and the walk stops at the first token that
  * differs in kind or value. A malformed tail simply becomes an "invalid"
- * token, which ranks above every real token, so "1.2_blah" > "1.2" and
- * two strings that break at the same place compare equal from there on
- * ("1-ruff2" = "1--ruff1"). This file reproduces that walk exactly.
+ * token, older than any real token except a pre-release suffix, so
+ * "1.2_blah" < "1.2", and two strings that break at the same place are
+ * equal whatever follows ("1-ruff2" = "1--ruff1"). This file reproduces
+ * that walk exactly, including for strings apk_version_validate rejects.
  *
- * Written from apk-tools' observable behaviour and test vectors; no code
- * was copied. */
+ * Written after studying apk-tools' src/version.c and its test vectors;
+ * no code was copied. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "patchwarden/vercmp.h"
 
-/* Token kinds. The order is significant: when two versions agree up to
- * the point where one has a token of another kind, the version whose
- * next kind ranks higher is the older one ("1.2" > "1.2.1" is false
- * because a number (low) beats the end (high)), with pre-release
- * suffixes as the one exception. */
+/* Token kinds, in apk's order. Where two versions agree up to a point and
+ * then go on with different kinds of token, the one whose next kind comes
+ * later in this list is the older: "1.2" (end) < "1.2.1" (number),
+ * "1.2_p1" (suffix) < "1.2a" (letter). Pre-release suffixes are the
+ * exception: they are older than anything. */
 typedef enum tok_kind {
 	TK_FIRST_NUM,  /* leading number: always numeric */
 	TK_NUM,        /* ".N": numeric, but string order if either has a leading 0 */
