@@ -31,6 +31,7 @@
 typedef struct eco_slot {
 	const char *raw; /* borrowed from the JSON tree */
 	pw_err rc;       /* PW_OK, PW_ERR_UNSUPPORTED (not a distro) or why the release is bad */
+	bool by_source;  /* the distro's data is per source package */
 	char norm[PW_ECOSYSTEM_MAX];
 } eco_slot;
 
@@ -259,6 +260,7 @@ static pw_err eco_slot_for(osv_ctx *c, const char *raw, size_t *out, pw_error *e
 	eco_slot *slot = &c->ecos[c->n_ecos];
 	slot->raw = raw;
 	slot->rc = pw_ecosystem_from_osv(raw, slot->norm, NULL);
+	slot->by_source = slot->rc == PW_OK && pw_ecosystem_by_source(slot->norm);
 	*out = c->n_ecos++;
 	return PW_OK;
 }
@@ -295,14 +297,15 @@ static int event_kind(const cJSON *ev, const char **value)
 	if (!cJSON_IsObject(ev))
 		return -1;
 	int kind = -1;
-	for (size_t k = 0; k < N_EVENT_KINDS; k++) {
-		const cJSON *v = get(ev, event_kinds[k]);
-		if (!v)
-			continue;
-		if (kind >= 0 || !cJSON_IsString(v))
-			return -1;
-		kind = (int)k;
-		*value = v->valuestring;
+	for (const cJSON *m = ev->child; m; m = m->next) {
+		for (size_t k = 0; k < N_EVENT_KINDS; k++) {
+			if (strcmp(m->string, event_kinds[k]) != 0)
+				continue;
+			if (kind >= 0 || !cJSON_IsString(m))
+				return -1;
+			kind = (int)k;
+			*value = m->valuestring;
+		}
 	}
 	return kind;
 }
@@ -463,8 +466,7 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 	const cJSON *es = get(a, "ecosystem_specific"), *ds = get(a, "database_specific");
 	const cJSON *avail = get(es, "availability");
 	const char *note = cJSON_IsString(avail) ? avail->valuestring : NULL;
-	bool by_source = pw_ecosystem_by_source(c->ecos[slot].norm) ||
-			 (purl && purl_is_source(purl->valuestring));
+	bool by_source = c->ecos[slot].by_source || (purl && purl_is_source(purl->valuestring));
 
 	size_t first_row = c->n_rows;
 	bool any_eco = false;
