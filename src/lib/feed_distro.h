@@ -1,0 +1,114 @@
+/* Private helpers shared by the distro tracker parsers (feed_debian.c,
+ * feed_ubuntu.c, feed_alpine.c): an advisory under construction that owns
+ * copies of its strings, a line reader, and positioned warnings. */
+#ifndef PATCHWARDEN_FEED_DISTRO_H
+#define PATCHWARDEN_FEED_DISTRO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "patchwarden/advisory.h"
+#include "patchwarden/buf.h"
+#include "patchwarden/ecosystem.h"
+#include "patchwarden/error.h"
+#include "patchwarden/feed.h"
+
+/* A piece of the input; not NUL-terminated. */
+typedef struct pw_span {
+	const char *p;
+	size_t n;
+} pw_span;
+
+pw_span pw_span_z(const char *s); /* NULL gives the empty span {NULL, 0} */
+pw_span pw_span_trim(pw_span s);  /* without leading and trailing blanks */
+bool pw_span_eq(pw_span s, const char *z);
+bool pw_span_starts(pw_span s, const char *z);
+
+/* "CVE-YYYY-NNNN" with four or more digits in the last part. */
+bool pw_distro_is_cve(pw_span s);
+/* An advisory id of another namespace: letters and digits in two or more
+ * dash-separated parts, starting with a letter ("XSA-273",
+ * "GHSA-h5c8-rqwp-cp95", "TEMP-0000000-1A2B3C"). Anything starting with
+ * "CVE" must pass pw_distro_is_cve() instead, so typos are not taken. */
+bool pw_distro_is_id(pw_span s);
+/* A version as trackers print one: printable, no blanks, no parentheses.
+ * The ecosystem's own syntax is the matcher's business. */
+bool pw_distro_is_version(pw_span s);
+
+/* Yields one line at a time without its "\n" or "\r\n"; lineno counts
+ * from 1. A final line without a newline is still a line. */
+typedef struct pw_lines {
+	const char *p, *end;
+	size_t lineno;
+} pw_lines;
+
+void pw_lines_init(pw_lines *it, const char *data, size_t len);
+bool pw_lines_next(pw_lines *it, pw_span *line);
+
+/* A warning at "name", "name:line" (line > 0), "name: field" or
+ * "name:line: field" (field non-NULL). */
+void pw_distro_warn(const pw_feed_sink *sink, const char *name, size_t line, const char *field,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* pw_ecosystem_from_release() for a release word that is a span. */
+pw_err pw_distro_ecosystem(const char *distro, pw_span release, char out[PW_ECOSYSTEM_MAX],
+			   pw_error *err);
+
+#define PW_DADV_NONE ((size_t)-1)
+
+/* One affected row; strings are offsets into pw_dadv.strs, PW_DADV_NONE
+ * for NULL, because the buffer moves when it grows. */
+typedef struct pw_dadv_row {
+	size_t ecosystem, package, fixed, note;
+	bool by_source;
+	pw_fix_state state;
+} pw_dadv_row;
+
+/* The input to pw_dadv_add_row(); spans with p == NULL become NULL. */
+typedef struct pw_dadv_rowin {
+	pw_span ecosystem, package, fixed, note;
+	bool by_source;
+	pw_fix_state state;
+} pw_dadv_rowin;
+
+/* An advisory being built. Reset between records so its memory is reused;
+ * pw_dadv_emit() hands borrowed pointers to the sink for one call. */
+typedef struct pw_dadv {
+	pw_buf strs; /* every string of the record, each NUL-terminated */
+	size_t id, published, modified, summary, cvss_vector;
+	pw_severity severity;
+	pw_attack_vector attack_vector;
+	size_t *cves;
+	size_t n_cves, cap_cves;
+	pw_dadv_row *rows;
+	size_t n_rows, cap_rows;
+	const char **cve_view; /* rebuilt by each emit; n_cves long */
+	size_t cap_cve_view;
+	pw_affected *row_view; /* rebuilt by each emit; n_rows long */
+	size_t cap_row_view;
+} pw_dadv;
+
+#define PW_DADV_INIT                                                                   \
+	{                                                                              \
+		.strs = PW_BUF_INIT, .id = PW_DADV_NONE, .published = PW_DADV_NONE,    \
+		.modified = PW_DADV_NONE, .summary = PW_DADV_NONE,                     \
+		.cvss_vector = PW_DADV_NONE                                            \
+	}
+
+void pw_dadv_reset(pw_dadv *a);
+void pw_dadv_release(pw_dadv *a);
+/* Copies s into the record; *off receives its offset (PW_DADV_NONE when
+ * s.p is NULL). */
+pw_err pw_dadv_str(pw_dadv *a, pw_span s, size_t *off);
+/* Sets the summary to s with each run of blanks, newlines and control
+ * characters made one space, so a multi-line description reads as one line. */
+pw_err pw_dadv_set_summary(pw_dadv *a, pw_span s);
+/* Adds a CVE or other advisory id unless the record already lists it. */
+pw_err pw_dadv_add_cve(pw_dadv *a, pw_span id);
+pw_err pw_dadv_add_row(pw_dadv *a, const pw_dadv_rowin *in);
+/* The string at an offset, NULL for PW_DADV_NONE. */
+const char *pw_dadv_at(const pw_dadv *a, size_t off);
+/* Passes the record to sink->advisory with `source` as its importer. */
+pw_err pw_dadv_emit(pw_dadv *a, const char *source, const pw_feed_sink *sink, pw_error *err);
+
+#endif
