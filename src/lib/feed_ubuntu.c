@@ -88,10 +88,11 @@ static bool uct_date(pw_span s, char out[21])
 static pw_err uct_cvss(uct_parse *up, pw_span s, size_t lineno)
 {
 	size_t colon = 0;
-	while (colon < s.n && s.p[colon] != ':')
+	while (colon < s.n && s.p[colon] != ':' && s.p[colon] != ' ' && s.p[colon] != '\t')
 		colon++;
 	pw_span v = pw_span_trim((pw_span){s.p + colon + 1, colon < s.n ? s.n - colon - 1 : 0});
-	if (colon == s.n || !pw_distro_is_version(v)) {
+	if (colon == 0 || colon == s.n || s.p[colon] != ':' || !pw_distro_is_version(v) ||
+	    !(pw_span_starts(v, "CVSS:") || pw_span_starts(v, "AV:"))) {
 		if (pw_span_trim(s).n)
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
 					    "CVSS entry '%.*s' not understood (expected 'source: "
