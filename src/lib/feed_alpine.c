@@ -43,10 +43,8 @@ typedef struct apk_parse {
 	char eco[PW_ECOSYSTEM_MAX];
 	pw_buf scratch; /* advisory id being assembled */
 	char field[384]; /* JSON position for warnings; "" when a line is used */
-	size_t line;     /* YAML position for warnings; 0 when `field` is used */
+	size_t line; /* YAML position for warnings; 0 when `field` is used */
 } apk_parse;
-
-#define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (s).p
 
 static const char *apk_field(const apk_parse *ap)
 {
@@ -73,8 +71,8 @@ static pw_err fix_begin(apk_parse *ap, pw_span pkg, pw_span ver, bool *ok)
 	*ok = false;
 	if (!pw_distro_is_version(ver)) {
 		pw_distro_warn(ap->sink, ap->name, ap->line, apk_field(ap),
-			       "secfixes key '%.*s' of %.*s is not a version; skipped", CLIP(ver),
-			       CLIP(pkg));
+			       "secfixes key '%.*s' of %.*s is not a version; skipped",
+			       PW_SPAN_CLIP(ver), PW_SPAN_CLIP(pkg));
 		return PW_OK;
 	}
 	pw_dadv *a = &ap->adv;
@@ -82,13 +80,14 @@ static pw_err fix_begin(apk_parse *ap, pw_span pkg, pw_span ver, bool *ok)
 	bool zero = pw_span_eq(ver, "0");
 	pw_buf_reset(&ap->scratch);
 	pw_err rc = pw_buf_printf(&ap->scratch, "ALPINE-%s-%.*s-%.*s", strchr(ap->eco, ':') + 1,
-				  (int)pkg.n, pkg.p, (int)ver.n, ver.p);
+				  PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(ver));
 	if (!rc)
 		rc = pw_dadv_str(a, (pw_span){ap->scratch.data, ap->scratch.len}, &a->id);
 	pw_buf_reset(&ap->scratch);
 	if (!rc)
-		rc = pw_buf_printf(&ap->scratch, zero ? "%.*s is not affected" : "%.*s fixed in %.*s",
-				   (int)pkg.n, pkg.p, (int)ver.n, ver.p);
+		rc = pw_buf_printf(&ap->scratch,
+				   zero ? "%.*s is not affected" : "%.*s fixed in %.*s",
+				   PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(ver));
 	if (!rc)
 		rc = pw_dadv_set_summary(a, (pw_span){ap->scratch.data, ap->scratch.len});
 	if (!rc)
@@ -107,21 +106,12 @@ static pw_err fix_begin(apk_parse *ap, pw_span pkg, pw_span ver, bool *ok)
 static pw_err fix_entry(apk_parse *ap, pw_span entry)
 {
 	pw_span s = entry;
-	while (s.n) {
-		s = pw_span_trim(s);
-		if (!s.n || s.p[0] == '(')
-			break;
-		size_t i = 0;
-		while (i < s.n && s.p[i] != ' ' && s.p[i] != '\t')
-			i++;
-		pw_span word = {s.p, i};
-		s.p += i;
-		s.n -= i;
+	for (pw_span word = pw_span_word(&s); word.n && word.p[0] != '('; word = pw_span_word(&s)) {
 		if (!pw_distro_is_id(word)) {
 			pw_distro_warn(ap->sink, ap->name, ap->line, apk_field(ap),
 				       "'%.*s' in secfixes entry '%.*s' is not an advisory id; "
 				       "dropped",
-				       CLIP(word), CLIP(entry));
+				       PW_SPAN_CLIP(word), PW_SPAN_CLIP(entry));
 			continue;
 		}
 		pw_err rc = pw_dadv_add_cve(&ap->adv, word);
@@ -180,7 +170,8 @@ static bool first_visit(apk_yaml *y, const yaml_node_t *n)
 static bool yaml_null(const yaml_node_t *n)
 {
 	pw_span s = yscalar(n);
-	return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	return n && n->type == YAML_SCALAR_NODE &&
+	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       (s.n == 0 || pw_span_eq(s, "~") || pw_span_eq(s, "null"));
 }
 
@@ -192,8 +183,8 @@ static pw_err yaml_fix(apk_yaml *y, pw_span pkg, const yaml_node_pair_t *pair, p
 	ap->line = ynode_line(key);
 	if (!list || list->type != YAML_SEQUENCE_NODE) {
 		pw_distro_warn(ap->sink, ap->name, ap->line, NULL,
-			       "secfixes of %.*s %.*s is not a list of ids; skipped", CLIP(pkg),
-			       CLIP(yscalar(key)));
+			       "secfixes of %.*s %.*s is not a list of ids; skipped",
+			       PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(yscalar(key)));
 		return PW_OK;
 	}
 	if (!first_visit(y, list))
@@ -233,7 +224,8 @@ static pw_err yaml_package(apk_yaml *y, yaml_node_t *item, pw_error *err)
 		return PW_OK;
 	if (fixes->type != YAML_MAPPING_NODE) {
 		pw_distro_warn(ap->sink, ap->name, ynode_line(fixes), NULL,
-			       "secfixes of %.*s is not a mapping; package skipped", CLIP(name));
+			       "secfixes of %.*s is not a mapping; package skipped",
+			       PW_SPAN_CLIP(name));
 		return PW_OK;
 	}
 	if (!first_visit(y, fixes))
@@ -253,8 +245,8 @@ static pw_err parse_yaml(apk_parse *ap, const char *data, size_t len, pw_error *
 		return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", ap->name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &y.doc)) {
-		pw_err rc = pw_error_set(err, PW_ERR_PARSE, "%s:%zu: invalid YAML: %s%s%s", ap->name,
-					 parser.problem_mark.line + 1,
+		pw_err rc = pw_error_set(err, PW_ERR_PARSE, "%s:%zu: invalid YAML: %s%s%s",
+					 ap->name, parser.problem_mark.line + 1,
 					 parser.problem ? parser.problem : "unknown problem",
 					 parser.context ? " " : "",
 					 parser.context ? parser.context : "");
@@ -313,13 +305,14 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 	snprintf(ap->field, sizeof ap->field, "%ssecfixes", prefix);
 	if (!cJSON_IsObject(fixes)) {
 		pw_distro_warn(ap->sink, ap->name, 0, ap->field,
-			       "not an object; package %.*s skipped", CLIP(pname));
+			       "not an object; package %.*s skipped", PW_SPAN_CLIP(pname));
 		return PW_OK;
 	}
 	const cJSON *list;
 	cJSON_ArrayForEach(list, fixes)
 	{
-		snprintf(ap->field, sizeof ap->field, "%ssecfixes[\"%.60s\"]", prefix, list->string);
+		snprintf(ap->field, sizeof ap->field, "%ssecfixes[\"%.60s\"]", prefix,
+			 list->string);
 		if (!cJSON_IsArray(list)) {
 			pw_distro_warn(ap->sink, ap->name, 0, ap->field,
 				       "not a list of ids; skipped");
@@ -352,14 +345,8 @@ static pw_err parse_json(apk_parse *ap, const char *data, size_t len, pw_error *
 {
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	if (!root) {
-		size_t line = 1;
-		for (const char *p = data; end && p < end && p < data + len; p++)
-			line += *p == '\n';
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%zu: not valid JSON (truncated or corrupt download?)",
-				    ap->name, line);
-	}
+	if (!root)
+		return pw_distro_json_error(err, ap->name, data, len, end);
 	pw_err rc = PW_OK;
 	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "distroversion");
 	const cJSON *packages = cJSON_GetObjectItemCaseSensitive(root, "packages");
@@ -413,7 +400,7 @@ pw_err pw_feed_parse_alpine_secdb(const char *data, size_t len, const char *name
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
 	pw_err rc = i < len && data[i] == '{' ? parse_json(&ap, data, len, err)
-					       : parse_yaml(&ap, data, len, err);
+					      : parse_yaml(&ap, data, len, err);
 	if (rc == PW_ERR_NOMEM)
 		pw_error_set(err, rc, "%s: out of memory", name);
 	pw_dadv_release(&ap.adv);

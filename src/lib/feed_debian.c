@@ -36,23 +36,18 @@ static const struct {
 
 static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char *const month_full[12] = {"January", "February", "March",     "April",
-					   "May",     "June",     "July",      "August",
+static const char *const month_full[12] = {"January", "February", "March", "April",
+					   "May", "June", "July", "August",
 					   "September", "October", "November", "December"};
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /* Reads 1..max digits at *s as a number; advances the span. */
 static bool take_number(pw_span *s, size_t max, int *out)
 {
 	size_t i = 0;
 	int v = 0;
-	while (i < s->n && i < max && is_digit(s->p[i]))
+	while (i < s->n && i < max && pw_distro_is_digit(s->p[i]))
 		v = v * 10 + (s->p[i++] - '0');
-	if (i == 0 || (i < s->n && is_digit(s->p[i])))
+	if (i == 0 || (i < s->n && pw_distro_is_digit(s->p[i])))
 		return false;
 	s->p += i;
 	s->n -= i;
@@ -94,7 +89,7 @@ static bool list_date(pw_span s, char out[11])
 {
 	int day, month, year;
 	pw_span w;
-	if (s.n && is_digit(s.p[0])) {
+	if (s.n && pw_distro_is_digit(s.p[0])) {
 		if (!take_number(&s, 2, &day) || !take_char(&s, ' ') || !take_word(&s, &w) ||
 		    !(month = month_of(w, month_abbr)) || !take_char(&s, ' '))
 			return false;
@@ -139,7 +134,7 @@ static bool list_id(pw_span s)
 		if (s.p[i] != '-')
 			return false;
 		size_t start = ++i;
-		while (i < s.n && is_digit(s.p[i]))
+		while (i < s.n && pw_distro_is_digit(s.p[i]))
 			i++;
 		if (i == start)
 			return false;
@@ -147,30 +142,11 @@ static bool list_id(pw_span s)
 	return i == s.n;
 }
 
-static size_t span_index(pw_span s, char c)
-{
-	const char *q = s.n ? memchr(s.p, c, s.n) : NULL;
-	return q ? (size_t)(q - s.p) : s.n;
-}
-
-/* The next blank-separated token; leading blanks are skipped. */
-static pw_span next_token(pw_span *s)
-{
-	*s = pw_span_trim(*s);
-	size_t i = 0;
-	while (i < s->n && s->p[i] != ' ' && s->p[i] != '\t')
-		i++;
-	pw_span t = {s->p, i};
-	s->p += i;
-	s->n -= i;
-	return t;
-}
-
 typedef struct list_parse {
 	const char *name;
 	const pw_feed_sink *sink;
 	pw_dadv adv;
-	bool open;     /* an advisory is being collected */
+	bool open; /* an advisory is being collected */
 	bool skipping; /* the last header was malformed: ignore its body */
 } list_parse;
 
@@ -185,14 +161,14 @@ static pw_err list_flush(list_parse *lp, pw_error *err)
 static pw_err list_header(list_parse *lp, pw_span line, size_t lineno)
 {
 	pw_dadv *a = &lp->adv;
-	size_t close = span_index(line, ']');
+	size_t close = pw_span_index(line, ']');
 	pw_span rest = {line.p + close + 1, close < line.n ? line.n - close - 1 : 0};
-	pw_span id = next_token(&rest);
+	pw_span id = pw_span_word(&rest);
 	if (close == line.n || !list_id(id)) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				    "not an advisory header: '%.*s'; expected '[DD Mon YYYY] "
-				    "DSA-NNNN-N package - description'; entry skipped",
-				    (int)(line.n > 80 ? 80 : line.n), line.p);
+			       "not an advisory header: '%.*s'; expected '[DD Mon YYYY] "
+			       "DSA-NNNN-N package - description'; entry skipped",
+			       PW_SPAN_CLIP(line));
 		lp->skipping = true;
 		return PW_OK;
 	}
@@ -206,9 +182,9 @@ static pw_err list_header(list_parse *lp, pw_span line, size_t lineno)
 		rc = pw_dadv_str(a, pw_span_z(date), &a->published);
 	else if (!rc)
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				    "date '%.*s' not understood (expected 'DD Mon YYYY'); "
-				    "%.*s kept without a date",
-				    (int)(dspan.n > 40 ? 40 : dspan.n), dspan.p, (int)id.n, id.p);
+			       "date '%.*s' not understood (expected 'DD Mon YYYY'); "
+			       "%.*s kept without a date",
+			       PW_SPAN_CLIP(dspan), PW_SPAN_CLIP(id));
 	if (!rc)
 		rc = pw_dadv_set_summary(a, rest);
 	return rc;
@@ -218,15 +194,14 @@ static pw_err list_cves(list_parse *lp, pw_span t, size_t lineno)
 {
 	if (t.p[t.n - 1] != '}') {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				    "CVE list without closing '}'; line ignored");
+			       "CVE list without closing '}'; line ignored");
 		return PW_OK;
 	}
 	pw_span s = {t.p + 1, t.n - 2};
-	for (pw_span tok = next_token(&s); tok.n; tok = next_token(&s)) {
+	for (pw_span tok = pw_span_word(&s); tok.n; tok = pw_span_word(&s)) {
 		if (!pw_distro_is_cve(tok)) {
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-					    "'%.*s' is not a CVE id; ignored",
-					    (int)(tok.n > 40 ? 40 : tok.n), tok.p);
+				       "'%.*s' is not a CVE id; ignored", PW_SPAN_CLIP(tok));
 			continue;
 		}
 		pw_err rc = pw_dadv_add_cve(&lp->adv, tok);
@@ -240,19 +215,19 @@ static pw_err list_cves(list_parse *lp, pw_span t, size_t lineno)
  * "[woody] - mailman <not-affected> (Vulnerable code not present)". */
 static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 {
-	size_t close = span_index(t, ']');
+	size_t close = pw_span_index(t, ']');
 	pw_span rel = {t.p + 1, close > 0 ? close - 1 : 0};
 	pw_span s = {t.p + close + 1, close < t.n ? t.n - close - 1 : 0};
-	pw_span dash = next_token(&s);
-	pw_span pkg = next_token(&s);
-	pw_span what = next_token(&s);
+	pw_span dash = pw_span_word(&s);
+	pw_span pkg = pw_span_word(&s);
+	pw_span what = pw_span_word(&s);
 	pw_span note = pw_span_trim(s);
 	if (close == t.n || !pw_span_eq(dash, "-") || !pw_distro_is_version(pkg) || !what.n ||
 	    (note.n && (note.p[0] != '(' || note.p[note.n - 1] != ')'))) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				    "release line not understood: '%.*s'; expected "
-				    "'[codename] - package version' or '[codename] - package <kind>'",
-				    (int)(t.n > 80 ? 80 : t.n), t.p);
+			       "release line not understood: '%.*s'; expected "
+			       "'[codename] - package version' or '[codename] - package <kind>'",
+			       PW_SPAN_CLIP(t));
 		return PW_OK;
 	}
 	if (note.n) {
@@ -265,12 +240,13 @@ static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 	if (what.p[0] == '<') {
 		size_t i = 0, n = sizeof list_kinds / sizeof list_kinds[0];
 		pw_span kind = {what.p + 1, what.n >= 2 ? what.n - 2 : 0};
-		while (i < n && !(what.p[what.n - 1] == '>' && pw_span_eq(kind, list_kinds[i].kind)))
+		while (i < n &&
+		       !(what.p[what.n - 1] == '>' && pw_span_eq(kind, list_kinds[i].kind)))
 			i++;
 		if (i == n) {
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-					    "unknown kind '%.*s' for %.*s; row skipped",
-					    (int)(what.n > 40 ? 40 : what.n), what.p, (int)pkg.n, pkg.p);
+				       "unknown kind '%.*s' for %.*s; row skipped",
+				       PW_SPAN_CLIP(what), PW_SPAN_CLIP(pkg));
 			return PW_OK;
 		}
 		row.state = list_kinds[i].state;
@@ -281,8 +257,8 @@ static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 		row.fixed = what;
 	} else {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				    "'%.*s' is not a version for %.*s; row skipped",
-				    (int)(what.n > 40 ? 40 : what.n), what.p, (int)pkg.n, pkg.p);
+			       "'%.*s' is not a version for %.*s; row skipped", PW_SPAN_CLIP(what),
+			       PW_SPAN_CLIP(pkg));
 		return PW_OK;
 	}
 	if (pw_span_eq(rel, "sid") || pw_span_eq(rel, "experimental"))
@@ -291,7 +267,7 @@ static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 	pw_error e = PW_ERROR_INIT;
 	if (pw_distro_ecosystem("debian", rel, eco, &e)) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL, "%s; row for %.*s skipped",
-				    pw_error_text(&e), (int)pkg.n, pkg.p);
+			       pw_error_text(&e), PW_SPAN_CLIP(pkg));
 		return PW_OK;
 	}
 	row.ecosystem = pw_span_z(eco);
@@ -306,7 +282,7 @@ static pw_err list_body(list_parse *lp, pw_span line, size_t lineno)
 	if (!lp->open) {
 		if (!lp->skipping)
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-					    "line before the first advisory header; ignored");
+				       "line before the first advisory header; ignored");
 		return PW_OK;
 	}
 	if (t.p[0] == '{')
@@ -316,7 +292,7 @@ static pw_err list_body(list_parse *lp, pw_span line, size_t lineno)
 	if (pw_span_starts(t, "NOTE:"))
 		return PW_OK;
 	pw_distro_warn(lp->sink, lp->name, lineno, NULL, "unexpected line '%.*s'; ignored",
-			    (int)(t.n > 80 ? 80 : t.n), t.p);
+		       PW_SPAN_CLIP(t));
 	return PW_OK;
 }
 
@@ -331,7 +307,7 @@ pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,
 	while (!rc && pw_lines_next(&it, &line)) {
 		if (line.n && memchr(line.p, '\0', line.n)) {
 			pw_distro_warn(sink, name, it.lineno, NULL, "NUL byte in line; %s skipped",
-					    line.p[0] == '[' ? "entry" : "line");
+				       line.p[0] == '[' ? "entry" : "line");
 			if (line.p[0] == '[') {
 				rc = list_flush(&lp, err);
 				lp.skipping = true;
@@ -346,8 +322,7 @@ pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,
 			rc = list_body(&lp, line, it.lineno);
 		} else {
 			pw_distro_warn(sink, name, it.lineno, NULL,
-					    "unexpected line '%.*s'; ignored",
-					    (int)(line.n > 80 ? 80 : line.n), line.p);
+				       "unexpected line '%.*s'; ignored", PW_SPAN_CLIP(line));
 		}
 	}
 	if (!rc)
@@ -425,8 +400,8 @@ static const char *json_where(json_parse *jp, const json_item *it, const char *r
  *   open + urgency unimportant    -> ignored: not fixed in stable by policy
  *   open otherwise                -> unfixed (note: the nodsa text, if any)
  *   undetermined                  -> unfixed: not settled, treat as exposed */
-static bool json_state(json_parse *jp, const json_item *it, const char *rel,
-		       const cJSON *r, pw_dadv_rowin *row)
+static bool json_state(json_parse *jp, const json_item *it, const char *rel, const cJSON *r,
+		       pw_dadv_rowin *row)
 {
 	const char *status = json_str(r, "status");
 	const char *fixed = json_str(r, "fixed_version");
@@ -446,7 +421,7 @@ static bool json_state(json_parse *jp, const json_item *it, const char *rel,
 			return true;
 		}
 		pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
-				     "resolved without a usable fixed_version; release skipped");
+			       "resolved without a usable fixed_version; release skipped");
 		return false;
 	}
 	if (status && !strcmp(status, "open")) {
@@ -472,9 +447,9 @@ static bool json_state(json_parse *jp, const json_item *it, const char *rel,
 		return true;
 	}
 	pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
-			     "status '%.40s' not understood (expected resolved, open or "
-			     "undetermined); release skipped",
-			     status ? status : "(missing)");
+		       "status '%.40s' not understood (expected resolved, open or "
+		       "undetermined); release skipped",
+		       status ? status : "(missing)");
 	return false;
 }
 
@@ -488,7 +463,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 		return PW_OK;
 	if (!cJSON_IsObject(rels)) {
 		pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, NULL),
-				     "no 'releases' object; package skipped");
+			       "no 'releases' object; package skipped");
 		return PW_OK;
 	}
 	const cJSON *r;
@@ -497,7 +472,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 		const char *rel = r->string;
 		if (!cJSON_IsObject(r)) {
 			pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
-					     "release is not an object; skipped");
+				       "release is not an object; skipped");
 			continue;
 		}
 		const char *urgency = json_str(r, "urgency");
@@ -513,7 +488,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 		pw_error e = PW_ERROR_INIT;
 		if (pw_ecosystem_from_release("debian", rel, eco, &e)) {
 			pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
-					     "%s; release skipped", pw_error_text(&e));
+				       "%s; release skipped", pw_error_text(&e));
 			continue;
 		}
 		row.ecosystem = pw_span_z(eco);
@@ -539,7 +514,7 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 		if (desc && a->summary == PW_DADV_NONE)
 			rc = pw_dadv_set_summary(a, pw_span_z(desc));
 		if (scope && a->attack_vector == PW_AV_UNKNOWN)
-			a->attack_vector = !strcmp(scope, "remote") ? PW_AV_NETWORK
+			a->attack_vector = !strcmp(scope, "remote")  ? PW_AV_NETWORK
 					   : !strcmp(scope, "local") ? PW_AV_LOCAL
 								     : PW_AV_UNKNOWN;
 		if (!rc)
@@ -550,27 +525,13 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 	return rc;
 }
 
-/* Line of the byte at `at`, for pointing at a JSON syntax error. */
-static size_t line_of(const char *data, const char *at)
-{
-	size_t line = 1;
-	for (const char *p = data; p < at; p++)
-		line += *p == '\n';
-	return line;
-}
-
 pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 				 const pw_feed_sink *sink, pw_error *err)
 {
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	if (!root) {
-		if (!end || end < data || end > data + len)
-			end = data;
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%zu: not valid JSON (truncated or corrupt download?)", name,
-				    line_of(data, end));
-	}
+	if (!root)
+		return pw_distro_json_error(err, name, data, len, end);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return pw_error_set(err, PW_ERR_PARSE,
@@ -587,7 +548,7 @@ pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 	{
 		if (!cJSON_IsObject(pkg)) {
 			pw_distro_warn(sink, name, 0, pkg->string,
-					     "package entry is not an object; skipped");
+				       "package entry is not an object; skipped");
 			continue;
 		}
 		const cJSON *entry;
@@ -597,7 +558,7 @@ pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 				snprintf(jp.where, sizeof jp.where, "%s/%.100s", pkg->string,
 					 entry->string);
 				pw_distro_warn(sink, name, 0, jp.where,
-						     "not an issue id with an object; skipped");
+					       "not an issue id with an object; skipped");
 				continue;
 			}
 			if (n == cap) {

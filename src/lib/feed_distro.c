@@ -39,7 +39,25 @@ bool pw_span_starts(pw_span s, const char *z)
 	return s.n >= n && (n == 0 || memcmp(s.p, z, n) == 0);
 }
 
-static bool is_digit(char c)
+size_t pw_span_index(pw_span s, char c)
+{
+	const char *q = s.n ? memchr(s.p, c, s.n) : NULL;
+	return q ? (size_t)(q - s.p) : s.n;
+}
+
+pw_span pw_span_word(pw_span *s)
+{
+	*s = pw_span_trim(*s);
+	size_t i = 0;
+	while (i < s->n && s->p[i] != ' ' && s->p[i] != '\t')
+		i++;
+	pw_span w = {s->p, i};
+	s->p += i;
+	s->n -= i;
+	return w;
+}
+
+bool pw_distro_is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
@@ -49,14 +67,14 @@ bool pw_distro_is_cve(pw_span s)
 	if (s.n < 13 || memcmp(s.p, "CVE-", 4) != 0 || s.p[8] != '-')
 		return false;
 	for (size_t i = 4; i < s.n; i++)
-		if (i != 8 && !is_digit(s.p[i]))
+		if (i != 8 && !pw_distro_is_digit(s.p[i]))
 			return false;
 	return true;
 }
 
 static bool is_alnum(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return pw_distro_is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 bool pw_distro_is_id(pw_span s)
@@ -64,7 +82,7 @@ bool pw_distro_is_id(pw_span s)
 	if (s.n >= 3 && (s.p[0] == 'C' || s.p[0] == 'c') && (s.p[1] == 'V' || s.p[1] == 'v') &&
 	    (s.p[2] == 'E' || s.p[2] == 'e'))
 		return pw_distro_is_cve(s);
-	if (s.n == 0 || !is_alnum(s.p[0]) || is_digit(s.p[0]))
+	if (s.n == 0 || !is_alnum(s.p[0]) || pw_distro_is_digit(s.p[0]))
 		return false;
 	size_t dashes = 0;
 	for (size_t i = 0; i < s.n; i++) {
@@ -137,11 +155,22 @@ pw_err pw_distro_ecosystem(const char *distro, pw_span release, char out[PW_ECOS
 	char word[PW_ECOSYSTEM_MAX];
 	if (release.n == 0 || release.n >= sizeof word || memchr(release.p, '\0', release.n))
 		return pw_error_set(err, PW_ERR_NOTFOUND, "'%.*s' is not a %s release name",
-				    (int)(release.n > 40 ? 40 : release.n), release.p ? release.p : "",
-				    distro);
+				    PW_SPAN_CLIP(release), distro);
 	memcpy(word, release.p, release.n);
 	word[release.n] = '\0';
 	return pw_ecosystem_from_release(distro, word, out, err);
+}
+
+pw_err pw_distro_json_error(pw_error *err, const char *name, const char *data, size_t len,
+			    const char *end)
+{
+	size_t line = 1;
+	if (!end || end < data || end > data + len)
+		end = data;
+	for (const char *p = data; p < end; p++)
+		line += *p == '\n';
+	return pw_error_set(err, PW_ERR_PARSE,
+			    "%s:%zu: not valid JSON (truncated or corrupt download?)", name, line);
 }
 
 void pw_dadv_reset(pw_dadv *a)

@@ -19,10 +19,20 @@ typedef struct pw_span {
 	size_t n;
 } pw_span;
 
+/* printf arguments for "%.*s" quoting at most 60 bytes of a span, so a
+ * huge or binary line cannot flood a warning. */
+#define PW_SPAN_CLIP(s) (int)((s).n > 60 ? 60 : (s).n), ((s).p ? (s).p : "")
+
 pw_span pw_span_z(const char *s); /* NULL gives the empty span {NULL, 0} */
-pw_span pw_span_trim(pw_span s);  /* without leading and trailing blanks */
+pw_span pw_span_trim(pw_span s); /* without leading and trailing blanks */
 bool pw_span_eq(pw_span s, const char *z);
 bool pw_span_starts(pw_span s, const char *z);
+/* Offset of the first c in s, s.n if none. */
+size_t pw_span_index(pw_span s, char c);
+/* The next blank-separated word of *s (empty at the end); *s is advanced
+ * past it. */
+pw_span pw_span_word(pw_span *s);
+bool pw_distro_is_digit(char c);
 
 /* "CVE-YYYY-NNNN" with four or more digits in the last part. */
 bool pw_distro_is_cve(pw_span s);
@@ -49,6 +59,11 @@ bool pw_lines_next(pw_lines *it, pw_span *line);
  * "name:line: field" (field non-NULL). */
 void pw_distro_warn(const pw_feed_sink *sink, const char *name, size_t line, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The error for JSON cJSON refused: names the line of `end`, the parse
+ * end cJSON reported (NULL or out of range: the start). */
+pw_err pw_distro_json_error(pw_error *err, const char *name, const char *data, size_t len,
+			    const char *end);
 
 /* pw_ecosystem_from_release() for a release word that is a span. */
 pw_err pw_distro_ecosystem(const char *distro, pw_span release, char out[PW_ECOSYSTEM_MAX],
@@ -88,11 +103,10 @@ typedef struct pw_dadv {
 	size_t cap_row_view;
 } pw_dadv;
 
-#define PW_DADV_INIT                                                                   \
-	{                                                                              \
-		.strs = PW_BUF_INIT, .id = PW_DADV_NONE, .published = PW_DADV_NONE,    \
-		.modified = PW_DADV_NONE, .summary = PW_DADV_NONE,                     \
-		.cvss_vector = PW_DADV_NONE                                            \
+#define PW_DADV_INIT                                                                               \
+	{                                                                                          \
+		.strs = PW_BUF_INIT, .id = PW_DADV_NONE, .published = PW_DADV_NONE,                \
+		.modified = PW_DADV_NONE, .summary = PW_DADV_NONE, .cvss_vector = PW_DADV_NONE     \
 	}
 
 void pw_dadv_reset(pw_dadv *a);

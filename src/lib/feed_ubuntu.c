@@ -30,11 +30,16 @@ static const struct {
 	const char *word;
 	pw_fix_state state;
 } uct_status[] = {
-	{"released", PW_FIX_FIXED},        {"released-esm", PW_FIX_UNFIXED},
-	{"needed", PW_FIX_UNFIXED},        {"needs-triage", PW_FIX_UNFIXED},
-	{"pending", PW_FIX_UNFIXED},       {"deferred", PW_FIX_UNFIXED},
-	{"active", PW_FIX_UNFIXED},        {"not-affected", PW_FIX_NOT_AFFECTED},
-	{"DNE", PW_FIX_DNE},               {"ignored", PW_FIX_IGNORED},
+	{"released", PW_FIX_FIXED},
+	{"released-esm", PW_FIX_UNFIXED},
+	{"needed", PW_FIX_UNFIXED},
+	{"needs-triage", PW_FIX_UNFIXED},
+	{"pending", PW_FIX_UNFIXED},
+	{"deferred", PW_FIX_UNFIXED},
+	{"active", PW_FIX_UNFIXED},
+	{"not-affected", PW_FIX_NOT_AFFECTED},
+	{"DNE", PW_FIX_DNE},
+	{"ignored", PW_FIX_IGNORED},
 };
 
 static const char *const skipped_releases[] = {"upstream", "devel", "snap", "product"};
@@ -49,17 +54,10 @@ typedef struct uct_parse {
 	const char *name;
 	const pw_feed_sink *sink;
 	pw_dadv adv;
-	pw_buf description;  /* the Description field with its continuation lines */
-	int cvss_rank;       /* CVSS major version of adv.cvss_vector, 0 = none */
-	uct_field last;      /* field that continuation lines extend */
+	pw_buf description; /* the Description field with its continuation lines */
+	int cvss_rank; /* CVSS major version of adv.cvss_vector, 0 = none */
+	uct_field last; /* field that continuation lines extend */
 } uct_parse;
-
-#define CLIP(s) (int)((s).n > 60 ? 60 : (s).n), (s).p
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 /* "2019-07-15 02:15:00 UTC" -> "2019-07-15T02:15:00Z", "2019-07-15" kept. */
 static bool uct_date(pw_span s, char out[21])
@@ -70,7 +68,7 @@ static bool uct_date(pw_span s, char out[21])
 	if (!shape)
 		return false;
 	for (size_t i = 0; i < s.n; i++)
-		if (shape[i] == 'N' ? !is_digit(s.p[i]) : s.p[i] != shape[i])
+		if (shape[i] == 'N' ? !pw_distro_is_digit(s.p[i]) : s.p[i] != shape[i])
 			return false;
 	memcpy(out, s.p, 10);
 	if (s.n == 10) {
@@ -95,13 +93,13 @@ static pw_err uct_cvss(uct_parse *up, pw_span s, size_t lineno)
 	    !(pw_span_starts(v, "CVSS:") || pw_span_starts(v, "AV:"))) {
 		if (pw_span_trim(s).n)
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
-					    "CVSS entry '%.*s' not understood (expected 'source: "
-					    "vector'); ignored",
-					    CLIP(s));
+				       "CVSS entry '%.*s' not understood (expected 'source: "
+				       "vector'); ignored",
+				       PW_SPAN_CLIP(s));
 		return PW_OK;
 	}
 	int rank = 2;
-	if (pw_span_starts(v, "CVSS:") && v.n > 5 && is_digit(v.p[5]))
+	if (pw_span_starts(v, "CVSS:") && v.n > 5 && pw_distro_is_digit(v.p[5]))
 		rank = v.p[5] - '0';
 	if (rank <= up->cvss_rank)
 		return PW_OK;
@@ -138,20 +136,20 @@ static pw_err uct_row(uct_parse *up, pw_span key, pw_span value, size_t lineno)
 	if (!pw_distro_is_version(pkg) || st == n_st ||
 	    (paren.n && (paren.n < 2 || paren.p[0] != '(' || paren.p[paren.n - 1] != ')'))) {
 		pw_distro_warn(up->sink, up->name, lineno, NULL,
-				    "'%.*s: %.*s' not understood; expected '<release>_<package>: "
-				    "<status> (<version or note>)'; row skipped",
-				    CLIP(key), CLIP(value));
+			       "'%.*s: %.*s' not understood; expected '<release>_<package>: "
+			       "<status> (<version or note>)'; row skipped",
+			       PW_SPAN_CLIP(key), PW_SPAN_CLIP(value));
 		return PW_OK;
 	}
-	pw_span inner = paren.n ? pw_span_trim((pw_span){paren.p + 1, paren.n - 2})
-				: (pw_span){NULL, 0};
+	pw_span inner =
+		paren.n ? pw_span_trim((pw_span){paren.p + 1, paren.n - 2}) : (pw_span){NULL, 0};
 	pw_dadv_rowin row = {.package = pkg, .by_source = true, .state = uct_status[st].state};
 	if (row.state == PW_FIX_FIXED) {
 		if (!pw_distro_is_version(inner)) {
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
-					    "%.*s: 'released' needs the fixed version in "
-					    "parentheses, got '%.*s'; row skipped",
-					    CLIP(key), CLIP(value));
+				       "%.*s: 'released' needs the fixed version in "
+				       "parentheses, got '%.*s'; row skipped",
+				       PW_SPAN_CLIP(key), PW_SPAN_CLIP(value));
 			return PW_OK;
 		}
 		row.fixed = inner;
@@ -164,7 +162,7 @@ static pw_err uct_row(uct_parse *up, pw_span key, pw_span value, size_t lineno)
 	pw_error e = PW_ERROR_INIT;
 	if (pw_distro_ecosystem("ubuntu", rel, eco, &e)) {
 		pw_distro_warn(up->sink, up->name, lineno, NULL, "%s; row for %.*s skipped",
-				    pw_error_text(&e), CLIP(pkg));
+			       pw_error_text(&e), PW_SPAN_CLIP(pkg));
 		return PW_OK;
 	}
 	row.ecosystem = pw_span_z(eco);
@@ -180,7 +178,7 @@ static pw_err uct_field_line(uct_parse *up, pw_span key, pw_span value, size_t l
 	if (pw_span_eq(key, "Candidate")) {
 		if (a->id != PW_DADV_NONE) {
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
-					    "second Candidate field ignored");
+				       "second Candidate field ignored");
 			return PW_OK;
 		}
 		if (!pw_distro_is_id(value))
@@ -197,9 +195,9 @@ static pw_err uct_field_line(uct_parse *up, pw_span key, pw_span value, size_t l
 		if (uct_date(value, iso))
 			return pw_dadv_str(a, pw_span_z(iso), &a->published);
 		pw_distro_warn(up->sink, up->name, lineno, NULL,
-				    "PublicDate '%.*s' not understood (expected 'YYYY-MM-DD "
-				    "[HH:MM:SS UTC]'); left empty",
-				    CLIP(value));
+			       "PublicDate '%.*s' not understood (expected 'YYYY-MM-DD "
+			       "[HH:MM:SS UTC]'); left empty",
+			       PW_SPAN_CLIP(value));
 		return PW_OK;
 	}
 	if (pw_span_eq(key, "Priority")) {
@@ -236,8 +234,8 @@ static pw_err uct_continuation(uct_parse *up, pw_span line, size_t lineno)
 pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 				const pw_feed_sink *sink, pw_error *err)
 {
-	uct_parse up = {.name = name, .sink = sink, .adv = PW_DADV_INIT,
-			.description = PW_BUF_INIT};
+	uct_parse up = {
+		.name = name, .sink = sink, .adv = PW_DADV_INIT, .description = PW_BUF_INIT};
 	pw_lines it;
 	pw_span line;
 	pw_err rc = PW_OK;
@@ -260,7 +258,8 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 		if (colon == 0 || colon == line.n || line.p[colon] != ':') {
 			up.last = F_OTHER;
 			pw_distro_warn(sink, name, it.lineno, NULL,
-					    "not a 'Field: value' line: '%.*s'; ignored", CLIP(line));
+				       "not a 'Field: value' line: '%.*s'; ignored",
+				       PW_SPAN_CLIP(line));
 			continue;
 		}
 		pw_span key = {line.p, colon};
@@ -269,9 +268,9 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 	}
 	pw_dadv *a = &up.adv;
 	if (!rc && a->id == PW_DADV_NONE)
-		rc = pw_error_set(err, PW_ERR_PARSE,
-				  "%s: no valid 'Candidate: CVE-YYYY-NNNN' field; not a UCT CVE file",
-				  name);
+		rc = pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s: no valid 'Candidate: CVE-YYYY-NNNN' field; not a UCT CVE file", name);
 	if (!rc && up.description.len)
 		rc = pw_dadv_set_summary(a, (pw_span){up.description.data, up.description.len});
 	if (!rc)

@@ -23,8 +23,8 @@
 #include "patchwarden/feed.h"
 #include "patchwarden/fileio.h"
 
-typedef pw_err (*parse_fn)(const char *data, size_t len, const char *name,
-			   const pw_feed_sink *sink, pw_error *err);
+typedef pw_err (*parse_fn)(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			   pw_error *err);
 
 typedef struct eco_count {
 	char eco[PW_ECOSYSTEM_MAX];
@@ -34,14 +34,16 @@ typedef struct eco_count {
 
 typedef struct tsink {
 	const char *eco_prefix; /* every row's ecosystem starts with this */
-	bool by_source;         /* every row's by_source */
-	const char *want;       /* render advisories with this id into `dump`; "*" = all */
-	pw_err fail_with;       /* returned by the advisory callback when non-zero */
+	bool by_source; /* every row's by_source */
+	const char *want; /* render advisories with this id into `dump`; "*" = all */
+	pw_err fail_with; /* returned by the advisory callback when non-zero */
 	size_t adv, cves, rows, warns;
 	size_t state[5];
+	size_t severity[PW_SEV_CRITICAL + 1];
+	size_t attack_vector[PW_AV_PHYSICAL + 1];
 	eco_count ecos[64];
 	size_t n_ecos;
-	pw_buf dump;  /* rendered advisories */
+	pw_buf dump; /* rendered advisories */
 	pw_buf warnings; /* "where|message\n" per warning */
 	char bad[256]; /* first broken invariant, "" if none */
 } tsink;
@@ -101,12 +103,17 @@ static inline pw_err tsink_advisory(void *ctx, const pw_advisory *a, pw_error *e
 	invariant(t, (unsigned)a->severity <= PW_SEV_CRITICAL, "severity out of range", a->id);
 	invariant(t, (unsigned)a->attack_vector <= PW_AV_PHYSICAL, "attack vector out of range",
 		  a->id);
+	if ((unsigned)a->severity <= PW_SEV_CRITICAL)
+		t->severity[a->severity]++;
+	if ((unsigned)a->attack_vector <= PW_AV_PHYSICAL)
+		t->attack_vector[a->attack_vector]++;
 	for (size_t i = 0; i < a->n_cves; i++)
 		invariant(t, a->cves[i] && a->cves[i][0], "empty cve", a->id);
 	for (size_t i = 0; i < a->n_affected; i++) {
 		const pw_affected *r = &a->affected[i];
-		invariant(t, r->ecosystem && !strncmp(r->ecosystem, t->eco_prefix,
-						      strlen(t->eco_prefix)),
+		invariant(t,
+			  r->ecosystem &&
+				  !strncmp(r->ecosystem, t->eco_prefix, strlen(t->eco_prefix)),
 			  "wrong ecosystem", a->id);
 		invariant(t, r->package && r->package[0], "no package", a->id);
 		invariant(t, r->by_source == t->by_source, "by_source", a->id);
@@ -159,7 +166,8 @@ static inline size_t eco_rows(const tsink *t, const char *eco, bool fixed_only)
 
 /* Ecosystem name as the library spells it, so tests of old releases do
  * not hard-code the spelling of e.g. woody. */
-static inline const char *eco_of(const char *distro, const char *release, char out[PW_ECOSYSTEM_MAX])
+static inline const char *eco_of(const char *distro, const char *release,
+				 char out[PW_ECOSYSTEM_MAX])
 {
 	pw_error e = PW_ERROR_INIT;
 	if (pw_ecosystem_from_release(distro, release, out, &e))
@@ -182,28 +190,39 @@ static inline void load_shared(const char *rel, pw_buf *b)
 }
 
 /* Parses text given inline; returns the parser's result. */
-static inline pw_err parse_text(parse_fn fn, const char *text, size_t len, const char *name, tsink *t,
-			 pw_error *e)
+static inline pw_err parse_text(parse_fn fn, const char *text, size_t len, const char *name,
+				tsink *t, pw_error *e)
 {
 	pw_feed_sink s = tsink_sink(t);
 	return fn(text, len, name, &s, e);
 }
 
-static inline pw_err parse_str(parse_fn fn, const char *text, const char *name, tsink *t, pw_error *e)
+static inline pw_err parse_str(parse_fn fn, const char *text, const char *name, tsink *t,
+			       pw_error *e)
 {
 	return parse_text(fn, text, strlen(text), name, t, e);
 }
 
-/* Parses a whole shared-data file, naming it by its relative path. */
-static inline void parse_shared(parse_fn fn, const char *rel, tsink *t)
+/* Parses a whole shared-data file, naming it by its relative path; the
+ * file must also be detected as `format` (PW_FEED_UNKNOWN: not checked). */
+static inline void parse_shared_as(parse_fn fn, pw_feed_format format, const char *rel, tsink *t)
 {
 	pw_buf b = PW_BUF_INIT;
 	pw_error e = PW_ERROR_INIT;
 	load_shared(rel, &b);
+	if (format != PW_FEED_UNKNOWN && pw_feed_detect(pw_buf_str(&b), b.len, rel) != format)
+		fail_msg("%s: detected as %s, want %s", rel,
+			 pw_feed_format_name(pw_feed_detect(pw_buf_str(&b), b.len, rel)),
+			 pw_feed_format_name(format));
 	pw_err rc = parse_text(fn, pw_buf_str(&b), b.len, rel, t, &e);
 	pw_buf_release(&b);
 	if (rc)
 		fail_msg("%s: %s", rel, pw_error_text(&e));
+}
+
+static inline void parse_shared(parse_fn fn, const char *rel, tsink *t)
+{
+	parse_shared_as(fn, PW_FEED_UNKNOWN, rel, t);
 }
 
 static inline double now_s(void)

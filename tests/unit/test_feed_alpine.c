@@ -9,15 +9,15 @@ static const struct {
 	const char *file;
 	size_t adv, ids, warns;
 } secdb_files[] = {
-	{"v3.3/main.yaml", 159, 488, 1},      {"v3.3/community.yaml", 0, 0, 0},
-	{"v3.4/main.yaml", 258, 727, 3},      {"v3.4/community.yaml", 2, 14, 0},
-	{"v3.5/main.yaml", 316, 909, 3},      {"v3.5/community.yaml", 25, 102, 0},
-	{"v3.6/main.yaml", 345, 989, 3},      {"v3.6/community.yaml", 58, 215, 1},
-	{"v3.7/main.yaml", 425, 1171, 1},     {"v3.7/community.yaml", 97, 409, 1},
-	{"v3.8/main.yaml", 442, 1224, 2},     {"v3.8/community.yaml", 125, 483, 1},
-	{"v3.9/main.yaml", 447, 1207, 16},    {"v3.9/community.yaml", 161, 599, 1},
-	{"v3.10/main.yaml", 460, 1267, 3},    {"v3.10/community.yaml", 203, 718, 1},
-	{"v3.11/main.yaml", 502, 1295, 3},    {"v3.11/community.yaml", 239, 892, 2},
+	{"v3.3/main.yaml", 159, 488, 1},   {"v3.3/community.yaml", 0, 0, 0},
+	{"v3.4/main.yaml", 258, 727, 3},   {"v3.4/community.yaml", 2, 14, 0},
+	{"v3.5/main.yaml", 316, 909, 3},   {"v3.5/community.yaml", 25, 102, 0},
+	{"v3.6/main.yaml", 345, 989, 3},   {"v3.6/community.yaml", 58, 215, 1},
+	{"v3.7/main.yaml", 425, 1171, 1},  {"v3.7/community.yaml", 97, 409, 1},
+	{"v3.8/main.yaml", 442, 1224, 2},  {"v3.8/community.yaml", 125, 483, 1},
+	{"v3.9/main.yaml", 447, 1207, 16}, {"v3.9/community.yaml", 161, 599, 1},
+	{"v3.10/main.yaml", 460, 1267, 3}, {"v3.10/community.yaml", 203, 718, 1},
+	{"v3.11/main.yaml", 502, 1295, 3}, {"v3.11/community.yaml", 239, 892, 2},
 };
 
 /* Per file: advisories = secfixes keys (heimdal 7.4.0-r0 in v3.6, with no
@@ -33,14 +33,15 @@ static void test_whole_set(void **state)
 		tsink_init(&t, "alpine:", true);
 		snprintf(rel, sizeof rel, SECDB "%s", secdb_files[i].file);
 		double t0 = now_s();
-		parse_shared(pw_feed_parse_alpine_secdb, rel, &t);
+		parse_shared_as(pw_feed_parse_alpine_secdb, PW_FEED_ALPINE_YAML, rel, &t);
 		dt += now_s() - t0;
 		assert_clean(&t);
 		if (t.adv != secdb_files[i].adv || t.cves != secdb_files[i].ids ||
 		    t.warns != secdb_files[i].warns)
-			fail_msg("%s: %zu advisories, %zu ids, %zu warnings; want %zu, %zu, %zu\n%s",
-				 rel, t.adv, t.cves, t.warns, secdb_files[i].adv, secdb_files[i].ids,
-				 secdb_files[i].warns, pw_buf_str(&t.warnings));
+			fail_msg(
+				"%s: %zu advisories, %zu ids, %zu warnings; want %zu, %zu, %zu\n%s",
+				rel, t.adv, t.cves, t.warns, secdb_files[i].adv, secdb_files[i].ids,
+				secdb_files[i].warns, pw_buf_str(&t.warnings));
 		/* One row per advisory, all for the file's release. */
 		assert_int_equal(t.rows, t.adv);
 		assert_true(t.n_ecos <= 1);
@@ -80,11 +81,12 @@ static void test_records(void **state)
 		      " row alpine:3.8|db|not-affected|-|-\n",
 		      2);
 	/* "CVE-????-?????  XSA-295": the placeholder is dropped, XSA kept. */
-	expect_record(SECDB "v3.10/main.yaml", "ALPINE-3.10-xen-4.12.1-r0",
-		      "ALPINE-3.10-xen-4.12.1-r0|alpine-secdb|-|xen fixed in 4.12.1-r0|sev=0|av=0|-\n"
-		      " cve XSA-295\n"
-		      " row alpine:3.10|xen|fixed|4.12.1-r0|-\n",
-		      3);
+	expect_record(
+		SECDB "v3.10/main.yaml", "ALPINE-3.10-xen-4.12.1-r0",
+		"ALPINE-3.10-xen-4.12.1-r0|alpine-secdb|-|xen fixed in 4.12.1-r0|sev=0|av=0|-\n"
+		" cve XSA-295\n"
+		" row alpine:3.10|xen|fixed|4.12.1-r0|-\n",
+		3);
 	/* Remarks in parentheses are not ids. */
 	expect_record(SECDB "v3.10/main.yaml", "ALPINE-3.10-tcpdump-4.9.3-r0",
 		      "ALPINE-3.10-tcpdump-4.9.3-r0|alpine-secdb|-|tcpdump fixed in 4.9.3-r0|sev=0|"
@@ -110,14 +112,16 @@ static void test_vunnel_fixture(void **state)
 	tsink_init(&t, "alpine:", true);
 	t.want = "ALPINE-3.15-zsh-5.4.2-r1";
 	parse_shared(pw_feed_parse_alpine_secdb,
-		     "vunnel-fixtures/providers/alpine/test-fixtures/input/secdb/v3.15/main.yaml", &t);
+		     "vunnel-fixtures/providers/alpine/test-fixtures/input/secdb/v3.15/main.yaml",
+		     &t);
 	assert_int_equal(t.adv, 12);
 	assert_int_equal(t.warns, 0);
-	assert_string_equal(pw_buf_str(&t.dump),
-			    "ALPINE-3.15-zsh-5.4.2-r1|alpine-secdb|-|zsh fixed in 5.4.2-r1|sev=0|av=0|-\n"
-			    " cve CVE-2018-1083\n"
-			    " cve CVE-2018-1071\n"
-			    " row alpine:3.15|zsh|fixed|5.4.2-r1|-\n");
+	assert_string_equal(
+		pw_buf_str(&t.dump),
+		"ALPINE-3.15-zsh-5.4.2-r1|alpine-secdb|-|zsh fixed in 5.4.2-r1|sev=0|av=0|-\n"
+		" cve CVE-2018-1083\n"
+		" cve CVE-2018-1071\n"
+		" row alpine:3.15|zsh|fixed|5.4.2-r1|-\n");
 	tsink_release(&t);
 }
 
@@ -220,23 +224,23 @@ static void test_same_content_three_ways(void **state)
 static void test_malformed_entries(void **state)
 {
 	(void)state;
-	static const char text[] = "distroversion: v3.12\n"             /* 1 */
-				   "packages:\n"                         /* 2 */
-				   "  - pkg:\n"                          /* 3 */
+	static const char text[] = "distroversion: v3.12\n" /* 1 */
+				   "packages:\n" /* 2 */
+				   "  - pkg:\n" /* 3 */
 				   "      secfixes: {1.0-r0: [CVE-2020-1]}\n" /* 4: no name */
-				   "  - pkg:\n"                          /* 5 */
-				   "      name: a\n"                     /* 6 */
-				   "      secfixes: [1, 2]\n"            /* 7: not a mapping */
-				   "  - pkg:\n"                          /* 8 */
-				   "      name: b\n"                     /* 9 */
-				   "      secfixes:\n"                   /* 10 */
-				   "        1.0-r0:\n"                   /* 11: no list */
-				   "        2.0 r0:\n"                   /* 12: not a version */
-				   "          - CVE-2020-2222\n"         /* 13 */
-				   "        3.0-r0:\n"                   /* 14 */
-				   "          - CVE_2020-3333 XSA-1\n"   /* 15: bad id, good id */
-				   "          - [nested]\n"              /* 16: not text */
-				   "          - CVE-2020-4444\n";        /* 17 */
+				   "  - pkg:\n" /* 5 */
+				   "      name: a\n" /* 6 */
+				   "      secfixes: [1, 2]\n" /* 7: not a mapping */
+				   "  - pkg:\n" /* 8 */
+				   "      name: b\n" /* 9 */
+				   "      secfixes:\n" /* 10 */
+				   "        1.0-r0:\n" /* 11: no list */
+				   "        2.0 r0:\n" /* 12: not a version */
+				   "          - CVE-2020-2222\n" /* 13 */
+				   "        3.0-r0:\n" /* 14 */
+				   "          - CVE_2020-3333 XSA-1\n" /* 15: bad id, good id */
+				   "          - [nested]\n" /* 16: not text */
+				   "          - CVE-2020-4444\n"; /* 17 */
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "alpine:", true);
@@ -281,7 +285,8 @@ static void test_whole_file_errors(void **state)
 	static const char nul[] = "distroversion: v3.12\npackages:\0\n";
 	expect_error("packages: []\n", 0, "e: no 'distroversion'");
 	expect_error("distroversion: [v3]\npackages: []\n", 0, "e: no 'distroversion'");
-	expect_error("distroversion: v3.12\npackages: {a: b}\n", 0, "e:2: 'packages' is not a list");
+	expect_error("distroversion: v3.12\npackages: {a: b}\n", 0,
+		     "e:2: 'packages' is not a list");
 	expect_error("distroversion: v3.12\npackages:\n  - pkg: \"unclosed\n", 0,
 		     "e:4: invalid YAML");
 	expect_error(nul, sizeof nul - 1, "invalid YAML");

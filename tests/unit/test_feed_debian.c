@@ -15,7 +15,7 @@ static void list_counts(const char *file, size_t adv, size_t cves, size_t rows, 
 	tsink t;
 	tsink_init(&t, "debian:", true);
 	double t0 = now_s();
-	parse_shared(pw_feed_parse_debian_list, file, &t);
+	parse_shared_as(pw_feed_parse_debian_list, PW_FEED_DEBIAN_LIST, file, &t);
 	double dt = now_s() - t0;
 	assert_clean(&t);
 	if (t.warns)
@@ -59,9 +59,11 @@ static void test_list_dsa_per_release(void **state)
 	static const struct {
 		const char *codename;
 		size_t rows;
-	} want[] = {{"bullseye", 410}, {"buster", 623}, {"stretch", 740}, {"jessie", 898},
-		    {"wheezy", 813},   {"squeeze", 674}, {"lenny", 588},   {"etch", 678},
-		    {"sarge", 712},    {"woody", 852}};
+	} want[] = {
+		{"bullseye", 410}, {"buster", 623}, {"stretch", 740}, {"jessie", 898},
+		{"wheezy", 813}, {"squeeze", 674}, {"lenny", 588}, {"etch", 678},
+		{"sarge", 712}, {"woody", 852},
+	};
 	tsink t;
 	tsink_init(&t, "debian:", true);
 	parse_shared(pw_feed_parse_debian_list, LIST_DIR "DSA/list", &t);
@@ -89,10 +91,11 @@ static void expect_record(parse_fn fn, const char *file, const char *id, const c
 static void test_list_records(void **state)
 {
 	(void)state;
-	expect_record(pw_feed_parse_debian_list, LIST_DIR "DSA/list", "DSA-5380-1",
-		      "DSA-5380-1|debian-list|2023-03-29|xorg-server - security update|sev=0|av=0|-\n"
-		      " cve CVE-2023-1393\n"
-		      " row debian:11|xorg-server|fixed|2:1.20.11-1+deb11u6|-\n");
+	expect_record(
+		pw_feed_parse_debian_list, LIST_DIR "DSA/list", "DSA-5380-1",
+		"DSA-5380-1|debian-list|2023-03-29|xorg-server - security update|sev=0|av=0|-\n"
+		" cve CVE-2023-1393\n"
+		" row debian:11|xorg-server|fixed|2:1.20.11-1+deb11u6|-\n");
 	/* No CVE line, two releases. */
 	expect_record(pw_feed_parse_debian_list, LIST_DIR "DSA/list", "DSA-3699-1",
 		      "DSA-3699-1|debian-list|2016-10-25|virtualbox - end of life|sev=0|av=0|-\n"
@@ -188,22 +191,22 @@ static void test_list_malformed(void **state)
 {
 	(void)state;
 	static const char text[] =
-		"\t[bullseye] - orphan 1.0\n"                              /* 1: before any header */
-		"[29 Mar 2023] DSA-1-1 a - b\n"                             /* 2 */
-		"\t{CVE-2023-1 CVE-2023-12345 bogus}\n"                     /* 3: two bad ids */
-		"\t{CVE-2023-2222\n"                                        /* 4: unterminated */
-		"\t[bullseye] - a\n"                                        /* 5: no version */
-		"\t[bullseye] - a <frobbed>\n"                              /* 6: unknown kind */
-		"\t[hamm2] - a 1.0\n"                                       /* 7: unknown release */
-		"\t[bullseye] - a 1.0 trailing words\n"                     /* 8: junk after version */
-		"\t[bullseye] a 1.0\n"                                      /* 9: no dash */
-		"\twhat is this\n"                                          /* 10 */
-		"garbage at column one\n"                                   /* 11 */
-		"[Someday] DSA-2-1 c - d\n"                                 /* 12: bad date, kept */
-		"\t[bullseye] - c 2.0 (note\n"                              /* 13: unclosed note */
-		"[29 Mar 2023] not-an-id x - y\n"                           /* 14: entry skipped */
-		"\t[bullseye] - skipped 1.0\n"                              /* 15: silently */
-		"[31 Mar 2023] DSA-3-1\n"                                   /* 16: no summary */
+		"\t[bullseye] - orphan 1.0\n" /* 1: before any header */
+		"[29 Mar 2023] DSA-1-1 a - b\n" /* 2 */
+		"\t{CVE-2023-1 CVE-2023-12345 bogus}\n" /* 3: two bad ids */
+		"\t{CVE-2023-2222\n" /* 4: unterminated */
+		"\t[bullseye] - a\n" /* 5: no version */
+		"\t[bullseye] - a <frobbed>\n" /* 6: unknown kind */
+		"\t[hamm2] - a 1.0\n" /* 7: unknown release */
+		"\t[bullseye] - a 1.0 trailing words\n" /* 8: junk after version */
+		"\t[bullseye] a 1.0\n" /* 9: no dash */
+		"\twhat is this\n" /* 10 */
+		"garbage at column one\n" /* 11 */
+		"[Someday] DSA-2-1 c - d\n" /* 12: bad date, kept */
+		"\t[bullseye] - c 2.0 (note\n" /* 13: unclosed note */
+		"[29 Mar 2023] not-an-id x - y\n" /* 14: entry skipped */
+		"\t[bullseye] - skipped 1.0\n" /* 15: silently */
+		"[31 Mar 2023] DSA-3-1\n" /* 16: no summary */
 		"\t[bullseye] - e 3.0\n";
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
@@ -216,11 +219,11 @@ static void test_list_malformed(void **state)
 			    "DSA-2-1|debian-list|-|c - d|sev=0|av=0|-\n"
 			    "DSA-3-1|debian-list|2023-03-31|-|sev=0|av=0|-\n"
 			    " row debian:11|e|fixed|3.0|-\n");
-	static const char *const where[] = {"x/list:1|",  "x/list:3|",  "x/list:3|",
-					    "x/list:4|",  "x/list:5|",  "x/list:6|",
-					    "x/list:7|",  "x/list:8|",  "x/list:9|",
-					    "x/list:10|", "x/list:11|", "x/list:12|",
-					    "x/list:13|", "x/list:14|"};
+	static const char *const where[] = {
+		"x/list:1|", "x/list:3|",  "x/list:3|",  "x/list:4|",  "x/list:5|",
+		"x/list:6|", "x/list:7|",  "x/list:8|",  "x/list:9|",  "x/list:10|",
+		"x/list:11|", "x/list:12|", "x/list:13|", "x/list:14|",
+	};
 	const char *w = pw_buf_str(&t.warnings);
 	for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
 		if (strncmp(w, where[i], strlen(where[i])))
@@ -247,8 +250,9 @@ static void test_list_nul_and_huge(void **state)
 	assert_int_equal(parse_text(pw_feed_parse_debian_list, with_nul, sizeof with_nul - 1,
 				    "n/list", &t, &e),
 			 PW_OK);
-	assert_string_equal(pw_buf_str(&t.dump), "DSA-2-1|debian-list|2023-03-29|d - e|sev=0|av=0|-\n"
-						 " row debian:11|d|fixed|2.0|-\n");
+	assert_string_equal(pw_buf_str(&t.dump),
+			    "DSA-2-1|debian-list|2023-03-29|d - e|sev=0|av=0|-\n"
+			    " row debian:11|d|fixed|2.0|-\n");
 	assert_int_equal(t.warns, 2);
 	assert_non_null(strstr(pw_buf_str(&t.warnings), "n/list:1|NUL byte"));
 	assert_non_null(strstr(pw_buf_str(&t.warnings), "n/list:4|NUL byte"));
@@ -295,7 +299,7 @@ static void test_json_mock(void **state)
 	tsink t;
 	tsink_init(&t, "debian:", true);
 	t.want = "*";
-	parse_shared(pw_feed_parse_debian_json, MOCK_JSON, &t);
+	parse_shared_as(pw_feed_parse_debian_json, PW_FEED_DEBIAN_JSON, MOCK_JSON, &t);
 	assert_clean(&t);
 	assert_int_equal(t.warns, 0);
 	/* 3 CVEs x 5 releases, sid dropped: 12 rows. */
@@ -334,7 +338,7 @@ static void test_json_vunnel(void **state)
 	tsink t;
 	tsink_init(&t, "debian:", true);
 	t.want = "CVE-2022-0456";
-	parse_shared(pw_feed_parse_debian_json, VUNNEL_JSON, &t);
+	parse_shared_as(pw_feed_parse_debian_json, PW_FEED_DEBIAN_JSON, VUNNEL_JSON, &t);
 	assert_clean(&t);
 	assert_int_equal(t.warns, 0);
 	/* 7 issues; 25 release entries minus 6 for sid = 19 (python3 json). */
@@ -364,7 +368,8 @@ static void test_json_grouping_and_states(void **state)
 		" \"TEMP-0000000-ABCDEF\": {\"releases\": {\"bookworm\": {\"status\": \"open\", "
 		"\"urgency\": \"high\"}}}},"
 		" \"minizip\": {\"CVE-2023-45853\": {\"releases\": {\"bookworm\": {\"status\": "
-		"\"resolved\", \"fixed_version\": \"1.1-8+deb12u1\", \"urgency\": \"medium**\"}}}}}";
+		"\"resolved\", \"fixed_version\": \"1.1-8+deb12u1\", \"urgency\": "
+		"\"medium**\"}}}}}";
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "debian:", true);
@@ -430,9 +435,9 @@ static void test_json_errors(void **state)
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "debian:", true);
-	assert_int_equal(parse_str(pw_feed_parse_debian_json, "{\"a\": {\n\"CVE-2020-1", "t.json",
-				   &t, &e),
-			 PW_ERR_PARSE);
+	assert_int_equal(
+		parse_str(pw_feed_parse_debian_json, "{\"a\": {\n\"CVE-2020-1", "t.json", &t, &e),
+		PW_ERR_PARSE);
 	assert_string_equal(e.msg, "t.json:2: not valid JSON (truncated or corrupt download?)");
 	assert_int_equal(parse_str(pw_feed_parse_debian_json, "[1, 2]", "t.json", &t, &e),
 			 PW_ERR_PARSE);

@@ -33,6 +33,8 @@ static size_t parse_dir(const char *dir, tsink *t)
 		if (pw_read_file(full, &b, 0, &e) ||
 		    pw_feed_parse_ubuntu_uct(pw_buf_str(&b), b.len, rel, &sink, &e))
 			fail_msg("%s: %s", rel, pw_error_text(&e));
+		if (pw_feed_detect(pw_buf_str(&b), b.len, rel) != PW_FEED_UBUNTU_UCT)
+			fail_msg("%s: not detected as a UCT file", rel);
 		files++;
 	}
 	closedir(d);
@@ -73,6 +75,19 @@ static void test_whole_set(void **state)
 	assert_int_equal(t.state[PW_FIX_NOT_AFFECTED], 17878);
 	assert_int_equal(t.state[PW_FIX_DNE], 60323);
 	assert_int_equal(t.state[PW_FIX_IGNORED], 21506);
+	/* Priority: `grep -h '^Priority:'` (4,800 medium counts "medium " and
+	 * "medium\t"); untriaged is no rating. */
+	assert_int_equal(t.severity[PW_SEV_UNKNOWN], 345);
+	assert_int_equal(t.severity[PW_SEV_NEGLIGIBLE], 125);
+	assert_int_equal(t.severity[PW_SEV_LOW], 1351);
+	assert_int_equal(t.severity[PW_SEV_MEDIUM], 4800);
+	assert_int_equal(t.severity[PW_SEV_HIGH], 92);
+	/* AV: of the highest-version CVSS vector; 159 files have none. */
+	assert_int_equal(t.attack_vector[PW_AV_UNKNOWN], 159);
+	assert_int_equal(t.attack_vector[PW_AV_NETWORK], 5011);
+	assert_int_equal(t.attack_vector[PW_AV_ADJACENT], 43);
+	assert_int_equal(t.attack_vector[PW_AV_LOCAL], 1427);
+	assert_int_equal(t.attack_vector[PW_AV_PHYSICAL], 73);
 	/* 3 malformed rows + 38 lines "-- Tags_xen: universe-binary". */
 	assert_int_equal(t.warns, 41);
 	assert_non_null(strstr(pw_buf_str(&t.warnings), "retired/CVE-2018-0489:29|"));
@@ -97,57 +112,58 @@ static void expect_file(const char *rel, const char *want)
 static void test_records(void **state)
 {
 	(void)state;
-	expect_file(UCT "active/CVE-2020-8597",
-		    "CVE-2020-8597|ubuntu-uct|2020-02-03T23:15:00Z|eap.c in pppd in ppp 2.4.2 "
-		    "through 2.4.8 has an rhostname buffer overflow in the eap_request and "
-		    "eap_response functions.|sev=3|av=1|CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
-		    " cve CVE-2020-8597\n"
-		    " row ubuntu:14.04|ppp|ignored|-|out of standard support\n"
-		    " row ubuntu:16.04|ppp|fixed|2.4.7-1+2ubuntu1.16.04.2|-\n"
-		    " row ubuntu:18.04|ppp|fixed|2.4.7-2+2ubuntu1.2|-\n"
-		    " row ubuntu:19.10|ppp|fixed|2.4.7-2+4.1ubuntu4.1|-\n"
-		    " row ubuntu:14.04|lwip|ignored|-|out of standard support\n"
-		    " row ubuntu:16.04|lwip|dne|-|-\n"
-		    " row ubuntu:18.04|lwip|dne|-|-\n"
-		    " row ubuntu:19.10|lwip|unfixed|-|-\n");
-	expect_file(UCT "retired/CVE-2019-1010004",
-		    "CVE-2019-1010004|ubuntu-uct|2019-07-15T02:15:00Z|SoX - Sound eXchange 14.4.2 "
-		    "and earlier is affected by: Out-of-bounds Read. The impact is: Denial of "
-		    "Service. The component is: read_samples function at xa.c:219. The attack "
-		    "vector is: Victim must open specially crafted .xa file. NOTE: this may "
-		    "overlap CVE-2017-18189.|sev=3|av=3|CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H\n"
-		    " cve CVE-2019-1010004\n"
-		    " row ubuntu:14.04|sox|ignored|-|out of standard support\n"
-		    " row ubuntu:16.04|sox|not-affected|-|14.4.1-5ubuntu0.1\n"
-		    " row ubuntu:18.04|sox|not-affected|-|14.4.2-3\n"
-		    " row ubuntu:18.10|sox|not-affected|-|-\n"
-		    " row ubuntu:19.04|sox|not-affected|-|-\n");
+	expect_file(
+		UCT "active/CVE-2020-8597",
+		"CVE-2020-8597|ubuntu-uct|2020-02-03T23:15:00Z|eap.c in pppd in ppp 2.4.2 "
+		"through 2.4.8 has an rhostname buffer overflow in the eap_request and "
+		"eap_response functions.|sev=3|av=1|CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+		" cve CVE-2020-8597\n"
+		" row ubuntu:14.04|ppp|ignored|-|out of standard support\n"
+		" row ubuntu:16.04|ppp|fixed|2.4.7-1+2ubuntu1.16.04.2|-\n"
+		" row ubuntu:18.04|ppp|fixed|2.4.7-2+2ubuntu1.2|-\n"
+		" row ubuntu:19.10|ppp|fixed|2.4.7-2+4.1ubuntu4.1|-\n"
+		" row ubuntu:14.04|lwip|ignored|-|out of standard support\n"
+		" row ubuntu:16.04|lwip|dne|-|-\n"
+		" row ubuntu:18.04|lwip|dne|-|-\n"
+		" row ubuntu:19.10|lwip|unfixed|-|-\n");
+	expect_file(
+		UCT "retired/CVE-2019-1010004",
+		"CVE-2019-1010004|ubuntu-uct|2019-07-15T02:15:00Z|SoX - Sound eXchange 14.4.2 "
+		"and earlier is affected by: Out-of-bounds Read. The impact is: Denial of "
+		"Service. The component is: read_samples function at xa.c:219. The attack "
+		"vector is: Victim must open specially crafted .xa file. NOTE: this may "
+		"overlap CVE-2017-18189.|sev=3|av=3|CVSS:3.0/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H\n"
+		" cve CVE-2019-1010004\n"
+		" row ubuntu:14.04|sox|ignored|-|out of standard support\n"
+		" row ubuntu:16.04|sox|not-affected|-|14.4.1-5ubuntu0.1\n"
+		" row ubuntu:18.04|sox|not-affected|-|14.4.2-3\n"
+		" row ubuntu:18.10|sox|not-affected|-|-\n"
+		" row ubuntu:19.04|sox|not-affected|-|-\n");
 }
 
-static const char sample[] =
-	"# comment\n"
-	"Candidate: CVE-2020-0001\n"
-	"PublicDate: 2020-01-02\n"
-	"Description:\n"
-	" first line\n"
-	"  second\tline\n"
-	"Priority: high\n"
-	"CVSS:\n"
-	" nvd: AV:L/AC:L/Au:N/C:P/I:P/A:P\n"
-	" ubuntu: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
-	" other: CVSS:3.0/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
-	"\n"
-	"Patches_foo:\n"
-	" upstream: https://example.org/fix\n"
-	"upstream_foo: released (1.2)\n"
-	"devel_foo: released (1.2-1)\n"
-	"esm-infra/xenial_foo: released (1.0-1ubuntu0.1~esm1)\n"
-	"snap_foo: released\n"
-	"xenial_foo: released-esm (1.0-1ubuntu0.1+esm1)\n"
-	"bionic_foo: pending (1.1-1ubuntu0.1)\n"
-	"eoan_foo: needs-triage\n"
-	"Priority_foo: low\n"
-	"Tags_foo: apparmor\n";
+static const char sample[] = "# comment\n"
+			     "Candidate: CVE-2020-0001\n"
+			     "PublicDate: 2020-01-02\n"
+			     "Description:\n"
+			     " first line\n"
+			     "  second\tline\n"
+			     "Priority: high\n"
+			     "CVSS:\n"
+			     " nvd: AV:L/AC:L/Au:N/C:P/I:P/A:P\n"
+			     " ubuntu: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+			     " other: CVSS:3.0/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n"
+			     "\n"
+			     "Patches_foo:\n"
+			     " upstream: https://example.org/fix\n"
+			     "upstream_foo: released (1.2)\n"
+			     "devel_foo: released (1.2-1)\n"
+			     "esm-infra/xenial_foo: released (1.0-1ubuntu0.1~esm1)\n"
+			     "snap_foo: released\n"
+			     "xenial_foo: released-esm (1.0-1ubuntu0.1+esm1)\n"
+			     "bionic_foo: pending (1.1-1ubuntu0.1)\n"
+			     "eoan_foo: needs-triage\n"
+			     "Priority_foo: low\n"
+			     "Tags_foo: apparmor\n";
 
 static const char sample_dump[] =
 	"CVE-2020-0001|ubuntu-uct|2020-01-02|first line second line|sev=4|av=1|"
@@ -185,20 +201,19 @@ static void test_inline_and_crlf(void **state)
 static void test_malformed(void **state)
 {
 	(void)state;
-	static const char text[] =
-		"Candidate: CVE-2020-0002\n"               /* 1 */
-		"PublicDate: yesterday\n"                  /* 2: warned, left empty */
-		"CVSS: nvd CVSS:3.1/AV:N\n"                /* 3: no "source:" */
-		"Candidate: CVE-2020-0003\n"               /* 4: second one */
-		"-- Tags_xen: universe-binary\n"           /* 5: not Field: value */
-		"xenial_a: released\n"                     /* 6: no version */
-		"xenial_b: released (1.0\n"                /* 7: unclosed */
-		"xenial_c: not-affected 1.0)\n"            /* 8 */
-		"xenial_d: frobbed (1.0)\n"                /* 9: unknown status */
-		"hamm_e: released (1.0)\n"                 /* 10: unknown release */
-		"xenial_: DNE\n"                           /* 11: no package */
-		"xenial_f: released (1.0 1.1)\n"           /* 12: two words */
-		"xenial_g: released (2.0)\n";              /* 13: fine */
+	static const char text[] = "Candidate: CVE-2020-0002\n" /* 1 */
+				   "PublicDate: yesterday\n" /* 2: warned, left empty */
+				   "CVSS: nvd CVSS:3.1/AV:N\n" /* 3: no "source:" */
+				   "Candidate: CVE-2020-0003\n" /* 4: second one */
+				   "-- Tags_xen: universe-binary\n" /* 5: not Field: value */
+				   "xenial_a: released\n" /* 6: no version */
+				   "xenial_b: released (1.0\n" /* 7: unclosed */
+				   "xenial_c: not-affected 1.0)\n" /* 8 */
+				   "xenial_d: frobbed (1.0)\n" /* 9: unknown status */
+				   "hamm_e: released (1.0)\n" /* 10: unknown release */
+				   "xenial_: DNE\n" /* 11: no package */
+				   "xenial_f: released (1.0 1.1)\n" /* 12: two words */
+				   "xenial_g: released (2.0)\n"; /* 13: fine */
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "ubuntu:", true);
@@ -225,8 +240,9 @@ static void test_errors_and_nul(void **state)
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "ubuntu:", true);
-	assert_int_equal(parse_str(pw_feed_parse_ubuntu_uct, "PublicDate: 2020-01-01\n", "x", &t, &e),
-			 PW_ERR_PARSE);
+	assert_int_equal(
+		parse_str(pw_feed_parse_ubuntu_uct, "PublicDate: 2020-01-01\n", "x", &t, &e),
+		PW_ERR_PARSE);
 	assert_string_equal(e.msg,
 			    "x: no valid 'Candidate: CVE-YYYY-NNNN' field; not a UCT CVE file");
 	assert_int_equal(parse_str(pw_feed_parse_ubuntu_uct, "Candidate: not an id\n", "x", &t, &e),
