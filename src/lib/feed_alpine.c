@@ -51,7 +51,7 @@ static const char *apk_field(const apk_parse *ap)
 	return ap->field[0] ? ap->field : NULL;
 }
 
-static pw_err apk_release(apk_parse *ap, pw_span distroversion, pw_error *err)
+static pw_err apk_release(apk_parse *ap, pw_dspan distroversion, pw_error *err)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!distroversion.p)
@@ -66,52 +66,53 @@ static pw_err apk_release(apk_parse *ap, pw_span distroversion, pw_error *err)
 }
 
 /* Starts the advisory for `pkg` fixed in `ver`; false (warned) to skip. */
-static pw_err fix_begin(apk_parse *ap, pw_span pkg, pw_span ver, bool *ok)
+static pw_err fix_begin(apk_parse *ap, pw_dspan pkg, pw_dspan ver, bool *ok)
 {
 	*ok = false;
 	if (!pw_distro_is_version(ver)) {
 		pw_distro_warn(ap->sink, ap->name, ap->line, apk_field(ap),
 			       "secfixes key '%.*s' of %.*s is not a version; skipped",
-			       PW_SPAN_CLIP(ver), PW_SPAN_CLIP(pkg));
+			       PW_DSPAN_CLIP(ver), PW_DSPAN_CLIP(pkg));
 		return PW_OK;
 	}
 	pw_dadv *a = &ap->adv;
 	pw_dadv_reset(a);
-	bool zero = pw_span_eq(ver, "0");
+	bool zero = pw_dspan_eq(ver, "0");
 	pw_buf_reset(&ap->scratch);
 	pw_err rc = pw_buf_printf(&ap->scratch, "ALPINE-%s-%.*s-%.*s", strchr(ap->eco, ':') + 1,
-				  PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(ver));
+				  PW_DSPAN_CLIP(pkg), PW_DSPAN_CLIP(ver));
 	if (!rc)
-		rc = pw_dadv_str(a, (pw_span){ap->scratch.data, ap->scratch.len}, &a->id);
+		rc = pw_dadv_str(a, (pw_dspan){ap->scratch.data, ap->scratch.len}, &a->id);
 	pw_buf_reset(&ap->scratch);
 	if (!rc)
 		rc = pw_buf_printf(&ap->scratch,
 				   zero ? "%.*s is not affected" : "%.*s fixed in %.*s",
-				   PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(ver));
+				   PW_DSPAN_CLIP(pkg), PW_DSPAN_CLIP(ver));
 	if (!rc)
-		rc = pw_dadv_set_summary(a, (pw_span){ap->scratch.data, ap->scratch.len});
+		rc = pw_dadv_set_summary(a, (pw_dspan){ap->scratch.data, ap->scratch.len});
 	if (!rc)
 		rc = pw_dadv_add_row(a, &(pw_dadv_rowin){
-						.ecosystem = pw_span_z(ap->eco),
+						.ecosystem = pw_dspan_z(ap->eco),
 						.package = pkg,
 						.by_source = true,
 						.state = zero ? PW_FIX_NOT_AFFECTED : PW_FIX_FIXED,
-						.fixed = zero ? (pw_span){NULL, 0} : ver,
+						.fixed = zero ? (pw_dspan){NULL, 0} : ver,
 					});
 	*ok = !rc;
 	return rc;
 }
 
 /* One secfixes entry: ids, then an optional "(remark)". */
-static pw_err fix_entry(apk_parse *ap, pw_span entry)
+static pw_err fix_entry(apk_parse *ap, pw_dspan entry)
 {
-	pw_span s = entry;
-	for (pw_span word = pw_span_word(&s); word.n && word.p[0] != '('; word = pw_span_word(&s)) {
+	pw_dspan s = entry;
+	for (pw_dspan word = pw_dspan_word(&s); word.n && word.p[0] != '(';
+	     word = pw_dspan_word(&s)) {
 		if (!pw_distro_is_id(word)) {
 			pw_distro_warn(ap->sink, ap->name, ap->line, apk_field(ap),
 				       "'%.*s' in secfixes entry '%.*s' is not an advisory id; "
 				       "dropped",
-				       PW_SPAN_CLIP(word), PW_SPAN_CLIP(entry));
+				       PW_DSPAN_CLIP(word), PW_DSPAN_CLIP(entry));
 			continue;
 		}
 		pw_err rc = pw_dadv_add_cve(&ap->adv, word);
@@ -134,11 +135,11 @@ static size_t ynode_line(const yaml_node_t *n)
 	return n->start_mark.line + 1;
 }
 
-static pw_span yscalar(const yaml_node_t *n)
+static pw_dspan yscalar(const yaml_node_t *n)
 {
 	if (!n || n->type != YAML_SCALAR_NODE)
-		return (pw_span){NULL, 0};
-	return (pw_span){(const char *)n->data.scalar.value, n->data.scalar.length};
+		return (pw_dspan){NULL, 0};
+	return (pw_dspan){(const char *)n->data.scalar.value, n->data.scalar.length};
 }
 
 static yaml_node_t *ymap_get(apk_yaml *y, const yaml_node_t *map, const char *key)
@@ -147,7 +148,7 @@ static yaml_node_t *ymap_get(apk_yaml *y, const yaml_node_t *map, const char *ke
 		return NULL;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++)
-		if (pw_span_eq(yscalar(yaml_document_get_node(&y->doc, p->key)), key))
+		if (pw_dspan_eq(yscalar(yaml_document_get_node(&y->doc, p->key)), key))
 			return yaml_document_get_node(&y->doc, p->value);
 	return NULL;
 }
@@ -169,13 +170,13 @@ static bool first_visit(apk_yaml *y, const yaml_node_t *n)
 
 static bool yaml_null(const yaml_node_t *n)
 {
-	pw_span s = yscalar(n);
+	pw_dspan s = yscalar(n);
 	return n && n->type == YAML_SCALAR_NODE &&
 	       n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (s.n == 0 || pw_span_eq(s, "~") || pw_span_eq(s, "null"));
+	       (s.n == 0 || pw_dspan_eq(s, "~") || pw_dspan_eq(s, "null"));
 }
 
-static pw_err yaml_fix(apk_yaml *y, pw_span pkg, const yaml_node_pair_t *pair, pw_error *err)
+static pw_err yaml_fix(apk_yaml *y, pw_dspan pkg, const yaml_node_pair_t *pair, pw_error *err)
 {
 	apk_parse *ap = y->ap;
 	yaml_node_t *key = yaml_document_get_node(&y->doc, pair->key);
@@ -184,7 +185,7 @@ static pw_err yaml_fix(apk_yaml *y, pw_span pkg, const yaml_node_pair_t *pair, p
 	if (!list || list->type != YAML_SEQUENCE_NODE) {
 		pw_distro_warn(ap->sink, ap->name, ap->line, NULL,
 			       "secfixes of %.*s %.*s is not a list of ids; skipped",
-			       PW_SPAN_CLIP(pkg), PW_SPAN_CLIP(yscalar(key)));
+			       PW_DSPAN_CLIP(pkg), PW_DSPAN_CLIP(yscalar(key)));
 		return PW_OK;
 	}
 	if (!first_visit(y, list))
@@ -213,7 +214,7 @@ static pw_err yaml_package(apk_yaml *y, yaml_node_t *item, pw_error *err)
 	if (!first_visit(y, item))
 		return PW_OK;
 	yaml_node_t *pkg = ymap_get(y, item, "pkg");
-	pw_span name = yscalar(ymap_get(y, pkg, "name"));
+	pw_dspan name = yscalar(ymap_get(y, pkg, "name"));
 	yaml_node_t *fixes = ymap_get(y, pkg, "secfixes");
 	if (!pw_distro_is_version(name)) {
 		pw_distro_warn(ap->sink, ap->name, ynode_line(item), NULL,
@@ -225,7 +226,7 @@ static pw_err yaml_package(apk_yaml *y, yaml_node_t *item, pw_error *err)
 	if (fixes->type != YAML_MAPPING_NODE) {
 		pw_distro_warn(ap->sink, ap->name, ynode_line(fixes), NULL,
 			       "secfixes of %.*s is not a mapping; package skipped",
-			       PW_SPAN_CLIP(name));
+			       PW_DSPAN_CLIP(name));
 		return PW_OK;
 	}
 	if (!first_visit(y, fixes))
@@ -294,18 +295,18 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(pkg, "name");
 	const cJSON *fixes = cJSON_GetObjectItemCaseSensitive(pkg, "secfixes");
 	snprintf(ap->field, sizeof ap->field, "%sname", prefix);
-	if (!cJSON_IsString(name) || !pw_distro_is_version(pw_span_z(name->valuestring))) {
+	if (!cJSON_IsString(name) || !pw_distro_is_version(pw_dspan_z(name->valuestring))) {
 		pw_distro_warn(ap->sink, ap->name, 0, ap->field,
 			       "missing or unusable package name; skipped");
 		return PW_OK;
 	}
-	pw_span pname = pw_span_z(name->valuestring);
+	pw_dspan pname = pw_dspan_z(name->valuestring);
 	if (!fixes || cJSON_IsNull(fixes))
 		return PW_OK;
 	snprintf(ap->field, sizeof ap->field, "%ssecfixes", prefix);
 	if (!cJSON_IsObject(fixes)) {
 		pw_distro_warn(ap->sink, ap->name, 0, ap->field,
-			       "not an object; package %.*s skipped", PW_SPAN_CLIP(pname));
+			       "not an object; package %.*s skipped", PW_DSPAN_CLIP(pname));
 		return PW_OK;
 	}
 	const cJSON *list;
@@ -319,7 +320,7 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 			continue;
 		}
 		bool ok;
-		pw_err rc = fix_begin(ap, pname, pw_span_z(list->string), &ok);
+		pw_err rc = fix_begin(ap, pname, pw_dspan_z(list->string), &ok);
 		if (rc)
 			return rc;
 		if (!ok)
@@ -332,7 +333,7 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 					       "entry is not a string; dropped");
 				continue;
 			}
-			if ((rc = fix_entry(ap, pw_span_z(e->valuestring))))
+			if ((rc = fix_entry(ap, pw_dspan_z(e->valuestring))))
 				return rc;
 		}
 		if ((rc = pw_dadv_emit(&ap->adv, "alpine-secdb", ap->sink, err)))
@@ -358,7 +359,7 @@ static pw_err parse_json(apk_parse *ap, const char *data, size_t len, pw_error *
 				  ap->name);
 		goto out;
 	}
-	if ((rc = apk_release(ap, pw_span_z(cJSON_IsString(dv) ? dv->valuestring : NULL), err)))
+	if ((rc = apk_release(ap, pw_dspan_z(cJSON_IsString(dv) ? dv->valuestring : NULL), err)))
 		goto out;
 	if (!packages) {
 		rc = json_fixes(ap, "", root, err);

@@ -41,7 +41,7 @@ static const char *const month_full[12] = {"January", "February", "March", "Apri
 					   "September", "October", "November", "December"};
 
 /* Reads 1..max digits at *s as a number; advances the span. */
-static bool take_number(pw_span *s, size_t max, int *out)
+static bool take_number(pw_dspan *s, size_t max, int *out)
 {
 	size_t i = 0;
 	int v = 0;
@@ -55,7 +55,7 @@ static bool take_number(pw_span *s, size_t max, int *out)
 	return true;
 }
 
-static bool take_word(pw_span *s, pw_span *word)
+static bool take_word(pw_dspan *s, pw_dspan *word)
 {
 	size_t i = 0;
 	while (i < s->n && s->p[i] != ' ' && s->p[i] != ',')
@@ -67,7 +67,7 @@ static bool take_word(pw_span *s, pw_span *word)
 	return i > 0;
 }
 
-static bool take_char(pw_span *s, char c)
+static bool take_char(pw_dspan *s, char c)
 {
 	if (!s->n || s->p[0] != c)
 		return false;
@@ -76,19 +76,19 @@ static bool take_char(pw_span *s, char c)
 	return true;
 }
 
-static int month_of(pw_span w, const char *const names[12])
+static int month_of(pw_dspan w, const char *const names[12])
 {
 	for (int i = 0; i < 12; i++)
-		if (pw_span_eq(w, names[i]))
+		if (pw_dspan_eq(w, names[i]))
 			return i + 1;
 	return 0;
 }
 
 /* "29 Mar 2023" (DSA, DLA) or "August 26th, 2005" (DTSA) -> "2023-03-29". */
-static bool list_date(pw_span s, char out[11])
+static bool list_date(pw_dspan s, char out[11])
 {
 	int day, month, year;
-	pw_span w;
+	pw_dspan w;
 	if (s.n && pw_distro_is_digit(s.p[0])) {
 		if (!take_number(&s, 2, &day) || !take_char(&s, ' ') || !take_word(&s, &w) ||
 		    !(month = month_of(w, month_abbr)) || !take_char(&s, ' '))
@@ -98,8 +98,8 @@ static bool list_date(pw_span s, char out[11])
 		    !take_char(&s, ' ') || !take_number(&s, 2, &day))
 			return false;
 		/* The ordinal suffix: 1st, 2nd, 3rd, 26th. */
-		if (s.n < 2 || !(pw_span_starts(s, "st") || pw_span_starts(s, "nd") ||
-				 pw_span_starts(s, "rd") || pw_span_starts(s, "th")))
+		if (s.n < 2 || !(pw_dspan_starts(s, "st") || pw_dspan_starts(s, "nd") ||
+				 pw_dspan_starts(s, "rd") || pw_dspan_starts(s, "th")))
 			return false;
 		s.p += 2;
 		s.n -= 2;
@@ -123,7 +123,7 @@ static bool list_date(pw_span s, char out[11])
 }
 
 /* "DSA-5380-1", "DLA-3380-1", "DTSA-1-1" and the old "DSA-141". */
-static bool list_id(pw_span s)
+static bool list_id(pw_dspan s)
 {
 	size_t i = 0;
 	while (i < s.n && s.p[i] >= 'A' && s.p[i] <= 'Z')
@@ -158,17 +158,17 @@ static pw_err list_flush(list_parse *lp, pw_error *err)
 	return pw_dadv_emit(&lp->adv, "debian-list", lp->sink, err);
 }
 
-static pw_err list_header(list_parse *lp, pw_span line, size_t lineno)
+static pw_err list_header(list_parse *lp, pw_dspan line, size_t lineno)
 {
 	pw_dadv *a = &lp->adv;
-	size_t close = pw_span_index(line, ']');
-	pw_span rest = {line.p + close + 1, close < line.n ? line.n - close - 1 : 0};
-	pw_span id = pw_span_word(&rest);
+	size_t close = pw_dspan_index(line, ']');
+	pw_dspan rest = {line.p + close + 1, close < line.n ? line.n - close - 1 : 0};
+	pw_dspan id = pw_dspan_word(&rest);
 	if (close == line.n || !list_id(id)) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 			       "not an advisory header: '%.*s'; expected '[DD Mon YYYY] "
 			       "DSA-NNNN-N package - description'; entry skipped",
-			       PW_SPAN_CLIP(line));
+			       PW_DSPAN_CLIP(line));
 		lp->skipping = true;
 		return PW_OK;
 	}
@@ -176,32 +176,32 @@ static pw_err list_header(list_parse *lp, pw_span line, size_t lineno)
 	lp->open = true;
 	lp->skipping = false;
 	char date[11];
-	pw_span dspan = {line.p + 1, close - 1};
+	pw_dspan dspan = {line.p + 1, close - 1};
 	pw_err rc = pw_dadv_str(a, id, &a->id);
 	if (!rc && list_date(dspan, date))
-		rc = pw_dadv_str(a, pw_span_z(date), &a->published);
+		rc = pw_dadv_str(a, pw_dspan_z(date), &a->published);
 	else if (!rc)
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 			       "date '%.*s' not understood (expected 'DD Mon YYYY'); "
 			       "%.*s kept without a date",
-			       PW_SPAN_CLIP(dspan), PW_SPAN_CLIP(id));
+			       PW_DSPAN_CLIP(dspan), PW_DSPAN_CLIP(id));
 	if (!rc)
 		rc = pw_dadv_set_summary(a, rest);
 	return rc;
 }
 
-static pw_err list_cves(list_parse *lp, pw_span t, size_t lineno)
+static pw_err list_cves(list_parse *lp, pw_dspan t, size_t lineno)
 {
 	if (t.p[t.n - 1] != '}') {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 			       "CVE list without closing '}'; line ignored");
 		return PW_OK;
 	}
-	pw_span s = {t.p + 1, t.n - 2};
-	for (pw_span tok = pw_span_word(&s); tok.n; tok = pw_span_word(&s)) {
+	pw_dspan s = {t.p + 1, t.n - 2};
+	for (pw_dspan tok = pw_dspan_word(&s); tok.n; tok = pw_dspan_word(&s)) {
 		if (!pw_distro_is_cve(tok)) {
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-				       "'%.*s' is not a CVE id; ignored", PW_SPAN_CLIP(tok));
+				       "'%.*s' is not a CVE id; ignored", PW_DSPAN_CLIP(tok));
 			continue;
 		}
 		pw_err rc = pw_dadv_add_cve(&lp->adv, tok);
@@ -213,21 +213,21 @@ static pw_err list_cves(list_parse *lp, pw_span t, size_t lineno)
 
 /* "[bullseye] - xorg-server 2:1.20.11-1+deb11u6",
  * "[woody] - mailman <not-affected> (Vulnerable code not present)". */
-static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
+static pw_err list_release(list_parse *lp, pw_dspan t, size_t lineno)
 {
-	size_t close = pw_span_index(t, ']');
-	pw_span rel = {t.p + 1, close > 0 ? close - 1 : 0};
-	pw_span s = {t.p + close + 1, close < t.n ? t.n - close - 1 : 0};
-	pw_span dash = pw_span_word(&s);
-	pw_span pkg = pw_span_word(&s);
-	pw_span what = pw_span_word(&s);
-	pw_span note = pw_span_trim(s);
-	if (close == t.n || !pw_span_eq(dash, "-") || !pw_distro_is_version(pkg) || !what.n ||
+	size_t close = pw_dspan_index(t, ']');
+	pw_dspan rel = {t.p + 1, close > 0 ? close - 1 : 0};
+	pw_dspan s = {t.p + close + 1, close < t.n ? t.n - close - 1 : 0};
+	pw_dspan dash = pw_dspan_word(&s);
+	pw_dspan pkg = pw_dspan_word(&s);
+	pw_dspan what = pw_dspan_word(&s);
+	pw_dspan note = pw_dspan_trim(s);
+	if (close == t.n || !pw_dspan_eq(dash, "-") || !pw_distro_is_version(pkg) || !what.n ||
 	    (note.n && (note.p[0] != '(' || note.p[note.n - 1] != ')'))) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 			       "release line not understood: '%.*s'; expected "
 			       "'[codename] - package version' or '[codename] - package <kind>'",
-			       PW_SPAN_CLIP(t));
+			       PW_DSPAN_CLIP(t));
 		return PW_OK;
 	}
 	if (note.n) {
@@ -239,14 +239,14 @@ static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 	pw_dadv_rowin row = {.package = pkg, .by_source = true, .note = note};
 	if (what.p[0] == '<') {
 		size_t i = 0, n = sizeof list_kinds / sizeof list_kinds[0];
-		pw_span kind = {what.p + 1, what.n >= 2 ? what.n - 2 : 0};
+		pw_dspan kind = {what.p + 1, what.n >= 2 ? what.n - 2 : 0};
 		while (i < n &&
-		       !(what.p[what.n - 1] == '>' && pw_span_eq(kind, list_kinds[i].kind)))
+		       !(what.p[what.n - 1] == '>' && pw_dspan_eq(kind, list_kinds[i].kind)))
 			i++;
 		if (i == n) {
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 				       "unknown kind '%.*s' for %.*s; row skipped",
-				       PW_SPAN_CLIP(what), PW_SPAN_CLIP(pkg));
+				       PW_DSPAN_CLIP(what), PW_DSPAN_CLIP(pkg));
 			return PW_OK;
 		}
 		row.state = list_kinds[i].state;
@@ -257,26 +257,26 @@ static pw_err list_release(list_parse *lp, pw_span t, size_t lineno)
 		row.fixed = what;
 	} else {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL,
-			       "'%.*s' is not a version for %.*s; row skipped", PW_SPAN_CLIP(what),
-			       PW_SPAN_CLIP(pkg));
+			       "'%.*s' is not a version for %.*s; row skipped", PW_DSPAN_CLIP(what),
+			       PW_DSPAN_CLIP(pkg));
 		return PW_OK;
 	}
-	if (pw_span_eq(rel, "sid") || pw_span_eq(rel, "experimental"))
+	if (pw_dspan_eq(rel, "sid") || pw_dspan_eq(rel, "experimental"))
 		return PW_OK;
 	char eco[PW_ECOSYSTEM_MAX];
 	pw_error e = PW_ERROR_INIT;
 	if (pw_distro_ecosystem("debian", rel, eco, &e)) {
 		pw_distro_warn(lp->sink, lp->name, lineno, NULL, "%s; row for %.*s skipped",
-			       pw_error_text(&e), PW_SPAN_CLIP(pkg));
+			       pw_error_text(&e), PW_DSPAN_CLIP(pkg));
 		return PW_OK;
 	}
-	row.ecosystem = pw_span_z(eco);
+	row.ecosystem = pw_dspan_z(eco);
 	return pw_dadv_add_row(&lp->adv, &row);
 }
 
-static pw_err list_body(list_parse *lp, pw_span line, size_t lineno)
+static pw_err list_body(list_parse *lp, pw_dspan line, size_t lineno)
 {
-	pw_span t = pw_span_trim(line);
+	pw_dspan t = pw_dspan_trim(line);
 	if (t.n == 0)
 		return PW_OK;
 	if (!lp->open) {
@@ -289,10 +289,10 @@ static pw_err list_body(list_parse *lp, pw_span line, size_t lineno)
 		return list_cves(lp, t, lineno);
 	if (t.p[0] == '[')
 		return list_release(lp, t, lineno);
-	if (pw_span_starts(t, "NOTE:"))
+	if (pw_dspan_starts(t, "NOTE:"))
 		return PW_OK;
 	pw_distro_warn(lp->sink, lp->name, lineno, NULL, "unexpected line '%.*s'; ignored",
-		       PW_SPAN_CLIP(t));
+		       PW_DSPAN_CLIP(t));
 	return PW_OK;
 }
 
@@ -300,11 +300,11 @@ pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,
 				 const pw_feed_sink *sink, pw_error *err)
 {
 	list_parse lp = {.name = name, .sink = sink, .adv = PW_DADV_INIT};
-	pw_lines it;
-	pw_span line;
+	pw_dlines it;
+	pw_dspan line;
 	pw_err rc = PW_OK;
-	pw_lines_init(&it, data, len);
-	while (!rc && pw_lines_next(&it, &line)) {
+	pw_dlines_init(&it, data, len);
+	while (!rc && pw_dlines_next(&it, &line)) {
 		if (line.n && memchr(line.p, '\0', line.n)) {
 			pw_distro_warn(sink, name, it.lineno, NULL, "NUL byte in line; %s skipped",
 				       line.p[0] == '[' ? "entry" : "line");
@@ -322,7 +322,7 @@ pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,
 			rc = list_body(&lp, line, it.lineno);
 		} else {
 			pw_distro_warn(sink, name, it.lineno, NULL,
-				       "unexpected line '%.*s'; ignored", PW_SPAN_CLIP(line));
+				       "unexpected line '%.*s'; ignored", PW_DSPAN_CLIP(line));
 		}
 	}
 	if (!rc)
@@ -344,14 +344,14 @@ static pw_severity urgency_severity(const char *u)
 	size_t n = strlen(u);
 	while (n && u[n - 1] == '*')
 		n--;
-	pw_span s = {u, n};
-	if (pw_span_eq(s, "unimportant"))
+	pw_dspan s = {u, n};
+	if (pw_dspan_eq(s, "unimportant"))
 		return PW_SEV_NEGLIGIBLE;
-	if (pw_span_eq(s, "low"))
+	if (pw_dspan_eq(s, "low"))
 		return PW_SEV_LOW;
-	if (pw_span_eq(s, "medium"))
+	if (pw_dspan_eq(s, "medium"))
 		return PW_SEV_MEDIUM;
-	if (pw_span_eq(s, "high"))
+	if (pw_dspan_eq(s, "high"))
 		return PW_SEV_HIGH;
 	return PW_SEV_UNKNOWN;
 }
@@ -415,9 +415,9 @@ static bool json_state(json_parse *jp, const json_item *it, const char *rel, con
 			row->state = PW_FIX_NOT_AFFECTED;
 			return true;
 		}
-		if (fixed && pw_distro_is_version(pw_span_z(fixed))) {
+		if (fixed && pw_distro_is_version(pw_dspan_z(fixed))) {
 			row->state = PW_FIX_FIXED;
-			row->fixed = pw_span_z(fixed);
+			row->fixed = pw_dspan_z(fixed);
 			return true;
 		}
 		pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
@@ -425,25 +425,25 @@ static bool json_state(json_parse *jp, const json_item *it, const char *rel, con
 		return false;
 	}
 	if (status && !strcmp(status, "open")) {
-		row->note = pw_span_z(nodsa && *nodsa ? nodsa : NULL);
+		row->note = pw_dspan_z(nodsa && *nodsa ? nodsa : NULL);
 		row->state = PW_FIX_UNFIXED;
 		if (!strcmp(urgency, "end-of-life")) {
 			row->state = PW_FIX_IGNORED;
-			row->note = pw_span_z("end-of-life");
+			row->note = pw_dspan_z("end-of-life");
 		} else if (reason && !strcmp(reason, "ignored")) {
 			row->state = PW_FIX_IGNORED;
 			if (!row->note.p)
-				row->note = pw_span_z("ignored");
+				row->note = pw_dspan_z("ignored");
 		} else if (urgency_severity(urgency) == PW_SEV_NEGLIGIBLE) {
 			row->state = PW_FIX_IGNORED;
 			if (!row->note.p)
-				row->note = pw_span_z("unimportant");
+				row->note = pw_dspan_z("unimportant");
 		}
 		return true;
 	}
 	if (status && !strcmp(status, "undetermined")) {
 		row->state = PW_FIX_UNFIXED;
-		row->note = pw_span_z("undetermined");
+		row->note = pw_dspan_z("undetermined");
 		return true;
 	}
 	pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
@@ -479,7 +479,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 		pw_severity sev = urgency ? urgency_severity(urgency) : PW_SEV_UNKNOWN;
 		if (sev > a->severity)
 			a->severity = sev;
-		pw_dadv_rowin row = {.package = pw_span_z(it->package), .by_source = true};
+		pw_dadv_rowin row = {.package = pw_dspan_z(it->package), .by_source = true};
 		if (!json_state(jp, it, rel, r, &row))
 			continue;
 		if (!strcmp(rel, "sid") || !strcmp(rel, "experimental"))
@@ -491,7 +491,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 				       "%s; release skipped", pw_error_text(&e));
 			continue;
 		}
-		row.ecosystem = pw_span_z(eco);
+		row.ecosystem = pw_dspan_z(eco);
 		pw_err rc = pw_dadv_add_row(a, &row);
 		if (rc)
 			return rc;
@@ -504,7 +504,7 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 {
 	pw_dadv *a = &jp->adv;
 	pw_dadv_reset(a);
-	pw_span id = pw_span_z(items[0].id);
+	pw_dspan id = pw_dspan_z(items[0].id);
 	pw_err rc = pw_dadv_str(a, id, &a->id);
 	if (!rc && pw_distro_is_cve(id))
 		rc = pw_dadv_add_cve(a, id);
@@ -512,7 +512,7 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 		const char *desc = json_str(items[i].entry, "description");
 		const char *scope = json_str(items[i].entry, "scope");
 		if (desc && a->summary == PW_DADV_NONE)
-			rc = pw_dadv_set_summary(a, pw_span_z(desc));
+			rc = pw_dadv_set_summary(a, pw_dspan_z(desc));
 		if (scope && a->attack_vector == PW_AV_UNKNOWN)
 			a->attack_vector = !strcmp(scope, "remote")  ? PW_AV_NETWORK
 					   : !strcmp(scope, "local") ? PW_AV_LOCAL
@@ -554,7 +554,7 @@ pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 		const cJSON *entry;
 		cJSON_ArrayForEach(entry, pkg)
 		{
-			if (!cJSON_IsObject(entry) || !pw_distro_is_id(pw_span_z(entry->string))) {
+			if (!cJSON_IsObject(entry) || !pw_distro_is_id(pw_dspan_z(entry->string))) {
 				snprintf(jp.where, sizeof jp.where, "%s/%.100s", pkg->string,
 					 entry->string);
 				pw_distro_warn(sink, name, 0, jp.where,

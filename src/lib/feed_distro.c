@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-pw_span pw_span_z(const char *s)
+pw_dspan pw_dspan_z(const char *s)
 {
-	pw_span r = {s, s ? strlen(s) : 0};
+	pw_dspan r = {s, s ? strlen(s) : 0};
 	return r;
 }
 
@@ -16,7 +16,7 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-pw_span pw_span_trim(pw_span s)
+pw_dspan pw_dspan_trim(pw_dspan s)
 {
 	while (s.n && is_blank(s.p[0])) {
 		s.p++;
@@ -27,31 +27,31 @@ pw_span pw_span_trim(pw_span s)
 	return s;
 }
 
-bool pw_span_eq(pw_span s, const char *z)
+bool pw_dspan_eq(pw_dspan s, const char *z)
 {
 	size_t n = strlen(z);
 	return s.n == n && (n == 0 || memcmp(s.p, z, n) == 0);
 }
 
-bool pw_span_starts(pw_span s, const char *z)
+bool pw_dspan_starts(pw_dspan s, const char *z)
 {
 	size_t n = strlen(z);
 	return s.n >= n && (n == 0 || memcmp(s.p, z, n) == 0);
 }
 
-size_t pw_span_index(pw_span s, char c)
+size_t pw_dspan_index(pw_dspan s, char c)
 {
 	const char *q = s.n ? memchr(s.p, c, s.n) : NULL;
 	return q ? (size_t)(q - s.p) : s.n;
 }
 
-pw_span pw_span_word(pw_span *s)
+pw_dspan pw_dspan_word(pw_dspan *s)
 {
-	*s = pw_span_trim(*s);
+	*s = pw_dspan_trim(*s);
 	size_t i = 0;
 	while (i < s->n && s->p[i] != ' ' && s->p[i] != '\t')
 		i++;
-	pw_span w = {s->p, i};
+	pw_dspan w = {s->p, i};
 	s->p += i;
 	s->n -= i;
 	return w;
@@ -62,7 +62,7 @@ bool pw_distro_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool pw_distro_is_cve(pw_span s)
+bool pw_distro_is_cve(pw_dspan s)
 {
 	if (s.n < 13 || memcmp(s.p, "CVE-", 4) != 0 || s.p[8] != '-')
 		return false;
@@ -77,7 +77,7 @@ static bool is_alnum(char c)
 	return pw_distro_is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-bool pw_distro_is_id(pw_span s)
+bool pw_distro_is_id(pw_dspan s)
 {
 	if (s.n >= 3 && (s.p[0] == 'C' || s.p[0] == 'c') && (s.p[1] == 'V' || s.p[1] == 'v') &&
 	    (s.p[2] == 'E' || s.p[2] == 'e'))
@@ -97,7 +97,7 @@ bool pw_distro_is_id(pw_span s)
 	return dashes > 0;
 }
 
-bool pw_distro_is_version(pw_span s)
+bool pw_distro_is_version(pw_dspan s)
 {
 	if (s.n == 0)
 		return false;
@@ -109,14 +109,14 @@ bool pw_distro_is_version(pw_span s)
 	return true;
 }
 
-void pw_lines_init(pw_lines *it, const char *data, size_t len)
+void pw_dlines_init(pw_dlines *it, const char *data, size_t len)
 {
 	it->p = data;
 	it->end = data + len;
 	it->lineno = 0;
 }
 
-bool pw_lines_next(pw_lines *it, pw_span *line)
+bool pw_dlines_next(pw_dlines *it, pw_dspan *line)
 {
 	if (it->p >= it->end)
 		return false;
@@ -149,13 +149,13 @@ void pw_distro_warn(const pw_feed_sink *sink, const char *name, size_t line, con
 	sink->warn(sink->ctx, where, msg);
 }
 
-pw_err pw_distro_ecosystem(const char *distro, pw_span release, char out[PW_ECOSYSTEM_MAX],
+pw_err pw_distro_ecosystem(const char *distro, pw_dspan release, char out[PW_ECOSYSTEM_MAX],
 			   pw_error *err)
 {
 	char word[PW_ECOSYSTEM_MAX];
 	if (release.n == 0 || release.n >= sizeof word || memchr(release.p, '\0', release.n))
 		return pw_error_set(err, PW_ERR_NOTFOUND, "'%.*s' is not a %s release name",
-				    PW_SPAN_CLIP(release), distro);
+				    PW_DSPAN_CLIP(release), distro);
 	memcpy(word, release.p, release.n);
 	word[release.n] = '\0';
 	return pw_ecosystem_from_release(distro, word, out, err);
@@ -193,7 +193,7 @@ void pw_dadv_release(pw_dadv *a)
 	*a = (pw_dadv)PW_DADV_INIT;
 }
 
-pw_err pw_dadv_str(pw_dadv *a, pw_span s, size_t *off)
+pw_err pw_dadv_str(pw_dadv *a, pw_dspan s, size_t *off)
 {
 	if (!s.p) {
 		*off = PW_DADV_NONE;
@@ -209,9 +209,9 @@ pw_err pw_dadv_str(pw_dadv *a, pw_span s, size_t *off)
 	return PW_OK;
 }
 
-pw_err pw_dadv_set_summary(pw_dadv *a, pw_span s)
+pw_err pw_dadv_set_summary(pw_dadv *a, pw_dspan s)
 {
-	s = pw_span_trim(s);
+	s = pw_dspan_trim(s);
 	if (s.n == 0) {
 		a->summary = PW_DADV_NONE;
 		return PW_OK;
@@ -258,7 +258,7 @@ static pw_err grow(void *slot, size_t *cap, size_t need, size_t size)
 	return PW_OK;
 }
 
-pw_err pw_dadv_add_cve(pw_dadv *a, pw_span id)
+pw_err pw_dadv_add_cve(pw_dadv *a, pw_dspan id)
 {
 	for (size_t i = 0; i < a->n_cves; i++) {
 		const char *have = a->strs.data + a->cves[i];

@@ -14,46 +14,46 @@
 #include "patchwarden/feed.h"
 
 /* A piece of the input; not NUL-terminated. */
-typedef struct pw_span {
+typedef struct pw_dspan {
 	const char *p;
 	size_t n;
-} pw_span;
+} pw_dspan;
 
 /* printf arguments for "%.*s" quoting at most 60 bytes of a span, so a
  * huge or binary line cannot flood a warning. */
-#define PW_SPAN_CLIP(s) (int)((s).n > 60 ? 60 : (s).n), ((s).p ? (s).p : "")
+#define PW_DSPAN_CLIP(s) (int)((s).n > 60 ? 60 : (s).n), ((s).p ? (s).p : "")
 
-pw_span pw_span_z(const char *s); /* NULL gives the empty span {NULL, 0} */
-pw_span pw_span_trim(pw_span s); /* without leading and trailing blanks */
-bool pw_span_eq(pw_span s, const char *z);
-bool pw_span_starts(pw_span s, const char *z);
+pw_dspan pw_dspan_z(const char *s); /* NULL gives the empty span {NULL, 0} */
+pw_dspan pw_dspan_trim(pw_dspan s); /* without leading and trailing blanks */
+bool pw_dspan_eq(pw_dspan s, const char *z);
+bool pw_dspan_starts(pw_dspan s, const char *z);
 /* Offset of the first c in s, s.n if none. */
-size_t pw_span_index(pw_span s, char c);
+size_t pw_dspan_index(pw_dspan s, char c);
 /* The next blank-separated word of *s (empty at the end); *s is advanced
  * past it. */
-pw_span pw_span_word(pw_span *s);
+pw_dspan pw_dspan_word(pw_dspan *s);
 bool pw_distro_is_digit(char c);
 
 /* "CVE-YYYY-NNNN" with four or more digits in the last part. */
-bool pw_distro_is_cve(pw_span s);
+bool pw_distro_is_cve(pw_dspan s);
 /* An advisory id of another namespace: letters and digits in two or more
  * dash-separated parts, starting with a letter ("XSA-273",
  * "GHSA-h5c8-rqwp-cp95", "TEMP-0000000-1A2B3C"). Anything starting with
  * "CVE" must pass pw_distro_is_cve() instead, so typos are not taken. */
-bool pw_distro_is_id(pw_span s);
+bool pw_distro_is_id(pw_dspan s);
 /* A version as trackers print one: printable, no blanks, no parentheses.
  * The ecosystem's own syntax is the matcher's business. */
-bool pw_distro_is_version(pw_span s);
+bool pw_distro_is_version(pw_dspan s);
 
 /* Yields one line at a time without its "\n" or "\r\n"; lineno counts
  * from 1. A final line without a newline is still a line. */
-typedef struct pw_lines {
+typedef struct pw_dlines {
 	const char *p, *end;
 	size_t lineno;
-} pw_lines;
+} pw_dlines;
 
-void pw_lines_init(pw_lines *it, const char *data, size_t len);
-bool pw_lines_next(pw_lines *it, pw_span *line);
+void pw_dlines_init(pw_dlines *it, const char *data, size_t len);
+bool pw_dlines_next(pw_dlines *it, pw_dspan *line);
 
 /* A warning at "name", "name:line" (line > 0), "name: field" or
  * "name:line: field" (field non-NULL). */
@@ -66,7 +66,7 @@ pw_err pw_distro_json_error(pw_error *err, const char *name, const char *data, s
 			    const char *end);
 
 /* pw_ecosystem_from_release() for a release word that is a span. */
-pw_err pw_distro_ecosystem(const char *distro, pw_span release, char out[PW_ECOSYSTEM_MAX],
+pw_err pw_distro_ecosystem(const char *distro, pw_dspan release, char out[PW_ECOSYSTEM_MAX],
 			   pw_error *err);
 
 #define PW_DADV_NONE ((size_t)-1)
@@ -81,7 +81,7 @@ typedef struct pw_dadv_row {
 
 /* The input to pw_dadv_add_row(); spans with p == NULL become NULL. */
 typedef struct pw_dadv_rowin {
-	pw_span ecosystem, package, fixed, note;
+	pw_dspan ecosystem, package, fixed, note;
 	bool by_source;
 	pw_fix_state state;
 } pw_dadv_rowin;
@@ -113,12 +113,12 @@ void pw_dadv_reset(pw_dadv *a);
 void pw_dadv_release(pw_dadv *a);
 /* Copies s into the record; *off receives its offset (PW_DADV_NONE when
  * s.p is NULL). */
-pw_err pw_dadv_str(pw_dadv *a, pw_span s, size_t *off);
+pw_err pw_dadv_str(pw_dadv *a, pw_dspan s, size_t *off);
 /* Sets the summary to s with each run of blanks, newlines and control
  * characters made one space, so a multi-line description reads as one line. */
-pw_err pw_dadv_set_summary(pw_dadv *a, pw_span s);
+pw_err pw_dadv_set_summary(pw_dadv *a, pw_dspan s);
 /* Adds a CVE or other advisory id unless the record already lists it. */
-pw_err pw_dadv_add_cve(pw_dadv *a, pw_span id);
+pw_err pw_dadv_add_cve(pw_dadv *a, pw_dspan id);
 pw_err pw_dadv_add_row(pw_dadv *a, const pw_dadv_rowin *in);
 /* The string at an offset, NULL for PW_DADV_NONE. */
 const char *pw_dadv_at(const pw_dadv *a, size_t off);

@@ -60,7 +60,7 @@ typedef struct uct_parse {
 } uct_parse;
 
 /* "2019-07-15 02:15:00 UTC" -> "2019-07-15T02:15:00Z", "2019-07-15" kept. */
-static bool uct_date(pw_span s, char out[21])
+static bool uct_date(pw_dspan s, char out[21])
 {
 	static const char date_shape[] = "NNNN-NN-NN";
 	static const char time_shape[] = "NNNN-NN-NN NN:NN:NN UTC";
@@ -83,23 +83,23 @@ static bool uct_date(pw_span s, char out[21])
 }
 
 /* One "source: vector" CVSS entry; the highest CVSS version wins. */
-static pw_err uct_cvss(uct_parse *up, pw_span s, size_t lineno)
+static pw_err uct_cvss(uct_parse *up, pw_dspan s, size_t lineno)
 {
 	size_t colon = 0;
 	while (colon < s.n && s.p[colon] != ':' && s.p[colon] != ' ' && s.p[colon] != '\t')
 		colon++;
-	pw_span v = pw_span_trim((pw_span){s.p + colon + 1, colon < s.n ? s.n - colon - 1 : 0});
+	pw_dspan v = pw_dspan_trim((pw_dspan){s.p + colon + 1, colon < s.n ? s.n - colon - 1 : 0});
 	if (colon == 0 || colon == s.n || s.p[colon] != ':' || !pw_distro_is_version(v) ||
-	    !(pw_span_starts(v, "CVSS:") || pw_span_starts(v, "AV:"))) {
-		if (pw_span_trim(s).n)
+	    !(pw_dspan_starts(v, "CVSS:") || pw_dspan_starts(v, "AV:"))) {
+		if (pw_dspan_trim(s).n)
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
 				       "CVSS entry '%.*s' not understood (expected 'source: "
 				       "vector'); ignored",
-				       PW_SPAN_CLIP(s));
+				       PW_DSPAN_CLIP(s));
 		return PW_OK;
 	}
 	int rank = 2;
-	if (pw_span_starts(v, "CVSS:") && v.n > 5 && pw_distro_is_digit(v.p[5]))
+	if (pw_dspan_starts(v, "CVSS:") && v.n > 5 && pw_distro_is_digit(v.p[5]))
 		rank = v.p[5] - '0';
 	if (rank <= up->cvss_rank)
 		return PW_OK;
@@ -113,69 +113,69 @@ static pw_err uct_cvss(uct_parse *up, pw_span s, size_t lineno)
 }
 
 /* "<release>_<pkg>: <status> [(<version or note>)]" */
-static pw_err uct_row(uct_parse *up, pw_span key, pw_span value, size_t lineno)
+static pw_err uct_row(uct_parse *up, pw_dspan key, pw_dspan value, size_t lineno)
 {
 	size_t us = 0;
 	while (us < key.n && key.p[us] != '_')
 		us++;
-	pw_span rel = {key.p, us};
-	pw_span pkg = {key.p + us + 1, us + 1 < key.n ? key.n - us - 1 : 0};
+	pw_dspan rel = {key.p, us};
+	pw_dspan pkg = {key.p + us + 1, us + 1 < key.n ? key.n - us - 1 : 0};
 	if (memchr(rel.p, '/', rel.n))
 		return PW_OK;
 	for (size_t i = 0; i < sizeof skipped_releases / sizeof skipped_releases[0]; i++)
-		if (pw_span_eq(rel, skipped_releases[i]))
+		if (pw_dspan_eq(rel, skipped_releases[i]))
 			return PW_OK;
 	size_t sp = 0;
 	while (sp < value.n && value.p[sp] != ' ' && value.p[sp] != '\t' && value.p[sp] != '(')
 		sp++;
-	pw_span status = {value.p, sp};
-	pw_span paren = pw_span_trim((pw_span){value.p + sp, value.n - sp});
+	pw_dspan status = {value.p, sp};
+	pw_dspan paren = pw_dspan_trim((pw_dspan){value.p + sp, value.n - sp});
 	size_t st = 0, n_st = sizeof uct_status / sizeof uct_status[0];
-	while (st < n_st && !pw_span_eq(status, uct_status[st].word))
+	while (st < n_st && !pw_dspan_eq(status, uct_status[st].word))
 		st++;
 	if (!pw_distro_is_version(pkg) || st == n_st ||
 	    (paren.n && (paren.n < 2 || paren.p[0] != '(' || paren.p[paren.n - 1] != ')'))) {
 		pw_distro_warn(up->sink, up->name, lineno, NULL,
 			       "'%.*s: %.*s' not understood; expected '<release>_<package>: "
 			       "<status> (<version or note>)'; row skipped",
-			       PW_SPAN_CLIP(key), PW_SPAN_CLIP(value));
+			       PW_DSPAN_CLIP(key), PW_DSPAN_CLIP(value));
 		return PW_OK;
 	}
-	pw_span inner =
-		paren.n ? pw_span_trim((pw_span){paren.p + 1, paren.n - 2}) : (pw_span){NULL, 0};
+	pw_dspan inner =
+		paren.n ? pw_dspan_trim((pw_dspan){paren.p + 1, paren.n - 2}) : (pw_dspan){NULL, 0};
 	pw_dadv_rowin row = {.package = pkg, .by_source = true, .state = uct_status[st].state};
 	if (row.state == PW_FIX_FIXED) {
 		if (!pw_distro_is_version(inner)) {
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
 				       "%.*s: 'released' needs the fixed version in "
 				       "parentheses, got '%.*s'; row skipped",
-				       PW_SPAN_CLIP(key), PW_SPAN_CLIP(value));
+				       PW_DSPAN_CLIP(key), PW_DSPAN_CLIP(value));
 			return PW_OK;
 		}
 		row.fixed = inner;
 	} else if (inner.n) {
 		row.note = inner;
-	} else if (pw_span_eq(status, "released-esm")) {
-		row.note = pw_span_z("released in ESM only");
+	} else if (pw_dspan_eq(status, "released-esm")) {
+		row.note = pw_dspan_z("released in ESM only");
 	}
 	char eco[PW_ECOSYSTEM_MAX];
 	pw_error e = PW_ERROR_INIT;
 	if (pw_distro_ecosystem("ubuntu", rel, eco, &e)) {
 		pw_distro_warn(up->sink, up->name, lineno, NULL, "%s; row for %.*s skipped",
-			       pw_error_text(&e), PW_SPAN_CLIP(pkg));
+			       pw_error_text(&e), PW_DSPAN_CLIP(pkg));
 		return PW_OK;
 	}
-	row.ecosystem = pw_span_z(eco);
+	row.ecosystem = pw_dspan_z(eco);
 	return pw_dadv_add_row(&up->adv, &row);
 }
 
-static pw_err uct_field_line(uct_parse *up, pw_span key, pw_span value, size_t lineno)
+static pw_err uct_field_line(uct_parse *up, pw_dspan key, pw_dspan value, size_t lineno)
 {
 	pw_dadv *a = &up->adv;
 	up->last = F_OTHER;
 	if (key.n && key.p[0] >= 'a' && key.p[0] <= 'z')
 		return uct_row(up, key, value, lineno);
-	if (pw_span_eq(key, "Candidate")) {
+	if (pw_dspan_eq(key, "Candidate")) {
 		if (a->id != PW_DADV_NONE) {
 			pw_distro_warn(up->sink, up->name, lineno, NULL,
 				       "second Candidate field ignored");
@@ -188,19 +188,19 @@ static pw_err uct_field_line(uct_parse *up, pw_span key, pw_span value, size_t l
 			rc = pw_dadv_add_cve(a, value);
 		return rc;
 	}
-	if (pw_span_eq(key, "PublicDate")) {
+	if (pw_dspan_eq(key, "PublicDate")) {
 		char iso[21];
 		if (!value.n)
 			return PW_OK;
 		if (uct_date(value, iso))
-			return pw_dadv_str(a, pw_span_z(iso), &a->published);
+			return pw_dadv_str(a, pw_dspan_z(iso), &a->published);
 		pw_distro_warn(up->sink, up->name, lineno, NULL,
 			       "PublicDate '%.*s' not understood (expected 'YYYY-MM-DD "
 			       "[HH:MM:SS UTC]'); left empty",
-			       PW_SPAN_CLIP(value));
+			       PW_DSPAN_CLIP(value));
 		return PW_OK;
 	}
-	if (pw_span_eq(key, "Priority")) {
+	if (pw_dspan_eq(key, "Priority")) {
 		char word[32];
 		size_t n = value.n < sizeof word - 1 ? value.n : sizeof word - 1;
 		memcpy(word, value.p, n);
@@ -208,22 +208,22 @@ static pw_err uct_field_line(uct_parse *up, pw_span key, pw_span value, size_t l
 		a->severity = pw_severity_from_text(word);
 		return PW_OK;
 	}
-	if (pw_span_eq(key, "Description")) {
+	if (pw_dspan_eq(key, "Description")) {
 		up->last = F_DESCRIPTION;
 		pw_buf_reset(&up->description);
 		return pw_buf_append(&up->description, value.p, value.n);
 	}
-	if (pw_span_eq(key, "CVSS")) {
+	if (pw_dspan_eq(key, "CVSS")) {
 		up->last = F_CVSS;
 		return value.n ? uct_cvss(up, value, lineno) : PW_OK;
 	}
 	return PW_OK;
 }
 
-static pw_err uct_continuation(uct_parse *up, pw_span line, size_t lineno)
+static pw_err uct_continuation(uct_parse *up, pw_dspan line, size_t lineno)
 {
 	if (up->last == F_CVSS)
-		return uct_cvss(up, pw_span_trim(line), lineno);
+		return uct_cvss(up, pw_dspan_trim(line), lineno);
 	if (up->last == F_DESCRIPTION) {
 		pw_err rc = pw_buf_putc(&up->description, ' ');
 		return rc ? rc : pw_buf_append(&up->description, line.p, line.n);
@@ -236,11 +236,11 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 {
 	uct_parse up = {
 		.name = name, .sink = sink, .adv = PW_DADV_INIT, .description = PW_BUF_INIT};
-	pw_lines it;
-	pw_span line;
+	pw_dlines it;
+	pw_dspan line;
 	pw_err rc = PW_OK;
-	pw_lines_init(&it, data, len);
-	while (!rc && pw_lines_next(&it, &line)) {
+	pw_dlines_init(&it, data, len);
+	while (!rc && pw_dlines_next(&it, &line)) {
 		if (line.n == 0 || line.p[0] == '#')
 			continue;
 		if (memchr(line.p, '\0', line.n)) {
@@ -259,11 +259,11 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 			up.last = F_OTHER;
 			pw_distro_warn(sink, name, it.lineno, NULL,
 				       "not a 'Field: value' line: '%.*s'; ignored",
-				       PW_SPAN_CLIP(line));
+				       PW_DSPAN_CLIP(line));
 			continue;
 		}
-		pw_span key = {line.p, colon};
-		pw_span value = pw_span_trim((pw_span){line.p + colon + 1, line.n - colon - 1});
+		pw_dspan key = {line.p, colon};
+		pw_dspan value = pw_dspan_trim((pw_dspan){line.p + colon + 1, line.n - colon - 1});
 		rc = uct_field_line(&up, key, value, it.lineno);
 	}
 	pw_dadv *a = &up.adv;
@@ -272,7 +272,7 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 			err, PW_ERR_PARSE,
 			"%s: no valid 'Candidate: CVE-YYYY-NNNN' field; not a UCT CVE file", name);
 	if (!rc && up.description.len)
-		rc = pw_dadv_set_summary(a, (pw_span){up.description.data, up.description.len});
+		rc = pw_dadv_set_summary(a, (pw_dspan){up.description.data, up.description.len});
 	if (!rc)
 		rc = pw_dadv_emit(a, "ubuntu-uct", sink, err);
 	if (rc == PW_ERR_NOMEM)
