@@ -344,11 +344,10 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 
 static pw_err parse_json(apk_parse *ap, const char *data, size_t len, pw_error *err)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	if (!root)
-		return pw_distro_json_error(err, ap->name, data, len, end);
-	pw_err rc = PW_OK;
+	cJSON *root;
+	pw_err rc = pw_feed_json_parse(data, len, ap->name, "an Alpine secdb (JSON)", &root, err);
+	if (rc)
+		return rc;
 	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(root, "distroversion");
 	const cJSON *packages = cJSON_GetObjectItemCaseSensitive(root, "packages");
 	if (!cJSON_IsObject(root) ||

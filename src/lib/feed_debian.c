@@ -199,7 +199,7 @@ static pw_err list_cves(list_parse *lp, pw_dspan t, size_t lineno)
 	}
 	pw_dspan s = {t.p + 1, t.n - 2};
 	for (pw_dspan tok = pw_dspan_word(&s); tok.n; tok = pw_dspan_word(&s)) {
-		if (!pw_distro_is_cve(tok)) {
+		if (!pw_feed_is_cve(tok.p, tok.n)) {
 			pw_distro_warn(lp->sink, lp->name, lineno, NULL,
 				       "'%.*s' is not a CVE id; ignored", PW_DSPAN_CLIP(tok));
 			continue;
@@ -506,7 +506,7 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 	pw_dadv_reset(a);
 	pw_dspan id = pw_dspan_z(items[0].id);
 	pw_err rc = pw_dadv_str(a, id, &a->id);
-	if (!rc && pw_distro_is_cve(id))
+	if (!rc && pw_feed_is_cve(id.p, id.n))
 		rc = pw_dadv_add_cve(a, id);
 	for (size_t i = 0; !rc && i < n; i++) {
 		const char *desc = json_str(items[i].entry, "description");
@@ -528,10 +528,13 @@ static pw_err json_advisory(json_parse *jp, const json_item *items, size_t n, pw
 pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 				 const pw_feed_sink *sink, pw_error *err)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	if (!root)
-		return pw_distro_json_error(err, name, data, len, end);
+	cJSON *root;
+	pw_err prc = pw_feed_json_parse(data, len, name,
+					"a Debian security tracker export (JSON object of source "
+					"packages)",
+					&root, err);
+	if (prc)
+		return prc;
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return pw_error_set(err, PW_ERR_PARSE,

@@ -62,16 +62,6 @@ bool pw_distro_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-bool pw_distro_is_cve(pw_dspan s)
-{
-	if (s.n < 13 || memcmp(s.p, "CVE-", 4) != 0 || s.p[8] != '-')
-		return false;
-	for (size_t i = 4; i < s.n; i++)
-		if (i != 8 && !pw_distro_is_digit(s.p[i]))
-			return false;
-	return true;
-}
-
 static bool is_alnum(char c)
 {
 	return pw_distro_is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -81,7 +71,7 @@ bool pw_distro_is_id(pw_dspan s)
 {
 	if (s.n >= 3 && (s.p[0] == 'C' || s.p[0] == 'c') && (s.p[1] == 'V' || s.p[1] == 'v') &&
 	    (s.p[2] == 'E' || s.p[2] == 'e'))
-		return pw_distro_is_cve(s);
+		return pw_feed_is_cve(s.p, s.n);
 	if (s.n == 0 || !is_alnum(s.p[0]) || pw_distro_is_digit(s.p[0]))
 		return false;
 	size_t dashes = 0;
@@ -159,18 +149,6 @@ pw_err pw_distro_ecosystem(const char *distro, pw_dspan release, char out[PW_ECO
 	memcpy(word, release.p, release.n);
 	word[release.n] = '\0';
 	return pw_ecosystem_from_release(distro, word, out, err);
-}
-
-pw_err pw_distro_json_error(pw_error *err, const char *name, const char *data, size_t len,
-			    const char *end)
-{
-	size_t line = 1;
-	if (!end || end < data || end > data + len)
-		end = data;
-	for (const char *p = data; p < end; p++)
-		line += *p == '\n';
-	return pw_error_set(err, PW_ERR_PARSE,
-			    "%s:%zu: not valid JSON (truncated or corrupt download?)", name, line);
 }
 
 void pw_dadv_reset(pw_dadv *a)

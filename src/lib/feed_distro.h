@@ -13,6 +13,8 @@
 #include "patchwarden/error.h"
 #include "patchwarden/feed.h"
 
+#include "feed_internal.h"
+
 /* A piece of the input; not NUL-terminated. */
 typedef struct pw_dspan {
 	const char *p;
@@ -34,12 +36,10 @@ size_t pw_dspan_index(pw_dspan s, char c);
 pw_dspan pw_dspan_word(pw_dspan *s);
 bool pw_distro_is_digit(char c);
 
-/* "CVE-YYYY-NNNN" with four or more digits in the last part. */
-bool pw_distro_is_cve(pw_dspan s);
 /* An advisory id of another namespace: letters and digits in two or more
  * dash-separated parts, starting with a letter ("XSA-273",
  * "GHSA-h5c8-rqwp-cp95", "TEMP-0000000-1A2B3C"). Anything starting with
- * "CVE" must pass pw_distro_is_cve() instead, so typos are not taken. */
+ * "CVE" must pass pw_feed_is_cve() instead, so typos are not taken. */
 bool pw_distro_is_id(pw_dspan s);
 /* A version as trackers print one: printable, no blanks, no parentheses.
  * The ecosystem's own syntax is the matcher's business. */
@@ -59,11 +59,6 @@ bool pw_dlines_next(pw_dlines *it, pw_dspan *line);
  * "name:line: field" (field non-NULL). */
 void pw_distro_warn(const pw_feed_sink *sink, const char *name, size_t line, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* The error for JSON cJSON refused: names the line of `end`, the parse
- * end cJSON reported (NULL or out of range: the start). */
-pw_err pw_distro_json_error(pw_error *err, const char *name, const char *data, size_t len,
-			    const char *end);
 
 /* pw_ecosystem_from_release() for a release word that is a span. */
 pw_err pw_distro_ecosystem(const char *distro, pw_dspan release, char out[PW_ECOSYSTEM_MAX],

@@ -184,7 +184,7 @@ static pw_err uct_field_line(uct_parse *up, pw_dspan key, pw_dspan value, size_t
 		if (!pw_distro_is_id(value))
 			return PW_OK; /* reported as a missing Candidate at the end */
 		pw_err rc = pw_dadv_str(a, value, &a->id);
-		if (!rc && pw_distro_is_cve(value))
+		if (!rc && pw_feed_is_cve(value.p, value.n))
 			rc = pw_dadv_add_cve(a, value);
 		return rc;
 	}

@@ -160,7 +160,7 @@ static void test_json_vuln_list(void **state)
 	tsink_init(&t, "alpine:", true);
 	assert_int_equal(parse_text(pw_feed_parse_alpine_secdb, b.data, b.len, "sad.json", &t, &e),
 			 PW_ERR_PARSE);
-	assert_string_equal(e.msg, "sad.json:5: not valid JSON (truncated or corrupt download?)");
+	assert_string_equal(e.msg, "sad.json:5:4: malformed JSON (expected an Alpine secdb (JSON))");
 	assert_int_equal(t.adv, 0);
 	pw_buf_release(&b);
 	tsink_release(&t);
@@ -292,7 +292,8 @@ static void test_whole_file_errors(void **state)
 	expect_error(nul, sizeof nul - 1, "invalid YAML");
 	expect_error("- a\n- b\n", 0, "e: not an Alpine secdb");
 	expect_error("", 0, "e: not an Alpine secdb");
-	expect_error("{\"distroversion\": \"v3.12\", \"packages\": [", 0, "e:1: not valid JSON");
+	expect_error("{\"distroversion\": \"v3.12\", \"packages\": [", 0,
+		     "e:1:40: malformed JSON, ends inside");
 	expect_error("{\"a\": 1}", 0, "e: not an Alpine secdb");
 	expect_error("{\"distroversion\": \"v3.12\", \"packages\": 3}", 0,
 		     "e: 'packages' is not a list");

@@ -438,7 +438,9 @@ static void test_json_errors(void **state)
 	assert_int_equal(
 		parse_str(pw_feed_parse_debian_json, "{\"a\": {\n\"CVE-2020-1", "t.json", &t, &e),
 		PW_ERR_PARSE);
-	assert_string_equal(e.msg, "t.json:2: not valid JSON (truncated or corrupt download?)");
+	assert_string_equal(e.msg, "t.json:2:2: malformed JSON, ends inside a string, object or "
+				   "list: truncated file? (expected a Debian security tracker "
+				   "export (JSON object of source packages))");
 	assert_int_equal(parse_str(pw_feed_parse_debian_json, "[1, 2]", "t.json", &t, &e),
 			 PW_ERR_PARSE);
 	assert_non_null(strstr(e.msg, "not a Debian tracker export"));
