@@ -28,7 +28,8 @@ typedef struct pw_inventory {
 	char *arch;           /* dpkg/apk/rpm architecture of the host, may be NULL */
 	pw_scheme scheme;     /* version scheme of the package database */
 	char *kernel_running; /* uname release; NULL when not reading "/" */
-	char **kernels_installed; /* versions of installed kernel packages, oldest first */
+	char **kernels_installed; /* kernel releases (uname -r form) of the installed
+				   * kernel packages, oldest package version first */
 	size_t n_kernels;
 	bool needs_reboot;
 	pw_package *pkgs;
@@ -40,6 +41,8 @@ typedef struct pw_inventory {
 #define PW_INVENTORY_INIT {0}
 
 void pw_inventory_release(pw_inventory *inv);
+/* Frees the strings of one package (each its own allocation) and zeroes it. */
+void pw_package_release(pw_package *pkg);
 
 /* Reads everything under `root` ("/" for this host): os-release, the
  * package database that exists (dpkg status + status.d, apk installed, or
@@ -56,6 +59,11 @@ pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len,
 pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len,
 			      const char *name, pw_error *err);
 pw_err pw_inventory_parse_os_release(pw_inventory *inv, const char *data, size_t len);
+/* The output of `rpm -qa --qf PW_INVENTORY_RPM_QF`, one package a line. */
+#define PW_INVENTORY_RPM_QF \
+	"%{NAME}\\t%|EPOCH?{%{EPOCH}}:{}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\n"
+pw_err pw_inventory_parse_rpm_qa(pw_inventory *inv, const char *data, size_t len,
+				 const char *name, pw_error *err);
 
 /* The `patchwarden inventory --json` object (caller owns the result):
  * {"os":{"id","version_id","codename","pretty_name"},"arch","scheme",
@@ -69,7 +77,13 @@ pw_err pw_inventory_from_json(pw_inventory *inv, const struct cJSON *obj, pw_err
 /* Sorts packages by name, arch, version; makes content hashing stable. */
 void pw_inventory_sort(pw_inventory *inv);
 /* SHA-256 (hex, 65 bytes with NUL) over the sorted package list and OS
- * identity: equal content, equal hash. */
+ * identity: equal content, equal hash, whatever the order of pkgs. The
+ * hashed bytes, each string followed by one NUL (a NULL one is empty):
+ * "patchwarden-inventory-1", os_id, os_version_id, then per package in
+ * pw_inventory_sort order: name, version, arch, source, source_version,
+ * status. Sorted inventories (what pw_inventory_read and
+ * pw_inventory_from_json give) hash without allocating; for an unsorted
+ * one without memory for an index, out is "". */
 void pw_inventory_hash(const pw_inventory *inv, char out[65]);
 
 #endif
