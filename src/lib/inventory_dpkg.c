@@ -24,16 +24,6 @@ static const char *const field_names[F_COUNT] = {
 	[F_STATUS] = "Status", [F_SOURCE] = "Source",
 };
 
-enum {
-	/* Keep not-installed and config-files stanzas too (without checking
-	 * their version), so that a later journal entry can remove a package. */
-	DPKG_KEEP_REMOVED = 1,
-	/* A stanza without Status is an installed package (distroless
-	 * status.d files are written that way); in the status file it is a
-	 * package dpkg only knows of. */
-	DPKG_STATUS_D = 2,
-};
-
 struct span {
 	const char *p;
 	size_t n;
@@ -226,11 +216,11 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 					   "'WANT FLAG STATE' as dpkg writes it; stanza skipped",
 					   file, st->line[F_STATUS], q, sq);
 		}
-	} else if ((flags & DPKG_STATUS_D) && st->line[F_VERSION]) {
+	} else if ((flags & PW_DPKG_STATUS_D) && st->line[F_VERSION]) {
 		state = (int)(sizeof states / sizeof states[0]) - 1;
 	}
 	bool removed = state == STATE_NOT_INSTALLED || state == STATE_CONFIG_FILES;
-	if (removed && !(flags & DPKG_KEEP_REMOVED))
+	if (removed && !(flags & PW_DPKG_KEEP_REMOVED))
 		return PW_OK;
 	if (!removed && !st->val[F_VERSION].n)
 		return pw_inv_warn(inv, "%s:%lu: package '%s' is installed but has no Version; "
@@ -294,8 +284,8 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	return pw_inv_push(inv, &pkg);
 }
 
-static pw_err parse(pw_inventory *inv, const char *data, size_t len, const char *file,
-		    unsigned flags)
+pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const char *file,
+			 unsigned flags)
 {
 	const char *p = data, *end = data + len;
 	unsigned long line = 0;
@@ -373,7 +363,7 @@ pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len,
 			       const char *name, pw_error *err)
 {
 	inv->scheme = PW_SCHEME_DEB;
-	pw_err rc = parse(inv, data, len, name, 0);
+	pw_err rc = pw_inv_parse_dpkg(inv, data, len, name, 0);
 	if (rc)
 		return pw_error_set(err, rc, "%s: out of memory", name);
 	return PW_OK;
@@ -383,7 +373,7 @@ static pw_err parse_file(pw_inventory *inv, const char *path, unsigned flags, pw
 {
 	pw_buf b = PW_BUF_INIT;
 	pw_err rc = pw_read_file(path, &b, PW_INV_MAX_FILE, err);
-	if (rc == PW_OK && (rc = parse(inv, b.data ? b.data : "", b.len, path, flags)))
+	if (rc == PW_OK && (rc = pw_inv_parse_dpkg(inv, pw_buf_str(&b), b.len, path, flags)))
 		pw_error_set(err, rc, "%s: out of memory", path);
 	pw_buf_release(&b);
 	return rc;
@@ -499,10 +489,7 @@ static bool is_removed(const pw_package *p)
 	       (n >= 12 && strcmp(p->status + n - 12, "config-files") == 0);
 }
 
-/* As dpkg does when it loads its database: a later stanza for the same
- * package and architecture replaces an earlier one (the journal replays
- * over the status file), and what ends up not installed is dropped. */
-static pw_err resolve(pw_inventory *inv, pw_error *err)
+pw_err pw_inv_dpkg_resolve(pw_inventory *inv, pw_error *err)
 {
 	if (!inv->n_pkgs)
 		return PW_OK;
@@ -539,20 +526,20 @@ pw_err pw_inv_read_dpkg(pw_inventory *inv, const char *root, pw_error *err)
 	inv->scheme = PW_SCHEME_DEB;
 	if ((rc = pw_inv_path(&path, root, "var/lib/dpkg/status")))
 		goto nomem;
-	rc = parse_file(inv, path.data, DPKG_KEEP_REMOVED, err);
+	rc = parse_file(inv, path.data, PW_DPKG_KEEP_REMOVED, err);
 	if (rc == PW_ERR_NOTFOUND)
 		rc = PW_OK; /* distroless images have only status.d */
 	if (rc)
 		goto out;
 	if ((rc = pw_inv_path(&path, root, "var/lib/dpkg/updates")))
 		goto nomem;
-	if ((rc = parse_dir(inv, path.data, is_journal_name, DPKG_KEEP_REMOVED, err)))
+	if ((rc = parse_dir(inv, path.data, is_journal_name, PW_DPKG_KEEP_REMOVED, err)))
 		goto out;
 	if ((rc = pw_inv_path(&path, root, "var/lib/dpkg/status.d")))
 		goto nomem;
-	if ((rc = parse_dir(inv, path.data, is_status_d_name, DPKG_STATUS_D, err)))
+	if ((rc = parse_dir(inv, path.data, is_status_d_name, PW_DPKG_STATUS_D, err)))
 		goto out;
-	rc = resolve(inv, err);
+	rc = pw_inv_dpkg_resolve(inv, err);
 	goto out;
 nomem:
 	rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");

@@ -40,6 +40,24 @@ bool pw_inv_is_token(const char *p, size_t n);
 /* root + "/" + rel into out (replacing its content); root "/" gives "/rel". */
 pw_err pw_inv_path(pw_buf *out, const char *root, const char *rel);
 
+enum {
+	/* Keep not-installed and config-files stanzas too (without checking
+	 * their version), so that a later journal entry can remove a package;
+	 * pw_inv_dpkg_resolve drops them afterwards. */
+	PW_DPKG_KEEP_REMOVED = 1,
+	/* A stanza without Status but with a Version is an installed package
+	 * (distroless status.d files are written that way); in the status
+	 * file it is one dpkg only knows of, not installed. */
+	PW_DPKG_STATUS_D = 2,
+};
+/* pw_inventory_parse_dpkg with PW_DPKG_* flags; fails only without memory. */
+pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const char *file,
+			 unsigned flags);
+/* As dpkg does when it loads its database: a later stanza for the same
+ * package and architecture replaces an earlier one (the journal replays
+ * over the status file), and what ends up not installed is dropped. */
+pw_err pw_inv_dpkg_resolve(pw_inventory *inv, pw_error *err);
+
 /* Per-database readers, called by pw_inventory_read once it has found
  * which database exists. `root` is the directory being inventoried. */
 pw_err pw_inv_read_dpkg(pw_inventory *inv, const char *root, pw_error *err);
