@@ -99,6 +99,17 @@ pw_err pw_inv_warn(pw_inventory *inv, const char *fmt, ...)
 	return push_string(inv, pw_buf_detach(&b));
 }
 
+void pw_inv_fault_set(struct pw_inv_fault *f, unsigned long line, const char *fmt, ...)
+{
+	if (f->line)
+		return;
+	f->line = line;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->what, sizeof f->what, fmt, ap);
+	va_end(ap);
+}
+
 pw_err pw_inv_push(pw_inventory *inv, pw_package *pkg)
 {
 	void *items = inv->pkgs;

@@ -2,7 +2,6 @@
  * "X:value" lines separated by blank lines (apk-tools' "index" format). */
 #include "inventory_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +12,23 @@
 enum field { F_NAME, F_VERSION, F_ARCH, F_ORIGIN, F_COUNT };
 static const char field_letters[F_COUNT] = {'P', 'V', 'A', 'o'};
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
 struct stanza {
-	struct span val[F_COUNT];
+	struct pw_span val[F_COUNT];
 	unsigned long line[F_COUNT];
 	unsigned long start;
-	unsigned long bad_line;
-	char bad[112];
+	struct pw_inv_fault fault;
 };
 
 static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const char *file)
 {
 	char q[PW_INV_EXCERPT + 4];
-	if (st->bad_line)
+	if (st->fault.line)
 		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped",
-				   file, st->bad_line, st->bad, st->start);
+				   file, st->fault.line, st->fault.what, st->start);
 	if (!st->line[F_NAME])
 		return pw_inv_warn(inv, "%s:%lu: stanza has no P: (package name) line; skipped",
 				   file, st->start);
-	struct span name = st->val[F_NAME];
+	struct pw_span name = st->val[F_NAME];
 	pw_inv_excerpt(q, sizeof q, name.p, name.n);
 	if (!pw_inv_is_token(name.p, name.n))
 		return pw_inv_warn(inv, "%s:%lu: package name '%s' is empty or not printable ASCII; "
@@ -43,7 +36,7 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	static const char *const what[F_COUNT] = {"", "V: (version)", "A: (architecture)",
 						  "o: (origin)"};
 	for (int f = F_VERSION; f < F_COUNT; f++) {
-		struct span v = st->val[f];
+		struct pw_span v = st->val[f];
 		if (!st->line[f] && f != F_VERSION)
 			continue;
 		if (!st->line[f])
@@ -59,8 +52,8 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	}
 	/* Subpackages name the APKBUILD they come from in o:; a package
 	 * without one is its own origin. Both share the APKBUILD's version. */
-	struct span origin = st->line[F_ORIGIN] ? st->val[F_ORIGIN] : name;
-	struct span ver = st->val[F_VERSION], arch = st->val[F_ARCH];
+	struct pw_span origin = st->line[F_ORIGIN] ? st->val[F_ORIGIN] : name;
+	struct pw_span ver = st->val[F_VERSION], arch = st->val[F_ARCH];
 	pw_package pkg = {0};
 	if (!(pkg.name = pw_inv_strndup(name.p, name.n)) ||
 	    !(pkg.version = pw_inv_strndup(ver.p, ver.n)) ||
@@ -72,19 +65,6 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 		return PW_ERR_NOMEM;
 	}
 	return pw_inv_push(inv, &pkg);
-}
-
-static void mark_bad(struct stanza *st, unsigned long line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void mark_bad(struct stanza *st, unsigned long line, const char *fmt, ...)
-{
-	if (st->bad_line)
-		return;
-	st->bad_line = line;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->bad, sizeof st->bad, fmt, ap);
-	va_end(ap);
 }
 
 static pw_err parse(pw_inventory *inv, const char *data, size_t len, const char *file)
@@ -117,17 +97,18 @@ static pw_err parse(pw_inventory *inv, const char *data, size_t len, const char 
 		if (n < 2 || p[1] != ':') {
 			char q[PW_INV_EXCERPT + 4];
 			pw_inv_excerpt(q, sizeof q, p, n);
-			mark_bad(&st, line, "'%s' is not an 'X:value' line", q);
+			pw_inv_fault_set(&st.fault, line, "'%s' is not an 'X:value' line", q);
 		} else {
 			for (int f = 0; f < F_COUNT; f++) {
 				if (p[0] != field_letters[f])
 					continue;
 				if (st.line[f]) {
-					mark_bad(&st, line, "second %c: line (first on line %lu)",
-						 p[0], st.line[f]);
+					pw_inv_fault_set(&st.fault, line,
+							 "second %c: line (first on line %lu)",
+							 p[0], st.line[f]);
 				} else {
 					st.line[f] = line;
-					st.val[f] = (struct span){p + 2, n - 2};
+					st.val[f] = (struct pw_span){p + 2, n - 2};
 				}
 				break;
 			}

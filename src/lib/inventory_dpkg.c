@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +23,11 @@ static const char *const field_names[F_COUNT] = {
 	[F_STATUS] = "Status", [F_SOURCE] = "Source",
 };
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
 struct stanza {
-	struct span val[F_COUNT];
+	struct pw_span val[F_COUNT];
 	unsigned long line[F_COUNT]; /* where each field is; 0 when absent */
 	unsigned long start;
-	unsigned long bad_line; /* first malformed line; 0 when none */
-	char bad[128];
+	struct pw_inv_fault fault;
 };
 
 /* dpkg's three Status words (lib/dpkg/parsehelp.c and dpkg-query(1)). */
@@ -57,7 +50,7 @@ static bool is_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static struct span trim(const char *p, size_t n)
+static struct pw_span trim(const char *p, size_t n)
 {
 	while (n && is_space(*p)) {
 		p++;
@@ -65,23 +58,23 @@ static struct span trim(const char *p, size_t n)
 	}
 	while (n && is_space(p[n - 1]))
 		n--;
-	return (struct span){p, n};
+	return (struct pw_span){p, n};
 }
 
 /* Next whitespace-separated word of *s, consuming it; empty at the end. */
-static struct span next_word(struct span *s)
+static struct pw_span next_word(struct pw_span *s)
 {
 	*s = trim(s->p, s->n);
 	size_t i = 0;
 	while (i < s->n && !is_space(s->p[i]))
 		i++;
-	struct span w = {s->p, i};
+	struct pw_span w = {s->p, i};
 	s->p += i;
 	s->n -= i;
 	return w;
 }
 
-static int word_index(struct span w, const char *const *list, size_t count)
+static int word_index(struct pw_span w, const char *const *list, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
 		if (strlen(list[i]) == w.n && memcmp(list[i], w.p, w.n) == 0)
@@ -90,7 +83,7 @@ static int word_index(struct span w, const char *const *list, size_t count)
 }
 
 /* dpkg's pkg_name_is_illegal(): an alphanumeric, then alphanumerics and "-+._". */
-static const char *name_problem(struct span s)
+static const char *name_problem(struct pw_span s)
 {
 	if (!s.n)
 		return "is empty";
@@ -103,7 +96,7 @@ static const char *name_problem(struct span s)
 }
 
 /* dpkg_arch_name_is_illegal(): an alphanumeric, then alphanumerics and '-'. */
-static const char *arch_problem(struct span s)
+static const char *arch_problem(struct pw_span s)
 {
 	if (!is_alnum(s.p[0]))
 		return "does not start with a letter or digit";
@@ -121,25 +114,12 @@ static enum field field_of(const char *p, size_t n)
 	return F_OTHER;
 }
 
-static void mark_bad(struct stanza *st, unsigned long line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void mark_bad(struct stanza *st, unsigned long line, const char *fmt, ...)
-{
-	if (st->bad_line)
-		return;
-	st->bad_line = line;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->bad, sizeof st->bad, fmt, ap);
-	va_end(ap);
-}
-
 /* *out = v as a new string, or NULL with *e saying why when v cannot be
  * a version at all (empty, spaces, control bytes). Like dpkg reading its
  * database, a version that breaks the syntax rules in other ways is kept
  * with a warning: the package is installed all the same. */
 static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long line,
-			  const char *pkg, const char *what, struct span v, char **out,
+			  const char *pkg, const char *what, struct pw_span v, char **out,
 			  pw_error *e)
 {
 	*out = NULL;
@@ -166,9 +146,9 @@ static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long lin
 
 /* "name" or "name (version)" as dpkg-query's ${source:Package} and
  * ${source:Version} read it. False when it is neither. */
-static bool split_source(struct span src, struct span *name, struct span *version)
+static bool split_source(struct pw_span src, struct pw_span *name, struct pw_span *version)
 {
-	struct span rest = src;
+	struct pw_span rest = src;
 	*name = next_word(&rest);
 	rest = trim(rest.p, rest.n);
 	version->p = NULL;
@@ -185,18 +165,18 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 			    unsigned flags)
 {
 	char q[PW_INV_EXCERPT + 4];
-	if (st->bad_line) {
-		if (st->line[F_PACKAGE] && st->line[F_PACKAGE] < st->bad_line) {
+	if (st->fault.line) {
+		if (st->line[F_PACKAGE] && st->line[F_PACKAGE] < st->fault.line) {
 			pw_inv_excerpt(q, sizeof q, st->val[F_PACKAGE].p, st->val[F_PACKAGE].n);
 			return pw_inv_warn(inv, "%s:%lu: package '%s': %s; stanza skipped",
-					   file, st->bad_line, q, st->bad);
+					   file, st->fault.line, q, st->fault.what);
 		}
 		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped",
-				   file, st->bad_line, st->bad, st->start);
+				   file, st->fault.line, st->fault.what, st->start);
 	}
 	if (!st->line[F_PACKAGE])
 		return pw_inv_warn(inv, "%s:%lu: stanza has no Package field; skipped", file, st->start);
-	struct span name = st->val[F_PACKAGE];
+	struct pw_span name = st->val[F_PACKAGE];
 	pw_inv_excerpt(q, sizeof q, name.p, name.n);
 	const char *why = name_problem(name);
 	if (why)
@@ -205,7 +185,7 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 
 	int want = 1, eflag = 0, state = STATE_NOT_INSTALLED;
 	if (st->line[F_STATUS]) {
-		struct span rest = st->val[F_STATUS];
+		struct pw_span rest = st->val[F_STATUS];
 		want = word_index(next_word(&rest), wants, sizeof wants / sizeof wants[0]);
 		eflag = word_index(next_word(&rest), eflags, sizeof eflags / sizeof eflags[0]);
 		state = word_index(next_word(&rest), states, sizeof states / sizeof states[0]);
@@ -225,7 +205,7 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	if (!removed && !st->val[F_VERSION].n)
 		return pw_inv_warn(inv, "%s:%lu: package '%s' is installed but has no Version; "
 				   "stanza skipped", file, st->start, q);
-	struct span arch = st->val[F_ARCH];
+	struct pw_span arch = st->val[F_ARCH];
 	if (arch.n && (why = pw_inv_is_token(arch.p, arch.n) ? arch_problem(arch)
 							     : "is not printable ASCII")) {
 		char aq[PW_INV_EXCERPT + 4];
@@ -247,9 +227,9 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	}
 	/* A broken Source costs the source name, not the package: matching
 	 * on the binary name still works, so keep it and say so. */
-	struct span sname = name;
+	struct pw_span sname = name;
 	if (st->line[F_SOURCE] && !removed) {
-		struct span n, v;
+		struct pw_span n, v;
 		char *sv = NULL;
 		if (!split_source(st->val[F_SOURCE], &n, &v) || name_problem(n)) {
 			pw_error_set(&e, PW_ERR_PARSE, "is not 'NAME' or 'NAME (VERSION)'");
@@ -321,9 +301,11 @@ pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const 
 				active = true;
 			}
 			if (cur == F_NONE)
-				mark_bad(&st, line, "continuation line without a field before it");
+				pw_inv_fault_set(&st.fault, line,
+						 "continuation line without a field before it");
 			else if (cur != F_OTHER)
-				mark_bad(&st, line, "%s continues on a second line", field_names[cur]);
+				pw_inv_fault_set(&st.fault, line, "%s continues on a second line",
+						 field_names[cur]);
 			p = next;
 			continue;
 		}
@@ -333,18 +315,20 @@ pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const 
 			active = true;
 		}
 		const char *colon = memchr(p, ':', n);
-		struct span fname = colon ? trim(p, (size_t)(colon - p)) : (struct span){p, 0};
+		struct pw_span fname = colon ? trim(p, (size_t)(colon - p)) : (struct pw_span){p, 0};
 		cur = F_OTHER;
-		if (!colon || !fname.n || memchr(fname.p, ' ', fname.n) || memchr(fname.p, '\t', fname.n)) {
+		if (!colon || !fname.n || memchr(fname.p, ' ', fname.n) ||
+		    memchr(fname.p, '\t', fname.n)) {
 			char q[PW_INV_EXCERPT + 4];
 			pw_inv_excerpt(q, sizeof q, p, n);
-			mark_bad(&st, line, "'%s' is not a 'Field: value' line", q);
+			pw_inv_fault_set(&st.fault, line, "'%s' is not a 'Field: value' line", q);
 		} else {
 			enum field f = field_of(fname.p, fname.n);
 			if (f != F_OTHER) {
 				if (st.line[f]) {
-					mark_bad(&st, line, "second %s field (first on line %lu)",
-						 field_names[f], st.line[f]);
+					pw_inv_fault_set(&st.fault, line,
+							 "second %s field (first on line %lu)",
+							 field_names[f], st.line[f]);
 				} else {
 					st.line[f] = line;
 					st.val[f] = trim(colon + 1, (size_t)(p + n - colon - 1));

@@ -16,6 +16,23 @@
 /* Longest piece of input quoted in a warning. */
 #define PW_INV_EXCERPT 64
 
+/* A piece of the input buffer. */
+struct pw_span {
+	const char *p;
+	size_t n;
+};
+
+/* The first problem found in a stanza: parsers note it and go on to the
+ * stanza's end, then skip the stanza with one warning. */
+struct pw_inv_fault {
+	unsigned long line; /* 0: no problem so far */
+	char what[128];
+};
+
+/* Records the problem unless one is recorded already. */
+void pw_inv_fault_set(struct pw_inv_fault *f, unsigned long line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Appends a warning. Past PW_INV_MAX_WARNINGS only a single "more
  * warnings omitted" note is kept. Fails only for lack of memory. */
 pw_err pw_inv_warn(pw_inventory *inv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

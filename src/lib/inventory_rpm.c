@@ -18,17 +18,12 @@ extern char **environ;
 
 enum { Q_NAME, Q_EPOCH, Q_VERSION, Q_RELEASE, Q_ARCH, Q_SRPM, Q_COUNT };
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
-static bool span_is(struct span s, const char *lit)
+static bool span_is(struct pw_span s, const char *lit)
 {
 	return strlen(lit) == s.n && memcmp(s.p, lit, s.n) == 0;
 }
 
-static bool all_digits(struct span s)
+static bool all_digits(struct pw_span s)
 {
 	for (size_t i = 0; i < s.n; i++)
 		if (s.p[i] < '0' || s.p[i] > '9')
@@ -36,7 +31,7 @@ static bool all_digits(struct span s)
 	return true;
 }
 
-static char *evr(struct span epoch, struct span v, struct span r)
+static char *evr(struct pw_span epoch, struct pw_span v, struct pw_span r)
 {
 	pw_buf b = PW_BUF_INIT;
 	if ((epoch.n && pw_buf_printf(&b, "%.*s:", (int)epoch.n, epoch.p)) ||
@@ -49,7 +44,7 @@ static char *evr(struct span epoch, struct span v, struct span r)
 
 /* "bash-5.1.8-6.el9.src.rpm" -> name "bash", version "5.1.8", release
  * "6.el9". False when the file name has not that shape. */
-static bool split_srpm(struct span s, struct span *name, struct span *v, struct span *r)
+static bool split_srpm(struct pw_span s, struct pw_span *name, struct pw_span *v, struct pw_span *r)
 {
 	static const char *const suffixes[] = {".src.rpm", ".nosrc.rpm"};
 	bool suffixed = false;
@@ -73,23 +68,23 @@ static bool split_srpm(struct span s, struct span *name, struct span *v, struct 
 	}
 	if (!dash1 || dash1 == s.p || dash2 == dash1 + 1 || dash2 == s.p + s.n - 1)
 		return false;
-	*name = (struct span){s.p, (size_t)(dash1 - s.p)};
-	*v = (struct span){dash1 + 1, (size_t)(dash2 - dash1 - 1)};
-	*r = (struct span){dash2 + 1, (size_t)(s.p + s.n - dash2 - 1)};
+	*name = (struct pw_span){s.p, (size_t)(dash1 - s.p)};
+	*v = (struct pw_span){dash1 + 1, (size_t)(dash2 - dash1 - 1)};
+	*r = (struct pw_span){dash2 + 1, (size_t)(s.p + s.n - dash2 - 1)};
 	return true;
 }
 
 static pw_err parse_line(pw_inventory *inv, const char *line, size_t n, const char *file,
 			 unsigned long lno)
 {
-	struct span f[Q_COUNT];
+	struct pw_span f[Q_COUNT];
 	size_t nf = 0;
 	const char *p = line, *end = line + n;
 	for (;;) {
 		const char *tab = memchr(p, '\t', (size_t)(end - p));
 		const char *stop = tab ? tab : end;
 		if (nf < Q_COUNT)
-			f[nf] = (struct span){p, (size_t)(stop - p)};
+			f[nf] = (struct pw_span){p, (size_t)(stop - p)};
 		nf++;
 		if (!tab)
 			break;
@@ -114,7 +109,7 @@ static pw_err parse_line(pw_inventory *inv, const char *line, size_t n, const ch
 					   file, lno, what[i], q);
 		}
 	}
-	struct span sname = f[Q_NAME], sv = f[Q_VERSION], sr = f[Q_RELEASE];
+	struct pw_span sname = f[Q_NAME], sv = f[Q_VERSION], sr = f[Q_RELEASE];
 	if (!span_is(f[Q_SRPM], "(none)") && !split_srpm(f[Q_SRPM], &sname, &sv, &sr)) {
 		pw_inv_excerpt(q, sizeof q, f[Q_SRPM].p, f[Q_SRPM].n);
 		pw_err rc = pw_inv_warn(inv, "%s:%lu: source rpm '%s' is not NAME-VERSION-RELEASE"
@@ -264,7 +259,8 @@ pw_err pw_inv_read_rpm(pw_inventory *inv, const char *root, const char *dbpath, 
 	char q[256];
 	pw_inv_excerpt(q, sizeof q, e, elen);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rc = pw_error_set(err, PW_ERR_EXTERNAL, "rpm --root %s --dbpath %s -qa failed (%s %d)%s%s",
+		rc = pw_error_set(err, PW_ERR_EXTERNAL,
+				  "rpm --root %s --dbpath %s -qa failed (%s %d)%s%s",
 				  root, dbpath, WIFEXITED(status) ? "exit status" : "signal",
 				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 				  elen ? ": " : "", q);
