@@ -310,17 +310,20 @@ static pw_err read_os_release(pw_inventory *inv, const char *root, pw_error *err
 {
 	static const char *const places[] = {"etc/os-release", "usr/lib/os-release"};
 	pw_buf path = PW_BUF_INIT, data = PW_BUF_INIT;
+	pw_error why = PW_ERROR_INIT;
 	pw_err rc = PW_ERR_NOTFOUND;
 	for (size_t i = 0; i < 2 && rc == PW_ERR_NOTFOUND; i++) {
 		if ((rc = pw_inv_path(&path, root, places[i])))
 			break;
-		rc = pw_read_file(path.data, &data, 1 << 20, err);
+		rc = pw_read_file(path.data, &data, 1 << 20, &why);
 	}
 	if (rc == PW_OK)
 		rc = pw_inventory_parse_os_release(inv, pw_buf_str(&data), data.len);
+	else if (rc == PW_ERR_NOTFOUND)
+		rc = pw_inv_warn(inv, "%s: no etc/os-release or usr/lib/os-release; the OS is unknown",
+				 root);
 	else if (rc != PW_ERR_NOMEM)
-		rc = pw_inv_warn(inv, "%s: no readable etc/os-release or usr/lib/os-release; "
-				 "the OS is unknown", root);
+		rc = pw_inv_warn(inv, "%s; the OS is unknown", pw_error_text(&why));
 	if (rc)
 		pw_error_set(err, rc, "out of memory");
 	pw_buf_release(&path);
@@ -418,7 +421,7 @@ pw_err pw_inv_find_kernels(pw_inventory *inv, const char *root)
 	pw_err rc = PW_OK;
 	for (size_t i = 0; i < inv->n_pkgs && !rc; i++) {
 		struct kernel cur = {NULL, inv->pkgs[i].version};
-		if ((rc = release_of(&inv->pkgs[i], &cur.release)) || !cur.release)
+		if (!cur.version || (rc = release_of(&inv->pkgs[i], &cur.release)) || !cur.release)
 			continue;
 		size_t dup = 0;
 		while (dup < n && strcmp(k[dup].release, cur.release))

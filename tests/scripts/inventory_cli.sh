@@ -107,7 +107,7 @@ printf 'Package: good\nStatus: install ok installed\nVersion: 1.0\n\nPakij: apt\
   >"$tmp/bad/var/lib/dpkg/status"
 expect "malformed" 0 "$PW_BIN" inventory --root "$tmp/bad"
 has "malformed" "$tmp/err" "patchwarden inventory: warning: $tmp/bad/var/lib/dpkg/status:6: 'no colon' is not a 'Field: value' line; stanza from line 5 skipped"
-has "malformed" "$tmp/err" "patchwarden inventory: warning: $tmp/bad: no readable etc/os-release"
+has "malformed" "$tmp/err" "patchwarden inventory: warning: $tmp/bad: no etc/os-release or usr/lib/os-release; the OS is unknown"
 has "malformed" "$tmp/out" "Packages: 2 (deb)"
 expect "malformed json" 0 "$PW_BIN" inventory --root "$tmp/bad" --json
 json "malformed json" 'len(d["packages"]) == 2 and any("status:6:" in w for w in d["warnings"])'

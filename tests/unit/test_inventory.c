@@ -525,6 +525,15 @@ static void test_read_errors(void **state)
 	assert_non_null(strstr(e.msg, "no package database found"));
 	pw_inventory_release(&inv);
 
+	/* An os-release that cannot be read costs the OS, with a warning. */
+	put_text(root, "etc/os-release/x", "");
+	put_text(root, "var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVersion: 1\n");
+	read_root(root, &inv);
+	assert_int_equal(inv.n_pkgs, 1);
+	assert_null(inv.os_id);
+	expect_warning(&inv, "/etc/os-release: read failed: Is a directory; the OS is unknown");
+	pw_inventory_release(&inv);
+
 	/* A status file no real system has: refused, not read into memory. */
 	put_text(root, "var/lib/dpkg/status", "");
 	snprintf(path, sizeof path, "%s/var/lib/dpkg/status", root);
