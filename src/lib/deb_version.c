@@ -105,6 +105,9 @@ static enum deb_problem parse_epoch(const char *s, const char *colon, unsigned i
 	return DEB_OK;
 }
 
+/* The characters split() has to look at. */
+static const bool split_stop[256] = {['\0'] = true, [' '] = true, ['\t'] = true, [':'] = true, ['-'] = true};
+
 /* Splits v into epoch, upstream version and revision as parseversion()
  * does, without the character checks. `out` always ends up pointing into
  * v, so the hot path may compare whatever this returns. */
@@ -123,17 +126,19 @@ static enum deb_problem split(const char *v, pw_deb_version *out)
 		return DEB_EMPTY;
 
 	/* One pass finds the end, the first colon (epoch) and the last hyphen
-	 * (revision). */
+	 * (revision); a table keeps the loop over ordinary characters tight. */
 	const char *colon = NULL, *hyphen = NULL, *p = s;
 	for (;; p++) {
+		while (!split_stop[(unsigned char)*p])
+			p++;
 		char c = *p;
-		if (c == '\0' || is_blank(c))
-			break;
 		if (c == ':') {
 			if (!colon)
 				colon = p;
 		} else if (c == '-') {
 			hyphen = p;
+		} else {
+			break; /* end of string or a blank */
 		}
 	}
 	const char *end = p;
@@ -281,15 +286,30 @@ static int verrevcmp(const char *a, const char *ae, const char *b, const char *b
 	return 0;
 }
 
+/* verrevcmp() after skipping the bytes both sides share: up to the first
+ * difference, backed up to the start of a run of digits (a number must be
+ * compared whole; non-digits compare one by one, so any of them is a
+ * place verrevcmp() itself would pass through in the same state). Real
+ * version pairs share long prefixes, so this saves most of the work. */
+static int part_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t n = la < lb ? la : lb, k = 0;
+	while (k < n && a[k] == b[k])
+		k++;
+	if (k == la && k == lb)
+		return 0;
+	while (k > 0 && is_digit(a[k - 1]))
+		k--;
+	return verrevcmp(a + k, a + la, b + k, b + lb);
+}
+
 int pw_deb_version_cmp(const pw_deb_version *a, const pw_deb_version *b)
 {
 	if (a->epoch != b->epoch)
 		return a->epoch > b->epoch ? 1 : -1;
-	int r = verrevcmp(a->upstream, a->upstream + a->upstream_len, b->upstream,
-			  b->upstream + b->upstream_len);
+	int r = part_cmp(a->upstream, a->upstream_len, b->upstream, b->upstream_len);
 	if (r == 0)
-		r = verrevcmp(a->revision, a->revision + a->revision_len, b->revision,
-			      b->revision + b->revision_len);
+		r = part_cmp(a->revision, a->revision_len, b->revision, b->revision_len);
 	return (r > 0) - (r < 0);
 }
 

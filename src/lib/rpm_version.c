@@ -113,9 +113,25 @@ static int segcmp(const char *a, const char *ae, const char *b, const char *be)
 	return a == ae ? -1 : 1;
 }
 
+/* segcmp() after skipping the bytes both sides share: up to the first
+ * difference, backed up to the start of its run of letters and digits,
+ * which is where rpmvercmp() starts a segment; before it both sides went
+ * through the same segments and separators. */
+static int range_cmp(const char *a, const char *ae, const char *b, const char *be)
+{
+	size_t la = (size_t)(ae - a), lb = (size_t)(be - b), n = la < lb ? la : lb, k = 0;
+	while (k < n && a[k] == b[k])
+		k++;
+	if (k == la && k == lb)
+		return 0;
+	while (k > 0 && (r_digit(a[k - 1]) || r_alpha(a[k - 1])))
+		k--;
+	return segcmp(a + k, ae, b + k, be);
+}
+
 int pw_rpm_segcmp(const char *a, const char *b)
 {
-	return segcmp(a, a + strlen(a), b, b + strlen(b));
+	return range_cmp(a, a + strlen(a), b, b + strlen(b));
 }
 
 /* [epoch:]version[-release] as rpmverParse() splits it: the epoch is the
@@ -155,13 +171,13 @@ int pw_rpm_vercmp(const char *a, const char *b)
 	struct evr x, y;
 	evr_split(a, &x);
 	evr_split(b, &y);
-	int r = segcmp(x.e, x.ee, y.e, y.ee);
+	int r = range_cmp(x.e, x.ee, y.e, y.ee);
 	if (r == 0)
-		r = segcmp(x.v, x.ve, y.v, y.ve);
+		r = range_cmp(x.v, x.ve, y.v, y.ve);
 	if (r == 0) {
 		/* rpmverCmp(): a release, even an empty one, beats none. */
 		if (x.has_release && y.has_release)
-			r = segcmp(x.r, x.re, y.r, y.re);
+			r = range_cmp(x.r, x.re, y.r, y.re);
 		else
 			r = (int)x.has_release - (int)y.has_release;
 	}
