@@ -550,8 +550,10 @@ static pw_err prepare_inventory(struct checkin *c, pw_error *err)
 	if (!q->inventory)
 		return PW_OK;
 	pw_err rc = pw_inventory_from_json(&c->inv, q->inventory, err);
-	if (rc)
-		return pw_error_prefix(err, "check-in: inventory: ");
+	if (rc) {
+		pw_error_prefix(err, "check-in: inventory: ");
+		return rc; /* pw_error_prefix gives PW_OK when err is NULL */
+	}
 	char h[65];
 	pw_inventory_hash(&c->inv, h);
 	if (strcmp(h, q->inventory_hash) != 0)

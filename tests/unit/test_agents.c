@@ -265,7 +265,7 @@ static void test_credentials(void **state)
 	pw_enrollment en;
 	CHECK(f, enroll_as(f, tok, "h", "m", &en));
 	pw_agent a;
-	char wrong[PW_CREDENTIAL_MAX];
+	char wrong[PW_CREDENTIAL_MAX + 8];
 	/* Every position of the secret matters (one flipped digit). */
 	for (size_t pos = 20; pos < strlen(en.credential); pos += 21) {
 		snprintf(wrong, sizeof wrong, "%s", en.credential);
@@ -350,6 +350,10 @@ static void test_need_inventory(void **state)
 	cJSON *bad = cJSON_Parse("{\"packages\": 5, \"scheme\": \"deb\"}");
 	REFUSED(f, PW_ERR_PARSE, "check-in: inventory: packages",
 		checkin(f, f->db, &a, h, bad, NULL, 0, 0, &r));
+	pw_checkin quiet = PW_CHECKIN_INIT; /* the same without an error message */
+	quiet.inventory_hash = h;
+	quiet.inventory = bad;
+	assert_int_equal(pw_agent_checkin(f->db, &a, &quiet, &r, NULL), PW_ERR_PARSE);
 	cJSON_Delete(bad);
 	cJSON_Delete(inv);
 	cJSON_Delete(inv2);
