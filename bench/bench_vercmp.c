@@ -616,6 +616,14 @@ int main(void)
 	       impls[pw_deb_row].ns / impls[deb_cmp_ref].ns);
 #endif
 	printf("* CPU time per comparison, best of 7 trials of ~100 ms\n");
+	/* patchwarden promises comparisons without heap allocation. */
+	for (int i = 0; i < n; i++) {
+		if (!strncmp(impls[i].name, "patchwarden", 11) && impls[i].allocs > 0) {
+			printf("ALLOCATES: %s makes %.3f allocations per comparison\n", impls[i].name,
+			       impls[i].allocs);
+			total_bad++;
+		}
+	}
 	printf("answers: %s\n",
 	       total_bad ? "DISAGREE (see above)" : "every implementation agrees on every pair");
 	printf("peak RSS: %ld KiB\n", bench_peak_rss_kib());
