@@ -61,6 +61,11 @@ const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp);
 /* Imports a file, a directory tree or an archive (zip, tar, .gz) at
  * `path`, detecting each member's format from its content. */
 pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err);
+/* The same for several paths, with one progress count over all of them.
+ * A file named here whose format is not recognised is an error; inside a
+ * directory or an archive it is a warning and skipped. */
+pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n,
+			    pw_error *err);
 /* Imports one buffer (already inflated) under `name`. */
 pw_err pw_feed_import_buffer(pw_feed_import *imp, const char *data, size_t len,
 			     const char *name, pw_error *err);
