@@ -206,7 +206,7 @@ enum stmt_id {
 
 #define SNAP_COLS "id, created, label, advisories, affected, kev, epss"
 #define KEV_COLS "cve, date_added, due_date, vendor, product, name, ransomware"
-#define AFF_COLS "f.package, f.adv, f.seq, f.by_source, f.state, f.fixed, f.note"
+#define AFF_COLS "package, adv, seq, by_source, state, fixed, note"
 #define SRC_COLS "name, url, etag, last_modified, last_fetch, last_status, last_snapshot"
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -236,15 +236,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " ON CONFLICT (cve, added_in) DO UPDATE SET score = excluded.score,"
 			   " percentile = excluded.percentile",
 	[ST_EPSS_CLOSE] = "UPDATE epss SET removed_in = ?3 WHERE cve = ?1 AND added_in = ?2",
-	/* CROSS JOIN fixes the join order (SQLite keeps it as written): drive
-	 * from the clustered affected key, check validity on the advisory. */
-	[ST_AFF_BY_ECO] = "SELECT " AFF_COLS " FROM affected f CROSS JOIN advisory a"
-			  " ON a.rid = f.adv WHERE f.ecosystem = ?1 AND " VISIBLE("a.", 2),
-	[ST_AFF_BY_PKG] = "SELECT " AFF_COLS " FROM affected f CROSS JOIN advisory a"
-			  " ON a.rid = f.adv WHERE f.ecosystem = ?1 AND f.package = ?3 AND "
-			  VISIBLE("a.", 2),
+	/* Validity is checked once per advisory (ST_ADV_GET), not per
+	 * affected row: rows of replaced versions are few, seeks are not. */
+	[ST_AFF_BY_ECO] = "SELECT " AFF_COLS " FROM affected WHERE ecosystem = ?1",
+	[ST_AFF_BY_PKG] = "SELECT " AFF_COLS " FROM affected WHERE ecosystem = ?1"
+			  " AND package = ?2",
 	[ST_ADV_GET] = "SELECT source, adv_id, published, modified, summary, severity, attack_vector,"
-		       " cvss_vector, cves FROM advisory WHERE rid = ?1",
+		       " cvss_vector, cves FROM advisory WHERE rid = ?1 AND " VISIBLE("", 2),
 	[ST_KEV_GET] = "SELECT " KEV_COLS " FROM kev WHERE cve = ?1 AND " VISIBLE("", 2),
 	[ST_KEV_EACH] = "SELECT " KEV_COLS " FROM kev WHERE " VISIBLE("", 1) " ORDER BY cve",
 	[ST_EPSS_GET] = "SELECT score, percentile FROM epss WHERE cve = ?1 AND " VISIBLE("", 2),
@@ -1249,9 +1247,12 @@ struct adv_rec {
 
 struct reader {
 	pw_feedstore *s;
+	int64_t snapshot;
 	arena mem;
 	struct aff_row *rows;
 	size_t n_rows, cap_rows;
+	struct adv_rec *advs;
+	size_t n_advs, max_group;
 	bool oom;
 };
 
@@ -1329,16 +1330,21 @@ static void split_cves(struct reader *r, const unsigned char *text, pw_advisory 
 	a->cves = v;
 }
 
-static pw_err load_advisory(struct reader *r, int64_t rid, struct adv_rec *out, pw_error *err)
+/* *visible false when row `rid` is not part of the snapshot. */
+static pw_err load_advisory(struct reader *r, int64_t rid, struct adv_rec *out, bool *visible,
+			    pw_error *err)
 {
+	*visible = false;
 	sqlite3_stmt *st = stmt_get(r->s, ST_ADV_GET, err);
 	if (!st)
 		return PW_ERR_STORE;
 	sqlite3_bind_int64(st, 1, rid);
+	sqlite3_bind_int64(st, 2, r->snapshot);
 	int rc = sqlite3_step(st);
+	*visible = rc == SQLITE_ROW;
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return store_fail(r->s, err, "reading an advisory");
+		return rc == SQLITE_DONE ? PW_OK : store_fail(r->s, err, "reading an advisory");
 	}
 	pw_advisory *a = &out->a;
 	memset(a, 0, sizeof *a);
@@ -1361,44 +1367,102 @@ static pw_err snapshot_exists(pw_feedstore *s, int64_t snapshot, pw_error *err)
 	return pw_feedstore_snapshot_info(s, snapshot, &info, err);
 }
 
-/* Groups the rows by advisory, loads the advisories and emits them in
- * (id, source) order, so the order does not depend on import history. */
-static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_advisory_fn fn,
-			      void *ctx, pw_error *err)
+/* Orders the rows by (adv, seq). Row ids are dense, so a whole
+ * ecosystem (30k rows) is bucketed by a counting sort in linear time,
+ * then each advisory's few rows are put back in their seq order. */
+static pw_err sort_rows(struct reader *r, pw_error *err)
 {
-	qsort(r->rows, r->n_rows, sizeof *r->rows, cmp_row);
-	size_t n_adv = 0, max_group = 0;
-	for (size_t i = 0, start = 0; i < r->n_rows; i++)
-		if (i + 1 == r->n_rows || r->rows[i + 1].adv != r->rows[i].adv) {
-			n_adv++;
-			max_group = i + 1 - start > max_group ? i + 1 - start : max_group;
-			start = i + 1;
-		}
-	struct adv_rec *advs = calloc(n_adv ? n_adv : 1, sizeof *advs);
-	pw_affected *aff = calloc(max_group ? max_group : 1, sizeof *aff);
-	pw_err rc = advs && aff ? PW_OK : nomem(err);
-	for (size_t i = 0, k = 0; !rc && i < r->n_rows; k++) {
+	size_t n = r->n_rows;
+	if (n < 2)
+		return PW_OK;
+	int64_t lo = r->rows[0].adv, hi = lo;
+	for (size_t i = 1; i < n; i++) {
+		lo = r->rows[i].adv < lo ? r->rows[i].adv : lo;
+		hi = r->rows[i].adv > hi ? r->rows[i].adv : hi;
+	}
+	uint64_t range = (uint64_t)(hi - lo) + 1;
+	if (range > 4 * (uint64_t)n + 1024) {
+		qsort(r->rows, n, sizeof *r->rows, cmp_row);
+		return PW_OK;
+	}
+	size_t *start = calloc((size_t)range + 1, sizeof *start);
+	struct aff_row *out = malloc(n * sizeof *out);
+	if (!start || !out) {
+		free(start);
+		free(out);
+		return nomem(err);
+	}
+	for (size_t i = 0; i < n; i++)
+		start[r->rows[i].adv - lo + 1]++;
+	for (size_t b = 1; b <= range; b++)
+		start[b] += start[b - 1];
+	for (size_t i = 0; i < n; i++)
+		out[start[r->rows[i].adv - lo]++] = r->rows[i];
+	free(start);
+	free(r->rows);
+	r->rows = out;
+	r->cap_rows = n;
+	for (size_t i = 1; i < n; i++) {
+		struct aff_row x = out[i];
+		size_t j = i;
+		for (; j > 0 && out[j - 1].adv == x.adv && out[j - 1].seq > x.seq; j--)
+			out[j] = out[j - 1];
+		out[j] = x;
+	}
+	return PW_OK;
+}
+
+/* Groups the rows by advisory, loads the advisories and sorts them by
+ * (id, source), so the order does not depend on import history. */
+static pw_err load_advisories(struct reader *r, pw_error *err)
+{
+	pw_err rc = sort_rows(r, err);
+	if (rc)
+		return rc;
+	size_t n_adv = 0;
+	for (size_t i = 0; i < r->n_rows; i++)
+		n_adv += i + 1 == r->n_rows || r->rows[i + 1].adv != r->rows[i].adv;
+	if (!n_adv)
+		return PW_OK;
+	if (!(r->advs = calloc(n_adv, sizeof *r->advs)))
+		return nomem(err);
+	for (size_t i = 0; !rc && i < r->n_rows;) {
 		size_t end = i;
 		while (end < r->n_rows && r->rows[end].adv == r->rows[i].adv)
 			end++;
-		rc = load_advisory(r, r->rows[i].adv, &advs[k], err);
-		advs[k].first = i;
-		advs[k].a.n_affected = end - i;
+		struct adv_rec *a = &r->advs[r->n_advs];
+		bool visible;
+		rc = load_advisory(r, r->rows[i].adv, a, &visible, err);
+		if (visible) {
+			a->first = i;
+			a->a.n_affected = end - i;
+			r->max_group = end - i > r->max_group ? end - i : r->max_group;
+			r->n_advs++;
+		}
 		i = end;
 	}
 	if (!rc)
-		qsort(advs, n_adv, sizeof *advs, cmp_adv);
-	for (size_t k = 0; !rc && k < n_adv; k++) {
-		pw_advisory *a = &advs[k].a;
+		qsort(r->advs, r->n_advs, sizeof *r->advs, cmp_adv);
+	return rc;
+}
+
+static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_advisory_fn fn,
+			      void *ctx, pw_error *err)
+{
+	if (!r->n_advs)
+		return PW_OK;
+	pw_affected *aff = calloc(r->max_group, sizeof *aff);
+	pw_err rc = aff ? PW_OK : nomem(err);
+	for (size_t k = 0; !rc && k < r->n_advs; k++) {
+		pw_advisory *a = &r->advs[k].a;
 		for (size_t j = 0; j < a->n_affected; j++) {
-			const struct aff_row *w = &r->rows[advs[k].first + j];
+			const struct aff_row *w = &r->rows[r->advs[k].first + j];
 			aff[j] = (pw_affected){ecosystem, w->package, w->by_source,
 					       (pw_fix_state)w->state, w->fixed, w->note};
 		}
 		a->affected = aff;
 		rc = fn(ctx, a, err);
 	}
-	free(advs);
 	free(aff);
 	return rc;
 }
@@ -1410,39 +1474,54 @@ pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char 
 	pw_err rc = snapshot_exists(s, snapshot, err);
 	if (rc)
 		return rc;
-	struct reader r = {s, ARENA_INIT, NULL, 0, 0, false};
+	/* One read transaction for all the lookups: without it each one
+	 * would take and drop the WAL read lock, which costs more than the
+	 * lookup itself. Inside an import the import's transaction serves. */
+	bool own_txn = sqlite3_get_autocommit(s->db) != 0;
+	if (own_txn && (rc = exec_sql(s, "BEGIN", err, "starting a read")))
+		return rc;
+	struct reader r = {s, snapshot, ARENA_INIT, NULL, 0, 0, NULL, 0, 0, false};
 	if (n_packages == 0) {
 		sqlite3_stmt *st = stmt_get(s, ST_AFF_BY_ECO, err);
-		if (!st)
-			return PW_ERR_STORE;
-		bind_text(st, 1, ecosystem);
-		sqlite3_bind_int64(st, 2, snapshot);
-		rc = collect_rows(&r, st, err);
+		if (!st) {
+			rc = PW_ERR_STORE;
+		} else {
+			bind_text(st, 1, ecosystem);
+			rc = collect_rows(&r, st, err);
+		}
 	} else {
 		/* Sorted and unique: a name listed twice (binary = source)
 		 * must not duplicate its rows, and sorted keys walk the
 		 * index in order. */
 		const char **names = malloc(n_packages * sizeof *names);
+		sqlite3_stmt *st = names ? stmt_get(s, ST_AFF_BY_PKG, err) : NULL;
 		if (!names)
-			return nomem(err);
-		memcpy(names, packages, n_packages * sizeof *names);
-		qsort(names, n_packages, sizeof *names, cmp_str);
-		sqlite3_stmt *st = stmt_get(s, ST_AFF_BY_PKG, err);
-		if (!st)
+			rc = nomem(err);
+		else if (!st)
 			rc = PW_ERR_STORE;
+		else
+			memcpy(names, packages, n_packages * sizeof *names);
+		if (!rc)
+			qsort(names, n_packages, sizeof *names, cmp_str);
 		for (size_t i = 0; !rc && i < n_packages; i++) {
 			if (i && strcmp(names[i], names[i - 1]) == 0)
 				continue;
 			bind_text(st, 1, ecosystem);
-			sqlite3_bind_int64(st, 2, snapshot);
-			bind_text(st, 3, names[i]);
+			bind_text(st, 2, names[i]);
 			rc = collect_rows(&r, st, err);
 		}
 		free(names);
 	}
 	if (!rc)
+		rc = load_advisories(&r, err);
+	/* Everything is in memory now: the transaction ends before the
+	 * callbacks run, so they may use the store freely. */
+	if (own_txn)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (!rc)
 		rc = emit_advisories(&r, ecosystem, fn, ctx, err);
 	free(r.rows);
+	free(r.advs);
 	arena_release(&r.mem);
 	return rc;
 }
