@@ -218,11 +218,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " WHERE source = ?1 AND adv_id = ?2 AND removed_in IS NULL",
 	[ST_ADV_CLOSE] = "UPDATE advisory SET removed_in = ?2 WHERE rid = ?1",
 	[ST_ADV_INSERT] = "INSERT INTO advisory (source, adv_id, added_in, hash, published, modified,"
-			  " summary, severity, attack_vector, cvss_vector, cves, n_affected)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			  " summary, severity, attack_vector, cvss_vector, cves, ecosystems, n_affected)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_AFF_INSERT] = "INSERT INTO affected (ecosystem, package, adv, seq, by_source, state,"
 			  " fixed, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_ADV_OF_SOURCE] = "SELECT rid, n_affected FROM advisory"
+	[ST_ADV_OF_SOURCE] = "SELECT rid, n_affected, ecosystems FROM advisory"
 			     " WHERE source = ?1 AND removed_in IS NULL",
 	[ST_KEV_CURRENT] = "SELECT " KEV_COLS ", added_in FROM kev WHERE removed_in IS NULL",
 	[ST_KEV_UPSERT] = "INSERT INTO kev (" KEV_COLS ", added_in) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -310,6 +310,11 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static void copy_text(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void iso_now(char out[32])
@@ -436,6 +441,13 @@ void pw_feedstore_close(pw_feedstore *s)
 
 /* ---- imports ---- */
 
+/* A source seen in the import and the ecosystems its records covered. */
+struct source {
+	char *name;
+	char **ecos;
+	size_t n_ecos;
+};
+
 struct pw_feed_import {
 	pw_feedstore *s;
 	int64_t snap; /* the snapshot this import will commit */
@@ -448,14 +460,14 @@ struct pw_feed_import {
 	const char *current; /* input being parsed, for the store's own warnings */
 	pw_import_stats stats;
 	int64_t n_adv, n_aff, n_kev, n_epss; /* visible counts, updated as rows change */
-	char **sources;                      /* sources seen, for replace */
+	struct source *sources; /* sources seen, for replace */
 	size_t n_sources;
 	int64_t *kept; /* current advisory rows this import contained */
 	size_t n_kept, cap_kept;
 	catalogue kev, epss;
 	bool *keep; /* per affected[] entry of the record at hand */
 	size_t cap_keep;
-	pw_buf cves, where;
+	pw_buf cves, ecos, where; /* the record at hand's CVE and ecosystem columns */
 };
 
 void pw_feed_import_count_file(pw_feed_import *imp)
@@ -586,19 +598,59 @@ static pw_err nomem(pw_error *err)
 	return pw_error_set(err, PW_ERR_NOMEM, "out of memory during the import");
 }
 
-static pw_err note_source(pw_feed_import *imp, const char *source, pw_error *err)
+/* Records the source and the ecosystems of the record at hand (its
+ * ecosystems column, imp->ecos), for the scope of replace. */
+static pw_err note_source(pw_feed_import *imp, const char *name, pw_error *err)
 {
-	for (size_t i = 0; i < imp->n_sources; i++)
-		if (strcmp(imp->sources[i], source) == 0)
-			return PW_OK;
-	char **v = realloc(imp->sources, (imp->n_sources + 1) * sizeof *v);
-	if (!v)
-		return nomem(err);
-	imp->sources = v;
-	if (!(v[imp->n_sources] = strdup(source)))
-		return nomem(err);
-	imp->n_sources++;
+	struct source *src = NULL;
+	for (size_t i = 0; i < imp->n_sources && !src; i++)
+		if (strcmp(imp->sources[i].name, name) == 0)
+			src = &imp->sources[i];
+	if (!src) {
+		struct source *v = realloc(imp->sources, (imp->n_sources + 1) * sizeof *v);
+		if (!v)
+			return nomem(err);
+		imp->sources = v;
+		src = &v[imp->n_sources];
+		*src = (struct source){strdup(name), NULL, 0};
+		if (!src->name)
+			return nomem(err);
+		imp->n_sources++;
+	}
+	const char *p = pw_buf_str(&imp->ecos);
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		bool known = false;
+		for (size_t i = 0; i < src->n_ecos && !known; i++)
+			known = strlen(src->ecos[i]) == n && memcmp(src->ecos[i], p, n) == 0;
+		if (!known) {
+			char **v = realloc(src->ecos, (src->n_ecos + 1) * sizeof *v);
+			if (!v)
+				return nomem(err);
+			src->ecos = v;
+			if (!(v[src->n_ecos] = strndup(p, n)))
+				return nomem(err);
+			src->n_ecos++;
+		}
+		p += n + (p[n] == ' ');
+	}
 	return PW_OK;
+}
+
+/* Whether every ecosystem an advisory names was covered by `src`. */
+static bool covered(const struct source *src, const char *ecosystems)
+{
+	const char *p = ecosystems ? ecosystems : "";
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		bool found = false;
+		for (size_t i = 0; i < src->n_ecos && !found; i++)
+			found = strlen(src->ecos[i]) == n && memcmp(src->ecos[i], p, n) == 0;
+		if (!found)
+			return false;
+		p += n + (p[n] == ' ');
+	}
+	return true;
 }
 
 static pw_err note_kept(pw_feed_import *imp, int64_t rid, pw_error *err)
@@ -617,9 +669,31 @@ static pw_err note_kept(pw_feed_import *imp, int64_t rid, pw_error *err)
 
 /* Decides which affected[] entries and CVE ids the store can keep,
  * warning about the others; fills imp->keep and imp->cves. */
+/* The distinct ecosystems of the kept entries, sorted, space-separated. */
+static pw_err ecosystem_column(pw_feed_import *imp, const pw_advisory *a, pw_error *err)
+{
+	pw_buf_reset(&imp->ecos);
+	const char **v = malloc((a->n_affected ? a->n_affected : 1) * sizeof *v);
+	if (!v)
+		return nomem(err);
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_affected; i++)
+		if (imp->keep[i] && (!n || strcmp(v[n - 1], a->affected[i].ecosystem) != 0))
+			v[n++] = a->affected[i].ecosystem;
+	qsort(v, n, sizeof *v, cmp_str);
+	pw_err rc = PW_OK;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (!i || strcmp(v[i], v[i - 1]) != 0)
+			rc = (imp->ecos.len && pw_buf_putc(&imp->ecos, ' ')) ||
+			     pw_buf_puts(&imp->ecos, v[i]) ? nomem(err) : PW_OK;
+	free(v);
+	return rc;
+}
+
 static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n_keep,
 			    pw_error *err)
 {
+	pw_err rc;
 	if (a->n_affected > imp->cap_keep) {
 		bool *k = realloc(imp->keep, a->n_affected * sizeof *k);
 		if (!k)
@@ -633,8 +707,8 @@ static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n
 		char field[48];
 		snprintf(field, sizeof field, "affected[%zu]", i);
 		const char *why = NULL;
-		if (blank(f->ecosystem))
-			why = "no ecosystem";
+		if (blank(f->ecosystem) || has_space(f->ecosystem))
+			why = "no usable ecosystem name";
 		else if (blank(f->package))
 			why = "no package name";
 		else if (f->state < PW_FIX_FIXED || f->state > PW_FIX_IGNORED)
@@ -647,6 +721,8 @@ static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n
 		else
 			(*n_keep)++;
 	}
+	if ((rc = ecosystem_column(imp, a, err)))
+		return rc;
 	pw_buf_reset(&imp->cves);
 	for (size_t i = 0; i < a->n_cves; i++) {
 		const char *c = a->cves[i];
@@ -680,7 +756,8 @@ static pw_err insert_advisory(pw_feed_import *imp, const pw_advisory *a, size_t 
 	sqlite3_bind_int(st, 9, (int)a->attack_vector);
 	bind_text(st, 10, a->cvss_vector);
 	bind_text(st, 11, pw_buf_str(&imp->cves));
-	sqlite3_bind_int64(st, 12, (int64_t)n_keep);
+	bind_text(st, 12, pw_buf_str(&imp->ecos));
+	sqlite3_bind_int64(st, 13, (int64_t)n_keep);
 	pw_err rc = stmt_done(s, st, err, "storing an advisory");
 	if (rc)
 		return rc;
@@ -1030,11 +1107,12 @@ static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 			rc = PW_ERR_STORE;
 			break;
 		}
-		bind_text(st, 1, imp->sources[i]);
+		bind_text(st, 1, imp->sources[i].name);
 		int step;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t rid = sqlite3_column_int64(st, 0);
-			if (bsearch(&rid, imp->kept, imp->n_kept, sizeof rid, cmp_i64))
+			if (bsearch(&rid, imp->kept, imp->n_kept, sizeof rid, cmp_i64) ||
+			    !covered(&imp->sources[i], col_text(st, 2)))
 				continue;
 			if (n_gone == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -1085,14 +1163,19 @@ static void import_free(pw_feed_import *imp)
 {
 	if (imp->s->active == imp)
 		imp->s->active = NULL;
-	for (size_t i = 0; i < imp->n_sources; i++)
-		free(imp->sources[i]);
+	for (size_t i = 0; i < imp->n_sources; i++) {
+		for (size_t j = 0; j < imp->sources[i].n_ecos; j++)
+			free(imp->sources[i].ecos[j]);
+		free(imp->sources[i].ecos);
+		free(imp->sources[i].name);
+	}
 	free(imp->sources);
 	free(imp->kept);
 	free(imp->keep);
 	cat_release(&imp->kev);
 	cat_release(&imp->epss);
 	pw_buf_release(&imp->cves);
+	pw_buf_release(&imp->ecos);
 	pw_buf_release(&imp->where);
 	free(imp->label);
 	free(imp);
@@ -1298,11 +1381,6 @@ static int cmp_adv(const void *a, const void *b)
 	const struct adv_rec *x = a, *y = b;
 	int c = strcmp(x->a.id, y->a.id);
 	return c ? c : strcmp(x->a.source, y->a.source);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Splits the space-separated CVE column into an arena array. */

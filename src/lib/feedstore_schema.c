@@ -44,6 +44,7 @@ const char *const pw_feedstore_migrations[] = {
 	" attack_vector INTEGER NOT NULL," /* pw_attack_vector */
 	" cvss_vector TEXT,"
 	" cves TEXT NOT NULL,"            /* space-separated CVE ids */
+	" ecosystems TEXT NOT NULL,"      /* space-separated, sorted: what --replace covers */
 	" n_affected INTEGER NOT NULL);"
 	/* The current version of each advisory, for the import's upsert. */
 	"CREATE UNIQUE INDEX advisory_current ON advisory (source, adv_id)"

@@ -380,6 +380,38 @@ static void test_replace_retires(void **state)
 	assert_int_equal(s.n, 1);
 }
 
+/* One source name carries many distros: a refresh of one distro's
+ * advisories must not retire another's. */
+static void test_replace_scoped_by_ecosystem(void **state)
+{
+	struct fixture *f = *state;
+	const pw_affected deb[] = {FIX("debian:12", "openssl", "3.0.9-1")};
+	const pw_affected mixed[] = {FIX("debian:12", "bash", "5.2-1"), FIX("almalinux:8", "bash", "5")};
+	pw_feed_import *imp = begin(f);
+	put(imp, adv("osv", "ALSA-2023:0001", aff_a, 3, cves_a, 2)); /* almalinux:8, :9 */
+	put(imp, adv("osv", "ALSA-2023:0002", aff_b, 1, NULL, 0));   /* almalinux:8 */
+	put(imp, adv("osv", "DSA-1-1", deb, 1, NULL, 0));             /* debian:12 */
+	put(imp, adv("osv", "DSA-2-1", deb, 1, NULL, 0));
+	put(imp, adv("osv", "MIXED-1", mixed, 2, NULL, 0));
+	put(imp, adv("osv", "EMPTY-1", NULL, 0, NULL, 0));
+	commit(imp, NULL);
+
+	/* A Debian-only refresh that lacks DSA-2-1. */
+	imp = begin(f);
+	pw_feed_import_replace_source(imp, true);
+	put(imp, adv("osv", "DSA-1-1", deb, 1, NULL, 0));
+	pw_import_stats st;
+	assert_int_equal(commit(imp, &st), 2);
+	/* DSA-2-1 and EMPTY-1 (no ecosystem) go; the AlmaLinux ones and
+	 * MIXED-1 (also AlmaLinux, not covered) stay. */
+	assert_int_equal(st.retired, 2);
+	struct seen s;
+	assert_string_equal(read_eco(f, 2, "debian:12", NULL, 0, &s),
+			    "osv/DSA-1-1[openssl=3.0.9-1] osv/MIXED-1[bash=5.2-1]");
+	read_eco(f, 2, "almalinux:8", NULL, 0, &s);
+	assert_int_equal(s.n, 3);
+}
+
 static void test_package_filter(void **state)
 {
 	struct fixture *f = *state;
@@ -949,6 +981,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_and_visibility, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_retires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_scoped_by_ecosystem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_package_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_independent_of_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_error_stops, setup, teardown),
