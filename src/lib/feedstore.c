@@ -1097,7 +1097,8 @@ struct retiree {
 /* With replace: the sources' current advisories this import lacked. */
 static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 {
-	qsort(imp->kept, imp->n_kept, sizeof *imp->kept, cmp_i64);
+	if (imp->n_kept)
+		qsort(imp->kept, imp->n_kept, sizeof *imp->kept, cmp_i64);
 	struct retiree *gone = NULL;
 	size_t n_gone = 0, cap = 0;
 	pw_err rc = PW_OK;
@@ -1111,7 +1112,7 @@ static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 		int step;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t rid = sqlite3_column_int64(st, 0);
-			if (bsearch(&rid, imp->kept, imp->n_kept, sizeof rid, cmp_i64) ||
+			if ((imp->n_kept && bsearch(&rid, imp->kept, imp->n_kept, sizeof rid, cmp_i64)) ||
 			    !covered(&imp->sources[i], col_text(st, 2)))
 				continue;
 			if (n_gone == cap) {
