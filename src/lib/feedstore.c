@@ -350,7 +350,7 @@ static pw_err migrate(pw_feedstore *s, pw_error *err)
 	pw_err rc = exec_sql(s, "BEGIN IMMEDIATE", err, "locking the store to check its schema");
 	if (rc)
 		return rc;
-	int64_t has_versions, has_tables, version;
+	int64_t has_versions = 0, has_tables = 0, version = 0;
 	rc = query_int(s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
 			  " AND name = 'schema_version'", &has_versions, err);
 	if (!rc)
