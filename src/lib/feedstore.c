@@ -345,32 +345,49 @@ static pw_err query_int(pw_feedstore *s, const char *sql, int64_t *out, pw_error
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PW_OK : store_fail(s, err, "reading the schema");
 }
 
-static pw_err migrate(pw_feedstore *s, pw_error *err)
+/* Reads the schema version; PW_ERR_INVALID for a database of something
+ * else. */
+static pw_err schema_version(pw_feedstore *s, bool *has_table, int64_t *version, pw_error *err)
 {
-	pw_err rc = exec_sql(s, "BEGIN IMMEDIATE", err, "locking the store to check its schema");
-	if (rc)
-		return rc;
-	int64_t has_versions = 0, has_tables = 0, version = 0;
-	rc = query_int(s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-			  " AND name = 'schema_version'", &has_versions, err);
+	int64_t tables = 0, marked = 0;
+	*version = 0;
+	pw_err rc = query_int(s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+			      " AND name = 'schema_version'", &marked, err);
 	if (!rc)
-		rc = query_int(s, "SELECT COUNT(*) FROM sqlite_master", &has_tables, err);
-	if (!rc && !has_versions && has_tables)
+		rc = query_int(s, "SELECT COUNT(*) FROM sqlite_master", &tables, err);
+	if (!rc && !marked && tables)
 		rc = pw_error_set(err, PW_ERR_INVALID,
 				  "%s: this SQLite database is not a patchwarden store (it has tables"
 				  " but no schema_version); give another --store path", s->path);
-	if (!rc && !has_versions)
-		rc = exec_sql(s, "CREATE TABLE schema_version (component TEXT NOT NULL,"
-				 " version INTEGER NOT NULL, applied TEXT NOT NULL,"
-				 " PRIMARY KEY (component, version))", err, "creating schema_version");
-	if (!rc)
+	if (!rc && marked)
 		rc = query_int(s, "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-				  " WHERE component = '" COMPONENT "'", &version, err);
-	if (!rc && version > (int64_t)pw_feedstore_n_migrations)
+				  " WHERE component = '" COMPONENT "'", version, err);
+	if (!rc && *version > (int64_t)pw_feedstore_n_migrations)
 		rc = pw_error_set(err, PW_ERR_UNSUPPORTED,
 				  "%s: the feed store has schema version %lld, newer than this"
 				  " patchwarden knows (%zu); use a newer patchwarden",
-				  s->path, (long long)version, pw_feedstore_n_migrations);
+				  s->path, (long long)*version, pw_feedstore_n_migrations);
+	*has_table = marked != 0;
+	return rc;
+}
+
+static pw_err migrate(pw_feedstore *s, pw_error *err)
+{
+	bool has_table;
+	int64_t version;
+	pw_err rc = schema_version(s, &has_table, &version, err);
+	/* Up to date, the usual case: no write lock, so opening a store for
+	 * a scan does not wait for an import that is running. */
+	if (rc || version == (int64_t)pw_feedstore_n_migrations)
+		return rc;
+	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", err, "locking the store to migrate its schema")))
+		return rc;
+	/* Again under the lock: another process may have migrated meanwhile. */
+	rc = schema_version(s, &has_table, &version, err);
+	if (!rc && !has_table)
+		rc = exec_sql(s, "CREATE TABLE schema_version (component TEXT NOT NULL,"
+				 " version INTEGER NOT NULL, applied TEXT NOT NULL,"
+				 " PRIMARY KEY (component, version))", err, "creating schema_version");
 	for (size_t v = (size_t)version; !rc && v < pw_feedstore_n_migrations; v++) {
 		rc = exec_sql(s, pw_feedstore_migrations[v], err, "migrating the schema");
 		if (rc)
