@@ -9,6 +9,7 @@
  * (ecosystem, package) key with a single cached statement. */
 #include "patchwarden/feedstore.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -248,7 +249,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EPSS_GET] = "SELECT score, percentile FROM epss WHERE cve = ?1 AND " VISIBLE("", 2),
 	[ST_ECOSYSTEMS] = "SELECT f.ecosystem, COUNT(DISTINCT f.adv), COUNT(DISTINCT f.package)"
 			  " FROM affected f CROSS JOIN advisory a ON a.rid = f.adv"
-			  " WHERE " VISIBLE("a.", 1) " GROUP BY f.ecosystem ORDER BY f.ecosystem",
+			  " WHERE " VISIBLE("a.", 1) " GROUP BY f.ecosystem",
 	[ST_SRC_GET] = "SELECT " SRC_COLS " FROM feed_source WHERE name = ?1",
 	[ST_SRC_PUT] = "INSERT INTO feed_source (" SRC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		       " ON CONFLICT (name) DO UPDATE SET url = excluded.url, etag = excluded.etag,"
@@ -1717,6 +1718,36 @@ pw_err pw_feedstore_each_kev(pw_feedstore *s, int64_t snapshot,
 
 /* ---- status ---- */
 
+/* "debian:9" before "debian:10", "alpine:3.9" before "alpine:3.10":
+ * runs of digits compare as numbers. */
+static int cmp_release(const void *a, const void *b)
+{
+	const char *x = ((const pw_ecosystem_count *)a)->ecosystem;
+	const char *y = ((const pw_ecosystem_count *)b)->ecosystem;
+	while (*x && *y) {
+		if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
+			while (*x == '0')
+				x++;
+			while (*y == '0')
+				y++;
+			size_t nx = strspn(x, "0123456789"), ny = strspn(y, "0123456789");
+			if (nx != ny)
+				return nx < ny ? -1 : 1;
+			int c = strncmp(x, y, nx);
+			if (c)
+				return c;
+			x += nx;
+			y += ny;
+		} else {
+			if (*x != *y)
+				return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
+			x++;
+			y++;
+		}
+	}
+	return (unsigned char)*x - (unsigned char)*y;
+}
+
 pw_err pw_feedstore_ecosystems(pw_feedstore *s, int64_t snapshot, pw_ecosystem_count **list,
 			       size_t *n, pw_error *err)
 {
@@ -1755,6 +1786,8 @@ pw_err pw_feedstore_ecosystems(pw_feedstore *s, int64_t snapshot, pw_ecosystem_c
 		pw_feedstore_free_counts(*list, *n);
 		*list = NULL;
 		*n = 0;
+	} else if (*n) {
+		qsort(*list, *n, sizeof **list, cmp_release);
 	}
 	return e;
 }

@@ -494,6 +494,20 @@ static void test_ecosystem_counts(void **state)
 	assert_string_equal(list[2].ecosystem, "debian:11");
 	assert_int_equal(list[2].packages, 2);
 	pw_feedstore_free_counts(list, n);
+
+	/* Releases sort as numbers. */
+	pw_feed_import *imp = begin(f);
+	const pw_affected rel[] = {FIX("debian:10", "a", "1"), FIX("debian:9", "a", "1"),
+				   FIX("alpine:3.10", "a", "1"), FIX("alpine:3.9", "a", "1")};
+	put(imp, adv("osv", "X-1", rel, 4, NULL, 0));
+	commit(imp, NULL);
+	assert_int_equal(pw_feedstore_ecosystems(f->s, 2, &list, &n, &err), PW_OK);
+	assert_int_equal(n, 7);
+	const char *order[] = {"almalinux:8", "almalinux:9", "alpine:3.9", "alpine:3.10",
+			       "debian:9", "debian:10", "debian:11"};
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(list[i].ecosystem, order[i]);
+	pw_feedstore_free_counts(list, n);
 }
 
 static pw_err count_kev(void *ctx, const pw_kev_entry *e, pw_error *err)
