@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "benchutil.h"
@@ -27,10 +27,9 @@ static void die(const char *what, const pw_error *err)
  * alone says more about the neighbours than about the code. */
 static double cpu_seconds(void)
 {
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Imports `paths` as one snapshot; returns wall seconds, *cpu CPU seconds. */
@@ -122,21 +121,27 @@ static void lookup_row(const char *store, const char *what, const char *eco, cha
 	int64_t snap;
 	if (pw_feedstore_latest(s, &snap, &err))
 		die(store, &err);
-	double *t = calloc((size_t)rounds, sizeof *t);
+	double *t = calloc((size_t)rounds, sizeof *t), *cpu = calloc((size_t)rounds, sizeof *cpu);
+	if (!t || !cpu)
+		exit(2);
 	size_t c[2] = {0, 0};
 	for (int i = 0; i < rounds; i++) {
 		c[0] = c[1] = 0;
-		double t0 = bench_now_ns();
+		double c0 = cpu_seconds(), t0 = bench_now_ns();
 		if (pw_feedstore_each_advisory(s, snap, eco, (const char *const *)names, n, count, c,
 					       &err))
 			die(what, &err);
 		t[i] = (bench_now_ns() - t0) / 1e6;
+		cpu[i] = (cpu_seconds() - c0) * 1e3;
 	}
-	double first = t[0];
+	double first = t[0], first_cpu = cpu[0];
 	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
-	printf("%-34s %-12s %5zu names %5zu adv %6zu aff  first %7.2f ms  median %7.2f ms\n", what,
-	       eco, n, c[0], c[1], first, t[rounds / 2]);
+	qsort(cpu, (size_t)rounds, sizeof *cpu, cmp_double);
+	printf("%-34s %-12s %5zu names %5zu adv %6zu aff  first %6.2f ms (cpu %6.2f)"
+	       "  median %6.2f ms (cpu %6.2f)\n", what, eco, n, c[0], c[1], first, first_cpu,
+	       t[rounds / 2], cpu[rounds / 2]);
 	free(t);
+	free(cpu);
 	pw_feedstore_close(s);
 }
 
