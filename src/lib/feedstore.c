@@ -516,29 +516,35 @@ static void sink_warn(void *ctx, const char *where, const char *message)
 	pw_feed_import_warn(ctx, where, message);
 }
 
+static bool blank(const char *s)
+{
+	return !s || !*s;
+}
+
 /* A warning about record `id` the store itself raises. */
 static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt, ...)
 {
+	/* "where" and the message share one buffer, split by a NUL. */
 	pw_buf *w = &imp->where;
 	pw_buf_reset(w);
-	if (imp->current)
-		pw_buf_printf(w, "%s: ", imp->current);
-	pw_buf_printf(w, "%s%s%s", id ? id : "(no id)", field ? ": " : "", field ? field : "");
+	pw_err e = pw_buf_printf(w, "%s%s%s%s%s", imp->current ? imp->current : "",
+				 imp->current ? ": " : "", blank(id) ? "(no id)" : id,
+				 field ? ": " : "", field ? field : "");
 	size_t at = w->len;
-	pw_buf_putc(w, '\0');
+	if (!e)
+		e = pw_buf_putc(w, '\0');
 	va_list ap;
 	va_start(ap, fmt);
-	pw_buf_vprintf(w, fmt, ap);
+	if (!e)
+		e = pw_buf_vprintf(w, fmt, ap);
 	va_end(ap);
-	if (w->data)
+	if (e)
+		pw_feed_import_warn(imp, imp->current ? imp->current : "import",
+				    "out of memory while reporting a skipped record");
+	else
 		pw_feed_import_warn(imp, w->data, w->data + at + 1);
-}
-
-static bool blank(const char *s)
-{
-	return !s || !*s;
 }
 
 static bool has_space(const char *s)
@@ -722,8 +728,6 @@ static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n
 	*n_keep = 0;
 	for (size_t i = 0; i < a->n_affected; i++) {
 		const pw_affected *f = &a->affected[i];
-		char field[48];
-		snprintf(field, sizeof field, "affected[%zu]", i);
 		const char *why = NULL;
 		if (blank(f->ecosystem) || has_space(f->ecosystem))
 			why = "no usable ecosystem name";
@@ -734,10 +738,13 @@ static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n
 		else if (f->state == PW_FIX_FIXED && blank(f->fixed))
 			why = "state fixed without a fixed version";
 		imp->keep[i] = !why;
-		if (why)
+		if (why) {
+			char field[48];
+			snprintf(field, sizeof field, "affected[%zu]", i);
 			record_warn(imp, a->id, field, "%s; entry skipped", why);
-		else
+		} else {
 			(*n_keep)++;
+		}
 	}
 	if ((rc = ecosystem_column(imp, a, err)))
 		return rc;
