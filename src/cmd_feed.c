@@ -47,6 +47,7 @@ const char cmd_feed_usage[] =
 
 #define MAX_SHOWN_WARNINGS 100
 #define STATUS_SNAPSHOTS 5
+#define PROGRESS_NAME_MAX 40
 
 struct opts {
 	const char *store;
@@ -197,8 +198,12 @@ static void on_progress(void *ctx, size_t done, size_t total, const char *curren
 	if (t - ui->last_progress < 0.25 && done < total)
 		return;
 	ui->last_progress = t;
-	fprintf(stderr, "%spatchwarden feed import: %zu/%zu files  %s%s", ui->tty ? "\r" : "", done,
-		total, current, ui->tty ? "\033[K" : "\n");
+	/* On a terminal the line is rewritten in place, so it must not wrap. */
+	size_t len = strlen(current);
+	bool cut = ui->tty && len > PROGRESS_NAME_MAX;
+	fprintf(stderr, "%spatchwarden feed import: %zu/%zu files  %s%s%s", ui->tty ? "\r" : "",
+		done, total, cut ? "..." : "", cut ? current + len - PROGRESS_NAME_MAX : current,
+		ui->tty ? "\033[K" : "\n");
 	ui->progress_shown = true;
 }
 
