@@ -9,16 +9,21 @@
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/bundle.h"
-#include "patchwarden/config.h"
 #include "patchwarden/feedstore.h"
 
 #define CMD "feed bundle"
-#define STORE_DEFAULT_PATH "/var/lib/patchwarden/feeds.db"
 #define WARN_SHOWN_MAX 20
+
+static const char usage[] =
+	"usage: patchwarden feed bundle keygen --output PREFIX [--force]\n"
+	"       patchwarden feed bundle create --key SECRET-KEY --output BUNDLE PATH...\n"
+	"       patchwarden feed bundle verify --key PUBLIC-KEY [--json] BUNDLE\n"
+	"       patchwarden feed bundle import --key PUBLIC-KEY [--store FILE] [--replace]\n"
+	"                                      [--json] BUNDLE";
 
 struct args {
 	const char *action;
-	const char *key, *output, *store, *config;
+	const char *key, *output, *store;
 	bool force, replace, json;
 	char **rest;
 	int n_rest;
@@ -30,30 +35,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"key", required_argument, NULL, 'k'},
 		{"output", required_argument, NULL, 'o'},
 		{"store", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
 		{"force", no_argument, NULL, 'f'},
 		{"replace", no_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "give an action: keygen, create, verify or import");
+		return pw_cli_usage_error(CMD, "give an action: keygen, create, verify or import\n%s",
+					  usage);
 	a->action = argv[1];
 	opterr = 0;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc - 1, argv + 1, "+k:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, "k:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': a->key = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 's': a->store = optarg; break;
-		case 'c': a->config = optarg; break;
 		case 'f': a->force = true; break;
 		case 'r': a->replace = true; break;
 		case 'j': a->json = true; break;
 		default:
-			return pw_cli_usage_error(CMD, "unknown option or missing value: %s",
-						  argv[optind]);
+			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
+						  argv[optind], usage);
 		}
 	}
 	a->rest = argv + 1 + optind;
@@ -65,7 +69,7 @@ static int need(const char *what, const char *value, const char *action)
 {
 	if (value)
 		return PW_EXIT_OK;
-	return pw_cli_usage_error(CMD, "%s needs %s", action, what);
+	return pw_cli_usage_error(CMD, "%s needs %s\n%s", action, what, usage);
 }
 
 static int do_keygen(const struct args *a)
@@ -165,17 +169,10 @@ static int do_import(const struct args *a)
 	int rc = one_bundle(a, "import");
 	if (rc)
 		return rc;
-	pw_config *cfg = NULL;
 	pw_error e = PW_ERROR_INIT;
-	const char *store_path = a->store;
-	if (!store_path) {
-		const char *cp = a->config ? a->config : PW_CONFIG_DEFAULT_PATH;
-		if (pw_config_load(cp, a->config != NULL, &cfg, &e))
-			return pw_cli_fail_err(CMD, &e);
-		store_path = pw_config_get(cfg, "store", "path");
-		if (!store_path)
-			store_path = STORE_DEFAULT_PATH;
-	}
+	/* As every feed command: --store, $PATCHWARDEN_STORE, ./patchwarden.db. */
+	const char *env = getenv("PATCHWARDEN_STORE");
+	const char *store_path = a->store ? a->store : env && *env ? env : "./patchwarden.db";
 	pw_feedstore *store = NULL;
 	pw_bundle_info info;
 	pw_import_stats st = {0};
@@ -205,8 +202,6 @@ static int do_import(const struct args *a)
 	}
 	if (store)
 		pw_feedstore_close(store);
-	if (cfg)
-		pw_config_free(cfg);
 	return rc;
 }
 
@@ -228,6 +223,7 @@ int cmd_feed_bundle(int argc, char **argv)
 	for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
 		if (strcmp(actions[i].name, a.action) == 0)
 			return actions[i].run(&a);
-	return pw_cli_usage_error(CMD, "unknown action '%s'; use keygen, create, verify or import",
-				  a.action);
+	return pw_cli_usage_error(CMD,
+				  "unknown action '%s'; use keygen, create, verify or import\n%s",
+				  a.action, usage);
 }

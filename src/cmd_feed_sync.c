@@ -15,8 +15,11 @@
 
 #define CMD "feed sync"
 #define SOURCES_DEFAULT_PATH "/etc/patchwarden/sources.conf"
-#define STORE_DEFAULT_PATH "/var/lib/patchwarden/feeds.db"
 #define WARN_SHOWN_MAX 20
+
+static const char usage[] =
+	"usage: patchwarden feed sync [--config FILE] [--sources FILE] [--store FILE]\n"
+	"                             [--cache-dir DIR] [--source NAME]... [--json]";
 
 struct run {
 	bool json;
@@ -162,12 +165,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'C': a->cache_dir = optarg; break;
 		case 'j': a->json = true; break;
 		default:
-			return pw_cli_usage_error(CMD, "unknown option or missing value: %s",
-						  argv[optind - 1]);
+			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
+						  argv[optind - 1], usage);
 		}
 	}
-	if (optind < argc)
-		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'\n%s", argv[optind], usage);
+	}
 	return PW_EXIT_OK;
 }
 
@@ -204,9 +208,9 @@ int cmd_feed_sync(int argc, char **argv)
 		rc = load_configs(&a, &cfg, &shipped, &shipped_path);
 	if (rc != PW_EXIT_OK)
 		goto out;
-	const char *store_path = a.store ? a.store : pw_config_get(cfg, "store", "path");
-	if (!store_path)
-		store_path = STORE_DEFAULT_PATH;
+	/* As every feed command: --store, $PATCHWARDEN_STORE, ./patchwarden.db. */
+	const char *env = getenv("PATCHWARDEN_STORE");
+	const char *store_path = a.store ? a.store : env && *env ? env : "./patchwarden.db";
 	const char *cache_dir = a.cache_dir;
 	if (!cache_dir && !pw_config_get(cfg, "sync", "cache_dir")) {
 		cache = pw_sync_default_cache_dir(store_path);
