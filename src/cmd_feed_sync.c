@@ -48,7 +48,7 @@ static void on_source(void *ctx, const pw_sync_report *r)
 {
 	struct run *run = ctx;
 	if (r->status == PW_SYNC_FAILED)
-		pw_cli_warn(CMD, "%s: %s%s", r->name, r->error,
+		pw_cli_fail(CMD, "%s: %s%s", r->name, r->error,
 			    r->kept_previous ? " (its previous data is kept)" : "");
 	if (run->json)
 		return;

@@ -125,35 +125,65 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 	return rc;
 }
 
+/* The first bytes of a file, enough to tell archives from documents. */
+static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n,
+			pw_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	*n = 0;
+	while (*n < cap) {
+		ssize_t r = read(fd, head + *n, cap - *n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		*n += (size_t)r;
+	}
+	close(fd);
+	return PW_OK;
+}
+
+static pw_err archive_hint_error(const char *name, pw_feed_format hint, enum kind k,
+				 pw_error *err)
+{
+	return pw_error_set(err, PW_ERR_INVALID,
+			    "%s: format = %s, but the file is a %s archive; remove format= (archive "
+			    "members are detected by content)",
+			    name, pw_feed_format_name(hint), k == KIND_ZIP ? "zip" : "tar");
+}
+
 pw_err pw_sync_import_file(pw_feed_import *imp, const char *path, const char *name,
 			   pw_feed_format hint, pw_error *err)
 {
-	pw_buf raw = PW_BUF_INIT, plain = PW_BUF_INIT;
-	pw_err rc = pw_read_file(path, &raw, 0, err);
+	unsigned char head[512];
+	size_t hn = 0;
+	pw_err rc = read_head(path, head, sizeof head, &hn, err);
 	if (rc)
 		return rc;
-	enum kind k = sniff((const unsigned char *)raw.data, raw.len);
+	enum kind k = sniff(head, hn);
+	/* Archives are read member by member by the store, never whole. */
+	if (k == KIND_ZIP || k == KIND_TAR)
+		return hint != PW_FEED_UNKNOWN ? archive_hint_error(name, hint, k, err)
+					       : pw_feed_import_path(imp, path, err);
+	pw_buf raw = PW_BUF_INIT, plain = PW_BUF_INIT;
+	rc = pw_read_file(path, &raw, 0, err);
 	const pw_buf *doc = &raw;
-	if (k == KIND_GZIP) {
+	if (rc == PW_OK && k == KIND_GZIP) {
 		rc = gunzip(&raw, name, &plain, err);
-		if (rc == PW_OK && looks_tar((const unsigned char *)plain.data, plain.len))
-			k = KIND_TAR;
 		doc = &plain;
 	}
-	if (rc == PW_OK && (k == KIND_ZIP || k == KIND_TAR)) {
-		if (hint != PW_FEED_UNKNOWN)
-			rc = pw_error_set(err, PW_ERR_INVALID,
-					  "%s: format = %s, but the file is a %s archive; remove "
-					  "format= (archive members are detected by content)",
-					  name, pw_feed_format_name(hint), k == KIND_ZIP ? "zip" : "tar");
-		else
-			rc = pw_feed_import_path(imp, path, err);
-	} else if (rc == PW_OK && hint != PW_FEED_UNKNOWN) {
-		rc = pw_feed_parse(hint, doc->data ? doc->data : "", doc->len, name,
-				   pw_feed_import_sink(imp), err);
-	} else if (rc == PW_OK) {
-		rc = pw_feed_import_buffer(imp, doc->data ? doc->data : "", doc->len, name, err);
-	}
+	bool tarball = rc == PW_OK && k == KIND_GZIP &&
+		       looks_tar((const unsigned char *)plain.data, plain.len);
+	const char *data = doc->data ? doc->data : "";
+	if (rc == PW_OK && tarball)
+		rc = hint != PW_FEED_UNKNOWN ? archive_hint_error(name, hint, KIND_TAR, err)
+					     : pw_feed_import_path(imp, path, err);
+	else if (rc == PW_OK && hint != PW_FEED_UNKNOWN)
+		rc = pw_feed_parse(hint, data, doc->len, name, pw_feed_import_sink(imp), err);
+	else if (rc == PW_OK)
+		rc = pw_feed_import_buffer(imp, data, doc->len, name, err);
 	pw_buf_release(&raw);
 	pw_buf_release(&plain);
 	return rc;
