@@ -49,6 +49,7 @@ chmod -R a+rX "$W"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 start_nginx() {
 	PORT=$(free_port)
+	TLS_PORT=$(free_port)
 	cat > "$T/nginx/nginx.conf" <<EOF
 worker_processes 1;
 error_log $T/nginx/error.log;
@@ -63,6 +64,13 @@ http {
 	scgi_temp_path $T/nginx/scgi;
 	default_type application/octet-stream;
 	server { listen 127.0.0.1:$PORT; root $W; }
+	server {
+		listen 127.0.0.1:$TLS_PORT ssl;
+		ssl_certificate $PW_SOURCE_DIR/tests/data/tls/server.pem;
+		ssl_certificate_key $PW_SOURCE_DIR/tests/data/tls/server.key;
+		root $W;
+		location = /downgrade { return 302 http://127.0.0.1:$PORT/kev.json; }
+	}
 }
 EOF
 	"$NGINX" -e "$T/nginx/error.log" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' &
@@ -75,6 +83,7 @@ EOF
 }
 start_nginx || { cat "$T/nginx/error.log"; echo "nginx did not start"; exit 1; }
 N=http://127.0.0.1:$PORT
+NS=https://127.0.0.1:$TLS_PORT
 
 "$PY" "$PW_SOURCE_DIR/tests/tools/feed_server.py" "$W" "$T/pyport" &
 PY_PID=$!
@@ -302,7 +311,36 @@ cat "$T/out.txt"
 check "table output: a line per source and a summary" \
 	sh -c "grep -q '^cisa-kev .* unchanged .*304' '$T/out.txt' && grep -q '^no new snapshot' '$T/out.txt'"
 
-# 13. The shipped source list parses, names only valid formats and https URLs.
+# 13. HTTPS: the CA file is used, verification failures are not retried,
+#     and a redirect from https down to http is refused.
+tls_sync() { # tls_sync CA_FILE_LINE: one https source and a downgrading one
+	cat > "$T/tls.conf" <<EOF
+[sync]
+$1
+retries = 2
+retry_delay = 0.05
+
+[source tls-kev]
+url = $NS/kev.json
+format = kev
+
+[source downgrade]
+url = $NS/downgrade
+format = kev
+EOF
+	"$PW_BIN" feed sync --config "$T/tls.conf" --sources '' --store "$T/tls.db" --json \
+		> "$T/out.json" 2> "$T/err.txt"
+	RC=$?
+}
+tls_sync "ca_file = $PW_SOURCE_DIR/tests/data/tls/ca.pem"
+check "https with ca_file: downloaded" jtrue "$(src tls-kev)['status'] == 'downloaded' and d['snapshot'] == 1"
+check "https to http redirect refused" \
+	jtrue "$(src downgrade)['status'] == 'failed' and 'leaves https' in $(src downgrade)['error']"
+tls_sync ""
+check "https without the CA: verification error, not retried" \
+	jtrue "'TLS verification failed' in $(src tls-kev)['error'] and $(src tls-kev)['attempts'] == 1"
+
+# 14. The shipped source list parses, names only valid formats and https URLs.
 "$PW_BIN" feed sync --config /dev/null --sources "$PW_SOURCE_DIR/dist/sources.conf" \
 	--store "$T/shipped.db" --source nonesuch > /dev/null 2> "$T/err.txt"
 check "dist/sources.conf is valid (KEV and EPSS enabled by default)" \
