@@ -5,6 +5,8 @@
 set -uo pipefail
 
 : "${PW_BIN:?}" "${PW_SOURCE_DIR:?}" "${PW_SHARED_DATA:?}"
+# Loopback only: a proxy from the environment must not see these requests.
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
 # Resolved once: version-manager shims make every python3 start slow.
 PY=$(python3 -c 'import sys; print(sys.executable)')
 T=$(mktemp -d /tmp/pw-feed-sync-XXXXXX)

@@ -419,6 +419,8 @@ static void test_backoff_bounds(void **state)
 
 int main(void)
 {
+	/* Loopback only: a proxy from the environment must not see these requests. */
+	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_download_then_304_then_changed),
 		cmocka_unit_test(test_unsafe_validators_are_not_sent),
