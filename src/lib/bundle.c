@@ -383,6 +383,8 @@ struct items {
 	size_t n, cap;
 };
 
+#define ITEMS_INIT {NULL, 0, 0}
+
 static void items_release(struct items *it)
 {
 	for (size_t i = 0; i < it->n; i++) {
@@ -642,7 +644,7 @@ pw_err pw_bundle_create(const char *out_path, const char *secret_key_path,
 	if (rc)
 		return rc;
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	struct items it = {0};
+	struct items it = ITEMS_INIT;
 	pw_bundle_manifest m = PW_BUNDLE_MANIFEST_INIT;
 	pw_buf text = PW_BUF_INIT, tmp = PW_BUF_INIT;
 	time_t now = time(NULL);

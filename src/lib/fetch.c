@@ -220,7 +220,8 @@ static pw_err setup(CURL *h, struct request *rq, struct body *b, bool https, pw_
 	SET(CURLOPT_TIMEOUT_MS, total_ms);
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, stall_ms < 1000 ? 1L : stall_ms / 1000);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
+	/* Refuses early on a Content-Length; on_body enforces it anyway. */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(b->max > (uint64_t)INT64_MAX ? 0 : b->max));
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_USERAGENT, o->user_agent ? o->user_agent : "patchwarden/" PW_VERSION);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
