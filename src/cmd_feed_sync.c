@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -19,17 +21,46 @@
 
 static const char usage[] =
 	"usage: patchwarden feed sync [--config FILE] [--sources FILE] [--store FILE]\n"
-	"                             [--cache-dir DIR] [--source NAME]... [--json]";
+	"                             [--cache-dir DIR] [--source NAME]... [--json] [--progress]";
 
 struct run {
 	bool json;
+	bool progress, tty;   /* progress lines, rewritten in place on a terminal */
+	bool shown;           /* a progress line is on the screen */
+	double last;          /* when progress was last printed */
+	char current[64];     /* the source being fetched */
 	size_t warnings;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void clear_progress(struct run *run)
+{
+	if (run->shown && run->tty)
+		fputs("\r\033[K", stderr);
+	run->shown = false;
+}
+
+/* At most four updates a second. */
+static bool progress_due(struct run *run, bool last)
+{
+	double t = now_s();
+	if (!run->progress || (!last && t - run->last < 0.25))
+		return false;
+	run->last = t;
+	run->shown = true;
+	return true;
+}
 
 static void on_retry(void *ctx, const char *url, unsigned attempt, unsigned attempts,
 		     long delay_ms, const char *reason)
 {
-	(void)ctx;
+	clear_progress(ctx);
 	pw_cli_warn(CMD, "%s: %s; attempt %u of %u in %.1f s", url, reason, attempt, attempts,
 		    (double)delay_ms / 1000.0);
 }
@@ -44,9 +75,41 @@ static void human_size(uint64_t n, char *out, size_t cap)
 		snprintf(out, cap, "%llu B", (unsigned long long)n);
 }
 
+static void on_fetch(void *ctx, const char *name, const char *url)
+{
+	(void)url;
+	struct run *run = ctx;
+	snprintf(run->current, sizeof run->current, "%s", name);
+	run->last = now_s();
+}
+
+static void on_download(void *ctx, const char *url, uint64_t done, uint64_t total)
+{
+	(void)url;
+	struct run *run = ctx;
+	if (!progress_due(run, total && done == total))
+		return;
+	char d[32], t[32] = "?";
+	human_size(done, d, sizeof d);
+	if (total)
+		human_size(total, t, sizeof t);
+	fprintf(stderr, "%s%s: %s of %s%s", run->tty ? "\r" : "", run->current, d, t,
+		run->tty ? "\033[K" : "\n");
+}
+
+static void on_import(void *ctx, size_t done, size_t total, const char *current)
+{
+	struct run *run = ctx;
+	if (!progress_due(run, done == total))
+		return;
+	fprintf(stderr, "%simporting: %zu of %zu files (%s)%s", run->tty ? "\r" : "", done, total,
+		current ? current : "", run->tty ? "\033[K" : "\n");
+}
+
 static void on_source(void *ctx, const pw_sync_report *r)
 {
 	struct run *run = ctx;
+	clear_progress(run);
 	if (r->status == PW_SYNC_FAILED)
 		pw_cli_fail(CMD, "%s: %s%s", r->name, r->error,
 			    r->kept_previous ? " (its previous data is kept)" : "");
@@ -63,6 +126,7 @@ static void on_source(void *ctx, const pw_sync_report *r)
 static void on_warn(void *ctx, const char *where, const char *message)
 {
 	struct run *run = ctx;
+	clear_progress(run);
 	if (++run->warnings <= WARN_SHOWN_MAX)
 		pw_cli_warn(CMD, "%s: %s", where, message);
 }
@@ -136,7 +200,7 @@ struct args {
 	const char *config, *sources, *store, *cache_dir;
 	const char **only;
 	size_t n_only;
-	bool json;
+	bool json, progress;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -148,6 +212,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"source", required_argument, NULL, 'n'},
 		{"cache-dir", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},
+		{"progress", no_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	a->only = calloc((size_t)argc, sizeof *a->only);
@@ -164,6 +229,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'n': a->only[a->n_only++] = optarg; break;
 		case 'C': a->cache_dir = optarg; break;
 		case 'j': a->json = true; break;
+		case 'p': a->progress = true; break;
 		default:
 			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
 						  argv[optind - 1], usage);
@@ -226,6 +292,8 @@ int cmd_feed_sync(int argc, char **argv)
 		goto out;
 	}
 	run.json = a.json;
+	run.tty = isatty(STDERR_FILENO) != 0;
+	run.progress = a.progress || run.tty;
 	pw_sync_options o = {
 		.config = cfg,
 		.config_path = a.config ? a.config : PW_CONFIG_DEFAULT_PATH,
@@ -234,8 +302,11 @@ int cmd_feed_sync(int argc, char **argv)
 		.only = a.only,
 		.n_only = a.n_only,
 		.cache_dir = cache_dir,
+		.on_fetch = on_fetch,
+		.on_progress = on_download,
 		.on_retry = on_retry,
 		.on_source = on_source,
+		.import_progress = on_import,
 		.warn = on_warn,
 		.ctx = &run,
 	};
@@ -243,6 +314,7 @@ int cmd_feed_sync(int argc, char **argv)
 		rc = pw_cli_fail_err(CMD, &e);
 		goto out;
 	}
+	clear_progress(&run);
 	if (a.json)
 		print_json(&sum);
 	else

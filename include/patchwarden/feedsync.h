@@ -58,6 +58,7 @@ typedef struct pw_sync_report {
 } pw_sync_report;
 
 typedef void (*pw_sync_source_fn)(void *ctx, const pw_sync_report *r);
+typedef void (*pw_sync_fetch_fn)(void *ctx, const char *name, const char *url);
 
 typedef struct pw_sync_options {
 	const pw_config *config;   /* the operator's configuration (required) */
@@ -67,9 +68,13 @@ typedef struct pw_sync_options {
 	const char *const *only;   /* sync only these sources (--source) */
 	size_t n_only;
 	const char *cache_dir;     /* overrides [sync] cache_dir */
+	/* All callbacks are optional and receive `ctx`. */
+	pw_sync_fetch_fn on_fetch;        /* before each selected source is fetched */
+	pw_fetch_progress_fn on_progress; /* bytes of the current download */
 	pw_fetch_retry_fn on_retry;
-	pw_sync_source_fn on_source; /* after each selected source was fetched */
-	pw_warn_fn warn;             /* skipped-record warnings of the import */
+	pw_sync_source_fn on_source;      /* after each selected source was fetched */
+	pw_progress_fn import_progress;   /* files of the import */
+	pw_warn_fn warn;                  /* skipped-record warnings of the import */
 	void *ctx;
 } pw_sync_options;
 

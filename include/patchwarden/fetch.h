@@ -21,6 +21,9 @@
 typedef void (*pw_fetch_retry_fn)(void *ctx, const char *url, unsigned attempt,
 				  unsigned attempts, long delay_ms, const char *reason);
 
+/* Bytes of the body received so far; `total` is 0 while unknown. */
+typedef void (*pw_fetch_progress_fn)(void *ctx, const char *url, uint64_t done, uint64_t total);
+
 /* Zero fields take the default given in brackets. */
 typedef struct pw_fetch_opts {
 	const char *ca_file;     /* PEM bundle of trusted CAs [the system's] */
@@ -33,6 +36,7 @@ typedef struct pw_fetch_opts {
 	long retry_delay_ms;     /* first backoff, doubled per retry [2000] */
 	long retry_max_delay_ms; /* backoff cap; a longer Retry-After gives up [120000] */
 	pw_fetch_retry_fn on_retry;
+	pw_fetch_progress_fn on_progress; /* called often: throttle in the callback */
 	void *ctx;
 } pw_fetch_opts;
 

@@ -283,6 +283,7 @@ static pw_err read_settings(const pw_sync_options *o, struct settings *s, pw_err
 		return pw_error_set(err, PW_ERR_PARSE, "[sync] retries = %ld: give 0 to 20", retries);
 	s->fetch.attempts = (unsigned)retries + 1;
 	s->fetch.on_retry = o->on_retry;
+	s->fetch.on_progress = o->on_progress;
 	s->fetch.ctx = o->ctx;
 	s->max_bytes = DEF_MAX_SIZE;
 	const char *ms = get(o, "sync", "max_size", &from);
@@ -647,6 +648,8 @@ static pw_err fetch_one(const struct settings *st, struct source *s, pw_error *e
 	/* Validators are only worth sending when the body they stand for is
 	 * still here to be imported again. */
 	bool cond = s->cached && s->state_found && strcmp(s->state.url, s->url) == 0;
+	if (st->o->on_fetch)
+		st->o->on_fetch(st->o->ctx, s->name, s->url);
 	pw_error fe = PW_ERROR_INIT;
 	pw_err rc = pw_fetch(s->url, dest.data, cond ? s->state.etag : NULL,
 			     cond ? s->state.last_modified : NULL, &fo, &s->res, &fe);
@@ -701,7 +704,7 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 	pw_err rc = pw_feed_import_begin(store, label, &imp, err);
 	if (rc)
 		return rc;
-	pw_feed_import_set_callbacks(imp, st->o->warn, NULL, st->o->ctx);
+	pw_feed_import_set_callbacks(imp, st->o->warn, st->o->import_progress, st->o->ctx);
 	bool complete = true;
 	for (size_t i = 0; i < n; i++)
 		complete = complete && (v[i].fresh || v[i].cached);

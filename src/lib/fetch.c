@@ -73,6 +73,8 @@ static bool header_safe(const char *s)
 
 struct body {
 	CURL *h;
+	const pw_fetch_opts *o; /* for progress */
+	const char *url;
 	FILE *f;
 	uint64_t bytes, max;
 	bool too_large;
@@ -98,6 +100,20 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 	}
 	b->bytes += len;
 	return len;
+}
+
+static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		   curl_off_t ulnow)
+{
+	(void)ultotal;
+	(void)ulnow;
+	const struct body *b = ud;
+	long status = 0;
+	curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200)
+		b->o->on_progress(b->o->ctx, b->url, (uint64_t)(dlnow > 0 ? dlnow : 0),
+				  (uint64_t)(dltotal > 0 ? dltotal : 0));
+	return 0;
 }
 
 static void copy_header(CURL *h, const char *name, char *dst, size_t cap)
@@ -230,6 +246,11 @@ static pw_err setup(CURL *h, struct request *rq, struct body *b, bool https, pw_
 	SET(CURLOPT_HTTPHEADER, rq->headers);
 	if (o->ca_file)
 		SET(CURLOPT_CAINFO, o->ca_file);
+	if (o->on_progress) {
+		SET(CURLOPT_XFERINFOFUNCTION, on_xfer);
+		SET(CURLOPT_XFERINFODATA, b);
+		SET(CURLOPT_NOPROGRESS, 0L);
+	}
 #undef SET
 	if (c != CURLE_OK)
 		return pw_error_set(err, PW_ERR_EXTERNAL, "%s: libcurl refused an option: %s", rq->url,
@@ -425,7 +446,7 @@ pw_err pw_fetch(const char *url, const char *dest, const char *etag, const char 
 		.retry_max_delay_ms = o->retry_max_delay_ms > 0 ? o->retry_max_delay_ms
 								: DEF_RETRY_MAX_DELAY_MS,
 	};
-	struct body b = {.max = o->max_bytes ? o->max_bytes : DEF_MAX_BYTES};
+	struct body b = {.o = o, .url = url, .max = o->max_bytes ? o->max_bytes : DEF_MAX_BYTES};
 	pw_buf tmp = PW_BUF_INIT;
 	rc = add_conditions(&rq, etag, last_modified, err);
 	if (rc == PW_OK)

@@ -151,11 +151,12 @@ check "nginx answered the conditional requests with 304" \
 
 # 3. A new DSA upstream: only that source is downloaded, one new snapshot.
 { printf '[02 Apr 2023] DSA-9999-1 patchwarden-test - security update\n\t{CVE-2023-99999}\n\t[bullseye] - patchwarden-test 1.0-1+deb11u1\n'; cat "$T/dsa-list.orig"; } > "$W/dsa/list"
-sync
+sync --progress
 check "changed feed: snapshot 2" jtrue "d['snapshot'] == 2 and d['downloaded'] == 1 and d['unchanged'] == 3"
 check "changed feed: the changed source was downloaded, the others got 304" \
 	jtrue "$(src debian-dsa)['status'] == 'downloaded' and $(src cisa-kev)['http_status'] == 304"
 check "changed feed: the new advisory is counted as new" jtrue "d['stats']['added'] >= 1"
+check "--progress: download progress on stderr" grep -q "^debian-dsa: .* of " "$T/err.txt"
 
 # 4. Same bytes under a new ETag (touched file): no snapshot.
 touch -d '+1 minute' "$W/kev.json"

@@ -170,6 +170,44 @@ static void test_download_then_304_then_changed(void **state)
 	free(t);
 }
 
+struct progress {
+	int calls;
+	uint64_t done, total;
+};
+
+static void count_progress(void *ctx, const char *u, uint64_t done, uint64_t total)
+{
+	(void)u;
+	struct progress *p = ctx;
+	p->calls++;
+	assert_true(done >= p->done); /* never goes backwards */
+	p->done = done;
+	p->total = total;
+}
+
+static void test_progress(void **state)
+{
+	(void)state;
+	char u[1024], d[512];
+	url(u, sizeof u, "/big/200000");
+	dest(d, sizeof d, "big");
+	struct progress p = {0};
+	pw_fetch_opts o = fast(1);
+	o.on_progress = count_progress;
+	o.ctx = &p;
+	pw_fetch_result r;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_fetch(u, d, NULL, NULL, &o, &r, &e), PW_OK);
+	assert_true(p.calls > 0);
+	assert_int_equal(p.done, 200000);
+	assert_int_equal(r.bytes, 200000);
+	/* Error pages are not reported as feed progress. */
+	p = (struct progress){0};
+	url(u, sizeof u, "/status/503/p");
+	assert_int_equal(pw_fetch(u, d, NULL, NULL, &o, &r, &e), PW_ERR_NETWORK);
+	assert_int_equal(p.done, 0);
+}
+
 static void test_unsafe_validators_are_not_sent(void **state)
 {
 	(void)state;
@@ -423,6 +461,7 @@ int main(void)
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_download_then_304_then_changed),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_unsafe_validators_are_not_sent),
 		cmocka_unit_test(test_retries_then_succeeds),
 		cmocka_unit_test(test_server_error_gives_up),
