@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/bundle.h"
-#include "patchwarden/feedstore.h"
 
 #define CMD "feed bundle"
 #define WARN_SHOWN_MAX 20
@@ -173,12 +172,10 @@ static int do_import(const struct args *a)
 	/* As every feed command: --store, $PATCHWARDEN_STORE, ./patchwarden.db. */
 	const char *env = getenv("PATCHWARDEN_STORE");
 	const char *store_path = a->store ? a->store : env && *env ? env : "./patchwarden.db";
-	pw_feedstore *store = NULL;
 	pw_bundle_info info;
 	pw_import_stats st = {0};
 	int64_t snap = 0;
-	if (pw_feedstore_open(store_path, &store, &e) ||
-	    pw_bundle_import(store, a->rest[0], a->key, a->replace, on_warn, NULL, &snap, &st,
+	if (pw_bundle_import(store_path, a->rest[0], a->key, a->replace, on_warn, NULL, &snap, &st,
 			     &info, &e)) {
 		rc = pw_cli_fail_err(CMD, &e);
 	} else if (a->json) {
@@ -200,8 +197,6 @@ static int do_import(const struct args *a)
 		       a->rest[0], info.files, info.key_id, info.created, (long long)snap,
 		       st.advisories, st.added, st.retired, st.kev, st.epss, st.warnings);
 	}
-	if (store)
-		pw_feedstore_close(store);
 	return rc;
 }
 

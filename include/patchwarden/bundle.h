@@ -88,11 +88,12 @@ pw_err pw_bundle_create(const char *out_path, const char *secret_key_path,
 pw_err pw_bundle_verify(const char *bundle_path, const char *public_key_path,
 			const char *extract_dir, pw_bundle_info *info, pw_error *err);
 
-/* Verifies, then imports every file as one snapshot. Nothing reaches
- * the store unless the whole bundle verifies. `replace` retires the
+/* Verifies, then opens the store at `store_path` and imports every file
+ * as one snapshot. Nothing reaches the store, and no store file is
+ * created, unless the whole bundle verifies. `replace` retires the
  * advisories of each imported source that the bundle does not contain.
  * `warn` receives skipped-record warnings (may be NULL). */
-pw_err pw_bundle_import(pw_feedstore *store, const char *bundle_path,
+pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 			const char *public_key_path, bool replace, pw_warn_fn warn, void *ctx,
 			int64_t *snapshot, pw_import_stats *stats, pw_bundle_info *info,
 			pw_error *err);

@@ -1021,7 +1021,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-pw_err pw_bundle_import(pw_feedstore *store, const char *bundle_path,
+pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 			const char *public_key_path, bool replace, pw_warn_fn warn, void *ctx,
 			int64_t *snapshot, pw_import_stats *stats, pw_bundle_info *info,
 			pw_error *err)
@@ -1038,7 +1038,10 @@ pw_err pw_bundle_import(pw_feedstore *store, const char *bundle_path,
 	}
 	pw_bundle_manifest m = PW_BUNDLE_MANIFEST_INIT;
 	pw_err rc = verify_into(bundle_path, public_key_path, dir.data, &m, err);
+	pw_feedstore *store = NULL;
 	pw_feed_import *imp = NULL;
+	if (rc == PW_OK)
+		rc = pw_feedstore_open(store_path, &store, err);
 	if (rc == PW_OK) {
 		const char *base = strrchr(bundle_path, '/');
 		char label[160];
@@ -1063,6 +1066,8 @@ pw_err pw_bundle_import(pw_feedstore *store, const char *bundle_path,
 		else
 			pw_feed_import_abort(imp);
 	}
+	if (store)
+		pw_feedstore_close(store);
 	if (rc == PW_OK)
 		fill_info(&m, info);
 	nftw(dir.data, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

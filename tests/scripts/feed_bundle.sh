@@ -97,6 +97,9 @@ mv epss.keep x/feeds/epss.csv.gz
 pw feed bundle import --key signer.pub --store feeds.db missing.bundle
 check "missing member refused" refused "epss.csv.gz is listed in the manifest but missing"
 
+pw feed bundle import --key signer.pub --store fresh.db tampered-file.bundle
+check "a refused bundle does not even create the store" sh -c "test $RC = 2 && test ! -e fresh.db"
+
 echo "not a bundle" > garbage.bundle
 pw feed bundle import --key signer.pub --store feeds.db garbage.bundle
 check "garbage refused" refused "not a patchwarden bundle"
