@@ -113,7 +113,8 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 
 /* The snapshot the index was loaded from, -1 when built from records. */
 int64_t pw_advindex_snapshot(const pw_advindex *idx);
-/* Whether any fix statement of `ecosystem` is in the index. */
+/* Whether the index holds statements of `ecosystem`, or was loaded from a
+ * store that has advisories for it (none about the packages asked for). */
 bool pw_advindex_has_ecosystem(const pw_advindex *idx, const char *ecosystem);
 void pw_advindex_get_stats(const pw_advindex *idx, pw_advindex_stats *out);
 

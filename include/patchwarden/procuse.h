@@ -7,9 +7,10 @@
  * answer becomes per package: is any file of a package in use?
  *
  * Only processes that share this process's root directory count (a
- * container's /usr is not the host's). Reading another user's maps needs
- * root: when some maps could not be read the picture is incomplete, and
- * "no process uses this package" is then never concluded. */
+ * container's /usr is not the host's; a process whose root even root may
+ * not resolve lives in another namespace). Reading another user's maps
+ * needs root: when some maps could not be read the picture is incomplete,
+ * and "no process uses this package" is then never concluded. */
 #ifndef PATCHWARDEN_PROCUSE_H
 #define PATCHWARDEN_PROCUSE_H
 

@@ -42,6 +42,7 @@ struct eco_rec {
 	const char *name;
 	size_t fixes;
 	bool loaded_whole; /* every advisory of the snapshot is in */
+	bool in_store;     /* the store has advisories for it (maybe none of ours) */
 };
 
 struct pw_advindex {
@@ -201,6 +202,7 @@ static struct eco_rec *eco_get(pw_advindex *idx, const char *name)
 		return NULL;
 	e->fixes = 0;
 	e->loaded_whole = false;
+	e->in_store = false;
 	idx->n_ecos++;
 	return e;
 }
@@ -208,7 +210,7 @@ static struct eco_rec *eco_get(pw_advindex *idx, const char *name)
 bool pw_advindex_has_ecosystem(const pw_advindex *idx, const char *ecosystem)
 {
 	const struct eco_rec *e = eco_find(idx, ecosystem);
-	return e && (e->fixes > 0 || e->loaded_whole);
+	return e && (e->fixes > 0 || e->in_store);
 }
 
 struct pkg_key {
@@ -603,6 +605,21 @@ static pw_err load_kev(void *ctx, const pw_kev_entry *e, pw_error *err)
 	return pw_advindex_add_kev(ctx, e, err);
 }
 
+/* None of the host's packages had advisories: is that because the store
+ * has none for the release at all? A scan must not look clean then. */
+static pw_err probe_store(pw_feedstore *store, int64_t snapshot, struct eco_rec *eco,
+			  pw_error *err)
+{
+	pw_ecosystem_count *list = NULL;
+	size_t n = 0;
+	pw_err rc = pw_feedstore_ecosystems(store, snapshot, &list, &n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (strcmp(list[i].ecosystem, eco->name) == 0 && list[i].advisories > 0)
+			eco->in_store = true;
+	pw_feedstore_free_counts(list, n);
+	return rc;
+}
+
 pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 			const char *ecosystem, const pw_inventory *only_for, pw_error *err)
 {
@@ -636,6 +653,10 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 		if (rc)
 			return rc;
 	}
+	eco = eco_find(idx, ecosystem);
+	if (!eco->fixes && !eco->in_store && !eco->loaded_whole &&
+	    (rc = probe_store(store, snapshot, eco, err)))
+		return rc;
 	if (!idx->kev_loaded) {
 		if ((rc = pw_feedstore_each_kev(store, snapshot, load_kev, idx, err)))
 			return rc;

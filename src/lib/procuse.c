@@ -77,6 +77,16 @@ void pw_procuse_free(pw_procuse *pu)
 	free(pu);
 }
 
+/* pw_read_file, plus a terminator even for an empty file (a kernel
+ * thread's maps), which pw_read_file leaves out. */
+static pw_err read_text(const char *path, pw_buf *out, size_t max, pw_error *err)
+{
+	pw_err rc = pw_read_file(path, out, max, err);
+	if (!rc && pw_buf_append(out, "", 0))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", path);
+	return rc;
+}
+
 static pw_err nomem(pw_error *err)
 {
 	return pw_error_set(err, PW_ERR_NOMEM, "out of memory reading the running processes");
@@ -108,7 +118,8 @@ static pw_err read_toplinks(pw_procuse *pu, pw_error *err)
 	pw_err rc = PW_OK;
 	size_t cap = 0;
 	while (!rc && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof pu->links[0].from - 1)
+		size_t nlen = strlen(e->d_name);
+		if (e->d_name[0] == '.' || nlen + 2 > sizeof pu->links[0].from)
 			continue;
 		char target[PATH_MAX];
 		if ((rc = join(&pu->path, pu->root, e->d_name)))
@@ -132,7 +143,8 @@ static pw_err read_toplinks(pw_procuse *pu, pw_error *err)
 			pu->links = l;
 		}
 		struct toplink *l = &pu->links[pu->n_links++];
-		snprintf(l->from, sizeof l->from, "/%s", e->d_name);
+		l->from[0] = '/';
+		memcpy(l->from + 1, e->d_name, nlen + 1);
 		snprintf(l->to, sizeof l->to, "%s%s", target[0] == '/' ? "" : "/", target);
 	}
 	closedir(d);
@@ -251,7 +263,10 @@ static pw_err read_process(pw_procuse *pu, const char *proc_dir, int pid,
 	if (join(&pu->path, proc_dir, rel))
 		return PW_ERR_NOMEM;
 	if (stat(pw_buf_str(&pu->path), &st) != 0) {
-		if (errno != ENOENT && errno != ESRCH)
+		/* Gone, or (for root) in a namespace root cannot enter, such
+		 * as a sandbox's supervisor: not a process of this system.
+		 * Anyone else simply may not look. */
+		if (errno != ENOENT && errno != ESRCH && geteuid() != 0)
 			pu->complete = false;
 		return PW_OK;
 	}
@@ -261,7 +276,7 @@ static pw_err read_process(pw_procuse *pu, const char *proc_dir, int pid,
 	pw_buf_reset(data);
 	if (join(&pu->path, proc_dir, rel))
 		return PW_ERR_NOMEM;
-	if (pw_read_file(pw_buf_str(&pu->path), data, 4096, NULL))
+	if (read_text(pw_buf_str(&pu->path), data, 4096, NULL))
 		return PW_OK;
 	size_t n = data->len;
 	while (n && (data->data[n - 1] == '\n'))
@@ -297,7 +312,7 @@ static pw_err read_process(pw_procuse *pu, const char *proc_dir, int pid,
 	if (join(&pu->path, proc_dir, rel))
 		return PW_ERR_NOMEM;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_read_file(pw_buf_str(&pu->path), data, 0, &e);
+	pw_err rc = read_text(pw_buf_str(&pu->path), data, 0, &e);
 	if (rc == PW_ERR_NOMEM)
 		return rc;
 	if (rc) {
@@ -387,7 +402,7 @@ static pw_err find_owners(pw_procuse *pu)
 		pw_buf_reset(&data);
 		if ((rc = join(&pu->path, pw_buf_str(&dir), e->d_name)))
 			break;
-		if (pw_read_file(pw_buf_str(&pu->path), &data, 0, NULL))
+		if (read_text(pw_buf_str(&pu->path), &data, 0, NULL))
 			continue;
 		struct owner_ctx oc = {&owners, pkg};
 		each_listed(pu, pw_buf_str(&data), owner_line, &oc);
@@ -484,7 +499,7 @@ int pw_procuse_package_in_use(const pw_procuse *pu, const char *name, const char
 		if (n < 0 || (size_t)n >= sizeof rel || join(&path, pu->root, rel))
 			break;
 		pw_buf_reset(&data);
-		found = pw_read_file(pw_buf_str(&path), &data, 0, NULL) == PW_OK;
+		found = read_text(pw_buf_str(&path), &data, 0, NULL) == PW_OK;
 	}
 	if (found) {
 		const char *list = pw_buf_str(&data);

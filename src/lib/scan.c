@@ -83,6 +83,13 @@ static pw_err nomem(struct scan *s)
 	return pw_error_set(s->err, PW_ERR_NOMEM, "out of memory scanning the inventory");
 }
 
+/* qsort, also for empty arrays that were never allocated. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int vcmp(pw_scheme scheme, const char *a, const char *b)
 {
 	switch (scheme) {
@@ -319,7 +326,7 @@ static pw_err make_pairs(struct scan *s, const struct member *g, size_t n)
 			p->hit = hit;
 		}
 	}
-	qsort(s->pairs.data, s->pairs.n, sizeof(struct pair), cmp_pair);
+	sort(s->pairs.data, s->pairs.n, sizeof(struct pair), cmp_pair);
 	return PW_OK;
 }
 
@@ -565,7 +572,8 @@ static const void **union_ptrs(struct scan *s, const void *const *a, size_t na,
 	const void **out = pw_arena_alloc(&s->mem->arena, (na + nb + 1) * sizeof *out);
 	if (!out)
 		return NULL;
-	memcpy(out, a, na * sizeof *out);
+	if (na)
+		memcpy(out, a, na * sizeof *out);
 	size_t n = na;
 	for (size_t i = 0; i < nb; i++) {
 		bool dup = false;
@@ -584,7 +592,7 @@ static pw_err merge_findings(struct scan *s)
 {
 	pw_finding *f = s->findings.data;
 	size_t n = s->findings.n;
-	qsort(f, n, sizeof *f, cmp_finding_key);
+	sort(f, n, sizeof *f, cmp_finding_key);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w && cmp_finding_key(&f[w - 1], &f[i]) == 0) {
@@ -610,7 +618,7 @@ static pw_err merge_findings(struct scan *s)
 	}
 	s->findings.n = w;
 	pw_unfixed *u = s->unfixed.data;
-	qsort(u, s->unfixed.n, sizeof *u, cmp_unfixed);
+	sort(u, s->unfixed.n, sizeof *u, cmp_unfixed);
 	w = 0;
 	for (size_t i = 0; i < s->unfixed.n; i++)
 		if (!w || cmp_unfixed(&u[w - 1], &u[i]) != 0)
@@ -668,7 +676,7 @@ static void rank(struct scan *s)
 		f[i].priority = pw_policy_decide(s->policy, in, &f[i].reason);
 		f[i].sla_days = s->policy->sla_days[f[i].priority];
 	}
-	qsort(f, s->findings.n, sizeof *f, cmp_finding_rank);
+	sort(f, s->findings.n, sizeof *f, cmp_finding_rank);
 }
 
 static pw_err add_restarts(struct scan *s)
@@ -695,7 +703,7 @@ static pw_err scan_run(struct scan *s)
 	if (rc)
 		return rc;
 	struct member *m = s->members.data;
-	qsort(m, s->members.n, sizeof *m, cmp_member);
+	sort(m, s->members.n, sizeof *m, cmp_member);
 	for (size_t i = 0; i < s->members.n && !rc;) {
 		size_t start = i;
 		while (i < s->members.n && m[i].key == m[start].key)
