@@ -30,7 +30,8 @@ pw_err pw_ecosystem_from_os(const char *id, const char *version_id, const char *
 			    char out[PW_ECOSYSTEM_MAX], pw_error *err);
 /* Version scheme of an ecosystem's packages. */
 pw_scheme pw_ecosystem_scheme(const char *ecosystem);
-/* Whether the distro's fixed versions are per source package. */
+/* Whether the distro's fixed versions are per source package (Debian,
+ * Ubuntu; Alpine per aports origin). */
 bool pw_ecosystem_by_source(const char *ecosystem);
 
 #endif

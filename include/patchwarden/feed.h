@@ -47,6 +47,10 @@ pw_err pw_feed_parse(pw_feed_format format, const char *data, size_t len, const 
 		     const pw_feed_sink *sink, pw_error *err);
 
 /* One parser per format, each with a cheap content sniff for detection. */
+/* OSV: one record per buffer, at most one advisory emitted. A valid
+ * record with no row for a supported distro (only PyPI, Go, GIT-only
+ * entries; withdrawn) emits nothing and warns nothing: count it as not
+ * applicable. */
 pw_err pw_feed_parse_osv(const char *data, size_t len, const char *name,
 			 const pw_feed_sink *sink, pw_error *err);
 pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,

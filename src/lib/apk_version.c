@@ -289,7 +289,8 @@ static int is_pre_release(const tok *t)
 
 int pw_apk_vercmp(const char *a, const char *b)
 {
-	tok ta, tb;
+	/* Zeroed only to quiet GCC -O3, which cannot see tok_first fill every field. */
+	tok ta = {0}, tb = {0};
 
 	/* A missing version reads as the empty string: invalid from the start. */
 	tok_first(&ta, a ? a : "");

@@ -271,7 +271,9 @@ pw_scheme pw_ecosystem_scheme(const char *ecosystem)
 	return PW_SCHEME_RPM;
 }
 
+/* Debian and Ubuntu publish fixes per source package; Alpine's secdb and
+ * OSV key by aports origin, which is the inventory's `source` too. */
 bool pw_ecosystem_by_source(const char *ecosystem)
 {
-	return pw_ecosystem_scheme(ecosystem) == PW_SCHEME_DEB;
+	return pw_ecosystem_scheme(ecosystem) != PW_SCHEME_RPM;
 }

@@ -77,7 +77,9 @@ pw_feed_format pw_feed_detect(const char *data, size_t len, const char *name)
 			return PW_FEED_UNKNOWN;
 		if (has(p, rest, "\"catalogVersion\"") && has(p, rest, "\"vulnerabilities\""))
 			return PW_FEED_KEV;
-		if (has(p, rest, "\"distroversion\"") && has(p, rest, "\"packages\""))
+		/* secdb files carry "packages"; vuln-list splits them per package. */
+		if (has(p, rest, "\"distroversion\"") &&
+		    (has(p, rest, "\"packages\"") || has(p, rest, "\"secfixes\"")))
 			return PW_FEED_ALPINE_JSON;
 		if (has(p, rest, "\"releases\"") && has(p, rest, "\"CVE-") &&
 		    !has(p, rest, "\"affected\""))

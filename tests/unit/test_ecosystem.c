@@ -105,6 +105,7 @@ static void test_scheme(void **state)
 	assert_int_equal(pw_ecosystem_scheme("almalinux:8"), PW_SCHEME_RPM);
 	assert_true(pw_ecosystem_by_source("ubuntu:18.04"));
 	assert_false(pw_ecosystem_by_source("rocky:9"));
+	assert_true(pw_ecosystem_by_source("alpine:3.18"));
 }
 
 static void test_advisory_words(void **state)

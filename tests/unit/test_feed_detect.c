@@ -50,6 +50,8 @@ static const struct {
 	{"ubuntu-cve-tracker-2020/active/CVE-2018-0493", PW_FEED_UBUNTU_UCT},
 	{"alpine-secdb/v3.10/main.yaml", PW_FEED_ALPINE_YAML},
 	{"alpine-secdb/v3.3/community.yaml", PW_FEED_ALPINE_YAML},
+	{"trivy-db-vulnlist-format/pkg/vulnsrc/alpine/testdata/happy/vuln-list/alpine/ansible.json",
+	 PW_FEED_ALPINE_JSON},
 	{"cisa-kev/known_exploited_vulnerabilities.json", PW_FEED_KEV},
 	{"epss/CVE_2021_EPSS.csv.gz", PW_FEED_EPSS},
 	{"vunnel-fixtures/providers/epss/test-fixtures/example-1.csv", PW_FEED_EPSS},
