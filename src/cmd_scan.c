@@ -297,12 +297,6 @@ static int setup(struct run *r)
 	if (pw_advindex_new(&r->idx, &e))
 		return pw_cli_fail_err(CMD, &e);
 	pw_advindex_set_warn(r->idx, index_warn, &r->index_warnings);
-	if (pw_advindex_load(r->idx, r->store, r->snapshot, eco, &r->inv, &e))
-		return pw_cli_fail_err(CMD, &e);
-	if (!pw_advindex_has_ecosystem(r->idx, eco))
-		return pw_cli_fail(CMD, "feed snapshot %lld of %s has no advisories for %s; import that "
-				   "release's feed ('patchwarden feed import') first",
-				   (long long)r->snapshot, r->o.store, eco);
 	/* Only the live host has running processes that belong to it. */
 	bool live = !r->o.inventory && (!r->o.root || strcmp(r->o.root, "/") == 0);
 	if (live && pw_procuse_read("/proc", "/", &r->procuse, &e))
@@ -327,8 +321,11 @@ int cmd_scan(int argc, char **argv)
 	if (!ex) {
 		pw_scan_host host = {r.policy.default_exposure, r.procuse};
 		pw_error e = PW_ERROR_INIT;
-		if (pw_scan_inventory(r.idx, &r.inv, &host, &r.policy, &r.result, &e))
+		if (pw_scan_from_store(r.idx, r.store, r.snapshot, &r.inv, &host, &r.policy,
+				       &r.result, &e)) {
+			pw_error_prefix(&e, "%s: ", r.o.store);
 			ex = pw_cli_fail_err(CMD, &e);
+		}
 	}
 	if (!ex) {
 		for (size_t i = 0; i < r.result.n_warnings; i++)

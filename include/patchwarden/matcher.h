@@ -4,9 +4,9 @@
  * feed parsers through its sink), then read by any number of scans, also
  * from several threads at once: lookups never modify the index.
  *
- * Everything added is copied into the index's own arena, so the records
- * passed in may be freed right after the call, and every pointer the
- * lookup functions return stays valid until pw_advindex_free(). */
+ * Everything added is copied into the index, so the records passed in may
+ * be freed right after the call. Pointers the lookup functions return stay
+ * valid until the index is changed again (add, load) or freed. */
 #ifndef PATCHWARDEN_MATCHER_H
 #define PATCHWARDEN_MATCHER_H
 
@@ -19,6 +19,7 @@
 #include "patchwarden/feed.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/vercmp.h"
 
 typedef struct pw_advindex pw_advindex;
 
@@ -52,7 +53,7 @@ typedef struct pw_index_fix {
 	const char *fixed;      /* PW_FIX_FIXED: the fixed version; else NULL */
 	const char *note;       /* may be NULL */
 	bool modular;           /* rpm: `fixed` is a module build (".module+el8", ".module_el8") */
-	const struct pw_index_fix *next; /* next fix for the same package, or NULL */
+	pw_deb_version deb;     /* deb ecosystems, PW_FIX_FIXED: `fixed` parsed once */
 } pw_index_fix;
 
 /* The fixes of one (ecosystem, package name, by_source) key, with what
@@ -65,7 +66,11 @@ typedef struct pw_index_package {
 	 * ("postgresql:12" -> 1, "nginx:1.14" -> 2), learnt from advisory
 	 * summaries that name the module stream; 0 when unknown. */
 	unsigned stream_depth;
-	const pw_index_fix *fixes; /* in the order added */
+	/* False while the fixes of each advisory are adjacent in `fixes`
+	 * (merging more statements into an earlier advisory can break that). */
+	bool interleaved;
+	const pw_index_fix *fixes; /* n_fixes of them, in the order added, in one
+				    * array: a scan walks them without cache misses */
 	size_t n_fixes;
 } pw_index_package;
 
@@ -77,7 +82,7 @@ typedef struct pw_advindex_stats {
 	size_t kev, epss;
 	size_t skipped;        /* statements refused (invalid version, no ecosystem, ...) */
 	size_t warnings;       /* warnings the parsers sent through the sink */
-	size_t arena_bytes;    /* memory held by the index's records */
+	size_t arena_bytes;    /* memory held by the index's records and fix arrays */
 } pw_advindex_stats;
 
 pw_err pw_advindex_new(pw_advindex **out, pw_error *err);
@@ -110,6 +115,14 @@ pw_feed_sink pw_advindex_sink(pw_advindex *idx);
  * holds one snapshot only, so loading from another one is an error. */
 pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 			const char *ecosystem, const pw_inventory *only_for, pw_error *err);
+
+/* With `defer` set, pw_advindex_load() leaves EPSS out: a single host
+ * needs the scores of its findings' CVEs only, which
+ * pw_advindex_load_epss() then fetches (pw_scan_from_store does both). */
+void pw_advindex_defer_epss(pw_advindex *idx, bool defer);
+/* Fetches the EPSS scores of these CVEs from the index's snapshot. */
+pw_err pw_advindex_load_epss(pw_advindex *idx, pw_feedstore *store,
+			     const char *const *cves, size_t n, pw_error *err);
 
 /* The snapshot the index was loaded from, -1 when built from records. */
 int64_t pw_advindex_snapshot(const pw_advindex *idx);

@@ -139,6 +139,16 @@ pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv,
 			 pw_scan_result *out, pw_error *err);
 void pw_scan_result_release(pw_scan_result *r);
 
+/* One host straight from a feed store, loading only what it needs into
+ * `idx` (new, or holding the same snapshot): its packages' advisories, the
+ * KEV catalogue, and the EPSS scores of the CVEs it lacks fixes for. The
+ * result borrows from idx. Fails like pw_scan_inventory, and with
+ * PW_ERR_NOTFOUND when the snapshot has no advisories for the host's
+ * release. */
+pw_err pw_scan_from_store(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
+			  const pw_inventory *inv, const pw_scan_host *host,
+			  const pw_policy *policy, pw_scan_result *out, pw_error *err);
+
 /* The short text of why a finding has its priority. */
 pw_err pw_finding_reason(const pw_finding *f, const pw_policy *policy, pw_buf *out);
 
@@ -154,6 +164,10 @@ struct cJSON *pw_scan_result_to_json(const pw_scan_result *r, const pw_policy *p
 typedef struct pw_fleet_input {
 	const pw_inventory *inventory;
 	pw_exposure exposure;
+	/* pw_inventory_hash of the inventory when it is already known (a
+	 * stored inventory keeps it), else NULL: hashing costs about as much
+	 * as the scan itself. */
+	const char *hash;
 } pw_fleet_input;
 
 typedef struct pw_fleet_host_result {

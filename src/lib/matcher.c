@@ -31,11 +31,12 @@ struct adv_rec {
 
 struct pkg_rec {
 	pw_index_package pub;
-	pw_index_fix *tail;
+	pw_index_fix *fixes; /* pub.fixes, writable; malloc'd, grows by doubling */
+	size_t cap_fixes;
 	/* The first fix added by the pw_advindex_add call numbered `serial`:
 	 * duplicates within one record are looked for from there only. */
 	unsigned long serial;
-	pw_index_fix *serial_first;
+	size_t serial_first;
 };
 
 struct eco_rec {
@@ -52,8 +53,10 @@ struct pw_advindex {
 	size_t n_cve_list, cap_cve_list, epss_checked_upto;
 	struct eco_rec *ecos;
 	size_t n_ecos, cap_ecos;
+	size_t fix_bytes; /* the packages' fix arrays */
 	int64_t snapshot;
 	bool kev_loaded;
+	bool defer_epss;
 	unsigned long serial; /* of pw_advindex_add calls */
 	pw_advindex_stats stats;
 	void (*warn)(void *ctx, const char *where, const char *message);
@@ -74,6 +77,11 @@ void pw_advindex_free(pw_advindex *idx)
 {
 	if (!idx)
 		return;
+	for (size_t i = 0; i < idx->pkgs.cap; i++) {
+		struct pkg_rec *p = idx->pkgs.slots[i].rec;
+		if (p)
+			free(p->fixes);
+	}
 	pw_arena_release(&idx->arena);
 	pw_hashtab_release(&idx->pkgs);
 	pw_hashtab_release(&idx->advs);
@@ -255,11 +263,13 @@ static struct pkg_rec *pkg_get(pw_advindex *idx, const char *eco, const char *na
 	p->pub.ecosystem = eco;
 	p->pub.by_source = by_source;
 	p->pub.stream_depth = 0;
+	p->pub.interleaved = false;
 	p->pub.fixes = NULL;
 	p->pub.n_fixes = 0;
-	p->tail = NULL;
+	p->fixes = NULL;
+	p->cap_fixes = 0;
 	p->serial = 0;
-	p->serial_first = NULL;
+	p->serial_first = 0;
 	if (pw_hashtab_insert(&idx->pkgs, h, p))
 		return NULL;
 	idx->stats.packages++;
@@ -492,17 +502,28 @@ pw_err pw_advindex_add(pw_advindex *idx, const pw_advisory *in, pw_error *err)
 		if (!p)
 			return nomem(err);
 		const char *fixed = af->state == PW_FIX_FIXED ? af->fixed : NULL;
-		bool dup = false;
-		const pw_index_fix *from = merging ? p->pub.fixes
-					   : p->serial == idx->serial ? p->serial_first
-								      : NULL;
-		for (const pw_index_fix *f = from; f && !dup; f = f->next)
-			dup = same_fix(f, &a->pub, af->state, fixed);
+		bool dup = false, seen = false;
+		size_t from = merging ? 0 : p->serial == idx->serial ? p->serial_first
+								    : p->pub.n_fixes;
+		for (size_t j = from; j < p->pub.n_fixes && !dup; j++) {
+			dup = same_fix(&p->fixes[j], &a->pub, af->state, fixed);
+			seen = seen || p->fixes[j].adv == &a->pub;
+		}
 		if (dup)
 			continue;
-		pw_index_fix *f = pw_arena_alloc(&idx->arena, sizeof *f);
-		if (!f)
-			return nomem(err);
+		if (seen && p->fixes[p->pub.n_fixes - 1].adv != &a->pub)
+			p->pub.interleaved = true;
+		if (p->pub.n_fixes == p->cap_fixes) {
+			size_t cap = p->cap_fixes ? p->cap_fixes * 2 : 4;
+			pw_index_fix *arr = realloc(p->fixes, cap * sizeof *arr);
+			if (!arr)
+				return nomem(err);
+			idx->fix_bytes += (cap - p->cap_fixes) * sizeof *arr;
+			p->fixes = arr;
+			p->pub.fixes = arr;
+			p->cap_fixes = cap;
+		}
+		pw_index_fix *f = &p->fixes[p->pub.n_fixes];
 		f->adv = &a->pub;
 		f->state = af->state;
 		f->fixed = NULL;
@@ -510,24 +531,22 @@ pw_err pw_advindex_add(pw_advindex *idx, const pw_advisory *in, pw_error *err)
 		if ((fixed && !(f->fixed = pw_arena_strdup(&idx->arena, fixed))) ||
 		    (af->note && !(f->note = pw_arena_strdup(&idx->arena, af->note))))
 			return nomem(err);
-		f->modular = fixed && pw_ecosystem_scheme(af->ecosystem) == PW_SCHEME_RPM &&
-			     pw_rpm_is_modular(fixed);
-		f->next = NULL;
+		pw_scheme scheme = pw_ecosystem_scheme(af->ecosystem);
+		f->modular = fixed && scheme == PW_SCHEME_RPM && pw_rpm_is_modular(fixed);
+		memset(&f->deb, 0, sizeof f->deb);
+		/* Checked by affected_ok(): parsing cannot fail here. */
+		if (fixed && scheme == PW_SCHEME_DEB)
+			pw_deb_version_parse(f->fixed, &f->deb, NULL);
 		if (f->modular) {
 			unsigned d = stream_depth_from_summary(in->summary, fixed);
 			if (d && (!p->pub.stream_depth || d < p->pub.stream_depth))
 				p->pub.stream_depth = d;
 		}
-		if (p->tail)
-			p->tail->next = f;
-		else
-			p->pub.fixes = f;
-		p->tail = f;
-		p->pub.n_fixes++;
 		if (p->serial != idx->serial) {
 			p->serial = idx->serial;
-			p->serial_first = f;
+			p->serial_first = p->pub.n_fixes;
 		}
+		p->pub.n_fixes++;
 		eco->fixes++;
 		idx->stats.fixes++;
 	}
@@ -605,6 +624,17 @@ static pw_err load_kev(void *ctx, const pw_kev_entry *e, pw_error *err)
 	return pw_advindex_add_kev(ctx, e, err);
 }
 
+static pw_err load_epss(pw_advindex *idx, pw_feedstore *store, struct cve_rec *c, pw_error *err)
+{
+	pw_epss_entry e;
+	bool found = false;
+	pw_err rc = pw_feedstore_epss(store, idx->snapshot, c->pub.id, &e, &found, err);
+	if (!rc && found)
+		rc = pw_advindex_add_epss(idx, &e, err);
+	c->epss_checked = !rc;
+	return rc;
+}
+
 /* None of the host's packages had advisories: is that because the store
  * has none for the release at all? A scan must not look clean then. */
 static pw_err probe_store(pw_feedstore *store, int64_t snapshot, struct eco_rec *eco,
@@ -662,17 +692,31 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 			return rc;
 		idx->kev_loaded = true;
 	}
-	for (size_t i = 0; i < idx->n_cve_list; i++) {
+	for (size_t i = 0; !idx->defer_epss && i < idx->n_cve_list; i++) {
 		struct cve_rec *c = idx->cve_list[i];
-		if (!c->referenced || c->epss_checked)
-			continue;
-		pw_epss_entry e;
-		bool found = false;
-		if ((rc = pw_feedstore_epss(store, snapshot, c->pub.id, &e, &found, err)))
+		if (c->referenced && !c->epss_checked && (rc = load_epss(idx, store, c, err)))
 			return rc;
-		if (found && (rc = pw_advindex_add_epss(idx, &e, err)))
+	}
+	return PW_OK;
+}
+
+void pw_advindex_defer_epss(pw_advindex *idx, bool defer)
+{
+	idx->defer_epss = defer;
+}
+
+pw_err pw_advindex_load_epss(pw_advindex *idx, pw_feedstore *store, const char *const *cves,
+			     size_t n, pw_error *err)
+{
+	if (idx->snapshot < 0)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "the advisory index was not loaded from a store; load it first");
+	for (size_t i = 0; i < n; i++) {
+		struct cve_rec *c = pw_hashtab_find(&idx->cves, pw_hash_str(PW_HASH_SEED, cves[i]),
+						    cve_eq, cves[i]);
+		pw_err rc;
+		if (c && !c->epss_checked && (rc = load_epss(idx, store, c, err)))
 			return rc;
-		c->epss_checked = true;
 	}
 	return PW_OK;
 }
@@ -685,5 +729,6 @@ int64_t pw_advindex_snapshot(const pw_advindex *idx)
 void pw_advindex_get_stats(const pw_advindex *idx, pw_advindex_stats *out)
 {
 	*out = idx->stats;
-	out->arena_bytes = idx->arena.bytes;
+	out->arena_bytes = idx->arena.bytes + idx->fix_bytes +
+			   (idx->pkgs.cap + idx->advs.cap + idx->cves.cap) * sizeof(pw_hashtab_slot);
 }

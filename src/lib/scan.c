@@ -55,6 +55,7 @@ struct member {
 	bool kernel;       /* one of several side-by-side kernel packages */
 	bool running;      /* belongs to the running kernel */
 	bool modular;
+	pw_deb_version dv; /* deb: `ver` parsed once */
 };
 
 /* One (advisory, member) verdict of one fix statement. */
@@ -214,7 +215,7 @@ static bool is_kernel(pw_scheme scheme, const pw_package *p, const char *running
 /* ---- grouping installed packages by index key ---- */
 
 static pw_err add_member(struct scan *s, const pw_index_package *key, size_t i, const char *ver,
-			 bool kernel, bool running)
+			 const pw_deb_version *dv, bool kernel, bool running)
 {
 	struct member *m = vec_push(&s->members);
 	if (!m)
@@ -226,7 +227,21 @@ static pw_err add_member(struct scan *s, const pw_index_package *key, size_t i, 
 	m->kernel = kernel;
 	m->running = running;
 	m->modular = s->scheme == PW_SCHEME_RPM && pw_rpm_is_modular(ver);
+	if (dv)
+		m->dv = *dv;
 	return PW_OK;
+}
+
+/* Checks (and for deb parses, once) a version the scan will compare:
+ * 1 good, 0 skipped with a warning, -1 out of memory. */
+static int version_ok(struct scan *s, const pw_package *p, const char *v, pw_deb_version *dv)
+{
+	pw_error ve = PW_ERROR_INIT;
+	pw_err rc = s->scheme == PW_SCHEME_DEB ? pw_deb_version_parse(v, dv, &ve)
+					       : pw_version_check(s->scheme, v, &ve);
+	if (!rc)
+		return 1;
+	return warn(s, "package %s skipped: %s", p->name, pw_error_text(&ve)) ? -1 : 0;
 }
 
 static pw_err collect_members(struct scan *s)
@@ -239,26 +254,34 @@ static pw_err collect_members(struct scan *s)
 		const char *src = p->source && *p->source ? p->source : p->name;
 		const char *srcver = p->source_version && *p->source_version ? p->source_version
 									       : p->version;
-		pw_error ve = PW_ERROR_INIT;
-		if (pw_version_check(s->scheme, p->version, &ve) ||
-		    pw_version_check(s->scheme, srcver, &ve)) {
-			pw_err rc = warn(s, "package %s skipped: %s", p->name, pw_error_text(&ve));
-			if (rc)
-				return rc;
+		const pw_index_package *by_src = pw_advindex_lookup(s->idx, s->eco, src, true);
+		const pw_index_package *by_bin = pw_advindex_lookup(s->idx, s->eco, p->name, false);
+		/* Alpine's secdb is keyed by aports origin whatever the flag. */
+		const pw_index_package *by_origin =
+			s->scheme == PW_SCHEME_APK && strcmp(src, p->name) != 0
+				? pw_advindex_lookup(s->idx, s->eco, src, false) : NULL;
+		if (!by_src && !by_bin && !by_origin)
 			continue;
-		}
+		/* Only versions that will be compared are checked. */
+		pw_deb_version dv_bin, dv_src;
+		int ok = by_bin ? version_ok(s, p, p->version, &dv_bin) : 1;
+		if (ok == 1 && (by_src || by_origin))
+			ok = version_ok(s, p, srcver, &dv_src);
+		if (ok < 0)
+			return PW_ERR_NOMEM;
+		if (!ok)
+			continue;
+		const pw_deb_version *dvb = s->scheme == PW_SCHEME_DEB ? &dv_bin : NULL;
+		const pw_deb_version *dvs = s->scheme == PW_SCHEME_DEB ? &dv_src : NULL;
 		bool running;
 		bool kernel = is_kernel(s->scheme, p, inv->kernel_running, &running);
-		const pw_index_package *k;
 		pw_err rc = PW_OK;
-		if ((k = pw_advindex_lookup(s->idx, s->eco, src, true)))
-			rc = add_member(s, k, i, srcver, kernel, running);
-		if (!rc && (k = pw_advindex_lookup(s->idx, s->eco, p->name, false)))
-			rc = add_member(s, k, i, p->version, kernel, running);
-		/* Alpine's secdb is keyed by aports origin whatever the flag. */
-		if (!rc && s->scheme == PW_SCHEME_APK && strcmp(src, p->name) != 0 &&
-		    (k = pw_advindex_lookup(s->idx, s->eco, src, false)))
-			rc = add_member(s, k, i, srcver, kernel, running);
+		if (by_src)
+			rc = add_member(s, by_src, i, srcver, dvs, kernel, running);
+		if (!rc && by_bin)
+			rc = add_member(s, by_bin, i, p->version, dvb, kernel, running);
+		if (!rc && by_origin)
+			rc = add_member(s, by_origin, i, srcver, dvs, kernel, running);
 		if (rc)
 			return rc;
 	}
@@ -296,37 +319,79 @@ static bool applicable(const struct scan *s, const pw_index_package *key, const 
 	return !f->modular || pw_rpm_same_stream(f->fixed, m->ver, key->stream_depth);
 }
 
+/* installed <=> fixed, with the versions parsed once for deb. */
+static int cmp_fix(const struct scan *s, const struct member *m, const pw_index_fix *f)
+{
+	if (s->scheme == PW_SCHEME_DEB)
+		return pw_deb_version_cmp(&m->dv, &f->deb);
+	return vcmp(s->scheme, m->ver, f->fixed);
+}
+
+static int cmp_members(const struct scan *s, const struct member *a, const struct member *b)
+{
+	if (s->scheme == PW_SCHEME_DEB)
+		return pw_deb_version_cmp(&a->dv, &b->dv);
+	return vcmp(s->scheme, a->ver, b->ver);
+}
+
+static int cmp_fixes(const struct scan *s, const pw_index_fix *a, const pw_index_fix *b)
+{
+	if (s->scheme == PW_SCHEME_DEB)
+		return pw_deb_version_cmp(&a->deb, &b->deb);
+	return vcmp(s->scheme, a->fixed, b->fixed);
+}
+
+static pw_err push_pair(struct scan *s, const pw_index_fix *f, size_t member, bool hit)
+{
+	struct pair *p = vec_push(&s->pairs);
+	if (!p)
+		return nomem(s);
+	p->adv = f->adv;
+	p->fix = f;
+	p->member = member;
+	p->hit = hit;
+	return PW_OK;
+}
+
+/* Pairs ordered by (advisory, member): the fixes of one advisory are
+ * adjacent in the key's list unless the index says otherwise, so walking
+ * each advisory's run member by member needs no sort. Members are sorted
+ * by version: one with the same version as the previous one copies its
+ * verdicts. */
 static pw_err make_pairs(struct scan *s, const struct member *g, size_t n)
 {
+	const pw_index_package *key = g[0].key;
+	const pw_index_fix *fx = key->fixes;
 	s->pairs.n = 0;
-	for (const pw_index_fix *f = g[0].key->fixes; f; f = f->next) {
-		if (f->state != PW_FIX_FIXED && f->state != PW_FIX_UNFIXED)
-			continue;
-		int last = 0;
-		const char *last_ver = NULL;
+	for (size_t run = 0, end; run < key->n_fixes; run = end) {
+		for (end = run + 1; end < key->n_fixes && fx[end].adv == fx[run].adv;)
+			end++;
+		size_t prev_start = 0, prev_end = 0;
 		for (size_t j = 0; j < n; j++) {
-			if (f->state == PW_FIX_FIXED && !applicable(s, g[0].key, f, &g[j]))
-				continue;
-			bool hit = true;
-			if (f->state == PW_FIX_FIXED) {
-				/* Members are sorted by version string: equal
-				 * neighbours share the comparison. */
-				if (!last_ver || strcmp(last_ver, g[j].ver) != 0) {
-					last = vcmp(s->scheme, g[j].ver, f->fixed);
-					last_ver = g[j].ver;
+			size_t start = s->pairs.n;
+			if (j > 0 && (g[j].ver == g[j - 1].ver || strcmp(g[j].ver, g[j - 1].ver) == 0)) {
+				for (size_t k = prev_start; k < prev_end; k++) {
+					const struct pair *q = (const struct pair *)s->pairs.data + k;
+					if (push_pair(s, q->fix, j, q->hit))
+						return PW_ERR_NOMEM;
 				}
-				hit = last < 0;
+			} else {
+				for (size_t k = run; k < end; k++) {
+					const pw_index_fix *f = &fx[k];
+					bool fixed = f->state == PW_FIX_FIXED;
+					if ((!fixed && f->state != PW_FIX_UNFIXED) ||
+					    (fixed && !applicable(s, key, f, &g[j])))
+						continue;
+					if (push_pair(s, f, j, !fixed || cmp_fix(s, &g[j], f) < 0))
+						return PW_ERR_NOMEM;
+				}
 			}
-			struct pair *p = vec_push(&s->pairs);
-			if (!p)
-				return nomem(s);
-			p->adv = f->adv;
-			p->fix = f;
-			p->member = j;
-			p->hit = hit;
+			prev_start = start;
+			prev_end = s->pairs.n;
 		}
 	}
-	sort(s->pairs.data, s->pairs.n, sizeof(struct pair), cmp_pair);
+	if (key->interleaved)
+		sort(s->pairs.data, s->pairs.n, sizeof(struct pair), cmp_pair);
 	return PW_OK;
 }
 
@@ -383,7 +448,7 @@ static const pw_index_fix *better_fix(const struct scan *s, const pw_index_fix *
 		return f;
 	if (f->modular)
 		return closeness(f->fixed, installed) > closeness(best->fixed, installed) ? f : best;
-	return vcmp(s->scheme, f->fixed, best->fixed) > 0 ? f : best;
+	return cmp_fixes(s, f, best) > 0 ? f : best;
 }
 
 static void judge(const struct scan *s, const struct member *g, const char *newest_kernel,
@@ -392,7 +457,8 @@ static void judge(const struct scan *s, const struct member *g, const char *newe
 {
 	memset(v, 0, sizeof *v);
 	size_t n_fixed = 0, n_unfixed = 0;
-	const char *fixed_inst = NULL, *fixed_ver = NULL, *unfixed_inst = NULL, *note = NULL;
+	const struct member *fixed_min = NULL, *unfixed_min = NULL;
+	const char *fixed_ver = NULL, *note = NULL;
 	bool running_hit = false;
 	for (size_t i = 0; i < n_run;) {
 		size_t j = run[i].member;
@@ -423,25 +489,25 @@ static void judge(const struct scan *s, const struct member *g, const char *newe
 		}
 		if (lacks_fix) {
 			fixed_m[n_fixed++] = j;
-			if (!fixed_inst || vcmp(s->scheme, g[j].ver, fixed_inst) < 0) {
-				fixed_inst = g[j].ver;
+			if (!fixed_min || cmp_members(s, &g[j], fixed_min) < 0) {
+				fixed_min = &g[j];
 				fixed_ver = best->fixed;
 			}
 		} else {
 			unfixed_m[n_unfixed++] = j;
-			if (!unfixed_inst || vcmp(s->scheme, g[j].ver, unfixed_inst) < 0)
-				unfixed_inst = g[j].ver;
+			if (!unfixed_min || cmp_members(s, &g[j], unfixed_min) < 0)
+				unfixed_min = &g[j];
 		}
 	}
 	if (n_fixed) {
 		v->members = fixed_m;
 		v->n_members = n_fixed;
-		v->installed = fixed_inst;
+		v->installed = fixed_min->ver;
 		v->fixed = fixed_ver;
 	} else if (n_unfixed) {
 		v->members = unfixed_m;
 		v->n_members = n_unfixed;
-		v->installed = unfixed_inst;
+		v->installed = unfixed_min->ver;
 		v->unfixed = true;
 		v->note = note;
 	} else {
@@ -452,10 +518,11 @@ static void judge(const struct scan *s, const struct member *g, const char *newe
 static pw_err process_key(struct scan *s, const struct member *g, size_t n)
 {
 	const pw_index_package *key = g[0].key;
-	const char *newest_kernel = NULL;
+	const struct member *newest = NULL;
 	for (size_t j = 0; j < n; j++)
-		if (g[j].kernel && (!newest_kernel || vcmp(s->scheme, g[j].ver, newest_kernel) > 0))
-			newest_kernel = g[j].ver;
+		if (g[j].kernel && (!newest || cmp_members(s, &g[j], newest) > 0))
+			newest = &g[j];
+	const char *newest_kernel = newest ? newest->ver : NULL;
 	pw_err rc = make_pairs(s, g, n);
 	if (rc)
 		return rc;
@@ -544,8 +611,8 @@ static pw_err process_key(struct scan *s, const struct member *g, size_t n)
 static int cmp_finding_key(const void *pa, const void *pb)
 {
 	const pw_finding *a = pa, *b = pb;
-	int c = strcmp(a->package, b->package);
-	if (!c)
+	int c = a->package == b->package ? 0 : strcmp(a->package, b->package);
+	if (!c && a->adv != b->adv)
 		c = strcmp(a->adv->id, b->adv->id);
 	return c;
 }
@@ -812,6 +879,55 @@ void pw_scan_result_release(pw_scan_result *r)
 	*r = empty;
 }
 
+pw_err pw_scan_from_store(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
+			  const pw_inventory *inv, const pw_scan_host *host,
+			  const pw_policy *policy, pw_scan_result *out, pw_error *err)
+{
+	char eco[PW_ECOSYSTEM_MAX];
+	pw_err rc = pw_ecosystem_from_os(inv->os_id, inv->os_version_id, inv->os_codename, eco,
+					 err);
+	if (rc)
+		return pw_error_prefix(err, "inventory: ");
+	pw_advindex_defer_epss(idx, true);
+	rc = pw_advindex_load(idx, store, snapshot, eco, inv, err);
+	pw_advindex_defer_epss(idx, false);
+	if (rc)
+		return rc;
+	if (!pw_advindex_has_ecosystem(idx, eco))
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "feed snapshot %lld has no advisories for %s; import that "
+				    "release's feed ('patchwarden feed import') first",
+				    (long long)snapshot, eco);
+	pw_scan_result r = PW_SCAN_RESULT_INIT;
+	if ((rc = pw_scan_inventory(idx, inv, host, policy, &r, err)))
+		return rc;
+	/* EPSS for the findings' CVEs, then rank again with the scores. */
+	size_t n = 0;
+	for (size_t i = 0; i < r.n_findings; i++)
+		n += r.findings[i].n_cves;
+	const char **cves = malloc((n ? n : 1) * sizeof *cves);
+	if (!cves) {
+		pw_scan_result_release(&r);
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory scanning the inventory");
+	}
+	n = 0;
+	for (size_t i = 0; i < r.n_findings; i++)
+		for (size_t k = 0; k < r.findings[i].n_cves; k++)
+			cves[n++] = r.findings[i].cves[k]->id;
+	rc = n ? pw_advindex_load_epss(idx, store, cves, n, err) : PW_OK;
+	free(cves);
+	if (!rc && n) {
+		pw_scan_result_release(&r);
+		rc = pw_scan_inventory(idx, inv, host, policy, &r, err);
+	}
+	if (rc) {
+		pw_scan_result_release(&r);
+		return rc;
+	}
+	*out = r;
+	return PW_OK;
+}
+
 pw_err pw_finding_reason(const pw_finding *f, const pw_policy *policy, pw_buf *out)
 {
 	return pw_policy_reason_text(policy, &f->why, f->reason, out);
@@ -1075,7 +1191,11 @@ static void *fleet_worker(void *arg)
 		if (i >= job->n)
 			return NULL;
 		if (job->hashing) {
-			pw_inventory_hash(job->inputs[i].inventory, job->hosts[i].inventory_hash);
+			const char *known = job->inputs[i].hash;
+			if (known && strlen(known) < sizeof job->hosts[i].inventory_hash)
+				memcpy(job->hosts[i].inventory_hash, known, strlen(known) + 1);
+			else
+				pw_inventory_hash(job->inputs[i].inventory, job->hosts[i].inventory_hash);
 			continue;
 		}
 		const pw_fleet_input *in = &job->inputs[job->reps[i]];
