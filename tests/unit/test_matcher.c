@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -349,6 +350,136 @@ static void test_many(void **state)
 	pw_advindex_free(idx);
 }
 
+/* ---- loading from the feed store ---- */
+
+static const char dsa_list[] =
+	"[01 Mar 2023] DSA-9001-1 bash - security update\n"
+	"\t{CVE-2099-0001}\n"
+	"\t[bullseye] - bash 5.1-2+deb11u1\n"
+	"[02 Mar 2023] DSA-9002-1 curl - security update\n"
+	"\t{CVE-2021-22205 CVE-2099-0002}\n"
+	"\t[bullseye] - curl 7.74.0-1.3+deb11u9\n"
+	"\t[buster] - curl 7.64.0-4+deb10u9\n"
+	"[03 Mar 2023] DSA-9003-1 nginx - security update\n"
+	"\t{CVE-2099-0003}\n"
+	"\t[bullseye] - nginx 1.18.0-6.1+deb11u4\n";
+
+static const char kev_json[] =
+	"{\"title\":\"CISA Catalog of Known Exploited Vulnerabilities\",\"catalogVersion\":\"1\","
+	"\"dateReleased\":\"2025-08-25T00:00:00.000Z\",\"count\":1,\"vulnerabilities\":["
+	"{\"cveID\":\"CVE-2021-22205\",\"vendorProject\":\"GitLab\",\"product\":\"GitLab\","
+	"\"vulnerabilityName\":\"x\",\"dateAdded\":\"2021-11-03\",\"shortDescription\":\"x\","
+	"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\",\"knownRansomwareCampaignUse\":\"Unknown\","
+	"\"notes\":\"\",\"cwes\":[]}]}";
+
+static const char epss_csv[] = "CVE-2099-0001;0.200000000;0.950000000\n"
+			       "CVE-2099-0003;0.010000000;0.500000000\n"
+			       "CVE-2020-0001;0.500000000;0.990000000\n";
+
+static int64_t import(pw_feedstore *s, const char *const *bufs, const char *const *names, size_t n)
+{
+	pw_feed_import *imp = NULL;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_feed_import_begin(s, "test", &imp, &e), PW_OK);
+	for (size_t i = 0; i < n; i++)
+		if (pw_feed_import_buffer(imp, bufs[i], strlen(bufs[i]), names[i], &e))
+			fail_msg("import %s: %s", names[i], pw_error_text(&e));
+	int64_t snap = 0;
+	pw_import_stats st;
+	assert_int_equal(pw_feed_import_commit(imp, &snap, &st, &e), PW_OK);
+	return snap;
+}
+
+static void test_load(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/pw-matcher-store-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	pw_feedstore *s = NULL;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_feedstore_open(path, &s, &e), PW_OK);
+	const char *bufs[] = {dsa_list, kev_json, epss_csv};
+	const char *names[] = {"DSA/list", "kev.json", "epss.csv"};
+	int64_t snap = import(s, bufs, names, 3);
+
+	/* Only the packages of one host: bash (and its source). */
+	pw_inventory inv = PW_INVENTORY_INIT;
+	inv.n_pkgs = inv.cap_pkgs = 1;
+	inv.pkgs = calloc(1, sizeof *inv.pkgs);
+	inv.pkgs[0].name = strdup("bash");
+	inv.pkgs[0].source = strdup("bash");
+	pw_advindex *idx = new_index(NULL);
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:11", &inv, &e), PW_OK);
+	assert_int_equal(pw_advindex_snapshot(idx), snap);
+	assert_true(pw_advindex_has_ecosystem(idx, "debian:11"));
+	assert_non_null(pw_advindex_lookup(idx, "debian:11", "bash", true));
+	assert_null(pw_advindex_lookup(idx, "debian:11", "curl", true));
+	pw_advindex_stats st;
+	pw_advindex_get_stats(idx, &st);
+	assert_int_equal(st.advisories, 1);
+	assert_int_equal(st.kev, 1); /* the whole catalogue */
+	assert_int_equal(st.epss, 1); /* of the CVEs loaded */
+	assert_true(pw_advindex_cve(idx, "CVE-2099-0001")->epss > 0.19);
+	assert_null(pw_advindex_cve(idx, "CVE-2020-0001"));
+
+	/* Then everything of the release; loading it again adds nothing. */
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:11", NULL, &e), PW_OK);
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:11", NULL, &e), PW_OK);
+	pw_advindex_get_stats(idx, &st);
+	assert_int_equal(st.advisories, 3);
+	assert_int_equal(st.fixes, 3);
+	assert_true(pw_advindex_cve(idx, "CVE-2021-22205")->kev);
+	assert_int_equal(pw_advindex_lookup(idx, "debian:11", "bash", true)->n_fixes, 1);
+
+	/* A release the store has nothing for. */
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:12", &inv, &e), PW_OK);
+	assert_false(pw_advindex_has_ecosystem(idx, "debian:12"));
+	/* A release it has, but not for this host's packages. */
+	free(inv.pkgs[0].name);
+	free(inv.pkgs[0].source);
+	inv.pkgs[0].name = strdup("zsh");
+	inv.pkgs[0].source = strdup("zsh");
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:10", &inv, &e), PW_OK);
+	assert_true(pw_advindex_has_ecosystem(idx, "debian:10"));
+	assert_null(pw_advindex_lookup(idx, "debian:10", "curl", true));
+
+	/* One index, one snapshot. */
+	const char *more[] = {epss_csv};
+	const char *more_names[] = {"epss2.csv"};
+	int64_t snap2 = import(s, more, more_names, 1);
+	assert_int_equal(pw_advindex_load(idx, s, snap2, "debian:11", NULL, &e), PW_ERR_INVALID);
+	assert_non_null(strstr(e.msg, "snapshot"));
+	pw_advindex_free(idx);
+
+	/* EPSS left out, then fetched for chosen CVEs. */
+	idx = new_index(NULL);
+	pw_advindex_defer_epss(idx, true);
+	assert_int_equal(pw_advindex_load(idx, s, snap, "debian:11", NULL, &e), PW_OK);
+	assert_true(pw_advindex_cve(idx, "CVE-2099-0001")->epss < 0);
+	const char *want[] = {"CVE-2099-0001", "CVE-1999-9999"};
+	assert_int_equal(pw_advindex_load_epss(idx, s, want, 2, &e), PW_OK);
+	assert_true(pw_advindex_cve(idx, "CVE-2099-0001")->epss > 0.19);
+	assert_true(pw_advindex_cve(idx, "CVE-2099-0003")->epss < 0);
+	pw_advindex_free(idx);
+	idx = new_index(NULL);
+	assert_int_equal(pw_advindex_load_epss(idx, s, want, 1, &e), PW_ERR_INVALID);
+	/* A snapshot that does not exist. */
+	assert_int_not_equal(pw_advindex_load(idx, s, 99, "debian:11", NULL, &e), PW_OK);
+	pw_advindex_free(idx);
+
+	pw_inventory_release(&inv);
+	pw_feedstore_close(s);
+	unlink(path);
+	char side[64];
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_module_streams),
 		cmocka_unit_test(test_rpm_helpers),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

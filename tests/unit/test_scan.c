@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/scan.h"
 
@@ -734,6 +735,90 @@ static void test_errors(void **state)
 	pw_advindex_free(idx);
 }
 
+/* ---- one host from a store ---- */
+
+static void test_from_store(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/pw-scan-store-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	pw_feedstore *st = NULL;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_feedstore_open(path, &st, &e), PW_OK);
+	static const char list[] = "[01 Mar 2023] DSA-9001-1 bash - security update\n"
+				   "\t{CVE-2099-0001}\n"
+				   "\t[bullseye] - bash 5.1-2+deb11u1\n"
+				   "[02 Mar 2023] DSA-9002-1 curl - security update\n"
+				   "\t{CVE-2021-22205 CVE-2099-0002}\n"
+				   "\t[bullseye] - curl 7.74.0-1.3+deb11u9\n"
+				   "[03 Mar 2023] DSA-9003-1 nginx - security update\n"
+				   "\t{CVE-2099-0003}\n"
+				   "\t[bullseye] - nginx 1.18.0-6.1+deb11u4\n";
+	static const char kev[] =
+		"{\"title\":\"CISA Catalog of Known Exploited Vulnerabilities\",\"catalogVersion\":\"1\","
+		"\"dateReleased\":\"2025-08-25T00:00:00.000Z\",\"count\":1,\"vulnerabilities\":["
+		"{\"cveID\":\"CVE-2021-22205\",\"vendorProject\":\"GitLab\",\"product\":\"GitLab\","
+		"\"vulnerabilityName\":\"x\",\"dateAdded\":\"2021-11-03\",\"shortDescription\":\"x\","
+		"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\",\"knownRansomwareCampaignUse\":"
+		"\"Unknown\",\"notes\":\"\",\"cwes\":[]}]}";
+	static const char epss[] = "CVE-2099-0001;0.200000000;0.950000000\n"
+				   "CVE-2099-0003;0.010000000;0.500000000\n";
+	pw_feed_import *imp = NULL;
+	assert_int_equal(pw_feed_import_begin(st, "test", &imp, &e), PW_OK);
+	assert_int_equal(pw_feed_import_buffer(imp, list, strlen(list), "DSA/list", &e), PW_OK);
+	assert_int_equal(pw_feed_import_buffer(imp, kev, strlen(kev), "kev.json", &e), PW_OK);
+	assert_int_equal(pw_feed_import_buffer(imp, epss, strlen(epss), "epss.csv", &e), PW_OK);
+	int64_t snap = 0;
+	pw_import_stats is;
+	assert_int_equal(pw_feed_import_commit(imp, &snap, &is, &e), PW_OK);
+
+	pw_inventory inv = PW_INVENTORY_INIT;
+	inv_os(&inv, "debian", "11");
+	add_pkg(&inv, "curl", "7.74.0-1.3+deb11u7", NULL, NULL);
+	add_pkg(&inv, "bash", "5.1-2+deb11u1", NULL, NULL);
+	add_pkg(&inv, "nginx-core", "1.18.0-6.1", "nginx", NULL);
+	pw_policy p = policy();
+	pw_scan_host host = {PW_EXPOSURE_INTERNET, NULL};
+	pw_advindex *idx = new_index();
+	pw_scan_result r = PW_SCAN_RESULT_INIT;
+	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e), PW_OK);
+	expect(&r, "curl 7.74.0-1.3+deb11u7 7.74.0-1.3+deb11u9 DSA-9002-1\n"
+		   "nginx 1.18.0-6.1 1.18.0-6.1+deb11u4 DSA-9003-1\n");
+	assert_int_equal(r.snapshot, snap);
+	assert_int_equal(r.findings[0].priority, PW_PRIO_EMERGENCY);
+	assert_string_equal(r.findings[0].why.kev_due, "2021-11-17");
+	/* EPSS fetched for the findings' CVEs only: nginx's, not bash's. */
+	assert_true(r.findings[1].why.epss > 0.009 && r.findings[1].why.epss < 0.011);
+	assert_int_equal(r.findings[1].priority, PW_PRIO_NORMAL);
+	assert_true(pw_advindex_cve(idx, "CVE-2099-0001")->epss < 0);
+	pw_scan_result_release(&r);
+	pw_advindex_free(idx);
+
+	/* No advisories for the host's release: an error, not a clean bill. */
+	free(inv.os_version_id);
+	inv.os_version_id = strdup("12");
+	idx = new_index();
+	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e), PW_ERR_NOTFOUND);
+	assert_non_null(strstr(e.msg, "debian:12"));
+	pw_advindex_free(idx);
+	free(inv.os_id);
+	inv.os_id = NULL;
+	idx = new_index();
+	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e), PW_ERR_NOTFOUND);
+	pw_advindex_free(idx);
+	pw_inventory_release(&inv);
+	pw_feedstore_close(st);
+	unlink(path);
+	char side[64];
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
 /* ---- fleets ---- */
 
 static void test_fleet(void **state)
@@ -821,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_live_host),
 		cmocka_unit_test(test_live_proc),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_from_store),
 		cmocka_unit_test(test_fleet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
