@@ -7,12 +7,11 @@
  * Matching rules (DESIGN.md §4):
  *  - The host's ecosystem comes from its os-release (pw_ecosystem_from_os);
  *    only that release's own fixed versions count (backports).
- *  - Per source where the data is per source (pw_affected.by_source,
- *    Debian and Ubuntu): a binary package is looked up by its source
- *    package and compared by its source version (a binNMU "+b1" binary
- *    version is not what the distro fixed). Otherwise by binary name and
- *    version. Alpine secdb names are aports origins: an apk package is
- *    also looked up by its origin.
+ *  - Per source where the data is per source (pw_affected.by_source:
+ *    Debian, Ubuntu, and Alpine, whose secdb and OSV name aports origins):
+ *    a binary package is looked up by its source package (apk origin) and
+ *    compared by its source version (a binNMU "+b1" binary version is not
+ *    what the distro fixed). Otherwise (RPM) by binary name and version.
  *  - Versions compare with the ecosystem's own scheme (dpkg, rpm EVR with a
  *    missing epoch as 0, apk).
  *  - One finding per (package, advisory) where some installed binary is

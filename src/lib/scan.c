@@ -256,16 +256,12 @@ static pw_err collect_members(struct scan *s)
 									       : p->version;
 		const pw_index_package *by_src = pw_advindex_lookup(s->idx, s->eco, src, true);
 		const pw_index_package *by_bin = pw_advindex_lookup(s->idx, s->eco, p->name, false);
-		/* Alpine's secdb is keyed by aports origin whatever the flag. */
-		const pw_index_package *by_origin =
-			s->scheme == PW_SCHEME_APK && strcmp(src, p->name) != 0
-				? pw_advindex_lookup(s->idx, s->eco, src, false) : NULL;
-		if (!by_src && !by_bin && !by_origin)
+		if (!by_src && !by_bin)
 			continue;
 		/* Only versions that will be compared are checked. */
 		pw_deb_version dv_bin, dv_src;
 		int ok = by_bin ? version_ok(s, p, p->version, &dv_bin) : 1;
-		if (ok == 1 && (by_src || by_origin))
+		if (ok == 1 && by_src)
 			ok = version_ok(s, p, srcver, &dv_src);
 		if (ok < 0)
 			return PW_ERR_NOMEM;
@@ -280,8 +276,6 @@ static pw_err collect_members(struct scan *s)
 			rc = add_member(s, by_src, i, srcver, dvs, kernel, running);
 		if (!rc && by_bin)
 			rc = add_member(s, by_bin, i, p->version, dvb, kernel, running);
-		if (!rc && by_origin)
-			rc = add_member(s, by_origin, i, srcver, dvs, kernel, running);
 		if (rc)
 			return rc;
 	}

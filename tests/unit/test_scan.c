@@ -405,9 +405,9 @@ static void test_apk_origin(void **state)
 {
 	(void)state;
 	pw_advindex *idx = new_index();
-	add_adv(idx, "ALPINE-openssl-1.1.1d-r0", "CVE-2019-1547", "alpine:3.10", "openssl", false,
+	add_adv(idx, "ALPINE-openssl-1.1.1d-r0", "CVE-2019-1547", "alpine:3.10", "openssl", true,
 		PW_FIX_FIXED, "1.1.1d-r0");
-	add_adv(idx, "ALPINE-musl-1.1.22-r3", "CVE-2019-14697", "alpine:3.10", "musl", false,
+	add_adv(idx, "ALPINE-musl-1.1.22-r3", "CVE-2019-14697", "alpine:3.10", "musl", true,
 		PW_FIX_FIXED, "1.1.22-r3");
 	pw_inventory inv = PW_INVENTORY_INIT;
 	inv_os(&inv, "alpine", "3.10.4");
