@@ -4,7 +4,7 @@
  * PostgreSQL. Beside it, the floor: one bare UPDATE of hosts.last_seen
  * through the same SQL layer.
  *
- *   bench_checkin [N]          N calls per measurement (default 10000)
+ *   bench_store_checkin [N]    N calls per measurement (default 10000)
  *
  * SQLite runs in a temporary directory. PostgreSQL runs when
  * PW_BENCH_PG_URL names a database; the bench works in its own schema
@@ -35,7 +35,7 @@ struct fleet {
 
 static void die(const char *what, const pw_error *e)
 {
-	fprintf(stderr, "bench_checkin: %s: %s\n", what, pw_error_text(e));
+	fprintf(stderr, "bench_store_checkin: %s: %s\n", what, pw_error_text(e));
 	exit(1);
 }
 
@@ -190,12 +190,12 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
 	if (n < 10) {
-		fprintf(stderr, "usage: bench_checkin [N >= 10]\n");
+		fprintf(stderr, "usage: bench_store_checkin [N >= 10]\n");
 		return 2;
 	}
 	char dir[] = "/tmp/pw-bench-checkin-XXXXXX";
 	if (!mkdtemp(dir)) {
-		perror("bench_checkin: mkdtemp");
+		perror("bench_store_checkin: mkdtemp");
 		return 1;
 	}
 	char url[128];
