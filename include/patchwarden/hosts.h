@@ -108,7 +108,9 @@ typedef struct pw_host_filter {
 
 #define PW_HOST_FILTER_INIT {NULL, NULL, NULL, NULL, 0, false, 0}
 
-/* PW_ERR_NOTFOUND when there is no such host. */
+/* PW_ERR_NOTFOUND when there is no such host. Where a hostname is
+ * taken, "id:N" names host N instead; a hostname two hosts share (agents
+ * that enrolled apart) is PW_ERR_INVALID naming both ids. */
 pw_err pw_host_get(pw_db *db, int64_t id, pw_host *out, pw_error *err);
 pw_err pw_host_get_by_name(pw_db *db, const char *hostname, pw_host *out, pw_error *err);
 

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,18 @@ static pw_err read_row(pw_stmt *st, pw_host *h, pw_error *err)
 	return PW_OK;
 }
 
+/* "id:N" names a host by id (':' is never in a hostname). */
+static bool id_ref(const char *s, int64_t *id)
+{
+	if (!s || strncmp(s, "id:", 3) || !isdigit((unsigned char)s[3]))
+		return false;
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s + 3, &end, 10);
+	*id = v;
+	return !errno && !*end && v > 0;
+}
+
 /* One host by id (by_id) or hostname. */
 static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
 		      pw_error *err)
@@ -371,7 +384,7 @@ static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_ho
 	pw_buf sql = PW_BUF_INIT;
 	pw_err rc = select_sql(&sql);
 	if (!rc)
-		rc = pw_buf_puts(&sql, by_id ? " WHERE h.id = ?" : " WHERE h.hostname = ?");
+		rc = pw_buf_puts(&sql, by_id ? " WHERE h.id = ?" : " WHERE h.hostname = ? ORDER BY h.id");
 	if (rc) {
 		pw_buf_release(&sql);
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -392,6 +405,18 @@ static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_ho
 	}
 	if (!rc)
 		rc = read_row(st, out, err);
+	/* Agents that enrolled separately may share a name: say which,
+	 * rather than edit one of them at random. */
+	if (!rc && !by_id)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && !by_id && row) {
+		int64_t other = pw_stmt_int(st, 0);
+		rc = pw_error_set(err, PW_ERR_INVALID,
+				  "hostname %.100s is ambiguous: hosts %" PRId64 " and %" PRId64
+				  " share it; name one by id (\"id:%" PRId64 "\") to rename it",
+				  name, out->id, other, other);
+		pw_host_release(out);
+	}
 	if (st)
 		pw_stmt_reset(st);
 	return rc;
@@ -404,6 +429,9 @@ pw_err pw_host_get(pw_db *db, int64_t id, pw_host *out, pw_error *err)
 
 pw_err pw_host_get_by_name(pw_db *db, const char *hostname, pw_host *out, pw_error *err)
 {
+	int64_t id;
+	if (id_ref(hostname, &id))
+		return get_one(db, true, id, NULL, out, err);
 	char *name = NULL;
 	pw_err rc = pw_host_value_check(PW_HF_HOSTNAME, hostname, &name, err);
 	if (!rc)
@@ -596,7 +624,9 @@ static pw_err write_host(pw_db *db, const char *actor, const char *action, const
 	pw_ts_now(now, 0);
 	*changed = false;
 	const char *name = c->set[PW_HF_HOSTNAME] ? c->val[PW_HF_HOSTNAME] : old->f[PW_HF_HOSTNAME];
-	pw_err rc = name_free(db, name, old ? old->id : 0, err);
+	pw_err rc = old && !strcmp(name, old->f[PW_HF_HOSTNAME])
+			    ? PW_OK
+			    : name_free(db, name, old ? old->id : 0, err);
 	if (rc)
 		return rc;
 	if (!old) {
@@ -666,15 +696,16 @@ struct one_write {
 	const char *actor, *action, *name;
 	bool create;
 	struct change *c;
-	int64_t id;
-	bool changed;
+	int64_t id; /* in: the host when by_id; out: the host written */
+	bool changed, by_id;
 };
+
 
 static pw_err one_write_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct one_write *w = arg;
 	pw_host old = PW_HOST_INIT;
-	pw_err rc = get_one(db, false, 0, w->name, &old, err);
+	pw_err rc = get_one(db, w->by_id, w->id, w->name, &old, err);
 	if (w->create) {
 		if (!rc)
 			rc = pw_error_set(err, PW_ERR_INVALID,
@@ -694,7 +725,8 @@ static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a,
 {
 	struct change c = {{false}, {NULL}};
 	char *name = NULL;
-	pw_err rc = pw_host_value_check(PW_HF_HOSTNAME, w->name, &name, err);
+	w->by_id = !w->create && id_ref(w->name, &w->id);
+	pw_err rc = w->by_id ? PW_OK : pw_host_value_check(PW_HF_HOSTNAME, w->name, &name, err);
 	if (!rc)
 		rc = change_from(a, n, &c, err);
 	if (!rc && w->create && c.set[PW_HF_HOSTNAME])
@@ -704,7 +736,7 @@ static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a,
 		c.val[PW_HF_HOSTNAME] = name;
 		name = NULL;
 		w->name = c.val[PW_HF_HOSTNAME];
-	} else if (!rc) {
+	} else if (!rc && !w->by_id) {
 		w->name = name;
 	}
 	w->c = &c;
@@ -718,7 +750,7 @@ static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a,
 pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
 		      const pw_host_assign *a, size_t n, int64_t *id, pw_error *err)
 {
-	struct one_write w = {actor, "host.add", hostname, true, NULL, 0, false};
+	struct one_write w = {actor, "host.add", hostname, true, NULL, 0, false, false};
 	pw_err rc = one_write(db, &w, a, n, err);
 	if (!rc && id)
 		*id = w.id;
@@ -728,7 +760,7 @@ pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
 pw_err pw_host_set(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
 		   size_t n, bool *changed, pw_error *err)
 {
-	struct one_write w = {actor, "host.set", hostname, false, NULL, 0, false};
+	struct one_write w = {actor, "host.set", hostname, false, NULL, 0, false, false};
 	pw_err rc = one_write(db, &w, a, n, err);
 	if (changed)
 		*changed = !rc && w.changed;

@@ -179,6 +179,15 @@ run "missing csv" 2 "$bin" host import-csv "$tmp/none.csv" --db "$db"
 run "unchanged after bad" 0 "$bin" host show www01.corp.example.org --json --db "$db"
 json "unchanged after bad" "d['criticality'] == 4"
 
+# ---- hosts sharing a name (agents that enrolled apart) -----------------
+sql "INSERT INTO hosts (hostname, created) VALUES ('twin.example.org', 'x'), ('twin.example.org', 'y')"
+twin=$(sql "SELECT MAX(id) FROM hosts WHERE hostname = 'twin.example.org'")
+run "ambiguous" 2 "$bin" host show twin.example.org --db "$db"
+has "ambiguous" "is ambiguous"
+run "rename by id" 0 "$bin" host set "id:$twin" hostname=twin2.example.org --db "$db"
+run "show by name" 0 "$bin" host show twin2.example.org --json --db "$db"
+json "show by name" "d['id'] == $twin"
+
 # ---- default database: $PATCHWARDEN_DB -----------------------------------
 PATCHWARDEN_DB="$db" run "env db" 0 "$bin" host list --category mail
 rows "env db" 2

@@ -368,10 +368,43 @@ static void test_csv_errors(void **state)
 	 * share) rolls back the rows before it. */
 	srv_exec(f, f->db, "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
 	static const char twin[] = "hostname,ticket\nnew1,a\ntwin,b\n";
-	REFUSED(f, PW_ERR_INVALID, "x.csv:3: host twin: hostname: twin is already host",
+	REFUSED(f, PW_ERR_INVALID, "x.csv:3: host twin: hostname twin is ambiguous: hosts",
 		pw_host_import_csv(f->db, ACTOR, "x.csv", twin, sizeof twin - 1, &st, &f->e));
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts WHERE hostname = ?", "new1"), 0);
 	assert_int_equal(events(f, "host.import"), 0);
+}
+
+static void test_shared_name(void **state)
+{
+	struct srv *f = *state;
+	/* Two agents enrolled with one hostname. */
+	srv_exec(f, f->db, "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
+	int64_t a = srv_int(f, "SELECT MIN(id) FROM hosts WHERE hostname = ?", "twin");
+	int64_t b = srv_int(f, "SELECT MAX(id) FROM hosts WHERE hostname = ?", "twin");
+	char want[120], ref[40];
+	snprintf(want, sizeof want, "hostname twin is ambiguous: hosts %lld and %lld share it; "
+		 "name one by id (\"id:%lld\")", (long long)a, (long long)b, (long long)b);
+	pw_host h = PW_HOST_INIT;
+	REFUSED(f, PW_ERR_INVALID, want, pw_host_get_by_name(f->db, "twin", &h, &f->e));
+	REFUSED(f, PW_ERR_INVALID, want,
+		pw_host_set(f->db, ACTOR, "twin", &(pw_host_assign){PW_HF_TICKET, "T-1"}, 1, NULL,
+			    &f->e));
+	snprintf(ref, sizeof ref, "id:%lld", (long long)b);
+	/* Editing one without renaming it is fine; so is renaming it. */
+	set1(f, ref, PW_HF_TICKET, "T-1");
+	set1(f, ref, PW_HF_HOSTNAME, "twin2");
+	CHECK(f, pw_host_get_by_name(f->db, "twin", &h, &f->e));
+	assert_int_equal(h.id, a);
+	pw_host_release(&h);
+	CHECK(f, pw_host_get_by_name(f->db, ref, &h, &f->e));
+	assert_string_equal(h.f[PW_HF_HOSTNAME], "twin2");
+	assert_string_equal(h.f[PW_HF_TICKET], "T-1");
+	pw_host_release(&h);
+	REFUSED(f, PW_ERR_NOTFOUND, "no host with id 9999",
+		pw_host_set(f->db, ACTOR, "id:9999", &(pw_host_assign){PW_HF_TICKET, "x"}, 1, NULL,
+			    &f->e));
+	REFUSED(f, PW_ERR_INVALID, "not a valid host name",
+		pw_host_create(f->db, ACTOR, "id:5", NULL, 0, NULL, &f->e));
 }
 
 static void test_csv_bom_and_blank_lines(void **state)
@@ -471,6 +504,7 @@ int main(void)
 		T(test_filters),
 		T(test_csv_import_export),
 		T(test_csv_errors),
+		T(test_shared_name),
 		T(test_csv_bom_and_blank_lines),
 		T(test_findings),
 	};
