@@ -331,23 +331,19 @@ void pw_host_list_release(pw_host_list *l)
 }
 
 /* The SELECT of every host query: id, the fields in enum order, then
- * the open findings per priority. */
+ * the open findings per priority. Counted per host through the
+ * findings_host index, so looking up one host costs the same however
+ * many findings the fleet has. */
 static pw_err select_sql(pw_buf *sql)
 {
 	pw_err rc = pw_buf_puts(sql, "SELECT h.id");
 	for (int f = 0; f < PW_HF__COUNT && !rc; f++)
 		rc = pw_buf_printf(sql, ", h.%s", fields[f].column);
 	for (int p = 0; p < PW_HOST_PRIO__COUNT && !rc; p++)
-		rc = pw_buf_printf(sql, ", COALESCE(c.n%d, 0)", p);
-	if (!rc)
-		rc = pw_buf_puts(sql, " FROM hosts h LEFT JOIN (SELECT host_id");
-	for (int p = 0; p < PW_HOST_PRIO__COUNT && !rc; p++)
-		rc = pw_buf_printf(sql, ", SUM(CASE WHEN priority = '%s' THEN 1 ELSE 0 END) AS n%d",
-				   prio_names[p], p);
-	if (!rc)
-		rc = pw_buf_puts(sql, " FROM findings WHERE fixed_at IS NULL GROUP BY host_id) c"
-				      " ON c.host_id = h.id");
-	return rc;
+		rc = pw_buf_printf(sql, ", (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id"
+					" AND f.fixed_at IS NULL AND f.priority = '%s')",
+				   prio_names[p]);
+	return rc ? rc : pw_buf_puts(sql, " FROM hosts h");
 }
 
 static pw_err read_row(pw_stmt *st, pw_host *h, pw_error *err)
