@@ -1105,6 +1105,7 @@ pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_er
 struct open_finding {
 	int64_t id;
 	char *package, *advisory;
+	char *cur[4]; /* installed, fixed, priority, cves */
 };
 
 struct replace {
@@ -1140,7 +1141,8 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 {
 	pw_stmt *st = NULL;
 	size_t cap = 0;
-	pw_err rc = pw_sql(db, "SELECT id, package, advisory FROM findings"
+	pw_err rc = pw_sql(db, "SELECT id, package, advisory, installed, fixed, priority, cves"
+			       " FROM findings"
 			       " WHERE host_id = ? AND fixed_at IS NULL", &st, err, "i", host_id);
 	while (!rc) {
 		bool row = false, oom = false;
@@ -1154,7 +1156,9 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 		}
 		*out = v;
 		v[*n] = (struct open_finding){pw_stmt_int(st, 0), pw_col_dup(st, 1, &oom),
-					      pw_col_dup(st, 2, &oom)};
+					      pw_col_dup(st, 2, &oom), {NULL}};
+		for (int k = 0; k < 4; k++)
+			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
 		(*n)++;
 		if (oom) {
 			pw_stmt_reset(st);
@@ -1207,6 +1211,14 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		if (hit) {
 			kept[hit - sorted] = true;
 			r->d.kept++;
+			const pw_host_finding *h = *hit;
+			const char *got[4] = {h->installed, h->fixed, pw_host_prio_name(h->priority),
+					       h->cves};
+			int k = 0;
+			while (k < 4 && same(got[k], open[i].cur[k]))
+				k++;
+			if (k == 4)
+				continue; /* most rescans change nothing: write nothing */
 			rc = pw_sql(db, "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
 					" cves = ? WHERE id = ?", &st, err, "tttti",
 				    (*hit)->installed, (*hit)->fixed,
@@ -1234,6 +1246,8 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 	for (size_t i = 0; i < nopen; i++) {
 		free(open[i].package);
 		free(open[i].advisory);
+		for (int k = 0; k < 4; k++)
+			free(open[i].cur[k]);
 	}
 	free(open);
 	free(sorted);
