@@ -198,4 +198,33 @@ pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_findin
 pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
 			      pw_error *err);
 
+/* ---- recomputing findings ---------------------------------------------- */
+
+/* Scans one stored inventory (the inventories table: `hash` and its JSON
+ * as the agent sent it) and returns its findings in *v / *n, which stay
+ * valid until the next call. The matcher (scan.h) plugs in here; it is
+ * a callback so this module needs no feed snapshot of its own. */
+typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
+				  const char *inventory_json, const pw_host_finding **v,
+				  size_t *n, pw_error *err);
+
+typedef struct pw_host_recompute_stats {
+	size_t inventories; /* distinct inventories scanned */
+	size_t hosts;       /* hosts whose findings were replaced */
+	pw_host_findings_delta delta; /* summed over the hosts */
+} pw_host_recompute_stats;
+
+/* After a new feed snapshot: scans each distinct inventory of the fleet
+ * once and replaces the findings of every host that has it (one
+ * transaction per host). Hosts without an inventory keep theirs. The
+ * first error stops the run; hosts done before it keep their new
+ * findings, so a rerun completes it. */
+pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
+				  pw_host_recompute_stats *stats, pw_error *err);
+
+/* After a host's inventory changed: the same for that one host.
+ * PW_ERR_NOTFOUND when the host has no inventory yet. */
+pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
+			      pw_host_findings_delta *delta, pw_error *err);
+
 #endif

@@ -1285,3 +1285,148 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 	}
 	return rc;
 }
+
+/* ---- recomputing findings ---------------------------------------------- */
+
+/* Copies the first column of every row of `st` (text or integer) into
+ * an array, so nothing is left reading while the findings are written. */
+struct column_copy {
+	char **text;
+	int64_t *num;
+	size_t n, cap;
+};
+
+static void column_copy_release(struct column_copy *c)
+{
+	for (size_t i = 0; c->text && i < c->n; i++)
+		free(c->text[i]);
+	free(c->text);
+	free(c->num);
+}
+
+static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_error *err)
+{
+	pw_err rc = PW_OK;
+	while (!rc) {
+		bool row = false, oom = false;
+		rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			break;
+		size_t cap = out->cap;
+		if (text) {
+			char **v = pw_grow(out->text, &cap, out->n, sizeof *v);
+			if (v) {
+				out->text = v;
+				v[out->n] = pw_col_dup(st, 0, &oom);
+			}
+			oom |= !v;
+		} else {
+			int64_t *v = pw_grow(out->num, &cap, out->n, sizeof *v);
+			if (v) {
+				out->num = v;
+				v[out->n] = pw_stmt_int(st, 0);
+			}
+			oom |= !v;
+		}
+		out->cap = cap;
+		if (oom) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		out->n++;
+	}
+	return rc;
+}
+
+/* Scans the inventory `hash` and gives its findings to `hosts`. */
+static pw_err recompute_hash(pw_db *db, const char *hash, const int64_t *hosts, size_t nhosts,
+			     pw_host_scan_fn scan, void *ctx, pw_host_recompute_stats *st,
+			     pw_error *err)
+{
+	pw_stmt *q = NULL;
+	bool row = false;
+	char *json = NULL;
+	pw_err rc = pw_sql(db, "SELECT json FROM inventories WHERE hash = ?", &q, err, "t", hash);
+	if (!rc)
+		rc = pw_stmt_step(q, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "inventory %.64s is not stored", hash);
+	if (!rc && !(json = strdup(pw_stmt_text(q, 0) ? pw_stmt_text(q, 0) : "")))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (q)
+		pw_stmt_reset(q);
+	const pw_host_finding *v = NULL;
+	size_t n = 0;
+	if (!rc)
+		rc = scan(ctx, hash, json, &v, &n, err);
+	if (!rc)
+		st->inventories++;
+	for (size_t i = 0; i < nhosts && !rc; i++) {
+		pw_host_findings_delta d;
+		rc = pw_host_findings_replace(db, hosts[i], v, n, &d, err);
+		if (rc)
+			break;
+		st->hosts++;
+		st->delta.opened += d.opened;
+		st->delta.kept += d.kept;
+		st->delta.fixed += d.fixed;
+	}
+	free(json);
+	return rc;
+}
+
+pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
+				  pw_host_recompute_stats *stats, pw_error *err)
+{
+	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	struct column_copy hashes = {NULL, NULL, 0, 0};
+	pw_stmt *q = NULL;
+	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash FROM hosts"
+			       " WHERE inventory_hash IS NOT NULL ORDER BY inventory_hash",
+			   &q, err, "");
+	if (!rc)
+		rc = copy_column(q, true, &hashes, err);
+	for (size_t i = 0; i < hashes.n && !rc; i++) {
+		struct column_copy ids = {NULL, NULL, 0, 0};
+		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ? ORDER BY id", &q, err,
+			    "t", hashes.text[i]);
+		if (!rc)
+			rc = copy_column(q, false, &ids, err);
+		if (!rc)
+			rc = recompute_hash(db, hashes.text[i], ids.num, ids.n, scan, ctx, &st, err);
+		column_copy_release(&ids);
+	}
+	column_copy_release(&hashes);
+	if (stats)
+		*stats = st;
+	return rc;
+}
+
+pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
+			      pw_host_findings_delta *delta, pw_error *err)
+{
+	pw_stmt *q = NULL;
+	bool row = false;
+	char *hash = NULL;
+	pw_err rc = pw_sql(db, "SELECT inventory_hash FROM hosts WHERE id = ?", &q, err, "i",
+			   host_id);
+	if (!rc)
+		rc = pw_stmt_step(q, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, host_id);
+	if (!rc && pw_stmt_is_null(q, 0))
+		rc = pw_error_set(err, PW_ERR_NOTFOUND,
+				  "host %" PRId64 " has no inventory yet: its agent has not sent one",
+				  host_id);
+	if (!rc && !(hash = strdup(pw_stmt_text(q, 0))))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (q)
+		pw_stmt_reset(q);
+	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	if (!rc)
+		rc = recompute_hash(db, hash, &host_id, 1, scan, ctx, &st, err);
+	free(hash);
+	if (delta)
+		*delta = st.delta;
+	return rc;
+}

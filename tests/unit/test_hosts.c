@@ -496,6 +496,84 @@ static void test_findings(void **state)
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM findings WHERE fixed_at IS NULL", NULL), 0);
 }
 
+/* A stand-in for the matcher: findings by inventory content. */
+struct fake_scan {
+	int calls;
+	char seen[8][70];
+};
+
+static pw_err fake_scan(void *ctx, const char *hash, const char *json, const pw_host_finding **v,
+			size_t *n, pw_error *err)
+{
+	static const pw_host_finding two[] = {
+		{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"},
+		{"curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""},
+	};
+	struct fake_scan *fs = ctx;
+	for (int i = 0; i < fs->calls; i++)
+		if (!strcmp(fs->seen[i], hash))
+			fail_msg("inventory %s scanned twice", hash);
+	snprintf(fs->seen[fs->calls++], sizeof fs->seen[0], "%s", hash);
+	if (strstr(json, "broken"))
+		return pw_error_set(err, PW_ERR_PARSE, "inventory %s: broken", hash);
+	bool both = strstr(json, "\"both\"") != NULL;
+	*v = both ? two : two + 1;
+	*n = both ? 2 : 1;
+	return PW_OK;
+}
+
+static void test_recompute(void **state)
+{
+	struct srv *f = *state;
+	int64_t ids[4];
+	const char *names[4] = {"a1", "a2", "b1", "none"};
+	for (int i = 0; i < 4; i++)
+		CHECK(f, pw_host_create(f->db, ACTOR, names[i], NULL, 0, &ids[i], &f->e));
+	srv_exec(f, f->db, "INSERT INTO inventories (hash, json, first_seen) VALUES"
+			   " ('h1', '{\"both\": true}', 'x'), ('h2', '{\"one\": true}', 'x'),"
+			   " ('h3', '{\"broken\": true}', 'x')");
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h1' WHERE hostname IN ('a1', 'a2')");
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h2' WHERE hostname = 'b1'");
+	struct fake_scan fs = {0, {{0}}};
+	pw_host_recompute_stats st;
+	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+	assert_int_equal(fs.calls, 2);
+	assert_int_equal(st.inventories, 2);
+	assert_int_equal(st.hosts, 3);
+	assert_int_equal(st.delta.opened, 5);
+	int64_t counts[PW_HOST_PRIO__COUNT];
+	CHECK(f, pw_host_findings_count(f->db, ids[1], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 1);
+	assert_int_equal(counts[PW_HOST_PRIO_EMERGENCY], 1);
+	CHECK(f, pw_host_findings_count(f->db, ids[3], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_EMERGENCY], 0);
+
+	/* A new snapshot with the same answers changes nothing. */
+	fs.calls = 0;
+	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+	assert_int_equal(st.delta.opened, 0);
+	assert_int_equal(st.delta.kept, 5);
+
+	/* a1's inventory changes to h2: only a1 is rescanned. */
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h2' WHERE hostname = 'a1'");
+	fs.calls = 0;
+	pw_host_findings_delta d;
+	CHECK(f, pw_host_recompute_host(f->db, ids[0], fake_scan, &fs, &d, &f->e));
+	assert_int_equal(fs.calls, 1);
+	assert_int_equal(d.kept, 1);
+	assert_int_equal(d.fixed, 1);
+	CHECK(f, pw_host_findings_count(f->db, ids[0], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 0);
+	REFUSED(f, PW_ERR_NOTFOUND, "has no inventory yet",
+		pw_host_recompute_host(f->db, ids[3], fake_scan, &fs, &d, &f->e));
+
+	/* A scan error stops the run and names the inventory. */
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h3' WHERE hostname = 'none'");
+	fs.calls = 0;
+	REFUSED(f, PW_ERR_PARSE, "inventory h3: broken",
+		pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +585,7 @@ int main(void)
 		T(test_shared_name),
 		T(test_csv_bom_and_blank_lines),
 		T(test_findings),
+		T(test_recompute),
 	};
 	return srv_run("hosts", tests, sizeof tests / sizeof *tests);
 }
