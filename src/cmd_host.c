@@ -180,31 +180,6 @@ static int finish(int rc)
 
 /* ---- output ---------------------------------------------------------- */
 
-static cJSON *host_json(const pw_host *h)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *fnd = cJSON_CreateObject();
-	bool ok = o && fnd && cJSON_AddNumberToObject(o, "id", (double)h->id);
-	for (int f = 0; f < PW_HF__COUNT && ok; f++) {
-		const char *name = pw_host_field_name((pw_host_field)f);
-		const char *v = h->f[f];
-		if (!v)
-			ok = cJSON_AddNullToObject(o, name) != NULL;
-		else if (f == PW_HF_CRITICALITY)
-			ok = cJSON_AddNumberToObject(o, name, strtod(v, NULL)) != NULL;
-		else
-			ok = cJSON_AddStringToObject(o, name, v) != NULL;
-	}
-	for (int p = 0; p < PW_HOST_PRIO__COUNT && ok; p++)
-		ok = cJSON_AddNumberToObject(fnd, pw_host_prio_name((pw_host_prio)p),
-					     (double)h->open_findings[p]) != NULL;
-	if (ok && cJSON_AddItemToObject(o, "open_findings", fnd))
-		return o;
-	cJSON_Delete(fnd);
-	cJSON_Delete(o);
-	return NULL;
-}
-
 static int print_json(cJSON *v)
 {
 	char *text = v ? cJSON_Print(v) : NULL;
@@ -264,7 +239,7 @@ static int host_list(pw_db *db, const struct opts *o)
 	if (o->json) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *h = host_json(&l.v[i]);
+			cJSON *h = pw_host_to_json(&l.v[i]);
 			if (!h || !cJSON_AddItemToArray(a, h)) {
 				cJSON_Delete(h);
 				cJSON_Delete(a);
@@ -289,7 +264,7 @@ static int host_show(pw_db *db, const struct opts *o)
 		return pw_cli_fail_err(CMD, &err);
 	int rc;
 	if (o->json) {
-		rc = print_json(host_json(&h));
+		rc = print_json(pw_host_to_json(&h));
 	} else {
 		printf("%-20s %" PRId64 "\n", "id", h.id);
 		for (int f = 0; f < PW_HF__COUNT; f++)

@@ -23,6 +23,8 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 
+struct cJSON;
+
 /* A record's fields, in CSV and table order. The editable ones come
  * first; the rest are reported by the agent or kept by the store. */
 typedef enum pw_host_field {
@@ -94,6 +96,12 @@ typedef struct pw_host_list {
 
 #define PW_HOST_LIST_INIT {NULL, 0, 0}
 void pw_host_list_release(pw_host_list *l);
+
+/* The record as JSON, for the CLI's --json and the API: "id", every
+ * field by name (a string or null; criticality a number) and
+ * "open_findings" {"emergency": n, ...}. NULL when out of memory; the
+ * caller frees it with cJSON_Delete. */
+struct cJSON *pw_host_to_json(const pw_host *h);
 
 /* The patch policy: every server patched at least this often. */
 #define PW_HOST_PATCH_POLICY_DAYS 90

@@ -534,6 +534,31 @@ pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out,
 	return rc;
 }
 
+cJSON *pw_host_to_json(const pw_host *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *fnd = cJSON_CreateObject();
+	bool ok = o && fnd && cJSON_AddNumberToObject(o, "id", (double)h->id);
+	for (int f = 0; f < PW_HF__COUNT && ok; f++) {
+		const char *name = pw_host_field_name((pw_host_field)f);
+		const char *v = h->f[f];
+		if (!v)
+			ok = cJSON_AddNullToObject(o, name) != NULL;
+		else if (f == PW_HF_CRITICALITY)
+			ok = cJSON_AddNumberToObject(o, name, strtod(v, NULL)) != NULL;
+		else
+			ok = cJSON_AddStringToObject(o, name, v) != NULL;
+	}
+	for (int p = 0; p < PW_HOST_PRIO__COUNT && ok; p++)
+		ok = cJSON_AddNumberToObject(fnd, pw_host_prio_name((pw_host_prio)p),
+					     (double)h->open_findings[p]) != NULL;
+	if (ok && cJSON_AddItemToObject(o, "open_findings", fnd))
+		return o;
+	cJSON_Delete(fnd);
+	cJSON_Delete(o);
+	return NULL;
+}
+
 /* ---- writing --------------------------------------------------------- */
 
 /* Stored forms of the editable fields one write sets. */

@@ -1,6 +1,7 @@
 /* The host inventory database (hosts.h): fields and their checks,
  * create/set with audit events, filters, CSV import/export and findings,
  * on SQLite and PostgreSQL. */
+#include <cjson/cJSON.h>
 #include <time.h>
 
 #include "servertest.h"
@@ -133,6 +134,15 @@ static void test_create_get_set(void **state)
 	assert_string_equal(h.f[PW_HF_CRITICALITY], "4");
 	assert_null(h.f[PW_HF_LOCATION]);
 	assert_non_null(h.f[PW_HF_CREATED]);
+	cJSON *j = pw_host_to_json(&h);
+	assert_non_null(j);
+	assert_int_equal(cJSON_GetObjectItem(j, "id")->valuedouble, (double)id);
+	assert_int_equal(cJSON_GetObjectItem(j, "criticality")->valuedouble, 4);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "location")));
+	assert_string_equal(cJSON_GetObjectItem(j, "category")->valuestring, "web");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "open_findings"), "low")->valuedouble,
+			 0);
+	cJSON_Delete(j);
 	pw_host_release(&h);
 
 	pw_host_assign b[] = {{PW_HF_CATEGORY, "database"}, {PW_HF_CRITICALITY, ""},
