@@ -22,6 +22,7 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
+#include "patchwarden/scan.h"
 
 struct cJSON;
 
@@ -209,12 +210,13 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 /* ---- recomputing findings ---------------------------------------------- */
 
 /* Scans one stored inventory (the inventories table: `hash` and its JSON
- * as the agent sent it) and returns its findings in *v / *n, which stay
- * valid until the next call. The matcher (scan.h) plugs in here; it is
- * a callback so this module needs no feed snapshot of its own. */
+ * as the agent sent it) for hosts of the given exposure (the field's
+ * value, NULL when unset) and returns its findings in *v / *n, which stay
+ * valid until the next call. pw_host_matcher_scan below is the matcher
+ * (scan.h) behind this interface; tests plug in their own. */
 typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
-				  const char *inventory_json, const pw_host_finding **v,
-				  size_t *n, pw_error *err);
+				  const char *inventory_json, const char *exposure,
+				  const pw_host_finding **v, size_t *n, pw_error *err);
 
 typedef struct pw_host_recompute_stats {
 	size_t inventories; /* distinct inventories scanned */
@@ -223,7 +225,7 @@ typedef struct pw_host_recompute_stats {
 } pw_host_recompute_stats;
 
 /* After a new feed snapshot: scans each distinct inventory of the fleet
- * once and replaces the findings of every host that has it (one
+ * once per exposure (priorities depend on it) and replaces the findings of every host that has it (one
  * transaction per host). Hosts without an inventory keep theirs. The
  * first error stops the run; hosts done before it keep their new
  * findings, so a rerun completes it. */
@@ -234,5 +236,27 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
  * PW_ERR_NOTFOUND when the host has no inventory yet. */
 pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
 			      pw_host_findings_delta *delta, pw_error *err);
+
+/* The matcher as a pw_host_scan_fn: `ctx` is a pw_host_matcher holding
+ * an advisory index with the fleet's ecosystems (pw_advindex_load) and
+ * the priority policy. Inventories whose OS the index has no data for
+ * fail the run (a scan against no data would look clean). */
+typedef struct pw_host_matcher {
+	const pw_advindex *idx;
+	const pw_policy *policy;
+	/* private: the last scan, which *v points into */
+	pw_inventory inv;
+	pw_scan_result res;
+	pw_host_finding *v;
+	char **cves;
+	size_t n;
+} pw_host_matcher;
+
+#define PW_HOST_MATCHER_INIT(idx, policy) \
+	{(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, 0}
+void pw_host_matcher_release(pw_host_matcher *m);
+pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
+			    const char *exposure, const pw_host_finding **v, size_t *n,
+			    pw_error *err);
 
 #endif

@@ -1364,9 +1364,9 @@ static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_er
 }
 
 /* Scans the inventory `hash` and gives its findings to `hosts`. */
-static pw_err recompute_hash(pw_db *db, const char *hash, const int64_t *hosts, size_t nhosts,
-			     pw_host_scan_fn scan, void *ctx, pw_host_recompute_stats *st,
-			     pw_error *err)
+static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
+			     const int64_t *hosts, size_t nhosts, pw_host_scan_fn scan, void *ctx,
+			     pw_host_recompute_stats *st, pw_error *err)
 {
 	pw_stmt *q = NULL;
 	bool row = false;
@@ -1383,7 +1383,7 @@ static pw_err recompute_hash(pw_db *db, const char *hash, const int64_t *hosts, 
 	const pw_host_finding *v = NULL;
 	size_t n = 0;
 	if (!rc)
-		rc = scan(ctx, hash, json, &v, &n, err);
+		rc = scan(ctx, hash, json, exposure, &v, &n, err);
 	if (!rc)
 		st->inventories++;
 	for (size_t i = 0; i < nhosts && !rc; i++) {
@@ -1406,19 +1406,24 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
 	struct column_copy hashes = {NULL, NULL, 0, 0};
 	pw_stmt *q = NULL;
-	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash FROM hosts"
-			       " WHERE inventory_hash IS NOT NULL ORDER BY inventory_hash",
+	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
+			       " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
 			   &q, err, "");
 	if (!rc)
 		rc = copy_column(q, true, &hashes, err);
 	for (size_t i = 0; i < hashes.n && !rc; i++) {
+		/* "HASH EXPOSURE": hashes are hex, so the first space splits. */
+		char *exposure = strchr(hashes.text[i], ' ');
+		*exposure++ = '\0';
 		struct column_copy ids = {NULL, NULL, 0, 0};
-		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ? ORDER BY id", &q, err,
-			    "t", hashes.text[i]);
+		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ?"
+				" AND COALESCE(exposure, '') = ? ORDER BY id", &q, err, "tt",
+			    hashes.text[i], exposure);
 		if (!rc)
 			rc = copy_column(q, false, &ids, err);
 		if (!rc)
-			rc = recompute_hash(db, hashes.text[i], ids.num, ids.n, scan, ctx, &st, err);
+			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
+					    ids.n, scan, ctx, &st, err);
 		column_copy_release(&ids);
 	}
 	column_copy_release(&hashes);
@@ -1433,8 +1438,10 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 	pw_stmt *q = NULL;
 	bool row = false;
 	char *hash = NULL;
-	pw_err rc = pw_sql(db, "SELECT inventory_hash FROM hosts WHERE id = ?", &q, err, "i",
-			   host_id);
+	char *exposure = NULL;
+	bool oom = false;
+	pw_err rc = pw_sql(db, "SELECT inventory_hash, exposure FROM hosts WHERE id = ?", &q, err,
+			   "i", host_id);
 	if (!rc)
 		rc = pw_stmt_step(q, &row, err);
 	if (!rc && !row)
@@ -1443,15 +1450,93 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 		rc = pw_error_set(err, PW_ERR_NOTFOUND,
 				  "host %" PRId64 " has no inventory yet: its agent has not sent one",
 				  host_id);
-	if (!rc && !(hash = strdup(pw_stmt_text(q, 0))))
-		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc) {
+		hash = pw_col_dup(q, 0, &oom);
+		exposure = pw_col_dup(q, 1, &oom);
+		if (oom)
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
 	if (q)
 		pw_stmt_reset(q);
 	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
 	if (!rc)
-		rc = recompute_hash(db, hash, &host_id, 1, scan, ctx, &st, err);
+		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
 	free(hash);
+	free(exposure);
 	if (delta)
 		*delta = st.delta;
 	return rc;
+}
+
+/* ---- the matcher behind pw_host_scan_fn ----------------------------- */
+
+static void matcher_clear(pw_host_matcher *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->cves[i]);
+	free(m->cves);
+	free(m->v);
+	m->cves = NULL;
+	m->v = NULL;
+	m->n = 0;
+	pw_scan_result_release(&m->res);
+	m->res = (pw_scan_result)PW_SCAN_RESULT_INIT;
+	pw_inventory_release(&m->inv);
+	m->inv = (pw_inventory)PW_INVENTORY_INIT;
+}
+
+void pw_host_matcher_release(pw_host_matcher *m)
+{
+	matcher_clear(m);
+}
+
+pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
+			    const char *exposure, const pw_host_finding **v, size_t *n,
+			    pw_error *err)
+{
+	pw_host_matcher *m = ctx;
+	matcher_clear(m);
+	pw_scan_host host = {PW_EXPOSURE_INTERNAL, NULL};
+	if (exposure && !strcmp(exposure, "internet"))
+		host.exposure = PW_EXPOSURE_INTERNET;
+	else if (exposure && !strcmp(exposure, "isolated"))
+		host.exposure = PW_EXPOSURE_ISOLATED;
+	cJSON *j = cJSON_Parse(inventory_json);
+	pw_err rc = j ? pw_inventory_from_json(&m->inv, j, err)
+		      : pw_error_set(err, PW_ERR_PARSE, "not JSON");
+	cJSON_Delete(j);
+	if (!rc)
+		rc = pw_scan_inventory(m->idx, &m->inv, &host, m->policy, &m->res, err);
+	size_t nf = rc ? 0 : m->res.n_findings;
+	if (!rc && nf) {
+		m->v = calloc(nf, sizeof *m->v);
+		m->cves = calloc(nf, sizeof *m->cves);
+		if (!m->v || !m->cves)
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nf && !rc; i++) {
+		const pw_finding *f = &m->res.findings[i];
+		pw_buf cves = PW_BUF_INIT;
+		for (size_t k = 0; k < f->n_cves && !rc; k++)
+			rc = pw_buf_printf(&cves, "%s%s", k ? "," : "", f->cves[k]->id);
+		m->cves[i] = rc ? NULL : pw_buf_detach(&cves);
+		pw_buf_release(&cves);
+		if (rc || !m->cves[i]) {
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+			break;
+		}
+		m->n++;
+		pw_host_prio p = PW_HOST_PRIO_NORMAL;
+		pw_host_prio_parse(pw_priority_name(f->priority), &p);
+		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed, f->fixed, p,
+					    m->cves[i]};
+	}
+	if (rc) {
+		matcher_clear(m);
+		pw_error_prefix(err, "inventory %.64s: ", inventory_hash);
+		return rc;
+	}
+	*v = m->v;
+	*n = m->n;
+	return PW_OK;
 }

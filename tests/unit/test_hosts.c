@@ -509,21 +509,23 @@ static void test_findings(void **state)
 /* A stand-in for the matcher: findings by inventory content. */
 struct fake_scan {
 	int calls;
-	char seen[8][70];
+	char seen[8][80];
 };
 
-static pw_err fake_scan(void *ctx, const char *hash, const char *json, const pw_host_finding **v,
-			size_t *n, pw_error *err)
+static pw_err fake_scan(void *ctx, const char *hash, const char *json, const char *exposure,
+			const pw_host_finding **v, size_t *n, pw_error *err)
 {
 	static const pw_host_finding two[] = {
 		{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"},
 		{"curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""},
 	};
 	struct fake_scan *fs = ctx;
+	char key[80];
+	snprintf(key, sizeof key, "%s/%s", hash, exposure ? exposure : "-");
 	for (int i = 0; i < fs->calls; i++)
-		if (!strcmp(fs->seen[i], hash))
-			fail_msg("inventory %s scanned twice", hash);
-	snprintf(fs->seen[fs->calls++], sizeof fs->seen[0], "%s", hash);
+		if (!strcmp(fs->seen[i], key))
+			fail_msg("inventory %s scanned twice", key);
+	snprintf(fs->seen[fs->calls++], sizeof fs->seen[0], "%s", key);
 	if (strstr(json, "broken"))
 		return pw_error_set(err, PW_ERR_PARSE, "inventory %s: broken", hash);
 	bool both = strstr(json, "\"both\"") != NULL;
@@ -544,11 +546,13 @@ static void test_recompute(void **state)
 			   " ('h3', '{\"broken\": true}', 'x')");
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h1' WHERE hostname IN ('a1', 'a2')");
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h2' WHERE hostname = 'b1'");
+	/* Priorities depend on exposure: a2 is scanned apart from a1. */
+	set1(f, "a2", PW_HF_EXPOSURE, "internet");
 	struct fake_scan fs = {0, {{0}}};
 	pw_host_recompute_stats st;
 	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
-	assert_int_equal(fs.calls, 2);
-	assert_int_equal(st.inventories, 2);
+	assert_int_equal(fs.calls, 3);
+	assert_int_equal(st.inventories, 3);
 	assert_int_equal(st.hosts, 3);
 	assert_int_equal(st.delta.opened, 5);
 	int64_t counts[PW_HOST_PRIO__COUNT];
@@ -584,6 +588,50 @@ static void test_recompute(void **state)
 		pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
 }
 
+/* The real matcher behind the callback: one Debian 12 advisory. */
+static void test_recompute_with_matcher(void **state)
+{
+	struct srv *f = *state;
+	pw_advindex *idx = NULL;
+	CHECK(f, pw_advindex_new(&idx, &f->e));
+	const char *cves[] = {"CVE-2024-0001", "CVE-2024-0002"};
+	pw_affected af = {"debian:12", "openssl", true, PW_FIX_FIXED, "3.0.13-1~deb12u1", NULL};
+	pw_advisory a = {.id = "DSA-5678-1", .source = "test", .cves = cves, .n_cves = 2,
+			 .severity = PW_SEV_HIGH, .attack_vector = PW_AV_NETWORK,
+			 .affected = &af, .n_affected = 1};
+	CHECK(f, pw_advindex_add(idx, &a, &f->e));
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	int64_t id = 0, other = 0;
+	CHECK(f, pw_host_create(f->db, ACTOR, "deb1", NULL, 0, &id, &f->e));
+	CHECK(f, pw_host_create(f->db, ACTOR, "alma1", NULL, 0, &other, &f->e));
+	srv_exec(f, f->db,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES ('d12', '{\"os\":{\"id\":"
+		 "\"debian\",\"version_id\":\"12\"},\"scheme\":\"deb\",\"packages\":["
+		 "{\"name\":\"libssl3\",\"version\":\"3.0.11-1~deb12u2\",\"source\":\"openssl\"},"
+		 "{\"name\":\"bash\",\"version\":\"5.2.15-2+b2\"}]}', 'x'),"
+		 " ('nodata', '{\"os\":{\"id\":\"almalinux\",\"version_id\":\"9\"},"
+		 "\"scheme\":\"rpm\",\"packages\":[]}', 'x')");
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'd12' WHERE hostname = 'deb1'");
+	pw_host_matcher m = PW_HOST_MATCHER_INIT(idx, &policy);
+	pw_host_findings_delta d;
+	CHECK(f, pw_host_recompute_host(f->db, id, pw_host_matcher_scan, &m, &d, &f->e));
+	assert_int_equal(d.opened, 1);
+	char *cv = srv_text(f, "SELECT package || ' ' || advisory || ' ' || installed || ' ' ||"
+			       " fixed || ' ' || cves FROM findings", NULL);
+	assert_string_equal(cv, "openssl DSA-5678-1 3.0.11-1~deb12u2 3.0.13-1~deb12u1 "
+				"CVE-2024-0001,CVE-2024-0002");
+	free(cv);
+	/* An OS the index has no data for fails, naming the inventory. */
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'nodata' WHERE hostname = 'alma1'");
+	pw_host_recompute_stats st;
+	pw_err rc = pw_host_recompute_findings(f->db, pw_host_matcher_scan, &m, &st, &f->e);
+	assert_int_not_equal(rc, PW_OK);
+	srv_contains(f->e.msg, "inventory nodata: ");
+	pw_host_matcher_release(&m);
+	pw_advindex_free(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +644,7 @@ int main(void)
 		T(test_csv_bom_and_blank_lines),
 		T(test_findings),
 		T(test_recompute),
+		T(test_recompute_with_matcher),
 	};
 	return srv_run("hosts", tests, sizeof tests / sizeof *tests);
 }
