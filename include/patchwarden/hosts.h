@@ -225,8 +225,9 @@ typedef struct pw_host_recompute_stats {
 } pw_host_recompute_stats;
 
 /* After a new feed snapshot: scans each distinct inventory of the fleet
- * once per exposure (priorities depend on it) and replaces the findings of every host that has it (one
- * transaction per host). Hosts without an inventory keep theirs. The
+ * once per exposure (priorities depend on it) and replaces the findings
+ * of every host that has it (one transaction per host). Hosts without an
+ * inventory keep theirs. The
  * first error stops the run; hosts done before it keep their new
  * findings, so a rerun completes it. */
 pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
