@@ -8,6 +8,7 @@
 
 PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(feed);
+PW_DECLARE_CMD(host);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(user);

@@ -7,6 +7,7 @@
  *   hosts, inventories         one row per server; inventories stored once
  *                              per content hash
  *   jobs, job_results          work for agents and what they reported
+ *   findings                   open and fixed findings per host (hosts.h)
  *
  * Timestamps are TEXT "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC, fixed width, so
  * they compare as strings). Later features add migrations at the end of

@@ -174,6 +174,41 @@ static const struct server_migration migrations[] = {
 	 " PRIMARY KEY (agent_id, seq));"
 	 "CREATE INDEX job_results_job ON job_results(job_id);",
 	 NULL},
+
+	{6, "host inventory fields and findings",
+	 /* The case study's server inventory (hosts.h); enumerations are
+	  * checked in C like the roles. One open finding per (host,
+	  * package, advisory): a fixed one keeps its row for the record. */
+	 "ALTER TABLE hosts ADD COLUMN location TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN purpose TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN category TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN owner_group TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN app_owner TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN criticality BIGINT CHECK (criticality BETWEEN 1 AND 5);"
+	 "ALTER TABLE hosts ADD COLUMN exposure TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN environment TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN maint_window TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN backup_check TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN last_patched TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN ticket TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN updated TEXT;"
+	 "CREATE INDEX hosts_hostname ON hosts(hostname);"
+	 "CREATE INDEX hosts_category ON hosts(category);"
+	 "CREATE TABLE findings ("
+	 " id {{id}},"
+	 " host_id BIGINT NOT NULL REFERENCES hosts(id),"
+	 " package TEXT NOT NULL,"
+	 " advisory TEXT NOT NULL,"
+	 " installed TEXT NOT NULL,"
+	 " fixed TEXT NOT NULL,"
+	 " priority TEXT NOT NULL CHECK (priority IN ('emergency', 'high', 'normal', 'low')),"
+	 " cves TEXT NOT NULL,"
+	 " first_seen TEXT NOT NULL,"
+	 " fixed_at TEXT);"
+	 "CREATE UNIQUE INDEX findings_open ON findings(host_id, package, advisory)"
+	 " WHERE fixed_at IS NULL;"
+	 "CREATE INDEX findings_host ON findings(host_id, fixed_at);",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -1,0 +1,399 @@
+/* patchwarden host: the server inventory database (hosts.h) from the
+ * command line. Every change is audited as "cli:<unix user>". */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "patchwarden/buf.h"
+#include "patchwarden/fileio.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/schema.h"
+
+const char cmd_host_usage[] =
+	"usage: patchwarden host list [FILTERS] [--json]\n"
+	"       patchwarden host show HOST [--json]\n"
+	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
+	"       patchwarden host set HOST FIELD=VALUE ...\n"
+	"       patchwarden host import-csv FILE\n"
+	"       patchwarden host export-csv [FILE] [FILTERS]\n"
+	"\n"
+	"The server inventory: one record per server with what its agent reports\n"
+	"and what operators maintain. Every change is written to the audit log as\n"
+	"done by cli:<your unix user>. HOST is a hostname, or id:N for host N\n"
+	"(when agents that enrolled apart share a hostname).\n"
+	"\n"
+	"Fields (FIELD=VALUE; an empty VALUE clears the field):\n"
+	"  hostname            letters, digits, '-' and '.'; stored in lower case\n"
+	"  location, purpose, owner_group, app_owner, ticket   free text\n"
+	"  category            core, security, file-print, mail, application,\n"
+	"                      database or web\n"
+	"  criticality         1 (least) to 5 (most critical)\n"
+	"  exposure            internet, internal or isolated\n"
+	"  environment         test or production\n"
+	"  maintenance_window  DAYS HH:MM-HH:MM: \"Sun 01:00-04:00\",\n"
+	"                      \"Mon-Fri 22:00-02:00\", \"daily 03:00-04:00\"\n"
+	"  backup_check        a command that proves the backup is restorable\n"
+	"  last_patched        YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
+	"\n"
+	"Filters (list, export-csv):\n"
+	"  --category C  --exposure E  --environment E  --owner GROUP\n"
+	"  --criticality N   criticality N or higher\n"
+	"  --overdue         not patched in the last 90 days (policy), or never\n"
+	"  --stale DAYS      not seen by its agent for DAYS days, or never\n"
+	"\n"
+	"  --db URL          server database: sqlite:PATH, PATH or postgresql://...\n"
+	"                    (default: $PATCHWARDEN_DB, else 'db' in the [server]\n"
+	"                    section of /etc/patchwarden/patchwarden.conf, else\n"
+	"                    ./patchwarden.db)\n"
+	"  --json            print JSON instead of a table\n"
+	"\n"
+	"import-csv reads a header row naming the columns (the fields above) and\n"
+	"adds or updates one host per row by hostname, all in one transaction: an\n"
+	"invalid row stops the import with FILE:LINE:COLUMN and nothing is\n"
+	"written. export-csv writes the same columns (to standard output without\n"
+	"FILE).\n"
+	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
+	"See patchwarden-host(1).\n";
+
+#define CMD "host"
+#define CSV_MAX ((size_t)64 << 20)
+
+struct opts {
+	const char *db;
+	bool json;
+	pw_host_filter filter;
+	const char *pos[64];
+	int npos;
+	char actor[80];
+};
+
+static bool parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || *s == '+' || *s == ' ' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The value of option argv[*i] ("--x V" or "--x=V"), or NULL when it has none. */
+static const char *value_of(int argc, char **argv, int *i, size_t namelen)
+{
+	const char *a = argv[*i];
+	if (a[namelen] == '=')
+		return a + namelen + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
+}
+
+/* `filters`: whether this subcommand takes the filter options. Returns
+ * -1 when parsed, else an exit code. */
+static int parse(int argc, char **argv, bool filters, bool json, struct opts *o)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} text_filters[] = {
+		{"--category", offsetof(pw_host_filter, category)},
+		{"--exposure", offsetof(pw_host_filter, exposure)},
+		{"--environment", offsetof(pw_host_filter, environment)},
+		{"--owner", offsetof(pw_host_filter, owner_group)},
+	};
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (is_opt(a, "--db")) {
+			o->db = value_of(argc, argv, &i, 4);
+			if (!o->db || !*o->db)
+				return pw_cli_usage_error(CMD, "--db needs a URL");
+			continue;
+		}
+		if (json && !strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		size_t k = 0, nt = sizeof text_filters / sizeof *text_filters;
+		while (filters && k < nt && !is_opt(a, text_filters[k].name))
+			k++;
+		if (filters && k < nt) {
+			const char *v = value_of(argc, argv, &i, strlen(text_filters[k].name));
+			if (!v)
+				return pw_cli_usage_error(CMD, "%s needs a value", text_filters[k].name);
+			*(const char **)((char *)&o->filter + text_filters[k].off) = v;
+			continue;
+		}
+		if (filters && !strcmp(a, "--overdue")) {
+			o->filter.overdue = true;
+			continue;
+		}
+		if (filters && (is_opt(a, "--stale") || is_opt(a, "--criticality"))) {
+			bool stale = a[2] == 's';
+			const char *v = value_of(argc, argv, &i, stale ? 7 : 13);
+			int64_t n = 0;
+			if (!v || !parse_num(v, 1, stale ? 100000 : 5, &n))
+				return pw_cli_usage_error(CMD, stale ? "--stale needs a number of days"
+								     : "--criticality needs 1 to 5");
+			if (stale)
+				o->filter.stale_days = n;
+			else
+				o->filter.min_criticality = (int)n;
+			continue;
+		}
+		if (a[0] == '-' && a[1])
+			return pw_cli_usage_error(CMD, "unexpected option '%s' here", a);
+		if (o->npos == (int)(sizeof o->pos / sizeof *o->pos))
+			return pw_cli_usage_error(CMD, "too many arguments");
+		o->pos[o->npos++] = a;
+	}
+	return -1;
+}
+
+static void set_actor(struct opts *o)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(o->actor, sizeof o->actor, "cli:%s", pw->pw_name);
+	else
+		snprintf(o->actor, sizeof o->actor, "cli:uid=%u", (unsigned)geteuid());
+}
+
+static int finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail(CMD, "cannot write the output");
+	return rc;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static int print_json(cJSON *v)
+{
+	char *text = v ? cJSON_Print(v) : NULL;
+	cJSON_Delete(v);
+	if (!text)
+		return pw_cli_fail(CMD, "out of memory");
+	puts(text);
+	cJSON_free(text);
+	return finish(PW_EXIT_OK);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A timestamp as its day, for tables. */
+static const char *day(const char *ts, char out[11])
+{
+	if (!ts || strlen(ts) < 10)
+		return "never";
+	memcpy(out, ts, 10);
+	out[10] = '\0';
+	return out;
+}
+
+static int print_table(const pw_host_list *l)
+{
+	printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %s\n", "HOSTNAME", "CATEGORY", "CRIT",
+	       "EXPOSURE", "ENV", "OWNER", "PATCHED", "SEEN", "FINDINGS E/H/N/L");
+	for (size_t i = 0; i < l->n; i++) {
+		const pw_host *h = &l->v[i];
+		char d1[11], d2[11];
+		printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %" PRId64 "/%" PRId64
+		       "/%" PRId64 "/%" PRId64 "\n",
+		       h->f[PW_HF_HOSTNAME], or_dash(h->f[PW_HF_CATEGORY]),
+		       or_dash(h->f[PW_HF_CRITICALITY]), or_dash(h->f[PW_HF_EXPOSURE]),
+		       or_dash(h->f[PW_HF_ENVIRONMENT]), or_dash(h->f[PW_HF_OWNER_GROUP]),
+		       day(h->f[PW_HF_LAST_PATCHED], d1), day(h->f[PW_HF_LAST_SEEN], d2),
+		       h->open_findings[0], h->open_findings[1], h->open_findings[2],
+		       h->open_findings[3]);
+	}
+	return finish(PW_EXIT_OK);
+}
+
+/* ---- subcommands ----------------------------------------------------- */
+
+static int host_list(pw_db *db, const struct opts *o)
+{
+	if (o->npos)
+		return pw_cli_usage_error(CMD, "host list takes no arguments (filters are options)");
+	pw_host_list l = PW_HOST_LIST_INIT;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_host_list_query(db, &o->filter, &l, &err))
+		return pw_cli_fail_err(CMD, &err);
+	int rc;
+	if (o->json) {
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; a && i < l.n; i++) {
+			cJSON *h = pw_host_to_json(&l.v[i]);
+			if (!h || !cJSON_AddItemToArray(a, h)) {
+				cJSON_Delete(h);
+				cJSON_Delete(a);
+				a = NULL;
+			}
+		}
+		rc = print_json(a);
+	} else {
+		rc = print_table(&l);
+	}
+	pw_host_list_release(&l);
+	return rc;
+}
+
+static int host_show(pw_db *db, const struct opts *o)
+{
+	if (o->npos != 1)
+		return pw_cli_usage_error(CMD, "host show needs one HOST");
+	pw_host h = PW_HOST_INIT;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_host_get_by_name(db, o->pos[0], &h, &err))
+		return pw_cli_fail_err(CMD, &err);
+	int rc;
+	if (o->json) {
+		rc = print_json(pw_host_to_json(&h));
+	} else {
+		printf("%-20s %" PRId64 "\n", "id", h.id);
+		for (int f = 0; f < PW_HF__COUNT; f++)
+			printf("%-20s %s\n", pw_host_field_name((pw_host_field)f), or_dash(h.f[f]));
+		printf("%-20s", "open_findings");
+		for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
+			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p), h.open_findings[p]);
+		putchar('\n');
+		rc = finish(PW_EXIT_OK);
+	}
+	pw_host_release(&h);
+	return rc;
+}
+
+/* FIELD=VALUE operands from pos[1..]. */
+static int assignments(const struct opts *o, pw_host_assign *a)
+{
+	for (int i = 1; i < o->npos; i++) {
+		const char *eq = strchr(o->pos[i], '=');
+		char name[40];
+		size_t n = eq ? (size_t)(eq - o->pos[i]) : 0;
+		if (!eq || n == 0 || n >= sizeof name)
+			return pw_cli_usage_error(CMD, "'%s' is not FIELD=VALUE", o->pos[i]);
+		memcpy(name, o->pos[i], n);
+		name[n] = '\0';
+		if (!pw_host_field_parse(name, &a[i - 1].field))
+			return pw_cli_usage_error(CMD, "'%s' is not a host field; see 'patchwarden "
+						  "help host'", name);
+		a[i - 1].value = eq + 1;
+	}
+	return -1;
+}
+
+static int host_add_set(pw_db *db, struct opts *o, bool add)
+{
+	if (o->npos < 1 || (!add && o->npos < 2))
+		return pw_cli_usage_error(CMD, add ? "host add needs HOST"
+						   : "host set needs HOST and FIELD=VALUE");
+	pw_host_assign a[64];
+	int rc = assignments(o, a);
+	if (rc >= 0)
+		return rc;
+	pw_error err = PW_ERROR_INIT;
+	size_t n = (size_t)(o->npos - 1);
+	if (add) {
+		int64_t id = 0;
+		if (pw_host_create(db, o->actor, o->pos[0], a, n, &id, &err))
+			return pw_cli_fail_err(CMD, &err);
+		printf("added host %s (id %" PRId64 ")\n", o->pos[0], id);
+	} else {
+		bool changed = false;
+		if (pw_host_set(db, o->actor, o->pos[0], a, n, &changed, &err))
+			return pw_cli_fail_err(CMD, &err);
+		printf(changed ? "updated host %s\n" : "host %s: nothing changed\n", o->pos[0]);
+	}
+	return finish(PW_EXIT_OK);
+}
+
+static int host_import(pw_db *db, const struct opts *o)
+{
+	if (o->npos != 1)
+		return pw_cli_usage_error(CMD, "host import-csv needs one FILE");
+	pw_buf data = PW_BUF_INIT;
+	pw_error err = PW_ERROR_INIT;
+	pw_host_import_stats st;
+	pw_err rc = pw_read_file(o->pos[0], &data, CSV_MAX, &err);
+	if (!rc)
+		rc = pw_host_import_csv(db, o->actor, o->pos[0], pw_buf_str(&data), data.len, &st,
+					&err);
+	pw_buf_release(&data);
+	if (rc)
+		return pw_cli_fail(CMD, "%s; nothing was imported", pw_error_text(&err));
+	printf("imported %s: %zu rows, %zu added, %zu updated, %zu unchanged\n", o->pos[0], st.rows,
+	       st.created, st.updated, st.unchanged);
+	return finish(PW_EXIT_OK);
+}
+
+static int host_export(pw_db *db, const struct opts *o)
+{
+	if (o->npos > 1)
+		return pw_cli_usage_error(CMD, "host export-csv takes at most one FILE");
+	pw_buf out = PW_BUF_INIT;
+	pw_error err = PW_ERROR_INIT;
+	pw_err rc = pw_host_export_csv(db, &o->filter, &out, &err);
+	bool to_file = o->npos == 1 && strcmp(o->pos[0], "-") != 0;
+	if (!rc && to_file)
+		rc = pw_write_file_atomic(o->pos[0], pw_buf_str(&out), out.len, 0644, &err);
+	else if (!rc)
+		fwrite(pw_buf_str(&out), 1, out.len, stdout);
+	pw_buf_release(&out);
+	if (rc)
+		return pw_cli_fail_err(CMD, &err);
+	return finish(PW_EXIT_OK);
+}
+
+int cmd_host(int argc, char **argv)
+{
+	if (argc < 2)
+		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv or "
+					  "export-csv?");
+	static const struct {
+		const char *name;
+		bool filters, json;
+	} subs[] = {
+		{"list", true, true},	    {"show", false, true},	{"add", false, false},
+		{"set", false, false},	    {"import-csv", false, false}, {"export-csv", true, false},
+	};
+	size_t k = 0, n = sizeof subs / sizeof *subs;
+	while (k < n && strcmp(argv[1], subs[k].name))
+		k++;
+	if (k == n)
+		return pw_cli_usage_error(CMD, "'%s' is not a host subcommand", argv[1]);
+	struct opts o = {.filter = PW_HOST_FILTER_INIT};
+	int rc = parse(argc, argv, subs[k].filters, subs[k].json, &o);
+	if (rc >= 0)
+		return rc;
+	set_actor(&o);
+	pw_db *db = NULL;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_schema_open(o.db, &db, &err))
+		return pw_cli_fail_err(CMD, &err);
+	switch (k) {
+	case 0: rc = host_list(db, &o); break;
+	case 1: rc = host_show(db, &o); break;
+	case 2: rc = host_add_set(db, &o, true); break;
+	case 3: rc = host_add_set(db, &o, false); break;
+	case 4: rc = host_import(db, &o); break;
+	default: rc = host_export(db, &o); break;
+	}
+	pw_db_close(db);
+	return rc;
+}
