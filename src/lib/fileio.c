@@ -43,8 +43,11 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 			out->data[out->len] = '\0';
 			return pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path, strerror(e));
 		}
-		if (n == 0)
+		if (n == 0) {
+			/* An empty file still leaves a terminated (empty) string. */
+			out->data[out->len] = '\0';
 			break;
+		}
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
 		if (max_bytes && out->len - start > max_bytes) {
