@@ -1,12 +1,130 @@
-/* PLACEHOLDER: replaced by the module's owner. */
+/* patchwarden inventory: what is installed on a host, as a table or JSON. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/inventory.h"
 
-const char cmd_inventory_usage[] = "usage: patchwarden inventory\n";
+const char cmd_inventory_usage[] =
+	"usage: patchwarden inventory [--root DIR] [--json]\n"
+	"\n"
+	"Lists the packages installed on this host, or on the system whose root\n"
+	"directory is DIR, from its package database: dpkg (var/lib/dpkg/status,\n"
+	"updates/ and status.d/), apk (lib/apk/db/installed) or rpm (through\n"
+	"'rpm --root DIR'), with the OS from os-release and the kernel state.\n"
+	"\n"
+	"  --root DIR   read the system under DIR instead of / (the running kernel\n"
+	"               is known only for /)\n"
+	"  --json       print one JSON object instead of a table\n"
+	"\n"
+	"Malformed entries are skipped with a warning on stderr (in --json, also in\n"
+	"\"warnings\"). Exit status: 0 when the database was read, 2 when DIR has no\n"
+	"readable package database or the arguments are wrong.\n"
+	"See patchwarden-inventory(1).\n";
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* Wide values overflow their column rather than widen it for everyone. */
+#define MAX_COLUMN 48
+
+static int width(int cur, const char *s)
+{
+	int n = s ? (int)strlen(s) : 1;
+	return n > cur ? (n > MAX_COLUMN ? (cur > MAX_COLUMN ? cur : MAX_COLUMN) : n) : cur;
+}
+
+/* "src" or, when the source has a version of its own, "src (version)". */
+static const char *source_text(const pw_package *p, char *buf, size_t size)
+{
+	if (!p->source)
+		return "-";
+	if (!p->source_version || (p->version && !strcmp(p->source_version, p->version)))
+		return p->source;
+	snprintf(buf, size, "%s (%s)", p->source, p->source_version);
+	return buf;
+}
+
+static void print_table(const pw_inventory *inv, FILE *out)
+{
+	fprintf(out, "OS: %s [%s %s %s]  Arch: %s  Kernel: running %s", or_dash(inv->os_pretty_name),
+		or_dash(inv->os_id), or_dash(inv->os_version_id), or_dash(inv->os_codename),
+		or_dash(inv->arch), inv->kernel_running ? inv->kernel_running : "unknown");
+	if (inv->n_kernels)
+		fprintf(out, " (newest installed: %s)", inv->kernels_installed[inv->n_kernels - 1]);
+	if (inv->needs_reboot)
+		fputs(", reboot needed", out);
+	fprintf(out, "  Packages: %zu (%s)\n", inv->n_pkgs, pw_scheme_name(inv->scheme));
+
+	int wn = 4, wv = 7, wa = 4, ws = 6;
+	char buf[512];
+	for (size_t i = 0; i < inv->n_pkgs; i++) {
+		const pw_package *p = &inv->pkgs[i];
+		wn = width(wn, p->name);
+		wv = width(wv, p->version);
+		wa = width(wa, p->arch);
+		ws = width(ws, source_text(p, buf, sizeof buf));
+	}
+	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wn, "NAME", wv, "VERSION", wa, "ARCH", ws,
+		"SOURCE", "STATUS");
+	for (size_t i = 0; i < inv->n_pkgs; i++) {
+		const pw_package *p = &inv->pkgs[i];
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wn, or_dash(p->name), wv,
+			or_dash(p->version), wa, or_dash(p->arch), ws,
+			source_text(p, buf, sizeof buf), or_dash(p->status));
+	}
+}
+
+static int print_json(const pw_inventory *inv, FILE *out)
+{
+	cJSON *o = pw_inventory_to_json(inv);
+	char *text = o ? cJSON_Print(o) : NULL;
+	cJSON_Delete(o);
+	if (!text)
+		return pw_cli_fail("inventory", "out of memory");
+	fputs(text, out);
+	fputc('\n', out);
+	cJSON_free(text);
+	return PW_EXIT_OK;
+}
 
 int cmd_inventory(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return pw_cli_fail("inventory", "not built yet");
+	const char *root = "/";
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--root")) {
+			if (++i >= argc)
+				return pw_cli_usage_error("inventory", "--root needs a directory");
+			root = argv[i];
+		} else if (!strncmp(a, "--root=", 7)) {
+			root = a + 7;
+		} else {
+			return pw_cli_usage_error("inventory", "unexpected argument '%s'", a);
+		}
+	}
+	if (!*root)
+		return pw_cli_usage_error("inventory", "--root needs a directory");
+
+	pw_inventory inv = PW_INVENTORY_INIT;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_inventory_read(root, &inv, &err)) {
+		pw_inventory_release(&inv);
+		return pw_cli_fail_err("inventory", &err);
+	}
+	for (size_t i = 0; i < inv.n_warnings; i++)
+		pw_cli_warn("inventory", "%s", inv.warnings[i]);
+	int rc = json ? print_json(&inv, stdout) : (print_table(&inv, stdout), PW_EXIT_OK);
+	pw_inventory_release(&inv);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail("inventory", "cannot write the output");
+	return rc;
 }
