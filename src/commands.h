@@ -9,6 +9,7 @@
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
+PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(vercmp);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c

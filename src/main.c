@@ -20,6 +20,7 @@ static const struct pw_cmd commands[] = {
 	{"help", cmd_help, "show help for a command", cmd_help_usage},
 	{"inventory", cmd_inventory, "list the packages installed on a host", cmd_inventory_usage},
 	{"scan", cmd_scan, "report the security fixes a host is missing", cmd_scan_usage},
+	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators", cmd_server_usage},
 	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", cmd_vercmp_usage},
 };
 
