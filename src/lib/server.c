@@ -488,15 +488,6 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn,
 				     "there is no %s; docs/api.md lists the API's paths", url);
 		return answer_early(s, conn, r, &resp);
 	}
-	const char *cl =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(cl, &end, 10);
-		if (!pw_api_body_fits(r->route, errno || *end ? SIZE_MAX : (size_t)n, &resp))
-			return answer_early(s, conn, r, &resp);
-	}
 	pw_error e = PW_ERROR_INIT;
 	pw_api_env env = {thread_db(s, &e), &s->cfg.api, s->sqlite ? &s->write_lock : NULL};
 	if (!env.db) {
@@ -509,6 +500,15 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn,
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!pw_api_authorize(&env, r->route, auth, &r->who, &resp))
 		return answer_early(s, conn, r, &resp);
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (!pw_api_body_fits(r->route, errno || *end ? SIZE_MAX : (size_t)n, &resp))
+			return answer_early(s, conn, r, &resp);
+	}
 	return MHD_YES;
 }
 
