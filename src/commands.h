@@ -6,9 +6,12 @@
 	int cmd_##name(int argc, char **argv);  \
 	extern const char cmd_##name##_usage[]
 
+PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
+PW_DECLARE_CMD(server);
+PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c

@@ -1,0 +1,177 @@
+/* The server side of the agent protocol (docs/protocol.md): enrollment
+ * tokens, per-agent credentials, check-ins (inventory by content hash,
+ * idempotent results, leased jobs) and job creation.
+ *
+ * Secrets (enrollment tokens, agent credentials) are 256-bit random
+ * values; the database keeps their SHA-256 and compares in constant
+ * time, so authenticating an agent costs one indexed lookup and no
+ * Argon2. An agent reads and writes only its own host: its jobs, its
+ * results, its inventory. Operator actions (tokens, jobs) and
+ * enrollments write audit events; check-ins do not (they are recorded
+ * in hosts.last_seen and job_results), so the hot path never waits for
+ * the audit chain. */
+#ifndef PATCHWARDEN_AGENTS_H
+#define PATCHWARDEN_AGENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+
+struct cJSON;
+
+/* ---- enrollment tokens ("pwe_<id>.<64 hex>") -------------------------- */
+
+#define PW_ENROLL_TOKEN_MAX 96
+
+/* A token valid for `uses` enrollments (1: single use) during
+ * `ttl_seconds`. `token` receives the token, shown only now. */
+pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, int64_t uses,
+			      int64_t ttl_seconds, char token[PW_ENROLL_TOKEN_MAX], int64_t *id,
+			      pw_error *err);
+pw_err pw_enroll_token_revoke(pw_db *db, const char *actor, int64_t id, pw_error *err);
+
+typedef struct pw_enroll_token {
+	int64_t id;
+	char *label;
+	int64_t uses_total, uses_left;
+	char *expires, *created, *created_by;
+	char *revoked; /* NULL unless revoked */
+} pw_enroll_token;
+
+typedef struct pw_enroll_token_list {
+	pw_enroll_token *v;
+	size_t n, cap;
+} pw_enroll_token_list;
+
+#define PW_ENROLL_TOKEN_LIST_INIT {NULL, 0, 0}
+
+pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *err);
+void pw_enroll_token_list_release(pw_enroll_token_list *l);
+
+/* ---- enrollment and agent credentials --------------------------------- */
+
+#define PW_AGENT_ID_MAX 32    /* "ag_" + 16 hex digits */
+#define PW_CREDENTIAL_MAX 112 /* "<agent id>.<64 hex>" */
+
+/* What an agent sends to enroll. token, hostname and machine_id are
+ * required; the rest may be NULL. */
+typedef struct pw_enroll_request {
+	const char *token;
+	const char *hostname;
+	const char *machine_id; /* /etc/machine-id: identifies the host across re-installs of the agent */
+	const char *os_id, *os_version_id, *os_codename, *os_pretty_name;
+	const char *arch;
+} pw_enroll_request;
+
+typedef struct pw_enrollment {
+	char agent_id[PW_AGENT_ID_MAX];
+	char credential[PW_CREDENTIAL_MAX]; /* shown only now */
+	int64_t host_id;
+	bool rekeyed; /* the host existed with another agent, whose credential is now revoked */
+} pw_enrollment;
+
+/* Uses one enrollment of the token and issues a new agent credential.
+ * A machine_id seen before re-keys that host (same host id, a new agent
+ * id; the old credential stops working and the old agent's leased jobs
+ * are offered again). A wrong, unknown, revoked, expired or used-up
+ * token is PW_ERR_AUTH with a message saying which (the secret is
+ * checked first, so only its holder learns the token's state). */
+pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
+		       pw_error *err);
+
+/* An authenticated agent. */
+typedef struct pw_agent {
+	char id[PW_AGENT_ID_MAX];
+	int64_t host_id;
+	/* The host's check-in state as pw_agent_authenticate read it, kept
+	 * for the next pw_agent_checkin with this struct only (it clears
+	 * `fresh`): so an unchanged check-in right after authentication reads
+	 * the database once and writes it once. */
+	bool fresh;
+	bool jobs_waiting; /* open jobs for the host */
+	char inventory_hash[65]; /* the host's, "" when it has none */
+} pw_agent;
+
+/* Checks "<agent id>.<secret>" (the Bearer credential): malformed,
+ * unknown, wrong or revoked is PW_ERR_AUTH. One indexed lookup. */
+pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, pw_error *err);
+
+/* ---- check-in --------------------------------------------------------- */
+
+typedef struct pw_job_result {
+	int64_t job_id;
+	int64_t seq;          /* the agent's own numbering, 1, 2, 3, ... */
+	const char *status;   /* "ok" or "failed" */
+	const char *started;  /* timestamps as the agent reports them; may be NULL */
+	const char *finished;
+	bool has_exit_code;
+	int64_t exit_code;
+	const char *output_json; /* JSON text or NULL */
+} pw_job_result;
+
+typedef struct pw_checkin {
+	const char *inventory_hash;      /* required: pw_inventory_hash of what the agent has */
+	const struct cJSON *inventory;   /* the inventory object, or NULL when only the hash is sent */
+	const pw_job_result *results;
+	size_t n_results;
+	size_t max_jobs;       /* jobs to hand out at most; 0: PW_CHECKIN_MAX_JOBS */
+	int64_t lease_seconds; /* how long a handed-out job waits for its result; 0: PW_JOB_LEASE */
+} pw_checkin;
+
+#define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0}
+#define PW_CHECKIN_MAX_JOBS 16
+#define PW_JOB_LEASE (2 * 3600)
+
+typedef struct pw_job_offer {
+	int64_t id;
+	char kind[16];   /* "scan", "inventory" */
+	char *args_json; /* a JSON object */
+} pw_job_offer;
+
+typedef struct pw_checkin_reply {
+	int64_t *ack; /* result seqs stored (now or before), ascending */
+	size_t n_ack;
+	bool need_inventory; /* the server does not know inventory_hash: send the inventory */
+	pw_job_offer *jobs;  /* by id */
+	size_t n_jobs;
+} pw_checkin_reply;
+
+#define PW_CHECKIN_REPLY_INIT {NULL, 0, false, NULL, 0}
+void pw_checkin_reply_release(pw_checkin_reply *r);
+
+/* One check-in of an authenticated agent, atomic:
+ * - updates the host's last_seen (PW_ERR_AUTH if the agent was re-keyed
+ *   away from its host meanwhile);
+ * - stores each result once by (agent, seq) and acknowledges it, also
+ *   when it was stored before; a result for a job of another host is
+ *   PW_ERR_AUTH and nothing of the check-in is kept;
+ * - with an inventory: checks that it hashes to inventory_hash
+ *   (PW_ERR_INVALID otherwise), stores it once per hash and makes it the
+ *   host's; with only a hash: need_inventory unless the server knows
+ *   that content (from this host or any other);
+ * - leases up to max_jobs open jobs of the host to this agent: queued
+ *   ones and those whose lease ran out without a result. A job goes to
+ *   one check-in at a time, also across server nodes (PostgreSQL: FOR
+ *   UPDATE SKIP LOCKED).
+ * An unchanged check-in (same hash, no results, no open jobs) is one
+ * UPDATE of last_seen, plus one indexed read unless `agent` comes fresh
+ * from pw_agent_authenticate; anything else runs in one write
+ * transaction. `reply` must be initialised (PW_CHECKIN_REPLY_INIT); it is
+ * filled only on success. */
+pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
+			pw_checkin_reply *reply, pw_error *err);
+
+/* ---- jobs ------------------------------------------------------------- */
+
+/* Queues a job for a host. `kind`: "scan" or "inventory"; `args_json`
+ * a JSON object or NULL ({}). */
+pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
+		     const char *args_json, int64_t *id, pw_error *err);
+
+/* Whether `kind` is a job kind agents run. */
+bool pw_job_kind_ok(const char *kind);
+
+#endif

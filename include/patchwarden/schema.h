@@ -1,0 +1,40 @@
+/* The server's database schema: the numbered migrations of component
+ * "server" (pw_db_migrate), the same tables on SQLite and PostgreSQL:
+ *
+ *   users, api_tokens          people, their roles and script tokens (users.h)
+ *   audit_events, audit_head   the hash-chained, append-only audit log (audit.h)
+ *   enroll_tokens, agents      agent enrollment and credentials (agents.h)
+ *   hosts, inventories         one row per server; inventories stored once
+ *                              per content hash
+ *   jobs, job_results          work for agents and what they reported
+ *
+ * Timestamps are TEXT "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC, fixed width, so
+ * they compare as strings). Later features add migrations at the end of
+ * the list in schema.c; a released migration is never edited. */
+#ifndef PATCHWARDEN_SCHEMA_H
+#define PATCHWARDEN_SCHEMA_H
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+
+/* Used when neither --db, $PATCHWARDEN_DB nor the configuration names one. */
+#define PW_SERVER_DB_DEFAULT "patchwarden.db"
+
+/* Brings `db` to the newest server schema; safe when several nodes start
+ * at once. A database from a newer patchwarden is refused. */
+pw_err pw_schema_migrate(pw_db *db, pw_error *err);
+
+/* The newest server schema version this build knows. */
+int pw_schema_version(void);
+
+/* The database URL to use when none was given: $PATCHWARDEN_DB, else the
+ * `db` key of the [server] section of the configuration file
+ * `config_path` (PW_CONFIG_DEFAULT_PATH when NULL; a missing file is
+ * fine, a malformed one an error naming file:line), else
+ * PW_SERVER_DB_DEFAULT. The caller frees *out. */
+pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err);
+
+/* Opens `url` (the pw_schema_default_url when NULL) and migrates it. */
+pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err);
+
+#endif

@@ -1,0 +1,212 @@
+/* patchwarden audit: check and read the hash-chained audit log. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "patchwarden/audit.h"
+#include "patchwarden/schema.h"
+
+const char cmd_audit_usage[] =
+	"usage: patchwarden audit verify [--db URL] [--json]\n"
+	"       patchwarden audit list [--db URL] [--json] [--after ID] [--limit N]\n"
+	"\n"
+	"verify walks the whole audit log and checks every event against its hash\n"
+	"and its link to the event before it, and the newest event against the\n"
+	"chain head. It names the first event that was edited, deleted or moved.\n"
+	"It prints the head hash: keep a copy elsewhere to detect a rewrite of\n"
+	"the whole log.\n"
+	"\n"
+	"list prints events oldest first: those after event ID, or the newest N.\n"
+	"\n"
+	"  --db URL     server database (default: $PATCHWARDEN_DB, else 'db' in the\n"
+	"               [server] section of /etc/patchwarden/patchwarden.conf, else\n"
+	"               ./patchwarden.db)\n"
+	"  --json       print JSON instead of text\n"
+	"  --after ID   list the events after event ID\n"
+	"  --limit N    list at most N events (default 100)\n"
+	"\n"
+	"Exit status: 0 intact (verify) or listed, 1 the log was tampered with,\n"
+	"2 bad usage or unreadable database.\n"
+	"See patchwarden-audit(1).\n";
+
+#define CMD "audit"
+#define LIST_DEFAULT 100
+/* Table cells for before/after are cut to this many bytes. */
+#define CHANGE_WIDTH 60
+
+static int verify(pw_db *db, bool json)
+{
+	pw_audit_report r;
+	pw_error err = PW_ERROR_INIT;
+	pw_err rc = pw_audit_verify(db, &r, &err);
+	if (rc && rc != PW_ERR_INTEGRITY)
+		return pw_cli_fail_err(CMD, &err);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "intact", !rc);
+		cJSON_AddNumberToObject(o, "events", (double)r.events);
+		cJSON_AddStringToObject(o, "head", r.head_hash);
+		if (rc) {
+			cJSON_AddStringToObject(o, "fault", pw_audit_fault_name(r.fault));
+			cJSON_AddNumberToObject(o, "event", (double)r.bad_id);
+			cJSON_AddStringToObject(o, "reason", r.reason);
+		}
+		char *text = cJSON_Print(o);
+		cJSON_Delete(o);
+		if (!text)
+			return pw_cli_fail(CMD, "out of memory");
+		puts(text);
+		cJSON_free(text);
+	} else if (rc) {
+		printf("audit log TAMPERED: %s\n", r.reason);
+	} else {
+		printf("audit log intact: %" PRId64 " event(s), head %s\n", r.events, r.head_hash);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail(CMD, "cannot write the output");
+	return rc ? PW_EXIT_FALSE : PW_EXIT_OK;
+}
+
+static cJSON *json_or_null(const char *text)
+{
+	cJSON *v = text ? cJSON_Parse(text) : NULL;
+	return v ? v : (text ? cJSON_CreateString(text) : cJSON_CreateNull());
+}
+
+/* "before -> after", cut to the cell width at a character boundary. */
+static void change_text(const pw_audit_event *e, char *buf, size_t size)
+{
+	if (e->before_json && e->after_json)
+		snprintf(buf, size, "%s -> %s", e->before_json, e->after_json);
+	else
+		snprintf(buf, size, "%s", e->after_json ? e->after_json
+				      : e->before_json ? e->before_json : "-");
+	size_t n = strlen(buf);
+	if (n > CHANGE_WIDTH) {
+		n = CHANGE_WIDTH - 3;
+		while (n && ((unsigned char)buf[n] & 0xC0) == 0x80)
+			n--;
+		memcpy(buf + n, "...", 4);
+	}
+}
+
+static int list(pw_db *db, bool json, int64_t after, bool have_after, int64_t limit)
+{
+	pw_error err = PW_ERROR_INIT;
+	if (!have_after) {
+		int64_t last;
+		char head[PW_AUDIT_HASH_HEX + 1];
+		if (pw_audit_head(db, &last, head, &err))
+			return pw_cli_fail_err(CMD, &err);
+		after = last > limit ? last - limit : 0;
+	}
+	pw_audit_list l = PW_AUDIT_LIST_INIT;
+	if (pw_audit_read(db, after, (size_t)limit, &l, &err)) {
+		pw_audit_list_release(&l);
+		return pw_cli_fail_err(CMD, &err);
+	}
+	if (json) {
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; a && i < l.n; i++) {
+			const pw_audit_event *e = &l.v[i];
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddItemToArray(a, o);
+			cJSON_AddNumberToObject(o, "id", (double)e->id);
+			cJSON_AddStringToObject(o, "ts", e->ts ? e->ts : "");
+			cJSON_AddStringToObject(o, "actor", e->actor ? e->actor : "");
+			cJSON_AddStringToObject(o, "action", e->action ? e->action : "");
+			cJSON_AddStringToObject(o, "target", e->target ? e->target : "");
+			cJSON_AddItemToObject(o, "before", json_or_null(e->before_json));
+			cJSON_AddItemToObject(o, "after", json_or_null(e->after_json));
+			cJSON_AddStringToObject(o, "hash", e->hash ? e->hash : "");
+		}
+		char *text = a ? cJSON_Print(a) : NULL;
+		cJSON_Delete(a);
+		if (!text) {
+			pw_audit_list_release(&l);
+			return pw_cli_fail(CMD, "out of memory");
+		}
+		puts(text);
+		cJSON_free(text);
+	} else {
+		printf("%-6s  %-24s  %-20s  %-20s  %-16s  %s\n", "ID", "TIME", "ACTOR", "ACTION",
+		       "TARGET", "CHANGE");
+		for (size_t i = 0; i < l.n; i++) {
+			const pw_audit_event *e = &l.v[i];
+			char change[CHANGE_WIDTH + 512];
+			change_text(e, change, sizeof change);
+			printf("%-6" PRId64 "  %-24s  %-20s  %-20s  %-16s  %s\n", e->id, e->ts,
+			       e->actor, e->action, e->target, change);
+		}
+	}
+	pw_audit_list_release(&l);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail(CMD, "cannot write the output");
+	return PW_EXIT_OK;
+}
+
+static bool parse_count(const char *s, bool zero_ok, int64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < (zero_ok ? 0 : 1) || *s == '+' || *s == ' ')
+		return false;
+	*out = v;
+	return true;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	if (argc < 2)
+		return pw_cli_usage_error(CMD, "which subcommand? verify or list");
+	bool is_list = !strcmp(argv[1], "list");
+	if (!is_list && strcmp(argv[1], "verify") != 0)
+		return pw_cli_usage_error(CMD, "unknown subcommand '%s'; use verify or list", argv[1]);
+	const char *url = NULL;
+	bool json = false, have_after = false;
+	int64_t after = 0, limit = LIST_DEFAULT;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = NULL;
+		if (!strcmp(a, "--json")) {
+			json = true;
+			continue;
+		}
+		if (!strcmp(a, "--db") || !strcmp(a, "--after") || !strcmp(a, "--limit")) {
+			if (++i >= argc)
+				return pw_cli_usage_error(CMD, "%s needs a value", a);
+			v = argv[i];
+		} else if (!strncmp(a, "--db=", 5) || !strncmp(a, "--after=", 8) ||
+			   !strncmp(a, "--limit=", 8)) {
+			v = strchr(a, '=') + 1;
+		} else {
+			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
+		}
+		if (!strncmp(a, "--db", 4)) {
+			if (!*v)
+				return pw_cli_usage_error(CMD, "--db needs a URL");
+			url = v;
+		} else if (!is_list) {
+			return pw_cli_usage_error(CMD, "verify takes no %.7s", a);
+		} else if (!strncmp(a, "--after", 7)) {
+			if (!parse_count(v, true, &after))
+				return pw_cli_usage_error(CMD, "--after '%s' is not an event id", v);
+			have_after = true;
+		} else if (!parse_count(v, false, &limit)) {
+			return pw_cli_usage_error(CMD, "--limit '%s' is not a positive number", v);
+		}
+	}
+	pw_db *db = NULL;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_schema_open(url, &db, &err))
+		return pw_cli_fail_err(CMD, &err);
+	int rc = is_list ? list(db, json, after, have_after, limit) : verify(db, json);
+	pw_db_close(db);
+	return rc;
+}

@@ -1,0 +1,239 @@
+#include "patchwarden/schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "patchwarden/config.h"
+
+/* A migration whose SQL differs per backend names both; most share one. */
+struct server_migration {
+	int version;
+	const char *name;
+	const char *sql;
+	const char *pg_sql; /* NULL: `sql` for PostgreSQL too */
+};
+
+/* The genesis link of the audit chain: the prev_hash of event 1. */
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+static const struct server_migration migrations[] = {
+	{1, "users and API tokens",
+	 /* Roles and token kinds are checked in C, so adding one needs no
+	  * table rebuild on SQLite. disabled is 0/1: a portable boolean. */
+	 "CREATE TABLE users ("
+	 " id {{id}},"
+	 " name TEXT NOT NULL UNIQUE,"
+	 " role TEXT NOT NULL,"
+	 " password_hash TEXT," /* NULL: no password login, API tokens only */
+	 " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	 " created TEXT NOT NULL,"
+	 " updated TEXT NOT NULL);"
+	 "CREATE TABLE api_tokens ("
+	 " id {{id}},"
+	 " user_id BIGINT NOT NULL REFERENCES users(id),"
+	 " label TEXT NOT NULL,"
+	 " secret_hash {{blob}} NOT NULL," /* SHA-256 of the secret part */
+	 " created TEXT NOT NULL,"
+	 " expires TEXT," /* NULL: never */
+	 " last_used TEXT,"
+	 " revoked TEXT);"
+	 "CREATE INDEX api_tokens_user ON api_tokens(user_id);",
+	 NULL},
+
+	{2, "audit log",
+	 /* Ids are assigned by the appender from audit_head (not a
+	  * sequence), so a rolled-back append leaves no gap and every gap
+	  * is a deletion. audit_head also remembers the newest event, so
+	  * deleting the last events is detected too. */
+	 "CREATE TABLE audit_events ("
+	 " id BIGINT PRIMARY KEY,"
+	 " ts TEXT NOT NULL,"
+	 " actor TEXT NOT NULL,"
+	 " action TEXT NOT NULL,"
+	 " target TEXT NOT NULL,"
+	 " before_json TEXT,"
+	 " after_json TEXT,"
+	 " prev_hash TEXT NOT NULL,"
+	 " hash TEXT NOT NULL);"
+	 "CREATE TABLE audit_head ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " last_id BIGINT NOT NULL,"
+	 " last_hash TEXT NOT NULL);"
+	 "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, '" ZERO_HASH "');",
+	 NULL},
+
+	{3, "audit log is append-only",
+	 /* Guards against mistakes and against anyone without the rights to
+	  * drop a trigger; pw_audit_verify catches the rest. */
+	 "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events"
+	 " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE refused'); END;"
+	 "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events"
+	 " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE refused'); END;"
+	 "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+	 " BEGIN SELECT RAISE(ABORT, 'the audit log head cannot be deleted'); END;"
+	 "CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head"
+	 " WHEN NEW.last_id < OLD.last_id"
+	 " BEGIN SELECT RAISE(ABORT, 'the audit log head only moves forward'); END;",
+	 "CREATE FUNCTION pw_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	 "BEGIN\n"
+	 "  RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME\n"
+	 "    USING ERRCODE = 'insufficient_privilege';\n"
+	 "END\n"
+	 "$$;"
+	 "CREATE FUNCTION pw_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	 "BEGIN\n"
+	 "  IF NEW.last_id < OLD.last_id THEN\n"
+	 "    RAISE EXCEPTION 'the audit log head only moves forward'\n"
+	 "      USING ERRCODE = 'insufficient_privilege';\n"
+	 "  END IF;\n"
+	 "  RETURN NEW;\n"
+	 "END\n"
+	 "$$;"
+	 "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events"
+	 " FOR EACH ROW EXECUTE FUNCTION pw_audit_append_only();"
+	 "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events"
+	 " FOR EACH STATEMENT EXECUTE FUNCTION pw_audit_append_only();"
+	 "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+	 " FOR EACH ROW EXECUTE FUNCTION pw_audit_append_only();"
+	 "CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head"
+	 " FOR EACH STATEMENT EXECUTE FUNCTION pw_audit_append_only();"
+	 "CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head"
+	 " FOR EACH ROW EXECUTE FUNCTION pw_audit_head_forward();"},
+
+	{4, "hosts, inventories, agents and enrollment tokens",
+	 /* hosts keeps only what agents report; fleet attributes (location,
+	  * category, ...) come in later migrations. hosts.agent_id is the
+	  * current credential; agents keeps the revoked ones for the record. */
+	 "CREATE TABLE inventories ("
+	 " hash TEXT PRIMARY KEY," /* pw_inventory_hash of the content */
+	 " json TEXT NOT NULL,"
+	 " first_seen TEXT NOT NULL);"
+	 "CREATE TABLE hosts ("
+	 " id {{id}},"
+	 " hostname TEXT NOT NULL,"
+	 " machine_id TEXT UNIQUE,"
+	 " agent_id TEXT,"
+	 " os_id TEXT,"
+	 " os_version_id TEXT,"
+	 " os_codename TEXT,"
+	 " os_pretty_name TEXT,"
+	 " arch TEXT,"
+	 " kernel TEXT,"
+	 " created TEXT NOT NULL,"
+	 " last_seen TEXT,"
+	 " inventory_hash TEXT REFERENCES inventories(hash),"
+	 " inventory_at TEXT);"
+	 "CREATE TABLE enroll_tokens ("
+	 " id {{id}},"
+	 " label TEXT NOT NULL,"
+	 " secret_hash {{blob}} NOT NULL,"
+	 " uses_total BIGINT NOT NULL,"
+	 " uses_left BIGINT NOT NULL,"
+	 " expires TEXT NOT NULL,"
+	 " created TEXT NOT NULL,"
+	 " created_by TEXT NOT NULL,"
+	 " revoked TEXT);"
+	 "CREATE TABLE agents ("
+	 " id TEXT PRIMARY KEY,"
+	 " host_id BIGINT NOT NULL REFERENCES hosts(id),"
+	 " secret_hash {{blob}} NOT NULL,"
+	 " enroll_token_id BIGINT REFERENCES enroll_tokens(id),"
+	 " created TEXT NOT NULL,"
+	 " revoked TEXT);"
+	 "CREATE INDEX agents_host ON agents(host_id);",
+	 NULL},
+
+	{5, "jobs and job results",
+	 /* Open jobs sit in a small partial index per host, which is all an
+	  * unchanged check-in probes. Results are keyed by (agent, seq): the
+	  * agent's own numbering makes resends idempotent. */
+	 "CREATE TABLE jobs ("
+	 " id {{id}},"
+	 " host_id BIGINT NOT NULL REFERENCES hosts(id),"
+	 " kind TEXT NOT NULL,"
+	 " args TEXT NOT NULL,"
+	 " state TEXT NOT NULL," /* queued, leased, done, failed */
+	 " created TEXT NOT NULL,"
+	 " created_by TEXT NOT NULL,"
+	 " leased_to TEXT,"
+	 " lease_until TEXT,"
+	 " attempts BIGINT NOT NULL DEFAULT 0,"
+	 " finished TEXT);"
+	 "CREATE INDEX jobs_open ON jobs(host_id, id) WHERE state IN ('queued', 'leased');"
+	 "CREATE TABLE job_results ("
+	 " agent_id TEXT NOT NULL REFERENCES agents(id),"
+	 " seq BIGINT NOT NULL,"
+	 " job_id BIGINT NOT NULL REFERENCES jobs(id),"
+	 " host_id BIGINT NOT NULL REFERENCES hosts(id),"
+	 " status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),"
+	 " started TEXT,"
+	 " finished TEXT,"
+	 " exit_code BIGINT,"
+	 " output TEXT,"
+	 " received TEXT NOT NULL,"
+	 " PRIMARY KEY (agent_id, seq));"
+	 "CREATE INDEX job_results_job ON job_results(job_id);",
+	 NULL},
+};
+
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int pw_schema_version(void)
+{
+	return migrations[N_MIGRATIONS - 1].version;
+}
+
+pw_err pw_schema_migrate(pw_db *db, pw_error *err)
+{
+	bool pg = pw_db_kind_of(db) == PW_DB_POSTGRES;
+	pw_migration m[N_MIGRATIONS];
+	for (size_t i = 0; i < N_MIGRATIONS; i++) {
+		m[i].version = migrations[i].version;
+		m[i].name = migrations[i].name;
+		m[i].sql = pg && migrations[i].pg_sql ? migrations[i].pg_sql : migrations[i].sql;
+	}
+	return pw_db_migrate(db, "server", m, N_MIGRATIONS, err);
+}
+
+pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err)
+{
+	*out = NULL;
+	const char *env = getenv("PATCHWARDEN_DB");
+	if (env && *env) {
+		*out = strdup(env);
+		return *out ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	pw_config *cfg = NULL;
+	pw_err rc = pw_config_load(config_path ? config_path : PW_CONFIG_DEFAULT_PATH, false, &cfg,
+				   err);
+	if (rc)
+		return rc;
+	const char *v = pw_config_get(cfg, "server", "db");
+	*out = strdup(v && *v ? v : PW_SERVER_DB_DEFAULT);
+	pw_config_free(cfg);
+	return *out ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+}
+
+pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err)
+{
+	*out = NULL;
+	char *owned = NULL;
+	pw_err rc = PW_OK;
+	if (!url) {
+		rc = pw_schema_default_url(NULL, &owned, err);
+		if (rc)
+			return rc;
+		url = owned;
+	}
+	pw_db *db = NULL;
+	rc = pw_db_open(url, &db, err);
+	if (!rc)
+		rc = pw_schema_migrate(db, err);
+	free(owned);
+	if (rc) {
+		pw_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return PW_OK;
+}
