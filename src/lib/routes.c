@@ -305,7 +305,8 @@ static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
 		return;
-	const pw_agent *ag = &c->who->agent;
+	pw_agent agent = c->who->agent; /* pw_agent_checkin clears its `fresh` */
+	pw_agent *ag = &agent;
 	const char *agent_id;
 	pw_checkin q = PW_CHECKIN_INIT;
 	if (!pw_api_body_str(c, c->body, "agent_id", false, PW_AGENT_ID_MAX, &agent_id) ||
