@@ -6,6 +6,7 @@
 	int cmd_##name(int argc, char **argv);  \
 	extern const char cmd_##name##_usage[]
 
+PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(inventory);

@@ -16,6 +16,7 @@ static const char cmd_help_usage[] =
 
 /* Sorted by name: `help` and lookups walk this table. */
 static const struct pw_cmd commands[] = {
+	{"agent", cmd_agent, "enroll this host and check in with the server", cmd_agent_usage},
 	{"audit", cmd_audit, "verify and list the hash-chained audit log", cmd_audit_usage},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", cmd_feed_usage},
 	{"help", cmd_help, "show help for a command", cmd_help_usage},
