@@ -5,7 +5,8 @@
 #                               state directory $T/NAME; stdout and stderr
 #                               in $T/agent.out, status in AGENT_ST
 #   pw_spooled NAME             number of results in NAME's spool
-#   pw_delivered TOKEN URL      the result seqs the server's audit log
+#   pw_delivered TOKEN URL [CURL-ARGS...]
+#                               the result seqs the server's audit log
 #                               recorded, in order, "seq" or "seq:resent"
 
 pw_agent() {
@@ -20,7 +21,7 @@ pw_spooled() {
 }
 
 pw_delivered() {
-  pw_http GET "$2/audit?limit=1000" "$1"
+  pw_http GET "$2/audit?limit=1000" "$1" "" "${@:3}"
   python3 -c 'import json, sys
 out = []
 for e in json.load(sys.stdin)["events"]:
