@@ -59,11 +59,13 @@ static pw_err read_counter(pw_spool *s, pw_error *err)
 	pw_err rc = pw_read_file(path.data, &text, 64, err);
 	if (rc == PW_ERR_NOTFOUND) {
 		rc = PW_OK; /* a new spool starts at 1 */
-	} else if (!rc) {
+	} else if (!rc || rc == PW_ERR_TOOLARGE) {
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(pw_buf_str(&text), &end, 10);
-		if (errno || end == pw_buf_str(&text) || (*end && *end != '\n') || v == 0)
+		const char *t = pw_buf_str(&text);
+		if (rc || *t < '0' || *t > '9' || errno || (*end && *end != '\n') || v == 0 ||
+		    v == UINT64_MAX)
 			rc = pw_error_set(err, PW_ERR_PARSE,
 					  "%s: not a sequence number; remove the file and restart "
 					  "the agent (numbering resumes after the spooled results)",
