@@ -182,6 +182,9 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 		"%zu jobs run; %zu spooled; next in %.0fs\n",
 		r->sent_inventory ? "inventory sent, hash" : "hash only,", r->inventory_hash,
 		r->results_sent, r->results_acked, r->jobs_run, r->spooled, next);
+	if (r->inventory_error[0])
+		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
+			    r->inventory_error);
 	if (r->jobs_failed || r->results_quarantined)
 		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
 			    r->jobs_failed, r->results_quarantined, r->job_error);

@@ -71,11 +71,16 @@ typedef struct pw_agent_cycle_report {
 	size_t spooled;           /* results waiting after this check-in */
 	long interval;            /* seconds until the next regular check-in */
 	char job_error[PW_ERROR_MSG_MAX]; /* the last job problem, "" if none */
+	/* Why the inventory could not be read ("" when it was): the check-in
+	 * then carries the last acknowledged hash and jobs fail with this. */
+	char inventory_error[PW_ERROR_MSG_MAX];
 } pw_agent_cycle_report;
 
-/* One check-in: reads the inventory, sends its hash (and the inventory
- * itself when the server has not acknowledged that hash or asked for
- * it), the spooled results in seq order, deletes the acknowledged ones,
+/* One check-in: reads the inventory (when it cannot but a hash was
+ * acknowledged before, goes on without it: see inventory_error), sends
+ * its hash (and the inventory itself when the server has not
+ * acknowledged that hash or asked for it), the spooled results in seq
+ * order, deletes the acknowledged ones,
  * runs the jobs handed out and spools their results (sent with the next
  * check-in). A transfer or server failure leaves the spool as it was. */
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err);

@@ -572,9 +572,10 @@ double pw_agent_next_delay(long interval, unsigned failures, double r)
 
 /* ---- jobs ------------------------------------------------------------- */
 
-/* Runs one job and spools its result (without seq: the spool numbers it). */
+/* Runs one job and spools its result (without seq: the spool numbers it).
+ * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
-		      pw_error *err)
+		      const char *inv_error, pw_error *err)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
 	const char *kind = json_str(job, "kind");
@@ -587,7 +588,15 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 	cJSON *output = NULL;
 	const char *status = "ok";
 	int exit_code = 0;
-	if (!strcmp(kind, "inventory")) {
+	if (!inv) {
+		output = cJSON_CreateObject();
+		if (output && !cJSON_AddStringToObject(output, "message", inv_error)) {
+			cJSON_Delete(output);
+			output = NULL;
+		}
+		status = "failed";
+		exit_code = 2;
+	} else if (!strcmp(kind, "inventory")) {
 		output = pw_inventory_to_json(inv);
 	} else if (!strcmp(kind, "scan")) {
 		/* No scanner in the agent yet: say so, with the inventory the
@@ -735,7 +744,7 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 		rc = src;
 	cJSON_ArrayForEach(x, jobs) {
 		pw_error e = PW_ERROR_INIT;
-		if (run_job(c, x, inv, &e)) {
+		if (run_job(c, x, inv, rep->inventory_error, &e)) {
 			rep->jobs_failed++;
 			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
 		} else {
@@ -750,13 +759,23 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 {
 	memset(rep, 0, sizeof *rep);
 	pw_inventory inv = PW_INVENTORY_INIT;
-	pw_err rc = pw_inventory_read(c->root, &inv, err);
-	if (rc) {
+	pw_error ie = PW_ERROR_INIT;
+	pw_err rc = pw_inventory_read(c->root, &inv, &ie);
+	if (rc && !c->acked_hash[0]) {
 		pw_inventory_release(&inv);
-		return rc;
+		return pw_error_set(err, rc, "%s", ie.msg);
 	}
-	pw_inventory_hash(&inv, rep->inventory_hash);
-	rep->sent_inventory = c->need_inventory || strcmp(rep->inventory_hash, c->acked_hash) != 0;
+	if (rc) {
+		/* The spool must not wait for the package database: check in
+		 * with the last known hash; the jobs report the error. */
+		snprintf(rep->inventory_error, sizeof rep->inventory_error, "%s", ie.msg);
+		memcpy(rep->inventory_hash, c->acked_hash, 65);
+		rc = PW_OK;
+	} else {
+		pw_inventory_hash(&inv, rep->inventory_hash);
+		rep->sent_inventory = c->need_inventory ||
+				      strcmp(rep->inventory_hash, c->acked_hash) != 0;
+	}
 
 	cJSON *body = cJSON_CreateObject();
 	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent);
@@ -787,7 +806,8 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 	if (!rc && status != 200)
 		rc = http_error("check-in", status, &reply, err);
 	if (!rc)
-		rc = handle_reply(c, &reply, sent, n_sent, &inv, rep, err);
+		rc = handle_reply(c, &reply, sent, n_sent, rep->inventory_error[0] ? NULL : &inv,
+				  rep, err);
 	rep->spooled = c->spool.count;
 	rep->interval = c->interval;
 	pw_buf_release(&reply);

@@ -6,7 +6,8 @@
 # server stopped (results wait in the spool) and restarted on the same
 # port (delivered in seq order, exactly once), the daemon (`run`) with
 # backoff while the server is down, its RSS, SIGTERM, a damaged spool
-# file quarantined, and the spool size limit.
+# file quarantined, the spool size limit, and an unreadable package
+# database.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -169,6 +170,19 @@ pw_job "$ops" "$U" "$host" inventory >/dev/null
 ag run --once --config "$T/agent.conf"
 check "a result over the spool limit is reported: $(show)" out_has "does not fit"
 check "nothing was spooled" test "$(pw_spooled a)" -eq 0
+
+# ---- an unreadable package database does not hold up the spool ------------------
+mv "$root/var/lib/dpkg/status" "$T/status.away"
+jbad=$(pw_job "$ops" "$U" "$host" inventory)
+ag run --once
+check "the check-in goes on without an inventory: $(show)" test "$AGENT_ST" -eq 0
+check "and warns" out_has "the inventory could not be read"
+check "with the last hash" out_has "hash only"
+ag run --once
+check "the job's failure is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 8 9"
+pw_http GET "$U/hosts/$host/jobs" "$admin"
+check "the job failed" test "$(json "[x['state'] for x in j['jobs'] if x['job_id'] == $jbad][0]")" = failed
+mv "$T/status.away" "$root/var/lib/dpkg/status"
 
 pw_srv_stop C
 pw_srv_summary
