@@ -135,11 +135,11 @@ pw_err pw_agent_check_url(const char *url, bool insecure, pw_error *err)
 {
 	bool https = !strncmp(url, "https://", 8);
 	bool http = !strncmp(url, "http://", 7);
-	const char *host = url + (https ? 8 : 7);
+	const char *host = https ? url + 8 : http ? url + 7 : "";
 	size_t len = strcspn(host, ":/?#");
 	if (*host == '[')
 		len = strcspn(host, "]") + 1;
-	if ((!https && !http) || !len || len > strlen(host))
+	if (!len || len > strlen(host))
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "server URL '%s': expected https://HOST[:PORT]", url);
 	if (https && insecure)
