@@ -51,6 +51,23 @@ field() { # field KEY LINE
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# CPU time (user + system, clock ticks) of a process, or of PostgreSQL's
+# postmaster and all its children.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() {
+  local pm t=0 p
+  [ -n "${PW_PG_DIR:-}" ] && [ -f "$PW_PG_DIR/data/postmaster.pid" ] || { echo 0; return; }
+  pm=$(head -1 "$PW_PG_DIR/data/postmaster.pid")
+  for p in $pm $(awk -v pm="$pm" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(cpu_ticks "$p")))
+  done
+  echo $t
+}
+HZ=$(getconf CLK_TCK)
+us_per() { # us_per TICKS REQUESTS
+  awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.0f", n ? t * 1e6 / hz / n : 0 }'
+}
+
 start_server() { # start_server DB_URL LOG
   printf '[server]\nallow_plain_http = true\nthreads = %s\n' "$THREADS" >"$T/server.conf"
   "$PW_BIN" server -c "$T/server.conf" --db "$1" --listen 127.0.0.1:0 2>"$2" &
@@ -87,8 +104,13 @@ bench_backend() { # bench_backend NAME DB_URL
   R[$name.rss_a]=$(rss_kib "$SRV_PID")
   echo "== $name: unchanged-inventory check-ins, ${SECS}s, $CONNS connections" >&2
   "$CLIENT" checkin "$SRV_URL" "$T/$name.creds" --seconds 2 --conns "$CONNS" >/dev/null
+  local s0 p0
+  s0=$(cpu_ticks "$SRV_PID")
+  p0=$(pg_ticks)
   out=$("$CLIENT" checkin "$SRV_URL" "$T/$name.creds" --seconds "$SECS" --conns "$CONNS")
   echo "$out" >&2
+  R[$name.srv_us]=$(us_per $(($(cpu_ticks "$SRV_PID") - s0)) "$(field requests "$out")")
+  R[$name.pg_us]=$(us_per $(($(pg_ticks) - p0)) "$(field requests "$out")")
   R[$name.rps]=$(field rps "$out")
   R[$name.p50]=$(field p50_ms "$out")
   R[$name.p99]=$(field p99_ms "$out")
@@ -108,6 +130,8 @@ bench_backend() { # bench_backend NAME DB_URL
   R[$name.hwm]=$(awk '/^VmHWM:/ {print $2}' "/proc/$SRV_PID/status")
   stop_server
 }
+
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 1. SQLite ----------------------------------------------------------------
 bench_backend sqlite "sqlite:$T/bench.db" || exit 1
@@ -154,8 +178,16 @@ for i in $(seq 1 100); do
 done
 echo "== nginx: GET of a static file, ${SECS}s, $CONNS connections" >&2
 "$CLIENT" get "http://127.0.0.1:$port/checkin.json" --seconds 2 --conns "$CONNS" >/dev/null
+ng0=0
+for p in $(awk -v pm="$NGINX_PID" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null) $NGINX_PID; do
+  ng0=$((ng0 + $(cpu_ticks "$p")))
+done
 out=$("$CLIENT" get "http://127.0.0.1:$port/checkin.json" --seconds "$SECS" --conns "$CONNS")
 echo "$out" >&2
+ng1=0
+for p in $(awk -v pm="$NGINX_PID" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null) $NGINX_PID; do
+  ng1=$((ng1 + $(cpu_ticks "$p")))
+done
 kill -TERM "$NGINX_PID"
 wait "$NGINX_PID" 2>/dev/null
 NGINX_PID=
@@ -164,13 +196,13 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 cat <<EOF
 
 Check-in benchmark: $(nproc) cores, $CONNS connections, ${SECS}s each, client and servers on 127.0.0.1
-(patchwarden threads: ${THREADS/#0/default}).
+(patchwarden threads: ${THREADS/#0/default}; load average before the run: $LOAD).
 
-| server | requests/s | p50 ms | p99 ms | errors |
-| --- | --- | --- | --- | --- |
-| patchwarden + SQLite, unchanged check-in | ${R[sqlite.rps]} | ${R[sqlite.p50]} | ${R[sqlite.p99]} | ${R[sqlite.errors]} |
-| patchwarden + PostgreSQL 15, unchanged check-in | ${R[postgresql.rps]} | ${R[postgresql.p50]} | ${R[postgresql.p99]} | ${R[postgresql.errors]} |
-| nginx 1.22, static file of the reply's size | $(field rps "$out") | $(field p50_ms "$out") | $(field p99_ms "$out") | $(field errors "$out") |
+| server | requests/s | p50 ms | p99 ms | errors | server CPU µs/request | PostgreSQL CPU µs/request |
+| --- | --- | --- | --- | --- | --- | --- |
+| patchwarden + SQLite, unchanged check-in | ${R[sqlite.rps]} | ${R[sqlite.p50]} | ${R[sqlite.p99]} | ${R[sqlite.errors]} | ${R[sqlite.srv_us]} | - |
+| patchwarden + PostgreSQL 15, unchanged check-in | ${R[postgresql.rps]} | ${R[postgresql.p50]} | ${R[postgresql.p99]} | ${R[postgresql.errors]} | ${R[postgresql.srv_us]} | ${R[postgresql.pg_us]} |
+| nginx 1.22, static file of the reply's size | $(field rps "$out") | $(field p50_ms "$out") | $(field p99_ms "$out") | $(field errors "$out") | $(us_per $((ng1 - ng0)) "$(field requests "$out")") | - |
 
 | backend | enroll/s | inventories uploaded | jobs for $AGENTS agents: created / acknowledged / lost | RSS at $AGENTS hosts | RSS after the jobs | RSS at $HOSTS hosts | peak RSS |
 | --- | --- | --- | --- | --- | --- | --- | --- |
