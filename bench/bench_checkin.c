@@ -105,7 +105,8 @@ static int dial(const struct engine *e)
 
 static void arm(struct engine *e, int i, bool want_out)
 {
-	struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.u32 = (uint32_t)i};
+	struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+				 .data.u32 = (uint32_t)i};
 	if (epoll_ctl(e->ep, EPOLL_CTL_MOD, e->c[i].fd, &ev) < 0)
 		die("epoll_ctl: %s", strerror(errno));
 }
@@ -157,7 +158,8 @@ static bool start(struct engine *e, int i)
 }
 
 /* A complete response in c->in: its status, body and total length. */
-static bool parse_reply(const pw_buf *in, int *status, size_t *body_at, size_t *total, bool *close_after)
+static bool parse_reply(const pw_buf *in, int *status, size_t *body_at, size_t *total,
+			bool *close_after)
 {
 	const char *d = pw_buf_str(in);
 	const char *end = strstr(d, "\r\n\r\n");
@@ -198,7 +200,8 @@ static void on_readable(struct engine *e, int i)
 		c->busy = false;
 		if (status < 200 || status > 299)
 			e->errors++;
-		e->done(e->ud, c->item, status, c->in.data + at, total - at, bench_now_ns() - c->t0);
+		e->done(e->ud, c->item, status, c->in.data + at, total - at,
+			bench_now_ns() - c->t0);
 	}
 	if (eof || close_after) {
 		if (c->busy) { /* the connection failed under the request */
@@ -216,7 +219,8 @@ static void on_writable(struct engine *e, int i)
 {
 	struct conn *c = &e->c[i];
 	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
@@ -408,7 +412,8 @@ struct run {
 static void checkin_body(pw_buf *b, const struct fleet *f, const struct agent *a, bool with_inv,
 			 const char *results)
 {
-	pw_buf_printf(b, "{\"agent_id\":\"%s\",\"inventory_hash\":\"%s\"", a->id, f->hash[a->variant]);
+	pw_buf_printf(b, "{\"agent_id\":\"%s\",\"inventory_hash\":\"%s\"", a->id,
+		      f->hash[a->variant]);
 	if (with_inv)
 		pw_buf_printf(b, ",\"inventory\":%s", f->json[a->variant]);
 	if (results)
@@ -431,11 +436,12 @@ static bool setup_next(void *ud, long *item, const char **method, const char **p
 		if (r->phase == 0) {
 			*path = "/api/v1/agents/enroll";
 			long k = r->first + i;
-			pw_buf_printf(body,
-				      "{\"token\":\"%s\",\"hostname\":\"bench-%ld\",\"machine_id\":"
-				      "\"bench-machine-%ld\",\"os\":{\"id\":\"ubuntu\",\"version_id\":"
-				      "\"18.04\",\"codename\":\"bionic\"},\"arch\":\"amd64\"}",
-				      r->token, k, k);
+			pw_buf_printf(
+				body,
+				"{\"token\":\"%s\",\"hostname\":\"bench-%ld\",\"machine_id\":"
+				"\"bench-machine-%ld\",\"os\":{\"id\":\"ubuntu\",\"version_id\":"
+				"\"18.04\",\"codename\":\"bionic\"},\"arch\":\"amd64\"}",
+				r->token, k, k);
 			return true;
 		}
 		bool upload = r->phase == 2 || r->phase == 4;
@@ -456,8 +462,8 @@ static void setup_done(void *ud, long item, int status, const char *body, size_t
 	struct run *r = ud;
 	lat_add(&r->lat, ns);
 	if (status < 200 || status > 299) {
-		fprintf(stderr, "bench_checkin: setup phase %d: status %d: %.*s\n", r->phase, status,
-			(int)len, body);
+		fprintf(stderr, "bench_checkin: setup phase %d: status %d: %.*s\n", r->phase,
+			status, (int)len, body);
 		return;
 	}
 	r->ok++;
@@ -504,8 +510,8 @@ static void run_engine(struct run *r, const char *url, int conns, double seconds
 static void report(const char *name, struct run *r, long errors, double secs)
 {
 	printf("RESULT mode=%s requests=%zu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%ld",
-	       name, r->lat.n, secs, (double)r->lat.n / secs, pct(&r->lat, 0.50), pct(&r->lat, 0.99),
-	       errors);
+	       name, r->lat.n, secs, (double)r->lat.n / secs, pct(&r->lat, 0.50),
+	       pct(&r->lat, 0.99), errors);
 }
 
 static int mode_setup(int argc, char **argv, int conns)
@@ -538,7 +544,8 @@ static int mode_setup(int argc, char **argv, int conns)
 		die("%s: %s", argv[6], strerror(errno));
 	for (long i = 0; i < r.count; i++)
 		if (f.a[i].cred)
-			fprintf(out, "%s %" PRId64 " %d\n", f.a[i].cred, f.a[i].host, f.a[i].variant);
+			fprintf(out, "%s %" PRId64 " %d\n", f.a[i].cred, f.a[i].host,
+				f.a[i].variant);
 	fclose(out);
 	if (no_checkin || errors)
 		return errors ? 1 : 0;
@@ -674,9 +681,7 @@ static void results_done(void *ud, long item, int status, const char *body, size
 		}
 	} else {
 		const cJSON *ack = cJSON_GetObjectItem(j, "ack"), *x;
-		cJSON_ArrayForEach(x, ack)
-		if ((long)x->valuedouble == r->first)
-			r->acked++;
+		cJSON_ArrayForEach(x, ack) if ((long)x->valuedouble == r->first) r->acked++;
 	}
 	cJSON_Delete(j);
 }
