@@ -177,7 +177,8 @@ int cmd_vercmp(int argc, char **argv)
 			} else if (strncmp(a, "--scheme=", 9) == 0) {
 				scheme_name = a + 9;
 			} else {
-				return pw_cli_usage_error(CMD, "unknown option '%s' (use -- before a version starting with '-')", a);
+				return pw_cli_usage_error(CMD, "unknown option '%s' (put -- before a version "
+							  "starting with '-')", a);
 			}
 			continue;
 		}

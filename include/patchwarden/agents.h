@@ -86,10 +86,17 @@ pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *o
 typedef struct pw_agent {
 	char id[PW_AGENT_ID_MAX];
 	int64_t host_id;
+	/* The host's check-in state as pw_agent_authenticate read it, kept
+	 * for the next pw_agent_checkin with this struct only (it clears
+	 * `fresh`): so an unchanged check-in right after authentication reads
+	 * the database once and writes it once. */
+	bool fresh;
+	bool jobs_waiting; /* open jobs for the host */
+	char inventory_hash[65]; /* the host's, "" when it has none */
 } pw_agent;
 
 /* Checks "<agent id>.<secret>" (the Bearer credential): malformed,
- * unknown, wrong or revoked is PW_ERR_AUTH. */
+ * unknown, wrong or revoked is PW_ERR_AUTH. One indexed lookup. */
 pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, pw_error *err);
 
 /* ---- check-in --------------------------------------------------------- */
@@ -135,7 +142,7 @@ typedef struct pw_checkin_reply {
 #define PW_CHECKIN_REPLY_INIT {NULL, 0, false, NULL, 0}
 void pw_checkin_reply_release(pw_checkin_reply *r);
 
-/* One check-in of an authenticated agent, in one transaction:
+/* One check-in of an authenticated agent, atomic:
  * - updates the host's last_seen (PW_ERR_AUTH if the agent was re-keyed
  *   away from its host meanwhile);
  * - stores each result once by (agent, seq) and acknowledges it, also
@@ -149,10 +156,12 @@ void pw_checkin_reply_release(pw_checkin_reply *r);
  *   ones and those whose lease ran out without a result. A job goes to
  *   one check-in at a time, also across server nodes (PostgreSQL: FOR
  *   UPDATE SKIP LOCKED).
- * An unchanged check-in without results is three indexed statements.
- * `reply` must be initialised (PW_CHECKIN_REPLY_INIT); it is filled only
- * on success. */
-pw_err pw_agent_checkin(pw_db *db, const pw_agent *agent, const pw_checkin *req,
+ * An unchanged check-in (same hash, no results, no open jobs) is one
+ * UPDATE of last_seen, plus one indexed read unless `agent` comes fresh
+ * from pw_agent_authenticate; anything else runs in one write
+ * transaction. `reply` must be initialised (PW_CHECKIN_REPLY_INIT); it is
+ * filled only on success. */
+pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 			pw_checkin_reply *reply, pw_error *err);
 
 /* ---- jobs ------------------------------------------------------------- */

@@ -20,9 +20,10 @@ pw_err pw_scheme_from_name(const char *name, pw_scheme *out, pw_error *err);
 const char *pw_scheme_name(pw_scheme s);
 
 /* Checks that `v` is a version the native tool accepts. For deb: what
- * dpkg refuses (empty, bad epoch, no digit first in upstream, characters
- * outside the allowed set, ...) is an error; what dpkg only warns about is
- * accepted. rpm accepts every string except the empty one (rpm.vercmp()
+ * dpkg refuses (empty, blanks inside, bad epoch, nothing after the colon,
+ * empty upstream version or revision) is an error; what dpkg only warns
+ * about (no digit first in upstream, characters outside the allowed set)
+ * is accepted. rpm accepts every string except the empty one (rpm.vercmp()
  * and rpmverParse() refuse it). apk: apk_version_validate(). The
  * message names the version and what is wrong with it. */
 pw_err pw_version_check(pw_scheme s, const char *v, pw_error *err);

@@ -440,6 +440,22 @@ pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *o
 
 /* ---- agent credentials ----------------------------------------------- */
 
+/* Whether the host has jobs to hand out (a lease time as parameter),
+ * written as the partial index jobs_open's condition so SQLite uses it. */
+#define OPEN_JOB "state IN ('queued', 'leased') AND (state = 'queued' OR lease_until < ?)"
+#define OPEN_JOBS_EXIST                                                                      \
+	"CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE jobs.host_id = h.id AND " OPEN_JOB           \
+	") THEN 1 ELSE 0 END"
+
+/* An inventory hash column into a fixed buffer ("" for NULL or junk). */
+static void copy_hash(char dst[65], const char *src)
+{
+	if (src && strlen(src) == 64)
+		memcpy(dst, src, 65);
+	else
+		dst[0] = '\0';
+}
+
 static bool hex_run(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -460,13 +476,19 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 		return pw_error_set(err, PW_ERR_AUTH,
 				    "not an agent credential: expected ag_<id>.<secret> as "
 				    "returned by enrollment");
-	char id[PW_AGENT_ID_MAX];
+	char id[PW_AGENT_ID_MAX], now[PW_TS_LEN];
 	memcpy(id, credential, ID_LEN);
 	id[ID_LEN] = '\0';
+	pw_ts_now(now, 0);
 	pw_stmt *st;
 	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT secret_hash, host_id FROM agents WHERE id = ? AND revoked IS NULL",
-			   &st, err, "t", id);
+	/* The host's check-in state comes along in the same lookup. */
+	pw_err rc = pw_sql(db,
+			   "SELECT a.secret_hash, a.host_id, h.inventory_hash,"
+			   " CASE WHEN h.agent_id = a.id THEN 1 ELSE 0 END, " OPEN_JOBS_EXIST
+			   " FROM agents a JOIN hosts h ON h.id = a.host_id"
+			   " WHERE a.id = ? AND a.revoked IS NULL",
+			   &st, err, "tt", now, id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
@@ -474,15 +496,19 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 	size_t hlen = 0;
 	const void *h = row ? pw_stmt_blob(st, 0, &hlen) : NULL;
 	bool ok = pw_secret_matches(h, hlen, credential + ID_LEN + 1);
-	int64_t host = row ? pw_stmt_int(st, 1) : 0;
+	if (ok) {
+		memcpy(out->id, id, sizeof id);
+		out->host_id = pw_stmt_int(st, 1);
+		copy_hash(out->inventory_hash, pw_stmt_text(st, 2));
+		out->fresh = pw_stmt_int(st, 3) != 0;
+		out->jobs_waiting = pw_stmt_int(st, 4) != 0;
+	}
 	pw_stmt_reset(st);
 	if (!ok)
 		return pw_error_set(err, PW_ERR_AUTH,
 				    "agent %s: the credential is not valid (unknown, revoked or "
 				    "wrong secret); enroll the agent again",
 				    id);
-	memcpy(out->id, id, sizeof id);
-	out->host_id = host;
 	return PW_OK;
 }
 
@@ -500,7 +526,7 @@ void pw_checkin_reply_release(pw_checkin_reply *r)
 /* What the check-in carries, checked and canonicalised before the
  * transaction so that no lock is held while JSON is parsed. */
 struct checkin {
-	const pw_agent *agent;
+	pw_agent *agent;
 	const pw_checkin *req;
 	pw_checkin_reply *reply;
 	pw_inventory inv;
@@ -524,8 +550,10 @@ static pw_err prepare_inventory(struct checkin *c, pw_error *err)
 	if (!q->inventory)
 		return PW_OK;
 	pw_err rc = pw_inventory_from_json(&c->inv, q->inventory, err);
-	if (rc)
-		return pw_error_prefix(err, "check-in: inventory: ");
+	if (rc) {
+		pw_error_prefix(err, "check-in: inventory: ");
+		return rc; /* pw_error_prefix gives PW_OK when err is NULL */
+	}
 	char h[65];
 	pw_inventory_hash(&c->inv, h);
 	if (strcmp(h, q->inventory_hash) != 0)
@@ -705,14 +733,10 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 	char until[PW_TS_LEN];
 	pw_ts_now(until, q->lease_seconds > 0 ? q->lease_seconds : PW_JOB_LEASE);
 	pw_stmt *st;
-	/* The inner WHERE repeats the partial index's condition word for
-	 * word, which is how SQLite recognises that it may use it. */
 	pw_err rc = pw_sql(db,
 			   "UPDATE jobs SET state = 'leased', leased_to = ?, lease_until = ?,"
 			   " attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs"
-			   " WHERE host_id = ? AND state IN ('queued', 'leased')"
-			   " AND (state = 'queued' OR lease_until < ?)"
-			   " ORDER BY id LIMIT ? {{skip_locked}})"
+			   " WHERE host_id = ? AND " OPEN_JOB " ORDER BY id LIMIT ? {{skip_locked}})"
 			   " RETURNING id, kind, args",
 			   &st, err, "ttiti", c->agent->id, until, c->agent->host_id, c->now,
 			   (int64_t)max);
@@ -743,6 +767,48 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 	return rc;
 }
 
+static pw_err rekeyed(const pw_agent *a, pw_error *err)
+{
+	return pw_error_set(err, PW_ERR_AUTH,
+			    "agent %s is no longer the agent of host %" PRId64
+			    " (the host was enrolled again); enroll this agent again",
+			    a->id, a->host_id);
+}
+
+/* What pw_agent_authenticate reads too, for an agent struct used again. */
+static pw_err read_state(pw_db *db, pw_agent *a, const char *now, pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT h.inventory_hash, " OPEN_JOBS_EXIST
+			   " FROM hosts h WHERE h.id = ? AND h.agent_id = ?",
+			   &st, err, "tit", now, a->host_id, a->id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	if (!row)
+		return rekeyed(a, err);
+	copy_hash(a->inventory_hash, pw_stmt_text(st, 0));
+	a->jobs_waiting = pw_stmt_int(st, 1) != 0;
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
+/* The hot path: nothing to store, nothing to hand out. */
+static pw_err touch(pw_db *db, const pw_agent *a, const char *now, pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(db, "UPDATE hosts SET last_seen = ? WHERE id = ? AND agent_id = ?", &st,
+			   err, "tit", now, a->host_id, a->id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc && pw_stmt_changes(st) != 1)
+		rc = rekeyed(a, err);
+	return rc;
+}
+
 static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct checkin *c = arg;
@@ -757,10 +823,7 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	if (rc)
 		return rc;
 	if (!row)
-		return pw_error_set(err, PW_ERR_AUTH,
-				    "agent %s is no longer the agent of host %" PRId64
-				    " (it was enrolled again); enroll this agent again",
-				    c->agent->id, c->agent->host_id);
+		return rekeyed(c->agent, err);
 	char current[PW_SECRET_HEX + 1];
 	const char *cur = pw_stmt_text(st, 0);
 	snprintf(current, sizeof current, "%s", cur ? cur : "");
@@ -771,7 +834,7 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	return take_jobs(db, c, err);
 }
 
-pw_err pw_agent_checkin(pw_db *db, const pw_agent *agent, const pw_checkin *req,
+pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 			pw_checkin_reply *reply, pw_error *err)
 {
 	pw_checkin_reply_release(reply);
@@ -780,8 +843,14 @@ pw_err pw_agent_checkin(pw_db *db, const pw_agent *agent, const pw_checkin *req,
 	pw_err rc = prepare_inventory(&c, err);
 	if (!rc)
 		rc = prepare_results(&c, err);
+	if (!rc && !agent->fresh)
+		rc = read_state(db, agent, c.now, err);
+	agent->fresh = false;
+	bool unchanged = !req->n_results && !req->inventory && !agent->jobs_waiting &&
+			 req->inventory_hash && strcmp(agent->inventory_hash, req->inventory_hash) == 0;
 	if (!rc)
-		rc = pw_in_write_txn(db, checkin_txn, &c, err);
+		rc = unchanged ? touch(db, agent, c.now, err)
+			       : pw_in_write_txn(db, checkin_txn, &c, err);
 	if (rc)
 		pw_checkin_reply_release(reply);
 	pw_inventory_release(&c.inv);

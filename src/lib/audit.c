@@ -62,8 +62,10 @@ static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t
 			   &st, err, "");
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
-	if (rc)
-		return pw_error_prefix(err, "appending to the audit log: ");
+	if (rc) {
+		pw_error_prefix(err, "appending to the audit log: ");
+		return rc; /* pw_error_prefix gives PW_OK when err is NULL */
+	}
 	if (!row)
 		return pw_error_set(err, PW_ERR_INTEGRITY,
 				    "the audit log's head row is missing: the log was tampered "
@@ -91,8 +93,10 @@ static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t
 			    hash);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
-	if (rc)
-		return pw_error_prefix(err, "appending to the audit log: ");
+	if (rc) {
+		pw_error_prefix(err, "appending to the audit log: ");
+		return rc; /* pw_error_prefix gives PW_OK when err is NULL */
+	}
 	if (id)
 		*id = new_id;
 	return PW_OK;

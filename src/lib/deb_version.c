@@ -106,7 +106,9 @@ static enum deb_problem parse_epoch(const char *s, const char *colon, unsigned i
 }
 
 /* The characters split() has to look at. */
-static const bool split_stop[256] = {['\0'] = true, [' '] = true, ['\t'] = true, [':'] = true, ['-'] = true};
+static const bool split_stop[256] = {
+	['\0'] = true, [' '] = true, ['\t'] = true, [':'] = true, ['-'] = true,
+};
 
 /* Splits v into epoch, upstream version and revision as parseversion()
  * does, without the character checks. `out` always ends up pointing into

@@ -133,10 +133,14 @@ static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long lin
 	if (!s)
 		return PW_ERR_NOMEM;
 	pw_error check = PW_ERROR_INIT;
+	pw_deb_version parsed;
 	pw_err rc = PW_OK;
-	if (pw_deb_version_check(s, &check))
+	if (pw_deb_version_parse(s, &parsed, &check))
 		rc = pw_inv_warn(inv, "%s:%lu: package '%s': %s: %s; kept, as dpkg keeps it",
 				 file, line, pkg, what, pw_error_text(&check));
+	else if (parsed.warning)
+		rc = pw_inv_warn(inv, "%s:%lu: package '%s': %s: '%s' %s; kept, as dpkg keeps it",
+				 file, line, pkg, what, s, parsed.warning);
 	if (rc)
 		free(s);
 	else

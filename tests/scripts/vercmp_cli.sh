@@ -48,17 +48,18 @@ expect 0 '' '' -- --scheme rpm 1.0 lt 1.1
 expect 1 '' '' -- --scheme rpm 1.1 lt 1.0
 expect 0 '' '' -- --scheme rpm 1.0-1 ne 1.0
 expect 1 '' '' -- --scheme rpm 1.0-1 '<<' 1.0
-versions=('' '<unknown>' 0 1.0 1.0-1 1.0~rc1 1:0.5 1.0+dfsg-1 1.0a 1.0.0)
+# Every relation on pairs that are <, = and >, with dpkg's "no version"
+# ('' and <unknown>) on either side or both.
+pairs=('1.0|2.0' '2.0|1.0' '1.0|1.00' '|1' '1|' '|' '<unknown>|0' '0|<unknown>' '1:0.5|1.0+dfsg-1')
 ops=(lt le eq ne ge gt '<<' '<=' '=' '>=' '>>' lt-nl le-nl ge-nl gt-nl)
-for a in "${versions[@]}"; do
-	for b in "${versions[@]}"; do
-		for op in "${ops[@]}"; do
-			dpkg --compare-versions "$a" "$op" "$b" 2>/dev/null
-			want=$?
-			"$bin" vercmp --scheme deb -- "$a" "$op" "$b" 2>/dev/null
-			got=$?
-			if [ "$got" = "$want" ]; then ok; else bad "deb '$a' $op '$b': exit $got, dpkg exits $want"; fi
-		done
+for pair in "${pairs[@]}"; do
+	a=${pair%|*} b=${pair#*|}
+	for op in "${ops[@]}"; do
+		dpkg --compare-versions "$a" "$op" "$b" 2>/dev/null
+		want=$?
+		"$bin" vercmp --scheme deb -- "$a" "$op" "$b" 2>/dev/null
+		got=$?
+		if [ "$got" = "$want" ]; then ok; else bad "deb '$a' $op '$b': exit $got, dpkg exits $want"; fi
 	done
 done
 
@@ -108,13 +109,14 @@ if [ "$(tr '\n' ' ' <"$work/out")" = '< < > ' ]; then ok; else bad "rpm --batch:
 if [ -z "$("$bin" vercmp --scheme rpm --batch </dev/null)" ]; then ok; else bad "empty batch input"; fi
 
 # 100,000 lines well under a second (buffered IO, no allocation per pair).
+# CPU time, not wall time: the test may share the machine with others.
 awk 'BEGIN { for (i = 0; i < 100000; i++) printf "%d:%d.%d-%d %d.%d~rc%d-%d\n", i % 3, i % 97, i, i % 7, i % 89, i, i % 5, i % 11 }' >"$work/big"
 for scheme in deb rpm; do
-	start=$(date +%s%N)
-	"$bin" vercmp --scheme "$scheme" --batch <"$work/big" >"$work/big.out"
-	ms=$((($(date +%s%N) - start) / 1000000))
+	TIMEFORMAT='%3U %3S'
+	cpu=$({ time "$bin" vercmp --scheme "$scheme" --batch <"$work/big" >"$work/big.out"; } 2>&1)
+	ms=$(awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d", (u + s) * 1000 }')
 	lines=$(wc -l <"$work/big.out")
-	echo "batch $scheme: 100000 pairs in $ms ms"
+	echo "batch $scheme: 100000 pairs in $ms ms of CPU time"
 	if [ "$lines" = 100000 ] && [ "$ms" -lt 1000 ]; then ok; else bad "batch $scheme: $lines lines in $ms ms"; fi
 done
 

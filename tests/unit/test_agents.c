@@ -68,7 +68,7 @@ static void inventory_hash(const cJSON *j, char out[65])
 }
 
 /* A check-in with only the hash (inv NULL) or the inventory too. */
-static pw_err checkin(struct srv *f, pw_db *db, const pw_agent *a, const char *hash,
+static pw_err checkin(struct srv *f, pw_db *db, pw_agent *a, const char *hash,
 		      const cJSON *inv, const pw_job_result *res, size_t n, size_t max_jobs,
 		      pw_checkin_reply *r)
 {
@@ -265,7 +265,7 @@ static void test_credentials(void **state)
 	pw_enrollment en;
 	CHECK(f, enroll_as(f, tok, "h", "m", &en));
 	pw_agent a;
-	char wrong[PW_CREDENTIAL_MAX];
+	char wrong[PW_CREDENTIAL_MAX + 8];
 	/* Every position of the secret matters (one flipped digit). */
 	for (size_t pos = 20; pos < strlen(en.credential); pos += 21) {
 		snprintf(wrong, sizeof wrong, "%s", en.credential);
@@ -350,6 +350,10 @@ static void test_need_inventory(void **state)
 	cJSON *bad = cJSON_Parse("{\"packages\": 5, \"scheme\": \"deb\"}");
 	REFUSED(f, PW_ERR_PARSE, "check-in: inventory: packages",
 		checkin(f, f->db, &a, h, bad, NULL, 0, 0, &r));
+	pw_checkin quiet = PW_CHECKIN_INIT; /* the same without an error message */
+	quiet.inventory_hash = h;
+	quiet.inventory = bad;
+	assert_int_equal(pw_agent_checkin(f->db, &a, &quiet, &r, NULL), PW_ERR_PARSE);
 	cJSON_Delete(bad);
 	cJSON_Delete(inv);
 	cJSON_Delete(inv2);
@@ -511,6 +515,50 @@ static void test_job_create(void **state)
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs", NULL), 1);
 }
 
+/* The state pw_agent_authenticate reads serves the check-in right after
+ * it; a re-key or a new job in between is still noticed. */
+static void test_fresh_agent(void **state)
+{
+	struct srv *f = *state;
+	char tok[PW_ENROLL_TOKEN_MAX];
+	token(f, 2, 3600, tok, NULL);
+	pw_enrollment en;
+	CHECK(f, enroll_as(f, tok, "web-01", "m1", &en));
+	pw_agent a;
+	CHECK(f, pw_agent_authenticate(f->db, en.credential, &a, &f->e));
+	assert_true(a.fresh);
+	assert_false(a.jobs_waiting);
+	assert_string_equal(a.inventory_hash, "");
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	cJSON *inv = inventory("3.0.11-1~deb12u2");
+	char h[65];
+	inventory_hash(inv, h);
+	CHECK(f, checkin(f, f->db, &a, h, inv, NULL, 0, 0, &r));
+	assert_false(a.fresh);
+	cJSON_Delete(inv);
+
+	CHECK(f, pw_agent_authenticate(f->db, en.credential, &a, &f->e));
+	assert_string_equal(a.inventory_hash, h);
+	srv_exec(f, f->db, "UPDATE hosts SET last_seen = NULL");
+	CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts WHERE last_seen IS NOT NULL", NULL), 1);
+
+	CHECK(f, pw_agent_authenticate(f->db, en.credential, &a, &f->e));
+	int64_t j = job(f, a.host_id, "scan");
+	CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
+	if (r.n_jobs == 0) /* authenticated before the job existed */
+		CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 1);
+	assert_int_equal(r.jobs[0].id, j);
+	CHECK(f, pw_agent_authenticate(f->db, en.credential, &a, &f->e));
+	assert_false(a.jobs_waiting); /* leased */
+
+	pw_enrollment again;
+	CHECK(f, enroll_as(f, tok, "web-01", "m1", &again));
+	REFUSED(f, PW_ERR_AUTH, "no longer the agent", checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
+	pw_checkin_reply_release(&r);
+}
+
 /* ---- concurrency ----------------------------------------------------- */
 
 #define RACE_JOBS 120
@@ -633,6 +681,7 @@ int main(void)
 		T(test_host_isolation),
 		T(test_leases),
 		T(test_job_create),
+		T(test_fresh_agent),
 		T(test_concurrent_checkins),
 		T(test_skip_locked),
 	};

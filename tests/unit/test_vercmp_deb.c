@@ -12,7 +12,8 @@
 #include "vercmp_vectors.h"
 
 /* Checks cmp(a, b) == want through every entry point, both ways round. */
-static void check_pair(struct vec_tally *t, const char *where, const char *a, const char *b, int want)
+static void check_pair(struct vec_tally *t, const char *where, const char *a, const char *b,
+		       int want)
 {
 	t->cases++;
 	int cmp = 2, back = 2;

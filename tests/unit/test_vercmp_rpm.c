@@ -12,8 +12,8 @@
 
 enum { SEG = 1, EVR = 2 }; /* which comparisons a vector applies to */
 
-static void check_pair(struct vec_tally *t, const char *where, const char *a, const char *b, int want,
-		       int which)
+static void check_pair(struct vec_tally *t, const char *where, const char *a, const char *b,
+		       int want, int which)
 {
 	t->cases++;
 	if (which & SEG) {
