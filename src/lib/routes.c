@@ -307,7 +307,9 @@ static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
 		return;
-	const pw_agent *ag = &c->who->agent;
+	/* A copy: pw_agent_checkin uses up the check-in state that
+	 * authentication read along with the credential. */
+	pw_agent agent = c->who->agent, *ag = &agent;
 	const char *agent_id;
 	pw_checkin q = PW_CHECKIN_INIT;
 	if (!pw_api_body_str(c, c->body, "agent_id", false, PW_AGENT_ID_MAX, &agent_id) ||
