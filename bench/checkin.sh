@@ -54,11 +54,15 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # CPU time (user + system, clock ticks) of a process, or of PostgreSQL's
 # postmaster and all its children.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The postmaster's own time plus that of its children: live ones, and
+# those that exited (cutime + cstime), so a backend ending in between
+# does not take its time away.
 pg_ticks() {
-  local pm t=0 p
+  local pm t p
   [ -n "${PW_PG_DIR:-}" ] && [ -f "$PW_PG_DIR/data/postmaster.pid" ] || { echo 0; return; }
   pm=$(head -1 "$PW_PG_DIR/data/postmaster.pid")
-  for p in $pm $(awk -v pm="$pm" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for p in $(awk -v pm="$pm" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
     [ -r "/proc/$p/stat" ] && t=$((t + $(cpu_ticks "$p")))
   done
   echo $t

@@ -43,7 +43,7 @@ static const pw_server_key keys[] = {
 	 "$PATCHWARDEN_DB and --db take precedence",
 	 's', 0, 0},
 	{"threads", "0",
-	 "worker threads, each with its own database connection; 0: two per CPU core", 'i', 0, 256},
+	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0, 256},
 	{"max_connections", "4096", "open connections at most; more wait in the listen queue", 'i',
 	 1, 1000000},
 	{"connection_timeout", "30", "seconds before an idle or stalled connection is closed", 'i',
@@ -618,10 +618,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+/* Handlers block on database round trips, so a core runs several. */
 static unsigned auto_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 2 : n > 64 ? 128 : 2 * (unsigned)n;
+	return n < 1 ? 4 : n > 64 ? 256 : 4 * (unsigned)n;
 }
 
 static void server_free(struct pw_server *s)
