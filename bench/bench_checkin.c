@@ -1,228 +1,756 @@
-/* The agent check-in hot path (agents.h): an unchanged-inventory check-in
- * without results or jobs, as the library call the HTTP server makes,
- * with and without authenticating the credential first, on SQLite and on
- * PostgreSQL. Beside it, the floor: one bare UPDATE of hosts.last_seen
- * through the same SQL layer.
+/* Agent check-ins against a running `patchwarden server` on 127.0.0.1,
+ * and the same client against nginx serving a static file, so the
+ * figures compare in one run. Without arguments it runs the whole
+ * comparison (bench/checkin.sh: SQLite, PostgreSQL and nginx); the
+ * modes below are the load client that script drives:
  *
- *   bench_checkin [N]          N calls per measurement (default 10000)
+ *   bench_checkin setup URL ENROLL_TOKEN FIRST N CREDS [--conns C] [--no-checkin]
+ *       enrolls agents FIRST..FIRST+N-1 (hosts bench-<i>), appends
+ *       "credential host_id variant" lines to CREDS, and checks each in
+ *       once, uploading its inventory when the server asks
+ *   bench_checkin checkin URL CREDS [--seconds S] [--conns C]
+ *       unchanged-inventory check-ins by the agents in CREDS, round robin
+ *   bench_checkin results URL CREDS OPERATOR_TOKEN [--conns C]
+ *       a job for every host, handed out by a check-in, its result
+ *       delivered by the next; reports jobs created, handed out, acknowledged
+ *   bench_checkin get URL [--seconds S] [--conns C]
+ *       GET URL (nginx's static file)
  *
- * SQLite runs in a temporary directory. PostgreSQL runs when
- * PW_BENCH_PG_URL names a database; the bench works in its own schema
- * (pw_bench_<pid>, dropped at the end) and leaves the rest alone. With
- * 1,000 enrolled hosts, each check-in is for the next host in turn. */
+ * Each mode prints one "RESULT key=value ..." line. The client is one
+ * thread: an epoll loop over C keep-alive HTTP/1.1 connections, each
+ * with one request in flight; latency is from the request's first byte
+ * written to the response's last byte read.
+ *
+ * Inventories are real: Ubuntu 18.04's dpkg status from claircore
+ * (shared/data/inventories/claircore/texlive.dpkg-status, 357 packages),
+ * in VARIANTS versions (one package's version differs per variant), so a
+ * fleet shares a few inventories as real fleets do. */
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "benchutil.h"
-#include "patchwarden/agents.h"
-#include "patchwarden/db.h"
+#include "patchwarden/buf.h"
+#include "patchwarden/fileio.h"
 #include "patchwarden/inventory.h"
-#include "patchwarden/schema.h"
 
-#define HOSTS 1000
-#define THREADS 4
+#define VARIANTS 50
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bench_checkin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* ---- the HTTP client ------------------------------------------------------ */
+
+struct conn {
+	int fd;
+	bool busy;
+	pw_buf out, in;
+	size_t out_off;
+	long item;
+	double t0;
+};
+
+/* next: builds the next request of connection ci into req (without
+ * headers that depend on the connection); false: this connection is done.
+ * done: the reply (status 0 when the connection failed). */
+struct engine {
+	const char *host;
+	unsigned port;
+	struct conn *c;
+	int n;
+	int ep;
+	bool (*next)(void *ud, long *item, const char **method, const char **path, pw_buf *body,
+		     const char **auth);
+	void (*done)(void *ud, long item, int status, const char *body, size_t len, double ns);
+	void *ud;
+	double deadline; /* no new requests after this (0: none) */
+	long errors;
+};
+
+static int dial(const struct engine *e)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)e->port)};
+	inet_pton(AF_INET, e->host, &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
+		die("connect %s:%u: %s", e->host, e->port, strerror(errno));
+	return fd;
+}
+
+static void arm(struct engine *e, int i, bool want_out)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+				 .data.u32 = (uint32_t)i};
+	if (epoll_ctl(e->ep, EPOLL_CTL_MOD, e->c[i].fd, &ev) < 0)
+		die("epoll_ctl: %s", strerror(errno));
+}
+
+static void open_conn(struct engine *e, int i)
+{
+	e->c[i].fd = dial(e);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+	if (epoll_ctl(e->ep, EPOLL_CTL_ADD, e->c[i].fd, &ev) < 0)
+		die("epoll_ctl: %s", strerror(errno));
+}
+
+static void reopen(struct engine *e, int i)
+{
+	epoll_ctl(e->ep, EPOLL_CTL_DEL, e->c[i].fd, NULL);
+	close(e->c[i].fd);
+	open_conn(e, i);
+}
+
+/* Starts the connection's next request; false when it has none. */
+static bool start(struct engine *e, int i)
+{
+	struct conn *c = &e->c[i];
+	if (e->deadline && bench_now_ns() > e->deadline)
+		return false;
+	const char *method, *path, *auth = NULL;
+	pw_buf body = PW_BUF_INIT;
+	if (!e->next(e->ud, &c->item, &method, &path, &body, &auth)) {
+		pw_buf_release(&body);
+		return false;
+	}
+	pw_buf_reset(&c->out);
+	pw_buf_printf(&c->out, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", method, path, e->host, e->port);
+	if (auth)
+		pw_buf_printf(&c->out, "Authorization: Bearer %s\r\n", auth);
+	if (body.len)
+		pw_buf_printf(&c->out, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+			      body.len);
+	pw_buf_puts(&c->out, "\r\n");
+	if (body.len)
+		pw_buf_append(&c->out, body.data, body.len);
+	pw_buf_release(&body);
+	c->out_off = 0;
+	pw_buf_reset(&c->in);
+	c->busy = true;
+	c->t0 = bench_now_ns();
+	arm(e, i, true);
+	return true;
+}
+
+/* A complete response in c->in: its status, body and total length. */
+static bool parse_reply(const pw_buf *in, int *status, size_t *body_at, size_t *total,
+			bool *close_after)
+{
+	const char *d = pw_buf_str(in);
+	const char *end = strstr(d, "\r\n\r\n");
+	if (!end)
+		return false;
+	*status = (int)strtol(d + 9, NULL, 10);
+	size_t hdr = (size_t)(end - d) + 4, cl = 0;
+	*close_after = false;
+	for (const char *l = strstr(d, "\r\n") + 2; l < end; l = strstr(l, "\r\n") + 2) {
+		if (!strncasecmp(l, "Content-Length:", 15))
+			cl = strtoul(l + 15, NULL, 10);
+		else if (!strncasecmp(l, "Connection: close", 17))
+			*close_after = true;
+	}
+	*body_at = hdr;
+	*total = hdr + cl;
+	return in->len >= *total;
+}
+
+static void on_readable(struct engine *e, int i)
+{
+	struct conn *c = &e->c[i];
+	char buf[65536];
+	bool eof = false;
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+		if (n > 0) {
+			pw_buf_append(&c->in, buf, (size_t)n);
+		} else {
+			eof = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+			break;
+		}
+	}
+	int status;
+	size_t at, total;
+	bool close_after = false;
+	if (c->busy && parse_reply(&c->in, &status, &at, &total, &close_after)) {
+		c->busy = false;
+		if (status < 200 || status > 299)
+			e->errors++;
+		e->done(e->ud, c->item, status, c->in.data + at, total - at,
+			bench_now_ns() - c->t0);
+	}
+	if (eof || close_after) {
+		if (c->busy) { /* the connection failed under the request */
+			c->busy = false;
+			e->errors++;
+			e->done(e->ud, c->item, 0, "", 0, 0);
+		}
+		reopen(e, i);
+	}
+	if (!c->busy && !start(e, i))
+		c->fd = -c->fd - 1; /* parked: no more work */
+}
+
+static void on_writable(struct engine *e, int i)
+{
+	struct conn *c = &e->c[i];
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			return; /* the read side reports the failure */
+		}
+		c->out_off += (size_t)n;
+	}
+	arm(e, i, false);
+}
+
+static void engine_run(struct engine *e)
+{
+	e->ep = epoll_create1(EPOLL_CLOEXEC);
+	e->c = calloc((size_t)e->n, sizeof *e->c);
+	if (e->ep < 0 || !e->c)
+		die("out of resources");
+	int active = 0;
+	for (int i = 0; i < e->n; i++) {
+		open_conn(e, i);
+		if (start(e, i))
+			active++;
+		else
+			e->c[i].fd = -e->c[i].fd - 1;
+	}
+	struct epoll_event ev[256];
+	int idle = 0;
+	while (active > 0) {
+		int k = epoll_wait(e->ep, ev, 256, 1000);
+		if (k == 0 && ++idle == 30)
+			die("no reply for 30 s; is the server stuck?");
+		if (k > 0)
+			idle = 0;
+		for (int j = 0; j < k; j++) {
+			int i = (int)ev[j].data.u32;
+			if (e->c[i].fd < 0)
+				continue;
+			if (ev[j].events & EPOLLOUT)
+				on_writable(e, i);
+			if (ev[j].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				on_readable(e, i);
+			if (e->c[i].fd < 0)
+				active--;
+		}
+	}
+	for (int i = 0; i < e->n; i++) {
+		int fd = e->c[i].fd < 0 ? -e->c[i].fd - 1 : e->c[i].fd;
+		close(fd);
+		pw_buf_release(&e->c[i].out);
+		pw_buf_release(&e->c[i].in);
+	}
+	free(e->c);
+	close(e->ep);
+}
+
+/* ---- latency statistics ----------------------------------------------------- */
+
+struct lat {
+	double *v;
+	size_t n, cap;
+};
+
+static void lat_add(struct lat *l, double ns)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4096;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (!l->v)
+			die("out of memory");
+	}
+	l->v[l->n++] = ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double pct(struct lat *l, double p)
+{
+	if (!l->n)
+		return 0;
+	qsort(l->v, l->n, sizeof *l->v, cmp_double);
+	size_t i = (size_t)(p * (double)(l->n - 1));
+	return l->v[i] / 1e6;
+}
+
+/* ---- agents and inventories ------------------------------------------------ */
+
+struct agent {
+	char *cred;
+	char id[24];
+	int64_t host;
+	int variant;
+	int64_t job;
+};
 
 struct fleet {
-	pw_agent agents[HOSTS];
-	char creds[HOSTS][PW_CREDENTIAL_MAX];
-	char hash[65];
+	struct agent *a;
+	size_t n, cap;
+	char *hash[VARIANTS];
+	char *json[VARIANTS];
 };
 
-static void die(const char *what, const pw_error *e)
+static void load_inventories(struct fleet *f)
 {
-	fprintf(stderr, "bench_checkin: %s: %s\n", what, pw_error_text(e));
-	exit(1);
-}
-
-static cJSON *inventory(void)
-{
-	/* 400 packages: the size of a small Debian server. */
-	cJSON *inv = cJSON_Parse("{\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},"
-				 "\"arch\":\"amd64\",\"scheme\":\"deb\",\"packages\":[]}");
-	cJSON *pkgs = cJSON_GetObjectItem(inv, "packages");
-	for (int i = 0; i < 400; i++) {
-		char name[32];
-		snprintf(name, sizeof name, "package-%03d", i);
-		cJSON *p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", name);
-		cJSON_AddStringToObject(p, "version", "1.2.3-4+deb12u1");
-		cJSON_AddStringToObject(p, "arch", "amd64");
-		cJSON_AddStringToObject(p, "status", "install ok installed");
-		cJSON_AddItemToArray(pkgs, p);
-	}
-	return inv;
-}
-
-static void setup(pw_db *db, struct fleet *fl)
-{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/inventories/claircore/texlive.dpkg-status",
+		 bench_shared_data());
+	pw_buf b = PW_BUF_INIT;
 	pw_error e = PW_ERROR_INIT;
-	if (pw_schema_migrate(db, &e))
-		die("migrate", &e);
-	char tok[PW_ENROLL_TOKEN_MAX];
-	if (pw_enroll_token_create(db, "bench", "bench", HOSTS, 3600, tok, NULL, &e))
-		die("enroll token", &e);
-	cJSON *inv = inventory();
-	pw_inventory parsed = PW_INVENTORY_INIT;
-	if (pw_inventory_from_json(&parsed, inv, &e))
-		die("inventory", &e);
-	pw_inventory_hash(&parsed, fl->hash);
-	pw_inventory_release(&parsed);
-	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
-	for (int i = 0; i < HOSTS; i++) {
-		char host[32], mid[40];
-		snprintf(host, sizeof host, "web-%04d", i);
-		snprintf(mid, sizeof mid, "%032x", i + 1);
-		pw_enroll_request q = {tok, host, mid, "debian", "12", "bookworm", NULL, "amd64"};
-		pw_enrollment en;
-		if (pw_agent_enroll(db, &q, &en, &e))
-			die("enroll", &e);
-		snprintf(fl->creds[i], sizeof fl->creds[i], "%s", en.credential);
-		if (pw_agent_authenticate(db, en.credential, &fl->agents[i], &e))
-			die("authenticate", &e);
-		pw_checkin c = PW_CHECKIN_INIT;
-		c.inventory_hash = fl->hash;
-		c.inventory = i == 0 ? inv : NULL; /* the others reuse the stored content */
-		if (pw_agent_checkin(db, &fl->agents[i], &c, &r, &e))
-			die("first check-in", &e);
+	if (pw_read_file(path, &b, 0, &e))
+		die("%s", pw_error_text(&e));
+	static const char osrel[] = "ID=ubuntu\nVERSION_ID=\"18.04\"\nVERSION_CODENAME=bionic\n"
+				    "PRETTY_NAME=\"Ubuntu 18.04.6 LTS\"\n";
+	for (int v = 0; v < VARIANTS; v++) {
+		pw_inventory inv = PW_INVENTORY_INIT;
+		if (pw_inventory_parse_dpkg(&inv, b.data, b.len, "status", &e) ||
+		    pw_inventory_parse_os_release(&inv, osrel, sizeof osrel - 1))
+			die("%s: %s", path, pw_error_text(&e));
+		if (!inv.n_pkgs)
+			die("%s: no packages", path);
+		/* Variant v: package v has a newer build, as after one update. */
+		pw_package *p = &inv.pkgs[(size_t)v % inv.n_pkgs];
+		size_t len = strlen(p->version) + 16;
+		char *nv = malloc(len);
+		snprintf(nv, len, "%s+b%d", p->version, v);
+		free(p->version);
+		p->version = nv;
+		pw_inventory_sort(&inv);
+		char h[65];
+		pw_inventory_hash(&inv, h);
+		f->hash[v] = strdup(h);
+		cJSON *j = pw_inventory_to_json(&inv);
+		f->json[v] = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		pw_inventory_release(&inv);
 	}
-	pw_checkin_reply_release(&r);
-	cJSON_Delete(inv);
+	pw_buf_release(&b);
 }
 
-enum what { FLOOR, CHECKIN, AUTH_CHECKIN };
-
-static void run(pw_db *db, const struct fleet *fl, enum what w, long n, int offset)
+static void load_creds(struct fleet *f, const char *path)
 {
-	pw_error e = PW_ERROR_INIT;
-	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
-	for (long i = 0; i < n; i++) {
-		int k = (int)((i + offset) % HOSTS);
-		if (w == FLOOR) {
-			pw_stmt *st;
-			if (pw_db_prepare(db, "UPDATE hosts SET last_seen = ? WHERE id = ?", &st, &e) ||
-			    pw_stmt_bind_text(st, 1, "2026-01-01T00:00:00.000Z") ||
-			    pw_stmt_bind_int(st, 2, fl->agents[k].host_id) || pw_stmt_exec(st, &e))
-				die("floor", &e);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		die("%s: %s", path, strerror(errno));
+	char line[512];
+	while (fgets(line, sizeof line, fp)) {
+		char cred[256];
+		long long host;
+		int variant;
+		if (sscanf(line, "%255s %lld %d", cred, &host, &variant) != 3)
 			continue;
+		if (f->n == f->cap) {
+			f->cap = f->cap ? 2 * f->cap : 1024;
+			f->a = realloc(f->a, f->cap * sizeof *f->a);
+			if (!f->a)
+				die("out of memory");
 		}
-		pw_agent a = fl->agents[k];
-		if (w == AUTH_CHECKIN && pw_agent_authenticate(db, fl->creds[k], &a, &e))
-			die("authenticate", &e);
-		pw_checkin c = PW_CHECKIN_INIT;
-		c.inventory_hash = fl->hash;
-		if (pw_agent_checkin(db, &a, &c, &r, &e))
-			die("check-in", &e);
-		if (r.need_inventory || r.n_jobs)
-			die("check-in: not an unchanged check-in", &e);
+		struct agent *a = &f->a[f->n++];
+		memset(a, 0, sizeof *a);
+		a->cred = strdup(cred);
+		snprintf(a->id, sizeof a->id, "%.*s", (int)strcspn(cred, "."), cred);
+		a->host = host;
+		a->variant = variant % VARIANTS;
 	}
-	pw_checkin_reply_release(&r);
+	fclose(fp);
+	if (!f->n)
+		die("%s: no agents", path);
 }
 
-struct worker {
-	const char *url, *search_path;
-	const struct fleet *fl;
-	long n;
-	int offset;
+/* ---- modes -------------------------------------------------------------------- */
+
+struct run {
+	struct fleet *f;
+	const char *token; /* enrollment or operator token */
+	long first;
+	long count;
+	long next_item, hi; /* items still to do in this phase: next_item..hi-1 */
+	int phase;
+	char path[128];
+	struct lat lat;
+	long ok, need_inv, uploads, handed, acked;
+	bool *pending; /* setup: agents whose check-in must be resent with the inventory */
+	FILE *out;
+	const char *url_path; /* get */
 };
 
-static pw_db *open_db(const char *url, const char *search_path)
+static void checkin_body(pw_buf *b, const struct fleet *f, const struct agent *a, bool with_inv,
+			 const char *results)
 {
-	pw_db *db = NULL;
-	pw_error e = PW_ERROR_INIT;
-	if (pw_db_open(url, &db, &e))
-		die(url, &e);
-	if (search_path && pw_db_exec(db, search_path, &e))
-		die("search_path", &e);
-	return db;
+	pw_buf_printf(b, "{\"agent_id\":\"%s\",\"inventory_hash\":\"%s\"", a->id,
+		      f->hash[a->variant]);
+	if (with_inv)
+		pw_buf_printf(b, ",\"inventory\":%s", f->json[a->variant]);
+	if (results)
+		pw_buf_printf(b, ",\"results\":%s", results);
+	pw_buf_putc(b, '}');
 }
 
-static void *work(void *arg)
+/* setup, phase 0: enroll; then the first check-in of the first agent of
+ * each variant (phase 1), their uploads (2), the first check-in of the
+ * others (3) and any uploads they are asked for (4): a fleet's content
+ * reaches the server once. */
+static bool setup_next(void *ud, long *item, const char **method, const char **path, pw_buf *body,
+		       const char **auth)
 {
-	struct worker *w = arg;
-	pw_db *db = open_db(w->url, w->search_path);
-	run(db, w->fl, AUTH_CHECKIN, w->n, w->offset);
-	pw_db_close(db);
-	return NULL;
+	struct run *r = ud;
+	*method = "POST";
+	while (r->next_item < r->hi) {
+		long i = r->next_item++;
+		*item = i;
+		if (r->phase == 0) {
+			*path = "/api/v1/agents/enroll";
+			long k = r->first + i;
+			pw_buf_printf(
+				body,
+				"{\"token\":\"%s\",\"hostname\":\"bench-%ld\",\"machine_id\":"
+				"\"bench-machine-%ld\",\"os\":{\"id\":\"ubuntu\",\"version_id\":"
+				"\"18.04\",\"codename\":\"bionic\"},\"arch\":\"amd64\"}",
+				r->token, k, k);
+			return true;
+		}
+		bool upload = r->phase == 2 || r->phase == 4;
+		if (upload && !r->pending[i])
+			continue;
+		r->pending[i] = false;
+		*path = "/api/v1/agents/checkin";
+		struct agent *a = &r->f->a[i];
+		*auth = a->cred;
+		checkin_body(body, r->f, a, upload, NULL);
+		return true;
+	}
+	return false;
 }
 
-static void measure(const char *backend, const char *url, const char *search_path, long n)
+static void setup_done(void *ud, long item, int status, const char *body, size_t len, double ns)
 {
-	struct fleet *fl = calloc(1, sizeof *fl);
-	pw_db *db = open_db(url, search_path);
+	struct run *r = ud;
+	lat_add(&r->lat, ns);
+	if (status < 200 || status > 299) {
+		fprintf(stderr, "bench_checkin: setup phase %d: status %d: %.*s\n", r->phase,
+			status, (int)len, body);
+		return;
+	}
+	r->ok++;
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	if (r->phase == 0) {
+		struct agent *a = &r->f->a[item];
+		const cJSON *cred = cJSON_GetObjectItem(j, "credential");
+		a->cred = strdup(cJSON_IsString(cred) ? cred->valuestring : "?");
+		snprintf(a->id, sizeof a->id, "%.*s", (int)strcspn(a->cred, "."), a->cred);
+		a->host = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "host_id"));
+		a->variant = (int)((r->first + item) % VARIANTS);
+	} else if (r->phase == 1 || r->phase == 3) {
+		if (cJSON_IsTrue(cJSON_GetObjectItem(j, "need_inventory"))) {
+			r->pending[item] = true;
+			r->need_inv++;
+		}
+	} else {
+		r->uploads++;
+	}
+	cJSON_Delete(j);
+}
+
+static void run_engine(struct run *r, const char *url, int conns, double seconds,
+		       bool (*next)(void *, long *, const char **, const char **, pw_buf *,
+				    const char **),
+		       void (*done)(void *, long, int, const char *, size_t, double), long *errors,
+		       double *elapsed)
+{
+	char host[64];
+	unsigned port;
+	if (sscanf(url, "http://%63[0-9.]:%u", host, &port) != 2)
+		die("URL '%s' is not http://127.0.0.1:PORT", url);
+	if (strcmp(host, "127.0.0.1") != 0)
+		die("only 127.0.0.1 is benchmarked, not %s", host);
+	struct engine e = {host, port, NULL, conns, -1, next, done, r, 0, 0};
 	double t0 = bench_now_ns();
-	setup(db, fl);
-	printf("%-10s set-up: %d hosts enrolled and checked in once in %.1f s\n", backend, HOSTS,
-	       (bench_now_ns() - t0) / 1e9);
-	static const char *const names[] = {"floor: one UPDATE hosts", "check-in",
-					    "authenticate + check-in"};
-	for (int w = FLOOR; w <= AUTH_CHECKIN; w++) {
-		run(db, fl, (enum what)w, n / 10, 0); /* warm the caches */
-		t0 = bench_now_ns();
-		run(db, fl, (enum what)w, n, 0);
-		double us = (bench_now_ns() - t0) / 1e3 / (double)n;
-		printf("%-10s %-26s %8.1f us/call  %8.0f calls/s  (N=%ld, 1 connection)\n", backend,
-		       names[w], us, 1e6 / us, n);
-	}
-	pw_db_close(db);
+	if (seconds > 0)
+		e.deadline = t0 + seconds * 1e9;
+	engine_run(&e);
+	*elapsed = (bench_now_ns() - t0) / 1e9;
+	*errors = e.errors;
+}
 
-	/* Throughput with several connections, as server threads have. */
-	pthread_t th[THREADS];
-	struct worker wk[THREADS];
-	t0 = bench_now_ns();
-	for (int i = 0; i < THREADS; i++) {
-		wk[i] = (struct worker){url, search_path, fl, n / THREADS, i * (HOSTS / THREADS)};
-		pthread_create(&th[i], NULL, work, &wk[i]);
+static void report(const char *name, struct run *r, long errors, double secs)
+{
+	printf("RESULT mode=%s requests=%zu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%ld",
+	       name, r->lat.n, secs, (double)r->lat.n / secs, pct(&r->lat, 0.50),
+	       pct(&r->lat, 0.99), errors);
+}
+
+static int mode_setup(int argc, char **argv, int conns)
+{
+	if (argc < 7)
+		die("setup URL ENROLL_TOKEN FIRST N CREDS");
+	bool no_checkin = false;
+	for (int i = 7; i < argc; i++)
+		no_checkin |= !strcmp(argv[i], "--no-checkin");
+	struct fleet f = {0};
+	struct run r = {0};
+	r.f = &f;
+	r.token = argv[3];
+	r.first = strtol(argv[4], NULL, 10);
+	r.count = strtol(argv[5], NULL, 10);
+	if (r.count < 1)
+		die("N must be positive");
+	load_inventories(&f);
+	f.a = calloc((size_t)r.count, sizeof *f.a);
+	r.pending = calloc((size_t)r.count, sizeof *r.pending);
+	f.n = (size_t)r.count;
+	long errors = 0;
+	double secs = 0;
+	r.hi = r.count;
+	run_engine(&r, argv[2], conns, 0, setup_next, setup_done, &errors, &secs);
+	report("enroll", &r, errors, secs);
+	printf(" enrolled=%ld\n", r.ok);
+	FILE *out = fopen(argv[6], "a");
+	if (!out)
+		die("%s: %s", argv[6], strerror(errno));
+	for (long i = 0; i < r.count; i++)
+		if (f.a[i].cred)
+			fprintf(out, "%s %" PRId64 " %d\n", f.a[i].cred, f.a[i].host,
+				f.a[i].variant);
+	fclose(out);
+	if (no_checkin || errors)
+		return errors ? 1 : 0;
+	long split = r.count < VARIANTS ? r.count : VARIANTS;
+	for (r.phase = 1; r.phase <= 4; r.phase++) {
+		r.next_item = r.phase <= 2 ? 0 : split;
+		r.hi = r.phase <= 2 ? split : r.count;
+		r.ok = 0;
+		free(r.lat.v);
+		memset(&r.lat, 0, sizeof r.lat);
+		long e2 = 0;
+		run_engine(&r, argv[2], conns, 0, setup_next, setup_done, &e2, &secs);
+		errors += e2;
 	}
-	for (int i = 0; i < THREADS; i++)
-		pthread_join(th[i], NULL);
-	double s = (bench_now_ns() - t0) / 1e9;
-	printf("%-10s %-26s %8.0f calls/s in total (N=%ld, %d connections)\n", backend,
-	       "authenticate + check-in", (double)(n / THREADS * THREADS) / s, n, THREADS);
-	free(fl);
+	printf("RESULT mode=first-checkin agents=%ld asked_for_inventory=%ld uploads=%ld errors=%ld\n",
+	       r.count, r.need_inv, r.uploads, errors);
+	return errors ? 1 : 0;
+}
+
+static bool checkin_next(void *ud, long *item, const char **method, const char **path, pw_buf *body,
+			 const char **auth)
+{
+	struct run *r = ud;
+	struct agent *a = &r->f->a[(size_t)r->next_item++ % r->f->n];
+	*item = 0;
+	*method = "POST";
+	*path = "/api/v1/agents/checkin";
+	*auth = a->cred;
+	checkin_body(body, r->f, a, false, NULL);
+	return true;
+}
+
+static void lat_done(void *ud, long item, int status, const char *body, size_t len, double ns)
+{
+	(void)item;
+	(void)body;
+	(void)len;
+	struct run *r = ud;
+	if (status >= 200 && status <= 299)
+		lat_add(&r->lat, ns);
+}
+
+static int mode_checkin(int argc, char **argv, int conns, double seconds)
+{
+	if (argc < 4)
+		die("checkin URL CREDS");
+	struct fleet f = {0};
+	load_inventories(&f);
+	load_creds(&f, argv[3]);
+	struct run r = {0};
+	r.f = &f;
+	long errors;
+	double secs;
+	run_engine(&r, argv[2], conns, seconds, checkin_next, lat_done, &errors, &secs);
+	report("checkin", &r, errors, secs);
+	printf(" agents=%zu conns=%d\n", f.n, conns);
+	return 0;
+}
+
+static bool get_next(void *ud, long *item, const char **method, const char **path, pw_buf *body,
+		     const char **auth)
+{
+	(void)body;
+	(void)auth;
+	struct run *r = ud;
+	*item = 0;
+	*method = "GET";
+	*path = r->url_path;
+	return true;
+}
+
+static int mode_get(int argc, char **argv, int conns, double seconds)
+{
+	if (argc < 3)
+		die("get URL");
+	struct run r = {0};
+	const char *p = strchr(argv[2] + 7, '/');
+	r.url_path = p ? p : "/";
+	long errors;
+	double secs;
+	run_engine(&r, argv[2], conns, seconds, get_next, lat_done, &errors, &secs);
+	report("get", &r, errors, secs);
+	printf(" conns=%d\n", conns);
+	return 0;
+}
+
+/* results: phase 0 creates a job per host, phase 1 hands them out,
+ * phase 2 delivers the results. */
+static bool results_next(void *ud, long *item, const char **method, const char **path, pw_buf *body,
+			 const char **auth)
+{
+	struct run *r = ud;
+	if (r->next_item >= (long)r->f->n)
+		return false;
+	long i = r->next_item++;
+	struct agent *a = &r->f->a[i];
+	*item = i;
+	*method = "POST";
+	if (r->phase == 0) { /* the operator's request */
+		snprintf(r->path, sizeof r->path, "/api/v1/hosts/%" PRId64 "/jobs", a->host);
+		*path = r->path; /* copied into the request at once */
+		*auth = r->token;
+		pw_buf_puts(body, "{\"kind\":\"scan\",\"args\":{\"bench\":true}}");
+		return true;
+	}
+	*path = "/api/v1/agents/checkin";
+	*auth = a->cred;
+	char res[160];
+	if (r->phase == 2)
+		snprintf(res, sizeof res,
+			 "[{\"job_id\":%" PRId64 ",\"seq\":%ld,\"status\":\"ok\",\"exit_code\":0}]",
+			 a->job, r->first);
+	checkin_body(body, r->f, a, false, r->phase == 2 ? res : NULL);
+	return true;
+}
+
+static void results_done(void *ud, long item, int status, const char *body, size_t len, double ns)
+{
+	struct run *r = ud;
+	lat_add(&r->lat, ns);
+	if (status < 200 || status > 299)
+		return;
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	struct agent *a = &r->f->a[item];
+	if (r->phase == 0) {
+		r->ok++;
+	} else if (r->phase == 1) {
+		const cJSON *jobs = cJSON_GetObjectItem(j, "jobs"), *x;
+		cJSON_ArrayForEach(x, jobs)
+		{
+			a->job = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(x, "job_id"));
+			r->handed++;
+		}
+	} else {
+		const cJSON *ack = cJSON_GetObjectItem(j, "ack"), *x;
+		cJSON_ArrayForEach(x, ack) if ((long)x->valuedouble == r->first) r->acked++;
+	}
+	cJSON_Delete(j);
+}
+
+static int mode_results(int argc, char **argv, int conns)
+{
+	if (argc < 5)
+		die("results URL CREDS OPERATOR_TOKEN");
+	struct fleet f = {0};
+	load_inventories(&f);
+	load_creds(&f, argv[3]);
+	struct run r = {0};
+	r.f = &f;
+	r.token = argv[4];
+	/* The result's seq: unique per run, so reruns are new results. */
+	r.first = (long)(bench_now_ns() / 1e6) % 1000000000L + 1;
+	long errors = 0, e;
+	double secs, total = 0;
+	for (r.phase = 0; r.phase <= 2; r.phase++) {
+		r.next_item = 0;
+		run_engine(&r, argv[2], conns, 0, results_next, results_done, &e, &secs);
+		errors += e;
+		total += secs;
+	}
+	printf("RESULT mode=results agents=%zu jobs_created=%ld handed_out=%ld acknowledged=%ld "
+	       "lost=%ld errors=%ld seconds=%.2f seq=%ld\n",
+	       f.n, r.ok, r.handed, r.acked, r.ok - r.acked, errors, total, r.first);
+	return r.ok == r.acked && (size_t)r.ok == f.n ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
-	if (n < 10) {
-		fprintf(stderr, "usage: bench_checkin [N >= 10]\n");
-		return 2;
+	if (argc < 2) {
+		/* The whole comparison, as scripts/bench runs every benchmark. */
+		char script[1024], exe[1024], bin[1100];
+		snprintf(script, sizeof script, "%s/bench/checkin.sh", PW_SOURCE_DIR);
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n <= 0)
+			die("cannot find this program: %s", strerror(errno));
+		exe[n] = '\0';
+		setenv("PW_BENCH_CLIENT", exe, 1);
+		/* build/<preset>/bench/bench_checkin -> build/<preset>/patchwarden */
+		char *slash = strrchr(exe, '/');
+		*slash = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(bin, sizeof bin, "%s/patchwarden", exe);
+		setenv("PW_BIN", bin, 0);
+		execlp("bash", "bash", script, (char *)NULL);
+		die("cannot run %s: %s", script, strerror(errno));
 	}
-	char dir[] = "/tmp/pw-bench-checkin-XXXXXX";
-	if (!mkdtemp(dir)) {
-		perror("bench_checkin: mkdtemp");
-		return 1;
+	int conns = 64;
+	double seconds = 10;
+	for (int i = 2; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "--conns"))
+			conns = (int)strtol(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = strtod(argv[i + 1], NULL);
 	}
-	char url[128];
-	snprintf(url, sizeof url, "sqlite:%s/server.db", dir);
-	measure("sqlite", url, NULL, n);
-	static const char *const files[] = {"server.db", "server.db-wal", "server.db-shm"};
-	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-		char path[160];
-		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-
-	const char *pg = getenv("PW_BENCH_PG_URL");
-	if (!pg || !*pg) {
-		printf("postgres   skipped: set PW_BENCH_PG_URL to a database the bench may use\n");
-		return 0;
-	}
-	char create[96], path[96], drop[96];
-	snprintf(create, sizeof create, "CREATE SCHEMA pw_bench_%d", (int)getpid());
-	snprintf(path, sizeof path, "SET search_path = pw_bench_%d", (int)getpid());
-	snprintf(drop, sizeof drop, "DROP SCHEMA pw_bench_%d CASCADE", (int)getpid());
-	pw_db *db = open_db(pg, create);
-	measure("postgres", pg, path, n);
-	pw_error e = PW_ERROR_INIT;
-	if (pw_db_exec(db, drop, &e))
-		die("drop schema", &e);
-	pw_db_close(db);
-	return 0;
+	if (conns < 1 || conns > 4096 || seconds <= 0 || seconds > 600)
+		die("--conns 1..4096, --seconds up to 600");
+	if (!strcmp(argv[1], "setup"))
+		return mode_setup(argc, argv, conns);
+	if (!strcmp(argv[1], "checkin"))
+		return mode_checkin(argc, argv, conns, seconds);
+	if (!strcmp(argv[1], "results"))
+		return mode_results(argc, argv, conns);
+	if (!strcmp(argv[1], "get"))
+		return mode_get(argc, argv, conns, seconds);
+	die("unknown mode '%s'", argv[1]);
 }

@@ -68,7 +68,8 @@ static void init(void)
 	    pw_api_token_create(fz.db, "fuzz", "oper", "fuzz", 0, fz.oper, NULL, &e) ||
 	    pw_enroll_token_create(fz.db, "fuzz", "fuzz", 1000000, 864000, fz.etoken, NULL, &e))
 		die(&e);
-	pw_enroll_request r = {fz.etoken, "fuzz-host", "fuzz-machine", NULL, NULL, NULL, NULL, NULL};
+	pw_enroll_request r = {fz.etoken, "fuzz-host", "fuzz-machine", NULL,
+			       NULL,      NULL,        NULL,           NULL};
 	if (pw_agent_enroll(fz.db, &r, &fz.agent, &e))
 		die(&e);
 }
@@ -147,12 +148,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pw_query_param params[16];
 		size_t np = split_query(q, params, 16);
 		char authz[160];
-		const char *tok = who == '1' ? fz.admin : who == '2' ? fz.oper
-						: who == '3' ? fz.agent.credential : NULL;
+		const char *tok = who == '1'   ? fz.admin
+				  : who == '2' ? fz.oper
+				  : who == '3' ? fz.agent.credential
+					       : NULL;
 		snprintf(authz, sizeof authz, "Bearer %s", tok ? tok : "");
 		pw_api_env env = {fz.db, &fz.settings, NULL};
-		pw_api_call c = {line, path, tok ? authz : NULL, params, np,
-				 body_len ? pw_buf_str(&body) : NULL, body.len};
+		pw_api_call c = {line,    path, tok ? authz : NULL,
+				 params,  np,   body_len ? pw_buf_str(&body) : NULL,
+				 body.len};
 		pw_api_response resp = PW_API_RESPONSE_INIT;
 		pw_api_handle(&env, &c, &resp);
 		check_reply(&resp);

@@ -1,12 +1,364 @@
-/* PLACEHOLDER: replaced by the module's owner. */
+/* patchwarden scan: the security fixes this host (or an inventory) is
+ * missing, ranked, from one feed snapshot. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/config.h"
+#include "patchwarden/feedstore.h"
+#include "patchwarden/fileio.h"
+#include "patchwarden/inventory.h"
+#include "patchwarden/matcher.h"
+#include "patchwarden/policy.h"
+#include "patchwarden/procuse.h"
+#include "patchwarden/scan.h"
 
-const char cmd_scan_usage[] = "usage: patchwarden scan\n";
+const char cmd_scan_usage[] =
+	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store FILE]\n"
+	"                        [--snapshot N] [--config FILE] [--exposure WHERE]\n"
+	"                        [--json] [--fail-on PRIORITY]\n"
+	"\n"
+	"Reports every security fix this host is missing: package, installed and\n"
+	"fixed version, advisory, CVEs, priority (emergency, high, normal, low),\n"
+	"CISA KEV due date, EPSS, and why it has that priority. Vulnerabilities\n"
+	"without a fix yet, and fixes installed but not active (reboot into the\n"
+	"fixed kernel, restart processes that map replaced libraries), are listed\n"
+	"apart. The distro's own fixed versions for the host's release are used.\n"
+	"\n"
+	"  --root DIR          scan the system whose root is DIR (default /; only /\n"
+	"                      knows the running kernel and processes)\n"
+	"  --inventory FILE    scan an inventory saved by 'patchwarden inventory --json'\n"
+	"  --store FILE        feed store (default $PATCHWARDEN_STORE, else ./patchwarden.db)\n"
+	"  --snapshot N        use feed snapshot N (default: the newest)\n"
+	"  --config FILE       configuration ([policy], [scan]; default\n"
+	"                      " PW_CONFIG_DEFAULT_PATH ", if present)\n"
+	"  --exposure WHERE    internet, internal or isolated (default [scan] exposure,\n"
+	"                      else internal); EPSS counts only on internet hosts\n"
+	"  --json              one JSON object (see patchwarden-scan(1))\n"
+	"  --fail-on PRIORITY  exit 1 when a finding has PRIORITY or higher\n"
+	"\n"
+	"Exit status: 0 scanned (and nothing at --fail-on), 1 findings at --fail-on,\n"
+	"2 error. See patchwarden-scan(1) for the rules.\n";
+
+#define CMD "scan"
+/* An inventory of 200,000 packages is ~60 MB of JSON. */
+#define MAX_INVENTORY_JSON ((size_t)256 << 20)
+
+struct opts {
+	const char *root, *inventory, *store, *config, *exposure, *fail_on;
+	int64_t snapshot;
+	bool json;
+};
+
+/* `--name VALUE` or `--name=VALUE`. Returns 1 when argv[*i] is the option,
+ * -1 when its value is missing. */
+static int value_opt(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=')
+		*out = argv[*i] + n + 1;
+	else if (argv[*i][n] == '\0' && *i + 1 < argc)
+		*out = argv[++*i];
+	else if (argv[*i][n] == '\0')
+		return -1;
+	else
+		return 0;
+	return **out ? 1 : -1;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	const char *env = getenv("PATCHWARDEN_STORE");
+	*o = (struct opts){.store = env && *env ? env : "./patchwarden.db"};
+	static const char *const names[] = {"--root", "--inventory", "--store", "--config",
+					    "--exposure", "--fail-on", "--snapshot"};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		const char *v = NULL;
+		int hit = 0;
+		size_t k;
+		for (k = 0; k < sizeof names / sizeof names[0] && !hit; k++)
+			hit = value_opt(argc, argv, &i, names[k], &v);
+		if (hit == 0)
+			return pw_cli_usage_error(CMD, "unknown argument '%s'", argv[i]);
+		if (hit < 0)
+			return pw_cli_usage_error(CMD, "%s needs a value", names[k - 1]);
+		const char **slot[] = {&o->root, &o->inventory, &o->store, &o->config, &o->exposure,
+				       &o->fail_on, NULL};
+		if (slot[k - 1]) {
+			*slot[k - 1] = v;
+			continue;
+		}
+		char *end;
+		errno = 0;
+		long long n = strtoll(v, &end, 10);
+		if (errno || *end || n <= 0)
+			return pw_cli_usage_error(CMD, "--snapshot needs a snapshot number, not '%s'", v);
+		o->snapshot = n;
+	}
+	if (o->root && o->inventory)
+		return pw_cli_usage_error(CMD, "give --root or --inventory, not both");
+	return PW_EXIT_OK;
+}
+
+static int load_inventory_json(const char *path, pw_inventory *inv)
+{
+	pw_buf b = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	if (pw_read_file(path, &b, MAX_INVENTORY_JSON, &e)) {
+		pw_buf_release(&b);
+		return pw_cli_fail_err(CMD, &e);
+	}
+	cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+	if (!j) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = at && b.data && at >= b.data && at <= b.data + b.len
+				     ? (size_t)(at - b.data) : b.len;
+		pw_buf_release(&b);
+		return pw_cli_fail(CMD, "%s: not valid JSON (near byte %zu); expected the output of "
+				   "'patchwarden inventory --json'", path, off);
+	}
+	pw_buf_release(&b);
+	pw_err rc = pw_inventory_from_json(inv, j, &e);
+	cJSON_Delete(j);
+	if (rc) {
+		pw_error_prefix(&e, "%s: ", path);
+		return pw_cli_fail_err(CMD, &e);
+	}
+	return PW_EXIT_OK;
+}
+
+static int open_store(const char *path, int64_t want, pw_feedstore **s, int64_t *snapshot)
+{
+	if (access(path, F_OK) != 0)
+		return pw_cli_fail(CMD, "%s: no feed store there; import feeds first "
+				   "('patchwarden feed import --store %s PATH') or give --store FILE",
+				   path, path);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_feedstore_open(path, s, &e);
+	if (!rc && want) {
+		pw_snapshot_info info;
+		rc = pw_feedstore_snapshot_info(*s, want, &info, &e);
+		*snapshot = want;
+	} else if (!rc) {
+		rc = pw_feedstore_latest(*s, snapshot, &e);
+	}
+	if (rc) {
+		pw_feedstore_close(*s);
+		*s = NULL;
+		return pw_cli_fail_err(CMD, &e);
+	}
+	return PW_EXIT_OK;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* "CVE-1, CVE-2 +3": a table cell, not the whole list. */
+static void cves_cell(const pw_index_cve *const *cves, size_t n, char *out, size_t size)
+{
+	size_t w = 0;
+	out[0] = '\0';
+	size_t shown = n < 2 ? n : 2;
+	for (size_t i = 0; i < shown && w < size; i++)
+		w += (size_t)snprintf(out + w, size - w, "%s%s", i ? "," : "", cves[i]->id);
+	if (n > shown && w < size)
+		snprintf(out + w, size - w, " +%zu", n - shown);
+	if (!n)
+		snprintf(out, size, "-");
+}
+
+static void print_table(const pw_scan_result *r, const pw_policy *pol, FILE *out)
+{
+	const pw_inventory *inv = r->inventory;
+	fprintf(out, "Host: %s [%s], %zu packages, exposure %s", or_dash(inv->os_pretty_name),
+		r->ecosystem, inv->n_pkgs, pw_exposure_name(r->exposure));
+	if (inv->kernel_running)
+		fprintf(out, ", kernel %s", inv->kernel_running);
+	fprintf(out, "; feed snapshot %lld\n", (long long)r->snapshot);
+	pw_buf why = PW_BUF_INIT;
+	if (r->n_findings) {
+		fprintf(out, "\n%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n", "PRIORITY",
+			"PACKAGE", "INSTALLED", "FIXED", "ADVISORY", "CVES", "KEV DUE", "EPSS", "WHY");
+		for (size_t i = 0; i < r->n_findings; i++) {
+			const pw_finding *f = &r->findings[i];
+			char cves[128], epss[16];
+			cves_cell(f->cves, f->n_cves, cves, sizeof cves);
+			if (f->why.epss >= 0)
+				snprintf(epss, sizeof epss, "%.3f", f->why.epss);
+			else
+				snprintf(epss, sizeof epss, "-");
+			pw_buf_reset(&why);
+			pw_finding_reason(f, pol, &why);
+			fprintf(out, "%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n",
+				pw_priority_name(f->priority), f->package, f->installed, f->fixed,
+				f->adv->id, cves,
+				f->why.kev_cve ? or_dash(f->why.kev_due) : "-", epss, pw_buf_str(&why));
+		}
+	}
+	pw_buf_release(&why);
+	if (r->n_unfixed) {
+		fprintf(out, "\nNo fix available yet (not counted as missing patches):\n");
+		fprintf(out, "  %-24s %-24s %-20s %s\n", "PACKAGE", "INSTALLED", "ADVISORY", "NOTE");
+		for (size_t i = 0; i < r->n_unfixed; i++) {
+			const pw_unfixed *u = &r->unfixed[i];
+			fprintf(out, "  %-24s %-24s %-20s %s\n", u->package, u->installed, u->adv->id,
+				or_dash(u->note));
+		}
+	}
+	if (r->n_inactive) {
+		fprintf(out, "\nInstalled but not active:\n");
+		for (size_t i = 0; i < r->n_inactive; i++) {
+			const pw_inactive *a = &r->inactive[i];
+			if (a->kind == PW_INACTIVE_RESTART) {
+				fprintf(out, "  restart: pid %d (%s) maps the deleted %s%s%s\n", a->pid,
+					or_dash(a->process), a->file, a->owner ? " of " : "",
+					a->owner ? a->owner : "");
+			} else if (!a->package) {
+				fprintf(out, "  reboot: the host reports that a reboot is required"
+					" (running kernel %s)\n", or_dash(a->running));
+			} else {
+				fprintf(out, "  reboot: running kernel %s (%s %s) lacks %zu fix%s that "
+					"the installed %s has:", or_dash(a->running), a->package,
+					or_dash(a->running_version), a->n_advs, a->n_advs == 1 ? "" : "es",
+					or_dash(a->installed));
+				for (size_t k = 0; k < a->n_advs && k < 5; k++)
+					fprintf(out, " %s", a->advs[k]->id);
+				fprintf(out, "%s\n", a->n_advs > 5 ? " ..." : "");
+			}
+		}
+	}
+	fprintf(out, "\nSummary: %zu emergency, %zu high, %zu normal, %zu low; %zu unfixed; "
+		"%zu inactive (%s, snapshot %lld)\n",
+		r->counts[PW_PRIO_EMERGENCY], r->counts[PW_PRIO_HIGH], r->counts[PW_PRIO_NORMAL],
+		r->counts[PW_PRIO_LOW], r->n_unfixed, r->n_inactive, r->ecosystem,
+		(long long)r->snapshot);
+}
+
+static void index_warn(void *ctx, const char *where, const char *message)
+{
+	size_t *n = ctx;
+	if ((*n)++ < 20)
+		pw_cli_warn(CMD, "%s: %s", where, message);
+}
+
+struct run {
+	struct opts o;
+	pw_config *config;
+	pw_policy policy;
+	pw_inventory inv;
+	pw_feedstore *store;
+	pw_advindex *idx;
+	pw_procuse *procuse;
+	pw_scan_result result;
+	int64_t snapshot;
+	size_t index_warnings;
+};
+
+static int setup(struct run *r)
+{
+	pw_error e = PW_ERROR_INIT;
+	const char *cfg = r->o.config ? r->o.config : PW_CONFIG_DEFAULT_PATH;
+	if (pw_config_load(cfg, r->o.config != NULL, &r->config, &e) ||
+	    pw_policy_from_config(r->config, &r->policy, &e))
+		return pw_cli_fail_err(CMD, &e);
+	if (r->o.exposure && pw_exposure_from_name(r->o.exposure, &r->policy.default_exposure, &e))
+		return pw_cli_usage_error(CMD, "--exposure: %s", pw_error_text(&e));
+	pw_priority p;
+	if (r->o.fail_on && pw_priority_from_name(r->o.fail_on, &p, &e))
+		return pw_cli_usage_error(CMD, "--fail-on: %s", pw_error_text(&e));
+	int ex;
+	if (r->o.inventory) {
+		if ((ex = load_inventory_json(r->o.inventory, &r->inv)))
+			return ex;
+	} else if (pw_inventory_read(r->o.root ? r->o.root : "/", &r->inv, &e)) {
+		return pw_cli_fail_err(CMD, &e);
+	}
+	for (size_t i = 0; i < r->inv.n_warnings; i++)
+		pw_cli_warn(CMD, "%s", r->inv.warnings[i]);
+	char eco[PW_ECOSYSTEM_MAX];
+	if (pw_ecosystem_from_os(r->inv.os_id, r->inv.os_version_id, r->inv.os_codename, eco, &e))
+		return pw_cli_fail(CMD, "%s: %s", r->o.inventory ? r->o.inventory : "inventory",
+				   pw_error_text(&e));
+	if ((ex = open_store(r->o.store, r->o.snapshot, &r->store, &r->snapshot)))
+		return ex;
+	if (pw_advindex_new(&r->idx, &e))
+		return pw_cli_fail_err(CMD, &e);
+	pw_advindex_set_warn(r->idx, index_warn, &r->index_warnings);
+	/* Only the live host has running processes that belong to it. */
+	bool live = !r->o.inventory && (!r->o.root || strcmp(r->o.root, "/") == 0);
+	if (live && pw_procuse_read("/proc", "/", &r->procuse, &e))
+		pw_cli_warn(CMD, "running processes unknown (%s); no restart or in-use checks",
+			    pw_error_text(&e));
+	else if (live && !pw_procuse_complete(r->procuse))
+		pw_cli_warn(CMD, "some processes could not be read (run as root for the full "
+			    "picture); packages are not ranked low for being unused");
+	return PW_EXIT_OK;
+}
 
 int cmd_scan(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return pw_cli_fail("scan", "not built yet");
+	struct run r = {0};
+	pw_inventory empty = PW_INVENTORY_INIT;
+	r.inv = empty;
+	pw_scan_result none = PW_SCAN_RESULT_INIT;
+	r.result = none;
+	int ex = parse_opts(argc, argv, &r.o);
+	if (!ex)
+		ex = setup(&r);
+	if (!ex) {
+		pw_scan_host host = {r.policy.default_exposure, r.procuse};
+		pw_error e = PW_ERROR_INIT;
+		if (pw_scan_from_store(r.idx, r.store, r.snapshot, &r.inv, &host, &r.policy,
+				       &r.result, &e)) {
+			pw_error_prefix(&e, "%s: ", r.o.store);
+			ex = pw_cli_fail_err(CMD, &e);
+		}
+	}
+	if (!ex) {
+		for (size_t i = 0; i < r.result.n_warnings; i++)
+			pw_cli_warn(CMD, "%s", r.result.warnings[i]);
+		if (r.index_warnings > 20)
+			pw_cli_warn(CMD, "%zu more advisory statements skipped", r.index_warnings - 20);
+		if (r.o.json) {
+			cJSON *j = pw_scan_result_to_json(&r.result, &r.policy);
+			char *text = j ? cJSON_Print(j) : NULL;
+			cJSON_Delete(j);
+			if (!text)
+				ex = pw_cli_fail(CMD, "out of memory writing JSON");
+			else
+				printf("%s\n", text);
+			free(text);
+		} else {
+			print_table(&r.result, &r.policy, stdout);
+		}
+		if (fflush(stdout) != 0)
+			ex = pw_cli_fail(CMD, "writing the report failed: %s", strerror(errno));
+	}
+	if (!ex && r.o.fail_on) {
+		pw_priority p = PW_PRIO_LOW;
+		pw_priority_from_name(r.o.fail_on, &p, NULL);
+		for (int k = p; k < PW_PRIO__COUNT; k++)
+			if (r.result.counts[k])
+				ex = PW_EXIT_FALSE;
+	}
+	pw_scan_result_release(&r.result);
+	pw_procuse_free(r.procuse);
+	pw_advindex_free(r.idx);
+	pw_feedstore_close(r.store);
+	pw_inventory_release(&r.inv);
+	pw_config_free(r.config);
+	return ex;
 }

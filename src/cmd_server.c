@@ -1,10 +1,10 @@
 /* patchwarden server: the HTTP/JSON API for agents and operators. */
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -108,7 +108,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (!got && valued[k].short_name)
 				got = take(argc, argv, &i, valued[k].short_name, dst);
 			if (got < 0)
-				return pw_cli_usage_error(CMD, "%s needs a value", valued[k].long_name);
+				return pw_cli_usage_error(CMD, "%s needs a value",
+							  valued[k].long_name);
 			if (got && !**dst)
 				return pw_cli_usage_error(CMD, "%s needs a non-empty value",
 							  valued[k].long_name);

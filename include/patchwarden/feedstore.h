@@ -54,13 +54,22 @@ pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import *
 void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
 				  pw_progress_fn progress, void *ctx);
 /* Retire the advisories of each source seen in this import that the
- * import did not contain (for full refreshes such as `feed sync`). */
+ * import did not contain (for full refreshes such as `feed sync`).
+ * Scoped by ecosystem: one source ("osv") carries many distros, so only
+ * advisories whose ecosystems were all covered by this import's records
+ * of that source are retired; a refresh of Debian's OSV export leaves
+ * AlmaLinux's OSV advisories alone. */
 void pw_feed_import_replace_source(pw_feed_import *imp, bool replace);
 /* The sink importers write into. */
 const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp);
 /* Imports a file, a directory tree or an archive (zip, tar, .gz) at
  * `path`, detecting each member's format from its content. */
 pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err);
+/* The same for several paths, with one progress count over all of them.
+ * A file named here whose format is not recognised is an error; inside a
+ * directory or an archive it is a warning and skipped. */
+pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n,
+			    pw_error *err);
 /* Imports one buffer (already inflated) under `name`. */
 pw_err pw_feed_import_buffer(pw_feed_import *imp, const char *data, size_t len,
 			     const char *name, pw_error *err);

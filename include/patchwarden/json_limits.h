@@ -28,7 +28,10 @@ typedef struct pw_json_limits {
 
 #define PW_JSON_MAX_DEPTH_DEFAULT 32
 #define PW_JSON_MAX_STRING_DEFAULT 65536
-#define PW_JSON_LIMITS_DEFAULT {PW_JSON_MAX_DEPTH_DEFAULT, PW_JSON_MAX_STRING_DEFAULT}
+#define PW_JSON_LIMITS_DEFAULT                                                                     \
+	{                                                                                          \
+		PW_JSON_MAX_DEPTH_DEFAULT, PW_JSON_MAX_STRING_DEFAULT                              \
+	}
 
 /* The pre-scan alone. A limit exceeded is PW_ERR_TOOLARGE; bad bytes in
  * a string are PW_ERR_PARSE. */

@@ -27,7 +27,7 @@ typedef enum pw_route_access {
 	PW_ACCESS_PUBLIC = 0, /* anyone; an Authorization header is ignored */
 	PW_ACCESS_ENROLL,     /* anyone; the enrollment token in the body is the credential */
 	PW_ACCESS_AGENT,      /* an agent credential (Bearer ag_<id>.<secret>) */
-	PW_ACCESS_USER,       /* a user's API token (Bearer pwt_<id>.<secret>) with a role in `roles` */
+	PW_ACCESS_USER, /* a user's API token (Bearer pwt_<id>.<secret>) with a role in `roles` */
 } pw_route_access;
 
 #define PW_ROLE_BIT(r) (1u << (r))
@@ -40,7 +40,10 @@ typedef struct pw_api_settings {
 	pw_json_limits json;
 } pw_api_settings;
 
-#define PW_API_SETTINGS_INIT {900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT}
+#define PW_API_SETTINGS_INIT                                                                       \
+	{                                                                                          \
+		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT                                          \
+	}
 
 /* Who is calling, once authenticated. */
 typedef enum pw_identity_kind {
@@ -67,26 +70,29 @@ typedef struct pw_api_response {
 	int status;
 	pw_buf body;
 	char allow[PW_ALLOW_MAX]; /* 405: the methods the path takes ("GET, POST") */
-	pw_error detail;          /* 5xx: the cause, for the server's log; clients get a generic message */
+	pw_error detail; /* 5xx: the cause, for the server's log; clients get a generic message */
 } pw_api_response;
 
-#define PW_API_RESPONSE_INIT {0, PW_BUF_INIT, {0}, PW_ERROR_INIT}
+#define PW_API_RESPONSE_INIT                                                                       \
+	{                                                                                          \
+		0, PW_BUF_INIT, {0}, PW_ERROR_INIT                                                 \
+	}
 void pw_api_response_release(pw_api_response *r);
 
 struct pw_api_ctx; /* a request being handled (api_internal.h) */
 typedef void (*pw_route_handler)(struct pw_api_ctx *ctx);
 
 typedef struct pw_route {
-	const char *method;   /* "GET", "POST", "DELETE" */
-	const char *path;     /* "/api/v1/hosts/{id}": {id} is a positive integer */
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer */
 	pw_route_access access;
-	unsigned roles;       /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
-	size_t body_max;      /* largest accepted body in bytes; 0: no body */
-	int ok_status;        /* 200 or 201 */
-	const char *audit;    /* the audit action a successful call writes; NULL: changes nothing */
+	unsigned roles;    /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
+	size_t body_max;   /* largest accepted body in bytes; 0: no body */
+	int ok_status;     /* 200 or 201 */
+	const char *audit; /* the audit action a successful call writes; NULL: changes nothing */
 	pw_route_handler handler;
 	const char *summary;
-	const char *query;    /* documented query parameters, or NULL */
+	const char *query;            /* documented query parameters, or NULL */
 	const char *request_example;  /* JSON; "<…>" marks values to fill in */
 	const char *response_example; /* JSON */
 } pw_route;

@@ -28,11 +28,11 @@ typedef struct pw_server_config {
 	const char *tls_priorities; /* GnuTLS priority string */
 	bool allow_plain_http;      /* loopback addresses only */
 	const char *db_url;         /* see db.h */
-	long threads;               /* worker threads; 0: two per CPU core */
+	long threads;               /* worker threads; 0: four per CPU core */
 	long max_connections;
-	long connection_timeout;    /* seconds a connection may sit idle */
-	long shutdown_timeout;      /* seconds a stop waits for requests in progress */
-	bool access_log;            /* one line per request */
+	long connection_timeout; /* seconds a connection may sit idle */
+	long shutdown_timeout;   /* seconds a stop waits for requests in progress */
+	bool access_log;         /* one line per request */
 	pw_api_settings api;
 	pw_server_log_fn log;
 	void *log_ctx;

@@ -157,7 +157,8 @@ const pw_route *pw_route_find(const char *method, const char *path, int64_t *id,
 			*id = pid;
 		}
 		size_t len = strlen(allow);
-		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "", routes[i].method);
+		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "",
+			 routes[i].method);
 	}
 	*status = found ? 0 : allow[0] ? 405 : 404;
 	return found;
@@ -243,7 +244,7 @@ static const char *roles_text(unsigned roles, char *buf, size_t size)
 	for (int r = 0; r < PW_ROLE__COUNT; r++)
 		if (roles & PW_ROLE_BIT(r) && len < size)
 			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
-						 pw_role_name((pw_role)r));
+						pw_role_name((pw_role)r));
 	return buf;
 }
 
@@ -322,7 +323,8 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 	cJSON *doc = NULL;
 	if (len) {
 		pw_error e = PW_ERROR_INIT;
-		if (pw_json_parse_limited(body, len, &env->settings->json, "request body", &doc, &e)) {
+		if (pw_json_parse_limited(body, len, &env->settings->json, "request body", &doc,
+					  &e)) {
 			pw_api_error(resp, 400, "bad_request", "%s", e.msg);
 			return;
 		}
@@ -347,15 +349,15 @@ void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_respon
 {
 	int64_t id;
 	int status;
-	const pw_route *route =
-		pw_route_find(call->method, call->path, &id, &status, resp->allow);
+	const pw_route *route = pw_route_find(call->method, call->path, &id, &status, resp->allow);
 	if (!route) {
 		if (status == 405)
 			pw_api_error(resp, 405, "method_not_allowed", "%s takes %s, not %s",
 				     call->path, resp->allow, call->method);
 		else
 			pw_api_error(resp, 404, "not_found",
-				     "there is no %s; docs/api.md lists the API's paths", call->path);
+				     "there is no %s; docs/api.md lists the API's paths",
+				     call->path);
 		return;
 	}
 	pw_api_identity who;
@@ -468,7 +470,8 @@ bool pw_api_body_str(struct pw_api_ctx *c, const cJSON *obj, const char *key, bo
 		return false;
 	}
 	if (strlen(v->valuestring) > max) {
-		pw_api_error(c->resp, 400, "bad_request", "\"%s\" is longer than %zu bytes", key, max);
+		pw_api_error(c->resp, 400, "bad_request", "\"%s\" is longer than %zu bytes", key,
+			     max);
 		return false;
 	}
 	*out = v->valuestring;
@@ -501,8 +504,8 @@ bool pw_api_body_int(struct pw_api_ctx *c, const cJSON *obj, const char *key, bo
 	return true;
 }
 
-bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min,
-		      int64_t max, int64_t *out)
+bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min, int64_t max,
+		      int64_t *out)
 {
 	*out = def;
 	for (size_t i = 0; i < c->n_query; i++) {
@@ -598,13 +601,14 @@ static const char intro[] =
 static pw_err md_table(pw_buf *out, const pw_route *r, size_t n)
 {
 	char buf[128], lim[32];
-	pw_err rc = pw_buf_puts(out, "## Routes\n\n"
-				     "| method | path | who may call | body limit | audit event | summary |\n"
-				     "| --- | --- | --- | --- | --- | --- |\n");
+	pw_err rc = pw_buf_puts(
+		out, "## Routes\n\n"
+		     "| method | path | who may call | body limit | audit event | summary |\n"
+		     "| --- | --- | --- | --- | --- | --- |\n");
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_text(r[i].body_max, lim, sizeof lim);
-		rc = pw_buf_printf(out, "| %s | `%s` | %s | %s | %s | %s |\n", r[i].method, r[i].path,
-				   access_text(&r[i], buf, sizeof buf),
+		rc = pw_buf_printf(out, "| %s | `%s` | %s | %s | %s | %s |\n", r[i].method,
+				   r[i].path, access_text(&r[i], buf, sizeof buf),
 				   r[i].body_max ? lim : "none", r[i].audit ? r[i].audit : "-",
 				   r[i].summary);
 	}
@@ -614,10 +618,11 @@ static pw_err md_table(pw_buf *out, const pw_route *r, size_t n)
 /* The authorization matrix exactly as pw_route_expected_status has it. */
 static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 {
-	pw_err rc = pw_buf_puts(out, "\n## Who gets what\n\n"
-				     "The status each caller gets from a well-formed call; the\n"
-				     "authorization test checks every cell against the running server.\n\n"
-				     "| route |");
+	pw_err rc = pw_buf_puts(
+		out, "\n## Who gets what\n\n"
+		     "The status each caller gets from a well-formed call; the\n"
+		     "authorization test checks every cell against the running server.\n\n"
+		     "| route |");
 	for (int k = 0; k < PW_ROLE__COUNT && !rc; k++)
 		rc = pw_buf_printf(out, " %s |", pw_role_name((pw_role)k));
 	if (!rc)
@@ -631,7 +636,7 @@ static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 		pw_api_identity who;
 		memset(&who, 0, sizeof who);
 		for (int k = 0; k < PW_ROLE__COUNT + 2 && !rc; k++) {
-			who.kind = k < PW_ROLE__COUNT ? PW_ID_USER
+			who.kind = k < PW_ROLE__COUNT    ? PW_ID_USER
 				   : k == PW_ROLE__COUNT ? PW_ID_AGENT
 							 : PW_ID_NONE;
 			who.user.role = k < PW_ROLE__COUNT ? (pw_role)k : PW_ROLE_ADMIN;
@@ -663,10 +668,12 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 	pw_err rc = pw_buf_printf(out, "\n### %s %s\n\n%s.\n\n- Who may call: %s\n", r->method,
 				  r->path, r->summary, access_text(r, buf, sizeof buf));
 	if (!rc)
-		rc = pw_buf_printf(out, "- Body: %s%s\n- Success: %d\n", r->body_max ? "JSON, up to " : "none",
-				   r->body_max ? lim : "", r->ok_status);
+		rc = pw_buf_printf(out, "- Body: %s%s\n- Success: %d\n",
+				   r->body_max ? "JSON, up to " : "none", r->body_max ? lim : "",
+				   r->ok_status);
 	if (!rc)
-		rc = pw_buf_printf(out, "- Audit event: %s\n", r->audit ? r->audit : "none (read only)");
+		rc = pw_buf_printf(out, "- Audit event: %s\n",
+				   r->audit ? r->audit : "none (read only)");
 	if (!rc && r->query)
 		rc = pw_buf_printf(out, "- Query: %s\n", r->query);
 	if (!rc)

@@ -45,8 +45,8 @@ bool pw_api_body_object(struct pw_api_ctx *c);
 
 /* A query parameter as an integer in [min, max], `def` when absent;
  * false after a 400. */
-bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min,
-		      int64_t max, int64_t *out);
+bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min, int64_t max,
+		      int64_t *out);
 
 /* Appends s as a JSON string literal (quotes included); NULL as null. */
 pw_err pw_api_json_str(pw_buf *b, const char *s);

@@ -57,6 +57,23 @@ static bool looks_epss_line(const char *p, const char *end)
 	return p + 1 < end && (*p == ',' || *p == ';') && (isdigit((unsigned char)p[1]) || p[1] == '.');
 }
 
+/* "Candidate: CVE-..." at the start of a line. The tracker's template
+ * (active/00boilerplate) has an empty Candidate and is no advisory, so a
+ * directory import of a tracker checkout must not try to parse it. */
+static bool has_uct_candidate(const char *p, const char *end)
+{
+	const char *lim = (size_t)(end - p) < SNIFF_BYTES ? end : p + SNIFF_BYTES;
+	for (const char *q = p; q < lim; q++) {
+		if ((q == p || q[-1] == '\n') && starts_with(q, lim, "Candidate:")) {
+			q += 10;
+			while (q < lim && (*q == ' ' || *q == '\t'))
+				q++;
+			return starts_with(q, lim, "CVE-");
+		}
+	}
+	return false;
+}
+
 pw_feed_format pw_feed_detect(const char *data, size_t len, const char *name)
 {
 	(void)name;
@@ -94,8 +111,8 @@ pw_feed_format pw_feed_detect(const char *data, size_t len, const char *name)
 		return PW_FEED_EPSS;
 	if (has(p, rest, "distroversion:") && has(p, rest, "packages:"))
 		return PW_FEED_ALPINE_YAML;
-	if (starts_with(p, end, "Candidate:") ||
-	    (has(p, rest, "\nCandidate:") && has(p, rest, "\nPriority:")))
+	if (has_uct_candidate(p, end) &&
+	    (starts_with(p, end, "Candidate:") || has(p, rest, "\nPriority:")))
 		return PW_FEED_UBUNTU_UCT;
 	return PW_FEED_UNKNOWN;
 }

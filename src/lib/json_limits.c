@@ -71,7 +71,8 @@ static pw_err check(const char *text, size_t len, const pw_json_limits *lim, con
 		if (c == '[' || c == '{') {
 			if (++depth > lim->max_depth) {
 				char msg[96];
-				snprintf(msg, sizeof msg, "nested deeper than %u levels of arrays and objects",
+				snprintf(msg, sizeof msg,
+					 "nested deeper than %u levels of arrays and objects",
 					 lim->max_depth);
 				return fail_at(err, PW_ERR_TOOLARGE, text, i, what, msg);
 			}
@@ -85,16 +86,19 @@ static pw_err check(const char *text, size_t len, const pw_json_limits *lim, con
 					char msg[96];
 					snprintf(msg, sizeof msg, "a string longer than %zu bytes",
 						 lim->max_string);
-					return fail_at(err, PW_ERR_TOOLARGE, text, start - 1, what, msg);
+					return fail_at(err, PW_ERR_TOOLARGE, text, start - 1, what,
+						       msg);
 				}
 				if (s[i] < 0x20)
-					return fail_at(err, PW_ERR_PARSE, text, i, what,
-						       "a control character inside a string (escape it)");
+					return fail_at(
+						err, PW_ERR_PARSE, text, i, what,
+						"a control character inside a string (escape it)");
 				if (s[i] == '\\') {
 					if (i + 5 < len && s[i + 1] == 'u' && s[i + 2] == '0' &&
 					    s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
-						return fail_at(err, PW_ERR_PARSE, text, i, what,
-							       "the escape \\u0000 (NUL) is not allowed");
+						return fail_at(
+							err, PW_ERR_PARSE, text, i, what,
+							"the escape \\u0000 (NUL) is not allowed");
 					i += 2;
 					continue;
 				}
@@ -136,7 +140,8 @@ pw_err pw_json_parse_limited(const char *text, size_t len, const pw_json_limits 
 	while (lead < len && is_ws(text[lead]))
 		lead++;
 	if (lead == len)
-		return pw_error_set(err, PW_ERR_PARSE, "%s: empty; a JSON value was expected", what);
+		return pw_error_set(err, PW_ERR_PARSE, "%s: empty; a JSON value was expected",
+				    what);
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (!v) {

@@ -28,7 +28,8 @@
 /* NULL text becomes JSON null. */
 static bool add_text(cJSON *o, const char *key, const char *s)
 {
-	return s ? cJSON_AddStringToObject(o, key, s) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+	return s ? cJSON_AddStringToObject(o, key, s) != NULL
+		 : cJSON_AddNullToObject(o, key) != NULL;
 }
 
 static bool add_int(cJSON *o, const char *key, int64_t v)
@@ -223,8 +224,8 @@ static pw_err mark_resent(pw_db *db, const pw_agent *ag, struct results *r, pw_e
 {
 	for (size_t i = 0; i < r->n; i++) {
 		pw_stmt *st;
-		pw_err rc = pw_db_prepare(db, "SELECT 1 FROM job_results WHERE agent_id = ? AND seq = ?",
-					  &st, err);
+		pw_err rc = pw_db_prepare(
+			db, "SELECT 1 FROM job_results WHERE agent_id = ? AND seq = ?", &st, err);
 		if (!rc)
 			rc = pw_stmt_bind_text(st, 1, ag->id);
 		if (!rc)
@@ -270,7 +271,8 @@ static pw_err audit_checkin(pw_db *db, const pw_api_identity *who, const struct 
 	snprintf(target, sizeof target, "host:%" PRId64, who->agent.host_id);
 	pw_err rc = pw_db_begin_immediate(db, err);
 	if (!rc)
-		rc = pw_audit_append(db, who->actor, "agent.checkin", target, NULL, after, NULL, err);
+		rc = pw_audit_append(db, who->actor, "agent.checkin", target, NULL, after, NULL,
+				     err);
 	if (!rc)
 		rc = pw_db_commit(db, err);
 	else
@@ -305,8 +307,9 @@ static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
 		return;
-	pw_agent agent = c->who->agent; /* pw_agent_checkin clears its `fresh` */
-	pw_agent *ag = &agent;
+	/* A copy: pw_agent_checkin uses up the check-in state that
+	 * authentication read along with the credential. */
+	pw_agent agent = c->who->agent, *ag = &agent;
 	const char *agent_id;
 	pw_checkin q = PW_CHECKIN_INIT;
 	if (!pw_api_body_str(c, c->body, "agent_id", false, PW_AGENT_ID_MAX, &agent_id) ||
@@ -314,7 +317,8 @@ static void h_checkin(struct pw_api_ctx *c)
 		return;
 	if (agent_id && strcmp(agent_id, ag->id) != 0) {
 		pw_api_error(c->resp, 403, "forbidden",
-			     "agent_id %s is not the agent of this credential (%s)", agent_id, ag->id);
+			     "agent_id %s is not the agent of this credential (%s)", agent_id,
+			     ag->id);
 		return;
 	}
 	const cJSON *inv = cJSON_GetObjectItemCaseSensitive(c->body, "inventory");
@@ -337,7 +341,8 @@ static void h_checkin(struct pw_api_ctx *c)
 	if (!rc)
 		rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
 	if (!rc && (r.n || q.inventory))
-		rc = audit_checkin(c->env->db, c->who, &r, q.inventory ? q.inventory_hash : NULL, &e);
+		rc = audit_checkin(c->env->db, c->who, &r, q.inventory ? q.inventory_hash : NULL,
+				   &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		goto out;
@@ -356,8 +361,8 @@ out:
 
 /* ---- hosts and jobs ---------------------------------------------------- */
 
-#define HOST_COLUMNS                                                                        \
-	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"            \
+#define HOST_COLUMNS                                                                               \
+	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
 	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at"
 
 static cJSON *host_json(pw_stmt *st)
@@ -365,13 +370,14 @@ static cJSON *host_json(pw_stmt *st)
 	cJSON *o = cJSON_CreateObject();
 	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
 	cJSON *inv = o ? cJSON_AddObjectToObject(o, "inventory") : NULL;
-	if (!os || !inv || !add_int(o, "id", pw_stmt_int(st, 0)) || !add_col(o, "hostname", st, 1) ||
-	    !add_col(o, "machine_id", st, 2) || !add_col(o, "agent_id", st, 3) ||
-	    !add_col(os, "id", st, 4) || !add_col(os, "version_id", st, 5) ||
-	    !add_col(os, "codename", st, 6) || !add_col(os, "pretty_name", st, 7) ||
-	    !add_col(o, "arch", st, 8) || !add_col(o, "kernel", st, 9) ||
-	    !add_col(o, "created", st, 10) || !add_col(o, "last_seen", st, 11) ||
-	    !add_col(inv, "hash", st, 12) || !add_col(inv, "at", st, 13)) {
+	if (!os || !inv || !add_int(o, "id", pw_stmt_int(st, 0)) ||
+	    !add_col(o, "hostname", st, 1) || !add_col(o, "machine_id", st, 2) ||
+	    !add_col(o, "agent_id", st, 3) || !add_col(os, "id", st, 4) ||
+	    !add_col(os, "version_id", st, 5) || !add_col(os, "codename", st, 6) ||
+	    !add_col(os, "pretty_name", st, 7) || !add_col(o, "arch", st, 8) ||
+	    !add_col(o, "kernel", st, 9) || !add_col(o, "created", st, 10) ||
+	    !add_col(o, "last_seen", st, 11) || !add_col(inv, "hash", st, 12) ||
+	    !add_col(inv, "at", st, 13)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -386,9 +392,9 @@ static void h_hosts(struct pw_api_ctx *c)
 		return;
 	pw_error e = PW_ERROR_INIT;
 	pw_stmt *st;
-	pw_err rc = pw_db_prepare(c->env->db,
-				  "SELECT " HOST_COLUMNS " FROM hosts WHERE id > ? ORDER BY id LIMIT ?",
-				  &st, &e);
+	pw_err rc = pw_db_prepare(
+		c->env->db, "SELECT " HOST_COLUMNS " FROM hosts WHERE id > ? ORDER BY id LIMIT ?",
+		&st, &e);
 	if (!rc)
 		rc = pw_stmt_bind_int(st, 1, after);
 	if (!rc)
@@ -688,7 +694,8 @@ static void h_user_token(struct pw_api_ctx *c)
 	if (!rc && !name)
 		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
 	if (!rc)
-		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id, &e);
+		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
+					 &e);
 	cJSON *o = rc ? NULL : cJSON_CreateObject();
 	if (!rc && (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
 		    !add_text(o, "user", name) || !add_text(o, "label", label))) {
@@ -722,8 +729,8 @@ static void h_etokens(struct pw_api_ctx *c)
 		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", t->id) &&
 		     add_text(j, "label", t->label) && add_int(j, "uses_total", t->uses_total) &&
 		     add_int(j, "uses_left", t->uses_left) && add_text(j, "expires", t->expires) &&
-		     add_text(j, "created", t->created) && add_text(j, "created_by", t->created_by) &&
-		     add_text(j, "revoked", t->revoked);
+		     add_text(j, "created", t->created) &&
+		     add_text(j, "created_by", t->created_by) && add_text(j, "revoked", t->revoked);
 	}
 	pw_enroll_token_list_release(&l);
 	if (!ok) {
@@ -747,7 +754,8 @@ static void h_etoken_create(struct pw_api_ctx *c)
 	char token[PW_ENROLL_TOKEN_MAX];
 	int64_t id = 0;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_enroll_token_create(c->env->db, c->who->actor, label, uses, ttl, token, &id, &e);
+	pw_err rc =
+		pw_enroll_token_create(c->env->db, c->who->actor, label, uses, ttl, token, &id, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -929,13 +937,13 @@ static const pw_route routes[] = {
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-01T00:00:00.000Z\"}]}"},
 	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, 201, "user.add", h_user_add,
-	 "Adds a user with one role; without a password the user works with API tokens only",
-	 NULL, "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
+	 "Adds a user with one role; without a password the user works with API tokens only", NULL,
+	 "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\"}"},
-	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, 201,
-	 "token.create", h_user_token,
-	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)",
-	 NULL, "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
+	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, 201, "token.create",
+	 h_user_token,
+	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)", NULL,
+	 "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
 	 "{\"id\":9,\"token\":\"pwt_9.<secret>\",\"user\":\"carol\",\"label\":\"nightly report\"}"},
 
 	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 0, 200, NULL, h_etokens,

@@ -1,8 +1,8 @@
 /* The HTTP transport of the API: libmicrohttpd in epoll thread-pool
  * mode. A request is routed as soon as its headers are in, so an unknown
  * path, a body over the route's limit (by Content-Length, or while it
- * streams in) and a missing or wrong credential are answered before the
- * body is read. Everything else is routes.c's. */
+ * streams in) and a missing or wrong credential are answered without
+ * storing the body. Everything else is routes.c's. */
 #include "patchwarden/server.h"
 
 #include <arpa/inet.h>
@@ -42,12 +42,12 @@ static const pw_server_key keys[] = {
 	 "database: sqlite:PATH, PATH, or postgresql://... (one PostgreSQL for many nodes); "
 	 "$PATCHWARDEN_DB and --db take precedence",
 	 's', 0, 0},
-	{"threads", "0", "worker threads, each with its own database connection; 0: two per CPU core",
-	 'i', 0, 256},
+	{"threads", "0",
+	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0, 256},
 	{"max_connections", "4096", "open connections at most; more wait in the listen queue", 'i',
 	 1, 1000000},
-	{"connection_timeout", "30", "seconds before an idle or stalled connection is closed", 'i', 1,
-	 3600},
+	{"connection_timeout", "30", "seconds before an idle or stalled connection is closed", 'i',
+	 1, 3600},
 	{"shutdown_timeout", "10",
 	 "seconds a stop (SIGTERM) waits for requests in progress before closing connections", 'i',
 	 0, 3600},
@@ -217,8 +217,8 @@ static pw_err read_pem(const char *path, const char *what, pw_buf *out, pw_error
 	if (rc)
 		return pw_error_set(err, rc, "%s %s: %s", what, path, pw_error_text(&e));
 	if (!strstr(pw_buf_str(out), "-----BEGIN "))
-		return pw_error_set(err, PW_ERR_PARSE, "%s %s is not in PEM format (no -----BEGIN line)",
-				    what, path);
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s %s is not in PEM format (no -----BEGIN line)", what, path);
 	return PW_OK;
 }
 
@@ -234,29 +234,33 @@ static pw_err check(const pw_server_config *cfg, pw_buf *cert, pw_buf *keybuf, p
 	struct sockaddr_storage ss;
 	socklen_t len;
 	if (!parse_listen(cfg->listen, &ss, &len))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "listen address '%s' is not ADDR:PORT or [IPv6]:PORT with a numeric "
-				    "address and a port from 0 to 65535",
-				    cfg->listen ? cfg->listen : "");
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"listen address '%s' is not ADDR:PORT or [IPv6]:PORT with a numeric "
+			"address and a port from 0 to 65535",
+			cfg->listen ? cfg->listen : "");
 	if (!cfg->db_url || !*cfg->db_url)
 		return pw_error_set(err, PW_ERR_INVALID, "no database given (db, --db)");
 	if (!tls_wanted(cfg)) {
 		if (!cfg->allow_plain_http)
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "no TLS certificate: set tls_cert and tls_key (or "
-					    "--tls-cert/--tls-key); plain HTTP needs allow_plain_http = true "
-					    "and a loopback listen address");
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"no TLS certificate: set tls_cert and tls_key (or "
+				"--tls-cert/--tls-key); plain HTTP needs allow_plain_http = true "
+				"and a loopback listen address");
 		if (!is_loopback(&ss))
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "plain HTTP is allowed on loopback addresses only (127.0.0.0/8, "
-					    "[::1]), not on %s: set tls_cert and tls_key, or put a TLS "
-					    "proxy in front and listen on 127.0.0.1",
-					    cfg->listen);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"plain HTTP is allowed on loopback addresses only (127.0.0.0/8, "
+				"[::1]), not on %s: set tls_cert and tls_key, or put a TLS "
+				"proxy in front and listen on 127.0.0.1",
+				cfg->listen);
 		return PW_OK;
 	}
 	if (!cfg->tls_cert || !*cfg->tls_cert || !cfg->tls_key || !*cfg->tls_key)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "TLS needs both tls_cert and tls_key (--tls-cert and --tls-key)");
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"TLS needs both tls_cert and tls_key (--tls-cert and --tls-key)");
 	pw_buf a = PW_BUF_INIT, b = PW_BUF_INIT;
 	pw_err rc = read_pem(cfg->tls_cert, "TLS certificate", cert ? cert : &a, err);
 	if (!rc)
@@ -303,9 +307,8 @@ struct request {
 	int64_t id;
 	pw_api_identity who;
 	pw_buf body;
-	/* An answer found before the body: sent at once when a body is
-	 * coming (which is then not read; the connection closes), else at
-	 * the end of the request, so the connection stays open. */
+	/* An answer found before the body (answer_early): sent when the
+	 * request ends, the body read and dropped meanwhile. */
 	pw_api_response early;
 	bool has_early;
 	bool responded;
@@ -324,8 +327,9 @@ struct query {
 	bool overflow;
 };
 
-static void logf_(struct pw_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct pw_server *s, const char *fmt, ...)
+static void server_log(struct pw_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void server_log(struct pw_server *s, const char *fmt, ...)
 {
 	if (!s->cfg.log)
 		return;
@@ -384,13 +388,13 @@ static pw_db *thread_db(struct pw_server *s, pw_error *err)
 static const char fallback_500[] =
 	"{\"error\":{\"code\":\"internal\",\"message\":\"the server ran out of memory\"}}";
 
-static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
-			       struct request *r, pw_api_response *resp)
+static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn, struct request *r,
+			       pw_api_response *resp)
 {
 	r->responded = true;
 	r->status = resp->status;
 	if (resp->status >= 500 && resp->detail.msg[0])
-		logf_(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+		server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
 	struct MHD_Response *m;
 	if (resp->body.len) {
 		r->bytes = resp->body.len;
@@ -400,7 +404,8 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	} else {
 		r->status = 500;
 		r->bytes = sizeof fallback_500 - 1;
-		m = MHD_create_response_from_buffer(sizeof fallback_500 - 1, (void *)(uintptr_t)fallback_500,
+		m = MHD_create_response_from_buffer(sizeof fallback_500 - 1,
+						    (void *)(uintptr_t)fallback_500,
 						    MHD_RESPMEM_PERSISTENT);
 	}
 	if (!m) {
@@ -449,23 +454,41 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
 			  (socklen_t)size);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-			  (socklen_t)size);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)size);
 }
 
-static bool body_announced(struct MHD_Connection *conn)
+/* Bytes of body announced: Content-Length, SIZE_MAX for a chunked
+ * body (length unknown), 0 for none. */
+static size_t body_announced(struct MHD_Connection *conn)
 {
 	const char *cl =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	return (cl && strcmp(cl, "0") != 0) ||
-	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		return errno || *end || n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+	}
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING)
+		       ? SIZE_MAX
+		       : 0;
 }
 
+/* An answer known from the headers. The body is not stored: it is read
+ * and dropped (up to DROP_MAX), and the answer sent after it, because a
+ * reply sent while the client is still sending is lost to many clients
+ * (the close resets the connection under them, over TLS always). A
+ * body announced larger than DROP_MAX gets the answer at once and the
+ * connection closes. */
 static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *conn,
 				    struct request *r, pw_api_response *resp)
 {
-	if (body_announced(conn))
+	size_t announced = body_announced(conn);
+	const char *te =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (announced > DROP_MAX && !te)
 		return respond(s, conn, r, resp);
 	r->early = *resp;
 	r->has_early = true;
@@ -473,8 +496,8 @@ static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *
 }
 
 /* Headers are in: route, check the announced size, authenticate. */
-static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn,
-			     struct request *r, const char *url, const char *method)
+static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, struct request *r,
+			     const char *url, const char *method)
 {
 	pw_api_response resp = PW_API_RESPONSE_INIT;
 	int status;
@@ -500,15 +523,9 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn,
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!pw_api_authorize(&env, r->route, auth, &r->who, &resp))
 		return answer_early(s, conn, r, &resp);
-	const char *cl =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(cl, &end, 10);
-		if (!pw_api_body_fits(r->route, errno || *end ? SIZE_MAX : (size_t)n, &resp))
-			return answer_early(s, conn, r, &resp);
-	}
+	size_t announced = body_announced(conn);
+	if (announced != SIZE_MAX && !pw_api_body_fits(r->route, announced, &resp))
+		return answer_early(s, conn, r, &resp);
 	return MHD_YES;
 }
 
@@ -530,7 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		client_address(conn, r->client, sizeof r->client);
 		return begin(s, conn, r, url, method);
 	}
-	if (r->responded) { /* answered before the body: the connection closes */
+	if (r->responded) { /* answered at once: the connection closes */
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -552,7 +569,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (pw_buf_append(&r->body, upload, n)) {
-			pw_api_error(&r->early, 500, "internal", "out of memory reading the request body");
+			pw_api_error(&r->early, 500, "internal",
+				     "out of memory reading the request body");
 			r->has_early = true;
 			pw_buf_release(&r->body);
 		}
@@ -588,9 +606,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
 			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		logf_(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
-		      r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
-		      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+		server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
+			   r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				   ? ""
+				   : " (connection closed early)");
 	}
 	pw_buf_release(&r->body);
 	pw_api_response_release(&r->early);
@@ -598,10 +618,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+/* Handlers block on database round trips, so a core runs several. */
 static unsigned auto_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 2 : n > 64 ? 128 : 2 * (unsigned)n;
+	return n < 1 ? 4 : n > 64 ? 256 : 4 * (unsigned)n;
 }
 
 static void server_free(struct pw_server *s)
@@ -640,7 +661,8 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	s->cfg = *cfg;
 	if (pthread_key_create(&s->db_key, NULL) != 0) {
 		free(s);
-		return pw_error_set(err, PW_ERR_NOMEM, "no thread-local key left for database handles");
+		return pw_error_set(err, PW_ERR_NOMEM,
+				    "no thread-local key left for database handles");
 	}
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
@@ -675,18 +697,19 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 		flags |= MHD_USE_TLS;
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)cfg->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+		s->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
 	if (!s->d) {
 		int e = errno;
 		server_free(s);
 		return pw_error_set(err, PW_ERR_IO,
 				    "cannot serve on %s: %s (address in use, not local, or a port "
 				    "below 1024 without the right to bind it?)",
-				    cfg->listen, e ? strerror(e) : "libmicrohttpd refused to start");
+				    cfg->listen,
+				    e ? strerror(e) : "libmicrohttpd refused to start");
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;

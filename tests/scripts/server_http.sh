@@ -133,6 +133,15 @@ pw_http POST "$U/agents/checkin" "$cred" "@$T/big" -H 'Transfer-Encoding: chunke
 expect_status 413 "a 9 MiB chunked check-in"
 pw_http POST "$U/agents/checkin" "" "@$T/big"
 expect_status 401 "a 9 MiB check-in without credential"
+# Past 16 MiB the server stops reading: 413 at once, or the connection cut
+# under a client still sending; either way it keeps serving.
+head -c $((20 * 1024 * 1024)) /dev/zero >"$T/huge"
+pw_http POST "$U/agents/checkin" "$cred" "@$T/huge" -H 'Transfer-Encoding: chunked'
+check "a 20 MiB chunked body is refused ($HTTP_STATUS)" test "$HTTP_STATUS" = 413 -o "$HTTP_STATUS" = 000
+pw_http POST "$U/agents/checkin" "$cred" "@$T/huge"
+check "a 20 MiB body is refused ($HTTP_STATUS)" test "$HTTP_STATUS" = 413 -o "$HTTP_STATUS" = 000
+pw_http GET "$U/health"
+expect_status 200 "health after the oversize bodies"
 deep=$(printf '[%.0s' $(seq 40))$(printf ']%.0s' $(seq 40))
 pw_http POST "$U/agents/checkin" "$cred" "{\"inventory_hash\":$deep}"
 expect_status 400 "JSON 41 levels deep"

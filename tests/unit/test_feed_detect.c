@@ -107,6 +107,9 @@ static void test_garbage(void **state)
 	assert_int_equal(pw_feed_detect("[29 Mar", 7, "x"), PW_FEED_UNKNOWN);
 	assert_int_equal(pw_feed_detect("hello world", 11, "x"), PW_FEED_UNKNOWN);
 	assert_int_equal(pw_feed_detect("CVE-2020-1;0.5;0.9\n", 19, "x"), PW_FEED_EPSS);
+	/* UCT's template file (active/00boilerplate): no CVE, no advisory. */
+	const char boilerplate[] = "Candidate: \nPublicDate: \nPriority: untriaged\n";
+	assert_int_equal(pw_feed_detect(boilerplate, sizeof boilerplate - 1, "x"), PW_FEED_UNKNOWN);
 	assert_string_equal(pw_feed_format_name(PW_FEED_DEBIAN_LIST), "debian-list");
 }
 

@@ -40,10 +40,11 @@ static void test_accepts(void **state)
 {
 	(void)state;
 	expect("{}", PW_OK, NULL);
-	expect("  [1, 2, {\"a\": [true]}]\n", PW_OK, NULL);          /* depth 4 */
-	expect("{\"12345678\":\"abcdefgh\"}", PW_OK, NULL);            /* 8 bytes each */
-	expect("[\"\\\"\\\\\\n\"]", PW_OK, NULL);                      /* escapes: 6 bytes */
-	expect("[\"\xc3\xa9\xe2\x82\xac\", \"\xf0\x9f\x98\x80\"]", PW_OK, NULL); /* "é€", an emoji */
+	expect("  [1, 2, {\"a\": [true]}]\n", PW_OK, NULL); /* depth 4 */
+	expect("{\"12345678\":\"abcdefgh\"}", PW_OK, NULL); /* 8 bytes each */
+	expect("[\"\\\"\\\\\\n\"]", PW_OK, NULL);           /* escapes: 6 bytes */
+	expect("[\"\xc3\xa9\xe2\x82\xac\", \"\xf0\x9f\x98\x80\"]", PW_OK,
+	       NULL); /* "é€", an emoji */
 }
 
 static void test_depth(void **state)

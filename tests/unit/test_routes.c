@@ -76,12 +76,20 @@ static int setup(void **state)
 		char name[32];
 		snprintf(name, sizeof name, "t-%s", pw_role_name((pw_role)r));
 		check(pw_user_add(fx.db, "test", name, (pw_role)r, NULL, &fx.user_id[r], &e), &e);
-		check(pw_api_token_create(fx.db, "test", name, "test", 0, fx.token[r], NULL, &e), &e);
+		check(pw_api_token_create(fx.db, "test", name, "test", 0, fx.token[r], NULL, &e),
+		      &e);
 	}
-	check(pw_enroll_token_create(fx.db, "test", "test", 100000, 3600, fx.enroll_token, NULL, &e),
+	check(pw_enroll_token_create(fx.db, "test", "test", 100000, 3600, fx.enroll_token, NULL,
+				     &e),
 	      &e);
-	pw_enroll_request req = {fx.enroll_token, "agent-host", "machine-0", "debian", "12",
-				 "bookworm", "Debian GNU/Linux 12 (bookworm)", "amd64"};
+	pw_enroll_request req = {fx.enroll_token,
+				 "agent-host",
+				 "machine-0",
+				 "debian",
+				 "12",
+				 "bookworm",
+				 "Debian GNU/Linux 12 (bookworm)",
+				 "amd64"};
 	check(pw_agent_enroll(fx.db, &req, &fx.agent, &e), &e);
 
 	pw_server_config sc;
@@ -211,18 +219,19 @@ static int64_t json_int(const cJSON *o, const char *key)
 static const char *caller_name(int k)
 {
 	return k < PW_ROLE__COUNT ? pw_role_name((pw_role)k)
-	       : k == C_AGENT	 ? "agent"
-	       : k == C_NONE	 ? "no credential"
-				 : "a bad token";
+	       : k == C_AGENT     ? "agent"
+	       : k == C_NONE      ? "no credential"
+				  : "a bad token";
 }
 
 static const char *caller_token(int k)
 {
 	static const char bad[] =
 		"pwt_1.0000000000000000000000000000000000000000000000000000000000000000";
-	return k < PW_ROLE__COUNT ? fx.token[k] : k == C_AGENT ? fx.agent.credential
-					      : k == C_NONE	 ? NULL
-								 : bad;
+	return k < PW_ROLE__COUNT ? fx.token[k]
+	       : k == C_AGENT     ? fx.agent.credential
+	       : k == C_NONE      ? NULL
+				  : bad;
 }
 
 static int expected(const pw_route *rt, int k)
@@ -269,10 +278,11 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	const char *p = rt->path;
 	bool post = strcmp(rt->method, "POST") == 0;
 	if (!strcmp(p, "/api/v1/agents/enroll")) {
-		pw_buf_printf(body,
-			      "{\"token\":\"%s\",\"hostname\":\"h-%d\",\"machine_id\":\"m-%d\","
-			      "\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},\"arch\":\"amd64\"}",
-			      fx.enroll_token, n, n);
+		pw_buf_printf(
+			body,
+			"{\"token\":\"%s\",\"hostname\":\"h-%d\",\"machine_id\":\"m-%d\","
+			"\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},\"arch\":\"amd64\"}",
+			fx.enroll_token, n, n);
 	} else if (!strcmp(p, "/api/v1/agents/checkin")) {
 		pw_buf_printf(body,
 			      "{\"inventory_hash\":\"%064d\",\"results\":[{\"job_id\":%" PRId64
@@ -332,7 +342,8 @@ static void test_matrix(void **state)
 		for (int k = 0; k < N_CALLERS; k++) {
 			char path[256], what[320];
 			make_call(&rt[i], path, sizeof path, &body);
-			snprintf(what, sizeof what, "%s %s as %s", rt[i].method, path, caller_name(k));
+			snprintf(what, sizeof what, "%s %s as %s", rt[i].method, path,
+				 caller_name(k));
 			int64_t before = audit_head();
 			struct reply r = http(rt[i].method, path, caller_token(k),
 					      body.len ? body.data : NULL, body.len, NULL);
@@ -349,8 +360,9 @@ static void test_matrix(void **state)
 					fail_msg("%s changed state without an audit event", what);
 				newest_action(action, sizeof action);
 				if (!strstr(rt[i].audit, action))
-					fail_msg("%s wrote audit action %s; the route table says %s",
-						 what, action, rt[i].audit);
+					fail_msg(
+						"%s wrote audit action %s; the route table says %s",
+						what, action, rt[i].audit);
 			} else if (after != before) {
 				fail_msg("%s (status %ld) wrote an audit event", what, r.status);
 			}
@@ -376,8 +388,11 @@ static void test_routing(void **state)
 	expect_error(&r, 405, "PUT on a GET route");
 	reply_release(&r);
 	/* {id} is a positive decimal without sign or leading zero. */
-	const char *bad_ids[] = {"/api/v1/hosts/0", "/api/v1/hosts/-1", "/api/v1/hosts/01",
-				 "/api/v1/hosts/1x", "/api/v1/hosts/99999999999999999999",
+	const char *bad_ids[] = {"/api/v1/hosts/0",
+				 "/api/v1/hosts/-1",
+				 "/api/v1/hosts/01",
+				 "/api/v1/hosts/1x",
+				 "/api/v1/hosts/99999999999999999999",
 				 "/api/v1/hosts/"};
 	for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
 		r = call("GET", bad_ids[i], fx.token[PW_ROLE_ADMIN], NULL);
@@ -468,11 +483,13 @@ static void test_limits(void **state)
 	expect_error(&r, 400, "a malformed hash");
 	reply_release(&r);
 	r = call("POST", "/api/v1/agents/checkin", agent,
-		 "{\"inventory_hash\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+		 "{\"inventory_hash\":\""
+		 "0000000000000000000000000000000000000000000000000000000000000000"
 		 "\",\"results\":[{\"job_id\":1.5,\"seq\":1,\"status\":\"ok\"}]}");
 	expect_error(&r, 400, "a fractional job_id");
 	reply_release(&r);
-	r = call("POST", "/api/v1/hosts/1/jobs", fx.token[PW_ROLE_OPERATOR], "{\"kind\":\"reboot-all\"}");
+	r = call("POST", "/api/v1/hosts/1/jobs", fx.token[PW_ROLE_OPERATOR],
+		 "{\"kind\":\"reboot-all\"}");
 	expect_error(&r, 400, "an unknown job kind");
 	reply_release(&r);
 }
@@ -489,8 +506,7 @@ static void test_checkin_flow(void **state)
 	struct reply r = call("POST", "/api/v1/agents/enroll", NULL, body);
 	assert_int_equal(r.status, 201);
 	char cred[PW_CREDENTIAL_MAX];
-	snprintf(cred, sizeof cred, "%s",
-		 cJSON_GetObjectItem(r.json, "credential")->valuestring);
+	snprintf(cred, sizeof cred, "%s", cJSON_GetObjectItem(r.json, "credential")->valuestring);
 	int64_t host = json_int(r.json, "host_id");
 	reply_release(&r);
 
@@ -521,10 +537,11 @@ static void test_checkin_flow(void **state)
 
 	/* The result is acknowledged; sent again, acknowledged again and
 	 * audited as a resend. */
-	snprintf(body, sizeof body,
-		 "{\"inventory_hash\":\"%s\",\"results\":[{\"job_id\":%" PRId64
-		 ",\"seq\":1,\"status\":\"failed\",\"exit_code\":3,\"output\":{\"why\":\"test\"}}]}",
-		 hash, job);
+	snprintf(
+		body, sizeof body,
+		"{\"inventory_hash\":\"%s\",\"results\":[{\"job_id\":%" PRId64
+		",\"seq\":1,\"status\":\"failed\",\"exit_code\":3,\"output\":{\"why\":\"test\"}}]}",
+		hash, job);
 	for (int round = 0; round < 2; round++) {
 		r = call("POST", "/api/v1/agents/checkin", cred, body);
 		assert_int_equal(r.status, 200);
@@ -629,7 +646,8 @@ static void test_examples_are_json(void **state)
 		for (int k = 0; k < 2; k++) {
 			cJSON *v = ex[k] ? cJSON_Parse(ex[k]) : NULL;
 			if (ex[k] && !v)
-				fail_msg("%s %s: example %d is not JSON", rt[i].method, rt[i].path, k);
+				fail_msg("%s %s: example %d is not JSON", rt[i].method, rt[i].path,
+					 k);
 			cJSON_Delete(v);
 		}
 		assert_true((rt[i].body_max > 0) == (rt[i].request_example != NULL));
@@ -651,7 +669,8 @@ static void test_example_config(void **state)
 	const pw_server_key *k = pw_server_keys(&n);
 	for (size_t i = 0; i < n; i++) {
 		char set[256], commented[260];
-		snprintf(set, sizeof set, "%s =%s%s\n", k[i].name, k[i].def[0] ? " " : "", k[i].def);
+		snprintf(set, sizeof set, "%s =%s%s\n", k[i].name, k[i].def[0] ? " " : "",
+			 k[i].def);
 		snprintf(commented, sizeof commented, "\n#%s", set);
 		memmove(set + 1, set, strlen(set) + 1);
 		set[0] = '\n';
@@ -699,7 +718,8 @@ static void test_config_rules(void **state)
 	(void)state;
 	pw_server_config sc;
 	pw_error e = PW_ERROR_INIT;
-	check(load_text("[server]\nallow_plain_http = yes\nlisten = 127.0.0.1:8080\n", &sc, &e), &e);
+	check(load_text("[server]\nallow_plain_http = yes\nlisten = 127.0.0.1:8080\n", &sc, &e),
+	      &e);
 	check(load_text("[server]\nallow_plain_http = yes\nlisten = [::1]:8080\n", &sc, &e), &e);
 	check(load_text("[server]\nallow_plain_http = yes\nlisten = 127.3.4.5:1\n", &sc, &e), &e);
 	assert_int_equal(sc.connection_timeout, 30);
@@ -721,9 +741,11 @@ static void test_config_rules(void **state)
 	expect_refused("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:70000\n", "ADDR:PORT");
 	expect_refused("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1\n", "ADDR:PORT");
 	/* Unknown keys, wrong types and ranges name the place. */
-	expect_refused("[server]\ntls_certificate = x\n", ":2: [server] has no key 'tls_certificate'");
+	expect_refused("[server]\ntls_certificate = x\n",
+		       ":2: [server] has no key 'tls_certificate'");
 	expect_refused("[server]\nthreads = many\n", ":2: [server] threads = 'many'");
-	expect_refused("[server]\njson_max_depth = 5000\n", "json_max_depth = 5000 is out of range");
+	expect_refused("[server]\njson_max_depth = 5000\n",
+		       "json_max_depth = 5000 is out of range");
 	expect_refused("[server]\nallow_plain_http = perhaps\n", "true or false");
 	/* Other sections are other commands' business. */
 	check(load_text("[agent]\nwhatever = 1\n[server]\nallow_plain_http = on\n"
