@@ -1,5 +1,6 @@
 /* patchwarden agent: enrollment, the check-in daemon and its status. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ const char cmd_agent_usage[] =
 	"  --insecure        allow plain http://, to a loopback address only (tests);\n"
 	"                    https certificates are always verified\n"
 	"  --root DIR        report the inventory of the system under DIR\n"
+	"  --store FILE      feed store for scan jobs (default STATE-DIR/feeds.db,\n"
+	"                    filled by 'patchwarden feed sync')\n"
 	"  --timeout SEC     time limit per request (default 60)\n"
 	"  --once            run: one check-in, then exit (for tests and cron)\n"
 	"\n"
@@ -43,7 +46,7 @@ const char cmd_agent_usage[] =
 	"2 on errors (for --once: the check-in failed). See patchwarden-agent(1).\n";
 
 struct opts {
-	const char *action, *config, *state_dir, *server, *token, *ca, *root, *timeout;
+	const char *action, *config, *state_dir, *server, *token, *ca, *root, *timeout, *store;
 	bool insecure, once;
 };
 
@@ -60,6 +63,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"--ca", offsetof(struct opts, ca)},
 		{"--root", offsetof(struct opts, root)},
 		{"--timeout", offsetof(struct opts, timeout)},
+		{"--store", offsetof(struct opts, store)},
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -125,6 +129,7 @@ static int settings(const struct opts *o, pw_config **cfg, pw_agent_conf *conf)
 	conf->server = o->server ? o->server : pw_config_get(*cfg, "agent", "server");
 	conf->ca_file = o->ca ? o->ca : pw_config_get(*cfg, "agent", "ca");
 	conf->root = o->root;
+	conf->feed_store = o->store ? o->store : pw_config_get(*cfg, "agent", "feed_store");
 	conf->insecure = o->insecure;
 	conf->timeout = timeout;
 	conf->spool_max = (size_t)spool_max;

@@ -10,6 +10,9 @@
  *                check-in interval, time of the last good check-in
  *   machine-id   made once when the host has no /etc/machine-id
  *   spool/       results not yet acknowledged
+ *   feeds.db     the default feed store scan jobs read (filled by
+ *                `patchwarden feed sync`); without one a scan job fails
+ *                saying so, with the inventory attached
  *
  * Transport security: https URLs are always verified (peer and host
  * name) against the CA file given, or the system's CAs. Plain http is
@@ -35,12 +38,13 @@ typedef struct pw_agent_conf {
 	const char *server;    /* base URL; NULL: the one saved at enrollment */
 	const char *ca_file;   /* NULL: the one saved at enrollment, else the system's */
 	const char *root;      /* system whose inventory is reported; NULL: "/" */
+	const char *feed_store; /* advisory data for scan jobs; NULL: STATE_DIR/feeds.db */
 	bool insecure;         /* allow http:// to a loopback host */
 	long timeout;          /* seconds per request; 0: PW_AGENT_TIMEOUT */
 	size_t spool_max;      /* bytes; 0: PW_SPOOL_DEFAULT_MAX */
 } pw_agent_conf;
 
-#define PW_AGENT_CONF_INIT {NULL, NULL, NULL, NULL, false, 0, 0}
+#define PW_AGENT_CONF_INIT {NULL, NULL, NULL, NULL, NULL, false, 0, 0}
 
 /* PW_ERR_INVALID with the reason when `url` is not one the agent may
  * use (see the transport rules above). */

@@ -12,8 +12,12 @@
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/matcher.h"
+#include "patchwarden/policy.h"
+#include "patchwarden/scan.h"
 #include "patchwarden/spool.h"
 
 /* A reply larger than this is refused: jobs and acks are small. */
@@ -29,6 +33,7 @@ struct pw_agent_client {
 	char *server; /* without a trailing slash */
 	char *ca_file;
 	char *root;
+	char *feed_store;
 	bool insecure;
 	long timeout;
 	char *agent_id;
@@ -408,6 +413,7 @@ void pw_agent_client_close(pw_agent_client *c)
 	free(c->server);
 	free(c->ca_file);
 	free(c->root);
+	free(c->feed_store);
 	free(c->agent_id);
 	if (c->credential) {
 		memset(c->credential, 0, strlen(c->credential));
@@ -511,9 +517,13 @@ pw_err pw_agent_client_open(const pw_agent_conf *conf, pw_agent_client **out, pw
 	c->timeout = timeout_of(conf);
 	pw_buf sp = PW_BUF_INIT;
 	pw_err rc = PW_OK;
+	pw_buf store = PW_BUF_INIT;
 	if (dup_opt(&c->state_dir, dir_of(conf), err) || dup_opt(&c->root, root_of(conf), err) ||
-	    !(c->curl = curl_easy_init()))
+	    (conf->feed_store ? pw_buf_puts(&store, conf->feed_store)
+			      : pw_buf_printf(&store, "%s/feeds.db", dir_of(conf))) ||
+	    !(c->feed_store = pw_buf_detach(&store)) || !(c->curl = curl_easy_init()))
 		rc = nomem(err);
+	pw_buf_release(&store);
 	if (!rc)
 		rc = load_credential(c, conf, err);
 	if (!rc)
@@ -572,6 +582,37 @@ double pw_agent_next_delay(long interval, unsigned failures, double r)
 
 /* ---- jobs ------------------------------------------------------------- */
 
+/* The `patchwarden scan --json` object for this host from the local feed
+ * store's latest snapshot, with the default policy; NULL and err when
+ * there is no store or it has no data for this release. */
+static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_error *err)
+{
+	if (access(c->feed_store, F_OK) != 0) {
+		pw_error_set(err, PW_ERR_NOTFOUND,
+			     "%s: no feed store on this host; the agent scans with local advisory "
+			     "data: fill it with 'patchwarden feed sync --store %s'",
+			     c->feed_store, c->feed_store);
+		return NULL;
+	}
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_scan_host host = {policy.default_exposure, NULL};
+	pw_scan_result res = PW_SCAN_RESULT_INIT;
+	pw_feedstore *store = NULL;
+	pw_advindex *idx = NULL;
+	int64_t snapshot;
+	cJSON *out = NULL;
+	if (!pw_feedstore_open(c->feed_store, &store, err) &&
+	    !pw_feedstore_latest(store, &snapshot, err) && !pw_advindex_new(&idx, err) &&
+	    !pw_scan_from_store(idx, store, snapshot, inv, &host, &policy, &res, err) &&
+	    !(out = pw_scan_result_to_json(&res, &policy)))
+		nomem(err);
+	pw_scan_result_release(&res);
+	pw_advindex_free(idx);
+	pw_feedstore_close(store);
+	return out;
+}
+
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
@@ -599,21 +640,22 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 	} else if (!strcmp(kind, "inventory")) {
 		output = pw_inventory_to_json(inv);
 	} else if (!strcmp(kind, "scan")) {
-		/* No scanner in the agent yet: say so, with the inventory the
-		 * server can scan itself. */
-		output = cJSON_CreateObject();
-		cJSON *iv = pw_inventory_to_json(inv);
-		if (!output || !iv ||
-		    !cJSON_AddStringToObject(output, "message",
-					     "scan is not available in this agent; the inventory "
-					     "is attached") ||
-		    !cJSON_AddItemToObject(output, "inventory", iv)) {
-			cJSON_Delete(iv);
-			cJSON_Delete(output);
-			output = NULL;
+		pw_error se = PW_ERROR_INIT;
+		output = scan_json(c, inv, &se);
+		if (!output) {
+			/* Say why, with the inventory the server can scan itself. */
+			output = cJSON_CreateObject();
+			cJSON *iv = pw_inventory_to_json(inv);
+			if (!output || !iv ||
+			    !cJSON_AddStringToObject(output, "message", pw_error_text(&se)) ||
+			    !cJSON_AddItemToObject(output, "inventory", iv)) {
+				cJSON_Delete(iv);
+				cJSON_Delete(output);
+				output = NULL;
+			}
+			status = "failed";
+			exit_code = 2;
 		}
-		status = "failed";
-		exit_code = 2;
 	} else {
 		output = cJSON_CreateObject();
 		if (output && !cJSON_AddStringToObject(output, "message",

@@ -104,6 +104,8 @@ ag run --once
 check "three jobs run: $(show)" out_has "3 jobs run; 3 spooled"
 check "three results in the spool" test "$(pw_spooled a)" -eq 3
 check "named by seq" test -f "$T/a/spool/00000000000000000001.result"
+check "the scan job without a feed store says why" \
+  grep -q "no feed store on this host" "$T/a/spool/00000000000000000002.result"
 pw_srv_stop A
 check "the server stopped" test $? -eq 0
 ag run --once
@@ -122,6 +124,21 @@ check "the inventory jobs are done, the scan job failed" test \
 ag run --once
 check "nothing is sent twice" out_has "0 results sent"
 
+# ---- scan jobs with a local feed store ----------------------------------------
+"$PW_BIN" feed import --store "$T/feeds.db" --quiet \
+  "$PW_SHARED_DATA/debian-security-tracker/data/DSA/list" >/dev/null 2>&1
+check "a feed store for the agent" test -s "$T/feeds.db"
+# The shared DSA list's releases end before bookworm: the host becomes buster.
+sed -i 's/VERSION_ID="12"/VERSION_ID="10"/; s/bookworm/buster/g' "$root/etc/os-release"
+jscan=$(pw_job "$ops" "$U" "$host" scan)
+ag run --once --store "$T/feeds.db"
+check "the scan job ran: $(show)" out_has "1 jobs run; 1 spooled"
+check "its result is the scan JSON" grep -q '"summary":{' "$T/a/spool/00000000000000000004.result"
+ag run --once --store "$T/feeds.db"
+check "and is delivered" out_has "1 results sent, 1 acknowledged"
+pw_http GET "$U/hosts/$host/jobs" "$admin"
+check "the scan job is done" test "$(json "[x['state'] for x in j['jobs'] if x['job_id'] == $jscan][0]")" = done
+
 # ---- the daemon: backoff while the server is down, then delivery -------------
 pw_job "$ops" "$U" "$host" inventory >/dev/null
 pw_job "$ops" "$U" "$host" inventory >/dev/null
@@ -135,13 +152,13 @@ check "the daemon backs off 2 s, then 4 s: $(head -3 "$T/run.log")" grep -q "ret
 pw_srv_start C -c "$T/srv.conf" --db "$db" --listen "127.0.0.1:$port" || { pw_srv_summary; exit 1; }
 pw_wait_for 20 test "$(pw_spooled a)" -eq 0
 check "the daemon delivers once the server is back" test "$(pw_spooled a)" -eq 0
-check "in order, exactly once" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5"
+check "in order, exactly once" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6"
 # A job queued while the daemon waits is picked up at the next check-in
 # (interval 10 s +-10%) and its result delivered right after.
 pw_job "$ops" "$U" "$host" inventory >/dev/null
-pw_wait_for 20 test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6"
+pw_wait_for 20 test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7"
 check "the daemon runs a new job and delivers it: $(tail -2 "$T/run.log")" \
-  test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6"
+  test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7"
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$agent_pid/status")
 anon=$(sed -n 's/^RssAnon:[[:space:]]*//p' "/proc/$agent_pid/status")
 echo "agent run: VmHWM $hwm, RssAnon $anon (goal: under 8 MB)"
@@ -158,11 +175,11 @@ pw_job "$ops" "$U" "$host" inventory >/dev/null
 pw_job "$ops" "$U" "$host" inventory >/dev/null
 ag run --once
 check "two results spooled" test "$(pw_spooled a)" -eq 2
-truncate -s 30 "$T/a/spool/00000000000000000007.result"
+truncate -s 30 "$T/a/spool/00000000000000000008.result"
 ag run --once
 check "the damaged one is reported: $(show)" out_has "damaged"
-check "and moved to quarantine" test -f "$T/a/spool/quarantine/00000000000000000007.result"
-check "the other is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 8"
+check "and moved to quarantine" test -f "$T/a/spool/quarantine/00000000000000000008.result"
+check "the other is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7 9"
 
 # ---- the spool limit ----------------------------------------------------------
 printf '[agent]\nspool_max_bytes = 200\n' >"$T/agent.conf"
@@ -179,7 +196,7 @@ check "the check-in goes on without an inventory: $(show)" test "$AGENT_ST" -eq 
 check "and warns" out_has "the inventory could not be read"
 check "with the last hash" out_has "hash only"
 ag run --once
-check "the job's failure is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 8 9"
+check "the job's failure is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7 9 10"
 pw_http GET "$U/hosts/$host/jobs" "$admin"
 check "the job failed" test "$(json "[x['state'] for x in j['jobs'] if x['job_id'] == $jbad][0]")" = failed
 mv "$T/status.away" "$root/var/lib/dpkg/status"
