@@ -6,11 +6,13 @@
 	int cmd_##name(int argc, char **argv);  \
 	extern const char cmd_##name##_usage[]
 
+PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(host);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
+PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
 

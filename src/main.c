@@ -16,12 +16,14 @@ static const char cmd_help_usage[] =
 
 /* Sorted by name: `help` and lookups walk this table. */
 static const struct pw_cmd commands[] = {
+	{"agent", cmd_agent, "enroll this host and check in with the server", cmd_agent_usage},
 	{"audit", cmd_audit, "verify and list the hash-chained audit log", cmd_audit_usage},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", cmd_feed_usage},
 	{"help", cmd_help, "show help for a command", cmd_help_usage},
 	{"host", cmd_host, "list and edit the server inventory (hosts, owners, windows)", cmd_host_usage},
 	{"inventory", cmd_inventory, "list the packages installed on a host", cmd_inventory_usage},
 	{"scan", cmd_scan, "report the security fixes a host is missing", cmd_scan_usage},
+	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators", cmd_server_usage},
 	{"user", cmd_user, "manage users, roles, API and enrollment tokens", cmd_user_usage},
 	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", cmd_vercmp_usage},
 };

@@ -37,6 +37,12 @@ pw_err pw_config_get_bool(const pw_config *c, const char *section, const char *k
 size_t pw_config_count_sections(const pw_config *c, const char *prefix);
 const char *pw_config_section_name(const pw_config *c, const char *prefix, size_t i);
 
+/* Checks that every key set in `section` is one of `known` (a NULL-
+ * terminated list): PW_ERR_PARSE naming file:line of the first other
+ * key, so a misspelt key is reported instead of silently ignored. */
+pw_err pw_config_check_keys(const pw_config *c, const char *section, const char *const *known,
+			    pw_error *err);
+
 /* Sets a value (for tests and for command-line overrides). */
 pw_err pw_config_set(pw_config *c, const char *section, const char *key, const char *value);
 

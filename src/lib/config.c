@@ -310,6 +310,25 @@ const char *pw_config_section_name(const pw_config *c, const char *prefix, size_
 	return NULL;
 }
 
+pw_err pw_config_check_keys(const pw_config *c, const char *section, const char *const *known,
+			    pw_error *err)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct entry *e = &c->e[i];
+		if (!e->key || strcmp(e->section, section) != 0)
+			continue;
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], e->key) != 0)
+			k++;
+		if (!known[k])
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "%s:%u: [%s] has no key '%s'; see the documented example "
+					    "configuration for the keys it takes",
+					    c->path ? c->path : "(config)", e->line, section, e->key);
+	}
+	return PW_OK;
+}
+
 pw_err pw_config_set(pw_config *c, const char *section, const char *key, const char *value)
 {
 	return add(c, section, key, value, 0);

@@ -1,0 +1,159 @@
+/* The HTTP/JSON API as data: one declarative table of routes (method,
+ * path, who may call it, body limit, the audit event it writes, the
+ * handler), from which the server routes, authorizes and limits
+ * requests, docs/api.md is generated (`patchwarden server --routes-md`)
+ * and the authorization test derives what every role must get.
+ *
+ * Requests are handled independently of the transport: server.c feeds
+ * them in from libmicrohttpd; tests and the fuzzer call pw_api_handle
+ * directly. Handling is stateless: everything lives in the database, so
+ * any number of server nodes can share one PostgreSQL. */
+#ifndef PATCHWARDEN_ROUTES_H
+#define PATCHWARDEN_ROUTES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/agents.h"
+#include "patchwarden/buf.h"
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+#include "patchwarden/json_limits.h"
+#include "patchwarden/users.h"
+
+typedef enum pw_route_access {
+	PW_ACCESS_PUBLIC = 0, /* anyone; an Authorization header is ignored */
+	PW_ACCESS_ENROLL,     /* anyone; the enrollment token in the body is the credential */
+	PW_ACCESS_AGENT,      /* an agent credential (Bearer ag_<id>.<secret>) */
+	PW_ACCESS_USER, /* a user's API token (Bearer pwt_<id>.<secret>) with a role in `roles` */
+} pw_route_access;
+
+#define PW_ROLE_BIT(r) (1u << (r))
+#define PW_ROLES_ALL ((1u << PW_ROLE__COUNT) - 1u)
+
+/* Settings the handlers use, from the [server] section. */
+typedef struct pw_api_settings {
+	int64_t checkin_interval; /* seconds, told to agents */
+	int64_t job_lease;        /* seconds a handed-out job waits for its result */
+	pw_json_limits json;
+} pw_api_settings;
+
+#define PW_API_SETTINGS_INIT                                                                       \
+	{                                                                                          \
+		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT                                          \
+	}
+
+/* Who is calling, once authenticated. */
+typedef enum pw_identity_kind {
+	PW_ID_NONE = 0,
+	PW_ID_USER,
+	PW_ID_AGENT,
+} pw_identity_kind;
+
+typedef struct pw_api_identity {
+	pw_identity_kind kind;
+	pw_principal user; /* PW_ID_USER */
+	pw_agent agent;    /* PW_ID_AGENT */
+	char actor[96];    /* audit actor and access-log name: "user:alice", "agent:ag_…", "-" */
+} pw_api_identity;
+
+typedef struct pw_query_param {
+	const char *key, *value;
+} pw_query_param;
+
+/* What a handler produces: a status and a JSON body. */
+#define PW_ALLOW_MAX 32
+
+typedef struct pw_api_response {
+	int status;
+	pw_buf body;
+	char allow[PW_ALLOW_MAX]; /* 405: the methods the path takes ("GET, POST") */
+	pw_error detail; /* 5xx: the cause, for the server's log; clients get a generic message */
+} pw_api_response;
+
+#define PW_API_RESPONSE_INIT                                                                       \
+	{                                                                                          \
+		0, PW_BUF_INIT, {0}, PW_ERROR_INIT                                                 \
+	}
+void pw_api_response_release(pw_api_response *r);
+
+struct pw_api_ctx; /* a request being handled (api_internal.h) */
+typedef void (*pw_route_handler)(struct pw_api_ctx *ctx);
+
+typedef struct pw_route {
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer */
+	pw_route_access access;
+	unsigned roles;    /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
+	size_t body_max;   /* largest accepted body in bytes; 0: no body */
+	int ok_status;     /* 200 or 201 */
+	const char *audit; /* the audit action a successful call writes; NULL: changes nothing */
+	pw_route_handler handler;
+	const char *summary;
+	const char *query;            /* documented query parameters, or NULL */
+	const char *request_example;  /* JSON; "<…>" marks values to fill in */
+	const char *response_example; /* JSON */
+} pw_route;
+
+/* The table, in documentation order. */
+const pw_route *pw_routes(size_t *n);
+
+/* The route for method and path (no query). NULL when there is none;
+ * *status is then 404 (no such path) or 405 (the path exists with other
+ * methods, which `allow` lists). *id gets the {id} value. */
+const pw_route *pw_route_find(const char *method, const char *path, int64_t *id, int *status,
+			      char allow[PW_ALLOW_MAX]);
+
+/* Where handlers run. write_lock, when set (SQLite), serialises the
+ * state-changing calls of this process, so writers queue on a mutex
+ * instead of sleeping in SQLite's busy handler. */
+typedef struct pw_api_env {
+	pw_db *db;
+	const pw_api_settings *settings;
+	pthread_mutex_t *write_lock;
+} pw_api_env;
+
+/* Step 1, before the body is read: authenticates the Authorization
+ * header as the route requires. False: *resp holds the 401/403/5xx. */
+bool pw_api_authorize(const pw_api_env *env, const pw_route *route, const char *authorization,
+		      pw_api_identity *who, pw_api_response *resp);
+
+/* Whether a body of `len` bytes is within the route's limit; false:
+ * *resp holds the 413. Checked on Content-Length and as the body
+ * arrives, and again by pw_api_run. */
+bool pw_api_body_fits(const pw_route *route, size_t len, pw_api_response *resp);
+
+/* Step 2: parses the body within the limits and runs the handler. `body`
+ * must be NUL-terminated at body[len]. */
+void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
+		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+		const char *body, size_t len, pw_api_response *resp);
+
+/* Both steps plus routing, for tests and the fuzzer. */
+typedef struct pw_api_call {
+	const char *method, *path, *authorization; /* authorization may be NULL */
+	const pw_query_param *query;
+	size_t n_query;
+	const char *body; /* NUL-terminated; NULL: none */
+	size_t body_len;
+} pw_api_call;
+
+void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_response *resp);
+
+/* An error response: {"error":{"code":…,"message":…}}. */
+void pw_api_error(pw_api_response *resp, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The error code word for a status ("bad_request" for 400, ...). */
+const char *pw_api_error_code(int status);
+
+/* Whether a route lets in a caller: `who` NULL means no credential. The
+ * status a well-formed call gets: ok_status, 401 or 403. */
+int pw_route_expected_status(const pw_route *route, const pw_api_identity *who);
+
+/* docs/api.md, generated from the table. */
+pw_err pw_routes_markdown(pw_buf *out);
+
+#endif

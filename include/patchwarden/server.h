@@ -1,0 +1,88 @@
+/* patchwarden's HTTP/JSON server: libmicrohttpd with an epoll thread
+ * pool, TLS through libmicrohttpd's GnuTLS support, and the route table
+ * of routes.h. Request handling is stateless (one database handle per
+ * worker thread, opened on first use), so several nodes can serve one
+ * fleet from one PostgreSQL database.
+ *
+ * Plain HTTP is refused unless allow_plain_http is set AND the listen
+ * address is a loopback address (127.0.0.0/8 or ::1): agents and
+ * operators send bearer secrets, which must not cross a network in clear. */
+#ifndef PATCHWARDEN_SERVER_H
+#define PATCHWARDEN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "patchwarden/config.h"
+#include "patchwarden/error.h"
+#include "patchwarden/routes.h"
+
+/* Receives one complete line (no newline): errors, and the access log
+ * when it is on. Called from worker threads, one line per call. */
+typedef void (*pw_server_log_fn)(void *ctx, const char *line);
+
+typedef struct pw_server_config {
+	const char *listen;         /* "ADDR:PORT" or "[IPv6]:PORT"; port 0: any free port */
+	const char *tls_cert;       /* PEM file: certificate (chain); NULL or "": no TLS */
+	const char *tls_key;        /* PEM file: its private key */
+	const char *tls_priorities; /* GnuTLS priority string */
+	bool allow_plain_http;      /* loopback addresses only */
+	const char *db_url;         /* see db.h */
+	long threads;               /* worker threads; 0: four per CPU core */
+	long max_connections;
+	long connection_timeout; /* seconds a connection may sit idle */
+	long shutdown_timeout;   /* seconds a stop waits for requests in progress */
+	bool access_log;         /* one line per request */
+	pw_api_settings api;
+	pw_server_log_fn log;
+	void *log_ctx;
+} pw_server_config;
+
+/* One documented key of the [server] section. */
+typedef struct pw_server_key {
+	const char *name;
+	const char *def; /* the default, as written in the file ("" for none) */
+	const char *doc; /* one line */
+	char type;       /* 's' text, 'i' whole number, 'b' true/false */
+	long min, max;   /* 'i': the range accepted */
+} pw_server_key;
+
+/* Every key of [server], in documentation order. */
+const pw_server_key *pw_server_keys(size_t *n);
+
+/* The defaults (every key absent). Strings are static. */
+void pw_server_config_defaults(pw_server_config *out);
+
+/* Reads the [server] section over the defaults: an unknown key or a
+ * value of the wrong type or range is PW_ERR_PARSE naming file:line.
+ * Strings point into `c`, which must outlive *out. db_url is the `db`
+ * key (NULL when absent: the caller decides; see schema.h). */
+pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error *err);
+
+/* Everything that can be checked without starting: the listen address,
+ * the plain-HTTP rule, TLS files present, readable and PEM. */
+pw_err pw_server_config_check(const pw_server_config *cfg, pw_error *err);
+
+typedef struct pw_server pw_server;
+
+/* Checks the configuration, migrates the database (schema.h) and starts
+ * serving in background threads. `cfg` is copied; its strings must stay
+ * valid until pw_server_stop. */
+pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *err);
+
+/* The port actually bound (useful with port 0). */
+unsigned pw_server_port(const pw_server *s);
+/* The number of worker threads. */
+unsigned pw_server_threads(const pw_server *s);
+bool pw_server_tls(const pw_server *s);
+
+/* Stops accepting, lets requests in progress finish (at most
+ * shutdown_timeout seconds), closes connections and database handles
+ * and frees the server. NULL is fine. */
+void pw_server_stop(pw_server *s);
+
+/* Whether `listen` ("ADDR:PORT") names a loopback address. False for a
+ * malformed address. */
+bool pw_server_listen_is_loopback(const char *listen);
+
+#endif

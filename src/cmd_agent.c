@@ -1,0 +1,267 @@
+/* patchwarden agent: enrollment, the check-in daemon and its status. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "patchwarden/agent.h"
+#include "patchwarden/config.h"
+
+#define CMD "agent"
+
+const char cmd_agent_usage[] =
+	"usage: patchwarden agent enroll --server URL --token TOKEN [OPTIONS]\n"
+	"       patchwarden agent run [--once] [OPTIONS]\n"
+	"       patchwarden agent status [OPTIONS]\n"
+	"\n"
+	"The host agent: 'enroll' trades an enrollment token for this host's own\n"
+	"credential (saved 0600 in the state directory with the server URL and\n"
+	"CA file); 'run' checks in every interval the server gives (+-10%% jitter),\n"
+	"sends the inventory only when its hash changed, runs the jobs handed out\n"
+	"(inventory, scan) and delivers their results, which wait in an on-disk\n"
+	"spool until the server acknowledges them; 'status' shows the state.\n"
+	"\n"
+	"  --config FILE     configuration file, section [agent] (default\n"
+	"                    " PW_CONFIG_DEFAULT_PATH ")\n"
+	"  --state-dir DIR   state directory (default " PW_AGENT_STATE_DIR ")\n"
+	"  --server URL      https://HOST[:PORT] of the patchwarden server\n"
+	"  --token TOKEN     enrollment token (enroll)\n"
+	"  --ca FILE         PEM CA certificates the server's certificate must\n"
+	"                    chain to (default: the system's)\n"
+	"  --insecure        allow plain http://, to a loopback address only (tests);\n"
+	"                    https certificates are always verified\n"
+	"  --root DIR        report the inventory of the system under DIR\n"
+	"  --store FILE      feed store for scan jobs (default STATE-DIR/feeds.db,\n"
+	"                    filled by 'patchwarden feed sync')\n"
+	"  --timeout SEC     time limit per request (default 60)\n"
+	"  --once            run: one check-in, then exit (for tests and cron)\n"
+	"\n"
+	"'run' stops cleanly on SIGTERM. After a failed check-in it retries after\n"
+	"2, 4, 8... seconds, at most the check-in interval. Exit status: 0 ok,\n"
+	"2 on errors (for --once: the check-in failed). See patchwarden-agent(1).\n";
+
+struct opts {
+	const char *action, *config, *state_dir, *server, *token, *ca, *root, *timeout, *store;
+	bool insecure, once;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} valued[] = {
+		{"--config", offsetof(struct opts, config)},
+		{"--state-dir", offsetof(struct opts, state_dir)},
+		{"--server", offsetof(struct opts, server)},
+		{"--token", offsetof(struct opts, token)},
+		{"--ca", offsetof(struct opts, ca)},
+		{"--root", offsetof(struct opts, root)},
+		{"--timeout", offsetof(struct opts, timeout)},
+		{"--store", offsetof(struct opts, store)},
+	};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--insecure")) {
+			o->insecure = true;
+			continue;
+		}
+		if (!strcmp(a, "--once")) {
+			o->once = true;
+			continue;
+		}
+		size_t k;
+		for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+			size_t n = strlen(valued[k].name);
+			const char *v = NULL;
+			if (!strcmp(a, valued[k].name)) {
+				if (++i >= argc)
+					return pw_cli_usage_error(CMD, "%s needs a value", a);
+				v = argv[i];
+			} else if (!strncmp(a, valued[k].name, n) && a[n] == '=') {
+				v = a + n + 1;
+			} else {
+				continue;
+			}
+			if (!*v)
+				return pw_cli_usage_error(CMD, "%s needs a non-empty value",
+							  valued[k].name);
+			*(const char **)((char *)o + valued[k].off) = v;
+			break;
+		}
+		if (k < sizeof valued / sizeof valued[0])
+			continue;
+		if (a[0] == '-' || o->action)
+			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
+		o->action = a;
+	}
+	if (!o->action)
+		return pw_cli_usage_error(CMD, "expected enroll, run or status");
+	return PW_EXIT_OK;
+}
+
+/* Flags first, then the [agent] section of the configuration. */
+static int settings(const struct opts *o, pw_config **cfg, pw_agent_conf *conf)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (pw_config_load(o->config ? o->config : PW_CONFIG_DEFAULT_PATH, o->config != NULL, cfg,
+			   &e))
+		return pw_cli_fail_err(CMD, &e);
+	long timeout, spool_max;
+	if (pw_config_get_int(*cfg, "agent", "timeout", PW_AGENT_TIMEOUT, &timeout, &e) ||
+	    pw_config_get_int(*cfg, "agent", "spool_max_bytes", 0, &spool_max, &e))
+		return pw_cli_fail_err(CMD, &e);
+	if (o->timeout) {
+		char *end;
+		timeout = strtol(o->timeout, &end, 10);
+		if (*end || timeout < 1 || timeout > 3600)
+			return pw_cli_usage_error(CMD, "--timeout wants seconds from 1 to 3600");
+	}
+	if (timeout < 1 || spool_max < 0)
+		return pw_cli_fail(CMD, "[agent] timeout must be positive and spool_max_bytes "
+					"not negative");
+	conf->state_dir = o->state_dir ? o->state_dir : pw_config_get(*cfg, "agent", "state_dir");
+	conf->server = o->server ? o->server : pw_config_get(*cfg, "agent", "server");
+	conf->ca_file = o->ca ? o->ca : pw_config_get(*cfg, "agent", "ca");
+	conf->root = o->root;
+	conf->feed_store = o->store ? o->store : pw_config_get(*cfg, "agent", "feed_store");
+	conf->insecure = o->insecure;
+	conf->timeout = timeout;
+	conf->spool_max = (size_t)spool_max;
+	if (conf->ca_file && access(conf->ca_file, R_OK) != 0)
+		return pw_cli_fail(CMD, "%s: cannot read the CA file", conf->ca_file);
+	return PW_EXIT_OK;
+}
+
+static int do_enroll(const pw_agent_conf *conf, const char *token)
+{
+	pw_error e = PW_ERROR_INIT;
+	char *id = NULL;
+	if (pw_agent_client_enroll(conf, token, &id, &e))
+		return pw_cli_fail_err(CMD, &e);
+	printf("enrolled as %s\n", id);
+	free(id);
+	return PW_EXIT_OK;
+}
+
+static int do_status(const pw_agent_conf *conf)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_agent_client *c;
+	if (pw_agent_client_open(conf, &c, &e))
+		return pw_cli_fail_err(CMD, &e);
+	const char *h = pw_agent_client_acked_hash(c), *t = pw_agent_client_last_checkin(c);
+	printf("agent_id: %s\nserver: %s\nspooled_results: %zu\ninventory_hash_acked: %s\n"
+	       "last_checkin: %s\ncheckin_interval: %ld\n",
+	       pw_agent_client_id(c), pw_agent_client_server(c), pw_agent_client_spooled(c),
+	       *h ? h : "-", *t ? t : "-", pw_agent_client_interval(c));
+	pw_agent_client_close(c);
+	return PW_EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Sleeps up to `seconds`; a stop signal ends the wait early. */
+static void wait_for(double seconds)
+{
+	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	while (!stop_requested && nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static void log_cycle(const pw_agent_cycle_report *r, double next)
+{
+	fprintf(stderr,
+		"patchwarden agent: check-in ok: %s %.12s; %zu results sent, %zu acknowledged; "
+		"%zu jobs run; %zu spooled; next in %.0fs\n",
+		r->sent_inventory ? "inventory sent, hash" : "hash only,", r->inventory_hash,
+		r->results_sent, r->results_acked, r->jobs_run, r->spooled, next);
+	if (r->inventory_error[0])
+		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
+			    r->inventory_error);
+	if (r->jobs_failed || r->results_quarantined)
+		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
+			    r->jobs_failed, r->results_quarantined, r->job_error);
+}
+
+static int do_run(const pw_agent_conf *conf, bool once)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_agent_client *c;
+	if (pw_agent_client_open(conf, &c, &e))
+		return pw_cli_fail_err(CMD, &e);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop; /* no SA_RESTART: a stop ends the wait */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	unsigned failures = 0;
+	int rc = PW_EXIT_OK;
+	while (!stop_requested) {
+		pw_agent_cycle_report r;
+		pw_error ce = PW_ERROR_INIT;
+		double jitter = (double)random() / ((double)RAND_MAX + 1.0), next;
+		if (pw_agent_client_checkin(c, &r, &ce)) {
+			failures += failures < 31;
+			next = pw_agent_next_delay(pw_agent_client_interval(c), failures, jitter);
+			pw_cli_warn(CMD, "check-in failed (%s): %s; %zu results spooled; retry in %.0fs",
+				    pw_strerror(ce.code), pw_error_text(&ce),
+				    pw_agent_client_spooled(c), next);
+			rc = PW_EXIT_ERROR;
+		} else {
+			failures = 0;
+			rc = PW_EXIT_OK;
+			/* Results of jobs just run, or more than one check-in could
+			 * carry: deliver them now rather than an interval later. */
+			bool more = r.jobs_run || (r.results_acked && r.spooled);
+			next = more ? 1.0
+				    : pw_agent_next_delay(pw_agent_client_interval(c), 0, jitter);
+			log_cycle(&r, once ? 0 : next);
+		}
+		if (once)
+			break;
+		wait_for(next);
+	}
+	if (stop_requested)
+		fprintf(stderr, "patchwarden agent: stopping; %zu results stay spooled\n",
+			pw_agent_client_spooled(c));
+	pw_agent_client_close(c);
+	return once ? rc : PW_EXIT_OK;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	bool enroll = !strcmp(o.action, "enroll"), run = !strcmp(o.action, "run");
+	if (!enroll && !run && strcmp(o.action, "status"))
+		return pw_cli_usage_error(CMD, "unknown action '%s'; expected enroll, run or status",
+					  o.action);
+	if (o.token && !enroll)
+		return pw_cli_usage_error(CMD, "--token is for enroll only");
+	if (o.once && !run)
+		return pw_cli_usage_error(CMD, "--once is for run only");
+	pw_config *cfg = NULL;
+	pw_agent_conf conf = PW_AGENT_CONF_INIT;
+	rc = settings(&o, &cfg, &conf);
+	if (!rc)
+		rc = enroll ? do_enroll(&conf, o.token) : run ? do_run(&conf, o.once) : do_status(&conf);
+	pw_config_free(cfg);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail(CMD, "cannot write the output");
+	return rc;
+}

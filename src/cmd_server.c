@@ -1,0 +1,220 @@
+/* patchwarden server: the HTTP/JSON API for agents and operators. */
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "patchwarden/config.h"
+#include "patchwarden/routes.h"
+#include "patchwarden/schema.h"
+#include "patchwarden/server.h"
+
+const char cmd_server_usage[] =
+	"usage: patchwarden server [-c FILE] [-n] [--listen ADDR:PORT]\n"
+	"                          [--tls-cert FILE --tls-key FILE] [--db URL]\n"
+	"       patchwarden server --routes-md\n"
+	"\n"
+	"Serves the HTTP/JSON API (/api/v1/...) that agents check in with and\n"
+	"operators use, until SIGTERM or SIGINT; then it stops accepting, lets\n"
+	"requests in progress finish (shutdown_timeout) and exits 0. Several\n"
+	"servers can share one PostgreSQL database and serve the same fleet.\n"
+	"\n"
+	"  -c, --config FILE  configuration file (default\n"
+	"                     " PW_CONFIG_DEFAULT_PATH "; a missing default file\n"
+	"                     means all defaults, a missing FILE is an error)\n"
+	"  -n, --check        check the configuration and the TLS files, print a\n"
+	"                     summary and exit: 0 valid, 2 not\n"
+	"  --listen ADDR:PORT address to serve on, numeric (\"0.0.0.0:8443\",\n"
+	"                     \"[::]:8443\"; port 0 picks a free one)\n"
+	"  --tls-cert FILE    PEM certificate chain; with --tls-key, serve HTTPS\n"
+	"  --tls-key FILE     PEM private key\n"
+	"  --db URL           database: sqlite:PATH, PATH or postgresql://...\n"
+	"                     (default: $PATCHWARDEN_DB, else db in [server], else\n"
+	"                     ./" PW_SERVER_DB_DEFAULT ")\n"
+	"  --routes-md        print the API reference (docs/api.md) generated from\n"
+	"                     the route table, and exit\n"
+	"\n"
+	"Options override the [server] section of the configuration file. HTTPS\n"
+	"needs tls_cert and tls_key. Plain HTTP is served only when\n"
+	"allow_plain_http = true is set in the file AND the listen address is a\n"
+	"loopback address (127.0.0.0/8 or [::1]); anything else without a\n"
+	"certificate is refused, so bearer secrets never cross a network in clear.\n"
+	"\n"
+	"Exit status: 0 stopped by a signal (or -n: valid), 2 bad configuration or\n"
+	"the server could not start. See patchwarden-server(1) and docs/api.md.\n";
+
+#define CMD "server"
+
+static void log_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "patchwarden server: %s\n", line);
+}
+
+struct opts {
+	const char *config, *listen, *cert, *key, *db;
+	bool check, routes_md;
+};
+
+/* "--name VALUE" or "--name=VALUE"; -1 on a missing value. */
+static int take(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (++*i >= argc)
+		return -1;
+	*out = argv[*i];
+	return 1;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct {
+		const char *long_name, *short_name;
+		size_t off;
+	} valued[] = {
+		{"--config", "-c", offsetof(struct opts, config)},
+		{"--listen", NULL, offsetof(struct opts, listen)},
+		{"--tls-cert", NULL, offsetof(struct opts, cert)},
+		{"--tls-key", NULL, offsetof(struct opts, key)},
+		{"--db", NULL, offsetof(struct opts, db)},
+	};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-n") || !strcmp(a, "--check")) {
+			o->check = true;
+			continue;
+		}
+		if (!strcmp(a, "--routes-md")) {
+			o->routes_md = true;
+			continue;
+		}
+		int got = 0;
+		for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !got; k++) {
+			const char **dst = (const char **)(void *)((char *)o + valued[k].off);
+			got = take(argc, argv, &i, valued[k].long_name, dst);
+			if (!got && valued[k].short_name)
+				got = take(argc, argv, &i, valued[k].short_name, dst);
+			if (got < 0)
+				return pw_cli_usage_error(CMD, "%s needs a value",
+							  valued[k].long_name);
+			if (got && !**dst)
+				return pw_cli_usage_error(CMD, "%s needs a non-empty value",
+							  valued[k].long_name);
+		}
+		if (!got)
+			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
+	}
+	return PW_EXIT_OK;
+}
+
+static int routes_md(void)
+{
+	pw_buf b = PW_BUF_INIT;
+	if (pw_routes_markdown(&b)) {
+		pw_buf_release(&b);
+		return pw_cli_fail(CMD, "out of memory");
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	pw_buf_release(&b);
+	return fflush(stdout) == 0 ? PW_EXIT_OK : pw_cli_fail(CMD, "cannot write the output");
+}
+
+/* The configuration with the command-line options applied over it. */
+static int load(const struct opts *o, pw_config **cfg, pw_server_config *sc)
+{
+	pw_error e = PW_ERROR_INIT;
+	const char *path = o->config ? o->config : PW_CONFIG_DEFAULT_PATH;
+	if (pw_config_load(path, o->config != NULL, cfg, &e))
+		return pw_cli_fail_err(CMD, &e);
+	const char *over[][2] = {{"listen", o->listen}, {"tls_cert", o->cert}, {"tls_key", o->key}};
+	for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
+		if (over[i][1] && pw_config_set(*cfg, "server", over[i][0], over[i][1]))
+			return pw_cli_fail(CMD, "out of memory");
+	if (pw_server_config_load(*cfg, sc, &e))
+		return pw_cli_fail_err(CMD, &e);
+	/* The precedence schema.h documents for every command. */
+	const char *env = getenv("PATCHWARDEN_DB");
+	if (o->db)
+		sc->db_url = o->db;
+	else if (env && *env)
+		sc->db_url = env;
+	else if (!sc->db_url || !*sc->db_url)
+		sc->db_url = PW_SERVER_DB_DEFAULT;
+	sc->log = log_line;
+	return PW_EXIT_OK;
+}
+
+static const char *db_kind(const char *url)
+{
+	return !strncmp(url, "postgres", 8) || strchr(url, '=') ? "PostgreSQL" : "SQLite";
+}
+
+/* "127.0.0.1:0" with the bound port instead of 0. */
+static void print_url(const pw_server_config *sc, const pw_server *s)
+{
+	const char *colon = strrchr(sc->listen, ':');
+	int host_len = colon ? (int)(colon - sc->listen) : 0;
+	fprintf(stderr,
+		"patchwarden server: listening on %s://%.*s:%u (%u worker threads, %s database)\n",
+		pw_server_tls(s) ? "https" : "http", host_len, sc->listen, pw_server_port(s),
+		pw_server_threads(s), db_kind(sc->db_url));
+}
+
+int cmd_server(int argc, char **argv)
+{
+	struct opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.routes_md)
+		return routes_md();
+	pw_config *cfg = NULL;
+	pw_server_config sc;
+	rc = load(&o, &cfg, &sc);
+	pw_error e = PW_ERROR_INIT;
+	if (!rc && pw_server_config_check(&sc, &e))
+		rc = pw_cli_fail_err(CMD, &e);
+	if (rc || o.check) {
+		if (!rc)
+			printf("%s: configuration OK: %s on %s, %s database\n",
+			       o.config ? o.config : PW_CONFIG_DEFAULT_PATH,
+			       sc.tls_cert ? "HTTPS" : "plain HTTP (loopback)", sc.listen,
+			       db_kind(sc.db_url));
+		pw_config_free(cfg);
+		return rc;
+	}
+
+	/* Worker threads inherit this mask, so the signals reach sigwait. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pw_server *s = NULL;
+	if (pw_server_start(&sc, &s, &e)) {
+		pw_config_free(cfg);
+		return pw_cli_fail_err(CMD, &e);
+	}
+	print_url(&sc, s);
+	int sig = 0;
+	sigwait(&set, &sig);
+	fprintf(stderr, "patchwarden server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	pw_server_stop(s);
+	pw_config_free(cfg);
+	return PW_EXIT_OK;
+}

@@ -1,0 +1,859 @@
+#include "patchwarden/agent.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "patchwarden/buf.h"
+#include "patchwarden/feedstore.h"
+#include "patchwarden/fileio.h"
+#include "patchwarden/inventory.h"
+#include "patchwarden/matcher.h"
+#include "patchwarden/policy.h"
+#include "patchwarden/scan.h"
+#include "patchwarden/spool.h"
+
+/* A reply larger than this is refused: jobs and acks are small. */
+#define REPLY_MAX (4u * 1024 * 1024)
+/* Results per check-in and the body size after which no more are added
+ * (the server takes at most 1000 results and 8 MiB). */
+#define RESULTS_PER_CHECKIN 200
+#define RESULTS_BODY_SOFT_MAX (4u * 1024 * 1024)
+#define STATE_FILE_MAX 65536
+
+struct pw_agent_client {
+	char *state_dir;
+	char *server; /* without a trailing slash */
+	char *ca_file;
+	char *root;
+	char *feed_store;
+	bool insecure;
+	long timeout;
+	char *agent_id;
+	char *credential;
+	/* state */
+	char acked_hash[65];
+	bool need_inventory;
+	long interval;
+	char last_checkin[32];
+	pw_spool spool;
+	CURL *curl;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static pw_err nomem(pw_error *err)
+{
+	return pw_error_set(err, PW_ERR_NOMEM, "agent: out of memory");
+}
+
+static pw_err dup_opt(char **dst, const char *src, pw_error *err)
+{
+	free(*dst);
+	*dst = NULL;
+	if (src && !(*dst = strdup(src)))
+		return nomem(err);
+	return PW_OK;
+}
+
+static pw_err state_path(const char *dir, const char *name, pw_buf *out, pw_error *err)
+{
+	pw_buf_reset(out);
+	return pw_buf_printf(out, "%s/%s", dir, name) ? nomem(err) : PW_OK;
+}
+
+static pw_err ensure_dir(const char *dir, pw_error *err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return pw_error_set(err, PW_ERR_IO,
+				    "%s: cannot create the agent's state directory: %s", dir,
+				    strerror(errno));
+	return PW_OK;
+}
+
+static void now_utc(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reads a JSON object file; PW_ERR_NOTFOUND passes through. */
+static pw_err read_json(const char *path, cJSON **out, pw_error *err)
+{
+	pw_buf b = PW_BUF_INIT;
+	pw_err rc = pw_read_file(path, &b, STATE_FILE_MAX, err);
+	if (!rc) {
+		*out = cJSON_ParseWithLength(pw_buf_str(&b), b.len);
+		if (!cJSON_IsObject(*out)) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			rc = pw_error_set(err, PW_ERR_PARSE,
+					  "%s: not a JSON object; remove it (for the credential: "
+					  "enroll again)",
+					  path);
+		}
+	}
+	pw_buf_release(&b);
+	return rc;
+}
+
+static pw_err write_json(const char *path, const cJSON *o, pw_error *err)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	if (!text)
+		return nomem(err);
+	pw_err rc = pw_write_file_atomic(path, text, strlen(text), 0600, err);
+	cJSON_free(text);
+	return rc;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- URLs ------------------------------------------------------------- */
+
+static bool is_loopback(const char *host, size_t len)
+{
+	if ((len == 9 && !strncmp(host, "localhost", 9)) || (len == 5 && !strncmp(host, "[::1]", 5)))
+		return true;
+	if (len < 4 || strncmp(host, "127.", 4))
+		return false;
+	for (size_t i = 4; i < len; i++)
+		if (host[i] != '.' && (host[i] < '0' || host[i] > '9'))
+			return false;
+	return true;
+}
+
+pw_err pw_agent_check_url(const char *url, bool insecure, pw_error *err)
+{
+	bool https = !strncmp(url, "https://", 8);
+	bool http = !strncmp(url, "http://", 7);
+	const char *host = https ? url + 8 : http ? url + 7 : "";
+	size_t len = strcspn(host, ":/?#");
+	if (*host == '[')
+		len = strcspn(host, "]") + 1;
+	if (!len || len > strlen(host))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "server URL '%s': expected https://HOST[:PORT]", url);
+	if (https && insecure)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "--insecure is only for plain http:// to a loopback test "
+				    "server; an https server's certificate is always verified (give "
+				    "its CA with --ca FILE)");
+	if (http && !insecure)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "server URL '%s': plain http sends the credential unprotected; "
+				    "use https (a loopback test server may use http with --insecure)",
+				    url);
+	if (http && !is_loopback(host, len))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "server URL '%s': --insecure (plain http) is allowed for a "
+				    "loopback address only; use https with --ca FILE",
+				    url);
+	return PW_OK;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
+{
+	pw_buf *b = ud;
+	size_t len = size * n;
+	if (b->len + len > REPLY_MAX || pw_buf_append(b, ptr, len))
+		return 0; /* makes curl fail the transfer */
+	return len;
+}
+
+/* POSTs a JSON body to server + path; *status gets the HTTP status,
+ * reply the body. Only transport failures are errors here. */
+static pw_err post(CURL *curl, const char *server, const char *path, const char *ca_file,
+		   long timeout, const char *bearer, const char *body, long *status, pw_buf *reply,
+		   pw_error *err)
+{
+	pw_buf url = PW_BUF_INIT, auth = PW_BUF_INIT;
+	if (pw_buf_printf(&url, "%s%s", server, path) ||
+	    (bearer && pw_buf_printf(&auth, "Authorization: Bearer %s", bearer)))
+		return nomem(err);
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL;
+	struct curl_slist *h3 = h2 && bearer ? curl_slist_append(h2, auth.data) : h2;
+	pw_err rc = PW_OK;
+	if (!h3) {
+		curl_slist_free_all(h);
+		pw_buf_release(&url);
+		pw_buf_release(&auth);
+		return nomem(err);
+	}
+	char curl_err[CURL_ERROR_SIZE] = "";
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout < 15 ? timeout : 15L);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h3);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "patchwarden-agent/" PW_VERSION);
+	CURLcode cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK)
+		rc = pw_error_set(err, PW_ERR_NETWORK, "%s: %s", url.data,
+				  *curl_err ? curl_err : curl_easy_strerror(cc));
+	else
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(h);
+	pw_buf_release(&url);
+	pw_buf_release(&auth);
+	return rc;
+}
+
+/* A non-2xx reply as an error, with the server's message. */
+static pw_err http_error(const char *what, long status, const pw_buf *reply, pw_error *err)
+{
+	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const char *msg = json_str(e, "message");
+	pw_err code = status == 401 || status == 403 ? PW_ERR_AUTH : PW_ERR_NETWORK;
+	pw_error_set(err, code, "%s: the server answered %ld: %s%s", what, status,
+		     msg ? msg : "(no error message)",
+		     code == PW_ERR_AUTH ? "; enroll again with 'patchwarden agent enroll'" : "");
+	cJSON_Delete(o);
+	return code;
+}
+
+/* ---- host identity ---------------------------------------------------- */
+
+static pw_err machine_id(const char *root, const char *state_dir, pw_buf *out, pw_error *err)
+{
+	pw_buf path = PW_BUF_INIT;
+	pw_err rc = pw_buf_printf(&path, "%s/etc/machine-id", strcmp(root, "/") ? root : "")
+			    ? nomem(err)
+			    : PW_OK;
+	if (!rc && pw_read_file(path.data, out, 4096, NULL) != PW_OK) {
+		/* No machine-id (some containers): one of our own, kept. */
+		pw_buf_reset(out);
+		rc = state_path(state_dir, "machine-id", &path, err);
+		if (!rc && pw_read_file(path.data, out, 4096, NULL) != PW_OK) {
+			pw_buf_reset(out);
+			unsigned char r[16];
+			FILE *f = fopen("/dev/urandom", "rb");
+			if (!f || fread(r, 1, sizeof r, f) != sizeof r)
+				rc = pw_error_set(err, PW_ERR_IO, "/dev/urandom: cannot read");
+			if (f)
+				fclose(f);
+			for (size_t i = 0; !rc && i < sizeof r; i++)
+				rc = pw_buf_printf(out, "%02x", r[i]) ? nomem(err) : PW_OK;
+			if (!rc)
+				rc = pw_write_file_atomic(path.data, out->data, out->len, 0644, err);
+		}
+	}
+	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
+		out->data[--out->len] = '\0';
+	if (!rc && !out->len)
+		rc = pw_error_set(err, PW_ERR_PARSE, "%s: empty machine id", path.data);
+	pw_buf_release(&path);
+	return rc;
+}
+
+/* ---- enrollment ------------------------------------------------------- */
+
+static const char *dir_of(const pw_agent_conf *conf)
+{
+	return conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR;
+}
+
+static const char *root_of(const pw_agent_conf *conf)
+{
+	return conf->root ? conf->root : "/";
+}
+
+static long timeout_of(const pw_agent_conf *conf)
+{
+	return conf->timeout > 0 ? conf->timeout : PW_AGENT_TIMEOUT;
+}
+
+static char *base_url(const char *server)
+{
+	char *s = strdup(server);
+	size_t n = s ? strlen(s) : 0;
+	while (n && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+static cJSON *enroll_body(const char *token, const char *mid, const pw_inventory *inv)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) != 0)
+		snprintf(host, sizeof host, "unknown");
+	cJSON *o = cJSON_CreateObject();
+	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
+	bool ok = os && cJSON_AddStringToObject(o, "token", token) &&
+		  cJSON_AddStringToObject(o, "hostname", host) &&
+		  cJSON_AddStringToObject(o, "machine_id", mid);
+	const char *osv[][2] = {{"id", inv->os_id},
+				{"version_id", inv->os_version_id},
+				{"codename", inv->os_codename},
+				{"pretty_name", inv->os_pretty_name}};
+	for (size_t i = 0; ok && i < sizeof osv / sizeof osv[0]; i++)
+		if (osv[i][1])
+			ok = cJSON_AddStringToObject(os, osv[i][0], osv[i][1]) != NULL;
+	if (ok && inv->arch)
+		ok = cJSON_AddStringToObject(o, "arch", inv->arch) != NULL;
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static pw_err save_credential(const pw_agent_conf *conf, const char *server, const cJSON *reply,
+			      char **agent_id, pw_error *err)
+{
+	const char *id = json_str(reply, "agent_id"), *cred = json_str(reply, "credential");
+	if (!id || !cred || !*id || !*cred)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "enroll: the server's reply has no agent_id and credential");
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddStringToObject(o, "server", server) &&
+		  cJSON_AddStringToObject(o, "agent_id", id) &&
+		  cJSON_AddStringToObject(o, "credential", cred) &&
+		  (!conf->ca_file || cJSON_AddStringToObject(o, "ca_file", conf->ca_file)) &&
+		  (!conf->insecure || cJSON_AddTrueToObject(o, "insecure"));
+	pw_buf path = PW_BUF_INIT;
+	pw_err rc = ok ? state_path(dir_of(conf), "credential", &path, err) : nomem(err);
+	if (!rc)
+		rc = write_json(path.data, o, err);
+	if (!rc && !(*agent_id = strdup(id)))
+		rc = nomem(err);
+	/* A new identity: the server has no inventory from it yet. */
+	if (!rc && !state_path(dir_of(conf), "state", &path, NULL))
+		unlink(path.data);
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char **agent_id,
+			      pw_error *err)
+{
+	*agent_id = NULL;
+	if (!conf->server)
+		return pw_error_set(err, PW_ERR_INVALID, "enroll needs the server URL (--server)");
+	if (!token || !*token)
+		return pw_error_set(err, PW_ERR_INVALID, "enroll needs an enrollment token (--token)");
+	pw_err rc = pw_agent_check_url(conf->server, conf->insecure, err);
+	if (rc || (rc = ensure_dir(dir_of(conf), err)))
+		return rc;
+	pw_inventory inv = PW_INVENTORY_INIT;
+	pw_buf mid = PW_BUF_INIT, reply = PW_BUF_INIT;
+	char *server = base_url(conf->server), *body = NULL;
+	CURL *curl = curl_easy_init();
+	cJSON *o = NULL;
+	long status = 0;
+	if (!server || !curl)
+		rc = nomem(err);
+	if (!rc)
+		rc = pw_inventory_read(root_of(conf), &inv, err);
+	if (!rc)
+		rc = machine_id(root_of(conf), dir_of(conf), &mid, err);
+	if (!rc) {
+		o = enroll_body(token, mid.data, &inv);
+		body = o ? cJSON_PrintUnformatted(o) : NULL;
+		rc = body ? PW_OK : nomem(err);
+	}
+	if (!rc)
+		rc = post(curl, server, "/api/v1/agents/enroll", conf->ca_file, timeout_of(conf), NULL,
+			  body, &status, &reply, err);
+	if (!rc && status != 201)
+		rc = http_error("enroll", status, &reply, err);
+	cJSON_Delete(o);
+	o = NULL;
+	if (!rc) {
+		o = cJSON_ParseWithLength(pw_buf_str(&reply), reply.len);
+		rc = save_credential(conf, server, o, agent_id, err);
+	}
+	cJSON_Delete(o);
+	cJSON_free(body);
+	curl_easy_cleanup(curl);
+	free(server);
+	pw_buf_release(&mid);
+	pw_buf_release(&reply);
+	pw_inventory_release(&inv);
+	return rc;
+}
+
+/* ---- the client ------------------------------------------------------- */
+
+void pw_agent_client_close(pw_agent_client *c)
+{
+	if (!c)
+		return;
+	free(c->state_dir);
+	free(c->server);
+	free(c->ca_file);
+	free(c->root);
+	free(c->feed_store);
+	free(c->agent_id);
+	if (c->credential) {
+		memset(c->credential, 0, strlen(c->credential));
+		free(c->credential);
+	}
+	pw_spool_release(&c->spool);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c);
+}
+
+static pw_err load_state(pw_agent_client *c, pw_error *err)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *o = NULL;
+	pw_err rc = state_path(c->state_dir, "state", &path, err);
+	if (!rc)
+		rc = read_json(path.data, &o, err);
+	if (rc == PW_ERR_NOTFOUND) {
+		rc = PW_OK;
+	} else if (!rc) {
+		const char *h = json_str(o, "inventory_hash"), *t = json_str(o, "last_checkin");
+		const cJSON *need = cJSON_GetObjectItemCaseSensitive(o, "need_inventory");
+		const cJSON *iv = cJSON_GetObjectItemCaseSensitive(o, "checkin_interval");
+		if (h && strlen(h) == 64)
+			memcpy(c->acked_hash, h, 65);
+		if (t)
+			snprintf(c->last_checkin, sizeof c->last_checkin, "%s", t);
+		c->need_inventory = cJSON_IsTrue(need);
+		if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
+			c->interval = (long)iv->valuedouble;
+	}
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+static pw_err save_state(const pw_agent_client *c, pw_error *err)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddStringToObject(o, "inventory_hash", c->acked_hash) &&
+		  cJSON_AddBoolToObject(o, "need_inventory", c->need_inventory) &&
+		  cJSON_AddNumberToObject(o, "checkin_interval", (double)c->interval) &&
+		  cJSON_AddStringToObject(o, "last_checkin", c->last_checkin);
+	pw_buf path = PW_BUF_INIT;
+	pw_err rc = ok ? state_path(c->state_dir, "state", &path, err) : nomem(err);
+	if (!rc)
+		rc = write_json(path.data, o, err);
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+static pw_err load_credential(pw_agent_client *c, const pw_agent_conf *conf, pw_error *err)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *o = NULL;
+	pw_err rc = state_path(c->state_dir, "credential", &path, err);
+	if (!rc)
+		rc = read_json(path.data, &o, err);
+	if (rc == PW_ERR_NOTFOUND)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND,
+				  "%s: this host is not enrolled; run 'patchwarden agent enroll "
+				  "--server URL --token TOKEN' first",
+				  path.data);
+	const char *server = o ? json_str(o, "server") : NULL;
+	if (!rc && (!server || !json_str(o, "agent_id") || !json_str(o, "credential")))
+		rc = pw_error_set(err, PW_ERR_PARSE,
+				  "%s: lacks server, agent_id or credential; enroll again", path.data);
+	if (!rc) {
+		c->insecure = conf->insecure || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+											 "insecure"));
+		c->server = base_url(conf->server ? conf->server : server);
+		if (!c->server || dup_opt(&c->agent_id, json_str(o, "agent_id"), err) ||
+		    dup_opt(&c->credential, json_str(o, "credential"), err) ||
+		    dup_opt(&c->ca_file, conf->ca_file ? conf->ca_file : json_str(o, "ca_file"),
+			    err))
+			rc = nomem(err);
+	}
+	if (!rc)
+		rc = pw_agent_check_url(c->server, c->insecure, err);
+	if (o) {
+		/* The secret should not linger in freed memory. */
+		cJSON *cr = cJSON_GetObjectItemCaseSensitive(o, "credential");
+		if (cJSON_IsString(cr))
+			memset(cr->valuestring, 0, strlen(cr->valuestring));
+	}
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+pw_err pw_agent_client_open(const pw_agent_conf *conf, pw_agent_client **out, pw_error *err)
+{
+	*out = NULL;
+	pw_agent_client *c = calloc(1, sizeof *c);
+	if (!c)
+		return nomem(err);
+	c->spool = (pw_spool)PW_SPOOL_INIT;
+	c->interval = PW_AGENT_DEFAULT_INTERVAL;
+	c->timeout = timeout_of(conf);
+	pw_buf sp = PW_BUF_INIT;
+	pw_err rc = PW_OK;
+	pw_buf store = PW_BUF_INIT;
+	if (dup_opt(&c->state_dir, dir_of(conf), err) || dup_opt(&c->root, root_of(conf), err) ||
+	    (conf->feed_store ? pw_buf_puts(&store, conf->feed_store)
+			      : pw_buf_printf(&store, "%s/feeds.db", dir_of(conf))) ||
+	    !(c->feed_store = pw_buf_detach(&store)) || !(c->curl = curl_easy_init()))
+		rc = nomem(err);
+	pw_buf_release(&store);
+	if (!rc)
+		rc = load_credential(c, conf, err);
+	if (!rc)
+		rc = load_state(c, err);
+	if (!rc)
+		rc = state_path(c->state_dir, "spool", &sp, err);
+	if (!rc)
+		rc = pw_spool_open(&c->spool, sp.data, conf->spool_max, err);
+	pw_buf_release(&sp);
+	if (rc) {
+		pw_agent_client_close(c);
+		return rc;
+	}
+	*out = c;
+	return PW_OK;
+}
+
+const char *pw_agent_client_id(const pw_agent_client *c)
+{
+	return c->agent_id;
+}
+
+const char *pw_agent_client_server(const pw_agent_client *c)
+{
+	return c->server;
+}
+
+size_t pw_agent_client_spooled(const pw_agent_client *c)
+{
+	return c->spool.count;
+}
+
+const char *pw_agent_client_acked_hash(const pw_agent_client *c)
+{
+	return c->acked_hash;
+}
+
+const char *pw_agent_client_last_checkin(const pw_agent_client *c)
+{
+	return c->last_checkin;
+}
+
+long pw_agent_client_interval(const pw_agent_client *c)
+{
+	return c->interval;
+}
+
+double pw_agent_next_delay(long interval, unsigned failures, double r)
+{
+	double base = interval > 0 ? (double)interval : PW_AGENT_DEFAULT_INTERVAL;
+	if (failures)
+		base = failures >= 31 || (double)(1u << failures) > base ? base
+									  : (double)(1u << failures);
+	return base * (0.9 + 0.2 * r);
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+/* The `patchwarden scan --json` object for this host from the local feed
+ * store's latest snapshot, with the default policy; NULL and err when
+ * there is no store or it has no data for this release. */
+static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_error *err)
+{
+	if (access(c->feed_store, F_OK) != 0) {
+		pw_error_set(err, PW_ERR_NOTFOUND,
+			     "%s: no feed store on this host; the agent scans with local advisory "
+			     "data: fill it with 'patchwarden feed sync --store %s'",
+			     c->feed_store, c->feed_store);
+		return NULL;
+	}
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_scan_host host = {policy.default_exposure, NULL};
+	pw_scan_result res = PW_SCAN_RESULT_INIT;
+	pw_feedstore *store = NULL;
+	pw_advindex *idx = NULL;
+	int64_t snapshot;
+	cJSON *out = NULL;
+	if (!pw_feedstore_open(c->feed_store, &store, err) &&
+	    !pw_feedstore_latest(store, &snapshot, err) && !pw_advindex_new(&idx, err) &&
+	    !pw_scan_from_store(idx, store, snapshot, inv, &host, &policy, &res, err) &&
+	    !(out = pw_scan_result_to_json(&res, &policy)))
+		nomem(err);
+	pw_scan_result_release(&res);
+	pw_advindex_free(idx);
+	pw_feedstore_close(store);
+	return out;
+}
+
+/* Runs one job and spools its result (without seq: the spool numbers it).
+ * Without an inventory (inv NULL) every job fails with inv_error. */
+static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
+		      const char *inv_error, pw_error *err)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
+	const char *kind = json_str(job, "kind");
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || !kind)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "check-in reply: a job without a job_id or kind; skipped");
+	char started[32], finished[32];
+	now_utc(started);
+	cJSON *r = cJSON_CreateObject();
+	cJSON *output = NULL;
+	const char *status = "ok";
+	int exit_code = 0;
+	if (!inv) {
+		output = cJSON_CreateObject();
+		if (output && !cJSON_AddStringToObject(output, "message", inv_error)) {
+			cJSON_Delete(output);
+			output = NULL;
+		}
+		status = "failed";
+		exit_code = 2;
+	} else if (!strcmp(kind, "inventory")) {
+		output = pw_inventory_to_json(inv);
+	} else if (!strcmp(kind, "scan")) {
+		pw_error se = PW_ERROR_INIT;
+		output = scan_json(c, inv, &se);
+		if (!output) {
+			/* Say why, with the inventory the server can scan itself. */
+			output = cJSON_CreateObject();
+			cJSON *iv = pw_inventory_to_json(inv);
+			if (!output || !iv ||
+			    !cJSON_AddStringToObject(output, "message", pw_error_text(&se)) ||
+			    !cJSON_AddItemToObject(output, "inventory", iv)) {
+				cJSON_Delete(iv);
+				cJSON_Delete(output);
+				output = NULL;
+			}
+			status = "failed";
+			exit_code = 2;
+		}
+	} else {
+		output = cJSON_CreateObject();
+		if (output && !cJSON_AddStringToObject(output, "message",
+						       "this agent does not know the job kind")) {
+			cJSON_Delete(output);
+			output = NULL;
+		}
+		status = "failed";
+		exit_code = 2;
+	}
+	now_utc(finished);
+	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", id->valuedouble) &&
+		  cJSON_AddStringToObject(r, "status", status) &&
+		  cJSON_AddStringToObject(r, "started", started) &&
+		  cJSON_AddStringToObject(r, "finished", finished) &&
+		  cJSON_AddNumberToObject(r, "exit_code", exit_code) &&
+		  cJSON_AddItemToObject(r, "output", output);
+	if (!ok && output && (!r || !cJSON_GetObjectItemCaseSensitive(r, "output")))
+		cJSON_Delete(output);
+	char *text = ok ? cJSON_PrintUnformatted(r) : NULL;
+	cJSON_Delete(r);
+	if (!text)
+		return nomem(err);
+	uint64_t seq;
+	pw_err rc = pw_spool_put(&c->spool, text, strlen(text), &seq, err);
+	cJSON_free(text);
+	return rc;
+}
+
+/* ---- check-in --------------------------------------------------------- */
+
+/* Adds spooled results, oldest first, as far as the limits allow;
+ * `sent` gets their seqs. Damaged files are quarantined and skipped. */
+static pw_err add_results(pw_agent_client *c, cJSON *body, uint64_t *sent, size_t *n_sent,
+			  pw_agent_cycle_report *rep, pw_error *err)
+{
+	uint64_t *seqs;
+	size_t n;
+	*n_sent = 0;
+	pw_err rc = pw_spool_list(&c->spool, &seqs, &n, err);
+	if (rc || !n) {
+		free(seqs);
+		return rc;
+	}
+	cJSON *a = cJSON_AddArrayToObject(body, "results");
+	if (!a)
+		rc = nomem(err);
+	size_t bytes = 0;
+	pw_buf text = PW_BUF_INIT;
+	for (size_t i = 0; !rc && i < n && *n_sent < RESULTS_PER_CHECKIN; i++) {
+		pw_buf_reset(&text);
+		pw_error e = PW_ERROR_INIT;
+		pw_err r = pw_spool_read(&c->spool, seqs[i], &text, &e);
+		if (r == PW_ERR_INTEGRITY) {
+			rep->results_quarantined++;
+			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
+			continue;
+		}
+		if (r) {
+			rc = pw_error_set(err, r, "%s", e.msg);
+			break;
+		}
+		if (*n_sent && bytes + text.len > RESULTS_BODY_SOFT_MAX)
+			break;
+		cJSON *o = cJSON_ParseWithLength(pw_buf_str(&text), text.len);
+		if (!cJSON_IsObject(o)) {
+			/* Intact on disk but not ours to send: never block the queue. */
+			cJSON_Delete(o);
+			snprintf(rep->job_error, sizeof rep->job_error,
+				 "spool result %" PRIu64 " is not a JSON object; deleted", seqs[i]);
+			pw_spool_remove(&c->spool, seqs[i], NULL);
+			rep->results_quarantined++;
+			continue;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "seq");
+		if (!cJSON_AddNumberToObject(o, "seq", (double)seqs[i]) ||
+		    !cJSON_AddItemToArray(a, o)) {
+			cJSON_Delete(o);
+			rc = nomem(err);
+			break;
+		}
+		bytes += text.len;
+		sent[(*n_sent)++] = seqs[i];
+	}
+	pw_buf_release(&text);
+	free(seqs);
+	return rc;
+}
+
+static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64_t *sent,
+			   size_t n_sent, const pw_inventory *inv, pw_agent_cycle_report *rep,
+			   pw_error *err)
+{
+	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
+	const cJSON *ack = cJSON_GetObjectItemCaseSensitive(o, "ack");
+	const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(o, "jobs");
+	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(o, "checkin_interval");
+	if (!cJSON_IsObject(o) || (ack && !cJSON_IsArray(ack)) || (jobs && !cJSON_IsArray(jobs))) {
+		cJSON_Delete(o);
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "check-in: the server's reply is not a check-in reply; is "
+				    "%s a patchwarden server?",
+				    c->server);
+	}
+	pw_err rc = PW_OK;
+	const cJSON *x;
+	cJSON_ArrayForEach(x, ack) {
+		/* Only what was sent can be acknowledged: a stray ack must not
+		 * drop a result the server never saw. */
+		for (size_t i = 0; cJSON_IsNumber(x) && i < n_sent; i++) {
+			if ((double)sent[i] != x->valuedouble)
+				continue;
+			if (!rc)
+				rc = pw_spool_remove(&c->spool, sent[i], err);
+			rep->results_acked++;
+		}
+	}
+	c->need_inventory = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "need_inventory"));
+	if (rep->sent_inventory && !c->need_inventory)
+		memcpy(c->acked_hash, rep->inventory_hash, 65);
+	if (c->need_inventory)
+		c->acked_hash[0] = '\0';
+	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
+		c->interval = (long)iv->valuedouble;
+	now_utc(c->last_checkin);
+	pw_err src = save_state(c, rc ? NULL : err);
+	if (!rc)
+		rc = src;
+	cJSON_ArrayForEach(x, jobs) {
+		pw_error e = PW_ERROR_INIT;
+		if (run_job(c, x, inv, rep->inventory_error, &e)) {
+			rep->jobs_failed++;
+			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
+		} else {
+			rep->jobs_run++;
+		}
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
+{
+	memset(rep, 0, sizeof *rep);
+	pw_inventory inv = PW_INVENTORY_INIT;
+	pw_error ie = PW_ERROR_INIT;
+	pw_err rc = pw_inventory_read(c->root, &inv, &ie);
+	if (rc && !c->acked_hash[0]) {
+		pw_inventory_release(&inv);
+		return pw_error_set(err, rc, "%s", ie.msg);
+	}
+	if (rc) {
+		/* The spool must not wait for the package database: check in
+		 * with the last known hash; the jobs report the error. */
+		snprintf(rep->inventory_error, sizeof rep->inventory_error, "%s", ie.msg);
+		memcpy(rep->inventory_hash, c->acked_hash, 65);
+		rc = PW_OK;
+	} else {
+		pw_inventory_hash(&inv, rep->inventory_hash);
+		rep->sent_inventory = c->need_inventory ||
+				      strcmp(rep->inventory_hash, c->acked_hash) != 0;
+	}
+
+	cJSON *body = cJSON_CreateObject();
+	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent);
+	size_t n_sent = 0;
+	if (!body || !sent || !cJSON_AddStringToObject(body, "agent_id", c->agent_id) ||
+	    !cJSON_AddStringToObject(body, "inventory_hash", rep->inventory_hash))
+		rc = nomem(err);
+	if (!rc && rep->sent_inventory) {
+		cJSON *j = pw_inventory_to_json(&inv);
+		if (!j || !cJSON_AddItemToObject(body, "inventory", j)) {
+			cJSON_Delete(j);
+			rc = nomem(err);
+		}
+	}
+	if (!rc)
+		rc = add_results(c, body, sent, &n_sent, rep, err);
+	rep->results_sent = n_sent;
+	char *text = rc ? NULL : cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (!rc && !text)
+		rc = nomem(err);
+	pw_buf reply = PW_BUF_INIT;
+	long status = 0;
+	if (!rc)
+		rc = post(c->curl, c->server, "/api/v1/agents/checkin", c->ca_file, c->timeout,
+			  c->credential, text, &status, &reply, err);
+	cJSON_free(text);
+	if (!rc && status != 200)
+		rc = http_error("check-in", status, &reply, err);
+	if (!rc)
+		rc = handle_reply(c, &reply, sent, n_sent, rep->inventory_error[0] ? NULL : &inv,
+				  rep, err);
+	rep->spooled = c->spool.count;
+	rep->interval = c->interval;
+	pw_buf_release(&reply);
+	free(sent);
+	pw_inventory_release(&inv);
+	return rc;
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The agent behind a link that goes down: the server serves HTTPS on the
+# host end of a veth pair, the agent runs in its own network namespace
+# on the other end (10.213.N.0/30, traffic only between the two ends)
+# and verifies the server's certificate with --ca. Results spooled while
+# the link is down are delivered, in order and once, when it comes back;
+# a CA that did not sign the server's certificate is refused.
+# Needs root for `ip netns`: otherwise prints "SKIP: needs root/netns".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/server.sh"
+. "$here/lib/agent.sh"
+T=$PW_SRV_TMP
+n=$(($$ % 250 + 1))
+ns=pwtest$$
+hif=pwh$$
+nif=pwn$$
+net=10.213.$n
+agent_pid=
+cleanup() {
+  [ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+  ip link del "$hif" 2>/dev/null
+  pw_srv_cleanup
+}
+trap cleanup EXIT
+if ! ip netns add "$ns" 2>/dev/null; then
+  echo "SKIP: needs root/netns (ip netns add was refused)"
+  exit 0
+fi
+setup_ok=true
+ip link add "$hif" type veth peer name "$nif" || setup_ok=false
+ip link set "$nif" netns "$ns" || setup_ok=false
+ip addr add "$net.1/30" dev "$hif" || setup_ok=false
+ip link set "$hif" up || setup_ok=false
+ip -n "$ns" addr add "$net.2/30" dev "$nif" || setup_ok=false
+ip -n "$ns" link set "$nif" up || setup_ok=false
+ip -n "$ns" link set lo up || setup_ok=false
+if ! $setup_ok; then
+  echo "FAIL: could not set up the veth pair"
+  exit 1
+fi
+
+# ---- an HTTPS server on the host end ---------------------------------------
+mkcert() { # mkcert NAME: a one-day self-signed certificate for $net.1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$T/$1.key" -out "$T/$1.pem" -days 1 -subj "/CN=$net.1" \
+    -addext "subjectAltName=IP:$net.1" >"$T/openssl.log" 2>&1
+}
+if ! mkcert server || ! mkcert other; then
+  cat "$T/openssl.log"
+  echo "FAIL: openssl could not make a certificate"
+  exit 1
+fi
+chmod 600 "$T/server.key"
+db=sqlite:$T/server.db
+printf '[server]\ntls_cert = %s\ntls_key = %s\ncheckin_interval = 10\n' "$T/server.pem" \
+  "$T/server.key" >"$T/srv.conf"
+"$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
+admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
+etok=$("$PW_BIN" user enroll-token create --uses 2 --db "$db" 2>/dev/null)
+"$PW_BIN" server -c "$T/srv.conf" --db "$db" --listen "$net.1:0" 2>"$T/srv.log" &
+PW_SRV_PID[N]=$!
+pw_wait_for 10 grep -q "listening on" "$T/srv.log"
+port=$(sed -n 's/.*listening on https:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$T/srv.log")
+if [ -z "$port" ]; then
+  cat "$T/srv.log"
+  echo "FAIL: the server did not start"
+  exit 1
+fi
+S=https://$net.1:$port
+U=$S/api/v1
+pw_http GET "$U/health" "" "" --cacert "$T/server.pem"
+expect_status 200 "the server answers on the host end"
+reach() { ip netns exec "$ns" curl -s -o /dev/null --max-time 3 --cacert "$T/server.pem" "$U/health"; }
+pw_wait_for 10 reach
+check "the namespace reaches the server" reach
+
+root=$T/root
+cp -r "$PW_TEST_DATA/inventory/debian" "$root"
+agent() { # agent ARGS...: the agent in the namespace
+  timeout 60 ip netns exec "$ns" "$PW_BIN" agent "$@" --state-dir "$T/a" --root "$root" \
+    --timeout 3 >"$T/agent.out" 2>&1
+  AGENT_ST=$?
+}
+out_has() { grep -qF -- "$1" "$T/agent.out"; }
+show() { sed 's/^/  | /' "$T/agent.out" | head -5; }
+
+agent enroll --server "$S" --token "$etok" --ca "$T/other.pem"
+check "a CA that did not sign the certificate is refused: $(show)" test "$AGENT_ST" -eq 2
+check "with a certificate error" grep -qi "certificate" "$T/agent.out"
+agent enroll --server "$S" --token "$etok"
+check "the system's CAs do not vouch for a self-signed server" test "$AGENT_ST" -eq 2
+agent enroll --server "$S" --token "$etok" --ca "$T/server.pem"
+check "enroll over the veth with --ca: $(show)" test "$AGENT_ST" -eq 0
+agent run --once
+check "first check-in over HTTPS: $(show)" out_has "inventory sent"
+pw_http GET "$U/hosts" "$admin" "" --cacert "$T/server.pem"
+host=$(json 'j["hosts"][0]["id"]')
+job() {
+  pw_http POST "$U/hosts/$host/jobs" "$admin" "{\"kind\":\"$1\"}" --cacert "$T/server.pem"
+}
+
+# ---- results made before the cut --------------------------------------------
+job inventory
+job scan
+agent run --once
+check "two results spooled: $(show)" test "$(pw_spooled a)" -eq 2
+
+# ---- the link goes down ------------------------------------------------------
+ip link set "$hif" down
+agent run --once
+check "a check-in over the cut link fails: $(show)" test "$AGENT_ST" -eq 2
+check "the results stay spooled" test "$(pw_spooled a)" -eq 2
+ip netns exec "$ns" "$PW_BIN" agent run --state-dir "$T/a" --root "$root" --timeout 3 \
+  2>"$T/run.log" &
+agent_pid=$!
+job inventory # queued on the server while the agent cannot reach it
+pw_wait_for 20 test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
+check "the daemon keeps retrying: $(head -2 "$T/run.log")" \
+  test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
+check "nothing arrived meanwhile" test -z "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem" 2>/dev/null)"
+
+# ---- the link comes back -----------------------------------------------------
+ip link set "$hif" up
+pw_wait_for 40 test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
+check "after the link is back everything arrives in order, once: $(tail -3 "$T/run.log")" \
+  test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
+check "the spool is empty" test "$(pw_spooled a)" -eq 0
+hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$agent_pid/status")
+echo "agent run (TLS, netns): VmHWM $hwm"
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+st=$?
+agent_pid=
+check "SIGTERM stops the daemon cleanly ($st)" test "$st" -eq 0
+pw_srv_summary

@@ -1,0 +1,48 @@
+# Sourced by the agent_*.sh scripts (after lib/server.sh): run the agent
+# against a real `patchwarden server` and read what the server recorded.
+#
+#   pw_agent NAME ARGS...       runs `patchwarden agent ARGS...` with the
+#                               state directory $T/NAME; stdout and stderr
+#                               in $T/agent.out, status in AGENT_ST
+#   pw_spooled NAME             number of results in NAME's spool
+#   pw_delivered TOKEN URL [CURL-ARGS...]
+#                               the result seqs the server's audit log
+#                               recorded, in order, "seq" or "seq:resent"
+
+pw_agent() {
+  local name=$1
+  shift
+  timeout 60 "$PW_BIN" agent "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
+  AGENT_ST=$?
+}
+
+pw_spooled() {
+  find "$PW_SRV_TMP/$1/spool" -maxdepth 1 -name '*.result' 2>/dev/null | wc -l
+}
+
+pw_delivered() {
+  pw_http GET "$2/audit?limit=1000" "$1" "" "${@:3}"
+  python3 -c 'import json, sys
+out = []
+for e in json.load(sys.stdin)["events"]:
+    if e["action"] == "agent.checkin" and e["after"]:
+        for r in e["after"].get("results", []):
+            out.append(str(r["seq"]) + (":resent" if r.get("resent") else ""))
+print(" ".join(out))' <<<"$HTTP_BODY"
+}
+
+# pw_job TOKEN URL HOST KIND: queues a job, prints its id.
+pw_job() {
+  pw_http POST "$2/hosts/$3/jobs" "$1" "{\"kind\":\"$4\"}"
+  json 'j["job_id"]'
+}
+
+# pw_wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.
+pw_wait_for() {
+  local end=$(($(date +%s) + $1))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -ge "$end" ] && return 1
+    sleep 0.2
+  done
+}

@@ -1,0 +1,773 @@
+/* The API through the real server over HTTP on 127.0.0.1 (libcurl):
+ * the authorization matrix (EVERY route x EVERY role, no credential, a
+ * bad token and an agent credential, expected statuses derived from the
+ * route table), the audit event of every state-changing call, limits
+ * (413, depth, string length, bad JSON), error shapes, the check-in
+ * flow, the configuration rules, and that docs/api.md and
+ * dist/patchwarden.conf match the tables they document. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "patchwarden/agents.h"
+#include "patchwarden/audit.h"
+#include "patchwarden/fileio.h"
+#include "patchwarden/routes.h"
+#include "patchwarden/schema.h"
+#include "patchwarden/server.h"
+#include "patchwarden/users.h"
+
+/* ---- fixture: a database with one user per role, an agent, a server --- */
+
+#define N_CALLERS (PW_ROLE__COUNT + 3) /* roles, agent, none, bad token */
+enum { C_AGENT = PW_ROLE__COUNT, C_NONE, C_BAD };
+
+static struct {
+	char dir[64];
+	char url[128];
+	pw_db *db; /* the test's own handle, for set-up and checks */
+	pw_server *srv;
+	char base[64];
+	char token[PW_ROLE__COUNT][PW_API_TOKEN_MAX];
+	int64_t user_id[PW_ROLE__COUNT];
+	char enroll_token[PW_ENROLL_TOKEN_MAX];
+	pw_enrollment agent;
+	int64_t seq; /* the agent's result numbering */
+	int counter; /* unique names */
+	CURL *curl;
+} fx;
+
+static void log_quiet(void *ctx, const char *line)
+{
+	(void)ctx;
+	/* 5xx causes are worth seeing when a test fails. */
+	if (strncmp(line, "error:", 6) == 0)
+		fprintf(stderr, "server: %s\n", line);
+}
+
+static void check(pw_err rc, const pw_error *e)
+{
+	if (rc)
+		fail_msg("%s", pw_error_text(e));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	setenv("PATCHWARDEN_PWHASH", "fast", 1);
+	snprintf(fx.dir, sizeof fx.dir, "/tmp/pw-routes-XXXXXX");
+	assert_non_null(mkdtemp(fx.dir));
+	snprintf(fx.url, sizeof fx.url, "sqlite:%s/server.db", fx.dir);
+	pw_error e = PW_ERROR_INIT;
+	check(pw_schema_open(fx.url, &fx.db, &e), &e);
+	for (int r = 0; r < PW_ROLE__COUNT; r++) {
+		char name[32];
+		snprintf(name, sizeof name, "t-%s", pw_role_name((pw_role)r));
+		check(pw_user_add(fx.db, "test", name, (pw_role)r, NULL, &fx.user_id[r], &e), &e);
+		check(pw_api_token_create(fx.db, "test", name, "test", 0, fx.token[r], NULL, &e),
+		      &e);
+	}
+	check(pw_enroll_token_create(fx.db, "test", "test", 100000, 3600, fx.enroll_token, NULL,
+				     &e),
+	      &e);
+	pw_enroll_request req = {fx.enroll_token,
+				 "agent-host",
+				 "machine-0",
+				 "debian",
+				 "12",
+				 "bookworm",
+				 "Debian GNU/Linux 12 (bookworm)",
+				 "amd64"};
+	check(pw_agent_enroll(fx.db, &req, &fx.agent, &e), &e);
+
+	pw_server_config sc;
+	pw_server_config_defaults(&sc);
+	sc.listen = "127.0.0.1:0";
+	sc.allow_plain_http = true;
+	sc.db_url = fx.url;
+	sc.threads = 2;
+	sc.log = log_quiet;
+	check(pw_server_start(&sc, &fx.srv, &e), &e);
+	snprintf(fx.base, sizeof fx.base, "http://127.0.0.1:%u", pw_server_port(fx.srv));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fx.curl = curl_easy_init();
+	assert_non_null(fx.curl);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	curl_easy_cleanup(fx.curl);
+	curl_global_cleanup();
+	pw_server_stop(fx.srv);
+	pw_db_close(fx.db);
+	nftw(fx.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	return pw_buf_append(ud, p, size * n) ? 0 : size * n;
+}
+
+struct reply {
+	long status;
+	pw_buf body;
+	cJSON *json;
+};
+
+static void reply_release(struct reply *r)
+{
+	pw_buf_release(&r->body);
+	cJSON_Delete(r->json);
+	memset(r, 0, sizeof *r);
+}
+
+/* `auth` is the bearer token or NULL; extra_header may be NULL. */
+static struct reply http(const char *method, const char *path, const char *auth, const char *body,
+			 size_t len, const char *extra_header)
+{
+	struct reply r = {0, PW_BUF_INIT, NULL};
+	char url[512], authz[256];
+	snprintf(url, sizeof url, "%s%s", fx.base, path);
+	CURL *c = fx.curl;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+	if (auth) {
+		snprintf(authz, sizeof authz, "Authorization: Bearer %s", auth);
+		h = curl_slist_append(h, authz);
+	}
+	if (extra_header)
+		h = curl_slist_append(h, extra_header);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	CURLcode cc = curl_easy_perform(c);
+	curl_slist_free_all(h);
+	if (cc != CURLE_OK)
+		fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	r.json = cJSON_ParseWithLength(pw_buf_str(&r.body), r.body.len);
+	if (!r.json)
+		fail_msg("%s %s: %ld with a body that is not JSON: %s", method, path, r.status,
+			 pw_buf_str(&r.body));
+	return r;
+}
+
+static struct reply call(const char *method, const char *path, const char *auth, const char *body)
+{
+	return http(method, path, auth, body, body ? strlen(body) : 0, NULL);
+}
+
+/* Every error reply has exactly {"error":{"code","message"}}, the code
+ * matching the status. */
+static void expect_error(const struct reply *r, long status, const char *what)
+{
+	if (r->status != status)
+		fail_msg("%s: status %ld, expected %ld: %s", what, r->status, status,
+			 pw_buf_str(&r->body));
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r->json, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+	if (!cJSON_IsString(code) || !cJSON_IsString(msg) || !msg->valuestring[0] ||
+	    cJSON_GetArraySize(r->json) != 1 || cJSON_GetArraySize(e) != 2)
+		fail_msg("%s: not an error object: %s", what, pw_buf_str(&r->body));
+	assert_string_equal(code->valuestring, pw_api_error_code((int)status));
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v))
+		fail_msg("no number \"%s\"", key);
+	return (int64_t)v->valuedouble;
+}
+
+/* ---- the matrix ---------------------------------------------------------- */
+
+static const char *caller_name(int k)
+{
+	return k < PW_ROLE__COUNT ? pw_role_name((pw_role)k)
+	       : k == C_AGENT     ? "agent"
+	       : k == C_NONE      ? "no credential"
+				  : "a bad token";
+}
+
+static const char *caller_token(int k)
+{
+	static const char bad[] =
+		"pwt_1.0000000000000000000000000000000000000000000000000000000000000000";
+	return k < PW_ROLE__COUNT ? fx.token[k]
+	       : k == C_AGENT     ? fx.agent.credential
+	       : k == C_NONE      ? NULL
+				  : bad;
+}
+
+static int expected(const pw_route *rt, int k)
+{
+	pw_api_identity who;
+	memset(&who, 0, sizeof who);
+	if (k < PW_ROLE__COUNT) {
+		who.kind = PW_ID_USER;
+		who.user.role = (pw_role)k;
+	} else if (k == C_AGENT) {
+		who.kind = PW_ID_AGENT;
+	}
+	int st = pw_route_expected_status(rt, &who);
+	/* A token that authenticates no one is refused like none at all. */
+	if (k == C_BAD && rt->access != PW_ACCESS_PUBLIC && rt->access != PW_ACCESS_ENROLL)
+		st = 401;
+	return st;
+}
+
+static int64_t new_job(void)
+{
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_job_create(fx.db, "test", fx.agent.host_id, "scan", NULL, &id, &e), &e);
+	return id;
+}
+
+static int64_t new_enroll_token(void)
+{
+	char tok[PW_ENROLL_TOKEN_MAX];
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_enroll_token_create(fx.db, "test", "to revoke", 1, 60, tok, &id, &e), &e);
+	return id;
+}
+
+/* A well-formed call of `rt`: the path with its {id} and a body. Every
+ * route must be known here, so a new route cannot skip the matrix. */
+static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body)
+{
+	int n = ++fx.counter;
+	int64_t id = 0;
+	pw_buf_reset(body);
+	const char *p = rt->path;
+	bool post = strcmp(rt->method, "POST") == 0;
+	if (!strcmp(p, "/api/v1/agents/enroll")) {
+		pw_buf_printf(
+			body,
+			"{\"token\":\"%s\",\"hostname\":\"h-%d\",\"machine_id\":\"m-%d\","
+			"\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},\"arch\":\"amd64\"}",
+			fx.enroll_token, n, n);
+	} else if (!strcmp(p, "/api/v1/agents/checkin")) {
+		pw_buf_printf(body,
+			      "{\"inventory_hash\":\"%064d\",\"results\":[{\"job_id\":%" PRId64
+			      ",\"seq\":%" PRId64 ",\"status\":\"ok\",\"exit_code\":0}]}",
+			      0, new_job(), ++fx.seq);
+	} else if (!strncmp(p, "/api/v1/hosts/{id}", 18)) {
+		id = fx.agent.host_id;
+		if (post)
+			pw_buf_puts(body, "{\"kind\":\"scan\",\"args\":{}}");
+	} else if (!strcmp(p, "/api/v1/users") && post) {
+		pw_buf_printf(body, "{\"name\":\"u-%d\",\"role\":\"helpdesk\"}", n);
+	} else if (!strcmp(p, "/api/v1/users/{id}/tokens")) {
+		id = fx.user_id[PW_ROLE_AUDITOR];
+		pw_buf_printf(body, "{\"label\":\"t-%d\"}", n);
+	} else if (!strcmp(p, "/api/v1/enroll-tokens") && post) {
+		pw_buf_printf(body, "{\"label\":\"e-%d\",\"uses\":2}", n);
+	} else if (!strcmp(p, "/api/v1/enroll-tokens/{id}")) {
+		id = new_enroll_token();
+	} else if (post || strchr(p, '{')) {
+		fail_msg("test_routes.c does not know how to call %s %s; add it to make_call",
+			 rt->method, p);
+	}
+	const char *brace = strstr(p, "{id}");
+	if (brace)
+		snprintf(path, psize, "%.*s%" PRId64 "%s", (int)(brace - p), p, id, brace + 4);
+	else
+		snprintf(path, psize, "%s", p);
+}
+
+static int64_t audit_head(void)
+{
+	int64_t last;
+	char hash[PW_AUDIT_HASH_HEX + 1];
+	pw_error e = PW_ERROR_INIT;
+	check(pw_audit_head(fx.db, &last, hash, &e), &e);
+	return last;
+}
+
+static void newest_action(char *out, size_t size)
+{
+	pw_audit_list l = PW_AUDIT_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_audit_read(fx.db, audit_head() - 1, 1, &l, &e), &e);
+	assert_int_equal(l.n, 1);
+	snprintf(out, size, "%s", l.v[0].action);
+	pw_audit_list_release(&l);
+}
+
+static void test_matrix(void **state)
+{
+	(void)state;
+	size_t n;
+	const pw_route *rt = pw_routes(&n);
+	pw_buf body = PW_BUF_INIT;
+	int cells = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < N_CALLERS; k++) {
+			char path[256], what[320];
+			make_call(&rt[i], path, sizeof path, &body);
+			snprintf(what, sizeof what, "%s %s as %s", rt[i].method, path,
+				 caller_name(k));
+			int64_t before = audit_head();
+			struct reply r = http(rt[i].method, path, caller_token(k),
+					      body.len ? body.data : NULL, body.len, NULL);
+			int want = expected(&rt[i], k);
+			if (want >= 400)
+				expect_error(&r, want, what);
+			else if (r.status != want)
+				fail_msg("%s: status %ld, expected %d: %s", what, r.status, want,
+					 pw_buf_str(&r.body));
+			int64_t after = audit_head();
+			if (want < 400 && rt[i].audit) {
+				char action[64];
+				if (after <= before)
+					fail_msg("%s changed state without an audit event", what);
+				newest_action(action, sizeof action);
+				if (!strstr(rt[i].audit, action))
+					fail_msg(
+						"%s wrote audit action %s; the route table says %s",
+						what, action, rt[i].audit);
+			} else if (after != before) {
+				fail_msg("%s (status %ld) wrote an audit event", what, r.status);
+			}
+			reply_release(&r);
+			cells++;
+		}
+	}
+	pw_buf_release(&body);
+	assert_int_equal(cells, (int)n * N_CALLERS);
+	printf("authorization matrix: %d routes x %d callers = %d calls checked\n", (int)n,
+	       N_CALLERS, cells);
+}
+
+/* ---- routing and errors -------------------------------------------------- */
+
+static void test_routing(void **state)
+{
+	(void)state;
+	struct reply r = call("GET", "/api/v1/nothing", NULL, NULL);
+	expect_error(&r, 404, "unknown path");
+	reply_release(&r);
+	r = call("PUT", "/api/v1/hosts", fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 405, "PUT on a GET route");
+	reply_release(&r);
+	/* {id} is a positive decimal without sign or leading zero. */
+	const char *bad_ids[] = {"/api/v1/hosts/0",
+				 "/api/v1/hosts/-1",
+				 "/api/v1/hosts/01",
+				 "/api/v1/hosts/1x",
+				 "/api/v1/hosts/99999999999999999999",
+				 "/api/v1/hosts/"};
+	for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+		r = call("GET", bad_ids[i], fx.token[PW_ROLE_ADMIN], NULL);
+		expect_error(&r, 404, bad_ids[i]);
+		reply_release(&r);
+	}
+	r = call("GET", "/api/v1/hosts/999999", fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 404, "a host that does not exist");
+	reply_release(&r);
+	r = call("GET", "/api/v1/hosts?limit=0", fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 400, "limit=0");
+	reply_release(&r);
+	r = call("GET", "/api/v1/me", "Basic Zm9vOmJhcg==", NULL);
+	expect_error(&r, 401, "a non-patchwarden token");
+	reply_release(&r);
+	r = call("GET", "/api/v1/me", fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(cJSON_GetObjectItem(r.json, "role")->valuestring, "auditor");
+	reply_release(&r);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	const char *agent = fx.agent.credential;
+	/* Over the route's limit, announced by Content-Length. */
+	size_t big = 17 * 1024;
+	char *blob = malloc(big + 1);
+	assert_non_null(blob);
+	memset(blob, ' ', big);
+	blob[big] = '\0';
+	struct reply r = http("POST", "/api/v1/agents/enroll", NULL, blob, big, NULL);
+	expect_error(&r, 413, "a 17 KiB enrollment");
+	reply_release(&r);
+	/* The same, streamed in chunks without Content-Length. */
+	r = http("POST", "/api/v1/agents/enroll", NULL, blob, big, "Transfer-Encoding: chunked");
+	expect_error(&r, 413, "a chunked 17 KiB enrollment");
+	reply_release(&r);
+	/* A body where none is taken. */
+	r = http("GET", "/api/v1/health", NULL, "{}", 2, NULL);
+	expect_error(&r, 413, "a body on GET /health");
+	reply_release(&r);
+	free(blob);
+
+	/* Nesting deeper than json_max_depth (32). */
+	pw_buf deep = PW_BUF_INIT;
+	pw_buf_puts(&deep, "{\"inventory_hash\":");
+	for (int i = 0; i < 40; i++)
+		pw_buf_putc(&deep, '[');
+	for (int i = 0; i < 40; i++)
+		pw_buf_putc(&deep, ']');
+	pw_buf_putc(&deep, '}');
+	r = call("POST", "/api/v1/agents/checkin", agent, deep.data);
+	expect_error(&r, 400, "JSON 41 levels deep");
+	assert_non_null(strstr(pw_buf_str(&r.body), "nested deeper than 32"));
+	reply_release(&r);
+	pw_buf_release(&deep);
+
+	/* A string longer than json_max_string (65536). */
+	pw_buf s = PW_BUF_INIT;
+	pw_buf_puts(&s, "{\"label\":\"");
+	for (int i = 0; i < 70000; i++)
+		pw_buf_putc(&s, 'x');
+	pw_buf_puts(&s, "\"}");
+	r = call("POST", "/api/v1/agents/checkin", agent, s.data);
+	expect_error(&r, 400, "a 70000-byte string");
+	reply_release(&r);
+	pw_buf_release(&s);
+
+	/* Malformed JSON: the message has line and column. */
+	r = call("POST", "/api/v1/agents/checkin", agent, "{\n \"inventory_hash\": tru }");
+	expect_error(&r, 400, "bad JSON");
+	assert_non_null(strstr(pw_buf_str(&r.body), "line 2, column"));
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent, "{} {}");
+	expect_error(&r, 400, "two JSON values");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent, "[]");
+	expect_error(&r, 400, "an array body");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent, "{\"inventory_hash\":\"a\\u0000b\"}");
+	expect_error(&r, 400, "a NUL escape");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent, "{\"inventory_hash\":\"\xff\"}");
+	expect_error(&r, 400, "invalid UTF-8");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent, "{\"inventory_hash\":\"zz\"}");
+	expect_error(&r, 400, "a malformed hash");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", agent,
+		 "{\"inventory_hash\":\""
+		 "0000000000000000000000000000000000000000000000000000000000000000"
+		 "\",\"results\":[{\"job_id\":1.5,\"seq\":1,\"status\":\"ok\"}]}");
+	expect_error(&r, 400, "a fractional job_id");
+	reply_release(&r);
+	r = call("POST", "/api/v1/hosts/1/jobs", fx.token[PW_ROLE_OPERATOR],
+		 "{\"kind\":\"reboot-all\"}");
+	expect_error(&r, 400, "an unknown job kind");
+	reply_release(&r);
+}
+
+/* ---- the check-in flow ---------------------------------------------------- */
+
+static void test_checkin_flow(void **state)
+{
+	(void)state;
+	char body[1024];
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"hostname\":\"flow-1\",\"machine_id\":\"flow-machine\"}",
+		 fx.enroll_token);
+	struct reply r = call("POST", "/api/v1/agents/enroll", NULL, body);
+	assert_int_equal(r.status, 201);
+	char cred[PW_CREDENTIAL_MAX];
+	snprintf(cred, sizeof cred, "%s", cJSON_GetObjectItem(r.json, "credential")->valuestring);
+	int64_t host = json_int(r.json, "host_id");
+	reply_release(&r);
+
+	/* An unknown inventory hash: the server asks for the inventory. */
+	const char *hash = "1111111111111111111111111111111111111111111111111111111111111111";
+	snprintf(body, sizeof body, "{\"inventory_hash\":\"%s\"}", hash);
+	r = call("POST", "/api/v1/agents/checkin", cred, body);
+	assert_int_equal(r.status, 200);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "need_inventory")));
+	assert_int_equal(json_int(r.json, "checkin_interval"), 900);
+	reply_release(&r);
+
+	/* An operator queues a job; one check-in gets it, the next does not. */
+	char path[64];
+	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64 "/jobs", host);
+	r = call("POST", path, fx.token[PW_ROLE_OPERATOR], "{\"kind\":\"inventory\"}");
+	assert_int_equal(r.status, 201);
+	int64_t job = json_int(r.json, "job_id");
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", cred, body);
+	const cJSON *jobs = cJSON_GetObjectItem(r.json, "jobs");
+	assert_int_equal(cJSON_GetArraySize(jobs), 1);
+	assert_int_equal(json_int(cJSON_GetArrayItem(jobs, 0), "job_id"), job);
+	reply_release(&r);
+	r = call("POST", "/api/v1/agents/checkin", cred, body);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "jobs")), 0);
+	reply_release(&r);
+
+	/* The result is acknowledged; sent again, acknowledged again and
+	 * audited as a resend. */
+	snprintf(
+		body, sizeof body,
+		"{\"inventory_hash\":\"%s\",\"results\":[{\"job_id\":%" PRId64
+		",\"seq\":1,\"status\":\"failed\",\"exit_code\":3,\"output\":{\"why\":\"test\"}}]}",
+		hash, job);
+	for (int round = 0; round < 2; round++) {
+		r = call("POST", "/api/v1/agents/checkin", cred, body);
+		assert_int_equal(r.status, 200);
+		const cJSON *ack = cJSON_GetObjectItem(r.json, "ack");
+		assert_int_equal(cJSON_GetArraySize(ack), 1);
+		assert_int_equal(cJSON_GetArrayItem(ack, 0)->valueint, 1);
+		reply_release(&r);
+		pw_audit_list l = PW_AUDIT_LIST_INIT;
+		pw_error e = PW_ERROR_INIT;
+		check(pw_audit_read(fx.db, audit_head() - 1, 1, &l, &e), &e);
+		assert_string_equal(l.v[0].action, "agent.checkin");
+		assert_true((strstr(l.v[0].after_json, "\"resent\":true") != NULL) == (round == 1));
+		pw_audit_list_release(&l);
+	}
+	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
+	const cJSON *j0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "jobs"), 0);
+	assert_string_equal(cJSON_GetObjectItem(j0, "state")->valuestring, "failed");
+	assert_int_equal(json_int(cJSON_GetObjectItem(j0, "result"), "exit_code"), 3);
+	reply_release(&r);
+
+	/* The credential of another agent cannot speak for this one. */
+	snprintf(body, sizeof body, "{\"agent_id\":\"%s\",\"inventory_hash\":\"%s\"}",
+		 fx.agent.agent_id, hash);
+	r = call("POST", "/api/v1/agents/checkin", cred, body);
+	expect_error(&r, 403, "agent_id of another agent");
+	reply_release(&r);
+
+	/* Re-enrolling the machine revokes the old credential. */
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"hostname\":\"flow-1\",\"machine_id\":\"flow-machine\"}",
+		 fx.enroll_token);
+	r = call("POST", "/api/v1/agents/enroll", NULL, body);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(json_int(r.json, "host_id"), host);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "rekeyed")));
+	reply_release(&r);
+	snprintf(body, sizeof body, "{\"inventory_hash\":\"%s\"}", hash);
+	r = call("POST", "/api/v1/agents/checkin", cred, body);
+	expect_error(&r, 401, "a revoked credential");
+	reply_release(&r);
+
+	/* Paging: one host per page, then next_after null at the end. */
+	int64_t after = 0, seen = 0;
+	for (;;) {
+		snprintf(path, sizeof path, "/api/v1/hosts?limit=1&after=%" PRId64, after);
+		r = call("GET", path, fx.token[PW_ROLE_MANAGER], NULL);
+		assert_int_equal(r.status, 200);
+		seen += cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "hosts"));
+		const cJSON *next = cJSON_GetObjectItem(r.json, "next_after");
+		bool end = cJSON_IsNull(next);
+		after = end ? 0 : (int64_t)next->valuedouble;
+		reply_release(&r);
+		if (end)
+			break;
+	}
+	assert_true(seen >= 2);
+}
+
+static void test_audit_verify(void **state)
+{
+	(void)state;
+	struct reply r = call("GET", "/api/v1/audit/verify", fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "intact")));
+	assert_int_equal(json_int(r.json, "events"), audit_head());
+	reply_release(&r);
+}
+
+/* ---- the documents generated from the tables ----------------------------- */
+
+static void read_source(const char *rel, pw_buf *out)
+{
+	const char *src = getenv("PW_SOURCE_DIR");
+	if (!src)
+		fail_msg("PW_SOURCE_DIR is not set; run through ctest");
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", src, rel);
+	pw_error e = PW_ERROR_INIT;
+	check(pw_read_file(path, out, 0, &e), &e);
+}
+
+static void test_api_md_up_to_date(void **state)
+{
+	(void)state;
+	pw_buf want = PW_BUF_INIT, have = PW_BUF_INIT;
+	assert_int_equal(pw_routes_markdown(&want), PW_OK);
+	read_source("docs/api.md", &have);
+	if (want.len != have.len || memcmp(want.data, have.data, want.len) != 0)
+		fail_msg("docs/api.md is not what the route table generates; run "
+			 "'patchwarden server --routes-md > docs/api.md'");
+	pw_buf_release(&want);
+	pw_buf_release(&have);
+}
+
+static void test_examples_are_json(void **state)
+{
+	(void)state;
+	size_t n;
+	const pw_route *rt = pw_routes(&n);
+	for (size_t i = 0; i < n; i++) {
+		const char *ex[] = {rt[i].request_example, rt[i].response_example};
+		for (int k = 0; k < 2; k++) {
+			cJSON *v = ex[k] ? cJSON_Parse(ex[k]) : NULL;
+			if (ex[k] && !v)
+				fail_msg("%s %s: example %d is not JSON", rt[i].method, rt[i].path,
+					 k);
+			cJSON_Delete(v);
+		}
+		assert_true((rt[i].body_max > 0) == (rt[i].request_example != NULL));
+		assert_non_null(rt[i].response_example);
+		assert_true(rt[i].access == PW_ACCESS_USER || rt[i].roles == 0);
+		assert_true(rt[i].access != PW_ACCESS_USER || rt[i].roles != 0);
+		/* Every POST and DELETE changes state, so it must name its event. */
+		assert_true((strcmp(rt[i].method, "GET") != 0) == (rt[i].audit != NULL));
+	}
+}
+
+/* Every [server] key is in the example configuration with its default. */
+static void test_example_config(void **state)
+{
+	(void)state;
+	pw_buf conf = PW_BUF_INIT;
+	read_source("dist/patchwarden.conf", &conf);
+	size_t n;
+	const pw_server_key *k = pw_server_keys(&n);
+	for (size_t i = 0; i < n; i++) {
+		char set[256], commented[260];
+		snprintf(set, sizeof set, "%s =%s%s\n", k[i].name, k[i].def[0] ? " " : "",
+			 k[i].def);
+		snprintf(commented, sizeof commented, "\n#%s", set);
+		memmove(set + 1, set, strlen(set) + 1);
+		set[0] = '\n';
+		if (!strstr(conf.data, commented) && !strstr(conf.data, set))
+			fail_msg("dist/patchwarden.conf lacks '%s = %s' (the default)", k[i].name,
+				 k[i].def);
+	}
+	pw_buf_release(&conf);
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+static pw_err load_text(const char *text, pw_server_config *sc, pw_error *e)
+{
+	char path[] = "/tmp/pw-conf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pw_write_file_atomic(path, text, strlen(text), 0600, NULL), PW_OK);
+	pw_config *c = NULL;
+	pw_err rc = pw_config_load(path, true, &c, e);
+	if (!rc)
+		rc = pw_server_config_load(c, sc, e);
+	if (!rc) {
+		sc->db_url = "sqlite:/nonexistent/never-opened.db";
+		rc = pw_server_config_check(sc, e);
+	}
+	pw_config_free(c);
+	unlink(path);
+	return rc;
+}
+
+static void expect_refused(const char *text, const char *needle)
+{
+	pw_server_config sc;
+	pw_error e = PW_ERROR_INIT;
+	if (!load_text(text, &sc, &e))
+		fail_msg("accepted: %s", text);
+	if (!strstr(e.msg, needle))
+		fail_msg("for %s: message '%s' lacks '%s'", text, e.msg, needle);
+}
+
+static void test_config_rules(void **state)
+{
+	(void)state;
+	pw_server_config sc;
+	pw_error e = PW_ERROR_INIT;
+	check(load_text("[server]\nallow_plain_http = yes\nlisten = 127.0.0.1:8080\n", &sc, &e),
+	      &e);
+	check(load_text("[server]\nallow_plain_http = yes\nlisten = [::1]:8080\n", &sc, &e), &e);
+	check(load_text("[server]\nallow_plain_http = yes\nlisten = 127.3.4.5:1\n", &sc, &e), &e);
+	assert_int_equal(sc.connection_timeout, 30);
+	assert_int_equal(sc.api.json.max_depth, 32);
+	/* No certificate: plain HTTP needs both the key and loopback. */
+	expect_refused("[server]\nlisten = 127.0.0.1:8080\n", "allow_plain_http");
+	expect_refused("[server]\nallow_plain_http = true\nlisten = 0.0.0.0:8080\n", "loopback");
+	expect_refused("[server]\nallow_plain_http = true\nlisten = 192.168.1.5:80\n", "loopback");
+	expect_refused("[server]\nallow_plain_http = true\nlisten = [::]:8080\n", "loopback");
+	expect_refused("[server]\nallow_plain_http = true\nlisten = [::ffff:10.0.0.1]:80\n",
+		       "loopback");
+	/* TLS files must exist and be PEM; both or neither. */
+	expect_refused("[server]\ntls_cert = /nonexistent/cert.pem\ntls_key = /nonexistent/k\n",
+		       "/nonexistent/cert.pem");
+	expect_refused("[server]\ntls_cert = /etc/hostname\ntls_key = /etc/hostname\n", "PEM");
+	expect_refused("[server]\ntls_cert = /etc/hostname\n", "both");
+	/* Addresses are numeric ADDR:PORT. */
+	expect_refused("[server]\nallow_plain_http = 1\nlisten = localhost:80\n", "ADDR:PORT");
+	expect_refused("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:70000\n", "ADDR:PORT");
+	expect_refused("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1\n", "ADDR:PORT");
+	/* Unknown keys, wrong types and ranges name the place. */
+	expect_refused("[server]\ntls_certificate = x\n",
+		       ":2: [server] has no key 'tls_certificate'");
+	expect_refused("[server]\nthreads = many\n", ":2: [server] threads = 'many'");
+	expect_refused("[server]\njson_max_depth = 5000\n",
+		       "json_max_depth = 5000 is out of range");
+	expect_refused("[server]\nallow_plain_http = perhaps\n", "true or false");
+	/* Other sections are other commands' business. */
+	check(load_text("[agent]\nwhatever = 1\n[server]\nallow_plain_http = on\n"
+			"listen = 127.0.0.1:1\n",
+			&sc, &e),
+	      &e);
+	assert_true(pw_server_listen_is_loopback("[::1]:1"));
+	assert_false(pw_server_listen_is_loopback("10.0.0.1:1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_checkin_flow),
+		cmocka_unit_test(test_audit_verify),
+		cmocka_unit_test(test_api_md_up_to_date),
+		cmocka_unit_test(test_examples_are_json),
+		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_config_rules),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
