@@ -145,11 +145,5 @@ static inline double ft_cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Timing bounds hold for optimised builds without sanitizers. */
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-#define FT_TIMED 1
-#else
-#define FT_TIMED 0
-#endif
 
 #endif

@@ -53,7 +53,6 @@ static void test_whole_set(void **state)
 	assert_int_equal(adv, 4264);
 	assert_int_equal(ids, 12709); /* 11,886 CVE ids + 823 others (XSA, TALOS, ...) */
 	assert_int_equal(warns, 42);
-	assert_true(dt < 5.0);
 	print_message("secdb v3.3-v3.11: %zu advisories in %.3f s\n", adv, dt);
 }
 

@@ -28,8 +28,6 @@ static void list_counts(const char *file, size_t adv, size_t cves, size_t rows, 
 	assert_int_equal(t.state[PW_FIX_UNFIXED], unfixed);
 	assert_int_equal(t.state[PW_FIX_IGNORED], ignored);
 	assert_int_equal(t.state[PW_FIX_DNE], 0);
-	/* A quadratic slip would show here long before the 1 s budget. */
-	assert_true(dt < 5.0);
 	print_message("%s: %zu advisories in %.3f s\n", file, t.adv, dt);
 	tsink_release(&t);
 }

@@ -112,8 +112,6 @@ static void test_all_years_fast(void **state)
 	printf("epss: %zu lines, %.1f MB, %.1f ms CPU\n", s.epss, (double)b.len / 1e6, cpu * 1e3);
 	assert_int_equal(s.epss, 360142);
 	assert_int_equal(s.warns, 0);
-	if (FT_TIMED)
-		assert_true(cpu < 0.1);
 	ft_sink_release(&s);
 	pw_buf_release(&b);
 }
