@@ -23,8 +23,7 @@
 struct etok_new {
 	const char *actor, *label;
 	int64_t uses, ttl;
-	const unsigned char *secret_hash;
-	int64_t id;
+	pw_token_row row;
 };
 
 static char *etok_json(int64_t id, const char *label, int64_t uses, const char *expires,
@@ -65,16 +64,16 @@ static pw_err etok_create_txn(pw_db *db, void *arg, pw_error *err)
 	pw_err rc = pw_sql(db,
 			   "INSERT INTO enroll_tokens (label, secret_hash, uses_total, uses_left,"
 			   " expires, created, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			   &st, err, "tbiittt", t->label, t->secret_hash, (size_t)PW_SECRET_HASH_LEN,
-			   t->uses, t->uses, expires, now, t->actor);
+			   &st, err, "tbiittt", t->label, t->row.secret_hash,
+			   (size_t)PW_SECRET_HASH_LEN, t->uses, t->uses, expires, now, t->actor);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	t->id = pw_stmt_int(st, 0);
+	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
-	return audit_etok(db, t->actor, "enroll_token.create", t->id, NULL,
-			  etok_json(t->id, t->label, t->uses, expires, NULL), err);
+	return audit_etok(db, t->actor, "enroll_token.create", t->row.id, NULL,
+			  etok_json(t->row.id, t->label, t->uses, expires, NULL), err);
 }
 
 pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, int64_t uses,
@@ -95,21 +94,9 @@ pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, i
 				    "an enrollment token must expire within 1 second to 10 years, "
 				    "not %" PRId64 " seconds",
 				    ttl_seconds);
-	char secret[PW_SECRET_HEX + 1];
-	pw_err rc = pw_secret_new(secret, err);
-	if (rc)
-		return rc;
-	unsigned char h[PW_SECRET_HASH_LEN];
-	pw_secret_hash(secret, h);
-	struct etok_new t = {actor, label, uses, ttl_seconds, h, 0};
-	rc = pw_in_write_txn(db, etok_create_txn, &t, err);
-	if (!rc) {
-		snprintf(token, PW_ENROLL_TOKEN_MAX, "pwe_%" PRId64 ".%s", t.id, secret);
-		if (id)
-			*id = t.id;
-	}
-	sodium_memzero(secret, sizeof secret);
-	return rc;
+	struct etok_new t = {actor, label, uses, ttl_seconds, {NULL, 0}};
+	return pw_token_issue(db, "pwe_", etok_create_txn, &t, &t.row, token, PW_ENROLL_TOKEN_MAX,
+			      id, err);
 }
 
 struct etok_revoke {

@@ -1,6 +1,7 @@
 #include "auth_internal.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -54,6 +55,27 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
 	bool ok = stored && stored_len == sizeof h && sodium_memcmp(stored, h, sizeof h) == 0;
 	sodium_memzero(h, sizeof h);
 	return ok;
+}
+
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err)
+{
+	char secret[PW_SECRET_HEX + 1];
+	pw_err rc = pw_secret_new(secret, err);
+	if (rc)
+		return rc;
+	unsigned char h[PW_SECRET_HASH_LEN];
+	pw_secret_hash(secret, h);
+	row->secret_hash = h;
+	rc = pw_in_write_txn(db, fn, arg, err);
+	row->secret_hash = NULL;
+	if (!rc) {
+		snprintf(token, token_size, "%s%" PRId64 ".%s", prefix, row->id, secret);
+		if (id)
+			*id = row->id;
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc;
 }
 
 bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)

@@ -48,6 +48,21 @@ pw_err pw_json_compact(const char *json, const char *what, char **out, pw_error 
 typedef pw_err (*pw_txn_fn)(pw_db *db, void *arg, pw_error *err);
 pw_err pw_in_write_txn(pw_db *db, pw_txn_fn fn, void *arg, pw_error *err);
 
+/* The part of a token-creating transaction's argument that
+ * pw_token_issue fills in (the new secret's hash, for fn to store) and
+ * reads back (the row id fn stored it under). */
+typedef struct pw_token_row {
+	const unsigned char *secret_hash;
+	int64_t id;
+} pw_token_row;
+
+/* Makes a fresh secret, runs fn(arg) in one write transaction with
+ * row->secret_hash set to the secret's hash, and on success writes
+ * "<prefix><id>.<secret>" to token (and the id to *id when id is not
+ * NULL). The secret itself never reaches the database or the heap. */
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err);
+
 /* Prepares and binds in one go, for the many one-shot statements:
  * `types` has one letter per parameter: 't' text (const char *, NULL
  * binds NULL), 'i' int64_t, 'b' blob (const void *, size_t). */

@@ -460,8 +460,7 @@ pw_err pw_user_login(pw_db *db, const char *name, const char *password, pw_princ
 struct token_new {
 	const char *actor, *user, *label;
 	int64_t ttl;
-	const unsigned char *secret_hash;
-	int64_t id;
+	pw_token_row row;
 };
 
 static char *token_json(int64_t id, const char *user, const char *label, const char *expires,
@@ -508,16 +507,16 @@ static pw_err token_create_txn(pw_db *db, void *arg, pw_error *err)
 	rc = pw_sql(db,
 		    "INSERT INTO api_tokens (user_id, label, secret_hash, created, expires)"
 		    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-		    &st, err, "itbtt", u.id, t->label, t->secret_hash, (size_t)PW_SECRET_HASH_LEN,
+		    &st, err, "itbtt", u.id, t->label, t->row.secret_hash, (size_t)PW_SECRET_HASH_LEN,
 		    now, t->ttl ? expires : NULL);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	t->id = pw_stmt_int(st, 0);
+	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
-	char *after = token_json(t->id, t->user, t->label, t->ttl ? expires : NULL, NULL);
-	rc = audit_token(db, t->actor, "token.create", t->id, NULL, after, err);
+	char *after = token_json(t->row.id, t->user, t->label, t->ttl ? expires : NULL, NULL);
+	rc = audit_token(db, t->actor, "token.create", t->row.id, NULL, after, err);
 	cJSON_free(after);
 	return rc;
 }
@@ -538,20 +537,9 @@ pw_err pw_api_token_create(pw_db *db, const char *actor, const char *user, const
 				    "a token lifetime must be 0 (never expires) to 100 years, not "
 				    "%" PRId64 " seconds",
 				    ttl_seconds);
-	char secret[PW_SECRET_HEX + 1];
-	if ((rc = pw_secret_new(secret, err)))
-		return rc;
-	unsigned char h[PW_SECRET_HASH_LEN];
-	pw_secret_hash(secret, h);
-	struct token_new t = {actor, user, label, ttl_seconds, h, 0};
-	rc = pw_in_write_txn(db, token_create_txn, &t, err);
-	if (!rc) {
-		snprintf(token, PW_API_TOKEN_MAX, "pwt_%" PRId64 ".%s", t.id, secret);
-		if (id)
-			*id = t.id;
-	}
-	sodium_memzero(secret, sizeof secret);
-	return rc;
+	struct token_new t = {actor, user, label, ttl_seconds, {NULL, 0}};
+	return pw_token_issue(db, "pwt_", token_create_txn, &t, &t.row, token, PW_API_TOKEN_MAX, id,
+			      err);
 }
 
 struct token_revoke {
