@@ -168,6 +168,19 @@ void pw_enroll_token_list_release(pw_enroll_token_list *l)
 	l->n = l->cap = 0;
 }
 
+static void etok_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_enroll_token *t = item;
+	t->id = pw_stmt_int(st, 0);
+	t->label = pw_col_dup(st, 1, oom);
+	t->uses_total = pw_stmt_int(st, 2);
+	t->uses_left = pw_stmt_int(st, 3);
+	t->expires = pw_col_dup(st, 4, oom);
+	t->created = pw_col_dup(st, 5, oom);
+	t->created_by = pw_col_dup(st, 6, oom);
+	t->revoked = pw_col_dup(st, 7, oom);
+}
+
 pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *err)
 {
 	pw_stmt *st;
@@ -175,32 +188,12 @@ pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *
 			   "SELECT id, label, uses_total, uses_left, expires, created, created_by,"
 			   " revoked FROM enroll_tokens ORDER BY id",
 			   &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_enroll_token *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-		out->v = v;
-		pw_enroll_token *t = &v[out->n++];
-		bool oom = false;
-		t->id = pw_stmt_int(st, 0);
-		t->label = pw_col_dup(st, 1, &oom);
-		t->uses_total = pw_stmt_int(st, 2);
-		t->uses_left = pw_stmt_int(st, 3);
-		t->expires = pw_col_dup(st, 4, &oom);
-		t->created = pw_col_dup(st, 5, &oom);
-		t->created_by = pw_col_dup(st, 6, &oom);
-		t->revoked = pw_col_dup(st, 7, &oom);
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, etok_fill,
+			    "listing tokens", err);
+	out->v = v;
 	return rc;
 }
 

@@ -208,6 +208,27 @@ void *pw_grow(void *v, size_t *cap, size_t n, size_t elem)
 	return p;
 }
 
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
+		      pw_row_fill fill, const char *what, pw_error *err)
+{
+	for (;;) {
+		bool row = false;
+		pw_err rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			return rc;
+		char *grown = pw_grow(*v, cap, *n, elem);
+		if (!grown)
+			break;
+		*v = grown;
+		bool oom = false;
+		fill(st, grown + elem * (*n)++, &oom);
+		if (oom)
+			break;
+	}
+	pw_stmt_reset(st);
+	return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", what);
+}
+
 char *pw_col_dup(pw_stmt *st, int col, bool *oom)
 {
 	const char *s = pw_stmt_text(st, col);

@@ -72,6 +72,15 @@ pw_err pw_sql(pw_db *db, const char *sql, pw_stmt **out, pw_error *err, const ch
  * (updating *cap), or NULL when out of memory (v is then unchanged). */
 void *pw_grow(void *v, size_t *cap, size_t n, size_t elem);
 
+/* Appends one item per remaining row of st to the array *v of *n items
+ * (capacity *cap, items of `elem` bytes), each filled by fill, which sets
+ * *oom when a copy fails. Such an item still counts, so the list's
+ * release function frees what it got. `what` ("listing users") starts
+ * the out-of-memory error. */
+typedef void (*pw_row_fill)(pw_stmt *st, void *item, bool *oom);
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
+		      pw_row_fill fill, const char *what, pw_error *err);
+
 /* A copy of a text column (NULL for SQL NULL); sets *oom when the copy
  * fails, so a row's columns can be copied and checked once. */
 char *pw_col_dup(pw_stmt *st, int col, bool *oom);

@@ -344,6 +344,19 @@ void pw_user_list_release(pw_user_list *l)
 	l->n = l->cap = 0;
 }
 
+static void user_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_user *u = item;
+	u->id = pw_stmt_int(st, 0);
+	u->name = pw_col_dup(st, 1, oom);
+	if (!pw_role_parse(pw_stmt_text(st, 2), &u->role))
+		u->role = PW_ROLE__COUNT; /* pw_role_name says "unknown" */
+	u->disabled = pw_stmt_int(st, 3) != 0;
+	u->has_password = pw_stmt_int(st, 4) != 0;
+	u->created = pw_col_dup(st, 5, oom);
+	u->updated = pw_col_dup(st, 6, oom);
+}
+
 pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err)
 {
 	pw_stmt *st;
@@ -351,33 +364,12 @@ pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err)
 			   "SELECT id, name, role, disabled, CASE WHEN password_hash IS NULL THEN 0 "
 			   "ELSE 1 END, created, updated FROM users ORDER BY name",
 			   &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_user *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing users: out of memory");
-		}
-		out->v = v;
-		pw_user *u = &v[out->n];
-		bool oom = false;
-		u->id = pw_stmt_int(st, 0);
-		u->name = pw_col_dup(st, 1, &oom);
-		if (!pw_role_parse(pw_stmt_text(st, 2), &u->role))
-			u->role = PW_ROLE__COUNT; /* pw_role_name says "unknown" */
-		u->disabled = pw_stmt_int(st, 3) != 0;
-		u->has_password = pw_stmt_int(st, 4) != 0;
-		u->created = pw_col_dup(st, 5, &oom);
-		u->updated = pw_col_dup(st, 6, &oom);
-		out->n++;
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing users: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, user_fill,
+			    "listing users", err);
+	out->v = v;
 	return rc;
 }
 
@@ -611,6 +603,18 @@ void pw_api_token_list_release(pw_api_token_list *l)
 	l->n = l->cap = 0;
 }
 
+static void api_token_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_api_token *t = item;
+	t->id = pw_stmt_int(st, 0);
+	t->user = pw_col_dup(st, 1, oom);
+	t->label = pw_col_dup(st, 2, oom);
+	t->created = pw_col_dup(st, 3, oom);
+	t->expires = pw_col_dup(st, 4, oom);
+	t->last_used = pw_col_dup(st, 5, oom);
+	t->revoked = pw_col_dup(st, 6, oom);
+}
+
 pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out,
 			     pw_error *err)
 {
@@ -620,31 +624,12 @@ pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out
 			   " t.revoked FROM api_tokens t JOIN users u ON u.id = t.user_id"
 			   " WHERE u.name = ? OR CAST(? AS TEXT) IS NULL ORDER BY t.id",
 			   &st, err, "tt", user, user);
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_api_token *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-		out->v = v;
-		pw_api_token *t = &v[out->n++];
-		bool oom = false;
-		t->id = pw_stmt_int(st, 0);
-		t->user = pw_col_dup(st, 1, &oom);
-		t->label = pw_col_dup(st, 2, &oom);
-		t->created = pw_col_dup(st, 3, &oom);
-		t->expires = pw_col_dup(st, 4, &oom);
-		t->last_used = pw_col_dup(st, 5, &oom);
-		t->revoked = pw_col_dup(st, 6, &oom);
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, api_token_fill,
+			    "listing tokens", err);
+	out->v = v;
 	return rc;
 }
 
