@@ -108,26 +108,11 @@ static pw_err etok_revoke_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct etok_revoke *r = arg;
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
-			   &st, err, "i", r->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	pw_err rc = pw_token_revocable(
+		db, "SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
+		r->id, "enrollment token", "enroll-token list", &st, err);
 	if (rc)
 		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no enrollment token %" PRId64
-				    "; see 'patchwarden user enroll-token list'",
-				    r->id);
-	if (!pw_stmt_is_null(st, 3)) {
-		pw_error_set(err, PW_ERR_INVALID,
-			     "enrollment token %" PRId64 " was revoked already at %s", r->id,
-			     pw_stmt_text(st, 3));
-		pw_stmt_reset(st);
-		return PW_ERR_INVALID;
-	}
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	const char *label = pw_stmt_text(st, 0), *expires = pw_stmt_text(st, 2);

@@ -78,6 +78,28 @@ pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw
 	return rc;
 }
 
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err)
+{
+	bool row = false;
+	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	if (!rc)
+		rc = pw_stmt_step(*st, &row, err);
+	if (rc)
+		return rc;
+	if (!row)
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", what, id,
+				    list);
+	if (!pw_stmt_is_null(*st, 3)) {
+		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s", what,
+			     id, pw_stmt_text(*st, 3));
+		pw_stmt_reset(*st);
+		return PW_ERR_INVALID;
+	}
+	return PW_OK;
+}
+
 bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)
 {
 	size_t plen = strlen(prefix);

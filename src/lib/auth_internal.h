@@ -26,6 +26,15 @@ void pw_secret_hash(const char *secret, unsigned char out[PW_SECRET_HASH_LEN]);
  * length (a wrong-length stored value never matches). */
 bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret);
 
+/* Reads the row of token `id` that is about to be revoked: `sql` selects
+ * it by id with its revocation time as column 3, and *st is left on the
+ * row for the caller to read and reset. NOTFOUND when there is no such
+ * token, INVALID when it is revoked already; `what` ("API token") and
+ * `list` (the "patchwarden user" subcommand that lists them) name it in
+ * the message. */
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err);
+
 /* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
  * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is
  * exactly PW_SECRET_HEX lowercase hex digits. */

@@ -543,26 +543,12 @@ static pw_err token_revoke_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct token_revoke *r = arg;
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
-			   " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
-			   &st, err, "i", r->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	pw_err rc = pw_token_revocable(db,
+				       "SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
+				       " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+				       r->id, "API token", "token list", &st, err);
 	if (rc)
 		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no API token %" PRId64
-				    "; see 'patchwarden user token list'",
-				    r->id);
-	if (!pw_stmt_is_null(st, 3)) {
-		pw_error_set(err, PW_ERR_INVALID, "API token %" PRId64 " was revoked already at %s",
-			     r->id, pw_stmt_text(st, 3));
-		pw_stmt_reset(st);
-		return PW_ERR_INVALID;
-	}
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	const char *user = pw_stmt_text(st, 0), *label = pw_stmt_text(st, 1),
