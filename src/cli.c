@@ -1,7 +1,11 @@
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void vreport(const char *cmd, const char *kind, const char *fmt, va_list ap)
 {
@@ -58,4 +62,44 @@ void pw_cli_print_usage(const char *cmd, FILE *out)
 	const struct pw_cmd *c = pw_cli_find(cmd);
 	if (c)
 		fputs(c->usage, out);
+}
+
+const char *pw_cli_store(const char *given)
+{
+	if (given)
+		return given;
+	const char *env = getenv("PATCHWARDEN_STORE");
+	return env && *env ? env : "./patchwarden.db";
+}
+
+void pw_cli_actor(char *out, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(out, size, "cli:%s", pw->pw_name);
+	else
+		snprintf(out, size, "cli:uid=%u", (unsigned)geteuid());
+}
+
+int pw_cli_finish(const char *cmd, int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return pw_cli_fail(cmd, "cannot write the output");
+	return rc;
+}
+
+int pw_cli_print_json(const char *cmd, cJSON *v)
+{
+	char *text = v ? cJSON_Print(v) : NULL;
+	cJSON_Delete(v);
+	if (!text)
+		return pw_cli_fail(cmd, "out of memory");
+	puts(text);
+	cJSON_free(text);
+	return PW_EXIT_OK;
+}
+
+const char *pw_cli_or_dash(const char *s)
+{
+	return s && *s ? s : "-";
 }

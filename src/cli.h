@@ -5,6 +5,7 @@
 #define PATCHWARDEN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "patchwarden/error.h"
@@ -35,6 +36,22 @@ int pw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 bool pw_cli_wants_help(int argc, char **argv);
 /* Prints the usage text of a command to `out`. */
 void pw_cli_print_usage(const char *cmd, FILE *out);
+
+/* The feed store a command uses: `given` (its --store) when not NULL,
+ * else $PATCHWARDEN_STORE when set and not empty, else ./patchwarden.db. */
+const char *pw_cli_store(const char *given);
+/* The audit actor for changes made from this command line: "cli:<login>",
+ * or "cli:uid=<n>" when the user has no name. */
+void pw_cli_actor(char *out, size_t size);
+/* Flushes stdout; returns rc, or PW_EXIT_ERROR (with a message) when the
+ * output could not be written. */
+int pw_cli_finish(const char *cmd, int rc);
+/* Prints v as indented JSON on stdout and frees it; NULL (a failed
+ * build) or a failed print is "out of memory". Does not flush. */
+struct cJSON;
+int pw_cli_print_json(const char *cmd, struct cJSON *v);
+/* s, or "-" for a missing or empty value in tables. */
+const char *pw_cli_or_dash(const char *s);
 
 /* The sorted command table lives in main.c. */
 const struct pw_cmd *pw_cli_find(const char *name);

@@ -58,12 +58,6 @@ struct opts {
 	int n_paths;
 };
 
-static const char *default_store(void)
-{
-	const char *env = getenv("PATCHWARDEN_STORE");
-	return env && *env ? env : "./patchwarden.db";
-}
-
 /* `--name VALUE` or `--name=VALUE`; advances *i past a separate value. */
 static bool value_opt(int argc, char **argv, int *i, const char *name, const char **out)
 {
@@ -84,7 +78,7 @@ static bool value_opt(int argc, char **argv, int *i, const char *name, const cha
  * takes, so a misplaced option is a usage error. */
 static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, struct opts *o)
 {
-	*o = (struct opts){default_store(), NULL, 0, false, false, false, false, NULL, 0};
+	*o = (struct opts){pw_cli_store(NULL), NULL, 0, false, false, false, false, NULL, 0};
 	o->paths = argv + argc;
 	bool only_paths = false;
 	for (int i = 1; i < argc; i++) {
@@ -143,17 +137,6 @@ static int open_existing(const char *cmd, const char *path, pw_feedstore **s)
 	pw_error err = PW_ERROR_INIT;
 	if (pw_feedstore_open(path, s, &err))
 		return pw_cli_fail_err(cmd, &err);
-	return PW_EXIT_OK;
-}
-
-static int print_json(cJSON *root)
-{
-	char *text = root ? cJSON_Print(root) : NULL;
-	cJSON_Delete(root);
-	if (!text)
-		return pw_cli_fail("feed", "out of memory");
-	puts(text);
-	free(text);
 	return PW_EXIT_OK;
 }
 
@@ -281,7 +264,7 @@ static int feed_import(int argc, char **argv)
 	if (ui.warnings > MAX_SHOWN_WARNINGS)
 		pw_cli_warn(cmd, "%zu more warnings not shown", ui.warnings - MAX_SHOWN_WARNINGS);
 	if (o.json)
-		return print_json(stats_json(snapshot, &st, elapsed));
+		return pw_cli_print_json("feed", stats_json(snapshot, &st, elapsed));
 	if (!o.quiet)
 		printf("snapshot %" PRId64 ": %zu files, %zu advisories (%zu added, %zu unchanged,"
 		       " %zu retired), %zu affected rows, %zu KEV, %zu EPSS, %zu warnings, %.2f s\n",
@@ -423,7 +406,7 @@ static int feed_status(int argc, char **argv)
 	if (rc)
 		ex = pw_cli_fail_err(cmd, &err);
 	else if (o.json)
-		ex = print_json(status_json(o.store, &st));
+		ex = pw_cli_print_json("feed", status_json(o.store, &st));
 	else
 		status_text(o.store, &st);
 	free(st.snaps);
@@ -451,7 +434,7 @@ static int feed_snapshots(int argc, char **argv)
 		cJSON *arr = cJSON_CreateArray();
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(arr, snapshot_json(&list[i]));
-		ex = print_json(arr);
+		ex = pw_cli_print_json("feed", arr);
 	} else if (!n) {
 		printf("No snapshots yet; run 'patchwarden feed import PATH'.\n");
 	} else {

@@ -169,9 +169,7 @@ static int do_import(const struct args *a)
 	if (rc)
 		return rc;
 	pw_error e = PW_ERROR_INIT;
-	/* As every feed command: --store, $PATCHWARDEN_STORE, ./patchwarden.db. */
-	const char *env = getenv("PATCHWARDEN_STORE");
-	const char *store_path = a->store ? a->store : env && *env ? env : "./patchwarden.db";
+	const char *store_path = pw_cli_store(a->store);
 	pw_bundle_info info;
 	pw_import_stats st = {0};
 	int64_t snap = 0;

@@ -274,9 +274,7 @@ int cmd_feed_sync(int argc, char **argv)
 		rc = load_configs(&a, &cfg, &shipped, &shipped_path);
 	if (rc != PW_EXIT_OK)
 		goto out;
-	/* As every feed command: --store, $PATCHWARDEN_STORE, ./patchwarden.db. */
-	const char *env = getenv("PATCHWARDEN_STORE");
-	const char *store_path = a.store ? a.store : env && *env ? env : "./patchwarden.db";
+	const char *store_path = pw_cli_store(a.store);
 	const char *cache_dir = a.cache_dir;
 	if (!cache_dir && !pw_config_get(cfg, "sync", "cache_dir")) {
 		cache = pw_sync_default_cache_dir(store_path);

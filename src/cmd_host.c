@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,38 +161,12 @@ static int parse(int argc, char **argv, bool filters, bool json, struct opts *o)
 	return -1;
 }
 
-static void set_actor(struct opts *o)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(o->actor, sizeof o->actor, "cli:%s", pw->pw_name);
-	else
-		snprintf(o->actor, sizeof o->actor, "cli:uid=%u", (unsigned)geteuid());
-}
-
-static int finish(int rc)
-{
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return pw_cli_fail(CMD, "cannot write the output");
-	return rc;
-}
-
 /* ---- output ---------------------------------------------------------- */
 
 static int print_json(cJSON *v)
 {
-	char *text = v ? cJSON_Print(v) : NULL;
-	cJSON_Delete(v);
-	if (!text)
-		return pw_cli_fail(CMD, "out of memory");
-	puts(text);
-	cJSON_free(text);
-	return finish(PW_EXIT_OK);
-}
-
-static const char *or_dash(const char *s)
-{
-	return s && *s ? s : "-";
+	int rc = pw_cli_print_json(CMD, v);
+	return rc ? rc : pw_cli_finish(CMD, rc);
 }
 
 /* A timestamp as its day, for tables. */
@@ -215,14 +188,16 @@ static int print_table(const pw_host_list *l)
 		char d1[11], d2[11];
 		printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %" PRId64 "/%" PRId64
 		       "/%" PRId64 "/%" PRId64 "\n",
-		       h->f[PW_HF_HOSTNAME], or_dash(h->f[PW_HF_CATEGORY]),
-		       or_dash(h->f[PW_HF_CRITICALITY]), or_dash(h->f[PW_HF_EXPOSURE]),
-		       or_dash(h->f[PW_HF_ENVIRONMENT]), or_dash(h->f[PW_HF_OWNER_GROUP]),
+		       h->f[PW_HF_HOSTNAME], pw_cli_or_dash(h->f[PW_HF_CATEGORY]),
+		       pw_cli_or_dash(h->f[PW_HF_CRITICALITY]),
+		       pw_cli_or_dash(h->f[PW_HF_EXPOSURE]),
+		       pw_cli_or_dash(h->f[PW_HF_ENVIRONMENT]),
+		       pw_cli_or_dash(h->f[PW_HF_OWNER_GROUP]),
 		       day(h->f[PW_HF_LAST_PATCHED], d1), day(h->f[PW_HF_LAST_SEEN], d2),
 		       h->open_findings[0], h->open_findings[1], h->open_findings[2],
 		       h->open_findings[3]);
 	}
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 /* ---- subcommands ----------------------------------------------------- */
@@ -268,12 +243,13 @@ static int host_show(pw_db *db, const struct opts *o)
 	} else {
 		printf("%-20s %" PRId64 "\n", "id", h.id);
 		for (int f = 0; f < PW_HF__COUNT; f++)
-			printf("%-20s %s\n", pw_host_field_name((pw_host_field)f), or_dash(h.f[f]));
+			printf("%-20s %s\n", pw_host_field_name((pw_host_field)f),
+			       pw_cli_or_dash(h.f[f]));
 		printf("%-20s", "open_findings");
 		for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p), h.open_findings[p]);
 		putchar('\n');
-		rc = finish(PW_EXIT_OK);
+		rc = pw_cli_finish(CMD, PW_EXIT_OK);
 	}
 	pw_host_release(&h);
 	return rc;
@@ -320,7 +296,7 @@ static int host_add_set(pw_db *db, struct opts *o, bool add)
 			return pw_cli_fail_err(CMD, &err);
 		printf(changed ? "updated host %s\n" : "host %s: nothing changed\n", o->pos[0]);
 	}
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int host_import(pw_db *db, const struct opts *o)
@@ -339,7 +315,7 @@ static int host_import(pw_db *db, const struct opts *o)
 		return pw_cli_fail(CMD, "%s; nothing was imported", pw_error_text(&err));
 	printf("imported %s: %zu rows, %zu added, %zu updated, %zu unchanged\n", o->pos[0], st.rows,
 	       st.created, st.updated, st.unchanged);
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int host_export(pw_db *db, const struct opts *o)
@@ -357,7 +333,7 @@ static int host_export(pw_db *db, const struct opts *o)
 	pw_buf_release(&out);
 	if (rc)
 		return pw_cli_fail_err(CMD, &err);
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 int cmd_host(int argc, char **argv)
@@ -381,7 +357,7 @@ int cmd_host(int argc, char **argv)
 	int rc = parse(argc, argv, subs[k].filters, subs[k].json, &o);
 	if (rc >= 0)
 		return rc;
-	set_actor(&o);
+	pw_cli_actor(o.actor, sizeof o.actor);
 	pw_db *db = NULL;
 	pw_error err = PW_ERROR_INIT;
 	if (pw_schema_open(o.db, &db, &err))

@@ -4,7 +4,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,15 +147,6 @@ static int parse(int argc, char **argv, int first, unsigned allowed, int max_pos
 	return -1;
 }
 
-static void set_actor(struct opts *o)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(o->actor, sizeof o->actor, "cli:%s", pw->pw_name);
-	else
-		snprintf(o->actor, sizeof o->actor, "cli:uid=%u", (unsigned)geteuid());
-}
-
 /* "90d", "12h", "30m", "45s", "2w", plain seconds; "never" is 0 when
  * `never_ok`. */
 static bool parse_duration(const char *s, bool never_ok, int64_t *out)
@@ -271,32 +261,9 @@ static int get_password(const struct opts *o, const char *name, char *buf, size_
 
 /* ---- output ---------------------------------------------------------- */
 
-static const char *or_dash(const char *s)
-{
-	return s && *s ? s : "-";
-}
-
-static int print_json(cJSON *v)
-{
-	char *text = v ? cJSON_Print(v) : NULL;
-	cJSON_Delete(v);
-	if (!text)
-		return pw_cli_fail(CMD, "out of memory");
-	puts(text);
-	cJSON_free(text);
-	return PW_EXIT_OK;
-}
-
 static cJSON *str_or_null(const char *s)
 {
 	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static int finish(int rc)
-{
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return pw_cli_fail(CMD, "cannot write the output");
-	return rc;
 }
 
 /* ---- subcommands ----------------------------------------------------- */
@@ -329,7 +296,7 @@ static int user_add(pw_db *db, struct opts *o)
 		return pw_cli_fail_err(CMD, &err);
 	printf("added user %s (%s, id %" PRId64 ")%s\n", o->pos[0], pw_role_name(role), id,
 	       got == 0 ? "" : ", API tokens only");
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int user_passwd(pw_db *db, struct opts *o)
@@ -345,7 +312,7 @@ static int user_passwd(pw_db *db, struct opts *o)
 		return pw_cli_fail_err(CMD, &err);
 	printf(got == 0 ? "password of %s changed\n" : "password login of %s removed\n",
 	       o->pos[0]);
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int user_role(pw_db *db, struct opts *o)
@@ -358,7 +325,7 @@ static int user_role(pw_db *db, struct opts *o)
 	if (pw_user_set_role(db, o->actor, o->pos[0], role, &err))
 		return pw_cli_fail_err(CMD, &err);
 	printf("%s is now %s\n", o->pos[0], pw_role_name(role));
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int user_disable(pw_db *db, struct opts *o, bool disable)
@@ -367,7 +334,7 @@ static int user_disable(pw_db *db, struct opts *o, bool disable)
 	if (pw_user_set_disabled(db, o->actor, o->pos[0], disable, &err))
 		return pw_cli_fail_err(CMD, &err);
 	printf("%s is %s\n", o->pos[0], disable ? "disabled" : "enabled");
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int user_list(pw_db *db, struct opts *o)
@@ -392,7 +359,7 @@ static int user_list(pw_db *db, struct opts *o)
 			cJSON_AddItemToObject(u, "created", str_or_null(l.v[i].created));
 			cJSON_AddItemToObject(u, "updated", str_or_null(l.v[i].updated));
 		}
-		rc = print_json(a);
+		rc = pw_cli_print_json(CMD, a);
 	} else {
 		int w = 4;
 		for (size_t i = 0; i < l.n; i++)
@@ -403,10 +370,10 @@ static int user_list(pw_db *db, struct opts *o)
 		for (size_t i = 0; i < l.n; i++)
 			printf("%-*s  %-9s  %-8s  %-8s  %s\n", w, l.v[i].name,
 			       pw_role_name(l.v[i].role), l.v[i].disabled ? "disabled" : "active",
-			       l.v[i].has_password ? "yes" : "no", or_dash(l.v[i].created));
+			       l.v[i].has_password ? "yes" : "no", pw_cli_or_dash(l.v[i].created));
 	}
 	pw_user_list_release(&l);
-	return finish(rc);
+	return pw_cli_finish(CMD, rc);
 }
 
 static int token_create(pw_db *db, struct opts *o)
@@ -428,14 +395,14 @@ static int token_create(pw_db *db, struct opts *o)
 		cJSON_AddStringToObject(t, "user", o->pos[0]);
 		cJSON_AddStringToObject(t, "label", label);
 		cJSON_AddStringToObject(t, "token", token);
-		rc = print_json(t);
+		rc = pw_cli_print_json(CMD, t);
 	} else {
 		puts(token);
 		fprintf(stderr, "API token pwt_%" PRId64 " for %s created; it is shown only now\n",
 			id, o->pos[0]);
 	}
 	memset(token, 0, sizeof token);
-	return finish(rc);
+	return pw_cli_finish(CMD, rc);
 }
 
 static int token_list(pw_db *db, struct opts *o)
@@ -461,7 +428,7 @@ static int token_list(pw_db *db, struct opts *o)
 			cJSON_AddItemToObject(j, "last_used", str_or_null(t->last_used));
 			cJSON_AddItemToObject(j, "revoked", str_or_null(t->revoked));
 		}
-		rc = print_json(a);
+		rc = pw_cli_print_json(CMD, a);
 	} else {
 		printf("%-8s  %-16s  %-24s  %-24s  %-24s  %s\n", "ID", "USER", "CREATED", "EXPIRES",
 		       "LAST USED", "LABEL");
@@ -470,12 +437,12 @@ static int token_list(pw_db *db, struct opts *o)
 			char id[32];
 			snprintf(id, sizeof id, "pwt_%" PRId64, t->id);
 			printf("%-8s  %-16s  %-24s  %-24s  %-24s  %s%s\n", id, t->user,
-			       or_dash(t->created), t->expires ? t->expires : "never",
-			       or_dash(t->last_used), t->label, t->revoked ? " (revoked)" : "");
+			       pw_cli_or_dash(t->created), t->expires ? t->expires : "never",
+			       pw_cli_or_dash(t->last_used), t->label, t->revoked ? " (revoked)" : "");
 		}
 	}
 	pw_api_token_list_release(&l);
-	return finish(rc);
+	return pw_cli_finish(CMD, rc);
 }
 
 static int token_revoke(pw_db *db, struct opts *o, bool enroll)
@@ -490,7 +457,7 @@ static int token_revoke(pw_db *db, struct opts *o, bool enroll)
 	if (rc)
 		return pw_cli_fail_err(CMD, &err);
 	printf("%s %" PRId64 " revoked\n", enroll ? "enrollment token" : "API token", id);
-	return finish(PW_EXIT_OK);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int etoken_create(pw_db *db, struct opts *o)
@@ -515,7 +482,7 @@ static int etoken_create(pw_db *db, struct opts *o)
 		cJSON_AddNumberToObject(t, "uses", (double)uses);
 		cJSON_AddNumberToObject(t, "expires_in", (double)ttl);
 		cJSON_AddStringToObject(t, "token", token);
-		rc = print_json(t);
+		rc = pw_cli_print_json(CMD, t);
 	} else {
 		puts(token);
 		fprintf(stderr,
@@ -524,7 +491,7 @@ static int etoken_create(pw_db *db, struct opts *o)
 			id, uses, ttl);
 	}
 	memset(token, 0, sizeof token);
-	return finish(rc);
+	return pw_cli_finish(CMD, rc);
 }
 
 static int etoken_list(pw_db *db, struct opts *o)
@@ -551,7 +518,7 @@ static int etoken_list(pw_db *db, struct opts *o)
 			cJSON_AddItemToObject(j, "created_by", str_or_null(t->created_by));
 			cJSON_AddItemToObject(j, "revoked", str_or_null(t->revoked));
 		}
-		rc = print_json(a);
+		rc = pw_cli_print_json(CMD, a);
 	} else {
 		printf("%-8s  %-9s  %-24s  %-16s  %s\n", "ID", "USES LEFT", "EXPIRES", "CREATED BY",
 		       "LABEL");
@@ -560,12 +527,12 @@ static int etoken_list(pw_db *db, struct opts *o)
 			char id[32], uses[48];
 			snprintf(id, sizeof id, "pwe_%" PRId64, t->id);
 			snprintf(uses, sizeof uses, "%" PRId64 "/%" PRId64, t->uses_left, t->uses_total);
-			printf("%-8s  %-9s  %-24s  %-16s  %s%s\n", id, uses, or_dash(t->expires),
-			       or_dash(t->created_by), t->label, t->revoked ? " (revoked)" : "");
+			printf("%-8s  %-9s  %-24s  %-16s  %s%s\n", id, uses, pw_cli_or_dash(t->expires),
+			       pw_cli_or_dash(t->created_by), t->label, t->revoked ? " (revoked)" : "");
 		}
 	}
 	pw_enroll_token_list_release(&l);
-	return finish(rc);
+	return pw_cli_finish(CMD, rc);
 }
 
 /* ---- dispatch -------------------------------------------------------- */
@@ -646,7 +613,7 @@ int cmd_user(int argc, char **argv)
 					  name, subs[k].min_pos == 2 ? "NAME and ROLE" :
 					  subs[k].sub == S_TOKEN_REVOKE || subs[k].sub == S_ETOKEN_REVOKE
 					  ? "a token ID" : "a user NAME");
-	set_actor(&o);
+	pw_cli_actor(o.actor, sizeof o.actor);
 	pw_db *db = NULL;
 	if ((rc = open_db(&o, &db)) != PW_EXIT_OK)
 		return rc;

@@ -23,8 +23,7 @@
 struct etok_new {
 	const char *actor, *label;
 	int64_t uses, ttl;
-	const unsigned char *secret_hash;
-	int64_t id;
+	pw_token_row row;
 };
 
 static char *etok_json(int64_t id, const char *label, int64_t uses, const char *expires,
@@ -65,16 +64,16 @@ static pw_err etok_create_txn(pw_db *db, void *arg, pw_error *err)
 	pw_err rc = pw_sql(db,
 			   "INSERT INTO enroll_tokens (label, secret_hash, uses_total, uses_left,"
 			   " expires, created, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			   &st, err, "tbiittt", t->label, t->secret_hash, (size_t)PW_SECRET_HASH_LEN,
-			   t->uses, t->uses, expires, now, t->actor);
+			   &st, err, "tbiittt", t->label, t->row.secret_hash,
+			   (size_t)PW_SECRET_HASH_LEN, t->uses, t->uses, expires, now, t->actor);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	t->id = pw_stmt_int(st, 0);
+	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
-	return audit_etok(db, t->actor, "enroll_token.create", t->id, NULL,
-			  etok_json(t->id, t->label, t->uses, expires, NULL), err);
+	return audit_etok(db, t->actor, "enroll_token.create", t->row.id, NULL,
+			  etok_json(t->row.id, t->label, t->uses, expires, NULL), err);
 }
 
 pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, int64_t uses,
@@ -95,21 +94,9 @@ pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, i
 				    "an enrollment token must expire within 1 second to 10 years, "
 				    "not %" PRId64 " seconds",
 				    ttl_seconds);
-	char secret[PW_SECRET_HEX + 1];
-	pw_err rc = pw_secret_new(secret, err);
-	if (rc)
-		return rc;
-	unsigned char h[PW_SECRET_HASH_LEN];
-	pw_secret_hash(secret, h);
-	struct etok_new t = {actor, label, uses, ttl_seconds, h, 0};
-	rc = pw_in_write_txn(db, etok_create_txn, &t, err);
-	if (!rc) {
-		snprintf(token, PW_ENROLL_TOKEN_MAX, "pwe_%" PRId64 ".%s", t.id, secret);
-		if (id)
-			*id = t.id;
-	}
-	sodium_memzero(secret, sizeof secret);
-	return rc;
+	struct etok_new t = {actor, label, uses, ttl_seconds, {NULL, 0}};
+	return pw_token_issue(db, "pwe_", etok_create_txn, &t, &t.row, token, PW_ENROLL_TOKEN_MAX,
+			      id, err);
 }
 
 struct etok_revoke {
@@ -121,26 +108,11 @@ static pw_err etok_revoke_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct etok_revoke *r = arg;
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
-			   &st, err, "i", r->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	pw_err rc = pw_token_revocable(
+		db, "SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
+		r->id, "enrollment token", "enroll-token list", &st, err);
 	if (rc)
 		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no enrollment token %" PRId64
-				    "; see 'patchwarden user enroll-token list'",
-				    r->id);
-	if (!pw_stmt_is_null(st, 3)) {
-		pw_error_set(err, PW_ERR_INVALID,
-			     "enrollment token %" PRId64 " was revoked already at %s", r->id,
-			     pw_stmt_text(st, 3));
-		pw_stmt_reset(st);
-		return PW_ERR_INVALID;
-	}
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	const char *label = pw_stmt_text(st, 0), *expires = pw_stmt_text(st, 2);
@@ -181,6 +153,19 @@ void pw_enroll_token_list_release(pw_enroll_token_list *l)
 	l->n = l->cap = 0;
 }
 
+static void etok_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_enroll_token *t = item;
+	t->id = pw_stmt_int(st, 0);
+	t->label = pw_col_dup(st, 1, oom);
+	t->uses_total = pw_stmt_int(st, 2);
+	t->uses_left = pw_stmt_int(st, 3);
+	t->expires = pw_col_dup(st, 4, oom);
+	t->created = pw_col_dup(st, 5, oom);
+	t->created_by = pw_col_dup(st, 6, oom);
+	t->revoked = pw_col_dup(st, 7, oom);
+}
+
 pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *err)
 {
 	pw_stmt *st;
@@ -188,32 +173,12 @@ pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *
 			   "SELECT id, label, uses_total, uses_left, expires, created, created_by,"
 			   " revoked FROM enroll_tokens ORDER BY id",
 			   &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_enroll_token *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-		out->v = v;
-		pw_enroll_token *t = &v[out->n++];
-		bool oom = false;
-		t->id = pw_stmt_int(st, 0);
-		t->label = pw_col_dup(st, 1, &oom);
-		t->uses_total = pw_stmt_int(st, 2);
-		t->uses_left = pw_stmt_int(st, 3);
-		t->expires = pw_col_dup(st, 4, &oom);
-		t->created = pw_col_dup(st, 5, &oom);
-		t->created_by = pw_col_dup(st, 6, &oom);
-		t->revoked = pw_col_dup(st, 7, &oom);
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, etok_fill,
+			    "listing tokens", err);
+	out->v = v;
 	return rc;
 }
 

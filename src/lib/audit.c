@@ -285,23 +285,36 @@ static pw_err walk_chain(pw_db *db, struct walk *w, pw_audit_report *out, pw_err
 	}
 }
 
-static pw_err verify_in_snapshot(pw_db *db, pw_audit_report *out, pw_error *err)
+/* Reads the chain head; *found is false when its row is gone (the
+ * callers differ in what that means). */
+static pw_err read_head(pw_db *db, bool *found, int64_t *last_id,
+			char hash[PW_AUDIT_HASH_HEX + 1], pw_error *err)
 {
 	pw_stmt *st;
-	bool row = false;
+	*found = false;
 	pw_err rc = pw_sql(db, "SELECT last_id, last_hash FROM audit_head WHERE id = 1", &st, err,
 			   "");
 	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+		rc = pw_stmt_step(st, found, err);
+	if (rc || !*found)
+		return rc;
+	*last_id = pw_stmt_int(st, 0);
+	copy_hash(hash, pw_stmt_text(st, 1));
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
+static pw_err verify_in_snapshot(pw_db *db, pw_audit_report *out, pw_error *err)
+{
+	bool found;
+	int64_t head_id = 0;
+	pw_err rc = read_head(db, &found, &head_id, out->head_hash, err);
 	if (rc)
 		return rc;
-	if (!row)
+	if (!found)
 		return fault(out, err, PW_AUDIT_DELETED, 0,
 			     "the audit log's head row was deleted: the number of events and the "
 			     "newest hash are no longer known");
-	int64_t head_id = pw_stmt_int(st, 0);
-	copy_hash(out->head_hash, pw_stmt_text(st, 1));
-	pw_stmt_reset(st);
 
 	struct walk w = {1, ZERO_HASH};
 	rc = walk_chain(db, &w, out, err);
@@ -409,20 +422,11 @@ pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *o
 pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1],
 		     pw_error *err)
 {
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT last_id, last_hash FROM audit_head WHERE id = 1", &st, err,
-			   "");
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (rc)
-		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_INTEGRITY,
-				    "the audit log's head row is missing; run 'patchwarden audit "
-				    "verify'");
-	*last_id = pw_stmt_int(st, 0);
-	copy_hash(hash, pw_stmt_text(st, 1));
-	pw_stmt_reset(st);
-	return PW_OK;
+	bool found;
+	pw_err rc = read_head(db, &found, last_id, hash, err);
+	if (!rc && !found)
+		rc = pw_error_set(err, PW_ERR_INTEGRITY,
+				  "the audit log's head row is missing; run 'patchwarden audit "
+				  "verify'");
+	return rc;
 }

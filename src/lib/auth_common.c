@@ -1,6 +1,7 @@
 #include "auth_internal.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -54,6 +55,49 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
 	bool ok = stored && stored_len == sizeof h && sodium_memcmp(stored, h, sizeof h) == 0;
 	sodium_memzero(h, sizeof h);
 	return ok;
+}
+
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err)
+{
+	char secret[PW_SECRET_HEX + 1];
+	pw_err rc = pw_secret_new(secret, err);
+	if (rc)
+		return rc;
+	unsigned char h[PW_SECRET_HASH_LEN];
+	pw_secret_hash(secret, h);
+	row->secret_hash = h;
+	rc = pw_in_write_txn(db, fn, arg, err);
+	row->secret_hash = NULL;
+	if (!rc) {
+		snprintf(token, token_size, "%s%" PRId64 ".%s", prefix, row->id, secret);
+		if (id)
+			*id = row->id;
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err)
+{
+	bool row = false;
+	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	if (!rc)
+		rc = pw_stmt_step(*st, &row, err);
+	if (rc)
+		return rc;
+	if (!row)
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", what, id,
+				    list);
+	if (!pw_stmt_is_null(*st, 3)) {
+		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s", what,
+			     id, pw_stmt_text(*st, 3));
+		pw_stmt_reset(*st);
+		return PW_ERR_INVALID;
+	}
+	return PW_OK;
 }
 
 bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)
@@ -184,6 +228,27 @@ void *pw_grow(void *v, size_t *cap, size_t n, size_t elem)
 	if (p)
 		*cap = ncap;
 	return p;
+}
+
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
+		      pw_row_fill fill, const char *what, pw_error *err)
+{
+	for (;;) {
+		bool row = false;
+		pw_err rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			return rc;
+		char *grown = pw_grow(*v, cap, *n, elem);
+		if (!grown)
+			break;
+		*v = grown;
+		bool oom = false;
+		fill(st, grown + elem * (*n)++, &oom);
+		if (oom)
+			break;
+	}
+	pw_stmt_reset(st);
+	return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", what);
 }
 
 char *pw_col_dup(pw_stmt *st, int col, bool *oom)

@@ -26,6 +26,15 @@ void pw_secret_hash(const char *secret, unsigned char out[PW_SECRET_HASH_LEN]);
  * length (a wrong-length stored value never matches). */
 bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret);
 
+/* Reads the row of token `id` that is about to be revoked: `sql` selects
+ * it by id with its revocation time as column 3, and *st is left on the
+ * row for the caller to read and reset. NOTFOUND when there is no such
+ * token, INVALID when it is revoked already; `what` ("API token") and
+ * `list` (the "patchwarden user" subcommand that lists them) name it in
+ * the message. */
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err);
+
 /* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
  * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is
  * exactly PW_SECRET_HEX lowercase hex digits. */
@@ -48,6 +57,21 @@ pw_err pw_json_compact(const char *json, const char *what, char **out, pw_error 
 typedef pw_err (*pw_txn_fn)(pw_db *db, void *arg, pw_error *err);
 pw_err pw_in_write_txn(pw_db *db, pw_txn_fn fn, void *arg, pw_error *err);
 
+/* The part of a token-creating transaction's argument that
+ * pw_token_issue fills in (the new secret's hash, for fn to store) and
+ * reads back (the row id fn stored it under). */
+typedef struct pw_token_row {
+	const unsigned char *secret_hash;
+	int64_t id;
+} pw_token_row;
+
+/* Makes a fresh secret, runs fn(arg) in one write transaction with
+ * row->secret_hash set to the secret's hash, and on success writes
+ * "<prefix><id>.<secret>" to token (and the id to *id when id is not
+ * NULL). The secret itself never reaches the database or the heap. */
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err);
+
 /* Prepares and binds in one go, for the many one-shot statements:
  * `types` has one letter per parameter: 't' text (const char *, NULL
  * binds NULL), 'i' int64_t, 'b' blob (const void *, size_t). */
@@ -56,6 +80,15 @@ pw_err pw_sql(pw_db *db, const char *sql, pw_stmt **out, pw_error *err, const ch
 /* Returns the array `v` of n `elem`-byte items, grown so one more fits
  * (updating *cap), or NULL when out of memory (v is then unchanged). */
 void *pw_grow(void *v, size_t *cap, size_t n, size_t elem);
+
+/* Appends one item per remaining row of st to the array *v of *n items
+ * (capacity *cap, items of `elem` bytes), each filled by fill, which sets
+ * *oom when a copy fails. Such an item still counts, so the list's
+ * release function frees what it got. `what` ("listing users") starts
+ * the out-of-memory error. */
+typedef void (*pw_row_fill)(pw_stmt *st, void *item, bool *oom);
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
+		      pw_row_fill fill, const char *what, pw_error *err);
 
 /* A copy of a text column (NULL for SQL NULL); sets *oom when the copy
  * fails, so a row's columns can be copied and checked once. */

@@ -213,19 +213,29 @@ static pw_err import_plain(pw_feed_import *imp, const char *data, size_t len, co
 static pw_err import_archive(struct walk *w, struct archive *a, const char *name, bool named,
 			     int nesting, pw_error *err);
 
+/* A libarchive reader for what feeds come in: any compression around a
+ * zip, a tar, or one raw file. NULL without memory. */
+static struct archive *reader_new(void)
+{
+	struct archive *a = archive_read_new();
+	if (a) {
+		archive_read_support_filter_all(a);
+		archive_read_support_format_zip(a);
+		archive_read_support_format_tar(a);
+		archive_read_support_format_raw(a);
+	}
+	return a;
+}
+
 /* A member (or a named buffer): plain, or an archive nested inside. */
 static pw_err import_data(struct walk *w, const char *data, size_t len, const char *name,
 			  bool named, int nesting, pw_error *err)
 {
 	if (wrapping_of((const unsigned char *)data, len) == PLAIN || nesting >= MAX_NESTING)
 		return import_plain(w->imp, data, len, name, named, err);
-	struct archive *a = archive_read_new();
+	struct archive *a = reader_new();
 	if (!a)
 		return nomem(err);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_zip(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_raw(a);
 	pw_err rc;
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
 		rc = pw_error_set(err, PW_ERR_PARSE, "%s: %s", name, archive_error_string(a));
@@ -337,15 +347,11 @@ static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 		if (members)
 			w->total += members - 1; /* the zip was counted as one file */
 	}
-	struct archive *a = archive_read_new();
+	struct archive *a = reader_new();
 	if (!a) {
 		close(fd);
 		return nomem(err);
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_zip(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_raw(a);
 	pw_err rc;
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
 		rc = pw_error_set(err, PW_ERR_PARSE, "%s: %s", in->path, archive_error_string(a));

@@ -1260,8 +1260,48 @@ void pw_feed_import_abort(pw_feed_import *imp)
 
 /* ---- snapshots ---- */
 
-static void snapshot_from_row(sqlite3_stmt *st, pw_snapshot_info *out)
+/* Every row of the unbound statement `id` as a new array of *n items
+ * of `elem` bytes, each filled by from_row; `what` names the read in a
+ * store error. On any error *out is NULL and *n is 0. */
+static pw_err rows_all(pw_feedstore *s, enum stmt_id id, size_t elem, size_t first_cap,
+		       void (*from_row)(sqlite3_stmt *st, void *item), const char *what,
+		       void **out, size_t *n, pw_error *err)
 {
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = stmt_get(s, id, err);
+	if (!st)
+		return PW_ERR_STORE;
+	char *list = NULL;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : first_cap;
+			char *v = realloc(list, cap * elem);
+			if (!v) {
+				sqlite3_reset(st);
+				free(list);
+				*n = 0;
+				return nomem(err);
+			}
+			list = v;
+		}
+		from_row(st, list + elem * (*n)++);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		*n = 0;
+		return store_fail(s, err, what);
+	}
+	*out = list;
+	return PW_OK;
+}
+
+static void snapshot_from_row(sqlite3_stmt *st, void *item)
+{
+	pw_snapshot_info *out = item;
 	memset(out, 0, sizeof *out);
 	out->id = sqlite3_column_int64(st, 0);
 	copy_text(out->created, sizeof out->created, col_text(st, 1));
@@ -1308,36 +1348,11 @@ pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot
 
 pw_err pw_feedstore_snapshots(pw_feedstore *s, pw_snapshot_info **list, size_t *n, pw_error *err)
 {
-	*list = NULL;
-	*n = 0;
-	sqlite3_stmt *st = stmt_get(s, ST_SNAP_ALL, err);
-	if (!st)
-		return PW_ERR_STORE;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			pw_snapshot_info *v = realloc(*list, cap * sizeof *v);
-			if (!v) {
-				sqlite3_reset(st);
-				free(*list);
-				*list = NULL;
-				*n = 0;
-				return nomem(err);
-			}
-			*list = v;
-		}
-		snapshot_from_row(st, &(*list)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(*list);
-		*list = NULL;
-		*n = 0;
-		return store_fail(s, err, "listing snapshots");
-	}
-	return PW_OK;
+	void *v;
+	pw_err rc = rows_all(s, ST_SNAP_ALL, sizeof **list, 16, snapshot_from_row,
+			     "listing snapshots", &v, n, err);
+	*list = v;
+	return rc;
 }
 
 /* ---- reading advisories ---- */
@@ -1808,8 +1823,9 @@ void pw_feedstore_free_counts(pw_ecosystem_count *list, size_t n)
 
 /* ---- sources ---- */
 
-static void source_from_row(sqlite3_stmt *st, pw_source_state *out)
+static void source_from_row(sqlite3_stmt *st, void *item)
 {
+	pw_source_state *out = item;
 	memset(out, 0, sizeof *out);
 	copy_text(out->name, sizeof out->name, col_text(st, 0));
 	copy_text(out->url, sizeof out->url, col_text(st, 1));
@@ -1856,34 +1872,9 @@ pw_err pw_feedstore_source_put(pw_feedstore *s, const pw_source_state *in, pw_er
 
 pw_err pw_feedstore_sources(pw_feedstore *s, pw_source_state **list, size_t *n, pw_error *err)
 {
-	*list = NULL;
-	*n = 0;
-	sqlite3_stmt *st = stmt_get(s, ST_SRC_ALL, err);
-	if (!st)
-		return PW_ERR_STORE;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			pw_source_state *v = realloc(*list, cap * sizeof *v);
-			if (!v) {
-				sqlite3_reset(st);
-				free(*list);
-				*list = NULL;
-				*n = 0;
-				return nomem(err);
-			}
-			*list = v;
-		}
-		source_from_row(st, &(*list)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(*list);
-		*list = NULL;
-		*n = 0;
-		return store_fail(s, err, "listing sources");
-	}
-	return PW_OK;
+	void *v;
+	pw_err rc = rows_all(s, ST_SRC_ALL, sizeof **list, 8, source_from_row, "listing sources",
+			     &v, n, err);
+	*list = v;
+	return rc;
 }

@@ -76,12 +76,9 @@ static pw_err parse(pw_inventory *inv, const char *data, size_t len, const char 
 	pw_err rc;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
-		size_t n = (size_t)((nl ? nl : end) - p);
+		size_t n;
+		const char *next = pw_inv_line(p, end, &n);
 		line++;
-		if (n && p[n - 1] == '\r')
-			n--;
 		if (n == 0) {
 			if (active && (rc = finish_stanza(inv, &st, file)))
 				return rc;

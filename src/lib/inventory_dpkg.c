@@ -279,12 +279,9 @@ pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const 
 	pw_err rc;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
-		size_t n = (size_t)((nl ? nl : end) - p);
+		size_t n;
+		const char *next = pw_inv_line(p, end, &n);
 		line++;
-		if (n && p[n - 1] == '\r')
-			n--;
 		if (n == 0) {
 			if (active && (rc = finish_stanza(inv, &st, file, flags)))
 				return rc;

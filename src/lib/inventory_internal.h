@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "patchwarden/buf.h"
 #include "patchwarden/inventory.h"
@@ -40,6 +41,17 @@ pw_err pw_inv_warn(pw_inventory *inv, const char *fmt, ...) __attribute__((forma
 /* Appends *pkg to the inventory, which takes over its strings; *pkg is
  * zeroed. On failure *pkg is released. */
 pw_err pw_inv_push(pw_inventory *inv, pw_package *pkg);
+
+/* The line starting at p (p < end): sets *n to its length without the
+ * '\n' and a '\r' before it, and returns where the next line starts. */
+static inline const char *pw_inv_line(const char *p, const char *end, size_t *n)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*n = (size_t)((nl ? nl : end) - p);
+	if (*n && p[*n - 1] == '\r')
+		(*n)--;
+	return nl ? nl + 1 : end;
+}
 
 /* Copies n bytes into a new NUL-terminated string, NULL without memory. */
 char *pw_inv_strndup(const char *p, size_t n);

@@ -344,6 +344,19 @@ void pw_user_list_release(pw_user_list *l)
 	l->n = l->cap = 0;
 }
 
+static void user_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_user *u = item;
+	u->id = pw_stmt_int(st, 0);
+	u->name = pw_col_dup(st, 1, oom);
+	if (!pw_role_parse(pw_stmt_text(st, 2), &u->role))
+		u->role = PW_ROLE__COUNT; /* pw_role_name says "unknown" */
+	u->disabled = pw_stmt_int(st, 3) != 0;
+	u->has_password = pw_stmt_int(st, 4) != 0;
+	u->created = pw_col_dup(st, 5, oom);
+	u->updated = pw_col_dup(st, 6, oom);
+}
+
 pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err)
 {
 	pw_stmt *st;
@@ -351,33 +364,12 @@ pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err)
 			   "SELECT id, name, role, disabled, CASE WHEN password_hash IS NULL THEN 0 "
 			   "ELSE 1 END, created, updated FROM users ORDER BY name",
 			   &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_user *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing users: out of memory");
-		}
-		out->v = v;
-		pw_user *u = &v[out->n];
-		bool oom = false;
-		u->id = pw_stmt_int(st, 0);
-		u->name = pw_col_dup(st, 1, &oom);
-		if (!pw_role_parse(pw_stmt_text(st, 2), &u->role))
-			u->role = PW_ROLE__COUNT; /* pw_role_name says "unknown" */
-		u->disabled = pw_stmt_int(st, 3) != 0;
-		u->has_password = pw_stmt_int(st, 4) != 0;
-		u->created = pw_col_dup(st, 5, &oom);
-		u->updated = pw_col_dup(st, 6, &oom);
-		out->n++;
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing users: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, user_fill,
+			    "listing users", err);
+	out->v = v;
 	return rc;
 }
 
@@ -460,8 +452,7 @@ pw_err pw_user_login(pw_db *db, const char *name, const char *password, pw_princ
 struct token_new {
 	const char *actor, *user, *label;
 	int64_t ttl;
-	const unsigned char *secret_hash;
-	int64_t id;
+	pw_token_row row;
 };
 
 static char *token_json(int64_t id, const char *user, const char *label, const char *expires,
@@ -508,16 +499,16 @@ static pw_err token_create_txn(pw_db *db, void *arg, pw_error *err)
 	rc = pw_sql(db,
 		    "INSERT INTO api_tokens (user_id, label, secret_hash, created, expires)"
 		    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-		    &st, err, "itbtt", u.id, t->label, t->secret_hash, (size_t)PW_SECRET_HASH_LEN,
+		    &st, err, "itbtt", u.id, t->label, t->row.secret_hash, (size_t)PW_SECRET_HASH_LEN,
 		    now, t->ttl ? expires : NULL);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	t->id = pw_stmt_int(st, 0);
+	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
-	char *after = token_json(t->id, t->user, t->label, t->ttl ? expires : NULL, NULL);
-	rc = audit_token(db, t->actor, "token.create", t->id, NULL, after, err);
+	char *after = token_json(t->row.id, t->user, t->label, t->ttl ? expires : NULL, NULL);
+	rc = audit_token(db, t->actor, "token.create", t->row.id, NULL, after, err);
 	cJSON_free(after);
 	return rc;
 }
@@ -538,20 +529,9 @@ pw_err pw_api_token_create(pw_db *db, const char *actor, const char *user, const
 				    "a token lifetime must be 0 (never expires) to 100 years, not "
 				    "%" PRId64 " seconds",
 				    ttl_seconds);
-	char secret[PW_SECRET_HEX + 1];
-	if ((rc = pw_secret_new(secret, err)))
-		return rc;
-	unsigned char h[PW_SECRET_HASH_LEN];
-	pw_secret_hash(secret, h);
-	struct token_new t = {actor, user, label, ttl_seconds, h, 0};
-	rc = pw_in_write_txn(db, token_create_txn, &t, err);
-	if (!rc) {
-		snprintf(token, PW_API_TOKEN_MAX, "pwt_%" PRId64 ".%s", t.id, secret);
-		if (id)
-			*id = t.id;
-	}
-	sodium_memzero(secret, sizeof secret);
-	return rc;
+	struct token_new t = {actor, user, label, ttl_seconds, {NULL, 0}};
+	return pw_token_issue(db, "pwt_", token_create_txn, &t, &t.row, token, PW_API_TOKEN_MAX, id,
+			      err);
 }
 
 struct token_revoke {
@@ -563,26 +543,12 @@ static pw_err token_revoke_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct token_revoke *r = arg;
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
-			   " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
-			   &st, err, "i", r->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	pw_err rc = pw_token_revocable(db,
+				       "SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
+				       " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+				       r->id, "API token", "token list", &st, err);
 	if (rc)
 		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no API token %" PRId64
-				    "; see 'patchwarden user token list'",
-				    r->id);
-	if (!pw_stmt_is_null(st, 3)) {
-		pw_error_set(err, PW_ERR_INVALID, "API token %" PRId64 " was revoked already at %s",
-			     r->id, pw_stmt_text(st, 3));
-		pw_stmt_reset(st);
-		return PW_ERR_INVALID;
-	}
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	const char *user = pw_stmt_text(st, 0), *label = pw_stmt_text(st, 1),
@@ -623,6 +589,18 @@ void pw_api_token_list_release(pw_api_token_list *l)
 	l->n = l->cap = 0;
 }
 
+static void api_token_fill(pw_stmt *st, void *item, bool *oom)
+{
+	pw_api_token *t = item;
+	t->id = pw_stmt_int(st, 0);
+	t->user = pw_col_dup(st, 1, oom);
+	t->label = pw_col_dup(st, 2, oom);
+	t->created = pw_col_dup(st, 3, oom);
+	t->expires = pw_col_dup(st, 4, oom);
+	t->last_used = pw_col_dup(st, 5, oom);
+	t->revoked = pw_col_dup(st, 6, oom);
+}
+
 pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out,
 			     pw_error *err)
 {
@@ -632,31 +610,12 @@ pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out
 			   " t.revoked FROM api_tokens t JOIN users u ON u.id = t.user_id"
 			   " WHERE u.name = ? OR CAST(? AS TEXT) IS NULL ORDER BY t.id",
 			   &st, err, "tt", user, user);
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_api_token *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-		out->v = v;
-		pw_api_token *t = &v[out->n++];
-		bool oom = false;
-		t->id = pw_stmt_int(st, 0);
-		t->user = pw_col_dup(st, 1, &oom);
-		t->label = pw_col_dup(st, 2, &oom);
-		t->created = pw_col_dup(st, 3, &oom);
-		t->expires = pw_col_dup(st, 4, &oom);
-		t->last_used = pw_col_dup(st, 5, &oom);
-		t->revoked = pw_col_dup(st, 6, &oom);
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "listing tokens: out of memory");
-		}
-	}
+	if (rc)
+		return rc;
+	void *v = out->v;
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, api_token_fill,
+			    "listing tokens", err);
+	out->v = v;
 	return rc;
 }
 
