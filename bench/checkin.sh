@@ -62,7 +62,7 @@ pg_ticks() {
   [ -n "${PW_PG_DIR:-}" ] && [ -f "$PW_PG_DIR/data/postmaster.pid" ] || { echo 0; return; }
   pm=$(head -1 "$PW_PG_DIR/data/postmaster.pid")
   t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
-  for p in $(awk -v pm="$pm" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
+  for p in $(ps -o pid= --ppid "$pm"); do
     [ -r "/proc/$p/stat" ] && t=$((t + $(cpu_ticks "$p")))
   done
   echo $t
@@ -182,16 +182,17 @@ for i in $(seq 1 100); do
 done
 echo "== nginx: GET of a static file, ${SECS}s, $CONNS connections" >&2
 "$CLIENT" get "http://127.0.0.1:$port/checkin.json" --seconds 2 --conns "$CONNS" >/dev/null
-ng0=0
-for p in $(awk -v pm="$NGINX_PID" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null) $NGINX_PID; do
-  ng0=$((ng0 + $(cpu_ticks "$p")))
-done
+nginx_ticks() {
+  local t=0 p
+  for p in $NGINX_PID $(ps -o pid= --ppid "$NGINX_PID"); do
+    t=$((t + $(cpu_ticks "$p")))
+  done
+  echo $t
+}
+ng0=$(nginx_ticks)
 out=$("$CLIENT" get "http://127.0.0.1:$port/checkin.json" --seconds "$SECS" --conns "$CONNS")
 echo "$out" >&2
-ng1=0
-for p in $(awk -v pm="$NGINX_PID" '$4 == pm {print $1}' /proc/[0-9]*/stat 2>/dev/null) $NGINX_PID; do
-  ng1=$((ng1 + $(cpu_ticks "$p")))
-done
+ng1=$(nginx_ticks)
 kill -TERM "$NGINX_PID"
 wait "$NGINX_PID" 2>/dev/null
 NGINX_PID=
