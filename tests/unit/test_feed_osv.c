@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 
+#include <cjson/cJSON.h>
+
 #include "patchwarden/ecosystem.h"
 
 /* Parses one shared-data file; returns the parser's result. */
@@ -309,6 +311,130 @@ static void test_redhat_golden(void **state)
 	ft_sink_release(&s);
 }
 
+/* The CSAF documents the converter started from, as the other side of the
+ * golden pair: every fixed product of the CSAF (one per stream, package
+ * and architecture) must be an affected row of our import of the OSV (one
+ * per stream and package), and nothing else. A CSAF product id is
+ * "STREAM[:MODULE:STREAM:VERSION:CONTEXT]:NAME-EPOCH:VERSION-RELEASE.ARCH";
+ * module headers carry no package and are passed over. Each fact becomes a
+ * line "STREAM-KIND NAME EVR" (STREAM-KIND aus, e4s, tus), sorted. */
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted_lines(const pw_buf *b)
+{
+	size_t n = 0, cap = 16;
+	char **v = malloc(cap * sizeof *v);
+	assert_non_null(v);
+	char *text = strdup(pw_buf_str(b));
+	assert_non_null(text);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (n == cap)
+			assert_non_null(v = realloc(v, (cap *= 2) * sizeof *v));
+		v[n++] = line;
+	}
+	qsort(v, n, sizeof *v, cmp_line);
+	pw_buf out = PW_BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			assert_int_equal(pw_buf_printf(&out, "%s\n", v[i]), PW_OK);
+	free(v);
+	free(text);
+	char *r = strdup(pw_buf_str(&out));
+	pw_buf_release(&out);
+	return r;
+}
+
+static void csaf_facts(const char *rel, pw_buf *facts)
+{
+	pw_buf b = PW_BUF_INIT;
+	ft_load(rel, &b);
+	cJSON *doc = cJSON_ParseWithLength(b.data, b.len);
+	assert_non_null(doc);
+	const cJSON *vuln;
+	cJSON_ArrayForEach(vuln, cJSON_GetObjectItem(doc, "vulnerabilities")) {
+		const cJSON *id;
+		cJSON_ArrayForEach(id, cJSON_GetObjectItem(cJSON_GetObjectItem(vuln, "product_status"),
+							   "fixed")) {
+			const char *s = cJSON_GetStringValue(id);
+			assert_non_null(s);
+			const char *colon1 = strchr(s, ':'), *last = strrchr(s, ':'), *prev = last;
+			while (prev > s && prev[-1] != ':')
+				prev--;
+			/* prev..last is "NAME-EPOCH", last+1.. "VERSION-RELEASE.ARCH" */
+			const char *dash = prev;
+			for (const char *q = prev; q < last; q++)
+				if (*q == '-')
+					dash = q;
+			const char *arch = strrchr(last, '.');
+			if (dash == prev || !arch)
+				continue; /* a module header: no package in it */
+			const char *kind = colon1;
+			while (kind > s && kind[-1] != '.')
+				kind--;
+			char k[8] = {0};
+			for (size_t i = 0; i < sizeof k - 1 && kind + i < colon1; i++)
+				k[i] = (char)(kind[i] | 0x20);
+			assert_int_equal(pw_buf_printf(facts, "%s %.*s %.*s:%.*s\n", k, (int)(dash - prev),
+						       prev, (int)(last - dash - 1), dash + 1,
+						       (int)(arch - last - 1), last + 1),
+					 PW_OK);
+		}
+	}
+	cJSON_Delete(doc);
+	pw_buf_release(&b);
+}
+
+static void osv_facts(const char *rel, pw_buf *facts)
+{
+	ft_sink s = FT_SINK_INIT;
+	pw_error e = PW_ERROR_INIT;
+	if (parse_file(rel, &s, &e))
+		fail_msg("%s: %s", rel, pw_error_text(&e));
+	char eco[64], name[256], kind[16], state[16], evr[256];
+	for (const char *p = pw_buf_str(&s.out); (p = strstr(p, "\n rhel-rhel_")); p++) {
+		assert_int_equal(sscanf(p + 1, " %63s %255s %15s %15s %255s", eco, name, kind, state,
+					evr),
+				 5);
+		assert_string_equal(state, "fixed");
+		*strchr(eco, ':') = '\0';
+		assert_int_equal(pw_buf_printf(facts, "%s %s %s\n", eco + strlen("rhel-rhel_"), name,
+					       evr),
+				 PW_OK);
+	}
+	ft_sink_release(&s);
+}
+
+static void test_redhat_csaf_pairs(void **state)
+{
+	(void)state;
+	static const char *const pairs[][2] = {
+		{"rhsa-2024_4546.json", "RHSA-2024_4546.json"},
+		{"rhsa-2024_6220.json", "RHSA-2024_6220.json"},
+	};
+	static const size_t want[] = {9, 228};
+	for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+		char rel[256];
+		pw_buf from_csaf = PW_BUF_INIT, from_osv = PW_BUF_INIT;
+		snprintf(rel, sizeof rel, "osv-schema/tools/redhat/testdata/CSAF/%s", pairs[i][0]);
+		csaf_facts(rel, &from_csaf);
+		snprintf(rel, sizeof rel, "osv-schema/tools/redhat/testdata/OSV/%s", pairs[i][1]);
+		osv_facts(rel, &from_osv);
+		char *a = sorted_lines(&from_csaf), *b = sorted_lines(&from_osv);
+		size_t lines = 0;
+		for (const char *q = b; *q; q++)
+			lines += *q == '\n';
+		assert_int_equal(lines, want[i]);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		pw_buf_release(&from_csaf);
+		pw_buf_release(&from_osv);
+	}
+}
+
 /* The linter's samples: Alpine entries (origin packages, marked
  * arch=source in the purl) are used, GIT-only entries and other
  * ecosystems are skipped silently, and records with nothing for a distro
@@ -600,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_ubuntu_cve),
 		cmocka_unit_test(test_ubuntu_all),
 		cmocka_unit_test(test_redhat_golden),
+		cmocka_unit_test(test_redhat_csaf_pairs),
 		cmocka_unit_test(test_linter_samples),
 		cmocka_unit_test(test_suse_and_events),
 		cmocka_unit_test(test_broken_entries),
