@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Agent memory benchmark: the check-in daemon (`agent run`) against a
-# real `patchwarden server` on 127.0.0.1 (SQLite, HTTPS with a
-# self-signed certificate the agent gets with --ca, check-in interval
-# 10 s), reporting what the kernel charges to the agent.
+# real `patchwarden server` on 127.0.0.1 (SQLite, HTTPS to
+# https://localhost:PORT with a self-signed certificate the agent gets
+# with --ca, check-in interval 10 s), reporting what the kernel charges to the agent.
 #
 # The reported host is this machine's dpkg database (every installed
 # package) under a buster os-release, so the scan jobs match against the
@@ -44,7 +44,7 @@ die() {
 
 db=sqlite:$T/server.db
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/srv.key" \
-  -out "$T/srv.pem" -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -out "$T/srv.pem" -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   >"$T/openssl.log" 2>&1 || die "openssl could not make a certificate: $(cat "$T/openssl.log")"
 export CURL_CA_BUNDLE=$T/srv.pem # for the curl tool behind pw_http (libcurl ignores it)
 printf '[server]\ntls_cert = %s\ntls_key = %s\ncheckin_interval = 10\n' "$T/srv.pem" \
@@ -57,15 +57,10 @@ etok=$("$PW_BIN" user enroll-token create --uses $# --db "$db" 2>/dev/null)
   "$PW_SHARED_DATA/debian-security-tracker/data/DSA/list" >/dev/null 2>&1 ||
   die "cannot import the DSA list from $PW_SHARED_DATA"
 pw_srv_start A -c "$T/srv.conf" --db "$db" || die "the server did not start"
-S=https://127.0.0.1:$PW_SRV_PORT_A
+S=https://localhost:$PW_SRV_PORT_A # a name: the agent resolves it as on a real host
 U=$S/api/v1
 
-root=$T/root
-mkdir -p "$root/etc" "$root/var/lib/dpkg"
-cp /var/lib/dpkg/status "$root/var/lib/dpkg/status"
-printf '%s\n' 'PRETTY_NAME="Debian GNU/Linux 10 (buster)"' 'ID=debian' 'VERSION_ID="10"' \
-  'VERSION_CODENAME=buster' >"$root/etc/os-release"
-npkg=$(grep -c '^Package:' "$root/var/lib/dpkg/status")
+npkg=$(grep -c '^Package:' /var/lib/dpkg/status)
 
 sent_twice() { test "$(grep -c "inventory sent" "$1")" -ge 2; }
 kib() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "$2"; }
@@ -82,7 +77,11 @@ by_mapping() {
 
 measure() { # measure NAME AGENT-COMMAND
   local name=$1 cmd=$2 host hosts_before
-  local st=$T/$name
+  local st=$T/$name root=$T/$name.root
+  mkdir -p "$root/etc" "$root/var/lib/dpkg"
+  cp /var/lib/dpkg/status "$root/var/lib/dpkg/status"
+  printf '%s\n' 'PRETTY_NAME="Debian GNU/Linux 10 (buster)"' 'ID=debian' 'VERSION_ID="10"' \
+    'VERSION_CODENAME=buster' >"$root/etc/os-release"
   local -a ag
   read -ra ag <<<"$cmd"
   pw_http GET "$U/hosts" "$ops"
