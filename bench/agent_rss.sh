@@ -20,7 +20,9 @@
 # (default: "$PW_BIN agent"); give several to compare them in one run.
 # Output: one row per command (KiB), then the mappings with the most
 # resident memory per command. Environment: PW_BIN (the patchwarden
-# binary, for the server and the setup), PW_SHARED_DATA.
+# binary, for the server and the setup), PW_SHARED_DATA, and
+# PW_CURL_FLOOR: when set, the bench/curl_floor binary, whose rows (libcurl
+# alone, with two HTTPS requests to the same server) are added.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
@@ -131,6 +133,9 @@ for cmd in "$@"; do
   i=$((i + 1))
   measure "agent$i" "$cmd"
 done
+if [ -n "${PW_CURL_FLOOR:-}" ]; then
+  "$PW_CURL_FLOOR" "$U/health" "$T/srv.pem" >>"$T/table" || die "curl_floor failed"
+fi
 
 echo "agent run: $npkg packages, 4 check-ins (2 with the full inventory), 3 jobs (1 inventory, 2 scan)"
 echo "| agent command | VmHWM | VmRSS | RssAnon | RssFile | Pss | Private_Dirty | shared objects |"

@@ -10,12 +10,10 @@
 #                               the result seqs the server's audit log
 #                               recorded, in order, "seq" or "seq:resent"
 
-: "${PW_AGENT_BIN:?PW_AGENT_BIN (the patchwarden-agent binary) is not set; run under ctest}"
-
 pw_agent() {
   local name=$1
   shift
-  timeout 60 "$PW_AGENT_BIN" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
+  timeout 60 "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
   AGENT_ST=$?
 }
 
