@@ -1,4 +1,5 @@
 /* patchwarden agent: enrollment, the check-in daemon and its status. */
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -195,10 +196,24 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 			    r->jobs_failed, r->results_quarantined, r->job_error);
 }
 
+/* The daemon sleeps between check-ins holding nothing but its state, so
+ * what a check-in allocated (the package database read whole, the
+ * inventory JSON, a scan's index) should go back to the kernel rather
+ * than stay in the heap. A fixed mmap threshold keeps glibc from raising
+ * it after the first big free, so big buffers stay mmapped and are
+ * unmapped on free; one arena keeps libcurl's resolver thread from
+ * starting a second heap. */
+static void tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_ARENA_MAX, 1);
+}
+
 static int do_run(const pw_agent_conf *conf, bool once)
 {
 	pw_error e = PW_ERROR_INIT;
 	pw_agent_client *c;
+	tune_malloc();
 	if (pw_agent_client_open(conf, &c, &e))
 		return pw_cli_fail_err(CMD, &e);
 	struct sigaction sa;
@@ -232,6 +247,7 @@ static int do_run(const pw_agent_conf *conf, bool once)
 		}
 		if (once)
 			break;
+		malloc_trim(0); /* the free pages of this check-in, see tune_malloc() */
 		wait_for(next);
 	}
 	if (stop_requested)

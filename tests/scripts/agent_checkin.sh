@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `patchwarden agent` against the real `patchwarden server` on 127.0.0.1
+# `patchwarden-agent` (and `patchwarden agent`, the same command in the
+# full binary) against the real `patchwarden server` on 127.0.0.1
 # (plain HTTP, --insecure): argument and URL refusals, enrollment, the
 # inventory sent the first time and only its hash after that (again when
 # it changes), jobs run and their results spooled before delivery, the
@@ -45,6 +46,17 @@ pw_agent a status --once
 check "--once is for run only" out_has "--once is for run only"
 "$PW_BIN" agent --help >"$T/agent.out" 2>&1
 check "--help shows the usage" out_has "usage: patchwarden agent enroll --server URL --token TOKEN"
+check "patchwarden-agent --help shows the same" cmp -s "$T/agent.out" <("$PW_AGENT_BIN" --help 2>&1)
+check "patchwarden-agent --version" test "$("$PW_AGENT_BIN" --version)" = "$("$PW_BIN" --version)"
+# What keeps the daemon small: none of the server's or feed tools' libraries.
+needed=$(readelf -d "$PW_AGENT_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+check "patchwarden-agent does not link libpq, libmicrohttpd, libarchive, libyaml: $needed" \
+  test -z "$(grep -oE 'lib(pq|microhttpd|archive|yaml)[^ ]*' <<<"$needed")"
+# cmake --install puts it where the systemd unit runs it from.
+unit_bin=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$PW_SOURCE_DIR/dist/patchwarden-agent.service")
+cmake --install "$PW_BUILD_DIR" --prefix "$T/inst" >/dev/null 2>&1
+check "installed as $unit_bin (the unit's ExecStart)" test -x "$T/inst/bin/$(basename "$unit_bin")" \
+  -a "$(dirname "$unit_bin")" = /usr/bin
 
 # ---- a server, users, tokens ------------------------------------------------
 "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
@@ -145,7 +157,7 @@ pw_job "$ops" "$U" "$host" inventory >/dev/null
 ag run --once
 check "two more results spooled" test "$(pw_spooled a)" -eq 2
 pw_srv_stop B
-"$PW_BIN" agent run --state-dir "$T/a" --root "$root" 2>"$T/run.log" &
+"$PW_AGENT_BIN" run --state-dir "$T/a" --root "$root" 2>"$T/run.log" &
 agent_pid=$!
 pw_wait_for 10 grep -q "retry in 4s" "$T/run.log"
 check "the daemon backs off 2 s, then 4 s: $(head -3 "$T/run.log")" grep -q "retry in 2s" "$T/run.log"

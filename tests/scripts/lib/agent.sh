@@ -1,7 +1,8 @@
 # Sourced by the agent_*.sh scripts (after lib/server.sh): run the agent
 # against a real `patchwarden server` and read what the server recorded.
 #
-#   pw_agent NAME ARGS...       runs `patchwarden agent ARGS...` with the
+#   pw_agent NAME ARGS...       runs `patchwarden-agent ARGS...` (what the
+#                               systemd unit runs; $PW_AGENT_BIN) with the
 #                               state directory $T/NAME; stdout and stderr
 #                               in $T/agent.out, status in AGENT_ST
 #   pw_spooled NAME             number of results in NAME's spool
@@ -12,7 +13,7 @@
 pw_agent() {
   local name=$1
   shift
-  timeout 60 "$PW_BIN" agent "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
+  timeout 60 "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
   AGENT_ST=$?
 }
 
