@@ -1403,7 +1403,7 @@ static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
 pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 				  pw_host_recompute_stats *stats, pw_error *err)
 {
-	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	struct column_copy hashes = {NULL, NULL, 0, 0};
 	pw_stmt *q = NULL;
 	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
@@ -1424,6 +1424,10 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 		if (!rc)
 			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
 					    ids.n, scan, ctx, &st, err);
+		if (rc == PW_ERR_UNSUPPORTED) {
+			st.skipped += ids.n;
+			rc = PW_OK;
+		}
 		column_copy_release(&ids);
 	}
 	column_copy_release(&hashes);
@@ -1458,7 +1462,7 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 	}
 	if (q)
 		pw_stmt_reset(q);
-	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	if (!rc)
 		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
 	free(hash);
