@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,8 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "checkin_interval", &out->api.checkin_interval, err)) ||
 	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
-	    (rc = get_long(c, "json_max_string", &string, err)))
+	    (rc = get_long(c, "json_max_string", &string, err)) ||
+	    (rc = pw_findings_config_load(c, &out->feeds, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
@@ -294,6 +296,14 @@ struct pw_server {
 	 * SQLite's busy handler, which sleeps. */
 	bool sqlite;
 	pthread_mutex_t write_lock;
+	/* The findings scheduler: wakes every recompute_interval seconds,
+	 * or at once to stop. */
+	pthread_t sched;
+	bool sched_started, stopping;
+	pthread_mutex_t sched_lock;
+	pthread_cond_t sched_wake;
+	/* A missing or empty feed store is logged once, until it works. */
+	atomic_bool store_warned;
 };
 
 #define MAX_QUERY 16
@@ -383,6 +393,125 @@ static pw_db *thread_db(struct pw_server *s, pw_error *err)
 		return NULL;
 	}
 	return db;
+}
+
+/* ---- findings (findings.h) --------------------------------------------- */
+
+static void store_unusable(struct pw_server *s, const pw_error *e)
+{
+	if (!atomic_exchange(&s->store_warned, true))
+		server_log(s, "findings: %s; findings are not computed until then (logged once)",
+			   pw_error_text(e));
+}
+
+/* A check-in gave the host another inventory. The check-in has
+ * succeeded whatever happens here: findings wait for the next try. */
+static void on_inventory_changed(void *ctx, pw_db *db, int64_t host_id)
+{
+	struct pw_server *s = ctx;
+	pw_feedstore *store = NULL;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, &store, &e);
+	if (!rc)
+		rc = pw_findings_recompute_host(db, store, &s->cfg.feeds.policy, host_id, NULL, &e);
+	pw_feedstore_close(store);
+	if (rc == PW_ERR_NOTFOUND)
+		store_unusable(s, &e);
+	else if (rc)
+		server_log(s, "findings: host %" PRId64 ": %s", host_id, pw_error_text(&e));
+	else
+		atomic_store(&s->store_warned, false);
+}
+
+static pw_api_env api_env(struct pw_server *s, pw_error *err)
+{
+	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
+			  on_inventory_changed, s};
+	return env;
+}
+
+static void recompute_tick(struct pw_server *s, pw_db **db)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (!*db && pw_db_open(s->cfg.db_url, db, &e)) {
+		server_log(s, "findings: cannot open the database: %s", pw_error_text(&e));
+		return;
+	}
+	pw_feedstore *store = NULL;
+	pw_findings_stats st;
+	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, &store, &e);
+	if (!rc)
+		rc = pw_findings_refresh(*db, store, &s->cfg.feeds.policy, "system:scheduler", &st,
+					 &e);
+	pw_feedstore_close(store);
+	if (rc == PW_ERR_NOTFOUND) {
+		store_unusable(s, &e);
+		return;
+	}
+	if (rc) {
+		server_log(s, "findings: recompute failed (next try in %ld s): %s",
+			   s->cfg.feeds.recompute_interval, pw_error_text(&e));
+		return;
+	}
+	atomic_store(&s->store_warned, false);
+	if (st.ran)
+		server_log(s,
+			   "findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu "
+			   "hosts, %zu distinct inventories, %zu hosts skipped (no advisories for "
+			   "their OS); %zu opened, %zu kept, %zu fixed; open now %" PRId64
+			   " emergency, %" PRId64 " high, %" PRId64 " normal, %" PRId64 " low",
+			   st.snapshot, st.seconds, st.hosts, st.inventories, st.skipped,
+			   st.delta.opened, st.delta.kept, st.delta.fixed, st.open[0], st.open[1],
+			   st.open[2], st.open[3]);
+}
+
+/* Looks at once (a server started after an import catches up), then
+ * every recompute_interval seconds. Several nodes may look; the lock in
+ * pw_findings_refresh lets one of them work. */
+static void *scheduler(void *arg)
+{
+	struct pw_server *s = arg;
+	pw_db *db = NULL;
+	pthread_mutex_lock(&s->sched_lock);
+	while (!s->stopping) {
+		pthread_mutex_unlock(&s->sched_lock);
+		recompute_tick(s, &db);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += s->cfg.feeds.recompute_interval;
+		pthread_mutex_lock(&s->sched_lock);
+		while (!s->stopping &&
+		       pthread_cond_timedwait(&s->sched_wake, &s->sched_lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&s->sched_lock);
+	pw_db_close(db);
+	return NULL;
+}
+
+static pw_err scheduler_start(struct pw_server *s, pw_error *err)
+{
+	if (s->cfg.feeds.recompute_interval <= 0)
+		return PW_OK;
+	int e = pthread_create(&s->sched, NULL, scheduler, s);
+	if (e)
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the findings scheduler: %s",
+				    strerror(e));
+	s->sched_started = true;
+	return PW_OK;
+}
+
+/* Waits for a recompute in progress to finish. */
+static void scheduler_stop(struct pw_server *s)
+{
+	if (!s->sched_started)
+		return;
+	pthread_mutex_lock(&s->sched_lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->sched_wake);
+	pthread_mutex_unlock(&s->sched_lock);
+	pthread_join(s->sched, NULL);
+	s->sched_started = false;
 }
 
 static const char fallback_500[] =
@@ -512,7 +641,7 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 		return answer_early(s, conn, r, &resp);
 	}
 	pw_error e = PW_ERROR_INIT;
-	pw_api_env env = {thread_db(s, &e), &s->cfg.api, s->sqlite ? &s->write_lock : NULL};
+	pw_api_env env = api_env(s, &e);
 	if (!env.db) {
 		pw_api_error(&resp, 503, "unavailable",
 			     "the server cannot reach its database; try again shortly");
@@ -587,7 +716,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return respond(s, conn, r, &resp);
 	}
 	pw_error e = PW_ERROR_INIT;
-	pw_api_env env = {thread_db(s, &e), &s->cfg.api, s->sqlite ? &s->write_lock : NULL};
+	pw_api_env env = api_env(s, &e);
 	pw_api_run(&env, r->route, r->id, &r->who, q.v, q.n, pw_buf_str(&r->body), r->body.len,
 		   &resp);
 	return respond(s, conn, r, &resp);
@@ -627,12 +756,15 @@ static unsigned auto_threads(void)
 
 static void server_free(struct pw_server *s)
 {
+	scheduler_stop(s);
 	for (size_t i = 0; i < s->n_dbs; i++)
 		pw_db_close(s->dbs[i]);
 	free(s->dbs);
 	pthread_key_delete(s->db_key);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->write_lock);
+	pthread_mutex_destroy(&s->sched_lock);
+	pthread_cond_destroy(&s->sched_wake);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
 	free(s);
@@ -666,6 +798,13 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->sched_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->sched_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&s->store_warned, false);
 	pw_err rc = check(cfg, &s->cert, &s->key, err);
 	s->tls = tls_wanted(cfg);
 	if (!rc && s->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS))
@@ -713,6 +852,11 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
+	if ((rc = scheduler_start(s, err))) {
+		MHD_stop_daemon(s->d);
+		server_free(s);
+		return rc;
+	}
 	*out = s;
 	return PW_OK;
 }
