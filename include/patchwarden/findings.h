@@ -27,6 +27,9 @@
 
 struct cJSON;
 
+/* The pw_db_try_lock key a fleet recompute holds ("pwfr"). */
+#define PW_FINDINGS_LOCK_KEY INT64_C(0x70776672)
+
 #define PW_FEEDS_STORE_DEFAULT "feeds.db"
 #define PW_FEEDS_INTERVAL_DEFAULT 60
 #define PW_FEEDS_INTERVAL_MAX 86400

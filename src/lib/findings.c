@@ -18,10 +18,6 @@
 #include "patchwarden/matcher.h"
 #include "auth_internal.h"
 
-/* The pw_db_try_lock key of a fleet recompute ("pwfr"): one run at a
- * time across processes and server nodes. */
-#define RECOMPUTE_LOCK INT64_C(0x70776672)
-
 /* ---- configuration ----------------------------------------------------- */
 
 pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_error *err)
@@ -289,11 +285,11 @@ static pw_err run(pw_db *db, pw_feedstore *store, int64_t snapshot, const pw_pol
 	pw_findings_stats st;
 	memset(&st, 0, sizeof st);
 	bool got = false;
-	pw_err rc = pw_db_try_lock(db, RECOMPUTE_LOCK, &got, err);
+	pw_err rc = pw_db_try_lock(db, PW_FINDINGS_LOCK_KEY, &got, err);
 	if (!rc && got) {
 		rc = run_locked(db, store, snapshot, policy, actor, only_new, &st, err);
 		pw_error e = PW_ERROR_INIT;
-		pw_err urc = pw_db_unlock(db, RECOMPUTE_LOCK, &e);
+		pw_err urc = pw_db_unlock(db, PW_FINDINGS_LOCK_KEY, &e);
 		if (!rc && urc) {
 			rc = urc;
 			if (err)
