@@ -203,7 +203,7 @@ typedef struct pw_host_findings_delta {
 pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
 				pw_host_findings_delta *delta, pw_error *err);
 
-/* Open findings of a host per priority. */
+/* Open findings of a host per priority; of the whole fleet for host_id 0. */
 pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
 			      pw_error *err);
 

@@ -133,36 +133,9 @@ static void store_scan_release(struct store_scan *s)
 pw_err pw_findings_snapshot(pw_db *db, int64_t *snapshot, pw_error *err)
 {
 	pw_stmt *st;
-	bool row = false;
 	*snapshot = 0;
 	pw_err rc = pw_sql(db, "SELECT snapshot FROM findings_state WHERE id = 1", &st, err, "");
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (!rc && row)
-		*snapshot = pw_stmt_int(st, 0);
-	if (!rc)
-		pw_stmt_reset(st);
-	return rc;
-}
-
-static pw_err open_counts(pw_db *db, int64_t open[PW_HOST_PRIO__COUNT], pw_error *err)
-{
-	pw_stmt *st;
-	memset(open, 0, PW_HOST_PRIO__COUNT * sizeof *open);
-	pw_err rc = pw_sql(db,
-			   "SELECT priority, COUNT(*) FROM findings WHERE fixed_at IS NULL"
-			   " GROUP BY priority",
-			   &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_host_prio p;
-		if (pw_host_prio_parse(pw_stmt_text(st, 0), &p))
-			open[p] = pw_stmt_int(st, 1);
-	}
-	return rc;
+	return rc ? rc : pw_sql_int(st, snapshot, err);
 }
 
 struct record {
@@ -270,7 +243,7 @@ static pw_err run_locked(pw_db *db, pw_feedstore *store, int64_t snapshot,
 	st->skipped = hs.skipped;
 	st->delta = hs.delta;
 	if (!rc)
-		rc = open_counts(db, st->open, err);
+		rc = pw_host_findings_count(db, 0, st->open, err);
 	st->seconds = since(&t0);
 	struct record r = {actor, st};
 	if (!rc)

@@ -1296,9 +1296,12 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		counts[p] = 0;
 	pw_stmt *st = NULL;
-	pw_err rc = pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-			       " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
-			   &st, err, "i", host_id);
+	pw_err rc = host_id ? pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
+				     &st, err, "i", host_id)
+			    : pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE fixed_at IS NULL GROUP BY priority",
+				     &st, err, "");
 	while (!rc) {
 		bool row = false;
 		rc = pw_stmt_step(st, &row, err);
