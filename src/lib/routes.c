@@ -349,7 +349,7 @@ static void h_checkin(struct pw_api_ctx *c)
 		goto out;
 	}
 	if (rep.inventory_changed && c->env->inventory_changed)
-		c->env->inventory_changed(c->env->hook_ctx, c->env->db, ag->host_id);
+		c->env->inventory_changed(c->env->hook_ctx, ag->host_id);
 	pw_buf b = PW_BUF_INIT;
 	if (checkin_reply(&b, &rep, c->env->settings->checkin_interval)) {
 		pw_buf_release(&b);

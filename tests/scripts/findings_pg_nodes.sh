@@ -52,14 +52,14 @@ lines() { cat "$T/A.log" "$T/B.log" | grep -c "recomputed against feed snapshot 
 
 # ---- snapshot 1, then 2: one node recomputes each ------------------------------
 "$PW_BIN" feed import --store "$feeds" "$S/feeds/debian/DSA.list" >/dev/null 2>&1
-check "snapshot 1: findings through B within 5 s" pw_wait_for 5 normal "$B" 0
+check "snapshot 1: findings through B within 20 s" pw_wait_for 20 normal "$B" 0
 pw_http GET "$A/hosts/$host" "$admin"
 first=$(json 'j["open_findings"]["normal"]')
 sleep 2.5 # both schedulers have looked again meanwhile
 check "one findings.recompute for snapshot 1 ($(recomputes))" test "$(recomputes)" -eq 1
 check "logged by one node ($(lines 1))" test "$(lines 1)" -eq 1
 "$PW_BIN" feed import --store "$feeds" "$S/feeds/debian/DLA.list" >/dev/null 2>&1
-check "snapshot 2: more findings through A within 5 s" pw_wait_for 5 normal "$A" "$first"
+check "snapshot 2: more findings through A within 20 s" pw_wait_for 20 normal "$A" "$first"
 sleep 2.5
 check "one more findings.recompute for snapshot 2 ($(recomputes))" test "$(recomputes)" -eq 2
 check "logged by one node ($(lines 2))" test "$(lines 2)" -eq 1
