@@ -519,7 +519,7 @@ static void recompute_changed(struct pw_server *s, pw_db **db, int64_t *ids, siz
 static void recompute_if_new(struct pw_server *s, pw_db **db)
 {
 	pw_feedstore *store = NULL;
-	pw_findings_stats st;
+	pw_findings_stats st = {.ran = false};
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = open_both(s, db, &store)
 			    ? pw_findings_refresh(*db, store, &s->cfg.feeds.policy,
