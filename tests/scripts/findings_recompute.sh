@@ -76,6 +76,7 @@ check "the host has its inventory" test "$(json 'j["inventory"]["hash"] is not N
 check "and no findings yet" test "$(json 'sum(j["open_findings"].values())')" -eq 0
 sleep 2.2 # the scheduler looks every second
 check "the missing store is logged once: $(log_count 'no feed store')" test "$(log_count 'no feed store at')" -eq 1
+check "and no run is logged" test "$(log_count 'recomputed against')" -eq 0
 
 # ---- a first snapshot: the scheduler computes the findings ------------------------
 "$PW_BIN" feed import --store "$feeds" "$S/feeds/debian/DSA.list" >/dev/null 2>&1
