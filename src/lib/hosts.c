@@ -1429,7 +1429,7 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 					    ids.n, scan, ctx, &st, err);
 		if (rc == PW_ERR_UNSUPPORTED) {
 			st.skipped += ids.n;
-			rc = PW_OK;
+			rc = pw_error_set(err, PW_OK, "%s", "");
 		}
 		column_copy_release(&ids);
 	}

@@ -533,6 +533,13 @@ static void recompute_if_new(struct pw_server *s, pw_db **db)
 		log_run(s, &st);
 }
 
+static bool passed(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
 /* Computes the findings of hosts whose inventory changed as check-ins
  * report them, and looks for a newer snapshot at once (a server started
  * after an import catches up), then every recompute_interval seconds.
@@ -562,6 +569,8 @@ static void *scheduler(void *arg)
 			look = false;
 		}
 		pthread_mutex_lock(&s->sched_lock);
+		/* A stream of changed hosts does not put the look off. */
+		look = interval > 0 && passed(&next);
 		while (!s->stopping && !s->n_changed && !look) {
 			if (interval <= 0)
 				pthread_cond_wait(&s->sched_wake, &s->sched_lock);
