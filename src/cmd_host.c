@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/findings.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/schema.h"
 
@@ -23,6 +25,7 @@ const char cmd_host_usage[] =
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
 	"       patchwarden host export-csv [FILE] [FILTERS]\n"
+	"       patchwarden host recompute [--db URL] [--store FEEDS] [--snapshot N] [--json]\n"
 	"\n"
 	"The server inventory: one record per server with what its agent reports\n"
 	"and what operators maintain. Every change is written to the audit log as\n"
@@ -59,6 +62,17 @@ const char cmd_host_usage[] =
 	"invalid row stops the import with FILE:LINE:COLUMN and nothing is\n"
 	"written. export-csv writes the same columns (to standard output without\n"
 	"FILE).\n"
+	"\n"
+	"recompute scans every host's stored inventory against the feed store, each\n"
+	"distinct inventory once, and makes the result the hosts' open findings, as\n"
+	"the server does when a newer feed snapshot lands; it prints the hosts, the\n"
+	"distinct inventories scanned, findings opened, kept and fixed, the open\n"
+	"findings per priority and the time taken. Priorities follow [policy] of\n"
+	"the configuration file.\n"
+	"  --store FEEDS     feed store (default: $PATCHWARDEN_STORE, else 'store' in\n"
+	"                    [feeds] of the configuration file, else ./" PW_FEEDS_STORE_DEFAULT ")\n"
+	"  --snapshot N      scan against feed snapshot N (default: the newest)\n"
+	"\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
 
@@ -67,6 +81,8 @@ const char cmd_host_usage[] =
 
 struct opts {
 	const char *db;
+	const char *store;
+	int64_t snapshot;
 	bool json;
 	pw_host_filter filter;
 	const char *pos[64];
@@ -100,9 +116,10 @@ static bool is_opt(const char *a, const char *name)
 	return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
 }
 
-/* `filters`: whether this subcommand takes the filter options. Returns
- * -1 when parsed, else an exit code. */
-static int parse(int argc, char **argv, bool filters, bool json, struct opts *o)
+/* `filters`, `json`, `feeds`: whether this subcommand takes the filter
+ * options, --json, --store and --snapshot. Returns -1 when parsed, else an
+ * exit code. */
+static int parse(int argc, char **argv, bool filters, bool json, bool feeds, struct opts *o)
 {
 	static const struct {
 		const char *name;
@@ -123,6 +140,19 @@ static int parse(int argc, char **argv, bool filters, bool json, struct opts *o)
 		}
 		if (json && !strcmp(a, "--json")) {
 			o->json = true;
+			continue;
+		}
+		if (feeds && is_opt(a, "--store")) {
+			o->store = value_of(argc, argv, &i, 7);
+			if (!o->store || !*o->store)
+				return pw_cli_usage_error(CMD, "--store needs the feed store's file");
+			continue;
+		}
+		if (feeds && is_opt(a, "--snapshot")) {
+			const char *v = value_of(argc, argv, &i, 10);
+			if (!v || !parse_num(v, 1, INT64_MAX, &o->snapshot))
+				return pw_cli_usage_error(CMD, "--snapshot needs a snapshot number "
+							  "('patchwarden feed status' lists them)");
 			continue;
 		}
 		size_t k = 0, nt = sizeof text_filters / sizeof *text_filters;
@@ -336,17 +366,58 @@ static int host_export(pw_db *db, const struct opts *o)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
+static int host_recompute(pw_db *db, const struct opts *o)
+{
+	if (o->npos)
+		return pw_cli_usage_error(CMD, "host recompute takes no arguments");
+	pw_config *cfg = NULL;
+	pw_findings_config fc;
+	pw_feedstore *store = NULL;
+	pw_findings_stats st;
+	pw_error err = PW_ERROR_INIT;
+	pw_err rc = pw_config_load(PW_CONFIG_DEFAULT_PATH, false, &cfg, &err);
+	if (!rc)
+		rc = pw_findings_config_load(cfg, &fc, &err);
+	if (!rc)
+		rc = pw_findings_store_open(o->store ? o->store : fc.store, &store, &err);
+	if (!rc)
+		rc = pw_findings_recompute(db, store, o->snapshot, &fc.policy, o->actor, &st, &err);
+	pw_feedstore_close(store);
+	pw_config_free(cfg);
+	if (rc)
+		return pw_cli_fail_err(CMD, &err);
+	if (!st.ran)
+		return pw_cli_fail(CMD, "another recompute is running (a server's scheduler or "
+				   "'host recompute'); try again when it has finished");
+	if (o->json)
+		return print_json(pw_findings_stats_to_json(&st));
+	printf("recomputed findings against feed snapshot %" PRId64 " in %.3f s\n", st.snapshot,
+	       st.seconds);
+	printf("%-14s %zu (%zu skipped: no advisories for their OS)\n", "hosts", st.hosts,
+	       st.skipped);
+	printf("%-14s %zu distinct scanned\n", "inventories", st.inventories);
+	printf("%-14s %zu opened, %zu kept, %zu fixed\n", "findings", st.delta.opened,
+	       st.delta.kept, st.delta.fixed);
+	printf("%-14s", "open findings");
+	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
+		printf("%s %s %" PRId64, p ? "," : "", pw_host_prio_name((pw_host_prio)p), st.open[p]);
+	putchar('\n');
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
 int cmd_host(int argc, char **argv)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv or "
-					  "export-csv?");
+		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
+					  "export-csv or recompute?");
 	static const struct {
 		const char *name;
-		bool filters, json;
+		bool filters, json, feeds;
 	} subs[] = {
-		{"list", true, true},	    {"show", false, true},	{"add", false, false},
-		{"set", false, false},	    {"import-csv", false, false}, {"export-csv", true, false},
+		{"list", true, true, false},	    {"show", false, true, false},
+		{"add", false, false, false},	    {"set", false, false, false},
+		{"import-csv", false, false, false}, {"export-csv", true, false, false},
+		{"recompute", false, true, true},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -354,7 +425,7 @@ int cmd_host(int argc, char **argv)
 	if (k == n)
 		return pw_cli_usage_error(CMD, "'%s' is not a host subcommand", argv[1]);
 	struct opts o = {.filter = PW_HOST_FILTER_INIT};
-	int rc = parse(argc, argv, subs[k].filters, subs[k].json, &o);
+	int rc = parse(argc, argv, subs[k].filters, subs[k].json, subs[k].feeds, &o);
 	if (rc >= 0)
 		return rc;
 	pw_cli_actor(o.actor, sizeof o.actor);
@@ -368,7 +439,8 @@ int cmd_host(int argc, char **argv)
 	case 2: rc = host_add_set(db, &o, true); break;
 	case 3: rc = host_add_set(db, &o, false); break;
 	case 4: rc = host_import(db, &o); break;
-	default: rc = host_export(db, &o); break;
+	case 5: rc = host_export(db, &o); break;
+	default: rc = host_recompute(db, &o); break;
 	}
 	pw_db_close(db);
 	return rc;

@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/config.h"
+#include "patchwarden/feedstore.h"
+#include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
@@ -173,6 +175,25 @@ static void print_url(const pw_server_config *sc, const pw_server *s)
 		pw_server_threads(s), db_kind(sc->db_url));
 }
 
+/* Not an error: the server runs without feeds, but says so. */
+static void check_store(const pw_findings_config *f)
+{
+	pw_feedstore *store = NULL;
+	pw_error e = PW_ERROR_INIT;
+	int64_t snapshot = 0;
+	pw_err rc = pw_findings_store_open(f->store, &store, &e);
+	if (!rc)
+		rc = pw_feedstore_latest(store, &snapshot, &e);
+	pw_feedstore_close(store);
+	if (rc)
+		pw_cli_warn(CMD, "feed store: %s; until then no findings are computed",
+			    pw_error_text(&e));
+	else
+		printf("feed store %s: newest snapshot %lld; findings recomputed %s\n", f->store,
+		       (long long)snapshot,
+		       f->recompute_interval ? "when a newer one lands" : "on check-ins only");
+}
+
 int cmd_server(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -188,11 +209,13 @@ int cmd_server(int argc, char **argv)
 	if (!rc && pw_server_config_check(&sc, &e))
 		rc = pw_cli_fail_err(CMD, &e);
 	if (rc || o.check) {
-		if (!rc)
+		if (!rc) {
 			printf("%s: configuration OK: %s on %s, %s database\n",
 			       o.config ? o.config : PW_CONFIG_DEFAULT_PATH,
 			       sc.tls_cert ? "HTTPS" : "plain HTTP (loopback)", sc.listen,
 			       db_kind(sc.db_url));
+			check_store(&sc.feeds);
+		}
 		pw_config_free(cfg);
 		return rc;
 	}

@@ -137,9 +137,12 @@ typedef struct pw_checkin_reply {
 	bool need_inventory; /* the server does not know inventory_hash: send the inventory */
 	pw_job_offer *jobs;  /* by id */
 	size_t n_jobs;
+	/* The host has another inventory since this check-in (sent now, or
+	 * content the server knew): its findings are out of date. */
+	bool inventory_changed;
 } pw_checkin_reply;
 
-#define PW_CHECKIN_REPLY_INIT {NULL, 0, false, NULL, 0}
+#define PW_CHECKIN_REPLY_INIT {NULL, 0, false, NULL, 0, false}
 void pw_checkin_reply_release(pw_checkin_reply *r);
 
 /* One check-in of an authenticated agent, atomic:

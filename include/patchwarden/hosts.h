@@ -203,7 +203,7 @@ typedef struct pw_host_findings_delta {
 pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
 				pw_host_findings_delta *delta, pw_error *err);
 
-/* Open findings of a host per priority. */
+/* Open findings of a host per priority; of the whole fleet for host_id 0. */
 pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
 			      pw_error *err);
 
@@ -212,8 +212,10 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 /* Scans one stored inventory (the inventories table: `hash` and its JSON
  * as the agent sent it) for hosts of the given exposure (the field's
  * value, NULL when unset) and returns its findings in *v / *n, which stay
- * valid until the next call. pw_host_matcher_scan below is the matcher
- * (scan.h) behind this interface; tests plug in their own. */
+ * valid until the next call. PW_ERR_UNSUPPORTED means "no data to scan
+ * this inventory against" (an OS the feeds do not cover): its hosts keep
+ * their findings. pw_host_matcher_scan below is the matcher (scan.h)
+ * behind this interface; tests plug in their own. */
 typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
 				  const char *inventory_json, const char *exposure,
 				  const pw_host_finding **v, size_t *n, pw_error *err);
@@ -221,20 +223,23 @@ typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
 typedef struct pw_host_recompute_stats {
 	size_t inventories; /* distinct inventories scanned */
 	size_t hosts;       /* hosts whose findings were replaced */
+	size_t skipped;     /* hosts whose inventory the scan could not cover (PW_ERR_UNSUPPORTED) */
 	pw_host_findings_delta delta; /* summed over the hosts */
 } pw_host_recompute_stats;
 
 /* After a new feed snapshot: scans each distinct inventory of the fleet
  * once per exposure (priorities depend on it) and replaces the findings
  * of every host that has it (one transaction per host). Hosts without an
- * inventory keep theirs. The
- * first error stops the run; hosts done before it keep their new
- * findings, so a rerun completes it. */
+ * inventory keep theirs, and so do the skipped ones: one host of an OS
+ * the feeds do not cover must not hold up the fleet. Any other error
+ * stops the run; hosts done before it keep their new findings, so a
+ * rerun completes it. */
 pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 				  pw_host_recompute_stats *stats, pw_error *err);
 
 /* After a host's inventory changed: the same for that one host.
- * PW_ERR_NOTFOUND when the host has no inventory yet. */
+ * PW_ERR_NOTFOUND when the host has no inventory yet; the scan's
+ * PW_ERR_UNSUPPORTED is returned as it is. */
 pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
 			      pw_host_findings_delta *delta, pw_error *err);
 

@@ -8,6 +8,8 @@
  *                              per content hash
  *   jobs, job_results          work for agents and what they reported
  *   findings                   open and fixed findings per host (hosts.h)
+ *   findings_state             the feed snapshot they were computed against
+ *                              (findings.h)
  *
  * Timestamps are TEXT "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC, fixed width, so
  * they compare as strings). Later features add migrations at the end of

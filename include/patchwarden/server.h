@@ -15,6 +15,7 @@
 
 #include "patchwarden/config.h"
 #include "patchwarden/error.h"
+#include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 
 /* Receives one complete line (no newline): errors, and the access log
@@ -34,6 +35,11 @@ typedef struct pw_server_config {
 	long shutdown_timeout;   /* seconds a stop waits for requests in progress */
 	bool access_log;         /* one line per request */
 	pw_api_settings api;
+	/* [feeds], [policy], [scan]: the feed store findings are computed
+	 * against, on a check-in that changes a host's inventory and, every
+	 * recompute_interval seconds, when the store has a newer snapshot
+	 * (one node at a time; "findings.recompute" audit event). */
+	pw_findings_config feeds;
 	pw_server_log_fn log;
 	void *log_ctx;
 } pw_server_config;
@@ -53,10 +59,11 @@ const pw_server_key *pw_server_keys(size_t *n);
 /* The defaults (every key absent). Strings are static. */
 void pw_server_config_defaults(pw_server_config *out);
 
-/* Reads the [server] section over the defaults: an unknown key or a
- * value of the wrong type or range is PW_ERR_PARSE naming file:line.
- * Strings point into `c`, which must outlive *out. db_url is the `db`
- * key (NULL when absent: the caller decides; see schema.h). */
+/* Reads the [server] section over the defaults, and [feeds], [policy]
+ * and [scan] (findings.h): an unknown key or a value of the wrong type or
+ * range is PW_ERR_PARSE naming file:line. Strings point into `c`, which
+ * must outlive *out. db_url is the `db` key (NULL when absent: the caller
+ * decides; see schema.h). */
 pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error *err);
 
 /* Everything that can be checked without starting: the listen address,

@@ -647,7 +647,9 @@ static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
 	const char *hash = c->req->inventory_hash;
 	pw_stmt *st;
 	pw_err rc;
+	bool changed = !current || strcmp(current, hash) != 0;
 	if (c->inv_json) {
+		c->reply->inventory_changed = changed;
 		rc = pw_sql(db,
 			    "INSERT INTO inventories (hash, json, first_seen) VALUES (?, ?, ?)"
 			    " ON CONFLICT (hash) DO NOTHING",
@@ -664,7 +666,7 @@ static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
 				    c->inv.arch, c->inv.kernel_running, c->agent->host_id);
 		return rc ? rc : pw_stmt_exec(st, err);
 	}
-	if (current && strcmp(current, hash) == 0)
+	if (!changed)
 		return PW_OK;
 	/* Content the server has from another host (or from this one
 	 * earlier) needs no upload. */
@@ -679,6 +681,7 @@ static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
 		c->reply->need_inventory = true;
 		return PW_OK;
 	}
+	c->reply->inventory_changed = true;
 	rc = pw_sql(db, "UPDATE hosts SET inventory_hash = ?, inventory_at = ? WHERE id = ?", &st,
 		    err, "tti", hash, c->now, c->agent->host_id);
 	return rc ? rc : pw_stmt_exec(st, err);

@@ -171,17 +171,10 @@ static pw_err fault(pw_audit_report *out, pw_error *err, pw_audit_fault kind, in
 static pw_err find_by_hash(pw_db *db, const char *hash, int64_t *id, pw_error *err)
 {
 	pw_stmt *st;
-	bool row = false;
 	*id = 0;
 	pw_err rc = pw_sql(db, "SELECT id FROM audit_events WHERE hash = ? ORDER BY id LIMIT 1",
 			   &st, err, "t", hash);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (!rc && row)
-		*id = pw_stmt_int(st, 0);
-	if (!rc)
-		pw_stmt_reset(st);
-	return rc;
+	return rc ? rc : pw_sql_int(st, id, err);
 }
 
 struct walk {

@@ -217,6 +217,17 @@ pw_err pw_sql(pw_db *db, const char *sql, pw_stmt **out, pw_error *err, const ch
 	return PW_OK;
 }
 
+pw_err pw_sql_int(pw_stmt *st, int64_t *out, pw_error *err)
+{
+	bool row = false;
+	pw_err rc = pw_stmt_step(st, &row, err);
+	if (!rc && row)
+		*out = pw_stmt_int(st, 0);
+	if (!rc)
+		pw_stmt_reset(st);
+	return rc;
+}
+
 void *pw_grow(void *v, size_t *cap, size_t n, size_t elem)
 {
 	if (v && n < *cap)

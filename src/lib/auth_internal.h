@@ -77,6 +77,10 @@ pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw
  * binds NULL), 'i' int64_t, 'b' blob (const void *, size_t). */
 pw_err pw_sql(pw_db *db, const char *sql, pw_stmt **out, pw_error *err, const char *types, ...);
 
+/* Runs a prepared one-row query: *out gets the integer in the first
+ * column of its first row and stays as it is when there is none. */
+pw_err pw_sql_int(pw_stmt *st, int64_t *out, pw_error *err);
+
 /* Returns the array `v` of n `elem`-byte items, grown so one more fits
  * (updating *cap), or NULL when out of memory (v is then unchanged). */
 void *pw_grow(void *v, size_t *cap, size_t n, size_t elem);

@@ -1296,9 +1296,12 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		counts[p] = 0;
 	pw_stmt *st = NULL;
-	pw_err rc = pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-			       " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
-			   &st, err, "i", host_id);
+	pw_err rc = host_id ? pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
+				     &st, err, "i", host_id)
+			    : pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE fixed_at IS NULL GROUP BY priority",
+				     &st, err, "");
 	while (!rc) {
 		bool row = false;
 		rc = pw_stmt_step(st, &row, err);
@@ -1403,7 +1406,7 @@ static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
 pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 				  pw_host_recompute_stats *stats, pw_error *err)
 {
-	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	struct column_copy hashes = {NULL, NULL, 0, 0};
 	pw_stmt *q = NULL;
 	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
@@ -1424,6 +1427,10 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 		if (!rc)
 			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
 					    ids.n, scan, ctx, &st, err);
+		if (rc == PW_ERR_UNSUPPORTED) {
+			st.skipped += ids.n;
+			rc = pw_error_set(err, PW_OK, "%s", "");
+		}
 		column_copy_release(&ids);
 	}
 	column_copy_release(&hashes);
@@ -1458,7 +1465,7 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 	}
 	if (q)
 		pw_stmt_reset(q);
-	pw_host_recompute_stats st = {0, 0, {0, 0, 0}};
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	if (!rc)
 		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
 	free(hash);

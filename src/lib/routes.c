@@ -13,6 +13,7 @@
 
 #include "api_internal.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/schema.h"
 
 #define KiB 1024u
@@ -347,6 +348,8 @@ static void h_checkin(struct pw_api_ctx *c)
 		pw_api_fail(c, rc, &e);
 		goto out;
 	}
+	if (rep.inventory_changed && c->env->inventory_changed)
+		c->env->inventory_changed(c->env->hook_ctx, ag->host_id);
 	pw_buf b = PW_BUF_INIT;
 	if (checkin_reply(&b, &rep, c->env->settings->checkin_interval)) {
 		pw_buf_release(&b);
@@ -479,7 +482,17 @@ static void h_host(struct pw_api_ctx *c)
 	}
 	int64_t open = row ? pw_stmt_int(st, 0) : 0;
 	pw_stmt_reset(st);
-	if (!add_int(h, "open_jobs", open)) {
+	int64_t found[PW_HOST_PRIO__COUNT] = {0};
+	if ((rc = pw_host_findings_count(c->env->db, c->id, found, &e))) {
+		cJSON_Delete(h);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *f = cJSON_AddObjectToObject(h, "open_findings");
+	bool ok = f != NULL;
+	for (int p = 0; ok && p < PW_HOST_PRIO__COUNT; p++)
+		ok = add_int(f, pw_host_prio_name((pw_host_prio)p), found[p]);
+	if (!ok || !add_int(h, "open_jobs", open)) {
 		cJSON_Delete(h);
 		pw_api_oom(c);
 		return;
@@ -909,13 +922,14 @@ static const pw_route routes[] = {
 	 "\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"}}],"
 	 "\"next_after\":null}"},
 	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, 200, NULL, h_host,
-	 "One host, with its count of open jobs", NULL, NULL,
+	 "One host, with its open findings per priority and its count of open jobs", NULL, NULL,
 	 "{\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","
 	 "\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
 	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
 	 "\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"
 	 "\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","
 	 "\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"
+	 "\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,\"low\":1},"
 	 "\"open_jobs\":1}"},
 	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, 200, NULL, h_host_jobs,
 	 "A host's jobs by id, each with its newest result", paging, NULL,

@@ -209,6 +209,16 @@ static const struct server_migration migrations[] = {
 	 " WHERE fixed_at IS NULL;"
 	 "CREATE INDEX findings_host ON findings(host_id, fixed_at);",
 	 NULL},
+
+	{7, "feed snapshot of the findings",
+	 /* One row: the snapshot the fleet's findings were last recomputed
+	  * against (findings.h), which a server compares with the feed
+	  * store's newest to know that a new one has landed. */
+	 "CREATE TABLE findings_state ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " snapshot BIGINT NOT NULL,"
+	 " computed TEXT NOT NULL);",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

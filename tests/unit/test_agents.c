@@ -301,8 +301,10 @@ static void test_need_inventory(void **state)
 	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
 	CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
 	assert_true(r.need_inventory); /* unknown content */
+	assert_false(r.inventory_changed);
 	CHECK(f, checkin(f, f->db, &a, h, inv, NULL, 0, 0, &r));
 	assert_false(r.need_inventory);
+	assert_true(r.inventory_changed); /* findings are recomputed on this */
 	char *s = srv_text(f, "SELECT inventory_hash FROM hosts WHERE hostname = ?", "web-01");
 	assert_string_equal(s, h);
 	free(s);
@@ -311,6 +313,7 @@ static void test_need_inventory(void **state)
 	free(s);
 	CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
 	assert_false(r.need_inventory); /* unchanged */
+	assert_false(r.inventory_changed);
 	s = srv_text(f, "SELECT last_seen FROM hosts WHERE hostname = ?", "web-01");
 	assert_non_null(s);
 	free(s);
@@ -318,10 +321,12 @@ static void test_need_inventory(void **state)
 	/* Another host with the same content: known, stored once. */
 	CHECK(f, checkin(f, f->db, &b, h, NULL, NULL, 0, 0, &r));
 	assert_false(r.need_inventory);
+	assert_true(r.inventory_changed); /* web-02 has content now */
 	s = srv_text(f, "SELECT inventory_hash FROM hosts WHERE hostname = ?", "web-02");
 	assert_string_equal(s, h);
 	free(s);
 	CHECK(f, checkin(f, f->db, &b, h, inv, NULL, 0, 0, &r)); /* sent anyway: no copy */
+	assert_false(r.inventory_changed);
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM inventories", NULL), 1);
 
 	/* The content changes: asked for, stored, and the old one kept. */
@@ -336,6 +341,7 @@ static void test_need_inventory(void **state)
 	free(s);
 	CHECK(f, checkin(f, f->db, &a, h2, inv2, NULL, 0, 0, &r));
 	assert_false(r.need_inventory);
+	assert_true(r.inventory_changed);
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM inventories", NULL), 2);
 	s = srv_text(f, "SELECT json FROM inventories WHERE hash = ?", h2);
 	assert_non_null(strstr(s, "3.0.13-1~deb12u1"));

@@ -528,6 +528,8 @@ static pw_err fake_scan(void *ctx, const char *hash, const char *json, const cha
 	snprintf(fs->seen[fs->calls++], sizeof fs->seen[0], "%s", key);
 	if (strstr(json, "broken"))
 		return pw_error_set(err, PW_ERR_PARSE, "inventory %s: broken", hash);
+	if (strstr(json, "nodata"))
+		return pw_error_set(err, PW_ERR_UNSUPPORTED, "inventory %s: no data", hash);
 	bool both = strstr(json, "\"both\"") != NULL;
 	*v = both ? two : two + 1;
 	*n = both ? 2 : 1;
@@ -581,7 +583,23 @@ static void test_recompute(void **state)
 	REFUSED(f, PW_ERR_NOTFOUND, "has no inventory yet",
 		pw_host_recompute_host(f->db, ids[3], fake_scan, &fs, &d, &f->e));
 
-	/* A scan error stops the run and names the inventory. */
+	/* An inventory the scan cannot cover is skipped: its host keeps its
+	 * findings and the others are done. */
+	srv_exec(f, f->db, "INSERT INTO inventories (hash, json, first_seen) VALUES"
+			   " ('h0', '{\"nodata\": true}', 'x')");
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h0' WHERE hostname = 'a2'");
+	fs.calls = 0;
+	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.hosts, 2);
+	assert_int_equal(st.inventories, 1);
+	CHECK(f, pw_host_findings_count(f->db, ids[1], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 1);
+	fs.calls = 0;
+	REFUSED(f, PW_ERR_UNSUPPORTED, "inventory h0: no data",
+		pw_host_recompute_host(f->db, ids[1], fake_scan, &fs, &d, &f->e));
+
+	/* Any other scan error stops the run and names the inventory. */
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h3' WHERE hostname = 'none'");
 	fs.calls = 0;
 	REFUSED(f, PW_ERR_PARSE, "inventory h3: broken",
