@@ -49,11 +49,13 @@ const char *pw_db_sqlite_path(const char *url);
 /* `url` fit for messages and output: a PostgreSQL password (in the URL's
  * user info, a password= parameter or keyword) is replaced by "***". */
 void pw_db_url_redact(const char *url, char *out, size_t size);
-/* Bulk writes: lets this handle keep up to `kib` KiB of the database in
- * memory, so big imports into clustered tables do not go back to the
- * file for every page. SQLite PRAGMA cache_size; PostgreSQL nothing (the
- * server's shared_buffers govern). */
-pw_err pw_db_set_cache_kib(pw_db *db, int64_t kib, pw_error *err);
+/* Bulk writes on this handle: SQLite keeps up to `cache_kib` KiB of the
+ * database in memory (PRAGMA cache_size), so big imports into clustered
+ * tables do not go back to the file for every page, and keeps temporary
+ * data in memory (PRAGMA temp_store): a multi-row INSERT writes a
+ * statement journal, which would otherwise be a file. PostgreSQL:
+ * nothing (the server's settings govern). */
+pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err);
 /* *exists true when a table (or view) named `name` is visible. */
 pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *err);
 

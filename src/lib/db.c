@@ -427,14 +427,15 @@ pw_err pw_db_xact_lock(pw_db *db, int64_t key, pw_error *err)
 	return rc;
 }
 
-pw_err pw_db_set_cache_kib(pw_db *db, int64_t kib, pw_error *err)
+pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err)
 {
-	if (!db || kib <= 0)
-		return pw_error_set(err, PW_ERR_INVALID, "pw_db_set_cache_kib: no handle or size");
+	if (!db || cache_kib <= 0)
+		return pw_error_set(err, PW_ERR_INVALID, "pw_db_tune_bulk: no handle or cache size");
 	if (db->kind != PW_DB_SQLITE)
 		return PW_OK;
-	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", (long long)kib);
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld; PRAGMA temp_store = MEMORY",
+		 (long long)cache_kib);
 	return pw_db_exec(db, sql, err);
 }
 

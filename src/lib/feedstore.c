@@ -1257,7 +1257,7 @@ pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import *
 	/* The write lock now: a second import waits here (SQLite's busy
 	 * timeout, PostgreSQL's transaction lock) instead of failing
 	 * halfway, and the snapshot and row ids read below stay ours. */
-	pw_err rc = pw_db_set_cache_kib(s->db, IMPORT_CACHE_KIB, err);
+	pw_err rc = pw_db_tune_bulk(s->db, IMPORT_CACHE_KIB, err);
 	if (!rc)
 		rc = pw_db_begin_immediate(s->db, err);
 	if (rc) {
