@@ -28,21 +28,11 @@ work=$(mktemp -d)
 cleanup() { rm -rf "$work"; pw_pg_stop; }
 trap cleanup EXIT
 
-total_pass=0 total_fail=0 bad=0
-for b in "${bins[@]}"; do
-  status=0
-  timeout 600 "$build/$b" >"$work/out" 2>&1 || status=$?
-  grep -v '^\[ RUN \|^\[       OK' "$work/out"
-  passed=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$work/out" | awk '{s += $4} END {print s + 0}' || true)
-  failed=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$work/out" | awk '{s += $4} END {print s + 0}' || true)
-  ran_pg=$(grep -c '^== backend: PostgreSQL' "$work/out" || true)
-  total_pass=$((total_pass + passed))
-  total_fail=$((total_fail + failed))
-  if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$ran_pg" -ne 1 ]; then
-    echo "$b: exit status $status, $failed failed, PostgreSQL group ran: $ran_pg"
-    bad=1
-  fi
-done
+bad=0
+pw_pg_unit_tests "${bins[@]/#/$build/}" >"$work/unit" || bad=1
+# Every test's own lines are left out: the summaries and failures stay.
+grep -v '^\[ RUN \|^\[       OK' "$work/unit" || true
+total_pass=$PW_PG_PASSED total_fail=$PW_PG_FAILED
 echo "unit tests: $total_pass passed, $total_fail failed"
 
 # ---- the CLI on both backends ----
