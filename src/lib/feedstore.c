@@ -1269,18 +1269,20 @@ pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import *
 	pw_stmt *st = NULL;
 	bool row = false;
 	int64_t latest = 0;
-	rc = pw_db_xact_lock(s->db, IMPORT_LOCK_KEY, err);
+	rc = fail(s, pw_db_xact_lock(s->db, IMPORT_LOCK_KEY, err), err,
+		  "waiting for another import to finish");
 	for (int i = 0; !rc && i < 2; i++) {
-		if ((rc = prep(s, i ? SQL_MAX_RID : SQL_LATEST, &st, err)) ||
-		    (rc = pw_stmt_step(st, &row, err)))
-			break;
-		int64_t v = row ? pw_stmt_int(st, 0) : 0;
-		*(i ? &imp->next_rid : &latest) = v;
-		pw_stmt_reset(st);
+		rc = prep(s, i ? SQL_MAX_RID : SQL_LATEST, &st, err);
+		if (!rc)
+			rc = pw_stmt_step(st, &row, err);
+		if (!rc) {
+			*(i ? &imp->next_rid : &latest) = row ? pw_stmt_int(st, 0) : 0;
+			pw_stmt_reset(st);
+		}
+		rc = fail(s, rc, err, "reading the latest snapshot");
 	}
 	imp->next_rid++;
 	imp->snap = latest + 1;
-	rc = fail(s, rc, err, "reading the latest snapshot");
 	if (!rc && latest) {
 		pw_snapshot_info prev;
 		if (!(rc = pw_feedstore_snapshot_info(s, latest, &prev, err))) {
@@ -1890,10 +1892,11 @@ pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char 
 			if (!n || strcmp(names[i], names[n - 1]) != 0)
 				names[n++] = names[i];
 	}
-	/* One read transaction for all the lookups: one consistent view, and
-	 * on SQLite without it each one would take and drop the WAL read
-	 * lock, which costs more than the lookup itself. A transaction the
-	 * caller (or an import) has open serves as well. */
+	/* One read transaction for all the lookups: on SQLite without it each
+	 * one would take and drop the WAL read lock, which costs more than
+	 * the lookup itself. (A committed snapshot never changes, so even
+	 * PostgreSQL's read committed gives one consistent view.) A
+	 * transaction the caller (or an import) has open serves as well. */
 	bool own_txn = !pw_db_in_transaction(s->db);
 	if (own_txn && (rc = fail(s, pw_db_begin(s->db, err), err, "starting a read"))) {
 		free(names);
