@@ -1,11 +1,14 @@
 #include "cli.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "patchwarden/db.h"
 
 static void vreport(const char *cmd, const char *kind, const char *fmt, va_list ap)
 {
@@ -70,6 +73,16 @@ const char *pw_cli_store(const char *given)
 		return given;
 	const char *env = getenv("PATCHWARDEN_STORE");
 	return env && *env ? env : "./patchwarden.db";
+}
+
+int pw_cli_store_exists(const char *cmd, const char *store)
+{
+	const char *file = pw_db_sqlite_path(store);
+	if (!file || access(file, F_OK) == 0)
+		return PW_EXIT_OK;
+	return pw_cli_fail(cmd, "%s: no feed store there (%s); import feeds first ('patchwarden"
+			   " feed import --store %s PATH'), or give --store FILE|URL or set"
+			   " PATCHWARDEN_STORE", file, strerror(errno), store);
 }
 
 void pw_cli_actor(char *out, size_t size)

@@ -40,6 +40,10 @@ void pw_cli_print_usage(const char *cmd, FILE *out);
 /* The feed store a command uses: `given` (its --store) when not NULL,
  * else $PATCHWARDEN_STORE when set and not empty, else ./patchwarden.db. */
 const char *pw_cli_store(const char *given);
+/* Reading commands must not create an empty store by mistake: fails,
+ * with advice, when `store` names a SQLite file that does not exist. A
+ * PostgreSQL store is checked by opening it. */
+int pw_cli_store_exists(const char *cmd, const char *store);
 /* The audit actor for changes made from this command line: "cli:<login>",
  * or "cli:uid=<n>" when the user has no name. */
 void pw_cli_actor(char *out, size_t size);

@@ -16,11 +16,11 @@
 #include "patchwarden/feedstore.h"
 
 const char cmd_feed_usage[] =
-	"usage: patchwarden feed import [--store FILE] [--replace] [--label TEXT] [--json]\n"
+	"usage: patchwarden feed import [--store STORE] [--replace] [--label TEXT] [--json]\n"
 	"                               [--quiet] [--progress] PATH...\n"
-	"       patchwarden feed status [--store FILE] [--snapshot N] [--json]\n"
-	"       patchwarden feed snapshots [--store FILE] [--json]\n"
-	"       patchwarden feed sync [--config FILE] [--store FILE] [--source NAME]... [--json]\n"
+	"       patchwarden feed status [--store STORE] [--snapshot N] [--json]\n"
+	"       patchwarden feed snapshots [--store STORE] [--json]\n"
+	"       patchwarden feed sync [--config FILE] [--store STORE] [--source NAME]... [--json]\n"
 	"       patchwarden feed bundle keygen|create|verify|import ...\n"
 	"\n"
 	"import     reads files, directory trees and archives (zip such as osv.dev's\n"
@@ -41,7 +41,9 @@ const char cmd_feed_usage[] =
 	"sync       fetches the configured feed sources and imports what changed\n"
 	"bundle     makes, verifies and imports signed offline feed bundles\n"
 	"\n"
-	"The store is --store FILE, else $PATCHWARDEN_STORE, else ./patchwarden.db.\n"
+	"The store is --store STORE, else $PATCHWARDEN_STORE, else ./patchwarden.db:\n"
+	"a SQLite file (PATH or sqlite:PATH, may be the server's database) or\n"
+	"postgresql://USER@HOST/DB (the server's PostgreSQL, shared by its nodes).\n"
 	"Exit status: 0 success (also when records were skipped), 2 error; a failed\n"
 	"import changes nothing.\n";
 
@@ -126,16 +128,13 @@ static int parse_opts(const char *cmd, int argc, char **argv, const char *allowe
 	return PW_EXIT_OK;
 }
 
-/* Status commands must not create an empty store by mistake. */
-static int open_existing(const char *cmd, const char *path, pw_feedstore **s)
+static int open_existing(const char *cmd, const char *store, pw_feedstore **s)
 {
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return pw_cli_fail(cmd, "%s: no feed store there (%s); give --store FILE or set"
-				   " PATCHWARDEN_STORE, or create it with 'patchwarden feed import'",
-				   path, strerror(errno));
+	int ex = pw_cli_store_exists(cmd, store);
+	if (ex)
+		return ex;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_feedstore_open(path, s, &err))
+	if (pw_feedstore_open(store, s, &err))
 		return pw_cli_fail_err(cmd, &err);
 	return PW_EXIT_OK;
 }
@@ -308,10 +307,18 @@ struct status {
 	size_t n_srcs;
 };
 
+/* The store as shown: a PostgreSQL password is not printed. */
+static const char *shown_store(const char *store)
+{
+	static char out[1024];
+	pw_db_url_redact(store, out, sizeof out);
+	return out;
+}
+
 static cJSON *status_json(const char *store, const struct status *st)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "store", store);
+	cJSON_AddStringToObject(root, "store", shown_store(store));
 	cJSON *snaps = cJSON_AddArrayToObject(root, "snapshots");
 	size_t from = st->n_snaps > STATUS_SNAPSHOTS ? st->n_snaps - STATUS_SNAPSHOTS : 0;
 	for (size_t i = from; i < st->n_snaps; i++)
@@ -351,7 +358,7 @@ static cJSON *status_json(const char *store, const struct status *st)
 
 static void status_text(const char *store, const struct status *st)
 {
-	printf("Store: %s\n", store);
+	printf("Store: %s\n", shown_store(store));
 	if (!st->n_snaps) {
 		printf("No snapshots yet; run 'patchwarden feed import PATH' or 'patchwarden feed"
 		       " sync'.\n");

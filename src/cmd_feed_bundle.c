@@ -17,7 +17,7 @@ static const char usage[] =
 	"usage: patchwarden feed bundle keygen --output PREFIX [--force]\n"
 	"       patchwarden feed bundle create --key SECRET-KEY --output BUNDLE PATH...\n"
 	"       patchwarden feed bundle verify --key PUBLIC-KEY [--json] BUNDLE\n"
-	"       patchwarden feed bundle import --key PUBLIC-KEY [--store FILE] [--replace]\n"
+	"       patchwarden feed bundle import --key PUBLIC-KEY [--store STORE] [--replace]\n"
 	"                                      [--json] BUNDLE";
 
 struct args {

@@ -20,7 +20,7 @@
 #define WARN_SHOWN_MAX 20
 
 static const char usage[] =
-	"usage: patchwarden feed sync [--config FILE] [--sources FILE] [--store FILE]\n"
+	"usage: patchwarden feed sync [--config FILE] [--sources FILE] [--store STORE]\n"
 	"                             [--cache-dir DIR] [--source NAME]... [--json] [--progress]";
 
 struct run {

@@ -19,7 +19,7 @@
 #include "patchwarden/scan.h"
 
 const char cmd_scan_usage[] =
-	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store FILE]\n"
+	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store STORE]\n"
 	"                        [--snapshot N] [--config FILE] [--exposure WHERE]\n"
 	"                        [--json] [--fail-on PRIORITY]\n"
 	"\n"
@@ -33,7 +33,9 @@ const char cmd_scan_usage[] =
 	"  --root DIR          scan the system whose root is DIR (default /; only /\n"
 	"                      knows the running kernel and processes)\n"
 	"  --inventory FILE    scan an inventory saved by 'patchwarden inventory --json'\n"
-	"  --store FILE        feed store (default $PATCHWARDEN_STORE, else ./patchwarden.db)\n"
+	"  --store STORE       feed store: a SQLite file (PATH, sqlite:PATH) or\n"
+	"                      postgresql://USER@HOST/DB (default $PATCHWARDEN_STORE,\n"
+	"                      else ./patchwarden.db)\n"
 	"  --snapshot N        use feed snapshot N (default: the newest)\n"
 	"  --config FILE       configuration ([policy], [scan]; default\n"
 	"                      " PW_CONFIG_DEFAULT_PATH ", if present)\n"
@@ -140,10 +142,9 @@ static int load_inventory_json(const char *path, pw_inventory *inv)
 
 static int open_store(const char *path, int64_t want, pw_feedstore **s, int64_t *snapshot)
 {
-	if (access(path, F_OK) != 0)
-		return pw_cli_fail(CMD, "%s: no feed store there; import feeds first "
-				   "('patchwarden feed import --store %s PATH') or give --store FILE",
-				   path, path);
+	int ex = pw_cli_store_exists(CMD, path);
+	if (ex)
+		return ex;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_feedstore_open(path, s, &e);
 	if (!rc && want) {
@@ -323,7 +324,9 @@ int cmd_scan(int argc, char **argv)
 		pw_error e = PW_ERROR_INIT;
 		if (pw_scan_from_store(r.idx, r.store, r.snapshot, &r.inv, &host, &r.policy,
 				       &r.result, &e)) {
-			pw_error_prefix(&e, "%s: ", r.o.store);
+			char shown[1024];
+			pw_db_url_redact(r.o.store, shown, sizeof shown);
+			pw_error_prefix(&e, "%s: ", shown);
 			ex = pw_cli_fail_err(CMD, &e);
 		}
 	}

@@ -42,6 +42,23 @@ pw_err pw_db_open(const char *url, pw_db **out, pw_error *err);
 void pw_db_close(pw_db *db);
 pw_db_kind pw_db_kind_of(const pw_db *db);
 
+/* The file a SQLite URL names ("sqlite:PATH" or PATH), or NULL for a
+ * PostgreSQL URL: lets front ends tell "no such file" from an empty
+ * database before opening (which creates the file). */
+const char *pw_db_sqlite_path(const char *url);
+/* `url` fit for messages and output: a PostgreSQL password (in the URL's
+ * user info, a password= parameter or keyword) is replaced by "***". */
+void pw_db_url_redact(const char *url, char *out, size_t size);
+/* Bulk writes on this handle: SQLite keeps up to `cache_kib` KiB of the
+ * database in memory (PRAGMA cache_size), so big imports into clustered
+ * tables do not go back to the file for every page, and keeps temporary
+ * data in memory (PRAGMA temp_store): a multi-row INSERT writes a
+ * statement journal, which would otherwise be a file. PostgreSQL:
+ * nothing (the server's settings govern). */
+pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err);
+/* *exists true when a table (or view) named `name` is visible. */
+pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *err);
+
 /* Runs SQL without parameters (may hold several statements). */
 pw_err pw_db_exec(pw_db *db, const char *sql, pw_error *err);
 
@@ -54,6 +71,15 @@ pw_err pw_db_begin(pw_db *db, pw_error *err);
 pw_err pw_db_begin_immediate(pw_db *db, pw_error *err);
 pw_err pw_db_commit(pw_db *db, pw_error *err);
 void pw_db_rollback(pw_db *db);
+/* Whether a transaction is open on the handle (a module sharing a
+ * caller's handle joins the caller's transaction instead of nesting). */
+bool pw_db_in_transaction(pw_db *db);
+/* Inside a transaction: waits for the lock `key`, held until commit or
+ * rollback, so writers of one kind (feed imports) on several nodes run
+ * one after the other. PostgreSQL pg_advisory_xact_lock; on SQLite the
+ * write lock of pw_db_begin_immediate already does this, so it only
+ * checks that a transaction is open. */
+pw_err pw_db_xact_lock(pw_db *db, int64_t key, pw_error *err);
 
 /* Returns the cached statement for `sql`, reset and with bindings
  * cleared. The handle owns it: never free it. The {{…}} words of

@@ -1,6 +1,8 @@
 /* The feed store: advisories, affected packages with fixed versions per
  * release, CVE aliases, KEV and EPSS, in immutable numbered snapshots.
- * SQLite by default (one file); the same schema will serve the server.
+ * It lives on the SQL layer (db.h): SQLite by default (one file, or the
+ * server's database file) or PostgreSQL, where several server nodes
+ * share the snapshots. One schema, migrated as the "feeds" component.
  *
  * Snapshots: every import commits one new snapshot. A row is visible in
  * snapshot N when it was added at or before N and not replaced or removed
@@ -10,7 +12,9 @@
  * kept as it is) and, with `replace_source`, retires the source's
  * advisories it did not contain. KEV and EPSS imports replace the whole
  * catalogue. The import is one transaction: an error or crash mid-import
- * leaves the previous snapshot as it was. */
+ * leaves the previous snapshot as it was. Imports into one database run
+ * one after the other (SQLite's write lock, a PostgreSQL transaction
+ * lock); readers see the previous snapshot until the commit. */
 #ifndef PATCHWARDEN_FEEDSTORE_H
 #define PATCHWARDEN_FEEDSTORE_H
 
@@ -19,13 +23,25 @@
 #include <stdint.h>
 
 #include "patchwarden/advisory.h"
+#include "patchwarden/db.h"
 #include "patchwarden/error.h"
 #include "patchwarden/feed.h"
 
 typedef struct pw_feedstore pw_feedstore;
 
-/* Opens (creating and migrating when needed) the store at `path`. */
-pw_err pw_feedstore_open(const char *path, pw_feedstore **out, pw_error *err);
+/* Opens (creating and migrating when needed) the store at `location`:
+ * anything pw_db_open takes, a SQLite file (PATH, sqlite:PATH) or a
+ * PostgreSQL URL (postgresql://...). A SQLite store written before the
+ * store moved onto db.h (it has a schema_version table) is refused with
+ * PW_ERR_UNSUPPORTED: import the feeds into a new one. Messages name the
+ * location without its password. */
+pw_err pw_feedstore_open(const char *location, pw_feedstore **out, pw_error *err);
+/* The store on an open database (the server's own connection), migrated
+ * when needed; call it outside a transaction. The store does not own
+ * `db`: close the store first, then the database. An import uses the
+ * handle's transaction, so nothing else may open one on it meanwhile. */
+pw_err pw_feedstore_open_db(pw_db *db, pw_feedstore **out, pw_error *err);
+/* Closes the store (and its database, when pw_feedstore_open opened it). */
 void pw_feedstore_close(pw_feedstore *s);
 
 /* ---- writing: one import = one snapshot ---- */

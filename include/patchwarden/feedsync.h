@@ -98,8 +98,9 @@ pw_err pw_feed_sync(pw_feedstore *store, const pw_sync_options *opts, pw_sync_su
 		    pw_error *err);
 
 /* The cache directory when neither the options nor [sync] name one:
- * "<store path>.cache". Caller frees. */
-char *pw_sync_default_cache_dir(const char *store_path);
+ * "<store file>.cache", or "patchwarden-feeds.cache" in the working
+ * directory for a PostgreSQL store. Caller frees. */
+char *pw_sync_default_cache_dir(const char *store);
 
 /* Imports one file under `name` (used in warnings): archives and gzip
  * through pw_feed_import_path, single documents as a buffer, with the

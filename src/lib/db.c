@@ -231,6 +231,68 @@ static bool is_pg_keyword_string(const char *url)
 	return false;
 }
 
+static bool is_pg_url(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+const char *pw_db_sqlite_path(const char *url)
+{
+	if (!url || is_pg_url(url) || is_pg_keyword_string(url))
+		return NULL;
+	if (strncmp(url, "sqlite://", 9) == 0)
+		return url + 9;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return url + 7;
+	return url;
+}
+
+/* Appends url[from, to) to out, "***" for the password value, which
+ * starts at `pw` and ends at the first of `ends` (or the string's end). */
+static void redact_copy(const char *url, const char *pw, const char *ends, char *out,
+			size_t size)
+{
+	size_t n = strcspn(pw, ends);
+	snprintf(out, size, "%.*s***%s", (int)(pw - url), url, pw + n);
+}
+
+void pw_db_url_redact(const char *url, char *out, size_t size)
+{
+	if (!size)
+		return;
+	snprintf(out, size, "%s", url ? url : "");
+	if (!url || pw_db_sqlite_path(url))
+		return;
+	if (is_pg_url(url)) {
+		const char *auth = strstr(url, "://") + 3;
+		size_t authlen = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', authlen);
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			redact_copy(url, colon + 1, "@", out, size);
+			return;
+		}
+		const char *q = strstr(url, "password=");
+		if (q && (q[-1] == '?' || q[-1] == '&'))
+			redact_copy(url, q + 9, "&#", out, size);
+		return;
+	}
+	const char *q = strstr(url, "password");
+	while (q && q > url && !isspace((unsigned char)q[-1]))
+		q = strstr(q + 1, "password");
+	if (!q)
+		return;
+	const char *v = q + 8;
+	while (*v == ' ')
+		v++;
+	if (*v != '=')
+		return;
+	v++;
+	while (*v == ' ')
+		v++;
+	redact_copy(url, v, *v == '\'' ? "" : " ", out, size);
+}
+
 pw_err pw_db_open(const char *url, pw_db **out, pw_error *err)
 {
 	if (!url || !out)
@@ -238,15 +300,10 @@ pw_err pw_db_open(const char *url, pw_db **out, pw_error *err)
 	*out = NULL;
 	pw_db *db = NULL;
 	pw_err rc;
-	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0 ||
-	    is_pg_keyword_string(url)) {
+	const char *path = pw_db_sqlite_path(url);
+	if (!path) {
 		rc = pw_db_pg_open(url, &db, err);
 	} else {
-		const char *path = url;
-		if (strncmp(path, "sqlite://", 9) == 0)
-			path += 9;
-		else if (strncmp(path, "sqlite:", 7) == 0)
-			path += 7;
 		if (!*path)
 			return pw_error_set(err, PW_ERR_INVALID,
 					    "database URL \"%s\" names no file; write sqlite:PATH or "
@@ -344,6 +401,62 @@ void pw_db_rollback(pw_db *db)
 {
 	if (db && db->ops->in_transaction(db))
 		db->ops->exec(db, "ROLLBACK", NULL);
+}
+
+bool pw_db_in_transaction(pw_db *db)
+{
+	return db && db->ops->in_transaction(db);
+}
+
+pw_err pw_db_xact_lock(pw_db *db, int64_t key, pw_error *err)
+{
+	if (!pw_db_in_transaction(db))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "pw_db_xact_lock needs an open transaction; begin one first");
+	if (db->kind == PW_DB_SQLITE)
+		return PW_OK;
+	pw_stmt *st = NULL;
+	pw_err rc = pw_db_prepare(db, "SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))", &st, err);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 1, key);
+	bool row;
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (st)
+		pw_stmt_reset(st);
+	return rc;
+}
+
+pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err)
+{
+	if (!db || cache_kib <= 0)
+		return pw_error_set(err, PW_ERR_INVALID, "pw_db_tune_bulk: no handle or cache size");
+	if (db->kind != PW_DB_SQLITE)
+		return PW_OK;
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld; PRAGMA temp_store = MEMORY",
+		 (long long)cache_kib);
+	return pw_db_exec(db, sql, err);
+}
+
+pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *err)
+{
+	*exists = false;
+	if (!db || !name)
+		return pw_error_set(err, PW_ERR_INVALID, "pw_db_table_exists: no handle or name");
+	pw_stmt *st = NULL;
+	pw_err rc = pw_db_prepare(db, db->kind == PW_DB_SQLITE
+					      ? "SELECT 1 FROM sqlite_master WHERE name = ?"
+						" AND type IN ('table', 'view')"
+					      : "SELECT 1 WHERE to_regclass(CAST(? AS TEXT)) IS NOT NULL",
+				  &st, err);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 1, name);
+	if (!rc)
+		rc = pw_stmt_step(st, exists, err);
+	if (st)
+		pw_stmt_reset(st);
+	return rc;
 }
 
 /* ---- statement cache --------------------------------------------------- */

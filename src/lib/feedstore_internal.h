@@ -6,11 +6,11 @@
 
 #include <stddef.h>
 
+#include "patchwarden/db.h"
 #include "patchwarden/feedstore.h"
 
-/* Numbered migrations, oldest first: pw_feedstore_migrations[i] brings
- * the schema from version i to i + 1. Append only. */
-extern const char *const pw_feedstore_migrations[];
+/* The "feeds" component's numbered migrations, oldest first. Append only. */
+extern const pw_migration pw_feedstore_migrations[];
 extern const size_t pw_feedstore_n_migrations;
 
 /* Hooks the walker uses to account for what it reads. */

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/db.h"
 #include "patchwarden/fileio.h"
 
 #define DEF_RETRIES 3L
@@ -39,10 +40,11 @@ void pw_sync_summary_release(pw_sync_summary *s)
 	*s = (pw_sync_summary)PW_SYNC_SUMMARY_INIT;
 }
 
-char *pw_sync_default_cache_dir(const char *store_path)
+char *pw_sync_default_cache_dir(const char *store)
 {
 	pw_buf b = PW_BUF_INIT;
-	if (pw_buf_printf(&b, "%s.cache", store_path)) {
+	const char *file = pw_db_sqlite_path(store);
+	if (pw_buf_printf(&b, "%s.cache", file ? file : "patchwarden-feeds")) {
 		pw_buf_release(&b);
 		return NULL;
 	}

@@ -12,18 +12,7 @@ bin=${PW_BUILD_DIR:?PW_BUILD_DIR (the build directory) is not set; run under cte
 pw_pg_start
 echo "PostgreSQL 15 up on 127.0.0.1:$PW_PG_PORT in ${PW_PG_START_MS} ms"
 
-out=$(mktemp)
 status=0
-timeout 600 "$bin" >"$out" 2>&1 || status=$?
-cat "$out"
-# cmocka prints "[  PASSED  ] N test(s)." per group; test_db announces each
-# backend, and the PostgreSQL group must have run.
-passed=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$out" | awk '{s += $4} END {print s + 0}' || true)
-failed=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s += $4} END {print s + 0}' || true)
-ran_pg=$(grep -c '^== backend: PostgreSQL' "$out" || true)
-rm -f "$out"
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$ran_pg" -ne 1 ]; then
-  echo "$passed passed, $failed failed (exit status $status, PostgreSQL group ran: $ran_pg)"
-  exit 1
-fi
-echo "$passed passed, 0 failed"
+pw_pg_unit_tests "$bin" || status=1
+echo "$PW_PG_PASSED passed, $PW_PG_FAILED failed"
+exit "$status"

@@ -62,15 +62,15 @@ check "3820 advisories" test "$(jnum .advisories)" = 3820
 check "3786 added, 34 unchanged" test "$(jnum '"\(.added) \(.unchanged)"')" = "3786 34"
 check "no warnings on AlmaLinux data" test "$(jnum .warnings)" = 0
 echo "AlmaLinux 8+9 import: $(jnum .elapsed_seconds) s"
-rows=$(sql "SELECT COUNT(*) FROM advisory")
-affected=$(sql "SELECT COUNT(*) FROM affected")
+rows=$(sql "SELECT COUNT(*) FROM feed_advisory")
+affected=$(sql "SELECT COUNT(*) FROM feed_affected")
 
 run "$PW_BIN" feed import --json "$ALMA"
 check "re-import succeeds" test "$rc" = 0
 check "re-import is snapshot 2" test "$(jnum .snapshot)" = 2
 check "re-import adds nothing" test "$(jnum '"\(.added) \(.unchanged) \(.retired)"')" = "0 3820 0"
-check "re-import writes no advisory rows" test "$(sql "SELECT COUNT(*) FROM advisory")" = "$rows"
-check "re-import writes no affected rows" test "$(sql "SELECT COUNT(*) FROM affected")" = "$affected"
+check "re-import writes no advisory rows" test "$(sql "SELECT COUNT(*) FROM feed_advisory")" = "$rows"
+check "re-import writes no affected rows" test "$(sql "SELECT COUNT(*) FROM feed_affected")" = "$affected"
 echo "AlmaLinux 8+9 re-import: $(jnum .elapsed_seconds) s"
 
 # --- every other format in one import ---
@@ -163,7 +163,7 @@ check "--progress reports files" grep -q "files" <<<"$err"
 
 # --- --replace retires what a full refresh no longer has ---
 # The refresh is the AlmaLinux tree without 10 early AlmaLinux 8 advisories.
-others_before=$(sql "SELECT COUNT(*) FROM advisory WHERE adv_id NOT LIKE 'ALSA-%' AND removed_in IS NULL")
+others_before=$(sql "SELECT COUNT(*) FROM feed_advisory WHERE adv_id NOT LIKE 'ALSA-%' AND removed_in IS NULL")
 cp -r "$ALMA" "$work/refresh"
 gone=$(ls "$ALMA/almalinux8" | head -10)
 for f in $gone; do rm "$work/refresh/almalinux8/$f"; done
@@ -175,9 +175,9 @@ check "replace retires the 10 missing advisories" test "$(jnum .retired)" = 10
 # The all.zip import above revised two advisories; the refresh has the originals.
 check "replace brings back the 2 originals" test "$(jnum .added)" = 2
 check "replace keeps other sources" test \
-	"$(sql "SELECT COUNT(*) FROM advisory WHERE adv_id NOT LIKE 'ALSA-%' AND removed_in IS NULL")" = "$others_before"
+	"$(sql "SELECT COUNT(*) FROM feed_advisory WHERE adv_id NOT LIKE 'ALSA-%' AND removed_in IS NULL")" = "$others_before"
 check "the missing ones are retired" test \
-	"$(sql "SELECT COUNT(*) FROM advisory WHERE adv_id = '$(basename "$(head -1 <<<"$gone")" .json)' AND removed_in IS NULL")" = 0
+	"$(sql "SELECT COUNT(*) FROM feed_advisory WHERE adv_id = '$(basename "$(head -1 <<<"$gone")" .json)' AND removed_in IS NULL")" = 0
 replaced=$(jnum .snapshot)
 run "$PW_BIN" feed status --json
 check "after replace almalinux:8 has 10 fewer advisories" test \

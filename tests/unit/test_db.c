@@ -119,6 +119,54 @@ static void assert_contains(const char *haystack, const char *needle)
 
 /* ---- open, exec ------------------------------------------------------ */
 
+/* The URL helpers front ends use before and after opening. */
+static void test_url_forms(void **state)
+{
+	(void)state;
+	assert_string_equal(pw_db_sqlite_path("sqlite:/a/b.db"), "/a/b.db");
+	assert_string_equal(pw_db_sqlite_path("sqlite:///a/b.db"), "/a/b.db");
+	assert_string_equal(pw_db_sqlite_path("b.db"), "b.db");
+	assert_null(pw_db_sqlite_path("postgresql://u@h/db"));
+	assert_null(pw_db_sqlite_path("host=h dbname=db"));
+	static const char *const cases[][2] = {
+		{"postgresql://pw:sekrit@127.0.0.1:5432/db", "postgresql://pw:***@127.0.0.1:5432/db"},
+		{"postgres://pw@h/db?password=sekrit&sslmode=require",
+		 "postgres://pw@h/db?password=***&sslmode=require"},
+		{"host=h password=sekrit dbname=db", "host=h password=*** dbname=db"},
+		{"host=h password = 'se krit'", "host=h password = ***"},
+		{"postgresql://h/db", "postgresql://h/db"},
+		{"sqlite:/tmp/password=x.db", "sqlite:/tmp/password=x.db"},
+	};
+	char out[128];
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		pw_db_url_redact(cases[i][0], out, sizeof out);
+		assert_string_equal(out, cases[i][1]);
+	}
+}
+
+/* Transaction state, transaction locks and table lookups. */
+static void test_xact_lock_and_tables(void **state)
+{
+	struct fixture *f = *state;
+	pw_error e = PW_ERROR_INIT;
+	bool exists = true;
+	assert_int_equal(pw_db_table_exists(f->db, "t", &exists, &e), PW_OK);
+	assert_false(exists);
+	exec_sql(f, f->db, "CREATE TABLE t (x BIGINT)");
+	assert_int_equal(pw_db_table_exists(f->db, "t", &exists, &e), PW_OK);
+	assert_true(exists);
+	assert_false(pw_db_in_transaction(f->db));
+	assert_int_equal(pw_db_xact_lock(f->db, 42, &e), PW_ERR_INVALID);
+	assert_contains(e.msg, "needs an open transaction");
+	assert_int_equal(pw_db_begin_immediate(f->db, &e), PW_OK);
+	assert_true(pw_db_in_transaction(f->db));
+	assert_int_equal(pw_db_xact_lock(f->db, 42, &e), PW_OK);
+	assert_int_equal(pw_db_tune_bulk(f->db, 1024, &e), PW_OK);
+	assert_int_equal(pw_db_commit(f->db, &e), PW_OK);
+	assert_false(pw_db_in_transaction(f->db));
+	assert_int_equal(pw_db_tune_bulk(f->db, 0, &e), PW_ERR_INVALID);
+}
+
 static void test_open_close(void **state)
 {
 	struct fixture *f = *state;
@@ -935,6 +983,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_close),
+		T(test_url_forms),
+		T(test_xact_lock_and_tables),
 		T(test_exec),
 		T(test_prepare_cache),
 		T(test_types),

@@ -1,7 +1,9 @@
 /* The feed store through its sink: snapshots, upserts, retirement,
  * visibility by snapshot, KEV/EPSS versioning, rollback and crash
  * safety, reading by ecosystem and package, source state, and the path
- * walker's handling of files it cannot read. */
+ * walker's handling of files it cannot read. Every test runs on SQLite
+ * and, when PW_TEST_PG_URL names a database
+ * (tests/scripts/feedstore_postgres.sh starts one), on PostgreSQL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,24 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+#include "servertest.h"
 
 struct fixture {
-	char dir[64];
-	char path[128];
+	char dir[64];  /* files the tests write; the SQLite store */
+	char path[128]; /* SQLite: the store's file */
+	char url[600];  /* what pw_feedstore_open is given */
 	pw_feedstore *s;
 };
+
+/* Runs SQL without parameters on another connection to the store. */
+static void exec_other(struct fixture *f, const char *sql)
+{
+	pw_db *db = NULL;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_db_open(f->url, &db, &err) || pw_db_exec(db, sql, &err))
+		fail_msg("%s: %s", sql, pw_error_text(&err));
+	pw_db_close(db);
+}
 
 static int setup(void **state)
 {
@@ -38,8 +51,15 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/pw-feedstore-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+	if (g_kind == PW_DB_SQLITE) {
+		snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
+	} else {
+		snprintf(f->url, sizeof f->url, "%s", g_pg_url);
+		exec_other(f, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+	}
 	pw_error err = PW_ERROR_INIT;
-	assert_int_equal(pw_feedstore_open(f->path, &f->s, &err), PW_OK);
+	if (pw_feedstore_open(f->url, &f->s, &err))
+		fail_msg("open: %s", pw_error_text(&err));
 	*state = f;
 	return 0;
 }
@@ -168,19 +188,27 @@ static const char *read_eco(struct fixture *f, int64_t snap, const char *eco,
 	return out->text;
 }
 
+/* The first column of the first row of `sql`, on another connection. */
+static int64_t query_int(struct fixture *f, const char *sql)
+{
+	pw_db *db = NULL;
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_db_open(f->url, &db, &err) || pw_db_prepare(db, sql, &st, &err) ||
+	    pw_stmt_step(st, &row, &err))
+		fail_msg("%s: %s", sql, pw_error_text(&err));
+	assert_true(row);
+	int64_t n = pw_stmt_int(st, 0);
+	pw_db_close(db);
+	return n;
+}
+
 static int64_t count_rows(struct fixture *f, const char *table)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM feed_%s", table);
+	return query_int(f, sql);
 }
 
 /* ---- tests ---- */
@@ -204,38 +232,66 @@ static void test_empty_store(void **state)
 	free(list);
 	/* Reopening an existing store runs no migration twice. */
 	pw_feedstore_close(f->s);
-	assert_int_equal(pw_feedstore_open(f->path, &f->s, &err), PW_OK);
-	assert_int_equal(count_rows(f, "schema_version"), 1);
+	assert_int_equal(pw_feedstore_open(f->url, &f->s, &err), PW_OK);
+	assert_int_equal(query_int(f, "SELECT COUNT(*) FROM schema_migrations"
+				      " WHERE component = 'feeds'"), 1);
 }
 
 static void test_not_a_store(void **state)
 {
 	struct fixture *f = *state;
-	char other[160];
-	snprintf(other, sizeof other, "%s/other.db", f->dir);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	pw_feedstore_close(f->s);
+	f->s = NULL;
 	pw_feedstore *s = NULL;
 	pw_error err = PW_ERROR_INIT;
-	assert_int_equal(pw_feedstore_open(other, &s, &err), PW_ERR_INVALID);
-	assert_null(s);
-	assert_non_null(strstr(err.msg, "not a patchwarden store"));
+	/* The store may share a database with other tables (the server's). */
+	exec_other(f, "CREATE TABLE t (x BIGINT)");
+	assert_int_equal(pw_feedstore_open(f->url, &s, &err), PW_OK);
+	pw_feedstore_close(s);
 
+	/* A store written by the code before db.h is refused with advice. */
+	exec_other(f, "CREATE TABLE schema_version (component TEXT NOT NULL, version BIGINT"
+		      " NOT NULL, applied TEXT NOT NULL);"
+		      " INSERT INTO schema_version VALUES ('feed', 1, 'x')");
+	assert_int_equal(pw_feedstore_open(f->url, &s, &err), PW_ERR_UNSUPPORTED);
+	assert_null(s);
+	assert_non_null(strstr(err.msg, "older patchwarden"));
+	assert_non_null(strstr(err.msg, "import the feeds again"));
+	exec_other(f, "DROP TABLE schema_version");
+
+	/* A store written by a newer patchwarden is refused, not damaged. */
+	exec_other(f, "UPDATE schema_migrations SET version = 999 WHERE component = 'feeds'");
+	assert_int_equal(pw_feedstore_open(f->url, &s, &err), PW_ERR_UNSUPPORTED);
+	assert_non_null(strstr(err.msg, "999"));
+	exec_other(f, "UPDATE schema_migrations SET version = 1 WHERE component = 'feeds'");
+	assert_int_equal(pw_feedstore_open(f->url, &f->s, &err), PW_OK);
+
+	if (g_kind != PW_DB_SQLITE)
+		return;
+	char other[160];
 	snprintf(other, sizeof other, "%s/garbage.db", f->dir);
 	assert_int_equal(pw_write_file_atomic(other, "this is not sqlite, not at all, really no", 41,
 					      0644, &err), PW_OK);
 	assert_int_equal(pw_feedstore_open(other, &s, &err), PW_ERR_STORE);
 	assert_non_null(strstr(err.msg, "garbage.db"));
+}
 
-	/* A store written by a newer patchwarden is refused, not damaged. */
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES ('feed', 999, 'x')",
-				      NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(pw_feedstore_open(f->path, &s, &err), PW_ERR_UNSUPPORTED);
-	assert_non_null(strstr(err.msg, "999"));
+/* On a database the caller opened: the store leaves it open. */
+static void test_open_db(void **state)
+{
+	struct fixture *f = *state;
+	import_base(f, NULL);
+	pw_db *db = NULL;
+	pw_error err = PW_ERROR_INIT;
+	assert_int_equal(pw_db_open(f->url, &db, &err), PW_OK);
+	pw_feedstore *s = NULL;
+	assert_int_equal(pw_feedstore_open_db(db, &s, &err), PW_OK);
+	int64_t latest;
+	assert_int_equal(pw_feedstore_latest(s, &latest, &err), PW_OK);
+	assert_int_equal(latest, 1);
+	pw_feedstore_close(s);
+	assert_int_equal(pw_db_exec(db, "SELECT 1", &err), PW_OK);
+	pw_db_close(db);
 }
 
 static void test_snapshot_and_reimport(void **state)
@@ -744,7 +800,7 @@ static void test_reader_isolation(void **state)
 	pw_feedstore *reader;
 	pw_error err = PW_ERROR_INIT;
 	time_t t0 = time(NULL);
-	assert_int_equal(pw_feedstore_open(f->path, &reader, &err), PW_OK);
+	assert_int_equal(pw_feedstore_open(f->url, &reader, &err), PW_OK);
 	assert_true(time(NULL) - t0 < 2);
 	int64_t latest;
 	assert_int_equal(pw_feedstore_latest(reader, &latest, &err), PW_OK);
@@ -763,16 +819,20 @@ static void test_reader_isolation(void **state)
 	pw_feedstore_close(reader);
 }
 
-static int64_t integrity_ok(const char *path)
+/* SQLite's own check of the file; PostgreSQL keeps no file of ours. */
+static bool integrity_ok(struct fixture *f)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (g_kind != PW_DB_SQLITE)
+		return true;
+	pw_db *db = NULL;
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_db_open(f->url, &db, &err) || pw_db_prepare(db, "PRAGMA integrity_check", &st, &err) ||
+	    pw_stmt_step(st, &row, &err))
+		fail_msg("integrity_check: %s", pw_error_text(&err));
+	bool ok = row && strcmp(pw_stmt_text(st, 0), "ok") == 0;
+	pw_db_close(db);
 	return ok;
 }
 
@@ -794,10 +854,12 @@ static void crash_child(const char *path, const char *wal, int ready_fd)
 		pw_advisory x = adv("osv", id, a, 4, cves_a, 2);
 		if (k->advisory(k->ctx, &x, &err))
 			_exit(4);
-		/* Killed only once the import has spilled pages into the WAL,
-		 * the state a crash must survive. */
+		/* Killed only once the import has written rows: on SQLite
+		 * spilled pages into the WAL, the state a crash must survive;
+		 * on PostgreSQL sent batches the server holds uncommitted. */
 		struct stat st;
-		if (i % 1000 == 0 && stat(wal, &st) == 0 && st.st_size > 0 && ready_fd >= 0) {
+		bool written = g_kind == PW_DB_SQLITE ? stat(wal, &st) == 0 && st.st_size > 0 : i >= 2000;
+		if (i % 1000 == 0 && written && ready_fd >= 0) {
 			if (write(ready_fd, "x", 1) != 1)
 				_exit(5);
 			ready_fd = -1;
@@ -821,7 +883,7 @@ static void test_crash_mid_import(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(fds[0]);
-		crash_child(f->path, wal, fds[1]);
+		crash_child(f->url, wal, fds[1]);
 	}
 	close(fds[1]);
 	char c;
@@ -834,12 +896,14 @@ static void test_crash_mid_import(void **state)
 	/* Closing the last handle checkpointed and removed the WAL, so what
 	 * is there now are the dead import's uncommitted pages. */
 	struct stat wst;
-	assert_int_equal(stat(wal, &wst), 0);
-	assert_true(wst.st_size > 0);
+	if (g_kind == PW_DB_SQLITE) {
+		assert_int_equal(stat(wal, &wst), 0);
+		assert_true(wst.st_size > 0);
+	}
 
-	assert_true(integrity_ok(f->path));
+	assert_true(integrity_ok(f));
 	pw_error err = PW_ERROR_INIT;
-	assert_int_equal(pw_feedstore_open(f->path, &f->s, &err), PW_OK);
+	assert_int_equal(pw_feedstore_open(f->url, &f->s, &err), PW_OK);
 	int64_t latest;
 	assert_int_equal(pw_feedstore_latest(f->s, &latest, &err), PW_OK);
 	assert_int_equal(latest, 1);
@@ -848,7 +912,7 @@ static void test_crash_mid_import(void **state)
 	assert_int_equal(s.n, 2);
 	assert_int_equal(count_rows(f, "advisory"), 3);
 	assert_int_equal(import_base(f, NULL), 2);
-	assert_true(integrity_ok(f->path));
+	assert_true(integrity_ok(f));
 }
 
 static void test_sources(void **state)
@@ -995,6 +1059,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_empty_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_reimport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_and_visibility, setup, teardown),
@@ -1015,5 +1080,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walker_unknown_formats, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return srv_run("feedstore", tests, sizeof tests / sizeof *tests);
 }

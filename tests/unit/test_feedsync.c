@@ -1,7 +1,9 @@
 /* feedsync without a network: how a downloaded file is imported (plain,
  * gzip, zip, tar.gz, with and without a format hint) and how a bad
  * configuration is refused before anything is fetched. The transfers
- * themselves are covered by test_fetch and tests/scripts/feed_sync.sh. */
+ * themselves are covered by test_fetch and tests/scripts/feed_sync.sh.
+ * The stores are SQLite files and, when PW_TEST_PG_URL is set
+ * (tests/scripts/feedstore_postgres.sh), the PostgreSQL test database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 #include "patchwarden/feedstore.h"
 #include "patchwarden/feedsync.h"
 #include "patchwarden/fileio.h"
+#include "servertest.h"
 
 static char dir[256];
 
@@ -34,6 +37,24 @@ static const char epss_csv[] = "#model_version:v2023.03.01,score_date:2025-02-20
 static void path(char *out, size_t cap, const char *rel)
 {
 	snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+/* A fresh, empty store: a file in the test directory or the PostgreSQL
+ * test database emptied. */
+static void fresh_store(char *out, size_t cap, const char *rel)
+{
+	if (g_kind == PW_DB_SQLITE) {
+		path(out, cap, rel);
+		unlink(out);
+		return;
+	}
+	snprintf(out, cap, "%s", g_pg_url);
+	pw_db *db = NULL;
+	pw_error e = PW_ERROR_INIT;
+	if (pw_db_open(out, &db, &e) ||
+	    pw_db_exec(db, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public", &e))
+		fail_msg("emptying the test database: %s", pw_error_text(&e));
+	pw_db_close(db);
 }
 
 static int setup(void **state)
@@ -97,8 +118,7 @@ static void write_archive(const char *rel, bool tgz, const char *member, const c
 static pw_err import_one(const char *rel, pw_feed_format hint, pw_import_stats *st, pw_error *e)
 {
 	char store_path[512], p[512];
-	path(store_path, sizeof store_path, "store.db");
-	unlink(store_path);
+	fresh_store(store_path, sizeof store_path, "store.db");
 	path(p, sizeof p, rel);
 	pw_feedstore *s = NULL;
 	assert_int_equal(pw_feedstore_open(store_path, &s, e), PW_OK);
@@ -189,7 +209,7 @@ static void test_wrong_hint_and_unknown_content(void **state)
 static pw_err sync_with(pw_config *c, const char *const *only, size_t n_only, pw_error *e)
 {
 	char store_path[512], cache[512];
-	path(store_path, sizeof store_path, "sync.db");
+	fresh_store(store_path, sizeof store_path, "sync.db");
 	path(cache, sizeof cache, "cache");
 	pw_feedstore *s = NULL;
 	assert_int_equal(pw_feedstore_open(store_path, &s, e), PW_OK);
@@ -269,7 +289,7 @@ static void test_shipped_list_is_overridden_key_by_key(void **state)
 	 * one source off and adds a broken one: the error names the operator's
 	 * file, and the disabled shipped source is not in the enabled list. */
 	char store_path[512], cache[512];
-	path(store_path, sizeof store_path, "ship.db");
+	fresh_store(store_path, sizeof store_path, "ship.db");
 	path(cache, sizeof cache, "shipcache");
 	pw_config *shipped = pw_config_new();
 	pw_config_set(shipped, "source a", "url", "http://127.0.0.1:9/a");
@@ -313,5 +333,10 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_shipped_list_is_overridden_key_by_key),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* One directory for both backends: a test reads what the one before
+	 * it wrote. */
+	if (setup(NULL))
+		return 1;
+	int failed = srv_run("feedsync", tests, sizeof tests / sizeof *tests);
+	return teardown(NULL) ? 1 : failed;
 }

@@ -98,3 +98,30 @@ pw_pg_start() {
   PW_PG_START_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
   export PW_PG_DIR PW_PG_PORT PW_TEST_PG_URL PW_PG_START_MS
 }
+
+# pw_pg_unit_tests BIN...: runs cmocka binaries that run their tests on
+# SQLite and then, with PW_TEST_PG_URL set, on PostgreSQL (they print
+# "== backend: NAME" before each group). Adds to PW_PG_PASSED and
+# PW_PG_FAILED; fails when a binary failed or did not run its
+# PostgreSQL group.
+pw_pg_unit_tests() {
+  local b out status passed failed ran_pg bad=0
+  out=$(mktemp)
+  for b in "$@"; do
+    status=0
+    timeout 600 "$b" >"$out" 2>&1 || status=$?
+    cat "$out"
+    # cmocka prints "[  PASSED  ] N test(s)." per group.
+    passed=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$out" | awk '{s += $4} END {print s + 0}' || true)
+    failed=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s += $4} END {print s + 0}' || true)
+    ran_pg=$(grep -c '^== backend: PostgreSQL' "$out" || true)
+    PW_PG_PASSED=$((${PW_PG_PASSED:-0} + passed))
+    PW_PG_FAILED=$((${PW_PG_FAILED:-0} + failed))
+    if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$ran_pg" -ne 1 ]; then
+      echo "$(basename "$b"): exit status $status, $failed failed, PostgreSQL group ran: $ran_pg"
+      bad=1
+    fi
+  done
+  rm -f "$out"
+  return "$bad"
+}
