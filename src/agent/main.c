@@ -10,8 +10,8 @@
 #include "cli.h"
 #include "commands.h"
 
-static const struct pw_cmd agent = {"agent", cmd_agent, "enroll this host and check in with the server",
-				    cmd_agent_usage};
+static const struct pw_cmd agent = {"agent", cmd_agent,
+				    "enroll this host and check in with the server", cmd_agent_usage};
 
 /* cli.c looks usage texts up here; this executable has one command. */
 const struct pw_cmd *pw_cli_find(const char *name)
