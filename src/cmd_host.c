@@ -70,7 +70,8 @@ const char cmd_host_usage[] =
 	"findings per priority and the time taken. Priorities follow [policy] of\n"
 	"the configuration file.\n"
 	"  --store FEEDS     feed store (default: $PATCHWARDEN_STORE, else 'store' in\n"
-	"                    [feeds] of the configuration file, else ./" PW_FEEDS_STORE_DEFAULT ")\n"
+	"                    [feeds] of the configuration file, else the feed tables\n"
+	"                    of the server database, where 'feed import' puts them)\n"
 	"  --snapshot N      scan against feed snapshot N (default: the newest)\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
@@ -379,7 +380,7 @@ static int host_recompute(pw_db *db, const struct opts *o)
 	if (!rc)
 		rc = pw_findings_config_load(cfg, &fc, &err);
 	if (!rc)
-		rc = pw_findings_store_open(o->store ? o->store : fc.store, &store, &err);
+		rc = pw_findings_store_open(o->store ? o->store : fc.store, db, &store, &err);
 	if (!rc)
 		rc = pw_findings_recompute(db, store, o->snapshot, &fc.policy, o->actor, &st, &err);
 	pw_feedstore_close(store);

@@ -176,12 +176,13 @@ static void print_url(const pw_server_config *sc, const pw_server *s)
 }
 
 /* Not an error: the server runs without feeds, but says so. */
-static void check_store(const pw_findings_config *f)
+static void check_store(const pw_findings_config *f, const char *db_url)
 {
 	pw_feedstore *store = NULL;
 	pw_error e = PW_ERROR_INIT;
 	int64_t snapshot = 0;
-	pw_err rc = pw_findings_store_open(f->store, &store, &e);
+	const char *where = f->store ? f->store : db_url;
+	pw_err rc = pw_findings_store_open(where, NULL, &store, &e);
 	if (!rc)
 		rc = pw_feedstore_latest(store, &snapshot, &e);
 	pw_feedstore_close(store);
@@ -189,7 +190,8 @@ static void check_store(const pw_findings_config *f)
 		pw_cli_warn(CMD, "feed store: %s; until then no findings are computed",
 			    pw_error_text(&e));
 	else
-		printf("feed store %s: newest snapshot %lld; findings recomputed %s\n", f->store,
+		printf("feed store %s%s: newest snapshot %lld; findings recomputed %s\n", where,
+		       f->store ? "" : " (the server's database)",
 		       (long long)snapshot,
 		       f->recompute_interval ? "when a newer one lands" : "on check-ins only");
 }
@@ -214,7 +216,7 @@ int cmd_server(int argc, char **argv)
 			       o.config ? o.config : PW_CONFIG_DEFAULT_PATH,
 			       sc.tls_cert ? "HTTPS" : "plain HTTP (loopback)", sc.listen,
 			       db_kind(sc.db_url));
-			check_store(&sc.feeds);
+			check_store(&sc.feeds, sc.db_url);
 		}
 		pw_config_free(cfg);
 		return rc;

@@ -6,8 +6,10 @@
  * findings_state, server migration 7), so a server notices a newer one.
  *
  * Configuration (patchwarden.conf), all optional:
- *   [feeds] store = feeds.db           the feed store the server scans against
- *                                      ($PATCHWARDEN_STORE takes precedence)
+ *   [feeds] store = FILE|URL           the feed store the server scans against
+ *                                      ($PATCHWARDEN_STORE takes precedence);
+ *                                      default: the server's own database, where
+ *                                      'feed import' puts feeds by default too
  *           recompute_interval = 60    seconds between the server's looks for a
  *                                      newer snapshot; 0: never
  * plus [policy] and [scan] (policy.h) for the priorities. */
@@ -30,12 +32,11 @@ struct cJSON;
 /* The pw_db_try_lock key a fleet recompute holds ("pwfr"). */
 #define PW_FINDINGS_LOCK_KEY INT64_C(0x70776672)
 
-#define PW_FEEDS_STORE_DEFAULT "feeds.db"
 #define PW_FEEDS_INTERVAL_DEFAULT 60
 #define PW_FEEDS_INTERVAL_MAX 86400
 
 typedef struct pw_findings_config {
-	const char *store;       /* points into the config, the environment or a literal */
+	const char *store;       /* the config or the environment; NULL: the server's database */
 	long recompute_interval; /* seconds; 0: the server never looks */
 	pw_policy policy;
 } pw_findings_config;
@@ -46,8 +47,9 @@ typedef struct pw_findings_config {
 pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_error *err);
 
 /* Opens the feed store at `path` without creating one: PW_ERR_NOTFOUND,
- * saying how to create it, when nothing is there. */
-pw_err pw_findings_store_open(const char *path, pw_feedstore **out, pw_error *err);
+ * saying how to create it, when nothing is there. `path` NULL: the feed
+ * tables of `db` itself (pw_feedstore_open_db; close the store first). */
+pw_err pw_findings_store_open(const char *path, pw_db *db, pw_feedstore **out, pw_error *err);
 
 typedef struct pw_findings_stats {
 	bool ran;            /* false: another holder had the lock, or nothing was new */

@@ -39,17 +39,16 @@ pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_e
 		return rc;
 	const char *env = getenv("PATCHWARDEN_STORE");
 	const char *v = pw_config_get(c, "feeds", "store");
-	if (v && !*v)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "[feeds] store is empty: name the feed store's file, or remove the "
-				    "line for the default " PW_FEEDS_STORE_DEFAULT);
-	out->store = env && *env ? env : v ? v : PW_FEEDS_STORE_DEFAULT;
+	/* "store =" is the default written out: the server's database. */
+	out->store = env && *env ? env : v && *v ? v : NULL;
 	return PW_OK;
 }
 
-pw_err pw_findings_store_open(const char *path, pw_feedstore **out, pw_error *err)
+pw_err pw_findings_store_open(const char *path, pw_db *db, pw_feedstore **out, pw_error *err)
 {
 	*out = NULL;
+	if (!path)
+		return pw_feedstore_open_db(db, out, err);
 	/* pw_feedstore_open would create an empty store, which scans as
 	 * "no data" forever instead of telling the operator to import. */
 	if (!strstr(path, "://") && access(path, F_OK) != 0)

@@ -462,14 +462,16 @@ static bool open_both(struct pw_server *s, pw_db **db, pw_feedstore **store)
 		server_log(s, "findings: cannot open the database: %s", pw_error_text(&e));
 		return false;
 	}
-	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, store, &e);
+	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, *db, store, &e);
 	int64_t snapshot;
 	if (!rc)
 		rc = pw_feedstore_latest(*store, &snapshot, &e);
 	if (rc == PW_ERR_NOTFOUND)
 		store_unusable(s, &e);
 	else if (rc)
-		server_log(s, "findings: feed store %s: %s", s->cfg.feeds.store, pw_error_text(&e));
+		server_log(s, "findings: feed store %s: %s",
+			   s->cfg.feeds.store ? s->cfg.feeds.store : "(the server's database)",
+			   pw_error_text(&e));
 	if (!rc)
 		atomic_store(&s->store_warned, false);
 	return !rc;

@@ -36,8 +36,9 @@ static void sample_path(const char *rel, char *out, size_t size)
 	snprintf(out, size, "%s/share/sample/%s", source_dir(), rel);
 }
 
-/* One more snapshot of the sample feeds in `path`; its id. */
-static int64_t import_samples(const char *path)
+/* One more snapshot of the sample feeds in the store at `path` (NULL:
+ * the feed tables of `db`); its id. */
+static int64_t import_samples_into(const char *path, pw_db *db)
 {
 	pw_error e = PW_ERROR_INIT;
 	pw_feedstore *s = NULL;
@@ -45,11 +46,18 @@ static int64_t import_samples(const char *path)
 	int64_t snap = 0;
 	char feeds[512];
 	sample_path("feeds", feeds, sizeof feeds);
-	if (pw_feedstore_open(path, &s, &e) || pw_feed_import_begin(s, "test", &imp, &e) ||
-	    pw_feed_import_path(imp, feeds, &e) || pw_feed_import_commit(imp, &snap, NULL, &e))
-		fail_msg("importing %s into %s: %s", feeds, path, pw_error_text(&e));
+	if ((path ? pw_feedstore_open(path, &s, &e) : pw_feedstore_open_db(db, &s, &e)) ||
+	    pw_feed_import_begin(s, "test", &imp, &e) || pw_feed_import_path(imp, feeds, &e) ||
+	    pw_feed_import_commit(imp, &snap, NULL, &e))
+		fail_msg("importing %s into %s: %s", feeds, path ? path : "the server database",
+			 pw_error_text(&e));
 	pw_feedstore_close(s);
 	return snap;
+}
+
+static int64_t import_samples(const char *path)
+{
+	return import_samples_into(path, NULL);
 }
 
 static const char *store_path(void)
@@ -66,7 +74,7 @@ static const char *store_path(void)
 static pw_feedstore *open_store(struct srv *f, const char *path)
 {
 	pw_feedstore *s = NULL;
-	CHECK(f, pw_findings_store_open(path, &s, &f->e));
+	CHECK(f, pw_findings_store_open(path, NULL, &s, &f->e));
 	return s;
 }
 
@@ -307,7 +315,7 @@ static void test_store_missing_or_empty(void **state)
 	char path[128];
 	snprintf(path, sizeof path, "%s/none.db", store_path() ? g_store_dir : "");
 	pw_feedstore *s = NULL;
-	REFUSED(f, PW_ERR_NOTFOUND, "feed import --store", pw_findings_store_open(path, &s, &f->e));
+	REFUSED(f, PW_ERR_NOTFOUND, "feed import --store", pw_findings_store_open(path, NULL, &s, &f->e));
 	assert_null(s);
 	struct stat sb;
 	assert_int_not_equal(stat(path, &sb), 0);
@@ -369,7 +377,7 @@ static pw_err load_conf(const char *text, pw_findings_config *out, pw_error *e)
 		rc = pw_findings_config_load(c, out, e);
 	/* The store name points into the config: keep a copy alive. */
 	static char store[256];
-	if (!rc) {
+	if (!rc && out->store) {
 		snprintf(store, sizeof store, "%s", out->store);
 		out->store = store;
 	}
@@ -378,13 +386,41 @@ static pw_err load_conf(const char *text, pw_findings_config *out, pw_error *e)
 	return rc;
 }
 
+/* By default the feeds live in the server's own database (where 'feed
+ * import' puts them by default too): the same findings as from a file. */
+static void test_store_in_server_database(void **state)
+{
+	struct srv *f = *state;
+	char *deb = read_sample("inventories/debian10-web.json");
+	int64_t web1 = add_host(f, "web1", NULL);
+	give_inventory(f, "web1", "deb", deb);
+	free(deb);
+	int64_t snap = import_samples_into(NULL, f->db);
+	pw_feedstore *s = NULL;
+	CHECK(f, pw_findings_store_open(NULL, f->db, &s, &f->e));
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_findings_stats st;
+	CHECK(f, pw_findings_recompute(f->db, s, 0, &policy, ACTOR, &st, &f->e));
+	pw_feedstore_close(s);
+	assert_true(st.ran);
+	assert_int_equal(st.snapshot, snap);
+	assert_int_equal(st.hosts, 1);
+	size_t d[PW_PRIO__COUNT];
+	scan_counts(f, "inventories/debian10-web.json", PW_EXPOSURE_INTERNAL, d);
+	assert_true(total(d) > 0);
+	int64_t c[PW_HOST_PRIO__COUNT];
+	host_counts(f, web1, c);
+	same_counts(c, d);
+}
+
 static void test_config(void **state)
 {
 	struct srv *f = *state;
 	unsetenv("PATCHWARDEN_STORE");
 	pw_findings_config c;
 	CHECK(f, pw_findings_config_load(NULL, &c, &f->e));
-	assert_string_equal(c.store, PW_FEEDS_STORE_DEFAULT);
+	assert_null(c.store); /* the server's own database */
 	assert_int_equal(c.recompute_interval, PW_FEEDS_INTERVAL_DEFAULT);
 	CHECK(f, load_conf("[feeds]\nstore = /var/lib/pw/f.db\nrecompute_interval = 0\n"
 			   "[policy]\nepss_threshold = 0.5\n",
@@ -401,7 +437,8 @@ static void test_config(void **state)
 		load_conf("[feeds]\nrecompute_interval = 86401\n", &c, &f->e));
 	REFUSED(f, PW_ERR_PARSE, "recompute_interval",
 		load_conf("[feeds]\nrecompute_interval = soon\n", &c, &f->e));
-	REFUSED(f, PW_ERR_PARSE, "[feeds] store is empty", load_conf("[feeds]\nstore =\n", &c, &f->e));
+	CHECK(f, load_conf("[feeds]\nstore =\n", &c, &f->e));
+	assert_null(c.store);
 	REFUSED(f, PW_ERR_INVALID, "epss_threshold",
 		load_conf("[policy]\nepss_threshold = 2\n", &c, &f->e));
 }
@@ -426,6 +463,7 @@ int main(void)
 		T(test_recompute_host),
 		T(test_store_missing_or_empty),
 		T(test_lock),
+		T(test_store_in_server_database),
 		T(test_config),
 	};
 	int failed = srv_run("findings", tests, sizeof tests / sizeof *tests);
