@@ -492,44 +492,77 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 	return PW_OK;
 }
 
-pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err)
+/* Finishes `sql` (a SELECT over "hosts h", up to its FROM) with the
+ * conditions of `f` and an order: by hostname, or with limit > 0 a page
+ * by id after `after`; and calls `row` for every row. */
+static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t after,
+			int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
 {
 	static const pw_host_filter none = PW_HOST_FILTER_INIT;
-	pw_buf sql = PW_BUF_INIT;
-	struct cond binds[8];
+	struct cond binds[10];
 	char *normal[4] = {NULL, NULL, NULL, NULL};
 	char cutoff[2][PW_TS_LEN];
 	int nb = 0;
-	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory") : PW_OK;
-	if (!rc)
-		rc = filter_where(f ? f : &none, &sql, binds, &nb, normal, cutoff, err);
-	if (!rc && pw_buf_puts(&sql, " ORDER BY h.hostname, h.id"))
+	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, normal, cutoff, err);
+	if (!rc && limit > 0) {
+		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?", nb ? " AND " : " WHERE "))
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		binds[nb++] = (struct cond){NULL, after};
+		binds[nb++] = (struct cond){NULL, limit};
+	} else if (!rc && pw_buf_puts(sql, " ORDER BY h.hostname, h.id")) {
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
 	pw_stmt *st = NULL;
 	if (!rc)
-		rc = pw_db_prepare(db, pw_buf_str(&sql), &st, err);
+		rc = pw_db_prepare(db, pw_buf_str(sql), &st, err);
 	for (int i = 0; i < nb && !rc; i++)
 		rc = binds[i].text ? pw_stmt_bind_text(st, i + 1, binds[i].text)
 				   : pw_stmt_bind_int(st, i + 1, binds[i].num);
 	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
+		bool more = false;
+		rc = pw_stmt_step(st, &more, err);
+		if (rc || !more)
 			break;
-		pw_host *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
-			break;
-		}
-		out->v = v;
-		rc = read_row(st, &v[out->n], err);
-		if (!rc)
-			out->n++;
+		rc = row(ctx, st, err);
 	}
 	if (rc && st)
 		pw_stmt_reset(st);
 	for (int i = 0; i < 4; i++)
 		free(normal[i]);
+	return rc;
+}
+
+static pw_err append_host(void *ctx, pw_stmt *st, pw_error *err)
+{
+	pw_host_list *out = ctx;
+	pw_host *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
+	if (!v)
+		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
+	out->v = v;
+	pw_err rc = read_row(st, &v[out->n], err);
+	if (!rc)
+		out->n++;
+	return rc;
+}
+
+pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err)
+{
+	pw_buf sql = PW_BUF_INIT;
+	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+				     : each_host(db, &sql, f, 0, 0, append_host, out, err);
+	pw_buf_release(&sql);
+	return rc;
+}
+
+pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int64_t after,
+		    int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
+{
+	if (limit < 1)
+		return pw_error_set(err, PW_ERR_INVALID, "a page of hosts needs a limit of 1 or more");
+	pw_buf sql = PW_BUF_INIT;
+	pw_err rc = pw_buf_printf(&sql, "SELECT %s FROM hosts h", columns)
+			    ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+			    : each_host(db, &sql, f, after, limit, row, ctx, err);
 	pw_buf_release(&sql);
 	return rc;
 }
