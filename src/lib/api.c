@@ -417,6 +417,9 @@ void pw_api_fail(struct pw_api_ctx *c, pw_err rc, const pw_error *err)
 	case PW_ERR_NOTFOUND:
 		pw_api_error(c->resp, 404, "not_found", "%s", msg);
 		return;
+	case PW_ERR_CONFLICT:
+		pw_api_error(c->resp, 409, "conflict", "%s", msg);
+		return;
 	case PW_ERR_TOOLARGE:
 		pw_api_error(c->resp, 413, "too_large", "%s", msg);
 		return;

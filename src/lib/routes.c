@@ -132,7 +132,8 @@ static void h_enroll(struct pw_api_ctx *c)
 	if (!o || !add_text(o, "agent_id", en.agent_id) ||
 	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
 	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
-	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed)) {
+	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
+	    !cJSON_AddBoolToObject(o, "adopted", en.adopted)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 	} else {
@@ -1063,16 +1064,18 @@ static const pw_route routes[] = {
 	 "{\"user_id\":3,\"name\":\"alice\",\"role\":\"operator\",\"token_id\":7}"},
 
 	{"POST", "/api/v1/agents/enroll", PW_ACCESS_ENROLL, 0, 16 * KiB, JSON, 201,
-	 "agent.enroll, agent.rekey", h_enroll,
+	 "agent.enroll, agent.rekey, agent.adopt", h_enroll,
 	 "Enrolls an agent with an enrollment token and returns its credential (shown once); "
-	 "a known machine_id re-keys its host",
+	 "a known machine_id re-keys its host, a new one adopts the host an operator entered "
+	 "under its hostname without an agent; a hostname held by a host enrolled from another "
+	 "machine is a 409 (protocol.md)",
 	 NULL,
 	 "{\"token\":\"<enrollment token>\",\"hostname\":\"web-01\",\"machine_id\":"
 	 "\"4c4c4544004d3510804ab4c04f4d3232\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
 	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
 	 "\"arch\":\"amd64\"}",
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"credential\":\"ag_0123456789abcdef.<secret>\","
-	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false}"},
+	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false}"},
 	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
 	 "An agent reports its inventory hash (the inventory itself when the server asks), "
