@@ -56,9 +56,9 @@ const char cmd_host_usage[] =
 	"\n"
 	"import-csv reads a header row naming the columns (the fields above) and\n"
 	"adds or updates one host per row by hostname, all in one transaction: an\n"
-	"invalid row stops the import with FILE:LINE:COLUMN and nothing is\n"
-	"written. export-csv writes the same columns (to standard output without\n"
-	"FILE).\n"
+	"invalid row stops the import with FILE:LINE:COLUMN (and the lines of the\n"
+	"other bad rows) and nothing is written. export-csv writes the same\n"
+	"columns (to standard output without FILE).\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
 

@@ -170,7 +170,10 @@ typedef struct pw_host_csv {
 #define PW_HOST_CSV_INIT {NULL, 0, NULL, NULL, 0, 0}
 void pw_host_csv_release(pw_host_csv *c);
 
-/* Errors are "NAME:LINE:COLUMN: message" (column in bytes, 1-based). */
+/* Errors are "NAME:LINE:COLUMN: message" (column in bytes, 1-based).
+ * Rows with a bad value or field count do not stop the parse: the
+ * error is the first one's, followed by "; N more bad rows, on lines
+ * L1, L2, ..." so one run names every line to fix. */
 pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
 			 pw_error *err);
 

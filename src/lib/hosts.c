@@ -839,12 +839,18 @@ struct cell {
 	bool quoted;
 };
 
+/* Lines of bad rows listed after the first bad row's error. */
+#define BAD_LINES_LISTED 10
+
 struct csv_state {
 	const char *name;
 	pw_host_csv *out;
 	bool header_done;
 	struct cell rec[PW_HF__EDITABLE];
 	size_t n;
+	pw_err bad;     /* the first bad row's error, which err holds */
+	size_t nbad;
+	char more[128]; /* the lines of the next bad rows: ", 5, 9" */
 };
 
 static void rec_clear(struct csv_state *s)
@@ -895,13 +901,29 @@ static pw_err take_header(struct csv_state *s, pw_error *err)
 	return PW_OK;
 }
 
+/* A row that cannot be imported is left out and the parse goes on, so
+ * one run names every line to fix: the first bad row's error is kept,
+ * the next ones add their line. */
+static pw_err bad_row(struct csv_state *s, const struct cell *x, pw_err code, const char *msg,
+		      pw_error *err)
+{
+	if (!s->nbad++) {
+		s->bad = code;
+		at(s, x->line, x->col, err, code, msg);
+	} else if (s->nbad <= BAD_LINES_LISTED + 1) {
+		size_t len = strlen(s->more);
+		snprintf(s->more + len, sizeof s->more - len, ", %zu", x->line);
+	}
+	return PW_OK;
+}
+
 static pw_err take_row(struct csv_state *s, pw_error *err)
 {
 	pw_host_csv *c = s->out;
 	if (s->n != c->ncols) {
 		char msg[120];
 		snprintf(msg, sizeof msg, "this row has %zu fields, the header %zu", s->n, c->ncols);
-		return at(s, s->rec[0].line, s->rec[0].col, err, PW_ERR_PARSE, msg);
+		return bad_row(s, &s->rec[0], PW_ERR_PARSE, msg, err);
 	}
 	if (c->nrows == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -921,20 +943,27 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 	c->lines[c->nrows++] = s->rec[0].line;
 	for (size_t i = 0; i < c->ncols; i++) {
 		struct cell *x = &s->rec[i];
+		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
 		pw_err rc = pw_host_value_check(c->cols[i], x->text, &row[i], &e);
-		if (rc)
-			return at(s, x->line, x->col, err, rc, e.msg);
-		if (c->cols[i] != PW_HF_HOSTNAME)
-			continue;
-		for (size_t r = 0; r + 1 < c->nrows; r++) {
+		if (rc == PW_ERR_NOMEM)
+			return pw_error_set(err, rc, "%s", e.msg);
+		snprintf(msg, sizeof msg, "%s", e.msg);
+		for (size_t r = 0; !rc && c->cols[i] == PW_HF_HOSTNAME && r + 1 < c->nrows; r++) {
 			if (!strcmp(c->cells[r * c->ncols + i], row[i])) {
-				char msg[400];
 				snprintf(msg, sizeof msg, "host %s appears again (first on line %zu)",
 					 row[i], c->lines[r]);
-				return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
+				rc = PW_ERR_PARSE;
 			}
 		}
+		if (!rc)
+			continue;
+		c->nrows--; /* left out */
+		for (size_t k = 0; k < c->ncols; k++) {
+			free(row[k]);
+			row[k] = NULL;
+		}
+		return bad_row(s, x, rc, msg, err);
 	}
 	return PW_OK;
 }
@@ -1046,13 +1075,22 @@ static pw_err csv_scan(struct csv_state *s, const char *data, size_t len, pw_err
 	if (!rc && !s->header_done)
 		rc = at(s, 1, 1, err, PW_ERR_PARSE,
 			"the file is empty; its first row must name the columns (hostname, ...)");
-	return rc;
+	if (!rc && s->nbad > 1 && err) {
+		char first[PW_ERROR_MSG_MAX];
+		snprintf(first, sizeof first, "%s", err->msg);
+		bool one = s->nbad == 2;
+		pw_error_set(err, s->bad, "%s; %zu more bad row%s, on line%s %s%s", first,
+			     s->nbad - 1, one ? "" : "s", one ? "" : "s", s->more + 2,
+			     s->nbad > BAD_LINES_LISTED + 1 ? " and later" : "");
+	}
+	return rc ? rc : s->bad;
 }
 
 pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
 			 pw_error *err)
 {
-	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0};
+	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0,
+			      PW_OK, 0, ""};
 	pw_err rc = csv_scan(&s, data, len, err);
 	if (rc)
 		pw_host_csv_release(out);

@@ -1103,8 +1103,9 @@ static const pw_route routes[] = {
 	{"POST", "/api/v1/hosts/import-csv", PW_ACCESS_USER, ADMIN | OPERATOR, 32 * MiB, CSV_BODY,
 	 200, "host.import", h_hosts_import,
 	 "Adds or updates hosts by hostname from CSV as `patchwarden host import-csv` does: a "
-	 "header row naming the columns (hostname required), all rows or none; an invalid row is "
-	 "a 400 naming its line and column. One audit event per host added or changed",
+	 "header row naming the columns (hostname required), all rows or none; invalid rows are "
+	 "a 400 naming the first one's line and column and the others' lines. One audit event "
+	 "per host added or changed",
 	 NULL, "hostname,category,criticality,maintenance_window\nweb-01,web,4,Sun 01:00-04:00\n",
 	 "{\"rows\":1,\"created\":0,\"updated\":1,\"unchanged\":0}"},
 	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host,

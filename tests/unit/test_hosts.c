@@ -353,6 +353,14 @@ static void test_csv_errors(void **state)
 		{"hostname,ticket\nweb1,\"a\nb\"\n", "x.csv:2:6: ticket: the value must be"},
 		{"hostname\n,\n", "x.csv:2:2: more fields than the header"},
 		{"hostname\n\"\"\n", "x.csv:2:1: hostname: a host needs a name"},
+		/* Every bad row is named, the first with its message. */
+		{"hostname,criticality\nweb1,9\nweb2,3\nweb3,x\nweb4\nweb2,1\n",
+		 "x.csv:2:6: criticality: '9' is not 1 (least) to 5 (most critical); 3 more bad "
+		 "rows, on lines 4, 5, 6"},
+		{"hostname\nb_1\nb_2\nb_3\nb_4\nb_5\nb_6\nb_7\nb_8\nb_9\nb_10\nb_11\nb_12\nok\n",
+		 "x.csv:2:1: hostname: 'b_1'"},
+		{"hostname\nb_1\nb_2\nb_3\nb_4\nb_5\nb_6\nb_7\nb_8\nb_9\nb_10\nb_11\nb_12\nok\n",
+		 "; 11 more bad rows, on lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and later"},
 	};
 	add(f, "keep", NULL, 0);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

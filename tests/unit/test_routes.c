@@ -748,9 +748,10 @@ static void test_host_csv(void **state)
 
 	/* A bad row names its line and nothing is imported. */
 	int64_t before = audit_head();
-	import("hostname,criticality\r\nrt-new-1,3\r\nrt-new-2,7\r\n", 400, &r);
+	import("hostname,criticality\r\nrt-new-1,3\r\nrt-new-2,7\r\nrt-new-3,x\r\n", 400, &r);
 	expect_error(&r, 400, "a bad criticality on line 3");
 	assert_non_null(strstr(pw_buf_str(&r.body), "csv:3:10: criticality"));
+	assert_non_null(strstr(pw_buf_str(&r.body), "; 1 more bad row, on line 4;"));
 	assert_non_null(strstr(pw_buf_str(&r.body), "nothing was imported"));
 	reply_release(&r);
 	import("hostname,colour\nx,red\n", 400, &r);
