@@ -667,11 +667,11 @@ static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 
 /* Examples are kept compact in the table and indented here; CSV ones
  * are shown as they are. */
-static pw_err md_example(pw_buf *out, const char *title, const char *json, bool csv)
+static pw_err md_example(pw_buf *out, const char *title, const char *text, bool csv)
 {
 	if (csv)
-		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, json);
-	cJSON *v = cJSON_Parse(json);
+		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, text);
+	cJSON *v = cJSON_Parse(text);
 	char *text = v ? cJSON_Print(v) : NULL;
 	cJSON_Delete(v);
 	if (!text)

@@ -10,6 +10,7 @@
 
 #include "auth_internal.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/json_limits.h"
 
 /* ---- fields ---------------------------------------------------------- */
 
@@ -257,10 +258,10 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 					    "characters, 253 in all)", value);
 		break;
 	case K_TEXT:
-		if (!pw_text_ok(value, fields[f].max))
+		if (!pw_text_ok(value, fields[f].max) || !pw_utf8_valid(value, strlen(value)))
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "%s: the value must be at most %zu bytes without control "
-					    "characters", name, fields[f].max);
+					    "%s: the value must be at most %zu bytes of UTF-8 text "
+					    "without control characters", name, fields[f].max);
 		break;
 	case K_ENUM: {
 		size_t k = 0;

@@ -353,6 +353,8 @@ static void test_csv_errors(void **state)
 		{"hostname,ticket\nweb1,\"a\nb\"\n", "x.csv:2:6: ticket: the value must be"},
 		{"hostname\n,\n", "x.csv:2:2: more fields than the header"},
 		{"hostname\n\"\"\n", "x.csv:2:1: hostname: a host needs a name"},
+		{"hostname,location\nweb1,Z\xfcrich\n", "x.csv:2:6: location: the value must be "
+		 "at most 256 bytes of UTF-8 text"},
 		/* Every bad row is named, the first with its message. */
 		{"hostname,criticality\nweb1,9\nweb2,3\nweb3,x\nweb4\nweb2,1\n",
 		 "x.csv:2:6: criticality: '9' is not 1 (least) to 5 (most critical); 3 more bad "
