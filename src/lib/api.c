@@ -672,12 +672,12 @@ static pw_err md_example(pw_buf *out, const char *title, const char *text, bool 
 	if (csv)
 		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, text);
 	cJSON *v = cJSON_Parse(text);
-	char *text = v ? cJSON_Print(v) : NULL;
+	char *pretty = v ? cJSON_Print(v) : NULL;
 	cJSON_Delete(v);
-	if (!text)
+	if (!pretty)
 		return PW_ERR_INVALID;
-	pw_err rc = pw_buf_printf(out, "%s:\n\n```json\n%s\n```\n\n", title, text);
-	cJSON_free(text);
+	pw_err rc = pw_buf_printf(out, "%s:\n\n```json\n%s\n```\n\n", title, pretty);
+	cJSON_free(pretty);
 	return rc;
 }
 
