@@ -283,6 +283,40 @@ static const char fleet_csv[] =
 	"\r\n"
 	"mail1,mail,,\" DC2\",daily 02:00-03:00,,\r\n";
 
+static pw_err page_name(void *ctx, pw_stmt *st, pw_error *err)
+{
+	(void)err;
+	pw_buf *names = ctx;
+	return pw_buf_printf(names, "%s%s", names->len ? "," : "", pw_stmt_text(st, 1));
+}
+
+/* A page by id of the hosts a filter matches, as the API lists them. */
+static void test_page(void **state)
+{
+	struct srv *f = *state;
+	static const char *const names[] = {"p1", "p2", "p3", "p4", "p5"};
+	for (size_t i = 0; i < 5; i++)
+		add(f, names[i], &(pw_host_assign){PW_HF_CATEGORY, i % 2 ? "mail" : "web"}, 1);
+	pw_host_filter flt = PW_HOST_FILTER_INIT;
+	flt.category = "web";
+	pw_buf got = PW_BUF_INIT;
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", &flt, 0, 2, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p1,p3");
+	int64_t p3 = srv_int(f, "SELECT id FROM hosts WHERE hostname = ?", "p3");
+	pw_buf_reset(&got);
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", &flt, p3, 2, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p5");
+	pw_buf_reset(&got);
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", NULL, p3, 100, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p4,p5");
+	flt.category = "kitchen";
+	REFUSED(f, PW_ERR_INVALID, "category: 'kitchen' is not one of",
+		pw_host_page(f->db, "h.id, h.hostname", &flt, 0, 2, page_name, &got, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "a limit of 1 or more",
+		pw_host_page(f->db, "h.id", NULL, 0, 0, page_name, &got, &f->e));
+	pw_buf_release(&got);
+}
+
 static void test_csv_import_export(void **state)
 {
 	struct srv *f = *state;
@@ -648,6 +682,7 @@ int main(void)
 		T(test_value_checks),
 		T(test_create_get_set),
 		T(test_filters),
+		T(test_page),
 		T(test_csv_import_export),
 		T(test_csv_errors),
 		T(test_shared_name),
