@@ -6,7 +6,8 @@
  * ('1' admin, '2' operator, '3' the agent, else none), then the body.
  * "@E@" in the body becomes a valid enrollment token. Aborts on a crash,
  * a sanitizer report, a status outside the documented set, or a reply
- * that is not JSON (or, for errors, not {"error":{"code","message"}}). */
+ * that is not JSON (or, for errors, not {"error":{"code","message"}})
+ * unless it is a success marked CSV. */
 #include <cjson/cJSON.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -84,6 +85,12 @@ static void check_reply(const pw_api_response *resp)
 	if (!known) {
 		fprintf(stderr, "status %d: %s\n", resp->status, pw_buf_str(&resp->body));
 		abort();
+	}
+	/* Only a success may be in another format (CSV), which says so. */
+	if (resp->content_type) {
+		if (resp->status >= 400 || strcmp(resp->content_type, PW_CSV_TYPE) != 0)
+			abort();
+		return;
 	}
 	cJSON *v = cJSON_ParseWithLength(pw_buf_str(&resp->body), resp->body.len);
 	if (!v)

@@ -28,6 +28,8 @@
 
 #include "patchwarden/error.h"
 
+struct cJSON;
+
 #define PW_AGENT_STATE_DIR "/var/lib/patchwarden-agent"
 #define PW_AGENT_TIMEOUT 60           /* seconds per request */
 #define PW_AGENT_DEFAULT_INTERVAL 900 /* until the server tells one */
@@ -96,6 +98,18 @@ size_t pw_agent_client_spooled(const pw_agent_client *c);
 const char *pw_agent_client_acked_hash(const pw_agent_client *c);
 const char *pw_agent_client_last_checkin(const pw_agent_client *c);
 long pw_agent_client_interval(const pw_agent_client *c);
+
+/* The longest string the server takes in a check-in by default
+ * (json_max_string), counted as sent: JSON escapes included. */
+#define PW_AGENT_OUTPUT_STRING_MAX 65536
+
+/* Fits a job's output to the server's string limit instead of losing the
+ * result: every string value whose JSON form (escapes included) is
+ * longer than `max` bytes keeps its tail, where a failing command says
+ * why, behind a marker "[the first N bytes were cut]\n", and then fits.
+ * The cut falls between UTF-8 characters. *cut (may be NULL) gets the
+ * number of strings cut. `max` below 256 is PW_ERR_INVALID. */
+pw_err pw_agent_fit_output(struct cJSON *output, size_t max, size_t *cut, pw_error *err);
 
 /* The next wait in seconds: `interval` ±10% after a good check-in;
  * after `failures` failed ones in a row, 2^failures seconds capped at

@@ -71,12 +71,18 @@ typedef struct pw_enrollment {
 	char credential[PW_CREDENTIAL_MAX]; /* shown only now */
 	int64_t host_id;
 	bool rekeyed; /* the host existed with another agent, whose credential is now revoked */
+	bool adopted; /* the host was one an operator entered, without an agent until now */
 } pw_enrollment;
 
 /* Uses one enrollment of the token and issues a new agent credential.
  * A machine_id seen before re-keys that host (same host id, a new agent
  * id; the old credential stops working and the old agent's leased jobs
- * are offered again). A wrong, unknown, revoked, expired or used-up
+ * are offered again), audited as "agent.rekey". A new machine_id adopts
+ * the host an operator entered under the hostname (any case; pw_host_create,
+ * CSV import) that no agent has had, keeping its operator fields
+ * ("agent.adopt"), else gets a new host ("agent.enroll"); when a host
+ * enrolled from another machine_id has the name, the enrollment is
+ * PW_ERR_CONFLICT and spends no use of the token. A wrong, unknown, revoked, expired or used-up
  * token is PW_ERR_AUTH with a message saying which (the secret is
  * checked first, so only its holder learns the token's state). */
 pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,

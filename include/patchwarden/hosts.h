@@ -138,6 +138,15 @@ pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
  * Filter values are checked as pw_host_value_check does. */
 pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err);
 
+/* A page of the hosts matching `f` (NULL: all) by id: those after
+ * `after`, at most `limit` (1 or more), for listings in another shape
+ * than pw_host (the API's). `columns` is the SELECT list over the hosts
+ * table aliased h ("h.id, h.hostname"); `row` gets each row and may stop
+ * the listing by returning an error. */
+typedef pw_err (*pw_host_row_fn)(void *ctx, pw_stmt *st, pw_error *err);
+pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int64_t after,
+		    int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err);
+
 /* Applies the assignments to the host in one transaction, all or none,
  * audited as "host.set" with the fields that changed (no event when
  * nothing changed). *changed (may be NULL) gets whether anything did. */
@@ -161,7 +170,10 @@ typedef struct pw_host_csv {
 #define PW_HOST_CSV_INIT {NULL, 0, NULL, NULL, 0, 0}
 void pw_host_csv_release(pw_host_csv *c);
 
-/* Errors are "NAME:LINE:COLUMN: message" (column in bytes, 1-based). */
+/* Errors are "NAME:LINE:COLUMN: message" (column in bytes, 1-based).
+ * Rows with a bad value or field count do not stop the parse: the
+ * error is the first one's, followed by "; N more bad rows, on lines
+ * L1, L2, ..." so one run names every line to fix. */
 pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
 			 pw_error *err);
 

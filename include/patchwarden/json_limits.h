@@ -15,6 +15,7 @@
 #ifndef PATCHWARDEN_JSON_LIMITS_H
 #define PATCHWARDEN_JSON_LIMITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "patchwarden/error.h"
@@ -32,6 +33,11 @@ typedef struct pw_json_limits {
 	{                                                                                          \
 		PW_JSON_MAX_DEPTH_DEFAULT, PW_JSON_MAX_STRING_DEFAULT                              \
 	}
+
+/* Whether s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates or code points above U+10FFFF), for text that reaches JSON
+ * replies by another way than a JSON body (CSV). */
+bool pw_utf8_valid(const char *s, size_t n);
 
 /* The pre-scan alone. A limit exceeded is PW_ERR_TOOLARGE; bad bytes in
  * a string are PW_ERR_PARSE. */

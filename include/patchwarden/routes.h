@@ -69,32 +69,43 @@ typedef struct pw_query_param {
 typedef struct pw_api_response {
 	int status;
 	pw_buf body;
+	const char *content_type; /* NULL: application/json */
 	char allow[PW_ALLOW_MAX]; /* 405: the methods the path takes ("GET, POST") */
 	pw_error detail; /* 5xx: the cause, for the server's log; clients get a generic message */
 } pw_api_response;
 
 #define PW_API_RESPONSE_INIT                                                                       \
 	{                                                                                          \
-		0, PW_BUF_INIT, {0}, PW_ERROR_INIT                                                 \
+		0, PW_BUF_INIT, NULL, {0}, PW_ERROR_INIT                                           \
 	}
 void pw_api_response_release(pw_api_response *r);
 
 struct pw_api_ctx; /* a request being handled (api_internal.h) */
 typedef void (*pw_route_handler)(struct pw_api_ctx *ctx);
 
+/* What a route reads and writes besides JSON. Errors are JSON always. */
+typedef enum pw_route_format {
+	PW_FORMAT_JSON = 0,  /* a JSON body (if any) and reply */
+	PW_FORMAT_CSV_BODY,  /* a text/csv body, handed to the handler as it is; a JSON reply */
+	PW_FORMAT_CSV_REPLY, /* a text/csv reply */
+} pw_route_format;
+
+#define PW_CSV_TYPE "text/csv; charset=utf-8"
+
 typedef struct pw_route {
-	const char *method; /* "GET", "POST", "DELETE" */
+	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
 	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer */
 	pw_route_access access;
 	unsigned roles;    /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
 	size_t body_max;   /* largest accepted body in bytes; 0: no body */
+	pw_route_format format;
 	int ok_status;     /* 200 or 201 */
 	const char *audit; /* the audit action a successful call writes; NULL: changes nothing */
 	pw_route_handler handler;
 	const char *summary;
 	const char *query;            /* documented query parameters, or NULL */
-	const char *request_example;  /* JSON; "<…>" marks values to fill in */
-	const char *response_example; /* JSON */
+	const char *request_example;  /* JSON (CSV for PW_FORMAT_CSV_BODY); "<…>" marks values to fill in */
+	const char *response_example; /* JSON (CSV for PW_FORMAT_CSV_REPLY) */
 } pw_route;
 
 /* The table, in documentation order. */

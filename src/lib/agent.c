@@ -613,6 +613,66 @@ static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_er
 	return out;
 }
 
+/* Bytes a byte of a string takes in cJSON's output. */
+static size_t escaped_len(unsigned char c)
+{
+	if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+		return 2;
+	return c < 0x20 ? 6 : 1;
+}
+
+/* The marker with the largest count fits in this, escapes included. */
+#define CUT_MARKER_MAX 64
+
+static pw_err fit_string(cJSON *v, size_t max, size_t *cut, pw_error *err)
+{
+	const unsigned char *s = (const unsigned char *)v->valuestring;
+	size_t n = strlen(v->valuestring), total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += escaped_len(s[i]);
+	if (total <= max)
+		return PW_OK;
+	size_t start = n, kept = 0;
+	while (start > 0 && kept + escaped_len(s[start - 1]) <= max - CUT_MARKER_MAX)
+		kept += escaped_len(s[--start]);
+	while (start < n && (s[start] & 0xC0) == 0x80) /* inside a UTF-8 character */
+		start++;
+	pw_buf b = PW_BUF_INIT;
+	pw_err rc = pw_buf_printf(&b, "[the first %zu bytes were cut]\n", start);
+	if (!rc)
+		rc = pw_buf_append(&b, (const char *)s + start, n - start);
+	if (!rc && !cJSON_SetValuestring(v, pw_buf_str(&b)))
+		rc = PW_ERR_NOMEM;
+	pw_buf_release(&b);
+	if (rc)
+		return nomem(err);
+	(*cut)++;
+	return PW_OK;
+}
+
+static pw_err fit_all(cJSON *v, size_t max, size_t *cut, pw_error *err)
+{
+	if (cJSON_IsString(v) && v->valuestring)
+		return fit_string(v, max, cut, err);
+	pw_err rc = PW_OK;
+	for (cJSON *x = v ? v->child : NULL; x && !rc; x = x->next)
+		rc = fit_all(x, max, cut, err);
+	return rc;
+}
+
+pw_err pw_agent_fit_output(cJSON *output, size_t max, size_t *cut, pw_error *err)
+{
+	size_t n = 0;
+	if (max < 256)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "a string limit of %zu bytes is below the server's least (256)",
+				    max);
+	pw_err rc = fit_all(output, max, &n, err);
+	if (cut)
+		*cut = n;
+	return rc;
+}
+
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
@@ -667,6 +727,14 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		exit_code = 2;
 	}
 	now_utc(finished);
+	/* A result the server refuses would block the spool for good. */
+	pw_err fit = output ? pw_agent_fit_output(output, PW_AGENT_OUTPUT_STRING_MAX, NULL, err)
+			    : PW_OK;
+	if (fit) {
+		cJSON_Delete(output);
+		cJSON_Delete(r);
+		return fit;
+	}
 	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", id->valuedouble) &&
 		  cJSON_AddStringToObject(r, "status", status) &&
 		  cJSON_AddStringToObject(r, "started", started) &&

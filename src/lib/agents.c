@@ -1,6 +1,7 @@
 #include "patchwarden/agents.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -276,6 +277,78 @@ static pw_err revoke_others(pw_db *db, int64_t host_id, const char *agent_id, co
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
+/* The host an enrollment of a machine_id not seen before takes over:
+ * the one an operator entered under the same name (host add,
+ * import-csv) that no agent has had; *id 0 when there is none. A name
+ * held by a host enrolled from another machine is refused rather than
+ * given a second record (which would leave the name ambiguous) or the
+ * other server's record. */
+static pw_err adoptable(pw_db *db, const pw_enroll_request *r, int64_t *id, pw_error *err)
+{
+	*id = 0;
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_err rc = pw_sql(db, "SELECT id FROM hosts WHERE machine_id = ?", &st, err, "t",
+			   r->machine_id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (st && row)
+		pw_stmt_reset(st);
+	if (rc || row)
+		return rc;
+	/* Operators' hostnames are stored in lower case (hosts.h). */
+	char name[HOSTNAME_MAX + 1];
+	size_t n = 0;
+	for (; r->hostname[n] && n < HOSTNAME_MAX; n++)
+		name[n] = (char)tolower((unsigned char)r->hostname[n]);
+	name[n] = '\0';
+	rc = pw_sql(db, "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
+		    &st, err, "t", name);
+	while (!rc) {
+		rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			break;
+		if (pw_stmt_is_null(st, 1)) {
+			if (!*id)
+				*id = pw_stmt_int(st, 0);
+			continue;
+		}
+		rc = pw_error_set(err, PW_ERR_CONFLICT,
+				  "enrollment: hostname %s belongs to host %" PRId64
+				  ", enrolled from another machine (another machine_id); if this "
+				  "server replaces it, rename the old record first ('patchwarden "
+				  "host set id:%" PRId64 " hostname=%s-old'), then enroll again",
+				  name, pw_stmt_int(st, 0), pw_stmt_int(st, 0), name);
+		pw_stmt_reset(st);
+	}
+	return rc;
+}
+
+/* Gives the operator's host `id` to this machine and agent, keeping the
+ * operator's fields (hostname included) and adding what the agent
+ * reports. */
+static pw_err adopt(pw_db *db, const pw_enroll_request *r, const char *agent_id, int64_t id,
+		    pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "UPDATE hosts SET machine_id = ?, agent_id = ?,"
+			   " os_id = COALESCE(?, os_id), os_version_id = COALESCE(?, os_version_id),"
+			   " os_codename = COALESCE(?, os_codename),"
+			   " os_pretty_name = COALESCE(?, os_pretty_name), arch = COALESCE(?, arch)"
+			   " WHERE id = ? AND machine_id IS NULL",
+			   &st, err, "ttttttti", r->machine_id, agent_id, r->os_id,
+			   r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	/* Another node's enrollment may have taken it since the SELECT. */
+	if (!rc && pw_stmt_changes(st) != 1)
+		rc = pw_error_set(err, PW_ERR_CONFLICT,
+				  "enrollment: host %" PRId64 " was enrolled meanwhile; enroll again",
+				  id);
+	return rc;
+}
+
 static char *enroll_json(const pw_enrollment *e, const pw_enroll_request *r, int64_t token_id)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -289,6 +362,36 @@ static char *enroll_json(const pw_enrollment *e, const pw_enroll_request *r, int
 	return s;
 }
 
+/* A new host for the machine, or with a machine_id seen before, that
+ * host with the name and what the agent reports now (a re-key). */
+static pw_err upsert_host(pw_db *db, struct enroll *e, const char *now, pw_error *err)
+{
+	const pw_enroll_request *r = e->req;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(
+		db,
+		"INSERT INTO hosts (hostname, machine_id, agent_id, os_id, os_version_id,"
+		" os_codename, os_pretty_name, arch, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT (machine_id) DO UPDATE SET hostname = excluded.hostname,"
+		" agent_id = excluded.agent_id,"
+		" os_id = COALESCE(excluded.os_id, hosts.os_id),"
+		" os_version_id = COALESCE(excluded.os_version_id, hosts.os_version_id),"
+		" os_codename = COALESCE(excluded.os_codename, hosts.os_codename),"
+		" os_pretty_name = COALESCE(excluded.os_pretty_name, hosts.os_pretty_name),"
+		" arch = COALESCE(excluded.arch, hosts.arch)"
+		" RETURNING id",
+		&st, err, "ttttttttt", r->hostname, r->machine_id, e->out->agent_id, r->os_id,
+		r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, now);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	e->out->host_id = pw_stmt_int(st, 0);
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
 static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct enroll *e = arg;
@@ -299,26 +402,13 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	pw_stmt *st;
-	bool row = false;
-	rc = pw_sql(db,
-		    "INSERT INTO hosts (hostname, machine_id, agent_id, os_id, os_version_id,"
-		    " os_codename, os_pretty_name, arch, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-		    " ON CONFLICT (machine_id) DO UPDATE SET hostname = excluded.hostname,"
-		    " agent_id = excluded.agent_id,"
-		    " os_id = COALESCE(excluded.os_id, hosts.os_id),"
-		    " os_version_id = COALESCE(excluded.os_version_id, hosts.os_version_id),"
-		    " os_codename = COALESCE(excluded.os_codename, hosts.os_codename),"
-		    " os_pretty_name = COALESCE(excluded.os_pretty_name, hosts.os_pretty_name),"
-		    " arch = COALESCE(excluded.arch, hosts.arch)"
-		    " RETURNING id",
-		    &st, err, "ttttttttt", r->hostname, r->machine_id, e->out->agent_id, r->os_id,
-		    r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, now);
+	rc = adoptable(db, r, &e->out->host_id, err);
+	e->out->adopted = !rc && e->out->host_id;
 	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+		rc = e->out->adopted ? adopt(db, r, e->out->agent_id, e->out->host_id, err)
+				     : upsert_host(db, e, now, err);
 	if (rc)
 		return rc;
-	e->out->host_id = pw_stmt_int(st, 0);
-	pw_stmt_reset(st);
 	rc = pw_sql(db,
 		    "INSERT INTO agents (id, host_id, secret_hash, enroll_token_id, created)"
 		    " VALUES (?, ?, ?, ?, ?)",
@@ -336,10 +426,17 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 	char actor[48], target[32], before[PW_AGENT_ID_MAX + 32];
 	snprintf(actor, sizeof actor, "enroll-token:pwe_%" PRId64, e->token_id);
 	snprintf(target, sizeof target, "host:%" PRId64, e->out->host_id);
-	snprintf(before, sizeof before, "{\"agent_id\":\"%s\"}", old);
+	if (e->out->adopted)
+		snprintf(before, sizeof before, "{\"agent_id\":null,\"machine_id\":null}");
+	else
+		snprintf(before, sizeof before, "{\"agent_id\":\"%s\"}", old);
+	const char *action = e->out->rekeyed   ? "agent.rekey"
+			     : e->out->adopted ? "agent.adopt"
+					       : "agent.enroll";
 	char *after = enroll_json(e->out, r, e->token_id);
-	rc = after ? pw_audit_append(db, actor, e->out->rekeyed ? "agent.rekey" : "agent.enroll",
-				     target, e->out->rekeyed ? before : NULL, after, NULL, err)
+	rc = after ? pw_audit_append(db, actor, action, target,
+				     e->out->rekeyed || e->out->adopted ? before : NULL, after, NULL,
+				     err)
 		   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	cJSON_free(after);
 	return rc;

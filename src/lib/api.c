@@ -15,6 +15,7 @@ void pw_api_response_release(pw_api_response *r)
 {
 	pw_buf_release(&r->body);
 	r->status = 0;
+	r->content_type = NULL;
 	r->allow[0] = '\0';
 }
 
@@ -72,6 +73,7 @@ void pw_api_error(pw_api_response *resp, int status, const char *code, const cha
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	resp->status = status;
+	resp->content_type = NULL;
 	pw_buf_reset(&resp->body);
 	pw_err rc = pw_buf_puts(&resp->body, "{\"error\":{\"code\":");
 	if (!rc)
@@ -321,7 +323,7 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 	if (!pw_api_body_fits(route, len, resp))
 		return;
 	cJSON *doc = NULL;
-	if (len) {
+	if (len && route->format != PW_FORMAT_CSV_BODY) {
 		pw_error e = PW_ERROR_INIT;
 		if (pw_json_parse_limited(body, len, &env->settings->json, "request body", &doc,
 					  &e)) {
@@ -329,7 +331,7 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 			return;
 		}
 	}
-	struct pw_api_ctx c = {env, route, id, who, query, n_query, doc, resp};
+	struct pw_api_ctx c = {env, route, id, who, query, n_query, doc, body, len, resp};
 	bool locked = route->audit && env->write_lock;
 	if (locked)
 		pthread_mutex_lock(env->write_lock);
@@ -369,12 +371,13 @@ void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_respon
 
 /* ---- helpers for handlers -------------------------------------------- */
 
-void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *json)
+void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text)
 {
 	pw_buf_release(&c->resp->body);
-	c->resp->body = *json;
-	*json = (pw_buf)PW_BUF_INIT;
+	c->resp->body = *text;
+	*text = (pw_buf)PW_BUF_INIT;
 	c->resp->status = c->route->ok_status;
+	c->resp->content_type = c->route->format == PW_FORMAT_CSV_REPLY ? PW_CSV_TYPE : NULL;
 }
 
 void pw_api_reply(struct pw_api_ctx *c, cJSON *obj)
@@ -413,6 +416,9 @@ void pw_api_fail(struct pw_api_ctx *c, pw_err rc, const pw_error *err)
 		return;
 	case PW_ERR_NOTFOUND:
 		pw_api_error(c->resp, 404, "not_found", "%s", msg);
+		return;
+	case PW_ERR_CONFLICT:
+		pw_api_error(c->resp, 409, "conflict", "%s", msg);
 		return;
 	case PW_ERR_TOOLARGE:
 		pw_api_error(c->resp, 413, "too_large", "%s", msg);
@@ -504,6 +510,15 @@ bool pw_api_body_int(struct pw_api_ctx *c, const cJSON *obj, const char *key, bo
 	return true;
 }
 
+const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < c->n_query; i++)
+		if (strcmp(c->query[i].key, key) == 0)
+			v = c->query[i].value ? c->query[i].value : "";
+	return v;
+}
+
 bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min, int64_t max,
 		      int64_t *out)
 {
@@ -555,8 +570,10 @@ static const char intro[] =
 	"`patchwarden server` serves this API over HTTPS (plain HTTP only on a\n"
 	"loopback address, when the configuration allows it; see\n"
 	"patchwarden-server(1)). Requests and responses are JSON\n"
-	"(`Content-Type: application/json`). The agent side is described in\n"
-	"[protocol.md](protocol.md).\n"
+	"(`Content-Type: application/json`), except where a route says CSV: its\n"
+	"body or reply is RFC 4180 CSV (`text/csv`), the format of `patchwarden host\n"
+	"import-csv` and `export-csv`; its errors are JSON too. The agent side is\n"
+	"described in [protocol.md](protocol.md).\n"
 	"\n"
 	"**Authentication.** `Authorization: Bearer <token>` with either a user's API\n"
 	"token (`pwt_<id>.<secret>`, from `patchwarden user token create` or\n"
@@ -579,7 +596,7 @@ static const char intro[] =
 	"\n"
 	"| status | code | when |\n"
 	"| --- | --- | --- |\n"
-	"| 400 | `bad_request` | malformed JSON, a wrong or missing member, JSON nested too deep or a string too long |\n"
+	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, JSON nested too deep or a string too long |\n"
 	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or malformed |\n"
 	"| 403 | `forbidden` | a valid credential whose role (or kind) may not call the route |\n"
 	"| 404 | `not_found` | no such path, or no such host/user/token |\n"
@@ -648,16 +665,19 @@ static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 	return rc;
 }
 
-/* Examples are kept compact in the table and indented here. */
-static pw_err md_json(pw_buf *out, const char *title, const char *json)
+/* Examples are kept compact in the table and indented here; CSV ones
+ * are shown as they are. */
+static pw_err md_example(pw_buf *out, const char *title, const char *text, bool csv)
 {
-	cJSON *v = cJSON_Parse(json);
-	char *text = v ? cJSON_Print(v) : NULL;
+	if (csv)
+		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, text);
+	cJSON *v = cJSON_Parse(text);
+	char *pretty = v ? cJSON_Print(v) : NULL;
 	cJSON_Delete(v);
-	if (!text)
+	if (!pretty)
 		return PW_ERR_INVALID;
-	pw_err rc = pw_buf_printf(out, "%s:\n\n```json\n%s\n```\n\n", title, text);
-	cJSON_free(text);
+	pw_err rc = pw_buf_printf(out, "%s:\n\n```json\n%s\n```\n\n", title, pretty);
+	cJSON_free(pretty);
 	return rc;
 }
 
@@ -668,9 +688,12 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 	pw_err rc = pw_buf_printf(out, "\n### %s %s\n\n%s.\n\n- Who may call: %s\n", r->method,
 				  r->path, r->summary, access_text(r, buf, sizeof buf));
 	if (!rc)
-		rc = pw_buf_printf(out, "- Body: %s%s\n- Success: %d\n",
-				   r->body_max ? "JSON, up to " : "none", r->body_max ? lim : "",
-				   r->ok_status);
+		rc = pw_buf_printf(out, "- Body: %s%s\n- Success: %d%s\n",
+				   !r->body_max				 ? "none"
+				   : r->format == PW_FORMAT_CSV_BODY ? "CSV (text/csv), up to "
+								     : "JSON, up to ",
+				   r->body_max ? lim : "", r->ok_status,
+				   r->format == PW_FORMAT_CSV_REPLY ? ", CSV (text/csv)" : "");
 	if (!rc)
 		rc = pw_buf_printf(out, "- Audit event: %s\n",
 				   r->audit ? r->audit : "none (read only)");
@@ -679,9 +702,11 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 	if (!rc)
 		rc = pw_buf_putc(out, '\n');
 	if (!rc && r->request_example)
-		rc = md_json(out, "Request", r->request_example);
+		rc = md_example(out, "Request", r->request_example,
+				r->format == PW_FORMAT_CSV_BODY);
 	if (!rc && r->response_example)
-		rc = md_json(out, "Response", r->response_example);
+		rc = md_example(out, "Response", r->response_example,
+				r->format == PW_FORMAT_CSV_REPLY);
 	return rc;
 }
 

@@ -20,13 +20,16 @@ struct pw_api_ctx {
 	const pw_query_param *query;
 	size_t n_query;
 	const struct cJSON *body; /* the parsed body; NULL for routes without one */
+	const char *text;         /* PW_FORMAT_CSV_BODY: the body as sent, NUL-terminated */
+	size_t text_len;
 	pw_api_response *resp;
 };
 
 /* Replies with the route's ok_status and `obj` (consumed). */
 void pw_api_reply(struct pw_api_ctx *c, struct cJSON *obj);
-/* Replies with the route's ok_status and a JSON text (consumed). */
-void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *json);
+/* Replies with the route's ok_status and a text (consumed) in the
+ * route's format: JSON, or CSV for PW_FORMAT_CSV_REPLY. */
+void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text);
 /* Replies with the status a library error calls for: 400 for bad input,
  * 401 refused credentials, 404, 409 conflicts, 413, 503 a busy database,
  * else 500 (the message then goes to the server log only). */
@@ -47,6 +50,9 @@ bool pw_api_body_object(struct pw_api_ctx *c);
  * false after a 400. */
 bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min, int64_t max,
 		      int64_t *out);
+
+/* A query parameter's value: NULL when absent, "" when given without one. */
+const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key);
 
 /* Appends s as a JSON string literal (quotes included); NULL as null. */
 pw_err pw_api_json_str(pw_buf *b, const char *s);

@@ -10,6 +10,7 @@
 
 #include "auth_internal.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/json_limits.h"
 
 /* ---- fields ---------------------------------------------------------- */
 
@@ -257,10 +258,10 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 					    "characters, 253 in all)", value);
 		break;
 	case K_TEXT:
-		if (!pw_text_ok(value, fields[f].max))
+		if (!pw_text_ok(value, fields[f].max) || !pw_utf8_valid(value, strlen(value)))
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "%s: the value must be at most %zu bytes without control "
-					    "characters", name, fields[f].max);
+					    "%s: the value must be at most %zu bytes of UTF-8 text "
+					    "without control characters", name, fields[f].max);
 		break;
 	case K_ENUM: {
 		size_t k = 0;
@@ -492,44 +493,77 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 	return PW_OK;
 }
 
-pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err)
+/* Finishes `sql` (a SELECT over "hosts h", up to its FROM) with the
+ * conditions of `f` and an order: by hostname, or with limit > 0 a page
+ * by id after `after`; and calls `row` for every row. */
+static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t after,
+			int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
 {
 	static const pw_host_filter none = PW_HOST_FILTER_INIT;
-	pw_buf sql = PW_BUF_INIT;
-	struct cond binds[8];
+	struct cond binds[10];
 	char *normal[4] = {NULL, NULL, NULL, NULL};
 	char cutoff[2][PW_TS_LEN];
 	int nb = 0;
-	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory") : PW_OK;
-	if (!rc)
-		rc = filter_where(f ? f : &none, &sql, binds, &nb, normal, cutoff, err);
-	if (!rc && pw_buf_puts(&sql, " ORDER BY h.hostname, h.id"))
+	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, normal, cutoff, err);
+	if (!rc && limit > 0) {
+		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?", nb ? " AND " : " WHERE "))
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		binds[nb++] = (struct cond){NULL, after};
+		binds[nb++] = (struct cond){NULL, limit};
+	} else if (!rc && pw_buf_puts(sql, " ORDER BY h.hostname, h.id")) {
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
 	pw_stmt *st = NULL;
 	if (!rc)
-		rc = pw_db_prepare(db, pw_buf_str(&sql), &st, err);
+		rc = pw_db_prepare(db, pw_buf_str(sql), &st, err);
 	for (int i = 0; i < nb && !rc; i++)
 		rc = binds[i].text ? pw_stmt_bind_text(st, i + 1, binds[i].text)
 				   : pw_stmt_bind_int(st, i + 1, binds[i].num);
 	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
+		bool more = false;
+		rc = pw_stmt_step(st, &more, err);
+		if (rc || !more)
 			break;
-		pw_host *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
-		if (!v) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
-			break;
-		}
-		out->v = v;
-		rc = read_row(st, &v[out->n], err);
-		if (!rc)
-			out->n++;
+		rc = row(ctx, st, err);
 	}
 	if (rc && st)
 		pw_stmt_reset(st);
 	for (int i = 0; i < 4; i++)
 		free(normal[i]);
+	return rc;
+}
+
+static pw_err append_host(void *ctx, pw_stmt *st, pw_error *err)
+{
+	pw_host_list *out = ctx;
+	pw_host *v = pw_grow(out->v, &out->cap, out->n, sizeof *v);
+	if (!v)
+		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
+	out->v = v;
+	pw_err rc = read_row(st, &v[out->n], err);
+	if (!rc)
+		out->n++;
+	return rc;
+}
+
+pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err)
+{
+	pw_buf sql = PW_BUF_INIT;
+	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+				     : each_host(db, &sql, f, 0, 0, append_host, out, err);
+	pw_buf_release(&sql);
+	return rc;
+}
+
+pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int64_t after,
+		    int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
+{
+	if (limit < 1)
+		return pw_error_set(err, PW_ERR_INVALID, "a page of hosts needs a limit of 1 or more");
+	pw_buf sql = PW_BUF_INIT;
+	pw_err rc = pw_buf_printf(&sql, "SELECT %s FROM hosts h", columns)
+			    ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+			    : each_host(db, &sql, f, after, limit, row, ctx, err);
 	pw_buf_release(&sql);
 	return rc;
 }
@@ -806,12 +840,18 @@ struct cell {
 	bool quoted;
 };
 
+/* Lines of bad rows listed after the first bad row's error. */
+#define BAD_LINES_LISTED 10
+
 struct csv_state {
 	const char *name;
 	pw_host_csv *out;
 	bool header_done;
 	struct cell rec[PW_HF__EDITABLE];
 	size_t n;
+	pw_err bad;     /* the first bad row's error, which err holds */
+	size_t nbad;
+	char more[128]; /* the lines of the next bad rows: ", 5, 9" */
 };
 
 static void rec_clear(struct csv_state *s)
@@ -862,13 +902,29 @@ static pw_err take_header(struct csv_state *s, pw_error *err)
 	return PW_OK;
 }
 
+/* A row that cannot be imported is left out and the parse goes on, so
+ * one run names every line to fix: the first bad row's error is kept,
+ * the next ones add their line. */
+static pw_err bad_row(struct csv_state *s, const struct cell *x, pw_err code, const char *msg,
+		      pw_error *err)
+{
+	if (!s->nbad++) {
+		s->bad = code;
+		at(s, x->line, x->col, err, code, msg);
+	} else if (s->nbad <= BAD_LINES_LISTED + 1) {
+		size_t len = strlen(s->more);
+		snprintf(s->more + len, sizeof s->more - len, ", %zu", x->line);
+	}
+	return PW_OK;
+}
+
 static pw_err take_row(struct csv_state *s, pw_error *err)
 {
 	pw_host_csv *c = s->out;
 	if (s->n != c->ncols) {
 		char msg[120];
 		snprintf(msg, sizeof msg, "this row has %zu fields, the header %zu", s->n, c->ncols);
-		return at(s, s->rec[0].line, s->rec[0].col, err, PW_ERR_PARSE, msg);
+		return bad_row(s, &s->rec[0], PW_ERR_PARSE, msg, err);
 	}
 	if (c->nrows == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -888,20 +944,27 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 	c->lines[c->nrows++] = s->rec[0].line;
 	for (size_t i = 0; i < c->ncols; i++) {
 		struct cell *x = &s->rec[i];
+		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
 		pw_err rc = pw_host_value_check(c->cols[i], x->text, &row[i], &e);
-		if (rc)
-			return at(s, x->line, x->col, err, rc, e.msg);
-		if (c->cols[i] != PW_HF_HOSTNAME)
-			continue;
-		for (size_t r = 0; r + 1 < c->nrows; r++) {
+		if (rc == PW_ERR_NOMEM)
+			return pw_error_set(err, rc, "%s", e.msg);
+		snprintf(msg, sizeof msg, "%s", e.msg);
+		for (size_t r = 0; !rc && c->cols[i] == PW_HF_HOSTNAME && r + 1 < c->nrows; r++) {
 			if (!strcmp(c->cells[r * c->ncols + i], row[i])) {
-				char msg[400];
 				snprintf(msg, sizeof msg, "host %s appears again (first on line %zu)",
 					 row[i], c->lines[r]);
-				return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
+				rc = PW_ERR_PARSE;
 			}
 		}
+		if (!rc)
+			continue;
+		c->nrows--; /* left out */
+		for (size_t k = 0; k < c->ncols; k++) {
+			free(row[k]);
+			row[k] = NULL;
+		}
+		return bad_row(s, x, rc, msg, err);
 	}
 	return PW_OK;
 }
@@ -1013,13 +1076,22 @@ static pw_err csv_scan(struct csv_state *s, const char *data, size_t len, pw_err
 	if (!rc && !s->header_done)
 		rc = at(s, 1, 1, err, PW_ERR_PARSE,
 			"the file is empty; its first row must name the columns (hostname, ...)");
-	return rc;
+	if (!rc && s->nbad > 1 && err) {
+		char first[PW_ERROR_MSG_MAX];
+		snprintf(first, sizeof first, "%s", err->msg);
+		bool one = s->nbad == 2;
+		pw_error_set(err, s->bad, "%s; %zu more bad row%s, on line%s %s%s", first,
+			     s->nbad - 1, one ? "" : "s", one ? "" : "s", s->more + 2,
+			     s->nbad > BAD_LINES_LISTED + 1 ? " and later" : "");
+	}
+	return rc ? rc : s->bad;
 }
 
 pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
 			 pw_error *err)
 {
-	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0};
+	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0,
+			      PW_OK, 0, ""};
 	pw_err rc = csv_scan(&s, data, len, err);
 	if (rc)
 		pw_host_csv_release(out);

@@ -60,6 +60,18 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 	return n;
 }
 
+bool pw_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t k = u[i] < 0x80 ? 1 : utf8_len(u + i, n - i);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 static pw_err check(const char *text, size_t len, const pw_json_limits *lim, const char *what,
 		    pw_error *err)
 {

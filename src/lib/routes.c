@@ -132,7 +132,8 @@ static void h_enroll(struct pw_api_ctx *c)
 	if (!o || !add_text(o, "agent_id", en.agent_id) ||
 	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
 	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
-	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed)) {
+	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
+	    !cJSON_AddBoolToObject(o, "adopted", en.adopted)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 	} else {
@@ -364,69 +365,105 @@ out:
 
 /* ---- hosts and jobs ---------------------------------------------------- */
 
+/* What agents report, then the operator fields of hosts.h from location
+ * to ticket in pw_host_field order, then when those last changed. */
 #define HOST_COLUMNS                                                                               \
 	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
-	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at"
+	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at,"        \
+	" location, purpose, category, owner_group, app_owner, criticality, exposure,"           \
+	" environment, maint_window, backup_check, last_patched, ticket, updated"
+#define HOST_FIELDS_COL (14 - PW_HF_LOCATION) /* column of field f: f + this */
+#define HOST_UPDATED_COL (HOST_FIELDS_COL + PW_HF_TICKET + 1)
 
 static cJSON *host_json(pw_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
 	cJSON *inv = o ? cJSON_AddObjectToObject(o, "inventory") : NULL;
-	if (!os || !inv || !add_int(o, "id", pw_stmt_int(st, 0)) ||
-	    !add_col(o, "hostname", st, 1) || !add_col(o, "machine_id", st, 2) ||
-	    !add_col(o, "agent_id", st, 3) || !add_col(os, "id", st, 4) ||
-	    !add_col(os, "version_id", st, 5) || !add_col(os, "codename", st, 6) ||
-	    !add_col(os, "pretty_name", st, 7) || !add_col(o, "arch", st, 8) ||
-	    !add_col(o, "kernel", st, 9) || !add_col(o, "created", st, 10) ||
-	    !add_col(o, "last_seen", st, 11) || !add_col(inv, "hash", st, 12) ||
-	    !add_col(inv, "at", st, 13)) {
+	bool ok = os && inv && add_int(o, "id", pw_stmt_int(st, 0)) &&
+		  add_col(o, "hostname", st, 1) && add_col(o, "machine_id", st, 2) &&
+		  add_col(o, "agent_id", st, 3) && add_col(os, "id", st, 4) &&
+		  add_col(os, "version_id", st, 5) && add_col(os, "codename", st, 6) &&
+		  add_col(os, "pretty_name", st, 7) && add_col(o, "arch", st, 8) &&
+		  add_col(o, "kernel", st, 9) && add_col(o, "created", st, 10) &&
+		  add_col(o, "last_seen", st, 11) && add_col(inv, "hash", st, 12) &&
+		  add_col(inv, "at", st, 13);
+	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++) {
+		const char *name = pw_host_field_name((pw_host_field)f);
+		int col = HOST_FIELDS_COL + f;
+		ok = f == PW_HF_CRITICALITY && !pw_stmt_is_null(st, col)
+			     ? add_int(o, name, pw_stmt_int(st, col))
+			     : add_col(o, name, st, col);
+	}
+	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
 }
 
+/* The filters of `patchwarden host list` and export-csv as query
+ * parameters named like its options; the library checks their values. */
+static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
+{
+	*f = (pw_host_filter)PW_HOST_FILTER_INIT;
+	f->category = pw_api_query_str(c, "category");
+	f->exposure = pw_api_query_str(c, "exposure");
+	f->environment = pw_api_query_str(c, "environment");
+	f->owner_group = pw_api_query_str(c, "owner");
+	const char *overdue = pw_api_query_str(c, "overdue");
+	int64_t crit, stale;
+	if (!pw_api_query_int(c, "criticality", 0, 1, 5, &crit) ||
+	    !pw_api_query_int(c, "stale", 0, 1, 100000, &stale))
+		return false;
+	if (overdue && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0) {
+		pw_api_error(c->resp, 400, "bad_request", "query parameter overdue must be true or false");
+		return false;
+	}
+	f->overdue = overdue && !strcmp(overdue, "true");
+	f->min_criticality = (int)crit;
+	f->stale_days = stale;
+	return true;
+}
+
+struct host_page {
+	cJSON *hosts;
+	size_t got;
+	int64_t last;
+};
+
+static pw_err page_row(void *ctx, pw_stmt *st, pw_error *err)
+{
+	struct host_page *p = ctx;
+	cJSON *h = host_json(st);
+	if (!h || !cJSON_AddItemToArray(p->hosts, h)) {
+		cJSON_Delete(h);
+		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
+	}
+	p->last = pw_stmt_int(st, 0);
+	p->got++;
+	return PW_OK;
+}
+
 static void h_hosts(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
+	pw_host_filter f;
 	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
-	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit))
+	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit) ||
+	    !query_filter(c, &f))
 		return;
-	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	pw_err rc = pw_db_prepare(
-		c->env->db, "SELECT " HOST_COLUMNS " FROM hosts WHERE id > ? ORDER BY id LIMIT ?",
-		&st, &e);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, after);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 2, limit);
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "hosts") : NULL;
-	size_t got = 0;
-	int64_t last = after;
-	bool ok = a != NULL;
-	while (!rc && ok) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, &e);
-		if (rc || !row)
-			break;
-		cJSON *h = host_json(st);
-		ok = h && cJSON_AddItemToArray(a, h);
-		last = pw_stmt_int(st, 0);
-		got++;
-	}
-	if (!rc && ok)
-		ok = add_next(o, got, limit, last);
-	if (rc || !ok) {
+	struct host_page p = {o ? cJSON_AddArrayToObject(o, "hosts") : NULL, 0, after};
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = p.hosts ? pw_host_page(c->env->db, HOST_COLUMNS, &f, after, limit, page_row,
+					   &p, &e)
+			    : pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	if (!rc && !add_next(o, p.got, limit, p.last))
+		rc = pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	if (rc) {
 		cJSON_Delete(o);
-		if (!rc)
-			pw_stmt_reset(st);
-		if (rc)
-			pw_api_fail(c, rc, &e);
-		else
-			pw_api_oom(c);
+		pw_api_fail(c, rc, &e);
 		return;
 	}
 	pw_api_reply(c, o);
@@ -498,6 +535,130 @@ static void h_host(struct pw_api_ctx *c)
 		return;
 	}
 	pw_api_reply(c, h);
+}
+
+/* "hostname, location, ..., ticket": the fields a caller may set. */
+static const char *editable_list(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int f = 0; f < PW_HF__EDITABLE && len < size; f++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", f ? ", " : "",
+					pw_host_field_name((pw_host_field)f));
+	return buf;
+}
+
+/* One member of a PATCH body as an assignment; false after a 400 naming
+ * it. Criticality may be a number, any field null (cleared). */
+static bool read_assign(struct pw_api_ctx *c, const cJSON *m, pw_host_assign *a, char num[24])
+{
+	char list[256];
+	pw_host_field f;
+	if (!pw_host_field_parse(m->string, &f) || strcmp(pw_host_field_name(f), m->string) != 0) {
+		pw_api_error(c->resp, 400, "bad_request", "%.80s is not a host field; fields: %s",
+			     m->string, editable_list(list, sizeof list));
+		return false;
+	}
+	if (f >= PW_HF__EDITABLE) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "%s is reported by the host's agent and cannot be set; fields: %s",
+			     m->string, editable_list(list, sizeof list));
+		return false;
+	}
+	a->field = f;
+	if (cJSON_IsString(m)) {
+		a->value = m->valuestring;
+	} else if (cJSON_IsNull(m)) {
+		a->value = "";
+	} else if (f == PW_HF_CRITICALITY && cJSON_IsNumber(m) && m->valuedouble >= 1 &&
+		   m->valuedouble <= 5 && m->valuedouble == (double)(int)m->valuedouble) {
+		snprintf(num, 24, "%d", (int)m->valuedouble);
+		a->value = num;
+	} else {
+		pw_api_error(c->resp, 400, "bad_request", "%s must be %s or null (to clear it)",
+			     m->string,
+			     f == PW_HF_CRITICALITY ? "a whole number from 1 to 5" : "a string");
+		return false;
+	}
+	return true;
+}
+
+static void h_host_patch(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	pw_host_assign a[PW_HF__EDITABLE];
+	char num[24];
+	size_t n = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, c->body) {
+		if (n == PW_HF__EDITABLE) { /* only a field named twice gets here */
+			pw_api_error(c->resp, 400, "bad_request", "%.80s is given twice",
+				     m->string);
+			return;
+		}
+		if (!read_assign(c, m, &a[n++], num))
+			return;
+	}
+	char list[256];
+	if (!n) {
+		pw_api_error(c->resp, 400, "bad_request", "the body names no field to change; fields: %s",
+			     editable_list(list, sizeof list));
+		return;
+	}
+	char ref[32];
+	snprintf(ref, sizeof ref, "id:%" PRId64, c->id);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_set(c->env->db, c->who->actor, ref, a, n, NULL, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *h = load_host(c);
+	if (h)
+		pw_api_reply(c, h);
+}
+
+static void h_hosts_import(struct pw_api_ctx *c)
+{
+	pw_host_import_stats st;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_import_csv(c->env->db, c->who->actor, "csv", c->text, c->text_len, &st,
+				       &e);
+	if (rc == PW_ERR_PARSE || rc == PW_ERR_INVALID) {
+		pw_api_error(c->resp, 400, "bad_request", "%s; nothing was imported", e.msg);
+		return;
+	}
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "rows", (int64_t)st.rows) ||
+	    !add_int(o, "created", (int64_t)st.created) ||
+	    !add_int(o, "updated", (int64_t)st.updated) ||
+	    !add_int(o, "unchanged", (int64_t)st.unchanged)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_hosts_export(struct pw_api_ctx *c)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_buf csv = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_export_csv(c->env->db, &f, &csv, &e);
+	if (rc) {
+		pw_buf_release(&csv);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	pw_api_reply_buf(c, &csv);
 }
 
 static cJSON *job_json(pw_stmt *st)
@@ -874,33 +1035,60 @@ static void h_audit_verify(struct pw_api_ctx *c)
 #define ADMIN PW_ROLE_BIT(PW_ROLE_ADMIN)
 #define OPERATOR PW_ROLE_BIT(PW_ROLE_OPERATOR)
 #define AUDITOR PW_ROLE_BIT(PW_ROLE_AUDITOR)
+#define JSON PW_FORMAT_JSON
+#define CSV_BODY PW_FORMAT_CSV_BODY
+#define CSV_REPLY PW_FORMAT_CSV_REPLY
 /* Everyone who works with the fleet reads hosts and their jobs. */
 #define HOST_READERS PW_ROLES_ALL
 
 static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
+#define FILTERS                                                                                    \
+	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "   \
+	"higher), `overdue` (`true`: not patched within the 90-day policy, or never), `stale` "   \
+	"(DAYS: not seen for DAYS days, or never), as `patchwarden host list` takes them"
+static const char host_filters[] = FILTERS;
+static const char host_list_query[] =
+	"`after` (id, default 0), `limit` (1–1000, default 100); " FILTERS;
+
+/* A host's members as the API shows them. */
+#define HOST_EXAMPLE                                                                               \
+	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","    \
+	"\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","         \
+	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
+	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
+	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"                    \
+	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
+	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
+	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \
+	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                                 \
+	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                           \
+	"\"2024-05-01T01:10:00.000Z\""
 
 static const pw_route routes[] = {
-	{"GET", "/api/v1/health", PW_ACCESS_PUBLIC, 0, 0, 200, NULL, h_health,
+	{"GET", "/api/v1/health", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_health,
 	 "Liveness and database reachability, for load balancers (503 when the database is "
 	 "unreachable)",
 	 NULL, NULL,
 	 "{\"status\":\"ok\",\"version\":\"0.1.0\",\"database\":\"postgresql\",\"schema\":5}"},
-	{"GET", "/api/v1/me", PW_ACCESS_USER, PW_ROLES_ALL, 0, 200, NULL, h_me,
+	{"GET", "/api/v1/me", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200, NULL, h_me,
 	 "Who the API token belongs to", NULL, NULL,
 	 "{\"user_id\":3,\"name\":\"alice\",\"role\":\"operator\",\"token_id\":7}"},
 
-	{"POST", "/api/v1/agents/enroll", PW_ACCESS_ENROLL, 0, 16 * KiB, 201,
-	 "agent.enroll, agent.rekey", h_enroll,
+	{"POST", "/api/v1/agents/enroll", PW_ACCESS_ENROLL, 0, 16 * KiB, JSON, 201,
+	 "agent.enroll, agent.rekey, agent.adopt", h_enroll,
 	 "Enrolls an agent with an enrollment token and returns its credential (shown once); "
-	 "a known machine_id re-keys its host",
+	 "a known machine_id re-keys its host, a new one adopts the host an operator entered "
+	 "under its hostname without an agent; a hostname held by a host enrolled from another "
+	 "machine is a 409 (protocol.md)",
 	 NULL,
 	 "{\"token\":\"<enrollment token>\",\"hostname\":\"web-01\",\"machine_id\":"
 	 "\"4c4c4544004d3510804ab4c04f4d3232\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
 	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
 	 "\"arch\":\"amd64\"}",
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"credential\":\"ag_0123456789abcdef.<secret>\","
-	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false}"},
-	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, 200,
+	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false}"},
+	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
 	 "An agent reports its inventory hash (the inventory itself when the server asks), "
 	 "delivers job results and receives its jobs (protocol.md)",
@@ -912,78 +1100,92 @@ static const pw_route routes[] = {
 	 "{\"ack\":[5],\"need_inventory\":false,\"jobs\":[{\"job_id\":18,\"kind\":\"scan\","
 	 "\"args\":{}}],\"checkin_interval\":900}"},
 
-	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, 200, NULL, h_hosts,
-	 "Lists hosts by id", paging, NULL,
-	 "{\"hosts\":[{\"id\":42,\"hostname\":\"web-01\",\"machine_id\":"
-	 "\"4c4c4544004d3510804ab4c04f4d3232\",\"agent_id\":\"ag_0123456789abcdef\",\"os\":"
-	 "{\"id\":\"debian\",\"version_id\":\"12\",\"codename\":\"bookworm\",\"pretty_name\":"
-	 "\"Debian GNU/Linux 12 (bookworm)\"},\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\","
-	 "\"created\":\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","
-	 "\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"}}],"
-	 "\"next_after\":null}"},
-	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, 200, NULL, h_host,
+	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
+	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
+	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},
+	{"GET", "/api/v1/hosts/export-csv", PW_ACCESS_USER, HOST_READERS, 0, CSV_REPLY, 200, NULL,
+	 h_hosts_export,
+	 "The operator fields of the hosts as CSV, by hostname: what `patchwarden host "
+	 "export-csv` writes and import-csv reads",
+	 host_filters, NULL,
+	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
+	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
+	 "web-01,DC1 rack 12,shop front end,web,webteam,shop,4,internet,production,"
+	 "Sun 01:00-04:00,,2024-04-07,CHG-1234\n"},
+	{"POST", "/api/v1/hosts/import-csv", PW_ACCESS_USER, ADMIN | OPERATOR, 32 * MiB, CSV_BODY,
+	 200, "host.import", h_hosts_import,
+	 "Adds or updates hosts by hostname from CSV as `patchwarden host import-csv` does: a "
+	 "header row naming the columns (hostname required), all rows or none; invalid rows are "
+	 "a 400 naming the first one's line and column and the others' lines. One audit event "
+	 "per host added or changed",
+	 NULL, "hostname,category,criticality,maintenance_window\nweb-01,web,4,Sun 01:00-04:00\n",
+	 "{\"rows\":1,\"created\":0,\"updated\":1,\"unchanged\":0}"},
+	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host,
 	 "One host, with its open findings per priority and its count of open jobs", NULL, NULL,
-	 "{\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","
-	 "\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
-	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
-	 "\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"
-	 "\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","
-	 "\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"
-	 "\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,\"low\":1},"
-	 "\"open_jobs\":1}"},
-	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, 200, NULL, h_host_jobs,
+	 "{" HOST_EXAMPLE ",\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,"
+	 "\"low\":1},\"open_jobs\":1}"},
+	{"PATCH", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 16 * KiB, JSON, 200,
+	 "host.set", h_host_patch,
+	 "Changes operator fields as `patchwarden host set` does: members named like the fields "
+	 "(hostname, location, purpose, category, owner_group, app_owner, criticality, exposure, "
+	 "environment, maintenance_window, backup_check, last_patched, ticket), null clears one; "
+	 "all or none are applied, an unknown field or a bad value is a 400 naming it. Audited "
+	 "with the fields before and after (no event when nothing changed); returns the host",
+	 NULL, "{\"criticality\":4,\"maintenance_window\":\"Sun 01:00-04:00\",\"ticket\":null}",
+	 "{" HOST_EXAMPLE "}"},
+	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host_jobs,
 	 "A host's jobs by id, each with its newest result", paging, NULL,
 	 "{\"jobs\":[{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
 	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
 	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
 	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
 	 "\"received\":\"2024-05-01T02:15:00.000Z\"}}],\"host_id\":42,\"next_after\":null}"},
-	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, 201,
+	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
 	 "job.create", h_job_create,
 	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
 	 "check-in",
 	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
 	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
 
-	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN, 0, 200, NULL, h_users, "Lists users", NULL,
+	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_users, "Lists users", NULL,
 	 NULL,
 	 "{\"users\":[{\"id\":1,\"name\":\"root\",\"role\":\"admin\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-01T00:00:00.000Z\"}]}"},
-	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, 201, "user.add", h_user_add,
+	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, JSON, 201, "user.add", h_user_add,
 	 "Adds a user with one role; without a password the user works with API tokens only", NULL,
 	 "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\"}"},
-	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, 201, "token.create",
+	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201, "token.create",
 	 h_user_token,
 	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)", NULL,
 	 "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
 	 "{\"id\":9,\"token\":\"pwt_9.<secret>\",\"user\":\"carol\",\"label\":\"nightly report\"}"},
 
-	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 0, 200, NULL, h_etokens,
+	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_etokens,
 	 "Lists enrollment tokens (never their secrets)", NULL, NULL,
 	 "{\"enroll_tokens\":[{\"id\":2,\"label\":\"rack 12\",\"uses_total\":50,\"uses_left\":38,"
 	 "\"expires\":\"2024-05-02T00:00:00.000Z\",\"created\":\"2024-05-01T00:00:00.000Z\","
 	 "\"created_by\":\"user:root\",\"revoked\":null}]}"},
-	{"POST", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, 201,
+	{"POST", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201,
 	 "enroll_token.create", h_etoken_create,
 	 "Creates an enrollment token for `uses` agents (default 1) valid for `ttl_seconds` "
 	 "(default 86400); shown once",
 	 NULL, "{\"label\":\"rack 12\",\"uses\":50,\"ttl_seconds\":86400}",
 	 "{\"id\":2,\"token\":\"pwe_2.<secret>\",\"label\":\"rack 12\",\"uses\":50,"
 	 "\"ttl_seconds\":86400}"},
-	{"DELETE", "/api/v1/enroll-tokens/{id}", PW_ACCESS_USER, ADMIN, 0, 200,
+	{"DELETE", "/api/v1/enroll-tokens/{id}", PW_ACCESS_USER, ADMIN, 0, JSON, 200,
 	 "enroll_token.revoke", h_etoken_revoke,
 	 "Revokes an enrollment token (409 when it was revoked before)", NULL, NULL,
 	 "{\"id\":2,\"revoked\":true}"},
 
-	{"GET", "/api/v1/audit", PW_ACCESS_USER, ADMIN | AUDITOR, 0, 200, NULL, h_audit,
+	{"GET", "/api/v1/audit", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_audit,
 	 "Reads the audit log, oldest first", paging, NULL,
 	 "{\"events\":[{\"id\":1,\"ts\":\"2024-05-01T00:00:00.000Z\",\"actor\":\"cli:root\","
 	 "\"action\":\"user.add\",\"target\":\"user:alice\",\"before\":null,\"after\":"
 	 "{\"name\":\"alice\",\"role\":\"operator\"},\"prev_hash\":\"0000…\",\"hash\":"
 	 "\"5d1e…\"}],\"next_after\":null}"},
-	{"GET", "/api/v1/audit/verify", PW_ACCESS_USER, ADMIN | AUDITOR, 0, 200, NULL,
+	{"GET", "/api/v1/audit/verify", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL,
 	 h_audit_verify,
 	 "Verifies the audit log's hash chain; a broken chain is reported with intact false, "
 	 "the fault and the first bad event",

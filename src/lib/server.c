@@ -621,7 +621,10 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	if (resp->status >= 500 && resp->detail.msg[0])
 		server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
 	struct MHD_Response *m;
+	const char *type = "application/json";
 	if (resp->body.len) {
+		if (resp->content_type)
+			type = resp->content_type;
 		r->bytes = resp->body.len;
 		size_t n = resp->body.len;
 		m = MHD_create_response_from_buffer(n, pw_buf_detach(&resp->body),
@@ -637,7 +640,7 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 		pw_api_response_release(resp);
 		return MHD_NO;
 	}
-	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* Replies carry tokens and fleet data: never cache them. */
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");

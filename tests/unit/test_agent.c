@@ -8,8 +8,12 @@
 
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "patchwarden/agent.h"
+#include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/json_limits.h"
 
 static void expect_url(const char *url, bool insecure, pw_err want, const char *needle)
 {
@@ -117,6 +121,48 @@ static void test_enroll_refusals(void **state)
 	assert_null(id);
 }
 
+/* A job output with strings too long for the server keeps their tails
+ * and then passes the server's check. */
+static void test_fit_output(void **state)
+{
+	(void)state;
+	pw_buf log = PW_BUF_INIT, quotes = PW_BUF_INIT;
+	pw_buf_puts(&log, "START");
+	for (int i = 0; i < 20000; i++) /* 100000 bytes, with escapes and UTF-8 */
+		pw_buf_puts(&log, i % 3 ? "ab\xc3\xa9" : "\"\n\x01\\");
+	pw_buf_puts(&log, "the real error is here");
+	for (int i = 0; i < 40000; i++) /* 40000 bytes, 80000 escaped */
+		pw_buf_putc(&quotes, '"');
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = cJSON_AddArrayToObject(o, "steps");
+	cJSON_AddStringToObject(o, "log", pw_buf_str(&log));
+	cJSON_AddItemToArray(a, cJSON_CreateString(pw_buf_str(&quotes)));
+	cJSON_AddStringToObject(o, "status", "failed");
+	size_t cut = 0;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_agent_fit_output(o, PW_AGENT_OUTPUT_STRING_MAX, &cut, &e), PW_OK);
+	assert_int_equal(cut, 2);
+	const char *l = cJSON_GetObjectItem(o, "log")->valuestring;
+	assert_true(!strncmp(l, "[the first ", 11));
+	assert_non_null(strstr(l, " bytes were cut]\n"));
+	size_t n = strlen(l);
+	assert_string_equal(l + n - 22, "the real error is here");
+	assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "failed");
+
+	/* What the agent sends now passes the server's limits. */
+	char *text = cJSON_PrintUnformatted(o);
+	pw_json_limits lim = PW_JSON_LIMITS_DEFAULT;
+	assert_int_equal(pw_json_check(text, strlen(text), &lim, &e), PW_OK);
+	cJSON_free(text);
+	/* Fitting again changes nothing. */
+	assert_int_equal(pw_agent_fit_output(o, PW_AGENT_OUTPUT_STRING_MAX, &cut, &e), PW_OK);
+	assert_int_equal(cut, 0);
+	assert_int_equal(pw_agent_fit_output(o, 100, &cut, &e), PW_ERR_INVALID);
+	cJSON_Delete(o);
+	pw_buf_release(&log);
+	pw_buf_release(&quotes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_delays),
 		cmocka_unit_test(test_not_enrolled),
 		cmocka_unit_test(test_enroll_refusals),
+		cmocka_unit_test(test_fit_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/inventory.h"
 
 #define ACTOR "cli:test"
@@ -255,6 +256,56 @@ static void test_rekey(void **state)
 	assert_int_equal(r.n_jobs, 1); /* the old agent's lease was given up */
 	assert_int_equal(r.jobs[0].id, j);
 	pw_checkin_reply_release(&r);
+}
+
+/* A host an operator entered before its agent ran is taken over by the
+ * first enrollment under its name; another machine under that name is
+ * refused. */
+static void test_adopt(void **state)
+{
+	struct srv *f = *state;
+	pw_host_assign a[] = {{PW_HF_CATEGORY, "web"}, {PW_HF_CRITICALITY, "4"}};
+	int64_t id = 0;
+	CHECK(f, pw_host_create(f->db, ACTOR, "web-07", a, 2, &id, &f->e));
+	char tok[PW_ENROLL_TOKEN_MAX];
+	int64_t tid;
+	token(f, 3, 3600, tok, &tid);
+	pw_enrollment en, again, other;
+	CHECK(f, enroll_as(f, tok, "WEB-07", "m-07", &en));
+	assert_true(en.adopted);
+	assert_false(en.rekeyed);
+	assert_int_equal(en.host_id, id);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts", NULL), 1);
+	char *s = srv_text(f, "SELECT hostname FROM hosts WHERE machine_id = ?", "m-07");
+	assert_string_equal(s, "web-07"); /* the operator's fields stay */
+	free(s);
+	s = srv_text(f, "SELECT category FROM hosts WHERE agent_id = ?", en.agent_id);
+	assert_string_equal(s, "web");
+	free(s);
+	s = srv_text(f, "SELECT os_pretty_name FROM hosts WHERE agent_id = ?", en.agent_id);
+	assert_string_equal(s, "Debian GNU/Linux 12");
+	free(s);
+	s = srv_text(f, "SELECT before_json FROM audit_events WHERE action = ?", "agent.adopt");
+	assert_string_equal(s, "{\"agent_id\":null,\"machine_id\":null}");
+	free(s);
+
+	/* Another machine under the name: refused, the token use kept. */
+	REFUSED(f, PW_ERR_CONFLICT, "belongs to host", enroll_as(f, tok, "web-07", "m-x", &other));
+	REFUSED(f, PW_ERR_CONFLICT, "hostname=web-07-old",
+		enroll_as(f, tok, "Web-07", "m-y", &other));
+	char tids[24];
+	snprintf(tids, sizeof tids, "%lld", (long long)tid);
+	assert_int_equal(srv_int(f, "SELECT uses_left FROM enroll_tokens WHERE id = ?", tids), 2);
+	/* The machine itself again: a re-key of the same host. */
+	CHECK(f, enroll_as(f, tok, "web-07", "m-07", &again));
+	assert_true(again.rekeyed);
+	assert_false(again.adopted);
+	assert_int_equal(again.host_id, id);
+	/* A new name: a new host. */
+	CHECK(f, enroll_as(f, tok, "web-08", "m-08", &other));
+	assert_false(other.adopted);
+	assert_int_not_equal(other.host_id, id);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts", NULL), 2);
 }
 
 static void test_credentials(void **state)
@@ -681,6 +732,7 @@ int main(void)
 		T(test_enroll),
 		T(test_enroll_token_limits),
 		T(test_rekey),
+		T(test_adopt),
 		T(test_credentials),
 		T(test_need_inventory),
 		T(test_results_idempotent),

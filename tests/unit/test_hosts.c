@@ -283,6 +283,40 @@ static const char fleet_csv[] =
 	"\r\n"
 	"mail1,mail,,\" DC2\",daily 02:00-03:00,,\r\n";
 
+static pw_err page_name(void *ctx, pw_stmt *st, pw_error *err)
+{
+	(void)err;
+	pw_buf *names = ctx;
+	return pw_buf_printf(names, "%s%s", names->len ? "," : "", pw_stmt_text(st, 1));
+}
+
+/* A page by id of the hosts a filter matches, as the API lists them. */
+static void test_page(void **state)
+{
+	struct srv *f = *state;
+	static const char *const names[] = {"p1", "p2", "p3", "p4", "p5"};
+	for (size_t i = 0; i < 5; i++)
+		add(f, names[i], &(pw_host_assign){PW_HF_CATEGORY, i % 2 ? "mail" : "web"}, 1);
+	pw_host_filter flt = PW_HOST_FILTER_INIT;
+	flt.category = "web";
+	pw_buf got = PW_BUF_INIT;
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", &flt, 0, 2, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p1,p3");
+	int64_t p3 = srv_int(f, "SELECT id FROM hosts WHERE hostname = ?", "p3");
+	pw_buf_reset(&got);
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", &flt, p3, 2, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p5");
+	pw_buf_reset(&got);
+	CHECK(f, pw_host_page(f->db, "h.id, h.hostname", NULL, p3, 100, page_name, &got, &f->e));
+	assert_string_equal(pw_buf_str(&got), "p4,p5");
+	flt.category = "kitchen";
+	REFUSED(f, PW_ERR_INVALID, "category: 'kitchen' is not one of",
+		pw_host_page(f->db, "h.id, h.hostname", &flt, 0, 2, page_name, &got, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "a limit of 1 or more",
+		pw_host_page(f->db, "h.id", NULL, 0, 0, page_name, &got, &f->e));
+	pw_buf_release(&got);
+}
+
 static void test_csv_import_export(void **state)
 {
 	struct srv *f = *state;
@@ -353,6 +387,16 @@ static void test_csv_errors(void **state)
 		{"hostname,ticket\nweb1,\"a\nb\"\n", "x.csv:2:6: ticket: the value must be"},
 		{"hostname\n,\n", "x.csv:2:2: more fields than the header"},
 		{"hostname\n\"\"\n", "x.csv:2:1: hostname: a host needs a name"},
+		{"hostname,location\nweb1,Z\xfcrich\n", "x.csv:2:6: location: the value must be "
+		 "at most 256 bytes of UTF-8 text"},
+		/* Every bad row is named, the first with its message. */
+		{"hostname,criticality\nweb1,9\nweb2,3\nweb3,x\nweb4\nweb2,1\n",
+		 "x.csv:2:6: criticality: '9' is not 1 (least) to 5 (most critical); 3 more bad "
+		 "rows, on lines 4, 5, 6"},
+		{"hostname\nb_1\nb_2\nb_3\nb_4\nb_5\nb_6\nb_7\nb_8\nb_9\nb_10\nb_11\nb_12\nok\n",
+		 "x.csv:2:1: hostname: 'b_1'"},
+		{"hostname\nb_1\nb_2\nb_3\nb_4\nb_5\nb_6\nb_7\nb_8\nb_9\nb_10\nb_11\nb_12\nok\n",
+		 "; 11 more bad rows, on lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and later"},
 	};
 	add(f, "keep", NULL, 0);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -656,6 +700,7 @@ int main(void)
 		T(test_value_checks),
 		T(test_create_get_set),
 		T(test_filters),
+		T(test_page),
 		T(test_csv_import_export),
 		T(test_csv_errors),
 		T(test_shared_name),

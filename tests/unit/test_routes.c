@@ -178,6 +178,14 @@ static struct reply http(const char *method, const char *path, const char *auth,
 	if (cc != CURLE_OK)
 		fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	char *type = NULL;
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+	/* CSV replies are the only others, and only on success. */
+	if (r.status < 400 && type && !strcmp(type, PW_CSV_TYPE))
+		return r;
+	if (!type || strcmp(type, "application/json") != 0)
+		fail_msg("%s %s: %ld with Content-Type %s", method, path, r.status,
+			 type ? type : "(none)");
 	r.json = cJSON_ParseWithLength(pw_buf_str(&r.body), r.body.len);
 	if (!r.json)
 		fail_msg("%s %s: %ld with a body that is not JSON: %s", method, path, r.status,
@@ -292,6 +300,11 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		id = fx.agent.host_id;
 		if (post)
 			pw_buf_puts(body, "{\"kind\":\"scan\",\"args\":{}}");
+		else if (!strcmp(rt->method, "PATCH"))
+			pw_buf_printf(body, "{\"ticket\":\"CHG-%d\",\"criticality\":%d}", n,
+				      n % 5 + 1);
+	} else if (!strcmp(p, "/api/v1/hosts/import-csv")) {
+		pw_buf_printf(body, "hostname,purpose\r\ncsv-%d,\"imported, %d\"\r\n", n, n);
 	} else if (!strcmp(p, "/api/v1/users") && post) {
 		pw_buf_printf(body, "{\"name\":\"u-%d\",\"role\":\"helpdesk\"}", n);
 	} else if (!strcmp(p, "/api/v1/users/{id}/tokens")) {
@@ -600,6 +613,158 @@ static void test_checkin_flow(void **state)
 	assert_true(seen >= 2);
 }
 
+/* ---- host records: PATCH, CSV in and out, filters ------------------------ */
+
+static void expect_400_naming(const char *path, const char *body, const char *needle)
+{
+	struct reply r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR], body);
+	expect_error(&r, 400, body);
+	if (!strstr(pw_buf_str(&r.body), needle))
+		fail_msg("PATCH %s: the message lacks '%s': %s", body, needle,
+			 pw_buf_str(&r.body));
+	reply_release(&r);
+}
+
+static void test_host_edit(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, fx.agent.host_id);
+	int64_t before = audit_head();
+	struct reply r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR],
+			      "{\"category\":\"Web\",\"criticality\":\"5\",\"exposure\":\"internet\","
+			      "\"maintenance_window\":\"sun 01:00-04:00\",\"last_patched\":"
+			      "\"2024-04-07\",\"location\":null}");
+	assert_int_equal(r.status, 200);
+	/* The reply is the host as GET shows it, in stored forms. */
+	assert_string_equal(cJSON_GetObjectItem(r.json, "category")->valuestring, "web");
+	assert_int_equal(json_int(r.json, "criticality"), 5);
+	assert_string_equal(cJSON_GetObjectItem(r.json, "maintenance_window")->valuestring,
+			    "Sun 01:00-04:00");
+	assert_string_equal(cJSON_GetObjectItem(r.json, "machine_id")->valuestring, "machine-0");
+	reply_release(&r);
+	assert_int_equal(audit_head(), before + 1);
+	pw_audit_list l = PW_AUDIT_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_audit_read(fx.db, before, 1, &l, &e), &e);
+	assert_string_equal(l.v[0].action, "host.set");
+	assert_string_equal(l.v[0].actor, "user:t-operator");
+	assert_non_null(strstr(l.v[0].after_json, "\"category\":\"web\""));
+	assert_non_null(l.v[0].before_json);
+	pw_audit_list_release(&l);
+
+	/* The same again changes nothing and writes no event. */
+	r = call("PATCH", path, fx.token[PW_ROLE_ADMIN], "{\"criticality\":5}");
+	assert_int_equal(r.status, 200);
+	reply_release(&r);
+	assert_int_equal(audit_head(), before + 1);
+
+	/* Refusals name the field; nothing of a refused body is applied. */
+	expect_400_naming(path, "{\"ticket\":\"T-1\",\"colour\":\"red\"}", "colour is not a host field");
+	expect_400_naming(path, "{\"Category\":\"web\"}", "Category is not a host field");
+	expect_400_naming(path, "{\"kernel\":\"6.1\"}", "reported by the host's agent");
+	expect_400_naming(path, "{\"criticality\":9}", "criticality must be a whole number");
+	expect_400_naming(path, "{\"criticality\":\"9\"}", "criticality");
+	expect_400_naming(path, "{\"ticket\":\"T-1\",\"category\":\"kitchen\"}", "category");
+	expect_400_naming(path, "{\"ticket\":[1]}", "ticket must be a string");
+	expect_400_naming(path, "{\"maintenance_window\":\"whenever\"}", "maintenance_window");
+	expect_400_naming(path, "{\"hostname\":\"bad host\"}", "hostname");
+	expect_400_naming(path, "{}", "no field");
+	expect_400_naming(path, "[]", "JSON object");
+	assert_int_equal(audit_head(), before + 1);
+	r = call("GET", path, fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_string_not_equal(cJSON_GetObjectItem(r.json, "ticket")->valuestring, "T-1");
+	reply_release(&r);
+	r = call("PATCH", "/api/v1/hosts/999999", fx.token[PW_ROLE_OPERATOR], "{\"ticket\":\"x\"}");
+	expect_error(&r, 404, "PATCH of a host that does not exist");
+	reply_release(&r);
+
+	/* Fixed paths beside {id}: each takes its own methods only. */
+	r = call("PATCH", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_ADMIN], "{\"ticket\":\"x\"}");
+	expect_error(&r, 405, "PATCH on export-csv");
+	reply_release(&r);
+	r = call("GET", "/api/v1/hosts/import-csv", fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 405, "GET on import-csv");
+	reply_release(&r);
+	r = call("DELETE", path, fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 405, "DELETE on a host");
+	reply_release(&r);
+}
+
+static void import(const char *csv, long status, struct reply *r)
+{
+	*r = http("POST", "/api/v1/hosts/import-csv", fx.token[PW_ROLE_OPERATOR], csv, strlen(csv),
+		  "Content-Type: text/csv");
+	if (r->status != status)
+		fail_msg("import: status %ld, expected %ld: %s", r->status, status,
+			 pw_buf_str(&r->body));
+}
+
+static void test_host_csv(void **state)
+{
+	(void)state;
+	const char *csv = "hostname,category,criticality,owner_group,purpose\r\n"
+			  "rt-db-1,database,5,dba,\"orders, invoices\"\r\n"
+			  "rt-db-2,database,2,dba,\"say \"\"hi\"\"\"\r\n"
+			  "rt-web-1,web,3,web,front\r\n";
+	struct reply r;
+	import(csv, 200, &r);
+	assert_int_equal(json_int(r.json, "rows"), 3);
+	assert_int_equal(json_int(r.json, "created"), 3);
+	reply_release(&r);
+
+	/* Export with filters, as CSV, and back: nothing changes. */
+	r = call("GET", "/api/v1/hosts/export-csv?category=database&owner=dba&criticality=3",
+		 fx.token[PW_ROLE_HELPDESK], NULL);
+	assert_int_equal(r.status, 200);
+	assert_null(r.json);
+	const char *out = pw_buf_str(&r.body);
+	assert_true(!strncmp(out, "hostname,location,purpose,category,", 35));
+	assert_non_null(strstr(out, "\r\nrt-db-1,,\"orders, invoices\",database,dba,,5,"));
+	assert_null(strstr(out, "rt-db-2"));
+	assert_null(strstr(out, "rt-web-1"));
+	struct reply back;
+	import(out, 200, &back);
+	assert_int_equal(json_int(back.json, "rows"), 1);
+	assert_int_equal(json_int(back.json, "unchanged"), 1);
+	reply_release(&back);
+	reply_release(&r);
+
+	/* The same filters list hosts as JSON. */
+	r = call("GET", "/api/v1/hosts?category=database&limit=1000", fx.token[PW_ROLE_MANAGER],
+		 NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "hosts")), 2);
+	reply_release(&r);
+	const char *bad_filters[] = {"/api/v1/hosts?category=kitchen",
+				     "/api/v1/hosts/export-csv?criticality=9",
+				     "/api/v1/hosts/export-csv?overdue=yes",
+				     "/api/v1/hosts/export-csv?exposure=", "/api/v1/hosts?stale=0"};
+	for (size_t i = 0; i < sizeof bad_filters / sizeof *bad_filters; i++) {
+		r = call("GET", bad_filters[i], fx.token[PW_ROLE_ADMIN], NULL);
+		expect_error(&r, 400, bad_filters[i]);
+		reply_release(&r);
+	}
+
+	/* A bad row names its line and nothing is imported. */
+	int64_t before = audit_head();
+	import("hostname,criticality\r\nrt-new-1,3\r\nrt-new-2,7\r\nrt-new-3,x\r\n", 400, &r);
+	expect_error(&r, 400, "a bad criticality on line 3");
+	assert_non_null(strstr(pw_buf_str(&r.body), "csv:3:10: criticality"));
+	assert_non_null(strstr(pw_buf_str(&r.body), "; 1 more bad row, on line 4;"));
+	assert_non_null(strstr(pw_buf_str(&r.body), "nothing was imported"));
+	reply_release(&r);
+	import("hostname,colour\nx,red\n", 400, &r);
+	assert_non_null(strstr(pw_buf_str(&r.body), "csv:1:10: column 'colour'"));
+	reply_release(&r);
+	import("", 400, &r);
+	reply_release(&r);
+	assert_int_equal(audit_head(), before);
+	r = call("GET", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_null(strstr(pw_buf_str(&r.body), "rt-new-1"));
+	reply_release(&r);
+}
+
 static void test_audit_verify(void **state)
 {
 	(void)state;
@@ -643,7 +808,13 @@ static void test_examples_are_json(void **state)
 	const pw_route *rt = pw_routes(&n);
 	for (size_t i = 0; i < n; i++) {
 		const char *ex[] = {rt[i].request_example, rt[i].response_example};
+		bool csv[] = {rt[i].format == PW_FORMAT_CSV_BODY,
+			      rt[i].format == PW_FORMAT_CSV_REPLY};
 		for (int k = 0; k < 2; k++) {
+			if (csv[k]) {
+				assert_true(ex[k] && ex[k][strlen(ex[k]) - 1] == '\n');
+				continue;
+			}
 			cJSON *v = ex[k] ? cJSON_Parse(ex[k]) : NULL;
 			if (ex[k] && !v)
 				fail_msg("%s %s: example %d is not JSON", rt[i].method, rt[i].path,
@@ -763,6 +934,8 @@ int main(void)
 		cmocka_unit_test(test_routing),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_checkin_flow),
+		cmocka_unit_test(test_host_edit),
+		cmocka_unit_test(test_host_csv),
 		cmocka_unit_test(test_audit_verify),
 		cmocka_unit_test(test_api_md_up_to_date),
 		cmocka_unit_test(test_examples_are_json),

@@ -10,9 +10,11 @@
 # (scram-sha-256), so other local users cannot use it meanwhile.
 # initdb refuses to run as root: as root, the cluster runs as the
 # `postgres` user (created by the postgresql package) via runuser.
-# Every step is bounded in time. pw_pg_start installs an EXIT trap that
-# calls pw_pg_stop; a script with its own EXIT trap must call pw_pg_stop
-# from it.
+# Every step is bounded in time. pw_pg_start puts pw_pg_stop in front of
+# the EXIT trap already set, so a caller's cleanup trap (set before) still
+# runs, after it; an EXIT trap set after pw_pg_start replaces both, so it
+# must call pw_pg_stop itself. An INT or TERM trap of the caller is kept;
+# without one, INT and TERM exit (130), which runs the EXIT trap.
 
 PW_PG_BINDIR=${PW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
@@ -29,6 +31,17 @@ pw_pg__free_port() {
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
+}
+
+# Runs pw_pg_stop on exit, before the EXIT trap already set (once).
+pw_pg__trap_exit() {
+  local cur
+  eval "set -- $(trap -p EXIT)"
+  cur=${3:-}
+  case $cur in *pw_pg_stop*) return 0 ;; esac
+  trap "pw_pg_stop${cur:+; $cur}" EXIT
+  [ -n "$(trap -p INT)" ] || trap 'exit 130' INT
+  [ -n "$(trap -p TERM)" ] || trap 'exit 130' TERM
 }
 
 pw_pg_stop() {
@@ -58,8 +71,7 @@ pw_pg_start() {
   fi
   # /tmp, not $TMPDIR: the postgres user must be able to reach the directory.
   PW_PG_DIR=$(mktemp -d /tmp/pw-pg.XXXXXX)
-  trap pw_pg_stop EXIT
-  trap 'exit 130' INT TERM
+  pw_pg__trap_exit
   mkdir "$PW_PG_DIR/sock"
   [ "$(id -u)" -eq 0 ] && chown -R postgres: "$PW_PG_DIR"
   pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
