@@ -124,10 +124,11 @@ typedef struct pw_api_env {
 	pw_db *db;
 	const pw_api_settings *settings;
 	pthread_mutex_t *write_lock;
-	/* Called after a check-in gave a host another inventory (the
-	 * server queues the recompute of its findings); NULL: nothing to
-	 * do. It must not fail or slow the check-in, so it returns nothing. */
-	void (*inventory_changed)(void *ctx, int64_t host_id);
+	/* Called after a check-in gave a host another inventory, or an
+	 * operator changed its exposure (which the priorities depend on):
+	 * the server queues the recompute of its findings; NULL: nothing to
+	 * do. It must not fail or slow the request, so it returns nothing. */
+	void (*findings_stale)(void *ctx, int64_t host_id);
 	void *hook_ctx;
 } pw_api_env;
 

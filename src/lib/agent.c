@@ -301,11 +301,30 @@ static char *base_url(const char *server)
 	return s;
 }
 
-static cJSON *enroll_body(const char *token, const char *mid, const pw_inventory *inv)
+/* The name of the system reported: DIR/etc/hostname for a system under
+ * --root DIR (an image, a chroot), else this machine's. */
+static void system_hostname(const char *root, char *host, size_t size)
+{
+	host[0] = '\0';
+	if (strcmp(root, "/") != 0) {
+		pw_buf path = PW_BUF_INIT, text = PW_BUF_INIT;
+		pw_error e = PW_ERROR_INIT;
+		if (!pw_buf_printf(&path, "%s/etc/hostname", root) &&
+		    !pw_read_file(pw_buf_str(&path), &text, 4096, &e))
+			snprintf(host, size, "%.*s", (int)strcspn(pw_buf_str(&text), " \t\r\n"),
+				 pw_buf_str(&text));
+		pw_buf_release(&path);
+		pw_buf_release(&text);
+	}
+	if (!host[0] && gethostname(host, size - 1) != 0)
+		snprintf(host, size, "unknown");
+}
+
+static cJSON *enroll_body(const char *token, const char *mid, const char *root,
+			  const pw_inventory *inv)
 {
 	char host[256] = "";
-	if (gethostname(host, sizeof host - 1) != 0)
-		snprintf(host, sizeof host, "unknown");
+	system_hostname(root, host, sizeof host);
 	cJSON *o = cJSON_CreateObject();
 	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
 	bool ok = os && cJSON_AddStringToObject(o, "token", token) &&
@@ -378,7 +397,7 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 	if (!rc)
 		rc = machine_id(root_of(conf), dir_of(conf), &mid, err);
 	if (!rc) {
-		o = enroll_body(token, mid.data, &inv);
+		o = enroll_body(token, mid.data, root_of(conf), &inv);
 		body = o ? cJSON_PrintUnformatted(o) : NULL;
 		rc = body ? PW_OK : nomem(err);
 	}

@@ -349,8 +349,8 @@ static void h_checkin(struct pw_api_ctx *c)
 		pw_api_fail(c, rc, &e);
 		goto out;
 	}
-	if (rep.inventory_changed && c->env->inventory_changed)
-		c->env->inventory_changed(c->env->hook_ctx, ag->host_id);
+	if (rep.inventory_changed && c->env->findings_stale)
+		c->env->findings_stale(c->env->hook_ctx, ag->host_id);
 	pw_buf b = PW_BUF_INIT;
 	if (checkin_reply(&b, &rep, c->env->settings->checkin_interval)) {
 		pw_buf_release(&b);
@@ -614,6 +614,9 @@ static void h_host_patch(struct pw_api_ctx *c)
 		pw_api_fail(c, rc, &e);
 		return;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i].field == PW_HF_EXPOSURE && c->env->findings_stale)
+			c->env->findings_stale(c->env->hook_ctx, c->id);
 	cJSON *h = load_host(c);
 	if (h)
 		pw_api_reply(c, h);

@@ -413,10 +413,11 @@ static void store_unusable(struct pw_server *s, const pw_error *e)
 			   pw_error_text(e));
 }
 
-/* A check-in gave the host another inventory. Its findings are computed
+/* A check-in gave the host another inventory, or an operator changed its
+ * exposure. Its findings are computed
  * by the scheduler thread, so the check-in neither waits for the scan
  * nor holds SQLite's writers meanwhile, and cannot fail for it. */
-static void on_inventory_changed(void *ctx, int64_t host_id)
+static void on_findings_stale(void *ctx, int64_t host_id)
 {
 	struct pw_server *s = ctx;
 	pthread_mutex_lock(&s->sched_lock);
@@ -437,7 +438,7 @@ static void on_inventory_changed(void *ctx, int64_t host_id)
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
 {
 	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
-			  on_inventory_changed, s};
+			  on_findings_stale, s};
 	return env;
 }
 

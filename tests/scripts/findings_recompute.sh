@@ -96,6 +96,7 @@ root2=$T/root2
 cp -r "$root" "$root2"
 printf 'Package: zz-extra\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0\n\n' \
   >>"$root2/var/lib/dpkg/status"
+echo web-02 >"$root2/etc/hostname" # another system, so not a re-enrollment of the first
 pw_agent b enroll --server "http://127.0.0.1:$PW_SRV_PORT_A" --token "$etok" --insecure --root "$root2"
 pw_agent b run --once --root "$root2"
 check "a second agent checks in with its own inventory" grep -q "inventory sent" "$T/agent.out"
@@ -116,6 +117,23 @@ check "logged with the new snapshot" pw_wait_for 2 grep -q 'recomputed against f
 sleep 1.5
 pw_http GET "$U/audit?limit=1000" "$admin"
 check "one findings.recompute per snapshot" test "$(json '[e["target"] for e in j["events"] if e["action"] == "findings.recompute"]')" = '["snapshot:1", "snapshot:2"]'
+
+# ---- an operator changes the exposure: the priorities follow ------------------------
+"$PW_BIN" feed import --store "$feeds" "$S/feeds/kev" "$S/feeds/epss" >/dev/null 2>&1
+check "snapshot 3 (KEV, EPSS) imported" test $? -eq 0
+emergency() { pw_http GET "$U/hosts/$1" "$admin" && [ "$(json 'j["open_findings"]["emergency"]')" -eq "$2" ]; }
+internet=$("$PW_BIN" scan --root "$root" --store "$feeds" --exposure internet --json 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["summary"]["emergency"])')
+check "scan as internet-facing finds emergency findings ($internet)" test "${internet:-0}" -gt 0
+check "snapshot 3 recomputed: none while the host is internal" pw_wait_for 20 grep -q 'recomputed against feed snapshot 3' "$T/A.log"
+check "(no emergency yet)" emergency "$host" 0
+pw_http PATCH "$U/hosts/$host" "$admin" '{"exposure":"internet"}'
+check "PATCH exposure=internet" expect_status 200 "PATCH exposure"
+check "the host's emergency findings follow within 20 s" pw_wait_for 20 emergency "$host" "$internet"
+check "the other host is left alone" emergency "$host2" 0
+pw_http PATCH "$U/hosts/$host" "$admin" '{"exposure":"internal"}'
+check "and back to internal" pw_wait_for 20 emergency "$host" 0
+
 pw_srv_stop A
 check "the server stops cleanly (the scheduler too)" test $? -eq 0
 
@@ -131,7 +149,7 @@ assert j["open_findings"]["normal"] == 2 * n, j
 assert j["elapsed_seconds"] >= 0 and set(j["open_findings"]) == {"emergency", "high", "normal", "low"}
 EOF
 PATCHWARDEN_STORE=$feeds "$PW_BIN" host recompute --db "$db" >"$T/out" 2>&1
-check "host recompute takes \$PATCHWARDEN_STORE: $(head -2 "$T/out")" out_has "recomputed findings against feed snapshot 2 in"
+check "host recompute takes \$PATCHWARDEN_STORE: $(head -2 "$T/out")" out_has "recomputed findings against feed snapshot 3 in"
 check "and prints the counts per priority" out_has "normal $((2 * second)), low 0"
 check "the hosts counted" grep -q '^hosts  *2 (0 skipped' "$T/out"
 "$PW_BIN" host recompute --db "$db" --store "$T/none.db" >"$T/out" 2>&1
