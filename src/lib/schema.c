@@ -219,6 +219,12 @@ static const struct server_migration migrations[] = {
 	 " snapshot BIGINT NOT NULL,"
 	 " computed TEXT NOT NULL);",
 	 NULL},
+
+	{8, "hostname lookup without case",
+	 /* Enrollment looks for a pre-entered host by lower(hostname); without
+	  * this index each enrollment read the whole hosts table. */
+	 "CREATE INDEX hosts_hostname_lower ON hosts(lower(hostname));",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

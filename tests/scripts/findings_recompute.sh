@@ -39,24 +39,7 @@ check "an unknown [feeds] key exits 2 naming file:line" out_has "bad.conf:5"
 
 # ---- a Debian 10 system for the agent, from the sample inventory ------------
 root=$T/root
-mkdir -p "$root/etc" "$root/var/lib/dpkg/updates"
-python3 - "$S/inventories/debian10-web.json" "$root" <<'EOF'
-import json, sys
-inv = json.load(open(sys.argv[1]))
-root = sys.argv[2]
-os_ = inv["os"]
-with open(root + "/etc/os-release", "w") as f:
-    f.write('ID=debian\nVERSION_ID="%s"\nVERSION_CODENAME=%s\nPRETTY_NAME="Debian GNU/Linux 10"\n'
-            % (os_["version_id"], os_["codename"]))
-with open(root + "/var/lib/dpkg/status", "w") as f:
-    for p in inv["packages"]:
-        f.write("Package: %s\nStatus: install ok installed\nArchitecture: %s\nVersion: %s\n"
-                % (p["name"], p["arch"], p["version"]))
-        src, sv = p.get("source"), p.get("source_version")
-        if src and (src != p["name"] or (sv and sv != p["version"])):
-            f.write("Source: %s%s\n" % (src, " (%s)" % sv if sv and sv != p["version"] else ""))
-        f.write("\n")
-EOF
+"$PW_SOURCE_DIR/scripts/inventory-to-root" "$S/inventories/debian10-web.json" "$root"
 check "the sample inventory laid out as a dpkg root" test -s "$root/var/lib/dpkg/status"
 
 # ---- a server without a feed store -------------------------------------------
