@@ -84,6 +84,7 @@ measure() { # measure NAME AGENT-COMMAND
   cp /var/lib/dpkg/status "$root/var/lib/dpkg/status"
   printf '%s\n' 'PRETTY_NAME="Debian GNU/Linux 10 (buster)"' 'ID=debian' 'VERSION_ID="10"' \
     'VERSION_CODENAME=buster' >"$root/etc/os-release"
+  echo "$name" >"$root/etc/hostname" # one host per agent measured (enrollment adopts by name)
   local -a ag
   read -ra ag <<<"$cmd"
   pw_http GET "$U/hosts" "$ops"
