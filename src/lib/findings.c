@@ -51,11 +51,12 @@ pw_err pw_findings_store_open(const char *path, pw_db *db, pw_feedstore **out, p
 		return pw_feedstore_open_db(db, out, err);
 	/* pw_feedstore_open would create an empty store, which scans as
 	 * "no data" forever instead of telling the operator to import. */
-	if (!strstr(path, "://") && access(path, F_OK) != 0)
+	const char *file = pw_db_sqlite_path(path);
+	if (file && access(file, F_OK) != 0)
 		return pw_error_set(err, PW_ERR_NOTFOUND,
 				    "no feed store at %s: import feeds into it ('patchwarden feed "
 				    "import --store %s PATH' or 'feed sync'), or set [feeds] store",
-				    path, path);
+				    file, path);
 	return pw_feedstore_open(path, out, err);
 }
 
