@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/lib/db_internal.h"
+#include "../src/lib/db/db-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/lib/inventory_internal.h"
+#include "../src/lib/inventory/inventory-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

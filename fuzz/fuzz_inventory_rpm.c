@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#include "../src/lib/inventory_internal.h"
+#include "../src/lib/inventory/inventory-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

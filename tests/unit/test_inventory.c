@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/lib/inventory_internal.h"
+#include "../../src/lib/inventory/inventory-internal.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/inventory.h"
 

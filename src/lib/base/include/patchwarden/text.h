@@ -1,0 +1,16 @@
+/* Checks for short texts that end up in audit targets, log lines and
+ * labels. */
+#ifndef PATCHWARDEN_TEXT_H
+#define PATCHWARDEN_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether s is 1..max bytes of printable ASCII without spaces (ids and
+ * names that end up in audit targets and log lines). */
+bool pw_word_ok(const char *s, size_t max);
+/* Whether s is 1..max bytes without control characters (labels). */
+#define PW_LABEL_MAX 128
+bool pw_text_ok(const char *s, size_t max);
+
+#endif

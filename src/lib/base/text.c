@@ -1,0 +1,26 @@
+#include "patchwarden/text.h"
+
+bool pw_word_ok(const char *s, size_t max)
+{
+	if (!s || !*s)
+		return false;
+	size_t n = 0;
+	for (; s[n]; n++) {
+		if (n >= max || s[n] <= ' ' || s[n] > '~')
+			return false;
+	}
+	return true;
+}
+
+bool pw_text_ok(const char *s, size_t max)
+{
+	if (!s || !*s)
+		return false;
+	size_t n = 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (n >= max || c < ' ' || c == 0x7f)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,55 @@
+/* The one token module: bearer secrets and the "<prefix><id>.<secret>"
+ * tokens built on them (API tokens "pwt_", enrollment tokens "pwe_",
+ * agent credentials). The database keeps only a hash of each secret. */
+#ifndef PATCHWARDEN_TOKEN_H
+#define PATCHWARDEN_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+#include "patchwarden/sql.h"
+
+/* Bearer secrets: 32 random bytes as 64 lowercase hex digits. They are
+ * high-entropy, so the database keeps a SHA-256 of them (no Argon2 on
+ * the hot path) and a stolen database reveals no usable secret. */
+#define PW_SECRET_HEX 64
+#define PW_SECRET_HASH_LEN 32
+pw_err pw_secret_new(char out[PW_SECRET_HEX + 1], pw_error *err);
+void pw_secret_hash(const char *secret, unsigned char out[PW_SECRET_HASH_LEN]);
+/* Constant-time comparison of `secret`'s hash with a stored hash of any
+ * length (a wrong-length stored value never matches). */
+bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret);
+
+/* Reads the row of token `id` that is about to be revoked: `sql` selects
+ * it by id with its revocation time as column 3, and *st is left on the
+ * row for the caller to read and reset. NOTFOUND when there is no such
+ * token, INVALID when it is revoked already; `what` ("API token") and
+ * `list` (the "patchwarden user" subcommand that lists them) name it in
+ * the message. */
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err);
+
+/* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
+ * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is
+ * exactly PW_SECRET_HEX lowercase hex digits. */
+bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret);
+
+/* The part of a token-creating transaction's argument that
+ * pw_token_issue fills in (the new secret's hash, for fn to store) and
+ * reads back (the row id fn stored it under). */
+typedef struct pw_token_row {
+	const unsigned char *secret_hash;
+	int64_t id;
+} pw_token_row;
+
+/* Makes a fresh secret, runs fn(arg) in one write transaction with
+ * row->secret_hash set to the secret's hash, and on success writes
+ * "<prefix><id>.<secret>" to token (and the id to *id when id is not
+ * NULL). The secret itself never reaches the database or the heap. */
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err);
+
+#endif

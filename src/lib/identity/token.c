@@ -1,0 +1,103 @@
+#include "patchwarden/token.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+pw_err pw_secret_new(char out[PW_SECRET_HEX + 1], pw_error *err)
+{
+	if (sodium_init() < 0)
+		return pw_error_set(err, PW_ERR_EXTERNAL,
+				    "libsodium could not be initialised (no random source?)");
+	unsigned char raw[PW_SECRET_HEX / 2];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(out, PW_SECRET_HEX + 1, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+	return PW_OK;
+}
+
+void pw_secret_hash(const char *secret, unsigned char out[PW_SECRET_HASH_LEN])
+{
+	crypto_hash_sha256(out, (const unsigned char *)secret, strlen(secret));
+}
+
+bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret)
+{
+	unsigned char h[PW_SECRET_HASH_LEN];
+	pw_secret_hash(secret, h);
+	bool ok = stored && stored_len == sizeof h && sodium_memcmp(stored, h, sizeof h) == 0;
+	sodium_memzero(h, sizeof h);
+	return ok;
+}
+
+pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
+		      char *token, size_t token_size, int64_t *id, pw_error *err)
+{
+	char secret[PW_SECRET_HEX + 1];
+	pw_err rc = pw_secret_new(secret, err);
+	if (rc)
+		return rc;
+	unsigned char h[PW_SECRET_HASH_LEN];
+	pw_secret_hash(secret, h);
+	row->secret_hash = h;
+	rc = pw_in_write_txn(db, fn, arg, err);
+	row->secret_hash = NULL;
+	if (!rc) {
+		snprintf(token, token_size, "%s%" PRId64 ".%s", prefix, row->id, secret);
+		if (id)
+			*id = row->id;
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
+			  const char *list, pw_stmt **st, pw_error *err)
+{
+	bool row = false;
+	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	if (!rc)
+		rc = pw_stmt_step(*st, &row, err);
+	if (rc)
+		return rc;
+	if (!row)
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", what, id,
+				    list);
+	if (!pw_stmt_is_null(*st, 3)) {
+		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s", what,
+			     id, pw_stmt_text(*st, 3));
+		pw_stmt_reset(*st);
+		return PW_ERR_INVALID;
+	}
+	return PW_OK;
+}
+
+bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)
+{
+	size_t plen = strlen(prefix);
+	if (!token || strncmp(token, prefix, plen) != 0)
+		return false;
+	const char *p = token + plen;
+	int64_t v = 0;
+	size_t digits = 0;
+	for (; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (digits == 0 || v == 0 || *p != '.')
+		return false;
+	p++;
+	size_t n = 0;
+	for (; p[n]; n++) {
+		if (!((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')))
+			return false;
+	}
+	if (n != PW_SECRET_HEX)
+		return false;
+	*id = v;
+	*secret = p;
+	return true;
+}

@@ -1,0 +1,1203 @@
+/* THE route table of the HTTP/JSON API and its handlers. Adding a route
+ * here adds it to the server, to docs/api.md and to the authorization
+ * test; the table says who may call it, how big its body may be and
+ * which audit event it writes. Handlers work through the library
+ * (users.h, agents.h, audit.h), which writes the audit events in the
+ * transaction of each change; the host and job listings read the server
+ * schema (schema.h) directly, with prepared statements. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server-internal.h"
+#include "patchwarden/audit.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/schema.h"
+
+#define KiB 1024u
+#define MiB (1024u * 1024u)
+
+/* Most results one check-in may carry; agents send the rest next time. */
+#define CHECKIN_MAX_RESULTS 1000
+#define LIST_MAX 1000
+#define LIST_DEFAULT 100
+
+/* ---- small JSON helpers ---------------------------------------------- */
+
+/* NULL text becomes JSON null. */
+static bool add_text(cJSON *o, const char *key, const char *s)
+{
+	return s ? cJSON_AddStringToObject(o, key, s) != NULL
+		 : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+static bool add_int(cJSON *o, const char *key, int64_t v)
+{
+	return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
+}
+
+/* A stored JSON text, embedded as it is (it was compacted when stored). */
+static bool add_raw(cJSON *o, const char *key, const char *json)
+{
+	return json ? cJSON_AddRawToObject(o, key, json) != NULL
+		    : cJSON_AddNullToObject(o, key) != NULL;
+}
+
+static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
+{
+	if ((int64_t)got < limit)
+		return cJSON_AddNullToObject(o, "next_after") != NULL;
+	return add_int(o, "next_after", last);
+}
+
+static bool add_col(cJSON *o, const char *key, pw_stmt *st, int col)
+{
+	return add_text(o, key, pw_stmt_text(st, col));
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+static void h_health(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_db_prepare(c->env->db, "SELECT 1", &st, &e);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, &e);
+	if (!rc)
+		pw_stmt_reset(st);
+	if (rc) {
+		pw_api_error(c->resp, 503, "unavailable",
+			     "the server cannot reach its database; try again shortly");
+		c->resp->detail = e;
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool pg = pw_db_kind_of(c->env->db) == PW_DB_POSTGRES;
+	if (!o || !add_text(o, "status", "ok") || !add_text(o, "version", PW_VERSION) ||
+	    !add_text(o, "database", pg ? "postgresql" : "sqlite") ||
+	    !add_int(o, "schema", pw_schema_version())) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_me(struct pw_api_ctx *c)
+{
+	const pw_principal *p = &c->who->user;
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "user_id", p->user_id) || !add_text(o, "name", p->name) ||
+	    !add_text(o, "role", pw_role_name(p->role)) || !add_int(o, "token_id", p->token_id)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* ---- agents ------------------------------------------------------------ */
+
+static void h_enroll(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	pw_enroll_request r = {0};
+	const cJSON *os = cJSON_GetObjectItemCaseSensitive(c->body, "os");
+	if (os && !cJSON_IsNull(os) && !cJSON_IsObject(os)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"os\" must be an object");
+		return;
+	}
+	if (!pw_api_body_str(c, c->body, "token", true, PW_ENROLL_TOKEN_MAX, &r.token) ||
+	    !pw_api_body_str(c, c->body, "hostname", true, 1024, &r.hostname) ||
+	    !pw_api_body_str(c, c->body, "machine_id", true, 1024, &r.machine_id) ||
+	    !pw_api_body_str(c, c->body, "arch", false, 1024, &r.arch) ||
+	    !pw_api_body_str(c, os, "id", false, 1024, &r.os_id) ||
+	    !pw_api_body_str(c, os, "version_id", false, 1024, &r.os_version_id) ||
+	    !pw_api_body_str(c, os, "codename", false, 1024, &r.os_codename) ||
+	    !pw_api_body_str(c, os, "pretty_name", false, 1024, &r.os_pretty_name))
+		return;
+	pw_enrollment en;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_agent_enroll(c->env->db, &r, &en, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_text(o, "agent_id", en.agent_id) ||
+	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
+	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
+	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
+	    !cJSON_AddBoolToObject(o, "adopted", en.adopted)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+	} else {
+		pw_api_reply(c, o);
+	}
+	memset(&en, 0, sizeof en);
+}
+
+/* The check-in's results, read from the body; output texts are owned. */
+struct results {
+	pw_job_result *v;
+	char **out;
+	bool *resent; /* stored before this check-in */
+	size_t n;
+};
+
+static void results_release(struct results *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_free(r->out[i]);
+	free(r->v);
+	free(r->out);
+	free(r->resent);
+}
+
+static bool read_result(struct pw_api_ctx *c, const cJSON *o, size_t i, struct results *r)
+{
+	pw_job_result *x = &r->v[i];
+	if (!cJSON_IsObject(o)) {
+		pw_api_error(c->resp, 400, "bad_request", "results[%zu] must be an object", i);
+		return false;
+	}
+	x->has_exit_code = cJSON_GetObjectItemCaseSensitive(o, "exit_code") != NULL;
+	if (!pw_api_body_int(c, o, "job_id", true, 1, INT64_MAX, &x->job_id) ||
+	    !pw_api_body_int(c, o, "seq", true, 1, INT64_MAX, &x->seq) ||
+	    !pw_api_body_str(c, o, "status", true, 16, &x->status) ||
+	    !pw_api_body_str(c, o, "started", false, 64, &x->started) ||
+	    !pw_api_body_str(c, o, "finished", false, 64, &x->finished) ||
+	    !pw_api_body_int(c, o, "exit_code", false, INT32_MIN, INT32_MAX, &x->exit_code))
+		return false;
+	const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
+	if (out && !cJSON_IsNull(out)) {
+		r->out[i] = cJSON_PrintUnformatted(out);
+		if (!r->out[i]) {
+			pw_api_oom(c);
+			return false;
+		}
+		x->output_json = r->out[i];
+	}
+	return true;
+}
+
+static bool read_results(struct pw_api_ctx *c, struct results *r)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->body, "results");
+	if (!a || cJSON_IsNull(a))
+		return true;
+	if (!cJSON_IsArray(a)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"results\" must be an array");
+		return false;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(a);
+	if (n > CHECKIN_MAX_RESULTS) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "a check-in carries at most %d results; send the rest with the next "
+			     "check-in",
+			     CHECKIN_MAX_RESULTS);
+		return false;
+	}
+	if (!n)
+		return true;
+	r->v = calloc(n, sizeof *r->v);
+	r->out = calloc(n, sizeof *r->out);
+	r->resent = calloc(n, sizeof *r->resent);
+	if (!r->v || !r->out || !r->resent) {
+		pw_api_oom(c);
+		return false;
+	}
+	r->n = n;
+	size_t i = 0;
+	for (const cJSON *o = a->child; o; o = o->next, i++)
+		if (!read_result(c, o, i, r))
+			return false;
+	return true;
+}
+
+/* Which results the server has already: the audit event tells first
+ * deliveries from resends. */
+static pw_err mark_resent(pw_db *db, const pw_agent *ag, struct results *r, pw_error *err)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		pw_stmt *st;
+		pw_err rc = pw_db_prepare(
+			db, "SELECT 1 FROM job_results WHERE agent_id = ? AND seq = ?", &st, err);
+		if (!rc)
+			rc = pw_stmt_bind_text(st, 1, ag->id);
+		if (!rc)
+			rc = pw_stmt_bind_int(st, 2, r->v[i].seq);
+		if (!rc)
+			rc = pw_stmt_step(st, &r->resent[i], err);
+		if (rc)
+			return rc;
+		pw_stmt_reset(st);
+	}
+	return PW_OK;
+}
+
+static char *checkin_event(const struct results *r, const char *inventory_hash)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o && r->n ? cJSON_AddArrayToObject(o, "results") : NULL;
+	bool ok = o && (!r->n || a);
+	for (size_t i = 0; ok && i < r->n; i++) {
+		const pw_job_result *x = &r->v[i];
+		cJSON *e = cJSON_CreateObject();
+		ok = e && cJSON_AddItemToArray(a, e) && add_int(e, "job_id", x->job_id) &&
+		     add_int(e, "seq", x->seq) && add_text(e, "status", x->status) &&
+		     (!x->has_exit_code || add_int(e, "exit_code", x->exit_code)) &&
+		     (!r->resent[i] || cJSON_AddTrueToObject(e, "resent"));
+	}
+	if (ok && inventory_hash)
+		ok = add_text(o, "inventory_hash", inventory_hash);
+	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return s;
+}
+
+/* Results and inventories are audited after the check-in stored them
+ * (pw_agent_checkin runs its own transaction). */
+static pw_err audit_checkin(pw_db *db, const pw_api_identity *who, const struct results *r,
+			    const char *inventory_hash, pw_error *err)
+{
+	char *after = checkin_event(r, inventory_hash);
+	if (!after)
+		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	char target[32];
+	snprintf(target, sizeof target, "host:%" PRId64, who->agent.host_id);
+	pw_err rc = pw_db_begin_immediate(db, err);
+	if (!rc)
+		rc = pw_audit_append(db, who->actor, "agent.checkin", target, NULL, after, NULL,
+				     err);
+	if (!rc)
+		rc = pw_db_commit(db, err);
+	else
+		pw_db_rollback(db);
+	cJSON_free(after);
+	return rc;
+}
+
+/* The hot path: built by hand, without a cJSON tree. */
+static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t interval)
+{
+	pw_err rc = pw_buf_puts(b, "{\"ack\":[");
+	for (size_t i = 0; i < rep->n_ack && !rc; i++)
+		rc = pw_buf_printf(b, "%s%" PRId64, i ? "," : "", rep->ack[i]);
+	if (!rc)
+		rc = pw_buf_printf(b, "],\"need_inventory\":%s,\"jobs\":[",
+				   rep->need_inventory ? "true" : "false");
+	for (size_t i = 0; i < rep->n_jobs && !rc; i++) {
+		const pw_job_offer *j = &rep->jobs[i];
+		rc = pw_buf_printf(b, "%s{\"job_id\":%" PRId64 ",\"kind\":", i ? "," : "", j->id);
+		if (!rc)
+			rc = pw_api_json_str(b, j->kind);
+		if (!rc)
+			rc = pw_buf_printf(b, ",\"args\":%s}", j->args_json ? j->args_json : "{}");
+	}
+	if (!rc)
+		rc = pw_buf_printf(b, "],\"checkin_interval\":%" PRId64 "}", interval);
+	return rc;
+}
+
+static void h_checkin(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	/* A copy: pw_agent_checkin uses up the check-in state that
+	 * authentication read along with the credential. */
+	pw_agent agent = c->who->agent, *ag = &agent;
+	const char *agent_id;
+	pw_checkin q = PW_CHECKIN_INIT;
+	if (!pw_api_body_str(c, c->body, "agent_id", false, PW_AGENT_ID_MAX, &agent_id) ||
+	    !pw_api_body_str(c, c->body, "inventory_hash", true, 64, &q.inventory_hash))
+		return;
+	if (agent_id && strcmp(agent_id, ag->id) != 0) {
+		pw_api_error(c->resp, 403, "forbidden",
+			     "agent_id %s is not the agent of this credential (%s)", agent_id,
+			     ag->id);
+		return;
+	}
+	const cJSON *inv = cJSON_GetObjectItemCaseSensitive(c->body, "inventory");
+	if (inv && !cJSON_IsNull(inv) && !cJSON_IsObject(inv)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"inventory\" must be an object");
+		return;
+	}
+	q.inventory = cJSON_IsObject(inv) ? inv : NULL;
+	struct results r = {0};
+	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = PW_OK;
+	if (!read_results(c, &r))
+		goto out;
+	q.results = r.v;
+	q.n_results = r.n;
+	q.lease_seconds = c->env->settings->job_lease;
+	if (r.n)
+		rc = mark_resent(c->env->db, ag, &r, &e);
+	if (!rc)
+		rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
+	if (!rc && (r.n || q.inventory))
+		rc = audit_checkin(c->env->db, c->who, &r, q.inventory ? q.inventory_hash : NULL,
+				   &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		goto out;
+	}
+	if (rep.inventory_changed && c->env->findings_stale)
+		c->env->findings_stale(c->env->hook_ctx, ag->host_id);
+	pw_buf b = PW_BUF_INIT;
+	if (checkin_reply(&b, &rep, c->env->settings->checkin_interval)) {
+		pw_buf_release(&b);
+		pw_api_oom(c);
+	} else {
+		pw_api_reply_buf(c, &b);
+	}
+out:
+	pw_checkin_reply_release(&rep);
+	results_release(&r);
+}
+
+/* ---- hosts and jobs ---------------------------------------------------- */
+
+/* What agents report, then the operator fields of hosts.h from location
+ * to ticket in pw_host_field order, then when those last changed. */
+#define HOST_COLUMNS                                                                               \
+	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
+	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at,"        \
+	" location, purpose, category, owner_group, app_owner, criticality, exposure,"           \
+	" environment, maint_window, backup_check, last_patched, ticket, updated"
+#define HOST_FIELDS_COL (14 - PW_HF_LOCATION) /* column of field f: f + this */
+#define HOST_UPDATED_COL (HOST_FIELDS_COL + PW_HF_TICKET + 1)
+
+static cJSON *host_json(pw_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
+	cJSON *inv = o ? cJSON_AddObjectToObject(o, "inventory") : NULL;
+	bool ok = os && inv && add_int(o, "id", pw_stmt_int(st, 0)) &&
+		  add_col(o, "hostname", st, 1) && add_col(o, "machine_id", st, 2) &&
+		  add_col(o, "agent_id", st, 3) && add_col(os, "id", st, 4) &&
+		  add_col(os, "version_id", st, 5) && add_col(os, "codename", st, 6) &&
+		  add_col(os, "pretty_name", st, 7) && add_col(o, "arch", st, 8) &&
+		  add_col(o, "kernel", st, 9) && add_col(o, "created", st, 10) &&
+		  add_col(o, "last_seen", st, 11) && add_col(inv, "hash", st, 12) &&
+		  add_col(inv, "at", st, 13);
+	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++) {
+		const char *name = pw_host_field_name((pw_host_field)f);
+		int col = HOST_FIELDS_COL + f;
+		ok = f == PW_HF_CRITICALITY && !pw_stmt_is_null(st, col)
+			     ? add_int(o, name, pw_stmt_int(st, col))
+			     : add_col(o, name, st, col);
+	}
+	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The filters of `patchwarden host list` and export-csv as query
+ * parameters named like its options; the library checks their values. */
+static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
+{
+	*f = (pw_host_filter)PW_HOST_FILTER_INIT;
+	f->category = pw_api_query_str(c, "category");
+	f->exposure = pw_api_query_str(c, "exposure");
+	f->environment = pw_api_query_str(c, "environment");
+	f->owner_group = pw_api_query_str(c, "owner");
+	const char *overdue = pw_api_query_str(c, "overdue");
+	int64_t crit, stale;
+	if (!pw_api_query_int(c, "criticality", 0, 1, 5, &crit) ||
+	    !pw_api_query_int(c, "stale", 0, 1, 100000, &stale))
+		return false;
+	if (overdue && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0) {
+		pw_api_error(c->resp, 400, "bad_request", "query parameter overdue must be true or false");
+		return false;
+	}
+	f->overdue = overdue && !strcmp(overdue, "true");
+	f->min_criticality = (int)crit;
+	f->stale_days = stale;
+	return true;
+}
+
+struct host_page {
+	cJSON *hosts;
+	size_t got;
+	int64_t last;
+};
+
+static pw_err page_row(void *ctx, pw_stmt *st, pw_error *err)
+{
+	struct host_page *p = ctx;
+	cJSON *h = host_json(st);
+	if (!h || !cJSON_AddItemToArray(p->hosts, h)) {
+		cJSON_Delete(h);
+		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
+	}
+	p->last = pw_stmt_int(st, 0);
+	p->got++;
+	return PW_OK;
+}
+
+static void h_hosts(struct pw_api_ctx *c)
+{
+	int64_t after, limit;
+	pw_host_filter f;
+	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
+	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit) ||
+	    !query_filter(c, &f))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	struct host_page p = {o ? cJSON_AddArrayToObject(o, "hosts") : NULL, 0, after};
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = p.hosts ? pw_host_page(c->env->db, HOST_COLUMNS, &f, after, limit, page_row,
+					   &p, &e)
+			    : pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	if (!rc && !add_next(o, p.got, limit, p.last))
+		rc = pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	if (rc) {
+		cJSON_Delete(o);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* The host row, or 404. *out is NULL after a reply was set. */
+static cJSON *load_host(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_db_prepare(c->env->db, "SELECT " HOST_COLUMNS " FROM hosts WHERE id = ?",
+				  &st, &e);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 1, c->id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return NULL;
+	}
+	if (!row) {
+		pw_api_error(c->resp, 404, "not_found", "there is no host %" PRId64, c->id);
+		return NULL;
+	}
+	cJSON *h = host_json(st);
+	pw_stmt_reset(st);
+	if (!h)
+		pw_api_oom(c);
+	return h;
+}
+
+static void h_host(struct pw_api_ctx *c)
+{
+	cJSON *h = load_host(c);
+	if (!h)
+		return;
+	pw_error e = PW_ERROR_INIT;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_db_prepare(c->env->db,
+				  "SELECT COUNT(*) FROM jobs WHERE host_id = ?"
+				  " AND state IN ('queued', 'leased')",
+				  &st, &e);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 1, c->id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, &e);
+	if (rc) {
+		cJSON_Delete(h);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	int64_t open = row ? pw_stmt_int(st, 0) : 0;
+	pw_stmt_reset(st);
+	int64_t found[PW_HOST_PRIO__COUNT] = {0};
+	if ((rc = pw_host_findings_count(c->env->db, c->id, found, &e))) {
+		cJSON_Delete(h);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *f = cJSON_AddObjectToObject(h, "open_findings");
+	bool ok = f != NULL;
+	for (int p = 0; ok && p < PW_HOST_PRIO__COUNT; p++)
+		ok = add_int(f, pw_host_prio_name((pw_host_prio)p), found[p]);
+	if (!ok || !add_int(h, "open_jobs", open)) {
+		cJSON_Delete(h);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, h);
+}
+
+/* "hostname, location, ..., ticket": the fields a caller may set. */
+static const char *editable_list(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int f = 0; f < PW_HF__EDITABLE && len < size; f++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", f ? ", " : "",
+					pw_host_field_name((pw_host_field)f));
+	return buf;
+}
+
+/* One member of a PATCH body as an assignment; false after a 400 naming
+ * it. Criticality may be a number, any field null (cleared). */
+static bool read_assign(struct pw_api_ctx *c, const cJSON *m, pw_host_assign *a, char num[24])
+{
+	char list[256];
+	pw_host_field f;
+	if (!pw_host_field_parse(m->string, &f) || strcmp(pw_host_field_name(f), m->string) != 0) {
+		pw_api_error(c->resp, 400, "bad_request", "%.80s is not a host field; fields: %s",
+			     m->string, editable_list(list, sizeof list));
+		return false;
+	}
+	if (f >= PW_HF__EDITABLE) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "%s is reported by the host's agent and cannot be set; fields: %s",
+			     m->string, editable_list(list, sizeof list));
+		return false;
+	}
+	a->field = f;
+	if (cJSON_IsString(m)) {
+		a->value = m->valuestring;
+	} else if (cJSON_IsNull(m)) {
+		a->value = "";
+	} else if (f == PW_HF_CRITICALITY && cJSON_IsNumber(m) && m->valuedouble >= 1 &&
+		   m->valuedouble <= 5 && m->valuedouble == (double)(int)m->valuedouble) {
+		snprintf(num, 24, "%d", (int)m->valuedouble);
+		a->value = num;
+	} else {
+		pw_api_error(c->resp, 400, "bad_request", "%s must be %s or null (to clear it)",
+			     m->string,
+			     f == PW_HF_CRITICALITY ? "a whole number from 1 to 5" : "a string");
+		return false;
+	}
+	return true;
+}
+
+static void h_host_patch(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	pw_host_assign a[PW_HF__EDITABLE];
+	char num[24];
+	size_t n = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, c->body) {
+		if (n == PW_HF__EDITABLE) { /* only a field named twice gets here */
+			pw_api_error(c->resp, 400, "bad_request", "%.80s is given twice",
+				     m->string);
+			return;
+		}
+		if (!read_assign(c, m, &a[n++], num))
+			return;
+	}
+	char list[256];
+	if (!n) {
+		pw_api_error(c->resp, 400, "bad_request", "the body names no field to change; fields: %s",
+			     editable_list(list, sizeof list));
+		return;
+	}
+	char ref[32];
+	snprintf(ref, sizeof ref, "id:%" PRId64, c->id);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_set(c->env->db, c->who->actor, ref, a, n, NULL, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i].field == PW_HF_EXPOSURE && c->env->findings_stale)
+			c->env->findings_stale(c->env->hook_ctx, c->id);
+	cJSON *h = load_host(c);
+	if (h)
+		pw_api_reply(c, h);
+}
+
+static void h_hosts_import(struct pw_api_ctx *c)
+{
+	pw_host_import_stats st;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_import_csv(c->env->db, c->who->actor, "csv", c->text, c->text_len, &st,
+				       &e);
+	if (rc == PW_ERR_PARSE || rc == PW_ERR_INVALID) {
+		pw_api_error(c->resp, 400, "bad_request", "%s; nothing was imported", e.msg);
+		return;
+	}
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "rows", (int64_t)st.rows) ||
+	    !add_int(o, "created", (int64_t)st.created) ||
+	    !add_int(o, "updated", (int64_t)st.updated) ||
+	    !add_int(o, "unchanged", (int64_t)st.unchanged)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_hosts_export(struct pw_api_ctx *c)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_buf csv = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_export_csv(c->env->db, &f, &csv, &e);
+	if (rc) {
+		pw_buf_release(&csv);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	pw_api_reply_buf(c, &csv);
+}
+
+static cJSON *job_json(pw_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && add_int(o, "job_id", pw_stmt_int(st, 0)) && add_col(o, "kind", st, 1) &&
+		  add_raw(o, "args", pw_stmt_text(st, 2)) && add_col(o, "state", st, 3) &&
+		  add_col(o, "created", st, 4) && add_col(o, "created_by", st, 5) &&
+		  add_col(o, "leased_to", st, 6) && add_col(o, "lease_until", st, 7) &&
+		  add_int(o, "attempts", pw_stmt_int(st, 8)) && add_col(o, "finished", st, 9);
+	if (ok && pw_stmt_is_null(st, 10)) {
+		ok = cJSON_AddNullToObject(o, "result") != NULL;
+	} else if (ok) {
+		cJSON *r = cJSON_AddObjectToObject(o, "result");
+		ok = r && add_col(r, "status", st, 10) &&
+		     (pw_stmt_is_null(st, 11) ? cJSON_AddNullToObject(r, "exit_code") != NULL
+					      : add_int(r, "exit_code", pw_stmt_int(st, 11))) &&
+		     add_col(r, "received", st, 12);
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void h_host_jobs(struct pw_api_ctx *c)
+{
+	int64_t after, limit;
+	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
+	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit))
+		return;
+	cJSON *h = load_host(c);
+	if (!h)
+		return;
+	cJSON_Delete(h);
+	pw_error e = PW_ERROR_INIT;
+	pw_stmt *st;
+	/* The newest result of each job: a job leased again after its lease
+	 * ran out may have more than one. */
+	pw_err rc = pw_db_prepare(
+		c->env->db,
+		"SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by, j.leased_to,"
+		" j.lease_until, j.attempts, j.finished, r.status, r.exit_code, r.received"
+		" FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id AND r.received ="
+		" (SELECT MAX(received) FROM job_results x WHERE x.job_id = j.id)"
+		" WHERE j.host_id = ? AND j.id > ? ORDER BY j.id LIMIT ?",
+		&st, &e);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 1, c->id);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 2, after);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 3, limit);
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "jobs") : NULL;
+	bool ok = a != NULL;
+	size_t got = 0;
+	int64_t last = after, prev = 0;
+	while (!rc && ok) {
+		bool row = false;
+		rc = pw_stmt_step(st, &row, &e);
+		if (rc || !row)
+			break;
+		/* Two results received in the same millisecond: keep one. */
+		if (pw_stmt_int(st, 0) == prev)
+			continue;
+		prev = last = pw_stmt_int(st, 0);
+		cJSON *j = job_json(st);
+		ok = j && cJSON_AddItemToArray(a, j);
+		got++;
+	}
+	if (!rc && ok)
+		ok = add_int(o, "host_id", c->id) && add_next(o, got, limit, last);
+	if (rc || !ok) {
+		cJSON_Delete(o);
+		if (rc) {
+			pw_api_fail(c, rc, &e);
+		} else {
+			pw_stmt_reset(st);
+			pw_api_oom(c);
+		}
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_job_create(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *kind;
+	if (!pw_api_body_str(c, c->body, "kind", true, 32, &kind))
+		return;
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(c->body, "args");
+	if (args && !cJSON_IsNull(args) && !cJSON_IsObject(args)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"args\" must be an object");
+		return;
+	}
+	char *text = cJSON_IsObject(args) ? cJSON_PrintUnformatted(args) : NULL;
+	if (cJSON_IsObject(args) && !text) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_error e = PW_ERROR_INIT;
+	int64_t id = 0;
+	pw_err rc = pw_job_create(c->env->db, c->who->actor, c->id, kind, text, &id, &e);
+	cJSON_free(text);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "job_id", id) || !add_int(o, "host_id", c->id) ||
+	    !add_text(o, "kind", kind) || !add_text(o, "state", "queued")) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* ---- users and tokens -------------------------------------------------- */
+
+static void h_users(struct pw_api_ctx *c)
+{
+	pw_user_list l = PW_USER_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
+	if (rc) {
+		pw_user_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "users") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		const pw_user *u = &l.v[i];
+		cJSON *j = cJSON_CreateObject();
+		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", u->id) &&
+		     add_text(j, "name", u->name) && add_text(j, "role", pw_role_name(u->role)) &&
+		     cJSON_AddBoolToObject(j, "disabled", u->disabled) &&
+		     cJSON_AddBoolToObject(j, "has_password", u->has_password) &&
+		     add_text(j, "created", u->created) && add_text(j, "updated", u->updated);
+	}
+	pw_user_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_user_add(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *name, *role_name, *password;
+	if (!pw_api_body_str(c, c->body, "name", true, PW_USER_NAME_MAX, &name) ||
+	    !pw_api_body_str(c, c->body, "role", true, 32, &role_name) ||
+	    !pw_api_body_str(c, c->body, "password", false, PW_PASSWORD_MAX, &password))
+		return;
+	pw_role role;
+	if (!pw_role_parse(role_name, &role)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"role\" must be admin, operator, app-owner, manager, helpdesk or "
+			     "auditor");
+		return;
+	}
+	pw_error e = PW_ERROR_INIT;
+	int64_t id = 0;
+	pw_err rc = pw_user_add(c->env->db, c->who->actor, name, role, password, &id, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "id", id) || !add_text(o, "name", name) ||
+	    !add_text(o, "role", pw_role_name(role))) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_user_token(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *label;
+	int64_t ttl = 0;
+	if (!pw_api_body_str(c, c->body, "label", true, 128, &label) ||
+	    !pw_api_body_int(c, c->body, "ttl_seconds", false, 0, INT64_MAX, &ttl))
+		return;
+	pw_user_list l = PW_USER_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
+	const char *name = NULL;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		if (l.v[i].id == c->id)
+			name = l.v[i].name;
+	char token[PW_API_TOKEN_MAX];
+	int64_t id = 0;
+	if (!rc && !name)
+		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	if (!rc)
+		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
+					 &e);
+	cJSON *o = rc ? NULL : cJSON_CreateObject();
+	if (!rc && (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
+		    !add_text(o, "user", name) || !add_text(o, "label", label))) {
+		cJSON_Delete(o);
+		o = NULL;
+		rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
+	}
+	pw_user_list_release(&l);
+	if (rc)
+		pw_api_fail(c, rc, &e);
+	else
+		pw_api_reply(c, o);
+}
+
+static void h_etokens(struct pw_api_ctx *c)
+{
+	pw_enroll_token_list l = PW_ENROLL_TOKEN_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_enroll_token_list_all(c->env->db, &l, &e);
+	if (rc) {
+		pw_enroll_token_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "enroll_tokens") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		const pw_enroll_token *t = &l.v[i];
+		cJSON *j = cJSON_CreateObject();
+		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", t->id) &&
+		     add_text(j, "label", t->label) && add_int(j, "uses_total", t->uses_total) &&
+		     add_int(j, "uses_left", t->uses_left) && add_text(j, "expires", t->expires) &&
+		     add_text(j, "created", t->created) &&
+		     add_text(j, "created_by", t->created_by) && add_text(j, "revoked", t->revoked);
+	}
+	pw_enroll_token_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_etoken_create(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *label;
+	int64_t uses = 1, ttl = 86400;
+	if (!pw_api_body_str(c, c->body, "label", true, 128, &label) ||
+	    !pw_api_body_int(c, c->body, "uses", false, 1, INT64_MAX, &uses) ||
+	    !pw_api_body_int(c, c->body, "ttl_seconds", false, 1, INT64_MAX, &ttl))
+		return;
+	char token[PW_ENROLL_TOKEN_MAX];
+	int64_t id = 0;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc =
+		pw_enroll_token_create(c->env->db, c->who->actor, label, uses, ttl, token, &id, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
+	    !add_text(o, "label", label) || !add_int(o, "uses", uses) ||
+	    !add_int(o, "ttl_seconds", ttl)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_etoken_revoke(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_enroll_token_revoke(c->env->db, c->who->actor, c->id, &e);
+	if (rc == PW_ERR_INVALID) { /* revoked before */
+		pw_api_error(c->resp, 409, "conflict", "%s", e.msg);
+		return;
+	}
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+static void h_audit(struct pw_api_ctx *c)
+{
+	int64_t after, limit;
+	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
+	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit))
+		return;
+	pw_audit_list l = PW_AUDIT_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_audit_read(c->env->db, after, (size_t)limit, &l, &e);
+	if (rc) {
+		pw_audit_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "events") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		const pw_audit_event *v = &l.v[i];
+		cJSON *j = cJSON_CreateObject();
+		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", v->id) &&
+		     add_text(j, "ts", v->ts) && add_text(j, "actor", v->actor) &&
+		     add_text(j, "action", v->action) && add_text(j, "target", v->target) &&
+		     add_raw(j, "before", v->before_json) && add_raw(j, "after", v->after_json) &&
+		     add_text(j, "prev_hash", v->prev_hash) && add_text(j, "hash", v->hash);
+	}
+	if (ok)
+		ok = add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_audit_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_audit_verify(struct pw_api_ctx *c)
+{
+	pw_audit_report rep;
+	memset(&rep, 0, sizeof rep);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_audit_verify(c->env->db, &rep, &e);
+	if (rc && rc != PW_ERR_INTEGRITY) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	/* A broken chain is the answer to the question, not a failure. */
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddBoolToObject(o, "intact", rc == PW_OK) &&
+		  add_int(o, "events", rep.events) && add_text(o, "head_hash", rep.head_hash) &&
+		  add_text(o, "fault", pw_audit_fault_name(rep.fault));
+	if (ok && rc)
+		ok = add_int(o, "bad_id", rep.bad_id) && add_text(o, "reason", rep.reason);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+#define ADMIN PW_ROLE_BIT(PW_ROLE_ADMIN)
+#define OPERATOR PW_ROLE_BIT(PW_ROLE_OPERATOR)
+#define AUDITOR PW_ROLE_BIT(PW_ROLE_AUDITOR)
+#define JSON PW_FORMAT_JSON
+#define CSV_BODY PW_FORMAT_CSV_BODY
+#define CSV_REPLY PW_FORMAT_CSV_REPLY
+/* Everyone who works with the fleet reads hosts and their jobs. */
+#define HOST_READERS PW_ROLES_ALL
+
+static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
+#define FILTERS                                                                                    \
+	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "   \
+	"higher), `overdue` (`true`: not patched within the 90-day policy, or never), `stale` "   \
+	"(DAYS: not seen for DAYS days, or never), as `patchwarden host list` takes them"
+static const char host_filters[] = FILTERS;
+static const char host_list_query[] =
+	"`after` (id, default 0), `limit` (1–1000, default 100); " FILTERS;
+
+/* A host's members as the API shows them. */
+#define HOST_EXAMPLE                                                                               \
+	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","    \
+	"\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","         \
+	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
+	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
+	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"                    \
+	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
+	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
+	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \
+	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                                 \
+	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                           \
+	"\"2024-05-01T01:10:00.000Z\""
+
+static const pw_route routes[] = {
+	{"GET", "/api/v1/health", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_health,
+	 "Liveness and database reachability, for load balancers (503 when the database is "
+	 "unreachable)",
+	 NULL, NULL,
+	 "{\"status\":\"ok\",\"version\":\"0.1.0\",\"database\":\"postgresql\",\"schema\":5}"},
+	{"GET", "/api/v1/me", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200, NULL, h_me,
+	 "Who the API token belongs to", NULL, NULL,
+	 "{\"user_id\":3,\"name\":\"alice\",\"role\":\"operator\",\"token_id\":7}"},
+
+	{"POST", "/api/v1/agents/enroll", PW_ACCESS_ENROLL, 0, 16 * KiB, JSON, 201,
+	 "agent.enroll, agent.rekey, agent.adopt", h_enroll,
+	 "Enrolls an agent with an enrollment token and returns its credential (shown once); "
+	 "a known machine_id re-keys its host, a new one adopts the host an operator entered "
+	 "under its hostname without an agent; a hostname held by a host enrolled from another "
+	 "machine is a 409 (protocol.md)",
+	 NULL,
+	 "{\"token\":\"<enrollment token>\",\"hostname\":\"web-01\",\"machine_id\":"
+	 "\"4c4c4544004d3510804ab4c04f4d3232\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
+	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
+	 "\"arch\":\"amd64\"}",
+	 "{\"agent_id\":\"ag_0123456789abcdef\",\"credential\":\"ag_0123456789abcdef.<secret>\","
+	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false}"},
+	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
+	 "agent.checkin (with results or an inventory)", h_checkin,
+	 "An agent reports its inventory hash (the inventory itself when the server asks), "
+	 "delivers job results and receives its jobs (protocol.md)",
+	 NULL,
+	 "{\"agent_id\":\"ag_0123456789abcdef\",\"inventory_hash\":"
+	 "\"9f2c5d0c8e4b1a7f3d6e2b9c4a1f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19\",\"results\":"
+	 "[{\"job_id\":17,\"seq\":5,\"status\":\"ok\",\"started\":\"2024-05-01T02:00:00Z\","
+	 "\"finished\":\"2024-05-01T02:00:09Z\",\"exit_code\":0,\"output\":{\"findings\":3}}]}",
+	 "{\"ack\":[5],\"need_inventory\":false,\"jobs\":[{\"job_id\":18,\"kind\":\"scan\","
+	 "\"args\":{}}],\"checkin_interval\":900}"},
+
+	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
+	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
+	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},
+	{"GET", "/api/v1/hosts/export-csv", PW_ACCESS_USER, HOST_READERS, 0, CSV_REPLY, 200, NULL,
+	 h_hosts_export,
+	 "The operator fields of the hosts as CSV, by hostname: what `patchwarden host "
+	 "export-csv` writes and import-csv reads",
+	 host_filters, NULL,
+	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
+	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
+	 "web-01,DC1 rack 12,shop front end,web,webteam,shop,4,internet,production,"
+	 "Sun 01:00-04:00,,2024-04-07,CHG-1234\n"},
+	{"POST", "/api/v1/hosts/import-csv", PW_ACCESS_USER, ADMIN | OPERATOR, 32 * MiB, CSV_BODY,
+	 200, "host.import", h_hosts_import,
+	 "Adds or updates hosts by hostname from CSV as `patchwarden host import-csv` does: a "
+	 "header row naming the columns (hostname required), all rows or none; invalid rows are "
+	 "a 400 naming the first one's line and column and the others' lines. One audit event "
+	 "per host added or changed",
+	 NULL, "hostname,category,criticality,maintenance_window\nweb-01,web,4,Sun 01:00-04:00\n",
+	 "{\"rows\":1,\"created\":0,\"updated\":1,\"unchanged\":0}"},
+	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host,
+	 "One host, with its open findings per priority and its count of open jobs", NULL, NULL,
+	 "{" HOST_EXAMPLE ",\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,"
+	 "\"low\":1},\"open_jobs\":1}"},
+	{"PATCH", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 16 * KiB, JSON, 200,
+	 "host.set", h_host_patch,
+	 "Changes operator fields as `patchwarden host set` does: members named like the fields "
+	 "(hostname, location, purpose, category, owner_group, app_owner, criticality, exposure, "
+	 "environment, maintenance_window, backup_check, last_patched, ticket), null clears one; "
+	 "all or none are applied, an unknown field or a bad value is a 400 naming it. Audited "
+	 "with the fields before and after (no event when nothing changed); returns the host",
+	 NULL, "{\"criticality\":4,\"maintenance_window\":\"Sun 01:00-04:00\",\"ticket\":null}",
+	 "{" HOST_EXAMPLE "}"},
+	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host_jobs,
+	 "A host's jobs by id, each with its newest result", paging, NULL,
+	 "{\"jobs\":[{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
+	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
+	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
+	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
+	 "\"received\":\"2024-05-01T02:15:00.000Z\"}}],\"host_id\":42,\"next_after\":null}"},
+	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
+	 "job.create", h_job_create,
+	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
+	 "check-in",
+	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
+	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
+
+	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_users, "Lists users", NULL,
+	 NULL,
+	 "{\"users\":[{\"id\":1,\"name\":\"root\",\"role\":\"admin\",\"disabled\":false,"
+	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
+	 "\"2024-05-01T00:00:00.000Z\"}]}"},
+	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, JSON, 201, "user.add", h_user_add,
+	 "Adds a user with one role; without a password the user works with API tokens only", NULL,
+	 "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
+	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\"}"},
+	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201, "token.create",
+	 h_user_token,
+	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)", NULL,
+	 "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
+	 "{\"id\":9,\"token\":\"pwt_9.<secret>\",\"user\":\"carol\",\"label\":\"nightly report\"}"},
+
+	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_etokens,
+	 "Lists enrollment tokens (never their secrets)", NULL, NULL,
+	 "{\"enroll_tokens\":[{\"id\":2,\"label\":\"rack 12\",\"uses_total\":50,\"uses_left\":38,"
+	 "\"expires\":\"2024-05-02T00:00:00.000Z\",\"created\":\"2024-05-01T00:00:00.000Z\","
+	 "\"created_by\":\"user:root\",\"revoked\":null}]}"},
+	{"POST", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201,
+	 "enroll_token.create", h_etoken_create,
+	 "Creates an enrollment token for `uses` agents (default 1) valid for `ttl_seconds` "
+	 "(default 86400); shown once",
+	 NULL, "{\"label\":\"rack 12\",\"uses\":50,\"ttl_seconds\":86400}",
+	 "{\"id\":2,\"token\":\"pwe_2.<secret>\",\"label\":\"rack 12\",\"uses\":50,"
+	 "\"ttl_seconds\":86400}"},
+	{"DELETE", "/api/v1/enroll-tokens/{id}", PW_ACCESS_USER, ADMIN, 0, JSON, 200,
+	 "enroll_token.revoke", h_etoken_revoke,
+	 "Revokes an enrollment token (409 when it was revoked before)", NULL, NULL,
+	 "{\"id\":2,\"revoked\":true}"},
+
+	{"GET", "/api/v1/audit", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_audit,
+	 "Reads the audit log, oldest first", paging, NULL,
+	 "{\"events\":[{\"id\":1,\"ts\":\"2024-05-01T00:00:00.000Z\",\"actor\":\"cli:root\","
+	 "\"action\":\"user.add\",\"target\":\"user:alice\",\"before\":null,\"after\":"
+	 "{\"name\":\"alice\",\"role\":\"operator\"},\"prev_hash\":\"0000…\",\"hash\":"
+	 "\"5d1e…\"}],\"next_after\":null}"},
+	{"GET", "/api/v1/audit/verify", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL,
+	 h_audit_verify,
+	 "Verifies the audit log's hash chain; a broken chain is reported with intact false, "
+	 "the fault and the first bad event",
+	 NULL, NULL,
+	 "{\"intact\":true,\"events\":1234,\"head_hash\":\"5d1e…\",\"fault\":\"intact\"}"},
+};
+
+const pw_route *pw_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}

@@ -1,0 +1,60 @@
+/* What the route handlers (routes.c) share with the dispatcher (api.c).
+ * Not public API. */
+#ifndef PATCHWARDEN_SERVER_INTERNAL_H
+#define PATCHWARDEN_SERVER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/routes.h"
+
+struct cJSON;
+
+/* One request being handled. */
+struct pw_api_ctx {
+	const pw_api_env *env;
+	const pw_route *route;
+	int64_t id; /* {id} in the path, 0 when the path has none */
+	const pw_api_identity *who;
+	const pw_query_param *query;
+	size_t n_query;
+	const struct cJSON *body; /* the parsed body; NULL for routes without one */
+	const char *text;         /* PW_FORMAT_CSV_BODY: the body as sent, NUL-terminated */
+	size_t text_len;
+	pw_api_response *resp;
+};
+
+/* Replies with the route's ok_status and `obj` (consumed). */
+void pw_api_reply(struct pw_api_ctx *c, struct cJSON *obj);
+/* Replies with the route's ok_status and a text (consumed) in the
+ * route's format: JSON, or CSV for PW_FORMAT_CSV_REPLY. */
+void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text);
+/* Replies with the status a library error calls for: 400 for bad input,
+ * 401 refused credentials, 404, 409 conflicts, 413, 503 a busy database,
+ * else 500 (the message then goes to the server log only). */
+void pw_api_fail(struct pw_api_ctx *c, pw_err rc, const pw_error *err);
+/* 500 for out of memory while building a reply. */
+void pw_api_oom(struct pw_api_ctx *c);
+
+/* Body members. A wrong type or length is a 400 naming the member; the
+ * functions then return false. `max` bounds string length in bytes. */
+bool pw_api_body_str(struct pw_api_ctx *c, const struct cJSON *obj, const char *key, bool required,
+		     size_t max, const char **out);
+bool pw_api_body_int(struct pw_api_ctx *c, const struct cJSON *obj, const char *key, bool required,
+		     int64_t min, int64_t max, int64_t *out);
+/* The body must be an object; true when it is. */
+bool pw_api_body_object(struct pw_api_ctx *c);
+
+/* A query parameter as an integer in [min, max], `def` when absent;
+ * false after a 400. */
+bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_t min, int64_t max,
+		      int64_t *out);
+
+/* A query parameter's value: NULL when absent, "" when given without one. */
+const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key);
+
+/* Appends s as a JSON string literal (quotes included); NULL as null. */
+pw_err pw_api_json_str(pw_buf *b, const char *s);
+
+#endif

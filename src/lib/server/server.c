@@ -1,0 +1,1000 @@
+/* The HTTP transport of the API: libmicrohttpd in epoll thread-pool
+ * mode. A request is routed as soon as its headers are in, so an unknown
+ * path, a body over the route's limit (by Content-Length, or while it
+ * streams in) and a missing or wrong credential are answered without
+ * storing the body. Everything else is routes.c's. */
+#include "patchwarden/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "patchwarden/buf.h"
+#include "patchwarden/fileio.h"
+#include "patchwarden/schema.h"
+#include "patchwarden/grow.h"
+
+/* ---- configuration ----------------------------------------------------- */
+
+static const pw_server_key keys[] = {
+	{"listen", "0.0.0.0:8443",
+	 "address and port to listen on: ADDR:PORT or [IPv6]:PORT (numeric; port 0 picks a free "
+	 "one)",
+	 's', 0, 0},
+	{"tls_cert", "", "PEM certificate (leaf first, then intermediates) served over HTTPS", 's',
+	 0, 0},
+	{"tls_key", "", "PEM private key of tls_cert (unencrypted; keep it mode 0600)", 's', 0, 0},
+	{"tls_priorities", "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	 "GnuTLS priority string: protocol versions and ciphers offered", 's', 0, 0},
+	{"allow_plain_http", "false",
+	 "without tls_cert, serve plain HTTP; refused unless listen is a loopback address", 'b', 0,
+	 0},
+	{"db", PW_SERVER_DB_DEFAULT,
+	 "database: sqlite:PATH, PATH, or postgresql://... (one PostgreSQL for many nodes); "
+	 "$PATCHWARDEN_DB and --db take precedence",
+	 's', 0, 0},
+	{"threads", "0",
+	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0, 256},
+	{"max_connections", "4096", "open connections at most; more wait in the listen queue", 'i',
+	 1, 1000000},
+	{"connection_timeout", "30", "seconds before an idle or stalled connection is closed", 'i',
+	 1, 3600},
+	{"shutdown_timeout", "10",
+	 "seconds a stop (SIGTERM) waits for requests in progress before closing connections", 'i',
+	 0, 3600},
+	{"access_log", "false", "log one line per request to standard error (the journal)", 'b', 0,
+	 0},
+	{"checkin_interval", "900", "seconds between agent check-ins, told to the agents", 'i', 10,
+	 7 * 86400},
+	{"job_lease", "7200",
+	 "seconds a handed-out job waits for its result before it is handed out again", 'i', 60,
+	 30 * 86400},
+	{"json_max_depth", "32", "deepest nesting of arrays and objects accepted in a request body",
+	 'i', 2, 1000},
+	{"json_max_string", "65536",
+	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
+	 64L << 20},
+};
+
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+const pw_server_key *pw_server_keys(size_t *n)
+{
+	*n = N_KEYS;
+	return keys;
+}
+
+static const pw_server_key *key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static pw_err get_str(const pw_config *c, const char *name, const char **out)
+{
+	const pw_server_key *k = key(name);
+	const char *v = c ? pw_config_get(c, "server", name) : NULL;
+	if (!v)
+		v = k->def;
+	*out = *v ? v : NULL;
+	return PW_OK;
+}
+
+static pw_err get_long(const pw_config *c, const char *name, long *out, pw_error *err)
+{
+	const pw_server_key *k = key(name);
+	pw_err rc = pw_config_get_int(c, "server", name, strtol(k->def, NULL, 10), out, err);
+	if (rc)
+		return rc;
+	if (*out < k->min || *out > k->max)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[server] %s = %ld is out of range: use %ld to %ld (%s)", name,
+				    *out, k->min, k->max, k->doc);
+	return PW_OK;
+}
+
+static pw_err get_bool(const pw_config *c, const char *name, bool *out, pw_error *err)
+{
+	return pw_config_get_bool(c, "server", name, strcmp(key(name)->def, "true") == 0, out, err);
+}
+
+pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
+{
+	memset(out, 0, sizeof *out);
+	const char *known[N_KEYS + 1];
+	for (size_t i = 0; i < N_KEYS; i++)
+		known[i] = keys[i].name;
+	known[N_KEYS] = NULL;
+	pw_err rc = c ? pw_config_check_keys(c, "server", known, err) : PW_OK;
+	long depth = 0, string = 0;
+	if (rc || (rc = get_str(c, "listen", &out->listen)) ||
+	    (rc = get_str(c, "tls_cert", &out->tls_cert)) ||
+	    (rc = get_str(c, "tls_key", &out->tls_key)) ||
+	    (rc = get_str(c, "tls_priorities", &out->tls_priorities)) ||
+	    (rc = get_bool(c, "allow_plain_http", &out->allow_plain_http, err)) ||
+	    (rc = get_long(c, "threads", &out->threads, err)) ||
+	    (rc = get_long(c, "max_connections", &out->max_connections, err)) ||
+	    (rc = get_long(c, "connection_timeout", &out->connection_timeout, err)) ||
+	    (rc = get_long(c, "shutdown_timeout", &out->shutdown_timeout, err)) ||
+	    (rc = get_bool(c, "access_log", &out->access_log, err)) ||
+	    (rc = get_long(c, "checkin_interval", &out->api.checkin_interval, err)) ||
+	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
+	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
+	    (rc = get_long(c, "json_max_string", &string, err)) ||
+	    (rc = pw_findings_config_load(c, &out->feeds, err)))
+		return rc;
+	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
+	out->api.json.max_depth = (unsigned)depth;
+	out->api.json.max_string = (size_t)string;
+	return PW_OK;
+}
+
+void pw_server_config_defaults(pw_server_config *out)
+{
+	/* The key table is the one place defaults are written; an empty
+	 * configuration cannot fail to load. */
+	pw_server_config_load(NULL, out, NULL);
+}
+
+/* "ADDR:PORT" or "[IPv6]:PORT", numeric only. */
+static bool parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port;
+	memset(ss, 0, sizeof *ss);
+	if (!s)
+		return false;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
+			return false;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		port = end + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof host)
+			return false;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+		return false;
+	long p = strtol(port, NULL, 10);
+	if (p > 65535)
+		return false;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (s[0] != '[' && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)p);
+		*len = sizeof *v4;
+		return true;
+	}
+	if (s[0] == '[' && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)p);
+		*len = sizeof *v6;
+		return true;
+	}
+	return false;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+		return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+	}
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+	if (IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127;
+}
+
+bool pw_server_listen_is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	return parse_listen(listen, &ss, &len) && is_loopback(&ss);
+}
+
+static pw_err read_pem(const char *path, const char *what, pw_buf *out, pw_error *err)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_read_file(path, out, 1 << 20, &e);
+	if (rc)
+		return pw_error_set(err, rc, "%s %s: %s", what, path, pw_error_text(&e));
+	if (!strstr(pw_buf_str(out), "-----BEGIN "))
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s %s is not in PEM format (no -----BEGIN line)", what, path);
+	return PW_OK;
+}
+
+static bool tls_wanted(const pw_server_config *cfg)
+{
+	return (cfg->tls_cert && *cfg->tls_cert) || (cfg->tls_key && *cfg->tls_key);
+}
+
+/* Reads the TLS files when TLS is configured (cert/key may be NULL: only
+ * checked). */
+static pw_err check(const pw_server_config *cfg, pw_buf *cert, pw_buf *keybuf, pw_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!parse_listen(cfg->listen, &ss, &len))
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"listen address '%s' is not ADDR:PORT or [IPv6]:PORT with a numeric "
+			"address and a port from 0 to 65535",
+			cfg->listen ? cfg->listen : "");
+	if (!cfg->db_url || !*cfg->db_url)
+		return pw_error_set(err, PW_ERR_INVALID, "no database given (db, --db)");
+	if (!tls_wanted(cfg)) {
+		if (!cfg->allow_plain_http)
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"no TLS certificate: set tls_cert and tls_key (or "
+				"--tls-cert/--tls-key); plain HTTP needs allow_plain_http = true "
+				"and a loopback listen address");
+		if (!is_loopback(&ss))
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"plain HTTP is allowed on loopback addresses only (127.0.0.0/8, "
+				"[::1]), not on %s: set tls_cert and tls_key, or put a TLS "
+				"proxy in front and listen on 127.0.0.1",
+				cfg->listen);
+		return PW_OK;
+	}
+	if (!cfg->tls_cert || !*cfg->tls_cert || !cfg->tls_key || !*cfg->tls_key)
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"TLS needs both tls_cert and tls_key (--tls-cert and --tls-key)");
+	pw_buf a = PW_BUF_INIT, b = PW_BUF_INIT;
+	pw_err rc = read_pem(cfg->tls_cert, "TLS certificate", cert ? cert : &a, err);
+	if (!rc)
+		rc = read_pem(cfg->tls_key, "TLS key", keybuf ? keybuf : &b, err);
+	pw_buf_release(&a);
+	pw_buf_release(&b);
+	return rc;
+}
+
+pw_err pw_server_config_check(const pw_server_config *cfg, pw_error *err)
+{
+	return check(cfg, NULL, NULL, err);
+}
+
+/* ---- the server -------------------------------------------------------- */
+
+struct pw_server {
+	pw_server_config cfg;
+	struct MHD_Daemon *d;
+	unsigned threads;
+	unsigned port;
+	bool tls;
+	pw_buf cert, key;
+	/* One database handle per worker thread: opened on first use,
+	 * closed when the server stops. */
+	pthread_key_t db_key;
+	pthread_mutex_t pool_lock;
+	pw_db **dbs;
+	size_t n_dbs, cap_dbs;
+	/* SQLite: writers of this process take turns here instead of in
+	 * SQLite's busy handler, which sleeps. */
+	bool sqlite;
+	pthread_mutex_t write_lock;
+	/* The findings scheduler: wakes every recompute_interval seconds,
+	 * when a check-in changes a host's inventory, or to stop. */
+	pthread_t sched;
+	bool sched_started, stopping;
+	pthread_mutex_t sched_lock;
+	pthread_cond_t sched_wake;
+	int64_t *changed; /* hosts whose inventory changed, for the scheduler */
+	size_t n_changed, cap_changed;
+	/* A missing or empty feed store is logged once, until it works. */
+	atomic_bool store_warned, unsupported_warned;
+};
+
+#define MAX_QUERY 16
+/* A body streamed (chunked) past its limit is read and dropped up to
+ * this much, so the client gets its 413; beyond, the connection is cut. */
+#define DROP_MAX (16u << 20)
+#define LOG_PATH_MAX 200
+
+struct request {
+	const pw_route *route;
+	int64_t id;
+	pw_api_identity who;
+	pw_buf body;
+	/* An answer found before the body (answer_early): sent when the
+	 * request ends, the body read and dropped meanwhile. */
+	pw_api_response early;
+	bool has_early;
+	bool responded;
+	size_t dropped; /* body bytes read past the limit */
+	int status;
+	size_t bytes;
+	struct timespec t0;
+	char method[8];
+	char path[LOG_PATH_MAX];
+	char client[INET6_ADDRSTRLEN];
+};
+
+struct query {
+	pw_query_param v[MAX_QUERY];
+	size_t n;
+	bool overflow;
+};
+
+static void server_log(struct pw_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void server_log(struct pw_server *s, const char *fmt, ...)
+{
+	if (!s->cfg.log)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	s->cfg.log(s->cfg.log_ctx, line);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct pw_server *s = cls;
+	if (!s->cfg.log)
+		return;
+	char line[1024];
+	int n = snprintf(line, sizeof line, "http: ");
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	size_t len = strlen(line);
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	s->cfg.log(s->cfg.log_ctx, line);
+}
+
+static pw_db *thread_db(struct pw_server *s, pw_error *err)
+{
+	pw_db *db = pthread_getspecific(s->db_key);
+	if (db)
+		return db;
+	if (pw_db_open(s->cfg.db_url, &db, err))
+		return NULL;
+	pthread_mutex_lock(&s->pool_lock);
+	bool ok = true;
+	if (s->n_dbs == s->cap_dbs) {
+		size_t cap = s->cap_dbs ? 2 * s->cap_dbs : 8;
+		pw_db **v = realloc(s->dbs, cap * sizeof *v);
+		ok = v != NULL;
+		if (ok) {
+			s->dbs = v;
+			s->cap_dbs = cap;
+		}
+	}
+	if (ok)
+		s->dbs[s->n_dbs++] = db;
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!ok || pthread_setspecific(s->db_key, db) != 0) {
+		if (!ok)
+			pw_db_close(db);
+		pw_error_set(err, PW_ERR_NOMEM, "out of memory registering a database handle");
+		return NULL;
+	}
+	return db;
+}
+
+/* ---- findings (findings.h) --------------------------------------------- */
+
+/* More hosts than this waiting to be recomputed (agents coming back
+ * after an outage, a fleet enrolling) are cheaper as one fleet run:
+ * each distinct inventory once, each ecosystem loaded once. */
+#define CHANGED_AS_FLEET 32
+
+/* Logged once until the store works again: the server runs without. */
+static void store_unusable(struct pw_server *s, const pw_error *e)
+{
+	if (!atomic_exchange(&s->store_warned, true))
+		server_log(s, "findings: %s; findings are not computed until then (logged once)",
+			   pw_error_text(e));
+}
+
+/* A check-in gave the host another inventory, or an operator changed its
+ * exposure. Its findings are computed
+ * by the scheduler thread, so the check-in neither waits for the scan
+ * nor holds SQLite's writers meanwhile, and cannot fail for it. */
+static void on_findings_stale(void *ctx, int64_t host_id)
+{
+	struct pw_server *s = ctx;
+	pthread_mutex_lock(&s->sched_lock);
+	size_t cap = s->cap_changed;
+	int64_t *v = pw_grow(s->changed, &cap, s->n_changed, sizeof *v);
+	if (v) {
+		s->changed = v;
+		s->cap_changed = cap;
+		v[s->n_changed++] = host_id;
+		pthread_cond_signal(&s->sched_wake);
+	}
+	pthread_mutex_unlock(&s->sched_lock);
+	if (!v)
+		server_log(s, "findings: host %" PRId64 ": out of memory queueing its recompute; its "
+			   "findings wait for the next snapshot", host_id);
+}
+
+static pw_api_env api_env(struct pw_server *s, pw_error *err)
+{
+	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
+			  on_findings_stale, s};
+	return env;
+}
+
+static void log_run(struct pw_server *s, const pw_findings_stats *st)
+{
+	server_log(s,
+		   "findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
+		   "%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
+		   "opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
+		   " high, %" PRId64 " normal, %" PRId64 " low",
+		   st->snapshot, st->seconds, st->hosts, st->inventories, st->skipped,
+		   st->delta.opened, st->delta.kept, st->delta.fixed, st->open[0], st->open[1],
+		   st->open[2], st->open[3]);
+}
+
+/* The database and the feed store for one round of work; false (logged)
+ * when either cannot be had. */
+static bool open_both(struct pw_server *s, pw_db **db, pw_feedstore **store)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (!*db && pw_db_open(s->cfg.db_url, db, &e)) {
+		server_log(s, "findings: cannot open the database: %s", pw_error_text(&e));
+		return false;
+	}
+	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, *db, store, &e);
+	int64_t snapshot;
+	if (!rc)
+		rc = pw_feedstore_latest(*store, &snapshot, &e);
+	if (rc == PW_ERR_NOTFOUND)
+		store_unusable(s, &e);
+	else if (rc)
+		server_log(s, "findings: feed store %s: %s",
+			   s->cfg.feeds.store ? s->cfg.feeds.store : "(the server's database)",
+			   pw_error_text(&e));
+	if (!rc)
+		atomic_store(&s->store_warned, false);
+	return !rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void recompute_changed(struct pw_server *s, pw_db **db, int64_t *ids, size_t n)
+{
+	pw_feedstore *store = NULL;
+	if (!open_both(s, db, &store)) {
+		pw_feedstore_close(store);
+		return;
+	}
+	qsort(ids, n, sizeof *ids, cmp_id);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || ids[u - 1] != ids[i])
+			ids[u++] = ids[i];
+	pw_error e = PW_ERROR_INIT;
+	pw_findings_stats st = {.ran = false};
+	pw_err rc = u > CHANGED_AS_FLEET ? pw_findings_recompute(*db, store, 0, &s->cfg.feeds.policy,
+								 "system:scheduler", &st, &e)
+					 : PW_OK;
+	if (!rc && st.ran)
+		log_run(s, &st);
+	for (size_t i = 0; i < u && !rc && !st.ran; i++) {
+		pw_err hrc = pw_findings_recompute_host(*db, store, &s->cfg.feeds.policy, ids[i],
+							NULL, &e);
+		/* A fleet of an OS the feeds lack would fill the log. */
+		if (hrc == PW_ERR_UNSUPPORTED && !atomic_exchange(&s->unsupported_warned, true))
+			server_log(s, "findings: host %" PRId64 ": %s (hosts without feed data are "
+				   "logged once; 'patchwarden host recompute' counts them)",
+				   ids[i], pw_error_text(&e));
+		else if (hrc && hrc != PW_ERR_UNSUPPORTED)
+			server_log(s, "findings: host %" PRId64 ": %s", ids[i], pw_error_text(&e));
+	}
+	if (rc)
+		server_log(s, "findings: recomputing %zu hosts failed: %s", u, pw_error_text(&e));
+	pw_feedstore_close(store);
+}
+
+static void recompute_if_new(struct pw_server *s, pw_db **db)
+{
+	pw_feedstore *store = NULL;
+	pw_findings_stats st = {.ran = false};
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = open_both(s, db, &store)
+			    ? pw_findings_refresh(*db, store, &s->cfg.feeds.policy,
+						  "system:scheduler", &st, &e)
+			    : PW_OK;
+	pw_feedstore_close(store);
+	if (rc)
+		server_log(s, "findings: recompute failed (next try in %ld s): %s",
+			   s->cfg.feeds.recompute_interval, pw_error_text(&e));
+	else if (st.ran)
+		log_run(s, &st);
+}
+
+static bool passed(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Computes the findings of hosts whose inventory changed as check-ins
+ * report them, and looks for a newer snapshot at once (a server started
+ * after an import catches up), then every recompute_interval seconds.
+ * Several nodes may look; the lock in pw_findings_refresh lets one of
+ * them work. */
+static void *scheduler(void *arg)
+{
+	struct pw_server *s = arg;
+	long interval = s->cfg.feeds.recompute_interval;
+	pw_db *db = NULL;
+	bool look = interval > 0;
+	struct timespec next = {0, 0};
+	pthread_mutex_lock(&s->sched_lock);
+	while (!s->stopping) {
+		int64_t *ids = s->changed;
+		size_t n = s->n_changed;
+		s->changed = NULL;
+		s->n_changed = s->cap_changed = 0;
+		pthread_mutex_unlock(&s->sched_lock);
+		if (n)
+			recompute_changed(s, &db, ids, n);
+		free(ids);
+		if (look) {
+			recompute_if_new(s, &db);
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += interval;
+			look = false;
+		}
+		pthread_mutex_lock(&s->sched_lock);
+		/* A stream of changed hosts does not put the look off. */
+		look = interval > 0 && passed(&next);
+		while (!s->stopping && !s->n_changed && !look) {
+			if (interval <= 0)
+				pthread_cond_wait(&s->sched_wake, &s->sched_lock);
+			else
+				look = pthread_cond_timedwait(&s->sched_wake, &s->sched_lock, &next) ==
+				       ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&s->sched_lock);
+	pw_db_close(db);
+	return NULL;
+}
+
+static pw_err scheduler_start(struct pw_server *s, pw_error *err)
+{
+	int e = pthread_create(&s->sched, NULL, scheduler, s);
+	if (e)
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the findings scheduler: %s",
+				    strerror(e));
+	s->sched_started = true;
+	return PW_OK;
+}
+
+/* Waits for a recompute in progress; hosts still waiting are left to the
+ * next snapshot (or their next inventory change). */
+static void scheduler_stop(struct pw_server *s)
+{
+	if (!s->sched_started)
+		return;
+	pthread_mutex_lock(&s->sched_lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->sched_wake);
+	pthread_mutex_unlock(&s->sched_lock);
+	pthread_join(s->sched, NULL);
+	s->sched_started = false;
+}
+
+static const char fallback_500[] =
+	"{\"error\":{\"code\":\"internal\",\"message\":\"the server ran out of memory\"}}";
+
+static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn, struct request *r,
+			       pw_api_response *resp)
+{
+	r->responded = true;
+	r->status = resp->status;
+	if (resp->status >= 500 && resp->detail.msg[0])
+		server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+	struct MHD_Response *m;
+	const char *type = "application/json";
+	if (resp->body.len) {
+		if (resp->content_type)
+			type = resp->content_type;
+		r->bytes = resp->body.len;
+		size_t n = resp->body.len;
+		m = MHD_create_response_from_buffer(n, pw_buf_detach(&resp->body),
+						    MHD_RESPMEM_MUST_FREE);
+	} else {
+		r->status = 500;
+		r->bytes = sizeof fallback_500 - 1;
+		m = MHD_create_response_from_buffer(sizeof fallback_500 - 1,
+						    (void *)(uintptr_t)fallback_500,
+						    MHD_RESPMEM_PERSISTENT);
+	}
+	if (!m) {
+		pw_api_response_release(resp);
+		return MHD_NO;
+	}
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* Replies carry tokens and fleet data: never cache them. */
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+	if (r->status == 405 && resp->allow[0])
+		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (r->status == 401)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"patchwarden\"");
+	pw_api_response_release(resp);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, m);
+	MHD_destroy_response(m);
+	return ret;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *k,
+				     const char *v)
+{
+	(void)kind;
+	struct query *q = cls;
+	if (q->n == MAX_QUERY) {
+		q->overflow = true;
+		return MHD_NO;
+	}
+	q->v[q->n].key = k;
+	q->v[q->n].value = v;
+	q->n++;
+	return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, size, "-");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)size);
+}
+
+/* Bytes of body announced: Content-Length, SIZE_MAX for a chunked
+ * body (length unknown), 0 for none. */
+static size_t body_announced(struct MHD_Connection *conn)
+{
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		return errno || *end || n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+	}
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING)
+		       ? SIZE_MAX
+		       : 0;
+}
+
+/* An answer known from the headers. The body is not stored: it is read
+ * and dropped (up to DROP_MAX), and the answer sent after it, because a
+ * reply sent while the client is still sending is lost to many clients
+ * (the close resets the connection under them, over TLS always). A
+ * body announced larger than DROP_MAX gets the answer at once and the
+ * connection closes. */
+static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *conn,
+				    struct request *r, pw_api_response *resp)
+{
+	size_t announced = body_announced(conn);
+	const char *te =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (announced > DROP_MAX && !te)
+		return respond(s, conn, r, resp);
+	r->early = *resp;
+	r->has_early = true;
+	return MHD_YES;
+}
+
+/* Headers are in: route, check the announced size, authenticate. */
+static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, struct request *r,
+			     const char *url, const char *method)
+{
+	pw_api_response resp = PW_API_RESPONSE_INIT;
+	int status;
+	r->route = pw_route_find(method, url, &r->id, &status, resp.allow);
+	if (!r->route) {
+		if (status == 405)
+			pw_api_error(&resp, 405, "method_not_allowed", "%s takes %s, not %s", url,
+				     resp.allow, method);
+		else
+			pw_api_error(&resp, 404, "not_found",
+				     "there is no %s; docs/api.md lists the API's paths", url);
+		return answer_early(s, conn, r, &resp);
+	}
+	pw_error e = PW_ERROR_INIT;
+	pw_api_env env = api_env(s, &e);
+	if (!env.db) {
+		pw_api_error(&resp, 503, "unavailable",
+			     "the server cannot reach its database; try again shortly");
+		resp.detail = e;
+		return answer_early(s, conn, r, &resp);
+	}
+	const char *auth =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!pw_api_authorize(&env, r->route, auth, &r->who, &resp))
+		return answer_early(s, conn, r, &resp);
+	size_t announced = body_announced(conn);
+	if (announced != SIZE_MAX && !pw_api_body_fits(r->route, announced, &resp))
+		return answer_early(s, conn, r, &resp);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	(void)version;
+	struct pw_server *s = cls;
+	struct request *r = *req_cls;
+	if (!r) {
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return MHD_NO;
+		*req_cls = r;
+		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		snprintf(r->method, sizeof r->method, "%s", method);
+		snprintf(r->path, sizeof r->path, "%s", url);
+		client_address(conn, r->client, sizeof r->client);
+		return begin(s, conn, r, url, method);
+	}
+	if (r->responded) { /* answered at once: the connection closes */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	pw_api_response resp = PW_API_RESPONSE_INIT;
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (r->has_early) {
+			/* libmicrohttpd cannot reply in the middle of a body: drop
+			 * the rest and reply at its end, up to a bound. */
+			r->dropped += n;
+			return r->dropped > DROP_MAX ? MHD_NO : MHD_YES;
+		}
+		if (!pw_api_body_fits(r->route, r->body.len + n, &resp)) {
+			r->early = resp;
+			r->has_early = true;
+			r->dropped = r->body.len + n;
+			pw_buf_release(&r->body);
+			return MHD_YES;
+		}
+		if (pw_buf_append(&r->body, upload, n)) {
+			pw_api_error(&r->early, 500, "internal",
+				     "out of memory reading the request body");
+			r->has_early = true;
+			pw_buf_release(&r->body);
+		}
+		return MHD_YES;
+	}
+	if (r->has_early) {
+		r->has_early = false;
+		return respond(s, conn, r, &r->early);
+	}
+	struct query q = {0};
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+	if (q.overflow) {
+		pw_api_error(&resp, 400, "bad_request", "more than %d query parameters", MAX_QUERY);
+		return respond(s, conn, r, &resp);
+	}
+	pw_error e = PW_ERROR_INIT;
+	pw_api_env env = api_env(s, &e);
+	pw_api_run(&env, r->route, r->id, &r->who, q.v, q.n, pw_buf_str(&r->body), r->body.len,
+		   &resp);
+	return respond(s, conn, r, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	struct pw_server *s = cls;
+	struct request *r = *req_cls;
+	if (!r)
+		return;
+	if (s->cfg.access_log) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+		server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
+			   r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				   ? ""
+				   : " (connection closed early)");
+	}
+	pw_buf_release(&r->body);
+	pw_api_response_release(&r->early);
+	free(r);
+	*req_cls = NULL;
+}
+
+/* Handlers block on database round trips, so a core runs several. */
+static unsigned auto_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 4 : n > 64 ? 256 : 4 * (unsigned)n;
+}
+
+static void server_free(struct pw_server *s)
+{
+	scheduler_stop(s);
+	for (size_t i = 0; i < s->n_dbs; i++)
+		pw_db_close(s->dbs[i]);
+	free(s->dbs);
+	pthread_key_delete(s->db_key);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_mutex_destroy(&s->write_lock);
+	pthread_mutex_destroy(&s->sched_lock);
+	pthread_cond_destroy(&s->sched_wake);
+	free(s->changed);
+	pw_buf_release(&s->cert);
+	pw_buf_release(&s->key);
+	free(s);
+}
+
+static pw_err migrate(const char *url, bool *sqlite, pw_error *err)
+{
+	pw_db *db = NULL;
+	pw_err rc = pw_schema_open(url, &db, err);
+	if (rc)
+		return pw_error_prefix(err, "opening the database: ");
+	*sqlite = pw_db_kind_of(db) == PW_DB_SQLITE;
+	pw_db_close(db);
+	return PW_OK;
+}
+
+pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *err)
+{
+	*out = NULL;
+	if (!MHD_is_feature_supported(MHD_FEATURE_EPOLL))
+		return pw_error_set(err, PW_ERR_UNSUPPORTED,
+				    "this libmicrohttpd was built without epoll support");
+	struct pw_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	s->cfg = *cfg;
+	if (pthread_key_create(&s->db_key, NULL) != 0) {
+		free(s);
+		return pw_error_set(err, PW_ERR_NOMEM,
+				    "no thread-local key left for database handles");
+	}
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->sched_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->sched_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&s->store_warned, false);
+	atomic_init(&s->unsupported_warned, false);
+	pw_err rc = check(cfg, &s->cert, &s->key, err);
+	s->tls = tls_wanted(cfg);
+	if (!rc && s->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS))
+		rc = pw_error_set(err, PW_ERR_UNSUPPORTED,
+				  "this libmicrohttpd was built without TLS (GnuTLS) support");
+	if (!rc)
+		rc = migrate(cfg->db_url, &s->sqlite, err);
+	if (rc) {
+		server_free(s);
+		return rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	parse_listen(cfg->listen, &ss, &sslen);
+	s->threads = cfg->threads > 0 ? (unsigned)cfg->threads : auto_threads();
+
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)pw_buf_str(&s->cert)},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)pw_buf_str(&s->key)},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0,
+		 (void *)(uintptr_t)(cfg->tls_priorities ? cfg->tls_priorities : "NORMAL")},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+	if (s->tls)
+		flags |= MHD_USE_TLS;
+	s->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+		s->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno;
+		server_free(s);
+		return pw_error_set(err, PW_ERR_IO,
+				    "cannot serve on %s: %s (address in use, not local, or a port "
+				    "below 1024 without the right to bind it?)",
+				    cfg->listen,
+				    e ? strerror(e) : "libmicrohttpd refused to start");
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : 0;
+	if ((rc = scheduler_start(s, err))) {
+		MHD_stop_daemon(s->d);
+		server_free(s);
+		return rc;
+	}
+	*out = s;
+	return PW_OK;
+}
+
+unsigned pw_server_port(const pw_server *s)
+{
+	return s->port;
+}
+
+unsigned pw_server_threads(const pw_server *s)
+{
+	return s->threads;
+}
+
+bool pw_server_tls(const pw_server *s)
+{
+	return s->tls;
+}
+
+void pw_server_stop(pw_server *s)
+{
+	if (!s)
+		return;
+	MHD_socket l = MHD_quiesce_daemon(s->d);
+	if (l != MHD_INVALID_SOCKET)
+		close(l);
+	/* Requests in progress finish; idle keep-alive connections would
+	 * hold the count up until their timeout, so the wait is bounded. */
+	for (long waited = 0; waited < s->cfg.shutdown_timeout * 1000; waited += 20) {
+		const union MHD_DaemonInfo *di =
+			MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!di || di->num_connections == 0)
+			break;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(s->d);
+	server_free(s);
+}
