@@ -22,10 +22,10 @@ for a in server fleet identity schema feedsync; do
     pass=$((pass + 1))
   fi
 done
-pg=$(find "$lib" -name 'db_pg.c.o' | head -1)
+pg=$(find "$lib" -name 'db_pg.c.o')
 if [ -z "$pg" ]; then
   echo "FAIL: the PostgreSQL backend's object was not found under $lib"; fail=$((fail + 1))
-elif nm "$PW_AGENT_BIN" | grep -qE ' [Tt] (pg_register|pg_open)$'; then
+elif grep -qE ' [Tt] (pg_register|pg_open)$' <<<"$(nm "$PW_AGENT_BIN")"; then
   echo "FAIL: the PostgreSQL backend is linked into patchwarden-agent"; fail=$((fail + 1))
 else
   pass=$((pass + 1))
@@ -37,7 +37,7 @@ else
   pass=$((pass + 1))
 fi
 # The check can fail: the full binary does carry those symbols.
-if nm "${PW_BIN:?}" | grep -qE ' [Tt] pg_register$'; then pass=$((pass + 1)); else
+if grep -qE ' [Tt] pg_register$' <<<"$(nm "${PW_BIN:?}")"; then pass=$((pass + 1)); else
   echo "FAIL: the check found no pg_register in patchwarden either"; fail=$((fail + 1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
