@@ -19,6 +19,7 @@
 #include "patchwarden/policy.h"
 #include "patchwarden/scan.h"
 #include "patchwarden/spool.h"
+#include "patchwarden/clock.h"
 
 /* A reply larger than this is refused: jobs and acks are small. */
 #define REPLY_MAX (4u * 1024 * 1024)
@@ -76,14 +77,6 @@ static pw_err ensure_dir(const char *dir, pw_error *err)
 				    "%s: cannot create the agent's state directory: %s", dir,
 				    strerror(errno));
 	return PW_OK;
-}
-
-static void now_utc(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Reads a JSON object file; PW_ERR_NOTFOUND passes through. */
@@ -703,7 +696,7 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "check-in reply: a job without a job_id or kind; skipped");
 	char started[32], finished[32];
-	now_utc(started);
+	pw_ts_seconds_now(started);
 	cJSON *r = cJSON_CreateObject();
 	cJSON *output = NULL;
 	const char *status = "ok";
@@ -745,7 +738,7 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		status = "failed";
 		exit_code = 2;
 	}
-	now_utc(finished);
+	pw_ts_seconds_now(finished);
 	/* A result the server refuses would block the spool for good. */
 	pw_err fit = output ? pw_agent_fit_output(output, PW_AGENT_OUTPUT_STRING_MAX, NULL, err)
 			    : PW_OK;
@@ -867,7 +860,7 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 		c->acked_hash[0] = '\0';
 	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
 		c->interval = (long)iv->valuedouble;
-	now_utc(c->last_checkin);
+	pw_ts_seconds_now(c->last_checkin);
 	pw_err src = save_state(c, rc ? NULL : err);
 	if (!rc)
 		rc = src;

@@ -63,3 +63,16 @@ void pw_arena_release(pw_arena *a)
 	}
 	a->bytes = 0;
 }
+
+void pw_arena_reset(pw_arena *a)
+{
+	struct pw_arena_chunk *keep = a->head;
+	if (!keep)
+		return;
+	a->head = keep->next;
+	pw_arena_release(a);
+	keep->next = NULL;
+	keep->used = 0;
+	a->head = keep;
+	a->bytes = sizeof *keep + keep->size;
+}

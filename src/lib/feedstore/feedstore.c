@@ -24,7 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/hashtab.h"
+#include "patchwarden/clock.h"
+
 #include "feedstore-internal.h"
 
 #define COMPONENT "feeds"
@@ -50,74 +54,16 @@
 
 /* ---- strings that live as long as one read or one import ---- */
 
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	char data[];
-};
-
-typedef struct arena {
-	struct arena_block *head;
-} arena;
-
-#define ARENA_INIT {NULL}
-
-static void *arena_alloc(arena *a, size_t n)
-{
-	n = (n + 7) & ~(size_t)7;
-	struct arena_block *b = a->head;
-	if (!b || b->cap - b->used < n) {
-		size_t cap = n > 65536 ? n : 65536;
-		b = malloc(sizeof *b + cap);
-		if (!b)
-			return NULL;
-		b->next = a->head;
-		b->used = 0;
-		b->cap = cap;
-		a->head = b;
-	}
-	char *p = b->data + b->used;
-	b->used += n;
-	return p;
-}
-
-/* NULL in, NULL out; *oom set when the copy failed. */
-static char *arena_strdup(arena *a, const char *s, bool *oom)
+/* NULL in, NULL out; *oom set when the copy failed, so a record's fields
+ * can be copied and checked once. */
+static char *arena_dup(pw_arena *a, const char *s, bool *oom)
 {
 	if (!s)
 		return NULL;
-	size_t len = strlen(s);
-	char *p = arena_alloc(a, len + 1);
-	if (!p) {
+	char *p = pw_arena_strdup(a, s);
+	if (!p)
 		*oom = true;
-		return NULL;
-	}
-	memcpy(p, s, len + 1);
 	return p;
-}
-
-static void arena_release(arena *a)
-{
-	while (a->head) {
-		struct arena_block *next = a->head->next;
-		free(a->head);
-		a->head = next;
-	}
-}
-
-/* Empties the arena but keeps its first block: an import's batches fill
- * and empty it thousands of times, and malloc of a big block costs a
- * consolidation of the heap each time. */
-static void arena_reset(arena *a)
-{
-	struct arena_block *keep = a->head;
-	if (!keep)
-		return;
-	a->head = keep->next;
-	arena_release(a);
-	keep->next = NULL;
-	keep->used = 0;
-	a->head = keep;
 }
 
 /* ---- the current version of each key during an import ---- */
@@ -151,76 +97,41 @@ struct entry {
 };
 
 typedef struct ktab {
-	struct entry *slots;
-	size_t cap, n;
-	arena mem; /* keys and extras */
+	pw_hashtab index; /* of struct entry, by key */
+	pw_arena mem;     /* the entries, their keys and extras */
 	bool loaded;
 } ktab;
 
-#define KTAB_INIT {NULL, 0, 0, ARENA_INIT, false}
+#define KTAB_INIT {PW_HASHTAB_INIT, PW_ARENA_INIT, false}
 
-static size_t str_hash(const char *s)
+static bool entry_is(const void *rec, const void *key)
 {
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return (size_t)h;
-}
-
-static struct entry *kt_slot(const ktab *t, const char *key)
-{
-	size_t i = str_hash(key) & (t->cap - 1);
-	while (t->slots[i].key && strcmp(t->slots[i].key, key) != 0)
-		i = (i + 1) & (t->cap - 1);
-	return &t->slots[i];
+	return strcmp(((const struct entry *)rec)->key, key) == 0;
 }
 
 static struct entry *kt_find(const ktab *t, const char *key)
 {
-	if (!t->cap)
-		return NULL;
-	struct entry *e = kt_slot(t, key);
-	return e->key ? e : NULL;
-}
-
-static pw_err kt_grow(ktab *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	struct entry *old = t->slots;
-	size_t old_cap = t->cap;
-	t->slots = calloc(cap, sizeof *t->slots);
-	if (!t->slots) {
-		t->slots = old;
-		return PW_ERR_NOMEM;
-	}
-	t->cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].key)
-			*kt_slot(t, old[i].key) = old[i];
-	free(old);
-	return PW_OK;
+	return pw_hashtab_find(&t->index, pw_hash_str(PW_HASH_SEED, key), entry_is, key);
 }
 
 /* Adds a key that kt_find did not find; NULL when out of memory. */
 static struct entry *kt_add(ktab *t, const char *key)
 {
-	if ((t->n + 1) * 10 > t->cap * 7 && kt_grow(t))
+	struct entry *e = pw_arena_alloc(&t->mem, sizeof *e);
+	char *copy = pw_arena_strdup(&t->mem, key);
+	if (!e || !copy)
 		return NULL;
-	bool oom = false;
-	const char *copy = arena_strdup(&t->mem, key, &oom);
-	if (oom)
-		return NULL;
-	struct entry *e = kt_slot(t, copy);
 	memset(e, 0, sizeof *e);
 	e->key = copy;
-	t->n++;
+	if (pw_hashtab_insert(&t->index, pw_hash_str(PW_HASH_SEED, copy), e))
+		return NULL;
 	return e;
 }
 
 static void kt_release(ktab *t)
 {
-	free(t->slots);
-	arena_release(&t->mem);
+	pw_hashtab_release(&t->index);
+	pw_arena_release(&t->mem);
 	*t = (ktab)KTAB_INIT;
 }
 
@@ -304,7 +215,7 @@ struct batch {
 	enum table table;
 	struct cell cells[INSERT_ROWS * 15];
 	size_t rows;
-	arena mem;
+	pw_arena mem;
 	bool oom;
 };
 
@@ -317,7 +228,7 @@ static struct cell *batch_row(struct batch *b)
 /* A copy of s that lives until the batch is flushed. */
 static struct cell b_text(struct batch *b, const char *s)
 {
-	return c_text(arena_strdup(&b->mem, s, &b->oom));
+	return c_text(arena_dup(&b->mem, s, &b->oom));
 }
 
 static bool batch_full(const struct batch *b)
@@ -441,10 +352,11 @@ static pw_err prep_insert(pw_feedstore *s, enum table t, int k, pw_stmt **st, pw
 {
 	char **text = &s->insert_text[t][k];
 	if (!*text) {
-		char group[64] = "(";
+		char group[64];
+		size_t len = 0;
 		for (int i = 0; i < insert_into[t].ncols; i++)
-			strcat(group, i ? ", ?" : "?");
-		strcat(group, ")");
+			len += (size_t)snprintf(group + len, sizeof group - len, "%s", i ? ", ?" : "(?");
+		snprintf(group + len, sizeof group - len, ")");
 		if (!(*text = sql_list(insert_into[t].head, group, (size_t)1 << k, "")))
 			return nomem(err);
 	}
@@ -472,7 +384,7 @@ static pw_err batch_flush(pw_feedstore *s, struct batch *b, pw_error *err)
 	}
 	b->rows = 0;
 	b->oom = false;
-	arena_reset(&b->mem);
+	pw_arena_reset(&b->mem);
 	return rc;
 }
 
@@ -501,14 +413,6 @@ static void copy_text(char *dst, size_t size, const char *src)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void iso_now(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- opening and migrating ---- */
@@ -570,9 +474,9 @@ static pw_err store_new(pw_db *db, const char *location, bool owns, pw_feedstore
 	s->db = db;
 	s->owns_db = owns;
 	char group[IN_LIST * 3];
-	group[0] = '\0';
+	size_t len = 0;
 	for (int i = 0; i < IN_LIST; i++)
-		strcat(group, i ? ", ?" : "?");
+		len += (size_t)snprintf(group + len, sizeof group - len, "%s", i ? ", ?" : "?");
 	pw_err rc = PW_OK;
 	for (int i = 0; !rc && i < IN__COUNT; i++)
 		if (!(s->in_text[i] = sql_list(in_sql[i].head, group, 1, in_sql[i].tail)))
@@ -717,11 +621,11 @@ static pw_err source_row(pw_feed_import *imp, pw_stmt *st, const void *ctx, pw_e
 	size_t source = *(const size_t *)ctx;
 	pw_err rc = advisory_key(imp, imp->sources[source].name, pw_stmt_text(st, 0), err);
 	struct entry *e = rc ? NULL : kt_add(&imp->advs, pw_buf_str(&imp->key));
-	struct adv_cur *cur = e ? arena_alloc(&imp->advs.mem, sizeof *cur) : NULL;
+	struct adv_cur *cur = e ? pw_arena_alloc(&imp->advs.mem, sizeof *cur) : NULL;
 	bool oom = false;
 	if (cur)
 		*cur = (struct adv_cur){pw_stmt_int(st, 1), pw_stmt_int(st, 3),
-					arena_strdup(&imp->advs.mem, pw_stmt_text(st, 5), &oom),
+					arena_dup(&imp->advs.mem, pw_stmt_text(st, 5), &oom),
 					source};
 	if (rc || !cur || oom)
 		return rc ? rc : nomem(err);
@@ -1025,7 +929,7 @@ static pw_err insert_advisory(pw_feed_import *imp, const pw_advisory *a, size_t 
 	struct batch *b = &imp->adv_rows;
 	if (batch_full(b) && (rc = flush_import(imp, err)))
 		return rc;
-	unsigned char *h = arena_alloc(&b->mem, HASH_LEN);
+	unsigned char *h = pw_arena_alloc(&b->mem, HASH_LEN);
 	if (!h)
 		return nomem(err);
 	memcpy(h, hash, HASH_LEN);
@@ -1106,7 +1010,7 @@ static pw_err sink_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 	} else {
 		imp->stats.added++;
 		e = kt_add(&imp->advs, pw_buf_str(&imp->key));
-		cur = e ? arena_alloc(&imp->advs.mem, sizeof *cur) : NULL;
+		cur = e ? pw_arena_alloc(&imp->advs.mem, sizeof *cur) : NULL;
 		if (!cur)
 			return nomem(err);
 		e->extra = cur;
@@ -1191,15 +1095,15 @@ static pw_err sink_kev(void *ctx, const pw_kev_entry *k, pw_error *err)
 	imp->stats.kev++;
 	if (!e)
 		return PW_OK;
-	arena *m = &imp->kev.mem;
-	struct kev_content *v = arena_alloc(m, sizeof *v);
+	pw_arena *m = &imp->kev.mem;
+	struct kev_content *v = pw_arena_alloc(m, sizeof *v);
 	bool oom = !v;
 	if (v)
-		*v = (struct kev_content){arena_strdup(m, k->date_added, &oom),
-					  arena_strdup(m, k->due_date, &oom),
-					  arena_strdup(m, k->vendor, &oom),
-					  arena_strdup(m, k->product, &oom),
-					  arena_strdup(m, k->name, &oom), k->ransomware};
+		*v = (struct kev_content){arena_dup(m, k->date_added, &oom),
+					  arena_dup(m, k->due_date, &oom),
+					  arena_dup(m, k->vendor, &oom),
+					  arena_dup(m, k->product, &oom),
+					  arena_dup(m, k->name, &oom), k->ransomware};
 	if (oom)
 		return nomem(err);
 	memcpy(e->v.hash, hash, HASH_LEN);
@@ -1322,10 +1226,12 @@ const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp)
 static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 {
 	pw_err rc = PW_OK;
-	for (size_t i = 0; !rc && i < imp->advs.cap; i++) {
-		const struct entry *e = &imp->advs.slots[i];
+	for (size_t i = 0; !rc && i < imp->advs.index.cap; i++) {
+		const struct entry *e = imp->advs.index.slots[i].rec;
+		if (!e)
+			continue;
 		const struct adv_cur *cur = e->extra;
-		if (!e->key || e->seen || !covered(&imp->sources[cur->source], cur->ecosystems))
+		if (e->seen || !covered(&imp->sources[cur->source], cur->ecosystems))
 			continue;
 		rc = close_advisory(imp, cur->rid, cur->n_affected, err);
 		imp->stats.retired++;
@@ -1345,15 +1251,17 @@ static int cmp_entry_key(const void *a, const void *b)
 static pw_err commit_catalogue(pw_feed_import *imp, bool kev, pw_error *err)
 {
 	ktab *c = kev ? &imp->kev : &imp->epss;
-	struct entry **v = malloc((c->n ? c->n : 1) * sizeof *v);
+	struct entry **v = malloc((c->index.n ? c->index.n : 1) * sizeof *v);
 	if (!v)
 		return nomem(err);
 	size_t n = 0;
 	int64_t visible = 0;
-	for (size_t i = 0; i < c->cap; i++) {
-		struct entry *e = &c->slots[i];
-		visible += e->key && e->seen;
-		if (e->key && (e->write || (e->stored && !e->seen)))
+	for (size_t i = 0; i < c->index.cap; i++) {
+		struct entry *e = c->index.slots[i].rec;
+		if (!e)
+			continue;
+		visible += e->seen;
+		if ((e->write || (e->stored && !e->seen)))
 			v[n++] = e;
 	}
 	qsort(v, n, sizeof *v, cmp_entry_key);
@@ -1415,9 +1323,9 @@ static void import_free(pw_feed_import *imp)
 	kt_release(&imp->advs);
 	kt_release(&imp->kev);
 	kt_release(&imp->epss);
-	arena_release(&imp->adv_rows.mem);
-	arena_release(&imp->aff_rows.mem);
-	arena_release(&imp->cat_rows.mem);
+	pw_arena_release(&imp->adv_rows.mem);
+	pw_arena_release(&imp->aff_rows.mem);
+	pw_arena_release(&imp->cat_rows.mem);
 	pw_buf_release(&imp->cves);
 	pw_buf_release(&imp->ecos);
 	pw_buf_release(&imp->where);
@@ -1442,7 +1350,7 @@ pw_err pw_feed_import_commit(pw_feed_import *imp, int64_t *snapshot, pw_import_s
 		rc = prep(s, SQL_SNAP_INSERT, &st, err);
 	if (!rc) {
 		char now[32];
-		iso_now(now);
+		pw_ts_seconds_now(now);
 		pw_stmt_bind_int(st, 1, imp->snap);
 		pw_stmt_bind_text(st, 2, now);
 		pw_stmt_bind_text(st, 3, imp->label);
@@ -1604,7 +1512,7 @@ struct adv_rec {
 struct reader {
 	pw_feedstore *s;
 	int64_t snapshot;
-	arena mem;
+	pw_arena mem;
 	struct aff_row *rows;
 	size_t n_rows, cap_rows;
 	struct adv_rec *advs;
@@ -1629,13 +1537,13 @@ static pw_err collect_rows(struct reader *r, pw_stmt *st, pw_error *err)
 			r->cap_rows = cap;
 		}
 		struct aff_row *w = &r->rows[r->n_rows++];
-		w->package = arena_strdup(&r->mem, pw_stmt_text(st, 0), &r->oom);
+		w->package = arena_dup(&r->mem, pw_stmt_text(st, 0), &r->oom);
 		w->adv = pw_stmt_int(st, 1);
 		w->seq = pw_stmt_int(st, 2);
 		w->by_source = pw_stmt_int(st, 3) != 0;
 		w->state = (int)pw_stmt_int(st, 4);
-		w->fixed = arena_strdup(&r->mem, pw_stmt_text(st, 5), &r->oom);
-		w->note = arena_strdup(&r->mem, pw_stmt_text(st, 6), &r->oom);
+		w->fixed = arena_dup(&r->mem, pw_stmt_text(st, 5), &r->oom);
+		w->note = arena_dup(&r->mem, pw_stmt_text(st, 6), &r->oom);
 	}
 	if (r->oom)
 		return nomem(err);
@@ -1661,13 +1569,13 @@ static void split_cves(struct reader *r, const char *text, pw_advisory *a)
 {
 	a->cves = NULL;
 	a->n_cves = 0;
-	char *t = arena_strdup(&r->mem, text, &r->oom);
+	char *t = arena_dup(&r->mem, text, &r->oom);
 	if (!t || !*t)
 		return;
 	size_t n = 1;
 	for (const char *p = t; *p; p++)
 		n += *p == ' ';
-	const char **v = arena_alloc(&r->mem, n * sizeof *v);
+	const char **v = pw_arena_alloc(&r->mem, n * sizeof *v);
 	if (!v) {
 		r->oom = true;
 		return;
@@ -1747,14 +1655,14 @@ static void advisory_from_row(struct reader *r, pw_stmt *st)
 		return;
 	pw_advisory *a = &rec->a;
 	rec->visible = true;
-	a->source = arena_strdup(&r->mem, pw_stmt_text(st, 1), &r->oom);
-	a->id = arena_strdup(&r->mem, pw_stmt_text(st, 2), &r->oom);
-	a->published = arena_strdup(&r->mem, pw_stmt_text(st, 3), &r->oom);
-	a->modified = arena_strdup(&r->mem, pw_stmt_text(st, 4), &r->oom);
-	a->summary = arena_strdup(&r->mem, pw_stmt_text(st, 5), &r->oom);
+	a->source = arena_dup(&r->mem, pw_stmt_text(st, 1), &r->oom);
+	a->id = arena_dup(&r->mem, pw_stmt_text(st, 2), &r->oom);
+	a->published = arena_dup(&r->mem, pw_stmt_text(st, 3), &r->oom);
+	a->modified = arena_dup(&r->mem, pw_stmt_text(st, 4), &r->oom);
+	a->summary = arena_dup(&r->mem, pw_stmt_text(st, 5), &r->oom);
 	a->severity = (pw_severity)pw_stmt_int(st, 6);
 	a->attack_vector = (pw_attack_vector)pw_stmt_int(st, 7);
-	a->cvss_vector = arena_strdup(&r->mem, pw_stmt_text(st, 8), &r->oom);
+	a->cvss_vector = arena_dup(&r->mem, pw_stmt_text(st, 8), &r->oom);
 	split_cves(r, pw_stmt_text(st, 9), a);
 }
 
@@ -1902,7 +1810,7 @@ pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char 
 		free(names);
 		return rc;
 	}
-	struct reader r = {s, snapshot, ARENA_INIT, NULL, 0, 0, NULL, 0, 0, false};
+	struct reader r = {s, snapshot, PW_ARENA_INIT, NULL, 0, 0, NULL, 0, 0, false};
 	rc = read_rows(&r, ecosystem, names, n, err);
 	free(names);
 	if (!rc)
@@ -1915,7 +1823,7 @@ pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char 
 		rc = emit_advisories(&r, ecosystem, fn, ctx, err);
 	free(r.rows);
 	free(r.advs);
-	arena_release(&r.mem);
+	pw_arena_release(&r.mem);
 	return rc;
 }
 

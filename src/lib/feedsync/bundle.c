@@ -17,6 +17,7 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/feedsync.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/clock.h"
 
 #define PUB_TAG "pw-ed25519-public"
 #define SEC_TAG "pw-ed25519-secret"
@@ -648,10 +649,8 @@ pw_err pw_bundle_create(const char *out_path, const char *secret_key_path,
 	pw_bundle_manifest m = PW_BUNDLE_MANIFEST_INIT;
 	pw_buf text = PW_BUF_INIT, tmp = PW_BUF_INIT;
 	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
 	m.version = PW_BUNDLE_VERSION;
-	strftime(m.created, sizeof m.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pw_ts_seconds(now, m.created);
 	key_id_of(pk, m.key_id);
 	rc = collect_inputs(inputs, n_inputs, &it, err);
 	if (rc == PW_OK) {

@@ -15,6 +15,7 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/db.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/clock.h"
 
 #define DEF_RETRIES 3L
 #define DEF_MAX_SIZE ((uint64_t)1 << 30)
@@ -620,14 +621,6 @@ static pw_err lock_cache(const char *dir, int *fd, pw_error *err)
 
 /* ---- one run ---- */
 
-static void now_iso(char out[32])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void set_report(struct source *s, pw_sync_status status, const char *error)
 {
 	pw_sync_report *r = s->report;
@@ -781,7 +774,7 @@ static void record(pw_feedstore *store, const struct settings *st, struct source
 		   int64_t snapshot)
 {
 	char now[32];
-	now_iso(now);
+	pw_ts_seconds_now(now);
 	for (size_t i = 0; i < n; i++) {
 		struct source *s = &v[i];
 		if (!s->report)
