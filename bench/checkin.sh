@@ -151,7 +151,8 @@ pw_pg_stop
 
 # ---- 3. nginx, a static file ------------------------------------------------------
 mkdir -p "$T/www" "$T/nginx"
-printf '{"ack":[],"need_inventory":false,"jobs":[],"checkin_interval":900}' >"$T/www/checkin.json"
+printf '%s' '{"ack":[],"conflict":[],"seq_high":0,"need_inventory":false,"jobs":[],' \
+  '"checkin_interval":900}' >"$T/www/checkin.json"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$T/nginx.conf" <<EOF
 worker_processes auto;

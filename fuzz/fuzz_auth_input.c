@@ -28,6 +28,7 @@ static char api_token[PW_API_TOKEN_MAX], credential[PW_CREDENTIAL_MAX];
 static char enroll_token[PW_ENROLL_TOKEN_MAX];
 static pw_agent agent;
 static int64_t job_id;
+static int64_t seq; /* a new one per result: a used one with other output is a conflict */
 
 static void must(pw_err rc, const pw_error *e)
 {
@@ -73,7 +74,7 @@ static void checkin(const char *text, bool inventory)
 		valid = out != NULL;
 		cJSON_Delete(out);
 	}
-	pw_job_result res = {job_id, 1, "ok", NULL, NULL, false, 0, text};
+	pw_job_result res = {job_id, ++seq, "ok", NULL, NULL, false, 0, text};
 	pw_checkin c = PW_CHECKIN_INIT;
 	c.inventory_hash = hash;
 	c.inventory = inv;
@@ -84,7 +85,7 @@ static void checkin(const char *text, bool inventory)
 	pw_err rc = pw_agent_checkin(db, &a, &c, &r, NULL);
 	if ((rc == PW_OK) != valid)
 		abort();
-	if (rc == PW_OK && !inventory && (r.n_ack != 1 || r.ack[0] != 1))
+	if (rc == PW_OK && !inventory && (r.n_ack != 1 || r.ack[0] != seq || r.n_conflict))
 		abort();
 	pw_checkin_reply_release(&r);
 	cJSON_Delete(inv);

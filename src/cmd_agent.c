@@ -192,6 +192,11 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 	if (r->inventory_error[0])
 		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
 			    r->inventory_error);
+	if (r->results_renumbered)
+		pw_cli_warn(CMD,
+			    "%zu results renumbered: the server holds other results under their "
+			    "numbers (this agent's counter went back); they are sent again",
+			    r->results_renumbered);
 	if (r->jobs_failed || r->results_quarantined)
 		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
 			    r->jobs_failed, r->results_quarantined, r->job_error);
@@ -241,7 +246,8 @@ static int do_run(const pw_agent_conf *conf, bool once)
 			rc = PW_EXIT_OK;
 			/* Results of jobs just run, or more than one check-in could
 			 * carry: deliver them now rather than an interval later. */
-			bool more = r.jobs_run || (r.results_acked && r.spooled);
+			bool more = r.jobs_run || r.results_renumbered ||
+				    (r.results_acked && r.spooled);
 			next = more ? 1.0
 				    : pw_agent_next_delay(pw_agent_client_interval(c), 0, jitter);
 			log_cycle(&r, once ? 0 : next);

@@ -476,6 +476,129 @@ static void test_results_idempotent(void **state)
 	pw_checkin_reply_release(&r);
 }
 
+/* The after_json of the n-th agent.checkin event (1: the first). */
+static char *checkin_event(struct srv *f, int n)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "SELECT after_json FROM audit_events WHERE action = ? ORDER BY id LIMIT 1"
+		 " OFFSET %d",
+		 n - 1);
+	return srv_text(f, sql, "agent.checkin");
+}
+
+/* An agent whose counter went back (spool/next-seq deleted, a state
+ * directory restored from a backup) numbers a new result with a seq the
+ * server holds another result under: that is a conflict, neither
+ * acknowledged (the agent would delete it) nor stored, and the reply
+ * says the highest seq stored so the agent renumbers above it. Only the
+ * same result again (same job and content) is a resend. */
+static void test_results_conflict(void **state)
+{
+	struct srv *f = *state;
+	pw_agent a;
+	new_agent(f, "web-01", "m1", &a);
+	int64_t j1 = job(f, a.host_id, "scan"), j2 = job(f, a.host_id, "inventory");
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 2);
+	assert_int_equal(r.seq_high, 0);
+
+	pw_job_result first = {j1, 1, "ok", "2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z", true, 0,
+			       "{\"findings\": 3}"};
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &first, 1, 0, &r));
+	assert_int_equal(r.n_ack, 1);
+	assert_int_equal(r.n_conflict, 0);
+	assert_int_equal(r.seq_high, 1);
+
+	/* A true resend (the output spaced otherwise is the same JSON):
+	 * acknowledged again, stored once, audited as a resend. */
+	pw_job_result again = first;
+	again.output_json = "{ \"findings\" : 3 }";
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &again, 1, 0, &r));
+	assert_int_equal(r.n_ack, 1);
+	assert_int_equal(r.ack[0], 1);
+	assert_int_equal(r.n_conflict, 0);
+	char *ev = checkin_event(f, 2);
+	srv_contains(ev, "\"seq\":1,\"status\":\"ok\",\"exit_code\":0,\"resent\":true");
+	free(ev);
+
+	/* The counter went back: a result of job 2 under seq 1. */
+	pw_job_result lost = {j2, 1, "ok", NULL, NULL, true, 0, "{\"packages\":[]}"};
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &lost, 1, 0, &r));
+	assert_int_equal(r.n_ack, 0);
+	assert_int_equal(r.n_conflict, 1);
+	assert_int_equal(r.conflict[0], 1);
+	assert_int_equal(r.seq_high, 1);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM job_results", NULL), 1);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE state = 'leased'", NULL), 1);
+	ev = checkin_event(f, 3);
+	srv_contains(ev, "\"conflict\":true");
+	assert_null(strstr(ev, "resent"));
+	free(ev);
+	/* Job 1 again with other content under its seq: also a conflict. */
+	pw_job_result other = first;
+	other.exit_code = 1;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &other, 1, 0, &r));
+	assert_int_equal(r.n_ack, 0);
+	assert_int_equal(r.n_conflict, 1);
+	other = first;
+	other.finished = NULL;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &other, 1, 0, &r));
+	assert_int_equal(r.n_conflict, 1);
+
+	/* Renumbered above seq_high: stored, and the job completes. */
+	lost.seq = r.seq_high + 1;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &lost, 1, 0, &r));
+	assert_int_equal(r.n_ack, 1);
+	assert_int_equal(r.ack[0], 2);
+	assert_int_equal(r.n_conflict, 0);
+	assert_int_equal(r.seq_high, 2);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE state = 'done'", NULL), 2);
+	char *s = srv_text(f, "SELECT output FROM job_results WHERE seq = 2 AND agent_id = ?",
+			   a.id);
+	assert_string_equal(s, "{\"packages\":[]}");
+	free(s);
+
+	/* Every reply carries the high-water mark, the heartbeat's too,
+	 * whether the agent comes from authentication or was used before. */
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.seq_high, 2);
+	pw_agent b = a;
+	b.fresh = false;
+	CHECK(f, checkin(f, f->db, &b, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.seq_high, 2);
+	pw_checkin_reply_release(&r);
+}
+
+/* A check-in's results and its audit event commit together: when the
+ * event cannot be written, nothing of the check-in is stored. */
+static void test_checkin_audit_atomic(void **state)
+{
+	struct srv *f = *state;
+	pw_agent a;
+	new_agent(f, "web-01", "m1", &a);
+	int64_t j1 = job(f, a.host_id, "scan");
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	int64_t events = srv_int(f, "SELECT COUNT(*) FROM audit_events", NULL);
+	srv_exec(f, f->db, "ALTER TABLE audit_events RENAME TO audit_events_away");
+	pw_job_result res = {j1, 1, "ok", NULL, NULL, true, 0, NULL};
+	assert_int_not_equal(checkin(f, f->db, &a, HASH0, NULL, &res, 1, 0, &r), PW_OK);
+	srv_exec(f, f->db, "ALTER TABLE audit_events_away RENAME TO audit_events");
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM job_results", NULL), 0);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE state = 'leased'", NULL), 1);
+
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &res, 1, 0, &r));
+	assert_int_equal(r.n_ack, 1);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events", NULL), events + 1);
+	char *ev = checkin_event(f, 1);
+	srv_contains(ev, "{\"results\":[{\"job_id\":");
+	assert_null(strstr(ev, "resent"));
+	free(ev);
+	pw_checkin_reply_release(&r);
+}
+
 static void test_host_isolation(void **state)
 {
 	struct srv *f = *state;
@@ -736,6 +859,8 @@ int main(void)
 		T(test_credentials),
 		T(test_need_inventory),
 		T(test_results_idempotent),
+		T(test_results_conflict),
+		T(test_checkin_audit_atomic),
 		T(test_host_isolation),
 		T(test_leases),
 		T(test_job_create),

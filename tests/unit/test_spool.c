@@ -106,6 +106,35 @@ static void test_order_and_restart(void **state)
 	pw_spool_release(&s);
 }
 
+/* The server's high-water mark raises the counter, never lowers it,
+ * durably; a result in conflict moves to the next number whole. */
+static void test_raise_and_renumber(void **state)
+{
+	const char *dir = *state;
+	pw_spool s = PW_SPOOL_INIT;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(pw_spool_open(&s, dir, 0, NULL), PW_OK);
+	put(&s, "one", 1);
+	put(&s, "two", 2);
+	assert_int_equal(pw_spool_raise(&s, 2, &e), PW_OK); /* below: no change */
+	assert_int_equal(s.next_seq, 3);
+	assert_int_equal(pw_spool_raise(&s, 41, &e), PW_OK);
+	uint64_t to = 0;
+	assert_int_equal(pw_spool_renumber(&s, 1, &to, &e), PW_OK);
+	assert_int_equal(to, 41);
+	const uint64_t now[] = {2, 41};
+	expect_list(&s, now, 2);
+	expect_read(&s, 41, "one");
+	assert_int_equal(s.count, 2);
+	assert_int_equal(pw_spool_renumber(&s, 1, &to, &e), PW_ERR_NOTFOUND);
+	pw_spool_release(&s);
+	/* Both survive a restart, the counter without the files' help. */
+	unlink(sub(dir, "00000000000000000041.result"));
+	assert_int_equal(pw_spool_open(&s, dir, 0, NULL), PW_OK);
+	put(&s, "three", 42);
+	pw_spool_release(&s);
+}
+
 static void test_limit(void **state)
 {
 	const char *dir = *state;
@@ -192,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_order_and_restart, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_raise_and_renumber, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_limit, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_corrupt, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_bad_counter_and_dir, make_dir, remove_dir),

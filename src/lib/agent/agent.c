@@ -825,15 +825,27 @@ static pw_err add_results(pw_agent_client *c, cJSON *body, uint64_t *sent, size_
 	return rc;
 }
 
+static bool acked(const cJSON *ack, uint64_t seq)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, ack)
+		if (cJSON_IsNumber(x) && x->valuedouble == (double)seq)
+			return true;
+	return false;
+}
+
 static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64_t *sent,
 			   size_t n_sent, const pw_inventory *inv, pw_agent_cycle_report *rep,
 			   pw_error *err)
 {
 	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
 	const cJSON *ack = cJSON_GetObjectItemCaseSensitive(o, "ack");
+	const cJSON *conflict = cJSON_GetObjectItemCaseSensitive(o, "conflict");
+	const cJSON *high = cJSON_GetObjectItemCaseSensitive(o, "seq_high");
 	const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(o, "jobs");
 	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(o, "checkin_interval");
-	if (!cJSON_IsObject(o) || (ack && !cJSON_IsArray(ack)) || (jobs && !cJSON_IsArray(jobs))) {
+	if (!cJSON_IsObject(o) || (ack && !cJSON_IsArray(ack)) || (jobs && !cJSON_IsArray(jobs)) ||
+	    (conflict && !cJSON_IsArray(conflict)) || (high && !cJSON_IsNumber(high))) {
 		cJSON_Delete(o);
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "check-in: the server's reply is not a check-in reply; is "
@@ -851,6 +863,20 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 			if (!rc)
 				rc = pw_spool_remove(&c->spool, sent[i], err);
 			rep->results_acked++;
+		}
+	}
+	/* Before any result is numbered again, renumbered or new: a counter
+	 * that went back must not reuse a seq the server has. */
+	if (!rc && cJSON_IsNumber(high) && high->valuedouble >= 0 &&
+	    high->valuedouble < 9007199254740992.0)
+		rc = pw_spool_raise(&c->spool, (uint64_t)high->valuedouble + 1, err);
+	cJSON_ArrayForEach(x, conflict) {
+		for (size_t i = 0; !rc && cJSON_IsNumber(x) && i < n_sent; i++) {
+			uint64_t to;
+			if ((double)sent[i] != x->valuedouble || acked(ack, sent[i]))
+				continue;
+			rc = pw_spool_renumber(&c->spool, sent[i], &to, err);
+			rep->results_renumbered += !rc;
 		}
 	}
 	c->need_inventory = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "need_inventory"));

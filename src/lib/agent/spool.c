@@ -68,7 +68,9 @@ static pw_err read_counter(pw_spool *s, pw_error *err)
 		    v == UINT64_MAX)
 			rc = pw_error_set(err, PW_ERR_PARSE,
 					  "%s: not a sequence number; remove the file and restart "
-					  "the agent (numbering resumes after the spooled results)",
+					  "the agent (numbering resumes after the spooled results, "
+					  "and above the highest the server acknowledged once it "
+					  "checks in; no result is lost)",
 					  path.data);
 		else
 			s->next_seq = v;
@@ -170,6 +172,50 @@ pw_err pw_spool_put(pw_spool *s, const void *data, size_t len, uint64_t *seq, pw
 		*seq = n;
 	}
 	pw_buf_release(&file);
+	pw_buf_release(&path);
+	return rc;
+}
+
+pw_err pw_spool_raise(pw_spool *s, uint64_t next, pw_error *err)
+{
+	if (next <= s->next_seq)
+		return PW_OK;
+	pw_err rc = write_counter(s, next, err);
+	if (!rc)
+		s->next_seq = next;
+	return rc;
+}
+
+pw_err pw_spool_renumber(pw_spool *s, uint64_t seq, uint64_t *to, pw_error *err)
+{
+	pw_buf from = PW_BUF_INIT, path = PW_BUF_INIT;
+	uint64_t n = s->next_seq;
+	pw_err rc = path_of(s, NULL, seq, &from, err);
+	if (!rc)
+		rc = path_of(s, NULL, n, &path, err);
+	if (!rc && access(from.data, F_OK) != 0)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "%s: no such result to renumber",
+				  from.data);
+	if (!rc)
+		rc = write_counter(s, n + 1, err);
+	if (!rc) {
+		s->next_seq = n + 1;
+		if (rename(from.data, path.data) != 0)
+			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot rename to %s: %s", from.data,
+					  path.data, strerror(errno));
+	}
+	if (!rc) {
+		/* The new name must survive a crash as the counter does. */
+		int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) != 0)
+			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot sync the spool directory: %s",
+					  s->dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+	}
+	if (!rc)
+		*to = n;
+	pw_buf_release(&from);
 	pw_buf_release(&path);
 	return rc;
 }

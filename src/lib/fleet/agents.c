@@ -514,6 +514,11 @@ pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *o
 	"CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE jobs.host_id = h.id AND " OPEN_JOB           \
 	") THEN 1 ELSE 0 END"
 
+/* The highest result seq stored from an agent: one probe of the
+ * primary key (agent_id, seq). */
+#define SEQ_HIGH(agent)                                                                      \
+	"(SELECT COALESCE(MAX(seq), 0) FROM job_results r WHERE r.agent_id = " agent ")"
+
 /* An inventory hash column into a fixed buffer ("" for NULL or junk). */
 static void copy_hash(char dst[65], const char *src)
 {
@@ -553,7 +558,7 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 	pw_err rc = pw_sql(db,
 			   "SELECT a.secret_hash, a.host_id, h.inventory_hash,"
 			   " CASE WHEN h.agent_id = a.id THEN 1 ELSE 0 END, " OPEN_JOBS_EXIST
-			   " FROM agents a JOIN hosts h ON h.id = a.host_id"
+			   ", " SEQ_HIGH("a.id") " FROM agents a JOIN hosts h ON h.id = a.host_id"
 			   " WHERE a.id = ? AND a.revoked IS NULL",
 			   &st, err, "tt", now, id);
 	if (!rc)
@@ -569,6 +574,7 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 		copy_hash(out->inventory_hash, pw_stmt_text(st, 2));
 		out->fresh = pw_stmt_int(st, 3) != 0;
 		out->jobs_waiting = pw_stmt_int(st, 4) != 0;
+		out->seq_high = pw_stmt_int(st, 5);
 	}
 	pw_stmt_reset(st);
 	if (!ok)
@@ -587,8 +593,11 @@ void pw_checkin_reply_release(pw_checkin_reply *r)
 		free(r->jobs[i].args_json);
 	free(r->jobs);
 	free(r->ack);
+	free(r->conflict);
 	memset(r, 0, sizeof *r);
 }
+
+enum fate { STORED, RESENT, CONFLICT };
 
 /* What the check-in carries, checked and canonicalised before the
  * transaction so that no lock is held while JSON is parsed. */
@@ -599,6 +608,7 @@ struct checkin {
 	pw_inventory inv;
 	char *inv_json;  /* canonical text, when an inventory came */
 	char **outputs;  /* compacted output_json per result */
+	enum fate *fates; /* per result, what store_result did */
 	char now[PW_TS_LEN];
 };
 
@@ -644,7 +654,8 @@ static pw_err prepare_results(struct checkin *c, pw_error *err)
 	if (!q->n_results)
 		return PW_OK;
 	c->outputs = calloc(q->n_results, sizeof *c->outputs);
-	if (!c->outputs)
+	c->fates = calloc(q->n_results, sizeof *c->fates);
+	if (!c->outputs || !c->fates)
 		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
 	for (size_t i = 0; i < q->n_results; i++) {
 		const pw_job_result *r = &q->results[i];
@@ -670,6 +681,39 @@ static pw_err prepare_results(struct checkin *c, pw_error *err)
 		if (rc)
 			return rc;
 	}
+	return PW_OK;
+}
+
+static bool text_eq(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Whether the result stored under result i's seq is result i itself,
+ * sent again after a lost reply, rather than another one numbered by an
+ * agent whose counter went back. Compared whole, not by a digest: the
+ * stored row is at hand, and this runs only when a seq is used again. */
+static pw_err is_resend(pw_db *db, struct checkin *c, size_t i, bool *same, pw_error *err)
+{
+	const pw_job_result *r = &c->req->results[i];
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT job_id, status, started, finished, exit_code, output"
+			   " FROM job_results WHERE agent_id = ? AND seq = ?",
+			   &st, err, "ti", c->agent->id, r->seq);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	*same = row && pw_stmt_int(st, 0) == r->job_id && text_eq(pw_stmt_text(st, 1), r->status) &&
+		text_eq(pw_stmt_text(st, 2), r->started) &&
+		text_eq(pw_stmt_text(st, 3), r->finished) &&
+		(pw_stmt_is_null(st, 4) ? !r->has_exit_code
+					: r->has_exit_code && pw_stmt_int(st, 4) == r->exit_code) &&
+		text_eq(pw_stmt_text(st, 5), c->outputs[i]);
+	if (row)
+		pw_stmt_reset(st);
 	return PW_OK;
 }
 
@@ -700,8 +744,15 @@ static pw_err store_result(pw_db *db, struct checkin *c, size_t i, pw_error *err
 		rc = pw_stmt_bind_null(st, 8);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
-	if (rc || pw_stmt_changes(st) == 0) /* a resend: stored before, acknowledged again */
+	if (rc)
 		return rc;
+	if (pw_stmt_changes(st) == 0) {
+		bool same = false;
+		rc = is_resend(db, c, i, &same, err);
+		c->fates[i] = same ? RESENT : CONFLICT;
+		return rc;
+	}
+	c->fates[i] = STORED;
 	rc = pw_sql(db,
 		    "UPDATE jobs SET state = ?, finished = ?, lease_until = NULL"
 		    " WHERE id = ? AND state IN ('queued', 'leased')",
@@ -716,30 +767,47 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts v[0..n) and drops repeats; returns the new count. */
+static size_t sort_unique(int64_t *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof *v, cmp_i64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
 static pw_err store_results(pw_db *db, struct checkin *c, pw_error *err)
 {
 	size_t n = c->req->n_results;
 	if (!n)
 		return PW_OK;
-	int64_t *ack = malloc(n * sizeof *ack);
-	if (!ack)
+	int64_t *ack = malloc(n * sizeof *ack), *conflict = malloc(n * sizeof *conflict);
+	if (!ack || !conflict) {
+		free(ack);
+		free(conflict);
 		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	}
 	pw_err rc = PW_OK;
+	size_t n_ack = 0, n_conflict = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = store_result(db, c, i, err);
-		ack[i] = c->req->results[i].seq;
+		if (c->fates[i] == CONFLICT)
+			conflict[n_conflict++] = c->req->results[i].seq;
+		else
+			ack[n_ack++] = c->req->results[i].seq;
 	}
 	if (rc) {
 		free(ack);
+		free(conflict);
 		return rc;
 	}
-	qsort(ack, n, sizeof *ack, cmp_i64);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || ack[k - 1] != ack[i])
-			ack[k++] = ack[i];
 	c->reply->ack = ack;
-	c->reply->n_ack = k;
+	c->reply->n_ack = sort_unique(ack, n_ack);
+	c->reply->conflict = conflict;
+	c->reply->n_conflict = sort_unique(conflict, n_conflict);
 	return PW_OK;
 }
 
@@ -851,7 +919,7 @@ static pw_err read_state(pw_db *db, pw_agent *a, const char *now, pw_error *err)
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "SELECT h.inventory_hash, " OPEN_JOBS_EXIST
+			   "SELECT h.inventory_hash, " OPEN_JOBS_EXIST ", " SEQ_HIGH("h.agent_id")
 			   " FROM hosts h WHERE h.id = ? AND h.agent_id = ?",
 			   &st, err, "tit", now, a->host_id, a->id);
 	if (!rc)
@@ -862,6 +930,7 @@ static pw_err read_state(pw_db *db, pw_agent *a, const char *now, pw_error *err)
 		return rekeyed(a, err);
 	copy_hash(a->inventory_hash, pw_stmt_text(st, 0));
 	a->jobs_waiting = pw_stmt_int(st, 1) != 0;
+	a->seq_high = pw_stmt_int(st, 2);
 	pw_stmt_reset(st);
 	return PW_OK;
 }
@@ -876,6 +945,49 @@ static pw_err touch(pw_db *db, const pw_agent *a, const char *now, pw_error *err
 		rc = pw_stmt_exec(st, err);
 	if (!rc && pw_stmt_changes(st) != 1)
 		rc = rekeyed(a, err);
+	return rc;
+}
+
+static char *checkin_event(const struct checkin *c)
+{
+	const pw_checkin *q = c->req;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o && q->n_results ? cJSON_AddArrayToObject(o, "results") : NULL;
+	bool ok = o && (!q->n_results || a);
+	for (size_t i = 0; ok && i < q->n_results; i++) {
+		const pw_job_result *x = &q->results[i];
+		cJSON *e = cJSON_CreateObject();
+		ok = e && cJSON_AddItemToArray(a, e) &&
+		     cJSON_AddNumberToObject(e, "job_id", (double)x->job_id) &&
+		     cJSON_AddNumberToObject(e, "seq", (double)x->seq) &&
+		     cJSON_AddStringToObject(e, "status", x->status) &&
+		     (!x->has_exit_code ||
+		      cJSON_AddNumberToObject(e, "exit_code", (double)x->exit_code)) &&
+		     (c->fates[i] != RESENT || cJSON_AddTrueToObject(e, "resent")) &&
+		     (c->fates[i] != CONFLICT || cJSON_AddTrueToObject(e, "conflict"));
+	}
+	if (ok && c->inv_json)
+		ok = cJSON_AddStringToObject(o, "inventory_hash", q->inventory_hash) != NULL;
+	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return s;
+}
+
+/* Results and inventories are audited with their storing, so a stored
+ * result is never left unaudited; "resent" and "conflict" mark those not
+ * stored by this check-in. The heartbeat (neither) is not audited. */
+static pw_err audit_checkin(pw_db *db, const struct checkin *c, pw_error *err)
+{
+	if (!c->req->n_results && !c->inv_json)
+		return PW_OK;
+	char *after = checkin_event(c);
+	if (!after)
+		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	char actor[PW_AGENT_ID_MAX + 8], target[32];
+	snprintf(actor, sizeof actor, "agent:%s", c->agent->id);
+	snprintf(target, sizeof target, "host:%" PRId64, c->agent->host_id);
+	pw_err rc = pw_audit_append(db, actor, "agent.checkin", target, NULL, after, NULL, err);
+	cJSON_free(after);
 	return rc;
 }
 
@@ -899,8 +1011,17 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	snprintf(current, sizeof current, "%s", cur ? cur : "");
 	pw_stmt_reset(st);
 	if ((rc = store_results(db, c, err)) ||
-	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)))
+	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)) ||
+	    (rc = audit_checkin(db, c, err)))
 		return rc;
+	rc = pw_sql(db, "SELECT " SEQ_HIGH("?"), &st, err, "t", c->agent->id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	c->reply->seq_high = row ? pw_stmt_int(st, 0) : 0;
+	if (row)
+		pw_stmt_reset(st);
 	return take_jobs(db, c, err);
 }
 
@@ -908,7 +1029,7 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 			pw_checkin_reply *reply, pw_error *err)
 {
 	pw_checkin_reply_release(reply);
-	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, {0}};
+	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, NULL, {0}};
 	pw_ts_now(c.now, 0);
 	pw_err rc = prepare_inventory(&c, err);
 	if (!rc)
@@ -921,6 +1042,8 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 	if (!rc)
 		rc = unchanged ? touch(db, agent, c.now, err)
 			       : pw_in_write_txn(db, checkin_txn, &c, err);
+	if (!rc && unchanged)
+		reply->seq_high = agent->seq_high;
 	if (rc)
 		pw_checkin_reply_release(reply);
 	pw_inventory_release(&c.inv);
@@ -928,6 +1051,7 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 	for (size_t i = 0; c.outputs && i < req->n_results; i++)
 		free(c.outputs[i]);
 	free(c.outputs);
+	free(c.fates);
 	return rc;
 }
 

@@ -146,7 +146,6 @@ static void h_enroll(struct pw_api_ctx *c)
 struct results {
 	pw_job_result *v;
 	char **out;
-	bool *resent; /* stored before this check-in */
 	size_t n;
 };
 
@@ -156,7 +155,6 @@ static void results_release(struct results *r)
 		cJSON_free(r->out[i]);
 	free(r->v);
 	free(r->out);
-	free(r->resent);
 }
 
 static bool read_result(struct pw_api_ctx *c, const cJSON *o, size_t i, struct results *r)
@@ -207,8 +205,7 @@ static bool read_results(struct pw_api_ctx *c, struct results *r)
 		return true;
 	r->v = calloc(n, sizeof *r->v);
 	r->out = calloc(n, sizeof *r->out);
-	r->resent = calloc(n, sizeof *r->resent);
-	if (!r->v || !r->out || !r->resent) {
+	if (!r->v || !r->out) {
 		pw_api_oom(c);
 		return false;
 	}
@@ -220,69 +217,6 @@ static bool read_results(struct pw_api_ctx *c, struct results *r)
 	return true;
 }
 
-/* Which results the server has already: the audit event tells first
- * deliveries from resends. */
-static pw_err mark_resent(pw_db *db, const pw_agent *ag, struct results *r, pw_error *err)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		pw_stmt *st;
-		pw_err rc = pw_db_prepare(
-			db, "SELECT 1 FROM job_results WHERE agent_id = ? AND seq = ?", &st, err);
-		if (!rc)
-			rc = pw_stmt_bind_text(st, 1, ag->id);
-		if (!rc)
-			rc = pw_stmt_bind_int(st, 2, r->v[i].seq);
-		if (!rc)
-			rc = pw_stmt_step(st, &r->resent[i], err);
-		if (rc)
-			return rc;
-		pw_stmt_reset(st);
-	}
-	return PW_OK;
-}
-
-static char *checkin_event(const struct results *r, const char *inventory_hash)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o && r->n ? cJSON_AddArrayToObject(o, "results") : NULL;
-	bool ok = o && (!r->n || a);
-	for (size_t i = 0; ok && i < r->n; i++) {
-		const pw_job_result *x = &r->v[i];
-		cJSON *e = cJSON_CreateObject();
-		ok = e && cJSON_AddItemToArray(a, e) && add_int(e, "job_id", x->job_id) &&
-		     add_int(e, "seq", x->seq) && add_text(e, "status", x->status) &&
-		     (!x->has_exit_code || add_int(e, "exit_code", x->exit_code)) &&
-		     (!r->resent[i] || cJSON_AddTrueToObject(e, "resent"));
-	}
-	if (ok && inventory_hash)
-		ok = add_text(o, "inventory_hash", inventory_hash);
-	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	return s;
-}
-
-/* Results and inventories are audited after the check-in stored them
- * (pw_agent_checkin runs its own transaction). */
-static pw_err audit_checkin(pw_db *db, const pw_api_identity *who, const struct results *r,
-			    const char *inventory_hash, pw_error *err)
-{
-	char *after = checkin_event(r, inventory_hash);
-	if (!after)
-		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
-	char target[32];
-	snprintf(target, sizeof target, "host:%" PRId64, who->agent.host_id);
-	pw_err rc = pw_db_begin_immediate(db, err);
-	if (!rc)
-		rc = pw_audit_append(db, who->actor, "agent.checkin", target, NULL, after, NULL,
-				     err);
-	if (!rc)
-		rc = pw_db_commit(db, err);
-	else
-		pw_db_rollback(db);
-	cJSON_free(after);
-	return rc;
-}
-
 /* The hot path: built by hand, without a cJSON tree. */
 static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t interval)
 {
@@ -290,8 +224,12 @@ static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t inte
 	for (size_t i = 0; i < rep->n_ack && !rc; i++)
 		rc = pw_buf_printf(b, "%s%" PRId64, i ? "," : "", rep->ack[i]);
 	if (!rc)
-		rc = pw_buf_printf(b, "],\"need_inventory\":%s,\"jobs\":[",
-				   rep->need_inventory ? "true" : "false");
+		rc = pw_buf_puts(b, "],\"conflict\":[");
+	for (size_t i = 0; i < rep->n_conflict && !rc; i++)
+		rc = pw_buf_printf(b, "%s%" PRId64, i ? "," : "", rep->conflict[i]);
+	if (!rc)
+		rc = pw_buf_printf(b, "],\"seq_high\":%" PRId64 ",\"need_inventory\":%s,\"jobs\":[",
+				   rep->seq_high, rep->need_inventory ? "true" : "false");
 	for (size_t i = 0; i < rep->n_jobs && !rc; i++) {
 		const pw_job_offer *j = &rep->jobs[i];
 		rc = pw_buf_printf(b, "%s{\"job_id\":%" PRId64 ",\"kind\":", i ? "," : "", j->id);
@@ -332,19 +270,12 @@ static void h_checkin(struct pw_api_ctx *c)
 	struct results r = {0};
 	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = PW_OK;
 	if (!read_results(c, &r))
 		goto out;
 	q.results = r.v;
 	q.n_results = r.n;
 	q.lease_seconds = c->env->settings->job_lease;
-	if (r.n)
-		rc = mark_resent(c->env->db, ag, &r, &e);
-	if (!rc)
-		rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
-	if (!rc && (r.n || q.inventory))
-		rc = audit_checkin(c->env->db, c->who, &r, q.inventory ? q.inventory_hash : NULL,
-				   &e);
+	pw_err rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		goto out;

@@ -8,7 +8,9 @@
 #   pw_spooled NAME             number of results in NAME's spool
 #   pw_delivered TOKEN URL [CURL-ARGS...]
 #                               the result seqs the server's audit log
-#                               recorded, in order, "seq" or "seq:resent"
+#                               recorded, in order, "seq", "seq:resent"
+#                               (acknowledged again, stored before) or
+#                               "seq:conflict" (not stored: renumbered)
 
 pw_agent() {
   local name=$1
@@ -28,7 +30,8 @@ out = []
 for e in json.load(sys.stdin)["events"]:
     if e["action"] == "agent.checkin" and e["after"]:
         for r in e["after"].get("results", []):
-            out.append(str(r["seq"]) + (":resent" if r.get("resent") else ""))
+            out.append(str(r["seq"]) + (":resent" if r.get("resent") else "")
+                       + (":conflict" if r.get("conflict") else ""))
 print(" ".join(out))' <<<"$HTTP_BODY"
 }
 

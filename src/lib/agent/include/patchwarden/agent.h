@@ -72,6 +72,9 @@ typedef struct pw_agent_cycle_report {
 	size_t results_sent;
 	size_t results_acked;
 	size_t results_quarantined; /* damaged spool files moved aside */
+	/* Results the server holds others under their seq (the counter went
+	 * back): kept and renumbered above its high-water mark, sent next. */
+	size_t results_renumbered;
 	size_t jobs_run;
 	size_t jobs_failed;       /* could not be run or their result not spooled */
 	size_t spooled;           /* results waiting after this check-in */
@@ -86,8 +89,10 @@ typedef struct pw_agent_cycle_report {
  * acknowledged before, goes on without it: see inventory_error), sends
  * its hash (and the inventory itself when the server has not
  * acknowledged that hash or asked for it), the spooled results in seq
- * order, deletes the acknowledged ones,
- * runs the jobs handed out and spools their results (sent with the next
+ * order, deletes the acknowledged ones, renumbers those in conflict
+ * (results_renumbered), raises its counter above the highest seq the
+ * server has stored from it (so it never numbers a result the server
+ * would take for one it has), runs the jobs handed out and spools their results (sent with the next
  * check-in). A transfer or server failure leaves the spool as it was. */
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err);
 

@@ -34,7 +34,9 @@ typedef struct pw_spool {
 /* Opens (creating it 0700 when missing) the spool in `dir`: reads the
  * counter, removes temporary files left by a crash mid-write, counts the
  * results. max_bytes 0 means PW_SPOOL_DEFAULT_MAX. The sequence counter
- * never goes back: it is at least one past the highest file present. */
+ * never goes back: it is at least one past the highest file present
+ * (and the agent raises it past what the server acknowledged with
+ * pw_spool_raise, so a lost or restored counter file is harmless). */
 pw_err pw_spool_open(pw_spool *s, const char *dir, size_t max_bytes, pw_error *err);
 void pw_spool_release(pw_spool *s);
 
@@ -43,6 +45,17 @@ void pw_spool_release(pw_spool *s);
  * number. PW_ERR_TOOLARGE, saying how full the spool is, when the result
  * would take the spool past max_bytes. */
 pw_err pw_spool_put(pw_spool *s, const void *data, size_t len, uint64_t *seq, pw_error *err);
+
+/* Raises the counter to `next` (durably) when it is below; never lowers
+ * it. */
+pw_err pw_spool_raise(pw_spool *s, uint64_t next, pw_error *err);
+
+/* Gives result `seq` the next sequence number, set in *to: for a result
+ * the server holds another one under `seq`. Like pw_spool_put, the
+ * counter is made durable first; the rename is atomic, so a crash leaves
+ * the result under one of the two numbers, never under none.
+ * PW_ERR_NOTFOUND when there is no result `seq`. */
+pw_err pw_spool_renumber(pw_spool *s, uint64_t seq, uint64_t *to, pw_error *err);
 
 /* The sequence numbers present, ascending (caller frees *seqs). */
 pw_err pw_spool_list(const pw_spool *s, uint64_t **seqs, size_t *n, pw_error *err);

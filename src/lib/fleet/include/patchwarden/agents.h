@@ -6,10 +6,11 @@
  * values; the database keeps their SHA-256 and compares in constant
  * time, so authenticating an agent costs one indexed lookup and no
  * Argon2. An agent reads and writes only its own host: its jobs, its
- * results, its inventory. Operator actions (tokens, jobs) and
- * enrollments write audit events; check-ins do not (they are recorded
- * in hosts.last_seen and job_results), so the hot path never waits for
- * the audit chain. */
+ * results, its inventory. Operator actions (tokens, jobs), enrollments
+ * and check-ins that deliver results or an inventory write audit events
+ * in the transaction of the change; a check-in that only reports an
+ * unchanged inventory does not (it is recorded in hosts.last_seen), so
+ * the hot path never waits for the audit chain. */
 #ifndef PATCHWARDEN_AGENTS_H
 #define PATCHWARDEN_AGENTS_H
 
@@ -99,6 +100,7 @@ typedef struct pw_agent {
 	bool fresh;
 	bool jobs_waiting; /* open jobs for the host */
 	char inventory_hash[65]; /* the host's, "" when it has none */
+	int64_t seq_high; /* the highest result seq stored from this agent, 0 for none */
 } pw_agent;
 
 /* Checks "<agent id>.<secret>" (the Bearer credential): malformed,
@@ -140,6 +142,12 @@ typedef struct pw_job_offer {
 typedef struct pw_checkin_reply {
 	int64_t *ack; /* result seqs stored (now or before), ascending */
 	size_t n_ack;
+	/* Result seqs the server holds another result under (another job or
+	 * other content): not stored; the agent renumbers them above
+	 * seq_high. Ascending. */
+	int64_t *conflict;
+	size_t n_conflict;
+	int64_t seq_high; /* the highest result seq stored from this agent, 0 for none */
 	bool need_inventory; /* the server does not know inventory_hash: send the inventory */
 	pw_job_offer *jobs;  /* by id */
 	size_t n_jobs;
@@ -148,15 +156,24 @@ typedef struct pw_checkin_reply {
 	bool inventory_changed;
 } pw_checkin_reply;
 
-#define PW_CHECKIN_REPLY_INIT {NULL, 0, false, NULL, 0, false}
+#define PW_CHECKIN_REPLY_INIT {NULL, 0, NULL, 0, 0, false, NULL, 0, false}
 void pw_checkin_reply_release(pw_checkin_reply *r);
 
 /* One check-in of an authenticated agent, atomic:
  * - updates the host's last_seen (PW_ERR_AUTH if the agent was re-keyed
  *   away from its host meanwhile);
- * - stores each result once by (agent, seq) and acknowledges it, also
- *   when it was stored before; a result for a job of another host is
- *   PW_ERR_AUTH and nothing of the check-in is kept;
+ * - stores each result once by (agent, seq) and acknowledges it; a
+ *   result equal to the one stored under its seq before (same job,
+ *   status, times, exit code and output: a resend after a lost reply) is
+ *   acknowledged again and not stored twice; another result under a
+ *   used seq (the agent's counter went back: a deleted counter file, a
+ *   state directory restored from a backup) is a conflict, neither
+ *   stored nor acknowledged, so the agent keeps it and renumbers it
+ *   above seq_high; a result for a job of another host is PW_ERR_AUTH
+ *   and nothing of the check-in is kept;
+ * - with results or an inventory: appends the audit event
+ *   "agent.checkin" (each result with "resent" or "conflict" when it was
+ *   not stored now) in the same transaction;
  * - with an inventory: checks that it hashes to inventory_hash
  *   (PW_ERR_INVALID otherwise), stores it once per hash and makes it the
  *   host's; with only a hash: need_inventory unless the server knows
@@ -164,7 +181,9 @@ void pw_checkin_reply_release(pw_checkin_reply *r);
  * - leases up to max_jobs open jobs of the host to this agent: queued
  *   ones and those whose lease ran out without a result. A job goes to
  *   one check-in at a time, also across server nodes (PostgreSQL: FOR
- *   UPDATE SKIP LOCKED).
+ *   UPDATE SKIP LOCKED);
+ * - reports seq_high, on every check-in: the agent never numbers a
+ *   result at or below it.
  * An unchanged check-in (same hash, no results, no open jobs) is one
  * UPDATE of last_seen, plus one indexed read unless `agent` comes fresh
  * from pw_agent_authenticate; anything else runs in one write
