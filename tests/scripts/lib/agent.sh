@@ -10,6 +10,8 @@
 #                               the result seqs the server's audit log
 #                               recorded, in order, "seq" or "seq:resent"
 
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
+
 pw_agent() {
   local name=$1
   shift
@@ -38,12 +40,5 @@ pw_job() {
   json 'j["job_id"]'
 }
 
-# pw_wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.
-pw_wait_for() {
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@"; do
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.2
-  done
-}
+# pw_wait_for SECONDS COMMAND...: test_wait_for (lib/test-lib.sh).
+pw_wait_for() { test_wait_for "$@"; }
