@@ -109,14 +109,15 @@ ip netns exec "$ns" "$PW_BIN" agent run --state-dir "$T/a" --root "$root" --time
   2>"$T/run.log" &
 agent_pid=$!
 job inventory # queued on the server while the agent cannot reach it
-pw_wait_for 20 test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
+pw_wait_for 20 eval '[ "$(grep -c "check-in failed" "$T/run.log")" -ge 2 ]'
 check "the daemon keeps retrying: $(head -2 "$T/run.log")" \
   test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
 check "nothing arrived meanwhile" test -z "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem" 2>/dev/null)"
 
 # ---- the link comes back -----------------------------------------------------
 ip link set "$hif" up
-pw_wait_for 40 test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
+pw_wait_for 40 eval \
+  '[ "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3" ]'
 check "after the link is back everything arrives in order, once: $(tail -3 "$T/run.log")" \
   test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
 check "the spool is empty" test "$(pw_spooled a)" -eq 0

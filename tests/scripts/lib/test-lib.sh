@@ -9,6 +9,7 @@
 #   ok ["what"] / bad "what"           # count a pass / a failure
 #   if test_have cmd systemd-analyze; then ...; else test_skip_part "unit" "why"; fi
 #   test_wait_for 10 COMMAND...        # poll for an event (bounded), never sleep N
+#   test_never 2.5 COMMAND...          # ... then watch that it does not happen again
 #   test_done                          # "N passed, M failed, K skipped"; exits
 #
 # Exit status: 0 all passed, 1 something failed, 77 (PW_TEST_SKIP_STATUS,
@@ -51,7 +52,9 @@ check() {
 
 # test_wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it
 # succeeds (0) or SECONDS have passed (1). Wait for the event a check
-# needs, never for a fixed time.
+# needs, never for a fixed time. COMMAND's words are expanded once, by
+# the caller: to poll something computed, use a function or
+# eval '[ "$(count)" -ge 2 ]'.
 test_wait_for() {
   local end=$((${EPOCHSECONDS:-$(date +%s)} + $1))
   shift
@@ -59,6 +62,21 @@ test_wait_for() {
     [ "${EPOCHSECONDS:-$(date +%s)}" -ge "$end" ] && return 1
     sleep 0.1
   done
+}
+
+# test_never SECONDS COMMAND...: polls COMMAND every 0.1 s for SECONDS
+# (fractions allowed); fails (1) as soon as it succeeds. For what must not
+# happen again when nothing marks that it could have: first wait for the
+# event itself (test_wait_for), then watch for a repeat.
+test_never() {
+  local end
+  end=$(awk -v t="$EPOCHREALTIME" -v d="$1" 'BEGIN { printf "%.3f", t + d }')
+  shift
+  while awk -v t="$EPOCHREALTIME" -v e="$end" 'BEGIN { exit !(t < e) }'; do
+    "$@" && return 1
+    sleep 0.1
+  done
+  return 0
 }
 
 # test_have PREREQ [ARGS...]: true when the prerequisite holds.
