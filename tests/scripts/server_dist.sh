@@ -24,7 +24,7 @@ sed 's/^#\([a-z_]* =\)/\1/' "$conf" >"$T/uncommented.conf"
 out=$("$PW_BIN" server -n -c "$T/uncommented.conf" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" 2>&1)
 check "every documented key is accepted with its default: $out" test $? -eq 0
 
-if command -v systemd-analyze >/dev/null; then
+if test_have cmd systemd-analyze; then
   cp "$unit" "$T/patchwarden-server.service"
   # The binary and the man page are not installed here; anything else is a fault.
   out=$(systemd-analyze verify "$T/patchwarden-server.service" 2>&1 |

@@ -4,7 +4,7 @@
 #
 #   . "$(dirname "$0")/lib/test-lib.sh"
 #   test_require root                  # or skip the whole script (exit 77)
-#   test_require_cmd pg_ctl jq         # the same for commands on PATH
+#   test_require_cmd rpm jq            # the same for commands on PATH
 #   check "what" COMMAND...            # passes when COMMAND succeeds
 #   ok ["what"] / bad "what"           # count a pass / a failure
 #   if test_have cmd systemd-analyze; then ...; else test_skip_part "unit" "why"; fi
@@ -16,9 +16,8 @@
 # ctest's SKIP_RETURN_CODE for script tests) nothing failed but something
 # was not run. ctest then reports the script as skipped, not passed, and
 # scripts/test fails a CI run (CI=true) that skipped anything.
-# Prerequisites: root, netns (may create network namespaces),
-# debian12 (this host is Debian 12 with a dpkg database),
-# shared-data[:REL] (../shared/data, or a path below it), cmd:NAME or
+# Prerequisites: root, debian12 (this host is Debian 12 with a dpkg
+# database), shared-data[:REL] (../shared/data, or a path below it),
 # `cmd NAME...` (commands on PATH).
 
 [ -n "${PW_TEST_LIB_LOADED:-}" ] && return 0
@@ -85,10 +84,6 @@ test_have() {
   shift
   case $p in
   root) [ "$(id -u)" -eq 0 ] ;;
-  netns)
-    local ns=pwprobe$$
-    ip netns add "$ns" 2>/dev/null && ip netns del "$ns" 2>/dev/null
-    ;;
   debian12)
     [ -r /var/lib/dpkg/status ] && grep -q '^ID=debian' /etc/os-release 2>/dev/null &&
       grep -q '^VERSION_ID="12"' /etc/os-release
@@ -96,7 +91,6 @@ test_have() {
   shared-data | shared-data:*)
     [ -n "${PW_SHARED_DATA:-}" ] && [ -e "$PW_SHARED_DATA/${p#shared-data:}" ]
     ;;
-  cmd:*) command -v "${p#cmd:}" >/dev/null 2>&1 ;;
   cmd)
     local c
     for c in "$@"; do command -v "$c" >/dev/null 2>&1 || return 1; done
