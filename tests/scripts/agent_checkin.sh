@@ -162,13 +162,13 @@ agent_pid=$!
 pw_wait_for 10 grep -q "retry in 4s" "$T/run.log"
 check "the daemon backs off 2 s, then 4 s: $(head -3 "$T/run.log")" grep -q "retry in 2s" "$T/run.log"
 pw_srv_start C -c "$T/srv.conf" --db "$db" --listen "127.0.0.1:$port" || { pw_srv_summary; exit 1; }
-pw_wait_for 20 test "$(pw_spooled a)" -eq 0
+pw_wait_for 20 eval '[ "$(pw_spooled a)" -eq 0 ]'
 check "the daemon delivers once the server is back" test "$(pw_spooled a)" -eq 0
 check "in order, exactly once" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6"
 # A job queued while the daemon waits is picked up at the next check-in
 # (interval 10 s +-10%) and its result delivered right after.
 pw_job "$ops" "$U" "$host" inventory >/dev/null
-pw_wait_for 20 test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7"
+pw_wait_for 20 eval '[ "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7" ]'
 check "the daemon runs a new job and delivers it: $(tail -2 "$T/run.log")" \
   test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7"
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$agent_pid/status")

@@ -5,7 +5,7 @@
 # and verifies the server's certificate with --ca. Results spooled while
 # the link is down are delivered, in order and once, when it comes back;
 # a CA that did not sign the server's certificate is refused.
-# Needs root for `ip netns`: otherwise prints "SKIP: needs root/netns".
+# Needs root for `ip netns`: otherwise a skip (exit 77; a failure in CI).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -24,10 +24,8 @@ cleanup() {
   pw_srv_cleanup
 }
 trap cleanup EXIT
-if ! ip netns add "$ns" 2>/dev/null; then
-  echo "SKIP: needs root/netns (ip netns add was refused)"
-  exit 0
-fi
+test_require root
+ip netns add "$ns" 2>/dev/null || test_skip "needs network namespaces (ip netns add was refused)"
 setup_ok=true
 ip link add "$hif" type veth peer name "$nif" || setup_ok=false
 ip link set "$nif" netns "$ns" || setup_ok=false
@@ -59,16 +57,11 @@ printf '[server]\ntls_cert = %s\ntls_key = %s\ncheckin_interval = 10\n' "$T/serv
 "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
 admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
 etok=$("$PW_BIN" user enroll-token create --uses 2 --db "$db" 2>/dev/null)
-"$PW_BIN" server -c "$T/srv.conf" --db "$db" --listen "$net.1:0" 2>"$T/srv.log" &
-PW_SRV_PID[N]=$!
-pw_wait_for 10 grep -q "listening on" "$T/srv.log"
-port=$(sed -n 's/.*listening on https:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$T/srv.log")
-if [ -z "$port" ]; then
-  cat "$T/srv.log"
+if ! PW_SRV_LISTEN=$net.1:0 pw_srv_start N -c "$T/srv.conf" --db "$db"; then
   echo "FAIL: the server did not start"
   exit 1
 fi
-S=https://$net.1:$port
+S=https://$net.1:$PW_SRV_PORT_N
 U=$S/api/v1
 pw_http GET "$U/health" "" "" --cacert "$T/server.pem"
 expect_status 200 "the server answers on the host end"
@@ -116,14 +109,15 @@ ip netns exec "$ns" "$PW_BIN" agent run --state-dir "$T/a" --root "$root" --time
   2>"$T/run.log" &
 agent_pid=$!
 job inventory # queued on the server while the agent cannot reach it
-pw_wait_for 20 test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
+pw_wait_for 20 eval '[ "$(grep -c "check-in failed" "$T/run.log")" -ge 2 ]'
 check "the daemon keeps retrying: $(head -2 "$T/run.log")" \
   test "$(grep -c "check-in failed" "$T/run.log")" -ge 2
 check "nothing arrived meanwhile" test -z "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem" 2>/dev/null)"
 
 # ---- the link comes back -----------------------------------------------------
 ip link set "$hif" up
-pw_wait_for 40 test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
+pw_wait_for 40 eval \
+  '[ "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3" ]'
 check "after the link is back everything arrives in order, once: $(tail -3 "$T/run.log")" \
   test "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3"
 check "the spool is empty" test "$(pw_spooled a)" -eq 0

@@ -55,12 +55,19 @@ lines() { cat "$T/A.log" "$T/B.log" | grep -c "recomputed against feed snapshot 
 check "snapshot 1: findings through B within 20 s" pw_wait_for 20 normal "$B" 0
 pw_http GET "$A/hosts/$host" "$admin"
 first=$(json 'j["open_findings"]["normal"]')
-sleep 2.5 # both schedulers have looked again meanwhile
+# The recompute and its audit event are one transaction and its log line
+# follows: wait for them; then, as a look that finds nothing new leaves no
+# trace, watch two scheduler intervals (1 s) of both nodes for a repeat.
+check "snapshot 1: audited" pw_wait_for 20 eval '[ "$(recomputes)" -ge 1 ] && [ "$(lines 1)" -ge 1 ]'
+check "and not recomputed again by either node" \
+  test_never 2.5 eval '[ "$(recomputes)" -gt 1 ] || [ "$(lines 1)" -gt 1 ]'
 check "one findings.recompute for snapshot 1 ($(recomputes))" test "$(recomputes)" -eq 1
 check "logged by one node ($(lines 1))" test "$(lines 1)" -eq 1
 "$PW_BIN" feed import --store "$feeds" "$S/feeds/debian/DLA.list" >/dev/null 2>&1
 check "snapshot 2: more findings through A within 20 s" pw_wait_for 20 normal "$A" "$first"
-sleep 2.5
+check "snapshot 2: audited" pw_wait_for 20 eval '[ "$(recomputes)" -ge 2 ] && [ "$(lines 2)" -ge 1 ]'
+check "and not recomputed again by either node" \
+  test_never 2.5 eval '[ "$(recomputes)" -gt 2 ] || [ "$(lines 2)" -gt 1 ]'
 check "one more findings.recompute for snapshot 2 ($(recomputes))" test "$(recomputes)" -eq 2
 check "logged by one node ($(lines 2))" test "$(lines 2)" -eq 1
 pw_http GET "$B/audit?limit=1000" "$admin"

@@ -57,8 +57,11 @@ host=$(json 'j["hosts"][0]["id"]')
 pw_http GET "$U/hosts/$host" "$admin"
 check "the host has its inventory" test "$(json 'j["inventory"]["hash"] is not None')" = true
 check "and no findings yet" test "$(json 'sum(j["open_findings"].values())')" -eq 0
-sleep 2.2 # the scheduler looks every second
-check "the missing store is logged once: $(log_count 'no feed store')" test "$(log_count 'no feed store at')" -eq 1
+check "the missing store is logged" pw_wait_for 20 grep -qF 'no feed store at' "$T/A.log"
+# A look that finds no store leaves no trace but a repeated line: watch two
+# scheduler intervals (1 s) for one.
+check "only once: $(log_count 'no feed store at')" \
+  test_never 2.2 eval '[ "$(log_count "no feed store at")" -gt 1 ]'
 check "and no run is logged" test "$(log_count 'recomputed against')" -eq 0
 
 # ---- a first snapshot: the scheduler computes the findings ------------------------
@@ -97,7 +100,12 @@ check "the scheduler recomputes within 20 s" pw_wait_for 20 normal "$host" "$sec
 echo "snapshot 2 seen in the host's findings (GET) after $(echo "$(date +%s.%N) - $t0" | bc) s (interval 1 s)"
 check "for both hosts" normal "$host2" "$second"
 check "logged with the new snapshot" pw_wait_for 2 grep -q 'recomputed against feed snapshot 2' "$T/A.log"
-sleep 1.5
+recomputes() {
+  pw_http GET "$U/audit?limit=1000" "$admin"
+  json 'len([e for e in j["events"] if e["action"] == "findings.recompute"])'
+}
+check "the second recompute is audited" pw_wait_for 20 eval '[ "$(recomputes)" -ge 2 ]'
+check "and not repeated by a later look" test_never 1.5 eval '[ "$(recomputes)" -gt 2 ]'
 pw_http GET "$U/audit?limit=1000" "$admin"
 check "one findings.recompute per snapshot" test "$(json '[e["target"] for e in j["events"] if e["action"] == "findings.recompute"]')" = '["snapshot:1", "snapshot:2"]'
 

@@ -4,12 +4,9 @@
 # this live host (running processes, binNMU source versions).
 set -uo pipefail
 : "${PW_BIN:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAILED: $*"; }
 
 # expect RC DESCRIPTION -- COMMAND...: runs it, output in $tmp/out, $tmp/err.
 expect() {
@@ -178,7 +175,7 @@ expect 0 "--root" -- "$PW_BIN" scan --store "$store" --root "$root" --json
 [ "$(json 'r["host"]["in_use_known"], r["summary"]["inactive"]')" = "False 0" ] && ok || bad "--root must not look at this host's processes: $(json 'r["host"]["in_use_known"], r["summary"]["inactive"]')"
 
 # ---- this live host ----
-if [ -r /var/lib/dpkg/status ] && grep -q '^ID=debian' /etc/os-release && grep -q '^VERSION_ID="12"' /etc/os-release; then
+if test_have debian12; then
 	expect 0 "live scan" -- "$PW_BIN" scan --store "$store" --json
 	[ "$(json 'r["host"]["ecosystem"]')" = "debian:12" ] && ok || bad "live ecosystem"
 	# bash here is a binNMU (5.2.15-2+bN): compared as source version 5.2.15-2.
@@ -186,12 +183,13 @@ if [ -r /var/lib/dpkg/status ] && grep -q '^ID=debian' /etc/os-release && grep -
 	# The shell running this test maps bash's files: bash is in use.
 	if [ "$(id -u)" = 0 ]; then
 		[ "$(json '[f["in_use"] for f in r["findings"] if f["package"] == "bash"]')" = "[True]" ] && ok || bad "bash in use: $(json '[(f["package"], f["in_use"]) for f in r["findings"]]')"
+	else
+		test_skip_part "live scan: bash in use" "needs root to read other processes' maps"
 	fi
 	expect 0 "live scan, text" -- "$PW_BIN" scan --store "$store"
 	contains "$tmp/out" "Summary:" "live text"
 else
-	echo "skipped: the live scan needs a Debian 12 host"
+	test_skip_part "live scan" "needs a Debian 12 host"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

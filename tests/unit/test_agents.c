@@ -817,13 +817,11 @@ static void test_concurrent_checkins(void **state)
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE attempts = 1", NULL), RACE_JOBS);
 }
 
-/* PostgreSQL: jobs another node has locked (taking them right now) are
- * skipped, not waited for. */
+/* PostgreSQL only (T_PG): jobs another node has locked (taking them
+ * right now) are skipped, not waited for. */
 static void test_skip_locked(void **state)
 {
 	struct srv *f = *state;
-	if (g_kind != PW_DB_POSTGRES)
-		skip();
 	pw_agent a;
 	new_agent(f, "web-01", "m1", &a);
 	for (int i = 0; i < 4; i++)
@@ -866,7 +864,7 @@ int main(void)
 		T(test_job_create),
 		T(test_fresh_agent),
 		T(test_concurrent_checkins),
-		T(test_skip_locked),
+		T_PG(test_skip_locked),
 	};
 	return srv_run("agents", tests, sizeof tests / sizeof *tests);
 }

@@ -795,13 +795,13 @@ static void test_reader_isolation(void **state)
 	pw_feed_import *imp = begin(f);
 	pw_feed_import_replace_source(imp, true);
 	put(imp, adv("osv", "ALSA-2023:0003", aff_b, 1, NULL, 0));
-	/* Mid-import (write lock held), another handle opens at once and
-	 * still sees snapshot 1 and all of it. */
+	/* Mid-import (write lock held), another handle opens and still sees
+	 * snapshot 1 and all of it. The writer is this thread: a reader that
+	 * waited for its lock would wait until the busy timeout and fail, so
+	 * the open succeeding shows it did not wait (no clock needed). */
 	pw_feedstore *reader;
 	pw_error err = PW_ERROR_INIT;
-	time_t t0 = time(NULL);
 	assert_int_equal(pw_feedstore_open(f->url, &reader, &err), PW_OK);
-	assert_true(time(NULL) - t0 < 2);
 	int64_t latest;
 	assert_int_equal(pw_feedstore_latest(reader, &latest, &err), PW_OK);
 	assert_int_equal(latest, 1);

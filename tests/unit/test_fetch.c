@@ -326,9 +326,9 @@ static void test_retry_after_beyond_limit_gives_up(void **state)
 	pw_fetch_opts o = fast(4);
 	pw_fetch_result r;
 	pw_error e = PW_ERROR_INIT;
-	double t0 = now();
+	/* One attempt and the reason: it gave up rather than waited (an hour's
+	 * wait would outlast the test's timeout). */
 	assert_int_equal(pw_fetch(u, d, NULL, NULL, &o, &r, &e), PW_ERR_NETWORK);
-	assert_true(now() - t0 < 2.0);
 	assert_int_equal(r.attempts, 1);
 	assert_non_null(strstr(e.msg, "wait 3600 s"));
 }
@@ -373,15 +373,15 @@ static void test_timeout(void **state)
 {
 	(void)state;
 	char u[1024], d[512];
-	url(u, sizeof u, "/slow/4");
+	/* The server answers after 600 s: only the 500 ms timeout can end the
+	 * fetch before the test's own timeout, so no clock is needed. */
+	url(u, sizeof u, "/slow/600");
 	dest(d, sizeof d, "slow");
 	pw_fetch_opts o = fast(1);
 	o.timeout_ms = 500;
 	pw_fetch_result r;
 	pw_error e = PW_ERROR_INIT;
-	double t0 = now();
 	assert_int_equal(pw_fetch(u, d, NULL, NULL, &o, &r, &e), PW_ERR_NETWORK);
-	assert_true(now() - t0 < 3.0);
 	assert_non_null(strstr(e.msg, "imed out"));
 }
 

@@ -1,7 +1,8 @@
 /* The API through the real server over HTTP on 127.0.0.1 (libcurl):
  * the authorization matrix (EVERY route x EVERY role, no credential, a
- * bad token and an agent credential, expected statuses derived from the
- * route table), the audit event of every state-changing call, limits
+ * bad token and an agent credential, expected statuses read from
+ * tests/data/authz/matrix.tsv, written from the roles' job descriptions
+ * rather than from the route table the server enforces), the audit event of every state-changing call, limits
  * (413, depth, string length, bad JSON), error shapes, the check-in
  * flow, the configuration rules, and that docs/api.md and
  * dist/patchwarden.conf match the tables they document. */
@@ -242,21 +243,116 @@ static const char *caller_token(int k)
 				  : bad;
 }
 
+/* One row of tests/data/authz/matrix.tsv: for each caller but C_BAD
+ * (refused or let through like C_NONE) whether it may call the route. */
+struct matrix_row {
+	char method[8];
+	char path[96];
+	long ok;
+	bool allow[C_BAD];
+	bool used;
+};
+
+static struct matrix_row g_matrix[64];
+static size_t g_matrix_n;
+
+/* Splits line (NUL-terminated, modified) at tabs into at most max fields. */
+static int split_tabs(char *line, char **f, int max)
+{
+	int n = 0;
+	for (char *p = line; n < max; p++) {
+		f[n++] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			break;
+		*p = '\0';
+	}
+	return n;
+}
+
+/* The caller index of a matrix column name, or -1. */
+static int matrix_column(const char *name)
+{
+	for (int r = 0; r < PW_ROLE__COUNT; r++)
+		if (!strcmp(name, pw_role_name((pw_role)r)))
+			return r;
+	return !strcmp(name, "agent") ? C_AGENT : !strcmp(name, "none") ? C_NONE : -1;
+}
+
+static void load_matrix(void)
+{
+	const char *dir = getenv("PW_TEST_DATA");
+	if (!dir)
+		fail_msg("PW_TEST_DATA is not set; run through ctest");
+	char path[512];
+	snprintf(path, sizeof path, "%s/authz/matrix.tsv", dir);
+	pw_buf b = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_read_file(path, &b, 0, &e), &e);
+	int col[3 + C_BAD]; /* caller index of each column after method, path, ok */
+	int ncol = 0, lineno = 0;
+	g_matrix_n = 0;
+	if (!b.len)
+		fail_msg("%s is empty", path);
+	for (char *line = b.data, *next; line; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *f[3 + C_BAD + 1];
+		if (!strncmp(line, "# method\t", 9)) {
+			ncol = split_tabs(line + 2, f, 3 + C_BAD + 1);
+			if (ncol != 3 + C_BAD)
+				fail_msg("%s:%d: want method, path, ok and %d callers", path, lineno,
+					 C_BAD);
+			for (int i = 3; i < ncol; i++)
+				if ((col[i] = matrix_column(f[i])) < 0)
+					fail_msg("%s:%d: unknown caller '%s'", path, lineno, f[i]);
+			continue;
+		}
+		if (!*line || *line == '#')
+			continue;
+		if (!ncol)
+			fail_msg("%s:%d: a row before the '# method' header", path, lineno);
+		if (g_matrix_n == sizeof g_matrix / sizeof g_matrix[0])
+			fail_msg("%s:%d: too many rows", path, lineno);
+		struct matrix_row *row = &g_matrix[g_matrix_n++];
+		memset(row, 0, sizeof *row);
+		char *end;
+		if (split_tabs(line, f, ncol + 1) != ncol)
+			fail_msg("%s:%d: want %d tab-separated fields", path, lineno, ncol);
+		snprintf(row->method, sizeof row->method, "%s", f[0]);
+		snprintf(row->path, sizeof row->path, "%s", f[1]);
+		row->ok = strtol(f[2], &end, 10);
+		if (*end || row->ok < 200 || row->ok > 299)
+			fail_msg("%s:%d: ok '%s' is not a 2xx status", path, lineno, f[2]);
+		for (int i = 3; i < ncol; i++) {
+			if (strcmp(f[i], "allow") != 0 && strcmp(f[i], "deny") != 0)
+				fail_msg("%s:%d: '%s' is neither allow nor deny", path, lineno, f[i]);
+			row->allow[col[i]] = !strcmp(f[i], "allow");
+		}
+	}
+	pw_buf_release(&b);
+	if (!ncol)
+		fail_msg("%s: no '# method' header", path);
+}
+
+/* The status caller k should get from a well-formed call of rt. */
 static int expected(const pw_route *rt, int k)
 {
-	pw_api_identity who;
-	memset(&who, 0, sizeof who);
-	if (k < PW_ROLE__COUNT) {
-		who.kind = PW_ID_USER;
-		who.user.role = (pw_role)k;
-	} else if (k == C_AGENT) {
-		who.kind = PW_ID_AGENT;
-	}
-	int st = pw_route_expected_status(rt, &who);
-	/* A token that authenticates no one is refused like none at all. */
-	if (k == C_BAD && rt->access != PW_ACCESS_PUBLIC && rt->access != PW_ACCESS_ENROLL)
-		st = 401;
-	return st;
+	struct matrix_row *row = NULL;
+	for (size_t i = 0; i < g_matrix_n && !row; i++)
+		if (!strcmp(g_matrix[i].method, rt->method) && !strcmp(g_matrix[i].path, rt->path))
+			row = &g_matrix[i];
+	if (!row)
+		fail_msg("%s %s has no row in tests/data/authz/matrix.tsv: say who may call it",
+			 rt->method, rt->path);
+	row->used = true;
+	/* A token that authenticates no one is refused (or ignored) like none. */
+	int who = k == C_BAD ? C_NONE : k;
+	if (row->allow[who])
+		return (int)row->ok;
+	return who == C_NONE ? 401 : 403;
 }
 
 static int64_t new_job(void)
@@ -351,6 +447,7 @@ static void test_matrix(void **state)
 	const pw_route *rt = pw_routes(&n);
 	pw_buf body = PW_BUF_INIT;
 	int cells = 0;
+	load_matrix();
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < N_CALLERS; k++) {
 			char path[256], what[320];
@@ -384,6 +481,10 @@ static void test_matrix(void **state)
 		}
 	}
 	pw_buf_release(&body);
+	for (size_t i = 0; i < g_matrix_n; i++)
+		if (!g_matrix[i].used)
+			fail_msg("tests/data/authz/matrix.tsv: %s %s is not a route",
+				 g_matrix[i].method, g_matrix[i].path);
 	assert_int_equal(cells, (int)n * N_CALLERS);
 	printf("authorization matrix: %d routes x %d callers = %d calls checked\n", (int)n,
 	       N_CALLERS, cells);

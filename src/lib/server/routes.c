@@ -1081,8 +1081,8 @@ static const pw_route routes[] = {
 	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
 	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
 
-	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_users, "Lists users", NULL,
-	 NULL,
+	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
+	 "Lists users (the auditor reads who may do what)", NULL, NULL,
 	 "{\"users\":[{\"id\":1,\"name\":\"root\",\"role\":\"admin\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-01T00:00:00.000Z\"}]}"},
@@ -1096,7 +1096,7 @@ static const pw_route routes[] = {
 	 "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
 	 "{\"id\":9,\"token\":\"pwt_9.<secret>\",\"user\":\"carol\",\"label\":\"nightly report\"}"},
 
-	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN, 0, JSON, 200, NULL, h_etokens,
+	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_etokens,
 	 "Lists enrollment tokens (never their secrets)", NULL, NULL,
 	 "{\"enroll_tokens\":[{\"id\":2,\"label\":\"rack 12\",\"uses_total\":50,\"uses_left\":38,"
 	 "\"expires\":\"2024-05-02T00:00:00.000Z\",\"created\":\"2024-05-01T00:00:00.000Z\","

@@ -12,6 +12,8 @@
 #                               (acknowledged again, stored before) or
 #                               "seq:conflict" (not stored: renumbered)
 
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
+
 pw_agent() {
   local name=$1
   shift
@@ -41,12 +43,5 @@ pw_job() {
   json 'j["job_id"]'
 }
 
-# pw_wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.
-pw_wait_for() {
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@"; do
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.2
-  done
-}
+# pw_wait_for SECONDS COMMAND...: test_wait_for (lib/test-lib.sh).
+pw_wait_for() { test_wait_for "$@"; }

@@ -15,7 +15,10 @@
 # runs, after it; an EXIT trap set after pw_pg_start replaces both, so it
 # must call pw_pg_stop itself. An INT or TERM trap of the caller is kept;
 # without one, INT and TERM exit (130), which runs the EXIT trap.
+# Without PostgreSQL 15 (or, as root, its `postgres` user) pw_pg_start
+# skips the script (lib/test-lib.sh: exit 77, a failure in CI).
 
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 PW_PG_BINDIR=${PW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 pw_pg__as() {
@@ -57,16 +60,12 @@ pw_pg_stop() {
 pw_pg_start() {
   local t0 user pw port tries
   t0=$(date +%s%N)
-  if [ ! -x "$PW_PG_BINDIR/initdb" ]; then
-    echo "pg.sh: $PW_PG_BINDIR/initdb not found; install PostgreSQL 15 (scripts/deps)" >&2
-    return 1
-  fi
+  [ -x "$PW_PG_BINDIR/initdb" ] ||
+    test_skip "needs PostgreSQL 15: $PW_PG_BINDIR/initdb not found (scripts/deps)"
   user=$(id -un)
   if [ "$(id -u)" -eq 0 ]; then
-    if ! id postgres >/dev/null 2>&1; then
-      echo "pg.sh: running as root needs the 'postgres' user (postgresql package)" >&2
-      return 1
-    fi
+    id postgres >/dev/null 2>&1 ||
+      test_skip "running as root needs the 'postgres' user (postgresql package)"
     user=postgres
   fi
   # /tmp, not $TMPDIR: the postgres user must be able to reach the directory.
@@ -114,10 +113,11 @@ pw_pg_start() {
 # pw_pg_unit_tests BIN...: runs cmocka binaries that run their tests on
 # SQLite and then, with PW_TEST_PG_URL set, on PostgreSQL (they print
 # "== backend: NAME" before each group). Adds to PW_PG_PASSED and
-# PW_PG_FAILED; fails when a binary failed or did not run its
-# PostgreSQL group.
+# PW_PG_FAILED; fails when a binary failed, skipped a test (cmocka's
+# skip(): a skipped test proves nothing) or did not run its PostgreSQL
+# group.
 pw_pg_unit_tests() {
-  local b out status passed failed ran_pg bad=0
+  local b out status passed failed skipped ran_pg bad=0
   out=$(mktemp)
   for b in "$@"; do
     status=0
@@ -126,11 +126,15 @@ pw_pg_unit_tests() {
     # cmocka prints "[  PASSED  ] N test(s)." per group.
     passed=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$out" | awk '{s += $4} END {print s + 0}' || true)
     failed=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$out" | awk '{s += $4} END {print s + 0}' || true)
+    skipped=$(grep -Eo '^\[  SKIPPED \] [0-9]+ test' "$out" | awk '{s += $4} END {print s + 0}' ||
+      true)
     ran_pg=$(grep -c '^== backend: PostgreSQL' "$out" || true)
     PW_PG_PASSED=$((${PW_PG_PASSED:-0} + passed))
-    PW_PG_FAILED=$((${PW_PG_FAILED:-0} + failed))
-    if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$ran_pg" -ne 1 ]; then
-      echo "$(basename "$b"): exit status $status, $failed failed, PostgreSQL group ran: $ran_pg"
+    PW_PG_FAILED=$((${PW_PG_FAILED:-0} + failed + skipped))
+    if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$skipped" -ne 0 ] ||
+      [ "$ran_pg" -ne 1 ]; then
+      echo "$(basename "$b"): exit status $status, $failed failed, $skipped skipped," \
+        "PostgreSQL group ran: $ran_pg"
       bad=1
     fi
   done

@@ -1,9 +1,11 @@
 # Sourced by the server_*.sh scripts: start and stop `patchwarden server`
 # on 127.0.0.1 (a free port chosen by the kernel: --listen 127.0.0.1:0),
-# talk to it with curl, read JSON with python3, and count checks.
+# talk to it with curl, read JSON with python3, and count checks (the
+# vocabulary of lib/test-lib.sh: ok, bad, check, test_done).
 #
 #   . "$(dirname "$0")/lib/server.sh"
 #   pw_srv_start A --db URL -c CONF     # sets PW_SRV_PORT_A, log in $PW_SRV_TMP/A.log
+#   PW_SRV_LISTEN=10.0.0.1:0 pw_srv_start B ...   # another address
 #   pw_http GET "http://127.0.0.1:$PW_SRV_PORT_A/api/v1/health"   # sets HTTP_STATUS, HTTP_BODY
 #   pw_srv_stop A                       # SIGTERM, waits (bounded), checks exit 0
 #
@@ -11,19 +13,10 @@
 # caller installs) kills whatever is still running.
 
 : "${PW_BIN:?PW_BIN (the patchwarden binary) is not set; run under ctest}"
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 PW_SRV_TMP=$(mktemp -d /tmp/pw-srv.XXXXXX)
 export PATCHWARDEN_PWHASH=fast # test users only: minimum Argon2id cost
-PASS=0
-FAIL=0
 declare -A PW_SRV_PID
-
-ok() { PASS=$((PASS + 1)); }
-bad() { echo "FAIL: $*"; FAIL=$((FAIL + 1)); }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1
-  shift
-  if "$@"; then ok; else bad "$what"; fi
-}
 
 pw_srv_cleanup() {
   local n
@@ -33,16 +26,16 @@ pw_srv_cleanup() {
   rm -rf "$PW_SRV_TMP"
 }
 
-# pw_srv_start NAME ARGS...: starts the server, waits for its "listening
-# on" line (10 s at most), sets PW_SRV_PORT_<NAME>.
+# pw_srv_start NAME ARGS...: starts the server on ${PW_SRV_LISTEN:-127.0.0.1:0},
+# waits for its "listening on" line (10 s at most), sets PW_SRV_PORT_<NAME>.
 pw_srv_start() {
   local name=$1 log i port
   shift
   log=$PW_SRV_TMP/$name.log
-  "$PW_BIN" server --listen 127.0.0.1:0 "$@" 2>"$log" &
+  "$PW_BIN" server --listen "${PW_SRV_LISTEN:-127.0.0.1:0}" "$@" 2>"$log" &
   PW_SRV_PID[$name]=$!
   for i in $(seq 1 200); do
-    port=$(sed -n 's/.*listening on https\{0,1\}:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    port=$(sed -n 's/.*listening on https\{0,1\}:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$log")
     if [ -n "$port" ]; then
       printf -v "PW_SRV_PORT_$name" '%s' "$port"
       return 0
@@ -127,7 +120,5 @@ pw_srv_plain_conf() {
   echo "$PW_SRV_TMP/plain.conf"
 }
 
-pw_srv_summary() {
-  echo "$PASS passed, $FAIL failed"
-  [ "$FAIL" -eq 0 ]
-}
+# pw_srv_summary: the closing line and exit status (test_done).
+pw_srv_summary() { test_done; }
