@@ -69,6 +69,14 @@ bool pw_host_field_parse(const char *name, pw_host_field *out);
  * The error names the field and the accepted values. */
 pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_error *err);
 
+/* The one check of a host name, for every writer (host add and set, CSV
+ * import, enrollment and re-key): RFC 1123 labels (letters, digits, '-'
+ * inside, 1 to 63 each), 253 characters in all; *out gets it in lower case
+ * (the caller frees it). With `db`, the name must also be free: another
+ * host than `self` (0: none) holding it in any case is PW_ERR_CONFLICT. */
+pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out,
+			  pw_error *err);
+
 /* Priorities of findings, most urgent first. */
 typedef enum pw_host_prio {
 	PW_HOST_PRIO_EMERGENCY = 0,
