@@ -309,7 +309,8 @@ static int host_show(pw_db *db, const struct opts *o)
 			printf("%-20s agent %s (enrolled as %s at %s with enrollment token pwe_%"
 			       PRId64 ") waits to replace %s: 'patchwarden host rekey id:%" PRId64
 			       " approve' or 'refuse'\n",
-			       "pending_rekey", q.agent_id, q.hostname, q.requested, q.enroll_token_id,
+			       "pending_rekey", q.agent_id, q.hostname, q.requested,
+			       q.enroll_token_id,
 			       q.current[0] ? q.current : "-", h.id);
 		else
 			printf("%-20s -\n", "pending_rekey");

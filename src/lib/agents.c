@@ -1,7 +1,6 @@
 #include "patchwarden/agents.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -296,7 +295,8 @@ static pw_err adoptable(pw_db *db, const char *name, int64_t *id, pw_error *err)
 	*id = 0;
 	pw_stmt *st = NULL;
 	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
+	pw_err rc = pw_sql(db,
+			   "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
 		    &st, err, "t", name);
 	while (!rc) {
 		rc = pw_stmt_step(st, &row, err);
@@ -473,7 +473,8 @@ static pw_err request_rekey(pw_db *db, struct enroll *e, const char *live, const
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	if (!rc)
-		rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err, "i", host);
+		rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err, "i",
+			    host);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	if (!rc)
@@ -549,8 +550,9 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 	const char *action = e->out->rekeyed   ? "agent.rekey"
 			     : e->out->adopted ? "agent.adopt"
 					       : "agent.enroll";
+	const char *proof = !e->out->rekeyed ? NULL : proven ? "credential" : "no live agent";
 	return audit_enroll(db, e, action, e->out->rekeyed || e->out->adopted ? before : NULL,
-			    e->out->rekeyed ? (proven ? "credential" : "no live agent") : NULL, err);
+			    proof, err);
 }
 
 static pw_err check_optional(const char *v, const char *what, size_t max, pw_error *err)
@@ -625,9 +627,9 @@ pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out,
 	*found = false;
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
-			   "SELECT r.agent_id, h.agent_id, r.hostname, r.requested, a.enroll_token_id"
-			   " FROM rekey_requests r JOIN agents a ON a.id = r.agent_id"
-			   " JOIN hosts h ON h.id = r.host_id WHERE r.host_id = ?",
+			   "SELECT r.agent_id, h.agent_id, r.hostname, r.requested,"
+			   " a.enroll_token_id FROM rekey_requests r"
+			   " JOIN agents a ON a.id = r.agent_id JOIN hosts h ON h.id = r.host_id WHERE r.host_id = ?",
 			   &st, err, "i", host_id);
 	if (!rc)
 		rc = pw_stmt_step(st, found, err);
@@ -701,7 +703,8 @@ static pw_err decide_txn(pw_db *db, void *arg, pw_error *err)
 		return rc;
 	if (!found)
 		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "host %" PRId64 " has no re-key waiting for approval", d->host_id);
+				    "host %" PRId64 " has no re-key waiting for approval",
+				    d->host_id);
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	pw_stmt *st;
@@ -713,8 +716,8 @@ static pw_err decide_txn(pw_db *db, void *arg, pw_error *err)
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
 		if (!rc)
-			rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err, "i",
-				    d->host_id);
+			rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err,
+				    "i", d->host_id);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
 	}
@@ -820,7 +823,8 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 				    id);
 	/* Not the host's agent yet not revoked: only a waiting re-key is. */
 	if (!out->fresh) {
-		rc = pw_sql(db, "SELECT 1 FROM rekey_requests WHERE agent_id = ?", &st, err, "t", id);
+		rc = pw_sql(db, "SELECT 1 FROM rekey_requests WHERE agent_id = ?", &st, err, "t",
+			    id);
 		if (!rc)
 			rc = pw_stmt_step(st, &row, err);
 		if (!rc && row) {

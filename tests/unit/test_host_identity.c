@@ -99,7 +99,8 @@ static void test_set_name_taken(void **state)
 
 	/* A name stored in upper case before every writer lowered it. */
 	srv_exec(f, f->db,
-		 "INSERT INTO hosts (hostname, created) VALUES ('HOST-C', '2024-01-01T00:00:00.000Z')");
+		 "INSERT INTO hosts (hostname, created)"
+		 " VALUES ('HOST-C', '2024-01-01T00:00:00.000Z')");
 	pw_host h = PW_HOST_INIT;
 	CHECK(f, pw_host_get_by_name(f->db, "host-c", &h, &f->e));
 	pw_host_release(&h);
@@ -215,7 +216,8 @@ static void test_rekey_needs_proof(void **state)
 	CHECK(f, enroll(f, tok, "db-01", "m-7", real.credential, &proven));
 	assert_true(proven.rekeyed);
 	assert_false(proven.pending);
-	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, real.credential, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not valid",
+		pw_agent_authenticate(f->db, real.credential, &a, &f->e));
 	REFUSED(f, PW_ERR_AUTH, "not valid",
 		pw_agent_authenticate(f->db, thief.credential, &a, &f->e));
 	CHECK(f, pw_agent_authenticate(f->db, proven.credential, &a, &f->e));
@@ -242,7 +244,8 @@ static void test_rekey_decided(void **state)
 	CHECK(f, enroll(f, tok, "db-02", "m-8", NULL, &lost));
 	CHECK(f, pw_agent_rekey_decide(f->db, ACTOR, real.host_id, false, &f->e));
 	pw_agent a;
-	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, lost.credential, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not valid",
+		pw_agent_authenticate(f->db, lost.credential, &a, &f->e));
 	CHECK(f, pw_agent_authenticate(f->db, real.credential, &a, &f->e));
 	assert_int_equal(events(f, "agent.rekey_refuse"), 1);
 
@@ -254,7 +257,8 @@ static void test_rekey_decided(void **state)
 	CHECK(f, pw_host_set(f->db, ACTOR, "db-02b", &(pw_host_assign){PW_HF_HOSTNAME, "db-09"}, 1,
 			     NULL, &f->e));
 	CHECK(f, pw_agent_rekey_decide(f->db, ACTOR, real.host_id, true, &f->e));
-	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, real.credential, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not valid",
+		pw_agent_authenticate(f->db, real.credential, &a, &f->e));
 	CHECK(f, pw_agent_authenticate(f->db, lost.credential, &a, &f->e));
 	assert_int_equal(a.host_id, real.host_id);
 	char *s = srv_text(f, "SELECT hostname FROM hosts WHERE machine_id = ?", "m-8");

@@ -678,7 +678,8 @@ static void test_host_identity(void **state)
 	assert_int_equal(r.status, 201);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "pending")));
 	char waiting[PW_AGENT_ID_MAX];
-	snprintf(waiting, sizeof waiting, "%s", cJSON_GetObjectItem(r.json, "agent_id")->valuestring);
+	snprintf(waiting, sizeof waiting, "%s",
+		 cJSON_GetObjectItem(r.json, "agent_id")->valuestring);
 	reply_release(&r);
 	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
 	const cJSON *p = cJSON_GetObjectItem(r.json, "pending_rekey");
