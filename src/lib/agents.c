@@ -566,23 +566,23 @@ static pw_err check_optional(const char *v, const char *what, size_t max, pw_err
 /* *hostname gets the request's in lower case (the caller frees it). */
 static pw_err check_request(const pw_enroll_request *r, char **hostname, pw_error *err)
 {
-	pw_err rc = pw_host_name_check(NULL, r->hostname, 0, hostname, err);
-	if (rc) {
-		pw_error_prefix(err, "enrollment: ");
-		return rc;
-	}
+	*hostname = NULL;
 	if (!pw_word_ok(r->machine_id, MACHINE_ID_MAX))
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "enrollment: machine_id must be 1 to %d printable characters "
 				    "without spaces (the content of /etc/machine-id)",
 				    MACHINE_ID_MAX);
+	pw_err rc;
 	if ((rc = check_optional(r->os_id, "os.id", OS_FIELD_MAX, err)) ||
 	    (rc = check_optional(r->os_version_id, "os.version_id", OS_FIELD_MAX, err)) ||
 	    (rc = check_optional(r->os_codename, "os.codename", OS_FIELD_MAX, err)) ||
 	    (rc = check_optional(r->os_pretty_name, "os.pretty_name", OS_FIELD_MAX, err)) ||
 	    (rc = check_optional(r->arch, "arch", 64, err)))
 		return rc;
-	return PW_OK;
+	rc = pw_host_name_check(NULL, r->hostname, 0, hostname, err);
+	if (rc)
+		pw_error_prefix(err, "enrollment: ");
+	return rc;
 }
 
 pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
