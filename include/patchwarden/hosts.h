@@ -157,7 +157,8 @@ pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int
 
 /* Applies the assignments to the host in one transaction, all or none,
  * audited as "host.set" with the fields that changed (no event when
- * nothing changed). *changed (may be NULL) gets whether anything did. */
+ * nothing changed). *changed (may be NULL) gets whether anything did.
+ * A rename onto another host's name (in any case) is PW_ERR_CONFLICT. */
 pw_err pw_host_set(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
 		   size_t n, bool *changed, pw_error *err);
 
@@ -196,7 +197,10 @@ pw_err pw_host_import_csv(pw_db *db, const char *actor, const char *name, const 
 			  size_t len, pw_host_import_stats *stats, pw_error *err);
 
 /* Appends the editable fields of the hosts matching `f` as CSV with a
- * header row (CRLF line ends): what pw_host_import_csv reads back. */
+ * header row (CRLF line ends): what pw_host_import_csv reads back. A value
+ * that begins with = + - @ TAB CR or a single quote goes out quoted with a
+ * single quote before it, so that no spreadsheet runs it as a formula;
+ * the parse takes exactly one such quote off again (lossless). */
 pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_error *err);
 
 /* ---- findings -------------------------------------------------------- */

@@ -1153,7 +1153,9 @@ static const pw_route routes[] = {
 	{"GET", "/api/v1/hosts/export-csv", PW_ACCESS_USER, HOST_READERS, 0, CSV_REPLY, 200, NULL,
 	 h_hosts_export,
 	 "The operator fields of the hosts as CSV, by hostname: what `patchwarden host "
-	 "export-csv` writes and import-csv reads",
+	 "export-csv` writes and import-csv reads. A value that begins with =, +, -, @, a tab, "
+	 "a carriage return or a single quote gets a single quote before it (no spreadsheet "
+	 "runs it as a formula), which import takes off again: patchwarden-host(1)",
 	 host_filters, NULL,
 	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
 	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
