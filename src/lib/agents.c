@@ -297,7 +297,7 @@ static pw_err adoptable(pw_db *db, const char *name, int64_t *id, pw_error *err)
 	bool row = false;
 	pw_err rc = pw_sql(db,
 			   "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
-		    &st, err, "t", name);
+			   &st, err, "t", name);
 	while (!rc) {
 		rc = pw_stmt_step(st, &row, err);
 		if (rc || !row)
