@@ -77,7 +77,8 @@ static void setup(pw_db *db, struct fleet *fl)
 		char host[32], mid[40];
 		snprintf(host, sizeof host, "web-%04d", i);
 		snprintf(mid, sizeof mid, "%032x", i + 1);
-		pw_enroll_request q = {tok, host, mid, "debian", "12", "bookworm", NULL, "amd64"};
+		pw_enroll_request q = {tok, host, mid, "debian", "12", "bookworm", NULL, "amd64",
+				       NULL};
 		pw_enrollment en;
 		if (pw_agent_enroll(db, &q, &en, &e))
 			die("enroll", &e);

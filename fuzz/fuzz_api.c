@@ -70,7 +70,8 @@ static void init(void)
 	    pw_enroll_token_create(fz.db, "fuzz", "fuzz", 1000000, 864000, fz.etoken, NULL, &e))
 		die(&e);
 	pw_enroll_request r = {fz.etoken, "fuzz-host", "fuzz-machine", NULL,
-			       NULL,      NULL,        NULL,           NULL};
+			       NULL,      NULL,        NULL,           NULL,
+			       NULL};
 	if (pw_agent_enroll(fz.db, &r, &fz.agent, &e))
 		die(&e);
 }

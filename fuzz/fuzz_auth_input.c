@@ -47,7 +47,7 @@ static void setup(void)
 	must(pw_api_token_create(db, "fuzz", "bot", "fuzz", 0, api_token, NULL, &e), &e);
 	must(pw_enroll_token_create(db, "fuzz", "fuzz", 1, 3600, enroll_token, NULL, &e), &e);
 	pw_enroll_request q = {enroll_token, "fuzz-host", "fuzz-machine", NULL, NULL, NULL, NULL,
-			       NULL};
+			       NULL, NULL};
 	pw_enrollment en;
 	must(pw_agent_enroll(db, &q, &en, &e), &e);
 	memcpy(credential, en.credential, sizeof credential);
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 2: {
-		pw_enroll_request q = {s, "h", "m", NULL, NULL, NULL, NULL, NULL};
+		pw_enroll_request q = {s, "h", "m", NULL, NULL, NULL, NULL, NULL, NULL};
 		pw_enrollment en;
 		/* The only real token is used up by the set-up. */
 		if (pw_agent_enroll(db, &q, &en, &e) == PW_OK)

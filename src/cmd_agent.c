@@ -144,9 +144,17 @@ static int do_enroll(const pw_agent_conf *conf, const char *token)
 {
 	pw_error e = PW_ERROR_INIT;
 	char *id = NULL;
-	if (pw_agent_client_enroll(conf, token, &id, &e))
+	bool pending = false;
+	if (pw_agent_client_enroll(conf, token, &id, &pending, &e))
 		return pw_cli_fail_err(CMD, &e);
-	printf("enrolled as %s\n", id);
+	if (pending)
+		printf("enrolled as %s, waiting: the server knows this machine with another live "
+		       "agent, so an operator must approve the re-key ('patchwarden host rekey "
+		       "HOST approve' after 'patchwarden host show HOST'); until then check-ins "
+		       "are refused\n",
+		       id);
+	else
+		printf("enrolled as %s\n", id);
 	free(id);
 	return PW_EXIT_OK;
 }

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/agents.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
@@ -25,6 +26,7 @@ const char cmd_host_usage[] =
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
 	"       patchwarden host export-csv [FILE] [FILTERS]\n"
+	"       patchwarden host rekey HOST approve|refuse\n"
 	"       patchwarden host recompute [--db URL] [--store FEEDS] [--snapshot N] [--json]\n"
 	"\n"
 	"The server inventory: one record per server with what its agent reports\n"
@@ -61,7 +63,15 @@ const char cmd_host_usage[] =
 	"adds or updates one host per row by hostname, all in one transaction: an\n"
 	"invalid row stops the import with FILE:LINE:COLUMN (and the lines of the\n"
 	"other bad rows) and nothing is written. export-csv writes the same\n"
-	"columns (to standard output without FILE).\n"
+	"columns (to standard output without FILE); a value that begins with =, +,\n"
+	"-, @, a tab, a carriage return or a quote gets a quote before it, which\n"
+	"import-csv takes off again, so no spreadsheet runs it as a formula.\n"
+	"\n"
+	"rekey decides a re-key waiting for approval, which 'host show' lists: an\n"
+	"enrollment of the host's machine that did not prove its live agent's\n"
+	"credential (an agent whose state directory was lost, or someone who read\n"
+	"/etc/machine-id). approve makes the new agent the host's and revokes the\n"
+	"old one; refuse revokes the new one.\n"
 	"\n"
 	"recompute scans every host's stored inventory against the feed store, each\n"
 	"distinct inventory once, and makes the result the hosts' open findings, as\n"
@@ -268,9 +278,24 @@ static int host_show(pw_db *db, const struct opts *o)
 	pw_error err = PW_ERROR_INIT;
 	if (pw_host_get_by_name(db, o->pos[0], &h, &err))
 		return pw_cli_fail_err(CMD, &err);
+	pw_rekey_request q;
+	bool waiting = false;
+	if (pw_agent_rekey_pending(db, h.id, &q, &waiting, &err)) {
+		pw_host_release(&h);
+		return pw_cli_fail_err(CMD, &err);
+	}
 	int rc;
 	if (o->json) {
-		rc = print_json(pw_host_to_json(&h));
+		cJSON *j = pw_host_to_json(&h);
+		cJSON *p = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
+		if (j && p && cJSON_AddItemToObject(j, "pending_rekey", p)) {
+			p = NULL;
+		} else {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+		cJSON_Delete(p);
+		rc = print_json(j);
 	} else {
 		printf("%-20s %" PRId64 "\n", "id", h.id);
 		for (int f = 0; f < PW_HF__COUNT; f++)
@@ -280,6 +305,15 @@ static int host_show(pw_db *db, const struct opts *o)
 		for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p), h.open_findings[p]);
 		putchar('\n');
+		if (waiting)
+			printf("%-20s agent %s (enrolled as %s at %s with enrollment token pwe_%"
+			       PRId64 ") waits to replace %s: 'patchwarden host rekey id:%" PRId64
+			       " approve' or 'refuse'\n",
+			       "pending_rekey", q.agent_id, q.hostname, q.requested,
+			       q.enroll_token_id,
+			       q.current[0] ? q.current : "-", h.id);
+		else
+			printf("%-20s -\n", "pending_rekey");
 		rc = pw_cli_finish(CMD, PW_EXIT_OK);
 	}
 	pw_host_release(&h);
@@ -327,6 +361,24 @@ static int host_add_set(pw_db *db, struct opts *o, bool add)
 			return pw_cli_fail_err(CMD, &err);
 		printf(changed ? "updated host %s\n" : "host %s: nothing changed\n", o->pos[0]);
 	}
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
+static int host_rekey(pw_db *db, const struct opts *o)
+{
+	bool approve = o->npos == 2 && !strcmp(o->pos[1], "approve");
+	if (o->npos != 2 || (!approve && strcmp(o->pos[1], "refuse")))
+		return pw_cli_usage_error(CMD, "host rekey needs HOST and approve or refuse");
+	pw_host h = PW_HOST_INIT;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_host_get_by_name(db, o->pos[0], &h, &err))
+		return pw_cli_fail_err(CMD, &err);
+	int64_t id = h.id;
+	pw_host_release(&h);
+	if (pw_agent_rekey_decide(db, o->actor, id, approve, &err))
+		return pw_cli_fail_err(CMD, &err);
+	printf("host %s (id %" PRId64 "): re-key %s\n", o->pos[0], id,
+	       approve ? "approved; the new agent is the host's" : "refused");
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
@@ -410,7 +462,7 @@ int cmd_host(int argc, char **argv)
 {
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
-					  "export-csv or recompute?");
+					  "export-csv, rekey or recompute?");
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
@@ -418,7 +470,7 @@ int cmd_host(int argc, char **argv)
 		{"list", true, true, false},	    {"show", false, true, false},
 		{"add", false, false, false},	    {"set", false, false, false},
 		{"import-csv", false, false, false}, {"export-csv", true, false, false},
-		{"recompute", false, true, true},
+		{"recompute", false, true, true},   {"rekey", false, false, false},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -441,7 +493,8 @@ int cmd_host(int argc, char **argv)
 	case 3: rc = host_add_set(db, &o, false); break;
 	case 4: rc = host_import(db, &o); break;
 	case 5: rc = host_export(db, &o); break;
-	default: rc = host_recompute(db, &o); break;
+	case 6: rc = host_recompute(db, &o); break;
+	default: rc = host_rekey(db, &o); break;
 	}
 	pw_db_close(db);
 	return rc;

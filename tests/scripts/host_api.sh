@@ -82,7 +82,7 @@ pw_http PATCH "$U/hosts/$id" "$admin" '{"ticket":"CHG-1","exposure":"outer space
 expect_status 400 "a bad value"
 check "named: $HTTP_BODY" grep -q "exposure: 'outer space' is not one of internet, internal, isolated" <<<"$HTTP_BODY"
 pw_http PATCH "$U/hosts/$id" "$admin" '{"hostname":"dc01.corp.example.org"}'
-expect_status 400 "a hostname taken"
+expect_status 409 "a hostname taken (a conflict, as api.md says)"
 pw_http GET "$U/hosts/$id" "$admin"
 check "the refused PATCHes changed nothing" test "$(json 'j["ticket"]')" = CHG-4711
 pw_http PATCH "$U/hosts/export-csv" "$admin" '{"ticket":"x"}'

@@ -111,12 +111,12 @@ static void test_enroll_refusals(void **state)
 	conf.state_dir = "/nonexistent/pw-agent";
 	char *id = NULL;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(pw_agent_client_enroll(&conf, "t", &id, &e), PW_ERR_INVALID);
+	assert_int_equal(pw_agent_client_enroll(&conf, "t", &id, NULL, &e), PW_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "--server"));
 	conf.server = "https://pw.example";
-	assert_int_equal(pw_agent_client_enroll(&conf, "", &id, &e), PW_ERR_INVALID);
+	assert_int_equal(pw_agent_client_enroll(&conf, "", &id, NULL, &e), PW_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "--token"));
-	assert_int_equal(pw_agent_client_enroll(&conf, "t", &id, &e), PW_ERR_IO);
+	assert_int_equal(pw_agent_client_enroll(&conf, "t", &id, NULL, &e), PW_ERR_IO);
 	assert_non_null(strstr(e.msg, "cannot create the agent's state directory"));
 	assert_null(id);
 }

@@ -20,12 +20,19 @@ static void token(struct srv *f, int64_t uses, int64_t ttl, char tok[PW_ENROLL_T
 	CHECK(f, pw_enroll_token_create(f->db, ACTOR, "test hosts", uses, ttl, tok, id, &f->e));
 }
 
+/* `cred`: the credential a re-enrolling agent proves itself with, or NULL. */
+static pw_err enroll_proving(struct srv *f, const char *tok, const char *host, const char *mid,
+			     const char *cred, pw_enrollment *out)
+{
+	pw_enroll_request r = {tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12",
+			       "amd64", cred};
+	return pw_agent_enroll(f->db, &r, out, &f->e);
+}
+
 static pw_err enroll_as(struct srv *f, const char *tok, const char *host, const char *mid,
 			pw_enrollment *out)
 {
-	pw_enroll_request r = {tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12",
-			       "amd64"};
-	return pw_agent_enroll(f->db, &r, out, &f->e);
+	return enroll_proving(f, tok, host, mid, NULL, out);
 }
 
 /* A fresh token, one enrollment, and the authenticated agent. */
@@ -234,7 +241,8 @@ static void test_rekey(void **state)
 	CHECK(f, checkin(f, f->db, &old, HASH0, NULL, NULL, 0, 0, &r));
 	assert_int_equal(r.n_jobs, 1); /* leased to the old agent */
 
-	CHECK(f, enroll_as(f, tok, "db-01.example.org", "machine-7", &second));
+	CHECK(f, enroll_proving(f, tok, "db-01.example.org", "machine-7", first.credential,
+				&second));
 	assert_true(second.rekeyed);
 	assert_int_equal(second.host_id, first.host_id);
 	assert_string_not_equal(second.agent_id, first.agent_id);
@@ -297,7 +305,7 @@ static void test_adopt(void **state)
 	snprintf(tids, sizeof tids, "%lld", (long long)tid);
 	assert_int_equal(srv_int(f, "SELECT uses_left FROM enroll_tokens WHERE id = ?", tids), 2);
 	/* The machine itself again: a re-key of the same host. */
-	CHECK(f, enroll_as(f, tok, "web-07", "m-07", &again));
+	CHECK(f, enroll_proving(f, tok, "web-07", "m-07", en.credential, &again));
 	assert_true(again.rekeyed);
 	assert_false(again.adopted);
 	assert_int_equal(again.host_id, id);
@@ -734,7 +742,7 @@ static void test_fresh_agent(void **state)
 	assert_false(a.jobs_waiting); /* leased */
 
 	pw_enrollment again;
-	CHECK(f, enroll_as(f, tok, "web-01", "m1", &again));
+	CHECK(f, enroll_proving(f, tok, "web-01", "m1", en.credential, &again));
 	REFUSED(f, PW_ERR_AUTH, "no longer the agent", checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
 	pw_checkin_reply_release(&r);
 }

@@ -187,7 +187,7 @@ static void test_create_get_set(void **state)
 
 	/* Renames keep names unique. */
 	add(f, "www2.example.org", NULL, 0);
-	REFUSED(f, PW_ERR_INVALID, "www2.example.org is already host",
+	REFUSED(f, PW_ERR_CONFLICT, "www2.example.org is already the name of host",
 		pw_host_set(f->db, ACTOR, "www1.example.org",
 			    &(pw_host_assign){PW_HF_HOSTNAME, "www2.example.org"}, 1, NULL, &f->e));
 	set1(f, "www1.example.org", PW_HF_HOSTNAME, "www3.example.org");

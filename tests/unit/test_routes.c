@@ -90,7 +90,8 @@ static int setup(void **state)
 				 "12",
 				 "bookworm",
 				 "Debian GNU/Linux 12 (bookworm)",
-				 "amd64"};
+				 "amd64",
+				 NULL};
 	check(pw_agent_enroll(fx.db, &req, &fx.agent, &e), &e);
 
 	pw_server_config sc;
@@ -392,6 +393,17 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 			      "{\"inventory_hash\":\"%064d\",\"results\":[{\"job_id\":%" PRId64
 			      ",\"seq\":%" PRId64 ",\"status\":\"ok\",\"exit_code\":0}]}",
 			      0, new_job(), ++fx.seq);
+	} else if (!strcmp(p, "/api/v1/hosts/{id}/rekey")) {
+		/* A re-key of fx.agent's machine without its credential waits;
+		 * refusing it leaves fx.agent the host's. */
+		pw_enroll_request q = {fx.enroll_token, "agent-host", "machine-0", NULL, NULL, NULL,
+				       NULL, NULL, NULL};
+		pw_enrollment en;
+		pw_error e = PW_ERROR_INIT;
+		check(pw_agent_enroll(fx.db, &q, &en, &e), &e);
+		assert_true(en.pending);
+		id = fx.agent.host_id;
+		pw_buf_puts(body, "{\"approve\":false}");
 	} else if (!strncmp(p, "/api/v1/hosts/{id}", 18)) {
 		id = fx.agent.host_id;
 		if (post)
@@ -683,10 +695,11 @@ static void test_checkin_flow(void **state)
 	expect_error(&r, 403, "agent_id of another agent");
 	reply_release(&r);
 
-	/* Re-enrolling the machine revokes the old credential. */
+	/* Re-enrolling the machine with its credential revokes the old one. */
 	snprintf(body, sizeof body,
-		 "{\"token\":\"%s\",\"hostname\":\"flow-1\",\"machine_id\":\"flow-machine\"}",
-		 fx.enroll_token);
+		 "{\"token\":\"%s\",\"hostname\":\"flow-1\",\"machine_id\":\"flow-machine\","
+		 "\"credential\":\"%s\"}",
+		 fx.enroll_token, cred);
 	r = call("POST", "/api/v1/agents/enroll", NULL, body);
 	assert_int_equal(r.status, 201);
 	assert_int_equal(json_int(r.json, "host_id"), host);
@@ -723,6 +736,70 @@ static void expect_400_naming(const char *path, const char *body, const char *ne
 	if (!strstr(pw_buf_str(&r.body), needle))
 		fail_msg("PATCH %s: the message lacks '%s': %s", body, needle,
 			 pw_buf_str(&r.body));
+	reply_release(&r);
+}
+
+/* Issue 10: a rename onto a taken name is a 409; CSV cells that would run
+ * as formulas go out quoted; a re-key without the live agent's credential
+ * waits, shown by GET /hosts/{id}, until POST /hosts/{id}/rekey. */
+static void test_host_identity(void **state)
+{
+	(void)state;
+	char body[512], path[64];
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"hostname\":\"ident-1\",\"machine_id\":\"ident-m1\"}",
+		 fx.enroll_token);
+	struct reply r = call("POST", "/api/v1/agents/enroll", NULL, body);
+	assert_int_equal(r.status, 201);
+	int64_t host = json_int(r.json, "host_id");
+	reply_release(&r);
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"hostname\":\"Ident_2\",\"machine_id\":\"ident-m2\"}",
+		 fx.enroll_token);
+	r = call("POST", "/api/v1/agents/enroll", NULL, body);
+	expect_error(&r, 400, "an enrollment under a hostname that is not RFC 1123");
+	reply_release(&r);
+	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, host);
+	snprintf(body, sizeof body, "{\"hostname\":\"AGENT-HOST\"}");
+	r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR], body);
+	expect_error(&r, 409, "a rename onto another host's name");
+	reply_release(&r);
+	r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR], "{\"location\":\"=1+2\"}");
+	assert_int_equal(r.status, 200);
+	reply_release(&r);
+	r = call("GET", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_OPERATOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(pw_buf_str(&r.body), "\r\nident-1,\"'=1+2\","));
+	reply_release(&r);
+
+	snprintf(body, sizeof body,
+		 "{\"token\":\"%s\",\"hostname\":\"ident-1\",\"machine_id\":\"ident-m1\"}",
+		 fx.enroll_token);
+	r = call("POST", "/api/v1/agents/enroll", NULL, body);
+	assert_int_equal(r.status, 201);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "pending")));
+	char waiting[PW_AGENT_ID_MAX];
+	snprintf(waiting, sizeof waiting, "%s",
+		 cJSON_GetObjectItem(r.json, "agent_id")->valuestring);
+	reply_release(&r);
+	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
+	const cJSON *p = cJSON_GetObjectItem(r.json, "pending_rekey");
+	assert_string_equal(cJSON_GetObjectItem(p, "agent_id")->valuestring, waiting);
+	reply_release(&r);
+	char rk[80];
+	snprintf(rk, sizeof rk, "%s/rekey", path);
+	r = call("POST", rk, fx.token[PW_ROLE_OPERATOR], "{\"approve\":true}");
+	assert_int_equal(r.status, 200);
+	reply_release(&r);
+	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(r.json, "pending_rekey")));
+	assert_string_equal(cJSON_GetObjectItem(r.json, "agent_id")->valuestring, waiting);
+	reply_release(&r);
+	r = call("POST", rk, fx.token[PW_ROLE_OPERATOR], "{\"approve\":true}");
+	expect_error(&r, 404, "a decision with no re-key waiting");
+	reply_release(&r);
+	r = call("POST", rk, fx.token[PW_ROLE_OPERATOR], "{\"approve\":\"yes\"}");
+	expect_error(&r, 400, "approve that is not a boolean");
 	reply_release(&r);
 }
 
@@ -1037,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_checkin_flow),
 		cmocka_unit_test(test_host_edit),
 		cmocka_unit_test(test_host_csv),
+		cmocka_unit_test(test_host_identity),
 		cmocka_unit_test(test_audit_verify),
 		cmocka_unit_test(test_api_md_up_to_date),
 		cmocka_unit_test(test_examples_are_json),

@@ -313,8 +313,28 @@ static void system_hostname(const char *root, char *host, size_t size)
 		snprintf(host, size, "unknown");
 }
 
+/* The credential of an earlier enrollment in the state directory (caller
+ * frees), or NULL: sent along, it proves that a re-enrollment comes from
+ * the host's own agent, which the server then re-keys without asking an
+ * operator. */
+static char *old_credential(const pw_agent_conf *conf)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *o = NULL;
+	char *cred = NULL;
+	if (!state_path(dir_of(conf), "credential", &path, NULL) &&
+	    !read_json(path.data, &o, NULL) && json_str(o, "credential"))
+		cred = strdup(json_str(o, "credential"));
+	cJSON *cr = cJSON_GetObjectItemCaseSensitive(o, "credential");
+	if (cJSON_IsString(cr))
+		memset(cr->valuestring, 0, strlen(cr->valuestring));
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return cred;
+}
+
 static cJSON *enroll_body(const char *token, const char *mid, const char *root,
-			  const pw_inventory *inv)
+			  const pw_inventory *inv, const char *cred)
 {
 	char host[256] = "";
 	system_hostname(root, host, sizeof host);
@@ -332,6 +352,8 @@ static cJSON *enroll_body(const char *token, const char *mid, const char *root,
 			ok = cJSON_AddStringToObject(os, osv[i][0], osv[i][1]) != NULL;
 	if (ok && inv->arch)
 		ok = cJSON_AddStringToObject(o, "arch", inv->arch) != NULL;
+	if (ok && cred)
+		ok = cJSON_AddStringToObject(o, "credential", cred) != NULL;
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -367,9 +389,11 @@ static pw_err save_credential(const pw_agent_conf *conf, const char *server, con
 }
 
 pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char **agent_id,
-			      pw_error *err)
+			      bool *pending, pw_error *err)
 {
 	*agent_id = NULL;
+	if (pending)
+		*pending = false;
 	if (!conf->server)
 		return pw_error_set(err, PW_ERR_INVALID, "enroll needs the server URL (--server)");
 	if (!token || !*token)
@@ -390,7 +414,12 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 	if (!rc)
 		rc = machine_id(root_of(conf), dir_of(conf), &mid, err);
 	if (!rc) {
-		o = enroll_body(token, mid.data, root_of(conf), &inv);
+		char *cred = old_credential(conf);
+		o = enroll_body(token, mid.data, root_of(conf), &inv, cred);
+		if (cred) {
+			memset(cred, 0, strlen(cred));
+			free(cred);
+		}
 		body = o ? cJSON_PrintUnformatted(o) : NULL;
 		rc = body ? PW_OK : nomem(err);
 	}
@@ -404,8 +433,12 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 	if (!rc) {
 		o = cJSON_ParseWithLength(pw_buf_str(&reply), reply.len);
 		rc = save_credential(conf, server, o, agent_id, err);
+		if (!rc && pending)
+			*pending = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pending"));
 	}
 	cJSON_Delete(o);
+	if (body) /* it holds the old credential */
+		memset(body, 0, strlen(body));
 	cJSON_free(body);
 	curl_easy_cleanup(curl);
 	free(server);

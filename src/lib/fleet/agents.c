@@ -1,7 +1,6 @@
 #include "patchwarden/agents.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "patchwarden/audit.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
@@ -20,7 +20,6 @@
 #define AGENT_ID_HEX 16
 #define MAX_USES 1000000
 #define MAX_TTL (10LL * 366 * 86400)
-#define HOSTNAME_MAX 253
 #define MACHINE_ID_MAX 128
 #define OS_FIELD_MAX 256
 
@@ -192,6 +191,7 @@ pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *
 
 struct enroll {
 	const pw_enroll_request *req;
+	const char *hostname; /* req's, checked and in lower case */
 	int64_t token_id;
 	const char *token_secret;
 	const unsigned char *agent_hash;
@@ -272,6 +272,13 @@ static pw_err revoke_others(pw_db *db, int64_t host_id, const char *agent_id, co
 		if (!rc && row && !old[0])
 			snprintf(old, PW_AGENT_ID_MAX, "%s", pw_stmt_text(st, 0));
 	}
+	/* A waiting re-key of the host is moot now (its agent was revoked
+	 * above). */
+	if (!rc)
+		rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err, "i",
+			    host_id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
 	if (rc || !old[0])
 		return rc;
 	/* Jobs leased to the old agent will never get its results. */
@@ -288,27 +295,14 @@ static pw_err revoke_others(pw_db *db, int64_t host_id, const char *agent_id, co
  * held by a host enrolled from another machine is refused rather than
  * given a second record (which would leave the name ambiguous) or the
  * other server's record. */
-static pw_err adoptable(pw_db *db, const pw_enroll_request *r, int64_t *id, pw_error *err)
+static pw_err adoptable(pw_db *db, const char *name, int64_t *id, pw_error *err)
 {
 	*id = 0;
 	pw_stmt *st = NULL;
 	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT id FROM hosts WHERE machine_id = ?", &st, err, "t",
-			   r->machine_id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (st && row)
-		pw_stmt_reset(st);
-	if (rc || row)
-		return rc;
-	/* Operators' hostnames are stored in lower case (hosts.h). */
-	char name[HOSTNAME_MAX + 1];
-	size_t n = 0;
-	for (; r->hostname[n] && n < HOSTNAME_MAX; n++)
-		name[n] = (char)tolower((unsigned char)r->hostname[n]);
-	name[n] = '\0';
-	rc = pw_sql(db, "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
-		    &st, err, "t", name);
+	pw_err rc = pw_sql(db,
+			   "SELECT id, machine_id FROM hosts WHERE lower(hostname) = ? ORDER BY id",
+			   &st, err, "t", name);
 	while (!rc) {
 		rc = pw_stmt_step(st, &row, err);
 		if (rc || !row)
@@ -354,14 +348,16 @@ static pw_err adopt(pw_db *db, const pw_enroll_request *r, const char *agent_id,
 	return rc;
 }
 
-static char *enroll_json(const pw_enrollment *e, const pw_enroll_request *r, int64_t token_id)
+/* `proof`: how a re-key showed it came from the host's agent, or NULL. */
+static char *enroll_json(const struct enroll *e, const char *proof)
 {
 	cJSON *o = cJSON_CreateObject();
-	bool ok = o && cJSON_AddStringToObject(o, "agent_id", e->agent_id) &&
-		  cJSON_AddNumberToObject(o, "host_id", (double)e->host_id) &&
-		  cJSON_AddStringToObject(o, "hostname", r->hostname) &&
-		  cJSON_AddStringToObject(o, "machine_id", r->machine_id) &&
-		  cJSON_AddNumberToObject(o, "enroll_token", (double)token_id);
+	bool ok = o && cJSON_AddStringToObject(o, "agent_id", e->out->agent_id) &&
+		  cJSON_AddNumberToObject(o, "host_id", (double)e->out->host_id) &&
+		  cJSON_AddStringToObject(o, "hostname", e->hostname) &&
+		  cJSON_AddStringToObject(o, "machine_id", e->req->machine_id) &&
+		  cJSON_AddNumberToObject(o, "enroll_token", (double)e->token_id) &&
+		  (!proof || cJSON_AddStringToObject(o, "proof", proof));
 	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	return s;
@@ -386,7 +382,7 @@ static pw_err upsert_host(pw_db *db, struct enroll *e, const char *now, pw_error
 		" os_pretty_name = COALESCE(excluded.os_pretty_name, hosts.os_pretty_name),"
 		" arch = COALESCE(excluded.arch, hosts.arch)"
 		" RETURNING id",
-		&st, err, "ttttttttt", r->hostname, r->machine_id, e->out->agent_id, r->os_id,
+		&st, err, "ttttttttt", e->hostname, r->machine_id, e->out->agent_id, r->os_id,
 		r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, now);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
@@ -397,30 +393,153 @@ static pw_err upsert_host(pw_db *db, struct enroll *e, const char *now, pw_error
 	return PW_OK;
 }
 
+/* The host of a machine_id seen before (*id 0: none) and its live
+ * agent, the one not revoked ("" when none). */
+static pw_err known_machine(pw_db *db, const char *machine_id, int64_t *id,
+			    char live[PW_AGENT_ID_MAX], pw_error *err)
+{
+	*id = 0;
+	live[0] = '\0';
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT h.id, a.id FROM hosts h LEFT JOIN agents a"
+			   " ON a.id = h.agent_id AND a.revoked IS NULL WHERE h.machine_id = ?",
+			   &st, err, "t", machine_id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc || !row)
+		return rc;
+	*id = pw_stmt_int(st, 0);
+	snprintf(live, PW_AGENT_ID_MAX, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
+/* Whether `credential` is "<live>.<secret>" with the live agent's secret. */
+static pw_err proves(pw_db *db, const char *credential, const char *live, bool *ok,
+		     pw_error *err)
+{
+	*ok = false;
+	size_t n = strlen(live);
+	if (!credential || strncmp(credential, live, n) != 0 || credential[n] != '.')
+		return PW_OK;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db, "SELECT secret_hash FROM agents WHERE id = ? AND revoked IS NULL",
+			   &st, err, "t", live);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc || !row)
+		return rc;
+	size_t hlen = 0;
+	const void *h = pw_stmt_blob(st, 0, &hlen);
+	*ok = pw_secret_matches(h, hlen, credential + n + 1);
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
+static pw_err insert_agent(pw_db *db, const struct enroll *e, const char *now, pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "INSERT INTO agents (id, host_id, secret_hash, enroll_token_id, created)"
+			   " VALUES (?, ?, ?, ?, ?)",
+			   &st, err, "tibit", e->out->agent_id, e->out->host_id, e->agent_hash,
+			   (size_t)PW_SECRET_HASH_LEN, e->token_id, now);
+	return rc ? rc : pw_stmt_exec(st, err);
+}
+
+static pw_err audit_enroll(pw_db *db, const struct enroll *e, const char *action,
+			   const char *before, const char *proof, pw_error *err)
+{
+	char actor[48], target[32];
+	snprintf(actor, sizeof actor, "enroll-token:pwe_%" PRId64, e->token_id);
+	snprintf(target, sizeof target, "host:%" PRId64, e->out->host_id);
+	char *after = enroll_json(e, proof);
+	pw_err rc = after ? pw_audit_append(db, actor, action, target, before, after, NULL, err)
+			  : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(after);
+	return rc;
+}
+
+/* A re-key without the live agent's credential: the new agent waits,
+ * revoked again if an operator refuses or a newer request replaces it. */
+static pw_err request_rekey(pw_db *db, struct enroll *e, const char *live, const char *now,
+			    pw_error *err)
+{
+	const pw_enroll_request *r = e->req;
+	int64_t host = e->out->host_id;
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "UPDATE agents SET revoked = ? WHERE id IN"
+			   " (SELECT agent_id FROM rekey_requests WHERE host_id = ?)",
+			   &st, err, "ti", now, host);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err, "i",
+			    host);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = insert_agent(db, e, now, err);
+	if (!rc)
+		rc = pw_sql(db,
+			    "INSERT INTO rekey_requests (agent_id, host_id, hostname, os_id,"
+			    " os_version_id, os_codename, os_pretty_name, arch, requested)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "tittttttt", e->out->agent_id, host, e->hostname, r->os_id,
+			    r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, now);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (rc)
+		return rc;
+	e->out->pending = true;
+	char before[PW_AGENT_ID_MAX + 32];
+	snprintf(before, sizeof before, "{\"agent_id\":\"%s\"}", live);
+	return audit_enroll(db, e, "agent.rekey_request", before,
+			    e->req->credential ? "wrong credential" : "none", err);
+}
+
 static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct enroll *e = arg;
 	const pw_enroll_request *r = e->req;
+	e->out->rekeyed = e->out->adopted = e->out->pending = false; /* a retried transaction */
 	pw_err rc = spend_token(db, e->token_id, e->token_secret, err);
 	if (rc)
 		return rc;
-	char now[PW_TS_LEN];
+	char now[PW_TS_LEN], live[PW_AGENT_ID_MAX];
 	pw_ts_now(now, 0);
-	pw_stmt *st;
-	rc = adoptable(db, r, &e->out->host_id, err);
-	e->out->adopted = !rc && e->out->host_id;
-	if (!rc)
-		rc = e->out->adopted ? adopt(db, r, e->out->agent_id, e->out->host_id, err)
-				     : upsert_host(db, e, now, err);
-	if (rc)
+	int64_t known = 0;
+	bool proven = false;
+	if ((rc = known_machine(db, r->machine_id, &known, live, err)))
 		return rc;
-	rc = pw_sql(db,
-		    "INSERT INTO agents (id, host_id, secret_hash, enroll_token_id, created)"
-		    " VALUES (?, ?, ?, ?, ?)",
-		    &st, err, "tibit", e->out->agent_id, e->out->host_id, e->agent_hash,
-		    (size_t)PW_SECRET_HASH_LEN, e->token_id, now);
+	if (known) {
+		/* A re-key may rename the host, but not to another host's name. */
+		char *name = NULL;
+		rc = pw_host_name_check(db, e->hostname, known, &name, err);
+		free(name);
+		if (!rc && live[0])
+			rc = proves(db, r->credential, live, &proven, err);
+		if (rc) {
+			pw_error_prefix(err, "enrollment: ");
+			return rc;
+		}
+		e->out->host_id = known;
+		if (live[0] && !proven)
+			return request_rekey(db, e, live, now, err);
+		rc = upsert_host(db, e, now, err);
+	} else {
+		rc = adoptable(db, e->hostname, &e->out->host_id, err);
+		e->out->adopted = !rc && e->out->host_id;
+		if (!rc)
+			rc = e->out->adopted ? adopt(db, r, e->out->agent_id, e->out->host_id, err)
+					     : upsert_host(db, e, now, err);
+	}
 	if (!rc)
-		rc = pw_stmt_exec(st, err);
+		rc = insert_agent(db, e, now, err);
 	char old[PW_AGENT_ID_MAX];
 	if (!rc)
 		rc = revoke_others(db, e->out->host_id, e->out->agent_id, now, old, err);
@@ -428,9 +547,7 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 		return rc;
 	e->out->rekeyed = old[0] != '\0';
 
-	char actor[48], target[32], before[PW_AGENT_ID_MAX + 32];
-	snprintf(actor, sizeof actor, "enroll-token:pwe_%" PRId64, e->token_id);
-	snprintf(target, sizeof target, "host:%" PRId64, e->out->host_id);
+	char before[PW_AGENT_ID_MAX + 32];
 	if (e->out->adopted)
 		snprintf(before, sizeof before, "{\"agent_id\":null,\"machine_id\":null}");
 	else
@@ -438,13 +555,9 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 	const char *action = e->out->rekeyed   ? "agent.rekey"
 			     : e->out->adopted ? "agent.adopt"
 					       : "agent.enroll";
-	char *after = enroll_json(e->out, r, e->token_id);
-	rc = after ? pw_audit_append(db, actor, action, target,
-				     e->out->rekeyed || e->out->adopted ? before : NULL, after, NULL,
-				     err)
-		   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	cJSON_free(after);
-	return rc;
+	const char *proof = !e->out->rekeyed ? NULL : proven ? "credential" : "no live agent";
+	return audit_enroll(db, e, action, e->out->rekeyed || e->out->adopted ? before : NULL,
+			    proof, err);
 }
 
 static pw_err check_optional(const char *v, const char *what, size_t max, pw_error *err)
@@ -455,13 +568,10 @@ static pw_err check_optional(const char *v, const char *what, size_t max, pw_err
 			    "enrollment: %s must be 1 to %zu printable characters", what, max);
 }
 
-static pw_err check_request(const pw_enroll_request *r, pw_error *err)
+/* *hostname gets the request's in lower case (the caller frees it). */
+static pw_err check_request(const pw_enroll_request *r, char **hostname, pw_error *err)
 {
-	if (!pw_word_ok(r->hostname, HOSTNAME_MAX))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "enrollment: hostname must be 1 to %d printable characters "
-				    "without spaces",
-				    HOSTNAME_MAX);
+	*hostname = NULL;
 	if (!pw_word_ok(r->machine_id, MACHINE_ID_MAX))
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "enrollment: machine_id must be 1 to %d printable characters "
@@ -474,24 +584,31 @@ static pw_err check_request(const pw_enroll_request *r, pw_error *err)
 	    (rc = check_optional(r->os_pretty_name, "os.pretty_name", OS_FIELD_MAX, err)) ||
 	    (rc = check_optional(r->arch, "arch", 64, err)))
 		return rc;
-	return PW_OK;
+	rc = pw_host_name_check(NULL, r->hostname, 0, hostname, err);
+	if (rc)
+		pw_error_prefix(err, "enrollment: ");
+	return rc;
 }
 
 pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
 		       pw_error *err)
 {
 	memset(out, 0, sizeof *out);
-	struct enroll e = {req, 0, NULL, NULL, out};
+	struct enroll e = {req, NULL, 0, NULL, NULL, out};
 	if (!pw_token_split(req->token, "pwe_", &e.token_id, &e.token_secret))
 		return pw_error_set(err, PW_ERR_AUTH,
 				    "not an enrollment token: expected pwe_<id>.<secret> as printed "
 				    "by 'patchwarden user enroll-token create'");
-	pw_err rc = check_request(req, err);
+	char *hostname = NULL;
+	pw_err rc = check_request(req, &hostname, err);
 	if (rc)
 		return rc;
+	e.hostname = hostname;
 	char secret[PW_SECRET_HEX + 1], idhex[PW_SECRET_HEX + 1];
-	if ((rc = pw_secret_new(secret, err)) || (rc = pw_secret_new(idhex, err)))
+	if ((rc = pw_secret_new(secret, err)) || (rc = pw_secret_new(idhex, err))) {
+		free(hostname);
 		return rc;
+	}
 	snprintf(out->agent_id, sizeof out->agent_id, "ag_%.*s", AGENT_ID_HEX, idhex);
 	unsigned char h[PW_SECRET_HASH_LEN];
 	pw_secret_hash(secret, h);
@@ -502,7 +619,140 @@ pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *o
 	else
 		memset(out, 0, sizeof *out);
 	sodium_memzero(secret, sizeof secret);
+	free(hostname);
 	return rc;
+}
+
+/* ---- re-keys waiting for an operator ---------------------------------- */
+
+pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out, bool *found,
+			      pw_error *err)
+{
+	memset(out, 0, sizeof *out);
+	*found = false;
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "SELECT r.agent_id, h.agent_id, r.hostname, r.requested,"
+			   " a.enroll_token_id FROM rekey_requests r"
+			   " JOIN agents a ON a.id = r.agent_id JOIN hosts h ON h.id = r.host_id WHERE r.host_id = ?",
+			   &st, err, "i", host_id);
+	if (!rc)
+		rc = pw_stmt_step(st, found, err);
+	if (rc || !*found)
+		return rc;
+	const char *cur = pw_stmt_text(st, 1);
+	snprintf(out->agent_id, sizeof out->agent_id, "%s", pw_stmt_text(st, 0));
+	snprintf(out->current, sizeof out->current, "%s", cur ? cur : "");
+	snprintf(out->hostname, sizeof out->hostname, "%s", pw_stmt_text(st, 2));
+	snprintf(out->requested, sizeof out->requested, "%s", pw_stmt_text(st, 3));
+	out->enroll_token_id = pw_stmt_int(st, 4);
+	pw_stmt_reset(st);
+	return PW_OK;
+}
+
+cJSON *pw_rekey_request_to_json(const pw_rekey_request *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddStringToObject(o, "agent_id", r->agent_id) &&
+		  (r->current[0] ? cJSON_AddStringToObject(o, "current_agent_id", r->current)
+				 : cJSON_AddNullToObject(o, "current_agent_id")) &&
+		  cJSON_AddStringToObject(o, "hostname", r->hostname) &&
+		  cJSON_AddStringToObject(o, "requested", r->requested) &&
+		  cJSON_AddNumberToObject(o, "enroll_token", (double)r->enroll_token_id);
+	if (ok)
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+struct decide {
+	const char *actor;
+	int64_t host_id;
+	bool approve;
+};
+
+/* The new agent becomes the host's with what it reported at enrollment. */
+static pw_err approve_rekey(pw_db *db, const struct decide *d, const pw_rekey_request *q,
+			    const char *now, pw_error *err)
+{
+	char *name = NULL;
+	pw_err rc = pw_host_name_check(db, q->hostname, d->host_id, &name, err);
+	free(name);
+	if (rc) {
+		pw_error_prefix(err, "approving the re-key of host %" PRId64 ": ", d->host_id);
+		return rc;
+	}
+	pw_stmt *st;
+	rc = pw_sql(db,
+		    "UPDATE hosts SET agent_id = r.agent_id, hostname = r.hostname,"
+		    " os_id = COALESCE(r.os_id, hosts.os_id),"
+		    " os_version_id = COALESCE(r.os_version_id, hosts.os_version_id),"
+		    " os_codename = COALESCE(r.os_codename, hosts.os_codename),"
+		    " os_pretty_name = COALESCE(r.os_pretty_name, hosts.os_pretty_name),"
+		    " arch = COALESCE(r.arch, hosts.arch)"
+		    " FROM rekey_requests r WHERE r.host_id = hosts.id AND hosts.id = ?",
+		    &st, err, "i", d->host_id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	char old[PW_AGENT_ID_MAX];
+	return rc ? rc : revoke_others(db, d->host_id, q->agent_id, now, old, err);
+}
+
+static pw_err decide_txn(pw_db *db, void *arg, pw_error *err)
+{
+	const struct decide *d = arg;
+	pw_rekey_request q;
+	bool found = false;
+	pw_err rc = pw_agent_rekey_pending(db, d->host_id, &q, &found, err);
+	if (rc)
+		return rc;
+	if (!found)
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "host %" PRId64 " has no re-key waiting for approval",
+				    d->host_id);
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	pw_stmt *st;
+	if (d->approve) {
+		rc = approve_rekey(db, d, &q, now, err);
+	} else {
+		rc = pw_sql(db, "UPDATE agents SET revoked = ? WHERE id = ?", &st, err, "tt", now,
+			    q.agent_id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+		if (!rc)
+			rc = pw_sql(db, "DELETE FROM rekey_requests WHERE host_id = ?", &st, err,
+				    "i", d->host_id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+	}
+	if (rc)
+		return rc;
+	cJSON *before = cJSON_CreateObject(), *after = pw_rekey_request_to_json(&q);
+	bool ok = before && after &&
+		  (q.current[0] ? cJSON_AddStringToObject(before, "agent_id", q.current)
+				: cJSON_AddNullToObject(before, "agent_id")) &&
+		  cJSON_AddBoolToObject(after, "approved", d->approve);
+	char *b = ok ? cJSON_PrintUnformatted(before) : NULL;
+	char *a = ok ? cJSON_PrintUnformatted(after) : NULL;
+	char target[32];
+	snprintf(target, sizeof target, "host:%" PRId64, d->host_id);
+	rc = a && b ? pw_audit_append(db, d->actor,
+				      d->approve ? "agent.rekey_approve" : "agent.rekey_refuse",
+				      target, b, a, NULL, err)
+		    : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(b);
+	cJSON_free(a);
+	cJSON_Delete(before);
+	cJSON_Delete(after);
+	return rc;
+}
+
+pw_err pw_agent_rekey_decide(pw_db *db, const char *actor, int64_t host_id, bool approve,
+			     pw_error *err)
+{
+	struct decide d = {actor, host_id, approve};
+	return pw_in_write_txn(db, decide_txn, &d, err);
 }
 
 /* ---- agent credentials ----------------------------------------------- */
@@ -582,6 +832,24 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 				    "agent %s: the credential is not valid (unknown, revoked or "
 				    "wrong secret); enroll the agent again",
 				    id);
+	/* Not the host's agent yet not revoked: only a waiting re-key is. */
+	if (!out->fresh) {
+		rc = pw_sql(db, "SELECT 1 FROM rekey_requests WHERE agent_id = ?", &st, err, "t",
+			    id);
+		if (!rc)
+			rc = pw_stmt_step(st, &row, err);
+		if (!rc && row) {
+			pw_stmt_reset(st);
+			rc = pw_error_set(err, PW_ERR_AUTH,
+					  "agent %s waits for an operator to approve its re-key of "
+					  "host %" PRId64 " ('patchwarden host rekey id:%" PRId64
+					  " approve')",
+					  id, out->host_id, out->host_id);
+		}
+		if (rc)
+			memset(out, 0, sizeof *out);
+		return rc;
+	}
 	return PW_OK;
 }
 

@@ -119,6 +119,45 @@ static bool hostname_ok(const char *s)
 	return true;
 }
 
+pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out,
+			  pw_error *err)
+{
+	*out = NULL;
+	if (!value || !*value)
+		return pw_error_set(err, PW_ERR_INVALID, "hostname: a host needs a name");
+	if (!hostname_ok(value))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "hostname: '%.80s' is not a valid host name (letters, "
+				    "digits and '-' in dot-separated labels of up to 63 "
+				    "characters, 253 in all)", value);
+	char *name = strdup(value);
+	if (!name)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	for (char *p = name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	pw_stmt *st = NULL;
+	bool row = false;
+	/* lower(): names stored before every writer lowered them may be in
+	 * any case (index hosts_hostname_lower). */
+	pw_err rc = db ? pw_sql(db, "SELECT id FROM hosts WHERE lower(hostname) = ? AND id <> ?"
+				    " ORDER BY id", &st, err, "ti", name, self)
+		       : PW_OK;
+	if (!rc && db)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row)
+		rc = pw_error_set(err, PW_ERR_CONFLICT,
+				  "hostname: %s is already the name of host %" PRId64
+				  " (names are compared without case)",
+				  name, pw_stmt_int(st, 0));
+	if (st && row)
+		pw_stmt_reset(st);
+	if (rc)
+		free(name);
+	else
+		*out = name;
+	return rc;
+}
+
 static int two_digits(const char *s)
 {
 	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
@@ -254,12 +293,7 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 	const char *store = value;
 	switch (fields[f].kind) {
 	case K_HOSTNAME:
-		if (!hostname_ok(value))
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "hostname: '%.80s' is not a valid host name (letters, "
-					    "digits and '-' in dot-separated labels of up to 63 "
-					    "characters, 253 in all)", value);
-		break;
+		return pw_host_name_check(NULL, value, 0, out, err);
 	case K_TEXT:
 		if (!pw_text_ok(value, fields[f].max) || !pw_utf8_valid(value, strlen(value)))
 			return pw_error_set(err, PW_ERR_INVALID,
@@ -308,9 +342,6 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		break;
 	}
 	*out = strdup(store);
-	if (*out && fields[f].kind == K_HOSTNAME)
-		for (char *p = *out; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
 	pw_buf_release(&b);
 	return *out ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 }
@@ -384,7 +415,8 @@ static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_ho
 	pw_buf sql = PW_BUF_INIT;
 	pw_err rc = select_sql(&sql);
 	if (!rc)
-		rc = pw_buf_puts(&sql, by_id ? " WHERE h.id = ?" : " WHERE h.hostname = ? ORDER BY h.id");
+		rc = pw_buf_puts(&sql, by_id ? " WHERE h.id = ?"
+					    : " WHERE lower(h.hostname) = ? ORDER BY h.id");
 	if (rc) {
 		pw_buf_release(&sql);
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -657,22 +689,6 @@ static pw_err audit_change(pw_db *db, const char *actor, const char *action, con
 	return rc;
 }
 
-static pw_err name_free(pw_db *db, const char *name, int64_t self, pw_error *err)
-{
-	pw_stmt *st = NULL;
-	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT id FROM hosts WHERE hostname = ? AND id <> ?", &st, err,
-			   "ti", name, self);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (!rc && row)
-		rc = pw_error_set(err, PW_ERR_INVALID, "hostname: %s is already host %" PRId64,
-				  name, pw_stmt_int(st, 0));
-	if (st)
-		pw_stmt_reset(st);
-	return rc;
-}
-
 /* Writes `c` to the host `old` (NULL: a new host named c->val[hostname])
  * and audits the fields that changed. The caller holds the transaction. */
 static pw_err write_host(pw_db *db, const char *actor, const char *action, const pw_host *old,
@@ -682,9 +698,11 @@ static pw_err write_host(pw_db *db, const char *actor, const char *action, const
 	pw_ts_now(now, 0);
 	*changed = false;
 	const char *name = c->set[PW_HF_HOSTNAME] ? c->val[PW_HF_HOSTNAME] : old->f[PW_HF_HOSTNAME];
+	char *checked = NULL;
 	pw_err rc = old && !strcmp(name, old->f[PW_HF_HOSTNAME])
 			    ? PW_OK
-			    : name_free(db, name, old ? old->id : 0, err);
+			    : pw_host_name_check(db, name, old ? old->id : 0, &checked, err);
+	free(checked);
 	if (rc)
 		return rc;
 	if (!old) {
@@ -837,6 +855,16 @@ void pw_host_csv_release(pw_host_csv *c)
 	*c = (pw_host_csv)PW_HOST_CSV_INIT;
 }
 
+/* Formula injection (OWASP): a spreadsheet runs a cell that begins with
+ * = + - @, a tab or a carriage return. Export puts a quote before such a
+ * value, and before one that begins with a quote itself, so that import,
+ * which takes one leading quote off a value that begins with a quote and
+ * one of those, gives back exactly what was exported. */
+static bool csv_guarded(const char *v)
+{
+	return v[0] && strchr("=+-@\t\r'", v[0]);
+}
+
 struct cell {
 	char *text;
 	size_t line, col;
@@ -949,7 +977,9 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 		struct cell *x = &s->rec[i];
 		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
-		pw_err rc = pw_host_value_check(c->cols[i], x->text, &row[i], &e);
+		const char *text = x->text[0] == '\'' && csv_guarded(x->text + 1) ? x->text + 1
+										    : x->text;
+		pw_err rc = pw_host_value_check(c->cols[i], text, &row[i], &e);
 		if (rc == PW_ERR_NOMEM)
 			return pw_error_set(err, rc, "%s", e.msg);
 		snprintf(msg, sizeof msg, "%s", e.msg);
@@ -1165,9 +1195,12 @@ static pw_err csv_field(pw_buf *out, const char *v)
 {
 	if (!v)
 		return PW_OK;
-	if (!strpbrk(v, ",\"\r\n") && v[0] != ' ' && v[strlen(v) - 1] != ' ')
+	bool guard = csv_guarded(v);
+	if (!guard && !strpbrk(v, ",\"\r\n") && v[0] != ' ' && v[strlen(v) - 1] != ' ')
 		return pw_buf_puts(out, v);
 	pw_err rc = pw_buf_putc(out, '"');
+	if (!rc && guard)
+		rc = pw_buf_putc(out, '\'');
 	for (const char *p = v; *p && !rc; p++)
 		rc = *p == '"' ? pw_buf_puts(out, "\"\"") : pw_buf_putc(out, *p);
 	return rc ? rc : pw_buf_putc(out, '"');

@@ -225,6 +225,23 @@ static const struct server_migration migrations[] = {
 	  * this index each enrollment read the whole hosts table. */
 	 "CREATE INDEX hosts_hostname_lower ON hosts(lower(hostname));",
 	 NULL},
+
+	{9, "re-keys waiting for an operator",
+	 /* An enrollment of a known machine whose agent is live, without that
+	  * agent's credential: its new agent (in agents, not yet the host's)
+	  * and what it reported, until an operator decides (agents.h). At
+	  * most one per host. */
+	 "CREATE TABLE rekey_requests ("
+	 " agent_id TEXT PRIMARY KEY REFERENCES agents(id),"
+	 " host_id BIGINT NOT NULL UNIQUE REFERENCES hosts(id),"
+	 " hostname TEXT NOT NULL,"
+	 " os_id TEXT,"
+	 " os_version_id TEXT,"
+	 " os_codename TEXT,"
+	 " os_pretty_name TEXT,"
+	 " arch TEXT,"
+	 " requested TEXT NOT NULL);",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

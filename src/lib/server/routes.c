@@ -119,7 +119,8 @@ static void h_enroll(struct pw_api_ctx *c)
 	    !pw_api_body_str(c, os, "id", false, 1024, &r.os_id) ||
 	    !pw_api_body_str(c, os, "version_id", false, 1024, &r.os_version_id) ||
 	    !pw_api_body_str(c, os, "codename", false, 1024, &r.os_codename) ||
-	    !pw_api_body_str(c, os, "pretty_name", false, 1024, &r.os_pretty_name))
+	    !pw_api_body_str(c, os, "pretty_name", false, 1024, &r.os_pretty_name) ||
+	    !pw_api_body_str(c, c->body, "credential", false, PW_CREDENTIAL_MAX, &r.credential))
 		return;
 	pw_enrollment en;
 	pw_error e = PW_ERROR_INIT;
@@ -133,7 +134,8 @@ static void h_enroll(struct pw_api_ctx *c)
 	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
 	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
 	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
-	    !cJSON_AddBoolToObject(o, "adopted", en.adopted)) {
+	    !cJSON_AddBoolToObject(o, "adopted", en.adopted) ||
+	    !cJSON_AddBoolToObject(o, "pending", en.pending)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 	} else {
@@ -456,11 +458,23 @@ static void h_host(struct pw_api_ctx *c)
 		pw_api_fail(c, rc, &e);
 		return;
 	}
+	pw_rekey_request q;
+	bool waiting = false;
+	if ((rc = pw_agent_rekey_pending(c->env->db, c->id, &q, &waiting, &e))) {
+		cJSON_Delete(h);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
 	cJSON *f = cJSON_AddObjectToObject(h, "open_findings");
 	bool ok = f != NULL;
 	for (int p = 0; ok && p < PW_HOST_PRIO__COUNT; p++)
 		ok = add_int(f, pw_host_prio_name((pw_host_prio)p), found[p]);
-	if (!ok || !add_int(h, "open_jobs", open)) {
+	cJSON *pending = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
+	if (ok && pending)
+		ok = cJSON_AddItemToObject(h, "pending_rekey", pending);
+	else
+		cJSON_Delete(pending);
+	if (!ok || !pending || !add_int(h, "open_jobs", open)) {
 		cJSON_Delete(h);
 		pw_api_oom(c);
 		return;
@@ -675,6 +689,33 @@ static void h_host_jobs(struct pw_api_ctx *c)
 			pw_stmt_reset(st);
 			pw_api_oom(c);
 		}
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_host_rekey(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(c->body, "approve");
+	if (!cJSON_IsBool(ap)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"approve\" must be true (approve the waiting re-key) or false "
+			     "(refuse it)");
+		return;
+	}
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_agent_rekey_decide(c->env->db, c->who->actor, c->id, cJSON_IsTrue(ap), &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !add_int(o, "host_id", c->id) ||
+	    !cJSON_AddBoolToObject(o, "approved", cJSON_IsTrue(ap))) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
 		return;
 	}
 	pw_api_reply(c, o);
@@ -1012,16 +1053,19 @@ static const pw_route routes[] = {
 	{"POST", "/api/v1/agents/enroll", PW_ACCESS_ENROLL, 0, 16 * KiB, JSON, 201,
 	 "agent.enroll, agent.rekey, agent.adopt", h_enroll,
 	 "Enrolls an agent with an enrollment token and returns its credential (shown once); "
-	 "a known machine_id re-keys its host, a new one adopts the host an operator entered "
-	 "under its hostname without an agent; a hostname held by a host enrolled from another "
-	 "machine is a 409 (protocol.md)",
+	 "a known machine_id re-keys its host at once when the host has no live agent or "
+	 "`credential` is that agent's, else the re-key waits for an operator (`pending`: the "
+	 "credential works once approved); a new machine_id adopts the host an operator entered "
+	 "under its hostname without an agent; a hostname that is not RFC 1123 is a 400, one "
+	 "another host holds (in any case) a 409 (protocol.md)",
 	 NULL,
 	 "{\"token\":\"<enrollment token>\",\"hostname\":\"web-01\",\"machine_id\":"
 	 "\"4c4c4544004d3510804ab4c04f4d3232\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
 	 "\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"
-	 "\"arch\":\"amd64\"}",
+	 "\"arch\":\"amd64\",\"credential\":\"<the agent's current credential, if any>\"}",
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"credential\":\"ag_0123456789abcdef.<secret>\","
-	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false}"},
+	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false,"
+	 "\"pending\":false}"},
 	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
 	 "An agent reports its inventory hash (the inventory itself when the server asks), "
@@ -1040,7 +1084,9 @@ static const pw_route routes[] = {
 	{"GET", "/api/v1/hosts/export-csv", PW_ACCESS_USER, HOST_READERS, 0, CSV_REPLY, 200, NULL,
 	 h_hosts_export,
 	 "The operator fields of the hosts as CSV, by hostname: what `patchwarden host "
-	 "export-csv` writes and import-csv reads",
+	 "export-csv` writes and import-csv reads. A value that begins with =, +, -, @, a tab, "
+	 "a carriage return or a single quote gets a single quote before it (no spreadsheet "
+	 "runs it as a formula), which import takes off again: patchwarden-host(1)",
 	 host_filters, NULL,
 	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
 	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
@@ -1055,18 +1101,29 @@ static const pw_route routes[] = {
 	 NULL, "hostname,category,criticality,maintenance_window\nweb-01,web,4,Sun 01:00-04:00\n",
 	 "{\"rows\":1,\"created\":0,\"updated\":1,\"unchanged\":0}"},
 	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host,
-	 "One host, with its open findings per priority and its count of open jobs", NULL, NULL,
+	 "One host, with its open findings per priority, its count of open jobs and its re-key "
+	 "waiting for approval (`pending_rekey`, null when none)", NULL, NULL,
 	 "{" HOST_EXAMPLE ",\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,"
-	 "\"low\":1},\"open_jobs\":1}"},
+	 "\"low\":1},\"pending_rekey\":{\"agent_id\":\"ag_fedcba9876543210\","
+	 "\"current_agent_id\":\"ag_0123456789abcdef\",\"hostname\":\"web-01\",\"requested\":"
+	 "\"2024-05-02T08:00:00.000Z\",\"enroll_token\":3},\"open_jobs\":1}"},
 	{"PATCH", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 16 * KiB, JSON, 200,
 	 "host.set", h_host_patch,
 	 "Changes operator fields as `patchwarden host set` does: members named like the fields "
 	 "(hostname, location, purpose, category, owner_group, app_owner, criticality, exposure, "
 	 "environment, maintenance_window, backup_check, last_patched, ticket), null clears one; "
-	 "all or none are applied, an unknown field or a bad value is a 400 naming it. Audited "
+	 "all or none are applied, an unknown field or a bad value is a 400 naming it, a "
+	 "hostname another host holds (in any case) a 409. Audited "
 	 "with the fields before and after (no event when nothing changed); returns the host",
 	 NULL, "{\"criticality\":4,\"maintenance_window\":\"Sun 01:00-04:00\",\"ticket\":null}",
 	 "{" HOST_EXAMPLE "}"},
+	{"POST", "/api/v1/hosts/{id}/rekey", PW_ACCESS_USER, ADMIN | OPERATOR, 1 * KiB, JSON, 200,
+	 "agent.rekey_approve, agent.rekey_refuse", h_host_rekey,
+	 "Decides the host's re-key waiting for approval (an enrollment of its machine without "
+	 "its live agent's credential, as after the agent's state was lost): approving makes the "
+	 "new agent the host's and revokes the old one, refusing revokes the new one. 404 when "
+	 "none waits; 409 when the name it reported is another host's by now",
+	 NULL, "{\"approve\":true}", "{\"host_id\":42,\"approved\":true}"},
 	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host_jobs,
 	 "A host's jobs by id, each with its newest result", paging, NULL,
 	 "{\"jobs\":[{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"

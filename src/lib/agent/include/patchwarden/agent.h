@@ -54,9 +54,12 @@ pw_err pw_agent_check_url(const char *url, bool insecure, pw_error *err);
 
 /* Enrolls this host with an enrollment token and saves the credential
  * (0600) in the state directory. *agent_id gets the new id (caller
- * frees). */
+ * frees). The credential of an earlier enrollment in the state directory
+ * goes along as proof that this is the host's agent; without it the server
+ * may keep the re-key waiting for an operator: *pending (may be NULL) then,
+ * and the new credential works once the operator approves. */
 pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char **agent_id,
-			      pw_error *err);
+			      bool *pending, pw_error *err);
 
 typedef struct pw_agent_client pw_agent_client;
 

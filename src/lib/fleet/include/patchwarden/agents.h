@@ -65,6 +65,9 @@ typedef struct pw_enroll_request {
 	const char *machine_id; /* /etc/machine-id: identifies the host across re-installs of the agent */
 	const char *os_id, *os_version_id, *os_codename, *os_pretty_name;
 	const char *arch;
+	/* The credential the agent holds, when it has one: proves that a
+	 * re-key comes from the host's own agent. NULL when it has none. */
+	const char *credential;
 } pw_enroll_request;
 
 typedef struct pw_enrollment {
@@ -73,12 +76,22 @@ typedef struct pw_enrollment {
 	int64_t host_id;
 	bool rekeyed; /* the host existed with another agent, whose credential is now revoked */
 	bool adopted; /* the host was one an operator entered, without an agent until now */
+	/* A re-key waiting for an operator (pw_agent_rekey_decide): the
+	 * credential works once it is approved. */
+	bool pending;
 } pw_enrollment;
 
 /* Uses one enrollment of the token and issues a new agent credential.
+ * The hostname is checked and stored as pw_host_name_check does; a name
+ * another host holds (in any case) is PW_ERR_CONFLICT.
  * A machine_id seen before re-keys that host (same host id, a new agent
  * id; the old credential stops working and the old agent's leased jobs
- * are offered again), audited as "agent.rekey". A new machine_id adopts
+ * are offered again), audited as "agent.rekey", when the host has no live
+ * agent or req->credential is that agent's. Otherwise (a re-installed
+ * agent, or anyone who read the world-readable /etc/machine-id) the re-key
+ * waits for an operator: out->pending, the host and its agent unchanged
+ * until pw_agent_rekey_decide, audited as "agent.rekey_request"; a newer
+ * request replaces an older one. A new machine_id adopts
  * the host an operator entered under the hostname (any case; pw_host_create,
  * CSV import) that no agent has had, keeping its operator fields
  * ("agent.adopt"), else gets a new host ("agent.enroll"); when a host
@@ -88,6 +101,32 @@ typedef struct pw_enrollment {
  * checked first, so only its holder learns the token's state). */
 pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
 		       pw_error *err);
+
+/* A re-key waiting for an operator's decision. */
+typedef struct pw_rekey_request {
+	char agent_id[PW_AGENT_ID_MAX];   /* the new agent's, waiting */
+	char current[PW_AGENT_ID_MAX];    /* the host's live agent, which approval revokes */
+	char hostname[256];               /* the name the new agent reports */
+	char requested[32];               /* when */
+	int64_t enroll_token_id;
+} pw_rekey_request;
+
+/* The host's pending re-key: *found false when there is none. */
+pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out, bool *found,
+			      pw_error *err);
+
+/* {"agent_id", "current_agent_id", "hostname", "requested", "enroll_token"}
+ * for `host show --json` and the API; NULL when out of memory. */
+struct cJSON *pw_rekey_request_to_json(const pw_rekey_request *r);
+
+/* An operator's decision on the host's pending re-key, audited as
+ * "agent.rekey_approve" or "agent.rekey_refuse". Approval makes the new
+ * agent the host's (its reported name and OS too; a name another host
+ * took meanwhile is PW_ERR_CONFLICT) and revokes the old one, whose
+ * leased jobs are offered again; refusal revokes the new agent. No
+ * pending re-key is PW_ERR_NOTFOUND. */
+pw_err pw_agent_rekey_decide(pw_db *db, const char *actor, int64_t host_id, bool approve,
+			     pw_error *err);
 
 /* An authenticated agent. */
 typedef struct pw_agent {
@@ -104,7 +143,9 @@ typedef struct pw_agent {
 } pw_agent;
 
 /* Checks "<agent id>.<secret>" (the Bearer credential): malformed,
- * unknown, wrong or revoked is PW_ERR_AUTH. One indexed lookup. */
+ * unknown, wrong or revoked is PW_ERR_AUTH, and so is the credential of a
+ * re-key still waiting for approval (the message says so). One indexed
+ * lookup. */
 pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, pw_error *err);
 
 /* ---- check-in --------------------------------------------------------- */

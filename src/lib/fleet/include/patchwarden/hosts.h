@@ -69,6 +69,14 @@ bool pw_host_field_parse(const char *name, pw_host_field *out);
  * The error names the field and the accepted values. */
 pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_error *err);
 
+/* The one check of a host name, for every writer (host add and set, CSV
+ * import, enrollment and re-key): RFC 1123 labels (letters, digits, '-'
+ * inside, 1 to 63 each), 253 characters in all; *out gets it in lower case
+ * (the caller frees it). With `db`, the name must also be free: another
+ * host than `self` (0: none) holding it in any case is PW_ERR_CONFLICT. */
+pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out,
+			  pw_error *err);
+
 /* Priorities of findings, most urgent first. */
 typedef enum pw_host_prio {
 	PW_HOST_PRIO_EMERGENCY = 0,
@@ -149,7 +157,8 @@ pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int
 
 /* Applies the assignments to the host in one transaction, all or none,
  * audited as "host.set" with the fields that changed (no event when
- * nothing changed). *changed (may be NULL) gets whether anything did. */
+ * nothing changed). *changed (may be NULL) gets whether anything did.
+ * A rename onto another host's name (in any case) is PW_ERR_CONFLICT. */
 pw_err pw_host_set(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
 		   size_t n, bool *changed, pw_error *err);
 
@@ -188,7 +197,10 @@ pw_err pw_host_import_csv(pw_db *db, const char *actor, const char *name, const 
 			  size_t len, pw_host_import_stats *stats, pw_error *err);
 
 /* Appends the editable fields of the hosts matching `f` as CSV with a
- * header row (CRLF line ends): what pw_host_import_csv reads back. */
+ * header row (CRLF line ends): what pw_host_import_csv reads back. A value
+ * that begins with = + - @ TAB CR or a single quote goes out quoted with a
+ * single quote before it, so that no spreadsheet runs it as a formula;
+ * the parse takes exactly one such quote off again (lossless). */
 pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_error *err);
 
 /* ---- findings -------------------------------------------------------- */
