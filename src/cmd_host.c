@@ -103,7 +103,8 @@ static const char usage_tail[] =
 	"adds or updates one host per row by hostname, all in one transaction: an\n"
 	"invalid row stops the import with FILE:LINE:COLUMN (and the lines of the\n"
 	"other bad rows) and nothing is written. export-csv writes the same\n"
-	"columns (to standard output without FILE).\n"
+	"columns (to standard output without FILE). import-csv reads standard input\n"
+	"when FILE is -.\n"
 	"\n"
 	"recompute scans every host's stored inventory against the feed store, each\n"
 	"distinct inventory once, and makes the result the hosts' open findings, as\n"
@@ -263,7 +264,7 @@ static int host_import(pw_db *db, const struct opts *o)
 	pw_buf data = PW_BUF_INIT;
 	pw_error err = PW_ERROR_INIT;
 	pw_host_import_stats st;
-	pw_err rc = pw_read_file(o->pos[0], &data, CSV_MAX, &err);
+	pw_err rc = pw_cli_read_file(o->pos[0], &data, CSV_MAX, &err);
 	if (!rc)
 		rc = pw_host_import_csv(db, o->actor, o->pos[0], pw_buf_str(&data), data.len, &st,
 					&err);
