@@ -118,9 +118,10 @@ int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,
 	struct pw_option mine[3];
 	const struct pw_option *list[8];
 	size_t n = 0;
-	while (tables && tables[n] && n < 6) {
+	for (; tables && tables[n]; n++) {
+		if (n == sizeof list / sizeof list[0] - 2)
+			return pw_cli_fail(cmd, "internal error: too many option tables"), -1;
 		list[n] = tables[n];
-		n++;
 	}
 	list[n++] = setup_options(all, s->flags, mine);
 	list[n] = NULL;
