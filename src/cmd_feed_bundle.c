@@ -30,8 +30,8 @@ struct args {
 static struct args args;
 
 const struct pw_option cmd_feed_bundle_options[] = {
-	PW_OPT_FILE('k', "key", &args.key, "KEY",
-		    "the secret key (create) or public key (verify, import)"),
+	PW_OPT_STRING('k', "key", &args.key, "KEY",
+		      "the secret key (create) or public key (verify, import)"),
 	PW_OPT_STRING('o', "output", &args.output, "PATH",
 		      "keygen: PATH.sec and PATH.pub; create: the bundle"),
 	PW_OPT_STRING(0, "store", &args.store, "STORE", "import: the feed store"),

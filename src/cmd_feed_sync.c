@@ -18,7 +18,6 @@
 #define SOURCES_DEFAULT_PATH "/etc/patchwarden/sources.conf"
 #define WARN_SHOWN_MAX 20
 
-
 struct run {
 	bool json;
 	bool progress, tty;   /* progress lines, rewritten in place on a terminal */

@@ -22,7 +22,8 @@ enum pw_opt_kind {
 	PW_OPT_GROUP,  /* a heading in the usage text; parses nothing */
 	PW_OPT_FLAG,   /* bool *: set to true; takes no value */
 	PW_OPT_STRING, /* const char **: the value, not empty */
-	PW_OPT_FILE,   /* const char **: a file to read; "-" means standard input */
+	PW_OPT_FILE,   /* const char **: a file the command reads with
+			* pw_cli_read_file(), so "-" is standard input */
 	PW_OPT_INT,    /* int64_t *: a decimal number within [min, max] */
 	PW_OPT_LIST,   /* struct pw_opt_list *: every value of a repeated option */
 };
