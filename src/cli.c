@@ -68,8 +68,8 @@ bool pw_cli_wants_help(int argc, char **argv)
 #define SETUP_OPTIONS(config, db)                                                              \
 	{                                                                                      \
 		PW_OPT_STRING('c', "config", config, "FILE",                                  \
-			      "configuration file (default\n" PW_CONFIG_DEFAULT_PATH          \
-			      "; a missing default\nfile means all defaults)"),                \
+			      "configuration file, which must exist (default\n"               \
+			      PW_CONFIG_DEFAULT_PATH ", all defaults when\nit is missing)"),   \
 			PW_OPT_STRING(0, "db", db, "URL",                                      \
 				      "server database: sqlite:PATH, PATH or postgresql://...\n" \
 				      "(default: $PATCHWARDEN_DB, else db in [server] of the\n"  \
@@ -90,7 +90,7 @@ static const struct pw_option *setup_options(const struct pw_option *all, unsign
 	return out;
 }
 
-void pw_cli_print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out)
+static void print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out)
 {
 	static const struct pw_option all[] = SETUP_OPTIONS(NULL, NULL);
 	struct pw_option mine[3];
@@ -108,7 +108,7 @@ void pw_cli_print_usage(const char *cmd, FILE *out)
 {
 	const struct pw_cmd *c = pw_cli_find(cmd);
 	if (c)
-		pw_cli_print_usage_of(c->usage, c->setup, out);
+		print_usage_of(c->usage, c->setup, out);
 }
 
 int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,

@@ -70,8 +70,6 @@ int pw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 bool pw_cli_wants_help(int argc, char **argv);
 /* Prints the usage text of a command to `out`. */
 void pw_cli_print_usage(const char *cmd, FILE *out);
-/* Prints a usage text of a command's part (`feed sync`) to `out`. */
-void pw_cli_print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out);
 
 /* pw_parse_options() with the options of s->flags added: --config sets
  * s->config_path, --db s->db_url. `tables` is NULL-terminated. */

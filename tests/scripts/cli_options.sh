@@ -39,7 +39,7 @@ for c in agent audit feed host inventory scan server user vercmp; do
   if [ "$out" = "$help" ]; then ok; else bad "$c --help differs from help $c"; fi
 done
 run "agent --help" 0 "$agent" --help
-has "agent --help" "  -c, --config FILE   configuration file (default"
+has "agent --help" "  -c, --config FILE   configuration file, which must exist (default"
 has "agent --help" "  --timeout SEC       time limit per request (default 60)"
 run "host help" 0 "$bin" help host
 has "host help" "  --stale DAYS        not seen by its agent for DAYS days, or never"
