@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "patchwarden/config.h"
 #include "patchwarden/db.h"
+#include "patchwarden/fileio.h"
 
 static void vreport(const char *cmd, const char *kind, const char *fmt, va_list ap)
 {
@@ -60,11 +62,106 @@ bool pw_cli_wants_help(int argc, char **argv)
 	return false;
 }
 
+/* The options of the set-up flags, for parsing (with targets in a
+ * pw_setup) and for usage texts (without). */
+#define SETUP_OPTIONS(config, db)                                                              \
+	{                                                                                      \
+		PW_OPT_STRING('c', "config", config, "FILE",                                  \
+			      "configuration file, which must exist (default\n"               \
+			      PW_CONFIG_DEFAULT_PATH ", all defaults when\nit is missing)"),   \
+			PW_OPT_STRING(0, "db", db, "URL",                                      \
+				      "server database: sqlite:PATH, PATH or postgresql://...\n" \
+				      "(default: $PATCHWARDEN_DB, else db in [server] of the\n"  \
+				      "configuration file, else ./" PW_SERVER_DB_DEFAULT ")"),    \
+			PW_OPT_END(),                                                          \
+	}
+
+/* The part of the setup options table that `flags` selects. */
+static const struct pw_option *setup_options(const struct pw_option *all, unsigned flags,
+					     struct pw_option *out)
+{
+	size_t n = 0;
+	if (flags & PW_SETUP_CONFIG)
+		out[n++] = all[0];
+	if (flags & PW_SETUP_DB)
+		out[n++] = all[1];
+	out[n] = all[2];
+	return out;
+}
+
+static void print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out)
+{
+	static const struct pw_option all[] = SETUP_OPTIONS(NULL, NULL);
+	struct pw_option mine[3];
+	fputs(u->head, out);
+	if (u->options)
+		pw_options_usage(out, u->options);
+	if (u->setup_heading && setup)
+		fprintf(out, "%s\n", u->setup_heading);
+	pw_options_usage(out, PW_OPT_TABLES(setup_options(all, setup, mine)));
+	if (u->tail)
+		fputs(u->tail, out);
+}
+
 void pw_cli_print_usage(const char *cmd, FILE *out)
 {
 	const struct pw_cmd *c = pw_cli_find(cmd);
 	if (c)
-		fputs(c->usage, out);
+		print_usage_of(c->usage, c->setup, out);
+}
+
+int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,
+		 const struct pw_option *const *tables, unsigned scope)
+{
+	const struct pw_option all[] = SETUP_OPTIONS(&s->config_path, &s->db_url);
+	struct pw_option mine[3];
+	const struct pw_option *list[8];
+	size_t n = 0;
+	for (; tables && tables[n]; n++) {
+		if (n == sizeof list / sizeof list[0] - 2)
+			return pw_cli_fail(cmd, "internal error: too many option tables"), -1;
+		list[n] = tables[n];
+	}
+	list[n++] = setup_options(all, s->flags, mine);
+	list[n] = NULL;
+	return pw_parse_options(cmd, argc, argv, list, scope);
+}
+
+const char *pw_cli_config_path(const struct pw_setup *s)
+{
+	return s->config_path ? s->config_path : PW_CONFIG_DEFAULT_PATH;
+}
+
+pw_config *pw_cli_config(const char *cmd, struct pw_setup *s)
+{
+	if (s->config)
+		return s->config;
+	pw_error err = PW_ERROR_INIT;
+	if (pw_config_load(pw_cli_config_path(s), s->config_path != NULL, &s->config, &err)) {
+		pw_cli_fail_err(cmd, &err);
+		return NULL;
+	}
+	return s->config;
+}
+
+const char *pw_cli_db_url(const char *cmd, struct pw_setup *s)
+{
+	if (s->db_url)
+		return s->db_url;
+	const char *env = getenv("PATCHWARDEN_DB");
+	if (env && *env)
+		return env;
+	pw_config *cfg = pw_cli_config(cmd, s);
+	if (!cfg)
+		return NULL;
+	const char *v = pw_config_get(cfg, "server", "db");
+	return v && *v ? v : PW_SERVER_DB_DEFAULT;
+}
+
+void pw_cli_setup_release(struct pw_setup *s)
+{
+	pw_config_free(s->config);
+	s->config = NULL;
 }
 
 const char *pw_cli_store(const char *given)
@@ -72,7 +169,7 @@ const char *pw_cli_store(const char *given)
 	if (given)
 		return given;
 	const char *env = getenv("PATCHWARDEN_STORE");
-	return env && *env ? env : "./patchwarden.db";
+	return env && *env ? env : "./" PW_SERVER_DB_DEFAULT;
 }
 
 int pw_cli_store_exists(const char *cmd, const char *store)
@@ -110,6 +207,13 @@ int pw_cli_print_json(const char *cmd, cJSON *v)
 	puts(text);
 	cJSON_free(text);
 	return PW_EXIT_OK;
+}
+
+pw_err pw_cli_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)
+{
+	/* Reopening descriptor 0 keeps pw_read_file's size check for a file
+	 * given on standard input. */
+	return pw_read_file(strcmp(path, "-") ? path : "/dev/stdin", out, max_bytes, err);
 }
 
 const char *pw_cli_or_dash(const char *s)

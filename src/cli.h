@@ -8,7 +8,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "parse_options.h"
 #include "patchwarden/error.h"
+
+struct pw_buf;
+struct pw_config;
+struct pw_db;
 
 /* Exit codes shared by all subcommands (as dpkg --compare-versions uses them). */
 enum {
@@ -17,11 +22,40 @@ enum {
 	PW_EXIT_ERROR = 2, /* bad input, bad usage, unreadable data */
 };
 
+/* The shared set-up a command needs, as flags in the command table (git's
+ * RUN_SETUP): the front end adds the options that go with each flag to the
+ * command's own, and does the set-up itself, once, when the command first
+ * asks for the configuration or the database. */
+enum {
+	PW_SETUP_CONFIG = 1 << 0, /* reads the configuration file; takes -c, --config FILE */
+	PW_SETUP_DB = 1 << 1,     /* uses the server database; takes --db URL */
+};
+
+struct pw_setup {
+	unsigned flags;          /* PW_SETUP_* of the command (or subcommand) */
+	const char *config_path; /* --config, or NULL for PW_CONFIG_DEFAULT_PATH */
+	const char *db_url;      /* --db, or NULL */
+	struct pw_config *config; /* owned; loaded by pw_cli_config() */
+	struct pw_db *db;         /* owned; opened by pw_cli_db() */
+};
+
+/* The text of `help CMD`: `head` (synopsis and description), the option
+ * list generated from `options` (a NULL-terminated list of tables) and the
+ * options of the command's set-up flags, then `tail`. */
+struct pw_usage {
+	const char *head;
+	const struct pw_option *const *options;
+	const char *tail;
+	const char *setup_heading; /* a line above the set-up's options, or NULL */
+};
+
 struct pw_cmd {
 	const char *name;
-	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
-	const char *summary;               /* one line for `patchwarden --help` */
-	const char *usage;                 /* full text for `help CMD` and `CMD --help` */
+	/* argv[0] is the subcommand name. */
+	int (*run)(int argc, char **argv, struct pw_setup *setup);
+	const char *summary;         /* one line for `patchwarden --help` */
+	const struct pw_usage *usage; /* for `help CMD` and `CMD --help` */
+	unsigned setup;              /* PW_SETUP_* */
 };
 
 /* "patchwarden CMD: message\n" on stderr; returns PW_EXIT_ERROR. */
@@ -36,6 +70,26 @@ int pw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 bool pw_cli_wants_help(int argc, char **argv);
 /* Prints the usage text of a command to `out`. */
 void pw_cli_print_usage(const char *cmd, FILE *out);
+
+/* pw_parse_options() with the options of s->flags added: --config sets
+ * s->config_path, --db s->db_url. `tables` is NULL-terminated. */
+int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,
+		 const struct pw_option *const *tables, unsigned scope);
+/* The configuration file named by --config (which must exist), else
+ * PW_CONFIG_DEFAULT_PATH (all defaults when missing). */
+const char *pw_cli_config_path(const struct pw_setup *s);
+/* Loads the configuration on the first call; NULL after printing why not. */
+struct pw_config *pw_cli_config(const char *cmd, struct pw_setup *s);
+/* The server database to use: --db, else $PATCHWARDEN_DB when not empty,
+ * else `db` in the [server] section of the configuration, else
+ * ./patchwarden.db. NULL after printing why not (a bad configuration). */
+const char *pw_cli_db_url(const char *cmd, struct pw_setup *s);
+/* Opens (and migrates) the server database on the first call; NULL after
+ * printing why not. In main.c: only `patchwarden` links the server's
+ * database code. */
+struct pw_db *pw_cli_db(const char *cmd, struct pw_setup *s);
+/* Frees what pw_cli_config() loaded (main.c also closes the database). */
+void pw_cli_setup_release(struct pw_setup *s);
 
 /* The feed store a command uses: `given` (its --store) when not NULL,
  * else $PATCHWARDEN_STORE when set and not empty, else ./patchwarden.db. */
@@ -54,6 +108,8 @@ int pw_cli_finish(const char *cmd, int rc);
  * build) or a failed print is "out of memory". Does not flush. */
 struct cJSON;
 int pw_cli_print_json(const char *cmd, struct cJSON *v);
+/* pw_read_file(), where the path "-" means standard input. */
+pw_err pw_cli_read_file(const char *path, struct pw_buf *out, size_t max_bytes, pw_error *err);
 /* s, or "-" for a missing or empty value in tables. */
 const char *pw_cli_or_dash(const char *s);
 

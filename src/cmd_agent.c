@@ -15,115 +15,88 @@
 
 #define CMD "agent"
 
-const char cmd_agent_usage[] =
+struct opts {
+	const char *action, *state_dir, *server, *token, *ca, *root, *store;
+	int64_t timeout; /* 0: not given */
+	bool insecure, once;
+};
+
+static struct opts opt;
+
+static const struct pw_option options[] = {
+	PW_OPT_STRING(0, "state-dir", &opt.state_dir, "DIR",
+		      "state directory (default " PW_AGENT_STATE_DIR ")"),
+	PW_OPT_STRING(0, "server", &opt.server, "URL",
+		      "https://HOST[:PORT] of the patchwarden server"),
+	PW_OPT_STRING(0, "token", &opt.token, "TOKEN", "enrollment token (enroll)"),
+	PW_OPT_STRING(0, "ca", &opt.ca, "FILE",
+		      "PEM CA certificates the server's certificate must\n"
+		      "chain to (default: the system's)"),
+	PW_OPT_FLAG(0, "insecure", &opt.insecure,
+		    "allow plain http://, to a loopback address only (tests);\n"
+		    "https certificates are always verified"),
+	PW_OPT_STRING(0, "root", &opt.root, "DIR",
+		      "report the system under DIR (its packages, and the name in\n"
+		      "DIR/etc/hostname when there is one)"),
+	PW_OPT_STRING(0, "store", &opt.store, "FILE",
+		      "feed store for scan jobs (default STATE-DIR/feeds.db,\n"
+		      "filled by 'patchwarden feed sync')"),
+	PW_OPT_INT(0, "timeout", &opt.timeout, 1, 3600, "SEC",
+		   "time limit per request (default 60)"),
+	PW_OPT_FLAG(0, "once", &opt.once, "run: one check-in, then exit (for tests and cron)"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden agent enroll --server URL --token TOKEN [OPTIONS]\n"
 	"       patchwarden agent run [--once] [OPTIONS]\n"
 	"       patchwarden agent status [OPTIONS]\n"
 	"\n"
 	"The host agent: 'enroll' trades an enrollment token for this host's own\n"
 	"credential (saved 0600 in the state directory with the server URL and\n"
-	"CA file); 'run' checks in every interval the server gives (+-10%% jitter),\n"
+	"CA file); 'run' checks in every interval the server gives (+-10% jitter),\n"
 	"sends the inventory only when its hash changed, runs the jobs handed out\n"
 	"(inventory, scan) and delivers their results, which wait in an on-disk\n"
 	"spool until the server acknowledges them; 'status' shows the state.\n"
-	"\n"
-	"  --config FILE     configuration file, section [agent] (default\n"
-	"                    " PW_CONFIG_DEFAULT_PATH ")\n"
-	"  --state-dir DIR   state directory (default " PW_AGENT_STATE_DIR ")\n"
-	"  --server URL      https://HOST[:PORT] of the patchwarden server\n"
-	"  --token TOKEN     enrollment token (enroll)\n"
-	"  --ca FILE         PEM CA certificates the server's certificate must\n"
-	"                    chain to (default: the system's)\n"
-	"  --insecure        allow plain http://, to a loopback address only (tests);\n"
-	"                    https certificates are always verified\n"
-	"  --root DIR        report the system under DIR (its packages, and the name in\n"
-	"                    DIR/etc/hostname when there is one)\n"
-	"  --store FILE      feed store for scan jobs (default STATE-DIR/feeds.db,\n"
-	"                    filled by 'patchwarden feed sync')\n"
-	"  --timeout SEC     time limit per request (default 60)\n"
-	"  --once            run: one check-in, then exit (for tests and cron)\n"
+	"\n";
+
+static const char usage_tail[] =
+	"  (the configuration file's section [agent] holds the same settings)\n"
 	"\n"
 	"'run' stops cleanly on SIGTERM. After a failed check-in it retries after\n"
 	"2, 4, 8... seconds, at most the check-in interval. Exit status: 0 ok,\n"
 	"2 on errors (for --once: the check-in failed). See patchwarden-agent(1).\n";
 
-struct opts {
-	const char *action, *config, *state_dir, *server, *token, *ca, *root, *timeout, *store;
-	bool insecure, once;
-};
+const struct pw_usage cmd_agent_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
-static int parse(int argc, char **argv, struct opts *o)
+static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} valued[] = {
-		{"--config", offsetof(struct opts, config)},
-		{"--state-dir", offsetof(struct opts, state_dir)},
-		{"--server", offsetof(struct opts, server)},
-		{"--token", offsetof(struct opts, token)},
-		{"--ca", offsetof(struct opts, ca)},
-		{"--root", offsetof(struct opts, root)},
-		{"--timeout", offsetof(struct opts, timeout)},
-		{"--store", offsetof(struct opts, store)},
-	};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--insecure")) {
-			o->insecure = true;
-			continue;
-		}
-		if (!strcmp(a, "--once")) {
-			o->once = true;
-			continue;
-		}
-		size_t k;
-		for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-			size_t n = strlen(valued[k].name);
-			const char *v = NULL;
-			if (!strcmp(a, valued[k].name)) {
-				if (++i >= argc)
-					return pw_cli_usage_error(CMD, "%s needs a value", a);
-				v = argv[i];
-			} else if (!strncmp(a, valued[k].name, n) && a[n] == '=') {
-				v = a + n + 1;
-			} else {
-				continue;
-			}
-			if (!*v)
-				return pw_cli_usage_error(CMD, "%s needs a non-empty value",
-							  valued[k].name);
-			*(const char **)((char *)o + valued[k].off) = v;
-			break;
-		}
-		if (k < sizeof valued / sizeof valued[0])
-			continue;
-		if (a[0] == '-' || o->action)
-			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
-		o->action = a;
-	}
+	int n = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(options), ~0u);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 1)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[1]);
+	*o = opt;
+	o->action = n ? argv[0] : NULL;
 	if (!o->action)
 		return pw_cli_usage_error(CMD, "expected enroll, run or status");
 	return PW_EXIT_OK;
 }
 
 /* Flags first, then the [agent] section of the configuration. */
-static int settings(const struct opts *o, pw_config **cfg, pw_agent_conf *conf)
+static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
+		    pw_agent_conf *conf)
 {
 	pw_error e = PW_ERROR_INIT;
-	if (pw_config_load(o->config ? o->config : PW_CONFIG_DEFAULT_PATH, o->config != NULL, cfg,
-			   &e))
-		return pw_cli_fail_err(CMD, &e);
+	if (!(*cfg = pw_cli_config(CMD, setup)))
+		return PW_EXIT_ERROR;
 	long timeout, spool_max;
 	if (pw_config_get_int(*cfg, "agent", "timeout", PW_AGENT_TIMEOUT, &timeout, &e) ||
 	    pw_config_get_int(*cfg, "agent", "spool_max_bytes", 0, &spool_max, &e))
 		return pw_cli_fail_err(CMD, &e);
-	if (o->timeout) {
-		char *end;
-		timeout = strtol(o->timeout, &end, 10);
-		if (*end || timeout < 1 || timeout > 3600)
-			return pw_cli_usage_error(CMD, "--timeout wants seconds from 1 to 3600");
-	}
+	if (o->timeout)
+		timeout = (long)o->timeout;
 	if (timeout < 1 || spool_max < 0)
 		return pw_cli_fail(CMD, "[agent] timeout must be positive and spool_max_bytes "
 					"not negative");
@@ -272,10 +245,10 @@ static int do_run(const pw_agent_conf *conf, bool once)
 	return once ? rc : PW_EXIT_OK;
 }
 
-int cmd_agent(int argc, char **argv)
+int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 {
 	struct opts o = {0};
-	int rc = parse(argc, argv, &o);
+	int rc = parse(argc, argv, setup, &o);
 	if (rc)
 		return rc;
 	bool enroll = !strcmp(o.action, "enroll"), run = !strcmp(o.action, "run");
@@ -288,10 +261,9 @@ int cmd_agent(int argc, char **argv)
 		return pw_cli_usage_error(CMD, "--once is for run only");
 	pw_config *cfg = NULL;
 	pw_agent_conf conf = PW_AGENT_CONF_INIT;
-	rc = settings(&o, &cfg, &conf);
+	rc = settings(&o, setup, &cfg, &conf);
 	if (!rc)
 		rc = enroll ? do_enroll(&conf, o.token) : run ? do_run(&conf, o.once) : do_status(&conf);
-	pw_config_free(cfg);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail(CMD, "cannot write the output");
 	return rc;

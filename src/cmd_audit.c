@@ -1,6 +1,5 @@
 /* patchwarden audit: check and read the hash-chained audit log. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,26 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/schema.h"
 
-const char cmd_audit_usage[] =
+#define LIST_DEFAULT 100
+
+enum { VERIFY = 1 << 0, LIST = 1 << 1 };
+
+static struct {
+	bool json;
+	int64_t after, limit;
+} opt = {false, -1, LIST_DEFAULT};
+
+static const struct pw_option options[] = {
+	PW_OPT_FLAG(0, "json", &opt.json, "print JSON instead of text"),
+	{.kind = PW_OPT_INT, .long_name = "after", .value = &opt.after, .argh = "ID",
+	 .help = "list the events after event ID", .scope = LIST, .min = 0, .max = INT64_MAX},
+	{.kind = PW_OPT_INT, .long_name = "limit", .value = &opt.limit, .argh = "N",
+	 .help = "list at most N events (default 100)", .scope = LIST, .min = 1,
+	 .max = INT64_MAX},
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden audit verify [--db URL] [--json]\n"
 	"       patchwarden audit list [--db URL] [--json] [--after ID] [--limit N]\n"
 	"\n"
@@ -22,20 +40,18 @@ const char cmd_audit_usage[] =
 	"the whole log.\n"
 	"\n"
 	"list prints events oldest first: those after event ID, or the newest N.\n"
-	"\n"
-	"  --db URL     server database (default: $PATCHWARDEN_DB, else 'db' in the\n"
-	"               [server] section of /etc/patchwarden/patchwarden.conf, else\n"
-	"               ./patchwarden.db)\n"
-	"  --json       print JSON instead of text\n"
-	"  --after ID   list the events after event ID\n"
-	"  --limit N    list at most N events (default 100)\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Exit status: 0 intact (verify) or listed, 1 the log was tampered with,\n"
 	"2 bad usage or unreadable database.\n"
 	"See patchwarden-audit(1).\n";
 
+const struct pw_usage cmd_audit_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
+
 #define CMD "audit"
-#define LIST_DEFAULT 100
 /* Table cells for before/after are cut to this many bytes. */
 #define CHANGE_WIDTH 60
 
@@ -150,63 +166,22 @@ static int list(pw_db *db, bool json, int64_t after, bool have_after, int64_t li
 	return PW_EXIT_OK;
 }
 
-static bool parse_count(const char *s, bool zero_ok, int64_t *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < (zero_ok ? 0 : 1) || *s == '+' || *s == ' ')
-		return false;
-	*out = v;
-	return true;
-}
-
-int cmd_audit(int argc, char **argv)
+int cmd_audit(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which subcommand? verify or list");
 	bool is_list = !strcmp(argv[1], "list");
 	if (!is_list && strcmp(argv[1], "verify") != 0)
 		return pw_cli_usage_error(CMD, "unknown subcommand '%s'; use verify or list", argv[1]);
-	const char *url = NULL;
-	bool json = false, have_after = false;
-	int64_t after = 0, limit = LIST_DEFAULT;
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = NULL;
-		if (!strcmp(a, "--json")) {
-			json = true;
-			continue;
-		}
-		if (!strcmp(a, "--db") || !strcmp(a, "--after") || !strcmp(a, "--limit")) {
-			if (++i >= argc)
-				return pw_cli_usage_error(CMD, "%s needs a value", a);
-			v = argv[i];
-		} else if (!strncmp(a, "--db=", 5) || !strncmp(a, "--after=", 8) ||
-			   !strncmp(a, "--limit=", 8)) {
-			v = strchr(a, '=') + 1;
-		} else {
-			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
-		}
-		if (!strncmp(a, "--db", 4)) {
-			if (!*v)
-				return pw_cli_usage_error(CMD, "--db needs a URL");
-			url = v;
-		} else if (!is_list) {
-			return pw_cli_usage_error(CMD, "verify takes no %.7s", a);
-		} else if (!strncmp(a, "--after", 7)) {
-			if (!parse_count(v, true, &after))
-				return pw_cli_usage_error(CMD, "--after '%s' is not an event id", v);
-			have_after = true;
-		} else if (!parse_count(v, false, &limit)) {
-			return pw_cli_usage_error(CMD, "--limit '%s' is not a positive number", v);
-		}
-	}
-	pw_db *db = NULL;
-	pw_error err = PW_ERROR_INIT;
-	if (pw_schema_open(url, &db, &err))
-		return pw_cli_fail_err(CMD, &err);
-	int rc = is_list ? list(db, json, after, have_after, limit) : verify(db, json);
-	pw_db_close(db);
-	return rc;
+	int n = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(options),
+			     is_list ? LIST : VERIFY);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[1]);
+	pw_db *db = pw_cli_db(CMD, setup);
+	if (!db)
+		return PW_EXIT_ERROR;
+	return is_list ? list(db, opt.json, opt.after, opt.after >= 0, opt.limit)
+		       : verify(db, opt.json);
 }

@@ -1,7 +1,6 @@
 /* `patchwarden feed`: import advisory feeds into the feed store, show
  * what it holds. `feed sync` and `feed bundle` live in their own files. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,48 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/feedstore.h"
 
-const char cmd_feed_usage[] =
+/* The subcommands of this file, as option scopes. */
+enum { IMPORT = 1 << 0, STATUS = 1 << 1, SNAPSHOTS = 1 << 2 };
+
+struct opts {
+	const char *store;
+	const char *label;
+	int64_t snapshot;
+	bool replace, json, quiet, progress;
+	char **paths;
+	int n_paths;
+};
+
+static struct opts opt;
+
+static const struct pw_option options[] = {
+	PW_OPT_GROUP("Options of import, status and snapshots:"),
+	PW_OPT_STRING(0, "store", &opt.store, "STORE",
+		      "the feed store (default: $PATCHWARDEN_STORE, else\n"
+		      "./patchwarden.db)"),
+	{.kind = PW_OPT_FLAG, .long_name = "replace", .value = &opt.replace,
+	 .help = "import: a full refresh: retire the advisories the\n"
+		 "import did not contain, of the sources and distro\n"
+		 "releases it covered",
+	 .scope = IMPORT},
+	{.kind = PW_OPT_STRING, .long_name = "label", .value = &opt.label, .argh = "TEXT",
+	 .help = "import: text recorded on the snapshot (default: the\n"
+		 "paths)", .scope = IMPORT},
+	{.kind = PW_OPT_FLAG, .long_name = "quiet", .value = &opt.quiet,
+	 .help = "import: no progress, warnings or summary (errors still go\n"
+		 "to stderr)", .scope = IMPORT},
+	{.kind = PW_OPT_FLAG, .long_name = "progress", .value = &opt.progress,
+	 .help = "import: show progress even when stderr is not a\n"
+		 "terminal", .scope = IMPORT},
+	{.kind = PW_OPT_INT, .long_name = "snapshot", .value = &opt.snapshot, .argh = "N",
+	 .help = "status: count ecosystems in snapshot N instead of\n"
+		 "the latest",
+	 .scope = STATUS, .min = 1, .max = INT64_MAX},
+	PW_OPT_FLAG(0, "json", &opt.json, "print JSON on stdout"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden feed import [--store STORE] [--replace] [--label TEXT] [--json]\n"
 	"                               [--quiet] [--progress] PATH...\n"
 	"       patchwarden feed status [--store STORE] [--snapshot N] [--json]\n"
@@ -28,18 +68,14 @@ const char cmd_feed_usage[] =
 	"           Ubuntu CVE tracker files, Alpine secdb, CISA KEV JSON and EPSS CSV,\n"
 	"           detecting each file's format from its content, and commits them as\n"
 	"           one new numbered snapshot. Bad records are skipped with a warning.\n"
-	"  --replace   a full refresh: retire the advisories the import did not contain,\n"
-	"              of the sources and distro releases it covered\n"
-	"  --label T   text recorded on the snapshot (default: the paths)\n"
-	"  --json      print the import's counts as JSON on stdout\n"
-	"  --quiet     no progress, warnings or summary (errors still go to stderr)\n"
-	"  --progress  show progress even when stderr is not a terminal\n"
 	"status     the latest snapshots, advisories and packages per ecosystem,\n"
 	"           KEV and EPSS counts, and the state of `feed sync` sources\n"
-	"  --snapshot N  count ecosystems in snapshot N instead of the latest\n"
 	"snapshots  every snapshot, oldest first\n"
 	"sync       fetches the configured feed sources and imports what changed\n"
 	"bundle     makes, verifies and imports signed offline feed bundles\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"The store is --store STORE, else $PATCHWARDEN_STORE, else ./patchwarden.db:\n"
 	"a SQLite file (PATH or sqlite:PATH, may be the server's database) or\n"
@@ -47,84 +83,37 @@ const char cmd_feed_usage[] =
 	"Exit status: 0 success (also when records were skipped), 2 error; a failed\n"
 	"import changes nothing.\n";
 
+static const struct pw_option sync_heading[] = {PW_OPT_GROUP("\nOptions of sync:"),
+						 PW_OPT_END()};
+static const struct pw_option bundle_heading[] = {PW_OPT_GROUP("\nOptions of bundle:"),
+						   PW_OPT_END()};
+
+const struct pw_usage cmd_feed_usage = {
+	usage_head,
+	PW_OPT_TABLES(options, sync_heading, cmd_feed_sync_options, bundle_heading,
+		      cmd_feed_bundle_options),
+	usage_tail,
+	"\nOptions of sync (its configuration):",
+};
+
 #define MAX_SHOWN_WARNINGS 100
 #define STATUS_SNAPSHOTS 5
 #define PROGRESS_NAME_MAX 40
 
-struct opts {
-	const char *store;
-	const char *label;
-	int64_t snapshot;
-	bool replace, json, quiet, progress;
-	char **paths;
-	int n_paths;
-};
-
-/* `--name VALUE` or `--name=VALUE`; advances *i past a separate value. */
-static bool value_opt(int argc, char **argv, int *i, const char *name, const char **out)
+/* The options of subcommand `scope` (only import takes operands, its
+ * PATHs). */
+static int parse_opts(const char *cmd, struct pw_setup *setup, int argc, char **argv,
+		      unsigned scope, struct opts *o)
 {
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] != '\0')
-		return false;
-	*out = *i + 1 < argc ? argv[++*i] : NULL;
-	return true;
-}
-
-/* Options of every feed subcommand; `allowed` lists the ones this one
- * takes, so a misplaced option is a usage error. */
-static int parse_opts(const char *cmd, int argc, char **argv, const char *allowed, struct opts *o)
-{
-	*o = (struct opts){pw_cli_store(NULL), NULL, 0, false, false, false, false, NULL, 0};
-	o->paths = argv + argc;
-	bool only_paths = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		if (only_paths || a[0] != '-' || strcmp(a, "-") == 0) {
-			if (!strstr(allowed, "PATH"))
-				return pw_cli_usage_error(cmd, "unexpected argument '%s'", a);
-			if (o->n_paths == 0)
-				o->paths = argv + i;
-			/* Paths are gathered in place, so options between them move. */
-			argv[(o->paths - argv) + o->n_paths++] = argv[i];
-			continue;
-		}
-		char name[32];
-		snprintf(name, sizeof name, "%.*s", (int)strcspn(a, "="), a);
-		if (strcmp(a, "--") == 0) {
-			only_paths = true;
-			continue;
-		}
-		if (!strstr(allowed, name))
-			return pw_cli_usage_error(cmd, "unknown option '%s'", a);
-		if (value_opt(argc, argv, &i, "--store", &v) || value_opt(argc, argv, &i, "--label", &v)) {
-			if (!v || !*v)
-				return pw_cli_usage_error(cmd, "%s needs a value", name);
-			*(strcmp(name, "--store") == 0 ? &o->store : &o->label) = v;
-		} else if (value_opt(argc, argv, &i, "--snapshot", &v)) {
-			char *end;
-			errno = 0;
-			long long n = v ? strtoll(v, &end, 10) : 0;
-			if (!v || errno || *end || n <= 0)
-				return pw_cli_usage_error(cmd, "--snapshot needs a snapshot number");
-			o->snapshot = n;
-		} else if (strcmp(a, "--replace") == 0) {
-			o->replace = true;
-		} else if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (strcmp(a, "--quiet") == 0) {
-			o->quiet = true;
-		} else if (strcmp(a, "--progress") == 0) {
-			o->progress = true;
-		} else {
-			return pw_cli_usage_error(cmd, "unknown option '%s'", a);
-		}
-	}
+	int n = pw_cli_parse(cmd, setup, argc, argv, PW_OPT_TABLES(options), scope);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0 && scope != IMPORT)
+		return pw_cli_usage_error(cmd, "unexpected argument '%s'", argv[0]);
+	*o = opt;
+	o->store = pw_cli_store(opt.store);
+	o->paths = argv;
+	o->n_paths = n;
 	return PW_EXIT_OK;
 }
 
@@ -214,12 +203,11 @@ static pw_err default_label(pw_buf *label, const struct opts *o)
 	return rc;
 }
 
-static int feed_import(int argc, char **argv)
+static int feed_import(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed import";
 	struct opts o;
-	int ex = parse_opts(cmd, argc, argv, "--store --replace --label --json --quiet --progress PATH",
-			    &o);
+	int ex = parse_opts(cmd, setup, argc, argv, IMPORT, &o);
 	if (ex)
 		return ex;
 	if (o.n_paths == 0)
@@ -387,11 +375,11 @@ static void status_text(const char *store, const struct status *st)
 	}
 }
 
-static int feed_status(int argc, char **argv)
+static int feed_status(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed status";
 	struct opts o;
-	int ex = parse_opts(cmd, argc, argv, "--store --snapshot --json", &o);
+	int ex = parse_opts(cmd, setup, argc, argv, STATUS, &o);
 	pw_feedstore *s = NULL;
 	if (ex || (ex = open_existing(cmd, o.store, &s)))
 		return ex;
@@ -422,11 +410,11 @@ static int feed_status(int argc, char **argv)
 	return ex;
 }
 
-static int feed_snapshots(int argc, char **argv)
+static int feed_snapshots(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed snapshots";
 	struct opts o;
-	int ex = parse_opts(cmd, argc, argv, "--store --json", &o);
+	int ex = parse_opts(cmd, setup, argc, argv, SNAPSHOTS, &o);
 	pw_feedstore *s = NULL;
 	if (ex || (ex = open_existing(cmd, o.store, &s)))
 		return ex;
@@ -451,20 +439,26 @@ static int feed_snapshots(int argc, char **argv)
 	return ex;
 }
 
-int cmd_feed(int argc, char **argv)
+int cmd_feed(int argc, char **argv, struct pw_setup *setup)
 {
+	/* The set-up of `feed` in main.c's table is what sync needs. */
 	static const struct {
 		const char *name;
-		int (*run)(int, char **);
+		int (*run)(int, char **, struct pw_setup *);
+		unsigned setup;
 	} subs[] = {
-		{"bundle", cmd_feed_bundle},   {"import", feed_import}, {"snapshots", feed_snapshots},
-		{"status", feed_status},       {"sync", cmd_feed_sync},
+		{"bundle", cmd_feed_bundle, 0},	  {"import", feed_import, 0},
+		{"snapshots", feed_snapshots, 0}, {"status", feed_status, 0},
+		{"sync", cmd_feed_sync, PW_SETUP_CONFIG},
 	};
 	if (argc < 2)
 		return pw_cli_usage_error("feed", "give a subcommand: import, status, snapshots, sync"
 					  " or bundle");
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			setup->flags = subs[i].setup;
+			return subs[i].run(argc - 1, argv + 1, setup);
+		}
+	}
 	return pw_cli_usage_error("feed", "'%s' is not a feed subcommand", argv[1]);
 }

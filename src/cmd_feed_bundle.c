@@ -1,7 +1,6 @@
 /* patchwarden feed bundle keygen|create|verify|import: signed offline
  * feed bundles (bundle.c does the work). */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +27,34 @@ struct args {
 	int n_rest;
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
+static struct args args;
+
+const struct pw_option cmd_feed_bundle_options[] = {
+	PW_OPT_STRING('k', "key", &args.key, "KEY",
+		      "the secret key (create) or public key (verify, import)"),
+	PW_OPT_STRING('o', "output", &args.output, "PATH",
+		      "keygen: PATH.sec and PATH.pub; create: the bundle"),
+	PW_OPT_STRING(0, "store", &args.store, "STORE", "import: the feed store"),
+	PW_OPT_FLAG(0, "force", &args.force, "keygen: overwrite existing key files"),
+	PW_OPT_FLAG(0, "replace", &args.replace, "import: a full refresh, as feed import's"),
+	PW_OPT_FLAG(0, "json", &args.json, "verify, import: print JSON"),
+	PW_OPT_END(),
+};
+
+static int parse_args(int argc, char **argv, struct pw_setup *setup, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"key", required_argument, NULL, 'k'},
-		{"output", required_argument, NULL, 'o'},
-		{"store", required_argument, NULL, 's'},
-		{"force", no_argument, NULL, 'f'},
-		{"replace", no_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "give an action: keygen, create, verify or import\n%s",
 					  usage);
-	a->action = argv[1];
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc - 1, argv + 1, "k:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k': a->key = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 's': a->store = optarg; break;
-		case 'f': a->force = true; break;
-		case 'r': a->replace = true; break;
-		case 'j': a->json = true; break;
-		default:
-			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
-						  argv[optind], usage);
-		}
-	}
-	a->rest = argv + 1 + optind;
-	a->n_rest = argc - 1 - optind;
+	const char *action = argv[1]; /* the parser moves the operands over it */
+	int n = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(cmd_feed_bundle_options),
+			     ~0u);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	*a = args;
+	a->action = action;
+	a->rest = argv + 1;
+	a->n_rest = n;
 	return PW_EXIT_OK;
 }
 
@@ -198,10 +192,10 @@ static int do_import(const struct args *a)
 	return rc;
 }
 
-int cmd_feed_bundle(int argc, char **argv)
+int cmd_feed_bundle(int argc, char **argv, struct pw_setup *setup)
 {
 	struct args a = {0};
-	int rc = parse_args(argc, argv, &a);
+	int rc = parse_args(argc, argv, setup, &a);
 	if (rc)
 		return rc;
 	static const struct {

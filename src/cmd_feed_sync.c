@@ -2,7 +2,6 @@
  * as one snapshot. All the work is in feedsync.c; this file parses
  * options and prints. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +17,6 @@
 #define CMD "feed sync"
 #define SOURCES_DEFAULT_PATH "/etc/patchwarden/sources.conf"
 #define WARN_SHOWN_MAX 20
-
-static const char usage[] =
-	"usage: patchwarden feed sync [--config FILE] [--sources FILE] [--store STORE]\n"
-	"                             [--cache-dir DIR] [--source NAME]... [--json] [--progress]";
 
 struct run {
 	bool json;
@@ -197,57 +192,45 @@ static void print_summary(const pw_sync_summary *s, const struct run *run)
 }
 
 struct args {
-	const char *config, *sources, *store, *cache_dir;
-	const char **only;
-	size_t n_only;
+	const char *sources, *store, *cache_dir;
+	struct pw_opt_list only;
 	bool json, progress;
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
+static struct args args;
+
+const struct pw_option cmd_feed_sync_options[] = {
+	{.kind = PW_OPT_STRING, .long_name = "sources", .value = &args.sources, .argh = "FILE",
+	 .help = "the feed sources (default: 'sources' in [sync] of the\n"
+		 "configuration file, else " SOURCES_DEFAULT_PATH ";\n"
+		 "'' for none)", .flags = PW_OPTF_EMPTY_OK},
+	PW_OPT_STRING(0, "store", &args.store, "STORE", "the feed store"),
+	PW_OPT_STRING(0, "cache-dir", &args.cache_dir, "DIR",
+		      "where downloads are kept between syncs"),
+	PW_OPT_LIST(0, "source", &args.only, "NAME", "sync only source NAME (repeatable)"),
+	PW_OPT_FLAG(0, "json", &args.json, "print the summary as JSON"),
+	PW_OPT_FLAG(0, "progress", &args.progress,
+		    "show progress even when stderr is not a terminal"),
+	PW_OPT_END(),
+};
+
+static int parse_args(int argc, char **argv, struct pw_setup *setup, struct args *a)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"sources", required_argument, NULL, 'S'},
-		{"store", required_argument, NULL, 's'},
-		{"source", required_argument, NULL, 'n'},
-		{"cache-dir", required_argument, NULL, 'C'},
-		{"json", no_argument, NULL, 'j'},
-		{"progress", no_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
-	};
-	a->only = calloc((size_t)argc, sizeof *a->only);
-	if (!a->only)
-		return pw_cli_fail(CMD, "out of memory");
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'S': a->sources = optarg; break;
-		case 's': a->store = optarg; break;
-		case 'n': a->only[a->n_only++] = optarg; break;
-		case 'C': a->cache_dir = optarg; break;
-		case 'j': a->json = true; break;
-		case 'p': a->progress = true; break;
-		default:
-			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
-						  argv[optind - 1], usage);
-		}
-	}
-	if (optind < argc) {
-		return pw_cli_usage_error(CMD, "unexpected argument '%s'\n%s", argv[optind], usage);
-	}
+	int n = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(cmd_feed_sync_options), ~0u);
+	*a = args;
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[0]);
 	return PW_EXIT_OK;
 }
 
-static int load_configs(const struct args *a, pw_config **cfg, pw_config **shipped,
-			const char **shipped_path)
+static int load_configs(const struct args *a, struct pw_setup *setup, pw_config **cfg,
+			pw_config **shipped, const char **shipped_path)
 {
 	pw_error e = PW_ERROR_INIT;
-	const char *path = a->config ? a->config : PW_CONFIG_DEFAULT_PATH;
-	if (pw_config_load(path, a->config != NULL, cfg, &e))
-		return pw_cli_fail_err(CMD, &e);
+	if (!(*cfg = pw_cli_config(CMD, setup)))
+		return PW_EXIT_ERROR;
 	const char *sp = a->sources ? a->sources : pw_config_get(*cfg, "sync", "sources");
 	bool must = sp != NULL;
 	if (!sp)
@@ -260,7 +243,7 @@ static int load_configs(const struct args *a, pw_config **cfg, pw_config **shipp
 	return PW_EXIT_OK;
 }
 
-int cmd_feed_sync(int argc, char **argv)
+int cmd_feed_sync(int argc, char **argv, struct pw_setup *setup)
 {
 	struct args a = {0};
 	pw_config *cfg = NULL, *shipped = NULL;
@@ -269,9 +252,9 @@ int cmd_feed_sync(int argc, char **argv)
 	const char *shipped_path = NULL;
 	pw_sync_summary sum = PW_SYNC_SUMMARY_INIT;
 	struct run run = {0};
-	int rc = parse_args(argc, argv, &a);
+	int rc = parse_args(argc, argv, setup, &a);
 	if (rc == PW_EXIT_OK)
-		rc = load_configs(&a, &cfg, &shipped, &shipped_path);
+		rc = load_configs(&a, setup, &cfg, &shipped, &shipped_path);
 	if (rc != PW_EXIT_OK)
 		goto out;
 	const char *store_path = pw_cli_store(a.store);
@@ -294,11 +277,11 @@ int cmd_feed_sync(int argc, char **argv)
 	run.progress = a.progress || run.tty;
 	pw_sync_options o = {
 		.config = cfg,
-		.config_path = a.config ? a.config : PW_CONFIG_DEFAULT_PATH,
+		.config_path = pw_cli_config_path(setup),
 		.shipped = shipped,
 		.shipped_path = shipped_path,
-		.only = a.only,
-		.n_only = a.n_only,
+		.only = a.only.v,
+		.n_only = a.only.n,
 		.cache_dir = cache_dir,
 		.on_fetch = on_fetch,
 		.on_progress = on_download,
@@ -323,11 +306,9 @@ out:
 	pw_sync_summary_release(&sum);
 	if (store)
 		pw_feedstore_close(store);
-	if (cfg)
-		pw_config_free(cfg);
 	if (shipped)
 		pw_config_free(shipped);
 	free(cache);
-	free(a.only);
+	free(a.only.v);
 	return rc;
 }

@@ -1,7 +1,6 @@
 /* patchwarden host: the server inventory database (hosts.h) from the
  * command line. Every change is audited as "cli:<unix user>". */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,7 +18,59 @@
 #include "patchwarden/hosts.h"
 #include "patchwarden/schema.h"
 
-const char cmd_host_usage[] =
+#define CMD "host"
+#define CSV_MAX ((size_t)64 << 20)
+
+/* Which subcommands take an option (struct sub says which each one is). */
+enum { FILTERS = 1 << 0, JSON = 1 << 1, FEEDS = 1 << 2 };
+
+struct opts {
+	const char *store;
+	int64_t snapshot, min_criticality;
+	bool json;
+	pw_host_filter filter;
+	char **pos;
+	int npos;
+	char actor[80];
+};
+
+static struct opts opt = {.filter = PW_HOST_FILTER_INIT};
+
+static const struct pw_option options[] = {
+	PW_OPT_GROUP("Filters (list, export-csv):"),
+	{.kind = PW_OPT_STRING, .long_name = "category", .value = &opt.filter.category,
+	 .argh = "C", .help = "hosts of category C", .scope = FILTERS, .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_STRING, .long_name = "exposure", .value = &opt.filter.exposure,
+	 .argh = "E", .help = "hosts of exposure E", .scope = FILTERS, .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_STRING, .long_name = "environment", .value = &opt.filter.environment,
+	 .argh = "E", .help = "hosts of environment E", .scope = FILTERS,
+	 .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_STRING, .long_name = "owner", .value = &opt.filter.owner_group,
+	 .argh = "GROUP", .help = "hosts of owner group GROUP", .scope = FILTERS,
+	 .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_INT, .long_name = "criticality", .value = &opt.min_criticality,
+	 .argh = "N", .help = "criticality N or higher", .scope = FILTERS, .min = 1, .max = 5},
+	{.kind = PW_OPT_FLAG, .long_name = "overdue", .value = &opt.filter.overdue,
+	 .help = "not patched in the last 90 days (policy), or never", .scope = FILTERS},
+	{.kind = PW_OPT_INT, .long_name = "stale", .value = &opt.filter.stale_days,
+	 .argh = "DAYS", .help = "not seen by its agent for DAYS days, or never",
+	 .scope = FILTERS, .min = 1, .max = 100000},
+	PW_OPT_GROUP("\nOptions:"),
+	{.kind = PW_OPT_FLAG, .long_name = "json", .value = &opt.json,
+	 .help = "print JSON instead of a table (list, show, recompute)", .scope = JSON},
+	{.kind = PW_OPT_STRING, .long_name = "store", .value = &opt.store, .argh = "FEEDS",
+	 .help = "recompute: feed store (default: $PATCHWARDEN_STORE, else\n"
+		 "'store' in [feeds] of the configuration file, else the\n"
+		 "feed tables of the server database, where 'feed import'\n"
+		 "puts them)", .scope = FEEDS},
+	{.kind = PW_OPT_INT, .long_name = "snapshot", .value = &opt.snapshot, .argh = "N",
+	 .help = "recompute: scan against feed snapshot N (default: the\n"
+		 "newest; 'patchwarden feed status' lists them)", .scope = FEEDS, .min = 1,
+	 .max = INT64_MAX},
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
@@ -46,18 +97,9 @@ const char cmd_host_usage[] =
 	"                      \"Mon-Fri 22:00-02:00\", \"daily 03:00-04:00\"\n"
 	"  backup_check        a command that proves the backup is restorable\n"
 	"  last_patched        YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
-	"\n"
-	"Filters (list, export-csv):\n"
-	"  --category C  --exposure E  --environment E  --owner GROUP\n"
-	"  --criticality N   criticality N or higher\n"
-	"  --overdue         not patched in the last 90 days (policy), or never\n"
-	"  --stale DAYS      not seen by its agent for DAYS days, or never\n"
-	"\n"
-	"  --db URL          server database: sqlite:PATH, PATH or postgresql://...\n"
-	"                    (default: $PATCHWARDEN_DB, else 'db' in the [server]\n"
-	"                    section of /etc/patchwarden/patchwarden.conf, else\n"
-	"                    ./patchwarden.db)\n"
-	"  --json            print JSON instead of a table\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"import-csv reads a header row naming the columns (the fields above) and\n"
 	"adds or updates one host per row by hostname, all in one transaction: an\n"
@@ -71,7 +113,8 @@ const char cmd_host_usage[] =
 	"enrollment of the host's machine that did not prove its live agent's\n"
 	"credential (an agent whose state directory was lost, or someone who read\n"
 	"/etc/machine-id). approve makes the new agent the host's and revokes the\n"
-	"old one; refuse revokes the new one.\n"
+	"old one; refuse revokes the new one. import-csv reads standard input when\n"
+	"FILE is -.\n"
 	"\n"
 	"recompute scans every host's stored inventory against the feed store, each\n"
 	"distinct inventory once, and makes the result the hosts' open findings, as\n"
@@ -79,128 +122,12 @@ const char cmd_host_usage[] =
 	"distinct inventories scanned, findings opened, kept and fixed, the open\n"
 	"findings per priority and the time taken. Priorities follow [policy] of\n"
 	"the configuration file.\n"
-	"  --store FEEDS     feed store (default: $PATCHWARDEN_STORE, else 'store' in\n"
-	"                    [feeds] of the configuration file, else the feed tables\n"
-	"                    of the server database, where 'feed import' puts them)\n"
-	"  --snapshot N      scan against feed snapshot N (default: the newest)\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
 
-#define CMD "host"
-#define CSV_MAX ((size_t)64 << 20)
-
-struct opts {
-	const char *db;
-	const char *store;
-	int64_t snapshot;
-	bool json;
-	pw_host_filter filter;
-	const char *pos[64];
-	int npos;
-	char actor[80];
-};
-
-static bool parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || *s == '+' || *s == ' ' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* The value of option argv[*i] ("--x V" or "--x=V"), or NULL when it has none. */
-static const char *value_of(int argc, char **argv, int *i, size_t namelen)
-{
-	const char *a = argv[*i];
-	if (a[namelen] == '=')
-		return a + namelen + 1;
-	return *i + 1 < argc ? argv[++*i] : NULL;
-}
-
-static bool is_opt(const char *a, const char *name)
-{
-	size_t n = strlen(name);
-	return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
-}
-
-/* `filters`, `json`, `feeds`: whether this subcommand takes the filter
- * options, --json, --store and --snapshot. Returns -1 when parsed, else an
- * exit code. */
-static int parse(int argc, char **argv, bool filters, bool json, bool feeds, struct opts *o)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} text_filters[] = {
-		{"--category", offsetof(pw_host_filter, category)},
-		{"--exposure", offsetof(pw_host_filter, exposure)},
-		{"--environment", offsetof(pw_host_filter, environment)},
-		{"--owner", offsetof(pw_host_filter, owner_group)},
-	};
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (is_opt(a, "--db")) {
-			o->db = value_of(argc, argv, &i, 4);
-			if (!o->db || !*o->db)
-				return pw_cli_usage_error(CMD, "--db needs a URL");
-			continue;
-		}
-		if (json && !strcmp(a, "--json")) {
-			o->json = true;
-			continue;
-		}
-		if (feeds && is_opt(a, "--store")) {
-			o->store = value_of(argc, argv, &i, 7);
-			if (!o->store || !*o->store)
-				return pw_cli_usage_error(CMD, "--store needs the feed store's file");
-			continue;
-		}
-		if (feeds && is_opt(a, "--snapshot")) {
-			const char *v = value_of(argc, argv, &i, 10);
-			if (!v || !parse_num(v, 1, INT64_MAX, &o->snapshot))
-				return pw_cli_usage_error(CMD, "--snapshot needs a snapshot number "
-							  "('patchwarden feed status' lists them)");
-			continue;
-		}
-		size_t k = 0, nt = sizeof text_filters / sizeof *text_filters;
-		while (filters && k < nt && !is_opt(a, text_filters[k].name))
-			k++;
-		if (filters && k < nt) {
-			const char *v = value_of(argc, argv, &i, strlen(text_filters[k].name));
-			if (!v)
-				return pw_cli_usage_error(CMD, "%s needs a value", text_filters[k].name);
-			*(const char **)((char *)&o->filter + text_filters[k].off) = v;
-			continue;
-		}
-		if (filters && !strcmp(a, "--overdue")) {
-			o->filter.overdue = true;
-			continue;
-		}
-		if (filters && (is_opt(a, "--stale") || is_opt(a, "--criticality"))) {
-			bool stale = a[2] == 's';
-			const char *v = value_of(argc, argv, &i, stale ? 7 : 13);
-			int64_t n = 0;
-			if (!v || !parse_num(v, 1, stale ? 100000 : 5, &n))
-				return pw_cli_usage_error(CMD, stale ? "--stale needs a number of days"
-								     : "--criticality needs 1 to 5");
-			if (stale)
-				o->filter.stale_days = n;
-			else
-				o->filter.min_criticality = (int)n;
-			continue;
-		}
-		if (a[0] == '-' && a[1])
-			return pw_cli_usage_error(CMD, "unexpected option '%s' here", a);
-		if (o->npos == (int)(sizeof o->pos / sizeof *o->pos))
-			return pw_cli_usage_error(CMD, "too many arguments");
-		o->pos[o->npos++] = a;
-	}
-	return -1;
-}
+const struct pw_usage cmd_host_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -389,7 +316,7 @@ static int host_import(pw_db *db, const struct opts *o)
 	pw_buf data = PW_BUF_INIT;
 	pw_error err = PW_ERROR_INIT;
 	pw_host_import_stats st;
-	pw_err rc = pw_read_file(o->pos[0], &data, CSV_MAX, &err);
+	pw_err rc = pw_cli_read_file(o->pos[0], &data, CSV_MAX, &err);
 	if (!rc)
 		rc = pw_host_import_csv(db, o->actor, o->pos[0], pw_buf_str(&data), data.len, &st,
 					&err);
@@ -419,24 +346,23 @@ static int host_export(pw_db *db, const struct opts *o)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
-static int host_recompute(pw_db *db, const struct opts *o)
+static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setup)
 {
 	if (o->npos)
 		return pw_cli_usage_error(CMD, "host recompute takes no arguments");
-	pw_config *cfg = NULL;
+	pw_config *cfg = pw_cli_config(CMD, setup);
 	pw_findings_config fc;
 	pw_feedstore *store = NULL;
 	pw_findings_stats st;
 	pw_error err = PW_ERROR_INIT;
-	pw_err rc = pw_config_load(PW_CONFIG_DEFAULT_PATH, false, &cfg, &err);
-	if (!rc)
-		rc = pw_findings_config_load(cfg, &fc, &err);
+	if (!cfg)
+		return PW_EXIT_ERROR;
+	pw_err rc = pw_findings_config_load(cfg, &fc, &err);
 	if (!rc)
 		rc = pw_findings_store_open(o->store ? o->store : fc.store, db, &store, &err);
 	if (!rc)
 		rc = pw_findings_recompute(db, store, o->snapshot, &fc.policy, o->actor, &st, &err);
 	pw_feedstore_close(store);
-	pw_config_free(cfg);
 	if (rc)
 		return pw_cli_fail_err(CMD, &err);
 	if (!st.ran)
@@ -458,7 +384,7 @@ static int host_recompute(pw_db *db, const struct opts *o)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
-int cmd_host(int argc, char **argv)
+int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
@@ -477,15 +403,23 @@ int cmd_host(int argc, char **argv)
 		k++;
 	if (k == n)
 		return pw_cli_usage_error(CMD, "'%s' is not a host subcommand", argv[1]);
-	struct opts o = {.filter = PW_HOST_FILTER_INIT};
-	int rc = parse(argc, argv, subs[k].filters, subs[k].json, subs[k].feeds, &o);
-	if (rc >= 0)
-		return rc;
+	unsigned scope = (subs[k].filters ? FILTERS : 0) | (subs[k].json ? JSON : 0) |
+			 (subs[k].feeds ? FEEDS : 0);
+	int nargs = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(options), scope);
+	if (nargs < 0)
+		return PW_EXIT_ERROR;
+	/* HOST and the FIELD=VALUE assignments host_add_set() has room for. */
+	if (nargs > 64)
+		return pw_cli_usage_error(CMD, "too many arguments");
+	struct opts o = opt;
+	o.filter.min_criticality = (int)opt.min_criticality;
+	o.pos = argv + 1;
+	o.npos = nargs;
 	pw_cli_actor(o.actor, sizeof o.actor);
-	pw_db *db = NULL;
-	pw_error err = PW_ERROR_INIT;
-	if (pw_schema_open(o.db, &db, &err))
-		return pw_cli_fail_err(CMD, &err);
+	pw_db *db = pw_cli_db(CMD, setup);
+	if (!db)
+		return PW_EXIT_ERROR;
+	int rc;
 	switch (k) {
 	case 0: rc = host_list(db, &o); break;
 	case 1: rc = host_show(db, &o); break;
@@ -493,9 +427,8 @@ int cmd_host(int argc, char **argv)
 	case 3: rc = host_add_set(db, &o, false); break;
 	case 4: rc = host_import(db, &o); break;
 	case 5: rc = host_export(db, &o); break;
-	case 6: rc = host_recompute(db, &o); break;
+	case 6: rc = host_recompute(db, &o, setup); break;
 	default: rc = host_rekey(db, &o); break;
 	}
-	pw_db_close(db);
 	return rc;
 }

@@ -8,22 +8,37 @@
 #include "commands.h"
 #include "patchwarden/inventory.h"
 
-const char cmd_inventory_usage[] =
+static struct {
+	const char *root;
+	bool json;
+} opt = {"/", false};
+
+static const struct pw_option options[] = {
+	PW_OPT_STRING(0, "root", &opt.root, "DIR",
+		      "read the system under DIR instead of / (the running kernel\n"
+		      "is known only for /)"),
+	PW_OPT_FLAG(0, "json", &opt.json, "print one JSON object instead of a table"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden inventory [--root DIR] [--json]\n"
 	"\n"
 	"Lists the packages installed on this host, or on the system whose root\n"
 	"directory is DIR, from its package database: dpkg (var/lib/dpkg/status,\n"
 	"updates/ and status.d/), apk (lib/apk/db/installed) or rpm (through\n"
 	"'rpm --root DIR'), with the OS from os-release and the kernel state.\n"
-	"\n"
-	"  --root DIR   read the system under DIR instead of / (the running kernel\n"
-	"               is known only for /)\n"
-	"  --json       print one JSON object instead of a table\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Malformed entries are skipped with a warning on stderr (in --json, also in\n"
 	"\"warnings\"). Exit status: 0 when the database was read, 2 when DIR has no\n"
 	"readable package database or the arguments are wrong.\n"
 	"See patchwarden-inventory(1).\n";
+
+const struct pw_usage cmd_inventory_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
 static const char *or_dash(const char *s)
 {
@@ -93,36 +108,23 @@ static int print_json(const pw_inventory *inv, FILE *out)
 	return PW_EXIT_OK;
 }
 
-int cmd_inventory(int argc, char **argv)
+int cmd_inventory(int argc, char **argv, struct pw_setup *setup)
 {
-	const char *root = "/";
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
-			json = true;
-		} else if (!strcmp(a, "--root")) {
-			if (++i >= argc)
-				return pw_cli_usage_error("inventory", "--root needs a directory");
-			root = argv[i];
-		} else if (!strncmp(a, "--root=", 7)) {
-			root = a + 7;
-		} else {
-			return pw_cli_usage_error("inventory", "unexpected argument '%s'", a);
-		}
-	}
-	if (!*root)
-		return pw_cli_usage_error("inventory", "--root needs a directory");
+	int n = pw_cli_parse("inventory", setup, argc, argv, PW_OPT_TABLES(options), ~0u);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0)
+		return pw_cli_usage_error("inventory", "unexpected argument '%s'", argv[0]);
 
 	pw_inventory inv = PW_INVENTORY_INIT;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_inventory_read(root, &inv, &err)) {
+	if (pw_inventory_read(opt.root, &inv, &err)) {
 		pw_inventory_release(&inv);
 		return pw_cli_fail_err("inventory", &err);
 	}
 	for (size_t i = 0; i < inv.n_warnings; i++)
 		pw_cli_warn("inventory", "%s", inv.warnings[i]);
-	int rc = json ? print_json(&inv, stdout) : (print_table(&inv, stdout), PW_EXIT_OK);
+	int rc = opt.json ? print_json(&inv, stdout) : (print_table(&inv, stdout), PW_EXIT_OK);
 	pw_inventory_release(&inv);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail("inventory", "cannot write the output");

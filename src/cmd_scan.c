@@ -18,7 +18,37 @@
 #include "patchwarden/procuse.h"
 #include "patchwarden/scan.h"
 
-const char cmd_scan_usage[] =
+struct opts {
+	const char *root, *inventory, *store, *exposure, *fail_on;
+	int64_t snapshot;
+	bool json;
+};
+
+static struct opts opt;
+
+static const struct pw_option options[] = {
+	PW_OPT_STRING(0, "root", &opt.root, "DIR",
+		      "scan the system whose root is DIR (default /; only /\n"
+		      "knows the running kernel and processes)"),
+	PW_OPT_FILE(0, "inventory", &opt.inventory, "FILE",
+		    "scan an inventory saved by 'patchwarden inventory --json'\n"
+		    "(- reads it from standard input)"),
+	PW_OPT_STRING(0, "store", &opt.store, "STORE",
+		      "feed store: a SQLite file (PATH, sqlite:PATH) or\n"
+		      "postgresql://USER@HOST/DB (default $PATCHWARDEN_STORE,\n"
+		      "else ./patchwarden.db)"),
+	PW_OPT_INT(0, "snapshot", &opt.snapshot, 1, INT64_MAX, "N",
+		   "use feed snapshot N (default: the newest)"),
+	PW_OPT_STRING(0, "exposure", &opt.exposure, "WHERE",
+		      "internet, internal or isolated (default [scan] exposure,\n"
+		      "else internal); EPSS counts only on internet hosts"),
+	PW_OPT_FLAG(0, "json", &opt.json, "one JSON object (see patchwarden-scan(1))"),
+	PW_OPT_STRING(0, "fail-on", &opt.fail_on, "PRIORITY",
+		      "exit 1 when a finding has PRIORITY or higher"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store STORE]\n"
 	"                        [--snapshot N] [--config FILE] [--exposure WHERE]\n"
 	"                        [--json] [--fail-on PRIORITY]\n"
@@ -29,85 +59,30 @@ const char cmd_scan_usage[] =
 	"without a fix yet, and fixes installed but not active (reboot into the\n"
 	"fixed kernel, restart processes that map replaced libraries), are listed\n"
 	"apart. The distro's own fixed versions for the host's release are used.\n"
-	"\n"
-	"  --root DIR          scan the system whose root is DIR (default /; only /\n"
-	"                      knows the running kernel and processes)\n"
-	"  --inventory FILE    scan an inventory saved by 'patchwarden inventory --json'\n"
-	"  --store STORE       feed store: a SQLite file (PATH, sqlite:PATH) or\n"
-	"                      postgresql://USER@HOST/DB (default $PATCHWARDEN_STORE,\n"
-	"                      else ./patchwarden.db)\n"
-	"  --snapshot N        use feed snapshot N (default: the newest)\n"
-	"  --config FILE       configuration ([policy], [scan]; default\n"
-	"                      " PW_CONFIG_DEFAULT_PATH ", if present)\n"
-	"  --exposure WHERE    internet, internal or isolated (default [scan] exposure,\n"
-	"                      else internal); EPSS counts only on internet hosts\n"
-	"  --json              one JSON object (see patchwarden-scan(1))\n"
-	"  --fail-on PRIORITY  exit 1 when a finding has PRIORITY or higher\n"
+	"\n";
+
+static const char usage_tail[] =
+	"  ([policy] and [scan] of the configuration file set the priorities)\n"
 	"\n"
 	"Exit status: 0 scanned (and nothing at --fail-on), 1 findings at --fail-on,\n"
 	"2 error. See patchwarden-scan(1) for the rules.\n";
+
+const struct pw_usage cmd_scan_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
 #define CMD "scan"
 /* An inventory of 200,000 packages is ~60 MB of JSON. */
 #define MAX_INVENTORY_JSON ((size_t)256 << 20)
 
-struct opts {
-	const char *root, *inventory, *store, *config, *exposure, *fail_on;
-	int64_t snapshot;
-	bool json;
-};
-
-/* `--name VALUE` or `--name=VALUE`. Returns 1 when argv[*i] is the option,
- * -1 when its value is missing. */
-static int value_opt(int argc, char **argv, int *i, const char *name, const char **out)
+static int parse_opts(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 {
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=')
-		*out = argv[*i] + n + 1;
-	else if (argv[*i][n] == '\0' && *i + 1 < argc)
-		*out = argv[++*i];
-	else if (argv[*i][n] == '\0')
-		return -1;
-	else
-		return 0;
-	return **out ? 1 : -1;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	const char *env = getenv("PATCHWARDEN_STORE");
-	*o = (struct opts){.store = env && *env ? env : "./patchwarden.db"};
-	static const char *const names[] = {"--root", "--inventory", "--store", "--config",
-					    "--exposure", "--fail-on", "--snapshot"};
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			o->json = true;
-			continue;
-		}
-		const char *v = NULL;
-		int hit = 0;
-		size_t k;
-		for (k = 0; k < sizeof names / sizeof names[0] && !hit; k++)
-			hit = value_opt(argc, argv, &i, names[k], &v);
-		if (hit == 0)
-			return pw_cli_usage_error(CMD, "unknown argument '%s'", argv[i]);
-		if (hit < 0)
-			return pw_cli_usage_error(CMD, "%s needs a value", names[k - 1]);
-		const char **slot[] = {&o->root, &o->inventory, &o->store, &o->config, &o->exposure,
-				       &o->fail_on, NULL};
-		if (slot[k - 1]) {
-			*slot[k - 1] = v;
-			continue;
-		}
-		char *end;
-		errno = 0;
-		long long n = strtoll(v, &end, 10);
-		if (errno || *end || n <= 0)
-			return pw_cli_usage_error(CMD, "--snapshot needs a snapshot number, not '%s'", v);
-		o->snapshot = n;
-	}
+	int n = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(options), ~0u);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[0]);
+	*o = opt;
+	o->store = pw_cli_store(opt.store);
 	if (o->root && o->inventory)
 		return pw_cli_usage_error(CMD, "give --root or --inventory, not both");
 	return PW_EXIT_OK;
@@ -117,7 +92,7 @@ static int load_inventory_json(const char *path, pw_inventory *inv)
 {
 	pw_buf b = PW_BUF_INIT;
 	pw_error e = PW_ERROR_INIT;
-	if (pw_read_file(path, &b, MAX_INVENTORY_JSON, &e)) {
+	if (pw_cli_read_file(path, &b, MAX_INVENTORY_JSON, &e)) {
 		pw_buf_release(&b);
 		return pw_cli_fail_err(CMD, &e);
 	}
@@ -268,12 +243,12 @@ struct run {
 	size_t index_warnings;
 };
 
-static int setup(struct run *r)
+static int setup(struct run *r, struct pw_setup *s)
 {
 	pw_error e = PW_ERROR_INIT;
-	const char *cfg = r->o.config ? r->o.config : PW_CONFIG_DEFAULT_PATH;
-	if (pw_config_load(cfg, r->o.config != NULL, &r->config, &e) ||
-	    pw_policy_from_config(r->config, &r->policy, &e))
+	if (!(r->config = pw_cli_config(CMD, s)))
+		return PW_EXIT_ERROR;
+	if (pw_policy_from_config(r->config, &r->policy, &e))
 		return pw_cli_fail_err(CMD, &e);
 	if (r->o.exposure && pw_exposure_from_name(r->o.exposure, &r->policy.default_exposure, &e))
 		return pw_cli_usage_error(CMD, "--exposure: %s", pw_error_text(&e));
@@ -309,16 +284,16 @@ static int setup(struct run *r)
 	return PW_EXIT_OK;
 }
 
-int cmd_scan(int argc, char **argv)
+int cmd_scan(int argc, char **argv, struct pw_setup *s)
 {
 	struct run r = {0};
 	pw_inventory empty = PW_INVENTORY_INIT;
 	r.inv = empty;
 	pw_scan_result none = PW_SCAN_RESULT_INIT;
 	r.result = none;
-	int ex = parse_opts(argc, argv, &r.o);
+	int ex = parse_opts(argc, argv, s, &r.o);
 	if (!ex)
-		ex = setup(&r);
+		ex = setup(&r, s);
 	if (!ex) {
 		pw_scan_host host = {r.policy.default_exposure, r.procuse};
 		pw_error e = PW_ERROR_INIT;
@@ -362,6 +337,5 @@ int cmd_scan(int argc, char **argv)
 	pw_advindex_free(r.idx);
 	pw_feedstore_close(r.store);
 	pw_inventory_release(&r.inv);
-	pw_config_free(r.config);
 	return ex;
 }

@@ -15,7 +15,30 @@
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
 
-const char cmd_server_usage[] =
+struct opts {
+	const char *config, *listen, *cert, *key;
+	bool check, routes_md;
+};
+
+static struct opts opt;
+
+static const struct pw_option options[] = {
+	PW_OPT_FLAG('n', "check", &opt.check,
+		    "check the configuration and the TLS files, print a\n"
+		    "summary and exit: 0 valid, 2 not"),
+	PW_OPT_STRING(0, "listen", &opt.listen, "ADDR:PORT",
+		      "address to serve on, numeric (\"0.0.0.0:8443\",\n"
+		      "\"[::]:8443\"; port 0 picks a free one)"),
+	PW_OPT_STRING(0, "tls-cert", &opt.cert, "FILE",
+		      "PEM certificate chain; with --tls-key, serve HTTPS"),
+	PW_OPT_STRING(0, "tls-key", &opt.key, "FILE", "PEM private key"),
+	PW_OPT_FLAG(0, "routes-md", &opt.routes_md,
+		    "print the API reference (docs/api.md) generated from\n"
+		    "the route table, and exit"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden server [-c FILE] [-n] [--listen ADDR:PORT]\n"
 	"                          [--tls-cert FILE --tls-key FILE] [--db URL]\n"
 	"       patchwarden server --routes-md\n"
@@ -24,21 +47,9 @@ const char cmd_server_usage[] =
 	"operators use, until SIGTERM or SIGINT; then it stops accepting, lets\n"
 	"requests in progress finish (shutdown_timeout) and exits 0. Several\n"
 	"servers can share one PostgreSQL database and serve the same fleet.\n"
-	"\n"
-	"  -c, --config FILE  configuration file (default\n"
-	"                     " PW_CONFIG_DEFAULT_PATH "; a missing default file\n"
-	"                     means all defaults, a missing FILE is an error)\n"
-	"  -n, --check        check the configuration and the TLS files, print a\n"
-	"                     summary and exit: 0 valid, 2 not\n"
-	"  --listen ADDR:PORT address to serve on, numeric (\"0.0.0.0:8443\",\n"
-	"                     \"[::]:8443\"; port 0 picks a free one)\n"
-	"  --tls-cert FILE    PEM certificate chain; with --tls-key, serve HTTPS\n"
-	"  --tls-key FILE     PEM private key\n"
-	"  --db URL           database: sqlite:PATH, PATH or postgresql://...\n"
-	"                     (default: $PATCHWARDEN_DB, else db in [server], else\n"
-	"                     ./" PW_SERVER_DB_DEFAULT ")\n"
-	"  --routes-md        print the API reference (docs/api.md) generated from\n"
-	"                     the route table, and exit\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Options override the [server] section of the configuration file. HTTPS\n"
 	"needs tls_cert and tls_key. Plain HTTP is served only when\n"
@@ -49,6 +60,9 @@ const char cmd_server_usage[] =
 	"Exit status: 0 stopped by a signal (or -n: valid), 2 bad configuration or\n"
 	"the server could not start. See patchwarden-server(1) and docs/api.md.\n";
 
+const struct pw_usage cmd_server_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
+
 #define CMD "server"
 
 static void log_line(void *ctx, const char *line)
@@ -57,68 +71,15 @@ static void log_line(void *ctx, const char *line)
 	fprintf(stderr, "patchwarden server: %s\n", line);
 }
 
-struct opts {
-	const char *config, *listen, *cert, *key, *db;
-	bool check, routes_md;
-};
-
-/* "--name VALUE" or "--name=VALUE"; -1 on a missing value. */
-static int take(int argc, char **argv, int *i, const char *name, const char **out)
+static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (++*i >= argc)
-		return -1;
-	*out = argv[*i];
-	return 1;
-}
-
-static int parse(int argc, char **argv, struct opts *o)
-{
-	static const struct {
-		const char *long_name, *short_name;
-		size_t off;
-	} valued[] = {
-		{"--config", "-c", offsetof(struct opts, config)},
-		{"--listen", NULL, offsetof(struct opts, listen)},
-		{"--tls-cert", NULL, offsetof(struct opts, cert)},
-		{"--tls-key", NULL, offsetof(struct opts, key)},
-		{"--db", NULL, offsetof(struct opts, db)},
-	};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-n") || !strcmp(a, "--check")) {
-			o->check = true;
-			continue;
-		}
-		if (!strcmp(a, "--routes-md")) {
-			o->routes_md = true;
-			continue;
-		}
-		int got = 0;
-		for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !got; k++) {
-			const char **dst = (const char **)(void *)((char *)o + valued[k].off);
-			got = take(argc, argv, &i, valued[k].long_name, dst);
-			if (!got && valued[k].short_name)
-				got = take(argc, argv, &i, valued[k].short_name, dst);
-			if (got < 0)
-				return pw_cli_usage_error(CMD, "%s needs a value",
-							  valued[k].long_name);
-			if (got && !**dst)
-				return pw_cli_usage_error(CMD, "%s needs a non-empty value",
-							  valued[k].long_name);
-		}
-		if (!got)
-			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
-	}
+	int n = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(options), ~0u);
+	if (n < 0)
+		return PW_EXIT_ERROR;
+	if (n > 0)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[0]);
+	*o = opt;
+	o->config = setup->config_path;
 	return PW_EXIT_OK;
 }
 
@@ -135,26 +96,20 @@ static int routes_md(void)
 }
 
 /* The configuration with the command-line options applied over it. */
-static int load(const struct opts *o, pw_config **cfg, pw_server_config *sc)
+static int load(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
+		pw_server_config *sc)
 {
 	pw_error e = PW_ERROR_INIT;
-	const char *path = o->config ? o->config : PW_CONFIG_DEFAULT_PATH;
-	if (pw_config_load(path, o->config != NULL, cfg, &e))
-		return pw_cli_fail_err(CMD, &e);
+	if (!(*cfg = pw_cli_config(CMD, setup)))
+		return PW_EXIT_ERROR;
 	const char *over[][2] = {{"listen", o->listen}, {"tls_cert", o->cert}, {"tls_key", o->key}};
 	for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
 		if (over[i][1] && pw_config_set(*cfg, "server", over[i][0], over[i][1]))
 			return pw_cli_fail(CMD, "out of memory");
 	if (pw_server_config_load(*cfg, sc, &e))
 		return pw_cli_fail_err(CMD, &e);
-	/* The precedence schema.h documents for every command. */
-	const char *env = getenv("PATCHWARDEN_DB");
-	if (o->db)
-		sc->db_url = o->db;
-	else if (env && *env)
-		sc->db_url = env;
-	else if (!sc->db_url || !*sc->db_url)
-		sc->db_url = PW_SERVER_DB_DEFAULT;
+	if (!(sc->db_url = pw_cli_db_url(CMD, setup)))
+		return PW_EXIT_ERROR;
 	sc->log = log_line;
 	return PW_EXIT_OK;
 }
@@ -196,17 +151,17 @@ static void check_store(const pw_findings_config *f, const char *db_url)
 		       f->recompute_interval ? "when a newer one lands" : "on check-ins only");
 }
 
-int cmd_server(int argc, char **argv)
+int cmd_server(int argc, char **argv, struct pw_setup *setup)
 {
 	struct opts o = {0};
-	int rc = parse(argc, argv, &o);
+	int rc = parse(argc, argv, setup, &o);
 	if (rc)
 		return rc;
 	if (o.routes_md)
 		return routes_md();
 	pw_config *cfg = NULL;
 	pw_server_config sc;
-	rc = load(&o, &cfg, &sc);
+	rc = load(&o, setup, &cfg, &sc);
 	pw_error e = PW_ERROR_INIT;
 	if (!rc && pw_server_config_check(&sc, &e))
 		rc = pw_cli_fail_err(CMD, &e);
@@ -218,7 +173,6 @@ int cmd_server(int argc, char **argv)
 			       db_kind(sc.db_url));
 			check_store(&sc.feeds, sc.db_url);
 		}
-		pw_config_free(cfg);
 		return rc;
 	}
 
@@ -232,7 +186,6 @@ int cmd_server(int argc, char **argv)
 
 	pw_server *s = NULL;
 	if (pw_server_start(&sc, &s, &e)) {
-		pw_config_free(cfg);
 		return pw_cli_fail_err(CMD, &e);
 	}
 	print_url(&sc, s);
@@ -240,6 +193,5 @@ int cmd_server(int argc, char **argv)
 	sigwait(&set, &sig);
 	fprintf(stderr, "patchwarden server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	pw_server_stop(s);
-	pw_config_free(cfg);
 	return PW_EXIT_OK;
 }

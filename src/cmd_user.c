@@ -16,7 +16,53 @@
 #include "patchwarden/schema.h"
 #include "patchwarden/users.h"
 
-const char cmd_user_usage[] =
+#define CMD "user"
+
+/* The options; also the scopes of the subcommands that take them. */
+enum {
+	O_JSON = 1 << 0,
+	O_ROLE = 1 << 1,
+	O_PWSTDIN = 1 << 2,
+	O_NOPW = 1 << 3,
+	O_LABEL = 1 << 4,
+	O_EXPIRES = 1 << 5,
+	O_USES = 1 << 6,
+};
+
+struct opts {
+	unsigned seen; /* O_* given */
+	bool json, pwstdin, nopw;
+	const char *role, *label, *expires, *uses;
+	char **pos;
+	int npos;
+	char actor[80];
+};
+
+static struct opts opt;
+
+static const struct pw_option options[] = {
+	{.kind = PW_OPT_STRING, .long_name = "role", .value = &opt.role, .argh = "ROLE",
+	 .help = "admin, operator, app-owner, manager, helpdesk or auditor", .scope = O_ROLE},
+	{.kind = PW_OPT_FLAG, .long_name = "password-stdin", .value = &opt.pwstdin,
+	 .help = "read the password from the first line of standard input\n"
+		 "(without it, a terminal is asked twice)", .scope = O_PWSTDIN},
+	{.kind = PW_OPT_FLAG, .long_name = "no-password", .value = &opt.nopw,
+	 .help = "no password login: the user works with API tokens only", .scope = O_NOPW},
+	{.kind = PW_OPT_STRING, .long_name = "label", .value = &opt.label, .argh = "TEXT",
+	 .help = "what the token is for (default: the command that made it)", .scope = O_LABEL,
+	 .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_STRING, .long_name = "expires", .value = &opt.expires, .argh = "D",
+	 .help = "lifetime: N followed by s, m, h, d or w (\"90d\"), or\n"
+		 "\"never\" (API tokens only; default never; enrollment\n"
+		 "tokens default to 24h)", .scope = O_EXPIRES},
+	{.kind = PW_OPT_STRING, .long_name = "uses", .value = &opt.uses, .argh = "N",
+	 .help = "enrollments an enrollment token allows (default 1)", .scope = O_USES},
+	{.kind = PW_OPT_FLAG, .long_name = "json", .value = &opt.json,
+	 .help = "print JSON instead of text", .scope = O_JSON},
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden user add NAME --role ROLE [--password-stdin | --no-password]\n"
 	"       patchwarden user list [--json]\n"
 	"       patchwarden user passwd NAME [--password-stdin | --no-password]\n"
@@ -34,118 +80,16 @@ const char cmd_user_usage[] =
 	"Manages the people and scripts that use the patchwarden server, and the\n"
 	"tokens agents enroll with. Every change is written to the audit log as\n"
 	"done by cli:<your unix user>.\n"
-	"\n"
-	"  --db URL          server database: sqlite:PATH, PATH or postgresql://...\n"
-	"                    (default: $PATCHWARDEN_DB, else 'db' in the [server]\n"
-	"                    section of /etc/patchwarden/patchwarden.conf, else\n"
-	"                    ./patchwarden.db)\n"
-	"  --role ROLE       admin, operator, app-owner, manager, helpdesk or auditor\n"
-	"  --password-stdin  read the password from the first line of standard input\n"
-	"                    (without it, a terminal is asked twice)\n"
-	"  --no-password     no password login: the user works with API tokens only\n"
-	"  --label TEXT      what the token is for (default: the command that made it)\n"
-	"  --expires D       lifetime: N followed by s, m, h, d or w (\"90d\"), or\n"
-	"                    \"never\" (API tokens only; default never; enrollment\n"
-	"                    tokens default to 24h)\n"
-	"  --uses N          enrollments an enrollment token allows (default 1)\n"
-	"  --json            print JSON instead of text\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Tokens are printed once, at creation; the database keeps only a hash.\n"
 	"Exit status: 0 done, 2 bad usage, refused or failed.\n"
 	"See patchwarden-user(1).\n";
 
-#define CMD "user"
-
-enum {
-	O_JSON = 1 << 0,
-	O_ROLE = 1 << 1,
-	O_PWSTDIN = 1 << 2,
-	O_NOPW = 1 << 3,
-	O_LABEL = 1 << 4,
-	O_EXPIRES = 1 << 5,
-	O_USES = 1 << 6,
-};
-
-struct opts {
-	const char *db;
-	unsigned seen; /* O_* given */
-	const char *role, *label, *expires, *uses;
-	const char *pos[3];
-	int npos;
-	char actor[80];
-};
-
-static const struct {
-	const char *name;
-	unsigned flag;
-	bool value;
-} options[] = {
-	{"--json", O_JSON, false},	   {"--role", O_ROLE, true},   {"--password-stdin", O_PWSTDIN, false},
-	{"--no-password", O_NOPW, false}, {"--label", O_LABEL, true}, {"--expires", O_EXPIRES, true},
-	{"--uses", O_USES, true},
-};
-
-static const char **option_slot(struct opts *o, unsigned flag)
-{
-	switch (flag) {
-	case O_ROLE:
-		return &o->role;
-	case O_LABEL:
-		return &o->label;
-	case O_EXPIRES:
-		return &o->expires;
-	default:
-		return &o->uses;
-	}
-}
-
-/* Options anywhere after the subcommand words; `allowed` says which this
- * subcommand takes, `max_pos` how many operands. */
-static int parse(int argc, char **argv, int first, unsigned allowed, int max_pos,
-		 struct opts *o)
-{
-	for (int i = first; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--db") || !strncmp(a, "--db=", 5)) {
-			if (a[4] == '=')
-				o->db = a + 5;
-			else if (++i < argc)
-				o->db = argv[i];
-			else
-				return pw_cli_usage_error(CMD, "--db needs a URL");
-			continue;
-		}
-		if (a[0] == '-' && a[1]) {
-			size_t k = 0, n = sizeof options / sizeof *options;
-			const char *eq = strchr(a, '=');
-			size_t len = eq ? (size_t)(eq - a) : strlen(a);
-			while (k < n && !(strlen(options[k].name) == len && !strncmp(a, options[k].name, len)))
-				k++;
-			if (k == n || !(allowed & options[k].flag))
-				return pw_cli_usage_error(CMD, "unexpected option '%s' here", a);
-			o->seen |= options[k].flag;
-			if (!options[k].value) {
-				if (eq)
-					return pw_cli_usage_error(CMD, "%s takes no value", options[k].name);
-				continue;
-			}
-			const char **slot = option_slot(o, options[k].flag);
-			if (eq)
-				*slot = eq + 1;
-			else if (++i < argc)
-				*slot = argv[i];
-			else
-				return pw_cli_usage_error(CMD, "%s needs a value", options[k].name);
-			continue;
-		}
-		if (o->npos == max_pos)
-			return pw_cli_usage_error(CMD, "unexpected argument '%s'", a);
-		o->pos[o->npos++] = a;
-	}
-	if (o->db && !*o->db)
-		return pw_cli_usage_error(CMD, "--db needs a URL");
-	return -1;
-}
+const struct pw_usage cmd_user_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
 /* "90d", "12h", "30m", "45s", "2w", plain seconds; "never" is 0 when
  * `never_ok`. */
@@ -267,14 +211,6 @@ static cJSON *str_or_null(const char *s)
 }
 
 /* ---- subcommands ----------------------------------------------------- */
-
-static int open_db(const struct opts *o, pw_db **db)
-{
-	pw_error err = PW_ERROR_INIT;
-	if (pw_schema_open(o->db, db, &err))
-		return pw_cli_fail_err(CMD, &err);
-	return PW_EXIT_OK;
-}
 
 static int user_add(pw_db *db, struct opts *o)
 {
@@ -582,7 +518,7 @@ static int run(pw_db *db, enum sub s, struct opts *o)
 	return PW_EXIT_ERROR;
 }
 
-int cmd_user(int argc, char **argv)
+int cmd_user(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which subcommand? add, list, passwd, role, disable, "
@@ -604,20 +540,23 @@ int cmd_user(int argc, char **argv)
 	if (k == n)
 		return pw_cli_usage_error(CMD, "unknown subcommand '%s%s%s'", group ? group : "",
 					  group ? " " : "", name);
-	struct opts o = {0};
-	int rc = parse(argc, argv, first, subs[k].allowed, subs[k].max_pos, &o);
-	if (rc >= 0)
-		return rc;
+	int nargs = pw_cli_parse(CMD, setup, argc - first + 1, argv + first - 1,
+				 PW_OPT_TABLES(options), subs[k].allowed);
+	if (nargs < 0)
+		return PW_EXIT_ERROR;
+	if (nargs > subs[k].max_pos)
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'",
+					  argv[first - 1 + subs[k].max_pos]);
+	struct opts o = opt;
+	o.seen = (o.json ? O_JSON : 0) | (o.pwstdin ? O_PWSTDIN : 0) | (o.nopw ? O_NOPW : 0);
+	o.pos = argv + first - 1;
+	o.npos = nargs;
 	if (o.npos < subs[k].min_pos)
 		return pw_cli_usage_error(CMD, "%s%s%s needs %s", group ? group : "", group ? " " : "",
 					  name, subs[k].min_pos == 2 ? "NAME and ROLE" :
 					  subs[k].sub == S_TOKEN_REVOKE || subs[k].sub == S_ETOKEN_REVOKE
 					  ? "a token ID" : "a user NAME");
 	pw_cli_actor(o.actor, sizeof o.actor);
-	pw_db *db = NULL;
-	if ((rc = open_db(&o, &db)) != PW_EXIT_OK)
-		return rc;
-	rc = run(db, subs[k].sub, &o);
-	pw_db_close(db);
-	return rc;
+	pw_db *db = pw_cli_db(CMD, setup);
+	return db ? run(db, subs[k].sub, &o) : PW_EXIT_ERROR;
 }

@@ -9,7 +9,22 @@
 #include "commands.h"
 #include "patchwarden/vercmp.h"
 
-const char cmd_vercmp_usage[] =
+static struct {
+	const char *scheme;
+	bool batch;
+} opt;
+
+static const struct pw_option options[] = {
+	PW_OPT_STRING('s', "scheme", &opt.scheme, "SCHEME",
+		      "deb (also dpkg, apt), rpm (also dnf, yum) or apk"),
+	PW_OPT_FLAG('b', "batch", &opt.batch,
+		    "read lines \"VERSION1 VERSION2\" from standard input\n"
+		    "and write one line for each: <, =, > or \"! REASON\"\n"
+		    "when a version is refused or the line is malformed"),
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
 	"usage: patchwarden vercmp --scheme SCHEME [--] VERSION1 VERSION2\n"
 	"       patchwarden vercmp --scheme SCHEME [--] VERSION1 OP VERSION2\n"
 	"       patchwarden vercmp --scheme SCHEME --batch < PAIRS\n"
@@ -17,12 +32,9 @@ const char cmd_vercmp_usage[] =
 	"Compares package versions with the rules of one ecosystem, exactly as\n"
 	"its own tool does: deb as dpkg 1.21, rpm as rpm 4.18 (rpm.vercmp() on\n"
 	"[epoch:]version[-release]), apk as apk-tools.\n"
-	"\n"
-	"  -s, --scheme SCHEME  deb (also dpkg, apt), rpm (also dnf, yum) or apk\n"
-	"  -b, --batch          read lines \"VERSION1 VERSION2\" from standard input\n"
-	"                       and write one line for each: <, =, > or \"! REASON\"\n"
-	"                       when a version is refused or the line is malformed\n"
-	"  -h, --help           show this text\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"With two versions, prints <, = or > and exits 0. With OP, one of\n"
 	"lt le eq ne ge gt (or dpkg's << <= = >= >>), exits 0 when the relation\n"
@@ -34,6 +46,9 @@ const char cmd_vercmp_usage[] =
 	"A version the scheme's tool refuses is reported on standard error with\n"
 	"what is wrong with it, and the exit status is 2. Put -- before versions\n"
 	"that start with '-'.\n";
+
+const struct pw_usage cmd_vercmp_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
+					 NULL};
 
 static const char CMD[] = "vercmp";
 
@@ -156,44 +171,23 @@ static void warn_deb(pw_scheme s, const char *v)
 		pw_cli_warn(CMD, "version '%s' has bad syntax: %s", v, d.warning);
 }
 
-int cmd_vercmp(int argc, char **argv)
+int cmd_vercmp(int argc, char **argv, struct pw_setup *setup)
 {
-	const char *scheme_name = NULL;
-	bool batch = false;
-	const char *pos[4];
-	int npos = 0;
-	bool options_done = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!options_done && a[0] == '-' && a[1] != '\0') {
-			if (strcmp(a, "--") == 0) {
-				options_done = true;
-			} else if (strcmp(a, "--batch") == 0 || strcmp(a, "-b") == 0) {
-				batch = true;
-			} else if (strcmp(a, "--scheme") == 0 || strcmp(a, "-s") == 0) {
-				if (++i >= argc)
-					return pw_cli_usage_error(CMD, "%s needs a scheme: deb, rpm or apk", a);
-				scheme_name = argv[i];
-			} else if (strncmp(a, "--scheme=", 9) == 0) {
-				scheme_name = a + 9;
-			} else {
-				return pw_cli_usage_error(CMD, "unknown option '%s' (put -- before a version "
-							  "starting with '-')", a);
-			}
-			continue;
-		}
-		if (npos == 4)
-			return pw_cli_usage_error(CMD, "too many arguments: expected VERSION1 [OP] VERSION2");
-		pos[npos++] = a;
-	}
-	if (!scheme_name)
+	int npos = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(options), ~0u);
+	if (npos < 0)
+		return PW_EXIT_ERROR;
+	if (npos > 3)
+		return pw_cli_usage_error(CMD, "too many arguments: expected VERSION1 [OP] "
+					  "VERSION2");
+	char **pos = argv;
+	if (!opt.scheme)
 		return pw_cli_usage_error(CMD, "missing --scheme: deb, rpm or apk");
 	pw_scheme s;
 	pw_error e = PW_ERROR_INIT;
-	if (pw_scheme_from_name(scheme_name, &s, &e) != PW_OK)
+	if (pw_scheme_from_name(opt.scheme, &s, &e) != PW_OK)
 		return pw_cli_usage_error(CMD, "%s", pw_error_text(&e));
 
-	if (batch) {
+	if (opt.batch) {
 		if (npos)
 			return pw_cli_usage_error(CMD, "--batch reads versions from standard input, not arguments");
 		return run_batch(s);

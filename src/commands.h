@@ -1,10 +1,13 @@
-/* Subcommand entry points and their usage texts, one pair per src/cmd_<name>.c. */
+/* Subcommand entry points and their usage texts (with their option
+ * tables), one pair per src/cmd_<name>.c. */
 #ifndef PATCHWARDEN_COMMANDS_H
 #define PATCHWARDEN_COMMANDS_H
 
-#define PW_DECLARE_CMD(name)                    \
-	int cmd_##name(int argc, char **argv);  \
-	extern const char cmd_##name##_usage[]
+#include "cli.h"
+
+#define PW_DECLARE_CMD(name)                                       \
+	int cmd_##name(int argc, char **argv, struct pw_setup *setup); \
+	extern const struct pw_usage cmd_##name##_usage
 
 PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
@@ -18,7 +21,10 @@ PW_DECLARE_CMD(vercmp);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c
  * dispatches to them. */
-int cmd_feed_sync(int argc, char **argv);
-int cmd_feed_bundle(int argc, char **argv);
+int cmd_feed_sync(int argc, char **argv, struct pw_setup *setup);
+int cmd_feed_bundle(int argc, char **argv, struct pw_setup *setup);
+/* Their option tables, for the usage text of `feed`. */
+extern const struct pw_option cmd_feed_sync_options[];
+extern const struct pw_option cmd_feed_bundle_options[];
 
 #endif

@@ -6,26 +6,39 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/db.h"
+#include "patchwarden/schema.h"
 
-static int cmd_help(int argc, char **argv);
-static const char cmd_help_usage[] =
+static int cmd_help(int argc, char **argv, struct pw_setup *setup);
+static const struct pw_usage cmd_help_usage = {
 	"usage: patchwarden help [COMMAND]\n"
 	"\n"
 	"Without COMMAND, lists the commands. With one, prints its usage.\n"
-	"The man page patchwarden-COMMAND(1) has the full description.\n";
+	"The man page patchwarden-COMMAND(1) has the full description.\n",
+	NULL, NULL, NULL,
+};
 
-/* Sorted by name: `help` and lookups walk this table. */
+#define CONFIG PW_SETUP_CONFIG
+#define DB PW_SETUP_DB
+
+/* Sorted by name: `help` and lookups walk this table. The last column is
+ * the set-up the command needs; `feed` narrows it per subcommand. */
 static const struct pw_cmd commands[] = {
-	{"agent", cmd_agent, "enroll this host and check in with the server", cmd_agent_usage},
-	{"audit", cmd_audit, "verify and list the hash-chained audit log", cmd_audit_usage},
-	{"feed", cmd_feed, "import, sync and bundle advisory feeds", cmd_feed_usage},
-	{"help", cmd_help, "show help for a command", cmd_help_usage},
-	{"host", cmd_host, "list and edit the server inventory (hosts, owners, windows)", cmd_host_usage},
-	{"inventory", cmd_inventory, "list the packages installed on a host", cmd_inventory_usage},
-	{"scan", cmd_scan, "report the security fixes a host is missing", cmd_scan_usage},
-	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators", cmd_server_usage},
-	{"user", cmd_user, "manage users, roles, API and enrollment tokens", cmd_user_usage},
-	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", cmd_vercmp_usage},
+	{"agent", cmd_agent, "enroll this host and check in with the server", &cmd_agent_usage,
+	 CONFIG},
+	{"audit", cmd_audit, "verify and list the hash-chained audit log", &cmd_audit_usage, DB},
+	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
+	{"help", cmd_help, "show help for a command", &cmd_help_usage, 0},
+	{"host", cmd_host, "list and edit the server inventory (hosts, owners, windows)",
+	 &cmd_host_usage, DB},
+	{"inventory", cmd_inventory, "list the packages installed on a host", &cmd_inventory_usage,
+	 0},
+	{"scan", cmd_scan, "report the security fixes a host is missing", &cmd_scan_usage, CONFIG},
+	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators",
+	 &cmd_server_usage, CONFIG | DB},
+	{"user", cmd_user, "manage users, roles, API and enrollment tokens", &cmd_user_usage, DB},
+	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do",
+	 &cmd_vercmp_usage, 0},
 };
 
 const struct pw_cmd *pw_cli_find(const char *name)
@@ -50,8 +63,24 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nRun 'patchwarden help COMMAND' for a command's options.\n");
 }
 
-static int cmd_help(int argc, char **argv)
+pw_db *pw_cli_db(const char *cmd, struct pw_setup *s)
 {
+	if (s->db)
+		return s->db;
+	const char *url = pw_cli_db_url(cmd, s);
+	pw_error err = PW_ERROR_INIT;
+	if (!url)
+		return NULL;
+	if (pw_schema_open(url, &s->db, &err)) {
+		pw_cli_fail_err(cmd, &err);
+		return NULL;
+	}
+	return s->db;
+}
+
+static int cmd_help(int argc, char **argv, struct pw_setup *setup)
+{
+	(void)setup;
 	if (argc < 2) {
 		print_overview(stdout);
 		return PW_EXIT_OK;
@@ -87,5 +116,9 @@ int main(int argc, char **argv)
 		pw_cli_print_usage(cmd->name, stdout);
 		return PW_EXIT_OK;
 	}
-	return cmd->run(argc - 1, argv + 1);
+	struct pw_setup setup = {.flags = cmd->setup};
+	int rc = cmd->run(argc - 1, argv + 1, &setup);
+	pw_db_close(setup.db);
+	pw_cli_setup_release(&setup);
+	return rc;
 }

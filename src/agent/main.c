@@ -11,7 +11,8 @@
 #include "commands.h"
 
 static const struct pw_cmd agent = {"agent", cmd_agent,
-				    "enroll this host and check in with the server", cmd_agent_usage};
+				    "enroll this host and check in with the server",
+				    &cmd_agent_usage, PW_SETUP_CONFIG};
 
 /* cli.c looks usage texts up here; this executable has one command. */
 const struct pw_cmd *pw_cli_find(const char *name)
@@ -29,5 +30,8 @@ int main(int argc, char **argv)
 		pw_cli_print_usage(agent.name, stdout);
 		return PW_EXIT_OK;
 	}
-	return cmd_agent(argc, argv);
+	struct pw_setup setup = {.flags = agent.setup};
+	int rc = cmd_agent(argc, argv, &setup);
+	pw_cli_setup_release(&setup);
+	return rc;
 }

@@ -150,7 +150,8 @@ check "without creating it" test ! -e "$T/none.db"
 "$PW_BIN" host recompute --db "$db" --store "$feeds" --snapshot 99 >"$T/out" 2>&1
 check "a snapshot that does not exist exits 2" test $? -eq 2
 "$PW_BIN" host recompute --db "$db" --store "$feeds" --snapshot x >"$T/out" 2>&1
-check "--snapshot needs a number" out_has "--snapshot needs a snapshot number"
+check "--snapshot needs a number" \
+  out_has "option '--snapshot' needs a number of at least 1, not 'x'"
 "$PW_BIN" host recompute extra --db "$db" >"$T/out" 2>&1
 check "host recompute takes no arguments" out_has "takes no arguments"
 "$PW_BIN" host --help >"$T/out" 2>&1

@@ -55,7 +55,7 @@ has "bad subcommand" "'frob' is not a host subcommand"
 run "bad option" 2 "$bin" host show x --overdue --db "$db"
 has "bad option" "unexpected option '--overdue'"
 run "bad stale" 2 "$bin" host list --stale soon --db "$db"
-has "bad stale" "--stale needs a number of days"
+has "bad stale" "option '--stale' needs a number from 1 to 100000, not 'soon'"
 
 # ---- import the sample fleet -------------------------------------------
 run "import" 0 "$bin" host import-csv "$data/fleet.csv" --db "$db"

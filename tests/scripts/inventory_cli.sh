@@ -127,10 +127,10 @@ has "root is a file" "$tmp/err" "not a directory"
 
 # Argument errors
 expect "unknown option" 2 "$PW_BIN" inventory --bogus
-has "unknown option" "$tmp/err" "unexpected argument '--bogus'"
+has "unknown option" "$tmp/err" "unknown option '--bogus'"
 has "unknown option" "$tmp/err" "Run 'patchwarden help inventory' for usage."
 expect "--root without DIR" 2 "$PW_BIN" inventory --root
-has "--root without DIR" "$tmp/err" "--root needs a directory"
+has "--root without DIR" "$tmp/err" "option '--root' needs a value (DIR)"
 expect "empty --root=" 2 "$PW_BIN" inventory --root=
 
 echo "$pass passed, $fail failed"

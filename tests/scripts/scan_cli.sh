@@ -77,7 +77,7 @@ EOF
 expect 0 "--help" -- "$PW_BIN" scan --help
 contains "$tmp/out" "usage: patchwarden scan" "--help"
 expect 2 "unknown option" -- "$PW_BIN" scan --frobnicate
-contains "$tmp/err" "unknown argument '--frobnicate'" "unknown option"
+contains "$tmp/err" "unknown option '--frobnicate'" "unknown option"
 expect 2 "--root and --inventory" -- "$PW_BIN" scan --root / --inventory "$tmp/bullseye.json"
 expect 2 "--store without value" -- "$PW_BIN" scan --store
 expect 2 "bad --snapshot" -- "$PW_BIN" scan --snapshot x --store "$store" --inventory "$tmp/bullseye.json"

@@ -77,7 +77,7 @@ expect 0 '' "warning: version '1_0' has bad syntax: invalid character in version
 # --- usage errors: exit 2 -------------------------------------------------
 expect 2 '' "missing --scheme" -- 1 2
 expect 2 '' "unknown version scheme 'pacman': use deb, rpm or apk" -- --scheme pacman 1 2
-expect 2 '' "--scheme needs a scheme" -- 1 2 --scheme
+expect 2 '' "option '--scheme' needs a value (SCHEME)" -- 1 2 --scheme
 expect 2 '' "unknown relation 'less'" -- --scheme deb 1 less 2
 expect 2 '' "relation '<' is ambiguous" -- --scheme deb 1 '<' 2
 expect 2 '' "expected VERSION1 [OP] VERSION2, got 1 argument" -- --scheme deb 1

@@ -21,6 +21,10 @@
 
 #include "patchwarden/error.h"
 
+/* The server database (and feed store) file when neither --db,
+ * $PATCHWARDEN_DB nor the configuration names one. */
+#define PW_SERVER_DB_DEFAULT "patchwarden.db"
+
 typedef struct pw_db pw_db;
 typedef struct pw_stmt pw_stmt;
 

@@ -20,9 +20,6 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 
-/* Used when neither --db, $PATCHWARDEN_DB nor the configuration names one. */
-#define PW_SERVER_DB_DEFAULT "patchwarden.db"
-
 /* Brings `db` to the newest server schema; safe when several nodes start
  * at once. A database from a newer patchwarden is refused. */
 pw_err pw_schema_migrate(pw_db *db, pw_error *err);
