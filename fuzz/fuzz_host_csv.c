@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

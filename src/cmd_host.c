@@ -16,6 +16,7 @@
 #include "patchwarden/fileio.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_csv.h"
 #include "patchwarden/schema.h"
 
 #define CMD "host"

@@ -13,6 +13,7 @@
 #include "patchwarden/fileio.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_findings.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/scan.h"

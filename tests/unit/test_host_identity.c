@@ -11,6 +11,7 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_csv.h"
 
 #define ACTOR "cli:test"
 

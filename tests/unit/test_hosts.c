@@ -9,6 +9,8 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/host_csv.h"
 
 #define ACTOR "cli:test"
 

@@ -1,5 +1,7 @@
 #include "patchwarden/text.h"
 
+#include <string.h>
+
 bool pw_word_ok(const char *s, size_t max)
 {
 	if (!s || !*s)
@@ -23,4 +25,9 @@ bool pw_text_ok(const char *s, size_t max)
 			return false;
 	}
 	return true;
+}
+
+bool pw_str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
 }

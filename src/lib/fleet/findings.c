@@ -18,6 +18,7 @@
 #include "patchwarden/matcher.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/host_findings.h"
 
 /* ---- configuration ----------------------------------------------------- */
 

@@ -15,6 +15,8 @@
 #include "patchwarden/text.h"
 #include "patchwarden/sql.h"
 
+#include "fleet-internal.h"
+
 /* ---- fields ---------------------------------------------------------- */
 
 enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT };
@@ -408,9 +410,8 @@ static bool id_ref(const char *s, int64_t *id)
 	return !errno && !*end && v > 0;
 }
 
-/* One host by id (by_id) or hostname. */
-static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
-		      pw_error *err)
+pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
+			 pw_error *err)
 {
 	pw_buf sql = PW_BUF_INIT;
 	pw_err rc = select_sql(&sql);
@@ -456,18 +457,18 @@ static pw_err get_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_ho
 
 pw_err pw_host_get(pw_db *db, int64_t id, pw_host *out, pw_error *err)
 {
-	return get_one(db, true, id, NULL, out, err);
+	return pw_host_read_one(db, true, id, NULL, out, err);
 }
 
 pw_err pw_host_get_by_name(pw_db *db, const char *hostname, pw_host *out, pw_error *err)
 {
 	int64_t id;
 	if (id_ref(hostname, &id))
-		return get_one(db, true, id, NULL, out, err);
+		return pw_host_read_one(db, true, id, NULL, out, err);
 	char *name = NULL;
 	pw_err rc = pw_host_value_check(PW_HF_HOSTNAME, hostname, &name, err);
 	if (!rc)
-		rc = get_one(db, false, 0, name, out, err);
+		rc = pw_host_read_one(db, false, 0, name, out, err);
 	free(name);
 	return rc;
 }
@@ -630,19 +631,13 @@ cJSON *pw_host_to_json(const pw_host *h)
 
 /* ---- writing --------------------------------------------------------- */
 
-/* Stored forms of the editable fields one write sets. */
-struct change {
-	bool set[PW_HF__EDITABLE];
-	char *val[PW_HF__EDITABLE]; /* owned; NULL clears */
-};
-
-static void change_release(struct change *c)
+void pw_host_change_release(struct pw_host_change *c)
 {
 	for (int f = 0; f < PW_HF__EDITABLE; f++)
 		free(c->val[f]);
 }
 
-static pw_err change_from(const pw_host_assign *a, size_t n, struct change *c, pw_error *err)
+static pw_err change_from(const pw_host_assign *a, size_t n, struct pw_host_change *c, pw_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		pw_host_field f = a[i].field;
@@ -658,11 +653,6 @@ static pw_err change_from(const pw_host_assign *a, size_t n, struct change *c, p
 		c->set[f] = true;
 	}
 	return PW_OK;
-}
-
-static bool same(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
 }
 
 static bool json_put(cJSON *o, pw_host_field f, const char *v)
@@ -689,10 +679,8 @@ static pw_err audit_change(pw_db *db, const char *actor, const char *action, con
 	return rc;
 }
 
-/* Writes `c` to the host `old` (NULL: a new host named c->val[hostname])
- * and audits the fields that changed. The caller holds the transaction. */
-static pw_err write_host(pw_db *db, const char *actor, const char *action, const pw_host *old,
-			 const struct change *c, int64_t *id, bool *changed, pw_error *err)
+pw_err pw_host_write(pw_db *db, const char *actor, const char *action, const pw_host *old,
+		     const struct pw_host_change *c, int64_t *id, bool *changed, pw_error *err)
 {
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
@@ -727,7 +715,7 @@ static pw_err write_host(pw_db *db, const char *actor, const char *action, const
 	int nset = 0;
 	for (int f = 0; f < PW_HF__EDITABLE && ok; f++) {
 		const char *was = old ? old->f[f] : NULL;
-		if (!c->set[f] || same(was, c->val[f]))
+		if (!c->set[f] || pw_str_same(was, c->val[f]))
 			continue;
 		nset++;
 		ok = pw_buf_printf(&sql, ", %s = ?", fields[f].column) == PW_OK &&
@@ -744,7 +732,7 @@ static pw_err write_host(pw_db *db, const char *actor, const char *action, const
 		rc = pw_stmt_bind_text(st, k++, now);
 		for (int f = 0; f < PW_HF__EDITABLE && !rc; f++) {
 			const char *was = old ? old->f[f] : NULL;
-			if (!c->set[f] || same(was, c->val[f]))
+			if (!c->set[f] || pw_str_same(was, c->val[f]))
 				continue;
 			if (f == PW_HF_CRITICALITY && c->val[f])
 				rc = pw_stmt_bind_int(st, k++, c->val[f][0] - '0');
@@ -771,7 +759,7 @@ static pw_err write_host(pw_db *db, const char *actor, const char *action, const
 struct one_write {
 	const char *actor, *action, *name;
 	bool create;
-	struct change *c;
+	struct pw_host_change *c;
 	int64_t id; /* in: the host when by_id; out: the host written */
 	bool changed, by_id;
 };
@@ -781,16 +769,16 @@ static pw_err one_write_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct one_write *w = arg;
 	pw_host old = PW_HOST_INIT;
-	pw_err rc = get_one(db, w->by_id, w->id, w->name, &old, err);
+	pw_err rc = pw_host_read_one(db, w->by_id, w->id, w->name, &old, err);
 	if (w->create) {
 		if (!rc)
 			rc = pw_error_set(err, PW_ERR_INVALID,
 					  "host %s exists already (id %" PRId64 "); change it with "
 					  "'patchwarden host set'", w->name, old.id);
 		else if (rc == PW_ERR_NOTFOUND)
-			rc = write_host(db, w->actor, w->action, NULL, w->c, &w->id, &w->changed, err);
+			rc = pw_host_write(db, w->actor, w->action, NULL, w->c, &w->id, &w->changed, err);
 	} else if (!rc) {
-		rc = write_host(db, w->actor, w->action, &old, w->c, &w->id, &w->changed, err);
+		rc = pw_host_write(db, w->actor, w->action, &old, w->c, &w->id, &w->changed, err);
 	}
 	pw_host_release(&old);
 	return rc;
@@ -799,7 +787,7 @@ static pw_err one_write_txn(pw_db *db, void *arg, pw_error *err)
 static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a, size_t n,
 			pw_error *err)
 {
-	struct change c = {{false}, {NULL}};
+	struct pw_host_change c = {{false}, {NULL}};
 	char *name = NULL;
 	w->by_id = !w->create && id_ref(w->name, &w->id);
 	pw_err rc = w->by_id ? PW_OK : pw_host_value_check(PW_HF_HOSTNAME, w->name, &name, err);
@@ -818,7 +806,7 @@ static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a,
 	w->c = &c;
 	if (!rc)
 		rc = pw_in_write_txn(db, one_write_txn, w, err);
-	change_release(&c);
+	pw_host_change_release(&c);
 	free(name);
 	return rc;
 }
@@ -841,817 +829,4 @@ pw_err pw_host_set(pw_db *db, const char *actor, const char *hostname, const pw_
 	if (changed)
 		*changed = !rc && w.changed;
 	return rc;
-}
-
-/* ---- CSV ------------------------------------------------------------- */
-
-void pw_host_csv_release(pw_host_csv *c)
-{
-	for (size_t i = 0; i < c->nrows * c->ncols; i++)
-		free(c->cells[i]);
-	free(c->cells);
-	free(c->lines);
-	free(c->cols);
-	*c = (pw_host_csv)PW_HOST_CSV_INIT;
-}
-
-/* Formula injection (OWASP): a spreadsheet runs a cell that begins with
- * = + - @, a tab or a carriage return. Export puts a quote before such a
- * value, and before one that begins with a quote itself, so that import,
- * which takes one leading quote off a value that begins with a quote and
- * one of those, gives back exactly what was exported. */
-static bool csv_guarded(const char *v)
-{
-	return v[0] && strchr("=+-@\t\r'", v[0]);
-}
-
-struct cell {
-	char *text;
-	size_t line, col;
-	bool quoted;
-};
-
-/* Lines of bad rows listed after the first bad row's error. */
-#define BAD_LINES_LISTED 10
-
-struct csv_state {
-	const char *name;
-	pw_host_csv *out;
-	bool header_done;
-	struct cell rec[PW_HF__EDITABLE];
-	size_t n;
-	pw_err bad;     /* the first bad row's error, which err holds */
-	size_t nbad;
-	char more[128]; /* the lines of the next bad rows: ", 5, 9" */
-};
-
-static void rec_clear(struct csv_state *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->rec[i].text);
-	s->n = 0;
-}
-
-static pw_err at(struct csv_state *s, size_t line, size_t col, pw_error *err, pw_err code,
-		 const char *msg)
-{
-	return pw_error_set(err, code, "%s:%zu:%zu: %s", s->name, line, col, msg);
-}
-
-static pw_err take_header(struct csv_state *s, pw_error *err)
-{
-	pw_host_csv *c = s->out;
-	c->cols = calloc(s->n, sizeof *c->cols);
-	if (!c->cols)
-		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	bool has_name = false;
-	for (size_t i = 0; i < s->n; i++) {
-		struct cell *x = &s->rec[i];
-		pw_host_field f;
-		char msg[300];
-		if (!pw_host_field_parse(x->text, &f) || f >= PW_HF__EDITABLE) {
-			snprintf(msg, sizeof msg,
-				 "column '%.80s' is not a host field; columns: hostname, location, "
-				 "purpose, category, owner_group, app_owner, criticality, exposure, "
-				 "environment, maintenance_window, backup_check, last_patched, ticket",
-				 x->text);
-			return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
-		}
-		for (size_t j = 0; j < i; j++)
-			if (c->cols[j] == f) {
-				snprintf(msg, sizeof msg, "column %s appears twice", fields[f].name);
-				return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
-			}
-		c->cols[i] = f;
-		c->ncols++;
-		has_name |= f == PW_HF_HOSTNAME;
-	}
-	if (!has_name)
-		return at(s, 1, 1, err, PW_ERR_PARSE,
-			  "the header row has no hostname column; it names the host of each row");
-	s->header_done = true;
-	return PW_OK;
-}
-
-/* A row that cannot be imported is left out and the parse goes on, so
- * one run names every line to fix: the first bad row's error is kept,
- * the next ones add their line. */
-static pw_err bad_row(struct csv_state *s, const struct cell *x, pw_err code, const char *msg,
-		      pw_error *err)
-{
-	if (!s->nbad++) {
-		s->bad = code;
-		at(s, x->line, x->col, err, code, msg);
-	} else if (s->nbad <= BAD_LINES_LISTED + 1) {
-		size_t len = strlen(s->more);
-		snprintf(s->more + len, sizeof s->more - len, ", %zu", x->line);
-	}
-	return PW_OK;
-}
-
-static pw_err take_row(struct csv_state *s, pw_error *err)
-{
-	pw_host_csv *c = s->out;
-	if (s->n != c->ncols) {
-		char msg[120];
-		snprintf(msg, sizeof msg, "this row has %zu fields, the header %zu", s->n, c->ncols);
-		return bad_row(s, &s->rec[0], PW_ERR_PARSE, msg, err);
-	}
-	if (c->nrows == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		char **cells = realloc(c->cells, cap * c->ncols * sizeof *cells);
-		if (!cells)
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		c->cells = cells;
-		size_t *lines = realloc(c->lines, cap * sizeof *lines);
-		if (!lines)
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		c->lines = lines;
-		c->cap = cap;
-	}
-	char **row = c->cells + c->nrows * c->ncols;
-	for (size_t i = 0; i < c->ncols; i++)
-		row[i] = NULL;
-	c->lines[c->nrows++] = s->rec[0].line;
-	for (size_t i = 0; i < c->ncols; i++) {
-		struct cell *x = &s->rec[i];
-		char msg[PW_ERROR_MSG_MAX];
-		pw_error e = PW_ERROR_INIT;
-		const char *text = x->text[0] == '\'' && csv_guarded(x->text + 1) ? x->text + 1
-										    : x->text;
-		pw_err rc = pw_host_value_check(c->cols[i], text, &row[i], &e);
-		if (rc == PW_ERR_NOMEM)
-			return pw_error_set(err, rc, "%s", e.msg);
-		snprintf(msg, sizeof msg, "%s", e.msg);
-		for (size_t r = 0; !rc && c->cols[i] == PW_HF_HOSTNAME && r + 1 < c->nrows; r++) {
-			if (!strcmp(c->cells[r * c->ncols + i], row[i])) {
-				snprintf(msg, sizeof msg, "host %s appears again (first on line %zu)",
-					 row[i], c->lines[r]);
-				rc = PW_ERR_PARSE;
-			}
-		}
-		if (!rc)
-			continue;
-		c->nrows--; /* left out */
-		for (size_t k = 0; k < c->ncols; k++) {
-			free(row[k]);
-			row[k] = NULL;
-		}
-		return bad_row(s, x, rc, msg, err);
-	}
-	return PW_OK;
-}
-
-static pw_err end_record(struct csv_state *s, pw_error *err)
-{
-	/* Blank lines carry no row. */
-	if (s->n == 1 && !s->rec[0].quoted && !*s->rec[0].text)
-		return PW_OK;
-	return s->header_done ? take_row(s, err) : take_header(s, err);
-}
-
-/* Reads one field starting at data[*i]; `line` and `ls` track the line
- * number and the offset where that line starts. */
-static pw_err read_field(struct csv_state *s, const char *data, size_t len, size_t *i,
-			 size_t *line, size_t *ls, pw_buf *b, pw_error *err)
-{
-	size_t p = *i;
-	if (p < len && data[p] == '"') {
-		size_t l0 = *line, c0 = p - *ls + 1;
-		for (p++;; p++) {
-			if (p >= len)
-				return at(s, l0, c0, err, PW_ERR_PARSE,
-					  "this quoted field never ends; a closing '\"' is missing");
-			if (data[p] == '"') {
-				if (p + 1 < len && data[p + 1] == '"') {
-					p++;
-				} else {
-					p++;
-					break;
-				}
-			} else if (data[p] == '\n') {
-				(*line)++;
-				*ls = p + 1;
-			} else if (data[p] == '\0') {
-				break;
-			}
-			if (pw_buf_putc(b, data[p]))
-				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		}
-		if (p < len && data[p] != ',' && data[p] != '\n' &&
-		    !(data[p] == '\r' && p + 1 < len && data[p + 1] == '\n'))
-			return at(s, *line, p - *ls + 1, err, PW_ERR_PARSE,
-				  "text after a closing quote; inside a quoted field write a quote "
-				  "as \"\"");
-	} else {
-		for (; p < len && data[p] != ',' && data[p] != '\n' && data[p] != '\r' &&
-		       data[p] != '"' && data[p] != '\0'; p++)
-			if (pw_buf_putc(b, data[p]))
-				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		if (p < len && data[p] == '"')
-			return at(s, *line, p - *ls + 1, err, PW_ERR_PARSE,
-				  "a quote inside an unquoted field; quote the whole field and "
-				  "write the quote as \"\"");
-		if (p < len && data[p] == '\r' && !(p + 1 < len && data[p + 1] == '\n'))
-			return at(s, *line, p - *ls + 1, err, PW_ERR_PARSE,
-				  "a carriage return not followed by a line feed");
-	}
-	if (p < len && data[p] == '\0')
-		return at(s, *line, p - *ls + 1, err, PW_ERR_PARSE,
-			  "a NUL byte; this is not a text file");
-	*i = p;
-	return PW_OK;
-}
-
-static pw_err csv_scan(struct csv_state *s, const char *data, size_t len, pw_error *err)
-{
-	size_t i = 0, line = 1, ls = 0;
-	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-		i = ls = 3; /* a UTF-8 byte order mark, as spreadsheets write it */
-	pw_buf b = PW_BUF_INIT;
-	pw_err rc = PW_OK;
-	for (;;) {
-		size_t max = s->header_done ? s->out->ncols : PW_HF__EDITABLE;
-		struct cell x = {NULL, line, i - ls + 1, i < len && data[i] == '"'};
-		pw_buf_reset(&b);
-		rc = read_field(s, data, len, &i, &line, &ls, &b, err);
-		if (rc)
-			break;
-		if (s->n == max) {
-			rc = at(s, x.line, x.col, err, PW_ERR_PARSE,
-				s->header_done ? "more fields than the header has columns"
-					       : "more columns than a host has fields");
-			break;
-		}
-		x.text = strdup(pw_buf_str(&b));
-		if (!x.text) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			break;
-		}
-		s->rec[s->n++] = x;
-		if (i < len && data[i] == ',') {
-			i++;
-			continue;
-		}
-		bool eof = i >= len;
-		if (!eof) {
-			i += data[i] == '\r' ? 2 : 1;
-			line++;
-			ls = i;
-		}
-		rc = end_record(s, err);
-		rec_clear(s);
-		if (rc || i >= len)
-			break;
-	}
-	rec_clear(s);
-	pw_buf_release(&b);
-	if (!rc && !s->header_done)
-		rc = at(s, 1, 1, err, PW_ERR_PARSE,
-			"the file is empty; its first row must name the columns (hostname, ...)");
-	if (!rc && s->nbad > 1 && err) {
-		char first[PW_ERROR_MSG_MAX];
-		snprintf(first, sizeof first, "%s", err->msg);
-		bool one = s->nbad == 2;
-		pw_error_set(err, s->bad, "%s; %zu more bad row%s, on line%s %s%s", first,
-			     s->nbad - 1, one ? "" : "s", one ? "" : "s", s->more + 2,
-			     s->nbad > BAD_LINES_LISTED + 1 ? " and later" : "");
-	}
-	return rc ? rc : s->bad;
-}
-
-pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
-			 pw_error *err)
-{
-	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0,
-			      PW_OK, 0, ""};
-	pw_err rc = csv_scan(&s, data, len, err);
-	if (rc)
-		pw_host_csv_release(out);
-	return rc;
-}
-
-struct import {
-	const char *actor, *name;
-	const pw_host_csv *csv;
-	pw_host_import_stats st;
-};
-
-static pw_err import_txn(pw_db *db, void *arg, pw_error *err)
-{
-	struct import *im = arg;
-	const pw_host_csv *c = im->csv;
-	size_t hcol = 0;
-	while (c->cols[hcol] != PW_HF_HOSTNAME)
-		hcol++;
-	pw_err rc = PW_OK;
-	for (size_t r = 0; r < c->nrows && !rc; r++) {
-		char **row = c->cells + r * c->ncols;
-		struct change ch = {{false}, {NULL}};
-		for (size_t i = 0; i < c->ncols; i++) {
-			ch.set[c->cols[i]] = true;
-			ch.val[c->cols[i]] = row[i]; /* borrowed: not released */
-		}
-		pw_host old = PW_HOST_INIT;
-		rc = get_one(db, false, 0, row[hcol], &old, err);
-		bool exists = !rc, changed = false;
-		int64_t id = 0;
-		if (rc == PW_ERR_NOTFOUND)
-			rc = PW_OK;
-		if (!rc)
-			rc = write_host(db, im->actor, "host.import", exists ? &old : NULL, &ch, &id,
-					&changed, err);
-		pw_host_release(&old);
-		if (rc) {
-			pw_error_prefix(err, "%s:%zu: host %s: ", im->name, c->lines[r], row[hcol]);
-			break;
-		}
-		im->st.rows++;
-		if (!exists)
-			im->st.created++;
-		else if (changed)
-			im->st.updated++;
-		else
-			im->st.unchanged++;
-	}
-	return rc;
-}
-
-pw_err pw_host_import_csv(pw_db *db, const char *actor, const char *name, const char *data,
-			  size_t len, pw_host_import_stats *stats, pw_error *err)
-{
-	pw_host_csv csv = PW_HOST_CSV_INIT;
-	struct import im = {actor, name ? name : "<csv>", &csv, {0, 0, 0, 0}};
-	pw_err rc = pw_host_csv_parse(im.name, data, len, &csv, err);
-	if (!rc)
-		rc = pw_in_write_txn(db, import_txn, &im, err);
-	pw_host_csv_release(&csv);
-	if (stats)
-		*stats = rc ? (pw_host_import_stats){0, 0, 0, 0} : im.st;
-	return rc;
-}
-
-static pw_err csv_field(pw_buf *out, const char *v)
-{
-	if (!v)
-		return PW_OK;
-	bool guard = csv_guarded(v);
-	if (!guard && !strpbrk(v, ",\"\r\n") && v[0] != ' ' && v[strlen(v) - 1] != ' ')
-		return pw_buf_puts(out, v);
-	pw_err rc = pw_buf_putc(out, '"');
-	if (!rc && guard)
-		rc = pw_buf_putc(out, '\'');
-	for (const char *p = v; *p && !rc; p++)
-		rc = *p == '"' ? pw_buf_puts(out, "\"\"") : pw_buf_putc(out, *p);
-	return rc ? rc : pw_buf_putc(out, '"');
-}
-
-pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_error *err)
-{
-	pw_host_list l = PW_HOST_LIST_INIT;
-	pw_err rc = pw_host_list_query(db, f, &l, err);
-	for (int k = 0; k < PW_HF__EDITABLE && !rc; k++)
-		rc = pw_buf_printf(out, "%s%s", k ? "," : "", fields[k].name);
-	if (!rc)
-		rc = pw_buf_puts(out, "\r\n");
-	for (size_t i = 0; i < l.n && !rc; i++) {
-		for (int k = 0; k < PW_HF__EDITABLE && !rc; k++) {
-			rc = k ? pw_buf_putc(out, ',') : PW_OK;
-			/* Dates go out as entered: a day stays a day. */
-			const char *v = l.v[i].f[k];
-			if (!rc && k == PW_HF_LAST_PATCHED && v && !strcmp(v + 10, "T00:00:00.000Z"))
-				rc = pw_buf_append(out, v, 10);
-			else if (!rc)
-				rc = csv_field(out, v);
-		}
-		if (!rc)
-			rc = pw_buf_puts(out, "\r\n");
-	}
-	if (rc == PW_ERR_NOMEM)
-		pw_error_set(err, rc, "exporting hosts: out of memory");
-	pw_host_list_release(&l);
-	return rc;
-}
-
-/* ---- findings -------------------------------------------------------- */
-
-struct open_finding {
-	int64_t id;
-	char *package, *advisory;
-	char *cur[4]; /* installed, fixed, priority, cves */
-};
-
-struct replace {
-	int64_t host_id;
-	const pw_host_finding *v;
-	size_t n;
-	pw_host_findings_delta d;
-};
-
-static int by_key(const void *a, const void *b)
-{
-	const pw_host_finding *x = *(const pw_host_finding *const *)a;
-	const pw_host_finding *y = *(const pw_host_finding *const *)b;
-	int c = strcmp(x->package, y->package);
-	return c ? c : strcmp(x->advisory, y->advisory);
-}
-
-static pw_err finding_check(const pw_host_finding *f, size_t i, pw_error *err)
-{
-	if (!f->package || !*f->package || !f->advisory || !*f->advisory || !f->installed ||
-	    !f->fixed || !f->cves)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "finding %zu: package, advisory, installed, fixed and cves are "
-				    "required", i + 1);
-	if ((unsigned)f->priority >= PW_HOST_PRIO__COUNT)
-		return pw_error_set(err, PW_ERR_INVALID, "finding %zu (%s %s): unknown priority %d",
-				    i + 1, f->package, f->advisory, (int)f->priority);
-	return PW_OK;
-}
-
-static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, size_t *n,
-			pw_error *err)
-{
-	pw_stmt *st = NULL;
-	size_t cap = 0;
-	pw_err rc = pw_sql(db, "SELECT id, package, advisory, installed, fixed, priority, cves"
-			       " FROM findings"
-			       " WHERE host_id = ? AND fixed_at IS NULL", &st, err, "i", host_id);
-	while (!rc) {
-		bool row = false, oom = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		struct open_finding *v = pw_grow(*out, &cap, *n, sizeof *v);
-		if (!v) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		}
-		*out = v;
-		v[*n] = (struct open_finding){pw_stmt_int(st, 0), pw_col_dup(st, 1, &oom),
-					      pw_col_dup(st, 2, &oom), {NULL}};
-		for (int k = 0; k < 4; k++)
-			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
-		(*n)++;
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		}
-	}
-	return rc;
-}
-
-static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
-{
-	struct replace *r = arg;
-	struct open_finding *open = NULL;
-	size_t nopen = 0;
-	const pw_host_finding **sorted = r->n ? malloc(r->n * sizeof *sorted) : NULL;
-	bool *kept = r->n ? calloc(r->n, sizeof *kept) : NULL;
-	pw_err rc = r->n && (!sorted || !kept) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
-					       : PW_OK;
-	char now[PW_TS_LEN];
-	pw_ts_now(now, 0);
-	pw_stmt *st = NULL;
-	bool row = false;
-	if (!rc)
-		rc = pw_sql(db, "SELECT id FROM hosts WHERE id = ?", &st, err, "i", r->host_id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (!rc && !row)
-		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, r->host_id);
-	if (st)
-		pw_stmt_reset(st);
-	for (size_t i = 0; i < r->n && !rc; i++) {
-		rc = finding_check(&r->v[i], i, err);
-		sorted[i] = &r->v[i];
-	}
-	if (!rc && r->n) {
-		qsort(sorted, r->n, sizeof *sorted, by_key);
-		for (size_t i = 1; i < r->n && !rc; i++)
-			if (!by_key(&sorted[i - 1], &sorted[i]))
-				rc = pw_error_set(err, PW_ERR_INVALID,
-						  "finding %s %s is listed twice", sorted[i]->package,
-						  sorted[i]->advisory);
-	}
-	if (!rc)
-		rc = load_open(db, r->host_id, &open, &nopen, err);
-	for (size_t i = 0; i < nopen && !rc; i++) {
-		pw_host_finding key = {open[i].package, open[i].advisory, NULL, NULL, 0, NULL};
-		const pw_host_finding *kp = &key;
-		const pw_host_finding **hit =
-			r->n ? bsearch(&kp, sorted, r->n, sizeof *sorted, by_key) : NULL;
-		if (hit) {
-			kept[hit - sorted] = true;
-			r->d.kept++;
-			const pw_host_finding *h = *hit;
-			const char *got[4] = {h->installed, h->fixed, pw_host_prio_name(h->priority),
-					       h->cves};
-			int k = 0;
-			while (k < 4 && same(got[k], open[i].cur[k]))
-				k++;
-			if (k == 4)
-				continue; /* most rescans change nothing: write nothing */
-			rc = pw_sql(db, "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
-					" cves = ? WHERE id = ?", &st, err, "tttti",
-				    (*hit)->installed, (*hit)->fixed,
-				    pw_host_prio_name((*hit)->priority), (*hit)->cves, open[i].id);
-		} else {
-			r->d.fixed++;
-			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err, "ti",
-				    now, open[i].id);
-		}
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-	}
-	for (size_t i = 0; i < r->n && !rc; i++) {
-		if (kept[i])
-			continue;
-		const pw_host_finding *f = sorted[i];
-		rc = pw_sql(db, "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
-				" priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    &st, err, "ittttttt", r->host_id, f->package, f->advisory,
-			    f->installed, f->fixed, pw_host_prio_name(f->priority), f->cves, now);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-		r->d.opened++;
-	}
-	for (size_t i = 0; i < nopen; i++) {
-		free(open[i].package);
-		free(open[i].advisory);
-		for (int k = 0; k < 4; k++)
-			free(open[i].cur[k]);
-	}
-	free(open);
-	free(sorted);
-	free(kept);
-	return rc;
-}
-
-pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
-				pw_host_findings_delta *delta, pw_error *err)
-{
-	struct replace r = {host_id, v, n, {0, 0, 0}};
-	pw_err rc = pw_in_write_txn(db, replace_txn, &r, err);
-	if (delta)
-		*delta = rc ? (pw_host_findings_delta){0, 0, 0} : r.d;
-	return rc;
-}
-
-pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
-			      pw_error *err)
-{
-	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
-		counts[p] = 0;
-	pw_stmt *st = NULL;
-	pw_err rc = host_id ? pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-					 " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
-				     &st, err, "i", host_id)
-			    : pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-					 " WHERE fixed_at IS NULL GROUP BY priority",
-				     &st, err, "");
-	while (!rc) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		pw_host_prio p;
-		if (pw_host_prio_parse(pw_stmt_text(st, 0), &p))
-			counts[p] = pw_stmt_int(st, 1);
-	}
-	return rc;
-}
-
-/* ---- recomputing findings ---------------------------------------------- */
-
-/* Copies the first column of every row of `st` (text or integer) into
- * an array, so nothing is left reading while the findings are written. */
-struct column_copy {
-	char **text;
-	int64_t *num;
-	size_t n, cap;
-};
-
-static void column_copy_release(struct column_copy *c)
-{
-	for (size_t i = 0; c->text && i < c->n; i++)
-		free(c->text[i]);
-	free(c->text);
-	free(c->num);
-}
-
-static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_error *err)
-{
-	pw_err rc = PW_OK;
-	while (!rc) {
-		bool row = false, oom = false;
-		rc = pw_stmt_step(st, &row, err);
-		if (rc || !row)
-			break;
-		size_t cap = out->cap;
-		if (text) {
-			char **v = pw_grow(out->text, &cap, out->n, sizeof *v);
-			if (v) {
-				out->text = v;
-				v[out->n] = pw_col_dup(st, 0, &oom);
-			}
-			oom |= !v;
-		} else {
-			int64_t *v = pw_grow(out->num, &cap, out->n, sizeof *v);
-			if (v) {
-				out->num = v;
-				v[out->n] = pw_stmt_int(st, 0);
-			}
-			oom |= !v;
-		}
-		out->cap = cap;
-		if (oom) {
-			pw_stmt_reset(st);
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		}
-		out->n++;
-	}
-	return rc;
-}
-
-/* Scans the inventory `hash` and gives its findings to `hosts`. */
-static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
-			     const int64_t *hosts, size_t nhosts, pw_host_scan_fn scan, void *ctx,
-			     pw_host_recompute_stats *st, pw_error *err)
-{
-	pw_stmt *q = NULL;
-	bool row = false;
-	char *json = NULL;
-	pw_err rc = pw_sql(db, "SELECT json FROM inventories WHERE hash = ?", &q, err, "t", hash);
-	if (!rc)
-		rc = pw_stmt_step(q, &row, err);
-	if (!rc && !row)
-		rc = pw_error_set(err, PW_ERR_NOTFOUND, "inventory %.64s is not stored", hash);
-	if (!rc && !(json = strdup(pw_stmt_text(q, 0) ? pw_stmt_text(q, 0) : "")))
-		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	if (q)
-		pw_stmt_reset(q);
-	const pw_host_finding *v = NULL;
-	size_t n = 0;
-	if (!rc)
-		rc = scan(ctx, hash, json, exposure, &v, &n, err);
-	if (!rc)
-		st->inventories++;
-	for (size_t i = 0; i < nhosts && !rc; i++) {
-		pw_host_findings_delta d;
-		rc = pw_host_findings_replace(db, hosts[i], v, n, &d, err);
-		if (rc)
-			break;
-		st->hosts++;
-		st->delta.opened += d.opened;
-		st->delta.kept += d.kept;
-		st->delta.fixed += d.fixed;
-	}
-	free(json);
-	return rc;
-}
-
-pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
-				  pw_host_recompute_stats *stats, pw_error *err)
-{
-	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
-	struct column_copy hashes = {NULL, NULL, 0, 0};
-	pw_stmt *q = NULL;
-	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
-			       " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
-			   &q, err, "");
-	if (!rc)
-		rc = copy_column(q, true, &hashes, err);
-	for (size_t i = 0; i < hashes.n && !rc; i++) {
-		/* "HASH EXPOSURE": hashes are hex, so the first space splits. */
-		char *exposure = strchr(hashes.text[i], ' ');
-		*exposure++ = '\0';
-		struct column_copy ids = {NULL, NULL, 0, 0};
-		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ?"
-				" AND COALESCE(exposure, '') = ? ORDER BY id", &q, err, "tt",
-			    hashes.text[i], exposure);
-		if (!rc)
-			rc = copy_column(q, false, &ids, err);
-		if (!rc)
-			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
-					    ids.n, scan, ctx, &st, err);
-		if (rc == PW_ERR_UNSUPPORTED) {
-			st.skipped += ids.n;
-			rc = pw_error_set(err, PW_OK, "%s", "");
-		}
-		column_copy_release(&ids);
-	}
-	column_copy_release(&hashes);
-	if (stats)
-		*stats = st;
-	return rc;
-}
-
-pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
-			      pw_host_findings_delta *delta, pw_error *err)
-{
-	pw_stmt *q = NULL;
-	bool row = false;
-	char *hash = NULL;
-	char *exposure = NULL;
-	bool oom = false;
-	pw_err rc = pw_sql(db, "SELECT inventory_hash, exposure FROM hosts WHERE id = ?", &q, err,
-			   "i", host_id);
-	if (!rc)
-		rc = pw_stmt_step(q, &row, err);
-	if (!rc && !row)
-		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, host_id);
-	if (!rc && pw_stmt_is_null(q, 0))
-		rc = pw_error_set(err, PW_ERR_NOTFOUND,
-				  "host %" PRId64 " has no inventory yet: its agent has not sent one",
-				  host_id);
-	if (!rc) {
-		hash = pw_col_dup(q, 0, &oom);
-		exposure = pw_col_dup(q, 1, &oom);
-		if (oom)
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	}
-	if (q)
-		pw_stmt_reset(q);
-	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
-	if (!rc)
-		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
-	free(hash);
-	free(exposure);
-	if (delta)
-		*delta = st.delta;
-	return rc;
-}
-
-/* ---- the matcher behind pw_host_scan_fn ----------------------------- */
-
-static void matcher_clear(pw_host_matcher *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->cves[i]);
-	free(m->cves);
-	free(m->v);
-	m->cves = NULL;
-	m->v = NULL;
-	m->n = 0;
-	pw_scan_result_release(&m->res);
-	m->res = (pw_scan_result)PW_SCAN_RESULT_INIT;
-	pw_inventory_release(&m->inv);
-	m->inv = (pw_inventory)PW_INVENTORY_INIT;
-}
-
-void pw_host_matcher_release(pw_host_matcher *m)
-{
-	matcher_clear(m);
-}
-
-pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
-			    const char *exposure, const pw_host_finding **v, size_t *n,
-			    pw_error *err)
-{
-	pw_host_matcher *m = ctx;
-	matcher_clear(m);
-	pw_scan_host host = {PW_EXPOSURE_INTERNAL, NULL};
-	if (exposure && !strcmp(exposure, "internet"))
-		host.exposure = PW_EXPOSURE_INTERNET;
-	else if (exposure && !strcmp(exposure, "isolated"))
-		host.exposure = PW_EXPOSURE_ISOLATED;
-	cJSON *j = cJSON_Parse(inventory_json);
-	pw_err rc = j ? pw_inventory_from_json(&m->inv, j, err)
-		      : pw_error_set(err, PW_ERR_PARSE, "not JSON");
-	cJSON_Delete(j);
-	if (!rc)
-		rc = pw_scan_inventory(m->idx, &m->inv, &host, m->policy, &m->res, err);
-	size_t nf = rc ? 0 : m->res.n_findings;
-	if (!rc && nf) {
-		m->v = calloc(nf, sizeof *m->v);
-		m->cves = calloc(nf, sizeof *m->cves);
-		if (!m->v || !m->cves)
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < nf && !rc; i++) {
-		const pw_finding *f = &m->res.findings[i];
-		pw_buf cves = PW_BUF_INIT;
-		for (size_t k = 0; k < f->n_cves && !rc; k++)
-			rc = pw_buf_printf(&cves, "%s%s", k ? "," : "", f->cves[k]->id);
-		m->cves[i] = rc ? NULL : pw_buf_detach(&cves);
-		pw_buf_release(&cves);
-		if (rc || !m->cves[i]) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			break;
-		}
-		m->n++;
-		pw_host_prio p = PW_HOST_PRIO_NORMAL;
-		pw_host_prio_parse(pw_priority_name(f->priority), &p);
-		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed, f->fixed, p,
-					    m->cves[i]};
-	}
-	if (rc) {
-		matcher_clear(m);
-		pw_error_prefix(err, "inventory %.64s: ", inventory_hash);
-		return rc;
-	}
-	*v = m->v;
-	*n = m->n;
-	return PW_OK;
 }

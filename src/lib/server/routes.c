@@ -14,6 +14,8 @@
 #include "server-internal.h"
 #include "patchwarden/audit.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/host_csv.h"
 #include "patchwarden/schema.h"
 
 #define KiB 1024u

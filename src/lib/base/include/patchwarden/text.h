@@ -13,4 +13,7 @@ bool pw_word_ok(const char *s, size_t max);
 #define PW_LABEL_MAX 128
 bool pw_text_ok(const char *s, size_t max);
 
+/* Whether a and b are both NULL or equal strings. */
+bool pw_str_same(const char *a, const char *b);
+
 #endif

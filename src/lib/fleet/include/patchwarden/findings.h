@@ -25,6 +25,7 @@
 #include "patchwarden/error.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/host_findings.h"
 #include "patchwarden/policy.h"
 
 struct cJSON;

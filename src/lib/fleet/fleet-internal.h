@@ -1,0 +1,30 @@
+/* What the host records (hosts.c) share with the CSV import and export
+ * (host_csv.c). Not public: front ends use hosts.h and host_csv.h. */
+#ifndef PATCHWARDEN_FLEET_INTERNAL_H
+#define PATCHWARDEN_FLEET_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+#include "patchwarden/hosts.h"
+
+/* Stored forms of the editable fields one write sets. */
+struct pw_host_change {
+	bool set[PW_HF__EDITABLE];
+	char *val[PW_HF__EDITABLE]; /* owned; NULL clears */
+};
+
+void pw_host_change_release(struct pw_host_change *c);
+
+/* One host by id (by_id) or hostname. */
+pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
+			 pw_error *err);
+
+/* Writes `c` to the host `old` (NULL: a new host named c->val[hostname])
+ * and audits the fields that changed. The caller holds the transaction. */
+pw_err pw_host_write(pw_db *db, const char *actor, const char *action, const pw_host *old,
+		     const struct pw_host_change *c, int64_t *id, bool *changed, pw_error *err);
+
+#endif

@@ -1,0 +1,441 @@
+#include "patchwarden/host_findings.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patchwarden/audit.h"
+#include "patchwarden/clock.h"
+#include "patchwarden/grow.h"
+#include "patchwarden/json_limits.h"
+#include "patchwarden/sql.h"
+#include "patchwarden/text.h"
+
+#include "fleet-internal.h"
+
+/* ---- findings -------------------------------------------------------- */
+
+struct open_finding {
+	int64_t id;
+	char *package, *advisory;
+	char *cur[4]; /* installed, fixed, priority, cves */
+};
+
+struct replace {
+	int64_t host_id;
+	const pw_host_finding *v;
+	size_t n;
+	pw_host_findings_delta d;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const pw_host_finding *x = *(const pw_host_finding *const *)a;
+	const pw_host_finding *y = *(const pw_host_finding *const *)b;
+	int c = strcmp(x->package, y->package);
+	return c ? c : strcmp(x->advisory, y->advisory);
+}
+
+static pw_err finding_check(const pw_host_finding *f, size_t i, pw_error *err)
+{
+	if (!f->package || !*f->package || !f->advisory || !*f->advisory || !f->installed ||
+	    !f->fixed || !f->cves)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "finding %zu: package, advisory, installed, fixed and cves are "
+				    "required", i + 1);
+	if ((unsigned)f->priority >= PW_HOST_PRIO__COUNT)
+		return pw_error_set(err, PW_ERR_INVALID, "finding %zu (%s %s): unknown priority %d",
+				    i + 1, f->package, f->advisory, (int)f->priority);
+	return PW_OK;
+}
+
+static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, size_t *n,
+			pw_error *err)
+{
+	pw_stmt *st = NULL;
+	size_t cap = 0;
+	pw_err rc = pw_sql(db, "SELECT id, package, advisory, installed, fixed, priority, cves"
+			       " FROM findings"
+			       " WHERE host_id = ? AND fixed_at IS NULL", &st, err, "i", host_id);
+	while (!rc) {
+		bool row = false, oom = false;
+		rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			break;
+		struct open_finding *v = pw_grow(*out, &cap, *n, sizeof *v);
+		if (!v) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		*out = v;
+		v[*n] = (struct open_finding){pw_stmt_int(st, 0), pw_col_dup(st, 1, &oom),
+					      pw_col_dup(st, 2, &oom), {NULL}};
+		for (int k = 0; k < 4; k++)
+			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
+		(*n)++;
+		if (oom) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+	}
+	return rc;
+}
+
+static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct replace *r = arg;
+	struct open_finding *open = NULL;
+	size_t nopen = 0;
+	const pw_host_finding **sorted = r->n ? malloc(r->n * sizeof *sorted) : NULL;
+	bool *kept = r->n ? calloc(r->n, sizeof *kept) : NULL;
+	pw_err rc = r->n && (!sorted || !kept) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+					       : PW_OK;
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	pw_stmt *st = NULL;
+	bool row = false;
+	if (!rc)
+		rc = pw_sql(db, "SELECT id FROM hosts WHERE id = ?", &st, err, "i", r->host_id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, r->host_id);
+	if (st)
+		pw_stmt_reset(st);
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		rc = finding_check(&r->v[i], i, err);
+		sorted[i] = &r->v[i];
+	}
+	if (!rc && r->n) {
+		qsort(sorted, r->n, sizeof *sorted, by_key);
+		for (size_t i = 1; i < r->n && !rc; i++)
+			if (!by_key(&sorted[i - 1], &sorted[i]))
+				rc = pw_error_set(err, PW_ERR_INVALID,
+						  "finding %s %s is listed twice", sorted[i]->package,
+						  sorted[i]->advisory);
+	}
+	if (!rc)
+		rc = load_open(db, r->host_id, &open, &nopen, err);
+	for (size_t i = 0; i < nopen && !rc; i++) {
+		pw_host_finding key = {open[i].package, open[i].advisory, NULL, NULL, 0, NULL};
+		const pw_host_finding *kp = &key;
+		const pw_host_finding **hit =
+			r->n ? bsearch(&kp, sorted, r->n, sizeof *sorted, by_key) : NULL;
+		if (hit) {
+			kept[hit - sorted] = true;
+			r->d.kept++;
+			const pw_host_finding *h = *hit;
+			const char *got[4] = {h->installed, h->fixed, pw_host_prio_name(h->priority),
+					       h->cves};
+			int k = 0;
+			while (k < 4 && pw_str_same(got[k], open[i].cur[k]))
+				k++;
+			if (k == 4)
+				continue; /* most rescans change nothing: write nothing */
+			rc = pw_sql(db, "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
+					" cves = ? WHERE id = ?", &st, err, "tttti",
+				    (*hit)->installed, (*hit)->fixed,
+				    pw_host_prio_name((*hit)->priority), (*hit)->cves, open[i].id);
+		} else {
+			r->d.fixed++;
+			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err, "ti",
+				    now, open[i].id);
+		}
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+	}
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		if (kept[i])
+			continue;
+		const pw_host_finding *f = sorted[i];
+		rc = pw_sql(db, "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
+				" priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "ittttttt", r->host_id, f->package, f->advisory,
+			    f->installed, f->fixed, pw_host_prio_name(f->priority), f->cves, now);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+		r->d.opened++;
+	}
+	for (size_t i = 0; i < nopen; i++) {
+		free(open[i].package);
+		free(open[i].advisory);
+		for (int k = 0; k < 4; k++)
+			free(open[i].cur[k]);
+	}
+	free(open);
+	free(sorted);
+	free(kept);
+	return rc;
+}
+
+pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
+				pw_host_findings_delta *delta, pw_error *err)
+{
+	struct replace r = {host_id, v, n, {0, 0, 0}};
+	pw_err rc = pw_in_write_txn(db, replace_txn, &r, err);
+	if (delta)
+		*delta = rc ? (pw_host_findings_delta){0, 0, 0} : r.d;
+	return rc;
+}
+
+pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
+			      pw_error *err)
+{
+	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
+		counts[p] = 0;
+	pw_stmt *st = NULL;
+	pw_err rc = host_id ? pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
+				     &st, err, "i", host_id)
+			    : pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
+					 " WHERE fixed_at IS NULL GROUP BY priority",
+				     &st, err, "");
+	while (!rc) {
+		bool row = false;
+		rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			break;
+		pw_host_prio p;
+		if (pw_host_prio_parse(pw_stmt_text(st, 0), &p))
+			counts[p] = pw_stmt_int(st, 1);
+	}
+	return rc;
+}
+
+/* ---- recomputing findings ---------------------------------------------- */
+
+/* Copies the first column of every row of `st` (text or integer) into
+ * an array, so nothing is left reading while the findings are written. */
+struct column_copy {
+	char **text;
+	int64_t *num;
+	size_t n, cap;
+};
+
+static void column_copy_release(struct column_copy *c)
+{
+	for (size_t i = 0; c->text && i < c->n; i++)
+		free(c->text[i]);
+	free(c->text);
+	free(c->num);
+}
+
+static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_error *err)
+{
+	pw_err rc = PW_OK;
+	while (!rc) {
+		bool row = false, oom = false;
+		rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			break;
+		size_t cap = out->cap;
+		if (text) {
+			char **v = pw_grow(out->text, &cap, out->n, sizeof *v);
+			if (v) {
+				out->text = v;
+				v[out->n] = pw_col_dup(st, 0, &oom);
+			}
+			oom |= !v;
+		} else {
+			int64_t *v = pw_grow(out->num, &cap, out->n, sizeof *v);
+			if (v) {
+				out->num = v;
+				v[out->n] = pw_stmt_int(st, 0);
+			}
+			oom |= !v;
+		}
+		out->cap = cap;
+		if (oom) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		out->n++;
+	}
+	return rc;
+}
+
+/* Scans the inventory `hash` and gives its findings to `hosts`. */
+static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
+			     const int64_t *hosts, size_t nhosts, pw_host_scan_fn scan, void *ctx,
+			     pw_host_recompute_stats *st, pw_error *err)
+{
+	pw_stmt *q = NULL;
+	bool row = false;
+	char *json = NULL;
+	pw_err rc = pw_sql(db, "SELECT json FROM inventories WHERE hash = ?", &q, err, "t", hash);
+	if (!rc)
+		rc = pw_stmt_step(q, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "inventory %.64s is not stored", hash);
+	if (!rc && !(json = strdup(pw_stmt_text(q, 0) ? pw_stmt_text(q, 0) : "")))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (q)
+		pw_stmt_reset(q);
+	const pw_host_finding *v = NULL;
+	size_t n = 0;
+	if (!rc)
+		rc = scan(ctx, hash, json, exposure, &v, &n, err);
+	if (!rc)
+		st->inventories++;
+	for (size_t i = 0; i < nhosts && !rc; i++) {
+		pw_host_findings_delta d;
+		rc = pw_host_findings_replace(db, hosts[i], v, n, &d, err);
+		if (rc)
+			break;
+		st->hosts++;
+		st->delta.opened += d.opened;
+		st->delta.kept += d.kept;
+		st->delta.fixed += d.fixed;
+	}
+	free(json);
+	return rc;
+}
+
+pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
+				  pw_host_recompute_stats *stats, pw_error *err)
+{
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
+	struct column_copy hashes = {NULL, NULL, 0, 0};
+	pw_stmt *q = NULL;
+	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
+			       " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
+			   &q, err, "");
+	if (!rc)
+		rc = copy_column(q, true, &hashes, err);
+	for (size_t i = 0; i < hashes.n && !rc; i++) {
+		/* "HASH EXPOSURE": hashes are hex, so the first space splits. */
+		char *exposure = strchr(hashes.text[i], ' ');
+		*exposure++ = '\0';
+		struct column_copy ids = {NULL, NULL, 0, 0};
+		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ?"
+				" AND COALESCE(exposure, '') = ? ORDER BY id", &q, err, "tt",
+			    hashes.text[i], exposure);
+		if (!rc)
+			rc = copy_column(q, false, &ids, err);
+		if (!rc)
+			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
+					    ids.n, scan, ctx, &st, err);
+		if (rc == PW_ERR_UNSUPPORTED) {
+			st.skipped += ids.n;
+			rc = pw_error_set(err, PW_OK, "%s", "");
+		}
+		column_copy_release(&ids);
+	}
+	column_copy_release(&hashes);
+	if (stats)
+		*stats = st;
+	return rc;
+}
+
+pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
+			      pw_host_findings_delta *delta, pw_error *err)
+{
+	pw_stmt *q = NULL;
+	bool row = false;
+	char *hash = NULL;
+	char *exposure = NULL;
+	bool oom = false;
+	pw_err rc = pw_sql(db, "SELECT inventory_hash, exposure FROM hosts WHERE id = ?", &q, err,
+			   "i", host_id);
+	if (!rc)
+		rc = pw_stmt_step(q, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, host_id);
+	if (!rc && pw_stmt_is_null(q, 0))
+		rc = pw_error_set(err, PW_ERR_NOTFOUND,
+				  "host %" PRId64 " has no inventory yet: its agent has not sent one",
+				  host_id);
+	if (!rc) {
+		hash = pw_col_dup(q, 0, &oom);
+		exposure = pw_col_dup(q, 1, &oom);
+		if (oom)
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	if (q)
+		pw_stmt_reset(q);
+	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
+	if (!rc)
+		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
+	free(hash);
+	free(exposure);
+	if (delta)
+		*delta = st.delta;
+	return rc;
+}
+
+/* ---- the matcher behind pw_host_scan_fn ----------------------------- */
+
+static void matcher_clear(pw_host_matcher *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->cves[i]);
+	free(m->cves);
+	free(m->v);
+	m->cves = NULL;
+	m->v = NULL;
+	m->n = 0;
+	pw_scan_result_release(&m->res);
+	m->res = (pw_scan_result)PW_SCAN_RESULT_INIT;
+	pw_inventory_release(&m->inv);
+	m->inv = (pw_inventory)PW_INVENTORY_INIT;
+}
+
+void pw_host_matcher_release(pw_host_matcher *m)
+{
+	matcher_clear(m);
+}
+
+pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
+			    const char *exposure, const pw_host_finding **v, size_t *n,
+			    pw_error *err)
+{
+	pw_host_matcher *m = ctx;
+	matcher_clear(m);
+	pw_scan_host host = {PW_EXPOSURE_INTERNAL, NULL};
+	if (exposure && !strcmp(exposure, "internet"))
+		host.exposure = PW_EXPOSURE_INTERNET;
+	else if (exposure && !strcmp(exposure, "isolated"))
+		host.exposure = PW_EXPOSURE_ISOLATED;
+	cJSON *j = cJSON_Parse(inventory_json);
+	pw_err rc = j ? pw_inventory_from_json(&m->inv, j, err)
+		      : pw_error_set(err, PW_ERR_PARSE, "not JSON");
+	cJSON_Delete(j);
+	if (!rc)
+		rc = pw_scan_inventory(m->idx, &m->inv, &host, m->policy, &m->res, err);
+	size_t nf = rc ? 0 : m->res.n_findings;
+	if (!rc && nf) {
+		m->v = calloc(nf, sizeof *m->v);
+		m->cves = calloc(nf, sizeof *m->cves);
+		if (!m->v || !m->cves)
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nf && !rc; i++) {
+		const pw_finding *f = &m->res.findings[i];
+		pw_buf cves = PW_BUF_INIT;
+		for (size_t k = 0; k < f->n_cves && !rc; k++)
+			rc = pw_buf_printf(&cves, "%s%s", k ? "," : "", f->cves[k]->id);
+		m->cves[i] = rc ? NULL : pw_buf_detach(&cves);
+		pw_buf_release(&cves);
+		if (rc || !m->cves[i]) {
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+			break;
+		}
+		m->n++;
+		pw_host_prio p = PW_HOST_PRIO_NORMAL;
+		pw_host_prio_parse(pw_priority_name(f->priority), &p);
+		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed, f->fixed, p,
+					    m->cves[i]};
+	}
+	if (rc) {
+		matcher_clear(m);
+		pw_error_prefix(err, "inventory %.64s: ", inventory_hash);
+		return rc;
+	}
+	*v = m->v;
+	*n = m->n;
+	return PW_OK;
+}

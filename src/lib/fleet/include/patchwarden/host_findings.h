@@ -1,0 +1,102 @@
+/* The hosts' stored findings: replaced per host as a whole, counted by
+ * priority, and recomputed from the stored inventories by a scan function
+ * (the matcher of scan.h behind pw_host_matcher_scan). */
+#ifndef PATCHWARDEN_HOST_FINDINGS_H
+#define PATCHWARDEN_HOST_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/scan.h"
+
+/* ---- findings -------------------------------------------------------- */
+
+/* One finding of a scan, as the matcher reports it. */
+typedef struct pw_host_finding {
+	const char *package;   /* binary package name */
+	const char *advisory;  /* "DSA-5678-1", "ALSA-2024:1234", a CVE id */
+	const char *installed; /* installed version */
+	const char *fixed;     /* version that fixes it */
+	pw_host_prio priority;
+	const char *cves;      /* "CVE-2024-1,CVE-2024-2", may be "" */
+} pw_host_finding;
+
+typedef struct pw_host_findings_delta {
+	size_t opened, kept, fixed;
+} pw_host_findings_delta;
+
+/* Makes `v` the host's open findings in one transaction: new ones open
+ * with first_seen now, persisting ones (same package and advisory) keep
+ * first_seen and take the new versions, priority and CVEs, and open ones
+ * not in `v` get fixed_at now. The same (package, advisory) twice in `v`
+ * is PW_ERR_INVALID. */
+pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
+				pw_host_findings_delta *delta, pw_error *err);
+
+/* Open findings of a host per priority; of the whole fleet for host_id 0. */
+pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
+			      pw_error *err);
+
+/* ---- recomputing findings ---------------------------------------------- */
+
+/* Scans one stored inventory (the inventories table: `hash` and its JSON
+ * as the agent sent it) for hosts of the given exposure (the field's
+ * value, NULL when unset) and returns its findings in *v / *n, which stay
+ * valid until the next call. PW_ERR_UNSUPPORTED means "no data to scan
+ * this inventory against" (an OS the feeds do not cover): its hosts keep
+ * their findings. pw_host_matcher_scan below is the matcher (scan.h)
+ * behind this interface; tests plug in their own. */
+typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
+				  const char *inventory_json, const char *exposure,
+				  const pw_host_finding **v, size_t *n, pw_error *err);
+
+typedef struct pw_host_recompute_stats {
+	size_t inventories; /* distinct inventories scanned */
+	size_t hosts;       /* hosts whose findings were replaced */
+	size_t skipped;     /* hosts whose inventory the scan could not cover (PW_ERR_UNSUPPORTED) */
+	pw_host_findings_delta delta; /* summed over the hosts */
+} pw_host_recompute_stats;
+
+/* After a new feed snapshot: scans each distinct inventory of the fleet
+ * once per exposure (priorities depend on it) and replaces the findings
+ * of every host that has it (one transaction per host). Hosts without an
+ * inventory keep theirs, and so do the skipped ones: one host of an OS
+ * the feeds do not cover must not hold up the fleet. Any other error
+ * stops the run; hosts done before it keep their new findings, so a
+ * rerun completes it. */
+pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
+				  pw_host_recompute_stats *stats, pw_error *err);
+
+/* After a host's inventory changed: the same for that one host.
+ * PW_ERR_NOTFOUND when the host has no inventory yet; the scan's
+ * PW_ERR_UNSUPPORTED is returned as it is. */
+pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
+			      pw_host_findings_delta *delta, pw_error *err);
+
+/* The matcher as a pw_host_scan_fn: `ctx` is a pw_host_matcher holding
+ * an advisory index with the fleet's ecosystems (pw_advindex_load) and
+ * the priority policy. Inventories whose OS the index has no data for
+ * fail the run (a scan against no data would look clean). */
+typedef struct pw_host_matcher {
+	const pw_advindex *idx;
+	const pw_policy *policy;
+	/* private: the last scan, which *v points into */
+	pw_inventory inv;
+	pw_scan_result res;
+	pw_host_finding *v;
+	char **cves;
+	size_t n;
+} pw_host_matcher;
+
+#define PW_HOST_MATCHER_INIT(idx, policy) \
+	{(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, 0}
+void pw_host_matcher_release(pw_host_matcher *m);
+pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
+			    const char *exposure, const pw_host_finding **v, size_t *n,
+			    pw_error *err);
+
+#endif
