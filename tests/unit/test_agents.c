@@ -94,7 +94,7 @@ static const char HASH0[] = "0123456789abcdef0123456789abcdef0123456789abcdef012
 static int64_t job(struct srv *f, int64_t host, const char *kind)
 {
 	int64_t id = 0;
-	CHECK(f, pw_job_create(f->db, ACTOR, host, kind, "{\"full\": true}", &id, &f->e));
+	CHECK(f, pw_job_create(f->db, ACTOR, host, kind, "{ }", &id, &f->e));
 	return id;
 }
 
@@ -436,7 +436,7 @@ static void test_results_idempotent(void **state)
 	assert_int_equal(r.n_jobs, 2);
 	assert_int_equal(r.jobs[0].id, j1);
 	assert_string_equal(r.jobs[0].kind, "scan");
-	assert_string_equal(r.jobs[0].args_json, "{\"full\":true}");
+	assert_string_equal(r.jobs[0].args_json, "{}");
 	assert_string_equal(r.jobs[1].kind, "inventory");
 	assert_int_equal(r.n_ack, 0);
 

@@ -20,6 +20,7 @@
 #include "patchwarden/scan.h"
 #include "patchwarden/spool.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/jobkind.h"
 
 /* A reply larger than this is refused: jobs and acks are small. */
 #define REPLY_MAX (4u * 1024 * 1024)
@@ -762,9 +763,13 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 			exit_code = 2;
 		}
 	} else {
+		/* A kind of the table this agent's build does not run yet, or
+		 * none of the table's. */
+		char msg[400];
+		snprintf(msg, sizeof msg, "this agent does not run %s jobs (it runs %s)",
+			 pw_job_kind_find(kind) ? kind : "such", pw_job_kind_names());
 		output = cJSON_CreateObject();
-		if (output && !cJSON_AddStringToObject(output, "message",
-						       "this agent does not know the job kind")) {
+		if (output && !cJSON_AddStringToObject(output, "message", msg)) {
 			cJSON_Delete(output);
 			output = NULL;
 		}

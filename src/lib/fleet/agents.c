@@ -13,6 +13,7 @@
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/text.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
 #include "patchwarden/token.h"
@@ -1325,11 +1326,6 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 
 /* ---- jobs ------------------------------------------------------------ */
 
-bool pw_job_kind_ok(const char *kind)
-{
-	return kind && (strcmp(kind, "scan") == 0 || strcmp(kind, "inventory") == 0);
-}
-
 struct job_new {
 	const char *actor, *kind;
 	int64_t host_id;
@@ -1386,14 +1382,19 @@ static pw_err job_create_txn(pw_db *db, void *arg, pw_error *err)
 pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
 		     const char *args_json, int64_t *id, pw_error *err)
 {
-	if (!pw_job_kind_ok(kind))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "job kind \"%.40s\" is not known; use \"scan\" or \"inventory\"",
-				    kind ? kind : "");
+	const pw_job_kind *k = pw_job_kind_find(kind);
+	if (!k)
+		return pw_error_set(err, PW_ERR_INVALID, "job kind \"%.40s\" is not known; use one of %s",
+				    kind ? kind : "", pw_job_kind_names());
 	cJSON *args = cJSON_Parse(args_json ? args_json : "{}");
 	if (!cJSON_IsObject(args)) {
 		cJSON_Delete(args);
 		return pw_error_set(err, PW_ERR_INVALID, "job arguments must be a JSON object");
+	}
+	pw_err bad = pw_job_args_check(k, args, err);
+	if (bad) {
+		cJSON_Delete(args);
+		return bad;
 	}
 	char *text = cJSON_PrintUnformatted(args);
 	struct job_new j = {actor, kind, host_id, args, text, 0};
@@ -1404,4 +1405,23 @@ pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *
 	if (!rc && id)
 		*id = j.id;
 	return rc;
+}
+
+pw_err pw_host_show_json(pw_db *db, const pw_host *h, cJSON **out, pw_error *err)
+{
+	*out = NULL;
+	pw_rekey_request q;
+	bool waiting = false;
+	pw_err rc = pw_agent_rekey_pending(db, h->id, &q, &waiting, err);
+	if (rc)
+		return rc;
+	cJSON *j = pw_host_to_json(h);
+	cJSON *p = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
+	if (!j || !p || !cJSON_AddItemToObject(j, "pending_rekey", p)) {
+		cJSON_Delete(j);
+		cJSON_Delete(p);
+		return pw_error_set(err, PW_ERR_NOMEM, "host %" PRId64 ": out of memory", h->id);
+	}
+	*out = j;
+	return PW_OK;
 }

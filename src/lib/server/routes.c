@@ -17,6 +17,8 @@
 #include "patchwarden/host_findings.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/schema.h"
+#include "patchwarden/jobkind.h"
+#include "patchwarden/jobs.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
@@ -52,11 +54,6 @@ static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 	if ((int64_t)got < limit)
 		return cJSON_AddNullToObject(o, "next_after") != NULL;
 	return add_int(o, "next_after", last);
-}
-
-static bool add_col(cJSON *o, const char *key, pw_stmt *st, int col)
-{
-	return add_text(o, key, pw_stmt_text(st, col));
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -300,43 +297,6 @@ out:
 
 /* ---- hosts and jobs ---------------------------------------------------- */
 
-/* What agents report, then the operator fields of hosts.h from location
- * to ticket in pw_host_field order, then when those last changed. */
-#define HOST_COLUMNS                                                                               \
-	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
-	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at,"        \
-	" location, purpose, category, owner_group, app_owner, criticality, exposure,"           \
-	" environment, maint_window, backup_check, last_patched, ticket, updated"
-#define HOST_FIELDS_COL (14 - PW_HF_LOCATION) /* column of field f: f + this */
-#define HOST_UPDATED_COL (HOST_FIELDS_COL + PW_HF_TICKET + 1)
-
-static cJSON *host_json(pw_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
-	cJSON *inv = o ? cJSON_AddObjectToObject(o, "inventory") : NULL;
-	bool ok = os && inv && add_int(o, "id", pw_stmt_int(st, 0)) &&
-		  add_col(o, "hostname", st, 1) && add_col(o, "machine_id", st, 2) &&
-		  add_col(o, "agent_id", st, 3) && add_col(os, "id", st, 4) &&
-		  add_col(os, "version_id", st, 5) && add_col(os, "codename", st, 6) &&
-		  add_col(os, "pretty_name", st, 7) && add_col(o, "arch", st, 8) &&
-		  add_col(o, "kernel", st, 9) && add_col(o, "created", st, 10) &&
-		  add_col(o, "last_seen", st, 11) && add_col(inv, "hash", st, 12) &&
-		  add_col(inv, "at", st, 13);
-	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++) {
-		const char *name = pw_host_field_name((pw_host_field)f);
-		int col = HOST_FIELDS_COL + f;
-		ok = f == PW_HF_CRITICALITY && !pw_stmt_is_null(st, col)
-			     ? add_int(o, name, pw_stmt_int(st, col))
-			     : add_col(o, name, st, col);
-	}
-	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* The filters of `patchwarden host list` and export-csv as query
  * parameters named like its options; the library checks their values. */
 static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
@@ -361,25 +321,6 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	return true;
 }
 
-struct host_page {
-	cJSON *hosts;
-	size_t got;
-	int64_t last;
-};
-
-static pw_err page_row(void *ctx, pw_stmt *st, pw_error *err)
-{
-	struct host_page *p = ctx;
-	cJSON *h = host_json(st);
-	if (!h || !cJSON_AddItemToArray(p->hosts, h)) {
-		cJSON_Delete(h);
-		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
-	}
-	p->last = pw_stmt_int(st, 0);
-	p->got++;
-	return PW_OK;
-}
-
 static void h_hosts(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
@@ -388,100 +329,53 @@ static void h_hosts(struct pw_api_ctx *c)
 	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit) ||
 	    !query_filter(c, &f))
 		return;
-	cJSON *o = cJSON_CreateObject();
-	struct host_page p = {o ? cJSON_AddArrayToObject(o, "hosts") : NULL, 0, after};
+	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = p.hosts ? pw_host_page(c->env->db, HOST_COLUMNS, &f, after, limit, page_row,
-					   &p, &e)
-			    : pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
-	if (!rc && !add_next(o, p.got, limit, p.last))
-		rc = pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	pw_err rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
 	if (rc) {
-		cJSON_Delete(o);
+		pw_host_list_release(&l);
 		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "hosts") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		cJSON *h = pw_host_to_json(&l.v[i]);
+		ok = h && cJSON_AddItemToArray(a, h);
+		if (!ok)
+			cJSON_Delete(h);
+	}
+	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_host_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
 		return;
 	}
 	pw_api_reply(c, o);
 }
 
-/* The host row, or 404. *out is NULL after a reply was set. */
-static cJSON *load_host(struct pw_api_ctx *c)
+/* Replies with host c->id as `host show --json` prints it, or fails. */
+static void reply_host(struct pw_api_ctx *c)
 {
+	pw_host h = PW_HOST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_db_prepare(c->env->db, "SELECT " HOST_COLUMNS " FROM hosts WHERE id = ?",
-				  &st, &e);
+	cJSON *j = NULL;
+	pw_err rc = pw_host_get(c->env->db, c->id, &h, &e);
 	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, &e);
+		rc = pw_host_show_json(c->env->db, &h, &j, &e);
+	pw_host_release(&h);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
-		return NULL;
+		return;
 	}
-	if (!row) {
-		pw_api_error(c->resp, 404, "not_found", "there is no host %" PRId64, c->id);
-		return NULL;
-	}
-	cJSON *h = host_json(st);
-	pw_stmt_reset(st);
-	if (!h)
-		pw_api_oom(c);
-	return h;
+	pw_api_reply(c, j);
 }
 
 static void h_host(struct pw_api_ctx *c)
 {
-	cJSON *h = load_host(c);
-	if (!h)
-		return;
-	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_db_prepare(c->env->db,
-				  "SELECT COUNT(*) FROM jobs WHERE host_id = ?"
-				  " AND state IN ('queued', 'leased')",
-				  &st, &e);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, &e);
-	if (rc) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	int64_t open = row ? pw_stmt_int(st, 0) : 0;
-	pw_stmt_reset(st);
-	int64_t found[PW_HOST_PRIO__COUNT] = {0};
-	if ((rc = pw_host_findings_count(c->env->db, c->id, found, &e))) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	pw_rekey_request q;
-	bool waiting = false;
-	if ((rc = pw_agent_rekey_pending(c->env->db, c->id, &q, &waiting, &e))) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *f = cJSON_AddObjectToObject(h, "open_findings");
-	bool ok = f != NULL;
-	for (int p = 0; ok && p < PW_HOST_PRIO__COUNT; p++)
-		ok = add_int(f, pw_host_prio_name((pw_host_prio)p), found[p]);
-	cJSON *pending = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
-	if (ok && pending)
-		ok = cJSON_AddItemToObject(h, "pending_rekey", pending);
-	else
-		cJSON_Delete(pending);
-	if (!ok || !pending || !add_int(h, "open_jobs", open)) {
-		cJSON_Delete(h);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, h);
+	reply_host(c);
 }
 
 /* "hostname, location, ..., ticket": the fields a caller may set. */
@@ -564,9 +458,7 @@ static void h_host_patch(struct pw_api_ctx *c)
 	for (size_t i = 0; i < n; i++)
 		if (a[i].field == PW_HF_EXPOSURE && c->env->findings_stale)
 			c->env->findings_stale(c->env->hook_ctx, c->id);
-	cJSON *h = load_host(c);
-	if (h)
-		pw_api_reply(c, h);
+	reply_host(c);
 }
 
 static void h_hosts_import(struct pw_api_ctx *c)
@@ -611,86 +503,35 @@ static void h_hosts_export(struct pw_api_ctx *c)
 	pw_api_reply_buf(c, &csv);
 }
 
-static cJSON *job_json(pw_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && add_int(o, "job_id", pw_stmt_int(st, 0)) && add_col(o, "kind", st, 1) &&
-		  add_raw(o, "args", pw_stmt_text(st, 2)) && add_col(o, "state", st, 3) &&
-		  add_col(o, "created", st, 4) && add_col(o, "created_by", st, 5) &&
-		  add_col(o, "leased_to", st, 6) && add_col(o, "lease_until", st, 7) &&
-		  add_int(o, "attempts", pw_stmt_int(st, 8)) && add_col(o, "finished", st, 9);
-	if (ok && pw_stmt_is_null(st, 10)) {
-		ok = cJSON_AddNullToObject(o, "result") != NULL;
-	} else if (ok) {
-		cJSON *r = cJSON_AddObjectToObject(o, "result");
-		ok = r && add_col(r, "status", st, 10) &&
-		     (pw_stmt_is_null(st, 11) ? cJSON_AddNullToObject(r, "exit_code") != NULL
-					      : add_int(r, "exit_code", pw_stmt_int(st, 11))) &&
-		     add_col(r, "received", st, 12);
-	}
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void h_host_jobs(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
 	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
 	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit))
 		return;
-	cJSON *h = load_host(c);
-	if (!h)
-		return;
-	cJSON_Delete(h);
+	pw_job_list l = PW_JOB_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	/* The newest result of each job: a job leased again after its lease
-	 * ran out may have more than one. */
-	pw_err rc = pw_db_prepare(
-		c->env->db,
-		"SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by, j.leased_to,"
-		" j.lease_until, j.attempts, j.finished, r.status, r.exit_code, r.received"
-		" FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id AND r.received ="
-		" (SELECT MAX(received) FROM job_results x WHERE x.job_id = j.id)"
-		" WHERE j.host_id = ? AND j.id > ? ORDER BY j.id LIMIT ?",
-		&st, &e);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 2, after);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 3, limit);
+	pw_err rc = pw_job_page(c->env->db, c->id, after, limit, &l, &e);
+	if (rc) {
+		pw_job_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "jobs") : NULL;
 	bool ok = a != NULL;
-	size_t got = 0;
-	int64_t last = after, prev = 0;
-	while (!rc && ok) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, &e);
-		if (rc || !row)
-			break;
-		/* Two results received in the same millisecond: keep one. */
-		if (pw_stmt_int(st, 0) == prev)
-			continue;
-		prev = last = pw_stmt_int(st, 0);
-		cJSON *j = job_json(st);
+	for (size_t i = 0; ok && i < l.n; i++) {
+		cJSON *j = pw_job_to_json(&l.v[i]);
 		ok = j && cJSON_AddItemToArray(a, j);
-		got++;
+		if (!ok)
+			cJSON_Delete(j);
 	}
-	if (!rc && ok)
-		ok = add_int(o, "host_id", c->id) && add_next(o, got, limit, last);
-	if (rc || !ok) {
+	ok = ok && add_int(o, "host_id", c->id) &&
+	     add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_job_list_release(&l);
+	if (!ok) {
 		cJSON_Delete(o);
-		if (rc) {
-			pw_api_fail(c, rc, &e);
-		} else {
-			pw_stmt_reset(st);
-			pw_api_oom(c);
-		}
+		pw_api_oom(c);
 		return;
 	}
 	pw_api_reply(c, o);
@@ -738,6 +579,13 @@ static void h_job_create(struct pw_api_ctx *c)
 	char *text = cJSON_IsObject(args) ? cJSON_PrintUnformatted(args) : NULL;
 	if (cJSON_IsObject(args) && !text) {
 		pw_api_oom(c);
+		return;
+	}
+	const pw_job_kind *k = pw_job_kind_find(kind);
+	if (k && !pw_job_kind_allows(k, pw_role_name(c->who->user.role))) {
+		cJSON_free(text);
+		pw_api_error(c->resp, 403, "forbidden", "role %s may not queue %s jobs",
+			     pw_role_name(c->who->user.role), kind);
 		return;
 	}
 	pw_error e = PW_ERROR_INIT;

@@ -20,6 +20,7 @@
 
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
+#include "patchwarden/hosts.h"
 
 struct cJSON;
 
@@ -118,6 +119,10 @@ pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out,
 /* {"agent_id", "current_agent_id", "hostname", "requested", "enroll_token"}
  * for `host show --json` and the API; NULL when out of memory. */
 struct cJSON *pw_rekey_request_to_json(const pw_rekey_request *r);
+
+/* One host as `host show --json` and GET /api/v1/hosts/{id} give it:
+ * pw_host_to_json plus "pending_rekey" (an object or null). */
+pw_err pw_host_show_json(pw_db *db, const pw_host *h, struct cJSON **out, pw_error *err);
 
 /* An operator's decision on the host's pending re-key, audited as
  * "agent.rekey_approve" or "agent.rekey_refuse". Approval makes the new
@@ -235,12 +240,9 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 
 /* ---- jobs ------------------------------------------------------------- */
 
-/* Queues a job for a host. `kind`: "scan" or "inventory"; `args_json`
- * a JSON object or NULL ({}). */
+/* Queues a job for a host: `kind` from the job-kind table (jobkind.h),
+ * `args_json` a JSON object its schema accepts, or NULL ({}). */
 pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
 		     const char *args_json, int64_t *id, pw_error *err);
-
-/* Whether `kind` is a job kind agents run. */
-bool pw_job_kind_ok(const char *kind);
 
 #endif
