@@ -951,20 +951,16 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 	archive_read_support_filter_none(r.a);
 	archive_read_support_format_tar(r.a);
 	pw_buf manifest = PW_BUF_INIT, sig = PW_BUF_INIT;
-	if (archive_read_open_filename(r.a, bundle_path, CHUNK) != ARCHIVE_OK) {
+	int fd;
+	rc = pw_open_regular(bundle_path, &fd, err);
+	if (rc == PW_OK && archive_read_open_fd(r.a, fd, CHUNK) != ARCHIVE_OK) {
 		unsigned char magic[2] = {0};
-		FILE *f = fopen(bundle_path, "rb");
-		if (!f)
-			rc = pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
-					  "%s: cannot open: %s", bundle_path, strerror(errno));
-		else if (fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+		if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 			rc = damaged(&r);
 		else
 			rc = pw_error_set(err, PW_ERR_INTEGRITY,
 					  "%s: not a patchwarden bundle (a gzip-compressed tar): %s",
 					  bundle_path, archive_error_string(r.a));
-		if (f)
-			fclose(f);
 	}
 	if (rc == PW_OK)
 		rc = read_small(&r, MANIFEST_NAME, PW_BUNDLE_MANIFEST_MAX, &manifest);
@@ -981,6 +977,8 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 	if (rc == PW_OK)
 		rc = check_members(&r, m, extract_dir);
 	archive_read_free(r.a);
+	if (fd >= 0)
+		close(fd);
 	pw_buf_release(&manifest);
 	pw_buf_release(&sig);
 	if (rc)

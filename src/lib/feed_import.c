@@ -325,9 +325,10 @@ static pw_err import_archive(struct walk *w, struct archive *a, const char *name
  * not fit in memory), everything else is read whole. */
 static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 {
-	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", in->path, strerror(errno));
+	int fd;
+	pw_err orc = pw_open_regular(in->path, &fd, err);
+	if (orc)
+		return orc;
 	unsigned char head[512];
 	ssize_t n = pread(fd, head, sizeof head, 0);
 	enum wrapping kind = n > 0 ? wrapping_of(head, (size_t)n) : PLAIN;
@@ -376,8 +377,12 @@ pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_
 					  "%s: %s", paths[i], strerror(errno));
 		else if (S_ISDIR(st.st_mode))
 			rc = collect_dir(&w, paths[i], 0, err);
-		else
+		else if (S_ISREG(st.st_mode))
 			rc = add_input(&w, paths[i], true, err);
+		else
+			rc = pw_error_set(err, PW_ERR_INVALID, "%s: not a regular file or a directory"
+					  " (a FIFO or a device would never end); give a feed file,"
+					  " directory or archive", paths[i]);
 	}
 	w.total = w.n_inputs;
 	for (size_t i = 0; !rc && i < w.n_inputs; i++)

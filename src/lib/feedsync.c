@@ -131,9 +131,10 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n,
 			pw_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	int fd;
+	pw_err rc = pw_open_regular(path, &fd, err);
+	if (rc)
+		return rc;
 	*n = 0;
 	while (*n < cap) {
 		ssize_t r = read(fd, head + *n, cap - *n);

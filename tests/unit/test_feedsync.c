@@ -201,7 +201,7 @@ static void test_wrong_hint_and_unknown_content(void **state)
 	assert_int_not_equal(import_one("login.html", PW_FEED_UNKNOWN, &st, &e), PW_OK);
 	assert_non_null(strstr(e.msg, "login.html"));
 	assert_int_not_equal(import_one("login.html", PW_FEED_KEV, &st, &e), PW_OK);
-	assert_int_equal(import_one("missing.json", PW_FEED_UNKNOWN, &st, &e), PW_ERR_IO);
+	assert_int_equal(import_one("missing.json", PW_FEED_UNKNOWN, &st, &e), PW_ERR_NOTFOUND);
 }
 
 /* ---- configuration errors, caught before any transfer ---- */
