@@ -185,15 +185,17 @@ static int do_import(const struct args *a)
 		cJSON_AddNumberToObject(o, "kev", (double)st.kev);
 		cJSON_AddNumberToObject(o, "epss", (double)st.epss);
 		cJSON_AddNumberToObject(o, "warnings", (double)st.warnings);
+		cJSON_AddNumberToObject(o, "skipped", (double)st.skipped);
 		print_json(o);
 	} else {
 		if (warnings_seen > WARN_SHOWN_MAX)
 			pw_cli_warn(CMD, "%zu more warnings not shown", warnings_seen - WARN_SHOWN_MAX);
 		printf("%s: verified %zu files (key %s, created %s)\n"
 		       "snapshot %lld: %zu advisories (%zu new or changed, %zu retired), %zu KEV, "
-		       "%zu EPSS, %zu warnings\n",
+		       "%zu EPSS, %zu warnings, %zu skipped\n",
 		       a->rest[0], info.files, info.key_id, info.created, (long long)snap,
-		       st.advisories, st.added, st.retired, st.kev, st.epss, st.warnings);
+		       st.advisories, st.added, st.retired, st.kev, st.epss, st.warnings,
+		       st.skipped);
 	}
 	return rc;
 }

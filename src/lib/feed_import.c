@@ -205,8 +205,29 @@ static pw_err import_plain(pw_feed_import *imp, const char *data, size_t len, co
 		return PW_OK;
 	}
 	pw_feed_import_set_current(imp, name);
-	pw_err rc = pw_feed_parse(f, data, len, name, pw_feed_import_sink(imp), err);
+	pw_error why = PW_ERROR_INIT;
+	pw_err rc = pw_feed_parse(f, data, len, name, pw_feed_import_sink(imp), &why);
 	pw_feed_import_set_current(imp, NULL);
+	if (rc && !named && (rc == PW_ERR_PARSE || rc == PW_ERR_UNSUPPORTED)) {
+		/* One bad upstream file must not cost the whole import. The
+		 * message starts with the file's name (and maybe :line:column),
+		 * which become the warning's `where`. */
+		const char *msg = pw_error_text(&why);
+		size_t n = strlen(name), at = 0;
+		if (strncmp(msg, name, n) == 0 && msg[n] == ':') {
+			const char *sep = strstr(msg + n, ": ");
+			at = sep ? (size_t)(sep - msg) : 0;
+		}
+		pw_buf text = PW_BUF_INIT;
+		if (at ? pw_buf_printf(&text, "%.*s%c%s; file skipped", (int)at, msg, '\0', msg + at + 2)
+		       : pw_buf_printf(&text, "%s%c%s; file skipped", name, '\0', msg))
+			return nomem(err);
+		pw_feed_import_skip(imp, text.data, text.data + strlen(text.data) + 1);
+		pw_buf_release(&text);
+		return PW_OK;
+	}
+	if (rc && err)
+		*err = why;
 	return rc;
 }
 

@@ -730,8 +730,9 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 			return PW_OK;
 		}
 	}
-	sum->replaced = complete;
-	return pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	rc = pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	sum->replaced = complete && !sum->stats.skipped;
+	return rc;
 }
 
 static bool any_fresh(const struct source *v, size_t n)
