@@ -18,12 +18,12 @@ static const char usage[] =
 	"       patchwarden feed bundle create --key SECRET-KEY --output BUNDLE PATH...\n"
 	"       patchwarden feed bundle verify --key PUBLIC-KEY [--json] BUNDLE\n"
 	"       patchwarden feed bundle import --key PUBLIC-KEY [--store STORE] [--replace]\n"
-	"                                      [--json] BUNDLE";
+	"                                      [--allow-older] [--json] BUNDLE";
 
 struct args {
 	const char *action;
 	const char *key, *output, *store;
-	bool force, replace, json;
+	bool force, replace, allow_older, json;
 	char **rest;
 	int n_rest;
 };
@@ -36,6 +36,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"store", required_argument, NULL, 's'},
 		{"force", no_argument, NULL, 'f'},
 		{"replace", no_argument, NULL, 'r'},
+		{"allow-older", no_argument, NULL, 'A'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
@@ -53,6 +54,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 's': a->store = optarg; break;
 		case 'f': a->force = true; break;
 		case 'r': a->replace = true; break;
+		case 'A': a->allow_older = true; break;
 		case 'j': a->json = true; break;
 		default:
 			return pw_cli_usage_error(CMD, "unknown option or missing value: %s\n%s",
@@ -173,8 +175,8 @@ static int do_import(const struct args *a)
 	pw_bundle_info info;
 	pw_import_stats st = {0};
 	int64_t snap = 0;
-	if (pw_bundle_import(store_path, a->rest[0], a->key, a->replace, on_warn, NULL, &snap, &st,
-			     &info, &e)) {
+	pw_bundle_import_opts io = {a->replace, a->allow_older, on_warn, NULL};
+	if (pw_bundle_import(store_path, a->rest[0], a->key, &io, &snap, &st, &info, &e)) {
 		rc = pw_cli_fail_err(CMD, &e);
 	} else if (a->json) {
 		cJSON *o = info_json(a->rest[0], &info);

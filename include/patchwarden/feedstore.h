@@ -81,6 +81,9 @@ void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
 void pw_feed_import_replace_source(pw_feed_import *imp, bool replace);
 /* The sink importers write into. */
 const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp);
+/* The number the snapshot will have once committed (the import holds
+ * the writers' lock, so no other import can take it). */
+int64_t pw_feed_import_snapshot(const pw_feed_import *imp);
 /* Imports a file, a directory tree or an archive (zip, tar, .gz) at
  * `path`, detecting each member's format from its content. */
 pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err);

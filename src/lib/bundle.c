@@ -1019,8 +1019,48 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* Refuses a bundle older than the newest one imported (unless allowed)
+ * and records this one when it is the newest. Runs inside the import's
+ * transaction, under its writers' lock, so two imports cannot both pass
+ * the check and the record commits with the snapshot or not at all. */
+static pw_err check_and_record_age(pw_feedstore *store, pw_feed_import *imp,
+				   const char *bundle_path, const pw_bundle_manifest *m,
+				   bool allow_older, pw_error *err)
+{
+	pw_source_state st;
+	bool found = false;
+	pw_err rc = pw_feedstore_source_get(store, PW_BUNDLE_SOURCE, &st, &found, err);
+	if (rc)
+		return rc;
+	if (found && strcmp(m->created, st.last_modified) < 0) {
+		if (!allow_older)
+			return pw_error_set(err, PW_ERR_CONFLICT,
+					    "%s: created %s, before the newest bundle this store "
+					    "imported (%s, created %s, key %s, snapshot %lld); an old "
+					    "bundle would bring back what newer ones changed (import it "
+					    "anyway with --allow-older)",
+					    bundle_path, m->created, st.url, st.last_modified, st.etag,
+					    (long long)st.last_snapshot);
+		return PW_OK; /* the newest stays the one to compare with */
+	}
+	const char *base = strrchr(bundle_path, '/');
+	memset(&st, 0, sizeof st);
+	snprintf(st.name, sizeof st.name, "%s", PW_BUNDLE_SOURCE);
+	snprintf(st.url, sizeof st.url, "%s", base ? base + 1 : bundle_path);
+	snprintf(st.etag, sizeof st.etag, "%s", m->key_id);
+	snprintf(st.last_modified, sizeof st.last_modified, "%s", m->created);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(st.last_fetch, sizeof st.last_fetch, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(st.last_status, sizeof st.last_status, "imported a bundle created %s, key %s",
+		 m->created, m->key_id);
+	st.last_snapshot = pw_feed_import_snapshot(imp);
+	return pw_feedstore_source_put(store, &st, err);
+}
+
 pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
-			const char *public_key_path, bool replace, pw_warn_fn warn, void *ctx,
+			const char *public_key_path, const pw_bundle_import_opts *opts,
 			int64_t *snapshot, pw_import_stats *stats, pw_bundle_info *info,
 			pw_error *err)
 {
@@ -1048,8 +1088,9 @@ pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 		rc = pw_feed_import_begin(store, label, &imp, err);
 	}
 	if (rc == PW_OK) {
-		pw_feed_import_set_callbacks(imp, warn, NULL, ctx);
-		pw_feed_import_replace_source(imp, replace);
+		pw_feed_import_set_callbacks(imp, opts->warn, NULL, opts->ctx);
+		pw_feed_import_replace_source(imp, opts->replace);
+		rc = check_and_record_age(store, imp, bundle_path, &m, opts->allow_older, err);
 	}
 	for (size_t i = 0; rc == PW_OK && i < m.n_files; i++) {
 		pw_buf_reset(&path);

@@ -1324,6 +1324,11 @@ const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp)
 	return &imp->sink;
 }
 
+int64_t pw_feed_import_snapshot(const pw_feed_import *imp)
+{
+	return imp->snap;
+}
+
 /* With replace: the sources' current advisories this import lacked. */
 static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 {
