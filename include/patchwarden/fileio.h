@@ -11,10 +11,11 @@
  * 1 GiB, more than any feed, inventory or configuration file. */
 #define PW_READ_FILE_MAX ((size_t)1 << 30)
 
-/* Opens `path` for reading when it is a regular file, and refuses
- * anything else (a directory, a FIFO that would block for ever, a device
- * such as /dev/zero that never ends) with PW_ERR_INVALID naming it; never
- * blocks in open(2). The caller owns *fd (close it). */
+/* Opens `path` for reading when it is a regular file (or /dev/null, an
+ * empty one), and refuses anything else (a directory, a FIFO that would
+ * block for ever, a device such as /dev/zero that never ends) with
+ * PW_ERR_INVALID naming it; never blocks in open(2). The caller owns *fd
+ * (close it). */
 pw_err pw_open_regular(const char *path, int *fd, pw_error *err);
 
 /* Appends the whole content of the regular file `path` to `out` (see

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char *kind_of(mode_t mode)
@@ -36,7 +38,10 @@ pw_err pw_open_regular(const char *path, int *fd, pw_error *err)
 		close(f);
 		return pw_error_set(err, PW_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
 	}
-	if (!S_ISREG(st.st_mode)) {
+	/* /dev/null is the usual way to say "empty" (`--config /dev/null`)
+	 * and ends at once, unlike /dev/zero. */
+	bool null_dev = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+	if (!S_ISREG(st.st_mode) && !null_dev) {
 		close(f);
 		return pw_error_set(err, PW_ERR_INVALID, "%s: %s, not a regular file; give a file",
 				    path, kind_of(st.st_mode));
