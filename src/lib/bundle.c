@@ -1032,17 +1032,17 @@ static pw_err check_and_record_age(pw_feedstore *store, pw_feed_import *imp,
 	pw_err rc = pw_feedstore_source_get(store, PW_BUNDLE_SOURCE, &st, &found, err);
 	if (rc)
 		return rc;
-	if (found && strcmp(m->created, st.last_modified) < 0) {
-		if (!allow_older)
-			return pw_error_set(err, PW_ERR_CONFLICT,
-					    "%s: created %s, before the newest bundle this store "
-					    "imported (%s, created %s, key %s, snapshot %lld); an old "
-					    "bundle would bring back what newer ones changed (import it "
-					    "anyway with --allow-older)",
-					    bundle_path, m->created, st.url, st.last_modified, st.etag,
-					    (long long)st.last_snapshot);
+	bool older = found && strcmp(m->created, st.last_modified) < 0;
+	if (older && !allow_older)
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "%s: created %s, before the newest bundle this store imported "
+				    "(%s, created %s, key %s, snapshot %lld); an old bundle would "
+				    "bring back what newer ones changed (import it anyway with "
+				    "--allow-older)",
+				    bundle_path, m->created, st.url, st.last_modified, st.etag,
+				    (long long)st.last_snapshot);
+	if (older)
 		return PW_OK; /* the newest stays the one to compare with */
-	}
 	const char *base = strrchr(bundle_path, '/');
 	memset(&st, 0, sizeof st);
 	snprintf(st.name, sizeof st.name, "%s", PW_BUNDLE_SOURCE);

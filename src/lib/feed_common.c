@@ -108,7 +108,8 @@ static void json_path(const char *data, size_t at, char *out, size_t cap)
 			w = snprintf(out + n, cap - n, "...");
 		else if (lv[d].object)
 			w = snprintf(out + n, cap - n, "%s%.*s", n ? "." : "",
-				     (int)(lv[d].key_len > 64 ? 64 : lv[d].key_len), data + lv[d].key);
+				     (int)(lv[d].key_len > 64 ? 64 : lv[d].key_len),
+				     data + lv[d].key);
 		else
 			w = snprintf(out + n, cap - n, "[%zu]", lv[d].index);
 		if (w < 0 || d >= PATH_LEVELS)
@@ -136,8 +137,8 @@ pw_err pw_feed_json_parse(const char *data, size_t len, const char *name, const 
 				col = 0;
 			}
 		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%zu:%zu: %s: a NUL character (\\u0000) in a string would cut "
-				    "the value short; not %s patchwarden can store",
+				    "%s:%zu:%zu: %s: a NUL character (\\u0000) in a string "
+				    "would cut the value short; not %s patchwarden can store",
 				    name, line, col, field, what);
 	}
 	const char *end = NULL;

@@ -219,8 +219,10 @@ static pw_err import_plain(pw_feed_import *imp, const char *data, size_t len, co
 			at = sep ? (size_t)(sep - msg) : 0;
 		}
 		pw_buf text = PW_BUF_INIT;
-		if (at ? pw_buf_printf(&text, "%.*s%c%s; file skipped", (int)at, msg, '\0', msg + at + 2)
-		       : pw_buf_printf(&text, "%s%c%s; file skipped", name, '\0', msg))
+		pw_err e = at ? pw_buf_printf(&text, "%.*s%c%s; file skipped", (int)at, msg, '\0',
+					      msg + at + 2)
+			      : pw_buf_printf(&text, "%s%c%s; file skipped", name, '\0', msg);
+		if (e)
 			return nomem(err);
 		pw_feed_import_skip(imp, text.data, text.data + strlen(text.data) + 1);
 		pw_buf_release(&text);
@@ -401,9 +403,10 @@ pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_
 		else if (S_ISREG(st.st_mode))
 			rc = add_input(&w, paths[i], true, err);
 		else
-			rc = pw_error_set(err, PW_ERR_INVALID, "%s: not a regular file or a directory"
-					  " (a FIFO or a device would never end); give a feed file,"
-					  " directory or archive", paths[i]);
+			rc = pw_error_set(err, PW_ERR_INVALID,
+					  "%s: not a regular file or a directory (a FIFO or a"
+					  " device would never end); give a feed file, directory"
+					  " or archive", paths[i]);
 	}
 	w.total = w.n_inputs;
 	for (size_t i = 0; !rc && i < w.n_inputs; i++)

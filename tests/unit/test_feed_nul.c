@@ -41,8 +41,8 @@ static void test_osv(void **state)
 	static const char *const nuls[] = {"\\u0000", "raw"};
 	for (size_t i = 0; i < 2; i++) {
 		expect_refused(pw_feed_parse_osv,
-			       "{\"id\":\"ALSA-2024:1@x\",\"modified\":\"2024-01-01T00:00:00Z\"," OSV_AFF
-			       "}",
+			       "{\"id\":\"ALSA-2024:1@x\",\"modified\":\"2024-01-01T00:00:00Z\","
+			       OSV_AFF "}",
 			       nuls[i], "feed.json:1:19: id: a NUL character");
 		expect_refused(pw_feed_parse_osv,
 			       "{\"id\":\"ALSA-2024:1\",\"modified\":\"2024-01-01T00:00:00Z\",\n"
@@ -51,7 +51,8 @@ static void test_osv(void **state)
 	}
 	expect_refused(pw_feed_parse_osv,
 		       "{\"id\":\"ALSA-2024:1\",\"modified\":\"2024-01-01T00:00:00Z\","
-		       "\"affected\":[{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"zl@ib\"}}]}",
+		       "\"affected\":[{\"package\":{\"ecosystem\":\"AlmaLinux:9\","
+		       "\"name\":\"zl@ib\"}}]}",
 		       "\\u0000", "affected[0].package.name: a NUL character");
 }
 
