@@ -349,16 +349,16 @@ static pw_err import_archive(struct walk *w, struct archive *a, const char *name
 static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 {
 	int fd;
-	pw_err orc = pw_open_regular(in->path, &fd, err);
-	if (orc)
-		return orc;
+	pw_err rc = pw_open_regular(in->path, &fd, err);
+	if (rc)
+		return rc;
 	unsigned char head[512];
 	ssize_t n = pread(fd, head, sizeof head, 0);
 	enum wrapping kind = n > 0 ? wrapping_of(head, (size_t)n) : PLAIN;
 	if (kind == PLAIN) {
 		close(fd);
 		pw_buf data = PW_BUF_INIT;
-		pw_err rc = pw_read_file(in->path, &data, MAX_MEMBER, err);
+		rc = pw_read_file(in->path, &data, MAX_MEMBER, err);
 		if (!rc)
 			rc = import_plain(w->imp, data.data ? data.data : "", data.len, in->path,
 					  in->named, err);
@@ -376,7 +376,6 @@ static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 		close(fd);
 		return nomem(err);
 	}
-	pw_err rc;
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
 		rc = pw_error_set(err, PW_ERR_PARSE, "%s: %s", in->path, archive_error_string(a));
 	else
