@@ -28,9 +28,10 @@ run() {
 }
 jnum() { jq -r "$1" <<<"$out"; }
 snapshots() { "$PW_BIN" feed snapshots --json | jq length; }
+fifo() { python3 -c 'import os, sys; os.mkfifo(sys.argv[1])' "$1"; }
 
 # --- paths that are not regular files are refused before anything is read ---
-mkfifo "$work/feed.fifo"
+fifo "$work/feed.fifo"
 run "$PW_BIN" feed import "$work/feed.fifo"
 check "a FIFO is refused, not waited on (rc $rc)" test "$rc" = 2
 check "the error names the FIFO" grep -q "feed.fifo: not a regular file or a directory" <<<"$err"
@@ -40,7 +41,7 @@ check "the error names /dev/zero" grep -q "/dev/zero: not a regular file" <<<"$e
 check "no store after refused paths" test ! -e "$PATCHWARDEN_STORE" -o "$(snapshots)" = 0
 mkdir "$work/tree"
 cp "$ALMA/$(ls "$ALMA" | head -1)" "$work/tree/"
-mkfifo "$work/tree/pipe.json"
+fifo "$work/tree/pipe.json"
 run "$PW_BIN" feed import --json "$work/tree"
 check "a FIFO inside a directory is passed over: $err" test "$rc:$(jnum .files)" = "0:1"
 "$PW_BIN" feed bundle keygen --output "$work/k" >/dev/null
