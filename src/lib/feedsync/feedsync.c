@@ -132,9 +132,10 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n,
 			pw_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	int fd;
+	pw_err rc = pw_open_regular(path, &fd, err);
+	if (rc)
+		return rc;
 	*n = 0;
 	while (*n < cap) {
 		ssize_t r = read(fd, head + *n, cap - *n);
@@ -722,8 +723,9 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 			return PW_OK;
 		}
 	}
-	sum->replaced = complete;
-	return pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	rc = pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	sum->replaced = complete && !sum->stats.skipped;
+	return rc;
 }
 
 static bool any_fresh(const struct source *v, size_t n)

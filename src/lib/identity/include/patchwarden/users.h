@@ -86,8 +86,11 @@ pw_err pw_user_login(pw_db *db, const char *name, const char *password, pw_princ
 		     pw_error *err);
 
 /* Argon2id cost. Interactive (libsodium's OPSLIMIT/MEMLIMIT_INTERACTIVE,
- * ~64 MiB) unless the environment has PATCHWARDEN_PWHASH=fast, which
- * uses the minimum parameters: for test suites only, never production. */
+ * ~64 MiB) unless the environment has PATCHWARDEN_PWHASH=fast in a test
+ * build (CMake option PW_TEST_HOOKS, on in the default, asan and fuzz
+ * presets the test suites use, off in the release preset and a plain
+ * configure), which uses the minimum parameters. Elsewhere the variable
+ * is ignored and this is always false. */
 bool pw_pwhash_fast(void);
 
 /* API tokens: "pwt_<id>.<64 hex>", shown once at creation; the database
