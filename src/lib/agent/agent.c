@@ -12,15 +12,15 @@
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
 #include "patchwarden/scan.h"
 #include "patchwarden/spool.h"
-#include "patchwarden/clock.h"
-#include "patchwarden/jobkind.h"
 
 /* A reply larger than this is refused: jobs and acks are small. */
 #define REPLY_MAX (4u * 1024 * 1024)

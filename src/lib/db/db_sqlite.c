@@ -1,13 +1,13 @@
 /* SQLite backend of db.h: one file in WAL mode. */
 #include <errno.h>
+
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "db-internal.h"
 

@@ -3,6 +3,7 @@
  * around a tar), each member's format detected from its content and
  * parsed into the open import's sink. */
 #include <archive.h>
+
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "patchwarden/feed.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+
 #include "feedstore-internal.h"
 
 /* No feed file is this large (osv.dev's biggest JSON is a few MB, the

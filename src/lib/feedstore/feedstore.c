@@ -26,8 +26,8 @@
 
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
-#include "patchwarden/hashtab.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/hashtab.h"
 
 #include "feedstore-internal.h"
 

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/feedsync.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/clock.h"
 
 #define PUB_TAG "pw-ed25519-public"
 #define SEC_TAG "pw-ed25519-secret"

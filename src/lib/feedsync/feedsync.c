@@ -13,9 +13,9 @@
 #include <zlib.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/db.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/clock.h"
 
 #define DEF_RETRIES 3L
 #define DEF_MAX_SIZE ((uint64_t)1 << 30)

@@ -8,14 +8,15 @@
 #include <string.h>
 
 #include "patchwarden/audit.h"
-#include "patchwarden/hosts.h"
-#include "patchwarden/inventory.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
-#include "patchwarden/text.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/inventory.h"
 #include "patchwarden/jobkind.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 #include "patchwarden/token.h"
 
 #define AGENT_ID_HEX 16
@@ -1424,4 +1425,18 @@ pw_err pw_host_show_json(pw_db *db, const pw_host *h, cJSON **out, pw_error *err
 	}
 	*out = j;
 	return PW_OK;
+}
+
+cJSON *pw_enroll_token_to_json(const pw_enroll_token *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_int(o, "id", t->id) && pw_json_add_str(o, "label", t->label) &&
+	    pw_json_add_int(o, "uses_total", t->uses_total) &&
+	    pw_json_add_int(o, "uses_left", t->uses_left) &&
+	    pw_json_add_str(o, "expires", t->expires) && pw_json_add_str(o, "created", t->created) &&
+	    pw_json_add_str(o, "created_by", t->created_by) &&
+	    pw_json_add_str(o, "revoked", t->revoked))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
 }

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "patchwarden/audit.h"
-#include "patchwarden/json_limits.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
-#include "patchwarden/text.h"
+#include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 
 #include "fleet-internal.h"
 

@@ -1,6 +1,7 @@
 /* Routing, authentication, authorization, body limits and error replies
  * for the route table in routes.c, independent of the HTTP library. */
 #include <cjson/cJSON.h>
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server-internal.h"
 #include "patchwarden/json_limits.h"
+
+#include "server-internal.h"
 
 void pw_api_response_release(pw_api_response *r)
 {

@@ -6,19 +6,22 @@
  * transaction of each change; the host and job listings read the server
  * schema (schema.h) directly, with prepared statements. */
 #include <cjson/cJSON.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server-internal.h"
 #include "patchwarden/audit.h"
-#include "patchwarden/hosts.h"
-#include "patchwarden/host_findings.h"
 #include "patchwarden/host_csv.h"
-#include "patchwarden/schema.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/jsonout.h"
+#include "patchwarden/schema.h"
+
+#include "server-internal.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
@@ -30,30 +33,11 @@
 
 /* ---- small JSON helpers ---------------------------------------------- */
 
-/* NULL text becomes JSON null. */
-static bool add_text(cJSON *o, const char *key, const char *s)
-{
-	return s ? cJSON_AddStringToObject(o, key, s) != NULL
-		 : cJSON_AddNullToObject(o, key) != NULL;
-}
-
-static bool add_int(cJSON *o, const char *key, int64_t v)
-{
-	return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
-}
-
-/* A stored JSON text, embedded as it is (it was compacted when stored). */
-static bool add_raw(cJSON *o, const char *key, const char *json)
-{
-	return json ? cJSON_AddRawToObject(o, key, json) != NULL
-		    : cJSON_AddNullToObject(o, key) != NULL;
-}
-
 static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 {
 	if ((int64_t)got < limit)
 		return cJSON_AddNullToObject(o, "next_after") != NULL;
-	return add_int(o, "next_after", last);
+	return pw_json_add_int(o, "next_after", last);
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -76,9 +60,9 @@ static void h_health(struct pw_api_ctx *c)
 	}
 	cJSON *o = cJSON_CreateObject();
 	bool pg = pw_db_kind_of(c->env->db) == PW_DB_POSTGRES;
-	if (!o || !add_text(o, "status", "ok") || !add_text(o, "version", PW_VERSION) ||
-	    !add_text(o, "database", pg ? "postgresql" : "sqlite") ||
-	    !add_int(o, "schema", pw_schema_version())) {
+	if (!o || !pw_json_add_str(o, "status", "ok") || !pw_json_add_str(o, "version", PW_VERSION) ||
+	    !pw_json_add_str(o, "database", pg ? "postgresql" : "sqlite") ||
+	    !pw_json_add_int(o, "schema", pw_schema_version())) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -90,8 +74,8 @@ static void h_me(struct pw_api_ctx *c)
 {
 	const pw_principal *p = &c->who->user;
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "user_id", p->user_id) || !add_text(o, "name", p->name) ||
-	    !add_text(o, "role", pw_role_name(p->role)) || !add_int(o, "token_id", p->token_id)) {
+	if (!o || !pw_json_add_int(o, "user_id", p->user_id) || !pw_json_add_str(o, "name", p->name) ||
+	    !pw_json_add_str(o, "role", pw_role_name(p->role)) || !pw_json_add_int(o, "token_id", p->token_id)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -129,9 +113,9 @@ static void h_enroll(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_text(o, "agent_id", en.agent_id) ||
-	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
-	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
+	if (!o || !pw_json_add_str(o, "agent_id", en.agent_id) ||
+	    !pw_json_add_str(o, "credential", en.credential) || !pw_json_add_int(o, "host_id", en.host_id) ||
+	    !pw_json_add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
 	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
 	    !cJSON_AddBoolToObject(o, "adopted", en.adopted) ||
 	    !cJSON_AddBoolToObject(o, "pending", en.pending)) {
@@ -476,10 +460,10 @@ static void h_hosts_import(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "rows", (int64_t)st.rows) ||
-	    !add_int(o, "created", (int64_t)st.created) ||
-	    !add_int(o, "updated", (int64_t)st.updated) ||
-	    !add_int(o, "unchanged", (int64_t)st.unchanged)) {
+	if (!o || !pw_json_add_int(o, "rows", (int64_t)st.rows) ||
+	    !pw_json_add_int(o, "created", (int64_t)st.created) ||
+	    !pw_json_add_int(o, "updated", (int64_t)st.updated) ||
+	    !pw_json_add_int(o, "unchanged", (int64_t)st.unchanged)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -526,7 +510,7 @@ static void h_host_jobs(struct pw_api_ctx *c)
 		if (!ok)
 			cJSON_Delete(j);
 	}
-	ok = ok && add_int(o, "host_id", c->id) &&
+	ok = ok && pw_json_add_int(o, "host_id", c->id) &&
 	     add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_job_list_release(&l);
 	if (!ok) {
@@ -555,7 +539,7 @@ static void h_host_rekey(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "host_id", c->id) ||
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
 	    !cJSON_AddBoolToObject(o, "approved", cJSON_IsTrue(ap))) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
@@ -597,8 +581,8 @@ static void h_job_create(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "job_id", id) || !add_int(o, "host_id", c->id) ||
-	    !add_text(o, "kind", kind) || !add_text(o, "state", "queued")) {
+	if (!o || !pw_json_add_int(o, "job_id", id) || !pw_json_add_int(o, "host_id", c->id) ||
+	    !pw_json_add_str(o, "kind", kind) || !pw_json_add_str(o, "state", "queued")) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -622,13 +606,10 @@ static void h_users(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "users") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_user *u = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", u->id) &&
-		     add_text(j, "name", u->name) && add_text(j, "role", pw_role_name(u->role)) &&
-		     cJSON_AddBoolToObject(j, "disabled", u->disabled) &&
-		     cJSON_AddBoolToObject(j, "has_password", u->has_password) &&
-		     add_text(j, "created", u->created) && add_text(j, "updated", u->updated);
+		cJSON *j = pw_user_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	pw_user_list_release(&l);
 	if (!ok) {
@@ -663,8 +644,8 @@ static void h_user_add(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", id) || !add_text(o, "name", name) ||
-	    !add_text(o, "role", pw_role_name(role))) {
+	if (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "name", name) ||
+	    !pw_json_add_str(o, "role", pw_role_name(role))) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -696,8 +677,8 @@ static void h_user_token(struct pw_api_ctx *c)
 		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
 					 &e);
 	cJSON *o = rc ? NULL : cJSON_CreateObject();
-	if (!rc && (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
-		    !add_text(o, "user", name) || !add_text(o, "label", label))) {
+	if (!rc && (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "token", token) ||
+		    !pw_json_add_str(o, "user", name) || !pw_json_add_str(o, "label", label))) {
 		cJSON_Delete(o);
 		o = NULL;
 		rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
@@ -723,13 +704,10 @@ static void h_etokens(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "enroll_tokens") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_enroll_token *t = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", t->id) &&
-		     add_text(j, "label", t->label) && add_int(j, "uses_total", t->uses_total) &&
-		     add_int(j, "uses_left", t->uses_left) && add_text(j, "expires", t->expires) &&
-		     add_text(j, "created", t->created) &&
-		     add_text(j, "created_by", t->created_by) && add_text(j, "revoked", t->revoked);
+		cJSON *j = pw_enroll_token_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	pw_enroll_token_list_release(&l);
 	if (!ok) {
@@ -760,9 +738,9 @@ static void h_etoken_create(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
-	    !add_text(o, "label", label) || !add_int(o, "uses", uses) ||
-	    !add_int(o, "ttl_seconds", ttl)) {
+	if (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "token", token) ||
+	    !pw_json_add_str(o, "label", label) || !pw_json_add_int(o, "uses", uses) ||
+	    !pw_json_add_int(o, "ttl_seconds", ttl)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -783,7 +761,7 @@ static void h_etoken_revoke(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
+	if (!o || !pw_json_add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -811,13 +789,10 @@ static void h_audit(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "events") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_audit_event *v = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", v->id) &&
-		     add_text(j, "ts", v->ts) && add_text(j, "actor", v->actor) &&
-		     add_text(j, "action", v->action) && add_text(j, "target", v->target) &&
-		     add_raw(j, "before", v->before_json) && add_raw(j, "after", v->after_json) &&
-		     add_text(j, "prev_hash", v->prev_hash) && add_text(j, "hash", v->hash);
+		cJSON *j = pw_audit_event_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	if (ok)
 		ok = add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
@@ -841,14 +816,8 @@ static void h_audit_verify(struct pw_api_ctx *c)
 		return;
 	}
 	/* A broken chain is the answer to the question, not a failure. */
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && cJSON_AddBoolToObject(o, "intact", rc == PW_OK) &&
-		  add_int(o, "events", rep.events) && add_text(o, "head_hash", rep.head_hash) &&
-		  add_text(o, "fault", pw_audit_fault_name(rep.fault));
-	if (ok && rc)
-		ok = add_int(o, "bad_id", rep.bad_id) && add_text(o, "reason", rep.reason);
-	if (!ok) {
-		cJSON_Delete(o);
+	cJSON *o = pw_audit_report_to_json(&rep, rc == PW_OK);
+	if (!o) {
 		pw_api_oom(c);
 		return;
 	}

@@ -22,8 +22,8 @@
 
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/schema.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/schema.h"
 
 /* ---- configuration ----------------------------------------------------- */
 

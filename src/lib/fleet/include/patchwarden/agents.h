@@ -43,6 +43,11 @@ typedef struct pw_enroll_token {
 	char *revoked; /* NULL unless revoked */
 } pw_enroll_token;
 
+/* {"id", "label", "uses_total", "uses_left", "expires", "created",
+ * "created_by", "revoked"}: `user enroll-token list --json` and
+ * GET /api/v1/enroll-tokens. NULL when out of memory. */
+struct cJSON *pw_enroll_token_to_json(const pw_enroll_token *t);
+
 typedef struct pw_enroll_token_list {
 	pw_enroll_token *v;
 	size_t n, cap;

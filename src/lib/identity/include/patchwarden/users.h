@@ -13,6 +13,8 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 
+struct cJSON;
+
 /* DESIGN.md §3. Append only: the names are stored. */
 typedef enum pw_role {
 	PW_ROLE_ADMIN = 0, /* everything, including users */
@@ -67,6 +69,11 @@ typedef struct pw_user {
 	char *created, *updated;
 } pw_user;
 
+/* {"id", "name", "role", "disabled", "has_password", "created",
+ * "updated"}: `user list --json` and GET /api/v1/users. NULL when out of
+ * memory. */
+struct cJSON *pw_user_to_json(const pw_user *u);
+
 typedef struct pw_user_list {
 	pw_user *v;
 	size_t n, cap;
@@ -108,6 +115,10 @@ typedef struct pw_api_token {
 	char *user, *label, *created;
 	char *expires, *last_used, *revoked; /* NULL when not set */
 } pw_api_token;
+
+/* {"id", "user", "label", "created", "expires", "last_used", "revoked"}:
+ * `user token list --json`. NULL when out of memory. */
+struct cJSON *pw_api_token_to_json(const pw_api_token *t);
 
 typedef struct pw_api_token_list {
 	pw_api_token *v;
