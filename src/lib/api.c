@@ -688,7 +688,7 @@ static const char intro[] =
 	"\n"
 	"| status | code | when |\n"
 	"| --- | --- | --- |\n"
-	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, a query parameter the route does not list or a number out of its range, JSON nested too deep or a string too long, two `Content-Length` headers or `Content-Length` with `Transfer-Encoding` (the connection is then closed) |\n"
+	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, a query parameter the route does not list or a number out of its range, JSON nested too deep or a string too long, two `Content-Length` headers, `Content-Length` with `Transfer-Encoding` or a `Transfer-Encoding` other than one `chunked` (the connection is then closed) |\n"
 	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or malformed |\n"
 	"| 403 | `forbidden` | a valid credential whose role (or kind) may not call the route |\n"
 	"| 404 | `not_found` | no such path, or no such host/user/token |\n"

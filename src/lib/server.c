@@ -981,30 +981,35 @@ static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *
 
 struct framing {
 	unsigned content_length, transfer_encoding;
+	bool not_chunked;
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *k,
 				     const char *v)
 {
 	(void)kind;
-	(void)v;
 	struct framing *f = cls;
-	if (!strcasecmp(k, MHD_HTTP_HEADER_CONTENT_LENGTH))
+	if (!strcasecmp(k, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
 		f->content_length++;
-	else if (!strcasecmp(k, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+	} else if (!strcasecmp(k, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
 		f->transfer_encoding++;
+		f->not_chunked |= !v || strcasecmp(v, "chunked") != 0;
+	}
 	return MHD_YES;
 }
 
 /* Where a proxy in front and this server could disagree on where the
  * body ends, the rest of the stream could be read as another request
- * (request smuggling): two Content-Length headers, or one with
- * Transfer-Encoding, which libmicrohttpd would let override it. */
+ * (request smuggling): two Content-Length headers, one with
+ * Transfer-Encoding (which libmicrohttpd would let override it), or a
+ * Transfer-Encoding other than a single "chunked" (RFC 9112 6.1:
+ * libmicrohttpd would read such a body up to the connection's end). */
 static bool framing_ambiguous(struct MHD_Connection *conn)
 {
-	struct framing f = {0, 0};
+	struct framing f = {0, 0, false};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
-	return f.content_length > 1 || (f.content_length && f.transfer_encoding);
+	return f.content_length > 1 || (f.content_length && f.transfer_encoding) ||
+	       f.transfer_encoding > 1 || f.not_chunked;
 }
 
 /* Headers are in: route, check the announced size, authenticate. */
@@ -1014,8 +1019,8 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 	pw_api_response resp = PW_API_RESPONSE_INIT;
 	if (framing_ambiguous(conn)) {
 		pw_api_error(&resp, 400, "bad_request",
-			     "the request has two Content-Length headers, or Content-Length and "
-			     "Transfer-Encoding: where its body ends is ambiguous");
+			     "where the request's body ends is ambiguous: send one Content-Length "
+			     "header, or Transfer-Encoding: chunked alone");
 		r->close = true;
 		return respond(s, conn, r, &resp);
 	}

@@ -97,6 +97,10 @@ out=$(raw "POST /api/v1/agents/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r
 check "Content-Length with Transfer-Encoding: 400, one reply: $out" test "$out" = "400 closed"
 out=$(raw "POST /api/v1/agents/enroll HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\ncontent-length: 5\r\n\r\n$smuggle")
 check "the same in the other order and case: $out" test "$out" = "400 closed"
+for te in identity xchunked 'gzip, chunked' 'chunked\r\nTransfer-Encoding: chunked'; do
+  out=$(raw "POST /api/v1/agents/enroll HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: $te\r\n\r\n$smuggle")
+  check "Transfer-Encoding: $te: 400, one reply: $out" test "$out" = "400 closed"
+done
 out=$(raw "POST /api/v1/agents/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}")
 check "a Content-Length list: 400: $out" test "${out% *}" = 400
 out=$(raw "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
