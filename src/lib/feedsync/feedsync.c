@@ -715,7 +715,8 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 		f->e = (pw_error)PW_ERROR_INIT;
 		if (pw_sync_import_file(imp, file, name, v[i].hint, &f->e) != PW_OK) {
 			pw_feed_import_abort(imp);
-			if (f->e.code == PW_ERR_NOMEM || f->e.code == PW_ERR_STORE)
+			if (f->e.code == PW_ERR_NOMEM || f->e.code == PW_ERR_STORE ||
+			    f->e.code == PW_ERR_UNAVAILABLE)
 				return pw_error_set(err, f->e.code, "%s", f->e.msg);
 			*failed = true;
 			f->index = i;

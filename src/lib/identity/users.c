@@ -689,6 +689,12 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 			    now, id);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
+		/* last_used is bookkeeping: a full disk or a read-only database
+		 * must not also refuse every user what they may still read. */
+		if (rc == PW_ERR_UNAVAILABLE) {
+			pw_error_set(err, PW_OK, "%s", "");
+			rc = PW_OK;
+		}
 	}
 	return rc;
 }

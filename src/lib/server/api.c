@@ -1,7 +1,7 @@
 /* Routing, authentication, authorization, body limits and error replies
  * for the route table in routes.c, independent of the HTTP library. */
 #include <cjson/cJSON.h>
-
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,8 +90,27 @@ void pw_api_error(pw_api_response *resp, int status, const char *code, const cha
 		pw_buf_reset(&resp->body);
 }
 
+/* A full disk or a read-only database: the operator's to fix and the
+ * client's to retry, not a fault of the request or of the program.
+ * `state` is the SQLSTATE when known ("" otherwise). */
+static void unavailable(pw_api_response *resp, const char *state, const pw_error *cause)
+{
+	const char *why = !strcmp(state, "53100")   ? "out of disk space"
+			  : !strcmp(state, "25006") ? "read-only"
+						    : "out of disk space or read-only";
+	pw_api_error(resp, 503, "unavailable",
+		     "the server's database is %s, so it takes no changes now; try again when an "
+		     "operator has fixed that",
+		     why);
+	resp->detail = *cause;
+}
+
 static void internal_error(pw_api_response *resp, const pw_error *cause)
 {
+	if (cause->code == PW_ERR_UNAVAILABLE) {
+		unavailable(resp, "", cause);
+		return;
+	}
 	pw_api_error(resp, 500, "internal",
 		     "the server could not complete the request; its log has the cause");
 	resp->detail = *cause;
@@ -318,11 +337,75 @@ bool pw_api_body_fits(const pw_route *route, size_t len, pw_api_response *resp)
 	return false;
 }
 
+/* The next query parameter name documented in `*p` (a route's `query`
+ * text): a name in backticks outside parentheses. NULL after the last. */
+static const char *next_param(const char **p, size_t *len)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz_";
+	int depth = 0;
+	for (const char *s = *p; s && *s; s++) {
+		if (*s == '(' || *s == ')') {
+			depth += *s == '(' ? 1 : -1;
+			continue;
+		}
+		if (*s != '`')
+			continue;
+		const char *end = strchr(s + 1, '`');
+		if (!end)
+			break;
+		size_t n = (size_t)(end - s - 1);
+		if (depth == 0 && n && strspn(s + 1, name_chars) == n) {
+			*p = end + 1;
+			*len = n;
+			return s + 1;
+		}
+		s = end;
+	}
+	*p = NULL;
+	return NULL;
+}
+
+/* The query parameters a route takes are the ones docs/api.md lists for
+ * it (its `query` text): anything else is a 400, so a misspelt or
+ * unsupported filter is not silently ignored (protocol.md). */
+static bool query_known(const pw_route *route, const pw_query_param *query, size_t n_query,
+			pw_api_response *resp)
+{
+	for (size_t i = 0; i < n_query; i++) {
+		const char *p = route->query, *name;
+		size_t n;
+		bool found = false;
+		while (!found && (name = next_param(&p, &n)))
+			found = strlen(query[i].key) == n && !memcmp(name, query[i].key, n);
+		if (found)
+			continue;
+		if (!route->query) {
+			pw_api_error(resp, 400, "bad_request",
+				     "unknown query parameter %s: %s %s takes no query parameters",
+				     query[i].key, route->method, route->path);
+			return false;
+		}
+		char list[256] = "";
+		size_t used = 0;
+		p = route->query;
+		while ((name = next_param(&p, &n)) && used < sizeof list) {
+			int w = snprintf(list + used, sizeof list - used, "%s%.*s", used ? ", " : "",
+					 (int)n, name);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		pw_api_error(resp, 400, "bad_request",
+			     "unknown query parameter %s: %s %s takes %s", query[i].key,
+			     route->method, route->path, list);
+		return false;
+	}
+	return true;
+}
+
 void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
-	if (!pw_api_body_fits(route, len, resp))
+	if (!pw_api_body_fits(route, len, resp) || !query_known(route, query, n_query, resp))
 		return;
 	cJSON *doc = NULL;
 	if (len && route->format != PW_FORMAT_CSV_BODY) {
@@ -424,6 +507,9 @@ void pw_api_fail(struct pw_api_ctx *c, pw_err rc, const pw_error *err)
 		return;
 	case PW_ERR_TOOLARGE:
 		pw_api_error(c->resp, 413, "too_large", "%s", msg);
+		return;
+	case PW_ERR_UNAVAILABLE:
+		unavailable(c->resp, pw_db_sqlstate(c->env->db), err);
 		return;
 	case PW_ERR_STORE: {
 		const char *state = pw_db_sqlstate(c->env->db);
@@ -529,9 +615,14 @@ bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_
 		if (strcmp(c->query[i].key, key) != 0)
 			continue;
 		const char *s = c->query[i].value ? c->query[i].value : "";
+		const char *digits = s + (*s == '-' && min < 0);
 		char *end;
+		errno = 0;
 		long long v = strtoll(s, &end, 10);
-		if (!*s || *end || v < min || v > max || (*s == '0' && s[1])) {
+		/* Plain decimal only: strtoll would take blanks, a sign, and
+		 * clamp what overflows to the largest value. */
+		if (!*digits || strspn(digits, "0123456789") != strlen(digits) || errno ||
+		    *end || v < min || v > max || (*digits == '0' && digits[1])) {
 			pw_api_error(c->resp, 400, "bad_request",
 				     "query parameter %s must be a whole number from %" PRId64
 				     " to %" PRId64,
@@ -600,7 +691,7 @@ static const char intro[] =
 	"\n"
 	"| status | code | when |\n"
 	"| --- | --- | --- |\n"
-	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, JSON nested too deep or a string too long |\n"
+	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, a query parameter the route does not list or a number out of its range, JSON nested too deep or a string too long, two `Content-Length` headers, `Content-Length` with `Transfer-Encoding` or a `Transfer-Encoding` other than one `chunked` (the connection is then closed) |\n"
 	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or malformed |\n"
 	"| 403 | `forbidden` | a valid credential whose role (or kind) may not call the route |\n"
 	"| 404 | `not_found` | no such path, or no such host/user/token |\n"
@@ -608,12 +699,15 @@ static const char intro[] =
 	"| 409 | `conflict` | the change conflicts with stored data |\n"
 	"| 413 | `too_large` | the body is larger than the route's limit |\n"
 	"| 500 | `internal` | the server failed; its log has the cause |\n"
-	"| 503 | `unavailable` | the database is unreachable or busy; retry later |\n"
+	"| 503 | `unavailable` | the database is unreachable or busy, its disk is full or it is read-only (the message says which); retry later |\n"
 	"\n"
 	"**Limits.** Each route has a body limit (below); every JSON body is also\n"
 	"limited in nesting depth (`json_max_depth`, default 32) and string length\n"
 	"(`json_max_string`, default 65536 bytes), must be valid UTF-8 and may not\n"
-	"contain `\\u0000`. Idle connections are closed after `connection_timeout`.\n"
+	"contain `\\u0000`. Idle connections are closed after `connection_timeout`,\n"
+	"and a request whose headers and body are not in within `request_timeout`\n"
+	"(default 120 s) however steadily they come; one client address may hold\n"
+	"`max_connections_per_ip` connections (default 64).\n"
 	"\n"
 	"**Lists** are paged by id: `?after=<last id seen>&limit=<n>`; a reply\n"
 	"carries `next_after` (null on the last page).\n"
