@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "patchwarden/gzip.h"
 #include "patchwarden/json_limits.h"
 
 void pw_api_response_release(pw_api_response *r)
@@ -36,6 +37,8 @@ const char *pw_api_error_code(int status)
 		return "conflict";
 	case 413:
 		return "too_large";
+	case 415:
+		return "unsupported_encoding";
 	case 429:
 		return "rate_limited";
 	case 503:
@@ -316,12 +319,11 @@ bool pw_api_body_fits(const pw_route *route, size_t len, pw_api_response *resp)
 	return false;
 }
 
-void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
+/* pw_api_run once the body's size is known to be within its limit. */
+static void run(const pw_api_env *env, const pw_route *route, int64_t id,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
-	if (!pw_api_body_fits(route, len, resp))
-		return;
 	cJSON *doc = NULL;
 	if (len && route->format != PW_FORMAT_CSV_BODY) {
 		pw_error e = PW_ERROR_INIT;
@@ -347,6 +349,57 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 	}
 }
 
+void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
+		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+		const char *body, size_t len, pw_api_response *resp)
+{
+	if (pw_api_body_fits(route, len, resp))
+		run(env, route, id, who, query, n_query, body, len, resp);
+}
+
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, int64_t id,
+			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+			const char *encoding, const char *body, size_t len, pw_api_response *resp)
+{
+	if (!encoding || !strcasecmp(encoding, "identity")) {
+		pw_api_run(env, route, id, who, query, n_query, body, len, resp);
+		return;
+	}
+	/* Only agents send bodies large enough to be worth it (an inventory
+	 * of 100,000 packages: 14 MB of JSON, 1.6 MB gzip); elsewhere a
+	 * compressed body would only widen what a user can make us inflate. */
+	if (strcasecmp(encoding, "gzip") != 0 || route->access != PW_ACCESS_AGENT) {
+		pw_api_error(resp, 415, "unsupported_encoding",
+			     "%s %s takes %s; not Content-Encoding %.40s", route->method,
+			     route->path,
+			     route->access == PW_ACCESS_AGENT ? "a plain or gzip body"
+							      : "a plain body",
+			     encoding);
+		return;
+	}
+	if (!pw_api_body_fits(route, len, resp))
+		return;
+	pw_buf plain = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	size_t max = env->settings->inflated_max;
+	pw_err rc = pw_gunzip(body, len, max, "the gzip request body", &plain, &e);
+	if (rc == PW_ERR_TOOLARGE) {
+		char lim[32];
+		size_text(max, lim, sizeof lim);
+		pw_api_error(resp, 413, "too_large",
+			     "the gzip request body inflates to more than %s, the limit of "
+			     "inflated bodies ([server] inflated_max)",
+			     lim);
+	} else if (rc == PW_ERR_NOMEM) {
+		internal_error(resp, &e);
+	} else if (rc) {
+		pw_api_error(resp, 400, "bad_request", "%s", e.msg);
+	} else {
+		run(env, route, id, who, query, n_query, pw_buf_str(&plain), plain.len, resp);
+	}
+	pw_buf_release(&plain);
+}
+
 void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_response *resp)
 {
 	int64_t id;
@@ -365,8 +418,9 @@ void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_respon
 	pw_api_identity who;
 	if (!pw_api_authorize(env, route, call->authorization, &who, resp))
 		return;
-	pw_api_run(env, route, id, &who, call->query, call->n_query, call->body ? call->body : "",
-		   call->body ? call->body_len : 0, resp);
+	pw_api_run_encoded(env, route, id, &who, call->query, call->n_query,
+			   call->content_encoding, call->body ? call->body : "",
+			   call->body ? call->body_len : 0, resp);
 }
 
 /* ---- helpers for handlers -------------------------------------------- */
