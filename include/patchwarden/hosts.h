@@ -51,6 +51,7 @@ typedef enum pw_host_field {
 	PW_HF_LAST_SEEN,
 	PW_HF_CREATED,
 	PW_HF_UPDATED,
+	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (agents.h) */
 	PW_HF__COUNT
 } pw_host_field;
 

@@ -38,7 +38,7 @@ static sq_stmt *SQS(pw_stmt *st)
 	return (sq_stmt *)st;
 }
 
-/* SQLite's constraint and locking codes as the SQLSTATEs PostgreSQL
+/* SQLite's constraint, locking and disk-full codes as the SQLSTATEs PostgreSQL
  * reports, so callers test one value on both backends. */
 static const char *sq_sqlstate(int xrc)
 {
@@ -61,6 +61,8 @@ static const char *sq_sqlstate(int xrc)
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return "55P03";
+	case SQLITE_FULL:
+		return "53100"; /* disk_full */
 	default:
 		return "";
 	}

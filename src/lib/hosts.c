@@ -52,6 +52,7 @@ static const struct field {
 	[PW_HF_LAST_SEEN] = {"last_seen", "last_seen", K_AGENT, NULL, 0},
 	[PW_HF_CREATED] = {"created", "created", K_AGENT, NULL, 0},
 	[PW_HF_UPDATED] = {"updated", "updated", K_AGENT, NULL, 0},
+	[PW_HF_INVENTORY_REFUSED] = {"inventory_refused", "inventory_refused", K_AGENT, NULL, 0},
 };
 
 static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal",

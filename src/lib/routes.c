@@ -241,11 +241,18 @@ static pw_err mark_resent(pw_db *db, const pw_agent *ag, struct results *r, pw_e
 	return PW_OK;
 }
 
-static char *checkin_event(const struct results *r, const char *inventory_hash)
+static char *checkin_event(const struct results *r, const char *inventory_hash,
+			   const pw_checkin *q, size_t n_released)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *a = o && r->n ? cJSON_AddArrayToObject(o, "results") : NULL;
 	bool ok = o && (!r->n || a);
+	/* The jobs asked to be released; n_released of them were this
+	 * agent's to give back. */
+	cJSON *rel = ok && q->n_release ? cJSON_AddArrayToObject(o, "release") : NULL;
+	ok = ok && (!q->n_release || (rel && add_int(o, "released", (int64_t)n_released)));
+	for (size_t i = 0; ok && i < q->n_release; i++)
+		ok = cJSON_AddItemToArray(rel, cJSON_CreateNumber((double)q->release[i]));
 	for (size_t i = 0; ok && i < r->n; i++) {
 		const pw_job_result *x = &r->v[i];
 		cJSON *e = cJSON_CreateObject();
@@ -264,9 +271,10 @@ static char *checkin_event(const struct results *r, const char *inventory_hash)
 /* Results and inventories are audited after the check-in stored them
  * (pw_agent_checkin runs its own transaction). */
 static pw_err audit_checkin(pw_db *db, const pw_api_identity *who, const struct results *r,
-			    const char *inventory_hash, pw_error *err)
+			    const char *inventory_hash, const pw_checkin *q, size_t n_released,
+			    pw_error *err)
 {
-	char *after = checkin_event(r, inventory_hash);
+	char *after = checkin_event(r, inventory_hash, q, n_released);
 	if (!after)
 		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
 	char target[32];
@@ -305,6 +313,77 @@ static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t inte
 	return rc;
 }
 
+/* "inventory_refused": the agent's inventory got a 413; the limit that
+ * applied is the server's own, told back to the operator. */
+static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *present)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(c->body, "inventory_refused");
+	*present = o && !cJSON_IsNull(o);
+	if (!*present)
+		return true;
+	if (!cJSON_IsObject(o)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"inventory_refused\" must be an object");
+		return false;
+	}
+	if (!pw_api_body_int(c, o, "size", true, 1, INT64_MAX, &r->size) ||
+	    !pw_api_body_int(c, o, "sent", true, 1, INT64_MAX, &r->sent) ||
+	    !pw_api_body_str(c, o, "encoding", true, 16, &r->encoding) ||
+	    !pw_api_body_str(c, o, "at", true, 64, &r->at))
+		return false;
+	size_t wire = c->route->body_max;
+	bool gzip = !strcmp(r->encoding, "gzip");
+	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max : wire);
+	return true;
+}
+
+/* "release": job ids the agent gives back; *ids is the caller's to free. */
+static bool read_release(struct pw_api_ctx *c, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->body, "release");
+	if (!a || cJSON_IsNull(a))
+		return true;
+	size_t k = cJSON_IsArray(a) ? (size_t)cJSON_GetArraySize(a) : 0;
+	if (!cJSON_IsArray(a) || k > PW_CHECKIN_MAX_RELEASE) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"release\" must be an array of at most %d job ids",
+			     PW_CHECKIN_MAX_RELEASE);
+		return false;
+	}
+	if (!k)
+		return true;
+	if (!(*ids = calloc(k, sizeof **ids))) {
+		pw_api_oom(c);
+		return false;
+	}
+	for (const cJSON *x = a->child; x; x = x->next) {
+		if (!cJSON_IsNumber(x) || x->valuedouble < 1 || x->valuedouble > 9007199254740991.0 ||
+		    x->valuedouble != (double)(int64_t)x->valuedouble) {
+			pw_api_error(c->resp, 400, "bad_request",
+				     "release[%zu] must be a positive job id", *n);
+			return false;
+		}
+		(*ids)[(*n)++] = (int64_t)x->valuedouble;
+	}
+	return true;
+}
+
+/* A database out of space is not the server failing: the agent keeps
+ * its results and retries, so say so with the 503 it retries on. */
+static bool disk_full(struct pw_api_ctx *c, pw_err rc, const pw_error *e)
+{
+	if (rc != PW_ERR_STORE || strncmp(pw_db_sqlstate(c->env->db), "53", 2) != 0)
+		return false;
+	pw_api_error(c->resp, 503, "unavailable",
+		     "the server's database has no space left (%s); the check-in was not "
+		     "stored: keep the results and try again later",
+		     strcmp(pw_db_sqlstate(c->env->db), "53100") == 0 ? "disk full"
+								       : "out of resources");
+	c->resp->detail = *e;
+	return true;
+}
+
 static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -333,8 +412,14 @@ static void h_checkin(struct pw_api_ctx *c)
 	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = PW_OK;
-	if (!read_results(c, &r))
+	pw_inventory_refusal refusal = {0, 0, NULL, NULL, 0};
+	bool refused = false;
+	int64_t *release = NULL;
+	if (!read_results(c, &r) || !read_refusal(c, &refusal, &refused) ||
+	    !read_release(c, &release, &q.n_release))
 		goto out;
+	q.refused = refused ? &refusal : NULL;
+	q.release = release;
 	q.results = r.v;
 	q.n_results = r.n;
 	q.lease_seconds = c->env->settings->job_lease;
@@ -342,11 +427,12 @@ static void h_checkin(struct pw_api_ctx *c)
 		rc = mark_resent(c->env->db, ag, &r, &e);
 	if (!rc)
 		rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
-	if (!rc && (r.n || q.inventory))
+	if (!rc && (r.n || q.inventory || q.n_release))
 		rc = audit_checkin(c->env->db, c->who, &r, q.inventory ? q.inventory_hash : NULL,
-				   &e);
+				   &q, rep.n_released, &e);
 	if (rc) {
-		pw_api_fail(c, rc, &e);
+		if (!disk_full(c, rc, &e))
+			pw_api_fail(c, rc, &e);
 		goto out;
 	}
 	if (rep.inventory_changed && c->env->findings_stale)
@@ -361,6 +447,7 @@ static void h_checkin(struct pw_api_ctx *c)
 out:
 	pw_checkin_reply_release(&rep);
 	results_release(&r);
+	free(release);
 }
 
 /* ---- hosts and jobs ---------------------------------------------------- */
@@ -371,7 +458,8 @@ out:
 	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
 	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at,"        \
 	" location, purpose, category, owner_group, app_owner, criticality, exposure,"           \
-	" environment, maint_window, backup_check, last_patched, ticket, updated"
+	" environment, maint_window, backup_check, last_patched, ticket, updated,"                 \
+	" inventory_refused"
 #define HOST_FIELDS_COL (14 - PW_HF_LOCATION) /* column of field f: f + this */
 #define HOST_UPDATED_COL (HOST_FIELDS_COL + PW_HF_TICKET + 1)
 
@@ -395,7 +483,8 @@ static cJSON *host_json(pw_stmt *st)
 			     ? add_int(o, name, pw_stmt_int(st, col))
 			     : add_col(o, name, st, col);
 	}
-	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL)) {
+	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL) ||
+	    !add_col(inv, "refused", st, HOST_UPDATED_COL + 1)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -1060,7 +1149,7 @@ static const char host_list_query[] =
 	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
 	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
 	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
-	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"                    \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\",\"refused\":null}," \
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \

@@ -225,6 +225,12 @@ static const struct server_migration migrations[] = {
 	  * this index each enrollment read the whole hosts table. */
 	 "CREATE INDEX hosts_hostname_lower ON hosts(lower(hostname));",
 	 NULL},
+
+	{9, "refused inventories",
+	 /* Why a host's agent could not deliver its inventory (over the
+	  * server's body limit), for `host show`; NULL when it could. */
+	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
