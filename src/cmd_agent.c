@@ -192,9 +192,14 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 	if (r->inventory_error[0])
 		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
 			    r->inventory_error);
+	if (r->inventory_refused[0])
+		pw_cli_warn(CMD, "%s", r->inventory_refused);
 	if (r->jobs_failed || r->results_quarantined)
 		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
 			    r->jobs_failed, r->results_quarantined, r->job_error);
+	if (r->jobs_released)
+		pw_cli_warn(CMD, "%zu jobs given back to the server: their results could not be "
+			    "kept", r->jobs_released);
 }
 
 /* The daemon sleeps between check-ins holding nothing but its state, so
