@@ -1182,8 +1182,9 @@ static const pw_route routes[] = {
 	 "\"host_id\":42,\"checkin_interval\":900,\"rekeyed\":false,\"adopted\":false}"},
 	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
-	 "An agent reports its inventory hash (the inventory itself when the server asks), "
-	 "delivers job results and receives its jobs (protocol.md)",
+	 "An agent reports its inventory hash (the inventory itself when the server asks, or "
+	 "why the server refused it), delivers job results, gives back jobs it cannot keep "
+	 "and receives its jobs; the body may be gzip (protocol.md)",
 	 NULL,
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"inventory_hash\":"
 	 "\"9f2c5d0c8e4b1a7f3d6e2b9c4a1f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19\",\"results\":"
