@@ -197,6 +197,9 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 	if (r->jobs_failed || r->results_quarantined)
 		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
 			    r->jobs_failed, r->results_quarantined, r->job_error);
+	if (r->results_refused)
+		pw_cli_warn(CMD, "%zu results replaced by failed ones: %s", r->results_refused,
+			    r->job_error);
 	if (r->jobs_released)
 		pw_cli_warn(CMD, "%zu jobs given back to the server: their results could not be "
 			    "kept", r->jobs_released);

@@ -72,6 +72,9 @@ typedef struct pw_agent_cycle_report {
 	size_t results_sent;
 	size_t results_acked;
 	size_t results_quarantined; /* damaged spool files moved aside */
+	/* Spooled results the server refused as too large (413), each
+	 * replaced by a failed result saying so (job_error has the last). */
+	size_t results_refused;
 	size_t jobs_run;
 	size_t jobs_failed;       /* could not be run or their result not spooled */
 	size_t spooled;           /* results waiting after this check-in */

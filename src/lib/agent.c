@@ -1058,7 +1058,9 @@ static pw_err replace_refused(pw_agent_client *c, uint64_t seq, const pw_buf *re
 		 "the result (%zu bytes) was refused by the server as too large: %s", text.len,
 		 why ? why : "413");
 	cJSON *out = cJSON_CreateObject();
-	if (!rc && cJSON_IsObject(o) && out && cJSON_AddStringToObject(out, "message", msg)) {
+	if (!rc && (!out || !cJSON_AddStringToObject(out, "message", msg)))
+		rc = nomem(err);
+	if (!rc && cJSON_IsObject(o)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "output");
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "exit_code");
@@ -1080,7 +1082,7 @@ static pw_err replace_refused(pw_agent_client *c, uint64_t seq, const pw_buf *re
 		rc = pw_spool_remove(&c->spool, seq, err);
 	}
 	if (!rc) {
-		rep->results_quarantined++;
+		rep->results_refused++;
 		snprintf(rep->job_error, sizeof rep->job_error, "%s", msg);
 	}
 	cJSON_Delete(out);
