@@ -54,6 +54,7 @@ struct pw_agent_client {
 	 * back with the next request (in memory: the disk may be full). */
 	int64_t *release;
 	size_t n_release, cap_release;
+	bool plain_only; /* the server did not take a gzip body */
 	pw_spool spool;
 	CURL *curl;
 };
@@ -965,7 +966,7 @@ static pw_err send_checkin(pw_agent_client *c, const char *text, long *status, p
 {
 	size_t len = strlen(text);
 	pw_buf z = PW_BUF_INIT;
-	*gzip = len >= PW_AGENT_GZIP_FROM;
+	*gzip = len >= PW_AGENT_GZIP_FROM && !c->plain_only;
 	pw_err rc = *gzip ? pw_gzip(text, len, &z, err) : PW_OK;
 	if (!rc) {
 		*sent = *gzip ? z.len : len;
@@ -974,6 +975,17 @@ static pw_err send_checkin(pw_agent_client *c, const char *text, long *status, p
 			  c->credential, *gzip ? z.data : text, *sent, *gzip, status, reply, err);
 	}
 	pw_buf_release(&z);
+	/* A server older than gzip check-ins reads the bytes as JSON (400)
+	 * or does not take the encoding (415): the same body plain, and
+	 * plain from now on, rather than no inventory at all. */
+	if (!rc && *gzip && (*status == 400 || *status == 415)) {
+		c->plain_only = true;
+		*gzip = false;
+		*sent = len;
+		pw_buf_reset(reply);
+		rc = post(c->curl, c->server, "/api/v1/agents/checkin", c->ca_file, c->timeout,
+			  c->credential, text, len, false, status, reply, err);
+	}
 	return rc;
 }
 

@@ -13,12 +13,19 @@
 #    memory stays bounded; a damaged gzip body is a 400, another encoding
 #    a 415;
 #  * an agent that cannot spool a job's result (spool full) gives the
-#    lease back at once instead of holding it until it runs out.
+#    lease back at once instead of holding it until it runs out;
+#  * against a server older than gzip check-ins (a 400 to the gzip body),
+#    the agent sends the body again plain.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/agent.sh"
-trap pw_srv_cleanup EXIT
+old_pid=
+cleanup() {
+  [ -n "$old_pid" ] && kill "$old_pid" 2>/dev/null
+  pw_srv_cleanup
+}
+trap cleanup EXIT
 T=$PW_SRV_TMP
 out_has() { grep -qF -- "$1" "$T/agent.out"; }
 show() { sed 's/^/  | /' "$T/agent.out" | head -5; }
@@ -162,4 +169,44 @@ check "and answered" test "$(job_state "$admin" "$U" "$shost" "$job")" = done
 
 pw_srv_stop B
 check "server B stops" test $? -eq 0
+
+# ---- a server older than gzip check-ins ------------------------------------------
+# It reads a gzip body as JSON (400): the agent sends it again plain.
+cat >"$T/old_server.py" <<'PY'
+import http.server, json, sys
+log = open(sys.argv[1], "a")
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        enc = self.headers.get("Content-Encoding", "none")
+        log.write("%s %d\n" % (enc, len(body))); log.flush()
+        try:
+            json.loads(body)
+            st, reply = 200, {"ack": [], "need_inventory": False, "jobs": [],
+                              "checkin_interval": 10}
+        except ValueError:
+            st, reply = 400, {"error": {"code": "bad_request", "message": "malformed JSON"}}
+        out = json.dumps(reply).encode()
+        self.send_response(st)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+coproc OLD { exec python3 "$T/old_server.py" "$T/old.log" 2>/dev/null; }
+old_pid=$OLD_PID
+read -r -t 10 old_port <&"${OLD[0]}"
+rm -f "$T/mid/state" # as if the inventory had never been sent
+pw_agent mid run --once --root "$T/mid-root" --server "http://127.0.0.1:$old_port"
+kill "$old_pid" 2>/dev/null
+old_pid=
+check "against an old server the check-in works: $(show)" test "$AGENT_ST" -eq 0
+check "with the inventory sent" out_has "inventory sent"
+check "first gzip, then plain: $(tr '\n' ' ' <"$T/old.log")" \
+  test "$(cut -d' ' -f1 "$T/old.log" | tr '\n' ' ')" = "gzip none "
 pw_srv_summary
