@@ -105,8 +105,9 @@ pw_err pw_gunzip(const void *in, size_t len, size_t max, const char *what, pw_bu
 			break;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			rc = pw_error_set(err, PW_ERR_PARSE, "%s: damaged gzip data at byte %zu: %s",
-					  what, (size_t)(len - left - z.avail_in),
+			rc = pw_error_set(err, PW_ERR_PARSE,
+					  "%s: damaged gzip data at byte %zu: %s", what,
+					  (size_t)(len - left - z.avail_in),
 					  z.msg ? z.msg : "inflate failed");
 	}
 	inflateEnd(&z);

@@ -322,7 +322,8 @@ static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *pr
 	if (!*present)
 		return true;
 	if (!cJSON_IsObject(o)) {
-		pw_api_error(c->resp, 400, "bad_request", "\"inventory_refused\" must be an object");
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"inventory_refused\" must be an object");
 		return false;
 	}
 	if (!pw_api_body_int(c, o, "size", true, 1, INT64_MAX, &r->size) ||
@@ -332,7 +333,9 @@ static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *pr
 		return false;
 	size_t wire = c->route->body_max;
 	bool gzip = !strcmp(r->encoding, "gzip");
-	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max : wire);
+	/* Compressed but still over the wire limit: that limit refused it. */
+	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max
+							       : wire);
 	return true;
 }
 
@@ -358,8 +361,8 @@ static bool read_release(struct pw_api_ctx *c, int64_t **ids, size_t *n)
 		return false;
 	}
 	for (const cJSON *x = a->child; x; x = x->next) {
-		if (!cJSON_IsNumber(x) || x->valuedouble < 1 || x->valuedouble > 9007199254740991.0 ||
-		    x->valuedouble != (double)(int64_t)x->valuedouble) {
+		double v = cJSON_IsNumber(x) ? x->valuedouble : 0;
+		if (v < 1 || v > 9007199254740991.0 || v != (double)(int64_t)v) {
 			pw_api_error(c->resp, 400, "bad_request",
 				     "release[%zu] must be a positive job id", *n);
 			return false;
@@ -1149,7 +1152,8 @@ static const char host_list_query[] =
 	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
 	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
 	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
-	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\",\"refused\":null}," \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\","                    \
+	"\"refused\":null},"                                                                          \
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \

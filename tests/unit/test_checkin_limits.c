@@ -174,7 +174,8 @@ static void test_refused(void **state)
 	pw_buf_reset(&body);
 	pw_buf_printf(&body,
 		      "{\"inventory_hash\":\"%s\",\"inventory_refused\":{\"size\":9000000,"
-		      "\"sent\":9000000,\"encoding\":\"identity\",\"at\":\"2026-12-07T01:00:00Z\"}}",
+		      "\"sent\":9000000,\"encoding\":\"identity\","
+		      "\"at\":\"2026-12-07T01:00:00Z\"}}",
 		      HASH);
 	assert_int_equal(checkin(body.data, &reply), 200);
 	v = refused_field();
