@@ -7,7 +7,8 @@
  * State directory (default PW_AGENT_STATE_DIR, created 0700):
  *   credential   0600 JSON: server URL, CA file, agent id, credential
  *   state        JSON: last acknowledged inventory hash, need_inventory,
- *                check-in interval, time of the last good check-in
+ *                check-in interval, time of the last good check-in, the
+ *                server's last 413 to an inventory (inventory_refused)
  *   machine-id   made once when the host has no /etc/machine-id
  *   spool/       results not yet acknowledged
  *   feeds.db     the default feed store scan jobs read (filled by
