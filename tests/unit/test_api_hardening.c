@@ -90,7 +90,7 @@ static struct reply handle(const char *method, const char *path, const pw_query_
 	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL};
 	char auth[PW_API_TOKEN_MAX + 16];
 	snprintf(auth, sizeof auth, "Bearer %s", fx.auth ? fx.auth : fx.admin);
-	pw_api_call call = {method, path, auth, q, nq, body, body ? strlen(body) : 0};
+	pw_api_call call = {method, path, auth, q, nq, body, body ? strlen(body) : 0, NULL};
 	pw_api_response resp = PW_API_RESPONSE_INIT;
 	pw_api_handle(&env, &call, &resp);
 	struct reply r = {resp.status, "", ""};

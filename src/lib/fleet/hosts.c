@@ -61,6 +61,7 @@ static const struct field {
 	[PW_HF_OS_CODENAME] = {"os_codename", "os_codename", K_AGENT, NULL, 0},
 	[PW_HF_INVENTORY_HASH] = {"inventory_hash", "inventory_hash", K_AGENT, NULL, 0},
 	[PW_HF_INVENTORY_AT] = {"inventory_at", "inventory_at", K_AGENT, NULL, 0},
+	[PW_HF_INVENTORY_REFUSED] = {"inventory_refused", "inventory_refused", K_AGENT, NULL, 0},
 };
 
 static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal",
@@ -646,7 +647,8 @@ cJSON *pw_host_to_json(const pw_host *h)
 	     add_field(o, "last_seen", h, PW_HF_LAST_SEEN);
 	sub = ok ? cJSON_AddObjectToObject(o, "inventory") : NULL;
 	ok = sub && add_field(sub, "hash", h, PW_HF_INVENTORY_HASH) &&
-	     add_field(sub, "at", h, PW_HF_INVENTORY_AT);
+	     add_field(sub, "at", h, PW_HF_INVENTORY_AT) &&
+	     add_field(sub, "refused", h, PW_HF_INVENTORY_REFUSED);
 	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++)
 		ok = add_field(o, fields[f].name, h, (pw_host_field)f);
 	ok = ok && add_field(o, "updated", h, PW_HF_UPDATED);

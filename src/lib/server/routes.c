@@ -228,6 +228,65 @@ static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t inte
 	return rc;
 }
 
+/* "inventory_refused": the agent's inventory got a 413; the limit that
+ * applied is the server's own, told back to the operator. */
+static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *present)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(c->body, "inventory_refused");
+	*present = o && !cJSON_IsNull(o);
+	if (!*present)
+		return true;
+	if (!cJSON_IsObject(o)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"inventory_refused\" must be an object");
+		return false;
+	}
+	if (!pw_api_body_int(c, o, "size", true, 1, INT64_MAX, &r->size) ||
+	    !pw_api_body_int(c, o, "sent", true, 1, INT64_MAX, &r->sent) ||
+	    !pw_api_body_str(c, o, "encoding", true, 16, &r->encoding) ||
+	    !pw_api_body_str(c, o, "at", true, 64, &r->at))
+		return false;
+	size_t wire = c->route->body_max;
+	bool gzip = !strcmp(r->encoding, "gzip");
+	/* Compressed but still over the wire limit: that limit refused it. */
+	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max
+							       : wire);
+	return true;
+}
+
+/* "release": job ids the agent gives back; *ids is the caller's to free. */
+static bool read_release(struct pw_api_ctx *c, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->body, "release");
+	if (!a || cJSON_IsNull(a))
+		return true;
+	size_t k = cJSON_IsArray(a) ? (size_t)cJSON_GetArraySize(a) : 0;
+	if (!cJSON_IsArray(a) || k > PW_CHECKIN_MAX_RELEASE) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"release\" must be an array of at most %d job ids",
+			     PW_CHECKIN_MAX_RELEASE);
+		return false;
+	}
+	if (!k)
+		return true;
+	if (!(*ids = calloc(k, sizeof **ids))) {
+		pw_api_oom(c);
+		return false;
+	}
+	for (const cJSON *x = a->child; x; x = x->next) {
+		double v = cJSON_IsNumber(x) ? x->valuedouble : 0;
+		if (v < 1 || v > 9007199254740991.0 || v != (double)(int64_t)v) {
+			pw_api_error(c->resp, 400, "bad_request",
+				     "release[%zu] must be a positive job id", *n);
+			return false;
+		}
+		(*ids)[(*n)++] = (int64_t)x->valuedouble;
+	}
+	return true;
+}
+
 static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -255,12 +314,19 @@ static void h_checkin(struct pw_api_ctx *c)
 	struct results r = {0};
 	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
 	pw_error e = PW_ERROR_INIT;
-	if (!read_results(c, &r))
+	pw_err rc = PW_OK;
+	pw_inventory_refusal refusal = {0, 0, NULL, NULL, 0};
+	bool refused = false;
+	int64_t *release = NULL;
+	if (!read_results(c, &r) || !read_refusal(c, &refusal, &refused) ||
+	    !read_release(c, &release, &q.n_release))
 		goto out;
+	q.refused = refused ? &refusal : NULL;
+	q.release = release;
 	q.results = r.v;
 	q.n_results = r.n;
 	q.lease_seconds = c->env->settings->job_lease;
-	pw_err rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
+	rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		goto out;
@@ -277,6 +343,7 @@ static void h_checkin(struct pw_api_ctx *c)
 out:
 	pw_checkin_reply_release(&rep);
 	results_release(&r);
+	free(release);
 }
 
 /* ---- hosts and jobs ---------------------------------------------------- */
@@ -851,7 +918,8 @@ static const char host_list_query[] =
 	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
 	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
 	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
-	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"                    \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\","                    \
+	"\"refused\":null},"                                                                          \
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \
@@ -887,8 +955,9 @@ static const pw_route routes[] = {
 	 "\"pending\":false}"},
 	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
-	 "An agent reports its inventory hash (the inventory itself when the server asks), "
-	 "delivers job results and receives its jobs (protocol.md)",
+	 "An agent reports its inventory hash (the inventory itself when the server asks, or "
+	 "why the server refused it), delivers job results, gives back jobs it cannot keep "
+	 "and receives its jobs; the body may be gzip (protocol.md)",
 	 NULL,
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"inventory_hash\":"
 	 "\"9f2c5d0c8e4b1a7f3d6e2b9c4a1f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19\",\"results\":"

@@ -76,6 +76,9 @@ static const pw_server_key keys[] = {
 	{"json_max_string", "65536",
 	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
 	 64L << 20},
+	{"inflated_max", "33554432",
+	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413",
+	 'i', 65536, 1L << 30},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -130,7 +133,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 		known[i] = keys[i].name;
 	known[N_KEYS] = NULL;
 	pw_err rc = c ? pw_config_check_keys(c, "server", known, err) : PW_OK;
-	long depth = 0, string = 0;
+	long depth = 0, string = 0, inflated = 0;
 	if (rc || (rc = get_str(c, "listen", &out->listen)) ||
 	    (rc = get_str(c, "tls_cert", &out->tls_cert)) ||
 	    (rc = get_str(c, "tls_key", &out->tls_key)) ||
@@ -147,11 +150,13 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
+	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
 	out->api.json.max_string = (size_t)string;
+	out->api.inflated_max = (size_t)inflated;
 	return PW_OK;
 }
 
@@ -1117,8 +1122,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	pw_error e = PW_ERROR_INIT;
 	pw_api_env env = api_env(s, &e);
-	pw_api_run(&env, r->route, r->id, &r->who, q.v, q.n, pw_buf_str(&r->body), r->body.len,
-		   &resp);
+	pw_api_run_encoded(&env, r->route, r->id, &r->who, q.v, q.n,
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_ENCODING),
+			   pw_buf_str(&r->body), r->body.len, &resp);
 	return respond(s, conn, r, &resp);
 }
 

@@ -54,6 +54,7 @@ typedef enum pw_host_field {
 	PW_HF_OS_CODENAME,
 	PW_HF_INVENTORY_HASH,
 	PW_HF_INVENTORY_AT,
+	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (agents.h) */
 	PW_HF__COUNT
 } pw_host_field;
 
@@ -113,7 +114,7 @@ void pw_host_list_release(pw_host_list *l);
 /* The record as JSON, the one shape of the CLI's --json and the API
  * (docs/api.md, "Records"): "id", "hostname", "machine_id", "agent_id",
  * "os" {"id", "version_id", "codename", "pretty_name"}, "arch", "kernel",
- * "created", "last_seen", "inventory" {"hash", "at"}, the editable fields
+ * "created", "last_seen", "inventory" {"hash", "at", "refused"}, the editable fields
  * from "location" to "ticket" (strings or null; criticality a number),
  * "updated", "open_findings" {"emergency": n, ...} and "open_jobs". NULL
  * when out of memory; the caller frees it with cJSON_Delete. */
