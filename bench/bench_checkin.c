@@ -648,7 +648,7 @@ static bool results_next(void *ud, long *item, const char **method, const char *
 		snprintf(r->path, sizeof r->path, "/api/v1/hosts/%" PRId64 "/jobs", a->host);
 		*path = r->path; /* copied into the request at once */
 		*auth = r->token;
-		pw_buf_puts(body, "{\"kind\":\"scan\",\"args\":{\"bench\":true}}");
+		pw_buf_puts(body, "{\"kind\":\"scan\",\"args\":{}}");
 		return true;
 	}
 	*path = "/api/v1/agents/checkin";

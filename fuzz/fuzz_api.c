@@ -164,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pw_api_env env = {fz.db, &fz.settings, NULL, NULL, NULL};
 		pw_api_call c = {line,    path, tok ? authz : NULL,
 				 params,  np,   body_len ? pw_buf_str(&body) : NULL,
-				 body.len};
+				 body.len, NULL};
 		pw_api_response resp = PW_API_RESPONSE_INIT;
 		pw_api_handle(&env, &c, &resp);
 		check_reply(&resp);

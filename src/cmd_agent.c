@@ -178,9 +178,17 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 			    "%zu results renumbered: the server holds other results under their "
 			    "numbers (this agent's counter went back); they are sent again",
 			    r->results_renumbered);
+	if (r->inventory_refused[0])
+		pw_cli_warn(CMD, "%s", r->inventory_refused);
 	if (r->jobs_failed || r->results_quarantined)
 		pw_cli_warn(CMD, "%zu jobs failed, %zu damaged results set aside: %s",
 			    r->jobs_failed, r->results_quarantined, r->job_error);
+	if (r->results_refused)
+		pw_cli_warn(CMD, "%zu results replaced by failed ones: %s", r->results_refused,
+			    r->job_error);
+	if (r->jobs_released)
+		pw_cli_warn(CMD, "%zu jobs given back to the server: their results could not be "
+			    "kept", r->jobs_released);
 }
 
 /* The daemon sleeps between check-ins holding nothing but its state, so

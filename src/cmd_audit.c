@@ -63,16 +63,8 @@ static int verify(pw_db *db, bool json)
 	if (rc && rc != PW_ERR_INTEGRITY)
 		return pw_cli_fail_err(CMD, &err);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "intact", !rc);
-		cJSON_AddNumberToObject(o, "events", (double)r.events);
-		cJSON_AddStringToObject(o, "head", r.head_hash);
-		if (rc) {
-			cJSON_AddStringToObject(o, "fault", pw_audit_fault_name(r.fault));
-			cJSON_AddNumberToObject(o, "event", (double)r.bad_id);
-			cJSON_AddStringToObject(o, "reason", r.reason);
-		}
-		char *text = cJSON_Print(o);
+		cJSON *o = pw_audit_report_to_json(&r, !rc);
+		char *text = o ? cJSON_Print(o) : NULL;
 		cJSON_Delete(o);
 		if (!text)
 			return pw_cli_fail(CMD, "out of memory");
@@ -86,12 +78,6 @@ static int verify(pw_db *db, bool json)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail(CMD, "cannot write the output");
 	return rc ? PW_EXIT_FALSE : PW_EXIT_OK;
-}
-
-static cJSON *json_or_null(const char *text)
-{
-	cJSON *v = text ? cJSON_Parse(text) : NULL;
-	return v ? v : (text ? cJSON_CreateString(text) : cJSON_CreateNull());
 }
 
 /* "before -> after", cut to the cell width at a character boundary. */
@@ -129,17 +115,12 @@ static int list(pw_db *db, bool json, int64_t after, bool have_after, int64_t li
 	if (json) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; a && i < l.n; i++) {
-			const pw_audit_event *e = &l.v[i];
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddItemToArray(a, o);
-			cJSON_AddNumberToObject(o, "id", (double)e->id);
-			cJSON_AddStringToObject(o, "ts", e->ts ? e->ts : "");
-			cJSON_AddStringToObject(o, "actor", e->actor ? e->actor : "");
-			cJSON_AddStringToObject(o, "action", e->action ? e->action : "");
-			cJSON_AddStringToObject(o, "target", e->target ? e->target : "");
-			cJSON_AddItemToObject(o, "before", json_or_null(e->before_json));
-			cJSON_AddItemToObject(o, "after", json_or_null(e->after_json));
-			cJSON_AddStringToObject(o, "hash", e->hash ? e->hash : "");
+			cJSON *o = pw_audit_event_to_json(&l.v[i]);
+			if (!o || !cJSON_AddItemToArray(a, o)) {
+				cJSON_Delete(o);
+				cJSON_Delete(a);
+				a = NULL;
+			}
 		}
 		char *text = a ? cJSON_Print(a) : NULL;
 		cJSON_Delete(a);

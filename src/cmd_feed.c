@@ -67,7 +67,8 @@ static const char usage_head[] =
 	"           all.zip, tar, .gz) of OSV JSON, Debian tracker lists and JSON,\n"
 	"           Ubuntu CVE tracker files, Alpine secdb, CISA KEV JSON and EPSS CSV,\n"
 	"           detecting each file's format from its content, and commits them as\n"
-	"           one new numbered snapshot. Bad records are skipped with a warning.\n"
+	"           one new numbered snapshot. Bad records, and malformed files inside\n"
+	"           a directory or an archive, are skipped with a warning and counted.\n"
 	"status     the latest snapshots, advisories and packages per ecosystem,\n"
 	"           KEV and EPSS counts, and the state of `feed sync` sources\n"
 	"snapshots  every snapshot, oldest first\n"
@@ -191,6 +192,7 @@ static cJSON *stats_json(int64_t snapshot, const pw_import_stats *st, double ela
 	cJSON_AddNumberToObject(o, "kev", (double)st->kev);
 	cJSON_AddNumberToObject(o, "epss", (double)st->epss);
 	cJSON_AddNumberToObject(o, "warnings", (double)st->warnings);
+	cJSON_AddNumberToObject(o, "skipped", (double)st->skipped);
 	cJSON_AddNumberToObject(o, "elapsed_seconds", elapsed);
 	return o;
 }
@@ -254,9 +256,10 @@ static int feed_import(int argc, char **argv, struct pw_setup *setup)
 		return pw_cli_print_json("feed", stats_json(snapshot, &st, elapsed));
 	if (!o.quiet)
 		printf("snapshot %" PRId64 ": %zu files, %zu advisories (%zu added, %zu unchanged,"
-		       " %zu retired), %zu affected rows, %zu KEV, %zu EPSS, %zu warnings, %.2f s\n",
+		       " %zu retired), %zu affected rows, %zu KEV, %zu EPSS, %zu warnings,"
+		       " %zu skipped, %.2f s\n",
 		       snapshot, st.files, st.advisories, st.added, st.unchanged, st.retired,
-		       st.affected, st.kev, st.epss, st.warnings, elapsed);
+		       st.affected, st.kev, st.epss, st.warnings, st.skipped, elapsed);
 	return PW_EXIT_OK;
 }
 

@@ -17,12 +17,12 @@ static const char usage[] =
 	"       patchwarden feed bundle create --key SECRET-KEY --output BUNDLE PATH...\n"
 	"       patchwarden feed bundle verify --key PUBLIC-KEY [--json] BUNDLE\n"
 	"       patchwarden feed bundle import --key PUBLIC-KEY [--store STORE] [--replace]\n"
-	"                                      [--json] BUNDLE";
+	"                                      [--allow-older] [--json] BUNDLE";
 
 struct args {
 	const char *action;
 	const char *key, *output, *store;
-	bool force, replace, json;
+	bool force, replace, allow_older, json;
 	char **rest;
 	int n_rest;
 };
@@ -37,6 +37,8 @@ const struct pw_option cmd_feed_bundle_options[] = {
 	PW_OPT_STRING(0, "store", &args.store, "STORE", "import: the feed store"),
 	PW_OPT_FLAG(0, "force", &args.force, "keygen: overwrite existing key files"),
 	PW_OPT_FLAG(0, "replace", &args.replace, "import: a full refresh, as feed import's"),
+	PW_OPT_FLAG(0, "allow-older", &args.allow_older,
+		    "import: accept a bundle older than the newest imported one"),
 	PW_OPT_FLAG(0, "json", &args.json, "verify, import: print JSON"),
 	PW_OPT_END(),
 };
@@ -167,8 +169,8 @@ static int do_import(const struct args *a)
 	pw_bundle_info info;
 	pw_import_stats st = {0};
 	int64_t snap = 0;
-	if (pw_bundle_import(store_path, a->rest[0], a->key, a->replace, on_warn, NULL, &snap, &st,
-			     &info, &e)) {
+	pw_bundle_import_opts io = {a->replace, a->allow_older, on_warn, NULL};
+	if (pw_bundle_import(store_path, a->rest[0], a->key, &io, &snap, &st, &info, &e)) {
 		rc = pw_cli_fail_err(CMD, &e);
 	} else if (a->json) {
 		cJSON *o = info_json(a->rest[0], &info);
@@ -179,15 +181,17 @@ static int do_import(const struct args *a)
 		cJSON_AddNumberToObject(o, "kev", (double)st.kev);
 		cJSON_AddNumberToObject(o, "epss", (double)st.epss);
 		cJSON_AddNumberToObject(o, "warnings", (double)st.warnings);
+		cJSON_AddNumberToObject(o, "skipped", (double)st.skipped);
 		print_json(o);
 	} else {
 		if (warnings_seen > WARN_SHOWN_MAX)
 			pw_cli_warn(CMD, "%zu more warnings not shown", warnings_seen - WARN_SHOWN_MAX);
 		printf("%s: verified %zu files (key %s, created %s)\n"
 		       "snapshot %lld: %zu advisories (%zu new or changed, %zu retired), %zu KEV, "
-		       "%zu EPSS, %zu warnings\n",
+		       "%zu EPSS, %zu warnings, %zu skipped\n",
 		       a->rest[0], info.files, info.key_id, info.created, (long long)snap,
-		       st.advisories, st.added, st.retired, st.kev, st.epss, st.warnings);
+		       st.advisories, st.added, st.retired, st.kev, st.epss, st.warnings,
+		       st.skipped);
 	}
 	return rc;
 }

@@ -145,7 +145,7 @@ static void print_json(const pw_sync_summary *s)
 		     {"added", s->stats.added},	      {"unchanged", s->stats.unchanged},
 		     {"retired", s->stats.retired},     {"affected", s->stats.affected},
 		     {"kev", s->stats.kev},	      {"epss", s->stats.epss},
-		     {"warnings", s->stats.warnings}};
+		     {"warnings", s->stats.warnings},  {"skipped", s->stats.skipped}};
 	for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
 		cJSON_AddNumberToObject(st, stats[i].k, (double)stats[i].v);
 	cJSON *arr = cJSON_AddArrayToObject(o, "sources");
@@ -183,10 +183,14 @@ static void print_summary(const pw_sync_summary *s, const struct run *run)
 		return;
 	}
 	printf("snapshot %lld: %zu downloaded, %zu unchanged, %zu failed; %zu advisories "
-	       "(%zu new or changed, %zu retired), %zu KEV, %zu EPSS, %zu warnings\n",
+	       "(%zu new or changed, %zu retired), %zu KEV, %zu EPSS, %zu warnings, %zu skipped\n",
 	       (long long)s->snapshot, s->downloaded, s->unchanged, s->failed, s->stats.advisories,
-	       s->stats.added, s->stats.retired, s->stats.kev, s->stats.epss, s->stats.warnings);
-	if (!s->replaced)
+	       s->stats.added, s->stats.retired, s->stats.kev, s->stats.epss, s->stats.warnings,
+	       s->stats.skipped);
+	if (!s->replaced && s->stats.skipped)
+		printf("note: malformed files or records were skipped, so withdrawn advisories were"
+		       " not retired; they will be on the next sync without them\n");
+	else if (!s->replaced)
 		printf("note: some enabled source has no data yet, so withdrawn advisories were not "
 		       "retired; they will be on the next complete sync\n");
 }

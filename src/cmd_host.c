@@ -214,16 +214,9 @@ static int host_show(pw_db *db, const struct opts *o)
 	}
 	int rc;
 	if (o->json) {
-		cJSON *j = pw_host_to_json(&h);
-		cJSON *p = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
-		if (j && p && cJSON_AddItemToObject(j, "pending_rekey", p)) {
-			p = NULL;
-		} else {
-			cJSON_Delete(j);
-			j = NULL;
-		}
-		cJSON_Delete(p);
-		rc = print_json(j);
+		cJSON *j = NULL;
+		rc = pw_host_show_json(db, &h, &j, &err) ? pw_cli_fail_err(CMD, &err)
+							  : print_json(j);
 	} else {
 		printf("%-20s %" PRId64 "\n", "id", h.id);
 		for (int f = 0; f < PW_HF__COUNT; f++)

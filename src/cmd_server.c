@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/config.h"
-#include "patchwarden/feedstore.h"
+#include "patchwarden/db.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
@@ -130,25 +131,24 @@ static void print_url(const pw_server_config *sc, const pw_server *s)
 		pw_server_threads(s), db_kind(sc->db_url));
 }
 
-/* Not an error: the server runs without feeds, but says so. */
+/* Where findings come from, without opening the store: -n checks files
+ * and never connects (a PostgreSQL URL is shown with its password
+ * hidden). A missing SQLite store is not an error: the server runs
+ * without feeds, but says so. */
 static void check_store(const pw_findings_config *f, const char *db_url)
 {
-	pw_feedstore *store = NULL;
-	pw_error e = PW_ERROR_INIT;
-	int64_t snapshot = 0;
 	const char *where = f->store ? f->store : db_url;
-	pw_err rc = pw_findings_store_open(where, NULL, &store, &e);
-	if (!rc)
-		rc = pw_feedstore_latest(store, &snapshot, &e);
-	pw_feedstore_close(store);
-	if (rc)
-		pw_cli_warn(CMD, "feed store: %s; until then no findings are computed",
-			    pw_error_text(&e));
-	else
-		printf("feed store %s%s: newest snapshot %lld; findings recomputed %s\n", where,
-		       f->store ? "" : " (the server's database)",
-		       (long long)snapshot,
-		       f->recompute_interval ? "when a newer one lands" : "on check-ins only");
+	const char *file = pw_db_sqlite_path(where);
+	if (file && access(file, F_OK) != 0) {
+		pw_cli_warn(CMD, "no feed store at %s; until feeds are imported no findings are "
+			    "computed", file);
+		return;
+	}
+	char shown[1024];
+	pw_db_url_redact(where, shown, sizeof shown);
+	printf("feed store %s%s (not opened by -n); findings recomputed %s\n", shown,
+	       f->store ? "" : " (the server's database)",
+	       f->recompute_interval ? "when a newer snapshot lands" : "on check-ins only");
 }
 
 int cmd_server(int argc, char **argv, struct pw_setup *setup)

@@ -205,11 +205,6 @@ static int get_password(const struct opts *o, const char *name, char *buf, size_
 
 /* ---- output ---------------------------------------------------------- */
 
-static cJSON *str_or_null(const char *s)
-{
-	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
 /* ---- subcommands ----------------------------------------------------- */
 
 static int user_add(pw_db *db, struct opts *o)
@@ -285,15 +280,12 @@ static int user_list(pw_db *db, struct opts *o)
 	if (o->seen & O_JSON) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *u = cJSON_CreateObject();
-			cJSON_AddItemToArray(a, u);
-			cJSON_AddNumberToObject(u, "id", (double)l.v[i].id);
-			cJSON_AddStringToObject(u, "name", l.v[i].name);
-			cJSON_AddStringToObject(u, "role", pw_role_name(l.v[i].role));
-			cJSON_AddBoolToObject(u, "disabled", l.v[i].disabled);
-			cJSON_AddBoolToObject(u, "password", l.v[i].has_password);
-			cJSON_AddItemToObject(u, "created", str_or_null(l.v[i].created));
-			cJSON_AddItemToObject(u, "updated", str_or_null(l.v[i].updated));
+			cJSON *u = pw_user_to_json(&l.v[i]);
+			if (!u || !cJSON_AddItemToArray(a, u)) {
+				cJSON_Delete(u);
+				cJSON_Delete(a);
+				a = NULL;
+			}
 		}
 		rc = pw_cli_print_json(CMD, a);
 	} else {
@@ -353,16 +345,12 @@ static int token_list(pw_db *db, struct opts *o)
 	if (o->seen & O_JSON) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; a && i < l.n; i++) {
-			const pw_api_token *t = &l.v[i];
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddItemToArray(a, j);
-			cJSON_AddNumberToObject(j, "id", (double)t->id);
-			cJSON_AddStringToObject(j, "user", t->user);
-			cJSON_AddStringToObject(j, "label", t->label);
-			cJSON_AddItemToObject(j, "created", str_or_null(t->created));
-			cJSON_AddItemToObject(j, "expires", str_or_null(t->expires));
-			cJSON_AddItemToObject(j, "last_used", str_or_null(t->last_used));
-			cJSON_AddItemToObject(j, "revoked", str_or_null(t->revoked));
+			cJSON *j = pw_api_token_to_json(&l.v[i]);
+			if (!j || !cJSON_AddItemToArray(a, j)) {
+				cJSON_Delete(j);
+				cJSON_Delete(a);
+				a = NULL;
+			}
 		}
 		rc = pw_cli_print_json(CMD, a);
 	} else {
@@ -442,17 +430,12 @@ static int etoken_list(pw_db *db, struct opts *o)
 	if (o->seen & O_JSON) {
 		cJSON *a = cJSON_CreateArray();
 		for (size_t i = 0; a && i < l.n; i++) {
-			const pw_enroll_token *t = &l.v[i];
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddItemToArray(a, j);
-			cJSON_AddNumberToObject(j, "id", (double)t->id);
-			cJSON_AddStringToObject(j, "label", t->label);
-			cJSON_AddNumberToObject(j, "uses_total", (double)t->uses_total);
-			cJSON_AddNumberToObject(j, "uses_left", (double)t->uses_left);
-			cJSON_AddItemToObject(j, "expires", str_or_null(t->expires));
-			cJSON_AddItemToObject(j, "created", str_or_null(t->created));
-			cJSON_AddItemToObject(j, "created_by", str_or_null(t->created_by));
-			cJSON_AddItemToObject(j, "revoked", str_or_null(t->revoked));
+			cJSON *j = pw_enroll_token_to_json(&l.v[i]);
+			if (!j || !cJSON_AddItemToArray(a, j)) {
+				cJSON_Delete(j);
+				cJSON_Delete(a);
+				a = NULL;
+			}
 		}
 		rc = pw_cli_print_json(CMD, a);
 	} else {

@@ -199,6 +199,7 @@ pw_job "$ops" "$U" "$host" inventory >/dev/null
 ag run --once --config "$T/agent.conf"
 check "a result over the spool limit is reported: $(show)" out_has "does not fit"
 check "nothing was spooled" test "$(pw_spooled a)" -eq 0
+check "the job is given back" out_has "1 jobs given back"
 
 # ---- an unreadable package database does not hold up the spool ------------------
 mv "$root/var/lib/dpkg/status" "$T/status.away"
@@ -208,7 +209,8 @@ check "the check-in goes on without an inventory: $(show)" test "$AGENT_ST" -eq 
 check "and warns" out_has "the inventory could not be read"
 check "with the last hash" out_has "hash only"
 ag run --once
-check "the job's failure is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7 9 10"
+# Two: the failure, and that of the job given back above, handed out again.
+check "the job's failure is delivered" test "$(pw_delivered "$admin" "$U")" = "1 2 3 4 5 6 7 9 10 11"
 pw_http GET "$U/hosts/$host/jobs" "$admin"
 check "the job failed" test "$(json "[x['state'] for x in j['jobs'] if x['job_id'] == $jbad][0]")" = failed
 mv "$T/status.away" "$root/var/lib/dpkg/status"

@@ -3,8 +3,8 @@
 # files from ../shared/data: every format (AlmaLinux OSV, Debian DSA list,
 # Ubuntu CVE tracker, Alpine secdb YAML, CISA KEV, EPSS .csv.gz), an
 # osv.dev-style all.zip, tar and gzip inputs, re-imports, --replace, and
-# failures (truncated zip, truncated JSON) that must leave the store as
-# it was.
+# failures (truncated zip, a named truncated JSON) that must leave the
+# store as it was.
 set -u
 : "${PW_BIN:?PW_BIN must name the patchwarden binary}"
 : "${PW_SHARED_DATA:?PW_SHARED_DATA must name ../shared/data}"
@@ -140,10 +140,15 @@ mkdir -p "$work/broken"
 for f in $(ls "$ALMA/almalinux8" | head -5); do cp "$ALMA/almalinux8/$f" "$work/broken/"; done
 third=$(ls "$work/broken" | sed -n 3p)
 head -c 300 "$ALMA/almalinux8/$third" >"$work/broken/$third"
-run "$PW_BIN" feed import "$work/broken"
-check "truncated JSON in a directory fails with exit 2" test "$rc" = 2
+run "$PW_BIN" feed import "$work/broken/$third"
+check "a named truncated JSON file fails with exit 2" test "$rc" = 2
 check "the error names the broken file" grep -q "$third" <<<"$err"
 check "no snapshot after the truncated JSON" test "$(snapshots)" = "$before"
+# Inside a directory one truncated file is skipped, not the whole import.
+run "$PW_BIN" feed import --json "$work/broken"
+check "truncated JSON in a directory is skipped: $err" test "$rc" = 0
+check "the skipped file is counted" test "$(jnum .skipped):$(jnum .advisories)" = "1:4"
+check "the warning names the broken file" grep -q "$third:[0-9]*:[0-9]*: malformed JSON.*truncated file?.*; file skipped" <<<"$err"
 
 # --- tar.gz and a single .gz file; unknown files in a walk are skipped ---
 mkdir -p "$work/tree/sub"

@@ -114,6 +114,11 @@ if grep -qE '^openssl-libs +1:1\.1\.1k-14\.el8_6 +x86_64 +openssl +installed$' "
    grep -qE '^bash +4\.4\.20-5\.el8 +x86_64 +bash +installed$' "$tmp/table"; then ok; else
   bad "table rows for openssl-libs and bash"; grep -E '^(openssl-libs|bash) ' "$tmp/table"; fi
 
+# A relative --root: rpm itself takes only an absolute one.
+if (cd "$tmp" && "$PW_BIN" inventory --root root >"$tmp/table.rel" 2>"$tmp/err") &&
+   cmp -s "$tmp/table" "$tmp/table.rel"; then ok; else
+  bad "inventory --root with a relative path"; cat "$tmp/err"; fi
+
 # The database is there but rpm is not: a clear error, exit 2.
 PATH=/nonexistent "$PW_BIN" inventory --root "$root" >/dev/null 2>"$tmp/err"
 status=$?

@@ -66,7 +66,7 @@ PATCHWARDEN_DB="$db" run "list (env)" 0 "$bin" user list
 has "list" "alice"
 has "list" "operator"
 run "list json" 0 "$bin" user list --json --db "$db"
-json "list json" "[u['name'] for u in d] == ['alice', 'bob'] and d[0]['password'] and not d[1]['password']"
+json "list json" "[u['name'] for u in d] == ['alice', 'bob'] and d[0]['has_password'] and not d[1]['has_password']"
 
 run "role" 0 "$bin" user role bob auditor --db "$db"
 has "role" "bob is now auditor"
@@ -146,7 +146,7 @@ tamper edit "UPDATE audit_events SET actor = 'cli:mallory' WHERE id = 3"
 run "verify edited" 1 "$bin" audit verify --db "$tmp/edit.db"
 has "verify edited" "TAMPERED: audit event 3 was edited"
 run "verify edited json" 1 "$bin" audit verify --json --db "$tmp/edit.db"
-json "verify edited json" "not d['intact'] and d['fault'] == 'edited' and d['event'] == 3"
+json "verify edited json" "not d['intact'] and d['fault'] == 'edited' and d['bad_id'] == 3"
 
 tamper middle "DELETE FROM audit_events WHERE id = 5"
 run "verify deleted" 1 "$bin" audit verify --db "$tmp/middle.db"
@@ -154,7 +154,7 @@ has "verify deleted" "audit event 5 was deleted: ids jump from 4 to 6"
 
 tamper last "DELETE FROM audit_events WHERE id = $events"
 run "verify deleted last" 1 "$bin" audit verify --json --db "$tmp/last.db"
-json "verify deleted last" "d['fault'] == 'deleted' and d['event'] == $events"
+json "verify deleted last" "d['fault'] == 'deleted' and d['bad_id'] == $events"
 
 tamper swap "UPDATE audit_events SET id = -1 WHERE id = 6; UPDATE audit_events SET id = 6 WHERE id = 7; UPDATE audit_events SET id = 7 WHERE id = -1"
 run "verify reordered" 1 "$bin" audit verify --db "$tmp/swap.db"

@@ -94,7 +94,7 @@ static const char HASH0[] = "0123456789abcdef0123456789abcdef0123456789abcdef012
 static int64_t job(struct srv *f, int64_t host, const char *kind)
 {
 	int64_t id = 0;
-	CHECK(f, pw_job_create(f->db, ACTOR, host, kind, "{\"full\": true}", &id, &f->e));
+	CHECK(f, pw_job_create(f->db, ACTOR, host, kind, "{ }", &id, &f->e));
 	return id;
 }
 
@@ -436,7 +436,7 @@ static void test_results_idempotent(void **state)
 	assert_int_equal(r.n_jobs, 2);
 	assert_int_equal(r.jobs[0].id, j1);
 	assert_string_equal(r.jobs[0].kind, "scan");
-	assert_string_equal(r.jobs[0].args_json, "{\"full\":true}");
+	assert_string_equal(r.jobs[0].args_json, "{}");
 	assert_string_equal(r.jobs[1].kind, "inventory");
 	assert_int_equal(r.n_ack, 0);
 
@@ -676,6 +676,66 @@ static void test_leases(void **state)
 	pw_checkin_reply_release(&r);
 }
 
+/* Issue 10: an agent whose inventory the server refused reports it and
+ * goes on checking in; a job it cannot keep it gives back. */
+static void test_refused_and_release(void **state)
+{
+	struct srv *f = *state;
+	pw_agent a, b;
+	new_agent(f, "web-01", "m1", &a);
+	new_agent(f, "web-02", "m2", &b);
+	int64_t j1 = job(f, a.host_id, "scan"), jb = job(f, b.host_id, "scan");
+	pw_inventory_refusal ref = {14436244, 1634165, "gzip", "2026-12-07T01:00:00Z", 33554432};
+	pw_checkin c = PW_CHECKIN_INIT;
+	c.inventory_hash = HASH0;
+	c.refused = &ref;
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	assert_true(r.need_inventory);
+	assert_int_equal(r.n_jobs, 1); /* still handed its jobs */
+	char host[16];
+	snprintf(host, sizeof host, "%lld", (long long)a.host_id);
+	char *v = srv_text(f, "SELECT inventory_refused FROM hosts WHERE id = CAST(? AS BIGINT)",
+			   host);
+	assert_non_null(v);
+	srv_contains(v, "of 14436244 bytes (1634165 sent, gzip) refused as over the server's "
+			"limit of 33554432 bytes");
+	free(v);
+	ref.encoding = "zstd";
+	REFUSED(f, PW_ERR_INVALID, "encoding must be", pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+
+	/* Given back: j1 is queued again, b's job (not a's to give) is left
+	 * alone, and no jobs come with this reply. */
+	CHECK(f, pw_agent_checkin(f->db, &b, &(pw_checkin){.inventory_hash = HASH0}, &r, &f->e));
+	assert_int_equal(r.n_jobs, 1);
+	int64_t back[] = {j1, jb, 999};
+	c = (pw_checkin)PW_CHECKIN_INIT;
+	c.inventory_hash = HASH0;
+	c.release = back;
+	c.n_release = 3;
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	assert_int_equal(r.n_released, 1);
+	assert_int_equal(r.n_jobs, 0);
+	snprintf(host, sizeof host, "%lld", (long long)j1);
+	v = srv_text(f, "SELECT state FROM jobs WHERE id = CAST(? AS BIGINT)", host);
+	assert_string_equal(v, "queued");
+	free(v);
+	snprintf(host, sizeof host, "%lld", (long long)jb);
+	v = srv_text(f, "SELECT state FROM jobs WHERE id = CAST(? AS BIGINT)", host);
+	assert_string_equal(v, "leased");
+	free(v);
+	/* The check-in without a refusal cleared it; the job comes back. */
+	snprintf(host, sizeof host, "%lld", (long long)a.host_id);
+	v = srv_text(f, "SELECT inventory_refused FROM hosts WHERE id = CAST(? AS BIGINT)", host);
+	assert_null(v);
+	c = (pw_checkin)PW_CHECKIN_INIT;
+	c.inventory_hash = HASH0;
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	assert_int_equal(r.n_jobs, 1);
+	assert_int_equal(r.jobs[0].id, j1);
+	pw_checkin_reply_release(&r);
+}
+
 static void test_job_create(void **state)
 {
 	struct srv *f = *state;
@@ -869,6 +929,7 @@ int main(void)
 		T(test_checkin_audit_atomic),
 		T(test_host_isolation),
 		T(test_leases),
+		T(test_refused_and_release),
 		T(test_job_create),
 		T(test_fresh_agent),
 		T(test_concurrent_checkins),

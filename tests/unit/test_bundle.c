@@ -9,6 +9,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,104 @@ static void test_truncated_and_garbage(void **state)
 	assert_int_equal(verify("absent.tar.gz", "k.pub", NULL, &e), PW_ERR_NOTFOUND);
 }
 
+/* ---- replay: a bundle older than the newest imported one ---- */
+
+/* Signs `manifest` with the secret key file `key` into `sig` (base64 and
+ * a newline, as MANIFEST.sig holds it). */
+static void sign_with(const char *key, const pw_buf *manifest, pw_buf *sig)
+{
+	char k[512];
+	path(k, sizeof k, key);
+	pw_buf text = PW_BUF_INIT;
+	assert_int_equal(pw_read_file(k, &text, 4096, NULL), PW_OK);
+	const char *b64 = strstr(pw_buf_str(&text), "pw-ed25519-secret ");
+	assert_non_null(b64);
+	b64 += strlen("pw-ed25519-secret ");
+	unsigned char sk[crypto_sign_SECRETKEYBYTES], sg[crypto_sign_BYTES];
+	size_t got = 0;
+	assert_int_equal(sodium_base642bin(sk, sizeof sk, b64, strcspn(b64, "\n"), NULL, &got, NULL,
+					   sodium_base64_VARIANT_ORIGINAL),
+			 0);
+	assert_int_equal(got, sizeof sk);
+	crypto_sign_detached(sg, NULL, (const unsigned char *)manifest->data, manifest->len, sk);
+	char out[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	sodium_bin2base64(out, sizeof out, sg, sizeof sg, sodium_base64_VARIANT_ORIGINAL);
+	pw_buf_reset(sig);
+	pw_buf_printf(sig, "%s\n", out);
+	pw_buf_release(&text);
+}
+
+static pw_err import(const char *bundle, bool allow_older, int64_t *snap, pw_error *e)
+{
+	char b[512], k[512], st[512];
+	path(b, sizeof b, bundle);
+	path(k, sizeof k, "k.pub");
+	path(st, sizeof st, "replay.db");
+	pw_bundle_import_opts o = {.allow_older = allow_older};
+	pw_import_stats stats;
+	pw_bundle_info info;
+	return pw_bundle_import(st, b, k, &o, snap, &stats, &info, e);
+}
+
+static void test_older_bundle_refused(void **state)
+{
+	(void)state;
+	pw_bundle_info info;
+	char o[512], k[512], f[512];
+	path(o, sizeof o, "new.tar.gz");
+	path(k, sizeof k, "k.sec");
+	path(f, sizeof f, "epss.csv");
+	const char *inputs[] = {f};
+	assert_int_equal(pw_bundle_create(o, k, inputs, 1, &info, NULL), PW_OK);
+	/* The same files, signed by the same key, but made in 2020. */
+	struct members ms;
+	load_members("new.tar.gz", &ms);
+	struct member *m = find(&ms, "MANIFEST");
+	char *created = strstr(m->data.data, "created ");
+	assert_non_null(created);
+	memcpy(created + 8, "2020-01-01T00:00:00Z", 20);
+	sign_with("k.sec", &m->data, &find(&ms, "MANIFEST.sig")->data);
+	write_members("old.tar.gz", &ms);
+
+	pw_error e = PW_ERROR_INIT;
+	int64_t snap = 0;
+	assert_int_equal(import("new.tar.gz", false, &snap, &e), PW_OK);
+	assert_int_equal(snap, 1);
+	pw_err rc = import("old.tar.gz", false, &snap, &e);
+	if (rc != PW_ERR_CONFLICT ||
+	    !strstr(e.msg, "old.tar.gz: created 2020-01-01T00:00:00Z, before the newest bundle") ||
+	    !strstr(e.msg, "new.tar.gz, created ") || !strstr(e.msg, "--allow-older"))
+		fail_msg("got %d '%s'", rc, e.msg);
+
+	/* Refused means nothing was imported. */
+	char st[512];
+	path(st, sizeof st, "replay.db");
+	pw_feedstore *s = NULL;
+	assert_int_equal(pw_feedstore_open(st, &s, &e), PW_OK);
+	int64_t latest = 0;
+	assert_int_equal(pw_feedstore_latest(s, &latest, &e), PW_OK);
+	assert_int_equal(latest, 1);
+	pw_feedstore_close(s);
+
+	assert_int_equal(import("old.tar.gz", true, &snap, &e), PW_OK);
+	assert_int_equal(snap, 2);
+	/* The newest stays the one to compare with; the same bundle again is
+	 * no replay of an older one. */
+	assert_int_equal(import("old.tar.gz", false, &snap, &e), PW_ERR_CONFLICT);
+	assert_int_equal(import("new.tar.gz", false, &snap, &e), PW_OK);
+	assert_int_equal(snap, 3);
+
+	assert_int_equal(pw_feedstore_open(st, &s, &e), PW_OK);
+	pw_source_state src;
+	bool found = false;
+	assert_int_equal(pw_feedstore_source_get(s, PW_BUNDLE_SOURCE, &src, &found, &e), PW_OK);
+	assert_true(found);
+	assert_string_equal(src.last_modified, info.created);
+	assert_string_equal(src.etag, info.key_id);
+	assert_int_equal(src.last_snapshot, 3);
+	pw_feedstore_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_manifest),
 		cmocka_unit_test(test_extra_and_missing_members),
 		cmocka_unit_test(test_truncated_and_garbage),
+		cmocka_unit_test(test_older_bundle_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

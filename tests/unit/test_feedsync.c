@@ -190,6 +190,50 @@ static void test_archives(void **state)
 	assert_non_null(strstr(e.msg, "tar archive"));
 }
 
+#define OSV_REC(id, modified)                                                                      \
+	"{\"id\":\"" id "\",\"modified\":\"" modified "\",\"affected\":[{\"package\":"             \
+	"{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"zlib\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","   \
+	"\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1.2.11-40.el9\"}]}]}]}"
+
+/* One malformed record in a source's archive is skipped and counted; it
+ * does not cost the source its other records. */
+static void test_bad_member_skipped(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"ALSA-1.json", "ALSA-2.json", "ALSA-3.json",
+					    "ALSA-4.json"};
+	static const char good[] = OSV_REC("ALSA-1", "2024-01-01T00:00:00Z");
+	static const char bad_modified[] = OSV_REC("ALSA-2", "yesterday");
+	static const char nul_id[] = OSV_REC("ALSA-3\\u0000x", "2024-01-01T00:00:00Z");
+	const char *datas[] = {good, bad_modified, nul_id, good};
+	char p[512];
+	path(p, sizeof p, "alma.zip");
+	struct archive *a = archive_write_new();
+	archive_write_set_format_zip(a);
+	assert_int_equal(archive_write_open_filename(a, p), ARCHIVE_OK);
+	for (size_t i = 0; i < 4; i++) {
+		/* The last member is the first cut short: a truncated file. */
+		size_t len = i == 3 ? strlen(datas[i]) / 2 : strlen(datas[i]);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, names[i]);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)len);
+		archive_write_header(a, e);
+		archive_write_data(a, datas[i], len);
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	pw_import_stats st;
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(import_one("alma.zip", PW_FEED_UNKNOWN, &st, &e), PW_OK);
+	assert_int_equal(st.files, 4);
+	assert_int_equal(st.advisories, 1);
+	assert_int_equal(st.skipped, 3);
+	assert_int_equal(st.warnings, 3);
+}
+
 static void test_wrong_hint_and_unknown_content(void **state)
 {
 	(void)state;
@@ -201,7 +245,7 @@ static void test_wrong_hint_and_unknown_content(void **state)
 	assert_int_not_equal(import_one("login.html", PW_FEED_UNKNOWN, &st, &e), PW_OK);
 	assert_non_null(strstr(e.msg, "login.html"));
 	assert_int_not_equal(import_one("login.html", PW_FEED_KEV, &st, &e), PW_OK);
-	assert_int_equal(import_one("missing.json", PW_FEED_UNKNOWN, &st, &e), PW_ERR_IO);
+	assert_int_equal(import_one("missing.json", PW_FEED_UNKNOWN, &st, &e), PW_ERR_NOTFOUND);
 }
 
 /* ---- configuration errors, caught before any transfer ---- */
@@ -329,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_plain_and_gzip),
 		cmocka_unit_test(test_damaged_gzip),
 		cmocka_unit_test(test_archives),
+		cmocka_unit_test(test_bad_member_skipped),
 		cmocka_unit_test(test_wrong_hint_and_unknown_content),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_shipped_list_is_overridden_key_by_key),

@@ -531,7 +531,8 @@ static void test_read_errors(void **state)
 	read_root(root, &inv);
 	assert_int_equal(inv.n_pkgs, 1);
 	assert_null(inv.os_id);
-	expect_warning(&inv, "/etc/os-release: read failed: Is a directory; the OS is unknown");
+	expect_warning(&inv, "/etc/os-release: a directory, not a regular file; give a file; "
+			     "the OS is unknown");
 	pw_inventory_release(&inv);
 
 	/* A status file no real system has: refused, not read into memory. */

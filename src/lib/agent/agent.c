@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
+#include "patchwarden/gzip.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
 #include "patchwarden/scan.h"
 #include "patchwarden/spool.h"
-#include "patchwarden/clock.h"
 
 /* A reply larger than this is refused: jobs and acks are small. */
 #define REPLY_MAX (4u * 1024 * 1024)
@@ -44,6 +47,17 @@ struct pw_agent_client {
 	bool need_inventory;
 	long interval;
 	char last_checkin[32];
+	/* The server's last 413 to an inventory (refused_hash "" when none):
+	 * what the check-ins report, kept in the state file. */
+	char refused_hash[65];
+	char refused_at[32];
+	int64_t refused_time, refused_size, refused_sent;
+	bool refused_gzip;
+	/* Jobs leased to this agent whose results could not be spooled: given
+	 * back with the next request (in memory: the disk may be full). */
+	int64_t *release;
+	size_t n_release, cap_release;
+	bool plain_only; /* the server did not take a gzip body */
 	pw_spool spool;
 	CURL *curl;
 };
@@ -169,11 +183,12 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* POSTs a JSON body to server + path; *status gets the HTTP status,
- * reply the body. Only transport failures are errors here. */
+/* POSTs a JSON body of `len` bytes to server + path, gzip-compressed
+ * when `gzip`; *status gets the HTTP status, reply the body. Only
+ * transport failures are errors here. */
 static pw_err post(CURL *curl, const char *server, const char *path, const char *ca_file,
-		   long timeout, const char *bearer, const char *body, long *status, pw_buf *reply,
-		   pw_error *err)
+		   long timeout, const char *bearer, const char *body, size_t len, bool gzip,
+		   long *status, pw_buf *reply, pw_error *err)
 {
 	pw_buf url = PW_BUF_INIT, auth = PW_BUF_INIT;
 	if (pw_buf_printf(&url, "%s%s", server, path) ||
@@ -182,6 +197,8 @@ static pw_err post(CURL *curl, const char *server, const char *path, const char 
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL;
 	struct curl_slist *h3 = h2 && bearer ? curl_slist_append(h2, auth.data) : h2;
+	if (h3 && gzip)
+		h3 = curl_slist_append(h3, "Content-Encoding: gzip");
 	pw_err rc = PW_OK;
 	if (!h3) {
 		curl_slist_free_all(h);
@@ -202,7 +219,7 @@ static pw_err post(CURL *curl, const char *server, const char *path, const char 
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout < 15 ? timeout : 15L);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h3);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
@@ -226,7 +243,9 @@ static pw_err http_error(const char *what, long status, const pw_buf *reply, pw_
 	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
 	const char *msg = json_str(e, "message");
-	pw_err code = status == 401 || status == 403 ? PW_ERR_AUTH : PW_ERR_NETWORK;
+	pw_err code = status == 401 || status == 403 ? PW_ERR_AUTH
+		      : status == 413		    ? PW_ERR_TOOLARGE
+						    : PW_ERR_NETWORK;
 	pw_error_set(err, code, "%s: the server answered %ld: %s%s", what, status,
 		     msg ? msg : "(no error message)",
 		     code == PW_ERR_AUTH ? "; enroll again with 'patchwarden agent enroll'" : "");
@@ -425,7 +444,7 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 	}
 	if (!rc)
 		rc = post(curl, server, "/api/v1/agents/enroll", conf->ca_file, timeout_of(conf), NULL,
-			  body, &status, &reply, err);
+			  body, strlen(body), false, &status, &reply, err);
 	if (!rc && status != 201)
 		rc = http_error("enroll", status, &reply, err);
 	cJSON_Delete(o);
@@ -467,7 +486,29 @@ void pw_agent_client_close(pw_agent_client *c)
 	pw_spool_release(&c->spool);
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
+	free(c->release);
 	free(c);
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15
+		       ? (int64_t)v->valuedouble
+		       : 0;
+}
+
+static void load_refusal(pw_agent_client *c, const cJSON *r)
+{
+	const char *h = json_str(r, "hash"), *at = json_str(r, "at");
+	if (!h || strlen(h) != 64 || !at)
+		return;
+	memcpy(c->refused_hash, h, 65);
+	snprintf(c->refused_at, sizeof c->refused_at, "%s", at);
+	c->refused_time = json_int(r, "time");
+	c->refused_size = json_int(r, "size");
+	c->refused_sent = json_int(r, "sent");
+	c->refused_gzip = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "gzip"));
 }
 
 static pw_err load_state(pw_agent_client *c, pw_error *err)
@@ -490,6 +531,7 @@ static pw_err load_state(pw_agent_client *c, pw_error *err)
 		c->need_inventory = cJSON_IsTrue(need);
 		if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
 			c->interval = (long)iv->valuedouble;
+		load_refusal(c, cJSON_GetObjectItemCaseSensitive(o, "inventory_refused"));
 	}
 	cJSON_Delete(o);
 	pw_buf_release(&path);
@@ -503,6 +545,15 @@ static pw_err save_state(const pw_agent_client *c, pw_error *err)
 		  cJSON_AddBoolToObject(o, "need_inventory", c->need_inventory) &&
 		  cJSON_AddNumberToObject(o, "checkin_interval", (double)c->interval) &&
 		  cJSON_AddStringToObject(o, "last_checkin", c->last_checkin);
+	if (ok && c->refused_hash[0]) {
+		cJSON *r = cJSON_AddObjectToObject(o, "inventory_refused");
+		ok = r && cJSON_AddStringToObject(r, "hash", c->refused_hash) &&
+		     cJSON_AddStringToObject(r, "at", c->refused_at) &&
+		     cJSON_AddNumberToObject(r, "time", (double)c->refused_time) &&
+		     cJSON_AddNumberToObject(r, "size", (double)c->refused_size) &&
+		     cJSON_AddNumberToObject(r, "sent", (double)c->refused_sent) &&
+		     cJSON_AddBoolToObject(r, "gzip", c->refused_gzip);
+	}
 	pw_buf path = PW_BUF_INIT;
 	pw_err rc = ok ? state_path(c->state_dir, "state", &path, err) : nomem(err);
 	if (!rc)
@@ -721,13 +772,15 @@ pw_err pw_agent_fit_output(cJSON *output, size_t max, size_t *cut, pw_error *err
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
-		      const char *inv_error, pw_error *err)
+		      const char *inv_error, int64_t *job_id, pw_error *err)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
 	const char *kind = json_str(job, "kind");
-	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || !kind)
+	*job_id = 0;
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9e15 || !kind)
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "check-in reply: a job without a job_id or kind; skipped");
+	*job_id = (int64_t)id->valuedouble;
 	char started[32], finished[32];
 	pw_ts_seconds_now(started);
 	cJSON *r = cJSON_CreateObject();
@@ -762,9 +815,13 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 			exit_code = 2;
 		}
 	} else {
+		/* A kind of the table this agent's build does not run yet, or
+		 * none of the table's. */
+		char msg[400];
+		snprintf(msg, sizeof msg, "this agent does not run %s jobs (it runs %s)",
+			 pw_job_kind_find(kind) ? kind : "such", pw_job_kind_names());
 		output = cJSON_CreateObject();
-		if (output && !cJSON_AddStringToObject(output, "message",
-						       "this agent does not know the job kind")) {
+		if (output && !cJSON_AddStringToObject(output, "message", msg)) {
 			cJSON_Delete(output);
 			output = NULL;
 		}
@@ -803,11 +860,12 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 /* Adds spooled results, oldest first, as far as the limits allow;
  * `sent` gets their seqs. Damaged files are quarantined and skipped. */
 static pw_err add_results(pw_agent_client *c, cJSON *body, uint64_t *sent, size_t *n_sent,
-			  pw_agent_cycle_report *rep, pw_error *err)
+			  uint64_t *largest, pw_agent_cycle_report *rep, pw_error *err)
 {
 	uint64_t *seqs;
-	size_t n;
+	size_t n, most = 0;
 	*n_sent = 0;
+	*largest = 0;
 	pw_err rc = pw_spool_list(&c->spool, &seqs, &n, err);
 	if (rc || !n) {
 		free(seqs);
@@ -851,6 +909,10 @@ static pw_err add_results(pw_agent_client *c, cJSON *body, uint64_t *sent, size_
 			break;
 		}
 		bytes += text.len;
+		if (text.len > most) {
+			most = text.len;
+			*largest = seqs[i];
+		}
 		sent[(*n_sent)++] = seqs[i];
 	}
 	pw_buf_release(&text);
@@ -865,6 +927,16 @@ static bool acked(const cJSON *ack, uint64_t seq)
 		if (cJSON_IsNumber(x) && x->valuedouble == (double)seq)
 			return true;
 	return false;
+}
+
+static pw_err add_release(pw_agent_client *c, int64_t id)
+{
+	int64_t *v = pw_grow(c->release, &c->cap_release, c->n_release, sizeof *v);
+	if (!v)
+		return PW_ERR_NOMEM;
+	c->release = v;
+	c->release[c->n_release++] = id;
+	return PW_OK;
 }
 
 static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64_t *sent,
@@ -925,9 +997,14 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 		rc = src;
 	cJSON_ArrayForEach(x, jobs) {
 		pw_error e = PW_ERROR_INIT;
-		if (run_job(c, x, inv, rep->inventory_error, &e)) {
+		int64_t id;
+		if (run_job(c, x, inv, rep->inventory_error, &id, &e)) {
 			rep->jobs_failed++;
 			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
+			/* Held without a result, the job would wait out its lease. */
+			if (id && add_release(c, id))
+				snprintf(rep->job_error, sizeof rep->job_error,
+					 "out of memory noting job %" PRId64 " to give back", id);
 		} else {
 			rep->jobs_run++;
 		}
@@ -936,12 +1013,205 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	return rc;
 }
 
+/* Sends a check-in body, gzip-compressed from PW_AGENT_GZIP_FROM bytes
+ * on; *sent gets the bytes that went out. */
+static pw_err send_checkin(pw_agent_client *c, const char *text, long *status, pw_buf *reply,
+			   size_t *sent, bool *gzip, pw_error *err)
+{
+	size_t len = strlen(text);
+	pw_buf z = PW_BUF_INIT;
+	*gzip = len >= PW_AGENT_GZIP_FROM && !c->plain_only;
+	pw_err rc = *gzip ? pw_gzip(text, len, &z, err) : PW_OK;
+	if (!rc) {
+		*sent = *gzip ? z.len : len;
+		pw_buf_reset(reply);
+		rc = post(c->curl, c->server, "/api/v1/agents/checkin", c->ca_file, c->timeout,
+			  c->credential, *gzip ? z.data : text, *sent, *gzip, status, reply, err);
+	}
+	pw_buf_release(&z);
+	/* A server older than gzip check-ins reads the bytes as JSON (400)
+	 * or does not take the encoding (415): the same body plain, and
+	 * plain from now on, rather than no inventory at all. */
+	if (!rc && *gzip && (*status == 400 || *status == 415)) {
+		c->plain_only = true;
+		*gzip = false;
+		*sent = len;
+		pw_buf_reset(reply);
+		rc = post(c->curl, c->server, "/api/v1/agents/checkin", c->ca_file, c->timeout,
+			  c->credential, text, len, false, status, reply, err);
+	}
+	return rc;
+}
+
+/* Whether the last refusal still stands for the inventory `hash`. */
+static bool refusal_holds(const pw_agent_client *c, const char *hash)
+{
+	return c->refused_hash[0] && !strcmp(c->refused_hash, hash) &&
+	       (int64_t)time(NULL) < c->refused_time + PW_AGENT_REFUSED_RETRY;
+}
+
+static bool add_refusal(const pw_agent_client *c, cJSON *body)
+{
+	cJSON *r = cJSON_AddObjectToObject(body, "inventory_refused");
+	return r && cJSON_AddNumberToObject(r, "size", (double)c->refused_size) &&
+	       cJSON_AddNumberToObject(r, "sent", (double)c->refused_sent) &&
+	       cJSON_AddStringToObject(r, "encoding", c->refused_gzip ? "gzip" : "identity") &&
+	       cJSON_AddStringToObject(r, "at", c->refused_at);
+}
+
+static bool add_release_ids(const pw_agent_client *c, cJSON *body)
+{
+	if (!c->n_release)
+		return true;
+	cJSON *a = cJSON_AddArrayToObject(body, "release");
+	for (size_t i = 0; a && i < c->n_release; i++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateNumber((double)c->release[i])))
+			return false;
+	return a != NULL;
+}
+
+/* The server's 413 message, for the report. */
+static void refusal_message(const pw_agent_client *c, const pw_buf *reply,
+			    pw_agent_cycle_report *rep)
+{
+	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
+	const char *msg = json_str(cJSON_GetObjectItemCaseSensitive(o, "error"), "message");
+	snprintf(rep->inventory_refused, sizeof rep->inventory_refused,
+		 "the server refused the check-in with the inventory (%" PRId64 " bytes, %" PRId64
+		 " sent%s): %s; checked in without it, next try after %ds or when it changes",
+		 c->refused_size, c->refused_sent, c->refused_gzip ? " gzip" : "",
+		 msg ? msg : "413", PW_AGENT_REFUSED_RETRY);
+	cJSON_Delete(o);
+}
+
+/* Gives back the jobs whose results could not be spooled, at once: a
+ * check-in with only the hash and `release`, which the server answers
+ * with no jobs. Kept for the next check-in when this fails. */
+static void release_now(pw_agent_client *c, pw_agent_cycle_report *rep)
+{
+	cJSON *body = cJSON_CreateObject();
+	char *text = NULL;
+	if (body && cJSON_AddStringToObject(body, "agent_id", c->agent_id) &&
+	    cJSON_AddStringToObject(body, "inventory_hash", rep->inventory_hash) &&
+	    add_release_ids(c, body))
+		text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	pw_buf reply = PW_BUF_INIT;
+	long status = 0;
+	size_t sent;
+	bool gz;
+	if (text && !send_checkin(c, text, &status, &reply, &sent, &gz, NULL) && status == 200) {
+		rep->jobs_released += c->n_release;
+		c->n_release = 0;
+	}
+	cJSON_free(text);
+	pw_buf_release(&reply);
+}
+
+/* A spooled result the server refused as too large (413) becomes a
+ * failed result saying so, under a new seq: the job gets an answer and
+ * the spool moves on (the refused seq was never stored). */
+static pw_err replace_refused(pw_agent_client *c, uint64_t seq, const pw_buf *reply,
+			      pw_agent_cycle_report *rep, pw_error *err)
+{
+	pw_buf text = PW_BUF_INIT;
+	pw_err rc = pw_spool_read(&c->spool, seq, &text, err);
+	cJSON *o = rc ? NULL : cJSON_ParseWithLength(pw_buf_str(&text), text.len);
+	cJSON *e = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
+	const char *why = json_str(cJSON_GetObjectItemCaseSensitive(e, "error"), "message");
+	char msg[PW_ERROR_MSG_MAX];
+	snprintf(msg, sizeof msg,
+		 "the result (%zu bytes) was refused by the server as too large: %s", text.len,
+		 why ? why : "413");
+	cJSON *out = cJSON_CreateObject();
+	if (!rc && (!out || !cJSON_AddStringToObject(out, "message", msg)))
+		rc = nomem(err);
+	if (!rc && cJSON_IsObject(o)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "output");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "exit_code");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "seq");
+		char *stub = NULL;
+		if (cJSON_AddItemToObject(o, "output", out)) {
+			out = NULL;
+			if (cJSON_AddStringToObject(o, "status", "failed") &&
+			    cJSON_AddNumberToObject(o, "exit_code", 2))
+				stub = cJSON_PrintUnformatted(o);
+		}
+		uint64_t n;
+		rc = stub ? pw_spool_put(&c->spool, stub, strlen(stub), &n, err) : nomem(err);
+		if (!rc)
+			rc = pw_spool_remove(&c->spool, seq, err);
+		cJSON_free(stub);
+	} else if (!rc) {
+		/* Not a result we can rewrite: never block the queue. */
+		rc = pw_spool_remove(&c->spool, seq, err);
+	}
+	if (!rc) {
+		rep->results_refused++;
+		snprintf(rep->job_error, sizeof rep->job_error, "%s", msg);
+	}
+	cJSON_Delete(out);
+	cJSON_Delete(o);
+	cJSON_Delete(e);
+	pw_buf_release(&text);
+	return rc;
+}
+
+/* One check-in request: builds the body (the inventory when
+ * rep->sent_inventory, the standing refusal when `held`), sends it. */
+static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, uint64_t *sent,
+		      size_t *n_sent, uint64_t *largest, size_t *n_release, long *status,
+		      pw_buf *reply, pw_agent_cycle_report *rep, pw_error *err)
+{
+	cJSON *body = cJSON_CreateObject();
+	pw_err rc = PW_OK;
+	*n_release = c->n_release;
+	if (!body || !cJSON_AddStringToObject(body, "agent_id", c->agent_id) ||
+	    !cJSON_AddStringToObject(body, "inventory_hash", rep->inventory_hash) ||
+	    (held && !add_refusal(c, body)) || !add_release_ids(c, body))
+		rc = nomem(err);
+	if (!rc && rep->sent_inventory) {
+		cJSON *j = pw_inventory_to_json(inv);
+		if (!j || !cJSON_AddItemToObject(body, "inventory", j)) {
+			cJSON_Delete(j);
+			rc = nomem(err);
+		}
+	}
+	if (!rc)
+		rc = add_results(c, body, sent, n_sent, largest, rep, err);
+	rep->results_sent = *n_sent;
+	char *text = rc ? NULL : cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (!rc && !text)
+		rc = nomem(err);
+	size_t bytes = 0;
+	bool gzip = false;
+	if (!rc)
+		rc = send_checkin(c, text, status, reply, &bytes, &gzip, err);
+	if (!rc && *status == 413 && rep->sent_inventory) {
+		memcpy(c->refused_hash, rep->inventory_hash, 65);
+		pw_ts_seconds_now(c->refused_at);
+		c->refused_time = (int64_t)time(NULL);
+		c->refused_size = (int64_t)strlen(text);
+		c->refused_sent = (int64_t)bytes;
+		c->refused_gzip = gzip;
+	}
+	cJSON_free(text);
+	return rc;
+}
+
+/* Attempts per check-in: with the inventory, without it, then with the
+ * largest result rewritten (413 each time before). */
+#define ATTEMPTS 5
+
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
 {
 	memset(rep, 0, sizeof *rep);
 	pw_inventory inv = PW_INVENTORY_INIT;
 	pw_error ie = PW_ERROR_INIT;
 	pw_err rc = pw_inventory_read(c->root, &inv, &ie);
+	bool held = false; /* an inventory to send that the server refused lately */
 	if (rc && !c->acked_hash[0]) {
 		pw_inventory_release(&inv);
 		return pw_error_set(err, rc, "%s", ie.msg);
@@ -954,41 +1224,55 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 		rc = PW_OK;
 	} else {
 		pw_inventory_hash(&inv, rep->inventory_hash);
-		rep->sent_inventory = c->need_inventory ||
-				      strcmp(rep->inventory_hash, c->acked_hash) != 0;
+		bool want = c->need_inventory || strcmp(rep->inventory_hash, c->acked_hash) != 0;
+		held = want && refusal_holds(c, rep->inventory_hash);
+		rep->sent_inventory = want && !held;
 	}
-
-	cJSON *body = cJSON_CreateObject();
-	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent);
-	size_t n_sent = 0;
-	if (!body || !sent || !cJSON_AddStringToObject(body, "agent_id", c->agent_id) ||
-	    !cJSON_AddStringToObject(body, "inventory_hash", rep->inventory_hash))
-		rc = nomem(err);
-	if (!rc && rep->sent_inventory) {
-		cJSON *j = pw_inventory_to_json(&inv);
-		if (!j || !cJSON_AddItemToObject(body, "inventory", j)) {
-			cJSON_Delete(j);
-			rc = nomem(err);
-		}
-	}
-	if (!rc)
-		rc = add_results(c, body, sent, &n_sent, rep, err);
-	rep->results_sent = n_sent;
-	char *text = rc ? NULL : cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	if (!rc && !text)
-		rc = nomem(err);
+	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent), largest = 0;
+	size_t n_sent = 0, n_release = 0;
 	pw_buf reply = PW_BUF_INIT;
 	long status = 0;
-	if (!rc)
-		rc = post(c->curl, c->server, "/api/v1/agents/checkin", c->ca_file, c->timeout,
-			  c->credential, text, &status, &reply, err);
-	cJSON_free(text);
+	if (!sent)
+		rc = nomem(err);
+	/* Too large is not unreachable: the host must go on checking in, so
+	 * again at once without what the server refused, saying why. */
+	for (int i = 0; !rc && i < ATTEMPTS; i++) {
+		rc = attempt(c, &inv, held, sent, &n_sent, &largest, &n_release, &status, &reply,
+			     rep, err);
+		if (rc || status != 413)
+			break;
+		if (rep->sent_inventory) {
+			refusal_message(c, &reply, rep);
+			rep->sent_inventory = false;
+			held = true;
+		} else if (n_sent) {
+			rc = replace_refused(c, largest, &reply, rep, err);
+		} else {
+			break;
+		}
+	}
+	if (!rc && held && !rep->inventory_refused[0])
+		snprintf(rep->inventory_refused, sizeof rep->inventory_refused,
+			 "the server refused this inventory (%" PRId64 " bytes, %" PRId64
+			 " sent%s) at %s as too large; checked in without it",
+			 c->refused_size, c->refused_sent, c->refused_gzip ? " gzip" : "",
+			 c->refused_at);
 	if (!rc && status != 200)
 		rc = http_error("check-in", status, &reply, err);
+	if (!rc && n_release) {
+		/* Given back (they went with this check-in); any added since stay. */
+		rep->jobs_released += n_release;
+		memmove(c->release, c->release + n_release,
+			(c->n_release - n_release) * sizeof *c->release);
+		c->n_release -= n_release;
+	}
+	if (!rc && rep->sent_inventory)
+		c->refused_hash[0] = '\0';
 	if (!rc)
 		rc = handle_reply(c, &reply, sent, n_sent, rep->inventory_error[0] ? NULL : &inv,
 				  rep, err);
+	if (c->n_release)
+		release_now(c, rep);
 	rep->spooled = c->spool.count;
 	rep->interval = c->interval;
 	pw_buf_release(&reply);

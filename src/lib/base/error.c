@@ -19,6 +19,7 @@ static const char *const texts[PW_ERR__COUNT] = {
 	[PW_ERR_NETWORK] = "network error",
 	[PW_ERR_INTEGRITY] = "integrity check failed",
 	[PW_ERR_CONFLICT] = "conflicts with stored data",
+	[PW_ERR_UNAVAILABLE] = "store unavailable (disk full or read-only)",
 };
 
 const char *pw_strerror(pw_err code)

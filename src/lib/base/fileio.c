@@ -2,24 +2,71 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)
+static const char *kind_of(mode_t mode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
+}
+
+pw_err pw_open_regular(const char *path, int *fd, pw_error *err)
+{
+	*fd = -1;
+	/* O_NONBLOCK: opening a FIFO without a writer would wait for one. */
+	int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0)
 		return pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
 				    "%s: cannot open: %s", path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		if (max_bytes && (size_t)st.st_size > max_bytes) {
+	if (fstat(f, &st) != 0) {
+		int e = errno;
+		close(f);
+		return pw_error_set(err, PW_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+	}
+	/* /dev/null is the usual way to say "empty" (`--config /dev/null`)
+	 * and ends at once, unlike /dev/zero. */
+	bool null_dev = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+	if (!S_ISREG(st.st_mode) && !null_dev) {
+		close(f);
+		return pw_error_set(err, PW_ERR_INVALID, "%s: %s, not a regular file; give a file",
+				    path, kind_of(st.st_mode));
+	}
+	int flags = fcntl(f, F_GETFL);
+	if (flags >= 0)
+		fcntl(f, F_SETFL, flags & ~O_NONBLOCK);
+	*fd = f;
+	return PW_OK;
+}
+
+pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)
+{
+	if (!max_bytes || max_bytes > PW_READ_FILE_MAX)
+		max_bytes = PW_READ_FILE_MAX;
+	int fd;
+	pw_err rc = pw_open_regular(path, &fd, err);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		if ((uintmax_t)st.st_size > max_bytes) {
 			close(fd);
 			return pw_error_set(err, PW_ERR_TOOLARGE,
-					    "%s: %lld bytes is more than the limit of %zu",
+					    "%s: %lld bytes is more than the limit of %zu bytes",
 					    path, (long long)st.st_size, max_bytes);
 		}
 		if (pw_buf_reserve(out, (size_t)st.st_size)) {
@@ -50,7 +97,7 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 		}
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
-		if (max_bytes && out->len - start > max_bytes) {
+		if (out->len - start > max_bytes) {
 			close(fd);
 			out->len = start;
 			out->data[out->len] = '\0';

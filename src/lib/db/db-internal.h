@@ -116,7 +116,8 @@ pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *npara
 		       pw_error *err);
 
 /* Sets err to "<backend> error [SQLSTATE]: message (SQL: "start…")",
- * records sqlstate on the handle, and returns PW_ERR_STORE. `sql` may be
+ * records sqlstate on the handle, and returns PW_ERR_STORE
+ * (PW_ERR_UNAVAILABLE for a full disk or a read-only database). `sql` may be
  * NULL; sqlstate may be NULL or "". */
 pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstate,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -50,8 +50,12 @@ pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstat
 	const char *state = sqlstate ? sqlstate : "";
 	if (db)
 		snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state);
+	/* disk_full, read_only_sql_transaction: nothing wrong with the
+	 * statement, the store cannot take it now (the API answers 503). */
+	pw_err code = !strcmp(state, "53100") || !strcmp(state, "25006") ? PW_ERR_UNAVAILABLE
+									  : PW_ERR_STORE;
 	if (!err)
-		return PW_ERR_STORE;
+		return code;
 	char msg[PW_ERROR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
@@ -62,11 +66,11 @@ pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstat
 		msg[--len] = '\0'; /* libpq ends its messages with a newline */
 	const char *name = db ? db->ops->name : "database";
 	if (!sql)
-		return pw_error_set(err, PW_ERR_STORE, "%s error%s%s: %s", name,
-				    *state ? " " : "", state, msg);
+		return pw_error_set(err, code, "%s error%s%s: %s", name, *state ? " " : "", state,
+				    msg);
 	char snip[96];
 	sql_snippet(sql, snip, sizeof snip);
-	return pw_error_set(err, PW_ERR_STORE, "%s error%s%s: %s (SQL: \"%s\")", name,
+	return pw_error_set(err, code, "%s error%s%s: %s (SQL: \"%s\")", name,
 			    *state ? " " : "", state, msg, snip);
 }
 

@@ -3,12 +3,12 @@
  * with PQexecPrepared: parameters as text, blobs as binary; results in
  * text form, read row by row from the PGresult. */
 #include <errno.h>
+
+#include <libpq-fe.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libpq-fe.h>
 
 #include "db-internal.h"
 

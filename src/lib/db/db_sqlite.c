@@ -1,13 +1,14 @@
 /* SQLite backend of db.h: one file in WAL mode. */
 #include <errno.h>
+
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "db-internal.h"
 
@@ -38,8 +39,9 @@ static sq_stmt *SQS(pw_stmt *st)
 	return (sq_stmt *)st;
 }
 
-/* SQLite's constraint and locking codes as the SQLSTATEs PostgreSQL
- * reports, so callers test one value on both backends. */
+/* SQLite's constraint, locking, disk-full and read-only codes as the
+ * SQLSTATEs PostgreSQL reports, so callers test one value on both
+ * backends. */
 static const char *sq_sqlstate(int xrc)
 {
 	switch (xrc) {
@@ -58,6 +60,10 @@ static const char *sq_sqlstate(int xrc)
 	switch (xrc & 0xff) {
 	case SQLITE_CONSTRAINT:
 		return "23000";
+	case SQLITE_FULL:
+		return "53100";
+	case SQLITE_READONLY:
+		return "25006";
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return "55P03";
@@ -323,8 +329,33 @@ static const pw_db_ops sq_ops = {
 	.migrate_lock = NULL, /* BEGIN IMMEDIATE per migration serialises */
 };
 
+/* SQLite would create the file 0644 less the umask; it holds password
+ * hashes, token digests and the fleet's data, for the server's user
+ * alone. Its journal, WAL and shared-memory files take its mode. An
+ * existing file is left as it is; a path that cannot be created is
+ * left to sqlite3_open_v2 to report. */
+static pw_err create_private(const char *path, pw_error *err)
+{
+	if (!strcmp(path, ":memory:"))
+		return PW_OK;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return PW_OK;
+	pw_err rc = PW_OK;
+	if (fchmod(fd, 0600) != 0) /* a umask that took the owner's bits */
+		rc = pw_error_set(err, PW_ERR_IO, "%s: cannot make the new database private: %s",
+				  path, strerror(errno));
+	close(fd);
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
 pw_err pw_db_sqlite_open(const char *path, pw_db **out, pw_error *err)
 {
+	pw_err prc = create_private(path, err);
+	if (prc)
+		return prc;
 	sq_db *d = calloc(1, sizeof *d);
 	if (!d)
 		return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory", path);

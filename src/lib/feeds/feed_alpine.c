@@ -28,10 +28,10 @@
  * "CVE-????-?????", "CVE-2017-8073.patch") are warned about and dropped
  * while the rest of the advisory stands. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
 #include <yaml.h>
 
 #include "feeds-internal.h"

@@ -8,10 +8,10 @@
  * "sid" and "experimental" are skipped silently: they have no release
  * number and no server fleet is patched from them. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "feeds-internal.h"
 

@@ -19,16 +19,17 @@
  * fields are located in place and only copied to the stack to be
  * NUL-terminated. */
 #include "feeds-internal.h"
-#include "patchwarden/feed.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "patchwarden/feed.h"
 
 /* Where the three columns are; -1 until the header names them. */
 typedef struct epss_cols {

@@ -8,11 +8,12 @@
  * date that is not YYYY-MM-DD, a field of the wrong type) is skipped with
  * a warning naming vulnerabilities[i] and its cveID. */
 #include "feeds-internal.h"
-#include "patchwarden/feed.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "patchwarden/feed.h"
 
 static const cJSON *get(const cJSON *obj, const char *key)
 {

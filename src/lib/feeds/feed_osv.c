@@ -17,8 +17,6 @@
  * read and so not checked, and the id prefix list is not enforced
  * because new databases join it every few months. */
 #include "feeds-internal.h"
-#include "patchwarden/ecosystem.h"
-#include "patchwarden/feed.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -26,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "patchwarden/ecosystem.h"
+#include "patchwarden/feed.h"
 
 /* One distinct ecosystem string of the record and its normalised name. */
 typedef struct eco_slot {

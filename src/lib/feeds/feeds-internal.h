@@ -22,6 +22,8 @@
 bool pw_feed_is_cve(const char *s, size_t len);
 
 /* Parses one JSON value filling the whole buffer (whitespace may follow).
+ * A NUL in a string, raw or as \u0000, is refused with the member path
+ * of the field (cJSON would hand the value over cut short at it).
  * Errors name the input and the line:column where parsing stopped, and
  * say when the input ended too early. `what` names the expected content
  * ("an OSV record"). The caller owns *out (cJSON_Delete). */

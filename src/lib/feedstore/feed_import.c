@@ -3,6 +3,7 @@
  * around a tar), each member's format detected from its content and
  * parsed into the open import's sink. */
 #include <archive.h>
+
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "patchwarden/feed.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+
 #include "feedstore-internal.h"
 
 /* No feed file is this large (osv.dev's biggest JSON is a few MB, the
@@ -205,8 +207,31 @@ static pw_err import_plain(pw_feed_import *imp, const char *data, size_t len, co
 		return PW_OK;
 	}
 	pw_feed_import_set_current(imp, name);
-	pw_err rc = pw_feed_parse(f, data, len, name, pw_feed_import_sink(imp), err);
+	pw_error why = PW_ERROR_INIT;
+	pw_err rc = pw_feed_parse(f, data, len, name, pw_feed_import_sink(imp), &why);
 	pw_feed_import_set_current(imp, NULL);
+	if (rc && !named && (rc == PW_ERR_PARSE || rc == PW_ERR_UNSUPPORTED)) {
+		/* One bad upstream file must not cost the whole import. The
+		 * message starts with the file's name (and maybe :line:column),
+		 * which become the warning's `where`. */
+		const char *msg = pw_error_text(&why);
+		size_t n = strlen(name), at = 0;
+		if (strncmp(msg, name, n) == 0 && msg[n] == ':') {
+			const char *sep = strstr(msg + n, ": ");
+			at = sep ? (size_t)(sep - msg) : 0;
+		}
+		pw_buf text = PW_BUF_INIT;
+		pw_err e = at ? pw_buf_printf(&text, "%.*s%c%s; file skipped", (int)at, msg, '\0',
+					      msg + at + 2)
+			      : pw_buf_printf(&text, "%s%c%s; file skipped", name, '\0', msg);
+		if (e)
+			return nomem(err);
+		pw_feed_import_skip(imp, text.data, text.data + strlen(text.data) + 1);
+		pw_buf_release(&text);
+		return PW_OK;
+	}
+	if (rc && err)
+		*err = why;
 	return rc;
 }
 
@@ -325,16 +350,17 @@ static pw_err import_archive(struct walk *w, struct archive *a, const char *name
  * not fit in memory), everything else is read whole. */
 static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 {
-	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", in->path, strerror(errno));
+	int fd;
+	pw_err rc = pw_open_regular(in->path, &fd, err);
+	if (rc)
+		return rc;
 	unsigned char head[512];
 	ssize_t n = pread(fd, head, sizeof head, 0);
 	enum wrapping kind = n > 0 ? wrapping_of(head, (size_t)n) : PLAIN;
 	if (kind == PLAIN) {
 		close(fd);
 		pw_buf data = PW_BUF_INIT;
-		pw_err rc = pw_read_file(in->path, &data, MAX_MEMBER, err);
+		rc = pw_read_file(in->path, &data, MAX_MEMBER, err);
 		if (!rc)
 			rc = import_plain(w->imp, data.data ? data.data : "", data.len, in->path,
 					  in->named, err);
@@ -352,7 +378,6 @@ static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 		close(fd);
 		return nomem(err);
 	}
-	pw_err rc;
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
 		rc = pw_error_set(err, PW_ERR_PARSE, "%s: %s", in->path, archive_error_string(a));
 	else
@@ -376,8 +401,13 @@ pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_
 					  "%s: %s", paths[i], strerror(errno));
 		else if (S_ISDIR(st.st_mode))
 			rc = collect_dir(&w, paths[i], 0, err);
-		else
+		else if (S_ISREG(st.st_mode))
 			rc = add_input(&w, paths[i], true, err);
+		else
+			rc = pw_error_set(err, PW_ERR_INVALID,
+					  "%s: not a regular file or a directory (a FIFO or a"
+					  " device would never end); give a feed file, directory"
+					  " or archive", paths[i]);
 	}
 	w.total = w.n_inputs;
 	for (size_t i = 0; !rc && i < w.n_inputs; i++)

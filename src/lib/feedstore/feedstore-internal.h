@@ -17,6 +17,8 @@ extern const size_t pw_feedstore_n_migrations;
 void pw_feed_import_count_file(pw_feed_import *imp);
 /* Counts a warning and passes it to the caller's warn callback. */
 void pw_feed_import_warn(pw_feed_import *imp, const char *where, const char *message);
+/* The same for a malformed file or record left out whole (stats.skipped). */
+void pw_feed_import_skip(pw_feed_import *imp, const char *where, const char *message);
 void pw_feed_import_progress(pw_feed_import *imp, size_t done, size_t total, const char *current);
 /* Names the input being parsed, for warnings the store itself raises
  * (a record the parser accepted but the store cannot keep). NULL clears. */

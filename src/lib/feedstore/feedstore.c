@@ -26,8 +26,8 @@
 
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
-#include "patchwarden/hashtab.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/hashtab.h"
 
 #include "feedstore-internal.h"
 
@@ -655,6 +655,12 @@ void pw_feed_import_warn(pw_feed_import *imp, const char *where, const char *mes
 		imp->warn(imp->cb_ctx, where, message);
 }
 
+void pw_feed_import_skip(pw_feed_import *imp, const char *where, const char *message)
+{
+	imp->stats.skipped++;
+	pw_feed_import_warn(imp, where, message);
+}
+
 void pw_feed_import_progress(pw_feed_import *imp, size_t done, size_t total, const char *current)
 {
 	if (imp->progress)
@@ -1222,6 +1228,11 @@ const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp)
 	return &imp->sink;
 }
 
+int64_t pw_feed_import_snapshot(const pw_feed_import *imp)
+{
+	return imp->snap;
+}
+
 /* With replace: the sources' current advisories this import lacked. */
 static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 {
@@ -1339,8 +1350,16 @@ pw_err pw_feed_import_commit(pw_feed_import *imp, int64_t *snapshot, pw_import_s
 {
 	pw_feedstore *s = imp->s;
 	pw_err rc = flush_import(imp, err);
-	if (!rc && imp->replace && !(rc = retire_missing(imp, err)))
+	if (!rc && imp->replace && imp->stats.skipped) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%zu malformed file%s or record%s skipped, so nothing is"
+			 " retired this time: a skipped one may hold an advisory that still exists",
+			 imp->stats.skipped, imp->stats.skipped == 1 ? "" : "s",
+			 imp->stats.skipped == 1 ? "" : "s");
+		pw_feed_import_warn(imp, imp->label, msg);
+	} else if (!rc && imp->replace && !(rc = retire_missing(imp, err))) {
 		rc = flush_import(imp, err);
+	}
 	if (!rc && imp->kev.loaded)
 		rc = commit_catalogue(imp, true, err);
 	if (!rc && imp->epss.loaded)

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/feedsync.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/clock.h"
 
 #define PUB_TAG "pw-ed25519-public"
 #define SEC_TAG "pw-ed25519-secret"
@@ -950,20 +950,16 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 	archive_read_support_filter_none(r.a);
 	archive_read_support_format_tar(r.a);
 	pw_buf manifest = PW_BUF_INIT, sig = PW_BUF_INIT;
-	if (archive_read_open_filename(r.a, bundle_path, CHUNK) != ARCHIVE_OK) {
+	int fd;
+	rc = pw_open_regular(bundle_path, &fd, err);
+	if (rc == PW_OK && archive_read_open_fd(r.a, fd, CHUNK) != ARCHIVE_OK) {
 		unsigned char magic[2] = {0};
-		FILE *f = fopen(bundle_path, "rb");
-		if (!f)
-			rc = pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
-					  "%s: cannot open: %s", bundle_path, strerror(errno));
-		else if (fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+		if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 			rc = damaged(&r);
 		else
 			rc = pw_error_set(err, PW_ERR_INTEGRITY,
 					  "%s: not a patchwarden bundle (a gzip-compressed tar): %s",
 					  bundle_path, archive_error_string(r.a));
-		if (f)
-			fclose(f);
 	}
 	if (rc == PW_OK)
 		rc = read_small(&r, MANIFEST_NAME, PW_BUNDLE_MANIFEST_MAX, &manifest);
@@ -980,6 +976,8 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 	if (rc == PW_OK)
 		rc = check_members(&r, m, extract_dir);
 	archive_read_free(r.a);
+	if (fd >= 0)
+		close(fd);
 	pw_buf_release(&manifest);
 	pw_buf_release(&sig);
 	if (rc)
@@ -1020,8 +1018,48 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* Refuses a bundle older than the newest one imported (unless allowed)
+ * and records this one when it is the newest. Runs inside the import's
+ * transaction, under its writers' lock, so two imports cannot both pass
+ * the check and the record commits with the snapshot or not at all. */
+static pw_err check_and_record_age(pw_feedstore *store, pw_feed_import *imp,
+				   const char *bundle_path, const pw_bundle_manifest *m,
+				   bool allow_older, pw_error *err)
+{
+	pw_source_state st;
+	bool found = false;
+	pw_err rc = pw_feedstore_source_get(store, PW_BUNDLE_SOURCE, &st, &found, err);
+	if (rc)
+		return rc;
+	bool older = found && strcmp(m->created, st.last_modified) < 0;
+	if (older && !allow_older)
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "%s: created %s, before the newest bundle this store imported "
+				    "(%s, created %s, key %s, snapshot %lld); an old bundle would "
+				    "bring back what newer ones changed (import it anyway with "
+				    "--allow-older)",
+				    bundle_path, m->created, st.url, st.last_modified, st.etag,
+				    (long long)st.last_snapshot);
+	if (older)
+		return PW_OK; /* the newest stays the one to compare with */
+	const char *base = strrchr(bundle_path, '/');
+	memset(&st, 0, sizeof st);
+	snprintf(st.name, sizeof st.name, "%s", PW_BUNDLE_SOURCE);
+	snprintf(st.url, sizeof st.url, "%s", base ? base + 1 : bundle_path);
+	snprintf(st.etag, sizeof st.etag, "%s", m->key_id);
+	snprintf(st.last_modified, sizeof st.last_modified, "%s", m->created);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(st.last_fetch, sizeof st.last_fetch, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(st.last_status, sizeof st.last_status, "imported a bundle created %s, key %s",
+		 m->created, m->key_id);
+	st.last_snapshot = pw_feed_import_snapshot(imp);
+	return pw_feedstore_source_put(store, &st, err);
+}
+
 pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
-			const char *public_key_path, bool replace, pw_warn_fn warn, void *ctx,
+			const char *public_key_path, const pw_bundle_import_opts *opts,
 			int64_t *snapshot, pw_import_stats *stats, pw_bundle_info *info,
 			pw_error *err)
 {
@@ -1049,8 +1087,9 @@ pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 		rc = pw_feed_import_begin(store, label, &imp, err);
 	}
 	if (rc == PW_OK) {
-		pw_feed_import_set_callbacks(imp, warn, NULL, ctx);
-		pw_feed_import_replace_source(imp, replace);
+		pw_feed_import_set_callbacks(imp, opts->warn, NULL, opts->ctx);
+		pw_feed_import_replace_source(imp, opts->replace);
+		rc = check_and_record_age(store, imp, bundle_path, &m, opts->allow_older, err);
 	}
 	for (size_t i = 0; rc == PW_OK && i < m.n_files; i++) {
 		pw_buf_reset(&path);

@@ -13,9 +13,9 @@
 #include <zlib.h>
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/db.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/clock.h"
 
 #define DEF_RETRIES 3L
 #define DEF_MAX_SIZE ((uint64_t)1 << 30)
@@ -132,9 +132,10 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n,
 			pw_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	int fd;
+	pw_err rc = pw_open_regular(path, &fd, err);
+	if (rc)
+		return rc;
 	*n = 0;
 	while (*n < cap) {
 		ssize_t r = read(fd, head + *n, cap - *n);
@@ -714,7 +715,8 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 		f->e = (pw_error)PW_ERROR_INIT;
 		if (pw_sync_import_file(imp, file, name, v[i].hint, &f->e) != PW_OK) {
 			pw_feed_import_abort(imp);
-			if (f->e.code == PW_ERR_NOMEM || f->e.code == PW_ERR_STORE)
+			if (f->e.code == PW_ERR_NOMEM || f->e.code == PW_ERR_STORE ||
+			    f->e.code == PW_ERR_UNAVAILABLE)
 				return pw_error_set(err, f->e.code, "%s", f->e.msg);
 			*failed = true;
 			f->index = i;
@@ -722,8 +724,9 @@ static pw_err import_once(pw_feedstore *store, const struct settings *st, struct
 			return PW_OK;
 		}
 	}
-	sum->replaced = complete;
-	return pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	rc = pw_feed_import_commit(imp, &sum->snapshot, &sum->stats, err);
+	sum->replaced = complete && !sum->stats.skipped;
+	return rc;
 }
 
 static bool any_fresh(const struct source *v, size_t n)

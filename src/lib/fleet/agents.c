@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "patchwarden/audit.h"
-#include "patchwarden/hosts.h"
-#include "patchwarden/inventory.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
-#include "patchwarden/text.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/inventory.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 #include "patchwarden/token.h"
 
 #define AGENT_ID_HEX 16
@@ -875,6 +877,7 @@ struct checkin {
 	pw_checkin_reply *reply;
 	pw_inventory inv;
 	char *inv_json;  /* canonical text, when an inventory came */
+	char *refused;   /* the host's inventory_refused, when the agent reports one */
 	char **outputs;  /* compacted output_json per result */
 	enum fate *fates; /* per result, what store_result did */
 	char now[PW_TS_LEN];
@@ -913,6 +916,45 @@ static pw_err prepare_inventory(struct checkin *c, pw_error *err)
 	cJSON_free(text);
 	if (!c->inv_json)
 		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	return PW_OK;
+}
+
+/* The host's inventory_refused text, in c->refused (NULL: none). */
+static pw_err prepare_refusal(struct checkin *c, pw_error *err)
+{
+	const pw_inventory_refusal *r = c->req->refused;
+	if (!r)
+		return PW_OK;
+	if (r->size < 1 || r->sent < 1 || r->limit < 0)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "check-in: inventory_refused: size and sent must be positive "
+				    "byte counts");
+	if (!r->encoding || (strcmp(r->encoding, "gzip") != 0 && strcmp(r->encoding, "identity")))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "check-in: inventory_refused: encoding must be \"gzip\" or "
+				    "\"identity\"");
+	if (!r->at || !pw_word_ok(r->at, 64))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "check-in: inventory_refused: at must be a timestamp");
+	char text[400];
+	snprintf(text, sizeof text,
+		 "%s: inventory %.16s of %" PRId64 " bytes (%" PRId64 " sent, %s) refused as over "
+		 "the server's limit of %" PRId64 " bytes; the host keeps its last inventory",
+		 r->at, c->req->inventory_hash, r->size, r->sent, r->encoding, r->limit);
+	if (!(c->refused = strdup(text)))
+		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	return PW_OK;
+}
+
+static pw_err prepare_release(const pw_checkin *q, pw_error *err)
+{
+	if (q->n_release > PW_CHECKIN_MAX_RELEASE)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "check-in: release: at most %d jobs", PW_CHECKIN_MAX_RELEASE);
+	for (size_t i = 0; i < q->n_release; i++)
+		if (q->release[i] < 1)
+			return pw_error_set(err, PW_ERR_INVALID,
+					    "check-in: release[%zu]: a job id must be positive", i);
 	return PW_OK;
 }
 
@@ -1173,6 +1215,27 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 	return rc;
 }
 
+/* Jobs the agent gives back are open again at once rather than when
+ * their lease runs out; a job it does not hold is left alone. */
+static pw_err release_jobs(pw_db *db, struct checkin *c, pw_error *err)
+{
+	for (size_t i = 0; i < c->req->n_release; i++) {
+		pw_stmt *st;
+		pw_err rc = pw_sql(db,
+				   "UPDATE jobs SET state = 'queued', leased_to = NULL,"
+				   " lease_until = NULL WHERE id = ? AND host_id = ?"
+				   " AND leased_to = ? AND state = 'leased'",
+				   &st, err, "iit", c->req->release[i], c->agent->host_id,
+				   c->agent->id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+		if (rc)
+			return rc;
+		c->reply->n_released += (size_t)pw_stmt_changes(st);
+	}
+	return PW_OK;
+}
+
 static pw_err rekeyed(const pw_agent *a, pw_error *err)
 {
 	return pw_error_set(err, PW_ERR_AUTH,
@@ -1207,8 +1270,12 @@ static pw_err read_state(pw_db *db, pw_agent *a, const char *now, pw_error *err)
 static pw_err touch(pw_db *db, const pw_agent *a, const char *now, pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db, "UPDATE hosts SET last_seen = ? WHERE id = ? AND agent_id = ?", &st,
-			   err, "tit", now, a->host_id, a->id);
+	/* The refusal goes with the agent's next check-in without one: its
+	 * inventory is then one the server has. */
+	pw_err rc = pw_sql(db,
+			   "UPDATE hosts SET last_seen = ?, inventory_refused = NULL"
+			   " WHERE id = ? AND agent_id = ?",
+			   &st, err, "tit", now, a->host_id, a->id);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	if (!rc && pw_stmt_changes(st) != 1)
@@ -1236,17 +1303,25 @@ static char *checkin_event(const struct checkin *c)
 	}
 	if (ok && c->inv_json)
 		ok = cJSON_AddStringToObject(o, "inventory_hash", q->inventory_hash) != NULL;
+	/* The jobs the agent asked to give back; n_released of them were its
+	 * own to give. */
+	cJSON *rel = ok && q->n_release ? cJSON_AddArrayToObject(o, "release") : NULL;
+	ok = ok && (!q->n_release ||
+		    (rel && pw_json_add_int(o, "released", (int64_t)c->reply->n_released)));
+	for (size_t i = 0; ok && i < q->n_release; i++)
+		ok = cJSON_AddItemToArray(rel, cJSON_CreateNumber((double)q->release[i]));
 	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	return s;
 }
 
-/* Results and inventories are audited with their storing, so a stored
- * result is never left unaudited; "resent" and "conflict" mark those not
- * stored by this check-in. The heartbeat (neither) is not audited. */
+/* Results, inventories and released jobs are audited in the check-in's
+ * transaction, so a stored result is never left unaudited; "resent" and
+ * "conflict" mark those not stored by this check-in. The heartbeat (none
+ * of them) is not audited. */
 static pw_err audit_checkin(pw_db *db, const struct checkin *c, pw_error *err)
 {
-	if (!c->req->n_results && !c->inv_json)
+	if (!c->req->n_results && !c->inv_json && !c->req->n_release)
 		return PW_OK;
 	char *after = checkin_event(c);
 	if (!after)
@@ -1265,9 +1340,9 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "UPDATE hosts SET last_seen = ? WHERE id = ? AND agent_id = ?"
-			   " RETURNING inventory_hash",
-			   &st, err, "tit", c->now, c->agent->host_id, c->agent->id);
+			   "UPDATE hosts SET last_seen = ?, inventory_refused = ?"
+			   " WHERE id = ? AND agent_id = ? RETURNING inventory_hash",
+			   &st, err, "ttit", c->now, c->refused, c->agent->host_id, c->agent->id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
@@ -1279,8 +1354,7 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	snprintf(current, sizeof current, "%s", cur ? cur : "");
 	pw_stmt_reset(st);
 	if ((rc = store_results(db, c, err)) ||
-	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)) ||
-	    (rc = audit_checkin(db, c, err)))
+	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)))
 		return rc;
 	rc = pw_sql(db, "SELECT " SEQ_HIGH("?"), &st, err, "t", c->agent->id);
 	if (!rc)
@@ -1290,22 +1364,28 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	c->reply->seq_high = row ? pw_stmt_int(st, 0) : 0;
 	if (row)
 		pw_stmt_reset(st);
-	return take_jobs(db, c, err);
+	rc = c->req->n_release ? release_jobs(db, c, err) : take_jobs(db, c, err);
+	return rc ? rc : audit_checkin(db, c, err);
 }
 
 pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 			pw_checkin_reply *reply, pw_error *err)
 {
 	pw_checkin_reply_release(reply);
-	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, NULL, {0}};
+	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, NULL, NULL, {0}};
 	pw_ts_now(c.now, 0);
 	pw_err rc = prepare_inventory(&c, err);
+	if (!rc)
+		rc = prepare_refusal(&c, err);
+	if (!rc)
+		rc = prepare_release(req, err);
 	if (!rc)
 		rc = prepare_results(&c, err);
 	if (!rc && !agent->fresh)
 		rc = read_state(db, agent, c.now, err);
 	agent->fresh = false;
 	bool unchanged = !req->n_results && !req->inventory && !agent->jobs_waiting &&
+			 !req->refused && !req->n_release &&
 			 req->inventory_hash && strcmp(agent->inventory_hash, req->inventory_hash) == 0;
 	if (!rc)
 		rc = unchanged ? touch(db, agent, c.now, err)
@@ -1316,6 +1396,7 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 		pw_checkin_reply_release(reply);
 	pw_inventory_release(&c.inv);
 	free(c.inv_json);
+	free(c.refused);
 	for (size_t i = 0; c.outputs && i < req->n_results; i++)
 		free(c.outputs[i]);
 	free(c.outputs);
@@ -1324,11 +1405,6 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 }
 
 /* ---- jobs ------------------------------------------------------------ */
-
-bool pw_job_kind_ok(const char *kind)
-{
-	return kind && (strcmp(kind, "scan") == 0 || strcmp(kind, "inventory") == 0);
-}
 
 struct job_new {
 	const char *actor, *kind;
@@ -1386,14 +1462,19 @@ static pw_err job_create_txn(pw_db *db, void *arg, pw_error *err)
 pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
 		     const char *args_json, int64_t *id, pw_error *err)
 {
-	if (!pw_job_kind_ok(kind))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "job kind \"%.40s\" is not known; use \"scan\" or \"inventory\"",
-				    kind ? kind : "");
+	const pw_job_kind *k = pw_job_kind_find(kind);
+	if (!k)
+		return pw_error_set(err, PW_ERR_INVALID, "job kind \"%.40s\" is not known; use one of %s",
+				    kind ? kind : "", pw_job_kind_names());
 	cJSON *args = cJSON_Parse(args_json ? args_json : "{}");
 	if (!cJSON_IsObject(args)) {
 		cJSON_Delete(args);
 		return pw_error_set(err, PW_ERR_INVALID, "job arguments must be a JSON object");
+	}
+	pw_err bad = pw_job_args_check(k, args, err);
+	if (bad) {
+		cJSON_Delete(args);
+		return bad;
 	}
 	char *text = cJSON_PrintUnformatted(args);
 	struct job_new j = {actor, kind, host_id, args, text, 0};
@@ -1404,4 +1485,37 @@ pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *
 	if (!rc && id)
 		*id = j.id;
 	return rc;
+}
+
+pw_err pw_host_show_json(pw_db *db, const pw_host *h, cJSON **out, pw_error *err)
+{
+	*out = NULL;
+	pw_rekey_request q;
+	bool waiting = false;
+	pw_err rc = pw_agent_rekey_pending(db, h->id, &q, &waiting, err);
+	if (rc)
+		return rc;
+	cJSON *j = pw_host_to_json(h);
+	cJSON *p = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
+	if (!j || !p || !cJSON_AddItemToObject(j, "pending_rekey", p)) {
+		cJSON_Delete(j);
+		cJSON_Delete(p);
+		return pw_error_set(err, PW_ERR_NOMEM, "host %" PRId64 ": out of memory", h->id);
+	}
+	*out = j;
+	return PW_OK;
+}
+
+cJSON *pw_enroll_token_to_json(const pw_enroll_token *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_int(o, "id", t->id) && pw_json_add_str(o, "label", t->label) &&
+	    pw_json_add_int(o, "uses_total", t->uses_total) &&
+	    pw_json_add_int(o, "uses_left", t->uses_left) &&
+	    pw_json_add_str(o, "expires", t->expires) && pw_json_add_str(o, "created", t->created) &&
+	    pw_json_add_str(o, "created_by", t->created_by) &&
+	    pw_json_add_str(o, "revoked", t->revoked))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
 }

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "patchwarden/audit.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/ecosystem.h"
+#include "patchwarden/host_findings.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/matcher.h"
-#include "patchwarden/clock.h"
 #include "patchwarden/sql.h"
-#include "patchwarden/host_findings.h"
 
 /* ---- configuration ----------------------------------------------------- */
 

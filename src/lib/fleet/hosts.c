@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "patchwarden/audit.h"
-#include "patchwarden/json_limits.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
-#include "patchwarden/text.h"
+#include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 
 #include "fleet-internal.h"
 
@@ -57,6 +57,11 @@ static const struct field {
 	[PW_HF_LAST_SEEN] = {"last_seen", "last_seen", K_AGENT, NULL, 0},
 	[PW_HF_CREATED] = {"created", "created", K_AGENT, NULL, 0},
 	[PW_HF_UPDATED] = {"updated", "updated", K_AGENT, NULL, 0},
+	[PW_HF_MACHINE_ID] = {"machine_id", "machine_id", K_AGENT, NULL, 0},
+	[PW_HF_OS_CODENAME] = {"os_codename", "os_codename", K_AGENT, NULL, 0},
+	[PW_HF_INVENTORY_HASH] = {"inventory_hash", "inventory_hash", K_AGENT, NULL, 0},
+	[PW_HF_INVENTORY_AT] = {"inventory_at", "inventory_at", K_AGENT, NULL, 0},
+	[PW_HF_INVENTORY_REFUSED] = {"inventory_refused", "inventory_refused", K_AGENT, NULL, 0},
 };
 
 static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal",
@@ -380,6 +385,9 @@ static pw_err select_sql(pw_buf *sql)
 		rc = pw_buf_printf(sql, ", (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id"
 					" AND f.fixed_at IS NULL AND f.priority = '%s')",
 				   prio_names[p]);
+	if (!rc)
+		rc = pw_buf_puts(sql, ", (SELECT COUNT(*) FROM jobs j WHERE j.host_id = h.id"
+				      " AND j.state IN ('queued', 'leased'))");
 	return rc ? rc : pw_buf_puts(sql, " FROM hosts h");
 }
 
@@ -391,6 +399,7 @@ static pw_err read_row(pw_stmt *st, pw_host *h, pw_error *err)
 		h->f[f] = pw_col_dup(st, 1 + f, &oom);
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		h->open_findings[p] = pw_stmt_int(st, 1 + PW_HF__COUNT + p);
+	h->open_jobs = pw_stmt_int(st, 1 + PW_HF__COUNT + PW_HOST_PRIO__COUNT);
 	if (oom) {
 		pw_host_release(h);
 		return pw_error_set(err, PW_ERR_NOMEM, "reading hosts: out of memory");
@@ -532,8 +541,10 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 /* Finishes `sql` (a SELECT over "hosts h", up to its FROM) with the
  * conditions of `f` and an order: by hostname, or with limit > 0 a page
  * by id after `after`; and calls `row` for every row. */
+typedef pw_err (*row_fn)(void *ctx, pw_stmt *st, pw_error *err);
+
 static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t after,
-			int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
+			int64_t limit, row_fn row, void *ctx, pw_error *err)
 {
 	static const pw_host_filter none = PW_HOST_FILTER_INIT;
 	struct cond binds[10];
@@ -591,40 +602,63 @@ pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out,
 	return rc;
 }
 
-pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int64_t after,
-		    int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err)
+pw_err pw_host_page(pw_db *db, const pw_host_filter *f, int64_t after, int64_t limit,
+		    pw_host_list *out, pw_error *err)
 {
 	if (limit < 1)
 		return pw_error_set(err, PW_ERR_INVALID, "a page of hosts needs a limit of 1 or more");
 	pw_buf sql = PW_BUF_INIT;
-	pw_err rc = pw_buf_printf(&sql, "SELECT %s FROM hosts h", columns)
-			    ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
-			    : each_host(db, &sql, f, after, limit, row, ctx, err);
+	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+				     : each_host(db, &sql, f, after, limit, append_host, out, err);
 	pw_buf_release(&sql);
 	return rc;
 }
 
+static bool add_field(cJSON *o, const char *key, const pw_host *h, pw_host_field f)
+{
+	const char *v = h->f[f];
+	if (!v)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	if (f == PW_HF_CRITICALITY)
+		return cJSON_AddNumberToObject(o, key, strtod(v, NULL)) != NULL;
+	return cJSON_AddStringToObject(o, key, v) != NULL;
+}
+
 cJSON *pw_host_to_json(const pw_host *h)
 {
+	static const struct {
+		const char *key;
+		pw_host_field f;
+	} os[] = {{"id", PW_HF_OS_ID},
+		  {"version_id", PW_HF_OS_VERSION_ID},
+		  {"codename", PW_HF_OS_CODENAME},
+		  {"pretty_name", PW_HF_OS_PRETTY_NAME}};
 	cJSON *o = cJSON_CreateObject();
-	cJSON *fnd = cJSON_CreateObject();
-	bool ok = o && fnd && cJSON_AddNumberToObject(o, "id", (double)h->id);
-	for (int f = 0; f < PW_HF__COUNT && ok; f++) {
-		const char *name = pw_host_field_name((pw_host_field)f);
-		const char *v = h->f[f];
-		if (!v)
-			ok = cJSON_AddNullToObject(o, name) != NULL;
-		else if (f == PW_HF_CRITICALITY)
-			ok = cJSON_AddNumberToObject(o, name, strtod(v, NULL)) != NULL;
-		else
-			ok = cJSON_AddStringToObject(o, name, v) != NULL;
-	}
+	bool ok = o && cJSON_AddNumberToObject(o, "id", (double)h->id) &&
+		  add_field(o, "hostname", h, PW_HF_HOSTNAME) &&
+		  add_field(o, "machine_id", h, PW_HF_MACHINE_ID) &&
+		  add_field(o, "agent_id", h, PW_HF_AGENT_ID);
+	cJSON *sub = ok ? cJSON_AddObjectToObject(o, "os") : NULL;
+	ok = sub != NULL;
+	for (size_t i = 0; ok && i < sizeof os / sizeof *os; i++)
+		ok = add_field(sub, os[i].key, h, os[i].f);
+	ok = ok && add_field(o, "arch", h, PW_HF_ARCH) && add_field(o, "kernel", h, PW_HF_KERNEL) &&
+	     add_field(o, "created", h, PW_HF_CREATED) &&
+	     add_field(o, "last_seen", h, PW_HF_LAST_SEEN);
+	sub = ok ? cJSON_AddObjectToObject(o, "inventory") : NULL;
+	ok = sub && add_field(sub, "hash", h, PW_HF_INVENTORY_HASH) &&
+	     add_field(sub, "at", h, PW_HF_INVENTORY_AT) &&
+	     add_field(sub, "refused", h, PW_HF_INVENTORY_REFUSED);
+	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++)
+		ok = add_field(o, fields[f].name, h, (pw_host_field)f);
+	ok = ok && add_field(o, "updated", h, PW_HF_UPDATED);
+	sub = ok ? cJSON_AddObjectToObject(o, "open_findings") : NULL;
+	ok = sub != NULL;
 	for (int p = 0; p < PW_HOST_PRIO__COUNT && ok; p++)
-		ok = cJSON_AddNumberToObject(fnd, pw_host_prio_name((pw_host_prio)p),
+		ok = cJSON_AddNumberToObject(sub, pw_host_prio_name((pw_host_prio)p),
 					     (double)h->open_findings[p]) != NULL;
-	if (ok && cJSON_AddItemToObject(o, "open_findings", fnd))
+	if (ok && cJSON_AddNumberToObject(o, "open_jobs", (double)h->open_jobs))
 		return o;
-	cJSON_Delete(fnd);
 	cJSON_Delete(o);
 	return NULL;
 }

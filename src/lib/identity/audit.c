@@ -1,16 +1,19 @@
 #include "patchwarden/audit.h"
-#include "patchwarden/clock.h"
-#include "patchwarden/grow.h"
-#include "patchwarden/text.h"
-#include "patchwarden/json_limits.h"
-#include "patchwarden/sql.h"
 
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "patchwarden/clock.h"
+#include "patchwarden/grow.h"
+#include "patchwarden/json_limits.h"
+#include "patchwarden/jsonout.h"
+#include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -426,4 +429,33 @@ pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 
 				  "the audit log's head row is missing; run 'patchwarden audit "
 				  "verify'");
 	return rc;
+}
+
+cJSON *pw_audit_event_to_json(const pw_audit_event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_int(o, "id", e->id) && pw_json_add_str(o, "ts", e->ts) &&
+	    pw_json_add_str(o, "actor", e->actor) && pw_json_add_str(o, "action", e->action) &&
+	    pw_json_add_str(o, "target", e->target) &&
+	    pw_json_add_raw(o, "before", e->before_json) &&
+	    pw_json_add_raw(o, "after", e->after_json) &&
+	    pw_json_add_str(o, "prev_hash", e->prev_hash) && pw_json_add_str(o, "hash", e->hash))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+cJSON *pw_audit_report_to_json(const pw_audit_report *r, bool intact)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddBoolToObject(o, "intact", intact) &&
+		  pw_json_add_int(o, "events", r->events) &&
+		  pw_json_add_str(o, "head_hash", r->head_hash) &&
+		  pw_json_add_str(o, "fault", pw_audit_fault_name(r->fault));
+	if (ok && !intact)
+		ok = pw_json_add_int(o, "bad_id", r->bad_id) && pw_json_add_str(o, "reason", r->reason);
+	if (ok)
+		return o;
+	cJSON_Delete(o);
+	return NULL;
 }

@@ -10,8 +10,9 @@
 
 #include "patchwarden/audit.h"
 #include "patchwarden/clock.h"
-#include "patchwarden/text.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 #include "patchwarden/token.h"
 
 /* Last-use times are written at most this often per token. */
@@ -66,8 +67,14 @@ static pw_err check_name(const char *name, pw_error *err)
 
 bool pw_pwhash_fast(void)
 {
+#ifdef PW_TEST_HOOKS
 	const char *v = getenv("PATCHWARDEN_PWHASH");
 	return v && strcmp(v, "fast") == 0;
+#else
+	/* Compiled out: the environment of a production server must not be
+	 * able to make its password hashes cheap to attack. */
+	return false;
+#endif
 }
 
 static void pwhash_cost(unsigned long long *ops, size_t *mem)
@@ -682,6 +689,38 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 			    now, id);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
+		/* last_used is bookkeeping: a full disk or a read-only database
+		 * must not also refuse every user what they may still read. */
+		if (rc == PW_ERR_UNAVAILABLE) {
+			pw_error_set(err, PW_OK, "%s", "");
+			rc = PW_OK;
+		}
 	}
 	return rc;
+}
+
+cJSON *pw_user_to_json(const pw_user *u)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_int(o, "id", u->id) && pw_json_add_str(o, "name", u->name) &&
+	    pw_json_add_str(o, "role", pw_role_name(u->role)) &&
+	    cJSON_AddBoolToObject(o, "disabled", u->disabled) &&
+	    cJSON_AddBoolToObject(o, "has_password", u->has_password) &&
+	    pw_json_add_str(o, "created", u->created) && pw_json_add_str(o, "updated", u->updated))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+cJSON *pw_api_token_to_json(const pw_api_token *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_int(o, "id", t->id) && pw_json_add_str(o, "user", t->user) &&
+	    pw_json_add_str(o, "label", t->label) && pw_json_add_str(o, "created", t->created) &&
+	    pw_json_add_str(o, "expires", t->expires) &&
+	    pw_json_add_str(o, "last_used", t->last_used) &&
+	    pw_json_add_str(o, "revoked", t->revoked))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
 }

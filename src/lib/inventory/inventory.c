@@ -494,14 +494,8 @@ static bool is_host_root(const char *root)
 	return yes;
 }
 
-pw_err pw_inventory_read(const char *root, pw_inventory *inv, pw_error *err)
+static pw_err read_root(const char *root, pw_inventory *inv, pw_error *err)
 {
-	struct stat st;
-	if (stat(root, &st) != 0)
-		return pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
-				    "%s: cannot read: %s", root, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return pw_error_set(err, PW_ERR_INVALID, "%s: not a directory", root);
 	pw_err rc = read_os_release(inv, root, err);
 	if (rc)
 		return rc;
@@ -530,6 +524,25 @@ pw_err pw_inventory_read(const char *root, pw_inventory *inv, pw_error *err)
 		return pw_error_set(err, rc, "out of memory");
 	pw_inventory_sort(inv);
 	return PW_OK;
+}
+
+pw_err pw_inventory_read(const char *root, pw_inventory *inv, pw_error *err)
+{
+	struct stat st;
+	if (stat(root, &st) != 0)
+		return pw_error_set(err, errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_IO,
+				    "%s: cannot read: %s", root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return pw_error_set(err, PW_ERR_INVALID, "%s: not a directory", root);
+	/* rpm --root takes only an absolute path, and every reader should
+	 * see the same directory whatever the working directory. */
+	char *abs = realpath(root, NULL);
+	if (!abs)
+		return pw_error_set(err, errno == ENOMEM ? PW_ERR_NOMEM : PW_ERR_IO,
+				    "%s: cannot resolve the directory: %s", root, strerror(errno));
+	pw_err rc = read_root(abs, inv, err);
+	free(abs);
+	return rc;
 }
 
 /* ---- canonical order and hash ---- */

@@ -10,10 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
-
-#include "patchwarden/arena.h"
 #include "patchwarden/hashtab.h"
 
 #define DELETED_MARK " (deleted)"

@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "patchwarden/ecosystem.h"
-#include "patchwarden/vercmp.h"
-
 #include "patchwarden/arena.h"
+#include "patchwarden/ecosystem.h"
 #include "patchwarden/hashtab.h"
+#include "patchwarden/vercmp.h"
 
 /* ---- records ---- */
 

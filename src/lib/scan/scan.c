@@ -3,14 +3,13 @@
  * advisory, then rank. See scan.h for the rules. */
 #include "patchwarden/scan.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "patchwarden/arena.h"
 #include "patchwarden/hashtab.h"

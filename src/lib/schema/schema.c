@@ -242,6 +242,12 @@ static const struct server_migration migrations[] = {
 	 " arch TEXT,"
 	 " requested TEXT NOT NULL);",
 	 NULL},
+
+	{10, "refused inventories",
+	 /* Why a host's agent could not deliver its inventory (over the
+	  * server's body limit), for `host show`; NULL when it could. */
+	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

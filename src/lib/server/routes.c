@@ -6,17 +6,22 @@
  * transaction of each change; the host and job listings read the server
  * schema (schema.h) directly, with prepared statements. */
 #include <cjson/cJSON.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server-internal.h"
 #include "patchwarden/audit.h"
-#include "patchwarden/hosts.h"
-#include "patchwarden/host_findings.h"
 #include "patchwarden/host_csv.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/hosts.h"
+#include "patchwarden/jobkind.h"
+#include "patchwarden/jobs.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/schema.h"
+
+#include "server-internal.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
@@ -28,35 +33,11 @@
 
 /* ---- small JSON helpers ---------------------------------------------- */
 
-/* NULL text becomes JSON null. */
-static bool add_text(cJSON *o, const char *key, const char *s)
-{
-	return s ? cJSON_AddStringToObject(o, key, s) != NULL
-		 : cJSON_AddNullToObject(o, key) != NULL;
-}
-
-static bool add_int(cJSON *o, const char *key, int64_t v)
-{
-	return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
-}
-
-/* A stored JSON text, embedded as it is (it was compacted when stored). */
-static bool add_raw(cJSON *o, const char *key, const char *json)
-{
-	return json ? cJSON_AddRawToObject(o, key, json) != NULL
-		    : cJSON_AddNullToObject(o, key) != NULL;
-}
-
 static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 {
 	if ((int64_t)got < limit)
 		return cJSON_AddNullToObject(o, "next_after") != NULL;
-	return add_int(o, "next_after", last);
-}
-
-static bool add_col(cJSON *o, const char *key, pw_stmt *st, int col)
-{
-	return add_text(o, key, pw_stmt_text(st, col));
+	return pw_json_add_int(o, "next_after", last);
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -79,9 +60,9 @@ static void h_health(struct pw_api_ctx *c)
 	}
 	cJSON *o = cJSON_CreateObject();
 	bool pg = pw_db_kind_of(c->env->db) == PW_DB_POSTGRES;
-	if (!o || !add_text(o, "status", "ok") || !add_text(o, "version", PW_VERSION) ||
-	    !add_text(o, "database", pg ? "postgresql" : "sqlite") ||
-	    !add_int(o, "schema", pw_schema_version())) {
+	if (!o || !pw_json_add_str(o, "status", "ok") || !pw_json_add_str(o, "version", PW_VERSION) ||
+	    !pw_json_add_str(o, "database", pg ? "postgresql" : "sqlite") ||
+	    !pw_json_add_int(o, "schema", pw_schema_version())) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -93,8 +74,8 @@ static void h_me(struct pw_api_ctx *c)
 {
 	const pw_principal *p = &c->who->user;
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "user_id", p->user_id) || !add_text(o, "name", p->name) ||
-	    !add_text(o, "role", pw_role_name(p->role)) || !add_int(o, "token_id", p->token_id)) {
+	if (!o || !pw_json_add_int(o, "user_id", p->user_id) || !pw_json_add_str(o, "name", p->name) ||
+	    !pw_json_add_str(o, "role", pw_role_name(p->role)) || !pw_json_add_int(o, "token_id", p->token_id)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -132,9 +113,9 @@ static void h_enroll(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_text(o, "agent_id", en.agent_id) ||
-	    !add_text(o, "credential", en.credential) || !add_int(o, "host_id", en.host_id) ||
-	    !add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
+	if (!o || !pw_json_add_str(o, "agent_id", en.agent_id) ||
+	    !pw_json_add_str(o, "credential", en.credential) || !pw_json_add_int(o, "host_id", en.host_id) ||
+	    !pw_json_add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
 	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
 	    !cJSON_AddBoolToObject(o, "adopted", en.adopted) ||
 	    !cJSON_AddBoolToObject(o, "pending", en.pending)) {
@@ -247,6 +228,65 @@ static pw_err checkin_reply(pw_buf *b, const pw_checkin_reply *rep, int64_t inte
 	return rc;
 }
 
+/* "inventory_refused": the agent's inventory got a 413; the limit that
+ * applied is the server's own, told back to the operator. */
+static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *present)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(c->body, "inventory_refused");
+	*present = o && !cJSON_IsNull(o);
+	if (!*present)
+		return true;
+	if (!cJSON_IsObject(o)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"inventory_refused\" must be an object");
+		return false;
+	}
+	if (!pw_api_body_int(c, o, "size", true, 1, INT64_MAX, &r->size) ||
+	    !pw_api_body_int(c, o, "sent", true, 1, INT64_MAX, &r->sent) ||
+	    !pw_api_body_str(c, o, "encoding", true, 16, &r->encoding) ||
+	    !pw_api_body_str(c, o, "at", true, 64, &r->at))
+		return false;
+	size_t wire = c->route->body_max;
+	bool gzip = !strcmp(r->encoding, "gzip");
+	/* Compressed but still over the wire limit: that limit refused it. */
+	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max
+							       : wire);
+	return true;
+}
+
+/* "release": job ids the agent gives back; *ids is the caller's to free. */
+static bool read_release(struct pw_api_ctx *c, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->body, "release");
+	if (!a || cJSON_IsNull(a))
+		return true;
+	size_t k = cJSON_IsArray(a) ? (size_t)cJSON_GetArraySize(a) : 0;
+	if (!cJSON_IsArray(a) || k > PW_CHECKIN_MAX_RELEASE) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"release\" must be an array of at most %d job ids",
+			     PW_CHECKIN_MAX_RELEASE);
+		return false;
+	}
+	if (!k)
+		return true;
+	if (!(*ids = calloc(k, sizeof **ids))) {
+		pw_api_oom(c);
+		return false;
+	}
+	for (const cJSON *x = a->child; x; x = x->next) {
+		double v = cJSON_IsNumber(x) ? x->valuedouble : 0;
+		if (v < 1 || v > 9007199254740991.0 || v != (double)(int64_t)v) {
+			pw_api_error(c->resp, 400, "bad_request",
+				     "release[%zu] must be a positive job id", *n);
+			return false;
+		}
+		(*ids)[(*n)++] = (int64_t)x->valuedouble;
+	}
+	return true;
+}
+
 static void h_checkin(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -274,12 +314,19 @@ static void h_checkin(struct pw_api_ctx *c)
 	struct results r = {0};
 	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
 	pw_error e = PW_ERROR_INIT;
-	if (!read_results(c, &r))
+	pw_err rc = PW_OK;
+	pw_inventory_refusal refusal = {0, 0, NULL, NULL, 0};
+	bool refused = false;
+	int64_t *release = NULL;
+	if (!read_results(c, &r) || !read_refusal(c, &refusal, &refused) ||
+	    !read_release(c, &release, &q.n_release))
 		goto out;
+	q.refused = refused ? &refusal : NULL;
+	q.release = release;
 	q.results = r.v;
 	q.n_results = r.n;
 	q.lease_seconds = c->env->settings->job_lease;
-	pw_err rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
+	rc = pw_agent_checkin(c->env->db, ag, &q, &rep, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		goto out;
@@ -296,46 +343,10 @@ static void h_checkin(struct pw_api_ctx *c)
 out:
 	pw_checkin_reply_release(&rep);
 	results_release(&r);
+	free(release);
 }
 
 /* ---- hosts and jobs ---------------------------------------------------- */
-
-/* What agents report, then the operator fields of hosts.h from location
- * to ticket in pw_host_field order, then when those last changed. */
-#define HOST_COLUMNS                                                                               \
-	"id, hostname, machine_id, agent_id, os_id, os_version_id, os_codename,"                   \
-	" os_pretty_name, arch, kernel, created, last_seen, inventory_hash, inventory_at,"        \
-	" location, purpose, category, owner_group, app_owner, criticality, exposure,"           \
-	" environment, maint_window, backup_check, last_patched, ticket, updated"
-#define HOST_FIELDS_COL (14 - PW_HF_LOCATION) /* column of field f: f + this */
-#define HOST_UPDATED_COL (HOST_FIELDS_COL + PW_HF_TICKET + 1)
-
-static cJSON *host_json(pw_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *os = o ? cJSON_AddObjectToObject(o, "os") : NULL;
-	cJSON *inv = o ? cJSON_AddObjectToObject(o, "inventory") : NULL;
-	bool ok = os && inv && add_int(o, "id", pw_stmt_int(st, 0)) &&
-		  add_col(o, "hostname", st, 1) && add_col(o, "machine_id", st, 2) &&
-		  add_col(o, "agent_id", st, 3) && add_col(os, "id", st, 4) &&
-		  add_col(os, "version_id", st, 5) && add_col(os, "codename", st, 6) &&
-		  add_col(os, "pretty_name", st, 7) && add_col(o, "arch", st, 8) &&
-		  add_col(o, "kernel", st, 9) && add_col(o, "created", st, 10) &&
-		  add_col(o, "last_seen", st, 11) && add_col(inv, "hash", st, 12) &&
-		  add_col(inv, "at", st, 13);
-	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++) {
-		const char *name = pw_host_field_name((pw_host_field)f);
-		int col = HOST_FIELDS_COL + f;
-		ok = f == PW_HF_CRITICALITY && !pw_stmt_is_null(st, col)
-			     ? add_int(o, name, pw_stmt_int(st, col))
-			     : add_col(o, name, st, col);
-	}
-	if (!ok || !add_col(o, "updated", st, HOST_UPDATED_COL)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
 
 /* The filters of `patchwarden host list` and export-csv as query
  * parameters named like its options; the library checks their values. */
@@ -361,25 +372,6 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	return true;
 }
 
-struct host_page {
-	cJSON *hosts;
-	size_t got;
-	int64_t last;
-};
-
-static pw_err page_row(void *ctx, pw_stmt *st, pw_error *err)
-{
-	struct host_page *p = ctx;
-	cJSON *h = host_json(st);
-	if (!h || !cJSON_AddItemToArray(p->hosts, h)) {
-		cJSON_Delete(h);
-		return pw_error_set(err, PW_ERR_NOMEM, "listing hosts: out of memory");
-	}
-	p->last = pw_stmt_int(st, 0);
-	p->got++;
-	return PW_OK;
-}
-
 static void h_hosts(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
@@ -388,100 +380,53 @@ static void h_hosts(struct pw_api_ctx *c)
 	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit) ||
 	    !query_filter(c, &f))
 		return;
-	cJSON *o = cJSON_CreateObject();
-	struct host_page p = {o ? cJSON_AddArrayToObject(o, "hosts") : NULL, 0, after};
+	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = p.hosts ? pw_host_page(c->env->db, HOST_COLUMNS, &f, after, limit, page_row,
-					   &p, &e)
-			    : pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
-	if (!rc && !add_next(o, p.got, limit, p.last))
-		rc = pw_error_set(&e, PW_ERR_NOMEM, "listing hosts: out of memory");
+	pw_err rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
 	if (rc) {
-		cJSON_Delete(o);
+		pw_host_list_release(&l);
 		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "hosts") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		cJSON *h = pw_host_to_json(&l.v[i]);
+		ok = h && cJSON_AddItemToArray(a, h);
+		if (!ok)
+			cJSON_Delete(h);
+	}
+	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_host_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
 		return;
 	}
 	pw_api_reply(c, o);
 }
 
-/* The host row, or 404. *out is NULL after a reply was set. */
-static cJSON *load_host(struct pw_api_ctx *c)
+/* Replies with host c->id as `host show --json` prints it, or fails. */
+static void reply_host(struct pw_api_ctx *c)
 {
+	pw_host h = PW_HOST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_db_prepare(c->env->db, "SELECT " HOST_COLUMNS " FROM hosts WHERE id = ?",
-				  &st, &e);
+	cJSON *j = NULL;
+	pw_err rc = pw_host_get(c->env->db, c->id, &h, &e);
 	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, &e);
+		rc = pw_host_show_json(c->env->db, &h, &j, &e);
+	pw_host_release(&h);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
-		return NULL;
+		return;
 	}
-	if (!row) {
-		pw_api_error(c->resp, 404, "not_found", "there is no host %" PRId64, c->id);
-		return NULL;
-	}
-	cJSON *h = host_json(st);
-	pw_stmt_reset(st);
-	if (!h)
-		pw_api_oom(c);
-	return h;
+	pw_api_reply(c, j);
 }
 
 static void h_host(struct pw_api_ctx *c)
 {
-	cJSON *h = load_host(c);
-	if (!h)
-		return;
-	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_db_prepare(c->env->db,
-				  "SELECT COUNT(*) FROM jobs WHERE host_id = ?"
-				  " AND state IN ('queued', 'leased')",
-				  &st, &e);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, &e);
-	if (rc) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	int64_t open = row ? pw_stmt_int(st, 0) : 0;
-	pw_stmt_reset(st);
-	int64_t found[PW_HOST_PRIO__COUNT] = {0};
-	if ((rc = pw_host_findings_count(c->env->db, c->id, found, &e))) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	pw_rekey_request q;
-	bool waiting = false;
-	if ((rc = pw_agent_rekey_pending(c->env->db, c->id, &q, &waiting, &e))) {
-		cJSON_Delete(h);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *f = cJSON_AddObjectToObject(h, "open_findings");
-	bool ok = f != NULL;
-	for (int p = 0; ok && p < PW_HOST_PRIO__COUNT; p++)
-		ok = add_int(f, pw_host_prio_name((pw_host_prio)p), found[p]);
-	cJSON *pending = waiting ? pw_rekey_request_to_json(&q) : cJSON_CreateNull();
-	if (ok && pending)
-		ok = cJSON_AddItemToObject(h, "pending_rekey", pending);
-	else
-		cJSON_Delete(pending);
-	if (!ok || !pending || !add_int(h, "open_jobs", open)) {
-		cJSON_Delete(h);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, h);
+	reply_host(c);
 }
 
 /* "hostname, location, ..., ticket": the fields a caller may set. */
@@ -564,9 +509,7 @@ static void h_host_patch(struct pw_api_ctx *c)
 	for (size_t i = 0; i < n; i++)
 		if (a[i].field == PW_HF_EXPOSURE && c->env->findings_stale)
 			c->env->findings_stale(c->env->hook_ctx, c->id);
-	cJSON *h = load_host(c);
-	if (h)
-		pw_api_reply(c, h);
+	reply_host(c);
 }
 
 static void h_hosts_import(struct pw_api_ctx *c)
@@ -584,10 +527,10 @@ static void h_hosts_import(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "rows", (int64_t)st.rows) ||
-	    !add_int(o, "created", (int64_t)st.created) ||
-	    !add_int(o, "updated", (int64_t)st.updated) ||
-	    !add_int(o, "unchanged", (int64_t)st.unchanged)) {
+	if (!o || !pw_json_add_int(o, "rows", (int64_t)st.rows) ||
+	    !pw_json_add_int(o, "created", (int64_t)st.created) ||
+	    !pw_json_add_int(o, "updated", (int64_t)st.updated) ||
+	    !pw_json_add_int(o, "unchanged", (int64_t)st.unchanged)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -611,86 +554,35 @@ static void h_hosts_export(struct pw_api_ctx *c)
 	pw_api_reply_buf(c, &csv);
 }
 
-static cJSON *job_json(pw_stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && add_int(o, "job_id", pw_stmt_int(st, 0)) && add_col(o, "kind", st, 1) &&
-		  add_raw(o, "args", pw_stmt_text(st, 2)) && add_col(o, "state", st, 3) &&
-		  add_col(o, "created", st, 4) && add_col(o, "created_by", st, 5) &&
-		  add_col(o, "leased_to", st, 6) && add_col(o, "lease_until", st, 7) &&
-		  add_int(o, "attempts", pw_stmt_int(st, 8)) && add_col(o, "finished", st, 9);
-	if (ok && pw_stmt_is_null(st, 10)) {
-		ok = cJSON_AddNullToObject(o, "result") != NULL;
-	} else if (ok) {
-		cJSON *r = cJSON_AddObjectToObject(o, "result");
-		ok = r && add_col(r, "status", st, 10) &&
-		     (pw_stmt_is_null(st, 11) ? cJSON_AddNullToObject(r, "exit_code") != NULL
-					      : add_int(r, "exit_code", pw_stmt_int(st, 11))) &&
-		     add_col(r, "received", st, 12);
-	}
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void h_host_jobs(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
 	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
 	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit))
 		return;
-	cJSON *h = load_host(c);
-	if (!h)
-		return;
-	cJSON_Delete(h);
+	pw_job_list l = PW_JOB_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	/* The newest result of each job: a job leased again after its lease
-	 * ran out may have more than one. */
-	pw_err rc = pw_db_prepare(
-		c->env->db,
-		"SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by, j.leased_to,"
-		" j.lease_until, j.attempts, j.finished, r.status, r.exit_code, r.received"
-		" FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id AND r.received ="
-		" (SELECT MAX(received) FROM job_results x WHERE x.job_id = j.id)"
-		" WHERE j.host_id = ? AND j.id > ? ORDER BY j.id LIMIT ?",
-		&st, &e);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, c->id);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 2, after);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 3, limit);
+	pw_err rc = pw_job_page(c->env->db, c->id, after, limit, &l, &e);
+	if (rc) {
+		pw_job_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "jobs") : NULL;
 	bool ok = a != NULL;
-	size_t got = 0;
-	int64_t last = after, prev = 0;
-	while (!rc && ok) {
-		bool row = false;
-		rc = pw_stmt_step(st, &row, &e);
-		if (rc || !row)
-			break;
-		/* Two results received in the same millisecond: keep one. */
-		if (pw_stmt_int(st, 0) == prev)
-			continue;
-		prev = last = pw_stmt_int(st, 0);
-		cJSON *j = job_json(st);
+	for (size_t i = 0; ok && i < l.n; i++) {
+		cJSON *j = pw_job_to_json(&l.v[i]);
 		ok = j && cJSON_AddItemToArray(a, j);
-		got++;
+		if (!ok)
+			cJSON_Delete(j);
 	}
-	if (!rc && ok)
-		ok = add_int(o, "host_id", c->id) && add_next(o, got, limit, last);
-	if (rc || !ok) {
+	ok = ok && pw_json_add_int(o, "host_id", c->id) &&
+	     add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_job_list_release(&l);
+	if (!ok) {
 		cJSON_Delete(o);
-		if (rc) {
-			pw_api_fail(c, rc, &e);
-		} else {
-			pw_stmt_reset(st);
-			pw_api_oom(c);
-		}
+		pw_api_oom(c);
 		return;
 	}
 	pw_api_reply(c, o);
@@ -714,7 +606,7 @@ static void h_host_rekey(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "host_id", c->id) ||
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
 	    !cJSON_AddBoolToObject(o, "approved", cJSON_IsTrue(ap))) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
@@ -740,6 +632,13 @@ static void h_job_create(struct pw_api_ctx *c)
 		pw_api_oom(c);
 		return;
 	}
+	const pw_job_kind *k = pw_job_kind_find(kind);
+	if (k && !pw_job_kind_allows(k, pw_role_name(c->who->user.role))) {
+		cJSON_free(text);
+		pw_api_error(c->resp, 403, "forbidden", "role %s may not queue %s jobs",
+			     pw_role_name(c->who->user.role), kind);
+		return;
+	}
 	pw_error e = PW_ERROR_INIT;
 	int64_t id = 0;
 	pw_err rc = pw_job_create(c->env->db, c->who->actor, c->id, kind, text, &id, &e);
@@ -749,8 +648,8 @@ static void h_job_create(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "job_id", id) || !add_int(o, "host_id", c->id) ||
-	    !add_text(o, "kind", kind) || !add_text(o, "state", "queued")) {
+	if (!o || !pw_json_add_int(o, "job_id", id) || !pw_json_add_int(o, "host_id", c->id) ||
+	    !pw_json_add_str(o, "kind", kind) || !pw_json_add_str(o, "state", "queued")) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -774,13 +673,10 @@ static void h_users(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "users") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_user *u = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", u->id) &&
-		     add_text(j, "name", u->name) && add_text(j, "role", pw_role_name(u->role)) &&
-		     cJSON_AddBoolToObject(j, "disabled", u->disabled) &&
-		     cJSON_AddBoolToObject(j, "has_password", u->has_password) &&
-		     add_text(j, "created", u->created) && add_text(j, "updated", u->updated);
+		cJSON *j = pw_user_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	pw_user_list_release(&l);
 	if (!ok) {
@@ -815,8 +711,8 @@ static void h_user_add(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", id) || !add_text(o, "name", name) ||
-	    !add_text(o, "role", pw_role_name(role))) {
+	if (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "name", name) ||
+	    !pw_json_add_str(o, "role", pw_role_name(role))) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -848,8 +744,8 @@ static void h_user_token(struct pw_api_ctx *c)
 		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
 					 &e);
 	cJSON *o = rc ? NULL : cJSON_CreateObject();
-	if (!rc && (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
-		    !add_text(o, "user", name) || !add_text(o, "label", label))) {
+	if (!rc && (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "token", token) ||
+		    !pw_json_add_str(o, "user", name) || !pw_json_add_str(o, "label", label))) {
 		cJSON_Delete(o);
 		o = NULL;
 		rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
@@ -875,13 +771,10 @@ static void h_etokens(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "enroll_tokens") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_enroll_token *t = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", t->id) &&
-		     add_text(j, "label", t->label) && add_int(j, "uses_total", t->uses_total) &&
-		     add_int(j, "uses_left", t->uses_left) && add_text(j, "expires", t->expires) &&
-		     add_text(j, "created", t->created) &&
-		     add_text(j, "created_by", t->created_by) && add_text(j, "revoked", t->revoked);
+		cJSON *j = pw_enroll_token_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	pw_enroll_token_list_release(&l);
 	if (!ok) {
@@ -912,9 +805,9 @@ static void h_etoken_create(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", id) || !add_text(o, "token", token) ||
-	    !add_text(o, "label", label) || !add_int(o, "uses", uses) ||
-	    !add_int(o, "ttl_seconds", ttl)) {
+	if (!o || !pw_json_add_int(o, "id", id) || !pw_json_add_str(o, "token", token) ||
+	    !pw_json_add_str(o, "label", label) || !pw_json_add_int(o, "uses", uses) ||
+	    !pw_json_add_int(o, "ttl_seconds", ttl)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -935,7 +828,7 @@ static void h_etoken_revoke(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
+	if (!o || !pw_json_add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -963,13 +856,10 @@ static void h_audit(struct pw_api_ctx *c)
 	cJSON *a = o ? cJSON_AddArrayToObject(o, "events") : NULL;
 	bool ok = a != NULL;
 	for (size_t i = 0; ok && i < l.n; i++) {
-		const pw_audit_event *v = &l.v[i];
-		cJSON *j = cJSON_CreateObject();
-		ok = j && cJSON_AddItemToArray(a, j) && add_int(j, "id", v->id) &&
-		     add_text(j, "ts", v->ts) && add_text(j, "actor", v->actor) &&
-		     add_text(j, "action", v->action) && add_text(j, "target", v->target) &&
-		     add_raw(j, "before", v->before_json) && add_raw(j, "after", v->after_json) &&
-		     add_text(j, "prev_hash", v->prev_hash) && add_text(j, "hash", v->hash);
+		cJSON *j = pw_audit_event_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
 	}
 	if (ok)
 		ok = add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
@@ -993,14 +883,8 @@ static void h_audit_verify(struct pw_api_ctx *c)
 		return;
 	}
 	/* A broken chain is the answer to the question, not a failure. */
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && cJSON_AddBoolToObject(o, "intact", rc == PW_OK) &&
-		  add_int(o, "events", rep.events) && add_text(o, "head_hash", rep.head_hash) &&
-		  add_text(o, "fault", pw_audit_fault_name(rep.fault));
-	if (ok && rc)
-		ok = add_int(o, "bad_id", rep.bad_id) && add_text(o, "reason", rep.reason);
-	if (!ok) {
-		cJSON_Delete(o);
+	cJSON *o = pw_audit_report_to_json(&rep, rc == PW_OK);
+	if (!o) {
 		pw_api_oom(c);
 		return;
 	}
@@ -1034,7 +918,8 @@ static const char host_list_query[] =
 	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
 	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
 	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
-	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\"},"                    \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\","                    \
+	"\"refused\":null},"                                                                          \
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \
@@ -1070,8 +955,9 @@ static const pw_route routes[] = {
 	 "\"pending\":false}"},
 	{"POST", "/api/v1/agents/checkin", PW_ACCESS_AGENT, 0, 8 * MiB, JSON, 200,
 	 "agent.checkin (with results or an inventory)", h_checkin,
-	 "An agent reports its inventory hash (the inventory itself when the server asks), "
-	 "delivers job results and receives its jobs (protocol.md)",
+	 "An agent reports its inventory hash (the inventory itself when the server asks, or "
+	 "why the server refused it), delivers job results, gives back jobs it cannot keep "
+	 "and receives its jobs; the body may be gzip (protocol.md)",
 	 NULL,
 	 "{\"agent_id\":\"ag_0123456789abcdef\",\"inventory_hash\":"
 	 "\"9f2c5d0c8e4b1a7f3d6e2b9c4a1f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19\",\"results\":"

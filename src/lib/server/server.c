@@ -16,14 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
-#include "patchwarden/schema.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/log.h"
+#include "patchwarden/schema.h"
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -48,8 +51,16 @@ static const pw_server_key keys[] = {
 	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0, 256},
 	{"max_connections", "4096", "open connections at most; more wait in the listen queue", 'i',
 	 1, 1000000},
+	{"max_connections_per_ip", "64",
+	 "open connections from one client address at most; 0: no limit (behind a proxy on this "
+	 "machine every client is the proxy's address: raise it or use 0)",
+	 'i', 0, 1000000},
 	{"connection_timeout", "30", "seconds before an idle or stalled connection is closed", 'i',
 	 1, 3600},
+	{"request_timeout", "120",
+	 "seconds a client has to send a request's headers and body (from its connection, or "
+	 "from its previous reply) before the connection is closed, however steadily it sends",
+	 'i', 1, 86400},
 	{"shutdown_timeout", "10",
 	 "seconds a stop (SIGTERM) waits for requests in progress before closing connections", 'i',
 	 0, 3600},
@@ -65,6 +76,9 @@ static const pw_server_key keys[] = {
 	{"json_max_string", "65536",
 	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
 	 64L << 20},
+	{"inflated_max", "33554432",
+	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413",
+	 'i', 65536, 1L << 30},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -119,7 +133,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 		known[i] = keys[i].name;
 	known[N_KEYS] = NULL;
 	pw_err rc = c ? pw_config_check_keys(c, "server", known, err) : PW_OK;
-	long depth = 0, string = 0;
+	long depth = 0, string = 0, inflated = 0;
 	if (rc || (rc = get_str(c, "listen", &out->listen)) ||
 	    (rc = get_str(c, "tls_cert", &out->tls_cert)) ||
 	    (rc = get_str(c, "tls_key", &out->tls_key)) ||
@@ -127,18 +141,22 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_bool(c, "allow_plain_http", &out->allow_plain_http, err)) ||
 	    (rc = get_long(c, "threads", &out->threads, err)) ||
 	    (rc = get_long(c, "max_connections", &out->max_connections, err)) ||
+	    (rc = get_long(c, "max_connections_per_ip", &out->max_connections_per_ip, err)) ||
 	    (rc = get_long(c, "connection_timeout", &out->connection_timeout, err)) ||
+	    (rc = get_long(c, "request_timeout", &out->request_timeout, err)) ||
 	    (rc = get_long(c, "shutdown_timeout", &out->shutdown_timeout, err)) ||
 	    (rc = get_bool(c, "access_log", &out->access_log, err)) ||
 	    (rc = get_long(c, "checkin_interval", &out->api.checkin_interval, err)) ||
 	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
+	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
 	out->api.json.max_string = (size_t)string;
+	out->api.inflated_max = (size_t)inflated;
 	return PW_OK;
 }
 
@@ -225,6 +243,76 @@ static pw_err read_pem(const char *path, const char *what, pw_buf *out, pw_error
 	return PW_OK;
 }
 
+/* The key of every connection's TLS: only the server's user may read it. */
+static pw_err check_key_mode(const char *path, pw_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return pw_error_set(err, PW_ERR_IO, "TLS key %s: %s", path, strerror(errno));
+	if (st.st_mode & 077)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "TLS key %s is open to other users (mode %04o); chmod 600 it, "
+				    "owned by the user the server runs as",
+				    path, (unsigned)(st.st_mode & 07777));
+	return PW_OK;
+}
+
+/* libmicrohttpd's messages, kept to name the cause when it refuses. */
+struct mhd_msg {
+	char text[256];
+};
+
+static void keep_mhd_msg(void *cls, const char *fmt, va_list ap)
+{
+	struct mhd_msg *m = cls;
+	if (m->text[0]) /* the first message is the cause; the rest follow from it */
+		return;
+	vsnprintf(m->text, sizeof m->text, fmt, ap);
+	m->text[strcspn(m->text, "\r\n")] = '\0';
+}
+
+static enum MHD_Result no_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	(void)cls;
+	(void)conn;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)req_cls;
+	return MHD_NO;
+}
+
+/* Whether GnuTLS takes the pair and the priority string, as the daemon
+ * will: a daemon without a socket loads them and is stopped at once, so
+ * -n finds a key of another certificate too. */
+static pw_err check_tls_pair(const pw_server_config *cfg, const char *cert, const char *keytext,
+			     pw_error *err)
+{
+	struct mhd_msg m = {{0}};
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		no_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, keep_mhd_msg, &m,
+		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, keytext,
+		MHD_OPTION_HTTPS_PRIORITIES, cfg->tls_priorities ? cfg->tls_priorities : "NORMAL",
+		MHD_OPTION_END);
+	if (d) {
+		MHD_stop_daemon(d);
+		return PW_OK;
+	}
+	if (strstr(m.text, "do not match"))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "TLS key %s does not match the certificate %s (the key of "
+				    "another certificate?)",
+				    cfg->tls_key, cfg->tls_cert);
+	return pw_error_set(err, PW_ERR_INVALID, "TLS certificate %s with key %s: %s",
+			    cfg->tls_cert, cfg->tls_key,
+			    m.text[0] ? m.text : "libmicrohttpd cannot use them");
+}
+
 static bool tls_wanted(const pw_server_config *cfg)
 {
 	return (cfg->tls_cert && *cfg->tls_cert) || (cfg->tls_key && *cfg->tls_key);
@@ -268,6 +356,11 @@ static pw_err check(const pw_server_config *cfg, pw_buf *cert, pw_buf *keybuf, p
 	pw_err rc = read_pem(cfg->tls_cert, "TLS certificate", cert ? cert : &a, err);
 	if (!rc)
 		rc = read_pem(cfg->tls_key, "TLS key", keybuf ? keybuf : &b, err);
+	if (!rc)
+		rc = check_key_mode(cfg->tls_key, err);
+	if (!rc)
+		rc = check_tls_pair(cfg, pw_buf_str(cert ? cert : &a),
+				    pw_buf_str(keybuf ? keybuf : &b), err);
 	pw_buf_release(&a);
 	pw_buf_release(&b);
 	return rc;
@@ -307,6 +400,29 @@ struct pw_server {
 	size_t n_changed, cap_changed;
 	/* A missing or empty feed store is logged once, until it works. */
 	atomic_bool store_warned, unsupported_warned;
+	/* Open connections, for the watchdog that closes those whose request
+	 * is not in by request_timeout: connection_timeout alone lets a
+	 * client that sends a byte now and then hold a connection forever. */
+	pthread_mutex_t conn_lock;
+	struct conn *conns;
+	pthread_t watchdog;
+	bool watchdog_started, watchdog_stopping;
+	pthread_cond_t watchdog_wake;
+	/* While the daemon starts: its first message, the cause if it fails. */
+	struct mhd_msg start_msg;
+	bool starting;
+};
+
+/* A connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION). */
+struct conn {
+	struct conn *prev, *next;
+	MHD_socket fd;
+	/* Since when it has been waiting for a request's headers and body:
+	 * its accept, then each reply's end; receiving is false from a
+	 * request's last body byte to its reply's end (handlers are not cut). */
+	struct timespec since;
+	bool receiving;
+	bool cut;
 };
 
 #define MAX_QUERY 16
@@ -316,6 +432,7 @@ struct pw_server {
 #define LOG_PATH_MAX 200
 
 struct request {
+	struct conn *conn; /* NULL when it could not be tracked (out of memory) */
 	const pw_route *route;
 	int64_t id;
 	pw_api_identity who;
@@ -325,6 +442,7 @@ struct request {
 	pw_api_response early;
 	bool has_early;
 	bool responded;
+	bool close; /* the body's framing is in doubt: nothing more is read */
 	size_t dropped; /* body bytes read past the limit */
 	int status;
 	size_t bytes;
@@ -342,6 +460,15 @@ struct query {
 
 static void server_log(struct pw_server *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Every line goes out escaped (log.h): paths, addresses and messages
+ * quote what clients sent. */
+static void emit(struct pw_server *s, const char *line)
+{
+	char safe[4 * 1024];
+	pw_log_escape(line, safe, sizeof safe);
+	s->cfg.log(s->cfg.log_ctx, safe);
+}
+
 static void server_log(struct pw_server *s, const char *fmt, ...)
 {
 	if (!s->cfg.log)
@@ -351,21 +478,24 @@ static void server_log(struct pw_server *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	s->cfg.log(s->cfg.log_ctx, line);
+	emit(s, line);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct pw_server *s = cls;
-	if (!s->cfg.log)
-		return;
 	char line[1024];
 	int n = snprintf(line, sizeof line, "http: ");
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	size_t len = strlen(line);
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
-	s->cfg.log(s->cfg.log_ctx, line);
+	pthread_mutex_lock(&s->conn_lock);
+	if (s->starting && !s->start_msg.text[0])
+		snprintf(s->start_msg.text, sizeof s->start_msg.text, "%s", line + n);
+	pthread_mutex_unlock(&s->conn_lock);
+	if (s->cfg.log)
+		emit(s, line);
 }
 
 static pw_db *thread_db(struct pw_server *s, pw_error *err)
@@ -396,6 +526,140 @@ static pw_db *thread_db(struct pw_server *s, pw_error *err)
 		return NULL;
 	}
 	return db;
+}
+
+/* ---- the request deadline ---------------------------------------------- */
+
+static void address_text(const struct sockaddr *sa, char *out, size_t size)
+{
+	snprintf(out, size, "-");
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)size);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct pw_server *s = cls;
+	struct conn *c = *socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = ci ? calloc(1, sizeof *c) : NULL;
+		if (!c) /* untracked: connection_timeout still applies to it */
+			return;
+		c->fd = ci->connect_fd;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		c->receiving = true;
+		pthread_mutex_lock(&s->conn_lock);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->conn_lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	/* Before libmicrohttpd closes the socket: the watchdog never shuts
+	 * down a descriptor that another connection has been given since. */
+	pthread_mutex_lock(&s->conn_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->conn_lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* A request's body is in (false), or its reply is done and the next
+ * request's time starts (true). */
+static void conn_receiving(struct pw_server *s, struct conn *c, bool receiving)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	c->receiving = receiving;
+	if (receiving)
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+	pthread_mutex_unlock(&s->conn_lock);
+}
+
+#define WATCHDOG_TICK_MS 250
+
+/* Shuts down the connections whose request is not in by request_timeout;
+ * libmicrohttpd then reads the end of input and closes them itself. */
+static void *watchdog(void *arg)
+{
+	struct pw_server *s = arg;
+	long limit_ms = s->cfg.request_timeout * 1000;
+	pthread_mutex_lock(&s->conn_lock);
+	while (!s->watchdog_stopping) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		size_t cut = 0;
+		char who[INET6_ADDRSTRLEN] = "-";
+		for (struct conn *c = s->conns; c; c = c->next) {
+			long ms = (long)(now.tv_sec - c->since.tv_sec) * 1000 +
+				  (now.tv_nsec - c->since.tv_nsec) / 1000000;
+			if (!c->receiving || c->cut || ms < limit_ms)
+				continue;
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof ss;
+			if (!cut++ && getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
+				address_text((struct sockaddr *)&ss, who, sizeof who);
+		}
+		if (cut) {
+			pthread_mutex_unlock(&s->conn_lock);
+			server_log(s,
+				   "http: closed %zu connection%s (%s%s) that had not sent a whole "
+				   "request within request_timeout (%ld s)",
+				   cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
+				   s->cfg.request_timeout);
+			pthread_mutex_lock(&s->conn_lock);
+		}
+		struct timespec next = now;
+		next.tv_nsec += WATCHDOG_TICK_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->watchdog_wake, &s->conn_lock, &next);
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+	return NULL;
+}
+
+static pw_err watchdog_start(struct pw_server *s, pw_error *err)
+{
+	int e = pthread_create(&s->watchdog, NULL, watchdog, s);
+	if (e)
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the request watchdog: %s",
+				    strerror(e));
+	s->watchdog_started = true;
+	return PW_OK;
+}
+
+static void watchdog_stop(struct pw_server *s)
+{
+	if (!s->watchdog_started)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	s->watchdog_stopping = true;
+	pthread_cond_signal(&s->watchdog_wake);
+	pthread_mutex_unlock(&s->conn_lock);
+	pthread_join(s->watchdog, NULL);
+	s->watchdog_started = false;
 }
 
 /* ---- findings (findings.h) --------------------------------------------- */
@@ -619,6 +883,7 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 {
 	r->responded = true;
 	r->status = resp->status;
+	conn_receiving(s, r->conn, false);
 	if (resp->status >= 500 && resp->detail.msg[0])
 		server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
 	struct MHD_Response *m;
@@ -650,6 +915,8 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	if (r->status == 401)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"patchwarden\"");
+	if (r->close)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
 	pw_api_response_release(resp);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, m);
 	MHD_destroy_response(m);
@@ -676,15 +943,8 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, size, "-");
-	if (!ci || !ci->client_addr)
-		return;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)size);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)size);
+	if (ci && ci->client_addr)
+		address_text(ci->client_addr, out, size);
 }
 
 /* Bytes of body announced: Content-Length, SIZE_MAX for a chunked
@@ -724,11 +984,51 @@ static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *
 	return MHD_YES;
 }
 
+struct framing {
+	unsigned content_length, transfer_encoding;
+	bool not_chunked;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *k,
+				     const char *v)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if (!strcasecmp(k, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		f->content_length++;
+	} else if (!strcasecmp(k, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->transfer_encoding++;
+		f->not_chunked |= !v || strcasecmp(v, "chunked") != 0;
+	}
+	return MHD_YES;
+}
+
+/* Where a proxy in front and this server could disagree on where the
+ * body ends, the rest of the stream could be read as another request
+ * (request smuggling): two Content-Length headers, one with
+ * Transfer-Encoding (which libmicrohttpd would let override it), or a
+ * Transfer-Encoding other than a single "chunked" (RFC 9112 6.1:
+ * libmicrohttpd would read such a body up to the connection's end). */
+static bool framing_ambiguous(struct MHD_Connection *conn)
+{
+	struct framing f = {0, 0, false};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.content_length > 1 || (f.content_length && f.transfer_encoding) ||
+	       f.transfer_encoding > 1 || f.not_chunked;
+}
+
 /* Headers are in: route, check the announced size, authenticate. */
 static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, struct request *r,
 			     const char *url, const char *method)
 {
 	pw_api_response resp = PW_API_RESPONSE_INIT;
+	if (framing_ambiguous(conn)) {
+		pw_api_error(&resp, 400, "bad_request",
+			     "where the request's body ends is ambiguous: send one Content-Length "
+			     "header, or Transfer-Encoding: chunked alone");
+		r->close = true;
+		return respond(s, conn, r, &resp);
+	}
 	int status;
 	r->route = pw_route_find(method, url, &r->id, &status, resp.allow);
 	if (!r->route) {
@@ -770,6 +1070,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r)
 			return MHD_NO;
 		*req_cls = r;
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		r->conn = ci ? ci->socket_context : NULL;
 		clock_gettime(CLOCK_MONOTONIC, &r->t0);
 		snprintf(r->method, sizeof r->method, "%s", method);
 		snprintf(r->path, sizeof r->path, "%s", url);
@@ -805,6 +1108,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
+	/* The whole request is in: what follows is the server's time. */
+	conn_receiving(s, r->conn, false);
 	if (r->has_early) {
 		r->has_early = false;
 		return respond(s, conn, r, &r->early);
@@ -817,8 +1122,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	pw_error e = PW_ERROR_INIT;
 	pw_api_env env = api_env(s, &e);
-	pw_api_run(&env, r->route, r->id, &r->who, q.v, q.n, pw_buf_str(&r->body), r->body.len,
-		   &resp);
+	pw_api_run_encoded(&env, r->route, r->id, &r->who, q.v, q.n,
+			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_ENCODING),
+			   pw_buf_str(&r->body), r->body.len, &resp);
 	return respond(s, conn, r, &resp);
 }
 
@@ -841,6 +1148,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 				   ? ""
 				   : " (connection closed early)");
 	}
+	conn_receiving(s, r->conn, true);
 	pw_buf_release(&r->body);
 	pw_api_response_release(&r->early);
 	free(r);
@@ -857,6 +1165,7 @@ static unsigned auto_threads(void)
 static void server_free(struct pw_server *s)
 {
 	scheduler_stop(s);
+	watchdog_stop(s);
 	for (size_t i = 0; i < s->n_dbs; i++)
 		pw_db_close(s->dbs[i]);
 	free(s->dbs);
@@ -865,6 +1174,8 @@ static void server_free(struct pw_server *s)
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->sched_lock);
 	pthread_cond_destroy(&s->sched_wake);
+	pthread_mutex_destroy(&s->conn_lock);
+	pthread_cond_destroy(&s->watchdog_wake);
 	free(s->changed);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
@@ -904,7 +1215,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->sched_wake, &ca);
+	pthread_cond_init(&s->watchdog_wake, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->conn_lock, NULL);
 	atomic_init(&s->store_warned, false);
 	atomic_init(&s->unsupported_warned, false);
 	pw_err rc = check(cfg, &s->cert, &s->key, err);
@@ -936,25 +1249,38 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
 	if (s->tls)
 		flags |= MHD_USE_TLS;
+	s->starting = true;
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 		s->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY,
+		s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+	int e = errno;
+	pthread_mutex_lock(&s->conn_lock);
+	s->starting = false;
+	pthread_mutex_unlock(&s->conn_lock);
 	if (!s->d) {
-		int e = errno;
+		/* Its own message names the cause (a bind refused, TLS); errno
+		 * may be left over from anything. */
+		if (s->start_msg.text[0])
+			rc = pw_error_set(err, PW_ERR_IO, "cannot serve on %s: %s", cfg->listen,
+					  s->start_msg.text);
+		else
+			rc = pw_error_set(err, PW_ERR_IO,
+					  "cannot serve on %s: %s (address in use, not local, or "
+					  "a port below 1024 without the right to bind it?)",
+					  cfg->listen,
+					  e ? strerror(e) : "libmicrohttpd refused to start");
 		server_free(s);
-		return pw_error_set(err, PW_ERR_IO,
-				    "cannot serve on %s: %s (address in use, not local, or a port "
-				    "below 1024 without the right to bind it?)",
-				    cfg->listen,
-				    e ? strerror(e) : "libmicrohttpd refused to start");
+		return rc;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
-	if ((rc = scheduler_start(s, err))) {
+	if ((rc = scheduler_start(s, err)) || (rc = watchdog_start(s, err))) {
 		MHD_stop_daemon(s->d);
 		server_free(s);
 		return rc;

@@ -14,6 +14,7 @@
  * Written after studying apk-tools' src/version.c and its test vectors;
  * no code was copied. */
 #include <stdint.h>
+
 #include <stdio.h>
 #include <string.h>
 

@@ -3,6 +3,7 @@
  * dpkg's documented behaviour and checked against the real dpkg by
  * tests/scripts/vercmp_differential.sh. Nothing here allocates. */
 #include <limits.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * and checked against the real rpm by tests/scripts/vercmp_differential.sh.
  * Works on pointer ranges, so nothing is copied or allocated. */
 #include <stdbool.h>
+
 #include <string.h>
 
 #include "patchwarden/vercmp.h"

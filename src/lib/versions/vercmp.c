@@ -1,6 +1,7 @@
 /* Picks the comparison of an ecosystem by name and applies its validity
  * rules, so that callers never compare with the wrong rules. */
 #include <stddef.h>
+
 #include <strings.h>
 
 #include "patchwarden/vercmp.h"

@@ -7,7 +7,8 @@
  * State directory (default PW_AGENT_STATE_DIR, created 0700):
  *   credential   0600 JSON: server URL, CA file, agent id, credential
  *   state        JSON: last acknowledged inventory hash, need_inventory,
- *                check-in interval, time of the last good check-in
+ *                check-in interval, time of the last good check-in, the
+ *                server's last 413 to an inventory (inventory_refused)
  *   machine-id   made once when the host has no /etc/machine-id
  *   spool/       results not yet acknowledged
  *   feeds.db     the default feed store scan jobs read (filled by
@@ -78,6 +79,9 @@ typedef struct pw_agent_cycle_report {
 	/* Results the server holds others under their seq (the counter went
 	 * back): kept and renumbered above its high-water mark, sent next. */
 	size_t results_renumbered;
+	/* Spooled results the server refused as too large (413), each
+	 * replaced by a failed result saying so (job_error has the last). */
+	size_t results_refused;
 	size_t jobs_run;
 	size_t jobs_failed;       /* could not be run or their result not spooled */
 	size_t spooled;           /* results waiting after this check-in */
@@ -86,7 +90,18 @@ typedef struct pw_agent_cycle_report {
 	/* Why the inventory could not be read ("" when it was): the check-in
 	 * then carries the last acknowledged hash and jobs fail with this. */
 	char inventory_error[PW_ERROR_MSG_MAX];
+	/* The server refuses this inventory as too large (a 413, now or
+	 * within PW_AGENT_REFUSED_RETRY before): the check-in went without
+	 * it, saying so (inventory_refused); "" when not. */
+	char inventory_refused[PW_ERROR_MSG_MAX];
+	size_t jobs_released; /* leases given back: their results could not be spooled */
 } pw_agent_cycle_report;
+
+/* Seconds before an inventory the server refused (413) is uploaded
+ * again, unless it changes first. */
+#define PW_AGENT_REFUSED_RETRY (6 * 3600)
+/* Check-in bodies from this size on are sent gzip-compressed. */
+#define PW_AGENT_GZIP_FROM (64u * 1024)
 
 /* One check-in: reads the inventory (when it cannot but a hash was
  * acknowledged before, goes on without it: see inventory_error), sends
@@ -95,8 +110,18 @@ typedef struct pw_agent_cycle_report {
  * order, deletes the acknowledged ones, renumbers those in conflict
  * (results_renumbered), raises its counter above the highest seq the
  * server has stored from it (so it never numbers a result the server
- * would take for one it has), runs the jobs handed out and spools their results (sent with the next
- * check-in). A transfer or server failure leaves the spool as it was. */
+ * would take for one it has), runs the jobs handed out and spools their
+ * results (sent with the next check-in). A transfer or server failure
+ * leaves the spool as it was.
+ * A body of PW_AGENT_GZIP_FROM bytes or more goes gzip-compressed. When
+ * the server answers 413 to a body with the inventory, the check-in is
+ * made again at once without it, telling the server why
+ * (inventory_refused), and the inventory is not sent again before
+ * PW_AGENT_REFUSED_RETRY unless it changes: a host whose inventory is
+ * over the server's limit keeps checking in and getting jobs. A job
+ * whose result cannot be spooled (spool full, disk full) is given back
+ * to the server at once (or with the next check-in) rather than held
+ * until its lease runs out. */
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err);
 
 /* The agent's id, server and spool size, for `agent status`. */

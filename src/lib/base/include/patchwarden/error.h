@@ -22,6 +22,7 @@ typedef enum pw_err {
 	PW_ERR_NETWORK = 11,    /* a network transfer failed */
 	PW_ERR_INTEGRITY = 12,  /* a signature, hash or chain does not verify */
 	PW_ERR_CONFLICT = 13,   /* the request conflicts with what is stored (a name taken) */
+	PW_ERR_UNAVAILABLE = 14, /* the store takes no changes now: its disk is full, it is read-only */
 	PW_ERR__COUNT
 } pw_err;
 

@@ -7,8 +7,21 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/error.h"
 
-/* Appends the whole content of `path` to `out`. Files larger than
- * `max_bytes` are refused with PW_ERR_TOOLARGE (0 = no limit). */
+/* The most pw_read_file reads into memory, whatever the caller asks:
+ * 1 GiB, more than any feed, inventory or configuration file. */
+#define PW_READ_FILE_MAX ((size_t)1 << 30)
+
+/* Opens `path` for reading when it is a regular file (or /dev/null, an
+ * empty one), and refuses anything else (a directory, a FIFO that would
+ * block for ever, a device such as /dev/zero that never ends) with
+ * PW_ERR_INVALID naming it; never blocks in open(2). The caller owns *fd
+ * (close it). */
+pw_err pw_open_regular(const char *path, int *fd, pw_error *err);
+
+/* Appends the whole content of the regular file `path` to `out` (see
+ * pw_open_regular). Files larger than `max_bytes` (0 or more than
+ * PW_READ_FILE_MAX: PW_READ_FILE_MAX) are refused with PW_ERR_TOOLARGE
+ * naming the file and the limit. */
 pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err);
 
 /* Writes `len` bytes to `path` through a temporary file in the same

@@ -54,7 +54,8 @@ typedef struct pw_import_stats {
 	size_t retired;      /* removed by replace_source */
 	size_t affected;     /* affected-package rows received */
 	size_t kev, epss;
-	size_t warnings;     /* skipped records */
+	size_t warnings;     /* warnings given (skipped records, entries, files) */
+	size_t skipped;      /* malformed files or records left out whole */
 } pw_import_stats;
 
 typedef struct pw_feed_import pw_feed_import;
@@ -70,7 +71,9 @@ pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import *
 void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
 				  pw_progress_fn progress, void *ctx);
 /* Retire the advisories of each source seen in this import that the
- * import did not contain (for full refreshes such as `feed sync`).
+ * import did not contain (for full refreshes such as `feed sync`). An
+ * import that skipped a malformed file or record retires nothing (with a
+ * warning): the skipped one may hold an advisory that still exists.
  * Scoped by ecosystem: one source ("osv") carries many distros, so only
  * advisories whose ecosystems were all covered by this import's records
  * of that source are retired; a refresh of Debian's OSV export leaves
@@ -78,12 +81,19 @@ void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
 void pw_feed_import_replace_source(pw_feed_import *imp, bool replace);
 /* The sink importers write into. */
 const pw_feed_sink *pw_feed_import_sink(pw_feed_import *imp);
+/* The number the snapshot will have once committed (the import holds
+ * the writers' lock, so no other import can take it). */
+int64_t pw_feed_import_snapshot(const pw_feed_import *imp);
 /* Imports a file, a directory tree or an archive (zip, tar, .gz) at
  * `path`, detecting each member's format from its content. */
 pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err);
 /* The same for several paths, with one progress count over all of them.
- * A file named here whose format is not recognised is an error; inside a
- * directory or an archive it is a warning and skipped. */
+ * A file named here whose format is not recognised, or that its parser
+ * cannot read (truncated JSON, an OSV record with a bad `modified`), is
+ * an error; inside a directory or an archive it is skipped with a warning
+ * naming file and field, and counted in stats.skipped. Paths that are
+ * neither regular files nor directories (FIFOs, devices) are refused
+ * before anything is read. */
 pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n,
 			    pw_error *err);
 /* Imports one buffer (already inflated) under `name`. */

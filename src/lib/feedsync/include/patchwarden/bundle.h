@@ -88,13 +88,26 @@ pw_err pw_bundle_create(const char *out_path, const char *secret_key_path,
 pw_err pw_bundle_verify(const char *bundle_path, const char *public_key_path,
 			const char *extract_dir, pw_bundle_info *info, pw_error *err);
 
+/* The feed source row (pw_feedstore_source_get) where a store records the
+ * newest bundle it imported: last_modified its creation time, etag its
+ * key id, url its file name. `feed sync` source names cannot clash. */
+#define PW_BUNDLE_SOURCE "(bundle)"
+
+typedef struct pw_bundle_import_opts {
+	bool replace;     /* retire each imported source's advisories the bundle lacks */
+	bool allow_older; /* import a bundle created before the newest one imported */
+	pw_warn_fn warn;  /* skipped-record warnings; may be NULL */
+	void *ctx;        /* for warn */
+} pw_bundle_import_opts;
+
 /* Verifies, then opens the store at `store_path` and imports every file
  * as one snapshot. Nothing reaches the store, and no store file is
- * created, unless the whole bundle verifies. `replace` retires the
- * advisories of each imported source that the bundle does not contain.
- * `warn` receives skipped-record warnings (may be NULL). */
+ * created, unless the whole bundle verifies. A bundle created before the
+ * newest one this store imported is refused with PW_ERR_CONFLICT unless
+ * opts->allow_older: replaying an old signed bundle would bring back
+ * advisories and scores a newer one changed. */
 pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
-			const char *public_key_path, bool replace, pw_warn_fn warn, void *ctx,
+			const char *public_key_path, const pw_bundle_import_opts *opts,
 			int64_t *snapshot, pw_import_stats *stats, pw_bundle_info *info,
 			pw_error *err);
 

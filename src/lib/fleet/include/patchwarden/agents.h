@@ -20,6 +20,7 @@
 
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
+#include "patchwarden/hosts.h"
 
 struct cJSON;
 
@@ -41,6 +42,11 @@ typedef struct pw_enroll_token {
 	char *expires, *created, *created_by;
 	char *revoked; /* NULL unless revoked */
 } pw_enroll_token;
+
+/* {"id", "label", "uses_total", "uses_left", "expires", "created",
+ * "created_by", "revoked"}: `user enroll-token list --json` and
+ * GET /api/v1/enroll-tokens. NULL when out of memory. */
+struct cJSON *pw_enroll_token_to_json(const pw_enroll_token *t);
 
 typedef struct pw_enroll_token_list {
 	pw_enroll_token *v;
@@ -119,6 +125,10 @@ pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out,
  * for `host show --json` and the API; NULL when out of memory. */
 struct cJSON *pw_rekey_request_to_json(const pw_rekey_request *r);
 
+/* One host as `host show --json` and GET /api/v1/hosts/{id} give it:
+ * pw_host_to_json plus "pending_rekey" (an object or null). */
+pw_err pw_host_show_json(pw_db *db, const pw_host *h, struct cJSON **out, pw_error *err);
+
 /* An operator's decision on the host's pending re-key, audited as
  * "agent.rekey_approve" or "agent.rekey_refuse". Approval makes the new
  * agent the host's (its reported name and OS too; a name another host
@@ -161,6 +171,17 @@ typedef struct pw_job_result {
 	const char *output_json; /* JSON text or NULL */
 } pw_job_result;
 
+/* An agent's report that the server refused its inventory (the one of
+ * the check-in's inventory_hash) with a 413: the check-in that carries
+ * it comes without the inventory, so that the host keeps checking in. */
+typedef struct pw_inventory_refusal {
+	int64_t size;         /* bytes of the inventory's JSON */
+	int64_t sent;         /* bytes of the body as sent (compressed) */
+	const char *encoding; /* "gzip" or "identity" */
+	const char *at;       /* when (the agent's clock), a timestamp */
+	int64_t limit;        /* the server's limit that applied, bytes (the caller's) */
+} pw_inventory_refusal;
+
 typedef struct pw_checkin {
 	const char *inventory_hash;      /* required: pw_inventory_hash of what the agent has */
 	const struct cJSON *inventory;   /* the inventory object, or NULL when only the hash is sent */
@@ -168,9 +189,15 @@ typedef struct pw_checkin {
 	size_t n_results;
 	size_t max_jobs;       /* jobs to hand out at most; 0: PW_CHECKIN_MAX_JOBS */
 	int64_t lease_seconds; /* how long a handed-out job waits for its result; 0: PW_JOB_LEASE */
+	const pw_inventory_refusal *refused; /* NULL: none */
+	/* Jobs leased to this agent that it gives back: it could not keep
+	 * their results (its spool is full or unwritable). */
+	const int64_t *release;
+	size_t n_release;
 } pw_checkin;
 
-#define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0}
+#define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0}
+#define PW_CHECKIN_MAX_RELEASE 1000
 #define PW_CHECKIN_MAX_JOBS 16
 #define PW_JOB_LEASE (2 * 3600)
 
@@ -195,9 +222,10 @@ typedef struct pw_checkin_reply {
 	/* The host has another inventory since this check-in (sent now, or
 	 * content the server knew): its findings are out of date. */
 	bool inventory_changed;
+	size_t n_released; /* of `release`, the jobs queued again */
 } pw_checkin_reply;
 
-#define PW_CHECKIN_REPLY_INIT {NULL, 0, NULL, 0, 0, false, NULL, 0, false}
+#define PW_CHECKIN_REPLY_INIT {NULL, 0, NULL, 0, 0, false, NULL, 0, false, 0}
 void pw_checkin_reply_release(pw_checkin_reply *r);
 
 /* One check-in of an authenticated agent, atomic:
@@ -219,12 +247,18 @@ void pw_checkin_reply_release(pw_checkin_reply *r);
  *   (PW_ERR_INVALID otherwise), stores it once per hash and makes it the
  *   host's; with only a hash: need_inventory unless the server knows
  *   that content (from this host or any other);
+ * - with `refused`: records on the host (inventory_refused) that its
+ *   agent's inventory is over the server's limit, until a check-in
+ *   without a refusal; the host keeps the inventory it had;
  * - leases up to max_jobs open jobs of the host to this agent: queued
  *   ones and those whose lease ran out without a result. A job goes to
  *   one check-in at a time, also across server nodes (PostgreSQL: FOR
  *   UPDATE SKIP LOCKED);
  * - reports seq_high, on every check-in: the agent never numbers a
  *   result at or below it.
+ * - with `release`: queues again those of the jobs that are leased to
+ *   this agent (others are ignored), and hands out no jobs: the agent
+ *   could not keep a result.
  * An unchanged check-in (same hash, no results, no open jobs) is one
  * UPDATE of last_seen, plus one indexed read unless `agent` comes fresh
  * from pw_agent_authenticate; anything else runs in one write
@@ -235,12 +269,9 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 
 /* ---- jobs ------------------------------------------------------------- */
 
-/* Queues a job for a host. `kind`: "scan" or "inventory"; `args_json`
- * a JSON object or NULL ({}). */
+/* Queues a job for a host: `kind` from the job-kind table (jobkind.h),
+ * `args_json` a JSON object its schema accepts, or NULL ({}). */
 pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
 		     const char *args_json, int64_t *id, pw_error *err);
-
-/* Whether `kind` is a job kind agents run. */
-bool pw_job_kind_ok(const char *kind);
 
 #endif

@@ -50,6 +50,11 @@ typedef enum pw_host_field {
 	PW_HF_LAST_SEEN,
 	PW_HF_CREATED,
 	PW_HF_UPDATED,
+	PW_HF_MACHINE_ID,
+	PW_HF_OS_CODENAME,
+	PW_HF_INVENTORY_HASH,
+	PW_HF_INVENTORY_AT,
+	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (agents.h) */
 	PW_HF__COUNT
 } pw_host_field;
 
@@ -92,9 +97,10 @@ typedef struct pw_host {
 	int64_t id;
 	char *f[PW_HF__COUNT];                 /* text of each field, NULL when unset */
 	int64_t open_findings[PW_HOST_PRIO__COUNT];
+	int64_t open_jobs; /* queued or leased */
 } pw_host;
 
-#define PW_HOST_INIT {0, {NULL}, {0}}
+#define PW_HOST_INIT {0, {NULL}, {0}, 0}
 void pw_host_release(pw_host *h);
 
 typedef struct pw_host_list {
@@ -105,10 +111,13 @@ typedef struct pw_host_list {
 #define PW_HOST_LIST_INIT {NULL, 0, 0}
 void pw_host_list_release(pw_host_list *l);
 
-/* The record as JSON, for the CLI's --json and the API: "id", every
- * field by name (a string or null; criticality a number) and
- * "open_findings" {"emergency": n, ...}. NULL when out of memory; the
- * caller frees it with cJSON_Delete. */
+/* The record as JSON, the one shape of the CLI's --json and the API
+ * (docs/api.md, "Records"): "id", "hostname", "machine_id", "agent_id",
+ * "os" {"id", "version_id", "codename", "pretty_name"}, "arch", "kernel",
+ * "created", "last_seen", "inventory" {"hash", "at", "refused"}, the editable fields
+ * from "location" to "ticket" (strings or null; criticality a number),
+ * "updated", "open_findings" {"emergency": n, ...} and "open_jobs". NULL
+ * when out of memory; the caller frees it with cJSON_Delete. */
 struct cJSON *pw_host_to_json(const pw_host *h);
 
 /* The patch policy: every server patched at least this often. */
@@ -145,14 +154,10 @@ pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
  * Filter values are checked as pw_host_value_check does. */
 pw_err pw_host_list_query(pw_db *db, const pw_host_filter *f, pw_host_list *out, pw_error *err);
 
-/* A page of the hosts matching `f` (NULL: all) by id: those after
- * `after`, at most `limit` (1 or more), for listings in another shape
- * than pw_host (the API's). `columns` is the SELECT list over the hosts
- * table aliased h ("h.id, h.hostname"); `row` gets each row and may stop
- * the listing by returning an error. */
-typedef pw_err (*pw_host_row_fn)(void *ctx, pw_stmt *st, pw_error *err);
-pw_err pw_host_page(pw_db *db, const char *columns, const pw_host_filter *f, int64_t after,
-		    int64_t limit, pw_host_row_fn row, void *ctx, pw_error *err);
+/* Appends a page of the hosts matching `f` (NULL: all) to `out`, by id:
+ * those after `after`, at most `limit` (1 or more). */
+pw_err pw_host_page(pw_db *db, const pw_host_filter *f, int64_t after, int64_t limit,
+		    pw_host_list *out, pw_error *err);
 
 /* Applies the assignments to the host in one transaction, all or none,
  * audited as "host.set" with the fields that changed (no event when

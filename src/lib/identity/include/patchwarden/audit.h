@@ -21,6 +21,8 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 
+struct cJSON;
+
 #define PW_AUDIT_HASH_HEX 64
 
 /* Appends one event inside the caller's write transaction
@@ -53,6 +55,10 @@ typedef struct pw_audit_report {
 	char reason[PW_ERROR_MSG_MAX];
 } pw_audit_report;
 
+/* {"intact", "events", "head_hash", "fault", and when not intact "bad_id"
+ * and "reason"}: `audit verify --json` and GET /api/v1/audit/verify. */
+struct cJSON *pw_audit_report_to_json(const pw_audit_report *r, bool intact);
+
 /* Walks the whole chain in id order in one consistent snapshot, with
  * bounded memory. Intact: PW_OK and fault PW_AUDIT_INTACT. Tampered:
  * PW_ERR_INTEGRITY, with fault, bad_id and reason filled in `out` and
@@ -66,6 +72,11 @@ typedef struct pw_audit_event {
 	char *before_json, *after_json; /* NULL when absent */
 	char *prev_hash, *hash;
 } pw_audit_event;
+
+/* {"id", "ts", "actor", "action", "target", "before", "after" (JSON or
+ * null), "prev_hash", "hash"}: the one shape of `audit list --json` and
+ * GET /api/v1/audit. NULL when out of memory. */
+struct cJSON *pw_audit_event_to_json(const pw_audit_event *e);
 
 typedef struct pw_audit_list {
 	pw_audit_event *v;

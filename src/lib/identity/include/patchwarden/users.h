@@ -13,6 +13,8 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 
+struct cJSON;
+
 /* DESIGN.md §3. Append only: the names are stored. */
 typedef enum pw_role {
 	PW_ROLE_ADMIN = 0, /* everything, including users */
@@ -67,6 +69,11 @@ typedef struct pw_user {
 	char *created, *updated;
 } pw_user;
 
+/* {"id", "name", "role", "disabled", "has_password", "created",
+ * "updated"}: `user list --json` and GET /api/v1/users. NULL when out of
+ * memory. */
+struct cJSON *pw_user_to_json(const pw_user *u);
+
 typedef struct pw_user_list {
 	pw_user *v;
 	size_t n, cap;
@@ -86,8 +93,11 @@ pw_err pw_user_login(pw_db *db, const char *name, const char *password, pw_princ
 		     pw_error *err);
 
 /* Argon2id cost. Interactive (libsodium's OPSLIMIT/MEMLIMIT_INTERACTIVE,
- * ~64 MiB) unless the environment has PATCHWARDEN_PWHASH=fast, which
- * uses the minimum parameters: for test suites only, never production. */
+ * ~64 MiB) unless the environment has PATCHWARDEN_PWHASH=fast in a test
+ * build (CMake option PW_TEST_HOOKS, on in the default, asan and fuzz
+ * presets the test suites use, off in the release preset and a plain
+ * configure), which uses the minimum parameters. Elsewhere the variable
+ * is ignored and this is always false. */
 bool pw_pwhash_fast(void);
 
 /* API tokens: "pwt_<id>.<64 hex>", shown once at creation; the database
@@ -105,6 +115,10 @@ typedef struct pw_api_token {
 	char *user, *label, *created;
 	char *expires, *last_used, *revoked; /* NULL when not set */
 } pw_api_token;
+
+/* {"id", "user", "label", "created", "expires", "last_used", "revoked"}:
+ * `user token list --json`. NULL when out of memory. */
+struct cJSON *pw_api_token_to_json(const pw_api_token *t);
 
 typedef struct pw_api_token_list {
 	pw_api_token *v;

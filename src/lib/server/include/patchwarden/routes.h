@@ -38,11 +38,16 @@ typedef struct pw_api_settings {
 	int64_t checkin_interval; /* seconds, told to agents */
 	int64_t job_lease;        /* seconds a handed-out job waits for its result */
 	pw_json_limits json;
+	/* A gzip body (Content-Encoding: gzip, agent routes) may inflate to
+	 * this many bytes; its compressed size counts against the route's
+	 * body_max as it arrives. */
+	size_t inflated_max;
 } pw_api_settings;
 
+#define PW_API_INFLATED_MAX_DEFAULT (32u << 20)
 #define PW_API_SETTINGS_INIT                                                                       \
 	{                                                                                          \
-		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT                                          \
+		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT, PW_API_INFLATED_MAX_DEFAULT             \
 	}
 
 /* Who is calling, once authenticated. */
@@ -148,6 +153,14 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp);
 
+/* Step 2 for a body sent with a Content-Encoding header (`encoding`;
+ * NULL or "identity": none): "gzip" on a route with agent access is
+ * inflated up to settings->inflated_max (beyond: 413, damaged: 400) and
+ * run; any other encoding, or gzip elsewhere, is a 415. */
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, int64_t id,
+			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+			const char *encoding, const char *body, size_t len, pw_api_response *resp);
+
 /* Both steps plus routing, for tests and the fuzzer. */
 typedef struct pw_api_call {
 	const char *method, *path, *authorization; /* authorization may be NULL */
@@ -155,6 +168,7 @@ typedef struct pw_api_call {
 	size_t n_query;
 	const char *body; /* NUL-terminated; NULL: none */
 	size_t body_len;
+	const char *content_encoding; /* NULL: none */
 } pw_api_call;
 
 void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_response *resp);

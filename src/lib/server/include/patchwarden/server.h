@@ -31,7 +31,9 @@ typedef struct pw_server_config {
 	const char *db_url;         /* see db.h */
 	long threads;               /* worker threads; 0: four per CPU core */
 	long max_connections;
+	long max_connections_per_ip; /* 0: no limit */
 	long connection_timeout; /* seconds a connection may sit idle */
+	long request_timeout;    /* seconds for a request's headers and body, however slow */
 	long shutdown_timeout;   /* seconds a stop waits for requests in progress */
 	bool access_log;         /* one line per request */
 	pw_api_settings api;

@@ -1,0 +1,42 @@
+/* The jobs queued for hosts, as operators list them: each with its newest
+ * result. Queuing and leasing are in agents.h; the kinds in jobkind.h. */
+#ifndef PATCHWARDEN_JOBS_H
+#define PATCHWARDEN_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+
+struct cJSON;
+
+typedef struct pw_job {
+	int64_t id, host_id, attempts;
+	char *kind, *args, *state, *created, *created_by, *leased_to, *lease_until, *finished;
+	/* The newest result; result_status NULL when there is none. */
+	char *result_status, *result_received;
+	bool has_exit_code;
+	int64_t exit_code;
+} pw_job;
+
+typedef struct pw_job_list {
+	pw_job *v;
+	size_t n, cap;
+} pw_job_list;
+
+#define PW_JOB_LIST_INIT {NULL, 0, 0}
+void pw_job_list_release(pw_job_list *l);
+
+/* Appends host_id's jobs after job id `after`, at most `limit`, by id.
+ * PW_ERR_NOTFOUND when there is no such host. */
+pw_err pw_job_page(pw_db *db, int64_t host_id, int64_t after, int64_t limit, pw_job_list *out,
+		   pw_error *err);
+
+/* {"job_id", "kind", "args", "state", "created", "created_by", "leased_to",
+ * "lease_until", "attempts", "finished", "result": {"status", "exit_code",
+ * "received"} or null}; NULL when out of memory. */
+struct cJSON *pw_job_to_json(const pw_job *j);
+
+#endif
