@@ -7,7 +7,7 @@
  * "@E@" in the body becomes a valid enrollment token. Aborts on a crash,
  * a sanitizer report, a status outside the documented set, or a reply
  * that is not JSON (or, for errors, not {"error":{"code","message"}})
- * unless it is a success marked CSV. */
+ * unless it is a success marked CSV, or one that is not UTF-8. */
 #include <cjson/cJSON.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "patchwarden/agents.h"
+#include "patchwarden/json_limits.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/users.h"
@@ -92,6 +93,12 @@ static void check_reply(const pw_api_response *resp)
 		if (resp->status >= 400 || strcmp(resp->content_type, PW_CSV_TYPE) != 0)
 			abort();
 		return;
+	}
+	/* JSON text is UTF-8 (RFC 8259): a message quoting input must not
+	 * cut a character in two. */
+	if (!pw_utf8_valid(pw_buf_str(&resp->body), resp->body.len)) {
+		fprintf(stderr, "reply not UTF-8: %s\n", pw_buf_str(&resp->body));
+		abort();
 	}
 	cJSON *v = cJSON_ParseWithLength(pw_buf_str(&resp->body), resp->body.len);
 	if (!v)

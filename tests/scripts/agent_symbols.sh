@@ -6,38 +6,36 @@
 set -uo pipefail
 : "${PW_AGENT_BIN:?PW_AGENT_BIN is not set; run under ctest}"
 : "${PW_BUILD_DIR:?PW_BUILD_DIR is not set; run under ctest}"
-fail=0
-pass=0
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd nm readelf
 lib=$PW_BUILD_DIR/src/lib
 agent_syms=$(nm --defined-only "$PW_AGENT_BIN" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
 for a in server fleet identity schema feedsync; do
   f=$lib/libpw_$a.a
-  if [ ! -f "$f" ]; then echo "FAIL: $f was not built"; fail=$((fail + 1)); continue; fi
+  if [ ! -f "$f" ]; then bad "$f was not built"; continue; fi
   leaked=$(comm -12 <(nm --defined-only "$f" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u) \
     <(echo "$agent_syms"))
   if [ -n "$leaked" ]; then
-    echo "FAIL: symbols of pw_$a in patchwarden-agent: $(echo $leaked | head -c 300)"
-    fail=$((fail + 1))
+    bad "symbols of pw_$a in patchwarden-agent: $(echo $leaked | head -c 300)"
   else
-    pass=$((pass + 1))
+    ok "no symbol of pw_$a in patchwarden-agent"
   fi
 done
 pg=$(find "$lib" -name 'db_pg.c.o')
 if [ -z "$pg" ]; then
-  echo "FAIL: the PostgreSQL backend's object was not found under $lib"; fail=$((fail + 1))
+  bad "the PostgreSQL backend's object was not found under $lib"
 elif grep -qE ' [Tt] (pg_register|pg_open)$' <<<"$(nm "$PW_AGENT_BIN")"; then
-  echo "FAIL: the PostgreSQL backend is linked into patchwarden-agent"; fail=$((fail + 1))
+  bad "the PostgreSQL backend is linked into patchwarden-agent"
 else
-  pass=$((pass + 1))
+  ok "no PostgreSQL backend in patchwarden-agent"
 fi
 needed=$(readelf -d "$PW_AGENT_BIN" | awk '/NEEDED/ {print $5}')
 if grep -qE 'libpq|libmicrohttpd' <<<"$needed"; then
-  echo "FAIL: patchwarden-agent needs $(tr '\n' ' ' <<<"$needed")"; fail=$((fail + 1))
+  bad "patchwarden-agent needs $(tr '\n' ' ' <<<"$needed")"
 else
-  pass=$((pass + 1))
+  ok "patchwarden-agent needs neither libpq nor libmicrohttpd"
 fi
 # The check can fail: the full binary does carry those symbols.
-if grep -qE ' [Tt] pg_register$' <<<"$(nm "${PW_BIN:?}")"; then pass=$((pass + 1)); else
-  echo "FAIL: the check found no pg_register in patchwarden either"; fail=$((fail + 1)); fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+if grep -qE ' [Tt] pg_register$' <<<"$(nm "${PW_BIN:?}")"; then ok "pg_register in patchwarden"
+else bad "the check found no pg_register in patchwarden either"; fi
+test_done

@@ -13,9 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 unset PATCHWARDEN_DB PATCHWARDEN_STORE
 db="$tmp/server.db"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib/test-lib.sh"
 
 # run NAME EXPECTED_STATUS CMD...: stdout in $out, stderr in $errout.
 run() {
@@ -107,5 +105,4 @@ if [ ! -e "$tmp/new.db" ]; then ok; else bad "a usage error created the database
 run "a missing --config" 2 "$bin" scan -c "$tmp/missing.conf" --inventory "$tmp/inv"
 has "a missing --config" "missing.conf"
 
-echo "cli_options: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

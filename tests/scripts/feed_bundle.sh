@@ -3,17 +3,18 @@
 # and every damaged bundle refused with the store left as it was.
 set -uo pipefail
 
-: "${PW_BIN:?}" "${PW_SHARED_DATA:?}"
+: "${PW_BIN:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd python3 zip gzip sha256sum
+for d in cisa-kev debian-security-tracker/data/DSA almalinux-osv/advisories/almalinux8 \
+	vunnel-fixtures/providers/epss/test-fixtures; do
+	test_require shared-data:$d
+done
 PY=$(python3 -c 'import sys; print(sys.executable)')
 T=$(mktemp -d /tmp/pw-feed-bundle-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "FAIL - $name"; fi
-}
 pw() { "$PW_BIN" "$@" > out.txt 2> err.txt; RC=$?; }
 refused() { # refused MESSAGE: the last command failed with exit 2 and MESSAGE on stderr
 	test "$RC" = 2 && grep -qF -- "$1" err.txt
@@ -130,5 +131,4 @@ check "unknown action" refused "unknown action 'frobnicate'"
 pw feed bundle verify feeds.bundle
 check "verify without --key" refused "verify needs --key PUBLIC-KEY"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done

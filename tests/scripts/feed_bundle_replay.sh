@@ -4,16 +4,14 @@
 # refuses it, and imports it only with --allow-older.
 set -uo pipefail
 
-: "${PW_BIN:?}" "${PW_SHARED_DATA:?}"
+: "${PW_BIN:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd jq gzip
+test_require shared-data:vunnel-fixtures/providers/epss/test-fixtures
 T=$(mktemp -d /tmp/pw-feed-bundle-replay-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "FAIL - $name"; fi
-}
 pw() { "$PW_BIN" "$@" > out.txt 2> err.txt; RC=$?; }
 snapshots() { "$PW_BIN" feed snapshots --store feeds.db --json | jq length; }
 
@@ -45,5 +43,4 @@ pw feed status --store feeds.db --json
 check "feed status shows the newest bundle" \
 	test "$(jq -r '.sources[] | select(.name == "(bundle)") | .url' out.txt)" = tuesday.bundle
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done

@@ -7,22 +7,18 @@
 # store as it was.
 set -u
 : "${PW_BIN:?PW_BIN must name the patchwarden binary}"
-: "${PW_SHARED_DATA:?PW_SHARED_DATA must name ../shared/data}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd jq sqlite3 python3 tar gzip
+for d in almalinux-osv/advisories epss cisa-kev debian-security-tracker/data/DSA \
+	alpine-secdb ubuntu-cve-tracker-2020/active; do
+	test_require shared-data:$d
+done
 D=$PW_SHARED_DATA
 ALMA=$D/almalinux-osv/advisories
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PATCHWARDEN_STORE=$work/store.db
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok; else bad "$what"; fi
-}
 # run CMD...: stdout in $out, stderr in $err, exit status in $rc
 run() {
 	"$@" >"$work/out" 2>"$work/err"
@@ -207,5 +203,4 @@ run "$PW_BIN" feed import --quiet "$D/cisa-kev/known_exploited_vulnerabilities.j
 check "--quiet import succeeds silently" test "$rc:$out:$err" = "0::"
 check "store intact at the end" test "$(sql 'PRAGMA integrity_check')" = ok
 
-echo "$passed passed, $failed failed"
-test "$failed" = 0
+test_done

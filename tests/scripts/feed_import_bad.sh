@@ -5,19 +5,14 @@
 # advisory retired by --replace because of them), and ids with a NUL.
 set -u
 : "${PW_BIN:?PW_BIN must name the patchwarden binary}"
-: "${PW_SHARED_DATA:?PW_SHARED_DATA must name ../shared/data}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd jq zip python3 timeout
+test_require shared-data:almalinux-osv/advisories/almalinux9
 ALMA=$PW_SHARED_DATA/almalinux-osv/advisories/almalinux9
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PATCHWARDEN_STORE=$work/store.db
 
-passed=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
 # run CMD...: stdout in $out, stderr in $err, exit status in $rc; a hang
 # is a failure (exit 124), not a stuck test run.
 run() {
@@ -93,5 +88,4 @@ run "$PW_BIN" feed import "$work/bad/$first"
 check "a named record with a bad modified fails" test "$rc" = 2
 check "no snapshot from failed imports" test "$(snapshots)" = "$before"
 
-echo "$passed passed, $failed failed"
-test "$failed" = 0
+test_done

@@ -4,7 +4,15 @@
 # Retry-After, slow and truncated replies), both on 127.0.0.1 only.
 set -uo pipefail
 
-: "${PW_BIN:?}" "${PW_SOURCE_DIR:?}" "${PW_SHARED_DATA:?}"
+: "${PW_BIN:?}" "${PW_SOURCE_DIR:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+# nginx lives in /usr/sbin, which is not on every user's PATH.
+PATH=$PATH:/usr/sbin
+test_require_cmd python3 nginx curl zip gzip base64
+for d in cisa-kev debian-security-tracker/data/DSA almalinux-osv/advisories/almalinux9 \
+	vunnel-fixtures/providers/epss/test-fixtures; do
+	test_require shared-data:$d
+done
 # Loopback only: a proxy from the environment must not see these requests.
 export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
 # Resolved once: version-manager shims make every python3 start slow.
@@ -18,13 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
 # jq-like assertions on the last --json output: jtrue 'python expression over d'
 jtrue() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out.json" "$1"; }
 src() { # the report of one source, for jtrue expressions
@@ -48,7 +49,7 @@ head -c 300000 /dev/urandom | base64 > "$W/big.txt"
 chmod -R a+rX "$W"
 
 # ---- nginx: static files with ETag and Last-Modified ----
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+NGINX=$(command -v nginx)
 start_nginx() {
 	PORT=$(free_port)
 	TLS_PORT=$(free_port)
@@ -351,5 +352,4 @@ check "dist/sources.conf is valid (KEV and EPSS enabled by default)" \
 check "dist/sources.conf uses https only" \
 	sh -c "! grep '^url' '$PW_SOURCE_DIR/dist/sources.conf' | grep -v '= https://'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done

@@ -10,6 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/pg.sh"
+test_require_cmd jq
 
 build=${PW_BUILD_DIR:?PW_BUILD_DIR (the build directory) is not set; run under ctest}
 bin=${PW_BIN:?PW_BIN must name the patchwarden binary}
@@ -28,21 +29,16 @@ work=$(mktemp -d)
 cleanup() { rm -rf "$work"; pw_pg_stop; }
 trap cleanup EXIT
 
-bad=0
-pw_pg_unit_tests "${bins[@]/#/$build/}" >"$work/unit" || bad=1
+unit_ok=1
+pw_pg_unit_tests "${bins[@]/#/$build/}" >"$work/unit" || unit_ok=
 # Every test's own lines are left out: the summaries and failures stay.
 grep -v '^\[ RUN \|^\[       OK' "$work/unit" || true
-total_pass=$PW_PG_PASSED total_fail=$PW_PG_FAILED
-echo "unit tests: $total_pass passed, $total_fail failed"
+echo "unit tests: $PW_PG_PASSED passed, $PW_PG_FAILED failed"
+PASS=$((PASS + PW_PG_PASSED))
+FAIL=$((FAIL + PW_PG_FAILED))
+[ -n "$unit_ok" ] || bad "the unit tests on PostgreSQL"
 
 # ---- the CLI on both backends ----
-ok() { total_pass=$((total_pass + 1)); }
-fail() { total_fail=$((total_fail + 1)); bad=1; echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok; else fail "$what"; fi
-}
 user=${PW_TEST_PG_URL#*://}
 user=${user%%:*}
 pg() { PGPASSWORD=$pw PGOPTIONS='-c client_min_messages=warning' "$PW_PG_BINDIR/psql" -h 127.0.0.1 -p "$PW_PG_PORT" -U "$user" -d pwtest -Atqc "$1"; }
@@ -97,8 +93,8 @@ check "still one snapshot after the failed import" \
 check "no feed rows of the failed import" test "$(pg "SELECT COUNT(*) FROM feed_advisory WHERE added_in > 1")" = 0
 
 # ---- import time of the AlmaLinux 8+9 OSV data (a skip without the shared data) ----
-alma=${PW_SHARED_DATA:-}/almalinux-osv/advisories
-if [ -d "$alma" ]; then
+if test_have shared-data:almalinux-osv/advisories; then
+  alma=$PW_SHARED_DATA/almalinux-osv/advisories
   pg "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
   t0=$(date +%s%N)
   check "AlmaLinux 8+9 import on PostgreSQL" "$bin" feed import --quiet --store "$PW_TEST_PG_URL" "$alma"
@@ -107,9 +103,7 @@ if [ -d "$alma" ]; then
   check "AlmaLinux 8+9: 3786 advisories" \
     test "$("$bin" feed snapshots --json --store "$PW_TEST_PG_URL" | jq '.[0].advisories')" = 3786
 else
-  test_skip_part "AlmaLinux 8+9 import on PostgreSQL" "no shared data at $alma"
+  test_skip_part "AlmaLinux 8+9 import on PostgreSQL" "no shared data (almalinux-osv)"
 fi
 
-PASS=$total_pass
-FAIL=$((total_fail + bad))
 test_done

@@ -6,15 +6,12 @@
 set -uo pipefail
 bin=${PW_BIN:?PW_BIN (the patchwarden binary) is not set; run under ctest}
 data=${PW_TEST_DATA:?PW_TEST_DATA is not set; run under ctest}/hosts
-command -v sqlite3 >/dev/null || { echo "host_cli.sh: needs the sqlite3 shell" >&2; exit 1; }
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd sqlite3 python3
 tmp=$(mktemp -d /tmp/pw-host-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 unset PATCHWARDEN_DB
 db="$tmp/server.db"
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # run NAME EXPECTED_STATUS CMD...: stdout in $out, stderr in $errout.
 run() {
@@ -192,5 +189,4 @@ json "show by name" "d['id'] == $twin"
 PATCHWARDEN_DB="$db" run "env db" 0 "$bin" host list --category mail
 rows "env db" 2
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

@@ -6,8 +6,8 @@ set -uo pipefail
 : "${PW_BIN:?}" "${PW_TEST_DATA:?}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd python3 truncate
 roots=$PW_TEST_DATA/inventory
 
 # expect NAME WANT_STATUS CMD...: runs CMD with stdout in $tmp/out and
@@ -18,20 +18,18 @@ expect() {
   "$@" >"$tmp/out" 2>"$tmp/err"
   local got=$?
   if [ "$got" -eq "$want" ]; then
-    pass=$((pass + 1))
+    ok
   else
-    echo "FAIL: $name: exit $got, expected $want"; sed 's/^/  stderr: /' "$tmp/err" | head -5
-    fail=$((fail + 1))
+    bad "$name: exit $got, expected $want"; sed 's/^/  stderr: /' "$tmp/err" | head -5
   fi
 }
 
 # has NAME FILE TEXT: FILE contains TEXT (fixed string).
 has() {
   if grep -qF -- "$3" "$2"; then
-    pass=$((pass + 1))
+    ok
   else
-    echo "FAIL: $1: $2 lacks '$3'"; sed 's/^/  | /' "$2" | head -10
-    fail=$((fail + 1))
+    bad "$1: $2 lacks '$3'"; sed 's/^/  | /' "$2" | head -10
   fi
 }
 
@@ -39,10 +37,9 @@ has() {
 json() {
   if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
        "$tmp/out" "$2"; then
-    pass=$((pass + 1))
+    ok
   else
-    echo "FAIL: $1: not true of the JSON: $2"
-    fail=$((fail + 1))
+    bad "$1: not true of the JSON: $2"
   fi
 }
 
@@ -59,12 +56,12 @@ has "table header" "$tmp/out" "(newest installed: 6.1.0-18-amd64)  Packages: 9 (
 has "table columns" "$tmp/out" "NAME                        VERSION           ARCH   SOURCE "
 has "table row" "$tmp/out" "linux-image-6.1.0-17-amd64  6.1.69-1          amd64  linux-signed-amd64 (6.1.69+1)  install ok installed"
 has "table row" "$tmp/out" "openssl                     3.0.13-1~deb12u1  amd64  openssl                        install ok half-configured"
-if [ "$(wc -l <"$tmp/out")" -eq 11 ] && [ ! -s "$tmp/err" ]; then pass=$((pass + 1)); else
-  echo "FAIL: table debian: expected 11 lines and no warnings"; fail=$((fail + 1)); fi
+if [ "$(wc -l <"$tmp/out")" -eq 11 ] && [ ! -s "$tmp/err" ]; then ok; else
+  bad "table debian: expected 11 lines and no warnings"; fi
 # Columns line up: every row has its VERSION where the header has it.
 col=$(sed -n 2p "$tmp/out" | awk '{ print index($0, "VERSION") }')
 if awk -v c="$col" 'NR > 2 && substr($0, c - 2, 2) != "  " { bad = 1 } END { exit bad }' "$tmp/out"; then
-  pass=$((pass + 1)); else echo "FAIL: table columns are not aligned"; fail=$((fail + 1)); fi
+  ok; else bad "table columns are not aligned"; fi
 
 expect "table alpine" 0 "$PW_BIN" inventory --root="$roots/alpine"
 has "table alpine" "$tmp/out" "busybox-binsh        1.36.1-r15            x86_64  busybox            installed"
@@ -73,8 +70,8 @@ has "table alpine" "$tmp/out" "Kernel: running unknown (newest installed: 6.6.14
 # --json
 for r in debian distroless alpine; do
   expect "json $r" 0 "$PW_BIN" inventory --root "$roots/$r" --json
-  if python3 -m json.tool "$tmp/out" >/dev/null; then pass=$((pass + 1)); else
-    echo "FAIL: json $r: not valid JSON"; fail=$((fail + 1)); fi
+  if python3 -m json.tool "$tmp/out" >/dev/null; then ok; else
+    bad "json $r: not valid JSON"; fi
 done
 expect "json debian" 0 "$PW_BIN" inventory --json --root "$roots/debian"
 json "json keys" 'sorted(d) == ["arch", "kernel", "os", "packages", "scheme", "warnings"]'
@@ -90,8 +87,8 @@ json "json distroless" 'd["os"]["codename"] is None and len(d["packages"]) == 4'
 # This machine: the running kernel is known only for /.
 expect "json /" 0 "$PW_BIN" inventory --json
 json "json / kernel" "d['kernel']['running'] == '$(uname -r)'"
-if python3 -m json.tool "$tmp/out" >/dev/null; then pass=$((pass + 1)); else
-  echo "FAIL: json /: not valid JSON"; fail=$((fail + 1)); fi
+if python3 -m json.tool "$tmp/out" >/dev/null; then ok; else
+  bad "json /: not valid JSON"; fi
 
 # A pending reboot
 cp -r "$roots/debian" "$tmp/reboot"
@@ -116,7 +113,7 @@ json "malformed json" 'len(d["packages"]) == 2 and any("status:6:" in w for w in
 mkdir -p "$tmp/empty/etc"
 expect "no database" 2 "$PW_BIN" inventory --root "$tmp/empty"
 has "no database" "$tmp/err" "patchwarden inventory: $tmp/empty: no package database found (looked for var/lib/dpkg/status"
-if [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else echo "FAIL: no database: printed output"; fail=$((fail + 1)); fi
+if [ ! -s "$tmp/out" ]; then ok; else bad "no database: printed output"; fi
 mkdir -p "$tmp/huge/var/lib/dpkg" && truncate -s 600M "$tmp/huge/var/lib/dpkg/status"
 expect "unreadable database" 2 "$PW_BIN" inventory --root "$tmp/huge"
 has "unreadable database" "$tmp/err" "var/lib/dpkg/status: 629145600 bytes is more than the limit"
@@ -133,5 +130,4 @@ expect "--root without DIR" 2 "$PW_BIN" inventory --root
 has "--root without DIR" "$tmp/err" "option '--root' needs a value (DIR)"
 expect "empty --root=" 2 "$PW_BIN" inventory --root=
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

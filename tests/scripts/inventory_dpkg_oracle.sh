@@ -10,14 +10,12 @@
 # a Depends syntax dpkg checks and patchwarden does not read), patchwarden
 # must still read it; test_inventory checks what it skips and says.
 set -uo pipefail
-: "${PW_BIN:?}" "${PW_SHARED_DATA:?}" "${PW_TEST_DATA:?}"
+: "${PW_BIN:?}" "${PW_TEST_DATA:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd dpkg-query python3
+test_require shared-data:inventories
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-
 fields='${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Status}\n'
 
 ours() { # ROOT: our packages, one tab-separated line each
@@ -35,7 +33,7 @@ theirs() { # ADMINDIR: dpkg-query's, fails when dpkg cannot read the database
   printf '%s\n' "$out" | awk -F'\t' 'NF && $6 !~ / (config-files|not-installed)$/' | LC_ALL=C sort
 }
 
-check() { # LABEL ROOT ADMINDIR
+compare() { # LABEL ROOT ADMINDIR
   if theirs "$3" >"$tmp/theirs"; then
     if ! ours "$2" >"$tmp/ours"; then
       bad "$1: patchwarden failed"; return
@@ -68,23 +66,24 @@ inv=$PW_SHARED_DATA/inventories
 for f in "$inv"/claircore/*.dpkg-status "$inv"/syft/image-dpkg.status \
          "$inv"/syft/dpkg-status.d/* "$inv"/osv-scalibr/dpkg/*; do
   fixture_root "$f"
-  check "${f#"$inv"/}" "$tmp/root" "$tmp/root/var/lib/dpkg"
+  compare "${f#"$inv"/}" "$tmp/root" "$tmp/root/var/lib/dpkg"
 done
 
 # The status file inside trivy's txtar archive.
 awk '/^-- var\/lib\/dpkg\/status --$/ { on = 1; next } /^-- / { on = 0 } on' \
   "$inv/trivy/ubuntu1804-dpkg-status.valid.txtar" >"$tmp/status"
 fixture_root "$tmp/status"
-check "trivy/ubuntu1804-dpkg-status.valid.txtar" "$tmp/root" "$tmp/root/var/lib/dpkg"
+compare "trivy/ubuntu1804-dpkg-status.valid.txtar" "$tmp/root" "$tmp/root/var/lib/dpkg"
 
 # The journal: dpkg replays updates/0000, 0001 over the status file.
 rm -rf "$tmp/root"; cp -r "$PW_TEST_DATA/inventory/debian" "$tmp/root"
-check "tests/data/inventory/debian" "$tmp/root" "$tmp/root/var/lib/dpkg"
+compare "tests/data/inventory/debian" "$tmp/root" "$tmp/root/var/lib/dpkg"
 
 # This machine, read live.
 if [ -f /var/lib/dpkg/status ]; then
-  check "this machine (/)" / /var/lib/dpkg
+  compare "this machine (/)" / /var/lib/dpkg
+else
+  test_skip_part "this machine" "no dpkg database in /var/lib/dpkg"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

@@ -6,16 +6,12 @@
 # `rpm --root --justdb`, and `patchwarden inventory` must list each one
 # exactly: epoch only where set, source from the source rpm, kernels.
 set -uo pipefail
-: "${PW_BIN:?}" "${PW_SHARED_DATA:?}"
+: "${PW_BIN:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd rpm rpmbuild python3
+test_require shared-data:inventories/claircore/rhel8.rpm-packages.tsv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-for tool in rpm rpmbuild; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing; run scripts/deps"; exit 1; }
-done
 # rpmbuild and Debian's rpm keep state under $HOME (~/.rpmdb, macros).
 export HOME=$tmp/home
 mkdir -p "$HOME"
@@ -53,7 +49,7 @@ PY
 if rpmbuild --quiet --define "_topdir $tmp/top" -bb "$tmp"/top/SPECS/*.spec >"$tmp/build.log" 2>&1; then
   ok
 else
-  bad "rpmbuild failed"; tail -20 "$tmp/build.log"; echo "$pass passed, $fail failed"; exit 1
+  bad "rpmbuild failed"; tail -20 "$tmp/build.log"; test_done
 fi
 
 root=$tmp/root
@@ -133,5 +129,4 @@ status=$?
 if [ "$status" -eq 2 ] && grep -qF -- "--dbpath /var/lib/rpm -qa failed" "$tmp/err"; then ok; else
   bad "broken rpmdb: exit $status"; cat "$tmp/err"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

@@ -7,14 +7,11 @@
 set -uo pipefail
 
 : "${PW_BUILD_DIR:?}" "${PW_SOURCE_DIR:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd jq nm
 T=$(mktemp -d /tmp/pw-pwhash-hooks-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "FAIL - $name"; fi
-}
 
 entry=$(jq -c '[.[] | select(.file | endswith("/users.c"))][0]' "$PW_BUILD_DIR/compile_commands.json")
 dir=$(jq -r .directory <<<"$entry")
@@ -39,5 +36,4 @@ check "the release preset does not" test "$(preset release)" = unset
 check "the option is off unless asked for" \
 	grep -qE '^option\(PW_TEST_HOOKS .* OFF\)' "$PW_SOURCE_DIR/CMakeLists.txt"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done

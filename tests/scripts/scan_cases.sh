@@ -5,14 +5,13 @@
 # expected.txt and expected-summary.txt (the same files the unit driver
 # test_scan_cases checks without a store).
 set -uo pipefail
-: "${PW_BIN:?}" "${PW_TEST_DATA:?}" "${PW_SHARED_DATA:?}"
+: "${PW_BIN:?}" "${PW_TEST_DATA:?}"
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd python3
+# The cases' feeds name files in ../shared/data.
+test_require shared-data
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAILED: $*"; }
 
 for dir in "$PW_TEST_DATA"/scan/*/; do
 	dir=${dir%/}
@@ -72,6 +71,5 @@ EOF
 	fi
 done
 
-[ $((pass + fail)) -gt 0 ] || bad "no e2e cases found under $PW_TEST_DATA/scan"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+[ $((PASS + FAIL)) -gt 0 ] || bad "no e2e cases found under $PW_TEST_DATA/scan"
+test_done

@@ -9,8 +9,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/pg.sh"
-: "${PW_SHARED_DATA:?}"
 trap pw_srv_cleanup EXIT # pw_pg_start runs pw_pg_stop before it
+test_require shared-data:inventories/claircore/texlive.dpkg-status
 pw_pg_start || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 echo "PostgreSQL 15 up on 127.0.0.1:$PW_PG_PORT in ${PW_PG_START_MS} ms"
 T=$PW_SRV_TMP

@@ -6,17 +6,14 @@
 # write access to the file could).
 set -uo pipefail
 bin=${PW_BIN:?PW_BIN (the patchwarden binary) is not set; run under ctest}
-command -v sqlite3 >/dev/null || { echo "user_audit_cli.sh: needs the sqlite3 shell" >&2; exit 1; }
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd sqlite3 python3
 tmp=$(mktemp -d /tmp/pw-user-audit.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export PATCHWARDEN_PWHASH=fast # minimum Argon2id cost: tests only
 unset PATCHWARDEN_DB
 db="$tmp/server.db"
 me=$(id -un)
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # run NAME EXPECTED_STATUS CMD...: stdout in $out, stderr in $errout.
 run() {
@@ -165,5 +162,4 @@ run "verify again" 0 "$bin" audit verify --db "$db"
 run "verify bad option" 2 "$bin" audit verify --limit 3 --db "$db"
 run "audit no sub" 2 "$bin" audit
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+test_done

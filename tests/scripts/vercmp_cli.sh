@@ -5,14 +5,11 @@
 set -uo pipefail
 
 bin=${PW_BIN:?PW_BIN must name the patchwarden binary}
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd dpkg
 export LC_ALL=C
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
 # expect STATUS STDOUT STDERR_SUBSTRING -- ARGS...: runs vercmp ARGS.
 expect() {
 	local status=$1 out=$2 err=$3
@@ -120,5 +117,4 @@ for scheme in deb rpm; do
 	if [ "$lines" = 100000 ] && [ "$ms" -lt 1000 ]; then ok; else bad "batch $scheme: $lines lines in $ms ms"; fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_done

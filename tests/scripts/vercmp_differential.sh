@@ -14,10 +14,8 @@ seed=${PW_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 pairs=${PW_PAIRS:-100000}
 chunk=20000
 export LC_ALL=C
-
-for tool in dpkg rpm python3; do
-	command -v "$tool" >/dev/null || { echo "vercmp_differential: $tool is not installed"; exit 1; }
-done
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require_cmd dpkg dpkg-query rpm python3
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -25,11 +23,9 @@ start=$(date +%s)
 echo "vercmp_differential: seed $seed (replay with PW_SEED=$seed), $pairs pairs"
 python3 "$src/tests/tools/gen_versions.py" "$seed" "$pairs" >"$work/pairs"
 
-fail=0
-
 # ---- deb against dpkg ----------------------------------------------------
 "$bin" vercmp --scheme deb --batch <"$work/pairs" >"$work/deb.out"
-[ "$(wc -l <"$work/deb.out")" -eq "$pairs" ] || { echo "deb: wrong number of result lines"; exit 1; }
+[ "$(wc -l <"$work/deb.out")" -eq "$pairs" ] || { bad "deb: wrong number of result lines"; test_done; }
 paste -d' ' "$work/pairs" "$work/deb.out" >"$work/deb.joined"
 split -n l/2 "$work/deb.joined" "$work/deb.part."
 
@@ -56,14 +52,16 @@ cat "$work"/deb.part.*.bad >"$work/deb.bad"
 deb_bad=$(wc -l <"$work/deb.bad")
 deb_refused=$(grep -c '^!' "$work/deb.out" || true)
 echo "deb: $pairs pairs, $((pairs - deb_bad)) agreed with dpkg $(dpkg-query -W -f='${Version}' dpkg), $deb_refused refused by both, $deb_bad disagreements"
-if [ "$deb_bad" -gt 0 ]; then
+if [ "$deb_bad" -eq 0 ]; then
+	ok "deb agrees with dpkg"
+else
+	bad "deb: $deb_bad disagreements with dpkg"
 	head -20 "$work/deb.bad"
-	fail=1
 fi
 
 # ---- rpm against rpm.vercmp ----------------------------------------------
 "$bin" vercmp --scheme rpm --batch <"$work/pairs" >"$work/rpm.out"
-[ "$(wc -l <"$work/rpm.out")" -eq "$pairs" ] || { echo "rpm: wrong number of result lines"; exit 1; }
+[ "$(wc -l <"$work/rpm.out")" -eq "$pairs" ] || { bad "rpm: wrong number of result lines"; test_done; }
 paste -d' ' "$work/pairs" "$work/rpm.out" | split -l "$chunk" - "$work/rpm.part."
 cat >"$work/check.lua" <<'EOF'
 -- Compares each "A B RESULT" line with rpm.vercmp(A, B); a refusal shows
@@ -86,7 +84,9 @@ EOF
 rpm_agreed=0 rpm_refused=0 rpm_bad=0
 for part in "$work"/rpm.part.*; do
 	PW_RPM_CHUNK=$part rpm --eval "%{lua: dofile('$work/check.lua')}" >"$part.res"
-	read -r _ n r < <(grep '^OK ' "$part.res") || { echo "rpm: no result for $part"; cat "$part.res"; exit 1; }
+	read -r _ n r < <(grep '^OK ' "$part.res") || {
+		bad "rpm: no result for $part"; cat "$part.res"; test_done
+	}
 	rpm_agreed=$((rpm_agreed + n))
 	rpm_refused=$((rpm_refused + r))
 	grep '^rpm: ' "$part.res" >>"$work/rpm.bad" || true
@@ -94,14 +94,12 @@ done
 touch "$work/rpm.bad"
 rpm_bad=$(wc -l <"$work/rpm.bad")
 echo "rpm: $pairs pairs, $rpm_agreed agreed with rpm.vercmp ($(rpm --version)), $rpm_refused refused by both, $rpm_bad disagreements"
-if [ "$rpm_bad" -gt 0 ] || [ "$rpm_agreed" -ne "$pairs" ]; then
+if [ "$rpm_bad" -eq 0 ] && [ "$rpm_agreed" -eq "$pairs" ]; then
+	ok "rpm agrees with rpm.vercmp"
+else
+	bad "rpm: $rpm_bad disagreements with rpm.vercmp, $rpm_agreed of $pairs agreed"
 	head -20 "$work/rpm.bad"
-	fail=1
 fi
 
 echo "vercmp_differential: seed $seed, $(($(date +%s) - start)) s"
-if [ "$fail" -ne 0 ]; then
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-echo "2 passed, 0 failed"
+test_done

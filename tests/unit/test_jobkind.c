@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "patchwarden/jobkind.h"
+#include "patchwarden/json_limits.h"
+#include "patchwarden/text.h"
 
 static void test_lookup(void **state)
 {
@@ -65,12 +67,38 @@ static void test_args(void **state)
 	assert_non_null(strstr(e.msg, "object"));
 }
 
+/* The message quotes at most 40 bytes of an unknown name, and goes into
+ * a JSON reply: it must not end inside a UTF-8 character (fuzz_job_args
+ * found this). "a" then 22 two-byte characters: byte 40 is the second
+ * byte of one. */
+static void test_args_utf8(void **state)
+{
+	(void)state;
+#define E1 "\xc3\xa9"
+#define E11 E1 E1 E1 E1 E1 E1 E1 E1 E1 E1 E1
+	static const char json[] = "{\"a" E11 E11 "\":1}";
+	pw_error e = PW_ERROR_INIT;
+	assert_int_equal(check("scan", json, &e), PW_ERR_INVALID);
+	assert_true(pw_utf8_valid(e.msg, strlen(e.msg)));
+	assert_non_null(strstr(e.msg, "\"a" E11 E1 E1 E1 E1 E1 E1 E1 E1 "\""));
+#undef E11
+#undef E1
+
+	assert_int_equal(pw_utf8_prefix("abc", 40), 3);
+	assert_int_equal(pw_utf8_prefix("abc", 2), 2);
+	assert_int_equal(pw_utf8_prefix("a\xc3\xa9", 2), 1);
+	assert_int_equal(pw_utf8_prefix("a\xc3\xa9", 3), 3);
+	assert_int_equal(pw_utf8_prefix("\xf0\x9f\x98\x80x", 3), 0);
+	assert_int_equal(pw_utf8_prefix("", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_args_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

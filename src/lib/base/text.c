@@ -1,5 +1,6 @@
 #include "patchwarden/text.h"
 
+#include <limits.h>
 #include <string.h>
 
 bool pw_word_ok(const char *s, size_t max)
@@ -30,4 +31,15 @@ bool pw_text_ok(const char *s, size_t max)
 bool pw_str_same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
+}
+
+int pw_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n > max) {
+		n = max;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return n > INT_MAX ? INT_MAX : (int)n;
 }

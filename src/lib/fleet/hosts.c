@@ -134,9 +134,9 @@ pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out
 		return pw_error_set(err, PW_ERR_INVALID, "hostname: a host needs a name");
 	if (!hostname_ok(value))
 		return pw_error_set(err, PW_ERR_INVALID,
-				    "hostname: '%.80s' is not a valid host name (letters, "
+				    "hostname: '%.*s' is not a valid host name (letters, "
 				    "digits and '-' in dot-separated labels of up to 63 "
-				    "characters, 253 in all)", value);
+				    "characters, 253 in all)", pw_utf8_prefix(value, 80), value);
 	char *name = strdup(value);
 	if (!name)
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -277,8 +277,8 @@ static pw_err enum_error(pw_host_field f, const char *value, pw_error *err)
 		if (k > 0)
 			used += (size_t)k < sizeof list - used ? (size_t)k : sizeof list - used - 1;
 	}
-	return pw_error_set(err, PW_ERR_INVALID, "%s: '%.80s' is not one of %s", fields[f].name,
-			    value, list);
+	return pw_error_set(err, PW_ERR_INVALID, "%s: '%.*s' is not one of %s", fields[f].name,
+			    pw_utf8_prefix(value, 80), value, list);
 }
 
 pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_error *err)
@@ -319,16 +319,17 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 	case K_CRIT:
 		if (value[0] < '1' || value[0] > '5' || value[1])
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "criticality: '%.80s' is not 1 (least) to 5 (most "
-					    "critical)", value);
+					    "criticality: '%.*s' is not 1 (least) to 5 (most "
+					    "critical)", pw_utf8_prefix(value, 80), value);
 		break;
 	case K_WINDOW:
 		if (!window_ok(value, &b)) {
 			pw_buf_release(&b);
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "maintenance_window: '%.80s' is not DAYS HH:MM-HH:MM, "
+					    "maintenance_window: '%.*s' is not DAYS HH:MM-HH:MM, "
 					    "e.g. \"Sun 01:00-04:00\", \"Mon-Fri 22:00-02:00\", "
-					    "\"Sat,Sun 23:00-05:00\" or \"daily 03:00-04:00\"", value);
+					    "\"Sat,Sun 23:00-05:00\" or \"daily 03:00-04:00\"",
+					    pw_utf8_prefix(value, 80), value);
 		}
 		store = pw_buf_str(&b);
 		break;
@@ -336,12 +337,13 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		char limit[PW_TS_LEN];
 		if (!date_ok(value, ts))
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "last_patched: '%.80s' is not a date YYYY-MM-DD or a UTC "
-					    "time YYYY-MM-DDTHH:MM:SSZ", value);
+					    "last_patched: '%.*s' is not a date YYYY-MM-DD or a UTC "
+					    "time YYYY-MM-DDTHH:MM:SSZ", pw_utf8_prefix(value, 80), value);
 		pw_ts_now(limit, 86400);
 		if (strcmp(ts, limit) > 0)
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "last_patched: %.80s lies in the future", value);
+					    "last_patched: %.*s lies in the future",
+					    pw_utf8_prefix(value, 80), value);
 		store = ts;
 		break;
 	}
@@ -442,8 +444,8 @@ pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_
 		if (by_id)
 			return pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, id);
 		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "no host named '%.100s'; 'patchwarden host list' shows them, "
-				    "'patchwarden host add' enters one", name);
+				    "no host named '%.*s'; 'patchwarden host list' shows them, "
+				    "'patchwarden host add' enters one", pw_utf8_prefix(name, 100), name);
 	}
 	if (!rc)
 		rc = read_row(st, out, err);
@@ -454,9 +456,9 @@ pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_
 	if (!rc && !by_id && row) {
 		int64_t other = pw_stmt_int(st, 0);
 		rc = pw_error_set(err, PW_ERR_INVALID,
-				  "hostname %.100s is ambiguous: hosts %" PRId64 " and %" PRId64
+				  "hostname %.*s is ambiguous: hosts %" PRId64 " and %" PRId64
 				  " share it; name one by id (\"id:%" PRId64 "\") to rename it",
-				  name, out->id, other, other);
+				  pw_utf8_prefix(name, 100), name, out->id, other, other);
 		pw_host_release(out);
 	}
 	if (st)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "patchwarden/text.h"
+
 static const pw_job_arg no_args[] = {{NULL, PW_JOB_ARG_BOOL}};
 
 static const pw_job_kind kinds[] = {
@@ -86,8 +88,8 @@ pw_err pw_job_args_check(const pw_job_kind *k, const cJSON *args, pw_error *err)
 			a++;
 		if (!a->name)
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "a %s job takes no argument \"%.40s\"", k->name,
-					    v->string);
+					    "a %s job takes no argument \"%.*s\"", k->name,
+					    pw_utf8_prefix(v->string, 40), v->string);
 		if (!type_ok(v, a->type))
 			return pw_error_set(err, PW_ERR_INVALID,
 					    "argument \"%s\" of a %s job must be %s", a->name,

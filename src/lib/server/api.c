@@ -64,6 +64,16 @@ pw_err pw_api_json_str(pw_buf *b, const char *s)
 		} else if (*p < 0x20) {
 			char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 			rc = pw_buf_append(b, e, 6);
+		} else if (*p >= 0x80) {
+			/* JSON text is UTF-8, and a message may quote input cut
+			 * short inside a character: what is not UTF-8 is U+FFFD. */
+			size_t k = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+			if (strnlen((const char *)p, k) == k && pw_utf8_valid((const char *)p, k)) {
+				rc = pw_buf_append(b, (const char *)p, k);
+				p += k - 1;
+			} else {
+				rc = pw_buf_puts(b, "\\ufffd");
+			}
 		} else {
 			rc = pw_buf_putc(b, (char)*p);
 		}

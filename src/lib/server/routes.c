@@ -20,6 +20,7 @@
 #include "patchwarden/jobs.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/schema.h"
+#include "patchwarden/text.h"
 
 #include "server-internal.h"
 
@@ -447,8 +448,9 @@ static bool read_assign(struct pw_api_ctx *c, const cJSON *m, pw_host_assign *a,
 	char list[256];
 	pw_host_field f;
 	if (!pw_host_field_parse(m->string, &f) || strcmp(pw_host_field_name(f), m->string) != 0) {
-		pw_api_error(c->resp, 400, "bad_request", "%.80s is not a host field; fields: %s",
-			     m->string, editable_list(list, sizeof list));
+		pw_api_error(c->resp, 400, "bad_request", "%.*s is not a host field; fields: %s",
+			     pw_utf8_prefix(m->string, 80), m->string,
+			     editable_list(list, sizeof list));
 		return false;
 	}
 	if (f >= PW_HF__EDITABLE) {
@@ -485,8 +487,8 @@ static void h_host_patch(struct pw_api_ctx *c)
 	const cJSON *m;
 	cJSON_ArrayForEach(m, c->body) {
 		if (n == PW_HF__EDITABLE) { /* only a field named twice gets here */
-			pw_api_error(c->resp, 400, "bad_request", "%.80s is given twice",
-				     m->string);
+			pw_api_error(c->resp, 400, "bad_request", "%.*s is given twice",
+				     pw_utf8_prefix(m->string, 80), m->string);
 			return;
 		}
 		if (!read_assign(c, m, &a[n++], num))

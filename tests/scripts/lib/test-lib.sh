@@ -88,7 +88,10 @@ test_have() {
     [ -r /var/lib/dpkg/status ] && grep -q '^ID=debian' /etc/os-release 2>/dev/null &&
       grep -q '^VERSION_ID="12"' /etc/os-release
     ;;
-  shared-data | shared-data:*)
+  shared-data)
+    [ -n "${PW_SHARED_DATA:-}" ] && [ -d "$PW_SHARED_DATA" ]
+    ;;
+  shared-data:*)
     [ -n "${PW_SHARED_DATA:-}" ] && [ -e "$PW_SHARED_DATA/${p#shared-data:}" ]
     ;;
   cmd)

@@ -13,6 +13,12 @@ bool pw_word_ok(const char *s, size_t max);
 #define PW_LABEL_MAX 128
 bool pw_text_ok(const char *s, size_t max);
 
+/* How many bytes of s a message may quote when it shows at most max of
+ * them: all of s when it is that short, else max or fewer so that no
+ * UTF-8 character is cut in two (messages end up in JSON replies, which
+ * must be UTF-8). For "%.*s". */
+int pw_utf8_prefix(const char *s, size_t max);
+
 /* Whether a and b are both NULL or equal strings. */
 bool pw_str_same(const char *a, const char *b);
 

@@ -1,0 +1,107 @@
+/* The job-argument schema check (pw_job_args_check) on arbitrary request
+ * bodies, parsed as the server parses POST /api/v1/hosts/{id}/jobs
+ * (pw_json_parse_limited): {"kind": ..., "args": ...}.
+ *
+ * "args" is checked against the kind the body names (when the table has
+ * it), every kind of the table, and a kind with one argument of every
+ * type, so the type checks are reached although the shipped kinds take
+ * no arguments. Aborts on a crash, a sanitizer report, or a broken law:
+ * an accepted "args" is null or an object whose every member is one of
+ * the kind's arguments with a value of its type; a refusal is
+ * PW_ERR_INVALID with a message in UTF-8 (it is sent in a JSON reply);
+ * the text pw_job_create stores (printed, then parsed again) gets the
+ * same verdict. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patchwarden/jobkind.h"
+#include "patchwarden/json_limits.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const pw_job_arg typed_args[] = {
+	{"reboot", PW_JOB_ARG_BOOL},
+	{"note", PW_JOB_ARG_STRING},
+	{"packages", PW_JOB_ARG_STRINGS},
+	{NULL, PW_JOB_ARG_BOOL},
+};
+static const pw_job_kind typed = {"patch", "every type of argument", typed_args, "admin"};
+
+static bool of_type(const cJSON *v, pw_job_arg_type t)
+{
+	if (t == PW_JOB_ARG_BOOL)
+		return cJSON_IsBool(v);
+	if (t == PW_JOB_ARG_STRING)
+		return cJSON_IsString(v);
+	if (!cJSON_IsArray(v))
+		return false;
+	for (const cJSON *e = v->child; e; e = e->next)
+		if (!cJSON_IsString(e))
+			return false;
+	return true;
+}
+
+/* The verdict on args, with the laws above; true when accepted. */
+static bool check(const pw_job_kind *k, const cJSON *args)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_job_args_check(k, args, &e);
+	if (rc) {
+		if (rc != PW_ERR_INVALID || !e.msg[0] || !pw_utf8_valid(e.msg, strlen(e.msg)))
+			abort();
+		return false;
+	}
+	if (args && !cJSON_IsNull(args)) {
+		if (!cJSON_IsObject(args))
+			abort();
+		for (const cJSON *m = args->child; m; m = m->next) {
+			const pw_job_arg *a = k->args;
+			while (a->name && strcmp(a->name, m->string))
+				a++;
+			if (!a->name || !of_type(m, a->type))
+				abort();
+		}
+	}
+	return true;
+}
+
+/* check(), and the same verdict on the text pw_job_create stores. */
+static void check_stored(const pw_job_kind *k, const cJSON *args)
+{
+	bool ok = check(k, args);
+	if (!cJSON_IsObject(args))
+		return;
+	char *text = cJSON_PrintUnformatted(args);
+	cJSON *again = text ? cJSON_Parse(text) : NULL;
+	if (again && check(k, again) != ok)
+		abort();
+	cJSON_Delete(again);
+	cJSON_free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const pw_json_limits lim = PW_JSON_LIMITS_DEFAULT;
+	cJSON *body = NULL;
+	if (pw_json_parse_limited((const char *)data, size, &lim, "request body", &body, NULL))
+		return 0;
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(body, "kind");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(body, "args");
+	const pw_job_kind *named =
+		cJSON_IsString(kind) ? pw_job_kind_find(kind->valuestring) : NULL;
+	if (named) {
+		if (strcmp(named->name, kind->valuestring))
+			abort();
+		(void)pw_job_kind_allows(named, "operator");
+		check_stored(named, args);
+	}
+	size_t n;
+	const pw_job_kind *all = pw_job_kinds(&n);
+	for (size_t i = 0; i < n; i++)
+		check_stored(&all[i], args);
+	check_stored(&typed, args);
+	cJSON_Delete(body);
+	return 0;
+}
