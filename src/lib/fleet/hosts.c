@@ -337,8 +337,9 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		char limit[PW_TS_LEN];
 		if (!date_ok(value, ts))
 			return pw_error_set(err, PW_ERR_INVALID,
-					    "last_patched: '%.*s' is not a date YYYY-MM-DD or a UTC "
-					    "time YYYY-MM-DDTHH:MM:SSZ", pw_utf8_prefix(value, 80), value);
+					    "last_patched: '%.*s' is not a date YYYY-MM-DD or a "
+					    "UTC time YYYY-MM-DDTHH:MM:SSZ",
+					    pw_utf8_prefix(value, 80), value);
 		pw_ts_now(limit, 86400);
 		if (strcmp(ts, limit) > 0)
 			return pw_error_set(err, PW_ERR_INVALID,
@@ -445,7 +446,8 @@ pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_
 			return pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, id);
 		return pw_error_set(err, PW_ERR_NOTFOUND,
 				    "no host named '%.*s'; 'patchwarden host list' shows them, "
-				    "'patchwarden host add' enters one", pw_utf8_prefix(name, 100), name);
+				    "'patchwarden host add' enters one",
+				    pw_utf8_prefix(name, 100), name);
 	}
 	if (!rc)
 		rc = read_row(st, out, err);
