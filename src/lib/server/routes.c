@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
