@@ -474,6 +474,18 @@ pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *e
 	return rc;
 }
 
+pw_err pw_db_ping(pw_db *db, pw_error *err)
+{
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_err rc = pw_db_prepare(db, "SELECT 1", &st, err);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (st)
+		pw_stmt_reset(st);
+	return rc;
+}
+
 /* ---- statement cache --------------------------------------------------- */
 
 static uint64_t hash_sql(const char *s)
