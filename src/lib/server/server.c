@@ -23,6 +23,7 @@
 
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/log.h"
 #include "patchwarden/schema.h"
 
@@ -495,18 +496,12 @@ static pw_db *thread_db(struct pw_server *s, pw_error *err)
 	if (pw_db_open(s->cfg.db_url, &db, err))
 		return NULL;
 	pthread_mutex_lock(&s->pool_lock);
-	bool ok = true;
-	if (s->n_dbs == s->cap_dbs) {
-		size_t cap = s->cap_dbs ? 2 * s->cap_dbs : 8;
-		pw_db **v = realloc(s->dbs, cap * sizeof *v);
-		ok = v != NULL;
-		if (ok) {
-			s->dbs = v;
-			s->cap_dbs = cap;
-		}
-	}
-	if (ok)
+	pw_db **v = pw_grow(s->dbs, &s->cap_dbs, s->n_dbs, sizeof *v);
+	bool ok = v != NULL;
+	if (ok) {
+		s->dbs = v;
 		s->dbs[s->n_dbs++] = db;
+	}
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!ok || pthread_setspecific(s->db_key, db) != 0) {
 		if (!ok)
