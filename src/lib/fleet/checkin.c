@@ -78,9 +78,7 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	size_t hlen = 0;
-	const void *h = row ? pw_stmt_blob(st, 0, &hlen) : NULL;
-	bool ok = pw_secret_matches(h, hlen, credential + ID_LEN + 1);
+	bool ok = pw_secret_matches_col(st, row, 0, credential + ID_LEN + 1);
 	if (ok) {
 		memcpy(out->id, id, sizeof id);
 		out->host_id = pw_stmt_int(st, 1);

@@ -213,13 +213,12 @@ static pw_err spend_token(pw_db *db, int64_t id, const char *secret, pw_error *e
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	size_t hlen = 0;
-	const void *h = row ? pw_stmt_blob(st, 0, &hlen) : NULL;
+	bool matches = pw_secret_matches_col(st, row, 0, secret);
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	const char *expires = row ? pw_stmt_text(st, 3) : NULL,
 		   *revoked = row ? pw_stmt_text(st, 4) : NULL;
-	if (!pw_secret_matches(h, hlen, secret))
+	if (!matches)
 		rc = pw_error_set(err, PW_ERR_AUTH,
 				  "enrollment token pwe_%" PRId64 " is not valid (unknown token or "
 				  "wrong secret); ask an admin for a new one",
@@ -434,9 +433,7 @@ static pw_err proves(pw_db *db, const char *credential, const char *live, bool *
 		rc = pw_stmt_step(st, &row, err);
 	if (rc || !row)
 		return rc;
-	size_t hlen = 0;
-	const void *h = pw_stmt_blob(st, 0, &hlen);
-	*ok = pw_secret_matches(h, hlen, credential + n + 1);
+	*ok = pw_secret_matches_col(st, row, 0, credential + n + 1);
 	pw_stmt_reset(st);
 	return PW_OK;
 }
