@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "patchwarden/findings.h"
@@ -22,10 +21,8 @@ struct pw_scheduler {
 	struct pw_server *server; /* where log lines go */
 	/* Wakes every recompute_interval seconds, when a check-in changes a
 	 * host's inventory, or to stop. */
-	pthread_t thread;
-	bool started, stopping;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	struct pw_worker worker;
 	int64_t *changed; /* hosts whose inventory changed */
 	size_t n_changed, cap_changed;
 	/* A missing or empty feed store is logged once, until it works. */
@@ -60,7 +57,7 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 		s->changed = v;
 		s->cap_changed = cap;
 		v[s->n_changed++] = host_id;
-		pthread_cond_signal(&s->wake);
+		pthread_cond_signal(&s->worker.wake);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!v)
@@ -189,7 +186,7 @@ static void *scheduler(void *arg)
 	bool look = interval > 0;
 	struct timespec next = {0, 0};
 	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
+	while (!s->worker.stopping) {
 		int64_t *ids = s->changed;
 		size_t n = s->n_changed;
 		s->changed = NULL;
@@ -207,11 +204,11 @@ static void *scheduler(void *arg)
 		pthread_mutex_lock(&s->lock);
 		/* A stream of changed hosts does not put the look off. */
 		look = interval > 0 && passed(&next);
-		while (!s->stopping && !s->n_changed && !look) {
+		while (!s->worker.stopping && !s->n_changed && !look) {
 			if (interval <= 0)
-				pthread_cond_wait(&s->wake, &s->lock);
+				pthread_cond_wait(&s->worker.wake, &s->lock);
 			else
-				look = pthread_cond_timedwait(&s->wake, &s->lock, &next) ==
+				look = pthread_cond_timedwait(&s->worker.wake, &s->lock, &next) ==
 				       ETIMEDOUT;
 		}
 	}
@@ -222,26 +219,7 @@ static void *scheduler(void *arg)
 
 pw_err pw_scheduler_start(struct pw_scheduler *s, pw_error *err)
 {
-	int e = pthread_create(&s->thread, NULL, scheduler, s);
-	if (e)
-		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the findings scheduler: %s",
-				    strerror(e));
-	s->started = true;
-	return PW_OK;
-}
-
-/* Waits for a recompute in progress; hosts still waiting are left to the
- * next snapshot (or their next inventory change). */
-static void scheduler_stop(struct pw_scheduler *s)
-{
-	if (!s->started)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->started = false;
+	return pw_worker_start(&s->worker, scheduler, s, "findings scheduler", err);
 }
 
 pw_err pw_scheduler_new(const pw_server_config *cfg, struct pw_server *server,
@@ -254,12 +232,7 @@ pw_err pw_scheduler_new(const pw_server_config *cfg, struct pw_server *server,
 	s->cfg = cfg;
 	s->server = server;
 	pthread_mutex_init(&s->lock, NULL);
-	/* The thread's timed wait is on the monotonic clock. */
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	pw_worker_init(&s->worker, &s->lock);
 	atomic_init(&s->store_warned, false);
 	atomic_init(&s->unsupported_warned, false);
 	return PW_OK;
@@ -269,9 +242,10 @@ void pw_scheduler_free(struct pw_scheduler *s)
 {
 	if (!s)
 		return;
-	scheduler_stop(s);
+	/* Waits for a recompute in progress; hosts still waiting are left to
+	 * the next snapshot (or their next inventory change). */
+	pw_worker_end(&s->worker);
 	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->wake);
 	free(s->changed);
 	free(s);
 }

@@ -4,6 +4,7 @@
 #ifndef PATCHWARDEN_SERVER_INTERNAL_H
 #define PATCHWARDEN_SERVER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,25 @@ pw_err pw_api_json_str(pw_buf *b, const char *s);
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when
  * the server has no log. */
 void pw_server_log(struct pw_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A thread that waits on `wake` under `*lock` between rounds of work
+ * until `stopping` is set: the findings scheduler and the request
+ * watchdog. */
+struct pw_worker {
+	pthread_mutex_t *lock;
+	pthread_cond_t wake; /* on CLOCK_MONOTONIC, for timed waits */
+	bool stopping;       /* read and set under *lock */
+	pthread_t thread;
+	bool started;
+};
+
+void pw_worker_init(struct pw_worker *w, pthread_mutex_t *lock);
+/* Runs fn(arg); `what` names the thread in the error. */
+pw_err pw_worker_start(struct pw_worker *w, void *(*fn)(void *), void *arg, const char *what,
+		       pw_error *err);
+/* Stops the thread when it runs (sets stopping, wakes it, waits for it
+ * to end) and releases `wake`. */
+void pw_worker_end(struct pw_worker *w);
 
 /* The findings scheduler: one thread that computes the findings of the
  * hosts queued to it and, every feeds.recompute_interval seconds, of

@@ -397,9 +397,7 @@ struct pw_server {
 	 * client that sends a byte now and then hold a connection forever. */
 	pthread_mutex_t conn_lock;
 	struct conn *conns;
-	pthread_t watchdog;
-	bool watchdog_started, watchdog_stopping;
-	pthread_cond_t watchdog_wake;
+	struct pw_worker watchdog;
 	/* While the daemon starts: its first message, the cause if it fails. */
 	struct mhd_msg start_msg;
 	bool starting;
@@ -586,7 +584,7 @@ static void *watchdog(void *arg)
 	struct pw_server *s = arg;
 	long limit_ms = s->cfg.request_timeout * 1000;
 	pthread_mutex_lock(&s->conn_lock);
-	while (!s->watchdog_stopping) {
+	while (!s->watchdog.stopping) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		size_t cut = 0;
@@ -618,32 +616,45 @@ static void *watchdog(void *arg)
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&s->watchdog_wake, &s->conn_lock, &next);
+		pthread_cond_timedwait(&s->watchdog.wake, &s->conn_lock, &next);
 	}
 	pthread_mutex_unlock(&s->conn_lock);
 	return NULL;
 }
 
-static pw_err watchdog_start(struct pw_server *s, pw_error *err)
+/* ---- threads ------------------------------------------------------------ */
+
+void pw_worker_init(struct pw_worker *w, pthread_mutex_t *lock)
 {
-	int e = pthread_create(&s->watchdog, NULL, watchdog, s);
+	*w = (struct pw_worker){.lock = lock};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+pw_err pw_worker_start(struct pw_worker *w, void *(*fn)(void *), void *arg, const char *what,
+		       pw_error *err)
+{
+	int e = pthread_create(&w->thread, NULL, fn, arg);
 	if (e)
-		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the request watchdog: %s",
-				    strerror(e));
-	s->watchdog_started = true;
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the %s: %s", what, strerror(e));
+	w->started = true;
 	return PW_OK;
 }
 
-static void watchdog_stop(struct pw_server *s)
+void pw_worker_end(struct pw_worker *w)
 {
-	if (!s->watchdog_started)
-		return;
-	pthread_mutex_lock(&s->conn_lock);
-	s->watchdog_stopping = true;
-	pthread_cond_signal(&s->watchdog_wake);
-	pthread_mutex_unlock(&s->conn_lock);
-	pthread_join(s->watchdog, NULL);
-	s->watchdog_started = false;
+	if (w->started) {
+		pthread_mutex_lock(w->lock);
+		w->stopping = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(w->lock);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	pthread_cond_destroy(&w->wake);
 }
 
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
@@ -943,7 +954,7 @@ static unsigned auto_threads(void)
 static void server_free(struct pw_server *s)
 {
 	pw_scheduler_free(s->sched);
-	watchdog_stop(s);
+	pw_worker_end(&s->watchdog);
 	for (size_t i = 0; i < s->n_dbs; i++)
 		pw_db_close(s->dbs[i]);
 	free(s->dbs);
@@ -951,7 +962,6 @@ static void server_free(struct pw_server *s)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->conn_lock);
-	pthread_cond_destroy(&s->watchdog_wake);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
 	free(s);
@@ -985,12 +995,8 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->watchdog_wake, &ca);
-	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&s->conn_lock, NULL);
+	pw_worker_init(&s->watchdog, &s->conn_lock);
 	pw_err rc = pw_scheduler_new(&s->cfg, s, &s->sched, err);
 	if (!rc)
 		rc = check(cfg, &s->cert, &s->key, err);
@@ -1053,7 +1059,8 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
-	if ((rc = pw_scheduler_start(s->sched, err)) || (rc = watchdog_start(s, err))) {
+	if ((rc = pw_scheduler_start(s->sched, err)) ||
+	    (rc = pw_worker_start(&s->watchdog, watchdog, s, "request watchdog", err))) {
 		MHD_stop_daemon(s->d);
 		server_free(s);
 		return rc;
