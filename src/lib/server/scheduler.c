@@ -19,9 +19,9 @@
 struct pw_scheduler {
 	const pw_server_config *cfg;
 	struct pw_server *server; /* where log lines go */
+	pthread_mutex_t lock; /* guards `changed` and the worker's `stopping` */
 	/* Wakes every recompute_interval seconds, when a check-in changes a
 	 * host's inventory, or to stop. */
-	pthread_mutex_t lock;
 	struct pw_worker worker;
 	int64_t *changed; /* hosts whose inventory changed */
 	size_t n_changed, cap_changed;
