@@ -49,6 +49,8 @@ static bool hex_run(const char *s, size_t n)
 	return true;
 }
 
+/* ---- authentication -------------------------------------------------- */
+
 pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, pw_error *err)
 {
 	memset(out, 0, sizeof *out);
