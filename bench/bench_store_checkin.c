@@ -1,4 +1,4 @@
-/* The agent check-in hot path (agents.h): an unchanged-inventory check-in
+/* The agent check-in hot path (checkin.h): an unchanged-inventory check-in
  * without results or jobs, as the library call the HTTP server makes,
  * with and without authenticating the credential first, on SQLite and on
  * PostgreSQL. Beside it, the floor: one bare UPDATE of hosts.last_seen
@@ -20,6 +20,7 @@
 
 #include "benchutil.h"
 #include "patchwarden/agents.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/db.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/schema.h"

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "patchwarden/agents.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/users.h"
 

@@ -1,4 +1,4 @@
-/* Enrollment tokens, agent credentials, check-ins and jobs (agents.h),
+/* Enrollment tokens, agent credentials, check-ins and jobs (agents.h, checkin.h, jobs.h),
  * on SQLite and PostgreSQL: token expiry and use counts, re-keying,
  * need_inventory, idempotent results, leases, host isolation, and
  * concurrent check-ins that must never hand one job out twice. */
@@ -9,8 +9,10 @@
 
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobs.h"
 
 #define ACTOR "cli:test"
 

@@ -20,6 +20,7 @@
 #include "patchwarden/agents.h"
 #include "patchwarden/gzip.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/users.h"

@@ -25,6 +25,7 @@
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/grow.h"
+
 #include "db-internal.h"
 
 /* ---- errors ---------------------------------------------------------- */
@@ -474,6 +476,18 @@ pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *e
 	return rc;
 }
 
+pw_err pw_db_ping(pw_db *db, pw_error *err)
+{
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_err rc = pw_db_prepare(db, "SELECT 1", &st, err);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (st)
+		pw_stmt_reset(st);
+	return rc;
+}
+
 /* ---- statement cache --------------------------------------------------- */
 
 static uint64_t hash_sql(const char *s)
@@ -727,14 +741,10 @@ pw_err pw_db_try_lock(pw_db *db, int64_t key, bool *got, pw_error *err)
 	pw_err rc = ensure_connected(db, err);
 	if (rc)
 		return rc;
-	if (db->nlocks == db->locks_cap) {
-		size_t cap = db->locks_cap ? db->locks_cap * 2 : 8;
-		int64_t *l = realloc(db->locks, cap * sizeof *l);
-		if (!l)
-			return pw_error_set(err, PW_ERR_NOMEM, "lock table: out of memory");
-		db->locks = l;
-		db->locks_cap = cap;
-	}
+	int64_t *l = pw_grow(db->locks, &db->locks_cap, db->nlocks, sizeof *l);
+	if (!l)
+		return pw_error_set(err, PW_ERR_NOMEM, "lock table: out of memory");
+	db->locks = l;
 	rc = db->ops->try_lock(db, key, got, err);
 	if (!rc && *got)
 		db->locks[db->nlocks++] = key;

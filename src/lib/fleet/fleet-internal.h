@@ -1,5 +1,6 @@
 /* What the host records (hosts.c) share with the CSV import and export
- * (host_csv.c). Not public: front ends use hosts.h and host_csv.h. */
+ * (host_csv.c), and enrollment (enroll.c) with authentication
+ * (checkin.c). Not public: front ends use the headers in include/. */
 #ifndef PATCHWARDEN_FLEET_INTERNAL_H
 #define PATCHWARDEN_FLEET_INTERNAL_H
 
@@ -26,5 +27,9 @@ pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_
  * and audits the fields that changed. The caller holds the transaction. */
 pw_err pw_host_write(pw_db *db, const char *actor, const char *action, const pw_host *old,
 		     const struct pw_host_change *c, int64_t *id, bool *changed, pw_error *err);
+
+/* Hex digits of an agent id: "ag_" + PW_AGENT_ID_HEX, as enrollment
+ * issues it and authentication expects it. */
+#define PW_AGENT_ID_HEX 16
 
 #endif

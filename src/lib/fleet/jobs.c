@@ -2,9 +2,13 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "patchwarden/audit.h"
+#include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/sql.h"
 
 static void job_release(pw_job *j)
@@ -122,4 +126,85 @@ cJSON *pw_job_to_json(const pw_job *j)
 		return NULL;
 	}
 	return o;
+}
+
+struct job_new {
+	const char *actor, *kind;
+	int64_t host_id;
+	const cJSON *args;
+	const char *args_text;
+	int64_t id;
+};
+
+static pw_err job_create_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct job_new *j = arg;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db, "SELECT hostname FROM hosts WHERE id = ?", &st, err, "i",
+			   j->host_id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	pw_stmt_reset(st);
+	if (!row)
+		return pw_error_set(err, PW_ERR_NOTFOUND, "there is no host %" PRId64, j->host_id);
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	rc = pw_sql(db,
+		    "INSERT INTO jobs (host_id, kind, args, state, created, created_by)"
+		    " VALUES (?, ?, ?, 'queued', ?, ?) RETURNING id",
+		    &st, err, "itttt", j->host_id, j->kind, j->args_text, now, j->actor);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	j->id = pw_stmt_int(st, 0);
+	pw_stmt_reset(st);
+
+	cJSON *o = cJSON_CreateObject();
+	cJSON *args = cJSON_Duplicate(j->args, true);
+	bool ok = o && args && cJSON_AddNumberToObject(o, "job_id", (double)j->id) &&
+		  cJSON_AddStringToObject(o, "kind", j->kind);
+	if (ok)
+		cJSON_AddItemToObject(o, "args", args);
+	else
+		cJSON_Delete(args);
+	char *after = ok ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	char target[32];
+	snprintf(target, sizeof target, "host:%" PRId64, j->host_id);
+	rc = after ? pw_audit_append(db, j->actor, "job.create", target, NULL, after, NULL, err)
+		   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(after);
+	return rc;
+}
+
+pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
+		     const char *args_json, int64_t *id, pw_error *err)
+{
+	const pw_job_kind *k = pw_job_kind_find(kind);
+	if (!k)
+		return pw_error_set(err, PW_ERR_INVALID, "job kind \"%.40s\" is not known; use one of %s",
+				    kind ? kind : "", pw_job_kind_names());
+	cJSON *args = cJSON_Parse(args_json ? args_json : "{}");
+	if (!cJSON_IsObject(args)) {
+		cJSON_Delete(args);
+		return pw_error_set(err, PW_ERR_INVALID, "job arguments must be a JSON object");
+	}
+	pw_err bad = pw_job_args_check(k, args, err);
+	if (bad) {
+		cJSON_Delete(args);
+		return bad;
+	}
+	char *text = cJSON_PrintUnformatted(args);
+	struct job_new j = {actor, kind, host_id, args, text, 0};
+	pw_err rc = text ? pw_in_write_txn(db, job_create_txn, &j, err)
+			 : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(text);
+	cJSON_Delete(args);
+	if (!rc && id)
+		*id = j.id;
+	return rc;
 }

@@ -31,6 +31,13 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
 	return ok;
 }
 
+bool pw_secret_matches_col(pw_stmt *st, bool row, int col, const char *secret)
+{
+	size_t len = 0;
+	const void *stored = row ? pw_stmt_blob(st, col, &len) : NULL;
+	return pw_secret_matches(stored, len, secret);
+}
+
 pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw_token_row *row,
 		      char *token, size_t token_size, int64_t *id, pw_error *err)
 {

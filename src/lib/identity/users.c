@@ -650,9 +650,7 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
 		return rc;
-	size_t hlen = 0;
-	const void *h = row ? pw_stmt_blob(st, 0, &hlen) : NULL;
-	if (!pw_secret_matches(h, hlen, secret)) {
+	if (!pw_secret_matches_col(st, row, 0, secret)) {
 		pw_stmt_reset(st);
 		return pw_error_set(err, PW_ERR_AUTH, "API token pwt_%" PRId64 " is not valid", id);
 	}

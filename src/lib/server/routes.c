@@ -2,9 +2,9 @@
  * here adds it to the server, to docs/api.md and to the authorization
  * test; the table says who may call it, how big its body may be and
  * which audit event it writes. Handlers work through the library
- * (users.h, agents.h, audit.h), which writes the audit events in the
- * transaction of each change; the host and job listings read the server
- * schema (schema.h) directly, with prepared statements. */
+ * (users.h, agents.h, checkin.h, jobs.h, hosts.h, audit.h, db.h), which
+ * writes the audit events in the transaction of each change: handlers
+ * run no SQL of their own. */
 #include <cjson/cJSON.h>
 
 #include <inttypes.h>
@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
@@ -46,14 +48,7 @@ static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 static void h_health(struct pw_api_ctx *c)
 {
 	pw_error e = PW_ERROR_INIT;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_db_prepare(c->env->db, "SELECT 1", &st, &e);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, &e);
-	if (!rc)
-		pw_stmt_reset(st);
-	if (rc) {
+	if (pw_db_ping(c->env->db, &e)) {
 		pw_api_error(c->resp, 503, "unavailable",
 			     "the server cannot reach its database; try again shortly");
 		c->resp->detail = e;

@@ -1,13 +1,17 @@
-/* What the route handlers (routes.c) share with the dispatcher (api.c).
- * Not public API. */
+/* What the route handlers (routes.c) share with the dispatcher (api.c),
+ * and the HTTP transport (server.c) with the findings scheduler
+ * (scheduler.c). Not public API. */
 #ifndef PATCHWARDEN_SERVER_INTERNAL_H
 #define PATCHWARDEN_SERVER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "patchwarden/error.h"
 #include "patchwarden/routes.h"
+#include "patchwarden/server.h"
 
 struct cJSON;
 
@@ -56,5 +60,49 @@ const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key);
 
 /* Appends s as a JSON string literal (quotes included); NULL as null. */
 pw_err pw_api_json_str(pw_buf *b, const char *s);
+
+/* ---- the transport and the findings scheduler -------------------------- */
+
+/* A line for the server's log (cfg.log), escaped (log.h); nothing when
+ * the server has no log. */
+void pw_server_log(struct pw_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A thread that waits on `wake` under `*lock` between rounds of work
+ * until `stopping` is set: the findings scheduler and the request
+ * watchdog. */
+struct pw_worker {
+	pthread_mutex_t *lock;
+	pthread_cond_t wake; /* on CLOCK_MONOTONIC, for timed waits */
+	bool stopping;       /* read and set under *lock */
+	pthread_t thread;
+	bool started;
+};
+
+void pw_worker_init(struct pw_worker *w, pthread_mutex_t *lock);
+/* Runs fn(arg); `what` names the thread in the error. */
+pw_err pw_worker_start(struct pw_worker *w, void *(*fn)(void *), void *arg, const char *what,
+		       pw_error *err);
+/* Stops the thread when it runs (sets stopping, wakes it, waits for it
+ * to end) and releases `wake`. */
+void pw_worker_end(struct pw_worker *w);
+
+/* The findings scheduler: one thread that computes the findings of the
+ * hosts queued to it and, every feeds.recompute_interval seconds, of
+ * the fleet when the feed store has a newer snapshot. */
+struct pw_scheduler;
+
+/* A scheduler that takes hosts (pw_scheduler_stale) at once and works
+ * on them from pw_scheduler_start on. `cfg` and `server` (its log) must
+ * outlive it. */
+pw_err pw_scheduler_new(const pw_server_config *cfg, struct pw_server *server,
+			struct pw_scheduler **out, pw_error *err);
+pw_err pw_scheduler_start(struct pw_scheduler *s, pw_error *err);
+/* Queues a host whose findings are out of date (pw_api_env's
+ * findings_stale hook; `ctx` is the scheduler). Never waits for a scan. */
+void pw_scheduler_stale(void *ctx, int64_t host_id);
+/* Stops the thread, waiting for a recompute in progress; hosts still
+ * queued are left to the next snapshot or their next change. NULL is
+ * a no-op. */
+void pw_scheduler_free(struct pw_scheduler *s);
 
 #endif

@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,8 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/log.h"
 #include "patchwarden/schema.h"
+
+#include "server-internal.h"
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -390,24 +391,13 @@ struct pw_server {
 	 * SQLite's busy handler, which sleeps. */
 	bool sqlite;
 	pthread_mutex_t write_lock;
-	/* The findings scheduler: wakes every recompute_interval seconds,
-	 * when a check-in changes a host's inventory, or to stop. */
-	pthread_t sched;
-	bool sched_started, stopping;
-	pthread_mutex_t sched_lock;
-	pthread_cond_t sched_wake;
-	int64_t *changed; /* hosts whose inventory changed, for the scheduler */
-	size_t n_changed, cap_changed;
-	/* A missing or empty feed store is logged once, until it works. */
-	atomic_bool store_warned, unsupported_warned;
+	struct pw_scheduler *sched; /* scheduler.c */
 	/* Open connections, for the watchdog that closes those whose request
 	 * is not in by request_timeout: connection_timeout alone lets a
 	 * client that sends a byte now and then hold a connection forever. */
 	pthread_mutex_t conn_lock;
 	struct conn *conns;
-	pthread_t watchdog;
-	bool watchdog_started, watchdog_stopping;
-	pthread_cond_t watchdog_wake;
+	struct pw_worker watchdog;
 	/* While the daemon starts: its first message, the cause if it fails. */
 	struct mhd_msg start_msg;
 	bool starting;
@@ -458,8 +448,6 @@ struct query {
 	bool overflow;
 };
 
-static void server_log(struct pw_server *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 /* Every line goes out escaped (log.h): paths, addresses and messages
  * quote what clients sent. */
 static void emit(struct pw_server *s, const char *line)
@@ -469,7 +457,7 @@ static void emit(struct pw_server *s, const char *line)
 	s->cfg.log(s->cfg.log_ctx, safe);
 }
 
-static void server_log(struct pw_server *s, const char *fmt, ...)
+void pw_server_log(struct pw_server *s, const char *fmt, ...)
 {
 	if (!s->cfg.log)
 		return;
@@ -506,18 +494,12 @@ static pw_db *thread_db(struct pw_server *s, pw_error *err)
 	if (pw_db_open(s->cfg.db_url, &db, err))
 		return NULL;
 	pthread_mutex_lock(&s->pool_lock);
-	bool ok = true;
-	if (s->n_dbs == s->cap_dbs) {
-		size_t cap = s->cap_dbs ? 2 * s->cap_dbs : 8;
-		pw_db **v = realloc(s->dbs, cap * sizeof *v);
-		ok = v != NULL;
-		if (ok) {
-			s->dbs = v;
-			s->cap_dbs = cap;
-		}
-	}
-	if (ok)
+	pw_db **v = pw_grow(s->dbs, &s->cap_dbs, s->n_dbs, sizeof *v);
+	bool ok = v != NULL;
+	if (ok) {
+		s->dbs = v;
 		s->dbs[s->n_dbs++] = db;
+	}
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!ok || pthread_setspecific(s->db_key, db) != 0) {
 		if (!ok)
@@ -602,7 +584,7 @@ static void *watchdog(void *arg)
 	struct pw_server *s = arg;
 	long limit_ms = s->cfg.request_timeout * 1000;
 	pthread_mutex_lock(&s->conn_lock);
-	while (!s->watchdog_stopping) {
+	while (!s->watchdog.stopping) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		size_t cut = 0;
@@ -621,11 +603,11 @@ static void *watchdog(void *arg)
 		}
 		if (cut) {
 			pthread_mutex_unlock(&s->conn_lock);
-			server_log(s,
-				   "http: closed %zu connection%s (%s%s) that had not sent a whole "
-				   "request within request_timeout (%ld s)",
-				   cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
-				   s->cfg.request_timeout);
+			pw_server_log(s,
+				      "http: closed %zu connection%s (%s%s) that had not sent a whole "
+				      "request within request_timeout (%ld s)",
+				      cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
+				      s->cfg.request_timeout);
 			pthread_mutex_lock(&s->conn_lock);
 		}
 		struct timespec next = now;
@@ -634,245 +616,52 @@ static void *watchdog(void *arg)
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&s->watchdog_wake, &s->conn_lock, &next);
+		pthread_cond_timedwait(&s->watchdog.wake, &s->conn_lock, &next);
 	}
 	pthread_mutex_unlock(&s->conn_lock);
 	return NULL;
 }
 
-static pw_err watchdog_start(struct pw_server *s, pw_error *err)
+/* ---- threads ------------------------------------------------------------ */
+
+void pw_worker_init(struct pw_worker *w, pthread_mutex_t *lock)
 {
-	int e = pthread_create(&s->watchdog, NULL, watchdog, s);
+	*w = (struct pw_worker){.lock = lock};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+pw_err pw_worker_start(struct pw_worker *w, void *(*fn)(void *), void *arg, const char *what,
+		       pw_error *err)
+{
+	int e = pthread_create(&w->thread, NULL, fn, arg);
 	if (e)
-		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the request watchdog: %s",
-				    strerror(e));
-	s->watchdog_started = true;
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the %s: %s", what, strerror(e));
+	w->started = true;
 	return PW_OK;
 }
 
-static void watchdog_stop(struct pw_server *s)
+void pw_worker_end(struct pw_worker *w)
 {
-	if (!s->watchdog_started)
-		return;
-	pthread_mutex_lock(&s->conn_lock);
-	s->watchdog_stopping = true;
-	pthread_cond_signal(&s->watchdog_wake);
-	pthread_mutex_unlock(&s->conn_lock);
-	pthread_join(s->watchdog, NULL);
-	s->watchdog_started = false;
-}
-
-/* ---- findings (findings.h) --------------------------------------------- */
-
-/* More hosts than this waiting to be recomputed (agents coming back
- * after an outage, a fleet enrolling) are cheaper as one fleet run:
- * each distinct inventory once, each ecosystem loaded once. */
-#define CHANGED_AS_FLEET 32
-
-/* Logged once until the store works again: the server runs without. */
-static void store_unusable(struct pw_server *s, const pw_error *e)
-{
-	if (!atomic_exchange(&s->store_warned, true))
-		server_log(s, "findings: %s; findings are not computed until then (logged once)",
-			   pw_error_text(e));
-}
-
-/* A check-in gave the host another inventory, or an operator changed its
- * exposure. Its findings are computed
- * by the scheduler thread, so the check-in neither waits for the scan
- * nor holds SQLite's writers meanwhile, and cannot fail for it. */
-static void on_findings_stale(void *ctx, int64_t host_id)
-{
-	struct pw_server *s = ctx;
-	pthread_mutex_lock(&s->sched_lock);
-	size_t cap = s->cap_changed;
-	int64_t *v = pw_grow(s->changed, &cap, s->n_changed, sizeof *v);
-	if (v) {
-		s->changed = v;
-		s->cap_changed = cap;
-		v[s->n_changed++] = host_id;
-		pthread_cond_signal(&s->sched_wake);
+	if (w->started) {
+		pthread_mutex_lock(w->lock);
+		w->stopping = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(w->lock);
+		pthread_join(w->thread, NULL);
+		w->started = false;
 	}
-	pthread_mutex_unlock(&s->sched_lock);
-	if (!v)
-		server_log(s, "findings: host %" PRId64 ": out of memory queueing its recompute; its "
-			   "findings wait for the next snapshot", host_id);
+	pthread_cond_destroy(&w->wake);
 }
 
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
 {
 	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
-			  on_findings_stale, s};
+			  pw_scheduler_stale, s->sched};
 	return env;
-}
-
-static void log_run(struct pw_server *s, const pw_findings_stats *st)
-{
-	server_log(s,
-		   "findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
-		   "%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
-		   "opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
-		   " high, %" PRId64 " normal, %" PRId64 " low",
-		   st->snapshot, st->seconds, st->hosts, st->inventories, st->skipped,
-		   st->delta.opened, st->delta.kept, st->delta.fixed, st->open[0], st->open[1],
-		   st->open[2], st->open[3]);
-}
-
-/* The database and the feed store for one round of work; false (logged)
- * when either cannot be had. */
-static bool open_both(struct pw_server *s, pw_db **db, pw_feedstore **store)
-{
-	pw_error e = PW_ERROR_INIT;
-	if (!*db && pw_db_open(s->cfg.db_url, db, &e)) {
-		server_log(s, "findings: cannot open the database: %s", pw_error_text(&e));
-		return false;
-	}
-	pw_err rc = pw_findings_store_open(s->cfg.feeds.store, *db, store, &e);
-	int64_t snapshot;
-	if (!rc)
-		rc = pw_feedstore_latest(*store, &snapshot, &e);
-	if (rc == PW_ERR_NOTFOUND)
-		store_unusable(s, &e);
-	else if (rc)
-		server_log(s, "findings: feed store %s: %s",
-			   s->cfg.feeds.store ? s->cfg.feeds.store : "(the server's database)",
-			   pw_error_text(&e));
-	if (!rc)
-		atomic_store(&s->store_warned, false);
-	return !rc;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
-static void recompute_changed(struct pw_server *s, pw_db **db, int64_t *ids, size_t n)
-{
-	pw_feedstore *store = NULL;
-	if (!open_both(s, db, &store)) {
-		pw_feedstore_close(store);
-		return;
-	}
-	qsort(ids, n, sizeof *ids, cmp_id);
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!u || ids[u - 1] != ids[i])
-			ids[u++] = ids[i];
-	pw_error e = PW_ERROR_INIT;
-	pw_findings_stats st = {.ran = false};
-	pw_err rc = u > CHANGED_AS_FLEET ? pw_findings_recompute(*db, store, 0, &s->cfg.feeds.policy,
-								 "system:scheduler", &st, &e)
-					 : PW_OK;
-	if (!rc && st.ran)
-		log_run(s, &st);
-	for (size_t i = 0; i < u && !rc && !st.ran; i++) {
-		pw_err hrc = pw_findings_recompute_host(*db, store, &s->cfg.feeds.policy, ids[i],
-							NULL, &e);
-		/* A fleet of an OS the feeds lack would fill the log. */
-		if (hrc == PW_ERR_UNSUPPORTED && !atomic_exchange(&s->unsupported_warned, true))
-			server_log(s, "findings: host %" PRId64 ": %s (hosts without feed data are "
-				   "logged once; 'patchwarden host recompute' counts them)",
-				   ids[i], pw_error_text(&e));
-		else if (hrc && hrc != PW_ERR_UNSUPPORTED)
-			server_log(s, "findings: host %" PRId64 ": %s", ids[i], pw_error_text(&e));
-	}
-	if (rc)
-		server_log(s, "findings: recomputing %zu hosts failed: %s", u, pw_error_text(&e));
-	pw_feedstore_close(store);
-}
-
-static void recompute_if_new(struct pw_server *s, pw_db **db)
-{
-	pw_feedstore *store = NULL;
-	pw_findings_stats st = {.ran = false};
-	pw_error e = PW_ERROR_INIT;
-	pw_err rc = open_both(s, db, &store)
-			    ? pw_findings_refresh(*db, store, &s->cfg.feeds.policy,
-						  "system:scheduler", &st, &e)
-			    : PW_OK;
-	pw_feedstore_close(store);
-	if (rc)
-		server_log(s, "findings: recompute failed (next try in %ld s): %s",
-			   s->cfg.feeds.recompute_interval, pw_error_text(&e));
-	else if (st.ran)
-		log_run(s, &st);
-}
-
-static bool passed(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
-/* Computes the findings of hosts whose inventory changed as check-ins
- * report them, and looks for a newer snapshot at once (a server started
- * after an import catches up), then every recompute_interval seconds.
- * Several nodes may look; the lock in pw_findings_refresh lets one of
- * them work. */
-static void *scheduler(void *arg)
-{
-	struct pw_server *s = arg;
-	long interval = s->cfg.feeds.recompute_interval;
-	pw_db *db = NULL;
-	bool look = interval > 0;
-	struct timespec next = {0, 0};
-	pthread_mutex_lock(&s->sched_lock);
-	while (!s->stopping) {
-		int64_t *ids = s->changed;
-		size_t n = s->n_changed;
-		s->changed = NULL;
-		s->n_changed = s->cap_changed = 0;
-		pthread_mutex_unlock(&s->sched_lock);
-		if (n)
-			recompute_changed(s, &db, ids, n);
-		free(ids);
-		if (look) {
-			recompute_if_new(s, &db);
-			clock_gettime(CLOCK_MONOTONIC, &next);
-			next.tv_sec += interval;
-			look = false;
-		}
-		pthread_mutex_lock(&s->sched_lock);
-		/* A stream of changed hosts does not put the look off. */
-		look = interval > 0 && passed(&next);
-		while (!s->stopping && !s->n_changed && !look) {
-			if (interval <= 0)
-				pthread_cond_wait(&s->sched_wake, &s->sched_lock);
-			else
-				look = pthread_cond_timedwait(&s->sched_wake, &s->sched_lock, &next) ==
-				       ETIMEDOUT;
-		}
-	}
-	pthread_mutex_unlock(&s->sched_lock);
-	pw_db_close(db);
-	return NULL;
-}
-
-static pw_err scheduler_start(struct pw_server *s, pw_error *err)
-{
-	int e = pthread_create(&s->sched, NULL, scheduler, s);
-	if (e)
-		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the findings scheduler: %s",
-				    strerror(e));
-	s->sched_started = true;
-	return PW_OK;
-}
-
-/* Waits for a recompute in progress; hosts still waiting are left to the
- * next snapshot (or their next inventory change). */
-static void scheduler_stop(struct pw_server *s)
-{
-	if (!s->sched_started)
-		return;
-	pthread_mutex_lock(&s->sched_lock);
-	s->stopping = true;
-	pthread_cond_signal(&s->sched_wake);
-	pthread_mutex_unlock(&s->sched_lock);
-	pthread_join(s->sched, NULL);
-	s->sched_started = false;
 }
 
 static const char fallback_500[] =
@@ -885,7 +674,7 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	r->status = resp->status;
 	conn_receiving(s, r->conn, false);
 	if (resp->status >= 500 && resp->detail.msg[0])
-		server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+		pw_server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
 	struct MHD_Response *m;
 	const char *type = "application/json";
 	if (resp->body.len) {
@@ -1142,11 +931,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
 			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
-			   r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
-			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
-				   ? ""
-				   : " (connection closed early)");
+		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
+			      r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				      ? ""
+				      : " (connection closed early)");
 	}
 	conn_receiving(s, r->conn, true);
 	pw_buf_release(&r->body);
@@ -1164,19 +953,15 @@ static unsigned auto_threads(void)
 
 static void server_free(struct pw_server *s)
 {
-	scheduler_stop(s);
-	watchdog_stop(s);
+	pw_scheduler_free(s->sched);
+	pw_worker_end(&s->watchdog);
 	for (size_t i = 0; i < s->n_dbs; i++)
 		pw_db_close(s->dbs[i]);
 	free(s->dbs);
 	pthread_key_delete(s->db_key);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->write_lock);
-	pthread_mutex_destroy(&s->sched_lock);
-	pthread_cond_destroy(&s->sched_wake);
 	pthread_mutex_destroy(&s->conn_lock);
-	pthread_cond_destroy(&s->watchdog_wake);
-	free(s->changed);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
 	free(s);
@@ -1210,17 +995,11 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
-	pthread_mutex_init(&s->sched_lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->sched_wake, &ca);
-	pthread_cond_init(&s->watchdog_wake, &ca);
-	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&s->conn_lock, NULL);
-	atomic_init(&s->store_warned, false);
-	atomic_init(&s->unsupported_warned, false);
-	pw_err rc = check(cfg, &s->cert, &s->key, err);
+	pw_worker_init(&s->watchdog, &s->conn_lock);
+	pw_err rc = pw_scheduler_new(&s->cfg, s, &s->sched, err);
+	if (!rc)
+		rc = check(cfg, &s->cert, &s->key, err);
 	s->tls = tls_wanted(cfg);
 	if (!rc && s->tls && !MHD_is_feature_supported(MHD_FEATURE_TLS))
 		rc = pw_error_set(err, PW_ERR_UNSUPPORTED,
@@ -1280,7 +1059,8 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
-	if ((rc = scheduler_start(s, err)) || (rc = watchdog_start(s, err))) {
+	if ((rc = pw_scheduler_start(s->sched, err)) ||
+	    (rc = pw_worker_start(&s->watchdog, watchdog, s, "request watchdog", err))) {
 		MHD_stop_daemon(s->d);
 		server_free(s);
 		return rc;

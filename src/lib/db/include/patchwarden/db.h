@@ -62,6 +62,9 @@ void pw_db_url_redact(const char *url, char *out, size_t size);
 pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err);
 /* *exists true when a table (or view) named `name` is visible. */
 pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *err);
+/* Whether the database answers: one trivial statement, through the
+ * reconnect that every statement gets (a health check). */
+pw_err pw_db_ping(pw_db *db, pw_error *err);
 
 /* Runs SQL without parameters (may hold several statements). */
 pw_err pw_db_exec(pw_db *db, const char *sql, pw_error *err);

@@ -54,7 +54,7 @@ typedef enum pw_host_field {
 	PW_HF_OS_CODENAME,
 	PW_HF_INVENTORY_HASH,
 	PW_HF_INVENTORY_AT,
-	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (agents.h) */
+	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (checkin.h) */
 	PW_HF__COUNT
 } pw_host_field;
 

@@ -1,5 +1,6 @@
-/* The jobs queued for hosts, as operators list them: each with its newest
- * result. Queuing and leasing are in agents.h; the kinds in jobkind.h. */
+/* The jobs queued for hosts: queuing one, and listing them as operators
+ * see them, each with its newest result. Leasing is the check-in's
+ * (checkin.h); the kinds are in jobkind.h. */
 #ifndef PATCHWARDEN_JOBS_H
 #define PATCHWARDEN_JOBS_H
 
@@ -11,6 +12,12 @@
 #include "patchwarden/error.h"
 
 struct cJSON;
+
+/* Queues a job for a host: `kind` from the job-kind table (jobkind.h),
+ * `args_json` a JSON object its schema accepts, or NULL ({}). The event
+ * "job.create" is audited in the same transaction. */
+pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
+		     const char *args_json, int64_t *id, pw_error *err);
 
 typedef struct pw_job {
 	int64_t id, host_id, attempts;

@@ -22,6 +22,9 @@ void pw_secret_hash(const char *secret, unsigned char out[PW_SECRET_HASH_LEN]);
 /* Constant-time comparison of `secret`'s hash with a stored hash of any
  * length (a wrong-length stored value never matches). */
 bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret);
+/* pw_secret_matches on the stored hash in column `col` of the row `st`
+ * stepped to; `row` false (no such row) never matches. */
+bool pw_secret_matches_col(pw_stmt *st, bool row, int col, const char *secret);
 
 /* Reads the row of token `id` that is about to be revoked: `sql` selects
  * it by id with its revocation time as column 3, and *st is left on the

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "patchwarden/agents.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/checkin.h"
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 #include "patchwarden/json_limits.h"
