@@ -47,18 +47,21 @@ static char *etok_json(int64_t id, const char *label, int64_t uses, const char *
 	return s;
 }
 
-static pw_err audit_etok(pw_db *db, const char *actor, const char *action, int64_t id,
-			 char *before, char *after, pw_error *err)
+static char *etok_record(pw_stmt *st, int64_t id, const char *revoked)
 {
-	char target[40];
-	snprintf(target, sizeof target, "enroll_token:%" PRId64, id);
-	pw_err rc = !after || (strcmp(action, "enroll_token.revoke") == 0 && !before)
-			    ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
-			    : pw_audit_append(db, actor, action, target, before, after, NULL, err);
-	cJSON_free(before);
-	cJSON_free(after);
-	return rc;
+	const char *label = pw_stmt_text(st, 0), *expires = pw_stmt_text(st, 2);
+	return etok_json(id, label ? label : "", pw_stmt_int(st, 1), expires ? expires : "",
+			 revoked);
 }
+
+static const pw_token_kind enroll_tokens = {
+	"enrollment token",
+	"enroll-token list",
+	"enroll_token",
+	"SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
+	"UPDATE enroll_tokens SET revoked = ? WHERE id = ?",
+	etok_record,
+};
 
 static pw_err etok_create_txn(pw_db *db, void *arg, pw_error *err)
 {
@@ -79,8 +82,10 @@ static pw_err etok_create_txn(pw_db *db, void *arg, pw_error *err)
 		return rc;
 	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
-	return audit_etok(db, t->actor, "enroll_token.create", t->row.id, NULL,
-			  etok_json(t->row.id, t->label, t->uses, expires, NULL), err);
+	char *after = etok_json(t->row.id, t->label, t->uses, expires, NULL);
+	rc = pw_token_audit(db, &enroll_tokens, t->actor, "create", t->row.id, NULL, after, err);
+	cJSON_free(after);
+	return rc;
 }
 
 pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, int64_t uses,
@@ -106,43 +111,9 @@ pw_err pw_enroll_token_create(pw_db *db, const char *actor, const char *label, i
 			      id, err);
 }
 
-struct etok_revoke {
-	const char *actor;
-	int64_t id;
-};
-
-static pw_err etok_revoke_txn(pw_db *db, void *arg, pw_error *err)
-{
-	struct etok_revoke *r = arg;
-	pw_stmt *st;
-	pw_err rc = pw_token_revocable(
-		db, "SELECT label, uses_total, expires, revoked FROM enroll_tokens WHERE id = ?",
-		r->id, "enrollment token", "enroll-token list", &st, err);
-	if (rc)
-		return rc;
-	char now[PW_TS_LEN];
-	pw_ts_now(now, 0);
-	const char *label = pw_stmt_text(st, 0), *expires = pw_stmt_text(st, 2);
-	int64_t uses = pw_stmt_int(st, 1);
-	char *before = etok_json(r->id, label ? label : "", uses, expires ? expires : "", NULL);
-	char *after = etok_json(r->id, label ? label : "", uses, expires ? expires : "", now);
-	pw_stmt_reset(st);
-	rc = pw_sql(db, "UPDATE enroll_tokens SET revoked = ? WHERE id = ?", &st, err, "ti", now,
-		    r->id);
-	if (!rc)
-		rc = pw_stmt_exec(st, err);
-	if (rc) {
-		cJSON_free(before);
-		cJSON_free(after);
-		return rc;
-	}
-	return audit_etok(db, r->actor, "enroll_token.revoke", r->id, before, after, err);
-}
-
 pw_err pw_enroll_token_revoke(pw_db *db, const char *actor, int64_t id, pw_error *err)
 {
-	struct etok_revoke r = {actor, id};
-	return pw_in_write_txn(db, etok_revoke_txn, &r, err);
+	return pw_token_revoke(db, &enroll_tokens, actor, id, err);
 }
 
 void pw_enroll_token_list_release(pw_enroll_token_list *l)

@@ -1,5 +1,8 @@
 #include "patchwarden/token.h"
+#include "patchwarden/audit.h"
+#include "patchwarden/clock.h"
 
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -59,26 +62,74 @@ pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw
 	return rc;
 }
 
-pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
-			  const char *list, pw_stmt **st, pw_error *err)
+/* Leaves *st on the row of token `id` when it can be revoked. */
+static pw_err revocable(pw_db *db, const pw_token_kind *k, int64_t id, pw_stmt **st,
+			pw_error *err)
 {
 	bool row = false;
-	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	pw_err rc = pw_sql(db, k->select, st, err, "i", id);
 	if (!rc)
 		rc = pw_stmt_step(*st, &row, err);
 	if (rc)
 		return rc;
 	if (!row)
 		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", what, id,
-				    list);
+				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", k->what,
+				    id, k->list);
 	if (!pw_stmt_is_null(*st, 3)) {
-		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s", what,
-			     id, pw_stmt_text(*st, 3));
+		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s",
+			     k->what, id, pw_stmt_text(*st, 3));
 		pw_stmt_reset(*st);
 		return PW_ERR_INVALID;
 	}
 	return PW_OK;
+}
+
+pw_err pw_token_audit(pw_db *db, const pw_token_kind *k, const char *actor, const char *verb,
+		      int64_t id, const char *before, const char *after, pw_error *err)
+{
+	if (!after)
+		return pw_error_set(err, PW_ERR_NOMEM, "auditing a %s: out of memory", k->what);
+	char target[64], action[64];
+	snprintf(target, sizeof target, "%s:%" PRId64, k->target, id);
+	snprintf(action, sizeof action, "%s.%s", k->target, verb);
+	return pw_audit_append(db, actor, action, target, before, after, NULL, err);
+}
+
+struct revoke {
+	const pw_token_kind *k;
+	const char *actor;
+	int64_t id;
+};
+
+static pw_err revoke_txn(pw_db *db, void *arg, pw_error *err)
+{
+	const struct revoke *r = arg;
+	pw_stmt *st;
+	pw_err rc = revocable(db, r->k, r->id, &st, err);
+	if (rc)
+		return rc;
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	char *before = r->k->record(st, r->id, NULL);
+	char *after = r->k->record(st, r->id, now);
+	pw_stmt_reset(st);
+	rc = before ? pw_sql(db, r->k->update, &st, err, "ti", now, r->id)
+		    : pw_error_set(err, PW_ERR_NOMEM, "revoking a %s: out of memory", r->k->what);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_token_audit(db, r->k, r->actor, "revoke", r->id, before, after, err);
+	cJSON_free(before);
+	cJSON_free(after);
+	return rc;
+}
+
+pw_err pw_token_revoke(pw_db *db, const pw_token_kind *k, const char *actor, int64_t id,
+		       pw_error *err)
+{
+	struct revoke r = {k, actor, id};
+	return pw_in_write_txn(db, revoke_txn, &r, err);
 }
 
 bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)

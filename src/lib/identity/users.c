@@ -480,15 +480,21 @@ static char *token_json(int64_t id, const char *user, const char *label, const c
 	return s;
 }
 
-static pw_err audit_token(pw_db *db, const char *actor, const char *action, int64_t id,
-			  const char *before, const char *after, pw_error *err)
+static char *token_record(pw_stmt *st, int64_t id, const char *revoked)
 {
-	if (!after || (strcmp(action, "token.revoke") == 0 && !before))
-		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	char target[32];
-	snprintf(target, sizeof target, "token:%" PRId64, id);
-	return pw_audit_append(db, actor, action, target, before, after, NULL, err);
+	return token_json(id, pw_stmt_text(st, 0), pw_stmt_text(st, 1), pw_stmt_text(st, 2),
+			  revoked);
 }
+
+static const pw_token_kind api_tokens = {
+	"API token",
+	"token list",
+	"token",
+	"SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
+	" JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+	"UPDATE api_tokens SET revoked = ? WHERE id = ?",
+	token_record,
+};
 
 static pw_err token_create_txn(pw_db *db, void *arg, pw_error *err)
 {
@@ -518,7 +524,7 @@ static pw_err token_create_txn(pw_db *db, void *arg, pw_error *err)
 	t->row.id = pw_stmt_int(st, 0);
 	pw_stmt_reset(st);
 	char *after = token_json(t->row.id, t->user, t->label, t->ttl ? expires : NULL, NULL);
-	rc = audit_token(db, t->actor, "token.create", t->row.id, NULL, after, err);
+	rc = pw_token_audit(db, &api_tokens, t->actor, "create", t->row.id, NULL, after, err);
 	cJSON_free(after);
 	return rc;
 }
@@ -544,43 +550,9 @@ pw_err pw_api_token_create(pw_db *db, const char *actor, const char *user, const
 			      err);
 }
 
-struct token_revoke {
-	const char *actor;
-	int64_t id;
-};
-
-static pw_err token_revoke_txn(pw_db *db, void *arg, pw_error *err)
-{
-	struct token_revoke *r = arg;
-	pw_stmt *st;
-	pw_err rc = pw_token_revocable(db,
-				       "SELECT u.name, t.label, t.expires, t.revoked FROM api_tokens t"
-				       " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
-				       r->id, "API token", "token list", &st, err);
-	if (rc)
-		return rc;
-	char now[PW_TS_LEN];
-	pw_ts_now(now, 0);
-	const char *user = pw_stmt_text(st, 0), *label = pw_stmt_text(st, 1),
-		   *expires = pw_stmt_text(st, 2);
-	char *before = token_json(r->id, user, label, expires, NULL);
-	char *after = token_json(r->id, user, label, expires, now);
-	pw_stmt_reset(st);
-	rc = pw_sql(db, "UPDATE api_tokens SET revoked = ? WHERE id = ?", &st, err, "ti", now,
-		    r->id);
-	if (!rc)
-		rc = pw_stmt_exec(st, err);
-	if (!rc)
-		rc = audit_token(db, r->actor, "token.revoke", r->id, before, after, err);
-	cJSON_free(before);
-	cJSON_free(after);
-	return rc;
-}
-
 pw_err pw_api_token_revoke(pw_db *db, const char *actor, int64_t id, pw_error *err)
 {
-	struct token_revoke r = {actor, id};
-	return pw_in_write_txn(db, token_revoke_txn, &r, err);
+	return pw_token_revoke(db, &api_tokens, actor, id, err);
 }
 
 void pw_api_token_list_release(pw_api_token_list *l)

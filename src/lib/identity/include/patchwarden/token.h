@@ -26,14 +26,33 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
  * stepped to; `row` false (no such row) never matches. */
 bool pw_secret_matches_col(pw_stmt *st, bool row, int col, const char *secret);
 
-/* Reads the row of token `id` that is about to be revoked: `sql` selects
- * it by id with its revocation time as column 3, and *st is left on the
- * row for the caller to read and reset. NOTFOUND when there is no such
- * token, INVALID when it is revoked already; `what` ("API token") and
- * `list` (the "patchwarden user" subcommand that lists them) name it in
- * the message. */
-pw_err pw_token_revocable(pw_db *db, const char *sql, int64_t id, const char *what,
-			  const char *list, pw_stmt **st, pw_error *err);
+/* A kind of revocable token (API tokens, enrollment tokens): where its
+ * rows are and how messages and the audit log name it. */
+typedef struct pw_token_kind {
+	const char *what;   /* "API token" */
+	const char *list;   /* the `patchwarden user` subcommand that lists them: "token list" */
+	const char *target; /* audit target "<target>:<id>", actions "<target>.create|revoke" */
+	/* Selects the token by id (one ?) with its revocation time as
+	 * column 3. */
+	const char *select;
+	const char *update; /* sets revoked (first ?) of the token with id (second ?) */
+	/* The audit record of the selected row (`st` on it), with "revoked"
+	 * when revoked is not NULL; NULL when out of memory. Freed with
+	 * cJSON_free. */
+	char *(*record)(pw_stmt *st, int64_t id, const char *revoked);
+} pw_token_kind;
+
+/* Revokes token `id` in one write transaction, audited as
+ * "<target>.revoke" with the record before and after. NOTFOUND when there
+ * is no such token, INVALID when it is revoked already. */
+pw_err pw_token_revoke(pw_db *db, const pw_token_kind *k, const char *actor, int64_t id,
+		       pw_error *err);
+
+/* Appends "<target>.<verb>" on "<target>:<id>" to the audit log in the
+ * caller's transaction; `after` NULL (out of memory building it) is
+ * PW_ERR_NOMEM. */
+pw_err pw_token_audit(pw_db *db, const pw_token_kind *k, const char *actor, const char *verb,
+		      int64_t id, const char *before, const char *after, pw_error *err);
 
 /* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
  * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is
