@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db-internal.h"
+#include "patchwarden/grow.h"
 
 /* ---- errors ---------------------------------------------------------- */
 
@@ -727,14 +728,10 @@ pw_err pw_db_try_lock(pw_db *db, int64_t key, bool *got, pw_error *err)
 	pw_err rc = ensure_connected(db, err);
 	if (rc)
 		return rc;
-	if (db->nlocks == db->locks_cap) {
-		size_t cap = db->locks_cap ? db->locks_cap * 2 : 8;
-		int64_t *l = realloc(db->locks, cap * sizeof *l);
-		if (!l)
-			return pw_error_set(err, PW_ERR_NOMEM, "lock table: out of memory");
-		db->locks = l;
-		db->locks_cap = cap;
-	}
+	int64_t *l = pw_grow(db->locks, &db->locks_cap, db->nlocks, sizeof *l);
+	if (!l)
+		return pw_error_set(err, PW_ERR_NOMEM, "lock table: out of memory");
+	db->locks = l;
 	rc = db->ops->try_lock(db, key, got, err);
 	if (!rc && *got)
 		db->locks[db->nlocks++] = key;

@@ -116,7 +116,7 @@ pw_err pw_fs_row_one(pw_feedstore *s, const char *sql, const struct cell *v, int
 /* Every row of the unbound statement `sql` as a new array of *n items
  * of `elem` bytes, each filled by from_row; `what` names the read in a
  * store error. On any error *out is NULL and *n is 0. */
-pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem, size_t first_cap,
+pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem,
 		      void (*from_row)(pw_stmt *st, void *item), const char *what,
 		      void **out, size_t *n, pw_error *err);
 

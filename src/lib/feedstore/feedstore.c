@@ -15,6 +15,7 @@
 
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/grow.h"
 
 #include "feedstore-internal.h"
 
@@ -124,7 +125,7 @@ int pw_fs_cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem, size_t first_cap,
+pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem,
 		      void (*from_row)(pw_stmt *st, void *item), const char *what,
 		      void **out, size_t *n, pw_error *err)
 {
@@ -136,17 +137,14 @@ pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem, size_t firs
 	size_t cap = 0;
 	bool row = false;
 	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : first_cap;
-			char *v = realloc(list, cap * elem);
-			if (!v) {
-				pw_stmt_reset(st);
-				free(list);
-				*n = 0;
-				return pw_fs_nomem(err);
-			}
-			list = v;
+		char *v = pw_grow(list, &cap, *n, elem);
+		if (!v) {
+			pw_stmt_reset(st);
+			free(list);
+			*n = 0;
+			return pw_fs_nomem(err);
 		}
+		list = v;
 		from_row(st, list + elem * (*n)++);
 	}
 	if (rc) {
@@ -331,7 +329,7 @@ pw_err pw_feedstore_source_put(pw_feedstore *s, const pw_source_state *in, pw_er
 pw_err pw_feedstore_sources(pw_feedstore *s, pw_source_state **list, size_t *n, pw_error *err)
 {
 	void *v;
-	pw_err rc = pw_fs_rows_all(s, SQL_SRC_ALL, sizeof **list, 8, source_from_row,
+	pw_err rc = pw_fs_rows_all(s, SQL_SRC_ALL, sizeof **list, source_from_row,
 				   "listing sources", &v, n, err);
 	*list = v;
 	return rc;

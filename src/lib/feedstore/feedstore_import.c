@@ -19,6 +19,7 @@
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/hashtab.h"
 
 #include "feedstore-internal.h"
@@ -228,7 +229,7 @@ static pw_err in_exec(pw_feedstore *s, enum in_stmt id, struct cell first, const
 struct source {
 	char *name;
 	char **ecos;
-	size_t n_ecos;
+	size_t n_ecos, cap_ecos;
 };
 
 struct pw_feed_import {
@@ -245,7 +246,7 @@ struct pw_feed_import {
 	pw_import_stats stats;
 	int64_t n_adv, n_aff, n_kev, n_epss; /* visible counts, updated as rows change */
 	struct source *sources; /* sources seen, for replace */
-	size_t n_sources;
+	size_t n_sources, cap_sources;
 	ktab advs;      /* current advisories of the sources seen, by "source id" */
 	ktab kev, epss; /* the catalogues, by CVE, once the import brings entries */
 	struct batch adv_rows, aff_rows, cat_rows;
@@ -487,12 +488,13 @@ static pw_err note_source(pw_feed_import *imp, const char *name, size_t *index, 
 		if (strcmp(imp->sources[i].name, name) == 0)
 			src = &imp->sources[i];
 	if (!src) {
-		struct source *v = realloc(imp->sources, (imp->n_sources + 1) * sizeof *v);
+		struct source *v = pw_grow(imp->sources, &imp->cap_sources, imp->n_sources,
+					   sizeof *v);
 		if (!v)
 			return pw_fs_nomem(err);
 		imp->sources = v;
 		src = &v[imp->n_sources];
-		*src = (struct source){strdup(name), NULL, 0};
+		*src = (struct source){strdup(name), NULL, 0, 0};
 		if (!src->name)
 			return pw_fs_nomem(err);
 		imp->n_sources++;
@@ -508,7 +510,7 @@ static pw_err note_source(pw_feed_import *imp, const char *name, size_t *index, 
 		for (size_t i = 0; i < src->n_ecos && !known; i++)
 			known = strlen(src->ecos[i]) == n && memcmp(src->ecos[i], p, n) == 0;
 		if (!known) {
-			char **v = realloc(src->ecos, (src->n_ecos + 1) * sizeof *v);
+			char **v = pw_grow(src->ecos, &src->cap_ecos, src->n_ecos, sizeof *v);
 			if (!v)
 				return pw_fs_nomem(err);
 			src->ecos = v;

@@ -12,6 +12,7 @@
 
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/grow.h"
 
 #include "feedstore-internal.h"
 
@@ -79,7 +80,7 @@ pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot
 pw_err pw_feedstore_snapshots(pw_feedstore *s, pw_snapshot_info **list, size_t *n, pw_error *err)
 {
 	void *v;
-	pw_err rc = pw_fs_rows_all(s, SQL_SNAP_ALL, sizeof **list, 16, snapshot_from_row,
+	pw_err rc = pw_fs_rows_all(s, SQL_SNAP_ALL, sizeof **list, snapshot_from_row,
 				   "listing snapshots", &v, n, err);
 	*list = v;
 	return rc;
@@ -118,16 +119,12 @@ static pw_err collect_rows(struct reader *r, pw_stmt *st, pw_error *err)
 	bool row;
 	pw_err rc;
 	while (!(rc = pw_stmt_step(st, &row, err)) && row) {
-		if (r->n_rows == r->cap_rows) {
-			size_t cap = r->cap_rows ? r->cap_rows * 2 : 256;
-			struct aff_row *v = realloc(r->rows, cap * sizeof *v);
-			if (!v) {
-				pw_stmt_reset(st);
-				return pw_fs_nomem(err);
-			}
-			r->rows = v;
-			r->cap_rows = cap;
+		struct aff_row *v = pw_grow(r->rows, &r->cap_rows, r->n_rows, sizeof *v);
+		if (!v) {
+			pw_stmt_reset(st);
+			return pw_fs_nomem(err);
 		}
+		r->rows = v;
 		struct aff_row *w = &r->rows[r->n_rows++];
 		w->package = pw_fs_arena_dup(&r->mem, pw_stmt_text(st, 0), &r->oom);
 		w->adv = pw_stmt_int(st, 1);
@@ -559,16 +556,12 @@ static void count_from_row(pw_stmt *st, void *item)
 	struct counts *c = item;
 	if (c->oom)
 		return;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		pw_ecosystem_count *v = realloc(c->list, cap * sizeof *v);
-		if (!v) {
-			c->oom = true;
-			return;
-		}
-		c->list = v;
-		c->cap = cap;
+	pw_ecosystem_count *v = pw_grow(c->list, &c->cap, c->n, sizeof *v);
+	if (!v) {
+		c->oom = true;
+		return;
 	}
+	c->list = v;
 	pw_ecosystem_count *e = &c->list[c->n];
 	const char *name = pw_stmt_text(st, 0);
 	if (!(e->ecosystem = strdup(name ? name : ""))) {
