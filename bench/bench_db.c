@@ -188,7 +188,8 @@ static void pq_run(struct pqctx *c, const char *name, int n, const char *const *
 	if (PQresultStatus(r) != want)
 		die("%s", PQerrorMessage(c->conn));
 	if (want == PGRES_TUPLES_OK)
-		c->sink += atoll(PQgetvalue(r, 0, 0)) + (int64_t)strlen(PQgetvalue(r, 0, 1));
+		c->sink += strtoll(PQgetvalue(r, 0, 0), NULL, 10) +
+			   (int64_t)strlen(PQgetvalue(r, 0, 1));
 	PQclear(r);
 }
 
@@ -219,8 +220,9 @@ static void pq_prepare(PGconn *conn, const char *name, const char *sql)
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? atol(argv[1]) : 200000;
-	if (n <= 0)
+	char *end = NULL;
+	long n = argc > 1 ? strtol(argv[1], &end, 10) : 200000;
+	if (n <= 0 || (end && *end))
 		die("%s", "usage: bench_db [N]  (N > 0 statements per measurement)");
 
 	char dir[] = "/tmp/pw-bench-db-XXXXXX", path[256];

@@ -330,7 +330,10 @@ static char *sorted_lines(const pw_buf *b)
 	assert_non_null(v);
 	char *text = strdup(pw_buf_str(b));
 	assert_non_null(text);
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	char *rest = text;
+	for (char *line; (line = strsep(&rest, "\n"));) {
+		if (!*line)
+			continue;
 		if (n == cap)
 			assert_non_null(v = realloc(v, (cap *= 2) * sizeof *v));
 		v[n++] = line;
