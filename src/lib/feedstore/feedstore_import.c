@@ -173,7 +173,8 @@ static pw_err prep_insert(pw_feedstore *s, enum table t, int k, pw_stmt **st, pw
 		char group[64];
 		size_t len = 0;
 		for (int i = 0; i < insert_into[t].ncols; i++)
-			len += (size_t)snprintf(group + len, sizeof group - len, "%s", i ? ", ?" : "(?");
+			len += (size_t)snprintf(group + len, sizeof group - len, "%s",
+						i ? ", ?" : "(?");
 		snprintf(group + len, sizeof group - len, ")");
 		if (!(*text = pw_fs_sql_list(insert_into[t].head, group, (size_t)1 << k, "")))
 			return pw_fs_nomem(err);
@@ -382,9 +383,10 @@ static bool blank(const char *s)
 }
 
 /* A warning about record `id` the store itself raises. */
-static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt, ...)
+static void record_warn(pw_feed_import *imp, const char *id, const char *field,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void record_warn(pw_feed_import *imp, const char *id, const char *field,
+			const char *fmt, ...)
 {
 	/* "where" and the message share one buffer, split by a NUL. */
 	pw_buf *w = &imp->where;
@@ -708,7 +710,8 @@ static pw_err sink_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 		/* Two versions in one import: the later one stands. */
 		if (e->added_in == imp->snap)
 			record_warn(imp, a->id, NULL, "appears twice in this import with different"
-				    " content (source %s); the later one replaces the earlier", a->source);
+				    " content (source %s); the later one replaces the earlier",
+				    a->source);
 		else
 			imp->stats.added++;
 		if ((rc = close_advisory(imp, cur->rid, cur->n_affected, err)))
@@ -742,7 +745,8 @@ static pw_err catalogue_row(pw_feed_import *imp, pw_stmt *st, const void *ctx, p
 	e->stored = true;
 	if (kev) {
 		kev_hash(pw_stmt_text(st, 1), pw_stmt_text(st, 2), pw_stmt_text(st, 3),
-			 pw_stmt_text(st, 4), pw_stmt_text(st, 5), pw_stmt_int(st, 6) != 0, e->v.hash);
+			 pw_stmt_text(st, 4), pw_stmt_text(st, 5), pw_stmt_int(st, 6) != 0,
+			 e->v.hash);
 	} else {
 		e->v.epss.score = pw_stmt_double(st, 1);
 		e->v.epss.percentile = pw_stmt_double(st, 2);
@@ -763,7 +767,8 @@ static pw_err catalogue_entry(pw_feed_import *imp, bool kev, const char *cve,
 	if (!c->loaded) {
 		pw_err rc = load_paged(imp, kev ? SQL_KEV_CURRENT : SQL_EPSS_CURRENT, NULL,
 				       catalogue_row, &kev,
-				       kev ? "reading the KEV catalogue" : "reading EPSS scores", err);
+				       kev ? "reading the KEV catalogue" : "reading EPSS scores",
+				       err);
 		if (rc)
 			return rc;
 		c->loaded = true;
@@ -850,8 +855,8 @@ pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import *
 {
 	*out = NULL;
 	if (s->active)
-		return pw_error_set(err, PW_ERR_INVALID, "%s: an import is already open on this store"
-				    " handle; commit or abort it first", s->where);
+		return pw_error_set(err, PW_ERR_INVALID, "%s: an import is already open on"
+				    " this store handle; commit or abort it first", s->where);
 	pw_feed_import *imp = calloc(1, sizeof *imp);
 	if (!imp || !(imp->label = strdup(label ? label : "import"))) {
 		free(imp);
@@ -953,7 +958,9 @@ static pw_err retire_missing(pw_feed_import *imp, pw_error *err)
 
 static int cmp_entry_key(const void *a, const void *b)
 {
-	return strcmp((*(const struct entry *const *)a)->key, (*(const struct entry *const *)b)->key);
+	const struct entry *x = *(const struct entry *const *)a;
+	const struct entry *y = *(const struct entry *const *)b;
+	return strcmp(x->key, y->key);
 }
 
 /* KEV and EPSS are whole catalogues: an import that brought one retires
@@ -984,8 +991,8 @@ static pw_err commit_catalogue(pw_feed_import *imp, bool kev, pw_error *err)
 		if (v[i]->stored)
 			cves[k++] = c_text(v[i]->key);
 		if (k == IN_LIST || (k && i + 1 == n)) {
-			rc = in_exec(imp->s, kev ? IN_KEV_CLOSE : IN_EPSS_CLOSE, c_int(imp->snap), cves,
-				     k, err);
+			rc = in_exec(imp->s, kev ? IN_KEV_CLOSE : IN_EPSS_CLOSE, c_int(imp->snap),
+				     cves, k, err);
 			k = 0;
 		}
 	}

@@ -72,8 +72,9 @@ pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot
 	pw_err rc = pw_fs_row_one(s, SQL_SNAP_GET, &id, 1, snapshot_from_row, out, &found,
 				  "reading a snapshot", err);
 	if (!rc && !found)
-		return pw_error_set(err, PW_ERR_NOTFOUND, "%s: there is no snapshot %lld; 'patchwarden"
-				    " feed snapshots' lists them", s->where, (long long)snapshot);
+		return pw_error_set(err, PW_ERR_NOTFOUND, "%s: there is no snapshot %lld;"
+				    " 'patchwarden feed snapshots' lists them", s->where,
+				    (long long)snapshot);
 	return rc;
 }
 
