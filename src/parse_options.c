@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "patchwarden/grow.h"
 
 /* The column where help texts start in the usage text. */
 #define HELP_COLUMN 22
@@ -90,7 +91,7 @@ static int store(const char *cmd, const struct pw_option *o, const char *value)
 		if (!*value)
 			return pw_cli_usage_error(cmd, "option '%s' needs a non-empty value",
 						  shown_name(o, name));
-		const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+		const char **v = pw_grow(l->v, &l->cap, l->n, sizeof *v);
 		if (!v)
 			return pw_cli_fail(cmd, "out of memory");
 		l->v = v;

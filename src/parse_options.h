@@ -36,7 +36,7 @@ enum {
 /* The values of a PW_OPT_LIST option, in order. The caller frees `v`. */
 struct pw_opt_list {
 	const char **v;
-	size_t n;
+	size_t n, cap;
 };
 
 struct pw_option {

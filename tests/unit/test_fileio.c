@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,48 @@ static void test_cap_without_a_limit(void **state)
 	unlink(p);
 }
 
+static bool not_b(const char *name)
+{
+	return strcmp(name, "b") != 0;
+}
+
+/* Sorted, dot files and what `keep` refuses left out; a missing directory
+ * is PW_ERR_NOTFOUND, a file PW_ERR_NOTFOUND too (not a directory). */
+static void test_dir_names(void **state)
+{
+	(void)state;
+	char sub[512], p[600];
+	path(sub, sizeof sub, "names");
+	assert_int_equal(mkdir(sub, 0755), 0);
+	const char *make[] = {"c", "a", ".hidden", "b", "B"};
+	for (size_t i = 0; i < sizeof make / sizeof *make; i++) {
+		snprintf(p, sizeof p, "%s/%s", sub, make[i]);
+		assert_int_equal(pw_write_file_atomic(p, "", 0, 0644, NULL), PW_OK);
+	}
+	char **names;
+	size_t n;
+	assert_int_equal(pw_dir_names(sub, NULL, &names, &n, NULL), PW_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[0], "B");
+	assert_string_equal(names[1], "a");
+	assert_string_equal(names[2], "b");
+	assert_string_equal(names[3], "c");
+	pw_free_names(names, n);
+	assert_int_equal(pw_dir_names(sub, not_b, &names, &n, NULL), PW_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[2], "c");
+	pw_free_names(names, n);
+
+	pw_error e = PW_ERROR_INIT;
+	path(p, sizeof p, "no-such-dir");
+	assert_int_equal(pw_dir_names(p, NULL, &names, &n, &e), PW_ERR_NOTFOUND);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "cannot read the directory"));
+	snprintf(p, sizeof p, "%s/a", sub);
+	assert_int_equal(pw_dir_names(p, NULL, &names, &n, NULL), PW_ERR_NOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_refused_without_blocking),
 		cmocka_unit_test(test_devices_and_directories_refused),
 		cmocka_unit_test(test_cap_without_a_limit),
+		cmocka_unit_test(test_dir_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

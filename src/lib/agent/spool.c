@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 
 #define SEQ_DIGITS 20
 #define SUFFIX ".result"
@@ -241,16 +242,12 @@ pw_err pw_spool_list(const pw_spool *s, uint64_t **seqs, size_t *n, pw_error *er
 		uint64_t seq = name_seq(e->d_name);
 		if (!seq)
 			continue;
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			uint64_t *v = realloc(*seqs, nc * sizeof *v);
-			if (!v) {
-				rc = pw_error_set(err, PW_ERR_NOMEM, "spool: out of memory");
-				break;
-			}
-			*seqs = v;
-			cap = nc;
+		uint64_t *v = pw_grow(*seqs, &cap, *n, sizeof *v);
+		if (!v) {
+			rc = pw_error_set(err, PW_ERR_NOMEM, "spool: out of memory");
+			break;
 		}
+		*seqs = v;
 		(*seqs)[(*n)++] = seq;
 	}
 	closedir(d);

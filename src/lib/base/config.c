@@ -10,6 +10,7 @@
 
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 
 /* A handful of entries at most: a flat array keeps lookups simple and
  * file order (which `source` sections rely on) intact. */
@@ -57,15 +58,11 @@ static char *dup_trimmed(const char *s, size_t n)
 static pw_err add(pw_config *c, const char *section, const char *key, const char *value,
 		  unsigned line)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct entry *e = realloc(c->e, cap * sizeof *e);
-		if (!e)
-			return PW_ERR_NOMEM;
-		c->e = e;
-		c->cap = cap;
-	}
-	struct entry *e = &c->e[c->n];
+	struct entry *e = pw_grow(c->e, &c->cap, c->n, sizeof *e);
+	if (!e)
+		return PW_ERR_NOMEM;
+	c->e = e;
+	e = &c->e[c->n];
 	e->section = strdup(section);
 	e->key = key ? strdup(key) : NULL;
 	e->value = value ? strdup(value) : NULL;

@@ -1,5 +1,6 @@
 #include "patchwarden/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -10,6 +11,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "patchwarden/grow.h"
 
 static const char *kind_of(mode_t mode)
 {
@@ -165,4 +168,54 @@ fail:;
 	pw_error_set(err, PW_ERR_IO, "%s: cannot write: %s", path, strerror(e));
 	pw_buf_release(&tmp);
 	return PW_ERR_IO;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void pw_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+pw_err pw_dir_names(const char *dir, bool (*keep)(const char *name), char ***names, size_t *n,
+		    pw_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return pw_error_set(err, errno == ENOENT || errno == ENOTDIR ? PW_ERR_NOTFOUND
+									     : PW_ERR_IO,
+				    "%s: cannot read the directory: %s", dir, strerror(errno));
+	char **v = NULL;
+	size_t count = 0, cap = 0;
+	bool oom = false;
+	struct dirent *de;
+	while (!oom && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || (keep && !keep(de->d_name)))
+			continue;
+		char **grown = pw_grow(v, &cap, count, sizeof *grown);
+		if (grown)
+			v = grown;
+		if (!grown || !(v[count] = strdup(de->d_name)))
+			oom = true;
+		else
+			count++;
+	}
+	closedir(d);
+	if (oom) {
+		pw_free_names(v, count);
+		return pw_error_set(err, PW_ERR_NOMEM, "%s: out of memory listing the directory",
+				    dir);
+	}
+	if (count)
+		qsort(v, count, sizeof *v, cmp_names);
+	*names = v;
+	*n = count;
+	return PW_OK;
 }

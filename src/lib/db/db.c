@@ -12,6 +12,7 @@
 #include "patchwarden/grow.h"
 
 #include "db-internal.h"
+#include "patchwarden/grow.h"
 
 /* ---- errors ---------------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "feeds-internal.h"
+#include "patchwarden/grow.h"
 
 /* ---- data/{DSA,DLA,DTSA}/list ------------------------------------------ */
 
@@ -564,16 +565,12 @@ pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 					       "not an issue id with an object; skipped");
 				continue;
 			}
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 256;
-				json_item *p = realloc(items, ncap * sizeof *items);
-				if (!p) {
-					rc = PW_ERR_NOMEM;
-					goto done;
-				}
-				items = p;
-				cap = ncap;
+			json_item *p = pw_grow(items, &cap, n, sizeof *items);
+			if (!p) {
+				rc = PW_ERR_NOMEM;
+				goto done;
 			}
+			items = p;
 			items[n] = (json_item){entry->string, pkg->string, entry, n};
 			n++;
 		}

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/grow.h"
+
 pw_dspan pw_dspan_z(const char *s)
 {
 	pw_dspan r = {s, s ? strlen(s) : 0};
@@ -215,7 +217,8 @@ const char *pw_dadv_at(const pw_dadv *a, size_t off)
 }
 
 /* Grows the array whose pointer is stored at `slot` (elements of `size`
- * bytes) to hold at least `need`. The pointer goes through memcpy so one
+ * bytes) to hold at least `need`, for the views rebuilt whole by each
+ * emit (appends use pw_grow). The pointer goes through memcpy so one
  * helper serves every element type. */
 static pw_err grow(void *slot, size_t *cap, size_t need, size_t size)
 {
@@ -243,9 +246,11 @@ pw_err pw_dadv_add_cve(pw_dadv *a, pw_dspan id)
 		if (strlen(have) == id.n && memcmp(have, id.p, id.n) == 0)
 			return PW_OK;
 	}
-	pw_err rc = grow(&a->cves, &a->cap_cves, a->n_cves + 1, sizeof *a->cves);
-	if (!rc)
-		rc = pw_dadv_str(a, id, &a->cves[a->n_cves]);
+	size_t *v = pw_grow(a->cves, &a->cap_cves, a->n_cves, sizeof *v);
+	if (!v)
+		return PW_ERR_NOMEM;
+	a->cves = v;
+	pw_err rc = pw_dadv_str(a, id, &a->cves[a->n_cves]);
 	if (rc)
 		return rc;
 	a->n_cves++;
@@ -254,9 +259,11 @@ pw_err pw_dadv_add_cve(pw_dadv *a, pw_dspan id)
 
 pw_err pw_dadv_add_row(pw_dadv *a, const pw_dadv_rowin *in)
 {
-	pw_err rc = grow(&a->rows, &a->cap_rows, a->n_rows + 1, sizeof *a->rows);
-	if (rc)
-		return rc;
+	pw_dadv_row *v = pw_grow(a->rows, &a->cap_rows, a->n_rows, sizeof *v);
+	if (!v)
+		return PW_ERR_NOMEM;
+	a->rows = v;
+	pw_err rc;
 	pw_dadv_row *r = &a->rows[a->n_rows];
 	r->by_source = in->by_source;
 	r->state = in->state;

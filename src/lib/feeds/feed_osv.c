@@ -27,6 +27,7 @@
 
 #include "patchwarden/ecosystem.h"
 #include "patchwarden/feed.h"
+#include "patchwarden/grow.h"
 
 /* One distinct ecosystem string of the record and its normalised name. */
 typedef struct eco_slot {
@@ -55,23 +56,6 @@ typedef struct osv_ctx {
 	const char *cvss;
 	int cvss_rank;
 } osv_ctx;
-
-/* Returns `arr` with room for `need` elements, or NULL (arr untouched). */
-static void *reserve(void *arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return arr;
-	size_t n = *cap ? *cap : 16;
-	while (n < need) {
-		if (n > SIZE_MAX / 2 / size)
-			return NULL;
-		n *= 2;
-	}
-	void *p = realloc(arr, n * size);
-	if (p)
-		*cap = n;
-	return p;
-}
 
 static void ctx_release(osv_ctx *c)
 {
@@ -153,7 +137,7 @@ static pw_err add_cve(osv_ctx *c, const char *s, pw_error *err)
 	const char *cve = cve_of(s);
 	if (!cve)
 		return PW_OK;
-	const char **cves = reserve(c->cves, &c->cap_cves, c->n_cves + 1, sizeof *cves);
+	const char **cves = pw_grow(c->cves, &c->cap_cves, c->n_cves, sizeof *cves);
 	if (!cves)
 		return nomem(c, err);
 	c->cves = cves;
@@ -254,7 +238,7 @@ static pw_err eco_slot_for(osv_ctx *c, const char *raw, size_t *out, pw_error *e
 			return PW_OK;
 		}
 	}
-	eco_slot *ecos = reserve(c->ecos, &c->cap_ecos, c->n_ecos + 1, sizeof *ecos);
+	eco_slot *ecos = pw_grow(c->ecos, &c->cap_ecos, c->n_ecos, sizeof *ecos);
 	if (!ecos)
 		return nomem(c, err);
 	c->ecos = ecos;
@@ -269,10 +253,10 @@ static pw_err eco_slot_for(osv_ctx *c, const char *raw, size_t *out, pw_error *e
 static pw_err add_row(osv_ctx *c, size_t eco, const char *package, bool by_source,
 		      pw_fix_state state, const char *fixed, const char *note, pw_error *err)
 {
-	pw_affected *rows = reserve(c->rows, &c->cap_rows, c->n_rows + 1, sizeof *rows);
+	pw_affected *rows = pw_grow(c->rows, &c->cap_rows, c->n_rows, sizeof *rows);
 	if (rows)
 		c->rows = rows;
-	size_t *row_eco = reserve(c->row_eco, &c->cap_row_eco, c->n_rows + 1, sizeof *row_eco);
+	size_t *row_eco = pw_grow(c->row_eco, &c->cap_row_eco, c->n_rows, sizeof *row_eco);
 	if (row_eco)
 		c->row_eco = row_eco;
 	if (!rows || !row_eco)

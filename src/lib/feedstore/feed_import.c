@@ -19,6 +19,7 @@
 #include "patchwarden/feed.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 
 #include "feedstore-internal.h"
 
@@ -47,24 +48,15 @@ static pw_err nomem(pw_error *err)
 
 static pw_err add_input(struct walk *w, const char *path, bool named, pw_error *err)
 {
-	if (w->n_inputs == w->cap_inputs) {
-		size_t cap = w->cap_inputs ? w->cap_inputs * 2 : 64;
-		struct input *v = realloc(w->inputs, cap * sizeof *v);
-		if (!v)
-			return nomem(err);
-		w->inputs = v;
-		w->cap_inputs = cap;
-	}
+	struct input *v = pw_grow(w->inputs, &w->cap_inputs, w->n_inputs, sizeof *v);
+	if (!v)
+		return nomem(err);
+	w->inputs = v;
 	char *p = strdup(path);
 	if (!p)
 		return nomem(err);
 	w->inputs[w->n_inputs++] = (struct input){p, named};
 	return PW_OK;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Regular files under `dir` in name order, so imports are repeatable;
@@ -74,34 +66,9 @@ static pw_err collect_dir(struct walk *w, const char *dir, int depth, pw_error *
 	if (depth > MAX_DEPTH)
 		return pw_error_set(err, PW_ERR_INVALID, "%s: more than %d directory levels (a symlink"
 				    " loop?)", dir, MAX_DEPTH);
-	DIR *d = opendir(dir);
-	if (!d)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot read the directory: %s", dir,
-				    strerror(errno));
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	pw_err rc = PW_OK;
-	struct dirent *de;
-	while (!rc && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **v = realloc(names, cap * sizeof *v);
-			if (!v) {
-				rc = nomem(err);
-				break;
-			}
-			names = v;
-		}
-		if (!(names[n] = strdup(de->d_name)))
-			rc = nomem(err);
-		else
-			n++;
-	}
-	closedir(d);
-	if (names)
-		qsort(names, n, sizeof *names, cmp_name);
+	char **names;
+	size_t n;
+	pw_err rc = pw_dir_names(dir, NULL, &names, &n, err);
 	pw_buf path = PW_BUF_INIT;
 	for (size_t i = 0; !rc && i < n; i++) {
 		pw_buf_reset(&path);
@@ -120,9 +87,7 @@ static pw_err collect_dir(struct walk *w, const char *dir, int depth, pw_error *
 			rc = add_input(w, path.data, false, err);
 	}
 	pw_buf_release(&path);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	pw_free_names(names, n);
 	return rc;
 }
 

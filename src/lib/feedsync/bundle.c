@@ -18,6 +18,7 @@
 #include "patchwarden/clock.h"
 #include "patchwarden/feedsync.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 
 #define PUB_TAG "pw-ed25519-public"
 #define SEC_TAG "pw-ed25519-secret"
@@ -141,14 +142,10 @@ static pw_err parse_file_line(const char *l, size_t n, const char *where, unsign
 	if (m->n_files >= PW_BUNDLE_FILES_MAX)
 		return pw_error_set(err, PW_ERR_TOOLARGE, "%s:%u: more than %u files", where, line,
 				    PW_BUNDLE_FILES_MAX);
-	if (m->n_files == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		pw_bundle_file *nf = realloc(m->files, cap * sizeof *nf);
-		if (!nf)
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		m->files = nf;
-		m->cap = cap;
-	}
+	pw_bundle_file *nf = pw_grow(m->files, &m->cap, m->n_files, sizeof *nf);
+	if (!nf)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	m->files = nf;
 	pw_bundle_file *f = &m->files[m->n_files];
 	f->name = strdup(nb);
 	if (!f->name)
@@ -405,14 +402,10 @@ static pw_err items_add(struct items *it, const char *name, const char *path, pw
 	if (it->n >= PW_BUNDLE_FILES_MAX)
 		return pw_error_set(err, PW_ERR_TOOLARGE, "more than %u files to bundle",
 				    PW_BUNDLE_FILES_MAX);
-	if (it->n == it->cap) {
-		size_t cap = it->cap ? it->cap * 2 : 16;
-		struct item *nv = realloc(it->v, cap * sizeof *nv);
-		if (!nv)
-			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-		it->v = nv;
-		it->cap = cap;
-	}
+	struct item *nv = pw_grow(it->v, &it->cap, it->n, sizeof *nv);
+	if (!nv)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	it->v = nv;
 	struct item *x = &it->v[it->n];
 	x->name = strdup(name);
 	x->path = strdup(path);

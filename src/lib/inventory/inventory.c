@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 
 /* ---- lifecycle and helpers for the readers ---- */
 
@@ -52,29 +53,14 @@ void pw_inventory_release(pw_inventory *inv)
 	memset(inv, 0, sizeof *inv);
 }
 
-static pw_err grow(void **items, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return PW_OK;
-	size_t ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / size)
-		return PW_ERR_NOMEM;
-	void *p = realloc(*items, ncap * size);
-	if (!p)
-		return PW_ERR_NOMEM;
-	*items = p;
-	*cap = ncap;
-	return PW_OK;
-}
-
 static pw_err push_string(pw_inventory *inv, char *s)
 {
-	void *items = inv->warnings;
-	if (grow(&items, &inv->cap_warnings, inv->n_warnings, sizeof *inv->warnings)) {
+	char **v = pw_grow(inv->warnings, &inv->cap_warnings, inv->n_warnings, sizeof *v);
+	if (!v) {
 		free(s);
 		return PW_ERR_NOMEM;
 	}
-	inv->warnings = items;
+	inv->warnings = v;
 	inv->warnings[inv->n_warnings++] = s;
 	return PW_OK;
 }
@@ -112,12 +98,12 @@ void pw_inv_fault_set(struct pw_inv_fault *f, unsigned long line, const char *fm
 
 pw_err pw_inv_push(pw_inventory *inv, pw_package *pkg)
 {
-	void *items = inv->pkgs;
-	if (grow(&items, &inv->cap_pkgs, inv->n_pkgs, sizeof *inv->pkgs)) {
+	pw_package *v = pw_grow(inv->pkgs, &inv->cap_pkgs, inv->n_pkgs, sizeof *v);
+	if (!v) {
 		pw_package_release(pkg);
 		return PW_ERR_NOMEM;
 	}
-	inv->pkgs = items;
+	inv->pkgs = v;
 	inv->pkgs[inv->n_pkgs++] = *pkg;
 	memset(pkg, 0, sizeof *pkg);
 	return PW_OK;
@@ -433,12 +419,13 @@ pw_err pw_inv_find_kernels(pw_inventory *inv, const char *root)
 			free(cur.release);
 			continue;
 		}
-		void *items = k;
-		if ((rc = grow(&items, &cap, n, sizeof *k))) {
+		struct kernel *v = pw_grow(k, &cap, n, sizeof *v);
+		if (!v) {
 			free(cur.release);
+			rc = PW_ERR_NOMEM;
 			break;
 		}
-		k = items;
+		k = v;
 		size_t at = n++;
 		while (at > 0 && kernel_cmp(inv->scheme, &k[at - 1], &cur) > 0) {
 			k[at] = k[at - 1];
@@ -730,9 +717,9 @@ static pw_err get_str_array(const cJSON *obj, const char *key, const char *where
 		if (!cJSON_IsString(v))
 			return pw_error_set(err, PW_ERR_PARSE, "%s%s[%zu]: expected a string, got %s",
 					    where, key, i, json_type(v));
-		void *items = *out;
 		char *s = strdup(v->valuestring);
-		if (!s || grow(&items, cap, *n, sizeof **out)) {
+		char **items = s ? pw_grow(*out, cap, *n, sizeof *items) : NULL;
+		if (!items) {
 			free(s);
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		}

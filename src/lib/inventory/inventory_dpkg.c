@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/vercmp.h"
 
 enum field { F_PACKAGE, F_VERSION, F_ARCH, F_STATUS, F_SOURCE, F_COUNT };
@@ -364,11 +365,6 @@ static pw_err parse_file(pw_inventory *inv, const char *path, unsigned flags, pw
 	return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 typedef bool (*name_filter)(const char *name);
 
 /* Regular files in dir accepted by `keep`, sorted by name, in order. A
@@ -376,41 +372,14 @@ typedef bool (*name_filter)(const char *name);
 static pw_err parse_dir(pw_inventory *inv, const char *dir, name_filter keep, unsigned flags,
 			pw_error *err)
 {
-	DIR *d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return PW_OK;
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot open directory: %s", dir,
-				    strerror(errno));
+	char **names;
+	size_t n;
+	pw_err rc = pw_dir_names(dir, keep, &names, &n, err);
+	if (rc == PW_ERR_NOTFOUND) {
+		if (err)
+			*err = (pw_error)PW_ERROR_INIT;
+		return PW_OK;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	pw_err rc = PW_OK;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !keep(de->d_name))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, ncap * sizeof *nn);
-			if (!nn) {
-				rc = PW_ERR_NOMEM;
-				break;
-			}
-			names = nn;
-			cap = ncap;
-		}
-		if (!(names[n] = strdup(de->d_name))) {
-			rc = PW_ERR_NOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (rc)
-		pw_error_set(err, rc, "%s: out of memory", dir);
-	else if (n)
-		qsort(names, n, sizeof *names, cmp_names);
 	pw_buf path = PW_BUF_INIT;
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct stat st;
@@ -422,9 +391,7 @@ static pw_err parse_dir(pw_inventory *inv, const char *dir, name_filter keep, un
 			continue;
 		rc = parse_file(inv, path.data, flags, err);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	pw_free_names(names, n);
 	pw_buf_release(&path);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/hashtab.h"
 
 #define DELETED_MARK " (deleted)"
@@ -132,15 +133,12 @@ static pw_err read_toplinks(pw_procuse *pu, pw_error *err)
 			break;
 		if (stat(pw_buf_str(&pu->path), &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (pu->n_links == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct toplink *l = realloc(pu->links, cap * sizeof *l);
-			if (!l) {
-				rc = PW_ERR_NOMEM;
-				break;
-			}
-			pu->links = l;
+		struct toplink *grown = pw_grow(pu->links, &cap, pu->n_links, sizeof *grown);
+		if (!grown) {
+			rc = PW_ERR_NOMEM;
+			break;
 		}
+		pu->links = grown;
 		struct toplink *l = &pu->links[pu->n_links++];
 		l->from[0] = '/';
 		memcpy(l->from + 1, e->d_name, nlen + 1);
@@ -197,14 +195,11 @@ static pw_err add_deleted(pw_procuse *pu, int pid, const char *comm, const char 
 		if (strlen(pu->deleted[i - 1].path) == len &&
 		    memcmp(pu->deleted[i - 1].path, path, len) == 0)
 			return PW_OK;
-	if (pu->n_deleted == pu->cap_deleted) {
-		size_t cap = pu->cap_deleted ? pu->cap_deleted * 2 : 16;
-		pw_proc_deleted *d = realloc(pu->deleted, cap * sizeof *d);
-		if (!d)
-			return PW_ERR_NOMEM;
-		pu->deleted = d;
-		pu->cap_deleted = cap;
-	}
+	pw_proc_deleted *grown = pw_grow(pu->deleted, &pu->cap_deleted, pu->n_deleted,
+					 sizeof *grown);
+	if (!grown)
+		return PW_ERR_NOMEM;
+	pu->deleted = grown;
 	char *copy = pw_arena_alloc(&pu->arena, len + 1);
 	if (!copy)
 		return PW_ERR_NOMEM;

@@ -11,6 +11,7 @@
 
 #include "patchwarden/arena.h"
 #include "patchwarden/ecosystem.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/hashtab.h"
 #include "patchwarden/vercmp.h"
 
@@ -125,14 +126,11 @@ static struct cve_rec *cve_get(pw_advindex *idx, const char *id, pw_error *err)
 	c->pub.epss_percentile = -1;
 	c->referenced = false;
 	c->epss_checked = false;
-	if (idx->n_cve_list == idx->cap_cve_list) {
-		size_t cap = idx->cap_cve_list ? idx->cap_cve_list * 2 : 256;
-		struct cve_rec **list = realloc(idx->cve_list, cap * sizeof *list);
-		if (!list)
-			goto oom;
-		idx->cve_list = list;
-		idx->cap_cve_list = cap;
-	}
+	struct cve_rec **list = pw_grow(idx->cve_list, &idx->cap_cve_list, idx->n_cve_list,
+					sizeof *list);
+	if (!list)
+		goto oom;
+	idx->cve_list = list;
 	if (pw_hashtab_insert(&idx->cves, h, c))
 		goto oom;
 	idx->cve_list[idx->n_cve_list++] = c;
@@ -196,14 +194,10 @@ static struct eco_rec *eco_get(pw_advindex *idx, const char *name)
 	struct eco_rec *e = eco_find(idx, name);
 	if (e)
 		return e;
-	if (idx->n_ecos == idx->cap_ecos) {
-		size_t cap = idx->cap_ecos ? idx->cap_ecos * 2 : 8;
-		struct eco_rec *ecos = realloc(idx->ecos, cap * sizeof *ecos);
-		if (!ecos)
-			return NULL;
-		idx->ecos = ecos;
-		idx->cap_ecos = cap;
-	}
+	struct eco_rec *ecos = pw_grow(idx->ecos, &idx->cap_ecos, idx->n_ecos, sizeof *ecos);
+	if (!ecos)
+		return NULL;
+	idx->ecos = ecos;
 	e = &idx->ecos[idx->n_ecos];
 	if (!(e->name = pw_arena_strdup(&idx->arena, name)))
 		return NULL;

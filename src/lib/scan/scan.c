@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "patchwarden/arena.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/hashtab.h"
 
 /* What a result owns besides its arrays' elements. */
@@ -31,14 +32,10 @@ struct vec {
 
 static void *vec_push(struct vec *v)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		void *d = realloc(v->data, cap * v->size);
-		if (!d)
-			return NULL;
-		v->data = d;
-		v->cap = cap;
-	}
+	void *d = pw_grow(v->data, &v->cap, v->n, v->size);
+	if (!d)
+		return NULL;
+	v->data = d;
 	void *p = (char *)v->data + v->n * v->size;
 	v->n++;
 	memset(p, 0, v->size);

@@ -2,6 +2,7 @@
 #ifndef PATCHWARDEN_FILEIO_H
 #define PATCHWARDEN_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "patchwarden/buf.h"
@@ -29,5 +30,15 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
  * never a mix. `mode` as for open(2). */
 pw_err pw_write_file_atomic(const char *path, const void *data, size_t len,
 			    unsigned mode, pw_error *err);
+
+/* The names in directory `dir` that do not start with '.' and that `keep`
+ * accepts (NULL: all), in strcmp order, so what is read from a directory
+ * comes in a repeatable order: a new array of new strings, freed with
+ * pw_free_names. A directory that cannot be read is PW_ERR_IO naming it,
+ * or PW_ERR_NOTFOUND (same message) when it does not exist or is not a
+ * directory. On error *names is NULL and *n 0. */
+pw_err pw_dir_names(const char *dir, bool (*keep)(const char *name), char ***names, size_t *n,
+		    pw_error *err);
+void pw_free_names(char **names, size_t n);
 
 #endif
