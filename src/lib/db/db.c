@@ -12,7 +12,6 @@
 #include "patchwarden/grow.h"
 
 #include "db-internal.h"
-#include "patchwarden/grow.h"
 
 /* ---- errors ---------------------------------------------------------- */
 

@@ -74,8 +74,8 @@ static pw_err revocable(pw_db *db, const pw_token_kind *k, int64_t id, pw_stmt *
 		return rc;
 	if (!row)
 		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no %s %" PRId64 "; see 'patchwarden user %s'", k->what,
-				    id, k->list);
+				    "there is no %s %" PRId64 "; see 'patchwarden user %s'",
+				    k->what, id, k->list);
 	if (!pw_stmt_is_null(*st, 3)) {
 		pw_error_set(err, PW_ERR_INVALID, "%s %" PRId64 " was revoked already at %s",
 			     k->what, id, pw_stmt_text(*st, 3));
