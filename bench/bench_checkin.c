@@ -509,7 +509,8 @@ static void run_engine(struct run *r, const char *url, int conns, double seconds
 
 static void report(const char *name, struct run *r, long errors, double secs)
 {
-	printf("RESULT mode=%s requests=%zu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%ld",
+	printf("RESULT mode=%s requests=%zu seconds=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f "
+	       "errors=%ld",
 	       name, r->lat.n, secs, (double)r->lat.n / secs, pct(&r->lat, 0.50),
 	       pct(&r->lat, 0.99), errors);
 }
@@ -560,7 +561,8 @@ static int mode_setup(int argc, char **argv, int conns)
 		run_engine(&r, argv[2], conns, 0, setup_next, setup_done, &e2, &secs);
 		errors += e2;
 	}
-	printf("RESULT mode=first-checkin agents=%ld asked_for_inventory=%ld uploads=%ld errors=%ld\n",
+	printf("RESULT mode=first-checkin agents=%ld asked_for_inventory=%ld uploads=%ld "
+	       "errors=%ld\n",
 	       r.count, r.need_inv, r.uploads, errors);
 	return errors ? 1 : 0;
 }
@@ -674,14 +676,15 @@ static void results_done(void *ud, long item, int status, const char *body, size
 		r->ok++;
 	} else if (r->phase == 1) {
 		const cJSON *jobs = cJSON_GetObjectItem(j, "jobs"), *x;
-		cJSON_ArrayForEach(x, jobs)
-		{
+		cJSON_ArrayForEach(x, jobs) {
 			a->job = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(x, "job_id"));
 			r->handed++;
 		}
 	} else {
 		const cJSON *ack = cJSON_GetObjectItem(j, "ack"), *x;
-		cJSON_ArrayForEach(x, ack) if ((long)x->valuedouble == r->first) r->acked++;
+		cJSON_ArrayForEach(x, ack)
+			if ((long)x->valuedouble == r->first)
+				r->acked++;
 	}
 	cJSON_Delete(j);
 }

@@ -57,8 +57,9 @@ static void import_row(pw_feedstore *s, const char *label, const char *const *pa
 	pw_import_stats st;
 	double cpu, sec = import(s, label, paths, n, &st, &cpu);
 	printf("%-30s %5zu files %6zu adv (%6zu new) %6zu aff %5zu KEV %6zu EPSS %6zu warn"
-	       "  %6.3f s (cpu %6.3f s)\n", label, st.files, st.advisories, st.added, st.affected,
-	       st.kev, st.epss, st.warnings, sec, cpu);
+	       "  %6.3f s (cpu %6.3f s)\n",
+	       label, st.files, st.advisories, st.added, st.affected, st.kev, st.epss, st.warnings,
+	       sec, cpu);
 }
 
 /* Package and source names from a dpkg status file, as a scan would ask. */
@@ -111,8 +112,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Opens the store afresh, then times `rounds` reads. */
-static void lookup_row(const char *store, const char *what, const char *eco, char **names,
-		       size_t n, int rounds)
+static void lookup_row(const char *store, const char *what, const char *eco, char **names, size_t n,
+		       int rounds)
 {
 	pw_feedstore *s;
 	pw_error err = PW_ERROR_INIT;
@@ -128,8 +129,8 @@ static void lookup_row(const char *store, const char *what, const char *eco, cha
 	for (int i = 0; i < rounds; i++) {
 		c[0] = c[1] = 0;
 		double c0 = cpu_seconds(), t0 = bench_now_ns();
-		if (pw_feedstore_each_advisory(s, snap, eco, (const char *const *)names, n, count, c,
-					       &err))
+		if (pw_feedstore_each_advisory(s, snap, eco, (const char *const *)names, n, count,
+					       c, &err))
 			die(what, &err);
 		t[i] = (bench_now_ns() - t0) / 1e6;
 		cpu[i] = (cpu_seconds() - c0) * 1e3;
@@ -138,8 +139,8 @@ static void lookup_row(const char *store, const char *what, const char *eco, cha
 	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
 	qsort(cpu, (size_t)rounds, sizeof *cpu, cmp_double);
 	printf("%-34s %-12s %5zu names %5zu adv %6zu aff  first %6.2f ms (cpu %6.2f)"
-	       "  median %6.2f ms (cpu %6.2f)\n", what, eco, n, c[0], c[1], first, first_cpu,
-	       t[rounds / 2], cpu[rounds / 2]);
+	       "  median %6.2f ms (cpu %6.2f)\n",
+	       what, eco, n, c[0], c[1], first, first_cpu, t[rounds / 2], cpu[rounds / 2]);
 	free(t);
 	free(cpu);
 	pw_feedstore_close(s);

@@ -221,13 +221,14 @@ static uint64_t rng_next(uint64_t *s)
 
 static int vcmp(pw_scheme s, const char *a, const char *b)
 {
-	return s == PW_SCHEME_DEB ? pw_deb_vercmp(a, b)
-	       : s == PW_SCHEME_RPM ? pw_rpm_vercmp(a, b) : pw_apk_vercmp(a, b);
+	return s == PW_SCHEME_DEB   ? pw_deb_vercmp(a, b)
+	       : s == PW_SCHEME_RPM ? pw_rpm_vercmp(a, b)
+				    : pw_apk_vercmp(a, b);
 }
 
 /* The fixed versions older than `cur` that the index names for a package. */
-static size_t older_fixes(const pw_index_package *k, pw_scheme s, const char *cur,
-			  const char **out, size_t max)
+static size_t older_fixes(const pw_index_package *k, pw_scheme s, const char *cur, const char **out,
+			  size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; k && i < k->n_fixes && n < max; i++) {
@@ -263,7 +264,8 @@ static void downgrade(pw_inventory *out, const pw_inventory *base, const pw_advi
 			bool by_source = k != NULL;
 			if (!k)
 				k = pw_advindex_lookup(idx, eco, p->name, false);
-			const char *cur = by_source && p->source_version ? p->source_version : p->version;
+			const char *cur = by_source && p->source_version ? p->source_version
+									 : p->version;
 			const char *older[256];
 			size_t n = older_fixes(k, s, cur, older, 256);
 			if (!n || rng_next(rng) % 8 != 0)
@@ -303,8 +305,10 @@ static struct host_times time_host(pw_feedstore *store, const pw_inventory *inv,
 	check(pw_feedstore_latest(store, &snap, &e), &e, "store");
 	pw_policy pol;
 	pw_policy_defaults(&pol);
-	double *load = calloc((size_t)runs, sizeof *load), *scan = calloc((size_t)runs, sizeof *scan),
-	       *total = calloc((size_t)runs, sizeof *total), *cpu = calloc((size_t)runs, sizeof *cpu);
+	double *load = calloc((size_t)runs, sizeof *load),
+	       *scan = calloc((size_t)runs, sizeof *scan),
+	       *total = calloc((size_t)runs, sizeof *total),
+	       *cpu = calloc((size_t)runs, sizeof *cpu);
 	if (!load || !scan || !total || !cpu)
 		die("out of memory");
 	struct host_times t = {0};
@@ -370,7 +374,7 @@ static pw_err keep_record(void *ctx, const pw_advisory *a, pw_error *err)
 	(void)err;
 	struct recs *rs = ctx;
 	struct rec r = {xstrdup(a->id), NULL, a->n_cves, a->severity, a->attack_vector, NULL, 0,
-			NULL, 0};
+			NULL,           0};
 	r.cves = calloc(a->n_cves + 1, sizeof *r.cves);
 	r.aff = calloc(a->n_affected + 1, sizeof *r.aff);
 	r.owned = calloc(2 * a->n_affected + 1, sizeof *r.owned);
@@ -429,14 +433,20 @@ static void add_copies(pw_advindex *idx, const struct recs *rs, int copies)
 			for (size_t j = 0; j < n; j++) {
 				aff[j] = r->aff[j];
 				if (k) {
-					snprintf(names[j], sizeof names[j], "%s~%d", r->aff[j].package, k);
+					snprintf(names[j], sizeof names[j], "%s~%d",
+						 r->aff[j].package, k);
 					aff[j].package = names[j];
 				}
 			}
 			snprintf(id, sizeof id, k ? "%s~%d" : "%s", r->id, k);
-			pw_advisory a = {.id = id, .source = "bench", .severity = r->sev,
-					 .attack_vector = r->av, .cves = (const char *const *)r->cves,
-					 .n_cves = r->n_cves, .affected = aff, .n_affected = n};
+			pw_advisory a = {.id = id,
+					 .source = "bench",
+					 .severity = r->sev,
+					 .attack_vector = r->av,
+					 .cves = (const char *const *)r->cves,
+					 .n_cves = r->n_cves,
+					 .affected = aff,
+					 .n_affected = n};
 			pw_error e = PW_ERROR_INIT;
 			check(pw_advindex_add(idx, &a, &e), &e, "add");
 		}
@@ -493,8 +503,9 @@ int main(int argc, char **argv)
 
 	/* Real hosts. */
 	char f[2048];
-	pw_inventory texlive = PW_INVENTORY_INIT, self = PW_INVENTORY_INIT, deb10 = PW_INVENTORY_INIT,
-		     rhel8 = PW_INVENTORY_INIT, alpine = PW_INVENTORY_INIT;
+	pw_inventory texlive = PW_INVENTORY_INIT, self = PW_INVENTORY_INIT,
+		     deb10 = PW_INVENTORY_INIT, rhel8 = PW_INVENTORY_INIT,
+		     alpine = PW_INVENTORY_INIT;
 	snprintf(f, sizeof f, "%s/inventories/claircore/texlive.dpkg-status", data);
 	read_db(&texlive, f, false);
 	set_os(&texlive, "ubuntu", "18.04", "bionic");
@@ -512,7 +523,8 @@ int main(int argc, char **argv)
 	set_os(&alpine, "alpine", "3.4.6", NULL);
 
 	printf("\n1. One host, after the store is opened: pw_scan_from_store, median of 20 runs\n"
-	       "   (CPU ms; load = total - scan, scan = pw_scan_inventory alone; wall = elapsed)\n");
+	       "   (CPU ms; load = total - scan, scan = pw_scan_inventory alone; wall = "
+	       "elapsed)\n");
 	printf("  %-44s %8s %9s %9s %9s %9s %8s %10s\n", "host / data", "packages", "load", "scan",
 	       "total", "wall", "findings", "advisories");
 	const struct {
@@ -526,8 +538,8 @@ int main(int argc, char **argv)
 		check(pw_feedstore_open(path[single[i].store], &s, &e), &e, "open");
 		struct host_times t = time_host(s, single[i].inv, 20);
 		printf("  %-44s %8zu %9.2f %9.3f %9.2f %9.2f %8zu %10zu\n", single[i].what,
-		       single[i].inv->n_pkgs, t.load_ms, t.scan_ms, t.cpu_ms, t.total_ms, t.findings,
-		       t.advisories);
+		       single[i].inv->n_pkgs, t.load_ms, t.scan_ms, t.cpu_ms, t.total_ms,
+		       t.findings, t.advisories);
 		pw_feedstore_close(s);
 	}
 
@@ -540,7 +552,8 @@ int main(int argc, char **argv)
 	check(pw_feedstore_latest(fs, &snap, &e), &e, "latest");
 	pw_advindex *idx = NULL;
 	check(pw_advindex_new(&idx, &e), &e, "index");
-	const char *ecos[] = {"ubuntu:18.04", "debian:10", "debian:11", "almalinux:8", "alpine:3.4"};
+	const char *ecos[] = {"ubuntu:18.04", "debian:10", "debian:11", "almalinux:8",
+			      "alpine:3.4"};
 	double t0 = bench_now_ns();
 	for (size_t i = 0; i < 5; i++)
 		check(pw_advindex_load(idx, fs, snap, ecos[i], NULL, &e), &e, ecos[i]);
@@ -565,14 +578,15 @@ int main(int argc, char **argv)
 		else
 			downgrade(&fleet[i], b, idx, &rng);
 		in[i].inventory = &fleet[i];
-		in[i].exposure = rng_next(&rng) % 4 == 0 ? PW_EXPOSURE_INTERNET : PW_EXPOSURE_INTERNAL;
+		in[i].exposure = rng_next(&rng) % 4 == 0 ? PW_EXPOSURE_INTERNET
+							 : PW_EXPOSURE_INTERNAL;
 		packages += fleet[i].n_pkgs;
 	}
 	printf("  generated %zu hosts, %zu packages in %.2f s\n", hosts, packages,
 	       (bench_now_ns() - t0) / 1e9);
 	pw_policy pol;
 	pw_policy_defaults(&pol);
-	char (*hashes)[65] = calloc(hosts ? hosts : 1, sizeof *hashes);
+	char(*hashes)[65] = calloc(hosts ? hosts : 1, sizeof *hashes);
 	if (!hashes)
 		die("out of memory");
 	for (unsigned run = 0; run < 3; run++) {
@@ -594,13 +608,16 @@ int main(int argc, char **argv)
 			for (int k = 0; k < PW_PRIO__COUNT; k++)
 				prio[k] += fr.hosts[i].result->counts[k];
 		}
-		printf("  %u thread%s%s: %.3f s wall, %.3f s CPU for %zu hosts (%zu distinct scans), "
-		       "%.1f us CPU/host; %zu findings (%zu emergency, %zu high, %zu normal, %zu low), "
+		printf("  %u thread%s%s: %.3f s wall, %.3f s CPU for %zu hosts (%zu distinct "
+		       "scans), "
+		       "%.1f us CPU/host; %zu findings (%zu emergency, %zu high, %zu normal, %zu "
+		       "low), "
 		       "%zu errors\n",
-		       threads, threads > 1 ? "s" : " ", run == 2 ? ", hashes known" : "               ",
-		       secs, cpu, fr.n_hosts, fr.n_distinct,
-		       cpu * 1e6 / (double)(hosts ? hosts : 1), findings, prio[PW_PRIO_EMERGENCY],
-		       prio[PW_PRIO_HIGH], prio[PW_PRIO_NORMAL], prio[PW_PRIO_LOW], errors);
+		       threads, threads > 1 ? "s" : " ",
+		       run == 2 ? ", hashes known" : "               ", secs, cpu, fr.n_hosts,
+		       fr.n_distinct, cpu * 1e6 / (double)(hosts ? hosts : 1), findings,
+		       prio[PW_PRIO_EMERGENCY], prio[PW_PRIO_HIGH], prio[PW_PRIO_NORMAL],
+		       prio[PW_PRIO_LOW], errors);
 		for (size_t i = 0; run == 1 && i < hosts; i++) {
 			memcpy(hashes[i], fr.hosts[i].inventory_hash, sizeof hashes[i]);
 			in[i].hash = hashes[i];

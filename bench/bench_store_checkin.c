@@ -78,8 +78,8 @@ static void setup(pw_db *db, struct fleet *fl)
 		char host[32], mid[40];
 		snprintf(host, sizeof host, "web-%04d", i);
 		snprintf(mid, sizeof mid, "%032x", i + 1);
-		pw_enroll_request q = {tok, host, mid, "debian", "12", "bookworm", NULL, "amd64",
-				       NULL};
+		pw_enroll_request q = {tok,        host, mid,     "debian", "12",
+				       "bookworm", NULL, "amd64", NULL};
 		pw_enrollment en;
 		if (pw_agent_enroll(db, &q, &en, &e))
 			die("enroll", &e);
@@ -106,7 +106,8 @@ static void run(pw_db *db, const struct fleet *fl, enum what w, long n, int offs
 		int k = (int)((i + offset) % HOSTS);
 		if (w == FLOOR) {
 			pw_stmt *st;
-			if (pw_db_prepare(db, "UPDATE hosts SET last_seen = ? WHERE id = ?", &st, &e) ||
+			if (pw_db_prepare(db, "UPDATE hosts SET last_seen = ? WHERE id = ?", &st,
+					  &e) ||
 			    pw_stmt_bind_text(st, 1, "2026-01-01T00:00:00.000Z") ||
 			    pw_stmt_bind_int(st, 2, fl->agents[k].host_id) || pw_stmt_exec(st, &e))
 				die("floor", &e);

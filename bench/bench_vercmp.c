@@ -76,7 +76,9 @@ struct arena {
 	char **blocks;
 	size_t nblocks, used;
 };
+/* clang-format off */
 #define ARENA_INIT {NULL, 0, 0}
+/* clang-format on */
 enum { ARENA_BLOCK = 1 << 16 };
 
 static const char *arena_strndup(struct arena *a, const char *s, size_t len)
@@ -110,7 +112,9 @@ struct pairs {
 	const char **a, **b;
 	size_t n, cap;
 };
+/* clang-format off */
 #define PAIRS_INIT {NULL, NULL, 0, 0}
+/* clang-format on */
 
 static void pairs_add(struct pairs *p, const char *a, const char *b)
 {
@@ -142,7 +146,9 @@ struct fixes {
 	struct fix *v;
 	size_t n, cap;
 };
+/* clang-format off */
 #define FIXES_INIT {NULL, 0, 0}
+/* clang-format on */
 
 static void fixes_add(struct fixes *f, const char *name, const char *version)
 {
@@ -216,7 +222,8 @@ static void ordering_pairs(const char *path, struct arena *ar, struct pairs *out
 			*nl = '\0';
 		char a[256], op[8], c[256];
 		if (line[0] != '#' && sscanf(line, "%255s %7s %255s", a, op, c) == 3)
-			pairs_add(out, arena_strndup(ar, a, strlen(a)), arena_strndup(ar, c, strlen(c)));
+			pairs_add(out, arena_strndup(ar, a, strlen(a)),
+				  arena_strndup(ar, c, strlen(c)));
 		line = nl ? nl + 1 : NULL;
 	}
 	pw_buf_release(&b);
@@ -253,19 +260,19 @@ static void osv_fixes(const char *dir, struct arena *ar, struct fixes *out)
 		read_whole(path, &b);
 		cJSON *root = cJSON_ParseWithLength(b.data, b.len);
 		const cJSON *aff;
-		cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(root, "affected"))
-		{
+		cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(root, "affected")) {
 			const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package");
-			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pkg, "name"));
+			const char *name = cJSON_GetStringValue(
+				cJSON_GetObjectItemCaseSensitive(pkg, "name"));
 			const cJSON *range, *ev;
-			cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
-			{
-				cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(range, "events"))
-				{
+			cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges")) {
+				cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(range,
+											"events")) {
 					const char *fixed = cJSON_GetStringValue(
 						cJSON_GetObjectItemCaseSensitive(ev, "fixed"));
 					if (name && fixed && *fixed)
-						fixes_add(out, arena_strndup(ar, name, strlen(name)),
+						fixes_add(out,
+							  arena_strndup(ar, name, strlen(name)),
 							  arena_strndup(ar, fixed, strlen(fixed)));
 				}
 			}
@@ -290,13 +297,13 @@ static int sgn(int v)
 
 /* One comparison of pair i as X_one(i); X_all(n) loops it over n pairs,
  * inlined, and returns a checksum so the work cannot be optimised away. */
-#define DEFINE_ALL(x)                             \
-	static long x##_all(size_t n)             \
-	{                                         \
-		long sum = 0;                     \
-		for (size_t i = 0; i < n; i++)    \
-			sum += sgn(x##_one(i));   \
-		return sum;                       \
+#define DEFINE_ALL(x)                                                                              \
+	static long x##_all(size_t n)                                                              \
+	{                                                                                          \
+		long sum = 0;                                                                      \
+		for (size_t i = 0; i < n; i++)                                                     \
+			sum += sgn(x##_one(i));                                                    \
+		return sum;                                                                        \
 	}
 
 static int pw_deb_one(size_t i)
@@ -364,13 +371,16 @@ static void prepare_dpkg(void)
 		die("out of memory");
 	for (size_t i = 0; i < deb.n; i++) {
 		struct dpkg_error e = DPKG_ERROR_INIT;
-		if (parseversion(&dpkg_a[i], deb.a[i], &e) || parseversion(&dpkg_b[i], deb.b[i], &e))
+		if (parseversion(&dpkg_a[i], deb.a[i], &e) ||
+		    parseversion(&dpkg_b[i], deb.b[i], &e))
 			die("libdpkg refused a filtered pair");
 		/* Out of libdpkg's obstack, which every parse+compare pass empties. */
 		struct dpkg_version *v[2] = {&dpkg_a[i], &dpkg_b[i]};
 		for (int k = 0; k < 2; k++) {
-			v[k]->version = arena_strndup(&strings, v[k]->version, strlen(v[k]->version));
-			v[k]->revision = arena_strndup(&strings, v[k]->revision, strlen(v[k]->revision));
+			v[k]->version = arena_strndup(&strings, v[k]->version,
+						      strlen(v[k]->version));
+			v[k]->revision = arena_strndup(&strings, v[k]->revision,
+						       strlen(v[k]->revision));
 		}
 	}
 	nffreeall();
@@ -507,7 +517,8 @@ int main(void)
 	/* deb: tracker fixes in sequence, then the OSV orderings. */
 	static const char *const tracker_lists[] = {"DSA", "DLA"};
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof path, "%s/debian-security-tracker/data/%s/list", data, tracker_lists[i]);
+		snprintf(path, sizeof path, "%s/debian-security-tracker/data/%s/list", data,
+			 tracker_lists[i]);
 		tracker_fixes(path, &strings, &fx);
 	}
 	pair_adjacent(&fx, &raw);
@@ -515,7 +526,8 @@ int main(void)
 	static const char *const deb_orderings[] = {"debian-versions.txt",
 						    "debian-versions-generated.txt"};
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof path, "%s/version-vectors/osv-scalibr-semantic/%s", data, deb_orderings[i]);
+		snprintf(path, sizeof path, "%s/version-vectors/osv-scalibr-semantic/%s", data,
+			 deb_orderings[i]);
 		ordering_pairs(path, &strings, &raw);
 	}
 	/* Keep what dpkg accepts without a warning, so both sides do the
@@ -530,8 +542,10 @@ int main(void)
 			dropped++;
 	}
 	pairs_release(&raw);
-	printf("deb pairs: %zu (%zu Debian tracker DSA/DLA fixed versions against the previous fix of the "
-	       "same source package, %zu OSV-SCALIBR orderings; %zu dropped as refused or warned about by "
+	printf("deb pairs: %zu (%zu Debian tracker DSA/DLA fixed versions against the previous fix "
+	       "of the "
+	       "same source package, %zu OSV-SCALIBR orderings; %zu dropped as refused or warned "
+	       "about by "
 	       "dpkg)\n",
 	       deb.n, tracker_pairs, deb.n + dropped - tracker_pairs, dropped);
 
@@ -543,9 +557,11 @@ int main(void)
 	}
 	pair_adjacent(&fx, &rpm);
 	size_t alma_pairs = rpm.n;
-	snprintf(path, sizeof path, "%s/version-vectors/osv-scalibr-semantic/redhat-versions.txt", data);
+	snprintf(path, sizeof path, "%s/version-vectors/osv-scalibr-semantic/redhat-versions.txt",
+		 data);
 	ordering_pairs(path, &strings, &rpm);
-	printf("rpm pairs: %zu (%zu AlmaLinux OSV fixed versions against the previous fix of the same "
+	printf("rpm pairs: %zu (%zu AlmaLinux OSV fixed versions against the previous fix of the "
+	       "same "
 	       "package, %zu OSV-SCALIBR orderings)\n\n",
 	       rpm.n, alma_pairs, rpm.n - alma_pairs);
 	if (!deb.n || !rpm.n)
@@ -556,7 +572,7 @@ int main(void)
 	 * without the library it is its own reference. */
 	struct impl impls[9];
 	int n = 0;
-#define ADD(label, work_, pairs_, ref_, x, after)                                              \
+#define ADD(label, work_, pairs_, ref_, x, after)                                                  \
 	(impls[n] = (struct impl){label, work_, &pairs_, ref_, x##_one, x##_all, after, 0, 0}, n++)
 	int deb_parse_ref = n;
 #ifdef HAVE_LIBDPKG
@@ -570,7 +586,8 @@ int main(void)
 #ifdef HAVE_LIBDPKG
 	ADD("libdpkg dpkg_version_compare", "compare only", deb, n, dpkg_parsed, NULL);
 #endif
-	ADD("patchwarden pw_deb_version_cmp", "compare only", deb, deb_cmp_ref, pw_deb_parsed, NULL);
+	ADD("patchwarden pw_deb_version_cmp", "compare only", deb, deb_cmp_ref, pw_deb_parsed,
+	    NULL);
 	int seg_ref = n;
 #ifdef HAVE_LIBRPM
 	prepare_librpm();
@@ -605,8 +622,8 @@ int main(void)
 			snprintf(rel, sizeof rel, "1.00 ref");
 		else
 			snprintf(rel, sizeof rel, "%.2fx", im->ns / impls[im->ref].ns);
-		printf("%-48s %-18s %7zu %8.1f %9s %11.3f\n", im->name, im->work, im->pairs->n, im->ns, rel,
-		       im->allocs);
+		printf("%-48s %-18s %7zu %8.1f %9s %11.3f\n", im->name, im->work, im->pairs->n,
+		       im->ns, rel, im->allocs);
 	}
 	/* The bar set for patchwarden: its parse+compare from strings against
 	 * libdpkg's compare alone, on versions libdpkg parsed beforehand. */
@@ -619,8 +636,8 @@ int main(void)
 	/* patchwarden promises comparisons without heap allocation. */
 	for (int i = 0; i < n; i++) {
 		if (!strncmp(impls[i].name, "patchwarden", 11) && impls[i].allocs > 0) {
-			printf("ALLOCATES: %s makes %.3f allocations per comparison\n", impls[i].name,
-			       impls[i].allocs);
+			printf("ALLOCATES: %s makes %.3f allocations per comparison\n",
+			       impls[i].name, impls[i].allocs);
 			total_bad++;
 		}
 	}

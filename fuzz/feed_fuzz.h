@@ -32,7 +32,8 @@ static inline pw_err fz_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 	fz_touch(a->modified, 0);
 	fz_touch(a->summary, 0);
 	fz_touch(a->cvss_vector, 0);
-	if (a->n_affected == 0 || a->severity > PW_SEV_CRITICAL || a->attack_vector > PW_AV_PHYSICAL)
+	if (a->n_affected == 0 || a->severity > PW_SEV_CRITICAL ||
+	    a->attack_vector > PW_AV_PHYSICAL)
 		abort();
 	for (size_t i = 0; i < a->n_cves; i++)
 		if (strncmp(a->cves[i], "CVE-", 4) != 0)

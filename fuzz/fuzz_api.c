@@ -70,9 +70,8 @@ static void init(void)
 	    pw_api_token_create(fz.db, "fuzz", "oper", "fuzz", 0, fz.oper, NULL, &e) ||
 	    pw_enroll_token_create(fz.db, "fuzz", "fuzz", 1000000, 864000, fz.etoken, NULL, &e))
 		die(&e);
-	pw_enroll_request r = {fz.etoken, "fuzz-host", "fuzz-machine", NULL,
-			       NULL,      NULL,        NULL,           NULL,
-			       NULL};
+	pw_enroll_request r = {fz.etoken, "fuzz-host", "fuzz-machine", NULL, NULL,
+			       NULL,      NULL,        NULL,           NULL};
 	if (pw_agent_enroll(fz.db, &r, &fz.agent, &e))
 		die(&e);
 }
@@ -169,8 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       : NULL;
 		snprintf(authz, sizeof authz, "Bearer %s", tok ? tok : "");
 		pw_api_env env = {fz.db, &fz.settings, NULL, NULL, NULL};
-		pw_api_call c = {line,    path, tok ? authz : NULL,
-				 params,  np,   body_len ? pw_buf_str(&body) : NULL,
+		pw_api_call c = {line,     path, tok ? authz : NULL,
+				 params,   np,   body_len ? pw_buf_str(&body) : NULL,
 				 body.len, NULL};
 		pw_api_response resp = PW_API_RESPONSE_INIT;
 		pw_api_handle(&env, &c, &resp);

@@ -48,8 +48,8 @@ static void setup(void)
 	must(pw_user_add(db, "fuzz", "bot", PW_ROLE_OPERATOR, NULL, NULL, &e), &e);
 	must(pw_api_token_create(db, "fuzz", "bot", "fuzz", 0, api_token, NULL, &e), &e);
 	must(pw_enroll_token_create(db, "fuzz", "fuzz", 1, 3600, enroll_token, NULL, &e), &e);
-	pw_enroll_request q = {enroll_token, "fuzz-host", "fuzz-machine", NULL, NULL, NULL, NULL,
-			       NULL, NULL};
+	pw_enroll_request q = {enroll_token, "fuzz-host", "fuzz-machine", NULL, NULL,
+			       NULL,         NULL,        NULL,           NULL};
 	pw_enrollment en;
 	must(pw_agent_enroll(db, &q, &en, &e), &e);
 	memcpy(credential, en.credential, sizeof credential);

@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t i = 0; i < n; i++) {
 			size_t rows = 0;
-			if (pw_feedstore_each_advisory(s, snap, ecos[i].ecosystem, NULL, 0, count, &rows,
-						       &err))
+			if (pw_feedstore_each_advisory(s, snap, ecos[i].ecosystem, NULL, 0, count,
+						       &rows, &err))
 				abort();
 			if (rows == 0)
 				abort();

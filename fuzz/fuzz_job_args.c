@@ -89,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(body, "kind");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(body, "args");
-	const pw_job_kind *named =
-		cJSON_IsString(kind) ? pw_job_kind_find(kind->valuestring) : NULL;
+	const pw_job_kind *named = cJSON_IsString(kind) ? pw_job_kind_find(kind->valuestring)
+							: NULL;
 	if (named) {
 		if (strcmp(named->name, kind->valuestring))
 			abort();

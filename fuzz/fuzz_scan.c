@@ -20,8 +20,14 @@ static void add(const char *id, const char *cve, const char *eco, const char *pk
 {
 	const char *cves[] = {cve};
 	pw_affected af = {eco, pkg, by_source, state, fixed, NULL};
-	pw_advisory a = {.id = id, .source = "fuzz", .summary = summary, .cves = cves, .n_cves = 1,
-			 .severity = PW_SEV_HIGH, .attack_vector = PW_AV_NETWORK, .affected = &af,
+	pw_advisory a = {.id = id,
+			 .source = "fuzz",
+			 .summary = summary,
+			 .cves = cves,
+			 .n_cves = 1,
+			 .severity = PW_SEV_HIGH,
+			 .attack_vector = PW_AV_NETWORK,
+			 .affected = &af,
 			 .n_affected = 1};
 	if (pw_advindex_add(idx, &a, NULL))
 		abort();
@@ -31,8 +37,10 @@ static void build_index(void)
 {
 	if (pw_advindex_new(&idx, NULL))
 		abort();
-	add("DSA-1", "CVE-2021-1", "debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u4", NULL);
-	add("DSA-2", "CVE-2021-2", "debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u5", NULL);
+	add("DSA-1", "CVE-2021-1", "debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u4",
+	    NULL);
+	add("DSA-2", "CVE-2021-2", "debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u5",
+	    NULL);
 	add("DSA-3", "CVE-2021-3", "debian:11", "bash", true, PW_FIX_UNFIXED, NULL, NULL);
 	add("DSA-4", "CVE-2021-4", "debian:11", "linux", true, PW_FIX_FIXED, "5.10.158-2", NULL);
 	add("CVE-2020-5", "CVE-2020-5", "ubuntu:18.04", "linux-signed", true, PW_FIX_FIXED,
@@ -47,11 +55,12 @@ static void build_index(void)
 	    "4.18.0-348.el8", NULL);
 	add("ALSA-4", "CVE-2022-10", "almalinux:8", "bash", false, PW_FIX_FIXED, "0:4.4.20-1.el8_4",
 	    NULL);
-	add("ALPINE-1", "CVE-2022-11", "alpine:3.15", "zlib", false, PW_FIX_FIXED, "1.2.12-r2", NULL);
+	add("ALPINE-1", "CVE-2022-11", "alpine:3.15", "zlib", false, PW_FIX_FIXED, "1.2.12-r2",
+	    NULL);
 	add("ALPINE-2", "CVE-2022-12", "alpine:3.15", "openssl", false, PW_FIX_FIXED, "1.1.1q-r0",
 	    NULL);
-	add("ALPINE-3", "CVE-2022-13", "alpine:3.15", "linux-lts", false, PW_FIX_FIXED, "5.15.40-r0",
-	    NULL);
+	add("ALPINE-3", "CVE-2022-13", "alpine:3.15", "linux-lts", false, PW_FIX_FIXED,
+	    "5.15.40-r0", NULL);
 	pw_kev_entry k = {.cve = "CVE-2021-1", .due_date = "2022-01-01"};
 	pw_epss_entry ep = {"CVE-2022-7", 0.5, 0.9};
 	if (pw_advindex_add_kev(idx, &k, NULL) || pw_advindex_add_epss(idx, &ep, NULL))

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				int via = 2;
 				if (pw_vercmp(PW_SCHEME_DEB, t.v[i], t.v[j], &via, NULL) != PW_OK ||
 				    props_sign(via) != pw_deb_vercmp(t.v[i], t.v[j]) ||
-				    pw_deb_version_cmp(&d[i], &d[j]) != pw_deb_vercmp(t.v[i], t.v[j]))
+				    pw_deb_version_cmp(&d[i], &d[j]) !=
+					    pw_deb_vercmp(t.v[i], t.v[j]))
 					__builtin_trap();
 			}
 		}

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pw_err rc = pw_vercmp(PW_SCHEME_RPM, t.v[i], t.v[(i + 1) % 3], &via, NULL);
 		bool refused = !t.v[i][0] || !t.v[(i + 1) % 3][0];
 		if (refused ? rc != PW_ERR_PARSE
-			    : rc != PW_OK || props_sign(via) != pw_rpm_vercmp(t.v[i], t.v[(i + 1) % 3]))
+			    : rc != PW_OK ||
+				      props_sign(via) != pw_rpm_vercmp(t.v[i], t.v[(i + 1) % 3]))
 			__builtin_trap();
 	}
 	three_free(&t);

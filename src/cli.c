@@ -64,16 +64,17 @@ bool pw_cli_wants_help(int argc, char **argv)
 
 /* The options of the set-up flags, for parsing (with targets in a
  * pw_setup) and for usage texts (without). */
-#define SETUP_OPTIONS(config, db)                                                              \
-	{                                                                                      \
-		PW_OPT_STRING('c', "config", config, "FILE",                                  \
-			      "configuration file, which must exist (default\n"               \
-			      PW_CONFIG_DEFAULT_PATH ", all defaults when\nit is missing)"),   \
-			PW_OPT_STRING(0, "db", db, "URL",                                      \
-				      "server database: sqlite:PATH, PATH or postgresql://...\n" \
-				      "(default: $PATCHWARDEN_DB, else db in [server] of the\n"  \
-				      "configuration file, else ./" PW_SERVER_DB_DEFAULT ")"),    \
-			PW_OPT_END(),                                                          \
+#define SETUP_OPTIONS(config, db)                                                                  \
+	{                                                                                          \
+		PW_OPT_STRING(                                                                     \
+			'c', "config", config, "FILE",                                             \
+			"configuration file, which must exist (default\n" PW_CONFIG_DEFAULT_PATH   \
+			", all defaults when\nit is missing)"),                                    \
+			PW_OPT_STRING(0, "db", db, "URL",                                          \
+				      "server database: sqlite:PATH, PATH or postgresql://...\n"   \
+				      "(default: $PATCHWARDEN_DB, else db in [server] of the\n"    \
+				      "configuration file, else ./" PW_SERVER_DB_DEFAULT ")"),     \
+			PW_OPT_END(),                                                              \
 	}
 
 /* The part of the setup options table that `flags` selects. */
@@ -177,9 +178,11 @@ int pw_cli_store_exists(const char *cmd, const char *store)
 	const char *file = pw_db_sqlite_path(store);
 	if (!file || access(file, F_OK) == 0)
 		return PW_EXIT_OK;
-	return pw_cli_fail(cmd, "%s: no feed store there (%s); import feeds first ('patchwarden"
+	return pw_cli_fail(cmd,
+			   "%s: no feed store there (%s); import feeds first ('patchwarden"
 			   " feed import --store %s PATH'), or give --store FILE|URL or set"
-			   " PATCHWARDEN_STORE", file, strerror(errno), store);
+			   " PATCHWARDEN_STORE",
+			   file, strerror(errno), store);
 }
 
 void pw_cli_actor(char *out, size_t size)

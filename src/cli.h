@@ -32,9 +32,9 @@ enum {
 };
 
 struct pw_setup {
-	unsigned flags;          /* PW_SETUP_* of the command (or subcommand) */
-	const char *config_path; /* --config, or NULL for PW_CONFIG_DEFAULT_PATH */
-	const char *db_url;      /* --db, or NULL */
+	unsigned flags;           /* PW_SETUP_* of the command (or subcommand) */
+	const char *config_path;  /* --config, or NULL for PW_CONFIG_DEFAULT_PATH */
+	const char *db_url;       /* --db, or NULL */
 	struct pw_config *config; /* owned; loaded by pw_cli_config() */
 	struct pw_db *db;         /* owned; opened by pw_cli_db() */
 };
@@ -53,9 +53,9 @@ struct pw_cmd {
 	const char *name;
 	/* argv[0] is the subcommand name. */
 	int (*run)(int argc, char **argv, struct pw_setup *setup);
-	const char *summary;         /* one line for `patchwarden --help` */
+	const char *summary;          /* one line for `patchwarden --help` */
 	const struct pw_usage *usage; /* for `help CMD` and `CMD --help` */
-	unsigned setup;              /* PW_SETUP_* */
+	unsigned setup;               /* PW_SETUP_* */
 };
 
 /* "patchwarden CMD: message\n" on stderr; returns PW_EXIT_ERROR. */

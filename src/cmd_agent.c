@@ -67,8 +67,7 @@ static const char usage_tail[] =
 	"2, 4, 8... seconds, at most the check-in interval. Exit status: 0 ok,\n"
 	"2 on errors (for --once: the check-in failed). See patchwarden-agent(1).\n";
 
-const struct pw_usage cmd_agent_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_agent_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 {
@@ -187,8 +186,10 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 		pw_cli_warn(CMD, "%zu results replaced by failed ones: %s", r->results_refused,
 			    r->job_error);
 	if (r->jobs_released)
-		pw_cli_warn(CMD, "%zu jobs given back to the server: their results could not be "
-			    "kept", r->jobs_released);
+		pw_cli_warn(CMD,
+			    "%zu jobs given back to the server: their results could not be "
+			    "kept",
+			    r->jobs_released);
 }
 
 /* The daemon sleeps between check-ins holding nothing but its state, so
@@ -226,7 +227,8 @@ static int do_run(const pw_agent_conf *conf, bool once)
 		if (pw_agent_client_checkin(c, &r, &ce)) {
 			failures += failures < 31;
 			next = pw_agent_next_delay(pw_agent_client_interval(c), failures, jitter);
-			pw_cli_warn(CMD, "check-in failed (%s): %s; %zu results spooled; retry in %.0fs",
+			pw_cli_warn(CMD,
+				    "check-in failed (%s): %s; %zu results spooled; retry in %.0fs",
 				    pw_strerror(ce.code), pw_error_text(&ce),
 				    pw_agent_client_spooled(c), next);
 			rc = PW_EXIT_ERROR;
@@ -261,7 +263,8 @@ int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 		return rc;
 	bool enroll = !strcmp(o.action, "enroll"), run = !strcmp(o.action, "run");
 	if (!enroll && !run && strcmp(o.action, "status"))
-		return pw_cli_usage_error(CMD, "unknown action '%s'; expected enroll, run or status",
+		return pw_cli_usage_error(CMD,
+					  "unknown action '%s'; expected enroll, run or status",
 					  o.action);
 	if (o.token && !enroll)
 		return pw_cli_usage_error(CMD, "--token is for enroll only");
@@ -271,7 +274,9 @@ int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 	pw_agent_conf conf = PW_AGENT_CONF_INIT;
 	rc = settings(&o, setup, &cfg, &conf);
 	if (!rc)
-		rc = enroll ? do_enroll(&conf, o.token) : run ? do_run(&conf, o.once) : do_status(&conf);
+		rc = enroll ? do_enroll(&conf, o.token)
+		     : run  ? do_run(&conf, o.once)
+			    : do_status(&conf);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail(CMD, "cannot write the output");
 	return rc;

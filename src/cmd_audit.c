@@ -21,10 +21,21 @@ static struct {
 
 static const struct pw_option options[] = {
 	PW_OPT_FLAG(0, "json", &opt.json, "print JSON instead of text"),
-	{.kind = PW_OPT_INT, .long_name = "after", .value = &opt.after, .argh = "ID",
-	 .help = "list the events after event ID", .scope = LIST, .min = 0, .max = INT64_MAX},
-	{.kind = PW_OPT_INT, .long_name = "limit", .value = &opt.limit, .argh = "N",
-	 .help = "list at most N events (default 100)", .scope = LIST, .min = 1,
+	{.kind = PW_OPT_INT,
+	 .long_name = "after",
+	 .value = &opt.after,
+	 .argh = "ID",
+	 .help = "list the events after event ID",
+	 .scope = LIST,
+	 .min = 0,
+	 .max = INT64_MAX},
+	{.kind = PW_OPT_INT,
+	 .long_name = "limit",
+	 .value = &opt.limit,
+	 .argh = "N",
+	 .help = "list at most N events (default 100)",
+	 .scope = LIST,
+	 .min = 1,
 	 .max = INT64_MAX},
 	PW_OPT_END(),
 };
@@ -48,8 +59,7 @@ static const char usage_tail[] =
 	"2 bad usage or unreadable database.\n"
 	"See patchwarden-audit(1).\n";
 
-const struct pw_usage cmd_audit_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_audit_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 #define CMD "audit"
 /* Table cells for before/after are cut to this many bytes. */
@@ -86,8 +96,10 @@ static void change_text(const pw_audit_event *e, char *buf, size_t size)
 	if (e->before_json && e->after_json)
 		snprintf(buf, size, "%s -> %s", e->before_json, e->after_json);
 	else
-		snprintf(buf, size, "%s", e->after_json ? e->after_json
-				      : e->before_json ? e->before_json : "-");
+		snprintf(buf, size, "%s",
+			 e->after_json    ? e->after_json
+			 : e->before_json ? e->before_json
+					  : "-");
 	size_t n = strlen(buf);
 	if (n > CHANGE_WIDTH) {
 		n = CHANGE_WIDTH - 3;
@@ -153,7 +165,8 @@ int cmd_audit(int argc, char **argv, struct pw_setup *setup)
 		return pw_cli_usage_error(CMD, "which subcommand? verify or list");
 	bool is_list = !strcmp(argv[1], "list");
 	if (!is_list && strcmp(argv[1], "verify") != 0)
-		return pw_cli_usage_error(CMD, "unknown subcommand '%s'; use verify or list", argv[1]);
+		return pw_cli_usage_error(CMD, "unknown subcommand '%s'; use verify or list",
+					  argv[1]);
 	int n = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(options),
 			     is_list ? LIST : VERIFY);
 	if (n < 0)

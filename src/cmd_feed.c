@@ -33,24 +33,41 @@ static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "store", &opt.store, "STORE",
 		      "the feed store (default: $PATCHWARDEN_STORE, else\n"
 		      "./patchwarden.db)"),
-	{.kind = PW_OPT_FLAG, .long_name = "replace", .value = &opt.replace,
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "replace",
+	 .value = &opt.replace,
 	 .help = "import: a full refresh: retire the advisories the\n"
 		 "import did not contain, of the sources and distro\n"
 		 "releases it covered",
 	 .scope = IMPORT},
-	{.kind = PW_OPT_STRING, .long_name = "label", .value = &opt.label, .argh = "TEXT",
+	{.kind = PW_OPT_STRING,
+	 .long_name = "label",
+	 .value = &opt.label,
+	 .argh = "TEXT",
 	 .help = "import: text recorded on the snapshot (default: the\n"
-		 "paths)", .scope = IMPORT},
-	{.kind = PW_OPT_FLAG, .long_name = "quiet", .value = &opt.quiet,
+		 "paths)",
+	 .scope = IMPORT},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "quiet",
+	 .value = &opt.quiet,
 	 .help = "import: no progress, warnings or summary (errors still go\n"
-		 "to stderr)", .scope = IMPORT},
-	{.kind = PW_OPT_FLAG, .long_name = "progress", .value = &opt.progress,
+		 "to stderr)",
+	 .scope = IMPORT},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "progress",
+	 .value = &opt.progress,
 	 .help = "import: show progress even when stderr is not a\n"
-		 "terminal", .scope = IMPORT},
-	{.kind = PW_OPT_INT, .long_name = "snapshot", .value = &opt.snapshot, .argh = "N",
+		 "terminal",
+	 .scope = IMPORT},
+	{.kind = PW_OPT_INT,
+	 .long_name = "snapshot",
+	 .value = &opt.snapshot,
+	 .argh = "N",
 	 .help = "status: count ecosystems in snapshot N instead of\n"
 		 "the latest",
-	 .scope = STATUS, .min = 1, .max = INT64_MAX},
+	 .scope = STATUS,
+	 .min = 1,
+	 .max = INT64_MAX},
 	PW_OPT_FLAG(0, "json", &opt.json, "print JSON on stdout"),
 	PW_OPT_END(),
 };
@@ -84,10 +101,9 @@ static const char usage_tail[] =
 	"Exit status: 0 success (also when records were skipped), 2 error; a failed\n"
 	"import changes nothing.\n";
 
-static const struct pw_option sync_heading[] = {PW_OPT_GROUP("\nOptions of sync:"),
-						 PW_OPT_END()};
+static const struct pw_option sync_heading[] = {PW_OPT_GROUP("\nOptions of sync:"), PW_OPT_END()};
 static const struct pw_option bundle_heading[] = {PW_OPT_GROUP("\nOptions of bundle:"),
-						   PW_OPT_END()};
+						  PW_OPT_END()};
 
 const struct pw_usage cmd_feed_usage = {
 	usage_head,
@@ -213,7 +229,8 @@ static int feed_import(int argc, char **argv, struct pw_setup *setup)
 	if (ex)
 		return ex;
 	if (o.n_paths == 0)
-		return pw_cli_usage_error(cmd, "give at least one PATH (file, directory or archive)");
+		return pw_cli_usage_error(cmd,
+					  "give at least one PATH (file, directory or archive)");
 	pw_buf label = PW_BUF_INIT;
 	if (!o.label && default_label(&label, &o))
 		return pw_cli_fail(cmd, "out of memory");
@@ -231,9 +248,11 @@ static int feed_import(int argc, char **argv, struct pw_setup *setup)
 		rc = pw_feed_import_begin(s, o.label ? o.label : pw_buf_str(&label), &imp, &err);
 	pw_buf_release(&label);
 	if (!rc) {
-		pw_feed_import_set_callbacks(imp, on_warning, ui.progress ? on_progress : NULL, &ui);
+		pw_feed_import_set_callbacks(imp, on_warning, ui.progress ? on_progress : NULL,
+					     &ui);
 		pw_feed_import_replace_source(imp, o.replace);
-		rc = pw_feed_import_paths(imp, (const char *const *)o.paths, (size_t)o.n_paths, &err);
+		rc = pw_feed_import_paths(imp, (const char *const *)o.paths, (size_t)o.n_paths,
+					  &err);
 		if (rc)
 			pw_feed_import_abort(imp);
 		else
@@ -243,7 +262,8 @@ static int feed_import(int argc, char **argv, struct pw_setup *setup)
 	if (rc) {
 		pw_cli_fail_err(cmd, &err);
 		if (s)
-			fprintf(stderr, "patchwarden %s: nothing was imported; the store is unchanged\n",
+			fprintf(stderr,
+				"patchwarden %s: nothing was imported; the store is unchanged\n",
 				cmd);
 		pw_feedstore_close(s);
 		return PW_EXIT_ERROR;
@@ -359,13 +379,15 @@ static void status_text(const char *store, const struct status *st)
 		print_snapshot_table(st->snaps, from, st->n_snaps);
 		for (size_t i = 0; i < st->n_snaps; i++)
 			if (st->snaps[i].id == st->shown)
-				printf("\nIn snapshot %" PRId64 ": %zu advisories, %zu KEV entries, %zu"
-				       " EPSS scores\n", st->shown, st->snaps[i].advisories,
-				       st->snaps[i].kev, st->snaps[i].epss);
+				printf("\nIn snapshot %" PRId64
+				       ": %zu advisories, %zu KEV entries, %zu"
+				       " EPSS scores\n",
+				       st->shown, st->snaps[i].advisories, st->snaps[i].kev,
+				       st->snaps[i].epss);
 		printf("  %-24s  %10s  %8s\n", "ECOSYSTEM", "ADVISORIES", "PACKAGES");
 		for (size_t i = 0; i < st->n_ecos; i++)
-			printf("  %-24s  %10zu  %8zu\n", st->ecos[i].ecosystem, st->ecos[i].advisories,
-			       st->ecos[i].packages);
+			printf("  %-24s  %10zu  %8zu\n", st->ecos[i].ecosystem,
+			       st->ecos[i].advisories, st->ecos[i].packages);
 	}
 	printf("\nSources:\n");
 	if (!st->n_srcs)
@@ -450,12 +472,13 @@ int cmd_feed(int argc, char **argv, struct pw_setup *setup)
 		int (*run)(int, char **, struct pw_setup *);
 		unsigned setup;
 	} subs[] = {
-		{"bundle", cmd_feed_bundle, 0},	  {"import", feed_import, 0},
-		{"snapshots", feed_snapshots, 0}, {"status", feed_status, 0},
+		{"bundle", cmd_feed_bundle, 0},           {"import", feed_import, 0},
+		{"snapshots", feed_snapshots, 0},         {"status", feed_status, 0},
 		{"sync", cmd_feed_sync, PW_SETUP_CONFIG},
 	};
 	if (argc < 2)
-		return pw_cli_usage_error("feed", "give a subcommand: import, status, snapshots, sync"
+		return pw_cli_usage_error("feed",
+					  "give a subcommand: import, status, snapshots, sync"
 					  " or bundle");
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		if (strcmp(argv[1], subs[i].name) == 0) {

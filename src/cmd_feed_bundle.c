@@ -46,7 +46,8 @@ const struct pw_option cmd_feed_bundle_options[] = {
 static int parse_args(int argc, char **argv, struct pw_setup *setup, struct args *a)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "give an action: keygen, create, verify or import\n%s",
+		return pw_cli_usage_error(CMD,
+					  "give an action: keygen, create, verify or import\n%s",
 					  usage);
 	const char *action = argv[1]; /* the parser moves the operands over it */
 	int n = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(cmd_feed_bundle_options),
@@ -92,7 +93,8 @@ static int do_create(const struct args *a)
 	if (rc)
 		return rc;
 	if (a->n_rest == 0)
-		return pw_cli_usage_error(CMD, "create needs the feed files or directories to bundle");
+		return pw_cli_usage_error(CMD,
+					  "create needs the feed files or directories to bundle");
 	pw_bundle_info info;
 	pw_error e = PW_ERROR_INIT;
 	if (pw_bundle_create(a->output, a->key, (const char *const *)a->rest, (size_t)a->n_rest,
@@ -145,8 +147,9 @@ static int do_verify(const struct args *a)
 	if (a->json)
 		print_json(info_json(a->rest[0], &info));
 	else
-		printf("%s: OK: %zu files, %llu bytes, created %s, signed with key %s\n", a->rest[0],
-		       info.files, (unsigned long long)info.bytes, info.created, info.key_id);
+		printf("%s: OK: %zu files, %llu bytes, created %s, signed with key %s\n",
+		       a->rest[0], info.files, (unsigned long long)info.bytes, info.created,
+		       info.key_id);
 	return PW_EXIT_OK;
 }
 
@@ -185,7 +188,8 @@ static int do_import(const struct args *a)
 		print_json(o);
 	} else {
 		if (warnings_seen > WARN_SHOWN_MAX)
-			pw_cli_warn(CMD, "%zu more warnings not shown", warnings_seen - WARN_SHOWN_MAX);
+			pw_cli_warn(CMD, "%zu more warnings not shown",
+				    warnings_seen - WARN_SHOWN_MAX);
 		printf("%s: verified %zu files (key %s, created %s)\n"
 		       "snapshot %lld: %zu advisories (%zu new or changed, %zu retired), %zu KEV, "
 		       "%zu EPSS, %zu warnings, %zu skipped\n",

@@ -20,10 +20,10 @@
 
 struct run {
 	bool json;
-	bool progress, tty;   /* progress lines, rewritten in place on a terminal */
-	bool shown;           /* a progress line is on the screen */
-	double last;          /* when progress was last printed */
-	char current[64];     /* the source being fetched */
+	bool progress, tty; /* progress lines, rewritten in place on a terminal */
+	bool shown;         /* a progress line is on the screen */
+	double last;        /* when progress was last printed */
+	char current[64];   /* the source being fetched */
 	size_t warnings;
 };
 
@@ -52,8 +52,8 @@ static bool progress_due(struct run *run, bool last)
 	return true;
 }
 
-static void on_retry(void *ctx, const char *url, unsigned attempt, unsigned attempts,
-		     long delay_ms, const char *reason)
+static void on_retry(void *ctx, const char *url, unsigned attempt, unsigned attempts, long delay_ms,
+		     const char *reason)
 {
 	clear_progress(ctx);
 	pw_cli_warn(CMD, "%s: %s; attempt %u of %u in %.1f s", url, reason, attempt, attempts,
@@ -141,11 +141,11 @@ static void print_json(const pw_sync_summary *s)
 	const struct {
 		const char *k;
 		size_t v;
-	} stats[] = {{"files", s->stats.files},	      {"advisories", s->stats.advisories},
-		     {"added", s->stats.added},	      {"unchanged", s->stats.unchanged},
-		     {"retired", s->stats.retired},     {"affected", s->stats.affected},
-		     {"kev", s->stats.kev},	      {"epss", s->stats.epss},
-		     {"warnings", s->stats.warnings},  {"skipped", s->stats.skipped}};
+	} stats[] = {{"files", s->stats.files},       {"advisories", s->stats.advisories},
+		     {"added", s->stats.added},       {"unchanged", s->stats.unchanged},
+		     {"retired", s->stats.retired},   {"affected", s->stats.affected},
+		     {"kev", s->stats.kev},           {"epss", s->stats.epss},
+		     {"warnings", s->stats.warnings}, {"skipped", s->stats.skipped}};
 	for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
 		cJSON_AddNumberToObject(st, stats[i].k, (double)stats[i].v);
 	cJSON *arr = cJSON_AddArrayToObject(o, "sources");
@@ -178,8 +178,8 @@ static void print_summary(const pw_sync_summary *s, const struct run *run)
 	if (run->warnings > WARN_SHOWN_MAX)
 		pw_cli_warn(CMD, "%zu more warnings not shown", run->warnings - WARN_SHOWN_MAX);
 	if (!s->snapshot) {
-		printf("no new snapshot: no feed changed (%zu unchanged, %zu failed)\n", s->unchanged,
-		       s->failed);
+		printf("no new snapshot: no feed changed (%zu unchanged, %zu failed)\n",
+		       s->unchanged, s->failed);
 		return;
 	}
 	printf("snapshot %lld: %zu downloaded, %zu unchanged, %zu failed; %zu advisories "
@@ -191,7 +191,8 @@ static void print_summary(const pw_sync_summary *s, const struct run *run)
 		printf("note: malformed files or records were skipped, so withdrawn advisories were"
 		       " not retired; they will be on the next sync without them\n");
 	else if (!s->replaced)
-		printf("note: some enabled source has no data yet, so withdrawn advisories were not "
+		printf("note: some enabled source has no data yet, so withdrawn advisories were "
+		       "not "
 		       "retired; they will be on the next complete sync\n");
 }
 
@@ -204,10 +205,14 @@ struct args {
 static struct args args;
 
 const struct pw_option cmd_feed_sync_options[] = {
-	{.kind = PW_OPT_STRING, .long_name = "sources", .value = &args.sources, .argh = "FILE",
+	{.kind = PW_OPT_STRING,
+	 .long_name = "sources",
+	 .value = &args.sources,
+	 .argh = "FILE",
 	 .help = "the feed sources (default: 'sources' in [sync] of the\n"
 		 "configuration file, else " SOURCES_DEFAULT_PATH ";\n"
-		 "'' for none)", .flags = PW_OPTF_EMPTY_OK},
+		 "'' for none)",
+	 .flags = PW_OPTF_EMPTY_OK},
 	PW_OPT_STRING(0, "store", &args.store, "STORE", "the feed store"),
 	PW_OPT_STRING(0, "cache-dir", &args.cache_dir, "DIR",
 		      "where downloads are kept between syncs"),

@@ -39,34 +39,78 @@ static struct opts opt = {.filter = PW_HOST_FILTER_INIT};
 
 static const struct pw_option options[] = {
 	PW_OPT_GROUP("Filters (list, export-csv):"),
-	{.kind = PW_OPT_STRING, .long_name = "category", .value = &opt.filter.category,
-	 .argh = "C", .help = "hosts of category C", .scope = FILTERS, .flags = PW_OPTF_EMPTY_OK},
-	{.kind = PW_OPT_STRING, .long_name = "exposure", .value = &opt.filter.exposure,
-	 .argh = "E", .help = "hosts of exposure E", .scope = FILTERS, .flags = PW_OPTF_EMPTY_OK},
-	{.kind = PW_OPT_STRING, .long_name = "environment", .value = &opt.filter.environment,
-	 .argh = "E", .help = "hosts of environment E", .scope = FILTERS,
+	{.kind = PW_OPT_STRING,
+	 .long_name = "category",
+	 .value = &opt.filter.category,
+	 .argh = "C",
+	 .help = "hosts of category C",
+	 .scope = FILTERS,
 	 .flags = PW_OPTF_EMPTY_OK},
-	{.kind = PW_OPT_STRING, .long_name = "owner", .value = &opt.filter.owner_group,
-	 .argh = "GROUP", .help = "hosts of owner group GROUP", .scope = FILTERS,
+	{.kind = PW_OPT_STRING,
+	 .long_name = "exposure",
+	 .value = &opt.filter.exposure,
+	 .argh = "E",
+	 .help = "hosts of exposure E",
+	 .scope = FILTERS,
 	 .flags = PW_OPTF_EMPTY_OK},
-	{.kind = PW_OPT_INT, .long_name = "criticality", .value = &opt.min_criticality,
-	 .argh = "N", .help = "criticality N or higher", .scope = FILTERS, .min = 1, .max = 5},
-	{.kind = PW_OPT_FLAG, .long_name = "overdue", .value = &opt.filter.overdue,
-	 .help = "not patched in the last 90 days (policy), or never", .scope = FILTERS},
-	{.kind = PW_OPT_INT, .long_name = "stale", .value = &opt.filter.stale_days,
-	 .argh = "DAYS", .help = "not seen by its agent for DAYS days, or never",
-	 .scope = FILTERS, .min = 1, .max = 100000},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "environment",
+	 .value = &opt.filter.environment,
+	 .argh = "E",
+	 .help = "hosts of environment E",
+	 .scope = FILTERS,
+	 .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "owner",
+	 .value = &opt.filter.owner_group,
+	 .argh = "GROUP",
+	 .help = "hosts of owner group GROUP",
+	 .scope = FILTERS,
+	 .flags = PW_OPTF_EMPTY_OK},
+	{.kind = PW_OPT_INT,
+	 .long_name = "criticality",
+	 .value = &opt.min_criticality,
+	 .argh = "N",
+	 .help = "criticality N or higher",
+	 .scope = FILTERS,
+	 .min = 1,
+	 .max = 5},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "overdue",
+	 .value = &opt.filter.overdue,
+	 .help = "not patched in the last 90 days (policy), or never",
+	 .scope = FILTERS},
+	{.kind = PW_OPT_INT,
+	 .long_name = "stale",
+	 .value = &opt.filter.stale_days,
+	 .argh = "DAYS",
+	 .help = "not seen by its agent for DAYS days, or never",
+	 .scope = FILTERS,
+	 .min = 1,
+	 .max = 100000},
 	PW_OPT_GROUP("\nOptions:"),
-	{.kind = PW_OPT_FLAG, .long_name = "json", .value = &opt.json,
-	 .help = "print JSON instead of a table (list, show, recompute)", .scope = JSON},
-	{.kind = PW_OPT_STRING, .long_name = "store", .value = &opt.store, .argh = "FEEDS",
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "json",
+	 .value = &opt.json,
+	 .help = "print JSON instead of a table (list, show, recompute)",
+	 .scope = JSON},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "store",
+	 .value = &opt.store,
+	 .argh = "FEEDS",
 	 .help = "recompute: feed store (default: $PATCHWARDEN_STORE, else\n"
 		 "'store' in [feeds] of the configuration file, else the\n"
 		 "feed tables of the server database, where 'feed import'\n"
-		 "puts them)", .scope = FEEDS},
-	{.kind = PW_OPT_INT, .long_name = "snapshot", .value = &opt.snapshot, .argh = "N",
+		 "puts them)",
+	 .scope = FEEDS},
+	{.kind = PW_OPT_INT,
+	 .long_name = "snapshot",
+	 .value = &opt.snapshot,
+	 .argh = "N",
 	 .help = "recompute: scan against feed snapshot N (default: the\n"
-		 "newest; 'patchwarden feed status' lists them)", .scope = FEEDS, .min = 1,
+		 "newest; 'patchwarden feed status' lists them)",
+	 .scope = FEEDS,
+	 .min = 1,
 	 .max = INT64_MAX},
 	PW_OPT_END(),
 };
@@ -127,8 +171,7 @@ static const char usage_tail[] =
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
 
-const struct pw_usage cmd_host_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_host_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 /* ---- output ---------------------------------------------------------- */
 
@@ -161,10 +204,9 @@ static int print_table(const pw_host_list *l)
 		       pw_cli_or_dash(h->f[PW_HF_CRITICALITY]),
 		       pw_cli_or_dash(h->f[PW_HF_EXPOSURE]),
 		       pw_cli_or_dash(h->f[PW_HF_ENVIRONMENT]),
-		       pw_cli_or_dash(h->f[PW_HF_OWNER_GROUP]),
-		       day(h->f[PW_HF_LAST_PATCHED], d1), day(h->f[PW_HF_LAST_SEEN], d2),
-		       h->open_findings[0], h->open_findings[1], h->open_findings[2],
-		       h->open_findings[3]);
+		       pw_cli_or_dash(h->f[PW_HF_OWNER_GROUP]), day(h->f[PW_HF_LAST_PATCHED], d1),
+		       day(h->f[PW_HF_LAST_SEEN], d2), h->open_findings[0], h->open_findings[1],
+		       h->open_findings[2], h->open_findings[3]);
 	}
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
@@ -174,7 +216,8 @@ static int print_table(const pw_host_list *l)
 static int host_list(pw_db *db, const struct opts *o)
 {
 	if (o->npos)
-		return pw_cli_usage_error(CMD, "host list takes no arguments (filters are options)");
+		return pw_cli_usage_error(CMD,
+					  "host list takes no arguments (filters are options)");
 	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error err = PW_ERROR_INIT;
 	if (pw_host_list_query(db, &o->filter, &l, &err))
@@ -216,7 +259,7 @@ static int host_show(pw_db *db, const struct opts *o)
 	if (o->json) {
 		cJSON *j = NULL;
 		rc = pw_host_show_json(db, &h, &j, &err) ? pw_cli_fail_err(CMD, &err)
-							  : print_json(j);
+							 : print_json(j);
 	} else {
 		printf("%-20s %" PRId64 "\n", "id", h.id);
 		for (int f = 0; f < PW_HF__COUNT; f++)
@@ -224,15 +267,16 @@ static int host_show(pw_db *db, const struct opts *o)
 			       pw_cli_or_dash(h.f[f]));
 		printf("%-20s", "open_findings");
 		for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
-			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p), h.open_findings[p]);
+			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p),
+			       h.open_findings[p]);
 		putchar('\n');
 		if (waiting)
-			printf("%-20s agent %s (enrolled as %s at %s with enrollment token pwe_%"
-			       PRId64 ") waits to replace %s: 'patchwarden host rekey id:%" PRId64
+			printf("%-20s agent %s (enrolled as %s at %s with enrollment token "
+			       "pwe_%" PRId64
+			       ") waits to replace %s: 'patchwarden host rekey id:%" PRId64
 			       " approve' or 'refuse'\n",
 			       "pending_rekey", q.agent_id, q.hostname, q.requested,
-			       q.enroll_token_id,
-			       q.current[0] ? q.current : "-", h.id);
+			       q.enroll_token_id, q.current[0] ? q.current : "-", h.id);
 		else
 			printf("%-20s -\n", "pending_rekey");
 		rc = pw_cli_finish(CMD, PW_EXIT_OK);
@@ -253,8 +297,10 @@ static int assignments(const struct opts *o, pw_host_assign *a)
 		memcpy(name, o->pos[i], n);
 		name[n] = '\0';
 		if (!pw_host_field_parse(name, &a[i - 1].field))
-			return pw_cli_usage_error(CMD, "'%s' is not a host field; see 'patchwarden "
-						  "help host'", name);
+			return pw_cli_usage_error(CMD,
+						  "'%s' is not a host field; see 'patchwarden "
+						  "help host'",
+						  name);
 		a[i - 1].value = eq + 1;
 	}
 	return -1;
@@ -361,7 +407,7 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 		return pw_cli_fail_err(CMD, &err);
 	if (!st.ran)
 		return pw_cli_fail(CMD, "another recompute is running (a server's scheduler or "
-				   "'host recompute'); try again when it has finished");
+					"'host recompute'); try again when it has finished");
 	if (o->json)
 		return print_json(pw_findings_stats_to_json(&st));
 	printf("recomputed findings against feed snapshot %" PRId64 " in %.3f s\n", st.snapshot,
@@ -373,7 +419,8 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 	       st.delta.kept, st.delta.fixed);
 	printf("%-14s", "open findings");
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
-		printf("%s %s %" PRId64, p ? "," : "", pw_host_prio_name((pw_host_prio)p), st.open[p]);
+		printf("%s %s %" PRId64, p ? "," : "", pw_host_prio_name((pw_host_prio)p),
+		       st.open[p]);
 	putchar('\n');
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
@@ -382,15 +429,15 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
-					  "export-csv, rekey or recompute?");
+					       "export-csv, rekey or recompute?");
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
 	} subs[] = {
-		{"list", true, true, false},	    {"show", false, true, false},
-		{"add", false, false, false},	    {"set", false, false, false},
+		{"list", true, true, false},         {"show", false, true, false},
+		{"add", false, false, false},        {"set", false, false, false},
 		{"import-csv", false, false, false}, {"export-csv", true, false, false},
-		{"recompute", false, true, true},   {"rekey", false, false, false},
+		{"recompute", false, true, true},    {"rekey", false, false, false},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -415,14 +462,30 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		return PW_EXIT_ERROR;
 	int rc;
 	switch (k) {
-	case 0: rc = host_list(db, &o); break;
-	case 1: rc = host_show(db, &o); break;
-	case 2: rc = host_add_set(db, &o, true); break;
-	case 3: rc = host_add_set(db, &o, false); break;
-	case 4: rc = host_import(db, &o); break;
-	case 5: rc = host_export(db, &o); break;
-	case 6: rc = host_recompute(db, &o, setup); break;
-	default: rc = host_rekey(db, &o); break;
+	case 0:
+		rc = host_list(db, &o);
+		break;
+	case 1:
+		rc = host_show(db, &o);
+		break;
+	case 2:
+		rc = host_add_set(db, &o, true);
+		break;
+	case 3:
+		rc = host_add_set(db, &o, false);
+		break;
+	case 4:
+		rc = host_import(db, &o);
+		break;
+	case 5:
+		rc = host_export(db, &o);
+		break;
+	case 6:
+		rc = host_recompute(db, &o, setup);
+		break;
+	default:
+		rc = host_rekey(db, &o);
+		break;
 	}
 	return rc;
 }

@@ -37,8 +37,7 @@ static const char usage_tail[] =
 	"readable package database or the arguments are wrong.\n"
 	"See patchwarden-inventory(1).\n";
 
-const struct pw_usage cmd_inventory_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_inventory_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 static const char *or_dash(const char *s)
 {
@@ -67,9 +66,10 @@ static const char *source_text(const pw_package *p, char *buf, size_t size)
 
 static void print_table(const pw_inventory *inv, FILE *out)
 {
-	fprintf(out, "OS: %s [%s %s %s]  Arch: %s  Kernel: running %s", or_dash(inv->os_pretty_name),
-		or_dash(inv->os_id), or_dash(inv->os_version_id), or_dash(inv->os_codename),
-		or_dash(inv->arch), inv->kernel_running ? inv->kernel_running : "unknown");
+	fprintf(out, "OS: %s [%s %s %s]  Arch: %s  Kernel: running %s",
+		or_dash(inv->os_pretty_name), or_dash(inv->os_id), or_dash(inv->os_version_id),
+		or_dash(inv->os_codename), or_dash(inv->arch),
+		inv->kernel_running ? inv->kernel_running : "unknown");
 	if (inv->n_kernels)
 		fprintf(out, " (newest installed: %s)", inv->kernels_installed[inv->n_kernels - 1]);
 	if (inv->needs_reboot)

@@ -67,8 +67,7 @@ static const char usage_tail[] =
 	"Exit status: 0 scanned (and nothing at --fail-on), 1 findings at --fail-on,\n"
 	"2 error. See patchwarden-scan(1) for the rules.\n";
 
-const struct pw_usage cmd_scan_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_scan_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 #define CMD "scan"
 /* An inventory of 200,000 packages is ~60 MB of JSON. */
@@ -100,10 +99,13 @@ static int load_inventory_json(const char *path, pw_inventory *inv)
 	if (!j) {
 		const char *at = cJSON_GetErrorPtr();
 		size_t off = at && b.data && at >= b.data && at <= b.data + b.len
-				     ? (size_t)(at - b.data) : b.len;
+				     ? (size_t)(at - b.data)
+				     : b.len;
 		pw_buf_release(&b);
-		return pw_cli_fail(CMD, "%s: not valid JSON (near byte %zu); expected the output of "
-				   "'patchwarden inventory --json'", path, off);
+		return pw_cli_fail(CMD,
+				   "%s: not valid JSON (near byte %zu); expected the output of "
+				   "'patchwarden inventory --json'",
+				   path, off);
 	}
 	pw_buf_release(&b);
 	pw_err rc = pw_inventory_from_json(inv, j, &e);
@@ -167,7 +169,8 @@ static void print_table(const pw_scan_result *r, const pw_policy *pol, FILE *out
 	pw_buf why = PW_BUF_INIT;
 	if (r->n_findings) {
 		fprintf(out, "\n%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n", "PRIORITY",
-			"PACKAGE", "INSTALLED", "FIXED", "ADVISORY", "CVES", "KEV DUE", "EPSS", "WHY");
+			"PACKAGE", "INSTALLED", "FIXED", "ADVISORY", "CVES", "KEV DUE", "EPSS",
+			"WHY");
 		for (size_t i = 0; i < r->n_findings; i++) {
 			const pw_finding *f = &r->findings[i];
 			char cves[128], epss[16];
@@ -180,18 +183,19 @@ static void print_table(const pw_scan_result *r, const pw_policy *pol, FILE *out
 			pw_finding_reason(f, pol, &why);
 			fprintf(out, "%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n",
 				pw_priority_name(f->priority), f->package, f->installed, f->fixed,
-				f->adv->id, cves,
-				f->why.kev_cve ? or_dash(f->why.kev_due) : "-", epss, pw_buf_str(&why));
+				f->adv->id, cves, f->why.kev_cve ? or_dash(f->why.kev_due) : "-",
+				epss, pw_buf_str(&why));
 		}
 	}
 	pw_buf_release(&why);
 	if (r->n_unfixed) {
 		fprintf(out, "\nNo fix available yet (not counted as missing patches):\n");
-		fprintf(out, "  %-24s %-24s %-20s %s\n", "PACKAGE", "INSTALLED", "ADVISORY", "NOTE");
+		fprintf(out, "  %-24s %-24s %-20s %s\n", "PACKAGE", "INSTALLED", "ADVISORY",
+			"NOTE");
 		for (size_t i = 0; i < r->n_unfixed; i++) {
 			const pw_unfixed *u = &r->unfixed[i];
-			fprintf(out, "  %-24s %-24s %-20s %s\n", u->package, u->installed, u->adv->id,
-				or_dash(u->note));
+			fprintf(out, "  %-24s %-24s %-20s %s\n", u->package, u->installed,
+				u->adv->id, or_dash(u->note));
 		}
 	}
 	if (r->n_inactive) {
@@ -199,24 +203,29 @@ static void print_table(const pw_scan_result *r, const pw_policy *pol, FILE *out
 		for (size_t i = 0; i < r->n_inactive; i++) {
 			const pw_inactive *a = &r->inactive[i];
 			if (a->kind == PW_INACTIVE_RESTART) {
-				fprintf(out, "  restart: pid %d (%s) maps the deleted %s%s%s\n", a->pid,
-					or_dash(a->process), a->file, a->owner ? " of " : "",
-					a->owner ? a->owner : "");
+				fprintf(out, "  restart: pid %d (%s) maps the deleted %s%s%s\n",
+					a->pid, or_dash(a->process), a->file,
+					a->owner ? " of " : "", a->owner ? a->owner : "");
 			} else if (!a->package) {
-				fprintf(out, "  reboot: the host reports that a reboot is required"
-					" (running kernel %s)\n", or_dash(a->running));
+				fprintf(out,
+					"  reboot: the host reports that a reboot is required"
+					" (running kernel %s)\n",
+					or_dash(a->running));
 			} else {
-				fprintf(out, "  reboot: running kernel %s (%s %s) lacks %zu fix%s that "
-					"the installed %s has:", or_dash(a->running), a->package,
-					or_dash(a->running_version), a->n_advs, a->n_advs == 1 ? "" : "es",
-					or_dash(a->installed));
+				fprintf(out,
+					"  reboot: running kernel %s (%s %s) lacks %zu fix%s that "
+					"the installed %s has:",
+					or_dash(a->running), a->package,
+					or_dash(a->running_version), a->n_advs,
+					a->n_advs == 1 ? "" : "es", or_dash(a->installed));
 				for (size_t k = 0; k < a->n_advs && k < 5; k++)
 					fprintf(out, " %s", a->advs[k]->id);
 				fprintf(out, "%s\n", a->n_advs > 5 ? " ..." : "");
 			}
 		}
 	}
-	fprintf(out, "\nSummary: %zu emergency, %zu high, %zu normal, %zu low; %zu unfixed; "
+	fprintf(out,
+		"\nSummary: %zu emergency, %zu high, %zu normal, %zu low; %zu unfixed; "
 		"%zu inactive (%s, snapshot %lld)\n",
 		r->counts[PW_PRIO_EMERGENCY], r->counts[PW_PRIO_HIGH], r->counts[PW_PRIO_NORMAL],
 		r->counts[PW_PRIO_LOW], r->n_unfixed, r->n_inactive, r->ecosystem,
@@ -280,7 +289,7 @@ static int setup(struct run *r, struct pw_setup *s)
 			    pw_error_text(&e));
 	else if (live && !pw_procuse_complete(r->procuse))
 		pw_cli_warn(CMD, "some processes could not be read (run as root for the full "
-			    "picture); packages are not ranked low for being unused");
+				 "picture); packages are not ranked low for being unused");
 	return PW_EXIT_OK;
 }
 
@@ -309,7 +318,8 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 		for (size_t i = 0; i < r.result.n_warnings; i++)
 			pw_cli_warn(CMD, "%s", r.result.warnings[i]);
 		if (r.index_warnings > 20)
-			pw_cli_warn(CMD, "%zu more advisory statements skipped", r.index_warnings - 20);
+			pw_cli_warn(CMD, "%zu more advisory statements skipped",
+				    r.index_warnings - 20);
 		if (r.o.json) {
 			cJSON *j = pw_scan_result_to_json(&r.result, &r.policy);
 			char *text = j ? cJSON_Print(j) : NULL;

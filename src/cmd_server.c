@@ -61,8 +61,7 @@ static const char usage_tail[] =
 	"Exit status: 0 stopped by a signal (or -n: valid), 2 bad configuration or\n"
 	"the server could not start. See patchwarden-server(1) and docs/api.md.\n";
 
-const struct pw_usage cmd_server_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_server_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 #define CMD "server"
 
@@ -97,8 +96,7 @@ static int routes_md(void)
 }
 
 /* The configuration with the command-line options applied over it. */
-static int load(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
-		pw_server_config *sc)
+static int load(const struct opts *o, struct pw_setup *setup, pw_config **cfg, pw_server_config *sc)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!(*cfg = pw_cli_config(CMD, setup)))
@@ -140,8 +138,10 @@ static void check_store(const pw_findings_config *f, const char *db_url)
 	const char *where = f->store ? f->store : db_url;
 	const char *file = pw_db_sqlite_path(where);
 	if (file && access(file, F_OK) != 0) {
-		pw_cli_warn(CMD, "no feed store at %s; until feeds are imported no findings are "
-			    "computed", file);
+		pw_cli_warn(CMD,
+			    "no feed store at %s; until feeds are imported no findings are "
+			    "computed",
+			    file);
 		return;
 	}
 	char shown[1024];

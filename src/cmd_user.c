@@ -41,24 +41,49 @@ struct opts {
 static struct opts opt;
 
 static const struct pw_option options[] = {
-	{.kind = PW_OPT_STRING, .long_name = "role", .value = &opt.role, .argh = "ROLE",
-	 .help = "admin, operator, app-owner, manager, helpdesk or auditor", .scope = O_ROLE},
-	{.kind = PW_OPT_FLAG, .long_name = "password-stdin", .value = &opt.pwstdin,
+	{.kind = PW_OPT_STRING,
+	 .long_name = "role",
+	 .value = &opt.role,
+	 .argh = "ROLE",
+	 .help = "admin, operator, app-owner, manager, helpdesk or auditor",
+	 .scope = O_ROLE},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "password-stdin",
+	 .value = &opt.pwstdin,
 	 .help = "read the password from the first line of standard input\n"
-		 "(without it, a terminal is asked twice)", .scope = O_PWSTDIN},
-	{.kind = PW_OPT_FLAG, .long_name = "no-password", .value = &opt.nopw,
-	 .help = "no password login: the user works with API tokens only", .scope = O_NOPW},
-	{.kind = PW_OPT_STRING, .long_name = "label", .value = &opt.label, .argh = "TEXT",
-	 .help = "what the token is for (default: the command that made it)", .scope = O_LABEL,
+		 "(without it, a terminal is asked twice)",
+	 .scope = O_PWSTDIN},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "no-password",
+	 .value = &opt.nopw,
+	 .help = "no password login: the user works with API tokens only",
+	 .scope = O_NOPW},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "label",
+	 .value = &opt.label,
+	 .argh = "TEXT",
+	 .help = "what the token is for (default: the command that made it)",
+	 .scope = O_LABEL,
 	 .flags = PW_OPTF_EMPTY_OK},
-	{.kind = PW_OPT_STRING, .long_name = "expires", .value = &opt.expires, .argh = "D",
+	{.kind = PW_OPT_STRING,
+	 .long_name = "expires",
+	 .value = &opt.expires,
+	 .argh = "D",
 	 .help = "lifetime: N followed by s, m, h, d or w (\"90d\"), or\n"
 		 "\"never\" (API tokens only; default never; enrollment\n"
-		 "tokens default to 24h)", .scope = O_EXPIRES},
-	{.kind = PW_OPT_STRING, .long_name = "uses", .value = &opt.uses, .argh = "N",
-	 .help = "enrollments an enrollment token allows (default 1)", .scope = O_USES},
-	{.kind = PW_OPT_FLAG, .long_name = "json", .value = &opt.json,
-	 .help = "print JSON instead of text", .scope = O_JSON},
+		 "tokens default to 24h)",
+	 .scope = O_EXPIRES},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "uses",
+	 .value = &opt.uses,
+	 .argh = "N",
+	 .help = "enrollments an enrollment token allows (default 1)",
+	 .scope = O_USES},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "json",
+	 .value = &opt.json,
+	 .help = "print JSON instead of text",
+	 .scope = O_JSON},
 	PW_OPT_END(),
 };
 
@@ -88,8 +113,7 @@ static const char usage_tail[] =
 	"Exit status: 0 done, 2 bad usage, refused or failed.\n"
 	"See patchwarden-user(1).\n";
 
-const struct pw_usage cmd_user_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_user_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 /* "90d", "12h", "30m", "45s", "2w", plain seconds; "never" is 0 when
  * `never_ok`. */
@@ -107,12 +131,23 @@ static bool parse_duration(const char *s, bool never_ok, int64_t *out)
 	int64_t mul = 1;
 	if (*end) {
 		switch (*end) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		case 'w': mul = 7 * 86400; break;
-		default: return false;
+		case 's':
+			mul = 1;
+			break;
+		case 'm':
+			mul = 60;
+			break;
+		case 'h':
+			mul = 3600;
+			break;
+		case 'd':
+			mul = 86400;
+			break;
+		case 'w':
+			mul = 7 * 86400;
+			break;
+		default:
+			return false;
 		}
 		if (end[1])
 			return false;
@@ -177,19 +212,22 @@ static bool prompt(FILE *tty, const char *text, char *buf, size_t size)
 static int get_password(const struct opts *o, const char *name, char *buf, size_t size)
 {
 	if ((o->seen & O_NOPW) && (o->seen & O_PWSTDIN))
-		return pw_cli_usage_error(CMD, "--password-stdin and --no-password exclude each other");
+		return pw_cli_usage_error(CMD,
+					  "--password-stdin and --no-password exclude each other");
 	if (o->seen & O_NOPW)
 		return 1;
 	if (o->seen & O_PWSTDIN) {
 		if (!read_line(stdin, buf, size))
-			return pw_cli_fail(CMD, "no password on standard input (or longer than %d "
-					   "characters)", PW_PASSWORD_MAX);
+			return pw_cli_fail(CMD,
+					   "no password on standard input (or longer than %d "
+					   "characters)",
+					   PW_PASSWORD_MAX);
 		return 0;
 	}
 	FILE *tty = fopen("/dev/tty", "r+");
 	if (!tty)
 		return pw_cli_fail(CMD, "no terminal to ask for the password; use --password-stdin "
-				   "or --no-password");
+					"or --no-password");
 	char again[PW_PASSWORD_MAX + 2], text[128];
 	snprintf(text, sizeof text, "New password for %s: ", name);
 	bool ok = prompt(tty, text, buf, size) && prompt(tty, "Repeat it: ", again, sizeof again);
@@ -213,8 +251,10 @@ static int user_add(pw_db *db, struct opts *o)
 	if (!o->role)
 		return pw_cli_usage_error(CMD, "user add needs --role ROLE");
 	if (!pw_role_parse(o->role, &role))
-		return pw_cli_usage_error(CMD, "unknown role '%s'; roles: admin, operator, app-owner, "
-					  "manager, helpdesk, auditor", o->role);
+		return pw_cli_usage_error(CMD,
+					  "unknown role '%s'; roles: admin, operator, app-owner, "
+					  "manager, helpdesk, auditor",
+					  o->role);
 	char pw[PW_PASSWORD_MAX + 2];
 	int got = get_password(o, o->pos[0], pw, sizeof pw);
 	if (got >= PW_EXIT_ERROR)
@@ -241,8 +281,7 @@ static int user_passwd(pw_db *db, struct opts *o)
 	memset(pw, 0, sizeof pw);
 	if (rc)
 		return pw_cli_fail_err(CMD, &err);
-	printf(got == 0 ? "password of %s changed\n" : "password login of %s removed\n",
-	       o->pos[0]);
+	printf(got == 0 ? "password of %s changed\n" : "password login of %s removed\n", o->pos[0]);
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
@@ -250,8 +289,10 @@ static int user_role(pw_db *db, struct opts *o)
 {
 	pw_role role;
 	if (!pw_role_parse(o->pos[1], &role))
-		return pw_cli_usage_error(CMD, "unknown role '%s'; roles: admin, operator, app-owner, "
-					  "manager, helpdesk, auditor", o->pos[1]);
+		return pw_cli_usage_error(CMD,
+					  "unknown role '%s'; roles: admin, operator, app-owner, "
+					  "manager, helpdesk, auditor",
+					  o->pos[1]);
 	pw_error err = PW_ERROR_INIT;
 	if (pw_user_set_role(db, o->actor, o->pos[0], role, &err))
 		return pw_cli_fail_err(CMD, &err);
@@ -308,8 +349,10 @@ static int token_create(pw_db *db, struct opts *o)
 {
 	int64_t ttl = 0;
 	if (o->expires && !parse_duration(o->expires, true, &ttl))
-		return pw_cli_usage_error(CMD, "--expires '%s' is not a duration like 90d, 12h or "
-					  "'never'", o->expires);
+		return pw_cli_usage_error(CMD,
+					  "--expires '%s' is not a duration like 90d, 12h or "
+					  "'never'",
+					  o->expires);
 	char token[PW_API_TOKEN_MAX];
 	int64_t id = 0;
 	pw_error err = PW_ERROR_INIT;
@@ -362,7 +405,8 @@ static int token_list(pw_db *db, struct opts *o)
 			snprintf(id, sizeof id, "pwt_%" PRId64, t->id);
 			printf("%-8s  %-16s  %-24s  %-24s  %-24s  %s%s\n", id, t->user,
 			       pw_cli_or_dash(t->created), t->expires ? t->expires : "never",
-			       pw_cli_or_dash(t->last_used), t->label, t->revoked ? " (revoked)" : "");
+			       pw_cli_or_dash(t->last_used), t->label,
+			       t->revoked ? " (revoked)" : "");
 		}
 	}
 	pw_api_token_list_release(&l);
@@ -410,8 +454,8 @@ static int etoken_create(pw_db *db, struct opts *o)
 	} else {
 		puts(token);
 		fprintf(stderr,
-			"enrollment token pwe_%" PRId64 " created: %" PRId64 " use(s), expires in %"
-			PRId64 " s; it is shown only now\n",
+			"enrollment token pwe_%" PRId64 " created: %" PRId64
+			" use(s), expires in %" PRId64 " s; it is shown only now\n",
 			id, uses, ttl);
 	}
 	memset(token, 0, sizeof token);
@@ -445,9 +489,11 @@ static int etoken_list(pw_db *db, struct opts *o)
 			const pw_enroll_token *t = &l.v[i];
 			char id[32], uses[48];
 			snprintf(id, sizeof id, "pwe_%" PRId64, t->id);
-			snprintf(uses, sizeof uses, "%" PRId64 "/%" PRId64, t->uses_left, t->uses_total);
-			printf("%-8s  %-9s  %-24s  %-16s  %s%s\n", id, uses, pw_cli_or_dash(t->expires),
-			       pw_cli_or_dash(t->created_by), t->label, t->revoked ? " (revoked)" : "");
+			snprintf(uses, sizeof uses, "%" PRId64 "/%" PRId64, t->uses_left,
+				 t->uses_total);
+			printf("%-8s  %-9s  %-24s  %-16s  %s%s\n", id, uses,
+			       pw_cli_or_dash(t->expires), pw_cli_or_dash(t->created_by), t->label,
+			       t->revoked ? " (revoked)" : "");
 		}
 	}
 	pw_enroll_token_list_release(&l);
@@ -457,9 +503,18 @@ static int etoken_list(pw_db *db, struct opts *o)
 /* ---- dispatch -------------------------------------------------------- */
 
 enum sub {
-	S_ADD, S_LIST, S_PASSWD, S_ROLE, S_DISABLE, S_ENABLE,
-	S_TOKEN_CREATE, S_TOKEN_LIST, S_TOKEN_REVOKE,
-	S_ETOKEN_CREATE, S_ETOKEN_LIST, S_ETOKEN_REVOKE,
+	S_ADD,
+	S_LIST,
+	S_PASSWD,
+	S_ROLE,
+	S_DISABLE,
+	S_ENABLE,
+	S_TOKEN_CREATE,
+	S_TOKEN_LIST,
+	S_TOKEN_REVOKE,
+	S_ETOKEN_CREATE,
+	S_ETOKEN_LIST,
+	S_ETOKEN_REVOKE,
 };
 
 static const struct {
@@ -485,18 +540,30 @@ static const struct {
 static int run(pw_db *db, enum sub s, struct opts *o)
 {
 	switch (s) {
-	case S_ADD: return user_add(db, o);
-	case S_LIST: return user_list(db, o);
-	case S_PASSWD: return user_passwd(db, o);
-	case S_ROLE: return user_role(db, o);
-	case S_DISABLE: return user_disable(db, o, true);
-	case S_ENABLE: return user_disable(db, o, false);
-	case S_TOKEN_CREATE: return token_create(db, o);
-	case S_TOKEN_LIST: return token_list(db, o);
-	case S_TOKEN_REVOKE: return token_revoke(db, o, false);
-	case S_ETOKEN_CREATE: return etoken_create(db, o);
-	case S_ETOKEN_LIST: return etoken_list(db, o);
-	case S_ETOKEN_REVOKE: return token_revoke(db, o, true);
+	case S_ADD:
+		return user_add(db, o);
+	case S_LIST:
+		return user_list(db, o);
+	case S_PASSWD:
+		return user_passwd(db, o);
+	case S_ROLE:
+		return user_role(db, o);
+	case S_DISABLE:
+		return user_disable(db, o, true);
+	case S_ENABLE:
+		return user_disable(db, o, false);
+	case S_TOKEN_CREATE:
+		return token_create(db, o);
+	case S_TOKEN_LIST:
+		return token_list(db, o);
+	case S_TOKEN_REVOKE:
+		return token_revoke(db, o, false);
+	case S_ETOKEN_CREATE:
+		return etoken_create(db, o);
+	case S_ETOKEN_LIST:
+		return etoken_list(db, o);
+	case S_ETOKEN_REVOKE:
+		return token_revoke(db, o, true);
 	}
 	return PW_EXIT_ERROR;
 }
@@ -504,21 +571,24 @@ static int run(pw_db *db, enum sub s, struct opts *o)
 int cmd_user(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which subcommand? add, list, passwd, role, disable, "
+		return pw_cli_usage_error(CMD,
+					  "which subcommand? add, list, passwd, role, disable, "
 					  "enable, token or enroll-token");
 	const char *group = NULL, *name = argv[1];
 	int first = 2;
 	if (!strcmp(argv[1], "token") || !strcmp(argv[1], "enroll-token")) {
 		if (argc < 3)
-			return pw_cli_usage_error(CMD, "%s needs a subcommand: create, list or revoke",
+			return pw_cli_usage_error(CMD,
+						  "%s needs a subcommand: create, list or revoke",
 						  argv[1]);
 		group = argv[1];
 		name = argv[2];
 		first = 3;
 	}
 	size_t k = 0, n = sizeof subs / sizeof *subs;
-	while (k < n && !((group ? subs[k].group && !strcmp(group, subs[k].group) : !subs[k].group) &&
-			  !strcmp(name, subs[k].name)))
+	while (k < n &&
+	       !((group ? subs[k].group && !strcmp(group, subs[k].group) : !subs[k].group) &&
+		 !strcmp(name, subs[k].name)))
 		k++;
 	if (k == n)
 		return pw_cli_usage_error(CMD, "unknown subcommand '%s%s%s'", group ? group : "",
@@ -535,10 +605,13 @@ int cmd_user(int argc, char **argv, struct pw_setup *setup)
 	o.pos = argv + first - 1;
 	o.npos = nargs;
 	if (o.npos < subs[k].min_pos)
-		return pw_cli_usage_error(CMD, "%s%s%s needs %s", group ? group : "", group ? " " : "",
-					  name, subs[k].min_pos == 2 ? "NAME and ROLE" :
-					  subs[k].sub == S_TOKEN_REVOKE || subs[k].sub == S_ETOKEN_REVOKE
-					  ? "a token ID" : "a user NAME");
+		return pw_cli_usage_error(CMD, "%s%s%s needs %s", group ? group : "",
+					  group ? " " : "", name,
+					  subs[k].min_pos == 2 ? "NAME and ROLE"
+					  : subs[k].sub == S_TOKEN_REVOKE ||
+							  subs[k].sub == S_ETOKEN_REVOKE
+						  ? "a token ID"
+						  : "a user NAME");
 	pw_cli_actor(o.actor, sizeof o.actor);
 	pw_db *db = pw_cli_db(CMD, setup);
 	return db ? run(db, subs[k].sub, &o) : PW_EXIT_ERROR;

@@ -47,8 +47,7 @@ static const char usage_tail[] =
 	"what is wrong with it, and the exit status is 2. Put -- before versions\n"
 	"that start with '-'.\n";
 
-const struct pw_usage cmd_vercmp_usage = {usage_head, PW_OPT_TABLES(options), usage_tail,
-					 NULL};
+const struct pw_usage cmd_vercmp_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
 static const char CMD[] = "vercmp";
 
@@ -58,13 +57,13 @@ static const struct relation {
 	const char *name;
 	bool if_less, if_equal, if_greater, none_last;
 } relations[] = {
-	{"lt", true, false, false, false},    {"le", true, true, false, false},
-	{"eq", false, true, false, false},    {"ne", true, false, true, false},
-	{"ge", false, true, true, false},     {"gt", false, false, true, false},
-	{"<<", true, false, false, false},    {"<=", true, true, false, false},
-	{"=", false, true, false, false},     {">=", false, true, true, false},
-	{">>", false, false, true, false},    {"lt-nl", true, false, false, true},
-	{"le-nl", true, true, false, true},   {"ge-nl", false, true, true, true},
+	{"lt", true, false, false, false},   {"le", true, true, false, false},
+	{"eq", false, true, false, false},   {"ne", true, false, true, false},
+	{"ge", false, true, true, false},    {"gt", false, false, true, false},
+	{"<<", true, false, false, false},   {"<=", true, true, false, false},
+	{"=", false, true, false, false},    {">=", false, true, true, false},
+	{">>", false, false, true, false},   {"lt-nl", true, false, false, true},
+	{"le-nl", true, true, false, true},  {"ge-nl", false, true, true, true},
 	{"gt-nl", false, false, true, true},
 };
 
@@ -166,8 +165,8 @@ static int run_batch(pw_scheme s)
 static void warn_deb(pw_scheme s, const char *v)
 {
 	pw_deb_version d;
-	if (s == PW_SCHEME_DEB && !deb_no_version(s, v) && pw_deb_version_parse(v, &d, NULL) == PW_OK &&
-	    d.warning)
+	if (s == PW_SCHEME_DEB && !deb_no_version(s, v) &&
+	    pw_deb_version_parse(v, &d, NULL) == PW_OK && d.warning)
 		pw_cli_warn(CMD, "version '%s' has bad syntax: %s", v, d.warning);
 }
 
@@ -178,7 +177,7 @@ int cmd_vercmp(int argc, char **argv, struct pw_setup *setup)
 		return PW_EXIT_ERROR;
 	if (npos > 3)
 		return pw_cli_usage_error(CMD, "too many arguments: expected VERSION1 [OP] "
-					  "VERSION2");
+					       "VERSION2");
 	char **pos = argv;
 	if (!opt.scheme)
 		return pw_cli_usage_error(CMD, "missing --scheme: deb, rpm or apk");
@@ -189,20 +188,26 @@ int cmd_vercmp(int argc, char **argv, struct pw_setup *setup)
 
 	if (opt.batch) {
 		if (npos)
-			return pw_cli_usage_error(CMD, "--batch reads versions from standard input, not arguments");
+			return pw_cli_usage_error(
+				CMD, "--batch reads versions from standard input, not arguments");
 		return run_batch(s);
 	}
 	if (npos != 2 && npos != 3)
-		return pw_cli_usage_error(CMD, "expected VERSION1 [OP] VERSION2, got %d argument%s", npos,
-					  npos == 1 ? "" : "s");
+		return pw_cli_usage_error(CMD, "expected VERSION1 [OP] VERSION2, got %d argument%s",
+					  npos, npos == 1 ? "" : "s");
 	const char *a = pos[0], *b = pos[npos - 1];
 	const struct relation *rel = NULL;
 	if (npos == 3 && !(rel = find_relation(pos[1]))) {
 		if (strcmp(pos[1], "<") == 0 || strcmp(pos[1], ">") == 0)
-			return pw_cli_usage_error(CMD, "relation '%s' is ambiguous (dpkg reads it as '%s='): "
-						  "use %s%s or %s=", pos[1], pos[1], pos[1], pos[1], pos[1]);
-		return pw_cli_usage_error(CMD, "unknown relation '%s': use lt le eq ne ge gt "
-					  "(or << <= = >= >>)", pos[1]);
+			return pw_cli_usage_error(
+				CMD,
+				"relation '%s' is ambiguous (dpkg reads it as '%s='): "
+				"use %s%s or %s=",
+				pos[1], pos[1], pos[1], pos[1], pos[1]);
+		return pw_cli_usage_error(CMD,
+					  "unknown relation '%s': use lt le eq ne ge gt "
+					  "(or << <= = >= >>)",
+					  pos[1]);
 	}
 	int cmp;
 	if (compare(s, a, b, rel && rel->none_last, &cmp, &e) != PW_OK)
@@ -211,7 +216,8 @@ int cmd_vercmp(int argc, char **argv, struct pw_setup *setup)
 	warn_deb(s, b);
 	if (!rel) {
 		printf("%c\n", cmp_char(cmp));
-		return fflush(stdout) == 0 ? PW_EXIT_OK : pw_cli_fail(CMD, "writing the result failed");
+		return fflush(stdout) == 0 ? PW_EXIT_OK
+					   : pw_cli_fail(CMD, "writing the result failed");
 	}
 	bool holds = cmp < 0 ? rel->if_less : (cmp > 0 ? rel->if_greater : rel->if_equal);
 	return holds ? PW_EXIT_OK : PW_EXIT_FALSE;

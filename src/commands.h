@@ -5,8 +5,8 @@
 
 #include "cli.h"
 
-#define PW_DECLARE_CMD(name)                                       \
-	int cmd_##name(int argc, char **argv, struct pw_setup *setup); \
+#define PW_DECLARE_CMD(name)                                                                       \
+	int cmd_##name(int argc, char **argv, struct pw_setup *setup);                             \
 	extern const struct pw_usage cmd_##name##_usage
 
 PW_DECLARE_CMD(agent);

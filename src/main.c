@@ -15,7 +15,9 @@ static const struct pw_usage cmd_help_usage = {
 	"\n"
 	"Without COMMAND, lists the commands. With one, prints its usage.\n"
 	"The man page patchwarden-COMMAND(1) has the full description.\n",
-	NULL, NULL, NULL,
+	NULL,
+	NULL,
+	NULL,
 };
 
 #define CONFIG PW_SETUP_CONFIG
@@ -37,8 +39,8 @@ static const struct pw_cmd commands[] = {
 	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators",
 	 &cmd_server_usage, CONFIG | DB},
 	{"user", cmd_user, "manage users, roles, API and enrollment tokens", &cmd_user_usage, DB},
-	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do",
-	 &cmd_vercmp_usage, 0},
+	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", &cmd_vercmp_usage,
+	 0},
 };
 
 const struct pw_cmd *pw_cli_find(const char *name)
@@ -51,13 +53,12 @@ const struct pw_cmd *pw_cli_find(const char *name)
 
 static void print_overview(FILE *out)
 {
-	fprintf(out,
-		"usage: patchwarden [--version] [--help] COMMAND [ARGS]\n"
-		"\n"
-		"patchwarden finds the security updates each server is missing, ranks\n"
-		"them by risk and drives their patching through an audited process.\n"
-		"\n"
-		"Commands:\n");
+	fprintf(out, "usage: patchwarden [--version] [--help] COMMAND [ARGS]\n"
+		     "\n"
+		     "patchwarden finds the security updates each server is missing, ranks\n"
+		     "them by risk and drives their patching through an audited process.\n"
+		     "\n"
+		     "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun 'patchwarden help COMMAND' for a command's options.\n");
@@ -108,7 +109,9 @@ int main(int argc, char **argv)
 	}
 	const struct pw_cmd *cmd = pw_cli_find(name);
 	if (!cmd) {
-		fprintf(stderr, "patchwarden: '%s' is not a patchwarden command; see 'patchwarden --help'\n",
+		fprintf(stderr,
+			"patchwarden: '%s' is not a patchwarden command; see 'patchwarden "
+			"--help'\n",
 			name);
 		return PW_EXIT_ERROR;
 	}

@@ -17,7 +17,7 @@ static bool takes_value(const struct pw_option *o)
 }
 
 static const struct pw_option *find_long(const struct pw_option *const *tables, const char *name,
-					  size_t len)
+					 size_t len)
 {
 	for (size_t t = 0; tables[t]; t++)
 		for (const struct pw_option *o = tables[t]; o->kind != PW_OPT_END; o++)
@@ -76,12 +76,14 @@ static int store(const char *cmd, const struct pw_option *o, const char *value)
 		int64_t n;
 		if (!parse_int(value, &n) || n < o->min || n > o->max) {
 			if (o->max == INT64_MAX)
-				return pw_cli_usage_error(cmd, "option '%s' needs a number of at "
+				return pw_cli_usage_error(cmd,
+							  "option '%s' needs a number of at "
 							  "least %" PRId64 ", not '%s'",
 							  shown_name(o, name), o->min, value);
-			return pw_cli_usage_error(cmd, "option '%s' needs a number from %" PRId64
-						  " to %" PRId64 ", not '%s'", shown_name(o, name),
-						  o->min, o->max, value);
+			return pw_cli_usage_error(cmd,
+						  "option '%s' needs a number from %" PRId64
+						  " to %" PRId64 ", not '%s'",
+						  shown_name(o, name), o->min, o->max, value);
 		}
 		*(int64_t *)o->value = n;
 		return 0;
@@ -169,8 +171,8 @@ static int short_options(const char *cmd, int argc, char **argv, int *i,
 	return 0;
 }
 
-int pw_parse_options(const char *cmd, int argc, char **argv,
-		     const struct pw_option *const *tables, unsigned scope)
+int pw_parse_options(const char *cmd, int argc, char **argv, const struct pw_option *const *tables,
+		     unsigned scope)
 {
 	int n = 0;
 	bool options_done = false;

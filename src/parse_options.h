@@ -51,19 +51,39 @@ struct pw_option {
 	unsigned flags;        /* PW_OPTF_* */
 };
 
-#define PW_OPT_END() {.kind = PW_OPT_END}
-#define PW_OPT_GROUP(h) {.kind = PW_OPT_GROUP, .help = (h)}
-#define PW_OPT_FLAG(s, l, v, h) {.kind = PW_OPT_FLAG, .short_name = (s), .long_name = (l), \
-				 .value = (v), .help = (h)}
-#define PW_OPT_STRING(s, l, v, a, h) {.kind = PW_OPT_STRING, .short_name = (s), \
-				      .long_name = (l), .value = (v), .argh = (a), .help = (h)}
-#define PW_OPT_FILE(s, l, v, a, h) {.kind = PW_OPT_FILE, .short_name = (s), .long_name = (l), \
-				    .value = (v), .argh = (a), .help = (h)}
-#define PW_OPT_INT(s, l, v, lo, hi, a, h) {.kind = PW_OPT_INT, .short_name = (s), \
-					   .long_name = (l), .value = (v), .argh = (a), \
-					   .help = (h), .min = (lo), .max = (hi)}
-#define PW_OPT_LIST(s, l, v, a, h) {.kind = PW_OPT_LIST, .short_name = (s), .long_name = (l), \
-				    .value = (v), .argh = (a), .help = (h)}
+#define PW_OPT_END()                                                                               \
+	{                                                                                          \
+		.kind = PW_OPT_END                                                                 \
+	}
+#define PW_OPT_GROUP(h)                                                                            \
+	{                                                                                          \
+		.kind = PW_OPT_GROUP, .help = (h)                                                  \
+	}
+#define PW_OPT_FLAG(s, l, v, h)                                                                    \
+	{                                                                                          \
+		.kind = PW_OPT_FLAG, .short_name = (s), .long_name = (l), .value = (v),            \
+		.help = (h)                                                                        \
+	}
+#define PW_OPT_STRING(s, l, v, a, h)                                                               \
+	{                                                                                          \
+		.kind = PW_OPT_STRING, .short_name = (s), .long_name = (l), .value = (v),          \
+		.argh = (a), .help = (h)                                                           \
+	}
+#define PW_OPT_FILE(s, l, v, a, h)                                                                 \
+	{                                                                                          \
+		.kind = PW_OPT_FILE, .short_name = (s), .long_name = (l), .value = (v),            \
+		.argh = (a), .help = (h)                                                           \
+	}
+#define PW_OPT_INT(s, l, v, lo, hi, a, h)                                                          \
+	{                                                                                          \
+		.kind = PW_OPT_INT, .short_name = (s), .long_name = (l), .value = (v),             \
+		.argh = (a), .help = (h), .min = (lo), .max = (hi)                                 \
+	}
+#define PW_OPT_LIST(s, l, v, a, h)                                                                 \
+	{                                                                                          \
+		.kind = PW_OPT_LIST, .short_name = (s), .long_name = (l), .value = (v),            \
+		.argh = (a), .help = (h)                                                           \
+	}
 
 /* A NULL-terminated list of option tables, for the functions below. */
 #define PW_OPT_TABLES(...) ((const struct pw_option *const[]){__VA_ARGS__, NULL})
@@ -74,8 +94,8 @@ struct pw_option {
  * option '--x' here" (pass ~0u to accept every option). The operands are
  * moved, in their order, to argv[0..n). Returns n, or -1 when it printed
  * a usage error for `cmd` (the command then exits PW_EXIT_ERROR). */
-int pw_parse_options(const char *cmd, int argc, char **argv,
-		     const struct pw_option *const *tables, unsigned scope);
+int pw_parse_options(const char *cmd, int argc, char **argv, const struct pw_option *const *tables,
+		     unsigned scope);
 
 /* Writes the option list of `tables` for the usage text: one entry per
  * option, "  -x, --name ARG   help", the help starting at one column. */

@@ -34,18 +34,18 @@ typedef struct eco_count {
 
 typedef struct tsink {
 	const char *eco_prefix; /* every row's ecosystem starts with this */
-	bool by_source; /* every row's by_source */
-	const char *want; /* render advisories with this id into `dump`; "*" = all */
-	pw_err fail_with; /* returned by the advisory callback when non-zero */
+	bool by_source;         /* every row's by_source */
+	const char *want;       /* render advisories with this id into `dump`; "*" = all */
+	pw_err fail_with;       /* returned by the advisory callback when non-zero */
 	size_t adv, cves, rows, warns;
 	size_t state[5];
 	size_t severity[PW_SEV_CRITICAL + 1];
 	size_t attack_vector[PW_AV_PHYSICAL + 1];
 	eco_count ecos[64];
 	size_t n_ecos;
-	pw_buf dump; /* rendered advisories */
+	pw_buf dump;     /* rendered advisories */
 	pw_buf warnings; /* "where|message\n" per warning */
-	char bad[256]; /* first broken invariant, "" if none */
+	char bad[256];   /* first broken invariant, "" if none */
 } tsink;
 
 static const char *const state_names[5] = {"fixed", "unfixed", "not-affected", "dne", "ignored"};

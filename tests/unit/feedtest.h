@@ -45,14 +45,16 @@ static inline void ft_load(const char *rel, pw_buf *b)
 }
 
 typedef struct ft_sink {
-	pw_buf out;       /* one line per record (if `dump`) */
-	pw_buf warnings;  /* "where: message\n" each */
+	pw_buf out;      /* one line per record (if `dump`) */
+	pw_buf warnings; /* "where: message\n" each */
 	int dump;
 	size_t advisories, rows, fixed, unfixed, kev, epss, warns;
-	long fail_after;  /* > 0: the n-th record fails with PW_ERR_STORE */
+	long fail_after; /* > 0: the n-th record fails with PW_ERR_STORE */
 } ft_sink;
 
+/* clang-format off */
 #define FT_SINK_INIT {PW_BUF_INIT, PW_BUF_INIT, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+/* clang-format on */
 
 static inline pw_err ft_maybe_fail(ft_sink *s, pw_error *err)
 {
@@ -77,10 +79,11 @@ static inline pw_err ft_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 	}
 	if (s->dump) {
 		pw_buf *o = &s->out;
-		pw_buf_printf(o, "%s source=%s published=%s modified=%s severity=%s av=%s cvss=%s\n",
+		pw_buf_printf(o,
+			      "%s source=%s published=%s modified=%s severity=%s av=%s cvss=%s\n",
 			      a->id, a->source, ft_or(a->published), ft_or(a->modified),
-			      pw_severity_name(a->severity), pw_attack_vector_name(a->attack_vector),
-			      ft_or(a->cvss_vector));
+			      pw_severity_name(a->severity),
+			      pw_attack_vector_name(a->attack_vector), ft_or(a->cvss_vector));
 		pw_buf_printf(o, " summary=%s\n cves=", ft_or(a->summary));
 		for (size_t i = 0; i < a->n_cves; i++)
 			pw_buf_printf(o, "%s%s", i ? "," : "", a->cves[i]);
@@ -88,8 +91,8 @@ static inline pw_err ft_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 		for (size_t i = 0; i < a->n_affected; i++) {
 			const pw_affected *r = &a->affected[i];
 			pw_buf_printf(o, " %s %s %s %s %s", r->ecosystem, r->package,
-				      r->by_source ? "source" : "binary", pw_fix_state_name(r->state),
-				      ft_or(r->fixed));
+				      r->by_source ? "source" : "binary",
+				      pw_fix_state_name(r->state), ft_or(r->fixed));
 			if (r->note)
 				pw_buf_printf(o, " (%s)", r->note);
 			pw_buf_puts(o, "\n");
@@ -104,8 +107,8 @@ static inline pw_err ft_kev(void *ctx, const pw_kev_entry *e, pw_error *err)
 	s->kev++;
 	if (s->dump)
 		pw_buf_printf(&s->out, "%s %s %s %s | %s | %s%s\n", e->cve, ft_or(e->date_added),
-			      ft_or(e->due_date), ft_or(e->vendor), ft_or(e->product), ft_or(e->name),
-			      e->ransomware ? " ransomware" : "");
+			      ft_or(e->due_date), ft_or(e->vendor), ft_or(e->product),
+			      ft_or(e->name), e->ransomware ? " ransomware" : "");
 	return ft_maybe_fail(s, err);
 }
 
@@ -144,6 +147,5 @@ static inline double ft_cpu_seconds(void)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
 
 #endif

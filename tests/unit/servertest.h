@@ -30,22 +30,22 @@ struct srv {
 	pw_error e;
 };
 
-#define CHECK(f, call)                                                                     \
-	do {                                                                               \
-		pw_err rc_ = (call);                                                       \
-		if (rc_)                                                                   \
-			fail_msg("%s failed: %s", #call, pw_error_text(&(f)->e));          \
+#define CHECK(f, call)                                                                             \
+	do {                                                                                       \
+		pw_err rc_ = (call);                                                               \
+		if (rc_)                                                                           \
+			fail_msg("%s failed: %s", #call, pw_error_text(&(f)->e));                  \
 	} while (0)
 
 /* A call that must fail with `code` and a message containing `needle`. */
-#define REFUSED(f, code, needle, call)                                                     \
-	do {                                                                               \
-		pw_error_set(&(f)->e, PW_OK, "%s", "");                                    \
-		pw_err rc_ = (call);                                                       \
-		if (rc_ != (code))                                                         \
-			fail_msg("%s gave %d (%s), expected %d", #call, (int)rc_,          \
-				 pw_error_text(&(f)->e), (int)(code));                     \
-		srv_contains((f)->e.msg, (needle));                                        \
+#define REFUSED(f, code, needle, call)                                                             \
+	do {                                                                                       \
+		pw_error_set(&(f)->e, PW_OK, "%s", "");                                            \
+		pw_err rc_ = (call);                                                               \
+		if (rc_ != (code))                                                                 \
+			fail_msg("%s gave %d (%s), expected %d", #call, (int)rc_,                  \
+				 pw_error_text(&(f)->e), (int)(code));                             \
+		srv_contains((f)->e.msg, (needle));                                                \
 	} while (0)
 
 static inline void srv_contains(const char *haystack, const char *needle)
@@ -77,7 +77,8 @@ static inline int srv_setup(void **state)
 	}
 	f->db = srv_open_other(f);
 	if (g_kind == PW_DB_POSTGRES)
-		CHECK(f, pw_db_exec(f->db, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public",
+		CHECK(f, pw_db_exec(f->db,
+				    "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public",
 				    &f->e));
 	CHECK(f, pw_schema_migrate(f->db, &f->e));
 	*state = f;
@@ -175,7 +176,7 @@ static inline int srv_run(const char *name, const struct CMUnitTest *tests, size
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, srv_setup, srv_teardown)
-#define T_PG(fn) cmocka_unit_test_prestate_setup_teardown(fn, srv_setup, srv_teardown,       \
-							    &srv_pg_only_marker)
+#define T_PG(fn)                                                                                   \
+	cmocka_unit_test_prestate_setup_teardown(fn, srv_setup, srv_teardown, &srv_pg_only_marker)
 
 #endif

@@ -85,7 +85,8 @@ static void test_not_enrolled(void **state)
 	assert_int_equal(pw_agent_client_open(&conf, &c, &e), PW_ERR_PARSE);
 	assert_non_null(strstr(e.msg, "lacks server, agent_id or credential"));
 	/* A credential saved for plain http is refused for a non-loopback host. */
-	const char *lan = "{\"server\":\"http://10.1.1.1\",\"agent_id\":\"a\",\"credential\":\"a.b\"}";
+	const char *lan =
+		"{\"server\":\"http://10.1.1.1\",\"agent_id\":\"a\",\"credential\":\"a.b\"}";
 	assert_int_equal(pw_write_file_atomic(path, lan, strlen(lan), 0600, NULL), PW_OK);
 	assert_int_equal(pw_agent_client_open(&conf, &c, &e), PW_ERR_INVALID);
 
@@ -166,10 +167,8 @@ static void test_fit_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_urls),
-		cmocka_unit_test(test_delays),
-		cmocka_unit_test(test_not_enrolled),
-		cmocka_unit_test(test_enroll_refusals),
+		cmocka_unit_test(test_urls),         cmocka_unit_test(test_delays),
+		cmocka_unit_test(test_not_enrolled), cmocka_unit_test(test_enroll_refusals),
 		cmocka_unit_test(test_fit_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,8 +26,8 @@ static void token(struct srv *f, int64_t uses, int64_t ttl, char tok[PW_ENROLL_T
 static pw_err enroll_proving(struct srv *f, const char *tok, const char *host, const char *mid,
 			     const char *cred, pw_enrollment *out)
 {
-	pw_enroll_request r = {tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12",
-			       "amd64", cred};
+	pw_enroll_request r = {
+		tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12", "amd64", cred};
 	return pw_agent_enroll(f->db, &r, out, &f->e);
 }
 
@@ -78,9 +78,8 @@ static void inventory_hash(const cJSON *j, char out[65])
 }
 
 /* A check-in with only the hash (inv NULL) or the inventory too. */
-static pw_err checkin(struct srv *f, pw_db *db, pw_agent *a, const char *hash,
-		      const cJSON *inv, const pw_job_result *res, size_t n, size_t max_jobs,
-		      pw_checkin_reply *r)
+static pw_err checkin(struct srv *f, pw_db *db, pw_agent *a, const char *hash, const cJSON *inv,
+		      const pw_job_result *res, size_t n, size_t max_jobs, pw_checkin_reply *r)
 {
 	pw_checkin c = PW_CHECKIN_INIT;
 	c.inventory_hash = hash;
@@ -170,8 +169,9 @@ static void test_enroll_token_limits(void **state)
 	/* Expired. */
 	char old[PW_ENROLL_TOKEN_MAX];
 	token(f, 5, 60, old, NULL);
-	srv_exec(f, f->db, "UPDATE enroll_tokens SET expires = '2020-02-02T00:00:00.000Z'"
-			   " WHERE uses_total = 5");
+	srv_exec(f, f->db,
+		 "UPDATE enroll_tokens SET expires = '2020-02-02T00:00:00.000Z'"
+		 " WHERE uses_total = 5");
 	REFUSED(f, PW_ERR_AUTH, "expired at 2020-02-02T00:00:00.000Z",
 		enroll_as(f, old, "e", "m-e", &en));
 	assert_int_equal(srv_int(f, "SELECT uses_left FROM enroll_tokens WHERE uses_total = 5",
@@ -184,7 +184,8 @@ static void test_enroll_token_limits(void **state)
 	token(f, 5, 3600, rev, &rid);
 	CHECK(f, pw_enroll_token_revoke(f->db, ACTOR, rid, &f->e));
 	REFUSED(f, PW_ERR_AUTH, "was revoked at", enroll_as(f, rev, "r", "m-r", &en));
-	REFUSED(f, PW_ERR_INVALID, "revoked already", pw_enroll_token_revoke(f->db, ACTOR, rid, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "revoked already",
+		pw_enroll_token_revoke(f->db, ACTOR, rid, &f->e));
 	REFUSED(f, PW_ERR_NOTFOUND, "no enrollment token 777",
 		pw_enroll_token_revoke(f->db, ACTOR, 777, &f->e));
 
@@ -197,7 +198,8 @@ static void test_enroll_token_limits(void **state)
 		enroll_as(f, wrong, "w", "m-w", &en));
 	snprintf(wrong, sizeof wrong, "pwe_999%s", strchr(single, '.'));
 	REFUSED(f, PW_ERR_AUTH, "pwe_999 is not valid", enroll_as(f, wrong, "w", "m-w", &en));
-	REFUSED(f, PW_ERR_AUTH, "not an enrollment token", enroll_as(f, "pwt_1.x", "w", "m-w", &en));
+	REFUSED(f, PW_ERR_AUTH, "not an enrollment token",
+		enroll_as(f, "pwt_1.x", "w", "m-w", &en));
 	REFUSED(f, PW_ERR_AUTH, "not an enrollment token", enroll_as(f, NULL, "w", "m-w", &en));
 
 	/* Bad requests and bad token parameters. */
@@ -243,8 +245,8 @@ static void test_rekey(void **state)
 	CHECK(f, checkin(f, f->db, &old, HASH0, NULL, NULL, 0, 0, &r));
 	assert_int_equal(r.n_jobs, 1); /* leased to the old agent */
 
-	CHECK(f, enroll_proving(f, tok, "db-01.example.org", "machine-7", first.credential,
-				&second));
+	CHECK(f,
+	      enroll_proving(f, tok, "db-01.example.org", "machine-7", first.credential, &second));
 	assert_true(second.rekeyed);
 	assert_int_equal(second.host_id, first.host_id);
 	assert_string_not_equal(second.agent_id, first.agent_id);
@@ -257,7 +259,8 @@ static void test_rekey(void **state)
 	free(s);
 
 	pw_agent a;
-	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, first.credential, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not valid",
+		pw_agent_authenticate(f->db, first.credential, &a, &f->e));
 	REFUSED(f, PW_ERR_AUTH, "no longer the agent of host",
 		checkin(f, f->db, &old, HASH0, NULL, NULL, 0, 0, &r));
 	assert_int_equal(r.n_jobs, 0);
@@ -337,14 +340,18 @@ static void test_credentials(void **state)
 	}
 	snprintf(wrong, sizeof wrong, "ag_0000000000000000%s", strchr(en.credential, '.'));
 	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, wrong, &a, &f->e));
-	static const char *const junk[] = {"", "ag_", "ag_1234.abcd", "Bearer ag_x",
-					   "ag_ABCDEF0123456789.0000000000000000000000000000000000000000000000000000000000000000"};
+	static const char *const junk[] = {
+		"", "ag_", "ag_1234.abcd", "Bearer ag_x",
+		"ag_ABCDEF0123456789."
+		"0000000000000000000000000000000000000000000000000000000000000000"};
 	for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
 		REFUSED(f, PW_ERR_AUTH, "not an agent credential",
 			pw_agent_authenticate(f->db, junk[i], &a, &f->e));
 	snprintf(wrong, sizeof wrong, "%sX", en.credential);
-	REFUSED(f, PW_ERR_AUTH, "not an agent credential", pw_agent_authenticate(f->db, wrong, &a, &f->e));
-	REFUSED(f, PW_ERR_AUTH, "not an agent credential", pw_agent_authenticate(f->db, NULL, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not an agent credential",
+		pw_agent_authenticate(f->db, wrong, &a, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "not an agent credential",
+		pw_agent_authenticate(f->db, NULL, &a, &f->e));
 }
 
 /* ---- check-in -------------------------------------------------------- */
@@ -413,7 +420,8 @@ static void test_need_inventory(void **state)
 		checkin(f, f->db, &a, h, inv2, NULL, 0, 0, &r));
 	REFUSED(f, PW_ERR_INVALID, "64 lowercase hex",
 		checkin(f, f->db, &a, "abc", NULL, NULL, 0, 0, &r));
-	REFUSED(f, PW_ERR_INVALID, "64 lowercase hex", checkin(f, f->db, &a, NULL, NULL, NULL, 0, 0, &r));
+	REFUSED(f, PW_ERR_INVALID, "64 lowercase hex",
+		checkin(f, f->db, &a, NULL, NULL, NULL, 0, 0, &r));
 	cJSON *bad = cJSON_Parse("{\"packages\": 5, \"scheme\": \"deb\"}");
 	REFUSED(f, PW_ERR_PARSE, "check-in: inventory: packages",
 		checkin(f, f->db, &a, h, bad, NULL, 0, 0, &r));
@@ -458,11 +466,14 @@ static void test_results_idempotent(void **state)
 		assert_int_equal(r.n_ack, 2);
 	}
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM job_results", NULL), 2);
-	char *s = srv_text(f, "SELECT output FROM job_results WHERE seq = 1 AND agent_id = ?", a.id);
+	char *s = srv_text(f, "SELECT output FROM job_results WHERE seq = 1 AND agent_id = ?",
+			   a.id);
 	assert_string_equal(s, "{\"findings\":3}");
 	free(s);
-	assert_true(srv_int(f, "SELECT CASE WHEN exit_code IS NULL THEN 1 ELSE 0 END FROM"
-			       " job_results WHERE agent_id = ? AND seq = 2", a.id));
+	assert_true(srv_int(f,
+			    "SELECT CASE WHEN exit_code IS NULL THEN 1 ELSE 0 END FROM"
+			    " job_results WHERE agent_id = ? AND seq = 2",
+			    a.id));
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE state = 'done'", NULL), 1);
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE state = 'failed'", NULL), 1);
 
@@ -475,10 +486,12 @@ static void test_results_idempotent(void **state)
 	assert_int_equal(r.ack[0], 3);
 
 	pw_job_result bad = {j1, 0, "ok", NULL, NULL, false, 0, NULL};
-	REFUSED(f, PW_ERR_INVALID, "must be positive", checkin(f, f->db, &a, HASH0, NULL, &bad, 1, 0, &r));
+	REFUSED(f, PW_ERR_INVALID, "must be positive",
+		checkin(f, f->db, &a, HASH0, NULL, &bad, 1, 0, &r));
 	bad.seq = 9;
 	bad.status = "maybe";
-	REFUSED(f, PW_ERR_INVALID, "\"ok\" or \"failed\"", checkin(f, f->db, &a, HASH0, NULL, &bad, 1, 0, &r));
+	REFUSED(f, PW_ERR_INVALID, "\"ok\" or \"failed\"",
+		checkin(f, f->db, &a, HASH0, NULL, &bad, 1, 0, &r));
 	bad.status = "ok";
 	bad.output_json = "{nope";
 	REFUSED(f, PW_ERR_PARSE, "results[0].output is not valid JSON",
@@ -514,7 +527,13 @@ static void test_results_conflict(void **state)
 	assert_int_equal(r.n_jobs, 2);
 	assert_int_equal(r.seq_high, 0);
 
-	pw_job_result first = {j1, 1, "ok", "2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z", true, 0,
+	pw_job_result first = {j1,
+			       1,
+			       "ok",
+			       "2026-01-01T00:00:00Z",
+			       "2026-01-01T00:00:05Z",
+			       true,
+			       0,
 			       "{\"findings\": 3}"};
 	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, &first, 1, 0, &r));
 	assert_int_equal(r.n_ack, 1);
@@ -791,7 +810,8 @@ static void test_fresh_agent(void **state)
 	assert_string_equal(a.inventory_hash, h);
 	srv_exec(f, f->db, "UPDATE hosts SET last_seen = NULL");
 	CHECK(f, checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
-	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts WHERE last_seen IS NOT NULL", NULL), 1);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM hosts WHERE last_seen IS NOT NULL", NULL),
+			 1);
 
 	CHECK(f, pw_agent_authenticate(f->db, en.credential, &a, &f->e));
 	int64_t j = job(f, a.host_id, "scan");
@@ -805,7 +825,8 @@ static void test_fresh_agent(void **state)
 
 	pw_enrollment again;
 	CHECK(f, enroll_proving(f, tok, "web-01", "m1", en.credential, &again));
-	REFUSED(f, PW_ERR_AUTH, "no longer the agent", checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
+	REFUSED(f, PW_ERR_AUTH, "no longer the agent",
+		checkin(f, f->db, &a, h, NULL, NULL, 0, 0, &r));
 	pw_checkin_reply_release(&r);
 }
 
@@ -852,10 +873,11 @@ static void test_concurrent_checkins(void **state)
 	CHECK(f, pw_db_begin_immediate(f->db, &f->e));
 	for (int i = 0; i < RACE_JOBS; i++) {
 		pw_stmt *st;
-		CHECK(f, pw_db_prepare(f->db,
-				       "INSERT INTO jobs (host_id, kind, args, state, created,"
-				       " created_by) VALUES (?, 'scan', '{}', 'queued', 'now', 'test')",
-				       &st, &f->e));
+		CHECK(f, pw_db_prepare(
+				 f->db,
+				 "INSERT INTO jobs (host_id, kind, args, state, created,"
+				 " created_by) VALUES (?, 'scan', '{}', 'queued', 'now', 'test')",
+				 &st, &f->e));
 		assert_int_equal(pw_stmt_bind_int(st, 1, a.host_id), PW_OK);
 		CHECK(f, pw_stmt_exec(st, &f->e));
 	}
@@ -884,7 +906,8 @@ static void test_concurrent_checkins(void **state)
 	}
 	assert_int_equal(t[0].n + t[1].n, RACE_JOBS);
 	free(t);
-	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE attempts = 1", NULL), RACE_JOBS);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs WHERE attempts = 1", NULL),
+			 RACE_JOBS);
 }
 
 /* PostgreSQL only (T_PG): jobs another node has locked (taking them

@@ -43,9 +43,10 @@ static void check(pw_err rc, const pw_error *e)
 
 static void rm_files(void)
 {
-	static const char *const files[] = {"server.db", "server.db-wal", "server.db-shm",
-					    "server.db-pwlock", "server.db-pwlock-neg",
-					    "fresh.db", "fresh.db-wal", "fresh.db-shm"};
+	static const char *const files[] = {
+		"server.db",        "server.db-wal",        "server.db-shm",
+		"server.db-pwlock", "server.db-pwlock-neg", "fresh.db",
+		"fresh.db-wal",     "fresh.db-shm"};
 	char path[128];
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		snprintf(path, sizeof path, "%s/%s", fx.dir, files[i]);
@@ -84,8 +85,8 @@ struct reply {
 	char text[1024];
 };
 
-static struct reply handle(const char *method, const char *path, const pw_query_param *q,
-			   size_t nq, const char *body)
+static struct reply handle(const char *method, const char *path, const pw_query_param *q, size_t nq,
+			   const char *body)
 {
 	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL};
 	char auth[PW_API_TOKEN_MAX + 16];
@@ -128,9 +129,15 @@ static void test_unknown_query_parameters(void **state)
 	r = handle("GET", "/api/v1/me", q, 1, NULL);
 	expect(&r, 400, "takes no query parameters");
 	/* Each documented one is still taken, on every route that has it. */
-	pw_query_param all[] = {{"after", "0"},       {"limit", "10"},    {"category", "web"},
-				{"exposure", "internet"}, {"environment", "production"}, {"owner", "ops"},
-				{"criticality", "3"}, {"overdue", "true"},  {"stale", "7"}};
+	pw_query_param all[] = {{"after", "0"},
+				{"limit", "10"},
+				{"category", "web"},
+				{"exposure", "internet"},
+				{"environment", "production"},
+				{"owner", "ops"},
+				{"criticality", "3"},
+				{"overdue", "true"},
+				{"stale", "7"}};
 	r = handle("GET", "/api/v1/hosts", all, sizeof all / sizeof *all, NULL);
 	expect(&r, 200, "\"hosts\"");
 	r = handle("GET", "/api/v1/hosts/export-csv", all + 2, sizeof all / sizeof *all - 2, NULL);
@@ -147,8 +154,15 @@ static void test_query_integers(void **state)
 {
 	(void)state;
 	/* 2^64 and beyond were clamped to INT64_MAX and accepted. */
-	static const char *const bad[] = {"9223372036854775808", "99999999999999999999999",
-					  "-1", "+5", " 5", "5 ", "0x10", "1e3", ""};
+	static const char *const bad[] = {"9223372036854775808",
+					  "99999999999999999999999",
+					  "-1",
+					  "+5",
+					  " 5",
+					  "5 ",
+					  "0x10",
+					  "1e3",
+					  ""};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		pw_query_param q[] = {{"after", bad[i]}};
 		struct reply r = handle("GET", "/api/v1/audit", q, 1, NULL);
@@ -182,8 +196,7 @@ static void test_disk_full(void **state)
 	struct reply r = add_user();
 	expect(&r, 201, NULL);
 	/* SQLite's own way to run out of room: no page beyond the ones in use. */
-	check(pw_db_exec(fx.db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA max_page_count = 1",
-			 &e),
+	check(pw_db_exec(fx.db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA max_page_count = 1", &e),
 	      &e);
 	for (int i = 0; i < 100 && r.status == 201; i++) /* until a write needs a page */
 		r = add_user();
@@ -260,8 +273,12 @@ static void test_log_escape(void **state)
 	escaped("h\xc3\xb4te", "h\xc3\xb4te");
 	escaped("\xff\xc3", "\\xff\\xc3");
 	escaped("\xc2\x85", "\\xc2\\x85");
-	escaped("a\xe2\x80\xa8" "b", "a\\xe2\\x80\\xa8b");
-	escaped("\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil");
+	escaped("a\xe2\x80\xa8"
+		"b",
+		"a\\xe2\\x80\\xa8b");
+	escaped("\xe2\x80\xae"
+		"evil",
+		"\\xe2\\x80\\xaeevil");
 	/* Cut short, never in the middle of an escape. */
 	char small[8];
 	pw_log_escape("ab\ncdef", small, sizeof small);

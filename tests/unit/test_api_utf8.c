@@ -89,9 +89,9 @@ static void expect(const char *method, const char *path, const pw_query_param *q
 	pw_api_handle(&env, &call, &resp);
 	const char *text = pw_buf_str(&resp.body);
 	if (resp.status != status || !pw_utf8_valid(text, resp.body.len) || !strstr(text, needle))
-		fail_msg("%s %s: status %d (want %d), UTF-8 %s, \"%s\" wanted in: %s", method,
-			 path, resp.status, status,
-			 pw_utf8_valid(text, resp.body.len) ? "yes" : "no", needle, text);
+		fail_msg("%s %s: status %d (want %d), UTF-8 %s, \"%s\" wanted in: %s", method, path,
+			 resp.status, status, pw_utf8_valid(text, resp.body.len) ? "yes" : "no",
+			 needle, text);
 	pw_api_response_release(&resp);
 }
 

@@ -54,8 +54,8 @@ static void expect_fault(struct srv *f, pw_audit_fault fault, int64_t bad_id, co
 		fail_msg("verify gave %d (%s), expected a verdict", (int)rc, pw_error_text(&f->e));
 	if (r.fault != fault || r.bad_id != bad_id)
 		fail_msg("verdict %s at event %lld, expected %s at %lld: %s",
-			 pw_audit_fault_name(r.fault), (long long)r.bad_id, pw_audit_fault_name(fault),
-			 (long long)bad_id, r.reason);
+			 pw_audit_fault_name(r.fault), (long long)r.bad_id,
+			 pw_audit_fault_name(fault), (long long)bad_id, r.reason);
 	srv_contains(r.reason, needle);
 	assert_string_equal(f->e.msg, r.reason);
 }
@@ -116,7 +116,8 @@ static void test_append_checks_input(void **state)
 {
 	struct srv *f = *state;
 	CHECK(f, pw_db_begin_immediate(f->db, &f->e));
-	REFUSED(f, PW_ERR_INVALID, "actor", pw_audit_append(f->db, "", "a", "t", NULL, NULL, NULL, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "actor",
+		pw_audit_append(f->db, "", "a", "t", NULL, NULL, NULL, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "target",
 		pw_audit_append(f->db, "cli:x", "a", "bad\nline", NULL, NULL, NULL, &f->e));
 	REFUSED(f, PW_ERR_PARSE, "'after' is not valid JSON",
@@ -206,7 +207,8 @@ static void test_delete_last_detected(void **state)
 	append_n(f, 5);
 	drop_guards(f);
 	srv_exec(f, f->db, "DELETE FROM audit_events WHERE id = 5");
-	expect_fault(f, PW_AUDIT_DELETED, 5, "chain head records 5 event(s) but the log ends at event 4");
+	expect_fault(f, PW_AUDIT_DELETED, 5,
+		     "chain head records 5 event(s) but the log ends at event 4");
 	srv_exec(f, f->db, "DELETE FROM audit_events");
 	expect_fault(f, PW_AUDIT_DELETED, 1, "audit event 1 was deleted");
 }
@@ -245,13 +247,15 @@ static void test_insert_detected(void **state)
 	drop_guards(f);
 	srv_exec(f, f->db,
 		 "INSERT INTO audit_events (id, ts, actor, action, target, prev_hash, hash)"
-		 " SELECT 0, ts, actor, action, target, prev_hash, hash FROM audit_events WHERE id = 1");
+		 " SELECT 0, ts, actor, action, target, prev_hash, hash FROM audit_events WHERE id "
+		 "= 1");
 	expect_fault(f, PW_AUDIT_EDITED, 0, "inserted");
 	/* A replayed copy of event 2 as event 3 links to event 1. */
 	srv_exec(f, f->db,
 		 "DELETE FROM audit_events WHERE id = 0;"
 		 "INSERT INTO audit_events (id, ts, actor, action, target, prev_hash, hash)"
-		 " SELECT 3, ts, actor, action, target, prev_hash, hash FROM audit_events WHERE id = 2");
+		 " SELECT 3, ts, actor, action, target, prev_hash, hash FROM audit_events WHERE id "
+		 "= 2");
 	expect_fault(f, PW_AUDIT_REORDERED, 3, "it links to event 1");
 }
 
@@ -272,8 +276,9 @@ static void test_head_tampering_detected(void **state)
 	struct srv *f = *state;
 	append_n(f, 3);
 	drop_guards(f);
-	srv_exec(f, f->db, "UPDATE audit_head SET last_hash = prev_hash FROM audit_events"
-			   " WHERE audit_events.id = 3");
+	srv_exec(f, f->db,
+		 "UPDATE audit_head SET last_hash = prev_hash FROM audit_events"
+		 " WHERE audit_events.id = 3");
 	expect_fault(f, PW_AUDIT_EDITED, 3, "differs from the one the chain head recorded");
 	srv_exec(f, f->db, "DELETE FROM audit_head");
 	expect_fault(f, PW_AUDIT_DELETED, 0, "head row was deleted");
@@ -334,8 +339,8 @@ static void *append_many(void *arg)
 	for (int i = 0; i < a->n; i++) {
 		pw_err rc = pw_db_begin_immediate(a->db, &a->e);
 		if (!rc)
-			rc = pw_audit_append(a->db, a->actor, "race", "thing:race", NULL, NULL, NULL,
-					     &a->e);
+			rc = pw_audit_append(a->db, a->actor, "race", "thing:race", NULL, NULL,
+					     NULL, &a->e);
 		if (!rc)
 			rc = pw_db_commit(a->db, &a->e);
 		if (rc) {

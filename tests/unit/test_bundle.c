@@ -112,24 +112,32 @@ static void test_manifest_errors(void **state)
 		{"patchwarden-bundle 2\n", PW_ERR_UNSUPPORTED, "format '2'"},
 		{"patchwarden-bundle 1", PW_ERR_PARSE, "MANIFEST:1: truncated"},
 		{"patchwarden-bundle 1\n", PW_ERR_PARSE, "no 'created' line"},
-		{"patchwarden-bundle 1\ncreated yesterday\n", PW_ERR_PARSE, "MANIFEST:2: expected 'created"},
-		{"patchwarden-bundle 1\ncreated 2025-08-25T10:00:00Z\nkey 0123\n", PW_ERR_PARSE, "MANIFEST:3: expected 'key"},
-		{"patchwarden-bundle 1\ncreated 2025-08-25T10:00:00Z\nkey 0123456789ABCDEF\n", PW_ERR_PARSE, "MANIFEST:3"},
+		{"patchwarden-bundle 1\ncreated yesterday\n", PW_ERR_PARSE,
+		 "MANIFEST:2: expected 'created"},
+		{"patchwarden-bundle 1\ncreated 2025-08-25T10:00:00Z\nkey 0123\n", PW_ERR_PARSE,
+		 "MANIFEST:3: expected 'key"},
+		{"patchwarden-bundle 1\ncreated 2025-08-25T10:00:00Z\nkey 0123456789ABCDEF\n",
+		 PW_ERR_PARSE, "MANIFEST:3"},
 		{HDR, PW_ERR_PARSE, "lists no files"},
-		{HDR "file 1 " SHA " a\nfile 1 " SHA " a\n", PW_ERR_PARSE, "MANIFEST:5: file 'a' is out of order or repeated"},
+		{HDR "file 1 " SHA " a\nfile 1 " SHA " a\n", PW_ERR_PARSE,
+		 "MANIFEST:5: file 'a' is out of order or repeated"},
 		{HDR "file 1 " SHA " b\nfile 1 " SHA " a\n", PW_ERR_PARSE, "out of order"},
 		{HDR "file 01 " SHA " a\n", PW_ERR_PARSE, "not a plain number"},
-		{HDR "file 99999999999999999999999 " SHA " a\n", PW_ERR_PARSE, "not a plain number"},
+		{HDR "file 99999999999999999999999 " SHA " a\n", PW_ERR_PARSE,
+		 "not a plain number"},
 		{HDR "file -1 " SHA " a\n", PW_ERR_PARSE, "expected 'file <size>"},
 		{HDR "file 1 " SHA "\n", PW_ERR_PARSE, "SHA-256"},
-		{HDR "file 1 E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 a\n", PW_ERR_PARSE, "lower-case hex"},
-		{HDR "file 1 " SHA " ../etc/passwd\n", PW_ERR_PARSE, "'../etc/passwd' is not allowed"},
+		{HDR "file 1 E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 a\n",
+		 PW_ERR_PARSE, "lower-case hex"},
+		{HDR "file 1 " SHA " ../etc/passwd\n", PW_ERR_PARSE,
+		 "'../etc/passwd' is not allowed"},
 		{HDR "file 1 " SHA " /etc/passwd\n", PW_ERR_PARSE, "not allowed"},
 		{HDR "file 1 " SHA " a//b\n", PW_ERR_PARSE, "not allowed"},
 		{HDR "file 1 " SHA " a/\n", PW_ERR_PARSE, "not allowed"},
 		{HDR "file 1 " SHA " a b\n", PW_ERR_PARSE, "not allowed"},
 		{HDR "file 1 " SHA " a\r\n", PW_ERR_PARSE, "byte 0x0d"},
-		{HDR "file 1 " SHA " a\nextra line\n", PW_ERR_PARSE, "MANIFEST:5: expected a 'file' line"},
+		{HDR "file 1 " SHA " a\nextra line\n", PW_ERR_PARSE,
+		 "MANIFEST:5: expected a 'file' line"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pw_error e = PW_ERROR_INIT;
@@ -141,7 +149,8 @@ static void test_manifest_errors(void **state)
 	/* A NUL byte inside a line. */
 	static const char nul[] = HDR "file 1 " SHA " a\0b\n";
 	pw_bundle_manifest m;
-	assert_int_equal(pw_bundle_manifest_parse(nul, sizeof nul - 1, "M", &m, NULL), PW_ERR_PARSE);
+	assert_int_equal(pw_bundle_manifest_parse(nul, sizeof nul - 1, "M", &m, NULL),
+			 PW_ERR_PARSE);
 }
 
 static void test_names(void **state)
@@ -149,8 +158,8 @@ static void test_names(void **state)
 	(void)state;
 	const char *good[] = {"a", "kev.json", "almalinux/ALSA-2023:1234.json", "x_y+z,1@2=3~4-5",
 			      "a.b/c.d/e"};
-	const char *bad[] = {"", ".", "..", ".hidden", "a/.b", "a/../b", "/a", "a/", "a//b",
-			     "a b", "a\\b", "a\tb", "caf\xc3\xa9"};
+	const char *bad[] = {"",   ".",    "..",  ".hidden", "a/.b", "a/../b",     "/a",
+			     "a/", "a//b", "a b", "a\\b",    "a\tb", "caf\xc3\xa9"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		assert_true(pw_bundle_name_valid(good[i]));
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -232,7 +241,8 @@ static void test_round_trip(void **state)
 	char p[600];
 	snprintf(p, sizeof p, "%s/debian/list", x);
 	assert_int_equal(pw_read_file(p, &got, 0, &e), PW_OK);
-	assert_string_equal(pw_buf_str(&got), "[29 Mar 2023] DSA-5380-1 firefox-esr - security update\n");
+	assert_string_equal(pw_buf_str(&got),
+			    "[29 Mar 2023] DSA-5380-1 firefox-esr - security update\n");
 	pw_buf_release(&got);
 	snprintf(p, sizeof p, "%s/epss.csv", x);
 	assert_int_equal(access(p, F_OK), 0);
@@ -349,7 +359,8 @@ static void write_members(const char *bundle, struct members *ms)
 		archive_entry_set_perm(e, 0644);
 		archive_entry_set_size(e, (la_int64_t)ms->m[i].data.len);
 		archive_write_header(a, e);
-		archive_write_data(a, ms->m[i].data.data ? ms->m[i].data.data : "", ms->m[i].data.len);
+		archive_write_data(a, ms->m[i].data.data ? ms->m[i].data.data : "",
+				   ms->m[i].data.len);
 		archive_entry_free(e);
 		pw_buf_release(&ms->m[i].data);
 	}

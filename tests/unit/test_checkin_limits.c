@@ -55,8 +55,15 @@ static int setup(void **state)
 	check(pw_api_token_create(fx.db, "test", "root", "test", 0, api, NULL, &e), &e);
 	snprintf(fx.admin, sizeof fx.admin, "Bearer %s", api);
 	check(pw_enroll_token_create(fx.db, "test", "test", 10, 3600, tok, NULL, &e), &e);
-	pw_enroll_request req = {tok, "big-host", "machine-1", "debian", "12", "bookworm",
-				 "Debian GNU/Linux 12 (bookworm)", "amd64", NULL};
+	pw_enroll_request req = {tok,
+				 "big-host",
+				 "machine-1",
+				 "debian",
+				 "12",
+				 "bookworm",
+				 "Debian GNU/Linux 12 (bookworm)",
+				 "amd64",
+				 NULL};
 	pw_enrollment en;
 	check(pw_agent_enroll(fx.db, &req, &en, &e), &e);
 	snprintf(fx.bearer, sizeof fx.bearer, "Bearer %s", en.credential);
@@ -83,8 +90,8 @@ static int teardown(void **state)
 }
 
 /* One request; the reply's status, its body in *body (caller frees). */
-static int request(const char *method, const char *path, const char *auth,
-		   const char *encoding, const char *body, size_t len, pw_buf *reply)
+static int request(const char *method, const char *path, const char *auth, const char *encoding,
+		   const char *body, size_t len, pw_buf *reply)
 {
 	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL};
 	pw_api_call c = {method, path, auth, NULL, 0, body, len, encoding};

@@ -29,11 +29,11 @@ struct fixture {
 	pw_error e;
 };
 
-#define CHECK(f, call)                                                                     \
-	do {                                                                               \
-		pw_err rc_ = (call);                                                       \
-		if (rc_)                                                                   \
-			fail_msg("%s failed: %s", #call, pw_error_text(&(f)->e));          \
+#define CHECK(f, call)                                                                             \
+	do {                                                                                       \
+		pw_err rc_ = (call);                                                               \
+		if (rc_)                                                                           \
+			fail_msg("%s failed: %s", #call, pw_error_text(&(f)->e));                  \
 	} while (0)
 
 static pw_db *open_db(struct fixture *f)
@@ -57,7 +57,8 @@ static int setup(void **state)
 	}
 	f->db = open_db(f);
 	if (g_kind == PW_DB_POSTGRES)
-		CHECK(f, pw_db_exec(f->db, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public",
+		CHECK(f, pw_db_exec(f->db,
+				    "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public",
 				    &f->e));
 	*state = f;
 	return 0;
@@ -129,7 +130,8 @@ static void test_url_forms(void **state)
 	assert_null(pw_db_sqlite_path("postgresql://u@h/db"));
 	assert_null(pw_db_sqlite_path("host=h dbname=db"));
 	static const char *const cases[][2] = {
-		{"postgresql://pw:sekrit@127.0.0.1:5432/db", "postgresql://pw:***@127.0.0.1:5432/db"},
+		{"postgresql://pw:sekrit@127.0.0.1:5432/db",
+		 "postgresql://pw:***@127.0.0.1:5432/db"},
 		{"postgres://pw@h/db?password=sekrit&sslmode=require",
 		 "postgres://pw@h/db?password=***&sslmode=require"},
 		{"host=h password=sekrit dbname=db", "host=h password=*** dbname=db"},
@@ -569,7 +571,8 @@ static void test_words_and_returning(void **state)
 {
 	struct fixture *f = *state;
 	exec_sql(f, f->db,
-		 "CREATE TABLE tok (id {{id}}, data {{blob}}, created TEXT NOT NULL DEFAULT ({{now}}));"
+		 "CREATE TABLE tok (id {{id}}, data {{blob}}, created TEXT NOT NULL DEFAULT "
+		 "({{now}}));"
 		 "CREATE TABLE pairs (a BIGINT NOT NULL, b BIGINT NOT NULL, PRIMARY KEY (a, b))"
 		 " {{without_rowid}}");
 	pw_stmt *ins = prep(f, f->db, "INSERT INTO tok (data) VALUES (?) RETURNING id, created");
@@ -758,8 +761,12 @@ static void test_migrate_concurrently(void **state)
 	struct racer r[2];
 	pthread_t t[2];
 	for (int i = 0; i < 2; i++) {
-		r[i] = (struct racer){.url = f->url, .start = &start, .component = "race",
-				      .m = race, .n = 3, .e = PW_ERROR_INIT};
+		r[i] = (struct racer){.url = f->url,
+				      .start = &start,
+				      .component = "race",
+				      .m = race,
+				      .n = 3,
+				      .e = PW_ERROR_INIT};
 		assert_int_equal(pthread_create(&t[i], NULL, migrate_racer, &r[i]), 0);
 	}
 	for (int i = 0; i < 2; i++)
@@ -900,7 +907,9 @@ static void test_job_queue_concurrently(void **state)
 	pthread_t t[2];
 	static const char *const names[] = {"w1", "w2"};
 	for (int i = 0; i < 2; i++) {
-		r[i] = (struct racer){.url = f->url, .start = &start, .component = names[i],
+		r[i] = (struct racer){.url = f->url,
+				      .start = &start,
+				      .component = names[i],
 				      .e = PW_ERROR_INIT};
 		assert_int_equal(pthread_create(&t[i], NULL, job_worker, &r[i]), 0);
 	}

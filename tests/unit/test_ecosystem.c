@@ -132,8 +132,8 @@ static void test_advisory_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_osv),     cmocka_unit_test(test_from_release),
-		cmocka_unit_test(test_from_os),      cmocka_unit_test(test_scheme),
+		cmocka_unit_test(test_from_osv),       cmocka_unit_test(test_from_release),
+		cmocka_unit_test(test_from_os),        cmocka_unit_test(test_scheme),
 		cmocka_unit_test(test_advisory_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,7 +159,8 @@ static void test_json_vuln_list(void **state)
 	tsink_init(&t, "alpine:", true);
 	assert_int_equal(parse_text(pw_feed_parse_alpine_secdb, b.data, b.len, "sad.json", &t, &e),
 			 PW_ERR_PARSE);
-	assert_string_equal(e.msg, "sad.json:5:4: malformed JSON (expected an Alpine secdb (JSON))");
+	assert_string_equal(e.msg,
+			    "sad.json:5:4: malformed JSON (expected an Alpine secdb (JSON))");
 	assert_int_equal(t.adv, 0);
 	pw_buf_release(&b);
 	tsink_release(&t);
@@ -223,23 +224,23 @@ static void test_same_content_three_ways(void **state)
 static void test_malformed_entries(void **state)
 {
 	(void)state;
-	static const char text[] = "distroversion: v3.12\n" /* 1 */
-				   "packages:\n" /* 2 */
-				   "  - pkg:\n" /* 3 */
+	static const char text[] = "distroversion: v3.12\n"                   /* 1 */
+				   "packages:\n"                              /* 2 */
+				   "  - pkg:\n"                               /* 3 */
 				   "      secfixes: {1.0-r0: [CVE-2020-1]}\n" /* 4: no name */
-				   "  - pkg:\n" /* 5 */
-				   "      name: a\n" /* 6 */
-				   "      secfixes: [1, 2]\n" /* 7: not a mapping */
-				   "  - pkg:\n" /* 8 */
-				   "      name: b\n" /* 9 */
-				   "      secfixes:\n" /* 10 */
-				   "        1.0-r0:\n" /* 11: no list */
-				   "        2.0 r0:\n" /* 12: not a version */
-				   "          - CVE-2020-2222\n" /* 13 */
-				   "        3.0-r0:\n" /* 14 */
+				   "  - pkg:\n"                               /* 5 */
+				   "      name: a\n"                          /* 6 */
+				   "      secfixes: [1, 2]\n"                 /* 7: not a mapping */
+				   "  - pkg:\n"                               /* 8 */
+				   "      name: b\n"                          /* 9 */
+				   "      secfixes:\n"                        /* 10 */
+				   "        1.0-r0:\n"                        /* 11: no list */
+				   "        2.0 r0:\n"                 /* 12: not a version */
+				   "          - CVE-2020-2222\n"       /* 13 */
+				   "        3.0-r0:\n"                 /* 14 */
 				   "          - CVE_2020-3333 XSA-1\n" /* 15: bad id, good id */
-				   "          - [nested]\n" /* 16: not text */
-				   "          - CVE-2020-4444\n"; /* 17 */
+				   "          - [nested]\n"            /* 16: not text */
+				   "          - CVE-2020-4444\n";      /* 17 */
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "alpine:", true);
@@ -251,7 +252,7 @@ static void test_malformed_entries(void **state)
 			    " cve CVE-2020-4444\n"
 			    " row alpine:3.12|b|fixed|3.0-r0|-\n");
 	const char *w = pw_buf_str(&t.warnings);
-	static const char *const want[] = {"m.yaml:3|", "m.yaml:7|", "m.yaml:11|",
+	static const char *const want[] = {"m.yaml:3|",  "m.yaml:7|",  "m.yaml:11|",
 					   "m.yaml:12|", "m.yaml:15|", "m.yaml:16|"};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		if (strncmp(w, want[i], strlen(want[i])))

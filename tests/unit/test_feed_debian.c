@@ -58,9 +58,9 @@ static void test_list_dsa_per_release(void **state)
 		const char *codename;
 		size_t rows;
 	} want[] = {
-		{"bullseye", 410}, {"buster", 623}, {"stretch", 740}, {"jessie", 898},
-		{"wheezy", 813}, {"squeeze", 674}, {"lenny", 588}, {"etch", 678},
-		{"sarge", 712}, {"woody", 852},
+		{"bullseye", 410}, {"buster", 623},  {"stretch", 740}, {"jessie", 898},
+		{"wheezy", 813},   {"squeeze", 674}, {"lenny", 588},   {"etch", 678},
+		{"sarge", 712},    {"woody", 852},
 	};
 	tsink t;
 	tsink_init(&t, "debian:", true);
@@ -189,22 +189,22 @@ static void test_list_malformed(void **state)
 {
 	(void)state;
 	static const char text[] =
-		"\t[bullseye] - orphan 1.0\n" /* 1: before any header */
-		"[29 Mar 2023] DSA-1-1 a - b\n" /* 2 */
+		"\t[bullseye] - orphan 1.0\n"           /* 1: before any header */
+		"[29 Mar 2023] DSA-1-1 a - b\n"         /* 2 */
 		"\t{CVE-2023-1 CVE-2023-12345 bogus}\n" /* 3: two bad ids */
-		"\t{CVE-2023-2222\n" /* 4: unterminated */
-		"\t[bullseye] - a\n" /* 5: no version */
-		"\t[bullseye] - a <frobbed>\n" /* 6: unknown kind */
-		"\t[hamm2] - a 1.0\n" /* 7: unknown release */
+		"\t{CVE-2023-2222\n"                    /* 4: unterminated */
+		"\t[bullseye] - a\n"                    /* 5: no version */
+		"\t[bullseye] - a <frobbed>\n"          /* 6: unknown kind */
+		"\t[hamm2] - a 1.0\n"                   /* 7: unknown release */
 		"\t[bullseye] - a 1.0 trailing words\n" /* 8: junk after version */
-		"\t[bullseye] a 1.0\n" /* 9: no dash */
-		"\twhat is this\n" /* 10 */
-		"garbage at column one\n" /* 11 */
-		"[Someday] DSA-2-1 c - d\n" /* 12: bad date, kept */
-		"\t[bullseye] - c 2.0 (note\n" /* 13: unclosed note */
-		"[29 Mar 2023] not-an-id x - y\n" /* 14: entry skipped */
-		"\t[bullseye] - skipped 1.0\n" /* 15: silently */
-		"[31 Mar 2023] DSA-3-1\n" /* 16: no summary */
+		"\t[bullseye] a 1.0\n"                  /* 9: no dash */
+		"\twhat is this\n"                      /* 10 */
+		"garbage at column one\n"               /* 11 */
+		"[Someday] DSA-2-1 c - d\n"             /* 12: bad date, kept */
+		"\t[bullseye] - c 2.0 (note\n"          /* 13: unclosed note */
+		"[29 Mar 2023] not-an-id x - y\n"       /* 14: entry skipped */
+		"\t[bullseye] - skipped 1.0\n"          /* 15: silently */
+		"[31 Mar 2023] DSA-3-1\n"               /* 16: no summary */
 		"\t[bullseye] - e 3.0\n";
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
@@ -218,8 +218,8 @@ static void test_list_malformed(void **state)
 			    "DSA-3-1|debian-list|2023-03-31|-|sev=0|av=0|-\n"
 			    " row debian:11|e|fixed|3.0|-\n");
 	static const char *const where[] = {
-		"x/list:1|", "x/list:3|",  "x/list:3|",  "x/list:4|",  "x/list:5|",
-		"x/list:6|", "x/list:7|",  "x/list:8|",  "x/list:9|",  "x/list:10|",
+		"x/list:1|",  "x/list:3|",  "x/list:3|",  "x/list:4|",  "x/list:5|",
+		"x/list:6|",  "x/list:7|",  "x/list:8|",  "x/list:9|",  "x/list:10|",
 		"x/list:11|", "x/list:12|", "x/list:13|", "x/list:14|",
 	};
 	const char *w = pw_buf_str(&t.warnings);
@@ -433,9 +433,9 @@ static void test_json_errors(void **state)
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "debian:", true);
-	assert_int_equal(
-		parse_str(pw_feed_parse_debian_json, "{\"a\": {\n\"CVE-2020-1", "t.json", &t, &e),
-		PW_ERR_PARSE);
+	assert_int_equal(parse_str(pw_feed_parse_debian_json, "{\"a\": {\n\"CVE-2020-1", "t.json",
+				   &t, &e),
+			 PW_ERR_PARSE);
 	assert_string_equal(e.msg, "t.json:2:2: malformed JSON, ends inside a string, object or "
 				   "list: truncated file? (expected a Debian security tracker "
 				   "export (JSON object of source packages))");

@@ -57,8 +57,9 @@ static void test_invalid_header(void **state)
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
 	assert_int_equal(parse_file(FIXTURES "invalid-header.csv", &s, &e), PW_ERR_PARSE);
-	assert_string_equal(e.msg, "invalid-header.csv:2: header 'invalid,header,format' lacks the cve, "
-				   "epss and percentile columns; not an EPSS score file");
+	assert_string_equal(e.msg,
+			    "invalid-header.csv:2: header 'invalid,header,format' lacks the cve, "
+			    "epss and percentile columns; not an EPSS score file");
 	assert_int_equal(s.epss, 0);
 	ft_sink_release(&s);
 }
@@ -168,39 +169,42 @@ static void test_bad_lines(void **state)
 	(void)state;
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_text("\xEF\xBB\xBF#model_version:v2025.03.14,score_date:2025-08-25T00:00:00Z\r\n"
-				    "cve,epss,percentile\r\n"
-				    "CVE-2024-0001,0.5,0.25\r\n"
-				    "CVE-2024-0002,0.5\n"
-				    "CVE-2024-0003,0.5,0.25,9\n"
-				    "CVE-24-0004,0.5,0.25\n"
-				    "CVE-2024-0005,1.5,0.25\n"
-				    "CVE-2024-0006,nan,0.25\n"
-				    "CVE-2024-0007,0.5,inf\n"
-				    "CVE-2024-0008,0.5x,0.25\n"
-				    "CVE-2024-0009,,0.25\n"
-				    "CVE-2024-0010,-0.0001,0.25\n"
-				    "\n"
-				    "# a comment\n"
-				    "CVE-2024-0011;0.5;0.25\n"
-				    "CVE-2024-0012,1e-05,1\n"
-				    "CVE-2024-0013,0.000430000,0.092910000",
-				    &s, &e),
-			 PW_OK);
+	assert_int_equal(
+		parse_text(
+			"\xEF\xBB\xBF#model_version:v2025.03.14,score_date:2025-08-25T00:00:00Z\r\n"
+			"cve,epss,percentile\r\n"
+			"CVE-2024-0001,0.5,0.25\r\n"
+			"CVE-2024-0002,0.5\n"
+			"CVE-2024-0003,0.5,0.25,9\n"
+			"CVE-24-0004,0.5,0.25\n"
+			"CVE-2024-0005,1.5,0.25\n"
+			"CVE-2024-0006,nan,0.25\n"
+			"CVE-2024-0007,0.5,inf\n"
+			"CVE-2024-0008,0.5x,0.25\n"
+			"CVE-2024-0009,,0.25\n"
+			"CVE-2024-0010,-0.0001,0.25\n"
+			"\n"
+			"# a comment\n"
+			"CVE-2024-0011;0.5;0.25\n"
+			"CVE-2024-0012,1e-05,1\n"
+			"CVE-2024-0013,0.000430000,0.092910000",
+			&s, &e),
+		PW_OK);
 	assert_string_equal(pw_buf_str(&s.out), "CVE-2024-0001 0.50000 0.25000\n"
 						"CVE-2024-0012 0.00001 1.00000\n"
 						"CVE-2024-0013 0.00043 0.09291\n");
-	assert_string_equal(pw_buf_str(&s.warnings),
-			    "e.csv:4: not 3 fields separated by ','\n"
-			    "e.csv:5: not 3 fields separated by ','\n"
-			    "e.csv:6: 'CVE-24-0004' is not a CVE id like CVE-2021-44228\n"
-			    "e.csv:7: CVE-2024-0005: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:8: CVE-2024-0006: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:9: CVE-2024-0007: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:10: CVE-2024-0008: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:11: CVE-2024-0009: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:12: CVE-2024-0010: epss and percentile must be numbers from 0 to 1\n"
-			    "e.csv:15: not 3 fields separated by ','\n");
+	assert_string_equal(
+		pw_buf_str(&s.warnings),
+		"e.csv:4: not 3 fields separated by ','\n"
+		"e.csv:5: not 3 fields separated by ','\n"
+		"e.csv:6: 'CVE-24-0004' is not a CVE id like CVE-2021-44228\n"
+		"e.csv:7: CVE-2024-0005: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:8: CVE-2024-0006: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:9: CVE-2024-0007: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:10: CVE-2024-0008: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:11: CVE-2024-0009: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:12: CVE-2024-0010: epss and percentile must be numbers from 0 to 1\n"
+		"e.csv:15: not 3 fields separated by ','\n");
 	ft_sink_release(&s);
 }
 
@@ -210,14 +214,17 @@ static void test_header_variants(void **state)
 	(void)state;
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_text("Percentile; CVE ;EPSS;date\n0.9;CVE-2023-4966;0.97;2025-01-01\n", &s, &e),
-			 PW_OK);
+	assert_int_equal(
+		parse_text("Percentile; CVE ;EPSS;date\n0.9;CVE-2023-4966;0.97;2025-01-01\n", &s,
+			   &e),
+		PW_OK);
 	assert_string_equal(pw_buf_str(&s.out), "CVE-2023-4966 0.97000 0.90000\n");
 	ft_sink_release(&s);
 
 	/* Header only: a valid file with no scores. */
 	ft_sink h = FT_SINK_INIT;
-	assert_int_equal(parse_text("#model_version:v2025.03.14\ncve,epss,percentile\n", &h, &e), PW_OK);
+	assert_int_equal(parse_text("#model_version:v2025.03.14\ncve,epss,percentile\n", &h, &e),
+			 PW_OK);
 	assert_int_equal(h.epss, 0);
 	ft_sink_release(&h);
 }
@@ -228,13 +235,17 @@ static void test_not_epss(void **state)
 	static const struct {
 		const char *csv, *msg;
 	} cases[] = {
-		{"", "e.csv: no EPSS scores: neither a 'cve,epss,percentile' header nor 'CVE-...' lines"},
+		{"", "e.csv: no EPSS scores: neither a 'cve,epss,percentile' header nor 'CVE-...' "
+		     "lines"},
 		{"#model_version:v2025.03.14\n\n",
-		 "e.csv: no EPSS scores: neither a 'cve,epss,percentile' header nor 'CVE-...' lines"},
-		{"{\"id\": \"OSV-1\"}\n", "e.csv:1: header '{\"id\": \"OSV-1\"}' lacks the cve, epss and "
-					  "percentile columns; not an EPSS score file"},
+		 "e.csv: no EPSS scores: neither a 'cve,epss,percentile' header nor 'CVE-...' "
+		 "lines"},
+		{"{\"id\": \"OSV-1\"}\n",
+		 "e.csv:1: header '{\"id\": \"OSV-1\"}' lacks the cve, epss and "
+		 "percentile columns; not an EPSS score file"},
 		{"cve,score,percentile\nCVE-2024-0001,0.5,0.5\n",
-		 "e.csv:1: header 'cve,score,percentile' lacks the cve, epss and percentile columns; not "
+		 "e.csv:1: header 'cve,score,percentile' lacks the cve, epss and percentile "
+		 "columns; not "
 		 "an EPSS score file"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -252,7 +263,8 @@ static void test_headerless_separator(void **state)
 	(void)state;
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_text("CVE-2024-0001,0.1,0.2\nCVE-2024-0002;0.3;0.4\nCVE-2024-0003\n", &s, &e),
+	assert_int_equal(parse_text("CVE-2024-0001,0.1,0.2\nCVE-2024-0002;0.3;0.4\nCVE-2024-0003\n",
+				    &s, &e),
 			 PW_OK);
 	assert_string_equal(pw_buf_str(&s.out), "CVE-2024-0001 0.10000 0.20000\n");
 	assert_string_equal(pw_buf_str(&s.warnings), "e.csv:2: not 3 fields separated by ','\n"
@@ -274,16 +286,11 @@ static void test_sink_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_official_format),
-		cmocka_unit_test(test_missing_date),
-		cmocka_unit_test(test_invalid_header),
-		cmocka_unit_test(test_year_files),
-		cmocka_unit_test(test_all_years_fast),
-		cmocka_unit_test(test_numbers_exact),
-		cmocka_unit_test(test_bad_lines),
-		cmocka_unit_test(test_header_variants),
-		cmocka_unit_test(test_not_epss),
-		cmocka_unit_test(test_headerless_separator),
+		cmocka_unit_test(test_official_format), cmocka_unit_test(test_missing_date),
+		cmocka_unit_test(test_invalid_header),  cmocka_unit_test(test_year_files),
+		cmocka_unit_test(test_all_years_fast),  cmocka_unit_test(test_numbers_exact),
+		cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_header_variants),
+		cmocka_unit_test(test_not_epss),        cmocka_unit_test(test_headerless_separator),
 		cmocka_unit_test(test_sink_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,10 +22,15 @@ static void test_real_catalog(void **state)
 	assert_int_equal(s.kev, 1404);
 	assert_int_equal(s.warns, 0);
 	const char *out = pw_buf_str(&s.out);
-	assert_memory_equal(out, "CVE-2025-48384 2025-08-25 2025-09-15 Git | Git | Git Link Following Vulnerability\n",
-			    strlen("CVE-2025-48384 2025-08-25 2025-09-15 Git | Git | Git Link Following Vulnerability\n"));
-	assert_non_null(strstr(out, "\nCVE-2020-29583 2021-11-03 2022-05-03 Zyxel | Multiple Products | "
-				    "Zyxel Multiple Products Use of Hard-Coded Credentials Vulnerability\n"));
+	assert_memory_equal(out,
+			    "CVE-2025-48384 2025-08-25 2025-09-15 Git | Git | Git Link Following "
+			    "Vulnerability\n",
+			    strlen("CVE-2025-48384 2025-08-25 2025-09-15 Git | Git | Git Link "
+				   "Following Vulnerability\n"));
+	assert_non_null(
+		strstr(out,
+		       "\nCVE-2020-29583 2021-11-03 2022-05-03 Zyxel | Multiple Products | "
+		       "Zyxel Multiple Products Use of Hard-Coded Credentials Vulnerability\n"));
 	size_t ransomware = 0;
 	for (const char *p = out; (p = strstr(p, " ransomware\n")); p++)
 		ransomware++;
@@ -46,25 +51,31 @@ static void test_vunnel_fixtures(void **state)
 	 * fixture. The count is informational and not checked. */
 	if (pw_feed_parse_kev(b.data, b.len, "valid-catalog-1.json", &sink, &e))
 		fail_msg("%s", pw_error_text(&e));
-	assert_string_equal(pw_buf_str(&s.out),
-			    "CVE-2025-0108 2025-02-18 2025-03-11 Palo Alto Networks | PAN-OS | Palo Alto "
-			    "Networks PAN-OS Authentication Bypass Vulnerability\n"
-			    "CVE-2024-53704 2025-02-18 2025-03-11 SonicWall | SonicOS | SonicWall SonicOS "
-			    "SSLVPN Improper Authentication Vulnerability\n"
-			    "CVE-2024-57727 2025-02-13 2025-03-06 SimpleHelp  | SimpleHelp | SimpleHelp "
-			    "Path Traversal Vulnerability\n");
+	assert_string_equal(
+		pw_buf_str(&s.out),
+		"CVE-2025-0108 2025-02-18 2025-03-11 Palo Alto Networks | PAN-OS | Palo Alto "
+		"Networks PAN-OS Authentication Bypass Vulnerability\n"
+		"CVE-2024-53704 2025-02-18 2025-03-11 SonicWall | SonicOS | SonicWall SonicOS "
+		"SSLVPN Improper Authentication Vulnerability\n"
+		"CVE-2024-57727 2025-02-13 2025-03-06 SimpleHelp  | SimpleHelp | SimpleHelp "
+		"Path Traversal Vulnerability\n");
 	assert_int_equal(s.warns, 0);
 
 	/* A lone entry is not a catalog. */
 	pw_buf_reset(&b);
 	ft_load("vunnel-fixtures/providers/kev/test-fixtures/single-entry/example1.json", &b);
-	assert_int_equal(pw_feed_parse_kev(b.data, b.len, "example1.json", &sink, &e), PW_ERR_PARSE);
-	assert_string_equal(e.msg, "example1.json: catalogVersion: missing (a KEV catalog needs it as a string)");
+	assert_int_equal(pw_feed_parse_kev(b.data, b.len, "example1.json", &sink, &e),
+			 PW_ERR_PARSE);
+	assert_string_equal(
+		e.msg,
+		"example1.json: catalogVersion: missing (a KEV catalog needs it as a string)");
 	ft_sink_release(&s);
 	pw_buf_release(&b);
 }
 
-#define HEAD "{\"catalogVersion\":\"1\",\"dateReleased\":\"2025-08-25T17:04:19.9796Z\",\"count\":3,\"vulnerabilities\":["
+#define HEAD                                                                                       \
+	"{\"catalogVersion\":\"1\",\"dateReleased\":\"2025-08-25T17:04:19.9796Z\",\"count\":3,"    \
+	"\"vulnerabilities\":["
 
 static void test_bad_entries(void **state)
 {
@@ -84,15 +95,16 @@ static void test_bad_entries(void **state)
 			   &s, &e),
 		PW_OK);
 	assert_string_equal(pw_buf_str(&s.out), "CVE-2024-3333 - - - | - | - ransomware\n");
-	assert_string_equal(pw_buf_str(&s.warnings),
-			    "kev.json: vulnerabilities[0]: no cveID\n"
-			    "kev.json: vulnerabilities[1]: cveID is not a CVE id like CVE-2024-1234\n"
-			    "kev.json: vulnerabilities[2]: cveID is not a CVE id like CVE-2024-1234\n"
-			    "kev.json: vulnerabilities[3]: not an object\n"
-			    "kev.json: vulnerabilities[4] (CVE-2024-1111): dateAdded and dueDate must be "
-			    "dates like 2025-08-25\n"
-			    "kev.json: vulnerabilities[5] (CVE-2024-2222): dateAdded, dueDate, vendorProject, "
-			    "product, vulnerabilityName and knownRansomwareCampaignUse must be strings\n");
+	assert_string_equal(
+		pw_buf_str(&s.warnings),
+		"kev.json: vulnerabilities[0]: no cveID\n"
+		"kev.json: vulnerabilities[1]: cveID is not a CVE id like CVE-2024-1234\n"
+		"kev.json: vulnerabilities[2]: cveID is not a CVE id like CVE-2024-1234\n"
+		"kev.json: vulnerabilities[3]: not an object\n"
+		"kev.json: vulnerabilities[4] (CVE-2024-1111): dateAdded and dueDate must be "
+		"dates like 2025-08-25\n"
+		"kev.json: vulnerabilities[5] (CVE-2024-2222): dateAdded, dueDate, vendorProject, "
+		"product, vulnerabilityName and knownRansomwareCampaignUse must be strings\n");
 	ft_sink_release(&s);
 }
 
@@ -102,13 +114,16 @@ static void test_bad_catalogs(void **state)
 	static const struct {
 		const char *json, *msg;
 	} cases[] = {
-		{"[]", "kev.json: not a JSON object; a KEV catalog is one object with vulnerabilities[]"},
+		{"[]",
+		 "kev.json: not a JSON object; a KEV catalog is one object with vulnerabilities[]"},
 		{"{\"catalogVersion\":\"1\",\"dateReleased\":\"x\",\"count\":0}",
 		 "kev.json: vulnerabilities: missing (a KEV catalog needs it as a list)"},
-		{"{\"catalogVersion\":\"1\",\"dateReleased\":\"x\",\"count\":\"0\",\"vulnerabilities\":[]}",
+		{"{\"catalogVersion\":\"1\",\"dateReleased\":\"x\",\"count\":\"0\","
+		 "\"vulnerabilities\":[]}",
 		 "kev.json: count: wrong type (a KEV catalog needs it as a number)"},
-		{HEAD "{\"cveID\":\"CVE-2024-1234\"}", "kev.json:1:119: malformed JSON, ends inside a string, "
-						       "object or list: truncated file? (expected a KEV catalog)"},
+		{HEAD "{\"cveID\":\"CVE-2024-1234\"}",
+		 "kev.json:1:119: malformed JSON, ends inside a string, "
+		 "object or list: truncated file? (expected a KEV catalog)"},
 		{"", "kev.json: empty file, not a KEV catalog"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -145,8 +160,9 @@ static void test_sink_error(void **state)
 	ft_sink s = FT_SINK_INIT;
 	s.fail_after = 2;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_text(HEAD "{\"cveID\":\"CVE-2024-1111\"},{\"cveID\":\"CVE-2024-2222\"},"
-					 "{\"cveID\":\"CVE-2024-3333\"}]}",
+	assert_int_equal(parse_text(HEAD
+				    "{\"cveID\":\"CVE-2024-1111\"},{\"cveID\":\"CVE-2024-2222\"},"
+				    "{\"cveID\":\"CVE-2024-3333\"}]}",
 				    &s, &e),
 			 PW_ERR_STORE);
 	assert_int_equal(s.kev, 2);

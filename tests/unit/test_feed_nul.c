@@ -8,8 +8,7 @@ typedef pw_err (*parser_fn)(const char *data, size_t len, const char *name,
 
 /* Parses `text` with `nul` (the escape, or a raw NUL byte) put where
  * `text` has '@', and checks the error names `want`. */
-static void expect_refused(parser_fn parse, const char *text, const char *nul,
-			   const char *want)
+static void expect_refused(parser_fn parse, const char *text, const char *nul, const char *want)
 {
 	pw_buf doc = PW_BUF_INIT;
 	const char *at = strchr(text, '@');
@@ -40,10 +39,11 @@ static void test_osv(void **state)
 	(void)state;
 	static const char *const nuls[] = {"\\u0000", "raw"};
 	for (size_t i = 0; i < 2; i++) {
-		expect_refused(pw_feed_parse_osv,
-			       "{\"id\":\"ALSA-2024:1@x\",\"modified\":\"2024-01-01T00:00:00Z\","
-			       OSV_AFF "}",
-			       nuls[i], "feed.json:1:19: id: a NUL character");
+		expect_refused(
+			pw_feed_parse_osv,
+			"{\"id\":\"ALSA-2024:1@x\",\"modified\":\"2024-01-01T00:00:00Z\"," OSV_AFF
+			"}",
+			nuls[i], "feed.json:1:19: id: a NUL character");
 		expect_refused(pw_feed_parse_osv,
 			       "{\"id\":\"ALSA-2024:1\",\"modified\":\"2024-01-01T00:00:00Z\",\n"
 			       "\"aliases\":[\"CVE-2024-1\",\"CVE-2024-2@\"]," OSV_AFF "}",

@@ -130,7 +130,7 @@ static void test_almalinux_all(void **state)
 		if (i && strcmp(c.pairs[i], c.pairs[i - 1]) == 0)
 			continue;
 		distinct++;
-		per_release[strncmp(c.pairs[i], "almalinux:10\t", 13) == 0	   ? 2
+		per_release[strncmp(c.pairs[i], "almalinux:10\t", 13) == 0  ? 2
 			    : strncmp(c.pairs[i], "almalinux:9\t", 12) == 0 ? 1
 									    : 0]++;
 	}
@@ -161,12 +161,18 @@ static void test_almalinux_module_streams(void **state)
 		    "modified=2019-05-07T03:39:02Z severity=high av=unknown cvss=-\n"
 		    " summary=Important: container-tools:rhel8 security and bug fix update\n"
 		    " cves=CVE-2019-5736\n"
-		    " almalinux:8 oci-systemd-hook binary fixed 1:0.1.15-2.git2d0b8a3.module_el8.5.0+119+9a9ec082\n"
-		    " almalinux:8 oci-systemd-hook binary fixed 1:0.1.15-2.git2d0b8a3.module_el8.4.0+2496+12421f43\n"
-		    " almalinux:8 oci-systemd-hook binary fixed 1:0.1.15-2.git2d0b8a3.module_el8.3.0+2044+12421f43\n"
-		    " almalinux:8 oci-umount binary fixed 2:2.3.4-2.git87f9237.module_el8.5.0+119+9a9ec082\n"
-		    " almalinux:8 oci-umount binary fixed 2:2.3.4-2.git87f9237.module_el8.4.0+2496+12421f43\n"
-		    " almalinux:8 oci-umount binary fixed 2:2.3.4-2.git87f9237.module_el8.3.0+2044+12421f43\n",
+		    " almalinux:8 oci-systemd-hook binary fixed "
+		    "1:0.1.15-2.git2d0b8a3.module_el8.5.0+119+9a9ec082\n"
+		    " almalinux:8 oci-systemd-hook binary fixed "
+		    "1:0.1.15-2.git2d0b8a3.module_el8.4.0+2496+12421f43\n"
+		    " almalinux:8 oci-systemd-hook binary fixed "
+		    "1:0.1.15-2.git2d0b8a3.module_el8.3.0+2044+12421f43\n"
+		    " almalinux:8 oci-umount binary fixed "
+		    "2:2.3.4-2.git87f9237.module_el8.5.0+119+9a9ec082\n"
+		    " almalinux:8 oci-umount binary fixed "
+		    "2:2.3.4-2.git87f9237.module_el8.4.0+2496+12421f43\n"
+		    " almalinux:8 oci-umount binary fixed "
+		    "2:2.3.4-2.git87f9237.module_el8.3.0+2044+12421f43\n",
 		    "");
 }
 
@@ -175,14 +181,21 @@ static void test_almalinux_other_releases(void **state)
 	(void)state;
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_file("almalinux-osv/advisories/almalinux8/ALSA-2025:10873.json", &s, &e),
+	assert_int_equal(parse_file("almalinux-osv/advisories/almalinux8/ALSA-2025:10873.json", &s,
+				    &e),
 			 PW_OK);
 	const char *out = pw_buf_str(&s.out);
 	assert_int_equal(s.rows, 69);
-	assert_non_null(strstr(out, " almalinux:10 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el10.alma.1\n"));
-	assert_non_null(strstr(out, " almalinux:8 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el8\n"));
-	assert_non_null(strstr(out, " almalinux:9 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el9.alma.1\n"));
-	assert_non_null(strstr(out, " cves=CVE-2025-30749,CVE-2025-30754,CVE-2025-50059,CVE-2025-50106\n"));
+	assert_non_null(
+		strstr(out,
+		       " almalinux:10 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el10.alma.1\n"));
+	assert_non_null(
+		strstr(out, " almalinux:8 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el8\n"));
+	assert_non_null(
+		strstr(out,
+		       " almalinux:9 java-21-openjdk binary fixed 1:21.0.8.0.9-1.el9.alma.1\n"));
+	assert_non_null(
+		strstr(out, " cves=CVE-2025-30749,CVE-2025-30754,CVE-2025-50059,CVE-2025-50106\n"));
 	ft_sink_release(&s);
 }
 
@@ -202,7 +215,8 @@ static void test_rocky(void **state)
 	static const char *const others[] = {"RLSA-2021_3891.json", "RLSA-2024_3671.json"};
 	for (size_t i = 0; i < 2; i++) {
 		char rel[256];
-		snprintf(rel, sizeof rel, "vunnel-fixtures/providers/rocky/test-fixtures/osv/%s", others[i]);
+		snprintf(rel, sizeof rel, "vunnel-fixtures/providers/rocky/test-fixtures/osv/%s",
+			 others[i]);
 		assert_int_equal(parse_file(rel, &s, &e), PW_OK);
 	}
 	assert_int_equal(s.advisories, 2);
@@ -216,15 +230,17 @@ static void test_rocky(void **state)
 static void test_ubuntu_usn(void **state)
 {
 	(void)state;
-	expect_file("vunnel-fixtures/providers/ubuntu/test-fixtures/osv/usn/USN-5614-1.json",
-		    "USN-5614-1 source=osv published=2022-09-15T16:43:06Z "
-		    "modified=2026-04-22T07:37:02Z severity=unknown av=unknown cvss=-\n"
-		    " summary=wayland vulnerability\n"
-		    " cves=CVE-2021-3782\n"
-		    " ubuntu:18.04 wayland source fixed 1.16.0-1ubuntu1.1~18.04.4 (No subscription required)\n"
-		    " ubuntu:20.04 wayland source fixed 1.18.0-1ubuntu0.1 (No subscription required)\n"
-		    " ubuntu:22.04 wayland source fixed 1.20.0-1ubuntu0.1 (No subscription required)\n",
-		    "");
+	expect_file(
+		"vunnel-fixtures/providers/ubuntu/test-fixtures/osv/usn/USN-5614-1.json",
+		"USN-5614-1 source=osv published=2022-09-15T16:43:06Z "
+		"modified=2026-04-22T07:37:02Z severity=unknown av=unknown cvss=-\n"
+		" summary=wayland vulnerability\n"
+		" cves=CVE-2021-3782\n"
+		" ubuntu:18.04 wayland source fixed 1.16.0-1ubuntu1.1~18.04.4 (No subscription "
+		"required)\n"
+		" ubuntu:20.04 wayland source fixed 1.18.0-1ubuntu0.1 (No subscription required)\n"
+		" ubuntu:22.04 wayland source fixed 1.20.0-1ubuntu0.1 (No subscription required)\n",
+		"");
 }
 
 static void test_ubuntu_cve(void **state)
@@ -238,11 +254,16 @@ static void test_ubuntu_cve(void **state)
 		    " summary=-\n"
 		    " cves=CVE-2022-24823\n"
 		    " ubuntu-pro:14.04 netty source unfixed -\n"
-		    " ubuntu-pro:16.04 netty source fixed 1:4.0.34-1ubuntu0.1~esm2 (Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
-		    " ubuntu-pro:18.04 netty source fixed 1:4.1.7-4ubuntu0.1+esm3 (Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
-		    " ubuntu-pro:20.04 netty source fixed 1:4.1.45-1ubuntu0.1~esm2 (Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
-		    " ubuntu-pro:22.04 netty source fixed 1:4.1.48-4+deb11u2ubuntu0.1~esm1 (Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
-		    " ubuntu-pro:24.04 netty source fixed 1:4.1.48-9ubuntu0.1~esm1 (Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
+		    " ubuntu-pro:16.04 netty source fixed 1:4.0.34-1ubuntu0.1~esm2 (Available with "
+		    "Ubuntu Pro: https://ubuntu.com/pro)\n"
+		    " ubuntu-pro:18.04 netty source fixed 1:4.1.7-4ubuntu0.1+esm3 (Available with "
+		    "Ubuntu Pro: https://ubuntu.com/pro)\n"
+		    " ubuntu-pro:20.04 netty source fixed 1:4.1.45-1ubuntu0.1~esm2 (Available with "
+		    "Ubuntu Pro: https://ubuntu.com/pro)\n"
+		    " ubuntu-pro:22.04 netty source fixed 1:4.1.48-4+deb11u2ubuntu0.1~esm1 "
+		    "(Available with Ubuntu Pro: https://ubuntu.com/pro)\n"
+		    " ubuntu-pro:24.04 netty source fixed 1:4.1.48-9ubuntu0.1~esm1 (Available with "
+		    "Ubuntu Pro: https://ubuntu.com/pro)\n"
 		    " ubuntu:25.10 netty source unfixed -\n"
 		    " ubuntu-pro:26.04 netty source unfixed -\n",
 		    "");
@@ -254,9 +275,9 @@ static void test_ubuntu_all(void **state)
 	(void)state;
 	static const char *const files[] = {
 		"osv/usn/USN-5614-1.json",
-		"osv/cve/2020/UBUNTU-CVE-2020-36325.json",    /* withdrawn */
+		"osv/cve/2020/UBUNTU-CVE-2020-36325.json", /* withdrawn */
 		"osv/cve/2026/UBUNTU-CVE-2026-1403.json",
-		"osv/cve/2013/UBUNTU-CVE-2013-2208.json",     /* withdrawn */
+		"osv/cve/2013/UBUNTU-CVE-2013-2208.json", /* withdrawn */
 		"osv/cve/2016/UBUNTU-CVE-2016-20013.json",
 		"osv/cve/2021/UBUNTU-CVE-2021-3782.json",
 		"osv-esm-cases/cve/2014/UBUNTU-CVE-2014-2901.json", /* withdrawn */
@@ -267,7 +288,8 @@ static void test_ubuntu_all(void **state)
 	pw_error e = PW_ERROR_INIT;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char rel[512];
-		snprintf(rel, sizeof rel, "vunnel-fixtures/providers/ubuntu/test-fixtures/%s", files[i]);
+		snprintf(rel, sizeof rel, "vunnel-fixtures/providers/ubuntu/test-fixtures/%s",
+			 files[i]);
 		if (parse_file(rel, &s, &e))
 			fail_msg("%s: %s", rel, pw_error_text(&e));
 	}
@@ -277,10 +299,13 @@ static void test_ubuntu_all(void **state)
 	assert_null(strstr(out, "UBUNTU-CVE-2020-36325"));
 	assert_non_null(strstr(out, "UBUNTU-CVE-2016-20013 "));
 	assert_non_null(strstr(out, " ubuntu:16.04 sssd source unfixed -\n"));
-	assert_non_null(strstr(out, " ubuntu-pro:14.04 unzip source fixed 6.0-9ubuntu1.6 (Available with Ubuntu Pro (Infra-only): https://ubuntu.com/pro)\n"));
+	assert_non_null(
+		strstr(out, " ubuntu-pro:14.04 unzip source fixed 6.0-9ubuntu1.6 (Available with "
+			    "Ubuntu Pro (Infra-only): https://ubuntu.com/pro)\n"));
 	/* UBUNTU-CVE-2014-9913: Ubuntu rates it negligible, CVSS says local. */
-	assert_non_null(strstr(out, "UBUNTU-CVE-2014-9913 source=osv published=2017-01-18T17:59:00Z "
-				    "modified=2025-09-08T16:43:17Z severity=negligible av=local "));
+	assert_non_null(strstr(out,
+			       "UBUNTU-CVE-2014-9913 source=osv published=2017-01-18T17:59:00Z "
+			       "modified=2025-09-08T16:43:17Z severity=negligible av=local "));
 	ft_sink_release(&s);
 }
 
@@ -291,23 +316,29 @@ static void test_redhat_golden(void **state)
 	(void)state;
 	ft_sink s = FT_SINK_INIT;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_file("osv-schema/tools/redhat/testdata/OSV/RHSA-2024_4546.json", &s, &e),
+	assert_int_equal(parse_file("osv-schema/tools/redhat/testdata/OSV/RHSA-2024_4546.json", &s,
+				    &e),
 			 PW_OK);
 	const char *out = pw_buf_str(&s.out);
-	assert_non_null(strstr(out, "RHSA-2024:4546 source=osv published=2024-09-02T14:30:00Z "
-				    "modified=2024-09-02T14:30:00Z severity=unknown av=network "
-				    "cvss=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H\n"
-				    " summary=Red Hat Security Advisory: git-lfs security update\n"
-				    " cves=CVE-2023-45288\n"
-				    " rhel-rhel_aus:8.6 git-lfs binary fixed 0:2.13.3-3.el8_6.1\n"));
-	assert_non_null(strstr(out, " rhel-rhel_tus:8.6 git-lfs-debugsource binary fixed 0:2.13.3-3.el8_6.1\n"));
+	assert_non_null(strstr(out,
+			       "RHSA-2024:4546 source=osv published=2024-09-02T14:30:00Z "
+			       "modified=2024-09-02T14:30:00Z severity=unknown av=network "
+			       "cvss=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H\n"
+			       " summary=Red Hat Security Advisory: git-lfs security update\n"
+			       " cves=CVE-2023-45288\n"
+			       " rhel-rhel_aus:8.6 git-lfs binary fixed 0:2.13.3-3.el8_6.1\n"));
+	assert_non_null(
+		strstr(out,
+		       " rhel-rhel_tus:8.6 git-lfs-debugsource binary fixed 0:2.13.3-3.el8_6.1\n"));
 	assert_int_equal(s.rows, 9);
-	assert_int_equal(parse_file("osv-schema/tools/redhat/testdata/OSV/RHSA-2024_6220.json", &s, &e),
+	assert_int_equal(parse_file("osv-schema/tools/redhat/testdata/OSV/RHSA-2024_6220.json", &s,
+				    &e),
 			 PW_OK);
 	assert_int_equal(s.advisories, 2);
 	assert_int_equal(s.warns, 0);
 	assert_non_null(strstr(out = pw_buf_str(&s.out),
-			       " rhel-rhel_e4s:8.6 python39-wheel binary fixed 1:0.35.1-4.module+el8.5.0+12204+54860423\n"));
+			       " rhel-rhel_e4s:8.6 python39-wheel binary fixed "
+			       "1:0.35.1-4.module+el8.5.0+12204+54860423\n"));
 	ft_sink_release(&s);
 }
 
@@ -359,8 +390,9 @@ static void csaf_facts(const char *rel, pw_buf *facts)
 	const cJSON *vuln;
 	cJSON_ArrayForEach(vuln, cJSON_GetObjectItem(doc, "vulnerabilities")) {
 		const cJSON *id;
-		cJSON_ArrayForEach(id, cJSON_GetObjectItem(cJSON_GetObjectItem(vuln, "product_status"),
-							   "fixed")) {
+		cJSON_ArrayForEach(id,
+				   cJSON_GetObjectItem(cJSON_GetObjectItem(vuln, "product_status"),
+						       "fixed")) {
 			const char *s = cJSON_GetStringValue(id);
 			assert_non_null(s);
 			const char *colon1 = strchr(s, ':'), *last = strrchr(s, ':'), *prev = last;
@@ -380,8 +412,9 @@ static void csaf_facts(const char *rel, pw_buf *facts)
 			char k[8] = {0};
 			for (size_t i = 0; i < sizeof k - 1 && kind + i < colon1; i++)
 				k[i] = (char)(kind[i] | 0x20);
-			assert_int_equal(pw_buf_printf(facts, "%s %.*s %.*s:%.*s\n", k, (int)(dash - prev),
-						       prev, (int)(last - dash - 1), dash + 1,
+			assert_int_equal(pw_buf_printf(facts, "%s %.*s %.*s:%.*s\n", k,
+						       (int)(dash - prev), prev,
+						       (int)(last - dash - 1), dash + 1,
 						       (int)(arch - last - 1), last + 1),
 					 PW_OK);
 		}
@@ -398,13 +431,13 @@ static void osv_facts(const char *rel, pw_buf *facts)
 		fail_msg("%s: %s", rel, pw_error_text(&e));
 	char eco[64], name[256], kind[16], state[16], evr[256];
 	for (const char *p = pw_buf_str(&s.out); (p = strstr(p, "\n rhel-rhel_")); p++) {
-		assert_int_equal(sscanf(p + 1, " %63s %255s %15s %15s %255s", eco, name, kind, state,
-					evr),
+		assert_int_equal(sscanf(p + 1, " %63s %255s %15s %15s %255s", eco, name, kind,
+					state, evr),
 				 5);
 		assert_string_equal(state, "fixed");
 		*strchr(eco, ':') = '\0';
-		assert_int_equal(pw_buf_printf(facts, "%s %s %s\n", eco + strlen("rhel-rhel_"), name,
-					       evr),
+		assert_int_equal(pw_buf_printf(facts, "%s %s %s\n", eco + strlen("rhel-rhel_"),
+					       name, evr),
 				 PW_OK);
 	}
 	ft_sink_release(&s);
@@ -446,7 +479,8 @@ static void test_linter_samples(void **state)
 {
 	(void)state;
 	static const char alpine[] =
-		"CVE-2018-5407 source=osv published=2018-11-15T21:29:00Z modified=2024-05-29T23:34:56Z "
+		"CVE-2018-5407 source=osv published=2018-11-15T21:29:00Z "
+		"modified=2024-05-29T23:34:56Z "
 		"severity=unknown av=local cvss=CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N\n"
 		" summary=-\n"
 		" cves=CVE-2018-5407\n"
@@ -458,12 +492,14 @@ static void test_linter_samples(void **state)
 		" alpine:3.8 openssl source fixed 1.0.2q-r0\n";
 	expect_file("osv-schema/tools/osv-linter/testdata/CVE-2018-5407.json", alpine, "");
 	/* Its broken variant only breaks the GIT entry we do not read. */
-	expect_file("osv-schema/tools/osv-linter/testdata/nondistinct-CVE-2018-5407.json", alpine, "");
+	expect_file("osv-schema/tools/osv-linter/testdata/nondistinct-CVE-2018-5407.json", alpine,
+		    "");
 	static const char *const nothing[] = {
-		"CVE-2023-41045.json", "nointroduced-CVE-2023-41045.json",
+		"CVE-2023-41045.json",      "nointroduced-CVE-2023-41045.json",
 		"GHSA-9v2f-6vcg-3hgv.json", "nopackage-GHSA-9v2f-6vcg-3hgv.json",
-		"GO-2020-0001.json", "GO-2024-2963.json", "MAL-2024-10238.json",
-		"PYSEC-2023-74.json", "RHSA-2022_0216.json", "SUSE-FU-2022_0444-1.json",
+		"GO-2020-0001.json",        "GO-2024-2963.json",
+		"MAL-2024-10238.json",      "PYSEC-2023-74.json",
+		"RHSA-2022_0216.json",      "SUSE-FU-2022_0444-1.json",
 	};
 	for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
 		char rel[256];
@@ -474,7 +510,9 @@ static void test_linter_samples(void **state)
 
 /* ---- records built for the cases the real data lacks ---- */
 
-#define REC_HEAD "{\"schema_version\":\"1.6.0\",\"id\":\"SUSE-SU-2024:0001-1\",\"modified\":\"2024-01-02T03:04:05Z\","
+#define REC_HEAD                                                                                   \
+	"{\"schema_version\":\"1.6.0\",\"id\":\"SUSE-SU-2024:0001-1\",\"modified\":\"2024-01-"     \
+	"02T03:04:05Z\","
 
 static void expect_text(const char *json, const char *want_out, const char *want_warnings)
 {
@@ -490,32 +528,45 @@ static void expect_text(const char *json, const char *want_out, const char *want
 static void test_suse_and_events(void **state)
 {
 	(void)state;
-	expect_text(REC_HEAD
-		    "\"summary\":\"Low-level fix\",\"aliases\":null,\"related\":[\"CVE-2024-0001\",\"CVE-2024-0001\",\"bsc#1\"],"
-		    "\"database_specific\":{\"severity\":\"moderate\"},"
-		    "\"severity\":[{\"type\":\"CVSS_V2\",\"score\":\"AV:N/AC:L/Au:N/C:P/I:P/A:P\"},"
-		    "{\"type\":\"CVSS_V4\",\"score\":\"CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\"},"
-		    "{\"type\":\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
-		    "\"affected\":["
-		    "{\"package\":{\"ecosystem\":\"SUSE:Linux Enterprise Server 15 SP5\",\"name\":\"curl\"},"
-		    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"8.0.1-150400.5.41.1\"}]}]},"
-		    "{\"package\":{\"ecosystem\":\"openSUSE:Leap 15.5\",\"name\":\"curl\",\"purl\":\"pkg:rpm/opensuse/curl?arch=src\"},"
-		    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"8.0.1-1\"},"
-		    "{\"introduced\":\"8.1\"},{\"fixed\":\"8.2-1\"}]},"
-		    "{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"9.9.9\"}]}]},"
-		    "{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"curl\"},\"ecosystem_specific\":{\"urgency\":\"high\"},"
-		    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"last_affected\":\"7.88.1-10\"}]}]},"
-		    "{\"package\":{\"ecosystem\":\"npm\",\"name\":\"curl\"},\"ranges\":\"not even a list\"}"
-		    "]}",
-		    "SUSE-SU-2024:0001-1 source=osv published=- modified=2024-01-02T03:04:05Z severity=high "
-		    "av=adjacent cvss=CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\n"
-		    " summary=Low-level fix\n"
-		    " cves=CVE-2024-0001\n"
-		    " sles:15.5 curl binary fixed 8.0.1-150400.5.41.1\n"
-		    " opensuse-leap:15.5 curl source fixed 8.0.1-1\n"
-		    " opensuse-leap:15.5 curl source fixed 8.2-1\n"
-		    " debian:12 curl source unfixed -\n",
-		    "");
+	expect_text(
+		REC_HEAD
+		"\"summary\":\"Low-level "
+		"fix\",\"aliases\":null,\"related\":[\"CVE-2024-0001\",\"CVE-2024-0001\",\"bsc#1\"]"
+		","
+		"\"database_specific\":{\"severity\":\"moderate\"},"
+		"\"severity\":[{\"type\":\"CVSS_V2\",\"score\":\"AV:N/AC:L/Au:N/C:P/I:P/A:P\"},"
+		"{\"type\":\"CVSS_V4\",\"score\":\"CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/"
+		"VA:H/SC:N/SI:N/SA:N\"},"
+		"{\"type\":\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/"
+		"A:H\"}],"
+		"\"affected\":["
+		"{\"package\":{\"ecosystem\":\"SUSE:Linux Enterprise Server 15 "
+		"SP5\",\"name\":\"curl\"},"
+		"\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+		"\"8.0.1-150400.5.41.1\"}]}]},"
+		"{\"package\":{\"ecosystem\":\"openSUSE:Leap "
+		"15.5\",\"name\":\"curl\",\"purl\":\"pkg:rpm/opensuse/curl?arch=src\"},"
+		"\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+		"\"8.0.1-1\"},"
+		"{\"introduced\":\"8.1\"},{\"fixed\":\"8.2-1\"}]},"
+		"{\"type\":\"SEMVER\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"9.9.9\"}]}]},"
+		"{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"curl\"},\"ecosystem_"
+		"specific\":{\"urgency\":\"high\"},"
+		"\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"last_"
+		"affected\":\"7.88.1-10\"}]}]},"
+		"{\"package\":{\"ecosystem\":\"npm\",\"name\":\"curl\"},\"ranges\":\"not even a "
+		"list\"}"
+		"]}",
+		"SUSE-SU-2024:0001-1 source=osv published=- modified=2024-01-02T03:04:05Z "
+		"severity=high "
+		"av=adjacent cvss=CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\n"
+		" summary=Low-level fix\n"
+		" cves=CVE-2024-0001\n"
+		" sles:15.5 curl binary fixed 8.0.1-150400.5.41.1\n"
+		" opensuse-leap:15.5 curl source fixed 8.0.1-1\n"
+		" opensuse-leap:15.5 curl source fixed 8.2-1\n"
+		" debian:12 curl source unfixed -\n",
+		"");
 }
 
 /* Broken entries are skipped with a warning naming file and field; the
@@ -523,55 +574,83 @@ static void test_suse_and_events(void **state)
 static void test_broken_entries(void **state)
 {
 	(void)state;
-#define GOOD "{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"ok\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1-1.el9\"}]}]}"
+#define GOOD                                                                                       \
+	"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"ok\"},\"ranges\":[{\"type\":"      \
+	"\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1-1.el9\"}]}]}"
 	static const struct {
 		const char *entry, *warning;
 	} cases[] = {
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"fixed\":\"1-1\"}]}]}",
-		 "t.json: affected[1].ranges[0].events: no 'introduced' event (required by the OSV schema)\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"fixed\":\"1-1\"}]}]}",
+		 "t.json: affected[1].ranges[0].events: no 'introduced' event (required by the OSV "
+		 "schema)\n"},
 		{"{\"package\":{\"ecosystem\":\"AlmaLinux:nine\",\"name\":\"p\"},\"ranges\":[]}",
-		 "t.json: affected[1].package.ecosystem: unknown almalinux release 'nine' (expected a number like 9 or 9.4)\n"},
+		 "t.json: affected[1].package.ecosystem: unknown almalinux release 'nine' "
+		 "(expected a number like 9 or 9.4)\n"},
 		{"{\"package\":{\"ecosystem\":\"Debian\",\"name\":\"p\"},\"ranges\":[]}",
-		 "t.json: affected[1].package.ecosystem: OSV ecosystem 'Debian' names no release (expected e.g. 'Debian:N')\n"},
+		 "t.json: affected[1].package.ecosystem: OSV ecosystem 'Debian' names no release "
+		 "(expected e.g. 'Debian:N')\n"},
 		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":42},\"ranges\":[]}",
 		 "t.json: affected[1].package.name: missing, empty or not a string\n"},
 		{"{\"package\":{\"ecosystem\":7,\"name\":\"p\"}}",
 		 "t.json: affected[1].package.ecosystem: missing or not a string\n"},
 		{"{\"package\":\"AlmaLinux:9/p\"}", "t.json: affected[1].package: not an object\n"},
 		{"[1,2]", "t.json: affected[1]: not an object\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":{\"type\":\"ECOSYSTEM\"}}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":{\"type\":"
+		 "\"ECOSYSTEM\"}}",
 		 "t.json: affected[1].ranges: not a list\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"versions\":[\"1-1\"]}",
-		 "t.json: affected[1].ranges: missing: without an ECOSYSTEM range there is no fixed version\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"GIT\",\"repo\":\"r\",\"events\":[{\"introduced\":\"0\"}]}]}",
-		 "t.json: affected[1].ranges: no ECOSYSTEM range: cannot tell the distro's fixed version\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":5}]}]}",
-		 "t.json: affected[1].ranges[0].events[1]: must be an object with exactly one of introduced, fixed, last_affected, limit as a string\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\",\"fixed\":\"1\"}]}]}",
-		 "t.json: affected[1].ranges[0].events[0]: must be an object with exactly one of introduced, fixed, last_affected, limit as a string\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"\"}]}]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"versions\":[\"1-"
+		 "1\"]}",
+		 "t.json: affected[1].ranges: missing: without an ECOSYSTEM range there is no "
+		 "fixed version\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"GIT\",\"repo\":\"r\",\"events\":[{\"introduced\":\"0\"}]}]}",
+		 "t.json: affected[1].ranges: no ECOSYSTEM range: cannot tell the distro's fixed "
+		 "version\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":5}]}]}",
+		 "t.json: affected[1].ranges[0].events[1]: must be an object with exactly one of "
+		 "introduced, fixed, last_affected, limit as a string\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\",\"fixed\":\"1\"}]}]}",
+		 "t.json: affected[1].ranges[0].events[0]: must be an object with exactly one of "
+		 "introduced, fixed, last_affected, limit as a string\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"\"}]}]}",
 		 "t.json: affected[1].ranges[0].events[1].fixed: empty version\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"2\"},{\"last_affected\":\"3\"}]}]}",
-		 "t.json: affected[1].ranges[0].events: 'fixed' and 'last_affected' together (the OSV schema forbids it)\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[]}]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"2\"},{"
+		 "\"last_affected\":\"3\"}]}]}",
+		 "t.json: affected[1].ranges[0].events: 'fixed' and 'last_affected' together (the "
+		 "OSV schema forbids it)\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[]}]}",
 		 "t.json: affected[1].ranges[0].events: missing, empty or not a list\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"RPM\",\"events\":[{\"introduced\":\"0\"}]}]}",
-		 "t.json: affected[1].ranges[0].type: missing or not one of ECOSYSTEM, SEMVER, GIT\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}, 3]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"RPM\",\"events\":[{\"introduced\":\"0\"}]}]}",
+		 "t.json: affected[1].ranges[0].type: missing or not one of ECOSYSTEM, SEMVER, "
+		 "GIT\n"},
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"
+		 "\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}, 3]}",
 		 "t.json: affected[1].ranges[1]: not an object\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\",\"purl\":[]},\"ranges\":[]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\",\"purl\":[]},"
+		 "\"ranges\":[]}",
 		 "t.json: affected[1].package.purl: not a string\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ecosystem_specific\":\"x\",\"ranges\":[]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ecosystem_"
+		 "specific\":\"x\",\"ranges\":[]}",
 		 "t.json: affected[1].ecosystem_specific: not an object\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"severity\":[{\"type\":\"CVSS_V3\"}],\"ranges\":[]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"severity\":[{"
+		 "\"type\":\"CVSS_V3\"}],\"ranges\":[]}",
 		 "t.json: affected[1].severity[0]: needs 'type' and 'score' strings\n"},
-		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"severity\":{},\"ranges\":[]}",
+		{"{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"severity\":{},"
+		 "\"ranges\":[]}",
 		 "t.json: affected[1].severity: not a list\n"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pw_buf j = PW_BUF_INIT;
-		pw_buf_printf(&j, "{\"id\":\"ALSA-2024:1\",\"modified\":\"2024-01-01T00:00:00Z\","
-				  "\"affected\":[" GOOD ",%s," GOOD "]}",
+		pw_buf_printf(&j,
+			      "{\"id\":\"ALSA-2024:1\",\"modified\":\"2024-01-01T00:00:00Z\","
+			      "\"affected\":[" GOOD ",%s," GOOD "]}",
 			      cases[i].entry);
 		ft_sink s = FT_SINK_INIT;
 		pw_error e = PW_ERROR_INIT;
@@ -590,7 +669,9 @@ static void test_broken_entries(void **state)
 static void test_invalid_records(void **state)
 {
 	(void)state;
-#define AFF "\"affected\":[{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]"
+#define AFF                                                                                        \
+	"\"affected\":[{\"package\":{\"ecosystem\":\"AlmaLinux:9\",\"name\":\"p\"},\"ranges\":[{"  \
+	"\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]"
 	static const struct {
 		const char *json;
 		pw_err code;
@@ -604,33 +685,43 @@ static void test_invalid_records(void **state)
 		 "t.json: modified: missing (required by the OSV schema)"},
 		{"{\"id\":\"X-1\",\"modified\":\"yesterday\"," AFF "}", PW_ERR_PARSE,
 		 "t.json: modified: not an RFC 3339 timestamp like \"2024-05-29T23:34:56Z\""},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"published\":20240101," AFF "}",
-		 PW_ERR_PARSE, "t.json: published: not an RFC 3339 timestamp like \"2024-05-29T23:34:56Z\""},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00+02:00\",\"schema_version\":\"2.0.0\"," AFF "}",
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"published\":20240101," AFF
+		 "}",
+		 PW_ERR_PARSE,
+		 "t.json: published: not an RFC 3339 timestamp like \"2024-05-29T23:34:56Z\""},
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00+02:00\",\"schema_version\":"
+		 "\"2.0.0\"," AFF "}",
 		 PW_ERR_UNSUPPORTED,
-		 "t.json: schema_version: 2.0.0 is not OSV 1.x; this importer reads 1.x records only"},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"schema_version\":1," AFF "}",
+		 "t.json: schema_version: 2.0.0 is not OSV 1.x; this importer reads 1.x records "
+		 "only"},
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"schema_version\":1," AFF
+		 "}",
 		 PW_ERR_PARSE, "t.json: schema_version: not a version string like \"1.6.0\""},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"aliases\":\"CVE-2024-1\"," AFF "}",
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"aliases\":\"CVE-2024-"
+		 "1\"," AFF "}",
 		 PW_ERR_PARSE, "t.json: aliases: not a list of strings"},
 		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"related\":null," AFF "}",
 		 PW_ERR_PARSE, "t.json: related: not a list of strings"},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"upstream\":[\"CVE-2024-1234\",7]," AFF "}",
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"upstream\":[\"CVE-2024-"
+		 "1234\",7]," AFF "}",
 		 PW_ERR_PARSE, "t.json: upstream[1]: not a string"},
 		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"summary\":[]," AFF "}",
 		 PW_ERR_PARSE, "t.json: summary: not a string"},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"severity\":[{\"score\":\"x\"}]," AFF "}",
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"severity\":[{\"score\":"
+		 "\"x\"}]," AFF "}",
 		 PW_ERR_PARSE, "t.json: severity[0]: needs 'type' and 'score' strings"},
 		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"affected\":{}}",
 		 PW_ERR_PARSE, "t.json: affected: not a list"},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"database_specific\":[]," AFF "}",
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"database_specific\":[]"
+		 "," AFF "}",
 		 PW_ERR_PARSE, "t.json: database_specific: not an object"},
 		{"[{\"id\":\"X-1\"}]", PW_ERR_PARSE,
 		 "t.json: (top level): not a JSON object; an OSV record is one object"},
-		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\"} {\"id\":\"X-2\"}", PW_ERR_PARSE,
+		{"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\"} {\"id\":\"X-2\"}",
+		 PW_ERR_PARSE,
 		 "t.json:1:48: data after the JSON value; expected an OSV record and nothing else"},
-		{"{\"id\":\"X-1\",\n\"modified\":\"2024-01-01T00:00:00Z\",\n\"affected\":[1 2]}", PW_ERR_PARSE,
-		 "t.json:3:15: malformed JSON (expected an OSV record)"},
+		{"{\"id\":\"X-1\",\n\"modified\":\"2024-01-01T00:00:00Z\",\n\"affected\":[1 2]}",
+		 PW_ERR_PARSE, "t.json:3:15: malformed JSON (expected an OSV record)"},
 		{"", PW_ERR_PARSE, "t.json: empty file, not an OSV record"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -680,12 +771,14 @@ static void test_huge_inputs(void **state)
 	j.len += big;
 	j.data[j.len] = '\0';
 	size_t open_len = j.len;
-	pw_buf_puts(&j, "\",\"affected\":[{\"package\":{\"ecosystem\":\"Alpine:v3.19\",\"name\":\"");
+	pw_buf_puts(&j,
+		    "\",\"affected\":[{\"package\":{\"ecosystem\":\"Alpine:v3.19\",\"name\":\"");
 	assert_int_equal(pw_buf_reserve(&j, big), PW_OK);
 	memset(j.data + j.len, 'p', big);
 	j.len += big;
 	j.data[j.len] = '\0';
-	pw_buf_puts(&j, "\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1-r0\"}]}]}]}");
+	pw_buf_puts(&j, "\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}"
+			",{\"fixed\":\"1-r0\"}]}]}]}");
 	ft_sink s = FT_SINK_INIT;
 	s.dump = 0;
 	pw_feed_sink sink = ft_feed_sink(&s);
@@ -712,7 +805,8 @@ static void test_sink_error(void **state)
 	ft_sink s = FT_SINK_INIT;
 	s.fail_after = 1;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(parse_file("almalinux-osv/advisories/almalinux8/ALSA-2019:0975.json", &s, &e),
+	assert_int_equal(parse_file("almalinux-osv/advisories/almalinux8/ALSA-2019:0975.json", &s,
+				    &e),
 			 PW_ERR_STORE);
 	assert_string_equal(e.msg, "sink refused the record");
 	ft_sink_release(&s);

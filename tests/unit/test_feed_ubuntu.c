@@ -200,19 +200,19 @@ static void test_inline_and_crlf(void **state)
 static void test_malformed(void **state)
 {
 	(void)state;
-	static const char text[] = "Candidate: CVE-2020-0002\n" /* 1 */
-				   "PublicDate: yesterday\n" /* 2: warned, left empty */
-				   "CVSS: nvd CVSS:3.1/AV:N\n" /* 3: no "source:" */
-				   "Candidate: CVE-2020-0003\n" /* 4: second one */
+	static const char text[] = "Candidate: CVE-2020-0002\n"     /* 1 */
+				   "PublicDate: yesterday\n"        /* 2: warned, left empty */
+				   "CVSS: nvd CVSS:3.1/AV:N\n"      /* 3: no "source:" */
+				   "Candidate: CVE-2020-0003\n"     /* 4: second one */
 				   "-- Tags_xen: universe-binary\n" /* 5: not Field: value */
-				   "xenial_a: released\n" /* 6: no version */
-				   "xenial_b: released (1.0\n" /* 7: unclosed */
-				   "xenial_c: not-affected 1.0)\n" /* 8 */
-				   "xenial_d: frobbed (1.0)\n" /* 9: unknown status */
-				   "hamm_e: released (1.0)\n" /* 10: unknown release */
-				   "xenial_: DNE\n" /* 11: no package */
+				   "xenial_a: released\n"           /* 6: no version */
+				   "xenial_b: released (1.0\n"      /* 7: unclosed */
+				   "xenial_c: not-affected 1.0)\n"  /* 8 */
+				   "xenial_d: frobbed (1.0)\n"      /* 9: unknown status */
+				   "hamm_e: released (1.0)\n"       /* 10: unknown release */
+				   "xenial_: DNE\n"                 /* 11: no package */
 				   "xenial_f: released (1.0 1.1)\n" /* 12: two words */
-				   "xenial_g: released (2.0)\n"; /* 13: fine */
+				   "xenial_g: released (2.0)\n";    /* 13: fine */
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "ubuntu:", true);
@@ -239,9 +239,9 @@ static void test_errors_and_nul(void **state)
 	tsink t;
 	pw_error e = PW_ERROR_INIT;
 	tsink_init(&t, "ubuntu:", true);
-	assert_int_equal(
-		parse_str(pw_feed_parse_ubuntu_uct, "PublicDate: 2020-01-01\n", "x", &t, &e),
-		PW_ERR_PARSE);
+	assert_int_equal(parse_str(pw_feed_parse_ubuntu_uct, "PublicDate: 2020-01-01\n", "x", &t,
+				   &e),
+			 PW_ERR_PARSE);
 	assert_string_equal(e.msg,
 			    "x: no valid 'Candidate: CVE-YYYY-NNNN' field; not a UCT CVE file");
 	assert_int_equal(parse_str(pw_feed_parse_ubuntu_uct, "Candidate: not an id\n", "x", &t, &e),
@@ -290,12 +290,9 @@ static void test_huge_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_whole_set),
-		cmocka_unit_test(test_records),
-		cmocka_unit_test(test_inline_and_crlf),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_errors_and_nul),
-		cmocka_unit_test(test_huge_lines),
+		cmocka_unit_test(test_whole_set),       cmocka_unit_test(test_records),
+		cmocka_unit_test(test_inline_and_crlf), cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_errors_and_nul),  cmocka_unit_test(test_huge_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

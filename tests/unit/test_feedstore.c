@@ -28,7 +28,7 @@
 #include "servertest.h"
 
 struct fixture {
-	char dir[64];  /* files the tests write; the SQLite store */
+	char dir[64];   /* files the tests write; the SQLite store */
 	char path[128]; /* SQLite: the store's file */
 	char url[600];  /* what pw_feedstore_open is given */
 	pw_feedstore *s;
@@ -80,19 +80,34 @@ static int teardown(void **state)
 static pw_advisory adv(const char *source, const char *id, const pw_affected *aff, size_t n,
 		       const char *const *cves, size_t n_cves)
 {
-	return (pw_advisory){id,    source, "2023-01-01", "2023-01-02", "summary of advisory",
-			     PW_SEV_HIGH, PW_AV_NETWORK, "CVSS:3.1/AV:N", cves, n_cves, aff, n};
+	return (pw_advisory){id,
+			     source,
+			     "2023-01-01",
+			     "2023-01-02",
+			     "summary of advisory",
+			     PW_SEV_HIGH,
+			     PW_AV_NETWORK,
+			     "CVSS:3.1/AV:N",
+			     cves,
+			     n_cves,
+			     aff,
+			     n};
 }
 
-#define FIX(eco, pkg, ver) {eco, pkg, false, PW_FIX_FIXED, ver, NULL}
+#define FIX(eco, pkg, ver)                                                                         \
+	{                                                                                          \
+		eco, pkg, false, PW_FIX_FIXED, ver, NULL                                           \
+	}
 
 static const char *const cves_a[] = {"CVE-2023-0001", "CVE-2023-0002"};
 static const pw_affected aff_a[] = {FIX("almalinux:8", "openssl", "1.1.1k-9.el8"),
 				    FIX("almalinux:8", "openssl-libs", "1.1.1k-9.el8"),
 				    FIX("almalinux:9", "openssl", "3.0.7-1.el9")};
 static const pw_affected aff_b[] = {FIX("almalinux:8", "bash", "4.4.20-4.el8")};
-static const pw_affected aff_c[] = {{"debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u5", NULL},
-				    {"debian:11", "curl", true, PW_FIX_NOT_AFFECTED, NULL, "vulnerable code not present"}};
+static const pw_affected aff_c[] = {{"debian:11", "openssl", true, PW_FIX_FIXED, "1.1.1n-0+deb11u5",
+				     NULL},
+				    {"debian:11", "curl", true, PW_FIX_NOT_AFFECTED, NULL,
+				     "vulnerable code not present"}};
 
 static void put(pw_feed_import *imp, pw_advisory a)
 {
@@ -166,10 +181,11 @@ static pw_err record(void *ctx, const pw_advisory *a, pw_error *err)
 	len += (size_t)snprintf(s->text + len, sizeof s->text - len, "%s%s/%s[", s->n ? " " : "",
 				a->source, a->id);
 	for (size_t i = 0; i < a->n_affected; i++)
-		len += (size_t)snprintf(s->text + len, sizeof s->text - len, "%s%s=%s", i ? "," : "",
-					a->affected[i].package,
-					a->affected[i].fixed ? a->affected[i].fixed
-							     : pw_fix_state_name(a->affected[i].state));
+		len += (size_t)snprintf(s->text + len, sizeof s->text - len, "%s%s=%s",
+					i ? "," : "", a->affected[i].package,
+					a->affected[i].fixed
+						? a->affected[i].fixed
+						: pw_fix_state_name(a->affected[i].state));
 	len += (size_t)snprintf(s->text + len, sizeof s->text - len, "]");
 	if (a->n_cves)
 		snprintf(s->text + len, sizeof s->text - len, "{%s..%zu}", a->cves[0], a->n_cves);
@@ -223,7 +239,8 @@ static void test_empty_store(void **state)
 	pw_snapshot_info info;
 	assert_int_equal(pw_feedstore_snapshot_info(f->s, 1, &info, &err), PW_ERR_NOTFOUND);
 	struct seen s;
-	assert_int_equal(pw_feedstore_each_advisory(f->s, 1, "almalinux:8", NULL, 0, record, &s, &err),
+	assert_int_equal(pw_feedstore_each_advisory(f->s, 1, "almalinux:8", NULL, 0, record, &s,
+						    &err),
 			 PW_ERR_NOTFOUND);
 	pw_snapshot_info *list;
 	size_t n = 9;
@@ -234,7 +251,8 @@ static void test_empty_store(void **state)
 	pw_feedstore_close(f->s);
 	assert_int_equal(pw_feedstore_open(f->url, &f->s, &err), PW_OK);
 	assert_int_equal(query_int(f, "SELECT COUNT(*) FROM schema_migrations"
-				      " WHERE component = 'feeds'"), 1);
+				      " WHERE component = 'feeds'"),
+			 1);
 }
 
 static void test_not_a_store(void **state)
@@ -270,8 +288,9 @@ static void test_not_a_store(void **state)
 		return;
 	char other[160];
 	snprintf(other, sizeof other, "%s/garbage.db", f->dir);
-	assert_int_equal(pw_write_file_atomic(other, "this is not sqlite, not at all, really no", 41,
-					      0644, &err), PW_OK);
+	assert_int_equal(pw_write_file_atomic(other, "this is not sqlite, not at all, really no",
+					      41, 0644, &err),
+			 PW_OK);
 	assert_int_equal(pw_feedstore_open(other, &s, &err), PW_ERR_STORE);
 	assert_non_null(strstr(err.msg, "garbage.db"));
 }
@@ -367,8 +386,9 @@ static void test_fields_round_trip(void **state)
 	int calls = 0;
 	pw_error err = PW_ERROR_INIT;
 	const char *pkgs[] = {"curl"};
-	assert_int_equal(pw_feedstore_each_advisory(f->s, 1, "debian:11", pkgs, 1, check_dsa, &calls,
-						    &err), PW_OK);
+	assert_int_equal(pw_feedstore_each_advisory(f->s, 1, "debian:11", pkgs, 1, check_dsa,
+						    &calls, &err),
+			 PW_OK);
 	assert_int_equal(calls, 1);
 }
 
@@ -443,11 +463,12 @@ static void test_replace_scoped_by_ecosystem(void **state)
 {
 	struct fixture *f = *state;
 	const pw_affected deb[] = {FIX("debian:12", "openssl", "3.0.9-1")};
-	const pw_affected mixed[] = {FIX("debian:12", "bash", "5.2-1"), FIX("almalinux:8", "bash", "5")};
+	const pw_affected mixed[] = {FIX("debian:12", "bash", "5.2-1"),
+				     FIX("almalinux:8", "bash", "5")};
 	pw_feed_import *imp = begin(f);
 	put(imp, adv("osv", "ALSA-2023:0001", aff_a, 3, cves_a, 2)); /* almalinux:8, :9 */
 	put(imp, adv("osv", "ALSA-2023:0002", aff_b, 1, NULL, 0));   /* almalinux:8 */
-	put(imp, adv("osv", "DSA-1-1", deb, 1, NULL, 0));             /* debian:12 */
+	put(imp, adv("osv", "DSA-1-1", deb, 1, NULL, 0));            /* debian:12 */
 	put(imp, adv("osv", "DSA-2-1", deb, 1, NULL, 0));
 	put(imp, adv("osv", "MIXED-1", mixed, 2, NULL, 0));
 	put(imp, adv("osv", "EMPTY-1", NULL, 0, NULL, 0));
@@ -528,7 +549,8 @@ static void test_callback_error_stops(void **state)
 	int calls = 0;
 	pw_error err = PW_ERROR_INIT;
 	assert_int_equal(pw_feedstore_each_advisory(f->s, 1, "almalinux:8", NULL, 0, stop_after_one,
-						    &calls, &err), PW_ERR_INVALID);
+						    &calls, &err),
+			 PW_ERR_INVALID);
 	assert_int_equal(calls, 1);
 	assert_string_equal(err.msg, "stop");
 }
@@ -560,7 +582,7 @@ static void test_ecosystem_counts(void **state)
 	assert_int_equal(pw_feedstore_ecosystems(f->s, 2, &list, &n, &err), PW_OK);
 	assert_int_equal(n, 7);
 	const char *order[] = {"almalinux:8", "almalinux:9", "alpine:3.9", "alpine:3.10",
-			       "debian:9", "debian:10", "debian:11"};
+			       "debian:9",    "debian:10",   "debian:11"};
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(list[i].ecosystem, order[i]);
 	pw_feedstore_free_counts(list, n);
@@ -808,7 +830,8 @@ static void test_reader_isolation(void **state)
 	struct seen s;
 	memset(&s, 0, sizeof s);
 	assert_int_equal(pw_feedstore_each_advisory(reader, 1, "almalinux:8", NULL, 0, record, &s,
-						    &err), PW_OK);
+						    &err),
+			 PW_OK);
 	assert_int_equal(s.n, 2);
 	/* A second import on this handle is refused while one is open. */
 	pw_feed_import *second;
@@ -828,8 +851,8 @@ static bool integrity_ok(struct fixture *f)
 	pw_stmt *st = NULL;
 	bool row = false;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_db_open(f->url, &db, &err) || pw_db_prepare(db, "PRAGMA integrity_check", &st, &err) ||
-	    pw_stmt_step(st, &row, &err))
+	if (pw_db_open(f->url, &db, &err) ||
+	    pw_db_prepare(db, "PRAGMA integrity_check", &st, &err) || pw_stmt_step(st, &row, &err))
 		fail_msg("integrity_check: %s", pw_error_text(&err));
 	bool ok = row && strcmp(pw_stmt_text(st, 0), "ok") == 0;
 	pw_db_close(db);
@@ -849,8 +872,10 @@ static void crash_child(const char *path, const char *wal, int ready_fd)
 	char id[64];
 	for (long i = 0;; i++) {
 		snprintf(id, sizeof id, "ALSA-9999:%ld", i);
-		pw_affected a[4] = {FIX("almalinux:8", "pkg-a", "1"), FIX("almalinux:8", "pkg-b", "2"),
-				    FIX("almalinux:9", "pkg-c", "3"), FIX("almalinux:9", "pkg-d", "4")};
+		pw_affected a[4] = {FIX("almalinux:8", "pkg-a", "1"),
+				    FIX("almalinux:8", "pkg-b", "2"),
+				    FIX("almalinux:9", "pkg-c", "3"),
+				    FIX("almalinux:9", "pkg-d", "4")};
 		pw_advisory x = adv("osv", id, a, 4, cves_a, 2);
 		if (k->advisory(k->ctx, &x, &err))
 			_exit(4);
@@ -858,7 +883,8 @@ static void crash_child(const char *path, const char *wal, int ready_fd)
 		 * spilled pages into the WAL, the state a crash must survive;
 		 * on PostgreSQL sent batches the server holds uncommitted. */
 		struct stat st;
-		bool written = g_kind == PW_DB_SQLITE ? stat(wal, &st) == 0 && st.st_size > 0 : i >= 2000;
+		bool written = g_kind == PW_DB_SQLITE ? stat(wal, &st) == 0 && st.st_size > 0
+						      : i >= 2000;
 		if (i % 1000 == 0 && written && ready_fd >= 0) {
 			if (write(ready_fd, "x", 1) != 1)
 				_exit(5);
@@ -923,10 +949,20 @@ static void test_sources(void **state)
 	pw_error err = PW_ERROR_INIT;
 	assert_int_equal(pw_feedstore_source_get(f->s, "debian-dsa", &st, &found, &err), PW_OK);
 	assert_false(found);
-	pw_source_state a = {"debian-dsa", "https://example.org/DSA/list", "\"abc\"",
-			     "Mon, 01 Jan 2024 00:00:00 GMT", "2024-01-01T00:00:00Z", "200 imported", 3};
-	pw_source_state b = {"alpine-main", "https://example.org/main.json", "", "",
-			     "2024-01-02T00:00:00Z", "error: timeout", 0};
+	pw_source_state a = {"debian-dsa",
+			     "https://example.org/DSA/list",
+			     "\"abc\"",
+			     "Mon, 01 Jan 2024 00:00:00 GMT",
+			     "2024-01-01T00:00:00Z",
+			     "200 imported",
+			     3};
+	pw_source_state b = {"alpine-main",
+			     "https://example.org/main.json",
+			     "",
+			     "",
+			     "2024-01-02T00:00:00Z",
+			     "error: timeout",
+			     0};
 	assert_int_equal(pw_feedstore_source_put(f->s, &a, &err), PW_OK);
 	assert_int_equal(pw_feedstore_source_put(f->s, &b, &err), PW_OK);
 	snprintf(a.last_status, sizeof a.last_status, "304 not modified");

@@ -257,8 +257,11 @@ static pw_err sync_with(pw_config *c, const char *const *only, size_t n_only, pw
 	path(cache, sizeof cache, "cache");
 	pw_feedstore *s = NULL;
 	assert_int_equal(pw_feedstore_open(store_path, &s, e), PW_OK);
-	pw_sync_options o = {.config = c, .config_path = "test.conf", .cache_dir = cache,
-			     .only = only, .n_only = n_only};
+	pw_sync_options o = {.config = c,
+			     .config_path = "test.conf",
+			     .cache_dir = cache,
+			     .only = only,
+			     .n_only = n_only};
 	pw_sync_summary sum = PW_SYNC_SUMMARY_INIT;
 	pw_err rc = pw_feed_sync(s, &o, &sum, e);
 	pw_sync_summary_release(&sum);
@@ -346,8 +349,12 @@ static void test_shipped_list_is_overridden_key_by_key(void **state)
 	pw_error e = PW_ERROR_INIT;
 	assert_int_equal(pw_feedstore_open(store_path, &s, &e), PW_OK);
 	const char *only[] = {"zzz"};
-	pw_sync_options o = {.config = mine, .config_path = "mine.conf", .shipped = shipped,
-			     .shipped_path = "sources.conf", .cache_dir = cache, .only = only,
+	pw_sync_options o = {.config = mine,
+			     .config_path = "mine.conf",
+			     .shipped = shipped,
+			     .shipped_path = "sources.conf",
+			     .cache_dir = cache,
+			     .only = only,
 			     .n_only = 1};
 	pw_sync_summary sum = PW_SYNC_SUMMARY_INIT;
 	assert_int_equal(pw_feed_sync(s, &o, &sum, &e), PW_ERR_NOTFOUND);

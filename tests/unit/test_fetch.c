@@ -436,9 +436,11 @@ static void test_only_http_urls(void **state)
 	dest(d, sizeof d, "scheme");
 	pw_fetch_result r;
 	pw_error e = PW_ERROR_INIT;
-	assert_int_equal(pw_fetch("file:///etc/passwd", d, NULL, NULL, NULL, &r, &e), PW_ERR_INVALID);
+	assert_int_equal(pw_fetch("file:///etc/passwd", d, NULL, NULL, NULL, &r, &e),
+			 PW_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "only http and https"));
-	assert_int_equal(pw_fetch("ftp://127.0.0.1/x", d, NULL, NULL, NULL, &r, &e), PW_ERR_INVALID);
+	assert_int_equal(pw_fetch("ftp://127.0.0.1/x", d, NULL, NULL, NULL, &r, &e),
+			 PW_ERR_INVALID);
 	assert_int_equal(pw_fetch("not a url", d, NULL, NULL, NULL, &r, &e), PW_ERR_INVALID);
 	assert_int_equal(access(d, F_OK), -1);
 }

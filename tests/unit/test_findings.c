@@ -262,8 +262,8 @@ static void test_recompute_fleet(void **state)
 	CHECK(f, pw_findings_recompute(f->db, s, latest, &policy, ACTOR, &st, &f->e));
 	assert_true(st.ran);
 	assert_int_equal(st.snapshot, latest);
-	REFUSED(f, PW_ERR_NOTFOUND, "", pw_findings_recompute(f->db, s, 999, &policy, ACTOR, &st,
-							       &f->e));
+	REFUSED(f, PW_ERR_NOTFOUND, "",
+		pw_findings_recompute(f->db, s, 999, &policy, ACTOR, &st, &f->e));
 	CHECK(f, pw_findings_snapshot(f->db, &recorded, &f->e));
 	assert_int_equal(recorded, latest);
 	pw_feedstore_close(s);
@@ -295,8 +295,8 @@ static void test_recompute_host(void **state)
 	same_counts(c, a);
 	REFUSED(f, PW_ERR_UNSUPPORTED, "has no advisories for fedora:39",
 		pw_findings_recompute_host(f->db, s, &policy, fed1, &d, &f->e));
-	REFUSED(f, PW_ERR_UNSUPPORTED, "inventory p9: ",
-		pw_findings_recompute_host(f->db, s, &policy, odd1, &d, &f->e));
+	REFUSED(f, PW_ERR_UNSUPPORTED,
+		"inventory p9: ", pw_findings_recompute_host(f->db, s, &policy, odd1, &d, &f->e));
 	REFUSED(f, PW_ERR_NOTFOUND, "has no inventory yet",
 		pw_findings_recompute_host(f->db, s, &policy, new1, &d, &f->e));
 	/* The fleet run of an unchanged fleet keeps everything. */
@@ -316,7 +316,8 @@ static void test_store_missing_or_empty(void **state)
 	char path[128];
 	snprintf(path, sizeof path, "%s/none.db", store_path() ? g_store_dir : "");
 	pw_feedstore *s = NULL;
-	REFUSED(f, PW_ERR_NOTFOUND, "feed import --store", pw_findings_store_open(path, NULL, &s, &f->e));
+	REFUSED(f, PW_ERR_NOTFOUND, "feed import --store",
+		pw_findings_store_open(path, NULL, &s, &f->e));
 	assert_null(s);
 	struct stat sb;
 	assert_int_not_equal(stat(path, &sb), 0);
@@ -460,12 +461,9 @@ static void remove_store(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_recompute_fleet),
-		T(test_recompute_host),
-		T(test_store_missing_or_empty),
-		T(test_lock),
-		T(test_store_in_server_database),
-		T(test_config),
+		T(test_recompute_fleet),          T(test_recompute_host),
+		T(test_store_missing_or_empty),   T(test_lock),
+		T(test_store_in_server_database), T(test_config),
 	};
 	int failed = srv_run("findings", tests, sizeof tests / sizeof *tests);
 	remove_store();

@@ -23,8 +23,8 @@ static void token(struct srv *f, char tok[PW_ENROLL_TOKEN_MAX])
 static pw_err enroll(struct srv *f, const char *tok, const char *host, const char *mid,
 		     const char *cred, pw_enrollment *out)
 {
-	pw_enroll_request r = {tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12",
-			       "amd64", cred};
+	pw_enroll_request r = {
+		tok, host, mid, "debian", "12", "bookworm", "Debian GNU/Linux 12", "amd64", cred};
 	return pw_agent_enroll(f->db, &r, out, &f->e);
 }
 
@@ -48,8 +48,8 @@ static void test_enroll_hostname_checked(void **state)
 	for (int i = 63; i < 254; i += 64)
 		too_long[i] = '.';
 	too_long[254] = '\0';
-	const char *bad[] = {"web_01", "-web", "web-", "a..b", ".web", "web 01", "wéb", "web;ls",
-			     long_label, too_long};
+	const char *bad[] = {"web_01", "-web", "web-",   "a..b",     ".web",
+			     "web 01", "wéb",  "web;ls", long_label, too_long};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		REFUSED(f, PW_ERR_INVALID, "not a valid host name",
 			enroll(f, tok, bad[i], "m-bad", NULL, &en));
@@ -146,8 +146,8 @@ static void test_csv_formulas(void **state)
 			assert_null(strchr("=+-@", *p));
 
 	/* Import gives back exactly the values. */
-	pw_host_assign clear[] = {{PW_HF_LOCATION, ""}, {PW_HF_PURPOSE, "x"},
-				  {PW_HF_OWNER_GROUP, ""}, {PW_HF_APP_OWNER, ""},
+	pw_host_assign clear[] = {{PW_HF_LOCATION, ""},     {PW_HF_PURPOSE, "x"},
+				  {PW_HF_OWNER_GROUP, ""},  {PW_HF_APP_OWNER, ""},
 				  {PW_HF_BACKUP_CHECK, ""}, {PW_HF_TICKET, ""}};
 	CHECK(f, pw_host_set(f->db, ACTOR, "web-01", clear, 6, NULL, &f->e));
 	pw_host_import_stats st;
@@ -282,12 +282,9 @@ static void test_rekey_decided(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_enroll_hostname_checked),
-		T(test_rekey_name_taken),
-		T(test_set_name_taken),
-		T(test_csv_formulas),
-		T(test_rekey_needs_proof),
-		T(test_rekey_decided),
+		T(test_enroll_hostname_checked), T(test_rekey_name_taken),
+		T(test_set_name_taken),          T(test_csv_formulas),
+		T(test_rekey_needs_proof),       T(test_rekey_decided),
 	};
 	return srv_run("host_identity", tests, sizeof tests / sizeof *tests);
 }

@@ -117,7 +117,8 @@ static void test_value_checks(void **state)
 static void test_create_get_set(void **state)
 {
 	struct srv *f = *state;
-	pw_host_assign a[] = {{PW_HF_CATEGORY, "web"}, {PW_HF_CRITICALITY, "4"},
+	pw_host_assign a[] = {{PW_HF_CATEGORY, "web"},
+			      {PW_HF_CRITICALITY, "4"},
 			      {PW_HF_MAINT_WINDOW, "Sun 01:00-04:00"}};
 	int64_t id = 0;
 	CHECK(f, pw_host_create(f->db, ACTOR, "WWW1.example.org", a, 3, &id, &f->e));
@@ -125,7 +126,8 @@ static void test_create_get_set(void **state)
 	REFUSED(f, PW_ERR_INVALID, "exists already",
 		pw_host_create(f->db, ACTOR, "www1.example.org", NULL, 0, NULL, &f->e));
 	assert_int_equal(events(f, "host.add"), 1);
-	char *after = srv_text(f, "SELECT after_json FROM audit_events WHERE action = ?", "host.add");
+	char *after = srv_text(f, "SELECT after_json FROM audit_events WHERE action = ?",
+			       "host.add");
 	assert_string_equal(after, "{\"hostname\":\"www1.example.org\",\"category\":\"web\","
 				   "\"criticality\":4,\"maintenance_window\":\"Sun 01:00-04:00\"}");
 	free(after);
@@ -142,13 +144,16 @@ static void test_create_get_set(void **state)
 	assert_int_equal(cJSON_GetObjectItem(j, "criticality")->valuedouble, 4);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "location")));
 	assert_string_equal(cJSON_GetObjectItem(j, "category")->valuestring, "web");
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "open_findings"), "low")->valuedouble,
-			 0);
+	assert_int_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(j, "open_findings"), "low")->valuedouble,
+		0);
 	cJSON_Delete(j);
 	pw_host_release(&h);
 
-	pw_host_assign b[] = {{PW_HF_CATEGORY, "database"}, {PW_HF_CRITICALITY, ""},
-			      {PW_HF_LOCATION, "DC1 rack 4"}, {PW_HF_MAINT_WINDOW, "sun 01:00-04:00"}};
+	pw_host_assign b[] = {{PW_HF_CATEGORY, "database"},
+			      {PW_HF_CRITICALITY, ""},
+			      {PW_HF_LOCATION, "DC1 rack 4"},
+			      {PW_HF_MAINT_WINDOW, "sun 01:00-04:00"}};
 	bool changed = false;
 	CHECK(f, pw_host_set(f->db, ACTOR, "www1.example.org", b, 4, &changed, &f->e));
 	assert_true(changed);
@@ -217,21 +222,35 @@ static void test_filters(void **state)
 	days_ago(10, recent);
 	days_ago(120, old);
 	days_ago(30, seen_old);
-	add(f, "web1", (pw_host_assign[]){{PW_HF_CATEGORY, "web"}, {PW_HF_EXPOSURE, "internet"},
-					  {PW_HF_CRITICALITY, "3"}, {PW_HF_LAST_PATCHED, recent},
-					  {PW_HF_OWNER_GROUP, "webops"}}, 5);
-	add(f, "web2", (pw_host_assign[]){{PW_HF_CATEGORY, "web"}, {PW_HF_EXPOSURE, "internal"},
-					  {PW_HF_CRITICALITY, "5"}, {PW_HF_LAST_PATCHED, old},
-					  {PW_HF_ENVIRONMENT, "production"}}, 5);
-	add(f, "db1", (pw_host_assign[]){{PW_HF_CATEGORY, "database"}, {PW_HF_CRITICALITY, "5"},
-					 {PW_HF_ENVIRONMENT, "test"}}, 3);
+	add(f, "web1",
+	    (pw_host_assign[]){{PW_HF_CATEGORY, "web"},
+			       {PW_HF_EXPOSURE, "internet"},
+			       {PW_HF_CRITICALITY, "3"},
+			       {PW_HF_LAST_PATCHED, recent},
+			       {PW_HF_OWNER_GROUP, "webops"}},
+	    5);
+	add(f, "web2",
+	    (pw_host_assign[]){{PW_HF_CATEGORY, "web"},
+			       {PW_HF_EXPOSURE, "internal"},
+			       {PW_HF_CRITICALITY, "5"},
+			       {PW_HF_LAST_PATCHED, old},
+			       {PW_HF_ENVIRONMENT, "production"}},
+	    5);
+	add(f, "db1",
+	    (pw_host_assign[]){{PW_HF_CATEGORY, "database"},
+			       {PW_HF_CRITICALITY, "5"},
+			       {PW_HF_ENVIRONMENT, "test"}},
+	    3);
 	add(f, "dc1", NULL, 0);
 	/* last_seen is the agent's: written here as a check-in would. */
-	srv_exec(f, f->db, "UPDATE hosts SET last_seen = '2099-01-01T00:00:00.000Z'"
-			   " WHERE hostname IN ('web1', 'db1')");
+	srv_exec(f, f->db,
+		 "UPDATE hosts SET last_seen = '2099-01-01T00:00:00.000Z'"
+		 " WHERE hostname IN ('web1', 'db1')");
 	char sql[160];
-	snprintf(sql, sizeof sql, "UPDATE hosts SET last_seen = '%sT00:00:00.000Z'"
-		 " WHERE hostname = 'web2'", seen_old);
+	snprintf(sql, sizeof sql,
+		 "UPDATE hosts SET last_seen = '%sT00:00:00.000Z'"
+		 " WHERE hostname = 'web2'",
+		 seen_old);
 	srv_exec(f, f->db, sql);
 
 	assert_int_equal(list_count(f, NULL), 4);
@@ -326,8 +345,11 @@ static void test_page(void **state)
 static void test_csv_import_export(void **state)
 {
 	struct srv *f = *state;
-	add(f, "db1", (pw_host_assign[]){{PW_HF_CATEGORY, "database"}, {PW_HF_CRITICALITY, "5"},
-					 {PW_HF_PURPOSE, "orders"}}, 3);
+	add(f, "db1",
+	    (pw_host_assign[]){{PW_HF_CATEGORY, "database"},
+			       {PW_HF_CRITICALITY, "5"},
+			       {PW_HF_PURPOSE, "orders"}},
+	    3);
 	pw_host_import_stats st;
 	CHECK(f, pw_host_import_csv(f->db, ACTOR, "fleet.csv", fleet_csv, strlen(fleet_csv), &st,
 				    &f->e));
@@ -356,7 +378,8 @@ static void test_csv_import_export(void **state)
 				       "criticality,exposure,environment,maintenance_window,"
 				       "backup_check,last_patched,ticket\r\n");
 	srv_contains(pw_buf_str(&one), "mail1,\" DC2\",,mail,");
-	srv_contains(pw_buf_str(&one), "web1,\"DC1, rack 4\",,web,,,3,,,Sun 01:00-04:00,,2024-01-15,\r\n");
+	srv_contains(pw_buf_str(&one),
+		     "web1,\"DC1, rack 4\",,web,,,3,,,Sun 01:00-04:00,,2024-01-15,\r\n");
 	srv_exec(f, f->db, "DELETE FROM hosts");
 	CHECK(f, pw_host_import_csv(f->db, ACTOR, "export.csv", pw_buf_str(&one), one.len, &st,
 				    &f->e));
@@ -382,19 +405,21 @@ static void test_csv_errors(void **state)
 		 "x.csv:3:6: category: 'printer' is not one of"},
 		{"hostname,criticality\nweb1,9\n", "x.csv:2:6: criticality: '9' is not 1"},
 		{"hostname,ticket\nweb1\n", "x.csv:2:1: this row has 1 fields, the header 2"},
-		{"hostname,ticket\nweb1,a,b\n", "x.csv:2:8: more fields than the header has columns"},
+		{"hostname,ticket\nweb1,a,b\n",
+		 "x.csv:2:8: more fields than the header has columns"},
 		{"hostname,ticket\nweb1,\"CHG\n1\n", "x.csv:2:6: this quoted field never ends"},
 		{"hostname,ticket\nweb1,\"CHG\"x\n", "x.csv:2:11: text after a closing quote"},
 		{"hostname,ticket\nweb1,CH\"G\n", "x.csv:2:8: a quote inside an unquoted field"},
 		{"hostname,ticket\nweb1,C\rG\n", "x.csv:2:7: a carriage return not followed"},
-		{"hostname,ticket\nweb1,a\nWEB1,b\n", "x.csv:3:1: host web1 appears again (first on line 2)"},
+		{"hostname,ticket\nweb1,a\nWEB1,b\n",
+		 "x.csv:3:1: host web1 appears again (first on line 2)"},
 		{"hostname,ticket\n\"web9\",x\nbad_name,y\n", "x.csv:3:1: hostname: 'bad_name'"},
 		{"hostname,ticket\nweb1,\"a\nb\"x\n", "x.csv:3:3: text after a closing quote"},
 		{"hostname,ticket\nweb1,\"a\nb\"\n", "x.csv:2:6: ticket: the value must be"},
 		{"hostname\n,\n", "x.csv:2:2: more fields than the header"},
 		{"hostname\n\"\"\n", "x.csv:2:1: hostname: a host needs a name"},
 		{"hostname,location\nweb1,Z\xfcrich\n", "x.csv:2:6: location: the value must be "
-		 "at most 256 bytes of UTF-8 text"},
+							"at most 256 bytes of UTF-8 text"},
 		/* Every bad row is named, the first with its message. */
 		{"hostname,criticality\nweb1,9\nweb2,3\nweb3,x\nweb4\nweb2,1\n",
 		 "x.csv:2:6: criticality: '9' is not 1 (least) to 5 (most critical); 3 more bad "
@@ -426,7 +451,8 @@ static void test_csv_errors(void **state)
 		pw_host_import_csv(f->db, ACTOR, "x.csv", nul, sizeof nul - 1, &st, &f->e));
 	/* A row the database refuses (a hostname two agent-made hosts
 	 * share) rolls back the rows before it. */
-	srv_exec(f, f->db, "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
+	srv_exec(f, f->db,
+		 "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
 	static const char twin[] = "hostname,ticket\nnew1,a\ntwin,b\n";
 	REFUSED(f, PW_ERR_INVALID, "x.csv:3: host twin: hostname twin is ambiguous: hosts",
 		pw_host_import_csv(f->db, ACTOR, "x.csv", twin, sizeof twin - 1, &st, &f->e));
@@ -438,12 +464,15 @@ static void test_shared_name(void **state)
 {
 	struct srv *f = *state;
 	/* Two agents enrolled with one hostname. */
-	srv_exec(f, f->db, "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
+	srv_exec(f, f->db,
+		 "INSERT INTO hosts (hostname, created) VALUES ('twin', 'x'), ('twin', 'y')");
 	int64_t a = srv_int(f, "SELECT MIN(id) FROM hosts WHERE hostname = ?", "twin");
 	int64_t b = srv_int(f, "SELECT MAX(id) FROM hosts WHERE hostname = ?", "twin");
 	char want[120], ref[40];
-	snprintf(want, sizeof want, "hostname twin is ambiguous: hosts %lld and %lld share it; "
-		 "name one by id (\"id:%lld\")", (long long)a, (long long)b, (long long)b);
+	snprintf(want, sizeof want,
+		 "hostname twin is ambiguous: hosts %lld and %lld share it; "
+		 "name one by id (\"id:%lld\")",
+		 (long long)a, (long long)b, (long long)b);
 	pw_host h = PW_HOST_INIT;
 	REFUSED(f, PW_ERR_INVALID, want, pw_host_get_by_name(f->db, "twin", &h, &f->e));
 	REFUSED(f, PW_ERR_INVALID, want,
@@ -522,8 +551,11 @@ static void test_findings(void **state)
 	char *pr = srv_text(f, "SELECT priority FROM findings WHERE package = ?", "openssl");
 	assert_string_equal(pr, "emergency");
 	free(pr);
-	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM findings WHERE package = ? AND fixed_at "
-				    "IS NOT NULL", "curl"), 1);
+	assert_int_equal(srv_int(f,
+				 "SELECT COUNT(*) FROM findings WHERE package = ? AND fixed_at "
+				 "IS NOT NULL",
+				 "curl"),
+			 1);
 	pw_host h = PW_HOST_INIT;
 	CHECK(f, pw_host_get(f->db, id, &h, &f->e));
 	assert_int_equal(h.open_findings[PW_HOST_PRIO_EMERGENCY], 1);
@@ -553,7 +585,8 @@ static void test_findings(void **state)
 		pw_host_findings_replace(f->db, id, noname, 1, &d, &f->e));
 	REFUSED(f, PW_ERR_NOTFOUND, "no host with id 4242",
 		pw_host_findings_replace(f->db, 4242, scan1, 1, &d, &f->e));
-	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM findings WHERE fixed_at IS NULL", NULL), 0);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM findings WHERE fixed_at IS NULL", NULL),
+			 0);
 }
 
 /* A stand-in for the matcher: findings by inventory content. */
@@ -593,9 +626,10 @@ static void test_recompute(void **state)
 	const char *names[4] = {"a1", "a2", "b1", "none"};
 	for (int i = 0; i < 4; i++)
 		CHECK(f, pw_host_create(f->db, ACTOR, names[i], NULL, 0, &ids[i], &f->e));
-	srv_exec(f, f->db, "INSERT INTO inventories (hash, json, first_seen) VALUES"
-			   " ('h1', '{\"both\": true}', 'x'), ('h2', '{\"one\": true}', 'x'),"
-			   " ('h3', '{\"broken\": true}', 'x')");
+	srv_exec(f, f->db,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES"
+		 " ('h1', '{\"both\": true}', 'x'), ('h2', '{\"one\": true}', 'x'),"
+		 " ('h3', '{\"broken\": true}', 'x')");
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h1' WHERE hostname IN ('a1', 'a2')");
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h2' WHERE hostname = 'b1'");
 	/* Priorities depend on exposure: a2 is scanned apart from a1. */
@@ -635,8 +669,9 @@ static void test_recompute(void **state)
 
 	/* An inventory the scan cannot cover is skipped: its host keeps its
 	 * findings and the others are done. */
-	srv_exec(f, f->db, "INSERT INTO inventories (hash, json, first_seen) VALUES"
-			   " ('h0', '{\"nodata\": true}', 'x')");
+	srv_exec(f, f->db,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES"
+		 " ('h0', '{\"nodata\": true}', 'x')");
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h0' WHERE hostname = 'a2'");
 	fs.calls = 0;
 	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
@@ -664,9 +699,14 @@ static void test_recompute_with_matcher(void **state)
 	CHECK(f, pw_advindex_new(&idx, &f->e));
 	const char *cves[] = {"CVE-2024-0001", "CVE-2024-0002"};
 	pw_affected af = {"debian:12", "openssl", true, PW_FIX_FIXED, "3.0.13-1~deb12u1", NULL};
-	pw_advisory a = {.id = "DSA-5678-1", .source = "test", .cves = cves, .n_cves = 2,
-			 .severity = PW_SEV_HIGH, .attack_vector = PW_AV_NETWORK,
-			 .affected = &af, .n_affected = 1};
+	pw_advisory a = {.id = "DSA-5678-1",
+			 .source = "test",
+			 .cves = cves,
+			 .n_cves = 2,
+			 .severity = PW_SEV_HIGH,
+			 .attack_vector = PW_AV_NETWORK,
+			 .affected = &af,
+			 .n_affected = 1};
 	CHECK(f, pw_advindex_add(idx, &a, &f->e));
 	pw_policy policy;
 	pw_policy_defaults(&policy);
@@ -685,8 +725,10 @@ static void test_recompute_with_matcher(void **state)
 	pw_host_findings_delta d;
 	CHECK(f, pw_host_recompute_host(f->db, id, pw_host_matcher_scan, &m, &d, &f->e));
 	assert_int_equal(d.opened, 1);
-	char *cv = srv_text(f, "SELECT package || ' ' || advisory || ' ' || installed || ' ' ||"
-			       " fixed || ' ' || cves FROM findings", NULL);
+	char *cv = srv_text(f,
+			    "SELECT package || ' ' || advisory || ' ' || installed || ' ' ||"
+			    " fixed || ' ' || cves FROM findings",
+			    NULL);
 	assert_string_equal(cv, "openssl DSA-5678-1 3.0.11-1~deb12u2 3.0.13-1~deb12u1 "
 				"CVE-2024-0001,CVE-2024-0002");
 	free(cv);
@@ -703,17 +745,10 @@ static void test_recompute_with_matcher(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_value_checks),
-		T(test_create_get_set),
-		T(test_filters),
-		T(test_page),
-		T(test_csv_import_export),
-		T(test_csv_errors),
-		T(test_shared_name),
-		T(test_csv_bom_and_blank_lines),
-		T(test_findings),
-		T(test_recompute),
-		T(test_recompute_with_matcher),
+		T(test_value_checks), T(test_create_get_set),          T(test_filters),
+		T(test_page),         T(test_csv_import_export),       T(test_csv_errors),
+		T(test_shared_name),  T(test_csv_bom_and_blank_lines), T(test_findings),
+		T(test_recompute),    T(test_recompute_with_matcher),
 	};
 	return srv_run("hosts", tests, sizeof tests / sizeof *tests);
 }

@@ -193,15 +193,16 @@ static void test_dpkg_malformed_lines(void **state)
 {
 	(void)state;
 	static const char text[] =
-		"Package: ok1\nStatus: install ok installed\nVersion: 1\n\n"    /* 1-3 */
-		"Package: cont\nStatus: install ok installed\nVersion: 1\n 2\n\n" /* 5-8 */
-		" leading continuation\nPackage: x\n\n"                          /* 10-11 */
-		"Package: nocolon\nno colon here\nVersion: 1\n\n"                /* 13-15 */
-		"Package: twice\nPackage: again\n\n"                             /* 17-18 */
-		"Package: badstatus\nStatus: install ok sideways\nVersion: 1\n\n" /* 20-22 */
-		"Package: Bad_Name!\nStatus: install ok installed\nVersion: 1\n\n"/* 24-26 */
-		"Package: badarch\nStatus: install ok installed\nVersion: 1\nArchitecture: am_d64\n\n"
-		"Package: ok2\nStatus: install ok installed\nVersion: 2\n";      /* 33-35 */
+		"Package: ok1\nStatus: install ok installed\nVersion: 1\n\n"       /* 1-3 */
+		"Package: cont\nStatus: install ok installed\nVersion: 1\n 2\n\n"  /* 5-8 */
+		" leading continuation\nPackage: x\n\n"                            /* 10-11 */
+		"Package: nocolon\nno colon here\nVersion: 1\n\n"                  /* 13-15 */
+		"Package: twice\nPackage: again\n\n"                               /* 17-18 */
+		"Package: badstatus\nStatus: install ok sideways\nVersion: 1\n\n"  /* 20-22 */
+		"Package: Bad_Name!\nStatus: install ok installed\nVersion: 1\n\n" /* 24-26 */
+		"Package: badarch\nStatus: install ok installed\nVersion: 1\nArchitecture: "
+		"am_d64\n\n"
+		"Package: ok2\nStatus: install ok installed\nVersion: 2\n"; /* 33-35 */
 	pw_inventory inv = PW_INVENTORY_INIT;
 	parse_dpkg_text(&inv, text, sizeof text - 1);
 	assert_int_equal(inv.n_pkgs, 2);
@@ -225,9 +226,10 @@ static void test_dpkg_nul_and_huge_fields(void **state)
 	(void)state;
 	/* A NUL inside a kept field spoils the stanza; elsewhere it is just
 	 * a byte of a field nobody reads. */
-	static const char text[] = "Package: nul\nStatus: install ok installed\nVersion: 1.\0002\n\n"
-				   "Package: fine\nStatus: install ok installed\nVersion: 1\n"
-				   "Description: a \0 b\n";
+	static const char text[] =
+		"Package: nul\nStatus: install ok installed\nVersion: 1.\0002\n\n"
+		"Package: fine\nStatus: install ok installed\nVersion: 1\n"
+		"Description: a \0 b\n";
 	pw_inventory inv = PW_INVENTORY_INIT;
 	parse_dpkg_text(&inv, text, sizeof text - 1);
 	assert_int_equal(inv.n_pkgs, 1);
@@ -260,10 +262,12 @@ static void test_dpkg_source_forms(void **state)
 	(void)state;
 	static const char text[] =
 		"Package: p1\nStatus: install ok installed\nVersion: 1.0-1\nSource: s1\n\n"
-		"Package: p2\nStatus: install ok installed\nVersion: 1.0-1+b2\nSource: s2 (1.0-1)\n\n"
+		"Package: p2\nStatus: install ok installed\nVersion: 1.0-1+b2\nSource: s2 "
+		"(1.0-1)\n\n"
 		"Package: p3\nStatus: install ok installed\nVersion: 3\nSource: s3 (3\n\n"
 		"Package: p4\nStatus: install ok installed\nVersion: 4\nSource: s4 ()\n\n"
-		"Package: p5\nStatus: install ok installed\nVersion: 5\nSource:   s5   (  5.1  )  \n\n"
+		"Package: p5\nStatus: install ok installed\nVersion: 5\nSource:   s5   (  5.1  )  "
+		"\n\n"
 		"Package: p6\nStatus: install ok installed\nVersion: 6\nSource: s6 (6 1)\n";
 	pw_inventory inv = PW_INVENTORY_INIT;
 	parse_dpkg_text(&inv, text, sizeof text - 1);
@@ -275,8 +279,9 @@ static void test_dpkg_source_forms(void **state)
 	expect_pkg(&inv, "p4", NULL, "4", "p4", "4", NULL);
 	expect_pkg(&inv, "p5", NULL, "5", "s5", "5.1", NULL);
 	expect_pkg(&inv, "p6", NULL, "6", "p6", "6", NULL);
-	expect_warning(&inv, "status:14: package 'p3': Source 's3 (3': is not 'NAME' or "
-			     "'NAME (VERSION)'; the package's own name and version stand in for it");
+	expect_warning(&inv,
+		       "status:14: package 'p3': Source 's3 (3': is not 'NAME' or "
+		       "'NAME (VERSION)'; the package's own name and version stand in for it");
 	expect_warning(&inv, "package 'p4': Source 's4 ()'");
 	expect_warning(&inv, "package 'p6': Source 's6 (6 1)': '6 1' is not printable ASCII");
 	assert_int_equal(inv.n_warnings, 3);
@@ -378,7 +383,8 @@ static void test_dpkg_fixtures(void **state)
 		pw_buf b = PW_BUF_INIT;
 		pw_inventory inv = PW_INVENTORY_INIT;
 		read_data("PW_SHARED_DATA", rel, &b);
-		assert_int_equal(pw_inventory_parse_dpkg(&inv, pw_buf_str(&b), b.len, f->file, NULL),
+		assert_int_equal(pw_inventory_parse_dpkg(&inv, pw_buf_str(&b), b.len, f->file,
+							 NULL),
 				 PW_OK);
 		if (inv.n_pkgs != f->packages || inv.n_warnings != f->warnings) {
 			for (size_t w = 0; w < inv.n_warnings; w++)
@@ -450,7 +456,8 @@ static void test_read_debian_root(void **state)
 	assert_null(find(&inv, "removed-pkg", NULL));
 	expect_pkg(&inv, "libc6", "i386", "2.36-9+deb12u4", "glibc", "2.36-9+deb12u4", NULL);
 	expect_pkg(&inv, "libc6", "amd64", "2.36-9+deb12u4", "glibc", "2.36-9+deb12u4", NULL);
-	expect_pkg(&inv, "vim", "amd64", "2:9.0.1378-2", "vim", "2:9.0.1378-2", "install ok unpacked");
+	expect_pkg(&inv, "vim", "amd64", "2:9.0.1378-2", "vim", "2:9.0.1378-2",
+		   "install ok unpacked");
 	assert_int_equal(inv.n_kernels, 2);
 	assert_string_equal(inv.kernels_installed[0], "6.1.0-17-amd64");
 	assert_string_equal(inv.kernels_installed[1], "6.1.0-18-amd64");
@@ -484,9 +491,9 @@ static void test_read_distroless_root(void **state)
 static void test_read_syft_status_d(void **state)
 {
 	(void)state;
-	static const char *const files[] = {"coreutils-relationships", "corrupt", "deinstall",
-					    "doc-examples", "empty", "installed-size-4KB",
-					    "libpam-runtime", "multiple", "single"};
+	static const char *const files[] = {
+		"coreutils-relationships", "corrupt",        "deinstall", "doc-examples", "empty",
+		"installed-size-4KB",      "libpam-runtime", "multiple",  "single"};
 	char root[32];
 	make_root(root);
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -503,7 +510,8 @@ static void test_read_syft_status_d(void **state)
 	/* 9 + 1 + 5 (doc-examples: mutt, made-up-package-1..4) + 1 + 1 + 2 + 1,
 	 * with apt twice (single, installed-size-4KB): the later file wins. */
 	assert_int_equal(inv.n_pkgs, 19);
-	expect_pkg(&inv, "made-up-package-1", NULL, "1.0.0", "glibc", "1.0.0", "install ok installed");
+	expect_pkg(&inv, "made-up-package-1", NULL, "1.0.0", "glibc", "1.0.0",
+		   "install ok installed");
 	assert_null(find(&inv, "made-up-package-5", NULL));
 	assert_null(find(&inv, "linux-image-6.8.0-1029-aws", NULL));
 	expect_warning(&inv, "status.d/corrupt:5:");
@@ -527,7 +535,8 @@ static void test_read_errors(void **state)
 
 	/* An os-release that cannot be read costs the OS, with a warning. */
 	put_text(root, "etc/os-release/x", "");
-	put_text(root, "var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVersion: 1\n");
+	put_text(root, "var/lib/dpkg/status",
+		 "Package: a\nStatus: install ok installed\nVersion: 1\n");
 	read_root(root, &inv);
 	assert_int_equal(inv.n_pkgs, 1);
 	assert_null(inv.os_id);
@@ -540,7 +549,8 @@ static void test_read_errors(void **state)
 	snprintf(path, sizeof path, "%s/var/lib/dpkg/status", root);
 	assert_int_equal(truncate(path, (off_t)PW_INV_MAX_FILE + 1), 0);
 	assert_int_equal(pw_inventory_read(root, &inv, &e), PW_ERR_TOOLARGE);
-	assert_non_null(strstr(e.msg, "var/lib/dpkg/status: 536870913 bytes is more than the limit"));
+	assert_non_null(
+		strstr(e.msg, "var/lib/dpkg/status: 536870913 bytes is more than the limit"));
 	pw_inventory_release(&inv);
 	remove_root(root);
 
@@ -558,10 +568,12 @@ static void test_kernels_and_reboot(void **state)
 {
 	(void)state;
 	static const char status[] =
-		"Package: linux-image-6.1.0-18-amd64\nStatus: install ok installed\nVersion: 6.1.76-1\n\n"
+		"Package: linux-image-6.1.0-18-amd64\nStatus: install ok installed\nVersion: "
+		"6.1.76-1\n\n"
 		"Package: linux-image-6.1.0-18-cloud-amd64\nStatus: install ok installed\n"
 		"Version: 6.1.76-1\n\n"
-		"Package: linux-image-6.1.0-9-amd64\nStatus: install ok installed\nVersion: 6.1.27-1\n\n"
+		"Package: linux-image-6.1.0-9-amd64\nStatus: install ok installed\nVersion: "
+		"6.1.27-1\n\n"
 		"Package: linux-image-6.1.0-9-amd64-dbg\nStatus: install ok installed\n"
 		"Version: 6.1.27-1\n\n"
 		"Package: linux-image-amd64\nStatus: install ok installed\nVersion: 6.1.76-1\n\n"
@@ -615,7 +627,8 @@ static void test_kernel_release_names(void **state)
 		const char *name, *version, *arch, *release;
 	} cases[] = {
 		{pw_inv_apk_kernel_release, "linux-lts", "6.6.14-r0", "x86_64", "6.6.14-0-lts"},
-		{pw_inv_apk_kernel_release, "linux-virt", "5.15.74-r12", "x86_64", "5.15.74-12-virt"},
+		{pw_inv_apk_kernel_release, "linux-virt", "5.15.74-r12", "x86_64",
+		 "5.15.74-12-virt"},
 		{pw_inv_apk_kernel_release, "linux-firmware-none", "20240115-r0", "x86_64", NULL},
 		{pw_inv_apk_kernel_release, "linux-pam", "1.5.3-r7", "x86_64", NULL},
 		{pw_inv_apk_kernel_release, "linux-lts", "6.6.14", "x86_64", NULL},
@@ -625,11 +638,12 @@ static void test_kernel_release_names(void **state)
 		 "5.14.0-362.el9.aarch64"},
 		{pw_inv_rpm_kernel_release, "kernel-headers", "4.18.0-553.el8_10", "x86_64", NULL},
 		{pw_inv_dpkg_kernel_release, "linux-image-generic", "5.15.0.91.88", "amd64", NULL},
-		{pw_inv_dpkg_kernel_release, "linux-image-5.15.0-91-generic-dbgsym", "5.15.0-91.101",
-		 "amd64", NULL},
+		{pw_inv_dpkg_kernel_release, "linux-image-5.15.0-91-generic-dbgsym",
+		 "5.15.0-91.101", "amd64", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		pw_package p = {.name = strdup(cases[i].name), .version = strdup(cases[i].version),
+		pw_package p = {.name = strdup(cases[i].name),
+				.version = strdup(cases[i].version),
 				.arch = strdup(cases[i].arch)};
 		char *r = NULL;
 		assert_int_equal(cases[i].fn(&p, &r), PW_OK);
@@ -637,7 +651,8 @@ static void test_kernel_release_names(void **state)
 		if (cases[i].release)
 			assert_string_equal(r, cases[i].release);
 		else if (r)
-			fail_msg("%s %s is not a kernel, got %s", cases[i].name, cases[i].version, r);
+			fail_msg("%s %s is not a kernel, got %s", cases[i].name, cases[i].version,
+				 r);
 		free(r);
 	}
 }
@@ -697,14 +712,13 @@ static void test_apk_fixtures(void **state)
 static void test_apk_edge_cases(void **state)
 {
 	(void)state;
-	static const char text[] =
-		"this is a corrupt db\n\n"                     /* 1 */
-		"P:ok\r\nV:1.0-r0\r\nA:x86_64\r\n\r\n"         /* 3-5 */
-		"P:nover\nA:x86_64\n\n"                        /* 7-8 */
-		"P:twice\nV:1-r0\nV:2-r0\n\n"                  /* 10-12 */
-		"P:sp ace\nV:1-r0\n\n"                         /* 14-15 */
-		"V:1-r0\n\n"                                   /* 17 */
-		"P:last\nV:2.0-r1\no:origin";                  /* 19-21, no final newline */
+	static const char text[] = "this is a corrupt db\n\n"             /* 1 */
+				   "P:ok\r\nV:1.0-r0\r\nA:x86_64\r\n\r\n" /* 3-5 */
+				   "P:nover\nA:x86_64\n\n"                /* 7-8 */
+				   "P:twice\nV:1-r0\nV:2-r0\n\n"          /* 10-12 */
+				   "P:sp ace\nV:1-r0\n\n"                 /* 14-15 */
+				   "V:1-r0\n\n"                           /* 17 */
+				   "P:last\nV:2.0-r1\no:origin"; /* 19-21, no final newline */
 	pw_inventory inv = PW_INVENTORY_INIT;
 	assert_int_equal(pw_inventory_parse_apk(&inv, text, sizeof text - 1, "installed", NULL),
 			 PW_OK);
@@ -765,7 +779,8 @@ static void test_rpm_qa(void **state)
 	expect_pkg(&inv, "virt", NULL, "1-2", "virt", "1-2", NULL);
 	assert_null(find(&inv, "virt", NULL)->arch);
 	assert_null(find(&inv, "gpg-pubkey", NULL));
-	expect_warning(&inv, "rpm -qa:5: source rpm 'not-a-source-name' is not NAME-VERSION-RELEASE");
+	expect_warning(&inv,
+		       "rpm -qa:5: source rpm 'not-a-source-name' is not NAME-VERSION-RELEASE");
 	expect_warning(&inv, "rpm -qa:6: 'short?1' has 2 tab-separated fields, not 6");
 	expect_warning(&inv, "rpm -qa:7: epoch 'x' is not valid");
 	assert_int_equal(inv.n_warnings, 3);
@@ -777,14 +792,13 @@ static void test_rpm_qa(void **state)
 static void test_os_release_quoting(void **state)
 {
 	(void)state;
-	static const char text[] =
-		"# comment ID=wrong\n"
-		"  ID=ubu\\ntu  # trailing comment\n"
-		"VERSION_ID='18.04'\r\n"
-		"PRETTY_NAME=\"Ubuntu \\\"Bionic\\\" \\$HOME \\\\ \\a\"'!'\n"
-		"VERSION_CODENAME=\"unterminated\n"
-		"UBUNTU_CODENAME=bionic\n"
-		"NAME=\"multi\\\nline\"\n";
+	static const char text[] = "# comment ID=wrong\n"
+				   "  ID=ubu\\ntu  # trailing comment\n"
+				   "VERSION_ID='18.04'\r\n"
+				   "PRETTY_NAME=\"Ubuntu \\\"Bionic\\\" \\$HOME \\\\ \\a\"'!'\n"
+				   "VERSION_CODENAME=\"unterminated\n"
+				   "UBUNTU_CODENAME=bionic\n"
+				   "NAME=\"multi\\\nline\"\n";
 	pw_inventory inv = PW_INVENTORY_INIT;
 	assert_int_equal(pw_inventory_parse_os_release(&inv, text, sizeof text - 1), PW_OK);
 	assert_string_equal(inv.os_id, "ubuntu");
@@ -794,7 +808,8 @@ static void test_os_release_quoting(void **state)
 	assert_string_equal(inv.os_codename, "bionic");
 	pw_inventory_release(&inv);
 
-	static const char bad[] = "ID=\"\xff\xfe\"\nVERSION_ID=\"a\x01\"\nPRETTY_NAME=\"Caf\xc3\xa9\"\n";
+	static const char bad[] =
+		"ID=\"\xff\xfe\"\nVERSION_ID=\"a\x01\"\nPRETTY_NAME=\"Caf\xc3\xa9\"\n";
 	assert_int_equal(pw_inventory_parse_os_release(&inv, bad, sizeof bad - 1), PW_OK);
 	assert_null(inv.os_id);
 	assert_null(inv.os_version_id);
@@ -870,7 +885,8 @@ static void test_json_errors(void **state)
 		{"{\"packages\":[]}", "scheme: expected \"deb\", \"rpm\" or \"apk\", got nothing"},
 		{"{\"scheme\":\"msi\",\"packages\":[]}",
 		 "scheme: 'msi' is not \"deb\", \"rpm\" or \"apk\""},
-		{"{\"scheme\":\"deb\",\"os\":[],\"packages\":[]}", "os: expected an object, got an array"},
+		{"{\"scheme\":\"deb\",\"os\":[],\"packages\":[]}",
+		 "os: expected an object, got an array"},
 		{"{\"scheme\":\"deb\",\"os\":{\"id\":12},\"packages\":[]}",
 		 "os.id: expected a string, got a number"},
 		{"{\"scheme\":\"deb\",\"arch\":true,\"packages\":[]}",
@@ -882,7 +898,8 @@ static void test_json_errors(void **state)
 		 "packages[0].version: missing; it must be a string"},
 		{"{\"scheme\":\"deb\",\"packages\":[{\"name\":\"\",\"version\":\"1\"}]}",
 		 "packages[0].name: must not be empty"},
-		{"{\"scheme\":\"deb\",\"packages\":[7]}", "packages[0]: expected an object, got a number"},
+		{"{\"scheme\":\"deb\",\"packages\":[7]}",
+		 "packages[0]: expected an object, got a number"},
 		{"{\"scheme\":\"deb\",\"packages\":"
 		 "[{\"name\":\"a\",\"version\":\"1\",\"status\":{}}]}",
 		 "packages[0].status: expected a string, got an object"},
@@ -900,7 +917,8 @@ static void test_json_errors(void **state)
 		pw_error e = PW_ERROR_INIT;
 		assert_int_equal(pw_inventory_from_json(&inv, o, &e), PW_ERR_PARSE);
 		if (strncmp(e.msg, cases[i].error, strlen(cases[i].error)) != 0)
-			fail_msg("%s: got '%s', expected '%s'", cases[i].json, e.msg, cases[i].error);
+			fail_msg("%s: got '%s', expected '%s'", cases[i].json, e.msg,
+				 cases[i].error);
 		pw_inventory_release(&inv);
 		cJSON_Delete(o);
 	}
@@ -930,8 +948,8 @@ static void test_json_defaults(void **state)
 static void add_pkg(pw_inventory *inv, const char *name, const char *version, const char *arch,
 		    const char *source, const char *status)
 {
-	pw_package p = {strdup(name), strdup(version), arch ? strdup(arch) : NULL, strdup(source),
-			strdup(version), status ? strdup(status) : NULL};
+	pw_package p = {strdup(name),   strdup(version), arch ? strdup(arch) : NULL,
+			strdup(source), strdup(version), status ? strdup(status) : NULL};
 	assert_int_equal(pw_inv_push(inv, &p), PW_OK);
 }
 

@@ -39,8 +39,9 @@ static void test_roles(void **state)
 	const pw_job_kind *k = pw_job_kind_find("scan");
 	assert_true(pw_job_kind_allows(k, "admin"));
 	assert_true(pw_job_kind_allows(k, "operator"));
-	static const char *const no[] = {"auditor", "helpdesk", "app-owner", "manager",
-					 "agent", "", "admin operator", "oper", NULL};
+	static const char *const no[] = {"auditor",        "helpdesk", "app-owner",
+					 "manager",        "agent",    "",
+					 "admin operator", "oper",     NULL};
 	for (size_t i = 0; no[i]; i++)
 		assert_false(pw_job_kind_allows(k, no[i]));
 	assert_false(pw_job_kind_allows(k, NULL));

@@ -43,10 +43,16 @@ static void test_add_lookup(void **state)
 		{"debian:11", "xorg-server", true, PW_FIX_FIXED, "2:1.20.11-1+deb11u6", NULL},
 		/* the same statement twice in one record is kept once */
 		{"debian:11", "xorg-server", true, PW_FIX_FIXED, "2:1.20.11-1+deb11u6", NULL},
-		{"debian:10", "xorg-server", true, PW_FIX_NOT_AFFECTED, NULL, "vulnerable code not present"},
+		{"debian:10", "xorg-server", true, PW_FIX_NOT_AFFECTED, NULL,
+		 "vulnerable code not present"},
 	};
-	pw_advisory a = {.id = "DSA-5380-1", .source = "debian-list", .summary = "xorg-server",
-			 .severity = PW_SEV_HIGH, .cves = cves, .n_cves = 3, .affected = af,
+	pw_advisory a = {.id = "DSA-5380-1",
+			 .source = "debian-list",
+			 .summary = "xorg-server",
+			 .severity = PW_SEV_HIGH,
+			 .cves = cves,
+			 .n_cves = 3,
+			 .affected = af,
 			 .n_affected = 3};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 
@@ -97,18 +103,32 @@ static void test_merge(void **state)
 	(void)state;
 	pw_advindex *idx = new_index(NULL);
 	const char *c1[] = {"CVE-2020-1"}, *c2[] = {"CVE-2020-1", "CVE-2020-2"};
-	pw_affected a1[] = {{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED, "1.1.1-1ubuntu2.1~18.04.6", NULL}};
-	pw_affected a2[] = {{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED, "1.1.1-1ubuntu2.1~18.04.6", NULL},
+	pw_affected a1[] = {
+		{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED, "1.1.1-1ubuntu2.1~18.04.6", NULL}};
+	pw_affected a2[] = {{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED,
+			     "1.1.1-1ubuntu2.1~18.04.6", NULL},
 			    {"ubuntu:18.04", "openssl1.0", true, PW_FIX_UNFIXED, NULL, NULL}};
-	pw_advisory a = {.id = "CVE-2020-1", .source = "ubuntu-uct", .cves = c1, .n_cves = 1,
-			 .affected = a1, .n_affected = 1};
+	pw_advisory a = {.id = "CVE-2020-1",
+			 .source = "ubuntu-uct",
+			 .cves = c1,
+			 .n_cves = 1,
+			 .affected = a1,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
-	pw_advisory b = {.id = "CVE-2020-1", .source = "ubuntu-uct", .cves = c2, .n_cves = 2,
-			 .affected = a2, .n_affected = 2};
+	pw_advisory b = {.id = "CVE-2020-1",
+			 .source = "ubuntu-uct",
+			 .cves = c2,
+			 .n_cves = 2,
+			 .affected = a2,
+			 .n_affected = 2};
 	assert_int_equal(pw_advindex_add(idx, &b, NULL), PW_OK);
 	/* Same id from another source is another advisory. */
-	pw_advisory c = {.id = "CVE-2020-1", .source = "osv", .cves = c1, .n_cves = 1,
-			 .affected = a1, .n_affected = 1};
+	pw_advisory c = {.id = "CVE-2020-1",
+			 .source = "osv",
+			 .cves = c1,
+			 .n_cves = 1,
+			 .affected = a1,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &c, NULL), PW_OK);
 
 	const pw_index_package *p = pw_advindex_lookup(idx, "ubuntu:18.04", "openssl", true);
@@ -126,8 +146,12 @@ static void test_merge(void **state)
 	assert_int_equal(p->fixes->state, PW_FIX_UNFIXED);
 	/* A later statement of the first advisory lands after the second's:
 	 * the index says so, scans then sort. */
-	pw_affected a3[] = {{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED, "1.1.1-1ubuntu2.1~18.04.7", NULL}};
-	pw_advisory d = {.id = "CVE-2020-1", .source = "ubuntu-uct", .affected = a3, .n_affected = 1};
+	pw_affected a3[] = {
+		{"ubuntu:18.04", "openssl", true, PW_FIX_FIXED, "1.1.1-1ubuntu2.1~18.04.7", NULL}};
+	pw_advisory d = {.id = "CVE-2020-1",
+			 .source = "ubuntu-uct",
+			 .affected = a3,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &d, NULL), PW_OK);
 	p = pw_advindex_lookup(idx, "ubuntu:18.04", "openssl", true);
 	assert_int_equal(p->n_fixes, 3);
@@ -146,17 +170,20 @@ static void test_bad_statements(void **state)
 	struct warnings w = {0};
 	pw_advindex *idx = new_index(&w);
 	pw_affected af[] = {
-		{"debian:11", "foo", true, PW_FIX_FIXED, "1.0 beta", NULL},   /* space: dpkg refuses */
-		{"debian:11", "foo", true, PW_FIX_FIXED, "x:1.0", NULL},      /* epoch not a number */
-		{"debian:11", "foo", true, PW_FIX_FIXED, NULL, NULL},         /* fixed without version */
-		{NULL, "foo", true, PW_FIX_FIXED, "1.0", NULL},                /* no ecosystem */
-		{"debian:11", "", true, PW_FIX_FIXED, "1.0", NULL},            /* no package */
-		{"alpine:3.10", "bar", false, PW_FIX_FIXED, "1.0-r", NULL},    /* apk refuses */
-		{"almalinux:8", "baz", false, PW_FIX_FIXED, "", NULL},         /* rpm: empty */
-		{"debian:11", "foo", true, (pw_fix_state)42, NULL, NULL},      /* unknown state */
-		{"debian:11", "foo", true, PW_FIX_FIXED, "1.0-1", NULL},       /* the one good one */
+		{"debian:11", "foo", true, PW_FIX_FIXED, "1.0 beta",
+		 NULL},                                                  /* space: dpkg refuses */
+		{"debian:11", "foo", true, PW_FIX_FIXED, "x:1.0", NULL}, /* epoch not a number */
+		{"debian:11", "foo", true, PW_FIX_FIXED, NULL, NULL},    /* fixed without version */
+		{NULL, "foo", true, PW_FIX_FIXED, "1.0", NULL},          /* no ecosystem */
+		{"debian:11", "", true, PW_FIX_FIXED, "1.0", NULL},      /* no package */
+		{"alpine:3.10", "bar", false, PW_FIX_FIXED, "1.0-r", NULL}, /* apk refuses */
+		{"almalinux:8", "baz", false, PW_FIX_FIXED, "", NULL},      /* rpm: empty */
+		{"debian:11", "foo", true, (pw_fix_state)42, NULL, NULL},   /* unknown state */
+		{"debian:11", "foo", true, PW_FIX_FIXED, "1.0-1", NULL},    /* the one good one */
 	};
-	pw_advisory a = {.id = "DSA-1-1", .source = "debian-list", .affected = af,
+	pw_advisory a = {.id = "DSA-1-1",
+			 .source = "debian-list",
+			 .affected = af,
 			 .n_affected = sizeof af / sizeof af[0]};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 	assert_int_equal(w.n, 8);
@@ -182,8 +209,8 @@ static void test_kev_epss(void **state)
 {
 	(void)state;
 	pw_advindex *idx = new_index(NULL);
-	pw_kev_entry k = {"CVE-2021-44228", "2021-12-10", "2021-12-24", "Apache", "Log4j2",
-			  "Log4Shell", true};
+	pw_kev_entry k = {"CVE-2021-44228", "2021-12-10", "2021-12-24", "Apache",
+			  "Log4j2",         "Log4Shell",  true};
 	assert_int_equal(pw_advindex_add_kev(idx, &k, NULL), PW_OK);
 	pw_epss_entry e = {"CVE-2021-44228", 0.99999, 1.0};
 	assert_int_equal(pw_advindex_add_epss(idx, &e, NULL), PW_OK);
@@ -193,9 +220,14 @@ static void test_kev_epss(void **state)
 	assert_int_equal(pw_advindex_add_epss(idx, &empty, NULL), PW_OK);
 
 	const char *cves[] = {"CVE-2021-44228"};
-	pw_affected af[] = {{"debian:11", "apache-log4j2", true, PW_FIX_FIXED, "2.15.0-1~deb11u1", NULL}};
-	pw_advisory a = {.id = "DSA-5020-1", .source = "debian-list", .cves = cves, .n_cves = 1,
-			 .affected = af, .n_affected = 1};
+	pw_affected af[] = {
+		{"debian:11", "apache-log4j2", true, PW_FIX_FIXED, "2.15.0-1~deb11u1", NULL}};
+	pw_advisory a = {.id = "DSA-5020-1",
+			 .source = "debian-list",
+			 .cves = cves,
+			 .n_cves = 1,
+			 .affected = af,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 	const pw_index_package *p = pw_advindex_lookup(idx, "debian:11", "apache-log4j2", true);
 	assert_non_null(p);
@@ -227,8 +259,12 @@ static void test_sink(void **state)
 	pw_feed_sink s = pw_advindex_sink(idx);
 	pw_affected af[] = {{"alpine:3.10", "musl", false, PW_FIX_FIXED, "1.1.22-r3", NULL}};
 	const char *cves[] = {"CVE-2019-14697"};
-	pw_advisory a = {.id = "ALPINE-musl-1.1.22-r3", .source = "alpine-secdb", .cves = cves,
-			 .n_cves = 1, .affected = af, .n_affected = 1};
+	pw_advisory a = {.id = "ALPINE-musl-1.1.22-r3",
+			 .source = "alpine-secdb",
+			 .cves = cves,
+			 .n_cves = 1,
+			 .affected = af,
+			 .n_affected = 1};
 	assert_int_equal(s.advisory(s.ctx, &a, NULL), PW_OK);
 	pw_kev_entry k = {.cve = "CVE-2019-14697", .due_date = "2022-01-01"};
 	assert_int_equal(s.kev(s.ctx, &k, NULL), PW_OK);
@@ -242,7 +278,8 @@ static void test_sink(void **state)
 	assert_int_equal(st.warnings, 1);
 	assert_int_equal(st.kev, 1);
 	assert_int_equal(st.epss, 1);
-	assert_true(pw_advindex_lookup(idx, "alpine:3.10", "musl", false)->fixes->adv->cves[0]->kev);
+	assert_true(
+		pw_advindex_lookup(idx, "alpine:3.10", "musl", false)->fixes->adv->cves[0]->kev);
 	pw_advindex_free(idx);
 }
 
@@ -255,7 +292,10 @@ static void add_alma(pw_advindex *idx, const char *id, const char *summary, cons
 		pw_affected a = {"almalinux:8", pkg, false, PW_FIX_FIXED, fixed[i], NULL};
 		af[i] = a;
 	}
-	pw_advisory a = {.id = id, .source = "osv", .summary = summary, .affected = af,
+	pw_advisory a = {.id = id,
+			 .source = "osv",
+			 .summary = summary,
+			 .affected = af,
 			 .n_affected = n};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 }
@@ -266,8 +306,8 @@ static void test_module_streams(void **state)
 	(void)state;
 	pw_advindex *idx = new_index(NULL);
 	const char *pg[] = {"12.9-1.module_el8.5.0+2606+4554acc4"};
-	add_alma(idx, "ALSA-2022:0009", "Moderate: postgresql:12 security update", "postgresql",
-		 pg, 1);
+	add_alma(idx, "ALSA-2022:0009", "Moderate: postgresql:12 security update", "postgresql", pg,
+		 1);
 	const char *ngx[] = {"1:1.14.1-9.module_el8.3.0+2165+af250afe.alma"};
 	add_alma(idx, "ALSA-2021:0778", "Important: nginx:1.14 security update", "nginx", ngx, 1);
 	const char *serf[] = {"1.3.9-9.module_el8.3.0+2053+ac338b6d",
@@ -277,7 +317,8 @@ static void test_module_streams(void **state)
 		 serf, 3);
 	const char *maria[] = {"3:10.3.28-1.module_el8.3.0+2177+7adc332a"};
 	add_alma(idx, "ALSA-2021:1242",
-		 "Important: mariadb:10.3 and mariadb-devel:10.3 security update", "mariadb", maria, 1);
+		 "Important: mariadb:10.3 and mariadb-devel:10.3 security update", "mariadb", maria,
+		 1);
 	const char *bash[] = {"4.4.20-1.el8_4"};
 	add_alma(idx, "ALSA-2021:4000", "Low: bash security update", "bash", bash, 1);
 
@@ -310,7 +351,8 @@ static void test_rpm_helpers(void **state)
 	assert_true(pw_rpm_same_stream("12.9-1.module_el8", "12.22-9.module_el8", 1));
 	assert_false(pw_rpm_same_stream("12.9-1.module_el8", "13.5-1.module_el8", 1));
 	assert_true(pw_rpm_same_stream("9.6.22-1.module", "9.6-1", 0));
-	assert_true(pw_rpm_same_stream("1:1.14.1-9.module", "1.14.0-1.module", 2)); /* epochs ignored */
+	assert_true(
+		pw_rpm_same_stream("1:1.14.1-9.module", "1.14.0-1.module", 2)); /* epochs ignored */
 	assert_false(pw_rpm_same_stream("1:1.14.1-9.module", "1:1.16.1-2.module", 2));
 	assert_true(pw_rpm_same_stream("1:1.14.1-9.module", "1:1.16.1-2.module", 1));
 	assert_true(pw_rpm_same_stream("1:14.18.2-2.module", "1:14.20.0-2.module", 0));
@@ -331,9 +373,14 @@ static void test_many(void **state)
 		snprintf(fixed, sizeof fixed, "4.15.0-%d.%d", i % 200, i);
 		const char *cves[] = {cve};
 		pw_affected af[] = {{"ubuntu:18.04", "linux", true, PW_FIX_FIXED, fixed, NULL},
-				    {"ubuntu:18.04", "linux-hwe", true, PW_FIX_UNFIXED, NULL, NULL}};
-		pw_advisory a = {.id = id, .source = "ubuntu-uct", .cves = cves, .n_cves = 1,
-				 .affected = af, .n_affected = 2};
+				    {"ubuntu:18.04", "linux-hwe", true, PW_FIX_UNFIXED, NULL,
+				     NULL}};
+		pw_advisory a = {.id = id,
+				 .source = "ubuntu-uct",
+				 .cves = cves,
+				 .n_cves = 1,
+				 .affected = af,
+				 .n_affected = 2};
 		assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 	}
 	const pw_index_package *p = pw_advindex_lookup(idx, "ubuntu:18.04", "linux", true);
@@ -352,24 +399,24 @@ static void test_many(void **state)
 
 /* ---- loading from the feed store ---- */
 
-static const char dsa_list[] =
-	"[01 Mar 2023] DSA-9001-1 bash - security update\n"
-	"\t{CVE-2099-0001}\n"
-	"\t[bullseye] - bash 5.1-2+deb11u1\n"
-	"[02 Mar 2023] DSA-9002-1 curl - security update\n"
-	"\t{CVE-2021-22205 CVE-2099-0002}\n"
-	"\t[bullseye] - curl 7.74.0-1.3+deb11u9\n"
-	"\t[buster] - curl 7.64.0-4+deb10u9\n"
-	"[03 Mar 2023] DSA-9003-1 nginx - security update\n"
-	"\t{CVE-2099-0003}\n"
-	"\t[bullseye] - nginx 1.18.0-6.1+deb11u4\n";
+static const char dsa_list[] = "[01 Mar 2023] DSA-9001-1 bash - security update\n"
+			       "\t{CVE-2099-0001}\n"
+			       "\t[bullseye] - bash 5.1-2+deb11u1\n"
+			       "[02 Mar 2023] DSA-9002-1 curl - security update\n"
+			       "\t{CVE-2021-22205 CVE-2099-0002}\n"
+			       "\t[bullseye] - curl 7.74.0-1.3+deb11u9\n"
+			       "\t[buster] - curl 7.64.0-4+deb10u9\n"
+			       "[03 Mar 2023] DSA-9003-1 nginx - security update\n"
+			       "\t{CVE-2099-0003}\n"
+			       "\t[bullseye] - nginx 1.18.0-6.1+deb11u4\n";
 
 static const char kev_json[] =
 	"{\"title\":\"CISA Catalog of Known Exploited Vulnerabilities\",\"catalogVersion\":\"1\","
 	"\"dateReleased\":\"2025-08-25T00:00:00.000Z\",\"count\":1,\"vulnerabilities\":["
 	"{\"cveID\":\"CVE-2021-22205\",\"vendorProject\":\"GitLab\",\"product\":\"GitLab\","
 	"\"vulnerabilityName\":\"x\",\"dateAdded\":\"2021-11-03\",\"shortDescription\":\"x\","
-	"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\",\"knownRansomwareCampaignUse\":\"Unknown\","
+	"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\",\"knownRansomwareCampaignUse\":"
+	"\"Unknown\","
 	"\"notes\":\"\",\"cwes\":[]}]}";
 
 static const char epss_csv[] = "CVE-2099-0001;0.200000000;0.950000000\n"
@@ -420,7 +467,7 @@ static void test_load(void **state)
 	pw_advindex_stats st;
 	pw_advindex_get_stats(idx, &st);
 	assert_int_equal(st.advisories, 1);
-	assert_int_equal(st.kev, 1); /* the whole catalogue */
+	assert_int_equal(st.kev, 1);  /* the whole catalogue */
 	assert_int_equal(st.epss, 1); /* of the CVEs loaded */
 	assert_true(pw_advindex_cve(idx, "CVE-2099-0001")->epss > 0.19);
 	assert_null(pw_advindex_cve(idx, "CVE-2020-0001"));
@@ -483,14 +530,10 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_lookup),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_bad_statements),
-		cmocka_unit_test(test_kev_epss),
-		cmocka_unit_test(test_sink),
-		cmocka_unit_test(test_module_streams),
-		cmocka_unit_test(test_rpm_helpers),
-		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_add_lookup),     cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_bad_statements), cmocka_unit_test(test_kev_epss),
+		cmocka_unit_test(test_sink),           cmocka_unit_test(test_module_streams),
+		cmocka_unit_test(test_rpm_helpers),    cmocka_unit_test(test_many),
 		cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

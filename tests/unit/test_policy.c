@@ -74,7 +74,8 @@ static void test_rules(void **state)
 	in = base();
 	in.epss = 0.5;
 	in.epss_cve = "CVE-2020-1";
-	expect(&p, &in, PW_PRIO_NORMAL, PW_REASON_DEFAULT, "severity medium, attack vector network");
+	expect(&p, &in, PW_PRIO_NORMAL, PW_REASON_DEFAULT,
+	       "severity medium, attack vector network");
 	in.exposure = PW_EXPOSURE_INTERNET;
 	expect(&p, &in, PW_PRIO_EMERGENCY, PW_REASON_EPSS_INTERNET,
 	       "EPSS 0.500 (CVE-2020-1) >= 0.100 on an internet-facing host");

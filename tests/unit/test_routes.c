@@ -2,10 +2,10 @@
  * the authorization matrix (EVERY route x EVERY role, no credential, a
  * bad token and an agent credential, expected statuses read from
  * tests/data/authz/matrix.tsv, written from the roles' job descriptions
- * rather than from the route table the server enforces), the audit event of every state-changing call, limits
- * (413, depth, string length, bad JSON), error shapes, the check-in
- * flow, the configuration rules, and that docs/api.md and
- * dist/patchwarden.conf match the tables they document. */
+ * rather than from the route table the server enforces), the audit event of every state-changing
+ * call, limits (413, depth, string length, bad JSON), error shapes, the check-in flow, the
+ * configuration rules, and that docs/api.md and dist/patchwarden.conf match the tables they
+ * document. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -305,8 +305,8 @@ static void load_matrix(void)
 		if (!strncmp(line, "# method\t", 9)) {
 			ncol = split_tabs(line + 2, f, 3 + C_BAD + 1);
 			if (ncol != 3 + C_BAD)
-				fail_msg("%s:%d: want method, path, ok and %d callers", path, lineno,
-					 C_BAD);
+				fail_msg("%s:%d: want method, path, ok and %d callers", path,
+					 lineno, C_BAD);
 			for (int i = 3; i < ncol; i++)
 				if ((col[i] = matrix_column(f[i])) < 0)
 					fail_msg("%s:%d: unknown caller '%s'", path, lineno, f[i]);
@@ -330,7 +330,8 @@ static void load_matrix(void)
 			fail_msg("%s:%d: ok '%s' is not a 2xx status", path, lineno, f[2]);
 		for (int i = 3; i < ncol; i++) {
 			if (strcmp(f[i], "allow") != 0 && strcmp(f[i], "deny") != 0)
-				fail_msg("%s:%d: '%s' is neither allow nor deny", path, lineno, f[i]);
+				fail_msg("%s:%d: '%s' is neither allow nor deny", path, lineno,
+					 f[i]);
 			row->allow[col[i]] = !strcmp(f[i], "allow");
 		}
 	}
@@ -397,8 +398,15 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	} else if (!strcmp(p, "/api/v1/hosts/{id}/rekey")) {
 		/* A re-key of fx.agent's machine without its credential waits;
 		 * refusing it leaves fx.agent the host's. */
-		pw_enroll_request q = {fx.enroll_token, "agent-host", "machine-0", NULL, NULL, NULL,
-				       NULL, NULL, NULL};
+		pw_enroll_request q = {fx.enroll_token,
+				       "agent-host",
+				       "machine-0",
+				       NULL,
+				       NULL,
+				       NULL,
+				       NULL,
+				       NULL,
+				       NULL};
 		pw_enrollment en;
 		pw_error e = PW_ERROR_INIT;
 		check(pw_agent_enroll(fx.db, &q, &en, &e), &e);
@@ -735,8 +743,7 @@ static void expect_400_naming(const char *path, const char *body, const char *ne
 	struct reply r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR], body);
 	expect_error(&r, 400, body);
 	if (!strstr(pw_buf_str(&r.body), needle))
-		fail_msg("PATCH %s: the message lacks '%s': %s", body, needle,
-			 pw_buf_str(&r.body));
+		fail_msg("PATCH %s: the message lacks '%s': %s", body, needle, pw_buf_str(&r.body));
 	reply_release(&r);
 }
 
@@ -810,10 +817,11 @@ static void test_host_edit(void **state)
 	char path[64];
 	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, fx.agent.host_id);
 	int64_t before = audit_head();
-	struct reply r = call("PATCH", path, fx.token[PW_ROLE_OPERATOR],
-			      "{\"category\":\"Web\",\"criticality\":\"5\",\"exposure\":\"internet\","
-			      "\"maintenance_window\":\"sun 01:00-04:00\",\"last_patched\":"
-			      "\"2024-04-07\",\"location\":null}");
+	struct reply r =
+		call("PATCH", path, fx.token[PW_ROLE_OPERATOR],
+		     "{\"category\":\"Web\",\"criticality\":\"5\",\"exposure\":\"internet\","
+		     "\"maintenance_window\":\"sun 01:00-04:00\",\"last_patched\":"
+		     "\"2024-04-07\",\"location\":null}");
 	assert_int_equal(r.status, 200);
 	/* The reply is the host as GET shows it, in stored forms. */
 	assert_string_equal(cJSON_GetObjectItem(r.json, "category")->valuestring, "web");
@@ -839,7 +847,8 @@ static void test_host_edit(void **state)
 	assert_int_equal(audit_head(), before + 1);
 
 	/* Refusals name the field; nothing of a refused body is applied. */
-	expect_400_naming(path, "{\"ticket\":\"T-1\",\"colour\":\"red\"}", "colour is not a host field");
+	expect_400_naming(path, "{\"ticket\":\"T-1\",\"colour\":\"red\"}",
+			  "colour is not a host field");
 	expect_400_naming(path, "{\"Category\":\"web\"}", "Category is not a host field");
 	expect_400_naming(path, "{\"kernel\":\"6.1\"}", "reported by the host's agent");
 	expect_400_naming(path, "{\"criticality\":9}", "criticality must be a whole number");
@@ -859,7 +868,8 @@ static void test_host_edit(void **state)
 	reply_release(&r);
 
 	/* Fixed paths beside {id}: each takes its own methods only. */
-	r = call("PATCH", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_ADMIN], "{\"ticket\":\"x\"}");
+	r = call("PATCH", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_ADMIN],
+		 "{\"ticket\":\"x\"}");
 	expect_error(&r, 405, "PATCH on export-csv");
 	reply_release(&r);
 	r = call("GET", "/api/v1/hosts/import-csv", fx.token[PW_ROLE_ADMIN], NULL);

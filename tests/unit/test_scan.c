@@ -52,10 +52,16 @@ static void add_adv(pw_advindex *idx, const char *id, const char *cve, const cha
 		    const char *pkg, bool by_source, pw_fix_state state, const char *fixed)
 {
 	const char *cves[] = {cve};
-	pw_affected af = {eco, pkg, by_source, state, fixed, state == PW_FIX_UNFIXED ? "work in progress" : NULL};
-	pw_advisory a = {.id = id, .source = "test", .cves = cves, .n_cves = cve ? 1 : 0,
-			 .severity = PW_SEV_MEDIUM, .attack_vector = PW_AV_NETWORK,
-			 .affected = &af, .n_affected = 1};
+	pw_affected af = {eco,   pkg,   by_source,
+			  state, fixed, state == PW_FIX_UNFIXED ? "work in progress" : NULL};
+	pw_advisory a = {.id = id,
+			 .source = "test",
+			 .cves = cves,
+			 .n_cves = cve ? 1 : 0,
+			 .severity = PW_SEV_MEDIUM,
+			 .attack_vector = PW_AV_NETWORK,
+			 .affected = &af,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 }
 
@@ -97,7 +103,9 @@ static char *summary(const pw_scan_result *r)
 		if (r->inactive[i].kind == PW_INACTIVE_REBOOT)
 			pw_buf_printf(&b, "reboot %s %s->%s %zu\n",
 				      r->inactive[i].package ? r->inactive[i].package : "-",
-				      r->inactive[i].running_version ? r->inactive[i].running_version : "-",
+				      r->inactive[i].running_version
+					      ? r->inactive[i].running_version
+					      : "-",
 				      r->inactive[i].installed ? r->inactive[i].installed : "-",
 				      r->inactive[i].n_advs);
 	return pw_buf_detach(&b);
@@ -133,7 +141,8 @@ static void test_deb_by_source(void **state)
 		"1:1.2.11.dfsg-2+deb11u1");
 	add_adv(idx, "DSA-7-1", "CVE-2022-7", "debian:11", "bash", true, PW_FIX_FIXED, "5.1-2");
 	/* States that are not missing fixes. */
-	add_adv(idx, "CVE-2022-8", "CVE-2022-8", "debian:11", "bash", true, PW_FIX_NOT_AFFECTED, NULL);
+	add_adv(idx, "CVE-2022-8", "CVE-2022-8", "debian:11", "bash", true, PW_FIX_NOT_AFFECTED,
+		NULL);
 	add_adv(idx, "CVE-2022-9", "CVE-2022-9", "debian:11", "bash", true, PW_FIX_DNE, NULL);
 	add_adv(idx, "CVE-2022-10", "CVE-2022-10", "debian:11", "bash", true, PW_FIX_IGNORED, NULL);
 	add_adv(idx, "CVE-2022-11", "CVE-2022-11", "debian:11", "bash", true, PW_FIX_UNFIXED, NULL);
@@ -189,10 +198,18 @@ static void test_merge_same_advisory(void **state)
 	const char *c1[] = {"CVE-2020-1"}, *c2[] = {"CVE-2020-2"};
 	pw_affected a1 = {"ubuntu:18.04", "curl", true, PW_FIX_FIXED, "7.58.0-2ubuntu3.9", NULL};
 	pw_affected a2 = {"ubuntu:18.04", "curl", false, PW_FIX_FIXED, "7.58.0-2ubuntu3.10", NULL};
-	pw_advisory x = {.id = "USN-4466-1", .source = "uct", .cves = c1, .n_cves = 1,
-			 .affected = &a1, .n_affected = 1};
-	pw_advisory y = {.id = "USN-4466-1", .source = "osv", .cves = c2, .n_cves = 1,
-			 .affected = &a2, .n_affected = 1};
+	pw_advisory x = {.id = "USN-4466-1",
+			 .source = "uct",
+			 .cves = c1,
+			 .n_cves = 1,
+			 .affected = &a1,
+			 .n_affected = 1};
+	pw_advisory y = {.id = "USN-4466-1",
+			 .source = "osv",
+			 .cves = c2,
+			 .n_cves = 1,
+			 .affected = &a2,
+			 .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &x, NULL), PW_OK);
 	assert_int_equal(pw_advindex_add(idx, &y, NULL), PW_OK);
 	pw_inventory inv = PW_INVENTORY_INIT;
@@ -235,8 +252,12 @@ static void add_alma(pw_advindex *idx, const char *id, const char *summary, cons
 		pw_affected a = {"almalinux:8", pkg, false, PW_FIX_FIXED, fixed[i], NULL};
 		af[i] = a;
 	}
-	pw_advisory a = {.id = id, .source = "osv", .summary = summary, .severity = PW_SEV_HIGH,
-			 .affected = af, .n_affected = n};
+	pw_advisory a = {.id = id,
+			 .source = "osv",
+			 .summary = summary,
+			 .severity = PW_SEV_HIGH,
+			 .affected = af,
+			 .n_affected = n};
 	assert_int_equal(pw_advindex_add(idx, &a, NULL), PW_OK);
 }
 
@@ -383,7 +404,8 @@ static void test_kernel_rpm(void **state)
 	const char *k[] = {"4.18.0-348.el8"};
 	add_alma(idx, "ALSA-2021:4356", "Important: kernel security update", "kernel-core", k, 1);
 	const char *h[] = {"4.18.0-348.el8"};
-	add_alma(idx, "ALSA-2021:4357", "Important: kernel security update", "kernel-headers", h, 1);
+	add_alma(idx, "ALSA-2021:4357", "Important: kernel security update", "kernel-headers", h,
+		 1);
 	pw_inventory inv = PW_INVENTORY_INIT;
 	inv_os(&inv, "almalinux", "8");
 	add_pkg(&inv, "kernel-core", "4.18.0-305.el8", NULL, NULL);
@@ -430,22 +452,40 @@ static void test_priorities(void **state)
 {
 	(void)state;
 	pw_advindex *idx = new_index();
-	pw_kev_entry kev = {.cve = "CVE-2021-3156", .date_added = "2022-04-06", .due_date = "2022-04-27"};
+	pw_kev_entry kev = {.cve = "CVE-2021-3156",
+			    .date_added = "2022-04-06",
+			    .due_date = "2022-04-27"};
 	assert_int_equal(pw_advindex_add_kev(idx, &kev, NULL), PW_OK);
 	pw_epss_entry ep = {"CVE-2021-2", 0.42, 0.99};
 	assert_int_equal(pw_advindex_add_epss(idx, &ep, NULL), PW_OK);
-	const char *c1[] = {"CVE-2021-1", "CVE-2021-3156"}, *c2[] = {"CVE-2021-2"}, *c3[] = {"CVE-2021-3"};
+	const char *c1[] = {"CVE-2021-1", "CVE-2021-3156"}, *c2[] = {"CVE-2021-2"},
+		   *c3[] = {"CVE-2021-3"};
 	pw_affected a1 = {"debian:11", "sudo", true, PW_FIX_FIXED, "1.9.5p2-3", NULL};
 	pw_affected a2 = {"debian:11", "nginx", true, PW_FIX_FIXED, "1.18.0-6.1+deb11u1", NULL};
 	pw_affected a3 = {"debian:11", "less", true, PW_FIX_FIXED, "551-2+deb11u1", NULL};
-	pw_advisory s1 = {.id = "DSA-4839-1", .source = "t", .cves = c1, .n_cves = 2,
-			  .severity = PW_SEV_HIGH, .attack_vector = PW_AV_LOCAL, .affected = &a1,
+	pw_advisory s1 = {.id = "DSA-4839-1",
+			  .source = "t",
+			  .cves = c1,
+			  .n_cves = 2,
+			  .severity = PW_SEV_HIGH,
+			  .attack_vector = PW_AV_LOCAL,
+			  .affected = &a1,
 			  .n_affected = 1};
-	pw_advisory s2 = {.id = "DSA-5000-1", .source = "t", .cves = c2, .n_cves = 1,
-			  .severity = PW_SEV_HIGH, .attack_vector = PW_AV_NETWORK, .affected = &a2,
+	pw_advisory s2 = {.id = "DSA-5000-1",
+			  .source = "t",
+			  .cves = c2,
+			  .n_cves = 1,
+			  .severity = PW_SEV_HIGH,
+			  .attack_vector = PW_AV_NETWORK,
+			  .affected = &a2,
 			  .n_affected = 1};
-	pw_advisory s3 = {.id = "DSA-5001-1", .source = "t", .cves = c3, .n_cves = 1,
-			  .severity = PW_SEV_LOW, .attack_vector = PW_AV_LOCAL, .affected = &a3,
+	pw_advisory s3 = {.id = "DSA-5001-1",
+			  .source = "t",
+			  .cves = c3,
+			  .n_cves = 1,
+			  .severity = PW_SEV_LOW,
+			  .attack_vector = PW_AV_LOCAL,
+			  .affected = &a3,
 			  .n_affected = 1};
 	assert_int_equal(pw_advindex_add(idx, &s1, NULL), PW_OK);
 	assert_int_equal(pw_advindex_add(idx, &s2, NULL), PW_OK);
@@ -499,8 +539,9 @@ static void test_priorities(void **state)
 	cJSON_Delete(j);
 	j = cJSON_Parse(text);
 	free(text);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "host"), "ecosystem")->valuestring,
-			    "debian:11");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(j, "host"), "ecosystem")->valuestring,
+		"debian:11");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "snapshot")));
 	cJSON *sum = cJSON_GetObjectItem(j, "summary");
 	assert_int_equal(cJSON_GetObjectItem(sum, "emergency")->valueint, 2);
@@ -509,11 +550,15 @@ static void test_priorities(void **state)
 	cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "findings"), 1);
 	assert_string_equal(cJSON_GetObjectItem(f0, "package")->valuestring, "sudo");
 	assert_string_equal(cJSON_GetObjectItem(f0, "priority")->valuestring, "emergency");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(f0, "kev"), "due_date")->valuestring,
-			    "2022-04-27");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(f0, "kev"), "due_date")->valuestring,
+		"2022-04-27");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f0, "cves")), 2);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(f0, "binaries"), 0),
-						"name")->valuestring, "sudo");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(f0, "binaries"), 0),
+				    "name")
+			->valuestring,
+		"sudo");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(f0, "in_use")));
 	assert_non_null(cJSON_GetObjectItem(f0, "reason")->valuestring);
 	assert_true(cJSON_IsArray(cJSON_GetObjectItem(j, "unfixed")));
@@ -583,8 +628,10 @@ static void test_live_host(void **state)
 	link_at(proc, "100/exe", "/usr/sbin/nginx");
 	write_file(proc, "100/maps",
 		   "55d0c0a00000-55d0c0a2c000 r--p 00000000 08:01 1234   /usr/sbin/nginx\n"
-		   "7f0000000000-7f0000001000 r-xp 00001000 08:01 99 /usr/lib/x86_64-linux-gnu/libssl.so.1.1 (deleted)\n"
-		   "7f0000001000-7f0000002000 r--p 00002000 08:01 99 /usr/lib/x86_64-linux-gnu/libssl.so.1.1 (deleted)\n"
+		   "7f0000000000-7f0000001000 r-xp 00001000 08:01 99 "
+		   "/usr/lib/x86_64-linux-gnu/libssl.so.1.1 (deleted)\n"
+		   "7f0000001000-7f0000002000 r--p 00002000 08:01 99 "
+		   "/usr/lib/x86_64-linux-gnu/libssl.so.1.1 (deleted)\n"
 		   "7f0000003000-7f0000004000 rw-s 00000000 00:01 7  /memfd:pulse (deleted)\n"
 		   "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0  [stack]\n");
 	/* pid 200 lives in another root (a container): ignored. */
@@ -617,8 +664,10 @@ static void test_live_host(void **state)
 	assert_int_equal(pw_procuse_package_in_use(pu, "vim", "amd64"), -1);
 
 	pw_advindex *idx = new_index();
-	add_adv(idx, "DSA-1", "CVE-2021-1", "debian:11", "nginx", true, PW_FIX_FIXED, "1.18.0-6.1+deb11u1");
-	add_adv(idx, "DSA-2", "CVE-2021-2", "debian:11", "less", true, PW_FIX_FIXED, "551-2+deb11u1");
+	add_adv(idx, "DSA-1", "CVE-2021-1", "debian:11", "nginx", true, PW_FIX_FIXED,
+		"1.18.0-6.1+deb11u1");
+	add_adv(idx, "DSA-2", "CVE-2021-2", "debian:11", "less", true, PW_FIX_FIXED,
+		"551-2+deb11u1");
 	add_adv(idx, "DSA-3", "CVE-2021-3", "debian:11", "sudo", true, PW_FIX_FIXED, "1.9.5p2-3");
 	pw_inventory inv = PW_INVENTORY_INIT;
 	inv_os(&inv, "debian", "11");
@@ -758,11 +807,14 @@ static void test_from_store(void **state)
 				   "\t{CVE-2099-0003}\n"
 				   "\t[bullseye] - nginx 1.18.0-6.1+deb11u4\n";
 	static const char kev[] =
-		"{\"title\":\"CISA Catalog of Known Exploited Vulnerabilities\",\"catalogVersion\":\"1\","
+		"{\"title\":\"CISA Catalog of Known Exploited "
+		"Vulnerabilities\",\"catalogVersion\":\"1\","
 		"\"dateReleased\":\"2025-08-25T00:00:00.000Z\",\"count\":1,\"vulnerabilities\":["
 		"{\"cveID\":\"CVE-2021-22205\",\"vendorProject\":\"GitLab\",\"product\":\"GitLab\","
-		"\"vulnerabilityName\":\"x\",\"dateAdded\":\"2021-11-03\",\"shortDescription\":\"x\","
-		"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\",\"knownRansomwareCampaignUse\":"
+		"\"vulnerabilityName\":\"x\",\"dateAdded\":\"2021-11-03\",\"shortDescription\":"
+		"\"x\","
+		"\"requiredAction\":\"x\",\"dueDate\":\"2021-11-17\","
+		"\"knownRansomwareCampaignUse\":"
 		"\"Unknown\",\"notes\":\"\",\"cwes\":[]}]}";
 	static const char epss[] = "CVE-2099-0001;0.200000000;0.950000000\n"
 				   "CVE-2099-0003;0.010000000;0.500000000\n";
@@ -801,13 +853,15 @@ static void test_from_store(void **state)
 	free(inv.os_version_id);
 	inv.os_version_id = strdup("12");
 	idx = new_index();
-	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e), PW_ERR_NOTFOUND);
+	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e),
+			 PW_ERR_NOTFOUND);
 	assert_non_null(strstr(e.msg, "debian:12"));
 	pw_advindex_free(idx);
 	free(inv.os_id);
 	inv.os_id = NULL;
 	idx = new_index();
-	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e), PW_ERR_NOTFOUND);
+	assert_int_equal(pw_scan_from_store(idx, st, snap, &inv, &host, &p, &r, &e),
+			 PW_ERR_NOTFOUND);
 	pw_advindex_free(idx);
 	pw_inventory_release(&inv);
 	pw_feedstore_close(st);
@@ -826,7 +880,8 @@ static void test_fleet(void **state)
 	(void)state;
 	pw_advindex *idx = new_index();
 	add_adv(idx, "DSA-1", "CVE-1", "debian:11", "bash", true, PW_FIX_FIXED, "5.1-3");
-	add_adv(idx, "DSA-2", "CVE-2", "debian:11", "curl", true, PW_FIX_FIXED, "7.74.0-1.3+deb11u2");
+	add_adv(idx, "DSA-2", "CVE-2", "debian:11", "curl", true, PW_FIX_FIXED,
+		"7.74.0-1.3+deb11u2");
 	enum { N = 40 };
 	pw_inventory inv[N];
 	pw_fleet_input in[N];
@@ -836,8 +891,8 @@ static void test_fleet(void **state)
 		inv_os(&inv[i], i == 7 ? "plan9" : "debian", "11");
 		/* Four contents: i % 4 picks which packages are old. */
 		add_pkg(&inv[i], "bash", i % 2 ? "5.1-2" : "5.1-3", NULL, NULL);
-		add_pkg(&inv[i], "curl", i % 4 >= 2 ? "7.74.0-1.3+deb11u1" : "7.74.0-1.3+deb11u2", NULL,
-			NULL);
+		add_pkg(&inv[i], "curl", i % 4 >= 2 ? "7.74.0-1.3+deb11u1" : "7.74.0-1.3+deb11u2",
+			NULL, NULL);
 		in[i].inventory = &inv[i];
 		in[i].exposure = i == 9 ? PW_EXPOSURE_INTERNET : PW_EXPOSURE_INTERNAL;
 		in[i].hash = NULL;
@@ -895,18 +950,12 @@ static void test_fleet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deb_by_source),
-		cmocka_unit_test(test_merge_same_advisory),
-		cmocka_unit_test(test_rpm_epoch),
-		cmocka_unit_test(test_rpm_modules),
-		cmocka_unit_test(test_kernel_deb),
-		cmocka_unit_test(test_kernel_rpm),
-		cmocka_unit_test(test_apk_origin),
-		cmocka_unit_test(test_priorities),
-		cmocka_unit_test(test_live_host),
-		cmocka_unit_test(test_live_proc),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_from_store),
+		cmocka_unit_test(test_deb_by_source), cmocka_unit_test(test_merge_same_advisory),
+		cmocka_unit_test(test_rpm_epoch),     cmocka_unit_test(test_rpm_modules),
+		cmocka_unit_test(test_kernel_deb),    cmocka_unit_test(test_kernel_rpm),
+		cmocka_unit_test(test_apk_origin),    cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_live_host),     cmocka_unit_test(test_live_proc),
+		cmocka_unit_test(test_errors),        cmocka_unit_test(test_from_store),
 		cmocka_unit_test(test_fleet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -365,10 +365,10 @@ static bool run_case(const struct scan_case *c)
 	print_message("[ CASE     ] %s: %s, %zu packages; %zu feed files (%zu parsed, %zu failed), "
 		      "%zu advisories, %zu fixes, %zu warnings; %zu findings "
 		      "(%zu emergency, %zu high, %zu normal, %zu low), %zu unfixed, %zu inactive\n",
-		      c->name, r.ecosystem, inv.n_pkgs, fs.files, fs.parsed, fs.failed, st.advisories,
-		      st.fixes, iw.n, r.n_findings,
-		      r.counts[PW_PRIO_EMERGENCY], r.counts[PW_PRIO_HIGH], r.counts[PW_PRIO_NORMAL],
-		      r.counts[PW_PRIO_LOW], r.n_unfixed, r.n_inactive);
+		      c->name, r.ecosystem, inv.n_pkgs, fs.files, fs.parsed, fs.failed,
+		      st.advisories, st.fixes, iw.n, r.n_findings, r.counts[PW_PRIO_EMERGENCY],
+		      r.counts[PW_PRIO_HIGH], r.counts[PW_PRIO_NORMAL], r.counts[PW_PRIO_LOW],
+		      r.n_unfixed, r.n_inactive);
 
 	pw_buf b = PW_BUF_INIT;
 	for (size_t i = 0; i < r.n_findings; i++)

@@ -172,10 +172,12 @@ static void test_corrupt(void **state)
 	assert_int_equal(truncate(sub(dir, names[0]), 20), 0);
 	const char *flipped = "PWSPOOL1 13 00000000\nsecond result";
 	assert_int_equal(pw_write_file_atomic(sub(dir, names[1]), flipped, strlen(flipped), 0600,
-					      NULL), PW_OK);
+					      NULL),
+			 PW_OK);
 	assert_int_equal(pw_write_file_atomic(sub(dir, names[2]), "x", 1, 0600, NULL), PW_OK);
-	assert_int_equal(pw_write_file_atomic(sub(dir, "00000000000000000009.result.tmp.1"), "x",
-					      1, 0600, NULL), PW_OK);
+	assert_int_equal(pw_write_file_atomic(sub(dir, "00000000000000000009.result.tmp.1"), "x", 1,
+					      0600, NULL),
+			 PW_OK);
 	assert_int_equal(pw_write_file_atomic(sub(dir, "junk"), "x", 1, 0600, NULL), PW_OK);
 
 	assert_int_equal(pw_spool_open(&s, dir, 0, NULL), PW_OK);

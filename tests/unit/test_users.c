@@ -23,7 +23,7 @@ static int64_t events(struct srv *f, const char *action)
 static void test_roles(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"admin",	"operator", "app-owner",
+	static const char *const names[] = {"admin",   "operator", "app-owner",
 					    "manager", "helpdesk", "auditor"};
 	for (int i = 0; i < PW_ROLE__COUNT; i++) {
 		pw_role r;
@@ -65,14 +65,17 @@ static void test_add_and_list(void **state)
 	assert_int_equal(events(f, "user.add"), 3);
 	char *after = srv_text(f, "SELECT after_json FROM audit_events WHERE target = ?",
 			       "user:alice");
-	assert_string_equal(after,
-			    "{\"name\":\"alice\",\"role\":\"admin\",\"disabled\":false,\"password\":true}");
+	assert_string_equal(
+		after,
+		"{\"name\":\"alice\",\"role\":\"admin\",\"disabled\":false,\"password\":true}");
 	free(after);
 	char *hash = srv_text(f, "SELECT password_hash FROM users WHERE name = ?", "alice");
 	assert_non_null(strstr(hash, "$argon2id$"));
 	free(hash);
-	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events WHERE after_json LIKE"
-				    " '%argon2%' OR after_json LIKE '%horse%'", NULL),
+	assert_int_equal(srv_int(f,
+				 "SELECT COUNT(*) FROM audit_events WHERE after_json LIKE"
+				 " '%argon2%' OR after_json LIKE '%horse%'",
+				 NULL),
 			 0);
 	pw_audit_report r;
 	CHECK(f, pw_audit_verify(f->db, &r, &f->e));
@@ -84,8 +87,11 @@ static void test_add_refusals(void **state)
 	add(f, "alice", PW_ROLE_ADMIN, NULL);
 	REFUSED(f, PW_ERR_INVALID, "exists already",
 		pw_user_add(f->db, ACTOR, "alice", PW_ROLE_OPERATOR, NULL, NULL, &f->e));
-	static const char *const bad[] = {"", "Alice", "-x", ".x", "a b", "a/b", "ä",
-					  "a12345678901234567890123456789012345678901234567890123456789012345"};
+	static const char *const bad[] = {
+		"",    "Alice",
+		"-x",  ".x",
+		"a b", "a/b",
+		"ä",   "a12345678901234567890123456789012345678901234567890123456789012345"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		REFUSED(f, PW_ERR_INVALID, "is not valid",
 			pw_user_add(f->db, ACTOR, bad[i], PW_ROLE_OPERATOR, NULL, NULL, &f->e));
@@ -138,10 +144,12 @@ static void test_password_change(void **state)
 	add(f, "alice", PW_ROLE_OPERATOR, "first password");
 	pw_principal p;
 	CHECK(f, pw_user_set_password(f->db, ACTOR, "alice", "second password", &f->e));
-	REFUSED(f, PW_ERR_AUTH, "wrong", pw_user_login(f->db, "alice", "first password", &p, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "wrong",
+		pw_user_login(f->db, "alice", "first password", &p, &f->e));
 	CHECK(f, pw_user_login(f->db, "alice", "second password", &p, &f->e));
 	CHECK(f, pw_user_set_password(f->db, ACTOR, "alice", NULL, &f->e));
-	REFUSED(f, PW_ERR_AUTH, "wrong", pw_user_login(f->db, "alice", "second password", &p, &f->e));
+	REFUSED(f, PW_ERR_AUTH, "wrong",
+		pw_user_login(f->db, "alice", "second password", &p, &f->e));
 	/* Removing a password that is not there changes nothing. */
 	CHECK(f, pw_user_set_password(f->db, ACTOR, "alice", NULL, &f->e));
 	assert_int_equal(events(f, "user.passwd"), 2);
@@ -176,7 +184,8 @@ static void test_roles_and_last_admin(void **state)
 	assert_int_equal(l.v[0].role, PW_ROLE_MANAGER);
 	assert_int_equal(l.v[1].role, PW_ROLE_ADMIN);
 	pw_user_list_release(&l);
-	REFUSED(f, PW_ERR_NOTFOUND, "no user", pw_user_set_role(f->db, ACTOR, "eve", PW_ROLE_ADMIN, &f->e));
+	REFUSED(f, PW_ERR_NOTFOUND, "no user",
+		pw_user_set_role(f->db, ACTOR, "eve", PW_ROLE_ADMIN, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "unknown role",
 		pw_user_set_role(f->db, ACTOR, "bob", (pw_role)42, &f->e));
 }
@@ -213,8 +222,10 @@ static void test_last_admin_race(void **state)
 		if (ok != 1)
 			fail_msg("round %d: %d of 2 admins disabled (%s / %s)", round, 2 - ok,
 				 pw_error_text(&d[0].e), pw_error_text(&d[1].e));
-		assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM users WHERE role = 'admin' AND"
-					    " disabled = 0", NULL),
+		assert_int_equal(srv_int(f,
+					 "SELECT COUNT(*) FROM users WHERE role = 'admin' AND"
+					 " disabled = 0",
+					 NULL),
 				 1);
 		const char *off = d[0].rc == PW_OK ? "alice" : "carol";
 		CHECK(f, pw_user_set_disabled(f->db, ACTOR, off, false, &f->e));
@@ -259,8 +270,14 @@ static void test_api_tokens(void **state)
 	REFUSED(f, PW_ERR_AUTH, "is not valid", pw_api_token_authenticate(f->db, wrong, &p, &f->e));
 	assert_int_equal(p.user_id, 0);
 	wrong[strlen(wrong) - 1] = '\0';
-	REFUSED(f, PW_ERR_AUTH, "not an API token", pw_api_token_authenticate(f->db, wrong, &p, &f->e));
-	static const char *const junk[] = {"", "pwt_", "pwt_1", "pwt_0.", "pwe_1.x", "Bearer x",
+	REFUSED(f, PW_ERR_AUTH, "not an API token",
+		pw_api_token_authenticate(f->db, wrong, &p, &f->e));
+	static const char *const junk[] = {"",
+					   "pwt_",
+					   "pwt_1",
+					   "pwt_0.",
+					   "pwe_1.x",
+					   "Bearer x",
 					   "pwt_99999999999999999999.00"};
 	for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
 		REFUSED(f, PW_ERR_AUTH, "not an API token",
@@ -280,7 +297,8 @@ static void test_api_tokens(void **state)
 	CHECK(f, pw_api_token_revoke(f->db, ACTOR, id, &f->e));
 	REFUSED(f, PW_ERR_AUTH, "was revoked at", pw_api_token_authenticate(f->db, tok, &p, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "revoked already", pw_api_token_revoke(f->db, ACTOR, id, &f->e));
-	REFUSED(f, PW_ERR_NOTFOUND, "no API token 999", pw_api_token_revoke(f->db, ACTOR, 999, &f->e));
+	REFUSED(f, PW_ERR_NOTFOUND, "no API token 999",
+		pw_api_token_revoke(f->db, ACTOR, 999, &f->e));
 	assert_int_equal(events(f, "token.create"), 1);
 	assert_int_equal(events(f, "token.revoke"), 1);
 
@@ -303,8 +321,9 @@ static void test_api_token_expiry_and_list(void **state)
 	CHECK(f, pw_api_token_create(f->db, ACTOR, "alice", "laptop", 0, t2, &id2, &f->e));
 	pw_principal p;
 	CHECK(f, pw_api_token_authenticate(f->db, t1, &p, &f->e));
-	srv_exec(f, f->db, "UPDATE api_tokens SET expires = '2001-01-01T00:00:00.000Z'"
-			   " WHERE label = 'short lived'");
+	srv_exec(f, f->db,
+		 "UPDATE api_tokens SET expires = '2001-01-01T00:00:00.000Z'"
+		 " WHERE label = 'short lived'");
 	REFUSED(f, PW_ERR_AUTH, "expired at 2001-01-01T00:00:00.000Z",
 		pw_api_token_authenticate(f->db, t1, &p, &f->e));
 	CHECK(f, pw_api_token_authenticate(f->db, t2, &p, &f->e)); /* never expires */

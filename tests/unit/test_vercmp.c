@@ -18,8 +18,8 @@ static void test_scheme_names(void **state)
 		pw_scheme want;
 	} names[] = {
 		{"deb", PW_SCHEME_DEB}, {"dpkg", PW_SCHEME_DEB}, {"apt", PW_SCHEME_DEB},
-		{"DEB", PW_SCHEME_DEB}, {"rpm", PW_SCHEME_RPM}, {"dnf", PW_SCHEME_RPM},
-		{"yum", PW_SCHEME_RPM}, {"Rpm", PW_SCHEME_RPM}, {"apk", PW_SCHEME_APK},
+		{"DEB", PW_SCHEME_DEB}, {"rpm", PW_SCHEME_RPM},  {"dnf", PW_SCHEME_RPM},
+		{"yum", PW_SCHEME_RPM}, {"Rpm", PW_SCHEME_RPM},  {"apk", PW_SCHEME_APK},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		pw_scheme s = (pw_scheme)-1;
@@ -78,10 +78,15 @@ static void test_dispatch(void **state)
 	assert_int_equal(pw_vercmp(PW_SCHEME_RPM, "1.0-0", "1.0", &cmp, NULL), PW_OK);
 	assert_true(cmp > 0); /* rpm: any release beats none */
 	static const char *const apk_pairs[][2] = {
-		{"1.0", "1.0-r1"}, {"1.0_rc1", "1.0"}, {"2.0", "10.0"}, {"1.0", "1.0"},
+		{"1.0", "1.0-r1"},
+		{"1.0_rc1", "1.0"},
+		{"2.0", "10.0"},
+		{"1.0", "1.0"},
 	};
 	for (size_t i = 0; i < sizeof apk_pairs / sizeof apk_pairs[0]; i++) {
-		assert_int_equal(pw_vercmp(PW_SCHEME_APK, apk_pairs[i][0], apk_pairs[i][1], &cmp, NULL), PW_OK);
+		assert_int_equal(pw_vercmp(PW_SCHEME_APK, apk_pairs[i][0], apk_pairs[i][1], &cmp,
+					   NULL),
+				 PW_OK);
 		assert_int_equal(cmp, pw_apk_vercmp(apk_pairs[i][0], apk_pairs[i][1]));
 	}
 }
@@ -92,7 +97,8 @@ static void test_errors_name_the_version(void **state)
 	pw_error e = PW_ERROR_INIT;
 	int cmp = 7;
 	assert_int_equal(pw_vercmp(PW_SCHEME_DEB, "1.0", "2:", &cmp, &e), PW_ERR_PARSE);
-	assert_string_equal(e.msg, "version '2:' has bad syntax: nothing after colon in version number");
+	assert_string_equal(e.msg,
+			    "version '2:' has bad syntax: nothing after colon in version number");
 	assert_int_equal(cmp, 7); /* untouched on failure */
 	assert_int_equal(pw_vercmp(PW_SCHEME_DEB, "x:1", "1.0", &cmp, &e), PW_ERR_PARSE);
 	assert_string_equal(e.msg, "version 'x:1' has bad syntax: epoch in version is empty");

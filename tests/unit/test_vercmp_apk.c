@@ -30,7 +30,8 @@ static void load(const char *rel, pw_buf *b)
 {
 	const char *root = getenv("PW_SHARED_DATA");
 	if (!root)
-		fail_msg("PW_SHARED_DATA is not set: run through ctest or export it (../shared/data)");
+		fail_msg("PW_SHARED_DATA is not set: run through ctest or export it "
+			 "(../shared/data)");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/version-vectors/%s", root, rel);
 	pw_error e = PW_ERROR_INIT;
@@ -111,15 +112,18 @@ static void test_apk_tools_vectors(void **state)
 			}
 			int mask = 0;
 			for (const char *p = op; *p; p++)
-				mask |= *p == '<' ? R_LESS : *p == '>' ? R_GREATER : *p == '=' ? R_EQUAL : 0;
+				mask |= *p == '<'   ? R_LESS
+					: *p == '>' ? R_GREATER
+					: *p == '=' ? R_EQUAL
+						    : 0;
 			assert_true(mask != 0);
 			int cmp = pw_apk_vercmp(a, v2);
 			int ok = (result_bit(cmp) & mask) != 0;
 			if (negate)
 				ok = !ok;
 			if (!ok) {
-				printf("version.data:%d: %s %s%s %s, got %s\n", lineno, a, negate ? "!" : "",
-				       op, v2, result_op(cmp));
+				printf("version.data:%d: %s %s%s %s, got %s\n", lineno, a,
+				       negate ? "!" : "", op, v2, result_op(cmp));
 				failed++;
 			}
 			/* The reverse comparison must be the mirror image. */
@@ -251,7 +255,8 @@ static void check_osv_file(const char *file)
 		checked++;
 		if (!k) {
 			if (strcmp(result_op(cmp), op) != 0) {
-				printf("%s:%d: %s %s %s, got %s\n", file, lineno, a, op, v2, result_op(cmp));
+				printf("%s:%d: %s %s %s, got %s\n", file, lineno, a, op, v2,
+				       result_op(cmp));
 				failed++;
 			} else {
 				as_fixture++;
@@ -260,12 +265,12 @@ static void check_osv_file(const char *file)
 		}
 		/* A listed line must still differ from the fixture and match apk 3. */
 		if (strcmp(result_op(cmp), k->got) != 0) {
-			printf("%s:%d: %s %s %s: apk-tools 3 says %s, got %s\n", file, lineno, a, op, v2,
-			       k->got, result_op(cmp));
+			printf("%s:%d: %s %s %s: apk-tools 3 says %s, got %s\n", file, lineno, a,
+			       op, v2, k->got, result_op(cmp));
 			failed++;
 		} else {
-			printf("%s:%d: fixture %s %s %s; apk-tools 3 and we say %s: %s\n", file, lineno, a,
-			       op, v2, k->got, k->why);
+			printf("%s:%d: fixture %s %s %s; apk-tools 3 and we say %s: %s\n", file,
+			       lineno, a, op, v2, k->got, k->why);
 			as_apk3++;
 		}
 	}
@@ -332,8 +337,10 @@ static void test_numbers(void **state)
 		{"1.18446744073709551617", "<", "1.2"},
 		{"99999999999999999999999999999999", ">", "1"},
 		/* String order for leading-zero runs has no length limit. */
-		{"1.000000000000000000000000000000000001", "<", "1.000000000000000000000000000000000002"},
-		{"1.0000000000000000000000000000000000019", ">", "1.000000000000000000000000000000000001"},
+		{"1.000000000000000000000000000000000001", "<",
+		 "1.000000000000000000000000000000000002"},
+		{"1.0000000000000000000000000000000000019", ">",
+		 "1.000000000000000000000000000000000001"},
 	};
 	check_cases(cases, sizeof cases / sizeof cases[0]);
 }

@@ -25,8 +25,8 @@ static void check_pair(struct vec_tally *t, const char *where, const char *a, co
 	}
 	int fast = pw_deb_vercmp(a, b);
 	if (vec_sign(cmp) != want || vec_sign(back) != -want || vec_sign(fast) != want)
-		vec_mismatch(t, "%s: '%s' vs '%s': want %d, got %d (reversed %d, fast %d)\n", where, a, b,
-			     want, cmp, back, fast);
+		vec_mismatch(t, "%s: '%s' vs '%s': want %d, got %d (reversed %d, fast %d)\n", where,
+			     a, b, want, cmp, back, fast);
 }
 
 /* dpkg-version-compare.txt: "A B expected" */
@@ -102,8 +102,8 @@ static void check_valid(struct parse_counts *c, const char *where, const char *i
 	snprintf(got, sizeof got, "%u|%.*s|%.*s", d.epoch, (int)d.upstream_len, d.upstream,
 		 (int)d.revision_len, d.revision);
 	if (strcmp(got, want) != 0 || d.warning)
-		vec_mismatch(&c->t, "%s: '%s' parsed as %s (warning: %s), want %s\n", where, in, got,
-			     d.warning ? d.warning : "none", want);
+		vec_mismatch(&c->t, "%s: '%s' parsed as %s (warning: %s), want %s\n", where, in,
+			     got, d.warning ? d.warning : "none", want);
 }
 
 static void check_refused_or_warned(struct parse_counts *c, const char *where, const char *in,
@@ -116,15 +116,16 @@ static void check_refused_or_warned(struct parse_counts *c, const char *where, c
 	if (refused) {
 		c->invalid++;
 		if (rc != PW_ERR_PARSE || !strstr(e.msg, "has bad syntax: "))
-			vec_mismatch(&c->t, "%s: '%s' should be refused, got %d '%s'\n", where, in, rc, e.msg);
+			vec_mismatch(&c->t, "%s: '%s' should be refused, got %d '%s'\n", where, in,
+				     rc, e.msg);
 		if (pw_deb_version_check(in, NULL) != PW_ERR_PARSE)
 			vec_mismatch(&c->t, "%s: '%s' passes pw_deb_version_check\n", where, in);
 		return;
 	}
 	c->warn++;
 	if (rc != PW_OK || !d.warning || pw_deb_version_check(in, NULL) != PW_OK)
-		vec_mismatch(&c->t, "%s: '%s' should be accepted with a warning, got %d '%s'\n", where, in,
-			     rc, rc ? e.msg : "no warning");
+		vec_mismatch(&c->t, "%s: '%s' should be accepted with a warning, got %d '%s'\n",
+			     where, in, rc, rc ? e.msg : "no warning");
 }
 
 static void parse_line(char *line, const char *where, void *ctx)
@@ -157,8 +158,8 @@ static void test_dpkg_parse_vectors(void **state)
 	(void)state;
 	struct parse_counts c = {{0, 0}, 0, 0, 0, 0};
 	vec_for_each_line("dpkg/dpkg-version-parse.txt", parse_line, &c);
-	print_message("dpkg-version-parse.txt: %d VALID, %d INVALID, %d WARN, %d SORT lines\n", c.valid,
-		      c.invalid, c.warn, c.sorted);
+	print_message("dpkg-version-parse.txt: %d VALID, %d INVALID, %d WARN, %d SORT lines\n",
+		      c.valid, c.invalid, c.warn, c.sorted);
 	vec_done("dpkg/dpkg-version-parse.txt", &c.t);
 	assert_int_equal(c.valid, 19);
 	assert_int_equal(c.invalid, 13);
@@ -203,27 +204,27 @@ static void test_dpkg_edge_cases(void **state)
 		const char *a, *b;
 		int want;
 	} cases[] = {
-		{"+1:0", "1:0", 0},          /* strtol() takes a sign */
-		{"-0:1", "1", 0},            /* ... even a minus on zero */
-		{"\n1:0", "1:0", 0},         /* ... and skips isspace() */
+		{"+1:0", "1:0", 0},  /* strtol() takes a sign */
+		{"-0:1", "1", 0},    /* ... even a minus on zero */
+		{"\n1:0", "1:0", 0}, /* ... and skips isspace() */
 		{"\v2:0", "1:9", 1},
 		{"00001:0", "1:0", 0},
-		{"2147483647:1", "1", 1},    /* INT_MAX is the largest epoch */
-		{" 1.0\t", "1.0", 0},        /* blanks around are trimmed */
-		{"1\n", "1", 1},             /* newline is no blank: a character */
-		{"1:2:3", "1:2:3", 0},       /* first colon ends the epoch */
+		{"2147483647:1", "1", 1}, /* INT_MAX is the largest epoch */
+		{" 1.0\t", "1.0", 0},     /* blanks around are trimmed */
+		{"1\n", "1", 1},          /* newline is no blank: a character */
+		{"1:2:3", "1:2:3", 0},    /* first colon ends the epoch */
 		{"1:2:3", "1:2:2", 1},
-		{"1.0-1-1", "1.0-1-0", 1},   /* last hyphen starts the revision */
-		{"1.0-1-1", "1.0-2", 1},     /* upstream "1.0-1" > "1.0" */
+		{"1.0-1-1", "1.0-1-0", 1}, /* last hyphen starts the revision */
+		{"1.0-1-1", "1.0-2", 1},   /* upstream "1.0-1" > "1.0" */
 		{"1~", "1", -1},
 		{"1~~", "1~", -1},
 		{"1~~a", "1~~", 1},
-		{"1a", "1+", -1},            /* letters before other characters */
+		{"1a", "1+", -1}, /* letters before other characters */
 		{"1.", "1", 1},
 		{"1.0", "1.00", 0},
-		{"1.0-0", "1.0", 0},         /* revision "0" is no revision */
+		{"1.0-0", "1.0", 0}, /* revision "0" is no revision */
 		{"99999999999999999999999", "99999999999999999999998", 1},
-		{"1@", "1+", 1},             /* invalid characters still compare */
+		{"1@", "1+", 1}, /* invalid characters still compare */
 		{"1\x7f", "1~", 1},
 	};
 	struct vec_tally t = {0, 0};

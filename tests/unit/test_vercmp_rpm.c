@@ -19,16 +19,20 @@ static void check_pair(struct vec_tally *t, const char *where, const char *a, co
 	if (which & SEG) {
 		int r = pw_rpm_segcmp(a, b), back = pw_rpm_segcmp(b, a);
 		if (vec_sign(r) != want || vec_sign(back) != -want)
-			vec_mismatch(t, "%s: rpmvercmp('%s', '%s'): want %d, got %d (reversed %d)\n", where, a,
-				     b, want, r, back);
+			vec_mismatch(t,
+				     "%s: rpmvercmp('%s', '%s'): want %d, got %d (reversed %d)\n",
+				     where, a, b, want, r, back);
 	}
 	if (which & EVR) {
 		int r = pw_rpm_vercmp(a, b), back = pw_rpm_vercmp(b, a), via = 2;
 		pw_error e = PW_ERROR_INIT;
 		if (pw_vercmp(PW_SCHEME_RPM, a, b, &via, &e) != PW_OK)
-			vec_mismatch(t, "%s: '%s' vs '%s' refused: %s\n", where, a, b, pw_error_text(&e));
+			vec_mismatch(t, "%s: '%s' vs '%s' refused: %s\n", where, a, b,
+				     pw_error_text(&e));
 		if (vec_sign(r) != want || vec_sign(back) != -want || vec_sign(via) != want)
-			vec_mismatch(t, "%s: rpm.vercmp('%s', '%s'): want %d, got %d (reversed %d, pw_vercmp %d)\n",
+			vec_mismatch(t,
+				     "%s: rpm.vercmp('%s', '%s'): want %d, got %d (reversed %d, "
+				     "pw_vercmp %d)\n",
 				     where, a, b, want, r, back, via);
 	}
 }
@@ -62,7 +66,8 @@ static void test_rpm_vectors(void **state)
 	(void)state;
 	struct rpm_counts c = {{0, 0}, 0};
 	vec_for_each_line("rpm/rpmvercmp.txt", rpm_line, &c);
-	print_message("rpm/rpmvercmp.txt: %d active cases, %d #ODD cases\n", c.t.cases - c.odd, c.odd);
+	print_message("rpm/rpmvercmp.txt: %d active cases, %d #ODD cases\n", c.t.cases - c.odd,
+		      c.odd);
 	vec_done("rpm/rpmvercmp.txt", &c.t);
 	assert_int_equal(c.t.cases, 103);
 	assert_int_equal(c.odd, 12);
@@ -144,29 +149,31 @@ static void test_rpm_evr_edge_cases(void **state)
 		const char *a, *b;
 		int want;
 	} cases[] = {
-		{"1-1", "1", 1},          /* a release, even empty, beats none */
+		{"1-1", "1", 1}, /* a release, even empty, beats none */
 		{"1-", "1", 1},
 		{"1-~", "1-", -1},
 		{"0.0.0", "0.0.0-0", -1},
 		{"1:1-1", "1:1", 1},
-		{"0:1", "1", 0},          /* missing epoch is 0 */
-		{":1", "0:1", 0},         /* so is an empty one */
+		{"0:1", "1", 0},  /* missing epoch is 0 */
+		{":1", "0:1", 0}, /* so is an empty one */
 		{"00:1", "0:1", 0},
 		{"10:1", "9:2", 1},
-		{"1:", "1", 1},           /* epoch 1, empty version */
+		{"1:", "1", 1}, /* epoch 1, empty version */
 		{"1:", "0:", 1},
 		{"1:1", "2", 1},
-		{"a:1", "1", -1},         /* not digits: no epoch, part of the version */
+		{"a:1", "1", -1}, /* not digits: no epoch, part of the version */
 		{"1:1:1", "1:1", 1},
 		{"-", "0", -1},
-		{"-1", "1", -1},          /* empty version, release 1 */
-		{"1-2-3", "1-2", 1},      /* release after the last '-' */
+		{"-1", "1", -1},     /* empty version, release 1 */
+		{"1-2-3", "1-2", 1}, /* release after the last '-' */
 		{"1.0-1", "1.0-1.el8", -1},
 		{"1.0~rc1-1", "1.0-0", -1},
 		{"1^", "1-1", 1},
 		{"2.0-1~", "2.0-1", -1},
 		{"1_0-1", "1.0-1", 0},
-		{"\xc3\xa9" "1", "1", 0}, /* non-ASCII bytes separate */
+		{"\xc3\xa9"
+		 "1",
+		 "1", 0}, /* non-ASCII bytes separate */
 		{"1.0^git1~pre", "1.0^git1", -1},
 		{"12345678901234567890123", "12345678901234567890122", 1},
 		{"000000000000000000001", "1", 0},

@@ -133,7 +133,8 @@ static const char *json_str(const cJSON *o, const char *key)
 
 static bool is_loopback(const char *host, size_t len)
 {
-	if ((len == 9 && !strncmp(host, "localhost", 9)) || (len == 5 && !strncmp(host, "[::1]", 5)))
+	if ((len == 9 && !strncmp(host, "localhost", 9)) ||
+	    (len == 5 && !strncmp(host, "[::1]", 5)))
 		return true;
 	if (len < 4 || strncmp(host, "127.", 4))
 		return false;
@@ -155,15 +156,17 @@ pw_err pw_agent_check_url(const char *url, bool insecure, pw_error *err)
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "server URL '%s': expected https://HOST[:PORT]", url);
 	if (https && insecure)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "--insecure is only for plain http:// to a loopback test "
-				    "server; an https server's certificate is always verified (give "
-				    "its CA with --ca FILE)");
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"--insecure is only for plain http:// to a loopback test "
+			"server; an https server's certificate is always verified (give "
+			"its CA with --ca FILE)");
 	if (http && !insecure)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "server URL '%s': plain http sends the credential unprotected; "
-				    "use https (a loopback test server may use http with --insecure)",
-				    url);
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"server URL '%s': plain http sends the credential unprotected; "
+			"use https (a loopback test server may use http with --insecure)",
+			url);
 	if (http && !is_loopback(host, len))
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "server URL '%s': --insecure (plain http) is allowed for a "
@@ -244,8 +247,8 @@ static pw_err http_error(const char *what, long status, const pw_buf *reply, pw_
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
 	const char *msg = json_str(e, "message");
 	pw_err code = status == 401 || status == 403 ? PW_ERR_AUTH
-		      : status == 413		    ? PW_ERR_TOOLARGE
-						    : PW_ERR_NETWORK;
+		      : status == 413                ? PW_ERR_TOOLARGE
+						     : PW_ERR_NETWORK;
 	pw_error_set(err, code, "%s: the server answered %ld: %s%s", what, status,
 		     msg ? msg : "(no error message)",
 		     code == PW_ERR_AUTH ? "; enroll again with 'patchwarden agent enroll'" : "");
@@ -276,7 +279,8 @@ static pw_err machine_id(const char *root, const char *state_dir, pw_buf *out, p
 			for (size_t i = 0; !rc && i < sizeof r; i++)
 				rc = pw_buf_printf(out, "%02x", r[i]) ? nomem(err) : PW_OK;
 			if (!rc)
-				rc = pw_write_file_atomic(path.data, out->data, out->len, 0644, err);
+				rc = pw_write_file_atomic(path.data, out->data, out->len, 0644,
+							  err);
 		}
 	}
 	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
@@ -416,7 +420,8 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 	if (!conf->server)
 		return pw_error_set(err, PW_ERR_INVALID, "enroll needs the server URL (--server)");
 	if (!token || !*token)
-		return pw_error_set(err, PW_ERR_INVALID, "enroll needs an enrollment token (--token)");
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "enroll needs an enrollment token (--token)");
 	pw_err rc = pw_agent_check_url(conf->server, conf->insecure, err);
 	if (rc || (rc = ensure_dir(dir_of(conf), err)))
 		return rc;
@@ -443,8 +448,8 @@ pw_err pw_agent_client_enroll(const pw_agent_conf *conf, const char *token, char
 		rc = body ? PW_OK : nomem(err);
 	}
 	if (!rc)
-		rc = post(curl, server, "/api/v1/agents/enroll", conf->ca_file, timeout_of(conf), NULL,
-			  body, strlen(body), false, &status, &reply, err);
+		rc = post(curl, server, "/api/v1/agents/enroll", conf->ca_file, timeout_of(conf),
+			  NULL, body, strlen(body), false, &status, &reply, err);
 	if (!rc && status != 201)
 		rc = http_error("enroll", status, &reply, err);
 	cJSON_Delete(o);
@@ -578,10 +583,11 @@ static pw_err load_credential(pw_agent_client *c, const pw_agent_conf *conf, pw_
 	const char *server = o ? json_str(o, "server") : NULL;
 	if (!rc && (!server || !json_str(o, "agent_id") || !json_str(o, "credential")))
 		rc = pw_error_set(err, PW_ERR_PARSE,
-				  "%s: lacks server, agent_id or credential; enroll again", path.data);
+				  "%s: lacks server, agent_id or credential; enroll again",
+				  path.data);
 	if (!rc) {
-		c->insecure = conf->insecure || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
-											 "insecure"));
+		c->insecure = conf->insecure ||
+			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "insecure"));
 		c->server = base_url(conf->server ? conf->server : server);
 		if (!c->server || dup_opt(&c->agent_id, json_str(o, "agent_id"), err) ||
 		    dup_opt(&c->credential, json_str(o, "credential"), err) ||
@@ -672,7 +678,7 @@ double pw_agent_next_delay(long interval, unsigned failures, double r)
 	double base = interval > 0 ? (double)interval : PW_AGENT_DEFAULT_INTERVAL;
 	if (failures)
 		base = failures >= 31 || (double)(1u << failures) > base ? base
-									  : (double)(1u << failures);
+									 : (double)(1u << failures);
 	return base * (0.9 + 0.2 * r);
 }
 

@@ -44,8 +44,7 @@ static uint64_t name_seq(const char *name)
 	return strcmp(name + SEQ_DIGITS, SUFFIX) == 0 ? v : 0;
 }
 
-static pw_err path_of(const pw_spool *s, const char *sub, uint64_t seq, pw_buf *out,
-		      pw_error *err)
+static pw_err path_of(const pw_spool *s, const char *sub, uint64_t seq, pw_buf *out, pw_error *err)
 {
 	pw_err rc = sub ? pw_buf_printf(out, "%s/%s/%020" PRIu64 SUFFIX, s->dir, sub, seq)
 			: pw_buf_printf(out, "%s/%020" PRIu64 SUFFIX, s->dir, seq);
@@ -112,7 +111,8 @@ static pw_err scan_dir(pw_spool *s, pw_error *err)
 		}
 		uint64_t seq = name_seq(e->d_name);
 		struct stat st;
-		if (!seq || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		if (!seq || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		s->count++;
 		s->total_bytes += (size_t)st.st_size;
@@ -128,8 +128,8 @@ pw_err pw_spool_open(pw_spool *s, const char *dir, size_t max_bytes, pw_error *e
 	*s = (pw_spool)PW_SPOOL_INIT;
 	s->max_bytes = max_bytes ? max_bytes : PW_SPOOL_DEFAULT_MAX;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot create the spool directory: %s", dir,
-				    strerror(errno));
+		return pw_error_set(err, PW_ERR_IO, "%s: cannot create the spool directory: %s",
+				    dir, strerror(errno));
 	s->dir = strdup(dir);
 	if (!s->dir)
 		return pw_error_set(err, PW_ERR_NOMEM, "spool: out of memory");
@@ -147,8 +147,8 @@ pw_err pw_spool_put(pw_spool *s, const void *data, size_t len, uint64_t *seq, pw
 	int hn = snprintf(head, sizeof head, MAGIC " %zu %08lx\n", len,
 			  crc32(crc32(0, Z_NULL, 0), data, (uInt)len));
 	size_t size = (size_t)hn + len;
-	if (len > RESULT_MAX || size > s->max_bytes - (s->total_bytes < s->max_bytes
-							   ? s->total_bytes : s->max_bytes))
+	if (len > RESULT_MAX ||
+	    size > s->max_bytes - (s->total_bytes < s->max_bytes ? s->total_bytes : s->max_bytes))
 		return pw_error_set(err, PW_ERR_TOOLARGE,
 				    "%s: a result of %zu bytes does not fit: the spool holds %zu "
 				    "results in %zu bytes and its limit is %zu bytes; the server "
@@ -290,7 +290,8 @@ static pw_err quarantine(pw_spool *s, uint64_t seq, const char *from, const char
 {
 	pw_buf qdir = PW_BUF_INIT, to = PW_BUF_INIT;
 	pw_err rc = PW_OK;
-	if (pw_buf_printf(&qdir, "%s/quarantine", s->dir) || path_of(s, "quarantine", seq, &to, NULL))
+	if (pw_buf_printf(&qdir, "%s/quarantine", s->dir) ||
+	    path_of(s, "quarantine", seq, &to, NULL))
 		rc = pw_error_set(err, PW_ERR_NOMEM, "spool: out of memory");
 	else if ((mkdir(qdir.data, 0700) != 0 && errno != EEXIST) || rename(from, to.data) != 0)
 		rc = pw_error_set(err, PW_ERR_IO, "%s: %s, and it cannot be moved to %s: %s", from,

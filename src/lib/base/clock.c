@@ -12,8 +12,8 @@ static void format(time_t t, int millis, char *out, size_t size)
 	gmtime_r(&t, &tm);
 	/* Years past 9999 would widen the text and break its ordering. */
 	if (tm.tm_year > 9999 - 1900) {
-		snprintf(out, size, "%s", millis >= 0 ? "9999-12-31T23:59:59.999Z" :
-							"9999-12-31T23:59:59Z");
+		snprintf(out, size, "%s",
+			 millis >= 0 ? "9999-12-31T23:59:59.999Z" : "9999-12-31T23:59:59Z");
 		return;
 	}
 	/* The compiler cannot see that struct tm's fields are in range. */

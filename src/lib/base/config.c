@@ -16,7 +16,7 @@
  * file order (which `source` sections rely on) intact. */
 struct entry {
 	char *section;
-	char *key;   /* NULL for a bare section header */
+	char *key; /* NULL for a bare section header */
 	char *value;
 	unsigned line;
 };
@@ -103,24 +103,30 @@ static pw_err parse(pw_config *c, const char *data, size_t len, const char *path
 			char *close = strrchr(line, ']');
 			if (!close || close[1]) {
 				rc = pw_error_set(err, PW_ERR_PARSE,
-						  "%s:%u: section header must be '[name]'", path, lineno);
+						  "%s:%u: section header must be '[name]'", path,
+						  lineno);
 			} else {
 				char *name = dup_trimmed(line + 1, (size_t)(close - line - 1));
 				if (!name || !*name) {
 					rc = pw_error_set(err, name ? PW_ERR_PARSE : PW_ERR_NOMEM,
-							  "%s:%u: empty section name", path, lineno);
+							  "%s:%u: empty section name", path,
+							  lineno);
 				} else {
-					/* Collapse inner runs of spaces: "[source  x]" == "[source x]". */
+					/* Collapse inner runs of spaces: "[source  x]" == "[source
+					 * x]". */
 					char *w = name;
 					for (char *r = name; *r; r++)
-						if (!(isspace((unsigned char)*r) && w > name && w[-1] == ' '))
-							*w++ = isspace((unsigned char)*r) ? ' ' : *r;
+						if (!(isspace((unsigned char)*r) && w > name &&
+						      w[-1] == ' '))
+							*w++ = isspace((unsigned char)*r) ? ' '
+											  : *r;
 					*w = '\0';
 					free(section);
 					section = name;
 					name = NULL;
 					if (add(c, section, NULL, NULL, lineno))
-						rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+						rc = pw_error_set(err, PW_ERR_NOMEM,
+								  "out of memory");
 				}
 				free(name);
 			}
@@ -129,9 +135,10 @@ static pw_err parse(pw_config *c, const char *data, size_t len, const char *path
 		}
 		char *eq = strchr(line, '=');
 		if (!eq) {
-			rc = pw_error_set(err, PW_ERR_PARSE,
-					  "%s:%u: expected 'key = value' or '[section]', got '%.60s'",
-					  path, lineno, line);
+			rc = pw_error_set(
+				err, PW_ERR_PARSE,
+				"%s:%u: expected 'key = value' or '[section]', got '%.60s'", path,
+				lineno, line);
 			free(line);
 			break;
 		}
@@ -140,7 +147,8 @@ static pw_err parse(pw_config *c, const char *data, size_t len, const char *path
 		if (!key || !value)
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		else if (!*key)
-			rc = pw_error_set(err, PW_ERR_PARSE, "%s:%u: missing key before '='", path, lineno);
+			rc = pw_error_set(err, PW_ERR_PARSE, "%s:%u: missing key before '='", path,
+					  lineno);
 		else {
 			/* Surrounding double quotes are optional and dropped. */
 			size_t vl = strlen(value);
@@ -208,16 +216,15 @@ const char *pw_config_get(const pw_config *c, const char *section, const char *k
 	return e ? e->value : NULL;
 }
 
-static pw_err type_error(const pw_config *c, const struct entry *e, const char *want,
-			 pw_error *err)
+static pw_err type_error(const pw_config *c, const struct entry *e, const char *want, pw_error *err)
 {
 	return pw_error_set(err, PW_ERR_PARSE, "%s:%u: [%s] %s = '%s' is not %s",
 			    c->path ? c->path : "(config)", e->line, e->section, e->key, e->value,
 			    want);
 }
 
-pw_err pw_config_get_double(const pw_config *c, const char *section, const char *key,
-			    double def, double *out, pw_error *err)
+pw_err pw_config_get_double(const pw_config *c, const char *section, const char *key, double def,
+			    double *out, pw_error *err)
 {
 	const struct entry *e = find(c, section, key);
 	*out = def;
@@ -232,8 +239,8 @@ pw_err pw_config_get_double(const pw_config *c, const char *section, const char 
 	return PW_OK;
 }
 
-pw_err pw_config_get_int(const pw_config *c, const char *section, const char *key,
-			 long def, long *out, pw_error *err)
+pw_err pw_config_get_int(const pw_config *c, const char *section, const char *key, long def,
+			 long *out, pw_error *err)
 {
 	const struct entry *e = find(c, section, key);
 	*out = def;
@@ -248,8 +255,8 @@ pw_err pw_config_get_int(const pw_config *c, const char *section, const char *ke
 	return PW_OK;
 }
 
-pw_err pw_config_get_bool(const pw_config *c, const char *section, const char *key,
-			  bool def, bool *out, pw_error *err)
+pw_err pw_config_get_bool(const pw_config *c, const char *section, const char *key, bool def,
+			  bool *out, pw_error *err)
 {
 	const struct entry *e = find(c, section, key);
 	*out = def;
@@ -318,10 +325,11 @@ pw_err pw_config_check_keys(const pw_config *c, const char *section, const char 
 		while (known[k] && strcmp(known[k], e->key) != 0)
 			k++;
 		if (!known[k])
-			return pw_error_set(err, PW_ERR_PARSE,
-					    "%s:%u: [%s] has no key '%s'; see the documented example "
-					    "configuration for the keys it takes",
-					    c->path ? c->path : "(config)", e->line, section, e->key);
+			return pw_error_set(
+				err, PW_ERR_PARSE,
+				"%s:%u: [%s] has no key '%s'; see the documented example "
+				"configuration for the keys it takes",
+				c->path ? c->path : "(config)", e->line, section, e->key);
 	}
 	return PW_OK;
 }

@@ -91,7 +91,8 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 			close(fd);
 			out->len = start;
 			out->data[out->len] = '\0';
-			return pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path, strerror(e));
+			return pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path,
+					    strerror(e));
 		}
 		if (n == 0) {
 			/* An empty file still leaves a terminated (empty) string. */
@@ -104,16 +105,17 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 			close(fd);
 			out->len = start;
 			out->data[out->len] = '\0';
-			return pw_error_set(err, PW_ERR_TOOLARGE, "%s: more than the limit of %zu bytes",
-					    path, max_bytes);
+			return pw_error_set(err, PW_ERR_TOOLARGE,
+					    "%s: more than the limit of %zu bytes", path,
+					    max_bytes);
 		}
 	}
 	close(fd);
 	return PW_OK;
 }
 
-pw_err pw_write_file_atomic(const char *path, const void *data, size_t len,
-			    unsigned mode, pw_error *err)
+pw_err pw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			    pw_error *err)
 {
 	pw_buf tmp = PW_BUF_INIT;
 	if (pw_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()))
@@ -189,8 +191,9 @@ pw_err pw_dir_names(const char *dir, bool (*keep)(const char *name), char ***nam
 	*n = 0;
 	DIR *d = opendir(dir);
 	if (!d)
-		return pw_error_set(err, errno == ENOENT || errno == ENOTDIR ? PW_ERR_NOTFOUND
-									     : PW_ERR_IO,
+		return pw_error_set(err,
+				    errno == ENOENT || errno == ENOTDIR ? PW_ERR_NOTFOUND
+									: PW_ERR_IO,
 				    "%s: cannot read the directory: %s", dir, strerror(errno));
 	char **v = NULL;
 	size_t count = 0, cap = 0;

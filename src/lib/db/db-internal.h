@@ -112,15 +112,14 @@ void pw_db_register_postgres(pw_db_opener open);
  * for PostgreSQL and the {{…}} words of db.h become the backend's SQL;
  * both only outside string literals, quoted identifiers, dollar quotes
  * and comments. *nparams counts the `?`. Errors name the position. */
-pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *nparams,
-		       pw_error *err);
+pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *nparams, pw_error *err);
 
 /* Sets err to "<backend> error [SQLSTATE]: message (SQL: "start…")",
  * records sqlstate on the handle, and returns PW_ERR_STORE
  * (PW_ERR_UNAVAILABLE for a full disk or a read-only database). `sql` may be
  * NULL; sqlstate may be NULL or "". */
-pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstate,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstate, const char *fmt,
+		  ...) __attribute__((format(printf, 5, 6)));
 
 /* Forgets every lock the handle held (its connection was lost). */
 void pw_db_forget_locks(pw_db *db);

@@ -46,8 +46,8 @@ static void sql_snippet(const char *sql, char *dst, size_t cap)
 	dst[n] = '\0';
 }
 
-pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstate,
-		  const char *fmt, ...)
+pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstate, const char *fmt,
+		  ...)
 {
 	const char *state = sqlstate ? sqlstate : "";
 	if (db)
@@ -55,7 +55,7 @@ pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstat
 	/* disk_full, read_only_sql_transaction: nothing wrong with the
 	 * statement, the store cannot take it now (the API answers 503). */
 	pw_err code = !strcmp(state, "53100") || !strcmp(state, "25006") ? PW_ERR_UNAVAILABLE
-									  : PW_ERR_STORE;
+									 : PW_ERR_STORE;
 	if (!err)
 		return code;
 	char msg[PW_ERROR_MSG_MAX];
@@ -72,8 +72,8 @@ pw_err pw_db_fail(pw_db *db, pw_error *err, const char *sql, const char *sqlstat
 				    msg);
 	char snip[96];
 	sql_snippet(sql, snip, sizeof snip);
-	return pw_error_set(err, code, "%s error%s%s: %s (SQL: \"%s\")", name,
-			    *state ? " " : "", state, msg, snip);
+	return pw_error_set(err, code, "%s error%s%s: %s (SQL: \"%s\")", name, *state ? " " : "",
+			    state, msg, snip);
 }
 
 const char *pw_db_sqlstate(const pw_db *db)
@@ -142,8 +142,7 @@ static const char *skip_dollar_quote(const char *start, const char *p)
 	return p + strlen(p);
 }
 
-pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *nparams,
-		       pw_error *err)
+pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *nparams, pw_error *err)
 {
 	pw_buf_reset(out);
 	*nparams = 0;
@@ -166,10 +165,11 @@ pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *npara
 			p = q;
 		} else if (*p == '?') {
 			if (isdigit((unsigned char)p[1]))
-				return pw_error_set(err, PW_ERR_INVALID,
-						    "SQL offset %zu: numbered parameters (?NNN) are "
-						    "not portable; write plain ? in order",
-						    (size_t)(p - sql));
+				return pw_error_set(
+					err, PW_ERR_INVALID,
+					"SQL offset %zu: numbered parameters (?NNN) are "
+					"not portable; write plain ? in order",
+					(size_t)(p - sql));
 			if (*nparams == 32767)
 				return pw_error_set(err, PW_ERR_TOOLARGE,
 						    "SQL has more than 32767 parameters");
@@ -215,9 +215,17 @@ pw_err pw_db_translate(pw_db_kind kind, const char *sql, pw_buf *out, int *npara
 /* "host=… dbname=…": libpq's keyword form starts with one of these. */
 static bool is_pg_keyword_string(const char *url)
 {
-	static const char *const keywords[] = {"host",	"hostaddr", "port",    "dbname",
-					       "user",	"password", "service", "passfile",
-					       "sslmode", "options", "application_name",
+	static const char *const keywords[] = {"host",
+					       "hostaddr",
+					       "port",
+					       "dbname",
+					       "user",
+					       "password",
+					       "service",
+					       "passfile",
+					       "sslmode",
+					       "options",
+					       "application_name",
 					       "connect_timeout"};
 	const char *p = url;
 	while (*p == ' ')
@@ -255,8 +263,7 @@ const char *pw_db_sqlite_path(const char *url)
 
 /* Appends url[from, to) to out, "***" for the password value, which
  * starts at `pw` and ends at the first of `ends` (or the string's end). */
-static void redact_copy(const char *url, const char *pw, const char *ends, char *out,
-			size_t size)
+static void redact_copy(const char *url, const char *pw, const char *ends, char *out, size_t size)
 {
 	size_t n = strcspn(pw, ends);
 	snprintf(out, size, "%.*s***%s", (int)(pw - url), url, pw + n);
@@ -322,10 +329,11 @@ pw_err pw_db_open(const char *url, pw_db **out, pw_error *err)
 		rc = postgres_open(url, &db, err);
 	} else {
 		if (!*path)
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "database URL \"%s\" names no file; write sqlite:PATH or "
-					    "postgresql://USER@HOST/DB",
-					    url);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"database URL \"%s\" names no file; write sqlite:PATH or "
+				"postgresql://USER@HOST/DB",
+				url);
 		rc = pw_db_sqlite_open(path, &db, err);
 	}
 	if (rc)
@@ -376,9 +384,9 @@ pw_err pw_db_exec(pw_db *db, const char *sql, pw_error *err)
 	if (rc)
 		return rc;
 	if (nparams)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "pw_db_exec takes no parameters; use pw_db_prepare for \"%.40s\"",
-				    sql);
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"pw_db_exec takes no parameters; use pw_db_prepare for \"%.40s\"", sql);
 	return db->ops->exec(db, pw_buf_str(&db->scratch), err);
 }
 
@@ -403,8 +411,7 @@ pw_err pw_db_begin(pw_db *db, pw_error *err)
 
 pw_err pw_db_begin_immediate(pw_db *db, pw_error *err)
 {
-	return begin_with(db, db && db->kind == PW_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN",
-			  err);
+	return begin_with(db, db && db->kind == PW_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", err);
 }
 
 pw_err pw_db_commit(pw_db *db, pw_error *err)
@@ -447,7 +454,8 @@ pw_err pw_db_xact_lock(pw_db *db, int64_t key, pw_error *err)
 pw_err pw_db_tune_bulk(pw_db *db, int64_t cache_kib, pw_error *err)
 {
 	if (!db || cache_kib <= 0)
-		return pw_error_set(err, PW_ERR_INVALID, "pw_db_tune_bulk: no handle or cache size");
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "pw_db_tune_bulk: no handle or cache size");
 	if (db->kind != PW_DB_SQLITE)
 		return PW_OK;
 	char sql[96];
@@ -462,11 +470,13 @@ pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *e
 	if (!db || !name)
 		return pw_error_set(err, PW_ERR_INVALID, "pw_db_table_exists: no handle or name");
 	pw_stmt *st = NULL;
-	pw_err rc = pw_db_prepare(db, db->kind == PW_DB_SQLITE
-					      ? "SELECT 1 FROM sqlite_master WHERE name = ?"
-						" AND type IN ('table', 'view')"
-					      : "SELECT 1 WHERE to_regclass(CAST(? AS TEXT)) IS NOT NULL",
-				  &st, err);
+	pw_err rc =
+		pw_db_prepare(db,
+			      db->kind == PW_DB_SQLITE
+				      ? "SELECT 1 FROM sqlite_master WHERE name = ?"
+					" AND type IN ('table', 'view')"
+				      : "SELECT 1 WHERE to_regclass(CAST(? AS TEXT)) IS NOT NULL",
+			      &st, err);
 	if (!rc)
 		rc = pw_stmt_bind_text(st, 1, name);
 	if (!rc)
@@ -757,8 +767,8 @@ pw_err pw_db_unlock(pw_db *db, int64_t key, pw_error *err)
 		return pw_error_set(err, PW_ERR_INVALID, "pw_db_unlock: no handle");
 	size_t i = lock_index(db, key);
 	if (i == (size_t)-1)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "lock %lld is not held by this handle", (long long)key);
+		return pw_error_set(err, PW_ERR_INVALID, "lock %lld is not held by this handle",
+				    (long long)key);
 	db->locks[i] = db->locks[--db->nlocks];
 	return db->ops->unlock(db, key, err);
 }
@@ -789,8 +799,7 @@ static pw_err check_migrations(const char *component, const pw_migration *m, siz
 	return PW_OK;
 }
 
-static pw_err schema_version(pw_db *db, const char *component, int64_t *version,
-			     pw_error *err)
+static pw_err schema_version(pw_db *db, const char *component, int64_t *version, pw_error *err)
 {
 	pw_stmt *st = NULL;
 	pw_err rc = pw_db_prepare(db,
@@ -832,8 +841,9 @@ static pw_err apply_migration(pw_db *db, const char *component, const pw_migrati
 	if (!rc && !applied) {
 		rc = pw_db_exec(db, m->sql, err);
 		if (rc)
-			pw_error_prefix(err, "%s migration %d (\"%s\") failed, rolled back: ",
-					component, m->version, m->name);
+			pw_error_prefix(err,
+					"%s migration %d (\"%s\") failed, rolled back: ", component,
+					m->version, m->name);
 	}
 	if (!rc && !applied)
 		rc = pw_db_prepare(db,
@@ -884,10 +894,11 @@ pw_err pw_db_migrate(pw_db *db, const char *component, const pw_migration *m, si
 	if (!rc)
 		rc = schema_version(db, component, &current, err);
 	if (!rc && n && current > m[n - 1].version)
-		rc = pw_error_set(err, PW_ERR_UNSUPPORTED,
-				  "the database's %s schema is at version %lld but this patchwarden "
-				  "knows versions up to %d; run a newer patchwarden",
-				  component, (long long)current, m[n - 1].version);
+		rc = pw_error_set(
+			err, PW_ERR_UNSUPPORTED,
+			"the database's %s schema is at version %lld but this patchwarden "
+			"knows versions up to %d; run a newer patchwarden",
+			component, (long long)current, m[n - 1].version);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (m[i].version > current)
 			rc = apply_migration(db, component, &m[i], err);

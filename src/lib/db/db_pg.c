@@ -102,9 +102,8 @@ static pw_err pg_fail(pg_db *d, pw_error *err, const char *sql, const PGresult *
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (!state && PQstatus(d->conn) != CONNECTION_OK)
 		state = "08006"; /* connection_failure */
-	return pw_db_fail(&d->base, err, sql, state, "%s%s%s%s%s", primary,
-			  detail ? " — " : "", detail ? detail : "", hint ? "; hint: " : "",
-			  hint ? hint : "");
+	return pw_db_fail(&d->base, err, sql, state, "%s%s%s%s%s", primary, detail ? " — " : "",
+			  detail ? detail : "", hint ? "; hint: " : "", hint ? hint : "");
 }
 
 static pw_err pg_exec(pw_db *db, const char *sql, pw_error *err)
@@ -541,10 +540,11 @@ static pw_err pg_unlock(pw_db *db, int64_t key, pw_error *err)
 static pw_err pg_migrate_lock(pw_db *db, bool take, pw_error *err)
 {
 	bool ignored;
-	return pg_lock_call(db,
-			    take ? "SELECT pg_advisory_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))"
-				 : "SELECT pg_advisory_unlock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
-			    PG_MIGRATE_LOCK_CLASS, PG_MIGRATE_LOCK_OBJ, 2, &ignored, err);
+	return pg_lock_call(
+		db,
+		take ? "SELECT pg_advisory_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))"
+		     : "SELECT pg_advisory_unlock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+		PG_MIGRATE_LOCK_CLASS, PG_MIGRATE_LOCK_OBJ, 2, &ignored, err);
 }
 
 static const pw_db_ops pg_ops = {
@@ -592,12 +592,14 @@ static pw_err pg_open(const char *conninfo, pw_db **out, pw_error *err)
 		size_t len = strlen(msg);
 		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 			msg[--len] = '\0';
-		pw_error_set(err, PW_ERR_STORE,
-			     "PostgreSQL: cannot connect to database \"%s\" on %s port %s as %s: %s; "
-			     "check the URL and that the server is running",
-			     PQdb(d->conn) ? PQdb(d->conn) : "?", PQhost(d->conn) ? PQhost(d->conn) : "?",
-			     PQport(d->conn) ? PQport(d->conn) : "?",
-			     PQuser(d->conn) ? PQuser(d->conn) : "?", msg);
+		pw_error_set(
+			err, PW_ERR_STORE,
+			"PostgreSQL: cannot connect to database \"%s\" on %s port %s as %s: %s; "
+			"check the URL and that the server is running",
+			PQdb(d->conn) ? PQdb(d->conn) : "?",
+			PQhost(d->conn) ? PQhost(d->conn) : "?",
+			PQport(d->conn) ? PQport(d->conn) : "?",
+			PQuser(d->conn) ? PQuser(d->conn) : "?", msg);
 		PQfinish(d->conn);
 		free(d);
 		return PW_ERR_STORE;

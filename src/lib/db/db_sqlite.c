@@ -127,13 +127,12 @@ static pw_err sq_stmt_new(pw_db *db, const char *sql, pw_stmt **out, pw_error *e
 	const char *text = pw_buf_str(&db->scratch);
 	sqlite3_stmt *s = NULL;
 	const char *tail = NULL;
-	if (sqlite3_prepare_v3(d->h, text, -1, SQLITE_PREPARE_PERSISTENT, &s, &tail) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v3(d->h, text, -1, SQLITE_PREPARE_PERSISTENT, &s, &tail) != SQLITE_OK)
 		return sq_fail(d, err, sql);
 	if (!s)
 		return pw_db_fail(db, err, sql, NULL, "no SQL statement in the text");
-	while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' ||
-			*tail == ';'))
+	while (tail &&
+	       (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';'))
 		tail++;
 	if (tail && *tail) {
 		sqlite3_finalize(s);
@@ -194,8 +193,9 @@ static pw_err sq_bind(pw_stmt *st, int idx, const pw_value *v)
 	}
 	if (rc == SQLITE_OK)
 		return PW_OK;
-	return rc == SQLITE_NOMEM ? PW_ERR_NOMEM : rc == SQLITE_TOOBIG ? PW_ERR_TOOLARGE
-								  : PW_ERR_INVALID;
+	return rc == SQLITE_NOMEM    ? PW_ERR_NOMEM
+	       : rc == SQLITE_TOOBIG ? PW_ERR_TOOLARGE
+				     : PW_ERR_INVALID;
 }
 
 static pw_err sq_step(pw_stmt *st, bool *row, pw_error *err)
@@ -262,8 +262,8 @@ static pw_err sq_lock_fd(sq_db *d, int64_t key, int *fd, off_t *off, pw_error *e
 	if (file && *file) {
 		int n = snprintf(path, sizeof path, "%s-pwlock%s", file, which ? "-neg" : "");
 		if (n < 0 || (size_t)n >= sizeof path)
-			return pw_error_set(err, PW_ERR_INVALID, "%s: path too long for a lock file",
-					    file);
+			return pw_error_set(err, PW_ERR_INVALID,
+					    "%s: path too long for a lock file", file);
 		f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	} else {
 		snprintf(path, sizeof path, "(in-memory database)");

@@ -56,8 +56,8 @@ pw_err pw_sql_int(pw_stmt *st, int64_t *out, pw_error *err)
 	return rc;
 }
 
-pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
-		      pw_row_fill fill, const char *what, pw_error *err)
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem, pw_row_fill fill,
+		      const char *what, pw_error *err)
 {
 	for (;;) {
 		bool row = false;

@@ -8,11 +8,16 @@
 const char *pw_fix_state_name(pw_fix_state s)
 {
 	switch (s) {
-	case PW_FIX_FIXED: return "fixed";
-	case PW_FIX_UNFIXED: return "unfixed";
-	case PW_FIX_NOT_AFFECTED: return "not-affected";
-	case PW_FIX_DNE: return "dne";
-	case PW_FIX_IGNORED: return "ignored";
+	case PW_FIX_FIXED:
+		return "fixed";
+	case PW_FIX_UNFIXED:
+		return "unfixed";
+	case PW_FIX_NOT_AFFECTED:
+		return "not-affected";
+	case PW_FIX_DNE:
+		return "dne";
+	case PW_FIX_IGNORED:
+		return "ignored";
 	}
 	return "unknown";
 }
@@ -20,12 +25,18 @@ const char *pw_fix_state_name(pw_fix_state s)
 const char *pw_severity_name(pw_severity s)
 {
 	switch (s) {
-	case PW_SEV_UNKNOWN: return "unknown";
-	case PW_SEV_NEGLIGIBLE: return "negligible";
-	case PW_SEV_LOW: return "low";
-	case PW_SEV_MEDIUM: return "medium";
-	case PW_SEV_HIGH: return "high";
-	case PW_SEV_CRITICAL: return "critical";
+	case PW_SEV_UNKNOWN:
+		return "unknown";
+	case PW_SEV_NEGLIGIBLE:
+		return "negligible";
+	case PW_SEV_LOW:
+		return "low";
+	case PW_SEV_MEDIUM:
+		return "medium";
+	case PW_SEV_HIGH:
+		return "high";
+	case PW_SEV_CRITICAL:
+		return "critical";
 	}
 	return "unknown";
 }
@@ -37,10 +48,14 @@ static const struct {
 	const char *word;
 	pw_severity sev;
 } severity_words[] = {
-	{"critical", PW_SEV_CRITICAL},  {"important", PW_SEV_HIGH},
-	{"high", PW_SEV_HIGH},          {"moderate", PW_SEV_MEDIUM},
-	{"medium", PW_SEV_MEDIUM},      {"low", PW_SEV_LOW},
-	{"negligible", PW_SEV_NEGLIGIBLE}, {"unimportant", PW_SEV_NEGLIGIBLE},
+	{"critical", PW_SEV_CRITICAL},
+	{"important", PW_SEV_HIGH},
+	{"high", PW_SEV_HIGH},
+	{"moderate", PW_SEV_MEDIUM},
+	{"medium", PW_SEV_MEDIUM},
+	{"low", PW_SEV_LOW},
+	{"negligible", PW_SEV_NEGLIGIBLE},
+	{"unimportant", PW_SEV_NEGLIGIBLE},
 	{"none", PW_SEV_NEGLIGIBLE},
 };
 
@@ -69,11 +84,16 @@ pw_attack_vector pw_attack_vector_from_cvss(const char *v)
 	for (const char *p = v; *p; p++) {
 		if ((p == v || p[-1] == '/') && p[0] == 'A' && p[1] == 'V' && p[2] == ':') {
 			switch (p[3]) {
-			case 'N': return PW_AV_NETWORK;
-			case 'A': return PW_AV_ADJACENT;
-			case 'L': return PW_AV_LOCAL;
-			case 'P': return PW_AV_PHYSICAL;
-			default: return PW_AV_UNKNOWN;
+			case 'N':
+				return PW_AV_NETWORK;
+			case 'A':
+				return PW_AV_ADJACENT;
+			case 'L':
+				return PW_AV_LOCAL;
+			case 'P':
+				return PW_AV_PHYSICAL;
+			default:
+				return PW_AV_UNKNOWN;
 			}
 		}
 	}
@@ -83,11 +103,16 @@ pw_attack_vector pw_attack_vector_from_cvss(const char *v)
 const char *pw_attack_vector_name(pw_attack_vector av)
 {
 	switch (av) {
-	case PW_AV_UNKNOWN: return "unknown";
-	case PW_AV_NETWORK: return "network";
-	case PW_AV_ADJACENT: return "adjacent";
-	case PW_AV_LOCAL: return "local";
-	case PW_AV_PHYSICAL: return "physical";
+	case PW_AV_UNKNOWN:
+		return "unknown";
+	case PW_AV_NETWORK:
+		return "network";
+	case PW_AV_ADJACENT:
+		return "adjacent";
+	case PW_AV_LOCAL:
+		return "local";
+	case PW_AV_PHYSICAL:
+		return "physical";
 	}
 	return "unknown";
 }

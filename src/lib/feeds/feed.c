@@ -4,10 +4,14 @@
 #include <string.h>
 
 static const char *const format_names[PW_FEED__COUNT] = {
-	[PW_FEED_UNKNOWN] = "unknown",         [PW_FEED_OSV] = "osv",
-	[PW_FEED_DEBIAN_LIST] = "debian-list", [PW_FEED_DEBIAN_JSON] = "debian-json",
-	[PW_FEED_UBUNTU_UCT] = "ubuntu-uct",   [PW_FEED_ALPINE_YAML] = "alpine-yaml",
-	[PW_FEED_ALPINE_JSON] = "alpine-json", [PW_FEED_KEV] = "kev",
+	[PW_FEED_UNKNOWN] = "unknown",
+	[PW_FEED_OSV] = "osv",
+	[PW_FEED_DEBIAN_LIST] = "debian-list",
+	[PW_FEED_DEBIAN_JSON] = "debian-json",
+	[PW_FEED_UBUNTU_UCT] = "ubuntu-uct",
+	[PW_FEED_ALPINE_YAML] = "alpine-yaml",
+	[PW_FEED_ALPINE_JSON] = "alpine-json",
+	[PW_FEED_KEV] = "kev",
 	[PW_FEED_EPSS] = "epss",
 };
 
@@ -54,7 +58,8 @@ static bool looks_epss_line(const char *p, const char *end)
 	p += 4;
 	while (p < end && (isdigit((unsigned char)*p) || *p == '-'))
 		p++;
-	return p + 1 < end && (*p == ',' || *p == ';') && (isdigit((unsigned char)p[1]) || p[1] == '.');
+	return p + 1 < end && (*p == ',' || *p == ';') &&
+	       (isdigit((unsigned char)p[1]) || p[1] == '.');
 }
 
 /* "Candidate: CVE-..." at the start of a line. The tracker's template

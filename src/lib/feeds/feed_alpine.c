@@ -41,9 +41,9 @@ typedef struct apk_parse {
 	const pw_feed_sink *sink;
 	pw_dadv adv;
 	char eco[PW_ECOSYSTEM_MAX];
-	pw_buf scratch; /* advisory id being assembled */
+	pw_buf scratch;  /* advisory id being assembled */
 	char field[384]; /* JSON position for warnings; "" when a line is used */
-	size_t line; /* YAML position for warnings; 0 when `field` is used */
+	size_t line;     /* YAML position for warnings; 0 when `field` is used */
 } apk_parse;
 
 static const char *apk_field(const apk_parse *ap)
@@ -310,8 +310,7 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 		return PW_OK;
 	}
 	const cJSON *list;
-	cJSON_ArrayForEach(list, fixes)
-	{
+	cJSON_ArrayForEach(list, fixes) {
 		snprintf(ap->field, sizeof ap->field, "%ssecfixes[\"%.60s\"]", prefix,
 			 list->string);
 		if (!cJSON_IsArray(list)) {
@@ -326,8 +325,7 @@ static pw_err json_fixes(apk_parse *ap, const char *prefix, const cJSON *pkg, pw
 		if (!ok)
 			continue;
 		const cJSON *e;
-		cJSON_ArrayForEach(e, list)
-		{
+		cJSON_ArrayForEach(e, list) {
 			if (!cJSON_IsString(e)) {
 				pw_distro_warn(ap->sink, ap->name, 0, ap->field,
 					       "entry is not a string; dropped");
@@ -372,8 +370,7 @@ static pw_err parse_json(apk_parse *ap, const char *data, size_t len, pw_error *
 	}
 	size_t i = 0;
 	const cJSON *item;
-	cJSON_ArrayForEach(item, packages)
-	{
+	cJSON_ArrayForEach(item, packages) {
 		char prefix[64];
 		snprintf(prefix, sizeof prefix, "packages[%zu].pkg.", i++);
 		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(item, "pkg");

@@ -73,8 +73,8 @@ static void json_path(const char *data, size_t at, char *out, size_t cap)
 {
 	struct level {
 		bool object;
-		size_t index;          /* arrays: the element */
-		size_t key, key_len;   /* objects: the current member's name */
+		size_t index;        /* arrays: the element */
+		size_t key, key_len; /* objects: the current member's name */
 	} lv[PATH_LEVELS];
 	size_t depth = 0;
 	bool want_key = false;
@@ -163,14 +163,20 @@ pw_err pw_feed_json_parse(const char *data, size_t len, const char *name, const 
 		}
 	}
 	if (root)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%zu:%zu: data after the JSON value; expected %s and nothing else",
-				    name, line, col, what);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s:%zu:%zu: data after the JSON value; expected %s and nothing else", name,
+			line, col, what);
 	const char *why = "";
 	switch (json_shape(data, len)) {
-	case JSON_COMPLETE: break;
-	case JSON_UNCLOSED: why = ", ends inside a string, object or list: truncated file?"; break;
-	case JSON_TOO_DEEP: why = ", nested too deeply"; break;
+	case JSON_COMPLETE:
+		break;
+	case JSON_UNCLOSED:
+		why = ", ends inside a string, object or list: truncated file?";
+		break;
+	case JSON_TOO_DEEP:
+		why = ", nested too deeply";
+		break;
 	}
 	return pw_error_set(err, PW_ERR_PARSE, "%s:%zu:%zu: malformed JSON%s (expected %s)", name,
 			    line, col, why, what);

@@ -37,9 +37,9 @@ static const struct {
 
 static const char *const month_abbr[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char *const month_full[12] = {"January", "February", "March", "April",
-					   "May", "June", "July", "August",
-					   "September", "October", "November", "December"};
+static const char *const month_full[12] = {"January",   "February", "March",    "April",
+					   "May",       "June",     "July",     "August",
+					   "September", "October",  "November", "December"};
 
 /* Reads 1..max digits at *s as a number; advances the span. */
 static bool take_number(pw_dspan *s, size_t max, int *out)
@@ -147,7 +147,7 @@ typedef struct list_parse {
 	const char *name;
 	const pw_feed_sink *sink;
 	pw_dadv adv;
-	bool open; /* an advisory is being collected */
+	bool open;     /* an advisory is being collected */
 	bool skipping; /* the last header was malformed: ignore its body */
 } list_parse;
 
@@ -468,8 +468,7 @@ static pw_err json_releases(json_parse *jp, const json_item *it)
 		return PW_OK;
 	}
 	const cJSON *r;
-	cJSON_ArrayForEach(r, rels)
-	{
+	cJSON_ArrayForEach(r, rels) {
 		const char *rel = r->string;
 		if (!cJSON_IsObject(r)) {
 			pw_distro_warn(jp->sink, jp->name, 0, json_where(jp, it, rel),
@@ -548,16 +547,14 @@ pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
 	size_t n = 0, cap = 0;
 	pw_err rc = PW_OK;
 	const cJSON *pkg;
-	cJSON_ArrayForEach(pkg, root)
-	{
+	cJSON_ArrayForEach(pkg, root) {
 		if (!cJSON_IsObject(pkg)) {
 			pw_distro_warn(sink, name, 0, pkg->string,
 				       "package entry is not an object; skipped");
 			continue;
 		}
 		const cJSON *entry;
-		cJSON_ArrayForEach(entry, pkg)
-		{
+		cJSON_ArrayForEach(entry, pkg) {
 			if (!cJSON_IsObject(entry) || !pw_distro_is_id(pw_dspan_z(entry->string))) {
 				snprintf(jp.where, sizeof jp.where, "%s/%.100s", pkg->string,
 					 entry->string);

@@ -34,7 +34,7 @@
 /* Where the three columns are; -1 until the header names them. */
 typedef struct epss_cols {
 	int cve, epss, pct;
-	int n;      /* fields per line */
+	int n; /* fields per line */
 	char delim;
 } epss_cols;
 
@@ -59,7 +59,8 @@ static void warn_line(const pw_feed_sink *sink, const char *name, size_t line, c
 static pw_err read_header(const char *p, const char *end, const char *name, size_t line,
 			  epss_cols *c, pw_error *err)
 {
-	c->delim = memchr(p, ',', (size_t)(end - p)) || !memchr(p, ';', (size_t)(end - p)) ? ',' : ';';
+	c->delim = memchr(p, ',', (size_t)(end - p)) || !memchr(p, ';', (size_t)(end - p)) ? ','
+											   : ';';
 	c->cve = c->epss = c->pct = -1;
 	c->n = 0;
 	for (const char *f = p; f <= end && c->n < EPSS_MAX_COLS; c->n++) {
@@ -82,10 +83,11 @@ static pw_err read_header(const char *p, const char *end, const char *name, size
 	}
 	if (c->cve < 0 || c->epss < 0 || c->pct < 0) {
 		int shown = end - p > 80 ? 80 : (int)(end - p);
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%zu: header '%.*s' lacks the cve, epss and percentile columns; "
-				    "not an EPSS score file",
-				    name, line, shown, p);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s:%zu: header '%.*s' lacks the cve, epss and percentile columns; "
+			"not an EPSS score file",
+			name, line, shown, p);
 	}
 	return PW_OK;
 }
@@ -160,21 +162,23 @@ static pw_err take_line(const char *p, const char *end, const char *name, size_t
 	char cve[32];
 	if (!pw_feed_is_cve(fs[0], fl[0])) {
 		int shown = fl[0] > 40 ? 40 : (int)fl[0];
-		warn_line(sink, name, line, "'%.*s' is not a CVE id like CVE-2021-44228", shown, fs[0]);
+		warn_line(sink, name, line, "'%.*s' is not a CVE id like CVE-2021-44228", shown,
+			  fs[0]);
 		return PW_OK;
 	}
 	memcpy(cve, fs[0], fl[0]);
 	cve[fl[0]] = '\0';
 	pw_epss_entry e = {.cve = cve};
 	if (!parse_prob(fs[1], fl[1], &e.score) || !parse_prob(fs[2], fl[2], &e.percentile)) {
-		warn_line(sink, name, line, "%s: epss and percentile must be numbers from 0 to 1", cve);
+		warn_line(sink, name, line, "%s: epss and percentile must be numbers from 0 to 1",
+			  cve);
 		return PW_OK;
 	}
 	return sink->epss ? sink->epss(sink->ctx, &e, err) : PW_OK;
 }
 
-pw_err pw_feed_parse_epss(const char *data, size_t len, const char *name,
-			  const pw_feed_sink *sink, pw_error *err)
+pw_err pw_feed_parse_epss(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			  pw_error *err)
 {
 	const char *p = data ? data : "", *end = p + (data ? len : 0);
 	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
@@ -209,9 +213,10 @@ pw_err pw_feed_parse_epss(const char *data, size_t len, const char *name,
 			return rc;
 	}
 	if (cols.n == 0)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s: no EPSS scores: neither a 'cve,epss,percentile' header nor "
-				    "'CVE-...' lines",
-				    name);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s: no EPSS scores: neither a 'cve,epss,percentile' header nor "
+			"'CVE-...' lines",
+			name);
 	return PW_OK;
 }

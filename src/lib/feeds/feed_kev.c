@@ -87,7 +87,8 @@ static pw_err take_entry(const cJSON *e, size_t i, const char *name, const pw_fe
 		return PW_OK;
 	}
 	if ((k.date_added && !is_date(k.date_added)) || (k.due_date && !is_date(k.due_date))) {
-		warn_entry(sink, name, i, cve, "dateAdded and dueDate must be dates like 2025-08-25");
+		warn_entry(sink, name, i, cve,
+			   "dateAdded and dueDate must be dates like 2025-08-25");
 		return PW_OK;
 	}
 	k.ransomware = ransomware && strcmp(ransomware, "Known") == 0;
@@ -99,7 +100,8 @@ static pw_err check_catalog(const cJSON *root, const char *name, pw_error *err)
 	if (!cJSON_IsObject(root))
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "%s: not a JSON object; a KEV catalog is one object with "
-				    "vulnerabilities[]", name);
+				    "vulnerabilities[]",
+				    name);
 	static const struct {
 		const char *key;
 		cJSON_bool (*is)(const cJSON *);
@@ -115,13 +117,14 @@ static pw_err check_catalog(const cJSON *root, const char *name, pw_error *err)
 		if (!v || !fields[k].is(v))
 			return pw_error_set(err, PW_ERR_PARSE,
 					    "%s: %s: %s (a KEV catalog needs it as %s)", name,
-					    fields[k].key, v ? "wrong type" : "missing", fields[k].type);
+					    fields[k].key, v ? "wrong type" : "missing",
+					    fields[k].type);
 	}
 	return PW_OK;
 }
 
-pw_err pw_feed_parse_kev(const char *data, size_t len, const char *name,
-			 const pw_feed_sink *sink, pw_error *err)
+pw_err pw_feed_parse_kev(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			 pw_error *err)
 {
 	cJSON *root;
 	pw_err rc = pw_feed_json_parse(data, len, name, "a KEV catalog", &root, err);
@@ -129,7 +132,8 @@ pw_err pw_feed_parse_kev(const char *data, size_t len, const char *name,
 		return rc;
 	rc = check_catalog(root, name, err);
 	size_t i = 0;
-	for (const cJSON *e = rc ? NULL : get(root, "vulnerabilities")->child; e && !rc; e = e->next, i++)
+	for (const cJSON *e = rc ? NULL : get(root, "vulnerabilities")->child; e && !rc;
+	     e = e->next, i++)
 		rc = take_entry(e, i, name, sink, err);
 	cJSON_Delete(root);
 	return rc;

@@ -205,7 +205,8 @@ static bool severity_list_ok(const cJSON *list, size_t *bad_at)
 static void take_severity_list(osv_ctx *c, const cJSON *list)
 {
 	for (const cJSON *s = list ? list->child : NULL; s; s = s->next) {
-		const char *type = get(s, "type")->valuestring, *score = get(s, "score")->valuestring;
+		const char *type = get(s, "type")->valuestring,
+			   *score = get(s, "score")->valuestring;
 		int rank = strcmp(type, "CVSS_V2") == 0   ? 2
 			   : strcmp(type, "CVSS_V3") == 0 ? 3
 			   : strcmp(type, "CVSS_V4") == 0 ? 4
@@ -225,7 +226,8 @@ static void warn_severity(const osv_ctx *c, const char *at, size_t bad_at)
 	if (bad_at == SIZE_MAX)
 		warn(c, fieldf(fb, sizeof fb, "%s", at), "not a list");
 	else
-		warn(c, fieldf(fb, sizeof fb, "%s[%zu]", at, bad_at), "needs 'type' and 'score' strings");
+		warn(c, fieldf(fb, sizeof fb, "%s[%zu]", at, bad_at),
+		     "needs 'type' and 'score' strings");
 }
 
 /* Index of the ecosystem slot for `raw`, classified on first sight. */
@@ -311,9 +313,9 @@ static pw_err take_range(osv_ctx *c, const cJSON *r, size_t i, size_t j, size_t 
 		warn(c, fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu]", i, j), "not an object");
 		return PW_OK;
 	}
-	if (!cJSON_IsString(type) || (strcmp(type->valuestring, "ECOSYSTEM") != 0 &&
-				      strcmp(type->valuestring, "SEMVER") != 0 &&
-				      strcmp(type->valuestring, "GIT") != 0)) {
+	if (!cJSON_IsString(type) ||
+	    (strcmp(type->valuestring, "ECOSYSTEM") != 0 &&
+	     strcmp(type->valuestring, "SEMVER") != 0 && strcmp(type->valuestring, "GIT") != 0)) {
 		warn(c, fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu].type", i, j),
 		     "missing or not one of ECOSYSTEM, SEMVER, GIT");
 		return PW_OK;
@@ -329,13 +331,18 @@ static pw_err take_range(osv_ctx *c, const cJSON *r, size_t i, size_t j, size_t 
 		const char *v = NULL;
 		int kind = event_kind(ev, &v);
 		if (kind < 0) {
-			warn(c, fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu].events[%zu]", i, j, k),
-			     "must be an object with exactly one of introduced, fixed, last_affected, "
+			warn(c,
+			     fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu].events[%zu]", i, j,
+				    k),
+			     "must be an object with exactly one of introduced, fixed, "
+			     "last_affected, "
 			     "limit as a string");
 			return PW_OK;
 		}
 		if (kind == EV_FIXED && !*v) {
-			warn(c, fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu].events[%zu].fixed", i, j, k),
+			warn(c,
+			     fieldf(fb, sizeof fb, "affected[%zu].ranges[%zu].events[%zu].fixed", i,
+				    j, k),
 			     "empty version");
 			return PW_OK;
 		}
@@ -401,7 +408,8 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 		warn(c, fieldf(fb, sizeof fb, "affected[%zu].package", i), "not an object");
 		return PW_OK;
 	}
-	const cJSON *eco = get(pkg, "ecosystem"), *name = get(pkg, "name"), *purl = get(pkg, "purl");
+	const cJSON *eco = get(pkg, "ecosystem"), *name = get(pkg, "name"),
+		    *purl = get(pkg, "purl");
 	if (!cJSON_IsString(eco)) {
 		warn(c, fieldf(fb, sizeof fb, "affected[%zu].package.ecosystem", i),
 		     "missing or not a string");
@@ -417,7 +425,8 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 		pw_error why = PW_ERROR_INIT;
 		char norm[PW_ECOSYSTEM_MAX];
 		pw_ecosystem_from_osv(eco->valuestring, norm, &why);
-		warn(c, fieldf(fb, sizeof fb, "affected[%zu].package.ecosystem", i), pw_error_text(&why));
+		warn(c, fieldf(fb, sizeof fb, "affected[%zu].package.ecosystem", i),
+		     pw_error_text(&why));
 		return PW_OK;
 	}
 	if (!cJSON_IsString(name) || !*name->valuestring) {
@@ -433,7 +442,8 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 	for (size_t k = 0; k < 2; k++) {
 		const cJSON *o = get(a, objects[k]);
 		if (o && !cJSON_IsObject(o)) {
-			warn(c, fieldf(fb, sizeof fb, "affected[%zu].%s", i, objects[k]), "not an object");
+			warn(c, fieldf(fb, sizeof fb, "affected[%zu].%s", i, objects[k]),
+			     "not an object");
 			return PW_OK;
 		}
 	}
@@ -445,7 +455,8 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 	const cJSON *ranges = get(a, "ranges");
 	if (!cJSON_IsArray(ranges)) {
 		warn(c, fieldf(fb, sizeof fb, "affected[%zu].ranges", i),
-		     ranges ? "not a list" : "missing: without an ECOSYSTEM range there is no fixed version");
+		     ranges ? "not a list"
+			    : "missing: without an ECOSYSTEM range there is no fixed version");
 		return PW_OK;
 	}
 	const cJSON *es = get(a, "ecosystem_specific"), *ds = get(a, "database_specific");
@@ -458,7 +469,8 @@ static pw_err take_affected(osv_ctx *c, const cJSON *a, size_t i, pw_error *err)
 	size_t j = 0;
 	for (const cJSON *r = ranges->child; r; r = r->next, j++) {
 		bool ok, is_eco = false;
-		rc = take_range(c, r, i, j, slot, name->valuestring, by_source, note, &is_eco, &ok, err);
+		rc = take_range(c, r, i, j, slot, name->valuestring, by_source, note, &is_eco, &ok,
+				err);
 		if (rc)
 			return rc;
 		if (!ok) {
@@ -495,7 +507,8 @@ static pw_err check_record(const osv_ctx *c, const cJSON *root, pw_error *err)
 		return bad(c, err, "(top level)", "not a JSON object; an OSV record is one object");
 	const cJSON *id = get(root, "id");
 	if (!cJSON_IsString(id) || !*id->valuestring)
-		return bad(c, err, "id", "missing, empty or not a string (required by the OSV schema)");
+		return bad(c, err, "id",
+			   "missing, empty or not a string (required by the OSV schema)");
 	const cJSON *sv = get(root, "schema_version");
 	if (sv) {
 		const char *s = cJSON_IsString(sv) ? sv->valuestring : "";
@@ -503,10 +516,11 @@ static pw_err check_record(const osv_ctx *c, const cJSON *root, pw_error *err)
 		if (!n || strspn(s + n, "0123456789.") != strlen(s + n))
 			return bad(c, err, "schema_version", "not a version string like \"1.6.0\"");
 		if (n != 1 || s[0] != '1')
-			return pw_error_set(err, PW_ERR_UNSUPPORTED,
-					    "%s: schema_version: %s is not OSV 1.x; this importer reads "
-					    "1.x records only",
-					    c->name, s);
+			return pw_error_set(
+				err, PW_ERR_UNSUPPORTED,
+				"%s: schema_version: %s is not OSV 1.x; this importer reads "
+				"1.x records only",
+				c->name, s);
 	}
 	static const char *const stamps[] = {"modified", "published", "withdrawn"};
 	for (size_t k = 0; k < 3; k++) {
@@ -578,7 +592,8 @@ static pw_err take_record(osv_ctx *c, const cJSON *root, pw_error *err)
 		return rc;
 	static const char *const lists[] = {"aliases", "related", "upstream"};
 	for (size_t k = 0; k < 3; k++)
-		for (const cJSON *s = get(root, lists[k]) ? get(root, lists[k])->child : NULL; s; s = s->next)
+		for (const cJSON *s = get(root, lists[k]) ? get(root, lists[k])->child : NULL; s;
+		     s = s->next)
 			if ((rc = add_cve(c, s->valuestring, err)))
 				return rc;
 	unique_cves(c);
@@ -610,8 +625,8 @@ static pw_err take_record(osv_ctx *c, const cJSON *root, pw_error *err)
 	return c->sink->advisory ? c->sink->advisory(c->sink->ctx, &adv, err) : PW_OK;
 }
 
-pw_err pw_feed_parse_osv(const char *data, size_t len, const char *name,
-			 const pw_feed_sink *sink, pw_error *err)
+pw_err pw_feed_parse_osv(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			 pw_error *err)
 {
 	cJSON *root;
 	pw_err rc = pw_feed_json_parse(data, len, name, "an OSV record", &root, err);

@@ -30,16 +30,11 @@ static const struct {
 	const char *word;
 	pw_fix_state state;
 } uct_status[] = {
-	{"released", PW_FIX_FIXED},
-	{"released-esm", PW_FIX_UNFIXED},
-	{"needed", PW_FIX_UNFIXED},
-	{"needs-triage", PW_FIX_UNFIXED},
-	{"pending", PW_FIX_UNFIXED},
-	{"deferred", PW_FIX_UNFIXED},
-	{"active", PW_FIX_UNFIXED},
-	{"not-affected", PW_FIX_NOT_AFFECTED},
-	{"DNE", PW_FIX_DNE},
-	{"ignored", PW_FIX_IGNORED},
+	{"released", PW_FIX_FIXED},  {"released-esm", PW_FIX_UNFIXED},
+	{"needed", PW_FIX_UNFIXED},  {"needs-triage", PW_FIX_UNFIXED},
+	{"pending", PW_FIX_UNFIXED}, {"deferred", PW_FIX_UNFIXED},
+	{"active", PW_FIX_UNFIXED},  {"not-affected", PW_FIX_NOT_AFFECTED},
+	{"DNE", PW_FIX_DNE},         {"ignored", PW_FIX_IGNORED},
 };
 
 static const char *const skipped_releases[] = {"upstream", "devel", "snap", "product"};
@@ -55,8 +50,8 @@ typedef struct uct_parse {
 	const pw_feed_sink *sink;
 	pw_dadv adv;
 	pw_buf description; /* the Description field with its continuation lines */
-	int cvss_rank; /* CVSS major version of adv.cvss_vector, 0 = none */
-	uct_field last; /* field that continuation lines extend */
+	int cvss_rank;      /* CVSS major version of adv.cvss_vector, 0 = none */
+	uct_field last;     /* field that continuation lines extend */
 } uct_parse;
 
 /* "2019-07-15 02:15:00 UTC" -> "2019-07-15T02:15:00Z", "2019-07-15" kept. */
@@ -141,8 +136,8 @@ static pw_err uct_row(uct_parse *up, pw_dspan key, pw_dspan value, size_t lineno
 			       PW_DSPAN_CLIP(key), PW_DSPAN_CLIP(value));
 		return PW_OK;
 	}
-	pw_dspan inner =
-		paren.n ? pw_dspan_trim((pw_dspan){paren.p + 1, paren.n - 2}) : (pw_dspan){NULL, 0};
+	pw_dspan inner = paren.n ? pw_dspan_trim((pw_dspan){paren.p + 1, paren.n - 2})
+				 : (pw_dspan){NULL, 0};
 	pw_dadv_rowin row = {.package = pkg, .by_source = true, .state = uct_status[st].state};
 	if (row.state == PW_FIX_FIXED) {
 		if (!pw_distro_is_version(inner)) {
@@ -234,8 +229,10 @@ static pw_err uct_continuation(uct_parse *up, pw_dspan line, size_t lineno)
 pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 				const pw_feed_sink *sink, pw_error *err)
 {
-	uct_parse up = {
-		.name = name, .sink = sink, .adv = PW_DADV_INIT, .description = PW_BUF_INIT};
+	uct_parse up = {.name = name,
+			.sink = sink,
+			.adv = PW_DADV_INIT,
+			.description = PW_BUF_INIT};
 	pw_dlines it;
 	pw_dspan line;
 	pw_err rc = PW_OK;

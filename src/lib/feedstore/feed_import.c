@@ -64,8 +64,10 @@ static pw_err add_input(struct walk *w, const char *path, bool named, pw_error *
 static pw_err collect_dir(struct walk *w, const char *dir, int depth, pw_error *err)
 {
 	if (depth > MAX_DEPTH)
-		return pw_error_set(err, PW_ERR_INVALID, "%s: more than %d directory levels (a symlink"
-				    " loop?)", dir, MAX_DEPTH);
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "%s: more than %d directory levels (a symlink"
+				    " loop?)",
+				    dir, MAX_DEPTH);
 	char **names;
 	size_t n;
 	pw_err rc = pw_dir_names(dir, NULL, &names, &n, err);
@@ -99,9 +101,11 @@ static enum wrapping wrapping_of(const unsigned char *p, size_t n)
 	if (n >= 4 && p[0] == 'P' && p[1] == 'K' &&
 	    ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6)))
 		return ZIP;
-	if ((n >= 2 && p[0] == 0x1f && p[1] == 0x8b) ||
-	    (n >= 3 && memcmp(p, "BZh", 3) == 0) ||
-	    (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0) ||
+	if ((n >= 2 && p[0] == 0x1f && p[1] == 0x8b) || (n >= 3 && memcmp(p, "BZh", 3) == 0) ||
+	    (n >= 6 && memcmp(p,
+			      "\xfd"
+			      "7zXZ\0",
+			      6) == 0) ||
 	    (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0) ||
 	    (n >= 262 && memcmp(p + 257, "ustar", 5) == 0))
 		return ARCHIVE;
@@ -136,7 +140,8 @@ static size_t zip_entries(int fd)
 			count = (size_t)le(buf + i + 10, 2);
 			unsigned char z[56];
 			if (count == 0xffff && i >= 20 && memcmp(buf + i - 20, "PK\6\7", 4) == 0 &&
-			    pread(fd, z, sizeof z, (off_t)le(buf + i - 20 + 8, 8)) == (ssize_t)sizeof z &&
+			    pread(fd, z, sizeof z, (off_t)le(buf + i - 20 + 8, 8)) ==
+				    (ssize_t)sizeof z &&
 			    memcmp(z, "PK\6\6", 4) == 0)
 				count = (size_t)le(z + 32, 8);
 			break;
@@ -163,11 +168,13 @@ static pw_err import_plain(pw_feed_import *imp, const char *data, size_t len, co
 	pw_feed_format f = pw_feed_detect(data, len, name);
 	if (f == PW_FEED_UNKNOWN) {
 		if (named)
-			return pw_error_set(err, PW_ERR_UNSUPPORTED,
-					    "%s: not a feed format patchwarden reads (OSV JSON, Debian"
-					    " tracker list or JSON, Ubuntu CVE tracker, Alpine secdb,"
-					    " CISA KEV JSON, EPSS CSV; plain, compressed or in a zip or"
-					    " tar archive)", name);
+			return pw_error_set(
+				err, PW_ERR_UNSUPPORTED,
+				"%s: not a feed format patchwarden reads (OSV JSON, Debian"
+				" tracker list or JSON, Ubuntu CVE tracker, Alpine secdb,"
+				" CISA KEV JSON, EPSS CSV; plain, compressed or in a zip or"
+				" tar archive)",
+				name);
 		pw_feed_import_warn(imp, name, "format not recognised; file skipped");
 		return PW_OK;
 	}
@@ -263,16 +270,20 @@ static pw_err read_member(struct archive *a, const char *name, pw_buf *data, pw_
 	for (;;) {
 		if (pw_buf_reserve(data, 65536))
 			return nomem(err);
-		la_ssize_t n = archive_read_data(a, data->data + data->len, data->cap - data->len - 1);
+		la_ssize_t n = archive_read_data(a, data->data + data->len,
+						 data->cap - data->len - 1);
 		if (n < 0)
-			return pw_error_set(err, PW_ERR_PARSE, "%s: %s", name, archive_error_string(a));
+			return pw_error_set(err, PW_ERR_PARSE, "%s: %s", name,
+					    archive_error_string(a));
 		if (n == 0)
 			break;
 		data->len += (size_t)n;
 		data->data[data->len] = '\0';
 		if (data->len > MAX_MEMBER)
-			return pw_error_set(err, PW_ERR_TOOLARGE, "%s: larger than %zu bytes inflated;"
-					    " not a feed file", name, MAX_MEMBER);
+			return pw_error_set(err, PW_ERR_TOOLARGE,
+					    "%s: larger than %zu bytes inflated;"
+					    " not a feed file",
+					    name, MAX_MEMBER);
 	}
 	return PW_OK;
 }
@@ -352,8 +363,7 @@ static pw_err import_file(struct walk *w, const struct input *in, pw_error *err)
 	return rc;
 }
 
-pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n,
-			    pw_error *err)
+pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n, pw_error *err)
 {
 	struct walk w = {imp, NULL, 0, 0, 0, 0};
 	pw_err rc = PW_OK;
@@ -372,7 +382,8 @@ pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_
 			rc = pw_error_set(err, PW_ERR_INVALID,
 					  "%s: not a regular file or a directory (a FIFO or a"
 					  " device would never end); give a feed file, directory"
-					  " or archive", paths[i]);
+					  " or archive",
+					  paths[i]);
 	}
 	w.total = w.n_inputs;
 	for (size_t i = 0; !rc && i < w.n_inputs; i++)

@@ -43,8 +43,9 @@ void pw_feed_import_set_current(pw_feed_import *imp, const char *name);
 #define SNAP_COLS "id, created, label, advisories, affected, kev, epss"
 #define KEV_COLS "cve, date_added, due_date, vendor, product, name, ransomware"
 #define AFF_COLS "package, adv, seq, by_source, state, fixed, note"
-#define ADV_COLS "rid, source, adv_id, published, modified, summary, severity, attack_vector," \
-		 " cvss_vector, cves"
+#define ADV_COLS                                                                                   \
+	"rid, source, adv_id, published, modified, summary, severity, attack_vector,"              \
+	" cvss_vector, cves"
 #define SRC_COLS "name, url, etag, last_modified, last_fetch, last_status, last_snapshot"
 
 #define SQL_LATEST "SELECT MAX(id) FROM feed_snapshot"
@@ -93,11 +94,11 @@ enum in_stmt { IN_ADV_CLOSE, IN_KEV_CLOSE, IN_EPSS_CLOSE, IN_AFF_BY_PKG, IN_ADV_
 struct pw_feedstore {
 	pw_db *db;
 	bool owns_db;
-	char *where;            /* the location for messages, password removed */
+	char *where; /* the location for messages, password removed */
 	char *in_text[IN__COUNT];
 	char *insert_text[T__COUNT][INSERT_CHUNKS]; /* built on first use */
-	pw_feed_import *active; /* the open import, at most one */
-	pw_buf kev_strings;     /* what pw_feedstore_kev hands out */
+	pw_feed_import *active;                     /* the open import, at most one */
+	pw_buf kev_strings;                         /* what pw_feedstore_kev hands out */
 };
 
 /* Names the failed operation and the store in front of the database's
@@ -117,8 +118,8 @@ pw_err pw_fs_row_one(pw_feedstore *s, const char *sql, const struct cell *v, int
  * of `elem` bytes, each filled by from_row; `what` names the read in a
  * store error. On any error *out is NULL and *n is 0. */
 pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem,
-		      void (*from_row)(pw_stmt *st, void *item), const char *what,
-		      void **out, size_t *n, pw_error *err);
+		      void (*from_row)(pw_stmt *st, void *item), const char *what, void **out,
+		      size_t *n, pw_error *err);
 
 /* Strings that live as long as one read or one import: NULL in, NULL
  * out; *oom set when the copy failed, so a record's fields can be copied

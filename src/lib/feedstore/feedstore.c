@@ -75,12 +75,14 @@ static const struct {
 	[IN_ADV_CLOSE] = {"UPDATE feed_advisory SET removed_in = ? WHERE rid IN (", ")"},
 	/* One current row per CVE: the commit closes them before it writes
 	 * this snapshot's rows. */
-	[IN_KEV_CLOSE] = {"UPDATE feed_kev SET removed_in = ? WHERE removed_in IS NULL AND cve IN (",
-			  ")"},
+	[IN_KEV_CLOSE] =
+		{"UPDATE feed_kev SET removed_in = ? WHERE removed_in IS NULL AND cve IN (", ")"},
 	[IN_EPSS_CLOSE] = {"UPDATE feed_epss SET removed_in = ? WHERE removed_in IS NULL"
-			   " AND cve IN (", ")"},
+			   " AND cve IN (",
+			   ")"},
 	[IN_AFF_BY_PKG] = {"SELECT " AFF_COLS " FROM feed_affected WHERE ecosystem = ?"
-			   " AND package IN (", ")"},
+			   " AND package IN (",
+			   ")"},
 	[IN_ADV_GET] = {"SELECT " ADV_COLS " FROM feed_advisory WHERE rid IN (",
 			") AND " VISIBLE("")},
 };
@@ -126,8 +128,8 @@ int pw_fs_cmp_str(const void *a, const void *b)
 }
 
 pw_err pw_fs_rows_all(pw_feedstore *s, const char *sql, size_t elem,
-		      void (*from_row)(pw_stmt *st, void *item), const char *what,
-		      void **out, size_t *n, pw_error *err)
+		      void (*from_row)(pw_stmt *st, void *item), const char *what, void **out,
+		      size_t *n, pw_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -196,11 +198,13 @@ static pw_err refuse_old_store(pw_feedstore *s, pw_error *err)
 	if (rc)
 		return pw_fs_fail(s, rc, err, "checking the schema");
 	if (old)
-		return pw_error_set(err, PW_ERR_UNSUPPORTED,
-				    "%s: this feed store was written by an older patchwarden (it has"
-				    " a schema_version table) and cannot be upgraded in place; move"
-				    " it aside and import the feeds again ('patchwarden feed import"
-				    " --store LOCATION PATH' or 'feed sync')", s->where);
+		return pw_error_set(
+			err, PW_ERR_UNSUPPORTED,
+			"%s: this feed store was written by an older patchwarden (it has"
+			" a schema_version table) and cannot be upgraded in place; move"
+			" it aside and import the feeds again ('patchwarden feed import"
+			" --store LOCATION PATH' or 'feed sync')",
+			s->where);
 	return PW_OK;
 }
 
@@ -244,8 +248,9 @@ static pw_err store_new(pw_db *db, const char *location, bool owns, pw_feedstore
 	if (!rc)
 		rc = refuse_old_store(s, err);
 	if (!rc)
-		rc = pw_fs_fail(s, pw_db_migrate(db, COMPONENT, pw_feedstore_migrations,
-						 pw_feedstore_n_migrations, err),
+		rc = pw_fs_fail(s,
+				pw_db_migrate(db, COMPONENT, pw_feedstore_migrations,
+					      pw_feedstore_n_migrations, err),
 				err, "setting up the feed tables");
 	if (rc) {
 		s->owns_db = false; /* the caller closes a database it passed in */
@@ -270,8 +275,9 @@ pw_err pw_feedstore_open(const char *location, pw_feedstore **out, pw_error *err
 
 pw_err pw_feedstore_open_db(pw_db *db, pw_feedstore **out, pw_error *err)
 {
-	return store_new(db, pw_db_kind_of(db) == PW_DB_POSTGRES ? "the PostgreSQL feed store"
-								  : "the SQLite feed store",
+	return store_new(db,
+			 pw_db_kind_of(db) == PW_DB_POSTGRES ? "the PostgreSQL feed store"
+							     : "the SQLite feed store",
 			 false, out, err);
 }
 
@@ -299,12 +305,12 @@ static void source_from_row(pw_stmt *st, void *item)
 	out->last_snapshot = pw_stmt_int(st, 6);
 }
 
-pw_err pw_feedstore_source_get(pw_feedstore *s, const char *name, pw_source_state *out,
-			       bool *found, pw_error *err)
+pw_err pw_feedstore_source_get(pw_feedstore *s, const char *name, pw_source_state *out, bool *found,
+			       pw_error *err)
 {
 	struct cell v = c_text(name);
-	return pw_fs_row_one(s, SQL_SRC_GET, &v, 1, source_from_row, out, found,
-			     "reading a source", err);
+	return pw_fs_row_one(s, SQL_SRC_GET, &v, 1, source_from_row, out, found, "reading a source",
+			     err);
 }
 
 pw_err pw_feedstore_source_put(pw_feedstore *s, const pw_source_state *in, pw_error *err)

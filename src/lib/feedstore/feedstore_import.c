@@ -55,7 +55,7 @@ struct kev_content {
 };
 
 struct entry {
-	const char *key; /* NULL: empty slot. Advisories: "source id" */
+	const char *key;  /* NULL: empty slot. Advisories: "source id" */
 	int64_t added_in; /* advisory: of the current row, committed or this import's */
 	union {
 		unsigned char hash[HASH_LEN]; /* advisory, KEV: content hash */
@@ -63,10 +63,10 @@ struct entry {
 			double score, percentile;
 		} epss;
 	} v;
-	void *extra;  /* struct adv_cur; struct kev_content while `write` */
-	bool seen;    /* present in this import */
-	bool stored;  /* a committed current row exists (KEV, EPSS) */
-	bool write;   /* KEV, EPSS: the commit writes a row for this snapshot */
+	void *extra; /* struct adv_cur; struct kev_content while `write` */
+	bool seen;   /* present in this import */
+	bool stored; /* a committed current row exists (KEV, EPSS) */
+	bool write;  /* KEV, EPSS: the commit writes a row for this snapshot */
 };
 
 typedef struct ktab {
@@ -75,7 +75,9 @@ typedef struct ktab {
 	bool loaded;
 } ktab;
 
+/* clang-format off */
 #define KTAB_INIT {PW_HASHTAB_INIT, PW_ARENA_INIT, false}
+/* clang-format on */
 
 static bool entry_is(const void *rec, const void *key)
 {
@@ -116,11 +118,14 @@ static const struct {
 } insert_into[T__COUNT] = {
 	[T_ADV] = {"INSERT INTO feed_advisory (rid, source, adv_id, added_in, removed_in, hash,"
 		   " published, modified, summary, severity, attack_vector, cvss_vector, cves,"
-		   " ecosystems, n_affected) VALUES ", 15},
+		   " ecosystems, n_affected) VALUES ",
+		   15},
 	[T_AFF] = {"INSERT INTO feed_affected (ecosystem, package, adv, seq, by_source, state,"
-		   " fixed, note) VALUES ", 8},
+		   " fixed, note) VALUES ",
+		   8},
 	[T_KEV] = {"INSERT INTO feed_kev (cve, added_in, date_added, due_date, vendor, product,"
-		   " name, ransomware) VALUES ", 8},
+		   " name, ransomware) VALUES ",
+		   8},
 	[T_EPSS] = {"INSERT INTO feed_epss (cve, added_in, score, percentile) VALUES ", 4},
 };
 
@@ -158,9 +163,9 @@ static const char SQL_SNAP_INSERT[] = "INSERT INTO feed_snapshot (" SNAP_COLS ")
 static const char SQL_ADV_OF_SOURCE[] =
 	"SELECT adv_id, rid, hash, n_affected, added_in, ecosystems FROM feed_advisory"
 	" WHERE source = ? AND removed_in IS NULL AND adv_id > ? ORDER BY adv_id " PAGE_LIMIT;
-static const char SQL_KEV_CURRENT[] =
-	"SELECT " KEV_COLS " FROM feed_kev WHERE removed_in IS NULL AND cve > ?"
-	" ORDER BY cve " PAGE_LIMIT;
+static const char SQL_KEV_CURRENT[] = "SELECT " KEV_COLS
+				      " FROM feed_kev WHERE removed_in IS NULL AND cve > ?"
+				      " ORDER BY cve " PAGE_LIMIT;
 static const char SQL_EPSS_CURRENT[] =
 	"SELECT cve, score, percentile FROM feed_epss WHERE removed_in IS NULL"
 	" AND cve > ? ORDER BY cve " PAGE_LIMIT;
@@ -246,7 +251,7 @@ struct pw_feed_import {
 	const char *current; /* input being parsed, for the store's own warnings */
 	pw_import_stats stats;
 	int64_t n_adv, n_aff, n_kev, n_epss; /* visible counts, updated as rows change */
-	struct source *sources; /* sources seen, for replace */
+	struct source *sources;              /* sources seen, for replace */
 	size_t n_sources, cap_sources;
 	ktab advs;      /* current advisories of the sources seen, by "source id" */
 	ktab kev, epss; /* the catalogues, by CVE, once the import brings entries */
@@ -383,10 +388,10 @@ static bool blank(const char *s)
 }
 
 /* A warning about record `id` the store itself raises. */
-static void record_warn(pw_feed_import *imp, const char *id, const char *field,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void record_warn(pw_feed_import *imp, const char *id, const char *field,
-			const char *fmt, ...)
+static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
+static void record_warn(pw_feed_import *imp, const char *id, const char *field, const char *fmt,
+			...)
 {
 	/* "where" and the message share one buffer, split by a NUL. */
 	pw_buf *w = &imp->where;
@@ -557,7 +562,9 @@ static pw_err ecosystem_column(pw_feed_import *imp, const pw_advisory *a, pw_err
 	for (size_t i = 0; !rc && i < n; i++)
 		if (!i || strcmp(v[i], v[i - 1]) != 0)
 			rc = (imp->ecos.len && pw_buf_putc(&imp->ecos, ' ')) ||
-			     pw_buf_puts(&imp->ecos, v[i]) ? pw_fs_nomem(err) : PW_OK;
+					     pw_buf_puts(&imp->ecos, v[i])
+				     ? pw_fs_nomem(err)
+				     : PW_OK;
 	free(v);
 	return rc;
 }
@@ -612,7 +619,6 @@ static pw_err filter_record(pw_feed_import *imp, const pw_advisory *a, size_t *n
 	}
 	return PW_OK;
 }
-
 
 /* Retires advisory row `rid`: in place when it is still waiting in the
  * batch (a second version in one import), else with the next flush. */
@@ -709,7 +715,8 @@ static pw_err sink_advisory(void *ctx, const pw_advisory *a, pw_error *err)
 		cur = e->extra;
 		/* Two versions in one import: the later one stands. */
 		if (e->added_in == imp->snap)
-			record_warn(imp, a->id, NULL, "appears twice in this import with different"
+			record_warn(imp, a->id, NULL,
+				    "appears twice in this import with different"
 				    " content (source %s); the later one replaces the earlier",
 				    a->source);
 		else
@@ -814,7 +821,8 @@ static pw_err sink_kev(void *ctx, const pw_kev_entry *k, pw_error *err)
 					  pw_fs_arena_dup(m, k->due_date, &oom),
 					  pw_fs_arena_dup(m, k->vendor, &oom),
 					  pw_fs_arena_dup(m, k->product, &oom),
-					  pw_fs_arena_dup(m, k->name, &oom), k->ransomware};
+					  pw_fs_arena_dup(m, k->name, &oom),
+					  k->ransomware};
 	if (oom)
 		return pw_fs_nomem(err);
 	memcpy(e->v.hash, hash, HASH_LEN);
@@ -834,7 +842,8 @@ static pw_err sink_epss(void *ctx, const pw_epss_entry *x, pw_error *err)
 	pw_feed_import *imp = ctx;
 	if (blank(x->cve) || has_space(x->cve) || !(x->score >= 0 && x->score <= 1) ||
 	    !(x->percentile >= 0 && x->percentile <= 1)) {
-		record_warn(imp, x->cve, NULL, "not a CVE id with a score and percentile in 0..1;"
+		record_warn(imp, x->cve, NULL,
+			    "not a CVE id with a score and percentile in 0..1;"
 			    " EPSS entry skipped");
 		return PW_OK;
 	}
@@ -850,13 +859,14 @@ static pw_err sink_epss(void *ctx, const pw_epss_entry *x, pw_error *err)
 	return PW_OK;
 }
 
-pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import **out,
-			    pw_error *err)
+pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import **out, pw_error *err)
 {
 	*out = NULL;
 	if (s->active)
-		return pw_error_set(err, PW_ERR_INVALID, "%s: an import is already open on"
-				    " this store handle; commit or abort it first", s->where);
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "%s: an import is already open on"
+				    " this store handle; commit or abort it first",
+				    s->where);
 	pw_feed_import *imp = calloc(1, sizeof *imp);
 	if (!imp || !(imp->label = strdup(label ? label : "import"))) {
 		free(imp);
@@ -1060,7 +1070,8 @@ pw_err pw_feed_import_commit(pw_feed_import *imp, int64_t *snapshot, pw_import_s
 	pw_err rc = pw_feed_import_flush(imp, err);
 	if (!rc && imp->replace && imp->stats.skipped) {
 		char msg[200];
-		snprintf(msg, sizeof msg, "%zu malformed file%s or record%s skipped, so nothing is"
+		snprintf(msg, sizeof msg,
+			 "%zu malformed file%s or record%s skipped, so nothing is"
 			 " retired this time: a skipped one may hold an advisory that still exists",
 			 imp->stats.skipped, imp->stats.skipped == 1 ? "" : "s",
 			 imp->stats.skipped == 1 ? "" : "s");

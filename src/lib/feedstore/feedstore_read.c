@@ -21,12 +21,12 @@ static const char SQL_SNAP_ALL[] = "SELECT " SNAP_COLS " FROM feed_snapshot ORDE
 /* Validity is checked once per advisory (the rid list), not per
  * affected row: rows of replaced versions are few, seeks are not. */
 static const char SQL_AFF_BY_ECO[] = "SELECT " AFF_COLS " FROM feed_affected WHERE ecosystem = ?";
-static const char SQL_KEV_GET[] = "SELECT " KEV_COLS " FROM feed_kev WHERE cve = ? AND "
-				  VISIBLE("");
-static const char SQL_KEV_EACH[] = "SELECT " KEV_COLS " FROM feed_kev WHERE " VISIBLE("")
-				   " ORDER BY cve";
-static const char SQL_EPSS_GET[] = "SELECT score, percentile FROM feed_epss WHERE cve = ? AND "
-				   VISIBLE("");
+static const char SQL_KEV_GET[] = "SELECT " KEV_COLS
+				  " FROM feed_kev WHERE cve = ? AND " VISIBLE("");
+static const char SQL_KEV_EACH[] = "SELECT " KEV_COLS
+				   " FROM feed_kev WHERE " VISIBLE("") " ORDER BY cve";
+static const char SQL_EPSS_GET[] =
+	"SELECT score, percentile FROM feed_epss WHERE cve = ? AND " VISIBLE("");
 static const char SQL_ECOSYSTEMS[] =
 	"SELECT f.ecosystem, COUNT(DISTINCT f.adv), COUNT(DISTINCT f.package)"
 	" FROM feed_affected f JOIN feed_advisory a ON a.rid = f.adv"
@@ -59,8 +59,10 @@ pw_err pw_feedstore_latest(pw_feedstore *s, int64_t *snapshot, pw_error *err)
 	pw_err rc = pw_fs_row_one(s, SQL_LATEST, NULL, 0, int_from_row, snapshot, &found,
 				  "reading the latest snapshot", err);
 	if (!rc && !*snapshot)
-		return pw_error_set(err, PW_ERR_NOTFOUND, "%s: the feed store has no snapshot yet;"
-				    " run 'patchwarden feed import PATH' first", s->where);
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "%s: the feed store has no snapshot yet;"
+				    " run 'patchwarden feed import PATH' first",
+				    s->where);
 	return rc;
 }
 
@@ -72,9 +74,10 @@ pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot
 	pw_err rc = pw_fs_row_one(s, SQL_SNAP_GET, &id, 1, snapshot_from_row, out, &found,
 				  "reading a snapshot", err);
 	if (!rc && !found)
-		return pw_error_set(err, PW_ERR_NOTFOUND, "%s: there is no snapshot %lld;"
-				    " 'patchwarden feed snapshots' lists them", s->where,
-				    (long long)snapshot);
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "%s: there is no snapshot %lld;"
+				    " 'patchwarden feed snapshots' lists them",
+				    s->where, (long long)snapshot);
 	return rc;
 }
 
@@ -317,8 +320,8 @@ static pw_err load_advisories(struct reader *r, pw_error *err)
 	return PW_OK;
 }
 
-static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_advisory_fn fn,
-			      void *ctx, pw_error *err)
+static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_advisory_fn fn, void *ctx,
+			      pw_error *err)
 {
 	if (!r->n_advs)
 		return PW_OK;
@@ -328,8 +331,9 @@ static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_adviso
 		pw_advisory *a = &r->advs[k].a;
 		for (size_t j = 0; j < a->n_affected; j++) {
 			const struct aff_row *w = &r->rows[r->advs[k].first + j];
-			aff[j] = (pw_affected){ecosystem, w->package, w->by_source,
-					       (pw_fix_state)w->state, w->fixed, w->note};
+			aff[j] = (pw_affected){ecosystem,    w->package,
+					       w->by_source, (pw_fix_state)w->state,
+					       w->fixed,     w->note};
 		}
 		a->affected = aff;
 		rc = fn(ctx, a, err);
@@ -340,8 +344,8 @@ static pw_err emit_advisories(struct reader *r, const char *ecosystem, pw_adviso
 
 /* The affected rows of `ecosystem`, all of them or those of the (sorted,
  * unique) names. */
-static pw_err read_rows(struct reader *r, const char *ecosystem, const char *const *names,
-			size_t n, pw_error *err)
+static pw_err read_rows(struct reader *r, const char *ecosystem, const char *const *names, size_t n,
+			pw_error *err)
 {
 	pw_stmt *st;
 	pw_err rc;
@@ -368,8 +372,8 @@ static pw_err read_rows(struct reader *r, const char *ecosystem, const char *con
 }
 
 pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char *ecosystem,
-				  const char *const *packages, size_t n_packages,
-				  pw_advisory_fn fn, void *ctx, pw_error *err)
+				  const char *const *packages, size_t n_packages, pw_advisory_fn fn,
+				  void *ctx, pw_error *err)
 {
 	pw_err rc = snapshot_exists(s, snapshot, err);
 	/* An import on this handle reads its own rows, so they go out first. */
@@ -456,8 +460,8 @@ pw_err pw_feedstore_kev(pw_feedstore *s, int64_t snapshot, const char *cve, pw_k
 {
 	struct cell v[3] = {c_text(cve), c_int(snapshot), c_int(snapshot)};
 	struct kev_copy k = {.b = &s->kev_strings};
-	pw_err rc = pw_fs_row_one(s, SQL_KEV_GET, v, 3, kev_copy_row, &k, found,
-				  "reading KEV", err);
+	pw_err rc = pw_fs_row_one(s, SQL_KEV_GET, v, 3, kev_copy_row, &k, found, "reading KEV",
+				  err);
 	if (rc || !*found)
 		return rc;
 	if (k.oom) {
@@ -483,8 +487,8 @@ pw_err pw_feedstore_epss(pw_feedstore *s, int64_t snapshot, const char *cve, pw_
 {
 	struct cell v[3] = {c_text(cve), c_int(snapshot), c_int(snapshot)};
 	pw_epss_entry e = {cve, 0, 0};
-	pw_err rc = pw_fs_row_one(s, SQL_EPSS_GET, v, 3, epss_from_row, &e, found,
-				  "reading EPSS", err);
+	pw_err rc = pw_fs_row_one(s, SQL_EPSS_GET, v, 3, epss_from_row, &e, found, "reading EPSS",
+				  err);
 	if (!rc && *found)
 		*out = e;
 	return rc;

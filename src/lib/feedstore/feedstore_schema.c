@@ -26,28 +26,28 @@
 const pw_migration pw_feedstore_migrations[] = {
 	{1, "create feed snapshots, advisories, affected packages, KEV, EPSS, sources",
 	 "CREATE TABLE feed_snapshot ("
-	 " id {{id}},"                      /* 1, 2, ...; assigned by the import */
-	 " created TEXT NOT NULL,"          /* ISO 8601 UTC */
+	 " id {{id}},"             /* 1, 2, ...; assigned by the import */
+	 " created TEXT NOT NULL," /* ISO 8601 UTC */
 	 " label TEXT NOT NULL,"
-	 " advisories BIGINT NOT NULL,"     /* visible counts, fixed at commit */
+	 " advisories BIGINT NOT NULL," /* visible counts, fixed at commit */
 	 " affected BIGINT NOT NULL,"
 	 " kev BIGINT NOT NULL,"
 	 " epss BIGINT NOT NULL);"
 	 "CREATE TABLE feed_advisory ("
-	 " rid {{id}},"                     /* one row per version of an advisory */
+	 " rid {{id}}," /* one row per version of an advisory */
 	 " source TEXT NOT NULL,"
 	 " adv_id TEXT NOT NULL,"
 	 " added_in BIGINT NOT NULL,"
 	 " removed_in BIGINT,"
-	 " hash {{blob}} NOT NULL,"         /* BLAKE2b-128 of the content, to skip unchanged */
+	 " hash {{blob}} NOT NULL," /* BLAKE2b-128 of the content, to skip unchanged */
 	 " published TEXT,"
 	 " modified TEXT,"
 	 " summary TEXT,"
-	 " severity BIGINT NOT NULL,"       /* pw_severity */
-	 " attack_vector BIGINT NOT NULL,"  /* pw_attack_vector */
+	 " severity BIGINT NOT NULL,"      /* pw_severity */
+	 " attack_vector BIGINT NOT NULL," /* pw_attack_vector */
 	 " cvss_vector TEXT,"
-	 " cves TEXT NOT NULL,"             /* space-separated CVE ids */
-	 " ecosystems TEXT NOT NULL,"       /* space-separated, sorted: what --replace covers */
+	 " cves TEXT NOT NULL,"       /* space-separated CVE ids */
+	 " ecosystems TEXT NOT NULL," /* space-separated, sorted: what --replace covers */
 	 " n_affected BIGINT NOT NULL);"
 	 /* The current version of each advisory, for the import's upsert. */
 	 "CREATE UNIQUE INDEX feed_advisory_current ON feed_advisory (source, adv_id)"
@@ -55,10 +55,10 @@ const pw_migration pw_feedstore_migrations[] = {
 	 "CREATE TABLE feed_affected ("
 	 " ecosystem TEXT NOT NULL,"
 	 " package TEXT NOT NULL,"
-	 " adv BIGINT NOT NULL,"            /* feed_advisory.rid */
-	 " seq BIGINT NOT NULL,"            /* position in the advisory's affected[] */
+	 " adv BIGINT NOT NULL," /* feed_advisory.rid */
+	 " seq BIGINT NOT NULL," /* position in the advisory's affected[] */
 	 " by_source BIGINT NOT NULL,"
-	 " state BIGINT NOT NULL,"          /* pw_fix_state */
+	 " state BIGINT NOT NULL," /* pw_fix_state */
 	 " fixed TEXT,"
 	 " note TEXT,"
 	 " PRIMARY KEY (ecosystem, package, adv, seq)) {{without_rowid}};"
@@ -93,5 +93,5 @@ const pw_migration pw_feedstore_migrations[] = {
 	 " last_snapshot BIGINT NOT NULL);"},
 };
 
-const size_t pw_feedstore_n_migrations =
-	sizeof pw_feedstore_migrations / sizeof pw_feedstore_migrations[0];
+const size_t pw_feedstore_n_migrations = sizeof pw_feedstore_migrations /
+					 sizeof pw_feedstore_migrations[0];

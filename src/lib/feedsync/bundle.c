@@ -108,8 +108,8 @@ static pw_err parse_file_line(const char *l, size_t n, const char *where, unsign
 	uint64_t size = 0;
 	while (i < n && l[i] >= '0' && l[i] <= '9') {
 		if (size > FILE_SIZE_MAX / 10 || (i == 1 && l[0] == '0'))
-			return pw_error_set(err, PW_ERR_PARSE, "%s:%u: file size is not a plain number",
-					    where, line);
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "%s:%u: file size is not a plain number", where, line);
 		size = size * 10 + (uint64_t)(l[i] - '0');
 		i++;
 	}
@@ -119,26 +119,29 @@ static pw_err parse_file_line(const char *l, size_t n, const char *where, unsign
 	i++;
 	if (n - i < 66 || !lower_hex(l + i, 64) || l[i + 64] != ' ')
 		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%u: the SHA-256 must be 64 lower-case hex digits", where, line);
+				    "%s:%u: the SHA-256 must be 64 lower-case hex digits", where,
+				    line);
 	const char *hex = l + i;
 	const char *name = l + i + 65;
 	size_t nlen = n - i - 65;
 	if (nlen > PW_BUNDLE_NAME_MAX)
-		return pw_error_set(err, PW_ERR_PARSE, "%s:%u: file name longer than %d bytes", where,
-				    line, PW_BUNDLE_NAME_MAX);
+		return pw_error_set(err, PW_ERR_PARSE, "%s:%u: file name longer than %d bytes",
+				    where, line, PW_BUNDLE_NAME_MAX);
 	char nb[PW_BUNDLE_NAME_MAX + 1];
 	memcpy(nb, name, nlen);
 	nb[nlen] = '\0';
 	if (!pw_bundle_name_valid(nb))
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%u: file name '%s' is not allowed (letters, digits, ._+,:@=~- "
-				    "in '/'-separated parts that do not start with '.')",
-				    where, line, nb);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s:%u: file name '%s' is not allowed (letters, digits, ._+,:@=~- "
+			"in '/'-separated parts that do not start with '.')",
+			where, line, nb);
 	if (m->n_files && strcmp(m->files[m->n_files - 1].name, nb) >= 0)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "%s:%u: file '%s' is out of order or repeated (names must be sorted "
-				    "and unique)",
-				    where, line, nb);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"%s:%u: file '%s' is out of order or repeated (names must be sorted "
+			"and unique)",
+			where, line, nb);
 	if (m->n_files >= PW_BUNDLE_FILES_MAX)
 		return pw_error_set(err, PW_ERR_TOOLARGE, "%s:%u: more than %u files", where, line,
 				    PW_BUNDLE_FILES_MAX);
@@ -158,15 +161,16 @@ static pw_err parse_file_line(const char *l, size_t n, const char *where, unsign
 
 enum mstate { M_HEADER, M_CREATED, M_KEY, M_FILES };
 
-static pw_err parse_line(const char *l, size_t n, const char *where, unsigned line,
-			 enum mstate *st, pw_bundle_manifest *m, pw_error *err)
+static pw_err parse_line(const char *l, size_t n, const char *where, unsigned line, enum mstate *st,
+			 pw_bundle_manifest *m, pw_error *err)
 {
 	static const char magic[] = "patchwarden-bundle ";
 	switch (*st) {
 	case M_HEADER:
 		if (n < sizeof magic || memcmp(l, magic, sizeof magic - 1) != 0)
 			return pw_error_set(err, PW_ERR_PARSE,
-					    "%s:%u: not a patchwarden bundle manifest", where, line);
+					    "%s:%u: not a patchwarden bundle manifest", where,
+					    line);
 		if (n != sizeof magic || l[sizeof magic - 1] != '1')
 			return pw_error_set(err, PW_ERR_UNSUPPORTED,
 					    "%s:%u: bundle format '%.*s' is not supported; this "
@@ -197,8 +201,8 @@ static pw_err parse_line(const char *l, size_t n, const char *where, unsigned li
 		return PW_OK;
 	case M_FILES:
 		if (n < 5 || memcmp(l, "file ", 5) != 0)
-			return pw_error_set(err, PW_ERR_PARSE, "%s:%u: expected a 'file' line", where,
-					    line);
+			return pw_error_set(err, PW_ERR_PARSE, "%s:%u: expected a 'file' line",
+					    where, line);
 		return parse_file_line(l + 5, n - 5, where, line, m, err);
 	}
 	return PW_ERR_PARSE;
@@ -220,8 +224,9 @@ pw_err pw_bundle_manifest_parse(const char *data, size_t len, const char *where,
 		const char *l = data + pos;
 		const char *nl = memchr(l, '\n', len - pos);
 		if (!nl) {
-			rc = pw_error_set(err, PW_ERR_PARSE, "%s:%u: truncated (the last line has no newline)",
-					  where, line);
+			rc = pw_error_set(err, PW_ERR_PARSE,
+					  "%s:%u: truncated (the last line has no newline)", where,
+					  line);
 			break;
 		}
 		size_t n = (size_t)(nl - l);
@@ -229,17 +234,17 @@ pw_err pw_bundle_manifest_parse(const char *data, size_t len, const char *where,
 		for (size_t i = 0; i < n && rc == PW_OK; i++)
 			if ((unsigned char)l[i] < 0x20 || (unsigned char)l[i] > 0x7e)
 				rc = pw_error_set(err, PW_ERR_PARSE,
-						  "%s:%u: byte 0x%02x is not allowed in a manifest", where,
-						  line, (unsigned char)l[i]);
+						  "%s:%u: byte 0x%02x is not allowed in a manifest",
+						  where, line, (unsigned char)l[i]);
 		if (rc == PW_OK)
 			rc = parse_line(l, n, where, line, &st, out, err);
 	}
 	if (rc == PW_OK && (st != M_FILES || out->n_files == 0))
 		rc = pw_error_set(err, PW_ERR_PARSE, "%s: truncated: %s", where,
-				  st == M_HEADER	? "empty"
+				  st == M_HEADER    ? "empty"
 				  : st == M_CREATED ? "no 'created' line"
-				  : st == M_KEY	? "no 'key' line"
-						: "lists no files");
+				  : st == M_KEY     ? "no 'key' line"
+						    : "lists no files");
 	if (rc)
 		pw_bundle_manifest_release(out);
 	return rc;
@@ -275,8 +280,9 @@ static pw_err load_key(const char *path, bool secret, unsigned char *key, size_t
 		pw_buf_release(&b);
 		return rc;
 	}
-	rc = pw_error_set(err, PW_ERR_PARSE, "%s: not a patchwarden bundle %s key (expected a '%s' line)",
-			  path, secret ? "secret" : "public", want);
+	rc = pw_error_set(err, PW_ERR_PARSE,
+			  "%s: not a patchwarden bundle %s key (expected a '%s' line)", path,
+			  secret ? "secret" : "public", want);
 	for (char *line = b.data; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
@@ -287,8 +293,10 @@ static pw_err load_key(const char *path, bool secret, unsigned char *key, size_t
 			continue;
 		}
 		if (strncmp(line, other, tl) == 0 && line[tl] == ' ') {
-			rc = pw_error_set(err, PW_ERR_INVALID, "%s: this is a %s key; give the %s key",
-					  path, secret ? "public" : "secret", secret ? "secret (.sec)" : "public (.pub)");
+			rc = pw_error_set(err, PW_ERR_INVALID,
+					  "%s: this is a %s key; give the %s key", path,
+					  secret ? "public" : "secret",
+					  secret ? "secret (.sec)" : "public (.pub)");
 		} else if (strncmp(line, want, tl) == 0 && line[tl] == ' ') {
 			size_t got = 0;
 			const char *b64 = line + tl + 1;
@@ -297,7 +305,8 @@ static pw_err load_key(const char *path, bool secret, unsigned char *key, size_t
 			    got == keylen)
 				rc = PW_OK;
 			else
-				rc = pw_error_set(err, PW_ERR_PARSE, "%s: the key is damaged (bad base64 or length)",
+				rc = pw_error_set(err, PW_ERR_PARSE,
+						  "%s: the key is damaged (bad base64 or length)",
 						  path);
 		}
 		break;
@@ -306,10 +315,11 @@ static pw_err load_key(const char *path, bool secret, unsigned char *key, size_t
 	pw_buf_release(&b);
 	if (rc == PW_OK && secret && (st.st_mode & 077)) {
 		sodium_memzero(key, keylen);
-		rc = pw_error_set(err, PW_ERR_AUTH,
-				  "%s: the secret key is accessible by other users (mode %04o); run "
-				  "chmod 600 %s",
-				  path, (unsigned)(st.st_mode & 07777), path);
+		rc = pw_error_set(
+			err, PW_ERR_AUTH,
+			"%s: the secret key is accessible by other users (mode %04o); run "
+			"chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
 	}
 	return rc;
 }
@@ -347,9 +357,10 @@ pw_err pw_bundle_keygen(const char *prefix, bool force, char key_id[PW_BUNDLE_KE
 	for (int i = 0; i < 2 && !force; i++) {
 		struct stat st;
 		if (lstat(paths[i], &st) == 0) {
-			rc = pw_error_set(err, PW_ERR_INVALID,
-					  "%s exists; choose another name or pass --force to replace the key",
-					  paths[i]);
+			rc = pw_error_set(
+				err, PW_ERR_INVALID,
+				"%s exists; choose another name or pass --force to replace the key",
+				paths[i]);
 			goto out;
 		}
 	}
@@ -381,7 +392,9 @@ struct items {
 	size_t n, cap;
 };
 
+/* clang-format off */
 #define ITEMS_INIT {NULL, 0, 0}
+/* clang-format on */
 
 static void items_release(struct items *it)
 {
@@ -395,10 +408,11 @@ static void items_release(struct items *it)
 static pw_err items_add(struct items *it, const char *name, const char *path, pw_error *err)
 {
 	if (!pw_bundle_name_valid(name))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "%s: the name '%s' cannot be bundled: use letters, digits and "
-				    "._+,:@=~- in parts that do not start with '.', at most %d bytes",
-				    path, name, PW_BUNDLE_NAME_MAX);
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"%s: the name '%s' cannot be bundled: use letters, digits and "
+			"._+,:@=~- in parts that do not start with '.', at most %d bytes",
+			path, name, PW_BUNDLE_NAME_MAX);
 	if (it->n >= PW_BUNDLE_FILES_MAX)
 		return pw_error_set(err, PW_ERR_TOOLARGE, "more than %u files to bundle",
 				    PW_BUNDLE_FILES_MAX);
@@ -449,10 +463,11 @@ static pw_err walk(struct items *it, const char *dir, const char *rel, unsigned 
 		else if (S_ISREG(st.st_mode))
 			rc = items_add(it, name.data, path.data, err);
 		else
-			rc = pw_error_set(err, PW_ERR_INVALID,
-					  "%s: not a regular file or directory (symbolic links are not "
-					  "bundled; copy the file instead)",
-					  path.data);
+			rc = pw_error_set(
+				err, PW_ERR_INVALID,
+				"%s: not a regular file or directory (symbolic links are not "
+				"bundled; copy the file instead)",
+				path.data);
 	}
 	closedir(d);
 	pw_buf_release(&path);
@@ -465,8 +480,7 @@ static int item_cmp(const void *a, const void *b)
 	return strcmp(((const struct item *)a)->name, ((const struct item *)b)->name);
 }
 
-static pw_err collect_inputs(const char *const *inputs, size_t n, struct items *it,
-			     pw_error *err)
+static pw_err collect_inputs(const char *const *inputs, size_t n, struct items *it, pw_error *err)
 {
 	pw_err rc = PW_OK;
 	for (size_t i = 0; i < n && rc == PW_OK; i++) {
@@ -480,14 +494,15 @@ static pw_err collect_inputs(const char *const *inputs, size_t n, struct items *
 			const char *slash = strrchr(inputs[i], '/');
 			rc = items_add(it, slash ? slash + 1 : inputs[i], inputs[i], err);
 		} else {
-			rc = pw_error_set(err, PW_ERR_INVALID, "%s: not a regular file or directory",
-					  inputs[i]);
+			rc = pw_error_set(err, PW_ERR_INVALID,
+					  "%s: not a regular file or directory", inputs[i]);
 		}
 	}
 	if (rc)
 		return rc;
 	if (it->n == 0)
-		return pw_error_set(err, PW_ERR_INVALID, "nothing to bundle: the inputs hold no files");
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "nothing to bundle: the inputs hold no files");
 	qsort(it->v, it->n, sizeof *it->v, item_cmp);
 	for (size_t i = 1; i < it->n; i++)
 		if (strcmp(it->v[i - 1].name, it->v[i].name) == 0)
@@ -516,7 +531,8 @@ static pw_err hash_file(const char *path, struct archive *a, uint64_t limit, uin
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rc = pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+			rc = pw_error_set(err, PW_ERR_IO, "%s: read failed: %s", path,
+					  strerror(errno));
 			break;
 		}
 		if (r == 0)
@@ -594,10 +610,11 @@ static pw_err write_archive(const char *tmp, const pw_buf *manifest, const char 
 		if (rc == PW_OK)
 			rc = hash_file(it->v[i].path, a, f->size, &size, sha, err);
 		if (rc == PW_OK && (size != f->size || memcmp(sha, f->sha256, 32) != 0))
-			rc = pw_error_set(err, PW_ERR_IO,
-					  "%s changed while the bundle was written; run again when the "
-					  "feed files are stable",
-					  it->v[i].path);
+			rc = pw_error_set(
+				err, PW_ERR_IO,
+				"%s changed while the bundle was written; run again when the "
+				"feed files are stable",
+				it->v[i].path);
 	}
 	pw_buf_release(&member);
 	if (archive_write_close(a) != ARCHIVE_OK && rc == PW_OK)
@@ -607,7 +624,8 @@ static pw_err write_archive(const char *tmp, const pw_buf *manifest, const char 
 	if (rc == PW_OK) {
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fsync(fd) != 0)
-			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot sync: %s", tmp, strerror(errno));
+			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot sync: %s", tmp,
+					  strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -703,8 +721,8 @@ static pw_err damaged(const struct reader *r)
 {
 	const char *why = archive_error_string(r->a);
 	return pw_error_set(r->err, PW_ERR_INTEGRITY,
-			    "%s: damaged or truncated bundle (%s); fetch or copy it again", r->bundle,
-			    why ? why : "unexpected end of data");
+			    "%s: damaged or truncated bundle (%s); fetch or copy it again",
+			    r->bundle, why ? why : "unexpected end of data");
 }
 
 static pw_err next_member(struct reader *r, struct archive_entry **e, bool *eof)
@@ -727,13 +745,16 @@ static pw_err read_small(struct reader *r, const char *want, size_t max, pw_buf 
 	const char *name = eof ? NULL : archive_entry_pathname(e);
 	if (eof || !name || strcmp(name, want) != 0)
 		return pw_error_set(r->err, PW_ERR_INTEGRITY,
-				    "%s: not a patchwarden bundle: expected member %s, found %s", r->bundle,
-				    want, eof ? "the end of the archive" : name ? name : "a nameless member");
+				    "%s: not a patchwarden bundle: expected member %s, found %s",
+				    r->bundle, want,
+				    eof    ? "the end of the archive"
+				    : name ? name
+					   : "a nameless member");
 	if (archive_entry_filetype(e) != AE_IFREG || !archive_entry_size_is_set(e) ||
 	    archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > max)
 		return pw_error_set(r->err, PW_ERR_INTEGRITY,
-				    "%s: member %s is not a regular file of at most %zu bytes", r->bundle,
-				    want, max);
+				    "%s: member %s is not a regular file of at most %zu bytes",
+				    r->bundle, want, max);
 	size_t size = (size_t)archive_entry_size(e);
 	if (pw_buf_reserve(out, size))
 		return pw_error_set(r->err, PW_ERR_NOMEM, "out of memory");
@@ -771,15 +792,17 @@ static pw_err check_signature(struct reader *r, const pw_buf *manifest, const pw
 			 strcmp(m.key_id, key_id) != 0;
 	pw_err rc;
 	if (other_key)
-		rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-				  "%s: signed with key %s, but %s is key %s; verify with the signer's "
-				  "public key",
-				  r->bundle, m.key_id, key_path, key_id);
+		rc = pw_error_set(
+			r->err, PW_ERR_INTEGRITY,
+			"%s: signed with key %s, but %s is key %s; verify with the signer's "
+			"public key",
+			r->bundle, m.key_id, key_path, key_id);
 	else
-		rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-				  "%s: the signature does not verify with key %s (%s): the manifest was "
-				  "modified or signed by another key; do not use this bundle",
-				  r->bundle, key_id, key_path);
+		rc = pw_error_set(
+			r->err, PW_ERR_INTEGRITY,
+			"%s: the signature does not verify with key %s (%s): the manifest was "
+			"modified or signed by another key; do not use this bundle",
+			r->bundle, key_id, key_path);
 	pw_bundle_manifest_release(&m);
 	return rc;
 }
@@ -866,17 +889,20 @@ static pw_err check_member(struct reader *r, struct archive_entry *e, const pw_b
 	unsigned char sha[32];
 	crypto_hash_sha256_final(&hs, sha);
 	if (fd >= 0 && close(fd) != 0 && rc == PW_OK)
-		rc = pw_error_set(r->err, PW_ERR_IO, "%s: cannot extract: %s", f->name, strerror(errno));
+		rc = pw_error_set(r->err, PW_ERR_IO, "%s: cannot extract: %s", f->name,
+				  strerror(errno));
 	if (rc == PW_OK && got != f->size)
-		rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-				  "%s: %s has %llu bytes, the signed manifest says %llu: truncated or "
-				  "modified bundle",
-				  r->bundle, f->name, (unsigned long long)got, (unsigned long long)f->size);
+		rc = pw_error_set(
+			r->err, PW_ERR_INTEGRITY,
+			"%s: %s has %llu bytes, the signed manifest says %llu: truncated or "
+			"modified bundle",
+			r->bundle, f->name, (unsigned long long)got, (unsigned long long)f->size);
 	if (rc == PW_OK && memcmp(sha, f->sha256, sizeof sha) != 0)
-		rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-				  "%s: %s does not match its SHA-256 in the signed manifest: the file "
-				  "was modified; do not use this bundle",
-				  r->bundle, f->name);
+		rc = pw_error_set(
+			r->err, PW_ERR_INTEGRITY,
+			"%s: %s does not match its SHA-256 in the signed manifest: the file "
+			"was modified; do not use this bundle",
+			r->bundle, f->name);
 	return rc;
 }
 
@@ -894,8 +920,8 @@ static pw_err check_members(struct reader *r, const pw_bundle_manifest *m, const
 		const char *path = archive_entry_pathname(e);
 		const pw_bundle_file *f = NULL;
 		if (path && strncmp(path, FEEDS_PREFIX, strlen(FEEDS_PREFIX)) == 0)
-			f = bsearch(path + strlen(FEEDS_PREFIX), m->files, m->n_files, sizeof *m->files,
-				    file_cmp);
+			f = bsearch(path + strlen(FEEDS_PREFIX), m->files, m->n_files,
+				    sizeof *m->files, file_cmp);
 		if (!f) {
 			rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
 					  "%s: member '%s' is not listed in the signed manifest; "
@@ -906,8 +932,8 @@ static pw_err check_members(struct reader *r, const pw_bundle_manifest *m, const
 		size_t idx = (size_t)(f - m->files);
 		if (seen[idx]) {
 			rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-					  "%s: member %s appears twice; refusing the bundle", r->bundle,
-					  path);
+					  "%s: member %s appears twice; refusing the bundle",
+					  r->bundle, path);
 			break;
 		}
 		seen[idx] = true;
@@ -915,10 +941,11 @@ static pw_err check_members(struct reader *r, const pw_bundle_manifest *m, const
 	}
 	for (size_t i = 0; rc == PW_OK && i < m->n_files; i++)
 		if (!seen[i])
-			rc = pw_error_set(r->err, PW_ERR_INTEGRITY,
-					  "%s: %s is listed in the manifest but missing from the "
-					  "bundle (truncated or incomplete); fetch or copy it again",
-					  r->bundle, m->files[i].name);
+			rc = pw_error_set(
+				r->err, PW_ERR_INTEGRITY,
+				"%s: %s is listed in the manifest but missing from the "
+				"bundle (truncated or incomplete); fetch or copy it again",
+				r->bundle, m->files[i].name);
 	free(seen);
 	free(buf);
 	return rc;
@@ -950,9 +977,10 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 		if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 			rc = damaged(&r);
 		else
-			rc = pw_error_set(err, PW_ERR_INTEGRITY,
-					  "%s: not a patchwarden bundle (a gzip-compressed tar): %s",
-					  bundle_path, archive_error_string(r.a));
+			rc = pw_error_set(
+				err, PW_ERR_INTEGRITY,
+				"%s: not a patchwarden bundle (a gzip-compressed tar): %s",
+				bundle_path, archive_error_string(r.a));
 	}
 	if (rc == PW_OK)
 		rc = read_small(&r, MANIFEST_NAME, PW_BUNDLE_MANIFEST_MAX, &manifest);
@@ -963,7 +991,8 @@ static pw_err verify_into(const char *bundle_path, const char *public_key_path,
 	if (rc == PW_OK) {
 		pw_buf where = PW_BUF_INIT;
 		pw_buf_printf(&where, "%s: %s", bundle_path, MANIFEST_NAME);
-		rc = pw_bundle_manifest_parse(manifest.data, manifest.len, pw_buf_str(&where), m, err);
+		rc = pw_bundle_manifest_parse(manifest.data, manifest.len, pw_buf_str(&where), m,
+					      err);
 		pw_buf_release(&where);
 	}
 	if (rc == PW_OK)
@@ -1061,8 +1090,8 @@ pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 	if (pw_buf_printf(&dir, "%s/pw-bundle-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp"))
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!mkdtemp(dir.data)) {
-		pw_error_set(err, PW_ERR_IO, "%s: cannot create a temporary directory: %s", dir.data,
-			     strerror(errno));
+		pw_error_set(err, PW_ERR_IO, "%s: cannot create a temporary directory: %s",
+			     dir.data, strerror(errno));
 		pw_buf_release(&dir);
 		return PW_ERR_IO;
 	}
@@ -1089,7 +1118,8 @@ pw_err pw_bundle_import(const char *store_path, const char *bundle_path,
 		if (pw_buf_printf(&path, "%s/%s", dir.data, m.files[i].name))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		else
-			rc = pw_sync_import_file(imp, path.data, m.files[i].name, PW_FEED_UNKNOWN, err);
+			rc = pw_sync_import_file(imp, path.data, m.files[i].name, PW_FEED_UNKNOWN,
+						 err);
 	}
 	if (imp) {
 		if (rc == PW_OK)

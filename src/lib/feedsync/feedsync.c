@@ -89,8 +89,8 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 			left -= z.avail_in;
 		}
 		if (out->len >= INFLATE_MAX) {
-			rc = pw_error_set(err, PW_ERR_TOOLARGE, "%s: inflates beyond %zu bytes", name,
-					  INFLATE_MAX);
+			rc = pw_error_set(err, PW_ERR_TOOLARGE, "%s: inflates beyond %zu bytes",
+					  name, INFLATE_MAX);
 			break;
 		}
 		if (pw_buf_reserve(out, 1u << 20)) {
@@ -98,8 +98,9 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 			break;
 		}
 		z.next_out = (unsigned char *)out->data + out->len;
-		z.avail_out = (unsigned)(out->cap - out->len - 1 > 1u << 30 ? 1u << 30
-									   : out->cap - out->len - 1);
+		z.avail_out = (unsigned)(out->cap - out->len - 1 > 1u << 30
+						 ? 1u << 30
+						 : out->cap - out->len - 1);
 		unsigned before = z.avail_out;
 		zr = inflate(&z, Z_NO_FLUSH);
 		out->len += before - z.avail_out;
@@ -129,8 +130,7 @@ static pw_err gunzip(const pw_buf *in, const char *name, pw_buf *out, pw_error *
 }
 
 /* The first bytes of a file, enough to tell archives from documents. */
-static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n,
-			pw_error *err)
+static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_t *n, pw_error *err)
 {
 	int fd;
 	pw_err rc = pw_open_regular(path, &fd, err);
@@ -149,13 +149,13 @@ static pw_err read_head(const char *path, unsigned char *head, size_t cap, size_
 	return PW_OK;
 }
 
-static pw_err archive_hint_error(const char *name, pw_feed_format hint, enum kind k,
-				 pw_error *err)
+static pw_err archive_hint_error(const char *name, pw_feed_format hint, enum kind k, pw_error *err)
 {
-	return pw_error_set(err, PW_ERR_INVALID,
-			    "%s: format = %s, but the file is a %s archive; remove format= (archive "
-			    "members are detected by content)",
-			    name, pw_feed_format_name(hint), k == KIND_ZIP ? "zip" : "tar");
+	return pw_error_set(
+		err, PW_ERR_INVALID,
+		"%s: format = %s, but the file is a %s archive; remove format= (archive "
+		"members are detected by content)",
+		name, pw_feed_format_name(hint), k == KIND_ZIP ? "zip" : "tar");
 }
 
 pw_err pw_sync_import_file(pw_feed_import *imp, const char *path, const char *name,
@@ -228,7 +228,8 @@ static pw_err get_seconds(const pw_sync_options *o, const char *key, double def,
 		return rc;
 	if (!(v >= 0.001 && v <= 86400.0 * 7))
 		return pw_error_set(err, PW_ERR_PARSE,
-				    "[sync] %s = %g: give seconds between 0.001 and 604800", key, v);
+				    "[sync] %s = %g: give seconds between 0.001 and 604800", key,
+				    v);
 	*ms = (long)(v * 1000.0 + 0.5);
 	return PW_OK;
 }
@@ -243,16 +244,26 @@ static pw_err parse_size(const char *text, const char *from, const char *section
 	uint64_t mul = 1;
 	if (end && *end) {
 		switch (*end) {
-		case 'k': case 'K': mul = 1ull << 10; break;
-		case 'm': case 'M': mul = 1ull << 20; break;
-		case 'g': case 'G': mul = 1ull << 30; break;
-		default: mul = 0; break;
+		case 'k':
+		case 'K':
+			mul = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mul = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mul = 1ull << 30;
+			break;
+		default:
+			mul = 0;
+			break;
 		}
 		if (mul && end[1] && !((end[1] == 'B' || end[1] == 'b') && !end[2]))
 			mul = 0;
 	}
-	if (end == text || errno || mul == 0 || text[0] == '-' || v == 0 ||
-	    v > UINT64_MAX / mul)
+	if (end == text || errno || mul == 0 || text[0] == '-' || v == 0 || v > UINT64_MAX / mul)
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "%s: [%s] max_size = '%s' is not a size; write e.g. 500M or 2G",
 				    from, section, text);
@@ -284,7 +295,8 @@ static pw_err read_settings(const pw_sync_options *o, struct settings *s, pw_err
 	if (rc)
 		return rc;
 	if (retries < 0 || retries > 20)
-		return pw_error_set(err, PW_ERR_PARSE, "[sync] retries = %ld: give 0 to 20", retries);
+		return pw_error_set(err, PW_ERR_PARSE, "[sync] retries = %ld: give 0 to 20",
+				    retries);
 	s->fetch.attempts = (unsigned)retries + 1;
 	s->fetch.on_retry = o->on_retry;
 	s->fetch.on_progress = o->on_progress;
@@ -301,10 +313,10 @@ struct source {
 	pw_feed_format hint;
 	uint64_t max_bytes;
 	bool selected;
-	char *dir;        /* cache_dir/NAME */
-	char *base;       /* file name from the URL */
-	char *cached;     /* the last good download, NULL when none */
-	char *fresh;      /* this run's download, NULL when none or unchanged */
+	char *dir;    /* cache_dir/NAME */
+	char *base;   /* file name from the URL */
+	char *cached; /* the last good download, NULL when none */
+	char *fresh;  /* this run's download, NULL when none or unchanged */
 	pw_fetch_result res;
 	pw_source_state state;
 	bool state_found;
@@ -324,7 +336,7 @@ static void source_release(struct source *s)
 static bool name_valid(const char *n)
 {
 	size_t len = strlen(n);
-	if (len == 0 || len >= sizeof ((pw_source_state *)0)->name || n[0] == '.')
+	if (len == 0 || len >= sizeof((pw_source_state *)0)->name || n[0] == '.')
 		return false;
 	for (const char *p = n; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -345,9 +357,11 @@ static pw_err format_error(const char *from, const char *name, const char *value
 {
 	pw_buf names = PW_BUF_INIT;
 	for (int f = PW_FEED_UNKNOWN + 1; f < PW_FEED__COUNT; f++)
-		pw_buf_printf(&names, "%s%s", f > 1 ? ", " : "", pw_feed_format_name((pw_feed_format)f));
-	pw_error_set(err, PW_ERR_PARSE, "%s: [source %s] format = '%s' is not a feed format; use one of %s",
-		     from, name, value, pw_buf_str(&names));
+		pw_buf_printf(&names, "%s%s", f > 1 ? ", " : "",
+			      pw_feed_format_name((pw_feed_format)f));
+	pw_error_set(err, PW_ERR_PARSE,
+		     "%s: [source %s] format = '%s' is not a feed format; use one of %s", from,
+		     name, value, pw_buf_str(&names));
 	pw_buf_release(&names);
 	return PW_ERR_PARSE;
 }
@@ -369,8 +383,8 @@ static char *url_base(const char *url)
 	pw_buf out = PW_BUF_INIT;
 	for (size_t i = 0; i < len && out.len < 120; i++) {
 		char c = b[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '-' || c == '_' || c == '.';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 		if (pw_buf_putc(&out, ok ? c : '_'))
 			break;
 	}
@@ -407,10 +421,11 @@ static pw_err add_source(const struct settings *st, const char *name, struct sou
 	const char *from;
 	snprintf(section, sizeof section, "source %s", name);
 	if (!name_valid(name))
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "[source %s]: a source name is 1 to 63 letters, digits, '-', '_' "
-				    "or '.' and does not start with '.'",
-				    name);
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"[source %s]: a source name is 1 to 63 letters, digits, '-', '_' "
+			"or '.' and does not start with '.'",
+			name);
 	bool en = true;
 	pw_err rc = PW_OK;
 	if (o->shipped)
@@ -423,11 +438,12 @@ static pw_err add_source(const struct settings *st, const char *name, struct sou
 	s->name = name;
 	s->url = get(o, section, "url", &from);
 	if (!s->url || !*s->url)
-		return pw_error_set(err, PW_ERR_PARSE, "%s: [source %s] has no url =; add the feed's URL",
-				    from, name);
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s: [source %s] has no url =; add the feed's URL", from, name);
 	if (strlen(s->url) >= sizeof s->state.url)
-		return pw_error_set(err, PW_ERR_PARSE, "%s: [source %s] url is longer than %zu bytes",
-				    from, name, sizeof s->state.url - 1);
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s: [source %s] url is longer than %zu bytes", from, name,
+				    sizeof s->state.url - 1);
 	const char *fmt = get(o, section, "format", &from);
 	if (fmt && *fmt) {
 		s->hint = format_by_name(fmt);
@@ -465,10 +481,12 @@ static pw_err collect_sources(const struct settings *st, struct source **out, si
 			memset(&v[k], 0, sizeof v[k]);
 			rc = add_source(st, name, &v[k], &enabled, err);
 			if (rc == PW_OK && !enabled && o->n_only && selected(o, name))
-				rc = pw_error_set(err, PW_ERR_INVALID,
-						  "source %s is disabled (enabled = no); set enabled = yes "
-						  "in [source %s] of %s first",
-						  name, name, o->config_path ? o->config_path : "the configuration");
+				rc = pw_error_set(
+					err, PW_ERR_INVALID,
+					"source %s is disabled (enabled = no); set enabled = yes "
+					"in [source %s] of %s first",
+					name, name,
+					o->config_path ? o->config_path : "the configuration");
 			if (rc == PW_OK && enabled) {
 				v[k].selected = selected(o, name);
 				k++;
@@ -487,9 +505,10 @@ static pw_err collect_sources(const struct settings *st, struct source **out, si
 		pw_buf_release(&names);
 	}
 	if (rc == PW_OK && k == 0)
-		rc = pw_error_set(err, PW_ERR_NOTFOUND,
-				  "no enabled feed source: add [source NAME] sections with url = ... to %s",
-				  o->config_path ? o->config_path : "the configuration");
+		rc = pw_error_set(
+			err, PW_ERR_NOTFOUND,
+			"no enabled feed source: add [source NAME] sections with url = ... to %s",
+			o->config_path ? o->config_path : "the configuration");
 	if (rc) {
 		free(v);
 		return rc;
@@ -504,15 +523,16 @@ static pw_err collect_sources(const struct settings *st, struct source **out, si
 static pw_err mkdirs(const char *path, pw_error *err)
 {
 	pw_buf p = PW_BUF_INIT;
-	pw_err rc = pw_buf_puts(&p, path) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory") : PW_OK;
+	pw_err rc = pw_buf_puts(&p, path) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
+					  : PW_OK;
 	for (size_t i = 1; rc == PW_OK && i <= p.len; i++) {
 		if (p.data[i] != '/' && p.data[i] != '\0')
 			continue;
 		char c = p.data[i];
 		p.data[i] = '\0';
 		if (mkdir(p.data, 0755) != 0 && errno != EEXIST)
-			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot create the directory: %s", p.data,
-					  strerror(errno));
+			rc = pw_error_set(err, PW_ERR_IO, "%s: cannot create the directory: %s",
+					  p.data, strerror(errno));
 		p.data[i] = c;
 	}
 	pw_buf_release(&p);
@@ -614,8 +634,9 @@ static pw_err lock_cache(const char *dir, int *fd, pw_error *err)
 	if (*fd < 0)
 		rc = pw_error_set(err, PW_ERR_IO, "%s: cannot open: %s", p, strerror(errno));
 	else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-		rc = pw_error_set(err, PW_ERR_IO,
-				  "%s: another feed sync is using this cache; wait for it to finish", dir);
+		rc = pw_error_set(
+			err, PW_ERR_IO,
+			"%s: another feed sync is using this cache; wait for it to finish", dir);
 	free(p);
 	return rc;
 }
@@ -737,8 +758,8 @@ static bool any_fresh(const struct source *v, size_t n)
 	return false;
 }
 
-static pw_err import_all(pw_feedstore *store, const struct settings *st, struct source *v,
-			 size_t n, pw_sync_summary *sum, pw_error *err)
+static pw_err import_all(pw_feedstore *store, const struct settings *st, struct source *v, size_t n,
+			 pw_sync_summary *sum, pw_error *err)
 {
 	/* A file that cannot be imported is left out and the import redone,
 	 * so one broken feed never blocks the others. Each round drops one
@@ -764,7 +785,9 @@ static pw_err import_all(pw_feedstore *store, const struct settings *st, struct 
 			if (s->report)
 				s->report->kept_previous = false;
 			if (st->o->warn)
-				st->o->warn(st->o->ctx, s->name, "the cached copy of the last download cannot be imported and is left out");
+				st->o->warn(st->o->ctx, s->name,
+					    "the cached copy of the last download cannot be "
+					    "imported and is left out");
 		}
 	}
 	return PW_OK;
@@ -798,11 +821,12 @@ static void record(pw_feedstore *store, const struct settings *st, struct source
 				prune_cache(s, s->base);
 				validators = true;
 				ns.last_snapshot = snapshot;
-				snprintf(ns.last_status, sizeof ns.last_status, "200 imported, %llu bytes",
-					 (unsigned long long)r->bytes);
+				snprintf(ns.last_status, sizeof ns.last_status,
+					 "200 imported, %llu bytes", (unsigned long long)r->bytes);
 			} else {
 				snprintf(ns.last_status, sizeof ns.last_status,
-					 "error: imported, but the cache file %s cannot be written: %s",
+					 "error: imported, but the cache file %s cannot be "
+					 "written: %s",
 					 final ? final : s->dir, strerror(errno));
 			}
 			free(final);
@@ -817,7 +841,8 @@ static void record(pw_feedstore *store, const struct settings *st, struct source
 		if (validators) {
 			snprintf(ns.url, sizeof ns.url, "%s", s->url);
 			snprintf(ns.etag, sizeof ns.etag, "%s", s->res.etag);
-			snprintf(ns.last_modified, sizeof ns.last_modified, "%s", s->res.last_modified);
+			snprintf(ns.last_modified, sizeof ns.last_modified, "%s",
+				 s->res.last_modified);
 		} else if (!s->state_found) {
 			snprintf(ns.url, sizeof ns.url, "%s", s->url);
 		}
@@ -844,7 +869,8 @@ static pw_err prepare(pw_feedstore *store, const struct settings *st, struct sou
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		pw_err rc = find_cached(s, err);
 		if (rc == PW_OK)
-			rc = pw_feedstore_source_get(store, s->name, &s->state, &s->state_found, err);
+			rc = pw_feedstore_source_get(store, s->name, &s->state, &s->state_found,
+						     err);
 		if (rc == PW_OK && s->selected)
 			rc = mkdirs(s->dir, err);
 		if (rc)

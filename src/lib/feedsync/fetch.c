@@ -42,7 +42,10 @@ long pw_fetch_backoff_ms(unsigned retry, long base_ms, long max_ms)
 	if (d > max_ms)
 		d = max_ms;
 	long half = d / 2;
-	return d - half + (half > 0 ? (long)randombytes_uniform((uint32_t)(half > INT32_MAX ? INT32_MAX : half) + 1) : 0);
+	return d - half +
+	       (half > 0 ? (long)randombytes_uniform(
+				   (uint32_t)(half > INT32_MAX ? INT32_MAX : half) + 1)
+			 : 0);
 }
 
 static void sleep_ms(long ms)
@@ -170,8 +173,8 @@ static pw_err open_temp(const char *dest, pw_buf *tmp, FILE **f, pw_error *err)
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	int fd = mkstemp(tmp->data);
 	if (fd < 0)
-		return pw_error_set(err, PW_ERR_IO, "%s: cannot create a temporary file: %s", tmp->data,
-				    strerror(errno));
+		return pw_error_set(err, PW_ERR_IO, "%s: cannot create a temporary file: %s",
+				    tmp->data, strerror(errno));
 	fchmod(fd, 0644);
 	*f = fdopen(fd, "w+b");
 	if (!*f) {
@@ -199,7 +202,8 @@ static pw_err check_scheme(const char *url, bool *https, pw_error *err)
 		*https = false;
 	} else {
 		rc = pw_error_set(err, PW_ERR_INVALID,
-				  "%s: only http and https URLs can be fetched (scheme '%s')", url, scheme);
+				  "%s: only http and https URLs can be fetched (scheme '%s')", url,
+				  scheme);
 	}
 	curl_free(scheme);
 	curl_url_cleanup(u);
@@ -218,12 +222,13 @@ struct request {
 static pw_err setup(CURL *h, struct request *rq, struct body *b, bool https, pw_error *err)
 {
 	const pw_fetch_opts *o = rq->o;
-	long connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEF_CONNECT_TIMEOUT_MS;
+	long connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
+						    : DEF_CONNECT_TIMEOUT_MS;
 	long total_ms = o->timeout_ms > 0 ? o->timeout_ms : DEF_TIMEOUT_MS;
 	long stall_ms = o->stall_timeout_ms > 0 ? o->stall_timeout_ms : DEF_STALL_TIMEOUT_MS;
 	CURLcode c = CURLE_OK;
-#define SET(opt, val) \
-	if (c == CURLE_OK) \
+#define SET(opt, val)                                                                              \
+	if (c == CURLE_OK)                                                                         \
 	c = curl_easy_setopt(h, opt, val)
 	SET(CURLOPT_URL, rq->url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -253,8 +258,8 @@ static pw_err setup(CURL *h, struct request *rq, struct body *b, bool https, pw_
 	}
 #undef SET
 	if (c != CURLE_OK)
-		return pw_error_set(err, PW_ERR_EXTERNAL, "%s: libcurl refused an option: %s", rq->url,
-				    curl_easy_strerror(c));
+		return pw_error_set(err, PW_ERR_EXTERNAL, "%s: libcurl refused an option: %s",
+				    rq->url, curl_easy_strerror(c));
 	return PW_OK;
 }
 
@@ -298,18 +303,20 @@ static enum outcome classify(CURL *h, CURLcode rc, const struct body *b, struct 
 	}
 	if (b->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		*code = PW_ERR_TOOLARGE;
-		pw_buf_printf(reason,
-			      "the response is larger than the limit of %llu bytes; raise max_size if "
-			      "the feed really grew",
-			      (unsigned long long)b->max);
+		pw_buf_printf(
+			reason,
+			"the response is larger than the limit of %llu bytes; raise max_size if "
+			"the feed really grew",
+			(unsigned long long)b->max);
 		return FAIL;
 	}
 	switch (rc) {
 	case CURLE_OK:
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		pw_buf_printf(reason, "refused a redirect to a URL that is not http(s) or that leaves "
-				      "https (%s)",
+		pw_buf_printf(reason,
+			      "refused a redirect to a URL that is not http(s) or that leaves "
+			      "https (%s)",
 			      curl_reason(rc, rq->errbuf));
 		return FAIL;
 	case CURLE_TOO_MANY_REDIRECTS:
@@ -388,7 +395,8 @@ static pw_err perform(CURL *h, struct request *rq, struct body *b, const char *t
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 		if (oc == DONE) {
 			copy_header(h, "ETag", out->etag, sizeof out->etag);
-			copy_header(h, "Last-Modified", out->last_modified, sizeof out->last_modified);
+			copy_header(h, "Last-Modified", out->last_modified,
+				    sizeof out->last_modified);
 			out->not_modified = out->status == 304;
 			out->bytes = out->not_modified ? 0 : b->bytes;
 			if (!out->not_modified)
@@ -400,17 +408,19 @@ static pw_err perform(CURL *h, struct request *rq, struct body *b, const char *t
 			break;
 		}
 		if (attempt >= rq->attempts) {
-			rc = pw_error_set(err, PW_ERR_NETWORK, "%s: %s (gave up after %u attempt%s)",
-					  rq->url, pw_buf_str(&reason), attempt, attempt == 1 ? "" : "s");
+			rc = pw_error_set(err, PW_ERR_NETWORK,
+					  "%s: %s (gave up after %u attempt%s)", rq->url,
+					  pw_buf_str(&reason), attempt, attempt == 1 ? "" : "s");
 			break;
 		}
 		long retry_after_s;
 		long delay = next_delay(h, rq, attempt, &retry_after_s);
 		if (delay < 0) {
-			rc = pw_error_set(err, PW_ERR_NETWORK,
-					  "%s: %s and the server asks to wait %ld s before retrying, more "
-					  "than retry_max_delay allows; run feed sync again later",
-					  rq->url, pw_buf_str(&reason), retry_after_s);
+			rc = pw_error_set(
+				err, PW_ERR_NETWORK,
+				"%s: %s and the server asks to wait %ld s before retrying, more "
+				"than retry_max_delay allows; run feed sync again later",
+				rq->url, pw_buf_str(&reason), retry_after_s);
 			break;
 		}
 		if (rq->o->on_retry)

@@ -23,13 +23,13 @@
 /* Whether the host has jobs to hand out (a lease time as parameter),
  * written as the partial index jobs_open's condition so SQLite uses it. */
 #define OPEN_JOB "state IN ('queued', 'leased') AND (state = 'queued' OR lease_until < ?)"
-#define OPEN_JOBS_EXIST                                                                      \
-	"CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE jobs.host_id = h.id AND " OPEN_JOB           \
+#define OPEN_JOBS_EXIST                                                                            \
+	"CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE jobs.host_id = h.id AND " OPEN_JOB             \
 	") THEN 1 ELSE 0 END"
 
 /* The highest result seq stored from an agent: one probe of the
  * primary key (agent_id, seq). */
-#define SEQ_HIGH(agent)                                                                      \
+#define SEQ_HIGH(agent)                                                                            \
 	"(SELECT COALESCE(MAX(seq), 0) FROM job_results r WHERE r.agent_id = " agent ")"
 
 /* An inventory hash column into a fixed buffer ("" for NULL or junk). */
@@ -74,7 +74,7 @@ pw_err pw_agent_authenticate(pw_db *db, const char *credential, pw_agent *out, p
 			   "SELECT a.secret_hash, a.host_id, h.inventory_hash,"
 			   " CASE WHEN h.agent_id = a.id THEN 1 ELSE 0 END, " OPEN_JOBS_EXIST
 			   ", " SEQ_HIGH("a.id") " FROM agents a JOIN hosts h ON h.id = a.host_id"
-			   " WHERE a.id = ? AND a.revoked IS NULL",
+						 " WHERE a.id = ? AND a.revoked IS NULL",
 			   &st, err, "tt", now, id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
@@ -137,9 +137,9 @@ struct checkin {
 	const pw_checkin *req;
 	pw_checkin_reply *reply;
 	pw_inventory inv;
-	char *inv_json;  /* canonical text, when an inventory came */
-	char *refused;   /* the host's inventory_refused, when the agent reports one */
-	char **outputs;  /* compacted output_json per result */
+	char *inv_json;   /* canonical text, when an inventory came */
+	char *refused;    /* the host's inventory_refused, when the agent reports one */
+	char **outputs;   /* compacted output_json per result */
 	enum fate *fates; /* per result, what store_result did */
 	char now[PW_TS_LEN];
 };
@@ -166,10 +166,11 @@ static pw_err prepare_inventory(struct checkin *c, pw_error *err)
 	char h[65];
 	pw_inventory_hash(&c->inv, h);
 	if (strcmp(h, q->inventory_hash) != 0)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "check-in: inventory_hash %s does not match the inventory sent, "
-				    "whose hash is %s",
-				    q->inventory_hash, h[0] ? h : "(not computable)");
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"check-in: inventory_hash %s does not match the inventory sent, "
+			"whose hash is %s",
+			q->inventory_hash, h[0] ? h : "(not computable)");
 	cJSON *canon = pw_inventory_to_json(&c->inv);
 	char *text = canon ? cJSON_PrintUnformatted(canon) : NULL;
 	cJSON_Delete(canon);
@@ -210,8 +211,8 @@ static pw_err prepare_refusal(struct checkin *c, pw_error *err)
 static pw_err prepare_release(const pw_checkin *q, pw_error *err)
 {
 	if (q->n_release > PW_CHECKIN_MAX_RELEASE)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "check-in: release: at most %d jobs", PW_CHECKIN_MAX_RELEASE);
+		return pw_error_set(err, PW_ERR_INVALID, "check-in: release: at most %d jobs",
+				    PW_CHECKIN_MAX_RELEASE);
 	for (size_t i = 0; i < q->n_release; i++)
 		if (q->release[i] < 1)
 			return pw_error_set(err, PW_ERR_INVALID,
@@ -235,7 +236,8 @@ static pw_err prepare_results(struct checkin *c, pw_error *err)
 					    "check-in: results[%zu]: job_id and seq must be "
 					    "positive",
 					    i);
-		if (!r->status || (strcmp(r->status, "ok") != 0 && strcmp(r->status, "failed") != 0))
+		if (!r->status ||
+		    (strcmp(r->status, "ok") != 0 && strcmp(r->status, "failed") != 0))
 			return pw_error_set(err, PW_ERR_INVALID,
 					    "check-in: results[%zu] (seq %" PRId64
 					    "): status must be \"ok\" or \"failed\"",
@@ -382,8 +384,7 @@ static pw_err store_results(pw_db *db, struct checkin *c, pw_error *err)
 	return PW_OK;
 }
 
-static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
-			      pw_error *err)
+static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current, pw_error *err)
 {
 	const char *hash = c->req->inventory_hash;
 	pw_stmt *st;
@@ -400,8 +401,10 @@ static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
 		if (!rc)
 			rc = pw_sql(db,
 				    "UPDATE hosts SET inventory_hash = ?, inventory_at = ?,"
-				    " os_id = ?, os_version_id = ?, os_codename = ?, os_pretty_name = ?,"
-				    " arch = COALESCE(?, arch), kernel = COALESCE(?, kernel) WHERE id = ?",
+				    " os_id = ?, os_version_id = ?, os_codename = ?, "
+				    "os_pretty_name = ?,"
+				    " arch = COALESCE(?, arch), kernel = COALESCE(?, kernel) WHERE "
+				    "id = ?",
 				    &st, err, "tttttttti", hash, c->now, c->inv.os_id,
 				    c->inv.os_version_id, c->inv.os_codename, c->inv.os_pretty_name,
 				    c->inv.arch, c->inv.kernel_running, c->agent->host_id);
@@ -445,7 +448,8 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 	pw_err rc = pw_sql(db,
 			   "UPDATE jobs SET state = 'leased', leased_to = ?, lease_until = ?,"
 			   " attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs"
-			   " WHERE host_id = ? AND " OPEN_JOB " ORDER BY id LIMIT ? {{skip_locked}})"
+			   " WHERE host_id = ? AND " OPEN_JOB
+			   " ORDER BY id LIMIT ? {{skip_locked}})"
 			   " RETURNING id, kind, args",
 			   &st, err, "ttiti", c->agent->id, until, c->agent->host_id, c->now,
 			   (int64_t)max);
@@ -468,7 +472,8 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 		r->jobs = v;
 		pw_job_offer *o = &v[r->n_jobs++];
 		o->id = pw_stmt_int(st, 0);
-		snprintf(o->kind, sizeof o->kind, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
+		snprintf(o->kind, sizeof o->kind, "%s",
+			 pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
 		o->args_json = a;
 	}
 	if (!rc && r->n_jobs > 1)
@@ -511,8 +516,8 @@ static pw_err read_state(pw_db *db, pw_agent *a, const char *now, pw_error *err)
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "SELECT h.inventory_hash, " OPEN_JOBS_EXIST ", " SEQ_HIGH("h.agent_id")
-			   " FROM hosts h WHERE h.id = ? AND h.agent_id = ?",
+			   "SELECT h.inventory_hash, " OPEN_JOBS_EXIST ", " SEQ_HIGH(
+				   "h.agent_id") " FROM hosts h WHERE h.id = ? AND h.agent_id = ?",
 			   &st, err, "tit", now, a->host_id, a->id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
@@ -629,8 +634,8 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	return rc ? rc : audit_checkin(db, c, err);
 }
 
-pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
-			pw_checkin_reply *reply, pw_error *err)
+pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req, pw_checkin_reply *reply,
+			pw_error *err)
 {
 	pw_checkin_reply_release(reply);
 	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, NULL, NULL, {0}};
@@ -646,8 +651,8 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
 		rc = read_state(db, agent, c.now, err);
 	agent->fresh = false;
 	bool unchanged = !req->n_results && !req->inventory && !agent->jobs_waiting &&
-			 !req->refused && !req->n_release &&
-			 req->inventory_hash && strcmp(agent->inventory_hash, req->inventory_hash) == 0;
+			 !req->refused && !req->n_release && req->inventory_hash &&
+			 strcmp(agent->inventory_hash, req->inventory_hash) == 0;
 	if (!rc)
 		rc = unchanged ? touch(db, agent, c.now, err)
 			       : pw_in_write_txn(db, checkin_txn, &c, err);

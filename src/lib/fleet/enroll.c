@@ -71,11 +71,12 @@ static pw_err etok_create_txn(pw_db *db, void *arg, pw_error *err)
 	pw_ts_now(expires, t->ttl);
 	pw_stmt *st;
 	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "INSERT INTO enroll_tokens (label, secret_hash, uses_total, uses_left,"
-			   " expires, created, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			   &st, err, "tbiittt", t->label, t->row.secret_hash,
-			   (size_t)PW_SECRET_HASH_LEN, t->uses, t->uses, expires, now, t->actor);
+	pw_err rc =
+		pw_sql(db,
+		       "INSERT INTO enroll_tokens (label, secret_hash, uses_total, uses_left,"
+		       " expires, created, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		       &st, err, "tbiittt", t->label, t->row.secret_hash,
+		       (size_t)PW_SECRET_HASH_LEN, t->uses, t->uses, expires, now, t->actor);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
@@ -154,8 +155,8 @@ pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *
 	if (rc)
 		return rc;
 	void *v = out->v;
-	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, etok_fill,
-			    "listing tokens", err);
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, etok_fill, "listing tokens",
+			    err);
 	out->v = v;
 	return rc;
 }
@@ -196,12 +197,14 @@ static pw_err spend_token(pw_db *db, int64_t id, const char *secret, pw_error *e
 				  id);
 	else if (revoked)
 		rc = pw_error_set(err, PW_ERR_AUTH,
-				  "enrollment token pwe_%" PRId64 " was revoked at %s; ask an admin "
+				  "enrollment token pwe_%" PRId64
+				  " was revoked at %s; ask an admin "
 				  "for a new one",
 				  id, revoked);
 	else if (!expires || strcmp(expires, now) <= 0)
 		rc = pw_error_set(err, PW_ERR_AUTH,
-				  "enrollment token pwe_%" PRId64 " expired at %s; ask an admin for "
+				  "enrollment token pwe_%" PRId64
+				  " expired at %s; ask an admin for "
 				  "a new one ('patchwarden user enroll-token create')",
 				  id, expires ? expires : "an unknown time");
 	else if (pw_stmt_int(st, 1) <= 0)
@@ -302,20 +305,22 @@ static pw_err adopt(pw_db *db, const pw_enroll_request *r, const char *agent_id,
 		    pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db,
-			   "UPDATE hosts SET machine_id = ?, agent_id = ?,"
-			   " os_id = COALESCE(?, os_id), os_version_id = COALESCE(?, os_version_id),"
-			   " os_codename = COALESCE(?, os_codename),"
-			   " os_pretty_name = COALESCE(?, os_pretty_name), arch = COALESCE(?, arch)"
-			   " WHERE id = ? AND machine_id IS NULL",
-			   &st, err, "ttttttti", r->machine_id, agent_id, r->os_id,
-			   r->os_version_id, r->os_codename, r->os_pretty_name, r->arch, id);
+	pw_err rc =
+		pw_sql(db,
+		       "UPDATE hosts SET machine_id = ?, agent_id = ?,"
+		       " os_id = COALESCE(?, os_id), os_version_id = COALESCE(?, os_version_id),"
+		       " os_codename = COALESCE(?, os_codename),"
+		       " os_pretty_name = COALESCE(?, os_pretty_name), arch = COALESCE(?, arch)"
+		       " WHERE id = ? AND machine_id IS NULL",
+		       &st, err, "ttttttti", r->machine_id, agent_id, r->os_id, r->os_version_id,
+		       r->os_codename, r->os_pretty_name, r->arch, id);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	/* Another node's enrollment may have taken it since the SELECT. */
 	if (!rc && pw_stmt_changes(st) != 1)
 		rc = pw_error_set(err, PW_ERR_CONFLICT,
-				  "enrollment: host %" PRId64 " was enrolled meanwhile; enroll again",
+				  "enrollment: host %" PRId64
+				  " was enrolled meanwhile; enroll again",
 				  id);
 	return rc;
 }
@@ -389,8 +394,7 @@ static pw_err known_machine(pw_db *db, const char *machine_id, int64_t *id,
 }
 
 /* Whether `credential` is "<live>.<secret>" with the live agent's secret. */
-static pw_err proves(pw_db *db, const char *credential, const char *live, bool *ok,
-		     pw_error *err)
+static pw_err proves(pw_db *db, const char *credential, const char *live, bool *ok, pw_error *err)
 {
 	*ok = false;
 	size_t n = strlen(live);
@@ -560,15 +564,15 @@ static pw_err check_request(const pw_enroll_request *r, char **hostname, pw_erro
 	return rc;
 }
 
-pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
-		       pw_error *err)
+pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out, pw_error *err)
 {
 	memset(out, 0, sizeof *out);
 	struct enroll e = {req, NULL, 0, NULL, NULL, out};
 	if (!pw_token_split(req->token, "pwe_", &e.token_id, &e.token_secret))
-		return pw_error_set(err, PW_ERR_AUTH,
-				    "not an enrollment token: expected pwe_<id>.<secret> as printed "
-				    "by 'patchwarden user enroll-token create'");
+		return pw_error_set(
+			err, PW_ERR_AUTH,
+			"not an enrollment token: expected pwe_<id>.<secret> as printed "
+			"by 'patchwarden user enroll-token create'");
 	char *hostname = NULL;
 	pw_err rc = check_request(req, &hostname, err);
 	if (rc)
@@ -604,7 +608,8 @@ pw_err pw_agent_rekey_pending(pw_db *db, int64_t host_id, pw_rekey_request *out,
 	pw_err rc = pw_sql(db,
 			   "SELECT r.agent_id, h.agent_id, r.hostname, r.requested,"
 			   " a.enroll_token_id FROM rekey_requests r"
-			   " JOIN agents a ON a.id = r.agent_id JOIN hosts h ON h.id = r.host_id WHERE r.host_id = ?",
+			   " JOIN agents a ON a.id = r.agent_id JOIN hosts h ON h.id = r.host_id "
+			   "WHERE r.host_id = ?",
 			   &st, err, "i", host_id);
 	if (!rc)
 		rc = pw_stmt_step(st, found, err);
@@ -750,7 +755,8 @@ cJSON *pw_enroll_token_to_json(const pw_enroll_token *t)
 	if (o && pw_json_add_int(o, "id", t->id) && pw_json_add_str(o, "label", t->label) &&
 	    pw_json_add_int(o, "uses_total", t->uses_total) &&
 	    pw_json_add_int(o, "uses_left", t->uses_left) &&
-	    pw_json_add_str(o, "expires", t->expires) && pw_json_add_str(o, "created", t->created) &&
+	    pw_json_add_str(o, "expires", t->expires) &&
+	    pw_json_add_str(o, "created", t->created) &&
 	    pw_json_add_str(o, "created_by", t->created_by) &&
 	    pw_json_add_str(o, "revoked", t->revoked))
 		return o;

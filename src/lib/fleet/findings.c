@@ -215,9 +215,8 @@ static double since(const struct timespec *t0)
 
 /* Under the lock: with `only_new`, nothing when the snapshot is the one
  * recorded already. */
-static pw_err run_locked(pw_db *db, pw_feedstore *store, int64_t snapshot,
-			 const pw_policy *policy, const char *actor, bool only_new,
-			 pw_findings_stats *st, pw_error *err)
+static pw_err run_locked(pw_db *db, pw_feedstore *store, int64_t snapshot, const pw_policy *policy,
+			 const char *actor, bool only_new, pw_findings_stats *st, pw_error *err)
 {
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -277,8 +276,8 @@ static pw_err run(pw_db *db, pw_feedstore *store, int64_t snapshot, const pw_pol
 }
 
 pw_err pw_findings_recompute(pw_db *db, pw_feedstore *store, int64_t snapshot,
-			     const pw_policy *policy, const char *actor,
-			     pw_findings_stats *stats, pw_error *err)
+			     const pw_policy *policy, const char *actor, pw_findings_stats *stats,
+			     pw_error *err)
 {
 	return run(db, store, snapshot, policy, actor, false, stats, err);
 }

@@ -21,7 +21,7 @@ void pw_host_change_release(struct pw_host_change *c);
 
 /* One host by id (by_id) or hostname. */
 pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
-			 pw_error *err);
+			pw_error *err);
 
 /* Writes `c` to the host `old` (NULL: a new host named c->val[hostname])
  * and audits the fields that changed. The caller holds the transaction. */

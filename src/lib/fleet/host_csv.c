@@ -54,7 +54,7 @@ struct csv_state {
 	bool header_done;
 	struct cell rec[PW_HF__EDITABLE];
 	size_t n;
-	pw_err bad;     /* the first bad row's error, which err holds */
+	pw_err bad; /* the first bad row's error, which err holds */
 	size_t nbad;
 	char more[128]; /* the lines of the next bad rows: ", 5, 9" */
 };
@@ -84,16 +84,19 @@ static pw_err take_header(struct csv_state *s, pw_error *err)
 		pw_host_field f;
 		char msg[300];
 		if (!pw_host_field_parse(x->text, &f) || f >= PW_HF__EDITABLE) {
-			snprintf(msg, sizeof msg,
-				 "column '%.80s' is not a host field; columns: hostname, location, "
-				 "purpose, category, owner_group, app_owner, criticality, exposure, "
-				 "environment, maintenance_window, backup_check, last_patched, ticket",
-				 x->text);
+			snprintf(
+				msg, sizeof msg,
+				"column '%.80s' is not a host field; columns: hostname, location, "
+				"purpose, category, owner_group, app_owner, criticality, exposure, "
+				"environment, maintenance_window, backup_check, last_patched, "
+				"ticket",
+				x->text);
 			return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
 		}
 		for (size_t j = 0; j < i; j++)
 			if (c->cols[j] == f) {
-				snprintf(msg, sizeof msg, "column %s appears twice", pw_host_field_name(f));
+				snprintf(msg, sizeof msg, "column %s appears twice",
+					 pw_host_field_name(f));
 				return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);
 			}
 		c->cols[i] = f;
@@ -128,7 +131,8 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 	pw_host_csv *c = s->out;
 	if (s->n != c->ncols) {
 		char msg[120];
-		snprintf(msg, sizeof msg, "this row has %zu fields, the header %zu", s->n, c->ncols);
+		snprintf(msg, sizeof msg, "this row has %zu fields, the header %zu", s->n,
+			 c->ncols);
 		return bad_row(s, &s->rec[0], PW_ERR_PARSE, msg, err);
 	}
 	if (c->nrows == c->cap) {
@@ -152,15 +156,16 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
 		const char *text = x->text[0] == '\'' && csv_guarded(x->text + 1) ? x->text + 1
-										    : x->text;
+										  : x->text;
 		pw_err rc = pw_host_value_check(c->cols[i], text, &row[i], &e);
 		if (rc == PW_ERR_NOMEM)
 			return pw_error_set(err, rc, "%s", e.msg);
 		snprintf(msg, sizeof msg, "%s", e.msg);
 		for (size_t r = 0; !rc && c->cols[i] == PW_HF_HOSTNAME && r + 1 < c->nrows; r++) {
 			if (!strcmp(c->cells[r * c->ncols + i], row[i])) {
-				snprintf(msg, sizeof msg, "host %s appears again (first on line %zu)",
-					 row[i], c->lines[r]);
+				snprintf(msg, sizeof msg,
+					 "host %s appears again (first on line %zu)", row[i],
+					 c->lines[r]);
 				rc = PW_ERR_PARSE;
 			}
 		}
@@ -186,16 +191,17 @@ static pw_err end_record(struct csv_state *s, pw_error *err)
 
 /* Reads one field starting at data[*i]; `line` and `ls` track the line
  * number and the offset where that line starts. */
-static pw_err read_field(struct csv_state *s, const char *data, size_t len, size_t *i,
-			 size_t *line, size_t *ls, pw_buf *b, pw_error *err)
+static pw_err read_field(struct csv_state *s, const char *data, size_t len, size_t *i, size_t *line,
+			 size_t *ls, pw_buf *b, pw_error *err)
 {
 	size_t p = *i;
 	if (p < len && data[p] == '"') {
 		size_t l0 = *line, c0 = p - *ls + 1;
 		for (p++;; p++) {
 			if (p >= len)
-				return at(s, l0, c0, err, PW_ERR_PARSE,
-					  "this quoted field never ends; a closing '\"' is missing");
+				return at(
+					s, l0, c0, err, PW_ERR_PARSE,
+					"this quoted field never ends; a closing '\"' is missing");
 			if (data[p] == '"') {
 				if (p + 1 < len && data[p + 1] == '"') {
 					p++;
@@ -219,7 +225,8 @@ static pw_err read_field(struct csv_state *s, const char *data, size_t len, size
 				  "as \"\"");
 	} else {
 		for (; p < len && data[p] != ',' && data[p] != '\n' && data[p] != '\r' &&
-		       data[p] != '"' && data[p] != '\0'; p++)
+		       data[p] != '"' && data[p] != '\0';
+		     p++)
 			if (pw_buf_putc(b, data[p]))
 				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		if (p < len && data[p] == '"')
@@ -297,8 +304,8 @@ static pw_err csv_scan(struct csv_state *s, const char *data, size_t len, pw_err
 pw_err pw_host_csv_parse(const char *name, const char *data, size_t len, pw_host_csv *out,
 			 pw_error *err)
 {
-	struct csv_state s = {name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0,
-			      PW_OK, 0, ""};
+	struct csv_state s = {
+		name ? name : "<csv>", out, false, {{NULL, 0, 0, false}}, 0, PW_OK, 0, ""};
 	pw_err rc = csv_scan(&s, data, len, err);
 	if (rc)
 		pw_host_csv_release(out);
@@ -333,8 +340,8 @@ static pw_err import_txn(pw_db *db, void *arg, pw_error *err)
 		if (rc == PW_ERR_NOTFOUND)
 			rc = PW_OK;
 		if (!rc)
-			rc = pw_host_write(db, im->actor, "host.import", exists ? &old : NULL, &ch, &id,
-					&changed, err);
+			rc = pw_host_write(db, im->actor, "host.import", exists ? &old : NULL, &ch,
+					   &id, &changed, err);
 		pw_host_release(&old);
 		if (rc) {
 			pw_error_prefix(err, "%s:%zu: host %s: ", im->name, c->lines[r], row[hcol]);
@@ -393,7 +400,8 @@ pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_er
 			rc = k ? pw_buf_putc(out, ',') : PW_OK;
 			/* Dates go out as entered: a day stays a day. */
 			const char *v = l.v[i].f[k];
-			if (!rc && k == PW_HF_LAST_PATCHED && v && !strcmp(v + 10, "T00:00:00.000Z"))
+			if (!rc && k == PW_HF_LAST_PATCHED && v &&
+			    !strcmp(v + 10, "T00:00:00.000Z"))
 				rc = pw_buf_append(out, v, 10);
 			else if (!rc)
 				rc = csv_field(out, v);

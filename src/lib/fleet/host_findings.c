@@ -46,7 +46,8 @@ static pw_err finding_check(const pw_host_finding *f, size_t i, pw_error *err)
 	    !f->fixed || !f->cves)
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "finding %zu: package, advisory, installed, fixed and cves are "
-				    "required", i + 1);
+				    "required",
+				    i + 1);
 	if ((unsigned)f->priority >= PW_HOST_PRIO__COUNT)
 		return pw_error_set(err, PW_ERR_INVALID, "finding %zu (%s %s): unknown priority %d",
 				    i + 1, f->package, f->advisory, (int)f->priority);
@@ -58,9 +59,11 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 {
 	pw_stmt *st = NULL;
 	size_t cap = 0;
-	pw_err rc = pw_sql(db, "SELECT id, package, advisory, installed, fixed, priority, cves"
-			       " FROM findings"
-			       " WHERE host_id = ? AND fixed_at IS NULL", &st, err, "i", host_id);
+	pw_err rc = pw_sql(db,
+			   "SELECT id, package, advisory, installed, fixed, priority, cves"
+			   " FROM findings"
+			   " WHERE host_id = ? AND fixed_at IS NULL",
+			   &st, err, "i", host_id);
 	while (!rc) {
 		bool row = false, oom = false;
 		rc = pw_stmt_step(st, &row, err);
@@ -72,8 +75,10 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		}
 		*out = v;
-		v[*n] = (struct open_finding){pw_stmt_int(st, 0), pw_col_dup(st, 1, &oom),
-					      pw_col_dup(st, 2, &oom), {NULL}};
+		v[*n] = (struct open_finding){pw_stmt_int(st, 0),
+					      pw_col_dup(st, 1, &oom),
+					      pw_col_dup(st, 2, &oom),
+					      {NULL}};
 		for (int k = 0; k < 4; k++)
 			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
 		(*n)++;
@@ -115,8 +120,8 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		for (size_t i = 1; i < r->n && !rc; i++)
 			if (!by_key(&sorted[i - 1], &sorted[i]))
 				rc = pw_error_set(err, PW_ERR_INVALID,
-						  "finding %s %s is listed twice", sorted[i]->package,
-						  sorted[i]->advisory);
+						  "finding %s %s is listed twice",
+						  sorted[i]->package, sorted[i]->advisory);
 	}
 	if (!rc)
 		rc = load_open(db, r->host_id, &open, &nopen, err);
@@ -129,21 +134,22 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			kept[hit - sorted] = true;
 			r->d.kept++;
 			const pw_host_finding *h = *hit;
-			const char *got[4] = {h->installed, h->fixed, pw_host_prio_name(h->priority),
-					       h->cves};
+			const char *got[4] = {h->installed, h->fixed,
+					      pw_host_prio_name(h->priority), h->cves};
 			int k = 0;
 			while (k < 4 && pw_str_same(got[k], open[i].cur[k]))
 				k++;
 			if (k == 4)
 				continue; /* most rescans change nothing: write nothing */
-			rc = pw_sql(db, "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
-					" cves = ? WHERE id = ?", &st, err, "tttti",
-				    (*hit)->installed, (*hit)->fixed,
+			rc = pw_sql(db,
+				    "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
+				    " cves = ? WHERE id = ?",
+				    &st, err, "tttti", (*hit)->installed, (*hit)->fixed,
 				    pw_host_prio_name((*hit)->priority), (*hit)->cves, open[i].id);
 		} else {
 			r->d.fixed++;
-			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err, "ti",
-				    now, open[i].id);
+			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err,
+				    "ti", now, open[i].id);
 		}
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
@@ -152,10 +158,11 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		if (kept[i])
 			continue;
 		const pw_host_finding *f = sorted[i];
-		rc = pw_sql(db, "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
-				" priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    &st, err, "ittttttt", r->host_id, f->package, f->advisory,
-			    f->installed, f->fixed, pw_host_prio_name(f->priority), f->cves, now);
+		rc = pw_sql(db,
+			    "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
+			    " priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "ittttttt", r->host_id, f->package, f->advisory, f->installed,
+			    f->fixed, pw_host_prio_name(f->priority), f->cves, now);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
 		r->d.opened++;
@@ -188,11 +195,13 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		counts[p] = 0;
 	pw_stmt *st = NULL;
-	pw_err rc = host_id ? pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-					 " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
+	pw_err rc = host_id ? pw_sql(db,
+				     "SELECT priority, COUNT(*) FROM findings"
+				     " WHERE host_id = ? AND fixed_at IS NULL GROUP BY priority",
 				     &st, err, "i", host_id)
-			    : pw_sql(db, "SELECT priority, COUNT(*) FROM findings"
-					 " WHERE fixed_at IS NULL GROUP BY priority",
+			    : pw_sql(db,
+				     "SELECT priority, COUNT(*) FROM findings"
+				     " WHERE fixed_at IS NULL GROUP BY priority",
 				     &st, err, "");
 	while (!rc) {
 		bool row = false;
@@ -301,8 +310,9 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	struct column_copy hashes = {NULL, NULL, 0, 0};
 	pw_stmt *q = NULL;
-	pw_err rc = pw_sql(db, "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
-			       " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
+	pw_err rc = pw_sql(db,
+			   "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
+			   " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
 			   &q, err, "");
 	if (!rc)
 		rc = copy_column(q, true, &hashes, err);
@@ -311,14 +321,15 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 		char *exposure = strchr(hashes.text[i], ' ');
 		*exposure++ = '\0';
 		struct column_copy ids = {NULL, NULL, 0, 0};
-		rc = pw_sql(db, "SELECT id FROM hosts WHERE inventory_hash = ?"
-				" AND COALESCE(exposure, '') = ? ORDER BY id", &q, err, "tt",
-			    hashes.text[i], exposure);
+		rc = pw_sql(db,
+			    "SELECT id FROM hosts WHERE inventory_hash = ?"
+			    " AND COALESCE(exposure, '') = ? ORDER BY id",
+			    &q, err, "tt", hashes.text[i], exposure);
 		if (!rc)
 			rc = copy_column(q, false, &ids, err);
 		if (!rc)
-			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL, ids.num,
-					    ids.n, scan, ctx, &st, err);
+			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL,
+					    ids.num, ids.n, scan, ctx, &st, err);
 		if (rc == PW_ERR_UNSUPPORTED) {
 			st.skipped += ids.n;
 			rc = pw_error_set(err, PW_OK, "%s", "");
@@ -347,7 +358,8 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, host_id);
 	if (!rc && pw_stmt_is_null(q, 0))
 		rc = pw_error_set(err, PW_ERR_NOTFOUND,
-				  "host %" PRId64 " has no inventory yet: its agent has not sent one",
+				  "host %" PRId64
+				  " has no inventory yet: its agent has not sent one",
 				  host_id);
 	if (!rc) {
 		hash = pw_col_dup(q, 0, &oom);
@@ -427,8 +439,8 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 		m->n++;
 		pw_host_prio p = PW_HOST_PRIO_NORMAL;
 		pw_host_prio_parse(pw_priority_name(f->priority), &p);
-		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed, f->fixed, p,
-					    m->cves[i]};
+		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed,
+					    f->fixed,   p,          m->cves[i]};
 	}
 	if (rc) {
 		matcher_clear(m);

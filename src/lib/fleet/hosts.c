@@ -21,8 +21,8 @@
 
 enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT };
 
-static const char *const categories[] = {"core", "security", "file-print", "mail",
-					 "application", "database", "web", NULL};
+static const char *const categories[] = {"core",        "security", "file-print", "mail",
+					 "application", "database", "web",        NULL};
 static const char *const exposures[] = {"internet", "internal", "isolated", NULL};
 static const char *const environments[] = {"test", "production", NULL};
 
@@ -64,8 +64,7 @@ static const struct field {
 	[PW_HF_INVENTORY_REFUSED] = {"inventory_refused", "inventory_refused", K_AGENT, NULL, 0},
 };
 
-static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal",
-							     "low"};
+static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal", "low"};
 
 const char *pw_host_field_name(pw_host_field f)
 {
@@ -126,8 +125,7 @@ static bool hostname_ok(const char *s)
 	return true;
 }
 
-pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out,
-			  pw_error *err)
+pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out, pw_error *err)
 {
 	*out = NULL;
 	if (!value || !*value)
@@ -136,7 +134,8 @@ pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "hostname: '%.*s' is not a valid host name (letters, "
 				    "digits and '-' in dot-separated labels of up to 63 "
-				    "characters, 253 in all)", pw_utf8_prefix(value, 80), value);
+				    "characters, 253 in all)",
+				    pw_utf8_prefix(value, 80), value);
 	char *name = strdup(value);
 	if (!name)
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -146,8 +145,10 @@ pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out
 	bool row = false;
 	/* lower(): names stored before every writer lowered them may be in
 	 * any case (index hosts_hostname_lower). */
-	pw_err rc = db ? pw_sql(db, "SELECT id FROM hosts WHERE lower(hostname) = ? AND id <> ?"
-				    " ORDER BY id", &st, err, "ti", name, self)
+	pw_err rc = db ? pw_sql(db,
+				"SELECT id FROM hosts WHERE lower(hostname) = ? AND id <> ?"
+				" ORDER BY id",
+				&st, err, "ti", name, self)
 		       : PW_OK;
 	if (!rc && db)
 		rc = pw_stmt_step(st, &row, err);
@@ -214,7 +215,8 @@ static bool window_ok(const char *s, pw_buf *out)
 			if (*p == '-') {
 				p++;
 				int e = day_at(&p);
-				if (e < 0 || e == d || pw_buf_putc(out, '-') || pw_buf_puts(out, day_names[e]))
+				if (e < 0 || e == d || pw_buf_putc(out, '-') ||
+				    pw_buf_puts(out, day_names[e]))
 					return false;
 			}
 			if (*p != ',')
@@ -244,7 +246,8 @@ static bool date_ok(const char *s, char out[PW_TS_LEN])
 	size_t n = strlen(s);
 	if (n != 10 && n != 20 && n != 24)
 		return false;
-	int c1 = two_digits(s), c2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
+	int c1 = two_digits(s), c2 = two_digits(s + 2), mo = two_digits(s + 5),
+	    d = two_digits(s + 8);
 	if (c1 < 0 || c2 < 0 || s[4] != '-' || s[7] != '-' || mo < 1 || mo > 12 || d < 1)
 		return false;
 	int y = c1 * 100 + c2;
@@ -285,10 +288,11 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 {
 	*out = NULL;
 	if ((unsigned)f >= PW_HF__EDITABLE)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "%s is reported by the host's agent and cannot be set; settable "
-				    "fields: hostname ... ticket (see patchwarden-host(1))",
-				    pw_host_field_name(f));
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"%s is reported by the host's agent and cannot be set; settable "
+			"fields: hostname ... ticket (see patchwarden-host(1))",
+			pw_host_field_name(f));
 	if (!value || !*value) {
 		if (f == PW_HF_HOSTNAME)
 			return pw_error_set(err, PW_ERR_INVALID, "hostname: a host needs a name");
@@ -305,7 +309,8 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		if (!pw_text_ok(value, fields[f].max) || !pw_utf8_valid(value, strlen(value)))
 			return pw_error_set(err, PW_ERR_INVALID,
 					    "%s: the value must be at most %zu bytes of UTF-8 text "
-					    "without control characters", name, fields[f].max);
+					    "without control characters",
+					    name, fields[f].max);
 		break;
 	case K_ENUM: {
 		size_t k = 0;
@@ -320,7 +325,8 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		if (value[0] < '1' || value[0] > '5' || value[1])
 			return pw_error_set(err, PW_ERR_INVALID,
 					    "criticality: '%.*s' is not 1 (least) to 5 (most "
-					    "critical)", pw_utf8_prefix(value, 80), value);
+					    "critical)",
+					    pw_utf8_prefix(value, 80), value);
 		break;
 	case K_WINDOW:
 		if (!window_ok(value, &b)) {
@@ -385,8 +391,9 @@ static pw_err select_sql(pw_buf *sql)
 	for (int f = 0; f < PW_HF__COUNT && !rc; f++)
 		rc = pw_buf_printf(sql, ", h.%s", fields[f].column);
 	for (int p = 0; p < PW_HOST_PRIO__COUNT && !rc; p++)
-		rc = pw_buf_printf(sql, ", (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id"
-					" AND f.fixed_at IS NULL AND f.priority = '%s')",
+		rc = pw_buf_printf(sql,
+				   ", (SELECT COUNT(*) FROM findings f WHERE f.host_id = h.id"
+				   " AND f.fixed_at IS NULL AND f.priority = '%s')",
 				   prio_names[p]);
 	if (!rc)
 		rc = pw_buf_puts(sql, ", (SELECT COUNT(*) FROM jobs j WHERE j.host_id = h.id"
@@ -423,13 +430,13 @@ static bool id_ref(const char *s, int64_t *id)
 }
 
 pw_err pw_host_read_one(pw_db *db, bool by_id, int64_t id, const char *name, pw_host *out,
-			 pw_error *err)
+			pw_error *err)
 {
 	pw_buf sql = PW_BUF_INIT;
 	pw_err rc = select_sql(&sql);
 	if (!rc)
 		rc = pw_buf_puts(&sql, by_id ? " WHERE h.id = ?"
-					    : " WHERE lower(h.hostname) = ? ORDER BY h.id");
+					     : " WHERE lower(h.hostname) = ? ORDER BY h.id");
 	if (rc) {
 		pw_buf_release(&sql);
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -504,7 +511,8 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 			continue;
 		rc = pw_host_value_check(enum_fields[i], given[i], &normal[i], err);
 		if (!rc && !normal[i])
-			rc = pw_error_set(err, PW_ERR_INVALID, "%s: an empty filter matches nothing",
+			rc = pw_error_set(err, PW_ERR_INVALID,
+					  "%s: an empty filter matches nothing",
 					  fields[enum_fields[i]].name);
 		if (!rc && pw_buf_printf(sql, "%sh.%s = ?", and, fields[enum_fields[i]].column))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -557,7 +565,8 @@ static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t
 	int nb = 0;
 	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, normal, cutoff, err);
 	if (!rc && limit > 0) {
-		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?", nb ? " AND " : " WHERE "))
+		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?",
+				  nb ? " AND " : " WHERE "))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[nb++] = (struct cond){NULL, after};
 		binds[nb++] = (struct cond){NULL, limit};
@@ -610,7 +619,8 @@ pw_err pw_host_page(pw_db *db, const pw_host_filter *f, int64_t after, int64_t l
 		    pw_host_list *out, pw_error *err)
 {
 	if (limit < 1)
-		return pw_error_set(err, PW_ERR_INVALID, "a page of hosts needs a limit of 1 or more");
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "a page of hosts needs a limit of 1 or more");
 	pw_buf sql = PW_BUF_INIT;
 	pw_err rc = select_sql(&sql) ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
 				     : each_host(db, &sql, f, after, limit, append_host, out, err);
@@ -675,7 +685,8 @@ void pw_host_change_release(struct pw_host_change *c)
 		free(c->val[f]);
 }
 
-static pw_err change_from(const pw_host_assign *a, size_t n, struct pw_host_change *c, pw_error *err)
+static pw_err change_from(const pw_host_assign *a, size_t n, struct pw_host_change *c,
+			  pw_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		pw_host_field f = a[i].field;
@@ -685,7 +696,8 @@ static pw_err change_from(const pw_host_assign *a, size_t n, struct pw_host_chan
 			return rc;
 		if (c->set[f]) {
 			free(v);
-			return pw_error_set(err, PW_ERR_INVALID, "%s is given twice", fields[f].name);
+			return pw_error_set(err, PW_ERR_INVALID, "%s is given twice",
+					    fields[f].name);
 		}
 		c->val[f] = v;
 		c->set[f] = true;
@@ -734,8 +746,10 @@ pw_err pw_host_write(pw_db *db, const char *actor, const char *action, const pw_
 	if (!old) {
 		pw_stmt *st = NULL;
 		bool row = false;
-		rc = pw_sql(db, "INSERT INTO hosts (hostname, created, updated) VALUES (?, ?, ?)"
-				" RETURNING id", &st, err, "ttt", name, now, now);
+		rc = pw_sql(db,
+			    "INSERT INTO hosts (hostname, created, updated) VALUES (?, ?, ?)"
+			    " RETURNING id",
+			    &st, err, "ttt", name, now, now);
 		if (!rc)
 			rc = pw_stmt_step(st, &row, err);
 		if (!rc && !row)
@@ -802,7 +816,6 @@ struct one_write {
 	bool changed, by_id;
 };
 
-
 static pw_err one_write_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct one_write *w = arg;
@@ -812,9 +825,11 @@ static pw_err one_write_txn(pw_db *db, void *arg, pw_error *err)
 		if (!rc)
 			rc = pw_error_set(err, PW_ERR_INVALID,
 					  "host %s exists already (id %" PRId64 "); change it with "
-					  "'patchwarden host set'", w->name, old.id);
+					  "'patchwarden host set'",
+					  w->name, old.id);
 		else if (rc == PW_ERR_NOTFOUND)
-			rc = pw_host_write(db, w->actor, w->action, NULL, w->c, &w->id, &w->changed, err);
+			rc = pw_host_write(db, w->actor, w->action, NULL, w->c, &w->id, &w->changed,
+					   err);
 	} else if (!rc) {
 		rc = pw_host_write(db, w->actor, w->action, &old, w->c, &w->id, &w->changed, err);
 	}
@@ -849,8 +864,8 @@ static pw_err one_write(pw_db *db, struct one_write *w, const pw_host_assign *a,
 	return rc;
 }
 
-pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
-		      const pw_host_assign *a, size_t n, int64_t *id, pw_error *err)
+pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
+		      size_t n, int64_t *id, pw_error *err)
 {
 	struct one_write w = {actor, "host.add", hostname, true, NULL, 0, false, false};
 	pw_err rc = one_write(db, &w, a, n, err);

@@ -10,11 +10,12 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/jobkind.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/jsonout.h"
 
 static void job_release(pw_job *j)
 {
-	char *const s[] = {j->kind,      j->args,	 j->state,	   j->created,
-			   j->created_by, j->leased_to, j->lease_until,   j->finished,
+	char *const s[] = {j->kind,          j->args,           j->state,       j->created,
+			   j->created_by,    j->leased_to,      j->lease_until, j->finished,
 			   j->result_status, j->result_received};
 	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
 		free(s[i]);
@@ -31,7 +32,8 @@ void pw_job_list_release(pw_job_list *l)
 static void fill(pw_stmt *st, void *item, bool *oom)
 {
 	pw_job *j = item;
-	*j = (pw_job){.id = pw_stmt_int(st, 0), .host_id = pw_stmt_int(st, 13),
+	*j = (pw_job){.id = pw_stmt_int(st, 0),
+		      .host_id = pw_stmt_int(st, 13),
 		      .attempts = pw_stmt_int(st, 8)};
 	j->kind = pw_col_dup(st, 1, oom);
 	j->args = pw_col_dup(st, 2, oom);
@@ -93,33 +95,30 @@ pw_err pw_job_page(pw_db *db, int64_t host_id, int64_t after, int64_t limit, pw_
 	return rc;
 }
 
-static bool add_text(cJSON *o, const char *key, const char *v)
-{
-	return (v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
-}
-
 cJSON *pw_job_to_json(const pw_job *j)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *args = j->args ? cJSON_Parse(j->args) : cJSON_CreateNull();
 	bool ok = o && args && cJSON_AddNumberToObject(o, "job_id", (double)j->id) &&
-		  add_text(o, "kind", j->kind) && cJSON_AddItemToObject(o, "args", args);
+		  pw_json_add_str(o, "kind", j->kind) && cJSON_AddItemToObject(o, "args", args);
 	if (!ok)
 		cJSON_Delete(args);
-	ok = ok && add_text(o, "state", j->state) && add_text(o, "created", j->created) &&
-	     add_text(o, "created_by", j->created_by) && add_text(o, "leased_to", j->leased_to) &&
-	     add_text(o, "lease_until", j->lease_until) &&
+	ok = ok && pw_json_add_str(o, "state", j->state) &&
+	     pw_json_add_str(o, "created", j->created) &&
+	     pw_json_add_str(o, "created_by", j->created_by) &&
+	     pw_json_add_str(o, "leased_to", j->leased_to) &&
+	     pw_json_add_str(o, "lease_until", j->lease_until) &&
 	     cJSON_AddNumberToObject(o, "attempts", (double)j->attempts) &&
-	     add_text(o, "finished", j->finished);
+	     pw_json_add_str(o, "finished", j->finished);
 	if (ok && !j->result_status) {
 		ok = cJSON_AddNullToObject(o, "result") != NULL;
 	} else if (ok) {
 		cJSON *r = cJSON_AddObjectToObject(o, "result");
-		ok = r && add_text(r, "status", j->result_status) &&
-		     (j->has_exit_code
-			      ? cJSON_AddNumberToObject(r, "exit_code", (double)j->exit_code) != NULL
-			      : cJSON_AddNullToObject(r, "exit_code") != NULL) &&
-		     add_text(r, "received", j->result_received);
+		ok = r && pw_json_add_str(r, "status", j->result_status) &&
+		     (j->has_exit_code ? cJSON_AddNumberToObject(r, "exit_code",
+								 (double)j->exit_code) != NULL
+				       : cJSON_AddNullToObject(r, "exit_code") != NULL) &&
+		     pw_json_add_str(r, "received", j->result_received);
 	}
 	if (!ok) {
 		cJSON_Delete(o);
@@ -186,7 +185,8 @@ pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *
 {
 	const pw_job_kind *k = pw_job_kind_find(kind);
 	if (!k)
-		return pw_error_set(err, PW_ERR_INVALID, "job kind \"%.40s\" is not known; use one of %s",
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "job kind \"%.40s\" is not known; use one of %s",
 				    kind ? kind : "", pw_job_kind_names());
 	cJSON *args = cJSON_Parse(args_json ? args_json : "{}");
 	if (!cJSON_IsObject(args)) {

@@ -15,7 +15,6 @@
 #include "patchwarden/sql.h"
 #include "patchwarden/text.h"
 
-
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 /* Events read per query while verifying: bounds memory on PostgreSQL,
  * whose client library holds a whole result at once. */
@@ -58,8 +57,7 @@ static void copy_hash(char dst[PW_AUDIT_HASH_HEX + 1], const char *src)
 		dst[0] = '\0';
 }
 
-static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t *id,
-			       pw_error *err)
+static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t *id, pw_error *err)
 {
 	pw_stmt *st;
 	bool row = false;
@@ -91,8 +89,8 @@ static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t
 	rc = pw_sql(db,
 		    "INSERT INTO audit_events (id, ts, actor, action, target, before_json,"
 		    " after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		    &st, err, "itttttttt", new_id, f[F_TS], f[F_ACTOR], f[F_ACTION],
-		    f[F_TARGET], f[F_BEFORE], f[F_AFTER], prev, hash);
+		    &st, err, "itttttttt", new_id, f[F_TS], f[F_ACTOR], f[F_ACTION], f[F_TARGET],
+		    f[F_BEFORE], f[F_AFTER], prev, hash);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	if (!rc)
@@ -110,8 +108,7 @@ static pw_err append_compacted(pw_db *db, const char *const f[N_FIELDS], int64_t
 }
 
 pw_err pw_audit_append(pw_db *db, const char *actor, const char *action, const char *target,
-		       const char *before_json, const char *after_json, int64_t *id,
-		       pw_error *err)
+		       const char *before_json, const char *after_json, int64_t *id, pw_error *err)
 {
 	if (!pw_text_ok(actor, FIELD_MAX) || !pw_text_ok(action, FIELD_MAX) ||
 	    !pw_text_ok(target, FIELD_MAX))
@@ -139,7 +136,8 @@ pw_err pw_audit_append(pw_db *db, const char *actor, const char *action, const c
 pw_err pw_audit_serialize(pw_db *db, pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db, "UPDATE audit_head SET last_id = last_id WHERE id = 1", &st, err, "");
+	pw_err rc = pw_sql(db, "UPDATE audit_head SET last_id = last_id WHERE id = 1", &st, err,
+			   "");
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
@@ -287,8 +285,8 @@ static pw_err walk_chain(pw_db *db, struct walk *w, pw_audit_report *out, pw_err
 
 /* Reads the chain head; *found is false when its row is gone (the
  * callers differ in what that means). */
-static pw_err read_head(pw_db *db, bool *found, int64_t *last_id,
-			char hash[PW_AUDIT_HASH_HEX + 1], pw_error *err)
+static pw_err read_head(pw_db *db, bool *found, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1],
+			pw_error *err)
 {
 	pw_stmt *st;
 	*found = false;
@@ -379,14 +377,14 @@ void pw_audit_list_release(pw_audit_list *l)
 	l->n = l->cap = 0;
 }
 
-pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *out,
-		     pw_error *err)
+pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *out, pw_error *err)
 {
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
 			   "SELECT id, ts, actor, action, target, before_json, after_json,"
 			   " prev_hash, hash FROM audit_events WHERE id > ? ORDER BY id LIMIT ?",
-			   &st, err, "ii", after_id, (int64_t)(limit > INT64_MAX ? INT64_MAX : limit));
+			   &st, err, "ii", after_id,
+			   (int64_t)(limit > INT64_MAX ? INT64_MAX : limit));
 	if (rc)
 		return rc;
 	for (;;) {
@@ -419,8 +417,7 @@ pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *o
 	return pw_error_set(err, PW_ERR_NOMEM, "reading the audit log: out of memory");
 }
 
-pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1],
-		     pw_error *err)
+pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1], pw_error *err)
 {
 	bool found;
 	pw_err rc = read_head(db, &found, last_id, hash, err);
@@ -453,7 +450,8 @@ cJSON *pw_audit_report_to_json(const pw_audit_report *r, bool intact)
 		  pw_json_add_str(o, "head_hash", r->head_hash) &&
 		  pw_json_add_str(o, "fault", pw_audit_fault_name(r->fault));
 	if (ok && !intact)
-		ok = pw_json_add_int(o, "bad_id", r->bad_id) && pw_json_add_str(o, "reason", r->reason);
+		ok = pw_json_add_int(o, "bad_id", r->bad_id) &&
+		     pw_json_add_str(o, "reason", r->reason);
 	if (ok)
 		return o;
 	cJSON_Delete(o);

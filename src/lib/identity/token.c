@@ -63,8 +63,7 @@ pw_err pw_token_issue(pw_db *db, const char *prefix, pw_txn_fn fn, void *arg, pw
 }
 
 /* Leaves *st on the row of token `id` when it can be revoked. */
-static pw_err revocable(pw_db *db, const pw_token_kind *k, int64_t id, pw_stmt **st,
-			pw_error *err)
+static pw_err revocable(pw_db *db, const pw_token_kind *k, int64_t id, pw_stmt **st, pw_error *err)
 {
 	bool row = false;
 	pw_err rc = pw_sql(db, k->select, st, err, "i", id);

@@ -19,7 +19,7 @@
 #define LAST_USED_EVERY 60
 
 static const char *const role_names[PW_ROLE__COUNT] = {
-	[PW_ROLE_ADMIN] = "admin",	   [PW_ROLE_OPERATOR] = "operator",
+	[PW_ROLE_ADMIN] = "admin",         [PW_ROLE_OPERATOR] = "operator",
 	[PW_ROLE_APP_OWNER] = "app-owner", [PW_ROLE_MANAGER] = "manager",
 	[PW_ROLE_HELPDESK] = "helpdesk",   [PW_ROLE_AUDITOR] = "auditor",
 };
@@ -47,9 +47,8 @@ static bool name_ok(const char *s)
 	size_t n = 0;
 	for (; s[n]; n++) {
 		char c = s[n];
-		if (n >= PW_USER_NAME_MAX ||
-		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
+		if (n >= PW_USER_NAME_MAX || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+					       c == '.' || c == '_' || c == '-'))
 			return false;
 	}
 	return true;
@@ -90,8 +89,7 @@ static void pwhash_cost(unsigned long long *ops, size_t *mem)
 
 /* Hashes outside any transaction: Argon2 takes a while and must not hold
  * the database's write lock meanwhile. */
-static pw_err hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
-			    pw_error *err)
+static pw_err hash_password(const char *password, char out[crypto_pwhash_STRBYTES], pw_error *err)
 {
 	size_t len = password ? strlen(password) : 0;
 	if (len < PW_PASSWORD_MIN || len > PW_PASSWORD_MAX)
@@ -156,8 +154,8 @@ static pw_err load_user(pw_db *db, const char *name, struct user_row *u, pw_erro
 	pw_stmt_reset(st);
 	if (!known)
 		return pw_error_set(err, PW_ERR_STORE,
-				    "user \"%s\" has the unknown role \"%.40s\" in the database", name,
-				    role ? role : "");
+				    "user \"%s\" has the unknown role \"%.40s\" in the database",
+				    name, role ? role : "");
 	return PW_OK;
 }
 
@@ -311,22 +309,21 @@ static pw_err update_user(pw_db *db, struct change *c, pw_error *err)
 	return rc ? rc : pw_in_write_txn(db, update_txn, c, err);
 }
 
-pw_err pw_user_set_password(pw_db *db, const char *actor, const char *name,
-			    const char *password, pw_error *err)
+pw_err pw_user_set_password(pw_db *db, const char *actor, const char *name, const char *password,
+			    pw_error *err)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	pw_err rc;
 	if (password && (rc = hash_password(password, hash, err)))
 		return rc;
-	struct change c = {CH_PASSWORD, actor, "user.passwd", name, PW_ROLE_ADMIN, false,
-			   password ? hash : NULL, 0};
+	struct change c = {CH_PASSWORD,   actor, "user.passwd",          name,
+			   PW_ROLE_ADMIN, false, password ? hash : NULL, 0};
 	rc = update_user(db, &c, err);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
 }
 
-pw_err pw_user_set_role(pw_db *db, const char *actor, const char *name, pw_role role,
-			pw_error *err)
+pw_err pw_user_set_role(pw_db *db, const char *actor, const char *name, pw_role role, pw_error *err)
 {
 	if ((unsigned)role >= PW_ROLE__COUNT)
 		return pw_error_set(err, PW_ERR_INVALID, "unknown role %d", (int)role);
@@ -337,8 +334,14 @@ pw_err pw_user_set_role(pw_db *db, const char *actor, const char *name, pw_role 
 pw_err pw_user_set_disabled(pw_db *db, const char *actor, const char *name, bool disabled,
 			    pw_error *err)
 {
-	struct change c = {CH_DISABLED, actor, disabled ? "user.disable" : "user.enable", name,
-			   PW_ROLE_ADMIN, disabled, NULL, 0};
+	struct change c = {CH_DISABLED,
+			   actor,
+			   disabled ? "user.disable" : "user.enable",
+			   name,
+			   PW_ROLE_ADMIN,
+			   disabled,
+			   NULL,
+			   0};
 	return update_user(db, &c, err);
 }
 
@@ -370,15 +373,16 @@ static void user_fill(pw_stmt *st, void *item, bool *oom)
 pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db,
-			   "SELECT id, name, role, disabled, CASE WHEN password_hash IS NULL THEN 0 "
-			   "ELSE 1 END, created, updated FROM users ORDER BY name",
-			   &st, err, "");
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT id, name, role, disabled, CASE WHEN password_hash IS NULL THEN 0 "
+		       "ELSE 1 END, created, updated FROM users ORDER BY name",
+		       &st, err, "");
 	if (rc)
 		return rc;
 	void *v = out->v;
-	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, user_fill,
-			    "listing users", err);
+	rc = pw_rows_append(st, &v, &out->n, &out->cap, sizeof *out->v, user_fill, "listing users",
+			    err);
 	out->v = v;
 	return rc;
 }
@@ -446,7 +450,8 @@ pw_err pw_user_login(pw_db *db, const char *name, const char *password, pw_princ
 		char fresh[crypto_pwhash_STRBYTES];
 		/* Best effort: the login stands even if the upgrade fails. */
 		if (hash_password(password, fresh, NULL) == PW_OK &&
-		    pw_sql(db, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+		    pw_sql(db,
+			   "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
 			   &st, NULL, "tit", fresh, id, hash) == PW_OK)
 			(void)pw_stmt_exec(st, NULL);
 		sodium_memzero(fresh, sizeof fresh);
@@ -515,8 +520,8 @@ static pw_err token_create_txn(pw_db *db, void *arg, pw_error *err)
 	rc = pw_sql(db,
 		    "INSERT INTO api_tokens (user_id, label, secret_hash, created, expires)"
 		    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-		    &st, err, "itbtt", u.id, t->label, t->row.secret_hash, (size_t)PW_SECRET_HASH_LEN,
-		    now, t->ttl ? expires : NULL);
+		    &st, err, "itbtt", u.id, t->label, t->row.secret_hash,
+		    (size_t)PW_SECRET_HASH_LEN, now, t->ttl ? expires : NULL);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc)
@@ -539,7 +544,8 @@ pw_err pw_api_token_create(pw_db *db, const char *actor, const char *user, const
 		return rc;
 	if (!pw_text_ok(label, PW_LABEL_MAX))
 		return pw_error_set(err, PW_ERR_INVALID,
-				    "a token label needs 1 to %d printable characters", PW_LABEL_MAX);
+				    "a token label needs 1 to %d printable characters",
+				    PW_LABEL_MAX);
 	if (ttl_seconds < 0 || ttl_seconds > 100LL * 366 * 86400)
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "a token lifetime must be 0 (never expires) to 100 years, not "
@@ -583,8 +589,7 @@ static void api_token_fill(pw_stmt *st, void *item, bool *oom)
 	t->revoked = pw_col_dup(st, 6, oom);
 }
 
-pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out,
-			     pw_error *err)
+pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out, pw_error *err)
 {
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
@@ -601,8 +606,7 @@ pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out
 	return rc;
 }
 
-pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out,
-				 pw_error *err)
+pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out, pw_error *err)
 {
 	memset(out, 0, sizeof *out);
 	int64_t id;
@@ -641,8 +645,10 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 		rc = pw_error_set(err, PW_ERR_AUTH, "user \"%s\" is disabled", name ? name : "");
 	else if (!pw_role_parse(pw_stmt_text(st, 6), &out->role) || !name ||
 		 strlen(name) > PW_USER_NAME_MAX)
-		rc = pw_error_set(err, PW_ERR_AUTH, "the user of API token pwt_%" PRId64
-				  " is malformed in the database", id);
+		rc = pw_error_set(err, PW_ERR_AUTH,
+				  "the user of API token pwt_%" PRId64
+				  " is malformed in the database",
+				  id);
 	bool touch = !rc && (!last_used || strcmp(last_used, stale) < 0);
 	if (!rc) {
 		out->user_id = pw_stmt_int(st, 4);

@@ -161,8 +161,11 @@ static bool valid_utf8_text(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-			     : (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t len = c < 0x80             ? 1
+			     : (c & 0xe0) == 0xc0 ? 2
+			     : (c & 0xf0) == 0xe0 ? 3
+			     : (c & 0xf8) == 0xf0 ? 4
+						  : 0;
 		if (!len || (len == 1 && (c < 0x20 || c == 0x7f)) || i + len > n ||
 		    (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4))
 			return false;
@@ -228,8 +231,8 @@ pw_err pw_inventory_parse_os_release(pw_inventory *inv, const char *data, size_t
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		const char *key = p;
-		while (p < end && (*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-				   (p > key && *p >= '0' && *p <= '9')))
+		while (p < end && (*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+				   (*p >= 'a' && *p <= 'z') || (p > key && *p >= '0' && *p <= '9')))
 			p++;
 		size_t klen = (size_t)(p - key);
 		if (klen && p < end && *p == '=') {
@@ -306,7 +309,8 @@ static pw_err read_os_release(pw_inventory *inv, const char *root, pw_error *err
 	if (rc == PW_OK)
 		rc = pw_inventory_parse_os_release(inv, pw_buf_str(&data), data.len);
 	else if (rc == PW_ERR_NOTFOUND)
-		rc = pw_inv_warn(inv, "%s: no etc/os-release or usr/lib/os-release; the OS is unknown",
+		rc = pw_inv_warn(inv,
+				 "%s: no etc/os-release or usr/lib/os-release; the OS is unknown",
 				 root);
 	else if (rc != PW_ERR_NOMEM)
 		rc = pw_inv_warn(inv, "%s; the OS is unknown", pw_error_text(&why));
@@ -322,9 +326,8 @@ static pw_err read_os_release(pw_inventory *inv, const char *root, pw_error *err
  * architecture-independent. */
 static pw_err find_arch(pw_inventory *inv, const char *root)
 {
-	static const char *const managers[] = {[PW_SCHEME_DEB] = "dpkg",
-					       [PW_SCHEME_RPM] = "rpm",
-					       [PW_SCHEME_APK] = "apk-tools"};
+	static const char *const managers[] =
+		{[PW_SCHEME_DEB] = "dpkg", [PW_SCHEME_RPM] = "rpm", [PW_SCHEME_APK] = "apk-tools"};
 	if (inv->scheme == PW_SCHEME_APK) {
 		pw_buf path = PW_BUF_INIT, data = PW_BUF_INIT;
 		if (!pw_inv_path(&path, root, "etc/apk/arch") &&
@@ -398,10 +401,11 @@ static int kernel_cmp(pw_scheme scheme, const struct kernel *a, const struct ker
 /* Kernel lists are short: insertion sort keeps it simple. */
 pw_err pw_inv_find_kernels(pw_inventory *inv, const char *root)
 {
-	pw_err (*release_of)(const pw_package *, char **) =
-		inv->scheme == PW_SCHEME_RPM ? pw_inv_rpm_kernel_release
-		: inv->scheme == PW_SCHEME_APK ? pw_inv_apk_kernel_release
-					       : pw_inv_dpkg_kernel_release;
+	pw_err (*release_of)(const pw_package *, char **) = inv->scheme == PW_SCHEME_RPM
+								    ? pw_inv_rpm_kernel_release
+							    : inv->scheme == PW_SCHEME_APK
+								    ? pw_inv_apk_kernel_release
+								    : pw_inv_dpkg_kernel_release;
 	struct kernel *k = NULL;
 	size_t n = 0, cap = 0;
 	pw_err rc = PW_OK;
@@ -466,7 +470,8 @@ static const char *find_rpmdb(const char *root)
 	const char *found = NULL;
 	for (size_t d = 0; d < 2 && !found; d++)
 		for (size_t f = 0; f < 3 && !found; f++)
-			if (!pw_buf_printf((pw_buf_reset(&rel), &rel), "%s/%s", dirs[d] + 1, files[f]) &&
+			if (!pw_buf_printf((pw_buf_reset(&rel), &rel), "%s/%s", dirs[d] + 1,
+					   files[f]) &&
 			    exists(root, rel.data, S_IFREG))
 				found = dirs[d];
 	pw_buf_release(&rel);
@@ -495,11 +500,13 @@ static pw_err read_root(const char *root, pw_inventory *inv, pw_error *err)
 	else if ((rpmdb = find_rpmdb(root)))
 		rc = pw_inv_read_rpm(inv, root, rpmdb, err);
 	else
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "%s: no package database found (looked for var/lib/dpkg/status, "
-				    "var/lib/dpkg/status.d/, lib/apk/db/installed and an rpm database "
-				    "in var/lib/rpm/ or usr/lib/sysimage/rpm/); give --root the top "
-				    "directory of a Debian, Ubuntu, Alpine or RPM-based system", root);
+		return pw_error_set(
+			err, PW_ERR_NOTFOUND,
+			"%s: no package database found (looked for var/lib/dpkg/status, "
+			"var/lib/dpkg/status.d/, lib/apk/db/installed and an rpm database "
+			"in var/lib/rpm/ or usr/lib/sysimage/rpm/); give --root the top "
+			"directory of a Debian, Ubuntu, Alpine or RPM-based system",
+			root);
 	if (rc)
 		return rc;
 	if (is_host_root(root)) {
@@ -620,7 +627,8 @@ void pw_inventory_hash(const pw_inventory *inv, char out[65])
 
 static bool add_str(cJSON *o, const char *key, const char *v)
 {
-	return v ? cJSON_AddStringToObject(o, key, v) != NULL : cJSON_AddNullToObject(o, key) != NULL;
+	return v ? cJSON_AddStringToObject(o, key, v) != NULL
+		 : cJSON_AddNullToObject(o, key) != NULL;
 }
 
 static bool add_str_array(cJSON *o, const char *key, char *const *v, size_t n)
@@ -642,7 +650,8 @@ cJSON *pw_inventory_to_json(const pw_inventory *inv)
 	bool ok = o && (os = cJSON_AddObjectToObject(o, "os")) && add_str(os, "id", inv->os_id) &&
 		  add_str(os, "version_id", inv->os_version_id) &&
 		  add_str(os, "codename", inv->os_codename) &&
-		  add_str(os, "pretty_name", inv->os_pretty_name) && add_str(o, "arch", inv->arch) &&
+		  add_str(os, "pretty_name", inv->os_pretty_name) &&
+		  add_str(o, "arch", inv->arch) &&
 		  add_str(o, "scheme", pw_scheme_name(inv->scheme)) &&
 		  (k = cJSON_AddObjectToObject(o, "kernel")) &&
 		  add_str(k, "running", inv->kernel_running) &&
@@ -673,9 +682,13 @@ cJSON *pw_inventory_to_json(const pw_inventory *inv)
 
 static const char *json_type(const cJSON *v)
 {
-	return cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number"
-	       : cJSON_IsBool(v) ? "a boolean" : cJSON_IsNull(v) ? "null"
-	       : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "invalid";
+	return cJSON_IsString(v)   ? "a string"
+	       : cJSON_IsNumber(v) ? "a number"
+	       : cJSON_IsBool(v)   ? "a boolean"
+	       : cJSON_IsNull(v)   ? "null"
+	       : cJSON_IsArray(v)  ? "an array"
+	       : cJSON_IsObject(v) ? "an object"
+				   : "invalid";
 }
 
 /* *out = a copy of obj[key] when it is a string; absent or null leave it
@@ -687,15 +700,17 @@ static pw_err get_str(const cJSON *obj, const char *key, bool required, const ch
 	const char *dot = *where ? "." : "";
 	if (!v || cJSON_IsNull(v)) {
 		if (required)
-			return pw_error_set(err, PW_ERR_PARSE, "%s%s%s: missing; it must be a string",
-					    where, dot, key);
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "%s%s%s: missing; it must be a string", where, dot,
+					    key);
 		return PW_OK;
 	}
 	if (!cJSON_IsString(v))
-		return pw_error_set(err, PW_ERR_PARSE, "%s%s%s: expected a string, got %s",
-				    where, dot, key, json_type(v));
+		return pw_error_set(err, PW_ERR_PARSE, "%s%s%s: expected a string, got %s", where,
+				    dot, key, json_type(v));
 	if (required && !*v->valuestring)
-		return pw_error_set(err, PW_ERR_PARSE, "%s%s%s: must not be empty", where, dot, key);
+		return pw_error_set(err, PW_ERR_PARSE, "%s%s%s: must not be empty", where, dot,
+				    key);
 	free(*out);
 	if (!(*out = strdup(v->valuestring)))
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -703,8 +718,8 @@ static pw_err get_str(const cJSON *obj, const char *key, bool required, const ch
 }
 
 /* obj[key] as an array of strings (absent: none). */
-static pw_err get_str_array(const cJSON *obj, const char *key, const char *where,
-			    char ***out, size_t *n, size_t *cap, pw_error *err)
+static pw_err get_str_array(const cJSON *obj, const char *key, const char *where, char ***out,
+			    size_t *n, size_t *cap, pw_error *err)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, key), *v;
 	if (!a)
@@ -715,8 +730,9 @@ static pw_err get_str_array(const cJSON *obj, const char *key, const char *where
 	size_t i = 0;
 	cJSON_ArrayForEach(v, a) {
 		if (!cJSON_IsString(v))
-			return pw_error_set(err, PW_ERR_PARSE, "%s%s[%zu]: expected a string, got %s",
-					    where, key, i, json_type(v));
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "%s%s[%zu]: expected a string, got %s", where, key, i,
+					    json_type(v));
 		char *s = strdup(v->valuestring);
 		char **items = s ? pw_grow(*out, cap, *n, sizeof *items) : NULL;
 		if (!items) {
@@ -782,13 +798,15 @@ pw_err pw_inventory_from_json(pw_inventory *inv, const cJSON *obj, pw_error *err
 	if ((rc = get_str(obj, "arch", false, "", &inv->arch, err)))
 		return rc;
 	if (!cJSON_IsString(scheme))
-		return pw_error_set(err, PW_ERR_PARSE, "scheme: expected \"deb\", \"rpm\" or \"apk\", "
-				    "got %s", scheme ? json_type(scheme) : "nothing");
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "scheme: expected \"deb\", \"rpm\" or \"apk\", "
+				    "got %s",
+				    scheme ? json_type(scheme) : "nothing");
 	if (pw_scheme_from_name(scheme->valuestring, &inv->scheme, NULL)) {
 		char q[PW_INV_EXCERPT + 4];
 		pw_inv_excerpt(q, sizeof q, scheme->valuestring, strlen(scheme->valuestring));
-		return pw_error_set(err, PW_ERR_PARSE, "scheme: '%s' is not \"deb\", \"rpm\" or \"apk\"",
-				    q);
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "scheme: '%s' is not \"deb\", \"rpm\" or \"apk\"", q);
 	}
 	if (k && !cJSON_IsNull(k)) {
 		const cJSON *reboot = cJSON_GetObjectItemCaseSensitive(k, "needs_reboot");
@@ -801,8 +819,10 @@ pw_err pw_inventory_from_json(pw_inventory *inv, const cJSON *obj, pw_error *err
 					&inv->n_kernels, &cap, err)))
 			return rc;
 		if (reboot && !cJSON_IsBool(reboot))
-			return pw_error_set(err, PW_ERR_PARSE, "kernel.needs_reboot: expected a "
-					    "boolean, got %s", json_type(reboot));
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "kernel.needs_reboot: expected a "
+					    "boolean, got %s",
+					    json_type(reboot));
 		inv->needs_reboot = cJSON_IsTrue(reboot);
 	}
 	if (!cJSON_IsArray(pkgs))

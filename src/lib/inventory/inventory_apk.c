@@ -23,16 +23,18 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 {
 	char q[PW_INV_EXCERPT + 4];
 	if (st->fault.line)
-		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped",
-				   file, st->fault.line, st->fault.what, st->start);
+		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped", file,
+				   st->fault.line, st->fault.what, st->start);
 	if (!st->line[F_NAME])
 		return pw_inv_warn(inv, "%s:%lu: stanza has no P: (package name) line; skipped",
 				   file, st->start);
 	struct pw_span name = st->val[F_NAME];
 	pw_inv_excerpt(q, sizeof q, name.p, name.n);
 	if (!pw_inv_is_token(name.p, name.n))
-		return pw_inv_warn(inv, "%s:%lu: package name '%s' is empty or not printable ASCII; "
-				   "stanza skipped", file, st->line[F_NAME], q);
+		return pw_inv_warn(inv,
+				   "%s:%lu: package name '%s' is empty or not printable ASCII; "
+				   "stanza skipped",
+				   file, st->line[F_NAME], q);
 	static const char *const what[F_COUNT] = {"", "V: (version)", "A: (architecture)",
 						  "o: (origin)"};
 	for (int f = F_VERSION; f < F_COUNT; f++) {
@@ -40,12 +42,14 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 		if (!st->line[f] && f != F_VERSION)
 			continue;
 		if (!st->line[f])
-			return pw_inv_warn(inv, "%s:%lu: package '%s' has no %s line; stanza skipped",
+			return pw_inv_warn(inv,
+					   "%s:%lu: package '%s' has no %s line; stanza skipped",
 					   file, st->start, q, what[f]);
 		if (!pw_inv_is_token(v.p, v.n)) {
 			char vq[PW_INV_EXCERPT + 4];
 			pw_inv_excerpt(vq, sizeof vq, v.p, v.n);
-			return pw_inv_warn(inv, "%s:%lu: package '%s': %s '%s' is empty or not "
+			return pw_inv_warn(inv,
+					   "%s:%lu: package '%s': %s '%s' is empty or not "
 					   "printable ASCII; stanza skipped",
 					   file, st->line[f], q, what[f], vq);
 		}
@@ -117,8 +121,8 @@ static pw_err parse(pw_inventory *inv, const char *data, size_t len, const char 
 	return PW_OK;
 }
 
-pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len,
-			      const char *name, pw_error *err)
+pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len, const char *name,
+			      pw_error *err)
 {
 	inv->scheme = PW_SCHEME_APK;
 	pw_err rc = parse(inv, data, len, name);
@@ -147,8 +151,8 @@ pw_err pw_inv_read_apk(pw_inventory *inv, const char *root, pw_error *err)
 pw_err pw_inv_apk_kernel_release(const pw_package *pkg, char **release)
 {
 	static const char *const flavours[] = {
-		"lts", "virt", "edge", "stable", "rpi", "rpi2", "rpi4", "vanilla",
-		"hardened", "virthardened", "grsec", "virtgrsec",
+		"lts",  "virt",    "edge",     "stable",       "rpi",   "rpi2",
+		"rpi4", "vanilla", "hardened", "virthardened", "grsec", "virtgrsec",
 	};
 	*release = NULL;
 	if (strncmp(pkg->name, "linux-", 6) != 0 || !pkg->version)
@@ -163,7 +167,8 @@ pw_err pw_inv_apk_kernel_release(const pw_package *pkg, char **release)
 	if (!known || !r || r[2] < '0' || r[2] > '9')
 		return PW_OK;
 	pw_buf b = PW_BUF_INIT;
-	if (pw_buf_printf(&b, "%.*s-%s-%s", (int)(r - pkg->version), pkg->version, r + 2, flavour)) {
+	if (pw_buf_printf(&b, "%.*s-%s-%s", (int)(r - pkg->version), pkg->version, r + 2,
+			  flavour)) {
 		pw_buf_release(&b);
 		return PW_ERR_NOMEM;
 	}

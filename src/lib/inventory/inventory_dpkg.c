@@ -21,7 +21,7 @@ enum field { F_PACKAGE, F_VERSION, F_ARCH, F_STATUS, F_SOURCE, F_COUNT };
 
 static const char *const field_names[F_COUNT] = {
 	[F_PACKAGE] = "Package", [F_VERSION] = "Version", [F_ARCH] = "Architecture",
-	[F_STATUS] = "Status", [F_SOURCE] = "Source",
+	[F_STATUS] = "Status",   [F_SOURCE] = "Source",
 };
 
 struct stanza {
@@ -35,7 +35,7 @@ struct stanza {
 static const char *const wants[] = {"unknown", "install", "hold", "deinstall", "purge"};
 static const char *const eflags[] = {"ok", "reinstreq", "hold", "hold-reinstreq"};
 static const char *const states[] = {
-	"not-installed", "config-files", "half-installed", "unpacked",
+	"not-installed",   "config-files",     "half-installed",   "unpacked",
 	"half-configured", "triggers-awaited", "triggers-pending", "installed",
 };
 #define STATE_NOT_INSTALLED 0
@@ -119,9 +119,8 @@ static enum field field_of(const char *p, size_t n)
  * a version at all (empty, spaces, control bytes). Like dpkg reading its
  * database, a version that breaks the syntax rules in other ways is kept
  * with a warning: the package is installed all the same. */
-static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long line,
-			  const char *pkg, const char *what, struct pw_span v, char **out,
-			  pw_error *e)
+static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long line, const char *pkg,
+			  const char *what, struct pw_span v, char **out, pw_error *e)
 {
 	*out = NULL;
 	if (!pw_inv_is_token(v.p, v.n)) {
@@ -137,8 +136,8 @@ static pw_err deb_version(pw_inventory *inv, const char *file, unsigned long lin
 	pw_deb_version parsed;
 	pw_err rc = PW_OK;
 	if (pw_deb_version_parse(s, &parsed, &check))
-		rc = pw_inv_warn(inv, "%s:%lu: package '%s': %s: %s; kept, as dpkg keeps it",
-				 file, line, pkg, what, pw_error_text(&check));
+		rc = pw_inv_warn(inv, "%s:%lu: package '%s': %s: %s; kept, as dpkg keeps it", file,
+				 line, pkg, what, pw_error_text(&check));
 	else if (parsed.warning)
 		rc = pw_inv_warn(inv, "%s:%lu: package '%s': %s: '%s' %s; kept, as dpkg keeps it",
 				 file, line, pkg, what, s, parsed.warning);
@@ -173,20 +172,21 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	if (st->fault.line) {
 		if (st->line[F_PACKAGE] && st->line[F_PACKAGE] < st->fault.line) {
 			pw_inv_excerpt(q, sizeof q, st->val[F_PACKAGE].p, st->val[F_PACKAGE].n);
-			return pw_inv_warn(inv, "%s:%lu: package '%s': %s; stanza skipped",
-					   file, st->fault.line, q, st->fault.what);
+			return pw_inv_warn(inv, "%s:%lu: package '%s': %s; stanza skipped", file,
+					   st->fault.line, q, st->fault.what);
 		}
-		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped",
-				   file, st->fault.line, st->fault.what, st->start);
+		return pw_inv_warn(inv, "%s:%lu: %s; stanza from line %lu skipped", file,
+				   st->fault.line, st->fault.what, st->start);
 	}
 	if (!st->line[F_PACKAGE])
-		return pw_inv_warn(inv, "%s:%lu: stanza has no Package field; skipped", file, st->start);
+		return pw_inv_warn(inv, "%s:%lu: stanza has no Package field; skipped", file,
+				   st->start);
 	struct pw_span name = st->val[F_PACKAGE];
 	pw_inv_excerpt(q, sizeof q, name.p, name.n);
 	const char *why = name_problem(name);
 	if (why)
-		return pw_inv_warn(inv, "%s:%lu: Package name '%s' %s; stanza skipped",
-				   file, st->line[F_PACKAGE], q, why);
+		return pw_inv_warn(inv, "%s:%lu: Package name '%s' %s; stanza skipped", file,
+				   st->line[F_PACKAGE], q, why);
 
 	int want = 1, eflag = 0, state = STATE_NOT_INSTALLED;
 	if (st->line[F_STATUS]) {
@@ -197,7 +197,8 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 		if (want < 0 || eflag < 0 || state < 0 || next_word(&rest).n) {
 			char sq[PW_INV_EXCERPT + 4];
 			pw_inv_excerpt(sq, sizeof sq, st->val[F_STATUS].p, st->val[F_STATUS].n);
-			return pw_inv_warn(inv, "%s:%lu: package '%s': Status '%s' is not "
+			return pw_inv_warn(inv,
+					   "%s:%lu: package '%s': Status '%s' is not "
 					   "'WANT FLAG STATE' as dpkg writes it; stanza skipped",
 					   file, st->line[F_STATUS], q, sq);
 		}
@@ -208,14 +209,17 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 	if (removed && !(flags & PW_DPKG_KEEP_REMOVED))
 		return PW_OK;
 	if (!removed && !st->val[F_VERSION].n)
-		return pw_inv_warn(inv, "%s:%lu: package '%s' is installed but has no Version; "
-				   "stanza skipped", file, st->start, q);
+		return pw_inv_warn(inv,
+				   "%s:%lu: package '%s' is installed but has no Version; "
+				   "stanza skipped",
+				   file, st->start, q);
 	struct pw_span arch = st->val[F_ARCH];
 	if (arch.n && (why = pw_inv_is_token(arch.p, arch.n) ? arch_problem(arch)
 							     : "is not printable ASCII")) {
 		char aq[PW_INV_EXCERPT + 4];
 		pw_inv_excerpt(aq, sizeof aq, arch.p, arch.n);
-		return pw_inv_warn(inv, "%s:%lu: package '%s': Architecture '%s' %s; stanza skipped",
+		return pw_inv_warn(inv,
+				   "%s:%lu: package '%s': Architecture '%s' %s; stanza skipped",
 				   file, st->line[F_ARCH], q, aq, why);
 	}
 
@@ -249,9 +253,11 @@ static pw_err finish_stanza(pw_inventory *inv, const struct stanza *st, const ch
 		if (sname.p == name.p) {
 			char sq[PW_INV_EXCERPT + 4];
 			pw_inv_excerpt(sq, sizeof sq, st->val[F_SOURCE].p, st->val[F_SOURCE].n);
-			if ((rc = pw_inv_warn(inv, "%s:%lu: package '%s': Source '%s': %s; the "
+			if ((rc = pw_inv_warn(inv,
+					      "%s:%lu: package '%s': Source '%s': %s; the "
 					      "package's own name and version stand in for it",
-					      file, st->line[F_SOURCE], q, sq, pw_error_text(&e)))) {
+					      file, st->line[F_SOURCE], q, sq,
+					      pw_error_text(&e)))) {
 				pw_package_release(&pkg);
 				return rc;
 			}
@@ -317,7 +323,8 @@ pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const 
 			active = true;
 		}
 		const char *colon = memchr(p, ':', n);
-		struct pw_span fname = colon ? trim(p, (size_t)(colon - p)) : (struct pw_span){p, 0};
+		struct pw_span fname = colon ? trim(p, (size_t)(colon - p))
+					     : (struct pw_span){p, 0};
 		cur = F_OTHER;
 		if (!colon || !fname.n || memchr(fname.p, ' ', fname.n) ||
 		    memchr(fname.p, '\t', fname.n)) {
@@ -345,8 +352,8 @@ pw_err pw_inv_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const 
 	return PW_OK;
 }
 
-pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len,
-			       const char *name, pw_error *err)
+pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const char *name,
+			       pw_error *err)
 {
 	inv->scheme = PW_SCHEME_DEB;
 	pw_err rc = pw_inv_parse_dpkg(inv, data, len, name, 0);
@@ -457,7 +464,8 @@ pw_err pw_inv_dpkg_resolve(pw_inventory *inv, pw_error *err)
 	qsort(o, inv->n_pkgs, sizeof *o, cmp_key_then_order);
 	size_t n = 0;
 	for (size_t i = 0; i < inv->n_pkgs; i++) {
-		bool superseded = i + 1 < inv->n_pkgs && !strcmp(o[i].pkg->name, o[i + 1].pkg->name) &&
+		bool superseded = i + 1 < inv->n_pkgs &&
+				  !strcmp(o[i].pkg->name, o[i + 1].pkg->name) &&
 				  !str0cmp(o[i].pkg->arch, o[i + 1].pkg->arch);
 		if (superseded || is_removed(o[i].pkg))
 			pw_package_release(o[i].pkg);

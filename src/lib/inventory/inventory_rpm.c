@@ -93,14 +93,15 @@ static pw_err parse_line(pw_inventory *inv, const char *line, size_t n, const ch
 	char q[PW_INV_EXCERPT + 4];
 	if (nf != Q_COUNT) {
 		pw_inv_excerpt(q, sizeof q, line, n);
-		return pw_inv_warn(inv, "%s:%lu: '%s' has %zu tab-separated fields, not %d; skipped",
+		return pw_inv_warn(inv,
+				   "%s:%lu: '%s' has %zu tab-separated fields, not %d; skipped",
 				   file, lno, q, nf, Q_COUNT);
 	}
 	/* The public keys rpm keeps as packages are not software. */
 	if (span_is(f[Q_NAME], "gpg-pubkey"))
 		return PW_OK;
-	static const char *const what[Q_COUNT] = {"name", "epoch", "version", "release",
-						  "architecture", "source rpm"};
+	static const char *const what[Q_COUNT] = {"name",    "epoch",        "version",
+						  "release", "architecture", "source rpm"};
 	for (int i = 0; i < Q_COUNT; i++) {
 		bool ok = i == Q_EPOCH ? all_digits(f[i]) : pw_inv_is_token(f[i].p, f[i].n);
 		if (!ok) {
@@ -112,9 +113,11 @@ static pw_err parse_line(pw_inventory *inv, const char *line, size_t n, const ch
 	struct pw_span sname = f[Q_NAME], sv = f[Q_VERSION], sr = f[Q_RELEASE];
 	if (!span_is(f[Q_SRPM], "(none)") && !split_srpm(f[Q_SRPM], &sname, &sv, &sr)) {
 		pw_inv_excerpt(q, sizeof q, f[Q_SRPM].p, f[Q_SRPM].n);
-		pw_err rc = pw_inv_warn(inv, "%s:%lu: source rpm '%s' is not NAME-VERSION-RELEASE"
-					".src.rpm; the package's own name and version stand in for it",
-					file, lno, q);
+		pw_err rc =
+			pw_inv_warn(inv,
+				    "%s:%lu: source rpm '%s' is not NAME-VERSION-RELEASE"
+				    ".src.rpm; the package's own name and version stand in for it",
+				    file, lno, q);
 		if (rc)
 			return rc;
 	}
@@ -125,15 +128,16 @@ static pw_err parse_line(pw_inventory *inv, const char *line, size_t n, const ch
 	    !(pkg.source = pw_inv_strndup(sname.p, sname.n)) ||
 	    !(pkg.source_version = evr(f[Q_EPOCH], sv, sr)) ||
 	    !(pkg.status = strdup("installed")) ||
-	    (!span_is(f[Q_ARCH], "(none)") && !(pkg.arch = pw_inv_strndup(f[Q_ARCH].p, f[Q_ARCH].n)))) {
+	    (!span_is(f[Q_ARCH], "(none)") &&
+	     !(pkg.arch = pw_inv_strndup(f[Q_ARCH].p, f[Q_ARCH].n)))) {
 		pw_package_release(&pkg);
 		return PW_ERR_NOMEM;
 	}
 	return pw_inv_push(inv, &pkg);
 }
 
-pw_err pw_inventory_parse_rpm_qa(pw_inventory *inv, const char *data, size_t len,
-				 const char *name, pw_error *err)
+pw_err pw_inventory_parse_rpm_qa(pw_inventory *inv, const char *data, size_t len, const char *name,
+				 pw_error *err)
 {
 	inv->scheme = PW_SCHEME_RPM;
 	const char *p = data, *end = data + len;
@@ -230,8 +234,9 @@ pw_err pw_inv_read_rpm(pw_inventory *inv, const char *root, const char *dbpath, 
 {
 	/* posix_spawn wants char *const argv[]: give it copies, not casts. */
 	char *root_arg = strdup(root), *dbpath_arg = strdup(dbpath);
-	char *argv[] = {"rpm", "--root", root_arg, "--dbpath", dbpath_arg,
-			"-qa", "--qf", PW_INVENTORY_RPM_QF, NULL};
+	char *argv[] = {"rpm",      "--root", root_arg, "--dbpath",
+			dbpath_arg, "-qa",    "--qf",   PW_INVENTORY_RPM_QF,
+			NULL};
 	pw_buf out = PW_BUF_INIT, errb = PW_BUF_INIT, name = PW_BUF_INIT;
 	int status = 0, spawn_errno = 0;
 	pw_err rc;
@@ -244,13 +249,15 @@ pw_err pw_inv_read_rpm(pw_inventory *inv, const char *root, const char *dbpath, 
 	if (spawn_errno) {
 		rc = pw_error_set(err, spawn_errno == ENOENT ? PW_ERR_NOTFOUND : PW_ERR_EXTERNAL,
 				  "%s%s: an rpm database is there, but the rpm program %s; install "
-				  "rpm to inventory it", root, dbpath,
+				  "rpm to inventory it",
+				  root, dbpath,
 				  spawn_errno == ENOENT ? "is not installed" : "cannot be started");
 		goto out;
 	}
 	if (rc) {
 		pw_error_set(err, rc, "rpm --root %s -qa: %s", root,
-			     rc == PW_ERR_TOOLARGE ? "output larger than the limit" : pw_strerror(rc));
+			     rc == PW_ERR_TOOLARGE ? "output larger than the limit"
+						   : pw_strerror(rc));
 		goto out;
 	}
 	/* rpm's own complaint is the most useful message: its first line. */
@@ -260,8 +267,8 @@ pw_err pw_inv_read_rpm(pw_inventory *inv, const char *root, const char *dbpath, 
 	pw_inv_excerpt(q, sizeof q, e, elen);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		rc = pw_error_set(err, PW_ERR_EXTERNAL,
-				  "rpm --root %s --dbpath %s -qa failed (%s %d)%s%s",
-				  root, dbpath, WIFEXITED(status) ? "exit status" : "signal",
+				  "rpm --root %s --dbpath %s -qa failed (%s %d)%s%s", root, dbpath,
+				  WIFEXITED(status) ? "exit status" : "signal",
 				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 				  elen ? ": " : "", q);
 		goto out;

@@ -35,7 +35,7 @@ struct pw_procuse {
 	bool complete;
 	struct toplink *links;
 	size_t n_links;
-	pw_buf path;     /* scratch */
+	pw_buf path; /* scratch */
 };
 
 bool pw_procuse_complete(const pw_procuse *pu)
@@ -180,16 +180,15 @@ static pw_err mark_used(pw_procuse *pu, const char *path, size_t len)
 /* Pseudo files and shared memory are not package files. */
 static bool is_package_file(const char *path)
 {
-	static const char *const pseudo[] = {"/memfd:", "/dev/", "/SYSV", "/drm", "/anon_hugepage",
-					     "/proc/", "/sys/"};
+	static const char *const pseudo[] = {"/memfd:",        "/dev/",  "/SYSV", "/drm",
+					     "/anon_hugepage", "/proc/", "/sys/"};
 	for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++)
 		if (strncmp(path, pseudo[i], strlen(pseudo[i])) == 0)
 			return false;
 	return path[0] == '/';
 }
 
-static pw_err add_deleted(pw_procuse *pu, int pid, const char *comm, const char *path,
-			  size_t len)
+static pw_err add_deleted(pw_procuse *pu, int pid, const char *comm, const char *path, size_t len)
 {
 	for (size_t i = pu->n_deleted; i > 0 && pu->deleted[i - 1].pid == pid; i--)
 		if (strlen(pu->deleted[i - 1].path) == len &&
@@ -488,8 +487,9 @@ int pw_procuse_package_in_use(const pw_procuse *pu, const char *name, const char
 	for (int attempt = 0; attempt < 2 && !found; attempt++) {
 		if (attempt == 0 && !(arch && *arch))
 			continue;
-		int n = attempt == 0 ? snprintf(rel, sizeof rel, "%s/%s:%s.list", DPKG_INFO, name, arch)
-				     : snprintf(rel, sizeof rel, "%s/%s.list", DPKG_INFO, name);
+		int n = attempt == 0
+				? snprintf(rel, sizeof rel, "%s/%s:%s.list", DPKG_INFO, name, arch)
+				: snprintf(rel, sizeof rel, "%s/%s.list", DPKG_INFO, name);
 		if (n < 0 || (size_t)n >= sizeof rel || join(&path, pu->root, rel))
 			break;
 		pw_buf_reset(&data);

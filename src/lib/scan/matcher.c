@@ -92,7 +92,8 @@ void pw_advindex_free(pw_advindex *idx)
 }
 
 void pw_advindex_set_warn(pw_advindex *idx,
-			  void (*warn)(void *ctx, const char *where, const char *message), void *ctx)
+			  void (*warn)(void *ctx, const char *where, const char *message),
+			  void *ctx)
 {
 	idx->warn = warn;
 	idx->warn_ctx = ctx;
@@ -175,7 +176,8 @@ pw_err pw_advindex_add_epss(pw_advindex *idx, const pw_epss_entry *e, pw_error *
 
 const pw_index_cve *pw_advindex_cve(const pw_advindex *idx, const char *cve)
 {
-	struct cve_rec *c = pw_hashtab_find(&idx->cves, pw_hash_str(PW_HASH_SEED, cve), cve_eq, cve);
+	struct cve_rec *c = pw_hashtab_find(&idx->cves, pw_hash_str(PW_HASH_SEED, cve), cve_eq,
+					    cve);
 	return c ? &c->pub : NULL;
 }
 
@@ -242,8 +244,7 @@ const pw_index_package *pw_advindex_lookup(const pw_advindex *idx, const char *e
 }
 
 /* `eco` must be the interned name (eco_rec.name). */
-static struct pkg_rec *pkg_get(pw_advindex *idx, const char *eco, const char *name,
-			       bool by_source)
+static struct pkg_rec *pkg_get(pw_advindex *idx, const char *eco, const char *name, bool by_source)
 {
 	struct pkg_key k = {eco, name, by_source};
 	uint64_t h = pkg_hash(&k);
@@ -357,11 +358,10 @@ static bool adv_eq(const void *rec, const void *key)
 	       strcmp(a->source ? a->source : "", k->source ? k->source : "") == 0;
 }
 
-static void warnf(pw_advindex *idx, const char *adv_id, const pw_affected *af,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void warnf(pw_advindex *idx, const char *adv_id, const pw_affected *af, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void warnf(pw_advindex *idx, const char *adv_id, const pw_affected *af,
-		  const char *fmt, ...)
+static void warnf(pw_advindex *idx, const char *adv_id, const pw_affected *af, const char *fmt, ...)
 {
 	idx->stats.skipped++;
 	if (!idx->warn)
@@ -496,8 +496,9 @@ pw_err pw_advindex_add(pw_advindex *idx, const pw_advisory *in, pw_error *err)
 			return nomem(err);
 		const char *fixed = af->state == PW_FIX_FIXED ? af->fixed : NULL;
 		bool dup = false, seen = false;
-		size_t from = merging ? 0 : p->serial == idx->serial ? p->serial_first
-								    : p->pub.n_fixes;
+		size_t from = merging                    ? 0
+			      : p->serial == idx->serial ? p->serial_first
+							 : p->pub.n_fixes;
 		for (size_t j = from; j < p->pub.n_fixes && !dup; j++) {
 			dup = same_fix(&p->fixes[j], &a->pub, af->state, fixed);
 			seen = seen || p->fixes[j].adv == &a->pub;
@@ -583,8 +584,7 @@ static int cmp_str_ptr(const void *a, const void *b)
 }
 
 /* The distinct binary and source names of an inventory; caller frees. */
-static pw_err inventory_names(const pw_inventory *inv, const char ***out, size_t *n,
-			      pw_error *err)
+static pw_err inventory_names(const pw_inventory *inv, const char ***out, size_t *n, pw_error *err)
 {
 	const char **names = malloc((2 * inv->n_pkgs + 1) * sizeof *names);
 	if (!names)
@@ -630,8 +630,7 @@ static pw_err load_epss(pw_advindex *idx, pw_feedstore *store, struct cve_rec *c
 
 /* None of the host's packages had advisories: is that because the store
  * has none for the release at all? A scan must not look clean then. */
-static pw_err probe_store(pw_feedstore *store, int64_t snapshot, struct eco_rec *eco,
-			  pw_error *err)
+static pw_err probe_store(pw_feedstore *store, int64_t snapshot, struct eco_rec *eco, pw_error *err)
 {
 	pw_ecosystem_count *list = NULL;
 	size_t n = 0;
@@ -647,10 +646,11 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 			const char *ecosystem, const pw_inventory *only_for, pw_error *err)
 {
 	if (idx->snapshot >= 0 && idx->snapshot != snapshot)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "the advisory index holds snapshot %lld and cannot take snapshot "
-				    "%lld too; use one index per snapshot",
-				    (long long)idx->snapshot, (long long)snapshot);
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"the advisory index holds snapshot %lld and cannot take snapshot "
+			"%lld too; use one index per snapshot",
+			(long long)idx->snapshot, (long long)snapshot);
 	idx->snapshot = snapshot;
 	struct eco_rec *eco = eco_get(idx, ecosystem);
 	if (!eco)
@@ -663,8 +663,8 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
 			if ((rc = inventory_names(only_for, &names, &n, err)))
 				return rc;
 			if (n)
-				rc = pw_feedstore_each_advisory(store, snapshot, ecosystem, names, n,
-								load_advisory, idx, err);
+				rc = pw_feedstore_each_advisory(store, snapshot, ecosystem, names,
+								n, load_advisory, idx, err);
 			free(names);
 		} else {
 			rc = pw_feedstore_each_advisory(store, snapshot, ecosystem, NULL, 0,
@@ -702,8 +702,9 @@ pw_err pw_advindex_load_epss(pw_advindex *idx, pw_feedstore *store, const char *
 			     size_t n, pw_error *err)
 {
 	if (idx->snapshot < 0)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "the advisory index was not loaded from a store; load it first");
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"the advisory index was not loaded from a store; load it first");
 	for (size_t i = 0; i < n; i++) {
 		struct cve_rec *c = pw_hashtab_find(&idx->cves, pw_hash_str(PW_HASH_SEED, cves[i]),
 						    cve_eq, cves[i]);
@@ -723,5 +724,6 @@ void pw_advindex_get_stats(const pw_advindex *idx, pw_advindex_stats *out)
 {
 	*out = idx->stats;
 	out->arena_bytes = idx->arena.bytes + idx->fix_bytes +
-			   (idx->pkgs.cap + idx->advs.cap + idx->cves.cap) * sizeof(pw_hashtab_slot);
+			   (idx->pkgs.cap + idx->advs.cap + idx->cves.cap) *
+				   sizeof(pw_hashtab_slot);
 }

@@ -6,7 +6,7 @@ static const char *const prio_names[PW_PRIO__COUNT] = {"low", "normal", "high", 
 static const char *const exposure_names[] = {"internal", "internet", "isolated"};
 /* Config keys of the SLAs, indexed by pw_priority. */
 static const char *const sla_keys[PW_PRIO__COUNT] = {"sla_low", "sla_normal", "sla_high",
-						      "sla_emergency"};
+						     "sla_emergency"};
 
 const char *pw_priority_name(pw_priority p)
 {
@@ -28,7 +28,7 @@ pw_err pw_priority_from_name(const char *s, pw_priority *out, pw_error *err)
 const char *pw_exposure_name(pw_exposure e)
 {
 	return (unsigned)e < sizeof exposure_names / sizeof exposure_names[0] ? exposure_names[e]
-									       : "unknown";
+									      : "unknown";
 }
 
 pw_err pw_exposure_from_name(const char *s, pw_exposure *out, pw_error *err)
@@ -65,18 +65,20 @@ pw_err pw_policy_from_config(const pw_config *c, pw_policy *p, pw_error *err)
 	if (rc)
 		return rc;
 	if (!(p->epss_threshold >= 0.0 && p->epss_threshold <= 1.0))
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "[policy] epss_threshold = %g: an EPSS probability is between 0 and 1",
-				    p->epss_threshold);
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"[policy] epss_threshold = %g: an EPSS probability is between 0 and 1",
+			p->epss_threshold);
 	for (int i = 0; i < PW_PRIO__COUNT; i++) {
 		long days;
 		rc = pw_config_get_int(c, "policy", sla_keys[i], p->sla_days[i], &days, err);
 		if (rc)
 			return rc;
 		if (days < 0 || days > 3650)
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "[policy] %s = %ld: give a number of days from 0 to 3650",
-					    sla_keys[i], days);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"[policy] %s = %ld: give a number of days from 0 to 3650",
+				sla_keys[i], days);
 		p->sla_days[i] = (int)days;
 	}
 	rc = pw_config_get_bool(c, "policy", "unknown_vector_is_network",
@@ -155,9 +157,9 @@ pw_err pw_policy_reason_text(const pw_policy *p, const pw_priority_input *in,
 		return pw_buf_puts(out, "severity negligible");
 	case PW_REASON_NETWORK_SEVERE:
 		if (in->attack_vector == PW_AV_UNKNOWN)
-			return pw_buf_printf(out,
-					     "severity %s, attack vector unknown (counted as network)",
-					     sev);
+			return pw_buf_printf(
+				out, "severity %s, attack vector unknown (counted as network)",
+				sev);
 		return pw_buf_printf(out, "severity %s, attack vector network", sev);
 	case PW_REASON_DEFAULT:
 		break;

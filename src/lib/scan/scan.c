@@ -46,10 +46,10 @@ static void *vec_push(struct vec *v)
 struct member {
 	const pw_index_package *key;
 	const pw_package *bin;
-	const char *ver;   /* the version compared: source version for source keys */
+	const char *ver; /* the version compared: source version for source keys */
 	size_t inv_index;
-	bool kernel;       /* one of several side-by-side kernel packages */
-	bool running;      /* belongs to the running kernel */
+	bool kernel;  /* one of several side-by-side kernel packages */
+	bool running; /* belongs to the running kernel */
 	bool modular;
 	pw_deb_version dv; /* deb: `ver` parsed once */
 };
@@ -58,8 +58,8 @@ struct member {
 struct pair {
 	const pw_index_advisory *adv;
 	const pw_index_fix *fix;
-	size_t member;     /* index into the group */
-	bool hit;          /* member older than fix->fixed (or unfixed) */
+	size_t member; /* index into the group */
+	bool hit;      /* member older than fix->fixed (or unfixed) */
 };
 
 struct scan {
@@ -90,9 +90,12 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 static int vcmp(pw_scheme scheme, const char *a, const char *b)
 {
 	switch (scheme) {
-	case PW_SCHEME_DEB: return pw_deb_vercmp(a, b);
-	case PW_SCHEME_RPM: return pw_rpm_vercmp(a, b);
-	case PW_SCHEME_APK: return pw_apk_vercmp(a, b);
+	case PW_SCHEME_DEB:
+		return pw_deb_vercmp(a, b);
+	case PW_SCHEME_RPM:
+		return pw_rpm_vercmp(a, b);
+	case PW_SCHEME_APK:
+		return pw_apk_vercmp(a, b);
 	}
 	return 0;
 }
@@ -152,10 +155,17 @@ static bool deb_kernel(const pw_package *p, const char *running, bool *is_runnin
  * the uname -r of the kernel they belong to. */
 static bool rpm_kernel(const pw_package *p, const char *running, bool *is_running)
 {
-	static const char *const not_kernels[] = {
-		"kernel-headers", "kernel-tools", "kernel-tools-libs", "kernel-tools-libs-devel",
-		"kernel-abi-stablelists", "kernel-abi-whitelists", "kernel-doc", "kernel-firmware",
-		"kernel-srpm-macros", "kernel-rpm-macros", "kernel-cross-headers"};
+	static const char *const not_kernels[] = {"kernel-headers",
+						  "kernel-tools",
+						  "kernel-tools-libs",
+						  "kernel-tools-libs-devel",
+						  "kernel-abi-stablelists",
+						  "kernel-abi-whitelists",
+						  "kernel-doc",
+						  "kernel-firmware",
+						  "kernel-srpm-macros",
+						  "kernel-rpm-macros",
+						  "kernel-cross-headers"};
 	if (strcmp(p->name, "kernel") != 0 && !has_prefix(p->name, "kernel-"))
 		return false;
 	for (size_t i = 0; i < sizeof not_kernels / sizeof not_kernels[0]; i++)
@@ -174,9 +184,9 @@ static bool rpm_kernel(const pw_package *p, const char *running, bool *is_runnin
 /* apk: linux-<flavour> 5.10.43-r0 runs as 5.10.43-0-<flavour>. */
 static bool apk_kernel(const pw_package *p, const char *running, bool *is_running)
 {
-	static const char *const flavours[] = {"lts", "virt", "edge", "rpi", "rpi2", "rpi4",
-					       "vanilla", "hardened", "virthardened", "grsec",
-					       "virtgrsec", "stable"};
+	static const char *const flavours[] = {"lts",          "virt",  "edge",      "rpi",
+					       "rpi2",         "rpi4",  "vanilla",   "hardened",
+					       "virthardened", "grsec", "virtgrsec", "stable"};
 	if (!has_prefix(p->name, "linux-"))
 		return false;
 	const char *flavour = p->name + 6;
@@ -196,14 +206,16 @@ static bool apk_kernel(const pw_package *p, const char *running, bool *is_runnin
 	return true;
 }
 
-static bool is_kernel(pw_scheme scheme, const pw_package *p, const char *running,
-		      bool *is_running)
+static bool is_kernel(pw_scheme scheme, const pw_package *p, const char *running, bool *is_running)
 {
 	*is_running = false;
 	switch (scheme) {
-	case PW_SCHEME_DEB: return deb_kernel(p, running, is_running);
-	case PW_SCHEME_RPM: return rpm_kernel(p, running, is_running);
-	case PW_SCHEME_APK: return apk_kernel(p, running, is_running);
+	case PW_SCHEME_DEB:
+		return deb_kernel(p, running, is_running);
+	case PW_SCHEME_RPM:
+		return rpm_kernel(p, running, is_running);
+	case PW_SCHEME_APK:
+		return apk_kernel(p, running, is_running);
 	}
 	return false;
 }
@@ -249,7 +261,7 @@ static pw_err collect_members(struct scan *s)
 			continue;
 		const char *src = p->source && *p->source ? p->source : p->name;
 		const char *srcver = p->source_version && *p->source_version ? p->source_version
-									       : p->version;
+									     : p->version;
 		const pw_index_package *by_src = pw_advindex_lookup(s->idx, s->eco, src, true);
 		const pw_index_package *by_bin = pw_advindex_lookup(s->idx, s->eco, p->name, false);
 		if (!by_src && !by_bin)
@@ -359,9 +371,11 @@ static pw_err make_pairs(struct scan *s, const struct member *g, size_t n)
 		size_t prev_start = 0, prev_end = 0;
 		for (size_t j = 0; j < n; j++) {
 			size_t start = s->pairs.n;
-			if (j > 0 && (g[j].ver == g[j - 1].ver || strcmp(g[j].ver, g[j - 1].ver) == 0)) {
+			if (j > 0 &&
+			    (g[j].ver == g[j - 1].ver || strcmp(g[j].ver, g[j - 1].ver) == 0)) {
 				for (size_t k = prev_start; k < prev_end; k++) {
-					const struct pair *q = (const struct pair *)s->pairs.data + k;
+					const struct pair *q = (const struct pair *)s->pairs.data +
+							       k;
 					if (push_pair(s, q->fix, j, q->hit))
 						return PW_ERR_NOMEM;
 				}
@@ -419,9 +433,9 @@ static const pw_package *const *bins_array(struct scan *s, const struct member *
  * finding (some member lacks a fix) or an unfixed statement or a reboot
  * (only the running, older kernel lacks the fix), or nothing. */
 struct verdict {
-	size_t *members;  /* indexes into the group, in scratch memory */
+	size_t *members; /* indexes into the group, in scratch memory */
 	size_t n_members;
-	bool unfixed;     /* members are affected, no fix exists */
+	bool unfixed; /* members are affected, no fix exists */
 	bool reboot;
 	const char *fixed;
 	const char *installed;
@@ -437,7 +451,8 @@ static const pw_index_fix *better_fix(const struct scan *s, const pw_index_fix *
 	if (!best)
 		return f;
 	if (f->modular)
-		return closeness(f->fixed, installed) > closeness(best->fixed, installed) ? f : best;
+		return closeness(f->fixed, installed) > closeness(best->fixed, installed) ? f
+											  : best;
 	return cmp_fixes(s, f, best) > 0 ? f : best;
 }
 
@@ -698,8 +713,9 @@ static int package_in_use(struct scan *s, const pw_finding *f)
 			continue;
 		}
 		if (s->in_use[k] == -2)
-			s->in_use[k] = (signed char)pw_procuse_package_in_use(
-				pu, f->binaries[i]->name, f->binaries[i]->arch);
+			s->in_use[k] = (signed char)pw_procuse_package_in_use(pu,
+									      f->binaries[i]->name,
+									      f->binaries[i]->arch);
 		if (s->in_use[k] != 0)
 			verdict = s->in_use[k];
 	}
@@ -784,9 +800,8 @@ static pw_err scan_run(struct scan *s)
 	return add_restarts(s);
 }
 
-pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv,
-			 const pw_scan_host *host, const pw_policy *policy, pw_scan_result *out,
-			 pw_error *err)
+pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv, const pw_scan_host *host,
+			 const pw_policy *policy, pw_scan_result *out, pw_error *err)
 {
 	pw_scan_result r = PW_SCAN_RESULT_INIT;
 	pw_err rc = pw_ecosystem_from_os(inv->os_id, inv->os_version_id, inv->os_codename,
@@ -1165,11 +1180,11 @@ struct fleet_job {
 	const pw_fleet_input *inputs;
 	const pw_policy *policy;
 	pw_fleet_host_result *hosts;
-	const size_t *reps;      /* distinct slot -> an input with that content */
+	const size_t *reps; /* distinct slot -> an input with that content */
 	struct fleet_mem *mem;
 	pw_err *codes;
-	size_t n;                /* items of the current phase */
-	bool hashing;            /* phase: hash inputs, else scan distinct */
+	size_t n;     /* items of the current phase */
+	bool hashing; /* phase: hash inputs, else scan distinct */
 	atomic_size_t next;
 };
 
@@ -1185,7 +1200,8 @@ static void *fleet_worker(void *arg)
 			if (known && strlen(known) < sizeof job->hosts[i].inventory_hash)
 				memcpy(job->hosts[i].inventory_hash, known, strlen(known) + 1);
 			else
-				pw_inventory_hash(job->inputs[i].inventory, job->hosts[i].inventory_hash);
+				pw_inventory_hash(job->inputs[i].inventory,
+						  job->hosts[i].inventory_hash);
 			continue;
 		}
 		const pw_fleet_input *in = &job->inputs[job->reps[i]];
@@ -1241,8 +1257,7 @@ static uint64_t content_hash(const struct content_key *k)
 }
 
 pw_err pw_scan_fleet(const pw_advindex *idx, const pw_fleet_input *inputs, size_t n,
-		     const pw_policy *policy, unsigned threads, pw_fleet_result *out,
-		     pw_error *err)
+		     const pw_policy *policy, unsigned threads, pw_fleet_result *out, pw_error *err)
 {
 	pw_fleet_result r = PW_FLEET_RESULT_INIT;
 	struct fleet_mem *mem = calloc(1, sizeof *mem);
@@ -1258,8 +1273,14 @@ pw_err pw_scan_fleet(const pw_advindex *idx, const pw_fleet_input *inputs, size_
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory scanning %zu inventories", n);
 		goto done;
 	}
-	struct fleet_job job = {.idx = idx, .inputs = inputs, .policy = policy, .hosts = r.hosts,
-				.reps = reps, .mem = mem, .n = n, .hashing = true};
+	struct fleet_job job = {.idx = idx,
+				.inputs = inputs,
+				.policy = policy,
+				.hosts = r.hosts,
+				.reps = reps,
+				.mem = mem,
+				.n = n,
+				.hashing = true};
 	fleet_phase(&job, threads ? threads : 2);
 
 	size_t distinct = 0;
@@ -1279,8 +1300,8 @@ pw_err pw_scan_fleet(const pw_advindex *idx, const pw_fleet_input *inputs, size_
 		reps[distinct] = i;
 		slot_of[i] = distinct;
 		if (pw_hashtab_insert(&seen, h, &keys[distinct]))
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory scanning %zu inventories",
-					  n);
+			rc = pw_error_set(err, PW_ERR_NOMEM,
+					  "out of memory scanning %zu inventories", n);
 		distinct++;
 	}
 	mem->results = calloc(distinct ? distinct : 1, sizeof *mem->results);
@@ -1299,7 +1320,8 @@ pw_err pw_scan_fleet(const pw_advindex *idx, const pw_fleet_input *inputs, size_
 			if (job.codes[s] == PW_OK)
 				r.hosts[i].result = &mem->results[s];
 			else
-				r.hosts[i].error = mem->errors[s] ? mem->errors[s] : pw_strerror(job.codes[s]);
+				r.hosts[i].error = mem->errors[s] ? mem->errors[s]
+								  : pw_strerror(job.codes[s]);
 		}
 		r.n_distinct = distinct;
 	}

@@ -223,8 +223,7 @@ static const struct server_migration migrations[] = {
 	{8, "hostname lookup without case",
 	 /* Enrollment looks for a pre-entered host by lower(hostname); without
 	  * this index each enrollment read the whole hosts table. */
-	 "CREATE INDEX hosts_hostname_lower ON hosts(lower(hostname));",
-	 NULL},
+	 "CREATE INDEX hosts_hostname_lower ON hosts(lower(hostname));", NULL},
 
 	{9, "re-keys waiting for an operator",
 	 /* An enrollment of a known machine whose agent is live, without that
@@ -246,8 +245,7 @@ static const struct server_migration migrations[] = {
 	{10, "refused inventories",
 	 /* Why a host's agent could not deliver its inventory (over the
 	  * server's body limit), for `host show`; NULL when it could. */
-	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;",
-	 NULL},
+	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;", NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 #include "patchwarden/gzip.h"
 #include "patchwarden/json_limits.h"
 
@@ -403,13 +402,12 @@ static bool query_known(const pw_route *route, const pw_query_param *query, size
 		size_t used = 0;
 		p = route->query;
 		while ((name = next_param(&p, &n)) && used < sizeof list) {
-			int w = snprintf(list + used, sizeof list - used, "%s%.*s", used ? ", " : "",
-					 (int)n, name);
+			int w = snprintf(list + used, sizeof list - used, "%s%.*s",
+					 used ? ", " : "", (int)n, name);
 			used += w > 0 ? (size_t)w : 0;
 		}
-		pw_api_error(resp, 400, "bad_request",
-			     "unknown query parameter %s: %s %s takes %s", query[i].key,
-			     route->method, route->path, list);
+		pw_api_error(resp, 400, "bad_request", "unknown query parameter %s: %s %s takes %s",
+			     query[i].key, route->method, route->path, list);
 		return false;
 	}
 	return true;
@@ -514,9 +512,8 @@ void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_respon
 	pw_api_identity who;
 	if (!pw_api_authorize(env, route, call->authorization, &who, resp))
 		return;
-	pw_api_run_encoded(env, route, id, &who, call->query, call->n_query,
-			   call->content_encoding, call->body ? call->body : "",
-			   call->body ? call->body_len : 0, resp);
+	pw_api_run_encoded(env, route, id, &who, call->query, call->n_query, call->content_encoding,
+			   call->body ? call->body : "", call->body ? call->body_len : 0, resp);
 }
 
 /* ---- helpers for handlers -------------------------------------------- */
@@ -686,8 +683,8 @@ bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_
 		long long v = strtoll(s, &end, 10);
 		/* Plain decimal only: strtoll would take blanks, a sign, and
 		 * clamp what overflows to the largest value. */
-		if (!*digits || strspn(digits, "0123456789") != strlen(digits) || errno ||
-		    *end || v < min || v > max || (*digits == '0' && digits[1])) {
+		if (!*digits || strspn(digits, "0123456789") != strlen(digits) || errno || *end ||
+		    v < min || v > max || (*digits == '0' && digits[1])) {
 			pw_api_error(c->resp, 400, "bad_request",
 				     "query parameter %s must be a whole number from %" PRId64
 				     " to %" PRId64,
@@ -756,16 +753,25 @@ static const char intro[] =
 	"\n"
 	"| status | code | when |\n"
 	"| --- | --- | --- |\n"
-	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a wrong, unknown or missing member or value, a query parameter the route does not list or a number out of its range, JSON nested too deep or a string too long, two `Content-Length` headers, `Content-Length` with `Transfer-Encoding` or a `Transfer-Encoding` other than one `chunked` (the connection is then closed) |\n"
-	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or malformed |\n"
+	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a "
+	"wrong, unknown or missing member or value, a query parameter the route does not list or a "
+	"number out of its range, JSON nested too deep or a string too long, two `Content-Length` "
+	"headers, `Content-Length` with `Transfer-Encoding` or a `Transfer-Encoding` other than "
+	"one `chunked` (the connection is then closed) |\n"
+	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or "
+	"malformed |\n"
 	"| 403 | `forbidden` | a valid credential whose role (or kind) may not call the route |\n"
 	"| 404 | `not_found` | no such path, or no such host/user/token |\n"
-	"| 405 | `method_not_allowed` | the path exists with other methods (see the `Allow` header) |\n"
+	"| 405 | `method_not_allowed` | the path exists with other methods (see the `Allow` "
+	"header) |\n"
 	"| 409 | `conflict` | the change conflicts with stored data |\n"
-	"| 413 | `too_large` | the body is larger than the route's limit, or a gzip body inflates beyond `inflated_max` |\n"
-	"| 415 | `unsupported_encoding` | a `Content-Encoding` other than gzip, or gzip on a route without agent access |\n"
+	"| 413 | `too_large` | the body is larger than the route's limit, or a gzip body inflates "
+	"beyond `inflated_max` |\n"
+	"| 415 | `unsupported_encoding` | a `Content-Encoding` other than gzip, or gzip on a route "
+	"without agent access |\n"
 	"| 500 | `internal` | the server failed; its log has the cause |\n"
-	"| 503 | `unavailable` | the database is unreachable or busy, its disk is full or it is read-only (the message says which); retry later |\n"
+	"| 503 | `unavailable` | the database is unreachable or busy, its disk is full or it is "
+	"read-only (the message says which); retry later |\n"
 	"\n"
 	"**Limits.** Each route has a body limit (below); every JSON body is also\n"
 	"limited in nesting depth (`json_max_depth`, default 32) and string length\n"
@@ -802,11 +808,12 @@ static pw_err md_table(pw_buf *out, const pw_route *r, size_t n)
 /* The authorization matrix exactly as pw_route_expected_status has it. */
 static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 {
-	pw_err rc = pw_buf_puts(
-		out, "\n## Who gets what\n\n"
-		     "The status each caller gets from a well-formed call; the\n"
-		     "authorization test checks every cell against the running server.\n\n"
-		     "| route |");
+	pw_err rc =
+		pw_buf_puts(out,
+			    "\n## Who gets what\n\n"
+			    "The status each caller gets from a well-formed call; the\n"
+			    "authorization test checks every cell against the running server.\n\n"
+			    "| route |");
 	for (int k = 0; k < PW_ROLE__COUNT && !rc; k++)
 		rc = pw_buf_printf(out, " %s |", pw_role_name((pw_role)k));
 	if (!rc)
@@ -856,7 +863,7 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 				  r->path, r->summary, access_text(r, buf, sizeof buf));
 	if (!rc)
 		rc = pw_buf_printf(out, "- Body: %s%s\n- Success: %d%s\n",
-				   !r->body_max				 ? "none"
+				   !r->body_max                      ? "none"
 				   : r->format == PW_FORMAT_CSV_BODY ? "CSV (text/csv), up to "
 								     : "JSON, up to ",
 				   r->body_max ? lim : "", r->ok_status,

@@ -56,7 +56,8 @@ static void h_health(struct pw_api_ctx *c)
 	}
 	cJSON *o = cJSON_CreateObject();
 	bool pg = pw_db_kind_of(c->env->db) == PW_DB_POSTGRES;
-	if (!o || !pw_json_add_str(o, "status", "ok") || !pw_json_add_str(o, "version", PW_VERSION) ||
+	if (!o || !pw_json_add_str(o, "status", "ok") ||
+	    !pw_json_add_str(o, "version", PW_VERSION) ||
 	    !pw_json_add_str(o, "database", pg ? "postgresql" : "sqlite") ||
 	    !pw_json_add_int(o, "schema", pw_schema_version())) {
 		cJSON_Delete(o);
@@ -70,8 +71,10 @@ static void h_me(struct pw_api_ctx *c)
 {
 	const pw_principal *p = &c->who->user;
 	cJSON *o = cJSON_CreateObject();
-	if (!o || !pw_json_add_int(o, "user_id", p->user_id) || !pw_json_add_str(o, "name", p->name) ||
-	    !pw_json_add_str(o, "role", pw_role_name(p->role)) || !pw_json_add_int(o, "token_id", p->token_id)) {
+	if (!o || !pw_json_add_int(o, "user_id", p->user_id) ||
+	    !pw_json_add_str(o, "name", p->name) ||
+	    !pw_json_add_str(o, "role", pw_role_name(p->role)) ||
+	    !pw_json_add_int(o, "token_id", p->token_id)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -110,7 +113,8 @@ static void h_enroll(struct pw_api_ctx *c)
 	}
 	cJSON *o = cJSON_CreateObject();
 	if (!o || !pw_json_add_str(o, "agent_id", en.agent_id) ||
-	    !pw_json_add_str(o, "credential", en.credential) || !pw_json_add_int(o, "host_id", en.host_id) ||
+	    !pw_json_add_str(o, "credential", en.credential) ||
+	    !pw_json_add_int(o, "host_id", en.host_id) ||
 	    !pw_json_add_int(o, "checkin_interval", c->env->settings->checkin_interval) ||
 	    !cJSON_AddBoolToObject(o, "rekeyed", en.rekeyed) ||
 	    !cJSON_AddBoolToObject(o, "adopted", en.adopted) ||
@@ -246,7 +250,7 @@ static bool read_refusal(struct pw_api_ctx *c, pw_inventory_refusal *r, bool *pr
 	bool gzip = !strcmp(r->encoding, "gzip");
 	/* Compressed but still over the wire limit: that limit refused it. */
 	r->limit = (int64_t)(gzip && (size_t)r->sent <= wire ? c->env->settings->inflated_max
-							       : wire);
+							     : wire);
 	return true;
 }
 
@@ -359,7 +363,8 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	    !pw_api_query_int(c, "stale", 0, 1, 100000, &stale))
 		return false;
 	if (overdue && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0) {
-		pw_api_error(c->resp, 400, "bad_request", "query parameter overdue must be true or false");
+		pw_api_error(c->resp, 400, "bad_request",
+			     "query parameter overdue must be true or false");
 		return false;
 	}
 	f->overdue = overdue && !strcmp(overdue, "true");
@@ -491,7 +496,8 @@ static void h_host_patch(struct pw_api_ctx *c)
 	}
 	char list[256];
 	if (!n) {
-		pw_api_error(c->resp, 400, "bad_request", "the body names no field to change; fields: %s",
+		pw_api_error(c->resp, 400, "bad_request",
+			     "the body names no field to change; fields: %s",
 			     editable_list(list, sizeof list));
 		return;
 	}
@@ -795,8 +801,8 @@ static void h_etoken_create(struct pw_api_ctx *c)
 	char token[PW_ENROLL_TOKEN_MAX];
 	int64_t id = 0;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc =
-		pw_enroll_token_create(c->env->db, c->who->actor, label, uses, ttl, token, &id, &e);
+	pw_err rc = pw_enroll_token_create(c->env->db, c->who->actor, label, uses, ttl, token, &id,
+					   &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -901,8 +907,8 @@ static void h_audit_verify(struct pw_api_ctx *c)
 
 static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
 #define FILTERS                                                                                    \
-	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "   \
-	"higher), `overdue` (`true`: not patched within the 90-day policy, or never), `stale` "   \
+	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "    \
+	"higher), `overdue` (`true`: not patched within the 90-day policy, or never), `stale` "    \
 	"(DAYS: not seen for DAYS days, or never), as `patchwarden host list` takes them"
 static const char host_filters[] = FILTERS;
 static const char host_list_query[] =
@@ -910,18 +916,18 @@ static const char host_list_query[] =
 
 /* A host's members as the API shows them. */
 #define HOST_EXAMPLE                                                                               \
-	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","    \
-	"\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","         \
-	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"              \
-	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                                \
-	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                   \
-	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\","                    \
-	"\"refused\":null},"                                                                          \
-	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","          \
-	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"         \
-	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                        \
-	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                                 \
-	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                           \
+	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","   \
+	"\"agent_id\":\"ag_0123456789abcdef\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","    \
+	"\"codename\":\"bookworm\",\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},"           \
+	"\"arch\":\"amd64\",\"kernel\":\"6.1.0-18-amd64\",\"created\":"                            \
+	"\"2024-05-01T01:00:00.000Z\",\"last_seen\":\"2024-05-01T02:15:00.000Z\","                 \
+	"\"inventory\":{\"hash\":\"9f2c…\",\"at\":\"2024-05-01T01:00:05.000Z\","                 \
+	"\"refused\":null},"                                                                       \
+	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","        \
+	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"       \
+	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                      \
+	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                              \
+	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                        \
 	"\"2024-05-01T01:10:00.000Z\""
 
 static const pw_route routes[] = {
@@ -987,7 +993,8 @@ static const pw_route routes[] = {
 	 "{\"rows\":1,\"created\":0,\"updated\":1,\"unchanged\":0}"},
 	{"GET", "/api/v1/hosts/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host,
 	 "One host, with its open findings per priority, its count of open jobs and its re-key "
-	 "waiting for approval (`pending_rekey`, null when none)", NULL, NULL,
+	 "waiting for approval (`pending_rekey`, null when none)",
+	 NULL, NULL,
 	 "{" HOST_EXAMPLE ",\"open_findings\":{\"emergency\":0,\"high\":2,\"normal\":5,"
 	 "\"low\":1},\"pending_rekey\":{\"agent_id\":\"ag_fedcba9876543210\","
 	 "\"current_agent_id\":\"ag_0123456789abcdef\",\"hostname\":\"web-01\",\"requested\":"
@@ -1009,8 +1016,8 @@ static const pw_route routes[] = {
 	 "new agent the host's and revokes the old one, refusing revokes the new one. 404 when "
 	 "none waits; 409 when the name it reported is another host's by now",
 	 NULL, "{\"approve\":true}", "{\"host_id\":42,\"approved\":true}"},
-	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_host_jobs,
-	 "A host's jobs by id, each with its newest result", paging, NULL,
+	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_host_jobs, "A host's jobs by id, each with its newest result", paging, NULL,
 	 "{\"jobs\":[{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
 	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
 	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
@@ -1028,18 +1035,19 @@ static const pw_route routes[] = {
 	 "{\"users\":[{\"id\":1,\"name\":\"root\",\"role\":\"admin\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-01T00:00:00.000Z\"}]}"},
-	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, JSON, 201, "user.add", h_user_add,
+	{"POST", "/api/v1/users", PW_ACCESS_USER, ADMIN, 16 * KiB, JSON, 201, "user.add",
+	 h_user_add,
 	 "Adds a user with one role; without a password the user works with API tokens only", NULL,
 	 "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\"}"},
-	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201, "token.create",
-	 h_user_token,
+	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201,
+	 "token.create", h_user_token,
 	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)", NULL,
 	 "{\"label\":\"nightly report\",\"ttl_seconds\":7776000}",
 	 "{\"id\":9,\"token\":\"pwt_9.<secret>\",\"user\":\"carol\",\"label\":\"nightly report\"}"},
 
-	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_etokens,
-	 "Lists enrollment tokens (never their secrets)", NULL, NULL,
+	{"GET", "/api/v1/enroll-tokens", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL,
+	 h_etokens, "Lists enrollment tokens (never their secrets)", NULL, NULL,
 	 "{\"enroll_tokens\":[{\"id\":2,\"label\":\"rack 12\",\"uses_total\":50,\"uses_left\":38,"
 	 "\"expires\":\"2024-05-02T00:00:00.000Z\",\"created\":\"2024-05-01T00:00:00.000Z\","
 	 "\"created_by\":\"user:root\",\"revoked\":null}]}"},

@@ -19,7 +19,7 @@
 struct pw_scheduler {
 	const pw_server_config *cfg;
 	struct pw_server *server; /* where log lines go */
-	pthread_mutex_t lock; /* guards `changed` and the worker's `stopping` */
+	pthread_mutex_t lock;     /* guards `changed` and the worker's `stopping` */
 	/* Wakes every recompute_interval seconds, when a check-in changes a
 	 * host's inventory, or to stop. */
 	struct pw_worker worker;
@@ -62,21 +62,23 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 	pthread_mutex_unlock(&s->lock);
 	if (!v)
 		pw_server_log(s->server,
-			      "findings: host %" PRId64 ": out of memory queueing its recompute; its "
+			      "findings: host %" PRId64
+			      ": out of memory queueing its recompute; its "
 			      "findings wait for the next snapshot",
 			      host_id);
 }
 
 static void log_run(struct pw_scheduler *s, const pw_findings_stats *st)
 {
-	pw_server_log(s->server,
-		      "findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
-		   "%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
-		   "opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
-		   " high, %" PRId64 " normal, %" PRId64 " low",
-		   st->snapshot, st->seconds, st->hosts, st->inventories, st->skipped,
-		   st->delta.opened, st->delta.kept, st->delta.fixed, st->open[0], st->open[1],
-		   st->open[2], st->open[3]);
+	pw_server_log(
+		s->server,
+		"findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
+		"%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
+		"opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
+		" high, %" PRId64 " normal, %" PRId64 " low",
+		st->snapshot, st->seconds, st->hosts, st->inventories, st->skipped,
+		st->delta.opened, st->delta.kept, st->delta.fixed, st->open[0], st->open[1],
+		st->open[2], st->open[3]);
 }
 
 /* The database and the feed store for one round of work; false (logged)
@@ -124,10 +126,10 @@ static void recompute_changed(struct pw_scheduler *s, pw_db **db, int64_t *ids, 
 			ids[u++] = ids[i];
 	pw_error e = PW_ERROR_INIT;
 	pw_findings_stats st = {.ran = false};
-	pw_err rc = u > CHANGED_AS_FLEET ? pw_findings_recompute(*db, store, 0,
-								 &s->cfg->feeds.policy,
-								 "system:scheduler", &st, &e)
-					 : PW_OK;
+	pw_err rc = u > CHANGED_AS_FLEET
+			    ? pw_findings_recompute(*db, store, 0, &s->cfg->feeds.policy,
+						    "system:scheduler", &st, &e)
+			    : PW_OK;
 	if (!rc && st.ran)
 		log_run(s, &st);
 	for (size_t i = 0; i < u && !rc && !st.ran; i++) {

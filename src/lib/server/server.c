@@ -49,7 +49,8 @@ static const pw_server_key keys[] = {
 	 "$PATCHWARDEN_DB and --db take precedence",
 	 's', 0, 0},
 	{"threads", "0",
-	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0, 256},
+	 "worker threads, each with its own database connection; 0: four per CPU core", 'i', 0,
+	 256},
 	{"max_connections", "4096", "open connections at most; more wait in the listen queue", 'i',
 	 1, 1000000},
 	{"max_connections_per_ip", "64",
@@ -78,8 +79,8 @@ static const pw_server_key keys[] = {
 	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
 	 64L << 20},
 	{"inflated_max", "33554432",
-	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413",
-	 'i', 65536, 1L << 30},
+	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413", 'i',
+	 65536, 1L << 30},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -294,12 +295,13 @@ static pw_err check_tls_pair(const pw_server_config *cfg, const char *cert, cons
 			     pw_error *err)
 {
 	struct mhd_msg m = {{0}};
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		no_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, keep_mhd_msg, &m,
-		MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, keytext,
-		MHD_OPTION_HTTPS_PRIORITIES, cfg->tls_priorities ? cfg->tls_priorities : "NORMAL",
-		MHD_OPTION_END);
+	struct MHD_Daemon *d =
+		MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0,
+				 NULL, NULL, no_request, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+				 keep_mhd_msg, &m, MHD_OPTION_HTTPS_MEM_CERT, cert,
+				 MHD_OPTION_HTTPS_MEM_KEY, keytext, MHD_OPTION_HTTPS_PRIORITIES,
+				 cfg->tls_priorities ? cfg->tls_priorities : "NORMAL",
+				 MHD_OPTION_END);
 	if (d) {
 		MHD_stop_daemon(d);
 		return PW_OK;
@@ -432,7 +434,7 @@ struct request {
 	pw_api_response early;
 	bool has_early;
 	bool responded;
-	bool close; /* the body's framing is in doubt: nothing more is read */
+	bool close;     /* the body's framing is in doubt: nothing more is read */
 	size_t dropped; /* body bytes read past the limit */
 	int status;
 	size_t bytes;
@@ -603,11 +605,12 @@ static void *watchdog(void *arg)
 		}
 		if (cut) {
 			pthread_mutex_unlock(&s->conn_lock);
-			pw_server_log(s,
-				      "http: closed %zu connection%s (%s%s) that had not sent a whole "
-				      "request within request_timeout (%ld s)",
-				      cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
-				      s->cfg.request_timeout);
+			pw_server_log(
+				s,
+				"http: closed %zu connection%s (%s%s) that had not sent a whole "
+				"request within request_timeout (%ld s)",
+				cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
+				s->cfg.request_timeout);
 			pthread_mutex_lock(&s->conn_lock);
 		}
 		struct timespec next = now;
@@ -639,7 +642,8 @@ pw_err pw_worker_start(struct pw_worker *w, void *(*fn)(void *), void *arg, cons
 {
 	int e = pthread_create(&w->thread, NULL, fn, arg);
 	if (e)
-		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the %s: %s", what, strerror(e));
+		return pw_error_set(err, PW_ERR_NOMEM, "cannot start the %s: %s", what,
+				    strerror(e));
 	w->started = true;
 	return PW_OK;
 }
@@ -740,16 +744,15 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
  * body (length unknown), 0 for none. */
 static size_t body_announced(struct MHD_Connection *conn)
 {
-	const char *cl =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
 		return errno || *end || n > SIZE_MAX ? SIZE_MAX : (size_t)n;
 	}
-	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					   MHD_HTTP_HEADER_TRANSFER_ENCODING)
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)
 		       ? SIZE_MAX
 		       : 0;
 }
@@ -764,8 +767,8 @@ static enum MHD_Result answer_early(struct pw_server *s, struct MHD_Connection *
 				    struct request *r, pw_api_response *resp)
 {
 	size_t announced = body_announced(conn);
-	const char *te =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	if (announced > DROP_MAX && !te)
 		return respond(s, conn, r, resp);
 	r->early = *resp;
@@ -837,8 +840,8 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 		resp.detail = e;
 		return answer_early(s, conn, r, &resp);
 	}
-	const char *auth =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!pw_api_authorize(&env, r->route, auth, &r->who, &resp))
 		return answer_early(s, conn, r, &resp);
 	size_t announced = body_announced(conn);
@@ -931,8 +934,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
 			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method, r->path,
-			      r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method,
+			      r->path, r->status, r->bytes, ms,
+			      r->who.actor[0] ? r->who.actor : "-",
 			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
 				      ? ""
 				      : " (connection closed early)");
@@ -1029,15 +1033,16 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	if (s->tls)
 		flags |= MHD_USE_TLS;
 	s->starting = true;
-	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-		s->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_ARRAY,
-		s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_THREAD_POOL_SIZE, s->threads,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned)cfg->max_connections_per_ip,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
 	int e = errno;
 	pthread_mutex_lock(&s->conn_lock);
 	s->starting = false;

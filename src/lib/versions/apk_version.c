@@ -56,9 +56,9 @@ static const struct {
 	const char *name;
 	apk_suffix rank;
 } suffixes[] = {
-	{"alpha", SUF_ALPHA}, {"beta", SUF_BETA}, {"pre", SUF_PRE}, {"rc", SUF_RC},
-	{"cvs", SUF_CVS},     {"svn", SUF_SVN},   {"git", SUF_GIT}, {"hg", SUF_HG},
-	{"p", SUF_P},
+	{"alpha", SUF_ALPHA}, {"beta", SUF_BETA}, {"pre", SUF_PRE},
+	{"rc", SUF_RC},       {"cvs", SUF_CVS},   {"svn", SUF_SVN},
+	{"git", SUF_GIT},     {"hg", SUF_HG},     {"p", SUF_P},
 };
 
 /* Why a version stopped being valid, for pw_apk_version_check's message. */
@@ -87,9 +87,11 @@ static const char *const why_text[] = {
 	[WHY_DOT_LATE] = "'.N' parts must come before any letter, suffix, hash or revision",
 	[WHY_DOT_NO_DIGIT] = "'.' must be followed by digits",
 	[WHY_LETTER_LATE] = "a letter may only follow a number, and only one letter is allowed",
-	[WHY_DIGIT_AFTER_LETTER] = "digits may not follow the letter directly (write e.g. 6.6.2_p1)",
+	[WHY_DIGIT_AFTER_LETTER] =
+		"digits may not follow the letter directly (write e.g. 6.6.2_p1)",
 	[WHY_SUFFIX_LATE] = "'_suffix' must come before the '~hash' and '-rN' revision",
-	[WHY_SUFFIX_UNKNOWN] = "unknown suffix (valid: _alpha _beta _pre _rc _cvs _svn _git _hg _p)",
+	[WHY_SUFFIX_UNKNOWN] =
+		"unknown suffix (valid: _alpha _beta _pre _rc _cvs _svn _git _hg _p)",
 	[WHY_HASH_LATE] = "only one '~hash' is allowed, before the '-rN' revision",
 	[WHY_HASH_EMPTY] = "'~' must be followed by a lowercase hex commit hash",
 	[WHY_DASH_NOT_REVISION] = "'-' may only start the revision '-rN'",
@@ -338,6 +340,6 @@ pw_err pw_apk_version_check(const char *v, pw_error *err)
 	return pw_error_set(err, PW_ERR_PARSE,
 			    "apk version \"%s%s\" is not valid at byte %zu: %s; apk versions "
 			    "look like N{.N}[a][_suffix[N]]...[~hash][-rN]",
-			    shown, v[i] ? "..." : "", (size_t)(t.bad - (const unsigned char *)v) + 1,
-			    why_text[t.why]);
+			    shown, v[i] ? "..." : "",
+			    (size_t)(t.bad - (const unsigned char *)v) + 1, why_text[t.why]);
 }

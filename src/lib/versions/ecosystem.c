@@ -14,26 +14,26 @@ struct codename {
 /* Release numbers as the distros' advisories key them. Debian's list
  * goes back to the oldest DSAs in the tracker. */
 static const struct codename debian_codenames[] = {
-	{"buzz", "1.1"},    {"rex", "1.2"},      {"bo", "1.3"},        {"hamm", "2.0"},
-	{"slink", "2.1"},   {"potato", "2.2"},   {"woody", "3.0"},     {"sarge", "3.1"},
-	{"etch", "4"},      {"lenny", "5"},      {"squeeze", "6"},     {"wheezy", "7"},
-	{"jessie", "8"},    {"stretch", "9"},    {"buster", "10"},     {"bullseye", "11"},
-	{"bookworm", "12"}, {"trixie", "13"},    {"forky", "14"},      {"duke", "15"},
+	{"buzz", "1.1"},    {"rex", "1.2"},    {"bo", "1.3"},    {"hamm", "2.0"},
+	{"slink", "2.1"},   {"potato", "2.2"}, {"woody", "3.0"}, {"sarge", "3.1"},
+	{"etch", "4"},      {"lenny", "5"},    {"squeeze", "6"}, {"wheezy", "7"},
+	{"jessie", "8"},    {"stretch", "9"},  {"buster", "10"}, {"bullseye", "11"},
+	{"bookworm", "12"}, {"trixie", "13"},  {"forky", "14"},  {"duke", "15"},
 	{"sid", "sid"},
 };
 
 static const struct codename ubuntu_codenames[] = {
-	{"warty", "4.10"},    {"hoary", "5.04"},    {"breezy", "5.10"},   {"dapper", "6.06"},
-	{"edgy", "6.10"},     {"feisty", "7.04"},   {"gutsy", "7.10"},    {"hardy", "8.04"},
-	{"intrepid", "8.10"}, {"jaunty", "9.04"},   {"karmic", "9.10"},   {"lucid", "10.04"},
-	{"maverick", "10.10"}, {"natty", "11.04"},  {"oneiric", "11.10"}, {"precise", "12.04"},
-	{"quantal", "12.10"}, {"raring", "13.04"},  {"saucy", "13.10"},   {"trusty", "14.04"},
-	{"utopic", "14.10"},  {"vivid", "15.04"},   {"wily", "15.10"},    {"xenial", "16.04"},
-	{"yakkety", "16.10"}, {"zesty", "17.04"},   {"artful", "17.10"},  {"bionic", "18.04"},
-	{"cosmic", "18.10"},  {"disco", "19.04"},   {"eoan", "19.10"},    {"focal", "20.04"},
-	{"groovy", "20.10"},  {"hirsute", "21.04"}, {"impish", "21.10"},  {"jammy", "22.04"},
-	{"kinetic", "22.10"}, {"lunar", "23.04"},   {"mantic", "23.10"},  {"noble", "24.04"},
-	{"oracular", "24.10"}, {"plucky", "25.04"}, {"questing", "25.10"}, {"resolute", "26.04"},
+	{"warty", "4.10"},     {"hoary", "5.04"},    {"breezy", "5.10"},    {"dapper", "6.06"},
+	{"edgy", "6.10"},      {"feisty", "7.04"},   {"gutsy", "7.10"},     {"hardy", "8.04"},
+	{"intrepid", "8.10"},  {"jaunty", "9.04"},   {"karmic", "9.10"},    {"lucid", "10.04"},
+	{"maverick", "10.10"}, {"natty", "11.04"},   {"oneiric", "11.10"},  {"precise", "12.04"},
+	{"quantal", "12.10"},  {"raring", "13.04"},  {"saucy", "13.10"},    {"trusty", "14.04"},
+	{"utopic", "14.10"},   {"vivid", "15.04"},   {"wily", "15.10"},     {"xenial", "16.04"},
+	{"yakkety", "16.10"},  {"zesty", "17.04"},   {"artful", "17.10"},   {"bionic", "18.04"},
+	{"cosmic", "18.10"},   {"disco", "19.04"},   {"eoan", "19.10"},     {"focal", "20.04"},
+	{"groovy", "20.10"},   {"hirsute", "21.04"}, {"impish", "21.10"},   {"jammy", "22.04"},
+	{"kinetic", "22.10"},  {"lunar", "23.04"},   {"mantic", "23.10"},   {"noble", "24.04"},
+	{"oracular", "24.10"}, {"plucky", "25.04"},  {"questing", "25.10"}, {"resolute", "26.04"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -96,10 +96,13 @@ pw_err pw_ecosystem_from_release(const char *distro, const char *release,
 	char buf[PW_ECOSYSTEM_MAX];
 	if (strcasecmp(distro, "debian") == 0) {
 		const char *r = all_digits_dots(release)
-			? release : lookup_codename(debian_codenames, COUNT(debian_codenames), release);
+					? release
+					: lookup_codename(debian_codenames, COUNT(debian_codenames),
+							  release);
 		if (!r)
 			return pw_error_set(err, PW_ERR_NOTFOUND,
-					    "unknown Debian release '%s' (expected a codename such as bookworm, or a number)",
+					    "unknown Debian release '%s' (expected a codename such "
+					    "as bookworm, or a number)",
 					    release);
 		/* Point releases share their major's advisories (10.13 -> 10);
 		 * before etch (4) the minor number named the release itself. */
@@ -110,10 +113,13 @@ pw_err pw_ecosystem_from_release(const char *distro, const char *release,
 	}
 	if (strcasecmp(distro, "ubuntu") == 0) {
 		const char *r = all_digits_dots(release)
-			? release : lookup_codename(ubuntu_codenames, COUNT(ubuntu_codenames), release);
+					? release
+					: lookup_codename(ubuntu_codenames, COUNT(ubuntu_codenames),
+							  release);
 		if (!r)
 			return pw_error_set(err, PW_ERR_NOTFOUND,
-					    "unknown Ubuntu release '%s' (expected a codename such as jammy, or a number like 22.04)",
+					    "unknown Ubuntu release '%s' (expected a codename such "
+					    "as jammy, or a number like 22.04)",
 					    release);
 		if (leading_parts(r, 2, buf, sizeof buf))
 			r = buf;
@@ -122,19 +128,22 @@ pw_err pw_ecosystem_from_release(const char *distro, const char *release,
 	if (strcasecmp(distro, "alpine") == 0) {
 		const char *r = (release[0] == 'v' || release[0] == 'V') ? release + 1 : release;
 		if (!leading_parts(r, 2, buf, sizeof buf) || !strchr(buf, '.'))
-			return pw_error_set(err, PW_ERR_NOTFOUND,
-					    "unknown Alpine release '%s' (expected v3.NN or 3.NN[.N])", release);
+			return pw_error_set(
+				err, PW_ERR_NOTFOUND,
+				"unknown Alpine release '%s' (expected v3.NN or 3.NN[.N])",
+				release);
 		return emit(out, err, release, "alpine", buf);
 	}
 	/* RPM distros publish advisories per major release. */
-	static const char *const by_major[] = {"almalinux", "rocky", "rhel", "centos", "ol", "fedora",
-					       "amzn"};
+	static const char *const by_major[] = {"almalinux", "rocky",  "rhel", "centos",
+					       "ol",        "fedora", "amzn"};
 	for (size_t i = 0; i < COUNT(by_major); i++) {
 		if (strcasecmp(distro, by_major[i]) == 0) {
 			if (!leading_parts(release, 1, buf, sizeof buf))
-				return pw_error_set(err, PW_ERR_NOTFOUND,
-						    "unknown %s release '%s' (expected a number like 9 or 9.4)",
-						    distro, release);
+				return pw_error_set(
+					err, PW_ERR_NOTFOUND,
+					"unknown %s release '%s' (expected a number like 9 or 9.4)",
+					distro, release);
 			return emit(out, err, release, distro, buf);
 		}
 	}
@@ -183,8 +192,8 @@ pw_err pw_ecosystem_from_osv(const char *osv, char out[PW_ECOSYSTEM_MAX], pw_err
 	if (!*rest && (IS("Debian") || IS("Ubuntu") || IS("AlmaLinux") || IS("Rocky Linux") ||
 		       IS("Alpine") || IS("Red Hat") || IS("SUSE") || IS("openSUSE")))
 		return pw_error_set(err, PW_ERR_INVALID,
-				    "OSV ecosystem '%s' names no release (expected e.g. '%.*s:N')", osv,
-				    (int)nlen, osv);
+				    "OSV ecosystem '%s' names no release (expected e.g. '%.*s:N')",
+				    osv, (int)nlen, osv);
 	if (IS("Debian"))
 		return pw_ecosystem_from_release("debian", rest, out, err);
 	if (IS("AlmaLinux"))
@@ -211,14 +220,17 @@ pw_err pw_ecosystem_from_osv(const char *osv, char out[PW_ECOSYSTEM_MAX], pw_err
 		 * rhel_aus, ...) are separate products with their own fixes. */
 		const char *c2 = strchr(rest, ':');
 		if (!c2 || !leading_parts(c2 + 1, 1, rel, sizeof rel))
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "OSV ecosystem '%s': expected 'Red Hat:<product>:<release>...'", osv);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"OSV ecosystem '%s': expected 'Red Hat:<product>:<release>...'",
+				osv);
 		if (strncmp(rest, "enterprise_linux:", 17) == 0)
 			return emit(out, err, osv, "rhel", rel);
 		char distro[PW_ECOSYSTEM_MAX];
 		snprintf(distro, sizeof distro, "rhel-%.*s", (int)(c2 - rest), rest);
 		if (!leading_parts(c2 + 1, 2, rel, sizeof rel))
-			return pw_error_set(err, PW_ERR_INVALID, "OSV ecosystem '%s': bad release", osv);
+			return pw_error_set(err, PW_ERR_INVALID, "OSV ecosystem '%s': bad release",
+					    osv);
 		return emit(out, err, osv, distro, rel);
 	}
 	if (IS("SUSE") || IS("openSUSE")) {
@@ -232,28 +244,33 @@ pw_err pw_ecosystem_from_osv(const char *osv, char out[PW_ECOSYSTEM_MAX], pw_err
 		if (IS("SUSE") && strcmp(slug, "linux-enterprise-server") == 0)
 			snprintf(distro, sizeof distro, "sles");
 		else
-			snprintf(distro, sizeof distro, "%s-%s", IS("SUSE") ? "suse" : "opensuse", slug);
+			snprintf(distro, sizeof distro, "%s-%s", IS("SUSE") ? "suse" : "opensuse",
+				 slug);
 		return emit(out, err, osv, distro, rel);
 	}
 #undef IS
 	return pw_error_set(err, PW_ERR_UNSUPPORTED,
-			    "OSV ecosystem '%s' is not a Linux distribution patchwarden handles", osv);
+			    "OSV ecosystem '%s' is not a Linux distribution patchwarden handles",
+			    osv);
 }
 
 pw_err pw_ecosystem_from_os(const char *id, const char *version_id, const char *codename,
 			    char out[PW_ECOSYSTEM_MAX], pw_error *err)
 {
 	if (!id || !*id)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "the host's os-release has no ID; cannot tell which advisories apply");
+		return pw_error_set(
+			err, PW_ERR_NOTFOUND,
+			"the host's os-release has no ID; cannot tell which advisories apply");
 	const char *rel = version_id && *version_id ? version_id : codename;
 	if (!rel || !*rel)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "os-release of '%s' has neither VERSION_ID nor VERSION_CODENAME", id);
+		return pw_error_set(
+			err, PW_ERR_NOTFOUND,
+			"os-release of '%s' has neither VERSION_ID nor VERSION_CODENAME", id);
 	if (strcmp(id, "sles") == 0 || strcmp(id, "sled") == 0) {
 		/* VERSION_ID="15-SP5" or "15.5". */
 		int major = 0, minor = 0;
-		if (sscanf(rel, "%d-SP%d", &major, &minor) < 1 && sscanf(rel, "%d.%d", &major, &minor) < 1)
+		if (sscanf(rel, "%d-SP%d", &major, &minor) < 1 &&
+		    sscanf(rel, "%d.%d", &major, &minor) < 1)
 			return pw_error_set(err, PW_ERR_NOTFOUND, "unknown SLES release '%s'", rel);
 		char r[32];
 		snprintf(r, sizeof r, "%d.%d", major, minor);

@@ -46,8 +46,9 @@ const char *pw_scheme_name(pw_scheme s)
 static pw_err rpm_version_check(const char *v, pw_error *err)
 {
 	if (!*v)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "version '' is empty: rpm refuses an empty [epoch:]version[-release]");
+		return pw_error_set(
+			err, PW_ERR_PARSE,
+			"version '' is empty: rpm refuses an empty [epoch:]version[-release]");
 	return PW_OK;
 }
 

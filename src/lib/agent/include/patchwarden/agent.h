@@ -37,17 +37,19 @@ struct cJSON;
 
 /* Settings from flags and the [agent] section; strings are borrowed. */
 typedef struct pw_agent_conf {
-	const char *state_dir; /* NULL: PW_AGENT_STATE_DIR */
-	const char *server;    /* base URL; NULL: the one saved at enrollment */
-	const char *ca_file;   /* NULL: the one saved at enrollment, else the system's */
-	const char *root;      /* system whose inventory is reported; NULL: "/" */
+	const char *state_dir;  /* NULL: PW_AGENT_STATE_DIR */
+	const char *server;     /* base URL; NULL: the one saved at enrollment */
+	const char *ca_file;    /* NULL: the one saved at enrollment, else the system's */
+	const char *root;       /* system whose inventory is reported; NULL: "/" */
 	const char *feed_store; /* advisory data for scan jobs; NULL: STATE_DIR/feeds.db */
-	bool insecure;         /* allow http:// to a loopback host */
-	long timeout;          /* seconds per request; 0: PW_AGENT_TIMEOUT */
-	size_t spool_max;      /* bytes; 0: PW_SPOOL_DEFAULT_MAX */
+	bool insecure;          /* allow http:// to a loopback host */
+	long timeout;           /* seconds per request; 0: PW_AGENT_TIMEOUT */
+	size_t spool_max;       /* bytes; 0: PW_SPOOL_DEFAULT_MAX */
 } pw_agent_conf;
 
+/* clang-format off */
 #define PW_AGENT_CONF_INIT {NULL, NULL, NULL, NULL, NULL, false, 0, 0}
+/* clang-format on */
 
 /* PW_ERR_INVALID with the reason when `url` is not one the agent may
  * use (see the transport rules above). */
@@ -83,9 +85,9 @@ typedef struct pw_agent_cycle_report {
 	 * replaced by a failed result saying so (job_error has the last). */
 	size_t results_refused;
 	size_t jobs_run;
-	size_t jobs_failed;       /* could not be run or their result not spooled */
-	size_t spooled;           /* results waiting after this check-in */
-	long interval;            /* seconds until the next regular check-in */
+	size_t jobs_failed;               /* could not be run or their result not spooled */
+	size_t spooled;                   /* results waiting after this check-in */
+	long interval;                    /* seconds until the next regular check-in */
 	char job_error[PW_ERROR_MSG_MAX]; /* the last job problem, "" if none */
 	/* Why the inventory could not be read ("" when it was): the check-in
 	 * then carries the last acknowledged hash and jobs fail with this. */

@@ -28,7 +28,9 @@ typedef struct pw_spool {
 	size_t count;
 } pw_spool;
 
+/* clang-format off */
 #define PW_SPOOL_INIT {NULL, 1, 0, 0, 0}
+/* clang-format on */
 #define PW_SPOOL_DEFAULT_MAX (64u * 1024 * 1024)
 
 /* Opens (creating it 0700 when missing) the spool in `dir`: reads the

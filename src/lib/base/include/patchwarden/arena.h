@@ -12,7 +12,9 @@ typedef struct pw_arena {
 	size_t bytes; /* held from malloc, headers included */
 } pw_arena;
 
+/* clang-format off */
 #define PW_ARENA_INIT {NULL, 0}
+/* clang-format on */
 
 /* Aligned for any type; NULL without memory. */
 void *pw_arena_alloc(pw_arena *a, size_t n);

@@ -14,7 +14,9 @@ typedef struct pw_buf {
 	size_t cap;
 } pw_buf;
 
+/* clang-format off */
 #define PW_BUF_INIT {NULL, 0, 0}
+/* clang-format on */
 
 pw_err pw_buf_reserve(pw_buf *b, size_t extra);
 pw_err pw_buf_append(pw_buf *b, const void *data, size_t len);

@@ -25,12 +25,12 @@ void pw_config_free(pw_config *c);
 const char *pw_config_get(const pw_config *c, const char *section, const char *key);
 /* Typed getters: the default when absent; PW_ERR_PARSE naming
  * file:line and the key when the value is not of the type. */
-pw_err pw_config_get_double(const pw_config *c, const char *section, const char *key,
-			    double def, double *out, pw_error *err);
-pw_err pw_config_get_int(const pw_config *c, const char *section, const char *key,
-			 long def, long *out, pw_error *err);
-pw_err pw_config_get_bool(const pw_config *c, const char *section, const char *key,
-			  bool def, bool *out, pw_error *err);
+pw_err pw_config_get_double(const pw_config *c, const char *section, const char *key, double def,
+			    double *out, pw_error *err);
+pw_err pw_config_get_int(const pw_config *c, const char *section, const char *key, long def,
+			 long *out, pw_error *err);
+pw_err pw_config_get_bool(const pw_config *c, const char *section, const char *key, bool def,
+			  bool *out, pw_error *err);
 
 /* Sections whose header starts with `prefix ` (e.g. "source"), in file
  * order; `name` is the rest of the header ("debian-dsa"). */

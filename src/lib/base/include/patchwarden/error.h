@@ -22,7 +22,8 @@ typedef enum pw_err {
 	PW_ERR_NETWORK = 11,    /* a network transfer failed */
 	PW_ERR_INTEGRITY = 12,  /* a signature, hash or chain does not verify */
 	PW_ERR_CONFLICT = 13,   /* the request conflicts with what is stored (a name taken) */
-	PW_ERR_UNAVAILABLE = 14, /* the store takes no changes now: its disk is full, it is read-only */
+	PW_ERR_UNAVAILABLE =
+		14, /* the store takes no changes now: its disk is full, it is read-only */
 	PW_ERR__COUNT
 } pw_err;
 
@@ -35,7 +36,9 @@ typedef struct pw_error {
 	char msg[PW_ERROR_MSG_MAX];
 } pw_error;
 
+/* clang-format off */
 #define PW_ERROR_INIT {PW_OK, {0}}
+/* clang-format on */
 
 /* Short, stable text for a code ("out of memory"). */
 const char *pw_strerror(pw_err code);
@@ -47,8 +50,7 @@ pw_err pw_error_set(pw_error *e, pw_err code, const char *fmt, ...)
 
 /* Prefixes the existing message with more context ("file.json: ").
  * Returns e->code (PW_OK when e is NULL). */
-pw_err pw_error_prefix(pw_error *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+pw_err pw_error_prefix(pw_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The message if one was set, otherwise pw_strerror(code). */
 const char *pw_error_text(const pw_error *e);

@@ -28,8 +28,8 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 /* Writes `len` bytes to `path` through a temporary file in the same
  * directory, fsync and rename, so readers see the old or the new content,
  * never a mix. `mode` as for open(2). */
-pw_err pw_write_file_atomic(const char *path, const void *data, size_t len,
-			    unsigned mode, pw_error *err);
+pw_err pw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			    pw_error *err);
 
 /* The names in directory `dir` that do not start with '.' and that `keep`
  * accepts (NULL: all), in strcmp order, so what is read from a directory

@@ -20,7 +20,9 @@ typedef struct pw_hashtab {
 	size_t cap, n; /* cap: a power of two, 0 before the first insert */
 } pw_hashtab;
 
+/* clang-format off */
 #define PW_HASHTAB_INIT {NULL, 0, 0}
+/* clang-format on */
 #define PW_HASH_SEED 0xcbf29ce484222325ULL
 
 /* FNV-1a: the keys are short names, where it is as fast as anything. */

@@ -30,8 +30,8 @@ pw_err pw_sql_int(pw_stmt *st, int64_t *out, pw_error *err);
  * release function frees what it got. `what` ("listing users") starts
  * the out-of-memory error. */
 typedef void (*pw_row_fill)(pw_stmt *st, void *item, bool *oom);
-pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem,
-		      pw_row_fill fill, const char *what, pw_error *err);
+pw_err pw_rows_append(pw_stmt *st, void **v, size_t *n, size_t *cap, size_t elem, pw_row_fill fill,
+		      const char *what, pw_error *err);
 
 /* A copy of a text column (NULL for SQL NULL); sets *oom when the copy
  * fails, so a row's columns can be copied and checked once. */

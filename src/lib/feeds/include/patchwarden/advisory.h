@@ -11,8 +11,9 @@
  * with a fixed version newer than installed is a missing patch; the
  * others are reported separately or not at all (DESIGN.md §4). */
 typedef enum pw_fix_state {
-	PW_FIX_FIXED = 0,        /* fixed in `fixed` (Debian "fixed", UCT "released") */
-	PW_FIX_UNFIXED = 1,      /* affected, no fix yet (UCT needed/pending/deferred, Debian <unfixed>) */
+	PW_FIX_FIXED = 0, /* fixed in `fixed` (Debian "fixed", UCT "released") */
+	PW_FIX_UNFIXED =
+		1, /* affected, no fix yet (UCT needed/pending/deferred, Debian <unfixed>) */
 	PW_FIX_NOT_AFFECTED = 2, /* Debian <not-affected>, UCT not-affected */
 	PW_FIX_DNE = 3,          /* package does not exist in that release */
 	PW_FIX_IGNORED = 4,      /* distro will not fix (end of life, minor) */
@@ -52,16 +53,16 @@ typedef struct pw_affected {
 	const char *package;   /* package name as the distro's data gives it */
 	bool by_source;        /* `package` is a source package (Debian, Ubuntu) */
 	pw_fix_state state;
-	const char *fixed;     /* fixed version for PW_FIX_FIXED, else NULL */
-	const char *note;      /* distro's remark ("end of life"), may be NULL */
+	const char *fixed; /* fixed version for PW_FIX_FIXED, else NULL */
+	const char *note;  /* distro's remark ("end of life"), may be NULL */
 } pw_affected;
 
 typedef struct pw_advisory {
-	const char *id;          /* "DSA-5380-1", "ALSA-2023:1234", "CVE-2020-1234" (UCT) */
-	const char *source;      /* importer that produced it: "osv", "debian-list", "ubuntu-uct", ... */
-	const char *published;   /* ISO 8601 date or NULL */
-	const char *modified;    /* ISO 8601 date or NULL */
-	const char *summary;     /* one line, may be NULL */
+	const char *id;     /* "DSA-5380-1", "ALSA-2023:1234", "CVE-2020-1234" (UCT) */
+	const char *source; /* importer that produced it: "osv", "debian-list", "ubuntu-uct", ... */
+	const char *published; /* ISO 8601 date or NULL */
+	const char *modified;  /* ISO 8601 date or NULL */
+	const char *summary;   /* one line, may be NULL */
 	pw_severity severity;
 	pw_attack_vector attack_vector;
 	const char *cvss_vector; /* highest-version CVSS vector seen, may be NULL */
@@ -79,7 +80,7 @@ typedef struct pw_kev_entry {
 	const char *vendor;
 	const char *product;
 	const char *name;
-	bool ransomware;        /* knownRansomwareCampaignUse == "Known" */
+	bool ransomware; /* knownRansomwareCampaignUse == "Known" */
 } pw_kev_entry;
 
 /* FIRST EPSS score. */

@@ -25,14 +25,14 @@ typedef struct pw_feed_sink {
 
 typedef enum pw_feed_format {
 	PW_FEED_UNKNOWN = 0,
-	PW_FEED_OSV,          /* OSV JSON record (one object) */
-	PW_FEED_DEBIAN_LIST,  /* security-tracker data/{DSA,DLA,DTSA}/list */
-	PW_FEED_DEBIAN_JSON,  /* security-tracker.debian.org/tracker/data/json */
-	PW_FEED_UBUNTU_UCT,   /* Ubuntu CVE tracker per-CVE text file */
-	PW_FEED_ALPINE_YAML,  /* Alpine secdb v3.x/main.yaml */
-	PW_FEED_ALPINE_JSON,  /* secdb.alpinelinux.org v3.x/main.json */
-	PW_FEED_KEV,          /* CISA known_exploited_vulnerabilities.json */
-	PW_FEED_EPSS,         /* FIRST EPSS CSV (official daily or "cve;epss;pct") */
+	PW_FEED_OSV,         /* OSV JSON record (one object) */
+	PW_FEED_DEBIAN_LIST, /* security-tracker data/{DSA,DLA,DTSA}/list */
+	PW_FEED_DEBIAN_JSON, /* security-tracker.debian.org/tracker/data/json */
+	PW_FEED_UBUNTU_UCT,  /* Ubuntu CVE tracker per-CVE text file */
+	PW_FEED_ALPINE_YAML, /* Alpine secdb v3.x/main.yaml */
+	PW_FEED_ALPINE_JSON, /* secdb.alpinelinux.org v3.x/main.json */
+	PW_FEED_KEV,         /* CISA known_exploited_vulnerabilities.json */
+	PW_FEED_EPSS,        /* FIRST EPSS CSV (official daily or "cve;epss;pct") */
 	PW_FEED__COUNT
 } pw_feed_format;
 
@@ -51,8 +51,8 @@ pw_err pw_feed_parse(pw_feed_format format, const char *data, size_t len, const 
  * record with no row for a supported distro (only PyPI, Go, GIT-only
  * entries; withdrawn) emits nothing and warns nothing: count it as not
  * applicable. */
-pw_err pw_feed_parse_osv(const char *data, size_t len, const char *name,
-			 const pw_feed_sink *sink, pw_error *err);
+pw_err pw_feed_parse_osv(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			 pw_error *err);
 pw_err pw_feed_parse_debian_list(const char *data, size_t len, const char *name,
 				 const pw_feed_sink *sink, pw_error *err);
 pw_err pw_feed_parse_debian_json(const char *data, size_t len, const char *name,
@@ -61,9 +61,9 @@ pw_err pw_feed_parse_ubuntu_uct(const char *data, size_t len, const char *name,
 				const pw_feed_sink *sink, pw_error *err);
 pw_err pw_feed_parse_alpine_secdb(const char *data, size_t len, const char *name,
 				  const pw_feed_sink *sink, pw_error *err); /* YAML or JSON */
-pw_err pw_feed_parse_kev(const char *data, size_t len, const char *name,
-			 const pw_feed_sink *sink, pw_error *err);
-pw_err pw_feed_parse_epss(const char *data, size_t len, const char *name,
-			  const pw_feed_sink *sink, pw_error *err);
+pw_err pw_feed_parse_kev(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			 pw_error *err);
+pw_err pw_feed_parse_epss(const char *data, size_t len, const char *name, const pw_feed_sink *sink,
+			  pw_error *err);
 
 #endif

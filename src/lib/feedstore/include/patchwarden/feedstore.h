@@ -47,29 +47,30 @@ void pw_feedstore_close(pw_feedstore *s);
 /* ---- writing: one import = one snapshot ---- */
 
 typedef struct pw_import_stats {
-	size_t files;        /* input files read */
-	size_t advisories;   /* advisory records received */
-	size_t added;        /* new or changed advisories */
-	size_t unchanged;    /* identical to what the store had */
-	size_t retired;      /* removed by replace_source */
-	size_t affected;     /* affected-package rows received */
+	size_t files;      /* input files read */
+	size_t advisories; /* advisory records received */
+	size_t added;      /* new or changed advisories */
+	size_t unchanged;  /* identical to what the store had */
+	size_t retired;    /* removed by replace_source */
+	size_t affected;   /* affected-package rows received */
 	size_t kev, epss;
-	size_t warnings;     /* warnings given (skipped records, entries, files) */
-	size_t skipped;      /* malformed files or records left out whole */
+	size_t warnings; /* warnings given (skipped records, entries, files) */
+	size_t skipped;  /* malformed files or records left out whole */
 } pw_import_stats;
 
 typedef struct pw_feed_import pw_feed_import;
 
 typedef void (*pw_warn_fn)(void *ctx, const char *where, const char *message);
-typedef void (*pw_progress_fn)(void *ctx, size_t files_done, size_t files_total, const char *current);
+typedef void (*pw_progress_fn)(void *ctx, size_t files_done, size_t files_total,
+			       const char *current);
 
 /* Starts an import; `label` is recorded on the snapshot ("import
  * advisories/almalinux8", "sync debian-dsa"). */
 pw_err pw_feed_import_begin(pw_feedstore *s, const char *label, pw_feed_import **out,
 			    pw_error *err);
 /* Where skipped-record warnings and progress go (both optional). */
-void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn,
-				  pw_progress_fn progress, void *ctx);
+void pw_feed_import_set_callbacks(pw_feed_import *imp, pw_warn_fn warn, pw_progress_fn progress,
+				  void *ctx);
 /* Retire the advisories of each source seen in this import that the
  * import did not contain (for full refreshes such as `feed sync`). An
  * import that skipped a malformed file or record retires nothing (with a
@@ -94,11 +95,10 @@ pw_err pw_feed_import_path(pw_feed_import *imp, const char *path, pw_error *err)
  * naming file and field, and counted in stats.skipped. Paths that are
  * neither regular files nor directories (FIFOs, devices) are refused
  * before anything is read. */
-pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n,
-			    pw_error *err);
+pw_err pw_feed_import_paths(pw_feed_import *imp, const char *const *paths, size_t n, pw_error *err);
 /* Imports one buffer (already inflated) under `name`. */
-pw_err pw_feed_import_buffer(pw_feed_import *imp, const char *data, size_t len,
-			     const char *name, pw_error *err);
+pw_err pw_feed_import_buffer(pw_feed_import *imp, const char *data, size_t len, const char *name,
+			     pw_error *err);
 /* Commits the snapshot; frees imp whatever the outcome. A snapshot that
  * would change nothing is still recorded (its counts show that). */
 pw_err pw_feed_import_commit(pw_feed_import *imp, int64_t *snapshot, pw_import_stats *stats,
@@ -110,9 +110,9 @@ void pw_feed_import_abort(pw_feed_import *imp);
 
 typedef struct pw_snapshot_info {
 	int64_t id;
-	char created[32];   /* ISO 8601 UTC */
+	char created[32]; /* ISO 8601 UTC */
 	char label[160];
-	size_t advisories;  /* visible in this snapshot */
+	size_t advisories; /* visible in this snapshot */
 	size_t affected;
 	size_t kev, epss;
 } pw_snapshot_info;
@@ -124,8 +124,7 @@ pw_err pw_feedstore_latest(pw_feedstore *s, int64_t *snapshot, pw_error *err);
 pw_err pw_feedstore_snapshot_info(pw_feedstore *s, int64_t snapshot, pw_snapshot_info *out,
 				  pw_error *err);
 /* All snapshots, oldest first; caller frees *list. */
-pw_err pw_feedstore_snapshots(pw_feedstore *s, pw_snapshot_info **list, size_t *n,
-			      pw_error *err);
+pw_err pw_feedstore_snapshots(pw_feedstore *s, pw_snapshot_info **list, size_t *n, pw_error *err);
 
 /* ---- reading, for the matcher ---- */
 
@@ -136,15 +135,15 @@ typedef pw_err (*pw_advisory_fn)(void *ctx, const pw_advisory *adv, pw_error *er
  * n_packages > 0, to those package names (source or binary names, as the
  * data has them). Records are borrowed for the duration of the call. */
 pw_err pw_feedstore_each_advisory(pw_feedstore *s, int64_t snapshot, const char *ecosystem,
-				  const char *const *packages, size_t n_packages,
-				  pw_advisory_fn fn, void *ctx, pw_error *err);
+				  const char *const *packages, size_t n_packages, pw_advisory_fn fn,
+				  void *ctx, pw_error *err);
 
 /* KEV and EPSS by CVE in `snapshot`. *found false when absent. Strings
  * in *out are valid until the next call on this store. */
-pw_err pw_feedstore_kev(pw_feedstore *s, int64_t snapshot, const char *cve,
-			pw_kev_entry *out, bool *found, pw_error *err);
-pw_err pw_feedstore_epss(pw_feedstore *s, int64_t snapshot, const char *cve,
-			 pw_epss_entry *out, bool *found, pw_error *err);
+pw_err pw_feedstore_kev(pw_feedstore *s, int64_t snapshot, const char *cve, pw_kev_entry *out,
+			bool *found, pw_error *err);
+pw_err pw_feedstore_epss(pw_feedstore *s, int64_t snapshot, const char *cve, pw_epss_entry *out,
+			 bool *found, pw_error *err);
 /* Every KEV entry of the snapshot (fleet scans load them once). */
 pw_err pw_feedstore_each_kev(pw_feedstore *s, int64_t snapshot,
 			     pw_err (*fn)(void *ctx, const pw_kev_entry *e, pw_error *err),
@@ -174,8 +173,8 @@ typedef struct pw_source_state {
 } pw_source_state;
 
 /* *found false when the source was never fetched. */
-pw_err pw_feedstore_source_get(pw_feedstore *s, const char *name, pw_source_state *out,
-			       bool *found, pw_error *err);
+pw_err pw_feedstore_source_get(pw_feedstore *s, const char *name, pw_source_state *out, bool *found,
+			       pw_error *err);
 pw_err pw_feedstore_source_put(pw_feedstore *s, const pw_source_state *st, pw_error *err);
 /* All recorded sources; caller frees *list. */
 pw_err pw_feedstore_sources(pw_feedstore *s, pw_source_state **list, size_t *n, pw_error *err);

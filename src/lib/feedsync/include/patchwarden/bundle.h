@@ -47,13 +47,15 @@ typedef struct pw_bundle_file {
 
 typedef struct pw_bundle_manifest {
 	unsigned version;
-	char created[21];                        /* YYYY-MM-DDTHH:MM:SSZ */
+	char created[21]; /* YYYY-MM-DDTHH:MM:SSZ */
 	char key_id[PW_BUNDLE_KEY_ID_LEN + 1];
-	pw_bundle_file *files;                   /* sorted by name */
+	pw_bundle_file *files; /* sorted by name */
 	size_t n_files, cap;
 } pw_bundle_manifest;
 
+/* clang-format off */
 #define PW_BUNDLE_MANIFEST_INIT {0, {0}, {0}, NULL, 0, 0}
+/* clang-format on */
 
 /* Parses MANIFEST text; errors name `where`:line. On error *out is
  * left empty. */

@@ -49,8 +49,8 @@ typedef struct pw_sync_report {
 	char name[64];
 	char url[1024];
 	pw_sync_status status;
-	long http_status;   /* last HTTP status, 0 when no reply arrived */
-	uint64_t bytes;     /* downloaded body size */
+	long http_status; /* last HTTP status, 0 when no reply arrived */
+	uint64_t bytes;   /* downloaded body size */
 	unsigned attempts;
 	double seconds;
 	bool kept_previous; /* failed, and the last good download was imported again */
@@ -61,20 +61,20 @@ typedef void (*pw_sync_source_fn)(void *ctx, const pw_sync_report *r);
 typedef void (*pw_sync_fetch_fn)(void *ctx, const char *name, const char *url);
 
 typedef struct pw_sync_options {
-	const pw_config *config;   /* the operator's configuration (required) */
-	const char *config_path;   /* named in messages */
-	const pw_config *shipped;  /* the shipped source list, may be NULL */
+	const pw_config *config;  /* the operator's configuration (required) */
+	const char *config_path;  /* named in messages */
+	const pw_config *shipped; /* the shipped source list, may be NULL */
 	const char *shipped_path;
-	const char *const *only;   /* sync only these sources (--source) */
+	const char *const *only; /* sync only these sources (--source) */
 	size_t n_only;
-	const char *cache_dir;     /* overrides [sync] cache_dir */
+	const char *cache_dir; /* overrides [sync] cache_dir */
 	/* All callbacks are optional and receive `ctx`. */
 	pw_sync_fetch_fn on_fetch;        /* before each selected source is fetched */
 	pw_fetch_progress_fn on_progress; /* bytes of the current download */
 	pw_fetch_retry_fn on_retry;
-	pw_sync_source_fn on_source;      /* after each selected source was fetched */
-	pw_progress_fn import_progress;   /* files of the import */
-	pw_warn_fn warn;                  /* skipped-record warnings of the import */
+	pw_sync_source_fn on_source;    /* after each selected source was fetched */
+	pw_progress_fn import_progress; /* files of the import */
+	pw_warn_fn warn;                /* skipped-record warnings of the import */
 	void *ctx;
 } pw_sync_options;
 
@@ -82,12 +82,14 @@ typedef struct pw_sync_summary {
 	pw_sync_report *sources; /* the selected sources, in configuration order */
 	size_t n_sources;
 	size_t downloaded, unchanged, failed;
-	int64_t snapshot;        /* 0 when no snapshot was made */
-	bool replaced;           /* withdrawn advisories were retired */
+	int64_t snapshot; /* 0 when no snapshot was made */
+	bool replaced;    /* withdrawn advisories were retired */
 	pw_import_stats stats;
 } pw_sync_summary;
 
+/* clang-format off */
 #define PW_SYNC_SUMMARY_INIT {NULL, 0, 0, 0, 0, 0, false, {0}}
+/* clang-format on */
 void pw_sync_summary_release(pw_sync_summary *s);
 
 /* Runs one sync. Returns PW_OK when the run completed, even if some

@@ -18,8 +18,8 @@
 /* Called before each retry: `reason` says why the previous attempt
  * failed ("HTTP 503", "connection refused"); `attempt` is the number of
  * the attempt about to start. */
-typedef void (*pw_fetch_retry_fn)(void *ctx, const char *url, unsigned attempt,
-				  unsigned attempts, long delay_ms, const char *reason);
+typedef void (*pw_fetch_retry_fn)(void *ctx, const char *url, unsigned attempt, unsigned attempts,
+				  long delay_ms, const char *reason);
 
 /* Bytes of the body received so far; `total` is 0 while unknown. */
 typedef void (*pw_fetch_progress_fn)(void *ctx, const char *url, uint64_t done, uint64_t total);
@@ -40,15 +40,17 @@ typedef struct pw_fetch_opts {
 	void *ctx;
 } pw_fetch_opts;
 
+/* clang-format off */
 #define PW_FETCH_OPTS_INIT {0}
+/* clang-format on */
 
 typedef struct pw_fetch_result {
-	long status;            /* final HTTP status: 200, or 304 when not modified */
-	bool not_modified;      /* 304: `dest` was not touched */
-	uint64_t bytes;         /* body size written to `dest` */
-	unsigned attempts;      /* attempts made */
-	double seconds;         /* wall time including backoff */
-	char etag[256];         /* validators the server sent ("" if none) */
+	long status;       /* final HTTP status: 200, or 304 when not modified */
+	bool not_modified; /* 304: `dest` was not touched */
+	uint64_t bytes;    /* body size written to `dest` */
+	unsigned attempts; /* attempts made */
+	double seconds;    /* wall time including backoff */
+	char etag[256];    /* validators the server sent ("" if none) */
 	char last_modified[64];
 } pw_fetch_result;
 

@@ -54,7 +54,9 @@ typedef struct pw_enroll_token_list {
 	size_t n, cap;
 } pw_enroll_token_list;
 
+/* clang-format off */
 #define PW_ENROLL_TOKEN_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 
 pw_err pw_enroll_token_list_all(pw_db *db, pw_enroll_token_list *out, pw_error *err);
 void pw_enroll_token_list_release(pw_enroll_token_list *l);
@@ -69,7 +71,8 @@ void pw_enroll_token_list_release(pw_enroll_token_list *l);
 typedef struct pw_enroll_request {
 	const char *token;
 	const char *hostname;
-	const char *machine_id; /* /etc/machine-id: identifies the host across re-installs of the agent */
+	const char *machine_id; /* /etc/machine-id: identifies the host across re-installs of the
+				   agent */
 	const char *os_id, *os_version_id, *os_codename, *os_pretty_name;
 	const char *arch;
 	/* The credential the agent holds, when it has one: proves that a
@@ -106,15 +109,14 @@ typedef struct pw_enrollment {
  * PW_ERR_CONFLICT and spends no use of the token. A wrong, unknown, revoked, expired or used-up
  * token is PW_ERR_AUTH with a message saying which (the secret is
  * checked first, so only its holder learns the token's state). */
-pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out,
-		       pw_error *err);
+pw_err pw_agent_enroll(pw_db *db, const pw_enroll_request *req, pw_enrollment *out, pw_error *err);
 
 /* A re-key waiting for an operator's decision. */
 typedef struct pw_rekey_request {
-	char agent_id[PW_AGENT_ID_MAX];   /* the new agent's, waiting */
-	char current[PW_AGENT_ID_MAX];    /* the host's live agent, which approval revokes */
-	char hostname[256];               /* the name the new agent reports */
-	char requested[32];               /* when */
+	char agent_id[PW_AGENT_ID_MAX]; /* the new agent's, waiting */
+	char current[PW_AGENT_ID_MAX];  /* the host's live agent, which approval revokes */
+	char hostname[256];             /* the name the new agent reports */
+	char requested[32];             /* when */
 	int64_t enroll_token_id;
 } pw_rekey_request;
 
@@ -148,9 +150,9 @@ typedef struct pw_agent {
 	 * `fresh`): so an unchanged check-in right after authentication reads
 	 * the database once and writes it once. */
 	bool fresh;
-	bool jobs_waiting; /* open jobs for the host */
+	bool jobs_waiting;       /* open jobs for the host */
 	char inventory_hash[65]; /* the host's, "" when it has none */
-	int64_t seq_high; /* the highest result seq stored from this agent, 0 for none */
+	int64_t seq_high;        /* the highest result seq stored from this agent, 0 for none */
 } pw_agent;
 
 /* Checks "<agent id>.<secret>" (the Bearer credential): malformed,

@@ -20,9 +20,9 @@ struct cJSON;
 
 typedef struct pw_job_result {
 	int64_t job_id;
-	int64_t seq;          /* the agent's own numbering, 1, 2, 3, ... */
-	const char *status;   /* "ok" or "failed" */
-	const char *started;  /* timestamps as the agent reports them; may be NULL */
+	int64_t seq;         /* the agent's own numbering, 1, 2, 3, ... */
+	const char *status;  /* "ok" or "failed" */
+	const char *started; /* timestamps as the agent reports them; may be NULL */
 	const char *finished;
 	bool has_exit_code;
 	int64_t exit_code;
@@ -41,8 +41,9 @@ typedef struct pw_inventory_refusal {
 } pw_inventory_refusal;
 
 typedef struct pw_checkin {
-	const char *inventory_hash;      /* required: pw_inventory_hash of what the agent has */
-	const struct cJSON *inventory;   /* the inventory object, or NULL when only the hash is sent */
+	const char *inventory_hash; /* required: pw_inventory_hash of what the agent has */
+	const struct cJSON
+		*inventory; /* the inventory object, or NULL when only the hash is sent */
 	const pw_job_result *results;
 	size_t n_results;
 	size_t max_jobs;       /* jobs to hand out at most; 0: PW_CHECKIN_MAX_JOBS */
@@ -54,7 +55,9 @@ typedef struct pw_checkin {
 	size_t n_release;
 } pw_checkin;
 
+/* clang-format off */
 #define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0}
+/* clang-format on */
 #define PW_CHECKIN_MAX_RELEASE 1000
 #define PW_CHECKIN_MAX_JOBS 16
 #define PW_JOB_LEASE (2 * 3600)
@@ -73,7 +76,7 @@ typedef struct pw_checkin_reply {
 	 * seq_high. Ascending. */
 	int64_t *conflict;
 	size_t n_conflict;
-	int64_t seq_high; /* the highest result seq stored from this agent, 0 for none */
+	int64_t seq_high;    /* the highest result seq stored from this agent, 0 for none */
 	bool need_inventory; /* the server does not know inventory_hash: send the inventory */
 	pw_job_offer *jobs;  /* by id */
 	size_t n_jobs;
@@ -83,7 +86,9 @@ typedef struct pw_checkin_reply {
 	size_t n_released; /* of `release`, the jobs queued again */
 } pw_checkin_reply;
 
+/* clang-format off */
 #define PW_CHECKIN_REPLY_INIT {NULL, 0, NULL, 0, 0, false, NULL, 0, false, 0}
+/* clang-format on */
 void pw_checkin_reply_release(pw_checkin_reply *r);
 
 /* One check-in of an authenticated agent, atomic:
@@ -122,7 +127,7 @@ void pw_checkin_reply_release(pw_checkin_reply *r);
  * from pw_agent_authenticate; anything else runs in one write
  * transaction. `reply` must be initialised (PW_CHECKIN_REPLY_INIT); it is
  * filled only on success. */
-pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req,
-			pw_checkin_reply *reply, pw_error *err);
+pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req, pw_checkin_reply *reply,
+			pw_error *err);
 
 #endif

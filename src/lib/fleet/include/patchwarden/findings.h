@@ -53,11 +53,11 @@ pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_e
 pw_err pw_findings_store_open(const char *path, pw_db *db, pw_feedstore **out, pw_error *err);
 
 typedef struct pw_findings_stats {
-	bool ran;            /* false: another holder had the lock, or nothing was new */
-	int64_t snapshot;    /* the feed snapshot scanned against */
-	size_t hosts;        /* hosts whose findings were replaced */
-	size_t inventories;  /* distinct (inventory, exposure) pairs scanned */
-	size_t skipped;      /* hosts whose OS the snapshot has no advisories for: kept theirs */
+	bool ran;           /* false: another holder had the lock, or nothing was new */
+	int64_t snapshot;   /* the feed snapshot scanned against */
+	size_t hosts;       /* hosts whose findings were replaced */
+	size_t inventories; /* distinct (inventory, exposure) pairs scanned */
+	size_t skipped;     /* hosts whose OS the snapshot has no advisories for: kept theirs */
 	pw_host_findings_delta delta;
 	int64_t open[PW_HOST_PRIO__COUNT]; /* the fleet's open findings afterwards */
 	double seconds;
@@ -79,8 +79,8 @@ struct cJSON *pw_findings_stats_to_json(const pw_findings_stats *st);
  * other error stops the run, leaving the snapshot unrecorded so the next
  * run completes it. */
 pw_err pw_findings_recompute(pw_db *db, pw_feedstore *store, int64_t snapshot,
-			     const pw_policy *policy, const char *actor,
-			     pw_findings_stats *stats, pw_error *err);
+			     const pw_policy *policy, const char *actor, pw_findings_stats *stats,
+			     pw_error *err);
 
 /* The scheduler's step: pw_findings_recompute against the store's newest
  * snapshot when it is not the one recorded (a newer import, or another

@@ -20,12 +20,14 @@
 typedef struct pw_host_csv {
 	pw_host_field *cols; /* per column, from the header */
 	size_t ncols;
-	char **cells;        /* nrows * ncols */
-	size_t *lines;       /* each row's first line in the file */
+	char **cells;  /* nrows * ncols */
+	size_t *lines; /* each row's first line in the file */
 	size_t nrows, cap;
 } pw_host_csv;
 
+/* clang-format off */
 #define PW_HOST_CSV_INIT {NULL, 0, NULL, NULL, 0, 0}
+/* clang-format on */
 void pw_host_csv_release(pw_host_csv *c);
 
 /* Errors are "NAME:LINE:COLUMN: message" (column in bytes, 1-based).

@@ -22,7 +22,7 @@ typedef struct pw_host_finding {
 	const char *installed; /* installed version */
 	const char *fixed;     /* version that fixes it */
 	pw_host_prio priority;
-	const char *cves;      /* "CVE-2024-1,CVE-2024-2", may be "" */
+	const char *cves; /* "CVE-2024-1,CVE-2024-2", may be "" */
 } pw_host_finding;
 
 typedef struct pw_host_findings_delta {
@@ -50,14 +50,14 @@ pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST
  * this inventory against" (an OS the feeds do not cover): its hosts keep
  * their findings. pw_host_matcher_scan below is the matcher (scan.h)
  * behind this interface; tests plug in their own. */
-typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash,
-				  const char *inventory_json, const char *exposure,
-				  const pw_host_finding **v, size_t *n, pw_error *err);
+typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash, const char *inventory_json,
+				  const char *exposure, const pw_host_finding **v, size_t *n,
+				  pw_error *err);
 
 typedef struct pw_host_recompute_stats {
 	size_t inventories; /* distinct inventories scanned */
 	size_t hosts;       /* hosts whose findings were replaced */
-	size_t skipped;     /* hosts whose inventory the scan could not cover (PW_ERR_UNSUPPORTED) */
+	size_t skipped; /* hosts whose inventory the scan could not cover (PW_ERR_UNSUPPORTED) */
 	pw_host_findings_delta delta; /* summed over the hosts */
 } pw_host_recompute_stats;
 
@@ -92,8 +92,10 @@ typedef struct pw_host_matcher {
 	size_t n;
 } pw_host_matcher;
 
-#define PW_HOST_MATCHER_INIT(idx, policy) \
-	{(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, 0}
+#define PW_HOST_MATCHER_INIT(idx, policy)                                                          \
+	{                                                                                          \
+		(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, 0             \
+	}
 void pw_host_matcher_release(pw_host_matcher *m);
 pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
 			    const char *exposure, const pw_host_finding **v, size_t *n,

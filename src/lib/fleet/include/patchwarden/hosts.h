@@ -28,19 +28,19 @@ struct cJSON;
 /* A record's fields, in CSV and table order. The editable ones come
  * first; the rest are reported by the agent or kept by the store. */
 typedef enum pw_host_field {
-	PW_HF_HOSTNAME = 0,   /* RFC 1123 name, stored in lower case */
-	PW_HF_LOCATION,       /* free text */
-	PW_HF_PURPOSE,        /* free text */
-	PW_HF_CATEGORY,       /* core, security, file-print, mail, application, database, web */
-	PW_HF_OWNER_GROUP,    /* free text */
-	PW_HF_APP_OWNER,      /* free text */
-	PW_HF_CRITICALITY,    /* 1 (least) .. 5 (most critical) */
-	PW_HF_EXPOSURE,       /* internet, internal, isolated */
-	PW_HF_ENVIRONMENT,    /* test, production */
-	PW_HF_MAINT_WINDOW,   /* "Sun 01:00-04:00", "Mon-Fri 22:00-02:00", "daily 03:00-04:00" */
-	PW_HF_BACKUP_CHECK,   /* a command that proves the backup is readable */
-	PW_HF_LAST_PATCHED,   /* "YYYY-MM-DD" or a UTC timestamp; stored as a timestamp */
-	PW_HF_TICKET,         /* current change ticket, free text */
+	PW_HF_HOSTNAME = 0, /* RFC 1123 name, stored in lower case */
+	PW_HF_LOCATION,     /* free text */
+	PW_HF_PURPOSE,      /* free text */
+	PW_HF_CATEGORY,     /* core, security, file-print, mail, application, database, web */
+	PW_HF_OWNER_GROUP,  /* free text */
+	PW_HF_APP_OWNER,    /* free text */
+	PW_HF_CRITICALITY,  /* 1 (least) .. 5 (most critical) */
+	PW_HF_EXPOSURE,     /* internet, internal, isolated */
+	PW_HF_ENVIRONMENT,  /* test, production */
+	PW_HF_MAINT_WINDOW, /* "Sun 01:00-04:00", "Mon-Fri 22:00-02:00", "daily 03:00-04:00" */
+	PW_HF_BACKUP_CHECK, /* a command that proves the backup is readable */
+	PW_HF_LAST_PATCHED, /* "YYYY-MM-DD" or a UTC timestamp; stored as a timestamp */
+	PW_HF_TICKET,       /* current change ticket, free text */
 	PW_HF_AGENT_ID,
 	PW_HF_OS_ID,
 	PW_HF_OS_VERSION_ID,
@@ -78,8 +78,7 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
  * inside, 1 to 63 each), 253 characters in all; *out gets it in lower case
  * (the caller frees it). With `db`, the name must also be free: another
  * host than `self` (0: none) holding it in any case is PW_ERR_CONFLICT. */
-pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out,
-			  pw_error *err);
+pw_err pw_host_name_check(pw_db *db, const char *value, int64_t self, char **out, pw_error *err);
 
 /* Priorities of findings, most urgent first. */
 typedef enum pw_host_prio {
@@ -95,12 +94,14 @@ bool pw_host_prio_parse(const char *name, pw_host_prio *out);
 
 typedef struct pw_host {
 	int64_t id;
-	char *f[PW_HF__COUNT];                 /* text of each field, NULL when unset */
+	char *f[PW_HF__COUNT]; /* text of each field, NULL when unset */
 	int64_t open_findings[PW_HOST_PRIO__COUNT];
 	int64_t open_jobs; /* queued or leased */
 } pw_host;
 
+/* clang-format off */
 #define PW_HOST_INIT {0, {NULL}, {0}, 0}
+/* clang-format on */
 void pw_host_release(pw_host *h);
 
 typedef struct pw_host_list {
@@ -108,7 +109,9 @@ typedef struct pw_host_list {
 	size_t n, cap;
 } pw_host_list;
 
+/* clang-format off */
 #define PW_HOST_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 void pw_host_list_release(pw_host_list *l);
 
 /* The record as JSON, the one shape of the CLI's --json and the API
@@ -126,12 +129,14 @@ struct cJSON *pw_host_to_json(const pw_host *h);
 /* NULL/0/false members do not filter. */
 typedef struct pw_host_filter {
 	const char *category, *exposure, *environment, *owner_group;
-	int min_criticality;   /* 1..5; 0: any */
-	bool overdue;          /* last patched before the policy's 90 days, or never */
-	int64_t stale_days;    /* > 0: last seen more than this many days ago, or never */
+	int min_criticality; /* 1..5; 0: any */
+	bool overdue;        /* last patched before the policy's 90 days, or never */
+	int64_t stale_days;  /* > 0: last seen more than this many days ago, or never */
 } pw_host_filter;
 
+/* clang-format off */
 #define PW_HOST_FILTER_INIT {NULL, NULL, NULL, NULL, 0, false, 0}
+/* clang-format on */
 
 /* PW_ERR_NOTFOUND when there is no such host. Where a hostname is
  * taken, "id:N" names host N instead; a hostname two hosts share (agents
@@ -147,8 +152,8 @@ typedef struct pw_host_assign {
 /* Enters a host before any agent runs on it (the standard server build
  * process) with the given fields, audited as one "host.add". A hostname
  * already present is PW_ERR_INVALID. */
-pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname,
-		      const pw_host_assign *a, size_t n, int64_t *id, pw_error *err);
+pw_err pw_host_create(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
+		      size_t n, int64_t *id, pw_error *err);
 
 /* Appends the hosts matching `f` (NULL: all) to `out`, by hostname.
  * Filter values are checked as pw_host_value_check does. */

@@ -33,7 +33,9 @@ typedef struct pw_job_list {
 	size_t n, cap;
 } pw_job_list;
 
+/* clang-format off */
 #define PW_JOB_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 void pw_job_list_release(pw_job_list *l);
 
 /* Appends host_id's jobs after job id `after`, at most `limit`, by id.

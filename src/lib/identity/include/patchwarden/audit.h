@@ -34,8 +34,7 @@ struct cJSON;
  * are JSON texts or NULL and are stored compacted. *id (may be NULL)
  * gets the event id. */
 pw_err pw_audit_append(pw_db *db, const char *actor, const char *action, const char *target,
-		       const char *before_json, const char *after_json, int64_t *id,
-		       pw_error *err);
+		       const char *before_json, const char *after_json, int64_t *id, pw_error *err);
 
 typedef enum pw_audit_fault {
 	PW_AUDIT_INTACT = 0,
@@ -48,10 +47,10 @@ typedef enum pw_audit_fault {
 const char *pw_audit_fault_name(pw_audit_fault f);
 
 typedef struct pw_audit_report {
-	int64_t events;        /* events read */
+	int64_t events;                        /* events read */
 	char head_hash[PW_AUDIT_HASH_HEX + 1]; /* hash of the newest event as audit_head has it */
 	pw_audit_fault fault;
-	int64_t bad_id;        /* the first event found bad (0 when intact) */
+	int64_t bad_id; /* the first event found bad (0 when intact) */
 	char reason[PW_ERROR_MSG_MAX];
 } pw_audit_report;
 
@@ -83,16 +82,16 @@ typedef struct pw_audit_list {
 	size_t n, cap;
 } pw_audit_list;
 
+/* clang-format off */
 #define PW_AUDIT_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 
 /* Appends to `out` up to `limit` events with id > after_id, oldest first. */
-pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *out,
-		     pw_error *err);
+pw_err pw_audit_read(pw_db *db, int64_t after_id, size_t limit, pw_audit_list *out, pw_error *err);
 void pw_audit_list_release(pw_audit_list *l);
 
 /* The newest event's id (0 for an empty log) and hash, from audit_head. */
-pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1],
-		     pw_error *err);
+pw_err pw_audit_head(pw_db *db, int64_t *last_id, char hash[PW_AUDIT_HASH_HEX + 1], pw_error *err);
 
 /* Takes the audit log's head lock now (PostgreSQL row lock; SQLite's
  * write transaction already excludes everyone). Changes that check an

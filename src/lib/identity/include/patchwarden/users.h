@@ -50,8 +50,8 @@ typedef struct pw_principal {
 pw_err pw_user_add(pw_db *db, const char *actor, const char *name, pw_role role,
 		   const char *password, int64_t *id, pw_error *err);
 /* Sets (or with NULL removes) the password. */
-pw_err pw_user_set_password(pw_db *db, const char *actor, const char *name,
-			    const char *password, pw_error *err);
+pw_err pw_user_set_password(pw_db *db, const char *actor, const char *name, const char *password,
+			    pw_error *err);
 /* Changing the role of, or disabling, the last enabled admin is refused
  * (PW_ERR_INVALID), so the server always has someone who can manage it.
  * Disabling a user also stops their API tokens. */
@@ -79,7 +79,9 @@ typedef struct pw_user_list {
 	size_t n, cap;
 } pw_user_list;
 
+/* clang-format off */
 #define PW_USER_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 
 /* Appends every user to `out`, by name. */
 pw_err pw_user_list_all(pw_db *db, pw_user_list *out, pw_error *err);
@@ -125,18 +127,18 @@ typedef struct pw_api_token_list {
 	size_t n, cap;
 } pw_api_token_list;
 
+/* clang-format off */
 #define PW_API_TOKEN_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
 
 /* Appends the tokens of `user` (every user's when NULL) to `out`, by id. */
-pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out,
-			     pw_error *err);
+pw_err pw_api_token_list_all(pw_db *db, const char *user, pw_api_token_list *out, pw_error *err);
 void pw_api_token_list_release(pw_api_token_list *l);
 
 /* Checks a bearer token (constant-time comparison of the secret's
  * hash): malformed, unknown, wrong, revoked, expired, or belonging to a
  * disabled user is PW_ERR_AUTH. Records the last use (at most once a
  * minute, so busy scripts do not write on every call). */
-pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out,
-				 pw_error *err);
+pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out, pw_error *err);
 
 #endif

@@ -13,7 +13,7 @@ struct cJSON;
 
 typedef struct pw_package {
 	char *name;
-	char *version;        /* as the database has it; rpm: [epoch:]version-release */
+	char *version; /* as the database has it; rpm: [epoch:]version-release */
 	char *arch;
 	char *source;         /* source package (dpkg Source:, apk origin, rpm source rpm name) */
 	char *source_version; /* version of the source package; equals version when not given */
@@ -21,24 +21,26 @@ typedef struct pw_package {
 } pw_package;
 
 typedef struct pw_inventory {
-	char *os_id;          /* os-release ID, e.g. "debian", "ubuntu", "almalinux", "alpine" */
-	char *os_version_id;  /* VERSION_ID, e.g. "12", "18.04", "3.18.4" */
-	char *os_codename;    /* VERSION_CODENAME, may be NULL */
+	char *os_id;         /* os-release ID, e.g. "debian", "ubuntu", "almalinux", "alpine" */
+	char *os_version_id; /* VERSION_ID, e.g. "12", "18.04", "3.18.4" */
+	char *os_codename;   /* VERSION_CODENAME, may be NULL */
 	char *os_pretty_name;
-	char *arch;           /* dpkg/apk/rpm architecture of the host, may be NULL */
-	pw_scheme scheme;     /* version scheme of the package database */
-	char *kernel_running; /* uname release; NULL when not reading "/" */
+	char *arch;               /* dpkg/apk/rpm architecture of the host, may be NULL */
+	pw_scheme scheme;         /* version scheme of the package database */
+	char *kernel_running;     /* uname release; NULL when not reading "/" */
 	char **kernels_installed; /* kernel releases (uname -r form) of the installed
 				   * kernel packages, oldest package version first */
 	size_t n_kernels;
 	bool needs_reboot;
 	pw_package *pkgs;
 	size_t n_pkgs, cap_pkgs;
-	char **warnings;      /* "file:line: what was skipped and why" */
+	char **warnings; /* "file:line: what was skipped and why" */
 	size_t n_warnings, cap_warnings;
 } pw_inventory;
 
+/* clang-format off */
 #define PW_INVENTORY_INIT {0}
+/* clang-format on */
 
 void pw_inventory_release(pw_inventory *inv);
 /* Frees the strings of one package (each its own allocation) and zeroes it. */
@@ -58,19 +60,19 @@ pw_err pw_inventory_read(const char *root, pw_inventory *inv, pw_error *err);
  * added: for dpkg those whose files are on disk (Status state other than
  * not-installed and config-files; see patchwarden-inventory(1)). They
  * append to inv in file order and fail only for lack of memory. */
-pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len,
-			       const char *name, pw_error *err);
-pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len,
-			      const char *name, pw_error *err);
+pw_err pw_inventory_parse_dpkg(pw_inventory *inv, const char *data, size_t len, const char *name,
+			       pw_error *err);
+pw_err pw_inventory_parse_apk(pw_inventory *inv, const char *data, size_t len, const char *name,
+			      pw_error *err);
 /* os-release(5) with sh quoting rules, never run: ID, VERSION_ID,
  * VERSION_CODENAME (else UBUNTU_CODENAME), PRETTY_NAME. Values that are
  * not UTF-8 text without control characters are left out. */
 pw_err pw_inventory_parse_os_release(pw_inventory *inv, const char *data, size_t len);
 /* The output of `rpm -qa --qf PW_INVENTORY_RPM_QF`, one package a line. */
-#define PW_INVENTORY_RPM_QF \
+#define PW_INVENTORY_RPM_QF                                                                        \
 	"%{NAME}\\t%|EPOCH?{%{EPOCH}}:{}|\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\n"
-pw_err pw_inventory_parse_rpm_qa(pw_inventory *inv, const char *data, size_t len,
-				 const char *name, pw_error *err);
+pw_err pw_inventory_parse_rpm_qa(pw_inventory *inv, const char *data, size_t len, const char *name,
+				 pw_error *err);
 
 /* The `patchwarden inventory --json` object (caller owns the result):
  * {"os":{"id","version_id","codename","pretty_name"},"arch","scheme",

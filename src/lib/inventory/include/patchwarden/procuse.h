@@ -35,8 +35,7 @@ typedef struct pw_proc_deleted {
  * usr/lib on merged-/usr systems) are applied to listed paths before
  * they are compared with what the kernel reports. When deleted files are
  * mapped, all file lists are read once to name their packages. */
-pw_err pw_procuse_read(const char *proc_dir, const char *root, pw_procuse **out,
-		       pw_error *err);
+pw_err pw_procuse_read(const char *proc_dir, const char *root, pw_procuse **out, pw_error *err);
 void pw_procuse_free(pw_procuse *pu);
 
 /* False when some process's maps could not be read (not root, or the

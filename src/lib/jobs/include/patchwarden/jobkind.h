@@ -26,8 +26,8 @@ typedef struct pw_job_arg {
 } pw_job_arg;
 
 typedef struct pw_job_kind {
-	const char *name;     /* "scan" */
-	const char *summary;  /* for docs and errors */
+	const char *name;       /* "scan" */
+	const char *summary;    /* for docs and errors */
 	const pw_job_arg *args; /* the arguments it takes, ended by {NULL}; no others */
 	/* The roles (users.h names, space-separated) that may queue it; the
 	 * route's own roles apply first. */

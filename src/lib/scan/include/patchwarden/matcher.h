@@ -27,18 +27,18 @@ typedef struct pw_advindex pw_advindex;
 typedef struct pw_index_cve {
 	const char *id;
 	bool kev;
-	const char *kev_added;  /* YYYY-MM-DD, NULL unless kev */
-	const char *kev_due;    /* YYYY-MM-DD, NULL unless kev */
+	const char *kev_added; /* YYYY-MM-DD, NULL unless kev */
+	const char *kev_due;   /* YYYY-MM-DD, NULL unless kev */
 	bool kev_ransomware;
-	double epss;            /* < 0 when no score is known */
+	double epss; /* < 0 when no score is known */
 	double epss_percentile;
 } pw_index_cve;
 
 typedef struct pw_index_advisory {
 	const char *id;
 	const char *source;
-	const char *published;  /* may be NULL */
-	const char *summary;    /* may be NULL */
+	const char *published;   /* may be NULL */
+	const char *summary;     /* may be NULL */
 	const char *cvss_vector; /* may be NULL */
 	pw_severity severity;
 	pw_attack_vector attack_vector;
@@ -50,10 +50,10 @@ typedef struct pw_index_advisory {
 typedef struct pw_index_fix {
 	const pw_index_advisory *adv;
 	pw_fix_state state;
-	const char *fixed;      /* PW_FIX_FIXED: the fixed version; else NULL */
-	const char *note;       /* may be NULL */
-	bool modular;           /* rpm: `fixed` is a module build (".module+el8", ".module_el8") */
-	pw_deb_version deb;     /* deb ecosystems, PW_FIX_FIXED: `fixed` parsed once */
+	const char *fixed;  /* PW_FIX_FIXED: the fixed version; else NULL */
+	const char *note;   /* may be NULL */
+	bool modular;       /* rpm: `fixed` is a module build (".module+el8", ".module_el8") */
+	pw_deb_version deb; /* deb ecosystems, PW_FIX_FIXED: `fixed` parsed once */
 } pw_index_fix;
 
 /* The fixes of one (ecosystem, package name, by_source) key, with what
@@ -76,13 +76,13 @@ typedef struct pw_index_package {
 
 typedef struct pw_advindex_stats {
 	size_t advisories;
-	size_t packages;       /* distinct (ecosystem, name, by_source) keys */
-	size_t fixes;          /* affected statements kept */
+	size_t packages; /* distinct (ecosystem, name, by_source) keys */
+	size_t fixes;    /* affected statements kept */
 	size_t cves;
 	size_t kev, epss;
-	size_t skipped;        /* statements refused (invalid version, no ecosystem, ...) */
-	size_t warnings;       /* warnings the parsers sent through the sink */
-	size_t arena_bytes;    /* memory held by the index's records and fix arrays */
+	size_t skipped;     /* statements refused (invalid version, no ecosystem, ...) */
+	size_t warnings;    /* warnings the parsers sent through the sink */
+	size_t arena_bytes; /* memory held by the index's records and fix arrays */
 } pw_advindex_stats;
 
 pw_err pw_advindex_new(pw_advindex **out, pw_error *err);
@@ -100,8 +100,8 @@ pw_err pw_advindex_add_epss(pw_advindex *idx, const pw_epss_entry *e, pw_error *
 /* Where skipped statements and the parsers' warnings are reported
  * (`where` names the advisory and package). Without a callback they are
  * only counted (stats.skipped). */
-void pw_advindex_set_warn(pw_advindex *idx, void (*warn)(void *ctx, const char *where,
-							 const char *message),
+void pw_advindex_set_warn(pw_advindex *idx,
+			  void (*warn)(void *ctx, const char *where, const char *message),
 			  void *ctx);
 
 /* A sink that feeds parser output straight into the index (no store). */
@@ -121,8 +121,8 @@ pw_err pw_advindex_load(pw_advindex *idx, pw_feedstore *store, int64_t snapshot,
  * pw_advindex_load_epss() then fetches (pw_scan_from_store does both). */
 void pw_advindex_defer_epss(pw_advindex *idx, bool defer);
 /* Fetches the EPSS scores of these CVEs from the index's snapshot. */
-pw_err pw_advindex_load_epss(pw_advindex *idx, pw_feedstore *store,
-			     const char *const *cves, size_t n, pw_error *err);
+pw_err pw_advindex_load_epss(pw_advindex *idx, pw_feedstore *store, const char *const *cves,
+			     size_t n, pw_error *err);
 
 /* The snapshot the index was loaded from, -1 when built from records. */
 int64_t pw_advindex_snapshot(const pw_advindex *idx);

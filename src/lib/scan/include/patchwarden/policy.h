@@ -72,13 +72,13 @@ pw_err pw_policy_from_config(const pw_config *c, pw_policy *p, pw_error *err);
 
 /* What the rules look at for one finding. */
 typedef struct pw_priority_input {
-	const char *kev_cve;   /* a CVE of the finding in KEV, or NULL */
-	const char *kev_due;   /* its KEV due date, may be NULL */
-	double epss;           /* highest EPSS of the finding's CVEs, < 0 unknown */
-	const char *epss_cve;  /* the CVE with that score */
+	const char *kev_cve;  /* a CVE of the finding in KEV, or NULL */
+	const char *kev_due;  /* its KEV due date, may be NULL */
+	double epss;          /* highest EPSS of the finding's CVEs, < 0 unknown */
+	const char *epss_cve; /* the CVE with that score */
 	pw_severity severity;
 	pw_attack_vector attack_vector;
-	int in_use;            /* 1 used by a running process, 0 not, -1 unknown */
+	int in_use; /* 1 used by a running process, 0 not, -1 unknown */
 	pw_exposure exposure;
 } pw_priority_input;
 

@@ -62,9 +62,9 @@ typedef struct pw_scan_host {
 } pw_scan_host;
 
 typedef struct pw_finding {
-	const char *package;     /* the name the fix is keyed by (source or binary) */
+	const char *package; /* the name the fix is keyed by (source or binary) */
 	bool by_source;
-	const char *installed;   /* lowest installed version concerned */
+	const char *installed; /* lowest installed version concerned */
 	const char *fixed;
 	const pw_index_advisory *adv;
 	const pw_index_cve *const *cves; /* the advisory's, merged when reached twice */
@@ -73,7 +73,7 @@ typedef struct pw_finding {
 	size_t n_binaries;
 	pw_priority priority;
 	pw_priority_reason reason;
-	pw_priority_input why;   /* what the priority rules saw */
+	pw_priority_input why; /* what the priority rules saw */
 	int sla_days;
 } pw_finding;
 
@@ -83,7 +83,7 @@ typedef struct pw_unfixed {
 	bool by_source;
 	const char *installed;
 	const pw_index_advisory *adv;
-	const char *note;        /* the distro's remark, may be NULL */
+	const char *note; /* the distro's remark, may be NULL */
 	const pw_package *const *binaries;
 	size_t n_binaries;
 } pw_unfixed;
@@ -96,46 +96,48 @@ typedef enum pw_inactive_kind {
 typedef struct pw_inactive {
 	pw_inactive_kind kind;
 	/* reboot */
-	const char *running;     /* running kernel release (uname -r) */
-	const char *package;     /* kernel package the fixes are in; NULL when the
-				  * host only reported that it needs a reboot */
-	const char *installed;   /* newest installed kernel version (has the fixes) */
-	const char *running_version; /* version of the running kernel's package */
+	const char *running;                  /* running kernel release (uname -r) */
+	const char *package;                  /* kernel package the fixes are in; NULL when the
+					       * host only reported that it needs a reboot */
+	const char *installed;                /* newest installed kernel version (has the fixes) */
+	const char *running_version;          /* version of the running kernel's package */
 	const pw_index_advisory *const *advs; /* fixes waiting for the reboot */
 	size_t n_advs;
 	/* restart */
 	int pid;
 	const char *process;
 	const char *file;
-	const char *owner;       /* dpkg package of the file, may be NULL */
+	const char *owner; /* dpkg package of the file, may be NULL */
 } pw_inactive;
 
 typedef struct pw_scan_result {
 	char ecosystem[PW_ECOSYSTEM_MAX];
-	int64_t snapshot;        /* of the index, -1 when built from records */
+	int64_t snapshot; /* of the index, -1 when built from records */
 	pw_exposure exposure;
 	const pw_inventory *inventory;
-	bool in_use_known;       /* procuse was available and complete */
-	pw_finding *findings;    /* by priority (most urgent first), package, advisory */
+	bool in_use_known;    /* procuse was available and complete */
+	pw_finding *findings; /* by priority (most urgent first), package, advisory */
 	size_t n_findings;
 	pw_unfixed *unfixed;
 	size_t n_unfixed;
 	pw_inactive *inactive;
 	size_t n_inactive;
 	size_t counts[PW_PRIO__COUNT]; /* findings per priority */
-	const char *const *warnings; /* packages skipped (invalid version, ...) */
+	const char *const *warnings;   /* packages skipped (invalid version, ...) */
 	size_t n_warnings;
-	void *mem;               /* private: what the result owns */
+	void *mem; /* private: what the result owns */
 } pw_scan_result;
 
-#define PW_SCAN_RESULT_INIT {{0}, -1, PW_EXPOSURE_INTERNAL, NULL, false, NULL, 0, NULL, 0, \
-			     NULL, 0, {0}, NULL, 0, NULL}
+#define PW_SCAN_RESULT_INIT                                                                        \
+	{                                                                                          \
+		{0}, -1, PW_EXPOSURE_INTERNAL, NULL, false, NULL, 0, NULL, 0, NULL, 0, {0}, NULL,  \
+			0, NULL                                                                    \
+	}
 
 /* Scans one inventory. Fails for an inventory whose OS is unknown or has
  * no advisories in the index (a scan against no data would look clean). */
-pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv,
-			 const pw_scan_host *host, const pw_policy *policy,
-			 pw_scan_result *out, pw_error *err);
+pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv, const pw_scan_host *host,
+			 const pw_policy *policy, pw_scan_result *out, pw_error *err);
 void pw_scan_result_release(pw_scan_result *r);
 
 /* One host straight from a feed store, loading only what it needs into
@@ -179,11 +181,13 @@ typedef struct pw_fleet_host_result {
 typedef struct pw_fleet_result {
 	pw_fleet_host_result *hosts; /* one per input, in input order */
 	size_t n_hosts;
-	size_t n_distinct;           /* scans actually run */
-	void *mem;                   /* private */
+	size_t n_distinct; /* scans actually run */
+	void *mem;         /* private */
 } pw_fleet_result;
 
+/* clang-format off */
 #define PW_FLEET_RESULT_INIT {NULL, 0, 0, NULL}
+/* clang-format on */
 
 /* Scans `n` inventories with `threads` workers (0: 2). Inputs with the
  * same content (pw_inventory_hash) and exposure are scanned once and share

@@ -101,15 +101,16 @@ typedef struct pw_route {
 	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
 	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer */
 	pw_route_access access;
-	unsigned roles;    /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
-	size_t body_max;   /* largest accepted body in bytes; 0: no body */
+	unsigned roles;  /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
+	size_t body_max; /* largest accepted body in bytes; 0: no body */
 	pw_route_format format;
 	int ok_status;     /* 200 or 201 */
 	const char *audit; /* the audit action a successful call writes; NULL: changes nothing */
 	pw_route_handler handler;
 	const char *summary;
 	const char *query;            /* documented query parameters, or NULL */
-	const char *request_example;  /* JSON (CSV for PW_FORMAT_CSV_BODY); "<…>" marks values to fill in */
+	const char *request_example;  /* JSON (CSV for PW_FORMAT_CSV_BODY); "<…>" marks values to
+					 fill in */
 	const char *response_example; /* JSON (CSV for PW_FORMAT_CSV_REPLY) */
 } pw_route;
 

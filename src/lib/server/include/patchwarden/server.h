@@ -32,10 +32,10 @@ typedef struct pw_server_config {
 	long threads;               /* worker threads; 0: four per CPU core */
 	long max_connections;
 	long max_connections_per_ip; /* 0: no limit */
-	long connection_timeout; /* seconds a connection may sit idle */
-	long request_timeout;    /* seconds for a request's headers and body, however slow */
-	long shutdown_timeout;   /* seconds a stop waits for requests in progress */
-	bool access_log;         /* one line per request */
+	long connection_timeout;     /* seconds a connection may sit idle */
+	long request_timeout;        /* seconds for a request's headers and body, however slow */
+	long shutdown_timeout;       /* seconds a stop waits for requests in progress */
+	bool access_log;             /* one line per request */
 	pw_api_settings api;
 	/* [feeds], [policy], [scan]: the feed store findings are computed
 	 * against, on a check-in that changes a host's inventory and, every

@@ -37,8 +37,8 @@ pw_err pw_vercmp(pw_scheme s, const char *a, const char *b, int *cmp, pw_error *
 /* Per-scheme comparisons for hot loops. Inputs must have passed
  * pw_version_check for deb; the result is then what dpkg says. */
 int pw_deb_vercmp(const char *a, const char *b);
-int pw_rpm_vercmp(const char *a, const char *b);    /* full [E:]V[-R] EVR comparison */
-int pw_rpm_segcmp(const char *a, const char *b);    /* rpmvercmp() on one component */
+int pw_rpm_vercmp(const char *a, const char *b); /* full [E:]V[-R] EVR comparison */
+int pw_rpm_segcmp(const char *a, const char *b); /* rpmvercmp() on one component */
 int pw_apk_vercmp(const char *a, const char *b);
 
 /* Per-scheme validity, behind pw_version_check. */
@@ -54,7 +54,7 @@ typedef struct pw_deb_version {
 	size_t upstream_len;
 	const char *revision; /* revision_len 0 when there is none */
 	size_t revision_len;
-	const char *warning;  /* what dpkg only warns about, or NULL */
+	const char *warning; /* what dpkg only warns about, or NULL */
 } pw_deb_version;
 
 /* Parses v as dpkg 1.21 does: PW_ERR_PARSE, with a message naming v and
