@@ -212,6 +212,21 @@ int pw_cli_print_json(const char *cmd, cJSON *v)
 	return PW_EXIT_OK;
 }
 
+int pw_cli_print_json_array(const char *cmd, const void *items, size_t n, size_t size,
+			    cJSON *(*to_json)(const void *item))
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *o = to_json((const char *)items + i * size);
+		if (!o || !cJSON_AddItemToArray(a, o)) {
+			cJSON_Delete(o);
+			cJSON_Delete(a);
+			a = NULL;
+		}
+	}
+	return pw_cli_print_json(cmd, a);
+}
+
 pw_err pw_cli_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)
 {
 	/* Reopening descriptor 0 keeps pw_read_file's size check for a file

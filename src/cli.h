@@ -108,6 +108,10 @@ int pw_cli_finish(const char *cmd, int rc);
  * build) or a failed print is "out of memory". Does not flush. */
 struct cJSON;
 int pw_cli_print_json(const char *cmd, struct cJSON *v);
+/* Prints the n records of `size` bytes at `items` as one JSON array, each
+ * through the record's serialiser (the API's too, so the shapes agree). */
+int pw_cli_print_json_array(const char *cmd, const void *items, size_t n, size_t size,
+			    struct cJSON *(*to_json)(const void *item));
 /* pw_read_file(), where the path "-" means standard input. */
 pw_err pw_cli_read_file(const char *path, struct pw_buf *out, size_t max_bytes, pw_error *err);
 /* s, or "-" for a missing or empty value in tables. */

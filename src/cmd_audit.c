@@ -109,6 +109,11 @@ static void change_text(const pw_audit_event *e, char *buf, size_t size)
 	}
 }
 
+static cJSON *event_json(const void *e)
+{
+	return pw_audit_event_to_json(e);
+}
+
 static int list(pw_db *db, bool json, int64_t after, bool have_after, int64_t limit)
 {
 	pw_error err = PW_ERROR_INIT;
@@ -125,23 +130,11 @@ static int list(pw_db *db, bool json, int64_t after, bool have_after, int64_t li
 		return pw_cli_fail_err(CMD, &err);
 	}
 	if (json) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *o = pw_audit_event_to_json(&l.v[i]);
-			if (!o || !cJSON_AddItemToArray(a, o)) {
-				cJSON_Delete(o);
-				cJSON_Delete(a);
-				a = NULL;
-			}
-		}
-		char *text = a ? cJSON_Print(a) : NULL;
-		cJSON_Delete(a);
-		if (!text) {
+		int rc = pw_cli_print_json_array(CMD, l.v, l.n, sizeof *l.v, event_json);
+		if (rc) {
 			pw_audit_list_release(&l);
-			return pw_cli_fail(CMD, "out of memory");
+			return rc;
 		}
-		puts(text);
-		cJSON_free(text);
 	} else {
 		printf("%-6s  %-24s  %-20s  %-20s  %-16s  %s\n", "ID", "TIME", "ACTOR", "ACTION",
 		       "TARGET", "CHANGE");

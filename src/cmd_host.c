@@ -213,6 +213,11 @@ static int print_table(const pw_host_list *l)
 
 /* ---- subcommands ----------------------------------------------------- */
 
+static cJSON *host_json(const void *h)
+{
+	return pw_host_to_json(h);
+}
+
 static int host_list(pw_db *db, const struct opts *o)
 {
 	if (o->npos)
@@ -224,16 +229,8 @@ static int host_list(pw_db *db, const struct opts *o)
 		return pw_cli_fail_err(CMD, &err);
 	int rc;
 	if (o->json) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *h = pw_host_to_json(&l.v[i]);
-			if (!h || !cJSON_AddItemToArray(a, h)) {
-				cJSON_Delete(h);
-				cJSON_Delete(a);
-				a = NULL;
-			}
-		}
-		rc = print_json(a);
+		rc = pw_cli_print_json_array(CMD, l.v, l.n, sizeof *l.v, host_json);
+		rc = rc ? rc : pw_cli_finish(CMD, rc);
 	} else {
 		rc = print_table(&l);
 	}

@@ -309,6 +309,21 @@ static int user_disable(pw_db *db, struct opts *o, bool disable)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
+static cJSON *user_json(const void *u)
+{
+	return pw_user_to_json(u);
+}
+
+static cJSON *api_token_json(const void *t)
+{
+	return pw_api_token_to_json(t);
+}
+
+static cJSON *enroll_token_json(const void *t)
+{
+	return pw_enroll_token_to_json(t);
+}
+
 static int user_list(pw_db *db, struct opts *o)
 {
 	pw_user_list l = PW_USER_LIST_INIT;
@@ -319,16 +334,7 @@ static int user_list(pw_db *db, struct opts *o)
 	}
 	int rc = PW_EXIT_OK;
 	if (o->seen & O_JSON) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *u = pw_user_to_json(&l.v[i]);
-			if (!u || !cJSON_AddItemToArray(a, u)) {
-				cJSON_Delete(u);
-				cJSON_Delete(a);
-				a = NULL;
-			}
-		}
-		rc = pw_cli_print_json(CMD, a);
+		rc = pw_cli_print_json_array(CMD, l.v, l.n, sizeof *l.v, user_json);
 	} else {
 		int w = 4;
 		for (size_t i = 0; i < l.n; i++)
@@ -386,16 +392,7 @@ static int token_list(pw_db *db, struct opts *o)
 	}
 	int rc = PW_EXIT_OK;
 	if (o->seen & O_JSON) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *j = pw_api_token_to_json(&l.v[i]);
-			if (!j || !cJSON_AddItemToArray(a, j)) {
-				cJSON_Delete(j);
-				cJSON_Delete(a);
-				a = NULL;
-			}
-		}
-		rc = pw_cli_print_json(CMD, a);
+		rc = pw_cli_print_json_array(CMD, l.v, l.n, sizeof *l.v, api_token_json);
 	} else {
 		printf("%-8s  %-16s  %-24s  %-24s  %-24s  %s\n", "ID", "USER", "CREATED", "EXPIRES",
 		       "LAST USED", "LABEL");
@@ -472,16 +469,7 @@ static int etoken_list(pw_db *db, struct opts *o)
 	}
 	int rc = PW_EXIT_OK;
 	if (o->seen & O_JSON) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; a && i < l.n; i++) {
-			cJSON *j = pw_enroll_token_to_json(&l.v[i]);
-			if (!j || !cJSON_AddItemToArray(a, j)) {
-				cJSON_Delete(j);
-				cJSON_Delete(a);
-				a = NULL;
-			}
-		}
-		rc = pw_cli_print_json(CMD, a);
+		rc = pw_cli_print_json_array(CMD, l.v, l.n, sizeof *l.v, enroll_token_json);
 	} else {
 		printf("%-8s  %-9s  %-24s  %-16s  %s\n", "ID", "USES LEFT", "EXPIRES", "CREATED BY",
 		       "LABEL");
