@@ -342,8 +342,9 @@ static void test_credentials(void **state)
 	REFUSED(f, PW_ERR_AUTH, "not valid", pw_agent_authenticate(f->db, wrong, &a, &f->e));
 	static const char *const junk[] = {
 		"", "ag_", "ag_1234.abcd", "Bearer ag_x",
-		"ag_ABCDEF0123456789."
-		"0000000000000000000000000000000000000000000000000000000000000000"};
+		/* upper-case hex id */
+		("ag_ABCDEF0123456789."
+		 "0000000000000000000000000000000000000000000000000000000000000000")};
 	for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
 		REFUSED(f, PW_ERR_AUTH, "not an agent credential",
 			pw_agent_authenticate(f->db, junk[i], &a, &f->e));
