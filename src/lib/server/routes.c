@@ -15,6 +15,7 @@
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
 #include "patchwarden/checkin.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
@@ -373,6 +374,17 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	return true;
 }
 
+/* What the hosts' coverage is judged against, from the settings. */
+static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error *e)
+{
+	pw_findings_config fc;
+	memset(&fc, 0, sizeof fc);
+	fc.store = c->env->settings->feed_store;
+	fc.checkin_interval = (long)c->env->settings->checkin_interval;
+	fc.stale_checkins = (long)c->env->settings->stale_checkins;
+	return pw_coverage_load(c->env->db, &fc, cov, e);
+}
+
 static void h_hosts(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
@@ -383,7 +395,12 @@ static void h_hosts(struct pw_api_ctx *c)
 		return;
 	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_err rc = load_coverage(c, &cov, &e);
+	if (!rc)
+		rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
+	pw_host_list_coverage_set(&cov, &l);
+	pw_coverage_ctx_release(&cov);
 	if (rc) {
 		pw_host_list_release(&l);
 		pw_api_fail(c, rc, &e);
@@ -414,7 +431,13 @@ static void reply_host(struct pw_api_ctx *c)
 	pw_host h = PW_HOST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	cJSON *j = NULL;
-	pw_err rc = pw_host_get(c->env->db, c->id, &h, &e);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_err rc = load_coverage(c, &cov, &e);
+	if (!rc)
+		rc = pw_host_get(c->env->db, c->id, &h, &e);
+	if (!rc)
+		pw_host_coverage_set(&cov, &h);
+	pw_coverage_ctx_release(&cov);
 	if (!rc)
 		rc = pw_host_show_json(c->env->db, &h, &j, &e);
 	pw_host_release(&h);
