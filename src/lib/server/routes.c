@@ -17,6 +17,7 @@
 #include "patchwarden/checkin.h"
 #include "patchwarden/coverage.h"
 #include "patchwarden/host_csv.h"
+#include "patchwarden/summary.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobkind.h"
@@ -383,6 +384,32 @@ static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error
 	fc.checkin_interval = (long)c->env->settings->checkin_interval;
 	fc.stale_checkins = (long)c->env->settings->stale_checkins;
 	return pw_coverage_load(c->env->db, &fc, cov, e);
+}
+
+static void h_summary(struct pw_api_ctx *c)
+{
+	pw_findings_config fc;
+	memset(&fc, 0, sizeof fc);
+	fc.store = c->env->settings->feed_store;
+	fc.checkin_interval = (long)c->env->settings->checkin_interval;
+	fc.stale_checkins = (long)c->env->settings->stale_checkins;
+	pw_policy_defaults(&fc.policy);
+	for (int p = 0; p < PW_PRIO__COUNT && p < 4; p++)
+		if (c->env->settings->sla_days[p] >= 0)
+			fc.policy.sla_days[p] = c->env->settings->sla_days[p];
+	pw_fleet_summary s;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_fleet_summary_get(c->env->db, &fc, &s, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = pw_fleet_summary_to_json(&s);
+	if (!o) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
 }
 
 static void h_hosts(struct pw_api_ctx *c)
@@ -992,6 +1019,17 @@ static const pw_route routes[] = {
 	 "{\"ack\":[5],\"need_inventory\":false,\"jobs\":[{\"job_id\":18,\"kind\":\"scan\","
 	 "\"args\":{}}],\"checkin_interval\":900}"},
 
+	{"GET", "/api/v1/summary", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_summary,
+	 "The fleet at a glance, as `patchwarden summary --json` prints it: hosts by coverage "
+	 "state, open findings per priority, hosts past their findings' SLA, hosts not patched "
+	 "for 90 days, hosts with an open KEV-listed finding, the newest feed snapshot and its "
+	 "age: patchwarden-summary(1)",
+	 NULL, NULL,
+	 "{\"hosts\":3,\"coverage\":{\"covered\":1,\"never_reported\":1,\"no_feed\":1,"
+	 "\"stale\":0,\"pending\":0},\"open_findings\":{\"emergency\":2,\"high\":5,"
+	 "\"normal\":9,\"low\":1},\"hosts_past_sla\":1,\"hosts_unpatched\":3,"
+	 "\"unpatched_days\":90,\"hosts_kev\":1,\"feed_snapshot\":{\"id\":7,"
+	 "\"created\":\"2026-12-07T01:00:00.000Z\",\"age_days\":0}}"},
 	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
 	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
 	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},
