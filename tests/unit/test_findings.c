@@ -20,6 +20,7 @@
 #include "patchwarden/inventory.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/scan.h"
+#include "patchwarden/summary.h"
 
 #define ACTOR "cli:test"
 
@@ -518,6 +519,44 @@ static void test_coverage(void **state)
 	CHECK(f, pw_findings_recompute_host(f->db, s, &policy, web1, &d, &f->e));
 	pw_feedstore_close(s);
 	expect_coverage(f, "web1", PW_COVERAGE_COVERED, NULL);
+
+	/* The summary of these hosts: the findings' SLAs of 0 days put web1
+	 * past them; nobody was ever patched. */
+	pw_findings_config fc;
+	CHECK(f, pw_findings_config_load(NULL, &fc, &f->e));
+	for (int p = 0; p < PW_PRIO__COUNT; p++)
+		fc.policy.sla_days[p] = 0;
+	pw_fleet_summary sum;
+	CHECK(f, pw_fleet_summary_get(f->db, &fc, &sum, &f->e));
+	assert_int_equal(sum.hosts, 4);
+	assert_int_equal(sum.coverage[PW_COVERAGE_COVERED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_NEVER_REPORTED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_NO_FEED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_STALE], 1);
+	assert_int_equal(sum.unpatched, 4);
+	assert_int_equal(sum.snapshot, s2);
+	assert_int_equal(sum.snapshot_age_days, 0);
+	int64_t open[PW_HOST_PRIO__COUNT];
+	CHECK(f, pw_host_findings_count(f->db, 0, open, &f->e));
+	int64_t total = 0;
+	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++) {
+		assert_int_equal(sum.open[p], open[p]);
+		total += open[p];
+	}
+	assert_true(total > 0);
+	/* web1 and gone share the inventory and its findings. */
+	assert_int_equal(sum.past_sla, 2);
+	pw_policy_defaults(&fc.policy);
+	CHECK(f, pw_fleet_summary_get(f->db, &fc, &sum, &f->e));
+	assert_int_equal(sum.past_sla, 0);
+	cJSON *sj = pw_fleet_summary_to_json(&sum);
+	assert_non_null(sj);
+	assert_int_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(sj, "coverage"), "stale")->valuedouble, 1);
+	assert_int_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(sj, "feed_snapshot"), "id")->valuedouble,
+		(double)s2);
+	cJSON_Delete(sj);
 
 	/* Another inventory: pending until its findings are computed. */
 	give_inventory(f, "web1", "deb2",
