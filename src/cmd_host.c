@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "patchwarden/agents.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/findings.h"
@@ -191,22 +192,42 @@ static const char *day(const char *ts, char out[11])
 	return out;
 }
 
+/* The coverage as the tables show it: "no_feed (debian:13)". */
+static const char *coverage_text(const pw_host *h, char *out, size_t size)
+{
+	if (h->coverage == PW_COVERAGE_NO_FEED)
+		snprintf(out, size, "no_feed (%s)", h->coverage_detail);
+	else
+		snprintf(out, size, "%s", pw_host_coverage_name(h->coverage));
+	return out;
+}
+
+/* Findings only of a covered host: anything else would read as clean. */
+static const char *findings_text(const pw_host *h, char *out, size_t size)
+{
+	if (h->coverage != PW_COVERAGE_COVERED)
+		return "-";
+	snprintf(out, size, "%" PRId64 "/%" PRId64 "/%" PRId64 "/%" PRId64, h->open_findings[0],
+		 h->open_findings[1], h->open_findings[2], h->open_findings[3]);
+	return out;
+}
+
 static int print_table(const pw_host_list *l)
 {
-	printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %s\n", "HOSTNAME", "CATEGORY", "CRIT",
-	       "EXPOSURE", "ENV", "OWNER", "PATCHED", "SEEN", "FINDINGS E/H/N/L");
+	printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %-16s %s\n", "HOSTNAME", "CATEGORY",
+	       "CRIT", "EXPOSURE", "ENV", "OWNER", "PATCHED", "SEEN", "FINDINGS E/H/N/L",
+	       "COVERAGE");
 	for (size_t i = 0; i < l->n; i++) {
 		const pw_host *h = &l->v[i];
-		char d1[11], d2[11];
-		printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %" PRId64 "/%" PRId64
-		       "/%" PRId64 "/%" PRId64 "\n",
+		char d1[11], d2[11], fnd[96], cov[160];
+		printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %-16s %s\n",
 		       h->f[PW_HF_HOSTNAME], pw_cli_or_dash(h->f[PW_HF_CATEGORY]),
 		       pw_cli_or_dash(h->f[PW_HF_CRITICALITY]),
 		       pw_cli_or_dash(h->f[PW_HF_EXPOSURE]),
 		       pw_cli_or_dash(h->f[PW_HF_ENVIRONMENT]),
 		       pw_cli_or_dash(h->f[PW_HF_OWNER_GROUP]), day(h->f[PW_HF_LAST_PATCHED], d1),
-		       day(h->f[PW_HF_LAST_SEEN], d2), h->open_findings[0], h->open_findings[1],
-		       h->open_findings[2], h->open_findings[3]);
+		       day(h->f[PW_HF_LAST_SEEN], d2), findings_text(h, fnd, sizeof fnd),
+		       coverage_text(h, cov, sizeof cov));
 	}
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
@@ -218,14 +239,37 @@ static cJSON *host_json(const void *h)
 	return pw_host_to_json(h);
 }
 
-static int host_list(pw_db *db, const struct opts *o)
+/* What hosts' coverage is judged against ([feeds], [server]); false
+ * after printing why not. */
+static bool load_coverage(pw_db *db, struct pw_setup *setup, pw_coverage_ctx *c)
+{
+	pw_config *cfg = pw_cli_config(CMD, setup);
+	pw_findings_config fc;
+	pw_error err = PW_ERROR_INIT;
+	*c = (pw_coverage_ctx)PW_COVERAGE_CTX_INIT;
+	if (!cfg)
+		return false;
+	if (pw_findings_config_load(cfg, &fc, &err) || pw_coverage_load(db, &fc, c, &err)) {
+		pw_cli_fail_err(CMD, &err);
+		return false;
+	}
+	return true;
+}
+
+static int host_list(pw_db *db, const struct opts *o, struct pw_setup *setup)
 {
 	if (o->npos)
 		return pw_cli_usage_error(CMD,
 					  "host list takes no arguments (filters are options)");
 	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_host_list_query(db, &o->filter, &l, &err))
+	pw_coverage_ctx cov;
+	if (!load_coverage(db, setup, &cov))
+		return PW_EXIT_ERROR;
+	pw_err qrc = pw_host_list_query(db, &o->filter, &l, &err);
+	pw_host_list_coverage_set(&cov, &l);
+	pw_coverage_ctx_release(&cov);
+	if (qrc)
 		return pw_cli_fail_err(CMD, &err);
 	int rc;
 	if (o->json) {
@@ -238,13 +282,20 @@ static int host_list(pw_db *db, const struct opts *o)
 	return rc;
 }
 
-static int host_show(pw_db *db, const struct opts *o)
+static int host_show(pw_db *db, const struct opts *o, struct pw_setup *setup)
 {
 	if (o->npos != 1)
 		return pw_cli_usage_error(CMD, "host show needs one HOST");
 	pw_host h = PW_HOST_INIT;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_host_get_by_name(db, o->pos[0], &h, &err))
+	pw_coverage_ctx cov;
+	if (!load_coverage(db, setup, &cov))
+		return PW_EXIT_ERROR;
+	pw_err grc = pw_host_get_by_name(db, o->pos[0], &h, &err);
+	if (!grc)
+		pw_host_coverage_set(&cov, &h);
+	pw_coverage_ctx_release(&cov);
+	if (grc)
 		return pw_cli_fail_err(CMD, &err);
 	pw_rekey_request q;
 	bool waiting = false;
@@ -262,10 +313,14 @@ static int host_show(pw_db *db, const struct opts *o)
 		for (int f = 0; f < PW_HF__COUNT; f++)
 			printf("%-20s %s\n", pw_host_field_name((pw_host_field)f),
 			       pw_cli_or_dash(h.f[f]));
+		printf("%-20s %s: %s\n", "coverage", pw_host_coverage_name(h.coverage),
+		       h.coverage_detail);
 		printf("%-20s", "open_findings");
 		for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 			printf(" %s %" PRId64, pw_host_prio_name((pw_host_prio)p),
 			       h.open_findings[p]);
+		if (h.coverage != PW_COVERAGE_COVERED)
+			printf(" (not covered: %s)", pw_host_coverage_name(h.coverage));
 		putchar('\n');
 		if (waiting)
 			printf("%-20s agent %s (enrolled as %s at %s with enrollment token "
@@ -460,10 +515,10 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 	int rc;
 	switch (k) {
 	case 0:
-		rc = host_list(db, &o);
+		rc = host_list(db, &o, setup);
 		break;
 	case 1:
-		rc = host_show(db, &o);
+		rc = host_show(db, &o, setup);
 		break;
 	case 2:
 		rc = host_add_set(db, &o, true);

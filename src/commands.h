@@ -16,6 +16,7 @@ PW_DECLARE_CMD(host);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(server);
+PW_DECLARE_CMD(summary);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
 

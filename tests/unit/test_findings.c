@@ -4,11 +4,14 @@
  * inventory, the snapshot of record, the audit event, the cross-node
  * lock and the [feeds] configuration; on SQLite and PostgreSQL. */
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 
 #include "servertest.h"
 
 #include "patchwarden/buf.h"
+#include "patchwarden/clock.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/findings.h"
@@ -17,6 +20,7 @@
 #include "patchwarden/inventory.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/scan.h"
+#include "patchwarden/summary.h"
 
 #define ACTOR "cli:test"
 
@@ -416,6 +420,151 @@ static void test_store_in_server_database(void **state)
 	same_counts(c, d);
 }
 
+static void set_os(struct srv *f, const char *host, const char *id, const char *version,
+		   const char *seen)
+{
+	pw_stmt *st = NULL;
+	CHECK(f, pw_db_prepare(f->db,
+			       "UPDATE hosts SET os_id = ?, os_version_id = ?, last_seen = ?"
+			       " WHERE hostname = ?",
+			       &st, &f->e));
+	assert_int_equal(pw_stmt_bind_text(st, 1, id), PW_OK);
+	assert_int_equal(pw_stmt_bind_text(st, 2, version), PW_OK);
+	assert_int_equal(pw_stmt_bind_text(st, 3, seen), PW_OK);
+	assert_int_equal(pw_stmt_bind_text(st, 4, host), PW_OK);
+	CHECK(f, pw_stmt_exec(st, &f->e));
+}
+
+/* Each host's coverage, read back through pw_host_list_query. */
+static void expect_coverage(struct srv *f, const char *host, pw_host_coverage want,
+			    const char *detail)
+{
+	pw_findings_config fc;
+	CHECK(f, pw_findings_config_load(NULL, &fc, &f->e));
+	pw_coverage_ctx c;
+	CHECK(f, pw_coverage_load(f->db, &fc, &c, &f->e));
+	pw_host h = PW_HOST_INIT;
+	CHECK(f, pw_host_get_by_name(f->db, host, &h, &f->e));
+	pw_host_coverage_set(&c, &h);
+	if (h.coverage != want)
+		fail_msg("%s: coverage %s (%s), expected %s", host,
+			 pw_host_coverage_name(h.coverage), h.coverage_detail,
+			 pw_host_coverage_name(want));
+	if (detail)
+		srv_contains(h.coverage_detail, detail);
+	cJSON *j = pw_host_to_json(&h);
+	cJSON *cov = cJSON_GetObjectItem(j, "coverage");
+	assert_string_equal(cJSON_GetObjectItem(cov, "state")->valuestring,
+			    pw_host_coverage_name(want));
+	assert_string_equal(cJSON_GetObjectItem(cov, "detail")->valuestring, h.coverage_detail);
+	cJSON_Delete(j);
+	pw_host_release(&h);
+	pw_coverage_ctx_release(&c);
+}
+
+static void test_coverage(void **state)
+{
+	struct srv *f = *state;
+	unsetenv("PATCHWARDEN_STORE");
+	char *deb = read_sample("inventories/debian10-web.json");
+	char now[PW_TS_LEN], old[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	pw_ts_now(old, -4 * PW_CHECKIN_INTERVAL_DEFAULT); /* over 3 intervals */
+	add_host(f, "never", NULL);
+	add_host(f, "web1", NULL);
+	add_host(f, "ubu1", NULL);
+	add_host(f, "gone", NULL);
+	give_inventory(f, "web1", "deb", deb);
+	give_inventory(f, "gone", "deb", deb);
+	give_inventory(f, "ubu1", "ubu",
+		       "{\"os\":{\"id\":\"ubuntu\",\"version_id\":\"24.04\"},"
+		       "\"scheme\":\"deb\",\"packages\":[]}");
+	free(deb);
+	set_os(f, "web1", "debian", "10", now);
+	set_os(f, "gone", "debian", "10", old);
+	set_os(f, "ubu1", "ubuntu", "24.04", now);
+
+	/* No feed store yet: every reported host lacks a feed. */
+	expect_coverage(f, "never", PW_COVERAGE_NEVER_REPORTED, "no inventory");
+	expect_coverage(f, "web1", PW_COVERAGE_NO_FEED, "debian:10");
+
+	int64_t s1 = import_samples_into(NULL, f->db);
+	/* The snapshot is there, the findings are not computed yet. */
+	expect_coverage(f, "web1", PW_COVERAGE_PENDING, "against snapshot 0");
+	pw_feedstore *s = NULL;
+	CHECK(f, pw_findings_store_open(NULL, f->db, &s, &f->e));
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_findings_stats st;
+	CHECK(f, pw_findings_recompute(f->db, s, 0, &policy, ACTOR, &st, &f->e));
+	pw_feedstore_close(s);
+	assert_int_equal(st.snapshot, s1);
+	char want[40];
+	snprintf(want, sizeof want, "snapshot %" PRId64, s1);
+	expect_coverage(f, "web1", PW_COVERAGE_COVERED, want);
+	expect_coverage(f, "never", PW_COVERAGE_NEVER_REPORTED, NULL);
+	expect_coverage(f, "ubu1", PW_COVERAGE_NO_FEED, "ubuntu:24.04");
+	expect_coverage(f, "gone", PW_COVERAGE_STALE, "no check-in since");
+	assert_int_equal(srv_int(f, "SELECT findings_snapshot FROM hosts WHERE hostname = ?",
+				 "web1"),
+			 s1);
+
+	/* A newer snapshot: pending until the host is recomputed. */
+	int64_t s2 = import_samples_into(NULL, f->db);
+	snprintf(want, sizeof want, "newest is %" PRId64, s2);
+	expect_coverage(f, "web1", PW_COVERAGE_PENDING, want);
+	CHECK(f, pw_findings_store_open(NULL, f->db, &s, &f->e));
+	int64_t web1 = srv_int(f, "SELECT id FROM hosts WHERE hostname = ?", "web1");
+	pw_host_findings_delta d;
+	CHECK(f, pw_findings_recompute_host(f->db, s, &policy, web1, &d, &f->e));
+	pw_feedstore_close(s);
+	expect_coverage(f, "web1", PW_COVERAGE_COVERED, NULL);
+
+	/* The summary of these hosts: the findings' SLAs of 0 days put web1
+	 * past them; nobody was ever patched. */
+	pw_findings_config fc;
+	CHECK(f, pw_findings_config_load(NULL, &fc, &f->e));
+	for (int p = 0; p < PW_PRIO__COUNT; p++)
+		fc.policy.sla_days[p] = 0;
+	pw_fleet_summary sum;
+	CHECK(f, pw_fleet_summary_get(f->db, &fc, &sum, &f->e));
+	assert_int_equal(sum.hosts, 4);
+	assert_int_equal(sum.coverage[PW_COVERAGE_COVERED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_NEVER_REPORTED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_NO_FEED], 1);
+	assert_int_equal(sum.coverage[PW_COVERAGE_STALE], 1);
+	assert_int_equal(sum.unpatched, 4);
+	assert_int_equal(sum.snapshot, s2);
+	assert_int_equal(sum.snapshot_age_days, 0);
+	int64_t open[PW_HOST_PRIO__COUNT];
+	CHECK(f, pw_host_findings_count(f->db, 0, open, &f->e));
+	int64_t total = 0;
+	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++) {
+		assert_int_equal(sum.open[p], open[p]);
+		total += open[p];
+	}
+	assert_true(total > 0);
+	/* web1 and gone share the inventory and its findings. */
+	assert_int_equal(sum.past_sla, 2);
+	pw_policy_defaults(&fc.policy);
+	CHECK(f, pw_fleet_summary_get(f->db, &fc, &sum, &f->e));
+	assert_int_equal(sum.past_sla, 0);
+	cJSON *sj = pw_fleet_summary_to_json(&sum);
+	assert_non_null(sj);
+	assert_int_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(sj, "coverage"), "stale")->valuedouble, 1);
+	assert_int_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(sj, "feed_snapshot"), "id")->valuedouble,
+		(double)s2);
+	cJSON_Delete(sj);
+
+	/* Another inventory: pending until its findings are computed. */
+	give_inventory(f, "web1", "deb2",
+		       "{\"os\":{\"id\":\"debian\",\"version_id\":\"10\"},"
+		       "\"scheme\":\"deb\",\"packages\":[]}");
+	expect_coverage(f, "web1", PW_COVERAGE_PENDING, "inventory changed");
+}
+
 static void test_config(void **state)
 {
 	struct srv *f = *state;
@@ -424,6 +573,14 @@ static void test_config(void **state)
 	CHECK(f, pw_findings_config_load(NULL, &c, &f->e));
 	assert_null(c.store); /* the server's own database */
 	assert_int_equal(c.recompute_interval, PW_FEEDS_INTERVAL_DEFAULT);
+	assert_int_equal(c.stale_checkins, PW_FEEDS_STALE_CHECKINS_DEFAULT);
+	assert_int_equal(c.checkin_interval, PW_CHECKIN_INTERVAL_DEFAULT);
+	CHECK(f, load_conf("[feeds]\nstale_checkins = 5\n[server]\ncheckin_interval = 60\n", &c,
+			   &f->e));
+	assert_int_equal(c.stale_checkins, 5);
+	assert_int_equal(c.checkin_interval, 60);
+	REFUSED(f, PW_ERR_PARSE, "stale_checkins = 0 is out of range",
+		load_conf("[feeds]\nstale_checkins = 0\n", &c, &f->e));
 	CHECK(f, load_conf("[feeds]\nstore = /var/lib/pw/f.db\nrecompute_interval = 0\n"
 			   "[policy]\nepss_threshold = 0.5\n",
 			   &c, &f->e));
@@ -461,9 +618,13 @@ static void remove_store(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_recompute_fleet),          T(test_recompute_host),
-		T(test_store_missing_or_empty),   T(test_lock),
-		T(test_store_in_server_database), T(test_config),
+		T(test_recompute_fleet),
+		T(test_recompute_host),
+		T(test_store_missing_or_empty),
+		T(test_lock),
+		T(test_store_in_server_database),
+		T(test_config),
+		T(test_coverage),
 	};
 	int failed = srv_run("findings", tests, sizeof tests / sizeof *tests);
 	remove_store();

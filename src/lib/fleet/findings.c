@@ -24,7 +24,7 @@
 
 pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_error *err)
 {
-	static const char *const known[] = {"store", "recompute_interval", NULL};
+	static const char *const known[] = {"store", "recompute_interval", "stale_checkins", NULL};
 	memset(out, 0, sizeof *out);
 	pw_err rc = c ? pw_config_check_keys(c, "feeds", known, err) : PW_OK;
 	if (!rc)
@@ -35,6 +35,19 @@ pw_err pw_findings_config_load(const pw_config *c, pw_findings_config *out, pw_e
 				  "[feeds] recompute_interval = %ld is out of range: give seconds "
 				  "from 0 (never) to %d",
 				  out->recompute_interval, PW_FEEDS_INTERVAL_MAX);
+	if (!rc)
+		rc = pw_config_get_int(c, "feeds", "stale_checkins",
+				       PW_FEEDS_STALE_CHECKINS_DEFAULT, &out->stale_checkins, err);
+	if (!rc && (out->stale_checkins < 1 || out->stale_checkins > 1000))
+		rc = pw_error_set(err, PW_ERR_PARSE,
+				  "[feeds] stale_checkins = %ld is out of range: give check-in "
+				  "intervals from 1 to 1000",
+				  out->stale_checkins);
+	if (!rc)
+		rc = pw_config_get_int(c, "server", "checkin_interval", PW_CHECKIN_INTERVAL_DEFAULT,
+				       &out->checkin_interval, err);
+	if (!rc && out->checkin_interval < 1)
+		out->checkin_interval = PW_CHECKIN_INTERVAL_DEFAULT;
 	if (!rc)
 		rc = pw_policy_from_config(c, &out->policy, err);
 	if (rc)
@@ -237,7 +250,7 @@ static pw_err run_locked(pw_db *db, pw_feedstore *store, int64_t snapshot, const
 	pw_host_recompute_stats hs = {0, 0, 0, {0, 0, 0}};
 	rc = store_scan_init(&s, store, snapshot, true, policy, err);
 	if (!rc)
-		rc = pw_host_recompute_findings(db, store_scan_fn, &s, &hs, err);
+		rc = pw_host_recompute_findings_at(db, snapshot, store_scan_fn, &s, &hs, err);
 	store_scan_release(&s);
 	st->hosts = hs.hosts;
 	st->inventories = hs.inventories;
@@ -298,7 +311,8 @@ pw_err pw_findings_recompute_host(pw_db *db, pw_feedstore *store, const pw_polic
 	struct store_scan s;
 	rc = store_scan_init(&s, store, snapshot, false, policy, err);
 	if (!rc)
-		rc = pw_host_recompute_host(db, host_id, store_scan_fn, &s, delta, err);
+		rc = pw_host_recompute_host_at(db, snapshot, host_id, store_scan_fn, &s, delta,
+					       err);
 	store_scan_release(&s);
 	return rc;
 }

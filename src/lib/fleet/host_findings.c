@@ -27,6 +27,8 @@ struct open_finding {
 
 struct replace {
 	int64_t host_id;
+	int64_t snapshot;      /* 0: not recorded */
+	const char *inventory; /* the inventory hash scanned */
 	const pw_host_finding *v;
 	size_t n;
 	pw_host_findings_delta d;
@@ -167,6 +169,14 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			rc = pw_stmt_exec(st, err);
 		r->d.opened++;
 	}
+	if (!rc && r->snapshot) {
+		rc = pw_sql(db,
+			    "UPDATE hosts SET findings_snapshot = ?, findings_inventory = ?"
+			    " WHERE id = ?",
+			    &st, err, "iti", r->snapshot, r->inventory, r->host_id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+	}
 	for (size_t i = 0; i < nopen; i++) {
 		free(open[i].package);
 		free(open[i].advisory);
@@ -182,7 +192,14 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
 				pw_host_findings_delta *delta, pw_error *err)
 {
-	struct replace r = {host_id, v, n, {0, 0, 0}};
+	return pw_host_findings_replace_from(db, host_id, 0, NULL, v, n, delta, err);
+}
+
+pw_err pw_host_findings_replace_from(pw_db *db, int64_t host_id, int64_t snapshot,
+				     const char *inventory, const pw_host_finding *v, size_t n,
+				     pw_host_findings_delta *delta, pw_error *err)
+{
+	struct replace r = {host_id, snapshot, inventory, v, n, {0, 0, 0}};
 	pw_err rc = pw_in_write_txn(db, replace_txn, &r, err);
 	if (delta)
 		*delta = rc ? (pw_host_findings_delta){0, 0, 0} : r.d;
@@ -268,7 +285,7 @@ static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_er
 }
 
 /* Scans the inventory `hash` and gives its findings to `hosts`. */
-static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
+static pw_err recompute_hash(pw_db *db, int64_t snapshot, const char *hash, const char *exposure,
 			     const int64_t *hosts, size_t nhosts, pw_host_scan_fn scan, void *ctx,
 			     pw_host_recompute_stats *st, pw_error *err)
 {
@@ -292,7 +309,7 @@ static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
 		st->inventories++;
 	for (size_t i = 0; i < nhosts && !rc; i++) {
 		pw_host_findings_delta d;
-		rc = pw_host_findings_replace(db, hosts[i], v, n, &d, err);
+		rc = pw_host_findings_replace_from(db, hosts[i], snapshot, hash, v, n, &d, err);
 		if (rc)
 			break;
 		st->hosts++;
@@ -306,6 +323,12 @@ static pw_err recompute_hash(pw_db *db, const char *hash, const char *exposure,
 
 pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 				  pw_host_recompute_stats *stats, pw_error *err)
+{
+	return pw_host_recompute_findings_at(db, 0, scan, ctx, stats, err);
+}
+
+pw_err pw_host_recompute_findings_at(pw_db *db, int64_t snapshot, pw_host_scan_fn scan, void *ctx,
+				     pw_host_recompute_stats *stats, pw_error *err)
 {
 	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	struct column_copy hashes = {NULL, NULL, 0, 0};
@@ -328,8 +351,9 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 		if (!rc)
 			rc = copy_column(q, false, &ids, err);
 		if (!rc)
-			rc = recompute_hash(db, hashes.text[i], *exposure ? exposure : NULL,
-					    ids.num, ids.n, scan, ctx, &st, err);
+			rc = recompute_hash(db, snapshot, hashes.text[i],
+					    *exposure ? exposure : NULL, ids.num, ids.n, scan, ctx,
+					    &st, err);
 		if (rc == PW_ERR_UNSUPPORTED) {
 			st.skipped += ids.n;
 			rc = pw_error_set(err, PW_OK, "%s", "");
@@ -344,6 +368,12 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
 
 pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
 			      pw_host_findings_delta *delta, pw_error *err)
+{
+	return pw_host_recompute_host_at(db, 0, host_id, scan, ctx, delta, err);
+}
+
+pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, pw_host_scan_fn scan,
+				 void *ctx, pw_host_findings_delta *delta, pw_error *err)
 {
 	pw_stmt *q = NULL;
 	bool row = false;
@@ -371,7 +401,7 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 		pw_stmt_reset(q);
 	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	if (!rc)
-		rc = recompute_hash(db, hash, exposure, &host_id, 1, scan, ctx, &st, err);
+		rc = recompute_hash(db, snapshot, hash, exposure, &host_id, 1, scan, ctx, &st, err);
 	free(hash);
 	free(exposure);
 	if (delta)

@@ -10,6 +10,7 @@
 
 #include "patchwarden/audit.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
@@ -370,6 +371,8 @@ void pw_host_release(pw_host *h)
 		free(h->f[f]);
 		h->f[f] = NULL;
 	}
+	free(h->findings_inventory);
+	h->findings_inventory = NULL;
 }
 
 void pw_host_list_release(pw_host_list *l)
@@ -398,6 +401,8 @@ static pw_err select_sql(pw_buf *sql)
 	if (!rc)
 		rc = pw_buf_puts(sql, ", (SELECT COUNT(*) FROM jobs j WHERE j.host_id = h.id"
 				      " AND j.state IN ('queued', 'leased'))");
+	if (!rc)
+		rc = pw_buf_puts(sql, ", h.findings_snapshot, h.findings_inventory");
 	return rc ? rc : pw_buf_puts(sql, " FROM hosts h");
 }
 
@@ -410,6 +415,8 @@ static pw_err read_row(pw_stmt *st, pw_host *h, pw_error *err)
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		h->open_findings[p] = pw_stmt_int(st, 1 + PW_HF__COUNT + p);
 	h->open_jobs = pw_stmt_int(st, 1 + PW_HF__COUNT + PW_HOST_PRIO__COUNT);
+	h->findings_snapshot = pw_stmt_int(st, 2 + PW_HF__COUNT + PW_HOST_PRIO__COUNT);
+	h->findings_inventory = pw_col_dup(st, 3 + PW_HF__COUNT + PW_HOST_PRIO__COUNT, &oom);
 	if (oom) {
 		pw_host_release(h);
 		return pw_error_set(err, PW_ERR_NOMEM, "reading hosts: out of memory");
@@ -671,7 +678,16 @@ cJSON *pw_host_to_json(const pw_host *h)
 	for (int p = 0; p < PW_HOST_PRIO__COUNT && ok; p++)
 		ok = cJSON_AddNumberToObject(sub, pw_host_prio_name((pw_host_prio)p),
 					     (double)h->open_findings[p]) != NULL;
-	if (ok && cJSON_AddNumberToObject(o, "open_jobs", (double)h->open_jobs))
+	ok = ok && cJSON_AddNumberToObject(o, "open_jobs", (double)h->open_jobs);
+	if (ok && h->coverage == PW_COVERAGE_UNKNOWN)
+		ok = cJSON_AddNullToObject(o, "coverage") != NULL;
+	else if (ok) {
+		sub = cJSON_AddObjectToObject(o, "coverage");
+		ok = sub &&
+		     cJSON_AddStringToObject(sub, "state", pw_host_coverage_name(h->coverage)) &&
+		     cJSON_AddStringToObject(sub, "detail", h->coverage_detail);
+	}
+	if (ok)
 		return o;
 	cJSON_Delete(o);
 	return NULL;

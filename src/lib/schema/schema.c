@@ -246,6 +246,14 @@ static const struct server_migration migrations[] = {
 	 /* Why a host's agent could not deliver its inventory (over the
 	  * server's body limit), for `host show`; NULL when it could. */
 	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;", NULL},
+
+	{11, "what each host's findings were computed from",
+	 /* The feed snapshot and the inventory a host's findings were last
+	  * computed from, set where its findings are replaced (host_findings.h);
+	  * its coverage (coverage.h) compares them with the newest. */
+	 "ALTER TABLE hosts ADD COLUMN findings_snapshot BIGINT;"
+	 "ALTER TABLE hosts ADD COLUMN findings_inventory TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -15,7 +15,9 @@
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
 #include "patchwarden/checkin.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/host_csv.h"
+#include "patchwarden/summary.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobkind.h"
@@ -373,6 +375,43 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	return true;
 }
 
+/* What the hosts' coverage is judged against, from the settings. */
+static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error *e)
+{
+	pw_findings_config fc;
+	memset(&fc, 0, sizeof fc);
+	fc.store = c->env->settings->feed_store;
+	fc.checkin_interval = (long)c->env->settings->checkin_interval;
+	fc.stale_checkins = (long)c->env->settings->stale_checkins;
+	return pw_coverage_load(c->env->db, &fc, cov, e);
+}
+
+static void h_summary(struct pw_api_ctx *c)
+{
+	pw_findings_config fc;
+	memset(&fc, 0, sizeof fc);
+	fc.store = c->env->settings->feed_store;
+	fc.checkin_interval = (long)c->env->settings->checkin_interval;
+	fc.stale_checkins = (long)c->env->settings->stale_checkins;
+	pw_policy_defaults(&fc.policy);
+	for (int p = 0; p < PW_PRIO__COUNT && p < 4; p++)
+		if (c->env->settings->sla_days[p] >= 0)
+			fc.policy.sla_days[p] = c->env->settings->sla_days[p];
+	pw_fleet_summary s;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_fleet_summary_get(c->env->db, &fc, &s, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = pw_fleet_summary_to_json(&s);
+	if (!o) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_hosts(struct pw_api_ctx *c)
 {
 	int64_t after, limit;
@@ -383,7 +422,12 @@ static void h_hosts(struct pw_api_ctx *c)
 		return;
 	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_err rc = load_coverage(c, &cov, &e);
+	if (!rc)
+		rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
+	pw_host_list_coverage_set(&cov, &l);
+	pw_coverage_ctx_release(&cov);
 	if (rc) {
 		pw_host_list_release(&l);
 		pw_api_fail(c, rc, &e);
@@ -414,7 +458,13 @@ static void reply_host(struct pw_api_ctx *c)
 	pw_host h = PW_HOST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	cJSON *j = NULL;
-	pw_err rc = pw_host_get(c->env->db, c->id, &h, &e);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_err rc = load_coverage(c, &cov, &e);
+	if (!rc)
+		rc = pw_host_get(c->env->db, c->id, &h, &e);
+	if (!rc)
+		pw_host_coverage_set(&cov, &h);
+	pw_coverage_ctx_release(&cov);
 	if (!rc)
 		rc = pw_host_show_json(c->env->db, &h, &j, &e);
 	pw_host_release(&h);
@@ -969,6 +1019,17 @@ static const pw_route routes[] = {
 	 "{\"ack\":[5],\"need_inventory\":false,\"jobs\":[{\"job_id\":18,\"kind\":\"scan\","
 	 "\"args\":{}}],\"checkin_interval\":900}"},
 
+	{"GET", "/api/v1/summary", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_summary,
+	 "The fleet at a glance, as `patchwarden summary --json` prints it: hosts by coverage "
+	 "state, open findings per priority, hosts past their findings' SLA, hosts not patched "
+	 "for 90 days, hosts with an open KEV-listed finding, the newest feed snapshot and its "
+	 "age: patchwarden-summary(1)",
+	 NULL, NULL,
+	 "{\"hosts\":3,\"coverage\":{\"covered\":1,\"never_reported\":1,\"no_feed\":1,"
+	 "\"stale\":0,\"pending\":0},\"open_findings\":{\"emergency\":2,\"high\":5,"
+	 "\"normal\":9,\"low\":1},\"hosts_past_sla\":1,\"hosts_unpatched\":3,"
+	 "\"unpatched_days\":90,\"hosts_kev\":1,\"feed_snapshot\":{\"id\":7,"
+	 "\"created\":\"2026-12-07T01:00:00.000Z\",\"age_days\":0}}"},
 	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
 	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
 	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},

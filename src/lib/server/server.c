@@ -159,6 +159,10 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	out->api.json.max_depth = (unsigned)depth;
 	out->api.json.max_string = (size_t)string;
 	out->api.inflated_max = (size_t)inflated;
+	out->api.feed_store = out->feeds.store;
+	out->api.stale_checkins = out->feeds.stale_checkins;
+	for (int p = 0; p < PW_PRIO__COUNT && p < 4; p++)
+		out->api.sla_days[p] = out->feeds.policy.sla_days[p];
 	return PW_OK;
 }
 

@@ -12,6 +12,9 @@
  *                                      'feed import' puts feeds by default too
  *           recompute_interval = 60    seconds between the server's looks for a
  *                                      newer snapshot; 0: never
+ *           stale_checkins = 3         a host that has not checked in for this
+ *                                      many [server] checkin_interval (900 s)
+ *                                      is "stale" (coverage.h)
  * plus [policy] and [scan] (policy.h) for the priorities. */
 #ifndef PATCHWARDEN_FINDINGS_H
 #define PATCHWARDEN_FINDINGS_H
@@ -35,10 +38,14 @@ struct cJSON;
 
 #define PW_FEEDS_INTERVAL_DEFAULT 60
 #define PW_FEEDS_INTERVAL_MAX 86400
+#define PW_FEEDS_STALE_CHECKINS_DEFAULT 3
+#define PW_CHECKIN_INTERVAL_DEFAULT 900
 
 typedef struct pw_findings_config {
 	const char *store;       /* the config or the environment; NULL: the server's database */
 	long recompute_interval; /* seconds; 0: the server never looks */
+	long checkin_interval;   /* [server] checkin_interval, seconds */
+	long stale_checkins;     /* check-in intervals without one: stale */
 	pw_policy policy;
 } pw_findings_config;
 

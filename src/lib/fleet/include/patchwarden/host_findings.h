@@ -37,6 +37,13 @@ typedef struct pw_host_findings_delta {
 pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_finding *v, size_t n,
 				pw_host_findings_delta *delta, pw_error *err);
 
+/* The same, recording that they were computed against feed snapshot
+ * `snapshot` from the inventory `inventory` (the host's coverage,
+ * coverage.h); snapshot 0 records nothing, as pw_host_findings_replace. */
+pw_err pw_host_findings_replace_from(pw_db *db, int64_t host_id, int64_t snapshot,
+				     const char *inventory, const pw_host_finding *v, size_t n,
+				     pw_host_findings_delta *delta, pw_error *err);
+
 /* Open findings of a host per priority; of the whole fleet for host_id 0. */
 pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
 			      pw_error *err);
@@ -76,6 +83,13 @@ pw_err pw_host_recompute_findings(pw_db *db, pw_host_scan_fn scan, void *ctx,
  * PW_ERR_UNSUPPORTED is returned as it is. */
 pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, void *ctx,
 			      pw_host_findings_delta *delta, pw_error *err);
+
+/* Both, recording on each host whose findings they replace that these
+ * were computed against feed snapshot `snapshot` (0: nothing recorded). */
+pw_err pw_host_recompute_findings_at(pw_db *db, int64_t snapshot, pw_host_scan_fn scan, void *ctx,
+				     pw_host_recompute_stats *stats, pw_error *err);
+pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, pw_host_scan_fn scan,
+				 void *ctx, pw_host_findings_delta *delta, pw_error *err);
 
 /* The matcher as a pw_host_scan_fn: `ctx` is a pw_host_matcher holding
  * an advisory index with the fleet's ecosystems (pw_advindex_load) and

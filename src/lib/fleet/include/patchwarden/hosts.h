@@ -92,15 +92,33 @@ typedef enum pw_host_prio {
 const char *pw_host_prio_name(pw_host_prio p);
 bool pw_host_prio_parse(const char *name, pw_host_prio *out);
 
+/* Whether the host's findings can be trusted to be complete (coverage.h
+ * computes it): unknown until pw_host_coverage_set filled it in. */
+typedef enum pw_host_coverage {
+	PW_COVERAGE_UNKNOWN = 0,
+	PW_COVERAGE_COVERED,        /* inventory, feed for its release, newest snapshot */
+	PW_COVERAGE_NEVER_REPORTED, /* no inventory yet */
+	PW_COVERAGE_NO_FEED,        /* the feed store has no advisories for its release */
+	PW_COVERAGE_STALE,          /* no check-in for too many check-in intervals */
+	PW_COVERAGE_PENDING,        /* findings not yet computed against the newest snapshot */
+	PW_COVERAGE__COUNT
+} pw_host_coverage;
+
 typedef struct pw_host {
 	int64_t id;
 	char *f[PW_HF__COUNT]; /* text of each field, NULL when unset */
 	int64_t open_findings[PW_HOST_PRIO__COUNT];
 	int64_t open_jobs; /* queued or leased */
+	/* The feed snapshot and the inventory its findings were last computed
+	 * from (0 / NULL: never), and its coverage once set (coverage.h). */
+	int64_t findings_snapshot;
+	char *findings_inventory;
+	pw_host_coverage coverage;
+	char coverage_detail[128];
 } pw_host;
 
 /* clang-format off */
-#define PW_HOST_INIT {0, {NULL}, {0}, 0}
+#define PW_HOST_INIT {0, {NULL}, {0}, 0, 0, NULL, PW_COVERAGE_UNKNOWN, {0}}
 /* clang-format on */
 void pw_host_release(pw_host *h);
 
@@ -119,7 +137,8 @@ void pw_host_list_release(pw_host_list *l);
  * "os" {"id", "version_id", "codename", "pretty_name"}, "arch", "kernel",
  * "created", "last_seen", "inventory" {"hash", "at", "refused"}, the editable fields
  * from "location" to "ticket" (strings or null; criticality a number),
- * "updated", "open_findings" {"emergency": n, ...} and "open_jobs". NULL
+ * "updated", "open_findings" {"emergency": n, ...}, "open_jobs" and
+ * "coverage" {"state", "detail"} (null while PW_COVERAGE_UNKNOWN). NULL
  * when out of memory; the caller frees it with cJSON_Delete. */
 struct cJSON *pw_host_to_json(const pw_host *h);
 

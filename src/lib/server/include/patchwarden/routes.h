@@ -42,12 +42,22 @@ typedef struct pw_api_settings {
 	 * this many bytes; its compressed size counts against the route's
 	 * body_max as it arrives. */
 	size_t inflated_max;
+	/* For the hosts' coverage (coverage.h): the feed store ([feeds] store;
+	 * NULL: the server's database) and [feeds] stale_checkins (0: 3). */
+	const char *feed_store;
+	int64_t stale_checkins;
+	/* [policy] SLA days per priority (pw_priority order, policy.h), for
+	 * the fleet summary; -1: the default. */
+	int sla_days[4];
 } pw_api_settings;
 
 #define PW_API_INFLATED_MAX_DEFAULT (32u << 20)
 #define PW_API_SETTINGS_INIT                                                                       \
 	{                                                                                          \
-		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT, PW_API_INFLATED_MAX_DEFAULT             \
+		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT, PW_API_INFLATED_MAX_DEFAULT, NULL, 0,   \
+		{                                                                                  \
+			-1, -1, -1, -1                                                             \
+		}                                                                                  \
 	}
 
 /* Who is calling, once authenticated. */
