@@ -380,13 +380,22 @@ static pw_err known_machine(pw_db *db, const char *machine_id, int64_t *id,
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "SELECT h.id, a.id FROM hosts h LEFT JOIN agents a"
+			   "SELECT h.id, a.id, h.decommissioned FROM hosts h LEFT JOIN agents a"
 			   " ON a.id = h.agent_id AND a.revoked IS NULL WHERE h.machine_id = ?",
 			   &st, err, "t", machine_id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc || !row)
 		return rc;
+	if (!pw_stmt_is_null(st, 2)) {
+		int64_t h = pw_stmt_int(st, 0);
+		pw_stmt_reset(st);
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "this machine is host %" PRId64 ", decommissioned; an operator "
+				    "deletes it ('patchwarden host delete id:%" PRId64
+				    "') before it enrolls again",
+				    h, h);
+	}
 	*id = pw_stmt_int(st, 0);
 	snprintf(live, PW_AGENT_ID_MAX, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
 	pw_stmt_reset(st);

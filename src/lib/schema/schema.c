@@ -246,6 +246,14 @@ static const struct server_migration migrations[] = {
 	 /* Why a host's agent could not deliver its inventory (over the
 	  * server's body limit), for `host show`; NULL when it could. */
 	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;", NULL},
+
+	{11, "decommissioned hosts",
+	 /* When a host was decommissioned (hosts.h, pw_host_decommission):
+	  * kept for the record, out of lists and recomputes; its findings
+	  * closed then say why (NULL: fixed by an inventory). */
+	 "ALTER TABLE hosts ADD COLUMN decommissioned TEXT;"
+	 "ALTER TABLE findings ADD COLUMN closed_reason TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
