@@ -94,6 +94,8 @@ static void test_revoke_agent(void **state)
 	/* The machine enrolls again: a re-key at once (no live agent). */
 	pw_enrollment en;
 	CHECK(f, reenroll(f, "web1", &en));
+	assert_true(en.rekeyed);
+	assert_int_equal(events(f, "agent.rekey"), 1);
 	assert_false(en.pending);
 	assert_int_equal(en.host_id, id);
 	pw_host h = PW_HOST_INIT;
