@@ -5,7 +5,7 @@
 # cancelled, open findings closed but kept, the host out of GET /hosts and
 # `host list` unless asked for), deletes it (refused before
 # decommissioning); an admin disables and enables a user and revokes an
-# API token. Each action is in `audit list --json` and `audit verify`
+# API token, and a user revokes their own. Each action is in `audit list --json` and `audit verify`
 # stays intact. Roles: the auditor is refused each change (403).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -166,14 +166,20 @@ expect_status 200 "the admin enables aud"
 pw_http GET "$U/me" "$aud"
 expect_status 200 "aud's token works again"
 tok_id=$(json 'j["token_id"]')
+pw_http GET "$U/me" "$ops"
+ops_tok=$(json 'j["token_id"]')
 pw_http DELETE "$U/tokens/$tok_id" "$ops"
-expect_status 403 "the operator cannot revoke a token"
-pw_http DELETE "$U/tokens/$tok_id" "$admin"
-expect_status 200 "the admin revokes aud's token"
+expect_status 403 "the operator cannot revoke aud's token"
+pw_http DELETE "$U/tokens/$tok_id" "$aud"
+expect_status 200 "aud revokes their own token"
 pw_http GET "$U/me" "$aud"
 expect_status 401 "the revoked token is refused"
 pw_http DELETE "$U/tokens/$tok_id" "$admin"
 expect_status 409 "revoking it again"
+pw_http DELETE "$U/tokens/$ops_tok" "$admin"
+expect_status 200 "the admin revokes the operator's token"
+pw_http GET "$U/me" "$ops"
+expect_status 401 "which is refused then"
 
 # ---- the audit log --------------------------------------------------------------
 pw audit list --json --limit 1000
@@ -183,7 +189,7 @@ want = ["agent.revoke", "host.decommission", "host.delete", "user.disable", "use
 ev = json.load(sys.stdin)
 print(" ".join("%s:%d" % (a, sum(1 for e in ev if e["action"] == a)) for a in want))' <"$T/out")
 check "each action audited: $actions" test "$actions" = \
-  "agent.revoke:1 host.decommission:2 host.delete:2 user.disable:1 user.enable:1 token.revoke:1"
+  "agent.revoke:1 host.decommission:2 host.delete:2 user.disable:1 user.enable:1 token.revoke:2"
 note=$(python3 -c 'import json, sys
 ev = [e for e in json.load(sys.stdin) if e["action"] == "host.decommission"][0]
 print(ev["actor"], ev["target"], ev["after"]["note"], ev["after"]["closed_findings"], ev["after"]["cancelled_jobs"])' <"$T/out")

@@ -401,12 +401,15 @@ static int64_t new_user(int n, bool disabled)
 	return id;
 }
 
-static int64_t new_api_token(void)
+/* A token of a user no caller is: only the admin may revoke it. */
+static int64_t new_api_token(int n)
 {
-	char tok[PW_API_TOKEN_MAX];
+	char tok[PW_API_TOKEN_MAX], name[32];
 	int64_t id;
 	pw_error e = PW_ERROR_INIT;
-	check(pw_api_token_create(fx.db, "test", "t-auditor", "to revoke", 0, tok, &id, &e), &e);
+	snprintf(name, sizeof name, "tk-%d", n);
+	check(pw_user_add(fx.db, "test", name, PW_ROLE_HELPDESK, NULL, NULL, &e), &e);
+	check(pw_api_token_create(fx.db, "test", name, "to revoke", 0, tok, &id, &e), &e);
 	return id;
 }
 
@@ -481,7 +484,7 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		   !strcmp(p, "/api/v1/users/{id}/enable")) {
 		id = new_user(n, strstr(p, "enable") != NULL);
 	} else if (!strcmp(p, "/api/v1/tokens/{id}")) {
-		id = new_api_token();
+		id = new_api_token(n);
 	} else if (!strcmp(p, "/api/v1/enroll-tokens") && post) {
 		pw_buf_printf(body, "{\"label\":\"e-%d\",\"uses\":2}", n);
 	} else if (!strcmp(p, "/api/v1/enroll-tokens/{id}")) {

@@ -873,10 +873,32 @@ static void h_user_enable(struct pw_api_ctx *c)
 	user_disabled(c, false);
 }
 
+/* Whether token c->id is the caller's own. */
+static pw_err own_token(struct pw_api_ctx *c, bool *own, pw_error *e)
+{
+	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
+	pw_err rc = pw_api_token_list_all(c->env->db, c->who->user.name, &l, e);
+	*own = false;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		*own = *own || l.v[i].id == c->id;
+	pw_api_token_list_release(&l);
+	return rc;
+}
+
 static void h_token_revoke(struct pw_api_ctx *c)
 {
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_api_token_revoke(c->env->db, c->who->actor, c->id, &e);
+	bool own = true;
+	pw_err rc = c->who->user.role == PW_ROLE_ADMIN ? PW_OK : own_token(c, &own, &e);
+	if (!rc && !own) {
+		pw_api_error(c->resp, 403, "forbidden",
+			     "token %" PRId64 " is not yours: only an admin revokes another "
+			     "user's token",
+			     c->id);
+		return;
+	}
+	if (!rc)
+		rc = pw_api_token_revoke(c->env->db, c->who->actor, c->id, &e);
 	if (rc == PW_ERR_INVALID) { /* revoked before */
 		pw_api_error(c->resp, 409, "conflict", "%s", e.msg);
 		return;
@@ -1215,10 +1237,11 @@ static const pw_route routes[] = {
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-04T00:00:00.000Z\"}"},
-	{"DELETE", "/api/v1/tokens/{id}", PW_ACCESS_USER, ADMIN, 0, JSON, 200, "token.revoke",
-	 h_token_revoke,
-	 "Revokes an API token as `patchwarden user token revoke` does (409 when it was revoked "
-	 "before)",
+	{"DELETE", "/api/v1/tokens/{id}", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200,
+	 "token.revoke", h_token_revoke,
+	 "Revokes an API token as `patchwarden user token revoke` does: an admin any token, "
+	 "everyone else their own only (403 for another user's; GET /me gives the caller's "
+	 "token_id); 409 when it was revoked before",
 	 NULL, NULL, "{\"id\":9,\"revoked\":true}"},
 	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201,
 	 "token.create", h_user_token,
