@@ -24,12 +24,12 @@
 #define CSV_MAX ((size_t)64 << 20)
 
 /* Which subcommands take an option (struct sub says which each one is). */
-enum { FILTERS = 1 << 0, JSON = 1 << 1, FEEDS = 1 << 2 };
+enum { FILTERS = 1 << 0, JSON = 1 << 1, FEEDS = 1 << 2, NOTE = 1 << 3 };
 
 struct opts {
-	const char *store;
+	const char *store, *note;
 	int64_t snapshot, min_criticality;
-	bool json;
+	bool json, all, decommissioned;
 	pw_host_filter filter;
 	char **pos;
 	int npos;
@@ -89,7 +89,23 @@ static const struct pw_option options[] = {
 	 .scope = FILTERS,
 	 .min = 1,
 	 .max = 100000},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "all",
+	 .value = &opt.all,
+	 .help = "decommissioned hosts too (left out by default)",
+	 .scope = FILTERS},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "decommissioned",
+	 .value = &opt.decommissioned,
+	 .help = "decommissioned hosts only",
+	 .scope = FILTERS},
 	PW_OPT_GROUP("\nOptions:"),
+	{.kind = PW_OPT_STRING,
+	 .long_name = "note",
+	 .value = &opt.note,
+	 .argh = "TEXT",
+	 .help = "decommission: why, for the audit log",
+	 .scope = NOTE},
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
 	 .value = &opt.json,
@@ -124,6 +140,9 @@ static const char usage_head[] =
 	"       patchwarden host import-csv FILE\n"
 	"       patchwarden host export-csv [FILE] [FILTERS]\n"
 	"       patchwarden host rekey HOST approve|refuse\n"
+	"       patchwarden host revoke-agent HOST\n"
+	"       patchwarden host decommission HOST [--note TEXT]\n"
+	"       patchwarden host delete HOST\n"
 	"       patchwarden host recompute [--db URL] [--store FEEDS] [--snapshot N] [--json]\n"
 	"\n"
 	"The server inventory: one record per server with what its agent reports\n"
@@ -161,6 +180,17 @@ static const char usage_tail[] =
 	"/etc/machine-id). approve makes the new agent the host's and revokes the\n"
 	"old one; refuse revokes the new one. import-csv reads standard input when\n"
 	"FILE is -.\n"
+	"\n"
+	"revoke-agent revokes the host's agent credential: its next check-in is\n"
+	"refused, its leased jobs are queued again, and the machine's next\n"
+	"enrollment (with an enrollment token) re-keys the host.\n"
+	"\n"
+	"decommission takes a host out of service for good: its agent is revoked,\n"
+	"its queued and leased jobs cancelled, its open findings closed (kept for\n"
+	"the record), and it is left out of list, export-csv (unless --all or\n"
+	"--decommissioned) and recompute; its machine cannot enroll again until\n"
+	"delete removes the host and all stored about it but the audit log. delete\n"
+	"refuses a host in service.\n"
 	"\n"
 	"recompute scans every host's stored inventory against the feed store, each\n"
 	"distinct inventory once, and makes the result the hosts' open findings, as\n"
@@ -401,6 +431,32 @@ static int host_rekey(pw_db *db, const struct opts *o)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
+static int host_lifecycle(pw_db *db, const struct opts *o, const char *sub)
+{
+	if (o->npos != 1)
+		return pw_cli_usage_error(CMD, "host %s needs one HOST", sub);
+	pw_error err = PW_ERROR_INIT;
+	pw_err rc;
+	if (!strcmp(sub, "revoke-agent"))
+		rc = pw_host_revoke_agent(db, o->actor, o->pos[0], &err);
+	else if (!strcmp(sub, "decommission"))
+		rc = pw_host_decommission(db, o->actor, o->pos[0], o->note, NULL, &err);
+	else
+		rc = pw_host_delete(db, o->actor, o->pos[0], &err);
+	if (rc)
+		return pw_cli_fail_err(CMD, &err);
+	if (!strcmp(sub, "revoke-agent"))
+		printf("host %s: agent credential revoked; its next check-in is refused\n",
+		       o->pos[0]);
+	else if (!strcmp(sub, "decommission"))
+		printf("host %s decommissioned: agent revoked, open jobs cancelled, open "
+		       "findings closed\n",
+		       o->pos[0]);
+	else
+		printf("host %s deleted\n", o->pos[0]);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
 static int host_import(pw_db *db, const struct opts *o)
 {
 	if (o->npos != 1)
@@ -480,16 +536,20 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
-					       "export-csv, rekey or recompute?");
+		return pw_cli_usage_error(
+			CMD, "which one: list, show, add, set, import-csv, "
+			     "export-csv, rekey, revoke-agent, decommission, delete or "
+			     "recompute?");
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
 	} subs[] = {
-		{"list", true, true, false},         {"show", false, true, false},
-		{"add", false, false, false},        {"set", false, false, false},
-		{"import-csv", false, false, false}, {"export-csv", true, false, false},
-		{"recompute", false, true, true},    {"rekey", false, false, false},
+		{"list", true, true, false},           {"show", false, true, false},
+		{"add", false, false, false},          {"set", false, false, false},
+		{"import-csv", false, false, false},   {"export-csv", true, false, false},
+		{"recompute", false, true, true},      {"rekey", false, false, false},
+		{"revoke-agent", false, false, false}, {"decommission", false, false, false},
+		{"delete", false, false, false},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -497,7 +557,8 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 	if (k == n)
 		return pw_cli_usage_error(CMD, "'%s' is not a host subcommand", argv[1]);
 	unsigned scope = (subs[k].filters ? FILTERS : 0) | (subs[k].json ? JSON : 0) |
-			 (subs[k].feeds ? FEEDS : 0);
+			 (subs[k].feeds ? FEEDS : 0) |
+			 (!strcmp(argv[1], "decommission") ? NOTE : 0);
 	int nargs = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(options), scope);
 	if (nargs < 0)
 		return PW_EXIT_ERROR;
@@ -506,6 +567,11 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		return pw_cli_usage_error(CMD, "too many arguments");
 	struct opts o = opt;
 	o.filter.min_criticality = (int)opt.min_criticality;
+	if (opt.all && opt.decommissioned)
+		return pw_cli_usage_error(CMD, "--all and --decommissioned: choose one");
+	o.filter.decom = opt.all              ? PW_HOST_ANY
+			 : opt.decommissioned ? PW_HOST_DECOMMISSIONED
+					      : PW_HOST_IN_SERVICE;
 	o.pos = argv + 1;
 	o.npos = nargs;
 	pw_cli_actor(o.actor, sizeof o.actor);
@@ -535,8 +601,11 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 	case 6:
 		rc = host_recompute(db, &o, setup);
 		break;
-	default:
+	case 7:
 		rc = host_rekey(db, &o);
+		break;
+	default:
+		rc = host_lifecycle(db, &o, subs[k].name);
 		break;
 	}
 	return rc;

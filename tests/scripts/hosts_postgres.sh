@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build=${PW_BUILD_DIR:?PW_BUILD_DIR (the build directory) is not set; run under ctest}
 bins=()
-for t in test_hosts test_findings test_host_identity; do
+for t in test_hosts test_findings test_host_identity test_host_lifecycle; do
   [ -x "$build/$t" ] || { echo "hosts_postgres.sh: $build/$t not built" >&2; exit 1; }
   bins+=("$build/$t")
 done

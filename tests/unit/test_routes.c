@@ -375,6 +375,44 @@ static int64_t new_enroll_token(void)
 	return id;
 }
 
+/* A host without an agent, decommissioned when `decom`. */
+static int64_t new_host(int n, bool decom)
+{
+	char name[32];
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	snprintf(name, sizeof name, "dc-%d", n);
+	check(pw_host_create(fx.db, "test", name, NULL, 0, &id, &e), &e);
+	if (decom)
+		check(pw_host_decommission(fx.db, "test", name, NULL, NULL, &e), &e);
+	return id;
+}
+
+/* A helpdesk user, disabled when `disabled`. */
+static int64_t new_user(int n, bool disabled)
+{
+	char name[32];
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	snprintf(name, sizeof name, "ud-%d", n);
+	check(pw_user_add(fx.db, "test", name, PW_ROLE_HELPDESK, NULL, &id, &e), &e);
+	if (disabled)
+		check(pw_user_set_disabled(fx.db, "test", name, true, &e), &e);
+	return id;
+}
+
+/* A token of a user no caller is: only the admin may revoke it. */
+static int64_t new_api_token(int n)
+{
+	char tok[PW_API_TOKEN_MAX], name[32];
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	snprintf(name, sizeof name, "tk-%d", n);
+	check(pw_user_add(fx.db, "test", name, PW_ROLE_HELPDESK, NULL, NULL, &e), &e);
+	check(pw_api_token_create(fx.db, "test", name, "to revoke", 0, tok, &id, &e), &e);
+	return id;
+}
+
 /* A well-formed call of `rt`: the path with its {id} and a body. Every
  * route must be known here, so a new route cannot skip the matrix. */
 static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body)
@@ -413,6 +451,21 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		assert_true(en.pending);
 		id = fx.agent.host_id;
 		pw_buf_puts(body, "{\"approve\":false}");
+	} else if (!strcmp(p, "/api/v1/hosts/{id}/revoke-agent")) {
+		/* A fresh agent of its own each time: a success revokes it. */
+		char h[32], m[32];
+		snprintf(h, sizeof h, "rv-%d", n);
+		snprintf(m, sizeof m, "machine-rv-%d", n);
+		pw_enroll_request q = {fx.enroll_token, h, m, NULL, NULL, NULL, NULL, NULL, NULL};
+		pw_enrollment en;
+		pw_error e = PW_ERROR_INIT;
+		check(pw_agent_enroll(fx.db, &q, &en, &e), &e);
+		id = en.host_id;
+	} else if (!strcmp(p, "/api/v1/hosts/{id}/decommission")) {
+		id = new_host(n, false);
+		pw_buf_printf(body, "{\"note\":\"note %d\"}", n);
+	} else if (!strcmp(p, "/api/v1/hosts/{id}") && !strcmp(rt->method, "DELETE")) {
+		id = new_host(n, true);
 	} else if (!strncmp(p, "/api/v1/hosts/{id}", 18)) {
 		id = fx.agent.host_id;
 		if (post)
@@ -427,6 +480,11 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	} else if (!strcmp(p, "/api/v1/users/{id}/tokens")) {
 		id = fx.user_id[PW_ROLE_AUDITOR];
 		pw_buf_printf(body, "{\"label\":\"t-%d\"}", n);
+	} else if (!strcmp(p, "/api/v1/users/{id}/disable") ||
+		   !strcmp(p, "/api/v1/users/{id}/enable")) {
+		id = new_user(n, strstr(p, "enable") != NULL);
+	} else if (!strcmp(p, "/api/v1/tokens/{id}")) {
+		id = new_api_token(n);
 	} else if (!strcmp(p, "/api/v1/enroll-tokens") && post) {
 		pw_buf_printf(body, "{\"label\":\"e-%d\",\"uses\":2}", n);
 	} else if (!strcmp(p, "/api/v1/enroll-tokens/{id}")) {
@@ -875,8 +933,13 @@ static void test_host_edit(void **state)
 	r = call("GET", "/api/v1/hosts/import-csv", fx.token[PW_ROLE_ADMIN], NULL);
 	expect_error(&r, 405, "GET on import-csv");
 	reply_release(&r);
+	r = call("PUT", path, fx.token[PW_ROLE_ADMIN], "{}");
+	expect_error(&r, 405, "PUT on a host");
+	reply_release(&r);
+	/* Issue 11: a host in service is not deleted. */
 	r = call("DELETE", path, fx.token[PW_ROLE_ADMIN], NULL);
-	expect_error(&r, 405, "DELETE on a host");
+	expect_error(&r, 409, "DELETE of a host in service");
+	assert_non_null(strstr(pw_buf_str(&r.body), "decommission it first"));
 	reply_release(&r);
 }
 

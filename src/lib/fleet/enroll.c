@@ -370,25 +370,37 @@ static pw_err upsert_host(pw_db *db, struct enroll *e, const char *now, pw_error
 	return PW_OK;
 }
 
-/* The host of a machine_id seen before (*id 0: none) and its live
- * agent, the one not revoked ("" when none). */
+/* The host of a machine_id seen before (*id 0: none), its live agent,
+ * the one not revoked ("" when none), and its agent revoked or not
+ * (`prev`, "" when none). */
 static pw_err known_machine(pw_db *db, const char *machine_id, int64_t *id,
-			    char live[PW_AGENT_ID_MAX], pw_error *err)
+			    char live[PW_AGENT_ID_MAX], char prev[PW_AGENT_ID_MAX], pw_error *err)
 {
 	*id = 0;
-	live[0] = '\0';
+	live[0] = prev[0] = '\0';
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "SELECT h.id, a.id FROM hosts h LEFT JOIN agents a"
+			   "SELECT h.id, a.id, h.decommissioned, h.agent_id FROM hosts h"
+			   " LEFT JOIN agents a"
 			   " ON a.id = h.agent_id AND a.revoked IS NULL WHERE h.machine_id = ?",
 			   &st, err, "t", machine_id);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc || !row)
 		return rc;
+	if (!pw_stmt_is_null(st, 2)) {
+		int64_t h = pw_stmt_int(st, 0);
+		pw_stmt_reset(st);
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "this machine is host %" PRId64 ", decommissioned; an operator "
+				    "deletes it ('patchwarden host delete id:%" PRId64
+				    "') before it enrolls again",
+				    h, h);
+	}
 	*id = pw_stmt_int(st, 0);
 	snprintf(live, PW_AGENT_ID_MAX, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
+	snprintf(prev, PW_AGENT_ID_MAX, "%s", pw_stmt_text(st, 3) ? pw_stmt_text(st, 3) : "");
 	pw_stmt_reset(st);
 	return PW_OK;
 }
@@ -484,11 +496,11 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 	pw_err rc = spend_token(db, e->token_id, e->token_secret, err);
 	if (rc)
 		return rc;
-	char now[PW_TS_LEN], live[PW_AGENT_ID_MAX];
+	char now[PW_TS_LEN], live[PW_AGENT_ID_MAX], prev[PW_AGENT_ID_MAX];
 	pw_ts_now(now, 0);
 	int64_t known = 0;
 	bool proven = false;
-	if ((rc = known_machine(db, r->machine_id, &known, live, err)))
+	if ((rc = known_machine(db, r->machine_id, &known, live, prev, err)))
 		return rc;
 	if (known) {
 		/* A re-key may rename the host, but not to another host's name. */
@@ -519,6 +531,10 @@ static pw_err enroll_txn(pw_db *db, void *arg, pw_error *err)
 		rc = revoke_others(db, e->out->host_id, e->out->agent_id, now, old, err);
 	if (rc)
 		return rc;
+	/* A known machine whose agent was revoked (host revoke-agent) is a
+	 * re-key too, with no live agent to prove. */
+	if (!old[0] && known && prev[0])
+		snprintf(old, sizeof old, "%s", prev);
 	e->out->rekeyed = old[0] != '\0';
 
 	char before[PW_AGENT_ID_MAX + 32];

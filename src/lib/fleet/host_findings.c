@@ -335,7 +335,8 @@ pw_err pw_host_recompute_findings_at(pw_db *db, int64_t snapshot, pw_host_scan_f
 	pw_stmt *q = NULL;
 	pw_err rc = pw_sql(db,
 			   "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
-			   " FROM hosts WHERE inventory_hash IS NOT NULL ORDER BY 1",
+			   " FROM hosts WHERE inventory_hash IS NOT NULL AND decommissioned IS NULL"
+			   " ORDER BY 1",
 			   &q, err, "");
 	if (!rc)
 		rc = copy_column(q, true, &hashes, err);
@@ -344,10 +345,11 @@ pw_err pw_host_recompute_findings_at(pw_db *db, int64_t snapshot, pw_host_scan_f
 		char *exposure = strchr(hashes.text[i], ' ');
 		*exposure++ = '\0';
 		struct column_copy ids = {NULL, NULL, 0, 0};
-		rc = pw_sql(db,
-			    "SELECT id FROM hosts WHERE inventory_hash = ?"
-			    " AND COALESCE(exposure, '') = ? ORDER BY id",
-			    &q, err, "tt", hashes.text[i], exposure);
+		rc = pw_sql(
+			db,
+			"SELECT id FROM hosts WHERE inventory_hash = ?"
+			" AND COALESCE(exposure, '') = ? AND decommissioned IS NULL ORDER BY id",
+			&q, err, "tt", hashes.text[i], exposure);
 		if (!rc)
 			rc = copy_column(q, false, &ids, err);
 		if (!rc)
@@ -380,12 +382,18 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 	char *hash = NULL;
 	char *exposure = NULL;
 	bool oom = false;
-	pw_err rc = pw_sql(db, "SELECT inventory_hash, exposure FROM hosts WHERE id = ?", &q, err,
-			   "i", host_id);
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT inventory_hash, exposure, decommissioned FROM hosts WHERE id = ?",
+		       &q, err, "i", host_id);
 	if (!rc)
 		rc = pw_stmt_step(q, &row, err);
 	if (!rc && !row)
 		rc = pw_error_set(err, PW_ERR_NOTFOUND, "no host with id %" PRId64, host_id);
+	if (!rc && !pw_stmt_is_null(q, 2))
+		rc = pw_error_set(err, PW_ERR_CONFLICT,
+				  "host %" PRId64 " was decommissioned: its findings stay closed",
+				  host_id);
 	if (!rc && pw_stmt_is_null(q, 0))
 		rc = pw_error_set(err, PW_ERR_NOTFOUND,
 				  "host %" PRId64

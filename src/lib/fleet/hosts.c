@@ -63,6 +63,7 @@ static const struct field {
 	[PW_HF_INVENTORY_HASH] = {"inventory_hash", "inventory_hash", K_AGENT, NULL, 0},
 	[PW_HF_INVENTORY_AT] = {"inventory_at", "inventory_at", K_AGENT, NULL, 0},
 	[PW_HF_INVENTORY_REFUSED] = {"inventory_refused", "inventory_refused", K_AGENT, NULL, 0},
+	[PW_HF_DECOMMISSIONED] = {"decommissioned", "decommissioned", K_AGENT, NULL, 0},
 };
 
 static const char *const prio_names[PW_HOST_PRIO__COUNT] = {"emergency", "high", "normal", "low"};
@@ -500,13 +501,24 @@ pw_err pw_host_get_by_name(pw_db *db, const char *hostname, pw_host *out, pw_err
 	return rc;
 }
 
+bool pw_host_decom_parse(const char *s, pw_host_decom *out)
+{
+	static const char *const names[] = {"false", "true", "any"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (pw_host_decom)i;
+			return true;
+		}
+	return false;
+}
+
 struct cond {
 	const char *text; /* bound as text, or NULL for `num` */
 	int64_t num;
 };
 
 static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *binds, int *nb,
-			   char *normal[4], char cutoff[2][PW_TS_LEN], pw_error *err)
+			   bool *where, char *normal[4], char cutoff[2][PW_TS_LEN], pw_error *err)
 {
 	static const pw_host_field enum_fields[4] = {PW_HF_CATEGORY, PW_HF_EXPOSURE,
 						     PW_HF_ENVIRONMENT, PW_HF_OWNER_GROUP};
@@ -553,7 +565,13 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 		if (pw_buf_printf(sql, "%s(h.last_seen IS NULL OR h.last_seen < ?)", and))
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[(*nb)++] = (struct cond){cutoff[1], 0};
+		and = " AND ";
 	}
+	if (f->decom != PW_HOST_ANY &&
+	    pw_buf_printf(sql, "%sh.decommissioned IS %sNULL", and,
+			  f->decom == PW_HOST_DECOMMISSIONED ? "NOT " : ""))
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	*where = f->decom != PW_HOST_ANY || strcmp(and, " WHERE ") != 0;
 	return PW_OK;
 }
 
@@ -570,10 +588,11 @@ static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t
 	char *normal[4] = {NULL, NULL, NULL, NULL};
 	char cutoff[2][PW_TS_LEN];
 	int nb = 0;
-	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, normal, cutoff, err);
+	bool where = false;
+	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, &where, normal, cutoff, err);
 	if (!rc && limit > 0) {
 		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?",
-				  nb ? " AND " : " WHERE "))
+				  where ? " AND " : " WHERE "))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[nb++] = (struct cond){NULL, after};
 		binds[nb++] = (struct cond){NULL, limit};
@@ -672,7 +691,8 @@ cJSON *pw_host_to_json(const pw_host *h)
 	     add_field(sub, "refused", h, PW_HF_INVENTORY_REFUSED);
 	for (int f = PW_HF_LOCATION; ok && f <= PW_HF_TICKET; f++)
 		ok = add_field(o, fields[f].name, h, (pw_host_field)f);
-	ok = ok && add_field(o, "updated", h, PW_HF_UPDATED);
+	ok = ok && add_field(o, "updated", h, PW_HF_UPDATED) &&
+	     add_field(o, "decommissioned", h, PW_HF_DECOMMISSIONED);
 	sub = ok ? cJSON_AddObjectToObject(o, "open_findings") : NULL;
 	ok = sub != NULL;
 	for (int p = 0; p < PW_HOST_PRIO__COUNT && ok; p++)

@@ -254,6 +254,14 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN findings_snapshot BIGINT;"
 	 "ALTER TABLE hosts ADD COLUMN findings_inventory TEXT;",
 	 NULL},
+
+	{12, "decommissioned hosts",
+	 /* When a host was decommissioned (hosts.h, pw_host_decommission):
+	  * kept for the record, out of lists and recomputes; its findings
+	  * closed then say why (NULL: fixed by an inventory). */
+	 "ALTER TABLE hosts ADD COLUMN decommissioned TEXT;"
+	 "ALTER TABLE findings ADD COLUMN closed_reason TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -370,6 +370,12 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 		return false;
 	}
 	f->overdue = overdue && !strcmp(overdue, "true");
+	const char *decom = pw_api_query_str(c, "decommissioned");
+	if (decom && !pw_host_decom_parse(decom, &f->decom)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "query parameter decommissioned must be true, false or any");
+		return false;
+	}
 	f->min_criticality = (int)crit;
 	f->stale_days = stale;
 	return true;
@@ -563,6 +569,73 @@ static void h_host_patch(struct pw_api_ctx *c)
 		if (a[i].field == PW_HF_EXPOSURE && c->env->findings_stale)
 			c->env->findings_stale(c->env->hook_ctx, c->id);
 	reply_host(c);
+}
+
+/* Replies {"host_id", key: true} plus the host as it is now, or fails. */
+static void reply_lifecycle(struct pw_api_ctx *c, pw_err rc, pw_error *e, const char *key)
+{
+	if (rc) {
+		pw_api_fail(c, rc, e);
+		return;
+	}
+	pw_host h = PW_HOST_INIT;
+	pw_error e2 = PW_ERROR_INIT;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *j = NULL;
+	rc = pw_host_get(c->env->db, c->id, &h, &e2);
+	if (!rc)
+		j = pw_host_to_json(&h);
+	pw_host_release(&h);
+	if (rc && rc != PW_ERR_NOTFOUND) {
+		cJSON_Delete(o);
+		pw_api_fail(c, rc, &e2);
+		return;
+	}
+	if (!o || !pw_json_add_int(o, "host_id", c->id) || !cJSON_AddTrueToObject(o, key) ||
+	    (j ? !cJSON_AddItemToObject(o, "host", j) : !cJSON_AddNullToObject(o, "host"))) {
+		if (!o || !cJSON_GetObjectItem(o, "host"))
+			cJSON_Delete(j);
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void id_ref(const struct pw_api_ctx *c, char ref[32])
+{
+	snprintf(ref, 32, "id:%" PRId64, c->id);
+}
+
+static void h_host_decommission(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_decommission(c->env->db, c->who->actor, ref, note, NULL, &e);
+	reply_lifecycle(c, rc, &e, "decommissioned");
+}
+
+static void h_host_delete(struct pw_api_ctx *c)
+{
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_delete(c->env->db, c->who->actor, ref, &e);
+	reply_lifecycle(c, rc, &e, "deleted");
+}
+
+static void h_host_revoke_agent(struct pw_api_ctx *c)
+{
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_revoke_agent(c->env->db, c->who->actor, ref, &e);
+	reply_lifecycle(c, rc, &e, "agent_revoked");
 }
 
 static void h_hosts_import(struct pw_api_ctx *c)
@@ -810,6 +883,89 @@ static void h_user_token(struct pw_api_ctx *c)
 		pw_api_reply(c, o);
 }
 
+/* Disables or enables user c->id and replies with the user's record. */
+static void user_disabled(struct pw_api_ctx *c, bool disabled)
+{
+	pw_user_list l = PW_USER_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
+	char *name = NULL;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		if (l.v[i].id == c->id)
+			name = l.v[i].name;
+	if (!rc && !name)
+		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	if (!rc)
+		rc = pw_user_set_disabled(c->env->db, c->who->actor, name, disabled, &e);
+	pw_user_list_release(&l);
+	if (!rc)
+		rc = pw_user_list_all(c->env->db, &l, &e);
+	cJSON *o = NULL;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		if (l.v[i].id == c->id && !(o = pw_user_to_json(&l.v[i])))
+			rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
+	pw_user_list_release(&l);
+	if (!rc && !o)
+		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	if (rc)
+		pw_api_fail(c, rc, &e);
+	else
+		pw_api_reply(c, o);
+}
+
+static void h_user_disable(struct pw_api_ctx *c)
+{
+	user_disabled(c, true);
+}
+
+static void h_user_enable(struct pw_api_ctx *c)
+{
+	user_disabled(c, false);
+}
+
+/* Whether token c->id is the caller's own. */
+static pw_err own_token(struct pw_api_ctx *c, bool *own, pw_error *e)
+{
+	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
+	pw_err rc = pw_api_token_list_all(c->env->db, c->who->user.name, &l, e);
+	*own = false;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		*own = *own || l.v[i].id == c->id;
+	pw_api_token_list_release(&l);
+	return rc;
+}
+
+static void h_token_revoke(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	bool own = true;
+	pw_err rc = c->who->user.role == PW_ROLE_ADMIN ? PW_OK : own_token(c, &own, &e);
+	if (!rc && !own) {
+		pw_api_error(c->resp, 403, "forbidden",
+			     "token %" PRId64 " is not yours: only an admin revokes another "
+			     "user's token",
+			     c->id);
+		return;
+	}
+	if (!rc)
+		rc = pw_api_token_revoke(c->env->db, c->who->actor, c->id, &e);
+	if (rc == PW_ERR_INVALID) { /* revoked before */
+		pw_api_error(c->resp, 409, "conflict", "%s", e.msg);
+		return;
+	}
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "id", c->id) || !cJSON_AddTrueToObject(o, "revoked")) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_etokens(struct pw_api_ctx *c)
 {
 	pw_enroll_token_list l = PW_ENROLL_TOKEN_LIST_INIT;
@@ -959,7 +1115,9 @@ static const char paging[] = "`after` (id, default 0), `limit` (1–1000, defaul
 #define FILTERS                                                                                    \
 	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "    \
 	"higher), `overdue` (`true`: not patched within the 90-day policy, or never), `stale` "    \
-	"(DAYS: not seen for DAYS days, or never), as `patchwarden host list` takes them"
+	"(DAYS: not seen for DAYS days, or never), `decommissioned` (`false`, the default: hosts " \
+	"in service; `true`: decommissioned ones; `any`: both), as `patchwarden host list` takes " \
+	"them"
 static const char host_filters[] = FILTERS;
 static const char host_list_query[] =
 	"`after` (id, default 0), `limit` (1–1000, default 100); " FILTERS;
@@ -978,7 +1136,7 @@ static const char host_list_query[] =
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                      \
 	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                              \
 	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                        \
-	"\"2024-05-01T01:10:00.000Z\""
+	"\"2024-05-01T01:10:00.000Z\",\"decommissioned\":null"
 
 static const pw_route routes[] = {
 	{"GET", "/api/v1/health", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_health,
@@ -1077,6 +1235,29 @@ static const pw_route routes[] = {
 	 "new agent the host's and revokes the old one, refusing revokes the new one. 404 when "
 	 "none waits; 409 when the name it reported is another host's by now",
 	 NULL, "{\"approve\":true}", "{\"host_id\":42,\"approved\":true}"},
+	{"POST", "/api/v1/hosts/{id}/revoke-agent", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
+	 "agent.revoke", h_host_revoke_agent,
+	 "Revokes the host's agent credential (and a re-key waiting for approval) without "
+	 "decommissioning the host: the agent's next check-in is a 401; its leased jobs are "
+	 "queued again, and the next enrollment of the machine re-keys the host (protocol.md). "
+	 "409 when the host has no agent credential",
+	 NULL, NULL, "{\"host_id\":42,\"agent_revoked\":true,\"host\":{" HOST_EXAMPLE "}}"},
+	{"POST", "/api/v1/hosts/{id}/decommission", PW_ACCESS_USER, ADMIN | OPERATOR, 4 * KiB, JSON,
+	 200, "host.decommission", h_host_decommission,
+	 "Takes the host out of service for good, as `patchwarden host decommission` does: "
+	 "revokes its agent, cancels its queued and leased jobs, closes its open findings (kept, "
+	 "closed_reason decommissioned) and marks it decommissioned, which leaves it out of "
+	 "GET /hosts (unless `decommissioned` is given) and out of findings recomputes; an "
+	 "enrollment of its machine is refused until it is deleted. The body (optional) carries "
+	 "a `note` for the audit log. 409 when it was decommissioned before",
+	 NULL, "{\"note\":\"replaced by web-07, CHG-1299\"}",
+	 "{\"host_id\":42,\"decommissioned\":true,\"host\":{" HOST_EXAMPLE "}}"},
+	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
+	 "host.delete", h_host_delete,
+	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "
+	 "results, findings); the audit log keeps its history. 409 for a host in service: "
+	 "decommission it first",
+	 NULL, NULL, "{\"host_id\":42,\"deleted\":true,\"host\":null}"},
 	{"GET", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
 	 h_host_jobs, "A host's jobs by id, each with its newest result", paging, NULL,
 	 "{\"jobs\":[{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
@@ -1101,6 +1282,28 @@ static const pw_route routes[] = {
 	 "Adds a user with one role; without a password the user works with API tokens only", NULL,
 	 "{\"name\":\"carol\",\"role\":\"auditor\",\"password\":\"<password>\"}",
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\"}"},
+	{"POST", "/api/v1/users/{id}/disable", PW_ACCESS_USER, ADMIN, 0, JSON, 200, "user.disable",
+	 h_user_disable,
+	 "Disables the user as `patchwarden user disable` does: their API tokens stop working "
+	 "at once; the last enabled admin cannot be disabled (400). Returns the user",
+	 NULL, NULL,
+	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\",\"disabled\":true,"
+	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
+	 "\"2024-05-03T00:00:00.000Z\"}"},
+	{"POST", "/api/v1/users/{id}/enable", PW_ACCESS_USER, ADMIN, 0, JSON, 200, "user.enable",
+	 h_user_enable,
+	 "Enables a disabled user again (their tokens work again unless revoked or expired); "
+	 "returns the user",
+	 NULL, NULL,
+	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\",\"disabled\":false,"
+	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
+	 "\"2024-05-04T00:00:00.000Z\"}"},
+	{"DELETE", "/api/v1/tokens/{id}", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200,
+	 "token.revoke", h_token_revoke,
+	 "Revokes an API token as `patchwarden user token revoke` does: an admin any token, "
+	 "everyone else their own only (403 for another user's; GET /me gives the caller's "
+	 "token_id); 409 when it was revoked before",
+	 NULL, NULL, "{\"id\":9,\"revoked\":true}"},
 	{"POST", "/api/v1/users/{id}/tokens", PW_ACCESS_USER, ADMIN, 4 * KiB, JSON, 201,
 	 "token.create", h_user_token,
 	 "Creates an API token for the user (shown once; ttl_seconds 0 or absent: no expiry)", NULL,

@@ -55,6 +55,7 @@ typedef enum pw_host_field {
 	PW_HF_INVENTORY_HASH,
 	PW_HF_INVENTORY_AT,
 	PW_HF_INVENTORY_REFUSED, /* why the agent's inventory was refused (checkin.h) */
+	PW_HF_DECOMMISSIONED,    /* when the host was decommissioned, NULL while in service */
 	PW_HF__COUNT
 } pw_host_field;
 
@@ -137,24 +138,36 @@ void pw_host_list_release(pw_host_list *l);
  * "os" {"id", "version_id", "codename", "pretty_name"}, "arch", "kernel",
  * "created", "last_seen", "inventory" {"hash", "at", "refused"}, the editable fields
  * from "location" to "ticket" (strings or null; criticality a number),
- * "updated", "open_findings" {"emergency": n, ...}, "open_jobs" and
- * "coverage" {"state", "detail"} (null while PW_COVERAGE_UNKNOWN). NULL
+ * "updated", "decommissioned" (a timestamp or null), "open_findings"
+ * {"emergency": n, ...}, "open_jobs" and "coverage" {"state", "detail"}
+ * (null while PW_COVERAGE_UNKNOWN). NULL
  * when out of memory; the caller frees it with cJSON_Delete. */
 struct cJSON *pw_host_to_json(const pw_host *h);
 
 /* The patch policy: every server patched at least this often. */
 #define PW_HOST_PATCH_POLICY_DAYS 90
 
-/* NULL/0/false members do not filter. */
+/* Which hosts a list takes by their decommissioning. */
+typedef enum pw_host_decom {
+	PW_HOST_IN_SERVICE = 0, /* the default: decommissioned hosts are left out */
+	PW_HOST_DECOMMISSIONED, /* only those */
+	PW_HOST_ANY             /* both */
+} pw_host_decom;
+
+/* "false" (in service), "true" (decommissioned) or "any". */
+bool pw_host_decom_parse(const char *s, pw_host_decom *out);
+
+/* NULL/0/false members do not filter (but see `decom`). */
 typedef struct pw_host_filter {
 	const char *category, *exposure, *environment, *owner_group;
 	int min_criticality; /* 1..5; 0: any */
 	bool overdue;        /* last patched before the policy's 90 days, or never */
 	int64_t stale_days;  /* > 0: last seen more than this many days ago, or never */
+	pw_host_decom decom;
 } pw_host_filter;
 
 /* clang-format off */
-#define PW_HOST_FILTER_INIT {NULL, NULL, NULL, NULL, 0, false, 0}
+#define PW_HOST_FILTER_INIT {NULL, NULL, NULL, NULL, 0, false, 0, PW_HOST_IN_SERVICE}
 /* clang-format on */
 
 /* PW_ERR_NOTFOUND when there is no such host. Where a hostname is
@@ -189,5 +202,33 @@ pw_err pw_host_page(pw_db *db, const pw_host_filter *f, int64_t after, int64_t l
  * A rename onto another host's name (in any case) is PW_ERR_CONFLICT. */
 pw_err pw_host_set(pw_db *db, const char *actor, const char *hostname, const pw_host_assign *a,
 		   size_t n, bool *changed, pw_error *err);
+
+/* ---- lifecycle (each in one transaction with its audit event) --------- */
+
+/* Revokes the host's agent credentials (the live one and a re-key waiting
+ * for approval): its next check-in is refused (401), and its leased jobs
+ * are offered again to the agent that enrolls next, which re-keys the host
+ * as an enrollment of a host without a live agent does (agents.h).
+ * Audited as "agent.revoke" with the revoked agent ids; a host without a
+ * live agent is PW_ERR_CONFLICT. `ref` names the host as
+ * pw_host_get_by_name takes it ("id:N" or a hostname). */
+pw_err pw_host_revoke_agent(pw_db *db, const char *actor, const char *ref, pw_error *err);
+
+/* Takes a host out of service for good: revokes its agents as above,
+ * cancels its queued and leased jobs (state "cancelled"), closes its open
+ * findings (fixed_at now, closed_reason "decommissioned"; the rows stay
+ * for the record) and marks it decommissioned, which leaves it out of
+ * host lists by default and out of findings recomputes. Audited as
+ * "host.decommission" with the counts and `note` (may be NULL). A host
+ * decommissioned already is PW_ERR_CONFLICT; *id (may be NULL) gets the
+ * host's id. An enrollment of its machine is refused from now on. */
+pw_err pw_host_decommission(pw_db *db, const char *actor, const char *ref, const char *note,
+			    int64_t *id, pw_error *err);
+
+/* Removes a decommissioned host and everything stored about it (agents,
+ * jobs, job results, findings); the audit log keeps its history. Audited
+ * as "host.delete" with the record as it was. A host in service is
+ * PW_ERR_CONFLICT saying to decommission it first. */
+pw_err pw_host_delete(pw_db *db, const char *actor, const char *ref, pw_error *err);
 
 #endif
