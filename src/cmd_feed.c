@@ -224,7 +224,7 @@ static pw_err default_label(pw_buf *label, const struct opts *o)
 static int feed_import(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed import";
-	struct opts o;
+	struct opts o = {0};
 	int ex = parse_opts(cmd, setup, argc, argv, IMPORT, &o);
 	if (ex)
 		return ex;
@@ -403,7 +403,7 @@ static void status_text(const char *store, const struct status *st)
 static int feed_status(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed status";
-	struct opts o;
+	struct opts o = {0};
 	int ex = parse_opts(cmd, setup, argc, argv, STATUS, &o);
 	pw_feedstore *s = NULL;
 	if (ex || (ex = open_existing(cmd, o.store, &s)))
@@ -438,7 +438,7 @@ static int feed_status(int argc, char **argv, struct pw_setup *setup)
 static int feed_snapshots(int argc, char **argv, struct pw_setup *setup)
 {
 	const char *cmd = "feed snapshots";
-	struct opts o;
+	struct opts o = {0};
 	int ex = parse_opts(cmd, setup, argc, argv, SNAPSHOTS, &o);
 	pw_feedstore *s = NULL;
 	if (ex || (ex = open_existing(cmd, o.store, &s)))
