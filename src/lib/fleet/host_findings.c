@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "patchwarden/audit.h"
 #include "patchwarden/clock.h"
@@ -22,7 +23,11 @@
 struct open_finding {
 	int64_t id;
 	char *package, *advisory;
-	char *cur[4]; /* installed, fixed, priority, cves */
+	char *cur[4];  /* installed, fixed, priority, cves */
+	char *more[5]; /* reason, kev_cve, kev_due, epss_cve, first_seen */
+	int64_t by_source, sla_days;
+	bool has_epss;
+	double epss;
 };
 
 struct replace {
@@ -60,8 +65,9 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 	pw_stmt *st = NULL;
 	size_t cap = 0;
 	pw_err rc = pw_sql(db,
-			   "SELECT id, package, advisory, installed, fixed, priority, cves"
-			   " FROM findings"
+			   "SELECT id, package, advisory, installed, fixed, priority, cves,"
+			   " reason, kev_cve, kev_due, epss_cve, first_seen, by_source,"
+			   " sla_days, epss FROM findings"
 			   " WHERE host_id = ? AND fixed_at IS NULL",
 			   &st, err, "i", host_id);
 	while (!rc) {
@@ -78,15 +84,105 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 		v[*n] = (struct open_finding){pw_stmt_int(st, 0),
 					      pw_col_dup(st, 1, &oom),
 					      pw_col_dup(st, 2, &oom),
-					      {NULL}};
+					      {NULL},
+					      {NULL},
+					      pw_stmt_int(st, 12),
+					      pw_stmt_is_null(st, 13) ? -1 : pw_stmt_int(st, 13),
+					      !pw_stmt_is_null(st, 14),
+					      pw_stmt_double(st, 14)};
 		for (int k = 0; k < 4; k++)
 			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
+		for (int k = 0; k < 5; k++)
+			v[*n].more[k] = pw_col_dup(st, 7 + k, &oom);
 		(*n)++;
 		if (oom) {
 			pw_stmt_reset(st);
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		}
 	}
+	return rc;
+}
+
+/* The date a finding is due: the earlier of first_seen + its SLA and its
+ * KEV due date; NULL when it has neither. `out` holds YYYY-MM-DD. */
+static const char *finding_due(const pw_host_finding *f, const char *first_seen, char out[11])
+{
+	const char *due = NULL;
+	struct tm tm = {0};
+	if (f->sla_days > 0 && first_seen &&
+	    sscanf(first_seen, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) == 3) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		time_t t = timegm(&tm) + (time_t)f->sla_days * 86400;
+		struct tm d;
+		if (gmtime_r(&t, &d) && strftime(out, 11, "%Y-%m-%d", &d) == 10)
+			due = out;
+	}
+	if (f->kev_due && strlen(f->kev_due) >= 10 && (!due || strncmp(f->kev_due, due, 10) < 0)) {
+		memcpy(out, f->kev_due, 10);
+		out[10] = '\0';
+		due = out;
+	}
+	return due;
+}
+
+static pw_err open_id(pw_db *db, int64_t host_id, const pw_host_finding *f, int64_t *id,
+		      pw_error *err)
+{
+	pw_stmt *st = NULL;
+	bool row = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT id FROM findings WHERE host_id = ? AND package = ?"
+			   " AND advisory = ? AND fixed_at IS NULL",
+			   &st, err, "itt", host_id, f->package, f->advisory);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && !row)
+		rc = pw_error_set(err, PW_ERR_STORE, "finding %s %s vanished", f->package,
+				  f->advisory);
+	if (!rc)
+		*id = pw_stmt_int(st, 0);
+	if (st)
+		pw_stmt_reset(st);
+	return rc;
+}
+
+/* Writes what migration 11 added to the row `id`. */
+static pw_err write_more(pw_db *db, int64_t id, const pw_host_finding *f, const char *due,
+			 pw_error *err)
+{
+	pw_stmt *st = NULL;
+	pw_err rc = pw_db_prepare(db,
+				  "UPDATE findings SET by_source = ?, reason = ?, sla_days = ?,"
+				  " due = ?, kev_cve = ?, kev_due = ?, epss_cve = ?, epss = ?,"
+				  " snapshot = ? WHERE id = ?",
+				  &st, err);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 1, f->by_source);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 2, f->reason);
+	if (!rc)
+		rc = f->sla_days > 0 ? pw_stmt_bind_int(st, 3, f->sla_days)
+				     : pw_stmt_bind_null(st, 3);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 4, due);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 5, f->kev_cve);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 6, f->kev_cve ? f->kev_due : NULL);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, 7, f->epss_cve);
+	if (!rc)
+		rc = f->epss_cve ? pw_stmt_bind_double(st, 8, f->epss) : pw_stmt_bind_null(st, 8);
+	if (!rc)
+		rc = f->snapshot > 0 ? pw_stmt_bind_int(st, 9, f->snapshot)
+				     : pw_stmt_bind_null(st, 9);
+	if (!rc)
+		rc = pw_stmt_bind_int(st, 10, id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	else if (st)
+		pw_stmt_reset(st);
 	return rc;
 }
 
@@ -126,7 +222,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 	if (!rc)
 		rc = load_open(db, r->host_id, &open, &nopen, err);
 	for (size_t i = 0; i < nopen && !rc; i++) {
-		pw_host_finding key = {open[i].package, open[i].advisory, NULL, NULL, 0, NULL};
+		pw_host_finding key = {.package = open[i].package, .advisory = open[i].advisory};
 		const pw_host_finding *kp = &key;
 		const pw_host_finding **hit =
 			r->n ? bsearch(&kp, sorted, r->n, sizeof *sorted, by_key) : NULL;
@@ -136,16 +232,30 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			const pw_host_finding *h = *hit;
 			const char *got[4] = {h->installed, h->fixed,
 					      pw_host_prio_name(h->priority), h->cves};
+			const char *more[4] = {h->reason, h->kev_cve, h->kev_due, h->epss_cve};
 			int k = 0;
 			while (k < 4 && pw_str_same(got[k], open[i].cur[k]))
 				k++;
-			if (k == 4)
+			int m = 0;
+			while (m < 4 && pw_str_same(more[m], open[i].more[m]))
+				m++;
+			if (k == 4 && m == 4 && open[i].by_source == h->by_source &&
+			    open[i].sla_days == (h->sla_days > 0 ? h->sla_days : -1) &&
+			    open[i].has_epss == (h->epss_cve != NULL) &&
+			    (!h->epss_cve || open[i].epss == h->epss))
 				continue; /* most rescans change nothing: write nothing */
+			char due[11];
 			rc = pw_sql(db,
 				    "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
 				    " cves = ? WHERE id = ?",
-				    &st, err, "tttti", (*hit)->installed, (*hit)->fixed,
-				    pw_host_prio_name((*hit)->priority), (*hit)->cves, open[i].id);
+				    &st, err, "tttti", h->installed, h->fixed,
+				    pw_host_prio_name(h->priority), h->cves, open[i].id);
+			if (!rc)
+				rc = pw_stmt_exec(st, err);
+			if (!rc)
+				rc = write_more(db, open[i].id, h,
+						finding_due(h, open[i].more[4], due), err);
+			continue;
 		} else {
 			r->d.fixed++;
 			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err,
@@ -165,6 +275,12 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			    f->fixed, pw_host_prio_name(f->priority), f->cves, now);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
+		int64_t id = 0;
+		if (!rc)
+			rc = open_id(db, r->host_id, f, &id, err);
+		char due[11];
+		if (!rc)
+			rc = write_more(db, id, f, finding_due(f, now, due), err);
 		r->d.opened++;
 	}
 	for (size_t i = 0; i < nopen; i++) {
@@ -172,6 +288,8 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		free(open[i].advisory);
 		for (int k = 0; k < 4; k++)
 			free(open[i].cur[k]);
+		for (int k = 0; k < 5; k++)
+			free(open[i].more[k]);
 	}
 	free(open);
 	free(sorted);
@@ -383,9 +501,13 @@ pw_err pw_host_recompute_host(pw_db *db, int64_t host_id, pw_host_scan_fn scan, 
 
 static void matcher_clear(pw_host_matcher *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->cves[i]);
+		free(m->reasons[i]);
+	}
 	free(m->cves);
+	free(m->reasons);
+	m->reasons = NULL;
 	free(m->v);
 	m->cves = NULL;
 	m->v = NULL;
@@ -422,7 +544,8 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 	if (!rc && nf) {
 		m->v = calloc(nf, sizeof *m->v);
 		m->cves = calloc(nf, sizeof *m->cves);
-		if (!m->v || !m->cves)
+		m->reasons = calloc(nf, sizeof *m->reasons);
+		if (!m->v || !m->cves || !m->reasons)
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nf && !rc; i++) {
@@ -432,15 +555,31 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 			rc = pw_buf_printf(&cves, "%s%s", k ? "," : "", f->cves[k]->id);
 		m->cves[i] = rc ? NULL : pw_buf_detach(&cves);
 		pw_buf_release(&cves);
-		if (rc || !m->cves[i]) {
+		pw_buf why = PW_BUF_INIT;
+		if (!rc && !pw_finding_reason(f, m->policy, &why))
+			m->reasons[i] = pw_buf_detach(&why);
+		pw_buf_release(&why);
+		if (rc || !m->cves[i] || !m->reasons[i]) {
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 			break;
 		}
 		m->n++;
 		pw_host_prio p = PW_HOST_PRIO_NORMAL;
 		pw_host_prio_parse(pw_priority_name(f->priority), &p);
-		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed,
-					    f->fixed,   p,          m->cves[i]};
+		m->v[i] = (pw_host_finding){.package = f->package,
+					    .advisory = f->adv->id,
+					    .installed = f->installed,
+					    .fixed = f->fixed,
+					    .priority = p,
+					    .cves = m->cves[i],
+					    .by_source = f->by_source,
+					    .reason = m->reasons[i],
+					    .sla_days = f->sla_days,
+					    .kev_cve = f->why.kev_cve,
+					    .kev_due = f->why.kev_due,
+					    .epss_cve = f->why.epss >= 0 ? f->why.epss_cve : NULL,
+					    .epss = f->why.epss,
+					    .snapshot = m->res.snapshot > 0 ? m->res.snapshot : 0};
 	}
 	if (rc) {
 		matcher_clear(m);

@@ -493,19 +493,16 @@ pw_err pw_host_get_by_name(pw_db *db, const char *hostname, pw_host *out, pw_err
 	return rc;
 }
 
-struct cond {
-	const char *text; /* bound as text, or NULL for `num` */
-	int64_t num;
-};
+#define cond pw_host_cond
 
-static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *binds, int *nb,
-			   char *normal[4], char cutoff[2][PW_TS_LEN], pw_error *err)
+pw_err pw_host_filter_where(const pw_host_filter *f, const char *and, pw_buf *sql,
+			    struct cond *binds, int *nb, char *normal[4], char cutoff[2][PW_TS_LEN],
+			    pw_error *err)
 {
 	static const pw_host_field enum_fields[4] = {PW_HF_CATEGORY, PW_HF_EXPOSURE,
 						     PW_HF_ENVIRONMENT, PW_HF_OWNER_GROUP};
 	const char *given[4] = {f->category, f->exposure, f->environment, f->owner_group};
 	pw_err rc = PW_OK;
-	const char *and = " WHERE ";
 	for (int i = 0; i < 4 && !rc; i++) {
 		if (!given[i])
 			continue;
@@ -563,7 +560,8 @@ static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t
 	char *normal[4] = {NULL, NULL, NULL, NULL};
 	char cutoff[2][PW_TS_LEN];
 	int nb = 0;
-	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, normal, cutoff, err);
+	pw_err rc = pw_host_filter_where(f ? f : &none, " WHERE ", sql, binds, &nb, normal, cutoff,
+					 err);
 	if (!rc && limit > 0) {
 		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?",
 				  nb ? " AND " : " WHERE "))

@@ -246,6 +246,23 @@ static const struct server_migration migrations[] = {
 	 /* Why a host's agent could not deliver its inventory (over the
 	  * server's body limit), for `host show`; NULL when it could. */
 	 "ALTER TABLE hosts ADD COLUMN inventory_refused TEXT;", NULL},
+
+	{11, "what scan --json says of each finding",
+	 /* The finding record (host_findings.h): whether it matched by source
+	  * package, the reason, the SLA in days and the date it is due (the
+	  * earlier of first_seen + SLA and the KEV due date), the KEV and EPSS
+	  * CVE behind the priority, and the feed snapshot the row was last
+	  * written from. Rows from before stay NULL there. */
+	 "ALTER TABLE findings ADD COLUMN by_source BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE findings ADD COLUMN reason TEXT;"
+	 "ALTER TABLE findings ADD COLUMN sla_days BIGINT;"
+	 "ALTER TABLE findings ADD COLUMN due TEXT;"
+	 "ALTER TABLE findings ADD COLUMN kev_cve TEXT;"
+	 "ALTER TABLE findings ADD COLUMN kev_due TEXT;"
+	 "ALTER TABLE findings ADD COLUMN epss_cve TEXT;"
+	 "ALTER TABLE findings ADD COLUMN epss DOUBLE PRECISION;"
+	 "ALTER TABLE findings ADD COLUMN snapshot BIGINT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
