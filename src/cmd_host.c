@@ -118,6 +118,7 @@ static const struct pw_option options[] = {
 static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
+	"       patchwarden host findings HOST [FILTERS] [--json]   (patchwarden-findings(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
@@ -425,8 +426,10 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which one: list, show, add, set, import-csv, "
-					       "export-csv, rekey or recompute?");
+		return pw_cli_usage_error(CMD, "which one: list, show, findings, add, set, "
+					       "import-csv, export-csv, rekey or recompute?");
+	if (!strcmp(argv[1], "findings"))
+		return cmd_findings_host(argc - 1, argv + 1, setup);
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
