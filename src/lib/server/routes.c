@@ -591,6 +591,26 @@ static void h_host_jobs(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+static void h_job(struct pw_api_ctx *c)
+{
+	pw_job j;
+	char *output = NULL;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_job_get(c->env->db, 0, c->id, &j, &output, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = pw_job_show_json(&j, output);
+	pw_job_release(&j);
+	free(output);
+	if (!o) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 /* ---- findings -------------------------------------------------------- */
 
 /* The findings' query parameters: theirs and the hosts' filters. */
@@ -1131,6 +1151,17 @@ static const pw_route routes[] = {
 	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
 	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
 
+	{"GET", "/api/v1/jobs/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_job,
+	 "One job (job ids are the fleet's, not per host) with its host and its newest result, "
+	 "including the output its agent sent (`result.output`: the JSON as sent, or null), as "
+	 "`patchwarden host job HOST JOB --json` prints it",
+	 NULL, NULL,
+	 "{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
+	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
+	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
+	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
+	 "\"received\":\"2024-05-01T02:15:00.000Z\",\"output\":{\"findings\":3}},"
+	 "\"host_id\":42}"},
 	{"GET", "/api/v1/findings", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_findings,
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
 	 "(docs/records.md)",
