@@ -168,7 +168,7 @@ static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, b
 	pw_error err = PW_ERROR_INIT;
 	if (one_host) {
 		pw_host h = PW_HOST_INIT;
-		pw_err rc = pw_host_get_by_name(db, argv[1], &h, &err);
+		pw_err rc = pw_host_get_by_name(db, argv[0], &h, &err);
 		o.f.host_id = h.id;
 		pw_host_release(&h);
 		if (rc)

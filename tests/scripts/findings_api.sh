@@ -79,7 +79,7 @@ check "GET /findings (pages of 7) lists every finding ($(jq length <<<"$api"))" 
 check "findings --json: the same bytes" test "$(jq -c . <<<"$cli")" = "$api"
 app=$(sqlite3 "$dbf" "SELECT id FROM hosts WHERE hostname = 'app-1'")
 api=$(pages "hosts/$app/findings?limit=5")
-cli=$("$PW_BIN" host findings app-1 --json --db "$db")
+cli=$("$PW_BIN" host findings --json --db "$db" app-1)
 check "GET /hosts/$app/findings = host findings app-1 --json" test "$(jq -c . <<<"$cli")" = "$api"
 check "id:N names the host too" \
   test "$("$PW_BIN" host findings "id:$app" --json --db "$db" | jq -c .)" = "$api"
@@ -146,6 +146,26 @@ check "fixed ones carry fixed_at ($n)" test "$("$PW_BIN" host findings web-b --j
 "$PW_BIN" host findings web-b --db "$db" >"$T/out" 2>&1
 check "the table marks them fixed" grep -q '(fixed)$' "$T/out"
 check "the table's header" grep -q '^HOST  *PACKAGE  *INSTALLED -> FIXED  *ADVISORY  *PRIORITY  *DUE$' "$T/out"
+
+# ---- a job with its output -----------------------------------------------------------------
+pw_http POST "$U/hosts/$app/jobs" "$admin" '{"kind":"scan","args":{}}'
+expect_status 201 "POST /hosts/$app/jobs"
+job=$(jq -r .job_id <<<"$HTTP_BODY")
+# its result as a check-in stores it
+sqlite3 "$dbf" "INSERT INTO job_results (agent_id, seq, job_id, host_id, status, exit_code, output,
+  received) VALUES ('ag_0000000000000000', 1, $job, $app, 'ok', 0, '{\"findings\":3,\"why\":\"x\"}',
+  '2026-01-01T00:00:00.000Z'); UPDATE jobs SET state = 'done' WHERE id = $job;"
+pw_http GET "$U/jobs/$job" "$helpdesk"
+expect_status 200 "GET /jobs/$job"
+cli=$("$PW_BIN" host job app-1 "$job" --json --db "$db")
+check "host job --json = GET /jobs/$job" test "$(jq -c . <<<"$cli")" = "$(jq -c . <<<"$HTTP_BODY")"
+check "with the output sent" test "$(jq -c '[.host_id, .result.output]' <<<"$cli")" = "[$app,{\"findings\":3,\"why\":\"x\"}]"
+"$PW_BIN" host job app-1 "$job" --db "$db" >"$T/out" 2>&1
+check "host job prints the output" grep -q '"findings":' "$T/out"
+"$PW_BIN" host job web-a "$job" --db "$db" >"$T/out" 2>&1
+check "another host's job is refused ($(cat "$T/out"))" grep -q "has no job $job" "$T/out"
+pw_http GET "$U/jobs/$((job + 100))" "$admin"
+expect_status 404 "GET /jobs/unknown"
 
 # ---- refusals ----------------------------------------------------------------------------
 refused() { # QUERY WORD
