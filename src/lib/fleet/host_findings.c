@@ -126,64 +126,67 @@ static const char *finding_due(const pw_host_finding *f, const char *first_seen,
 	return due;
 }
 
-static pw_err open_id(pw_db *db, int64_t host_id, const pw_host_finding *f, int64_t *id,
-		      pw_error *err)
+/* Binds what migration 11 added, from parameter `i` on (9 of them). */
+static pw_err bind_more(pw_stmt *st, int i, const pw_host_finding *f, const char *due)
 {
-	pw_stmt *st = NULL;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT id FROM findings WHERE host_id = ? AND package = ?"
-			   " AND advisory = ? AND fixed_at IS NULL",
-			   &st, err, "itt", host_id, f->package, f->advisory);
+	pw_err rc = pw_stmt_bind_int(st, i, f->by_source);
 	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (!rc && !row)
-		rc = pw_error_set(err, PW_ERR_STORE, "finding %s %s vanished", f->package,
-				  f->advisory);
+		rc = pw_stmt_bind_text(st, i + 1, f->reason);
 	if (!rc)
-		*id = pw_stmt_int(st, 0);
-	if (st)
-		pw_stmt_reset(st);
+		rc = f->sla_days > 0 ? pw_stmt_bind_int(st, i + 2, f->sla_days)
+				     : pw_stmt_bind_null(st, i + 2);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 3, due);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 4, f->kev_cve);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 5, f->kev_cve ? f->kev_due : NULL);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 6, f->epss_cve);
+	if (!rc)
+		rc = f->epss_cve ? pw_stmt_bind_double(st, i + 7, f->epss)
+				 : pw_stmt_bind_null(st, i + 7);
+	if (!rc)
+		rc = f->snapshot > 0 ? pw_stmt_bind_int(st, i + 8, f->snapshot)
+				     : pw_stmt_bind_null(st, i + 8);
 	return rc;
 }
 
-/* Writes what migration 11 added to the row `id`. */
-static pw_err write_more(pw_db *db, int64_t id, const pw_host_finding *f, const char *due,
-			 pw_error *err)
+/* Writes finding `f`: a new open row of the host (id 0, first seen now)
+ * or the open row `id`, which keeps when it was first seen. */
+static pw_err write_finding(pw_db *db, int64_t host_id, int64_t id, const pw_host_finding *f,
+			    const char *first_seen, pw_error *err)
 {
+	char due[11];
+	const char *d = finding_due(f, first_seen, due);
 	pw_stmt *st = NULL;
-	pw_err rc = pw_db_prepare(db,
-				  "UPDATE findings SET by_source = ?, reason = ?, sla_days = ?,"
-				  " due = ?, kev_cve = ?, kev_due = ?, epss_cve = ?, epss = ?,"
-				  " snapshot = ? WHERE id = ?",
-				  &st, err);
+	pw_err rc;
+	if (id)
+		rc = pw_sql(db,
+			    "UPDATE findings SET installed = ?, fixed = ?, priority = ?, cves = ?,"
+			    " by_source = ?, reason = ?, sla_days = ?, due = ?, kev_cve = ?,"
+			    " kev_due = ?, epss_cve = ?, epss = ?, snapshot = ? WHERE id = ?",
+			    &st, err, "tttt", f->installed, f->fixed,
+			    pw_host_prio_name(f->priority), f->cves);
+	else
+		rc = pw_sql(db,
+			    "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
+			    " priority, cves, first_seen, by_source, reason, sla_days, due,"
+			    " kev_cve, kev_due, epss_cve, epss, snapshot)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "itttttt", host_id, f->package, f->advisory, f->installed,
+			    f->fixed, pw_host_prio_name(f->priority), f->cves);
 	if (!rc)
-		rc = pw_stmt_bind_int(st, 1, f->by_source);
+		rc = id ? bind_more(st, 5, f, d) : pw_stmt_bind_text(st, 8, first_seen);
 	if (!rc)
-		rc = pw_stmt_bind_text(st, 2, f->reason);
+		rc = id ? pw_stmt_bind_int(st, 14, id) : bind_more(st, 9, f, d);
 	if (!rc)
-		rc = f->sla_days > 0 ? pw_stmt_bind_int(st, 3, f->sla_days)
-				     : pw_stmt_bind_null(st, 3);
-	if (!rc)
-		rc = pw_stmt_bind_text(st, 4, due);
-	if (!rc)
-		rc = pw_stmt_bind_text(st, 5, f->kev_cve);
-	if (!rc)
-		rc = pw_stmt_bind_text(st, 6, f->kev_cve ? f->kev_due : NULL);
-	if (!rc)
-		rc = pw_stmt_bind_text(st, 7, f->epss_cve);
-	if (!rc)
-		rc = f->epss_cve ? pw_stmt_bind_double(st, 8, f->epss) : pw_stmt_bind_null(st, 8);
-	if (!rc)
-		rc = f->snapshot > 0 ? pw_stmt_bind_int(st, 9, f->snapshot)
-				     : pw_stmt_bind_null(st, 9);
-	if (!rc)
-		rc = pw_stmt_bind_int(st, 10, id);
-	if (!rc)
-		rc = pw_stmt_exec(st, err);
-	else if (st)
+		return pw_stmt_exec(st, err);
+	if (st)
 		pw_stmt_reset(st);
-	return rc;
+	return rc == PW_ERR_NOMEM
+		       ? pw_error_set(err, rc, "out of memory")
+		       : pw_error_set(err, rc, "binding finding %s %s", f->package, f->advisory);
 }
 
 static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
@@ -244,17 +247,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			    open[i].has_epss == (h->epss_cve != NULL) &&
 			    (!h->epss_cve || open[i].epss == h->epss))
 				continue; /* most rescans change nothing: write nothing */
-			char due[11];
-			rc = pw_sql(db,
-				    "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
-				    " cves = ? WHERE id = ?",
-				    &st, err, "tttti", h->installed, h->fixed,
-				    pw_host_prio_name(h->priority), h->cves, open[i].id);
-			if (!rc)
-				rc = pw_stmt_exec(st, err);
-			if (!rc)
-				rc = write_more(db, open[i].id, h,
-						finding_due(h, open[i].more[4], due), err);
+			rc = write_finding(db, r->host_id, open[i].id, h, open[i].more[4], err);
 			continue;
 		} else {
 			r->d.fixed++;
@@ -268,19 +261,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		if (kept[i])
 			continue;
 		const pw_host_finding *f = sorted[i];
-		rc = pw_sql(db,
-			    "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
-			    " priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    &st, err, "ittttttt", r->host_id, f->package, f->advisory, f->installed,
-			    f->fixed, pw_host_prio_name(f->priority), f->cves, now);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-		int64_t id = 0;
-		if (!rc)
-			rc = open_id(db, r->host_id, f, &id, err);
-		char due[11];
-		if (!rc)
-			rc = write_more(db, id, f, finding_due(f, now, due), err);
+		rc = write_finding(db, r->host_id, 0, f, now, err);
 		r->d.opened++;
 	}
 	for (size_t i = 0; i < nopen; i++) {
