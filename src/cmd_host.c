@@ -18,6 +18,7 @@
 #include "patchwarden/findings.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/host_csv.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/schema.h"
 
 #define CMD "host"
@@ -109,7 +110,7 @@ static const struct pw_option options[] = {
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
 	 .value = &opt.json,
-	 .help = "print JSON instead of a table (list, show, recompute)",
+	 .help = "print JSON instead of a table (list, show, job, recompute)",
 	 .scope = JSON},
 	{.kind = PW_OPT_STRING,
 	 .long_name = "store",
@@ -135,6 +136,7 @@ static const struct pw_option options[] = {
 static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
+	"       patchwarden host findings HOST [FILTERS] [--json]   (patchwarden-findings(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
@@ -143,6 +145,7 @@ static const char usage_head[] =
 	"       patchwarden host revoke-agent HOST\n"
 	"       patchwarden host decommission HOST [--note TEXT]\n"
 	"       patchwarden host delete HOST\n"
+	"       patchwarden host job HOST JOB [--json]\n"
 	"       patchwarden host recompute [--db URL] [--store FEEDS] [--snapshot N] [--json]\n"
 	"\n"
 	"The server inventory: one record per server with what its agent reports\n"
@@ -198,6 +201,9 @@ static const char usage_tail[] =
 	"distinct inventories scanned, findings opened, kept and fixed, the open\n"
 	"findings per priority and the time taken. Priorities follow [policy] of\n"
 	"the configuration file.\n"
+	"\n"
+	"job shows one of the host's jobs with its newest result and the output\n"
+	"its agent sent (--json: what GET /api/v1/jobs/{id} returns).\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
@@ -364,6 +370,52 @@ static int host_show(pw_db *db, const struct opts *o, struct pw_setup *setup)
 		rc = pw_cli_finish(CMD, PW_EXIT_OK);
 	}
 	pw_host_release(&h);
+	return rc;
+}
+
+static int host_job(pw_db *db, const struct opts *o)
+{
+	if (o->npos != 2)
+		return pw_cli_usage_error(CMD, "host job needs HOST and JOB (a job id)");
+	char *end = NULL;
+	long long id = strtoll(o->pos[1], &end, 10);
+	if (!*o->pos[1] || *end || id < 1)
+		return pw_cli_usage_error(CMD, "JOB: '%s' is not a job id", o->pos[1]);
+	pw_host h = PW_HOST_INIT;
+	pw_error err = PW_ERROR_INIT;
+	pw_err bad = pw_host_get_by_name(db, o->pos[0], &h, &err);
+	int64_t host_id = h.id;
+	pw_host_release(&h);
+	pw_job j;
+	char *output = NULL;
+	if (bad || pw_job_get(db, host_id, id, &j, &output, &err))
+		return pw_cli_fail_err(CMD, &err);
+	int rc;
+	if (o->json) {
+		rc = print_json(pw_job_show_json(&j, output));
+	} else {
+		printf("%-12s %" PRId64 "\n%-12s %s\n%-12s %s\n%-12s %s by %s\n%-12s %s\n"
+		       "%-12s %" PRId64 "\n%-12s %s\n",
+		       "job", j.id, "kind", j.kind, "state", j.state, "created", j.created,
+		       j.created_by, "leased_to", pw_cli_or_dash(j.leased_to), "attempts",
+		       j.attempts, "finished", pw_cli_or_dash(j.finished));
+		if (j.result_status && j.has_exit_code)
+			printf("%-12s %s, exit code %" PRId64 ", received %s\n", "result",
+			       j.result_status, j.exit_code, j.result_received);
+		else if (j.result_status)
+			printf("%-12s %s, received %s\n", "result", j.result_status,
+			       j.result_received);
+		else
+			printf("%-12s -\n", "result");
+		cJSON *out = output ? cJSON_Parse(output) : NULL;
+		char *text = out ? cJSON_Print(out) : NULL;
+		printf("%-12s %s\n", "output", text ? text : pw_cli_or_dash(output));
+		cJSON_free(text);
+		cJSON_Delete(out);
+		rc = pw_cli_finish(CMD, PW_EXIT_OK);
+	}
+	pw_job_release(&j);
+	free(output);
 	return rc;
 }
 
@@ -536,10 +588,11 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(
-			CMD, "which one: list, show, add, set, import-csv, "
-			     "export-csv, rekey, revoke-agent, decommission, delete or "
-			     "recompute?");
+		return pw_cli_usage_error(CMD, "which one: list, show, findings, job, add, set, "
+					       "import-csv, export-csv, rekey, revoke-agent, "
+					       "decommission, delete or recompute?");
+	if (!strcmp(argv[1], "findings"))
+		return cmd_findings_host(argc - 1, argv + 1, setup);
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
@@ -549,7 +602,7 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		{"import-csv", false, false, false},   {"export-csv", true, false, false},
 		{"recompute", false, true, true},      {"rekey", false, false, false},
 		{"revoke-agent", false, false, false}, {"decommission", false, false, false},
-		{"delete", false, false, false},
+		{"delete", false, false, false},       {"job", false, true, false},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -603,6 +656,9 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		break;
 	case 7:
 		rc = host_rekey(db, &o);
+		break;
+	case 11:
+		rc = host_job(db, &o);
 		break;
 	default:
 		rc = host_lifecycle(db, &o, subs[k].name);

@@ -12,6 +12,7 @@
 PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(feed);
+PW_DECLARE_CMD(findings);
 PW_DECLARE_CMD(host);
 PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
@@ -19,6 +20,9 @@ PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(summary);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
+
+/* `host findings HOST`: cmd_findings.c for one host (argv[0] "findings"). */
+int cmd_findings_host(int argc, char **argv, struct pw_setup *setup);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c
  * dispatches to them. */

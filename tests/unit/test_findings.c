@@ -602,6 +602,219 @@ static void test_config(void **state)
 		load_conf("[policy]\nepss_threshold = 2\n", &c, &f->e));
 }
 
+/* A scan with what its result points into. */
+struct held_scan {
+	pw_advindex *idx;
+	pw_inventory inv;
+	pw_scan_result r;
+};
+
+static void held_release(struct held_scan *h)
+{
+	pw_scan_result_release(&h->r);
+	pw_advindex_free(h->idx);
+	pw_inventory_release(&h->inv);
+}
+
+/* The scan of a sample inventory, for counting findings independently of
+ * the stored ones. The caller releases *h. */
+static void scan_result(struct srv *f, const char *rel, pw_exposure exposure, struct held_scan *h)
+{
+	pw_scan_result *r = &h->r;
+	char *json = read_sample(rel);
+	cJSON *j = cJSON_Parse(json);
+	pw_inventory inv = PW_INVENTORY_INIT;
+	CHECK(f, pw_inventory_from_json(&inv, j, &f->e));
+	cJSON_Delete(j);
+	free(json);
+	pw_feedstore *s = open_store(f, store_path());
+	pw_advindex *idx = NULL;
+	CHECK(f, pw_advindex_new(&idx, &f->e));
+	int64_t snap = 0;
+	CHECK(f, pw_feedstore_latest(s, &snap, &f->e));
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_scan_host host = {exposure, NULL};
+	CHECK(f, pw_scan_from_store(idx, s, snap, &inv, &host, &policy, r, &f->e));
+	h->idx = idx;
+	h->inv = inv;
+	pw_feedstore_close(s);
+}
+
+/* Every finding of `f` over all pages of `limit`; checks ids ascend. */
+static size_t count_pages(struct srv *s, const pw_finding_filter *f, int64_t limit)
+{
+	size_t total = 0;
+	int64_t after = 0;
+	for (;;) {
+		pw_finding_list l = PW_FINDING_LIST_INIT;
+		CHECK(s, pw_finding_page(s->db, f, after, limit, &l, &s->e));
+		for (size_t i = 0; i < l.n; i++) {
+			assert_true(l.v[i].id > after);
+			after = l.v[i].id;
+		}
+		size_t n = l.n;
+		total += n;
+		pw_finding_list_release(&l);
+		if (n < (size_t)limit)
+			return total;
+	}
+}
+
+static bool has_cve(const pw_finding *x, const char *cve)
+{
+	for (size_t k = 0; k < x->n_cves; k++)
+		if (!strcmp(x->cves[k]->id, cve))
+			return true;
+	return false;
+}
+
+/* The stored findings listed with each filter: the counts are those of
+ * the scans of the same inventories, counted here from the scan results. */
+static void test_finding_list(void **state)
+{
+	struct srv *f = *state;
+	char *deb = read_sample("inventories/debian10-web.json");
+	char *alma = read_sample("inventories/alma8-app.json");
+	add_host(f, "web1", NULL);
+	add_host(f, "web2", NULL);
+	int64_t app1 = add_host(f, "app1", "internet");
+	give_inventory(f, "web1", "deb", deb);
+	give_inventory(f, "web2", "deb", deb);
+	give_inventory(f, "app1", "alma", alma);
+	free(deb);
+	free(alma);
+	pw_feedstore *s = open_store(f, store_path());
+	int64_t latest = 0;
+	CHECK(f, pw_feedstore_latest(s, &latest, &f->e));
+	pw_policy policy;
+	pw_policy_defaults(&policy);
+	pw_findings_stats st;
+	CHECK(f, pw_findings_recompute(f->db, s, 0, &policy, ACTOR, &st, &f->e));
+	pw_feedstore_close(s);
+
+	struct held_scan hd = {NULL, PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT};
+	struct held_scan ha = {NULL, PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT};
+	scan_result(f, "inventories/debian10-web.json", PW_EXPOSURE_INTERNAL, &hd);
+	scan_result(f, "inventories/alma8-app.json", PW_EXPOSURE_INTERNET, &ha);
+	const pw_scan_result d = hd.r, a = ha.r;
+	size_t nd = d.n_findings, na = a.n_findings;
+	assert_true(nd > 0 && na > 0);
+
+	pw_finding_filter q = PW_FINDING_FILTER_INIT;
+	assert_int_equal(count_pages(f, &q, 7), 2 * nd + na);
+	assert_int_equal(count_pages(f, NULL, 1000), 2 * nd + na);
+	q.host_id = app1;
+	assert_int_equal(count_pages(f, &q, 5), na);
+	q = (pw_finding_filter)PW_FINDING_FILTER_INIT;
+	q.host.exposure = "internet";
+	assert_int_equal(count_pages(f, &q, 5), na);
+
+	/* priority, KEV, package, advisory, CVE: counted over the scans */
+	size_t emer = 0, kev = 0, pkg = 0, adv = 0, cve = 0, due = 0;
+	const char *pkg_name = d.findings[0].package, *adv_name = a.findings[0].adv->id;
+	const char *cve_name = NULL;
+	for (size_t i = 0; i < na && !cve_name; i++)
+		if (a.findings[i].n_cves)
+			cve_name = a.findings[i].cves[0]->id;
+	assert_non_null(cve_name);
+	for (int h = 0; h < 3; h++) {
+		const pw_scan_result *r = h < 2 ? &d : &a;
+		for (size_t i = 0; i < r->n_findings; i++) {
+			const pw_finding *x = &r->findings[i];
+			emer += x->priority == PW_PRIO_EMERGENCY;
+			kev += x->why.kev_cve != NULL;
+			pkg += !strcmp(x->package, pkg_name);
+			adv += !strcmp(x->adv->id, adv_name);
+			cve += has_cve(x, cve_name);
+			due += x->sla_days > 0 || x->why.kev_due;
+		}
+	}
+	assert_true(emer > 0 && kev > 0 && kev < 2 * nd + na);
+	q = (pw_finding_filter)PW_FINDING_FILTER_INIT;
+	q.priority = "emergency";
+	assert_int_equal(count_pages(f, &q, 3), emer);
+	q.priority = NULL;
+	q.kev = 1;
+	assert_int_equal(count_pages(f, &q, 3), kev);
+	q.kev = -1;
+	assert_int_equal(count_pages(f, &q, 50), 2 * nd + na - kev);
+	q.kev = 0;
+	q.package = pkg_name;
+	assert_int_equal(count_pages(f, &q, 2), pkg);
+	q.package = NULL;
+	q.advisory = adv_name;
+	assert_int_equal(count_pages(f, &q, 2), adv);
+	q.advisory = NULL;
+	q.cve = cve_name;
+	assert_int_equal(count_pages(f, &q, 2), cve);
+	q.cve = NULL;
+	q.due_before = "9999-12-31";
+	assert_int_equal(count_pages(f, &q, 50), due);
+	q.due_before = "1970-01-01";
+	assert_int_equal(count_pages(f, &q, 50), 0);
+	q.due_before = NULL;
+	q.state = "open";
+	assert_int_equal(count_pages(f, &q, 50), 2 * nd + na);
+	q.state = "fixed";
+	assert_int_equal(count_pages(f, &q, 50), 0);
+	q.state = "accepted";
+	assert_int_equal(count_pages(f, &q, 50), 0);
+
+	/* A KEV finding of app1 as JSON: what the scan says of it. */
+	const pw_finding *k = NULL;
+	for (size_t i = 0; i < na && !k; i++)
+		if (a.findings[i].why.kev_cve)
+			k = &a.findings[i];
+	assert_non_null(k);
+	q = (pw_finding_filter)PW_FINDING_FILTER_INIT;
+	q.host_id = app1;
+	q.package = k->package;
+	q.advisory = k->adv->id;
+	pw_finding_list l = PW_FINDING_LIST_INIT;
+	CHECK(f, pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	assert_int_equal(l.n, 1);
+	cJSON *j = pw_finding_to_json(&l.v[0]);
+	assert_non_null(j);
+	pw_buf why = PW_BUF_INIT;
+	assert_int_equal(pw_finding_reason(k, &policy, &why), PW_OK);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "reason")),
+			    pw_buf_str(&why));
+	pw_buf_release(&why);
+	cJSON *kj = cJSON_GetObjectItem(j, "kev");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(kj, "cve")), k->why.kev_cve);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "hostname")), "app1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "state")), "open");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "priority")),
+			    pw_priority_name(k->priority));
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "snapshot")), latest);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "cves")), k->n_cves);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "fixed_at")));
+	cJSON_Delete(j);
+	pw_finding_list_release(&l);
+
+	/* Bad filters name themselves. */
+	q = (pw_finding_filter)PW_FINDING_FILTER_INIT;
+	q.priority = "urgent";
+	REFUSED(f, PW_ERR_INVALID, "priority", pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	q.priority = NULL;
+	q.cve = "CVE-2024-1%";
+	REFUSED(f, PW_ERR_INVALID, "cve", pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	q.cve = NULL;
+	q.state = "closed";
+	REFUSED(f, PW_ERR_INVALID, "state", pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	q.state = NULL;
+	q.due_before = "tomorrow";
+	REFUSED(f, PW_ERR_INVALID, "due_before", pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	q.due_before = NULL;
+	q.host.exposure = "moon";
+	REFUSED(f, PW_ERR_INVALID, "exposure", pw_finding_page(f->db, &q, 0, 10, &l, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "limit", pw_finding_page(f->db, NULL, 0, 0, &l, &f->e));
+	assert_int_equal(l.n, 0);
+	held_release(&hd);
+	held_release(&ha);
+}
+
 static void remove_store(void)
 {
 	if (!g_store[0])
@@ -625,6 +838,7 @@ int main(void)
 		T(test_store_in_server_database),
 		T(test_config),
 		T(test_coverage),
+		T(test_finding_list),
 	};
 	int failed = srv_run("findings", tests, sizeof tests / sizeof *tests);
 	remove_store();

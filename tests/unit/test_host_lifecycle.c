@@ -119,8 +119,18 @@ static void test_decommission(void **state)
 	CHECK(f, pw_job_create(f->db, ACTOR, id, "scan", NULL, &j2, &f->e));
 	CHECK(f, pw_job_create(f->db, ACTOR, other, "scan", NULL, &j3, &f->e));
 	pw_host_finding fnd[] = {
-		{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"},
-		{"curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""},
+		{.package = "openssl",
+		 .advisory = "DSA-1",
+		 .installed = "1",
+		 .fixed = "2",
+		 .priority = PW_HOST_PRIO_HIGH,
+		 .cves = "CVE-2024-1"},
+		{.package = "curl",
+		 .advisory = "DSA-2",
+		 .installed = "1",
+		 .fixed = "2",
+		 .priority = PW_HOST_PRIO_EMERGENCY,
+		 .cves = ""},
 	};
 	pw_host_findings_delta d;
 	CHECK(f, pw_host_findings_replace(f->db, id, fnd, 2, &d, &f->e));
@@ -186,8 +196,12 @@ static void test_decommission(void **state)
 static pw_err one_finding(void *ctx, const char *hash, const char *json, const char *exposure,
 			  const pw_host_finding **v, size_t *n, pw_error *err)
 {
-	static const pw_host_finding one[] = {
-		{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"}};
+	static const pw_host_finding one[] = {{.package = "openssl",
+					       .advisory = "DSA-1",
+					       .installed = "1",
+					       .fixed = "2",
+					       .priority = PW_HOST_PRIO_HIGH,
+					       .cves = "CVE-2024-1"}};
 	(void)ctx, (void)hash, (void)json, (void)exposure, (void)err;
 	*v = one;
 	*n = 1;
@@ -241,7 +255,12 @@ static void test_delete(void **state)
 	pw_checkin_reply rep2 = PW_CHECKIN_REPLY_INIT;
 	CHECK(f, pw_agent_checkin(f->db, &a, &req, &rep2, &f->e));
 	pw_checkin_reply_release(&rep2);
-	pw_host_finding fnd[] = {{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, ""}};
+	pw_host_finding fnd[] = {{.package = "openssl",
+				  .advisory = "DSA-1",
+				  .installed = "1",
+				  .fixed = "2",
+				  .priority = PW_HOST_PRIO_HIGH,
+				  .cves = ""}};
 	pw_host_findings_delta d;
 	CHECK(f, pw_host_findings_replace(f->db, id, fnd, 1, &d, &f->e));
 

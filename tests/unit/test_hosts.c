@@ -512,16 +512,24 @@ static void test_csv_bom_and_blank_lines(void **state)
 	pw_host_csv_release(&c);
 }
 
+/* A finding with the fields the tests set; the rest zero. */
+#define HF(pkg, adv, inst, fix, prio, cv)                                                          \
+	{                                                                                          \
+		.package = (pkg), .advisory = (adv), .installed = (inst), .fixed = (fix),          \
+		.priority = (prio), .cves = (cv)                                                   \
+	}
+
 static void test_findings(void **state)
 {
 	struct srv *f = *state;
 	int64_t id = 0;
 	CHECK(f, pw_host_create(f->db, ACTOR, "web1", NULL, 0, &id, &f->e));
 	pw_host_finding scan1[] = {
-		{"openssl", "DSA-5678-1", "3.0.11-1", "3.0.13-1", PW_HOST_PRIO_HIGH, "CVE-2024-1"},
-		{"curl", "DSA-5600-1", "7.88.1-10", "7.88.1-10+deb12u5", PW_HOST_PRIO_EMERGENCY,
-		 "CVE-2024-2,CVE-2024-3"},
-		{"zlib", "DSA-5500-1", "1.2.13", "1.2.13.dfsg-1", PW_HOST_PRIO_LOW, ""},
+		HF("openssl", "DSA-5678-1", "3.0.11-1", "3.0.13-1", PW_HOST_PRIO_HIGH,
+		   "CVE-2024-1"),
+		HF("curl", "DSA-5600-1", "7.88.1-10", "7.88.1-10+deb12u5", PW_HOST_PRIO_EMERGENCY,
+		   "CVE-2024-2,CVE-2024-3"),
+		HF("zlib", "DSA-5500-1", "1.2.13", "1.2.13.dfsg-1", PW_HOST_PRIO_LOW, ""),
 	};
 	pw_host_findings_delta d;
 	CHECK(f, pw_host_findings_replace(f->db, id, scan1, 3, &d, &f->e));
@@ -536,10 +544,10 @@ static void test_findings(void **state)
 
 	/* curl fixed, openssl persists with a new priority, bash is new. */
 	pw_host_finding scan2[] = {
-		{"openssl", "DSA-5678-1", "3.0.11-1", "3.0.13-1", PW_HOST_PRIO_EMERGENCY,
-		 "CVE-2024-1"},
-		{"bash", "DSA-5700-1", "5.2-1", "5.2-2", PW_HOST_PRIO_NORMAL, ""},
-		{"zlib", "DSA-5500-1", "1.2.13", "1.2.13.dfsg-1", PW_HOST_PRIO_LOW, ""},
+		HF("openssl", "DSA-5678-1", "3.0.11-1", "3.0.13-1", PW_HOST_PRIO_EMERGENCY,
+		   "CVE-2024-1"),
+		HF("bash", "DSA-5700-1", "5.2-1", "5.2-2", PW_HOST_PRIO_NORMAL, ""),
+		HF("zlib", "DSA-5500-1", "1.2.13", "1.2.13.dfsg-1", PW_HOST_PRIO_LOW, ""),
 	};
 	CHECK(f, pw_host_findings_replace(f->db, id, scan2, 3, &d, &f->e));
 	assert_int_equal(d.opened, 1);
@@ -580,7 +588,7 @@ static void test_findings(void **state)
 	pw_host_finding dup[] = {scan1[0], scan1[0]};
 	REFUSED(f, PW_ERR_INVALID, "finding openssl DSA-5678-1 is listed twice",
 		pw_host_findings_replace(f->db, id, dup, 2, &d, &f->e));
-	pw_host_finding noname[] = {{"", "X", "1", "2", PW_HOST_PRIO_LOW, ""}};
+	pw_host_finding noname[] = {HF("", "X", "1", "2", PW_HOST_PRIO_LOW, "")};
 	REFUSED(f, PW_ERR_INVALID, "finding 1: package",
 		pw_host_findings_replace(f->db, id, noname, 1, &d, &f->e));
 	REFUSED(f, PW_ERR_NOTFOUND, "no host with id 4242",
@@ -599,8 +607,8 @@ static pw_err fake_scan(void *ctx, const char *hash, const char *json, const cha
 			const pw_host_finding **v, size_t *n, pw_error *err)
 {
 	static const pw_host_finding two[] = {
-		{"openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"},
-		{"curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""},
+		HF("openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"),
+		HF("curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""),
 	};
 	struct fake_scan *fs = ctx;
 	char key[80];

@@ -489,6 +489,8 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		pw_buf_printf(body, "{\"label\":\"e-%d\",\"uses\":2}", n);
 	} else if (!strcmp(p, "/api/v1/enroll-tokens/{id}")) {
 		id = new_enroll_token();
+	} else if (!strcmp(p, "/api/v1/jobs/{id}")) {
+		id = new_job();
 	} else if (post || strchr(p, '{')) {
 		fail_msg("test_routes.c does not know how to call %s %s; add it to make_call",
 			 rt->method, p);
@@ -753,6 +755,20 @@ static void test_checkin_flow(void **state)
 	const cJSON *j0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "jobs"), 0);
 	assert_string_equal(cJSON_GetObjectItem(j0, "state")->valuestring, "failed");
 	assert_int_equal(json_int(cJSON_GetObjectItem(j0, "result"), "exit_code"), 3);
+	reply_release(&r);
+	/* GET /jobs/{id}: the same job with its host and the output sent. */
+	char jpath[64];
+	snprintf(jpath, sizeof jpath, "/api/v1/jobs/%" PRId64, job);
+	r = call("GET", jpath, fx.token[PW_ROLE_HELPDESK], NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_int(r.json, "job_id"), job);
+	assert_int_equal(json_int(r.json, "host_id"), host);
+	const cJSON *out = cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "result"), "output");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(out, "why")), "test");
+	reply_release(&r);
+	snprintf(jpath, sizeof jpath, "/api/v1/jobs/%" PRId64, job + 1000);
+	r = call("GET", jpath, fx.token[PW_ROLE_HELPDESK], NULL);
+	expect_error(&r, 404, "no such job");
 	reply_release(&r);
 
 	/* The credential of another agent cannot speak for this one. */

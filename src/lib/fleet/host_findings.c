@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "patchwarden/audit.h"
 #include "patchwarden/clock.h"
@@ -22,7 +23,11 @@
 struct open_finding {
 	int64_t id;
 	char *package, *advisory;
-	char *cur[4]; /* installed, fixed, priority, cves */
+	char *cur[4];  /* installed, fixed, priority, cves */
+	char *more[5]; /* reason, kev_cve, kev_due, epss_cve, first_seen */
+	int64_t by_source, sla_days;
+	bool has_epss;
+	double epss;
 };
 
 struct replace {
@@ -62,8 +67,9 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 	pw_stmt *st = NULL;
 	size_t cap = 0;
 	pw_err rc = pw_sql(db,
-			   "SELECT id, package, advisory, installed, fixed, priority, cves"
-			   " FROM findings"
+			   "SELECT id, package, advisory, installed, fixed, priority, cves,"
+			   " reason, kev_cve, kev_due, epss_cve, first_seen, by_source,"
+			   " sla_days, epss FROM findings"
 			   " WHERE host_id = ? AND fixed_at IS NULL",
 			   &st, err, "i", host_id);
 	while (!rc) {
@@ -80,9 +86,16 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 		v[*n] = (struct open_finding){pw_stmt_int(st, 0),
 					      pw_col_dup(st, 1, &oom),
 					      pw_col_dup(st, 2, &oom),
-					      {NULL}};
+					      {NULL},
+					      {NULL},
+					      pw_stmt_int(st, 12),
+					      pw_stmt_is_null(st, 13) ? -1 : pw_stmt_int(st, 13),
+					      !pw_stmt_is_null(st, 14),
+					      pw_stmt_double(st, 14)};
 		for (int k = 0; k < 4; k++)
 			v[*n].cur[k] = pw_col_dup(st, 3 + k, &oom);
+		for (int k = 0; k < 5; k++)
+			v[*n].more[k] = pw_col_dup(st, 7 + k, &oom);
 		(*n)++;
 		if (oom) {
 			pw_stmt_reset(st);
@@ -90,6 +103,92 @@ static pw_err load_open(pw_db *db, int64_t host_id, struct open_finding **out, s
 		}
 	}
 	return rc;
+}
+
+/* The date a finding is due: the earlier of first_seen + its SLA and its
+ * KEV due date; NULL when it has neither. `out` holds YYYY-MM-DD. */
+static const char *finding_due(const pw_host_finding *f, const char *first_seen, char out[11])
+{
+	const char *due = NULL;
+	struct tm tm = {0};
+	if (f->sla_days > 0 && first_seen &&
+	    sscanf(first_seen, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) == 3) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		time_t t = timegm(&tm) + (time_t)f->sla_days * 86400;
+		struct tm d;
+		if (gmtime_r(&t, &d) && strftime(out, 11, "%Y-%m-%d", &d) == 10)
+			due = out;
+	}
+	if (f->kev_due && strlen(f->kev_due) >= 10 && (!due || strncmp(f->kev_due, due, 10) < 0)) {
+		memcpy(out, f->kev_due, 10);
+		out[10] = '\0';
+		due = out;
+	}
+	return due;
+}
+
+/* Binds what migration 11 added, from parameter `i` on (9 of them). */
+static pw_err bind_more(pw_stmt *st, int i, const pw_host_finding *f, const char *due)
+{
+	pw_err rc = pw_stmt_bind_int(st, i, f->by_source);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 1, f->reason);
+	if (!rc)
+		rc = f->sla_days > 0 ? pw_stmt_bind_int(st, i + 2, f->sla_days)
+				     : pw_stmt_bind_null(st, i + 2);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 3, due);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 4, f->kev_cve);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 5, f->kev_cve ? f->kev_due : NULL);
+	if (!rc)
+		rc = pw_stmt_bind_text(st, i + 6, f->epss_cve);
+	if (!rc)
+		rc = f->epss_cve ? pw_stmt_bind_double(st, i + 7, f->epss)
+				 : pw_stmt_bind_null(st, i + 7);
+	if (!rc)
+		rc = f->snapshot > 0 ? pw_stmt_bind_int(st, i + 8, f->snapshot)
+				     : pw_stmt_bind_null(st, i + 8);
+	return rc;
+}
+
+/* Writes finding `f`: a new open row of the host (id 0, first seen now)
+ * or the open row `id`, which keeps when it was first seen. */
+static pw_err write_finding(pw_db *db, int64_t host_id, int64_t id, const pw_host_finding *f,
+			    const char *first_seen, pw_error *err)
+{
+	char due[11];
+	const char *d = finding_due(f, first_seen, due);
+	pw_stmt *st = NULL;
+	pw_err rc;
+	if (id)
+		rc = pw_sql(db,
+			    "UPDATE findings SET installed = ?, fixed = ?, priority = ?, cves = ?,"
+			    " by_source = ?, reason = ?, sla_days = ?, due = ?, kev_cve = ?,"
+			    " kev_due = ?, epss_cve = ?, epss = ?, snapshot = ? WHERE id = ?",
+			    &st, err, "tttt", f->installed, f->fixed,
+			    pw_host_prio_name(f->priority), f->cves);
+	else
+		rc = pw_sql(db,
+			    "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
+			    " priority, cves, first_seen, by_source, reason, sla_days, due,"
+			    " kev_cve, kev_due, epss_cve, epss, snapshot)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "itttttt", host_id, f->package, f->advisory, f->installed,
+			    f->fixed, pw_host_prio_name(f->priority), f->cves);
+	if (!rc)
+		rc = id ? bind_more(st, 5, f, d) : pw_stmt_bind_text(st, 8, first_seen);
+	if (!rc)
+		rc = id ? pw_stmt_bind_int(st, 14, id) : bind_more(st, 9, f, d);
+	if (!rc)
+		return pw_stmt_exec(st, err);
+	if (st)
+		pw_stmt_reset(st);
+	return rc == PW_ERR_NOMEM
+		       ? pw_error_set(err, rc, "out of memory")
+		       : pw_error_set(err, rc, "binding finding %s %s", f->package, f->advisory);
 }
 
 static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
@@ -128,7 +227,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 	if (!rc)
 		rc = load_open(db, r->host_id, &open, &nopen, err);
 	for (size_t i = 0; i < nopen && !rc; i++) {
-		pw_host_finding key = {open[i].package, open[i].advisory, NULL, NULL, 0, NULL};
+		pw_host_finding key = {.package = open[i].package, .advisory = open[i].advisory};
 		const pw_host_finding *kp = &key;
 		const pw_host_finding **hit =
 			r->n ? bsearch(&kp, sorted, r->n, sizeof *sorted, by_key) : NULL;
@@ -138,16 +237,20 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 			const pw_host_finding *h = *hit;
 			const char *got[4] = {h->installed, h->fixed,
 					      pw_host_prio_name(h->priority), h->cves};
+			const char *more[4] = {h->reason, h->kev_cve, h->kev_due, h->epss_cve};
 			int k = 0;
 			while (k < 4 && pw_str_same(got[k], open[i].cur[k]))
 				k++;
-			if (k == 4)
+			int m = 0;
+			while (m < 4 && pw_str_same(more[m], open[i].more[m]))
+				m++;
+			if (k == 4 && m == 4 && open[i].by_source == h->by_source &&
+			    open[i].sla_days == (h->sla_days > 0 ? h->sla_days : -1) &&
+			    open[i].has_epss == (h->epss_cve != NULL) &&
+			    (!h->epss_cve || open[i].epss == h->epss))
 				continue; /* most rescans change nothing: write nothing */
-			rc = pw_sql(db,
-				    "UPDATE findings SET installed = ?, fixed = ?, priority = ?,"
-				    " cves = ? WHERE id = ?",
-				    &st, err, "tttti", (*hit)->installed, (*hit)->fixed,
-				    pw_host_prio_name((*hit)->priority), (*hit)->cves, open[i].id);
+			rc = write_finding(db, r->host_id, open[i].id, h, open[i].more[4], err);
+			continue;
 		} else {
 			r->d.fixed++;
 			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err,
@@ -160,13 +263,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		if (kept[i])
 			continue;
 		const pw_host_finding *f = sorted[i];
-		rc = pw_sql(db,
-			    "INSERT INTO findings (host_id, package, advisory, installed, fixed,"
-			    " priority, cves, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    &st, err, "ittttttt", r->host_id, f->package, f->advisory, f->installed,
-			    f->fixed, pw_host_prio_name(f->priority), f->cves, now);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
+		rc = write_finding(db, r->host_id, 0, f, now, err);
 		r->d.opened++;
 	}
 	if (!rc && r->snapshot) {
@@ -182,6 +279,8 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 		free(open[i].advisory);
 		for (int k = 0; k < 4; k++)
 			free(open[i].cur[k]);
+		for (int k = 0; k < 5; k++)
+			free(open[i].more[k]);
 	}
 	free(open);
 	free(sorted);
@@ -421,9 +520,13 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 
 static void matcher_clear(pw_host_matcher *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->cves[i]);
+		free(m->reasons[i]);
+	}
 	free(m->cves);
+	free(m->reasons);
+	m->reasons = NULL;
 	free(m->v);
 	m->cves = NULL;
 	m->v = NULL;
@@ -460,7 +563,8 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 	if (!rc && nf) {
 		m->v = calloc(nf, sizeof *m->v);
 		m->cves = calloc(nf, sizeof *m->cves);
-		if (!m->v || !m->cves)
+		m->reasons = calloc(nf, sizeof *m->reasons);
+		if (!m->v || !m->cves || !m->reasons)
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nf && !rc; i++) {
@@ -470,15 +574,31 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 			rc = pw_buf_printf(&cves, "%s%s", k ? "," : "", f->cves[k]->id);
 		m->cves[i] = rc ? NULL : pw_buf_detach(&cves);
 		pw_buf_release(&cves);
-		if (rc || !m->cves[i]) {
+		pw_buf why = PW_BUF_INIT;
+		if (!rc && !pw_finding_reason(f, m->policy, &why))
+			m->reasons[i] = pw_buf_detach(&why);
+		pw_buf_release(&why);
+		if (rc || !m->cves[i] || !m->reasons[i]) {
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 			break;
 		}
 		m->n++;
 		pw_host_prio p = PW_HOST_PRIO_NORMAL;
 		pw_host_prio_parse(pw_priority_name(f->priority), &p);
-		m->v[i] = (pw_host_finding){f->package, f->adv->id, f->installed,
-					    f->fixed,   p,          m->cves[i]};
+		m->v[i] = (pw_host_finding){.package = f->package,
+					    .advisory = f->adv->id,
+					    .installed = f->installed,
+					    .fixed = f->fixed,
+					    .priority = p,
+					    .cves = m->cves[i],
+					    .by_source = f->by_source,
+					    .reason = m->reasons[i],
+					    .sla_days = f->sla_days,
+					    .kev_cve = f->why.kev_cve,
+					    .kev_due = f->why.kev_due,
+					    .epss_cve = f->why.epss >= 0 ? f->why.epss_cve : NULL,
+					    .epss = f->why.epss,
+					    .snapshot = m->res.snapshot > 0 ? m->res.snapshot : 0};
 	}
 	if (rc) {
 		matcher_clear(m);

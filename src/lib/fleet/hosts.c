@@ -512,19 +512,16 @@ bool pw_host_decom_parse(const char *s, pw_host_decom *out)
 	return false;
 }
 
-struct cond {
-	const char *text; /* bound as text, or NULL for `num` */
-	int64_t num;
-};
+#define cond pw_host_cond
 
-static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *binds, int *nb,
-			   bool *where, char *normal[4], char cutoff[2][PW_TS_LEN], pw_error *err)
+pw_err pw_host_filter_where(const pw_host_filter *f, const char **and, pw_buf *sql,
+			    struct cond *binds, int *nb, char *normal[4], char cutoff[2][PW_TS_LEN],
+			    pw_error *err)
 {
 	static const pw_host_field enum_fields[4] = {PW_HF_CATEGORY, PW_HF_EXPOSURE,
 						     PW_HF_ENVIRONMENT, PW_HF_OWNER_GROUP};
 	const char *given[4] = {f->category, f->exposure, f->environment, f->owner_group};
 	pw_err rc = PW_OK;
-	const char *and = " WHERE ";
 	for (int i = 0; i < 4 && !rc; i++) {
 		if (!given[i])
 			continue;
@@ -533,10 +530,10 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 			rc = pw_error_set(err, PW_ERR_INVALID,
 					  "%s: an empty filter matches nothing",
 					  fields[enum_fields[i]].name);
-		if (!rc && pw_buf_printf(sql, "%sh.%s = ?", and, fields[enum_fields[i]].column))
+		if (!rc && pw_buf_printf(sql, "%sh.%s = ?", *and, fields[enum_fields[i]].column))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[(*nb)++] = (struct cond){normal[i], 0};
-		and = " AND ";
+		*and = " AND ";
 	}
 	if (rc)
 		return rc;
@@ -544,17 +541,17 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 		if (f->min_criticality < 1 || f->min_criticality > 5)
 			return pw_error_set(err, PW_ERR_INVALID, "criticality: %d is not 1 to 5",
 					    f->min_criticality);
-		if (pw_buf_printf(sql, "%sh.criticality >= ?", and))
+		if (pw_buf_printf(sql, "%sh.criticality >= ?", *and))
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[(*nb)++] = (struct cond){NULL, f->min_criticality};
-		and = " AND ";
+		*and = " AND ";
 	}
 	if (f->overdue) {
 		pw_ts_now(cutoff[0], -(int64_t)PW_HOST_PATCH_POLICY_DAYS * 86400);
-		if (pw_buf_printf(sql, "%s(h.last_patched IS NULL OR h.last_patched < ?)", and))
+		if (pw_buf_printf(sql, "%s(h.last_patched IS NULL OR h.last_patched < ?)", *and))
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[(*nb)++] = (struct cond){cutoff[0], 0};
-		and = " AND ";
+		*and = " AND ";
 	}
 	if (f->stale_days) {
 		if (f->stale_days < 0 || f->stale_days > 100000)
@@ -562,16 +559,17 @@ static pw_err filter_where(const pw_host_filter *f, pw_buf *sql, struct cond *bi
 					    "stale: %" PRId64 " is not a number of days (1-100000)",
 					    f->stale_days);
 		pw_ts_now(cutoff[1], -f->stale_days * 86400);
-		if (pw_buf_printf(sql, "%s(h.last_seen IS NULL OR h.last_seen < ?)", and))
+		if (pw_buf_printf(sql, "%s(h.last_seen IS NULL OR h.last_seen < ?)", *and))
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[(*nb)++] = (struct cond){cutoff[1], 0};
-		and = " AND ";
+		*and = " AND ";
 	}
-	if (f->decom != PW_HOST_ANY &&
-	    pw_buf_printf(sql, "%sh.decommissioned IS %sNULL", and,
+	if (f->decom == PW_HOST_ANY)
+		return PW_OK;
+	if (pw_buf_printf(sql, "%sh.decommissioned IS %sNULL", *and,
 			  f->decom == PW_HOST_DECOMMISSIONED ? "NOT " : ""))
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	*where = f->decom != PW_HOST_ANY || strcmp(and, " WHERE ") != 0;
+	*and = " AND ";
 	return PW_OK;
 }
 
@@ -588,11 +586,10 @@ static pw_err each_host(pw_db *db, pw_buf *sql, const pw_host_filter *f, int64_t
 	char *normal[4] = {NULL, NULL, NULL, NULL};
 	char cutoff[2][PW_TS_LEN];
 	int nb = 0;
-	bool where = false;
-	pw_err rc = filter_where(f ? f : &none, sql, binds, &nb, &where, normal, cutoff, err);
+	const char *and = " WHERE ";
+	pw_err rc = pw_host_filter_where(f ? f : &none, &and, sql, binds, &nb, normal, cutoff, err);
 	if (!rc && limit > 0) {
-		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?",
-				  where ? " AND " : " WHERE "))
+		if (pw_buf_printf(sql, "%sh.id > ? ORDER BY h.id LIMIT ?", and))
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		binds[nb++] = (struct cond){NULL, after};
 		binds[nb++] = (struct cond){NULL, limit};

@@ -12,7 +12,7 @@
 #include "patchwarden/sql.h"
 #include "patchwarden/jsonout.h"
 
-static void job_release(pw_job *j)
+void pw_job_release(pw_job *j)
 {
 	char *const s[] = {j->kind,          j->args,           j->state,       j->created,
 			   j->created_by,    j->leased_to,      j->lease_until, j->finished,
@@ -24,7 +24,7 @@ static void job_release(pw_job *j)
 void pw_job_list_release(pw_job_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		job_release(&l->v[i]);
+		pw_job_release(&l->v[i]);
 	free(l->v);
 	*l = (pw_job_list)PW_JOB_LIST_INIT;
 }
@@ -120,6 +120,58 @@ cJSON *pw_job_to_json(const pw_job *j)
 				       : cJSON_AddNullToObject(r, "exit_code") != NULL) &&
 		     pw_json_add_str(r, "received", j->result_received);
 	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+pw_err pw_job_get(pw_db *db, int64_t host_id, int64_t job_id, pw_job *out, char **output,
+		  pw_error *err)
+{
+	*out = (pw_job){0};
+	*output = NULL;
+	pw_stmt *st = NULL;
+	bool row = false, oom = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by,"
+			   " j.leased_to, j.lease_until, j.attempts, j.finished, r.status,"
+			   " r.exit_code, r.received, j.host_id, r.output"
+			   " FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id"
+			   " WHERE j.id = ? ORDER BY r.received DESC, r.seq DESC LIMIT 1",
+			   &st, err, "i", job_id);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && (!row || (host_id && pw_stmt_int(st, 13) != host_id)))
+		rc = host_id ? pw_error_set(err, PW_ERR_NOTFOUND,
+					    "host %" PRId64 " has no job %" PRId64, host_id, job_id)
+			     : pw_error_set(err, PW_ERR_NOTFOUND, "there is no job %" PRId64,
+					    job_id);
+	if (!rc) {
+		fill(st, out, &oom);
+		*output = pw_col_dup(st, 14, &oom);
+	}
+	if (st)
+		pw_stmt_reset(st);
+	if (!rc && oom)
+		rc = pw_error_set(err, PW_ERR_NOMEM, "reading job %" PRId64 ": out of memory",
+				  job_id);
+	if (rc) {
+		pw_job_release(out);
+		free(*output);
+		*output = NULL;
+	}
+	return rc;
+}
+
+cJSON *pw_job_show_json(const pw_job *j, const char *output)
+{
+	cJSON *o = pw_job_to_json(j);
+	bool ok = o && pw_json_add_int(o, "host_id", j->host_id);
+	cJSON *r = ok ? cJSON_GetObjectItemCaseSensitive(o, "result") : NULL;
+	if (ok && cJSON_IsObject(r))
+		ok = pw_json_add_raw(r, "output", output);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -262,6 +262,23 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN decommissioned TEXT;"
 	 "ALTER TABLE findings ADD COLUMN closed_reason TEXT;",
 	 NULL},
+
+	{13, "what scan --json says of each finding",
+	 /* The finding record (host_findings.h): whether it matched by source
+	  * package, the reason, the SLA in days and the date it is due (the
+	  * earlier of first_seen + SLA and the KEV due date), the KEV and EPSS
+	  * CVE behind the priority, and the feed snapshot the row was last
+	  * written from. Rows from before stay NULL there. */
+	 "ALTER TABLE findings ADD COLUMN by_source BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE findings ADD COLUMN reason TEXT;"
+	 "ALTER TABLE findings ADD COLUMN sla_days BIGINT;"
+	 "ALTER TABLE findings ADD COLUMN due TEXT;"
+	 "ALTER TABLE findings ADD COLUMN kev_cve TEXT;"
+	 "ALTER TABLE findings ADD COLUMN kev_due TEXT;"
+	 "ALTER TABLE findings ADD COLUMN epss_cve TEXT;"
+	 "ALTER TABLE findings ADD COLUMN epss DOUBLE PRECISION;"
+	 "ALTER TABLE findings ADD COLUMN snapshot BIGINT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

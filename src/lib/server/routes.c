@@ -714,6 +714,103 @@ static void h_host_jobs(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+static void h_job(struct pw_api_ctx *c)
+{
+	pw_job j;
+	char *output = NULL;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_job_get(c->env->db, 0, c->id, &j, &output, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = pw_job_show_json(&j, output);
+	pw_job_release(&j);
+	free(output);
+	if (!o) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+/* ---- findings -------------------------------------------------------- */
+
+/* The findings' query parameters: theirs and the hosts' filters. */
+static bool finding_query(struct pw_api_ctx *c, pw_finding_filter *f)
+{
+	*f = (pw_finding_filter)PW_FINDING_FILTER_INIT;
+	if (!query_filter(c, &f->host))
+		return false;
+	f->priority = pw_api_query_str(c, "priority");
+	f->state = pw_api_query_str(c, "state");
+	f->package = pw_api_query_str(c, "package");
+	f->cve = pw_api_query_str(c, "cve");
+	f->advisory = pw_api_query_str(c, "advisory");
+	f->due_before = pw_api_query_str(c, "due_before");
+	const char *kev = pw_api_query_str(c, "kev");
+	if (kev && strcmp(kev, "true") != 0 && strcmp(kev, "false") != 0) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "query parameter kev must be true or false");
+		return false;
+	}
+	f->kev = !kev ? 0 : !strcmp(kev, "true") ? 1 : -1;
+	return true;
+}
+
+static void reply_findings(struct pw_api_ctx *c, int64_t host_id)
+{
+	int64_t after, limit;
+	pw_finding_filter f;
+	if (!pw_api_query_int(c, "after", 0, 0, INT64_MAX, &after) ||
+	    !pw_api_query_int(c, "limit", LIST_DEFAULT, 1, LIST_MAX, &limit) ||
+	    !finding_query(c, &f))
+		return;
+	f.host_id = host_id;
+	pw_finding_list l = PW_FINDING_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = PW_OK;
+	if (host_id) { /* 404 for a host that does not exist */
+		pw_host h = PW_HOST_INIT;
+		rc = pw_host_get(c->env->db, host_id, &h, &e);
+		pw_host_release(&h);
+	}
+	if (!rc)
+		rc = pw_finding_page(c->env->db, &f, after, limit, &l, &e);
+	if (rc) {
+		pw_finding_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a = o ? cJSON_AddArrayToObject(o, "findings") : NULL;
+	bool ok = a != NULL;
+	for (size_t i = 0; ok && i < l.n; i++) {
+		cJSON *j = pw_finding_to_json(&l.v[i]);
+		ok = j && cJSON_AddItemToArray(a, j);
+		if (!ok)
+			cJSON_Delete(j);
+	}
+	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	pw_finding_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_findings(struct pw_api_ctx *c)
+{
+	reply_findings(c, 0);
+}
+
+static void h_host_findings(struct pw_api_ctx *c)
+{
+	reply_findings(c, c->id);
+}
+
 static void h_host_rekey(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1122,6 +1219,25 @@ static const char host_filters[] = FILTERS;
 static const char host_list_query[] =
 	"`after` (id, default 0), `limit` (1–1000, default 100); " FILTERS;
 
+#define FINDING_FILTERS                                                                            \
+	"`priority` (emergency, high, normal, low), `state` (open, fixed; accepted and "           \
+	"unfixed-upstream match nothing yet), `package`, `advisory`, `cve` (one of its CVEs), "    \
+	"`kev` (`true`: in CISA KEV, `false`: not), `due_before` (YYYY-MM-DD: due before that "    \
+	"day)"
+static const char host_findings_query[] =
+	"`after` (id, default 0), `limit` (1–1000, default 100); " FINDING_FILTERS;
+static const char findings_query[] =
+	"`after` (id, default 0), `limit` (1–1000, default 100); " FINDING_FILTERS
+	"; and the hosts' " FILTERS;
+#define FINDING_EXAMPLE                                                                            \
+	"{\"id\":7,\"host_id\":42,\"hostname\":\"web-01\",\"package\":\"openssl\","                \
+	"\"by_source\":true,\"installed\":\"3.0.11-1~deb12u1\",\"fixed\":\"3.0.11-1~deb12u2\","    \
+	"\"advisory\":\"DSA-5532-1\",\"cves\":[\"CVE-2023-5363\"],\"priority\":\"high\","          \
+	"\"reason\":\"remote attack vector, severity high\",\"sla_days\":14,\"due\":"              \
+	"\"2024-05-15\",\"kev\":null,\"epss\":{\"cve\":\"CVE-2023-5363\",\"score\":0.00512},"      \
+	"\"first_seen\":\"2024-05-01T02:15:00.000Z\",\"fixed_at\":null,\"state\":\"open\","        \
+	"\"snapshot\":12}"
+
 /* A host's members as the API shows them. */
 #define HOST_EXAMPLE                                                                               \
 	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","   \
@@ -1265,12 +1381,33 @@ static const pw_route routes[] = {
 	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
 	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
 	 "\"received\":\"2024-05-01T02:15:00.000Z\"}}],\"host_id\":42,\"next_after\":null}"},
+	{"GET", "/api/v1/hosts/{id}/findings", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_host_findings,
+	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
+	 "them (docs/records.md); 404 when there is no such host",
+	 host_findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
 	 "job.create", h_job_create,
 	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
 	 "check-in",
 	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
 	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
+
+	{"GET", "/api/v1/jobs/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_job,
+	 "One job (job ids are the fleet's, not per host) with its host and its newest result, "
+	 "including the output its agent sent (`result.output`: the JSON as sent, or null), as "
+	 "`patchwarden host job HOST JOB --json` prints it",
+	 NULL, NULL,
+	 "{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
+	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
+	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
+	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
+	 "\"received\":\"2024-05-01T02:15:00.000Z\",\"output\":{\"findings\":3}},"
+	 "\"host_id\":42}"},
+	{"GET", "/api/v1/findings", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_findings,
+	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
+	 "(docs/records.md)",
+	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 
 	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
 	 "Lists users (the auditor reads who may do what)", NULL, NULL,

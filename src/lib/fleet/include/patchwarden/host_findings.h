@@ -23,6 +23,15 @@ typedef struct pw_host_finding {
 	const char *fixed;     /* version that fixes it */
 	pw_host_prio priority;
 	const char *cves; /* "CVE-2024-1,CVE-2024-2", may be "" */
+	/* What scan --json says besides; zero/NULL when unknown. */
+	bool by_source;       /* `package` is a source package */
+	const char *reason;   /* why this priority */
+	int sla_days;         /* to fix it in; 0: none */
+	const char *kev_cve;  /* a CVE of it in CISA KEV */
+	const char *kev_due;  /* that entry's due date (YYYY-MM-DD) */
+	const char *epss_cve; /* the CVE with the highest EPSS; NULL: none known */
+	double epss;          /* its score */
+	int64_t snapshot;     /* the feed snapshot it was computed from; 0: unknown */
 } pw_host_finding;
 
 typedef struct pw_host_findings_delta {
@@ -47,6 +56,65 @@ pw_err pw_host_findings_replace_from(pw_db *db, int64_t host_id, int64_t snapsho
 /* Open findings of a host per priority; of the whole fleet for host_id 0. */
 pw_err pw_host_findings_count(pw_db *db, int64_t host_id, int64_t counts[PW_HOST_PRIO__COUNT],
 			      pw_error *err);
+
+/* ---- reading findings --------------------------------------------------- */
+
+/* A stored finding as the API and the CLI show it. */
+typedef struct pw_finding_row {
+	int64_t id, host_id;
+	char *hostname, *package, *advisory, *installed, *fixed, *priority, *cves, *reason;
+	char *due, *kev_cve, *kev_due, *epss_cve, *first_seen, *fixed_at;
+	bool by_source, has_epss, has_sla;
+	double epss;
+	int64_t sla_days, snapshot; /* snapshot 0: unknown (stored before it was kept) */
+} pw_finding_row;
+
+typedef struct pw_finding_list {
+	pw_finding_row *v;
+	size_t n, cap;
+} pw_finding_list;
+
+/* clang-format off */
+#define PW_FINDING_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
+void pw_finding_list_release(pw_finding_list *l);
+
+/* The states a finding can be in. Today's data knows "open" (fixed_at
+ * unset) and "fixed"; "accepted" (a risk acceptance) and
+ * "unfixed-upstream" (no fixed version yet) are valid filter values that
+ * match nothing until campaigns and unfixed findings are stored. */
+const char *pw_finding_state(const pw_finding_row *r);
+
+/* The record as JSON, the one shape of the CLI's --json and the API
+ * (docs/records.md, "finding"): "id", "host_id", "hostname", "package",
+ * "by_source", "installed", "fixed", "advisory", "cves" [..], "priority",
+ * "reason", "sla_days", "due", "kev" {"cve", "due_date"} | null, "epss"
+ * {"cve", "score"} | null, "first_seen", "fixed_at", "state", "snapshot"
+ * (members named as in scan --json). NULL when out of memory. */
+struct cJSON *pw_finding_to_json(const pw_finding_row *r);
+
+/* NULL/0 members do not filter. Values are checked (PW_ERR_INVALID
+ * naming the filter). */
+typedef struct pw_finding_filter {
+	int64_t host_id;        /* one host */
+	pw_host_filter host;    /* the hosts' filters, as GET /hosts */
+	const char *priority;   /* emergency, high, normal, low */
+	const char *state;      /* open, fixed, accepted, unfixed-upstream */
+	const char *package;    /* the stored package name, exactly */
+	const char *cve;        /* CVE-YYYY-N, one of the finding's CVEs */
+	const char *advisory;   /* exactly */
+	int kev;                /* 1: in KEV, -1: not in KEV, 0: any */
+	const char *due_before; /* YYYY-MM-DD: due before that day */
+} pw_finding_filter;
+
+/* clang-format off */
+#define PW_FINDING_FILTER_INIT {0, PW_HOST_FILTER_INIT, NULL, NULL, NULL, NULL, NULL, 0, NULL}
+/* clang-format on */
+
+/* Appends a page of the findings matching `f` (NULL: all) to `out`, by
+ * id: those after `after`, at most `limit` (1 or more). */
+pw_err pw_finding_page(pw_db *db, const pw_finding_filter *f, int64_t after, int64_t limit,
+		       pw_finding_list *out, pw_error *err);
 
 /* ---- recomputing findings ---------------------------------------------- */
 
@@ -103,12 +171,13 @@ typedef struct pw_host_matcher {
 	pw_scan_result res;
 	pw_host_finding *v;
 	char **cves;
+	char **reasons;
 	size_t n;
 } pw_host_matcher;
 
 #define PW_HOST_MATCHER_INIT(idx, policy)                                                          \
 	{                                                                                          \
-		(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, 0             \
+		(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, NULL, 0       \
 	}
 void pw_host_matcher_release(pw_host_matcher *m);
 pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,

@@ -48,4 +48,17 @@ pw_err pw_job_page(pw_db *db, int64_t host_id, int64_t after, int64_t limit, pw_
  * "received"} or null}; NULL when out of memory. */
 struct cJSON *pw_job_to_json(const pw_job *j);
 
+/* One job with its newest result's output (the JSON the agent sent,
+ * compacted; *output NULL when there is none or it had no output), which
+ * the caller frees with free(), as *out with pw_job_release. host_id 0:
+ * any host's; else PW_ERR_NOTFOUND unless the job is that host's. */
+pw_err pw_job_get(pw_db *db, int64_t host_id, int64_t job_id, pw_job *out, char **output,
+		  pw_error *err);
+void pw_job_release(pw_job *j);
+
+/* The job as `host job --json` and GET /api/v1/jobs/{id} show it:
+ * pw_job_to_json's members, "host_id", and "output" in "result" (the
+ * stored JSON, or null). NULL when out of memory. */
+struct cJSON *pw_job_show_json(const pw_job *j, const char *output);
+
 #endif

@@ -1,0 +1,206 @@
+/* patchwarden findings, and `patchwarden host findings HOST`: the stored
+ * findings (host_findings.h) with the API's filters, as a table or as the
+ * records GET /api/v1/findings pages. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/hosts.h"
+
+#define CMD "findings"
+#define PAGE 1000
+
+struct opts {
+	pw_finding_filter f;
+	const char *kev;
+	int64_t min_criticality;
+	bool json;
+};
+
+static struct opts opt = {.f = PW_FINDING_FILTER_INIT};
+
+static const struct pw_option options[] = {
+	PW_OPT_GROUP("Findings:"),
+	{.kind = PW_OPT_STRING,
+	 .long_name = "priority",
+	 .value = &opt.f.priority,
+	 .argh = "P",
+	 .help = "of priority P: emergency, high, normal or low"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "state",
+	 .value = &opt.f.state,
+	 .argh = "S",
+	 .help = "in state S: open or fixed (accepted and\n"
+		 "unfixed-upstream match nothing yet)"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "package",
+	 .value = &opt.f.package,
+	 .argh = "NAME",
+	 .help = "of package NAME (the source package where the\n"
+		 "distribution's data is per source)"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "advisory",
+	 .value = &opt.f.advisory,
+	 .argh = "ID",
+	 .help = "of advisory ID"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "cve",
+	 .value = &opt.f.cve,
+	 .argh = "CVE",
+	 .help = "with CVE among its CVEs"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "kev",
+	 .value = &opt.kev,
+	 .argh = "true|false",
+	 .help = "in CISA KEV (true) or not (false)"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "due-before",
+	 .value = &opt.f.due_before,
+	 .argh = "DATE",
+	 .help = "due before DATE (YYYY-MM-DD)"},
+	PW_OPT_GROUP("\nHosts:"),
+	{.kind = PW_OPT_STRING,
+	 .long_name = "category",
+	 .value = &opt.f.host.category,
+	 .argh = "C",
+	 .help = "of hosts of category C"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "exposure",
+	 .value = &opt.f.host.exposure,
+	 .argh = "E",
+	 .help = "of hosts of exposure E"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "environment",
+	 .value = &opt.f.host.environment,
+	 .argh = "E",
+	 .help = "of hosts of environment E"},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "owner",
+	 .value = &opt.f.host.owner_group,
+	 .argh = "GROUP",
+	 .help = "of hosts of owner group GROUP"},
+	{.kind = PW_OPT_INT,
+	 .long_name = "criticality",
+	 .value = &opt.min_criticality,
+	 .argh = "N",
+	 .help = "of hosts of criticality N or higher",
+	 .min = 1,
+	 .max = 5},
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "overdue",
+	 .value = &opt.f.host.overdue,
+	 .help = "of hosts not patched in the last 90 days, or never"},
+	{.kind = PW_OPT_INT,
+	 .long_name = "stale",
+	 .value = &opt.f.host.stale_days,
+	 .argh = "DAYS",
+	 .help = "of hosts not seen for DAYS days, or never",
+	 .min = 1,
+	 .max = 100000},
+	PW_OPT_GROUP("\nOptions:"),
+	{.kind = PW_OPT_FLAG,
+	 .long_name = "json",
+	 .value = &opt.json,
+	 .help = "print the records as a JSON array (GET /api/v1/findings)"},
+	PW_OPT_END(),
+};
+
+static const char usage_head[] =
+	"usage: patchwarden findings [FILTERS] [--json]\n"
+	"       patchwarden host findings HOST [FILTERS] [--json]\n"
+	"\n"
+	"The findings the server stores for its hosts (what each one is\n"
+	"missing, and what was fixed), by id, as the API lists them. HOST\n"
+	"is a hostname, or id:N for host N.\n"
+	"\n";
+
+static const char usage_tail[] =
+	"\n"
+	"The table has one row per finding: host, package, installed and fixed\n"
+	"versions, advisory, priority and the date it is due (the earlier of\n"
+	"first seen + the SLA of its priority and its KEV due date). --json prints\n"
+	"the records of GET /api/v1/findings (docs/records.md).\n"
+	"\n"
+	"Exit status: 0 listed (also when none match), 2 bad usage or bad input.\n"
+	"See patchwarden-findings(1).\n";
+
+const struct pw_usage cmd_findings_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
+
+static cJSON *finding_json(const void *r)
+{
+	return pw_finding_to_json(r);
+}
+
+static void print_table(const pw_finding_list *l)
+{
+	printf("%-24s %-20s %-36s %-18s %-9s %s\n", "HOST", "PACKAGE", "INSTALLED -> FIXED",
+	       "ADVISORY", "PRIORITY", "DUE");
+	for (size_t i = 0; i < l->n; i++) {
+		const pw_finding_row *r = &l->v[i];
+		char vers[256];
+		snprintf(vers, sizeof vers, "%s -> %s", r->installed, r->fixed);
+		printf("%-24s %-20s %-36s %-18s %-9s %s%s\n", r->hostname, r->package, vers,
+		       r->advisory, r->priority, pw_cli_or_dash(r->due),
+		       r->fixed_at ? " (fixed)" : "");
+	}
+}
+
+static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, bool one_host)
+{
+	int nargs = pw_cli_parse(cmd, setup, argc, argv, PW_OPT_TABLES(options), 0);
+	if (nargs < 0)
+		return PW_EXIT_ERROR;
+	if (one_host && nargs != 1)
+		return pw_cli_usage_error(cmd, "host findings takes one HOST");
+	if (!one_host && nargs)
+		return pw_cli_usage_error(cmd, "findings takes no arguments (filters are options)");
+	struct opts o = opt;
+	o.f.host.min_criticality = (int)opt.min_criticality;
+	if (o.kev && strcmp(o.kev, "true") && strcmp(o.kev, "false"))
+		return pw_cli_usage_error(cmd, "--kev takes true or false");
+	o.f.kev = !o.kev ? 0 : !strcmp(o.kev, "true") ? 1 : -1;
+	pw_db *db = pw_cli_db(cmd, setup);
+	if (!db)
+		return PW_EXIT_ERROR;
+	pw_error err = PW_ERROR_INIT;
+	if (one_host) {
+		pw_host h = PW_HOST_INIT;
+		pw_err rc = pw_host_get_by_name(db, argv[0], &h, &err);
+		o.f.host_id = h.id;
+		pw_host_release(&h);
+		if (rc)
+			return pw_cli_fail_err(cmd, &err);
+	}
+	pw_finding_list l = PW_FINDING_LIST_INIT;
+	int64_t after = 0;
+	for (;;) { /* every page */
+		size_t before = l.n;
+		if (pw_finding_page(db, &o.f, after, PAGE, &l, &err)) {
+			pw_finding_list_release(&l);
+			return pw_cli_fail_err(cmd, &err);
+		}
+		if (l.n - before < PAGE)
+			break;
+		after = l.v[l.n - 1].id;
+	}
+	int rc = PW_EXIT_OK;
+	if (o.json)
+		rc = pw_cli_print_json_array(cmd, l.v, l.n, sizeof *l.v, finding_json);
+	else
+		print_table(&l);
+	pw_finding_list_release(&l);
+	return pw_cli_finish(cmd, rc);
+}
+
+int cmd_findings(int argc, char **argv, struct pw_setup *setup)
+{
+	return run(CMD, argc, argv, setup, false);
+}
+
+int cmd_findings_host(int argc, char **argv, struct pw_setup *setup)
+{
+	return run("host", argc, argv, setup, true);
+}
