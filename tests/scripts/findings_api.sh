@@ -166,6 +166,15 @@ check "host job prints the output" grep -q '"findings":' "$T/out"
 check "another host's job is refused ($(cat "$T/out"))" grep -q "has no job $job" "$T/out"
 pw_http GET "$U/jobs/$((job + 100))" "$admin"
 expect_status 404 "GET /jobs/unknown"
+pw_http GET "$U/hosts/$app/jobs/$job" "$helpdesk"
+expect_status 200 "GET /hosts/$app/jobs/$job"
+check "GET /hosts/{id}/jobs/{job} = host job --json" \
+  test "$(jq -c . <<<"$cli")" = "$(jq -c . <<<"$HTTP_BODY")"
+web_a=$(jq -r .id <<<"$("$PW_BIN" host show web-a --json --db "$db")")
+pw_http GET "$U/hosts/$web_a/jobs/$job" "$admin"
+expect_status 404 "another host's job under /hosts/{id}/jobs/{job}"
+pw_http GET "$U/hosts/$app/jobs/0" "$admin"
+expect_status 404 "a job id 0"
 
 # ---- refusals ----------------------------------------------------------------------------
 refused() { # QUERY WORD

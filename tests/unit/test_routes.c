@@ -418,7 +418,7 @@ static int64_t new_api_token(int n)
 static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body)
 {
 	int n = ++fx.counter;
-	int64_t id = 0;
+	int64_t id = 0, sub = 0;
 	pw_buf_reset(body);
 	const char *p = rt->path;
 	bool post = strcmp(rt->method, "POST") == 0;
@@ -466,6 +466,9 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		pw_buf_printf(body, "{\"note\":\"note %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}") && !strcmp(rt->method, "DELETE")) {
 		id = new_host(n, true);
+	} else if (!strcmp(p, "/api/v1/hosts/{id}/jobs/{job}")) {
+		id = fx.agent.host_id;
+		sub = new_job();
 	} else if (!strncmp(p, "/api/v1/hosts/{id}", 18)) {
 		id = fx.agent.host_id;
 		if (post)
@@ -495,8 +498,11 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		fail_msg("test_routes.c does not know how to call %s %s; add it to make_call",
 			 rt->method, p);
 	}
-	const char *brace = strstr(p, "{id}");
-	if (brace)
+	const char *brace = strstr(p, "{id}"), *job = strstr(p, "{job}");
+	if (job)
+		snprintf(path, psize, "%.*s%" PRId64 "%.*s%" PRId64 "%s", (int)(brace - p), p, id,
+			 (int)(job - brace - 4), brace + 4, sub, job + 5);
+	else if (brace)
 		snprintf(path, psize, "%.*s%" PRId64 "%s", (int)(brace - p), p, id, brace + 4);
 	else
 		snprintf(path, psize, "%s", p);

@@ -133,12 +133,14 @@ static void internal_error(pw_api_response *resp, const pw_error *cause)
 
 /* Matches one path segment of `path` (starting at *p) against a pattern
  * segment; advances *p past it. */
+/* A segment of the pattern: literal text, or a {…} parameter (an id)
+ * whose value goes to *id. */
 static bool match_segment(const char **p, const char *pat, size_t patlen, int64_t *id)
 {
 	const char *s = *p;
 	size_t n = strcspn(s, "/");
 	*p = s + n;
-	if (patlen == 4 && memcmp(pat, "{id}", 4) == 0) {
+	if (patlen > 2 && pat[0] == '{' && pat[patlen - 1] == '}') {
 		/* 1..2^63-1 in plain decimal: no sign, no leading zero. */
 		if (n == 0 || n > 19 || s[0] == '0')
 			return false;
@@ -157,24 +159,29 @@ static bool match_segment(const char **p, const char *pat, size_t patlen, int64_
 	return n == patlen && memcmp(s, pat, n) == 0;
 }
 
-static bool path_matches(const char *pattern, const char *path, int64_t *id)
+static bool path_matches(const char *pattern, const char *path, int64_t id[PW_ROUTE_IDS])
 {
-	*id = 0;
+	int k = 0;
+	int64_t scratch;
+	id[0] = id[1] = 0;
 	while (*pattern) {
 		if (*pattern != '/' || *path != '/')
 			return false;
 		pattern++;
 		path++;
 		size_t patlen = strcspn(pattern, "/");
-		if (!match_segment(&path, pattern, patlen, id))
+		bool param = pattern[0] == '{';
+		if (!match_segment(&path, pattern, patlen,
+				   param && k < PW_ROUTE_IDS ? &id[k] : &scratch))
 			return false;
+		k += param;
 		pattern += patlen;
 	}
 	return *path == '\0';
 }
 
-const pw_route *pw_route_find(const char *method, const char *path, int64_t *id, int *status,
-			      char allow[PW_ALLOW_MAX])
+const pw_route *pw_route_find(const char *method, const char *path, int64_t id[PW_ROUTE_IDS],
+			      int *status, char allow[PW_ALLOW_MAX])
 {
 	size_t n;
 	const pw_route *routes = pw_routes(&n);
@@ -183,14 +190,15 @@ const pw_route *pw_route_find(const char *method, const char *path, int64_t *id,
 	if (!allow)
 		allow = local;
 	allow[0] = '\0';
-	*id = 0;
+	id[0] = id[1] = 0;
 	for (size_t i = 0; i < n; i++) {
-		int64_t pid;
-		if (!path_matches(routes[i].path, path, &pid))
+		int64_t pid[PW_ROUTE_IDS];
+		if (!path_matches(routes[i].path, path, pid))
 			continue;
 		if (!found && strcmp(routes[i].method, method) == 0) {
 			found = &routes[i];
-			*id = pid;
+			id[0] = pid[0];
+			id[1] = pid[1];
 		}
 		size_t len = strlen(allow);
 		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "",
@@ -414,7 +422,7 @@ static bool query_known(const pw_route *route, const pw_query_param *query, size
 }
 
 /* pw_api_run once the body's size is known to be within its limit. */
-static void run(const pw_api_env *env, const pw_route *route, int64_t id,
+static void run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
@@ -427,7 +435,7 @@ static void run(const pw_api_env *env, const pw_route *route, int64_t id,
 			return;
 		}
 	}
-	struct pw_api_ctx c = {env, route, id, who, query, n_query, doc, body, len, resp};
+	struct pw_api_ctx c = {env, route, id[0], id[1], who, query, n_query, doc, body, len, resp};
 	bool locked = route->audit && env->write_lock;
 	if (locked)
 		pthread_mutex_lock(env->write_lock);
@@ -443,7 +451,7 @@ static void run(const pw_api_env *env, const pw_route *route, int64_t id,
 	}
 }
 
-void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
+void pw_api_run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
@@ -451,9 +459,10 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
 		run(env, route, id, who, query, n_query, body, len, resp);
 }
 
-void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, int64_t id,
-			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
-			const char *encoding, const char *body, size_t len, pw_api_response *resp)
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route,
+			const int64_t id[PW_ROUTE_IDS], const pw_api_identity *who,
+			const pw_query_param *query, size_t n_query, const char *encoding,
+			const char *body, size_t len, pw_api_response *resp)
 {
 	if (!encoding || !strcasecmp(encoding, "identity")) {
 		pw_api_run(env, route, id, who, query, n_query, body, len, resp);
@@ -496,9 +505,9 @@ void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, int64_t id
 
 void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_response *resp)
 {
-	int64_t id;
+	int64_t id[PW_ROUTE_IDS];
 	int status;
-	const pw_route *route = pw_route_find(call->method, call->path, &id, &status, resp->allow);
+	const pw_route *route = pw_route_find(call->method, call->path, id, &status, resp->allow);
 	if (!route) {
 		if (status == 405)
 			pw_api_error(resp, 405, "method_not_allowed", "%s takes %s, not %s",

@@ -714,12 +714,13 @@ static void h_host_jobs(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
-static void h_job(struct pw_api_ctx *c)
+/* Replies with job `job` (of host `host`, 0: any) and its output. */
+static void reply_job(struct pw_api_ctx *c, int64_t host, int64_t job)
 {
 	pw_job j;
 	char *output = NULL;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_job_get(c->env->db, 0, c->id, &j, &output, &e);
+	pw_err rc = pw_job_get(c->env->db, host, job, &j, &output, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -732,6 +733,16 @@ static void h_job(struct pw_api_ctx *c)
 		return;
 	}
 	pw_api_reply(c, o);
+}
+
+static void h_job(struct pw_api_ctx *c)
+{
+	reply_job(c, 0, c->id);
+}
+
+static void h_host_job(struct pw_api_ctx *c)
+{
+	reply_job(c, c->id, c->sub_id);
 }
 
 /* ---- findings -------------------------------------------------------- */
@@ -1393,6 +1404,17 @@ static const pw_route routes[] = {
 	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
 	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
 
+	{"GET", "/api/v1/hosts/{id}/jobs/{job}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_host_job,
+	 "One job of the host with its newest result and output, as `GET /api/v1/jobs/{id}` gives "
+	 "it; a job of another host is a 404",
+	 NULL, NULL,
+	 "{\"job_id\":17,\"kind\":\"scan\",\"args\":{},\"state\":\"done\",\"created\":"
+	 "\"2024-05-01T01:30:00.000Z\",\"created_by\":\"user:alice\",\"leased_to\":"
+	 "\"ag_0123456789abcdef\",\"lease_until\":null,\"attempts\":1,\"finished\":"
+	 "\"2024-05-01T02:15:00.000Z\",\"result\":{\"status\":\"ok\",\"exit_code\":0,"
+	 "\"received\":\"2024-05-01T02:15:00.000Z\",\"output\":{\"findings\":3}},"
+	 "\"host_id\":42}"},
 	{"GET", "/api/v1/jobs/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_job,
 	 "One job (job ids are the fleet's, not per host) with its host and its newest result, "
 	 "including the output its agent sent (`result.output`: the JSON as sent, or null), as "

@@ -430,7 +430,7 @@ struct conn {
 struct request {
 	struct conn *conn; /* NULL when it could not be tracked (out of memory) */
 	const pw_route *route;
-	int64_t id;
+	int64_t id[PW_ROUTE_IDS];
 	pw_api_identity who;
 	pw_buf body;
 	/* An answer found before the body (answer_early): sent when the
@@ -826,7 +826,7 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 		return respond(s, conn, r, &resp);
 	}
 	int status;
-	r->route = pw_route_find(method, url, &r->id, &status, resp.allow);
+	r->route = pw_route_find(method, url, r->id, &status, resp.allow);
 	if (!r->route) {
 		if (status == 405)
 			pw_api_error(&resp, 405, "method_not_allowed", "%s takes %s, not %s", url,

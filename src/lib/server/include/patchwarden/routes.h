@@ -127,11 +127,15 @@ typedef struct pw_route {
 /* The table, in documentation order. */
 const pw_route *pw_routes(size_t *n);
 
+/* A path has at most this many {…} parameters ("/hosts/{id}/jobs/{job}"). */
+#define PW_ROUTE_IDS 2
+
 /* The route for method and path (no query). NULL when there is none;
  * *status is then 404 (no such path) or 405 (the path exists with other
- * methods, which `allow` lists). *id gets the {id} value. */
-const pw_route *pw_route_find(const char *method, const char *path, int64_t *id, int *status,
-			      char allow[PW_ALLOW_MAX]);
+ * methods, which `allow` lists). id[] gets the path's {…} values in
+ * order, 0 for those it does not have. */
+const pw_route *pw_route_find(const char *method, const char *path, int64_t id[PW_ROUTE_IDS],
+			      int *status, char allow[PW_ALLOW_MAX]);
 
 /* Where handlers run. write_lock, when set (SQLite), serialises the
  * state-changing calls of this process, so writers queue on a mutex
@@ -160,7 +164,7 @@ bool pw_api_body_fits(const pw_route *route, size_t len, pw_api_response *resp);
 
 /* Step 2: parses the body within the limits and runs the handler. `body`
  * must be NUL-terminated at body[len]. */
-void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
+void pw_api_run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp);
 
@@ -168,9 +172,10 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, int64_t id,
  * NULL or "identity": none): "gzip" on a route with agent access is
  * inflated up to settings->inflated_max (beyond: 413, damaged: 400) and
  * run; any other encoding, or gzip elsewhere, is a 415. */
-void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, int64_t id,
-			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
-			const char *encoding, const char *body, size_t len, pw_api_response *resp);
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route,
+			const int64_t id[PW_ROUTE_IDS], const pw_api_identity *who,
+			const pw_query_param *query, size_t n_query, const char *encoding,
+			const char *body, size_t len, pw_api_response *resp);
 
 /* Both steps plus routing, for tests and the fuzzer. */
 typedef struct pw_api_call {
