@@ -11,6 +11,7 @@
 #include "patchwarden/config.h"
 #include "patchwarden/db.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/jsonout.h"
 
 static void vreport(const char *cmd, const char *kind, const char *fmt, va_list ap)
 {
@@ -215,16 +216,7 @@ int pw_cli_print_json(const char *cmd, cJSON *v)
 int pw_cli_print_json_array(const char *cmd, const void *items, size_t n, size_t size,
 			    cJSON *(*to_json)(const void *item))
 {
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; a && i < n; i++) {
-		cJSON *o = to_json((const char *)items + i * size);
-		if (!o || !cJSON_AddItemToArray(a, o)) {
-			cJSON_Delete(o);
-			cJSON_Delete(a);
-			a = NULL;
-		}
-	}
-	return pw_cli_print_json(cmd, a);
+	return pw_cli_print_json(cmd, pw_json_array(items, n, size, to_json));
 }
 
 pw_err pw_cli_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *err)

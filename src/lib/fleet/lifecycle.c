@@ -68,8 +68,8 @@ static pw_err audit_json(pw_db *db, const char *actor, const char *action, const
 			    ? pw_error_set(err, PW_ERR_NOMEM, "out of memory")
 			    : pw_audit_append(db, actor, action,
 					      target_of(h, target, sizeof target), b, a, NULL, err);
-	free(b);
-	free(a);
+	cJSON_free(b);
+	cJSON_free(a);
 	return rc;
 }
 

@@ -45,6 +45,37 @@ static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 	return pw_json_add_int(o, "next_after", last);
 }
 
+/* Adapters of the records' serialisers for pw_json_add_array. */
+static cJSON *host_item(const void *item)
+{
+	return pw_host_to_json(item);
+}
+
+static cJSON *job_item(const void *item)
+{
+	return pw_job_to_json(item);
+}
+
+static cJSON *finding_item(const void *item)
+{
+	return pw_finding_to_json(item);
+}
+
+static cJSON *user_item(const void *item)
+{
+	return pw_user_to_json(item);
+}
+
+static cJSON *enroll_token_item(const void *item)
+{
+	return pw_enroll_token_to_json(item);
+}
+
+static cJSON *event_item(const void *item)
+{
+	return pw_audit_event_to_json(item);
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 static void h_health(struct pw_api_ctx *c)
@@ -440,14 +471,7 @@ static void h_hosts(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "hosts") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *h = pw_host_to_json(&l.v[i]);
-		ok = h && cJSON_AddItemToArray(a, h);
-		if (!ok)
-			cJSON_Delete(h);
-	}
+	bool ok = o && pw_json_add_array(o, "hosts", l.v, l.n, sizeof *l.v, host_item);
 	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_host_list_release(&l);
 	if (!ok) {
@@ -695,14 +719,7 @@ static void h_host_jobs(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "jobs") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *j = pw_job_to_json(&l.v[i]);
-		ok = j && cJSON_AddItemToArray(a, j);
-		if (!ok)
-			cJSON_Delete(j);
-	}
+	bool ok = o && pw_json_add_array(o, "jobs", l.v, l.n, sizeof *l.v, job_item);
 	ok = ok && pw_json_add_int(o, "host_id", c->id) &&
 	     add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_job_list_release(&l);
@@ -794,14 +811,7 @@ static void reply_findings(struct pw_api_ctx *c, int64_t host_id)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "findings") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *j = pw_finding_to_json(&l.v[i]);
-		ok = j && cJSON_AddItemToArray(a, j);
-		if (!ok)
-			cJSON_Delete(j);
-	}
+	bool ok = o && pw_json_add_array(o, "findings", l.v, l.n, sizeof *l.v, finding_item);
 	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_finding_list_release(&l);
 	if (!ok) {
@@ -904,14 +914,7 @@ static void h_users(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "users") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *j = pw_user_to_json(&l.v[i]);
-		ok = j && cJSON_AddItemToArray(a, j);
-		if (!ok)
-			cJSON_Delete(j);
-	}
+	bool ok = o && pw_json_add_array(o, "users", l.v, l.n, sizeof *l.v, user_item);
 	pw_user_list_release(&l);
 	if (!ok) {
 		cJSON_Delete(o);
@@ -1085,14 +1088,8 @@ static void h_etokens(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "enroll_tokens") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *j = pw_enroll_token_to_json(&l.v[i]);
-		ok = j && cJSON_AddItemToArray(a, j);
-		if (!ok)
-			cJSON_Delete(j);
-	}
+	bool ok = o &&
+		  pw_json_add_array(o, "enroll_tokens", l.v, l.n, sizeof *l.v, enroll_token_item);
 	pw_enroll_token_list_release(&l);
 	if (!ok) {
 		cJSON_Delete(o);
@@ -1170,16 +1167,8 @@ static void h_audit(struct pw_api_ctx *c)
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = o ? cJSON_AddArrayToObject(o, "events") : NULL;
-	bool ok = a != NULL;
-	for (size_t i = 0; ok && i < l.n; i++) {
-		cJSON *j = pw_audit_event_to_json(&l.v[i]);
-		ok = j && cJSON_AddItemToArray(a, j);
-		if (!ok)
-			cJSON_Delete(j);
-	}
-	if (ok)
-		ok = add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	bool ok = o && pw_json_add_array(o, "events", l.v, l.n, sizeof *l.v, event_item);
+	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_audit_list_release(&l);
 	if (!ok) {
 		cJSON_Delete(o);

@@ -5,6 +5,7 @@
 #define PATCHWARDEN_JSONOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cJSON;
@@ -19,5 +20,15 @@ bool pw_json_add_int(struct cJSON *o, const char *key, int64_t v);
 /* A stored JSON text (compacted when it was stored), embedded as it is;
  * NULL becomes JSON null. */
 bool pw_json_add_raw(struct cJSON *o, const char *key, const char *json);
+
+/* The n records of `size` bytes at `items` as a JSON array, each through
+ * to_json (a record's one serialiser, through a one-line adapter); NULL
+ * when out of memory. The caller frees it with cJSON_Delete. */
+struct cJSON *pw_json_array(const void *items, size_t n, size_t size,
+			    struct cJSON *(*to_json)(const void *item));
+
+/* pw_json_array added to `o` as `key`. */
+bool pw_json_add_array(struct cJSON *o, const char *key, const void *items, size_t n, size_t size,
+		       struct cJSON *(*to_json)(const void *item));
 
 #endif
