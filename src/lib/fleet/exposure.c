@@ -63,17 +63,27 @@ void pw_vuln_exposure_release(pw_vuln_exposure *e)
 	*e = (pw_vuln_exposure)PW_VULN_EXPOSURE_INIT;
 }
 
+/* The next word (*w, *n bytes) of a space-separated list at *p; false
+ * at its end. */
+static bool next_word(const char **p, const char **w, size_t *n)
+{
+	*p += strspn(*p, " ");
+	if (!**p)
+		return false;
+	*w = *p;
+	*n = strcspn(*p, " ");
+	*p += *n;
+	return true;
+}
+
 /* Whether the space-separated `list` has the word w. */
 static bool has_word(const char *list, const char *w)
 {
-	size_t n = strlen(w);
-	for (const char *p = list; p && *p;) {
-		size_t k = strcspn(p, " ");
-		if (k == n && !memcmp(p, w, n))
+	size_t len = strlen(w), n;
+	const char *word;
+	for (const char *p = list ? list : ""; next_word(&p, &word, &n);)
+		if (n == len && !memcmp(word, w, n))
 			return true;
-		p += k;
-		p += *p == ' ';
-	}
 	return false;
 }
 
@@ -116,13 +126,12 @@ static pw_err on_advisory(void *ctx, const pw_advisory_name *a, pw_error *err)
 		return nomem(err);
 	if (e->kind != PW_VULN_ADVISORY)
 		return PW_OK;
-	for (const char *p = a->cves; *p;) {
-		size_t k = strcspn(p, " ");
-		pw_err rc = k ? add_cve(c, p, k, err) : PW_OK;
+	const char *cve;
+	size_t n;
+	for (const char *p = a->cves; next_word(&p, &cve, &n);) {
+		pw_err rc = add_cve(c, cve, n, err);
 		if (rc)
 			return rc;
-		p += k;
-		p += *p == ' ';
 	}
 	return PW_OK;
 }
@@ -338,17 +347,16 @@ pw_err pw_vuln_exposure_get(pw_db *db, const pw_findings_config *cfg, pw_vuln_ki
 static bool add_words(cJSON *o, const char *key, const char *text)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, key);
-	for (const char *p = text; a && p && *p;) {
-		size_t k = strcspn(p, " ");
+	const char *w;
+	size_t n;
+	for (const char *p = text ? text : ""; a && next_word(&p, &w, &n);) {
 		char one[PW_ECOSYSTEM_MAX];
-		snprintf(one, sizeof one, "%.*s", (int)(k < sizeof one ? k : sizeof one - 1), p);
-		cJSON *s = k ? cJSON_CreateString(one) : NULL;
-		if (k && (!s || !cJSON_AddItemToArray(a, s))) {
+		snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), w);
+		cJSON *s = cJSON_CreateString(one);
+		if (!s || !cJSON_AddItemToArray(a, s)) {
 			cJSON_Delete(s);
 			return false;
 		}
-		p += k;
-		p += *p == ' ';
 	}
 	return a != NULL;
 }
