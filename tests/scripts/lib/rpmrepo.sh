@@ -1,0 +1,97 @@
+# Sourced by the dnf and zypper backend scripts (pkgmgr_dnf.sh,
+# pkgmgr_zypper.sh): a real rpm-md repository and an rpm install root.
+#
+#   rpmrepo_build DIR     builds the fixture RPMs with rpmbuild into DIR/repo
+#                         and indexes them with createrepo_c
+#   rpmroot_make ROOT     an install root: os-release, a /bin/sh for
+#                         scriptlets, an rpm database with the old versions
+#   rpmq ROOT NAME...     `rpm -q` in ROOT (the oracle the scripts compare with)
+#
+# The packages (noarch, empty but for one file), vulnerable and fixed:
+#   pwdemo 1.0 1.1 1.2     plain upgrades; 1.0 is the rollback target
+#   pwpost 1.0 1.1         1.1's %post fails (exit 1)
+#   pwdep 1.0 2.0          2.0 requires pwlib (a new dependency)
+#   pwlib 1.0
+#   pwswap 1.0 2.0         2.0 conflicts with pwlegacy (a removal)
+#   pwlegacy 1.0
+#   systemd 1.0 1.1        a name whose update needs a reboot
+#   pwshell 1.0            provides /bin/sh (the copied dash) for scriptlets
+# Installed in the root: the 1.0 of each (no pwlib).
+#
+# Debian's rpm keeps its database in ~/.rpmdb (its macros say so) where
+# RHEL and SUSE keep /var/lib/rpm; dnf, zypper and the backends' rpm, run
+# without HOME as root, look for <root>/root/.rpmdb. The root has its
+# database in /var/lib/rpm (where `patchwarden inventory` reads it) and
+# root/.rpmdb pointing there, so every tool sees the same one.
+
+rpmrepo_spec() { # NAME VERSION [PREAMBLE] [SCRIPTS]
+  cat <<SPEC
+Name: $1
+Version: $2
+Release: 1
+Summary: patchwarden backend test package $1
+License: MIT
+BuildArch: noarch
+${3:-}
+%description
+A fixture of tests/scripts/lib/rpmrepo.sh.
+%install
+mkdir -p %{buildroot}/usr/share/$1
+echo $2 > %{buildroot}/usr/share/$1/version
+%files
+/usr/share/$1/version
+${4:-}
+SPEC
+}
+
+rpmrepo_build() {
+  local dir=$1 s=$1/specs
+  mkdir -p "$s" "$dir/home"
+  local v
+  for v in 1.0 1.1 1.2; do rpmrepo_spec pwdemo $v >"$s/pwdemo-$v.spec"; done
+  rpmrepo_spec pwpost 1.0 >"$s/pwpost-1.0.spec"
+  rpmrepo_spec pwpost 1.1 "" "%post
+echo 'pwpost: cannot configure itself' >&2
+exit 1" >"$s/pwpost-1.1.spec"
+  rpmrepo_spec pwdep 1.0 >"$s/pwdep-1.0.spec"
+  rpmrepo_spec pwdep 2.0 "Requires: pwlib" >"$s/pwdep-2.0.spec"
+  rpmrepo_spec pwlib 1.0 >"$s/pwlib-1.0.spec"
+  rpmrepo_spec pwswap 1.0 >"$s/pwswap-1.0.spec"
+  rpmrepo_spec pwswap 2.0 "Conflicts: pwlegacy" >"$s/pwswap-2.0.spec"
+  rpmrepo_spec pwlegacy 1.0 >"$s/pwlegacy-1.0.spec"
+  rpmrepo_spec systemd 1.0 >"$s/systemd-1.0.spec"
+  rpmrepo_spec systemd 1.1 >"$s/systemd-1.1.spec"
+  rpmrepo_spec pwshell 1.0 "Provides: /bin/sh" >"$s/pwshell-1.0.spec"
+  HOME=$dir/home rpmbuild --quiet --define "_topdir $dir/top" --define "_rpmdir $dir/repo" \
+    --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+    -bb "$s"/*.spec >"$dir/build.log" 2>&1 &&
+    createrepo_c -q "$dir/repo" >>"$dir/build.log" 2>&1
+}
+
+rpmq() {
+  local root=$1
+  shift
+  rpm --root "$root" --dbpath /var/lib/rpm -q "$@" 2>/dev/null
+}
+
+rpmroot_make() { # ROOT REPODIR OS_ID VERSION_ID
+  local root=$1 repo=$2
+  mkdir -p "$root/etc" "$root/bin" "$root/root" "$root/var/lib/rpm"
+  printf 'ID="%s"\nVERSION_ID="%s"\nPRETTY_NAME="patchwarden test root"\n' "$3" "$4" \
+    >"$root/etc/os-release"
+  ln -s ../var/lib/rpm "$root/root/.rpmdb"
+  # A shell for the scriptlets, which rpm runs chrooted into the root.
+  cp /bin/dash "$root/bin/sh"
+  local lib
+  for lib in $(ldd /bin/dash | awk '/\//{print ($2 == "=>") ? $3 : $1}'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp "$lib" "$root$lib"
+  done
+  rpm --root "$root" --dbpath /var/lib/rpm --initdb &&
+    rpm --root "$root" --dbpath /var/lib/rpm -i --nodigest --nosignature \
+      "$repo"/{pwdemo,pwpost,pwdep,pwswap,pwlegacy,systemd,pwshell}-1.0-1.noarch.rpm \
+      >"$root.install.log" 2>&1
+}
+
+# One field of pkgmgr_drive's output: drive_field FILE status
+drive_field() { awk -v k="$2" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$1"; }
