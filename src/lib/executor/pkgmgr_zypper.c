@@ -126,7 +126,7 @@ static pw_err parse_summary(const char *xml, pw_exec_result *res, pw_error *err)
 								 strlen(old), ed, strlen(ed), err);
 			if (rc)
 				return rc;
-		} else if (tag[0] != '/') {
+		} else if (section_of(tag, tl) != -1) {
 			section = section_of(tag, tl);
 		}
 		p = close;
