@@ -30,6 +30,15 @@ void pw_argv_addf(pw_argv *a, const char *fmt, ...) __attribute__((format(printf
 pw_err pw_argv_check(const pw_argv *a, pw_error *err);
 void pw_argv_release(pw_argv *a);
 
+/* A backend's run(): simulate, patch and rollback go to `change`, hold
+ * and unhold to `lock`, anything else is refused; the database state is
+ * recorded after everything but a simulation. */
+typedef pw_err (*pw_pkgmgr_step)(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req,
+				 pw_exec_result *res, pw_error *err);
+pw_err pw_pkgmgr_dispatch(const pw_pkgmgr *pm, pw_pkgmgr_step change, pw_pkgmgr_step lock,
+			  const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,
+			  pw_error *err);
+
 /* ctx->bin_dir/prog when the test hook is set, else dir/prog. */
 void pw_pkgmgr_prog(const pw_pkgmgr_ctx *ctx, const char *dir, const char *prog, char *out,
 		    size_t size);

@@ -120,6 +120,30 @@ pw_err pw_pkgmgr_exec(const pw_pkgmgr_ctx *ctx, const pw_argv *a, pw_exec_result
 	return PW_OK;
 }
 
+pw_err pw_pkgmgr_dispatch(const pw_pkgmgr *pm, pw_pkgmgr_step change, pw_pkgmgr_step lock,
+			  const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,
+			  pw_error *err)
+{
+	pw_err rc;
+	switch (req->kind) {
+	case PW_EXEC_SIMULATE:
+	case PW_EXEC_PATCH:
+	case PW_EXEC_ROLLBACK:
+		rc = change(ctx, req, res, err);
+		break;
+	case PW_EXEC_HOLD:
+	case PW_EXEC_UNHOLD:
+		rc = lock(ctx, req, res, err);
+		break;
+	default:
+		return pw_exec_result_say(res, PW_EXEC_REFUSED, "%s does not run %s jobs", pm->name,
+					  pw_exec_kind_name(req->kind));
+	}
+	if (!rc && req->kind != PW_EXEC_SIMULATE)
+		res->db_state = pm->db_state(ctx, NULL);
+	return rc;
+}
+
 pw_exec_change *pw_exec_find_change(pw_exec_result *res, const char *name)
 {
 	for (size_t i = 0; i < res->n_changes; i++)

@@ -329,27 +329,16 @@ static pw_err dnf_lock(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_
 	return rc;
 }
 
+static pw_err dnf_change(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,
+			 pw_error *err)
+{
+	return pw_rpm_transaction(&dnf_frontend, ctx, req, res, err);
+}
+
 static pw_err dnf_run(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,
 		      pw_error *err)
 {
-	pw_err rc;
-	switch (req->kind) {
-	case PW_EXEC_SIMULATE:
-	case PW_EXEC_PATCH:
-	case PW_EXEC_ROLLBACK:
-		rc = pw_rpm_transaction(&dnf_frontend, ctx, req, res, err);
-		break;
-	case PW_EXEC_HOLD:
-	case PW_EXEC_UNHOLD:
-		rc = dnf_lock(ctx, req, res, err);
-		break;
-	default:
-		return pw_exec_result_say(res, PW_EXEC_REFUSED, "dnf does not run %s jobs",
-					  pw_exec_kind_name(req->kind));
-	}
-	if (!rc && req->kind != PW_EXEC_SIMULATE)
-		res->db_state = pw_rpm_db_state(ctx, NULL);
-	return rc;
+	return pw_pkgmgr_dispatch(&pw_pkgmgr_dnf, dnf_change, dnf_lock, ctx, req, res, err);
 }
 
 const pw_pkgmgr pw_pkgmgr_dnf = {

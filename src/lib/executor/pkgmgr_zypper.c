@@ -247,27 +247,17 @@ static pw_err zypper_lock(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, 
 	return rc;
 }
 
+static pw_err zypper_change(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req,
+			    pw_exec_result *res, pw_error *err)
+{
+	return pw_rpm_transaction(&zypper_frontend, ctx, req, res, err);
+}
+
 static pw_err zypper_run(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,
 			 pw_error *err)
 {
-	pw_err rc;
-	switch (req->kind) {
-	case PW_EXEC_SIMULATE:
-	case PW_EXEC_PATCH:
-	case PW_EXEC_ROLLBACK:
-		rc = pw_rpm_transaction(&zypper_frontend, ctx, req, res, err);
-		break;
-	case PW_EXEC_HOLD:
-	case PW_EXEC_UNHOLD:
-		rc = zypper_lock(ctx, req, res, err);
-		break;
-	default:
-		return pw_exec_result_say(res, PW_EXEC_REFUSED, "zypper does not run %s jobs",
-					  pw_exec_kind_name(req->kind));
-	}
-	if (!rc && req->kind != PW_EXEC_SIMULATE)
-		res->db_state = pw_rpm_db_state(ctx, NULL);
-	return rc;
+	return pw_pkgmgr_dispatch(&pw_pkgmgr_zypper, zypper_change, zypper_lock, ctx, req, res,
+				  err);
 }
 
 const pw_pkgmgr pw_pkgmgr_zypper = {

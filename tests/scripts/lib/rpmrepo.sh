@@ -6,6 +6,8 @@
 #   rpmroot_make ROOT     an install root: os-release, a /bin/sh for
 #                         scriptlets, an rpm database with the old versions
 #   rpmq ROOT NAME...     `rpm -q` in ROOT (the oracle the scripts compare with)
+#   rpm_backend_checks    what dnf and zypper must both do on $root (PW_BACKEND
+#                         names the backend; $tmp is the script's directory)
 #
 # The packages (noarch, empty but for one file), vulnerable and fixed:
 #   pwdemo 1.0 1.1 1.2     plain upgrades; 1.0 is the rollback target
@@ -95,3 +97,67 @@ rpmroot_make() { # ROOT REPODIR OS_ID VERSION_ID
 
 # One field of pkgmgr_drive's output: drive_field FILE status
 drive_field() { awk -v k="$2" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$1"; }
+
+pkgdrive() { "$PW_PKGMGR_DRIVE" "$PW_BACKEND" "$root" "$@"; }
+
+rpm_backend_checks() {
+  # simulate: the plan, nothing changed.
+  pkgdrive simulate pwdemo=1.1 pwdep=2.0 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(drive_field "$tmp/out" resolves)" = yes ] &&
+     grep -qx 'change upgrade pwdemo 1.0-1 1.1-1 ok' "$tmp/out" &&
+     grep -qx 'change upgrade pwdep 1.0-1 2.0-1 ok' "$tmp/out" &&
+     grep -qx 'change install pwlib - 1.0-1 ok' "$tmp/out"; then ok; else
+    bad "simulate lists the upgrades and the new dependency"; cat "$tmp/out"; fi
+  if [ "$(rpmq "$root" pwdemo)" = pwdemo-1.0-1.noarch ] && ! rpmq "$root" pwlib >/dev/null; then ok
+  else bad "simulate changed the root"; fi
+
+  pkgdrive simulate pwdemo=9.9 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" resolves)" = no ] && grep -q 'pwdemo.9\.9' "$tmp/out"; then ok; else
+    bad "a version the repository does not have does not resolve"; cat "$tmp/out"; fi
+
+  # patch: exactly the requested versions, not the newest (pwdemo 1.2).
+  pkgdrive patch pwdemo=1.1 pwdep=2.0 --log "$tmp/patch.log" >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = done ] &&
+     [ "$(rpmq "$root" pwdemo pwdep pwlib | tr '\n' ' ')" = \
+       "pwdemo-1.1-1.noarch pwdep-2.0-1.noarch pwlib-1.0-1.noarch " ] &&
+     [ "$(drive_field "$tmp/out" db_state)" = clean ]; then ok; else
+    bad "patch installs exactly pwdemo 1.1 and pwdep 2.0 with pwlib"; cat "$tmp/out" "$tmp/patch.log"; fi
+  echo "# $PW_BACKEND patch of 2 packages (+1 dependency): $(drive_field "$tmp/out" seconds) s"
+
+  # A removal is refused without allow_remove, and nothing runs.
+  pkgdrive patch pwswap=2.0 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = refused ] && grep -q 'would remove pwlegacy' "$tmp/out" &&
+     [ "$(rpmq "$root" pwswap pwlegacy | tr '\n' ' ')" = \
+       "pwswap-1.0-1.noarch pwlegacy-1.0-1.noarch " ]; then ok; else
+    bad "removal refused without allow_remove"; cat "$tmp/out"; fi
+  pkgdrive patch --allow-remove pwswap=2.0 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(rpmq "$root" pwswap)" = pwswap-2.0-1.noarch ] &&
+     ! rpmq "$root" pwlegacy >/dev/null &&
+     grep -qx 'change remove pwlegacy 1.0-1 - ok' "$tmp/out"; then ok; else
+    bad "with allow_remove the conflicting package goes"; cat "$tmp/out"; fi
+
+  # rollback to the older version the repository still has.
+  pkgdrive rollback pwdemo=1.0 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(rpmq "$root" pwdemo)" = pwdemo-1.0-1.noarch ] &&
+     grep -qx 'change downgrade pwdemo 1.1-1 1.0-1 ok' "$tmp/out"; then ok; else
+    bad "rollback to pwdemo 1.0"; cat "$tmp/out"; fi
+
+  # A failing %post: a failed job with rpm's words and the scriptlet's output
+  # (zypper also exits 107: its script checks that).
+  pkgdrive patch pwpost=1.1 --log "$tmp/post.log" >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = failed ] &&
+     grep -q '%post(pwpost-1.1-1.noarch) scriptlet failed, exit status 1' "$tmp/out" &&
+     grep -qx 'change upgrade pwpost 1.0-1 1.1-1 failed' "$tmp/out" &&
+     grep -q 'pwpost: cannot configure itself' "$tmp/post.log"; then ok; else
+    bad "failing %post is a failed result with its log"; cat "$tmp/out" "$tmp/post.log"; fi
+
+  # An update that needs a reboot (by the documented package list).
+  pkgdrive patch systemd=1.1 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(drive_field "$tmp/out" needs_reboot)" = yes ] &&
+     [ "$(rpmq "$root" systemd)" = systemd-1.1-1.noarch ]; then ok; else
+    bad "systemd update needs a reboot"; cat "$tmp/out"; fi
+
+  pkgdrive patch pwnothere=1.0 >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = failed ] && grep -q 'not installed: pwnothere' "$tmp/out"
+  then ok; else bad "a package that is not installed"; cat "$tmp/out"; fi
+}
