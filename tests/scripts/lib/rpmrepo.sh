@@ -16,6 +16,10 @@
 #   pwlib 1.0
 #   pwswap 1.0 2.0         2.0 conflicts with pwlegacy (a removal)
 #   pwlegacy 1.0
+#   pw-obsoleting-package-with-a-rather-long-name 1.0 2.0
+#                          2.0 obsoletes pwlegacy2 (a removal the package manager
+#                          makes on its own; the long name wraps dnf's table)
+#   pwlegacy2 1.0
 #   systemd 1.0 1.1        a name whose update needs a reboot
 #   pwshell 1.0            provides /bin/sh (the copied dash) for scriptlets
 # Installed in the root: the 1.0 of each (no pwlib).
@@ -46,6 +50,8 @@ ${4:-}
 SPEC
 }
 
+RPMREPO_LONG=pw-obsoleting-package-with-a-rather-long-name
+
 rpmrepo_build() {
   local dir=$1 s=$1/specs
   mkdir -p "$s" "$dir/home"
@@ -61,6 +67,9 @@ exit 1" >"$s/pwpost-1.1.spec"
   rpmrepo_spec pwswap 1.0 >"$s/pwswap-1.0.spec"
   rpmrepo_spec pwswap 2.0 "Conflicts: pwlegacy" >"$s/pwswap-2.0.spec"
   rpmrepo_spec pwlegacy 1.0 >"$s/pwlegacy-1.0.spec"
+  rpmrepo_spec "$RPMREPO_LONG" 1.0 >"$s/long-1.0.spec"
+  rpmrepo_spec "$RPMREPO_LONG" 2.0 "Obsoletes: pwlegacy2 < 2" >"$s/long-2.0.spec"
+  rpmrepo_spec pwlegacy2 1.0 >"$s/pwlegacy2-1.0.spec"
   rpmrepo_spec systemd 1.0 >"$s/systemd-1.0.spec"
   rpmrepo_spec systemd 1.1 >"$s/systemd-1.1.spec"
   rpmrepo_spec pwshell 1.0 "Provides: /bin/sh" >"$s/pwshell-1.0.spec"
@@ -91,7 +100,7 @@ rpmroot_make() { # ROOT REPODIR OS_ID VERSION_ID
   done
   rpm --root "$root" --dbpath /var/lib/rpm --initdb &&
     rpm --root "$root" --dbpath /var/lib/rpm -i --nodigest --nosignature \
-      "$repo"/{pwdemo,pwpost,pwdep,pwswap,pwlegacy,systemd,pwshell}-1.0-1.noarch.rpm \
+      "$repo"/{pwdemo,pwpost,pwdep,pwswap,pwlegacy,pwlegacy2,systemd,pwshell,"$RPMREPO_LONG"}-1.0-1.noarch.rpm \
       >"$root.install.log" 2>&1
 }
 
@@ -135,6 +144,14 @@ rpm_backend_checks() {
      ! rpmq "$root" pwlegacy >/dev/null &&
      grep -qx 'change remove pwlegacy 1.0-1 - ok' "$tmp/out"; then ok; else
     bad "with allow_remove the conflicting package goes"; cat "$tmp/out"; fi
+
+  # An obsoleting upgrade removes pwlegacy2 without being asked to: refused too.
+  pkgdrive patch "$RPMREPO_LONG=2.0" >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" status)" = refused ] && grep -q 'would remove pwlegacy2' "$tmp/out" &&
+     grep -qx "change upgrade $RPMREPO_LONG 1.0-1 2.0-1 ok" "$tmp/out" &&
+     [ "$(rpmq "$root" pwlegacy2 "$RPMREPO_LONG" | tr '\n' ' ')" = \
+       "pwlegacy2-1.0-1.noarch $RPMREPO_LONG-1.0-1.noarch " ]; then ok; else
+    bad "an obsoleted package's removal refused without allow_remove"; cat "$tmp/out"; fi
 
   # rollback to the older version the repository still has.
   pkgdrive rollback pwdemo=1.0 >"$tmp/out" 2>&1
