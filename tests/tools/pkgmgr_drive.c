@@ -4,7 +4,9 @@
  *   pkgmgr_drive BACKEND ROOT KIND [--allow-remove] [--all-security]
  *                [--at-least] [--bin-dir DIR] [--log FILE] NAME[=VERSION]...
  *
- * KIND is a job kind (simulate, patch, hold, unhold, rollback). Prints
+ * KIND is a job kind (simulate, patch, hold, unhold, rollback), or
+ * db_state for the backend's db_state() alone ("db_state STATE" and a
+ * "detail" line). Prints
  * status, exit, resolves, needs_reboot, db_state, seconds, message and one
  * "change ACTION NAME BEFORE AFTER ok|failed" line a change ("-" for an
  * empty version). Exit 0 when the backend said what happened, 2 when it
@@ -42,6 +44,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pw_pkgmgr_ctx ctx = {.root = argv[2], .timeout_s = 600};
+	if (!strcmp(argv[3], "db_state")) {
+		pw_buf detail = PW_BUF_INIT;
+		pw_pkgdb_state st = pm->db_state(&ctx, &detail);
+		printf("db_state %s\ndetail %s\n", pw_pkgdb_state_name(st), pw_buf_str(&detail));
+		pw_buf_release(&detail);
+		free(req);
+		return 0;
+	}
 	req->kind = pw_exec_kind_from_name(argv[3]);
 	const char *log = NULL;
 	bool at_least = false;

@@ -177,4 +177,16 @@ rpm_backend_checks() {
   pkgdrive patch pwnothere=1.0 >"$tmp/out" 2>&1
   if [ "$(drive_field "$tmp/out" status)" = failed ] && grep -q 'not installed: pwnothere' "$tmp/out"
   then ok; else bad "a package that is not installed"; cat "$tmp/out"; fi
+
+  # The database state: clean, then broken once pwdep 2.0's dependency is
+  # taken away behind rpm's back (rpm -Va --nofiles sees it).
+  pkgdrive db_state >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" db_state)" = clean ]; then ok; else
+    bad "db_state clean"; cat "$tmp/out"; fi
+  rpm --root "$root" --dbpath /var/lib/rpm -e --nodeps pwlib >/dev/null 2>&1
+  pkgdrive db_state >"$tmp/out" 2>&1
+  if [ "$(drive_field "$tmp/out" db_state)" = broken ] && grep -q 'pwlib' "$tmp/out"; then ok; else
+    bad "db_state broken with an unmet dependency"; cat "$tmp/out"; fi
+  rpm --root "$root" --dbpath /var/lib/rpm -i --nodigest --nosignature "$tmp/repo/pwlib-1.0-1.noarch.rpm" \
+    >/dev/null 2>&1
 }
