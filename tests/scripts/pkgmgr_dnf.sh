@@ -25,6 +25,11 @@ rpm_backend_checks
 # dnf prints its own log: the transaction completed.
 grep -q '^Complete!' "$tmp/patch.log" && ok || bad "the patch log is dnf's"
 
+# "at least 1.1" (a source package's fixed version): the newest, 1.2.
+pkgdrive patch --at-least pwdemo=1.1 >"$tmp/out" 2>&1
+if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(rpmq "$root" pwdemo)" = pwdemo-1.2-1.noarch ]
+then ok; else bad "patch to at least 1.1"; cat "$tmp/out"; fi
+
 # hold: Debian's dnf has no versionlock plugin (dnf-plugins-core conflicts
 # with zypper there): a clear failure saying what to install.
 if dnf versionlock --help >/dev/null 2>&1; then
