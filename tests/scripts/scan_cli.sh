@@ -88,9 +88,16 @@ expect 2 "bad --exposure" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/b
 # ---- a scan, as text ----
 expect 0 "text scan" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json"
 contains "$tmp/out" "Summary: 1 emergency, 0 high, 2 normal, 0 low; 0 unfixed; 0 inactive (debian:11, snapshot 1)" "summary line"
+# One row per package upgrade: binNMU bash 5.1-2+b3 is compared as its
+# source version 5.1-2; curl is the source of curl and libcurl4.
+contains "$tmp/out" "5.1-2 → 5.1-2+deb11u1" "source version of a binNMU"
+contains "$tmp/out" "curl (curl, libcurl4)" "source with its binaries"
+contains "$tmp/out" "KEV 2021-11-17" "KEV due date of an upgrade"
+expect 0 "text scan by advisory" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --by advisory
 contains "$tmp/out" "CVE-2021-22205 is in CISA KEV (due 2021-11-17)" "KEV reason"
-# binNMU: bash 5.1-2+b3 is compared as its source version 5.1-2.
-contains "$tmp/out" "5.1-2                    5.1-2+deb11u1" "source version of a binNMU"
+if grep -qE '^normal +bash +5\.1-2 +5\.1-2\+deb11u1 ' "$tmp/out"; then ok; else bad "binNMU row by advisory"; fi
+expect 2 "bad --by" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --by host
+contains "$tmp/err" "--by takes upgrade or advisory, not 'host'" "bad --by"
 
 # ---- exit codes ----
 expect 1 "--fail-on emergency" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --fail-on emergency
