@@ -201,11 +201,12 @@ static void print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out)
 	if (u->setup_heading && setup)
 		fprintf(out, "%s\n", u->setup_heading);
 	pw_options_usage(out, PW_OPT_TABLES(setup_options(all, setup, mine)));
+	if (u->tail)
+		fputs(u->tail, out);
+	/* Last, after the command's own text: the same for every command. */
 	static const struct pw_option output[] = OUTPUT_OPTIONS(NULL, NULL, NULL);
 	fputs("\nOutput options (every command):\n", out);
 	pw_options_usage(out, PW_OPT_TABLES(output));
-	if (u->tail)
-		fputs(u->tail, out);
 }
 
 void pw_cli_print_usage(const char *cmd, FILE *out)
