@@ -46,16 +46,8 @@ cat >"$tmp/list" <<'EOF'
 	{CVE-2099-1009}
 	[bullseye] - bash 5.1-2+deb11u1
 EOF
-cat >"$tmp/kev.json" <<'EOF'
-{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2025.08.25",
- "dateReleased":"2025-08-25T00:00:00.000Z","count":1,"vulnerabilities":[
- {"cveID":"CVE-2021-22205","vendorProject":"GitLab","product":"Community and Enterprise Editions",
-  "vulnerabilityName":"GitLab Remote Code Execution","dateAdded":"2021-11-03",
-  "shortDescription":"x","requiredAction":"Apply updates.","dueDate":"2021-11-17",
-  "knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}
-EOF
 store=$tmp/store.db
-check "feed import" "$PW_BIN" feed import -q --store "$store" "$tmp/list" "$tmp/kev.json"
+check "feed import" "$PW_BIN" feed import -q --store "$store" "$tmp/list" "$PW_TEST_DATA/kev/cve-2021-22205.json"
 python3 - "$tmp/inv.json" <<'EOF'
 import json, sys
 pk = [("openssl", "1.1.1k-1", "openssl", "1.1.1k-1"),

@@ -38,17 +38,9 @@ cat >"$tmp/list" <<'EOF'
 	{CVE-2021-22205 CVE-2099-0003}
 	[bullseye] - curl 7.74.0-1.3+deb11u9
 EOF
-cat >"$tmp/kev.json" <<'EOF'
-{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2025.08.25",
- "dateReleased":"2025-08-25T00:00:00.000Z","count":1,"vulnerabilities":[
- {"cveID":"CVE-2021-22205","vendorProject":"GitLab","product":"Community and Enterprise Editions",
-  "vulnerabilityName":"GitLab Remote Code Execution","dateAdded":"2021-11-03",
-  "shortDescription":"x","requiredAction":"Apply updates.","dueDate":"2021-11-17",
-  "knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}
-EOF
 printf 'CVE-2099-0002;0.500000000;0.990000000\n' >"$tmp/epss.csv"
 store=$tmp/store.db
-expect 0 "feed import" -- "$PW_BIN" feed import --store "$store" --quiet "$tmp/list" "$tmp/kev.json" "$tmp/epss.csv"
+expect 0 "feed import" -- "$PW_BIN" feed import --store "$store" --quiet "$tmp/list" "$PW_TEST_DATA/kev/cve-2021-22205.json" "$tmp/epss.csv"
 
 inv() { # FILE ID VERSION_ID then "name version source source_version" lines on stdin
 	python3 -c "$inv_py" "$@"

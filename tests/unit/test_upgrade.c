@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -61,6 +62,18 @@ static pw_finding finding(const char *pkg, const char *installed, const char *fi
 	return f;
 }
 
+/* pw_scan_upgrades() of n findings of `ecosystem`, which must succeed. */
+static pw_upgrade_list group(const char *ecosystem, pw_finding *f, size_t n)
+{
+	pw_scan_result r = PW_SCAN_RESULT_INIT;
+	snprintf(r.ecosystem, sizeof r.ecosystem, "%s", ecosystem);
+	r.findings = f;
+	r.n_findings = n;
+	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
+	return l;
+}
+
 /* Debian: 3.0.10-1~deb12u1 > 3.0.10~rc1-1 > 3.0.9-1 (so "~" sorts
  * first, and 10 > 9 as numbers); the epoch of 1:1.2.13 puts it above
  * 1.2.99-1; installed 1.2.9-1 < 1.2.10-1. */
@@ -81,12 +94,7 @@ static void debian_groups(void **state)
 			1),
 		finding("zlib", "1.2.9-1", "1.2.99-1", &g, PW_PRIO_LOW, 90, bins_zlib, 1),
 	};
-	pw_scan_result r = PW_SCAN_RESULT_INIT;
-	memcpy(r.ecosystem, "debian:12", sizeof "debian:12");
-	r.findings = f;
-	r.n_findings = sizeof f / sizeof f[0];
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
-	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
+	pw_upgrade_list l = group("debian:12", f, sizeof f / sizeof f[0]);
 	assert_int_equal(l.n, 3);
 
 	assert_string_equal(l.v[0].package, "curl");
@@ -140,12 +148,7 @@ static void rpm_order(void **state)
 		finding("tool", "0.9-1", "2.0-1", &d, PW_PRIO_LOW, 90, NULL, 0),
 	};
 	f[0].by_source = f[1].by_source = f[2].by_source = false;
-	pw_scan_result r = PW_SCAN_RESULT_INIT;
-	memcpy(r.ecosystem, "almalinux:9", sizeof "almalinux:9");
-	r.findings = f;
-	r.n_findings = 4;
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
-	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
+	pw_upgrade_list l = group("almalinux:9", f, 4);
 	assert_int_equal(l.n, 3); /* f[3] is by source: another key */
 	assert_string_equal(l.v[0].target, "5.14.0-284.11.1.el9_2");
 	assert_string_equal(l.v[1].package, "tool");
@@ -168,12 +171,7 @@ static void apk_order(void **state)
 		finding("busybox", "1.2.9-r1", "1.2.9-r9", &c, PW_PRIO_NORMAL, 30, NULL, 0),
 		finding("busybox", "1.2.9-r1", "1.2.9-r10", &d, PW_PRIO_NORMAL, 30, NULL, 0),
 	};
-	pw_scan_result r = PW_SCAN_RESULT_INIT;
-	memcpy(r.ecosystem, "alpine:3.18", sizeof "alpine:3.18");
-	r.findings = f;
-	r.n_findings = 4;
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
-	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
+	pw_upgrade_list l = group("alpine:3.18", f, 4);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].target, "1.2.10-r0");
 	assert_string_equal(l.v[1].target, "1.2.9-r10");
@@ -184,11 +182,9 @@ static void apk_order(void **state)
 static void empty(void **state)
 {
 	(void)state;
-	pw_scan_result r = PW_SCAN_RESULT_INIT;
-	memcpy(r.ecosystem, "debian:12", sizeof "debian:12");
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
-	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
+	pw_upgrade_list l = group("debian:12", NULL, 0);
 	assert_int_equal(l.n, 0);
+	assert_null(l.v);
 	pw_upgrade_list_release(&l);
 }
 

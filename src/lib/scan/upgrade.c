@@ -8,21 +8,6 @@
 #include "patchwarden/ecosystem.h"
 #include "patchwarden/vercmp.h"
 
-/* Versions in a scan result passed the scheme's checks when they were
- * read, so the per-scheme comparisons apply. */
-static int vercmp(pw_scheme s, const char *a, const char *b)
-{
-	switch (s) {
-	case PW_SCHEME_RPM:
-		return pw_rpm_vercmp(a, b);
-	case PW_SCHEME_APK:
-		return pw_apk_vercmp(a, b);
-	case PW_SCHEME_DEB:
-		break;
-	}
-	return pw_deb_vercmp(a, b);
-}
-
 static bool same_key(const pw_finding *a, const pw_upgrade *u)
 {
 	return a->by_source == u->by_source && !strcmp(a->package, u->package);
@@ -36,6 +21,8 @@ struct fill {
 	const char **cves;
 };
 
+/* Versions in a scan result passed the scheme's checks when they were
+ * read, so pw_scheme_vercmp applies. */
 static void add_finding(pw_upgrade *u, const pw_finding *f, pw_scheme s, struct fill *at)
 {
 	if (!u->n_findings) {
@@ -46,9 +33,9 @@ static void add_finding(pw_upgrade *u, const pw_finding *f, pw_scheme s, struct 
 	at->findings[0] = f;
 	at->findings++;
 	u->n_findings++;
-	if (!u->installed || vercmp(s, f->installed, u->installed) < 0)
+	if (!u->installed || pw_scheme_vercmp(s, f->installed, u->installed) < 0)
 		u->installed = f->installed;
-	if (!u->target || vercmp(s, f->fixed, u->target) > 0)
+	if (!u->target || pw_scheme_vercmp(s, f->fixed, u->target) > 0)
 		u->target = f->fixed;
 	if (u->n_findings == 1 || f->priority > u->priority)
 		u->priority = f->priority;
