@@ -46,6 +46,16 @@ run 0 "$agent" --help
 has "$tmp/out" "  -q, --quiet " "patchwarden-agent --help"
 has "$tmp/out" "  -v, --verbose " "patchwarden-agent --help"
 
+# ---- the man pages: one OUTPUT OPTIONS section, the same in each ---------------
+src=${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}
+section() { awk '/^\.SH OUTPUT OPTIONS/{s=1} s && /^\.SH / && !/OUTPUT OPTIONS/{exit} s' "$1"; }
+section "$src/docs/man/patchwarden-scan.1" >"$tmp/section"
+if grep -q 'verbose' "$tmp/section"; then ok; else bad "no OUTPUT OPTIONS in patchwarden-scan(1)"; fi
+for page in "$src"/docs/man/*.1; do
+  section "$page" >"$tmp/this"
+  check "OUTPUT OPTIONS of $(basename "$page")" cmp -s "$tmp/this" "$tmp/section"
+done
+
 # ---- usage errors ------------------------------------------------------------
 run 2 "$PW_BIN" vercmp -q -v 1 2
 has "$tmp/err" "give --quiet or --verbose, not both" "-q -v"
