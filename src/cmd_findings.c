@@ -8,9 +8,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "patchwarden/buf.h"
-#include "table.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
+#include "table.h"
 
 #define CMD "findings"
 #define PAGE 1000

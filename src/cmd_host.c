@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "table.h"
 #include "patchwarden/agents.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/coverage.h"
@@ -21,6 +20,7 @@
 #include "patchwarden/host_csv.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/schema.h"
+#include "table.h"
 
 #define CMD "host"
 #define CSV_MAX ((size_t)64 << 20)

@@ -96,6 +96,9 @@ for cols in 60 100; do
   COLUMNS=$cols "$PW_BIN" host list --db "$tmp/server.db" >"$tmp/out"
   w=$(widest "$tmp/out")
   if [ "$w" -le "$cols" ]; then ok; else bad "host list at COLUMNS=$cols: a line of $w"; fi
+  COLUMNS=$cols "$PW_BIN" inventory --root "$data/inventory/debian" >"$tmp/out"
+  w=$(widest "$tmp/out")
+  if [ "$w" -le "$cols" ]; then ok; else bad "inventory at COLUMNS=$cols: a line of $w"; fi
 done
 
 # ---- colour only on a terminal ---------------------------------------------
