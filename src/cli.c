@@ -165,17 +165,20 @@ static int output_options_check(const char *cmd)
 	return pw_cli_usage_error(cmd, "--color takes auto, always or never, not '%s'", out_color);
 }
 
-int pw_cli_global_option(const char *arg)
+int pw_cli_global_option(const char *arg, const char *next)
 {
+	int taken = 1;
 	if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet"))
 		out_quiet = true;
 	else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
 		out_verbose = true;
 	else if (!strncmp(arg, "--color=", 8))
 		out_color = arg + 8;
+	else if (!strcmp(arg, "--color") && next)
+		out_color = next, taken = 2;
 	else
 		return 0;
-	return output_options_check("patchwarden") ? -1 : 1;
+	return output_options_check("patchwarden") ? -1 : taken;
 }
 
 /* The part of the setup options table that `flags` selects. */

@@ -72,9 +72,10 @@ typedef enum pw_color_mode {
 bool pw_cli_quiet(void);
 bool pw_cli_verbose(void);
 pw_color_mode pw_cli_color_mode(void);
-/* Takes one output option given before the command: 1 taken, 0 not
- * one, -1 a usage error (printed). */
-int pw_cli_global_option(const char *arg);
+/* Takes one output option given before the command, `arg` (and `next`,
+ * its value, or NULL): the number of arguments taken (1 or 2), 0 when arg
+ * is not one, -1 after printing a usage error. */
+int pw_cli_global_option(const char *arg, const char *next);
 /* A remark or progress on stderr ("patchwarden CMD: ..."), not shown
  * with --quiet. */
 void pw_cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

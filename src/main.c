@@ -108,14 +108,14 @@ int main(int argc, char **argv)
 {
 	/* Output options before the command: "patchwarden -q scan". */
 	while (argc > 1) {
-		int g = pw_cli_global_option(argv[1]);
+		int g = pw_cli_global_option(argv[1], argc > 2 ? argv[2] : NULL);
 		if (g < 0)
 			return PW_EXIT_ERROR;
 		if (!g)
 			break;
-		argv[1] = argv[0];
-		argc--;
-		argv++;
+		argv[g] = argv[0];
+		argc -= g;
+		argv += g;
 	}
 	if (argc < 2) {
 		print_overview(stderr);

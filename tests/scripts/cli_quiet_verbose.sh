@@ -65,6 +65,8 @@ run 2 "$PW_BIN" --color=maybe vercmp 1 2
 has "$tmp/err" "--color takes auto, always or never, not 'maybe'" "--color before"
 run 2 "$PW_BIN" vercmp --color maybe 1 2
 has "$tmp/err" "--color takes auto, always or never, not 'maybe'" "--color after"
+run 0 "$PW_BIN" --color never -q vercmp -s deb 1 2
+has "$tmp/out" "<" "--color WHEN -q before the command"
 
 # ---- vercmp: a warning, only without --quiet -----------------------------------
 run 0 "$PW_BIN" vercmp --scheme deb abc 1
