@@ -136,10 +136,16 @@ static cJSON *finding_json(const void *r)
 	return pw_finding_to_json(r);
 }
 
+/* clang-format off */
 static const struct pw_table_col finding_cols[] = {
-	{"HOST", PW_COL_FLEX}, {"PACKAGE", PW_COL_FLEX},   {"INSTALLED -> FIXED", 0},
-	{"ADVISORY", 0},       {"PRIORITY", PW_COL_STYLE}, {"DUE", 0},
+	{"HOST", PW_COL_FLEX, 0},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED -> FIXED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"DUE", 0, 0},
 };
+/* clang-format on */
 
 static int print_table(const char *cmd, const pw_finding_list *l)
 {

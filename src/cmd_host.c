@@ -249,18 +249,20 @@ static const char *findings_text(const pw_host *h, char *out, size_t size)
 	return out;
 }
 
+/* clang-format off */
 static const struct pw_table_col host_cols[] = {
-	{"HOSTNAME", PW_COL_FLEX},
-	{"CATEGORY", 0},
-	{"CRIT", PW_COL_RIGHT},
-	{"EXPOSURE", 0},
-	{"ENV", 0},
-	{"OWNER", PW_COL_FLEX},
-	{"PATCHED", 0},
-	{"SEEN", 0},
-	{"FINDINGS E/H/N/L", 0},
-	{"COVERAGE", PW_COL_FLEX},
+	{"HOSTNAME", PW_COL_FLEX, 0},
+	{"CATEGORY", 0, 0},
+	{"CRIT", PW_COL_RIGHT, 0},
+	{"EXPOSURE", 0, 0},
+	{"ENV", 0, 0},
+	{"OWNER", PW_COL_FLEX, 0},
+	{"PATCHED", 0, 0},
+	{"SEEN", 0, 0},
+	{"FINDINGS E/H/N/L", 0, 0},
+	{"COVERAGE", PW_COL_FLEX, 0},
 };
+/* clang-format on */
 
 static int print_table(const pw_host_list *l)
 {

@@ -57,10 +57,15 @@ static const char *source_text(const pw_package *p, char *buf, size_t size)
 	return buf;
 }
 
+/* clang-format off */
 static const struct pw_table_col inventory_cols[] = {
-	{"NAME", PW_COL_FLEX},   {"VERSION", 0},          {"ARCH", 0},
-	{"SOURCE", PW_COL_FLEX}, {"STATUS", PW_COL_FLEX},
+	{"NAME", PW_COL_FLEX, 0},
+	{"VERSION", 0, 0},
+	{"ARCH", 0, 0},
+	{"SOURCE", PW_COL_FLEX, 0},
+	{"STATUS", PW_COL_FLEX, 0},
 };
+/* clang-format on */
 
 static int print_table(const pw_inventory *inv, FILE *out)
 {

@@ -200,10 +200,16 @@ static pw_err package_cell(pw_buf *b, const pw_upgrade *u)
 	return rc ? rc : pw_buf_puts(b, ")");
 }
 
+/* clang-format off */
 static const struct pw_table_col upgrade_cols[] = {
-	{"PRIORITY", PW_COL_STYLE},  {"PACKAGE", PW_COL_FLEX}, {"INSTALLED \xe2\x86\x92 TARGET", 0},
-	{"ADVISORIES", PW_COL_FLEX}, {"CVES", PW_COL_FLEX},    {"DUE", 0},
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"PACKAGE", PW_COL_FLEX, 16},
+	{"INSTALLED \xe2\x86\x92 TARGET", 0, 0},
+	{"ADVISORIES", PW_COL_FLEX, 0},
+	{"CVES", PW_COL_FLEX, 0},
+	{"DUE", 0, 0},
 };
+/* clang-format on */
 
 static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term term)
 {
@@ -251,17 +257,19 @@ static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term ter
 	return rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK;
 }
 
+/* clang-format off */
 static const struct pw_table_col advisory_cols[] = {
-	{"PRIORITY", PW_COL_STYLE},
-	{"PACKAGE", PW_COL_FLEX},
-	{"INSTALLED", 0},
-	{"FIXED", 0},
-	{"ADVISORY", 0},
-	{"CVES", PW_COL_FLEX},
-	{"KEV DUE", 0},
-	{"EPSS", PW_COL_RIGHT},
-	{"WHY", PW_COL_FLEX},
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED", 0, 0},
+	{"FIXED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"CVES", PW_COL_FLEX, 0},
+	{"KEV DUE", 0, 0},
+	{"EPSS", PW_COL_RIGHT, 0},
+	{"WHY", PW_COL_FLEX, 0},
 };
+/* clang-format on */
 
 static int print_findings(const pw_scan_result *r, const pw_policy *pol, FILE *out,
 			  struct pw_term term)
@@ -297,12 +305,14 @@ static int print_findings(const pw_scan_result *r, const pw_policy *pol, FILE *o
 	return rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK;
 }
 
+/* clang-format off */
 static const struct pw_table_col unfixed_cols[] = {
-	{"PACKAGE", PW_COL_FLEX},
-	{"INSTALLED", 0},
-	{"ADVISORY", 0},
-	{"NOTE", PW_COL_FLEX},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"NOTE", PW_COL_FLEX, 0},
 };
+/* clang-format on */
 
 static void print_unfixed(const pw_scan_result *r, FILE *out, struct pw_term term)
 {

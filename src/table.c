@@ -146,14 +146,24 @@ void pw_table_release(pw_table *t)
 	*t = empty;
 }
 
-/* Takes one character at a time from the widest column `pick` allows
- * (above `floor`) until the excess is gone. Returns what is left. */
+/* The width column c gives way to: for flexible columns in the first
+ * phase (floor 0), its `keep`; else `floor`. */
+static size_t floor_of(const struct pw_table_col *col, size_t floor)
+{
+	if (floor)
+		return floor;
+	return col->keep ? col->keep : FLEX_MIN;
+}
+
+/* Takes one character at a time from the widest column with all `need`
+ * flags, above its floor, until the excess is gone. Returns what is left. */
 static size_t shrink(const pw_table *t, size_t *w, size_t excess, unsigned need, size_t floor)
 {
 	while (excess) {
 		size_t best = t->n_cols;
 		for (size_t c = 0; c < t->n_cols; c++)
-			if ((t->cols[c].flags & need) == need && w[c] > floor &&
+			if ((t->cols[c].flags & need) == need &&
+			    w[c] > floor_of(&t->cols[c], floor) &&
 			    (best == t->n_cols || w[c] > w[best]))
 				best = c;
 		if (best == t->n_cols)
@@ -179,6 +189,7 @@ static void fit(const pw_table *t, size_t *w, size_t limit)
 	if (!limit || total <= limit)
 		return;
 	size_t excess = total - limit;
+	excess = shrink(t, w, excess, PW_COL_FLEX, 0);
 	excess = shrink(t, w, excess, PW_COL_FLEX, FLEX_MIN);
 	excess = shrink(t, w, excess, 0, ANY_MIN);
 	shrink(t, w, excess, 0, 1);

@@ -45,6 +45,8 @@ pw_style pw_style_of_priority(const char *name);
 struct pw_table_col {
 	const char *header;
 	unsigned flags; /* PW_COL_* */
+	size_t keep;    /* FLEX: the width it keeps while the other flexible
+			 * columns give way to 8 (0: 8) */
 };
 
 /* Where a table goes: its width (0: no limit) and whether to colour. */
@@ -83,9 +85,9 @@ void pw_table_columns(pw_table *t, const struct pw_table_col *cols, size_t n);
 /* Adds a row of n_cols cells (NULL or "" is shown as "-"), copied. */
 void pw_table_row(pw_table *t, pw_style style, const char *const *cells);
 /* Prints the header and the rows fitted to term->width: the flexible
- * columns give up width first, the widest first, then every column, down
- * to a few characters each. Returns -1 when a row could not be stored
- * (out of memory), else 0. */
+ * columns give up width first, the widest first, down to their `keep`,
+ * then down to 8, then every column, down to a few characters each. Returns -1 when a row could not
+ * be stored (out of memory), else 0. */
 int pw_table_print(const pw_table *t, FILE *out, struct pw_term term);
 void pw_table_release(pw_table *t);
 

@@ -22,10 +22,10 @@ const struct pw_cmd *pw_cli_find(const char *name)
 }
 
 static const struct pw_table_col cols[] = {
-	{"PRIORITY", PW_COL_STYLE},
-	{"PACKAGE", PW_COL_FLEX},
-	{"N", PW_COL_RIGHT},
-	{"NOTE", PW_COL_FLEX},
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"N", PW_COL_RIGHT, 0},
+	{"NOTE", PW_COL_FLEX, 0},
 };
 
 /* The table printed into a string (caller frees). */
@@ -104,7 +104,7 @@ static void fitted_to_width(void **state)
 static void utf8_never_cut(void **state)
 {
 	(void)state;
-	static const struct pw_table_col one[] = {{"NAME", PW_COL_FLEX}, {"X", 0}};
+	static const struct pw_table_col one[] = {{"NAME", PW_COL_FLEX, 0}, {"X", 0, 0}};
 	pw_table t = PW_TABLE_INIT;
 	pw_table_columns(&t, one, 2);
 	/* ten two-byte characters: ten columns wide, not twenty */
@@ -152,7 +152,7 @@ static void colour(void **state)
 static void control_characters_escaped(void **state)
 {
 	(void)state;
-	static const struct pw_table_col one[] = {{"NAME", 0}};
+	static const struct pw_table_col one[] = {{"NAME", 0, 0}};
 	pw_table t = PW_TABLE_INIT;
 	pw_table_columns(&t, one, 1);
 	pw_table_row(&t, PW_STYLE_NONE, (const char *[]){"evil\033[2J\n\r\xff"});
