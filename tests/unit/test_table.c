@@ -101,6 +101,36 @@ static void fitted_to_width(void **state)
 	pw_table_release(&t);
 }
 
+/* A flexible column's `keep`: the flexible columns give way widest first
+ * (in turn when equal), it down to `keep` and the others to 8; then it
+ * goes down to 8 before a column that is not flexible gives anything. */
+static void keep_width(void **state)
+{
+	(void)state;
+	static const struct pw_table_col k[] = {{"NAME", PW_COL_FLEX, 12},
+						{"VERSION", 0, 0},
+						{"LIST", PW_COL_FLEX, 0}};
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, k, 3);
+	pw_table_row(&t, PW_STYLE_NONE,
+		     (const char *[]){"abcdefghijklmnopqrst", "1.0-1", "a b c d e f g h i j"});
+	/* natural 20 + 2 + 7 + 2 + 19 = 50; at 40: NAME 14, LIST 15 */
+	char *s = render(&t, 40, false);
+	assert_string_equal(s, "NAME            VERSION  LIST\n"
+			       "abcdefghijklm\xe2\x80\xa6  1.0-1    a b c d e f g \xe2\x80\xa6\n");
+	free(s);
+	s = render(&t, 31, false); /* NAME stops at 12, LIST goes on to 8 */
+	assert_string_equal(s, "NAME          VERSION  LIST\n"
+			       "abcdefghijk\xe2\x80\xa6  1.0-1    a b c d\xe2\x80\xa6\n");
+	free(s);
+	/* 27: NAME from 12 to 8 before VERSION gives anything */
+	s = render(&t, 27, false);
+	assert_string_equal(s, "NAME      VERSION  LIST\n"
+			       "abcdefg\xe2\x80\xa6  1.0-1    a b c d\xe2\x80\xa6\n");
+	free(s);
+	pw_table_release(&t);
+}
+
 static void utf8_never_cut(void **state)
 {
 	(void)state;
@@ -208,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(natural_widths),
 		cmocka_unit_test(fitted_to_width),
+		cmocka_unit_test(keep_width),
 		cmocka_unit_test(utf8_never_cut),
 		cmocka_unit_test(colour),
 		cmocka_unit_test(control_characters_escaped),
