@@ -23,6 +23,8 @@ PW_DECLARE_CMD(vercmp);
 
 /* `host findings HOST`: cmd_findings.c for one host (argv[0] "findings"). */
 int cmd_findings_host(int argc, char **argv, struct pw_setup *setup);
+/* `host upgrades HOST`: cmd_upgrades.c (argv[0] "upgrades"). */
+int cmd_upgrades_host(int argc, char **argv, struct pw_setup *setup);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c
  * dispatches to them. */
