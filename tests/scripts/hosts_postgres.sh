@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the host inventory, findings and host identity unit tests (test_hosts,
 # test_findings, test_host_identity, test_host_lifecycle, test_upgrades)
-# against a real PostgreSQL 15 started for this run (lib/pg.sh), after the same tests on SQLite: one binary each, the same
-# test functions for both backends.
+# against a real PostgreSQL 15 started for this run (lib/pg.sh), after the
+# same tests on SQLite: one binary each, the same test functions for both
+# backends.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/pg.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
-# byte-for-byte the same JSON for a host, a user, an enrollment token, an
+# byte-for-byte the same JSON for a host, a host's upgrades, a user, an enrollment token, an
 # audit event and the audit chain's verdict, read from the same database
 # with nothing written in between (both compared after `jq -S -c`, so
 # only key order within an object could differ, and it does not: the
@@ -9,6 +9,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 trap pw_srv_cleanup EXIT
+test_require_cmd jq sqlite3
 : "${PW_TEST_DATA:?PW_TEST_DATA is not set; run under ctest}"
 T=$PW_SRV_TMP
 db=sqlite:$T/server.db
@@ -42,6 +43,28 @@ check "a host's os is an object" test "$(jq -r '.os | type' <<<"$cli")" = object
 cli=$("$PW_BIN" host list --json --db "$db")
 pw_http GET "$U/hosts" "$admin"
 same "host list" "$(jq -c '.[0] | del(.pending_rekey)' <<<"$cli")" "$(jq -c '.hosts[0]' <<<"$HTTP_BODY")"
+
+# A host's upgrades (issue 11): an inventory with two binaries of one
+# source and two open findings of that source, stored as a check-in and a
+# recompute store them.
+sqlite3 "$T/server.db" "INSERT INTO inventories (hash, json, first_seen) VALUES ('shapes',
+  '{\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},\"scheme\":\"deb\",\"packages\":[
+  {\"name\":\"libssl3\",\"version\":\"3.0.11-1~deb12u1\",\"source\":\"openssl\"},
+  {\"name\":\"openssl\",\"version\":\"3.0.11-1~deb12u1\",\"source\":\"openssl\"}]}',
+  'x'); UPDATE hosts SET inventory_hash = 'shapes' WHERE id = $id;
+  INSERT INTO findings (host_id, package, advisory, installed, fixed, priority, cves,
+  first_seen, by_source, due) VALUES
+  ($id, 'openssl', 'DSA-5532-1', '3.0.11-1~deb12u1', '3.0.11-1~deb12u2', 'high',
+   'CVE-2023-5363', '2024-05-01T00:00:00.000Z', 1, '2024-05-15'),
+  ($id, 'openssl', 'DSA-5585-1', '3.0.11-1~deb12u1', '3.0.11-1~deb12u10', 'normal',
+   'CVE-2023-5678,CVE-2023-6129', '2024-05-01T00:00:00.000Z', 1, NULL)"
+cli=$("$PW_BIN" host upgrades web-01.example.org --json --db "$db")
+pw_http GET "$U/hosts/$id/upgrades" "$admin"
+expect_status 200 "GET /hosts/$id/upgrades"
+same "host upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
+check "one upgrade to deb12u10 of both binaries, 3 CVEs" \
+  test "$(jq -c 'map([.target, [.binaries[].name], .cve_count])' <<<"$cli")" = \
+  '[["3.0.11-1~deb12u10",["libssl3","openssl"],3]]'
 
 cli=$("$PW_BIN" user list --json --db "$db")
 pw_http GET "$U/users" "$admin"
