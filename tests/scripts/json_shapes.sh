@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
-# byte-for-byte the same JSON for a host, a host's upgrades, a user, an enrollment token, an
-# audit event and the audit chain's verdict, read from the same database
+# byte-for-byte the same JSON for a host, a host's upgrades, a user, an
+# enrollment token, an audit event and the audit chain's verdict, read from the same database
 # with nothing written in between (both compared after `jq -S -c`, so
 # only key order within an object could differ, and it does not: the
 # comparisons run without -S too).
