@@ -137,7 +137,7 @@ static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
 	"       patchwarden host findings HOST [FILTERS] [--json]   (patchwarden-findings(1))\n"
-	"       patchwarden host upgrades HOST [--json]\n"
+	"       patchwarden host upgrades HOST [--json]          (patchwarden-upgrades(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"

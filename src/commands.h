@@ -18,6 +18,7 @@ PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(summary);
+PW_DECLARE_CMD(upgrades);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
 

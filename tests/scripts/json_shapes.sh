@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
-# byte-for-byte the same JSON for a host, a host's upgrades, a user, an
-# enrollment token, an audit event and the audit chain's verdict, read from the same database
-# with nothing written in between (both compared after `jq -S -c`, so
-# only key order within an object could differ, and it does not: the
-# comparisons run without -S too).
+# byte-for-byte the same JSON for a host, a host's and the fleet's upgrades, a
+# user, an enrollment token, an audit event and the audit chain's verdict,
+# read from the same database with nothing written in between (both
+# compared after `jq -S -c`, so only key order within an object could
+# differ, and it does not: the comparisons run without -S too).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -65,6 +65,12 @@ same "host upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
 check "one upgrade to deb12u10 of both binaries, 3 CVEs" \
   test "$(jq -c 'map([.target, [.binaries[].name], .cve_count])' <<<"$cli")" = \
   '[["3.0.11-1~deb12u10",["libssl3","openssl"],3]]'
+cli=$("$PW_BIN" upgrades --json --db "$db")
+pw_http GET "$U/upgrades" "$admin"
+expect_status 200 "GET /upgrades"
+same "upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
+check "the fleet's: one upgrade on one host, closing 2 findings" \
+  test "$(jq -c 'map([.package, .hosts, .findings])' <<<"$cli")" = '[["openssl",1,2]]'
 
 cli=$("$PW_BIN" user list --json --db "$db")
 pw_http GET "$U/users" "$admin"

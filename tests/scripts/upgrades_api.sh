@@ -10,7 +10,9 @@
 # from that source, the target the highest fixed version by
 # `dpkg --compare-versions` or rpm's own rpm.vercmp (never string order),
 # the advisories, the unique CVEs, the highest priority, the earliest due
-# date, KEV, the finding ids; sorted by priority, then package.
+# date, KEV, the finding ids; sorted by priority, then package. And the
+# fleet's upgrades (GET /api/v1/upgrades, `upgrades --json`) are those
+# hosts' upgrades grouped by package and target, with the host filters.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -75,6 +77,7 @@ expected() {
   jq -c 'sort_by(.rank, .package) | map(del(.rank))' <<<"$all"
 }
 want_deb=$(expected "$S/inventories/debian10-web.json" internet)
+want_deb_int=$(expected "$S/inventories/debian10-web.json" internal)
 want_alma=$(expected "$S/inventories/alma8-app.json" internet)
 check "the scans give upgrades ($(jq length <<<"$want_deb") Debian, $(jq length <<<"$want_alma") Alma)" \
   test "$(jq length <<<"$want_deb")" -gt 3 -a "$(jq length <<<"$want_alma")" -gt 3
@@ -96,7 +99,9 @@ backend() {
   helpdesk=$("$PW_BIN" user token create hd --db "$db" 2>/dev/null)
   "$PW_BIN" host add web-a exposure=internet --db "$db" >/dev/null 2>&1
   "$PW_BIN" host add app-1 exposure=internet --db "$db" >/dev/null 2>&1
+  "$PW_BIN" host add web-b exposure=internal category=web --db "$db" >/dev/null 2>&1
   "$give" web-a deb "$S/inventories/debian10-web.json"
+  "$give" web-b deb "$S/inventories/debian10-web.json"
   "$give" app-1 alma "$S/inventories/alma8-app.json"
   "$PW_BIN" host recompute --store "$feeds" --db "$db" >"$T/out" 2>&1
   check "$name: host recompute: $(head -1 "$T/out")" test $? -eq 0
@@ -105,9 +110,14 @@ backend() {
   local U=http://127.0.0.1:${!port_var}/api/v1
   keys='map({package, by_source, binaries: (.binaries | map(.name) | unique), installed,
     target, advisories, cve_count, highest_priority, kev})'
-  for host in web-a app-1; do
+  local per_host='[]'
+  for host in web-a web-b app-1; do
     local id want
-    [ "$host" = web-a ] && want=$want_deb || want=$want_alma
+    case $host in
+      web-a) want=$want_deb ;;
+      web-b) want=$want_deb_int ;;
+      *) want=$want_alma ;;
+    esac
     id=$("$PW_BIN" host show "$host" --json --db "$db" | jq .id)
     pw_http GET "$U/hosts/$id/upgrades" "$admin"
     expect_status 200 "$name: GET /hosts/$id/upgrades"
@@ -119,8 +129,8 @@ backend() {
       test "$(jq -c "$keys" <<<"$got")" = "$want"
     check "$name: $host: the binaries' versions are the inventory's" \
       test "$(jq -c '[.[].binaries[] | [.name, .version]] | unique' <<<"$got")" = \
-      "$(jq -c --slurpfile inv "$S/inventories/$([ "$host" = web-a ] && echo debian10-web ||
-        echo alma8-app).json" '[.[].binaries[].name] as $n | [$inv[0].packages[] |
+      "$(jq -c --slurpfile inv "$S/inventories/$([ "$host" = app-1 ] && echo alma8-app ||
+        echo debian10-web).json" '[.[].binaries[].name] as $n | [$inv[0].packages[] |
         select(.name as $x | $n | index($x)) | [.name, .version]] | unique' <<<"$got")"
     pw_http GET "$U/hosts/$id/findings?state=open&limit=1000" "$admin"
     check "$name: $host: the upgrades hold each open finding once" \
@@ -130,7 +140,47 @@ backend() {
       test "$(jq -c --argjson f "$HTTP_BODY" '[.[] | . as $u | [$f.findings[] |
         select(.id as $i | $u.findings | index($i)) | .due | values] | min] ==
         map(.earliest_due)' <<<"$got")" = true
+    per_host=$(jq -c --argjson a "$per_host" '$a + .' <<<"$got")
   done
+
+  # ---- the fleet: the hosts' upgrades (checked above) grouped here ----
+  # fleet JQ-HOST-CONDITION: GET /upgrades as worked out from the hosts'.
+  fleet() {
+    jq -c "{emergency: 0, high: 1, normal: 2, low: 3} as \$rank | map(select($1)) |
+      group_by([.package, .by_source, .target]) | map({package: .[0].package,
+        by_source: .[0].by_source, target: .[0].target, hosts: length,
+        binaries: ([.[].binaries[].name] | unique), advisories: ([.[].advisories[]] | unique),
+        cve_count: ([.[].cves[]] | unique | length), cves: ([.[].cves[]] | unique),
+        highest_priority: ([.[].highest_priority] | min_by(\$rank[.])),
+        earliest_due: ([.[].earliest_due | values] | min), kev: any(.[]; .kev),
+        findings: ([.[].findings[]] | length)}) |
+      sort_by(\$rank[.highest_priority], .package, .by_source, .target)" <<<"$per_host"
+  }
+  pw_http GET "$U/upgrades" "$admin"
+  expect_status 200 "$name: GET /upgrades"
+  got=$(jq -c .upgrades <<<"$HTTP_BODY")
+  cli=$("$PW_BIN" upgrades --json --db "$db")
+  check "$name: upgrades --json = GET /upgrades (same bytes)" test "$(jq -c . <<<"$cli")" = "$got"
+  check "$name: the fleet's $(jq length <<<"$got") upgrades are the hosts' grouped" \
+    test "$got" = "$(fleet true)"
+  check "$name: the Debian upgrades are each on both Debian hosts" \
+    test "$(jq -c '[.[] | select(.by_source) | .hosts] | unique' <<<"$got")" = '[2]'
+  pw_http GET "$U/upgrades?exposure=internet" "$admin"
+  check "$name: exposure=internet leaves web-b out" \
+    test "$(jq -c .upgrades <<<"$HTTP_BODY")" = "$(fleet '.hostname != "web-b"')"
+  cli=$("$PW_BIN" upgrades --json --category web --db "$db")
+  pw_http GET "$U/upgrades?category=web" "$admin"
+  check "$name: category=web: web-b's only (API and CLI)" \
+    test "$(jq -c .upgrades <<<"$HTTP_BODY"):$(jq -c . <<<"$cli")" = \
+    "$(fleet '.hostname == "web-b"'):$(fleet '.hostname == "web-b"')"
+  pw_http GET "$U/upgrades?exposure=moon" "$admin"
+  expect_status 400 "$name: a bad filter"
+  pw_http GET "$U/upgrades?priority=high" "$admin"
+  expect_status 400 "$name: a filter it does not take"
+  "$PW_BIN" upgrades --db "$db" >"$T/out" 2>&1
+  check "$name: the fleet's systemd line" grep -qx \
+    'upgrade systemd to 241-7~deb10u9 on 2 hosts (libsystemd0, libudev1): fixes 1 advisory, 1 CVE, highest priority [a-z]*, due [0-9-]*' \
+    "$T/out"
   "$PW_BIN" host upgrades web-a --db "$db" >"$T/out" 2>&1
   check "$name: the systemd line" grep -qx \
     'upgrade systemd to 241-7~deb10u9 (libsystemd0, libudev1): fixes 1 advisory, 1 CVE, highest priority [a-z]*, due [0-9-]*' \

@@ -3,7 +3,8 @@
  * `dpkg --compare-versions` and rpm's `rpm.vercmp`, never string order),
  * the binaries named from the inventory, the counts, the order and the
  * record; then a host's upgrades from its stored findings and inventory,
- * on SQLite and PostgreSQL. */
+ * and the fleet's (grouped by package and target, host filters), on
+ * SQLite and PostgreSQL. */
 #include <cjson/cJSON.h>
 
 #include "servertest.h"
@@ -272,6 +273,49 @@ static void test_host_upgrades(void **state)
 	assert_string_equal(u->binaries[0].version, "1:2.38.1-5+b1");
 	assert_string_equal(u->binaries[1].name, "util-linux");
 	pw_upgrade_list_release(&l);
+
+	/* the fleet: util-linux to u10 on web-01, to u9 on web-02 */
+	pw_fleet_upgrade_list fl = PW_FLEET_UPGRADE_LIST_INIT;
+	CHECK(f, pw_fleet_upgrades(f->db, NULL, &fl, &f->e));
+	assert_int_equal(fl.n, 3);
+	assert_string_equal(fl.v[0].package, "openssl");
+	assert_int_equal(fl.v[0].hosts, 1);
+	assert_string_equal(fl.v[1].target, "2.38.1-5+deb12u10");
+	assert_int_equal(fl.v[1].findings, 2);
+	assert_int_equal(fl.v[1].n_cves, 2);
+	assert_int_equal(fl.v[1].n_binaries, 2);
+	assert_string_equal(fl.v[2].target, "2.38.1-5+deb12u9");
+	assert_int_equal(fl.v[2].hosts, 1);
+	pw_fleet_upgrade_list_release(&fl);
+	/* both to u10: one upgrade of two hosts; a host filter narrows */
+	CHECK(f, pw_host_findings_replace(f->db, other, v, 2, NULL, &f->e));
+	CHECK(f, pw_fleet_upgrades(f->db, NULL, &fl, &f->e));
+	assert_int_equal(fl.n, 2);
+	assert_string_equal(fl.v[1].package, "util-linux");
+	assert_int_equal(fl.v[1].hosts, 2);
+	assert_int_equal(fl.v[1].findings, 4);
+	cJSON *j = pw_fleet_upgrade_to_json(&fl.v[1]);
+	char *js = cJSON_PrintUnformatted(j);
+	assert_string_equal(js, "{\"package\":\"util-linux\",\"by_source\":true,\"target\":"
+				"\"2.38.1-5+deb12u10\",\"hosts\":2,\"binaries\":[\"bsdutils\","
+				"\"util-linux\"],\"advisories\":[\"DSA-1\",\"DSA-2\"],"
+				"\"cve_count\":2,\"cves\":[\"CVE-2024-28085\",\"CVE-2025-1\"],"
+				"\"highest_priority\":\"normal\",\"earliest_due\":null,"
+				"\"kev\":false,\"findings\":4}");
+	cJSON_free(js);
+	cJSON_Delete(j);
+	pw_fleet_upgrade_list_release(&fl);
+	srv_exec(f, f->db, "UPDATE hosts SET category = 'web' WHERE hostname = 'web-02'");
+	pw_host_filter hf = PW_HOST_FILTER_INIT;
+	hf.category = "web";
+	CHECK(f, pw_fleet_upgrades(f->db, &hf, &fl, &f->e));
+	assert_int_equal(fl.n, 1);
+	assert_int_equal(fl.v[0].hosts, 1);
+	pw_fleet_upgrade_list_release(&fl);
+	hf.category = "kitchen";
+	REFUSED(f, PW_ERR_INVALID, "category", pw_fleet_upgrades(f->db, &hf, &fl, &f->e));
+	pw_fleet_upgrade_list_release(&fl);
+	CHECK(f, pw_host_findings_replace(f->db, other, v, 1, NULL, &f->e));
 
 	/* a rescan without openssl's finding: fixed, no longer an upgrade */
 	CHECK(f, pw_host_findings_replace(f->db, id, v, 2, NULL, &f->e));

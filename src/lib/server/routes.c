@@ -860,6 +860,35 @@ static void h_host_upgrades(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+static cJSON *fleet_upgrade_item(const void *item)
+{
+	return pw_fleet_upgrade_to_json(item);
+}
+
+static void h_upgrades(struct pw_api_ctx *c)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_fleet_upgrade_list l = PW_FLEET_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_fleet_upgrades(c->env->db, &f, &l, &e);
+	if (rc) {
+		pw_fleet_upgrade_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, fleet_upgrade_item);
+	pw_fleet_upgrade_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_host_rekey(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1463,6 +1492,17 @@ static const pw_route routes[] = {
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
 	 "(docs/records.md)",
 	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	{"GET", "/api/v1/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_upgrades,
+	 "The fleet's package upgrades, as `patchwarden upgrades --json` prints them "
+	 "(docs/records.md, \"fleet upgrade\"): the hosts' upgrades (GET "
+	 "/hosts/{id}/upgrades) grouped by package and target version, each with how many of "
+	 "the hosts need it, most urgent first; what a campaign's upgrade selector picks from",
+	 host_filters, NULL,
+	 "{\"upgrades\":[{\"package\":\"openssl\",\"by_source\":true,\"target\":"
+	 "\"3.0.11-1~deb12u2\",\"hosts\":12,\"binaries\":[\"libssl3\",\"openssl\"],"
+	 "\"advisories\":[\"DSA-5532-1\",\"DSA-5585-1\"],\"cve_count\":3,\"cves\":"
+	 "[\"CVE-2023-5363\",\"CVE-2023-5678\",\"CVE-2023-6129\"],\"highest_priority\":"
+	 "\"high\",\"earliest_due\":\"2024-05-15\",\"kev\":false,\"findings\":24}]}"},
 
 	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
 	 "Lists users (the auditor reads who may do what)", NULL, NULL,

@@ -74,4 +74,48 @@ pw_err pw_host_upgrades(pw_db *db, int64_t host_id, pw_upgrade_list *out, pw_err
  * "earliest_due", "kev", "findings" [ids]. NULL when out of memory. */
 struct cJSON *pw_upgrade_to_json(const pw_upgrade *u);
 
+/* ---- the fleet's upgrades --------------------------------------------- */
+
+/* One upgrade across the hosts that need it: the hosts' upgrades of one
+ * (package, by_source, target), what a campaign's upgrade selector picks
+ * from. */
+typedef struct pw_fleet_upgrade {
+	char *package;
+	bool by_source;
+	char *target;
+	int64_t hosts;   /* how many hosts need it */
+	char **binaries; /* the binaries' names over those hosts, unique, sorted */
+	size_t n_binaries;
+	char **advisories; /* unique, sorted */
+	size_t n_advisories;
+	char **cves; /* unique, sorted */
+	size_t n_cves;
+	pw_host_prio highest_priority;
+	char *earliest_due; /* NULL: none */
+	bool kev;
+	int64_t findings; /* open findings it closes, over the hosts */
+} pw_fleet_upgrade;
+
+typedef struct pw_fleet_upgrade_list {
+	pw_fleet_upgrade *v;
+	size_t n, cap;
+} pw_fleet_upgrade_list;
+
+/* clang-format off */
+#define PW_FLEET_UPGRADE_LIST_INIT {NULL, 0, 0}
+/* clang-format on */
+void pw_fleet_upgrade_list_release(pw_fleet_upgrade_list *l);
+
+/* Each host's upgrades (pw_host_upgrades) of the hosts matching `hosts`
+ * (NULL: those in service), grouped by (package, by_source, target) and
+ * appended to `out`, sorted by highest priority, package, target. */
+pw_err pw_fleet_upgrades(pw_db *db, const pw_host_filter *hosts, pw_fleet_upgrade_list *out,
+			 pw_error *err);
+
+/* The record as JSON (docs/records.md, "fleet upgrade"): "package",
+ * "by_source", "target", "hosts", "binaries" [names], "advisories" [..],
+ * "cve_count", "cves" [..], "highest_priority", "earliest_due", "kev",
+ * "findings" (a count). NULL when out of memory. */
+struct cJSON *pw_fleet_upgrade_to_json(const pw_fleet_upgrade *u);
+
 #endif
