@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
 # byte-for-byte the same JSON for a host, a host's and the fleet's upgrades, a
-# user, an enrollment token, an audit event and the audit chain's verdict,
-# read from the same database with nothing written in between (both
-# compared after `jq -S -c`, so only key order within an object could
-# differ, and it does not: the comparisons run without -S too).
+# user, an enrollment token, an audit event, the audit chain's verdict and
+# the exposure to a CVE or an advisory, read from the same database with
+# nothing written in between (both compared after `jq -S -c`, so only key
+# order within an object could differ, and it does not: the comparisons
+# run without -S too).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -44,6 +45,30 @@ cli=$("$PW_BIN" host list --json --db "$db")
 pw_http GET "$U/hosts" "$admin"
 same "host list" "$(jq -c '.[0] | del(.pending_rekey)' <<<"$cli")" "$(jq -c '.hosts[0]' <<<"$HTTP_BODY")"
 
+cli=$("$PW_BIN" user list --json --db "$db")
+pw_http GET "$U/users" "$admin"
+same "user list" "$cli" "$(jq -c .users <<<"$HTTP_BODY")"
+check "users say has_password" \
+  test "$(jq -c 'map({(.name): .has_password}) | add' <<<"$cli")" = '{"eve":true,"root":false}'
+
+cli=$("$PW_BIN" user enroll-token list --json --db "$db")
+pw_http GET "$U/enroll-tokens" "$admin"
+same "enroll-token list" "$cli" "$(jq -c .enroll_tokens <<<"$HTTP_BODY")"
+
+# The exposure to a CVE and to an advisory (no feeds here: known false,
+# the hand-entered host unknown).
+cli=$("$PW_BIN" cve CVE-2023-5363 --json --db "$db")
+pw_http GET "$U/cves/CVE-2023-5363" "$admin"
+expect_status 200 "GET /cves/CVE-2023-5363"
+same "cve" "$cli" "$HTTP_BODY"
+check "unknown to the feeds, nobody cleared" \
+  test "$(jq -c '[.known, .counts, .unknown[0].coverage.state]' <<<"$cli")" = \
+  '[false,{"affected":0,"fixed":0,"not_affected":0,"unknown":1},"never_reported"]'
+cli=$("$PW_BIN" advisory DSA-5532-1 --category web --json --db "$db")
+pw_http GET "$U/advisories/DSA-5532-1?category=web" "$admin"
+expect_status 200 "GET /advisories/DSA-5532-1?category=web"
+same "advisory" "$cli" "$HTTP_BODY"
+
 # A host's upgrades (issue 11): an inventory with two binaries of one
 # source and two open findings of that source, stored as a check-in and a
 # recompute store them.
@@ -71,16 +96,6 @@ expect_status 200 "GET /upgrades"
 same "upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
 check "the fleet's: one upgrade on one host, closing 2 findings" \
   test "$(jq -c 'map([.package, .hosts, .findings])' <<<"$cli")" = '[["openssl",1,2]]'
-
-cli=$("$PW_BIN" user list --json --db "$db")
-pw_http GET "$U/users" "$admin"
-same "user list" "$cli" "$(jq -c .users <<<"$HTTP_BODY")"
-check "users say has_password" \
-  test "$(jq -c 'map({(.name): .has_password}) | add' <<<"$cli")" = '{"eve":true,"root":false}'
-
-cli=$("$PW_BIN" user enroll-token list --json --db "$db")
-pw_http GET "$U/enroll-tokens" "$admin"
-same "enroll-token list" "$cli" "$(jq -c .enroll_tokens <<<"$HTTP_BODY")"
 
 cli=$("$PW_BIN" audit list --json --limit 1000 --db "$db")
 pw_http GET "$U/audit?limit=1000" "$admin"
