@@ -138,6 +138,7 @@ static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
 	"       patchwarden host findings HOST [FILTERS] [--json]   (patchwarden-findings(1))\n"
+	"       patchwarden host upgrades HOST [--json]          (patchwarden-upgrades(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
@@ -202,6 +203,12 @@ static const char usage_tail[] =
 	"distinct inventories scanned, findings opened, kept and fixed, the open\n"
 	"findings per priority and the time taken. Priorities follow [policy] of\n"
 	"the configuration file.\n"
+	"\n"
+	"upgrades lists the host's open findings grouped by package upgrade, most\n"
+	"urgent first: the package (on Debian and Ubuntu the source package, with\n"
+	"the binary packages installed from it: what apt install takes), the version\n"
+	"that fixes all its findings, the advisories and CVEs it fixes, the highest\n"
+	"priority and the earliest due date (--json: GET /api/v1/hosts/{id}/upgrades).\n"
 	"\n"
 	"job shows one of the host's jobs with its newest result and the output\n"
 	"its agent sent (--json: what GET /api/v1/jobs/{id} returns).\n"
@@ -608,11 +615,15 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which one: list, show, findings, job, add, set, "
-					       "import-csv, export-csv, rekey, revoke-agent, "
-					       "decommission, delete or recompute?");
+		return pw_cli_usage_error(CMD,
+					  "which one: list, show, findings, upgrades, job, add, "
+					  "set, "
+					  "import-csv, export-csv, rekey, revoke-agent, "
+					  "decommission, delete or recompute?");
 	if (!strcmp(argv[1], "findings"))
 		return cmd_findings_host(argc - 1, argv + 1, setup);
+	if (!strcmp(argv[1], "upgrades"))
+		return cmd_upgrades_host(argc - 1, argv + 1, setup);
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;

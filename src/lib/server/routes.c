@@ -20,6 +20,7 @@
 #include "patchwarden/host_csv.h"
 #include "patchwarden/summary.h"
 #include "patchwarden/host_findings.h"
+#include "patchwarden/upgrades.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
@@ -874,6 +875,62 @@ static void h_advisory(struct pw_api_ctx *c)
 	reply_exposure(c, PW_VULN_ADVISORY);
 }
 
+static cJSON *upgrade_item(const void *item)
+{
+	return pw_upgrade_to_json(item);
+}
+
+static void h_host_upgrades(struct pw_api_ctx *c)
+{
+	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_upgrades(c->env->db, c->id, &l, &e);
+	if (rc) {
+		pw_upgrade_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_int(o, "host_id", c->id) &&
+		  pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, upgrade_item);
+	pw_upgrade_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static cJSON *fleet_upgrade_item(const void *item)
+{
+	return pw_fleet_upgrade_to_json(item);
+}
+
+static void h_upgrades(struct pw_api_ctx *c)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_fleet_upgrade_list l = PW_FLEET_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_fleet_upgrades(c->env->db, &f, &l, &e);
+	if (rc) {
+		pw_fleet_upgrade_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, fleet_upgrade_item);
+	pw_fleet_upgrade_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_host_rekey(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1455,6 +1512,22 @@ static const pw_route routes[] = {
 	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
 	 "them (docs/records.md); 404 when there is no such host",
 	 host_findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	{"GET", "/api/v1/hosts/{id}/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_host_upgrades,
+	 "A host's open findings grouped by package upgrade, most urgent first, as `patchwarden "
+	 "host upgrades --json` prints them (docs/records.md, \"upgrade\"): per package (the "
+	 "source package on Debian and Ubuntu, with the binary packages installed from it) the "
+	 "version that fixes all its findings, their advisories, CVEs, highest priority, "
+	 "earliest due date and KEV; 404 when there is no such host",
+	 NULL, NULL,
+	 "{\"host_id\":42,\"upgrades\":[{\"host_id\":42,\"hostname\":\"web-01\","
+	 "\"package\":\"openssl\",\"by_source\":true,\"binaries\":[{\"name\":\"libssl3\","
+	 "\"version\":\"3.0.11-1~deb12u1\"},{\"name\":\"openssl\",\"version\":"
+	 "\"3.0.11-1~deb12u1\"}],\"installed\":\"3.0.11-1~deb12u1\",\"target\":"
+	 "\"3.0.11-1~deb12u2\",\"advisories\":[\"DSA-5532-1\",\"DSA-5585-1\"],"
+	 "\"cve_count\":3,\"cves\":[\"CVE-2023-5363\",\"CVE-2023-5678\",\"CVE-2023-6129\"],"
+	 "\"highest_priority\":\"high\",\"earliest_due\":\"2024-05-15\",\"kev\":false,"
+	 "\"findings\":[7,9]}]}"},
 	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
 	 "job.create", h_job_create,
 	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
@@ -1488,6 +1561,17 @@ static const pw_route routes[] = {
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
 	 "(docs/records.md)",
 	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	{"GET", "/api/v1/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_upgrades,
+	 "The fleet's package upgrades, as `patchwarden upgrades --json` prints them "
+	 "(docs/records.md, \"fleet upgrade\"): the hosts' upgrades (GET "
+	 "/hosts/{id}/upgrades) grouped by package and target version, each with how many of "
+	 "the hosts need it, most urgent first; what a campaign's upgrade selector picks from",
+	 host_filters, NULL,
+	 "{\"upgrades\":[{\"package\":\"openssl\",\"by_source\":true,\"target\":"
+	 "\"3.0.11-1~deb12u2\",\"hosts\":12,\"binaries\":[\"libssl3\",\"openssl\"],"
+	 "\"advisories\":[\"DSA-5532-1\",\"DSA-5585-1\"],\"cve_count\":3,\"cves\":"
+	 "[\"CVE-2023-5363\",\"CVE-2023-5678\",\"CVE-2023-6129\"],\"highest_priority\":"
+	 "\"high\",\"earliest_due\":\"2024-05-15\",\"kev\":false,\"findings\":24}]}"},
 
 	{"GET", "/api/v1/cves/{cve}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_cve,
 	 EXPOSURE_SUMMARY("a CVE", "cve"), host_filters, NULL,
