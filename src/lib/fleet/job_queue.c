@@ -449,12 +449,16 @@ static pw_err deadlines_txn(pw_db *db, void *arg, pw_error *err)
 			      "SELECT id, host_id FROM jobs WHERE kind = 'reboot' AND"
 			      " state = 'leased' AND leased < ? AND leased <> ? ORDER BY id",
 			      cutoff, "", now, reboot_gone, err);
+	/* Leases run on the wall clock (checkin.c), windows on pw_window_now:
+	 * the same clock but in tests. */
+	char wall[PW_TS_LEN];
+	pw_ts_now(wall, 0);
 	if (!rc)
 		rc = fail_each(db, d,
 			       "SELECT id, host_id FROM jobs WHERE state IN ('queued', 'leased')"
 			       " AND (state = 'queued' OR lease_until < ?) AND not_after <= ?"
 			       " ORDER BY id",
-			       now, now, now, window_closed, err);
+			       wall, now, now, window_closed, err);
 	return rc;
 }
 
