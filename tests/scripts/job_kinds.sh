@@ -169,6 +169,11 @@ suite() {
   check "$name: CLI: a host without a window refuses a reboot" grep -q "has no maintenance window" "$T/out"
   "$PW_BIN" host queue web-c reboot '{"emergency":true}' --db "$db" >"$T/out" 2>&1
   check "$name: CLI: its emergency reboot is queued" grep -q "reboot for host web-c, emergency" "$T/out"
+  "$PW_BIN" host set web-c maintenance_window=ALWAYS --db "$db" >/dev/null 2>&1
+  check "$name: CLI: 'always' is a window, stored as always" \
+    test "$("$PW_BIN" host show web-c --json --db "$db" | jq -r .maintenance_window)" = always
+  "$PW_BIN" host queue web-c reboot --db "$db" >"$T/out" 2>&1
+  check "$name: CLI: then a reboot is queued any time" grep -qx "job [0-9]* queued: reboot for host web-c" "$T/out"
 
   # ---- leases: Monday, then Sunday inside the window ---------------------------------
   pw_http POST "$U/agents/checkin" "$cred" "{\"inventory_hash\":\"$hash\",\"max_jobs\":100}"

@@ -15,6 +15,7 @@
 #include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
 #include "patchwarden/text.h"
+#include "patchwarden/window.h"
 
 #include "fleet-internal.h"
 
@@ -176,66 +177,11 @@ static int two_digits(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* "HH:MM" into minutes; 24:00 only when `end`. */
-static bool clock_ok(const char *s, bool end, int *minutes)
-{
-	int h = two_digits(s), m = two_digits(s + 3);
-	if (h < 0 || s[2] != ':' || m < 0 || m > 59 || h > 24 || (h == 24 && (m || !end)))
-		return false;
-	*minutes = h * 60 + m;
-	return true;
-}
-
-static const char *const day_names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-
-/* Reads a day name at *p (any case) and moves past it; -1 if none. */
-static int day_at(const char **p)
-{
-	for (int d = 0; d < 7; d++) {
-		if (!strncasecmp(*p, day_names[d], 3)) {
-			*p += 3;
-			return d;
-		}
-	}
-	return -1;
-}
-
-/* DAYS HH:MM-HH:MM where DAYS is "daily" or a comma list of days and
- * day ranges ("Sat,Sun", "Mon-Fri"); an end before the start runs past
- * midnight. Stored with canonical day names. */
+/* DAYS HH:MM-HH:MM or "always" (window.h), stored with canonical day
+ * names. */
 static bool window_ok(const char *s, pw_buf *out)
 {
-	const char *p = s;
-	if (!strcasecmp(p, "always"))
-		return !pw_buf_puts(out, "always");
-	if (!strncasecmp(p, "daily", 5)) {
-		p += 5;
-		if (pw_buf_puts(out, "daily"))
-			return false;
-	} else {
-		for (;;) {
-			int d = day_at(&p);
-			if (d < 0 || pw_buf_puts(out, day_names[d]))
-				return false;
-			if (*p == '-') {
-				p++;
-				int e = day_at(&p);
-				if (e < 0 || e == d || pw_buf_putc(out, '-') ||
-				    pw_buf_puts(out, day_names[e]))
-					return false;
-			}
-			if (*p != ',')
-				break;
-			p++;
-			if (pw_buf_putc(out, ','))
-				return false;
-		}
-	}
-	int start, end;
-	if (*p != ' ' || strlen(p + 1) != 11 || p[6] != '-' || !clock_ok(p + 1, false, &start) ||
-	    !clock_ok(p + 7, true, &end) || start == end % (24 * 60))
-		return false;
-	return !pw_buf_putc(out, ' ') && !pw_buf_puts(out, p + 1);
+	return !pw_window_canonical(s, out, NULL);
 }
 
 /* tcp:HOST:PORT: HOST a name of [A-Za-z0-9.-], or [IPv6]; PORT 1..65535. */

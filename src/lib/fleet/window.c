@@ -5,10 +5,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "patchwarden/buf.h"
+
 #define DAY 86400
 #define WEEK (7 * DAY)
 
-static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+static const char *const day_names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 static int day_at(const char **p)
 {
@@ -39,33 +41,51 @@ static pw_err bad(const char *text, pw_error *err)
 			    "maintenance_window '%.60s' is not DAYS HH:MM-HH:MM or always", text);
 }
 
-pw_err pw_window_parse(const char *text, pw_window *out, pw_error *err)
+/* Appends s to b, when there is a b. */
+static pw_err put(pw_buf *b, const char *s)
+{
+	return b ? pw_buf_puts(b, s) : PW_OK;
+}
+
+/* Parses text into *out and, when canon is not NULL, appends its stored
+ * form there (canonical day names). */
+static pw_err parse(const char *text, pw_window *out, pw_buf *canon, pw_error *err)
 {
 	*out = (pw_window){.always = false};
 	const char *p = text ? text : "";
+	pw_buf *b = canon;
 	if (!strcasecmp(p, "always")) {
 		out->always = true;
-		return PW_OK;
+		return put(b, "always") ? pw_error_set(err, PW_ERR_NOMEM, "out of memory") : PW_OK;
 	}
 	if (!strncasecmp(p, "daily", 5)) {
 		p += 5;
 		out->days = 0x7f;
+		if (put(b, "daily"))
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	} else {
 		for (;;) {
 			int d = day_at(&p), e = d;
 			if (d < 0)
 				return bad(text, err);
+			pw_err rc = put(b, day_names[d]);
 			if (*p == '-') {
 				p++;
 				e = day_at(&p);
-				if (e < 0)
+				if (e < 0 || e == d)
 					return bad(text, err);
+				rc = rc ? rc : put(b, "-");
+				rc = rc ? rc : put(b, day_names[e]);
 			}
 			for (int i = d;; i = (i + 1) % 7) {
 				out->days |= (unsigned char)(1u << i);
 				if (i == e)
 					break;
 			}
+			if (*p == ',')
+				rc = rc ? rc : put(b, ",");
+			if (rc)
+				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 			if (*p != ',')
 				break;
 			p++;
@@ -78,7 +98,20 @@ pw_err pw_window_parse(const char *text, pw_window *out, pw_error *err)
 		return bad(text, err);
 	out->start = start;
 	out->duration = ((end - start) % 1440 + 1440) % 1440;
+	if (put(b, " ") || put(b, p + 1))
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	return PW_OK;
+}
+
+pw_err pw_window_parse(const char *text, pw_window *out, pw_error *err)
+{
+	return parse(text, out, NULL, err);
+}
+
+pw_err pw_window_canonical(const char *text, pw_buf *out, pw_error *err)
+{
+	pw_window w;
+	return parse(text, &w, out, err);
 }
 
 /* The weekday of the day that begins at `day_start` (1970-01-01 was a

@@ -24,6 +24,11 @@ typedef struct pw_window {
  * PW_ERR_INVALID names it. */
 pw_err pw_window_parse(const char *text, pw_window *out, pw_error *err);
 
+/* The stored form of a maintenance_window value (day names as "Mon",
+ * "daily", "always"), appended to out; PW_ERR_INVALID as pw_window_parse. */
+struct pw_buf;
+pw_err pw_window_canonical(const char *text, struct pw_buf *out, pw_error *err);
+
 /* Whether unix time t is inside one of w's windows; if so *start and
  * *end (may be NULL) are that window's, in unix seconds (always: t and
  * INT64_MAX). */
