@@ -41,7 +41,8 @@ suite() {
   aud=$("$PW_BIN" user token create aud --db "$db" 2>/dev/null)
   etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
   "$PW_BIN" host add web-a "maintenance_window=Sun 01:00-04:00" \
-    health_check=https://web-a/health --db "$db" >/dev/null 2>&1
+    health_check=https://web-a/health "backup_check=/usr/local/bin/restore-test --latest" \
+    --db "$db" >/dev/null 2>&1
   check "$name: host web-a with a window and a health check" test $? -eq 0
   "$PW_BIN" host add web-c health_check="curl http://x" --db "$db" >"$T/out" 2>&1
   check "$name: a health check that is no URL, tcp: or command: is refused" \
@@ -169,6 +170,10 @@ suite() {
   check "$name: CLI: a host without a window refuses a reboot" grep -q "has no maintenance window" "$T/out"
   "$PW_BIN" host queue web-c reboot '{"emergency":true}' --db "$db" >"$T/out" 2>&1
   check "$name: CLI: its emergency reboot is queued" grep -q "reboot for host web-c, emergency" "$T/out"
+  "$PW_BIN" host queue web-c backup_check --db "$db" >"$T/out" 2>&1
+  check "$name: CLI: web-c has no backup_check to run" grep -q "host web-c has no backup_check to run" "$T/out"
+  "$PW_BIN" host queue web-c health --db "$db" >"$T/out" 2>&1
+  check "$name: CLI: but a health check" grep -q "queued: health for host web-c" "$T/out"
   "$PW_BIN" host set web-c maintenance_window=ALWAYS --db "$db" >/dev/null 2>&1
   check "$name: CLI: 'always' is a window, stored as always" \
     test "$("$PW_BIN" host show web-c --json --db "$db" | jq -r .maintenance_window)" = always

@@ -247,7 +247,8 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
-			   "SELECT h.hostname, h.maint_window, i.json FROM hosts h"
+			   "SELECT h.hostname, h.maint_window, i.json, h.health_check,"
+			   " h.backup_check FROM hosts h"
 			   " LEFT JOIN inventories i ON i.hash = h.inventory_hash WHERE h.id = ?",
 			   &st, err, "i", q->r->host_id);
 	if (!rc)
@@ -261,7 +262,20 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 	snprintf(q->hostname, sizeof q->hostname, "%s",
 		 pw_stmt_text(st, 0) ? pw_stmt_text(st, 0) : "?");
 	char *window = pw_col_dup(st, 1, &oom), *inv_json = pw_col_dup(st, 2, &oom);
+	/* health and backup_check run what the host record configures. */
+	const char *check = !strcmp(q->k->name, "health")         ? "health_check"
+			    : !strcmp(q->k->name, "backup_check") ? "backup_check"
+								  : NULL;
+	bool unset = check && pw_stmt_is_null(st, !strcmp(check, "health_check") ? 3 : 4);
 	pw_stmt_reset(st);
+	if (unset) {
+		free(window);
+		free(inv_json);
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "host %s has no %s to run: set it first (patchwarden host set "
+				    "%s %s=...)",
+				    q->hostname, check, q->hostname, check);
+	}
 	pw_inventory inv = PW_INVENTORY_INIT;
 	bool names = cJSON_GetObjectItemCaseSensitive(q->args, "packages") != NULL;
 	bool findings = cJSON_GetObjectItemCaseSensitive(q->args, "findings") != NULL;
