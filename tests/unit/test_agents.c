@@ -774,8 +774,8 @@ static void test_job_create(void **state)
 		 (long long)id);
 	assert_string_equal(s, want);
 	free(s);
-	REFUSED(f, PW_ERR_INVALID, "job kind \"reboot\" is not known",
-		pw_job_create(f->db, ACTOR, a.host_id, "reboot", NULL, NULL, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "job kind \"reinstall\" is not known",
+		pw_job_create(f->db, ACTOR, a.host_id, "reinstall", NULL, NULL, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "must be a JSON object",
 		pw_job_create(f->db, ACTOR, a.host_id, "scan", "[1]", NULL, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "must be a JSON object",

@@ -20,7 +20,7 @@
 
 /* ---- fields ---------------------------------------------------------- */
 
-enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT };
+enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT, K_HEALTH };
 
 static const char *const categories[] = {"core",        "security", "file-print", "mail",
 					 "application", "database", "web",        NULL};
@@ -47,6 +47,7 @@ static const struct field {
 	[PW_HF_ENVIRONMENT] = {"environment", "environment", K_ENUM, environments, 0},
 	[PW_HF_MAINT_WINDOW] = {"maintenance_window", "maint_window", K_WINDOW, NULL, 0},
 	[PW_HF_BACKUP_CHECK] = {"backup_check", "backup_check", K_TEXT, NULL, COMMAND_MAX},
+	[PW_HF_HEALTH_CHECK] = {"health_check", "health_check", K_HEALTH, NULL, COMMAND_MAX},
 	[PW_HF_LAST_PATCHED] = {"last_patched", "last_patched", K_DATE, NULL, 0},
 	[PW_HF_TICKET] = {"ticket", "ticket", K_TEXT, NULL, TEXT_MAX},
 	[PW_HF_AGENT_ID] = {"agent_id", "agent_id", K_AGENT, NULL, 0},
@@ -205,6 +206,8 @@ static int day_at(const char **p)
 static bool window_ok(const char *s, pw_buf *out)
 {
 	const char *p = s;
+	if (!strcasecmp(p, "always"))
+		return !pw_buf_puts(out, "always");
 	if (!strncasecmp(p, "daily", 5)) {
 		p += 5;
 		if (pw_buf_puts(out, "daily"))
@@ -233,6 +236,47 @@ static bool window_ok(const char *s, pw_buf *out)
 	    !clock_ok(p + 7, true, &end) || start == end % (24 * 60))
 		return false;
 	return !pw_buf_putc(out, ' ') && !pw_buf_puts(out, p + 1);
+}
+
+/* tcp:HOST:PORT: HOST a name of [A-Za-z0-9.-], or [IPv6]; PORT 1..65535. */
+static bool tcp_ok(const char *p)
+{
+	const char *colon = strrchr(p, ':');
+	if (!colon || colon == p || !colon[1] || strlen(colon + 1) > 5)
+		return false;
+	long port = 0;
+	for (const char *d = colon + 1; *d; d++) {
+		if (!isdigit((unsigned char)*d))
+			return false;
+		port = port * 10 + (*d - '0');
+	}
+	if (port < 1 || port > 65535)
+		return false;
+	if (*p == '[')
+		return colon[-1] == ']' && colon - p > 2 &&
+		       strspn(p + 1, "0123456789abcdefABCDEF:.") == (size_t)(colon - p - 2);
+	for (const char *h = p; h < colon; h++)
+		if (!isalnum((unsigned char)*h) && *h != '.' && *h != '-')
+			return false;
+	return *p != '-';
+}
+
+/* http(s)://URL without blanks, tcp:HOST:PORT, or command:/abs/path ARGS;
+ * printable ASCII only (the agent runs the command without a shell). */
+static bool health_ok(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return false;
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		const char *rest = s + (s[4] == 's' ? 8 : 7);
+		return *rest && *rest != '/' && !strpbrk(s, " \t");
+	}
+	if (!strncmp(s, "tcp:", 4))
+		return tcp_ok(s + 4);
+	if (!strncmp(s, "command:", 8))
+		return s[8] == '/' && s[9] && s[9] != ' ';
+	return false;
 }
 
 static bool leap(int y)
@@ -333,11 +377,13 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 	case K_WINDOW:
 		if (!window_ok(value, &b)) {
 			pw_buf_release(&b);
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "maintenance_window: '%.*s' is not DAYS HH:MM-HH:MM, "
-					    "e.g. \"Sun 01:00-04:00\", \"Mon-Fri 22:00-02:00\", "
-					    "\"Sat,Sun 23:00-05:00\" or \"daily 03:00-04:00\"",
-					    pw_utf8_prefix(value, 80), value);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"maintenance_window: '%.*s' is not DAYS HH:MM-HH:MM, "
+				"e.g. \"Sun 01:00-04:00\", \"Mon-Fri 22:00-02:00\", "
+				"\"Sat,Sun 23:00-05:00\", \"daily 03:00-04:00\" (UTC) or "
+				"\"always\"",
+				pw_utf8_prefix(value, 80), value);
 		}
 		store = pw_buf_str(&b);
 		break;
@@ -356,6 +402,15 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		store = ts;
 		break;
 	}
+	case K_HEALTH:
+		if (strlen(value) > fields[f].max || !health_ok(value))
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"health_check: '%.*s' is not http(s)://URL, tcp:HOST:PORT "
+				"or command:/absolute/path [ARGS] (printable ASCII, at most "
+				"%zu bytes)",
+				pw_utf8_prefix(value, 80), value, fields[f].max);
+		break;
 	case K_AGENT:
 		break;
 	}

@@ -876,25 +876,21 @@ static void h_job_create(struct pw_api_ctx *c)
 		pw_api_oom(c);
 		return;
 	}
-	const pw_job_kind *k = pw_job_kind_find(kind);
-	if (k && !pw_job_kind_allows(k, pw_role_name(c->who->user.role))) {
-		cJSON_free(text);
-		pw_api_error(c->resp, 403, "forbidden", "role %s may not queue %s jobs",
-			     pw_role_name(c->who->user.role), kind);
+	pw_error e = PW_ERROR_INIT;
+	pw_job_request rq = {c->who->actor, pw_role_name(c->who->user.role), c->id, kind, text};
+	pw_job_queued q;
+	pw_err rc = pw_job_queue(c->env->db, &rq, &q, &e);
+	cJSON_free(text);
+	if (rc == PW_ERR_AUTH) {
+		pw_api_error(c->resp, 403, "forbidden", "%s", pw_error_text(&e));
 		return;
 	}
-	pw_error e = PW_ERROR_INIT;
-	int64_t id = 0;
-	pw_err rc = pw_job_create(c->env->db, c->who->actor, c->id, kind, text, &id, &e);
-	cJSON_free(text);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	if (!o || !pw_json_add_int(o, "job_id", id) || !pw_json_add_int(o, "host_id", c->id) ||
-	    !pw_json_add_str(o, "kind", kind) || !pw_json_add_str(o, "state", "queued")) {
-		cJSON_Delete(o);
+	cJSON *o = pw_job_queued_to_json(&q, c->id, kind);
+	if (!o) {
 		pw_api_oom(c);
 		return;
 	}
@@ -1202,6 +1198,7 @@ static void h_audit_verify(struct pw_api_ctx *c)
 #define ADMIN PW_ROLE_BIT(PW_ROLE_ADMIN)
 #define OPERATOR PW_ROLE_BIT(PW_ROLE_OPERATOR)
 #define AUDITOR PW_ROLE_BIT(PW_ROLE_AUDITOR)
+#define MANAGER PW_ROLE_BIT(PW_ROLE_MANAGER)
 #define JSON PW_FORMAT_JSON
 #define CSV_BODY PW_FORMAT_CSV_BODY
 #define CSV_REPLY PW_FORMAT_CSV_REPLY
@@ -1250,7 +1247,7 @@ static const char findings_query[] =
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","        \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"       \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                      \
-	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                              \
+	"\"Sun 01:00-04:00\",\"backup_check\":null,\"health_check\":null,\"last_patched\":"        \
 	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                        \
 	"\"2024-05-01T01:10:00.000Z\",\"decommissioned\":null"
 
@@ -1315,9 +1312,9 @@ static const pw_route routes[] = {
 	 "runs it as a formula), which import takes off again: patchwarden-host(1)",
 	 host_filters, NULL,
 	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
-	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
+	 "environment,maintenance_window,backup_check,health_check,last_patched,ticket\n"
 	 "web-01,DC1 rack 12,shop front end,web,webteam,shop,4,internet,production,"
-	 "Sun 01:00-04:00,,2024-04-07,CHG-1234\n"},
+	 "Sun 01:00-04:00,,https://web-01/health,2024-04-07,CHG-1234\n"},
 	{"POST", "/api/v1/hosts/import-csv", PW_ACCESS_USER, ADMIN | OPERATOR, 32 * MiB, CSV_BODY,
 	 200, "host.import", h_hosts_import,
 	 "Adds or updates hosts by hostname from CSV as `patchwarden host import-csv` does: a "
@@ -1338,7 +1335,8 @@ static const pw_route routes[] = {
 	 "host.set", h_host_patch,
 	 "Changes operator fields as `patchwarden host set` does: members named like the fields "
 	 "(hostname, location, purpose, category, owner_group, app_owner, criticality, exposure, "
-	 "environment, maintenance_window, backup_check, last_patched, ticket), null clears one; "
+	 "environment, maintenance_window, backup_check, health_check, last_patched, ticket), "
+	 "null clears one; "
 	 "all or none are applied, an unknown field or a bad value is a 400 naming it, a "
 	 "hostname another host holds (in any case) a 409. Audited "
 	 "with the fields before and after (no event when nothing changed); returns the host",
@@ -1386,12 +1384,21 @@ static const pw_route routes[] = {
 	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
 	 "them (docs/records.md); 404 when there is no such host",
 	 host_findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
-	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
-	 "job.create", h_job_create,
-	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
-	 "check-in",
-	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
-	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
+	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER, 64 * KiB,
+	 JSON, 201, "job.create", h_job_create,
+	 "Queues a job for the host's agent (kinds and their args: protocol.md); it is handed to "
+	 "exactly one check-in. 400 for args the kind's schema refuses, packages the host's "
+	 "inventory lacks, findings that are not the host's open ones; 403 for a kind the role "
+	 "may not queue (manager: only with emergency true); 409 for a patch, rollback or reboot "
+	 "outside the host's maintenance window, naming the next start: queue it with "
+	 "at_window true (leased only inside that window) or emergency true (admin, manager). "
+	 "Window and emergency refusals are audited as job.refuse",
+	 NULL,
+	 "{\"kind\":\"patch\",\"args\":{\"findings\":[7,9],\"allow_reboot\":false,"
+	 "\"at_window\":true}}",
+	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"patch\",\"state\":\"queued\",\"emergency\":"
+	 "false,\"not_before\":\"2024-05-05T01:00:00.000Z\",\"not_after\":"
+	 "\"2024-05-05T04:00:00.000Z\"}"},
 
 	{"GET", "/api/v1/hosts/{id}/jobs/{job}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
 	 h_host_job,
