@@ -179,8 +179,10 @@ static pw_err get_bool(reader *r, const char *field, size_t idx, bool *v)
 	unsigned b = 0;
 	if (get_u8(r, field, idx, &b))
 		return r->err->code;
-	if (b > 1)
+	if (b > 1) {
+		r->off--;
 		return refuse(r, field, idx, "%u is neither 0 nor 1", b);
+	}
 	*v = b;
 	return PW_OK;
 }
@@ -330,13 +332,14 @@ static pw_err decode_result(reader *r, pw_exec_result *res)
 	}
 	for (size_t i = 0; i < count; i++) {
 		char unit[PW_PRIVMSG_UNIT_MAX + 1];
-		if (get_str(r, "services", i, unit, PW_PRIVMSG_UNIT_MAX))
+		size_t at = r->off, before = res->n_services;
+		if (get_str(r, "services", i, unit, PW_PRIVMSG_UNIT_MAX) ||
+		    pw_exec_result_add_service(res, unit, err))
 			return err->code;
-		size_t before = res->n_services;
-		if (pw_exec_result_add_service(res, unit, err))
-			return err->code;
-		if (res->n_services == before)
+		if (res->n_services == before) {
+			r->off = at;
 			return refuse(r, "services", i, "a repeated unit");
+		}
 	}
 	uint32_t len = 0;
 	if (get_u32(r, "log", SIZE_MAX, &len))
