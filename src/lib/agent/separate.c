@@ -24,6 +24,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/privmsg.h"
@@ -149,6 +151,26 @@ static pw_err ll_allow(int ruleset, const char *path, uint64_t access, uint64_t 
 	return PW_OK;
 }
 
+/* The CA file saved at enrollment (the credential's ca_file), which
+ * the agent uses when none is given; NULL when none (caller frees). */
+static char *saved_ca_file(const char *state_dir)
+{
+	char path[4096];
+	pw_buf b = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	char *out = NULL;
+	snprintf(path, sizeof path, "%s/credential", state_dir);
+	if (!pw_read_file(path, &b, 1 << 16, &e)) {
+		cJSON *o = cJSON_Parse(pw_buf_str(&b));
+		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "ca_file");
+		if (cJSON_IsString(ca))
+			out = strdup(ca->valuestring);
+		cJSON_Delete(o);
+	}
+	pw_buf_release(&b);
+	return out;
+}
+
 /* *abi 0: the kernel has no Landlock (nothing applied). */
 static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
 {
@@ -198,6 +220,10 @@ static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
 		rc = ll_allow(rs, c->root, FS_READ, handled, err);
 	if (!rc)
 		rc = ll_allow(rs, c->ca_file, FS_READ, handled, err);
+	char *saved = saved_ca_file(c->state_dir);
+	if (!rc)
+		rc = ll_allow(rs, saved, FS_READ, handled, err);
+	free(saved);
 	if (!rc)
 		rc = ll_allow(rs, c->feed_store, FS_READ, handled, err);
 	if (!rc)
@@ -538,6 +564,11 @@ static pw_err child(const pw_agent_sep_conf *c, const struct passwd *pw, int fd,
 		return err->code;
 	if (chdir(c->state_dir))
 		return fail(err, c->state_dir);
+	if (c->ca_file && access(c->ca_file, R_OK))
+		return pw_error_set(err, PW_ERR_IO,
+				    "%s: the agent user %s cannot read this CA file (%s); make it "
+				    "readable, it holds no secret",
+				    c->ca_file, pw->pw_name, strerror(errno));
 	int abi;
 	if (landlock(c, &abi, err) || seccomp(err))
 		return err->code;
@@ -553,6 +584,12 @@ static pw_err child(const pw_agent_sep_conf *c, const struct passwd *pw, int fd,
 pw_err pw_agent_separate(const pw_agent_sep_conf *c, pw_agent_sep *out, pw_error *err)
 {
 	const char *user = c->user && *c->user ? c->user : PW_AGENT_USER;
+#ifdef PW_TEST_HOOKS
+	/* Test builds: the test scripts' default user when no [agent] user is
+	 * configured (tests/scripts/lib/agent.sh sets it to nobody). */
+	if (!(c->user && *c->user) && getenv("PATCHWARDEN_AGENT_USER"))
+		user = getenv("PATCHWARDEN_AGENT_USER");
+#endif
 	memset(out, 0, sizeof *out);
 	out->fd = -1;
 	if (geteuid() != 0)
