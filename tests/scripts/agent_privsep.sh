@@ -91,6 +91,21 @@ check "a 64 MiB frame header is refused unread" \
 check "no reply to it" sh -c "! grep -qE '^reply 1: (done|failed|refused)' '$T/agent.out'"
 check "still no canary" test ! -e "$canary"
 
+# What the compromised child would try next, outside the message channel.
+try() { PATCHWARDEN_PRIVSEP_TRY=$2 pw_agent "$1" -c "$T/agent.conf" run --root "$root"; }
+try tw "write:$canary"
+check "a file outside the state directory cannot be made: $(show)" out_has "try write:$canary: refused"
+check "the canary still does not exist" test ! -e "$canary"
+try tw "write:$T/tw/inside"
+check "one inside the state directory can" out_has "try write:$T/tw/inside: allowed"
+try tx exec:/bin/true
+check "execve kills the child (SIGSYS): $(show)" out_has "the child was killed by signal 31"
+check "before it could say anything" sh -c "! grep -q 'try exec' '$T/agent.out'"
+try tu setuid
+check "setuid kills the child" out_has "the child was killed by signal 31"
+try tp ptrace
+check "ptrace kills the child" out_has "the child was killed by signal 31"
+
 printf '[agent]\nuser = no-such-agent-user\n' >"$T/nouser.conf"
 pw_agent hn -c "$T/nouser.conf" run --once
 check "a missing agent user stops the start (no fallback): $(show)" \

@@ -66,7 +66,9 @@ void pw_agent_sandbox_write(const char *state_dir, const char *applied);
  * that many raw bytes) to the parent as they are, prints each reply
  * ("reply N: STATUS: MESSAGE") or why there was none to stderr, and the
  * process exits: a compromised child, for tests. Returns whether the hook
- * ran (*exit_code then set). */
+ * ran (*exit_code then set). PATCHWARDEN_PRIVSEP_TRY=write:PATH,
+ * exec:PATH, setuid or ptrace: the child tries that instead and says
+ * what happened, if it survives. */
 int pw_agent_separate_test_frames(const pw_agent_sep *sep, int *exit_code);
 #endif
 
