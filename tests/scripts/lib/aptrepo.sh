@@ -1,0 +1,59 @@
+# A real apt repository for the executor's tests: small packages made
+# with `dpkg-deb --build`, indexed with `apt-ftparchive` as a flat
+# repository and served over HTTP on loopback (python3 -m http.server).
+#
+#   . "$(dirname "$0")/lib/aptrepo.sh"
+#   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body]
+#   aptrepo_index DIR
+#   aptrepo_serve DIR          # sets APTREPO_URL and APTREPO_PID
+#   aptrepo_use ROOT           # ROOT's apt sources: that repository only
+#
+# Every package installs /usr/share/NAME/version holding its version, so
+# a test can see which one is on disk independently of dpkg.
+
+# aptrepo_pkg DIR NAME VERSION CONTROL-EXTRA POSTINST
+aptrepo_pkg() {
+  local dir=$1 name=$2 version=$3 extra=${4:-} postinst=${5:-}
+  local b
+  b=$(mktemp -d) || return 1
+  mkdir -p "$b/DEBIAN" "$b/usr/share/$name" "$dir/pool"
+  echo "$version" >"$b/usr/share/$name/version"
+  {
+    echo "Package: $name"
+    echo "Version: $version"
+    echo "Architecture: all"
+    echo "Maintainer: patchwarden tests <tests@example.invalid>"
+    echo "Section: misc"
+    echo "Priority: optional"
+    [ -n "$extra" ] && echo "$extra"
+    echo "Description: patchwarden test package $name $version"
+  } >"$b/DEBIAN/control"
+  if [ -n "$postinst" ]; then
+    printf '#!/bin/sh\nset -e\n%s\n' "$postinst" >"$b/DEBIAN/postinst"
+    chmod 0755 "$b/DEBIAN/postinst"
+  fi
+  dpkg-deb --root-owner-group --build "$b" "$dir/pool/${name}_${version}_all.deb" >/dev/null
+  local rc=$?
+  rm -rf "$b"
+  return $rc
+}
+
+aptrepo_index() {
+  (cd "$1" && apt-ftparchive packages pool >Packages && apt-ftparchive release . >Release)
+}
+
+aptrepo_serve() {
+  local dir=$1 log
+  log=$(mktemp)
+  python3 -u -m http.server --bind 127.0.0.1 --directory "$dir" 0 >"$log" 2>&1 &
+  APTREPO_PID=$!
+  test_wait_for 10 grep -q 'port [0-9]' "$log" || return 1
+  APTREPO_URL=http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
+  rm -f "$log"
+  curl -fsS -o /dev/null "${APTREPO_URL}Packages"
+}
+
+aptrepo_use() {
+  rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*
+  echo "deb [trusted=yes] $APTREPO_URL ./" >"$1/etc/apt/sources.list.d/patchwarden-test.list"
+}
