@@ -505,21 +505,67 @@ static pw_err restart_services(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, pw
 	return rc;
 }
 
-/* Before and after of each change from dpkg-query; ok when it reached
- * what the simulation said. */
-static pw_err settle_changes(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, pw_error *err)
+/* The installed version of `name` in dpkg-query output of
+ * "${Package}\t${Version}\t${Status}" lines ("" when not installed);
+ * *half: its state is not "installed". Lines without tabs (dpkg-query's
+ * complaints about unknown names) are skipped. */
+static void version_in(const pw_buf *out, const char *name, char *version, size_t size, bool *half)
 {
-	for (size_t i = 0; i < res->n_changes; i++) {
-		pw_exec_change *c = &res->changes[i];
-		char now[PW_EXEC_VERSION_MAX + 1], state[32];
-		if (query_version(ctx, c->name, now, sizeof now, state, sizeof state, err))
-			return err->code;
-		bool want_gone = c->action == PW_CHANGE_REMOVE;
-		c->ok = want_gone ? !now[0] : !strcmp(now, c->after) && !strcmp(state, "installed");
-		if (!want_gone || now[0])
-			snprintf(c->after, sizeof c->after, "%s", now);
+	const char *p = out->data ? out->data : "", *end = p + out->len, *l;
+	size_t n, nl = strlen(name);
+	version[0] = '\0';
+	*half = false;
+	while (next_line(&p, end, &l, &n)) {
+		const char *t1 = memchr(l, '\t', n);
+		const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(l + n - t1 - 1)) : NULL;
+		if (!t2 || (size_t)(t1 - l) != nl || memcmp(l, name, nl))
+			continue;
+		const char *st = memrchr(t2, ' ', (size_t)(l + n - t2));
+		st = st ? st + 1 : t2 + 1;
+		size_t sl = (size_t)(l + n - st);
+		if ((sl == 13 && !memcmp(st, "not-installed", 13)) ||
+		    (sl == 12 && !memcmp(st, "config-files", 12)))
+			continue;
+		snprintf(version, size, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+		*half = !(sl == 9 && !memcmp(st, "installed", 9));
+		return;
 	}
-	return PW_OK;
+}
+
+/* Every change's before (after == false) or after version from one
+ * dpkg-query; after: ok when it reached what the simulation said. */
+static pw_err snapshot(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, bool after, pw_error *err)
+{
+	const char **argv = calloc(res->n_changes + 5, sizeof *argv);
+	if (!argv)
+		return pw_error_set(err, PW_ERR_NOMEM,
+				    "out of memory building dpkg-query's "
+				    "arguments");
+	argv[0] = DPKG_QUERY;
+	argv[1] = "-W";
+	argv[2] = "-f=${Package}\\t${Version}\\t${Status}\\n";
+	argv[3] = "--";
+	for (size_t i = 0; i < res->n_changes; i++)
+		argv[4 + i] = res->changes[i].name;
+	pw_run_result rr = PW_RUN_RESULT_INIT;
+	pw_err rc = apt_run(ctx, argv, &rr, NULL, err);
+	free(argv);
+	for (size_t i = 0; !rc && i < res->n_changes; i++) {
+		pw_exec_change *c = &res->changes[i];
+		char now[PW_EXEC_VERSION_MAX + 1];
+		bool half;
+		version_in(&rr.output, c->name, now, sizeof now, &half);
+		if (!after) {
+			memcpy(c->before, now, sizeof c->before);
+			continue;
+		}
+		bool gone = c->action == PW_CHANGE_REMOVE;
+		c->ok = gone ? !now[0] : !strcmp(now, c->after) && !half;
+		if (!gone || now[0])
+			memcpy(c->after, now, sizeof c->after);
+	}
+	pw_run_result_release(&rr);
+	return rc;
 }
 
 static void say_failure(pw_exec_result *res, const char *what)
@@ -624,10 +670,12 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 		fixed[k++] = "--allow-downgrades";
 	pw_run_result rr = PW_RUN_RESULT_INIT;
 	bool any;
+	if ((rc = snapshot(ctx, res, false, err)))
+		return rc;
 	rc = apt_get(ctx, fixed, pin, &any, &rr, res, err);
 	if (!rc) {
 		res->exit_code = rr.exit_code;
-		rc = settle_changes(ctx, res, err);
+		rc = snapshot(ctx, res, true, err);
 	}
 	bool ok = !rc && ran_ok(&rr);
 	pw_run_result_release(&rr);
