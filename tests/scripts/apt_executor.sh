@@ -21,36 +21,11 @@ trap cleanup EXIT
 
 # ---- the repository ---------------------------------------------------
 R=$TMP/repo
-REBOOT='touch /var/run/reboot-required; echo pwt-reboot >>/var/run/reboot-required.pkgs'
-check "packages build" eval '
-  aptrepo_pkg "$R" pwt-vuln 1.0-1 &&
-  aptrepo_pkg "$R" pwt-vuln 1.0-2 &&
-  aptrepo_pkg "$R" pwt-vuln 1.0-3 &&
-  aptrepo_pkg "$R" pwt-failpost 1.0-1 &&
-  aptrepo_pkg "$R" pwt-failpost 1.0-2 "" "echo pwt-failpost: the postinst fails on purpose; exit 1" &&
-  aptrepo_pkg "$R" pwt-newdep 1.0-1 &&
-  aptrepo_pkg "$R" pwt-dep 1.0-1 &&
-  aptrepo_pkg "$R" pwt-dep 2.0-1 "Depends: pwt-newdep (>= 1.0)" &&
-  aptrepo_pkg "$R" pwt-reboot 1.0-1 &&
-  aptrepo_pkg "$R" pwt-reboot 1.0-2 "" "$REBOOT" &&
-  aptrepo_pkg "$R" pwt-victim 1.0-1 &&
-  aptrepo_pkg "$R" pwt-rm 1.0-1 &&
-  aptrepo_pkg "$R" pwt-rm 2.0-1 "Conflicts: pwt-victim"'
-check "apt-ftparchive indexes it" aptrepo_index "$R"
+check "packages built and indexed" aptrepo_test_packages "$R"
 check "served on loopback" aptrepo_serve "$R"
 
 # ---- a system ---------------------------------------------------------
-# new_root NAME PKG=VER...: a fresh bookworm using only the test
-# repository, with the given versions installed by apt itself.
-new_root() {
-  local root=$TMP/$1
-  shift
-  debroot_new "$root" || return 1
-  aptrepo_use "$root"
-  chroot "$root" apt-get update -qq >/dev/null 2>&1 &&
-    chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" \
-      >"$TMP/setup.log" 2>&1
-}
+new_root() { aptrepo_root "$TMP/$1" "${@:2}"; }
 
 installed() { # ROOT NAME: the version dpkg has installed ("" when none)
   chroot "$1" dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$2" 2>/dev/null |
@@ -154,6 +129,31 @@ check "an option as a package name refused" test "$XRC" = 2
 x "$A" reboot '{}'
 check "reboot on a test root: recorded, nothing reboots" eval \
   'j .message | grep -q "not done"'
+
+# health and backup checks: the configured ones, against the repository's
+# HTTP server (curl), its TCP port, and commands
+hc() { # CHECK-LINE KIND: exec KIND with that [agent] configuration
+  printf '[agent]\n%s\n' "$1" >"$TMP/agent.conf"
+  "${PW_AGENT_BIN:?}" exec "$2" -c "$TMP/agent.conf" --json >"$TMP/out.json" 2>"$TMP/err"
+  XRC=$?
+}
+port=${APTREPO_URL##*:}
+port=${port%/}
+hc "health_check = ${APTREPO_URL}Packages" health
+check "http health check passes" test "$XRC:$(j .status)" = 0:done
+check "... curl's status code in the log" test "$(j .log)" = 200
+hc "health_check = ${APTREPO_URL}nonesuch" health
+check "http health check of a 404 fails" test "$XRC:$(j .status)" = 1:failed
+hc "health_check = tcp:127.0.0.1:$port" health
+check "tcp health check passes" test "$XRC:$(j .status)" = 0:done
+hc 'backup_check = command:/bin/echo $HOME;false  `id`' backup_check
+check "backup check: no shell, words split on spaces" test "$XRC:$(j .log)" = '0:$HOME;false `id`'
+hc "backup_check = command:/bin/false" backup_check
+check "a failing backup check" test "$XRC:$(j .status):$(j .exit_code)" = 1:failed:1
+hc "backup_check = command:/usr/bin/test -d /" backup_check
+check "backup check passes" test "$XRC:$(j .status)" = 0:done
+hc "" health
+check "no health check configured: refused" test "$XRC:$(j .status)" = 2:refused
 
 # ---- a failing postinst -----------------------------------------------
 B=$TMP/b

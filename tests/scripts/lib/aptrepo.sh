@@ -4,6 +4,7 @@
 #
 #   . "$(dirname "$0")/lib/aptrepo.sh"
 #   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body]
+#   aptrepo_test_packages DIR  # the set the executor's tests use (below)
 #   aptrepo_index DIR
 #   aptrepo_serve DIR          # sets APTREPO_URL and APTREPO_PID
 #   aptrepo_use ROOT           # ROOT's apt sources: that repository only
@@ -56,4 +57,40 @@ aptrepo_serve() {
 aptrepo_use() {
   rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*
   echo "deb [trusted=yes] $APTREPO_URL ./" >"$1/etc/apt/sources.list.d/patchwarden-test.list"
+}
+
+# The executor tests' packages: a vulnerable and fixed pwt-vuln (1.0-1,
+# 1.0-2, 1.0-3), pwt-failpost whose 1.0-2 postinst fails, pwt-dep whose
+# 2.0-1 depends on the new pwt-newdep, pwt-reboot whose 1.0-2 asks for a
+# reboot, pwt-rm whose 2.0-1 conflicts with (so removes) pwt-victim.
+aptrepo_test_packages() {
+  local r=$1
+  local reboot='touch /var/run/reboot-required; echo pwt-reboot >>/var/run/reboot-required.pkgs'
+  aptrepo_pkg "$r" pwt-vuln 1.0-1 &&
+    aptrepo_pkg "$r" pwt-vuln 1.0-2 &&
+    aptrepo_pkg "$r" pwt-vuln 1.0-3 &&
+    aptrepo_pkg "$r" pwt-failpost 1.0-1 &&
+    aptrepo_pkg "$r" pwt-failpost 1.0-2 "" \
+      "echo pwt-failpost: the postinst fails on purpose; exit 1" &&
+    aptrepo_pkg "$r" pwt-newdep 1.0-1 &&
+    aptrepo_pkg "$r" pwt-dep 1.0-1 &&
+    aptrepo_pkg "$r" pwt-dep 2.0-1 "Depends: pwt-newdep (>= 1.0)" &&
+    aptrepo_pkg "$r" pwt-reboot 1.0-1 &&
+    aptrepo_pkg "$r" pwt-reboot 1.0-2 "" "$reboot" &&
+    aptrepo_pkg "$r" pwt-victim 1.0-1 &&
+    aptrepo_pkg "$r" pwt-rm 1.0-1 &&
+    aptrepo_pkg "$r" pwt-rm 2.0-1 "Conflicts: pwt-victim" &&
+    aptrepo_index "$r"
+}
+
+# aptrepo_root ROOT PKG=VER...: a fresh bookworm (lib/debroot.sh) using
+# only the served repository, with the given versions installed by apt.
+aptrepo_root() {
+  local root=$1
+  shift
+  debroot_new "$root" || return 1
+  aptrepo_use "$root"
+  chroot "$root" apt-get update -qq >/dev/null 2>&1 &&
+    chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" \
+      >"$root.setup.log" 2>&1
 }
