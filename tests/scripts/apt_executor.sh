@@ -44,7 +44,8 @@ j() { jq -r "$1" "$TMP/out.json"; }
 
 A=$TMP/a
 check "bookworm root with the vulnerable versions" \
-  new_root a pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1 pwt-victim=1.0-1 pwt-rm=1.0-1
+  new_root a pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1 pwt-victim=1.0-1 pwt-rm=1.0-1 \
+  pwt-sec=1.0-1
 check "vulnerable pwt-vuln installed" test "$(installed "$A" pwt-vuln)" = 1.0-1
 
 # simulate: what would change, nothing changes
@@ -83,6 +84,18 @@ check "patch: the log has apt-get's output" eval 'j .log | grep -q "Setting up p
 # at_least (a source's fixed version): the candidate, checked in dpkg order
 x "$A" simulate '{"packages":[{"name":"pwt-vuln","version":"1.0-2~","source":"pwt-vuln"}]}'
 check "at_least already met: nothing to change" test "$(j '.packages | length')" = 0
+
+# all_security: the pending upgrades from -security suites only
+x "$A" simulate '{"all_security":true}'
+check "all_security simulate: only pwt-sec" test \
+  "$(j '[.packages[] | "\(.name) \(.after)"] | join(",")')" = "pwt-sec 1.0-2"
+x "$A" patch '{"all_security":true}'
+check "all_security patch: done" test "$XRC:$(j .status)" = 0:done
+check "all_security patch: dpkg-query pwt-sec 1.0-2" test "$(installed "$A" pwt-sec)" = 1.0-2
+check "all_security patch: pwt-vuln left at 1.0-2 (1.0-3 is not a security update)" \
+  test "$(installed "$A" pwt-vuln)" = 1.0-2
+x "$A" patch '{"all_security":true}'
+check "all_security again: nothing pending" test "$XRC:$(j .message)" = "0:no security updates pending"
 
 # removal refused without allow_remove
 x "$A" patch '{"packages":[{"name":"pwt-rm","version":"2.0-1"}]}'

@@ -103,6 +103,33 @@ static void test_simulate_odd_lines(void **state)
 	pw_exec_result_release(&r);
 }
 
+static void test_security_upgrades(void **state)
+{
+	(void)state;
+	pw_buf b = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	static pw_exec_request req;
+	read_apt("simulate-upgrade-security.txt", &b);
+	assert_int_equal(pw_apt_security_upgrades(b.data, b.len, &req, &e), PW_OK);
+	assert_int_equal(req.n_packages, 1);
+	assert_string_equal(req.packages[0].name, "pwt-sec");
+	assert_string_equal(req.packages[0].version, "1.0-2");
+	/* the release strings of Debian's and Ubuntu's security archives */
+	static const char more[] =
+		"Inst libssl3 [3.0.11-1~deb12u2] (3.0.13-1~deb12u1 Debian-Security:12/"
+		"stable-security [amd64])\n"
+		"Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable [all])\n"
+		"Inst curl [7.81.0-1ubuntu1.15] (7.81.0-1ubuntu1.16 Ubuntu:22.04/jammy-security "
+		"[amd64])\n"
+		"Inst newpkg (1.0 Debian-Security:12/stable-security [amd64])\n";
+	assert_int_equal(pw_apt_security_upgrades(more, sizeof more - 1, &req, &e), PW_OK);
+	assert_int_equal(req.n_packages, 3);
+	assert_string_equal(req.packages[1].name, "libssl3");
+	assert_string_equal(req.packages[1].version, "3.0.13-1~deb12u1");
+	assert_string_equal(req.packages[2].name, "curl");
+	pw_buf_release(&b);
+}
+
 static void test_policy_madison(void **state)
 {
 	(void)state;
@@ -246,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_simulate_upgrade_remove),
 		cmocka_unit_test(test_simulate_downgrade_and_missing),
 		cmocka_unit_test(test_simulate_odd_lines),
+		cmocka_unit_test(test_security_upgrades),
 		cmocka_unit_test(test_policy_madison),
 		cmocka_unit_test(test_failed_package),
 		cmocka_unit_test(test_audit),

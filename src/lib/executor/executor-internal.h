@@ -14,6 +14,10 @@ extern const pw_pkgmgr pw_pkgmgr_apt;
 /* `apt-get -s install` output: each "Inst" and "Remv" line becomes a
  * change (install, upgrade, downgrade by dpkg order, remove). */
 pw_err pw_apt_parse_simulate(const char *out, size_t len, pw_exec_result *res, pw_error *err);
+/* `apt-get -s upgrade`: each upgrade from a "-security" suite (its
+ * release "Debian-Security:12/stable-security") appended to req's
+ * packages with its new version. */
+pw_err pw_apt_security_upgrades(const char *out, size_t len, pw_exec_request *req, pw_error *err);
 /* `apt-cache policy NAME`: the Candidate version; false for none. */
 bool pw_apt_parse_candidate(const char *out, size_t len, char *cand, size_t size);
 /* `apt-cache madison NAME` lists `version`. */

@@ -188,6 +188,33 @@ pw_pkgdb_state pw_apt_audit_state(const char *out, size_t len)
 	return PW_PKGDB_CLEAN;
 }
 
+pw_err pw_apt_security_upgrades(const char *out, size_t len, pw_exec_request *req, pw_error *err)
+{
+	const char *p = out, *end = out + len, *l;
+	size_t n;
+	while (next_line(&p, end, &l, &n)) {
+		pw_exec_change c;
+		if (!parse_action_line(l, n, &c) || c.action != PW_CHANGE_UPGRADE)
+			continue;
+		/* "(NEW LABEL:VERSION/SUITE [ARCH])": Debian-Security:12/stable-security,
+		 * Ubuntu:22.04/jammy-security */
+		const char *open = memchr(l, '(', n);
+		const char *close = open ? memchr(open, ')', (size_t)(l + n - open)) : NULL;
+		if (!close || !memmem(open, (size_t)(close - open), "-security", 9))
+			continue;
+		if (req->n_packages >= PW_EXEC_MAX_PACKAGES)
+			return pw_error_set(err, PW_ERR_TOOLARGE,
+					    "more than %d security updates pending: name the "
+					    "packages in several jobs",
+					    PW_EXEC_MAX_PACKAGES);
+		pw_exec_package *pk = &req->packages[req->n_packages++];
+		memset(pk, 0, sizeof *pk);
+		memcpy(pk->name, c.name, sizeof pk->name);
+		memcpy(pk->version, c.after, sizeof pk->version);
+	}
+	return PW_OK;
+}
+
 /* ---- running ------------------------------------------------------------ */
 
 static void log_append(pw_exec_result *res, const char *s, size_t n)
@@ -615,6 +642,24 @@ static pw_err configure_pending(const pw_pkgmgr_ctx *ctx, const pw_exec_request 
 	return rc;
 }
 
+/* The pending upgrades from -security suites, as exact versions. */
+static pw_err security_upgrades(const pw_pkgmgr_ctx *ctx, pw_exec_request *req, pw_exec_result *res,
+				pw_error *err)
+{
+	const char *argv[] = {APT_GET, "-s", "-q", "upgrade", NULL};
+	pw_run_result rr = PW_RUN_RESULT_INIT;
+	pw_err rc = apt_run(ctx, argv, &rr, res, err);
+	if (!rc && !ran_ok(&rr))
+		rc = pw_error_set(err, PW_ERR_EXTERNAL,
+				  "apt-get -s upgrade failed (exit status %d): see the log",
+				  rr.exit_code);
+	if (!rc)
+		rc = pw_apt_security_upgrades(rr.output.data ? rr.output.data : "", rr.output.len,
+					      req, err);
+	pw_run_result_release(&rr);
+	return rc;
+}
+
 static bool has_removals(const pw_exec_result *res, char *names, size_t size)
 {
 	size_t len = 0;
@@ -754,11 +799,7 @@ static pw_err apt_do(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_ex
 	    req->kind != PW_EXEC_ROLLBACK)
 		return pw_exec_result_say(res, PW_EXEC_REFUSED, "the apt backend does not run %s",
 					  pw_exec_kind_name(req->kind));
-	if (req->flags & PW_EXEC_ALL_SECURITY)
-		return pw_exec_result_say(res, PW_EXEC_REFUSED,
-					  "all_security is not supported by the apt backend yet: "
-					  "name the packages");
-	if (!req->n_packages)
+	if (!req->n_packages && !(req->flags & PW_EXEC_ALL_SECURITY))
 		return pw_exec_result_say(res, PW_EXEC_REFUSED, "no packages named");
 	pw_err rc = PW_OK;
 	if (req->kind != PW_EXEC_SIMULATE) {
@@ -768,16 +809,29 @@ static pw_err apt_do(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_ex
 	}
 	if ((rc = update_lists(ctx, res, err)))
 		return rc;
-	if (check_holds(ctx, req, res, err, &rc) || rc) {
-		res->resolves = false;
-		return rc;
+	pw_exec_request *sec = NULL;
+	if (req->flags & PW_EXEC_ALL_SECURITY) {
+		if (!(sec = calloc(1, sizeof *sec)))
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		sec->kind = req->kind;
+		sec->flags = req->flags;
+		rc = security_upgrades(ctx, sec, res, err);
+		if (rc || !sec->n_packages) {
+			free(sec);
+			res->resolves = !rc;
+			return rc ? pw_exec_result_say(res, PW_EXEC_FAILED, "%s",
+						       pw_error_text(err))
+				  : pw_exec_result_say(res, PW_EXEC_DONE,
+						       "no security updates pending");
+		}
+		req = sec;
 	}
 	pinned pin = {0, NULL, NULL};
-	if (!pin_versions(ctx, req, &pin, res, err)) {
-		pinned_release(&pin);
-		return err->code;
-	}
-	if (req->kind == PW_EXEC_SIMULATE) {
+	if (check_holds(ctx, req, res, err, &rc) || rc) {
+		res->resolves = false;
+	} else if (!pin_versions(ctx, req, &pin, res, err)) {
+		rc = err->code;
+	} else if (req->kind == PW_EXEC_SIMULATE) {
 		rc = simulate(ctx, &pin, false, res, err);
 		if (!rc)
 			pw_exec_result_say(res, PW_EXEC_DONE,
@@ -789,6 +843,7 @@ static pw_err apt_do(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_ex
 		rc = install(ctx, req, &pin, res, err);
 	}
 	pinned_release(&pin);
+	free(sec);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #   aptrepo_index DIR
 #   aptrepo_serve DIR          # sets APTREPO_URL and APTREPO_PID
 #   aptrepo_use ROOT           # ROOT's apt sources: that repository only
+#                              # (and its security/ sub-repository if any)
 #
 # Every package installs /usr/share/NAME/version holding its version, so
 # a test can see which one is on disk independently of dpkg.
@@ -39,8 +40,9 @@ aptrepo_pkg() {
   return $rc
 }
 
+# aptrepo_index DIR [apt-ftparchive -o options for the Release file]
 aptrepo_index() {
-  (cd "$1" && apt-ftparchive packages pool >Packages && apt-ftparchive release . >Release)
+  (cd "$1" && apt-ftparchive packages pool >Packages && apt-ftparchive "${@:2}" release . >Release)
 }
 
 aptrepo_serve() {
@@ -49,6 +51,7 @@ aptrepo_serve() {
   python3 -u -m http.server --bind 127.0.0.1 --directory "$dir" 0 >"$log" 2>&1 &
   APTREPO_PID=$!
   test_wait_for 10 grep -q 'port [0-9]' "$log" || return 1
+  APTREPO_DIR=$dir
   APTREPO_URL=http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
   rm -f "$log"
   curl -fsS -o /dev/null "${APTREPO_URL}Packages"
@@ -57,12 +60,17 @@ aptrepo_serve() {
 aptrepo_use() {
   rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*
   echo "deb [trusted=yes] $APTREPO_URL ./" >"$1/etc/apt/sources.list.d/patchwarden-test.list"
+  if [ -f "$APTREPO_DIR/security/Release" ]; then
+    echo "deb [trusted=yes] ${APTREPO_URL}security/ ./" >>"$1/etc/apt/sources.list.d/patchwarden-test.list"
+  fi
 }
 
 # The executor tests' packages: a vulnerable and fixed pwt-vuln (1.0-1,
 # 1.0-2, 1.0-3), pwt-failpost whose 1.0-2 postinst fails, pwt-dep whose
 # 2.0-1 depends on the new pwt-newdep, pwt-reboot whose 1.0-2 asks for a
-# reboot, pwt-rm whose 2.0-1 conflicts with (so removes) pwt-victim.
+# reboot, pwt-rm whose 2.0-1 conflicts with (so removes) pwt-victim;
+# pwt-sec 1.0-2 in a security/ sub-repository whose Release says
+# Label Debian-Security, Suite bookworm-security (as Debian's does).
 aptrepo_test_packages() {
   local r=$1
   local reboot='touch /var/run/reboot-required; echo pwt-reboot >>/var/run/reboot-required.pkgs'
@@ -80,7 +88,11 @@ aptrepo_test_packages() {
     aptrepo_pkg "$r" pwt-victim 1.0-1 &&
     aptrepo_pkg "$r" pwt-rm 1.0-1 &&
     aptrepo_pkg "$r" pwt-rm 2.0-1 "Conflicts: pwt-victim" &&
-    aptrepo_index "$r"
+    aptrepo_pkg "$r" pwt-sec 1.0-1 &&
+    aptrepo_pkg "$r/security" pwt-sec 1.0-2 &&
+    aptrepo_index "$r" &&
+    aptrepo_index "$r/security" -o APT::FTPArchive::Release::Label=Debian-Security \
+      -o APT::FTPArchive::Release::Suite=bookworm-security
 }
 
 # aptrepo_root ROOT PKG=VER...: a fresh bookworm (lib/debroot.sh) using
