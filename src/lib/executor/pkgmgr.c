@@ -7,6 +7,7 @@
 
 /* One row per backend file (pkgmgr_<name>.c). */
 static const pw_pkgmgr *const backends[] = {
+	&pw_pkgmgr_apt,
 	NULL,
 };
 
