@@ -3,7 +3,8 @@
 # a real bookworm root (lib/debroot.sh) whose packages come from a real
 # apt repository on loopback (lib/aptrepo.sh) gets simulate and patch
 # jobs at a check-in, runs them through its exec hook (as root: the
-# privileged parent of a separated agent), delivers the results, and reports the patched inventory. The
+# privileged parent of a separated agent), delivers the results, and
+# reports the patched inventory. The
 # job rows are written into the server's database directly until the
 # server's job-kind table has the executor's kinds (wip/jobkinds): what
 # is under test here is the agent's side.
