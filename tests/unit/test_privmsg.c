@@ -398,6 +398,49 @@ static void test_check(void **state)
 	free(r);
 }
 
+/* The fuzz target's seeds mean what their names say: req-/res- seeds
+ * that name a valid message decode (so the fuzzer starts from the round
+ * trip), the others are refused. */
+static void test_seeds(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		bool ok;
+	} seeds[] = {
+		{"req-patch", true},    {"req-inventory", true}, {"req-hold", true},
+		{"req-badkind", false}, {"req-option", true},    {"req-newline", false},
+		{"req-count", false},   {"req-trailing", false}, {"res-done", true},
+		{"res-failed", true},   {"res-refused", true},   {"res-badstate", false},
+	};
+	const char *src = getenv("PW_SOURCE_DIR");
+	if (!src)
+		skip();
+	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/fuzz/corpus/privmsg/%s", src, seeds[i].name);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		static uint8_t b[8192];
+		size_t n = fread(b, 1, sizeof b, f);
+		fclose(f);
+		pw_error e = PW_ERROR_INIT;
+		pw_err rc;
+		if (b[0] & 1) {
+			pw_exec_result r;
+			pw_exec_result_init(&r);
+			rc = pw_privmsg_decode_result(b + 1, n - 1, &r, &e);
+			pw_exec_result_release(&r);
+		} else {
+			pw_exec_request *r = new_req(0, 0);
+			rc = pw_privmsg_decode_request(b + 1, n - 1, r, &e);
+			free(r);
+		}
+		if ((rc == PW_OK) != seeds[i].ok)
+			fail_msg("%s: %s", seeds[i].name, rc ? e.msg : "decoded");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_result_refused),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_seeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
