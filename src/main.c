@@ -26,9 +26,14 @@ static const struct pw_usage cmd_help_usage = {
 /* Sorted by name: `help` and lookups walk this table. The last column is
  * the set-up the command needs; `feed` narrows it per subcommand. */
 static const struct pw_cmd commands[] = {
+	{"advisory", cmd_advisory,
+	 "are we exposed to an advisory? hosts affected, fixed, not, unknown", &cmd_advisory_usage,
+	 CONFIG | DB},
 	{"agent", cmd_agent, "enroll this host and check in with the server", &cmd_agent_usage,
 	 CONFIG},
 	{"audit", cmd_audit, "verify and list the hash-chained audit log", &cmd_audit_usage, DB},
+	{"cve", cmd_cve, "are we exposed to a CVE? hosts affected, fixed, not affected, unknown",
+	 &cmd_cve_usage, CONFIG | DB},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
 	{"findings", cmd_findings, "list the findings stored for the fleet's hosts",
 	 &cmd_findings_usage, DB},
