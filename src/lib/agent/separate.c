@@ -634,7 +634,7 @@ pw_err pw_agent_separate(const pw_agent_sep_conf *c, pw_agent_sep *out, pw_error
 	pw_privsep_stats st;
 	pw_privsep_serve(sv[0], c->exec, scheme, &st);
 	close(sv[0]);
-	bool bad = strcmp(st.ended, "the other process closed the channel") != 0;
+	bool bad = !st.clean;
 	fprintf(stderr,
 		"patchwarden agent: privileged parent: %zu requests served, %zu refused; %s\n",
 		st.served, st.refused, st.ended);

@@ -138,6 +138,7 @@ void pw_privsep_serve(int fd, const pw_executor_conf *conf, const char *scheme,
 				stats->refused++;
 				logline("channel closed", pw_error_text(&e));
 			}
+			stats->clean = e.code == PW_ERR_NOTFOUND;
 			snprintf(stats->ended, sizeof stats->ended, "%s", pw_error_text(&e));
 			break;
 		}

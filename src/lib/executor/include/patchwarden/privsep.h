@@ -10,6 +10,7 @@
 #ifndef PATCHWARDEN_PRIVSEP_H
 #define PATCHWARDEN_PRIVSEP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "patchwarden/error.h"
@@ -22,6 +23,7 @@
 typedef struct pw_privsep_stats {
 	size_t served;  /* requests checked and run */
 	size_t refused; /* requests refused (decode or check) */
+	bool clean;     /* the child closed the channel between messages */
 	/* Why the channel ended: "the child closed the channel", "too many
 	 * refused requests", a framing error. */
 	char ended[PW_ERROR_MSG_MAX];
