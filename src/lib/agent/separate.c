@@ -442,6 +442,14 @@ static pw_err add_names(scmp_filter_ctx f, const char *const *names, size_t n, u
 	return PW_OK;
 }
 
+/* SCMP_A0() and friends leave datum_b to the compiler's zeroing, which
+ * clang's -Wmissing-field-initializers refuses. */
+static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = {arg, op, a, b};
+	return c;
+}
+
 static pw_err seccomp(pw_error *err)
 {
 	/* Anything not listed fails with EPERM (a library's optional probe
@@ -461,14 +469,14 @@ static pw_err seccomp(pw_error *err)
 			    CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 	if (!rc &&
 	    ((r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				   SCMP_A0(SCMP_CMP_MASKED_EQ, ns | CLONE_THREAD, CLONE_THREAD))) ||
+				   cmp(0, SCMP_CMP_MASKED_EQ, ns | CLONE_THREAD, CLONE_THREAD))) ||
 	     (r = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0))))
 		rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp: clone: %s", strerror(-r));
 	/* Sockets: IP, Unix (nscd) and netlink (getaddrinfo's AI_ADDRCONFIG). */
 	static const int families[] = {AF_INET, AF_INET6, AF_UNIX, AF_NETLINK};
 	for (size_t i = 0; !rc && i < 4; i++)
 		if ((r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]))))
+					  cmp(0, SCMP_CMP_EQ, (scmp_datum_t)families[i], 0))))
 			rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp: socket: %s",
 					  strerror(-r));
 	/* ioctl: the few that libc and curl ask (is it a terminal, bytes
@@ -476,15 +484,15 @@ static pw_err seccomp(pw_error *err)
 	static const unsigned long ioctls[] = {TCGETS, FIONREAD, FIONBIO, TIOCGWINSZ};
 	for (size_t i = 0; !rc && i < 4; i++)
 		if ((r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					  SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]))))
+					  cmp(1, SCMP_CMP_EQ, (scmp_datum_t)ioctls[i], 0))))
 			rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp: ioctl: %s", strerror(-r));
 	/* tgkill to this process only (raise, abort). */
 	if (!rc && (r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-					 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))))
+					 cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))))
 		rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp: tgkill: %s", strerror(-r));
 	/* prctl: names of threads only. */
 	if (!rc && (r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-					 SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME))))
+					 cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0))))
 		rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp: prctl: %s", strerror(-r));
 	if (!rc && (r = seccomp_load(f)))
 		rc = pw_error_set(err, PW_ERR_EXTERNAL, "seccomp_load: %s", strerror(-r));
