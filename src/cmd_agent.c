@@ -312,6 +312,7 @@ static int separate(const pw_agent_conf *conf, bool *exit_now)
 				conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
 				conf->root,
 				conf->ca_file,
+				conf->server,
 				conf->feed_store,
 				&ex};
 	if (pw_agent_separate(&sc, &sep, &e))

@@ -98,6 +98,21 @@ check "a file outside the state directory cannot be made: $(show)" out_has "try 
 check "the canary still does not exist" test ! -e "$canary"
 try tw "write:$T/tw/inside"
 check "one inside the state directory can" out_has "try write:$T/tw/inside: allowed"
+# TCP (Landlock ABI 4 and later): connect to the server's port only, no bind.
+tcp() { PATCHWARDEN_PRIVSEP_TRY=$2 pw_agent "$1" -c "$T/agent.conf" run --root "$root" \
+  --server http://127.0.0.1:1 --insecure; }
+tcp tn connect:1
+if out_has "tcp: connect to port 1 and 53 only, no bind"; then
+  check "TCP to the server's port is allowed (nothing listens: refused)" \
+    out_has "try connect:1: Connection refused"
+  tcp tn connect:2
+  check "TCP to another port is not: $(show)" out_has "try connect:2: Permission denied"
+  tcp tn bind:0
+  check "no TCP bind" out_has "try bind:0: Permission denied"
+else
+  check "the kernel has no Landlock TCP rules (ABI < 4): said so" \
+    sh -c "grep -q 'no landlock (kernel)\|landlock ABI [123] ' '$T/agent.out'"
+fi
 try tx exec:/bin/true
 check "execve kills the child (SIGSYS): $(show)" out_has "the child was killed by signal 31"
 check "before it could say anything" sh -c "! grep -q 'try exec' '$T/agent.out'"
@@ -152,6 +167,9 @@ check "no_new_privs" test "$(field "$child" NoNewPrivs)" = 1
 check "a seccomp filter (mode 2)" test "$(field "$child" Seccomp)" = 2
 check "the parent has no seccomp filter" test "$(field "$agent_pid" Seccomp)" = 0
 check "the log says what was applied" run_has "separated: user nobody"
+check "TCP only to the server's port where Landlock has TCP rules" \
+  sh -c "grep -q 'tcp: connect to port $PW_SRV_PORT_A and 53 only' '$T/run.out' ||
+    ! grep -q 'landlock ABI \([4-9]\|[1-9][0-9]\)' '$T/run.out'"
 if [ -e /sys/kernel/security/landlock ] || grep -q "landlock ABI" "$T/run.out"; then
   check "Landlock applied" run_has "landlock ABI"
 fi

@@ -6,6 +6,8 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -151,9 +153,9 @@ static pw_err ll_allow(int ruleset, const char *path, uint64_t access, uint64_t 
 	return PW_OK;
 }
 
-/* The CA file saved at enrollment (the credential's ca_file), which
- * the agent uses when none is given; NULL when none (caller frees). */
-static char *saved_ca_file(const char *state_dir)
+/* A string member of the credential saved at enrollment ("ca_file",
+ * "server"); NULL when none (caller frees). */
+static char *credential_str(const char *state_dir, const char *key)
 {
 	char path[4096];
 	pw_buf b = PW_BUF_INIT;
@@ -162,20 +164,74 @@ static char *saved_ca_file(const char *state_dir)
 	snprintf(path, sizeof path, "%s/credential", state_dir);
 	if (!pw_read_file(path, &b, 1 << 16, &e)) {
 		cJSON *o = cJSON_Parse(pw_buf_str(&b));
-		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(o, "ca_file");
-		if (cJSON_IsString(ca))
-			out = strdup(ca->valuestring);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+		if (cJSON_IsString(v))
+			out = strdup(v->valuestring);
 		cJSON_Delete(o);
 	}
 	pw_buf_release(&b);
 	return out;
 }
 
-/* *abi 0: the kernel has no Landlock (nothing applied). */
-static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
+/* The TCP port of an http(s) URL, 0 when it has none we can tell. */
+static unsigned long url_port(const char *url)
+{
+	if (!url)
+		return 0;
+	bool tls = !strncmp(url, "https://", 8);
+	if (!tls && strncmp(url, "http://", 7))
+		return 0;
+	const char *h = url + (tls ? 8 : 7), *end = h + strcspn(h, "/?#");
+	const char *colon = NULL;
+	for (const char *p = *h == '[' ? memchr(h, ']', (size_t)(end - h)) : h; p && p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (!colon)
+		return tls ? 443 : 80;
+	char *e;
+	unsigned long port = strtoul(colon + 1, &e, 10);
+	return e == end && port > 0 && port < 65536 ? port : 0;
+}
+
+/* Landlock's network rules (ABI 4, Linux 6.7), newer than some headers. */
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs, handled_access_net;
+};
+struct ll_net_port_attr {
+	uint64_t allowed_access, port;
+};
+#define LL_RULE_NET_PORT 2
+#define LL_NET_BIND_TCP (1ULL << 0)
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+
+/* What TCP the child may do: connect to the server's port only (unless a
+ * proxy is configured: then any port), never bind. */
+static pw_err ll_net(int rs, unsigned long port, pw_error *err)
+{
+	if (!port)
+		return PW_OK;
+	struct ll_net_port_attr np = {LL_NET_CONNECT_TCP, port};
+	if (syscall(SYS_landlock_add_rule, rs, LL_RULE_NET_PORT, &np, 0))
+		return pw_error_set(err, PW_ERR_EXTERNAL, "landlock: port %lu: %s", port,
+				    strerror(errno));
+	return PW_OK;
+}
+
+static bool proxy_configured(void)
+{
+	static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy", "ALL_PROXY",
+					   "all_proxy"};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		if (getenv(vars[i]) && *getenv(vars[i]))
+			return true;
+	return false;
+}
+
+/* `said` gets what was applied ("no landlock (kernel)" when nothing). */
+static pw_err landlock(const pw_agent_sep_conf *c, char *said, size_t size, pw_error *err)
 {
 	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	*abi = v > 0 ? (int)v : 0;
+	snprintf(said, size, "no landlock (kernel)");
 	if (v <= 0)
 		return PW_OK;
 	uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
@@ -191,10 +247,28 @@ static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
 		handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
 	if (v >= 5)
 		handled |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-	struct landlock_ruleset_attr attr = {.handled_access_fs = handled};
-	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	/* TCP from ABI 4: bind never, connect to the server's port only. */
+	char *saved_server = credential_str(c->state_dir, "server");
+	unsigned long port = url_port(c->server ? c->server : saved_server);
+	free(saved_server);
+	bool proxy = proxy_configured();
+	struct ll_ruleset_attr attr = {handled, 0};
+	if (v >= 4)
+		attr.handled_access_net = LL_NET_BIND_TCP |
+					  (port && !proxy ? LL_NET_CONNECT_TCP : 0);
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr,
+			      v >= 4 ? sizeof attr : sizeof attr.handled_access_fs, 0);
 	if (rs < 0)
 		return fail(err, "landlock_create_ruleset");
+	if (v < 4)
+		snprintf(said, size, "landlock ABI %ld (files)", v);
+	else if (attr.handled_access_net & LL_NET_CONNECT_TCP)
+		snprintf(said, size,
+			 "landlock ABI %ld (files; tcp: connect to port %lu and 53 only, no bind)",
+			 v, port);
+	else
+		snprintf(said, size, "landlock ABI %ld (files; tcp: no bind%s)", v,
+			 proxy ? ", any port through the proxy" : "");
 	/* Reads: libraries (curl, TLS, NSS modules), the system's configuration
 	 * (resolver, CA certificates, os-release), the package databases the
 	 * inventory reads, /proc for the processes' view. Writes: the state
@@ -220,7 +294,7 @@ static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
 		rc = ll_allow(rs, c->root, FS_READ, handled, err);
 	if (!rc)
 		rc = ll_allow(rs, c->ca_file, FS_READ, handled, err);
-	char *saved = saved_ca_file(c->state_dir);
+	char *saved = credential_str(c->state_dir, "ca_file");
 	if (!rc)
 		rc = ll_allow(rs, saved, FS_READ, handled, err);
 	free(saved);
@@ -232,6 +306,12 @@ static pw_err landlock(const pw_agent_sep_conf *c, int *abi, pw_error *err)
 			      err);
 	if (!rc)
 		rc = ll_allow(rs, c->state_dir, all, handled, err);
+	/* The server's port, and 53: DNS over TCP, the resolver's fallback
+	 * for long answers. */
+	if (!rc && (attr.handled_access_net & LL_NET_CONNECT_TCP))
+		rc = ll_net(rs, port, err);
+	if (!rc && (attr.handled_access_net & LL_NET_CONNECT_TCP) && port != 53)
+		rc = ll_net(rs, 53, err);
 	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0))
 		rc = fail(err, "landlock_restrict_self");
 	close(rs);
@@ -599,15 +679,17 @@ static pw_err child(const pw_agent_sep_conf *c, const struct passwd *pw, int fd,
 				    "%s: the agent user %s cannot read this CA file (%s); make it "
 				    "readable, it holds no secret",
 				    c->ca_file, pw->pw_name, strerror(errno));
-	int abi;
-	if (landlock(c, &abi, err) || seccomp(err))
+	char ll[200];
+	if (landlock(c, ll, sizeof ll, err) || seccomp(err))
 		return err->code;
-	char ll[40];
-	snprintf(ll, sizeof ll, abi ? "landlock ABI %d" : "no landlock (kernel)", abi);
-	snprintf(out->applied, sizeof out->applied,
-		 "separated: user %s (uid %u), no capabilities, no_new_privs, seccomp%s, %s",
-		 pw->pw_name, (unsigned)pw->pw_uid,
-		 PW_LSAN ? " (ptrace and clone open for LeakSanitizer)" : "", ll);
+	/* A user name of 200 bytes or more would cut the line: it stays a line. */
+	if (snprintf(
+		    out->applied, sizeof out->applied,
+		    "separated: user %.200s (uid %u), no capabilities, no_new_privs, seccomp%s, %s",
+		    pw->pw_name, (unsigned)pw->pw_uid,
+		    PW_LSAN ? " (ptrace and clone open for LeakSanitizer)" : "",
+		    ll) >= (int)sizeof out->applied)
+		out->applied[sizeof out->applied - 1] = '\0';
 	pw_agent_sandbox_write(c->state_dir, out->applied);
 	return PW_OK;
 }
@@ -732,6 +814,18 @@ static void try_escape(const char *what)
 	} else if (!strncmp(what, "exec:", 5)) {
 		execl(what + 5, what + 5, (char *)NULL);
 		fprintf(stderr, "try %s: refused: %s\n", what, strerror(errno));
+	} else if (!strncmp(what, "connect:", 8) || !strncmp(what, "bind:", 5)) {
+		bool conn = what[0] == 'c';
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		a.sin_port = htons((uint16_t)strtoul(strchr(what, ':') + 1, NULL, 10));
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int rc = fd < 0 ? -1
+			 : conn ? connect(fd, (struct sockaddr *)&a, sizeof a)
+				: bind(fd, (struct sockaddr *)&a, sizeof a);
+		fprintf(stderr, "try %s: %s\n", what, rc ? strerror(errno) : "allowed");
+		if (fd >= 0)
+			close(fd);
 	} else if (!strcmp(what, "setuid")) {
 		fprintf(stderr, "try setuid: %d\n", setuid(0));
 	} else if (!strcmp(what, "ptrace")) {

@@ -14,7 +14,9 @@
  * capget that no capability is left, sets no_new_privs, restricts its
  * file system with Landlock where the kernel has it (writes: the state
  * directory only; reads: the system's libraries and configuration, the
- * package databases, the CA file and feed store), and installs a seccomp
+ * package databases, the CA file and feed store; from Landlock ABI 4: no
+ * TCP bind, TCP connect to the server's port only unless a proxy is set
+ * in the environment), and installs a seccomp
  * allow-list (libseccomp). What was applied is written to
  * STATE_DIR/sandbox (shown by `patchwarden-agent status`). */
 #ifndef PATCHWARDEN_SEPARATE_H
@@ -28,10 +30,13 @@
 #define PW_AGENT_USER "patchwarden-agent"
 
 typedef struct pw_agent_sep_conf {
-	const char *user;             /* NULL: PW_AGENT_USER; must exist (no fallback) */
+	/* NULL: PW_AGENT_USER (test builds: $PATCHWARDEN_AGENT_USER when
+	 * set); must exist (no fallback) */
+	const char *user;
 	const char *state_dir;        /* made and handed to the user */
 	const char *root;             /* the system reported (read-only); NULL: "/" */
 	const char *ca_file;          /* read by the child; may be NULL */
+	const char *server;           /* its URL; NULL: the one saved at enrollment */
 	const char *feed_store;       /* read by the child; may be NULL */
 	const pw_executor_conf *exec; /* what the parent runs requests with */
 } pw_agent_sep_conf;
