@@ -166,6 +166,8 @@ check "an empty bounding set" test "$(field "$child" CapBnd)" = 0000000000000000
 check "no_new_privs" test "$(field "$child" NoNewPrivs)" = 1
 check "a seccomp filter (mode 2)" test "$(field "$child" Seccomp)" = 2
 check "the parent has no seccomp filter" test "$(field "$agent_pid" Seccomp)" = 0
+echo "agent run, separated: parent VmRSS $(fields "$agent_pid" VmRSS), child VmRSS" \
+  "$(fields "$child" VmRSS) (VmHWM $(fields "$child" VmHWM))"
 check "the log says what was applied" run_has "separated: user nobody"
 check "TCP only to the server's port where Landlock has TCP rules" \
   sh -c "grep -q 'tcp: connect to port $PW_SRV_PORT_A and 53 only' '$T/run.out' ||
