@@ -16,6 +16,7 @@
 
 #include "patchwarden/executor.h"
 #include "patchwarden/privmsg.h"
+#include "patchwarden/privsep.h"
 
 /* A payload written by hand. */
 typedef struct bytes {
@@ -441,6 +442,42 @@ static void test_seeds(void **state)
 	}
 }
 
+/* The parent's package scheme from a root's os-release: ID, then ID_LIKE. */
+static const char *scheme_of(const char *osrel, const char *where)
+{
+	char root[] = "/tmp/pw-osrel-XXXXXX", dir[64], path[96];
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof dir, "%s/%s", root, where);
+	snprintf(path, sizeof path, "%s/os-release", dir);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(osrel, f);
+	fclose(f);
+	const char *s = pw_privsep_host_scheme(root);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+	return s;
+}
+
+static void test_host_scheme(void **state)
+{
+	(void)state;
+	assert_string_equal(scheme_of("NAME=\"Debian\"\nID=debian\n", "etc"), "deb");
+	assert_string_equal(scheme_of("ID=ubuntu\nID_LIKE=debian\n", "etc"), "deb");
+	assert_string_equal(scheme_of("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", "etc"),
+			    "rpm");
+	assert_string_equal(scheme_of("ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n", "etc"),
+			    "rpm");
+	assert_string_equal(scheme_of("ID=mydistro\nID_LIKE=\"ubuntu debian\"\n", "etc"), "deb");
+	assert_string_equal(scheme_of("ID=alpine\n", "usr/lib"), "apk");
+	assert_null(scheme_of("ID=gentoo\n", "etc"));
+	assert_null(scheme_of("IDX=debian\n", "etc"));
+	assert_null(pw_privsep_host_scheme("/nonexistent-root"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_seeds),
+		cmocka_unit_test(test_host_scheme),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
