@@ -1,4 +1,5 @@
 /* patchwarden agent: enrollment, the check-in daemon and its status. */
+#include <cjson/cJSON.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -12,16 +13,23 @@
 #include "commands.h"
 #include "patchwarden/agent.h"
 #include "patchwarden/config.h"
+#include "patchwarden/execjob.h"
+#include "patchwarden/executor.h"
+#include "patchwarden/separate.h"
 
 #define CMD "agent"
 
 struct opts {
 	const char *action, *state_dir, *server, *token, *ca, *root, *store;
-	int64_t timeout; /* 0: not given */
-	bool insecure, once;
+	const char *kind, *args; /* exec */
+	int64_t timeout;         /* 0: not given */
+	bool insecure, once, json;
 };
 
 static struct opts opt;
+
+/* [agent] user: who the unprivileged side of `run` as root becomes. */
+static const char *agent_user;
 
 static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "state-dir", &opt.state_dir, "DIR",
@@ -44,6 +52,9 @@ static const struct pw_option options[] = {
 	PW_OPT_INT(0, "timeout", &opt.timeout, 1, 3600, "SEC",
 		   "time limit per request (default 60)"),
 	PW_OPT_FLAG(0, "once", &opt.once, "run: one check-in, then exit (for tests and cron)"),
+	PW_OPT_STRING(0, "args", &opt.args, "JSON",
+		      "exec: the job's arguments, as the server would send them"),
+	PW_OPT_FLAG(0, "json", &opt.json, "exec: print the job's output JSON"),
 	PW_OPT_END(),
 };
 
@@ -51,6 +62,7 @@ static const char usage_head[] =
 	"usage: patchwarden agent enroll --server URL --token TOKEN [OPTIONS]\n"
 	"       patchwarden agent run [--once] [OPTIONS]\n"
 	"       patchwarden agent status [OPTIONS]\n"
+	"       patchwarden agent exec [KIND] [--args JSON] [--root DIR] [--json]\n"
 	"\n"
 	"The host agent: 'enroll' trades an enrollment token for this host's own\n"
 	"credential (saved 0600 in the state directory with the server URL and\n"
@@ -58,6 +70,10 @@ static const char usage_head[] =
 	"sends the inventory only when its hash changed, runs the jobs handed out\n"
 	"(inventory, scan) and delivers their results, which wait in an on-disk\n"
 	"spool until the server acknowledges them; 'status' shows the state.\n"
+	"'exec' runs one executor job here and now, as a job from the server\n"
+	"would run (KIND: simulate, the default, patch, hold, unhold, rollback,\n"
+	"reboot, health, backup_check); an operator's dry tool: simulate changes\n"
+	"nothing. Its exit status is 0 done, 1 failed, 2 refused or bad input.\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -74,10 +90,12 @@ static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 	int n = pw_cli_parse(CMD, setup, argc, argv, PW_OPT_TABLES(options), ~0u);
 	if (n < 0)
 		return PW_EXIT_ERROR;
-	if (n > 1)
-		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[1]);
+	bool exec = n && !strcmp(argv[0], "exec");
+	if (n > (exec ? 2 : 1))
+		return pw_cli_usage_error(CMD, "unexpected argument '%s'", argv[exec ? 2 : 1]);
 	*o = opt;
 	o->action = n ? argv[0] : NULL;
+	o->kind = exec && n > 1 ? argv[1] : "simulate";
 	if (!o->action)
 		return pw_cli_usage_error(CMD, "expected enroll, run or status");
 	return PW_EXIT_OK;
@@ -105,8 +123,11 @@ static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cf
 	conf->root = o->root;
 	conf->feed_store = o->store ? o->store : pw_config_get(*cfg, "agent", "feed_store");
 	conf->insecure = o->insecure;
+	agent_user = pw_config_get(*cfg, "agent", "user");
 	conf->timeout = timeout;
 	conf->spool_max = (size_t)spool_max;
+	conf->health_check = pw_config_get(*cfg, "agent", "health_check");
+	conf->backup_check = pw_config_get(*cfg, "agent", "backup_check");
 	if (conf->ca_file && access(conf->ca_file, R_OK) != 0)
 		return pw_cli_fail(CMD, "%s: cannot read the CA file", conf->ca_file);
 	return PW_EXIT_OK;
@@ -142,8 +163,66 @@ static int do_status(const pw_agent_conf *conf)
 	       "last_checkin: %s\ncheckin_interval: %ld\n",
 	       pw_agent_client_id(c), pw_agent_client_server(c), pw_agent_client_spooled(c),
 	       *h ? h : "-", *t ? t : "-", pw_agent_client_interval(c));
+	char sandbox[512];
+	pw_agent_sandbox_read(conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR, sandbox,
+			      sizeof sandbox);
+	printf("privileges: %s\n", *sandbox ? sandbox : "-");
 	pw_agent_client_close(c);
 	return PW_EXIT_OK;
+}
+
+static void print_exec(const pw_exec_request *req, const pw_exec_result *res)
+{
+	printf("%s: %s: %s\n", pw_exec_kind_name(req->kind), pw_exec_status_name(res->status),
+	       res->message);
+	for (size_t i = 0; i < res->n_changes; i++) {
+		const pw_exec_change *c = &res->changes[i];
+		printf("  %-9s %s %s -> %s%s\n", pw_change_action_name(c->action), c->name,
+		       c->before[0] ? c->before : "-", c->after[0] ? c->after : "-",
+		       c->ok ? "" : " (failed)");
+	}
+	if (req->kind == PW_EXEC_SIMULATE)
+		printf("resolves: %s\n", res->resolves ? "yes" : "no");
+	printf("db_state: %s\nneeds_reboot: %s\n", pw_pkgdb_state_name(res->db_state),
+	       res->needs_reboot ? "yes" : "no");
+	for (size_t i = 0; i < res->n_services; i++)
+		printf("restart: %s\n", res->services[i]);
+}
+
+/* One executor job now, in this process: what a job from the server
+ * with these arguments would do. */
+static int do_exec(const struct opts *o, const pw_agent_conf *conf)
+{
+	pw_error e = PW_ERROR_INIT;
+	cJSON *args = NULL;
+	if (o->args && !(args = cJSON_Parse(o->args)))
+		return pw_cli_fail(CMD, "--args is not JSON");
+	pw_exec_request *req = calloc(1, sizeof *req);
+	if (!req) {
+		cJSON_Delete(args);
+		return pw_cli_fail(CMD, "out of memory");
+	}
+	pw_exec_result res;
+	pw_exec_result_init(&res);
+	pw_executor_conf xc = {conf->root,           NULL, conf->health_check, conf->backup_check,
+			       (unsigned)o->timeout, NULL};
+	int rc;
+	if (pw_exec_request_from_json(o->kind, args, req, &e) ||
+	    pw_executor_run(&xc, req, &res, &e)) {
+		rc = pw_cli_fail_err(CMD, &e);
+	} else if (o->json) {
+		cJSON *out = pw_exec_result_to_json(req, &res);
+		rc = pw_cli_print_json(CMD, out);
+		if (!rc)
+			rc = pw_exec_status_exit(res.status);
+	} else {
+		print_exec(req, &res);
+		rc = pw_exec_status_exit(res.status);
+	}
+	pw_exec_result_release(&res);
+	free(req);
+	cJSON_Delete(args);
+	return rc;
 }
 
 static volatile sig_atomic_t stop_requested;
@@ -205,13 +284,63 @@ static void tune_malloc(void)
 	mallopt(M_ARENA_MAX, 1);
 }
 
+/* The separated child's channel to its parent; fd -1 when not separated. */
+static pw_agent_sep sep = {-1, ""};
+
+/* As root: fork into the privileged parent (which does not come back)
+ * and the sandboxed child that goes on (patchwarden/separate.h). */
+static int separate(const pw_agent_conf *conf, bool *exit_now)
+{
+	pw_error e = PW_ERROR_INIT;
+	*exit_now = false;
+	if (geteuid() != 0) {
+		char line[160];
+		snprintf(line, sizeof line,
+			 "privileges are not separated: running as uid %u, not root (one "
+			 "process, no sandbox of its own)",
+			 (unsigned)geteuid());
+		fprintf(stderr, "patchwarden agent: %s\n", line);
+		pw_agent_sandbox_write(conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
+				       line);
+		return PW_EXIT_OK;
+	}
+	static pw_executor_conf ex;
+	ex.root = conf->root ? conf->root : "/";
+	ex.health_check = conf->health_check;
+	ex.backup_check = conf->backup_check;
+	pw_agent_sep_conf sc = {agent_user,
+				conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
+				conf->root,
+				conf->ca_file,
+				conf->server,
+				conf->feed_store,
+				&ex};
+	if (pw_agent_separate(&sc, &sep, &e))
+		return pw_cli_fail_err(CMD, &e);
+	fprintf(stderr, "patchwarden agent: %s\n", sep.applied);
+#ifdef PW_TEST_HOOKS
+	int code;
+	if (pw_agent_separate_test_frames(&sep, &code)) {
+		*exit_now = true;
+		return code;
+	}
+#endif
+	return PW_EXIT_OK;
+}
+
 static int do_run(const pw_agent_conf *conf, bool once)
 {
 	pw_error e = PW_ERROR_INIT;
 	pw_agent_client *c;
+	bool exit_now;
+	int src = separate(conf, &exit_now);
+	if (src || exit_now)
+		return src;
 	tune_malloc();
 	if (pw_agent_client_open(conf, &c, &e))
 		return pw_cli_fail_err(CMD, &e);
+	if (sep.fd >= 0) /* executor jobs: asked of the privileged parent */
+		pw_agent_client_set_exec(c, pw_agent_privsep_exec, &sep);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop; /* no SA_RESTART: a stop ends the wait */
@@ -261,10 +390,14 @@ int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 	if (rc)
 		return rc;
 	bool enroll = !strcmp(o.action, "enroll"), run = !strcmp(o.action, "run");
-	if (!enroll && !run && strcmp(o.action, "status"))
+	bool exec = !strcmp(o.action, "exec");
+	if (!enroll && !run && !exec && strcmp(o.action, "status"))
 		return pw_cli_usage_error(CMD,
-					  "unknown action '%s'; expected enroll, run or status",
+					  "unknown action '%s'; expected enroll, run, status or "
+					  "exec",
 					  o.action);
+	if ((o.args || o.json) && !exec)
+		return pw_cli_usage_error(CMD, "--args and --json are for exec only");
 	if (o.token && !enroll)
 		return pw_cli_usage_error(CMD, "--token is for enroll only");
 	if (o.once && !run)
@@ -275,6 +408,7 @@ int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 	if (!rc)
 		rc = enroll ? do_enroll(&conf, o.token)
 		     : run  ? do_run(&conf, o.once)
+		     : exec ? do_exec(&o, &conf)
 			    : do_status(&conf);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail(CMD, "cannot write the output");

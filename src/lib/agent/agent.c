@@ -13,6 +13,7 @@
 
 #include "patchwarden/buf.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/execjob.h"
 #include "patchwarden/feedstore.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/grow.h"
@@ -60,6 +61,12 @@ struct pw_agent_client {
 	bool plain_only; /* the server did not take a gzip body */
 	pw_spool spool;
 	CURL *curl;
+	/* Executor jobs go through this one hook (execjob.h); by default
+	 * pw_executor_run in this process with exec_conf. */
+	pw_exec_fn exec_fn;
+	void *exec_ctx;
+	pw_executor_conf exec_conf;
+	char *health_check, *backup_check;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -482,6 +489,8 @@ void pw_agent_client_close(pw_agent_client *c)
 	free(c->server);
 	free(c->ca_file);
 	free(c->root);
+	free(c->health_check);
+	free(c->backup_check);
 	free(c->feed_store);
 	free(c->agent_id);
 	if (c->credential) {
@@ -623,9 +632,14 @@ pw_err pw_agent_client_open(const pw_agent_conf *conf, pw_agent_client **out, pw
 	if (dup_opt(&c->state_dir, dir_of(conf), err) || dup_opt(&c->root, root_of(conf), err) ||
 	    (conf->feed_store ? pw_buf_puts(&store, conf->feed_store)
 			      : pw_buf_printf(&store, "%s/feeds.db", dir_of(conf))) ||
-	    !(c->feed_store = pw_buf_detach(&store)) || !(c->curl = curl_easy_init()))
+	    !(c->feed_store = pw_buf_detach(&store)) || !(c->curl = curl_easy_init()) ||
+	    dup_opt(&c->health_check, conf->health_check, err) ||
+	    dup_opt(&c->backup_check, conf->backup_check, err))
 		rc = nomem(err);
 	pw_buf_release(&store);
+	c->exec_conf = (pw_executor_conf){c->root, NULL, c->health_check, c->backup_check, 0, NULL};
+	c->exec_fn = pw_exec_in_process;
+	c->exec_ctx = &c->exec_conf;
 	if (!rc)
 		rc = load_credential(c, conf, err);
 	if (!rc)
@@ -775,6 +789,48 @@ pw_err pw_agent_fit_output(cJSON *output, size_t max, size_t *cut, pw_error *err
 	return rc;
 }
 
+void pw_agent_client_set_exec(pw_agent_client *c, pw_exec_fn fn, void *ctx)
+{
+	c->exec_fn = fn ? fn : pw_exec_in_process;
+	c->exec_ctx = fn ? ctx : &c->exec_conf;
+}
+
+static cJSON *message_output(const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && !cJSON_AddStringToObject(o, "message", msg)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* An executor job (execjob.h) through the client's hook. */
+static cJSON *exec_job(pw_agent_client *c, const char *kind, const cJSON *args, const char **status,
+		       int *exit_code)
+{
+	pw_exec_request *req = calloc(1, sizeof *req);
+	pw_exec_result res;
+	pw_error e = PW_ERROR_INIT;
+	cJSON *out = NULL;
+	pw_exec_result_init(&res);
+	*status = "failed";
+	*exit_code = 2;
+	if (!req)
+		return NULL;
+	if (pw_exec_request_from_json(kind, args, req, &e) ||
+	    c->exec_fn(c->exec_ctx, req, &res, &e)) {
+		out = message_output(pw_error_text(&e));
+	} else {
+		out = pw_exec_result_to_json(req, &res);
+		*status = res.status == PW_EXEC_DONE ? "ok" : "failed";
+		*exit_code = pw_exec_status_exit(res.status);
+	}
+	pw_exec_result_release(&res);
+	free(req);
+	return out;
+}
+
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
@@ -820,6 +876,9 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 			status = "failed";
 			exit_code = 2;
 		}
+	} else if (pw_exec_kind_from_name(kind) > PW_EXEC_INVENTORY) {
+		output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"), &status,
+				  &exit_code);
 	} else {
 		/* A kind of the table this agent's build does not run yet, or
 		 * none of the table's. */

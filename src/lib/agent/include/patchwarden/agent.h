@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "patchwarden/error.h"
+#include "patchwarden/execjob.h"
 
 struct cJSON;
 
@@ -45,10 +46,14 @@ typedef struct pw_agent_conf {
 	bool insecure;          /* allow http:// to a loopback host */
 	long timeout;           /* seconds per request; 0: PW_AGENT_TIMEOUT */
 	size_t spool_max;       /* bytes; 0: PW_SPOOL_DEFAULT_MAX */
+	/* [agent] health_check and backup_check for the executor's jobs
+	 * (executor.h says their forms); NULL: none configured */
+	const char *health_check;
+	const char *backup_check;
 } pw_agent_conf;
 
 /* clang-format off */
-#define PW_AGENT_CONF_INIT {NULL, NULL, NULL, NULL, NULL, false, 0, 0}
+#define PW_AGENT_CONF_INIT {NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL, NULL}
 /* clang-format on */
 
 /* PW_ERR_INVALID with the reason when `url` is not one the agent may
@@ -125,6 +130,12 @@ typedef struct pw_agent_cycle_report {
  * to the server at once (or with the next check-in) rather than held
  * until its lease runs out. */
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err);
+
+/* The hook executor jobs (simulate, patch, hold, ...) run through:
+ * `fn(ctx, ...)` instead of pw_executor_run in this process (the
+ * default; fn NULL restores it). The privilege-separated agent sets one
+ * that asks its privileged parent. */
+void pw_agent_client_set_exec(pw_agent_client *c, pw_exec_fn fn, void *ctx);
 
 /* The agent's id, server and spool size, for `agent status`. */
 const char *pw_agent_client_id(const pw_agent_client *c);
