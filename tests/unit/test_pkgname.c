@@ -48,8 +48,7 @@ static size_t valid_tsv(pw_scheme s, const char *rel)
 	read_shared(rel, &b);
 	size_t n = 0;
 	char *save = NULL;
-	for (char *line = strtok_r(b.data, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
 			continue;
 		char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "patchwarden/pkgmgr.h"
+#include "patchwarden/vercmp.h"
 
 extern const pw_pkgmgr pw_pkgmgr_apt;
 
@@ -37,11 +38,6 @@ bool pw_pid_unit(int pid, char *unit, size_t size);
 bool pw_cgroup_unit(const char *text, size_t len, char *unit, size_t size);
 
 /* What the dnf, zypper and apk backends share (pkgmgr_common.c). */
-
-#include <stdbool.h>
-#include <stddef.h>
-
-#include "patchwarden/vercmp.h"
 
 extern const pw_pkgmgr pw_pkgmgr_dnf, pw_pkgmgr_zypper, pw_pkgmgr_apk;
 
