@@ -25,8 +25,7 @@ int pw_cli_report_format(const char *cmd, const char *format, bool json, pw_repo
 	return PW_EXIT_OK;
 }
 
-int pw_cli_report_print(const char *cmd, pw_report_format fmt, cJSON *doc,
-			const cJSON *packages)
+int pw_cli_report_print(const char *cmd, pw_report_format fmt, cJSON *doc, const cJSON *packages)
 {
 	if (!doc)
 		return pw_cli_fail(cmd, "out of memory writing the report");

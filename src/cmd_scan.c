@@ -23,7 +23,7 @@ struct opts {
 	const char *root, *inventory, *store, *exposure, *fail_on;
 	int64_t snapshot;
 	bool json;
-	const char *format;  /* --format */
+	const char *format;   /* --format */
 	pw_report_format fmt; /* from --format and --json */
 };
 
@@ -304,10 +304,10 @@ static int print_report(const struct run *r)
 	pw_snapshot_info info = {0};
 	pw_error e = PW_ERROR_INIT;
 	bool dated = !pw_feedstore_snapshot_info(r->store, r->snapshot, &info, &e);
-	cJSON *doc = pw_scan_report_to_json(
-		&r->result, &r->policy,
-		pw_cli_scan_hostname(r->o.root, r->o.inventory != NULL, name, sizeof name),
-		dated ? info.created : NULL);
+	cJSON *doc = pw_scan_report_to_json(&r->result, &r->policy,
+					    pw_cli_scan_hostname(r->o.root, r->o.inventory != NULL,
+								 name, sizeof name),
+					    dated ? info.created : NULL);
 	cJSON *inv = r->o.fmt == PW_REPORT_CYCLONEDX ? pw_inventory_to_json(&r->inv) : NULL;
 	int ex = pw_cli_report_print(CMD, r->o.fmt, doc,
 				     cJSON_GetObjectItemCaseSensitive(inv, "packages"));

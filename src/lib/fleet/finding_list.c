@@ -20,7 +20,7 @@ void pw_finding_list_release(pw_finding_list *l)
 		pw_finding_row *r = &l->v[i];
 		char *s[] = {r->hostname, r->package,  r->advisory,   r->installed, r->fixed,
 			     r->priority, r->cves,     r->reason,     r->due,       r->kev_cve,
-			     r->kev_due,  r->epss_cve, r->first_seen, r->fixed_at, r->ecosystem};
+			     r->kev_due,  r->epss_cve, r->first_seen, r->fixed_at,  r->ecosystem};
 		for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
 			free(s[k]);
 	}
@@ -215,8 +215,9 @@ static pw_err read_finding(pw_stmt *st, pw_finding_row *r, pw_error *err)
 	r->sla_days = r->has_sla ? pw_stmt_int(st, 18) : 0;
 	r->snapshot = pw_stmt_is_null(st, 19) ? 0 : pw_stmt_int(st, 19);
 	char eco[PW_ECOSYSTEM_MAX];
-	if (!oom && !pw_ecosystem_from_os(pw_stmt_text(st, 20), pw_stmt_text(st, 21),
-					  pw_stmt_text(st, 22), eco, NULL) &&
+	if (!oom &&
+	    !pw_ecosystem_from_os(pw_stmt_text(st, 20), pw_stmt_text(st, 21), pw_stmt_text(st, 22),
+				  eco, NULL) &&
 	    !(r->ecosystem = strdup(eco)))
 		oom = true;
 	return oom ? pw_error_set(err, PW_ERR_NOMEM, "listing findings: out of memory") : PW_OK;

@@ -147,7 +147,7 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
 		const char *text = x->text[0] == '\'' && pw_csv_guarded(x->text + 1) ? x->text + 1
-										  : x->text;
+										     : x->text;
 		pw_err rc = pw_host_value_check(c->cols[i], text, &row[i], &e);
 		if (rc == PW_ERR_NOMEM)
 			return pw_error_set(err, rc, "%s", e.msg);

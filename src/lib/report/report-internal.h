@@ -41,8 +41,8 @@ void rp_doc_release(struct rp_doc *d);
 
 /* The purl of the finding's package: a source package is arch=source;
  * else the host's architecture when known. */
-pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version,
-	       const char *arch, pw_buf *out, pw_error *err);
+pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version, const char *arch,
+	       pw_buf *out, pw_error *err);
 
 /* A page that describes the advisory (the distribution's tracker), or a
  * CVE (NVD). */

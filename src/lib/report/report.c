@@ -14,9 +14,8 @@
 #include "report-internal.h"
 
 static const char *const format_names[] = {
-	[PW_REPORT_TABLE] = "table", [PW_REPORT_JSON] = "json",
-	[PW_REPORT_CSV] = "csv",     [PW_REPORT_SARIF] = "sarif",
-	[PW_REPORT_CYCLONEDX] = "cyclonedx",
+	[PW_REPORT_TABLE] = "table", [PW_REPORT_JSON] = "json",           [PW_REPORT_CSV] = "csv",
+	[PW_REPORT_SARIF] = "sarif", [PW_REPORT_CYCLONEDX] = "cyclonedx",
 };
 
 pw_err pw_report_format_parse(const char *name, pw_report_format *out, pw_error *err)
@@ -31,8 +30,8 @@ pw_err pw_report_format_parse(const char *name, pw_report_format *out, pw_error 
 			    name ? name : "");
 }
 
-pw_err pw_report_write(pw_report_format fmt, const cJSON *doc, const cJSON *packages,
-		       pw_buf *out, pw_error *err)
+pw_err pw_report_write(pw_report_format fmt, const cJSON *doc, const cJSON *packages, pw_buf *out,
+		       pw_error *err)
 {
 	switch (fmt) {
 	case PW_REPORT_CSV:
@@ -90,16 +89,16 @@ pw_err pw_report_purl(const char *ecosystem, const char *name, const char *versi
 		      const char *arch, pw_buf *out, pw_error *err)
 {
 	const char *colon = ecosystem ? strchr(ecosystem, ':') : NULL;
-	if (!colon || colon == ecosystem || !colon[1] || colon - ecosystem >= 32 || !name ||
-	    !*name)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "no package URL for '%s' of release '%s'", name ? name : "",
-				    ecosystem ? ecosystem : "");
+	if (!colon || colon == ecosystem || !colon[1] || colon - ecosystem >= 32 || !name || !*name)
+		return pw_error_set(err, PW_ERR_INVALID, "no package URL for '%s' of release '%s'",
+				    name ? name : "", ecosystem ? ecosystem : "");
 	char distro[32];
 	memcpy(distro, ecosystem, (size_t)(colon - ecosystem));
 	distro[colon - ecosystem] = '\0';
 	pw_scheme scheme = pw_ecosystem_scheme(ecosystem);
-	const char *type = scheme == PW_SCHEME_RPM ? "rpm" : scheme == PW_SCHEME_APK ? "apk" : "deb";
+	const char *type = scheme == PW_SCHEME_RPM   ? "rpm"
+			   : scheme == PW_SCHEME_APK ? "apk"
+						     : "deb";
 	/* rpm: "[epoch:]version-release", the epoch a qualifier of its own */
 	const char *epoch_end = scheme == PW_SCHEME_RPM && version ? strchr(version, ':') : NULL;
 	if (epoch_end && strspn(version, "0123456789") != (size_t)(epoch_end - version))
@@ -133,8 +132,8 @@ pw_err pw_report_purl(const char *ecosystem, const char *name, const char *versi
 	return rc ? pw_error_set(err, rc, "package URL: out of memory") : PW_OK;
 }
 
-pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version,
-	       const char *arch, pw_buf *out, pw_error *err)
+pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version, const char *arch,
+	       pw_buf *out, pw_error *err)
 {
 	if (!arch)
 		arch = f->by_source && !strcmp(name, f->package) ? "source" : f->host_arch;
@@ -162,8 +161,7 @@ void rp_cves_text(const struct rp_finding *f, const char *sep, pw_buf *out)
 {
 	const cJSON *c;
 	bool first = true;
-	cJSON_ArrayForEach(c, f->cves)
-	{
+	cJSON_ArrayForEach(c, f->cves) {
 		if (!cJSON_IsString(c))
 			continue;
 		pw_buf_printf(out, "%s%s", first ? "" : sep, c->valuestring);
@@ -233,8 +231,7 @@ static pw_err add_from(struct rp_doc *d, size_t *cap, const cJSON *arr, const ch
 		       const cJSON *host, pw_error *err)
 {
 	const cJSON *o;
-	cJSON_ArrayForEach(o, arr)
-	{
+	cJSON_ArrayForEach(o, arr) {
 		if (!cJSON_IsObject(o))
 			return pw_error_set(err, PW_ERR_INVALID, "a finding is not an object");
 		struct rp_finding *v = pw_grow(d->v, cap, d->n, sizeof *v);
@@ -250,7 +247,8 @@ static pw_err add_from(struct rp_doc *d, size_t *cap, const cJSON *arr, const ch
 			f->host_arch = str(host, "arch");
 			f->state = state;
 			if (f->fixed)
-				scan_due(d->created, cJSON_GetObjectItemCaseSensitive(o, "sla_days"),
+				scan_due(d->created,
+					 cJSON_GetObjectItemCaseSensitive(o, "sla_days"),
 					 f->kev_due, f->due);
 		} else {
 			f->host = str(o, "hostname");

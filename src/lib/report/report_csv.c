@@ -7,8 +7,8 @@
 
 #include "report-internal.h"
 
-static const char *const columns[] = {"host",     "package", "installed", "fixed", "advisory",
-				      "cves",     "priority", "due",      "kev",   "state"};
+static const char *const columns[] = {"host", "package",  "installed", "fixed", "advisory",
+				      "cves", "priority", "due",       "kev",   "state"};
 
 static pw_err row(pw_buf *out, const char *const *cells, size_t n)
 {
@@ -33,9 +33,9 @@ pw_err pw_report_csv(const cJSON *doc, pw_buf *out, pw_error *err)
 		const struct rp_finding *f = &d.v[i];
 		pw_buf_reset(&cves);
 		rp_cves_text(f, " ", &cves);
-		const char *cells[] = {f->host,     f->package,           f->installed,
-				       f->fixed,    f->advisory,          pw_buf_str(&cves),
-				       f->priority, f->due,               f->kev_cve ? "true" : "false",
+		const char *cells[] = {f->host,     f->package,  f->installed,
+				       f->fixed,    f->advisory, pw_buf_str(&cves),
+				       f->priority, f->due,      f->kev_cve ? "true" : "false",
 				       f->state};
 		rc = row(out, cells, sizeof cells / sizeof cells[0]);
 	}

@@ -42,7 +42,7 @@ static const struct vex *vex_of(const char *state)
 static const char *severity_of(const char *s)
 {
 	static const char *const map[][2] = {
-		{"critical", "critical"}, {"high", "high"},     {"medium", "medium"},
+		{"critical", "critical"}, {"high", "high"},       {"medium", "medium"},
 		{"low", "low"},           {"negligible", "info"}, {"emergency", "critical"},
 		{"normal", "medium"},
 	};
@@ -65,8 +65,7 @@ static void prop(struct rp_json *j, cJSON *props, const char *name, const char *
 static cJSON *by_ref(cJSON *list, const char *ref)
 {
 	cJSON *c;
-	cJSON_ArrayForEach(c, list)
-	{
+	cJSON_ArrayForEach(c, list) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(c, "bom-ref");
 		if (cJSON_IsString(r) && !strcmp(r->valuestring, ref))
 			return c;
@@ -122,8 +121,7 @@ static void affected(struct rp_json *j, cJSON *list, const char *prefix, const c
 	const struct vex *v = vex_of(f->state);
 	bool fixed = v && !strcmp(v->analysis, "resolved") && f->fixed;
 	const cJSON *b;
-	cJSON_ArrayForEach(b, f->binaries)
-	{
+	cJSON_ArrayForEach(b, f->binaries) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "name");
 		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(b, "version");
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "arch");
@@ -141,8 +139,7 @@ static void affected(struct rp_json *j, cJSON *list, const char *prefix, const c
 		const char *version = fixed ? f->fixed : f->installed;
 		const char *arch = NULL; /* the inventory's, when it lists the package */
 		const cJSON *p;
-		cJSON_ArrayForEach(p, packages)
-		{
+		cJSON_ArrayForEach(p, packages) {
 			const cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "name");
 			const cJSON *ver = cJSON_GetObjectItemCaseSensitive(p, "version");
 			const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "arch");
@@ -165,8 +162,7 @@ static void versions(struct rp_json *j, cJSON *affects, const struct rp_finding 
 		     const struct vex *v)
 {
 	cJSON *a;
-	cJSON_ArrayForEach(a, affects)
-	{
+	cJSON_ArrayForEach(a, affects) {
 		cJSON *vs = rp_arr(j, a, "versions");
 		cJSON *one = rp_obj(j, vs, NULL);
 		rp_str(j, one, "version", f->installed);
@@ -209,8 +205,7 @@ static void vulnerability(struct rp_json *j, cJSON *vulns, cJSON *list, const ch
 	rp_str(j, src, "url", pw_buf_str(&b));
 	cJSON *refs = rp_arr(j, o, "references");
 	const cJSON *c;
-	cJSON_ArrayForEach(c, f->cves)
-	{
+	cJSON_ArrayForEach(c, f->cves) {
 		if (!cJSON_IsString(c) || !strcmp(c->valuestring, f->advisory))
 			continue;
 		cJSON *r = rp_obj(j, refs, NULL);
@@ -278,7 +273,7 @@ static void serial_number(struct rp_json *j, cJSON *root)
 {
 	unsigned char r[16];
 	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-		return; /* optional */
+		return;                               /* optional */
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* variant 1 */
 	char s[64];
@@ -332,8 +327,7 @@ static void scan_components(struct rp_json *j, cJSON *list, const struct rp_doc 
 	if (cJSON_IsString(e))
 		eco = e->valuestring;
 	const cJSON *p;
-	cJSON_ArrayForEach(p, packages)
-	{
+	cJSON_ArrayForEach(p, packages) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "name");
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, "version");
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "arch");

@@ -54,8 +54,7 @@ static int rule_index(struct rp_json *j, cJSON *rules, const struct rp_finding *
 {
 	int k = 0;
 	const cJSON *r;
-	cJSON_ArrayForEach(r, rules)
-	{
+	cJSON_ArrayForEach(r, rules) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 		if (cJSON_IsString(id) && !strcmp(id->valuestring, f->advisory))
 			return k;
@@ -160,14 +159,16 @@ pw_err pw_report_sarif(const cJSON *doc, pw_buf *out, pw_error *err)
 	rp_str(&j, root, "version", "2.1.0");
 	cJSON *run = rp_obj(&j, rp_arr(&j, root, "runs"), NULL);
 	tool(&j, run, doc);
-	cJSON *driver = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(run, "tool"), "driver");
+	cJSON *driver =
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "tool"),
+						 "driver");
 	cJSON *rules = rp_arr(&j, driver, "rules");
 	cJSON *results = rp_arr(&j, run, "results");
 	for (size_t i = 0; i < d.n_findings && j.ok; i++)
 		result(&j, results, rules, &d.v[i]);
 	cJSON *props = rp_obj(&j, run, "properties");
-	dup_to(&j, props, "schema_version", cJSON_GetObjectItemCaseSensitive(doc, "schema_version"));
+	dup_to(&j, props, "schema_version",
+	       cJSON_GetObjectItemCaseSensitive(doc, "schema_version"));
 	dup_to(&j, props, "created", cJSON_GetObjectItemCaseSensitive(doc, "created"));
 	dup_to(&j, props, "feed_snapshot", cJSON_GetObjectItemCaseSensitive(doc, "feed_snapshot"));
 	rp_str(&j, props, "hostname", d.hostname);

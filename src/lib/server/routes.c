@@ -1239,7 +1239,8 @@ static const char findings_query[] =
 /* The report head of a findings document (jsonout.h). */
 #define REPORT_HEAD_EXAMPLE                                                                        \
 	"\"schema_version\":1,\"created\":\"2024-05-02T08:00:00.000Z\",\"tool\":{\"name\":"        \
-	"\"patchwarden\",\"version\":\"0.1.0\",\"information_uri\":\"https://patchwarden.invalid/\"}," \
+	"\"patchwarden\",\"version\":\"0.1.0\",\"information_uri\":\"https://patchwarden.invalid/" \
+	"\"},"                                                                                     \
 	"\"feed_snapshot\":{\"id\":12,\"created\":\"2024-05-01T02:00:00.000Z\"},"
 
 /* A host's members as the API shows them. */
@@ -1389,7 +1390,8 @@ static const pw_route routes[] = {
 	 h_host_findings,
 	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
 	 "them (docs/records.md); 404 when there is no such host",
-	 host_findings_query, NULL, "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	 host_findings_query, NULL,
+	 "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
 	 "job.create", h_job_create,
 	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
@@ -1422,7 +1424,8 @@ static const pw_route routes[] = {
 	{"GET", "/api/v1/findings", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_findings,
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them, with the "
 	 "report head (docs/records.md)",
-	 findings_query, NULL, "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	 findings_query, NULL,
+	 "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 
 	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
 	 "Lists users (the auditor reads who may do what)", NULL, NULL,

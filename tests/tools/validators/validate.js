@@ -3,8 +3,11 @@
 //   validate.js cyclonedx FILE  CycloneDX's own library, its strict JSON
 //                               schema validator for spec 1.5
 //   validate.js sarif FILE      Microsoft's SARIF multitool `validate`
-//                               (schema and rules); warnings are shown,
-//                               any error fails
+//                               (its rules; warnings are shown, any error
+//                               fails), and the SARIF 2.1.0 schema the
+//                               multitool ships, through ajv: the
+//                               multitool's own schema check skips enum
+//                               values (a "level" of "fatal" passes it)
 // Exit status: 0 valid, 1 invalid, 2 could not validate.
 'use strict';
 const fs = require('fs');
@@ -26,6 +29,22 @@ function cyclonedx(file) {
   });
 }
 
+// The SARIF schema (JSON Schema 2020-12) that the multitool package ships.
+function sarifSchema(file, tool) {
+  const Ajv2020 = require('ajv/dist/2020');
+  const addFormats = require('ajv-formats');
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const schema = JSON.parse(fs.readFileSync(path.join(path.dirname(tool), 'sarif-2.1.0.json'),
+    'utf8'));
+  const check = ajv.compile(schema);
+  if (check(JSON.parse(fs.readFileSync(file, 'utf8')))) return 0;
+  for (const e of check.errors.slice(0, 20))
+    console.log(`  error schema: ${e.instancePath || '/'} ${e.message}` +
+      `${e.params && e.params.allowedValues ? ': ' + e.params.allowedValues.join(', ') : ''}`);
+  return check.errors.length;
+}
+
 function sarif(file) {
   const tool = path.join(__dirname, 'node_modules', '@microsoft', 'sarif-multitool-linux',
     'Sarif.Multitool');
@@ -39,7 +58,7 @@ function sarif(file) {
       return 2;
     }
     const log = JSON.parse(fs.readFileSync(out, 'utf8'));
-    let errors = 0, warnings = 0;
+    let errors = sarifSchema(file, tool), warnings = 0;
     for (const run of log.runs) {
       const rules = (run.tool.driver.rules || []);
       for (const res of run.results || []) {
@@ -62,7 +81,7 @@ function sarif(file) {
         }
       }
     }
-    console.log(`${file}: SARIF multitool: ${errors} errors, ${warnings} warnings` +
+    console.log(`${file}: SARIF multitool and schema: ${errors} errors, ${warnings} warnings` +
       ` (exit ${r.status})`);
     return errors || r.status !== 0 ? 1 : 0;
   } finally {

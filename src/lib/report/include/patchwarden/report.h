@@ -53,8 +53,8 @@ pw_err pw_report_cyclonedx(const struct cJSON *doc, const struct cJSON *packages
 
 /* The document in `fmt` (JSON: indented, as --json prints it; TABLE is
  * PW_ERR_INVALID); `packages` as for pw_report_cyclonedx. */
-pw_err pw_report_write(pw_report_format fmt, const struct cJSON *doc,
-		       const struct cJSON *packages, pw_buf *out, pw_error *err);
+pw_err pw_report_write(pw_report_format fmt, const struct cJSON *doc, const struct cJSON *packages,
+		       pw_buf *out, pw_error *err);
 
 /* The package URL of a package of release `ecosystem` ("debian:12"):
  * pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-12, pkg:rpm/...
