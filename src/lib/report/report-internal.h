@@ -44,6 +44,15 @@ void rp_doc_release(struct rp_doc *d);
 pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version, const char *arch,
 	       pw_buf *out, pw_error *err);
 
+/* The finding's plain facts that every format carries as properties, in
+ * order: hostname, package, installed, fixed, priority, due, state (NULL
+ * values when unknown). */
+#define RP_FACTS 7
+struct rp_fact {
+	const char *name, *value;
+};
+void rp_facts(const struct rp_finding *f, struct rp_fact out[RP_FACTS]);
+
 /* A page that describes the advisory (the distribution's tracker), or a
  * CVE (NVD). */
 void rp_advisory_url(const char *id, pw_buf *out);

@@ -140,6 +140,17 @@ pw_err rp_purl(const struct rp_finding *f, const char *name, const char *version
 	return pw_report_purl(f->ecosystem, name, version, arch, out, err);
 }
 
+void rp_facts(const struct rp_finding *f, struct rp_fact out[RP_FACTS])
+{
+	const struct rp_fact v[RP_FACTS] = {
+		{"hostname", f->host},       {"package", f->package},
+		{"installed", f->installed}, {"fixed", f->fixed},
+		{"priority", f->priority},   {"due", f->due[0] ? f->due : NULL},
+		{"state", f->state},
+	};
+	memcpy(out, v, sizeof v);
+}
+
 void rp_advisory_url(const char *id, pw_buf *out)
 {
 	static const char *const by_prefix[][2] = {

@@ -255,11 +255,13 @@ static void vulnerability(struct rp_json *j, cJSON *vulns, cJSON *list, const ch
 	affected(j, list, prefix, packages, f, affects, &e);
 	versions(j, affects, f, v);
 	cJSON *props = rp_arr(j, o, "properties");
-	prop(j, props, "patchwarden:state", f->state);
-	prop(j, props, "patchwarden:priority", f->priority);
-	prop(j, props, "patchwarden:installed", f->installed);
-	prop(j, props, "patchwarden:fixed", f->fixed);
-	prop(j, props, "patchwarden:due", f->due[0] ? f->due : NULL);
+	struct rp_fact facts[RP_FACTS];
+	rp_facts(f, facts);
+	for (size_t i = 0; i < RP_FACTS; i++) {
+		pw_buf_reset(&b);
+		pw_buf_printf(&b, "patchwarden:%s", facts[i].name);
+		prop(j, props, pw_buf_str(&b), facts[i].value);
+	}
 	prop(j, props, "patchwarden:kev.cve", f->kev_cve);
 	prop(j, props, "patchwarden:kev.due_date", f->kev_due);
 	prop(j, props, "patchwarden:epss.cve", f->epss_cve);

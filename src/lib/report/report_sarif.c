@@ -126,13 +126,10 @@ static void result(struct rp_json *j, cJSON *results, cJSON *rules, const struct
 	rp_str(j, rp_obj(j, r, "partialFingerprints"), "patchwardenFinding/v1", pw_buf_str(&b));
 	pw_buf_release(&b);
 	cJSON *p = rp_obj(j, r, "properties");
-	rp_str(j, p, "hostname", f->host);
-	rp_str(j, p, "package", f->package);
-	rp_str(j, p, "installed", f->installed);
-	rp_str(j, p, "fixed", f->fixed);
-	rp_str(j, p, "priority", f->priority);
-	rp_str(j, p, "due", f->due[0] ? f->due : NULL);
-	rp_str(j, p, "state", f->state);
+	struct rp_fact facts[RP_FACTS];
+	rp_facts(f, facts);
+	for (size_t i = 0; i < RP_FACTS; i++)
+		rp_str(j, p, facts[i].name, facts[i].value);
 	dup_to(j, p, "cves", f->cves);
 	if (f->kev_cve) {
 		cJSON *kev = rp_obj(j, p, "kev");
