@@ -75,9 +75,10 @@ static int rule_index(struct rp_json *j, cJSON *rules, const struct rp_finding *
 	rp_advisory_url(f->advisory, &b);
 	rp_str(j, rule, "helpUri", pw_buf_str(&b));
 	pw_buf_reset(&b);
-	pw_buf_printf(&b, "Upgrade the package to the version the advisory names (%s).",
-		      f->fixed ? f->fixed : "no fix yet");
-	text_obj(j, rule, "help", pw_buf_str(&b));
+	text_obj(j, rule, "help",
+		 f->fixed
+			 ? "Upgrade the affected packages to the fixed versions the advisory names."
+			 : "No fixed version yet: watch the advisory.");
 	pw_buf_release(&b);
 	cJSON *props = rp_obj(j, rule, "properties");
 	cJSON *tags = props ? rp_arr(j, props, "tags") : NULL;
