@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_report.h"
 #include "commands.h"
 #include "patchwarden/buf.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
 #include "table.h"
@@ -20,6 +22,7 @@ struct opts {
 	const char *kev;
 	int64_t min_criticality;
 	bool json;
+	const char *format; /* --format */
 };
 
 static struct opts opt = {.f = PW_FINDING_FILTER_INIT};
@@ -69,13 +72,14 @@ static const struct pw_option options[] = {
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
 	 .value = &opt.json,
-	 .help = "print the records as a JSON array (GET /api/v1/findings)"},
+	 .help = "--format json: the findings document (GET /api/v1/findings)"},
+	PW_OPT_STRING(0, "format", &opt.format, "FMT", PW_CLI_FORMAT_HELP),
 	PW_OPT_END(),
 };
 
 static const char usage_head[] =
-	"usage: patchwarden findings [FILTERS] [--json]\n"
-	"       patchwarden host findings HOST [FILTERS] [--json]\n"
+	"usage: patchwarden findings [FILTERS] [--json | --format FMT]\n"
+	"       patchwarden host findings HOST [FILTERS] [--json | --format FMT]\n"
 	"\n"
 	"The findings the server stores for its hosts (what each one is\n"
 	"missing, and what was fixed), by id, as the API lists them. HOST\n"
@@ -87,16 +91,31 @@ static const char usage_tail[] =
 	"The table has one row per finding: host, package, installed and fixed\n"
 	"versions, advisory, priority and the date it is due (the earlier of\n"
 	"first seen + the SLA of its priority and its KEV due date). --json prints\n"
-	"the records of GET /api/v1/findings (docs/records.md).\n"
+	"the document GET /api/v1/findings pages: the report head and the records\n"
+	"(docs/records.md); csv has a row per finding (host, package, installed,\n"
+	"fixed, advisory, cves, priority, due, kev, state).\n"
 	"\n"
 	"Exit status: 0 listed (also when none match), 2 bad usage or bad input.\n"
 	"See patchwarden-findings(1).\n";
 
 const struct pw_usage cmd_findings_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 
-static cJSON *finding_json(const void *r)
+/* The findings document, with the feed store's newest snapshot. */
+static int print_report(const char *cmd, struct pw_setup *setup, pw_db *db,
+			const pw_finding_list *l, pw_report_format fmt)
 {
-	return pw_finding_to_json(r);
+	pw_config *cfg = pw_cli_config(cmd, setup);
+	pw_findings_config fc;
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_error err = PW_ERROR_INIT;
+	if (!cfg)
+		return PW_EXIT_ERROR;
+	if (pw_findings_config_load(cfg, &fc, &err) || pw_coverage_load(db, &fc, &cov, &err))
+		return pw_cli_fail_err(cmd, &err);
+	int rc = pw_cli_report_print(cmd, fmt, pw_finding_report_json(l, cov.snapshot, cov.created),
+				     NULL);
+	pw_coverage_ctx_release(&cov);
+	return rc;
 }
 
 /* clang-format off */
@@ -147,6 +166,9 @@ static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, b
 	if (o.kev && strcmp(o.kev, "true") && strcmp(o.kev, "false"))
 		return pw_cli_usage_error(cmd, "--kev takes true or false");
 	o.f.kev = !o.kev ? 0 : !strcmp(o.kev, "true") ? 1 : -1;
+	pw_report_format fmt;
+	if (pw_cli_report_format(cmd, o.format, o.json, &fmt))
+		return PW_EXIT_ERROR;
 	pw_db *db = pw_cli_db(cmd, setup);
 	if (!db)
 		return PW_EXIT_ERROR;
@@ -172,8 +194,8 @@ static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, b
 		after = l.v[l.n - 1].id;
 	}
 	int rc = PW_EXIT_OK;
-	if (o.json)
-		rc = pw_cli_print_json_array(cmd, l.v, l.n, sizeof *l.v, finding_json);
+	if (fmt != PW_REPORT_TABLE)
+		rc = print_report(cmd, setup, db, &l, fmt);
 	else
 		rc = print_table(cmd, &l);
 	pw_finding_list_release(&l);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_report.h"
 #include "commands.h"
 #include "patchwarden/config.h"
 #include "patchwarden/feedstore.h"
@@ -24,6 +25,8 @@ struct opts {
 	const char *root, *inventory, *store, *exposure, *fail_on, *by;
 	int64_t snapshot;
 	bool json;
+	const char *format;   /* --format */
+	pw_report_format fmt; /* from --format and --json */
 };
 
 static struct opts opt;
@@ -45,6 +48,7 @@ static const struct pw_option options[] = {
 		      "internet, internal or isolated (default [scan] exposure,\n"
 		      "else internal); EPSS counts only on internet hosts"),
 	PW_OPT_FLAG(0, "json", &opt.json, "one JSON object (see patchwarden-scan(1))"),
+	PW_OPT_STRING(0, "format", &opt.format, "FMT", PW_CLI_FORMAT_HELP),
 	PW_OPT_STRING(0, "fail-on", &opt.fail_on, "PRIORITY",
 		      "exit 1 when a finding has PRIORITY or higher"),
 	PW_OPT_STRING(0, "by", &opt.by, "ROWS",
@@ -56,7 +60,8 @@ static const struct pw_option options[] = {
 static const char usage_head[] =
 	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store STORE]\n"
 	"                        [--snapshot N] [--config FILE] [--exposure WHERE]\n"
-	"                        [--json] [--fail-on PRIORITY] [--by upgrade|advisory]\n"
+	"                        [--json | --format FMT] [--fail-on PRIORITY]\n"
+	"                        [--by upgrade|advisory]\n"
 	"\n"
 	"Reports every security fix this host is missing: package, installed and\n"
 	"fixed version, advisory, CVEs, priority (emergency, high, normal, low),\n"
@@ -91,7 +96,7 @@ static int parse_opts(int argc, char **argv, struct pw_setup *setup, struct opts
 		return pw_cli_usage_error(CMD, "give --root or --inventory, not both");
 	if (o->by && strcmp(o->by, "upgrade") && strcmp(o->by, "advisory"))
 		return pw_cli_usage_error(CMD, "--by takes upgrade or advisory, not '%s'", o->by);
-	return PW_EXIT_OK;
+	return pw_cli_report_format(CMD, o->format, o->json, &o->fmt);
 }
 
 static int load_inventory_json(const char *path, pw_inventory *inv)
@@ -452,6 +457,24 @@ static int setup(struct run *r, struct pw_setup *s)
 	return PW_EXIT_OK;
 }
 
+/* --format other than table: the report document in that format. */
+static int print_report(const struct run *r)
+{
+	char name[256];
+	pw_snapshot_info info = {0};
+	pw_error e = PW_ERROR_INIT;
+	bool dated = !pw_feedstore_snapshot_info(r->store, r->snapshot, &info, &e);
+	cJSON *doc = pw_scan_report_to_json(&r->result, &r->policy,
+					    pw_cli_scan_hostname(r->o.root, r->o.inventory != NULL,
+								 name, sizeof name),
+					    dated ? info.created : NULL);
+	cJSON *inv = r->o.fmt == PW_REPORT_CYCLONEDX ? pw_inventory_to_json(&r->inv) : NULL;
+	int ex = pw_cli_report_print(CMD, r->o.fmt, doc,
+				     cJSON_GetObjectItemCaseSensitive(inv, "packages"));
+	cJSON_Delete(inv);
+	return ex;
+}
+
 int cmd_scan(int argc, char **argv, struct pw_setup *s)
 {
 	struct run r = {0};
@@ -491,15 +514,8 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 		if (r.index_warnings > 20)
 			pw_cli_warn(CMD, "%zu more advisory statements skipped",
 				    r.index_warnings - 20);
-		if (r.o.json) {
-			cJSON *j = pw_scan_result_to_json(&r.result, &r.policy);
-			char *text = j ? cJSON_Print(j) : NULL;
-			cJSON_Delete(j);
-			if (!text)
-				ex = pw_cli_fail(CMD, "out of memory writing JSON");
-			else
-				printf("%s\n", text);
-			free(text);
+		if (r.o.fmt != PW_REPORT_TABLE) {
+			ex = print_report(&r);
 		} else {
 			ex = print_table(&r.result, &r.policy,
 					 r.o.by && !strcmp(r.o.by, "advisory"), stdout);

@@ -36,7 +36,7 @@ static const struct pw_cmd commands[] = {
 	 &cmd_cve_usage, CONFIG | DB},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
 	{"findings", cmd_findings, "list the findings stored for the fleet's hosts",
-	 &cmd_findings_usage, DB},
+	 &cmd_findings_usage, CONFIG | DB},
 	{"help", cmd_help, "show help for a command", &cmd_help_usage, 0},
 	{"host", cmd_host, "list and edit the server inventory (hosts, owners, windows)",
 	 &cmd_host_usage, CONFIG | DB},

@@ -73,16 +73,16 @@ pages() {
 
 # ---- the same JSON from the API and the CLI ------------------------------------
 api=$(pages "findings?limit=7")
-cli=$("$PW_BIN" findings --json --db "$db")
+cli=$("$PW_BIN" findings --json --db "$db" | jq -c .findings)
 check "GET /findings (pages of 7) lists every finding ($(jq length <<<"$api"))" \
   test "$(jq length <<<"$api")" -eq "$total"
 check "findings --json: the same bytes" test "$(jq -c . <<<"$cli")" = "$api"
 app=$(sqlite3 "$dbf" "SELECT id FROM hosts WHERE hostname = 'app-1'")
 api=$(pages "hosts/$app/findings?limit=5")
-cli=$("$PW_BIN" host findings --json --db "$db" app-1)
+cli=$("$PW_BIN" host findings --json --db "$db" app-1 | jq -c .findings)
 check "GET /hosts/$app/findings = host findings app-1 --json" test "$(jq -c . <<<"$cli")" = "$api"
 check "id:N names the host too" \
-  test "$("$PW_BIN" host findings "id:$app" --json --db "$db" | jq -c .)" = "$api"
+  test "$("$PW_BIN" host findings "id:$app" --json --db "$db" | jq -c .findings)" = "$api"
 pages "findings?limit=1000" "$helpdesk" >/dev/null
 check "a helpdesk user reads them" test "$HTTP_STATUS" = 200
 
@@ -90,10 +90,10 @@ check "a helpdesk user reads them" test "$HTTP_STATUS" = 200
 keys='{hostname, package, by_source, installed, fixed, advisory, cves, priority, reason,
   sla_days, kev, epss}'
 want=$(jq -s -c "map($keys) | sort_by(.hostname, .package, .advisory)" "$T/scan.jsonl")
-got=$("$PW_BIN" findings --json --db "$db" | jq -c "map($keys) | sort_by(.hostname, .package, .advisory)")
+got=$("$PW_BIN" findings --json --db "$db" | jq -c ".findings | map($keys) | sort_by(.hostname, .package, .advisory)")
 check "the records' members equal scan --json's" test "$got" = "$want"
 snap=$(sqlite3 "$feeds" 'SELECT MAX(id) FROM feed_snapshot' 2>/dev/null || echo)
-all=$("$PW_BIN" findings --json --db "$db")
+all=$("$PW_BIN" findings --json --db "$db" | jq -c .findings)
 check "every record is open, unfixed, from snapshot ${snap:-?}" \
   test "$(jq -c 'map([.state, .fixed_at, .snapshot]) | unique' <<<"$all")" = "[[\"open\",null,${snap:-0}]]"
 # due: the earlier of first_seen + sla_days and the KEV due date
@@ -106,7 +106,7 @@ narrows() { # QUERY CLI-OPTIONS JQ-CONDITION
   want=$(count "$3")
   n_api=$(pages "findings?limit=50&$1" | jq length)
   # shellcheck disable=SC2086
-  n_cli=$("$PW_BIN" findings --json $2 --db "$db" | jq length)
+  n_cli=$("$PW_BIN" findings --json $2 --db "$db" | jq ".findings | length")
   check "$1: $want (API $n_api, CLI $n_cli)" test "$n_api:$n_cli" = "$want:$want"
 }
 deb_pkg=$(jq -r 'select(.hostname == "web-b") | .package' "$T/scan.jsonl" | head -1)
@@ -142,7 +142,7 @@ n=$(count '.hostname == "web-b"')
 narrows "state=fixed" "--state fixed" '.hostname == "web-b"'
 narrows "state=open" "--state open" '.hostname != "web-b"'
 check "fixed ones carry fixed_at ($n)" test "$("$PW_BIN" host findings web-b --json --db "$db" |
-  jq '[.[] | select(.state == "fixed" and .fixed_at != null)] | length')" -eq "$n"
+  jq '[.findings[] | select(.state == "fixed" and .fixed_at != null)] | length')" -eq "$n"
 "$PW_BIN" host findings web-b --db "$db" >"$T/out" 2>&1
 check "the table marks them fixed" grep -q '(fixed)$' "$T/out"
 check "the table's header" grep -q '^HOST  *PACKAGE  *INSTALLED -> FIXED  *ADVISORY  *PRIORITY  *DUE$' "$T/out"

@@ -102,7 +102,7 @@ contains "$tmp/out" "Summary: 0 emergency, 0 high, 0 normal, 0 low" "clean host"
 
 # ---- JSON ----
 expect 0 "--json" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --json
-[ "$(json 'sorted(r.keys())')" = "['findings', 'host', 'inactive', 'policy', 'snapshot', 'summary', 'unfixed', 'warnings']" ] && ok || bad "JSON keys: $(json 'sorted(r.keys())')"
+[ "$(json 'sorted(r.keys())')" = "['created', 'feed_snapshot', 'findings', 'host', 'inactive', 'policy', 'schema_version', 'snapshot', 'summary', 'tool', 'unfixed', 'warnings']" ] && ok || bad "JSON keys: $(json 'sorted(r.keys())')"
 [ "$(json 'r["host"]["ecosystem"], r["snapshot"], r["summary"]["findings"]')" = "debian:11 1 3" ] && ok || bad "JSON host/snapshot/summary: $(json 'r["host"]["ecosystem"], r["snapshot"], r["summary"]["findings"]')"
 [ "$(json '[(f["package"], f["priority"], len(f["binaries"])) for f in r["findings"]][0]')" = "('curl', 'emergency', 2)" ] && ok || bad "JSON first finding: $(json 'r["findings"][0]')"
 [ "$(json 'r["findings"][0]["kev"]["due_date"]')" = "2021-11-17" ] && ok || bad "JSON KEV due date"

@@ -2,6 +2,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "patchwarden/clock.h"
+
 bool pw_json_add_str(cJSON *o, const char *key, const char *s)
 {
 	return s ? cJSON_AddStringToObject(o, key, s) != NULL
@@ -54,4 +56,21 @@ bool pw_json_add_array(cJSON *o, const char *key, const void *items, size_t n, s
 		return true;
 	cJSON_Delete(a);
 	return false;
+}
+
+bool pw_json_add_report_head(cJSON *o, int64_t snapshot, const char *snapshot_created)
+{
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	bool ok = pw_json_add_int(o, "schema_version", PW_REPORT_SCHEMA_VERSION) &&
+		  pw_json_add_str(o, "created", now);
+	cJSON *t = ok ? cJSON_AddObjectToObject(o, "tool") : NULL;
+	ok = t && pw_json_add_str(t, "name", "patchwarden") &&
+	     pw_json_add_str(t, "version", PW_VERSION) &&
+	     pw_json_add_str(t, "information_uri", PW_INFORMATION_URI);
+	if (ok && snapshot <= 0)
+		return cJSON_AddNullToObject(o, "feed_snapshot") != NULL;
+	cJSON *s = ok ? cJSON_AddObjectToObject(o, "feed_snapshot") : NULL;
+	return s && pw_json_add_int(s, "id", snapshot) &&
+	       pw_json_add_str(s, "created", snapshot_created);
 }

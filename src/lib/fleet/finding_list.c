@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/ecosystem.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
@@ -20,7 +21,7 @@ void pw_finding_list_release(pw_finding_list *l)
 		pw_finding_row *r = &l->v[i];
 		char *s[] = {r->hostname, r->package,  r->advisory,   r->installed, r->fixed,
 			     r->priority, r->cves,     r->reason,     r->due,       r->kev_cve,
-			     r->kev_due,  r->epss_cve, r->first_seen, r->fixed_at};
+			     r->kev_due,  r->epss_cve, r->first_seen, r->fixed_at,  r->ecosystem};
 		for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
 			free(s[k]);
 	}
@@ -60,6 +61,11 @@ static bool add_cves(cJSON *o, const char *cves)
 	return true;
 }
 
+static cJSON *finding_item(const void *r)
+{
+	return pw_finding_to_json(r);
+}
+
 cJSON *pw_finding_to_json(const pw_finding_row *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -97,11 +103,23 @@ cJSON *pw_finding_to_json(const pw_finding_row *r)
 	if (ok)
 		ok = r->snapshot > 0 ? pw_json_add_int(o, "snapshot", r->snapshot)
 				     : cJSON_AddNullToObject(o, "snapshot") != NULL;
+	ok = ok && pw_json_add_str(o, "ecosystem", r->ecosystem);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
+}
+
+cJSON *pw_finding_report_json(const pw_finding_list *l, int64_t snapshot,
+			      const char *snapshot_created)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && pw_json_add_report_head(o, snapshot, snapshot_created) &&
+	    pw_json_add_array(o, "findings", l->v, l->n, sizeof *l->v, finding_item))
+		return o;
+	cJSON_Delete(o);
+	return NULL;
 }
 
 /* ---- the query ------------------------------------------------------------ */
@@ -165,7 +183,8 @@ static pw_err check_filter(const pw_finding_filter *f, pw_error *err)
 #define COLUMNS                                                                                    \
 	"SELECT f.id, f.host_id, h.hostname, f.package, f.advisory, f.installed, f.fixed,"         \
 	" f.priority, f.cves, f.reason, f.due, f.kev_cve, f.kev_due, f.epss_cve, f.first_seen,"    \
-	" f.fixed_at, f.by_source, f.epss, f.sla_days, f.snapshot"                                 \
+	" f.fixed_at, f.by_source, f.epss, f.sla_days, f.snapshot,"                                \
+	" h.os_id, h.os_version_id, h.os_codename"                                                 \
 	" FROM findings f JOIN hosts h ON h.id = f.host_id"
 
 static pw_err read_finding(pw_stmt *st, pw_finding_row *r, pw_error *err)
@@ -185,6 +204,12 @@ static pw_err read_finding(pw_stmt *st, pw_finding_row *r, pw_error *err)
 	r->has_sla = !pw_stmt_is_null(st, 18);
 	r->sla_days = r->has_sla ? pw_stmt_int(st, 18) : 0;
 	r->snapshot = pw_stmt_is_null(st, 19) ? 0 : pw_stmt_int(st, 19);
+	char eco[PW_ECOSYSTEM_MAX];
+	if (!oom &&
+	    !pw_ecosystem_from_os(pw_stmt_text(st, 20), pw_stmt_text(st, 21), pw_stmt_text(st, 22),
+				  eco, NULL) &&
+	    !(r->ecosystem = strdup(eco)))
+		oom = true;
 	return oom ? pw_error_set(err, PW_ERR_NOMEM, "listing findings: out of memory") : PW_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include "patchwarden/audit.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/csv.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
@@ -27,16 +28,6 @@ void pw_host_csv_release(pw_host_csv *c)
 	free(c->lines);
 	free(c->cols);
 	*c = (pw_host_csv)PW_HOST_CSV_INIT;
-}
-
-/* Formula injection (OWASP): a spreadsheet runs a cell that begins with
- * = + - @, a tab or a carriage return. Export puts a quote before such a
- * value, and before one that begins with a quote itself, so that import,
- * which takes one leading quote off a value that begins with a quote and
- * one of those, gives back exactly what was exported. */
-static bool csv_guarded(const char *v)
-{
-	return v[0] && strchr("=+-@\t\r'", v[0]);
 }
 
 struct cell {
@@ -156,8 +147,8 @@ static pw_err take_row(struct csv_state *s, pw_error *err)
 		struct cell *x = &s->rec[i];
 		char msg[PW_ERROR_MSG_MAX];
 		pw_error e = PW_ERROR_INIT;
-		const char *text = x->text[0] == '\'' && csv_guarded(x->text + 1) ? x->text + 1
-										  : x->text;
+		const char *text = x->text[0] == '\'' && pw_csv_guarded(x->text + 1) ? x->text + 1
+										     : x->text;
 		pw_err rc = pw_host_value_check(c->cols[i], text, &row[i], &e);
 		if (rc == PW_ERR_NOMEM)
 			return pw_error_set(err, rc, "%s", e.msg);
@@ -373,21 +364,6 @@ pw_err pw_host_import_csv(pw_db *db, const char *actor, const char *name, const 
 	return rc;
 }
 
-static pw_err csv_field(pw_buf *out, const char *v)
-{
-	if (!v)
-		return PW_OK;
-	bool guard = csv_guarded(v);
-	if (!guard && !strpbrk(v, ",\"\r\n") && v[0] != ' ' && v[strlen(v) - 1] != ' ')
-		return pw_buf_puts(out, v);
-	pw_err rc = pw_buf_putc(out, '"');
-	if (!rc && guard)
-		rc = pw_buf_putc(out, '\'');
-	for (const char *p = v; *p && !rc; p++)
-		rc = *p == '"' ? pw_buf_puts(out, "\"\"") : pw_buf_putc(out, *p);
-	return rc ? rc : pw_buf_putc(out, '"');
-}
-
 pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_error *err)
 {
 	pw_host_list l = PW_HOST_LIST_INIT;
@@ -405,7 +381,7 @@ pw_err pw_host_export_csv(pw_db *db, const pw_host_filter *f, pw_buf *out, pw_er
 			    !strcmp(v + 10, "T00:00:00.000Z"))
 				rc = pw_buf_append(out, v, 10);
 			else if (!rc)
-				rc = csv_field(out, v);
+				rc = pw_csv_cell(out, v);
 		}
 		if (!rc)
 			rc = pw_buf_puts(out, "\r\n");

@@ -14,6 +14,7 @@
 #include "patchwarden/arena.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/hashtab.h"
+#include "patchwarden/jsonout.h"
 
 /* What a result owns besides its arrays' elements. */
 struct scan_mem {
@@ -1007,10 +1008,12 @@ static void j_bins(struct jb *b, cJSON *obj, const pw_package *const *bins, size
 	}
 }
 
-static void j_host(struct jb *b, cJSON *root, const pw_scan_result *r)
+static void j_host(struct jb *b, cJSON *root, const pw_scan_result *r, const char *hostname)
 {
 	const pw_inventory *inv = r->inventory;
 	cJSON *host = j_obj(b, root, "host");
+	if (host)
+		j_str(b, host, "hostname", hostname);
 	cJSON *os = host ? j_obj(b, host, "os") : NULL;
 	if (!os)
 		return;
@@ -1103,11 +1106,19 @@ static void j_inactive(struct jb *b, cJSON *arr, const pw_inactive *in)
 
 cJSON *pw_scan_result_to_json(const pw_scan_result *r, const pw_policy *policy)
 {
+	return pw_scan_report_to_json(r, policy, NULL, NULL);
+}
+
+cJSON *pw_scan_report_to_json(const pw_scan_result *r, const pw_policy *policy,
+			      const char *hostname, const char *snapshot_created)
+{
 	struct jb b = {true};
 	cJSON *root = cJSON_CreateObject();
 	if (!root)
 		return NULL;
-	j_host(&b, root, r);
+	if (!pw_json_add_report_head(root, r->snapshot, snapshot_created))
+		b.ok = false;
+	j_host(&b, root, r, hostname);
 	if (r->snapshot >= 0)
 		j_num(&b, root, "snapshot", (double)r->snapshot);
 	else

@@ -58,11 +58,6 @@ static cJSON *job_item(const void *item)
 	return pw_job_to_json(item);
 }
 
-static cJSON *finding_item(const void *item)
-{
-	return pw_finding_to_json(item);
-}
-
 static cJSON *user_item(const void *item)
 {
 	return pw_user_to_json(item);
@@ -813,14 +808,17 @@ static void reply_findings(struct pw_api_ctx *c, int64_t host_id)
 	}
 	if (!rc)
 		rc = pw_finding_page(c->env->db, &f, after, limit, &l, &e);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT; /* the feed snapshot of the report head */
+	if (!rc)
+		rc = load_coverage(c, &cov, &e);
 	if (rc) {
 		pw_finding_list_release(&l);
 		pw_api_fail(c, rc, &e);
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "findings", l.v, l.n, sizeof *l.v, finding_item);
-	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	cJSON *o = pw_finding_report_json(&l, cov.snapshot, cov.created);
+	pw_coverage_ctx_release(&cov);
+	bool ok = o && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
 	pw_finding_list_release(&l);
 	if (!ok) {
 		cJSON_Delete(o);
@@ -1332,7 +1330,14 @@ static const char findings_query[] =
 	"\"reason\":\"remote attack vector, severity high\",\"sla_days\":14,\"due\":"              \
 	"\"2024-05-15\",\"kev\":null,\"epss\":{\"cve\":\"CVE-2023-5363\",\"score\":0.00512},"      \
 	"\"first_seen\":\"2024-05-01T02:15:00.000Z\",\"fixed_at\":null,\"state\":\"open\","        \
-	"\"snapshot\":12}"
+	"\"snapshot\":12,\"ecosystem\":\"debian:12\"}"
+
+/* The report head of a findings document (jsonout.h). */
+#define REPORT_HEAD_EXAMPLE                                                                        \
+	"\"schema_version\":1,\"created\":\"2024-05-02T08:00:00.000Z\",\"tool\":{\"name\":"        \
+	"\"patchwarden\",\"version\":\"0.1.0\",\"information_uri\":\"https://patchwarden.invalid/" \
+	"\"},"                                                                                     \
+	"\"feed_snapshot\":{\"id\":12,\"created\":\"2024-05-01T02:00:00.000Z\"},"
 
 #define EXPOSURE_SUMMARY(what, cli)                                                                \
 	"Are we exposed to " what ": the hosts in service (or as the host filters select) whose "  \
@@ -1509,7 +1514,8 @@ static const pw_route routes[] = {
 	 h_host_findings,
 	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
 	 "them (docs/records.md); 404 when there is no such host",
-	 host_findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	 host_findings_query, NULL,
+	 "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 	{"GET", "/api/v1/hosts/{id}/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
 	 h_host_upgrades,
 	 "A host's open findings grouped by package upgrade, most urgent first, as `patchwarden "
@@ -1565,9 +1571,10 @@ static const pw_route routes[] = {
 	 "\"received\":\"2024-05-01T02:15:00.000Z\",\"output\":{\"findings\":3}},"
 	 "\"host_id\":42}"},
 	{"GET", "/api/v1/findings", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_findings,
-	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
-	 "(docs/records.md)",
-	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	 "The fleet's findings by id, as `patchwarden findings --json` prints them, with the "
+	 "report head (docs/records.md)",
+	 findings_query, NULL,
+	 "{" REPORT_HEAD_EXAMPLE "\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
 	{"GET", "/api/v1/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_upgrades,
 	 "The fleet's package upgrades, as `patchwarden upgrades --json` prints them "
 	 "(docs/records.md, \"fleet upgrade\"): the hosts' upgrades (GET "

@@ -34,4 +34,13 @@ struct cJSON *pw_json_array(const void *items, size_t n, size_t size,
 bool pw_json_add_array(struct cJSON *o, const char *key, const void *items, size_t n, size_t size,
 		       struct cJSON *(*to_json)(const void *item));
 
+/* The members a report document begins with, as Trivy's and Grype's JSON
+ * carry them (docs/records.md, "report head"): "schema_version"
+ * (PW_REPORT_SCHEMA_VERSION, raised when a member changes meaning or goes
+ * away), "created" (now, UTC ISO-8601), "tool" {"name", "version",
+ * "information_uri"} and "feed_snapshot": null (snapshot 0) or {"id",
+ * "created"} (`snapshot_created` NULL: null). */
+#define PW_REPORT_SCHEMA_VERSION 1
+bool pw_json_add_report_head(struct cJSON *o, int64_t snapshot, const char *snapshot_created);
+
 #endif

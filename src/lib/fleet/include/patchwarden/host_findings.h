@@ -67,6 +67,7 @@ typedef struct pw_finding_row {
 	bool by_source, has_epss, has_sla;
 	double epss;
 	int64_t sla_days, snapshot; /* snapshot 0: unknown (stored before it was kept) */
+	char *ecosystem;            /* the host's release ("debian:12"); NULL: unknown */
 } pw_finding_row;
 
 typedef struct pw_finding_list {
@@ -89,9 +90,18 @@ const char *pw_finding_state(const pw_finding_row *r);
  * (docs/records.md, "finding"): "id", "host_id", "hostname", "package",
  * "by_source", "installed", "fixed", "advisory", "cves" [..], "priority",
  * "reason", "sla_days", "due", "kev" {"cve", "due_date"} | null, "epss"
- * {"cve", "score"} | null, "first_seen", "fixed_at", "state", "snapshot"
- * (members named as in scan --json). NULL when out of memory. */
+ * {"cve", "score"} | null, "first_seen", "fixed_at", "state", "snapshot",
+ * "ecosystem" (the host's release; members named as in scan --json).
+ * NULL when out of memory. */
 struct cJSON *pw_finding_to_json(const pw_finding_row *r);
+
+/* The findings as one document: what `findings --format json` prints,
+ * the other formats are written from (report.h) and GET /api/v1/findings
+ * pages (adding "next_after"): the report head (jsonout.h) with feed
+ * snapshot `snapshot` (0: none) created `snapshot_created`, then
+ * "findings": [records]. NULL when out of memory. */
+struct cJSON *pw_finding_report_json(const pw_finding_list *l, int64_t snapshot,
+				     const char *snapshot_created);
 
 /* NULL/0 members do not filter. Values are checked (PW_ERR_INVALID
  * naming the filter). */

@@ -159,6 +159,13 @@ pw_err pw_finding_reason(const pw_finding *f, const pw_policy *policy, pw_buf *o
  *  "findings":[...], "unfixed":[...], "inactive":[...], "warnings":[...]}
  * Documented field by field in patchwarden-scan(1). NULL without memory. */
 struct cJSON *pw_scan_result_to_json(const pw_scan_result *r, const pw_policy *policy);
+/* The same, as the report `scan --format json` prints and the other
+ * formats are written from (report.h): the report head (jsonout.h:
+ * "schema_version", "created", "tool", "feed_snapshot" with
+ * `snapshot_created`), and `hostname` (NULL: unknown) as "host"'s first
+ * member. pw_scan_result_to_json passes NULL for both. */
+struct cJSON *pw_scan_report_to_json(const pw_scan_result *r, const pw_policy *policy,
+				     const char *hostname, const char *snapshot_created);
 
 /* ---- fleets: many inventories, each distinct content scanned once ---- */
 
