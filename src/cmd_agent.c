@@ -1,5 +1,6 @@
 /* patchwarden agent: enrollment, the check-in daemon and its status. */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -101,6 +102,19 @@ static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
 	return PW_EXIT_OK;
 }
 
+/* `path` as an absolute path in buf (p itself when it is one or NULL):
+ * under privilege separation the child works from its state directory, so
+ * a path relative to where the agent was started would name another file. */
+static const char *absolute(const char *path, char *buf, size_t size)
+{
+	char cwd[PATH_MAX];
+	if (!path || path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		return path;
+	if (snprintf(buf, size, "%s/%s", cwd, path) >= (int)size)
+		return path;
+	return buf;
+}
+
 /* Flags first, then the [agent] section of the configuration. */
 static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
 		    pw_agent_conf *conf)
@@ -117,11 +131,16 @@ static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cf
 	if (timeout < 1 || spool_max < 0)
 		return pw_cli_fail(CMD, "[agent] timeout must be positive and spool_max_bytes "
 					"not negative");
-	conf->state_dir = o->state_dir ? o->state_dir : pw_config_get(*cfg, "agent", "state_dir");
+	static char state_dir[PATH_MAX], ca[PATH_MAX], root[PATH_MAX], store[PATH_MAX];
+	conf->state_dir = absolute(o->state_dir ? o->state_dir
+						: pw_config_get(*cfg, "agent", "state_dir"),
+				   state_dir, sizeof state_dir);
 	conf->server = o->server ? o->server : pw_config_get(*cfg, "agent", "server");
-	conf->ca_file = o->ca ? o->ca : pw_config_get(*cfg, "agent", "ca");
-	conf->root = o->root;
-	conf->feed_store = o->store ? o->store : pw_config_get(*cfg, "agent", "feed_store");
+	conf->ca_file = absolute(o->ca ? o->ca : pw_config_get(*cfg, "agent", "ca"), ca, sizeof ca);
+	conf->root = absolute(o->root, root, sizeof root);
+	conf->feed_store = absolute(o->store ? o->store
+					     : pw_config_get(*cfg, "agent", "feed_store"),
+				    store, sizeof store);
 	conf->insecure = o->insecure;
 	agent_user = pw_config_get(*cfg, "agent", "user");
 	conf->timeout = timeout;
