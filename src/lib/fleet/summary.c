@@ -100,7 +100,8 @@ static pw_err count_kev(pw_db *db, const struct kev_set *k, int64_t *out, pw_err
 }
 
 /* Hosts with an open finding first seen more than its priority's SLA
- * days ago. */
+ * days ago (the SLA configured now), or whose CVE's KEV due date has
+ * passed: CISA's deadline is a breach even on a finding seen today. */
 static pw_err count_past_sla(pw_db *db, const pw_policy *policy, int64_t *out, pw_error *err)
 {
 	static const pw_priority prio[PW_HOST_PRIO__COUNT] = {
@@ -112,14 +113,18 @@ static pw_err count_past_sla(pw_db *db, const pw_policy *policy, int64_t *out, p
 	char due[PW_HOST_PRIO__COUNT][PW_TS_LEN];
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		pw_ts_now(due[p], -(int64_t)policy->sla_days[prio[p]] * 86400);
+	char today[PW_TS_LEN];
+	pw_ts_now(today, 0);
+	today[10] = '\0';
 	pw_stmt *st = NULL;
 	pw_err rc = pw_sql(db,
 			   "SELECT COUNT(DISTINCT host_id) FROM findings WHERE fixed_at IS NULL"
-			   " AND ((priority = 'emergency' AND first_seen < ?)"
+			   " AND (kev_due < ?"
+			   " OR (priority = 'emergency' AND first_seen < ?)"
 			   " OR (priority = 'high' AND first_seen < ?)"
 			   " OR (priority = 'normal' AND first_seen < ?)"
 			   " OR (priority = 'low' AND first_seen < ?))",
-			   &st, err, "tttt", due[0], due[1], due[2], due[3]);
+			   &st, err, "ttttt", today, due[0], due[1], due[2], due[3]);
 	return rc ? rc : pw_sql_int(st, out, err);
 }
 
