@@ -27,8 +27,9 @@ static const char usage_head[] =
 	"Prints the fleet at a glance: hosts by coverage state (covered,\n"
 	"never_reported, no_feed, stale, pending; see 'patchwarden help host'),\n"
 	"the open findings of all hosts per priority, the hosts with an open\n"
-	"finding past its priority's SLA ([policy] sla_*), the hosts not patched\n"
-	"for 90 days (last_patched), the hosts with an open finding of a CVE in\n"
+	"finding past its priority's SLA ([policy] sla_*) or its KEV due date,\n"
+	"the hosts not patched for 90 days (last_patched), the hosts with an\n"
+	"open finding of a CVE in\n"
 	"CISA's KEV list, and the newest feed snapshot with its age.\n"
 	"\n";
 
@@ -52,9 +53,12 @@ static void print_text(const pw_fleet_summary *s)
 	for (int p = 0; p < PW_HOST_PRIO__COUNT; p++)
 		printf("%s %s %" PRId64, p ? "," : "", pw_host_prio_name((pw_host_prio)p),
 		       s->open[p]);
-	printf("\n%-22s %" PRId64 " hosts\n", "past SLA", s->past_sla);
-	printf("%-22s %" PRId64 " hosts\n", "not patched 90 days", s->unpatched);
-	printf("%-22s %" PRId64 " hosts with an open KEV-listed finding\n", "KEV exposure", s->kev);
+	printf("\n%-22s %" PRId64 " host%s\n", "past SLA", s->past_sla,
+	       s->past_sla == 1 ? "" : "s");
+	printf("%-22s %" PRId64 " host%s\n", "not patched 90 days", s->unpatched,
+	       s->unpatched == 1 ? "" : "s");
+	printf("%-22s %" PRId64 " host%s with an open KEV-listed finding\n", "KEV exposure", s->kev,
+	       s->kev == 1 ? "" : "s");
 	if (s->snapshot)
 		printf("%-22s %" PRId64 " (%s, %" PRId64 " days old)\n", "feed snapshot",
 		       s->snapshot, s->snapshot_created, s->snapshot_age_days);
