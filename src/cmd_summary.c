@@ -29,8 +29,8 @@ static const char usage_head[] =
 	"the open findings of all hosts per priority, the hosts with an open\n"
 	"finding past its priority's SLA ([policy] sla_*) or its KEV due date,\n"
 	"the hosts not patched for 90 days (last_patched), the hosts with an\n"
-	"open finding of a CVE in\n"
-	"CISA's KEV list, and the newest feed snapshot with its age.\n"
+	"open finding of a CVE in CISA's KEV list, and the newest feed snapshot\n"
+	"with its age.\n"
 	"\n";
 
 static const char usage_tail[] =

@@ -139,7 +139,7 @@ check "and prints the same JSON as the API" python3 -c 'import json, sys
 assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))' "$T/cli.json" "$T/api.json"
 cli summary >"$T/sum" 2>&1
 check "the text summary counts the coverage" grep -q '^coverage  *covered 1, never_reported 1, no_feed 1, stale 0, pending 0$' "$T/sum"
-check "and the KEV exposure" grep -q '^KEV exposure  *1 hosts' "$T/sum"
+check "and the KEV exposure" grep -q '^KEV exposure  *1 host with an open KEV-listed finding$' "$T/sum"
 pw_http GET "$U/summary"
 expect_status 401 "GET /summary without a token"
 
