@@ -78,6 +78,8 @@ check "patch: before/after per package" test \
   = "1.0-1 1.0-2 ok"
 check "patch: needs_reboot from /var/run/reboot-required" test "$(j .needs_reboot)" = true
 check "reboot-required exists in the root" test -e "$A/run/reboot-required"
+check "patch: the message names the package that asked for it" eval \
+  'j .message | grep -q "needs a reboot for pwt-reboot"'
 check "patch: db clean" test "$(j .db_state)" = clean
 check "patch: the log has apt-get's output" eval 'j .log | grep -q "Setting up pwt-vuln (1.0-2)"'
 
