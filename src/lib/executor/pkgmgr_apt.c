@@ -27,6 +27,9 @@
 #define DPKG_QUERY "/usr/bin/dpkg-query"
 #define DEFAULT_TIMEOUT 1800
 #define ARGV_FIXED 24
+/* Wait for another apt or dpkg run (unattended-upgrades) to finish
+ * rather than fail at once. */
+#define LOCK_WAIT "DPkg::Lock::Timeout=300"
 
 static const char *const apt_env[] = {
 	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -301,7 +304,7 @@ static pw_err cache_output(const pw_pkgmgr_ctx *ctx, const char *what, const cha
 
 static pw_err update_lists(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, pw_error *err)
 {
-	const char *argv[] = {APT_GET, "update", "-q", NULL};
+	const char *argv[] = {APT_GET, "update", "-q", "-o", LOCK_WAIT, NULL};
 	pw_run_result rr = PW_RUN_RESULT_INIT;
 	pw_err rc = apt_run(ctx, argv, &rr, res, err);
 	pw_run_result_release(&rr);
@@ -729,6 +732,8 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 					  "nothing to do: the requested versions are installed");
 	const char *fixed[16] = {APT_GET,
 				 "install",
+				 "-o",
+				 LOCK_WAIT,
 				 "-y",
 				 "-q",
 				 "--no-install-recommends",
@@ -738,7 +743,9 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 				 "Dpkg::Options::=--force-confdef",
 				 "-o",
 				 "Dpkg::Options::=--abort-after=1"};
-	size_t k = 11;
+	size_t k = 0;
+	while (fixed[k])
+		k++;
 	if (!(req->flags & PW_EXEC_ALLOW_REMOVE))
 		fixed[k++] = "--no-remove";
 	if (rollback)
