@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "patchwarden/config.h"
@@ -34,8 +35,57 @@ int pw_cli_fail_err(const char *cmd, const pw_error *e)
 	return pw_cli_fail(cmd, "%s", pw_error_text(e));
 }
 
+/* The output options (every command; see cli.h). */
+static bool out_quiet, out_verbose;
+static const char *out_color;
+static pw_color_mode color_mode = PW_COLOR_AUTO;
+
+bool pw_cli_quiet(void)
+{
+	return out_quiet;
+}
+
+bool pw_cli_verbose(void)
+{
+	return out_verbose;
+}
+
+pw_color_mode pw_cli_color_mode(void)
+{
+	return color_mode;
+}
+
+double pw_cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void pw_cli_note(const char *cmd, const char *fmt, ...)
+{
+	if (out_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cmd, "", fmt, ap);
+	va_end(ap);
+}
+
+void pw_cli_info(const char *cmd, const char *fmt, ...)
+{
+	if (!out_verbose)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cmd, "", fmt, ap);
+	va_end(ap);
+}
+
 void pw_cli_warn(const char *cmd, const char *fmt, ...)
 {
+	if (out_quiet)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vreport(cmd, "warning: ", fmt, ap);
@@ -78,6 +128,59 @@ bool pw_cli_wants_help(int argc, char **argv)
 			PW_OPT_END(),                                                              \
 	}
 
+/* clang-format off */
+#define OUTPUT_OPTIONS(q, v, c)                                                                    \
+	{                                                                                          \
+		PW_OPT_FLAG('q', "quiet", q,                                                       \
+			    "only results and errors: no progress, notes\n"                        \
+			    "or warnings on standard error"),                                      \
+		PW_OPT_FLAG('v', "verbose", v,                                                     \
+			    "more detail on standard error: the\n"                                 \
+			    "configuration, database, store and snapshot\n"                        \
+			    "used, timings"),                                                      \
+		PW_OPT_STRING(0, "color", c, "WHEN",                                               \
+			      "colour tables: auto (on a terminal unless\n"                        \
+			      "NO_COLOR is set or TERM=dumb), always,\n"                           \
+			      "never"),                                                            \
+		PW_OPT_END(),                                                                      \
+	}
+/* clang-format on */
+
+static const struct pw_option output_options[] = OUTPUT_OPTIONS(&out_quiet, &out_verbose,
+								&out_color);
+
+/* Checks the output options once they are parsed. */
+static int output_options_check(const char *cmd)
+{
+	if (out_quiet && out_verbose)
+		return pw_cli_usage_error(cmd, "give --quiet or --verbose, not both");
+	if (!out_color)
+		return 0;
+	static const char *const modes[] = {"auto", "always", "never"};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (!strcmp(out_color, modes[i])) {
+			color_mode = (pw_color_mode)i;
+			return 0;
+		}
+	return pw_cli_usage_error(cmd, "--color takes auto, always or never, not '%s'", out_color);
+}
+
+int pw_cli_global_option(const char *arg, const char *next)
+{
+	int taken = 1;
+	if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet"))
+		out_quiet = true;
+	else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose"))
+		out_verbose = true;
+	else if (!strncmp(arg, "--color=", 8))
+		out_color = arg + 8;
+	else if (!strcmp(arg, "--color") && next)
+		out_color = next, taken = 2;
+	else
+		return 0;
+	return output_options_check("patchwarden") ? -1 : taken;
+}
+
 /* The part of the setup options table that `flags` selects. */
 static const struct pw_option *setup_options(const struct pw_option *all, unsigned flags,
 					     struct pw_option *out)
@@ -103,6 +206,10 @@ static void print_usage_of(const struct pw_usage *u, unsigned setup, FILE *out)
 	pw_options_usage(out, PW_OPT_TABLES(setup_options(all, setup, mine)));
 	if (u->tail)
 		fputs(u->tail, out);
+	/* Last, after the command's own text: the same for every command. */
+	static const struct pw_option output[] = OUTPUT_OPTIONS(NULL, NULL, NULL);
+	fputs("\nOutput options (every command):\n", out);
+	pw_options_usage(out, PW_OPT_TABLES(output));
 }
 
 void pw_cli_print_usage(const char *cmd, FILE *out)
@@ -120,13 +227,17 @@ int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,
 	const struct pw_option *list[8];
 	size_t n = 0;
 	for (; tables && tables[n]; n++) {
-		if (n == sizeof list / sizeof list[0] - 2)
+		if (n == sizeof list / sizeof list[0] - 3)
 			return pw_cli_fail(cmd, "internal error: too many option tables"), -1;
 		list[n] = tables[n];
 	}
 	list[n++] = setup_options(all, s->flags, mine);
+	list[n++] = output_options;
 	list[n] = NULL;
-	return pw_parse_options(cmd, argc, argv, list, scope);
+	int rc = pw_parse_options(cmd, argc, argv, list, scope);
+	if (rc >= 0 && output_options_check(cmd))
+		return -1;
+	return rc;
 }
 
 const char *pw_cli_config_path(const struct pw_setup *s)
@@ -139,10 +250,13 @@ pw_config *pw_cli_config(const char *cmd, struct pw_setup *s)
 	if (s->config)
 		return s->config;
 	pw_error err = PW_ERROR_INIT;
-	if (pw_config_load(pw_cli_config_path(s), s->config_path != NULL, &s->config, &err)) {
+	const char *path = pw_cli_config_path(s);
+	if (pw_config_load(path, s->config_path != NULL, &s->config, &err)) {
 		pw_cli_fail_err(cmd, &err);
 		return NULL;
 	}
+	pw_cli_info(cmd, "configuration %s%s", path,
+		    access(path, F_OK) ? " (not there: all defaults)" : "");
 	return s->config;
 }
 

@@ -58,11 +58,37 @@ struct pw_cmd {
 	unsigned setup;               /* PW_SETUP_* */
 };
 
+/* --color: "auto" (the default), "always" or "never". */
+typedef enum pw_color_mode {
+	PW_COLOR_AUTO = 0,
+	PW_COLOR_ALWAYS,
+	PW_COLOR_NEVER,
+} pw_color_mode;
+
+/* The output options every command takes, in a section of its own in
+ * every usage text: -q/--quiet (only results and errors), -v/--verbose
+ * (what was used, timings) and --color WHEN. pw_cli_parse() adds them;
+ * main.c also takes them before the command ("patchwarden -q scan"). */
+bool pw_cli_quiet(void);
+bool pw_cli_verbose(void);
+pw_color_mode pw_cli_color_mode(void);
+/* Takes one output option given before the command, `arg` (and `next`,
+ * its value, or NULL): the number of arguments taken (1 or 2), 0 when arg
+ * is not one, -1 after printing a usage error. */
+int pw_cli_global_option(const char *arg, const char *next);
+/* A remark or progress on stderr ("patchwarden CMD: ..."), not shown
+ * with --quiet. */
+void pw_cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Detail shown only with --verbose ("patchwarden CMD: ..."). */
+void pw_cli_info(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Seconds on the monotonic clock, for --verbose timings. */
+double pw_cli_now(void);
+
 /* "patchwarden CMD: message\n" on stderr; returns PW_EXIT_ERROR. */
 int pw_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a library error with the command's prefix; returns PW_EXIT_ERROR. */
 int pw_cli_fail_err(const char *cmd, const pw_error *e);
-/* Prints "patchwarden CMD: warning: ...". */
+/* Prints "patchwarden CMD: warning: ..." (not with --quiet). */
 void pw_cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error: message, then a hint to run `patchwarden help CMD`. */
 int pw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

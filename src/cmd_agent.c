@@ -234,11 +234,11 @@ static void wait_for(double seconds)
 
 static void log_cycle(const pw_agent_cycle_report *r, double next)
 {
-	fprintf(stderr,
-		"patchwarden agent: check-in ok: %s %.12s; %zu results sent, %zu acknowledged; "
-		"%zu jobs run; %zu spooled; next in %.0fs\n",
-		r->sent_inventory ? "inventory sent, hash" : "hash only,", r->inventory_hash,
-		r->results_sent, r->results_acked, r->jobs_run, r->spooled, next);
+	pw_cli_note(CMD,
+		    "check-in ok: %s %.12s; %zu results sent, %zu acknowledged; "
+		    "%zu jobs run; %zu spooled; next in %.0fs",
+		    r->sent_inventory ? "inventory sent, hash" : "hash only,", r->inventory_hash,
+		    r->results_sent, r->results_acked, r->jobs_run, r->spooled, next);
 	if (r->inventory_error[0])
 		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
 			    r->inventory_error);
@@ -319,8 +319,7 @@ static int do_run(const pw_agent_conf *conf, bool once)
 		wait_for(next);
 	}
 	if (stop_requested)
-		fprintf(stderr, "patchwarden agent: stopping; %zu results stay spooled\n",
-			pw_agent_client_spooled(c));
+		pw_cli_note(CMD, "stopping; %zu results stay spooled", pw_agent_client_spooled(c));
 	pw_agent_client_close(c);
 	return once ? rc : PW_EXIT_OK;
 }

@@ -48,12 +48,6 @@ static const struct pw_option options[] = {
 		 "paths)",
 	 .scope = IMPORT},
 	{.kind = PW_OPT_FLAG,
-	 .long_name = "quiet",
-	 .value = &opt.quiet,
-	 .help = "import: no progress, warnings or summary (errors still go\n"
-		 "to stderr)",
-	 .scope = IMPORT},
-	{.kind = PW_OPT_FLAG,
 	 .long_name = "progress",
 	 .value = &opt.progress,
 	 .help = "import: show progress even when stderr is not a\n"
@@ -129,6 +123,14 @@ static int parse_opts(const char *cmd, struct pw_setup *setup, int argc, char **
 		return pw_cli_usage_error(cmd, "unexpected argument '%s'", argv[0]);
 	*o = opt;
 	o->store = pw_cli_store(opt.store);
+	/* The output option of every command; import also leaves out its
+	 * summary line. */
+	o->quiet = pw_cli_quiet();
+	if (pw_cli_verbose()) {
+		char shown[1024];
+		pw_db_url_redact(o->store, shown, sizeof shown);
+		pw_cli_info(cmd, "feed store %s", shown);
+	}
 	o->paths = argv;
 	o->n_paths = n;
 	return PW_EXIT_OK;

@@ -283,7 +283,7 @@ int cmd_feed_sync(int argc, char **argv, struct pw_setup *setup)
 	}
 	run.json = a.json;
 	run.tty = isatty(STDERR_FILENO) != 0;
-	run.progress = a.progress || run.tty;
+	run.progress = (a.progress || run.tty) && !pw_cli_quiet();
 	pw_sync_options o = {
 		.config = cfg,
 		.config_path = pw_cli_config_path(setup),

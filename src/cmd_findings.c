@@ -7,8 +7,10 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/buf.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
+#include "table.h"
 
 #define CMD "findings"
 #define PAGE 1000
@@ -134,18 +136,38 @@ static cJSON *finding_json(const void *r)
 	return pw_finding_to_json(r);
 }
 
-static void print_table(const pw_finding_list *l)
+/* clang-format off */
+static const struct pw_table_col finding_cols[] = {
+	{"HOST", PW_COL_FLEX, 0},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED -> FIXED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"DUE", 0, 0},
+};
+/* clang-format on */
+
+static int print_table(const char *cmd, const pw_finding_list *l)
 {
-	printf("%-24s %-20s %-36s %-18s %-9s %s\n", "HOST", "PACKAGE", "INSTALLED -> FIXED",
-	       "ADVISORY", "PRIORITY", "DUE");
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, finding_cols, sizeof finding_cols / sizeof finding_cols[0]);
+	pw_buf vers = PW_BUF_INIT, due = PW_BUF_INIT;
 	for (size_t i = 0; i < l->n; i++) {
 		const pw_finding_row *r = &l->v[i];
-		char vers[256];
-		snprintf(vers, sizeof vers, "%s -> %s", r->installed, r->fixed);
-		printf("%-24s %-20s %-36s %-18s %-9s %s%s\n", r->hostname, r->package, vers,
-		       r->advisory, r->priority, pw_cli_or_dash(r->due),
-		       r->fixed_at ? " (fixed)" : "");
+		pw_buf_reset(&vers);
+		pw_buf_reset(&due);
+		pw_buf_printf(&vers, "%s -> %s", r->installed, r->fixed);
+		pw_buf_printf(&due, "%s%s", pw_cli_or_dash(r->due), r->fixed_at ? " (fixed)" : "");
+		const char *row[] = {r->hostname, r->package,  pw_buf_str(&vers),
+				     r->advisory, r->priority, pw_buf_str(&due)};
+		pw_table_row(&t, r->fixed_at ? PW_STYLE_NONE : pw_style_of_priority(r->priority),
+			     row);
 	}
+	int rc = pw_table_print(&t, stdout, pw_term_stdout());
+	pw_buf_release(&vers);
+	pw_buf_release(&due);
+	pw_table_release(&t);
+	return rc ? pw_cli_fail(cmd, "out of memory") : PW_EXIT_OK;
 }
 
 static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, bool one_host)
@@ -190,7 +212,7 @@ static int run(const char *cmd, int argc, char **argv, struct pw_setup *setup, b
 	if (o.json)
 		rc = pw_cli_print_json_array(cmd, l.v, l.n, sizeof *l.v, finding_json);
 	else
-		print_table(&l);
+		rc = print_table(cmd, &l);
 	pw_finding_list_release(&l);
 	return pw_cli_finish(cmd, rc);
 }

@@ -20,6 +20,7 @@
 #include "patchwarden/host_csv.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/schema.h"
+#include "table.h"
 
 #define CMD "host"
 #define CSV_MAX ((size_t)64 << 20)
@@ -248,24 +249,43 @@ static const char *findings_text(const pw_host *h, char *out, size_t size)
 	return out;
 }
 
+/* clang-format off */
+static const struct pw_table_col host_cols[] = {
+	{"HOSTNAME", PW_COL_FLEX, 0},
+	{"CATEGORY", 0, 0},
+	{"CRIT", PW_COL_RIGHT, 0},
+	{"EXPOSURE", 0, 0},
+	{"ENV", 0, 0},
+	{"OWNER", PW_COL_FLEX, 0},
+	{"PATCHED", 0, 0},
+	{"SEEN", 0, 0},
+	{"FINDINGS E/H/N/L", 0, 0},
+	{"COVERAGE", PW_COL_FLEX, 0},
+};
+/* clang-format on */
+
 static int print_table(const pw_host_list *l)
 {
-	printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %-16s %s\n", "HOSTNAME", "CATEGORY",
-	       "CRIT", "EXPOSURE", "ENV", "OWNER", "PATCHED", "SEEN", "FINDINGS E/H/N/L",
-	       "COVERAGE");
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, host_cols, sizeof host_cols / sizeof host_cols[0]);
 	for (size_t i = 0; i < l->n; i++) {
 		const pw_host *h = &l->v[i];
 		char d1[11], d2[11], fnd[96], cov[160];
-		printf("%-28s %-12s %4s %-9s %-10s %-14s %-10s %-10s %-16s %s\n",
-		       h->f[PW_HF_HOSTNAME], pw_cli_or_dash(h->f[PW_HF_CATEGORY]),
-		       pw_cli_or_dash(h->f[PW_HF_CRITICALITY]),
-		       pw_cli_or_dash(h->f[PW_HF_EXPOSURE]),
-		       pw_cli_or_dash(h->f[PW_HF_ENVIRONMENT]),
-		       pw_cli_or_dash(h->f[PW_HF_OWNER_GROUP]), day(h->f[PW_HF_LAST_PATCHED], d1),
-		       day(h->f[PW_HF_LAST_SEEN], d2), findings_text(h, fnd, sizeof fnd),
-		       coverage_text(h, cov, sizeof cov));
+		const char *row[] = {h->f[PW_HF_HOSTNAME],
+				     h->f[PW_HF_CATEGORY],
+				     h->f[PW_HF_CRITICALITY],
+				     h->f[PW_HF_EXPOSURE],
+				     h->f[PW_HF_ENVIRONMENT],
+				     h->f[PW_HF_OWNER_GROUP],
+				     day(h->f[PW_HF_LAST_PATCHED], d1),
+				     day(h->f[PW_HF_LAST_SEEN], d2),
+				     findings_text(h, fnd, sizeof fnd),
+				     coverage_text(h, cov, sizeof cov)};
+		pw_table_row(&t, PW_STYLE_NONE, row);
 	}
-	return pw_cli_finish(CMD, PW_EXIT_OK);
+	int rc = pw_table_print(&t, stdout, pw_term_stdout());
+	pw_table_release(&t);
+	return pw_cli_finish(CMD, rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK);
 }
 
 /* ---- subcommands ----------------------------------------------------- */

@@ -6,7 +6,9 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "patchwarden/buf.h"
 #include "patchwarden/inventory.h"
+#include "table.h"
 
 static struct {
 	const char *root;
@@ -44,15 +46,6 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* Wide values overflow their column rather than widen it for everyone. */
-#define MAX_COLUMN 48
-
-static int width(int cur, const char *s)
-{
-	int n = s ? (int)strlen(s) : 1;
-	return n > cur ? (n > MAX_COLUMN ? (cur > MAX_COLUMN ? cur : MAX_COLUMN) : n) : cur;
-}
-
 /* "src" or, when the source has a version of its own, "src (version)". */
 static const char *source_text(const pw_package *p, char *buf, size_t size)
 {
@@ -64,35 +57,45 @@ static const char *source_text(const pw_package *p, char *buf, size_t size)
 	return buf;
 }
 
-static void print_table(const pw_inventory *inv, FILE *out)
-{
-	fprintf(out, "OS: %s [%s %s %s]  Arch: %s  Kernel: running %s",
-		or_dash(inv->os_pretty_name), or_dash(inv->os_id), or_dash(inv->os_version_id),
-		or_dash(inv->os_codename), or_dash(inv->arch),
-		inv->kernel_running ? inv->kernel_running : "unknown");
-	if (inv->n_kernels)
-		fprintf(out, " (newest installed: %s)", inv->kernels_installed[inv->n_kernels - 1]);
-	if (inv->needs_reboot)
-		fputs(", reboot needed", out);
-	fprintf(out, "  Packages: %zu (%s)\n", inv->n_pkgs, pw_scheme_name(inv->scheme));
+/* clang-format off */
+static const struct pw_table_col inventory_cols[] = {
+	{"NAME", PW_COL_FLEX, 0},
+	{"VERSION", 0, 0},
+	{"ARCH", 0, 0},
+	{"SOURCE", PW_COL_FLEX, 0},
+	{"STATUS", PW_COL_FLEX, 0},
+};
+/* clang-format on */
 
-	int wn = 4, wv = 7, wa = 4, ws = 6;
+static int print_table(const pw_inventory *inv, FILE *out)
+{
+	struct pw_term term = pw_term_stdout();
+	pw_buf head = PW_BUF_INIT;
+	pw_buf_printf(&head, "OS: %s [%s %s %s]  Arch: %s  Kernel: running %s",
+		      or_dash(inv->os_pretty_name), or_dash(inv->os_id),
+		      or_dash(inv->os_version_id), or_dash(inv->os_codename), or_dash(inv->arch),
+		      inv->kernel_running ? inv->kernel_running : "unknown");
+	if (inv->n_kernels)
+		pw_buf_printf(&head, " (newest installed: %s)",
+			      inv->kernels_installed[inv->n_kernels - 1]);
+	if (inv->needs_reboot)
+		pw_buf_puts(&head, ", reboot needed");
+	pw_buf_printf(&head, "  Packages: %zu (%s)", inv->n_pkgs, pw_scheme_name(inv->scheme));
+	pw_term_wrap(out, term.width, 2, pw_buf_str(&head));
+	pw_buf_release(&head);
+
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, inventory_cols, sizeof inventory_cols / sizeof inventory_cols[0]);
 	char buf[512];
 	for (size_t i = 0; i < inv->n_pkgs; i++) {
 		const pw_package *p = &inv->pkgs[i];
-		wn = width(wn, p->name);
-		wv = width(wv, p->version);
-		wa = width(wa, p->arch);
-		ws = width(ws, source_text(p, buf, sizeof buf));
+		const char *row[] = {p->name, p->version, p->arch, source_text(p, buf, sizeof buf),
+				     p->status};
+		pw_table_row(&t, PW_STYLE_NONE, row);
 	}
-	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wn, "NAME", wv, "VERSION", wa, "ARCH", ws,
-		"SOURCE", "STATUS");
-	for (size_t i = 0; i < inv->n_pkgs; i++) {
-		const pw_package *p = &inv->pkgs[i];
-		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wn, or_dash(p->name), wv,
-			or_dash(p->version), wa, or_dash(p->arch), ws,
-			source_text(p, buf, sizeof buf), or_dash(p->status));
-	}
+	int rc = pw_table_print(&t, out, term);
+	pw_table_release(&t);
+	return rc ? pw_cli_fail("inventory", "out of memory") : PW_EXIT_OK;
 }
 
 static int print_json(const pw_inventory *inv, FILE *out)
@@ -118,13 +121,16 @@ int cmd_inventory(int argc, char **argv, struct pw_setup *setup)
 
 	pw_inventory inv = PW_INVENTORY_INIT;
 	pw_error err = PW_ERROR_INIT;
+	double start = pw_cli_now();
 	if (pw_inventory_read(opt.root, &inv, &err)) {
 		pw_inventory_release(&inv);
 		return pw_cli_fail_err("inventory", &err);
 	}
+	pw_cli_info("inventory", "read %zu packages under %s in %.3f s", inv.n_pkgs, opt.root,
+		    pw_cli_now() - start);
 	for (size_t i = 0; i < inv.n_warnings; i++)
 		pw_cli_warn("inventory", "%s", inv.warnings[i]);
-	int rc = opt.json ? print_json(&inv, stdout) : (print_table(&inv, stdout), PW_EXIT_OK);
+	int rc = opt.json ? print_json(&inv, stdout) : print_table(&inv, stdout);
 	pw_inventory_release(&inv);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return pw_cli_fail("inventory", "cannot write the output");

@@ -17,9 +17,11 @@
 #include "patchwarden/policy.h"
 #include "patchwarden/procuse.h"
 #include "patchwarden/scan.h"
+#include "patchwarden/upgrade.h"
+#include "table.h"
 
 struct opts {
-	const char *root, *inventory, *store, *exposure, *fail_on;
+	const char *root, *inventory, *store, *exposure, *fail_on, *by;
 	int64_t snapshot;
 	bool json;
 };
@@ -45,13 +47,16 @@ static const struct pw_option options[] = {
 	PW_OPT_FLAG(0, "json", &opt.json, "one JSON object (see patchwarden-scan(1))"),
 	PW_OPT_STRING(0, "fail-on", &opt.fail_on, "PRIORITY",
 		      "exit 1 when a finding has PRIORITY or higher"),
+	PW_OPT_STRING(0, "by", &opt.by, "ROWS",
+		      "the table's rows: upgrade (default: one per package\n"
+		      "upgrade) or advisory (one per finding)"),
 	PW_OPT_END(),
 };
 
 static const char usage_head[] =
 	"usage: patchwarden scan [--root DIR | --inventory FILE.json] [--store STORE]\n"
 	"                        [--snapshot N] [--config FILE] [--exposure WHERE]\n"
-	"                        [--json] [--fail-on PRIORITY]\n"
+	"                        [--json] [--fail-on PRIORITY] [--by upgrade|advisory]\n"
 	"\n"
 	"Reports every security fix this host is missing: package, installed and\n"
 	"fixed version, advisory, CVEs, priority (emergency, high, normal, low),\n"
@@ -84,6 +89,8 @@ static int parse_opts(int argc, char **argv, struct pw_setup *setup, struct opts
 	o->store = pw_cli_store(opt.store);
 	if (o->root && o->inventory)
 		return pw_cli_usage_error(CMD, "give --root or --inventory, not both");
+	if (o->by && strcmp(o->by, "upgrade") && strcmp(o->by, "advisory"))
+		return pw_cli_usage_error(CMD, "--by takes upgrade or advisory, not '%s'", o->by);
 	return PW_EXIT_OK;
 }
 
@@ -158,78 +165,230 @@ static void cves_cell(const pw_index_cve *const *cves, size_t n, char *out, size
 		snprintf(out, size, "-");
 }
 
-static void print_table(const pw_scan_result *r, const pw_policy *pol, FILE *out)
+/* "N ID ID ...": the count first, so a shortened cell keeps it. */
+static pw_err count_and_ids(pw_buf *b, size_t n, const char *(*id)(const void *, size_t),
+			    const void *v)
 {
-	const pw_inventory *inv = r->inventory;
-	fprintf(out, "Host: %s [%s], %zu packages, exposure %s", or_dash(inv->os_pretty_name),
-		r->ecosystem, inv->n_pkgs, pw_exposure_name(r->exposure));
-	if (inv->kernel_running)
-		fprintf(out, ", kernel %s", inv->kernel_running);
-	fprintf(out, "; feed snapshot %lld\n", (long long)r->snapshot);
+	pw_buf_reset(b);
+	pw_err rc = pw_buf_printf(b, "%zu", n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = pw_buf_printf(b, " %s", id(v, i));
+	return rc;
+}
+
+static const char *finding_adv_id(const void *v, size_t i)
+{
+	return ((const pw_upgrade *)v)->findings[i]->adv->id;
+}
+
+static const char *upgrade_cve_id(const void *v, size_t i)
+{
+	return ((const pw_upgrade *)v)->cves[i];
+}
+
+/* "openssl (libssl3, openssl)": the source with the binaries installed
+ * from it (what apt install takes); a package alone when that is all. */
+static pw_err package_cell(pw_buf *b, const pw_upgrade *u)
+{
+	pw_buf_reset(b);
+	pw_err rc = pw_buf_puts(b, u->package);
+	if (!u->by_source || !u->n_binaries ||
+	    (u->n_binaries == 1 && !strcmp(u->binaries[0]->name, u->package)))
+		return rc;
+	for (size_t i = 0; !rc && i < u->n_binaries; i++)
+		rc = pw_buf_printf(b, "%s%s", i ? ", " : " (", u->binaries[i]->name);
+	return rc ? rc : pw_buf_puts(b, ")");
+}
+
+/* clang-format off */
+static const struct pw_table_col upgrade_cols[] = {
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"PACKAGE", PW_COL_FLEX, 16},
+	{"INSTALLED \xe2\x86\x92 TARGET", 0, 0},
+	{"ADVISORIES", PW_COL_FLEX, 0},
+	{"CVES", PW_COL_FLEX, 0},
+	{"DUE", 0, 0},
+};
+/* clang-format on */
+
+static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term term)
+{
+	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	if (pw_scan_upgrades(r, &l, &e))
+		return pw_cli_fail_err(CMD, &e);
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, upgrade_cols, sizeof upgrade_cols / sizeof upgrade_cols[0]);
+	pw_buf pkg = PW_BUF_INIT, vers = PW_BUF_INIT, advs = PW_BUF_INIT, cves = PW_BUF_INIT;
+	pw_err rc = PW_OK;
+	for (size_t i = 0; !rc && i < l.n; i++) {
+		const pw_upgrade *u = &l.v[i];
+		char due[32];
+		if (u->kev)
+			snprintf(due, sizeof due, "KEV %s", u->kev_due ? u->kev_due : "");
+		else
+			snprintf(due, sizeof due, "%d days", u->sla_days);
+		pw_buf_reset(&vers);
+		rc = package_cell(&pkg, u);
+		if (!rc)
+			rc = pw_buf_printf(&vers, "%s \xe2\x86\x92 %s", u->installed, u->target);
+		if (!rc)
+			rc = count_and_ids(&advs, u->n_findings, finding_adv_id, u);
+		if (!rc)
+			rc = count_and_ids(&cves, u->n_cves, upgrade_cve_id, u);
+		const char *row[] = {pw_priority_name(u->priority),
+				     pw_buf_str(&pkg),
+				     pw_buf_str(&vers),
+				     pw_buf_str(&advs),
+				     pw_buf_str(&cves),
+				     due};
+		pw_table_row(&t, pw_style_of_priority(row[0]), row);
+	}
+	fputc('\n', out);
+	if (rc || pw_table_print(&t, out, term))
+		rc = PW_ERR_NOMEM;
+	pw_cli_info(CMD, "%zu package upgrades fix the %zu findings", l.n, r->n_findings);
+	pw_buf_release(&pkg);
+	pw_buf_release(&vers);
+	pw_buf_release(&advs);
+	pw_buf_release(&cves);
+	pw_table_release(&t);
+	pw_upgrade_list_release(&l);
+	return rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK;
+}
+
+/* clang-format off */
+static const struct pw_table_col advisory_cols[] = {
+	{"PRIORITY", PW_COL_STYLE, 0},
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED", 0, 0},
+	{"FIXED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"CVES", PW_COL_FLEX, 0},
+	{"KEV DUE", 0, 0},
+	{"EPSS", PW_COL_RIGHT, 0},
+	{"WHY", PW_COL_FLEX, 0},
+};
+/* clang-format on */
+
+static int print_findings(const pw_scan_result *r, const pw_policy *pol, FILE *out,
+			  struct pw_term term)
+{
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, advisory_cols, sizeof advisory_cols / sizeof advisory_cols[0]);
 	pw_buf why = PW_BUF_INIT;
-	if (r->n_findings) {
-		fprintf(out, "\n%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n", "PRIORITY",
-			"PACKAGE", "INSTALLED", "FIXED", "ADVISORY", "CVES", "KEV DUE", "EPSS",
-			"WHY");
-		for (size_t i = 0; i < r->n_findings; i++) {
-			const pw_finding *f = &r->findings[i];
-			char cves[128], epss[16];
-			cves_cell(f->cves, f->n_cves, cves, sizeof cves);
-			if (f->why.epss >= 0)
-				snprintf(epss, sizeof epss, "%.3f", f->why.epss);
-			else
-				snprintf(epss, sizeof epss, "-");
-			pw_buf_reset(&why);
-			pw_finding_reason(f, pol, &why);
-			fprintf(out, "%-9s  %-24s %-24s %-24s %-16s %-27s %-10s %-5s %s\n",
-				pw_priority_name(f->priority), f->package, f->installed, f->fixed,
-				f->adv->id, cves, f->why.kev_cve ? or_dash(f->why.kev_due) : "-",
-				epss, pw_buf_str(&why));
-		}
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const pw_finding *f = &r->findings[i];
+		char cves[128], epss[16];
+		cves_cell(f->cves, f->n_cves, cves, sizeof cves);
+		if (f->why.epss >= 0)
+			snprintf(epss, sizeof epss, "%.3f", f->why.epss);
+		else
+			snprintf(epss, sizeof epss, "-");
+		pw_buf_reset(&why);
+		pw_finding_reason(f, pol, &why);
+		const char *row[] = {pw_priority_name(f->priority),
+				     f->package,
+				     f->installed,
+				     f->fixed,
+				     f->adv->id,
+				     cves,
+				     f->why.kev_cve ? f->why.kev_due : NULL,
+				     epss,
+				     pw_buf_str(&why)};
+		pw_table_row(&t, pw_style_of_priority(row[0]), row);
 	}
 	pw_buf_release(&why);
-	if (r->n_unfixed) {
-		fprintf(out, "\nNo fix available yet (not counted as missing patches):\n");
-		fprintf(out, "  %-24s %-24s %-20s %s\n", "PACKAGE", "INSTALLED", "ADVISORY",
-			"NOTE");
-		for (size_t i = 0; i < r->n_unfixed; i++) {
-			const pw_unfixed *u = &r->unfixed[i];
-			fprintf(out, "  %-24s %-24s %-20s %s\n", u->package, u->installed,
-				u->adv->id, or_dash(u->note));
-		}
+	fputc('\n', out);
+	int rc = pw_table_print(&t, out, term);
+	pw_table_release(&t);
+	return rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK;
+}
+
+/* clang-format off */
+static const struct pw_table_col unfixed_cols[] = {
+	{"PACKAGE", PW_COL_FLEX, 0},
+	{"INSTALLED", 0, 0},
+	{"ADVISORY", 0, 0},
+	{"NOTE", PW_COL_FLEX, 0},
+};
+/* clang-format on */
+
+static void print_unfixed(const pw_scan_result *r, FILE *out, struct pw_term term)
+{
+	fprintf(out, "\n");
+	pw_term_wrap(out, term.width, 2, "No fix available yet (not counted as missing patches):");
+	pw_table t = PW_TABLE_INIT;
+	pw_table_columns(&t, unfixed_cols, sizeof unfixed_cols / sizeof unfixed_cols[0]);
+	for (size_t i = 0; i < r->n_unfixed; i++) {
+		const pw_unfixed *u = &r->unfixed[i];
+		const char *row[] = {u->package, u->installed, u->adv->id, u->note};
+		pw_table_row(&t, PW_STYLE_NONE, row);
 	}
+	pw_table_print(&t, out, term);
+	pw_table_release(&t);
+}
+
+static void print_inactive(const pw_inactive *a, FILE *out, struct pw_term term)
+{
+	pw_buf b = PW_BUF_INIT;
+	if (a->kind == PW_INACTIVE_RESTART) {
+		pw_buf_printf(&b, "restart: pid %d (%s) maps the deleted %s%s%s", a->pid,
+			      or_dash(a->process), a->file, a->owner ? " of " : "",
+			      a->owner ? a->owner : "");
+	} else if (!a->package) {
+		pw_buf_printf(&b,
+			      "reboot: the host reports that a reboot is required"
+			      " (running kernel %s)",
+			      or_dash(a->running));
+	} else {
+		pw_buf_printf(&b,
+			      "reboot: running kernel %s (%s %s) lacks %zu fix%s that "
+			      "the installed %s has:",
+			      or_dash(a->running), a->package, or_dash(a->running_version),
+			      a->n_advs, a->n_advs == 1 ? "" : "es", or_dash(a->installed));
+		for (size_t k = 0; k < a->n_advs && k < 5; k++)
+			pw_buf_printf(&b, " %s", a->advs[k]->id);
+		if (a->n_advs > 5)
+			pw_buf_puts(&b, " ...");
+	}
+	fputs("  ", out);
+	pw_term_wrap(out, term.width > 2 ? term.width - 2 : term.width, 4, pw_buf_str(&b));
+	pw_buf_release(&b);
+}
+
+static int print_table(const pw_scan_result *r, const pw_policy *pol, bool by_advisory, FILE *out)
+{
+	struct pw_term term = pw_term_stdout();
+	const pw_inventory *inv = r->inventory;
+	pw_buf b = PW_BUF_INIT;
+	pw_buf_printf(&b, "Host: %s [%s], %zu packages, exposure %s", or_dash(inv->os_pretty_name),
+		      r->ecosystem, inv->n_pkgs, pw_exposure_name(r->exposure));
+	if (inv->kernel_running)
+		pw_buf_printf(&b, ", kernel %s", inv->kernel_running);
+	pw_buf_printf(&b, "; feed snapshot %lld", (long long)r->snapshot);
+	pw_term_wrap(out, term.width, 2, pw_buf_str(&b));
+	int ex = PW_EXIT_OK;
+	if (r->n_findings)
+		ex = by_advisory ? print_findings(r, pol, out, term) : print_upgrades(r, out, term);
+	if (r->n_unfixed)
+		print_unfixed(r, out, term);
 	if (r->n_inactive) {
 		fprintf(out, "\nInstalled but not active:\n");
-		for (size_t i = 0; i < r->n_inactive; i++) {
-			const pw_inactive *a = &r->inactive[i];
-			if (a->kind == PW_INACTIVE_RESTART) {
-				fprintf(out, "  restart: pid %d (%s) maps the deleted %s%s%s\n",
-					a->pid, or_dash(a->process), a->file,
-					a->owner ? " of " : "", a->owner ? a->owner : "");
-			} else if (!a->package) {
-				fprintf(out,
-					"  reboot: the host reports that a reboot is required"
-					" (running kernel %s)\n",
-					or_dash(a->running));
-			} else {
-				fprintf(out,
-					"  reboot: running kernel %s (%s %s) lacks %zu fix%s that "
-					"the installed %s has:",
-					or_dash(a->running), a->package,
-					or_dash(a->running_version), a->n_advs,
-					a->n_advs == 1 ? "" : "es", or_dash(a->installed));
-				for (size_t k = 0; k < a->n_advs && k < 5; k++)
-					fprintf(out, " %s", a->advs[k]->id);
-				fprintf(out, "%s\n", a->n_advs > 5 ? " ..." : "");
-			}
-		}
+		for (size_t i = 0; i < r->n_inactive; i++)
+			print_inactive(&r->inactive[i], out, term);
 	}
-	fprintf(out,
-		"\nSummary: %zu emergency, %zu high, %zu normal, %zu low; %zu unfixed; "
-		"%zu inactive (%s, snapshot %lld)\n",
-		r->counts[PW_PRIO_EMERGENCY], r->counts[PW_PRIO_HIGH], r->counts[PW_PRIO_NORMAL],
-		r->counts[PW_PRIO_LOW], r->n_unfixed, r->n_inactive, r->ecosystem,
-		(long long)r->snapshot);
+	pw_buf_reset(&b);
+	pw_buf_printf(&b,
+		      "Summary: %zu emergency, %zu high, %zu normal, %zu low; %zu unfixed; "
+		      "%zu inactive (%s, snapshot %lld)",
+		      r->counts[PW_PRIO_EMERGENCY], r->counts[PW_PRIO_HIGH],
+		      r->counts[PW_PRIO_NORMAL], r->counts[PW_PRIO_LOW], r->n_unfixed,
+		      r->n_inactive, r->ecosystem, (long long)r->snapshot);
+	fputc('\n', out);
+	pw_term_wrap(out, term.width, 2, pw_buf_str(&b));
+	pw_buf_release(&b);
+	return ex;
 }
 
 static void index_warn(void *ctx, const char *where, const char *message)
@@ -306,12 +465,24 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 	if (!ex) {
 		pw_scan_host host = {r.policy.default_exposure, r.procuse};
 		pw_error e = PW_ERROR_INIT;
+		char shown[1024];
+		pw_db_url_redact(r.o.store, shown, sizeof shown);
+		pw_cli_info(CMD, "inventory %s: %zu packages (%s); feed store %s, snapshot %lld%s",
+			    r.o.inventory ? r.o.inventory
+			    : r.o.root    ? r.o.root
+					  : "/",
+			    r.inv.n_pkgs, or_dash(r.inv.os_pretty_name), shown,
+			    (long long)r.snapshot, r.o.snapshot ? "" : " (the newest)");
+		double t0 = pw_cli_now();
 		if (pw_scan_from_store(r.idx, r.store, r.snapshot, &r.inv, &host, &r.policy,
 				       &r.result, &e)) {
-			char shown[1024];
-			pw_db_url_redact(r.o.store, shown, sizeof shown);
 			pw_error_prefix(&e, "%s: ", shown);
 			ex = pw_cli_fail_err(CMD, &e);
+		} else {
+			pw_cli_info(CMD,
+				    "scanned in %.3f s: %zu findings, %zu unfixed, %zu inactive",
+				    pw_cli_now() - t0, r.result.n_findings, r.result.n_unfixed,
+				    r.result.n_inactive);
 		}
 	}
 	if (!ex) {
@@ -330,9 +501,10 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 				printf("%s\n", text);
 			free(text);
 		} else {
-			print_table(&r.result, &r.policy, stdout);
+			ex = print_table(&r.result, &r.policy,
+					 r.o.by && !strcmp(r.o.by, "advisory"), stdout);
 		}
-		if (fflush(stdout) != 0)
+		if (fflush(stdout) != 0 && !ex)
 			ex = pw_cli_fail(CMD, "writing the report failed: %s", strerror(errno));
 	}
 	if (!ex && r.o.fail_on) {

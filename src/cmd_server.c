@@ -123,10 +123,9 @@ static void print_url(const pw_server_config *sc, const pw_server *s)
 {
 	const char *colon = strrchr(sc->listen, ':');
 	int host_len = colon ? (int)(colon - sc->listen) : 0;
-	fprintf(stderr,
-		"patchwarden server: listening on %s://%.*s:%u (%u worker threads, %s database)\n",
-		pw_server_tls(s) ? "https" : "http", host_len, sc->listen, pw_server_port(s),
-		pw_server_threads(s), db_kind(sc->db_url));
+	pw_cli_note(CMD, "listening on %s://%.*s:%u (%u worker threads, %s database)",
+		    pw_server_tls(s) ? "https" : "http", host_len, sc->listen, pw_server_port(s),
+		    pw_server_threads(s), db_kind(sc->db_url));
 }
 
 /* Where findings come from, without opening the store: -n checks files
@@ -191,7 +190,7 @@ int cmd_server(int argc, char **argv, struct pw_setup *setup)
 	print_url(&sc, s);
 	int sig = 0;
 	sigwait(&set, &sig);
-	fprintf(stderr, "patchwarden server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	pw_cli_note(CMD, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	pw_server_stop(s);
 	return PW_EXIT_OK;
 }

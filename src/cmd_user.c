@@ -375,8 +375,10 @@ static int token_create(pw_db *db, struct opts *o)
 		rc = pw_cli_print_json(CMD, t);
 	} else {
 		puts(token);
-		fprintf(stderr, "API token pwt_%" PRId64 " for %s created; it is shown only now\n",
-			id, o->pos[0]);
+		if (!pw_cli_quiet())
+			fprintf(stderr,
+				"API token pwt_%" PRId64 " for %s created; it is shown only now\n",
+				id, o->pos[0]);
 	}
 	memset(token, 0, sizeof token);
 	return pw_cli_finish(CMD, rc);
@@ -450,10 +452,11 @@ static int etoken_create(pw_db *db, struct opts *o)
 		rc = pw_cli_print_json(CMD, t);
 	} else {
 		puts(token);
-		fprintf(stderr,
-			"enrollment token pwe_%" PRId64 " created: %" PRId64
-			" use(s), expires in %" PRId64 " s; it is shown only now\n",
-			id, uses, ttl);
+		if (!pw_cli_quiet())
+			fprintf(stderr,
+				"enrollment token pwe_%" PRId64 " created: %" PRId64
+				" use(s), expires in %" PRId64 " s; it is shown only now\n",
+				id, uses, ttl);
 	}
 	memset(token, 0, sizeof token);
 	return pw_cli_finish(CMD, rc);

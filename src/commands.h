@@ -9,8 +9,10 @@
 	int cmd_##name(int argc, char **argv, struct pw_setup *setup);                             \
 	extern const struct pw_usage cmd_##name##_usage
 
+PW_DECLARE_CMD(advisory);
 PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
+PW_DECLARE_CMD(cve);
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(findings);
 PW_DECLARE_CMD(host);

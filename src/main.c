@@ -26,9 +26,14 @@ static const struct pw_usage cmd_help_usage = {
 /* Sorted by name: `help` and lookups walk this table. The last column is
  * the set-up the command needs; `feed` narrows it per subcommand. */
 static const struct pw_cmd commands[] = {
+	{"advisory", cmd_advisory,
+	 "are we exposed to an advisory? hosts affected, fixed, not, unknown", &cmd_advisory_usage,
+	 CONFIG | DB},
 	{"agent", cmd_agent, "enroll this host and check in with the server", &cmd_agent_usage,
 	 CONFIG},
 	{"audit", cmd_audit, "verify and list the hash-chained audit log", &cmd_audit_usage, DB},
+	{"cve", cmd_cve, "are we exposed to a CVE? hosts affected, fixed, not affected, unknown",
+	 &cmd_cve_usage, CONFIG | DB},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
 	{"findings", cmd_findings, "list the findings stored for the fleet's hosts",
 	 &cmd_findings_usage, DB},
@@ -76,9 +81,17 @@ pw_db *pw_cli_db(const char *cmd, struct pw_setup *s)
 	pw_error err = PW_ERROR_INIT;
 	if (!url)
 		return NULL;
+	double start = pw_cli_now();
 	if (pw_schema_open(url, &s->db, &err)) {
 		pw_cli_fail_err(cmd, &err);
 		return NULL;
+	}
+	if (pw_cli_verbose()) {
+		char shown[1024];
+		pw_db_url_redact(url, shown, sizeof shown);
+		pw_cli_info(cmd, "database %s (%s), opened in %.3f s", shown,
+			    pw_db_kind_of(s->db) == PW_DB_SQLITE ? "SQLite" : "PostgreSQL",
+			    pw_cli_now() - start);
 	}
 	return s->db;
 }
@@ -98,6 +111,17 @@ static int cmd_help(int argc, char **argv, struct pw_setup *setup)
 
 int main(int argc, char **argv)
 {
+	/* Output options before the command: "patchwarden -q scan". */
+	while (argc > 1) {
+		int g = pw_cli_global_option(argv[1], argc > 2 ? argv[2] : NULL);
+		if (g < 0)
+			return PW_EXIT_ERROR;
+		if (!g)
+			break;
+		argv[g] = argv[0];
+		argc -= g;
+		argv += g;
+	}
 	if (argc < 2) {
 		print_overview(stderr);
 		return PW_EXIT_ERROR;
@@ -124,8 +148,10 @@ int main(int argc, char **argv)
 		return PW_EXIT_OK;
 	}
 	struct pw_setup setup = {.flags = cmd->setup};
+	double start = pw_cli_now();
 	int rc = cmd->run(argc - 1, argv + 1, &setup);
 	pw_db_close(setup.db);
 	pw_cli_setup_release(&setup);
+	pw_cli_info(cmd->name, "exit status %d after %.3f s", rc, pw_cli_now() - start);
 	return rc;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
 # byte-for-byte the same JSON for a host, a user, an enrollment token, an
-# audit event and the audit chain's verdict, read from the same database
+# audit event, the audit chain's verdict and the exposure to a CVE or an
+# advisory, read from the same database
 # with nothing written in between (both compared after `jq -S -c`, so
 # only key order within an object could differ, and it does not: the
 # comparisons run without -S too).
@@ -52,6 +53,20 @@ check "users say has_password" \
 cli=$("$PW_BIN" user enroll-token list --json --db "$db")
 pw_http GET "$U/enroll-tokens" "$admin"
 same "enroll-token list" "$cli" "$(jq -c .enroll_tokens <<<"$HTTP_BODY")"
+
+# The exposure to a CVE and to an advisory (no feeds here: known false,
+# the hand-entered host unknown).
+cli=$("$PW_BIN" cve CVE-2023-5363 --json --db "$db")
+pw_http GET "$U/cves/CVE-2023-5363" "$admin"
+expect_status 200 "GET /cves/CVE-2023-5363"
+same "cve" "$cli" "$HTTP_BODY"
+check "unknown to the feeds, nobody cleared" \
+  test "$(jq -c '[.known, .counts, .unknown[0].coverage.state]' <<<"$cli")" = \
+  '[false,{"affected":0,"fixed":0,"not_affected":0,"unknown":1},"never_reported"]'
+cli=$("$PW_BIN" advisory DSA-5532-1 --category web --json --db "$db")
+pw_http GET "$U/advisories/DSA-5532-1?category=web" "$admin"
+expect_status 200 "GET /advisories/DSA-5532-1?category=web"
+same "advisory" "$cli" "$HTTP_BODY"
 
 cli=$("$PW_BIN" audit list --json --limit 1000 --db "$db")
 pw_http GET "$U/audit?limit=1000" "$admin"

@@ -38,17 +38,9 @@ cat >"$tmp/list" <<'EOF'
 	{CVE-2021-22205 CVE-2099-0003}
 	[bullseye] - curl 7.74.0-1.3+deb11u9
 EOF
-cat >"$tmp/kev.json" <<'EOF'
-{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2025.08.25",
- "dateReleased":"2025-08-25T00:00:00.000Z","count":1,"vulnerabilities":[
- {"cveID":"CVE-2021-22205","vendorProject":"GitLab","product":"Community and Enterprise Editions",
-  "vulnerabilityName":"GitLab Remote Code Execution","dateAdded":"2021-11-03",
-  "shortDescription":"x","requiredAction":"Apply updates.","dueDate":"2021-11-17",
-  "knownRansomwareCampaignUse":"Unknown","notes":"","cwes":[]}]}
-EOF
 printf 'CVE-2099-0002;0.500000000;0.990000000\n' >"$tmp/epss.csv"
 store=$tmp/store.db
-expect 0 "feed import" -- "$PW_BIN" feed import --store "$store" --quiet "$tmp/list" "$tmp/kev.json" "$tmp/epss.csv"
+expect 0 "feed import" -- "$PW_BIN" feed import --store "$store" --quiet "$tmp/list" "$PW_TEST_DATA/kev/cve-2021-22205.json" "$tmp/epss.csv"
 
 inv() { # FILE ID VERSION_ID then "name version source source_version" lines on stdin
 	python3 -c "$inv_py" "$@"
@@ -88,9 +80,16 @@ expect 2 "bad --exposure" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/b
 # ---- a scan, as text ----
 expect 0 "text scan" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json"
 contains "$tmp/out" "Summary: 1 emergency, 0 high, 2 normal, 0 low; 0 unfixed; 0 inactive (debian:11, snapshot 1)" "summary line"
+# One row per package upgrade: binNMU bash 5.1-2+b3 is compared as its
+# source version 5.1-2; curl is the source of curl and libcurl4.
+contains "$tmp/out" "5.1-2 → 5.1-2+deb11u1" "source version of a binNMU"
+contains "$tmp/out" "curl (curl, libcurl4)" "source with its binaries"
+contains "$tmp/out" "KEV 2021-11-17" "KEV due date of an upgrade"
+expect 0 "text scan by advisory" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --by advisory
 contains "$tmp/out" "CVE-2021-22205 is in CISA KEV (due 2021-11-17)" "KEV reason"
-# binNMU: bash 5.1-2+b3 is compared as its source version 5.1-2.
-contains "$tmp/out" "5.1-2                    5.1-2+deb11u1" "source version of a binNMU"
+if grep -qE '^normal +bash +5\.1-2 +5\.1-2\+deb11u1 ' "$tmp/out"; then ok; else bad "binNMU row by advisory"; fi
+expect 2 "bad --by" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --by host
+contains "$tmp/err" "--by takes upgrade or advisory, not 'host'" "bad --by"
 
 # ---- exit codes ----
 expect 1 "--fail-on emergency" -- "$PW_BIN" scan --store "$store" --inventory "$tmp/bullseye.json" --fail-on emergency

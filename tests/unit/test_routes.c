@@ -494,6 +494,12 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		id = new_enroll_token();
 	} else if (!strcmp(p, "/api/v1/jobs/{id}")) {
 		id = new_job();
+	} else if (!strcmp(p, "/api/v1/cves/{cve}")) {
+		snprintf(path, psize, "/api/v1/cves/CVE-2023-%d", 5363 + n);
+		return;
+	} else if (!strcmp(p, "/api/v1/advisories/{advisory}")) {
+		snprintf(path, psize, "/api/v1/advisories/DSA-%d-1", 5532 + n);
+		return;
 	} else if (post || strchr(p, '{')) {
 		fail_msg("test_routes.c does not know how to call %s %s; add it to make_call",
 			 rt->method, p);
@@ -598,6 +604,50 @@ static void test_routing(void **state)
 	for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
 		r = call("GET", bad_ids[i], fx.token[PW_ROLE_ADMIN], NULL);
 		expect_error(&r, 404, bad_ids[i]);
+		reply_release(&r);
+	}
+	/* {cve} and {advisory} take ids of their grammar; anything else is a
+	 * 400 naming the parameter, before the handler runs. */
+	const char *bad_names[] = {
+		"/api/v1/cves/cve-2023-5363",
+		"/api/v1/cves/CVE-23-5363",
+		"/api/v1/cves/CVE-2023-536",
+		"/api/v1/cves/CVE-2023-5363x",
+		"/api/v1/cves/CVE-2023-5363%25",
+		"/api/v1/cves/%20CVE-2023-5363",
+		"/api/v1/advisories/-DSA-5532-1",
+		"/api/v1/advisories/DSA%205532",
+		"/api/v1/advisories/DSA-5532-1%3Bx",
+		"/api/v1/advisories/"
+		"A1234567890123456789012345678901234567890123456789012345678901234"};
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		r = call("GET", bad_names[i], fx.token[PW_ROLE_HELPDESK], NULL);
+		expect_error(&r, 400, bad_names[i]);
+		assert_non_null(
+			strstr(pw_buf_str(&r.body), strstr(bad_names[i], "cves/")
+							    ? "\"message\":\"cve: \\\""
+							    : "\"message\":\"advisory: \\\""));
+		reply_release(&r);
+	}
+	r = call("GET", "/api/v1/cves/", fx.token[PW_ROLE_ADMIN], NULL);
+	expect_error(&r, 404, "no CVE id");
+	reply_release(&r);
+	const char *good_names[] = {
+		"/api/v1/cves/CVE-2023-5363",
+		"/api/v1/cves/CVE-2021-4414412",
+		"/api/v1/advisories/RHSA-2024:1234",
+		"/api/v1/advisories/GHSA-jfh8-c2jp-5v3q",
+		"/api/v1/advisories/openSUSE-SU-2024:1234-1",
+		"/api/v1/advisories/"
+		"A123456789012345678901234567890123456789012345678901234567890123"};
+	for (size_t i = 0; i < sizeof good_names / sizeof good_names[0]; i++) {
+		r = call("GET", good_names[i], fx.token[PW_ROLE_AUDITOR], NULL);
+		if (r.status != 200)
+			fail_msg("%s: %ld %s", good_names[i], r.status, pw_buf_str(&r.body));
+		/* No feed in this database: nothing names it, nobody is cleared. */
+		assert_false(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "known")));
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "not_affected")),
+				 0);
 		reply_release(&r);
 	}
 	r = call("GET", "/api/v1/hosts/999999", fx.token[PW_ROLE_ADMIN], NULL);

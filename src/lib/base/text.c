@@ -28,6 +28,24 @@ bool pw_text_ok(const char *s, size_t max)
 	return true;
 }
 
+bool pw_cve_id_ok(const char *s)
+{
+	if (!s || strncmp(s, "CVE-", 4) != 0 || strspn(s + 4, "0123456789") != 4 || s[8] != '-')
+		return false;
+	size_t n = strspn(s + 9, "0123456789");
+	return n >= 4 && n <= 12 && s[9 + n] == '\0';
+}
+
+bool pw_advisory_id_ok(const char *s)
+{
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:._";
+	if (!s || !*s || !strchr(ok, *s) || strchr("-:._", *s))
+		return false;
+	size_t n = strspn(s, ok);
+	return s[n] == '\0' && n <= PW_ADVISORY_ID_MAX;
+}
+
 bool pw_str_same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));

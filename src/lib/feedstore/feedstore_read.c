@@ -7,12 +7,14 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "patchwarden/arena.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/text.h"
 
 #include "feedstore-internal.h"
 
@@ -27,6 +29,13 @@ static const char SQL_KEV_EACH[] = "SELECT " KEV_COLS
 				   " FROM feed_kev WHERE " VISIBLE("") " ORDER BY cve";
 static const char SQL_EPSS_GET[] =
 	"SELECT score, percentile FROM feed_epss WHERE cve = ? AND " VISIBLE("");
+static const char SQL_NAMING_ADV[] =
+	"SELECT adv_id, source, ecosystems, cves FROM feed_advisory"
+	" WHERE adv_id = ? AND " VISIBLE("") " ORDER BY adv_id, source";
+/* The CVE ids it is bound with have no LIKE wildcard (pw_cve_id_ok). */
+static const char SQL_NAMING_CVE[] = "SELECT adv_id, source, ecosystems, cves FROM feed_advisory"
+				     " WHERE (adv_id = ? OR ' ' || cves || ' ' LIKE ?)"
+				     " AND " VISIBLE("") " ORDER BY adv_id, source";
 static const char SQL_ECOSYSTEMS[] =
 	"SELECT f.ecosystem, COUNT(DISTINCT f.adv), COUNT(DISTINCT f.package)"
 	" FROM feed_affected f JOIN feed_advisory a ON a.rid = f.adv"
@@ -517,6 +526,43 @@ pw_err pw_feedstore_each_kev(pw_feedstore *s, int64_t snapshot,
 	}
 	return rc;
 }
+/* ---- what names an id ---- */
+
+pw_err pw_feedstore_naming(pw_feedstore *s, int64_t snapshot, const char *id, bool as_cve,
+			   pw_err (*fn)(void *ctx, const pw_advisory_name *a, pw_error *err),
+			   void *ctx, pw_error *err)
+{
+	if (as_cve ? !pw_cve_id_ok(id) : !pw_advisory_id_ok(id))
+		return pw_error_set(err, PW_ERR_INVALID, "\"%.80s\" is not %s", id ? id : "",
+				    as_cve ? "a CVE id" : "an advisory id");
+	pw_err rc = snapshot_exists(s, snapshot, err);
+	if (rc)
+		return rc;
+	pw_stmt *st;
+	if ((rc = pw_fs_prep(s, as_cve ? SQL_NAMING_CVE : SQL_NAMING_ADV, &st, err)))
+		return pw_fs_fail(s, rc, err, "looking an id up");
+	char pattern[32];
+	int at = 1;
+	pw_stmt_bind_text(st, at++, id);
+	if (as_cve) {
+		snprintf(pattern, sizeof pattern, "%% %s %%", id);
+		pw_stmt_bind_text(st, at++, pattern);
+	}
+	pw_stmt_bind_int(st, at++, snapshot);
+	pw_stmt_bind_int(st, at, snapshot);
+	bool row;
+	while (!(rc = pw_fs_fail(s, pw_stmt_step(st, &row, err), err, "looking an id up")) && row) {
+		const char *cves = pw_stmt_text(st, 3), *eco = pw_stmt_text(st, 2);
+		pw_advisory_name a = {pw_stmt_text(st, 0), pw_stmt_text(st, 1), eco ? eco : "",
+				      cves ? cves : ""};
+		if ((rc = fn(ctx, &a, err))) {
+			pw_stmt_reset(st);
+			break;
+		}
+	}
+	return rc;
+}
+
 /* ---- status ---- */
 
 /* "debian:9" before "debian:10", "alpine:3.9" before "alpine:3.10":

@@ -10,6 +10,7 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/text.h"
 
 #include "fleet-internal.h"
 
@@ -114,17 +115,6 @@ static bool is_date(const char *s)
 	return s[10] == '\0';
 }
 
-static bool is_cve(const char *s)
-{
-	if (strncmp(s, "CVE-", 4))
-		return false;
-	size_t y = strspn(s + 4, "0123456789");
-	if (y != 4 || s[8] != '-')
-		return false;
-	size_t n = strspn(s + 9, "0123456789");
-	return n >= 4 && n <= 12 && s[9 + n] == '\0';
-}
-
 static bool is_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -160,7 +150,7 @@ static pw_err check_filter(const pw_finding_filter *f, pw_error *err)
 	if (f->advisory && !is_name(f->advisory))
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "advisory: not an advisory id (1-256 printable characters)");
-	if (f->cve && !is_cve(f->cve))
+	if (f->cve && !pw_cve_id_ok(f->cve))
 		return pw_error_set(err, PW_ERR_INVALID, "cve: \"%.64s\" is not like CVE-2024-1234",
 				    f->cve);
 	if (f->due_before && !is_date(f->due_before))

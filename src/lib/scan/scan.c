@@ -89,15 +89,7 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 
 static int vcmp(pw_scheme scheme, const char *a, const char *b)
 {
-	switch (scheme) {
-	case PW_SCHEME_DEB:
-		return pw_deb_vercmp(a, b);
-	case PW_SCHEME_RPM:
-		return pw_rpm_vercmp(a, b);
-	case PW_SCHEME_APK:
-		return pw_apk_vercmp(a, b);
-	}
-	return 0;
+	return pw_scheme_vercmp(scheme, a, b);
 }
 
 static pw_err warn(struct scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

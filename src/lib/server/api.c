@@ -11,6 +11,7 @@
 
 #include "patchwarden/gzip.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/text.h"
 
 #include "server-internal.h"
 
@@ -131,15 +132,57 @@ static void internal_error(pw_api_response *resp, const pw_error *cause)
 
 /* ---- routing --------------------------------------------------------- */
 
-/* Matches one path segment of `path` (starting at *p) against a pattern
- * segment; advances *p past it. */
-/* A segment of the pattern: literal text, or a {…} parameter (an id)
- * whose value goes to *id. */
-static bool match_segment(const char **p, const char *pat, size_t patlen, int64_t *id)
+/* The text parameters a path may have, each with its grammar (text.h),
+ * checked before the handler runs. */
+static const struct text_param {
+	const char *name; /* as in the path, braces included */
+	bool (*ok)(const char *s);
+	const char *what; /* what a value must be, for the 400 */
+} text_params[] = {
+	{"{cve}", pw_cve_id_ok,
+	 "a CVE id like CVE-2023-5363 (CVE-, the year, -, 4 or more digits; in capitals)"},
+	{"{advisory}", pw_advisory_id_ok,
+	 "an advisory id as the feeds name it (DSA-5532-1, RHSA-2024:1234, GHSA-…): a letter or "
+	 "digit, then letters, digits and -:._, at most 64 in all"},
+};
+
+static const struct text_param *text_param(const char *pat, size_t patlen)
+{
+	for (size_t i = 0; i < sizeof text_params / sizeof text_params[0]; i++)
+		if (strlen(text_params[i].name) == patlen &&
+		    !memcmp(text_params[i].name, pat, patlen))
+			return &text_params[i];
+	return NULL;
+}
+
+/* The text parameter of a route's path, NULL when it has none. */
+static const struct text_param *route_text_param(const char *path)
+{
+	for (const char *p = strchr(path, '{'); p; p = strchr(p + 1, '{')) {
+		const struct text_param *t = text_param(p, strcspn(p, "/"));
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+/* A segment of the pattern (`patlen` bytes at `pat`): literal text, a
+ * text parameter whose value (any non-empty segment: its grammar is
+ * checked before the handler, so a bad one is a 400 naming it, not a 404)
+ * goes to `name`, or a numeric parameter (an id) whose value goes to
+ * *id. Advances *p past the path's segment. */
+static bool match_segment(const char **p, const char *pat, size_t patlen, int64_t *id,
+			  char name[PW_ROUTE_NAME_MAX + 2])
 {
 	const char *s = *p;
 	size_t n = strcspn(s, "/");
 	*p = s + n;
+	if (text_param(pat, patlen)) {
+		size_t k = n < PW_ROUTE_NAME_MAX + 1 ? n : PW_ROUTE_NAME_MAX + 1;
+		memcpy(name, s, k);
+		name[k] = '\0';
+		return n > 0;
+	}
 	if (patlen > 2 && pat[0] == '{' && pat[patlen - 1] == '}') {
 		/* 1..2^63-1 in plain decimal: no sign, no leading zero. */
 		if (n == 0 || n > 19 || s[0] == '0')
@@ -159,20 +202,20 @@ static bool match_segment(const char **p, const char *pat, size_t patlen, int64_
 	return n == patlen && memcmp(s, pat, n) == 0;
 }
 
-static bool path_matches(const char *pattern, const char *path, int64_t id[PW_ROUTE_IDS])
+static bool path_matches(const char *pattern, const char *path, pw_route_args *a)
 {
 	int k = 0;
 	int64_t scratch;
-	id[0] = id[1] = 0;
+	memset(a, 0, sizeof *a);
 	while (*pattern) {
 		if (*pattern != '/' || *path != '/')
 			return false;
 		pattern++;
 		path++;
 		size_t patlen = strcspn(pattern, "/");
-		bool param = pattern[0] == '{';
+		bool param = pattern[0] == '{' && !text_param(pattern, patlen);
 		if (!match_segment(&path, pattern, patlen,
-				   param && k < PW_ROUTE_IDS ? &id[k] : &scratch))
+				   param && k < PW_ROUTE_IDS ? &a->id[k] : &scratch, a->name))
 			return false;
 		k += param;
 		pattern += patlen;
@@ -180,7 +223,7 @@ static bool path_matches(const char *pattern, const char *path, int64_t id[PW_RO
 	return *path == '\0';
 }
 
-const pw_route *pw_route_find(const char *method, const char *path, int64_t id[PW_ROUTE_IDS],
+const pw_route *pw_route_find(const char *method, const char *path, pw_route_args *args,
 			      int *status, char allow[PW_ALLOW_MAX])
 {
 	size_t n;
@@ -190,15 +233,14 @@ const pw_route *pw_route_find(const char *method, const char *path, int64_t id[P
 	if (!allow)
 		allow = local;
 	allow[0] = '\0';
-	id[0] = id[1] = 0;
+	memset(args, 0, sizeof *args);
 	for (size_t i = 0; i < n; i++) {
-		int64_t pid[PW_ROUTE_IDS];
-		if (!path_matches(routes[i].path, path, pid))
+		pw_route_args a;
+		if (!path_matches(routes[i].path, path, &a))
 			continue;
 		if (!found && strcmp(routes[i].method, method) == 0) {
 			found = &routes[i];
-			id[0] = pid[0];
-			id[1] = pid[1];
+			*args = a;
 		}
 		size_t len = strlen(allow);
 		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "",
@@ -422,10 +464,17 @@ static bool query_known(const pw_route *route, const pw_query_param *query, size
 }
 
 /* pw_api_run once the body's size is known to be within its limit. */
-static void run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
+static void run(const pw_api_env *env, const pw_route *route, const pw_route_args *args,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
+	const struct text_param *tp = route_text_param(route->path);
+	if (tp && !tp->ok(args->name)) {
+		int n = (int)strcspn(tp->name + 1, "}");
+		pw_api_error(resp, 400, "bad_request", "%.*s: \"%.*s\" is not %s", n, tp->name + 1,
+			     pw_utf8_prefix(args->name, PW_ROUTE_NAME_MAX), args->name, tp->what);
+		return;
+	}
 	cJSON *doc = NULL;
 	if (len && route->format != PW_FORMAT_CSV_BODY) {
 		pw_error e = PW_ERROR_INIT;
@@ -435,7 +484,8 @@ static void run(const pw_api_env *env, const pw_route *route, const int64_t id[P
 			return;
 		}
 	}
-	struct pw_api_ctx c = {env, route, id[0], id[1], who, query, n_query, doc, body, len, resp};
+	struct pw_api_ctx c = {env,   route,   args->id[0], args->id[1], args->name, who,
+			       query, n_query, doc,         body,        len,        resp};
 	bool locked = route->audit && env->write_lock;
 	if (locked)
 		pthread_mutex_lock(env->write_lock);
@@ -451,21 +501,20 @@ static void run(const pw_api_env *env, const pw_route *route, const int64_t id[P
 	}
 }
 
-void pw_api_run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
+void pw_api_run(const pw_api_env *env, const pw_route *route, const pw_route_args *args,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp)
 {
 	if (pw_api_body_fits(route, len, resp) && query_known(route, query, n_query, resp))
-		run(env, route, id, who, query, n_query, body, len, resp);
+		run(env, route, args, who, query, n_query, body, len, resp);
 }
 
-void pw_api_run_encoded(const pw_api_env *env, const pw_route *route,
-			const int64_t id[PW_ROUTE_IDS], const pw_api_identity *who,
-			const pw_query_param *query, size_t n_query, const char *encoding,
-			const char *body, size_t len, pw_api_response *resp)
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, const pw_route_args *args,
+			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+			const char *encoding, const char *body, size_t len, pw_api_response *resp)
 {
 	if (!encoding || !strcasecmp(encoding, "identity")) {
-		pw_api_run(env, route, id, who, query, n_query, body, len, resp);
+		pw_api_run(env, route, args, who, query, n_query, body, len, resp);
 		return;
 	}
 	/* Only agents send bodies large enough to be worth it (an inventory
@@ -498,16 +547,17 @@ void pw_api_run_encoded(const pw_api_env *env, const pw_route *route,
 	} else if (rc) {
 		pw_api_error(resp, 400, "bad_request", "%s", e.msg);
 	} else {
-		run(env, route, id, who, query, n_query, pw_buf_str(&plain), plain.len, resp);
+		run(env, route, args, who, query, n_query, pw_buf_str(&plain), plain.len, resp);
 	}
 	pw_buf_release(&plain);
 }
 
 void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_response *resp)
 {
-	int64_t id[PW_ROUTE_IDS];
+	pw_route_args args;
 	int status;
-	const pw_route *route = pw_route_find(call->method, call->path, id, &status, resp->allow);
+	const pw_route *route = pw_route_find(call->method, call->path, &args, &status,
+					      resp->allow);
 	if (!route) {
 		if (status == 405)
 			pw_api_error(resp, 405, "method_not_allowed", "%s takes %s, not %s",
@@ -521,8 +571,9 @@ void pw_api_handle(const pw_api_env *env, const pw_api_call *call, pw_api_respon
 	pw_api_identity who;
 	if (!pw_api_authorize(env, route, call->authorization, &who, resp))
 		return;
-	pw_api_run_encoded(env, route, id, &who, call->query, call->n_query, call->content_encoding,
-			   call->body ? call->body : "", call->body ? call->body_len : 0, resp);
+	pw_api_run_encoded(env, route, &args, &who, call->query, call->n_query,
+			   call->content_encoding, call->body ? call->body : "",
+			   call->body ? call->body_len : 0, resp);
 }
 
 /* ---- helpers for handlers -------------------------------------------- */
@@ -764,7 +815,8 @@ static const char intro[] =
 	"| --- | --- | --- |\n"
 	"| 400 | `bad_request` | malformed JSON or CSV (the message names line and column), a "
 	"wrong, unknown or missing member or value, a query parameter the route does not list or a "
-	"number out of its range, JSON nested too deep or a string too long, two `Content-Length` "
+	"number out of its range, a `{cve}` or `{advisory}` of the path that is not such an id "
+	"(the message names it), JSON nested too deep or a string too long, two `Content-Length` "
 	"headers, `Content-Length` with `Transfer-Encoding` or a `Transfer-Encoding` other than "
 	"one `chunked` (the connection is then closed) |\n"
 	"| 401 | `unauthorized` | no credential, or one that is unknown, revoked, expired or "
@@ -792,6 +844,14 @@ static const char intro[] =
 	"Routes with agent access take a gzip body (`Content-Encoding: gzip`): the\n"
 	"compressed size counts against the route's limit, and it may inflate to\n"
 	"`inflated_max` bytes (default 32 MiB; beyond, the inflating stops: 413).\n"
+	"\n"
+	"**Path parameters.** `{id}`, `{job}`: a positive decimal integer (anything\n"
+	"else is no such path: 404). `{cve}`: a CVE id, `CVE-2023-5363` (capitals, a\n"
+	"four-digit year, four or more digits). `{advisory}`: an advisory id as its\n"
+	"feed names it, in its case (`DSA-5532-1`, `RHSA-2024:1234`,\n"
+	"`GHSA-xxxx-xxxx-xxxx`): a letter or digit, then letters, digits and `-:._`,\n"
+	"at most 64 in all. A `{cve}` or `{advisory}` that is not such an id is a 400\n"
+	"naming it, before anything is read.\n"
 	"\n"
 	"**Lists** are paged by id: `?after=<last id seen>&limit=<n>`; a reply\n"
 	"carries `next_after` (null on the last page).\n"

@@ -16,6 +16,7 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/checkin.h"
 #include "patchwarden/coverage.h"
+#include "patchwarden/exposure.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/summary.h"
 #include "patchwarden/host_findings.h"
@@ -412,14 +413,20 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 	return true;
 }
 
-/* What the hosts' coverage is judged against, from the settings. */
+/* What the hosts' coverage is judged against, from the settings: the
+ * feed store and the staleness. */
+static void coverage_config(const struct pw_api_ctx *c, pw_findings_config *fc)
+{
+	memset(fc, 0, sizeof *fc);
+	fc->store = c->env->settings->feed_store;
+	fc->checkin_interval = (long)c->env->settings->checkin_interval;
+	fc->stale_checkins = (long)c->env->settings->stale_checkins;
+}
+
 static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error *e)
 {
 	pw_findings_config fc;
-	memset(&fc, 0, sizeof fc);
-	fc.store = c->env->settings->feed_store;
-	fc.checkin_interval = (long)c->env->settings->checkin_interval;
-	fc.stale_checkins = (long)c->env->settings->stale_checkins;
+	coverage_config(c, &fc);
 	return pw_coverage_load(c->env->db, &fc, cov, e);
 }
 
@@ -832,6 +839,41 @@ static void h_host_findings(struct pw_api_ctx *c)
 	reply_findings(c, c->id);
 }
 
+/* ---- exposure to a CVE or an advisory ----------------------------------- */
+
+static void reply_exposure(struct pw_api_ctx *c, pw_vuln_kind kind)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_findings_config fc;
+	coverage_config(c, &fc);
+	pw_vuln_exposure x;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_vuln_exposure_get(c->env->db, &fc, kind, c->name, &f, &x, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = pw_exposure_to_json(&x);
+	pw_vuln_exposure_release(&x);
+	if (!o) {
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_cve(struct pw_api_ctx *c)
+{
+	reply_exposure(c, PW_VULN_CVE);
+}
+
+static void h_advisory(struct pw_api_ctx *c)
+{
+	reply_exposure(c, PW_VULN_ADVISORY);
+}
+
 static void h_host_rekey(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1238,6 +1280,33 @@ static const char findings_query[] =
 	"\"first_seen\":\"2024-05-01T02:15:00.000Z\",\"fixed_at\":null,\"state\":\"open\","        \
 	"\"snapshot\":12}"
 
+#define EXPOSURE_SUMMARY(what, cli)                                                                \
+	"Are we exposed to " what ": the hosts in service (or as the host filters select) whose "  \
+	"open findings name it (`affected`, with those findings), whose findings naming it are "   \
+	"all fixed (`fixed`), that are covered and have none (`not_affected`; `release_named`: "   \
+	"an advisory naming it has data for the host's release) and the rest (`unknown`: not "     \
+	"covered, with the coverage state), with what the newest feed snapshot knows of it: the "  \
+	"advisories naming it and their releases, KEV, EPSS. An id no advisory of the snapshot "   \
+	"names is a 200 with `known` false and every host without a finding `unknown` (the "       \
+	"feeds cannot clear anyone of it; a 404 would say there is no such id on the day it is "   \
+	"in the news before the feeds have it); a malformed id is a 400 naming it. As "            \
+	"`patchwarden " cli " --json` prints it: patchwarden-" cli "(1)"
+#define EXPOSURE_EXAMPLE(id, kind, advisories, cves)                                               \
+	"{\"id\":\"" id "\",\"kind\":\"" kind "\",\"known\":true,\"feed_snapshot\":12,"            \
+	"\"advisories\":[" advisories "],\"cves\":[" cves "],\"kev\":null,\"epss\":{\"cve\":"      \
+	"\"CVE-2023-5363\",\"score\":0.00512,\"percentile\":0.7671},\"counts\":{\"affected\":1,"   \
+	"\"fixed\":1,\"not_affected\":1,\"unknown\":1},\"affected\":[{\"host_id\":42,"             \
+	"\"hostname\":\"web-01\",\"release\":\"debian:12\",\"findings\":[{\"id\":7,\"package\":"   \
+	"\"openssl\",\"installed\":\"3.0.11-1~deb12u1\",\"fixed\":\"3.0.11-1~deb12u2\","           \
+	"\"advisory\":\"DSA-5532-1\",\"priority\":\"high\",\"due\":\"2024-05-15\",\"kev\":null}]}" \
+	"],"                                                                                       \
+	"\"fixed\":[{\"host_id\":43,\"hostname\":\"web-02\",\"release\":\"debian:12\","            \
+	"\"fixed_at\":\"2024-05-03T02:15:00.000Z\"}],\"not_affected\":[{\"host_id\":44,"           \
+	"\"hostname\":\"app-01\",\"release\":\"almalinux:8\",\"release_named\":false}],"           \
+	"\"unknown\":[{\"host_id\":45,\"hostname\":\"web-03\",\"release\":\"debian:13\","          \
+	"\"coverage\":{\"state\":\"no_feed\",\"detail\":\"debian:13\"}}]}"
+#define DSA_5532 "{\"id\":\"DSA-5532-1\",\"source\":\"debian-list\",\"releases\":[\"debian:12\"]}"
+
 /* A host's members as the API shows them. */
 #define HOST_EXAMPLE                                                                               \
 	"\"id\":42,\"hostname\":\"web-01\",\"machine_id\":\"4c4c4544004d3510804ab4c04f4d3232\","   \
@@ -1419,6 +1488,14 @@ static const pw_route routes[] = {
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
 	 "(docs/records.md)",
 	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+
+	{"GET", "/api/v1/cves/{cve}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_cve,
+	 EXPOSURE_SUMMARY("a CVE", "cve"), host_filters, NULL,
+	 EXPOSURE_EXAMPLE("CVE-2023-5363", "cve", DSA_5532, "\"CVE-2023-5363\"")},
+	{"GET", "/api/v1/advisories/{advisory}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_advisory, EXPOSURE_SUMMARY("an advisory", "advisory"), host_filters, NULL,
+	 EXPOSURE_EXAMPLE("DSA-5532-1", "advisory", DSA_5532,
+			  "\"CVE-2023-5363\",\"CVE-2023-5678\"")},
 
 	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
 	 "Lists users (the auditor reads who may do what)", NULL, NULL,

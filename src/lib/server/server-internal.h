@@ -19,8 +19,9 @@ struct cJSON;
 struct pw_api_ctx {
 	const pw_api_env *env;
 	const pw_route *route;
-	int64_t id;     /* {id} in the path, 0 when the path has none */
-	int64_t sub_id; /* the path's second parameter ({job}), 0 when it has none */
+	int64_t id;       /* {id} in the path, 0 when the path has none */
+	int64_t sub_id;   /* the path's second parameter ({job}), 0 when it has none */
+	const char *name; /* {cve}, {advisory}: checked by its grammar; "" when none */
 	const pw_api_identity *who;
 	const pw_query_param *query;
 	size_t n_query;

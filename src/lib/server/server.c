@@ -430,7 +430,7 @@ struct conn {
 struct request {
 	struct conn *conn; /* NULL when it could not be tracked (out of memory) */
 	const pw_route *route;
-	int64_t id[PW_ROUTE_IDS];
+	pw_route_args args;
 	pw_api_identity who;
 	pw_buf body;
 	/* An answer found before the body (answer_early): sent when the
@@ -826,7 +826,7 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 		return respond(s, conn, r, &resp);
 	}
 	int status;
-	r->route = pw_route_find(method, url, r->id, &status, resp.allow);
+	r->route = pw_route_find(method, url, &r->args, &status, resp.allow);
 	if (!r->route) {
 		if (status == 405)
 			pw_api_error(&resp, 405, "method_not_allowed", "%s takes %s, not %s", url,
@@ -918,7 +918,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	pw_error e = PW_ERROR_INIT;
 	pw_api_env env = api_env(s, &e);
-	pw_api_run_encoded(&env, r->route, r->id, &r->who, q.v, q.n,
+	pw_api_run_encoded(&env, r->route, &r->args, &r->who, q.v, q.n,
 			   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_CONTENT_ENCODING),
 			   pw_buf_str(&r->body), r->body.len, &resp);

@@ -67,6 +67,19 @@ pw_err pw_version_check(pw_scheme s, const char *v, pw_error *err)
 	return pw_error_set(err, PW_ERR_INVALID, "unknown version scheme %d", (int)s);
 }
 
+int pw_scheme_vercmp(pw_scheme s, const char *a, const char *b)
+{
+	switch (s) {
+	case PW_SCHEME_DEB:
+		return pw_deb_vercmp(a, b);
+	case PW_SCHEME_RPM:
+		return pw_rpm_vercmp(a, b);
+	case PW_SCHEME_APK:
+		return pw_apk_vercmp(a, b);
+	}
+	return 0;
+}
+
 pw_err pw_vercmp(pw_scheme s, const char *a, const char *b, int *cmp, pw_error *err)
 {
 	if (!a || !b || !cmp)

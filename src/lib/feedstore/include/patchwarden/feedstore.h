@@ -149,6 +149,25 @@ pw_err pw_feedstore_each_kev(pw_feedstore *s, int64_t snapshot,
 			     pw_err (*fn)(void *ctx, const pw_kev_entry *e, pw_error *err),
 			     void *ctx, pw_error *err);
 
+/* An advisory that names an id (pw_feedstore_naming). Borrowed: valid
+ * during the callback only. */
+typedef struct pw_advisory_name {
+	const char *id, *source;
+	const char *ecosystems; /* the releases it has data for, space-separated, sorted */
+	const char *cves;       /* its CVEs, space-separated; may be "" */
+} pw_advisory_name;
+
+/* Emits, by (id, source), the advisories visible in `snapshot` whose id
+ * is `id` or, with `as_cve`, that have the CVE `id` among their CVEs (an
+ * advisory id that is a CVE, as the Ubuntu CVE tracker's, counts too).
+ * The store keeps CVEs per advisory, not an index by CVE, so this reads
+ * the snapshot's advisory table once: for one question, not per host.
+ * `fn` must not use the store. PW_ERR_INVALID for an id that is not a
+ * CVE id (as_cve) or an advisory id (text.h). */
+pw_err pw_feedstore_naming(pw_feedstore *s, int64_t snapshot, const char *id, bool as_cve,
+			   pw_err (*fn)(void *ctx, const pw_advisory_name *a, pw_error *err),
+			   void *ctx, pw_error *err);
+
 /* Ecosystems present in a snapshot with their advisory counts, for
  * `feed status`; caller frees with pw_feedstore_free_counts. */
 typedef struct pw_ecosystem_count {

@@ -109,7 +109,7 @@ typedef enum pw_route_format {
 
 typedef struct pw_route {
 	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
-	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer */
+	const char *path;   /* "/api/v1/hosts/{id}": {id} is a positive integer (see below) */
 	pw_route_access access;
 	unsigned roles;  /* PW_ACCESS_USER: PW_ROLE_BIT set of the roles allowed */
 	size_t body_max; /* largest accepted body in bytes; 0: no body */
@@ -127,14 +127,26 @@ typedef struct pw_route {
 /* The table, in documentation order. */
 const pw_route *pw_routes(size_t *n);
 
-/* A path has at most this many {…} parameters ("/hosts/{id}/jobs/{job}"). */
+/* A path has at most this many numeric {…} parameters
+ * ("/hosts/{id}/jobs/{job}"), and at most one text parameter: {cve} (a
+ * CVE id) or {advisory} (an advisory id), each with its grammar (text.h). */
 #define PW_ROUTE_IDS 2
+#define PW_ROUTE_NAME_MAX 64
+
+/* A request's path parameters: the numeric ones (positive integers) in
+ * id[] in order, 0 for those it does not have; the text one in name as
+ * sent, "" when none. A longer text is cut after PW_ROUTE_NAME_MAX + 1
+ * bytes, so it stays too long: pw_api_run answers 400 naming the
+ * parameter before any handler sees one that does not fit its grammar. */
+typedef struct pw_route_args {
+	int64_t id[PW_ROUTE_IDS];
+	char name[PW_ROUTE_NAME_MAX + 2];
+} pw_route_args;
 
 /* The route for method and path (no query). NULL when there is none;
  * *status is then 404 (no such path) or 405 (the path exists with other
- * methods, which `allow` lists). id[] gets the path's {…} values in
- * order, 0 for those it does not have. */
-const pw_route *pw_route_find(const char *method, const char *path, int64_t id[PW_ROUTE_IDS],
+ * methods, which `allow` lists). *args gets the path's {…} values. */
+const pw_route *pw_route_find(const char *method, const char *path, pw_route_args *args,
 			      int *status, char allow[PW_ALLOW_MAX]);
 
 /* Where handlers run. write_lock, when set (SQLite), serialises the
@@ -164,7 +176,7 @@ bool pw_api_body_fits(const pw_route *route, size_t len, pw_api_response *resp);
 
 /* Step 2: parses the body within the limits and runs the handler. `body`
  * must be NUL-terminated at body[len]. */
-void pw_api_run(const pw_api_env *env, const pw_route *route, const int64_t id[PW_ROUTE_IDS],
+void pw_api_run(const pw_api_env *env, const pw_route *route, const pw_route_args *args,
 		const pw_api_identity *who, const pw_query_param *query, size_t n_query,
 		const char *body, size_t len, pw_api_response *resp);
 
@@ -172,10 +184,9 @@ void pw_api_run(const pw_api_env *env, const pw_route *route, const int64_t id[P
  * NULL or "identity": none): "gzip" on a route with agent access is
  * inflated up to settings->inflated_max (beyond: 413, damaged: 400) and
  * run; any other encoding, or gzip elsewhere, is a 415. */
-void pw_api_run_encoded(const pw_api_env *env, const pw_route *route,
-			const int64_t id[PW_ROUTE_IDS], const pw_api_identity *who,
-			const pw_query_param *query, size_t n_query, const char *encoding,
-			const char *body, size_t len, pw_api_response *resp);
+void pw_api_run_encoded(const pw_api_env *env, const pw_route *route, const pw_route_args *args,
+			const pw_api_identity *who, const pw_query_param *query, size_t n_query,
+			const char *encoding, const char *body, size_t len, pw_api_response *resp);
 
 /* Both steps plus routing, for tests and the fuzzer. */
 typedef struct pw_api_call {

@@ -40,6 +40,8 @@ int pw_deb_vercmp(const char *a, const char *b);
 int pw_rpm_vercmp(const char *a, const char *b); /* full [E:]V[-R] EVR comparison */
 int pw_rpm_segcmp(const char *a, const char *b); /* rpmvercmp() on one component */
 int pw_apk_vercmp(const char *a, const char *b);
+/* The one of the three that scheme `s` uses. */
+int pw_scheme_vercmp(pw_scheme s, const char *a, const char *b);
 
 /* Per-scheme validity, behind pw_version_check. */
 pw_err pw_deb_version_check(const char *v, pw_error *err);
