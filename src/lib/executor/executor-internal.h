@@ -38,9 +38,6 @@ bool pw_cgroup_unit(const char *text, size_t len, char *unit, size_t size);
 
 /* What the dnf, zypper and apk backends share (pkgmgr_common.c). */
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include "patchwarden/vercmp.h"
 
 extern const pw_pkgmgr pw_pkgmgr_dnf, pw_pkgmgr_zypper, pw_pkgmgr_apk;
