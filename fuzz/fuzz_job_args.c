@@ -22,24 +22,52 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const pw_job_arg typed_args[] = {
-	{"reboot", PW_JOB_ARG_BOOL},
-	{"note", PW_JOB_ARG_STRING},
-	{"packages", PW_JOB_ARG_STRINGS},
-	{NULL, PW_JOB_ARG_BOOL},
+	{"reboot", PW_JOB_ARG_BOOL, 0},       {"note", PW_JOB_ARG_STRING, 0},
+	{"list", PW_JOB_ARG_STRINGS, 0},      {"all", PW_JOB_ARG_TRUE, 0},
+	{"packages", PW_JOB_ARG_PACKAGES, 0}, {"names", PW_JOB_ARG_NAMES, 0},
+	{"ids", PW_JOB_ARG_IDS, 0},           {NULL, PW_JOB_ARG_BOOL, 0},
 };
-static const pw_job_kind typed = {"patch", "every type of argument", typed_args, "admin"};
+static const pw_job_kind typed = {"patch",    "every type of argument",
+				  typed_args, "admin",
+				  NULL,       NULL,
+				  false};
+
+/* A package name or version as the grammar allows (pkgname.h): no
+ * blank, no control character, nothing a shell or option parser reads. */
+static bool plain(const cJSON *v)
+{
+	if (!cJSON_IsString(v) || !v->valuestring[0] || v->valuestring[0] == '-' ||
+	    strlen(v->valuestring) > 128)
+		return false;
+	for (const char *p = v->valuestring; *p; p++)
+		if (*p <= ' ' || *p > '~' || strchr("\"'`$;&|<>()\\*?[]{}!#=/,", *p))
+			return false;
+	return true;
+}
 
 static bool of_type(const cJSON *v, pw_job_arg_type t)
 {
 	if (t == PW_JOB_ARG_BOOL)
 		return cJSON_IsBool(v);
+	if (t == PW_JOB_ARG_TRUE)
+		return cJSON_IsTrue(v);
 	if (t == PW_JOB_ARG_STRING)
 		return cJSON_IsString(v);
 	if (!cJSON_IsArray(v))
 		return false;
-	for (const cJSON *e = v->child; e; e = e->next)
-		if (!cJSON_IsString(e))
+	int n = cJSON_GetArraySize(v);
+	if (t != PW_JOB_ARG_STRINGS && (n < 1 || n > PW_JOB_MAX_PACKAGES))
+		return false;
+	for (const cJSON *e = v->child; e; e = e->next) {
+		bool ok = t == PW_JOB_ARG_STRINGS ? cJSON_IsString(e)
+			  : t == PW_JOB_ARG_NAMES ? plain(e)
+			  : t == PW_JOB_ARG_IDS
+				  ? cJSON_IsNumber(e) && e->valuedouble >= 1
+				  : plain(cJSON_GetObjectItemCaseSensitive(e, "name")) &&
+					    plain(cJSON_GetObjectItemCaseSensitive(e, "version"));
+		if (!ok)
 			return false;
+	}
 	return true;
 }
 

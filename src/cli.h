@@ -146,4 +146,27 @@ const char *pw_cli_or_dash(const char *s);
 /* The sorted command table lives in main.c. */
 const struct pw_cmd *pw_cli_find(const char *name);
 
+/* The host filters of GET /api/v1/hosts as options of a listing command
+ * (findings, upgrades): F is its pw_host_filter, CRIT an int64_t for
+ * --criticality (copied into F.min_criticality after parsing), SCOPE the
+ * options' scope mask. */
+/* clang-format off */
+#define PW_CLI_HOST_FILTER_OPTIONS(F, CRIT, SCOPE)                                                 \
+	{.kind = PW_OPT_STRING, .long_name = "category", .value = &(F).category, .argh = "C",      \
+	 .help = "of hosts of category C", .scope = (SCOPE)},                                      \
+	{.kind = PW_OPT_STRING, .long_name = "exposure", .value = &(F).exposure, .argh = "E",      \
+	 .help = "of hosts of exposure E", .scope = (SCOPE)},                                      \
+	{.kind = PW_OPT_STRING, .long_name = "environment", .value = &(F).environment,             \
+	 .argh = "E", .help = "of hosts of environment E", .scope = (SCOPE)},                      \
+	{.kind = PW_OPT_STRING, .long_name = "owner", .value = &(F).owner_group, .argh = "GROUP",  \
+	 .help = "of hosts of owner group GROUP", .scope = (SCOPE)},                               \
+	{.kind = PW_OPT_INT, .long_name = "criticality", .value = &(CRIT), .argh = "N",            \
+	 .help = "of hosts of criticality N or higher", .min = 1, .max = 5, .scope = (SCOPE)},     \
+	{.kind = PW_OPT_FLAG, .long_name = "overdue", .value = &(F).overdue,                       \
+	 .help = "of hosts not patched in the last 90 days, or never", .scope = (SCOPE)},          \
+	{.kind = PW_OPT_INT, .long_name = "stale", .value = &(F).stale_days, .argh = "DAYS",       \
+	 .help = "of hosts not seen for DAYS days, or never", .min = 1, .max = 100000,             \
+	 .scope = (SCOPE)}
+/* clang-format on */
+
 #endif

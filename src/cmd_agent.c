@@ -15,6 +15,7 @@
 #include "patchwarden/config.h"
 #include "patchwarden/execjob.h"
 #include "patchwarden/executor.h"
+#include "patchwarden/separate.h"
 
 #define CMD "agent"
 
@@ -26,6 +27,9 @@ struct opts {
 };
 
 static struct opts opt;
+
+/* [agent] user: who the unprivileged side of `run` as root becomes. */
+static const char *agent_user;
 
 static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "state-dir", &opt.state_dir, "DIR",
@@ -119,6 +123,7 @@ static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cf
 	conf->root = o->root;
 	conf->feed_store = o->store ? o->store : pw_config_get(*cfg, "agent", "feed_store");
 	conf->insecure = o->insecure;
+	agent_user = pw_config_get(*cfg, "agent", "user");
 	conf->timeout = timeout;
 	conf->spool_max = (size_t)spool_max;
 	conf->health_check = pw_config_get(*cfg, "agent", "health_check");
@@ -158,6 +163,10 @@ static int do_status(const pw_agent_conf *conf)
 	       "last_checkin: %s\ncheckin_interval: %ld\n",
 	       pw_agent_client_id(c), pw_agent_client_server(c), pw_agent_client_spooled(c),
 	       *h ? h : "-", *t ? t : "-", pw_agent_client_interval(c));
+	char sandbox[512];
+	pw_agent_sandbox_read(conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR, sandbox,
+			      sizeof sandbox);
+	printf("privileges: %s\n", *sandbox ? sandbox : "-");
 	pw_agent_client_close(c);
 	return PW_EXIT_OK;
 }
@@ -275,13 +284,63 @@ static void tune_malloc(void)
 	mallopt(M_ARENA_MAX, 1);
 }
 
+/* The separated child's channel to its parent; fd -1 when not separated. */
+static pw_agent_sep sep = {-1, ""};
+
+/* As root: fork into the privileged parent (which does not come back)
+ * and the sandboxed child that goes on (patchwarden/separate.h). */
+static int separate(const pw_agent_conf *conf, bool *exit_now)
+{
+	pw_error e = PW_ERROR_INIT;
+	*exit_now = false;
+	if (geteuid() != 0) {
+		char line[160];
+		snprintf(line, sizeof line,
+			 "privileges are not separated: running as uid %u, not root (one "
+			 "process, no sandbox of its own)",
+			 (unsigned)geteuid());
+		fprintf(stderr, "patchwarden agent: %s\n", line);
+		pw_agent_sandbox_write(conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
+				       line);
+		return PW_EXIT_OK;
+	}
+	static pw_executor_conf ex;
+	ex.root = conf->root ? conf->root : "/";
+	ex.health_check = conf->health_check;
+	ex.backup_check = conf->backup_check;
+	pw_agent_sep_conf sc = {agent_user,
+				conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
+				conf->root,
+				conf->ca_file,
+				conf->server,
+				conf->feed_store,
+				&ex};
+	if (pw_agent_separate(&sc, &sep, &e))
+		return pw_cli_fail_err(CMD, &e);
+	fprintf(stderr, "patchwarden agent: %s\n", sep.applied);
+#ifdef PW_TEST_HOOKS
+	int code;
+	if (pw_agent_separate_test_frames(&sep, &code)) {
+		*exit_now = true;
+		return code;
+	}
+#endif
+	return PW_EXIT_OK;
+}
+
 static int do_run(const pw_agent_conf *conf, bool once)
 {
 	pw_error e = PW_ERROR_INIT;
 	pw_agent_client *c;
+	bool exit_now;
+	int src = separate(conf, &exit_now);
+	if (src || exit_now)
+		return src;
 	tune_malloc();
 	if (pw_agent_client_open(conf, &c, &e))
 		return pw_cli_fail_err(CMD, &e);
+	if (sep.fd >= 0) /* executor jobs: asked of the privileged parent */
+		pw_agent_client_set_exec(c, pw_agent_privsep_exec, &sep);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop; /* no SA_RESTART: a stop ends the wait */

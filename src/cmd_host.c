@@ -111,7 +111,7 @@ static const struct pw_option options[] = {
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
 	 .value = &opt.json,
-	 .help = "print JSON instead of a table (list, show, job, recompute)",
+	 .help = "print JSON instead of a table (list, show, job, queue, recompute)",
 	 .scope = JSON},
 	{.kind = PW_OPT_STRING,
 	 .long_name = "store",
@@ -138,6 +138,7 @@ static const char usage_head[] =
 	"usage: patchwarden host list [FILTERS] [--json]\n"
 	"       patchwarden host show HOST [--json]\n"
 	"       patchwarden host findings HOST [FILTERS] [--json]   (patchwarden-findings(1))\n"
+	"       patchwarden host upgrades HOST [--json]          (patchwarden-upgrades(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
 	"       patchwarden host import-csv FILE\n"
@@ -147,6 +148,7 @@ static const char usage_head[] =
 	"       patchwarden host decommission HOST [--note TEXT]\n"
 	"       patchwarden host delete HOST\n"
 	"       patchwarden host job HOST JOB [--json]\n"
+	"       patchwarden host queue HOST KIND [ARGS] [--json]\n"
 	"       patchwarden host recompute [--db URL] [--store FEEDS] [--snapshot N] [--json]\n"
 	"\n"
 	"The server inventory: one record per server with what its agent reports\n"
@@ -162,9 +164,11 @@ static const char usage_head[] =
 	"  criticality         1 (least) to 5 (most critical)\n"
 	"  exposure            internet, internal or isolated\n"
 	"  environment         test or production\n"
-	"  maintenance_window  DAYS HH:MM-HH:MM: \"Sun 01:00-04:00\",\n"
-	"                      \"Mon-Fri 22:00-02:00\", \"daily 03:00-04:00\"\n"
+	"  maintenance_window  DAYS HH:MM-HH:MM in UTC: \"Sun 01:00-04:00\",\n"
+	"                      \"Mon-Fri 22:00-02:00\", \"daily 03:00-04:00\"; or\n"
+	"                      \"always\" (patch, rollback and reboot at any time)\n"
 	"  backup_check        a command that proves the backup is restorable\n"
+	"  health_check        http(s)://URL, tcp:HOST:PORT or command:/abs/path ARGS\n"
 	"  last_patched        YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n"
 	"\n";
 
@@ -203,8 +207,23 @@ static const char usage_tail[] =
 	"findings per priority and the time taken. Priorities follow [policy] of\n"
 	"the configuration file.\n"
 	"\n"
+	"upgrades lists the host's open findings grouped by package upgrade, most\n"
+	"urgent first: the package (on Debian and Ubuntu the source package, with\n"
+	"the binary packages installed from it: what apt install takes), the version\n"
+	"that fixes all its findings, the advisories and CVEs it fixes, the highest\n"
+	"priority and the earliest due date (--json: GET /api/v1/hosts/{id}/upgrades).\n"
+	"\n"
 	"job shows one of the host's jobs with its newest result and the output\n"
 	"its agent sent (--json: what GET /api/v1/jobs/{id} returns).\n"
+	"\n"
+	"queue queues a job of KIND (scan, inventory, simulate, patch, hold, unhold,\n"
+	"rollback, reboot, health, backup_check) with ARGS, a JSON object (see\n"
+	"docs/protocol.md), as POST /api/v1/hosts/{id}/jobs does: the same checks\n"
+	"of the arguments, the host's inventory and findings and its maintenance\n"
+	"window, but no role (the command line on the server may queue every kind,\n"
+	"and mark a job emergency). patch, rollback and reboot outside the host's\n"
+	"window are refused unless ARGS has \"at_window\": true (the job waits for\n"
+	"the next window) or \"emergency\": true.\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, bad input, refused or failed.\n"
 	"See patchwarden-host(1).\n";
@@ -391,6 +410,32 @@ static int host_show(pw_db *db, const struct opts *o, struct pw_setup *setup)
 	}
 	pw_host_release(&h);
 	return rc;
+}
+
+static int host_queue(pw_db *db, const struct opts *o)
+{
+	if (o->npos != 2 && o->npos != 3)
+		return pw_cli_usage_error(CMD, "host queue needs HOST, KIND and maybe ARGS (a JSON "
+					       "object)");
+	pw_host h = PW_HOST_INIT;
+	pw_error err = PW_ERROR_INIT;
+	pw_err bad = pw_host_get_by_name(db, o->pos[0], &h, &err);
+	pw_job_request r = {o->actor, NULL, h.id, o->pos[1], o->npos == 3 ? o->pos[2] : NULL};
+	pw_host_release(&h);
+	pw_job_queued q;
+	if (bad || pw_job_queue(db, &r, &q, &err))
+		return pw_cli_fail_err(CMD, &err);
+	if (o->json)
+		return print_json(pw_job_queued_to_json(&q, r.host_id, r.kind));
+	printf("job %" PRId64 " queued: %s for host %s", q.id, r.kind, o->pos[0]);
+	if (q.emergency)
+		printf(", emergency");
+	if (q.not_before[0])
+		printf(", not before %s", q.not_before);
+	if (q.not_after[0])
+		printf(", not after %s", q.not_after);
+	printf("\n");
+	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
 static int host_job(pw_db *db, const struct opts *o)
@@ -608,11 +653,15 @@ static int host_recompute(pw_db *db, const struct opts *o, struct pw_setup *setu
 int cmd_host(int argc, char **argv, struct pw_setup *setup)
 {
 	if (argc < 2)
-		return pw_cli_usage_error(CMD, "which one: list, show, findings, job, add, set, "
-					       "import-csv, export-csv, rekey, revoke-agent, "
-					       "decommission, delete or recompute?");
+		return pw_cli_usage_error(
+			CMD, "which one: list, show, findings, upgrades, job, queue, add, "
+			     "set, "
+			     "import-csv, export-csv, rekey, revoke-agent, "
+			     "decommission, delete or recompute?");
 	if (!strcmp(argv[1], "findings"))
 		return cmd_findings_host(argc - 1, argv + 1, setup);
+	if (!strcmp(argv[1], "upgrades"))
+		return cmd_upgrades_host(argc - 1, argv + 1, setup);
 	static const struct {
 		const char *name;
 		bool filters, json, feeds;
@@ -623,6 +672,7 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		{"recompute", false, true, true},      {"rekey", false, false, false},
 		{"revoke-agent", false, false, false}, {"decommission", false, false, false},
 		{"delete", false, false, false},       {"job", false, true, false},
+		{"queue", false, true, false},
 	};
 	size_t k = 0, n = sizeof subs / sizeof *subs;
 	while (k < n && strcmp(argv[1], subs[k].name))
@@ -679,6 +729,9 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		break;
 	case 11:
 		rc = host_job(db, &o);
+		break;
+	case 12:
+		rc = host_queue(db, &o);
 		break;
 	default:
 		rc = host_lifecycle(db, &o, subs[k].name);

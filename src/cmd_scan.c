@@ -178,17 +178,17 @@ static pw_err count_and_ids(pw_buf *b, size_t n, const char *(*id)(const void *,
 
 static const char *finding_adv_id(const void *v, size_t i)
 {
-	return ((const pw_upgrade *)v)->findings[i]->adv->id;
+	return ((const pw_scan_upgrade *)v)->findings[i]->adv->id;
 }
 
 static const char *upgrade_cve_id(const void *v, size_t i)
 {
-	return ((const pw_upgrade *)v)->cves[i];
+	return ((const pw_scan_upgrade *)v)->cves[i];
 }
 
 /* "openssl (libssl3, openssl)": the source with the binaries installed
  * from it (what apt install takes); a package alone when that is all. */
-static pw_err package_cell(pw_buf *b, const pw_upgrade *u)
+static pw_err package_cell(pw_buf *b, const pw_scan_upgrade *u)
 {
 	pw_buf_reset(b);
 	pw_err rc = pw_buf_puts(b, u->package);
@@ -213,7 +213,7 @@ static const struct pw_table_col upgrade_cols[] = {
 
 static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term term)
 {
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	pw_scan_upgrade_list l = PW_UPGRADE_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	if (pw_scan_upgrades(r, &l, &e))
 		return pw_cli_fail_err(CMD, &e);
@@ -222,7 +222,7 @@ static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term ter
 	pw_buf pkg = PW_BUF_INIT, vers = PW_BUF_INIT, advs = PW_BUF_INIT, cves = PW_BUF_INIT;
 	pw_err rc = PW_OK;
 	for (size_t i = 0; !rc && i < l.n; i++) {
-		const pw_upgrade *u = &l.v[i];
+		const pw_scan_upgrade *u = &l.v[i];
 		char due[32];
 		if (u->kev)
 			snprintf(due, sizeof due, "KEV %s", u->kev_due ? u->kev_due : "");
@@ -253,7 +253,7 @@ static int print_upgrades(const pw_scan_result *r, FILE *out, struct pw_term ter
 	pw_buf_release(&advs);
 	pw_buf_release(&cves);
 	pw_table_release(&t);
-	pw_upgrade_list_release(&l);
+	pw_scan_upgrade_list_release(&l);
 	return rc ? pw_cli_fail(CMD, "out of memory") : PW_EXIT_OK;
 }
 

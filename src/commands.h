@@ -20,11 +20,14 @@ PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(summary);
+PW_DECLARE_CMD(upgrades);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);
 
 /* `host findings HOST`: cmd_findings.c for one host (argv[0] "findings"). */
 int cmd_findings_host(int argc, char **argv, struct pw_setup *setup);
+/* `host upgrades HOST`: cmd_upgrades.c (argv[0] "upgrades"). */
+int cmd_upgrades_host(int argc, char **argv, struct pw_setup *setup);
 
 /* `feed sync` and `feed bundle` live in their own files; cmd_feed.c
  * dispatches to them. */

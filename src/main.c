@@ -47,6 +47,8 @@ static const struct pw_cmd commands[] = {
 	 &cmd_server_usage, CONFIG | DB},
 	{"summary", cmd_summary, "the fleet at a glance: coverage, findings, SLA, KEV exposure",
 	 &cmd_summary_usage, CONFIG | DB},
+	{"upgrades", cmd_upgrades, "the fleet's open findings grouped by package upgrade",
+	 &cmd_upgrades_usage, DB},
 	{"user", cmd_user, "manage users, roles, API and enrollment tokens", &cmd_user_usage, DB},
 	{"vercmp", cmd_vercmp, "compare package versions as dpkg, rpm or apk do", &cmd_vercmp_usage,
 	 0},

@@ -140,13 +140,16 @@ check "nothing is sent twice" out_has "0 results sent"
 "$PW_BIN" feed import --store "$T/feeds.db" --quiet \
   "$PW_SHARED_DATA/debian-security-tracker/data/DSA/list" >/dev/null 2>&1
 check "a feed store for the agent" test -s "$T/feeds.db"
+# Where the agent's sandboxed child may open it (SQLite writes beside it):
+# the state directory, the default place.
+mv "$T/feeds.db" "$T/a/feeds.db"
 # The shared DSA list's releases end before bookworm: the host becomes buster.
 sed -i 's/VERSION_ID="12"/VERSION_ID="10"/; s/bookworm/buster/g' "$root/etc/os-release"
 jscan=$(pw_job "$ops" "$U" "$host" scan)
-ag run --once --store "$T/feeds.db"
+ag run --once --store "$T/a/feeds.db"
 check "the scan job ran: $(show)" out_has "1 jobs run; 1 spooled"
 check "its result is the scan JSON" grep -q '"summary":{' "$T/a/spool/00000000000000000004.result"
-ag run --once --store "$T/feeds.db"
+ag run --once --store "$T/a/feeds.db"
 check "and is delivered" out_has "1 results sent, 1 acknowledged"
 pw_http GET "$U/hosts/$host/jobs" "$admin"
 check "the scan job is done" test "$(json "[x['state'] for x in j['jobs'] if x['job_id'] == $jscan][0]")" = done

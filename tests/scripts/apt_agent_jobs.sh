@@ -2,8 +2,9 @@
 # Executor jobs through the real agent and server: an agent enrolled for
 # a real bookworm root (lib/debroot.sh) whose packages come from a real
 # apt repository on loopback (lib/aptrepo.sh) gets simulate and patch
-# jobs at a check-in, runs them through its exec hook (in process, the
-# default), delivers the results, and reports the patched inventory. The
+# jobs at a check-in, runs them through its exec hook (as root: the
+# privileged parent of a separated agent), delivers the results, and
+# reports the patched inventory. The
 # job rows are written into the server's database directly until the
 # server's job-kind table has the executor's kinds (wip/jobkinds): what
 # is under test here is the agent's side.
@@ -60,6 +61,11 @@ pat=$(queue patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2"}],"emergenc
 bad=$(queue patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2","x":1}]}')
 ag run --once
 check "three jobs run" grep -q "3 jobs run" "$T/agent.out"
+# As root the agent separates privileges (agent_privsep.sh): the sandboxed
+# child asked, the privileged parent ran apt.
+check "the child is separated" grep -q "separated: user nobody" "$T/agent.out"
+check "the parent ran simulate and patch for it" \
+  test "$(grep -cE 'privileged parent: running (simulate|patch) \(1 packages\)' "$T/agent.out")" -eq 2
 check "dpkg-query: pwt-vuln patched to 1.0-2" test "$(installed pwt-vuln)" = 1.0-2
 ag run --once
 check "results delivered" grep -q "3 acknowledged" "$T/agent.out"

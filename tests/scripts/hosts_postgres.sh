@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs the host inventory, findings and host identity unit tests (test_hosts,
-# test_findings, test_host_identity) against a real PostgreSQL 15 started for this run
-# (lib/pg.sh), after the same tests on SQLite: one binary each, the same
-# test functions for both backends.
+# test_findings, test_host_identity, test_host_lifecycle, test_upgrades)
+# against a real PostgreSQL 15 started for this run (lib/pg.sh), after the
+# same tests on SQLite: one binary each, the same test functions for both
+# backends.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/pg.sh"
 
 build=${PW_BUILD_DIR:?PW_BUILD_DIR (the build directory) is not set; run under ctest}
 bins=()
-for t in test_hosts test_findings test_host_identity test_host_lifecycle; do
+for t in test_hosts test_findings test_host_identity test_host_lifecycle test_upgrades; do
   [ -x "$build/$t" ] || { echo "hosts_postgres.sh: $build/$t not built" >&2; exit 1; }
   bins+=("$build/$t")
 done

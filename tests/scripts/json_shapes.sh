@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # One serialiser per record (issue 9): the CLI's --json and the API give
-# byte-for-byte the same JSON for a host, a user, an enrollment token, an
-# audit event, the audit chain's verdict and the exposure to a CVE or an
-# advisory, read from the same database
-# with nothing written in between (both compared after `jq -S -c`, so
-# only key order within an object could differ, and it does not: the
-# comparisons run without -S too).
+# byte-for-byte the same JSON for a host, a host's and the fleet's upgrades, a
+# user, an enrollment token, an audit event, the audit chain's verdict and
+# the exposure to a CVE or an advisory, read from the same database with
+# nothing written in between (both compared after `jq -S -c`, so only key
+# order within an object could differ, and it does not: the comparisons
+# run without -S too).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 trap pw_srv_cleanup EXIT
+test_require_cmd jq sqlite3
 : "${PW_TEST_DATA:?PW_TEST_DATA is not set; run under ctest}"
 T=$PW_SRV_TMP
 db=sqlite:$T/server.db
@@ -67,6 +68,34 @@ cli=$("$PW_BIN" advisory DSA-5532-1 --category web --json --db "$db")
 pw_http GET "$U/advisories/DSA-5532-1?category=web" "$admin"
 expect_status 200 "GET /advisories/DSA-5532-1?category=web"
 same "advisory" "$cli" "$HTTP_BODY"
+
+# A host's upgrades (issue 11): an inventory with two binaries of one
+# source and two open findings of that source, stored as a check-in and a
+# recompute store them.
+sqlite3 "$T/server.db" "INSERT INTO inventories (hash, json, first_seen) VALUES ('shapes',
+  '{\"os\":{\"id\":\"debian\",\"version_id\":\"12\"},\"scheme\":\"deb\",\"packages\":[
+  {\"name\":\"libssl3\",\"version\":\"3.0.11-1~deb12u1\",\"source\":\"openssl\"},
+  {\"name\":\"openssl\",\"version\":\"3.0.11-1~deb12u1\",\"source\":\"openssl\"}]}',
+  'x'); UPDATE hosts SET inventory_hash = 'shapes' WHERE id = $id;
+  INSERT INTO findings (host_id, package, advisory, installed, fixed, priority, cves,
+  first_seen, by_source, due) VALUES
+  ($id, 'openssl', 'DSA-5532-1', '3.0.11-1~deb12u1', '3.0.11-1~deb12u2', 'high',
+   'CVE-2023-5363', '2024-05-01T00:00:00.000Z', 1, '2024-05-15'),
+  ($id, 'openssl', 'DSA-5585-1', '3.0.11-1~deb12u1', '3.0.11-1~deb12u10', 'normal',
+   'CVE-2023-5678,CVE-2023-6129', '2024-05-01T00:00:00.000Z', 1, NULL)"
+cli=$("$PW_BIN" host upgrades web-01.example.org --json --db "$db")
+pw_http GET "$U/hosts/$id/upgrades" "$admin"
+expect_status 200 "GET /hosts/$id/upgrades"
+same "host upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
+check "one upgrade to deb12u10 of both binaries, 3 CVEs" \
+  test "$(jq -c 'map([.target, [.binaries[].name], .cve_count])' <<<"$cli")" = \
+  '[["3.0.11-1~deb12u10",["libssl3","openssl"],3]]'
+cli=$("$PW_BIN" upgrades --json --db "$db")
+pw_http GET "$U/upgrades" "$admin"
+expect_status 200 "GET /upgrades"
+same "upgrades" "$cli" "$(jq -c .upgrades <<<"$HTTP_BODY")"
+check "the fleet's: one upgrade on one host, closing 2 findings" \
+  test "$(jq -c 'map([.package, .hosts, .findings])' <<<"$cli")" = '[["openssl",1,2]]'
 
 cli=$("$PW_BIN" audit list --json --limit 1000 --db "$db")
 pw_http GET "$U/audit?limit=1000" "$admin"

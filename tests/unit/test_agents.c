@@ -4,6 +4,7 @@
  * concurrent check-ins that must never hand one job out twice. */
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "servertest.h"
 
@@ -12,7 +13,9 @@
 #include "patchwarden/checkin.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/window.h"
 
 #define ACTOR "cli:test"
 
@@ -774,8 +777,8 @@ static void test_job_create(void **state)
 		 (long long)id);
 	assert_string_equal(s, want);
 	free(s);
-	REFUSED(f, PW_ERR_INVALID, "job kind \"reboot\" is not known",
-		pw_job_create(f->db, ACTOR, a.host_id, "reboot", NULL, NULL, &f->e));
+	REFUSED(f, PW_ERR_INVALID, "job kind \"reinstall\" is not known",
+		pw_job_create(f->db, ACTOR, a.host_id, "reinstall", NULL, NULL, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "must be a JSON object",
 		pw_job_create(f->db, ACTOR, a.host_id, "scan", "[1]", NULL, &f->e));
 	REFUSED(f, PW_ERR_INVALID, "must be a JSON object",
@@ -783,6 +786,285 @@ static void test_job_create(void **state)
 	REFUSED(f, PW_ERR_NOTFOUND, "no host 999",
 		pw_job_create(f->db, ACTOR, 999, "scan", NULL, NULL, &f->e));
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs", NULL), 1);
+}
+
+/* ---- issue 12: queuing the executor's jobs ------------------------------ */
+
+/* The host's stored inventory, as a check-in leaves it: Debian 12 with
+ * two binaries of source openssl, two of glibc, a binNMU (libfoo1
+ * 1.2-3+b1 of source foo 1.2-3) and bash. */
+static void give_inventory(struct srv *f, int64_t host)
+{
+	static const char inv[] =
+		"{\"os\":{\"id\":\"debian\",\"version_id\":\"12\",\"codename\":\"bookworm\","
+		"\"pretty_name\":\"Debian 12\"},\"arch\":\"amd64\",\"scheme\":\"deb\",\"kernel\":"
+		"{\"running\":null,\"installed\":[],\"needs_reboot\":false},\"packages\":["
+		"{\"name\":\"openssl\",\"version\":\"3.0.11-1~deb12u1\",\"arch\":\"amd64\","
+		"\"source\":\"openssl\",\"source_version\":\"3.0.11-1~deb12u1\",\"status\":"
+		"\"install "
+		"ok installed\"},"
+		"{\"name\":\"libssl3\",\"version\":\"3.0.11-1~deb12u1\",\"arch\":\"amd64\","
+		"\"source\":\"openssl\",\"source_version\":\"3.0.11-1~deb12u1\",\"status\":"
+		"\"install "
+		"ok installed\"},"
+		"{\"name\":\"libc6\",\"version\":\"2.36-9+deb12u3\",\"arch\":\"amd64\","
+		"\"source\":\"glibc\",\"source_version\":\"2.36-9+deb12u3\",\"status\":\"install "
+		"ok "
+		"installed\"},"
+		"{\"name\":\"libfoo1\",\"version\":\"1.2-3+b1\",\"arch\":\"amd64\","
+		"\"source\":\"foo\",\"source_version\":\"1.2-3\",\"status\":\"install ok "
+		"installed\"},"
+		"{\"name\":\"bash\",\"version\":\"5.2.15-2+b2\",\"arch\":\"amd64\","
+		"\"source\":\"bash\",\"source_version\":\"5.2.15-2\",\"status\":\"install ok "
+		"installed\"}],\"warnings\":[]}";
+	char sql[4096];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES ('inv%lld', '%s',"
+		 " '2026-01-01T00:00:00.000Z');"
+		 "UPDATE hosts SET inventory_hash = 'inv%lld', maint_window = 'always' WHERE id = "
+		 "%lld",
+		 (long long)host, inv, (long long)host, (long long)host);
+	srv_exec(f, f->db, sql);
+}
+
+static int64_t finding(struct srv *f, int64_t host, const char *pkg, const char *fixed,
+		       int by_source, bool open)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO findings (host_id, package, advisory, installed, fixed, priority,"
+		 " cves, first_seen, by_source, fixed_at) VALUES (%lld, '%s', 'DSA-%s-%s', '0',"
+		 " '%s', 'high', 'CVE-2026-1', '2026-01-01T00:00:00.000Z', %d, %s)",
+		 (long long)host, pkg, pkg, fixed, fixed, by_source,
+		 open ? "NULL" : "'2026-01-02T00:00:00.000Z'");
+	srv_exec(f, f->db, sql);
+	return srv_int(f, "SELECT MAX(id) FROM findings", NULL);
+}
+
+static pw_err queue(struct srv *f, const char *role, int64_t host, const char *kind,
+		    const char *args, pw_job_queued *q)
+{
+	pw_job_request r = {"user:t", role, host, kind, args};
+	return pw_job_queue(f->db, &r, q, &f->e);
+}
+
+/* "findings": [ids] become the binaries to install at the fixed versions
+ * (by source package: every binary of the source; a binNMU binary gets
+ * the source's fixed version and "source"), the highest fix of a package
+ * wins, and the ids are kept as from_findings. Named packages must be on
+ * the host. */
+static void test_job_findings(void **state)
+{
+	struct srv *f = *state;
+	pw_agent a, b;
+	new_agent(f, "web-01", "m1", &a);
+	new_agent(f, "web-02", "m2", &b);
+	pw_job_queued q;
+	REFUSED(f, PW_ERR_INVALID, "no inventory yet",
+		queue(f, "operator", a.host_id, "hold", "{\"packages\":[\"openssl\"]}", &q));
+	give_inventory(f, a.host_id);
+	int64_t f1 = finding(f, a.host_id, "openssl", "3.0.13-1~deb12u1", 1, true);
+	int64_t f2 = finding(f, a.host_id, "openssl", "3.0.11-1~deb12u2", 1, true);
+	int64_t f3 = finding(f, a.host_id, "foo", "1.2-4", 1, true);
+	int64_t f4 = finding(f, a.host_id, "bash", "5.2.15-3", 0, true);
+	int64_t closed = finding(f, a.host_id, "glibc", "2.36-9+deb12u4", 1, false);
+	int64_t other = finding(f, b.host_id, "openssl", "3.0.13-1~deb12u1", 1, true);
+	char args[256];
+	snprintf(args, sizeof args, "{\"findings\":[%lld,%lld,%lld,%lld]}", (long long)f1,
+		 (long long)f2, (long long)f3, (long long)f4);
+	CHECK(f, queue(f, "operator", a.host_id, "patch", args, &q));
+	char *got = srv_text(f, "SELECT args FROM jobs WHERE kind = ?", "patch");
+	char want[1024];
+	snprintf(want, sizeof want,
+		 "{\"packages\":[{\"name\":\"bash\",\"version\":\"5.2.15-3\"},"
+		 "{\"name\":\"libfoo1\",\"version\":\"1.2-4\",\"source\":\"foo\"},"
+		 "{\"name\":\"libssl3\",\"version\":\"3.0.13-1~deb12u1\",\"source\":\"openssl\"},"
+		 "{\"name\":\"openssl\",\"version\":\"3.0.13-1~deb12u1\",\"source\":\"openssl\"}],"
+		 "\"from_findings\":[%lld,%lld,%lld,%lld]}",
+		 (long long)f1, (long long)f2, (long long)f3, (long long)f4);
+	/* The order of packages follows the findings; compare as sets. */
+	cJSON *g = cJSON_Parse(got), *w = cJSON_Parse(want);
+	cJSON *gp = cJSON_GetObjectItem(g, "packages"), *wp = cJSON_GetObjectItem(w, "packages");
+	assert_int_equal(cJSON_GetArraySize(gp), cJSON_GetArraySize(wp));
+	for (cJSON *x = wp->child; x; x = x->next) {
+		bool found = false;
+		for (cJSON *y = gp->child; y; y = y->next)
+			found |= cJSON_Compare(x, y, true);
+		if (!found)
+			fail_msg("%s lacks %s", got, cJSON_PrintUnformatted(x));
+	}
+	assert_true(cJSON_Compare(cJSON_GetObjectItem(g, "from_findings"),
+				  cJSON_GetObjectItem(w, "from_findings"), true));
+	assert_null(cJSON_GetObjectItem(g, "findings"));
+	cJSON_Delete(g);
+	cJSON_Delete(w);
+	free(got);
+	/* What the agent gets passes the kind's schema, with deb's grammar. */
+	got = srv_text(f, "SELECT args FROM jobs WHERE kind = ?", "patch");
+	g = cJSON_Parse(got);
+	CHECK(f, pw_job_args_check_scheme(pw_job_kind_find("patch"), g, PW_SCHEME_DEB, &f->e));
+	cJSON_Delete(g);
+	free(got);
+
+	snprintf(args, sizeof args, "{\"findings\":[%lld]}", (long long)closed);
+	REFUSED(f, PW_ERR_INVALID, "is not an open finding of host web-01",
+		queue(f, "operator", a.host_id, "simulate", args, &q));
+	snprintf(args, sizeof args, "{\"findings\":[%lld]}", (long long)other);
+	REFUSED(f, PW_ERR_INVALID, "is not an open finding",
+		queue(f, "operator", a.host_id, "simulate", args, &q));
+	REFUSED(f, PW_ERR_INVALID, "\"nginx\" is not installed on host web-01",
+		queue(f, "operator", a.host_id, "hold", "{\"packages\":[\"openssl\",\"nginx\"]}",
+		      &q));
+	REFUSED(f, PW_ERR_INVALID, "packages[0]: \"nginx\" is not installed",
+		queue(f, "operator", a.host_id, "patch",
+		      "{\"packages\":[{\"name\":\"nginx\",\"version\":\"1.22.1-9\"}]}", &q));
+	/* deb grammar once the host is known: an rpm-style name */
+	REFUSED(f, PW_ERR_INVALID, "argument \"packages\" of a rollback job: element 0",
+		queue(f, "operator", a.host_id, "rollback",
+		      "{\"packages\":[{\"name\":\"libc6\",\"version\":\"2.36_9-1\"}]}", &q));
+	CHECK(f, queue(f, "operator", a.host_id, "hold", "{\"packages\":[\"openssl\"]}", &q));
+	CHECK(f, queue(f, "operator", a.host_id, "rollback",
+		       "{\"packages\":[{\"name\":\"libc6\",\"version\":\"2.36-9+deb12u1\"}]}", &q));
+	CHECK(f, queue(f, "operator", a.host_id, "simulate", "{\"all_security\":true}", &q));
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs", NULL), 4);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events WHERE action = ?",
+				 "job.create"),
+			 4);
+}
+
+static void set_now(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi};
+	char v[32];
+	snprintf(v, sizeof v, "%lld", (long long)timegm(&tm));
+	setenv("PATCHWARDEN_TEST_NOW", v, 1);
+}
+
+static char *job_col(struct srv *f, const char *col, int64_t id)
+{
+	char sql[128], arg[32];
+	snprintf(sql, sizeof sql, "SELECT %s FROM jobs WHERE CAST(id AS TEXT) = ?", col);
+	snprintf(arg, sizeof arg, "%lld", (long long)id);
+	return srv_text(f, sql, arg);
+}
+
+static void job_is(struct srv *f, int64_t id, const char *col, const char *want)
+{
+	char *v = job_col(f, col, id);
+	if (!v || !want ? v != want : !!strstr(v, want) == false)
+		fail_msg("job %lld %s: \"%s\", expected \"%s\"", (long long)id, col,
+			 v ? v : "(null)", want ? want : "(null)");
+	free(v);
+}
+
+/* Maintenance windows (UTC): a patch outside one is refused naming the
+ * next start and the ways out; at_window waits for it and is leased only
+ * inside it; an emergency is a manager's or an admin's; the scheduler's
+ * deadlines fail a reboot that does not report back and a job whose window
+ * closed. The clock is the test hook PATCHWARDEN_TEST_NOW (window.h). */
+static void test_job_window(void **state)
+{
+	struct srv *f = *state;
+#ifndef PW_TEST_HOOKS
+	skip();
+#endif
+	pw_agent a;
+	new_agent(f, "web-01", "m1", &a);
+	pw_job_queued q;
+	const char *all = "{\"all_security\":true}";
+	set_now(2026, 12, 7, 12, 0); /* a Monday */
+	REFUSED(f, PW_ERR_CONFLICT, "has no maintenance window",
+		queue(f, "operator", a.host_id, "reboot", "{}", &q));
+	srv_exec(f, f->db, "UPDATE hosts SET maint_window = 'Sun 01:00-04:00'");
+	REFUSED(f, PW_ERR_CONFLICT,
+		"outside its maintenance window (Sun 01:00-04:00, UTC); the next one starts "
+		"2026-12-13T01:00:00.000Z: queue the patch job with \"at_window\": true",
+		queue(f, "operator", a.host_id, "patch", all, &q));
+	srv_contains(f->e.msg, "\"emergency\": true (roles admin manager)");
+	REFUSED(f, PW_ERR_AUTH, "needs the role admin manager",
+		queue(f, "operator", a.host_id, "patch",
+		      "{\"all_security\":true,\"emergency\":true}", &q));
+	REFUSED(f, PW_ERR_AUTH, "may not queue patch jobs",
+		queue(f, "manager", a.host_id, "patch", all, &q));
+	REFUSED(f, PW_ERR_INVALID, "exclude each other",
+		queue(f, "admin", a.host_id, "patch",
+		      "{\"all_security\":true,\"emergency\":true,\"at_window\":true}", &q));
+	/* The two policy refusals are audited; the plain role refusal is a
+	 * 403 like any route's. */
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events WHERE action = ?",
+				 "job.refuse"),
+			 3);
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM jobs", NULL), 0);
+
+	CHECK(f, queue(f, "manager", a.host_id, "patch",
+		       "{\"all_security\":true,\"emergency\":true}", &q));
+	int64_t urgent = q.id;
+	assert_true(q.emergency);
+	assert_string_equal(q.not_before, "");
+	CHECK(f, queue(f, "operator", a.host_id, "patch",
+		       "{\"all_security\":true,\"at_window\":true}", &q));
+	int64_t later = q.id;
+	assert_string_equal(q.not_before, "2026-12-13T01:00:00.000Z");
+	assert_string_equal(q.not_after, "2026-12-13T04:00:00.000Z");
+	job_is(f, later, "not_before", "2026-12-13T01:00:00.000Z");
+	CHECK(f, queue(f, "operator", a.host_id, "scan", "{}", &q));
+	int64_t scan = q.id;
+
+	/* Monday: the emergency and the scan, not the windowed patch. */
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 2);
+	assert_int_equal(r.jobs[0].id, urgent);
+	assert_int_equal(r.jobs[1].id, scan);
+	/* Sunday 02:00, inside: now the patch. */
+	set_now(2026, 12, 13, 2, 0);
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 1);
+	assert_int_equal(r.jobs[0].id, later);
+	/* Inside the window a patch needs nothing: it may run until 04:00. */
+	CHECK(f, queue(f, "operator", a.host_id, "patch", all, &q));
+	int64_t inside = q.id;
+	assert_string_equal(q.not_before, "");
+	assert_string_equal(q.not_after, "2026-12-13T04:00:00.000Z");
+	/* 04:00: the window closed before the agent came back for it. */
+	set_now(2026, 12, 13, 4, 0);
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 0);
+	size_t failed = 0;
+	CHECK(f, pw_job_deadlines(f->db, "system:scheduler", 900, &failed, &f->e));
+	assert_int_equal(failed, 1);
+	job_is(f, inside, "state", "failed");
+	job_is(f, inside, "message", "maintenance window closed");
+	job_is(f, later, "state", "leased");
+
+	/* A reboot (an emergency here) leased and not reported within 900 s. */
+	CHECK(f, queue(f, "admin", a.host_id, "reboot", "{\"emergency\":true}", &q));
+	int64_t reboot = q.id;
+	set_now(2026, 12, 13, 5, 0);
+	CHECK(f, checkin(f, f->db, &a, HASH0, NULL, NULL, 0, 0, &r));
+	assert_int_equal(r.n_jobs, 1);
+	set_now(2026, 12, 13, 5, 14);
+	CHECK(f, pw_job_deadlines(f->db, "system:scheduler", 900, &failed, &f->e));
+	assert_int_equal(failed, 0);
+	job_is(f, reboot, "state", "leased");
+	set_now(2026, 12, 13, 5, 16);
+	CHECK(f, pw_job_deadlines(f->db, "system:scheduler", 900, &failed, &f->e));
+	assert_int_equal(failed, 1);
+	job_is(f, reboot, "state", "failed");
+	job_is(f, reboot, "message", "did not report back within [jobs] reboot_timeout");
+	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events WHERE action = ?",
+				 "job.fail"),
+			 2);
+	/* "always": any time. */
+	srv_exec(f, f->db, "UPDATE hosts SET maint_window = 'always'");
+	CHECK(f, queue(f, "operator", a.host_id, "reboot", "{}", &q));
+	assert_string_equal(q.not_after, "");
+	pw_checkin_reply_release(&r);
+	unsetenv("PATCHWARDEN_TEST_NOW");
 }
 
 /* The state pw_agent_authenticate reads serves the check-in right after
@@ -957,6 +1239,8 @@ int main(void)
 		T(test_leases),
 		T(test_refused_and_release),
 		T(test_job_create),
+		T(test_job_findings),
+		T(test_job_window),
 		T(test_fresh_agent),
 		T(test_concurrent_checkins),
 		T_PG(test_skip_locked),

@@ -376,10 +376,10 @@ static void test_csv_import_export(void **state)
 	CHECK(f, pw_host_export_csv(f->db, NULL, &one, &f->e));
 	srv_contains(pw_buf_str(&one), "hostname,location,purpose,category,owner_group,app_owner,"
 				       "criticality,exposure,environment,maintenance_window,"
-				       "backup_check,last_patched,ticket\r\n");
+				       "backup_check,health_check,last_patched,ticket\r\n");
 	srv_contains(pw_buf_str(&one), "mail1,\" DC2\",,mail,");
 	srv_contains(pw_buf_str(&one),
-		     "web1,\"DC1, rack 4\",,web,,,3,,,Sun 01:00-04:00,,2024-01-15,\r\n");
+		     "web1,\"DC1, rack 4\",,web,,,3,,,Sun 01:00-04:00,,,2024-01-15,\r\n");
 	srv_exec(f, f->db, "DELETE FROM hosts");
 	CHECK(f, pw_host_import_csv(f->db, ACTOR, "export.csv", pw_buf_str(&one), one.len, &st,
 				    &f->e));

@@ -63,13 +63,13 @@ static pw_finding finding(const char *pkg, const char *installed, const char *fi
 }
 
 /* pw_scan_upgrades() of n findings of `ecosystem`, which must succeed. */
-static pw_upgrade_list group(const char *ecosystem, pw_finding *f, size_t n)
+static pw_scan_upgrade_list group(const char *ecosystem, pw_finding *f, size_t n)
 {
 	pw_scan_result r = PW_SCAN_RESULT_INIT;
 	snprintf(r.ecosystem, sizeof r.ecosystem, "%s", ecosystem);
 	r.findings = f;
 	r.n_findings = n;
-	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	pw_scan_upgrade_list l = PW_UPGRADE_LIST_INIT;
 	assert_int_equal(pw_scan_upgrades(&r, &l, NULL), PW_OK);
 	return l;
 }
@@ -94,7 +94,7 @@ static void debian_groups(void **state)
 			1),
 		finding("zlib", "1.2.9-1", "1.2.99-1", &g, PW_PRIO_LOW, 90, bins_zlib, 1),
 	};
-	pw_upgrade_list l = group("debian:12", f, sizeof f / sizeof f[0]);
+	pw_scan_upgrade_list l = group("debian:12", f, sizeof f / sizeof f[0]);
 	assert_int_equal(l.n, 3);
 
 	assert_string_equal(l.v[0].package, "curl");
@@ -102,7 +102,7 @@ static void debian_groups(void **state)
 	assert_int_equal(l.v[0].n_binaries, 2);
 	assert_string_equal(l.v[0].kev_due, "2024-01-10");
 
-	const pw_upgrade *o = &l.v[1];
+	const pw_scan_upgrade *o = &l.v[1];
 	assert_string_equal(o->package, "openssl");
 	assert_true(o->by_source);
 	assert_string_equal(o->installed, "3.0.0-1");
@@ -121,14 +121,14 @@ static void debian_groups(void **state)
 	assert_true(o->kev);
 	assert_string_equal(o->kev_due, "2024-01-20"); /* the earlier of two */
 
-	const pw_upgrade *z = &l.v[2];
+	const pw_scan_upgrade *z = &l.v[2];
 	assert_string_equal(z->package, "zlib");
 	assert_string_equal(z->target, "1:1.2.13");
 	assert_string_equal(z->installed, "1.2.9-1");
 	assert_false(z->kev);
 	assert_null(z->kev_due);
 	assert_int_equal(z->n_cves, 0);
-	pw_upgrade_list_release(&l);
+	pw_scan_upgrade_list_release(&l);
 	assert_null(l.v);
 }
 
@@ -148,7 +148,7 @@ static void rpm_order(void **state)
 		finding("tool", "0.9-1", "2.0-1", &d, PW_PRIO_LOW, 90, NULL, 0),
 	};
 	f[0].by_source = f[1].by_source = f[2].by_source = false;
-	pw_upgrade_list l = group("almalinux:9", f, 4);
+	pw_scan_upgrade_list l = group("almalinux:9", f, 4);
 	assert_int_equal(l.n, 3); /* f[3] is by source: another key */
 	assert_string_equal(l.v[0].target, "5.14.0-284.11.1.el9_2");
 	assert_string_equal(l.v[1].package, "tool");
@@ -156,7 +156,7 @@ static void rpm_order(void **state)
 	assert_string_equal(l.v[1].target, "1:1.0-1");
 	assert_true(l.v[2].by_source);
 	assert_string_equal(l.v[2].target, "2.0-1");
-	pw_upgrade_list_release(&l);
+	pw_scan_upgrade_list_release(&l);
 }
 
 /* apk: 1.2.10-r0 > 1.2.9-r0, 1.2.9-r10 > 1.2.9-r9. */
@@ -171,21 +171,21 @@ static void apk_order(void **state)
 		finding("busybox", "1.2.9-r1", "1.2.9-r9", &c, PW_PRIO_NORMAL, 30, NULL, 0),
 		finding("busybox", "1.2.9-r1", "1.2.9-r10", &d, PW_PRIO_NORMAL, 30, NULL, 0),
 	};
-	pw_upgrade_list l = group("alpine:3.18", f, 4);
+	pw_scan_upgrade_list l = group("alpine:3.18", f, 4);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].target, "1.2.10-r0");
 	assert_string_equal(l.v[1].target, "1.2.9-r10");
-	pw_upgrade_list_release(&l);
+	pw_scan_upgrade_list_release(&l);
 }
 
 /* No findings: an empty list, nothing to release. */
 static void empty(void **state)
 {
 	(void)state;
-	pw_upgrade_list l = group("debian:12", NULL, 0);
+	pw_scan_upgrade_list l = group("debian:12", NULL, 0);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
-	pw_upgrade_list_release(&l);
+	pw_scan_upgrade_list_release(&l);
 }
 
 int main(void)

@@ -13,6 +13,19 @@ bool pw_json_add_int(cJSON *o, const char *key, int64_t v)
 	return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
 }
 
+bool pw_json_add_strings(cJSON *o, const char *key, char *const *v, size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *s = cJSON_CreateString(v[i]);
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			return false;
+		}
+	}
+	return a != NULL;
+}
+
 bool pw_json_add_raw(cJSON *o, const char *key, const char *json)
 {
 	return json ? cJSON_AddRawToObject(o, key, json) != NULL

@@ -7,11 +7,7 @@
 
 /* One row per backend file (pkgmgr_<name>.c). */
 static const pw_pkgmgr *const backends[] = {
-	&pw_pkgmgr_apt,
-	&pw_pkgmgr_dnf,
-	&pw_pkgmgr_zypper,
-	&pw_pkgmgr_apk,
-	NULL,
+	&pw_pkgmgr_apt, &pw_pkgmgr_dnf, &pw_pkgmgr_zypper, &pw_pkgmgr_apk, NULL,
 };
 
 const pw_pkgmgr *pw_pkgmgr_find(const char *name)

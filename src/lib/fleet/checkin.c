@@ -12,11 +12,13 @@
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/json_limits.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
 #include "patchwarden/text.h"
 #include "patchwarden/token.h"
+#include "patchwarden/window.h"
 
 #include "fleet-internal.h"
 
@@ -442,17 +444,21 @@ static pw_err take_jobs(pw_db *db, struct checkin *c, pw_error *err)
 	size_t max = q->max_jobs ? q->max_jobs : PW_CHECKIN_MAX_JOBS;
 	if (max > 1000)
 		max = 1000;
-	char until[PW_TS_LEN];
+	char until[PW_TS_LEN], wnow[PW_TS_LEN];
 	pw_ts_now(until, q->lease_seconds > 0 ? q->lease_seconds : PW_JOB_LEASE);
+	/* A job bound to a maintenance window only inside it (jobs.h). */
+	pw_job_ts(pw_window_now(), wnow);
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
 			   "UPDATE jobs SET state = 'leased', leased_to = ?, lease_until = ?,"
-			   " attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs"
+			   " leased = ?, attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs"
 			   " WHERE host_id = ? AND " OPEN_JOB
+			   " AND (not_before IS NULL OR not_before <= ?)"
+			   " AND (not_after IS NULL OR not_after > ?)"
 			   " ORDER BY id LIMIT ? {{skip_locked}})"
 			   " RETURNING id, kind, args",
-			   &st, err, "ttiti", c->agent->id, until, c->agent->host_id, c->now,
-			   (int64_t)max);
+			   &st, err, "tttittti", c->agent->id, until, wnow, c->agent->host_id,
+			   c->now, wnow, wnow, (int64_t)max);
 	pw_checkin_reply *r = c->reply;
 	size_t cap = 0;
 	while (!rc) {

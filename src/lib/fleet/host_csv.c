@@ -88,7 +88,8 @@ static pw_err take_header(struct csv_state *s, pw_error *err)
 				msg, sizeof msg,
 				"column '%.80s' is not a host field; columns: hostname, location, "
 				"purpose, category, owner_group, app_owner, criticality, exposure, "
-				"environment, maintenance_window, backup_check, last_patched, "
+				"environment, maintenance_window, backup_check, health_check, "
+				"last_patched, "
 				"ticket",
 				x->text);
 			return at(s, x->line, x->col, err, PW_ERR_PARSE, msg);

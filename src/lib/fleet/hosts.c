@@ -15,12 +15,13 @@
 #include "patchwarden/json_limits.h"
 #include "patchwarden/sql.h"
 #include "patchwarden/text.h"
+#include "patchwarden/window.h"
 
 #include "fleet-internal.h"
 
 /* ---- fields ---------------------------------------------------------- */
 
-enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT };
+enum kind { K_HOSTNAME, K_TEXT, K_ENUM, K_CRIT, K_WINDOW, K_DATE, K_AGENT, K_HEALTH };
 
 static const char *const categories[] = {"core",        "security", "file-print", "mail",
 					 "application", "database", "web",        NULL};
@@ -47,6 +48,7 @@ static const struct field {
 	[PW_HF_ENVIRONMENT] = {"environment", "environment", K_ENUM, environments, 0},
 	[PW_HF_MAINT_WINDOW] = {"maintenance_window", "maint_window", K_WINDOW, NULL, 0},
 	[PW_HF_BACKUP_CHECK] = {"backup_check", "backup_check", K_TEXT, NULL, COMMAND_MAX},
+	[PW_HF_HEALTH_CHECK] = {"health_check", "health_check", K_HEALTH, NULL, COMMAND_MAX},
 	[PW_HF_LAST_PATCHED] = {"last_patched", "last_patched", K_DATE, NULL, 0},
 	[PW_HF_TICKET] = {"ticket", "ticket", K_TEXT, NULL, TEXT_MAX},
 	[PW_HF_AGENT_ID] = {"agent_id", "agent_id", K_AGENT, NULL, 0},
@@ -175,64 +177,52 @@ static int two_digits(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* "HH:MM" into minutes; 24:00 only when `end`. */
-static bool clock_ok(const char *s, bool end, int *minutes)
-{
-	int h = two_digits(s), m = two_digits(s + 3);
-	if (h < 0 || s[2] != ':' || m < 0 || m > 59 || h > 24 || (h == 24 && (m || !end)))
-		return false;
-	*minutes = h * 60 + m;
-	return true;
-}
-
-static const char *const day_names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-
-/* Reads a day name at *p (any case) and moves past it; -1 if none. */
-static int day_at(const char **p)
-{
-	for (int d = 0; d < 7; d++) {
-		if (!strncasecmp(*p, day_names[d], 3)) {
-			*p += 3;
-			return d;
-		}
-	}
-	return -1;
-}
-
-/* DAYS HH:MM-HH:MM where DAYS is "daily" or a comma list of days and
- * day ranges ("Sat,Sun", "Mon-Fri"); an end before the start runs past
- * midnight. Stored with canonical day names. */
+/* DAYS HH:MM-HH:MM or "always" (window.h), stored with canonical day
+ * names. */
 static bool window_ok(const char *s, pw_buf *out)
 {
-	const char *p = s;
-	if (!strncasecmp(p, "daily", 5)) {
-		p += 5;
-		if (pw_buf_puts(out, "daily"))
-			return false;
-	} else {
-		for (;;) {
-			int d = day_at(&p);
-			if (d < 0 || pw_buf_puts(out, day_names[d]))
-				return false;
-			if (*p == '-') {
-				p++;
-				int e = day_at(&p);
-				if (e < 0 || e == d || pw_buf_putc(out, '-') ||
-				    pw_buf_puts(out, day_names[e]))
-					return false;
-			}
-			if (*p != ',')
-				break;
-			p++;
-			if (pw_buf_putc(out, ','))
-				return false;
-		}
-	}
-	int start, end;
-	if (*p != ' ' || strlen(p + 1) != 11 || p[6] != '-' || !clock_ok(p + 1, false, &start) ||
-	    !clock_ok(p + 7, true, &end) || start == end % (24 * 60))
+	return !pw_window_canonical(s, out, NULL);
+}
+
+/* tcp:HOST:PORT: HOST a name of [A-Za-z0-9.-], or [IPv6]; PORT 1..65535. */
+static bool tcp_ok(const char *p)
+{
+	const char *colon = strrchr(p, ':');
+	if (!colon || colon == p || !colon[1] || strlen(colon + 1) > 5)
 		return false;
-	return !pw_buf_putc(out, ' ') && !pw_buf_puts(out, p + 1);
+	long port = 0;
+	for (const char *d = colon + 1; *d; d++) {
+		if (!isdigit((unsigned char)*d))
+			return false;
+		port = port * 10 + (*d - '0');
+	}
+	if (port < 1 || port > 65535)
+		return false;
+	if (*p == '[')
+		return colon[-1] == ']' && colon - p > 2 &&
+		       strspn(p + 1, "0123456789abcdefABCDEF:.") == (size_t)(colon - p - 2);
+	for (const char *h = p; h < colon; h++)
+		if (!isalnum((unsigned char)*h) && *h != '.' && *h != '-')
+			return false;
+	return *p != '-';
+}
+
+/* http(s)://URL without blanks, tcp:HOST:PORT, or command:/abs/path ARGS;
+ * printable ASCII only (the agent runs the command without a shell). */
+static bool health_ok(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return false;
+	if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+		const char *rest = s + (s[4] == 's' ? 8 : 7);
+		return *rest && *rest != '/' && !strpbrk(s, " \t");
+	}
+	if (!strncmp(s, "tcp:", 4))
+		return tcp_ok(s + 4);
+	if (!strncmp(s, "command:", 8))
+		return s[8] == '/' && s[9] && s[9] != ' ';
+	return false;
 }
 
 static bool leap(int y)
@@ -333,11 +323,13 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 	case K_WINDOW:
 		if (!window_ok(value, &b)) {
 			pw_buf_release(&b);
-			return pw_error_set(err, PW_ERR_INVALID,
-					    "maintenance_window: '%.*s' is not DAYS HH:MM-HH:MM, "
-					    "e.g. \"Sun 01:00-04:00\", \"Mon-Fri 22:00-02:00\", "
-					    "\"Sat,Sun 23:00-05:00\" or \"daily 03:00-04:00\"",
-					    pw_utf8_prefix(value, 80), value);
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"maintenance_window: '%.*s' is not DAYS HH:MM-HH:MM, "
+				"e.g. \"Sun 01:00-04:00\", \"Mon-Fri 22:00-02:00\", "
+				"\"Sat,Sun 23:00-05:00\", \"daily 03:00-04:00\" (UTC) or "
+				"\"always\"",
+				pw_utf8_prefix(value, 80), value);
 		}
 		store = pw_buf_str(&b);
 		break;
@@ -356,6 +348,15 @@ pw_err pw_host_value_check(pw_host_field f, const char *value, char **out, pw_er
 		store = ts;
 		break;
 	}
+	case K_HEALTH:
+		if (strlen(value) > fields[f].max || !health_ok(value))
+			return pw_error_set(
+				err, PW_ERR_INVALID,
+				"health_check: '%.*s' is not http(s)://URL, tcp:HOST:PORT "
+				"or command:/absolute/path [ARGS] (printable ASCII, at most "
+				"%zu bytes)",
+				pw_utf8_prefix(value, 80), value, fields[f].max);
+		break;
 	case K_AGENT:
 		break;
 	}

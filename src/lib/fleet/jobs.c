@@ -14,9 +14,10 @@
 
 void pw_job_release(pw_job *j)
 {
-	char *const s[] = {j->kind,          j->args,           j->state,       j->created,
-			   j->created_by,    j->leased_to,      j->lease_until, j->finished,
-			   j->result_status, j->result_received};
+	char *const s[] = {
+		j->kind,       j->args,        j->state,    j->created,       j->created_by,
+		j->leased_to,  j->lease_until, j->finished, j->result_status, j->result_received,
+		j->not_before, j->not_after,   j->message};
 	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
 		free(s[i]);
 }
@@ -28,6 +29,9 @@ void pw_job_list_release(pw_job_list *l)
 	free(l->v);
 	*l = (pw_job_list)PW_JOB_LIST_INIT;
 }
+
+/* Columns 14..17 of both queries. */
+#define JOB_WINDOW_COLS "j.not_before, j.not_after, j.emergency, j.message"
 
 static void fill(pw_stmt *st, void *item, bool *oom)
 {
@@ -47,6 +51,10 @@ static void fill(pw_stmt *st, void *item, bool *oom)
 	j->has_exit_code = !pw_stmt_is_null(st, 11);
 	j->exit_code = pw_stmt_int(st, 11);
 	j->result_received = pw_col_dup(st, 12, oom);
+	j->not_before = pw_col_dup(st, 14, oom);
+	j->not_after = pw_col_dup(st, 15, oom);
+	j->emergency = pw_stmt_int(st, 16) != 0;
+	j->message = pw_col_dup(st, 17, oom);
 }
 
 pw_err pw_job_page(pw_db *db, int64_t host_id, int64_t after, int64_t limit, pw_job_list *out,
@@ -66,7 +74,7 @@ pw_err pw_job_page(pw_db *db, int64_t host_id, int64_t after, int64_t limit, pw_
 	rc = pw_sql(db,
 		    "SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by, j.leased_to,"
 		    " j.lease_until, j.attempts, j.finished, r.status, r.exit_code, r.received,"
-		    " j.host_id"
+		    " j.host_id, " JOB_WINDOW_COLS
 		    " FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id AND r.received ="
 		    " (SELECT MAX(received) FROM job_results x WHERE x.job_id = j.id)"
 		    " WHERE j.host_id = ? AND j.id > ? ORDER BY j.id LIMIT ?",
@@ -109,7 +117,11 @@ cJSON *pw_job_to_json(const pw_job *j)
 	     pw_json_add_str(o, "leased_to", j->leased_to) &&
 	     pw_json_add_str(o, "lease_until", j->lease_until) &&
 	     cJSON_AddNumberToObject(o, "attempts", (double)j->attempts) &&
-	     pw_json_add_str(o, "finished", j->finished);
+	     pw_json_add_str(o, "finished", j->finished) &&
+	     cJSON_AddBoolToObject(o, "emergency", j->emergency) &&
+	     pw_json_add_str(o, "not_before", j->not_before) &&
+	     pw_json_add_str(o, "not_after", j->not_after) &&
+	     pw_json_add_str(o, "message", j->message);
 	if (ok && !j->result_status) {
 		ok = cJSON_AddNullToObject(o, "result") != NULL;
 	} else if (ok) {
@@ -137,7 +149,7 @@ pw_err pw_job_get(pw_db *db, int64_t host_id, int64_t job_id, pw_job *out, char 
 	pw_err rc = pw_sql(db,
 			   "SELECT j.id, j.kind, j.args, j.state, j.created, j.created_by,"
 			   " j.leased_to, j.lease_until, j.attempts, j.finished, r.status,"
-			   " r.exit_code, r.received, j.host_id, r.output"
+			   " r.exit_code, r.received, j.host_id, " JOB_WINDOW_COLS ", r.output"
 			   " FROM jobs j LEFT JOIN job_results r ON r.job_id = j.id"
 			   " WHERE j.id = ? ORDER BY r.received DESC, r.seq DESC LIMIT 1",
 			   &st, err, "i", job_id);
@@ -150,7 +162,7 @@ pw_err pw_job_get(pw_db *db, int64_t host_id, int64_t job_id, pw_job *out, char 
 					    job_id);
 	if (!rc) {
 		fill(st, out, &oom);
-		*output = pw_col_dup(st, 14, &oom);
+		*output = pw_col_dup(st, 18, &oom);
 	}
 	if (st)
 		pw_stmt_reset(st);
@@ -177,86 +189,4 @@ cJSON *pw_job_show_json(const pw_job *j, const char *output)
 		return NULL;
 	}
 	return o;
-}
-
-struct job_new {
-	const char *actor, *kind;
-	int64_t host_id;
-	const cJSON *args;
-	const char *args_text;
-	int64_t id;
-};
-
-static pw_err job_create_txn(pw_db *db, void *arg, pw_error *err)
-{
-	struct job_new *j = arg;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db, "SELECT hostname FROM hosts WHERE id = ?", &st, err, "i",
-			   j->host_id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (rc)
-		return rc;
-	pw_stmt_reset(st);
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND, "there is no host %" PRId64, j->host_id);
-	char now[PW_TS_LEN];
-	pw_ts_now(now, 0);
-	rc = pw_sql(db,
-		    "INSERT INTO jobs (host_id, kind, args, state, created, created_by)"
-		    " VALUES (?, ?, ?, 'queued', ?, ?) RETURNING id",
-		    &st, err, "itttt", j->host_id, j->kind, j->args_text, now, j->actor);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
-	if (rc)
-		return rc;
-	j->id = pw_stmt_int(st, 0);
-	pw_stmt_reset(st);
-
-	cJSON *o = cJSON_CreateObject();
-	cJSON *args = cJSON_Duplicate(j->args, true);
-	bool ok = o && args && cJSON_AddNumberToObject(o, "job_id", (double)j->id) &&
-		  cJSON_AddStringToObject(o, "kind", j->kind);
-	if (ok)
-		cJSON_AddItemToObject(o, "args", args);
-	else
-		cJSON_Delete(args);
-	char *after = ok ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	char target[32];
-	snprintf(target, sizeof target, "host:%" PRId64, j->host_id);
-	rc = after ? pw_audit_append(db, j->actor, "job.create", target, NULL, after, NULL, err)
-		   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	cJSON_free(after);
-	return rc;
-}
-
-pw_err pw_job_create(pw_db *db, const char *actor, int64_t host_id, const char *kind,
-		     const char *args_json, int64_t *id, pw_error *err)
-{
-	const pw_job_kind *k = pw_job_kind_find(kind);
-	if (!k)
-		return pw_error_set(err, PW_ERR_INVALID,
-				    "job kind \"%.40s\" is not known; use one of %s",
-				    kind ? kind : "", pw_job_kind_names());
-	cJSON *args = cJSON_Parse(args_json ? args_json : "{}");
-	if (!cJSON_IsObject(args)) {
-		cJSON_Delete(args);
-		return pw_error_set(err, PW_ERR_INVALID, "job arguments must be a JSON object");
-	}
-	pw_err bad = pw_job_args_check(k, args, err);
-	if (bad) {
-		cJSON_Delete(args);
-		return bad;
-	}
-	char *text = cJSON_PrintUnformatted(args);
-	struct job_new j = {actor, kind, host_id, args, text, 0};
-	pw_err rc = text ? pw_in_write_txn(db, job_create_txn, &j, err)
-			 : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	cJSON_free(text);
-	cJSON_Delete(args);
-	if (!rc && id)
-		*id = j.id;
-	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "patchwarden/fileio.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/jsonout.h"
 
 /* ---- lifecycle and helpers for the readers ---- */
 
@@ -631,19 +632,6 @@ static bool add_str(cJSON *o, const char *key, const char *v)
 		 : cJSON_AddNullToObject(o, key) != NULL;
 }
 
-static bool add_str_array(cJSON *o, const char *key, char *const *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, key);
-	for (size_t i = 0; a && i < n; i++) {
-		cJSON *s = cJSON_CreateString(v[i]);
-		if (!s || !cJSON_AddItemToArray(a, s)) {
-			cJSON_Delete(s);
-			return false;
-		}
-	}
-	return a != NULL;
-}
-
 cJSON *pw_inventory_to_json(const pw_inventory *inv)
 {
 	cJSON *o = cJSON_CreateObject(), *os, *k, *pkgs;
@@ -655,7 +643,7 @@ cJSON *pw_inventory_to_json(const pw_inventory *inv)
 		  add_str(o, "scheme", pw_scheme_name(inv->scheme)) &&
 		  (k = cJSON_AddObjectToObject(o, "kernel")) &&
 		  add_str(k, "running", inv->kernel_running) &&
-		  add_str_array(k, "installed", inv->kernels_installed, inv->n_kernels) &&
+		  pw_json_add_strings(k, "installed", inv->kernels_installed, inv->n_kernels) &&
 		  cJSON_AddBoolToObject(k, "needs_reboot", inv->needs_reboot) &&
 		  (pkgs = cJSON_AddArrayToObject(o, "packages"));
 	for (size_t i = 0; ok && i < inv->n_pkgs; i++) {
@@ -672,7 +660,7 @@ cJSON *pw_inventory_to_json(const pw_inventory *inv)
 		     add_str(po, "status", p->status);
 	}
 	if (ok)
-		ok = add_str_array(o, "warnings", inv->warnings, inv->n_warnings);
+		ok = pw_json_add_strings(o, "warnings", inv->warnings, inv->n_warnings);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -8,7 +8,7 @@
 #include "patchwarden/ecosystem.h"
 #include "patchwarden/vercmp.h"
 
-static bool same_key(const pw_finding *a, const pw_upgrade *u)
+static bool same_key(const pw_finding *a, const pw_scan_upgrade *u)
 {
 	return a->by_source == u->by_source && !strcmp(a->package, u->package);
 }
@@ -23,7 +23,7 @@ struct fill {
 
 /* Versions in a scan result passed the scheme's checks when they were
  * read, so pw_scheme_vercmp applies. */
-static void add_finding(pw_upgrade *u, const pw_finding *f, pw_scheme s, struct fill *at)
+static void add_finding(pw_scan_upgrade *u, const pw_finding *f, pw_scheme s, struct fill *at)
 {
 	if (!u->n_findings) {
 		u->findings = at->findings;
@@ -69,9 +69,9 @@ static void add_finding(pw_upgrade *u, const pw_finding *f, pw_scheme s, struct 
 	}
 }
 
-pw_err pw_scan_upgrades(const pw_scan_result *r, pw_upgrade_list *out, pw_error *err)
+pw_err pw_scan_upgrades(const pw_scan_result *r, pw_scan_upgrade_list *out, pw_error *err)
 {
-	pw_upgrade_list empty = PW_UPGRADE_LIST_INIT;
+	pw_scan_upgrade_list empty = PW_UPGRADE_LIST_INIT;
 	*out = empty;
 	size_t n = r->n_findings;
 	if (!n)
@@ -81,9 +81,9 @@ pw_err pw_scan_upgrades(const pw_scan_result *r, pw_upgrade_list *out, pw_error 
 	size_t *group = malloc(n * sizeof *group);
 	size_t *bins = calloc(n, sizeof *bins), *cves = calloc(n, sizeof *cves);
 	size_t *count = calloc(n, sizeof *count);
-	pw_upgrade *v = arena && group && bins && cves && count
-				? pw_arena_alloc(arena, n * sizeof *v)
-				: NULL;
+	pw_scan_upgrade *v = arena && group && bins && cves && count
+				     ? pw_arena_alloc(arena, n * sizeof *v)
+				     : NULL;
 	pw_err rc = PW_OK;
 	if (!v) {
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory grouping findings by upgrade");
@@ -134,7 +134,7 @@ pw_err pw_scan_upgrades(const pw_scan_result *r, pw_upgrade_list *out, pw_error 
 	/* The findings come by priority, so first appearance is already the
 	 * most urgent first; a stable pass keeps that for equal priorities. */
 	for (size_t i = 1; i < ng; i++) {
-		pw_upgrade u = v[i];
+		pw_scan_upgrade u = v[i];
 		size_t k = i;
 		while (k > 0 && v[k - 1].priority < u.priority) {
 			v[k] = v[k - 1];
@@ -157,11 +157,11 @@ out:
 	return rc;
 }
 
-void pw_upgrade_list_release(pw_upgrade_list *l)
+void pw_scan_upgrade_list_release(pw_scan_upgrade_list *l)
 {
 	if (l->mem)
 		pw_arena_release(l->mem);
 	free(l->mem);
-	pw_upgrade_list empty = PW_UPGRADE_LIST_INIT;
+	pw_scan_upgrade_list empty = PW_UPGRADE_LIST_INIT;
 	*l = empty;
 }

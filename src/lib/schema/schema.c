@@ -279,6 +279,22 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE findings ADD COLUMN epss DOUBLE PRECISION;"
 	 "ALTER TABLE findings ADD COLUMN snapshot BIGINT;",
 	 NULL},
+
+	{14, "job windows, emergencies and messages; hosts' health checks",
+	 /* A job bound to the host's maintenance window is leased only
+	  * between not_before and not_after (window.h, jobs.h); emergency
+	  * marks one a manager or admin let run outside it; message says why
+	  * the server failed a job (a reboot that did not report back, a
+	  * window that closed before the agent came); leased is when it was
+	  * last handed out (the reboot deadline counts from it). health_check is the
+	  * host's health check (hosts.h). */
+	 "ALTER TABLE jobs ADD COLUMN not_before TEXT;"
+	 "ALTER TABLE jobs ADD COLUMN not_after TEXT;"
+	 "ALTER TABLE jobs ADD COLUMN emergency BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE jobs ADD COLUMN message TEXT;"
+	 "ALTER TABLE jobs ADD COLUMN leased TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN health_check TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -20,6 +20,7 @@
 #include "patchwarden/host_csv.h"
 #include "patchwarden/summary.h"
 #include "patchwarden/host_findings.h"
+#include "patchwarden/upgrades.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
@@ -874,6 +875,62 @@ static void h_advisory(struct pw_api_ctx *c)
 	reply_exposure(c, PW_VULN_ADVISORY);
 }
 
+static cJSON *upgrade_item(const void *item)
+{
+	return pw_upgrade_to_json(item);
+}
+
+static void h_host_upgrades(struct pw_api_ctx *c)
+{
+	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_host_upgrades(c->env->db, c->id, &l, &e);
+	if (rc) {
+		pw_upgrade_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_int(o, "host_id", c->id) &&
+		  pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, upgrade_item);
+	pw_upgrade_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static cJSON *fleet_upgrade_item(const void *item)
+{
+	return pw_fleet_upgrade_to_json(item);
+}
+
+static void h_upgrades(struct pw_api_ctx *c)
+{
+	pw_host_filter f;
+	if (!query_filter(c, &f))
+		return;
+	pw_fleet_upgrade_list l = PW_FLEET_UPGRADE_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_fleet_upgrades(c->env->db, &f, &l, &e);
+	if (rc) {
+		pw_fleet_upgrade_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, fleet_upgrade_item);
+	pw_fleet_upgrade_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_host_rekey(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -918,25 +975,21 @@ static void h_job_create(struct pw_api_ctx *c)
 		pw_api_oom(c);
 		return;
 	}
-	const pw_job_kind *k = pw_job_kind_find(kind);
-	if (k && !pw_job_kind_allows(k, pw_role_name(c->who->user.role))) {
-		cJSON_free(text);
-		pw_api_error(c->resp, 403, "forbidden", "role %s may not queue %s jobs",
-			     pw_role_name(c->who->user.role), kind);
+	pw_error e = PW_ERROR_INIT;
+	pw_job_request rq = {c->who->actor, pw_role_name(c->who->user.role), c->id, kind, text};
+	pw_job_queued q;
+	pw_err rc = pw_job_queue(c->env->db, &rq, &q, &e);
+	cJSON_free(text);
+	if (rc == PW_ERR_AUTH) {
+		pw_api_error(c->resp, 403, "forbidden", "%s", pw_error_text(&e));
 		return;
 	}
-	pw_error e = PW_ERROR_INIT;
-	int64_t id = 0;
-	pw_err rc = pw_job_create(c->env->db, c->who->actor, c->id, kind, text, &id, &e);
-	cJSON_free(text);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	if (!o || !pw_json_add_int(o, "job_id", id) || !pw_json_add_int(o, "host_id", c->id) ||
-	    !pw_json_add_str(o, "kind", kind) || !pw_json_add_str(o, "state", "queued")) {
-		cJSON_Delete(o);
+	cJSON *o = pw_job_queued_to_json(&q, c->id, kind);
+	if (!o) {
 		pw_api_oom(c);
 		return;
 	}
@@ -1244,6 +1297,7 @@ static void h_audit_verify(struct pw_api_ctx *c)
 #define ADMIN PW_ROLE_BIT(PW_ROLE_ADMIN)
 #define OPERATOR PW_ROLE_BIT(PW_ROLE_OPERATOR)
 #define AUDITOR PW_ROLE_BIT(PW_ROLE_AUDITOR)
+#define MANAGER PW_ROLE_BIT(PW_ROLE_MANAGER)
 #define JSON PW_FORMAT_JSON
 #define CSV_BODY PW_FORMAT_CSV_BODY
 #define CSV_REPLY PW_FORMAT_CSV_REPLY
@@ -1319,7 +1373,7 @@ static const char findings_query[] =
 	"\"location\":\"DC1 rack 12\",\"purpose\":\"shop front end\",\"category\":\"web\","        \
 	"\"owner_group\":\"webteam\",\"app_owner\":\"shop\",\"criticality\":4,\"exposure\":"       \
 	"\"internet\",\"environment\":\"production\",\"maintenance_window\":"                      \
-	"\"Sun 01:00-04:00\",\"backup_check\":null,\"last_patched\":"                              \
+	"\"Sun 01:00-04:00\",\"backup_check\":null,\"health_check\":null,\"last_patched\":"        \
 	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                        \
 	"\"2024-05-01T01:10:00.000Z\",\"decommissioned\":null"
 
@@ -1384,9 +1438,9 @@ static const pw_route routes[] = {
 	 "runs it as a formula), which import takes off again: patchwarden-host(1)",
 	 host_filters, NULL,
 	 "hostname,location,purpose,category,owner_group,app_owner,criticality,exposure,"
-	 "environment,maintenance_window,backup_check,last_patched,ticket\n"
+	 "environment,maintenance_window,backup_check,health_check,last_patched,ticket\n"
 	 "web-01,DC1 rack 12,shop front end,web,webteam,shop,4,internet,production,"
-	 "Sun 01:00-04:00,,2024-04-07,CHG-1234\n"},
+	 "Sun 01:00-04:00,,https://web-01/health,2024-04-07,CHG-1234\n"},
 	{"POST", "/api/v1/hosts/import-csv", PW_ACCESS_USER, ADMIN | OPERATOR, 32 * MiB, CSV_BODY,
 	 200, "host.import", h_hosts_import,
 	 "Adds or updates hosts by hostname from CSV as `patchwarden host import-csv` does: a "
@@ -1407,7 +1461,8 @@ static const pw_route routes[] = {
 	 "host.set", h_host_patch,
 	 "Changes operator fields as `patchwarden host set` does: members named like the fields "
 	 "(hostname, location, purpose, category, owner_group, app_owner, criticality, exposure, "
-	 "environment, maintenance_window, backup_check, last_patched, ticket), null clears one; "
+	 "environment, maintenance_window, backup_check, health_check, last_patched, ticket), "
+	 "null clears one; "
 	 "all or none are applied, an unknown field or a bad value is a 400 naming it, a "
 	 "hostname another host holds (in any case) a 409. Audited "
 	 "with the fields before and after (no event when nothing changed); returns the host",
@@ -1455,12 +1510,37 @@ static const pw_route routes[] = {
 	 "A host's findings by id, open and fixed, as `patchwarden host findings --json` prints "
 	 "them (docs/records.md); 404 when there is no such host",
 	 host_findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
-	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR, 64 * KiB, JSON, 201,
-	 "job.create", h_job_create,
-	 "Queues a job (scan or inventory) for the host's agent; it is handed to exactly one "
-	 "check-in",
-	 NULL, "{\"kind\":\"scan\",\"args\":{}}",
-	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"scan\",\"state\":\"queued\"}"},
+	{"GET", "/api/v1/hosts/{id}/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 h_host_upgrades,
+	 "A host's open findings grouped by package upgrade, most urgent first, as `patchwarden "
+	 "host upgrades --json` prints them (docs/records.md, \"upgrade\"): per package (the "
+	 "source package on Debian and Ubuntu, with the binary packages installed from it) the "
+	 "version that fixes all its findings, their advisories, CVEs, highest priority, "
+	 "earliest due date and KEV; 404 when there is no such host",
+	 NULL, NULL,
+	 "{\"host_id\":42,\"upgrades\":[{\"host_id\":42,\"hostname\":\"web-01\","
+	 "\"package\":\"openssl\",\"by_source\":true,\"binaries\":[{\"name\":\"libssl3\","
+	 "\"version\":\"3.0.11-1~deb12u1\"},{\"name\":\"openssl\",\"version\":"
+	 "\"3.0.11-1~deb12u1\"}],\"installed\":\"3.0.11-1~deb12u1\",\"target\":"
+	 "\"3.0.11-1~deb12u2\",\"advisories\":[\"DSA-5532-1\",\"DSA-5585-1\"],"
+	 "\"cve_count\":3,\"cves\":[\"CVE-2023-5363\",\"CVE-2023-5678\",\"CVE-2023-6129\"],"
+	 "\"highest_priority\":\"high\",\"earliest_due\":\"2024-05-15\",\"kev\":false,"
+	 "\"findings\":[7,9]}]}"},
+	{"POST", "/api/v1/hosts/{id}/jobs", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER, 64 * KiB,
+	 JSON, 201, "job.create", h_job_create,
+	 "Queues a job for the host's agent (kinds and their args: protocol.md); it is handed to "
+	 "exactly one check-in. 400 for args the kind's schema refuses, packages the host's "
+	 "inventory lacks, findings that are not the host's open ones; 403 for a kind the role "
+	 "may not queue (manager: only with emergency true); 409 for a patch, rollback or reboot "
+	 "outside the host's maintenance window, naming the next start: queue it with "
+	 "at_window true (leased only inside that window) or emergency true (admin, manager). "
+	 "Window and emergency refusals are audited as job.refuse",
+	 NULL,
+	 "{\"kind\":\"patch\",\"args\":{\"findings\":[7,9],\"allow_reboot\":false,"
+	 "\"at_window\":true}}",
+	 "{\"job_id\":18,\"host_id\":42,\"kind\":\"patch\",\"state\":\"queued\",\"emergency\":"
+	 "false,\"not_before\":\"2024-05-05T01:00:00.000Z\",\"not_after\":"
+	 "\"2024-05-05T04:00:00.000Z\"}"},
 
 	{"GET", "/api/v1/hosts/{id}/jobs/{job}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
 	 h_host_job,
@@ -1488,6 +1568,17 @@ static const pw_route routes[] = {
 	 "The fleet's findings by id, as `patchwarden findings --json` prints them "
 	 "(docs/records.md)",
 	 findings_query, NULL, "{\"findings\":[" FINDING_EXAMPLE "],\"next_after\":null}"},
+	{"GET", "/api/v1/upgrades", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_upgrades,
+	 "The fleet's package upgrades, as `patchwarden upgrades --json` prints them "
+	 "(docs/records.md, \"fleet upgrade\"): the hosts' upgrades (GET "
+	 "/hosts/{id}/upgrades) grouped by package and target version, each with how many of "
+	 "the hosts need it, most urgent first; what a campaign's upgrade selector picks from",
+	 host_filters, NULL,
+	 "{\"upgrades\":[{\"package\":\"openssl\",\"by_source\":true,\"target\":"
+	 "\"3.0.11-1~deb12u2\",\"hosts\":12,\"binaries\":[\"libssl3\",\"openssl\"],"
+	 "\"advisories\":[\"DSA-5532-1\",\"DSA-5585-1\"],\"cve_count\":3,\"cves\":"
+	 "[\"CVE-2023-5363\",\"CVE-2023-5678\",\"CVE-2023-6129\"],\"highest_priority\":"
+	 "\"high\",\"earliest_due\":\"2024-05-15\",\"kev\":false,\"findings\":24}]}"},
 
 	{"GET", "/api/v1/cves/{cve}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_cve,
 	 EXPOSURE_SUMMARY("a CVE", "cve"), host_filters, NULL,

@@ -13,6 +13,7 @@
 
 #include "patchwarden/findings.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/jobs.h"
 
 #include "server-internal.h"
 
@@ -168,6 +169,31 @@ static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 		log_run(s, &st);
 }
 
+/* How often the job deadlines (pw_job_deadlines) are looked at. */
+#define DEADLINE_SECONDS 15
+
+static void job_deadlines(struct pw_scheduler *s, pw_db **db)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (!*db && pw_db_open(s->cfg->db_url, db, &e)) {
+		pw_server_log(s->server, "jobs: cannot open the database: %s", pw_error_text(&e));
+		return;
+	}
+	size_t failed = 0;
+	if (pw_job_deadlines(*db, "system:scheduler", s->cfg->reboot_timeout, &failed, &e))
+		pw_server_log(s->server, "jobs: deadlines: %s", pw_error_text(&e));
+	else if (failed)
+		pw_server_log(s->server,
+			      "jobs: %zu jobs failed: a reboot that did not report back or a "
+			      "maintenance window that closed (their messages say which)",
+			      failed);
+}
+
+static struct timespec earlier(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec) ? a : b;
+}
+
 static bool passed(const struct timespec *t)
 {
 	struct timespec now;
@@ -186,7 +212,7 @@ static void *scheduler(void *arg)
 	long interval = s->cfg->feeds.recompute_interval;
 	pw_db *db = NULL;
 	bool look = interval > 0;
-	struct timespec next = {0, 0};
+	struct timespec next = {0, 0}, next_jobs = {0, 0};
 	pthread_mutex_lock(&s->lock);
 	while (!s->worker.stopping) {
 		int64_t *ids = s->changed;
@@ -203,15 +229,18 @@ static void *scheduler(void *arg)
 			next.tv_sec += interval;
 			look = false;
 		}
+		if (passed(&next_jobs)) {
+			job_deadlines(s, &db);
+			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
+			next_jobs.tv_sec += DEADLINE_SECONDS;
+		}
 		pthread_mutex_lock(&s->lock);
 		/* A stream of changed hosts does not put the look off. */
 		look = interval > 0 && passed(&next);
-		while (!s->worker.stopping && !s->n_changed && !look) {
-			if (interval <= 0)
-				pthread_cond_wait(&s->worker.wake, &s->lock);
-			else
-				look = pthread_cond_timedwait(&s->worker.wake, &s->lock, &next) ==
-				       ETIMEDOUT;
+		while (!s->worker.stopping && !s->n_changed && !look && !passed(&next_jobs)) {
+			struct timespec until = interval > 0 ? earlier(next, next_jobs) : next_jobs;
+			if (pthread_cond_timedwait(&s->worker.wake, &s->lock, &until) == ETIMEDOUT)
+				look = interval > 0 && passed(&next);
 		}
 	}
 	pthread_mutex_unlock(&s->lock);

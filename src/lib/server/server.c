@@ -24,6 +24,7 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/jobs.h"
 #include "patchwarden/log.h"
 #include "patchwarden/schema.h"
 
@@ -127,6 +128,22 @@ static pw_err get_bool(const pw_config *c, const char *name, bool *out, pw_error
 	return pw_config_get_bool(c, "server", name, strcmp(key(name)->def, "true") == 0, out, err);
 }
 
+/* [jobs]: reboot_timeout (seconds, 60 to a day). */
+static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
+{
+	static const char *const known[] = {"reboot_timeout", NULL};
+	pw_err rc = c ? pw_config_check_keys(c, "jobs", known, err) : PW_OK;
+	if (!rc)
+		rc = pw_config_get_int(c, "jobs", "reboot_timeout", PW_JOB_REBOOT_TIMEOUT,
+				       &out->reboot_timeout, err);
+	if (!rc && (out->reboot_timeout < 60 || out->reboot_timeout > 86400))
+		rc = pw_error_set(err, PW_ERR_PARSE,
+				  "[jobs] reboot_timeout = %ld is out of range: use 60 to 86400 "
+				  "(seconds a reboot job waits for its host to report back)",
+				  out->reboot_timeout);
+	return rc;
+}
+
 pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -153,7 +170,8 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
 	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
-	    (rc = pw_findings_config_load(c, &out->feeds, err)))
+	    (rc = pw_findings_config_load(c, &out->feeds, err)) ||
+	    (rc = jobs_config_load(c, out, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;

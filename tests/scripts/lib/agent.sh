@@ -14,6 +14,12 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 
+# As root, `run` separates privileges (agent_privsep.sh): its child runs as
+# this user (a test build's default when no [agent] user is configured)
+# and must reach the state directories under $PW_SRV_TMP.
+export PATCHWARDEN_AGENT_USER=nobody
+[ -n "${PW_SRV_TMP:-}" ] && chmod 711 "$PW_SRV_TMP"
+
 pw_agent() {
   local name=$1
   shift

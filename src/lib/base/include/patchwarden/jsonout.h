@@ -17,6 +17,9 @@ bool pw_json_add_str(struct cJSON *o, const char *key, const char *s);
  * a double up to 2^53). */
 bool pw_json_add_int(struct cJSON *o, const char *key, int64_t v);
 
+/* An array member of the n strings of v. */
+bool pw_json_add_strings(struct cJSON *o, const char *key, char *const *v, size_t n);
+
 /* A stored JSON text (compacted when it was stored), embedded as it is;
  * NULL becomes JSON null. */
 bool pw_json_add_raw(struct cJSON *o, const char *key, const char *json);

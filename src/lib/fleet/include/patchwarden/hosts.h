@@ -37,8 +37,10 @@ typedef enum pw_host_field {
 	PW_HF_CRITICALITY,  /* 1 (least) .. 5 (most critical) */
 	PW_HF_EXPOSURE,     /* internet, internal, isolated */
 	PW_HF_ENVIRONMENT,  /* test, production */
-	PW_HF_MAINT_WINDOW, /* "Sun 01:00-04:00", "Mon-Fri 22:00-02:00", "daily 03:00-04:00" */
+	PW_HF_MAINT_WINDOW, /* "Sun 01:00-04:00", "Mon-Fri 22:00-02:00", "daily 03:00-04:00",
+			     * "always" (UTC; window.h) */
 	PW_HF_BACKUP_CHECK, /* a command that proves the backup is readable */
+	PW_HF_HEALTH_CHECK, /* http(s)://URL, tcp:HOST:PORT or command:/abs/path ARGS */
 	PW_HF_LAST_PATCHED, /* "YYYY-MM-DD" or a UTC timestamp; stored as a timestamp */
 	PW_HF_TICKET,       /* current change ticket, free text */
 	PW_HF_AGENT_ID,

@@ -22,7 +22,7 @@
 #include "patchwarden/error.h"
 #include "patchwarden/scan.h"
 
-typedef struct pw_upgrade {
+typedef struct pw_scan_upgrade {
 	const char *package; /* the findings' package: source or binary name */
 	bool by_source;
 	const char *installed;             /* the lowest installed version of its findings */
@@ -39,14 +39,14 @@ typedef struct pw_upgrade {
 	int sla_days;         /* the shortest SLA of its findings */
 	const char *kev_due;  /* the earliest KEV due date, NULL when none */
 	bool kev;             /* a CVE of it is in CISA KEV */
-} pw_upgrade;
+} pw_scan_upgrade;
 
-typedef struct pw_upgrade_list {
-	pw_upgrade *v; /* by priority (most urgent first), then as the findings
-			* come (package name) */
+typedef struct pw_scan_upgrade_list {
+	pw_scan_upgrade *v; /* by priority (most urgent first), then as the findings
+			     * come (package name) */
 	size_t n;
 	void *mem; /* private */
-} pw_upgrade_list;
+} pw_scan_upgrade_list;
 
 /* clang-format off */
 #define PW_UPGRADE_LIST_INIT {NULL, 0, NULL}
@@ -54,7 +54,7 @@ typedef struct pw_upgrade_list {
 
 /* Groups r's findings by upgrade into `out` (owned by the caller: release
  * it). Fails only without memory (PW_ERR_NOMEM). */
-pw_err pw_scan_upgrades(const pw_scan_result *r, pw_upgrade_list *out, pw_error *err);
-void pw_upgrade_list_release(pw_upgrade_list *l);
+pw_err pw_scan_upgrades(const pw_scan_result *r, pw_scan_upgrade_list *out, pw_error *err);
+void pw_scan_upgrade_list_release(pw_scan_upgrade_list *l);
 
 #endif

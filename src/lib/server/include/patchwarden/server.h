@@ -42,6 +42,9 @@ typedef struct pw_server_config {
 	 * recompute_interval seconds, when the store has a newer snapshot
 	 * (one node at a time; "findings.recompute" audit event). */
 	pw_findings_config feeds;
+	/* [jobs] reboot_timeout: seconds a leased reboot job waits for its
+	 * host to report back before the scheduler fails it (jobs.h). */
+	long reboot_timeout;
 	pw_server_log_fn log;
 	void *log_ctx;
 } pw_server_config;
