@@ -4,10 +4,10 @@
 # apt repository on loopback (lib/aptrepo.sh) gets simulate and patch
 # jobs at a check-in, runs them through its exec hook (as root: the
 # privileged parent of a separated agent), delivers the results, and
-# reports the patched inventory. The
-# job rows are written into the server's database directly until the
-# server's job-kind table has the executor's kinds (wip/jobkinds): what
-# is under test here is the agent's side.
+# reports the patched inventory. The jobs are queued through the API
+# (admin, emergency: the host has no maintenance window); one the server
+# would refuse is written into its database directly, to show that the
+# agent refuses it too.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -50,14 +50,21 @@ check "first check-in sends the inventory" grep -q "inventory sent" "$T/agent.ou
 pw_http GET "$U/hosts" "$admin"
 host=$(json 'j["hosts"][0]["id"]')
 
-# queue KIND ARGS: a job row as the server's queue writes it; prints its id
+# api_queue KIND ARGS: POST /hosts/HOST/jobs as admin; prints the job id
+api_queue() {
+  pw_http POST "$U/hosts/$host/jobs" "$admin" "{\"kind\":\"$1\",\"args\":$2}"
+  [ "$HTTP_STATUS" = 201 ] || { echo "queue $1: $HTTP_STATUS $HTTP_BODY" >&2; return 1; }
+  json 'j["job_id"]'
+}
+# queue KIND ARGS: a job row written past the server's checks; prints its id
 queue() {
   sqlite3 "$T/server.db" "INSERT INTO jobs (host_id, kind, args, state, created, created_by)
     VALUES ($host, '$1', '$2', 'queued', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'test')
     RETURNING id;"
 }
-sim=$(queue simulate '{"packages":[{"name":"pwt-vuln","version":"1.0-2"}]}')
-pat=$(queue patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2"}],"emergency":true}')
+sim=$(api_queue simulate '{"packages":[{"name":"pwt-vuln","version":"1.0-2"}]}')
+pat=$(api_queue patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2"}],"emergency":true}')
+check "simulate and patch queued through the API" test -n "$sim" -a -n "$pat"
 bad=$(queue patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2","x":1}]}')
 ag run --once
 check "three jobs run" grep -q "3 jobs run" "$T/agent.out"
@@ -94,7 +101,7 @@ check "... exit code 2" test "$(r .exit_code)" = 2
 check "... naming the member" eval 'r .output.message | grep -q "\"x\""'
 
 # a failing postinst: a failed job with the log and the dpkg state
-fp=$(queue patch '{"packages":[{"name":"pwt-failpost","version":"1.0-2"}]}')
+fp=$(api_queue patch '{"packages":[{"name":"pwt-failpost","version":"1.0-2"}],"emergency":true}')
 ag run --once
 ag run --once
 result "$fp"

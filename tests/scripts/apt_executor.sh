@@ -65,19 +65,26 @@ check "simulate: db clean" test "$(j .db_state)" = clean
 x "$A" simulate '{"packages":[{"name":"pwt-vuln","version":"9.9-9"}]}'
 check "simulate of a missing version: resolves false" test "$(j .resolves)" = false
 
-# patch: exact versions, a new dependency, a reboot flag
+# patch: exact versions, a new dependency, a reboot flag; a locally
+# changed configuration file is kept, an unchanged one follows the package
+echo "# changed here" >"$A/etc/pwt-vuln.conf"
 x "$A" patch '{"packages":[{"name":"pwt-vuln","version":"1.0-2"},{"name":"pwt-dep","version":"2.0-1"},{"name":"pwt-reboot","version":"1.0-2"}]}'
 check "patch exits 0" test "$XRC" = 0
 check "patch status done" test "$(j .status)" = done
 check "dpkg-query: pwt-vuln 1.0-2" test "$(installed "$A" pwt-vuln)" = 1.0-2
 check "on disk: pwt-vuln 1.0-2" test "$(cat "$A/usr/share/pwt-vuln/version")" = 1.0-2
 check "dpkg-query: pwt-dep 2.0-1" test "$(installed "$A" pwt-dep)" = 2.0-1
+check "the locally changed conffile is kept" test "$(cat "$A/etc/pwt-vuln.conf")" = "# changed here"
+check "the unchanged conffile is the new version's" \
+  test "$(cat "$A/etc/pwt-dep.conf")" = "# pwt-dep 2.0-1 default"
 check "dpkg-query: the new dependency installed" test "$(installed "$A" pwt-newdep)" = 1.0-1
 check "patch: before/after per package" test \
   "$(j '.packages[] | select(.name=="pwt-vuln") | "\(.before) \(.after) \(.result)"')" \
   = "1.0-1 1.0-2 ok"
 check "patch: needs_reboot from /var/run/reboot-required" test "$(j .needs_reboot)" = true
 check "reboot-required exists in the root" test -e "$A/run/reboot-required"
+check "patch: the message names the package that asked for it" eval \
+  'j .message | grep -q "needs a reboot for pwt-reboot"'
 check "patch: db clean" test "$(j .db_state)" = clean
 check "patch: the log has apt-get's output" eval 'j .log | grep -q "Setting up pwt-vuln (1.0-2)"'
 

@@ -325,7 +325,6 @@ bool pw_pid_unit(int pid, char *unit, size_t size)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
 	pw_buf b = PW_BUF_INIT;
-	pw_error e = PW_ERROR_INIT;
 	bool found = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -336,7 +335,6 @@ bool pw_pid_unit(int pid, char *unit, size_t size)
 		close(fd);
 		found = pw_cgroup_unit(b.data ? b.data : "", b.len, unit, size);
 	}
-	(void)e;
 	pw_buf_release(&b);
 	return found;
 }

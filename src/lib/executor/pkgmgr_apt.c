@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "executor-internal.h"
+#include "patchwarden/fileio.h"
 #include "patchwarden/procuse.h"
 #include "patchwarden/vercmp.h"
 
@@ -26,6 +27,9 @@
 #define DPKG_QUERY "/usr/bin/dpkg-query"
 #define DEFAULT_TIMEOUT 1800
 #define ARGV_FIXED 24
+/* Wait for another apt or dpkg run (unattended-upgrades) to finish
+ * rather than fail at once. */
+#define LOCK_WAIT "DPkg::Lock::Timeout=300"
 
 static const char *const apt_env[] = {
 	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -300,7 +304,7 @@ static pw_err cache_output(const pw_pkgmgr_ctx *ctx, const char *what, const cha
 
 static pw_err update_lists(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, pw_error *err)
 {
-	const char *argv[] = {APT_GET, "update", "-q", NULL};
+	const char *argv[] = {APT_GET, "update", "-q", "-o", LOCK_WAIT, NULL};
 	pw_run_result rr = PW_RUN_RESULT_INIT;
 	pw_err rc = apt_run(ctx, argv, &rr, res, err);
 	pw_run_result_release(&rr);
@@ -497,16 +501,45 @@ static pw_pkgdb_state apt_db_state(const pw_pkgmgr_ctx *ctx, pw_buf *detail)
 	return st;
 }
 
-/* The file `rel` under the root exists (absolute symlinks in the root,
- * such as var/run -> /run, resolve inside it). */
-static bool root_has(const char *root, const char *rel)
+/* `rel` (under /var/run) as a path outside the root: var/run is a
+ * symlink to /run, which must resolve inside the root, not here. */
+static void run_path(const char *root, const char *rel, char *path, size_t size)
+{
+	if (!root || !strcmp(root, "/"))
+		snprintf(path, size, "/var/run/%s", rel);
+	else
+		snprintf(path, size, "%s/run/%s", root, rel);
+}
+
+/* needs_reboot from /var/run/reboot-required, and the packages that
+ * asked for it (reboot-required.pkgs, one a line) into `why`; or a
+ * kernel package among the changes. */
+static bool reboot_needed(const char *root, const pw_exec_result *res, char *why, size_t size)
 {
 	char path[4096];
-	if (!root || !strcmp(root, "/"))
-		return access(rel, F_OK) == 0;
-	const char *r = strcmp(rel, "/var/run/reboot-required") ? rel : "/run/reboot-required";
-	snprintf(path, sizeof path, "%s%s", root, r);
-	return access(path, F_OK) == 0;
+	why[0] = '\0';
+	run_path(root, "reboot-required", path, sizeof path);
+	bool flag = access(path, F_OK) == 0;
+	pw_buf b = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	run_path(root, "reboot-required.pkgs", path, sizeof path);
+	if (flag && !pw_read_file(path, &b, 65536, &e) && b.len) {
+		size_t len = 0;
+		const char *p = b.data, *end = b.data + b.len, *l;
+		size_t n;
+		while (len + 1 < size && next_line(&p, end, &l, &n))
+			if (n && !memmem(why, len, l, n))
+				len += (size_t)snprintf(why + len, size - len, "%s%.*s",
+							len ? ", " : "", (int)n, l);
+	}
+	pw_buf_release(&b);
+	for (size_t i = 0; i < res->n_changes && !flag; i++)
+		if (!strncmp(res->changes[i].name, "linux-image-", 12) &&
+		    res->changes[i].action != PW_CHANGE_REMOVE) {
+			flag = true;
+			snprintf(why, size, "%s", res->changes[i].name);
+		}
+	return flag;
 }
 
 /* Units whose processes still map deleted files (old code that an
@@ -699,6 +732,8 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 					  "nothing to do: the requested versions are installed");
 	const char *fixed[16] = {APT_GET,
 				 "install",
+				 "-o",
+				 LOCK_WAIT,
 				 "-y",
 				 "-q",
 				 "--no-install-recommends",
@@ -708,7 +743,9 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 				 "Dpkg::Options::=--force-confdef",
 				 "-o",
 				 "Dpkg::Options::=--abort-after=1"};
-	size_t k = 11;
+	size_t k = 0;
+	while (fixed[k])
+		k++;
 	if (!(req->flags & PW_EXEC_ALLOW_REMOVE))
 		fixed[k++] = "--no-remove";
 	if (rollback)
@@ -727,7 +764,8 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 	if (rc)
 		return rc;
 	res->db_state = apt_db_state(ctx, NULL);
-	res->needs_reboot = root_has(ctx->root, "/var/run/reboot-required");
+	char reboot_why[200];
+	res->needs_reboot = reboot_needed(ctx->root, res, reboot_why, sizeof reboot_why);
 	if ((rc = restart_services(ctx, res, err)))
 		return rc;
 	if (!ok) {
@@ -738,8 +776,9 @@ static pw_err install(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, cons
 	for (size_t i = 0; i < res->n_changes; i++)
 		done += res->changes[i].ok;
 	return pw_exec_result_say(res, done == res->n_changes ? PW_EXEC_DONE : PW_EXEC_FAILED,
-				  "%zu of %zu package changes made%s", done, res->n_changes,
-				  res->needs_reboot ? "; the host needs a reboot" : "");
+				  "%zu of %zu package changes made%s%s%s", done, res->n_changes,
+				  res->needs_reboot ? "; the host needs a reboot" : "",
+				  reboot_why[0] ? " for " : "", reboot_why);
 }
 
 static pw_err hold(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec_result *res,

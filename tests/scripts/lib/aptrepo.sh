@@ -11,15 +11,18 @@
 #                              # (and its security/ sub-repository if any)
 #
 # Every package installs /usr/share/NAME/version holding its version, so
-# a test can see which one is on disk independently of dpkg.
+# a test can see which one is on disk independently of dpkg, and the
+# conffile /etc/NAME.conf ("# NAME VERSION default").
 
 # aptrepo_pkg DIR NAME VERSION CONTROL-EXTRA POSTINST
 aptrepo_pkg() {
   local dir=$1 name=$2 version=$3 extra=${4:-} postinst=${5:-}
   local b
   b=$(mktemp -d) || return 1
-  mkdir -p "$b/DEBIAN" "$b/usr/share/$name" "$dir/pool"
+  mkdir -p "$b/DEBIAN" "$b/usr/share/$name" "$b/etc" "$dir/pool"
   echo "$version" >"$b/usr/share/$name/version"
+  echo "# $name $version default" >"$b/etc/$name.conf"
+  echo "/etc/$name.conf" >"$b/DEBIAN/conffiles"
   {
     echo "Package: $name"
     echo "Version: $version"
