@@ -8,7 +8,10 @@
 # the root and `dpkg --compare-versions`, not from patchwarden; the jobs
 # are queued by finding ids through the API, and the findings must end
 # fixed (state, fixed_at), `patchwarden cve` moving the host from
-# affected to fixed.
+# affected to fixed. Then a network cut mid-job: the server killed while
+# the agent runs a leased patch job; the result waits in the agent's
+# spool (a failed check-in) and is delivered, once, to the restarted
+# server.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -20,6 +23,8 @@ test_require_cmd mmdebstrap dpkg-deb apt-ftparchive python3 curl jq chroot dpkg
 
 cleanup() {
   [ -n "${APTREPO_PID:-}" ] && kill "$APTREPO_PID" 2>/dev/null
+  [ -d "${A:-}/run" ] && touch "$A/run/pwt-slow.go"
+  [ -n "${agent:-}" ] && wait "$agent" 2>/dev/null
   pw_srv_cleanup
 }
 trap cleanup EXIT
@@ -27,18 +32,24 @@ T=$PW_SRV_TMP
 db=sqlite:$T/server.db
 feeds=$T/feeds.db
 
-check "packages built and indexed" aptrepo_test_packages "$T/repo"
+# pwt-slow 1.0-2's postinst waits for the test (the network cut below;
+# 60 s at most, so a failed run leaves nothing behind)
+slow='touch /run/pwt-slow.started; i=0
+while [ ! -e /run/pwt-slow.go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done'
+check "packages built and indexed" eval 'aptrepo_test_packages "$T/repo" &&
+  aptrepo_pkg "$T/repo" pwt-slow 1.0-1 && aptrepo_pkg "$T/repo" pwt-slow 1.0-2 "" "$slow" &&
+  aptrepo_index "$T/repo"'
 check "served on loopback" aptrepo_serve "$T/repo"
 A=$T/root
 check "bookworm root with vulnerable versions" \
-  aptrepo_root "$A" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1
+  aptrepo_root "$A" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1 pwt-slow=1.0-1
 installed() {
   chroot "$A" dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" 2>/dev/null |
     sed -n 's/^[ih]i *//p'
 }
 candidate() { chroot "$A" apt-cache policy "$1" | sed -n 's/^ *Candidate: //p'; }
 
-# The feed: bookworm rows for installed packages older than the fix
+# The feed (nothing on pwt-slow): bookworm rows for installed packages older than the fix
 # (pwt-vuln, two CVEs; pwt-dep, whose fix brings a new dependency), one
 # whose installed version is the fix (pwt-reboot), one not installed
 # (pwt-rm), and a bullseye-only row (not this release).
@@ -184,4 +195,49 @@ closed=$(jq -c '[.findings[] | select(.state == "fixed" and .fixed_at != null) |
 check "each with fixed_at, state fixed: $closed" test "$closed" = "$(jq -c 'sort' <<<"$ids")"
 check "patchwarden cve $vuln_cve: the host fixed" test "$(cve_side fixed)" = "[$host]"
 check "... and no longer affected" test "$(cve_side affected)" = "[]"
+
+# ---- a network cut mid-job: the result spooled, delivered later -------------
+# The server is killed while the agent runs a leased patch job (pwt-slow's
+# postinst holds it); the agent keeps the result in its spool through a
+# failed check-in and delivers it to the server restarted on its port.
+cut=$(api_queue patch '{"packages":[{"name":"pwt-slow","version":"1.0-2"}],"emergency":true}')
+port=$PW_SRV_PORT_A
+ag run --once &
+agent=$!
+check "the agent runs the patch job (postinst started)" \
+  pw_wait_for 30 test -e "$A/run/pwt-slow.started"
+pw_http GET "$U/jobs/$cut" "$admin"
+check "the job is leased" test "$(json 'j["state"]')" = leased
+srv=${PW_SRV_PID[A]}
+disown "$srv" # no "Killed" notice from the shell
+kill -KILL "$srv"
+unset "PW_SRV_PID[A]"
+check "the server killed" pw_wait_for 10 eval '! kill -0 "$srv" 2>/dev/null'
+check "... nothing answers on its port" test_never 0.3 curl -fs -o /dev/null "$U/health"
+touch "$A/run/pwt-slow.go"
+wait "$agent"
+check "the job done on the host: $(grep -m1 'jobs run' "$T/agent.out")" \
+  grep -q "1 jobs run; 1 spooled" "$T/agent.out"
+check "dpkg-query: pwt-slow 1.0-2" test "$(installed pwt-slow)" = 1.0-2
+spooled() { "$PW_BIN" agent status --state-dir "$T/a" | sed -n 's/^spooled_results: //p'; }
+check "agent status: spooled_results 1" test "$(spooled)" = 1
+ag run --once
+check "a check-in without server exits 2" test "$AGENT_ST" -eq 2
+check "the result stays spooled" test "$(spooled)" = 1
+pw_srv_start B -c "$T/srv.conf" --db "$db" --listen "127.0.0.1:$port" || {
+  pw_srv_summary
+  exit 1
+}
+ag run --once
+check "after the restart: $(grep -m1 'acknowledged' "$T/agent.out")" \
+  grep -q "1 results sent, 1 acknowledged" "$T/agent.out"
+check "agent status: spooled_results 0" test "$(spooled)" = 0
+result "$cut"
+check "the job done" test "$(json 'j["state"]')" = done
+check "its result ok, 1.0-1 -> 1.0-2" test \
+  "$(r '.output.packages[] | select(.name == "pwt-slow") | "\(.before) \(.after) \(.result)"')" \
+  = "1.0-1 1.0-2 ok"
+seqs=$(pw_delivered "$admin" "$U")
+check "every result delivered once: $seqs" awk \
+  '{for (i = 1; i <= NF; i++) if (seen[$i]++ || $i ~ /:/) bad = 1} END {exit bad}' <<<"$seqs"
 pw_srv_summary
