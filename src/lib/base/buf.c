@@ -19,6 +19,8 @@ pw_err pw_buf_reserve(pw_buf *b, size_t extra)
 		return PW_ERR_NOMEM;
 	b->data = p;
 	b->cap = cap;
+	/* A reserved but still empty buffer reads as "" too. */
+	b->data[b->len] = '\0';
 	return PW_OK;
 }
 
