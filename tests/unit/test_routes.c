@@ -618,8 +618,8 @@ static void test_routing(void **state)
 		"/api/v1/advisories/-DSA-5532-1",
 		"/api/v1/advisories/DSA%205532",
 		"/api/v1/advisories/DSA-5532-1%3Bx",
-		"/api/v1/advisories/"
-		"A1234567890123456789012345678901234567890123456789012345678901234"};
+		("/api/v1/advisories/"
+		 "A1234567890123456789012345678901234567890123456789012345678901234")};
 	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
 		r = call("GET", bad_names[i], fx.token[PW_ROLE_HELPDESK], NULL);
 		expect_error(&r, 400, bad_names[i]);
@@ -638,8 +638,8 @@ static void test_routing(void **state)
 		"/api/v1/advisories/RHSA-2024:1234",
 		"/api/v1/advisories/GHSA-jfh8-c2jp-5v3q",
 		"/api/v1/advisories/openSUSE-SU-2024:1234-1",
-		"/api/v1/advisories/"
-		"A123456789012345678901234567890123456789012345678901234567890123"};
+		("/api/v1/advisories/"
+		 "A123456789012345678901234567890123456789012345678901234567890123")};
 	for (size_t i = 0; i < sizeof good_names / sizeof good_names[0]; i++) {
 		r = call("GET", good_names[i], fx.token[PW_ROLE_AUDITOR], NULL);
 		if (r.status != 200)
