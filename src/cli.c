@@ -156,13 +156,17 @@ static int output_options_check(const char *cmd)
 		return pw_cli_usage_error(cmd, "give --quiet or --verbose, not both");
 	if (!out_color)
 		return 0;
+	/* Consumed here: the pointer is into argv, which a later parse (the
+	 * fuzzer's next input) no longer has. */
+	const char *color = out_color;
+	out_color = NULL;
 	static const char *const modes[] = {"auto", "always", "never"};
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-		if (!strcmp(out_color, modes[i])) {
+		if (!strcmp(color, modes[i])) {
 			color_mode = (pw_color_mode)i;
 			return 0;
 		}
-	return pw_cli_usage_error(cmd, "--color takes auto, always or never, not '%s'", out_color);
+	return pw_cli_usage_error(cmd, "--color takes auto, always or never, not '%s'", color);
 }
 
 int pw_cli_global_option(const char *arg, const char *next)
@@ -235,7 +239,9 @@ int pw_cli_parse(const char *cmd, struct pw_setup *s, int argc, char **argv,
 	list[n++] = output_options;
 	list[n] = NULL;
 	int rc = pw_parse_options(cmd, argc, argv, list, scope);
-	if (rc >= 0 && output_options_check(cmd))
+	if (rc < 0)
+		out_color = NULL; /* into argv: see output_options_check */
+	else if (output_options_check(cmd))
 		return -1;
 	return rc;
 }
