@@ -202,6 +202,10 @@ static void test_executor_args(void **state)
 		 "{\"packages\":[{\"name\":\"a1\",\"version\":\"1\"},{\"name\":\"a1\","
 		 "\"version\":\"2\"}]}",
 		 "element 1 is given twice");
+	/* the fuzzer's find: the check read the last "version", cJSON the first */
+	BAD_ARGS("patch",
+		 "{\"packages\":[{\"name\":\"a1\",\"version\":\"1,x\",\"version\":\"1\"}]}",
+		 "twice");
 	BAD_ARGS("hold", "{\"packages\":[\"a b\"]}", "element 0 is not a package name");
 	BAD_ARGS("hold", "{\"packages\":[\"ab\",\"ab\"]}", "twice");
 	BAD_ARGS("patch", "{\"findings\":[0]}", "positive integer");

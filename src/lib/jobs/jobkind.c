@@ -177,12 +177,15 @@ static const char *package_problem(const cJSON *e, int scheme)
 		return "is not an object";
 	const cJSON *name = NULL, *version = NULL;
 	for (const cJSON *m = e->child; m; m = m->next) {
-		if (!strcmp(m->string, "name"))
-			name = m;
-		else if (!strcmp(m->string, "version"))
-			version = m;
-		else if (strcmp(m->string, "source") || !cJSON_IsString(m) ||
-			 !name_ok(scheme, m->valuestring))
+		/* A repeated member would let the check and the executor read
+		 * different values (cJSON finds the first, this loop the last). */
+		if (!strcmp(m->string, "name") || !strcmp(m->string, "version")) {
+			const cJSON **slot = m->string[0] == 'n' ? &name : &version;
+			if (*slot)
+				return "names \"name\" or \"version\" twice";
+			*slot = m;
+		} else if (strcmp(m->string, "source") || !cJSON_IsString(m) ||
+			   !name_ok(scheme, m->valuestring))
 			return "has a member other than \"name\", \"version\" and a source "
 			       "package name \"source\"";
 	}
