@@ -45,7 +45,7 @@ j() { jq -r "$1" "$TMP/out.json"; }
 A=$TMP/a
 check "bookworm root with the vulnerable versions" \
   new_root a pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1 pwt-victim=1.0-1 pwt-rm=1.0-1 \
-  pwt-sec=1.0-1
+  pwt-sec=1.0-1 pwt-bin=4:1.0-1
 check "vulnerable pwt-vuln installed" test "$(installed "$A" pwt-vuln)" = 1.0-1
 
 # simulate: what would change, nothing changes
@@ -91,6 +91,19 @@ check "patch: the log has apt-get's output" eval 'j .log | grep -q "Setting up p
 # at_least (a source's fixed version): the candidate, checked in dpkg order
 x "$A" simulate '{"packages":[{"name":"pwt-vuln","version":"1.0-2~","source":"pwt-vuln"}]}'
 check "at_least already met: nothing to change" test "$(j '.packages | length')" = 0
+# ... against the source's version, not the binary's (pwt-bin 4:1.0-1 is
+# built from pwt-src 1.5-1: its epoch does not make it "fixed" in 1.5-2)
+x "$A" simulate '{"packages":[{"name":"pwt-bin","version":"1.5-2","source":"pwt-src"}]}'
+check "at_least of a source version: the binary is upgraded" test \
+  "$(j '.packages[] | select(.name=="pwt-bin") | "\(.action) \(.before) \(.after)"')" \
+  = "upgrade 4:1.0-1 4:1.0-2"
+x "$A" simulate '{"packages":[{"name":"pwt-bin","version":"1.5-1","source":"pwt-src"}]}'
+check "at_least met by the installed source version: nothing" test "$(j '.packages | length')" = 0
+x "$A" simulate '{"packages":[{"name":"pwt-bin","version":"1.5-3","source":"pwt-src"}]}'
+check "at_least above the newest source version: failed, not fixed yet" test \
+  "$XRC:$(j .status)" = 1:failed
+check "... and the message names both versions" eval \
+  'j .message | grep -q "4:1.0-2 (source version 1.5-2) is older than 1.5-3"'
 
 # all_security: the pending upgrades from -security suites only
 x "$A" simulate '{"all_security":true}'

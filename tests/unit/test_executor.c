@@ -152,6 +152,32 @@ static void test_policy_madison(void **state)
 	pw_buf_release(&b);
 }
 
+/* apt-cache show on Debian 12 (recorded): gcc 4:12.2.0-3 is built from
+ * gcc-defaults 1.203; libssl3's "Source: openssl" has no version, so the
+ * source's is the binary's. */
+static void test_source_version(void **state)
+{
+	(void)state;
+	pw_buf b = PW_BUF_INIT;
+	char v[64];
+	read_apt("show-gcc.txt", &b);
+	assert_true(pw_apt_source_version(b.data, b.len, v, sizeof v));
+	assert_string_equal(v, "1.203");
+	pw_buf_reset(&b);
+	read_apt("show-libssl3.txt", &b);
+	assert_true(pw_apt_source_version(b.data, b.len, v, sizeof v));
+	assert_string_equal(v, "3.0.22-1~deb12u2");
+	assert_false(pw_apt_source_version(b.data, b.len, v, 4));
+	static const char binnmu[] = "Package: foo\nSource: foo (1.2-3)\nVersion: 1.2-3+b1\n\n"
+				     "Package: foo\nVersion: 9\n";
+	assert_true(pw_apt_source_version(binnmu, sizeof binnmu - 1, v, sizeof v));
+	assert_string_equal(v, "1.2-3");
+	assert_false(pw_apt_source_version("", 0, v, sizeof v));
+	static const char open[] = "Package: foo\nSource: foo (1.2\n";
+	assert_false(pw_apt_source_version(open, sizeof open - 1, v, sizeof v));
+	pw_buf_release(&b);
+}
+
 static void test_failed_package(void **state)
 {
 	(void)state;
@@ -275,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_simulate_odd_lines),
 		cmocka_unit_test(test_security_upgrades),
 		cmocka_unit_test(test_policy_madison),
+		cmocka_unit_test(test_source_version),
 		cmocka_unit_test(test_failed_package),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_cgroup_unit),

@@ -21,6 +21,10 @@ pw_err pw_apt_parse_simulate(const char *out, size_t len, pw_exec_result *res, p
 pw_err pw_apt_security_upgrades(const char *out, size_t len, pw_exec_request *req, pw_error *err);
 /* `apt-cache policy NAME`: the Candidate version; false for none. */
 bool pw_apt_parse_candidate(const char *out, size_t len, char *cand, size_t size);
+/* `apt-cache show NAME=VERSION`: the version of the source package the
+ * binary was built from (the Source field's "(VERSION)", else the
+ * binary's own Version); false when neither is there. */
+bool pw_apt_source_version(const char *out, size_t len, char *version, size_t size);
 /* `apt-cache madison NAME` lists `version`. */
 bool pw_apt_madison_has(const char *out, size_t len, const char *version);
 /* The first package dpkg failed on in an apt-get log ("dpkg: error

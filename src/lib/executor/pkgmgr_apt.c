@@ -129,6 +129,31 @@ bool pw_apt_parse_candidate(const char *out, size_t len, char *cand, size_t size
 	return false;
 }
 
+bool pw_apt_source_version(const char *out, size_t len, char *version, size_t size)
+{
+	const char *p = out, *end = out + len, *l, *bin = NULL, *src = NULL;
+	size_t n, bin_n = 0, src_n = 0;
+	while (next_line(&p, end, &l, &n) && n) {
+		if (n > 9 && !memcmp(l, "Version: ", 9))
+			bin = l + 9, bin_n = n - 9;
+		else if (n > 8 && !memcmp(l, "Source: ", 8))
+			src = l + 8, src_n = n - 8;
+	}
+	/* "Source: NAME (VERSION)" when the versions differ; "Source: NAME"
+	 * or no Source field: the source has the binary's version. */
+	const char *open = src ? memchr(src, '(', src_n) : NULL;
+	const char *close = open ? memchr(open, ')', src_n - (size_t)(open - src)) : NULL;
+	const char *v = close ? open + 1 : bin;
+	size_t vn = close ? (size_t)(close - open - 1) : bin_n;
+	while (vn && v[vn - 1] == '\r')
+		vn--;
+	if (!v || !vn || vn >= size || memchr(v, ' ', vn))
+		return false;
+	memcpy(version, v, vn);
+	version[vn] = '\0';
+	return true;
+}
+
 bool pw_apt_madison_has(const char *out, size_t len, const char *version)
 {
 	const char *p = out, *end = out + len, *l;
@@ -266,30 +291,40 @@ static bool ran_ok(const pw_run_result *rr)
 	return rr->exit_code == 0 && !rr->signal && !rr->timed_out;
 }
 
-/* dpkg-query's installed version of `name` ("" when not installed) and
- * its status word ("installed", "half-configured", ...). */
+/* dpkg-query's installed version of `name` ("" when not installed), its
+ * status word ("installed", "half-configured", ...) and, when `source`
+ * is not NULL, the version of the source package it was built from. */
 static pw_err query_version(const pw_pkgmgr_ctx *ctx, const char *name, char *version, size_t vsize,
-			    char *state, size_t ssize, pw_error *err)
+			    char *state, size_t ssize, char *source, pw_error *err)
 {
-	const char *argv[] = {DPKG_QUERY, "-W", "-f=${Version}\\t${Status}\\n", "--", name, NULL};
+	const char *argv[] = {DPKG_QUERY, "-W", "-f=${Version}\\t${source:Version}\\t${Status}\\n",
+			      "--",       name, NULL};
 	pw_run_result rr = PW_RUN_RESULT_INIT;
 	version[0] = state[0] = '\0';
+	if (source)
+		source[0] = '\0';
 	pw_err rc = apt_run(ctx, argv, &rr, NULL, err);
 	if (!rc && ran_ok(&rr) && rr.output.len) {
 		const char *s = rr.output.data, *end = s + rr.output.len;
-		char v[PW_EXEC_VERSION_MAX + 1] = "", st[96] = "";
+		char v[PW_EXEC_VERSION_MAX + 1] = "", sv[PW_EXEC_VERSION_MAX + 1] = "", st[96] = "";
 		const char *t = memchr(s, '\t', (size_t)(end - s));
+		const char *t2 = t ? memchr(t + 1, '\t', (size_t)(end - t - 1)) : NULL;
 		if (t && t > s)
 			token(&s, end, "\t", v, sizeof v);
-		if (t) {
-			const char *u = t + 1;
-			token(&u, end, "\n", st, sizeof st);
+		if (t2) {
+			const char *u = t + 1, *w = t2 + 1;
+			if (t2 > u)
+				token(&u, end, "\t", sv, sizeof sv);
+			token(&w, end, "\n", st, sizeof st);
 		}
 		const char *word = strrchr(st, ' ');
 		word = word ? word + 1 : st;
 		snprintf(state, ssize, "%s", word);
-		if (strcmp(word, "not-installed") && strcmp(word, "config-files"))
+		if (strcmp(word, "not-installed") && strcmp(word, "config-files")) {
 			snprintf(version, vsize, "%s", v);
+			if (source)
+				snprintf(source, PW_EXEC_VERSION_MAX + 1, "%s", sv[0] ? sv : v);
+		}
 	}
 	pw_run_result_release(&rr);
 	return rc;
@@ -309,6 +344,24 @@ static pw_err update_lists(const pw_pkgmgr_ctx *ctx, pw_exec_result *res, pw_err
 	pw_err rc = apt_run(ctx, argv, &rr, res, err);
 	pw_run_result_release(&rr);
 	return rc;
+}
+
+/* The source version of candidate `cand` of `name` (apt-cache show);
+ * false with err set when apt-cache fails. */
+static bool candidate_source(const pw_pkgmgr_ctx *ctx, const char *name, const char *cand,
+			     char *out, pw_error *err)
+{
+	char spec[PW_EXEC_NAME_MAX + PW_EXEC_VERSION_MAX + 2];
+	snprintf(spec, sizeof spec, "%s=%s", name, cand);
+	pw_run_result rr = PW_RUN_RESULT_INIT;
+	if (cache_output(ctx, "show", spec, &rr, err))
+		return false;
+	/* no Source field to read: the binary's version stands */
+	if (ran_ok(&rr))
+		(void)pw_apt_source_version(rr.output.data ? rr.output.data : "", rr.output.len,
+					    out, PW_EXEC_VERSION_MAX + 1);
+	pw_run_result_release(&rr);
+	return true;
 }
 
 /* "name=version" for each request package, all allocated in one block. */
@@ -342,8 +395,10 @@ static bool pin_versions(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, p
 	for (size_t i = 0; i < req->n_packages; i++) {
 		const pw_exec_package *p = &req->packages[i];
 		char inst[PW_EXEC_VERSION_MAX + 1], state[32], cand[PW_EXEC_VERSION_MAX + 1] = "";
+		char inst_src[PW_EXEC_VERSION_MAX + 1], cand_src[PW_EXEC_VERSION_MAX + 1];
 		pw_run_result rr = PW_RUN_RESULT_INIT;
-		if (query_version(ctx, p->name, inst, sizeof inst, state, sizeof state, err))
+		if (query_version(ctx, p->name, inst, sizeof inst, state, sizeof state, inst_src,
+				  err))
 			return false;
 		const char *want = p->version;
 		if (rollback) {
@@ -381,16 +436,22 @@ static bool pin_versions(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, p
 						   p->name);
 				return false;
 			}
-			if (p->version[0] && pw_deb_vercmp(cand, p->version) < 0) {
+			/* An at_least minimum is a source package's fixed version:
+			 * compared with the source versions, since a binary's own
+			 * version may differ (gcc 4:12.2.0-3 from gcc-defaults 1.203). */
+			snprintf(cand_src, sizeof cand_src, "%s", cand);
+			if (p->at_least && !candidate_source(ctx, p->name, cand, cand_src, err))
+				return false;
+			if (p->version[0] && pw_deb_vercmp(cand_src, p->version) < 0) {
 				pw_exec_result_say(res, PW_EXEC_FAILED,
-						   "%s: the newest available version %s is older "
-						   "than %s: the repositories do not have the fix "
-						   "yet",
-						   p->name, cand, p->version);
+						   "%s: the newest available version %s (source "
+						   "version %s) is older than %s: the "
+						   "repositories do not have the fix yet",
+						   p->name, cand, cand_src, p->version);
 				return false;
 			}
 			want = cand;
-			if (p->at_least && inst[0] && pw_deb_vercmp(inst, p->version) >= 0)
+			if (p->at_least && inst[0] && pw_deb_vercmp(inst_src, p->version) >= 0)
 				pin->skip[i] = true;
 		} else if (inst[0] && pw_deb_vercmp(p->version, inst) < 0) {
 			pw_exec_result_say(res, PW_EXEC_REFUSED,
@@ -808,7 +869,7 @@ static pw_err hold(const pw_pkgmgr_ctx *ctx, const pw_exec_request *req, pw_exec
 		snprintf(c.name, sizeof c.name, "%s", req->packages[i].name);
 		char state[32];
 		if ((rc = query_version(ctx, c.name, c.before, sizeof c.before, state, sizeof state,
-					err)))
+					NULL, err)))
 			break;
 		memcpy(c.after, c.before, sizeof c.after);
 		c.action = on ? PW_CHANGE_HOLD : PW_CHANGE_UNHOLD;

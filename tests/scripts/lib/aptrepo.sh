@@ -37,7 +37,8 @@ aptrepo_pkg() {
     printf '#!/bin/sh\nset -e\n%s\n' "$postinst" >"$b/DEBIAN/postinst"
     chmod 0755 "$b/DEBIAN/postinst"
   fi
-  dpkg-deb --root-owner-group --build "$b" "$dir/pool/${name}_${version}_all.deb" >/dev/null
+  # as in Debian's pool, the file name leaves out the epoch
+  dpkg-deb --root-owner-group --build "$b" "$dir/pool/${name}_${version#*:}_all.deb" >/dev/null
   local rc=$?
   rm -rf "$b"
   return $rc
@@ -72,6 +73,8 @@ aptrepo_use() {
 # 1.0-2, 1.0-3), pwt-failpost whose 1.0-2 postinst fails, pwt-dep whose
 # 2.0-1 depends on the new pwt-newdep, pwt-reboot whose 1.0-2 asks for a
 # reboot, pwt-rm whose 2.0-1 conflicts with (so removes) pwt-victim;
+# pwt-bin 4:1.0-1 and 4:1.0-2 built from source pwt-src 1.5-1 and 1.5-2
+# (a binary versioned apart from its source, as gcc is from gcc-defaults);
 # pwt-sec 1.0-2 in a security/ sub-repository whose Release says
 # Label Debian-Security, Suite bookworm-security (as Debian's does).
 aptrepo_test_packages() {
@@ -91,6 +94,8 @@ aptrepo_test_packages() {
     aptrepo_pkg "$r" pwt-victim 1.0-1 &&
     aptrepo_pkg "$r" pwt-rm 1.0-1 &&
     aptrepo_pkg "$r" pwt-rm 2.0-1 "Conflicts: pwt-victim" &&
+    aptrepo_pkg "$r" pwt-bin 4:1.0-1 "Source: pwt-src (1.5-1)" &&
+    aptrepo_pkg "$r" pwt-bin 4:1.0-2 "Source: pwt-src (1.5-2)" &&
     aptrepo_pkg "$r" pwt-sec 1.0-1 &&
     aptrepo_pkg "$r/security" pwt-sec 1.0-2 &&
     aptrepo_index "$r" &&
