@@ -15,13 +15,8 @@
 # network namespace.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib/server.sh"
-. "$here/lib/agent.sh"
-. "$here/lib/debroot.sh"
-. "$here/lib/aptrepo.sh"
 . "$here/lib/aptfindings.sh"
-test_require root
-test_require_cmd mmdebstrap dpkg-deb apt-ftparchive python3 curl jq chroot dpkg
+aptf_require
 
 cleanup() {
   [ -n "${APTREPO_PID:-}" ] && kill "$APTREPO_PID" 2>/dev/null
@@ -31,23 +26,16 @@ cleanup() {
 trap cleanup EXIT
 T=$PW_SRV_TMP
 db=sqlite:$T/server.db
-feeds=$T/feeds.db
 
 check "packages built and indexed" aptf_packages "$T/repo"
 check "served on loopback" aptrepo_serve "$T/repo"
 A=$T/root
 check "bookworm root with vulnerable versions" \
   aptrepo_root "$A" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-reboot=1.0-1 pwt-slow=1.0-1
-aptf_feed "$T/DSA.list"
 vuln_cve=CVE-2099-10000
 
 printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf"
-printf '[feeds]\nstore = %s\nrecompute_interval = 1\n' "$feeds" >>"$T/srv.conf"
-"$PW_BIN" feed import --store "$feeds" "$T/DSA.list" >"$T/import.out" 2>&1
-check "the feed file imported (as a debian-list)" test $? -eq 0
-"$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
-admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
-etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
+aptf_server 1
 pw_srv_start A -c "$T/srv.conf" --db "$db" || { pw_srv_summary; exit 1; }
 S=http://127.0.0.1:$PW_SRV_PORT_A
 U=$S/api/v1

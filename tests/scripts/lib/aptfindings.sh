@@ -1,6 +1,8 @@
 # Vulnerable -> simulate -> patch -> re-inventory -> findings fixed, for the
-# apt end-to-end scripts (apt_patch_closes_findings.sh, apt_fleet_netns.sh),
-# after lib/server.sh, lib/agent.sh and lib/aptrepo.sh. The caller defines
+# apt end-to-end scripts (apt_patch_closes_findings.sh, apt_fleet_netns.sh);
+# it sources lib/server.sh, lib/agent.sh, lib/debroot.sh and lib/aptrepo.sh,
+# and skips the script (aptf_require) without root or the tools. The caller
+# defines
 #   ag NAME ARGS...    runs the agent NAME (pw_agent with its --root, and
 #                      wherever it runs: a network namespace)
 # and sets U (the API URL) and admin (an admin token).
@@ -9,6 +11,11 @@
 #                               1.0-1..3 whose 1.0-2 and 1.0-3 postinst
 #                               wait for the test (aptf_slow_*), indexed
 #   aptf_feed FILE              the Debian DSA list the scripts import
+#   aptf_server USES            after the caller's [server] section in
+#                               $PW_SRV_TMP/srv.conf: a feed store holding
+#                               that list (aptf_feed), the admin token
+#                               $admin and an enrollment token $etok for
+#                               USES agents, in the server database $db
 #   aptf_installed ROOT PKG     dpkg-query's version ("" when none)
 #   aptf_queue HOST KIND ARGS   POST /hosts/HOST/jobs as admin; the job id
 #   aptf_result JOB; aptf_r F   GET /jobs/JOB; jq F on its newest result
@@ -19,8 +26,20 @@
 #                               before a pwt-slow job / its postinst
 #                               started / let it finish
 #
+#   aptf_require [CMD...]       root, the tools these use, and CMDs
+#
 # Expectations come from the feed file, dpkg-query and apt-cache in the
 # root and `dpkg --compare-versions`, never from patchwarden.
+
+. "$(dirname "${BASH_SOURCE[0]}")/server.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/agent.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/debroot.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/aptrepo.sh"
+
+aptf_require() {
+  test_require root
+  test_require_cmd mmdebstrap dpkg-deb apt-ftparchive python3 curl jq chroot dpkg "$@"
+}
 
 # 60 s at most, so a failed run leaves nothing behind.
 APTF_SLOW='touch /run/pwt-slow.started; i=0
@@ -58,6 +77,17 @@ aptf_feed() {
 	{CVE-2099-10005}
 	[bullseye] - pwt-sec 1.0-2
 EOF
+}
+
+aptf_server() {
+  local feeds=$PW_SRV_TMP/feeds.db
+  aptf_feed "$PW_SRV_TMP/DSA.list"
+  printf '[feeds]\nstore = %s\nrecompute_interval = 1\n' "$feeds" >>"$PW_SRV_TMP/srv.conf"
+  "$PW_BIN" feed import --store "$feeds" "$PW_SRV_TMP/DSA.list" >"$PW_SRV_TMP/import.out" 2>&1
+  check "the feed file imported (as a debian-list)" test $? -eq 0
+  "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
+  admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
+  etok=$("$PW_BIN" user enroll-token create --uses "$1" --db "$db" 2>/dev/null)
 }
 
 aptf_installed() {
