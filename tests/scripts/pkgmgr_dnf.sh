@@ -8,7 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$(dirname "$0")/lib/rpmrepo.sh"
 test_require root
-test_require_cmd dnf rpm rpmbuild createrepo_c ldd awk
+test_require_cmd dnf rpm rpmbuild createrepo_c ldd awk jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -9,7 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$(dirname "$0")/lib/rpmrepo.sh"
 test_require root
-test_require_cmd zypper rpm rpmbuild createrepo_c ldd awk
+test_require_cmd zypper rpm rpmbuild createrepo_c ldd awk jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
