@@ -10,6 +10,7 @@
 #   ip netns exec "$(netns_ns NAME)" CMD   # run inside it
 #   netns_cut NAME / netns_mend NAME       # the link down / up again
 #   netns_cert DIR NAME                    # DIR/NAME.pem, DIR/NAME.key for $NETNS_NET.1
+#                                          # (after lib/server.sh)
 #   netns_cleanup                          # in the caller's EXIT trap
 #
 # Needs root: without `ip netns add` the script is skipped (exit 77).
@@ -60,10 +61,5 @@ netns_add() {
 netns_cut() { ip link set "pwh$$$1" down; }
 netns_mend() { ip link set "pwh$$$1" up; }
 
-# netns_cert DIR NAME: a one-day self-signed certificate for $NETNS_NET.1
-netns_cert() {
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$1/$2.key" -out "$1/$2.pem" -days 1 -subj "/CN=$NETNS_NET.1" \
-    -addext "subjectAltName=IP:$NETNS_NET.1" >"$1/openssl.log" 2>&1 &&
-    chmod 600 "$1/$2.key" || { cat "$1/openssl.log" >&2; return 1; }
-}
+# netns_cert DIR NAME: pw_srv_cert (lib/server.sh) for $NETNS_NET.1
+netns_cert() { pw_srv_cert "$1" "$2" "$NETNS_NET.1"; }
