@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The agent behind a link that goes down: the server serves HTTPS on the
-# host end of a veth pair, the agent runs in its own network namespace
-# on the other end (10.213.N.0/30, traffic only between the two ends)
-# and verifies the server's certificate with --ca. Results spooled while
+# host side of a veth pair, the agent runs in its own network namespace
+# on the other end (lib/netns.sh: a bridge on 10.213.N.0/24, traffic only
+# on that subnet) and verifies the server's certificate with --ca. Results spooled while
 # the link is down are delivered, in order and once, when it comes back;
 # a CA that did not sign the server's certificate is refused.
 # Needs root for `ip netns`: otherwise a skip (exit 77; a failure in CI).
@@ -10,47 +10,25 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/agent.sh"
+. "$here/lib/netns.sh"
 T=$PW_SRV_TMP
-n=$(($$ % 250 + 1))
-ns=pwtest$$
-hif=pwh$$
-nif=pwn$$
-net=10.213.$n
 agent_pid=
 cleanup() {
   [ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-  ip link del "$hif" 2>/dev/null
+  netns_cleanup
   pw_srv_cleanup
 }
 trap cleanup EXIT
-test_require root
-ip netns add "$ns" 2>/dev/null || test_skip "needs network namespaces (ip netns add was refused)"
-setup_ok=true
-ip link add "$hif" type veth peer name "$nif" || setup_ok=false
-ip link set "$nif" netns "$ns" || setup_ok=false
-ip addr add "$net.1/30" dev "$hif" || setup_ok=false
-ip link set "$hif" up || setup_ok=false
-ip -n "$ns" addr add "$net.2/30" dev "$nif" || setup_ok=false
-ip -n "$ns" link set "$nif" up || setup_ok=false
-ip -n "$ns" link set lo up || setup_ok=false
-if ! $setup_ok; then
-  echo "FAIL: could not set up the veth pair"
-  exit 1
-fi
+netns_bridge || exit 1
+netns_add a 2 || exit 1
+ns=$(netns_ns a)
+net=$NETNS_NET
 
 # ---- an HTTPS server on the host end ---------------------------------------
-mkcert() { # mkcert NAME: a one-day self-signed certificate for $net.1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$T/$1.key" -out "$T/$1.pem" -days 1 -subj "/CN=$net.1" \
-    -addext "subjectAltName=IP:$net.1" >"$T/openssl.log" 2>&1
-}
-if ! mkcert server || ! mkcert other; then
-  cat "$T/openssl.log"
+if ! netns_cert "$T" server || ! netns_cert "$T" other; then
   echo "FAIL: openssl could not make a certificate"
   exit 1
 fi
-chmod 600 "$T/server.key"
 db=sqlite:$T/server.db
 printf '[server]\ntls_cert = %s\ntls_key = %s\ncheckin_interval = 10\n' "$T/server.pem" \
   "$T/server.key" >"$T/srv.conf"
@@ -101,7 +79,7 @@ agent run --once
 check "two results spooled: $(show)" test "$(pw_spooled a)" -eq 2
 
 # ---- the link goes down ------------------------------------------------------
-ip link set "$hif" down
+netns_cut a
 agent run --once
 check "a check-in over the cut link fails: $(show)" test "$AGENT_ST" -eq 2
 check "the results stay spooled" test "$(pw_spooled a)" -eq 2
@@ -115,7 +93,7 @@ check "the daemon keeps retrying: $(head -2 "$T/run.log")" \
 check "nothing arrived meanwhile" test -z "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem" 2>/dev/null)"
 
 # ---- the link comes back -----------------------------------------------------
-ip link set "$hif" up
+netns_mend a
 pw_wait_for 40 eval \
   '[ "$(pw_delivered "$admin" "$U" --cacert "$T/server.pem")" = "1 2 3" ]'
 check "after the link is back everything arrives in order, once: $(tail -3 "$T/run.log")" \

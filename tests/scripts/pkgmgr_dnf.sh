@@ -2,13 +2,15 @@
 # The dnf backend (src/lib/executor/pkgmgr_dnf.c) for real: Debian's dnf on
 # an --installroot whose repository is built here with rpmbuild and
 # createrepo_c (tests/scripts/lib/rpmrepo.sh). Every outcome is checked
-# against `rpm -q` in the root, never against the backend's own words.
+# against `rpm -q` in the root, never against the backend's own words; the
+# vulnerable -> simulate -> patch -> re-inventory path runs first through
+# `patchwarden-agent exec` and `patchwarden inventory --root` (rpm_exec_checks).
 set -uo pipefail
 : "${PW_PKGMGR_DRIVE:?}"
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$(dirname "$0")/lib/rpmrepo.sh"
 test_require root
-test_require_cmd dnf rpm rpmbuild createrepo_c ldd awk
+test_require_cmd dnf rpm rpmbuild createrepo_c ldd awk jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -3,13 +3,15 @@
 # zypper with --root on an install root whose rpm-md repository is built
 # here with rpmbuild and createrepo_c (tests/scripts/lib/rpmrepo.sh) and
 # added with `zypper --root addrepo`. Every outcome is checked against
-# `rpm -q` in the root, never against the backend's own words.
+# `rpm -q` in the root, never against the backend's own words; the
+# vulnerable -> simulate -> patch -> re-inventory path runs first through
+# `patchwarden-agent exec` and `patchwarden inventory --root` (rpm_exec_checks).
 set -uo pipefail
 : "${PW_PKGMGR_DRIVE:?}"
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$(dirname "$0")/lib/rpmrepo.sh"
 test_require root
-test_require_cmd zypper rpm rpmbuild createrepo_c ldd awk
+test_require_cmd zypper rpm rpmbuild createrepo_c ldd awk jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

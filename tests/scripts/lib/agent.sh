@@ -4,7 +4,8 @@
 #   pw_agent NAME ARGS...       runs `patchwarden-agent ARGS...` (what the
 #                               systemd unit runs; $PW_AGENT_BIN) with the
 #                               state directory $T/NAME; stdout and stderr
-#                               in $T/agent.out, status in AGENT_ST
+#                               in $T/agent.out, status in AGENT_ST; in the
+#                               network namespace $PW_AGENT_NETNS if set
 #   pw_spooled NAME             number of results in NAME's spool
 #   pw_delivered TOKEN URL [CURL-ARGS...]
 #                               the result seqs the server's audit log
@@ -21,9 +22,10 @@ export PATCHWARDEN_AGENT_USER=nobody
 [ -n "${PW_SRV_TMP:-}" ] && chmod 711 "$PW_SRV_TMP"
 
 pw_agent() {
-  local name=$1
+  local name=$1 ns=()
   shift
-  timeout 60 "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
+  [ -n "${PW_AGENT_NETNS:-}" ] && ns=(ip netns exec "$PW_AGENT_NETNS")
+  timeout 60 "${ns[@]}" "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
   AGENT_ST=$?
 }
 

@@ -6,7 +6,8 @@
 #   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body]
 #   aptrepo_test_packages DIR  # the set the executor's tests use (below)
 #   aptrepo_index DIR
-#   aptrepo_serve DIR          # sets APTREPO_URL and APTREPO_PID
+#   aptrepo_serve DIR [ADDR]   # sets APTREPO_URL and APTREPO_PID; on
+#                              # 127.0.0.1 unless ADDR is given
 #   aptrepo_use ROOT           # ROOT's apt sources: that repository only
 #                              # (and its security/ sub-repository if any)
 #
@@ -50,13 +51,13 @@ aptrepo_index() {
 }
 
 aptrepo_serve() {
-  local dir=$1 log
+  local dir=$1 addr=${2:-127.0.0.1} log
   log=$(mktemp)
-  python3 -u -m http.server --bind 127.0.0.1 --directory "$dir" 0 >"$log" 2>&1 &
+  python3 -u -m http.server --bind "$addr" --directory "$dir" 0 >"$log" 2>&1 &
   APTREPO_PID=$!
   test_wait_for 10 grep -q 'port [0-9]' "$log" || return 1
   APTREPO_DIR=$dir
-  APTREPO_URL=http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
+  APTREPO_URL=http://$addr:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
   rm -f "$log"
   curl -fsS -o /dev/null "${APTREPO_URL}Packages"
 }

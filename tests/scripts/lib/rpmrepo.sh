@@ -7,7 +7,9 @@
 #                         scriptlets, an rpm database with the old versions
 #   rpmq ROOT NAME...     `rpm -q` in ROOT (the oracle the scripts compare with)
 #   rpm_backend_checks    what dnf and zypper must both do on $root (PW_BACKEND
-#                         names the backend; $tmp is the script's directory)
+#                         names the backend; $tmp is the script's directory):
+#                         first through the agent (rpm_exec_checks), then
+#                         through the backend alone (pkgmgr_drive)
 #
 # The packages (noarch, empty but for one file), vulnerable and fixed:
 #   pwdemo 1.0 1.1 1.2     plain upgrades; 1.0 is the rollback target
@@ -109,7 +111,41 @@ drive_field() { awk -v k="$2" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$1"
 
 pkgdrive() { "$PW_PKGMGR_DRIVE" "$PW_BACKEND" "$root" "$@"; }
 
+# The real executor as a job from the server runs it (`patchwarden-agent
+# exec`, the backend chosen by the root's os-release): the vulnerable
+# pwdemo 1.0 as `patchwarden inventory --root` reads the root's rpm
+# database; simulate changes nothing; patch to the fixed 1.1; the
+# re-inventory and rpm -q show 1.1; rollback puts 1.0 back for the checks
+# that follow.
+rpm_exec_checks() {
+  local b=$PW_BACKEND x=$tmp/exec.json
+  inv() {
+    "$PW_BIN" inventory --root "$root" --json |
+      jq -r '.packages[] | select(.name == "pwdemo") | .version'
+  }
+  ex() { # KIND VERSION: exec's exit status, its output in $x
+    "${PW_AGENT_BIN:?}" exec "$1" --root "$root" --json \
+      --args "{\"packages\":[{\"name\":\"pwdemo\",\"version\":\"$2\"}]}" >"$x" 2>&1
+  }
+  change() { jq -r '.packages[] | select(.name == "pwdemo") | "\(.action) \(.before) \(.after) \(.result)"' "$x"; }
+  check "$b: inventory --root reads the vulnerable pwdemo 1.0-1" test "$(inv)" = 1.0-1
+  ex simulate 1.1
+  check "$b: exec simulate: would upgrade pwdemo 1.0-1 -> 1.1-1" \
+    test "$(change)" = "upgrade 1.0-1 1.1-1 would"
+  check "$b: ... through $b" grep -q "/usr/bin/$b " "$x"
+  check "$b: ... nothing changed" test "$(rpmq "$root" pwdemo)" = pwdemo-1.0-1.noarch
+  ex patch 1.1
+  check "$b: exec patch: exit 0" test $? -eq 0
+  check "$b: ... pwdemo upgraded 1.0-1 -> 1.1-1, db clean" test \
+    "$(change) $(jq -r .db_state "$x")" = "upgrade 1.0-1 1.1-1 ok clean"
+  check "$b: re-inventory: pwdemo 1.1-1" test "$(inv)" = 1.1-1
+  check "$b: ... as rpm -q says" test "$(rpmq "$root" pwdemo)" = pwdemo-1.1-1.noarch
+  ex rollback 1.0
+  check "$b: exec rollback: re-inventory pwdemo 1.0-1" test "$(inv)" = 1.0-1
+}
+
 rpm_backend_checks() {
+  rpm_exec_checks
   # simulate: the plan, nothing changed.
   pkgdrive simulate pwdemo=1.1 pwdep=2.0 >"$tmp/out" 2>&1
   if [ "$(drive_field "$tmp/out" status)" = done ] && [ "$(drive_field "$tmp/out" resolves)" = yes ] &&

@@ -113,6 +113,15 @@ assert set(j) == {"error"} and set(e) == {"code", "message"} and e["message"]' <
   ok
 }
 
+# pw_srv_cert DIR NAME IP: a one-day self-signed certificate for IP,
+# DIR/NAME.pem and DIR/NAME.key (0600).
+pw_srv_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$1/$2.key" -out "$1/$2.pem" -days 1 -subj "/CN=$3" \
+    -addext "subjectAltName=IP:$3" >"$1/openssl.log" 2>&1 &&
+    chmod 600 "$1/$2.key" || { cat "$1/openssl.log" >&2; return 1; }
+}
+
 # A plain-HTTP loopback configuration for tests.
 pw_srv_plain_conf() {
   printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\naccess_log = true\n' \
