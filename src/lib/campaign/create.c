@@ -115,7 +115,8 @@ static pw_err place(const pw_campaign_spec *s, struct plan_host *p, pw_error *er
 	return PW_OK;
 }
 
-static cJSON *plan_host_json(const struct plan_host *p)
+/* The host's plan entry; it takes p->findings over. */
+static cJSON *plan_host_json(struct plan_host *p)
 {
 	const pw_host *h = p->h;
 	cJSON *o = cJSON_CreateObject();
@@ -127,10 +128,11 @@ static cJSON *plan_host_json(const struct plan_host *p)
 		  pw_json_add_str(o, "app_owner", h->f[PW_HF_APP_OWNER]) &&
 		  (h->f[PW_HF_CRITICALITY] ? pw_json_add_int(o, "criticality", criticality(h))
 					   : cJSON_AddNullToObject(o, "criticality") != NULL);
-	if (!ok || !cJSON_AddItemReferenceToObject(o, "findings", p->findings)) {
+	if (!ok || !cJSON_AddItemToObject(o, "findings", p->findings)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
+	p->findings = NULL;
 	return o;
 }
 
@@ -260,7 +262,7 @@ static pw_err store_campaign(pw_db *db, struct create *c, pw_error *err)
 			     "INSERT INTO campaigns (name, flow, emergency, soak_seconds, state,"
 			     " snapshot, selection, created, created_by, updated)"
 			     " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
-			     &st, err, "ttiiittttt", member_str(p, "name"), member_str(p, "flow"),
+			     &st, err, "ttiiitttt", member_str(p, "name"), member_str(p, "flow"),
 			     (int64_t)cJSON_IsTrue(
 				     cJSON_GetObjectItemCaseSensitive(p, "emergency")),
 			     member_int(p, "soak_seconds"), member_int(p, "feed_snapshot"), sel,

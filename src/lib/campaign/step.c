@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "patchwarden/audit.h"
 #include "patchwarden/campaigns.h"
@@ -161,22 +162,43 @@ static pw_err need_level(const char *v, const char *what, pw_error *err)
 			    "decline needs a risk assessment: %s is low, medium or high", what);
 }
 
+/* "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ" as unix time;
+ * false unless it names that very instant (no 31st of February). */
+static bool parse_until(const char *v, int64_t *out)
+{
+	struct tm tm = {0};
+	int n = 0;
+	size_t len = strlen(v);
+	if (len == 10)
+		n = sscanf(v, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) == 3;
+	else if (len == 20 && v[10] == 'T' && v[19] == 'Z')
+		n = sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6;
+	if (!n || tm.tm_year < 1970 || tm.tm_year > 9999)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	struct tm check = tm;
+	*out = (int64_t)timegm(&tm);
+	return tm.tm_mday == check.tm_mday && tm.tm_mon == check.tm_mon &&
+	       tm.tm_hour == check.tm_hour && tm.tm_min == check.tm_min &&
+	       tm.tm_sec == check.tm_sec;
+}
+
 /* s->until in the stored form, after now. */
 static pw_err need_until(struct step_ctx *x, const char *what, pw_error *err)
 {
-	char *v = NULL;
 	const char *step = pw_campaign_action_name(x->s->action);
-	if (!x->s->until)
-		return pw_error_set(err, PW_ERR_INVALID, "%s needs %s (YYYY-MM-DD or a UTC time)",
-				    step, what);
-	pw_err rc = pw_host_value_check(PW_HF_LAST_PATCHED, x->s->until, &v, err);
-	if (!rc && (!v || strcmp(v, x->now) <= 0))
-		rc = pw_error_set(err, PW_ERR_INVALID, "%s: %s %.32s is not in the future", step,
-				  what, x->s->until);
-	if (!rc)
-		snprintf(x->until, sizeof x->until, "%s", v);
-	free(v);
-	return rc ? pw_error_prefix(err, "%s: ", step) : PW_OK;
+	int64_t t;
+	if (!x->s->until || !parse_until(x->s->until, &t))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "%s needs %s: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)", step,
+				    what);
+	if (t <= x->s->now)
+		return pw_error_set(err, PW_ERR_INVALID, "%s: %s %.32s is not in the future", step,
+				    what, x->s->until);
+	pw_job_ts(t, x->until);
+	return PW_OK;
 }
 
 static pw_err check_inputs(struct step_ctx *x, pw_error *err)
