@@ -342,7 +342,7 @@ static void test_flow1_walk(void **state)
 	host(f, "web-09", "web", "production", "4", "shop", "nginx");
 	pw_campaign_spec sp = {"core", "category=core", NULL, NULL, 0, false, 0};
 	int64_t c;
-	REFUSED(f, PW_ERR_AUTH, "created by the admin or operator",
+	REFUSED(f, PW_ERR_AUTH, "created by the admin or operator or manager",
 		pw_campaign_create(f->db, ACTOR, PW_ROLE_APP_OWNER, &sp, NOW, &c, &f->e));
 	CHECK(f, pw_campaign_create(f->db, ACTOR, PW_ROLE_OPERATOR, &sp, NOW, &c, &f->e));
 	assert_int_equal(srv_int(f, "SELECT count(*) FROM campaign_hosts", NULL), 1);

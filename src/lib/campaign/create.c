@@ -335,8 +335,9 @@ static pw_err create_txn(pw_db *db, void *arg, pw_error *err)
 
 static pw_err check_creator(pw_role role, bool emergency, pw_error *err)
 {
-	unsigned may = emergency ? (1u << PW_ROLE_ADMIN) | (1u << PW_ROLE_MANAGER)
-				 : (1u << PW_ROLE_ADMIN) | (1u << PW_ROLE_OPERATOR);
+	/* The manager decides emergencies (seed 001), so may start one. */
+	unsigned may = (1u << PW_ROLE_ADMIN) | (1u << PW_ROLE_MANAGER) |
+		       (emergency ? 0 : 1u << PW_ROLE_OPERATOR);
 	if ((unsigned)role < PW_ROLE__COUNT && (may & (1u << role)))
 		return PW_OK;
 	char who[64];
