@@ -304,11 +304,13 @@ static pw_err store_host(pw_db *db, struct create *c, const cJSON *h, pw_error *
 			pw_chost_state_name(PW_CH_AWAITING_BACKUP), findings, ticket, c->now);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
+	/* Notifying them is issue 14's; the ticket says who is to be told. */
 	struct ticket_event e = {ticket,
 				 c->now,
 				 c->actor,
 				 "open",
-				 NULL,
+				 "ticket opened with the findings to patch; the help desk and the "
+				 "users are to be notified",
 				 findings,
 				 PW_CH_AWAITING_BACKUP,
 				 PW_CH_AWAITING_BACKUP,
