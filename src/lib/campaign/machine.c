@@ -167,21 +167,21 @@ static bool guard_holds(int g, const pw_chost_facts *f)
 /* What is missing in each state and who must act, for refusals. {h} is
  * the host, {c} the campaign id. */
 static const char *const missing[PW_CH__COUNT] = {
-	"{h} has no verified backup: the backup role (operator) must run 'campaign "
-	"confirm-backup {c} --host {h}' or its backup check must pass",
-	"{h} waits for its application owner: the app-owner must run 'campaign approve {c} "
-	"--host {h}' or 'campaign decline {c} --host {h}' with a risk assessment",
-	"{h} was declined and waits for a manager's sign-off: a manager must run 'campaign "
-	"sign-off {c} --host {h} --expires DATE'",
+	("{h} has no verified backup: the backup role (operator) must run 'campaign "
+	 "confirm-backup {c} --host {h}' or its backup check must pass"),
+	("{h} waits for its application owner: the app-owner must run 'campaign approve {c} "
+	 "--host {h}' or 'campaign decline {c} --host {h}' with a risk assessment"),
+	("{h} was declined and waits for a manager's sign-off: a manager must run 'campaign "
+	 "sign-off {c} --host {h} --expires DATE'"),
 	"{h} has a signed risk acceptance: nothing is done until it expires",
-	"{h} has no user acceptance test recorded: its test environment hosts must be verified, "
-	"then the app-owner must run 'campaign record-uat {c} --host {h}'",
-	"{h} is scheduled: the patch driver runs its pre-scan and patch in its window once an "
-	"operator has run 'campaign start {c}' and the earlier waves have soaked",
+	("{h} has no user acceptance test recorded: its test environment hosts must be verified, "
+	 "then the app-owner must run 'campaign record-uat {c} --host {h}'"),
+	("{h} is scheduled: the patch driver runs its pre-scan and patch in its window once an "
+	 "operator has run 'campaign start {c}' and the earlier waves have soaked"),
 	"{h} is being patched: the patch driver records the patch job's result",
 	"{h} waits for its post-scan and health check: the patch driver records them",
-	"{h} is still vulnerable after its last patch: the patch group (operator) must run "
-	"'campaign record-countermeasure {c} --host {h}' or cancel the campaign",
+	("{h} is still vulnerable after its last patch: the patch group (operator) must run "
+	 "'campaign record-countermeasure {c} --host {h}' or cancel the campaign"),
 	"{h} has countermeasures recorded: nothing is done until their re-check date",
 	"{h} is patched and verified: its ticket is closed",
 	"{h} was cancelled with campaign {c}",
@@ -318,8 +318,8 @@ static const char *const campaign_missing[PW_CS__COUNT] = {
 	"campaign {c} has not started: an operator must run 'campaign start {c}'",
 	"campaign {c} is running: an operator may run 'campaign pause {c}'",
 	"campaign {c} is paused: an operator must run 'campaign resume {c}'",
-	"campaign {c} is halted by a failed patch or health check: an operator must look at "
-	"its tickets and run 'campaign resume {c}' or 'campaign cancel {c}'",
+	("campaign {c} is halted by a failed patch or health check: an operator must look at "
+	 "its tickets and run 'campaign resume {c}' or 'campaign cancel {c}'"),
 	"campaign {c} is cancelled",
 	"campaign {c} is done: every host reached an outcome",
 };
