@@ -188,6 +188,11 @@ run() {
   check "$kind: production verified" test "$(state_of "$c3" web-01)" = verified
   api GET "campaigns/$c3" aud
   check "$kind: the campaign is done" test "$(json 'j["state"]')" = done
+  check "$kind: campaign show --json is GET /campaigns/{id}" \
+    test "$(pw campaign show "$c3" --json | jq -cS .)" = "$(jq -cS . <<<"$HTTP_BODY")"
+  api GET "tickets/$t2" aud
+  check "$kind: ticket show --json is GET /tickets/{id}" \
+    test "$(pw ticket show "$t2" --json | jq -cS .)" = "$(jq -cS . <<<"$HTTP_BODY")"
   pw campaign list --json >"$T/list.json"
   check "$kind: campaign list --json: 3 campaigns" test "$(jq length "$T/list.json")" = 3
   api GET "audit/verify" aud
