@@ -27,6 +27,7 @@ enum {
 	EXPIRES = 1 << 5,
 	RECHECK = 1 << 6,
 	AS = 1 << 7,
+	TICKETS = 1 << 8, /* ticket list */
 };
 
 struct opts {
@@ -160,7 +161,7 @@ static const struct pw_option options[] = {
 	 .value = &opt.campaign,
 	 .argh = "ID",
 	 .help = "ticket list: that campaign's tickets only",
-	 .scope = JSON,
+	 .scope = TICKETS,
 	 .min = 1,
 	 .max = INT64_MAX},
 	PW_OPT_END(),
@@ -467,7 +468,8 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 	     one = argc >= 2 && !strcmp(argv[1], "show");
 	if (!list && !one)
 		return pw_cli_usage_error(cmd, "which one: list or show?");
-	int nargs = pw_cli_parse(cmd, setup, argc - 1, argv + 1, PW_OPT_TABLES(options), JSON);
+	int nargs = pw_cli_parse(cmd, setup, argc - 1, argv + 1, PW_OPT_TABLES(options),
+				 JSON | (list ? TICKETS : 0));
 	if (nargs < 0)
 		return PW_EXIT_ERROR;
 	int64_t id = 0;

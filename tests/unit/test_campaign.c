@@ -424,6 +424,42 @@ static void test_flow2_decline_expiry(void **state)
 	assert_audit_intact(f);
 }
 
+/* A done campaign whose risk acceptance expires runs again; a cancelled
+ * one's countermeasure is not re-checked. */
+static void test_expiry_after_the_end(void **state)
+{
+	struct srv *f = *state;
+	host(f, "db-02", "database", "production", "5", "erp", "postgresql-15");
+	host(f, "mx-01", "mail", "production", "2", NULL, "exim4");
+	pw_campaign_spec a = {"a", "category=database", NULL, NULL, 0, false, 0};
+	pw_campaign_spec b = {"b", "category=mail", NULL, NULL, 0, false, 0};
+	int64_t ca, cb;
+	CHECK(f, pw_campaign_create(f->db, ACTOR, PW_ROLE_OPERATOR, &a, NOW, &ca, &f->e));
+	CHECK(f, pw_campaign_create(f->db, ACTOR, PW_ROLE_OPERATOR, &b, NOW, &cb, &f->e));
+	take(f, step(ca, PW_CA_START, PW_ROLE_OPERATOR, NULL, NULL, NOW));
+	take(f, step(ca, PW_CA_CONFIRM_BACKUP, PW_ROLE_OPERATOR, "db-02", "ok", NOW));
+	pw_campaign_step d = step(ca, PW_CA_DECLINE, PW_ROLE_APP_OWNER, "db-02", "no", NOW);
+	d.risk = (pw_risk_assessment){"low", "low", "low", "cheap"};
+	take(f, d);
+	pw_campaign_step so = step(ca, PW_CA_SIGN_OFF, PW_ROLE_MANAGER, "db-02", NULL, NOW);
+	so.until = "2026-12-08T12:00:00Z";
+	take(f, so);
+	pw_campaign_step cm = step(cb, PW_CA_RECORD_COUNTERMEASURE, PW_ROLE_ADMIN, "mx-01",
+				   "port 25 closed", NOW);
+	cm.until = "2026-12-08";
+	take(f, cm);
+	take(f, step(cb, PW_CA_CANCEL, PW_ROLE_ADMIN, NULL, NULL, NOW));
+	assert_int_equal(srv_int(f, "SELECT count(*) FROM campaigns WHERE state = ?", "done"), 1);
+	size_t n = 0;
+	CHECK(f, pw_campaign_expire(f->db, "scheduler", NOW + DAY, &n, &f->e));
+	assert_int_equal(n, 1);
+	assert_state(f, "db-02", "awaiting_approval");
+	assert_state(f, "mx-01", "countermeasure");
+	assert_int_equal(srv_int(f, "SELECT count(*) FROM campaigns WHERE state = ?", "running"),
+			 1);
+	assert_audit_intact(f);
+}
+
 static void test_flow2_test_first(void **state)
 {
 	struct srv *f = *state;
@@ -520,6 +556,7 @@ int main(void)
 		T(test_flow1_walk),
 		T(test_flow2_decline_expiry),
 		T(test_flow2_test_first),
+		T(test_expiry_after_the_end),
 		T(test_ticket_events_append_only),
 	};
 	return srv_run("campaign", tests, sizeof tests / sizeof *tests);

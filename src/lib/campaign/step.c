@@ -369,6 +369,8 @@ static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 	pw_campaign_action a = x->s->action;
 	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED)
 		return set_campaign_state(db, x, PW_CS_HALTED, err);
+	if (a == PW_CA_EXPIRE && x->c.state == PW_CS_DONE)
+		return set_campaign_state(db, x, PW_CS_RUNNING, err);
 	if (x->c.state != PW_CS_RUNNING || !pw_chost_state_final(x->to))
 		return PW_OK;
 	pw_stmt *st;
@@ -421,7 +423,9 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 static pw_err host_step(pw_db *db, struct step_ctx *x, pw_error *err)
 {
 	const pw_campaign_step *s = x->s;
-	pw_err rc = pw_campaign_check_live(x->c.state, x->c.id, err);
+	/* An expiry re-opens a host of a done campaign too (follow_campaign). */
+	pw_err rc = s->action == PW_CA_EXPIRE ? PW_OK
+					      : pw_campaign_check_live(x->c.state, x->c.id, err);
 	if (!rc)
 		rc = load_chost(db, x->c.id, s->host, x->h.host_id, &x->h, err);
 	pw_chost_facts f = {x->h.flow, x->h.test_env, x->h.patches};
@@ -565,10 +569,12 @@ static pw_err due(pw_db *db, const char *now, int64_t (*v)[2], size_t *n, pw_err
 		pw_sql(db,
 		       "SELECT h.campaign_id, h.host_id FROM campaign_hosts h"
 		       " JOIN risk_acceptances r ON r.ticket_id = h.ticket_id"
+		       " JOIN campaigns c ON c.id = h.campaign_id"
 		       " WHERE h.state = 'risk_accepted' AND r.expired IS NULL"
-		       " AND r.expires IS NOT NULL AND r.expires <= ?"
-		       " UNION SELECT campaign_id, host_id FROM campaign_hosts"
-		       " WHERE state = 'countermeasure' AND recheck <= ? ORDER BY 1, 2 LIMIT 64",
+		       " AND r.expires IS NOT NULL AND r.expires <= ? AND c.state <> 'cancelled'"
+		       " UNION SELECT h.campaign_id, h.host_id FROM campaign_hosts h"
+		       " JOIN campaigns c ON c.id = h.campaign_id WHERE h.state = 'countermeasure'"
+		       " AND h.recheck <= ? AND c.state <> 'cancelled' ORDER BY 1, 2 LIMIT 64",
 		       &st, err, "tt", now, now);
 	*n = 0;
 	for (bool row = true; !rc && row;) {

@@ -90,7 +90,9 @@ pw_err pw_campaign_job_outcome(pw_db *db, const char *actor, int64_t campaign, i
 /* Re-opens what expired by `now`: signed risk acceptances (the host asks
  * its owner again) and countermeasures past their re-check date (the host
  * starts over at its backup), each a step "expire" in its own
- * transaction. *reopened (may be NULL) counts them. For the scheduler. */
+ * transaction; a done campaign runs again. A cancelled campaign's end
+ * with it (its hosts' findings stay open for the next campaign).
+ * *reopened (may be NULL) counts them. For the scheduler. */
 pw_err pw_campaign_expire(pw_db *db, const char *actor, int64_t now, size_t *reopened,
 			  pw_error *err);
 
