@@ -600,6 +600,9 @@ pw_err pw_campaign_expire(pw_db *db, const char *actor, int64_t now, size_t *reo
 				      NULL,  {NULL, NULL, NULL, NULL}, NULL,    now};
 		rc = run_step(db, &s, v[i][1], 0, err);
 		total += !rc;
+		/* Another server node re-opened it between the query and the step. */
+		if (rc == PW_ERR_CONFLICT)
+			rc = PW_OK;
 	}
 	if (reopened)
 		*reopened = total;
