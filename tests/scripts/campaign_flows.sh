@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Patch campaigns through the real server, over the API and the CLI, on
-# SQLite and on a real PostgreSQL 15 (lib/pg.sh), issue 13: a Flow 1
+# SQLite and on a real PostgreSQL 15 (lib/pg.sh) with two server nodes
+# (some steps go through the second; both schedulers look for expiries),
+# issue 13: a Flow 1
 # walk to verified and closed; Flow 2 declined → risk assessment →
 # manager's sign-off → risk accepted → expiry (the server restarted with
 # its clock 3 days on: PATCHWARDEN_TEST_NOW) re-opens it; Flow 2 approved
@@ -49,6 +51,29 @@ enroll() {
 pw() { "$PW_BIN" "$@" --db "$db"; }
 outcome() { "$PW_CAMPAIGN_OUTCOME" "$db" "$@" 2>"$T/outcome.err"; }
 api() { pw_http "$1" "$U/$2" "${tok[$3]}" "${4:-}"; }
+apib() { pw_http "$1" "$UB/$2" "${tok[$3]}" "${4:-}"; } # through the last node
+
+# start_nodes [NOW]: the backend's nodes (PATCHWARDEN_TEST_NOW=NOW when
+# given); U is the first one's API, UB the last one's.
+start_nodes() {
+  local n port
+  for n in "${nodes[@]}"; do
+    if [ -n "${1:-}" ]; then
+      PATCHWARDEN_TEST_NOW=$1 pw_srv_start "$n" -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
+    else
+      pw_srv_start "$n" -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
+    fi
+    port=PW_SRV_PORT_$n
+    UB=http://127.0.0.1:${!port}/api/v1
+    if [ "$n" = "${nodes[0]}" ]; then U=$UB; fi
+  done
+}
+stop_nodes() {
+  local n
+  for n in "${nodes[@]}"; do
+    pw_srv_stop "$n" || bad "$n: the server did not stop cleanly"
+  done
+}
 state_of() { # CAMPAIGN HOST (in a subshell: HTTP_BODY is not kept)
   api GET "campaigns/$1" aud
   [ "$HTTP_STATUS" = 200 ] || { echo "GET campaigns/$1: $HTTP_STATUS $HTTP_BODY" >&2; return 1; }
@@ -65,9 +90,7 @@ run() {
     tok[${u%%:*}]=$(pw user token create "${u%%:*}" 2>/dev/null)
   done
   etok=$(pw user enroll-token create --uses 10 2>/dev/null)
-  pw_srv_start "$kind" -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
-  local port=PW_SRV_PORT_$kind
-  U=http://127.0.0.1:${!port}/api/v1
+  start_nodes
   enroll dns-01 category=core criticality=2
   enroll db-01 category=database environment=production app_owner=erp criticality=5
   enroll web-t1 category=web environment=test app_owner=shop criticality=1
@@ -128,7 +151,7 @@ run() {
   check "$kind: a passed backup check is the proof" test "$(state_of "$c2" db-01)" = awaiting_approval
   api POST "campaigns/$c2/decline" own '{"host":"db-01","reason":"month-end close"}'
   expect_status 400 "$kind: a decline without a risk assessment"
-  api POST "campaigns/$c2/decline" own '{"host":"db-01","reason":"month-end close",
+  apib POST "campaigns/$c2/decline" own '{"host":"db-01","reason":"month-end close",
     "data_value":"high","threat_frequency":"low","impact":"medium",
     "cost_benefit":"an outage this week costs more than the exposure"}'
   expect_status 200 "$kind: decline with the risk assessment"
@@ -136,23 +159,23 @@ run() {
   expect_status 403 "$kind: the owner does not sign off their own decline"
   pw campaign sign-off "$c2" --host db-01 --as op --expires "$tomorrow" >"$T/out" 2>&1
   check "$kind: nor an operator (CLI)" grep -q "sign-off is the manager's step; you are operator" "$T/out"
-  api POST "campaigns/$c2/sign-off" boss "{\"host\":\"db-01\",\"expires\":\"$tomorrow\"}"
+  apib POST "campaigns/$c2/sign-off" boss "{\"host\":\"db-01\",\"expires\":\"$tomorrow\"}"
   expect_status 200 "$kind: the manager signs off"
   check "$kind: risk accepted" test "$(state_of "$c2" db-01)" = risk_accepted
   api GET "tickets?campaign=$c2" aud
   t2=$(json 'j["tickets"][0]["id"]')
-  pw_srv_stop "$kind" || bad "$kind: the server did not stop cleanly"
-  PATCHWARDEN_TEST_NOW=$later pw_srv_start "$kind" -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
-  U=http://127.0.0.1:${!port}/api/v1
+  stop_nodes
+  start_nodes "$later"
   check "$kind: 3 days on, the expired acceptance re-opens db-01 (scheduler)" \
     test_wait_for 20 eval '[ "$(state_of "$c2" db-01)" = awaiting_approval ]'
   api GET "tickets/$t2" aud
   check "$kind: the ticket is open again, its acceptance expired, next the owner" \
     test "$(json '[j["state"], j["risk_acceptances"][0]["expired"] is not None, j["next_actor"], j["events"][-1]["action"]]')" \
     = '["open", true, "app-owner", "expire"]'
-  pw_srv_stop "$kind" || bad "$kind: the server did not stop cleanly"
-  pw_srv_start "$kind" -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
-  U=http://127.0.0.1:${!port}/api/v1
+  check "$kind: re-opened once, by one of the ${#nodes[@]} node(s)" \
+    test "$(json 'len([e for e in j["events"] if e["action"] == "expire"])')" = 1
+  stop_nodes
+  start_nodes
 
   # ---- Flow 2 approved: web-t1 (test) first, then web-01 -----------------------
   api POST campaigns op '{"name":"shop","hosts":"category=web","soak_seconds":0}'
@@ -164,7 +187,7 @@ run() {
     pw campaign confirm-backup "$c3" --host "$h" --as op --note "snapshot ok" >/dev/null
     api POST "campaigns/$c3/approve" aud "{\"host\":\"$h\"}"
     expect_status 403 "$kind: the auditor approves nothing"
-    api POST "campaigns/$c3/approve" own "{\"host\":\"$h\"}"
+    apib POST "campaigns/$c3/approve" own "{\"host\":\"$h\"}"
     expect_status 200 "$kind: the owner approves $h"
   done
   check "$kind: web-01 waits for its UAT" test "$(state_of "$c3" web-01)" = awaiting_uat
@@ -200,11 +223,13 @@ run() {
   api GET "audit?limit=1000" aud
   check "$kind: every step audited (campaign.* events)" \
     test "$(json 'len([e for e in j["events"] if e["action"].startswith("campaign.")])')" -ge 25
-  pw_srv_stop "$kind" || bad "$kind: the server did not stop cleanly"
+  stop_nodes
 }
 
+nodes=(sqlite)
 run sqlite "sqlite:$T/server.db"
 pw_pg_start || { bad "PostgreSQL did not start"; test_done; }
 trap 'pw_srv_cleanup; pw_pg_stop' EXIT
+nodes=(pgA pgB)
 run pg "$PW_TEST_PG_URL"
 test_done
