@@ -47,8 +47,8 @@ pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_erro
 		       "INSERT INTO ticket_events (ticket_id, ts, actor, action, from_state,"
 		       " to_state, note, detail, next_actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		       &st, err, "itttttttt", e->ticket, e->ts, e->actor, e->action,
-		       e->has_states ? pw_chost_state_name(e->from) : NULL,
-		       e->has_states ? pw_chost_state_name(e->to) : NULL, e->note, e->detail, next);
+		       pw_chost_state_name(e->from), pw_chost_state_name(e->to), e->note, e->detail,
+		       next);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	bool closed = pw_chost_state_final(e->to);
@@ -409,8 +409,7 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 		    pw_json_add_str(d, "cost_benefit", s->risk.cost_benefit)));
 	char *detail = ok ? cJSON_PrintUnformatted(d) : NULL;
 	struct ticket_event e = {h->ticket_id, x->now, s->actor, pw_campaign_action_name(s->action),
-				 s->note,      detail, h->state, to,
-				 true};
+				 s->note,      detail, h->state, to};
 	pw_err rc = detail ? pw_campaign_ticket_event(db, &e, err)
 			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
