@@ -384,14 +384,20 @@ static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 	return rc || open ? rc : set_campaign_state(db, x, PW_CS_DONE, err);
 }
 
+/* The audit event "campaign.<step>" of step s on campaign id. */
+static pw_err audit_step(pw_db *db, const pw_campaign_step *s, int64_t id, const cJSON *d,
+			 pw_error *err)
+{
+	char action[64];
+	snprintf(action, sizeof action, "campaign.%s", pw_campaign_action_name(s->action));
+	return pw_campaign_audit(db, s->actor, action, id, d, err);
+}
+
 /* The step's ticket event and audit event. */
 static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_chost_state to,
 		     pw_error *err)
 {
 	const pw_campaign_step *s = x->s;
-	char audit_action[64];
-	snprintf(audit_action, sizeof audit_action, "campaign.%s",
-		 pw_campaign_action_name(s->action));
 	cJSON *d = cJSON_CreateObject();
 	bool ok = d && pw_json_add_int(d, "campaign", x->c.id) &&
 		  pw_json_add_str(d, "host", h->hostname) &&
@@ -413,7 +419,7 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 	pw_err rc = detail ? pw_campaign_ticket_event(db, &e, err)
 			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = pw_campaign_audit(db, s->actor, audit_action, x->c.id, d, err);
+		rc = audit_step(db, s, x->c.id, d, err);
 	cJSON_free(detail);
 	cJSON_Delete(d);
 	return rc;
@@ -489,10 +495,8 @@ static pw_err campaign_step(pw_db *db, struct step_ctx *x, pw_error *err)
 		  pw_json_add_str(d, "from", pw_campaign_state_name(from)) &&
 		  pw_json_add_str(d, "to", pw_campaign_state_name(x->cto)) &&
 		  pw_json_add_str(d, "note", s->note);
-	char action[64];
-	snprintf(action, sizeof action, "campaign.%s", pw_campaign_action_name(s->action));
 	if (!rc)
-		rc = ok ? pw_campaign_audit(db, s->actor, action, x->c.id, d, err)
+		rc = ok ? audit_step(db, s, x->c.id, d, err)
 			: pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	cJSON_Delete(d);
 	return rc;
