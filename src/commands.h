@@ -12,6 +12,7 @@
 PW_DECLARE_CMD(advisory);
 PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
+PW_DECLARE_CMD(campaign);
 PW_DECLARE_CMD(cve);
 PW_DECLARE_CMD(feed);
 PW_DECLARE_CMD(findings);
@@ -20,6 +21,7 @@ PW_DECLARE_CMD(inventory);
 PW_DECLARE_CMD(scan);
 PW_DECLARE_CMD(server);
 PW_DECLARE_CMD(summary);
+PW_DECLARE_CMD(ticket);
 PW_DECLARE_CMD(upgrades);
 PW_DECLARE_CMD(user);
 PW_DECLARE_CMD(vercmp);

@@ -24,12 +24,16 @@
 
 #include "patchwarden/agents.h"
 #include "patchwarden/audit.h"
+#include "patchwarden/campaigns.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/host_findings.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
 #include "patchwarden/users.h"
+#include "patchwarden/window.h"
 
 /* ---- fixture: a database with one user per role, an agent, a server --- */
 
@@ -413,6 +417,113 @@ static int64_t new_api_token(int n)
 	return id;
 }
 
+/* A host "PREFIX-N" of owner group g-N with an open finding. */
+static void campaign_host(const char *prefix, int n, const char *env)
+{
+	char name[32], group[32];
+	snprintf(name, sizeof name, "%s-%d", prefix, n);
+	snprintf(group, sizeof group, "g-%d", n);
+	pw_host_assign a[] = {{PW_HF_CATEGORY, "web"},
+			      {PW_HF_ENVIRONMENT, env},
+			      {PW_HF_APP_OWNER, "shop"},
+			      {PW_HF_OWNER_GROUP, group}};
+	int64_t id;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_host_create(fx.db, "test", name, a, 4, &id, &e), &e);
+	pw_host_finding hf = {.package = "nginx",
+			      .advisory = "DSA-1-1",
+			      .installed = "1.0",
+			      .fixed = "1.1",
+			      .priority = PW_HOST_PRIO_HIGH,
+			      .cves = "CVE-2026-1"};
+	check(pw_host_findings_replace(fx.db, id, &hf, 1, NULL, &e), &e);
+}
+
+static void campaign_take(int64_t c, pw_campaign_action a, pw_role r, const char *host)
+{
+	pw_campaign_step s = {"test",         r, c, a, host, "ok", {NULL, NULL, NULL, NULL}, NULL,
+			      pw_window_now()};
+	pw_error e = PW_ERROR_INIT;
+	check(pw_campaign_step_apply(fx.db, &s, &e), &e);
+}
+
+/* A campaign over host cp-N (Flow 2) in the state `step` (the route's
+ * last segment) needs; its id. *body gets the step's body. */
+static int64_t campaign_for(const char *step, int n, pw_buf *body)
+{
+	bool uat = !strcmp(step, "record-uat");
+	char filter[32], host[32], test[32];
+	snprintf(filter, sizeof filter, "owner=g-%d", n);
+	snprintf(host, sizeof host, "cp-%d", n);
+	snprintf(test, sizeof test, "cpt-%d", n);
+	campaign_host("cp", n, "production");
+	if (uat)
+		campaign_host("cpt", n, "test");
+	pw_campaign_spec sp = {"c", filter, NULL, NULL, 0, false, 0};
+	int64_t c, host_id = 0;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_campaign_create(fx.db, "test", PW_ROLE_OPERATOR, &sp, pw_window_now(), &c, &e),
+	      &e);
+	bool owner = !strcmp(step, "approve") || !strcmp(step, "decline") || uat;
+	if (owner || !strcmp(step, "sign-off"))
+		campaign_take(c, PW_CA_CONFIRM_BACKUP, PW_ROLE_OPERATOR, host);
+	if (!strcmp(step, "sign-off"))
+		pw_buf_printf(body, "{\"host\":\"%s\",\"expires\":\"2099-01-01\"}", host);
+	if (!strcmp(step, "sign-off")) {
+		pw_campaign_step d = {"test",
+				      PW_ROLE_APP_OWNER,
+				      c,
+				      PW_CA_DECLINE,
+				      host,
+				      "busy",
+				      {"low", "low", "low", "cheap"},
+				      NULL,
+				      pw_window_now()};
+		check(pw_campaign_step_apply(fx.db, &d, &e), &e);
+	}
+	if (uat) {
+		campaign_take(c, PW_CA_CONFIRM_BACKUP, PW_ROLE_OPERATOR, test);
+		campaign_take(c, PW_CA_APPROVE, PW_ROLE_APP_OWNER, test);
+		campaign_take(c, PW_CA_APPROVE, PW_ROLE_APP_OWNER, host);
+		campaign_take(c, PW_CA_START, PW_ROLE_OPERATOR, NULL);
+		pw_host h = PW_HOST_INIT;
+		check(pw_host_get_by_name(fx.db, test, &h, &e), &e);
+		host_id = h.id;
+		pw_host_release(&h);
+	}
+	static const pw_campaign_action walk[] = {PW_CA_PRE_SCAN_DONE, PW_CA_PATCH_DONE,
+						  PW_CA_POST_SCAN_CLEAN};
+	for (size_t i = 0; host_id && i < 3; i++)
+		check(pw_campaign_job_outcome(fx.db, "test", c, host_id, walk[i], 0,
+					      pw_window_now(), &e),
+		      &e);
+	if (!strcmp(step, "pause") || !strcmp(step, "resume"))
+		campaign_take(c, PW_CA_START, PW_ROLE_OPERATOR, NULL);
+	if (!strcmp(step, "resume"))
+		campaign_take(c, PW_CA_PAUSE, PW_ROLE_OPERATOR, NULL);
+	if (!body->len)
+		pw_buf_printf(body,
+			      "{\"host\":\"%s\",\"note\":\"ok\",\"reason\":\"busy\",\"data_value\":"
+			      "\"low\",\"threat_frequency\":\"low\",\"impact\":\"low\","
+			      "\"cost_benefit\":\"cheap\",\"recheck\":\"2099-01-01\"}",
+			      host);
+	return c;
+}
+
+/* The first ticket of a fresh campaign. */
+static int64_t new_ticket(int n)
+{
+	pw_buf ignored = PW_BUF_INIT;
+	int64_t c = campaign_for("start", n, &ignored);
+	pw_buf_release(&ignored);
+	cJSON *arr = NULL;
+	pw_error e = PW_ERROR_INIT;
+	check(pw_ticket_list_json(fx.db, c, &arr, &e), &e);
+	int64_t id = (int64_t)cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "id")->valuedouble;
+	cJSON_Delete(arr);
+	return id;
+}
+
 /* A well-formed call of `rt`: the path with its {id} and a body. Every
  * route must be known here, so a new route cannot skip the matrix. */
 static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body)
@@ -494,6 +605,16 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		id = new_enroll_token();
 	} else if (!strcmp(p, "/api/v1/jobs/{id}")) {
 		id = new_job();
+	} else if (!strcmp(p, "/api/v1/campaigns") && post) {
+		campaign_host("cc", n, "production");
+		pw_buf_printf(body, "{\"name\":\"c-%d\",\"hosts\":\"owner=g-%d\"}", n, n);
+	} else if (!strncmp(p, "/api/v1/campaigns/{id}", 22)) {
+		pw_buf body_of_get = PW_BUF_INIT;
+		id = campaign_for(post ? strrchr(p, '/') + 1 : "start", n,
+				  post ? body : &body_of_get);
+		pw_buf_release(&body_of_get);
+	} else if (!strcmp(p, "/api/v1/tickets/{id}")) {
+		id = new_ticket(n);
 	} else if (!strcmp(p, "/api/v1/cves/{cve}")) {
 		snprintf(path, psize, "/api/v1/cves/CVE-2023-%d", 5363 + n);
 		return;

@@ -16,6 +16,78 @@ struct server_migration {
 /* The genesis link of the audit chain: the prev_hash of event 1. */
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Migration 15 (campaign.h): the tables both backends share. */
+#define CAMPAIGN_TABLES                                                                            \
+	"CREATE TABLE campaigns ("                                                                 \
+	" id {{id}},"                                                                              \
+	" name TEXT NOT NULL,"                                                                     \
+	" flow TEXT NOT NULL," /* auto, 1, 2: as asked */                                          \
+	" emergency BIGINT NOT NULL DEFAULT 0,"                                                    \
+	" soak_seconds BIGINT NOT NULL,"                                                           \
+	" state TEXT NOT NULL,"                                                                    \
+	" snapshot BIGINT NOT NULL,"                                                               \
+	" selection TEXT NOT NULL," /* JSON: the host filter and the findings chosen */            \
+	" created TEXT NOT NULL,"                                                                  \
+	" created_by TEXT NOT NULL,"                                                               \
+	" updated TEXT NOT NULL);"                                                                 \
+	"CREATE TABLE tickets ("                                                                   \
+	" id {{id}},"                                                                              \
+	" campaign_id BIGINT NOT NULL REFERENCES campaigns(id),"                                   \
+	" host_id BIGINT NOT NULL,"                                                                \
+	" hostname TEXT NOT NULL,"                                                                 \
+	" state TEXT NOT NULL," /* open, closed */                                                 \
+	" next_actor TEXT NOT NULL,"                                                               \
+	" created TEXT NOT NULL,"                                                                  \
+	" closed TEXT);"                                                                           \
+	"CREATE TABLE campaign_hosts ("                                                            \
+	" id {{id}},"                                                                              \
+	" campaign_id BIGINT NOT NULL REFERENCES campaigns(id),"                                   \
+	" host_id BIGINT NOT NULL,"                                                                \
+	" hostname TEXT NOT NULL,"                                                                 \
+	" flow BIGINT NOT NULL CHECK (flow IN (1, 2)),"                                            \
+	" wave BIGINT NOT NULL,"                                                                   \
+	" category TEXT,"                                                                          \
+	" app_owner TEXT,"                                                                         \
+	" test_env BIGINT NOT NULL DEFAULT 0,"                                                     \
+	" criticality BIGINT,"                                                                     \
+	" state TEXT NOT NULL,"                                                                    \
+	" patches BIGINT NOT NULL DEFAULT 0,"                                                      \
+	" findings TEXT NOT NULL,"                                                                 \
+	" ticket_id BIGINT NOT NULL REFERENCES tickets(id),"                                       \
+	" recheck TEXT,"  /* countermeasures: when they are looked at again */                     \
+	" finished TEXT," /* when it last reached an outcome (the soak counts from it) */          \
+	" updated TEXT NOT NULL,"                                                                  \
+	" UNIQUE (campaign_id, host_id));"                                                         \
+	"CREATE TABLE ticket_events ("                                                             \
+	" id {{id}},"                                                                              \
+	" ticket_id BIGINT NOT NULL REFERENCES tickets(id),"                                       \
+	" ts TEXT NOT NULL,"                                                                       \
+	" actor TEXT NOT NULL,"                                                                    \
+	" action TEXT NOT NULL,"                                                                   \
+	" from_state TEXT,"                                                                        \
+	" to_state TEXT,"                                                                          \
+	" note TEXT,"                                                                              \
+	" detail TEXT," /* JSON */                                                                 \
+	" next_actor TEXT NOT NULL);"                                                              \
+	"CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);"                       \
+	"CREATE TABLE risk_acceptances ("                                                          \
+	" id {{id}},"                                                                              \
+	" campaign_id BIGINT NOT NULL REFERENCES campaigns(id),"                                   \
+	" host_id BIGINT NOT NULL,"                                                                \
+	" ticket_id BIGINT NOT NULL REFERENCES tickets(id),"                                       \
+	" reason TEXT NOT NULL,"                                                                   \
+	" data_value TEXT NOT NULL,"                                                               \
+	" threat_frequency TEXT NOT NULL,"                                                         \
+	" impact TEXT NOT NULL,"                                                                   \
+	" cost_benefit TEXT NOT NULL,"                                                             \
+	" declined_by TEXT NOT NULL,"                                                              \
+	" declined TEXT NOT NULL,"                                                                 \
+	" signed_by TEXT,"                                                                         \
+	" signed TEXT,"                                                                            \
+	" expires TEXT,"                                                                           \
+	" expired TEXT);"                                                                          \
+	"CREATE INDEX risk_acceptances_open ON risk_acceptances(expires) WHERE expired IS NULL;"
+
 static const struct server_migration migrations[] = {
 	{1, "users and API tokens",
 	 /* Roles and token kinds are checked in C, so adding one needs no
@@ -295,6 +367,30 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE jobs ADD COLUMN leased TEXT;"
 	 "ALTER TABLE hosts ADD COLUMN health_check TEXT;",
 	 NULL},
+
+	{15, "campaigns, their hosts, tickets and risk acceptances",
+	 /* A campaign (campaign.h) pins the feed snapshot its scans prove
+	  * against; each of its hosts walks the state machine of
+	  * campaign/machine.c (state, the patches done, the finding ids it
+	  * patches as a JSON array) and has one ticket, whose events are
+	  * append-only like the audit log. A risk acceptance is written by a
+	  * decline and completed by the manager's sign-off; `expired` is when
+	  * the scheduler re-opened its host. */
+	 CAMPAIGN_TABLES
+	 /* Like the audit log: a ticket's history is never rewritten. */
+	 "CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events"
+	 " BEGIN SELECT RAISE(ABORT, 'ticket events are append-only: UPDATE refused'); END;"
+	 "CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events"
+	 " BEGIN SELECT RAISE(ABORT, 'ticket events are append-only: DELETE refused'); END;",
+	 CAMPAIGN_TABLES
+	 "CREATE FUNCTION pw_ticket_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	 "BEGIN\n"
+	 "  RAISE EXCEPTION 'ticket events are append-only: % refused', TG_OP\n"
+	 "    USING ERRCODE = 'insufficient_privilege';\n"
+	 "END\n"
+	 "$$;"
+	 "CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events"
+	 " FOR EACH ROW EXECUTE FUNCTION pw_ticket_append_only();"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -1382,6 +1382,29 @@ static const char findings_query[] =
 	"\"2024-04-07T00:00:00.000Z\",\"ticket\":\"CHG-1234\",\"updated\":"                        \
 	"\"2024-05-01T01:10:00.000Z\",\"decommissioned\":null"
 
+#define APP_OWNER PW_ROLE_BIT(PW_ROLE_APP_OWNER)
+#define CAMPAIGN_EXAMPLE                                                                           \
+	"\"id\":7,\"name\":\"web December\",\"flow\":\"auto\",\"emergency\":false,"                \
+	"\"soak_seconds\":172800,\"state\":\"open\",\"feed_snapshot\":12,\"selection\":"           \
+	"{\"hosts\":\"category=web\",\"findings\":null,\"upgrades\":\"openssl\"},"                 \
+	"\"created\":\"2026-12-07T09:00:00.000Z\",\"created_by\":\"user:alice\",\"updated\":"      \
+	"\"2026-12-07T09:05:00.000Z\",\"hosts\":1,\"host_list\":[{\"host_id\":42,\"hostname\":"    \
+	"\"web-01\",\"flow\":2,\"wave\":2,\"category\":\"web\",\"app_owner\":\"shop\","            \
+	"\"test_env\":false,\"criticality\":4,\"state\":\"awaiting_approval\",\"patches\":0,"      \
+	"\"ticket_id\":31,\"next_actor\":\"app-owner\",\"recheck\":null,\"finished\":null,"        \
+	"\"findings\":[7,8]}]"
+#define STEP_ROW(step, roles, summary, request)                                                    \
+	{                                                                                          \
+		"POST", "/api/v1/campaigns/{id}/" step, PW_ACCESS_USER, roles, 16 * KiB, JSON,     \
+			200, "campaign." step, pw_h_campaign_step, summary, NULL, request,         \
+			"{" CAMPAIGN_EXAMPLE "}"                                                   \
+	}
+#define STEP_TAIL                                                                                  \
+	": patchwarden-campaign(1). Returns the campaign; a step its state does not allow is a "   \
+	"409 naming what is missing and who must do it, another role's step a 403 naming whose "   \
+	"it "                                                                                      \
+	"is"
+
 static const pw_route routes[] = {
 	{"GET", "/api/v1/health", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_health,
 	 "Liveness and database reachability, for load balancers (503 when the database is "
@@ -1594,6 +1617,95 @@ static const pw_route routes[] = {
 	 h_advisory, EXPOSURE_SUMMARY("an advisory", "advisory"), host_filters, NULL,
 	 EXPOSURE_EXAMPLE("DSA-5532-1", "advisory", DSA_5532,
 			  "\"CVE-2023-5363\",\"CVE-2023-5678\"")},
+
+	{"GET", "/api/v1/campaigns", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 pw_h_campaigns,
+	 "Lists the patch campaigns by id, as `patchwarden campaign list --json` prints them "
+	 "(docs/records.md, \"campaign\"; without host_list)",
+	 NULL, NULL,
+	 "{\"campaigns\":[{\"id\":7,\"name\":\"web December\",\"flow\":\"auto\",\"emergency\":"
+	 "false,\"soak_seconds\":172800,\"state\":\"running\",\"feed_snapshot\":12,\"selection\":"
+	 "{\"hosts\":\"category=web\",\"findings\":null,\"upgrades\":null},\"created\":"
+	 "\"2026-12-07T09:00:00.000Z\",\"created_by\":\"user:alice\",\"updated\":"
+	 "\"2026-12-07T09:05:00.000Z\",\"hosts\":12}]}"},
+	{"POST", "/api/v1/campaigns", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER, 16 * KiB, JSON,
+	 201, "campaign.create", pw_h_campaign_create,
+	 "Creates a campaign as `patchwarden campaign create` does: the hosts of `hosts` (\"all\" "
+	 "or key=value pairs of the host filters), their open findings at the newest snapshot "
+	 "(or those `findings` or `upgrades` select), the flow per host (`flow` auto: by "
+	 "category), waves (test environment, then least critical first, then category), a "
+	 "ticket per host. `emergency` (may run outside windows) only by a manager or admin; a "
+	 "selection no host has findings for is a 400. Returns the campaign",
+	 NULL,
+	 "{\"name\":\"web December\",\"hosts\":\"category=web\",\"upgrades\":\"openssl\","
+	 "\"flow\":\"auto\",\"emergency\":false,\"soak_seconds\":172800}",
+	 "{" CAMPAIGN_EXAMPLE "}"},
+	{"GET", "/api/v1/campaigns/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 pw_h_campaign,
+	 "One campaign with its hosts (`host_list`: flow, wave, state, patches done, ticket, who "
+	 "acts next), as `patchwarden campaign show ID --json` prints it",
+	 NULL, NULL, "{" CAMPAIGN_EXAMPLE "}"},
+	STEP_ROW("confirm-backup", ADMIN | OPERATOR,
+		 "The backup role (operator) confirms that `host`'s backup is readable and "
+		 "restorable; `note` is the proof (required)" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"note\":\"tape 2291 restored to scratch-02, checked\"}"),
+	STEP_ROW("approve", APP_OWNER,
+		 "The application owner approves patching Flow 2 host `host`: a test "
+		 "environment host is scheduled, a production host waits for its test hosts and "
+		 "the owner's UAT" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"note\":\"go ahead\"}"),
+	STEP_ROW("decline", APP_OWNER,
+		 "The application owner declines: `reason`, and the risk assessment "
+		 "`data_value`, `threat_frequency`, `impact` (low, medium, high) and "
+		 "`cost_benefit`, all required; a manager's sign-off follows" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"reason\":\"month-end close\",\"data_value\":\"high\","
+		 "\"threat_frequency\":\"low\",\"impact\":\"medium\",\"cost_benefit\":\"an outage "
+		 "this week costs more than the exposure behind the firewall\"}"),
+	STEP_ROW("sign-off", MANAGER,
+		 "A manager signs off a decline: it becomes a risk acceptance until `expires` "
+		 "(YYYY-MM-DD or a UTC time, in the future), when the host re-opens" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"expires\":\"2027-01-31\"}"),
+	STEP_ROW("record-uat", APP_OWNER,
+		 "The application owner records the user acceptance test (`note`, required) "
+		 "once the host's test environment hosts in the campaign are verified; the host "
+		 "is scheduled" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"note\":\"order flow tested on web-t1\"}"),
+	STEP_ROW("record-countermeasure", ADMIN | OPERATOR,
+		 "The patch group records countermeasures instead of a patch (`note`, required) "
+		 "and when to look again (`recheck`, in the future)" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"note\":\"service disabled\",\"recheck\":\"2027-01-07\"}"),
+	STEP_ROW("start", ADMIN | OPERATOR,
+		 "Starts the campaign: the patch driver may patch its scheduled hosts, wave by "
+		 "wave" STEP_TAIL,
+		 "{\"note\":\"CAB approved\"}"),
+	STEP_ROW("pause", ADMIN | OPERATOR, "Pauses a running campaign" STEP_TAIL,
+		 "{\"note\":\"freeze\"}"),
+	STEP_ROW(
+		"resume", ADMIN | OPERATOR,
+		"Resumes a paused campaign, or one a failed patch or health check halted" STEP_TAIL,
+		"{\"note\":\"fixed\"}"),
+	STEP_ROW("cancel", ADMIN | OPERATOR,
+		 "Cancels the campaign: its hosts without an outcome are cancelled on their "
+		 "tickets" STEP_TAIL,
+		 "{\"note\":\"superseded\"}"),
+	{"GET", "/api/v1/tickets", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, pw_h_tickets,
+	 "Lists the tickets (one per host of each campaign), as `patchwarden ticket list --json` "
+	 "prints them",
+	 "`campaign` (id: that campaign's tickets only)", NULL,
+	 "{\"tickets\":[{\"id\":31,\"campaign_id\":7,\"host_id\":42,\"hostname\":\"web-01\","
+	 "\"state\":\"open\",\"next_actor\":\"app-owner\",\"created\":"
+	 "\"2026-12-07T09:00:00.000Z\",\"closed\":null}]}"},
+	{"GET", "/api/v1/tickets/{id}", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL,
+	 pw_h_ticket,
+	 "One ticket with its append-only events (who, when, what, the states before and after, "
+	 "who acts next) and its risk acceptances, as `patchwarden ticket show N --json` prints it",
+	 NULL, NULL,
+	 "{\"id\":31,\"campaign_id\":7,\"host_id\":42,\"hostname\":\"web-01\",\"state\":"
+	 "\"open\",\"next_actor\":\"app-owner\",\"created\":\"2026-12-07T09:00:00.000Z\","
+	 "\"closed\":null,\"events\":[{\"id\":90,\"ts\":\"2026-12-07T09:00:00.000Z\",\"actor\":"
+	 "\"user:alice\",\"action\":\"open\",\"from\":\"awaiting_backup\",\"to\":"
+	 "\"awaiting_backup\",\"note\":null,\"detail\":[7,8],\"next_actor\":\"operator\"}],"
+	 "\"risk_acceptances\":[]}"},
 
 	{"GET", "/api/v1/users", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_users,
 	 "Lists users (the auditor reads who may do what)", NULL, NULL,

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "patchwarden/campaigns.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/window.h"
 
 #include "server-internal.h"
 
@@ -189,6 +191,23 @@ static void job_deadlines(struct pw_scheduler *s, pw_db **db)
 			      failed);
 }
 
+/* Risk acceptances and countermeasures whose date passed re-open their
+ * hosts (campaigns.h), at the cadence of the job deadlines. */
+static void campaign_expiry(struct pw_scheduler *s, pw_db *db)
+{
+	pw_error e = PW_ERROR_INIT;
+	size_t reopened = 0;
+	if (!db)
+		return;
+	if (pw_campaign_expire(db, "system:scheduler", pw_window_now(), &reopened, &e))
+		pw_server_log(s->server, "campaigns: expiry: %s", pw_error_text(&e));
+	else if (reopened)
+		pw_server_log(s->server,
+			      "campaigns: %zu hosts re-opened: a risk acceptance expired or a "
+			      "countermeasure is due for its re-check",
+			      reopened);
+}
+
 static struct timespec earlier(struct timespec a, struct timespec b)
 {
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec) ? a : b;
@@ -231,6 +250,7 @@ static void *scheduler(void *arg)
 		}
 		if (passed(&next_jobs)) {
 			job_deadlines(s, &db);
+			campaign_expiry(s, db);
 			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
 			next_jobs.tv_sec += DEADLINE_SECONDS;
 		}

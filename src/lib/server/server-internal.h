@@ -63,6 +63,14 @@ const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key);
 /* Appends s as a JSON string literal (quotes included); NULL as null. */
 pw_err pw_api_json_str(pw_buf *b, const char *s);
 
+/* The campaign and ticket handlers (routes_campaign.c), for the table. */
+void pw_h_campaigns(struct pw_api_ctx *c);
+void pw_h_campaign(struct pw_api_ctx *c);
+void pw_h_campaign_create(struct pw_api_ctx *c);
+void pw_h_campaign_step(struct pw_api_ctx *c);
+void pw_h_tickets(struct pw_api_ctx *c);
+void pw_h_ticket(struct pw_api_ctx *c);
+
 /* ---- the transport and the findings scheduler -------------------------- */
 
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when

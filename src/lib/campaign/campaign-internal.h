@@ -1,0 +1,43 @@
+/* What the campaign folder's files share. */
+#ifndef PATCHWARDEN_CAMPAIGN_INTERNAL_H
+#define PATCHWARDEN_CAMPAIGN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "patchwarden/campaign.h"
+#include "patchwarden/clock.h"
+#include "patchwarden/db.h"
+#include "patchwarden/error.h"
+
+struct cJSON;
+
+/* machine.c: {h} and {c} of a refusal template; the roles of a bit set. */
+void pw_campaign_expand(char *out, size_t size, const char *tmpl, const char *host, int64_t id);
+void pw_campaign_roles_text(unsigned bits, char *out, size_t size);
+pw_err pw_campaign_check_live(pw_campaign_state state, int64_t id, pw_error *err);
+
+/* One host of a campaign as the step code reads it. */
+struct chost {
+	int64_t id, host_id, ticket_id, patches;
+	char hostname[256], category[64], app_owner[256];
+	int flow, wave;
+	bool test_env;
+	pw_chost_state state;
+};
+
+/* One ticket event (step.c); the campaign's audit event is separate. */
+struct ticket_event {
+	int64_t ticket;
+	const char *ts, *actor, *action, *note, *detail;
+	pw_chost_state from, to; /* from == to: no change of state */
+};
+
+pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_error *err);
+
+/* Audits `action` ("campaign.approve") on campaign `id` with `after` (a
+ * JSON object, not consumed). */
+pw_err pw_campaign_audit(pw_db *db, const char *actor, const char *action, int64_t id,
+			 const struct cJSON *after, pw_error *err);
+
+#endif
