@@ -1,8 +1,10 @@
 /* patchwarden: one binary, subcommands registered in one sorted table. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -83,6 +85,15 @@ pw_db *pw_cli_db(const char *cmd, struct pw_setup *s)
 	pw_error err = PW_ERROR_INIT;
 	if (!url)
 		return NULL;
+	const char *file = pw_db_sqlite_path(url);
+	if (file && !s->db_create && access(file, F_OK) != 0) {
+		pw_cli_fail(cmd,
+			    "%s: no database there (%s; %s). Point --db or "
+			    "PATCHWARDEN_DB at the server's database, or create it by starting "
+			    "'patchwarden server' or with 'patchwarden user add'",
+			    file, strerror(errno), s->db_from);
+		return NULL;
+	}
 	double start = pw_cli_now();
 	if (pw_schema_open(url, &s->db, &err)) {
 		pw_cli_fail_err(cmd, &err);

@@ -22,8 +22,11 @@
 #include "patchwarden/error.h"
 
 /* The server database (and feed store) file when neither --db,
- * $PATCHWARDEN_DB nor the configuration names one. */
-#define PW_SERVER_DB_DEFAULT "patchwarden.db"
+ * $PATCHWARDEN_DB nor the configuration names one: absolute, so a command
+ * run in another directory finds the same database (or says it is not
+ * there) instead of opening ./patchwarden.db. */
+#define PW_STATE_DIR "/var/lib/patchwarden"
+#define PW_SERVER_DB_DEFAULT PW_STATE_DIR "/patchwarden.db"
 
 typedef struct pw_db pw_db;
 typedef struct pw_stmt pw_stmt;
