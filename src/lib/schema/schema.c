@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "patchwarden/config.h"
+#include "patchwarden/sql.h"
 
 /* A migration whose SQL differs per backend names both; most share one. */
 struct server_migration {
@@ -333,6 +334,36 @@ pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err)
 	*out = strdup(v && *v ? v : PW_SERVER_DB_DEFAULT);
 	pw_config_free(cfg);
 	return *out ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+}
+
+pw_err pw_schema_ready(pw_db *db, pw_error *err)
+{
+	pw_stmt *st = NULL;
+	pw_err rc = pw_sql(db, "UPDATE schema_migrations SET version = version WHERE 1 = 0", &st,
+			   err, "");
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (rc)
+		return pw_error_prefix(err,
+				       "the database takes no writes (give the server's user write "
+				       "access to it, and for SQLite to its directory): ");
+	int64_t version = 0;
+	rc = pw_sql(db,
+		    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations "
+		    "WHERE component = 'server'",
+		    &st, err, "");
+	if (!rc)
+		rc = pw_sql_int(st, &version, err);
+	if (rc)
+		return rc;
+	if (version != pw_schema_version())
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "the database has schema %lld, this server needs %d: %s",
+				    (long long)version, pw_schema_version(),
+				    version < pw_schema_version()
+					    ? "restart a node of this version to migrate it"
+					    : "a newer patchwarden migrated it; upgrade this node");
+	return PW_OK;
 }
 
 pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err)

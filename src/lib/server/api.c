@@ -234,17 +234,21 @@ const pw_route *pw_route_find(const char *method, const char *path, pw_route_arg
 		allow = local;
 	allow[0] = '\0';
 	memset(args, 0, sizeof *args);
+	/* HEAD is GET without the body (libmicrohttpd drops it): load
+	 * balancers and monitors probe with it. */
+	const char *want = strcmp(method, "HEAD") ? method : "GET";
 	for (size_t i = 0; i < n; i++) {
 		pw_route_args a;
 		if (!path_matches(routes[i].path, path, &a))
 			continue;
-		if (!found && strcmp(routes[i].method, method) == 0) {
+		if (!found && strcmp(routes[i].method, want) == 0) {
 			found = &routes[i];
 			*args = a;
 		}
 		size_t len = strlen(allow);
-		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "",
-			 routes[i].method);
+		bool get = !strcmp(routes[i].method, "GET");
+		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s%s", len ? ", " : "",
+			 routes[i].method, get ? ", HEAD" : "");
 	}
 	*status = found ? 0 : allow[0] ? 405 : 404;
 	return found;

@@ -97,6 +97,36 @@ static void h_health(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+static void h_live(struct pw_api_ctx *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_str(o, "status", "live") ||
+	    !pw_json_add_str(o, "version", PW_VERSION)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_ready(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (pw_schema_ready(c->env->db, &e)) {
+		pw_api_error(c->resp, 503, "unavailable", "not ready: %s", e.msg);
+		c->resp->detail = e;
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_str(o, "status", "ready") ||
+	    !pw_json_add_int(o, "schema", pw_schema_version())) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_me(struct pw_api_ctx *c)
 {
 	const pw_principal *p = &c->who->user;
@@ -1388,6 +1418,14 @@ static const pw_route routes[] = {
 	 "unreachable)",
 	 NULL, NULL,
 	 "{\"status\":\"ok\",\"version\":\"0.1.0\",\"database\":\"postgresql\",\"schema\":5}"},
+	{"GET", "/api/v1/health/live", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_live,
+	 "Liveness for a load balancer or systemd: the process answers (no database call); HEAD "
+	 "too",
+	 NULL, NULL, "{\"status\":\"live\",\"version\":\"0.1.0\"}"},
+	{"GET", "/api/v1/health/ready", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_ready,
+	 "Readiness: the database takes writes and holds this node's schema (503 naming what is "
+	 "wrong: read-only, unreachable, older or newer schema); HEAD too",
+	 NULL, NULL, "{\"status\":\"ready\",\"schema\":14}"},
 	{"GET", "/api/v1/me", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200, NULL, h_me,
 	 "Who the API token belongs to", NULL, NULL,
 	 "{\"user_id\":3,\"name\":\"alice\",\"role\":\"operator\",\"token_id\":7}"},

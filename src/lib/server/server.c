@@ -993,14 +993,49 @@ static void server_free(struct pw_server *s)
 	free(s);
 }
 
+/* A SQLite file (and its directory, for the WAL and journal files) the
+ * server's user cannot write: said before SQLite says "attempt to write
+ * a readonly database" from a PRAGMA. */
+static pw_err check_sqlite_writable(const char *url, pw_error *err)
+{
+	const char *file = pw_db_sqlite_path(url);
+	if (!file || access(file, F_OK) != 0)
+		return PW_OK;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	const char *no = access(file, W_OK) != 0 ? file : access(dir, W_OK) != 0 ? dir : NULL;
+	if (!no)
+		return PW_OK;
+	return pw_error_set(err, PW_ERR_IO,
+			    "%s (uid %u): the database takes no writes: %s is not writable by "
+			    "this user; give the server's user write access to the file and its "
+			    "directory (chown), or run the server as their owner",
+			    file, (unsigned)geteuid(), no);
+}
+
 static pw_err migrate(const char *url, bool *sqlite, pw_error *err)
 {
 	pw_db *db = NULL;
+	if (check_sqlite_writable(url, err))
+		return PW_ERR_IO;
 	pw_err rc = pw_schema_open(url, &db, err);
 	if (rc)
 		return pw_error_prefix(err, "opening the database: ");
 	*sqlite = pw_db_kind_of(db) == PW_DB_SQLITE;
+	/* A database created by another user opens and reads fine; without
+	 * this the server would answer healthy while every write fails. */
+	rc = pw_schema_ready(db, err);
 	pw_db_close(db);
+	if (rc) {
+		char shown[1024];
+		pw_db_url_redact(url, shown, sizeof shown);
+		return pw_error_prefix(err, "%s (uid %u): ", shown, (unsigned)geteuid());
+	}
 	return PW_OK;
 }
 

@@ -79,7 +79,7 @@ typedef struct pw_query_param {
 } pw_query_param;
 
 /* What a handler produces: a status and a JSON body. */
-#define PW_ALLOW_MAX 32
+#define PW_ALLOW_MAX 48
 
 typedef struct pw_api_response {
 	int status;
