@@ -151,7 +151,13 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	for (size_t i = 0; i < N_KEYS; i++)
 		known[i] = keys[i].name;
 	known[N_KEYS] = NULL;
-	pw_err rc = c ? pw_config_check_keys(c, "server", known, err) : PW_OK;
+	/* Every command reads the same file, each its sections: the server
+	 * (and -n) checks that no section is outside them all. */
+	static const char *const sections[] = {"server", "feeds", "jobs",     "policy", "scan",
+					       "sync",   "agent", "source *", NULL};
+	pw_err rc = c ? pw_config_check_sections(c, sections, err) : PW_OK;
+	if (!rc && c)
+		rc = pw_config_check_keys(c, "server", known, err);
 	long depth = 0, string = 0, inflated = 0;
 	if (rc || (rc = get_str(c, "listen", &out->listen)) ||
 	    (rc = get_str(c, "tls_cert", &out->tls_cert)) ||
@@ -510,23 +516,47 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		emit(s, line);
 }
 
+/* A worker thread's handle; the key's destructor closes it when the
+ * thread ends, so the threads of a daemon replaced by a reload (and
+ * their PostgreSQL connections) do not pile up. */
+struct thread_db {
+	struct pw_server *s;
+	pw_db *db;
+};
+
+static void thread_db_end(void *arg)
+{
+	struct thread_db *t = arg;
+	pthread_mutex_lock(&t->s->pool_lock);
+	for (size_t i = 0; i < t->s->n_dbs; i++)
+		if (t->s->dbs[i] == t->db) {
+			t->s->dbs[i] = t->s->dbs[--t->s->n_dbs];
+			break;
+		}
+	pthread_mutex_unlock(&t->s->pool_lock);
+	pw_db_close(t->db);
+	free(t);
+}
+
 static pw_db *thread_db(struct pw_server *s, pw_error *err)
 {
-	pw_db *db = pthread_getspecific(s->db_key);
-	if (db)
-		return db;
+	struct thread_db *t = pthread_getspecific(s->db_key);
+	if (t)
+		return t->db;
+	pw_db *db = NULL;
 	if (pw_db_open(s->cfg.db_url, &db, err))
 		return NULL;
 	pthread_mutex_lock(&s->pool_lock);
 	pw_db **v = pw_grow(s->dbs, &s->cap_dbs, s->n_dbs, sizeof *v);
-	bool ok = v != NULL;
-	if (ok) {
+	t = v ? malloc(sizeof *t) : NULL;
+	if (t) {
 		s->dbs = v;
 		s->dbs[s->n_dbs++] = db;
+		*t = (struct thread_db){s, db};
 	}
 	pthread_mutex_unlock(&s->pool_lock);
-	if (!ok || pthread_setspecific(s->db_key, db) != 0) {
-		if (!ok)
+	if (!t || pthread_setspecific(s->db_key, t) != 0) {
+		if (!t)
 			pw_db_close(db);
 		pw_error_set(err, PW_ERR_NOMEM, "out of memory registering a database handle");
 		return NULL;
@@ -951,7 +981,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request *r = *req_cls;
 	if (!r)
 		return;
-	if (s->cfg.access_log) {
+	if (__atomic_load_n(&s->cfg.access_log, __ATOMIC_RELAXED)) {
 		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
@@ -1039,6 +1069,64 @@ static pw_err migrate(const char *url, bool *sqlite, pw_error *err)
 	return PW_OK;
 }
 
+/* Starts libmicrohttpd with s->cert and s->key on cfg->listen, or on
+ * `listen_fd` (a reload: the socket the previous daemon gave up, so no
+ * connection attempt is refused in between). */
+static pw_err start_daemon(struct pw_server *s, const pw_server_config *cfg, MHD_socket listen_fd,
+			   struct MHD_Daemon **out, pw_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	parse_listen(cfg->listen, &ss, &sslen);
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)pw_buf_str(&s->cert)},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)pw_buf_str(&s->key)},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0,
+		 (void *)(uintptr_t)(cfg->tls_priorities ? cfg->tls_priorities : "NORMAL")},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem where[] = {
+		listen_fd == MHD_INVALID_SOCKET
+			? (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss}
+			: (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	if (s->tls)
+		flags |= MHD_USE_TLS;
+	pthread_mutex_lock(&s->conn_lock);
+	s->starting = true;
+	s->start_msg.text[0] = '\0';
+	pthread_mutex_unlock(&s->conn_lock);
+	*out = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, s, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE,
+				s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned)cfg->max_connections_per_ip,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+	int e = errno;
+	pthread_mutex_lock(&s->conn_lock);
+	s->starting = false;
+	pthread_mutex_unlock(&s->conn_lock);
+	if (*out)
+		return PW_OK;
+	/* Its own message names the cause (a bind refused, TLS); errno may be
+	 * left over from anything. */
+	if (s->start_msg.text[0])
+		return pw_error_set(err, PW_ERR_IO, "cannot serve on %s: %s", cfg->listen,
+				    s->start_msg.text);
+	return pw_error_set(err, PW_ERR_IO,
+			    "cannot serve on %s: %s (address in use, not local, or a port below "
+			    "1024 without the right to bind it?)",
+			    cfg->listen, e ? strerror(e) : "libmicrohttpd refused to start");
+}
+
 pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *err)
 {
 	*out = NULL;
@@ -1049,7 +1137,7 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	if (!s)
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	s->cfg = *cfg;
-	if (pthread_key_create(&s->db_key, NULL) != 0) {
+	if (pthread_key_create(&s->db_key, thread_db_end) != 0) {
 		free(s);
 		return pw_error_set(err, PW_ERR_NOMEM,
 				    "no thread-local key left for database handles");
@@ -1071,51 +1159,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 		server_free(s);
 		return rc;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	parse_listen(cfg->listen, &ss, &sslen);
 	s->threads = cfg->threads > 0 ? (unsigned)cfg->threads : auto_threads();
-
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	struct MHD_OptionItem tls_opts[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)pw_buf_str(&s->cert)},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)pw_buf_str(&s->key)},
-		{MHD_OPTION_HTTPS_PRIORITIES, 0,
-		 (void *)(uintptr_t)(cfg->tls_priorities ? cfg->tls_priorities : "NORMAL")},
-		{MHD_OPTION_END, 0, NULL},
-	};
-	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-	if (s->tls)
-		flags |= MHD_USE_TLS;
-	s->starting = true;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_THREAD_POOL_SIZE, s->threads,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				(unsigned)cfg->max_connections_per_ip,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-				MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
-	int e = errno;
-	pthread_mutex_lock(&s->conn_lock);
-	s->starting = false;
-	pthread_mutex_unlock(&s->conn_lock);
-	if (!s->d) {
-		/* Its own message names the cause (a bind refused, TLS); errno
-		 * may be left over from anything. */
-		if (s->start_msg.text[0])
-			rc = pw_error_set(err, PW_ERR_IO, "cannot serve on %s: %s", cfg->listen,
-					  s->start_msg.text);
-		else
-			rc = pw_error_set(err, PW_ERR_IO,
-					  "cannot serve on %s: %s (address in use, not local, or "
-					  "a port below 1024 without the right to bind it?)",
-					  cfg->listen,
-					  e ? strerror(e) : "libmicrohttpd refused to start");
+	rc = start_daemon(s, cfg, MHD_INVALID_SOCKET, &s->d, err);
+	if (rc) {
 		server_free(s);
 		return rc;
 	}
@@ -1146,23 +1192,89 @@ bool pw_server_tls(const pw_server *s)
 	return s->tls;
 }
 
-void pw_server_stop(pw_server *s)
+/* Stops taking connections on `d`, lets requests in progress finish
+ * (idle keep-alive connections would hold the count up until their
+ * timeout, so the wait is bounded) and stops it. */
+static void drain(struct pw_server *s, struct MHD_Daemon *d, bool close_listen)
 {
-	if (!s)
-		return;
-	MHD_socket l = MHD_quiesce_daemon(s->d);
-	if (l != MHD_INVALID_SOCKET)
+	MHD_socket l = MHD_quiesce_daemon(d);
+	if (close_listen && l != MHD_INVALID_SOCKET)
 		close(l);
-	/* Requests in progress finish; idle keep-alive connections would
-	 * hold the count up until their timeout, so the wait is bounded. */
 	for (long waited = 0; waited < s->cfg.shutdown_timeout * 1000; waited += 20) {
 		const union MHD_DaemonInfo *di =
-			MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		if (!di || di->num_connections == 0)
 			break;
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	MHD_stop_daemon(s->d);
+	MHD_stop_daemon(d);
+}
+
+void pw_server_stop(pw_server *s)
+{
+	if (!s)
+		return;
+	drain(s, s->d, true);
 	server_free(s);
+}
+
+pw_err pw_server_reload(pw_server *s, const pw_server_config *next, pw_error *err)
+{
+	if (tls_wanted(next) != s->tls)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "switching between HTTPS and plain HTTP needs a restart");
+	__atomic_store_n(&s->cfg.access_log, next->access_log, __ATOMIC_RELAXED);
+	if (!s->tls)
+		return PW_OK;
+	/* A renewed certificate keeps its file name: the files are read
+	 * again whatever the configuration says, and a bad pair keeps the
+	 * daemon serving the old one. */
+	pw_buf cert = PW_BUF_INIT, key = PW_BUF_INIT;
+	pw_server_config tls = s->cfg;
+	tls.tls_cert = next->tls_cert;
+	tls.tls_key = next->tls_key;
+	tls.tls_priorities = next->tls_priorities;
+	pw_err rc = check(&tls, &cert, &key, err);
+	if (rc) {
+		pw_buf_release(&cert);
+		pw_buf_release(&key);
+		return pw_error_prefix(err, "still serving the previous certificate: ");
+	}
+	MHD_socket l = MHD_quiesce_daemon(s->d);
+	if (l == MHD_INVALID_SOCKET) {
+		pw_buf_release(&cert);
+		pw_buf_release(&key);
+		return pw_error_set(err, PW_ERR_IO, "libmicrohttpd gave up no listening socket");
+	}
+	pw_buf old_cert = s->cert, old_key = s->key;
+	s->cert = cert;
+	s->key = key;
+	struct MHD_Daemon *old = s->d, *d = NULL;
+	rc = start_daemon(s, &tls, l, &d, err);
+	if (rc) {
+		/* Back to the old pair on the same socket; failing that, the
+		 * caller stops the server (systemd starts it again). */
+		pw_buf_release(&s->cert);
+		pw_buf_release(&s->key);
+		s->cert = old_cert;
+		s->key = old_key;
+		pw_error again = PW_ERROR_INIT;
+		if (start_daemon(s, &s->cfg, l, &d, &again)) {
+			close(l);
+			s->d = old;
+			return pw_error_set(err, PW_ERR_UNAVAILABLE,
+					    "%s; restarting on the previous certificate failed "
+					    "too: %s",
+					    err->msg, again.msg);
+		}
+		s->d = d;
+		drain(s, old, false);
+		return pw_error_prefix(err, "still serving the previous certificate: ");
+	}
+	s->d = d;
+	drain(s, old, false);
+	pw_buf_release(&old_cert);
+	pw_buf_release(&old_key);
+	return PW_OK;
 }

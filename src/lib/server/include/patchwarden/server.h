@@ -88,6 +88,15 @@ unsigned pw_server_port(const pw_server *s);
 unsigned pw_server_threads(const pw_server *s);
 bool pw_server_tls(const pw_server *s);
 
+/* SIGHUP: applies what can change without a restart. access_log at
+ * once; with HTTPS, the certificate and key files are read again (a
+ * renewal keeps their names) and, when GnuTLS takes them, a new daemon
+ * takes over the listening socket while the old one finishes its
+ * requests. On an error the server goes on as before (the message says
+ * so); only when neither pair can be served again (PW_ERR_UNAVAILABLE)
+ * is it left without a daemon, and the caller should stop it. `next`'s strings are not kept. */
+pw_err pw_server_reload(pw_server *s, const pw_server_config *next, pw_error *err);
+
 /* Stops accepting, lets requests in progress finish (at most
  * shutdown_timeout seconds), closes connections and database handles
  * and frees the server. NULL is fine. */
