@@ -289,6 +289,18 @@ const char *pw_cli_db_url(const char *cmd, struct pw_setup *s)
 	return v && *v ? v : PW_SERVER_DB_DEFAULT;
 }
 
+int pw_cli_db_missing(const char *cmd, const struct pw_setup *s, const char *url)
+{
+	const char *file = pw_db_sqlite_path(url);
+	if (!file || s->db_create || access(file, F_OK) == 0)
+		return PW_EXIT_OK;
+	return pw_cli_fail(cmd,
+			   "%s: no database there (%s; %s). Point --db or PATCHWARDEN_DB at the "
+			   "server's database, or create it by starting 'patchwarden server' or "
+			   "with 'patchwarden user add'",
+			   file, strerror(errno), s->db_from);
+}
+
 void pw_cli_setup_release(struct pw_setup *s)
 {
 	pw_config_free(s->config);

@@ -118,6 +118,10 @@ const char *pw_cli_db_url(const char *cmd, struct pw_setup *s);
  * user or host): reading commands never create an empty database. In main.c: only `patchwarden`
  * links the server's database code. */
 struct pw_db *pw_cli_db(const char *cmd, struct pw_setup *s);
+/* A SQLite `url` whose file is missing while the command may not create
+ * it: prints so (the path and where it came from) and returns
+ * PW_EXIT_ERROR; else PW_EXIT_OK. pw_cli_db() calls it. */
+int pw_cli_db_missing(const char *cmd, const struct pw_setup *s, const char *url);
 /* Frees what pw_cli_config() loaded (main.c also closes the database). */
 void pw_cli_setup_release(struct pw_setup *s);
 

@@ -1,10 +1,8 @@
 /* patchwarden: one binary, subcommands registered in one sorted table. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -36,6 +34,8 @@ static const struct pw_cmd commands[] = {
 	{"audit", cmd_audit, "verify and list the hash-chained audit log", &cmd_audit_usage, DB},
 	{"cve", cmd_cve, "are we exposed to a CVE? hosts affected, fixed, not affected, unknown",
 	 &cmd_cve_usage, CONFIG | DB},
+	{"db", cmd_db, "back up, restore and check the server database", &cmd_db_usage,
+	 CONFIG | DB},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
 	{"findings", cmd_findings, "list the findings stored for the fleet's hosts",
 	 &cmd_findings_usage, CONFIG | DB},
@@ -85,15 +85,8 @@ pw_db *pw_cli_db(const char *cmd, struct pw_setup *s)
 	pw_error err = PW_ERROR_INIT;
 	if (!url)
 		return NULL;
-	const char *file = pw_db_sqlite_path(url);
-	if (file && !s->db_create && access(file, F_OK) != 0) {
-		pw_cli_fail(cmd,
-			    "%s: no database there (%s; %s). Point --db or "
-			    "PATCHWARDEN_DB at the server's database, or create it by starting "
-			    "'patchwarden server' or with 'patchwarden user add'",
-			    file, strerror(errno), s->db_from);
+	if (pw_cli_db_missing(cmd, s, url))
 		return NULL;
-	}
 	double start = pw_cli_now();
 	if (pw_schema_open(url, &s->db, &err)) {
 		pw_cli_fail_err(cmd, &err);

@@ -69,6 +69,27 @@ pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *e
  * reconnect that every statement gets (a health check). */
 pw_err pw_db_ping(pw_db *db, pw_error *err);
 
+/* Backups (SQLite; PostgreSQL has pg_dump, see patchwarden-db(1), and
+ * these answer PW_ERR_UNSUPPORTED). pw_db_sqlite_backup copies the open
+ * database into `dest` with SQLite's online backup API — one consistent
+ * snapshot while other connections keep writing — through dest.tmp
+ * (mode 0600), an fsync and a rename, so `dest` is whole or absent. */
+pw_err pw_db_sqlite_backup(pw_db *db, const char *dest, pw_error *err);
+/* Replaces the open database's content with the SQLite file `src`'s
+ * (the backup API the other way), in one step: readers see the old or
+ * the new database. Check `src` with pw_db_sqlite_file_check first. */
+pw_err pw_db_sqlite_restore(pw_db *db, const char *src, pw_error *err);
+/* Opens the SQLite file `path` read-only (nothing is written to it), runs
+ * PRAGMA integrity_check and reads the newest schema version of
+ * `component` (0 when it has none): a backup is checked before it is
+ * restored. PW_ERR_INTEGRITY with SQLite's first complaint. */
+pw_err pw_db_sqlite_file_check(const char *path, const char *component, int64_t *version,
+			       pw_error *err);
+/* PRAGMA integrity_check of an open SQLite database (PW_ERR_INTEGRITY
+ * with the first complaint); PostgreSQL checks its pages itself: a round
+ * trip. */
+pw_err pw_db_integrity(pw_db *db, pw_error *err);
+
 /* Runs SQL without parameters (may hold several statements). */
 pw_err pw_db_exec(pw_db *db, const char *sql, pw_error *err);
 

@@ -34,6 +34,10 @@ int pw_schema_version(void);
  * PW_SERVER_DB_DEFAULT. The caller frees *out. */
 pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err);
 
+/* The newest server migration `db` has had (0 for a new database),
+ * without migrating: `db check`. */
+pw_err pw_schema_stored_version(pw_db *db, int64_t *version, pw_error *err);
+
 /* Ready to serve: `db` takes writes (a no-op UPDATE, which SQLite and
  * PostgreSQL both refuse on a read-only file, user or transaction) and
  * holds this build's schema. PW_ERR_IO or PW_ERR_CONFLICT saying which,
