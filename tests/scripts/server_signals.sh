@@ -92,17 +92,12 @@ S=https://127.0.0.1:$PW_SRV_PORT_A/api/v1
 served() { curl -sf -o /dev/null --max-time 5 --cacert "$T/$1.pem" "$S/health/live"; }
 check "serves certificate one" served one
 check "... not two" not served two
-# A client holding a keep-alive connection across the reload.
-exec {slow}< <(curl -s --max-time 20 --cacert "$T/one.pem" "$S/health/live" \
-  -w '\n%{http_code}' --next --cacert "$T/one.pem" "$S/health/ready" 2>&1)
 cp "$T/two.pem" "$T/cert.pem" && cp "$T/two.key" "$T/key.pem"
 kill -HUP "$pid"
 check "SIGHUP: the pair read again" logged 1 "TLS certificate and key read again"
 check "serves certificate two" served two
 check "... no longer one" not served one
 check "still the same process" kill -0 "$pid"
-cat <&"$slow" >/dev/null
-exec {slow}<&-
 cp "$T/bad.key" "$T/key.pem"
 kill -HUP "$pid"
 check "a key of another certificate: refused" logged 1 "still serving the previous certificate"

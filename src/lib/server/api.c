@@ -11,6 +11,7 @@
 
 #include "patchwarden/gzip.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/text.h"
 
 #include "server-internal.h"
@@ -588,7 +589,9 @@ void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text)
 	c->resp->body = *text;
 	*text = (pw_buf)PW_BUF_INIT;
 	c->resp->status = c->route->ok_status;
-	c->resp->content_type = c->route->format == PW_FORMAT_CSV_REPLY ? PW_CSV_TYPE : NULL;
+	c->resp->content_type = c->route->format == PW_FORMAT_CSV_REPLY       ? PW_CSV_TYPE
+				: c->route->format == PW_FORMAT_METRICS_REPLY ? PW_METRICS_TYPE
+									      : NULL;
 }
 
 void pw_api_reply(struct pw_api_ctx *c, cJSON *obj)
@@ -914,10 +917,11 @@ static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 
 /* Examples are kept compact in the table and indented here; CSV ones
  * are shown as they are. */
-static pw_err md_example(pw_buf *out, const char *title, const char *text, bool csv)
+/* `fence`: the text's language when it is not JSON ("csv", "text"). */
+static pw_err md_example(pw_buf *out, const char *title, const char *text, const char *fence)
 {
-	if (csv)
-		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, text);
+	if (fence)
+		return pw_buf_printf(out, "%s:\n\n```%s\n%s```\n\n", title, fence, text);
 	cJSON *v = cJSON_Parse(text);
 	char *pretty = v ? cJSON_Print(v) : NULL;
 	cJSON_Delete(v);
@@ -940,7 +944,10 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 				   : r->format == PW_FORMAT_CSV_BODY ? "CSV (text/csv), up to "
 								     : "JSON, up to ",
 				   r->body_max ? lim : "", r->ok_status,
-				   r->format == PW_FORMAT_CSV_REPLY ? ", CSV (text/csv)" : "");
+				   r->format == PW_FORMAT_CSV_REPLY ? ", CSV (text/csv)"
+				   : r->format == PW_FORMAT_METRICS_REPLY
+					   ? ", Prometheus text format"
+					   : "");
 	if (!rc)
 		rc = pw_buf_printf(out, "- Audit event: %s\n",
 				   r->audit ? r->audit : "none (read only)");
@@ -950,10 +957,12 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 		rc = pw_buf_putc(out, '\n');
 	if (!rc && r->request_example)
 		rc = md_example(out, "Request", r->request_example,
-				r->format == PW_FORMAT_CSV_BODY);
+				r->format == PW_FORMAT_CSV_BODY ? "csv" : NULL);
 	if (!rc && r->response_example)
 		rc = md_example(out, "Response", r->response_example,
-				r->format == PW_FORMAT_CSV_REPLY);
+				r->format == PW_FORMAT_CSV_REPLY       ? "csv"
+				: r->format == PW_FORMAT_METRICS_REPLY ? "text"
+								       : NULL);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "patchwarden/findings.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/metrics.h"
 
 #include "server-internal.h"
 
@@ -201,6 +202,18 @@ static bool passed(const struct timespec *t)
 	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
+/* Counts a run of `task` begun at t0; returns its end, the next one's
+ * start. */
+static struct timespec timed(struct pw_scheduler *s, pw_sched_task task, struct timespec t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pw_metrics_scheduler(pw_server_metrics(s->server), task,
+			     (double)(t1.tv_sec - t0.tv_sec) +
+				     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return t1;
+}
+
 /* Computes the findings of hosts whose inventory changed as check-ins
  * report them, and looks for a newer snapshot at once (a server started
  * after an import catches up), then every recompute_interval seconds.
@@ -220,17 +233,23 @@ static void *scheduler(void *arg)
 		s->changed = NULL;
 		s->n_changed = s->cap_changed = 0;
 		pthread_mutex_unlock(&s->lock);
-		if (n)
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (n) {
 			recompute_changed(s, &db, ids, n);
+			t0 = timed(s, PW_SCHED_FINDINGS_CHANGED, t0);
+		}
 		free(ids);
 		if (look) {
 			recompute_if_new(s, &db);
+			t0 = timed(s, PW_SCHED_FINDINGS_SNAPSHOT, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next);
 			next.tv_sec += interval;
 			look = false;
 		}
 		if (passed(&next_jobs)) {
 			job_deadlines(s, &db);
+			timed(s, PW_SCHED_JOB_DEADLINES, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
 			next_jobs.tv_sec += DEADLINE_SECONDS;
 		}

@@ -26,6 +26,7 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/log.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/schema.h"
 
 #include "server-internal.h"
@@ -431,6 +432,7 @@ struct pw_server {
 	/* While the daemon starts: its first message, the cause if it fails. */
 	struct mhd_msg start_msg;
 	bool starting;
+	pw_metrics *metrics;
 };
 
 /* A connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION). */
@@ -715,8 +717,8 @@ void pw_worker_end(struct pw_worker *w)
 
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
 {
-	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
-			  pw_scheduler_stale, s->sched};
+	pw_api_env env = {thread_db(s, err),  &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
+			  pw_scheduler_stale, s->sched,    s->metrics};
 	return env;
 }
 
@@ -731,6 +733,9 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	conn_receiving(s, r->conn, false);
 	if (resp->status >= 500 && resp->detail.msg[0])
 		pw_server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+	if (resp->status >= 500 &&
+	    (resp->detail.code == PW_ERR_STORE || resp->detail.code == PW_ERR_UNAVAILABLE))
+		pw_metrics_db_error(s->metrics);
 	struct MHD_Response *m;
 	const char *type = "application/json";
 	if (resp->body.len) {
@@ -981,11 +986,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request *r = *req_cls;
 	if (!r)
 		return;
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+	if (r->status)
+		pw_metrics_request(s->metrics, r->route, r->status, ms / 1e3);
 	if (__atomic_load_n(&s->cfg.access_log, __ATOMIC_RELAXED)) {
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
-			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
 		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method,
 			      r->path, r->status, r->bytes, ms,
 			      r->who.actor[0] ? r->who.actor : "-",
@@ -1020,7 +1027,13 @@ static void server_free(struct pw_server *s)
 	pthread_mutex_destroy(&s->conn_lock);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
+	pw_metrics_free(s->metrics);
 	free(s);
+}
+
+pw_metrics *pw_server_metrics(struct pw_server *s)
+{
+	return s->metrics;
 }
 
 /* A SQLite file (and its directory, for the WAL and journal files) the
@@ -1146,7 +1159,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->conn_lock, NULL);
 	pw_worker_init(&s->watchdog, &s->conn_lock);
-	pw_err rc = pw_scheduler_new(&s->cfg, s, &s->sched, err);
+	s->metrics = pw_metrics_new();
+	pw_err rc = s->metrics ? pw_scheduler_new(&s->cfg, s, &s->sched, err)
+			       : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = check(cfg, &s->cert, &s->key, err);
 	s->tls = tls_wanted(cfg);
