@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -68,10 +69,31 @@ const struct pw_usage cmd_server_usage = {usage_head, PW_OPT_TABLES(options), us
 
 #define CMD "server"
 
-static void log_line(void *ctx, const char *line)
+/* Under systemd, standard error is the journal's stream when
+ * $JOURNAL_STREAM names its device and inode: each line then starts with
+ * its priority as "<N>" (sd-daemon(3)) and the journal adds the unit's
+ * name. Elsewhere the line says who wrote it. */
+static bool to_journal(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		const char *js = getenv("JOURNAL_STREAM");
+		unsigned long long dev = 0, ino = 0;
+		struct stat st;
+		known = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+			(unsigned long long)st.st_dev == dev &&
+			(unsigned long long)st.st_ino == ino;
+	}
+	return known;
+}
+
+static void log_line(void *ctx, pw_log_level level, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "patchwarden server: %s\n", line);
+	if (to_journal())
+		fprintf(stderr, "<%d>%s\n", (int)level, line);
+	else
+		fprintf(stderr, "patchwarden server: %s\n", line);
 }
 
 static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
@@ -163,7 +185,8 @@ static void check_store(const pw_findings_config *f, const char *db_url)
 /* What SIGHUP applies; every other key waits for a restart. */
 static bool reloadable(const char *section, const char *key)
 {
-	static const char *const keys[] = {"tls_cert", "tls_key", "tls_priorities", "access_log"};
+	static const char *const keys[] = {"tls_cert", "tls_key", "tls_priorities", "access_log",
+					   "log_level"};
 	for (size_t i = 0; !strcmp(section, "server") && i < sizeof keys / sizeof keys[0]; i++)
 		if (!strcmp(key, keys[i]))
 			return true;
@@ -201,9 +224,9 @@ static pw_err reload(const struct opts *o, const struct pw_setup *setup, const p
 	if (rc)
 		pw_cli_warn(CMD, "SIGHUP: %s", e.msg);
 	else
-		pw_cli_note(CMD, "SIGHUP: reloaded %s: %saccess_log %s", path,
+		pw_cli_note(CMD, "SIGHUP: reloaded %s: %saccess_log %s, log_level %s", path,
 			    pw_server_tls(s) ? "TLS certificate and key read again, " : "",
-			    sc.access_log ? "on" : "off");
+			    sc.access_log ? "on" : "off", pw_log_level_name(sc.log_level));
 	pw_config_free(next);
 	return rc == PW_ERR_UNAVAILABLE ? rc : PW_OK;
 }

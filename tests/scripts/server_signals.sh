@@ -68,18 +68,44 @@ check "... threads named as waiting for a restart" \
 check "... and still running" kill -0 "$pid"
 pw_http GET "$U/health/live"
 expect_status 200 "served after SIGHUP"
-check "access_log applies at once" logged 1 "access: 127.0.0.1 GET /api/v1/health/live 200"
+check "access_log applies at once" logged 1 "access: client=127.0.0.1 method=GET path=/api/v1/health/live status=200"
 printf '[server]\nallow_plain_http = true\naccess_log = false\naccess_log = true\n' \
   >"$T/plain.conf"
 kill -HUP "$pid"
 check "a bad file: nothing changed" logged 1 "set again (first on line 3): keep one; nothing changed"
 pw_http GET "$U/health/live"
 expect_status 200 "served after a bad SIGHUP"
-check "... access_log still on" logged 2 "access: 127.0.0.1 GET /api/v1/health/live 200"
+check "... access_log still on" logged 2 "access: client=127.0.0.1 method=GET path=/api/v1/health/live status=200"
+# log_level: warning drops the access lines (info) at the next SIGHUP.
+printf '[server]\nallow_plain_http = true\naccess_log = true\nlog_level = warning\n' \
+  >"$T/plain.conf"
+kill -HUP "$pid"
+check "SIGHUP: log_level warning" logged 1 "log_level warning"
+n=$(grep -c "access: " "$T/A.log")
+pw_http GET "$U/health/live"
+pw_http GET "$U/health/ready"
+check "... no access line at warning" test "$(grep -c "access: " "$T/A.log")" = "$n"
 kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM: exit 0" test $? -eq 0
 unset "PW_SRV_PID[A]"
+
+# ---- the journal: "<N>" priorities when stderr is $JOURNAL_STREAM ----------
+printf '[server]\nallow_plain_http = true\naccess_log = true\n' >"$T/plain.conf"
+: >"$T/J.log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/J.log") pw_srv_start J -c "$T/plain.conf" --db "$db" ||
+  { pw_srv_summary; exit 1; }
+pw_http GET "http://127.0.0.1:$PW_SRV_PORT_J/api/v1/health/live"
+check "an access line at info: <6>" test_wait_for 5 grep -q '^<6>access: client=127.0.0.1' "$T/J.log"
+pw_srv_stop J
+: >"$T/K.log"
+JOURNAL_STREAM=1:1 pw_srv_start K -c "$T/plain.conf" --db "$db" || { pw_srv_summary; exit 1; }
+pw_http GET "http://127.0.0.1:$PW_SRV_PORT_K/api/v1/health/live"
+check "another stream: plain lines" test_wait_for 5 grep -q '^patchwarden server: access: ' "$T/K.log"
+pw_srv_stop K
+printf '[server]\nlog_level = loud\n' >"$T/loud.conf"
+out=$("$PW_BIN" server -n -c "$T/loud.conf" 2>&1)
+check "-n: a log_level that is none: $out" grep -qF "log_level = 'loud': use err, warning" <<<"$out"
 
 # ---- SIGHUP with HTTPS: a renewed certificate under the same names ----------
 cert one && cert two && cert bad || { cat "$T/openssl.log"; echo "FAIL: openssl"; exit 1; }

@@ -52,11 +52,11 @@ static struct {
 	CURL *curl;
 } fx;
 
-static void log_quiet(void *ctx, const char *line)
+static void log_quiet(void *ctx, pw_log_level level, const char *line)
 {
 	(void)ctx;
 	/* 5xx causes are worth seeing when a test fails. */
-	if (strncmp(line, "error:", 6) == 0)
+	if (level == PW_LOG_ERR)
 		fprintf(stderr, "server: %s\n", line);
 }
 

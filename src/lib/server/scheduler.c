@@ -40,7 +40,7 @@ struct pw_scheduler {
 static void store_unusable(struct pw_scheduler *s, const pw_error *e)
 {
 	if (!atomic_exchange(&s->store_warned, true))
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_WARNING,
 			      "findings: %s; findings are not computed until then (logged once)",
 			      pw_error_text(e));
 }
@@ -63,7 +63,7 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!v)
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_ERR,
 			      "findings: host %" PRId64
 			      ": out of memory queueing its recompute; its "
 			      "findings wait for the next snapshot",
@@ -73,7 +73,7 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 static void log_run(struct pw_scheduler *s, const pw_findings_stats *st)
 {
 	pw_server_log(
-		s->server,
+		s->server, PW_LOG_INFO,
 		"findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
 		"%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
 		"opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
@@ -89,7 +89,7 @@ static bool open_both(struct pw_scheduler *s, pw_db **db, pw_feedstore **store)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!*db && pw_db_open(s->cfg->db_url, db, &e)) {
-		pw_server_log(s->server, "findings: cannot open the database: %s",
+		pw_server_log(s->server, PW_LOG_ERR, "findings: cannot open the database: %s",
 			      pw_error_text(&e));
 		return false;
 	}
@@ -100,7 +100,7 @@ static bool open_both(struct pw_scheduler *s, pw_db **db, pw_feedstore **store)
 	if (rc == PW_ERR_NOTFOUND)
 		store_unusable(s, &e);
 	else if (rc)
-		pw_server_log(s->server, "findings: feed store %s: %s",
+		pw_server_log(s->server, PW_LOG_ERR, "findings: feed store %s: %s",
 			      s->cfg->feeds.store ? s->cfg->feeds.store : "(the server's database)",
 			      pw_error_text(&e));
 	if (!rc)
@@ -139,17 +139,17 @@ static void recompute_changed(struct pw_scheduler *s, pw_db **db, int64_t *ids, 
 							NULL, &e);
 		/* A fleet of an OS the feeds lack would fill the log. */
 		if (hrc == PW_ERR_UNSUPPORTED && !atomic_exchange(&s->unsupported_warned, true))
-			pw_server_log(s->server,
+			pw_server_log(s->server, PW_LOG_WARNING,
 				      "findings: host %" PRId64 ": %s (hosts without feed data are "
 				      "logged once; 'patchwarden host recompute' counts them)",
 				      ids[i], pw_error_text(&e));
 		else if (hrc && hrc != PW_ERR_UNSUPPORTED)
-			pw_server_log(s->server, "findings: host %" PRId64 ": %s", ids[i],
-				      pw_error_text(&e));
+			pw_server_log(s->server, PW_LOG_WARNING, "findings: host %" PRId64 ": %s",
+				      ids[i], pw_error_text(&e));
 	}
 	if (rc)
-		pw_server_log(s->server, "findings: recomputing %zu hosts failed: %s", u,
-			      pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "findings: recomputing %zu hosts failed: %s",
+			      u, pw_error_text(&e));
 	pw_feedstore_close(store);
 }
 
@@ -164,7 +164,8 @@ static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 			    : PW_OK;
 	pw_feedstore_close(store);
 	if (rc)
-		pw_server_log(s->server, "findings: recompute failed (next try in %ld s): %s",
+		pw_server_log(s->server, PW_LOG_ERR,
+			      "findings: recompute failed (next try in %ld s): %s",
 			      s->cfg->feeds.recompute_interval, pw_error_text(&e));
 	else if (st.ran)
 		log_run(s, &st);
@@ -177,14 +178,15 @@ static void job_deadlines(struct pw_scheduler *s, pw_db **db)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!*db && pw_db_open(s->cfg->db_url, db, &e)) {
-		pw_server_log(s->server, "jobs: cannot open the database: %s", pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "jobs: cannot open the database: %s",
+			      pw_error_text(&e));
 		return;
 	}
 	size_t failed = 0;
 	if (pw_job_deadlines(*db, "system:scheduler", s->cfg->reboot_timeout, &failed, &e))
-		pw_server_log(s->server, "jobs: deadlines: %s", pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "jobs: deadlines: %s", pw_error_text(&e));
 	else if (failed)
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_WARNING,
 			      "jobs: %zu jobs failed: a reboot that did not report back or a "
 			      "maintenance window that closed (their messages say which)",
 			      failed);

@@ -68,7 +68,8 @@ pw_err pw_api_json_str(pw_buf *b, const char *s);
 
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when
  * the server has no log. */
-void pw_server_log(struct pw_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pw_server_log(struct pw_server *s, pw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The node's counters (metrics.h), for the scheduler. */
 struct pw_metrics *pw_server_metrics(struct pw_server *s);
 

@@ -70,6 +70,9 @@ static const pw_server_key keys[] = {
 	 0, 3600},
 	{"access_log", "false", "log one line per request to standard error (the journal)", 'b', 0,
 	 0},
+	{"log_level", "info",
+	 "lowest level logged: err, warning, notice, info or debug (access lines are info)", 's', 0,
+	 0},
 	{"checkin_interval", "900", "seconds between agent check-ins, told to the agents", 'i', 10,
 	 7 * 86400},
 	{"job_lease", "7200",
@@ -129,6 +132,17 @@ static pw_err get_bool(const pw_config *c, const char *name, bool *out, pw_error
 	return pw_config_get_bool(c, "server", name, strcmp(key(name)->def, "true") == 0, out, err);
 }
 
+static pw_err get_level(const pw_config *c, pw_log_level *out, pw_error *err)
+{
+	const char *v = NULL;
+	get_str(c, "log_level", &v);
+	if (v && pw_log_level_parse(v, out))
+		return PW_OK;
+	return pw_error_set(err, PW_ERR_PARSE,
+			    "[server] log_level = '%s': use err, warning, notice, info or debug",
+			    v ? v : "");
+}
+
 /* [jobs]: reboot_timeout (seconds, 60 to a day). */
 static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
 {
@@ -172,6 +186,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "request_timeout", &out->request_timeout, err)) ||
 	    (rc = get_long(c, "shutdown_timeout", &out->shutdown_timeout, err)) ||
 	    (rc = get_bool(c, "access_log", &out->access_log, err)) ||
+	    (rc = get_level(c, &out->log_level, err)) ||
 	    (rc = get_long(c, "checkin_interval", &out->api.checkin_interval, err)) ||
 	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
@@ -482,14 +497,16 @@ struct query {
 
 /* Every line goes out escaped (log.h): paths, addresses and messages
  * quote what clients sent. */
-static void emit(struct pw_server *s, const char *line)
+static void emit(struct pw_server *s, pw_log_level level, const char *line)
 {
+	if (level > (pw_log_level)__atomic_load_n(&s->cfg.log_level, __ATOMIC_RELAXED))
+		return;
 	char safe[4 * 1024];
 	pw_log_escape(line, safe, sizeof safe);
-	s->cfg.log(s->cfg.log_ctx, safe);
+	s->cfg.log(s->cfg.log_ctx, level, safe);
 }
 
-void pw_server_log(struct pw_server *s, const char *fmt, ...)
+void pw_server_log(struct pw_server *s, pw_log_level level, const char *fmt, ...)
 {
 	if (!s->cfg.log)
 		return;
@@ -498,7 +515,7 @@ void pw_server_log(struct pw_server *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	emit(s, line);
+	emit(s, level, line);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -515,7 +532,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		snprintf(s->start_msg.text, sizeof s->start_msg.text, "%s", line + n);
 	pthread_mutex_unlock(&s->conn_lock);
 	if (s->cfg.log)
-		emit(s, line);
+		emit(s, PW_LOG_WARNING, line);
 }
 
 /* A worker thread's handle; the key's destructor closes it when the
@@ -660,7 +677,7 @@ static void *watchdog(void *arg)
 		if (cut) {
 			pthread_mutex_unlock(&s->conn_lock);
 			pw_server_log(
-				s,
+				s, PW_LOG_NOTICE,
 				"http: closed %zu connection%s (%s%s) that had not sent a whole "
 				"request within request_timeout (%ld s)",
 				cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
@@ -732,7 +749,8 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	r->status = resp->status;
 	conn_receiving(s, r->conn, false);
 	if (resp->status >= 500 && resp->detail.msg[0])
-		pw_server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+		pw_server_log(s, PW_LOG_ERR, "error: %s %s: %s", r->method, r->path,
+			      resp->detail.msg);
 	if (resp->status >= 500 &&
 	    (resp->detail.code == PW_ERR_STORE || resp->detail.code == PW_ERR_UNAVAILABLE))
 		pw_metrics_db_error(s->metrics);
@@ -978,6 +996,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return respond(s, conn, r, &resp);
 }
 
+/* A request path as one key=value token of the access log: spaces,
+ * quotes, '%' and control bytes percent-encoded as in a URL (the path is
+ * logged decoded), so a path cannot fake another field; emit() escapes
+ * the rest. */
+static const char *log_token(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < size; p++)
+		if (*p <= ' ' || *p == '"' || *p == '%' || *p == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", *p);
+		else
+			out[n++] = (char)*p;
+	out[n] = '\0';
+	return out;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -993,12 +1027,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r->status)
 		pw_metrics_request(s->metrics, r->route, r->status, ms / 1e3);
 	if (__atomic_load_n(&s->cfg.access_log, __ATOMIC_RELAXED)) {
-		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method,
-			      r->path, r->status, r->bytes, ms,
-			      r->who.actor[0] ? r->who.actor : "-",
-			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
-				      ? ""
-				      : " (connection closed early)");
+		char path[3 * LOG_PATH_MAX];
+		pw_server_log(s, PW_LOG_INFO,
+			      "access: client=%s method=%s path=%s status=%d bytes=%zu "
+			      "duration_ms=%.3f user=%s%s",
+			      r->client, r->method, log_token(r->path, path, sizeof path),
+			      r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " closed=early");
 	}
 	conn_receiving(s, r->conn, true);
 	pw_buf_release(&r->body);
@@ -1240,6 +1275,7 @@ pw_err pw_server_reload(pw_server *s, const pw_server_config *next, pw_error *er
 		return pw_error_set(err, PW_ERR_INVALID,
 				    "switching between HTTPS and plain HTTP needs a restart");
 	__atomic_store_n(&s->cfg.access_log, next->access_log, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cfg.log_level, next->log_level, __ATOMIC_RELAXED);
 	if (!s->tls)
 		return PW_OK;
 	/* A renewed certificate keeps its file name: the files are read
