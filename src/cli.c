@@ -124,7 +124,7 @@ bool pw_cli_wants_help(int argc, char **argv)
 			PW_OPT_STRING(0, "db", db, "URL",                                          \
 				      "server database: sqlite:PATH, PATH or postgresql://...\n"   \
 				      "(default: $PATCHWARDEN_DB, else db in [server] of the\n"    \
-				      "configuration file, else ./" PW_SERVER_DB_DEFAULT ")"),     \
+				      "configuration file, else " PW_SERVER_DB_DEFAULT ")"),       \
 			PW_OPT_END(),                                                              \
 	}
 
@@ -268,16 +268,37 @@ pw_config *pw_cli_config(const char *cmd, struct pw_setup *s)
 
 const char *pw_cli_db_url(const char *cmd, struct pw_setup *s)
 {
-	if (s->db_url)
+	if (s->db_url) {
+		snprintf(s->db_from, sizeof s->db_from, "given by --db");
 		return s->db_url;
+	}
 	const char *env = getenv("PATCHWARDEN_DB");
-	if (env && *env)
+	if (env && *env) {
+		snprintf(s->db_from, sizeof s->db_from, "given by $PATCHWARDEN_DB");
 		return env;
+	}
 	pw_config *cfg = pw_cli_config(cmd, s);
 	if (!cfg)
 		return NULL;
 	const char *v = pw_config_get(cfg, "server", "db");
+	if (v && *v)
+		snprintf(s->db_from, sizeof s->db_from, "given by db in [server] of %s",
+			 pw_cli_config_path(s));
+	else
+		snprintf(s->db_from, sizeof s->db_from, "the default path");
 	return v && *v ? v : PW_SERVER_DB_DEFAULT;
+}
+
+int pw_cli_db_missing(const char *cmd, const struct pw_setup *s, const char *url)
+{
+	const char *file = pw_db_sqlite_path(url);
+	if (!file || s->db_create || access(file, F_OK) == 0)
+		return PW_EXIT_OK;
+	return pw_cli_fail(cmd,
+			   "%s: no database there (%s; %s). Point --db or PATCHWARDEN_DB at the "
+			   "server's database, or create it by starting 'patchwarden server' or "
+			   "with 'patchwarden user add'",
+			   file, strerror(errno), s->db_from);
 }
 
 void pw_cli_setup_release(struct pw_setup *s)
@@ -291,7 +312,7 @@ const char *pw_cli_store(const char *given)
 	if (given)
 		return given;
 	const char *env = getenv("PATCHWARDEN_STORE");
-	return env && *env ? env : "./" PW_SERVER_DB_DEFAULT;
+	return env && *env ? env : PW_SERVER_DB_DEFAULT;
 }
 
 int pw_cli_store_exists(const char *cmd, const char *store)

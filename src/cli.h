@@ -35,6 +35,8 @@ struct pw_setup {
 	unsigned flags;           /* PW_SETUP_* of the command (or subcommand) */
 	const char *config_path;  /* --config, or NULL for PW_CONFIG_DEFAULT_PATH */
 	const char *db_url;       /* --db, or NULL */
+	char db_from[320];        /* where pw_cli_db_url() found the URL, for messages */
+	bool db_create;           /* the command may create a missing SQLite database */
 	struct pw_config *config; /* owned; loaded by pw_cli_config() */
 	struct pw_db *db;         /* owned; opened by pw_cli_db() */
 };
@@ -108,17 +110,23 @@ const char *pw_cli_config_path(const struct pw_setup *s);
 struct pw_config *pw_cli_config(const char *cmd, struct pw_setup *s);
 /* The server database to use: --db, else $PATCHWARDEN_DB when not empty,
  * else `db` in the [server] section of the configuration, else
- * ./patchwarden.db. NULL after printing why not (a bad configuration). */
+ * /var/lib/patchwarden/patchwarden.db. NULL after printing why not (a bad configuration). */
 const char *pw_cli_db_url(const char *cmd, struct pw_setup *s);
 /* Opens (and migrates) the server database on the first call; NULL after
- * printing why not. In main.c: only `patchwarden` links the server's
- * database code. */
+ * printing why not. A missing SQLite file is an error naming the path and
+ * where it came from, unless s->db_create (commands that add the first
+ * user or host): reading commands never create an empty database. In main.c: only `patchwarden`
+ * links the server's database code. */
 struct pw_db *pw_cli_db(const char *cmd, struct pw_setup *s);
+/* A SQLite `url` whose file is missing while the command may not create
+ * it: prints so (the path and where it came from) and returns
+ * PW_EXIT_ERROR; else PW_EXIT_OK. pw_cli_db() calls it. */
+int pw_cli_db_missing(const char *cmd, const struct pw_setup *s, const char *url);
 /* Frees what pw_cli_config() loaded (main.c also closes the database). */
 void pw_cli_setup_release(struct pw_setup *s);
 
 /* The feed store a command uses: `given` (its --store) when not NULL,
- * else $PATCHWARDEN_STORE when set and not empty, else ./patchwarden.db. */
+ * else $PATCHWARDEN_STORE when set and not empty, else /var/lib/patchwarden/patchwarden.db. */
 const char *pw_cli_store(const char *given);
 /* Reading commands must not create an empty store by mistake: fails,
  * with advice, when `store` names a SQLite file that does not exist. A

@@ -32,7 +32,7 @@ static const struct pw_option options[] = {
 	PW_OPT_GROUP("Options of import, status and snapshots:"),
 	PW_OPT_STRING(0, "store", &opt.store, "STORE",
 		      "the feed store (default: $PATCHWARDEN_STORE, else\n"
-		      "./patchwarden.db)"),
+		      "/var/lib/patchwarden/patchwarden.db)"),
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "replace",
 	 .value = &opt.replace,
@@ -89,7 +89,8 @@ static const char usage_head[] =
 
 static const char usage_tail[] =
 	"\n"
-	"The store is --store STORE, else $PATCHWARDEN_STORE, else ./patchwarden.db:\n"
+	"The store is --store STORE, else $PATCHWARDEN_STORE, else "
+	"/var/lib/patchwarden/patchwarden.db:\n"
 	"a SQLite file (PATH or sqlite:PATH, may be the server's database) or\n"
 	"postgresql://USER@HOST/DB (the server's PostgreSQL, shared by its nodes).\n"
 	"Exit status: 0 success (also when records were skipped), 2 error; a failed\n"

@@ -698,6 +698,8 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 	o.pos = argv + 1;
 	o.npos = nargs;
 	pw_cli_actor(o.actor, sizeof o.actor);
+	/* Adding hosts may start a database; everything else needs one. */
+	setup->db_create = k == 2 || k == 4;
 	pw_db *db = pw_cli_db(CMD, setup);
 	if (!db)
 		return PW_EXIT_ERROR;

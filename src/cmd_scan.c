@@ -41,7 +41,7 @@ static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "store", &opt.store, "STORE",
 		      "feed store: a SQLite file (PATH, sqlite:PATH) or\n"
 		      "postgresql://USER@HOST/DB (default $PATCHWARDEN_STORE,\n"
-		      "else ./patchwarden.db)"),
+		      "else /var/lib/patchwarden/patchwarden.db)"),
 	PW_OPT_INT(0, "snapshot", &opt.snapshot, 1, INT64_MAX, "N",
 		   "use feed snapshot N (default: the newest)"),
 	PW_OPT_STRING(0, "exposure", &opt.exposure, "WHERE",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -46,8 +47,11 @@ static const char usage_head[] =
 	"\n"
 	"Serves the HTTP/JSON API (/api/v1/...) that agents check in with and\n"
 	"operators use, until SIGTERM or SIGINT; then it stops accepting, lets\n"
-	"requests in progress finish (shutdown_timeout) and exits 0. Several\n"
-	"servers can share one PostgreSQL database and serve the same fleet.\n"
+	"requests in progress finish (shutdown_timeout) and exits 0. SIGHUP reads\n"
+	"the configuration again: it applies the TLS certificate and key (read\n"
+	"again, as a renewal keeps their names) and access_log, and names every\n"
+	"other change as waiting for a restart. Several servers can share one\n"
+	"PostgreSQL database and serve the same fleet.\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -65,10 +69,31 @@ const struct pw_usage cmd_server_usage = {usage_head, PW_OPT_TABLES(options), us
 
 #define CMD "server"
 
-static void log_line(void *ctx, const char *line)
+/* Under systemd, standard error is the journal's stream when
+ * $JOURNAL_STREAM names its device and inode: each line then starts with
+ * its priority as "<N>" (sd-daemon(3)) and the journal adds the unit's
+ * name. Elsewhere the line says who wrote it. */
+static bool to_journal(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		const char *js = getenv("JOURNAL_STREAM");
+		unsigned long long dev = 0, ino = 0;
+		struct stat st;
+		known = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+			(unsigned long long)st.st_dev == dev &&
+			(unsigned long long)st.st_ino == ino;
+	}
+	return known;
+}
+
+static void log_line(void *ctx, pw_log_level level, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "patchwarden server: %s\n", line);
+	if (to_journal())
+		fprintf(stderr, "<%d>%s\n", (int)level, line);
+	else
+		fprintf(stderr, "patchwarden server: %s\n", line);
 }
 
 static int parse(int argc, char **argv, struct pw_setup *setup, struct opts *o)
@@ -95,16 +120,23 @@ static int routes_md(void)
 	return fflush(stdout) == 0 ? PW_EXIT_OK : pw_cli_fail(CMD, "cannot write the output");
 }
 
+static pw_err apply_options(const struct opts *o, pw_config *cfg)
+{
+	const char *over[][2] = {{"listen", o->listen}, {"tls_cert", o->cert}, {"tls_key", o->key}};
+	for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
+		if (over[i][1] && pw_config_set(cfg, "server", over[i][0], over[i][1]))
+			return PW_ERR_NOMEM;
+	return PW_OK;
+}
+
 /* The configuration with the command-line options applied over it. */
 static int load(const struct opts *o, struct pw_setup *setup, pw_config **cfg, pw_server_config *sc)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!(*cfg = pw_cli_config(CMD, setup)))
 		return PW_EXIT_ERROR;
-	const char *over[][2] = {{"listen", o->listen}, {"tls_cert", o->cert}, {"tls_key", o->key}};
-	for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
-		if (over[i][1] && pw_config_set(*cfg, "server", over[i][0], over[i][1]))
-			return pw_cli_fail(CMD, "out of memory");
+	if (apply_options(o, *cfg))
+		return pw_cli_fail(CMD, "out of memory");
 	if (pw_server_config_load(*cfg, sc, &e))
 		return pw_cli_fail_err(CMD, &e);
 	if (!(sc->db_url = pw_cli_db_url(CMD, setup)))
@@ -150,6 +182,55 @@ static void check_store(const pw_findings_config *f, const char *db_url)
 	       f->recompute_interval ? "when a newer snapshot lands" : "on check-ins only");
 }
 
+/* What SIGHUP applies; every other key waits for a restart. */
+static bool reloadable(const char *section, const char *key)
+{
+	static const char *const keys[] = {"tls_cert", "tls_key", "tls_priorities", "access_log",
+					   "log_level"};
+	for (size_t i = 0; !strcmp(section, "server") && i < sizeof keys / sizeof keys[0]; i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+/* SIGHUP: reads the file again; applies the TLS pair (read again even
+ * when unchanged: a renewal keeps the names) and access_log; names each
+ * other change as waiting for a restart. A bad file changes nothing. */
+static pw_err reload(const struct opts *o, const struct pw_setup *setup, const pw_config *running,
+		     pw_server *s)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_config *next = NULL;
+	pw_server_config sc;
+	const char *path = pw_cli_config_path(setup);
+	if (pw_config_load(path, setup->config_path != NULL, &next, &e) || apply_options(o, next) ||
+	    pw_server_config_load(next, &sc, &e)) {
+		pw_cli_warn(CMD, "SIGHUP: %s; nothing changed", e.msg[0] ? e.msg : "out of memory");
+		pw_config_free(next);
+		return PW_OK;
+	}
+	static const char *const sections[] = {"server", "feeds", "jobs"};
+	char later[512] = "";
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+		size_t pos = 0;
+		for (const char *k; (k = pw_config_changed(running, next, sections[i], &pos));)
+			if (!reloadable(sections[i], k))
+				snprintf(later + strlen(later), sizeof later - strlen(later),
+					 "%s[%s] %s", later[0] ? ", " : "", sections[i], k);
+	}
+	if (later[0])
+		pw_cli_warn(CMD, "SIGHUP: changed, applied at the next restart: %s", later);
+	pw_err rc = pw_server_reload(s, &sc, &e);
+	if (rc)
+		pw_cli_warn(CMD, "SIGHUP: %s", e.msg);
+	else
+		pw_cli_note(CMD, "SIGHUP: reloaded %s: %saccess_log %s, log_level %s", path,
+			    pw_server_tls(s) ? "TLS certificate and key read again, " : "",
+			    sc.access_log ? "on" : "off", pw_log_level_name(sc.log_level));
+	pw_config_free(next);
+	return rc == PW_ERR_UNAVAILABLE ? rc : PW_OK;
+}
+
 int cmd_server(int argc, char **argv, struct pw_setup *setup)
 {
 	struct opts o = {0};
@@ -180,6 +261,7 @@ int cmd_server(int argc, char **argv, struct pw_setup *setup)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -189,7 +271,12 @@ int cmd_server(int argc, char **argv, struct pw_setup *setup)
 	}
 	print_url(&sc, s);
 	int sig = 0;
-	sigwait(&set, &sig);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		if (reload(&o, setup, cfg, s)) {
+			pw_cli_warn(CMD, "no longer listening after SIGHUP: stopping");
+			pw_server_stop(s);
+			return PW_EXIT_ERROR;
+		}
 	pw_cli_note(CMD, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	pw_server_stop(s);
 	return PW_EXIT_OK;

@@ -604,6 +604,8 @@ int cmd_user(int argc, char **argv, struct pw_setup *setup)
 						  ? "a token ID"
 						  : "a user NAME");
 	pw_cli_actor(o.actor, sizeof o.actor);
+	/* The first admin is added before the server ever ran. */
+	setup->db_create = subs[k].sub == S_ADD;
 	pw_db *db = pw_cli_db(CMD, setup);
 	return db ? run(db, subs[k].sub, &o) : PW_EXIT_ERROR;
 }

@@ -36,6 +36,8 @@ static const struct pw_cmd commands[] = {
 	 &cmd_campaign_usage, DB},
 	{"cve", cmd_cve, "are we exposed to a CVE? hosts affected, fixed, not affected, unknown",
 	 &cmd_cve_usage, CONFIG | DB},
+	{"db", cmd_db, "back up, restore and check the server database", &cmd_db_usage,
+	 CONFIG | DB},
 	{"feed", cmd_feed, "import, sync and bundle advisory feeds", &cmd_feed_usage, CONFIG},
 	{"findings", cmd_findings, "list the findings stored for the fleet's hosts",
 	 &cmd_findings_usage, CONFIG | DB},
@@ -86,6 +88,8 @@ pw_db *pw_cli_db(const char *cmd, struct pw_setup *s)
 	const char *url = pw_cli_db_url(cmd, s);
 	pw_error err = PW_ERROR_INIT;
 	if (!url)
+		return NULL;
+	if (pw_cli_db_missing(cmd, s, url))
 		return NULL;
 	double start = pw_cli_now();
 	if (pw_schema_open(url, &s->db, &err)) {

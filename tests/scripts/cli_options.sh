@@ -105,4 +105,27 @@ if [ ! -e "$tmp/new.db" ]; then ok; else bad "a usage error created the database
 run "a missing --config" 2 "$bin" scan -c "$tmp/missing.conf" --inventory "$tmp/inv"
 has "a missing --config" "missing.conf"
 
+# ---- reading commands never create a database ----------------------------
+# (issue 16: a read in the wrong directory made an empty ./patchwarden.db
+# and reported "audit log intact: 0 events")
+for c in "audit verify" "audit list" "host list" "findings" "summary" "user list"; do
+  # shellcheck disable=SC2086
+  run "$c, no database" 2 "$bin" $c --db "$tmp/absent.db"
+  has "$c, no database" "$tmp/absent.db: no database there"
+  has "$c, no database" "given by --db"
+  if [ ! -e "$tmp/absent.db" ]; then ok; else bad "$c created $tmp/absent.db"; fi
+done
+run "no database, env" 2 env PATCHWARDEN_DB="$tmp/absent.db" "$bin" audit verify
+has "no database, env" "given by \$PATCHWARDEN_DB"
+printf '[server]\ndb = %s\n' "$tmp/absent.db" >"$tmp/db.conf"
+run "no database, config" 2 "$bin" host list -c "$tmp/db.conf"
+has "no database, config" "given by db in [server] of $tmp/db.conf"
+(cd "$tmp" && "$bin" audit verify >/dev/null 2>"$tmp/stderr")
+if [ $? -eq 2 ] && grep -qF "/var/lib/patchwarden/patchwarden.db" "$tmp/stderr" ||
+  [ -e /var/lib/patchwarden/patchwarden.db ]; then ok; else bad "default path: $(cat "$tmp/stderr")"; fi
+if [ ! -e "$tmp/patchwarden.db" ]; then ok; else bad "a read created ./patchwarden.db"; fi
+run "user add creates" 0 "$bin" user add first --role admin --no-password --db "$tmp/absent.db"
+run "then it reads" 0 "$bin" audit verify --db "$tmp/absent.db"
+has "then it reads" "audit log intact"
+
 test_done

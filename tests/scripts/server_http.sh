@@ -160,8 +160,9 @@ check "a second server on a taken port exits 2 ($st): $out" test "$st" -eq 2
 check "and says why" grep -q "cannot serve on 127.0.0.1:$PW_SRV_PORT_A" <<<"$out"
 
 # ---- the access log and a graceful stop -----------------------------------
-check "the access log has the requests" grep -q "access: 127.0.0.1 POST /api/v1/agents/checkin 200" "$T/A.log"
-check "the access log names the caller" grep -q "GET /api/v1/me 200 .* user:desk" "$T/A.log"
+check "the access log has the requests" \
+  grep -q "access: client=127.0.0.1 method=POST path=/api/v1/agents/checkin status=200" "$T/A.log"
+check "the access log names the caller" grep -q "method=GET path=/api/v1/me status=200 .* user=user:desk" "$T/A.log"
 check "SIGTERM stops the server with status 0" pw_srv_stop A
 check "it says it is stopping" grep -q "SIGTERM: stopping" "$T/A.log"
 

@@ -32,11 +32,19 @@ check "saying it is read-only: $HTTP_BODY" grep -q "read-only" <<<"$HTTP_BODY"
 check "the log has PostgreSQL's own message" grep -q "25006" "$PW_SRV_TMP/A.log"
 pw_http GET "$U/users" "$admin"
 expect_status 200 "a read meanwhile (the token's last use cannot be recorded)"
+# A node started now cannot take writes: it refuses to start (issue 16)
+# rather than answer healthy, and says why.
+out=$(timeout 20 "$PW_BIN" server --listen 127.0.0.1:0 -c "$conf" --db "$db" 2>&1)
+rc=$?
+check "a node started on the read-only database refuses (exit $rc)" test "$rc" -eq 2
+check "... saying it is read-only: $out" grep -q "read-only" <<<"$out"
 pw_srv_stop A
 sql "ALTER DATABASE pwtest SET default_transaction_read_only = off"
 pw_srv_start C -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
 pw_http POST "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/users" "$admin" \
   '{"name":"carol","role":"auditor"}'
 expect_status 201 "the same write once the database is writable"
+pw_http GET "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/health/ready"
+expect_status 200 "ready once writable"
 pw_srv_stop C
 pw_srv_summary

@@ -29,6 +29,7 @@
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
@@ -55,11 +56,11 @@ static struct {
 	CURL *curl;
 } fx;
 
-static void log_quiet(void *ctx, const char *line)
+static void log_quiet(void *ctx, pw_log_level level, const char *line)
 {
 	(void)ctx;
 	/* 5xx causes are worth seeing when a test fails. */
-	if (strncmp(line, "error:", 6) == 0)
+	if (level == PW_LOG_ERR)
 		fprintf(stderr, "server: %s\n", line);
 }
 
@@ -187,8 +188,9 @@ static struct reply http(const char *method, const char *path, const char *auth,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
 	char *type = NULL;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
-	/* CSV replies are the only others, and only on success. */
-	if (r.status < 400 && type && !strcmp(type, PW_CSV_TYPE))
+	/* CSV and metrics replies are the only others, and only on success. */
+	if (r.status < 400 && type &&
+	    (!strcmp(type, PW_CSV_TYPE) || !strcmp(type, PW_METRICS_TYPE)))
 		return r;
 	if (!type || strcmp(type, "application/json") != 0)
 		fail_msg("%s %s: %ld with Content-Type %s", method, path, r.status,
@@ -1254,7 +1256,7 @@ static void test_examples_are_json(void **state)
 	for (size_t i = 0; i < n; i++) {
 		const char *ex[] = {rt[i].request_example, rt[i].response_example};
 		bool csv[] = {rt[i].format == PW_FORMAT_CSV_BODY,
-			      rt[i].format == PW_FORMAT_CSV_REPLY};
+			      PW_FORMAT_TEXT_REPLY(rt[i].format)};
 		for (int k = 0; k < 2; k++) {
 			if (csv[k]) {
 				assert_true(ex[k] && ex[k][strlen(ex[k]) - 1] == '\n');

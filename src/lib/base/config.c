@@ -77,6 +77,26 @@ static pw_err add(pw_config *c, const char *section, const char *key, const char
 	return PW_OK;
 }
 
+static const struct entry *find(const pw_config *c, const char *section, const char *key);
+
+/* A key outside any section, or set twice in one: refused, as a second
+ * value silently winning hides the typo that put it there. */
+static pw_err misplaced(const pw_config *c, const char *section, const char *key, const char *path,
+			unsigned line, pw_error *err)
+{
+	if (!*section)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s:%u: '%s' is outside any section: put it under the "
+				    "[section] it belongs to",
+				    path, line, key);
+	const struct entry *e = find(c, section, key);
+	if (e)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "%s:%u: [%s] %s is set again (first on line %u): keep one",
+				    path, line, section, key, e->line);
+	return PW_OK;
+}
+
 static pw_err parse(pw_config *c, const char *data, size_t len, const char *path, pw_error *err)
 {
 	char *section = strdup("");
@@ -156,7 +176,8 @@ static pw_err parse(pw_config *c, const char *data, size_t len, const char *path
 				memmove(value, value + 1, vl - 2);
 				value[vl - 2] = '\0';
 			}
-			if (add(c, section, key, value, lineno))
+			rc = misplaced(c, section, key, path, lineno, err);
+			if (!rc && add(c, section, key, value, lineno))
 				rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		}
 		free(key);
@@ -332,6 +353,63 @@ pw_err pw_config_check_keys(const pw_config *c, const char *section, const char 
 				c->path ? c->path : "(config)", e->line, section, e->key);
 	}
 	return PW_OK;
+}
+
+/* `known` entries ending in " *" take any name after the prefix. */
+static bool section_known(const char *section, const char *const *known)
+{
+	for (size_t k = 0; known[k]; k++) {
+		size_t n = strlen(known[k]);
+		bool prefix = n > 2 && !strcmp(known[k] + n - 2, " *");
+		if (prefix ? !strncmp(section, known[k], n - 1) && section[n - 1]
+			   : !strcmp(section, known[k]))
+			return true;
+	}
+	return false;
+}
+
+static const struct entry *find_first(const pw_config *c, const char *section, const char *key)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->e[i].key && !strcmp(c->e[i].section, section) && !strcmp(c->e[i].key, key))
+			return &c->e[i];
+	return NULL;
+}
+
+pw_err pw_config_check_sections(const pw_config *c, const char *const *known, pw_error *err)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct entry *e = &c->e[i];
+		if (!e->key && !section_known(e->section, known))
+			return pw_error_set(err, PW_ERR_PARSE,
+					    "%s:%u: patchwarden has no section [%s]; see the "
+					    "documented example configuration for the sections",
+					    c->path ? c->path : "(config)", e->line, e->section);
+	}
+	return PW_OK;
+}
+
+const char *pw_config_changed(const pw_config *a, const pw_config *b, const char *section,
+			      size_t *pos)
+{
+	size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+	while (*pos < na + nb) {
+		size_t i = (*pos)++;
+		const struct entry *e = i < na ? &a->e[i] : &b->e[i - na];
+		if (!e->key || strcmp(e->section, section))
+			continue;
+		const char *va = pw_config_get(a, section, e->key);
+		const char *vb = pw_config_get(b, section, e->key);
+		if (va && vb && !strcmp(va, vb))
+			continue;
+		/* Once per key: at its first entry in a, then b. */
+		const struct entry *first = find_first(a, section, e->key);
+		if (!first)
+			first = find_first(b, section, e->key);
+		if (first == e)
+			return e->key;
+	}
+	return NULL;
 }
 
 pw_err pw_config_set(pw_config *c, const char *section, const char *key, const char *value)

@@ -71,3 +71,23 @@ size_t pw_log_escape(const char *in, char *out, size_t size)
 	out[len] = '\0';
 	return len;
 }
+
+static const char *const level_names[] = {
+	[PW_LOG_ERR] = "err",   [PW_LOG_WARNING] = "warning", [PW_LOG_NOTICE] = "notice",
+	[PW_LOG_INFO] = "info", [PW_LOG_DEBUG] = "debug",
+};
+
+const char *pw_log_level_name(pw_log_level level)
+{
+	return level >= PW_LOG_ERR && level <= PW_LOG_DEBUG ? level_names[level] : "info";
+}
+
+bool pw_log_level_parse(const char *name, pw_log_level *out)
+{
+	for (int l = PW_LOG_ERR; l <= PW_LOG_DEBUG; l++)
+		if (!strcmp(name, level_names[l])) {
+			*out = (pw_log_level)l;
+			return true;
+		}
+	return false;
+}

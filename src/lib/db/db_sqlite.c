@@ -388,3 +388,140 @@ pw_err pw_db_sqlite_open(const char *path, pw_db **out, pw_error *err)
 	*out = &d->base;
 	return PW_OK;
 }
+
+/* ---- backups --------------------------------------------------------------- */
+
+static pw_err unsupported(pw_db *db, const char *what, pw_error *err)
+{
+	(void)db;
+	return pw_error_set(err, PW_ERR_UNSUPPORTED,
+			    "%s is for SQLite databases; for PostgreSQL use pg_dump and "
+			    "pg_restore (patchwarden-db(1) has the commands)",
+			    what);
+}
+
+/* Copies every page of `from` into `to` in one step. */
+static pw_err copy_pages(sqlite3 *to, sqlite3 *from, const char *what, pw_error *err)
+{
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b)
+		return pw_error_set(err, PW_ERR_STORE, "%s: %s", what, sqlite3_errmsg(to));
+	int rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return pw_error_set(err, PW_ERR_STORE, "%s: %s", what, sqlite3_errstr(rc));
+	return PW_OK;
+}
+
+static pw_err fsync_path(const char *path, int flags, pw_error *err)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return pw_error_set(err, PW_ERR_IO, "%s: %s", path, strerror(e));
+	}
+	close(fd);
+	return PW_OK;
+}
+
+pw_err pw_db_sqlite_backup(pw_db *db, const char *dest, pw_error *err)
+{
+	if (db->kind != PW_DB_SQLITE)
+		return unsupported(db, "db backup", err);
+	char tmp[4096], dir[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", dest) >= (int)sizeof tmp)
+		return pw_error_set(err, PW_ERR_INVALID, "backup path too long");
+	unlink(tmp);
+	pw_err rc = create_private(tmp, err);
+	sqlite3 *to = NULL;
+	if (!rc && sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL))
+		rc = pw_error_set(err, PW_ERR_IO, "%s: %s", tmp,
+				  to ? sqlite3_errmsg(to) : "cannot create it");
+	if (!rc)
+		rc = copy_pages(to, SQ(db)->h, tmp, err);
+	/* A standalone file: no -wal beside it to lose on the way. */
+	if (!rc && sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+		rc = pw_error_set(err, PW_ERR_STORE, "%s: %s", tmp, sqlite3_errmsg(to));
+	sqlite3_close(to);
+	if (!rc)
+		rc = fsync_path(tmp, O_RDONLY, err);
+	if (!rc && rename(tmp, dest) != 0)
+		rc = pw_error_set(err, PW_ERR_IO, "%s: %s", dest, strerror(errno));
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof dir, "%s", dest);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return fsync_path(slash ? dir : ".", O_RDONLY | O_DIRECTORY, err);
+}
+
+pw_err pw_db_sqlite_restore(pw_db *db, const char *src, pw_error *err)
+{
+	if (db->kind != PW_DB_SQLITE)
+		return unsupported(db, "db restore", err);
+	sqlite3 *from = NULL;
+	pw_err rc = PW_OK;
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		rc = pw_error_set(err, PW_ERR_IO, "%s: %s", src,
+				  from ? sqlite3_errmsg(from) : "cannot open it");
+	if (!rc)
+		rc = copy_pages(SQ(db)->h, from, src, err);
+	sqlite3_close(from);
+	return rc;
+}
+
+/* PRAGMA integrity_check's first line: "ok" or the first problem. */
+static pw_err integrity(sqlite3 *h, const char *what, pw_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	pw_err rc = PW_OK;
+	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK)
+		rc = pw_error_set(err, PW_ERR_INTEGRITY, "%s: %s", what, sqlite3_errmsg(h));
+	else if (sqlite3_step(st) != SQLITE_ROW)
+		rc = pw_error_set(err, PW_ERR_INTEGRITY, "%s: %s", what, sqlite3_errmsg(h));
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
+		rc = pw_error_set(err, PW_ERR_INTEGRITY, "%s: not intact: %.200s", what,
+				  (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+pw_err pw_db_sqlite_file_check(const char *path, const char *component, int64_t *version,
+			       pw_error *err)
+{
+	*version = 0;
+	sqlite3 *h = NULL;
+	pw_err rc = PW_OK;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		rc = pw_error_set(err, PW_ERR_IO, "%s: %s", path,
+				  h ? sqlite3_errmsg(h) : "cannot open it");
+	if (!rc)
+		rc = integrity(h, path, err);
+	sqlite3_stmt *st = NULL;
+	if (!rc && sqlite3_prepare_v2(h,
+				      "SELECT COALESCE(MAX(version), 0) FROM schema_migrations "
+				      "WHERE component = ?",
+				      -1, &st, NULL) != SQLITE_OK)
+		rc = pw_error_set(err, PW_ERR_INVALID, "%s is not a patchwarden database (%s)",
+				  path, sqlite3_errmsg(h));
+	if (!rc) {
+		sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*version = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}
+
+pw_err pw_db_integrity(pw_db *db, pw_error *err)
+{
+	if (db->kind != PW_DB_SQLITE)
+		return pw_db_ping(db, err);
+	return integrity(SQ(db)->h, "integrity_check", err);
+}

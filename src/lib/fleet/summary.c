@@ -128,7 +128,7 @@ static pw_err count_past_sla(pw_db *db, const pw_policy *policy, int64_t *out, p
 	return rc ? rc : pw_sql_int(st, out, err);
 }
 
-static int64_t age_days(const char *created)
+static int64_t age_seconds(const char *created)
 {
 	struct tm tm;
 	memset(&tm, 0, sizeof tm);
@@ -138,7 +138,7 @@ static int64_t age_days(const char *created)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	time_t t = timegm(&tm), now = time(NULL);
-	return now > t ? (int64_t)(now - t) / 86400 : 0;
+	return now > t ? (int64_t)(now - t) : 0;
 }
 
 pw_err pw_fleet_summary_get(pw_db *db, const pw_findings_config *cfg, pw_fleet_summary *out,
@@ -151,7 +151,8 @@ pw_err pw_fleet_summary_get(pw_db *db, const pw_findings_config *cfg, pw_fleet_s
 		return rc;
 	out->snapshot = cov.snapshot;
 	snprintf(out->snapshot_created, sizeof out->snapshot_created, "%s", cov.created);
-	out->snapshot_age_days = cov.snapshot ? age_days(cov.created) : 0;
+	out->snapshot_age_seconds = cov.snapshot ? age_seconds(cov.created) : 0;
+	out->snapshot_age_days = out->snapshot_age_seconds / 86400;
 	pw_host_list l = PW_HOST_LIST_INIT;
 	rc = pw_host_list_query(db, NULL, &l, err);
 	pw_host_list_coverage_set(&cov, &l);

@@ -1,9 +1,12 @@
 #include "patchwarden/schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "patchwarden/config.h"
+#include "patchwarden/sql.h"
 
 /* A migration whose SQL differs per backend names both; most share one. */
 struct server_migration {
@@ -431,6 +434,70 @@ pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err)
 	return *out ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 }
 
+pw_err pw_schema_stored_version(pw_db *db, int64_t *version, pw_error *err)
+{
+	bool exists = false;
+	*version = 0;
+	pw_err rc = pw_db_table_exists(db, "schema_migrations", &exists, err);
+	if (rc || !exists)
+		return rc;
+	pw_stmt *st = NULL;
+	rc = pw_sql(db,
+		    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations "
+		    "WHERE component = 'server'",
+		    &st, err, "");
+	return rc ? rc : pw_sql_int(st, version, err);
+}
+
+/* A SQLite database about to be migrated is copied to FILE.schema-N.bak
+ * first (N: its schema), once: a failed or regretted upgrade can go back
+ * with 'patchwarden db restore'. PostgreSQL: the operator's pg_dump. */
+static pw_err backup_before_migrating(pw_db *db, const char *url, pw_error *err)
+{
+	const char *file = pw_db_sqlite_path(url);
+	int64_t version = 0;
+	if (!file || pw_db_kind_of(db) != PW_DB_SQLITE)
+		return PW_OK;
+	pw_err rc = pw_schema_stored_version(db, &version, err);
+	if (rc || version == 0 || version >= pw_schema_version())
+		return rc;
+	char bak[4096];
+	if (snprintf(bak, sizeof bak, "%s.schema-%lld.bak", file, (long long)version) >=
+	    (int)sizeof bak)
+		return pw_error_set(err, PW_ERR_INVALID, "%s: path too long for a backup", file);
+	if (access(bak, F_OK) == 0)
+		return PW_OK;
+	rc = pw_db_sqlite_backup(db, bak, err);
+	return rc ? pw_error_prefix(err, "backing up before migrating from schema %lld: ",
+				    (long long)version)
+		  : PW_OK;
+}
+
+pw_err pw_schema_ready(pw_db *db, pw_error *err)
+{
+	pw_stmt *st = NULL;
+	pw_err rc = pw_sql(db, "UPDATE schema_migrations SET version = version WHERE 1 = 0", &st,
+			   err, "");
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (rc)
+		return pw_error_prefix(err,
+				       "the database takes no writes (give the server's user write "
+				       "access to it, and for SQLite to its directory): ");
+	int64_t version = 0;
+	rc = pw_schema_stored_version(db, &version, err);
+	if (rc)
+		return rc;
+	if (version != pw_schema_version())
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "the database has schema %lld, this server needs %d: %s",
+				    (long long)version, pw_schema_version(),
+				    version < pw_schema_version()
+					    ? "restart a node of this version to migrate it"
+					    : "a newer patchwarden migrated it; upgrade this node");
+	return PW_OK;
+}
+
 pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err)
 {
 	*out = NULL;
@@ -444,6 +511,8 @@ pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err)
 	}
 	pw_db *db = NULL;
 	rc = pw_db_open(url, &db, err);
+	if (!rc)
+		rc = backup_before_migrating(db, url, err);
 	if (!rc)
 		rc = pw_schema_migrate(db, err);
 	free(owned);

@@ -11,6 +11,7 @@
 
 #include "patchwarden/gzip.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/text.h"
 
 #include "server-internal.h"
@@ -234,17 +235,21 @@ const pw_route *pw_route_find(const char *method, const char *path, pw_route_arg
 		allow = local;
 	allow[0] = '\0';
 	memset(args, 0, sizeof *args);
+	/* HEAD is GET without the body (libmicrohttpd drops it): load
+	 * balancers and monitors probe with it. */
+	const char *want = strcmp(method, "HEAD") ? method : "GET";
 	for (size_t i = 0; i < n; i++) {
 		pw_route_args a;
 		if (!path_matches(routes[i].path, path, &a))
 			continue;
-		if (!found && strcmp(routes[i].method, method) == 0) {
+		if (!found && strcmp(routes[i].method, want) == 0) {
 			found = &routes[i];
 			*args = a;
 		}
 		size_t len = strlen(allow);
-		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s", len ? ", " : "",
-			 routes[i].method);
+		bool get = !strcmp(routes[i].method, "GET");
+		snprintf(allow + len, PW_ALLOW_MAX - len, "%s%s%s", len ? ", " : "",
+			 routes[i].method, get ? ", HEAD" : "");
 	}
 	*status = found ? 0 : allow[0] ? 405 : 404;
 	return found;
@@ -584,7 +589,9 @@ void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text)
 	c->resp->body = *text;
 	*text = (pw_buf)PW_BUF_INIT;
 	c->resp->status = c->route->ok_status;
-	c->resp->content_type = c->route->format == PW_FORMAT_CSV_REPLY ? PW_CSV_TYPE : NULL;
+	c->resp->content_type = c->route->format == PW_FORMAT_CSV_REPLY       ? PW_CSV_TYPE
+				: c->route->format == PW_FORMAT_METRICS_REPLY ? PW_METRICS_TYPE
+									      : NULL;
 }
 
 void pw_api_reply(struct pw_api_ctx *c, cJSON *obj)
@@ -910,10 +917,11 @@ static pw_err md_matrix(pw_buf *out, const pw_route *r, size_t n)
 
 /* Examples are kept compact in the table and indented here; CSV ones
  * are shown as they are. */
-static pw_err md_example(pw_buf *out, const char *title, const char *text, bool csv)
+/* `fence`: the text's language when it is not JSON ("csv", "text"). */
+static pw_err md_example(pw_buf *out, const char *title, const char *text, const char *fence)
 {
-	if (csv)
-		return pw_buf_printf(out, "%s:\n\n```csv\n%s```\n\n", title, text);
+	if (fence)
+		return pw_buf_printf(out, "%s:\n\n```%s\n%s```\n\n", title, fence, text);
 	cJSON *v = cJSON_Parse(text);
 	char *pretty = v ? cJSON_Print(v) : NULL;
 	cJSON_Delete(v);
@@ -936,7 +944,10 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 				   : r->format == PW_FORMAT_CSV_BODY ? "CSV (text/csv), up to "
 								     : "JSON, up to ",
 				   r->body_max ? lim : "", r->ok_status,
-				   r->format == PW_FORMAT_CSV_REPLY ? ", CSV (text/csv)" : "");
+				   r->format == PW_FORMAT_CSV_REPLY ? ", CSV (text/csv)"
+				   : r->format == PW_FORMAT_METRICS_REPLY
+					   ? ", Prometheus text format"
+					   : "");
 	if (!rc)
 		rc = pw_buf_printf(out, "- Audit event: %s\n",
 				   r->audit ? r->audit : "none (read only)");
@@ -946,10 +957,12 @@ static pw_err md_route(pw_buf *out, const pw_route *r)
 		rc = pw_buf_putc(out, '\n');
 	if (!rc && r->request_example)
 		rc = md_example(out, "Request", r->request_example,
-				r->format == PW_FORMAT_CSV_BODY);
+				r->format == PW_FORMAT_CSV_BODY ? "csv" : NULL);
 	if (!rc && r->response_example)
 		rc = md_example(out, "Response", r->response_example,
-				r->format == PW_FORMAT_CSV_REPLY);
+				r->format == PW_FORMAT_CSV_REPLY       ? "csv"
+				: r->format == PW_FORMAT_METRICS_REPLY ? "text"
+								       : NULL);
 	return rc;
 }
 

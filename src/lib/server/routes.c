@@ -25,6 +25,7 @@
 #include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/jsonout.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/text.h"
 
@@ -89,6 +90,36 @@ static void h_health(struct pw_api_ctx *c)
 	if (!o || !pw_json_add_str(o, "status", "ok") ||
 	    !pw_json_add_str(o, "version", PW_VERSION) ||
 	    !pw_json_add_str(o, "database", pg ? "postgresql" : "sqlite") ||
+	    !pw_json_add_int(o, "schema", pw_schema_version())) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_live(struct pw_api_ctx *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_str(o, "status", "live") ||
+	    !pw_json_add_str(o, "version", PW_VERSION)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_ready(struct pw_api_ctx *c)
+{
+	pw_error e = PW_ERROR_INIT;
+	if (pw_schema_ready(c->env->db, &e)) {
+		pw_api_error(c->resp, 503, "unavailable", "not ready: %s", e.msg);
+		c->resp->detail = e;
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_str(o, "status", "ready") ||
 	    !pw_json_add_int(o, "schema", pw_schema_version())) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
@@ -426,17 +457,38 @@ static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error
 	return pw_coverage_load(c->env->db, &fc, cov, e);
 }
 
+/* The coverage and SLA rules of the summary and the metrics. */
+static void summary_config(const struct pw_api_ctx *c, pw_findings_config *fc)
+{
+	memset(fc, 0, sizeof *fc);
+	fc->store = c->env->settings->feed_store;
+	fc->checkin_interval = (long)c->env->settings->checkin_interval;
+	fc->stale_checkins = (long)c->env->settings->stale_checkins;
+	pw_policy_defaults(&fc->policy);
+	for (int p = 0; p < PW_PRIO__COUNT && p < 4; p++)
+		if (c->env->settings->sla_days[p] >= 0)
+			fc->policy.sla_days[p] = c->env->settings->sla_days[p];
+}
+
+static void h_metrics(struct pw_api_ctx *c)
+{
+	pw_findings_config fc;
+	summary_config(c, &fc);
+	pw_buf text = PW_BUF_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_metrics_render(c->env->metrics, c->env->db, &fc, &text, &e);
+	if (rc) {
+		pw_buf_release(&text);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	pw_api_reply_buf(c, &text);
+}
+
 static void h_summary(struct pw_api_ctx *c)
 {
 	pw_findings_config fc;
-	memset(&fc, 0, sizeof fc);
-	fc.store = c->env->settings->feed_store;
-	fc.checkin_interval = (long)c->env->settings->checkin_interval;
-	fc.stale_checkins = (long)c->env->settings->stale_checkins;
-	pw_policy_defaults(&fc.policy);
-	for (int p = 0; p < PW_PRIO__COUNT && p < 4; p++)
-		if (c->env->settings->sla_days[p] >= 0)
-			fc.policy.sla_days[p] = c->env->settings->sla_days[p];
+	summary_config(c, &fc);
 	pw_fleet_summary s;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_fleet_summary_get(c->env->db, &fc, &s, &e);
@@ -1411,6 +1463,27 @@ static const pw_route routes[] = {
 	 "unreachable)",
 	 NULL, NULL,
 	 "{\"status\":\"ok\",\"version\":\"0.1.0\",\"database\":\"postgresql\",\"schema\":5}"},
+	{"GET", "/metrics", PW_ACCESS_USER, PW_ROLES_ALL, 0, PW_FORMAT_METRICS_REPLY, 200, NULL,
+	 h_metrics,
+	 "Prometheus metrics (text format 0.0.4): this node's requests by route and status with "
+	 "latency histograms, check-ins, enrollments, database errors and scheduler runs; the "
+	 "fleet's jobs by kind and state, hosts by coverage, open findings by priority, hosts "
+	 "past SLA and the feed snapshot's age. Scrape with an API token (any role)",
+	 NULL, NULL,
+	 "# HELP patchwarden_agent_checkins_total Agent check-ins this node accepted.\n"
+	 "# TYPE patchwarden_agent_checkins_total counter\n"
+	 "patchwarden_agent_checkins_total 42\n"
+	 "# HELP patchwarden_hosts Hosts in service by coverage state.\n"
+	 "# TYPE patchwarden_hosts gauge\n"
+	 "patchwarden_hosts{coverage=\"covered\"} 118\n"},
+	{"GET", "/api/v1/health/live", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_live,
+	 "Liveness for a load balancer or systemd: the process answers (no database call); HEAD "
+	 "too",
+	 NULL, NULL, "{\"status\":\"live\",\"version\":\"0.1.0\"}"},
+	{"GET", "/api/v1/health/ready", PW_ACCESS_PUBLIC, 0, 0, JSON, 200, NULL, h_ready,
+	 "Readiness: the database takes writes and holds this node's schema (503 naming what is "
+	 "wrong: read-only, unreachable, older or newer schema); HEAD too",
+	 NULL, NULL, "{\"status\":\"ready\",\"schema\":14}"},
 	{"GET", "/api/v1/me", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200, NULL, h_me,
 	 "Who the API token belongs to", NULL, NULL,
 	 "{\"user_id\":3,\"name\":\"alice\",\"role\":\"operator\",\"token_id\":7}"},

@@ -15,6 +15,7 @@
 #include "patchwarden/findings.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/window.h"
 
 #include "server-internal.h"
@@ -41,7 +42,7 @@ struct pw_scheduler {
 static void store_unusable(struct pw_scheduler *s, const pw_error *e)
 {
 	if (!atomic_exchange(&s->store_warned, true))
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_WARNING,
 			      "findings: %s; findings are not computed until then (logged once)",
 			      pw_error_text(e));
 }
@@ -64,7 +65,7 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (!v)
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_ERR,
 			      "findings: host %" PRId64
 			      ": out of memory queueing its recompute; its "
 			      "findings wait for the next snapshot",
@@ -74,7 +75,7 @@ void pw_scheduler_stale(void *ctx, int64_t host_id)
 static void log_run(struct pw_scheduler *s, const pw_findings_stats *st)
 {
 	pw_server_log(
-		s->server,
+		s->server, PW_LOG_INFO,
 		"findings: recomputed against feed snapshot %" PRId64 " in %.2f s: %zu hosts, "
 		"%zu distinct inventories, %zu hosts skipped (no advisories for their OS); %zu "
 		"opened, %zu kept, %zu fixed; open now %" PRId64 " emergency, %" PRId64
@@ -90,7 +91,7 @@ static bool open_both(struct pw_scheduler *s, pw_db **db, pw_feedstore **store)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!*db && pw_db_open(s->cfg->db_url, db, &e)) {
-		pw_server_log(s->server, "findings: cannot open the database: %s",
+		pw_server_log(s->server, PW_LOG_ERR, "findings: cannot open the database: %s",
 			      pw_error_text(&e));
 		return false;
 	}
@@ -101,7 +102,7 @@ static bool open_both(struct pw_scheduler *s, pw_db **db, pw_feedstore **store)
 	if (rc == PW_ERR_NOTFOUND)
 		store_unusable(s, &e);
 	else if (rc)
-		pw_server_log(s->server, "findings: feed store %s: %s",
+		pw_server_log(s->server, PW_LOG_ERR, "findings: feed store %s: %s",
 			      s->cfg->feeds.store ? s->cfg->feeds.store : "(the server's database)",
 			      pw_error_text(&e));
 	if (!rc)
@@ -140,17 +141,17 @@ static void recompute_changed(struct pw_scheduler *s, pw_db **db, int64_t *ids, 
 							NULL, &e);
 		/* A fleet of an OS the feeds lack would fill the log. */
 		if (hrc == PW_ERR_UNSUPPORTED && !atomic_exchange(&s->unsupported_warned, true))
-			pw_server_log(s->server,
+			pw_server_log(s->server, PW_LOG_WARNING,
 				      "findings: host %" PRId64 ": %s (hosts without feed data are "
 				      "logged once; 'patchwarden host recompute' counts them)",
 				      ids[i], pw_error_text(&e));
 		else if (hrc && hrc != PW_ERR_UNSUPPORTED)
-			pw_server_log(s->server, "findings: host %" PRId64 ": %s", ids[i],
-				      pw_error_text(&e));
+			pw_server_log(s->server, PW_LOG_WARNING, "findings: host %" PRId64 ": %s",
+				      ids[i], pw_error_text(&e));
 	}
 	if (rc)
-		pw_server_log(s->server, "findings: recomputing %zu hosts failed: %s", u,
-			      pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "findings: recomputing %zu hosts failed: %s",
+			      u, pw_error_text(&e));
 	pw_feedstore_close(store);
 }
 
@@ -165,7 +166,8 @@ static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 			    : PW_OK;
 	pw_feedstore_close(store);
 	if (rc)
-		pw_server_log(s->server, "findings: recompute failed (next try in %ld s): %s",
+		pw_server_log(s->server, PW_LOG_ERR,
+			      "findings: recompute failed (next try in %ld s): %s",
 			      s->cfg->feeds.recompute_interval, pw_error_text(&e));
 	else if (st.ran)
 		log_run(s, &st);
@@ -178,14 +180,15 @@ static void job_deadlines(struct pw_scheduler *s, pw_db **db)
 {
 	pw_error e = PW_ERROR_INIT;
 	if (!*db && pw_db_open(s->cfg->db_url, db, &e)) {
-		pw_server_log(s->server, "jobs: cannot open the database: %s", pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "jobs: cannot open the database: %s",
+			      pw_error_text(&e));
 		return;
 	}
 	size_t failed = 0;
 	if (pw_job_deadlines(*db, "system:scheduler", s->cfg->reboot_timeout, &failed, &e))
-		pw_server_log(s->server, "jobs: deadlines: %s", pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "jobs: deadlines: %s", pw_error_text(&e));
 	else if (failed)
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_WARNING,
 			      "jobs: %zu jobs failed: a reboot that did not report back or a "
 			      "maintenance window that closed (their messages say which)",
 			      failed);
@@ -200,9 +203,9 @@ static void campaign_expiry(struct pw_scheduler *s, pw_db *db)
 	if (!db)
 		return;
 	if (pw_campaign_expire(db, "system:scheduler", pw_window_now(), &reopened, &e))
-		pw_server_log(s->server, "campaigns: expiry: %s", pw_error_text(&e));
+		pw_server_log(s->server, PW_LOG_ERR, "campaigns: expiry: %s", pw_error_text(&e));
 	else if (reopened)
-		pw_server_log(s->server,
+		pw_server_log(s->server, PW_LOG_NOTICE,
 			      "campaigns: %zu hosts re-opened: a risk acceptance expired or a "
 			      "countermeasure is due for its re-check",
 			      reopened);
@@ -218,6 +221,18 @@ static bool passed(const struct timespec *t)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Counts a run of `task` begun at t0; returns its end, the next one's
+ * start. */
+static struct timespec timed(struct pw_scheduler *s, pw_sched_task task, struct timespec t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pw_metrics_scheduler(pw_server_metrics(s->server), task,
+			     (double)(t1.tv_sec - t0.tv_sec) +
+				     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return t1;
 }
 
 /* Computes the findings of hosts whose inventory changed as check-ins
@@ -239,11 +254,16 @@ static void *scheduler(void *arg)
 		s->changed = NULL;
 		s->n_changed = s->cap_changed = 0;
 		pthread_mutex_unlock(&s->lock);
-		if (n)
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (n) {
 			recompute_changed(s, &db, ids, n);
+			t0 = timed(s, PW_SCHED_FINDINGS_CHANGED, t0);
+		}
 		free(ids);
 		if (look) {
 			recompute_if_new(s, &db);
+			t0 = timed(s, PW_SCHED_FINDINGS_SNAPSHOT, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next);
 			next.tv_sec += interval;
 			look = false;
@@ -251,6 +271,7 @@ static void *scheduler(void *arg)
 		if (passed(&next_jobs)) {
 			job_deadlines(s, &db);
 			campaign_expiry(s, db);
+			timed(s, PW_SCHED_JOB_DEADLINES, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
 			next_jobs.tv_sec += DEADLINE_SECONDS;
 		}

@@ -34,7 +34,8 @@ struct pw_api_ctx {
 /* Replies with the route's ok_status and `obj` (consumed). */
 void pw_api_reply(struct pw_api_ctx *c, struct cJSON *obj);
 /* Replies with the route's ok_status and a text (consumed) in the
- * route's format: JSON, or CSV for PW_FORMAT_CSV_REPLY. */
+ * route's format: JSON, CSV for PW_FORMAT_CSV_REPLY, Prometheus' text for
+ * PW_FORMAT_METRICS_REPLY. */
 void pw_api_reply_buf(struct pw_api_ctx *c, pw_buf *text);
 /* Replies with the status a library error calls for: 400 for bad input,
  * 401 refused credentials, 404, 409 conflicts, 413, 503 a busy database,
@@ -75,7 +76,10 @@ void pw_h_ticket(struct pw_api_ctx *c);
 
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when
  * the server has no log. */
-void pw_server_log(struct pw_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pw_server_log(struct pw_server *s, pw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The node's counters (metrics.h), for the scheduler. */
+struct pw_metrics *pw_server_metrics(struct pw_server *s);
 
 /* A thread that waits on `wake` under `*lock` between rounds of work
  * until `stopping` is set: the findings scheduler and the request

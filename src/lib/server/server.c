@@ -26,6 +26,7 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/log.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/schema.h"
 
 #include "server-internal.h"
@@ -68,6 +69,9 @@ static const pw_server_key keys[] = {
 	 "seconds a stop (SIGTERM) waits for requests in progress before closing connections", 'i',
 	 0, 3600},
 	{"access_log", "false", "log one line per request to standard error (the journal)", 'b', 0,
+	 0},
+	{"log_level", "info",
+	 "lowest level logged: err, warning, notice, info or debug (access lines are info)", 's', 0,
 	 0},
 	{"checkin_interval", "900", "seconds between agent check-ins, told to the agents", 'i', 10,
 	 7 * 86400},
@@ -128,6 +132,17 @@ static pw_err get_bool(const pw_config *c, const char *name, bool *out, pw_error
 	return pw_config_get_bool(c, "server", name, strcmp(key(name)->def, "true") == 0, out, err);
 }
 
+static pw_err get_level(const pw_config *c, pw_log_level *out, pw_error *err)
+{
+	const char *v = NULL;
+	get_str(c, "log_level", &v);
+	if (v && pw_log_level_parse(v, out))
+		return PW_OK;
+	return pw_error_set(err, PW_ERR_PARSE,
+			    "[server] log_level = '%s': use err, warning, notice, info or debug",
+			    v ? v : "");
+}
+
 /* [jobs]: reboot_timeout (seconds, 60 to a day). */
 static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
 {
@@ -151,7 +166,13 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	for (size_t i = 0; i < N_KEYS; i++)
 		known[i] = keys[i].name;
 	known[N_KEYS] = NULL;
-	pw_err rc = c ? pw_config_check_keys(c, "server", known, err) : PW_OK;
+	/* Every command reads the same file, each its sections: the server
+	 * (and -n) checks that no section is outside them all. */
+	static const char *const sections[] = {"server", "feeds", "jobs",     "policy", "scan",
+					       "sync",   "agent", "source *", NULL};
+	pw_err rc = c ? pw_config_check_sections(c, sections, err) : PW_OK;
+	if (!rc && c)
+		rc = pw_config_check_keys(c, "server", known, err);
 	long depth = 0, string = 0, inflated = 0;
 	if (rc || (rc = get_str(c, "listen", &out->listen)) ||
 	    (rc = get_str(c, "tls_cert", &out->tls_cert)) ||
@@ -165,6 +186,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "request_timeout", &out->request_timeout, err)) ||
 	    (rc = get_long(c, "shutdown_timeout", &out->shutdown_timeout, err)) ||
 	    (rc = get_bool(c, "access_log", &out->access_log, err)) ||
+	    (rc = get_level(c, &out->log_level, err)) ||
 	    (rc = get_long(c, "checkin_interval", &out->api.checkin_interval, err)) ||
 	    (rc = get_long(c, "job_lease", &out->api.job_lease, err)) ||
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
@@ -425,6 +447,7 @@ struct pw_server {
 	/* While the daemon starts: its first message, the cause if it fails. */
 	struct mhd_msg start_msg;
 	bool starting;
+	pw_metrics *metrics;
 };
 
 /* A connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION). */
@@ -474,14 +497,16 @@ struct query {
 
 /* Every line goes out escaped (log.h): paths, addresses and messages
  * quote what clients sent. */
-static void emit(struct pw_server *s, const char *line)
+static void emit(struct pw_server *s, pw_log_level level, const char *line)
 {
+	if (level > (pw_log_level)__atomic_load_n(&s->cfg.log_level, __ATOMIC_RELAXED))
+		return;
 	char safe[4 * 1024];
 	pw_log_escape(line, safe, sizeof safe);
-	s->cfg.log(s->cfg.log_ctx, safe);
+	s->cfg.log(s->cfg.log_ctx, level, safe);
 }
 
-void pw_server_log(struct pw_server *s, const char *fmt, ...)
+void pw_server_log(struct pw_server *s, pw_log_level level, const char *fmt, ...)
 {
 	if (!s->cfg.log)
 		return;
@@ -490,7 +515,7 @@ void pw_server_log(struct pw_server *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	emit(s, line);
+	emit(s, level, line);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -507,26 +532,50 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		snprintf(s->start_msg.text, sizeof s->start_msg.text, "%s", line + n);
 	pthread_mutex_unlock(&s->conn_lock);
 	if (s->cfg.log)
-		emit(s, line);
+		emit(s, PW_LOG_WARNING, line);
+}
+
+/* A worker thread's handle; the key's destructor closes it when the
+ * thread ends, so the threads of a daemon replaced by a reload (and
+ * their PostgreSQL connections) do not pile up. */
+struct thread_db {
+	struct pw_server *s;
+	pw_db *db;
+};
+
+static void thread_db_end(void *arg)
+{
+	struct thread_db *t = arg;
+	pthread_mutex_lock(&t->s->pool_lock);
+	for (size_t i = 0; i < t->s->n_dbs; i++)
+		if (t->s->dbs[i] == t->db) {
+			t->s->dbs[i] = t->s->dbs[--t->s->n_dbs];
+			break;
+		}
+	pthread_mutex_unlock(&t->s->pool_lock);
+	pw_db_close(t->db);
+	free(t);
 }
 
 static pw_db *thread_db(struct pw_server *s, pw_error *err)
 {
-	pw_db *db = pthread_getspecific(s->db_key);
-	if (db)
-		return db;
+	struct thread_db *t = pthread_getspecific(s->db_key);
+	if (t)
+		return t->db;
+	pw_db *db = NULL;
 	if (pw_db_open(s->cfg.db_url, &db, err))
 		return NULL;
 	pthread_mutex_lock(&s->pool_lock);
 	pw_db **v = pw_grow(s->dbs, &s->cap_dbs, s->n_dbs, sizeof *v);
-	bool ok = v != NULL;
-	if (ok) {
+	t = v ? malloc(sizeof *t) : NULL;
+	if (t) {
 		s->dbs = v;
 		s->dbs[s->n_dbs++] = db;
+		*t = (struct thread_db){s, db};
 	}
 	pthread_mutex_unlock(&s->pool_lock);
-	if (!ok || pthread_setspecific(s->db_key, db) != 0) {
-		if (!ok)
+	if (!t || pthread_setspecific(s->db_key, t) != 0) {
+		if (!t)
 			pw_db_close(db);
 		pw_error_set(err, PW_ERR_NOMEM, "out of memory registering a database handle");
 		return NULL;
@@ -628,7 +677,7 @@ static void *watchdog(void *arg)
 		if (cut) {
 			pthread_mutex_unlock(&s->conn_lock);
 			pw_server_log(
-				s,
+				s, PW_LOG_NOTICE,
 				"http: closed %zu connection%s (%s%s) that had not sent a whole "
 				"request within request_timeout (%ld s)",
 				cut, cut == 1 ? "" : "s", who, cut == 1 ? "" : ", ...",
@@ -685,8 +734,8 @@ void pw_worker_end(struct pw_worker *w)
 
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
 {
-	pw_api_env env = {thread_db(s, err), &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
-			  pw_scheduler_stale, s->sched};
+	pw_api_env env = {thread_db(s, err),  &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
+			  pw_scheduler_stale, s->sched,    s->metrics};
 	return env;
 }
 
@@ -700,7 +749,11 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	r->status = resp->status;
 	conn_receiving(s, r->conn, false);
 	if (resp->status >= 500 && resp->detail.msg[0])
-		pw_server_log(s, "error: %s %s: %s", r->method, r->path, resp->detail.msg);
+		pw_server_log(s, PW_LOG_ERR, "error: %s %s: %s", r->method, r->path,
+			      resp->detail.msg);
+	if (resp->status >= 500 &&
+	    (resp->detail.code == PW_ERR_STORE || resp->detail.code == PW_ERR_UNAVAILABLE))
+		pw_metrics_db_error(s->metrics);
 	struct MHD_Response *m;
 	const char *type = "application/json";
 	if (resp->body.len) {
@@ -943,6 +996,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return respond(s, conn, r, &resp);
 }
 
+/* A request path as one key=value token of the access log: spaces,
+ * quotes, '%' and control bytes percent-encoded as in a URL (the path is
+ * logged decoded), so a path cannot fake another field; emit() escapes
+ * the rest. */
+static const char *log_token(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < size; p++)
+		if (*p <= ' ' || *p == '"' || *p == '%' || *p == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", *p);
+		else
+			out[n++] = (char)*p;
+	out[n] = '\0';
+	return out;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -951,17 +1020,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request *r = *req_cls;
 	if (!r)
 		return;
-	if (s->cfg.access_log) {
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
-			    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
-		pw_server_log(s, "access: %s %s %s %d %zu %.3fms %s%s", r->client, r->method,
-			      r->path, r->status, r->bytes, ms,
-			      r->who.actor[0] ? r->who.actor : "-",
-			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
-				      ? ""
-				      : " (connection closed early)");
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+	if (r->status)
+		pw_metrics_request(s->metrics, r->route, r->status, ms / 1e3);
+	if (__atomic_load_n(&s->cfg.access_log, __ATOMIC_RELAXED)) {
+		char path[3 * LOG_PATH_MAX];
+		pw_server_log(s, PW_LOG_INFO,
+			      "access: client=%s method=%s path=%s status=%d bytes=%zu "
+			      "duration_ms=%.3f user=%s%s",
+			      r->client, r->method, log_token(r->path, path, sizeof path),
+			      r->status, r->bytes, ms, r->who.actor[0] ? r->who.actor : "-",
+			      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " closed=early");
 	}
 	conn_receiving(s, r->conn, true);
 	pw_buf_release(&r->body);
@@ -990,18 +1062,117 @@ static void server_free(struct pw_server *s)
 	pthread_mutex_destroy(&s->conn_lock);
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
+	pw_metrics_free(s->metrics);
 	free(s);
+}
+
+pw_metrics *pw_server_metrics(struct pw_server *s)
+{
+	return s->metrics;
+}
+
+/* A SQLite file (and its directory, for the WAL and journal files) the
+ * server's user cannot write: said before SQLite says "attempt to write
+ * a readonly database" from a PRAGMA. */
+static pw_err check_sqlite_writable(const char *url, pw_error *err)
+{
+	const char *file = pw_db_sqlite_path(url);
+	if (!file || access(file, F_OK) != 0)
+		return PW_OK;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	const char *no = access(file, W_OK) != 0 ? file : access(dir, W_OK) != 0 ? dir : NULL;
+	if (!no)
+		return PW_OK;
+	return pw_error_set(err, PW_ERR_IO,
+			    "%s (uid %u): the database takes no writes: %s is not writable by "
+			    "this user; give the server's user write access to the file and its "
+			    "directory (chown), or run the server as their owner",
+			    file, (unsigned)geteuid(), no);
 }
 
 static pw_err migrate(const char *url, bool *sqlite, pw_error *err)
 {
 	pw_db *db = NULL;
+	if (check_sqlite_writable(url, err))
+		return PW_ERR_IO;
 	pw_err rc = pw_schema_open(url, &db, err);
 	if (rc)
 		return pw_error_prefix(err, "opening the database: ");
 	*sqlite = pw_db_kind_of(db) == PW_DB_SQLITE;
+	/* A database created by another user opens and reads fine; without
+	 * this the server would answer healthy while every write fails. */
+	rc = pw_schema_ready(db, err);
 	pw_db_close(db);
+	if (rc) {
+		char shown[1024];
+		pw_db_url_redact(url, shown, sizeof shown);
+		return pw_error_prefix(err, "%s (uid %u): ", shown, (unsigned)geteuid());
+	}
 	return PW_OK;
+}
+
+/* Starts libmicrohttpd with s->cert and s->key on cfg->listen, or on
+ * `listen_fd` (a reload: the socket the previous daemon gave up, so no
+ * connection attempt is refused in between). */
+static pw_err start_daemon(struct pw_server *s, const pw_server_config *cfg, MHD_socket listen_fd,
+			   struct MHD_Daemon **out, pw_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	parse_listen(cfg->listen, &ss, &sslen);
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem tls_opts[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)pw_buf_str(&s->cert)},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)pw_buf_str(&s->key)},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0,
+		 (void *)(uintptr_t)(cfg->tls_priorities ? cfg->tls_priorities : "NORMAL")},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem where[] = {
+		listen_fd == MHD_INVALID_SOCKET
+			? (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss}
+			: (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	if (s->tls)
+		flags |= MHD_USE_TLS;
+	pthread_mutex_lock(&s->conn_lock);
+	s->starting = true;
+	s->start_msg.text[0] = '\0';
+	pthread_mutex_unlock(&s->conn_lock);
+	*out = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, s, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE,
+				s->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned)cfg->max_connections_per_ip,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
+	int e = errno;
+	pthread_mutex_lock(&s->conn_lock);
+	s->starting = false;
+	pthread_mutex_unlock(&s->conn_lock);
+	if (*out)
+		return PW_OK;
+	/* Its own message names the cause (a bind refused, TLS); errno may be
+	 * left over from anything. */
+	if (s->start_msg.text[0])
+		return pw_error_set(err, PW_ERR_IO, "cannot serve on %s: %s", cfg->listen,
+				    s->start_msg.text);
+	return pw_error_set(err, PW_ERR_IO,
+			    "cannot serve on %s: %s (address in use, not local, or a port below "
+			    "1024 without the right to bind it?)",
+			    cfg->listen, e ? strerror(e) : "libmicrohttpd refused to start");
 }
 
 pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *err)
@@ -1014,7 +1185,7 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	if (!s)
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	s->cfg = *cfg;
-	if (pthread_key_create(&s->db_key, NULL) != 0) {
+	if (pthread_key_create(&s->db_key, thread_db_end) != 0) {
 		free(s);
 		return pw_error_set(err, PW_ERR_NOMEM,
 				    "no thread-local key left for database handles");
@@ -1023,7 +1194,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->conn_lock, NULL);
 	pw_worker_init(&s->watchdog, &s->conn_lock);
-	pw_err rc = pw_scheduler_new(&s->cfg, s, &s->sched, err);
+	s->metrics = pw_metrics_new();
+	pw_err rc = s->metrics ? pw_scheduler_new(&s->cfg, s, &s->sched, err)
+			       : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = check(cfg, &s->cert, &s->key, err);
 	s->tls = tls_wanted(cfg);
@@ -1036,51 +1209,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 		server_free(s);
 		return rc;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	parse_listen(cfg->listen, &ss, &sslen);
 	s->threads = cfg->threads > 0 ? (unsigned)cfg->threads : auto_threads();
-
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	struct MHD_OptionItem tls_opts[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)pw_buf_str(&s->cert)},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)pw_buf_str(&s->key)},
-		{MHD_OPTION_HTTPS_PRIORITIES, 0,
-		 (void *)(uintptr_t)(cfg->tls_priorities ? cfg->tls_priorities : "NORMAL")},
-		{MHD_OPTION_END, 0, NULL},
-	};
-	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-	if (s->tls)
-		flags |= MHD_USE_TLS;
-	s->starting = true;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_THREAD_POOL_SIZE, s->threads,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				(unsigned)cfg->max_connections_per_ip,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-				MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts, MHD_OPTION_END);
-	int e = errno;
-	pthread_mutex_lock(&s->conn_lock);
-	s->starting = false;
-	pthread_mutex_unlock(&s->conn_lock);
-	if (!s->d) {
-		/* Its own message names the cause (a bind refused, TLS); errno
-		 * may be left over from anything. */
-		if (s->start_msg.text[0])
-			rc = pw_error_set(err, PW_ERR_IO, "cannot serve on %s: %s", cfg->listen,
-					  s->start_msg.text);
-		else
-			rc = pw_error_set(err, PW_ERR_IO,
-					  "cannot serve on %s: %s (address in use, not local, or "
-					  "a port below 1024 without the right to bind it?)",
-					  cfg->listen,
-					  e ? strerror(e) : "libmicrohttpd refused to start");
+	rc = start_daemon(s, cfg, MHD_INVALID_SOCKET, &s->d, err);
+	if (rc) {
 		server_free(s);
 		return rc;
 	}
@@ -1111,23 +1242,90 @@ bool pw_server_tls(const pw_server *s)
 	return s->tls;
 }
 
-void pw_server_stop(pw_server *s)
+/* Stops taking connections on `d`, lets requests in progress finish
+ * (idle keep-alive connections would hold the count up until their
+ * timeout, so the wait is bounded) and stops it. */
+static void drain(struct pw_server *s, struct MHD_Daemon *d, bool close_listen)
 {
-	if (!s)
-		return;
-	MHD_socket l = MHD_quiesce_daemon(s->d);
-	if (l != MHD_INVALID_SOCKET)
+	MHD_socket l = MHD_quiesce_daemon(d);
+	if (close_listen && l != MHD_INVALID_SOCKET)
 		close(l);
-	/* Requests in progress finish; idle keep-alive connections would
-	 * hold the count up until their timeout, so the wait is bounded. */
 	for (long waited = 0; waited < s->cfg.shutdown_timeout * 1000; waited += 20) {
 		const union MHD_DaemonInfo *di =
-			MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		if (!di || di->num_connections == 0)
 			break;
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	MHD_stop_daemon(s->d);
+	MHD_stop_daemon(d);
+}
+
+void pw_server_stop(pw_server *s)
+{
+	if (!s)
+		return;
+	drain(s, s->d, true);
 	server_free(s);
+}
+
+pw_err pw_server_reload(pw_server *s, const pw_server_config *next, pw_error *err)
+{
+	if (tls_wanted(next) != s->tls)
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "switching between HTTPS and plain HTTP needs a restart");
+	__atomic_store_n(&s->cfg.access_log, next->access_log, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cfg.log_level, next->log_level, __ATOMIC_RELAXED);
+	if (!s->tls)
+		return PW_OK;
+	/* A renewed certificate keeps its file name: the files are read
+	 * again whatever the configuration says, and a bad pair keeps the
+	 * daemon serving the old one. */
+	pw_buf cert = PW_BUF_INIT, key = PW_BUF_INIT;
+	pw_server_config tls = s->cfg;
+	tls.tls_cert = next->tls_cert;
+	tls.tls_key = next->tls_key;
+	tls.tls_priorities = next->tls_priorities;
+	pw_err rc = check(&tls, &cert, &key, err);
+	if (rc) {
+		pw_buf_release(&cert);
+		pw_buf_release(&key);
+		return pw_error_prefix(err, "still serving the previous certificate: ");
+	}
+	MHD_socket l = MHD_quiesce_daemon(s->d);
+	if (l == MHD_INVALID_SOCKET) {
+		pw_buf_release(&cert);
+		pw_buf_release(&key);
+		return pw_error_set(err, PW_ERR_IO, "libmicrohttpd gave up no listening socket");
+	}
+	pw_buf old_cert = s->cert, old_key = s->key;
+	s->cert = cert;
+	s->key = key;
+	struct MHD_Daemon *old = s->d, *d = NULL;
+	rc = start_daemon(s, &tls, l, &d, err);
+	if (rc) {
+		/* Back to the old pair on the same socket; failing that, the
+		 * caller stops the server (systemd starts it again). */
+		pw_buf_release(&s->cert);
+		pw_buf_release(&s->key);
+		s->cert = old_cert;
+		s->key = old_key;
+		pw_error again = PW_ERROR_INIT;
+		if (start_daemon(s, &s->cfg, l, &d, &again)) {
+			close(l);
+			s->d = old;
+			return pw_error_set(err, PW_ERR_UNAVAILABLE,
+					    "%s; restarting on the previous certificate failed "
+					    "too: %s",
+					    err->msg, again.msg);
+		}
+		s->d = d;
+		drain(s, old, false);
+		return pw_error_prefix(err, "still serving the previous certificate: ");
+	}
+	s->d = d;
+	drain(s, old, false);
+	pw_buf_release(&old_cert);
+	pw_buf_release(&old_key);
+	return PW_OK;
 }

@@ -14,7 +14,8 @@
 typedef struct pw_config pw_config;
 
 /* Loads `path`. With `must_exist` false a missing file gives an empty
- * config; a malformed line is an error naming file:line. */
+ * config; a malformed line, a key outside any section or set twice in
+ * one is an error naming file:line. */
 pw_err pw_config_load(const char *path, bool must_exist, pw_config **out, pw_error *err);
 /* An empty config (all defaults). */
 pw_config *pw_config_new(void);
@@ -43,7 +44,19 @@ const char *pw_config_section_name(const pw_config *c, const char *prefix, size_
 pw_err pw_config_check_keys(const pw_config *c, const char *section, const char *const *known,
 			    pw_error *err);
 
-/* Sets a value (for tests and for command-line overrides). */
+/* Checks that every section is one of `known` (NULL-terminated; "source *"
+ * takes any "[source NAME]"): PW_ERR_PARSE naming file:line of the first
+ * other, so a misspelt [serevr] is not silently all defaults. */
+pw_err pw_config_check_sections(const pw_config *c, const char *const *known, pw_error *err);
+
+/* The keys of `section` whose values differ between a and b (set in one
+ * only, or to other values), one per call from *pos = 0 until NULL: what
+ * a reload changed. */
+const char *pw_config_changed(const pw_config *a, const pw_config *b, const char *section,
+			      size_t *pos);
+
+/* Sets a value (for tests and for command-line overrides; a later value
+ * wins over the file's). */
 pw_err pw_config_set(pw_config *c, const char *section, const char *key, const char *value);
 
 #endif

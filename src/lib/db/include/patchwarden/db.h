@@ -22,8 +22,11 @@
 #include "patchwarden/error.h"
 
 /* The server database (and feed store) file when neither --db,
- * $PATCHWARDEN_DB nor the configuration names one. */
-#define PW_SERVER_DB_DEFAULT "patchwarden.db"
+ * $PATCHWARDEN_DB nor the configuration names one: absolute, so a command
+ * run in another directory finds the same database (or says it is not
+ * there) instead of opening ./patchwarden.db. */
+#define PW_STATE_DIR "/var/lib/patchwarden"
+#define PW_SERVER_DB_DEFAULT PW_STATE_DIR "/patchwarden.db"
 
 typedef struct pw_db pw_db;
 typedef struct pw_stmt pw_stmt;
@@ -65,6 +68,27 @@ pw_err pw_db_table_exists(pw_db *db, const char *name, bool *exists, pw_error *e
 /* Whether the database answers: one trivial statement, through the
  * reconnect that every statement gets (a health check). */
 pw_err pw_db_ping(pw_db *db, pw_error *err);
+
+/* Backups (SQLite; PostgreSQL has pg_dump, see patchwarden-db(1), and
+ * these answer PW_ERR_UNSUPPORTED). pw_db_sqlite_backup copies the open
+ * database into `dest` with SQLite's online backup API — one consistent
+ * snapshot while other connections keep writing — through dest.tmp
+ * (mode 0600), an fsync and a rename, so `dest` is whole or absent. */
+pw_err pw_db_sqlite_backup(pw_db *db, const char *dest, pw_error *err);
+/* Replaces the open database's content with the SQLite file `src`'s
+ * (the backup API the other way), in one step: readers see the old or
+ * the new database. Check `src` with pw_db_sqlite_file_check first. */
+pw_err pw_db_sqlite_restore(pw_db *db, const char *src, pw_error *err);
+/* Opens the SQLite file `path` read-only (nothing is written to it), runs
+ * PRAGMA integrity_check and reads the newest schema version of
+ * `component` (0 when it has none): a backup is checked before it is
+ * restored. PW_ERR_INTEGRITY with SQLite's first complaint. */
+pw_err pw_db_sqlite_file_check(const char *path, const char *component, int64_t *version,
+			       pw_error *err);
+/* PRAGMA integrity_check of an open SQLite database (PW_ERR_INTEGRITY
+ * with the first complaint); PostgreSQL checks its pages itself: a round
+ * trip. */
+pw_err pw_db_integrity(pw_db *db, pw_error *err);
 
 /* Runs SQL without parameters (may hold several statements). */
 pw_err pw_db_exec(pw_db *db, const char *sql, pw_error *err);

@@ -26,6 +26,7 @@ typedef struct pw_fleet_summary {
 	int64_t snapshot;  /* the feed store's newest; 0: none */
 	char snapshot_created[32];
 	int64_t snapshot_age_days;
+	int64_t snapshot_age_seconds; /* for /metrics */
 } pw_fleet_summary;
 
 /* Computes the summary: the feed store, the SLAs ([policy]) and the

@@ -34,6 +34,16 @@ int pw_schema_version(void);
  * PW_SERVER_DB_DEFAULT. The caller frees *out. */
 pw_err pw_schema_default_url(const char *config_path, char **out, pw_error *err);
 
+/* The newest server migration `db` has had (0 for a new database),
+ * without migrating: `db check`. */
+pw_err pw_schema_stored_version(pw_db *db, int64_t *version, pw_error *err);
+
+/* Ready to serve: `db` takes writes (a no-op UPDATE, which SQLite and
+ * PostgreSQL both refuse on a read-only file, user or transaction) and
+ * holds this build's schema. PW_ERR_IO or PW_ERR_CONFLICT saying which,
+ * for the start-up check and GET /api/v1/health/ready. */
+pw_err pw_schema_ready(pw_db *db, pw_error *err);
+
 /* Opens `url` (the pw_schema_default_url when NULL) and migrates it. */
 pw_err pw_schema_open(const char *url, pw_db **out, pw_error *err);
 

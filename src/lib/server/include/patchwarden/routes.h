@@ -79,7 +79,7 @@ typedef struct pw_query_param {
 } pw_query_param;
 
 /* What a handler produces: a status and a JSON body. */
-#define PW_ALLOW_MAX 32
+#define PW_ALLOW_MAX 48
 
 typedef struct pw_api_response {
 	int status;
@@ -100,10 +100,14 @@ typedef void (*pw_route_handler)(struct pw_api_ctx *ctx);
 
 /* What a route reads and writes besides JSON. Errors are JSON always. */
 typedef enum pw_route_format {
-	PW_FORMAT_JSON = 0,  /* a JSON body (if any) and reply */
-	PW_FORMAT_CSV_BODY,  /* a text/csv body, handed to the handler as it is; a JSON reply */
-	PW_FORMAT_CSV_REPLY, /* a text/csv reply */
+	PW_FORMAT_JSON = 0,      /* a JSON body (if any) and reply */
+	PW_FORMAT_CSV_BODY,      /* a text/csv body, handed to the handler as it is; a JSON reply */
+	PW_FORMAT_CSV_REPLY,     /* a text/csv reply */
+	PW_FORMAT_METRICS_REPLY, /* Prometheus' text format (metrics.h) */
 } pw_route_format;
+
+/* A reply in plain text rather than JSON: CSV or metrics. */
+#define PW_FORMAT_TEXT_REPLY(f) ((f) == PW_FORMAT_CSV_REPLY || (f) == PW_FORMAT_METRICS_REPLY)
 
 #define PW_CSV_TYPE "text/csv; charset=utf-8"
 
@@ -162,6 +166,7 @@ typedef struct pw_api_env {
 	 * do. It must not fail or slow the request, so it returns nothing. */
 	void (*findings_stale)(void *ctx, int64_t host_id);
 	void *hook_ctx;
+	struct pw_metrics *metrics; /* this node's counters (GET /metrics); NULL in tests */
 } pw_api_env;
 
 /* Step 1, before the body is read: authenticates the Authorization

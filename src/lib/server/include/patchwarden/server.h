@@ -15,12 +15,15 @@
 
 #include "patchwarden/config.h"
 #include "patchwarden/error.h"
+#include "patchwarden/log.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 
-/* Receives one complete line (no newline): errors, and the access log
- * when it is on. Called from worker threads, one line per call. */
-typedef void (*pw_server_log_fn)(void *ctx, const char *line);
+/* Receives one complete line (no newline, escaped: log.h) and its level:
+ * errors, the scheduler's work, and the access log when it is on. Called
+ * from worker threads, one line per call, only for lines at or above
+ * log_level. */
+typedef void (*pw_server_log_fn)(void *ctx, pw_log_level level, const char *line);
 
 typedef struct pw_server_config {
 	const char *listen;         /* "ADDR:PORT" or "[IPv6]:PORT"; port 0: any free port */
@@ -47,6 +50,7 @@ typedef struct pw_server_config {
 	long reboot_timeout;
 	pw_server_log_fn log;
 	void *log_ctx;
+	pw_log_level log_level; /* [server] log_level; SIGHUP applies a change */
 } pw_server_config;
 
 /* One documented key of the [server] section. */
@@ -87,6 +91,15 @@ unsigned pw_server_port(const pw_server *s);
 /* The number of worker threads. */
 unsigned pw_server_threads(const pw_server *s);
 bool pw_server_tls(const pw_server *s);
+
+/* SIGHUP: applies what can change without a restart. access_log at
+ * once; with HTTPS, the certificate and key files are read again (a
+ * renewal keeps their names) and, when GnuTLS takes them, a new daemon
+ * takes over the listening socket while the old one finishes its
+ * requests. On an error the server goes on as before (the message says
+ * so); only when neither pair can be served again (PW_ERR_UNAVAILABLE)
+ * is it left without a daemon, and the caller should stop it. `next`'s strings are not kept. */
+pw_err pw_server_reload(pw_server *s, const pw_server_config *next, pw_error *err);
 
 /* Stops accepting, lets requests in progress finish (at most
  * shutdown_timeout seconds), closes connections and database handles
