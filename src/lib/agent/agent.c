@@ -45,6 +45,7 @@ struct pw_agent_client {
 	char *credential;
 	/* state */
 	char acked_hash[65];
+	char acked_runtime[65]; /* hash of the runtime facts the server last took */
 	bool need_inventory;
 	long interval;
 	char last_checkin[32];
@@ -538,8 +539,11 @@ static pw_err load_state(pw_agent_client *c, pw_error *err)
 		const char *h = json_str(o, "inventory_hash"), *t = json_str(o, "last_checkin");
 		const cJSON *need = cJSON_GetObjectItemCaseSensitive(o, "need_inventory");
 		const cJSON *iv = cJSON_GetObjectItemCaseSensitive(o, "checkin_interval");
+		const char *rh = json_str(o, "runtime_hash");
 		if (h && strlen(h) == 64)
 			memcpy(c->acked_hash, h, 65);
+		if (rh && strlen(rh) == 64)
+			memcpy(c->acked_runtime, rh, 65);
 		if (t)
 			snprintf(c->last_checkin, sizeof c->last_checkin, "%s", t);
 		c->need_inventory = cJSON_IsTrue(need);
@@ -556,6 +560,7 @@ static pw_err save_state(const pw_agent_client *c, pw_error *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && cJSON_AddStringToObject(o, "inventory_hash", c->acked_hash) &&
+		  cJSON_AddStringToObject(o, "runtime_hash", c->acked_runtime) &&
 		  cJSON_AddBoolToObject(o, "need_inventory", c->need_inventory) &&
 		  cJSON_AddNumberToObject(o, "checkin_interval", (double)c->interval) &&
 		  cJSON_AddStringToObject(o, "last_checkin", c->last_checkin);
@@ -699,9 +704,11 @@ double pw_agent_next_delay(long interval, unsigned failures, double r)
 /* ---- jobs ------------------------------------------------------------- */
 
 /* The `patchwarden scan --json` object for this host from the local feed
- * store's latest snapshot, with the default policy; NULL and err when
- * there is no store or it has no data for this release. */
-static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_error *err)
+ * store's latest snapshot, with the default policy and the running
+ * processes' facts (rt, NULL: unknown); NULL and err when there is no
+ * store or it has no data for this release. */
+static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, const pw_runtime *rt,
+			pw_error *err)
 {
 	if (access(c->feed_store, F_OK) != 0) {
 		pw_error_set(err, PW_ERR_NOTFOUND,
@@ -712,7 +719,7 @@ static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_er
 	}
 	pw_policy policy;
 	pw_policy_defaults(&policy);
-	pw_scan_host host = {policy.default_exposure, NULL};
+	pw_scan_host host = {policy.default_exposure, rt};
 	pw_scan_result res = PW_SCAN_RESULT_INIT;
 	pw_feedstore *store = NULL;
 	pw_advindex *idx = NULL;
@@ -834,7 +841,7 @@ static cJSON *exec_job(pw_agent_client *c, const char *kind, const cJSON *args, 
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
-		      const char *inv_error, int64_t *job_id, pw_error *err)
+		      const pw_runtime *rt, const char *inv_error, int64_t *job_id, pw_error *err)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
 	const char *kind = json_str(job, "kind");
@@ -861,7 +868,7 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		output = pw_inventory_to_json(inv);
 	} else if (!strcmp(kind, "scan")) {
 		pw_error se = PW_ERROR_INIT;
-		output = scan_json(c, inv, &se);
+		output = scan_json(c, inv, rt, &se);
 		if (!output) {
 			/* Say why, with the inventory the server can scan itself. */
 			output = cJSON_CreateObject();
@@ -1005,8 +1012,8 @@ static pw_err add_release(pw_agent_client *c, int64_t id)
 }
 
 static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64_t *sent,
-			   size_t n_sent, const pw_inventory *inv, pw_agent_cycle_report *rep,
-			   pw_error *err)
+			   size_t n_sent, const pw_inventory *inv, const pw_runtime *rt,
+			   pw_agent_cycle_report *rep, pw_error *err)
 {
 	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
 	const cJSON *ack = cJSON_GetObjectItemCaseSensitive(o, "ack");
@@ -1054,6 +1061,8 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 		memcpy(c->acked_hash, rep->inventory_hash, 65);
 	if (c->need_inventory)
 		c->acked_hash[0] = '\0';
+	if (rep->sent_runtime)
+		memcpy(c->acked_runtime, rep->runtime_hash, 65);
 	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
 		c->interval = (long)iv->valuedouble;
 	pw_ts_seconds_now(c->last_checkin);
@@ -1063,7 +1072,7 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	cJSON_ArrayForEach(x, jobs) {
 		pw_error e = PW_ERROR_INIT;
 		int64_t id;
-		if (run_job(c, x, inv, rep->inventory_error, &id, &e)) {
+		if (run_job(c, x, inv, rt, rep->inventory_error, &id, &e)) {
 			rep->jobs_failed++;
 			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
 			/* Held without a result, the job would wait out its lease. */
@@ -1225,9 +1234,9 @@ static pw_err replace_refused(pw_agent_client *c, uint64_t seq, const pw_buf *re
 
 /* One check-in request: builds the body (the inventory when
  * rep->sent_inventory, the standing refusal when `held`), sends it. */
-static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, uint64_t *sent,
-		      size_t *n_sent, uint64_t *largest, size_t *n_release, long *status,
-		      pw_buf *reply, pw_agent_cycle_report *rep, pw_error *err)
+static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, const pw_runtime *rt, bool held,
+		      uint64_t *sent, size_t *n_sent, uint64_t *largest, size_t *n_release,
+		      long *status, pw_buf *reply, pw_agent_cycle_report *rep, pw_error *err)
 {
 	cJSON *body = cJSON_CreateObject();
 	pw_err rc = PW_OK;
@@ -1239,6 +1248,13 @@ static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, ui
 	if (!rc && rep->sent_inventory) {
 		cJSON *j = pw_inventory_to_json(inv);
 		if (!j || !cJSON_AddItemToObject(body, "inventory", j)) {
+			cJSON_Delete(j);
+			rc = nomem(err);
+		}
+	}
+	if (!rc && rep->sent_runtime) {
+		cJSON *j = pw_runtime_to_json(rt);
+		if (!j || !cJSON_AddItemToObject(body, "runtime", j)) {
 			cJSON_Delete(j);
 			rc = nomem(err);
 		}
@@ -1264,6 +1280,31 @@ static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, ui
 	}
 	cJSON_free(text);
 	return rc;
+}
+
+/* What the running processes use, from the executor (the privileged
+ * parent: only root reads every process's maps), into res; sent when it
+ * changed since the server last took it. NULL when it cannot be read:
+ * the server then keeps what it has. */
+static const pw_runtime *read_runtime(pw_agent_client *c, pw_exec_result *res,
+				      pw_agent_cycle_report *rep)
+{
+	pw_exec_request *req = calloc(1, sizeof *req);
+	pw_error e = PW_ERROR_INIT;
+	if (!req)
+		return NULL;
+	req->kind = PW_EXEC_INVENTORY;
+	pw_err rc = c->exec_fn(c->exec_ctx, req, res, &e);
+	free(req);
+	if (rc || res->status != PW_EXEC_DONE || !res->runtime) {
+		snprintf(rep->runtime_error, sizeof rep->runtime_error, "%s",
+			 rc ? pw_error_text(&e) : res->message);
+		return NULL;
+	}
+	if (pw_runtime_hash(res->runtime, rep->runtime_hash, &e))
+		return NULL;
+	rep->sent_runtime = strcmp(rep->runtime_hash, c->acked_runtime) != 0;
+	return res->runtime;
 }
 
 /* Attempts per check-in: with the inventory, without it, then with the
@@ -1293,6 +1334,9 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 		held = want && refusal_holds(c, rep->inventory_hash);
 		rep->sent_inventory = want && !held;
 	}
+	pw_exec_result rres;
+	pw_exec_result_init(&rres);
+	const pw_runtime *rt = read_runtime(c, &rres, rep);
 	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent), largest = 0;
 	size_t n_sent = 0, n_release = 0;
 	pw_buf reply = PW_BUF_INIT;
@@ -1302,8 +1346,8 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 	/* Too large is not unreachable: the host must go on checking in, so
 	 * again at once without what the server refused, saying why. */
 	for (int i = 0; !rc && i < ATTEMPTS; i++) {
-		rc = attempt(c, &inv, held, sent, &n_sent, &largest, &n_release, &status, &reply,
-			     rep, err);
+		rc = attempt(c, &inv, rt, held, sent, &n_sent, &largest, &n_release, &status,
+			     &reply, rep, err);
 		if (rc || status != 413)
 			break;
 		if (rep->sent_inventory) {
@@ -1335,7 +1379,7 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 		c->refused_hash[0] = '\0';
 	if (!rc)
 		rc = handle_reply(c, &reply, sent, n_sent, rep->inventory_error[0] ? NULL : &inv,
-				  rep, err);
+				  rt, rep, err);
 	if (c->n_release)
 		release_now(c, rep);
 	rep->spooled = c->spool.count;
@@ -1343,5 +1387,6 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 	pw_buf_release(&reply);
 	free(sent);
 	pw_inventory_release(&inv);
+	pw_exec_result_release(&rres);
 	return rc;
 }

@@ -80,6 +80,12 @@ void pw_agent_client_close(pw_agent_client *c);
 typedef struct pw_agent_cycle_report {
 	bool sent_inventory;
 	char inventory_hash[65];
+	/* The running processes' facts (runtime.h): sent when their hash
+	 * changed since the server took them; runtime_error says why they
+	 * could not be read ("" when they were). */
+	bool sent_runtime;
+	char runtime_hash[65];
+	char runtime_error[PW_ERROR_MSG_MAX];
 	size_t results_sent;
 	size_t results_acked;
 	size_t results_quarantined; /* damaged spool files moved aside */
