@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "patchwarden/gzip.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/jobkind.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
 #include "patchwarden/scan.h"
@@ -838,10 +840,156 @@ static cJSON *exec_job(pw_agent_client *c, const char *kind, const cJSON *args, 
 	return out;
 }
 
+/* Spools one job result (without seq: the spool numbers it); takes
+ * `output` (NULL: out of memory). */
+static pw_err spool_result(pw_agent_client *c, double job_id, const char *status,
+			   const char *started, const char *finished, int exit_code, cJSON *output,
+			   pw_error *err)
+{
+	/* A result the server refuses would block the spool for good. */
+	pw_err fit = output ? pw_agent_fit_output(output, PW_AGENT_OUTPUT_STRING_MAX, NULL, err)
+			    : PW_OK;
+	if (fit) {
+		cJSON_Delete(output);
+		return fit;
+	}
+	cJSON *r = cJSON_CreateObject();
+	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", job_id) &&
+		  cJSON_AddStringToObject(r, "status", status) &&
+		  cJSON_AddStringToObject(r, "started", started) &&
+		  cJSON_AddStringToObject(r, "finished", finished) &&
+		  cJSON_AddNumberToObject(r, "exit_code", exit_code) &&
+		  cJSON_AddItemToObject(r, "output", output);
+	if (!ok && output && (!r || !cJSON_GetObjectItemCaseSensitive(r, "output")))
+		cJSON_Delete(output);
+	char *text = ok ? cJSON_PrintUnformatted(r) : NULL;
+	cJSON_Delete(r);
+	if (!text)
+		return nomem(err);
+	uint64_t seq;
+	pw_err rc = pw_spool_put(&c->spool, text, strlen(text), &seq, err);
+	cJSON_free(text);
+	return rc;
+}
+
+/* ---- reboots ------------------------------------------------------------ */
+
+/* A reboot job leaves STATE_DIR/reboot ({"job_id", "started", "boot_id",
+ * "kernel"}) before the reboot command runs; the first check-in in
+ * another boot reports the job with the kernel running then. The boot id
+ * (a new random one each boot), not the clock or the kernel, tells that
+ * a reboot happened: a check-in before it (the command returned, the
+ * machine is still going down, or it never did) reports nothing, and the
+ * server fails the job after [jobs] reboot_timeout. */
+#define REBOOT_FILE "reboot"
+
+/* This boot's id into out ("" when it cannot be read). */
+static void boot_id(char out[64])
+{
+	const char *path = "/proc/sys/kernel/random/boot_id";
+#ifdef PW_TEST_HOOKS
+	/* Tests "reboot" by changing the id this file holds. */
+	const char *hook = getenv("PATCHWARDEN_TEST_BOOT_ID");
+	if (hook && *hook)
+		path = hook;
+#endif
+	pw_buf b = PW_BUF_INIT;
+	out[0] = '\0';
+	if (!pw_read_file(path, &b, 4096, NULL))
+		snprintf(out, 64, "%.*s", (int)strcspn(pw_buf_str(&b), "\n"), pw_buf_str(&b));
+	pw_buf_release(&b);
+}
+
+static void kernel_release(char out[65])
+{
+	struct utsname u;
+	snprintf(out, 65, "%s", uname(&u) == 0 ? u.release : "");
+}
+
+static pw_err reboot_mark(pw_agent_client *c, int64_t job_id, const char *started, pw_error *err)
+{
+	char boot[64], kernel[65];
+	boot_id(boot);
+	kernel_release(kernel);
+	cJSON *o = cJSON_CreateObject();
+	pw_buf path = PW_BUF_INIT;
+	pw_err rc = o && pw_json_add_int(o, "job_id", job_id) &&
+				    cJSON_AddStringToObject(o, "started", started) &&
+				    cJSON_AddStringToObject(o, "boot_id", boot) &&
+				    cJSON_AddStringToObject(o, "kernel", kernel)
+			    ? state_path(c->state_dir, REBOOT_FILE, &path, err)
+			    : nomem(err);
+	if (!rc)
+		rc = write_json(path.data, o, err);
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+static void reboot_unmark(pw_agent_client *c)
+{
+	pw_buf path = PW_BUF_INIT;
+	if (!state_path(c->state_dir, REBOOT_FILE, &path, NULL))
+		unlink(path.data);
+	pw_buf_release(&path);
+}
+
+/* After a reboot a job started: spools its result, with the kernel this
+ * boot runs, and forgets the mark. */
+static pw_err reboot_report(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *m = NULL;
+	pw_err rc = state_path(c->state_dir, REBOOT_FILE, &path, err);
+	if (!rc)
+		rc = read_json(path.data, &m, err);
+	pw_buf_release(&path);
+	if (rc == PW_ERR_NOTFOUND)
+		return pw_error_set(err, PW_OK, "%s", "");
+	if (rc == PW_ERR_PARSE)
+		reboot_unmark(c); /* a damaged mark cannot be reported; the server fails the job */
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "job_id");
+	const char *started = json_str(m, "started"), *before = json_str(m, "boot_id");
+	const char *kernel_before = json_str(m, "kernel");
+	char boot[64], kernel[65];
+	boot_id(boot);
+	kernel_release(kernel);
+	if (!rc && (!cJSON_IsNumber(id) || !started || !before || !kernel_before)) {
+		reboot_unmark(c);
+		rc = pw_error_set(err, PW_ERR_PARSE, "%s: not a reboot mark; removed", REBOOT_FILE);
+	}
+	if (rc || !boot[0] || !strcmp(boot, before)) {
+		cJSON_Delete(m);
+		return rc; /* not rebooted yet */
+	}
+	char msg[400], finished[32];
+	snprintf(msg, sizeof msg, "rebooted: up again with kernel %s (was %s)", kernel,
+		 kernel_before);
+	cJSON *out = cJSON_CreateObject();
+	if (out && !(cJSON_AddStringToObject(out, "message", msg) &&
+		     cJSON_AddStringToObject(out, "kernel", kernel) &&
+		     cJSON_AddStringToObject(out, "kernel_before", kernel_before) &&
+		     cJSON_AddStringToObject(out, "boot_id", boot) &&
+		     cJSON_AddStringToObject(out, "boot_id_before", before))) {
+		cJSON_Delete(out);
+		out = NULL;
+	}
+	pw_ts_seconds_now(finished);
+	rc = spool_result(c, id->valuedouble, "ok", started, finished, 0, out, err);
+	if (!rc) {
+		snprintf(rep->reboot, sizeof rep->reboot, "back after the reboot of job %.0f: %s",
+			 id->valuedouble, msg);
+		reboot_unmark(c);
+	}
+	cJSON_Delete(m);
+	return rc;
+}
+
 /* Runs one job and spools its result (without seq: the spool numbers it).
  * Without an inventory (inv NULL) every job fails with inv_error. */
 static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
-		      const pw_runtime *rt, const char *inv_error, int64_t *job_id, pw_error *err)
+		      const pw_runtime *rt, const char *inv_error, int64_t *job_id,
+		      pw_agent_cycle_report *rep, pw_error *err)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
 	const char *kind = json_str(job, "kind");
@@ -852,10 +1000,10 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 	*job_id = (int64_t)id->valuedouble;
 	char started[32], finished[32];
 	pw_ts_seconds_now(started);
-	cJSON *r = cJSON_CreateObject();
 	cJSON *output = NULL;
 	const char *status = "ok";
 	int exit_code = 0;
+	bool reboot = false;
 	if (!inv) {
 		output = cJSON_CreateObject();
 		if (output && !cJSON_AddStringToObject(output, "message", inv_error)) {
@@ -884,6 +1032,12 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 			exit_code = 2;
 		}
 	} else if (pw_exec_kind_from_name(kind) > PW_EXEC_INVENTORY) {
+		/* A reboot is marked before it starts, so that the report after
+		 * boot knows its job and the boot it left. */
+		reboot = pw_exec_kind_from_name(kind) == PW_EXEC_REBOOT;
+		pw_err rc = reboot ? reboot_mark(c, *job_id, started, err) : PW_OK;
+		if (rc)
+			return rc;
 		output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"), &status,
 				  &exit_code);
 	} else {
@@ -900,31 +1054,19 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		status = "failed";
 		exit_code = 2;
 	}
-	pw_ts_seconds_now(finished);
-	/* A result the server refuses would block the spool for good. */
-	pw_err fit = output ? pw_agent_fit_output(output, PW_AGENT_OUTPUT_STRING_MAX, NULL, err)
-			    : PW_OK;
-	if (fit) {
+	if (reboot && !strcmp(status, "ok")) {
+		/* The machine goes down: the result is the report after boot
+		 * (reboot_report), not this one. */
 		cJSON_Delete(output);
-		cJSON_Delete(r);
-		return fit;
+		snprintf(rep->reboot, sizeof rep->reboot,
+			 "reboot started for job %" PRId64 "; its result is reported after boot",
+			 *job_id);
+		return PW_OK;
 	}
-	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", id->valuedouble) &&
-		  cJSON_AddStringToObject(r, "status", status) &&
-		  cJSON_AddStringToObject(r, "started", started) &&
-		  cJSON_AddStringToObject(r, "finished", finished) &&
-		  cJSON_AddNumberToObject(r, "exit_code", exit_code) &&
-		  cJSON_AddItemToObject(r, "output", output);
-	if (!ok && output && (!r || !cJSON_GetObjectItemCaseSensitive(r, "output")))
-		cJSON_Delete(output);
-	char *text = ok ? cJSON_PrintUnformatted(r) : NULL;
-	cJSON_Delete(r);
-	if (!text)
-		return nomem(err);
-	uint64_t seq;
-	pw_err rc = pw_spool_put(&c->spool, text, strlen(text), &seq, err);
-	cJSON_free(text);
-	return rc;
+	if (reboot)
+		reboot_unmark(c);
+	pw_ts_seconds_now(finished);
+	return spool_result(c, id->valuedouble, status, started, finished, exit_code, output, err);
 }
 
 /* ---- check-in --------------------------------------------------------- */
@@ -1072,7 +1214,7 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	cJSON_ArrayForEach(x, jobs) {
 		pw_error e = PW_ERROR_INIT;
 		int64_t id;
-		if (run_job(c, x, inv, rt, rep->inventory_error, &id, &e)) {
+		if (run_job(c, x, inv, rt, rep->inventory_error, &id, rep, &e)) {
 			rep->jobs_failed++;
 			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
 			/* Held without a result, the job would wait out its lease. */
@@ -1314,6 +1456,9 @@ static const pw_runtime *read_runtime(pw_agent_client *c, pw_exec_result *res,
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
 {
 	memset(rep, 0, sizeof *rep);
+	pw_error re = PW_ERROR_INIT;
+	if (reboot_report(c, rep, &re))
+		snprintf(rep->job_error, sizeof rep->job_error, "%s", re.msg);
 	pw_inventory inv = PW_INVENTORY_INIT;
 	pw_error ie = PW_ERROR_INIT;
 	pw_err rc = pw_inventory_read(c->root, &inv, &ie);

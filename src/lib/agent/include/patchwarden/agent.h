@@ -108,6 +108,9 @@ typedef struct pw_agent_cycle_report {
 	 * it, saying so (inventory_refused); "" when not. */
 	char inventory_refused[PW_ERROR_MSG_MAX];
 	size_t jobs_released; /* leases given back: their results could not be spooled */
+	/* A reboot job started ("reboot started for job N; ...") or reported
+	 * after boot ("back after the reboot of job N: ..."); "" when neither. */
+	char reboot[PW_ERROR_MSG_MAX];
 } pw_agent_cycle_report;
 
 /* Seconds before an inventory the server refused (413) is uploaded
