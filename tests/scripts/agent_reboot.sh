@@ -31,16 +31,9 @@ chmod 644 "$PATCHWARDEN_TEST_BOOT_ID"
 
 cp "$(pw_srv_plain_conf)" "$T/srv.conf"
 printf '[jobs]\nreboot_timeout = 60\n' >>"$T/srv.conf"
-"$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
-admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
-etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
-pw_srv_start A -c "$T/srv.conf" --db "$db" || { pw_srv_summary; exit 1; }
-S=http://127.0.0.1:$PW_SRV_PORT_A
-U=$S/api/v1
-ag() { pw_agent a "$@" --root "$root"; }
+pw_agent_server_enrolled "$T/srv.conf" "$db" "$root" ||
+  { bad "server up, agent enrolled"; pw_srv_summary; exit 1; }
 out_has() { grep -qF -- "$1" "$T/agent.out"; }
-ag enroll --server "$S" --token "$etok" --insecure
-check "enrolled" test "$AGENT_ST" -eq 0
 ag run --once
 check "checked in" out_has "check-in ok"
 pw_http GET "$U/hosts" "$admin"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "patchwarden/grow.h"
+#include "patchwarden/jsonout.h"
 
 void pw_runtime_release(pw_runtime *rt)
 {
@@ -194,32 +195,13 @@ int pw_runtime_in_use(const pw_runtime *rt, const char *name, const char *arch)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static bool add_keys(cJSON *o, const char *name, char *const *v, size_t n)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, name);
-	for (size_t i = 0; a && i < n; i++) {
-		cJSON *s = cJSON_CreateString(v[i]);
-		if (!s || !cJSON_AddItemToArray(a, s)) {
-			cJSON_Delete(s);
-			return false;
-		}
-	}
-	return a != NULL;
-}
-
-static bool add_opt(cJSON *o, const char *key, const char *v)
-{
-	return v ? cJSON_AddStringToObject(o, key, v) != NULL
-		 : cJSON_AddNullToObject(o, key) != NULL;
-}
-
 cJSON *pw_runtime_to_json(const pw_runtime *rt)
 {
 	cJSON *o = cJSON_CreateObject(), *a = NULL;
 	bool ok = o && cJSON_AddBoolToObject(o, "in_use_known", rt->in_use_known) &&
 		  cJSON_AddNumberToObject(o, "processes", (double)rt->processes) &&
-		  add_keys(o, "in_use", rt->in_use, rt->n_in_use) &&
-		  add_keys(o, "unknown", rt->unknown, rt->n_unknown) &&
+		  pw_json_add_strings(o, "in_use", rt->in_use, rt->n_in_use) &&
+		  pw_json_add_strings(o, "unknown", rt->unknown, rt->n_unknown) &&
 		  (a = cJSON_AddArrayToObject(o, "restarts"));
 	for (size_t i = 0; ok && i < rt->n_restarts; i++) {
 		const pw_runtime_restart *r = &rt->restarts[i];
@@ -227,7 +209,8 @@ cJSON *pw_runtime_to_json(const pw_runtime *rt)
 		ok = x && cJSON_AddItemToArray(a, x) && cJSON_AddNumberToObject(x, "pid", r->pid) &&
 		     cJSON_AddStringToObject(x, "process", r->process) &&
 		     cJSON_AddStringToObject(x, "path", r->path) &&
-		     add_opt(x, "package", r->package) && add_opt(x, "unit", r->unit);
+		     pw_json_add_str(x, "package", r->package) &&
+		     pw_json_add_str(x, "unit", r->unit);
 		if (!ok && x && !cJSON_GetArrayItem(a, (int)i))
 			cJSON_Delete(x);
 	}

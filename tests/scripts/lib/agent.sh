@@ -7,6 +7,11 @@
 #                               in $T/agent.out, status in AGENT_ST; in the
 #                               network namespace $PW_AGENT_NETNS if set
 #   pw_spooled NAME             number of results in NAME's spool
+#   pw_agent_server_enrolled CONF DB ROOT
+#                               an admin (token in $admin), server A
+#                               started with CONF and DB ($S, $U) and
+#                               agent "a" for the system under ROOT
+#                               enrolled; `ag ARGS...` runs it
 #   pw_delivered TOKEN URL [CURL-ARGS...]
 #                               the result seqs the server's audit log
 #                               recorded, in order, "seq", "seq:resent"
@@ -28,6 +33,20 @@ pw_agent() {
   timeout 60 "${ns[@]}" "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
   AGENT_ST=$?
 }
+
+pw_agent_server_enrolled() {
+  local conf=$1 db=$2 etok
+  PW_AGENT_ROOT=$3
+  "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
+  admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
+  etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
+  pw_srv_start A -c "$conf" --db "$db" || return 1
+  S=http://127.0.0.1:$PW_SRV_PORT_A
+  U=$S/api/v1
+  ag enroll --server "$S" --token "$etok" --insecure
+  [ "$AGENT_ST" -eq 0 ]
+}
+ag() { pw_agent a "$@" --root "$PW_AGENT_ROOT"; }
 
 pw_spooled() {
   find "$PW_SRV_TMP/$1/spool" -maxdepth 1 -name '*.result' 2>/dev/null | wc -l
