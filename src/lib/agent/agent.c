@@ -1201,8 +1201,12 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	c->need_inventory = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "need_inventory"));
 	if (rep->sent_inventory && !c->need_inventory)
 		memcpy(c->acked_hash, rep->inventory_hash, 65);
-	if (c->need_inventory)
+	if (c->need_inventory) {
+		/* A server that lacks the inventory (a new one, a restored
+		 * database) may lack the runtime facts too. */
 		c->acked_hash[0] = '\0';
+		c->acked_runtime[0] = '\0';
+	}
 	if (rep->sent_runtime)
 		memcpy(c->acked_runtime, rep->runtime_hash, 65);
 	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
