@@ -54,6 +54,13 @@ check "the job is leased, not done: no result before the reboot" test "$(state "
 ag run --once
 check "a check-in in the same boot reports nothing" sh -c "! grep -q 'back after' '$T/agent.out'"
 check "the job is still leased" test "$(state "$job")" = leased
+other=$(queue_reboot)
+ag run --once
+ag run --once
+check "another reboot while one is under way fails at once" test "$(state "$other")" = failed
+pw_http GET "$U/jobs/$other" "$admin"
+check "saying which" grep -qF "not rebooted: the reboot of job $job is under way" <<<"$HTTP_BODY"
+check "the first one is still leased" test "$(state "$job")" = leased
 
 # ---- the agent stopped, the boot id changed, the agent started ---------------
 echo 11111111-aaaa-4aaa-8aaa-000000000002 >"$PATCHWARDEN_TEST_BOOT_ID"

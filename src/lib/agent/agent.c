@@ -926,6 +926,22 @@ static pw_err reboot_mark(pw_agent_client *c, int64_t job_id, const char *starte
 	return rc;
 }
 
+/* The job of the mark left in this boot, or 0 when there is none. */
+static int64_t reboot_marked(pw_agent_client *c)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *m = NULL;
+	int64_t id = 0;
+	if (!state_path(c->state_dir, REBOOT_FILE, &path, NULL) &&
+	    !read_json(path.data, &m, NULL)) {
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(m, "job_id");
+		id = cJSON_IsNumber(j) ? (int64_t)j->valuedouble : 0;
+	}
+	cJSON_Delete(m);
+	pw_buf_release(&path);
+	return id;
+}
+
 static void reboot_unmark(pw_agent_client *c)
 {
 	pw_buf path = PW_BUF_INIT;
@@ -1035,11 +1051,31 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 		/* A reboot is marked before it starts, so that the report after
 		 * boot knows its job and the boot it left. */
 		reboot = pw_exec_kind_from_name(kind) == PW_EXEC_REBOOT;
-		pw_err rc = reboot ? reboot_mark(c, *job_id, started, err) : PW_OK;
+		int64_t under_way = reboot ? reboot_marked(c) : 0;
+		pw_err rc = reboot && !under_way ? reboot_mark(c, *job_id, started, err) : PW_OK;
 		if (rc)
 			return rc;
-		output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"), &status,
-				  &exit_code);
+		if (under_way == *job_id) {
+			/* Handed out again (its lease ran out) before the reboot came:
+			 * one reboot, one report. */
+			snprintf(rep->reboot, sizeof rep->reboot,
+				 "the reboot of job %" PRId64 " is under way; reported after boot",
+				 *job_id);
+			return PW_OK;
+		}
+		if (under_way) {
+			char msg[200];
+			snprintf(msg, sizeof msg,
+				 "not rebooted: the reboot of job %" PRId64 " is under way",
+				 under_way);
+			output = message_output(msg);
+			status = "failed";
+			exit_code = 2;
+			reboot = false; /* the mark is the other job's */
+		} else {
+			output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"),
+					  &status, &exit_code);
+		}
 	} else {
 		/* A kind of the table this agent's build does not run yet, or
 		 * none of the table's. */
