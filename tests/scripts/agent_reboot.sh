@@ -31,7 +31,8 @@ chmod 644 "$PATCHWARDEN_TEST_BOOT_ID"
 
 cp "$(pw_srv_plain_conf)" "$T/srv.conf"
 printf '[jobs]\nreboot_timeout = 60\n' >>"$T/srv.conf"
-pw_agent_server_enrolled "$T/srv.conf" "$db" "$root" ||
+ag() { pw_agent a "$@" --root "$root"; }
+pw_agent_server_enrolled "$T/srv.conf" "$db" ||
   { bad "server up, agent enrolled"; pw_srv_summary; exit 1; }
 out_has() { grep -qF -- "$1" "$T/agent.out"; }
 ag run --once

@@ -65,7 +65,8 @@ printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf
 printf '[feeds]\nstore = %s\nrecompute_interval = 1\n' "$feeds" >>"$T/srv.conf"
 "$PW_BIN" feed import --store "$feeds" "$T/DSA.list" >"$T/import.out" 2>&1
 check "the feed file imported" test $? -eq 0
-pw_agent_server_enrolled "$T/srv.conf" "$db" "$A" ||
+ag() { pw_agent a "$@" --root "$A"; }
+pw_agent_server_enrolled "$T/srv.conf" "$db" ||
   { bad "server up, agent enrolled"; pw_srv_summary; exit 1; }
 ag run --once
 check "the first check-in sends the inventory" grep -q "inventory sent" "$T/agent.out"

@@ -36,7 +36,8 @@ installed() {
 }
 
 printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf"
-pw_agent_server_enrolled "$T/srv.conf" "$db" "$A" ||
+ag() { pw_agent a "$@" --root "$A"; }
+pw_agent_server_enrolled "$T/srv.conf" "$db" ||
   { bad "server up, agent enrolled"; pw_srv_summary; exit 1; }
 ag run --once
 check "first check-in sends the inventory" grep -q "inventory sent" "$T/agent.out"

@@ -7,11 +7,14 @@
 #                               in $T/agent.out, status in AGENT_ST; in the
 #                               network namespace $PW_AGENT_NETNS if set
 #   pw_spooled NAME             number of results in NAME's spool
-#   pw_agent_server_enrolled CONF DB ROOT
-#                               an admin (token in $admin), server A
-#                               started with CONF and DB ($S, $U) and
-#                               agent "a" for the system under ROOT
-#                               enrolled; `ag ARGS...` runs it
+#   pw_admin_tokens DB USES     an admin user (its token in $admin) and an
+#                               enrollment token for USES agents ($etok)
+#                               in the server database DB
+#   pw_agent_server_enrolled CONF DB
+#                               pw_admin_tokens, server A started with
+#                               CONF and DB ($S, $U), and the agent the
+#                               caller's `ag ARGS...` runs (pw_agent with
+#                               its name and --root) enrolled
 #   pw_delivered TOKEN URL [CURL-ARGS...]
 #                               the result seqs the server's audit log
 #                               recorded, in order, "seq", "seq:resent"
@@ -34,19 +37,20 @@ pw_agent() {
   AGENT_ST=$?
 }
 
+pw_admin_tokens() {
+  "$PW_BIN" user add root --role admin --no-password --db "$1" >/dev/null 2>&1
+  admin=$("$PW_BIN" user token create root --db "$1" 2>/dev/null)
+  etok=$("$PW_BIN" user enroll-token create --uses "$2" --db "$1" 2>/dev/null)
+}
+
 pw_agent_server_enrolled() {
-  local conf=$1 db=$2 etok
-  PW_AGENT_ROOT=$3
-  "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
-  admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
-  etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
-  pw_srv_start A -c "$conf" --db "$db" || return 1
+  pw_admin_tokens "$2" 1
+  pw_srv_start A -c "$1" --db "$2" || return 1
   S=http://127.0.0.1:$PW_SRV_PORT_A
   U=$S/api/v1
   ag enroll --server "$S" --token "$etok" --insecure
   [ "$AGENT_ST" -eq 0 ]
 }
-ag() { pw_agent a "$@" --root "$PW_AGENT_ROOT"; }
 
 pw_spooled() {
   find "$PW_SRV_TMP/$1/spool" -maxdepth 1 -name '*.result' 2>/dev/null | wc -l
