@@ -12,12 +12,8 @@
 # dpkg file lists, not from patchwarden.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib/server.sh"
-. "$here/lib/agent.sh"
-. "$here/lib/debroot.sh"
-. "$here/lib/aptrepo.sh"
-test_require root
-test_require_cmd mmdebstrap dpkg-deb apt-ftparchive python3 curl jq chroot dpkg
+. "$here/lib/aptfindings.sh"
+aptf_require
 
 runner=
 cleanup() {
@@ -93,8 +89,7 @@ pw_http POST "$U/hosts/$host/jobs" "$admin" "{\"kind\":\"patch\",\"args\":{\"fin
 check "a patch of pwt-run queued" test "$HTTP_STATUS" = 201
 ag run --once
 check "the agent runs it" grep -q "1 jobs run" "$T/agent.out"
-check "dpkg: pwt-run 1.0-2 on disk" \
-  test "$(chroot "$A" dpkg-query -W -f='${Version}' pwt-run)" = 1.0-2
+check "dpkg: pwt-run 1.0-2 on disk" test "$(aptf_installed "$A" pwt-run)" = 1.0-2
 check "the process still runs the old, deleted program (its maps say so)" \
   maps_has "$A/usr/bin/pwt-run (deleted)"
 ag run --once
