@@ -270,6 +270,12 @@ static void log_cycle(const pw_agent_cycle_report *r, double next)
 	if (r->inventory_error[0])
 		pw_cli_warn(CMD, "the inventory could not be read, the last hash was sent: %s",
 			    r->inventory_error);
+	if (r->reboot[0])
+		pw_cli_note(CMD, "%s", r->reboot);
+	if (r->sent_runtime)
+		pw_cli_note(CMD, "runtime sent: %.12s", r->runtime_hash);
+	else if (r->runtime_error[0])
+		pw_cli_warn(CMD, "the running processes could not be read: %s", r->runtime_error);
 	if (r->results_renumbered)
 		pw_cli_warn(CMD,
 			    "%zu results renumbered: the server holds other results under their "

@@ -17,6 +17,7 @@
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
 #include "patchwarden/procuse.h"
+#include "patchwarden/runtime.h"
 #include "patchwarden/scan.h"
 #include "patchwarden/upgrade.h"
 #include "table.h"
@@ -410,7 +411,8 @@ struct run {
 	pw_inventory inv;
 	pw_feedstore *store;
 	pw_advindex *idx;
-	pw_procuse *procuse;
+	pw_runtime runtime;
+	bool live; /* runtime holds the running processes' facts */
 	pw_scan_result result;
 	int64_t snapshot;
 	size_t index_warnings;
@@ -448,12 +450,19 @@ static int setup(struct run *r, struct pw_setup *s)
 	pw_advindex_set_warn(r->idx, index_warn, &r->index_warnings);
 	/* Only the live host has running processes that belong to it. */
 	bool live = !r->o.inventory && (!r->o.root || strcmp(r->o.root, "/") == 0);
-	if (live && pw_procuse_read("/proc", "/", &r->procuse, &e))
+	pw_procuse *pu = NULL;
+	if (live && pw_procuse_read("/proc", "/", &pu, &e))
 		pw_cli_warn(CMD, "running processes unknown (%s); no restart or in-use checks",
 			    pw_error_text(&e));
-	else if (live && !pw_procuse_complete(r->procuse))
+	else if (live && !pw_procuse_complete(pu))
 		pw_cli_warn(CMD, "some processes could not be read (run as root for the full "
 				 "picture); packages are not ranked low for being unused");
+	if (pu && pw_runtime_from_procuse(pu, &r->inv, &r->runtime, &e))
+		pw_cli_warn(CMD, "running processes unknown (%s); no restart or in-use checks",
+			    pw_error_text(&e));
+	else
+		r->live = pu != NULL;
+	pw_procuse_free(pu);
 	return PW_EXIT_OK;
 }
 
@@ -486,7 +495,7 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 	if (!ex)
 		ex = setup(&r, s);
 	if (!ex) {
-		pw_scan_host host = {r.policy.default_exposure, r.procuse};
+		pw_scan_host host = {r.policy.default_exposure, r.live ? &r.runtime : NULL};
 		pw_error e = PW_ERROR_INIT;
 		char shown[1024];
 		pw_db_url_redact(r.o.store, shown, sizeof shown);
@@ -531,7 +540,7 @@ int cmd_scan(int argc, char **argv, struct pw_setup *s)
 				ex = PW_EXIT_FALSE;
 	}
 	pw_scan_result_release(&r.result);
-	pw_procuse_free(r.procuse);
+	pw_runtime_release(&r.runtime);
 	pw_advindex_free(r.idx);
 	pw_feedstore_close(r.store);
 	pw_inventory_release(&r.inv);

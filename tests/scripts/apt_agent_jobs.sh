@@ -36,15 +36,9 @@ installed() {
 }
 
 printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf"
-"$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
-admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
-etok=$("$PW_BIN" user enroll-token create --uses 1 --db "$db" 2>/dev/null)
-pw_srv_start A -c "$T/srv.conf" --db "$db" || { pw_srv_summary; exit 1; }
-S=http://127.0.0.1:$PW_SRV_PORT_A
-U=$S/api/v1
 ag() { pw_agent a "$@" --root "$A"; }
-ag enroll --server "$S" --token "$etok" --insecure
-check "enrolled" test "$AGENT_ST" -eq 0
+pw_agent_server_enrolled "$T/srv.conf" "$db" ||
+  { bad "server up, agent enrolled"; pw_srv_summary; exit 1; }
 ag run --once
 check "first check-in sends the inventory" grep -q "inventory sent" "$T/agent.out"
 pw_http GET "$U/hosts" "$admin"

@@ -761,6 +761,51 @@ static void test_refused_and_release(void **state)
 	pw_checkin_reply_release(&r);
 }
 
+/* Runtime facts: checked, kept per host when they change (audited, the
+ * findings then stale), left as they were by a check-in without them. */
+static void test_runtime(void **state)
+{
+	struct srv *f = *state;
+	pw_agent a;
+	new_agent(f, "web-01", "m1", &a);
+	cJSON *rt = cJSON_Parse("{\"in_use_known\":true,\"processes\":2,\"in_use\":"
+				"[\"openssl:amd64\"],\"restarts\":[{\"pid\":9,\"process\":"
+				"\"nginx\",\"path\":\"/usr/lib/libssl.so.3\",\"package\":"
+				"\"openssl:amd64\",\"unit\":null}]}");
+	assert_non_null(rt);
+	pw_checkin c = PW_CHECKIN_INIT;
+	c.inventory_hash = HASH0;
+	c.runtime = rt;
+	pw_checkin_reply r = PW_CHECKIN_REPLY_INIT;
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	assert_true(r.inventory_changed);
+	char host[16];
+	snprintf(host, sizeof host, "%lld", (long long)a.host_id);
+	char *v = srv_text(f, "SELECT runtime FROM hosts WHERE id = CAST(? AS BIGINT)", host);
+	srv_contains(v, "\"in_use\":[\"openssl:amd64\"]");
+	free(v);
+	assert_int_equal(srv_int(f,
+				 "SELECT COUNT(*) FROM audit_events WHERE action = 'agent.checkin'"
+				 " AND after_json LIKE '%runtime_hash%'",
+				 NULL),
+			 1);
+	/* The same facts again change nothing; none at all keep them. */
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	assert_false(r.inventory_changed);
+	c.runtime = NULL;
+	CHECK(f, pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	v = srv_text(f, "SELECT runtime_hash FROM hosts WHERE id = CAST(? AS BIGINT)", host);
+	assert_non_null(v);
+	free(v);
+	cJSON_Delete(rt);
+	rt = cJSON_Parse("{\"in_use_known\":true,\"restarts\":[{\"pid\":0,\"path\":\"/x\"}]}");
+	c.runtime = rt;
+	REFUSED(f, PW_ERR_INVALID, "restarts[].pid must be a process id",
+		pw_agent_checkin(f->db, &a, &c, &r, &f->e));
+	cJSON_Delete(rt);
+	pw_checkin_reply_release(&r);
+}
+
 static void test_job_create(void **state)
 {
 	struct srv *f = *state;
@@ -1238,6 +1283,7 @@ int main(void)
 		T(test_host_isolation),
 		T(test_leases),
 		T(test_refused_and_release),
+		T(test_runtime),
 		T(test_job_create),
 		T(test_job_findings),
 		T(test_job_window),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,6 +256,26 @@ static void test_checks(void **state)
 	pw_executor_conf c = {"/nonexistent-root", "apt", NULL, NULL, 5, NULL};
 	run(&c, PW_EXEC_REBOOT, 0, &r);
 	assert_int_equal(r.status, PW_EXEC_REFUSED);
+	pw_exec_result_release(&r);
+	/* The runtime facts need the root's package database. */
+	run(&c, PW_EXEC_INVENTORY, 0, &r);
+	assert_int_equal(r.status, PW_EXEC_FAILED);
+	assert_null(r.runtime);
+	assert_non_null(strstr(r.message, "running processes unknown: "));
+	pw_exec_result_release(&r);
+	/* A root no process runs in: none in use there, and the dpkg status
+	 * without file lists tells nothing per package. */
+	char root[512];
+	const char *data = getenv("PW_TEST_DATA");
+	assert_non_null(data); /* set by ctest */
+	snprintf(root, sizeof root, "%s/inventory/debian", data);
+	pw_executor_conf d = {root, "apt", NULL, NULL, 5, NULL};
+	run(&d, PW_EXEC_INVENTORY, 0, &r);
+	assert_int_equal(r.status, PW_EXEC_DONE);
+	assert_non_null(r.runtime);
+	assert_int_equal(r.runtime->processes, 0);
+	assert_int_equal(r.runtime->n_restarts, 0);
+	assert_false(r.runtime->in_use_known);
 	pw_exec_result_release(&r);
 	run(&c, PW_EXEC_HEALTH, 0, &r);
 	assert_int_equal(r.status, PW_EXEC_REFUSED);

@@ -193,8 +193,8 @@ static void test_decommission(void **state)
 }
 
 /* Recomputes leave a decommissioned host alone. */
-static pw_err one_finding(void *ctx, const char *hash, const char *json, const char *exposure,
-			  const pw_host_finding **v, size_t *n, pw_error *err)
+static pw_err one_finding(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out,
+			  pw_error *err)
 {
 	static const pw_host_finding one[] = {{.package = "openssl",
 					       .advisory = "DSA-1",
@@ -202,9 +202,8 @@ static pw_err one_finding(void *ctx, const char *hash, const char *json, const c
 					       .fixed = "2",
 					       .priority = PW_HOST_PRIO_HIGH,
 					       .cves = "CVE-2024-1"}};
-	(void)ctx, (void)hash, (void)json, (void)exposure, (void)err;
-	*v = one;
-	*n = 1;
+	(void)ctx, (void)in, (void)err;
+	*out = (pw_host_scan_out){one, 1, NULL, 0};
 	return PW_OK;
 }
 

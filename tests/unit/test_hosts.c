@@ -603,16 +603,18 @@ struct fake_scan {
 	char seen[8][80];
 };
 
-static pw_err fake_scan(void *ctx, const char *hash, const char *json, const char *exposure,
-			const pw_host_finding **v, size_t *n, pw_error *err)
+static pw_err fake_scan(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out, pw_error *err)
 {
 	static const pw_host_finding two[] = {
 		HF("openssl", "DSA-1", "1", "2", PW_HOST_PRIO_HIGH, "CVE-2024-1"),
 		HF("curl", "DSA-2", "1", "2", PW_HOST_PRIO_EMERGENCY, ""),
 	};
+	static const pw_host_hold held[] = {{"openssl", "fixed on disk, old code runs"}};
 	struct fake_scan *fs = ctx;
+	const char *hash = in->inventory_hash, *json = in->inventory_json;
 	char key[80];
-	snprintf(key, sizeof key, "%s/%s", hash, exposure ? exposure : "-");
+	snprintf(key, sizeof key, "%s/%s/%s", hash, in->exposure ? in->exposure : "-",
+		 in->runtime_json ? in->runtime_json : "-");
 	for (int i = 0; i < fs->calls; i++)
 		if (!strcmp(fs->seen[i], key))
 			fail_msg("inventory %s scanned twice", key);
@@ -622,9 +624,58 @@ static pw_err fake_scan(void *ctx, const char *hash, const char *json, const cha
 	if (strstr(json, "nodata"))
 		return pw_error_set(err, PW_ERR_UNSUPPORTED, "inventory %s: no data", hash);
 	bool both = strstr(json, "\"both\"") != NULL;
-	*v = both ? two : two + 1;
-	*n = both ? 2 : 1;
+	bool hold = in->runtime_json && strstr(in->runtime_json, "held");
+	*out = (pw_host_scan_out){both ? two : two + 1, both ? 2 : 1, hold ? held : NULL, hold};
 	return PW_OK;
+}
+
+/* Hosts with other runtime facts are scanned apart; a hold keeps an open
+ * finding open (fixed on disk, the old code still running) until the
+ * facts no longer hold it. */
+static void test_recompute_holds(void **state)
+{
+	struct srv *f = *state;
+	int64_t ids[2];
+	const char *names[2] = {"x1", "x2"};
+	for (int i = 0; i < 2; i++)
+		CHECK(f, pw_host_create(f->db, ACTOR, names[i], NULL, 0, &ids[i], &f->e));
+	srv_exec(f, f->db,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES"
+		 " ('h1', '{\"both\": true}', 'x'), ('h2', '{\"one\": true}', 'x')");
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h1'");
+	struct fake_scan fs = {0, {{0}}};
+	pw_host_recompute_stats st;
+	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+	assert_int_equal(st.delta.opened, 4);
+	/* openssl upgraded on both (h2); x1 still runs its old code. */
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'h2'");
+	srv_exec(f, f->db,
+		 "UPDATE hosts SET runtime = '{\"held\": 1}', runtime_hash = 'r1'"
+		 " WHERE hostname = 'x1'");
+	fs.calls = 0;
+	CHECK(f, pw_host_recompute_findings(f->db, fake_scan, &fs, &st, &f->e));
+	assert_int_equal(fs.calls, 2);
+	assert_int_equal(st.delta.fixed, 1);
+	assert_int_equal(st.delta.kept, 3);
+	int64_t counts[PW_HOST_PRIO__COUNT];
+	CHECK(f, pw_host_findings_count(f->db, ids[0], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 1);
+	CHECK(f, pw_host_findings_count(f->db, ids[1], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 0);
+	char *why = srv_text(f,
+			     "SELECT reason FROM findings WHERE package = 'openssl'"
+			     " AND fixed_at IS NULL AND host_id = (SELECT id FROM hosts"
+			     " WHERE hostname = ?)",
+			     "x1");
+	assert_string_equal(why, "fixed on disk, old code runs");
+	free(why);
+	/* The process restarted: the facts hold it no more. */
+	srv_exec(f, f->db, "UPDATE hosts SET runtime = '{}', runtime_hash = 'r2'");
+	pw_host_findings_delta d;
+	CHECK(f, pw_host_recompute_host(f->db, ids[0], fake_scan, &fs, &d, &f->e));
+	assert_int_equal(d.fixed, 1);
+	CHECK(f, pw_host_findings_count(f->db, ids[0], counts, &f->e));
+	assert_int_equal(counts[PW_HOST_PRIO_HIGH], 0);
 }
 
 static void test_recompute(void **state)
@@ -740,6 +791,44 @@ static void test_recompute_with_matcher(void **state)
 	assert_string_equal(cv, "openssl DSA-5678-1 3.0.11-1~deb12u2 3.0.13-1~deb12u1 "
 				"CVE-2024-0001,CVE-2024-0002");
 	free(cv);
+	/* The agent's runtime facts: no process uses libssl3, so the same
+	 * rule as a scan of / ranks it low. */
+	srv_exec(f, f->db,
+		 "UPDATE hosts SET runtime_hash = 'rt0', runtime = '{\"in_use_known\":true,"
+		 "\"processes\":3,\"in_use\":[\"bash\"],\"unknown\":[],\"restarts\":[]}'"
+		 " WHERE hostname = 'deb1'");
+	CHECK(f, pw_host_recompute_host(f->db, id, pw_host_matcher_scan, &m, &d, &f->e));
+	cv = srv_text(f, "SELECT priority || ': ' || reason FROM findings", NULL);
+	assert_string_equal(cv, "low: installed, but no running process uses its files");
+	free(cv);
+	/* Upgraded on disk while nginx still maps the old library: open. */
+	srv_exec(f, f->db,
+		 "INSERT INTO inventories (hash, json, first_seen) VALUES ('d12b', '{\"os\":{"
+		 "\"id\":\"debian\",\"version_id\":\"12\"},\"scheme\":\"deb\",\"packages\":["
+		 "{\"name\":\"libssl3\",\"version\":\"3.0.13-1~deb12u1\",\"arch\":\"amd64\","
+		 "\"source\":\"openssl\"}]}', 'x')");
+	srv_exec(f, f->db,
+		 "UPDATE hosts SET inventory_hash = 'd12b', runtime_hash = 'rt1', runtime ="
+		 " '{\"in_use_known\":true,\"in_use\":[\"libssl3:amd64\"],\"restarts\":[{"
+		 "\"pid\":812,\"process\":\"nginx\",\"path\":\"/usr/lib/x86_64-linux-gnu/"
+		 "libssl.so.3\",\"package\":\"libssl3:amd64\",\"unit\":\"nginx.service\"}]}'"
+		 " WHERE hostname = 'deb1'");
+	CHECK(f, pw_host_recompute_host(f->db, id, pw_host_matcher_scan, &m, &d, &f->e));
+	assert_int_equal(d.kept, 1);
+	assert_int_equal(d.fixed, 0);
+	cv = srv_text(f, "SELECT reason FROM findings WHERE fixed_at IS NULL", NULL);
+	assert_string_equal(cv, "fixed on disk (libssl3 3.0.13-1~deb12u1 installed), but nginx "
+				"(pid 812, nginx.service) still runs the old code: it maps the "
+				"deleted /usr/lib/x86_64-linux-gnu/libssl.so.3; open until it "
+				"restarts or the host reboots");
+	free(cv);
+	/* nginx restarted: fixed. */
+	srv_exec(f, f->db,
+		 "UPDATE hosts SET runtime_hash = 'rt2', runtime = '{\"in_use_known\":true}'"
+		 " WHERE hostname = 'deb1'");
+	CHECK(f, pw_host_recompute_host(f->db, id, pw_host_matcher_scan, &m, &d, &f->e));
+	assert_int_equal(d.fixed, 1);
+	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'd12' WHERE hostname = 'deb1'");
 	/* An OS the index has no data for fails, naming the inventory. */
 	srv_exec(f, f->db, "UPDATE hosts SET inventory_hash = 'nodata' WHERE hostname = 'alma1'");
 	pw_host_recompute_stats st;
@@ -753,10 +842,12 @@ static void test_recompute_with_matcher(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_value_checks), T(test_create_get_set),          T(test_filters),
-		T(test_page),         T(test_csv_import_export),       T(test_csv_errors),
-		T(test_shared_name),  T(test_csv_bom_and_blank_lines), T(test_findings),
-		T(test_recompute),    T(test_recompute_with_matcher),
+		T(test_value_checks),      T(test_create_get_set),
+		T(test_filters),           T(test_page),
+		T(test_csv_import_export), T(test_csv_errors),
+		T(test_shared_name),       T(test_csv_bom_and_blank_lines),
+		T(test_findings),          T(test_recompute),
+		T(test_recompute_holds),   T(test_recompute_with_matcher),
 	};
 	return srv_run("hosts", tests, sizeof tests / sizeof *tests);
 }

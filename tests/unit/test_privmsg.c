@@ -242,8 +242,8 @@ static void test_result_refused(void **state)
 	bytes x;
 	rhead(&x, 3, 0, 0);
 	result_refused(&x, "result: status at offset 1: unknown status 3");
-	rhead(&x, 0, 4, 0);
-	result_refused(&x, "flags at offset 6: unknown flags 0x4");
+	rhead(&x, 0, 8, 0);
+	result_refused(&x, "flags at offset 6: unknown flags 0x8");
 	rhead(&x, 0, 0, 4);
 	result_refused(&x, "db_state at offset 7: unknown state 4");
 	rhead(&x, 0, 0, 0);
@@ -282,6 +282,92 @@ static void test_result_refused(void **state)
 	str(&x, "ok");
 	u8(&x, 0);
 	result_refused(&x, "end at offset 26: 1 trailing bytes");
+	/* The runtime section (flag 4) after the message at offset 16. */
+	rhead(&x, 0, 4, 0);
+	u32(&x, 0);
+	u32(&x, 0);
+	u32(&x, 0);
+	str(&x, "ok");
+	result_refused(&x, "runtime.in_use_known at offset 26: truncated");
+	u8(&x, 2);
+	result_refused(&x, "runtime.in_use_known at offset 26: 2 is neither 0 nor 1");
+	x.n--;
+	u8(&x, 1);
+	u32(&x, 7);
+	u32(&x, 20001);
+	result_refused(&x, "runtime.in_use at offset 31: 20001, more than 20000");
+	x.n -= 4;
+	u32(&x, 1);
+	str(&x, "");
+	result_refused(&x, "in_use[0] at offset 35: empty");
+	x.n -= 4;
+	str(&x, "libc6:amd64");
+	u32(&x, 0);
+	u32(&x, 1025);
+	result_refused(&x, "runtime.n_restarts at offset 54: 1025, more than 1024");
+	x.n -= 4;
+	u32(&x, 1);
+	u32(&x, 0);
+	result_refused(&x, "restarts[0].pid at offset 58: 0 is not a process id");
+	x.n -= 4;
+	u32(&x, 42);
+	str(&x, "nginx");
+	str(&x, "/usr/lib/x86_64-linux-gnu/libc.so.6\n");
+	result_refused(&x, "restarts[0].path at offset 110: byte 0x0a is not allowed");
+}
+
+static void test_result_runtime(void **state)
+{
+	(void)state;
+	pw_exec_result r, d;
+	pw_exec_result_init(&r);
+	pw_exec_result_init(&d);
+	pw_error e = PW_ERROR_INIT;
+	r.runtime = calloc(1, sizeof *r.runtime);
+	assert_non_null(r.runtime);
+	pw_runtime *rt = r.runtime;
+	rt->in_use_known = true;
+	rt->processes = 120;
+	assert_int_equal(pw_runtime_add_key(rt, false, "openssl:amd64", &e), PW_OK);
+	assert_int_equal(pw_runtime_add_key(rt, false, "libc6:amd64", &e), PW_OK);
+	assert_int_equal(pw_runtime_add_key(rt, true, "kernel-thing", &e), PW_OK);
+	assert_int_equal(pw_runtime_add_restart(rt, 812, "nginx", "/usr/lib/libssl.so.3",
+						"libssl3:amd64", "nginx.service", &e),
+			 PW_OK);
+	assert_int_equal(pw_runtime_add_restart(rt, 77, "cron\x01", "/usr/sbin/cron", NULL, NULL,
+						&e),
+			 PW_OK);
+	pw_runtime_sort(rt);
+	assert_string_equal(rt->restarts[0].process, "cron?"); /* made safe to carry */
+	pw_exec_result_say(&r, PW_EXEC_DONE, "read");
+	pw_buf b = PW_BUF_INIT;
+	assert_int_equal(pw_privmsg_encode_result(&r, &b, &e), PW_OK);
+	assert_int_equal(pw_privmsg_decode_result((const uint8_t *)b.data, b.len, &d, &e), PW_OK);
+	assert_non_null(d.runtime);
+	assert_true(d.runtime->in_use_known);
+	assert_int_equal(d.runtime->processes, 120);
+	assert_int_equal(d.runtime->n_in_use, 2);
+	assert_string_equal(d.runtime->in_use[0], "libc6:amd64");
+	assert_int_equal(d.runtime->n_unknown, 1);
+	assert_int_equal(d.runtime->n_restarts, 2);
+	assert_int_equal(d.runtime->restarts[0].pid, 77);
+	assert_null(d.runtime->restarts[0].package);
+	assert_string_equal(d.runtime->restarts[1].unit, "nginx.service");
+	assert_int_equal(pw_runtime_in_use(d.runtime, "libc6", "amd64"), 1);
+	assert_int_equal(pw_runtime_in_use(d.runtime, "less", "amd64"), 0);
+	assert_int_equal(pw_runtime_in_use(d.runtime, "kernel-thing", NULL), -1);
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(pw_privmsg_decode_result((const uint8_t *)b.data, n, &d, &e),
+				 PW_ERR_PARSE);
+	assert_null(d.runtime); /* emptied on refusal */
+	/* A path with a newline is not encoded. */
+	free(rt->restarts[0].path);
+	rt->restarts[0].path = strdup("/a\nb");
+	pw_buf_reset(&b);
+	assert_int_equal(pw_privmsg_encode_result(&r, &b, &e), PW_ERR_INVALID);
+	pw_buf_release(&b);
+	pw_exec_result_release(&r);
+	pw_exec_result_release(&d);
 }
 
 static void test_frames(void **state)
@@ -409,10 +495,11 @@ static void test_seeds(void **state)
 		const char *name;
 		bool ok;
 	} seeds[] = {
-		{"req-patch", true},    {"req-inventory", true}, {"req-hold", true},
-		{"req-badkind", false}, {"req-option", true},    {"req-newline", false},
-		{"req-count", false},   {"req-trailing", false}, {"res-done", true},
-		{"res-failed", true},   {"res-refused", true},   {"res-badstate", false},
+		{"req-patch", true},    {"req-inventory", true},    {"req-hold", true},
+		{"req-badkind", false}, {"req-option", true},       {"req-newline", false},
+		{"req-count", false},   {"req-trailing", false},    {"res-done", true},
+		{"res-failed", true},   {"res-refused", true},      {"res-badstate", false},
+		{"res-runtime", true},  {"res-runtime-pid", false},
 	};
 	const char *src = getenv("PW_SOURCE_DIR");
 	if (!src)
@@ -485,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_request_refused),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_refused),
+		cmocka_unit_test(test_result_runtime),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_seeds),

@@ -674,7 +674,25 @@ static void test_live_host(void **state)
 	add_pkg(&inv, "nginx-core", "1.18.0-6.1", "nginx", NULL);
 	add_pkg(&inv, "less", "551-2", NULL, NULL);
 	add_pkg(&inv, "sudo", "1.9.5p2-2", NULL, NULL);
-	pw_scan_host host = {PW_EXPOSURE_INTERNAL, pu};
+	pw_runtime rt;
+	assert_int_equal(pw_runtime_from_procuse(pu, &inv, &rt, &e), PW_OK);
+	assert_true(rt.in_use_known);
+	assert_int_equal(rt.n_in_use, 2); /* nginx-core (mapped), sudo (setuid) */
+	assert_string_equal(rt.in_use[0], "nginx-core:amd64");
+	assert_string_equal(rt.in_use[1], "sudo:amd64");
+	assert_int_equal(rt.n_restarts, 1);
+	/* What the agent sends is what the server scans with: the record
+	 * through its JSON ranks the same. */
+	cJSON *rj = pw_runtime_to_json(&rt);
+	pw_runtime back;
+	assert_int_equal(pw_runtime_from_json(&back, rj, &e), PW_OK);
+	cJSON_Delete(rj);
+	char h1[65], h2[65];
+	assert_int_equal(pw_runtime_hash(&rt, h1, &e), PW_OK);
+	assert_int_equal(pw_runtime_hash(&back, h2, &e), PW_OK);
+	assert_string_equal(h1, h2);
+	pw_runtime_release(&rt);
+	pw_scan_host host = {PW_EXPOSURE_INTERNAL, &back};
 	pw_scan_result r = PW_SCAN_RESULT_INIT;
 	scan(idx, &inv, &host, &r);
 	assert_true(r.in_use_known);
@@ -695,6 +713,7 @@ static void test_live_host(void **state)
 	assert_string_equal(cJSON_GetObjectItem(in0, "process")->valuestring, "nginx");
 	cJSON_Delete(j);
 	pw_scan_result_release(&r);
+	pw_runtime_release(&back);
 	pw_procuse_free(pu);
 
 	/* An unreadable process makes "not in use" unknown. */
@@ -705,12 +724,15 @@ static void test_live_host(void **state)
 	assert_int_equal(pw_procuse_read(proc, root, &pu, &e), PW_OK);
 	assert_false(pw_procuse_complete(pu));
 	assert_int_equal(pw_procuse_package_in_use(pu, "less", "amd64"), -1);
-	host.procuse = pu;
+	assert_int_equal(pw_runtime_from_procuse(pu, &inv, &rt, &e), PW_OK);
+	assert_false(rt.in_use_known);
+	host.runtime = &rt;
 	scan(idx, &inv, &host, &r);
 	assert_false(r.in_use_known);
 	for (size_t i = 0; i < r.n_findings; i++)
 		assert_int_not_equal(r.findings[i].priority, PW_PRIO_LOW);
 	pw_scan_result_release(&r);
+	pw_runtime_release(&rt);
 	pw_procuse_free(pu);
 
 	assert_int_equal(pw_procuse_read("/nonexistent-proc", root, &pu, &e), PW_ERR_IO);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "patchwarden/gzip.h"
 #include "patchwarden/inventory.h"
 #include "patchwarden/jobkind.h"
+#include "patchwarden/jsonout.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
 #include "patchwarden/scan.h"
@@ -45,6 +47,7 @@ struct pw_agent_client {
 	char *credential;
 	/* state */
 	char acked_hash[65];
+	char acked_runtime[65]; /* hash of the runtime facts the server last took */
 	bool need_inventory;
 	long interval;
 	char last_checkin[32];
@@ -538,8 +541,11 @@ static pw_err load_state(pw_agent_client *c, pw_error *err)
 		const char *h = json_str(o, "inventory_hash"), *t = json_str(o, "last_checkin");
 		const cJSON *need = cJSON_GetObjectItemCaseSensitive(o, "need_inventory");
 		const cJSON *iv = cJSON_GetObjectItemCaseSensitive(o, "checkin_interval");
+		const char *rh = json_str(o, "runtime_hash");
 		if (h && strlen(h) == 64)
 			memcpy(c->acked_hash, h, 65);
+		if (rh && strlen(rh) == 64)
+			memcpy(c->acked_runtime, rh, 65);
 		if (t)
 			snprintf(c->last_checkin, sizeof c->last_checkin, "%s", t);
 		c->need_inventory = cJSON_IsTrue(need);
@@ -556,6 +562,7 @@ static pw_err save_state(const pw_agent_client *c, pw_error *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && cJSON_AddStringToObject(o, "inventory_hash", c->acked_hash) &&
+		  cJSON_AddStringToObject(o, "runtime_hash", c->acked_runtime) &&
 		  cJSON_AddBoolToObject(o, "need_inventory", c->need_inventory) &&
 		  cJSON_AddNumberToObject(o, "checkin_interval", (double)c->interval) &&
 		  cJSON_AddStringToObject(o, "last_checkin", c->last_checkin);
@@ -699,9 +706,11 @@ double pw_agent_next_delay(long interval, unsigned failures, double r)
 /* ---- jobs ------------------------------------------------------------- */
 
 /* The `patchwarden scan --json` object for this host from the local feed
- * store's latest snapshot, with the default policy; NULL and err when
- * there is no store or it has no data for this release. */
-static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_error *err)
+ * store's latest snapshot, with the default policy and the running
+ * processes' facts (rt, NULL: unknown); NULL and err when there is no
+ * store or it has no data for this release. */
+static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, const pw_runtime *rt,
+			pw_error *err)
 {
 	if (access(c->feed_store, F_OK) != 0) {
 		pw_error_set(err, PW_ERR_NOTFOUND,
@@ -712,7 +721,7 @@ static cJSON *scan_json(const pw_agent_client *c, const pw_inventory *inv, pw_er
 	}
 	pw_policy policy;
 	pw_policy_defaults(&policy);
-	pw_scan_host host = {policy.default_exposure, NULL};
+	pw_scan_host host = {policy.default_exposure, rt};
 	pw_scan_result res = PW_SCAN_RESULT_INIT;
 	pw_feedstore *store = NULL;
 	pw_advindex *idx = NULL;
@@ -831,78 +840,21 @@ static cJSON *exec_job(pw_agent_client *c, const char *kind, const cJSON *args, 
 	return out;
 }
 
-/* Runs one job and spools its result (without seq: the spool numbers it).
- * Without an inventory (inv NULL) every job fails with inv_error. */
-static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
-		      const char *inv_error, int64_t *job_id, pw_error *err)
+/* Spools one job result (without seq: the spool numbers it); takes
+ * `output` (NULL: out of memory). */
+static pw_err spool_result(pw_agent_client *c, double job_id, const char *status,
+			   const char *started, const char *finished, int exit_code, cJSON *output,
+			   pw_error *err)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
-	const char *kind = json_str(job, "kind");
-	*job_id = 0;
-	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9e15 || !kind)
-		return pw_error_set(err, PW_ERR_PARSE,
-				    "check-in reply: a job without a job_id or kind; skipped");
-	*job_id = (int64_t)id->valuedouble;
-	char started[32], finished[32];
-	pw_ts_seconds_now(started);
-	cJSON *r = cJSON_CreateObject();
-	cJSON *output = NULL;
-	const char *status = "ok";
-	int exit_code = 0;
-	if (!inv) {
-		output = cJSON_CreateObject();
-		if (output && !cJSON_AddStringToObject(output, "message", inv_error)) {
-			cJSON_Delete(output);
-			output = NULL;
-		}
-		status = "failed";
-		exit_code = 2;
-	} else if (!strcmp(kind, "inventory")) {
-		output = pw_inventory_to_json(inv);
-	} else if (!strcmp(kind, "scan")) {
-		pw_error se = PW_ERROR_INIT;
-		output = scan_json(c, inv, &se);
-		if (!output) {
-			/* Say why, with the inventory the server can scan itself. */
-			output = cJSON_CreateObject();
-			cJSON *iv = pw_inventory_to_json(inv);
-			if (!output || !iv ||
-			    !cJSON_AddStringToObject(output, "message", pw_error_text(&se)) ||
-			    !cJSON_AddItemToObject(output, "inventory", iv)) {
-				cJSON_Delete(iv);
-				cJSON_Delete(output);
-				output = NULL;
-			}
-			status = "failed";
-			exit_code = 2;
-		}
-	} else if (pw_exec_kind_from_name(kind) > PW_EXEC_INVENTORY) {
-		output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"), &status,
-				  &exit_code);
-	} else {
-		/* A kind of the table this agent's build does not run yet, or
-		 * none of the table's. */
-		char msg[400];
-		snprintf(msg, sizeof msg, "this agent does not run %s jobs (it runs %s)",
-			 pw_job_kind_find(kind) ? kind : "such", pw_job_kind_names());
-		output = cJSON_CreateObject();
-		if (output && !cJSON_AddStringToObject(output, "message", msg)) {
-			cJSON_Delete(output);
-			output = NULL;
-		}
-		status = "failed";
-		exit_code = 2;
-	}
-	pw_ts_seconds_now(finished);
 	/* A result the server refuses would block the spool for good. */
 	pw_err fit = output ? pw_agent_fit_output(output, PW_AGENT_OUTPUT_STRING_MAX, NULL, err)
 			    : PW_OK;
 	if (fit) {
 		cJSON_Delete(output);
-		cJSON_Delete(r);
 		return fit;
 	}
-	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", id->valuedouble) &&
+	cJSON *r = cJSON_CreateObject();
+	bool ok = r && output && cJSON_AddNumberToObject(r, "job_id", job_id) &&
 		  cJSON_AddStringToObject(r, "status", status) &&
 		  cJSON_AddStringToObject(r, "started", started) &&
 		  cJSON_AddStringToObject(r, "finished", finished) &&
@@ -918,6 +870,239 @@ static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *
 	pw_err rc = pw_spool_put(&c->spool, text, strlen(text), &seq, err);
 	cJSON_free(text);
 	return rc;
+}
+
+/* ---- reboots ------------------------------------------------------------ */
+
+/* A reboot job leaves STATE_DIR/reboot ({"job_id", "started", "boot_id",
+ * "kernel"}) before the reboot command runs; the first check-in in
+ * another boot reports the job with the kernel running then. The boot id
+ * (a new random one each boot), not the clock or the kernel, tells that
+ * a reboot happened: a check-in before it (the command returned, the
+ * machine is still going down, or it never did) reports nothing, and the
+ * server fails the job after [jobs] reboot_timeout. */
+#define REBOOT_FILE "reboot"
+
+/* This boot's id into out ("" when it cannot be read). */
+static void boot_id(char out[64])
+{
+	const char *path = "/proc/sys/kernel/random/boot_id";
+#ifdef PW_TEST_HOOKS
+	/* Tests "reboot" by changing the id this file holds. */
+	const char *hook = getenv("PATCHWARDEN_TEST_BOOT_ID");
+	if (hook && *hook)
+		path = hook;
+#endif
+	pw_buf b = PW_BUF_INIT;
+	out[0] = '\0';
+	if (!pw_read_file(path, &b, 4096, NULL))
+		snprintf(out, 64, "%.*s", (int)strcspn(pw_buf_str(&b), "\n"), pw_buf_str(&b));
+	pw_buf_release(&b);
+}
+
+static void kernel_release(char out[65])
+{
+	struct utsname u;
+	snprintf(out, 65, "%s", uname(&u) == 0 ? u.release : "");
+}
+
+static pw_err reboot_mark(pw_agent_client *c, int64_t job_id, const char *started, pw_error *err)
+{
+	char boot[64], kernel[65];
+	boot_id(boot);
+	kernel_release(kernel);
+	cJSON *o = cJSON_CreateObject();
+	pw_buf path = PW_BUF_INIT;
+	pw_err rc = o && pw_json_add_int(o, "job_id", job_id) &&
+				    cJSON_AddStringToObject(o, "started", started) &&
+				    cJSON_AddStringToObject(o, "boot_id", boot) &&
+				    cJSON_AddStringToObject(o, "kernel", kernel)
+			    ? state_path(c->state_dir, REBOOT_FILE, &path, err)
+			    : nomem(err);
+	if (!rc)
+		rc = write_json(path.data, o, err);
+	cJSON_Delete(o);
+	pw_buf_release(&path);
+	return rc;
+}
+
+/* The job of the mark left in this boot, or 0 when there is none. */
+static int64_t reboot_marked(pw_agent_client *c)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *m = NULL;
+	int64_t id = 0;
+	if (!state_path(c->state_dir, REBOOT_FILE, &path, NULL) &&
+	    !read_json(path.data, &m, NULL)) {
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(m, "job_id");
+		id = cJSON_IsNumber(j) ? (int64_t)j->valuedouble : 0;
+	}
+	cJSON_Delete(m);
+	pw_buf_release(&path);
+	return id;
+}
+
+static void reboot_unmark(pw_agent_client *c)
+{
+	pw_buf path = PW_BUF_INIT;
+	if (!state_path(c->state_dir, REBOOT_FILE, &path, NULL))
+		unlink(path.data);
+	pw_buf_release(&path);
+}
+
+/* After a reboot a job started: spools its result, with the kernel this
+ * boot runs, and forgets the mark. */
+static pw_err reboot_report(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
+{
+	pw_buf path = PW_BUF_INIT;
+	cJSON *m = NULL;
+	pw_err rc = state_path(c->state_dir, REBOOT_FILE, &path, err);
+	if (!rc)
+		rc = read_json(path.data, &m, err);
+	pw_buf_release(&path);
+	if (rc == PW_ERR_NOTFOUND)
+		return pw_error_set(err, PW_OK, "%s", "");
+	if (rc == PW_ERR_PARSE)
+		reboot_unmark(c); /* a damaged mark cannot be reported; the server fails the job */
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "job_id");
+	const char *started = json_str(m, "started"), *before = json_str(m, "boot_id");
+	const char *kernel_before = json_str(m, "kernel");
+	char boot[64], kernel[65];
+	boot_id(boot);
+	kernel_release(kernel);
+	if (!rc && (!cJSON_IsNumber(id) || !started || !before || !kernel_before)) {
+		reboot_unmark(c);
+		rc = pw_error_set(err, PW_ERR_PARSE, "%s: not a reboot mark; removed", REBOOT_FILE);
+	}
+	if (rc || !boot[0] || !strcmp(boot, before)) {
+		cJSON_Delete(m);
+		return rc; /* not rebooted yet */
+	}
+	char msg[400], finished[32];
+	snprintf(msg, sizeof msg, "rebooted: up again with kernel %s (was %s)", kernel,
+		 kernel_before);
+	cJSON *out = cJSON_CreateObject();
+	if (out && !(cJSON_AddStringToObject(out, "message", msg) &&
+		     cJSON_AddStringToObject(out, "kernel", kernel) &&
+		     cJSON_AddStringToObject(out, "kernel_before", kernel_before) &&
+		     cJSON_AddStringToObject(out, "boot_id", boot) &&
+		     cJSON_AddStringToObject(out, "boot_id_before", before))) {
+		cJSON_Delete(out);
+		out = NULL;
+	}
+	pw_ts_seconds_now(finished);
+	rc = spool_result(c, id->valuedouble, "ok", started, finished, 0, out, err);
+	if (!rc) {
+		snprintf(rep->reboot, sizeof rep->reboot, "back after the reboot of job %.0f: %s",
+			 id->valuedouble, msg);
+		reboot_unmark(c);
+	}
+	cJSON_Delete(m);
+	return rc;
+}
+
+/* Runs one job and spools its result (without seq: the spool numbers it).
+ * Without an inventory (inv NULL) every job fails with inv_error. */
+static pw_err run_job(pw_agent_client *c, const cJSON *job, const pw_inventory *inv,
+		      const pw_runtime *rt, const char *inv_error, int64_t *job_id,
+		      pw_agent_cycle_report *rep, pw_error *err)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "job_id");
+	const char *kind = json_str(job, "kind");
+	*job_id = 0;
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9e15 || !kind)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "check-in reply: a job without a job_id or kind; skipped");
+	*job_id = (int64_t)id->valuedouble;
+	char started[32], finished[32];
+	pw_ts_seconds_now(started);
+	cJSON *output = NULL;
+	const char *status = "ok";
+	int exit_code = 0;
+	bool reboot = false;
+	if (!inv) {
+		output = cJSON_CreateObject();
+		if (output && !cJSON_AddStringToObject(output, "message", inv_error)) {
+			cJSON_Delete(output);
+			output = NULL;
+		}
+		status = "failed";
+		exit_code = 2;
+	} else if (!strcmp(kind, "inventory")) {
+		output = pw_inventory_to_json(inv);
+	} else if (!strcmp(kind, "scan")) {
+		pw_error se = PW_ERROR_INIT;
+		output = scan_json(c, inv, rt, &se);
+		if (!output) {
+			/* Say why, with the inventory the server can scan itself. */
+			output = cJSON_CreateObject();
+			cJSON *iv = pw_inventory_to_json(inv);
+			if (!output || !iv ||
+			    !cJSON_AddStringToObject(output, "message", pw_error_text(&se)) ||
+			    !cJSON_AddItemToObject(output, "inventory", iv)) {
+				cJSON_Delete(iv);
+				cJSON_Delete(output);
+				output = NULL;
+			}
+			status = "failed";
+			exit_code = 2;
+		}
+	} else if (pw_exec_kind_from_name(kind) > PW_EXEC_INVENTORY) {
+		/* A reboot is marked before it starts, so that the report after
+		 * boot knows its job and the boot it left. */
+		reboot = pw_exec_kind_from_name(kind) == PW_EXEC_REBOOT;
+		int64_t under_way = reboot ? reboot_marked(c) : 0;
+		pw_err rc = reboot && !under_way ? reboot_mark(c, *job_id, started, err) : PW_OK;
+		if (rc)
+			return rc;
+		if (under_way == *job_id) {
+			/* Handed out again (its lease ran out) before the reboot came:
+			 * one reboot, one report. */
+			snprintf(rep->reboot, sizeof rep->reboot,
+				 "the reboot of job %" PRId64 " is under way; reported after boot",
+				 *job_id);
+			return PW_OK;
+		}
+		if (under_way) {
+			char msg[200];
+			snprintf(msg, sizeof msg,
+				 "not rebooted: the reboot of job %" PRId64 " is under way",
+				 under_way);
+			output = message_output(msg);
+			status = "failed";
+			exit_code = 2;
+			reboot = false; /* the mark is the other job's */
+		} else {
+			output = exec_job(c, kind, cJSON_GetObjectItemCaseSensitive(job, "args"),
+					  &status, &exit_code);
+		}
+	} else {
+		/* A kind of the table this agent's build does not run yet, or
+		 * none of the table's. */
+		char msg[400];
+		snprintf(msg, sizeof msg, "this agent does not run %s jobs (it runs %s)",
+			 pw_job_kind_find(kind) ? kind : "such", pw_job_kind_names());
+		output = cJSON_CreateObject();
+		if (output && !cJSON_AddStringToObject(output, "message", msg)) {
+			cJSON_Delete(output);
+			output = NULL;
+		}
+		status = "failed";
+		exit_code = 2;
+	}
+	if (reboot && !strcmp(status, "ok")) {
+		/* The machine goes down: the result is the report after boot
+		 * (reboot_report), not this one. */
+		cJSON_Delete(output);
+		snprintf(rep->reboot, sizeof rep->reboot,
+			 "reboot started for job %" PRId64 "; its result is reported after boot",
+			 *job_id);
+		return PW_OK;
+	}
+	if (reboot)
+		reboot_unmark(c);
+	pw_ts_seconds_now(finished);
+	return spool_result(c, id->valuedouble, status, started, finished, exit_code, output, err);
 }
 
 /* ---- check-in --------------------------------------------------------- */
@@ -1005,8 +1190,8 @@ static pw_err add_release(pw_agent_client *c, int64_t id)
 }
 
 static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64_t *sent,
-			   size_t n_sent, const pw_inventory *inv, pw_agent_cycle_report *rep,
-			   pw_error *err)
+			   size_t n_sent, const pw_inventory *inv, const pw_runtime *rt,
+			   pw_agent_cycle_report *rep, pw_error *err)
 {
 	cJSON *o = cJSON_ParseWithLength(pw_buf_str(reply), reply->len);
 	const cJSON *ack = cJSON_GetObjectItemCaseSensitive(o, "ack");
@@ -1052,8 +1237,14 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	c->need_inventory = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "need_inventory"));
 	if (rep->sent_inventory && !c->need_inventory)
 		memcpy(c->acked_hash, rep->inventory_hash, 65);
-	if (c->need_inventory)
+	if (c->need_inventory) {
+		/* A server that lacks the inventory (a new one, a restored
+		 * database) may lack the runtime facts too. */
 		c->acked_hash[0] = '\0';
+		c->acked_runtime[0] = '\0';
+	}
+	if (rep->sent_runtime)
+		memcpy(c->acked_runtime, rep->runtime_hash, 65);
 	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 30 * 86400)
 		c->interval = (long)iv->valuedouble;
 	pw_ts_seconds_now(c->last_checkin);
@@ -1063,7 +1254,7 @@ static pw_err handle_reply(pw_agent_client *c, const pw_buf *reply, const uint64
 	cJSON_ArrayForEach(x, jobs) {
 		pw_error e = PW_ERROR_INIT;
 		int64_t id;
-		if (run_job(c, x, inv, rep->inventory_error, &id, &e)) {
+		if (run_job(c, x, inv, rt, rep->inventory_error, &id, rep, &e)) {
 			rep->jobs_failed++;
 			snprintf(rep->job_error, sizeof rep->job_error, "%s", e.msg);
 			/* Held without a result, the job would wait out its lease. */
@@ -1225,9 +1416,9 @@ static pw_err replace_refused(pw_agent_client *c, uint64_t seq, const pw_buf *re
 
 /* One check-in request: builds the body (the inventory when
  * rep->sent_inventory, the standing refusal when `held`), sends it. */
-static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, uint64_t *sent,
-		      size_t *n_sent, uint64_t *largest, size_t *n_release, long *status,
-		      pw_buf *reply, pw_agent_cycle_report *rep, pw_error *err)
+static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, const pw_runtime *rt, bool held,
+		      uint64_t *sent, size_t *n_sent, uint64_t *largest, size_t *n_release,
+		      long *status, pw_buf *reply, pw_agent_cycle_report *rep, pw_error *err)
 {
 	cJSON *body = cJSON_CreateObject();
 	pw_err rc = PW_OK;
@@ -1239,6 +1430,13 @@ static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, ui
 	if (!rc && rep->sent_inventory) {
 		cJSON *j = pw_inventory_to_json(inv);
 		if (!j || !cJSON_AddItemToObject(body, "inventory", j)) {
+			cJSON_Delete(j);
+			rc = nomem(err);
+		}
+	}
+	if (!rc && rep->sent_runtime) {
+		cJSON *j = pw_runtime_to_json(rt);
+		if (!j || !cJSON_AddItemToObject(body, "runtime", j)) {
 			cJSON_Delete(j);
 			rc = nomem(err);
 		}
@@ -1266,6 +1464,31 @@ static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, ui
 	return rc;
 }
 
+/* What the running processes use, from the executor (the privileged
+ * parent: only root reads every process's maps), into res; sent when it
+ * changed since the server last took it. NULL when it cannot be read:
+ * the server then keeps what it has. */
+static const pw_runtime *read_runtime(pw_agent_client *c, pw_exec_result *res,
+				      pw_agent_cycle_report *rep)
+{
+	pw_exec_request *req = calloc(1, sizeof *req);
+	pw_error e = PW_ERROR_INIT;
+	if (!req)
+		return NULL;
+	req->kind = PW_EXEC_INVENTORY;
+	pw_err rc = c->exec_fn(c->exec_ctx, req, res, &e);
+	free(req);
+	if (rc || res->status != PW_EXEC_DONE || !res->runtime) {
+		snprintf(rep->runtime_error, sizeof rep->runtime_error, "%s",
+			 rc ? pw_error_text(&e) : res->message);
+		return NULL;
+	}
+	if (pw_runtime_hash(res->runtime, rep->runtime_hash, &e))
+		return NULL;
+	rep->sent_runtime = strcmp(rep->runtime_hash, c->acked_runtime) != 0;
+	return res->runtime;
+}
+
 /* Attempts per check-in: with the inventory, without it, then with the
  * largest result rewritten (413 each time before). */
 #define ATTEMPTS 5
@@ -1273,6 +1496,9 @@ static pw_err attempt(pw_agent_client *c, const pw_inventory *inv, bool held, ui
 pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, pw_error *err)
 {
 	memset(rep, 0, sizeof *rep);
+	pw_error re = PW_ERROR_INIT;
+	if (reboot_report(c, rep, &re))
+		snprintf(rep->job_error, sizeof rep->job_error, "%s", re.msg);
 	pw_inventory inv = PW_INVENTORY_INIT;
 	pw_error ie = PW_ERROR_INIT;
 	pw_err rc = pw_inventory_read(c->root, &inv, &ie);
@@ -1293,6 +1519,9 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 		held = want && refusal_holds(c, rep->inventory_hash);
 		rep->sent_inventory = want && !held;
 	}
+	pw_exec_result rres;
+	pw_exec_result_init(&rres);
+	const pw_runtime *rt = read_runtime(c, &rres, rep);
 	uint64_t *sent = malloc(RESULTS_PER_CHECKIN * sizeof *sent), largest = 0;
 	size_t n_sent = 0, n_release = 0;
 	pw_buf reply = PW_BUF_INIT;
@@ -1302,8 +1531,8 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 	/* Too large is not unreachable: the host must go on checking in, so
 	 * again at once without what the server refused, saying why. */
 	for (int i = 0; !rc && i < ATTEMPTS; i++) {
-		rc = attempt(c, &inv, held, sent, &n_sent, &largest, &n_release, &status, &reply,
-			     rep, err);
+		rc = attempt(c, &inv, rt, held, sent, &n_sent, &largest, &n_release, &status,
+			     &reply, rep, err);
 		if (rc || status != 413)
 			break;
 		if (rep->sent_inventory) {
@@ -1335,7 +1564,7 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 		c->refused_hash[0] = '\0';
 	if (!rc)
 		rc = handle_reply(c, &reply, sent, n_sent, rep->inventory_error[0] ? NULL : &inv,
-				  rep, err);
+				  rt, rep, err);
 	if (c->n_release)
 		release_now(c, rep);
 	rep->spooled = c->spool.count;
@@ -1343,5 +1572,6 @@ pw_err pw_agent_client_checkin(pw_agent_client *c, pw_agent_cycle_report *rep, p
 	pw_buf_release(&reply);
 	free(sent);
 	pw_inventory_release(&inv);
+	pw_exec_result_release(&rres);
 	return rc;
 }

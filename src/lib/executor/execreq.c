@@ -68,6 +68,8 @@ void pw_exec_result_release(pw_exec_result *r)
 	free(r->services);
 	free(r->changes);
 	pw_buf_release(&r->log);
+	pw_runtime_release(r->runtime);
+	free(r->runtime);
 	pw_exec_result_init(r);
 }
 

@@ -25,6 +25,8 @@
 #include "executor-internal.h"
 #include "patchwarden/buf.h"
 #include "patchwarden/fileio.h"
+#include "patchwarden/inventory.h"
+#include "patchwarden/procuse.h"
 #include "patchwarden/run.h"
 
 #define DEFAULT_CHECK_TIMEOUT 60
@@ -241,6 +243,13 @@ static pw_err run_reboot(const pw_executor_conf *conf, const pw_exec_request *re
 	if (!(req->flags & PW_EXEC_ALLOW_REBOOT))
 		return pw_exec_result_say(res, PW_EXEC_REFUSED,
 					  "a reboot needs a job that allows it (allow_reboot)");
+#ifdef PW_TEST_HOOKS
+	/* Tests play the reboot with a command of theirs (absolute path and
+	 * blank-separated arguments, no shell): that the parent ran it. */
+	const char *hook = getenv("PATCHWARDEN_TEST_REBOOT_CMD");
+	if (hook && *hook)
+		return run_command(conf, "reboot", hook, res, err);
+#endif
 	if (!is_root_fs(conf->root) || conf->bin_dir)
 		return pw_exec_result_say(res, PW_EXEC_DONE,
 					  "reboot allowed but not done: the executor acts on %s, "
@@ -249,6 +258,51 @@ static pw_err run_reboot(const pw_executor_conf *conf, const pw_exec_request *re
 	const char *sd[] = {"/usr/bin/systemctl", "reboot", NULL};
 	const char *sh[] = {"/sbin/shutdown", "-r", "now", NULL};
 	return run_check(conf, "reboot", access(sd[0], X_OK) == 0 ? sd : sh, res, err);
+}
+
+/* The inventory request: what only root sees, the running processes'
+ * use of the packages and the services still running deleted code. The
+ * inventory itself the asking side reads (it is world-readable). */
+static pw_err run_runtime(const pw_executor_conf *conf, pw_exec_result *res, pw_error *err)
+{
+	const char *root = is_root_fs(conf->root) ? "/" : conf->root;
+	pw_inventory inv = PW_INVENTORY_INIT;
+	pw_procuse *pu = NULL;
+	pw_error e = PW_ERROR_INIT;
+	pw_runtime *rt = calloc(1, sizeof *rt);
+	if (!rt)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory reading the processes");
+	pw_err rc = pw_inventory_read(root, &inv, &e);
+	if (!rc)
+		rc = pw_procuse_read("/proc", root, &pu, &e);
+	if (!rc)
+		rc = pw_runtime_from_procuse(pu, &inv, rt, &e);
+	for (size_t i = 0; !rc && i < rt->n_restarts; i++) {
+		char unit[PW_RUNTIME_UNIT_MAX + 1];
+		if (!pw_pid_unit(rt->restarts[i].pid, unit, sizeof unit))
+			continue;
+		if (!(rt->restarts[i].unit = strdup(unit)))
+			rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory reading the processes");
+		if (!rc)
+			rc = pw_exec_result_add_service(res, unit, &e);
+	}
+	pw_procuse_free(pu);
+	pw_inventory_release(&inv);
+	if (rc) {
+		pw_runtime_release(rt);
+		free(rt);
+		if (rc == PW_ERR_NOMEM)
+			return pw_error_set(err, rc, "%s", e.msg);
+		return pw_exec_result_say(res, PW_EXEC_FAILED, "running processes unknown: %s",
+					  e.msg);
+	}
+	res->runtime = rt;
+	res->exit_code = 0;
+	return pw_exec_result_say(res, PW_EXEC_DONE,
+				  "%zu processes read%s: %zu packages in use, %zu processes "
+				  "running deleted files (%zu services)",
+				  rt->processes, rt->in_use_known ? "" : " (incomplete)",
+				  rt->n_in_use, rt->n_restarts, res->n_services);
 }
 
 pw_err pw_executor_run(const pw_executor_conf *conf, const pw_exec_request *req,
@@ -283,6 +337,8 @@ pw_err pw_executor_run(const pw_executor_conf *conf, const pw_exec_request *req,
 	case PW_EXEC_REBOOT:
 		rc = run_reboot(conf, req, res, err);
 		break;
+	case PW_EXEC_INVENTORY:
+		return run_runtime(conf, res, err);
 	default:
 		return pw_exec_result_say(res, PW_EXEC_REFUSED, "the executor does not run %s jobs",
 					  pw_exec_kind_name(req->kind)

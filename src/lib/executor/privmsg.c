@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,6 +79,53 @@ pw_err pw_privmsg_encode_request(const pw_exec_request *req, pw_buf *out, pw_err
 	return PW_OK;
 }
 
+static pw_err put_keys(pw_buf *b, char *const *v, size_t n, const char *field, pw_error *err)
+{
+	if (put_u32(b, (uint32_t)n))
+		return enomem(err);
+	for (size_t i = 0; i < n; i++)
+		if (put_str(b, v[i], PW_RUNTIME_KEY_MAX, false, field, i, err))
+			return err->code;
+	return PW_OK;
+}
+
+/* The runtime section after the message (result flag 4). */
+static pw_err encode_runtime(const pw_runtime *rt, pw_buf *out, pw_error *err)
+{
+	if (rt->n_in_use + rt->n_unknown > PW_RUNTIME_MAX_PACKAGES ||
+	    rt->n_restarts > PW_RUNTIME_MAX_RESTARTS || rt->processes > UINT32_MAX)
+		return pw_error_set(
+			err, PW_ERR_INVALID,
+			"result: runtime of %zu packages and %zu restarts, more than %d "
+			"or %d",
+			rt->n_in_use + rt->n_unknown, rt->n_restarts, PW_RUNTIME_MAX_PACKAGES,
+			PW_RUNTIME_MAX_RESTARTS);
+	if (put_u8(out, rt->in_use_known ? 1 : 0) || put_u32(out, (uint32_t)rt->processes))
+		return enomem(err);
+	if (put_keys(out, rt->in_use, rt->n_in_use, "runtime.in_use", err) ||
+	    put_keys(out, rt->unknown, rt->n_unknown, "runtime.unknown", err))
+		return err->code;
+	if (put_u32(out, (uint32_t)rt->n_restarts))
+		return enomem(err);
+	for (size_t i = 0; i < rt->n_restarts; i++) {
+		const pw_runtime_restart *r = &rt->restarts[i];
+		if (r->pid <= 0 || !r->path || !*r->path)
+			return pw_error_set(err, PW_ERR_INVALID,
+					    "runtime.restarts[%zu]: a pid and a path are required",
+					    i);
+		if (put_u32(out, (uint32_t)r->pid))
+			return enomem(err);
+		if (put_str(out, r->process, PW_RUNTIME_PROCESS_MAX, false, "restarts.process", i,
+			    err) ||
+		    put_str(out, r->path, PW_RUNTIME_PATH_MAX, false, "restarts.path", i, err) ||
+		    put_str(out, r->package, PW_RUNTIME_KEY_MAX, false, "restarts.package", i,
+			    err) ||
+		    put_str(out, r->unit, PW_RUNTIME_UNIT_MAX, false, "restarts.unit", i, err))
+			return err->code;
+	}
+	return PW_OK;
+}
+
 pw_err pw_privmsg_encode_result(const pw_exec_result *res, pw_buf *out, pw_error *err)
 {
 	if ((unsigned)res->status > PW_EXEC_REFUSED)
@@ -91,7 +139,8 @@ pw_err pw_privmsg_encode_result(const pw_exec_result *res, pw_buf *out, pw_error
 				    "result: %zu changes and %zu services, more than %d or %d",
 				    res->n_changes, res->n_services, PW_PRIVMSG_MAX_CHANGES,
 				    PW_PRIVMSG_MAX_SERVICES);
-	unsigned flags = (res->resolves ? 1u : 0u) | (res->needs_reboot ? 2u : 0u);
+	unsigned flags = (res->resolves ? 1u : 0u) | (res->needs_reboot ? 2u : 0u) |
+			 (res->runtime ? 4u : 0u);
 	if (put_u8(out, PW_PRIVMSG_RESULT) || put_u8(out, (unsigned)res->status) ||
 	    put_u32(out, (uint32_t)(int32_t)res->exit_code) || put_u8(out, flags) ||
 	    put_u8(out, (unsigned)res->db_state) || put_u32(out, (uint32_t)res->n_changes))
@@ -122,7 +171,8 @@ pw_err pw_privmsg_encode_result(const pw_exec_result *res, pw_buf *out, pw_error
 	if (put_u32(out, (uint32_t)res->log.len) ||
 	    (res->log.len && pw_buf_append(out, res->log.data, res->log.len)))
 		return enomem(err);
-	return put_str(out, res->message, PW_ERROR_MSG_MAX - 1, false, "message", 0, err);
+	pw_err rc = put_str(out, res->message, PW_ERROR_MSG_MAX - 1, false, "message", 0, err);
+	return rc || !res->runtime ? rc : encode_runtime(res->runtime, out, err);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -271,6 +321,84 @@ pw_err pw_privmsg_decode_request(const uint8_t *p, size_t n, pw_exec_request *re
 	return PW_OK;
 }
 
+/* A count at most max. */
+static pw_err get_count(reader *r, const char *field, uint32_t max, uint32_t *n)
+{
+	if (get_u32(r, field, SIZE_MAX, n))
+		return r->err->code;
+	if (*n > max) {
+		r->off -= 4;
+		return refuse(r, field, SIZE_MAX, "%u, more than %u", (unsigned)*n, (unsigned)max);
+	}
+	return PW_OK;
+}
+
+/* One optional string (empty: NULL) of a restart into a copy. */
+static pw_err get_restart_str(reader *r, const char *field, size_t idx, char *buf, size_t max,
+			      bool required)
+{
+	if (get_str(r, field, idx, buf, max))
+		return r->err->code;
+	if (required && !*buf) {
+		r->off -= 4;
+		return refuse(r, field, idx, "empty");
+	}
+	return PW_OK;
+}
+
+static pw_err decode_runtime(reader *r, pw_runtime *rt)
+{
+	pw_error *err = r->err;
+	uint32_t processes = 0, count = 0;
+	char key[PW_RUNTIME_KEY_MAX + 1];
+	if (get_bool(r, "runtime.in_use_known", SIZE_MAX, &rt->in_use_known) ||
+	    get_u32(r, "runtime.processes", SIZE_MAX, &processes))
+		return err->code;
+	rt->processes = processes;
+	for (int list = 0; list < 2; list++) {
+		const char *field = list ? "unknown" : "in_use";
+		uint32_t room = PW_RUNTIME_MAX_PACKAGES - (uint32_t)rt->n_in_use;
+		if (get_count(r, list ? "runtime.unknown" : "runtime.in_use", room, &count))
+			return err->code;
+		for (size_t i = 0; i < count; i++) {
+			size_t at = r->off;
+			if (get_restart_str(r, field, i, key, PW_RUNTIME_KEY_MAX, true))
+				return err->code;
+			if (pw_runtime_add_key(rt, list == 1, key, err)) {
+				r->off = at;
+				return err->code == PW_ERR_NOMEM
+					       ? err->code
+					       : refuse(r, field, i, "%s", err->msg);
+			}
+		}
+	}
+	if (get_count(r, "runtime.n_restarts", PW_RUNTIME_MAX_RESTARTS, &count))
+		return err->code;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t pid = 0;
+		char process[PW_RUNTIME_PROCESS_MAX + 1], path[PW_RUNTIME_PATH_MAX + 1];
+		char package[PW_RUNTIME_KEY_MAX + 1], unit[PW_RUNTIME_UNIT_MAX + 1];
+		if (get_u32(r, "restarts.pid", i, &pid))
+			return err->code;
+		if (pid == 0 || pid > INT32_MAX) {
+			r->off -= 4;
+			return refuse(r, "restarts.pid", i, "%u is not a process id",
+				      (unsigned)pid);
+		}
+		if (get_restart_str(r, "restarts.process", i, process, PW_RUNTIME_PROCESS_MAX,
+				    false) ||
+		    get_restart_str(r, "restarts.path", i, path, PW_RUNTIME_PATH_MAX, true) ||
+		    get_restart_str(r, "restarts.package", i, package, PW_RUNTIME_KEY_MAX, false) ||
+		    get_restart_str(r, "restarts.unit", i, unit, PW_RUNTIME_UNIT_MAX, false))
+			return err->code;
+		if (pw_runtime_add_restart(rt, (int)pid, process, path, *package ? package : NULL,
+					   *unit ? unit : NULL, err))
+			return err->code;
+	}
+	pw_runtime_sort(rt);
+	return PW_OK;
+}
+
 static pw_err decode_result(reader *r, pw_exec_result *res)
 {
 	unsigned status = 0, flags = 0, state = 0;
@@ -284,9 +412,9 @@ static pw_err decode_result(reader *r, pw_exec_result *res)
 	}
 	if (get_u32(r, "exit_code", SIZE_MAX, &code) || get_u8(r, "flags", SIZE_MAX, &flags))
 		return err->code;
-	if (flags > 3) {
+	if (flags > 7) {
 		r->off--;
-		return refuse(r, "flags", SIZE_MAX, "unknown flags 0x%x", flags & ~3u);
+		return refuse(r, "flags", SIZE_MAX, "unknown flags 0x%x", flags & ~7u);
 	}
 	if (get_u8(r, "db_state", SIZE_MAX, &state))
 		return err->code;
@@ -361,6 +489,12 @@ static pw_err decode_result(reader *r, pw_exec_result *res)
 	r->off += len;
 	if (get_str(r, "message", SIZE_MAX, res->message, PW_ERROR_MSG_MAX - 1))
 		return err->code;
+	if (flags & 4) {
+		if (!(res->runtime = calloc(1, sizeof *res->runtime)))
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory decoding a result");
+		if (decode_runtime(r, res->runtime))
+			return err->code;
+	}
 	return get_end(r);
 }
 

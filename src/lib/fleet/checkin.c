@@ -12,6 +12,7 @@
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/inventory.h"
+#include "patchwarden/runtime.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/json_limits.h"
 #include "patchwarden/jsonout.h"
@@ -139,7 +140,10 @@ struct checkin {
 	const pw_checkin *req;
 	pw_checkin_reply *reply;
 	pw_inventory inv;
-	char *inv_json;   /* canonical text, when an inventory came */
+	char *inv_json; /* canonical text, when an inventory came */
+	char *rt_json;  /* canonical runtime facts, when they came */
+	char rt_hash[65];
+	bool rt_changed;  /* stored now: other than the host had */
 	char *refused;    /* the host's inventory_refused, when the agent reports one */
 	char **outputs;   /* compacted output_json per result */
 	enum fate *fates; /* per result, what store_result did */
@@ -181,6 +185,25 @@ static pw_err prepare_inventory(struct checkin *c, pw_error *err)
 	if (!c->inv_json)
 		return pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
 	return PW_OK;
+}
+
+static pw_err prepare_runtime(struct checkin *c, pw_error *err)
+{
+	if (!c->req->runtime)
+		return PW_OK;
+	pw_runtime rt;
+	pw_err rc = pw_runtime_from_json(&rt, c->req->runtime, err);
+	if (rc)
+		return pw_error_prefix(err, "check-in: ");
+	cJSON *canon = pw_runtime_to_json(&rt);
+	char *text = canon ? cJSON_PrintUnformatted(canon) : NULL;
+	cJSON_Delete(canon);
+	c->rt_json = text ? strdup(text) : NULL;
+	cJSON_free(text);
+	rc = c->rt_json ? pw_runtime_hash(&rt, c->rt_hash, err)
+			: pw_error_set(err, PW_ERR_NOMEM, "check-in: out of memory");
+	pw_runtime_release(&rt);
+	return rc;
 }
 
 /* The host's inventory_refused text, in c->refused (NULL: none). */
@@ -433,6 +456,28 @@ static pw_err store_inventory(pw_db *db, struct checkin *c, const char *current,
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
+/* The runtime facts go with the host, not the shared inventory: they
+ * are this machine's processes. Stored only when they differ. */
+static pw_err store_runtime(pw_db *db, struct checkin *c, pw_error *err)
+{
+	if (!c->rt_json)
+		return PW_OK;
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "UPDATE hosts SET runtime = ?, runtime_hash = ?, runtime_at = ?"
+			   " WHERE id = ? AND (runtime_hash IS NULL OR runtime_hash <> ?)"
+			   " RETURNING id",
+			   &st, err, "tttit", c->rt_json, c->rt_hash, c->now, c->agent->host_id,
+			   c->rt_hash);
+	if (!rc)
+		rc = pw_stmt_step(st, &c->rt_changed, err);
+	if (!rc && c->rt_changed) {
+		pw_stmt_reset(st);
+		c->reply->inventory_changed = true;
+	}
+	return rc;
+}
+
 static int cmp_offer(const void *a, const void *b)
 {
 	return cmp_i64(&((const pw_job_offer *)a)->id, &((const pw_job_offer *)b)->id);
@@ -575,6 +620,8 @@ static char *checkin_event(const struct checkin *c)
 	}
 	if (ok && c->inv_json)
 		ok = cJSON_AddStringToObject(o, "inventory_hash", q->inventory_hash) != NULL;
+	if (ok && c->rt_changed)
+		ok = cJSON_AddStringToObject(o, "runtime_hash", c->rt_hash) != NULL;
 	/* The jobs the agent asked to give back; n_released of them were its
 	 * own to give. */
 	cJSON *rel = ok && q->n_release ? cJSON_AddArrayToObject(o, "release") : NULL;
@@ -593,7 +640,7 @@ static char *checkin_event(const struct checkin *c)
  * of them) is not audited. */
 static pw_err audit_checkin(pw_db *db, const struct checkin *c, pw_error *err)
 {
-	if (!c->req->n_results && !c->inv_json && !c->req->n_release)
+	if (!c->req->n_results && !c->inv_json && !c->req->n_release && !c->rt_changed)
 		return PW_OK;
 	char *after = checkin_event(c);
 	if (!after)
@@ -626,7 +673,8 @@ static pw_err checkin_txn(pw_db *db, void *arg, pw_error *err)
 	snprintf(current, sizeof current, "%s", cur ? cur : "");
 	pw_stmt_reset(st);
 	if ((rc = store_results(db, c, err)) ||
-	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)))
+	    (rc = store_inventory(db, c, current[0] ? current : NULL, err)) ||
+	    (rc = store_runtime(db, c, err)))
 		return rc;
 	rc = pw_sql(db, "SELECT " SEQ_HIGH("?"), &st, err, "t", c->agent->id);
 	if (!rc)
@@ -644,9 +692,12 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req, pw_ch
 			pw_error *err)
 {
 	pw_checkin_reply_release(reply);
-	struct checkin c = {agent, req, reply, PW_INVENTORY_INIT, NULL, NULL, NULL, NULL, {0}};
+	struct checkin c = {agent, req,  reply, PW_INVENTORY_INIT, NULL, NULL, {0}, false, NULL,
+			    NULL,  NULL, {0}};
 	pw_ts_now(c.now, 0);
 	pw_err rc = prepare_inventory(&c, err);
+	if (!rc)
+		rc = prepare_runtime(&c, err);
 	if (!rc)
 		rc = prepare_refusal(&c, err);
 	if (!rc)
@@ -657,7 +708,7 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req, pw_ch
 		rc = read_state(db, agent, c.now, err);
 	agent->fresh = false;
 	bool unchanged = !req->n_results && !req->inventory && !agent->jobs_waiting &&
-			 !req->refused && !req->n_release && req->inventory_hash &&
+			 !req->refused && !req->n_release && !req->runtime && req->inventory_hash &&
 			 strcmp(agent->inventory_hash, req->inventory_hash) == 0;
 	if (!rc)
 		rc = unchanged ? touch(db, agent, c.now, err)
@@ -668,6 +719,7 @@ pw_err pw_agent_checkin(pw_db *db, pw_agent *agent, const pw_checkin *req, pw_ch
 		pw_checkin_reply_release(reply);
 	pw_inventory_release(&c.inv);
 	free(c.inv_json);
+	free(c.rt_json);
 	free(c.refused);
 	for (size_t i = 0; c.outputs && i < req->n_results; i++)
 		free(c.outputs[i]);

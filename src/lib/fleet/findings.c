@@ -118,14 +118,14 @@ static pw_err load_for(struct store_scan *s, const char *json, pw_error *err)
 	return rc;
 }
 
-static pw_err store_scan_fn(void *ctx, const char *hash, const char *json, const char *exposure,
-			    const pw_host_finding **v, size_t *n, pw_error *err)
+static pw_err store_scan_fn(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out,
+			    pw_error *err)
 {
 	struct store_scan *s = ctx;
-	pw_err rc = load_for(s, json, err);
+	pw_err rc = load_for(s, in->inventory_json, err);
 	if (rc)
-		return pw_error_prefix(err, "inventory %.64s: ", hash);
-	return pw_host_matcher_scan(&s->m, hash, json, exposure, v, n, err);
+		return pw_error_prefix(err, "inventory %.64s: ", in->inventory_hash);
+	return pw_host_matcher_scan(&s->m, in, out, err);
 }
 
 static pw_err store_scan_init(struct store_scan *s, pw_feedstore *store, int64_t snapshot,

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,18 @@ struct replace {
 	const char *inventory; /* the inventory hash scanned */
 	const pw_host_finding *v;
 	size_t n;
+	const pw_host_hold *holds;
+	size_t n_holds;
 	pw_host_findings_delta d;
 };
+
+static const pw_host_hold *hold_of(const struct replace *r, const char *package)
+{
+	for (size_t i = 0; i < r->n_holds; i++)
+		if (!strcmp(r->holds[i].package, package))
+			return &r->holds[i];
+	return NULL;
+}
 
 static int by_key(const void *a, const void *b)
 {
@@ -227,6 +238,7 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 	if (!rc)
 		rc = load_open(db, r->host_id, &open, &nopen, err);
 	for (size_t i = 0; i < nopen && !rc; i++) {
+		const pw_host_hold *hold;
 		pw_host_finding key = {.package = open[i].package, .advisory = open[i].advisory};
 		const pw_host_finding *kp = &key;
 		const pw_host_finding **hit =
@@ -251,6 +263,13 @@ static pw_err replace_txn(pw_db *db, void *arg, pw_error *err)
 				continue; /* most rescans change nothing: write nothing */
 			rc = write_finding(db, r->host_id, open[i].id, h, open[i].more[4], err);
 			continue;
+		} else if ((hold = hold_of(r, open[i].package))) {
+			/* Fixed on disk, the old code still runs: not fixed yet. */
+			r->d.kept++;
+			if (pw_str_same(hold->reason, open[i].more[0]))
+				continue;
+			rc = pw_sql(db, "UPDATE findings SET reason = ? WHERE id = ?", &st, err,
+				    "ti", hold->reason, open[i].id);
 		} else {
 			r->d.fixed++;
 			rc = pw_sql(db, "UPDATE findings SET fixed_at = ? WHERE id = ?", &st, err,
@@ -298,7 +317,16 @@ pw_err pw_host_findings_replace_from(pw_db *db, int64_t host_id, int64_t snapsho
 				     const char *inventory, const pw_host_finding *v, size_t n,
 				     pw_host_findings_delta *delta, pw_error *err)
 {
-	struct replace r = {host_id, snapshot, inventory, v, n, {0, 0, 0}};
+	pw_host_scan_out out = {v, n, NULL, 0};
+	return pw_host_findings_replace_held(db, host_id, snapshot, inventory, &out, delta, err);
+}
+
+pw_err pw_host_findings_replace_held(pw_db *db, int64_t host_id, int64_t snapshot,
+				     const char *inventory, const pw_host_scan_out *out,
+				     pw_host_findings_delta *delta, pw_error *err)
+{
+	struct replace r = {host_id, snapshot,   inventory,    out->v,
+			    out->n,  out->holds, out->n_holds, {0, 0, 0}};
 	pw_err rc = pw_in_write_txn(db, replace_txn, &r, err);
 	if (delta)
 		*delta = rc ? (pw_host_findings_delta){0, 0, 0} : r.d;
@@ -383,32 +411,50 @@ static pw_err copy_column(pw_stmt *st, bool text, struct column_copy *out, pw_er
 	return rc;
 }
 
-/* Scans the inventory `hash` and gives its findings to `hosts`. */
-static pw_err recompute_hash(pw_db *db, int64_t snapshot, const char *hash, const char *exposure,
-			     const int64_t *hosts, size_t nhosts, pw_host_scan_fn scan, void *ctx,
+/* The first column of the one row of `st`, copied (NULL for NULL);
+ * PW_ERR_NOTFOUND without a row. */
+static pw_err one_text(pw_stmt *st, char **out, pw_error *err)
+{
+	bool row = false, oom = false;
+	pw_err rc = pw_stmt_step(st, &row, err);
+	*out = NULL;
+	if (!rc && !row)
+		return PW_ERR_NOTFOUND;
+	if (!rc)
+		*out = pw_col_dup(st, 0, &oom);
+	pw_stmt_reset(st);
+	return rc ? rc : oom ? pw_error_set(err, PW_ERR_NOMEM, "out of memory") : PW_OK;
+}
+
+/* Scans the inventory `hash` with the runtime facts `runtime_hash` (""
+ * none) and gives its findings to `hosts`. */
+static pw_err recompute_hash(pw_db *db, int64_t snapshot, const char *hash,
+			     const char *runtime_hash, const char *exposure, const int64_t *hosts,
+			     size_t nhosts, pw_host_scan_fn scan, void *ctx,
 			     pw_host_recompute_stats *st, pw_error *err)
 {
 	pw_stmt *q = NULL;
-	bool row = false;
-	char *json = NULL;
+	char *json = NULL, *runtime = NULL;
 	pw_err rc = pw_sql(db, "SELECT json FROM inventories WHERE hash = ?", &q, err, "t", hash);
-	if (!rc)
-		rc = pw_stmt_step(q, &row, err);
-	if (!rc && !row)
+	if (!rc && (rc = one_text(q, &json, err)) == PW_ERR_NOTFOUND)
 		rc = pw_error_set(err, PW_ERR_NOTFOUND, "inventory %.64s is not stored", hash);
-	if (!rc && !(json = strdup(pw_stmt_text(q, 0) ? pw_stmt_text(q, 0) : "")))
+	if (!rc && !json && !(json = strdup("")))
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	if (q)
-		pw_stmt_reset(q);
-	const pw_host_finding *v = NULL;
-	size_t n = 0;
+	if (!rc && *runtime_hash) {
+		rc = pw_sql(db, "SELECT runtime FROM hosts WHERE runtime_hash = ? LIMIT 1", &q, err,
+			    "t", runtime_hash);
+		if (!rc && (rc = one_text(q, &runtime, err)) == PW_ERR_NOTFOUND)
+			rc = pw_error_set(err, PW_OK, "%s", "");
+	}
+	pw_host_scan_in in = {hash, json, runtime, exposure};
+	pw_host_scan_out out = {NULL, 0, NULL, 0};
 	if (!rc)
-		rc = scan(ctx, hash, json, exposure, &v, &n, err);
+		rc = scan(ctx, &in, &out, err);
 	if (!rc)
 		st->inventories++;
 	for (size_t i = 0; i < nhosts && !rc; i++) {
 		pw_host_findings_delta d;
-		rc = pw_host_findings_replace_from(db, hosts[i], snapshot, hash, v, n, &d, err);
+		rc = pw_host_findings_replace_held(db, hosts[i], snapshot, hash, &out, &d, err);
 		if (rc)
 			break;
 		st->hosts++;
@@ -417,6 +463,7 @@ static pw_err recompute_hash(pw_db *db, int64_t snapshot, const char *hash, cons
 		st->delta.fixed += d.fixed;
 	}
 	free(json);
+	free(runtime);
 	return rc;
 }
 
@@ -433,26 +480,30 @@ pw_err pw_host_recompute_findings_at(pw_db *db, int64_t snapshot, pw_host_scan_f
 	struct column_copy hashes = {NULL, NULL, 0, 0};
 	pw_stmt *q = NULL;
 	pw_err rc = pw_sql(db,
-			   "SELECT DISTINCT inventory_hash || ' ' || COALESCE(exposure, '')"
+			   "SELECT DISTINCT inventory_hash || ' ' || COALESCE(runtime_hash, '')"
+			   " || ' ' || COALESCE(exposure, '')"
 			   " FROM hosts WHERE inventory_hash IS NOT NULL AND decommissioned IS NULL"
 			   " ORDER BY 1",
 			   &q, err, "");
 	if (!rc)
 		rc = copy_column(q, true, &hashes, err);
 	for (size_t i = 0; i < hashes.n && !rc; i++) {
-		/* "HASH EXPOSURE": hashes are hex, so the first space splits. */
-		char *exposure = strchr(hashes.text[i], ' ');
+		/* "HASH RUNTIME EXPOSURE": hashes are hex (the runtime's may
+		 * be empty), so the first two spaces split. */
+		char *runtime = strchr(hashes.text[i], ' ');
+		*runtime++ = '\0';
+		char *exposure = strchr(runtime, ' ');
 		*exposure++ = '\0';
 		struct column_copy ids = {NULL, NULL, 0, 0};
-		rc = pw_sql(
-			db,
-			"SELECT id FROM hosts WHERE inventory_hash = ?"
-			" AND COALESCE(exposure, '') = ? AND decommissioned IS NULL ORDER BY id",
-			&q, err, "tt", hashes.text[i], exposure);
+		rc = pw_sql(db,
+			    "SELECT id FROM hosts WHERE inventory_hash = ?"
+			    " AND COALESCE(runtime_hash, '') = ? AND COALESCE(exposure, '') = ?"
+			    " AND decommissioned IS NULL ORDER BY id",
+			    &q, err, "ttt", hashes.text[i], runtime, exposure);
 		if (!rc)
 			rc = copy_column(q, false, &ids, err);
 		if (!rc)
-			rc = recompute_hash(db, snapshot, hashes.text[i],
+			rc = recompute_hash(db, snapshot, hashes.text[i], runtime,
 					    *exposure ? exposure : NULL, ids.num, ids.n, scan, ctx,
 					    &st, err);
 		if (rc == PW_ERR_UNSUPPORTED) {
@@ -479,12 +530,12 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 	pw_stmt *q = NULL;
 	bool row = false;
 	char *hash = NULL;
-	char *exposure = NULL;
+	char *exposure = NULL, *runtime = NULL;
 	bool oom = false;
-	pw_err rc =
-		pw_sql(db,
-		       "SELECT inventory_hash, exposure, decommissioned FROM hosts WHERE id = ?",
-		       &q, err, "i", host_id);
+	pw_err rc = pw_sql(db,
+			   "SELECT inventory_hash, exposure, decommissioned, runtime_hash"
+			   " FROM hosts WHERE id = ?",
+			   &q, err, "i", host_id);
 	if (!rc)
 		rc = pw_stmt_step(q, &row, err);
 	if (!rc && !row)
@@ -501,6 +552,7 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 	if (!rc) {
 		hash = pw_col_dup(q, 0, &oom);
 		exposure = pw_col_dup(q, 1, &oom);
+		runtime = pw_col_dup(q, 3, &oom);
 		if (oom)
 			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	}
@@ -508,9 +560,11 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 		pw_stmt_reset(q);
 	pw_host_recompute_stats st = {0, 0, 0, {0, 0, 0}};
 	if (!rc)
-		rc = recompute_hash(db, snapshot, hash, exposure, &host_id, 1, scan, ctx, &st, err);
+		rc = recompute_hash(db, snapshot, hash, runtime ? runtime : "", exposure, &host_id,
+				    1, scan, ctx, &st, err);
 	free(hash);
 	free(exposure);
+	free(runtime);
 	if (delta)
 		*delta = st.delta;
 	return rc;
@@ -524,6 +578,14 @@ static void matcher_clear(pw_host_matcher *m)
 		free(m->cves[i]);
 		free(m->reasons[i]);
 	}
+	for (size_t i = 0; i < m->n_holds; i++) {
+		free((void *)(uintptr_t)m->holds[i].package);
+		free((void *)(uintptr_t)m->holds[i].reason);
+	}
+	free(m->holds);
+	m->holds = NULL;
+	m->n_holds = 0;
+	pw_runtime_release(&m->rt);
 	free(m->cves);
 	free(m->reasons);
 	m->reasons = NULL;
@@ -542,23 +604,87 @@ void pw_host_matcher_release(pw_host_matcher *m)
 	matcher_clear(m);
 }
 
-pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
-			    const char *exposure, const pw_host_finding **v, size_t *n,
+/* Adds a hold for `package` unless it has one. */
+static pw_err add_hold(pw_host_matcher *m, size_t *cap, const char *package, const char *reason)
+{
+	for (size_t i = 0; i < m->n_holds; i++)
+		if (!strcmp(m->holds[i].package, package))
+			return PW_OK;
+	pw_host_hold *v = pw_grow(m->holds, cap, m->n_holds, sizeof *v);
+	if (!v)
+		return PW_ERR_NOMEM;
+	m->holds = v;
+	char *p = strdup(package), *r = strdup(reason);
+	if (!p || !r) {
+		free(p);
+		free(r);
+		return PW_ERR_NOMEM;
+	}
+	v[m->n_holds++] = (pw_host_hold){p, r};
+	return PW_OK;
+}
+
+/* A hold per package (binary and source name) of each restart the scan
+ * lists: its fix may be on disk, but the process runs the old code. */
+static pw_err restart_holds(pw_host_matcher *m)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < m->res.n_inactive; i++) {
+		const pw_inactive *in = &m->res.inactive[i];
+		if (in->kind != PW_INACTIVE_RESTART || !in->owner)
+			continue;
+		size_t nlen = strcspn(in->owner, ":");
+		for (size_t k = 0; k < m->inv.n_pkgs; k++) {
+			const pw_package *p = &m->inv.pkgs[k];
+			if (strlen(p->name) != nlen || strncmp(p->name, in->owner, nlen))
+				continue;
+			pw_buf why = PW_BUF_INIT;
+			pw_err rc = pw_buf_printf(
+				&why,
+				"fixed on disk (%s %s installed), but %s (pid %d%s%s) still runs "
+				"the old code: it maps the deleted %s; open until it restarts or "
+				"the host reboots",
+				p->name, p->version, in->process, in->pid, in->unit ? ", " : "",
+				in->unit ? in->unit : "", in->file);
+			if (!rc)
+				rc = add_hold(m, &cap, p->name, pw_buf_str(&why));
+			if (!rc && p->source && strcmp(p->source, p->name))
+				rc = add_hold(m, &cap, p->source, pw_buf_str(&why));
+			pw_buf_release(&why);
+			if (rc)
+				return pw_error_set(NULL, rc, "out of memory");
+		}
+	}
+	return PW_OK;
+}
+
+pw_err pw_host_matcher_scan(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out,
 			    pw_error *err)
 {
 	pw_host_matcher *m = ctx;
 	matcher_clear(m);
+	const char *exposure = in->exposure;
 	pw_scan_host host = {PW_EXPOSURE_INTERNAL, NULL};
 	if (exposure && !strcmp(exposure, "internet"))
 		host.exposure = PW_EXPOSURE_INTERNET;
 	else if (exposure && !strcmp(exposure, "isolated"))
 		host.exposure = PW_EXPOSURE_ISOLATED;
-	cJSON *j = cJSON_Parse(inventory_json);
+	cJSON *j = cJSON_Parse(in->inventory_json);
 	pw_err rc = j ? pw_inventory_from_json(&m->inv, j, err)
 		      : pw_error_set(err, PW_ERR_PARSE, "not JSON");
 	cJSON_Delete(j);
+	if (!rc && in->runtime_json) {
+		/* Facts the server checked when it took them; unreadable ones
+		 * make "in use" unknown, never a wrong low priority. */
+		cJSON *rj = cJSON_Parse(in->runtime_json);
+		if (rj && !pw_runtime_from_json(&m->rt, rj, NULL))
+			host.runtime = &m->rt;
+		cJSON_Delete(rj);
+	}
 	if (!rc)
 		rc = pw_scan_inventory(m->idx, &m->inv, &host, m->policy, &m->res, err);
+	if (!rc && restart_holds(m))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	size_t nf = rc ? 0 : m->res.n_findings;
 	if (!rc && nf) {
 		m->v = calloc(nf, sizeof *m->v);
@@ -602,10 +728,9 @@ pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *i
 	}
 	if (rc) {
 		matcher_clear(m);
-		pw_error_prefix(err, "inventory %.64s: ", inventory_hash);
+		pw_error_prefix(err, "inventory %.64s: ", in->inventory_hash);
 		return rc;
 	}
-	*v = m->v;
-	*n = m->n;
+	*out = (pw_host_scan_out){m->v, m->n, m->holds, m->n_holds};
 	return PW_OK;
 }

@@ -28,6 +28,10 @@ struct toplink {
 struct pw_procuse {
 	pw_arena arena;
 	char *root;
+	/* root's real path when it is not "/": a process chrooted there has
+	 * its files shown from our root, under this prefix */
+	char *prefix;
+	size_t prefix_len;
 	pw_hashtab used; /* canonical paths (arena strings) */
 	pw_proc_deleted *deleted;
 	size_t n_deleted, cap_deleted;
@@ -73,6 +77,7 @@ void pw_procuse_free(pw_procuse *pu)
 	free(pu->deleted);
 	free(pu->links);
 	free(pu->root);
+	free(pu->prefix);
 	pw_buf_release(&pu->path);
 	free(pu);
 }
@@ -212,6 +217,16 @@ static pw_err add_deleted(pw_procuse *pu, int pid, const char *comm, const char 
 	return PW_OK;
 }
 
+/* A path the kernel shows as the file in root's tree. */
+static void strip_prefix(const pw_procuse *pu, const char **path, size_t *len)
+{
+	if (pu->prefix_len && *len > pu->prefix_len && (*path)[pu->prefix_len] == '/' &&
+	    memcmp(*path, pu->prefix, pu->prefix_len) == 0) {
+		*path += pu->prefix_len;
+		*len -= pu->prefix_len;
+	}
+}
+
 /* One /proc/<pid>/maps: "start-end perms offset dev inode   path". */
 static pw_err read_maps(pw_procuse *pu, int pid, const char *comm, const char *data)
 {
@@ -227,6 +242,7 @@ static pw_err read_maps(pw_procuse *pu, int pid, const char *comm, const char *d
 				       memcmp(path + plen - mlen, DELETED_MARK, mlen) == 0;
 			if (deleted)
 				plen -= mlen;
+			strip_prefix(pu, &path, &plen);
 			pw_err rc = mark_used(pu, path, plen);
 			bool code = perms[1] && perms[2] && perms[3] == 'x';
 			if (!rc && deleted && is_package_file(path) &&
@@ -291,9 +307,11 @@ static pw_err read_process(pw_procuse *pu, const char *proc_dir, int pid,
 		bool deleted = len > mlen && memcmp(exe + len - mlen, DELETED_MARK, mlen) == 0;
 		if (deleted)
 			len -= mlen;
-		pw_err rc = mark_used(pu, exe, len);
-		if (!rc && deleted && is_package_file(exe))
-			rc = add_deleted(pu, pid, comm, exe, len);
+		const char *file = exe;
+		strip_prefix(pu, &file, &len);
+		pw_err rc = mark_used(pu, file, len);
+		if (!rc && deleted && is_package_file(file))
+			rc = add_deleted(pu, pid, comm, file, len);
 		if (rc)
 			return rc;
 	} else if (elen < 0 && errno == EACCES) {
@@ -428,6 +446,14 @@ pw_err pw_procuse_read(const char *proc_dir, const char *root, pw_procuse **out,
 		pw_error_set(err, PW_ERR_IO, "%s: %s", root, strerror(errno));
 		pw_procuse_free(pu);
 		return PW_ERR_IO;
+	}
+	char real[PATH_MAX];
+	if (realpath(root, real) && strcmp(real, "/") != 0) {
+		if (!(pu->prefix = strdup(real))) {
+			pw_procuse_free(pu);
+			return nomem(err);
+		}
+		pu->prefix_len = strlen(real);
 	}
 	pw_err rc = read_toplinks(pu, err);
 	DIR *d = NULL;

@@ -72,7 +72,6 @@ struct scan {
 	const char *eco;
 	struct scan_mem *mem;
 	struct vec members, pairs, findings, unfixed, inactive, warnings, reboot_advs;
-	signed char *in_use; /* per inventory package: -2 not asked yet */
 	pw_error *err;
 };
 
@@ -694,23 +693,19 @@ static pw_err merge_findings(struct scan *s)
 
 static int package_in_use(struct scan *s, const pw_finding *f)
 {
-	const pw_procuse *pu = s->host ? s->host->procuse : NULL;
-	if (!pu || !pw_procuse_complete(pu))
+	const pw_runtime *rt = s->host ? s->host->runtime : NULL;
+	if (!rt || !rt->in_use_known)
 		return -1;
 	int verdict = 0;
 	for (size_t i = 0; i < f->n_binaries && verdict != 1; i++) {
-		size_t k = (size_t)(f->binaries[i] - s->inv->pkgs);
 		bool running;
 		if (is_kernel(s->scheme, f->binaries[i], NULL, &running)) {
 			verdict = -1; /* a kernel is in use without being mapped */
 			continue;
 		}
-		if (s->in_use[k] == -2)
-			s->in_use[k] = (signed char)pw_procuse_package_in_use(pu,
-									      f->binaries[i]->name,
-									      f->binaries[i]->arch);
-		if (s->in_use[k] != 0)
-			verdict = s->in_use[k];
+		int u = pw_runtime_in_use(rt, f->binaries[i]->name, f->binaries[i]->arch);
+		if (u != 0)
+			verdict = u;
 	}
 	return verdict;
 }
@@ -747,10 +742,10 @@ static void rank(struct scan *s)
 
 static pw_err add_restarts(struct scan *s)
 {
-	const pw_procuse *pu = s->host ? s->host->procuse : NULL;
-	size_t n = pu ? pw_procuse_deleted_count(pu) : 0;
+	const pw_runtime *rt = s->host ? s->host->runtime : NULL;
+	size_t n = rt ? rt->n_restarts : 0;
 	for (size_t i = 0; i < n; i++) {
-		const pw_proc_deleted *d = pw_procuse_deleted(pu, i);
+		const pw_runtime_restart *d = &rt->restarts[i];
 		pw_inactive *r = vec_push(&s->inactive);
 		if (!r)
 			return nomem(s);
@@ -759,6 +754,7 @@ static pw_err add_restarts(struct scan *s)
 		r->process = d->process;
 		r->file = d->path;
 		r->owner = d->package;
+		r->unit = d->unit;
 	}
 	return PW_OK;
 }
@@ -822,22 +818,15 @@ pw_err pw_scan_inventory(const pw_advindex *idx, const pw_inventory *inv, const 
 	s.warnings.size = sizeof(const char *);
 	s.reboot_advs.size = sizeof(const pw_index_advisory *);
 	s.mem = calloc(1, sizeof *s.mem);
-	s.in_use = malloc(inv->n_pkgs + 1);
-	if (!s.mem || !s.in_use) {
-		rc = nomem(&s);
-	} else {
-		memset(s.in_use, -2, inv->n_pkgs + 1);
-		rc = scan_run(&s);
-	}
+	rc = s.mem ? scan_run(&s) : nomem(&s);
 	free(s.members.data);
 	free(s.pairs.data);
 	free(s.reboot_advs.data);
-	free(s.in_use);
 	r.mem = s.mem;
 	r.snapshot = pw_advindex_snapshot(idx);
 	r.exposure = host ? host->exposure : policy->default_exposure;
 	r.inventory = inv;
-	r.in_use_known = host && host->procuse && pw_procuse_complete(host->procuse);
+	r.in_use_known = host && host->runtime && host->runtime->in_use_known;
 	r.findings = s.findings.data;
 	r.n_findings = s.findings.n;
 	r.unfixed = s.unfixed.data;

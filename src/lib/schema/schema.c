@@ -394,6 +394,16 @@ static const struct server_migration migrations[] = {
 	 "$$;"
 	 "CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events"
 	 " FOR EACH ROW EXECUTE FUNCTION pw_ticket_append_only();"},
+
+	{16, "hosts' runtime facts",
+	 /* What the host's running processes use, as its agent last sent it
+	  * (runtime.h; JSON): per host, not with the shared inventories, since
+	  * they are this machine's processes. runtime_hash (SHA-256 of the
+	  * JSON) groups the hosts a recompute scans alike. */
+	 "ALTER TABLE hosts ADD COLUMN runtime TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN runtime_hash TEXT;"
+	 "ALTER TABLE hosts ADD COLUMN runtime_at TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

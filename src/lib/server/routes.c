@@ -372,6 +372,12 @@ static void h_checkin(struct pw_api_ctx *c)
 		return;
 	}
 	q.inventory = cJSON_IsObject(inv) ? inv : NULL;
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(c->body, "runtime");
+	if (rt && !cJSON_IsNull(rt) && !cJSON_IsObject(rt)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"runtime\" must be an object");
+		return;
+	}
+	q.runtime = cJSON_IsObject(rt) ? rt : NULL;
 	struct results r = {0};
 	pw_checkin_reply rep = PW_CHECKIN_REPLY_INIT;
 	pw_error e = PW_ERROR_INIT;

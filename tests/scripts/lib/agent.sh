@@ -7,6 +7,14 @@
 #                               in $T/agent.out, status in AGENT_ST; in the
 #                               network namespace $PW_AGENT_NETNS if set
 #   pw_spooled NAME             number of results in NAME's spool
+#   pw_admin_tokens DB USES     an admin user (its token in $admin) and an
+#                               enrollment token for USES agents ($etok)
+#                               in the server database DB
+#   pw_agent_server_enrolled CONF DB
+#                               pw_admin_tokens, server A started with
+#                               CONF and DB ($S, $U), and the agent the
+#                               caller's `ag ARGS...` runs (pw_agent with
+#                               its name and --root) enrolled
 #   pw_delivered TOKEN URL [CURL-ARGS...]
 #                               the result seqs the server's audit log
 #                               recorded, in order, "seq", "seq:resent"
@@ -27,6 +35,21 @@ pw_agent() {
   [ -n "${PW_AGENT_NETNS:-}" ] && ns=(ip netns exec "$PW_AGENT_NETNS")
   timeout 60 "${ns[@]}" "${PW_AGENT_BIN:?PW_AGENT_BIN (patchwarden-agent) is not set; run under ctest}" "$@" --state-dir "$PW_SRV_TMP/$name" >"$PW_SRV_TMP/agent.out" 2>&1
   AGENT_ST=$?
+}
+
+pw_admin_tokens() {
+  "$PW_BIN" user add root --role admin --no-password --db "$1" >/dev/null 2>&1
+  admin=$("$PW_BIN" user token create root --db "$1" 2>/dev/null)
+  etok=$("$PW_BIN" user enroll-token create --uses "$2" --db "$1" 2>/dev/null)
+}
+
+pw_agent_server_enrolled() {
+  pw_admin_tokens "$2" 1
+  pw_srv_start A -c "$1" --db "$2" || return 1
+  S=http://127.0.0.1:$PW_SRV_PORT_A
+  U=$S/api/v1
+  ag enroll --server "$S" --token "$etok" --insecure
+  [ "$AGENT_ST" -eq 0 ]
 }
 
 pw_spooled() {

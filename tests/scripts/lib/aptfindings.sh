@@ -85,9 +85,7 @@ aptf_server() {
   printf '[feeds]\nstore = %s\nrecompute_interval = 1\n' "$feeds" >>"$PW_SRV_TMP/srv.conf"
   "$PW_BIN" feed import --store "$feeds" "$PW_SRV_TMP/DSA.list" >"$PW_SRV_TMP/import.out" 2>&1
   check "the feed file imported (as a debian-list)" test $? -eq 0
-  "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
-  admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
-  etok=$("$PW_BIN" user enroll-token create --uses "$1" --db "$db" 2>/dev/null)
+  pw_admin_tokens "$db" "$1"
 }
 
 aptf_installed() {

@@ -3,7 +3,7 @@
 # repository and served over HTTP on loopback (python3 -m http.server).
 #
 #   . "$(dirname "$0")/lib/aptrepo.sh"
-#   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body]
+#   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body] [payload-dir]
 #   aptrepo_test_packages DIR  # the set the executor's tests use (below)
 #   aptrepo_index DIR
 #   aptrepo_serve DIR [ADDR]   # sets APTREPO_URL and APTREPO_PID; on
@@ -15,12 +15,14 @@
 # a test can see which one is on disk independently of dpkg, and the
 # conffile /etc/NAME.conf ("# NAME VERSION default").
 
-# aptrepo_pkg DIR NAME VERSION CONTROL-EXTRA POSTINST
+# aptrepo_pkg DIR NAME VERSION CONTROL-EXTRA POSTINST [PAYLOAD-DIR]
+# (PAYLOAD-DIR's tree is packaged too: a program, a library)
 aptrepo_pkg() {
-  local dir=$1 name=$2 version=$3 extra=${4:-} postinst=${5:-}
+  local dir=$1 name=$2 version=$3 extra=${4:-} postinst=${5:-} payload=${6:-}
   local b
   b=$(mktemp -d) || return 1
   mkdir -p "$b/DEBIAN" "$b/usr/share/$name" "$b/etc" "$dir/pool"
+  [ -n "$payload" ] && cp -a "$payload/." "$b/"
   echo "$version" >"$b/usr/share/$name/version"
   echo "# $name $version default" >"$b/etc/$name.conf"
   echo "/etc/$name.conf" >"$b/DEBIAN/conffiles"

@@ -80,6 +80,12 @@ void pw_agent_client_close(pw_agent_client *c);
 typedef struct pw_agent_cycle_report {
 	bool sent_inventory;
 	char inventory_hash[65];
+	/* The running processes' facts (runtime.h): sent when their hash
+	 * changed since the server took them; runtime_error says why they
+	 * could not be read ("" when they were). */
+	bool sent_runtime;
+	char runtime_hash[65];
+	char runtime_error[PW_ERROR_MSG_MAX];
 	size_t results_sent;
 	size_t results_acked;
 	size_t results_quarantined; /* damaged spool files moved aside */
@@ -102,6 +108,9 @@ typedef struct pw_agent_cycle_report {
 	 * it, saying so (inventory_refused); "" when not. */
 	char inventory_refused[PW_ERROR_MSG_MAX];
 	size_t jobs_released; /* leases given back: their results could not be spooled */
+	/* A reboot job started ("reboot started for job N; ...") or reported
+	 * after boot ("back after the reboot of job N: ..."); "" when neither. */
+	char reboot[PW_ERROR_MSG_MAX];
 } pw_agent_cycle_report;
 
 /* Seconds before an inventory the server refused (413) is uploaded

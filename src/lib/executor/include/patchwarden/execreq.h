@@ -13,6 +13,7 @@
 
 #include "patchwarden/buf.h"
 #include "patchwarden/error.h"
+#include "patchwarden/runtime.h"
 
 /* Wire values: append only. */
 typedef enum pw_exec_kind {
@@ -99,7 +100,9 @@ typedef struct pw_exec_result {
 	char **services; /* units that need a restart */
 	size_t n_services;
 	pw_buf log; /* the package manager's or check's output, at most PW_EXEC_LOG_MAX */
-	char message[PW_ERROR_MSG_MAX];   /* for the operator: what happened, what to do */
+	char message[PW_ERROR_MSG_MAX]; /* for the operator: what happened, what to do */
+	/* inventory: what the running processes use (owned; NULL: none) */
+	pw_runtime *runtime;
 	size_t cap_changes, cap_services; /* private */
 } pw_exec_result;
 

@@ -3,7 +3,9 @@
  * by the privileged parent, after the request crossed the privilege
  * boundary (privsep) and was checked again there. Package kinds go to
  * the host's backend (pkgmgr.h); health and backup checks run the
- * commands of the agent's configuration, never ones from a request. */
+ * commands of the agent's configuration, never ones from a request; an
+ * inventory request is answered with the runtime facts (runtime.h) of
+ * the system at `root`, which only root reads completely. */
 #ifndef PATCHWARDEN_EXECUTOR_H
 #define PATCHWARDEN_EXECUTOR_H
 

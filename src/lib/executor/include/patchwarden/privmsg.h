@@ -6,9 +6,15 @@
  *   request  u8 type (1), u32 kind, u32 flags, u32 n_packages, then per
  *            package: str name, str version, u8 at_least (0 or 1)
  *   result   u8 type (2), u8 status, i32 exit_code, u8 flags (bit 0
- *            resolves, bit 1 needs_reboot), u8 db_state, u32 n_changes,
- *            per change: str name, str before, str after, u8 action, u8 ok;
- *            u32 n_services, per service: str unit; blob log; str message
+ *            resolves, bit 1 needs_reboot, bit 2 runtime follows), u8
+ *            db_state, u32 n_changes, per change: str name, str before,
+ *            str after, u8 action, u8 ok; u32 n_services, per service: str
+ *            unit; blob log; str message; with flag bit 2 the runtime
+ *            (runtime.h, an inventory request's answer): u8 in_use_known,
+ *            u32 processes, u32 n_in_use, per package: str key, u32
+ *            n_unknown, per package: str key, u32 n_restarts, per restart:
+ *            u32 pid, str process, str path, str package, str unit (empty:
+ *            unknown); counts and lengths within runtime.h's limits
  *   str      u32 length, then that many bytes (no NUL, no control
  *            character, no DEL); blob: u32 length, bytes without NUL
  *

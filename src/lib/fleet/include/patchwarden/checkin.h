@@ -53,10 +53,14 @@ typedef struct pw_checkin {
 	 * their results (its spool is full or unwritable). */
 	const int64_t *release;
 	size_t n_release;
+	/* What the host's running processes use (runtime.h), when the agent
+	 * sends it (it changed since the server last took it); NULL: the
+	 * host keeps the facts it has (an agent older than them sends none). */
+	const struct cJSON *runtime;
 } pw_checkin;
 
 /* clang-format off */
-#define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0}
+#define PW_CHECKIN_INIT {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0, NULL}
 /* clang-format on */
 #define PW_CHECKIN_MAX_RELEASE 1000
 #define PW_CHECKIN_MAX_JOBS 16
@@ -81,7 +85,8 @@ typedef struct pw_checkin_reply {
 	pw_job_offer *jobs;  /* by id */
 	size_t n_jobs;
 	/* The host has another inventory since this check-in (sent now, or
-	 * content the server knew): its findings are out of date. */
+	 * content the server knew), or other runtime facts: its findings are
+	 * out of date. */
 	bool inventory_changed;
 	size_t n_released; /* of `release`, the jobs queued again */
 } pw_checkin_reply;

@@ -38,6 +38,34 @@ typedef struct pw_host_findings_delta {
 	size_t opened, kept, fixed;
 } pw_host_findings_delta;
 
+/* A package whose fix is installed while a process still runs its old
+ * code (it maps or executes a file the upgrade replaced): the host's
+ * open findings of that package stay open, with `reason`, until the
+ * process restarts or the host reboots. */
+typedef struct pw_host_hold {
+	const char *package; /* a finding's package: binary or source name */
+	const char *reason;
+} pw_host_hold;
+
+/* What a scan function is given: one stored inventory (the inventories
+ * table: `hash` and its JSON as the agent sent it), the hosts' runtime
+ * facts (runtime.h JSON; NULL: none sent) and their exposure (the
+ * field's value, NULL when unset). */
+typedef struct pw_host_scan_in {
+	const char *inventory_hash;
+	const char *inventory_json;
+	const char *runtime_json;
+	const char *exposure;
+} pw_host_scan_in;
+
+/* Its findings and holds, valid until the next call. */
+typedef struct pw_host_scan_out {
+	const pw_host_finding *v;
+	size_t n;
+	const pw_host_hold *holds;
+	size_t n_holds;
+} pw_host_scan_out;
+
 /* Makes `v` the host's open findings in one transaction: new ones open
  * with first_seen now, persisting ones (same package and advisory) keep
  * first_seen and take the new versions, priority and CVEs, and open ones
@@ -51,6 +79,11 @@ pw_err pw_host_findings_replace(pw_db *db, int64_t host_id, const pw_host_findin
  * coverage.h); snapshot 0 records nothing, as pw_host_findings_replace. */
 pw_err pw_host_findings_replace_from(pw_db *db, int64_t host_id, int64_t snapshot,
 				     const char *inventory, const pw_host_finding *v, size_t n,
+				     pw_host_findings_delta *delta, pw_error *err);
+/* And with holds: an open finding not in `v` whose package a hold names
+ * stays open (counted kept) with the hold's reason instead of fixed. */
+pw_err pw_host_findings_replace_held(pw_db *db, int64_t host_id, int64_t snapshot,
+				     const char *inventory, const pw_host_scan_out *out,
 				     pw_host_findings_delta *delta, pw_error *err);
 
 /* Open findings of a host per priority; of the whole fleet for host_id 0. */
@@ -128,15 +161,11 @@ pw_err pw_finding_page(pw_db *db, const pw_finding_filter *f, int64_t after, int
 
 /* ---- recomputing findings ---------------------------------------------- */
 
-/* Scans one stored inventory (the inventories table: `hash` and its JSON
- * as the agent sent it) for hosts of the given exposure (the field's
- * value, NULL when unset) and returns its findings in *v / *n, which stay
- * valid until the next call. PW_ERR_UNSUPPORTED means "no data to scan
- * this inventory against" (an OS the feeds do not cover): its hosts keep
+/* Scans one input. PW_ERR_UNSUPPORTED means "no data to scan this
+ * inventory against" (an OS the feeds do not cover): its hosts keep
  * their findings. pw_host_matcher_scan below is the matcher (scan.h)
  * behind this interface; tests plug in their own. */
-typedef pw_err (*pw_host_scan_fn)(void *ctx, const char *inventory_hash, const char *inventory_json,
-				  const char *exposure, const pw_host_finding **v, size_t *n,
+typedef pw_err (*pw_host_scan_fn)(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out,
 				  pw_error *err);
 
 typedef struct pw_host_recompute_stats {
@@ -147,7 +176,8 @@ typedef struct pw_host_recompute_stats {
 } pw_host_recompute_stats;
 
 /* After a new feed snapshot: scans each distinct inventory of the fleet
- * once per exposure (priorities depend on it) and replaces the findings
+ * once per exposure and runtime facts (priorities depend on them) and
+ * replaces the findings
  * of every host that has it (one transaction per host). Hosts without an
  * inventory keep theirs, and so do the skipped ones: one host of an OS
  * the feeds do not cover must not hold up the fleet. Any other error
@@ -171,27 +201,33 @@ pw_err pw_host_recompute_host_at(pw_db *db, int64_t snapshot, int64_t host_id, p
 
 /* The matcher as a pw_host_scan_fn: `ctx` is a pw_host_matcher holding
  * an advisory index with the fleet's ecosystems (pw_advindex_load) and
- * the priority policy. Inventories whose OS the index has no data for
- * fail the run (a scan against no data would look clean). */
+ * the priority policy. The runtime facts go to the scan as a scan of /
+ * reads them (pw_scan_host), so priorities follow the same rule; each
+ * restart the scan lists makes a hold for its package (by binary and
+ * source name). Inventories whose OS the index has no data for fail the
+ * run (a scan against no data would look clean). */
 typedef struct pw_host_matcher {
 	const pw_advindex *idx;
 	const pw_policy *policy;
 	/* private: the last scan, which *v points into */
 	pw_inventory inv;
+	pw_runtime rt;
 	pw_scan_result res;
 	pw_host_finding *v;
 	char **cves;
 	char **reasons;
 	size_t n;
+	pw_host_hold *holds;
+	size_t n_holds;
 } pw_host_matcher;
 
 #define PW_HOST_MATCHER_INIT(idx, policy)                                                          \
 	{                                                                                          \
-		(idx), (policy), PW_INVENTORY_INIT, PW_SCAN_RESULT_INIT, NULL, NULL, NULL, 0       \
+		(idx), (policy), PW_INVENTORY_INIT, PW_RUNTIME_INIT, PW_SCAN_RESULT_INIT, NULL,    \
+			NULL, NULL, 0, NULL, 0                                                     \
 	}
 void pw_host_matcher_release(pw_host_matcher *m);
-pw_err pw_host_matcher_scan(void *ctx, const char *inventory_hash, const char *inventory_json,
-			    const char *exposure, const pw_host_finding **v, size_t *n,
+pw_err pw_host_matcher_scan(void *ctx, const pw_host_scan_in *in, pw_host_scan_out *out,
 			    pw_error *err);
 
 #endif

@@ -8,7 +8,9 @@
  *
  * Only processes that share this process's root directory count (a
  * container's /usr is not the host's; a process whose root even root may
- * not resolve lives in another namespace). Reading another user's maps
+ * not resolve lives in another namespace). A process chrooted into a
+ * `root` other than "/" shows its files under root's real path: that
+ * prefix is taken off. Reading another user's maps
  * needs root: when some maps could not be read the picture is incomplete,
  * and "no process uses this package" is then never concluded. */
 #ifndef PATCHWARDEN_PROCUSE_H

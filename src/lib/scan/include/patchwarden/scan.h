@@ -49,16 +49,18 @@
 #include "patchwarden/inventory.h"
 #include "patchwarden/matcher.h"
 #include "patchwarden/policy.h"
-#include "patchwarden/procuse.h"
+#include "patchwarden/runtime.h"
 
 struct cJSON;
 
 /* What is known about the host beyond its inventory. */
 typedef struct pw_scan_host {
 	pw_exposure exposure;
-	/* The running processes when scanning the live host: makes "not in
-	 * use" (low priority) and service restarts known. NULL otherwise. */
-	const pw_procuse *procuse;
+	/* What the host's running processes use (runtime.h): read from /proc
+	 * when scanning the live host, sent by its agent to the server. Makes
+	 * "not in use" (low priority) and service restarts known. NULL
+	 * otherwise. */
+	const pw_runtime *runtime;
 } pw_scan_host;
 
 typedef struct pw_finding {
@@ -108,6 +110,7 @@ typedef struct pw_inactive {
 	const char *process;
 	const char *file;
 	const char *owner; /* dpkg package of the file, may be NULL */
+	const char *unit;  /* systemd service of the process, may be NULL */
 } pw_inactive;
 
 typedef struct pw_scan_result {
@@ -115,7 +118,7 @@ typedef struct pw_scan_result {
 	int64_t snapshot; /* of the index, -1 when built from records */
 	pw_exposure exposure;
 	const pw_inventory *inventory;
-	bool in_use_known;    /* procuse was available and complete */
+	bool in_use_known;    /* runtime facts were given and tell per package */
 	pw_finding *findings; /* by priority (most urgent first), package, advisory */
 	size_t n_findings;
 	pw_unfixed *unfixed;
