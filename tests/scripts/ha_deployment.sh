@@ -333,6 +333,12 @@ writer() {
 writer &
 PID[writer]=$!
 test_wait_for 10 eval '[ "$(wc -l <"$T/writer.acked")" -ge 5 ]' || die "the writer gets no 201"
+# C, a node with one worker thread and no traffic during the failover (it
+# is not behind HAProxy): its one connection, made now, dies unnoticed.
+sed 's/^threads = .*/threads = 1/' "$conf" >"$T/quiet.conf"
+pw_srv_start C -c "$T/quiet.conf" --db "$db" || die "node C did not start"
+pw_http GET "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
+expect_status 200 "the quiet node C reads the hosts"
 check "pg1 is the primary" test "$(code "http://127.0.0.1:${REST[pg1]}/primary")" = 200
 before_jobs=$(psql_on pg1 "SELECT count(*) FROM jobs")
 before_results=$(psql_on pg1 "SELECT count(*) FROM job_results")
@@ -371,6 +377,10 @@ for node in A2 B; do
   pw_http POST "http://127.0.0.1:$p/api/v1/hosts/$idle/jobs" "$ops" '{"kind":"inventory"}'
   expect_status 201 "node $node writes to the new primary"
 done
+# The quiet node's first request after the failover is served: its dead
+# connection is noticed and replaced before the request uses it.
+pw_http GET "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
+expect_status 200 "the quiet node C's first request after the failover"
 # Agents continue: a job each, run and acknowledged through HAProxy.
 : >"$T/queued3"
 for a in $agents; do
