@@ -35,6 +35,8 @@ kill_now() {
 }
 cleanup() {
   local n pm
+  [ -n "${PID[watchdog]:-}" ] && kill -TERM "${PID[watchdog]}" 2>/dev/null
+  unset "PID[watchdog]"
   kill_now "${PID[@]}" "${PW_SRV_PID[@]}"
   for n in pg1 pg2; do
     pm=$(head -1 "$T/$n/data/postmaster.pid" 2>/dev/null)
@@ -43,7 +45,17 @@ cleanup() {
   pw_srv_cleanup
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+# Bounded: past 240 s (ctest's TIMEOUT for this script is 300), stop and
+# clean up rather than be killed with the cluster left running.
+trap 'bad "stopped: over 240 s or terminated"; dump_logs; exit 1' TERM
+(
+  sleep 240 &
+  trap 'kill $!; exit 0' TERM
+  wait $!
+  kill -TERM $$
+) &
+PID[watchdog]=$!
 
 free_port() {
   python3 -c 'import socket
@@ -65,6 +77,46 @@ die() {
   dump_logs
   test_done
 }
+
+# doc_file NAME KEY=VALUE...: the block "ha_deployment.sh: NAME" of
+# docs/deployment.md with its @KEY@ placeholders filled in: the test runs
+# the configuration files the documentation shows.
+doc_file() {
+  python3 - "$PW_SOURCE_DIR/docs/deployment.md" "$@" <<'PY'
+import re, sys
+doc, name, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+m = re.search(r"<!-- ha_deployment\.sh: " + re.escape(name) + r" -->\n```[a-z]*\n(.*?)```\n",
+              open(doc).read(), re.S)
+if not m:
+    sys.exit("docs/deployment.md has no block " + name)
+out = m.group(1)
+for p in pairs:
+    k, v = p.split("=", 1)
+    out = out.replace("@" + k + "@", v)
+left = re.findall(r"@[A-Z0-9_]+@", out)
+if left:
+    sys.exit(name + ": placeholders left: " + " ".join(left))
+sys.stdout.write(out)
+PY
+}
+
+# ---- certificates: a CA, HAProxy's (127.0.0.1), the nodes' ------------------
+# cert NAME SAN: a P-256 key and a one-day certificate signed by the CA.
+cert() {
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" \
+    -keyout "$T/$1.key" -out "$T/$1.csr" 2>>"$T/openssl.log" &&
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+      -days 1 -out "$T/$1.crt" -extfile <(printf 'subjectAltName=%s\n' "$2") \
+      2>>"$T/openssl.log"
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj "/CN=patchwarden test CA" -keyout "$T/ca.key" -out "$T/ca.crt" 2>"$T/openssl.log" &&
+  cert lb IP:127.0.0.1 && cert node DNS:patchwarden-node,IP:127.0.0.1 ||
+  die "openssl could not make the certificates: $(tail -3 "$T/openssl.log")"
+cat "$T/lb.crt" "$T/lb.key" >"$T/lb.pem"
+chmod 600 "$T"/*.key "$T/lb.pem"
+# curl (not the agent) trusts the test CA.
+export CURL_CA_BUNDLE=$T/ca.crt
 
 # ---- etcd -------------------------------------------------------------------
 etcd_port=$(free_port)
@@ -90,50 +142,9 @@ for n in pg1 pg2; do
   mkdir -m 700 "$T/$n"
   # The bootstrap section is read by the first node only (it writes the
   # cluster-wide settings to etcd); both carry it, as in production.
-  cat >"$T/$n/patroni.yml" <<EOF
-scope: patchwarden
-name: $n
-restapi:
-  listen: 127.0.0.1:${REST[$n]}
-  connect_address: 127.0.0.1:${REST[$n]}
-etcd3:
-  hosts: 127.0.0.1:$etcd_port
-bootstrap:
-  dcs:
-    ttl: 10
-    loop_wait: 1
-    retry_timeout: 3
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: false
-      parameters:
-        max_connections: 60
-        fsync: "off"
-        full_page_writes: "off"
-  initdb:
-    - encoding: UTF8
-    - locale: C
-    - auth: scram-sha-256
-postgresql:
-  listen: 127.0.0.1:${PGPORT[$n]}
-  connect_address: 127.0.0.1:${PGPORT[$n]}
-  data_dir: $T/$n/data
-  bin_dir: $PGBIN
-  pgpass: $T/$n/pgpass
-  authentication:
-    superuser:
-      username: postgres
-      password: $supw
-    replication:
-      username: replicator
-      password: $replpw
-  parameters:
-    unix_socket_directories: $T/$n
-  pg_hba:
-    - local all all scram-sha-256
-    - host replication replicator 127.0.0.1/32 scram-sha-256
-    - host all all 127.0.0.1/32 scram-sha-256
-EOF
+  doc_file patroni.yml NAME=$n REST_PORT=${REST[$n]} ETCD_PORT=$etcd_port PG_PORT=${PGPORT[$n]} \
+    DIR="$T/$n" SUPERUSER_PASSWORD=$supw REPLICATION_PASSWORD=$replpw >"$T/$n/patroni.yml" ||
+    die "docs/deployment.md: no patroni.yml"
   chown -R postgres: "$T/$n"
   chmod 600 "$T/$n/patroni.yml"
 done
@@ -159,56 +170,32 @@ psql_on() { # NODE SQL: as the superuser, on NODE's port
 psql_on pg1 "CREATE ROLE patchwarden LOGIN PASSWORD '$pwpw'" postgres &&
   psql_on pg1 "CREATE DATABASE patchwarden OWNER patchwarden" postgres ||
   die "could not create the patchwarden role and database"
-# Both hosts, in any order: libpq tries them in turn and keeps the one that
-# takes writes; keepalives and tcp_user_timeout end a connection to a host
-# that vanished without closing it.
-db="postgresql://patchwarden:$pwpw@127.0.0.1:${PGPORT[pg1]},127.0.0.1:${PGPORT[pg2]}/patchwarden"
-db+="?target_session_attrs=read-write&connect_timeout=3"
-db+="&keepalives_idle=5&keepalives_interval=2&keepalives_count=2&tcp_user_timeout=10000"
-
 # ---- users, the two server nodes, HAProxy ------------------------------------
+# The nodes' configuration; the CLI uses its database URL too.
+doc_file patchwarden.conf NODE_CERT="$T/node.crt" NODE_KEY="$T/node.key" DB_PASSWORD=$pwpw \
+  PG1_PORT=${PGPORT[pg1]} PG2_PORT=${PGPORT[pg2]} >"$T/node.conf" ||
+  die "docs/deployment.md: no patchwarden.conf"
+chmod 600 "$T/node.conf"
+db=$(sed -n 's/^db = //p' "$T/node.conf")
 "$PW_BIN" user add root --role admin --no-password --db "$db" >/dev/null 2>&1
 "$PW_BIN" user add ops --role operator --no-password --db "$db" >/dev/null 2>&1
 admin=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
 ops=$("$PW_BIN" user token create ops --db "$db" 2>/dev/null)
 etok=$("$PW_BIN" user enroll-token create --uses 10 --db "$db" 2>/dev/null)
 [ -n "$admin" ] && [ -n "$ops" ] && [ -n "$etok" ] || die "the CLI could not make tokens"
-conf=$(pw_srv_plain_conf)
-printf 'threads = 4\n' >>"$conf"
+conf=$T/node.conf
 pw_srv_start A -c "$conf" --db "$db" || die "node A did not start"
 pw_srv_start B -c "$conf" --db "$db" || die "node B did not start"
 portA=$PW_SRV_PORT_A
 portB=$PW_SRV_PORT_B
 
 lb_port=$(free_port)
-# retries + redispatch: a connection refused by a dead node is tried again
-# on the other at once, before the health check has noticed (a request
-# that never reached a node is safe to send again; one that did is not,
-# so only connection failures are retried: HAProxy's default retry-on).
-cat >"$T/haproxy.cfg" <<EOF
-global
-  maxconn 256
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 60s
-  timeout server 60s
-  retries 3
-  option redispatch 1
-listen patchwarden
-  bind 127.0.0.1:$lb_port
-  balance roundrobin
-  option httpchk
-  http-check send meth HEAD uri /api/v1/health/ready
-  http-check expect status 200
-  default-server inter 1s downinter 500ms fall 2 rise 2
-  server a 127.0.0.1:$portA check
-  server b 127.0.0.1:$portB check
-EOF
+doc_file haproxy.cfg LB_PORT=$lb_port LB_PEM="$T/lb.pem" CA="$T/ca.crt" A_PORT=$portA \
+  B_PORT=$portB >"$T/haproxy.cfg" || die "docs/deployment.md: no haproxy.cfg"
 haproxy -c -q -f "$T/haproxy.cfg" || die "haproxy.cfg: $(haproxy -c -f "$T/haproxy.cfg" 2>&1)"
 haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 PID[haproxy]=$!
-S=http://127.0.0.1:$lb_port
+S=https://127.0.0.1:$lb_port
 U=$S/api/v1
 test_wait_for 10 eval '[ "$(code "$U/health/ready")" = 200 ]' || die "HAProxy does not answer"
 
@@ -221,7 +208,7 @@ declare -A HOST
 for a in $agents; do
   cp -r "$PW_TEST_DATA/inventory/debian" "$T/root-$a"
   echo "ha-$a" >"$T/root-$a/etc/hostname"
-  pw_agent "$a" enroll --server "$S" --token "$etok" --insecure --root "$T/root-$a"
+  pw_agent "$a" enroll --server "$S" --token "$etok" --ca "$T/ca.crt" --root "$T/root-$a"
   [ "$AGENT_ST" -eq 0 ] || die "enroll $a: $(cat "$T/agent.out")"
 done
 pw_http GET "$U/hosts" "$admin"
@@ -244,6 +231,10 @@ check "both nodes served check-ins" test "$(served A)" -gt 0 -a "$(served B)" -g
 jobs_run() { sed -n 's/.* \([0-9]*\) jobs run.*/\1/p' "$T/agent.out"; }
 
 # ---- 1. node A killed --------------------------------------------------------
+t=$(now_ms)
+ag a1
+base_ms=$(($(now_ms) - t))
+check "a check-in before the kill" test "$AGENT_ST" -eq 0
 : >"$T/queued1"
 for a in $agents; do
   for k in 1 2; do
@@ -256,8 +247,9 @@ kill_now "${PW_SRV_PID[A]}"
 t0=$(now_ms)
 unset "PW_SRV_PID[A]"
 ran=0
+tries=0
 end=$(($(date +%s) + 30))
-until ag a1 && [ "$AGENT_ST" -eq 0 ]; do
+until tries=$((tries + 1)) && ag a1 && [ "$AGENT_ST" -eq 0 ]; do
   [ "$(date +%s)" -ge "$end" ] && break
 done
 t1=$(now_ms)
@@ -286,7 +278,6 @@ check "each job handed out once and done" test "$(json '",".join(sorted(str(r["j
   for e in j["events"] if e["action"] == "agent.checkin" and e["after"]
   for r in e["after"].get("results", []) if not r.get("resent")))')" = \
   "$(sort "$T/queued1" | paste -sd,)"
-echo "server node killed -> first check-in through the other node: ${node_failover_ms} ms"
 
 # ---- A back on its port --------------------------------------------------------
 PW_SRV_LISTEN=127.0.0.1:$portA pw_srv_start A2 -c "$conf" --db "$db" || die "A did not restart"
@@ -336,8 +327,9 @@ test_wait_for 10 eval '[ "$(wc -l <"$T/writer.acked")" -ge 5 ]' || die "the writ
 # C, a node with one worker thread and no traffic during the failover (it
 # is not behind HAProxy): its one connection, made now, dies unnoticed.
 sed 's/^threads = .*/threads = 1/' "$conf" >"$T/quiet.conf"
+chmod 600 "$T/quiet.conf"
 pw_srv_start C -c "$T/quiet.conf" --db "$db" || die "node C did not start"
-pw_http GET "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
+pw_http GET "https://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
 expect_status 200 "the quiet node C reads the hosts"
 check "pg1 is the primary" test "$(code "http://127.0.0.1:${REST[pg1]}/primary")" = 200
 before_jobs=$(psql_on pg1 "SELECT count(*) FROM jobs")
@@ -372,14 +364,14 @@ check "no write refused after the first one through: $late ($(awk -v t="${t1:-0}
 # Both nodes write again, each on its own.
 for node in A2 B; do
   p=$([ $node = B ] && echo "$portB" || echo "$portA")
-  test_wait_for 30 eval '[ "$(code "http://127.0.0.1:$p/api/v1/health/ready")" = 200 ]'
-  check "node $node is ready again" test "$(code "http://127.0.0.1:$p/api/v1/health/ready")" = 200
-  pw_http POST "http://127.0.0.1:$p/api/v1/hosts/$idle/jobs" "$ops" '{"kind":"inventory"}'
+  test_wait_for 30 eval '[ "$(code "https://127.0.0.1:$p/api/v1/health/ready")" = 200 ]'
+  check "node $node is ready again" test "$(code "https://127.0.0.1:$p/api/v1/health/ready")" = 200
+  pw_http POST "https://127.0.0.1:$p/api/v1/hosts/$idle/jobs" "$ops" '{"kind":"inventory"}'
   expect_status 201 "node $node writes to the new primary"
 done
 # The quiet node's first request after the failover is served: its dead
 # connection is noticed and replaced before the request uses it.
-pw_http GET "http://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
+pw_http GET "https://127.0.0.1:$PW_SRV_PORT_C/api/v1/hosts" "$admin"
 expect_status 200 "the quiet node C's first request after the failover"
 # Agents continue: a job each, run and acknowledged through HAProxy.
 : >"$T/queued3"
@@ -416,7 +408,8 @@ done
 out=$("$PW_BIN" audit verify --db "$db" 2>&1)
 check "audit verify on the new primary: $out" grep -q "intact" <<<"$out"
 
-echo "server node killed -> first check-in through the other node: ${node_failover_ms} ms"
+echo "server node killed -> first check-in through the other node: ${node_failover_ms} ms" \
+  "(attempt $tries; a check-in takes ${base_ms} ms when nothing fails)"
 echo "PostgreSQL primary killed -> replica promoted: ${promoted_ms} ms (Patroni ttl 10 s)"
 echo "PostgreSQL primary killed -> first write through the API: ${pg_failover_ms} ms"
 test_done
