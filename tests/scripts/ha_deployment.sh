@@ -414,6 +414,21 @@ for q in queued1 queued2 queued3; do
     "SELECT count(DISTINCT job_id) FROM job_results WHERE job_id IN ($(paste -sd, "$T/$q"))")" \
     = "$(wc -l <"$T/$q")"
 done
+# The old primary rejoins as the new one's replica (Patroni rewinds it to
+# the promotion point with pg_rewind) and becomes its synchronous standby.
+t=$(now_ms)
+start_patroni pg1
+test_wait_for 90 eval '[ "$(code "http://127.0.0.1:${REST[pg1]}/sync")" = 200 ]'
+echo "pg1 back as the synchronous replica in $(($(now_ms) - t)) ms;" \
+  "$(grep -ci 'rewind' "$T/pg1/patroni.log") log lines on pg_rewind"
+check "pg1 rejoined as the synchronous replica" \
+  test "$(code "http://127.0.0.1:${REST[pg1]}/sync")" = 200
+pw_http POST "$U/hosts/$idle/jobs" "$ops" '{"kind":"inventory"}'
+expect_status 201 "a write with pg1 back"
+jid=$(json 'j["job_id"]')
+test_wait_for 10 eval '[ "$(psql_on pg1 "SELECT count(*) FROM jobs WHERE id = $jid")" = 1 ]'
+check "it reached pg1" test "$(psql_on pg1 "SELECT count(*) FROM jobs WHERE id = $jid")" = 1
+
 out=$("$PW_BIN" audit verify --db "$db" 2>&1)
 check "audit verify on the new primary: $out" test $? -eq 0
 
