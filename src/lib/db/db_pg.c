@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,9 +130,27 @@ static void pg_close(pw_db *db)
 	free(db);
 }
 
+/* libpq notices a closed connection only when it next reads from it, so
+ * a connection idle across a failover or a restart would fail the next
+ * statement (and its request) although a new connection would succeed.
+ * Between transactions, and without session locks (whose holder must
+ * learn that they are gone: the failure tells it), nothing is lost by
+ * finding out now: read what is pending (the server's last words, then
+ * the end of the stream). */
+static void pg_notice_closed(pg_db *d)
+{
+	if (d->base.nlocks || PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		return;
+	struct pollfd p = {.fd = PQsocket(d->conn), .events = POLLIN};
+	for (int i = 0; i < 4 && poll(&p, 1, 0) == 1; i++)
+		if (!PQconsumeInput(d->conn))
+			break;
+}
+
 static pw_err pg_ensure_connected(pw_db *db, pw_error *err)
 {
 	pg_db *d = PG(db);
+	pg_notice_closed(d);
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		return PW_OK;
 	if (d->tx_lost)
