@@ -16,7 +16,7 @@
 
 test_require root
 test_require_cmd dpkg-buildpackage dpkg-parsechangelog dh fakeroot lintian mmdebstrap chroot \
-  unshare mount git tar openssl curl systemd-sysusers flock sha256sum
+  unshare mount git tar openssl curl jq systemd-sysusers flock sha256sum
 : "${PW_SOURCE_DIR:?}"
 
 TMP=$(mktemp -d /tmp/pw-deb.XXXXXX)
@@ -164,6 +164,13 @@ chroot "$R" chown patchwarden: /etc/patchwarden/key.pem && chmod 0600 "$R/etc/pa
 tls=(--tls-cert /etc/patchwarden/cert.pem --tls-key /etc/patchwarden/key.pem)
 out=$(chroot "$R" patchwarden server -n -c /etc/patchwarden/patchwarden.conf "${tls[@]}" 2>&1)
 check "server -n with a certificate: $out" test $? -eq 0
+# The README's first user, before the server ever ran: the tmpfiles.d entry
+# made the state directory the user patchwarden's.
+out=$(echo 'correct horse battery staple' | chroot "$R" runuser -u patchwarden -- \
+  patchwarden user add admin --role admin --password-stdin 2>&1)
+check "runuser -u patchwarden -- patchwarden user add admin: $out" test $? -eq 0
+check "... created the database in /var/lib/patchwarden, the user patchwarden's" \
+  test "$(chroot "$R" stat -c %U /var/lib/patchwarden/patchwarden.db 2>&1)" = patchwarden
 chroot --userspec=patchwarden:patchwarden "$R" patchwarden server \
   -c /etc/patchwarden/patchwarden.conf "${tls[@]}" --listen 127.0.0.1:0 2>"$TMP/server.log" &
 SRV_PID=$!
@@ -171,8 +178,11 @@ port() { sed -n 's/.*listening on https:\/\/[^ ]*:\([0-9]*\) .*/\1/p' "$TMP/serv
 if test_wait_for 20 eval '[ -n "$(port)" ]'; then
   out=$(curl -sk "https://127.0.0.1:$(port)/api/v1/health/ready")
   check "the installed server is ready: $out" grep -q '"status":"ready"' <<<"$out"
-  check "its database is the user patchwarden's, in /var/lib/patchwarden" \
-    test "$(chroot "$R" stat -c %U /var/lib/patchwarden/patchwarden.db 2>&1)" = patchwarden
+  token=$(chroot "$R" runuser -u patchwarden -- patchwarden user token create admin --json |
+    jq -r .token)
+  code=$(curl -sk -o "$TMP/hosts.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:$(port)/api/v1/hosts")
+  check "the first user's API token works on the installed server (HTTP $code)" test "$code" = 200
 else
   bad "the installed server did not start: $(cat "$TMP/server.log")"
 fi
