@@ -35,6 +35,16 @@ git -C "$PW_SOURCE_DIR" ls-files -z -co --exclude-standard |
 version=$(dpkg-parsechangelog -l "$TMP/src/debian/changelog" -S Version)
 upstream=${version%-*}
 arch=$(dpkg --print-architecture)
+# The source package too, for lintian's checks of debian/ itself
+# (copyright's file patterns and licences, control, rules): from an
+# upstream tarball of the tree without debian/, made before the build
+# leaves its files in the tree.
+tar -C "$TMP" --transform "s,^src,patchwarden-$upstream," --exclude=src/debian \
+  -czf "$TMP/patchwarden_$upstream.orig.tar.gz" src
+(cd "$TMP/src" && timeout 300 dpkg-buildpackage -us -uc -S -d) >"$TMP/source.log" 2>&1
+rc=$?
+check "dpkg-buildpackage -S exits 0 (exit $rc): $(tail -3 "$TMP/source.log")" test "$rc" -eq 0
+
 (cd "$TMP/src" && timeout 900 dpkg-buildpackage -us -uc -b -j2) >"$TMP/build.log" 2>&1
 rc=$?
 check "dpkg-buildpackage -b exits 0 (exit $rc): $(tail -5 "$TMP/build.log")" test "$rc" -eq 0
@@ -47,9 +57,9 @@ ok "patchwarden and patchwarden-agent $version built"
 
 # ---- lintian ----------------------------------------------------------
 # Every tag, down to info and pedantic, fails unless debian/*.lintian-overrides
-# says why it does not apply.
+# (debian/source/lintian-overrides) says why it does not apply.
 lintian --pedantic --display-info --fail-on error,warning,info,pedantic "$changes" \
-  >"$TMP/lintian.log" 2>&1
+  "$TMP/patchwarden_$version.dsc" >"$TMP/lintian.log" 2>&1
 rc=$?
 out=$(grep -v 'running with root privileges is not recommended' "$TMP/lintian.log")
 check "lintian is clean (exit $rc): ${out:-no tags}" test "$rc" -eq 0 -a -z "$out"
