@@ -54,6 +54,15 @@ changes=$TMP/patchwarden_${version}_$arch.changes
 [ -f "$srv_deb" ] && [ -f "$agent_deb" ] && [ -f "$changes" ] ||
   { bad "the packages are not there: $(ls "$TMP")"; test_done; }
 ok "patchwarden and patchwarden-agent $version built"
+# debian/rules configures with BUILD_TESTING=OFF: cmocka is not looked for,
+# and the two binaries are all that is built.
+obj=$(dpkg-architecture -q DEB_HOST_GNU_TYPE)
+obj=$TMP/src/obj-$obj
+check "the package build did not look for cmocka" eval '! grep -qi cmocka "$obj/CMakeCache.txt"'
+built=$(find "$obj" -path "$obj/CMakeFiles" -prune -o -type f -perm -u+x -printf '%f\n' | sort |
+  tr '\n' ' ')
+check "the package build built the two binaries only: $built" \
+  test "$built" = "patchwarden patchwarden-agent "
 
 # ---- lintian ----------------------------------------------------------
 # Every tag, down to info and pedantic, fails unless debian/*.lintian-overrides
