@@ -219,6 +219,13 @@ out=$(in_root systemd-analyze verify /lib/systemd/system/patchwarden-server.serv
   /lib/systemd/system/patchwarden-feed-sync.timer 2>&1)
 rc=$?
 check "systemd-analyze verify in the root (exit $rc): ${out:-clean}" test "$rc" -eq 0 -a -z "$out"
+# The feed sync service is confined as the server is (server_dist.sh holds
+# the server's unit to the same level).
+level=$(in_root systemd-analyze security --offline=true \
+  /lib/systemd/system/patchwarden-feed-sync.service 2>&1 |
+  sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+check "feed sync's exposure level ${level:-?} is at most 2.0" \
+  awk -v l="${level:-99}" 'BEGIN { exit !(l <= 2.0) }'
 timer=$R/lib/systemd/system/patchwarden-feed-sync.timer
 check "the timer runs feed sync daily" grep -qx 'OnCalendar=daily' "$timer"
 check "... with a random delay" grep -q '^RandomizedDelaySec=[1-9]' "$timer"
