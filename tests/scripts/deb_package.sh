@@ -8,21 +8,24 @@
 # entries made the users and the state directory, the units verify, the
 # server checks its shipped configuration (refused for want of TLS, with
 # the message saying what to set), starts as its user with a certificate
-# and answers, and purge removes the configuration. What is expected
+# and answers, the feed sync unit's command syncs the shipped sources
+# (pointed at local copies), and purge removes the configuration. What is expected
 # comes from the Debian tools (dpkg-deb, dpkg-query, getent, stat,
 # systemd-analyze) and the files in dist/, not from patchwarden.
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$(dirname "$0")/lib/debroot.sh"
+. "$(dirname "$0")/lib/aptrepo.sh"
 
 test_require root
 test_require_cmd dpkg-buildpackage dpkg-parsechangelog dh fakeroot lintian mmdebstrap chroot \
-  unshare mount git tar openssl curl jq systemd-sysusers flock sha256sum
+  unshare mount git tar openssl curl jq python3 zcat systemd-sysusers flock sha256sum
 : "${PW_SOURCE_DIR:?}"
 
 TMP=$(mktemp -d /tmp/pw-deb.XXXXXX)
 SRV_PID=
 cleanup() {
   [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
+  [ -n "${APTREPO_PID:-}" ] && kill "$APTREPO_PID" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -212,6 +215,26 @@ SRV_PID=
 # The sample data imports.
 out=$(chroot "$R" patchwarden feed import --store /tmp/feeds.db /usr/share/patchwarden/sample/feeds 2>&1)
 check "feed import of /usr/share/patchwarden/sample: $out" test $? -eq 0
+
+# The feed sync service's command, as its user, with the shipped
+# sources.conf: its two enabled sources (KEV, EPSS) pointed by
+# patchwarden.conf, as sources.conf says to, at copies of the sample files
+# served on loopback. Expected counts: jq and zcat on those files.
+mkdir "$TMP/www"
+cp "$PW_SOURCE_DIR"/share/sample/feeds/kev/*.json "$TMP/www/kev.json"
+cp "$PW_SOURCE_DIR"/share/sample/feeds/epss/*.csv.gz "$TMP/www/epss.csv.gz"
+kev=$(jq '.vulnerabilities | length' "$TMP/www/kev.json")
+epss=$(zcat "$TMP/www/epss.csv.gz" | grep -c '^CVE-')
+check "the sample files are served on loopback" aptrepo_serve "$TMP/www" kev.json
+printf '\n[source cisa-kev]\nurl = %skev.json\n\n[source epss]\nurl = %sepss.csv.gz\n' \
+  "$APTREPO_URL" "$APTREPO_URL" >>"$R/etc/patchwarden/patchwarden.conf"
+sync=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/patchwarden-feed-sync.service")
+# (the unit's command line has no quotes: split on spaces as systemd would)
+out=$(chroot --userspec=patchwarden:patchwarden "$R" $sync 2>&1)
+check "the feed sync service's command ($sync) as patchwarden: $out" test $? -eq 0
+out=$(chroot "$R" patchwarden feed status --json 2>&1)
+check "its snapshot, in the server's database, holds $kev KEV and $epss EPSS entries: $out" \
+  test "$(jq -r '"\(.kev) \(.epss)"' <<<"$out")" = "$kev $epss"
 
 # ---- units and completion -------------------------------------------------
 out=$(in_root systemd-analyze verify /lib/systemd/system/patchwarden-server.service \

@@ -6,7 +6,8 @@
 #   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body]
 #   aptrepo_test_packages DIR  # the set the executor's tests use (below)
 #   aptrepo_index DIR
-#   aptrepo_serve DIR          # sets APTREPO_URL and APTREPO_PID
+#   aptrepo_serve DIR [FILE]   # sets APTREPO_URL and APTREPO_PID; FILE (default
+#                              # Packages) must then download
 #   aptrepo_use ROOT           # ROOT's apt sources: that repository only
 #                              # (and its security/ sub-repository if any)
 #
@@ -58,7 +59,7 @@ aptrepo_serve() {
   APTREPO_DIR=$dir
   APTREPO_URL=http://127.0.0.1:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
   rm -f "$log"
-  curl -fsS -o /dev/null "${APTREPO_URL}Packages"
+  curl -fsS -o /dev/null "${APTREPO_URL}${2:-Packages}"
 }
 
 aptrepo_use() {
