@@ -149,15 +149,15 @@ check_users() {
     cut -d: -f6,7)" = /var/lib/patchwarden-agent:/usr/sbin/nologin
 }
 check_users "after installation (postinst)"
+# (stat in the root: its users are not this machine's)
+check "/var/lib/patchwarden: patchwarden:patchwarden 0750 (tmpfiles.d)" \
+  test "$(chroot "$R" stat -c '%U:%G %a' /var/lib/patchwarden 2>&1)" = "patchwarden:patchwarden 750"
 # The sysusers.d files alone make them: remove both, let systemd-sysusers
 # (this machine's) read the root's /usr/lib/sysusers.d.
 chroot "$R" userdel patchwarden && chroot "$R" userdel patchwarden-agent
 check "the users are gone" eval '! chroot "$R" getent passwd patchwarden patchwarden-agent >/dev/null'
 check "systemd-sysusers --root" eval 'systemd-sysusers --root="$R" >"$TMP/sysusers.log" 2>&1'
 check_users "after systemd-sysusers --root"
-# (stat in the root: its users are not this machine's)
-check "/var/lib/patchwarden: patchwarden:patchwarden 0750 (tmpfiles.d)" \
-  test "$(chroot "$R" stat -c '%U:%G %a' /var/lib/patchwarden 2>&1)" = "patchwarden:patchwarden 750"
 
 # ---- the installed binaries ---------------------------------------------
 out=$(chroot "$R" patchwarden --help 2>&1)
