@@ -60,6 +60,7 @@ static pw_err audit_failure(pw_db *db, const char *name, int64_t user_id, const 
 
 struct login {
 	const char *name, *client, *reason;
+	bool locked;
 	const pw_session_limits *lim;
 	int64_t user_id;
 	bool ok;
@@ -71,7 +72,9 @@ static pw_err failure_txn(pw_db *db, void *arg, pw_error *err)
 {
 	const struct login *l = arg;
 	pw_err rc = PW_OK;
-	if (l->user_id) {
+	/* Attempts while locked out only go to the audit log: counting them
+	 * would let anyone keep a user out for ever by trying once in a while. */
+	if (l->user_id && !l->locked) {
 		char until[PW_TS_LEN];
 		pw_ts_now(until, PW_LOGIN_LOCKOUT_SECONDS);
 		pw_stmt *st;
@@ -152,7 +155,7 @@ pw_err pw_session_login(pw_db *db, const char *name, const char *password, const
 {
 	token[0] = '\0';
 	memset(out, 0, sizeof *out);
-	struct login l = {name ? name : "", client ? client : "-", NULL, lim, 0, false, out,
+	struct login l = {name ? name : "", client ? client : "-", NULL, false, lim, 0, false, out,
 			  {NULL, 0}};
 	char until[PW_TS_LEN], now[PW_TS_LEN];
 	pw_err rc = lockout(db, l.name, &l.user_id, until, err);
@@ -162,6 +165,7 @@ pw_err pw_session_login(pw_db *db, const char *name, const char *password, const
 	pw_error why = PW_ERROR_INIT;
 	if (until[0] && strcmp(until, now) > 0) {
 		l.reason = "locked out";
+		l.locked = true;
 		pw_error_set(&why, PW_ERR_AUTH,
 			     "too many failed logins for this user name: try again after %s, or "
 			     "ask an administrator ('patchwarden user passwd')",
