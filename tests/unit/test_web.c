@@ -49,10 +49,11 @@ static void test_form(void **state)
 	static const char *const bad[] = {"a=%4", "a=%zz", "a=%00", "%=1", "a=b%"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(pw_form_parse(bad[i], strlen(bad[i]), &f, &e), PW_ERR_INVALID);
-	char many[PW_FORM_MAX * 4 + 8] = "";
+	pw_buf many = PW_BUF_INIT;
 	for (int i = 0; i <= PW_FORM_MAX; i++)
-		strcat(many, "a=1&");
-	assert_int_equal(pw_form_parse(many, strlen(many), &f, &e), PW_ERR_INVALID);
+		assert_int_equal(pw_buf_puts(&many, "a=1&"), PW_OK);
+	assert_int_equal(pw_form_parse(many.data, many.len, &f, &e), PW_ERR_INVALID);
+	pw_buf_release(&many);
 	assert_int_equal(pw_form_parse("", 0, &f, &e), PW_OK);
 	assert_int_equal(f.n, 0);
 	pw_form_release(&f);
