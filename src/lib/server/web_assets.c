@@ -23,10 +23,7 @@ static const char css[] =
 	"dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}"
 	"dd{margin:0}\n"
 	"label{display:block;margin:.3em 0}fieldset{margin:.5em 0}\n"
-	".error{border:2px solid #b00020;padding:.5em}.error::before{content:\"Error: \";"
-	"font-weight:bold}\n"
-	".ok{border:2px solid #2a7d2a;padding:.5em}.ok::before{content:\"Done: \";"
-	"font-weight:bold}\n";
+	".error{border:2px solid #b00020;padding:.5em}.ok{border:2px solid #2a7d2a;padding:.5em}\n";
 
 /* Progressive enhancement only: every page works without it. */
 static const char js[] = "\"use strict\";\n"
