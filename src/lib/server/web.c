@@ -330,6 +330,34 @@ static const char *const host_filters[] = {
 };
 #define N_FILTERS (sizeof host_filters / sizeof host_filters[0])
 
+/* Appends a query value, percent-encoded but for unreserved bytes. */
+static void url_value(struct page *p, const char *v)
+{
+	for (; v && *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			putf(p, "%c", c);
+		else
+			putf(p, "%%%02X", c);
+	}
+}
+
+/* The next page of the same filtered list. */
+static void next_link(struct page *p, const pw_query_param *q, size_t nq, int64_t after)
+{
+	put(p, "<p><a href=\"/hosts?");
+	for (size_t i = 0; i < nq; i++) {
+		if (!strcmp(q[i].key, "after"))
+			continue;
+		url_value(p, q[i].key);
+		put(p, "=");
+		url_value(p, q[i].value);
+		put(p, "&amp;");
+	}
+	putf(p, "after=%" PRId64 "\">Next page</a></p>\n", after);
+}
+
 static void hosts(struct page *p)
 {
 	/* Empty fields of the filter form mean "any". */
@@ -354,10 +382,9 @@ static void hosts(struct page *p)
 	} else {
 		table(p, cJSON_GetObjectItemCaseSensitive(j, "hosts"), "Hosts", "hostname",
 		      "/hosts/", "id");
-		const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "next");
+		const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "next_after");
 		if (cJSON_IsNumber(next))
-			putf(p, "<p><a href=\"/hosts?after=%" PRId64 "\">Next page</a></p>\n",
-			     (int64_t)next->valuedouble);
+			next_link(p, q, nq, (int64_t)next->valuedouble);
 		cJSON_Delete(j);
 	}
 	foot(p);
