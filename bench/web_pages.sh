@@ -66,8 +66,11 @@ for i in $(seq 1 200); do
   sleep 0.05
 done
 P=http://127.0.0.1:$port
-cookie=$(curl -s -o /dev/null -D - -d 'user=root&password=correct+horse' "$P/login" |
-  sed -n 's/^Set-Cookie: \(pw_session=[^;]*\);.*/\1/p')
+# The login form's token comes in its cookie and in the form.
+curl -s -c "$T/jar" -o "$T/login.html" "$P/login"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html")
+cookie=$(curl -s -b "$T/jar" -o /dev/null -D - -d "csrf=$csrf&user=root&password=correct+horse" \
+  "$P/login" | sed -n 's/^Set-Cookie: \(pw_session=[^;]*\);.*/\1/p')
 [ -n "$cookie" ] || { echo "web_pages.sh: the login failed" >&2; exit 1; }
 
 token=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)

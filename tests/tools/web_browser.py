@@ -37,7 +37,7 @@ def check(what, cond, detail=""):
         print("not ok - %s %s" % (what, detail))
 
 
-def request(method, path, body=None, cookie=None):
+def request(method, path, body=None, cookie=None, cookies=None):
     u = urllib.parse.urlsplit(BASE)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     headers = {}
@@ -46,6 +46,8 @@ def request(method, path, body=None, cookie=None):
         body = urllib.parse.urlencode(body)
     if cookie:
         headers["Cookie"] = "pw_session=" + cookie
+    if cookies:
+        headers["Cookie"] = cookies
     c.request(method, path, body=body, headers=headers)
     r = c.getresponse()
     text = r.read().decode()
@@ -103,6 +105,15 @@ def form_for(step):
         if s == step and h == HOST:
             return f
     return None
+
+
+def form_login(user, password):
+    """POST /login as the login form does: its token in the cookie and the form."""
+    r, text = request("GET", "/login")
+    cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
+    token = text.split('name="csrf" value="')[1].split('"')[0]
+    return request("POST", "/login", {"csrf": token, "user": user, "password": password},
+                   cookies=cookie)
 
 
 try:
@@ -207,6 +218,10 @@ try:
 
     # ---- headers, cookie, lockout over plain HTTP ----------------------
     r, text = request("POST", "/login", {"user": "root", "password": PASSWORD})
+    check("a login without the login form's token is refused",
+          r.status == 403 and "pw_session" not in (r.getheader("Set-Cookie") or ""),
+          str(r.status))
+    r, text = form_login("root", PASSWORD)
     sc = r.getheader("Set-Cookie") or ""
     check("POST /login: 303 and a cookie HttpOnly, SameSite=Strict, no Secure on loopback",
           r.status == 303 and "HttpOnly" in sc and "SameSite=Strict" in sc and
@@ -229,8 +244,8 @@ try:
     r, _ = request("POST", "/logout", {}, session)
     check("logout without the CSRF token is refused", r.status == 403)
     for i in range(5):
-        r, _ = request("POST", "/login", {"user": "locky", "password": "wrong %d" % i})
-    r, text = request("POST", "/login", {"user": "locky", "password": PASSWORD})
+        r, _ = form_login("locky", "wrong %d" % i)
+    r, text = form_login("locky", PASSWORD)
     check("after 5 failures even the right password is refused (lockout)",
           r.status == 401 and "too many failed logins" in text, str(r.status))
     login("locky")

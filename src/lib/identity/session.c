@@ -249,19 +249,9 @@ pw_err pw_session_check(pw_db *db, const char *token, const pw_session_limits *l
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	if (touch) {
-		rc = pw_sql(db, "UPDATE sessions SET last_seen = ? WHERE id = ?", &st, err, "ti",
-			    now, id);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-		/* Bookkeeping, like an API token's last use: a read-only
-		 * database must not also log everybody out. */
-		if (rc == PW_ERR_UNAVAILABLE) {
-			pw_error_set(err, PW_OK, "%s", "");
-			rc = PW_OK;
-		}
-	}
-	return rc;
+	return touch ? pw_token_touch(db, "UPDATE sessions SET last_seen = ? WHERE id = ?", now, id,
+				      err)
+		     : PW_OK;
 }
 
 pw_err pw_session_end(pw_db *db, const char *actor, int64_t id, pw_error *err)

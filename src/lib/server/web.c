@@ -2,6 +2,7 @@
  * API's routes run as the session's user (call()), so what a role may
  * read or do, and every rule, is the API's. */
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,11 +11,13 @@
 #include <string.h>
 
 #include "patchwarden/session.h"
+#include "patchwarden/token.h"
 #include "patchwarden/web.h"
 
 #include "server-internal.h"
 
 #define COOKIE "pw_session"
+#define LOGIN_COOKIE "pw_login"
 
 const char pw_web_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
 			  "img-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -179,6 +182,17 @@ static int call(struct page *p, const char *method, const char *path, const pw_q
 	return status;
 }
 
+/* The JSON of `GET path` for a page, or NULL after an error page. */
+static cJSON *page_data(struct page *p, const char *path)
+{
+	cJSON *j;
+	char msg[512];
+	int st = call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
+	if (!j)
+		error_page(p, st, msg);
+	return j;
+}
+
 /* ---- JSON as HTML --------------------------------------------------- */
 
 static void value(struct page *p, const cJSON *v);
@@ -294,18 +308,16 @@ static void value(struct page *p, const cJSON *v)
 
 static void fleet(struct page *p)
 {
-	cJSON *j;
-	char msg[512];
-	int st = call(p, "GET", "/api/v1/summary", NULL, 0, NULL, &j, msg, sizeof msg);
-	if (!j) {
-		error_page(p, st, msg);
+	cJSON *j = page_data(p, "/api/v1/summary");
+	if (!j)
 		return;
-	}
 	head(p, 200, "Fleet");
 	dl(p, j, NULL);
 	cJSON_Delete(j);
+	/* The campaigns are extra: a role that may not list them sees none. */
 	cJSON *c;
-	st = call(p, "GET", "/api/v1/campaigns", NULL, 0, NULL, &c, msg, sizeof msg);
+	char msg[512];
+	(void)call(p, "GET", "/api/v1/campaigns", NULL, 0, NULL, &c, msg, sizeof msg);
 	if (c) {
 		put(p, "<h2>Campaigns</h2>\n");
 		table(p, cJSON_GetObjectItemCaseSensitive(c, "campaigns"), NULL, "name",
@@ -393,13 +405,10 @@ static void hosts(struct page *p)
 static void host(struct page *p, int64_t id)
 {
 	char path[96], msg[512];
-	cJSON *j;
 	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
-	int st = call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
-	if (!j) {
-		error_page(p, st, msg);
+	cJSON *j = page_data(p, path);
+	if (!j)
 		return;
-	}
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "hostname");
 	head(p, 200, cJSON_IsString(name) ? name->valuestring : "Host");
 	dl(p, j, NULL);
@@ -408,7 +417,7 @@ static void host(struct page *p, int64_t id)
 					       {"jobs", "Jobs"}};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64 "/%s", id, parts[i][0]);
-		st = call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
+		(void)call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
 		put(p, "<h2>");
 		esc(p, parts[i][1]);
 		put(p, "</h2>\n");
@@ -452,13 +461,9 @@ static void cves(struct page *p)
 
 static void campaigns(struct page *p)
 {
-	cJSON *j;
-	char msg[512];
-	int st = call(p, "GET", "/api/v1/campaigns", NULL, 0, NULL, &j, msg, sizeof msg);
-	if (!j) {
-		error_page(p, st, msg);
+	cJSON *j = page_data(p, "/api/v1/campaigns");
+	if (!j)
 		return;
-	}
 	head(p, 200, "Campaigns");
 	table(p, cJSON_GetObjectItemCaseSensitive(j, "campaigns"), NULL, "name", "/campaigns/",
 	      "id");
@@ -557,14 +562,11 @@ static bool mine(const struct page *p, const cJSON *h)
 
 static void campaign(struct page *p, int64_t id)
 {
-	char path[96], msg[512];
-	cJSON *j;
+	char path[96];
 	snprintf(path, sizeof path, "/api/v1/campaigns/%" PRId64, id);
-	int st = call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
-	if (!j) {
-		error_page(p, st, msg);
+	cJSON *j = page_data(p, path);
+	if (!j)
 		return;
-	}
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
 	head(p, 200, cJSON_IsString(name) ? name->valuestring : "Campaign");
 	const char *done = query_get(p->rq, "done");
@@ -590,15 +592,12 @@ static void campaign(struct page *p, int64_t id)
 
 static void actions(struct page *p)
 {
-	cJSON *j;
-	char msg[512];
-	int st = call(p, "GET", "/api/v1/campaigns", NULL, 0, NULL, &j, msg, sizeof msg);
-	if (!j) {
-		error_page(p, st, msg);
+	cJSON *j = page_data(p, "/api/v1/campaigns");
+	if (!j)
 		return;
-	}
 	head(p, 200, "My actions");
 	bool any = false;
+	char msg[512];
 	const cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "campaigns")) {
 		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "id");
@@ -674,13 +673,27 @@ static void step(struct page *p, int64_t id, const pw_form *f)
 
 /* ---- login ------------------------------------------------------------ */
 
+/* The login form. Its own CSRF token (there is no session yet) is in a
+ * SameSite=Strict cookie and in the form: another site's page can post
+ * a form here, but not with the cookie, so nobody is logged in to an
+ * account of someone else's choosing. */
 static void login_form(struct page *p, int status, const char *error)
 {
+	char token[PW_SECRET_HEX + 1];
+	pw_error e = PW_ERROR_INIT;
+	if (pw_secret_new(token, &e)) {
+		error_page(p, 500, "the server has no random source; try again");
+		return;
+	}
+	snprintf(p->out->set_cookie, sizeof p->out->set_cookie,
+		 LOGIN_COOKIE "=%s; Path=/login; Max-Age=3600; HttpOnly; SameSite=Strict%s", token,
+		 p->rq->secure_cookies ? "; Secure" : "");
 	head(p, status, "Log in");
 	if (error)
 		message(p, "error", error);
-	put(p, "<form method=\"post\" action=\"/login\">"
-	       "<label for=\"user\">User name</label>"
+	put(p, "<form method=\"post\" action=\"/login\">");
+	hidden(p, "csrf", token);
+	put(p, "<label for=\"user\">User name</label>"
 	       "<input id=\"user\" name=\"user\" autocomplete=\"username\" required "
 	       "data-autofocus>"
 	       "<label for=\"password\">Password</label>"
@@ -690,8 +703,23 @@ static void login_form(struct page *p, int status, const char *error)
 	foot(p);
 }
 
+/* Whether the login form's token came back in both the cookie and the form. */
+static bool login_csrf_ok(const struct page *p, const pw_form *f)
+{
+	char cookie[PW_SECRET_HEX + 1];
+	const char *given = pw_form_get(f, "csrf");
+	return p->rq->cookie && pw_cookie_get(p->rq->cookie, LOGIN_COOKIE, cookie, sizeof cookie) &&
+	       strlen(cookie) == PW_SECRET_HEX && given && strlen(given) == PW_SECRET_HEX &&
+	       sodium_memcmp(cookie, given, PW_SECRET_HEX) == 0;
+}
+
 static void login(struct page *p, const pw_form *f)
 {
+	if (!login_csrf_ok(p, f)) {
+		login_form(p, 403,
+			   "the login form was stale or came from another site: log in again here");
+		return;
+	}
 	char token[PW_SESSION_MAX];
 	pw_error e = PW_ERROR_INIT;
 	pw_session s;

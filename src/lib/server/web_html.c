@@ -100,11 +100,14 @@ pw_err pw_form_parse(const char *s, size_t len, pw_form *out, pw_error *err)
 				eq++;
 			out->key[out->n] = w;
 			bool ok = decode(s + i, eq - i, w);
-			w += strlen(w) + 1;
-			out->value[out->n] = w;
-			ok = ok &&
-			     decode(s + (eq < end ? eq + 1 : end), eq < end ? end - eq - 1 : 0, w);
-			w += strlen(w) + 1;
+			if (ok) {
+				w += strlen(w) + 1;
+				out->value[out->n] = w;
+				ok = decode(s + (eq < end ? eq + 1 : end),
+					    eq < end ? end - eq - 1 : 0, w);
+			}
+			if (ok)
+				w += strlen(w) + 1;
 			if (!ok) {
 				pw_form_release(out);
 				return pw_error_set(err, PW_ERR_INVALID,
