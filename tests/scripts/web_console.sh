@@ -14,6 +14,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
+. "$here/lib/samplehosts.sh"
 trap pw_srv_cleanup EXIT
 test_require_cmd jq chromium chromedriver
 # Debian's python3, which has python3-selenium (a python3 earlier on PATH may not).
@@ -32,10 +33,6 @@ pw() { "$PW_BIN" "$@" --db "$db"; }
 "$PW_BIN" feed import --store "$feeds" "$S/feeds" >/dev/null 2>&1
 check "the sample feeds imported" test $? -eq 0
 printf '[feeds]\nstore = "%s"\n' "$feeds" >>"$conf"
-zero=$(printf '0%.0s' $(seq 64))
-python3 -c 'import json, sys
-print(json.dumps({"inventory_hash": sys.argv[1], "inventory": json.load(open(sys.argv[2]))}))' \
-  "$zero" "$S/inventories/debian10-web.json" >"$T/inventory.json"
 
 for u in root:admin op:operator own:app-owner boss:manager locky:manager aud:auditor; do
   pw user add "${u%%:*}" --role "${u#*:}" --password-stdin <<<"correct horse" >/dev/null 2>&1 ||
@@ -47,21 +44,9 @@ pw_srv_start A -c "$conf" --db "$db" || { pw_srv_summary; exit 1; }
 B=http://127.0.0.1:$PW_SRV_PORT_A
 U=$B/api/v1
 
-enroll() {
-  local name=$1 cred hash
-  shift
-  pw_http POST "$U/agents/enroll" "" "{\"token\":\"$etok\",\"hostname\":\"$name\",
-    \"machine_id\":\"m-$name\",\"os\":{\"id\":\"debian\",\"version_id\":\"10\"}}"
-  cred=$(json 'j["credential"]')
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/inventory.json"
-  hash=$(sed -n 's/.*whose hash is \([0-9a-f]\{64\}\).*/\1/p' <<<"$HTTP_BODY")
-  [ -n "$hash" ] && sed "s/$zero/$hash/" "$T/inventory.json" >"$T/ci.json"
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/ci.json"
-  pw host set "$name" "$@" >/dev/null
-}
-enroll db-01 category=database environment=production app_owner=erp criticality=5 \
+sample_enroll db-01 category=database environment=production app_owner=erp criticality=5 \
   'location=<script>alert(1)</script>'
-enroll web-01 category=web environment=production app_owner=shop criticality=4
+sample_enroll web-01 category=web environment=production app_owner=shop criticality=4
 pw host recompute --store "$feeds" >"$T/out" 2>&1
 check "the hosts' findings computed: $(head -1 "$T/out")" test $? -eq 0
 pw campaign create --name erp --hosts category=database --as op --json >"$T/c.json"
