@@ -237,6 +237,9 @@ try:
               r.getheader("X-Content-Type-Options") == "nosniff" and
               r.getheader("Referrer-Policy") == "no-referrer" and "<script>" not in text,
               "%s %s" % (r.status, csp))
+    r, text = request("GET", "/cves?q=" + urllib.parse.quote("../hosts/1"), cookie=session)
+    check("the exposure search takes ids only, not paths", r.status == 400, str(r.status))
+    r, text = request("GET", "/", cookie=session)
     css = text.split('rel="stylesheet" href="')[1].split('"')[0]
     r, _ = request("GET", css)
     check("the stylesheet has a versioned URL and is cached for long",

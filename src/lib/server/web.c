@@ -439,7 +439,10 @@ static void cves(struct page *p)
 	       "<input name=\"q\" data-autofocus required value=\"");
 	esc(p, q);
 	put(p, "\"></label><button type=\"submit\">Search</button></form>\n");
-	if (q && q[0]) {
+	if (q && q[0] && strpbrk(q, "/?#%")) {
+		p->out->status = 400;
+		message(p, "error", "that is not a CVE or advisory id (CVE-2024-1234, DSA-5532-1)");
+	} else if (q && q[0]) {
 		char path[128], msg[512];
 		cJSON *j;
 		bool cve = !strncasecmp(q, "CVE-", 4);
