@@ -7,8 +7,8 @@
 # Flow 2 campaign whose database host waits for its owner. The browser
 # logs in, reads the fleet, finds the exposed host by CVE, declines as
 # the application owner with a risk assessment and signs off as the
-# manager; CSRF, the cookie's flags, the headers, logout and the lockout
-# are checked over plain HTTP. Afterwards the API and the audit log must
+# manager; CSRF, the cookie's flags, the headers, logout, the lockout and
+# the idle expiry are checked over plain HTTP. Afterwards the API and the audit log must
 # agree with what the pages did. Screenshots: $PW_WEB_SHOTS (kept) or the
 # test's temporary directory.
 set -uo pipefail
@@ -68,6 +68,18 @@ check "the browser's checks all passed" test "$st" -eq 0
 [ "$st" -eq 0 ] || grep -v '^ok - ' "$T/browser.out" | tail -30 >&2
 check "every browser check ran (none missing)" \
   test "$(grep -c '^ok - ' "$T/browser.out")" -ge 30
+
+# Idle expiry: a session whose last request is older than the idle limit
+# (30 minutes) opens no page; its user logs in again.
+curl -s -c "$T/jar" -o "$T/login.html" "$B/login"
+csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html")
+curl -s -b "$T/jar" -c "$T/jar" -o /dev/null -d "csrf=$csrf&user=aud&password=correct+horse" "$B/login"
+check "the auditor's session opens the fleet page" \
+  test "$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code}' "$B/")" = 200
+sqlite3 "$T/pw.db" "UPDATE sessions SET last_seen = '$(date -u -d '-31 min' +%FT%T.000Z)'
+  WHERE user_id = (SELECT id FROM users WHERE name = 'aud')"
+check "31 minutes idle: the session has ended (to the login form)" \
+  test "$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code} %{redirect_url}' "$B/")" = "303 $B/login"
 
 # What the pages did, seen through the API and the audit log.
 check "db-01 is risk accepted after the pages' decline and sign-off" \
