@@ -81,6 +81,25 @@ sqlite3 "$T/pw.db" "UPDATE sessions SET last_seen = '$(date -u -d '-31 min' +%FT
 check "31 minutes idle: the session has ended (to the login form)" \
   test "$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code} %{redirect_url}' "$B/")" = "303 $B/login"
 
+# Over HTTPS the session cookie is Secure too (the same database, a second node).
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" >"$T/openssl.log" 2>&1; then
+  printf '[server]\ntls_cert = %s\ntls_key = %s\n[feeds]\nstore = "%s"\n' \
+    "$T/cert.pem" "$T/key.pem" "$feeds" >"$T/tls.conf"
+  pw_srv_start TLS -c "$T/tls.conf" --db "$db" || { pw_srv_summary; exit 1; }
+  H=https://127.0.0.1:$PW_SRV_PORT_TLS
+  curl -s --cacert "$T/cert.pem" -c "$T/tjar" -o "$T/login.html" "$H/login"
+  csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html")
+  curl -s --cacert "$T/cert.pem" -b "$T/tjar" -D "$T/tls.headers" -o /dev/null \
+    -d "csrf=$csrf&user=aud&password=correct+horse" "$H/login"
+  check "HTTPS: the session cookie is Secure, HttpOnly, SameSite=Strict" \
+    grep -qi '^Set-Cookie: pw_session=pws_[^;]*; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure' "$T/tls.headers"
+  pw_srv_stop TLS || bad "the HTTPS server did not stop cleanly"
+else
+  bad "openssl could not make a certificate: $(cat "$T/openssl.log")"
+fi
+
 # What the pages did, seen through the API and the audit log.
 check "db-01 is risk accepted after the pages' decline and sign-off" \
   test "$(pw campaign show "$c" --json | jq -r '.host_list[0].state')" = risk_accepted
