@@ -660,19 +660,9 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	if (touch) {
-		rc = pw_sql(db, "UPDATE api_tokens SET last_used = ? WHERE id = ?", &st, err, "ti",
-			    now, id);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-		/* last_used is bookkeeping: a full disk or a read-only database
-		 * must not also refuse every user what they may still read. */
-		if (rc == PW_ERR_UNAVAILABLE) {
-			pw_error_set(err, PW_OK, "%s", "");
-			rc = PW_OK;
-		}
-	}
-	return rc;
+	return touch ? pw_token_touch(db, "UPDATE api_tokens SET last_used = ? WHERE id = ?", now,
+				      id, err)
+		     : PW_OK;
 }
 
 cJSON *pw_user_to_json(const pw_user *u)

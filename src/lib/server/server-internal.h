@@ -72,6 +72,18 @@ void pw_h_campaign_step(struct pw_api_ctx *c);
 void pw_h_tickets(struct pw_api_ctx *c);
 void pw_h_ticket(struct pw_api_ctx *c);
 
+/* ---- the web console's assets (web_assets.c) ---------------------------- */
+
+typedef struct pw_web_asset {
+	const char *ext, *content_type, *text;
+	size_t len;
+} pw_web_asset;
+
+/* "/static/pw-<hash>.css" for "css", the script's for "js". */
+const char *pw_web_asset_path(const char *ext);
+/* The asset at `path`, NULL when none. */
+const pw_web_asset *pw_web_asset_find(const char *path);
+
 /* ---- the transport and the findings scheduler -------------------------- */
 
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when

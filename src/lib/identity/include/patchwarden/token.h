@@ -54,6 +54,12 @@ pw_err pw_token_revoke(pw_db *db, const pw_token_kind *k, const char *actor, int
 pw_err pw_token_audit(pw_db *db, const pw_token_kind *k, const char *actor, const char *verb,
 		      int64_t id, const char *before, const char *after, pw_error *err);
 
+/* Records a token's use with `update` (sets a time, first ?, of the
+ * token with id, second ?). Bookkeeping: a full disk or a read-only
+ * database must not also refuse everybody what they may still read, so
+ * PW_ERR_UNAVAILABLE is no error here. */
+pw_err pw_token_touch(pw_db *db, const char *update, const char *now, int64_t id, pw_error *err);
+
 /* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
  * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is
  * exactly PW_SECRET_HEX lowercase hex digits. */
