@@ -204,7 +204,7 @@ U=$S/api/v1
 test_wait_for 10 eval '[ "$(code "$U/health/ready")" = 200 ]' || die "HAProxy does not answer"
 
 # access_log: one line per request; which node served a request.
-served() { grep -c 'POST /api/v1/agents/checkin' "$T/$1.log"; }
+served() { grep -c 'method=POST path=/api/v1/agents/checkin ' "$T/$1.log"; }
 
 # ---- agents enrolled and checking in through HAProxy --------------------------
 agents="a1 a2 a3"
@@ -287,7 +287,7 @@ check "each job handed out once and done" test "$(json '",".join(sorted(str(r["j
 # ---- A back on its port --------------------------------------------------------
 PW_SRV_LISTEN=127.0.0.1:$portA pw_srv_start A2 -c "$conf" --db "$db" || die "A did not restart"
 # HAProxy takes A back after two passed health checks (rise 2).
-test_wait_for 15 eval '[ "$(grep -c "HEAD /api/v1/health/ready 200" "$T/A2.log")" -ge 2 ]' ||
+test_wait_for 15 eval '[ "$(grep -c "method=HEAD path=/api/v1/health/ready status=200" "$T/A2.log")" -ge 2 ]' ||
   die "HAProxy did not check A again"
 a0=$(served A2)
 all_checkin && all_checkin
