@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db-internal.h"
+#include "patchwarden/text.h"
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat); stable since 7.x. */
 #define PG_BOOLOID 16
@@ -426,17 +427,6 @@ static const char *pg_col_text(pw_stmt *st, int col)
 	return PQgetisnull(s->res, s->row, col) ? NULL : PQgetvalue(s->res, s->row, col);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* bytea arrives as text: "\x" + hex (PostgreSQL's default output), or
  * the old escape format when a server sets bytea_output = escape. */
 static const void *pg_col_blob(pw_stmt *st, int col, size_t *len)
@@ -459,7 +449,7 @@ static const void *pg_col_blob(pw_stmt *st, int col, size_t *len)
 		if (pw_buf_reserve(b, (n - 2) / 2))
 			return NULL;
 		for (size_t i = 2; i + 1 < n; i += 2) {
-			int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+			int hi = pw_hex_digit(v[i]), lo = pw_hex_digit(v[i + 1]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			b->data[b->len++] = (char)(hi << 4 | lo);

@@ -203,20 +203,16 @@ pw_err pw_session_check(pw_db *db, const char *token, const pw_session_limits *l
 	if (!pw_token_split(token, "pws_", &id, &secret))
 		return pw_error_set(err, PW_ERR_AUTH, "not a session: log in again");
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT s.secret_hash, s.csrf, s.last_seen, s.expires, s.revoked, u.id,"
-			   " u.name, u.role, u.disabled FROM sessions s"
-			   " JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-			   &st, err, "i", id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	bool match;
+	pw_err rc = pw_token_row_match(db,
+				       "SELECT s.secret_hash, s.csrf, s.last_seen, s.expires, "
+				       "s.revoked, u.id, u.name, u.role, u.disabled FROM sessions s"
+				       " JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+				       id, secret, &st, &match, err);
 	if (rc)
 		return rc;
-	if (!pw_secret_matches_col(st, row, 0, secret)) {
-		pw_stmt_reset(st);
+	if (!match)
 		return pw_error_set(err, PW_ERR_AUTH, "the session is not valid: log in again");
-	}
 	char now[PW_TS_LEN], idle[PW_TS_LEN], stale[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	pw_ts_now(idle, -lim->idle);

@@ -171,3 +171,19 @@ bool pw_token_split(const char *token, const char *prefix, int64_t *id, const ch
 	*secret = p;
 	return true;
 }
+
+pw_err pw_token_row_match(pw_db *db, const char *sql, int64_t id, const char *secret, pw_stmt **st,
+			  bool *match, pw_error *err)
+{
+	bool row = false;
+	*match = false;
+	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	if (!rc)
+		rc = pw_stmt_step(*st, &row, err);
+	if (rc)
+		return rc;
+	*match = pw_secret_matches_col(*st, row, 0, secret);
+	if (!*match)
+		pw_stmt_reset(*st);
+	return PW_OK;
+}

@@ -616,20 +616,17 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 				    "not an API token: expected pwt_<id>.<secret> as printed by "
 				    "'patchwarden user token create'");
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT t.secret_hash, t.expires, t.revoked, t.last_used, u.id, u.name,"
-			   " u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id"
-			   " WHERE t.id = ?",
-			   &st, err, "i", id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	bool match;
+	pw_err rc =
+		pw_token_row_match(db,
+				   "SELECT t.secret_hash, t.expires, t.revoked, t.last_used, u.id,"
+				   " u.name, u.role, u.disabled FROM api_tokens t"
+				   " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+				   id, secret, &st, &match, err);
 	if (rc)
 		return rc;
-	if (!pw_secret_matches_col(st, row, 0, secret)) {
-		pw_stmt_reset(st);
+	if (!match)
 		return pw_error_set(err, PW_ERR_AUTH, "API token pwt_%" PRId64 " is not valid", id);
-	}
 	char now[PW_TS_LEN], stale[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	pw_ts_now(stale, -LAST_USED_EVERY);

@@ -1,5 +1,6 @@
 /* The console's text handling: HTML escaping, form bodies, cookies. */
 #include "patchwarden/web.h"
+#include "patchwarden/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +40,6 @@ pw_err pw_html_escape(pw_buf *b, const char *s)
 	return rc ? rc : pw_buf_append(b, run, strlen(run));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..len) in place into out (at most len bytes): '+' is a
  * space; false for a malformed escape or a NUL. */
 static bool decode(const char *s, size_t len, char *out)
@@ -60,8 +50,8 @@ static bool decode(const char *s, size_t len, char *out)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < len ? pw_hex_digit(s[i + 1]) : -1;
+			int lo = hi >= 0 ? pw_hex_digit(s[i + 2]) : -1;
 			if (lo < 0)
 				return false;
 			c = (char)(hi * 16 + lo);

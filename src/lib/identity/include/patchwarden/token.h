@@ -25,6 +25,12 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
 /* pw_secret_matches on the stored hash in column `col` of the row `st`
  * stepped to; `row` false (no such row) never matches. */
 bool pw_secret_matches_col(pw_stmt *st, bool row, int col, const char *secret);
+/* Runs `sql` (its one parameter the token's id; column 0 the stored
+ * secret hash) and checks `secret` against the row: *match true with *st
+ * on the row (the caller resets it), false (reset) when there is no such
+ * row or the secret differs. A database error is returned. */
+pw_err pw_token_row_match(pw_db *db, const char *sql, int64_t id, const char *secret, pw_stmt **st,
+			  bool *match, pw_error *err);
 
 /* A kind of revocable token (API tokens, enrollment tokens): where its
  * rows are and how messages and the audit log name it. */
