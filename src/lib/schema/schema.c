@@ -404,6 +404,31 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN runtime_hash TEXT;"
 	 "ALTER TABLE hosts ADD COLUMN runtime_at TEXT;",
 	 NULL},
+
+	{18, "the notification outbox and users' email addresses",
+	 /* notify.h: a message is written here in the transaction of the
+	  * event behind it (a campaign step, a halt, a ticket waiting on
+	  * someone), so it is sent exactly when that event is committed; the
+	  * sender thread delivers it and keeps it until then (attempts,
+	  * last_error, next_attempt for the backoff). recipient is the email
+	  * address (NULL for a webhook, whose URL is the configuration's). */
+	 "CREATE TABLE notify_outbox ("
+	 " id {{id}},"
+	 " created TEXT NOT NULL,"
+	 " event TEXT NOT NULL,"
+	 " channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),"
+	 " recipient TEXT,"
+	 " subject TEXT NOT NULL,"
+	 " body TEXT NOT NULL,"
+	 " payload TEXT NOT NULL,"                 /* JSON: the webhook's body */
+	 " state TEXT NOT NULL DEFAULT 'pending'," /* pending, sent, dropped */
+	 " attempts BIGINT NOT NULL DEFAULT 0,"
+	 " next_attempt TEXT NOT NULL,"
+	 " last_error TEXT,"
+	 " sent TEXT);"
+	 "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt);"
+	 "ALTER TABLE users ADD COLUMN email TEXT;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -16,6 +16,7 @@
 #include "patchwarden/config.h"
 #include "patchwarden/error.h"
 #include "patchwarden/log.h"
+#include "patchwarden/notify.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 
@@ -48,6 +49,8 @@ typedef struct pw_server_config {
 	/* [jobs] reboot_timeout: seconds a leased reboot job waits for its
 	 * host to report back before the scheduler fails it (jobs.h). */
 	long reboot_timeout;
+	/* [notify]: where the notifier thread sends the outbox (notify.h). */
+	pw_notify_config notify;
 	pw_server_log_fn log;
 	void *log_ctx;
 	pw_log_level log_level; /* [server] log_level; SIGHUP applies a change */
