@@ -14,6 +14,7 @@
 #include "patchwarden/buf.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/sql.h"
+#include "patchwarden/users.h"
 
 /* pw_db_try_lock's key: one node delivers at a time, so two nodes do
  * not send the same row. "pwnotify". */
@@ -132,7 +133,7 @@ static pw_err curl_failed(CURL *c, CURLcode code, const char *errbuf, pw_error *
 
 static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_error *err)
 {
-	if (!pw_notify_address_ok(r->recipient))
+	if (!pw_email_address_ok(r->recipient))
 		return pw_error_set(err, PW_ERR_INVALID, "'%s' is not a plain address: not sent",
 				    r->recipient ? r->recipient : "");
 	pw_buf b = PW_BUF_INIT;
@@ -220,11 +221,11 @@ static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_
 }
 
 static pw_err mark(pw_db *db, const struct row *r, const char *state, const char *error,
-		   long backoff_max, pw_error *err)
+		   const pw_notify_config *cfg, pw_error *err)
 {
 	char now[PW_TS_LEN], next[PW_TS_LEN];
 	pw_ts_now(now, 0);
-	pw_ts_now(next, pw_notify_backoff(r->attempts + 1, backoff_max));
+	pw_ts_now(next, pw_notify_backoff(r->attempts + 1, cfg->backoff_min, cfg->backoff_max));
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
 			   "UPDATE notify_outbox SET state = ?, attempts = attempts + 1,"
@@ -284,7 +285,7 @@ pw_err pw_notify_deliver(pw_db *db, const pw_notify_config *cfg, size_t limit,
 		} else {
 			stats->failed++;
 		}
-		rc = mark(db, &v[i], state, src ? pw_error_text(&e) : NULL, cfg->backoff_max, err);
+		rc = mark(db, &v[i], state, src ? pw_error_text(&e) : NULL, cfg, err);
 	}
 	rows_free(v, n);
 	pw_error e2 = PW_ERROR_INIT;

@@ -36,6 +36,8 @@ pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error
 	if (!rc)
 		rc = pw_config_get_int(c, "notify", "timeout", 30, &out->timeout, err);
 	if (!rc)
+		rc = pw_config_get_int(c, "notify", "backoff_min", 30, &out->backoff_min, err);
+	if (!rc)
 		rc = pw_config_get_int(c, "notify", "backoff_max", 3600, &out->backoff_max, err);
 	if (rc)
 		return rc;
@@ -43,8 +45,8 @@ pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error
 	    out->backoff_max < 30 || out->backoff_max > 86400)
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "[notify]: interval must be 1 to 86400 seconds, timeout 1 to "
-				    "600, backoff_max 30 to 86400");
-	if (out->smtp_url && (!out->from || !pw_notify_address_ok(out->from)))
+				    "600, backoff_min 1 to backoff_max, backoff_max at most 86400");
+	if (out->smtp_url && (!out->from || !pw_email_address_ok(out->from)))
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "[notify] smtp_url is set: give `from` a plain address "
 				    "(local@domain), the sender of the mail");
@@ -53,22 +55,6 @@ pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error
 				    "[notify] webhook_url is set: give webhook_secret, the key the "
 				    "receiver checks X-Patchwarden-Signature with");
 	return PW_OK;
-}
-
-bool pw_notify_address_ok(const char *addr)
-{
-	if (!addr)
-		return false;
-	size_t n = strlen(addr);
-	const char *at = strchr(addr, '@');
-	if (n < 3 || n > 254 || !at || at == addr || !at[1] || strchr(at + 1, '@'))
-		return false;
-	for (const char *p = addr; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[]\\,;:\"", ch))
-			return false;
-	}
-	return true;
 }
 
 void pw_notify_sign(const char *secret, const char *body, size_t len, char out[72])
@@ -83,9 +69,9 @@ void pw_notify_sign(const char *secret, const char *body, size_t len, char out[7
 	sodium_bin2hex(out + 7, 72 - 7, mac, sizeof mac);
 }
 
-long pw_notify_backoff(int64_t attempts, long max)
+long pw_notify_backoff(int64_t attempts, long min, long max)
 {
-	long wait = 30;
+	long wait = min;
 	for (int64_t i = 1; i < attempts && wait < max; i++)
 		wait *= 2;
 	return wait < max ? wait : max;
@@ -120,7 +106,7 @@ static pw_err addresses(pw_db *db, const pw_notify_to *to, char ***v, size_t *n,
 		pw_role r;
 		bool wanted = (pw_role_parse(pw_stmt_text(st, 1), &r) && (to->roles & (1u << r))) ||
 			      (to->user && strcmp(to->user, pw_stmt_text(st, 2)) == 0);
-		if (!wanted || !pw_notify_address_ok(email) ||
+		if (!wanted || !pw_email_address_ok(email) ||
 		    (*n && strcmp((*v)[*n - 1], email) == 0))
 			continue;
 		if (*n == cap) {

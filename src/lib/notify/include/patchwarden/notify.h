@@ -12,7 +12,7 @@
  * Date, Message-ID (the row's, so a resend after a crash is recognisable),
  * From, To and an RFC 2047 encoded Subject. Addresses are checked before
  * they are stored and again before they are sent, so no header can be
- * injected. Webhooks: the JSON payload POSTed to webhook_url with
+ * injected (pw_email_address_ok, users.h). Webhooks: the JSON payload POSTed to webhook_url with
  * X-Patchwarden-Signature: sha256=HEX, the HMAC-SHA256 of the body under
  * webhook_secret (libsodium). */
 #ifndef PATCHWARDEN_NOTIFY_H
@@ -39,15 +39,11 @@ typedef struct pw_notify_config {
 	const char *console_url; /* links in messages; NULL: commands only */
 	long interval;           /* seconds between the notifier's rounds */
 	long timeout;            /* seconds one delivery may take */
+	long backoff_min;        /* seconds: the wait after the first failed attempt */
 	long backoff_max;        /* seconds: the longest wait between two attempts */
 } pw_notify_config;
 
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err);
-
-/* Whether `addr` is a plain addr-spec (local@domain) of printable ASCII
- * without spaces, angle brackets, quotes, commas or control bytes:
- * nothing a header line or an SMTP command could be split on. */
-bool pw_notify_address_ok(const char *addr);
 
 /* Who a message is for: users of these roles (bits 1 << pw_role) that
  * have an email address, and `user` by name when set (an owner field). */
@@ -74,9 +70,9 @@ typedef struct pw_notify_stats {
 pw_err pw_notify_deliver(pw_db *db, const pw_notify_config *cfg, size_t limit, pw_notify_stats *st,
 			 pw_error *err);
 
-/* The seconds to wait after `attempts` failed attempts: 30 s doubled
- * each time, at most `max`. */
-long pw_notify_backoff(int64_t attempts, long max);
+/* The seconds to wait after `attempts` failed attempts: `min` doubled
+ * for each one after the first, at most `max`. */
+long pw_notify_backoff(int64_t attempts, long min, long max);
 
 /* The X-Patchwarden-Signature value ("sha256=" + 64 hex) of body. */
 void pw_notify_sign(const char *secret, const char *body, size_t len, char out[72]);
