@@ -613,13 +613,13 @@ int cmd_user(int argc, char **argv, struct pw_setup *setup)
 	o.pos = argv + first - 1;
 	o.npos = nargs;
 	if (o.npos < subs[k].min_pos)
-		return pw_cli_usage_error(CMD, "%s%s%s needs %s", group ? group : "",
-					  group ? " " : "", name,
-					  subs[k].min_pos == 2 ? (subs[k].sub == S_EMAIL ? "NAME and ADDRESS" : "NAME and ROLE")
-					  : subs[k].sub == S_TOKEN_REVOKE ||
-							  subs[k].sub == S_ETOKEN_REVOKE
-						  ? "a token ID"
-						  : "a user NAME");
+		return pw_cli_usage_error(
+			CMD, "%s%s%s needs %s", group ? group : "", group ? " " : "", name,
+			subs[k].min_pos == 2
+				? (subs[k].sub == S_EMAIL ? "NAME and ADDRESS" : "NAME and ROLE")
+			: subs[k].sub == S_TOKEN_REVOKE || subs[k].sub == S_ETOKEN_REVOKE
+				? "a token ID"
+				: "a user NAME");
 	pw_cli_actor(o.actor, sizeof o.actor);
 	/* The first admin is added before the server ever ran. */
 	setup->db_create = subs[k].sub == S_ADD;

@@ -30,7 +30,7 @@ static bool audience(pw_chost_state s, unsigned *roles, bool *owner, const char 
 		*roles = 0;
 		*owner = true;
 		*what = s == PW_CH_AWAITING_UAT ? "record the user acceptance test"
-						 : "approve or decline the patches";
+						: "approve or decline the patches";
 		return true;
 	case PW_CH_DECLINED:
 		*roles = R(PW_ROLE_MANAGER);
@@ -92,8 +92,11 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 	bool emergency = pw_stmt_int(st, 4) != 0;
 	snprintf(window, sizeof window, "%s", pw_stmt_text(st, 5) ? pw_stmt_text(st, 5) : "");
 	pw_stmt_reset(st);
-	/* An owner who is a user is told; otherwise every app-owner is. */
-	pw_notify_to rcpt = {roles | (owner && !app_owner[0] ? R(PW_ROLE_APP_OWNER) : 0),
+	/* An owner who is a user is told; otherwise every app-owner is
+	 * when the step is theirs, and none of them of a host with no
+	 * application to approve. */
+	bool all_owners = owner && !app_owner[0] && to != PW_CH_SCHEDULED;
+	pw_notify_to rcpt = {roles | (all_owners ? R(PW_ROLE_APP_OWNER) : 0),
 			     owner && app_owner[0] ? app_owner : NULL};
 	char subject[600], todo[PW_ERROR_MSG_MAX], body[2048];
 	snprintf(subject, sizeof subject, "[patchwarden]%s campaign %" PRId64 " %s: %s: %s",
@@ -118,8 +121,8 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 		cJSON_Delete(p);
 		p = NULL;
 	}
-	return enqueue(db, to == PW_CH_SCHEDULED ? "campaign.scheduled" : "campaign.waiting",
-		       &rcpt, subject, body, p, err);
+	return enqueue(db, to == PW_CH_SCHEDULED ? "campaign.scheduled" : "campaign.waiting", &rcpt,
+		       subject, body, p, err);
 }
 
 pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_error *err)
@@ -129,7 +132,8 @@ pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_
 	snprintf(subject, sizeof subject, "[patchwarden] campaign %" PRId64 " halted", campaign);
 	pw_campaign_expand(todo, sizeof todo, pw_campaign_missing_campaign(PW_CS_HALTED), "",
 			   campaign);
-	snprintf(body, sizeof body, "Campaign %" PRId64 " halted: %s.\n\n%s ('patchwarden ticket "
+	snprintf(body, sizeof body,
+		 "Campaign %" PRId64 " halted: %s.\n\n%s ('patchwarden ticket "
 		 "list --campaign %" PRId64 "').\n",
 		 campaign, why, todo, campaign);
 	cJSON *p = cJSON_CreateObject();

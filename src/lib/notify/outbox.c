@@ -12,11 +12,13 @@
 
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err)
 {
-	static const char *const known[] = {
-		"smtp_url",    "smtp_user", "smtp_password", "smtp_starttls",
-		"smtp_ca",     "from",      "webhook_url",   "webhook_secret",
-		"console_url", "interval",  "timeout",       "backoff_max",
-		NULL};
+	static const char *const known[] = {"smtp_url",      "smtp_user",
+					    "smtp_password", "smtp_starttls",
+					    "smtp_ca",       "from",
+					    "webhook_url",   "webhook_secret",
+					    "console_url",   "interval",
+					    "timeout",       "backoff_min",
+					    "backoff_max",   NULL};
 	memset(out, 0, sizeof *out);
 	pw_err rc = c ? pw_config_check_keys(c, "notify", known, err) : PW_OK;
 	const char **strs[] = {&out->smtp_url,       &out->smtp_user,  &out->smtp_password,
@@ -42,7 +44,7 @@ pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error
 	if (rc)
 		return rc;
 	if (out->interval < 1 || out->interval > 86400 || out->timeout < 1 || out->timeout > 600 ||
-	    out->backoff_max < 30 || out->backoff_max > 86400)
+	    out->backoff_min < 1 || out->backoff_max < out->backoff_min || out->backoff_max > 86400)
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "[notify]: interval must be 1 to 86400 seconds, timeout 1 to "
 				    "600, backoff_min 1 to backoff_max, backoff_max at most 86400");
