@@ -405,7 +405,7 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN runtime_at TEXT;",
 	 NULL},
 
-	{18, "the notification outbox and users' email addresses",
+	{18, "the notification outbox, users' email addresses, policy runs",
 	 /* notify.h: a message is written here in the transaction of the
 	  * event behind it (a campaign step, a halt, a ticket waiting on
 	  * someone), so it is sent exactly when that event is committed; the
@@ -427,7 +427,15 @@ static const struct server_migration migrations[] = {
 	 " last_error TEXT,"
 	 " sent TEXT);"
 	 "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt);"
-	 "ALTER TABLE users ADD COLUMN email TEXT;",
+	 "ALTER TABLE users ADD COLUMN email TEXT;"
+	 /* policy_run.h: each run and what it found (its JSON report), so
+	  * the server's daily run happens once a day across nodes. */
+	 "CREATE TABLE policy_runs ("
+	 " id {{id}},"
+	 " started TEXT NOT NULL,"
+	 " kind TEXT NOT NULL," /* daily, emergency */
+	 " actor TEXT NOT NULL,"
+	 " report TEXT NOT NULL);",
 	 NULL},
 };
 

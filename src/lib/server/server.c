@@ -194,7 +194,8 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)) ||
 	    (rc = jobs_config_load(c, out, err)) ||
-	    (rc = pw_notify_config_load(c, &out->notify, err)))
+	    (rc = pw_notify_config_load(c, &out->notify, err)) ||
+	    (rc = pw_policy_run_config_load(c, &out->policy_run, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;

@@ -1,0 +1,371 @@
+/* The policy run (policy_run.h). */
+#include "patchwarden/policy_run.h"
+
+#include <cjson/cJSON.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "patchwarden/audit.h"
+#include "patchwarden/campaigns.h"
+#include "patchwarden/clock.h"
+#include "patchwarden/jsonout.h"
+#include "patchwarden/notify.h"
+#include "patchwarden/sql.h"
+
+#define R(role) (1u << (role))
+#define LIVE_STATES "('open', 'running', 'paused', 'halted')"
+
+pw_err pw_policy_run_config_load(const pw_config *c, pw_policy_run_config *out, pw_error *err)
+{
+	memset(out, 0, sizeof *out);
+	pw_err rc = pw_config_get_int(c, "policy", "max_days_unpatched", 90,
+				      &out->max_days_unpatched, err);
+	if (!rc)
+		rc = pw_config_get_int(c, "policy", "expiry_warning_days", 7,
+				       &out->expiry_warning_days, err);
+	if (!rc)
+		rc = pw_config_get_bool(c, "policy", "draft_campaigns", false,
+					&out->draft_campaigns, err);
+	if (rc)
+		return rc;
+	const char *at = c ? pw_config_get(c, "policy", "daily_at") : NULL;
+	out->daily_at = at && *at ? at : NULL;
+	unsigned hh, mm;
+	char extra;
+	if (out->daily_at &&
+	    (sscanf(out->daily_at, "%2u:%2u%c", &hh, &mm, &extra) != 2 || hh > 23 || mm > 59))
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[policy] daily_at = '%s': give HH:MM (UTC), or nothing to "
+				    "leave the daily run to 'patchwarden policy run'",
+				    out->daily_at);
+	if (out->max_days_unpatched < 1 || out->max_days_unpatched > 3650 ||
+	    out->expiry_warning_days < 0 || out->expiry_warning_days > 365)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[policy] max_days_unpatched is 1 to 3650 days, "
+				    "expiry_warning_days 0 to 365");
+	return PW_OK;
+}
+
+static void ts_of(int64_t t, char out[PW_TS_SECONDS_LEN])
+{
+	pw_ts_seconds(t, out);
+}
+
+/* Days from the date at the start of `ts` to `now`; -1 when unreadable. */
+static int64_t days_since(const char *ts, int64_t now)
+{
+	struct tm tm = {0};
+	if (!ts || sscanf(ts, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (now - (int64_t)timegm(&tm)) / 86400;
+}
+
+/* Appends one object per row of st: the columns named by `cols` (a
+ * letter per column: 't' text, 'i' integer). */
+static pw_err rows_to(pw_stmt *st, cJSON *arr, const char *const *names, const char *cols,
+		      pw_error *err)
+{
+	bool row = false;
+	pw_err rc;
+	while (!(rc = pw_stmt_step(st, &row, err)) && row) {
+		cJSON *o = cJSON_CreateObject();
+		bool ok = o && cJSON_AddItemToArray(arr, o);
+		for (int i = 0; ok && cols[i]; i++)
+			ok = cols[i] == 'i' ? pw_json_add_int(o, names[i], pw_stmt_int(st, i))
+					    : pw_json_add_str(o, names[i], pw_stmt_text(st, i));
+		if (!ok)
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	return rc;
+}
+
+static pw_err list_unpatched(pw_db *db, const pw_policy_run_config *cfg, int64_t now, cJSON *arr,
+			     pw_error *err)
+{
+	char cutoff[PW_TS_SECONDS_LEN];
+	ts_of(now - cfg->max_days_unpatched * 86400, cutoff);
+	pw_stmt *st;
+	static const char *const names[] = {"host_id", "host", "last_patched", "owner_group"};
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT id, hostname, last_patched, owner_group FROM hosts"
+		       " WHERE decommissioned IS NULL AND ((last_patched IS NULL AND created < ?)"
+		       " OR last_patched < ?) ORDER BY hostname, id",
+		       &st, err, "tt", cutoff, cutoff);
+	if (!rc)
+		rc = rows_to(st, arr, names, "ittt", err);
+	cJSON *o;
+	cJSON_ArrayForEach(o, arr) {
+		const cJSON *lp = cJSON_GetObjectItemCaseSensitive(o, "last_patched");
+		int64_t d = cJSON_IsString(lp) ? days_since(lp->valuestring, now) : -1;
+		if (!rc && !(d >= 0 ? pw_json_add_int(o, "days", d)
+				    : cJSON_AddNullToObject(o, "days") != NULL))
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	return rc;
+}
+
+static pw_err list_findings(pw_db *db, const char *where, const char *bind, cJSON *arr,
+			    pw_error *err)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "SELECT f.id, h.hostname, f.package, f.advisory, f.priority, f.due, f.kev_cve"
+		 " FROM findings f JOIN hosts h ON h.id = f.host_id"
+		 " WHERE f.fixed_at IS NULL AND h.decommissioned IS NULL AND %s"
+		 " ORDER BY f.due, h.hostname, f.id",
+		 where);
+	static const char *const names[] = {"finding",  "host", "package", "advisory",
+					    "priority", "due",  "kev_cve"};
+	pw_stmt *st;
+	pw_err rc = bind ? pw_sql(db, sql, &st, err, "t", bind) : pw_sql(db, sql, &st, err, "");
+	return rc ? rc : rows_to(st, arr, names, "itttttt", err);
+}
+
+static pw_err list_expiring(pw_db *db, const pw_policy_run_config *cfg, int64_t now, cJSON *arr,
+			    pw_error *err)
+{
+	char from[PW_TS_SECONDS_LEN], to[PW_TS_SECONDS_LEN];
+	ts_of(now, from);
+	ts_of(now + cfg->expiry_warning_days * 86400, to);
+	static const char *const names[] = {"kind", "campaign", "host", "app_owner", "expires"};
+	pw_stmt *st;
+	pw_err rc = pw_sql(
+		db,
+		"SELECT 'risk_acceptance', ch.campaign_id, ch.hostname, ch.app_owner, r.expires"
+		" FROM risk_acceptances r JOIN campaign_hosts ch ON ch.campaign_id = r.campaign_id"
+		" AND ch.host_id = r.host_id WHERE r.expired IS NULL AND ch.state = 'risk_accepted'"
+		" AND r.expires IS NOT NULL AND r.expires >= ? AND r.expires < ?"
+		" UNION ALL SELECT 'countermeasure', campaign_id, hostname, app_owner, recheck"
+		" FROM campaign_hosts WHERE state = 'countermeasure' AND recheck >= ?"
+		" AND recheck < ? ORDER BY 5, 3",
+		&st, err, "tttt", from, to, from, to);
+	return rc ? rc : rows_to(st, arr, names, "tittt", err);
+}
+
+struct draft {
+	const char *name, *hosts, *findings;
+	bool emergency;
+};
+
+static pw_err draft(pw_db *db, const struct draft *d, int64_t now, cJSON *drafted, pw_error *err)
+{
+	pw_stmt *st;
+	int64_t live = 0;
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT count(*) FROM campaigns WHERE name = ? AND state IN " LIVE_STATES,
+		       &st, err, "t", d->name);
+	if (!rc)
+		rc = pw_sql_int(st, &live, err);
+	if (rc || live)
+		return rc;
+	pw_campaign_spec s = {d->name, d->hosts, d->findings, NULL, 0, d->emergency, -1};
+	int64_t id = 0;
+	pw_error e = PW_ERROR_INIT;
+	rc = pw_campaign_create(db, "system:policy", PW_ROLE_ADMIN, &s, now, &id, &e);
+	if (rc == PW_ERR_INVALID) /* no host has such a finding, or one has no flow */
+		return PW_OK;
+	if (rc) {
+		*err = e;
+		return rc;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToArray(drafted, o) || !pw_json_add_str(o, "name", d->name) ||
+	    !pw_json_add_int(o, "id", id))
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	return PW_OK;
+}
+
+struct record {
+	cJSON *report;
+	const char *kind;
+	int64_t now;
+	size_t notified;
+};
+
+static pw_err summary_body(cJSON *r, char **subject, char **body)
+{
+	static const char *const parts[] = {"emergency", "past_sla", "unpatched", "expiring",
+					    "drafted"};
+	static const char *const what[] = {
+		"open KEV-listed or emergency findings", "open findings past their SLA",
+		"hosts not patched within the policy",
+		"risk acceptances or countermeasures "
+		"about to expire",
+		"campaigns drafted (open: each host still passes its gates)"};
+	size_t len = 0, cap = 4096;
+	char *b = malloc(cap);
+	int n[5];
+	if (!b)
+		return PW_ERR_NOMEM;
+	len += (size_t)snprintf(b, cap, "The patch policy run of %s found:\n\n",
+				cJSON_GetObjectItemCaseSensitive(r, "as_of")->valuestring);
+	for (int i = 0; i < 5; i++) {
+		n[i] = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, parts[i]));
+		if (len < cap)
+			len += (size_t)snprintf(b + len, cap - len, "  %4d %s\n", n[i], what[i]);
+	}
+	if (len < cap)
+		snprintf(b + len, cap - len,
+			 "\n'patchwarden policy run --dry-run' lists them; 'patchwarden campaign "
+			 "list' shows the drafts, which an operator starts with 'patchwarden "
+			 "campaign start ID --as USER'.\n");
+	char s[200];
+	snprintf(s, sizeof s,
+		 "[patchwarden] policy: %d emergency, %d past SLA, %d unpatched, %d expiring", n[0],
+		 n[1], n[2], n[3]);
+	*subject = strdup(s);
+	*body = b;
+	return *subject ? PW_OK : PW_ERR_NOMEM;
+}
+
+static pw_err notify_expiry(pw_db *db, const cJSON *x, pw_error *err)
+{
+	const char *kind = cJSON_GetObjectItemCaseSensitive(x, "kind")->valuestring;
+	const char *host = cJSON_GetObjectItemCaseSensitive(x, "host")->valuestring;
+	const cJSON *owner = cJSON_GetObjectItemCaseSensitive(x, "app_owner");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(x, "expires");
+	int64_t c = (int64_t)cJSON_GetObjectItemCaseSensitive(x, "campaign")->valuedouble;
+	bool risk = strcmp(kind, "risk_acceptance") == 0;
+	pw_notify_to to = {R(PW_ROLE_MANAGER) | (risk ? 0 : R(PW_ROLE_OPERATOR)),
+			   cJSON_IsString(owner) ? owner->valuestring : NULL};
+	char subject[400], body[1200];
+	snprintf(subject, sizeof subject,
+		 "[patchwarden] %s: the %s of campaign %" PRId64 " expires %s", host,
+		 risk ? "risk acceptance" : "countermeasures", c,
+		 cJSON_IsString(exp) ? exp->valuestring : "");
+	snprintf(body, sizeof body,
+		 "%s's %s in campaign %" PRId64 " expires %s. Then the host re-opens and %s.\n"
+		 "Patch it before then, or renew: 'patchwarden campaign %s %" PRId64
+		 " --host %s --as YOUR-USER'.\n",
+		 host, risk ? "risk acceptance" : "countermeasures", c,
+		 cJSON_IsString(exp) ? exp->valuestring : "",
+		 risk ? "its owner is asked again" : "it is looked at again",
+		 risk ? "sign-off" : "record-countermeasure", c, host);
+	char *p = cJSON_PrintUnformatted(x);
+	pw_err rc = p ? pw_notify_enqueue(db, "policy.expiring", &to, subject, body, p, err)
+		      : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(p);
+	return rc;
+}
+
+static pw_err record_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct record *x = arg;
+	char *subject = NULL, *body = NULL;
+	char *json = NULL;
+	pw_err rc = summary_body(x->report, &subject, &body);
+	if (rc)
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL};
+	json = rc ? NULL : cJSON_PrintUnformatted(x->report);
+	if (!rc && !json)
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = pw_notify_enqueue(db, "policy.run", &to, subject, body, json, err);
+	x->notified = 1;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(x->report, "expiring")) {
+		if (!rc)
+			rc = notify_expiry(db, e, err);
+		x->notified++;
+	}
+	char started[PW_TS_SECONDS_LEN];
+	ts_of(x->now, started);
+	pw_stmt *st;
+	if (!rc)
+		rc = pw_sql(db,
+			    "INSERT INTO policy_runs (started, kind, actor, report) VALUES (?, ?, "
+			    "?, ?)",
+			    &st, err, "tttt", started, x->kind, "system:policy", json);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_audit_append(db, "system:policy", "policy.run", "policy", NULL, json, NULL,
+				     err);
+	free(subject);
+	free(body);
+	cJSON_free(json);
+	return rc;
+}
+
+pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bool dry_run,
+		     bool emergency_only, cJSON **report, pw_error *err)
+{
+	char asof[PW_TS_SECONDS_LEN];
+	ts_of(now, asof);
+	cJSON *r = cJSON_CreateObject();
+	*report = r;
+	cJSON *un = cJSON_CreateArray(), *sla = cJSON_CreateArray(), *ex = cJSON_CreateArray(),
+	      *em = cJSON_CreateArray(), *dr = cJSON_CreateArray();
+	bool ok = r && pw_json_add_str(r, "as_of", asof) &&
+		  cJSON_AddBoolToObject(r, "dry_run", dry_run) &&
+		  cJSON_AddBoolToObject(r, "emergency_only", emergency_only) && un &&
+		  cJSON_AddItemToObject(r, "unpatched", un) && sla &&
+		  cJSON_AddItemToObject(r, "past_sla", sla) && ex &&
+		  cJSON_AddItemToObject(r, "expiring", ex) && em &&
+		  cJSON_AddItemToObject(r, "emergency", em) && dr &&
+		  cJSON_AddItemToObject(r, "drafted", dr);
+	if (!ok)
+		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	pw_err rc = list_findings(db, "(f.priority = 'emergency' OR f.kev_cve IS NOT NULL)", NULL,
+				  em, err);
+	if (!rc && !emergency_only) {
+		rc = list_findings(db, "f.due IS NOT NULL AND f.due < ?", asof, sla, err);
+		if (!rc)
+			rc = list_unpatched(db, cfg, now, un, err);
+		if (!rc)
+			rc = list_expiring(db, cfg, now, ex, err);
+	}
+	if (rc || dry_run)
+		return rc;
+	char today[PW_TS_SECONDS_LEN], due[64];
+	ts_of(now, today);
+	snprintf(due, sizeof due, "due_before=%.10s", today);
+	const struct draft drafts[] = {
+		{"policy: emergency (KEV)", "all", "kev=true", true},
+		{"policy: emergency (priority)", "all", "priority=emergency", true},
+		{"policy: past SLA", "all", due, false},
+		{"policy: unpatched", "overdue=true", NULL, false},
+	};
+	size_t n = emergency_only || !cfg->draft_campaigns ? 2 : 4;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = draft(db, &drafts[i], now, dr, err);
+	struct record x = {r, emergency_only ? "emergency" : "daily", now, 0};
+	/* An emergency-only run that found none tells nobody. */
+	if (!rc && (!emergency_only || cJSON_GetArraySize(em) > 0))
+		rc = pw_in_write_txn(db, record_txn, &x, err);
+	if (!rc && !pw_json_add_int(r, "notified", (int64_t)x.notified))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	return rc;
+}
+
+pw_err pw_policy_run_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bool *due,
+			 pw_error *err)
+{
+	*due = false;
+	unsigned hh, mm;
+	if (!cfg->daily_at || sscanf(cfg->daily_at, "%2u:%2u", &hh, &mm) != 2)
+		return PW_OK;
+	int64_t at = now - now % 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60;
+	if (now < at)
+		return PW_OK;
+	char since[PW_TS_SECONDS_LEN];
+	ts_of(at, since);
+	pw_stmt *st;
+	int64_t runs = 0;
+	pw_err rc = pw_sql(db,
+			   "SELECT count(*) FROM policy_runs WHERE kind = 'daily' AND started >= ?",
+			   &st, err, "t", since);
+	if (!rc)
+		rc = pw_sql_int(st, &runs, err);
+	*due = !rc && runs == 0;
+	return rc;
+}

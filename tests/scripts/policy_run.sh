@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# patchwarden policy run (issue 14) on the sample fleet: the 90-day rule
+# (hosts patched 100 and 80 days ago, one never patched but enrolled
+# today; then the clock 15 days on: PATCHWARDEN_TEST_NOW), findings past
+# their SLA (the clock past the longest SLA, 90 days), risk acceptances
+# about to expire, the KEV emergency path drafting an emergency campaign,
+# drafts not made twice while live, --dry-run changing nothing, and the
+# run's notifications in the outbox. Expectations are worked out with
+# sqlite3 and date(1) from the stored rows, not by the code under test.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/server.sh"
+trap pw_srv_cleanup EXIT
+test_require_cmd jq sqlite3
+: "${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}"
+S=$PW_SOURCE_DIR/share/sample
+T=$PW_SRV_TMP
+unset PATCHWARDEN_DB PATCHWARDEN_STORE PATCHWARDEN_TEST_NOW
+db=$T/pw.db
+pw() { "$PW_BIN" "$@" --db "$db"; }
+sql() { sqlite3 "$db" "$@"; }
+printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/pw.conf"
+
+"$PW_BIN" feed import --store "$T/feeds.db" "$S/feeds" >/dev/null 2>&1
+check "the sample feeds imported" test $? -eq 0
+for u in op:operator:op@example.org boss:manager:boss@example.org erp:app-owner:erp@example.org; do
+  IFS=: read -r name role mail <<<"$u"
+  pw user add "$name" --role "$role" --no-password >/dev/null 2>&1
+  pw user email "$name" "$mail" >/dev/null
+done
+etok=$(pw user enroll-token create --uses 10 2>/dev/null)
+zero=$(printf '0%.0s' $(seq 64))
+python3 -c 'import json, sys
+print(json.dumps({"inventory_hash": sys.argv[1], "inventory": json.load(open(sys.argv[2]))}))' \
+  "$zero" "$S/inventories/debian10-web.json" >"$T/inventory.json"
+pw_srv_start A -c "$T/pw.conf" --db "$db" || { bad "the server did not start"; test_done; }
+U=http://127.0.0.1:$PW_SRV_PORT_A/api/v1
+enroll() {
+  local name=$1 cred hash
+  shift
+  pw_http POST "$U/agents/enroll" "" "{\"token\":\"$etok\",\"hostname\":\"$name\",
+    \"machine_id\":\"m-$name\",\"os\":{\"id\":\"debian\",\"version_id\":\"10\"}}"
+  cred=$(json 'j["credential"]')
+  pw_http POST "$U/agents/checkin" "$cred" "@$T/inventory.json"
+  hash=$(sed -n 's/.*whose hash is \([0-9a-f]\{64\}\).*/\1/p' <<<"$HTTP_BODY")
+  [ -n "$hash" ] && sed "s/$zero/$hash/" "$T/inventory.json" >"$T/ci.json"
+  pw_http POST "$U/agents/checkin" "$cred" "@$T/ci.json"
+  pw host set "$name" "$@" >/dev/null
+}
+d100=$(date -u -d '-100 days' +%F)
+d80=$(date -u -d '-80 days' +%F)
+enroll old-01 category=core last_patched="$d100"
+enroll mid-01 category=core last_patched="$d80"
+enroll new-01 category=core
+enroll db-01 category=database app_owner=erp
+pw_srv_stop A || bad "the server did not stop cleanly"
+pw host recompute --store "$T/feeds.db" >/dev/null 2>&1
+check "findings computed" test "$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL")" -gt 0
+
+# ---- today, dry run ---------------------------------------------------------
+pw policy run --dry-run --json >"$T/r0.json"
+check "policy run --dry-run --json" test $? -eq 0
+check "unpatched today: old-01 alone (100 days; 80 and never-but-new are within the rule)" \
+  test "$(jq -r '[.unpatched[].host] | join(",")' "$T/r0.json")" = old-01
+check "... with its days since" test "$(jq -r '.unpatched[0].days' "$T/r0.json")" -eq 100
+check "nothing is past its SLA on the day the findings were seen" \
+  test "$(jq '.past_sla | length' "$T/r0.json")" -eq 0
+kev=$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL AND (kev_cve IS NOT NULL OR priority = 'emergency')")
+check "the emergency list has the open KEV or emergency findings ($kev, by sqlite3)" \
+  test "$(jq '.emergency | length' "$T/r0.json")" -eq "$kev"
+check "a dry run drafts, records and notifies nothing" \
+  test "$(sql "SELECT (SELECT count(*) FROM campaigns) + (SELECT count(*) FROM policy_runs) + (SELECT count(*) FROM notify_outbox)")" -eq 0
+pw policy run --dry-run >"$T/r0.txt"
+check "the text lists old-01 with its last patch" grep -q "old-01 .*last patched $d100 (100 days)" "$T/r0.txt"
+
+# ---- 15 days on: mid-01 joins; past the longest SLA: every finding ------------
+later=$(($(date +%s) + 15 * 86400))
+PATCHWARDEN_TEST_NOW=$later pw policy run --dry-run --json >"$T/r1.json"
+check "15 days on: old-01 and mid-01 (95 days); new-01 enrolled today still within" \
+  test "$(jq -r '[.unpatched[].host] | sort | join(",")' "$T/r1.json")" = mid-01,old-01
+asof=$(date -u -d "@$later" +%FT%TZ)
+want=$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL AND due IS NOT NULL AND due < '$asof'")
+check "past SLA at +15 days: $want findings (sqlite3: due before $asof)" \
+  test "$(jq '.past_sla | length' "$T/r1.json")" -eq "$want"
+
+# ---- the real run: the KEV emergency drafted, notified, recorded ------------
+pw policy run --json >"$T/r2.json"
+check "policy run" test $? -eq 0
+check "an emergency campaign drafted exactly when there are KEV/emergency findings ($kev)" \
+  test "$(sql "SELECT count(*) FROM campaigns WHERE emergency = 1 AND created_by = 'system:policy'")" -eq $((kev > 0 ? 1 : 0))
+check "the run recorded (policy_runs) and audited (policy.run)" \
+  test "$(sql "SELECT (SELECT count(*) FROM policy_runs WHERE kind = 'daily') || ':' || (SELECT count(*) FROM audit_events WHERE action = 'policy.run')")" = 1:1
+check "operators and managers get the summary" \
+  test "$(sql "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM notify_outbox WHERE event = 'policy.run' AND channel = 'email' ORDER BY recipient)")" = boss@example.org,op@example.org
+drafts=$(sql "SELECT count(*) FROM campaigns")
+pw policy run --json >"$T/r3.json"
+check "a second run drafts nothing new while the drafts are live" test "$(sql "SELECT count(*) FROM campaigns")" -eq "$drafts"
+check "... and says so (drafted: [])" test "$(jq '.drafted | length' "$T/r3.json")" -eq 0
+
+# ---- an expiring risk acceptance --------------------------------------------
+pw campaign create --name erp --hosts category=database --as op --json >"$T/c.json"
+c=$(jq -r .id "$T/c.json")
+pw campaign confirm-backup "$c" --host db-01 --as op --note "tape 1" >/dev/null
+pw campaign decline "$c" --host db-01 --as erp --reason "quarter end" --data-value low \
+  --threat-frequency low --impact low --cost-benefit "not now" >/dev/null
+in3=$(date -u -d '+3 days' +%F)
+pw campaign sign-off "$c" --host db-01 --as boss --expires "$in3" >/dev/null
+check "db-01's risk accepted until $in3" \
+  test "$(sql "SELECT state FROM campaign_hosts WHERE campaign_id = $c")" = risk_accepted
+pw policy run --json >"$T/r4.json"
+check "the acceptance expiring in 3 days is listed (warning: 7 days)" \
+  test "$(jq -r '[.expiring[] | "\(.kind):\(.host):\(.campaign)"] | join(",")' "$T/r4.json")" = "risk_acceptance:db-01:$c"
+check "its owner (erp) and the managers are told what to do" \
+  test "$(sql "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM notify_outbox WHERE event = 'policy.expiring' AND channel = 'email' ORDER BY recipient)")" = boss@example.org,erp@example.org
+check "... the message names the command" \
+  test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'policy.expiring' AND body LIKE '%campaign sign-off $c --host db-01%'")" -eq 3
+printf '[policy]\nexpiry_warning_days = 2\n' >"$T/p.conf"
+pw policy run --dry-run --json -c "$T/p.conf" >"$T/r5.json"
+check "[policy] expiry_warning_days = 2: not listed" test "$(jq '.expiring | length' "$T/r5.json")" -eq 0
+printf '[policy]\nmax_days_unpatched = 101\n' >"$T/p.conf"
+pw policy run --dry-run --json -c "$T/p.conf" >"$T/r6.json"
+check "[policy] max_days_unpatched = 101: old-01 (100 days) is within" test "$(jq '.unpatched | length' "$T/r6.json")" -eq 0
+printf '[policy]\ndaily_at = 25:00\n' >"$T/p.conf"
+pw policy run --dry-run -c "$T/p.conf" >"$T/out" 2>&1
+check "a bad daily_at is refused with what to give" grep -q "give HH:MM" "$T/out"
+
+# ---- the server: a new snapshot with a KEV-listed CVE, and the daily run ----
+cve=$(sql "SELECT cves FROM findings WHERE fixed_at IS NULL ORDER BY id LIMIT 1" | grep -o 'CVE-[0-9]*-[0-9]*' | head -1)
+hosts_with=$(sql "SELECT count(DISTINCT host_id) FROM findings WHERE fixed_at IS NULL AND cves LIKE '%$cve%'")
+mkdir -p "$T/kev"
+python3 - "$S/feeds/kev/known_exploited_vulnerabilities.json" "$cve" \
+  >"$T/kev/known_exploited_vulnerabilities.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))
+e = dict(k["vulnerabilities"][0], cveID=sys.argv[2])
+k["vulnerabilities"], k["count"] = [e], 1
+json.dump(k, sys.stdout)
+PY
+"$PW_BIN" feed import --store "$T/feeds.db" "$S/feeds/debian" "$T/kev" >"$T/out" 2>&1
+check "a new snapshot lists $cve as known exploited ($hosts_with hosts have it)" test $? -eq 0
+daily0=$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'daily'")
+printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n[feeds]\nstore = %s\n[policy]\ndaily_at = 00:00\n' \
+  "$T/feeds.db" >"$T/pw2.conf"
+tomorrow=$(($(date +%s) + 86400))
+PATCHWARDEN_TEST_NOW=$tomorrow pw_srv_start B -c "$T/pw2.conf" --db "$db" || bad "the server did not start"
+drafted() { [ "$(sql "SELECT count(*) FROM campaigns WHERE name = 'policy: emergency (KEV)' AND emergency = 1 AND created_by = 'system:policy'")" -eq 1 ]; }
+test_wait_for 30 drafted
+check "the server's emergency path drafted an emergency campaign after the snapshot" drafted
+check "... for the $hosts_with hosts with $cve" \
+  test "$(sql "SELECT count(*) FROM campaign_hosts ch JOIN campaigns c ON c.id = ch.campaign_id WHERE c.name = 'policy: emergency (KEV)'")" -eq "$hosts_with"
+check "... its run recorded as an emergency run" test "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'emergency'")" -eq 1
+ran() { [ "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'daily'")" -eq $((daily0 + 1)) ]; }
+test_wait_for 30 ran
+check "the server ran the daily policy (daily_at 00:00, the clock a day on)" ran
+pw_srv_stop B || bad "the server did not stop cleanly"
+PATCHWARDEN_TEST_NOW=$tomorrow pw_srv_start C -c "$T/pw2.conf" --db "$db" || bad "the server did not start"
+sleep 2
+check "a restart the same day runs it no more" test "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'daily'")" -eq $((daily0 + 1))
+pw_srv_stop C || bad "the server did not stop cleanly"
+test_done
