@@ -12,20 +12,18 @@
 
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err)
 {
-	static const char *const known[] = {"smtp_url",      "smtp_user",
-					    "smtp_password", "smtp_starttls",
-					    "smtp_ca",       "from",
-					    "webhook_url",   "webhook_secret",
-					    "console_url",   "interval",
-					    "timeout",       "backoff_min",
-					    "backoff_max",   NULL};
+	static const char *const known[] = {
+		"smtp_url", "smtp_user", "smtp_password", "smtp_starttls",
+		"smtp_ca",  "from",      "webhook_url",   "webhook_secret",
+		"interval", "timeout",   "backoff_min",   "backoff_max",
+		NULL};
 	memset(out, 0, sizeof *out);
 	pw_err rc = c ? pw_config_check_keys(c, "notify", known, err) : PW_OK;
-	const char **strs[] = {&out->smtp_url,       &out->smtp_user,  &out->smtp_password,
-			       &out->smtp_ca,        &out->from,       &out->webhook_url,
-			       &out->webhook_secret, &out->console_url};
-	const char *names[] = {"smtp_url", "smtp_user",   "smtp_password",  "smtp_ca",
-			       "from",     "webhook_url", "webhook_secret", "console_url"};
+	const char **strs[] = {&out->smtp_url,      &out->smtp_user, &out->smtp_password,
+			       &out->smtp_ca,       &out->from,      &out->webhook_url,
+			       &out->webhook_secret};
+	const char *names[] = {"smtp_url", "smtp_user",   "smtp_password", "smtp_ca",
+			       "from",     "webhook_url", "webhook_secret"};
 	for (size_t i = 0; c && i < sizeof strs / sizeof strs[0]; i++) {
 		const char *v = pw_config_get(c, "notify", names[i]);
 		*strs[i] = v && *v ? v : NULL;

@@ -36,11 +36,10 @@ typedef struct pw_notify_config {
 	const char *from;          /* the sender's address */
 	const char *webhook_url;   /* NULL: webhook rows are dropped */
 	const char *webhook_secret;
-	const char *console_url; /* links in messages; NULL: commands only */
-	long interval;           /* seconds between the notifier's rounds */
-	long timeout;            /* seconds one delivery may take */
-	long backoff_min;        /* seconds: the wait after the first failed attempt */
-	long backoff_max;        /* seconds: the longest wait between two attempts */
+	long interval;    /* seconds between the notifier's rounds */
+	long timeout;     /* seconds one delivery may take */
+	long backoff_min; /* seconds: the wait after the first failed attempt */
+	long backoff_max; /* seconds: the longest wait between two attempts */
 } pw_notify_config;
 
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err);
