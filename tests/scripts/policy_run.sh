@@ -157,4 +157,22 @@ PATCHWARDEN_TEST_NOW=$tomorrow pw_srv_start C -c "$T/pw2.conf" --db "$db" || bad
 sleep 2
 check "a restart the same day runs it no more" test "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'daily'")" -eq $((daily0 + 1))
 pw_srv_stop C || bad "the server did not stop cleanly"
+
+# ---- draft_campaigns, 100 days on: past SLA by priority; low ones batched ----
+printf '[policy]\ndraft_campaigns = true\n' >"$T/d.conf"
+far=$(($(date +%s) + 100 * 86400))
+asof=$(date -u -d "@$far" +%FT%TZ)
+# The sample's findings are emergency and normal: three of them are made
+# low here (what the priority policy gives a package no process uses).
+sql "UPDATE findings SET priority = 'low' WHERE id IN (SELECT id FROM findings WHERE fixed_at IS NULL AND priority = 'normal' ORDER BY id LIMIT 3)"
+prios=$(sql "SELECT group_concat(p, ',') FROM (SELECT DISTINCT priority p FROM findings WHERE fixed_at IS NULL AND due < '$asof' AND priority IN ('high', 'normal') ORDER BY p)")
+lows=$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL AND due < '$asof' AND priority = 'low'")
+PATCHWARDEN_TEST_NOW=$far pw policy run -c "$T/d.conf" --json >"$T/r7.json"
+check "past SLA drafts, one per priority past due (sqlite3: $prios)" \
+  test "$(jq -r '[.drafted[].name | select(startswith("policy: past SLA")) | capture("\\((?<p>[a-z]+)\\)").p] | sort | join(",")' "$T/r7.json")" = "$prios"
+check "there are low-priority findings past due ($lows) ..." test "$lows" -gt 0
+check "... and no drafted campaign has one: they wait for the regular cycle" \
+  test "$(sql "SELECT count(*) FROM campaign_hosts ch JOIN campaigns c ON c.id = ch.campaign_id, json_each(ch.findings) j JOIN findings f ON f.id = j.value WHERE c.name LIKE 'policy: past SLA%' AND f.priority = 'low'")" -eq 0
+check "the unpatched hosts drafted (overdue=true) with all their findings" \
+  test "$(jq '[.drafted[] | select(.name == "policy: unpatched")] | length' "$T/r7.json")" -eq 1
 test_done

@@ -326,16 +326,20 @@ pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bo
 	}
 	if (rc || dry_run)
 		return rc;
-	char today[PW_TS_SECONDS_LEN], due[64];
-	ts_of(now, today);
-	snprintf(due, sizeof due, "due_before=%.10s", today);
+	/* Low-priority findings get no campaign of their own: they join the
+	 * regular cycle of their hosts (the unpatched draft takes every open
+	 * finding of a host past the rule). */
+	char high[64], normal[64];
+	snprintf(high, sizeof high, "priority=high,due_before=%.10s", asof);
+	snprintf(normal, sizeof normal, "priority=normal,due_before=%.10s", asof);
 	const struct draft drafts[] = {
 		{"policy: emergency (KEV)", "all", "kev=true", true},
 		{"policy: emergency (priority)", "all", "priority=emergency", true},
-		{"policy: past SLA", "all", due, false},
+		{"policy: past SLA (high)", "all", high, false},
+		{"policy: past SLA (normal)", "all", normal, false},
 		{"policy: unpatched", "overdue=true", NULL, false},
 	};
-	size_t n = emergency_only || !cfg->draft_campaigns ? 2 : 4;
+	size_t n = emergency_only || !cfg->draft_campaigns ? 2 : sizeof drafts / sizeof drafts[0];
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = draft(db, &drafts[i], now, dr, err);
 	struct record x = {r, emergency_only ? "emergency" : "daily", now, 0};

@@ -12,12 +12,12 @@
  * created by "system:policy" (campaigns.h) in state open, so people
  * still walk every host through its gates: "policy: emergency (KEV)" and
  * "policy: emergency (priority)" (emergency campaigns), "policy: past
- * SLA" (findings above low priority past their due date: low ones wait
- * for the regular cycle) and "policy: unpatched" (hosts past the 90-day
- * rule). A draft is not made again while a campaign of its name is live
- * (open, running, paused or halted). The operators and managers get one
- * summary; managers and the host's owner a notice of each expiry. The
- * run is recorded in policy_runs and audited as "policy.run". */
+ * SLA (high)" and "(normal)" (findings past their due date; low ones get
+ * no campaign of their own but wait for their host's regular cycle) and
+ * "policy: unpatched" (hosts past the 90-day rule, all their findings). A draft is not made again
+ * while a campaign of its name is live (open, running, paused or halted). The operators and
+ * managers get one summary; managers and the host's owner a notice of each expiry. The run is
+ * recorded in policy_runs and audited as "policy.run". */
 #ifndef PATCHWARDEN_POLICY_RUN_H
 #define PATCHWARDEN_POLICY_RUN_H
 
