@@ -200,4 +200,6 @@ check "the retried rows count their attempts" \
   test "$(sql "SELECT max(attempts) FROM notify_outbox WHERE channel = 'webhook'")" -ge 2
 
 pw_srv_stop A || bad "the server did not stop cleanly"
+pw audit verify >/dev/null 2>&1
+check "the audit log verifies" test $? -eq 0
 test_done

@@ -175,4 +175,23 @@ check "... and no drafted campaign has one: they wait for the regular cycle" \
   test "$(sql "SELECT count(*) FROM campaign_hosts ch JOIN campaigns c ON c.id = ch.campaign_id, json_each(ch.findings) j JOIN findings f ON f.id = j.value WHERE c.name LIKE 'policy: past SLA%' AND f.priority = 'low'")" -eq 0
 check "the unpatched hosts drafted (overdue=true) with all their findings" \
   test "$(jq '[.drafted[] | select(.name == "policy: unpatched")] | length' "$T/r7.json")" -eq 1
+
+# ---- a compromised host: its similar hosts get an emergency campaign --------
+# old-01, mid-01 and new-01 are core hosts of Debian 10 with the same
+# inventory, so the same open findings; db-01 is a database host.
+pw host set old-01 compromised=true --note "IDS alert 4411" >"$T/out" 2>&1
+check "host set old-01 compromised=true: $(cat "$T/out")" grep -q "emergency campaign [0-9]* drafted for 2 similar hosts" "$T/out"
+ci=$(sql "SELECT id FROM campaigns WHERE name = 'incident: similar to old-01'")
+check "... an emergency campaign of mid-01 and new-01, not old-01 nor db-01" \
+  test "$(sql "SELECT c.emergency || ':' || group_concat(ch.hostname, ',') FROM campaigns c JOIN (SELECT * FROM campaign_hosts ORDER BY hostname) ch ON ch.campaign_id = c.id WHERE c.id = $ci")" = "1:mid-01,new-01"
+check "... the host marked, audited with the note" \
+  test "$(sql "SELECT (SELECT count(*) FROM hosts WHERE hostname = 'old-01' AND compromised IS NOT NULL) || ':' || (SELECT count(*) FROM audit_events WHERE action = 'host.compromised' AND target = 'host:old-01' AND after_json LIKE '%IDS alert 4411%')")" = 1:1
+check "... the operators and managers told" \
+  test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised' AND channel = 'email' AND body LIKE '%campaign start $ci%'")" -eq 2
+pw host set db-01 compromised=true >"$T/out" 2>&1
+check "a host with no similar host: marked, nothing drafted" grep -q "no similar host" "$T/out"
+pw host set old-01 location=lab --note x >"$T/out" 2>&1
+check "--note with other fields is refused" grep -q "compromised=true only" "$T/out"
+pw audit verify >/dev/null 2>&1
+check "the audit log verifies after the runs and the incident" test $? -eq 0
 test_done

@@ -373,3 +373,124 @@ pw_err pw_policy_run_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now
 	*due = !rc && runs == 0;
 	return rc;
 }
+
+struct compromised {
+	const char *actor, *host, *note;
+	int64_t host_id, campaign;
+	size_t similar;
+	char when[PW_TS_SECONDS_LEN];
+};
+
+static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct compromised *x = arg;
+	pw_stmt *st;
+	pw_err rc = pw_sql(db, "UPDATE hosts SET compromised = ? WHERE id = ?", &st, err, "ti",
+			   x->when, x->host_id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	cJSON *a = cJSON_CreateObject();
+	char *after = a && pw_json_add_str(a, "compromised", x->when) &&
+				      pw_json_add_str(a, "note", x->note) &&
+				      pw_json_add_int(a, "campaign", x->campaign) &&
+				      pw_json_add_int(a, "similar_hosts", (int64_t)x->similar)
+			      ? cJSON_PrintUnformatted(a)
+			      : NULL;
+	char target[300], subject[400], body[1200];
+	snprintf(target, sizeof target, "host:%s", x->host);
+	if (!rc)
+		rc = after ? pw_audit_append(db, x->actor, "host.compromised", target, NULL, after,
+					     NULL, err)
+			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	snprintf(subject, sizeof subject, "[patchwarden] %s is compromised: %zu similar hosts",
+		 x->host, x->similar);
+	if (x->campaign)
+		snprintf(body, sizeof body,
+			 "%s was marked compromised by %s (%s).\n\nEmergency campaign %" PRId64
+			 " was drafted for the %zu hosts of its category and OS release that "
+			 "share one of its open findings. A manager or an operator confirms their "
+			 "backups and starts it: 'patchwarden campaign show %" PRId64
+			 "', then 'patchwarden campaign start %" PRId64 " --as YOUR-USER'.\n",
+			 x->host, x->actor, x->note ? x->note : "no note", x->campaign, x->similar,
+			 x->campaign, x->campaign);
+	else
+		snprintf(body, sizeof body,
+			 "%s was marked compromised by %s (%s).\n\nNo other host of its category "
+			 "and OS release shares one of its open findings: no campaign was "
+			 "drafted.\n",
+			 x->host, x->actor, x->note ? x->note : "no note");
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL};
+	if (!rc)
+		rc = pw_notify_enqueue(db, "host.compromised", &to, subject, body, after, err);
+	cJSON_free(after);
+	cJSON_Delete(a);
+	return rc;
+}
+
+pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, const char *note,
+			     int64_t now, int64_t *campaign, size_t *similar, pw_error *err)
+{
+	*campaign = 0;
+	*similar = 0;
+	pw_stmt *st;
+	bool row = false;
+	pw_err rc = pw_sql(db,
+			   "SELECT id, category, os_id, os_version_id, hostname FROM hosts"
+			   " WHERE lower(hostname) = lower(?) AND decommissioned IS NULL",
+			   &st, err, "t", host);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (rc)
+		return rc;
+	if (!row)
+		return pw_error_set(err, PW_ERR_NOTFOUND,
+				    "there is no host '%s' in service; see 'patchwarden host list'",
+				    host);
+	struct compromised x = {actor, NULL, note, pw_stmt_int(st, 0), 0, 0, {0}};
+	char category[64], os[64], release[64], name[256];
+	snprintf(category, sizeof category, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
+	snprintf(os, sizeof os, "%s", pw_stmt_text(st, 2) ? pw_stmt_text(st, 2) : "");
+	snprintf(release, sizeof release, "%s", pw_stmt_text(st, 3) ? pw_stmt_text(st, 3) : "");
+	snprintf(name, sizeof name, "%s", pw_stmt_text(st, 4));
+	pw_stmt_reset(st);
+	x.host = name;
+	if (!category[0])
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "%s has no category: set it ('patchwarden host set %s "
+				    "category=...') so that its similar hosts can be found",
+				    name, name);
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	rc = pw_sql(db,
+		    "SELECT DISTINCT h.id FROM hosts h JOIN findings f ON f.host_id = h.id"
+		    " AND f.fixed_at IS NULL WHERE h.id <> ? AND h.decommissioned IS NULL"
+		    " AND h.category = ? AND h.os_id = ? AND h.os_version_id = ? AND f.advisory IN"
+		    " (SELECT advisory FROM findings WHERE host_id = ? AND fixed_at IS NULL)"
+		    " ORDER BY h.id",
+		    &st, err, "ittti", x.host_id, category, os, release, x.host_id);
+	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
+		if (x.similar == cap) {
+			cap = cap ? 2 * cap : 16;
+			int64_t *g = realloc(ids, cap * sizeof *g);
+			if (!g) {
+				rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+				break;
+			}
+			ids = g;
+		}
+		ids[x.similar++] = pw_stmt_int(st, 0);
+	}
+	char cname[300];
+	snprintf(cname, sizeof cname, "incident: similar to %s", name);
+	pw_campaign_spec s = {cname, "all", NULL, NULL, 0, true, -1};
+	if (!rc && x.similar)
+		rc = pw_campaign_create_hosts(db, "system:policy", PW_ROLE_ADMIN, &s, ids,
+					      x.similar, now, &x.campaign, err);
+	free(ids);
+	ts_of(now, x.when);
+	if (!rc)
+		rc = pw_in_write_txn(db, compromised_txn, &x, err);
+	*campaign = x.campaign;
+	*similar = x.similar;
+	return rc;
+}

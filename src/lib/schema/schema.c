@@ -428,6 +428,8 @@ static const struct server_migration migrations[] = {
 	 " sent TEXT);"
 	 "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt);"
 	 "ALTER TABLE users ADD COLUMN email TEXT;"
+	 /* When an operator marked the host compromised (policy_run.h). */
+	 "ALTER TABLE hosts ADD COLUMN compromised TEXT;"
 	 /* policy_run.h: each run and what it found (its JSON report), so
 	  * the server's daily run happens once a day across nodes. */
 	 "CREATE TABLE policy_runs ("

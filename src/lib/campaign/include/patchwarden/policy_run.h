@@ -53,4 +53,15 @@ pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bo
 pw_err pw_policy_run_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bool *due,
 			 pw_error *err);
 
+/* `host set HOST compromised=true`: marks the host compromised (when,
+ * in hosts.compromised; audited as "host.compromised" with the note)
+ * and drafts the emergency campaign "incident: similar to HOST" for
+ * every host in service of the same category and OS release that shares
+ * one of its open findings (by advisory), not the host itself, which is
+ * the incident's. The operators and managers are told. *campaign is 0
+ * when no host is similar. A host without a category is PW_ERR_INVALID
+ * (similar hosts are of its category). */
+pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, const char *note,
+			     int64_t now, int64_t *campaign, size_t *similar, pw_error *err);
+
 #endif
