@@ -9,7 +9,7 @@
 # The MTA is down at first: the mail waits (attempts and the error kept),
 # then arrives once it is up, each message once; the receiver refuses
 # its first requests and the webhooks arrive after their retries. A
-# campaign name carrying CR LF and a Bcc header reaches no header.
+# subject carrying CR LF and a Bcc header reaches no header.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
@@ -96,16 +96,8 @@ enroll db-01 category=database environment=production app_owner=shop criticality
 pw host recompute --store "$T/feeds.db" >/dev/null 2>&1
 
 # ---- the MTA is down: the steps' mail waits ---------------------------------
-pw campaign create --name $'core\r\nBcc: evil@example.org' --hosts category=core \
-  --upgrades zlib --as op --json >"$T/c1.json" 2>"$T/c1.err"
-c1=$(jq -r .id "$T/c1.json" 2>/dev/null)
-if ! [[ "$c1" =~ ^[0-9]+$ ]]; then
-  pw campaign create --name core --hosts category=core --upgrades zlib --as op --json >"$T/c1.json"
-  c1=$(jq -r .id "$T/c1.json")
-  crlf_name=0
-else
-  crlf_name=1
-fi
+pw campaign create --name core --hosts category=core --upgrades zlib --as op --json >"$T/c1.json"
+c1=$(jq -r .id "$T/c1.json")
 check "campaign $c1 created" test -n "$c1"
 check "its ticket's notification is in the outbox with the step" \
   test "$(sql "SELECT count(*) FROM notify_outbox WHERE channel = 'email' AND recipient = 'op@example.org'")" -eq 1
@@ -123,10 +115,17 @@ pw campaign start "$c1" --as op >/dev/null
 check "campaign $c1 halted by a failed patch" \
   test "$(sql "SELECT state FROM campaigns WHERE id = $c1")" = halted
 
+# Names people type cannot carry control bytes, but a subject is any
+# text: one with CR LF, a header and non-ASCII (two-byte characters across
+# the 45-byte encoded words) goes in as a row, as an event would write it.
+hostile=$'x\r\nBcc: evil@example.org\r\n\r\nbody? '"$(printf 'é%.0s' $(seq 40))"
+sql "INSERT INTO notify_outbox (created, event, channel, recipient, subject, body, payload, next_attempt)
+  VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'test.hostile', 'email', 'op@example.org',
+  '$(printf '%s' "$hostile" | sed "s/'/''/g")', 'text', '{}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 # Expected, worked out from the steps: op (c1 opened: backup), hd (dns-01
 # scheduled), op (c2 opened: backup), shop (db-01 awaits approval), boss
-# (db-01 declined: sign-off), op (c1 halted).
-want_mail=6
+# (db-01 declined: sign-off), op (c1 halted); and the hostile row.
+want_mail=7
 got=$(sql "SELECT group_concat(recipient || ' ' || event, ', ') FROM notify_outbox WHERE channel = 'email'")
 check "$want_mail mails in the outbox: $got" \
   test "$(sql "SELECT count(*) FROM notify_outbox WHERE channel = 'email'")" -eq $want_mail
@@ -160,10 +159,8 @@ check "every mail has Date, From and a Message-ID of the sender's domain" \
   test "$(jq '[.[] | select(.date and .from == "patchwarden@example.org" and (.mid | test("@example.org>$")))] | length' "$T/mails.json")" -eq $want_mail
 check "no Bcc header anywhere" test "$(jq '[.[] | select(.bcc)] | length' "$T/mails.json")" -eq 0
 check "... and no envelope recipient at evil@" test "$(jq '[.[] | select(.envelope | test("evil"))] | length' "$T/mails.json")" -eq 0
-if [ "$crlf_name" = 1 ]; then
-  check "the CR LF name stays inside the decoded Subject" \
-    test "$(jq '[.[] | select(.subject | test("Bcc: evil"))] | length' "$T/mails.json")" -ge 1
-fi
+check "the hostile subject arrives whole, decoded, as the Subject alone" \
+  test "$(jq -r --arg s "$hostile" '[.[] | select(.subject == $s)] | length' "$T/mails.json")" -eq 1
 by() { jq -r --arg to "$1" '[.[] | select(.to == $to)]' "$T/mails.json"; }
 check "the operator: confirm the backup, with the command" \
   eval "by op@example.org | jq -e '[.[] | select(.body | contains(\"campaign confirm-backup $c1 --host dns-01\"))] | length == 1' >/dev/null"
@@ -183,7 +180,7 @@ check "the mail went over STARTTLS (X=TLS in exim's log)" test $? -eq 0
 
 # ---- webhooks: signed, retried until the receiver takes them ---------------
 want_hooks=$(sql "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook'")
-check "one webhook per event (6 events)" test "$want_hooks" -eq 6
+check "one webhook per campaign event (6 events)" test "$want_hooks" -eq 6
 hooked() { [ "$(jq -s '[.[] | select(.answered == 200)] | length' "$T/hook.log")" -ge "$want_hooks" ]; }
 test_wait_for 30 hooked
 check "every webhook delivered" hooked
