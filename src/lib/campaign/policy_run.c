@@ -197,8 +197,7 @@ static pw_err summary_body(cJSON *r, char **subject, char **body)
 	static const char *const what[] = {
 		"open KEV-listed or emergency findings", "open findings past their SLA",
 		"hosts not patched within the policy",
-		"risk acceptances or countermeasures "
-		"about to expire",
+		"risk acceptances or countermeasures to expire",
 		"campaigns drafted (open: each host still passes its gates)"};
 	size_t len = 0, cap = 4096;
 	char *b = malloc(cap);
