@@ -13,6 +13,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
+. "$here/lib/samplefleet.sh"
 . "$here/lib/mta.sh"
 cleanup() {
   mta_cleanup
@@ -24,7 +25,6 @@ test_require root
 test_require_cmd jq exim4 openssl
 : "${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}"
 : "${PW_CAMPAIGN_OUTCOME:?PW_CAMPAIGN_OUTCOME is not set; run under ctest}"
-S=$PW_SOURCE_DIR/share/sample
 T=$PW_SRV_TMP
 unset PATCHWARDEN_DB PATCHWARDEN_STORE
 db=$T/pw.db
@@ -56,8 +56,6 @@ backoff_min = 1
 backoff_max = 2
 CONF
 
-"$PW_BIN" feed import --store "$T/feeds.db" "$S/feeds" >/dev/null 2>&1
-check "the sample feeds imported" test $? -eq 0
 for u in op:operator:op@example.org shop:app-owner:shop-owner@example.org \
   boss:manager:boss@example.org hd:helpdesk:helpdesk@example.org aud:auditor:; do
   IFS=: read -r name role mail <<<"$u"
@@ -72,27 +70,11 @@ check "user email is audited" test "$(sql "SELECT count(*) FROM audit_events WHE
 
 # The hosts, enrolled as campaign_flows.sh does (the sample Debian 10
 # inventory, findings against the sample feeds).
-etok=$(pw user enroll-token create --uses 10 2>/dev/null)
-zero=$(printf '0%.0s' $(seq 64))
-python3 -c 'import json, sys
-print(json.dumps({"inventory_hash": sys.argv[1], "inventory": json.load(open(sys.argv[2]))}))' \
-  "$zero" "$S/inventories/debian10-web.json" >"$T/inventory.json"
+sample_fleet_init "$db"
 pw_srv_start A -c "$T/pw.conf" --db "$db" || { bad "the server did not start"; test_done; }
 U=http://127.0.0.1:$PW_SRV_PORT_A/api/v1
-enroll() {
-  local name=$1 cred hash
-  shift
-  pw_http POST "$U/agents/enroll" "" "{\"token\":\"$etok\",\"hostname\":\"$name\",
-    \"machine_id\":\"m-$name\",\"os\":{\"id\":\"debian\",\"version_id\":\"10\"}}"
-  cred=$(json 'j["credential"]')
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/inventory.json"
-  hash=$(sed -n 's/.*whose hash is \([0-9a-f]\{64\}\).*/\1/p' <<<"$HTTP_BODY")
-  [ -n "$hash" ] && sed "s/$zero/$hash/" "$T/inventory.json" >"$T/ci.json"
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/ci.json"
-  pw host set "$name" "$@" >/dev/null
-}
-enroll dns-01 category=core criticality=2
-enroll db-01 category=database environment=production app_owner=shop criticality=5
+sample_enroll dns-01 category=core criticality=2
+sample_enroll db-01 category=database environment=production app_owner=shop criticality=5
 pw host recompute --store "$T/feeds.db" >/dev/null 2>&1
 
 # ---- the MTA is down: the steps' mail waits ---------------------------------

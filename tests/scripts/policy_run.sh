@@ -10,6 +10,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
+. "$here/lib/samplefleet.sh"
 trap pw_srv_cleanup EXIT
 test_require_cmd jq sqlite3
 : "${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}"
@@ -21,38 +22,20 @@ pw() { "$PW_BIN" "$@" --db "$db"; }
 sql() { sqlite3 "$db" "$@"; }
 printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/pw.conf"
 
-"$PW_BIN" feed import --store "$T/feeds.db" "$S/feeds" >/dev/null 2>&1
-check "the sample feeds imported" test $? -eq 0
 for u in op:operator:op@example.org boss:manager:boss@example.org erp:app-owner:erp@example.org; do
   IFS=: read -r name role mail <<<"$u"
   pw user add "$name" --role "$role" --no-password >/dev/null 2>&1
   pw user email "$name" "$mail" >/dev/null
 done
-etok=$(pw user enroll-token create --uses 10 2>/dev/null)
-zero=$(printf '0%.0s' $(seq 64))
-python3 -c 'import json, sys
-print(json.dumps({"inventory_hash": sys.argv[1], "inventory": json.load(open(sys.argv[2]))}))' \
-  "$zero" "$S/inventories/debian10-web.json" >"$T/inventory.json"
+sample_fleet_init "$db"
 pw_srv_start A -c "$T/pw.conf" --db "$db" || { bad "the server did not start"; test_done; }
 U=http://127.0.0.1:$PW_SRV_PORT_A/api/v1
-enroll() {
-  local name=$1 cred hash
-  shift
-  pw_http POST "$U/agents/enroll" "" "{\"token\":\"$etok\",\"hostname\":\"$name\",
-    \"machine_id\":\"m-$name\",\"os\":{\"id\":\"debian\",\"version_id\":\"10\"}}"
-  cred=$(json 'j["credential"]')
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/inventory.json"
-  hash=$(sed -n 's/.*whose hash is \([0-9a-f]\{64\}\).*/\1/p' <<<"$HTTP_BODY")
-  [ -n "$hash" ] && sed "s/$zero/$hash/" "$T/inventory.json" >"$T/ci.json"
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/ci.json"
-  pw host set "$name" "$@" >/dev/null
-}
 d100=$(date -u -d '-100 days' +%F)
 d80=$(date -u -d '-80 days' +%F)
-enroll old-01 category=core last_patched="$d100"
-enroll mid-01 category=core last_patched="$d80"
-enroll new-01 category=core
-enroll db-01 category=database app_owner=erp
+sample_enroll old-01 category=core last_patched="$d100"
+sample_enroll mid-01 category=core last_patched="$d80"
+sample_enroll new-01 category=core
+sample_enroll db-01 category=database app_owner=erp
 pw_srv_stop A || bad "the server did not stop cleanly"
 pw host recompute --store "$T/feeds.db" >/dev/null 2>&1
 check "findings computed" test "$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL")" -gt 0

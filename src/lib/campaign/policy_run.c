@@ -12,6 +12,7 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/clock.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/notify.h"
 #include "patchwarden/sql.h"
@@ -468,15 +469,12 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 		    " ORDER BY h.id",
 		    &st, err, "ittti", x.host_id, category, os, release, x.host_id);
 	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
-		if (x.similar == cap) {
-			cap = cap ? 2 * cap : 16;
-			int64_t *g = realloc(ids, cap * sizeof *g);
-			if (!g) {
-				rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-				break;
-			}
-			ids = g;
+		int64_t *g = pw_grow(ids, &cap, x.similar, sizeof *ids);
+		if (!g) {
+			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+			break;
 		}
+		ids = g;
 		ids[x.similar++] = pw_stmt_int(st, 0);
 	}
 	char cname[300];

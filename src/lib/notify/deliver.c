@@ -124,11 +124,22 @@ static bool message(pw_buf *b, const pw_notify_config *cfg, const struct row *r)
 	return ok && !pw_buf_puts(b, "\r\n");
 }
 
-static pw_err curl_failed(CURL *c, CURLcode code, const char *errbuf, pw_error *err)
+static pw_err curl_failed(CURLcode code, const char *errbuf, pw_error *err)
 {
-	(void)c;
 	return pw_error_set(err, PW_ERR_UNAVAILABLE, "%s",
 			    *errbuf ? errbuf : curl_easy_strerror(code));
+}
+
+/* What both channels set: the URL and only the protocols of the channel
+ * (no redirect to file:// or elsewhere), no signals (a thread of the
+ * server), the time limit and the error text. */
+static void common(CURL *c, const char *url, const char *protocols, long timeout, char *errbuf)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
 static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_error *err)
@@ -151,11 +162,7 @@ static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_er
 	if (!c || !rcpt) {
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	} else {
-		curl_easy_setopt(c, CURLOPT_URL, cfg->smtp_url);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->timeout);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+		common(c, cfg->smtp_url, "smtp,smtps", cfg->timeout, errbuf);
 		curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -173,7 +180,7 @@ static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_er
 		}
 		CURLcode code = curl_easy_perform(c);
 		if (code != CURLE_OK)
-			rc = curl_failed(c, code, errbuf, err);
+			rc = curl_failed(code, errbuf, err);
 	}
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
@@ -197,11 +204,7 @@ static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_
 	if (!c || !h) {
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	} else {
-		curl_easy_setopt(c, CURLOPT_URL, cfg->webhook_url);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->timeout);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+		common(c, cfg->webhook_url, "http,https", cfg->timeout, errbuf);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->payload);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -210,7 +213,7 @@ static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_
 		long status = 0;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (code != CURLE_OK)
-			rc = curl_failed(c, code, errbuf, err);
+			rc = curl_failed(code, errbuf, err);
 		else if (status < 200 || status > 299)
 			rc = pw_error_set(err, PW_ERR_UNAVAILABLE, "the webhook answered HTTP %ld",
 					  status);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "patchwarden/clock.h"
+#include "patchwarden/grow.h"
 #include "patchwarden/sql.h"
 #include "patchwarden/users.h"
 
@@ -109,13 +110,10 @@ static pw_err addresses(pw_db *db, const pw_notify_to *to, char ***v, size_t *n,
 		if (!wanted || !pw_email_address_ok(email) ||
 		    (*n && strcmp((*v)[*n - 1], email) == 0))
 			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 8;
-			char **g = realloc(*v, cap * sizeof *g);
-			if (!g)
-				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			*v = g;
-		}
+		char **g = pw_grow(*v, &cap, *n, sizeof **v);
+		if (!g)
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		*v = g;
 		if (!((*v)[*n] = strdup(email)))
 			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 		(*n)++;
