@@ -175,6 +175,36 @@ pw host set db-01 compromised=true >"$T/out" 2>&1
 check "a host with no similar host: marked, nothing drafted" grep -q "no similar host" "$T/out"
 pw host set old-01 location=lab --note x >"$T/out" 2>&1
 check "--note with other fields is refused" grep -q "compromised=true only" "$T/out"
+
+# ---- the advisory digest per owner group -------------------------------------
+pw host set old-01 owner_group=infra >/dev/null
+pw host set mid-01 owner_group=infra >/dev/null
+pw host set db-01 owner_group=dba >/dev/null
+pw user add infra --role helpdesk --no-password >/dev/null 2>&1
+pw user email infra infra@example.org >/dev/null
+pw policy digest --since 2000-01-01 --dry-run --json >"$T/g0.json"
+want_infra=$(sql "SELECT count(DISTINCT f.advisory) FROM findings f JOIN hosts h ON h.id = f.host_id WHERE h.owner_group = 'infra' AND f.fixed_at IS NULL")
+want_dba=$(sql "SELECT count(DISTINCT f.advisory) FROM findings f JOIN hosts h ON h.id = f.host_id WHERE h.owner_group = 'dba' AND f.fixed_at IS NULL")
+check "digest: dba and infra, with their advisories ($want_dba, $want_infra by sqlite3)" \
+  test "$(jq -r '[.groups[] | "\(.owner_group):\(.advisories | length)"] | join(",")' "$T/g0.json")" = "dba:$want_dba,infra:$want_infra"
+check "... each infra advisory on 2 hosts, handled by a live campaign (old-01's and mid-01's drafts)" \
+  test "$(jq '[.groups[] | select(.owner_group == "infra") | .advisories[] | select(.hosts != 2 or .campaign == null)] | length' "$T/g0.json")" -eq 0
+check "a dry digest sends nothing" test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'policy.digest'")" -eq 0
+pw policy digest --since 2000-01-01 >"$T/g1.txt"
+check "the digest mails the group's user and its hosts' app owner" \
+  test "$(sql "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email' ORDER BY recipient)")" = erp@example.org,infra@example.org
+check "... the text names a campaign per advisory" grep -q "campaign [0-9]" "$T/g1.txt"
+pw policy digest --json >"$T/g2.json"
+check "the next digest (since the last) has nothing new and sends nothing" \
+  test "$(jq '.groups | length' "$T/g2.json"):$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email'")" = 0:2
+printf '[policy]\ndigest = weekly\n' >"$T/w.conf"
+PATCHWARDEN_TEST_NOW=$(($(date +%s) + 3 * 86400)) pw policy run -c "$T/w.conf" >/dev/null
+check "weekly: the daily run 3 days on sends no digest" test "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'digest'")" -eq 2
+PATCHWARDEN_TEST_NOW=$(($(date +%s) + 8 * 86400)) pw policy run -c "$T/w.conf" >/dev/null
+check "... 8 days on it does" test "$(sql "SELECT count(*) FROM policy_runs WHERE kind = 'digest'")" -eq 3
+printf '[policy]\ndigest = hourly\n' >"$T/w.conf"
+pw policy digest -c "$T/w.conf" >"$T/out" 2>&1
+check "digest = hourly is refused" grep -q "use off, daily or weekly" "$T/out"
 pw audit verify >/dev/null 2>&1
-check "the audit log verifies after the runs and the incident" test $? -eq 0
+check "the audit log verifies after the runs, the incident and the digests" test $? -eq 0
 test_done

@@ -145,7 +145,8 @@ static void test_enqueue_recipients(void **state)
 		pw_user_set_email(f->db, "cli:test", "op2", "a@b.c\r\nBcc: x@y.z", &f->e));
 	/* Operators and managers: op1 (once, though twin shares it), boss;
 	 * not op2 (no address), not gone (disabled). And the owner by name. */
-	struct enq q = {"test.one", {(1u << PW_ROLE_OPERATOR) | (1u << PW_ROLE_MANAGER), "shop"}};
+	struct enq q = {"test.one",
+			{(1u << PW_ROLE_OPERATOR) | (1u << PW_ROLE_MANAGER), "shop", NULL}};
 	CHECK(f, pw_in_write_txn(f->db, enqueue_txn, &q, &f->e));
 	assert_int_equal(srv_int(f, "SELECT count(*) FROM notify_outbox WHERE channel = 'email'",
 				 NULL),
@@ -169,7 +170,7 @@ static void test_deliver_kept_and_dropped(void **state)
 	struct srv *f = *state;
 	CHECK(f, pw_user_add(f->db, "cli:test", "op", PW_ROLE_OPERATOR, NULL, NULL, &f->e));
 	CHECK(f, pw_user_set_email(f->db, "cli:test", "op", "op@example.org", &f->e));
-	struct enq q = {"test.two", {1u << PW_ROLE_OPERATOR, NULL}};
+	struct enq q = {"test.two", {1u << PW_ROLE_OPERATOR, NULL, NULL}};
 	CHECK(f, pw_in_write_txn(f->db, enqueue_txn, &q, &f->e));
 	pw_notify_config n;
 	CHECK(f, pw_notify_config_load(NULL, &n, &f->e));

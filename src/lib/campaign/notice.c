@@ -97,7 +97,7 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 	 * application to approve. */
 	bool all_owners = owner && !app_owner[0] && to != PW_CH_SCHEDULED;
 	pw_notify_to rcpt = {roles | (all_owners ? R(PW_ROLE_APP_OWNER) : 0),
-			     owner && app_owner[0] ? app_owner : NULL};
+			     owner && app_owner[0] ? app_owner : NULL, NULL};
 	char subject[600], todo[PW_ERROR_MSG_MAX], body[2048];
 	snprintf(subject, sizeof subject, "[patchwarden]%s campaign %" PRId64 " %s: %s: %s",
 		 emergency ? " EMERGENCY" : "", id, name, host, what);
@@ -127,7 +127,7 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 
 pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_error *err)
 {
-	pw_notify_to rcpt = {R(PW_ROLE_OPERATOR), NULL};
+	pw_notify_to rcpt = {R(PW_ROLE_OPERATOR), NULL, NULL};
 	char subject[200], todo[PW_ERROR_MSG_MAX], body[PW_ERROR_MSG_MAX + 512];
 	snprintf(subject, sizeof subject, "[patchwarden] campaign %" PRId64 " halted", campaign);
 	pw_campaign_expand(todo, sizeof todo, pw_campaign_missing_campaign(PW_CS_HALTED), "",

@@ -33,6 +33,11 @@ pw_err pw_policy_run_config_load(const pw_config *c, pw_policy_run_config *out, 
 					&out->draft_campaigns, err);
 	if (rc)
 		return rc;
+	const char *dg = c ? pw_config_get(c, "policy", "digest") : NULL;
+	if (dg && *dg && strcmp(dg, "off") && strcmp(dg, "daily") && strcmp(dg, "weekly"))
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[policy] digest = '%s': use off, daily or weekly", dg);
+	out->digest_days = !dg || !*dg || !strcmp(dg, "off") ? 0 : !strcmp(dg, "daily") ? 1 : 7;
 	const char *at = c ? pw_config_get(c, "policy", "daily_at") : NULL;
 	out->daily_at = at && *at ? at : NULL;
 	unsigned hh, mm;
@@ -235,7 +240,7 @@ static pw_err notify_expiry(pw_db *db, const cJSON *x, pw_error *err)
 	int64_t c = (int64_t)cJSON_GetObjectItemCaseSensitive(x, "campaign")->valuedouble;
 	bool risk = strcmp(kind, "risk_acceptance") == 0;
 	pw_notify_to to = {R(PW_ROLE_MANAGER) | (risk ? 0 : R(PW_ROLE_OPERATOR)),
-			   cJSON_IsString(owner) ? owner->valuestring : NULL};
+			   cJSON_IsString(owner) ? owner->valuestring : NULL, NULL};
 	char subject[400], body[1200];
 	snprintf(subject, sizeof subject,
 		 "[patchwarden] %s: the %s of campaign %" PRId64 " expires %s", host,
@@ -264,7 +269,7 @@ static pw_err record_txn(pw_db *db, void *arg, pw_error *err)
 	pw_err rc = summary_body(x->report, &subject, &body);
 	if (rc)
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL};
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
 	json = rc ? NULL : cJSON_PrintUnformatted(x->report);
 	if (!rc && !json)
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -295,6 +300,8 @@ static pw_err record_txn(pw_db *db, void *arg, pw_error *err)
 	cJSON_free(json);
 	return rc;
 }
+
+static pw_err digest_if_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now, pw_error *err);
 
 pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bool dry_run,
 		     bool emergency_only, cJSON **report, pw_error *err)
@@ -348,6 +355,8 @@ pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bo
 		rc = pw_in_write_txn(db, record_txn, &x, err);
 	if (!rc && !pw_json_add_int(r, "notified", (int64_t)x.notified))
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc && !emergency_only && cfg->digest_days)
+		rc = digest_if_due(db, cfg, now, err);
 	return rc;
 }
 
@@ -419,7 +428,7 @@ static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 			 "and OS release shares one of its open findings: no campaign was "
 			 "drafted.\n",
 			 x->host, x->actor, x->note ? x->note : "no note");
-	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL};
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
 	if (!rc)
 		rc = pw_notify_enqueue(db, "host.compromised", &to, subject, body, after, err);
 	cJSON_free(after);
@@ -489,5 +498,207 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 		rc = pw_in_write_txn(db, compromised_txn, &x, err);
 	*campaign = x.campaign;
 	*similar = x.similar;
+	return rc;
+}
+
+/* When the last digest was recorded; "" when none. */
+static pw_err last_digest(pw_db *db, char out[PW_TS_SECONDS_LEN], pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false;
+	out[0] = '\0';
+	pw_err rc = pw_sql(db, "SELECT max(started) FROM policy_runs WHERE kind = 'digest'", &st,
+			   err, "");
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row && pw_stmt_text(st, 0))
+		snprintf(out, PW_TS_SECONDS_LEN, "%s", pw_stmt_text(st, 0));
+	if (!rc)
+		pw_stmt_reset(st);
+	return rc;
+}
+
+/* The live campaign with an open finding of `advisory` on a host of
+ * `group`; 0 when none. campaign_hosts.findings is a JSON array of ids
+ * without spaces, so ",ID," finds one in both backends. */
+static pw_err handling(pw_db *db, const char *group, const char *advisory, int64_t *id,
+		       pw_error *err)
+{
+	pw_stmt *st;
+	*id = 0;
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT COALESCE(min(c.id), 0) FROM campaigns c JOIN campaign_hosts ch"
+		       " ON ch.campaign_id = c.id JOIN hosts h ON h.id = ch.host_id JOIN findings f"
+		       " ON f.host_id = ch.host_id AND f.fixed_at IS NULL AND f.advisory = ?"
+		       " WHERE c.state IN " LIVE_STATES " AND h.owner_group = ?"
+		       " AND (',' || substr(ch.findings, 2, length(ch.findings) - 2) || ',')"
+		       " LIKE ('%,' || CAST(f.id AS TEXT) || ',%')",
+		       &st, err, "tt", advisory, group);
+	return rc ? rc : pw_sql_int(st, id, err);
+}
+
+static pw_err digest_groups(pw_db *db, const char *since, cJSON *groups, pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(
+		db,
+		"SELECT h.owner_group, f.advisory, min(CASE f.priority WHEN 'emergency' THEN 0"
+		" WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END), count(DISTINCT h.id)"
+		" FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.fixed_at IS NULL"
+		" AND h.decommissioned IS NULL AND h.owner_group IS NOT NULL AND f.first_seen >= ?"
+		" GROUP BY h.owner_group, f.advisory ORDER BY 1, 3, 2",
+		&st, err, "t", since);
+	static const char *const prio[] = {"emergency", "high", "normal", "low"};
+	cJSON *g = NULL, *adv = NULL;
+	bool row = false;
+	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
+		const char *group = pw_stmt_text(st, 0);
+		if (!g || strcmp(cJSON_GetObjectItemCaseSensitive(g, "owner_group")->valuestring,
+				 group) != 0) {
+			g = cJSON_CreateObject();
+			adv = cJSON_CreateArray();
+			if (!g || !cJSON_AddItemToArray(groups, g) ||
+			    !pw_json_add_str(g, "owner_group", group) || !adv ||
+			    !cJSON_AddItemToObject(g, "advisories", adv))
+				return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		cJSON *a = cJSON_CreateObject();
+		int64_t p = pw_stmt_int(st, 2);
+		if (!a || !cJSON_AddItemToArray(adv, a) ||
+		    !pw_json_add_str(a, "advisory", pw_stmt_text(st, 1)) ||
+		    !pw_json_add_str(a, "priority", prio[p >= 0 && p < 4 ? p : 3]) ||
+		    !pw_json_add_int(a, "hosts", pw_stmt_int(st, 3)))
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	}
+	/* The campaigns are looked up once the rows are read: one statement
+	 * at a time per handle. */
+	cJSON_ArrayForEach(g, groups) {
+		const char *group = cJSON_GetObjectItemCaseSensitive(g, "owner_group")->valuestring;
+		cJSON *a;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(g, "advisories")) {
+			int64_t id = 0;
+			const char *name =
+				cJSON_GetObjectItemCaseSensitive(a, "advisory")->valuestring;
+			if (!rc)
+				rc = handling(db, group, name, &id, err);
+			if (!rc && !(id ? pw_json_add_int(a, "campaign", id)
+					: cJSON_AddNullToObject(a, "campaign") != NULL))
+				rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+	}
+	return rc;
+}
+
+struct digest {
+	cJSON *report;
+	const char *as_of;
+};
+
+static pw_err digest_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct digest *d = arg;
+	pw_err rc = PW_OK;
+	const cJSON *g;
+	const char *since = cJSON_GetObjectItemCaseSensitive(d->report, "since")->valuestring;
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(d->report, "groups")) {
+		const char *group = cJSON_GetObjectItemCaseSensitive(g, "owner_group")->valuestring;
+		const cJSON *adv = cJSON_GetObjectItemCaseSensitive(g, "advisories"), *a;
+		char subject[400];
+		snprintf(subject, sizeof subject,
+			 "[patchwarden] %s: %d new advisories affect your hosts", group,
+			 cJSON_GetArraySize(adv));
+		size_t cap = 8192, len = 0;
+		char *body = malloc(cap);
+		if (!body)
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		len += (size_t)snprintf(body, cap,
+					"New advisories on the hosts of %s since %s:\n\n", group,
+					since);
+		cJSON_ArrayForEach(a, adv) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "campaign");
+			char handled[64];
+			if (cJSON_IsNumber(c))
+				snprintf(handled, sizeof handled, "campaign %" PRId64,
+					 (int64_t)c->valuedouble);
+			else
+				snprintf(handled, sizeof handled, "no campaign yet");
+			if (len < cap)
+				len += (size_t)snprintf(
+					body + len, cap - len, "  %-24s %-9s %3d hosts  %s\n",
+					cJSON_GetObjectItemCaseSensitive(a, "advisory")
+						->valuestring,
+					cJSON_GetObjectItemCaseSensitive(a, "priority")
+						->valuestring,
+					(int)cJSON_GetObjectItemCaseSensitive(a, "hosts")
+						->valuedouble,
+					handled);
+		}
+		if (len < cap)
+			snprintf(body + len, cap - len,
+				 "\n'patchwarden findings --owner %s' lists the findings; "
+				 "'patchwarden campaign show ID' a campaign.\n",
+				 group);
+		char *p = cJSON_PrintUnformatted(g);
+		pw_notify_to to = {0, NULL, group};
+		rc = p ? pw_notify_enqueue(db, "policy.digest", &to, subject, body, p, err)
+		       : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		cJSON_free(p);
+		free(body);
+		if (rc)
+			return rc;
+	}
+	char *json = cJSON_PrintUnformatted(d->report);
+	pw_stmt *st;
+	rc = json ? pw_sql(db,
+			   "INSERT INTO policy_runs (started, kind, actor, report) VALUES (?, "
+			   "'digest', 'system:policy', ?)",
+			   &st, err, "tt", d->as_of, json)
+		  : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_audit_append(db, "system:policy", "policy.digest", "policy", NULL, json,
+				     NULL, err);
+	cJSON_free(json);
+	return rc;
+}
+
+pw_err pw_policy_digest(pw_db *db, const pw_policy_run_config *cfg, int64_t now, const char *since,
+			bool dry_run, cJSON **report, pw_error *err)
+{
+	char asof[PW_TS_SECONDS_LEN], from[PW_TS_SECONDS_LEN];
+	ts_of(now, asof);
+	pw_err rc = PW_OK;
+	if (since)
+		snprintf(from, sizeof from, "%s", since);
+	else if (!(rc = last_digest(db, from, err)) && !from[0])
+		ts_of(now - (cfg->digest_days ? cfg->digest_days : 1) * 86400, from);
+	cJSON *r = cJSON_CreateObject(), *groups = cJSON_CreateArray();
+	*report = r;
+	if (!rc && !(r && pw_json_add_str(r, "since", from) && pw_json_add_str(r, "as_of", asof) &&
+		     cJSON_AddBoolToObject(r, "dry_run", dry_run) && groups &&
+		     cJSON_AddItemToObject(r, "groups", groups)))
+		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = digest_groups(db, from, groups, err);
+	struct digest d = {r, asof};
+	if (!rc && !dry_run)
+		rc = pw_in_write_txn(db, digest_txn, &d, err);
+	return rc;
+}
+
+/* The daily run's digest: when digest_days have passed since the last
+ * one (an hour's slack, so a run at the same time each day is on time). */
+static pw_err digest_if_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now, pw_error *err)
+{
+	char last[PW_TS_SECONDS_LEN], due[PW_TS_SECONDS_LEN];
+	pw_err rc = last_digest(db, last, err);
+	ts_of(now - cfg->digest_days * 86400 + 3600, due);
+	if (rc || (last[0] && strcmp(last, due) > 0))
+		return rc;
+	cJSON *r = NULL;
+	rc = pw_policy_digest(db, cfg, now, NULL, false, &r, err);
+	cJSON_Delete(r);
 	return rc;
 }

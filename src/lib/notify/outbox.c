@@ -96,17 +96,21 @@ static pw_err insert(pw_db *db, const char *now, const char *event, const char *
 static pw_err addresses(pw_db *db, const pw_notify_to *to, char ***v, size_t *n, pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db,
-			   "SELECT email, role, name FROM users WHERE disabled = 0 AND email IS NOT"
-			   " NULL ORDER BY email",
-			   &st, err, "");
+	pw_err rc =
+		pw_sql(db,
+		       "SELECT email, role, name, CASE WHEN name = ? OR name IN (SELECT app_owner"
+		       " FROM hosts WHERE owner_group = ? AND decommissioned IS NULL) THEN 1"
+		       " ELSE 0 END FROM users WHERE disabled = 0 AND email IS NOT NULL"
+		       " ORDER BY email",
+		       &st, err, "tt", to->owner_group, to->owner_group);
 	bool row = false;
 	size_t cap = 0;
 	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
 		const char *email = pw_stmt_text(st, 0);
 		pw_role r;
 		bool wanted = (pw_role_parse(pw_stmt_text(st, 1), &r) && (to->roles & (1u << r))) ||
-			      (to->user && strcmp(to->user, pw_stmt_text(st, 2)) == 0);
+			      (to->user && strcmp(to->user, pw_stmt_text(st, 2)) == 0) ||
+			      pw_stmt_int(st, 3) != 0;
 		if (!wanted || !pw_email_address_ok(email) ||
 		    (*n && strcmp((*v)[*n - 1], email) == 0))
 			continue;

@@ -36,6 +36,7 @@ typedef struct pw_policy_run_config {
 	long expiry_warning_days; /* 7 */
 	bool draft_campaigns;     /* false: list and notify only (emergencies are drafted) */
 	const char *daily_at;     /* "HH:MM" UTC when the server runs it; NULL: never */
+	long digest_days;         /* [policy] digest: 0 off, 1 daily, 7 weekly */
 } pw_policy_run_config;
 
 pw_err pw_policy_run_config_load(const pw_config *c, pw_policy_run_config *out, pw_error *err);
@@ -52,6 +53,20 @@ pw_err pw_policy_run(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bo
  * and no full run recorded since then. */
 pw_err pw_policy_run_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now, bool *due,
 			 pw_error *err);
+
+/* The advisory digest per owner group: the advisories first seen on the
+ * group's hosts in service since `since` (a UTC timestamp; NULL: the last
+ * digest, else digest_days before now), each with its priority, the
+ * number of the group's hosts it affects and the live campaign that
+ * handles it (null: none yet), mailed to the group (pw_notify_to's
+ * owner_group: the user named as the group, the app owners of its hosts).
+ * A group with nothing new gets nothing. Recorded in policy_runs (kind
+ * "digest") and audited as "policy.digest" unless dry_run. *report:
+ * {"since", "as_of", "dry_run", "groups": [{"owner_group", "advisories":
+ * [{"advisory", "priority", "hosts", "campaign"}]}]}. The daily run
+ * sends one when digest_days have passed since the last. */
+pw_err pw_policy_digest(pw_db *db, const pw_policy_run_config *cfg, int64_t now, const char *since,
+			bool dry_run, struct cJSON **report, pw_error *err);
 
 /* `host set HOST compromised=true`: marks the host compromised (when,
  * in hosts.compromised; audited as "host.compromised" with the note)

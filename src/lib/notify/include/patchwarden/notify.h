@@ -45,10 +45,13 @@ typedef struct pw_notify_config {
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err);
 
 /* Who a message is for: users of these roles (bits 1 << pw_role) that
- * have an email address, and `user` by name when set (an owner field). */
+ * have an email address, `user` by name when set (an owner field), and
+ * for `owner_group` the user of that name (a team's address) and the
+ * users named as app_owner of the group's hosts in service. */
 typedef struct pw_notify_to {
 	unsigned roles;
 	const char *user;
+	const char *owner_group;
 } pw_notify_to;
 
 /* Writes one email row per distinct address found and one webhook row,
