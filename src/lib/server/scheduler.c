@@ -180,7 +180,9 @@ static void policy(struct pw_scheduler *s, pw_db *db, bool emergency)
 	pw_error e = PW_ERROR_INIT;
 	bool due = emergency, got = false;
 	int64_t now = pw_window_now();
-	if (!db || (!emergency && !s->cfg->policy_run.daily_at))
+	/* daily_at turns the server's runs on, the emergency path with them:
+	 * a server that does not run the policy drafts no campaign. */
+	if (!db || !s->cfg->policy_run.daily_at)
 		return;
 	pw_err rc = emergency ? PW_OK : pw_policy_run_due(db, &s->cfg->policy_run, now, &due, &e);
 	if (!rc && due)

@@ -35,7 +35,8 @@ typedef struct pw_policy_run_config {
 	long max_days_unpatched;  /* 90 */
 	long expiry_warning_days; /* 7 */
 	bool draft_campaigns;     /* false: list and notify only (emergencies are drafted) */
-	const char *daily_at;     /* "HH:MM" UTC when the server runs it; NULL: never */
+	const char *daily_at;     /* "HH:MM" UTC when the server runs it (and the emergency
+				   * path after each new snapshot); NULL: neither */
 	long digest_days;         /* [policy] digest: 0 off, 1 daily, 7 weekly */
 } pw_policy_run_config;
 
