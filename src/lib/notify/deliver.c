@@ -93,9 +93,7 @@ static bool encode_subject(pw_buf *b, const char *s)
 	return ok && !pw_buf_puts(b, "\r\n");
 }
 
-/* An RFC 5322 message; the body's lines end in CRLF (libcurl escapes
- * a leading dot). */
-static bool message(pw_buf *b, const pw_notify_config *cfg, const struct row *r)
+bool pw_notify_message(pw_buf *b, const pw_notify_mail *m)
 {
 	char date[64];
 	time_t now = time(NULL);
@@ -104,7 +102,7 @@ static bool message(pw_buf *b, const pw_notify_config *cfg, const struct row *r)
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	char stamp[32] = "";
 	size_t k = 0;
-	for (const char *p = r->created; p && *p && k + 1 < sizeof stamp; p++)
+	for (const char *p = m->created; p && *p && k + 1 < sizeof stamp; p++)
 		if (*p >= '0' && *p <= '9')
 			stamp[k++] = *p;
 	stamp[k] = '\0';
@@ -112,14 +110,13 @@ static bool message(pw_buf *b, const pw_notify_config *cfg, const struct row *r)
 		!pw_buf_printf(b,
 			       "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\n"
 			       "Message-ID: <patchwarden.%" PRId64 ".%s@%s>\r\n",
-			       date, cfg->from, r->recipient, r->id, stamp,
-			       strchr(cfg->from, '@') + 1) &&
-		encode_subject(b, r->subject) &&
+			       date, m->from, m->to, m->id, stamp, strchr(m->from, '@') + 1) &&
+		encode_subject(b, m->subject) &&
 		!pw_buf_puts(b,
 			     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 			     "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n"
 			     "\r\n");
-	for (const char *p = r->body; ok && *p; p++)
+	for (const char *p = m->body; ok && *p; p++)
 		ok = *p == '\n' ? !pw_buf_puts(b, "\r\n") : *p == '\r' || !pw_buf_putc(b, *p);
 	return ok && !pw_buf_puts(b, "\r\n");
 }
@@ -148,7 +145,8 @@ static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_er
 		return pw_error_set(err, PW_ERR_INVALID, "'%s' is not a plain address: not sent",
 				    r->recipient ? r->recipient : "");
 	pw_buf b = PW_BUF_INIT;
-	if (!message(&b, cfg, r)) {
+	pw_notify_mail m = {cfg->from, r->recipient, r->id, r->created, r->subject, r->body};
+	if (!pw_notify_message(&b, &m)) {
 		pw_buf_release(&b);
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	}

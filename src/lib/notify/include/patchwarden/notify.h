@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "patchwarden/buf.h"
 #include "patchwarden/config.h"
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
@@ -75,6 +76,22 @@ pw_err pw_notify_deliver(pw_db *db, const pw_notify_config *cfg, size_t limit, p
 /* The seconds to wait after `attempts` failed attempts: `min` doubled
  * for each one after the first, at most `max`. */
 long pw_notify_backoff(int64_t attempts, long min, long max);
+
+/* One mail as sent: from and to are plain addresses (users.h), id and
+ * created the outbox row's (the Message-ID). */
+typedef struct pw_notify_mail {
+	const char *from, *to;
+	int64_t id;
+	const char *created, *subject, *body;
+} pw_notify_mail;
+
+/* Appends the RFC 5322 message: Date, From, To, Message-ID, the Subject
+ * as RFC 2047 encoded words of at most 45 bytes of whole UTF-8
+ * characters, MIME headers, a blank line, then the body with each LF as
+ * CRLF and CRs left out (libcurl escapes a leading dot). False when out
+ * of memory. fuzz/fuzz_notify_message.c checks that no subject or body
+ * adds a header line. */
+bool pw_notify_message(pw_buf *b, const pw_notify_mail *m);
 
 /* The X-Patchwarden-Signature value ("sha256=" + 64 hex) of body. */
 void pw_notify_sign(const char *secret, const char *body, size_t len, char out[72]);
