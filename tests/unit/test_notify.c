@@ -97,6 +97,9 @@ static void test_config(void **state)
 		{"[notify]\nwebhook_url = http://127.0.0.1/\n", "give webhook_secret"},
 		{"[notify]\nbackoff_min = 60\nbackoff_max = 30\n", "backoff_min 1 to backoff_max"},
 		{"[notify]\nsmtp_host = x\n", "smtp_host"},
+		{"[notify]\nsmtp_url = http://127.0.0.1/\nfrom = a@b.c\n", "give smtp://"},
+		{"[notify]\nwebhook_url = file:///etc/passwd\nwebhook_secret = s\n",
+		 "http:// or https://"},
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
 		pw_config *c = conf(refused[i].text);

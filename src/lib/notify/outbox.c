@@ -47,6 +47,17 @@ pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "[notify]: interval must be 1 to 86400 seconds, timeout 1 to "
 				    "600, backoff_min 1 to backoff_max, backoff_max at most 86400");
+	if (out->smtp_url && strncmp(out->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(out->smtp_url, "smtps://", 8) != 0)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[notify] smtp_url = '%s': give smtp://HOST:PORT or "
+				    "smtps://HOST:PORT",
+				    out->smtp_url);
+	if (out->webhook_url && strncmp(out->webhook_url, "http://", 7) != 0 &&
+	    strncmp(out->webhook_url, "https://", 8) != 0)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[notify] webhook_url = '%s': give an http:// or https:// URL",
+				    out->webhook_url);
 	if (out->smtp_url && (!out->from || !pw_email_address_ok(out->from)))
 		return pw_error_set(err, PW_ERR_PARSE,
 				    "[notify] smtp_url is set: give `from` a plain address "
