@@ -149,7 +149,7 @@ check "the operator: confirm the backup, with the command" \
 check "the operator: the halt, with resume or cancel" \
   eval "by op@example.org | jq -e '[.[] | select((.subject | contains(\"campaign $c1 halted\")) and (.body | contains(\"campaign resume $c1\")))] | length == 1' >/dev/null"
 check "the help desk: dns-01 to be patched, when and the downtime" \
-  eval "by helpdesk@example.org | jq -e '.[0].body | contains(\"dns-01\") and contains(\"maintenance window\") and contains(\"downtime\")' >/dev/null"
+  eval "by helpdesk@example.org | jq -e '.[0].body | contains(\"dns-01\") and contains(\"What: the upgrades of zlib\") and contains(\"maintenance window\") and contains(\"downtime\")' >/dev/null"
 check "the owner (the host's app_owner user): approve or decline" \
   eval "by shop-owner@example.org | jq -e '.[0].body | contains(\"campaign approve $c2 --host db-01\")' >/dev/null"
 check "the manager: the sign-off command" \

@@ -50,6 +50,33 @@ static bool audience(pw_chost_state s, unsigned *roles, bool *owner, const char 
 	}
 }
 
+/* "What": the packages the host's campaign findings upgrade, joined by
+ * ", " into out (cut short with "..."). campaign_hosts.findings is a
+ * JSON array without spaces, so ",ID," finds one in both backends. */
+static pw_err packages(pw_db *db, int64_t ticket, char *out, size_t size, pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false;
+	size_t len = 0;
+	out[0] = '\0';
+	pw_err rc = pw_sql(db,
+			   "SELECT DISTINCT f.package FROM campaign_hosts ch JOIN findings f"
+			   " ON f.host_id = ch.host_id WHERE ch.ticket_id = ? AND (',' ||"
+			   " substr(ch.findings, 2, length(ch.findings) - 2) || ',') LIKE ('%,' ||"
+			   " CAST(f.id AS TEXT) || ',%') ORDER BY f.package",
+			   &st, err, "i", ticket);
+	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
+		const char *p = pw_stmt_text(st, 0);
+		if (len + strlen(p) + 6 >= size) {
+			snprintf(out + len, size - len, "%s...", len ? ", " : "");
+			pw_stmt_reset(st);
+			break;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", p);
+	}
+	return rc;
+}
+
 static pw_err enqueue(pw_db *db, const char *event, const pw_notify_to *to, const char *subject,
 		      const char *body, cJSON *payload, pw_error *err)
 {
@@ -98,15 +125,20 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 	bool all_owners = owner && !app_owner[0] && to != PW_CH_SCHEDULED;
 	pw_notify_to rcpt = {roles | (all_owners ? R(PW_ROLE_APP_OWNER) : 0),
 			     owner && app_owner[0] ? app_owner : NULL, NULL};
-	char subject[600], todo[PW_ERROR_MSG_MAX], body[2048];
+	char subject[600], todo[PW_ERROR_MSG_MAX], body[3072], what_pkgs[512];
+	pw_err prc = packages(db, ticket, what_pkgs, sizeof what_pkgs, err);
+	if (prc)
+		return prc;
 	snprintf(subject, sizeof subject, "[patchwarden]%s campaign %" PRId64 " %s: %s: %s",
 		 emergency ? " EMERGENCY" : "", id, name, host, what);
 	pw_campaign_expand(todo, sizeof todo, pw_campaign_missing(to), host, id);
 	snprintf(body, sizeof body,
-		 "Campaign %" PRId64 " (%s)%s, ticket %" PRId64 ", host %s.\n\n%s.\n%s%s%s\n"
+		 "Campaign %" PRId64 " (%s)%s, ticket %" PRId64 ", host %s.\nWhat: the upgrades"
+		 " of %s.\n\n%s.\n%s%s%s\n"
 		 "Run the commands as 'patchwarden campaign ... --as YOUR-USER'; 'patchwarden "
 		 "ticket show %" PRId64 "' shows the ticket's history.\n",
-		 id, name, emergency ? ", an emergency campaign" : "", ticket, host, todo,
+		 id, name, emergency ? ", an emergency campaign" : "", ticket, host,
+		 what_pkgs[0] ? what_pkgs : "(none left)", todo,
 		 to == PW_CH_SCHEDULED ? "When: in the host's maintenance window " : "",
 		 to == PW_CH_SCHEDULED ? (window[0] ? window : "(none set: any time)") : "",
 		 to == PW_CH_SCHEDULED ? "; expected downtime: the package upgrades and, when they "
