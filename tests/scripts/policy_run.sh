@@ -173,6 +173,14 @@ check "... the operators and managers told" \
   test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised' AND channel = 'email' AND body LIKE '%campaign start $ci%'")" -eq 2
 pw host set db-01 compromised=true >"$T/out" 2>&1
 check "a host with no similar host: marked, nothing drafted" grep -q "no similar host" "$T/out"
+optok=$(pw user token create op 2>/dev/null)
+pw_srv_start D -c "$T/pw.conf" --db "$db" || bad "the server did not start"
+nid=$(sql "SELECT id FROM hosts WHERE hostname = 'new-01'")
+pw_http POST "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$optok" '{"note":"EDR alert"}'
+check "POST /hosts/{id}/compromised (an operator): $HTTP_STATUS" test "$HTTP_STATUS" = 200
+check "... old-01 and mid-01 are new-01's similar hosts, in a new emergency campaign" \
+  test "$(json 'str(j["similar_hosts"]) + ":" + str(j["campaign"] is not None)')" = 2:True
+pw_srv_stop D || bad "the server did not stop cleanly"
 pw host set old-01 location=lab --note x >"$T/out" 2>&1
 check "--note with other fields is refused" grep -q "compromised=true only" "$T/out"
 

@@ -13,6 +13,7 @@
 #include "patchwarden/campaigns.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
+#include "patchwarden/hosts.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/notify.h"
 #include "patchwarden/sql.h"
@@ -441,27 +442,23 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 {
 	*campaign = 0;
 	*similar = 0;
-	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT id, category, os_id, os_version_id, hostname FROM hosts"
-			   " WHERE lower(hostname) = lower(?) AND decommissioned IS NULL",
-			   &st, err, "t", host);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	pw_host h = PW_HOST_INIT;
+	pw_err rc = pw_host_get_by_name(db, host, &h, err);
 	if (rc)
 		return rc;
-	if (!row)
-		return pw_error_set(err, PW_ERR_NOTFOUND,
-				    "there is no host '%s' in service; see 'patchwarden host list'",
-				    host);
-	struct compromised x = {actor, NULL, note, pw_stmt_int(st, 0), 0, 0, {0}};
+	bool decommissioned = h.f[PW_HF_DECOMMISSIONED] != NULL;
+	struct compromised x = {actor, NULL, note, h.id, 0, 0, {0}};
 	char category[64], os[64], release[64], name[256];
-	snprintf(category, sizeof category, "%s", pw_stmt_text(st, 1) ? pw_stmt_text(st, 1) : "");
-	snprintf(os, sizeof os, "%s", pw_stmt_text(st, 2) ? pw_stmt_text(st, 2) : "");
-	snprintf(release, sizeof release, "%s", pw_stmt_text(st, 3) ? pw_stmt_text(st, 3) : "");
-	snprintf(name, sizeof name, "%s", pw_stmt_text(st, 4));
-	pw_stmt_reset(st);
+	const char *const v[] = {h.f[PW_HF_CATEGORY], h.f[PW_HF_OS_ID], h.f[PW_HF_OS_VERSION_ID],
+				 h.f[PW_HF_HOSTNAME]};
+	snprintf(category, sizeof category, "%s", v[0] ? v[0] : "");
+	snprintf(os, sizeof os, "%s", v[1] ? v[1] : "");
+	snprintf(release, sizeof release, "%s", v[2] ? v[2] : "");
+	snprintf(name, sizeof name, "%s", v[3] ? v[3] : host);
+	pw_host_release(&h);
+	if (decommissioned)
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "%s is decommissioned: it is out of service already", name);
 	x.host = name;
 	if (!category[0])
 		return pw_error_set(err, PW_ERR_INVALID,
@@ -470,6 +467,8 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 				    name, name);
 	int64_t *ids = NULL;
 	size_t cap = 0;
+	pw_stmt *st;
+	bool row = false;
 	rc = pw_sql(db,
 		    "SELECT DISTINCT h.id FROM hosts h JOIN findings f ON f.host_id = h.id"
 		    " AND f.fixed_at IS NULL WHERE h.id <> ? AND h.decommissioned IS NULL"

@@ -76,7 +76,8 @@ pw_err pw_policy_digest(pw_db *db, const pw_policy_run_config *cfg, int64_t now,
  * one of its open findings (by advisory), not the host itself, which is
  * the incident's. The operators and managers are told. *campaign is 0
  * when no host is similar. A host without a category is PW_ERR_INVALID
- * (similar hosts are of its category). */
+ * (similar hosts are of its category); `host` is a hostname or "id:N"
+ * (hosts.h). */
 pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, const char *note,
 			     int64_t now, int64_t *campaign, size_t *similar, pw_error *err);
 
