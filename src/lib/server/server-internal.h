@@ -131,4 +131,12 @@ void pw_scheduler_stale(void *ctx, int64_t host_id);
  * a no-op. */
 void pw_scheduler_free(struct pw_scheduler *s);
 
+/* The notifier thread (notifier.c): delivers the outbox at [notify]
+ * interval from now on. `cfg` and `server` must outlive it. */
+struct pw_notifier;
+pw_err pw_notifier_start(const pw_server_config *cfg, struct pw_server *server,
+			 struct pw_notifier **out, pw_error *err);
+/* Stops it after the delivery in progress. NULL is fine. */
+void pw_notifier_free(struct pw_notifier *n);
+
 #endif

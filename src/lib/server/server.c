@@ -170,7 +170,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	/* Every command reads the same file, each its sections: the server
 	 * (and -n) checks that no section is outside them all. */
 	static const char *const sections[] = {"server", "feeds", "jobs",     "policy", "scan",
-					       "sync",   "agent", "source *", NULL};
+					       "sync",   "agent", "source *", "notify", NULL};
 	pw_err rc = c ? pw_config_check_sections(c, sections, err) : PW_OK;
 	if (!rc && c)
 		rc = pw_config_check_keys(c, "server", known, err);
@@ -194,7 +194,9 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
 	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)) ||
-	    (rc = jobs_config_load(c, out, err)))
+	    (rc = jobs_config_load(c, out, err)) ||
+	    (rc = pw_notify_config_load(c, &out->notify, err)) ||
+	    (rc = pw_policy_run_config_load(c, &out->policy_run, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
@@ -438,7 +440,8 @@ struct pw_server {
 	 * SQLite's busy handler, which sleeps. */
 	bool sqlite;
 	pthread_mutex_t write_lock;
-	struct pw_scheduler *sched; /* scheduler.c */
+	struct pw_scheduler *sched;   /* scheduler.c */
+	struct pw_notifier *notifier; /* notifier.c */
 	/* Open connections, for the watchdog that closes those whose request
 	 * is not in by request_timeout: connection_timeout alone lets a
 	 * client that sends a byte now and then hold a connection forever. */
@@ -1135,6 +1138,7 @@ static unsigned auto_threads(void)
 
 static void server_free(struct pw_server *s)
 {
+	pw_notifier_free(s->notifier);
 	pw_scheduler_free(s->sched);
 	pw_worker_end(&s->watchdog);
 	for (size_t i = 0; i < s->n_dbs; i++)
@@ -1302,6 +1306,7 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
 	if ((rc = pw_scheduler_start(s->sched, err)) ||
+	    (rc = pw_notifier_start(&s->cfg, s, &s->notifier, err)) ||
 	    (rc = pw_worker_start(&s->watchdog, watchdog, s, "request watchdog", err))) {
 		MHD_stop_daemon(s->d);
 		server_free(s);
