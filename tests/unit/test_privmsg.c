@@ -360,6 +360,24 @@ static void test_result_runtime(void **state)
 		assert_int_equal(pw_privmsg_decode_result((const uint8_t *)b.data, n, &d, &e),
 				 PW_ERR_PARSE);
 	assert_null(d.runtime); /* emptied on refusal */
+	/* Lists out of order, or a key twice: the one canonical form only
+	 * (fuzz_privmsg found an unsorted list decoded, sorted, re-encoded
+	 * differently). */
+	char *first = rt->in_use[0];
+	rt->in_use[0] = rt->in_use[1];
+	rt->in_use[1] = first;
+	pw_buf_reset(&b);
+	assert_int_equal(pw_privmsg_encode_result(&r, &b, &e), PW_OK);
+	assert_int_equal(pw_privmsg_decode_result((const uint8_t *)b.data, b.len, &d, &e),
+			 PW_ERR_PARSE);
+	assert_non_null(strstr(e.msg, "runtime at offset"));
+	assert_non_null(strstr(e.msg, "not sorted or repeat an entry"));
+	free(rt->in_use[0]);
+	rt->in_use[0] = strdup(rt->in_use[1]);
+	pw_buf_reset(&b);
+	assert_int_equal(pw_privmsg_encode_result(&r, &b, &e), PW_OK);
+	assert_int_equal(pw_privmsg_decode_result((const uint8_t *)b.data, b.len, &d, &e),
+			 PW_ERR_PARSE);
 	/* A path with a newline is not encoded. */
 	free(rt->restarts[0].path);
 	rt->restarts[0].path = strdup("/a\nb");

@@ -395,7 +395,10 @@ static pw_err decode_runtime(reader *r, pw_runtime *rt)
 					   *unit ? unit : NULL, err))
 			return err->code;
 	}
-	pw_runtime_sort(rt);
+	if (!pw_runtime_sorted(rt))
+		return refuse(r, "runtime", SIZE_MAX,
+			      "its lists are not sorted or repeat an entry (the encoder sorts "
+			      "them)");
 	return PW_OK;
 }
 

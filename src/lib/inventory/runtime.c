@@ -125,6 +125,21 @@ static int cmp_restart(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+static bool ascending(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp((const char *)v + (i - 1) * size, (const char *)v + i * size) >= 0)
+			return false;
+	return true;
+}
+
+bool pw_runtime_sorted(const pw_runtime *rt)
+{
+	return ascending(rt->in_use, rt->n_in_use, sizeof *rt->in_use, cmp_str) &&
+	       ascending(rt->unknown, rt->n_unknown, sizeof *rt->unknown, cmp_str) &&
+	       ascending(rt->restarts, rt->n_restarts, sizeof *rt->restarts, cmp_restart);
+}
+
 void pw_runtime_sort(pw_runtime *rt)
 {
 	if (rt->n_in_use)

@@ -83,6 +83,10 @@ pw_err pw_runtime_add_restart(pw_runtime *rt, int pid, const char *process, cons
  * with pw_runtime_sort when done. */
 pw_err pw_runtime_add_key(pw_runtime *rt, bool unknown, const char *key, pw_error *err);
 void pw_runtime_sort(pw_runtime *rt);
+/* Whether the lists are as pw_runtime_sort leaves them, with no key or
+ * restart twice: a decoder takes only that one form, so what it accepts
+ * is what the encoder writes. */
+bool pw_runtime_sorted(const pw_runtime *rt);
 
 /* {"in_use_known":bool,"processes":N,"in_use":[keys],"unknown":[keys],
  *  "restarts":[{"pid","process","path","package","unit"}]}
