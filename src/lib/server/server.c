@@ -143,10 +143,11 @@ static pw_err get_level(const pw_config *c, pw_log_level *out, pw_error *err)
 			    v ? v : "");
 }
 
-/* [jobs]: reboot_timeout (seconds, 60 to a day). */
+/* [jobs]: reboot_timeout (seconds, 60 to a day), deadline_interval
+ * (seconds, 1 to 900). */
 static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
 {
-	static const char *const known[] = {"reboot_timeout", NULL};
+	static const char *const known[] = {"reboot_timeout", "deadline_interval", NULL};
 	pw_err rc = c ? pw_config_check_keys(c, "jobs", known, err) : PW_OK;
 	if (!rc)
 		rc = pw_config_get_int(c, "jobs", "reboot_timeout", PW_JOB_REBOOT_TIMEOUT,
@@ -156,6 +157,14 @@ static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_err
 				  "[jobs] reboot_timeout = %ld is out of range: use 60 to 86400 "
 				  "(seconds a reboot job waits for its host to report back)",
 				  out->reboot_timeout);
+	if (!rc)
+		rc = pw_config_get_int(c, "jobs", "deadline_interval", PW_DEADLINE_INTERVAL_DEFAULT,
+				       &out->deadline_interval, err);
+	if (!rc && (out->deadline_interval < 1 || out->deadline_interval > 900))
+		rc = pw_error_set(err, PW_ERR_PARSE,
+				  "[jobs] deadline_interval = %ld is out of range: use 1 to 900 "
+				  "(seconds between looks at job deadlines and campaigns)",
+				  out->deadline_interval);
 	return rc;
 }
 

@@ -48,10 +48,15 @@ typedef struct pw_server_config {
 	/* [jobs] reboot_timeout: seconds a leased reboot job waits for its
 	 * host to report back before the scheduler fails it (jobs.h). */
 	long reboot_timeout;
+	/* [jobs] deadline_interval: seconds between the scheduler's looks at
+	 * the job deadlines, campaign expiries and the patch driver. */
+	long deadline_interval;
 	pw_server_log_fn log;
 	void *log_ctx;
 	pw_log_level log_level; /* [server] log_level; SIGHUP applies a change */
 } pw_server_config;
+
+#define PW_DEADLINE_INTERVAL_DEFAULT 15
 
 /* One documented key of the [server] section. */
 typedef struct pw_server_key {
