@@ -626,6 +626,8 @@ static pw_err drive_host(struct drive *d, const struct dhost *h, pw_error *err)
 {
 	bool done = false;
 	int64_t waiting = 0;
+	if (pw_chost_state_final(h->state))
+		return PW_OK;
 	/* The dry run on the host itself, once, as soon as the campaign runs. */
 	struct dhost first = *h;
 	first.patches = 0;
@@ -669,13 +671,15 @@ static pw_err load_hosts(struct drive *d, struct dhost **out, size_t *n, pw_erro
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	pw_err rc = pw_sql(d->db,
-			   "SELECT c.host_id, c.ticket_id, c.patches, c.wave, c.state, c.hostname,"
-			   " c.findings, h.maint_window, h.backup_check IS NOT NULL,"
-			   " h.health_check IS NOT NULL FROM campaign_hosts c"
-			   " JOIN hosts h ON h.id = c.host_id WHERE c.campaign_id = ?"
-			   " ORDER BY c.wave, c.id",
-			   &st, err, "i", d->cid);
+	pw_err rc =
+		pw_sql(d->db,
+		       "SELECT c.host_id, c.ticket_id, c.patches, c.wave, c.state, c.hostname,"
+		       " c.findings, h.maint_window,"
+		       " CASE WHEN h.backup_check IS NULL THEN 0 ELSE 1 END,"
+		       " CASE WHEN h.health_check IS NULL THEN 0 ELSE 1 END FROM campaign_hosts c"
+		       " JOIN hosts h ON h.id = c.host_id WHERE c.campaign_id = ?"
+		       " ORDER BY c.wave, c.id",
+		       &st, err, "i", d->cid);
 	for (bool row = true; !rc && row;) {
 		rc = pw_stmt_step(st, &row, err);
 		if (rc || !row)
