@@ -228,7 +228,8 @@ check "dpkg-query: pwt-failpost is not at the fix" \
 pw campaign resume "$C2" --as op >/dev/null
 check "resumed: the patch is done again (it fails again, halting again) within 60 s" \
   test_wait_for 60 eval '[ "$(count "$H2" patch)" = 3 ] &&
-    [ "$(q "SELECT state FROM campaigns WHERE id = $C2")" = halted ]'
+    [ "$(q "SELECT state FROM campaigns WHERE id = $C2")" = halted ]' ||
+  grep 'campaigns:' "$T/B.log" | tail -3
 pw campaign cancel "$C2" --as op >/dev/null
 check "cancelled: the host cancelled, its ticket closed" test \
   "$(hstate "$C2" "$H2"):$(q "SELECT state FROM tickets WHERE id = $t")" = cancelled:closed

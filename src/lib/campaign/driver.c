@@ -115,37 +115,52 @@ static pw_err note_event(struct drive *d, const struct dhost *h, const char *act
 	return rc;
 }
 
-/* The open ones of the host's selected findings as a JSON array; all of
- * them when none is open (the queue then says which is not). */
-static pw_err patch_ids(struct drive *d, const struct dhost *h, cJSON *ids, pw_error *err)
+/* The selected findings into o: "findings" with the ones still open, or,
+ * when none is (a failed patch left a package half-installed at the fixed
+ * version, which the host's findings count as fixed), "packages" at the
+ * fixed versions, so the step is done again as resume promises. */
+static pw_err patch_set(struct drive *d, const struct dhost *h, cJSON *o, pw_error *err)
 {
 	cJSON *sel = cJSON_Parse(h->findings);
+	cJSON *ids = cJSON_AddArrayToObject(o, "findings"), *pkgs = cJSON_CreateArray();
 	const cJSON *id;
-	pw_err rc = cJSON_IsArray(sel) ? PW_OK
-				       : pw_error_set(err, PW_ERR_STORE,
-						      "campaign %" PRId64 ", %s: its findings are "
-						      "not a JSON array",
-						      d->cid, h->hostname);
+	pw_err rc = !ids || !pkgs        ? oom(err)
+		    : cJSON_IsArray(sel) ? PW_OK
+					 : pw_error_set(err, PW_ERR_STORE,
+							"campaign %" PRId64
+							", %s: its findings are not a JSON array",
+							d->cid, h->hostname);
 	cJSON_ArrayForEach(id, sel) {
 		pw_stmt *st;
-		int64_t open = 0;
+		bool row = false;
 		if (!rc)
-			rc = pw_sql(d->db,
-				    "SELECT count(*) FROM findings WHERE id = ? AND host_id = ?"
-				    " AND fixed_at IS NULL",
-				    &st, err, "ii", (int64_t)id->valuedouble, h->host_id);
+			rc = pw_sql(
+				d->db,
+				"SELECT package, fixed, CASE WHEN fixed_at IS NULL THEN 1 ELSE 0"
+				" END FROM findings"
+				" WHERE id = ? AND host_id = ?",
+				&st, err, "ii", (int64_t)id->valuedouble, h->host_id);
 		if (!rc)
-			rc = pw_sql_int(st, &open, err);
-		if (!rc && open && !cJSON_AddItemToArray(ids, cJSON_Duplicate(id, false)))
+			rc = pw_stmt_step(st, &row, err);
+		if (rc || !row)
+			continue;
+		cJSON *p = cJSON_CreateObject();
+		bool ok = p && cJSON_AddItemToArray(pkgs, p) &&
+			  pw_json_add_str(p, "name", pw_stmt_text(st, 0)) &&
+			  pw_json_add_str(p, "version", pw_stmt_text(st, 1)) &&
+			  (!pw_stmt_int(st, 2) ||
+			   cJSON_AddItemToArray(ids, cJSON_Duplicate(id, false)));
+		pw_stmt_reset(st);
+		if (!ok)
 			rc = oom(err);
 	}
-	if (!rc && !cJSON_GetArraySize(ids)) {
-		cJSON_ArrayForEach(id, sel) {
-			if (!cJSON_AddItemToArray(ids, cJSON_Duplicate(id, false)))
-				rc = oom(err);
-		}
-	}
 	cJSON_Delete(sel);
+	if (!rc && !cJSON_GetArraySize(ids)) {
+		cJSON_DeleteItemFromObject(o, "findings");
+		cJSON_AddItemToObject(o, "packages", pkgs);
+		pkgs = NULL;
+	}
+	cJSON_Delete(pkgs);
 	return rc;
 }
 
@@ -154,11 +169,9 @@ static pw_err job_args(struct drive *d, const struct dhost *h, const char *kind,
 		       pw_error *err)
 {
 	cJSON *o = cJSON_CreateObject();
-	bool findings = !strcmp(kind, "patch") || !strcmp(kind, "simulate");
-	cJSON *ids = o && findings ? cJSON_AddArrayToObject(o, "findings") : NULL;
-	pw_err rc = !o || (findings && !ids) ? oom(err) : PW_OK;
-	if (!rc && findings)
-		rc = patch_ids(d, h, ids, err);
+	pw_err rc = o ? PW_OK : oom(err);
+	if (!rc && (!strcmp(kind, "patch") || !strcmp(kind, "simulate")))
+		rc = patch_set(d, h, o, err);
 	if (!rc && !strcmp(kind, "patch") &&
 	    !cJSON_AddBoolToObject(o, d->emergency ? "emergency" : "at_window", true))
 		rc = oom(err);
