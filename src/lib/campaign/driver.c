@@ -101,16 +101,25 @@ static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purp
 	return nomem ? oom(err) : PW_OK;
 }
 
-/* A ticket event of the driver that does not move the host. */
+/* A ticket event of the driver that does not move the host, and its
+ * audit event "campaign.<action>" in the same transaction. */
 static pw_err note_event(struct drive *d, const struct dhost *h, const char *action,
 			 const char *note, const cJSON *detail, pw_error *err)
 {
 	char *text = detail ? cJSON_PrintUnformatted(detail) : NULL;
-	if (detail && !text)
-		return oom(err);
+	cJSON *a = cJSON_CreateObject();
+	bool ok = (!detail || text) && a && pw_json_add_int(a, "campaign", d->cid) &&
+		  pw_json_add_str(a, "host", h->hostname) &&
+		  pw_json_add_int(a, "ticket", h->ticket_id) && pw_json_add_str(a, "note", note) &&
+		  (!detail || cJSON_AddItemToObject(a, "detail", cJSON_Duplicate(detail, true)));
 	struct ticket_event e = {h->ticket_id, d->ts, d->actor, action,
 				 note,         text,  h->state, h->state};
-	pw_err rc = pw_campaign_ticket_event(d->db, &e, err);
+	pw_err rc = ok ? pw_campaign_ticket_event(d->db, &e, err) : oom(err);
+	char what[64];
+	snprintf(what, sizeof what, "campaign.%s", action);
+	if (!rc)
+		rc = pw_campaign_audit(d->db, d->actor, what, d->cid, a, err);
+	cJSON_Delete(a);
 	cJSON_free(text);
 	return rc;
 }
@@ -363,8 +372,6 @@ static pw_err halt(struct drive *d, const struct dhost *h, const char *why, pw_e
 		 d->cid, why, d->cid, d->cid);
 	if (!rc)
 		rc = note_event(d, h, "halt", note, o, err);
-	if (!rc)
-		rc = pw_campaign_audit(d->db, d->actor, "campaign.halt", d->cid, o, err);
 	cJSON_Delete(o);
 	if (!rc)
 		d->st->halted++;
