@@ -1,5 +1,6 @@
 /* patchwarden agent: enrollment, the check-in daemon and its status. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
@@ -80,7 +81,9 @@ static const char usage_head[] =
 static const char usage_tail[] =
 	"  (the configuration file's section [agent] holds the same settings)\n"
 	"\n"
-	"'run' stops cleanly on SIGTERM. After a failed check-in it retries after\n"
+	"'run' stops cleanly on SIGTERM; on SIGHUP it reads its configuration file\n"
+	"again and starts again with it (a file that does not load changes\n"
+	"nothing). After a failed check-in it retries after\n"
 	"2, 4, 8... seconds, at most the check-in interval. Exit status: 0 ok,\n"
 	"2 on errors (for --once: the check-in failed). See patchwarden-agent(1).\n";
 
@@ -115,41 +118,113 @@ static const char *absolute(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-/* Flags first, then the [agent] section of the configuration. */
-static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
-		    pw_agent_conf *conf)
+/* Where the absolute forms of a configuration's paths are kept. */
+struct conf_paths {
+	char state_dir[PATH_MAX], ca[PATH_MAX], root[PATH_MAX], store[PATH_MAX];
+};
+
+/* Flags first, then the [agent] section of `cfg`. */
+static pw_err conf_from(const struct opts *o, const pw_config *cfg, struct conf_paths *p,
+			pw_agent_conf *conf, pw_error *e)
 {
-	pw_error e = PW_ERROR_INIT;
-	if (!(*cfg = pw_cli_config(CMD, setup)))
-		return PW_EXIT_ERROR;
 	long timeout, spool_max;
-	if (pw_config_get_int(*cfg, "agent", "timeout", PW_AGENT_TIMEOUT, &timeout, &e) ||
-	    pw_config_get_int(*cfg, "agent", "spool_max_bytes", 0, &spool_max, &e))
-		return pw_cli_fail_err(CMD, &e);
+	if (pw_config_get_int(cfg, "agent", "timeout", PW_AGENT_TIMEOUT, &timeout, e) ||
+	    pw_config_get_int(cfg, "agent", "spool_max_bytes", 0, &spool_max, e))
+		return e->code;
 	if (o->timeout)
 		timeout = (long)o->timeout;
 	if (timeout < 1 || spool_max < 0)
-		return pw_cli_fail(CMD, "[agent] timeout must be positive and spool_max_bytes "
-					"not negative");
-	static char state_dir[PATH_MAX], ca[PATH_MAX], root[PATH_MAX], store[PATH_MAX];
+		return pw_error_set(e, PW_ERR_INVALID,
+				    "[agent] timeout must be positive and spool_max_bytes not "
+				    "negative");
 	conf->state_dir = absolute(o->state_dir ? o->state_dir
-						: pw_config_get(*cfg, "agent", "state_dir"),
-				   state_dir, sizeof state_dir);
-	conf->server = o->server ? o->server : pw_config_get(*cfg, "agent", "server");
-	conf->ca_file = absolute(o->ca ? o->ca : pw_config_get(*cfg, "agent", "ca"), ca, sizeof ca);
-	conf->root = absolute(o->root, root, sizeof root);
-	conf->feed_store = absolute(o->store ? o->store
-					     : pw_config_get(*cfg, "agent", "feed_store"),
-				    store, sizeof store);
+						: pw_config_get(cfg, "agent", "state_dir"),
+				   p->state_dir, sizeof p->state_dir);
+	conf->server = o->server ? o->server : pw_config_get(cfg, "agent", "server");
+	conf->ca_file = absolute(o->ca ? o->ca : pw_config_get(cfg, "agent", "ca"), p->ca,
+				 sizeof p->ca);
+	conf->root = absolute(o->root, p->root, sizeof p->root);
+	conf->feed_store = absolute(o->store ? o->store : pw_config_get(cfg, "agent", "feed_store"),
+				    p->store, sizeof p->store);
 	conf->insecure = o->insecure;
-	agent_user = pw_config_get(*cfg, "agent", "user");
 	conf->timeout = timeout;
 	conf->spool_max = (size_t)spool_max;
-	conf->health_check = pw_config_get(*cfg, "agent", "health_check");
-	conf->backup_check = pw_config_get(*cfg, "agent", "backup_check");
+	conf->health_check = pw_config_get(cfg, "agent", "health_check");
+	conf->backup_check = pw_config_get(cfg, "agent", "backup_check");
 	if (conf->ca_file && access(conf->ca_file, R_OK) != 0)
-		return pw_cli_fail(CMD, "%s: cannot read the CA file", conf->ca_file);
+		return pw_error_set(e, PW_ERR_IO, "%s: cannot read the CA file", conf->ca_file);
+	return PW_OK;
+}
+
+static int settings(const struct opts *o, struct pw_setup *setup, pw_config **cfg,
+		    pw_agent_conf *conf)
+{
+	static struct conf_paths paths;
+	pw_error e = PW_ERROR_INIT;
+	if (!(*cfg = pw_cli_config(CMD, setup)))
+		return PW_EXIT_ERROR;
+	if (conf_from(o, *cfg, &paths, conf, &e))
+		return pw_cli_fail_err(CMD, &e);
+	agent_user = pw_config_get(*cfg, "agent", "user");
 	return PW_EXIT_OK;
+}
+
+/* ---- SIGHUP: the agent starts again with its configuration read again -- */
+
+/* What reload_check reads again: the options and the file of this run. */
+static struct {
+	struct opts o;
+	const char *path;
+	bool must_exist;
+} reload_from;
+
+/* The configuration file still loads and makes a valid configuration;
+ * else `why` says what is wrong and the agent keeps the one it has. */
+static bool reload_check(char *why, size_t size)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_config *cfg = NULL;
+	struct conf_paths p;
+	pw_agent_conf conf = PW_AGENT_CONF_INIT;
+	pw_err rc = pw_config_load(reload_from.path, reload_from.must_exist, &cfg, &e);
+	if (!rc)
+		rc = conf_from(&reload_from.o, cfg, &p, &conf, &e);
+	pw_config_free(cfg);
+	if (rc)
+		snprintf(why, size, "%s", pw_error_text(&e));
+	return !rc;
+}
+
+/* Runs this program again with the arguments it was started with
+ * (/proc/self/cmdline); returns only when that failed. */
+static void restart(void)
+{
+	static char buf[8192];
+	char *argv[128];
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	size_t argc = 0;
+	for (size_t i = 0; i < n && argc < sizeof argv / sizeof argv[0] - 1;
+	     i += strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	argv[argc] = NULL;
+	if (!argc || n >= sizeof buf - 1)
+		return;
+	/* The binary's own path, so the process keeps its name. */
+	static char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len <= 0 || (size_t)len >= sizeof self - 1)
+		return;
+	self[len] = '\0';
+	/* Replaced by an upgrade: the new binary at the same path. */
+	static const char deleted[] = " (deleted)";
+	if ((size_t)len > sizeof deleted - 1 && !strcmp(self + len - (sizeof deleted - 1), deleted))
+		self[len - (sizeof deleted - 1)] = '\0';
+	fflush(NULL);
+	execv(self, argv);
+	fprintf(stderr, "patchwarden agent: SIGHUP: cannot start again: %s\n", strerror(errno));
 }
 
 static int do_enroll(const pw_agent_conf *conf, const char *token)
@@ -244,11 +319,12 @@ static int do_exec(const struct opts *o, const pw_agent_conf *conf)
 	return rc;
 }
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_stop(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP)
+		reload_requested = 1;
 	stop_requested = 1;
 }
 
@@ -333,13 +409,12 @@ static int separate(const pw_agent_conf *conf, bool *exit_now)
 	ex.root = conf->root ? conf->root : "/";
 	ex.health_check = conf->health_check;
 	ex.backup_check = conf->backup_check;
-	pw_agent_sep_conf sc = {agent_user,
-				conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
-				conf->root,
-				conf->ca_file,
-				conf->server,
-				conf->feed_store,
-				&ex};
+	pw_agent_sep_conf sc = {
+		agent_user,   conf->state_dir ? conf->state_dir : PW_AGENT_STATE_DIR,
+		conf->root,   conf->ca_file,
+		conf->server, conf->feed_store,
+		&ex,          reload_check,
+		restart};
 	if (pw_agent_separate(&sc, &sep, &e))
 		return pw_cli_fail_err(CMD, &e);
 	fprintf(stderr, "patchwarden agent: %s\n", sep.applied);
@@ -371,9 +446,11 @@ static int do_run(const pw_agent_conf *conf, bool once)
 	sa.sa_handler = on_stop; /* no SA_RESTART: a stop ends the wait */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	unsigned failures = 0;
 	int rc = PW_EXIT_OK;
+again:
 	while (!stop_requested) {
 		pw_agent_cycle_report r;
 		pw_error ce = PW_ERROR_INIT;
@@ -402,6 +479,24 @@ static int do_run(const pw_agent_conf *conf, bool once)
 		malloc_trim(0); /* the free pages of this check-in, see tune_malloc() */
 		wait_for(next);
 	}
+	/* Separated, the parent reads the file again (the sandbox cannot) and
+	 * starts a new child: SIGHUP stops this one like SIGTERM. */
+	if (reload_requested && sep.fd < 0) {
+		char why[PW_ERROR_MSG_MAX];
+		reload_requested = stop_requested = 0;
+		if (!reload_check(why, sizeof why)) {
+			pw_cli_warn(CMD, "SIGHUP: %s; going on with the previous configuration",
+				    why);
+			goto again;
+		}
+		pw_cli_note(CMD,
+			    "SIGHUP: configuration read again: starting again with it; %zu "
+			    "results stay spooled",
+			    pw_agent_client_spooled(c));
+		pw_agent_client_close(c);
+		restart();
+		return PW_EXIT_ERROR;
+	}
 	if (stop_requested)
 		pw_cli_note(CMD, "stopping; %zu results stay spooled", pw_agent_client_spooled(c));
 	pw_agent_client_close(c);
@@ -429,6 +524,9 @@ int cmd_agent(int argc, char **argv, struct pw_setup *setup)
 		return pw_cli_usage_error(CMD, "--once is for run only");
 	pw_config *cfg = NULL;
 	pw_agent_conf conf = PW_AGENT_CONF_INIT;
+	reload_from.o = o;
+	reload_from.path = pw_cli_config_path(setup);
+	reload_from.must_exist = setup->config_path != NULL;
 	rc = settings(&o, setup, &cfg, &conf);
 	if (!rc)
 		rc = enroll ? do_enroll(&conf, o.token)

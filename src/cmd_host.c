@@ -19,7 +19,9 @@
 #include "patchwarden/hosts.h"
 #include "patchwarden/host_csv.h"
 #include "patchwarden/jobs.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/schema.h"
+#include "patchwarden/window.h"
 #include "table.h"
 
 #define CMD "host"
@@ -106,7 +108,7 @@ static const struct pw_option options[] = {
 	 .long_name = "note",
 	 .value = &opt.note,
 	 .argh = "TEXT",
-	 .help = "decommission: why, for the audit log",
+	 .help = "decommission, set compromised=true: why, for the audit log",
 	 .scope = NOTE},
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
@@ -141,6 +143,7 @@ static const char usage_head[] =
 	"       patchwarden host upgrades HOST [--json]          (patchwarden-upgrades(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
+	"       patchwarden host set HOST compromised=true [--note TEXT]\n"
 	"       patchwarden host import-csv FILE\n"
 	"       patchwarden host export-csv [FILE] [FILTERS]\n"
 	"       patchwarden host rekey HOST approve|refuse\n"
@@ -505,8 +508,32 @@ static int assignments(const struct opts *o, pw_host_assign *a)
 	return -1;
 }
 
+/* An incident, not a field: the host is marked and its similar hosts
+ * get an emergency campaign (policy_run.h). */
+static int host_compromised(pw_db *db, const struct opts *o)
+{
+	pw_error err = PW_ERROR_INIT;
+	int64_t campaign = 0;
+	size_t similar = 0;
+	if (pw_policy_compromised(db, o->actor, o->pos[0], o->note, pw_window_now(), &campaign,
+				  &similar, &err))
+		return pw_cli_fail_err(CMD, &err);
+	if (campaign)
+		printf("%s marked compromised; emergency campaign %" PRId64
+		       " drafted for %zu similar hosts ('patchwarden campaign show %" PRId64 "')\n",
+		       o->pos[0], campaign, similar, campaign);
+	else
+		printf("%s marked compromised; no similar host shares its open findings\n",
+		       o->pos[0]);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
 static int host_add_set(pw_db *db, struct opts *o, bool add)
 {
+	if (!add && o->npos == 2 && !strcmp(o->pos[1], "compromised=true"))
+		return host_compromised(db, o);
+	if (o->note && !add)
+		return pw_cli_usage_error(CMD, "--note goes with compromised=true only");
 	if (o->npos < 1 || (!add && o->npos < 2))
 		return pw_cli_usage_error(CMD, add ? "host add needs HOST"
 						   : "host set needs HOST and FIELD=VALUE");
@@ -681,7 +708,7 @@ int cmd_host(int argc, char **argv, struct pw_setup *setup)
 		return pw_cli_usage_error(CMD, "'%s' is not a host subcommand", argv[1]);
 	unsigned scope = (subs[k].filters ? FILTERS : 0) | (subs[k].json ? JSON : 0) |
 			 (subs[k].feeds ? FEEDS : 0) |
-			 (!strcmp(argv[1], "decommission") ? NOTE : 0);
+			 (!strcmp(argv[1], "decommission") || !strcmp(argv[1], "set") ? NOTE : 0);
 	int nargs = pw_cli_parse(CMD, setup, argc - 1, argv + 1, PW_OPT_TABLES(options), scope);
 	if (nargs < 0)
 		return PW_EXIT_ERROR;

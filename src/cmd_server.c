@@ -209,7 +209,7 @@ static pw_err reload(const struct opts *o, const struct pw_setup *setup, const p
 		pw_config_free(next);
 		return PW_OK;
 	}
-	static const char *const sections[] = {"server", "feeds", "jobs"};
+	static const char *const sections[] = {"server", "feeds", "jobs", "policy", "notify"};
 	char later[512] = "";
 	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
 		size_t pos = 0;

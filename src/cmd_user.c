@@ -92,6 +92,7 @@ static const char usage_head[] =
 	"       patchwarden user list [--json]\n"
 	"       patchwarden user passwd NAME [--password-stdin | --no-password]\n"
 	"       patchwarden user role NAME ROLE\n"
+	"       patchwarden user email NAME ADDRESS|none\n"
 	"       patchwarden user disable NAME\n"
 	"       patchwarden user enable NAME\n"
 	"       patchwarden user token create NAME [--label TEXT] [--expires DURATION] [--json]\n"
@@ -300,6 +301,18 @@ static int user_role(pw_db *db, struct opts *o)
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
+/* Where notifications for the user go (notify.h); "none" removes it. */
+static int user_email(pw_db *db, struct opts *o)
+{
+	pw_error err = PW_ERROR_INIT;
+	const char *email = strcmp(o->pos[1], "none") == 0 ? NULL : o->pos[1];
+	if (pw_user_set_email(db, o->actor, o->pos[0], email, &err))
+		return pw_cli_fail_err(CMD, &err);
+	printf("%s: notifications %s%s\n", o->pos[0], email ? "go to " : "are not mailed",
+	       email ? email : "");
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
 static int user_disable(pw_db *db, struct opts *o, bool disable)
 {
 	pw_error err = PW_ERROR_INIT;
@@ -498,6 +511,7 @@ enum sub {
 	S_LIST,
 	S_PASSWD,
 	S_ROLE,
+	S_EMAIL,
 	S_DISABLE,
 	S_ENABLE,
 	S_TOKEN_CREATE,
@@ -518,6 +532,7 @@ static const struct {
 	{NULL, "list", S_LIST, O_JSON, 0, 0},
 	{NULL, "passwd", S_PASSWD, O_PWSTDIN | O_NOPW, 1, 1},
 	{NULL, "role", S_ROLE, 0, 2, 2},
+	{NULL, "email", S_EMAIL, 0, 2, 2},
 	{NULL, "disable", S_DISABLE, 0, 1, 1},
 	{NULL, "enable", S_ENABLE, 0, 1, 1},
 	{"token", "create", S_TOKEN_CREATE, O_LABEL | O_EXPIRES | O_JSON, 1, 1},
@@ -539,6 +554,8 @@ static int run(pw_db *db, enum sub s, struct opts *o)
 		return user_passwd(db, o);
 	case S_ROLE:
 		return user_role(db, o);
+	case S_EMAIL:
+		return user_email(db, o);
 	case S_DISABLE:
 		return user_disable(db, o, true);
 	case S_ENABLE:
@@ -596,13 +613,13 @@ int cmd_user(int argc, char **argv, struct pw_setup *setup)
 	o.pos = argv + first - 1;
 	o.npos = nargs;
 	if (o.npos < subs[k].min_pos)
-		return pw_cli_usage_error(CMD, "%s%s%s needs %s", group ? group : "",
-					  group ? " " : "", name,
-					  subs[k].min_pos == 2 ? "NAME and ROLE"
-					  : subs[k].sub == S_TOKEN_REVOKE ||
-							  subs[k].sub == S_ETOKEN_REVOKE
-						  ? "a token ID"
-						  : "a user NAME");
+		return pw_cli_usage_error(
+			CMD, "%s%s%s needs %s", group ? group : "", group ? " " : "", name,
+			subs[k].min_pos == 2
+				? (subs[k].sub == S_EMAIL ? "NAME and ADDRESS" : "NAME and ROLE")
+			: subs[k].sub == S_TOKEN_REVOKE || subs[k].sub == S_ETOKEN_REVOKE
+				? "a token ID"
+				: "a user NAME");
 	pw_cli_actor(o.actor, sizeof o.actor);
 	/* The first admin is added before the server ever ran. */
 	setup->db_create = subs[k].sub == S_ADD;

@@ -72,8 +72,8 @@ check "an inventory job runs" out_has "1 jobs run"
 big run --once
 check "its 14 MB result is delivered: $(show)" out_has "1 acknowledged"
 check "the job is done" test "$(job_state "$admin" "$U" "$host" "$job")" = done
-check "no check-in was refused" test "$(grep -c 'POST /api/v1/agents/checkin 413' "$T/A.log")" -eq 0
-check "the access log saw the check-ins" grep -q 'POST /api/v1/agents/checkin 200' "$T/A.log"
+check "no check-in was refused" test "$(grep -c 'method=POST path=/api/v1/agents/checkin status=413' "$T/A.log")" -eq 0
+check "the access log saw the check-ins" grep -q 'method=POST path=/api/v1/agents/checkin status=200' "$T/A.log"
 pw_srv_stop A
 check "server A stops" test $? -eq 0
 

@@ -17,6 +17,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/pg.sh"
+. "$here/lib/samplehosts.sh"
 trap pw_srv_cleanup EXIT
 test_require_cmd jq
 : "${PW_CAMPAIGN_OUTCOME:?PW_CAMPAIGN_OUTCOME is not set; run under ctest}"
@@ -31,27 +32,8 @@ printf '[jobs]\ndeadline_interval = 900\n' >>"$conf"
 unset PATCHWARDEN_DB PATCHWARDEN_STORE
 "$PW_BIN" feed import --store "$feeds" "$S/feeds" >/dev/null 2>&1
 check "the sample feeds imported" test $? -eq 0
-zero=$(printf '0%.0s' $(seq 64))
-python3 -c 'import json, sys
-print(json.dumps({"inventory_hash": sys.argv[1], "inventory": json.load(open(sys.argv[2]))}))' \
-  "$zero" "$S/inventories/debian10-web.json" >"$T/inventory.json"
 tomorrow=$(date -u -d '+1 day' +%F)
 later=$(($(date +%s) + 3 * 86400))
-
-# enroll NAME FIELD=VALUE...: an agent enrolls NAME and checks in the
-# inventory; then an operator sets its fields.
-enroll() {
-  local name=$1 cred hash
-  shift
-  pw_http POST "$U/agents/enroll" "" "{\"token\":\"$etok\",\"hostname\":\"$name\",
-    \"machine_id\":\"m-$name\",\"os\":{\"id\":\"debian\",\"version_id\":\"10\"}}"
-  cred=$(json 'j["credential"]')
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/inventory.json"
-  hash=$(sed -n 's/.*whose hash is \([0-9a-f]\{64\}\).*/\1/p' <<<"$HTTP_BODY")
-  [ -n "$hash" ] && sed "s/$zero/$hash/" "$T/inventory.json" >"$T/ci.json"
-  pw_http POST "$U/agents/checkin" "$cred" "@$T/ci.json"
-  "$PW_BIN" host set "$name" "$@" --db "$db" >/dev/null
-}
 
 pw() { "$PW_BIN" "$@" --db "$db"; }
 outcome() { "$PW_CAMPAIGN_OUTCOME" "$db" "$@" 2>"$T/outcome.err"; }
@@ -96,10 +78,10 @@ run() {
   done
   etok=$(pw user enroll-token create --uses 10 2>/dev/null)
   start_nodes
-  enroll dns-01 category=core criticality=2
-  enroll db-01 category=database environment=production app_owner=erp criticality=5
-  enroll web-t1 category=web environment=test app_owner=shop criticality=1
-  enroll web-01 category=web environment=production app_owner=shop criticality=4
+  sample_enroll dns-01 category=core criticality=2
+  sample_enroll db-01 category=database environment=production app_owner=erp criticality=5
+  sample_enroll web-t1 category=web environment=test app_owner=shop criticality=1
+  sample_enroll web-01 category=web environment=production app_owner=shop criticality=4
   pw host recompute --store "$feeds" >"$T/out" 2>&1
   check "$kind: the hosts' findings computed: $(head -1 "$T/out")" test $? -eq 0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the server store's unit tests (test_users, test_audit, test_agents,
-# test_campaign) against a real PostgreSQL 15 started for this run
+# test_campaign, test_web, test_notify) against a real PostgreSQL 15 started for this run
 # (lib/pg.sh), after the
 # same tests on SQLite: one binary each, the same test functions for both
 # backends. Every binary must have run its PostgreSQL group.
@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/pg.sh"
 
 build=${PW_BUILD_DIR:?PW_BUILD_DIR (the build directory) is not set; run under ctest}
-bins=(test_users test_audit test_agents test_campaign)
+bins=(test_users test_audit test_agents test_campaign test_web test_notify)
 for b in "${bins[@]}"; do
   [ -x "$build/$b" ] || { echo "server_store_postgres.sh: $build/$b not built" >&2; exit 1; }
 done

@@ -985,6 +985,22 @@ static void test_reconnect(void **state)
 	assert_int_equal(query_int(f, f->db, "SELECT COUNT(*) FROM k"), 0);
 }
 
+/* PostgreSQL only: a connection closed while idle, between transactions
+ * and without locks (a failover, a server restart), is replaced before
+ * the next statement runs instead of failing it. */
+static void test_reconnect_idle(void **state)
+{
+	struct fixture *f = *state;
+	const char *sql = "SELECT CAST(pg_backend_pid() AS BIGINT)";
+	int64_t pid = query_int(f, f->db, sql);
+	kill_session(f, f->db);
+	int64_t now = query_int(f, f->db, sql);
+	assert_int_not_equal(now, pid);
+	kill_session(f, f->db);
+	CHECK(f, pw_db_exec(f->db, "CREATE TABLE k (x BIGINT)", &f->e));
+	assert_int_not_equal(query_int(f, f->db, sql), now);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1013,6 +1029,7 @@ int main(void)
 	 * skipped test is one that could not run where it should have. */
 	const struct CMUnitTest pg_only[] = {
 		T(test_reconnect),
+		T(test_reconnect_idle),
 	};
 	g_kind = PW_DB_SQLITE;
 	printf("== backend: SQLite\n");

@@ -577,6 +577,15 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	} else if (!strcmp(p, "/api/v1/hosts/{id}/decommission")) {
 		id = new_host(n, false);
 		pw_buf_printf(body, "{\"note\":\"note %d\"}", n);
+	} else if (!strcmp(p, "/api/v1/hosts/{id}/compromised")) {
+		/* Similar hosts are of its category: it needs one. */
+		char name[32];
+		snprintf(name, sizeof name, "dc-%d", n);
+		id = new_host(n, false);
+		pw_host_assign a = {PW_HF_CATEGORY, "core"};
+		pw_error e = PW_ERROR_INIT;
+		check(pw_host_set(fx.db, "test", name, &a, 1, NULL, &e), &e);
+		pw_buf_printf(body, "{\"note\":\"incident %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}") && !strcmp(rt->method, "DELETE")) {
 		id = new_host(n, true);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}/jobs/{job}")) {

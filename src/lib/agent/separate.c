@@ -616,13 +616,19 @@ static void close_others(int keep)
 }
 
 static volatile pid_t child_pid;
+static volatile sig_atomic_t reload_requested, stop_forwarded;
 
 /* A stop signal is for the child (systemd's KillMode=mixed sends it to
  * the parent only): the parent ends when the child has, and a package
- * manager it runs is not interrupted. */
+ * manager it runs is not interrupted. SIGHUP stops the child too; the
+ * parent then starts the agent again (pw_agent_sep_conf). */
 static void on_stop(int sig)
 {
 	int saved = errno;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_forwarded = 1;
 	if (child_pid > 0)
 		kill(child_pid, sig == SIGHUP ? SIGTERM : sig);
 	errno = saved;
@@ -712,6 +718,89 @@ static pw_err child(const pw_agent_sep_conf *c, const struct passwd *pw, int fd,
 	return PW_OK;
 }
 
+/* SIGHUP ended the child: the agent again with the configuration read
+ * again, or, when it does not load, a new child with this one. */
+static void reload(const pw_agent_sep_conf *c)
+{
+	char why[PW_ERROR_MSG_MAX] = "no reload configured";
+	reload_requested = 0;
+	if (c->reload_check && c->reload_check(why, sizeof why) && c->restart) {
+		fprintf(stderr, "patchwarden agent: SIGHUP: configuration read again: starting "
+				"again with it\n");
+		c->restart();
+		snprintf(why, sizeof why, "starting again failed");
+	}
+	fprintf(stderr,
+		"patchwarden agent: SIGHUP: %s; a new child goes on with the previous "
+		"configuration\n",
+		why);
+}
+
+/* Forks the child, which returns false with *rc (PW_OK: its privileges
+ * dropped). The parent serves it and exits with its status, or after a
+ * SIGHUP returns true: start another. */
+static bool serve_child(const pw_agent_sep_conf *c, const struct passwd *whop, const char *scheme,
+			pw_agent_sep *out, pw_error *err, pw_err *rc)
+{
+	struct passwd who = *whop;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		*rc = pw_error_set(err, PW_ERR_EXTERNAL, "socketpair: %s", strerror(errno));
+		return false;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		*rc = pw_error_set(err, PW_ERR_EXTERNAL, "fork: %s", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		/* The parent's handlers would forward a stop to an older child:
+		 * until the agent sets its own, a stop ends this one. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(sv[0]);
+		*rc = child(c, &who, sv[1], out, err);
+		return false;
+	}
+	close(sv[1]);
+	parent(sv[0], pid);
+	fprintf(stderr,
+		"patchwarden agent: privileged parent %ld serves child %ld (user %s); package "
+		"scheme %s\n",
+		(long)getpid(), (long)pid, who.pw_name, scheme ? scheme : "unknown (refused)");
+	pw_privsep_stats st;
+	pw_privsep_serve(sv[0], c->exec, scheme, &st);
+	close(sv[0]);
+	bool bad = !st.clean;
+	fprintf(stderr,
+		"patchwarden agent: privileged parent: %zu requests served, %zu refused; %s\n",
+		st.served, st.refused, st.ended);
+	if (bad)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* A stop that reached the child before its own handler did. */
+	bool stopped = WIFSIGNALED(status) && stop_forwarded &&
+		       (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT);
+	if (WIFSIGNALED(status) && !bad && !stopped)
+		fprintf(stderr,
+			"patchwarden agent: privileged parent: the child was killed by "
+			"signal %d\n",
+			WTERMSIG(status));
+	if (bad)
+		_exit(2);
+	if (reload_requested) {
+		reload(c);
+		return true;
+	}
+	_exit(stopped ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 2);
+}
+
 pw_err pw_agent_separate(const pw_agent_sep_conf *c, pw_agent_sep *out, pw_error *err)
 {
 	const char *user = c->user && *c->user ? c->user : PW_AGENT_USER;
@@ -742,46 +831,10 @@ pw_err pw_agent_separate(const pw_agent_sep_conf *c, pw_agent_sep *out, pw_error
 	if (hand_over(c->state_dir, who.pw_uid, who.pw_gid, err))
 		return err->code;
 	const char *scheme = pw_privsep_host_scheme(c->exec ? c->exec->root : NULL);
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return pw_error_set(err, PW_ERR_EXTERNAL, "socketpair: %s", strerror(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return pw_error_set(err, PW_ERR_EXTERNAL, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		return child(c, &who, sv[1], out, err);
-	}
-	close(sv[1]);
-	parent(sv[0], pid);
-	fprintf(stderr,
-		"patchwarden agent: privileged parent %ld serves child %ld (user %s); package "
-		"scheme %s\n",
-		(long)getpid(), (long)pid, who.pw_name, scheme ? scheme : "unknown (refused)");
-	pw_privsep_stats st;
-	pw_privsep_serve(sv[0], c->exec, scheme, &st);
-	close(sv[0]);
-	bool bad = !st.clean;
-	fprintf(stderr,
-		"patchwarden agent: privileged parent: %zu requests served, %zu refused; %s\n",
-		st.served, st.refused, st.ended);
-	if (bad)
-		kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	pw_err rc = PW_OK;
+	while (serve_child(c, &who, scheme, out, err, &rc))
 		;
-	if (WIFSIGNALED(status) && !bad)
-		fprintf(stderr,
-			"patchwarden agent: privileged parent: the child was killed by "
-			"signal %d\n",
-			WTERMSIG(status));
-	if (bad)
-		_exit(2);
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 2);
+	return rc;
 }
 
 pw_err pw_agent_privsep_exec(void *ctx, const pw_exec_request *req, pw_exec_result *res,

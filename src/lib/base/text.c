@@ -46,6 +46,17 @@ bool pw_advisory_id_ok(const char *s)
 	return s[n] == '\0' && n <= PW_ADVISORY_ID_MAX;
 }
 
+int pw_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 bool pw_str_same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));

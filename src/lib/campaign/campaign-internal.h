@@ -16,6 +16,15 @@ struct cJSON;
 void pw_campaign_expand(char *out, size_t size, const char *tmpl, const char *host, int64_t id);
 void pw_campaign_roles_text(unsigned bits, char *out, size_t size);
 pw_err pw_campaign_check_live(pw_campaign_state state, int64_t id, pw_error *err);
+/* The templates of what a host or a campaign in `s` waits for and the
+ * command that does it: refusals and notifications say the same. */
+const char *pw_campaign_missing(pw_chost_state s);
+const char *pw_campaign_missing_campaign(pw_campaign_state s);
+
+/* notice.c: the notifications (notify.h) of a ticket that now waits on
+ * someone, and of a halted campaign, in the caller's transaction. */
+pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, pw_error *err);
+pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_error *err);
 
 /* One host of a campaign as the step code reads it. */
 struct chost {

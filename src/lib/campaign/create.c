@@ -136,14 +136,31 @@ static cJSON *plan_host_json(struct plan_host *p)
 	return o;
 }
 
+/* The hosts a campaign may take: all (only NULL), or those listed. */
+struct only {
+	const int64_t *ids;
+	size_t n;
+};
+
+static bool taken(const struct only *only, int64_t id)
+{
+	for (size_t i = 0; only->ids && i < only->n; i++)
+		if (only->ids[i] == id)
+			return true;
+	return !only->ids;
+}
+
 static pw_err plan_hosts(pw_db *db, const pw_campaign_spec *s, const pw_campaign_select *sel,
-			 const pw_host_list *hosts, cJSON *out, pw_error *err)
+			 const pw_host_list *hosts, const struct only *only, cJSON *out,
+			 pw_error *err)
 {
 	struct plan_host *v = calloc(hosts->n ? hosts->n : 1, sizeof *v);
 	size_t n = 0;
 	int64_t snapshot = 0;
 	pw_err rc = v ? PW_OK : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < hosts->n; i++) {
+		if (!taken(only, hosts->v[i].id))
+			continue;
 		struct plan_host p = {&hosts->v[i], 0, 0, cJSON_CreateArray()};
 		rc = p.findings ? place(s, &p, err)
 				: pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -205,7 +222,8 @@ static pw_err check_spec(const pw_campaign_spec *s, pw_error *err)
 	return PW_OK;
 }
 
-pw_err pw_campaign_plan(pw_db *db, const pw_campaign_spec *s, cJSON **out, pw_error *err)
+static pw_err plan(pw_db *db, const pw_campaign_spec *s, const struct only *only, cJSON **out,
+		   pw_error *err)
 {
 	*out = NULL;
 	pw_err rc = check_spec(s, err);
@@ -220,7 +238,7 @@ pw_err pw_campaign_plan(pw_db *db, const pw_campaign_spec *s, cJSON **out, pw_er
 	if (!rc && !o)
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = plan_hosts(db, s, &sel, &hosts, o, err);
+		rc = plan_hosts(db, s, &sel, &hosts, only, o, err);
 	pw_host_list_release(&hosts);
 	pw_campaign_select_release(&sel);
 	if (rc) {
@@ -229,6 +247,12 @@ pw_err pw_campaign_plan(pw_db *db, const pw_campaign_spec *s, cJSON **out, pw_er
 	}
 	*out = o;
 	return PW_OK;
+}
+
+pw_err pw_campaign_plan(pw_db *db, const pw_campaign_spec *s, cJSON **out, pw_error *err)
+{
+	struct only all = {NULL, 0};
+	return plan(db, s, &all, out, err);
 }
 
 /* ---- storing it --------------------------------------------------------- */
@@ -348,19 +372,34 @@ static pw_err check_creator(pw_role role, bool emergency, pw_error *err)
 			    (unsigned)role < PW_ROLE__COUNT ? pw_role_name(role) : "the system");
 }
 
-pw_err pw_campaign_create(pw_db *db, const char *actor, pw_role role, const pw_campaign_spec *s,
-			  int64_t now, int64_t *id, pw_error *err)
+static pw_err create(pw_db *db, const char *actor, pw_role role, const pw_campaign_spec *s,
+		     const struct only *only, int64_t now, int64_t *id, pw_error *err)
 {
-	cJSON *plan = NULL;
+	cJSON *p = NULL;
 	pw_err rc = check_creator(role, s->emergency, err);
 	if (!rc)
-		rc = pw_campaign_plan(db, s, &plan, err);
-	struct create c = {actor, plan, {0}, 0};
+		rc = plan(db, s, only, &p, err);
+	struct create c = {actor, p, {0}, 0};
 	pw_job_ts(now, c.now);
 	if (!rc)
 		rc = pw_in_write_txn(db, create_txn, &c, err);
-	cJSON_Delete(plan);
+	cJSON_Delete(p);
 	if (!rc && id)
 		*id = c.id;
 	return rc;
+}
+
+pw_err pw_campaign_create(pw_db *db, const char *actor, pw_role role, const pw_campaign_spec *s,
+			  int64_t now, int64_t *id, pw_error *err)
+{
+	struct only all = {NULL, 0};
+	return create(db, actor, role, s, &all, now, id, err);
+}
+
+pw_err pw_campaign_create_hosts(pw_db *db, const char *actor, pw_role role,
+				const pw_campaign_spec *s, const int64_t *host_ids, size_t n,
+				int64_t now, int64_t *id, pw_error *err)
+{
+	struct only these = {host_ids, n};
+	return create(db, actor, role, s, &these, now, id, err);
 }

@@ -350,8 +350,10 @@ static pw_err selected_left(struct drive *d, const struct dhost *h, const cJSON 
 
 /* ---- halting ------------------------------------------------------------ */
 
-/* Halts the running campaign, saying why on the host's ticket. */
-static pw_err halt(struct drive *d, const struct dhost *h, const char *why, pw_error *err)
+/* Halts the running campaign, saying why on the host's ticket; `notify`
+ * the operators too, unless the outcome step that halted it did. */
+static pw_err halt(struct drive *d, const struct dhost *h, const char *why, bool notify,
+		   pw_error *err)
 {
 	pw_stmt *st;
 	pw_err rc = pw_sql(d->db,
@@ -372,6 +374,8 @@ static pw_err halt(struct drive *d, const struct dhost *h, const char *why, pw_e
 		 d->cid, why, d->cid, d->cid);
 	if (!rc)
 		rc = note_event(d, h, "halt", note, o, err);
+	if (!rc && notify)
+		rc = pw_campaign_notice_halt(d->db, d->cid, why, err);
 	cJSON_Delete(o);
 	if (!rc)
 		d->st->halted++;
@@ -544,13 +548,14 @@ static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 			rc = note_event(f->d, f->h, "backup-check-failed", why, NULL, err);
 			return rc ? rc : mark(f, "failed", NULL, err);
 		}
-		if (!strcmp(p, "patch"))
-			rc = outcome(f, PW_CA_PATCH_FAILED, err);
-		else if (!strcmp(p, "health"))
-			rc = outcome(f, PW_CA_HEALTH_FAILED, err);
+		bool step = !strcmp(p, "patch") || !strcmp(p, "health");
+		if (step)
+			rc = outcome(f,
+				     !strcmp(p, "patch") ? PW_CA_PATCH_FAILED : PW_CA_HEALTH_FAILED,
+				     err);
 		/* patch-failed and health-failed halted it already; say why. */
 		if (!rc)
-			rc = halt(f->d, f->h, why, err);
+			rc = halt(f->d, f->h, why, !step, err);
 		return rc ? rc : mark(f, "retry", NULL, err);
 	}
 	if (!strcmp(p, "backup"))

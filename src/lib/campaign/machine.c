@@ -187,6 +187,11 @@ static const char *const missing[PW_CH__COUNT] = {
 	"{h} was cancelled with campaign {c}",
 };
 
+const char *pw_campaign_missing(pw_chost_state s)
+{
+	return missing[s % PW_CH__COUNT];
+}
+
 /* Expands {h} and {c} of `tmpl` into out. */
 void pw_campaign_expand(char *out, size_t size, const char *tmpl, const char *host, int64_t id)
 {
@@ -323,6 +328,11 @@ static const char *const campaign_missing[PW_CS__COUNT] = {
 	"campaign {c} is cancelled",
 	"campaign {c} is done: every host reached an outcome",
 };
+
+const char *pw_campaign_missing_campaign(pw_campaign_state s)
+{
+	return campaign_missing[s % PW_CS__COUNT];
+}
 
 pw_err pw_campaign_check_campaign(pw_campaign_state state, pw_campaign_action action, pw_role role,
 				  int64_t id, pw_campaign_state *to, pw_error *err)

@@ -58,7 +58,11 @@ pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_erro
 			    " closed = CASE WHEN ? = 'closed' THEN ? ELSE NULL END WHERE id = ?",
 			    &st, err, "tttti", next, closed ? "closed" : "open",
 			    closed ? "closed" : "open", e->ts, e->ticket);
-	return rc ? rc : pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	/* A ticket opened, or moved on to someone: they are told. */
+	bool moved = e->from != e->to || strcmp(e->action, "open") == 0;
+	return rc || !moved ? rc : pw_campaign_notice_ticket(db, e->ticket, e->to, err);
 }
 
 pw_err pw_campaign_audit(pw_db *db, const char *actor, const char *action, int64_t id,
@@ -374,8 +378,12 @@ static pw_err update_host(pw_db *db, struct step_ctx *x, pw_error *err)
 static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 {
 	pw_campaign_action a = x->s->action;
-	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED)
-		return set_campaign_state(db, x, PW_CS_HALTED, err);
+	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED) {
+		char why[400];
+		snprintf(why, sizeof why, "%s on %s", pw_campaign_action_name(a), x->h.hostname);
+		pw_err rc = set_campaign_state(db, x, PW_CS_HALTED, err);
+		return rc ? rc : pw_campaign_notice_halt(db, x->c.id, why, err);
+	}
 	if (a == PW_CA_EXPIRE && x->c.state == PW_CS_DONE)
 		return set_campaign_state(db, x, PW_CS_RUNNING, err);
 	if (x->c.state != PW_CS_RUNNING || !pw_chost_state_final(x->to))

@@ -6,11 +6,13 @@
 
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db-internal.h"
+#include "patchwarden/text.h"
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat); stable since 7.x. */
 #define PG_BOOLOID 16
@@ -129,9 +131,27 @@ static void pg_close(pw_db *db)
 	free(db);
 }
 
+/* libpq notices a closed connection only when it next reads from it, so
+ * a connection idle across a failover or a restart would fail the next
+ * statement (and its request) although a new connection would succeed.
+ * Between transactions, and without session locks (whose holder must
+ * learn that they are gone: the failure tells it), nothing is lost by
+ * finding out now: read what is pending (the server's last words, then
+ * the end of the stream). */
+static void pg_notice_closed(pg_db *d)
+{
+	if (d->base.nlocks || PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		return;
+	struct pollfd p = {.fd = PQsocket(d->conn), .events = POLLIN};
+	for (int i = 0; i < 4 && poll(&p, 1, 0) == 1; i++)
+		if (!PQconsumeInput(d->conn))
+			break;
+}
+
 static pw_err pg_ensure_connected(pw_db *db, pw_error *err)
 {
 	pg_db *d = PG(db);
+	pg_notice_closed(d);
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		return PW_OK;
 	if (d->tx_lost)
@@ -407,17 +427,6 @@ static const char *pg_col_text(pw_stmt *st, int col)
 	return PQgetisnull(s->res, s->row, col) ? NULL : PQgetvalue(s->res, s->row, col);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* bytea arrives as text: "\x" + hex (PostgreSQL's default output), or
  * the old escape format when a server sets bytea_output = escape. */
 static const void *pg_col_blob(pw_stmt *st, int col, size_t *len)
@@ -440,7 +449,7 @@ static const void *pg_col_blob(pw_stmt *st, int col, size_t *len)
 		if (pw_buf_reserve(b, (n - 2) / 2))
 			return NULL;
 		for (size_t i = 2; i + 1 < n; i += 2) {
-			int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+			int hi = pw_hex_digit(v[i]), lo = pw_hex_digit(v[i + 1]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			b->data[b->len++] = (char)(hi << 4 | lo);

@@ -131,6 +131,19 @@ pw_err pw_token_revoke(pw_db *db, const pw_token_kind *k, const char *actor, int
 	return pw_in_write_txn(db, revoke_txn, &r, err);
 }
 
+pw_err pw_token_touch(pw_db *db, const char *update, const char *now, int64_t id, pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(db, update, &st, err, "ti", now, id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (rc == PW_ERR_UNAVAILABLE) {
+		pw_error_set(err, PW_OK, "%s", "");
+		rc = PW_OK;
+	}
+	return rc;
+}
+
 bool pw_token_split(const char *token, const char *prefix, int64_t *id, const char **secret)
 {
 	size_t plen = strlen(prefix);
@@ -157,4 +170,20 @@ bool pw_token_split(const char *token, const char *prefix, int64_t *id, const ch
 	*id = v;
 	*secret = p;
 	return true;
+}
+
+pw_err pw_token_row_match(pw_db *db, const char *sql, int64_t id, const char *secret, pw_stmt **st,
+			  bool *match, pw_error *err)
+{
+	bool row = false;
+	*match = false;
+	pw_err rc = pw_sql(db, sql, st, err, "i", id);
+	if (!rc)
+		rc = pw_stmt_step(*st, &row, err);
+	if (rc)
+		return rc;
+	*match = pw_secret_matches_col(*st, row, 0, secret);
+	if (!*match)
+		pw_stmt_reset(*st);
+	return PW_OK;
 }

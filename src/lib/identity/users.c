@@ -331,6 +331,70 @@ pw_err pw_user_set_role(pw_db *db, const char *actor, const char *name, pw_role 
 	return update_user(db, &c, err);
 }
 
+bool pw_email_address_ok(const char *addr)
+{
+	if (!addr)
+		return false;
+	size_t n = strlen(addr);
+	const char *at = strchr(addr, '@');
+	if (n < 3 || n > 254 || !at || at == addr || !at[1] || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = addr; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch <= ' ' || ch >= 0x7f || strchr("<>()[]\\,;:\"", ch))
+			return false;
+	}
+	return true;
+}
+
+struct email_change {
+	const char *actor, *name, *email;
+};
+
+static pw_err email_txn(pw_db *db, void *arg, pw_error *err)
+{
+	const struct email_change *c = arg;
+	struct user_row u;
+	pw_err rc = pw_audit_serialize(db, err);
+	if (!rc)
+		rc = load_user(db, c->name, &u, err);
+	char now[PW_TS_LEN];
+	pw_ts_now(now, 0);
+	pw_stmt *st;
+	if (!rc)
+		rc = pw_sql(db, "UPDATE users SET email = ?, updated = ? WHERE id = ?", &st, err,
+			    "tti", c->email, now, u.id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	cJSON *a = cJSON_CreateObject();
+	char *after = a && (c->email ? cJSON_AddStringToObject(a, "email", c->email)
+				     : cJSON_AddNullToObject(a, "email"))
+			      ? cJSON_PrintUnformatted(a)
+			      : NULL;
+	char target[PW_USER_NAME_MAX + 8];
+	snprintf(target, sizeof target, "user:%s", c->name);
+	if (!rc)
+		rc = after ? pw_audit_append(db, c->actor, "user.email", target, NULL, after, NULL,
+					     err)
+			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	cJSON_free(after);
+	cJSON_Delete(a);
+	return rc;
+}
+
+pw_err pw_user_set_email(pw_db *db, const char *actor, const char *name, const char *email,
+			 pw_error *err)
+{
+	if (email && !pw_email_address_ok(email))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "'%s' is not a plain address: give local@domain, without "
+				    "spaces, quotes, angle brackets or a display name",
+				    email);
+	struct email_change c = {actor, name, email};
+	pw_err rc = check_name(name, err);
+	return rc ? rc : pw_in_write_txn(db, email_txn, &c, err);
+}
+
 pw_err pw_user_set_disabled(pw_db *db, const char *actor, const char *name, bool disabled,
 			    pw_error *err)
 {
@@ -616,20 +680,17 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 				    "not an API token: expected pwt_<id>.<secret> as printed by "
 				    "'patchwarden user token create'");
 	pw_stmt *st;
-	bool row = false;
-	pw_err rc = pw_sql(db,
-			   "SELECT t.secret_hash, t.expires, t.revoked, t.last_used, u.id, u.name,"
-			   " u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id"
-			   " WHERE t.id = ?",
-			   &st, err, "i", id);
-	if (!rc)
-		rc = pw_stmt_step(st, &row, err);
+	bool match;
+	pw_err rc =
+		pw_token_row_match(db,
+				   "SELECT t.secret_hash, t.expires, t.revoked, t.last_used, u.id,"
+				   " u.name, u.role, u.disabled FROM api_tokens t"
+				   " JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+				   id, secret, &st, &match, err);
 	if (rc)
 		return rc;
-	if (!pw_secret_matches_col(st, row, 0, secret)) {
-		pw_stmt_reset(st);
+	if (!match)
 		return pw_error_set(err, PW_ERR_AUTH, "API token pwt_%" PRId64 " is not valid", id);
-	}
 	char now[PW_TS_LEN], stale[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	pw_ts_now(stale, -LAST_USED_EVERY);
@@ -660,19 +721,9 @@ pw_err pw_api_token_authenticate(pw_db *db, const char *token, pw_principal *out
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	if (touch) {
-		rc = pw_sql(db, "UPDATE api_tokens SET last_used = ? WHERE id = ?", &st, err, "ti",
-			    now, id);
-		if (!rc)
-			rc = pw_stmt_exec(st, err);
-		/* last_used is bookkeeping: a full disk or a read-only database
-		 * must not also refuse every user what they may still read. */
-		if (rc == PW_ERR_UNAVAILABLE) {
-			pw_error_set(err, PW_OK, "%s", "");
-			rc = PW_OK;
-		}
-	}
-	return rc;
+	return touch ? pw_token_touch(db, "UPDATE api_tokens SET last_used = ? WHERE id = ?", now,
+				      id, err)
+		     : PW_OK;
 }
 
 cJSON *pw_user_to_json(const pw_user *u)

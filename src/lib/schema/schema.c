@@ -427,6 +427,67 @@ static const struct server_migration migrations[] = {
 	 " result TEXT);"
 	 "CREATE INDEX campaign_jobs_host ON campaign_jobs(campaign_id, host_id, purpose, round);",
 	 NULL},
+
+	{18, "the notification outbox, users' email addresses, policy runs",
+	 /* notify.h: a message is written here in the transaction of the
+	  * event behind it (a campaign step, a halt, a ticket waiting on
+	  * someone), so it is sent exactly when that event is committed; the
+	  * sender thread delivers it and keeps it until then (attempts,
+	  * last_error, next_attempt for the backoff). recipient is the email
+	  * address (NULL for a webhook, whose URL is the configuration's). */
+	 "CREATE TABLE notify_outbox ("
+	 " id {{id}},"
+	 " created TEXT NOT NULL,"
+	 " event TEXT NOT NULL,"
+	 " channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),"
+	 " recipient TEXT,"
+	 " subject TEXT NOT NULL,"
+	 " body TEXT NOT NULL,"
+	 " payload TEXT NOT NULL,"                 /* JSON: the webhook's body */
+	 " state TEXT NOT NULL DEFAULT 'pending'," /* pending, sent, dropped */
+	 " attempts BIGINT NOT NULL DEFAULT 0,"
+	 " next_attempt TEXT NOT NULL,"
+	 " last_error TEXT,"
+	 " sent TEXT);"
+	 "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_attempt);"
+	 "ALTER TABLE users ADD COLUMN email TEXT;"
+	 /* When an operator marked the host compromised (policy_run.h). */
+	 "ALTER TABLE hosts ADD COLUMN compromised TEXT;"
+	 /* policy_run.h: each run and what it found (its JSON report), so
+	  * the server's daily run happens once a day across nodes. */
+	 "CREATE TABLE policy_runs ("
+	 " id {{id}},"
+	 " started TEXT NOT NULL,"
+	 " kind TEXT NOT NULL," /* daily, emergency */
+	 " actor TEXT NOT NULL,"
+	 " report TEXT NOT NULL);",
+	 NULL},
+
+	{19, "web console sessions, login lockout, the open findings' summary index",
+	 /* Sessions (session.h) are tokens like API tokens, with the CSRF
+	  * token their forms carry; a user's failures in a row and the end
+	  * of their lockout live with the user, so every node sees them.
+	  * The fleet summary (the console's fleet page, GET /api/v1/summary)
+	  * reads every open finding's host, priority, first sighting and KEV
+	  * due date: this index holds exactly those, so it is answered from
+	  * the index alone (10,000 hosts with 20 findings each: 380 ms without
+	  * it, docs/benchmarks.md). */
+	 "CREATE TABLE sessions ("
+	 " id {{id}},"
+	 " user_id BIGINT NOT NULL REFERENCES users(id),"
+	 " secret_hash {{blob}} NOT NULL," /* SHA-256 of the secret part */
+	 " csrf TEXT NOT NULL,"
+	 " client TEXT NOT NULL,"
+	 " created TEXT NOT NULL,"
+	 " last_seen TEXT NOT NULL,"
+	 " expires TEXT NOT NULL,"
+	 " revoked TEXT);"
+	 "CREATE INDEX sessions_user ON sessions(user_id);"
+	 "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE users ADD COLUMN locked_until TEXT;"
+	 "CREATE INDEX findings_open_summary ON findings(priority, host_id, first_seen, kev_due)"
+	 " WHERE fixed_at IS NULL;",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

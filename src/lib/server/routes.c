@@ -26,8 +26,10 @@
 #include "patchwarden/jobs.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/metrics.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/text.h"
+#include "patchwarden/window.h"
 
 #include "server-internal.h"
 
@@ -703,6 +705,36 @@ static void h_host_decommission(struct pw_api_ctx *c)
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_host_decommission(c->env->db, c->who->actor, ref, note, NULL, &e);
 	reply_lifecycle(c, rc, &e, "decommissioned");
+}
+
+static void h_host_compromised(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	int64_t campaign = 0;
+	size_t similar = 0;
+	pw_err rc = pw_policy_compromised(c->env->db, c->who->actor, ref, note, pw_window_now(),
+					  &campaign, &similar, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
+	    !cJSON_AddTrueToObject(o, "compromised") ||
+	    !(campaign ? pw_json_add_int(o, "campaign", campaign)
+		       : cJSON_AddNullToObject(o, "campaign") != NULL) ||
+	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
 }
 
 static void h_host_delete(struct pw_api_ctx *c)
@@ -1599,6 +1631,15 @@ static const pw_route routes[] = {
 	 "a `note` for the audit log. 409 when it was decommissioned before",
 	 NULL, "{\"note\":\"replaced by web-07, CHG-1299\"}",
 	 "{\"host_id\":42,\"decommissioned\":true,\"host\":{" HOST_EXAMPLE "}}"},
+	{"POST", "/api/v1/hosts/{id}/compromised", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER,
+	 2 * KiB, JSON, 200, "host.compromised", h_host_compromised,
+	 "Marks the host compromised, as `patchwarden host set HOST compromised=true` does: "
+	 "audited with the body's optional `note`, and an emergency campaign \"incident: similar "
+	 "to HOST\" drafted for the hosts in service of its category and OS release that share "
+	 "one of its open findings (`campaign` null when none does); operators and managers are "
+	 "notified. 400 for a host without a category, 409 for a decommissioned one",
+	 NULL, "{\"note\":\"IDS alert 4411\"}",
+	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "

@@ -4,6 +4,7 @@
  * snapshot. It works apart from the HTTP transport (server.c), which
  * only queues hosts and logs for it, so that a check-in neither waits
  * for a scan nor holds SQLite's writers meanwhile. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "patchwarden/grow.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/metrics.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/window.h"
 
 #include "server-internal.h"
@@ -156,6 +158,52 @@ static void recompute_changed(struct pw_scheduler *s, pw_db **db, int64_t *ids, 
 	pw_feedstore_close(store);
 }
 
+/* pw_db_try_lock's key for the policy run: one node at a time. */
+#define POLICY_LOCK 0x7077706f6c696379LL /* "pwpolicy" */
+
+static void log_policy(struct pw_scheduler *s, const cJSON *r)
+{
+	pw_server_log(s->server, PW_LOG_NOTICE,
+		      "policy: %d emergency findings, %d past SLA, %d hosts unpatched, %d "
+		      "expiring, %d campaigns drafted ('patchwarden policy run --dry-run' lists "
+		      "them)",
+		      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "emergency")),
+		      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "past_sla")),
+		      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "unpatched")),
+		      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "expiring")),
+		      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "drafted")));
+}
+
+/* The daily run when it is due (daily_at passed and no run since), or
+ * the emergency path after a new snapshot; one node at a time. */
+static void policy(struct pw_scheduler *s, pw_db *db, bool emergency)
+{
+	pw_error e = PW_ERROR_INIT;
+	bool due = emergency, got = false;
+	int64_t now = pw_window_now();
+	/* daily_at turns the server's runs on, the emergency path with them:
+	 * a server that does not run the policy drafts no campaign. */
+	if (!db || !s->cfg->policy_run.daily_at)
+		return;
+	pw_err rc = emergency ? PW_OK : pw_policy_run_due(db, &s->cfg->policy_run, now, &due, &e);
+	if (!rc && due)
+		rc = pw_db_try_lock(db, POLICY_LOCK, &got, &e);
+	if (!rc && got && !emergency)
+		rc = pw_policy_run_due(db, &s->cfg->policy_run, now, &due, &e);
+	cJSON *r = NULL;
+	if (!rc && got && due)
+		rc = pw_policy_run(db, &s->cfg->policy_run, now, false, emergency, &r, &e);
+	if (!rc && r)
+		log_policy(s, r);
+	cJSON_Delete(r);
+	if (rc)
+		pw_server_log(s->server, PW_LOG_ERR, "policy: %s run: %s",
+			      emergency ? "emergency" : "daily", pw_error_text(&e));
+	pw_error e2 = PW_ERROR_INIT;
+	if (got)
+		pw_db_unlock(db, POLICY_LOCK, &e2);
+}
+
 static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 {
 	pw_feedstore *store = NULL;
@@ -170,8 +218,12 @@ static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 		pw_server_log(s->server, PW_LOG_ERR,
 			      "findings: recompute failed (next try in %ld s): %s",
 			      s->cfg->feeds.recompute_interval, pw_error_text(&e));
-	else if (st.ran)
+	else if (st.ran) {
 		log_run(s, &st);
+		/* A snapshot that brings a KEV-listed or emergency finding
+		 * drafts its emergency campaign at once. */
+		policy(s, *db, true);
+	}
 }
 
 static void job_deadlines(struct pw_scheduler *s, pw_db **db)
@@ -297,6 +349,7 @@ static void *scheduler(void *arg)
 			job_deadlines(s, &db);
 			campaign_expiry(s, db);
 			campaign_drive(s, &db);
+			policy(s, db, false);
 			timed(s, PW_SCHED_JOB_DEADLINES, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
 			next_jobs.tv_sec += s->cfg->deadline_interval > 0

@@ -72,6 +72,18 @@ void pw_h_campaign_step(struct pw_api_ctx *c);
 void pw_h_tickets(struct pw_api_ctx *c);
 void pw_h_ticket(struct pw_api_ctx *c);
 
+/* ---- the web console's assets (web_assets.c) ---------------------------- */
+
+typedef struct pw_web_asset {
+	const char *ext, *content_type, *text;
+	size_t len;
+} pw_web_asset;
+
+/* "/static/pw-<hash>.css" for "css", the script's for "js". */
+const char *pw_web_asset_path(const char *ext);
+/* The asset at `path`, NULL when none. */
+const pw_web_asset *pw_web_asset_find(const char *path);
+
 /* ---- the transport and the findings scheduler -------------------------- */
 
 /* A line for the server's log (cfg.log), escaped (log.h); nothing when
@@ -118,5 +130,13 @@ void pw_scheduler_stale(void *ctx, int64_t host_id);
  * queued are left to the next snapshot or their next change. NULL is
  * a no-op. */
 void pw_scheduler_free(struct pw_scheduler *s);
+
+/* The notifier thread (notifier.c): delivers the outbox at [notify]
+ * interval from now on. `cfg` and `server` must outlive it. */
+struct pw_notifier;
+pw_err pw_notifier_start(const pw_server_config *cfg, struct pw_server *server,
+			 struct pw_notifier **out, pw_error *err);
+/* Stops it after the delivery in progress. NULL is fine. */
+void pw_notifier_free(struct pw_notifier *n);
 
 #endif

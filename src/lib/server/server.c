@@ -4,6 +4,7 @@
  * streams in) and a missing or wrong credential are answered without
  * storing the body. Everything else is routes.c's. */
 #include "patchwarden/server.h"
+#include "patchwarden/web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -182,7 +183,7 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	/* Every command reads the same file, each its sections: the server
 	 * (and -n) checks that no section is outside them all. */
 	static const char *const sections[] = {"server", "feeds", "jobs",     "policy", "scan",
-					       "sync",   "agent", "source *", NULL};
+					       "sync",   "agent", "source *", "notify", NULL};
 	pw_err rc = c ? pw_config_check_sections(c, sections, err) : PW_OK;
 	if (!rc && c)
 		rc = pw_config_check_keys(c, "server", known, err);
@@ -206,7 +207,9 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
 	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)) ||
-	    (rc = jobs_config_load(c, out, err)))
+	    (rc = jobs_config_load(c, out, err)) ||
+	    (rc = pw_notify_config_load(c, &out->notify, err)) ||
+	    (rc = pw_policy_run_config_load(c, &out->policy_run, err)))
 		return rc;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
@@ -450,7 +453,8 @@ struct pw_server {
 	 * SQLite's busy handler, which sleeps. */
 	bool sqlite;
 	pthread_mutex_t write_lock;
-	struct pw_scheduler *sched; /* scheduler.c */
+	struct pw_scheduler *sched;   /* scheduler.c */
+	struct pw_notifier *notifier; /* notifier.c */
 	/* Open connections, for the watchdog that closes those whose request
 	 * is not in by request_timeout: connection_timeout alone lets a
 	 * client that sends a byte now and then hold a connection forever. */
@@ -493,6 +497,7 @@ struct request {
 	bool has_early;
 	bool responded;
 	bool close;     /* the body's framing is in doubt: nothing more is read */
+	bool web;       /* a console page (web.h), not an API route */
 	size_t dropped; /* body bytes read past the limit */
 	int status;
 	size_t bytes;
@@ -804,6 +809,73 @@ static enum MHD_Result respond(struct pw_server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* A console reply, with the headers that keep its pages from being
+ * framed, sniffed, cached or given inline script. */
+static enum MHD_Result respond_web(struct pw_server *s, struct MHD_Connection *conn,
+				   struct request *r, pw_web_response *w)
+{
+	r->responded = true;
+	r->status = w->status;
+	r->bytes = w->body.len;
+	snprintf(r->who.actor, sizeof r->who.actor, "%s", w->actor);
+	conn_receiving(s, r->conn, false);
+	size_t n = w->body.len;
+	struct MHD_Response *m = MHD_create_response_from_buffer(n, pw_buf_detach(&w->body),
+								 MHD_RESPMEM_MUST_FREE);
+	if (!m)
+		return MHD_NO;
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, w->content_type);
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, w->cache_control);
+	MHD_add_response_header(m, "Content-Security-Policy", pw_web_csp);
+	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(m, "X-Frame-Options", "DENY");
+	MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+	if (w->set_cookie[0])
+		MHD_add_response_header(m, MHD_HTTP_HEADER_SET_COOKIE, w->set_cookie);
+	if (w->location[0])
+		MHD_add_response_header(m, MHD_HTTP_HEADER_LOCATION, w->location);
+	if (r->close)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, m);
+	MHD_destroy_response(m);
+	return ret;
+}
+
+/* The whole console request is in: its page. */
+static enum MHD_Result answer_web(struct pw_server *s, struct MHD_Connection *conn,
+				  struct request *r, const pw_query_param *query, size_t n_query)
+{
+	pw_web_response w = PW_WEB_RESPONSE_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_api_env env = api_env(s, &e);
+	if (!env.db) {
+		w.status = 503;
+		w.content_type = "text/plain; charset=utf-8";
+		w.cache_control = "no-store";
+		snprintf(w.actor, sizeof w.actor, "-");
+		if (pw_buf_puts(&w.body,
+				"the server cannot reach its database; try again shortly\n"))
+			return MHD_NO;
+		return respond_web(s, conn, r, &w);
+	}
+	pw_web_request rq = {
+		r->method,
+		r->path,
+		query,
+		n_query,
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+		r->body.len ? pw_buf_str(&r->body) : "",
+		r->body.len,
+		r->client,
+		s->tls || !pw_server_listen_is_loopback(s->cfg.listen),
+	};
+	pw_web_handle(&env, &rq, &w);
+	enum MHD_Result ret = respond_web(s, conn, r, &w);
+	pw_web_response_release(&w);
+	return ret;
+}
+
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *k,
 				     const char *v)
 {
@@ -909,6 +981,15 @@ static enum MHD_Result begin(struct pw_server *s, struct MHD_Connection *conn, s
 		r->close = true;
 		return respond(s, conn, r, &resp);
 	}
+	if (pw_web_owns(url)) {
+		r->web = true;
+		size_t announced = body_announced(conn);
+		if (announced == SIZE_MAX || announced <= PW_WEB_BODY_MAX)
+			return MHD_YES;
+		pw_api_error(&resp, 413, "too_large", "a console form is at most %u bytes",
+			     PW_WEB_BODY_MAX);
+		return answer_early(s, conn, r, &resp);
+	}
 	int status;
 	r->route = pw_route_find(method, url, &r->args, &status, resp.allow);
 	if (!r->route) {
@@ -973,7 +1054,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			r->dropped += n;
 			return r->dropped > DROP_MAX ? MHD_NO : MHD_YES;
 		}
-		if (!pw_api_body_fits(r->route, r->body.len + n, &resp)) {
+		if (r->web ? r->body.len + n > PW_WEB_BODY_MAX
+			   : !pw_api_body_fits(r->route, r->body.len + n, &resp)) {
+			if (r->web)
+				pw_api_error(&resp, 413, "too_large",
+					     "a console form is at most %u bytes", PW_WEB_BODY_MAX);
 			r->early = resp;
 			r->has_early = true;
 			r->dropped = r->body.len + n;
@@ -1000,6 +1085,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		pw_api_error(&resp, 400, "bad_request", "more than %d query parameters", MAX_QUERY);
 		return respond(s, conn, r, &resp);
 	}
+	if (r->web)
+		return answer_web(s, conn, r, q.v, q.n);
 	pw_error e = PW_ERROR_INIT;
 	pw_api_env env = api_env(s, &e);
 	pw_api_run_encoded(&env, r->route, &r->args, &r->who, q.v, q.n,
@@ -1064,6 +1151,7 @@ static unsigned auto_threads(void)
 
 static void server_free(struct pw_server *s)
 {
+	pw_notifier_free(s->notifier);
 	pw_scheduler_free(s->sched);
 	pw_worker_end(&s->watchdog);
 	for (size_t i = 0; i < s->n_dbs; i++)
@@ -1231,6 +1319,7 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
 	if ((rc = pw_scheduler_start(s->sched, err)) ||
+	    (rc = pw_notifier_start(&s->cfg, s, &s->notifier, err)) ||
 	    (rc = pw_worker_start(&s->watchdog, watchdog, s, "request watchdog", err))) {
 		MHD_stop_daemon(s->d);
 		server_free(s);

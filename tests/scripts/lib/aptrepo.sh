@@ -6,8 +6,9 @@
 #   aptrepo_pkg DIR NAME VERSION [Depends|Conflicts: ... ] [postinst-body] [payload-dir]
 #   aptrepo_test_packages DIR  # the set the executor's tests use (below)
 #   aptrepo_index DIR
-#   aptrepo_serve DIR [ADDR]   # sets APTREPO_URL and APTREPO_PID; on
-#                              # 127.0.0.1 unless ADDR is given
+#   aptrepo_serve DIR [ADDR [FILE]]  # sets APTREPO_URL and APTREPO_PID; on
+#                              # 127.0.0.1 unless ADDR is given; FILE (default
+#                              # Packages) must then download
 #   aptrepo_use ROOT           # ROOT's apt sources: that repository only
 #                              # (and its security/ sub-repository if any)
 #
@@ -61,7 +62,7 @@ aptrepo_serve() {
   APTREPO_DIR=$dir
   APTREPO_URL=http://$addr:$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -1)/
   rm -f "$log"
-  curl -fsS -o /dev/null "${APTREPO_URL}Packages"
+  curl -fsS -o /dev/null "${APTREPO_URL}${3:-Packages}"
 }
 
 aptrepo_use() {

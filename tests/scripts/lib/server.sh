@@ -32,6 +32,7 @@ pw_srv_start() {
   local name=$1 log i port
   shift
   log=$PW_SRV_TMP/$name.log
+  : >"$log" # there before the first look at it
   "$PW_BIN" server --listen "${PW_SRV_LISTEN:-127.0.0.1:0}" "$@" 2>"$log" &
   PW_SRV_PID[$name]=$!
   for i in $(seq 1 200); do

@@ -39,6 +39,13 @@ typedef struct pw_agent_sep_conf {
 	const char *server;           /* its URL; NULL: the one saved at enrollment */
 	const char *feed_store;       /* read by the child; may be NULL */
 	const pw_executor_conf *exec; /* what the parent runs requests with */
+	/* SIGHUP to the parent: it stops the child as SIGTERM does, then asks
+	 * reload_check whether the configuration still loads. Yes: restart()
+	 * runs the agent again (it returns only on failure); no, or no
+	 * restart: the parent logs why and starts a new child with the
+	 * configuration it has. NULL: SIGHUP stops the agent. */
+	bool (*reload_check)(char *why, size_t size);
+	void (*restart)(void);
 } pw_agent_sep_conf;
 
 typedef struct pw_agent_sep {

@@ -31,6 +31,9 @@ int pw_utf8_prefix(const char *s, size_t max);
 bool pw_cve_id_ok(const char *s);
 bool pw_advisory_id_ok(const char *s);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int pw_hex_digit(char c);
+
 /* Whether a and b are both NULL or equal strings. */
 bool pw_str_same(const char *a, const char *b);
 

@@ -48,6 +48,11 @@ pw_err pw_campaign_plan(pw_db *db, const pw_campaign_spec *s, struct cJSON **out
  * an emergency: manager or admin). Audited as "campaign.create". */
 pw_err pw_campaign_create(pw_db *db, const char *actor, pw_role role, const pw_campaign_spec *s,
 			  int64_t now, int64_t *id, pw_error *err);
+/* The same for the hosts of s->hosts that are also among the n
+ * `host_ids` (the policy's drafts for hosts it chose itself). */
+pw_err pw_campaign_create_hosts(pw_db *db, const char *actor, pw_role role,
+				const pw_campaign_spec *s, const int64_t *host_ids, size_t n,
+				int64_t now, int64_t *id, pw_error *err);
 
 /* The risk assessment of a decline: data value, threat frequency and
  * impact are low, medium or high; cost_benefit and the reason are text. */

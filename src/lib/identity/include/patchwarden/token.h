@@ -25,6 +25,12 @@ bool pw_secret_matches(const void *stored, size_t stored_len, const char *secret
 /* pw_secret_matches on the stored hash in column `col` of the row `st`
  * stepped to; `row` false (no such row) never matches. */
 bool pw_secret_matches_col(pw_stmt *st, bool row, int col, const char *secret);
+/* Runs `sql` (its one parameter the token's id; column 0 the stored
+ * secret hash) and checks `secret` against the row: *match true with *st
+ * on the row (the caller resets it), false (reset) when there is no such
+ * row or the secret differs. A database error is returned. */
+pw_err pw_token_row_match(pw_db *db, const char *sql, int64_t id, const char *secret, pw_stmt **st,
+			  bool *match, pw_error *err);
 
 /* A kind of revocable token (API tokens, enrollment tokens): where its
  * rows are and how messages and the audit log name it. */
@@ -53,6 +59,12 @@ pw_err pw_token_revoke(pw_db *db, const pw_token_kind *k, const char *actor, int
  * PW_ERR_NOMEM. */
 pw_err pw_token_audit(pw_db *db, const pw_token_kind *k, const char *actor, const char *verb,
 		      int64_t id, const char *before, const char *after, pw_error *err);
+
+/* Records a token's use with `update` (sets a time, first ?, of the
+ * token with id, second ?). Bookkeeping: a full disk or a read-only
+ * database must not also refuse everybody what they may still read, so
+ * PW_ERR_UNAVAILABLE is no error here. */
+pw_err pw_token_touch(pw_db *db, const char *update, const char *now, int64_t id, pw_error *err);
 
 /* Splits "<prefix><id>.<secret>" (API tokens "pwt_", enrollment tokens
  * "pwe_"): false unless id is 1..2^63-1 in decimal and the secret is

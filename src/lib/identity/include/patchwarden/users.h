@@ -60,6 +60,15 @@ pw_err pw_user_set_role(pw_db *db, const char *actor, const char *name, pw_role 
 pw_err pw_user_set_disabled(pw_db *db, const char *actor, const char *name, bool disabled,
 			    pw_error *err);
 
+/* The address notifications go to (notify.h); NULL removes it. A plain
+ * addr-spec only (pw_email_address_ok), else PW_ERR_INVALID. */
+pw_err pw_user_set_email(pw_db *db, const char *actor, const char *name, const char *email,
+			 pw_error *err);
+/* Whether `addr` is local@domain of printable ASCII without spaces,
+ * angle brackets, quotes, commas or control bytes: nothing a mail header
+ * or an SMTP command could be split on. */
+bool pw_email_address_ok(const char *addr);
+
 typedef struct pw_user {
 	int64_t id;
 	char *name;

@@ -16,6 +16,8 @@
 #include "patchwarden/config.h"
 #include "patchwarden/error.h"
 #include "patchwarden/log.h"
+#include "patchwarden/notify.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/routes.h"
 
@@ -51,6 +53,11 @@ typedef struct pw_server_config {
 	/* [jobs] deadline_interval: seconds between the scheduler's looks at
 	 * the job deadlines, campaign expiries and the patch driver. */
 	long deadline_interval;
+	/* [notify]: where the notifier thread sends the outbox (notify.h). */
+	pw_notify_config notify;
+	/* [policy]'s run: the scheduler's daily run at daily_at, and the
+	 * emergency path after each new feed snapshot (policy_run.h). */
+	pw_policy_run_config policy_run;
 	pw_server_log_fn log;
 	void *log_ctx;
 	pw_log_level log_level; /* [server] log_level; SIGHUP applies a change */
