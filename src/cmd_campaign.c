@@ -232,14 +232,28 @@ static void print_campaign_line(const cJSON *c)
 	       int_of(c, "feed_snapshot"));
 }
 
+/* The driver's simulate job on the host: "-" until its result is in. The
+ * record holds it as raw JSON (the stored text). */
+static const char *simulated(const cJSON *h)
+{
+	const cJSON *s = cJSON_GetObjectItem(h, "simulate");
+	cJSON *r = cJSON_IsRaw(s) ? cJSON_Parse(s->valuestring) : NULL;
+	const char *v = !cJSON_IsObject(r)                                     ? "-"
+			: cJSON_IsTrue(cJSON_GetObjectItem(r, "unresolvable")) ? "UNRESOLVABLE"
+									       : "resolves";
+	cJSON_Delete(r);
+	return v;
+}
+
 static void print_hosts(const cJSON *c)
 {
 	const cJSON *h;
 	cJSON_ArrayForEach(h, cJSON_GetObjectItem(c, "host_list")) {
 		printf("  wave %" PRId64 "  %-20s flow %" PRId64 "  %-18s next: %-12s ticket "
-		       "%" PRId64 "\n",
+		       "%" PRId64 "  simulate: %s\n",
 		       int_of(h, "wave"), str_of(h, "hostname"), int_of(h, "flow"),
-		       str_of(h, "state"), str_of(h, "next_actor"), int_of(h, "ticket_id"));
+		       str_of(h, "state"), str_of(h, "next_actor"), int_of(h, "ticket_id"),
+		       simulated(h));
 	}
 }
 

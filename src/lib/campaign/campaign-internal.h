@@ -49,4 +49,9 @@ pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_erro
 pw_err pw_campaign_audit(pw_db *db, const char *actor, const char *action, int64_t id,
 			 const struct cJSON *after, pw_error *err);
 
+/* How many hosts of the waves before `wave` have not reached an outcome
+ * or soaked for `soak` seconds by `now`: the wave's turn when 0. */
+pw_err pw_campaign_wave_waiting(pw_db *db, int64_t campaign, int wave, int64_t soak, int64_t now,
+				int64_t *waiting, pw_error *err);
+
 #endif

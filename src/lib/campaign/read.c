@@ -73,14 +73,17 @@ static const char *const campaign_cols[] = {
 	" (SELECT count(*) FROM campaign_hosts h WHERE h.campaign_id = c.id) FROM campaigns c"
 
 static const char *const host_cols[] = {
-	"host_id:i",   "hostname:t",   "flow:i",        "wave:i",     "category:t",
-	"app_owner:t", "test_env:b",   "criticality:i", "state:t",    "patches:i",
-	"ticket_id:i", "next_actor:t", "recheck:t",     "finished:t", "findings:j",
+	"host_id:i",  "hostname:t",    "flow:i",     "wave:i",     "category:t",  "app_owner:t",
+	"test_env:b", "criticality:i", "state:t",    "patches:i",  "ticket_id:i", "next_actor:t",
+	"recheck:t",  "finished:t",    "findings:j", "simulate:j",
 };
 #define HOST_SQL                                                                                   \
 	"SELECT h.host_id, h.hostname, h.flow, h.wave, h.category, h.app_owner, h.test_env,"       \
 	" CASE WHEN h.criticality > 0 THEN h.criticality END, h.state, h.patches, h.ticket_id,"    \
-	" t.next_actor, h.recheck, h.finished, h.findings FROM campaign_hosts h"                   \
+	" t.next_actor, h.recheck, h.finished, h.findings,"                                        \
+	" (SELECT j.result FROM campaign_jobs j WHERE j.campaign_id = h.campaign_id"               \
+	" AND j.host_id = h.host_id AND j.purpose = 'simulate' ORDER BY j.id DESC LIMIT 1)"        \
+	" FROM campaign_hosts h"                                                                   \
 	" JOIN tickets t ON t.id = h.ticket_id WHERE h.campaign_id = ? ORDER BY h.wave, "          \
 	"h.hostname"
 

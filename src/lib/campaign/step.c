@@ -269,6 +269,21 @@ static pw_err test_hosts_verified(pw_db *db, struct step_ctx *x, pw_error *err)
 			    x->h.app_owner[0] ? x->h.app_owner : "unset");
 }
 
+pw_err pw_campaign_wave_waiting(pw_db *db, int64_t campaign, int wave, int64_t soak, int64_t now,
+				int64_t *waiting, pw_error *err)
+{
+	pw_stmt *st;
+	char since[PW_TS_LEN];
+	pw_job_ts(now - soak, since);
+	*waiting = 0;
+	pw_err rc = pw_sql(db,
+			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND wave < ?"
+			   " AND (state NOT IN ('verified', 'risk_accepted', 'countermeasure',"
+			   " 'cancelled') OR finished > ?)",
+			   &st, err, "iit", campaign, (int64_t)wave, since);
+	return rc ? rc : pw_sql_int(st, waiting, err);
+}
+
 /* Wave n is patched after every host of the waves before it reached an
  * outcome and the last of them has soaked for the campaign's soak time. */
 static pw_err wave_turn(pw_db *db, struct step_ctx *x, pw_error *err)
@@ -280,17 +295,9 @@ static pw_err wave_turn(pw_db *db, struct step_ctx *x, pw_error *err)
 				    x->h.hostname, x->c.id, pw_campaign_state_name(x->c.state),
 				    x->c.state == PW_CS_OPEN ? "start" : "resume", x->c.id);
 	}
-	pw_stmt *st;
-	char since[PW_TS_LEN];
-	pw_job_ts(x->s->now - x->c.soak, since);
 	int64_t waiting = 0;
-	pw_err rc = pw_sql(db,
-			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND wave < ?"
-			   " AND (state NOT IN ('verified', 'risk_accepted', 'countermeasure',"
-			   " 'cancelled') OR finished > ?)",
-			   &st, err, "iit", x->c.id, (int64_t)x->h.wave, since);
-	if (!rc)
-		rc = pw_sql_int(st, &waiting, err);
+	pw_err rc = pw_campaign_wave_waiting(db, x->c.id, x->h.wave, x->c.soak, x->s->now, &waiting,
+					     err);
 	if (rc || !waiting)
 		return rc;
 	return pw_error_set(err, PW_ERR_CONFLICT,
@@ -538,7 +545,10 @@ static pw_err run_step(pw_db *db, const pw_campaign_step *s, int64_t host_id, in
 	x->job = job;
 	x->h.host_id = host_id;
 	pw_job_ts(s->now, x->now);
-	pw_err rc = pw_in_write_txn(db, step_txn, x, err);
+	/* The driver takes a job's outcome in the transaction that marks the
+	 * job handled: a caller's open one is joined. */
+	pw_err rc = pw_db_in_transaction(db) ? step_txn(db, x, err)
+					     : pw_in_write_txn(db, step_txn, x, err);
 	free(x);
 	return rc;
 }

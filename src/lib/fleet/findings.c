@@ -143,6 +143,22 @@ static void store_scan_release(struct store_scan *s)
 	pw_advindex_free(s->idx);
 }
 
+pw_err pw_findings_scan_inventory(pw_feedstore *store, int64_t snapshot, const pw_policy *policy,
+				  const char *inventory_json, pw_findings_each_fn fn, void *ctx,
+				  pw_error *err)
+{
+	struct store_scan s;
+	pw_err rc = store_scan_init(&s, store, snapshot, false, policy, err);
+	pw_host_scan_in in = {"campaign-scan", inventory_json, NULL, NULL};
+	pw_host_scan_out out = {NULL, 0, NULL, 0};
+	if (!rc)
+		rc = store_scan_fn(&s, &in, &out, err);
+	for (size_t i = 0; !rc && i < out.n; i++)
+		rc = fn(ctx, &out.v[i], err);
+	store_scan_release(&s);
+	return rc;
+}
+
 /* ---- the snapshot of record ------------------------------------------- */
 
 pw_err pw_findings_snapshot(pw_db *db, int64_t *snapshot, pw_error *err)

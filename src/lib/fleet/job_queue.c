@@ -364,9 +364,12 @@ pw_err pw_job_queue(pw_db *db, const pw_job_request *r, pw_job_queued *out, pw_e
 		rc = pw_job_role_check(k, r->role, args, err);
 		q.policy = rc && out->emergency;
 	}
+	/* The campaign driver queues a job and records it on its campaign
+	 * host in one transaction: a caller's open one is joined. */
 	if (!rc)
-		rc = pw_in_write_txn(db, queue_txn, &q, err);
-	if (rc && q.policy)
+		rc = pw_db_in_transaction(db) ? queue_txn(db, &q, err)
+					      : pw_in_write_txn(db, queue_txn, &q, err);
+	if (rc && q.policy && !pw_db_in_transaction(db))
 		audit_refusal(db, &q, err);
 	cJSON_Delete(args);
 	return rc;

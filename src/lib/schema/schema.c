@@ -405,6 +405,29 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE hosts ADD COLUMN runtime_at TEXT;",
 	 NULL},
 
+	{17, "the campaign driver's jobs",
+	 /* Each job the driver queues for a campaign host (campaign/driver.c),
+	  * written in the transaction that queues it, so a driver killed
+	  * between the two never queues it twice: purpose is the step it
+	  * serves (simulate, backup, pre-scan, patch, post-scan, health),
+	  * round the host's patches when queued; handled is set (done, retry,
+	  * failed) in the transaction that takes the job's outcome, and
+	  * result keeps what the step read from it (a scan's findings, the
+	  * simulation) as JSON. */
+	 "CREATE TABLE campaign_jobs ("
+	 " id {{id}},"
+	 " campaign_id BIGINT NOT NULL REFERENCES campaigns(id),"
+	 " host_id BIGINT NOT NULL,"
+	 " purpose TEXT NOT NULL,"
+	 " round BIGINT NOT NULL,"
+	 " job_id BIGINT NOT NULL REFERENCES jobs(id),"
+	 " queued TEXT NOT NULL,"
+	 " handled TEXT,"
+	 " handled_at TEXT,"
+	 " result TEXT);"
+	 "CREATE INDEX campaign_jobs_host ON campaign_jobs(campaign_id, host_id, purpose, round);",
+	 NULL},
+
 	{18, "the notification outbox, users' email addresses, policy runs",
 	 /* notify.h: a message is written here in the transaction of the
 	  * event behind it (a campaign step, a halt, a ticket waiting on

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "patchwarden/campaigns.h"
@@ -225,9 +226,6 @@ static void recompute_if_new(struct pw_scheduler *s, pw_db **db)
 	}
 }
 
-/* How often the job deadlines (pw_job_deadlines) are looked at. */
-#define DEADLINE_SECONDS 15
-
 static void job_deadlines(struct pw_scheduler *s, pw_db **db)
 {
 	pw_error e = PW_ERROR_INIT;
@@ -261,6 +259,33 @@ static void campaign_expiry(struct pw_scheduler *s, pw_db *db)
 			      "campaigns: %zu hosts re-opened: a risk acceptance expired or a "
 			      "countermeasure is due for its re-check",
 			      reopened);
+}
+
+/* The patch driver (campaigns.h) after the deadlines, which fail the
+ * jobs it then sees failed. One node at a time drives. */
+static void campaign_drive(struct pw_scheduler *s, pw_db **db)
+{
+	pw_feedstore *store = NULL;
+	pw_campaign_drive_stats st;
+	pw_error e = PW_ERROR_INIT;
+	memset(&st, 0, sizeof st);
+	pw_err rc = *db && open_both(s, db, &store)
+			    ? pw_campaign_drive(*db, store, &s->cfg->feeds.policy, "system:driver",
+						pw_window_now(), &st, &e)
+			    : PW_OK;
+	pw_feedstore_close(store);
+	if (rc)
+		pw_server_log(s->server, PW_LOG_ERR, "campaigns: driver: %s", pw_error_text(&e));
+	if (st.errors)
+		pw_server_log(s->server, PW_LOG_WARNING,
+			      "campaigns: driver: %zu hosts' steps failed (tried again next run); "
+			      "the first: %s",
+			      st.errors, st.first_error);
+	if (st.queued || st.outcomes || st.halted)
+		pw_server_log(s->server, st.halted ? PW_LOG_WARNING : PW_LOG_INFO,
+			      "campaigns: driver: %zu jobs queued, %zu outcomes taken, %zu "
+			      "campaigns halted (their tickets say why)",
+			      st.queued, st.outcomes, st.halted);
 }
 
 static struct timespec earlier(struct timespec a, struct timespec b)
@@ -323,10 +348,13 @@ static void *scheduler(void *arg)
 		if (passed(&next_jobs)) {
 			job_deadlines(s, &db);
 			campaign_expiry(s, db);
+			campaign_drive(s, &db);
 			policy(s, db, false);
 			timed(s, PW_SCHED_JOB_DEADLINES, t0);
 			clock_gettime(CLOCK_MONOTONIC, &next_jobs);
-			next_jobs.tv_sec += DEADLINE_SECONDS;
+			next_jobs.tv_sec += s->cfg->deadline_interval > 0
+						    ? s->cfg->deadline_interval
+						    : PW_DEADLINE_INTERVAL_DEFAULT;
 		}
 		pthread_mutex_lock(&s->lock);
 		/* A stream of changed hosts does not put the look off. */

@@ -144,19 +144,32 @@ static pw_err get_level(const pw_config *c, pw_log_level *out, pw_error *err)
 			    v ? v : "");
 }
 
-/* [jobs]: reboot_timeout (seconds, 60 to a day). */
+/* One [jobs] key of seconds from lo to hi; `what` says what it is. */
+static pw_err jobs_seconds(const pw_config *c, const char *key, long def, long lo, long hi,
+			   const char *what, long *out, pw_error *err)
+{
+	pw_err rc = pw_config_get_int(c, "jobs", key, def, out, err);
+	if (!rc && (*out < lo || *out > hi))
+		rc = pw_error_set(err, PW_ERR_PARSE,
+				  "[jobs] %s = %ld is out of range: use %ld to %ld (%s)", key, *out,
+				  lo, hi, what);
+	return rc;
+}
+
+/* [jobs]: reboot_timeout (seconds, 60 to a day), deadline_interval
+ * (seconds, 1 to 900). */
 static pw_err jobs_config_load(const pw_config *c, pw_server_config *out, pw_error *err)
 {
-	static const char *const known[] = {"reboot_timeout", NULL};
+	static const char *const known[] = {"reboot_timeout", "deadline_interval", NULL};
 	pw_err rc = c ? pw_config_check_keys(c, "jobs", known, err) : PW_OK;
 	if (!rc)
-		rc = pw_config_get_int(c, "jobs", "reboot_timeout", PW_JOB_REBOOT_TIMEOUT,
-				       &out->reboot_timeout, err);
-	if (!rc && (out->reboot_timeout < 60 || out->reboot_timeout > 86400))
-		rc = pw_error_set(err, PW_ERR_PARSE,
-				  "[jobs] reboot_timeout = %ld is out of range: use 60 to 86400 "
-				  "(seconds a reboot job waits for its host to report back)",
-				  out->reboot_timeout);
+		rc = jobs_seconds(c, "reboot_timeout", PW_JOB_REBOOT_TIMEOUT, 60, 86400,
+				  "seconds a reboot job waits for its host to report back",
+				  &out->reboot_timeout, err);
+	if (!rc)
+		rc = jobs_seconds(c, "deadline_interval", PW_DEADLINE_INTERVAL_DEFAULT, 1, 900,
+				  "seconds between looks at job deadlines and campaigns",
+				  &out->deadline_interval, err);
 	return rc;
 }
 

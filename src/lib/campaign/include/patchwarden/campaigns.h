@@ -20,6 +20,8 @@
 #include "patchwarden/campaign.h"
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
+#include "patchwarden/feedstore.h"
+#include "patchwarden/policy.h"
 #include "patchwarden/users.h"
 
 struct cJSON;
@@ -91,6 +93,34 @@ pw_err pw_campaign_step_apply(pw_db *db, const pw_campaign_step *s, pw_error *er
 pw_err pw_campaign_job_outcome(pw_db *db, const char *actor, int64_t campaign, int64_t host_id,
 			       pw_campaign_action outcome, int64_t job_id, int64_t now,
 			       pw_error *err);
+
+/* The pw_db_try_lock key of the patch driver ("pwcd"): one node drives. */
+#define PW_CAMPAIGN_DRIVER_LOCK_KEY INT64_C(0x70776364)
+
+typedef struct pw_campaign_drive_stats {
+	bool ran;                /* false: another node holds the driver's lock */
+	size_t queued, outcomes; /* jobs queued, job outcomes taken */
+	size_t halted;           /* campaigns halted (a failed job, a passed deadline) */
+	size_t errors;           /* hosts whose step failed this run (retried next run) */
+	char first_error[PW_ERROR_MSG_MAX];
+} pw_campaign_drive_stats;
+
+/* The patch driver, run by the server's scheduler: for each running
+ * campaign, for each host in a state that needs a job (campaign/driver.c
+ * has the table: simulate once; backup_check while awaiting a backup on
+ * a host with one; inventory as the pre-scan in the host's window once
+ * its wave's turn came; patch with the selected findings, at the window
+ * or as the campaign's emergency; inventory as the post-scan; health on
+ * a host with a health_check), queues the job and records it on the
+ * campaign host in one transaction, and takes the job's outcome once its
+ * result is in. The scans are of the inventory jobs' output against the
+ * campaign's pinned snapshot of `store`; the post-scan's diff against the
+ * pre-scan goes on the ticket. A failed patch, health check, scan or a
+ * job whose deadline passed halts the campaign, the ticket saying why.
+ * One node at a time (PW_CAMPAIGN_DRIVER_LOCK_KEY); a host whose step
+ * fails is counted in stats and tried again next run. */
+pw_err pw_campaign_drive(pw_db *db, pw_feedstore *store, const pw_policy *policy, const char *actor,
+			 int64_t now, pw_campaign_drive_stats *stats, pw_error *err);
 
 /* Re-opens what expired by `now`: signed risk acceptances (the host asks
  * its owner again) and countermeasures past their re-check date (the host

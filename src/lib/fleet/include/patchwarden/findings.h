@@ -104,6 +104,16 @@ pw_err pw_findings_refresh(pw_db *db, pw_feedstore *store, const pw_policy *poli
 pw_err pw_findings_recompute_host(pw_db *db, pw_feedstore *store, const pw_policy *policy,
 				  int64_t host_id, pw_host_findings_delta *delta, pw_error *err);
 
+/* Scans one inventory (the JSON an agent sends; an inventory job's
+ * output) against `snapshot` of `store` without storing anything: `fn`
+ * gets each finding. The campaign driver's pre- and post-scans, both
+ * against the campaign's pinned snapshot. PW_ERR_UNSUPPORTED when the
+ * snapshot has no advisories for the inventory's OS. */
+typedef pw_err (*pw_findings_each_fn)(void *ctx, const pw_host_finding *f, pw_error *err);
+pw_err pw_findings_scan_inventory(pw_feedstore *store, int64_t snapshot, const pw_policy *policy,
+				  const char *inventory_json, pw_findings_each_fn fn, void *ctx,
+				  pw_error *err);
+
 /* The snapshot the fleet's findings were last recomputed against, 0 when
  * never. */
 pw_err pw_findings_snapshot(pw_db *db, int64_t *snapshot, pw_error *err);

@@ -50,7 +50,9 @@ typedef struct pw_job_queued {
  *   ways out: "at_window": true queues it for that window, leased only
  *   inside it; "emergency": true runs it now).
  * "job.create" is audited with the job; a refusal of the window or of an
- * emergency is audited as "job.refuse". */
+ * emergency is audited as "job.refuse". Called inside an open
+ * transaction it joins it (the campaign driver records the job in the
+ * same one); a refusal is then not audited, the caller rolls back. */
 pw_err pw_job_queue(pw_db *db, const pw_job_request *r, pw_job_queued *out, pw_error *err);
 
 /* The queued job as POST /api/v1/hosts/{id}/jobs and `host queue --json`

@@ -50,6 +50,9 @@ typedef struct pw_server_config {
 	/* [jobs] reboot_timeout: seconds a leased reboot job waits for its
 	 * host to report back before the scheduler fails it (jobs.h). */
 	long reboot_timeout;
+	/* [jobs] deadline_interval: seconds between the scheduler's looks at
+	 * the job deadlines, campaign expiries and the patch driver. */
+	long deadline_interval;
 	/* [notify]: where the notifier thread sends the outbox (notify.h). */
 	pw_notify_config notify;
 	/* [policy]'s run: the scheduler's daily run at daily_at, and the
@@ -59,6 +62,8 @@ typedef struct pw_server_config {
 	void *log_ctx;
 	pw_log_level log_level; /* [server] log_level; SIGHUP applies a change */
 } pw_server_config;
+
+#define PW_DEADLINE_INTERVAL_DEFAULT 15
 
 /* One documented key of the [server] section. */
 typedef struct pw_server_key {
