@@ -17,6 +17,7 @@
 
 #include "patchwarden/agents.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/metrics.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/users.h"
@@ -87,9 +88,10 @@ static void check_reply(const pw_api_response *resp)
 		fprintf(stderr, "status %d: %s\n", resp->status, pw_buf_str(&resp->body));
 		abort();
 	}
-	/* Only a success may be in another format (CSV), which says so. */
+	/* Only a success may be in another format (CSV, metrics), which says so. */
 	if (resp->content_type) {
-		if (resp->status >= 400 || strcmp(resp->content_type, PW_CSV_TYPE) != 0)
+		if (resp->status >= 400 || (strcmp(resp->content_type, PW_CSV_TYPE) != 0 &&
+					    strcmp(resp->content_type, PW_METRICS_TYPE) != 0))
 			abort();
 		return;
 	}
