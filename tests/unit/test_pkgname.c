@@ -173,8 +173,22 @@ static void test_crafted(void **state)
 	valid(PW_SCHEME_APK, "py3-A_b", NULL);
 
 	static const char *const versions[] = {
-		"",    "-1",      "1.0 ", " 1.0",  "1.0;id", "$(id)", "1.0\n",
-		"1|2", "--force", "1.0'", "1.0\"", "1/2",    "1*",    NULL,
+		"",
+		"-1",
+		"1.0 ",
+		" 1.0",
+		"1.0;id",
+		"$(id)",
+		"1.0\n",
+		"1|2",
+		"--force",
+		"1.0'",
+		"1.0\"",
+		"1/2",
+		"1*",
+		NULL,
+		/* rpm's parser took it; fuzz_job_args found it accepted */
+		"-0:0:simu9",
 	};
 	for (int s = PW_SCHEME_DEB; s <= PW_SCHEME_APK; s++) {
 		for (size_t i = 0; i < sizeof versions / sizeof *versions; i++)

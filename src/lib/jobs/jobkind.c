@@ -19,6 +19,8 @@ static const pw_job_arg no_args[] = {{NULL, PW_JOB_ARG_BOOL, 0}};
 		"from_findings", PW_JOB_ARG_IDS, PW_JOB_ARG_SERVER                                 \
 	}
 #define TARGET_ONE_OF "packages findings all_security"
+/* The largest id an args array may name (15 digits; see value_problem). */
+#define PW_JOB_ID_MAX 999999999999999.0
 /* A job bound to the host's maintenance window: queued for its next
  * start, or an emergency outside it (jobs.h). */
 #define WINDOWED                                                                                   \
@@ -233,10 +235,13 @@ static const char *value_problem(const cJSON *v, pw_job_arg_type t, int scheme, 
 			 (!cJSON_IsString(e) || !name_ok(scheme, e->valuestring)))
 			why = "is not a package name (see pkgname.h: no blanks, no leading '-', at "
 			      "most 128 bytes)";
+		/* At most 15 digits: cJSON writes the stored text with 15
+		 * significant digits when that is within its tolerance, which
+		 * would change a 16-digit id (fuzz_job_args found it). */
 		else if (t == PW_JOB_ARG_IDS && (!cJSON_IsNumber(e) || e->valuedouble < 1 ||
-						 e->valuedouble > 9007199254740991.0 ||
+						 e->valuedouble > PW_JOB_ID_MAX ||
 						 e->valuedouble != (double)(int64_t)e->valuedouble))
-			why = "is not a positive integer id";
+			why = "is not a positive integer id of at most 15 digits";
 		if (!why && repeated(v, e, t == PW_JOB_ARG_PACKAGES ? "name" : NULL))
 			why = "is given twice";
 		if (why)

@@ -118,6 +118,10 @@ static const char *version_problem(pw_scheme s, const char *v)
 		return "is empty";
 	if (n > PW_PKGVERSION_MAX)
 		return "is longer than 128 bytes";
+	/* Whatever a scheme's parser makes of it, it would reach the package
+	 * manager as an option (fuzz_job_args found "-0:0:x" taken). */
+	if (v[0] == '-')
+		return "begins with '-'";
 	switch (s) {
 	case PW_SCHEME_DEB: {
 		pw_deb_version d;
