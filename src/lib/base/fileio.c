@@ -148,16 +148,12 @@ pw_err pw_write_file_atomic(const char *path, const void *data, size_t len, unsi
 		goto fail;
 	/* Make the rename itself durable. */
 	{
-		char *dir = strdup(path);
-		if (dir) {
-			char *slash = strrchr(dir, '/');
-			const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
-			int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dfd >= 0) {
-				fsync(dfd);
-				close(dfd);
-			}
-			free(dir);
+		char dir[4096];
+		pw_path_dir(path, dir, sizeof dir);
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
 		}
 	}
 	pw_buf_release(&tmp);
@@ -221,4 +217,15 @@ pw_err pw_dir_names(const char *dir, bool (*keep)(const char *name), char ***nam
 	*names = v;
 	*n = count;
 	return PW_OK;
+}
+
+void pw_path_dir(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(out, size, ".");
+	else if (slash == path)
+		snprintf(out, size, "/");
+	else
+		snprintf(out, size, "%.*s", (int)(slash - path), path);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db-internal.h"
+#include "patchwarden/fileio.h"
 
 /* Long enough to ride out another connection's write transaction, short
  * enough that a stuck writer surfaces as an error. */
@@ -453,11 +454,8 @@ pw_err pw_db_sqlite_backup(pw_db *db, const char *dest, pw_error *err)
 		unlink(tmp);
 		return rc;
 	}
-	snprintf(dir, sizeof dir, "%s", dest);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	return fsync_path(slash ? dir : ".", O_RDONLY | O_DIRECTORY, err);
+	pw_path_dir(dest, dir, sizeof dir);
+	return fsync_path(dir, O_RDONLY | O_DIRECTORY, err);
 }
 
 pw_err pw_db_sqlite_restore(pw_db *db, const char *src, pw_error *err)

@@ -118,6 +118,13 @@ static pw_err head(pw_buf *out, const char *name, const char *type, const char *
 	return pw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric with one value and no labels. */
+static pw_err single(pw_buf *out, const char *name, const char *type, const char *help, int64_t v)
+{
+	pw_err rc = head(out, name, type, help);
+	return rc ? rc : pw_buf_printf(out, "%s %" PRId64 "\n", name, v);
+}
+
 /* Route paths need no escaping in a label value (no backslash, quote or
  * newline: they come from the route table). */
 static void route_labels(const pw_metrics *m, size_t i, const char **method, const char **path)
@@ -197,24 +204,18 @@ static pw_err render_counters(const pw_metrics *m, pw_buf *out)
 {
 	pw_err rc = render_requests(m, out);
 	if (!rc)
-		rc = head(out, "patchwarden_agent_checkins_total", "counter",
-			  "Agent check-ins this node accepted.");
+		rc = single(out, "patchwarden_agent_checkins_total", "counter",
+			    "Agent check-ins this node accepted.",
+			    (int64_t)successes(m, "POST", "/api/v1/agents/checkin"));
 	if (!rc)
-		rc = pw_buf_printf(out, "patchwarden_agent_checkins_total %" PRIu64 "\n",
-				   successes(m, "POST", "/api/v1/agents/checkin"));
+		rc = single(out, "patchwarden_agent_enrollments_total", "counter",
+			    "Agent enrollments (and re-keys) this node accepted.",
+			    (int64_t)successes(m, "POST", "/api/v1/agents/enroll"));
 	if (!rc)
-		rc = head(out, "patchwarden_agent_enrollments_total", "counter",
-			  "Agent enrollments (and re-keys) this node accepted.");
-	if (!rc)
-		rc = pw_buf_printf(out, "patchwarden_agent_enrollments_total %" PRIu64 "\n",
-				   successes(m, "POST", "/api/v1/agents/enroll"));
-	if (!rc)
-		rc = head(out, "patchwarden_db_errors_total", "counter",
-			  "Requests that failed on the database (unreachable, busy, read-only, "
-			  "full).");
-	if (!rc)
-		rc = pw_buf_printf(out, "patchwarden_db_errors_total %" PRIu64 "\n",
-				   get(&m->db_errors));
+		rc = single(out, "patchwarden_db_errors_total", "counter",
+			    "Requests that failed on the database (unreachable, busy, read-only, "
+			    "full).",
+			    (int64_t)get(&m->db_errors));
 	if (!rc)
 		rc = head(out, "patchwarden_scheduler_run_duration_seconds", "summary",
 			  "The scheduler's runs on this node and their time, by task.");
@@ -264,10 +265,8 @@ static pw_err render_fleet(pw_db *db, const pw_findings_config *fc, pw_buf *out,
 		rc = pw_buf_printf(out, "patchwarden_findings_open{priority=\"%s\"} %" PRId64 "\n",
 				   pw_host_prio_name((pw_host_prio)p), s.open[p]);
 	if (!rc)
-		rc = head(out, "patchwarden_hosts_past_sla", "gauge",
-			  "Hosts with an open finding past its SLA or KEV due date.");
-	if (!rc)
-		rc = pw_buf_printf(out, "patchwarden_hosts_past_sla %" PRId64 "\n", s.past_sla);
+		rc = single(out, "patchwarden_hosts_past_sla", "gauge",
+			    "Hosts with an open finding past its SLA or KEV due date.", s.past_sla);
 	if (!rc)
 		rc = head(out, "patchwarden_feed_snapshot_age_seconds", "gauge",
 			  "Age of the newest feed snapshot; absent until feeds are imported.");

@@ -1181,12 +1181,7 @@ static pw_err check_sqlite_writable(const char *url, pw_error *err)
 	if (!file || access(file, F_OK) != 0)
 		return PW_OK;
 	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", file);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
+	pw_path_dir(file, dir, sizeof dir);
 	const char *no = access(file, W_OK) != 0 ? file : access(dir, W_OK) != 0 ? dir : NULL;
 	if (!no)
 		return PW_OK;

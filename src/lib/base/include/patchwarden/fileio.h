@@ -31,6 +31,10 @@ pw_err pw_read_file(const char *path, pw_buf *out, size_t max_bytes, pw_error *e
 pw_err pw_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			    pw_error *err);
 
+/* The directory holding `path` into out: "." when it has no slash, "/"
+ * for a name at the top (cut to size like snprintf). */
+void pw_path_dir(const char *path, char *out, size_t size);
+
 /* The names in directory `dir` that do not start with '.' and that `keep`
  * accepts (NULL: all), in strcmp order, so what is read from a directory
  * comes in a repeatable order: a new array of new strings, freed with
