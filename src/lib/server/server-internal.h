@@ -136,8 +136,15 @@ bool pw_web_may(const struct pw_web_page *p, const char *method, const char *pat
  * (without member `skip`), any value. */
 void pw_web_table(struct pw_web_page *p, const struct cJSON *arr, const char *caption,
 		  const char *link_key, const char *link_prefix, const char *link_id);
+/* The same with a last column of each row's forms, by `actions`. */
+void pw_web_table_actions(struct pw_web_page *p, const struct cJSON *arr, const char *caption,
+			  const char *link_key, const char *link_prefix, const char *link_id,
+			  void (*actions)(struct pw_web_page *p, const struct cJSON *row));
 void pw_web_dl(struct pw_web_page *p, const struct cJSON *o, const char *skip);
 void pw_web_value(struct pw_web_page *p, const struct cJSON *v);
+/* "/prefix/<id>" or "/prefix/<id>/<rest>" (skip: the prefix's length):
+ * the id, 0 when malformed; *rest the text after it. */
+int64_t pw_web_path_id(const char *path, size_t skip, const char **rest);
 /* A query parameter of the request, NULL when absent. */
 const char *pw_web_query(const struct pw_web_request *rq, const char *key);
 /* Appends a query value, percent-encoded but for unreserved bytes. */

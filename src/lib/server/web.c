@@ -28,13 +28,18 @@ void pw_web_response_release(pw_web_response *r)
 
 bool pw_web_owns(const char *path)
 {
-	static const char *const exact[] = {"/",     "/login",     "/logout", "/hosts",
-					    "/cves", "/campaigns", "/actions"};
+	static const char *const exact[] = {"/",      "/login",     "/logout",  "/hosts",
+					    "/cves",  "/campaigns", "/actions", "/tickets",
+					    "/audit", "/admin"};
+	static const char *const prefix[] = {"/static/", "/hosts/", "/campaigns/", "/tickets/",
+					     "/admin/"};
 	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
 		if (!strcmp(path, exact[i]))
 			return true;
-	return !strncmp(path, "/static/", 8) || !strncmp(path, "/hosts/", 7) ||
-	       !strncmp(path, "/campaigns/", 11);
+	for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++)
+		if (!strncmp(path, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
 }
 
 void pw_web_put(struct pw_web_page *p, const char *s)
@@ -75,19 +80,22 @@ void pw_web_head(struct pw_web_page *p, int status, const char *title)
 		    "<a class=\"skip\" href=\"#main\">Skip to the content</a><header>",
 		    pw_web_asset_path("css"), pw_web_asset_path("js"));
 	if (p->in) {
-		pw_web_put(
-			p,
-			"<nav aria-label=\"Main\"><a href=\"/\">Fleet</a><a "
-			"href=\"/hosts\">Hosts</a>"
-			"<a href=\"/cves\">Are we exposed?</a><a href=\"/campaigns\">Campaigns</a>"
-			"<a href=\"/actions\">My actions</a></nav>"
-			"<form method=\"post\" action=\"/logout\"><span>");
+		pw_web_put(p, "<nav aria-label=\"Main\"><a href=\"/\">Fleet</a>"
+			      "<a href=\"/hosts\">Hosts</a><a href=\"/cves\">Are we exposed?</a>"
+			      "<a href=\"/campaigns\">Campaigns</a><a href=\"/tickets\">Tickets</a>"
+			      "<a href=\"/actions\">My actions</a>");
+		/* Only what the role may open. */
+		if (pw_web_may(p, "GET", "/api/v1/audit"))
+			pw_web_put(p, "<a href=\"/audit\">Audit log</a>");
+		if (pw_web_may(p, "POST", "/api/v1/users"))
+			pw_web_put(p, "<a href=\"/admin\">Administration</a>");
+		pw_web_put(p, "</nav><form method=\"post\" action=\"/logout\"><span>");
 		pw_web_esc(p, p->s.user.name);
 		pw_web_put(p, " (");
 		pw_web_esc(p, pw_role_name(p->s.user.role));
-		pw_web_put(p, ") </span><input type=\"hidden\" name=\"csrf\" value=\"");
-		pw_web_esc(p, p->s.csrf);
-		pw_web_put(p, "\"><button type=\"submit\">Log out</button></form>");
+		pw_web_put(p, ") </span>");
+		pw_web_csrf(p);
+		pw_web_put(p, "<button type=\"submit\">Log out</button></form>");
 	} else {
 		pw_web_put(p, "<span>patchwarden</span>");
 	}
@@ -186,6 +194,26 @@ cJSON *pw_web_page_data(struct pw_web_page *p, const char *path)
 	return j;
 }
 
+bool pw_web_may(const struct pw_web_page *p, const char *method, const char *path)
+{
+	pw_route_args args;
+	int status;
+	char allow[PW_ALLOW_MAX];
+	const pw_route *r = pw_route_find(method, path, &args, &status, allow);
+	return r && pw_route_expected_status(r, &p->who) != 403;
+}
+
+void pw_web_csrf(struct pw_web_page *p)
+{
+	pw_web_hidden(p, "csrf", p->s.csrf);
+}
+
+const char *pw_web_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 /* ---- JSON as HTML --------------------------------------------------- */
 
 void pw_web_value(struct pw_web_page *p, const cJSON *v);
@@ -215,10 +243,15 @@ static void label(struct pw_web_page *p, const char *key)
 	pw_web_esc(p, buf);
 }
 
-/* A table of an array of objects; the column `link_key` links to
- * link_prefix + the row's `link_id`. */
 void pw_web_table(struct pw_web_page *p, const cJSON *arr, const char *caption,
 		  const char *link_key, const char *link_prefix, const char *link_id)
+{
+	pw_web_table_actions(p, arr, caption, link_key, link_prefix, link_id, NULL);
+}
+
+void pw_web_table_actions(struct pw_web_page *p, const cJSON *arr, const char *caption,
+			  const char *link_key, const char *link_prefix, const char *link_id,
+			  void (*actions)(struct pw_web_page *p, const cJSON *row))
 {
 	const cJSON *first = cJSON_GetArrayItem(arr, 0);
 	if (!cJSON_IsObject(first)) {
@@ -238,6 +271,8 @@ void pw_web_table(struct pw_web_page *p, const cJSON *arr, const char *caption,
 		label(p, k->string);
 		pw_web_put(p, "</th>");
 	}
+	if (actions)
+		pw_web_put(p, "<th scope=\"col\">Actions</th>");
 	pw_web_put(p, "</tr></thead><tbody>\n");
 	const cJSON *row;
 	cJSON_ArrayForEach(row, arr) {
@@ -254,6 +289,11 @@ void pw_web_table(struct pw_web_page *p, const cJSON *arr, const char *caption,
 			pw_web_value(p, c);
 			if (link)
 				pw_web_put(p, "</a>");
+			pw_web_put(p, "</td>");
+		}
+		if (actions) {
+			pw_web_put(p, "<td>");
+			actions(p, row);
 			pw_web_put(p, "</td>");
 		}
 		pw_web_put(p, "</tr>\n");
@@ -327,8 +367,7 @@ void pw_web_hidden(struct pw_web_page *p, const char *name, const char *v)
 
 /* ---- dispatch --------------------------------------------------------- */
 
-/* "/prefix/<id>" or "/prefix/<id>/<rest>": the id, 0 when malformed. */
-static int64_t path_id(const char *path, size_t skip, const char **rest)
+int64_t pw_web_path_id(const char *path, size_t skip, const char **rest)
 {
 	const char *s = path + skip;
 	int64_t v = 0;
@@ -357,20 +396,32 @@ static void get(struct pw_web_page *p)
 {
 	const char *path = p->rq->path, *rest;
 	int64_t id;
-	if (!strcmp(path, "/"))
-		pw_web_fleet(p);
-	else if (!strcmp(path, "/hosts"))
-		pw_web_hosts(p);
-	else if (!strcmp(path, "/cves"))
-		pw_web_cves(p);
-	else if (!strcmp(path, "/campaigns"))
-		pw_web_campaigns(p);
-	else if (!strcmp(path, "/actions"))
-		pw_web_actions(p);
-	else if ((id = path_id(path, 7, &rest)) && !strncmp(path, "/hosts/", 7) && !*rest)
+	static const struct {
+		const char *path;
+		void (*page)(struct pw_web_page *p);
+	} fixed[] = {
+		{"/", pw_web_fleet},
+		{"/hosts", pw_web_hosts},
+		{"/cves", pw_web_cves},
+		{"/campaigns", pw_web_campaigns},
+		{"/campaigns/new", pw_web_campaign_new},
+		{"/actions", pw_web_actions},
+		{"/tickets", pw_web_tickets},
+		{"/audit", pw_web_audit},
+		{"/admin", pw_web_admin},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcmp(path, fixed[i].path)) {
+			fixed[i].page(p);
+			return;
+		}
+	if ((id = pw_web_path_id(path, 7, &rest)) && !strncmp(path, "/hosts/", 7) && !*rest)
 		pw_web_host(p, id);
-	else if ((id = path_id(path, 11, &rest)) && !strncmp(path, "/campaigns/", 11) && !*rest)
+	else if ((id = pw_web_path_id(path, 11, &rest)) && !strncmp(path, "/campaigns/", 11) &&
+		 !*rest)
 		pw_web_campaign(p, id);
+	else if ((id = pw_web_path_id(path, 9, &rest)) && !strncmp(path, "/tickets/", 9) && !*rest)
+		pw_web_ticket(p, id);
 	else
 		pw_web_error_page(p, 404, "there is no such page");
 }
@@ -387,9 +438,15 @@ static void post(struct pw_web_page *p, const pw_form *f)
 	}
 	if (!strcmp(path, "/logout"))
 		pw_web_logout(p);
-	else if ((id = path_id(path, 11, &rest)) && !strncmp(path, "/campaigns/", 11) &&
+	else if (!strcmp(path, "/campaigns/new"))
+		pw_web_campaign_create(p, f);
+	else if ((id = pw_web_path_id(path, 11, &rest)) && !strncmp(path, "/campaigns/", 11) &&
 		 !strcmp(rest, "/step"))
 		pw_web_step(p, id, f);
+	else if ((id = pw_web_path_id(path, 7, &rest)) && !strncmp(path, "/hosts/", 7) && !*rest)
+		pw_web_host_set(p, id, f);
+	else if (!strncmp(path, "/admin/", 7))
+		pw_web_admin_post(p, path + 7, f);
 	else
 		pw_web_error_page(p, 404, "there is no such form");
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchwarden/hosts.h"
+
 #include "server-internal.h"
 
 /* The `host list` filters the hosts page offers (GET /api/v1/hosts). */
@@ -31,6 +33,40 @@ static void next_link(struct pw_web_page *p, const pw_query_param *q, size_t nq,
 	pw_web_putf(p, "after=%" PRId64 "\">Next page</a></p>\n", after);
 }
 
+/* The filter's host keys become the new campaign's host filter, its
+ * finding keys the findings it patches. */
+static void campaign_link(struct pw_web_page *p)
+{
+	static const char *const host_keys[] = {"category",    "environment", "owner",
+						"criticality", "overdue",     "stale"};
+	static const char *const finding_keys[] = {"priority", "package", "cve", "advisory", "kev"};
+	static const struct {
+		const char *param;
+		const char *const *keys;
+		size_t n;
+	} parts[] = {{"hosts", host_keys, sizeof host_keys / sizeof *host_keys},
+		     {"findings", finding_keys, sizeof finding_keys / sizeof *finding_keys}};
+	pw_web_put(p, "<p><a href=\"/campaigns/new?");
+	for (size_t k = 0; k < 2; k++) {
+		pw_web_putf(p, "%s%s=", k ? "&amp;" : "", parts[k].param);
+		bool first = true;
+		for (size_t i = 0; i < parts[k].n; i++) {
+			const char *v = pw_web_query(p->rq, parts[k].keys[i]);
+			if (!v || !*v)
+				continue;
+			/* "key=value," percent-encoded as a whole. */
+			pw_web_put(p, first ? "" : "%2C");
+			pw_web_url_value(p, parts[k].keys[i]);
+			pw_web_put(p, "%3D");
+			pw_web_url_value(p, v);
+			first = false;
+		}
+		if (!k && first)
+			pw_web_put(p, "all");
+	}
+	pw_web_put(p, "\">Create a campaign for these hosts</a></p>\n");
+}
+
 void pw_web_hosts(struct pw_web_page *p)
 {
 	/* Empty fields of the filter form mean "any". */
@@ -51,6 +87,8 @@ void pw_web_hosts(struct pw_web_page *p)
 		pw_web_put(p, "\"></label>");
 	}
 	pw_web_put(p, "<button type=\"submit\">Show</button></fieldset></form>\n");
+	if (j && pw_web_may(p, "POST", "/api/v1/campaigns"))
+		campaign_link(p);
 	if (!j) {
 		pw_web_message(p, "error", msg);
 	} else {
@@ -64,17 +102,74 @@ void pw_web_hosts(struct pw_web_page *p)
 	pw_web_foot(p);
 }
 
+/* A host field the operator sets (`host set`); the hostname is the
+ * host's name in every link and ticket, so the console leaves it to the
+ * CLI. */
+static bool operator_field(const char *key, pw_host_field *f)
+{
+	return pw_host_field_parse(key, f) && !strcmp(pw_host_field_name(*f), key) &&
+	       *f < PW_HF__EDITABLE && *f != PW_HF_HOSTNAME;
+}
+
+/* The operator fields as a form for the roles that may change them,
+ * else as text. */
+static void operator_fields(struct pw_web_page *p, int64_t id, const cJSON *ops)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
+	pw_web_put(p, "<h2>Operator fields</h2>\n");
+	if (!pw_web_may(p, "PATCH", path)) {
+		pw_web_dl(p, ops, NULL);
+		return;
+	}
+	pw_web_putf(p,
+		    "<form method=\"post\" action=\"/hosts/%" PRId64 "\"><fieldset><legend>"
+		    "Change the operator fields (empty clears one)</legend>",
+		    id);
+	pw_web_csrf(p);
+	const cJSON *k;
+	cJSON_ArrayForEach(k, ops) {
+		pw_web_putf(p, "<p><label for=\"f-%s\">", k->string);
+		for (const char *c = k->string; *c; c++)
+			pw_web_putf(p, "%c", *c == '_' ? ' ' : *c);
+		pw_web_putf(p, "</label> <input id=\"f-%s\" name=\"%s\" value=\"", k->string,
+			    k->string);
+		if (cJSON_IsString(k))
+			pw_web_esc(p, k->valuestring);
+		else if (cJSON_IsNumber(k))
+			pw_web_putf(p, "%" PRId64, (int64_t)k->valuedouble);
+		pw_web_put(p, "\"></p>");
+	}
+	pw_web_put(p, "<button type=\"submit\">Save</button></fieldset></form>\n");
+}
+
 void pw_web_host(struct pw_web_page *p, int64_t id)
 {
-	char path[96], msg[512];
+	char path[96], msg[PW_WEB_MSG];
 	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
 	cJSON *j = pw_web_page_data(p, path);
 	if (!j)
 		return;
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "hostname");
-	pw_web_head(p, 200, cJSON_IsString(name) ? name->valuestring : "Host");
+	cJSON *ops = cJSON_CreateObject();
+	if (!ops) {
+		cJSON_Delete(j);
+		pw_web_error_page(p, 500, "the server ran out of memory");
+		return;
+	}
+	for (cJSON *k = j->child, *next; k; k = next) {
+		next = k->next;
+		pw_host_field f;
+		if (operator_field(k->string, &f))
+			cJSON_AddItemToObject(ops, k->string, cJSON_DetachItemViaPointer(j, k));
+	}
+	pw_web_head(p, 200, pw_web_str(j, "hostname")[0] ? pw_web_str(j, "hostname") : "Host");
+	const char *done = pw_web_query(p->rq, "done");
+	if (done)
+		pw_web_message(p, "ok", done);
 	pw_web_dl(p, j, NULL);
 	cJSON_Delete(j);
+	operator_fields(p, id, ops);
+	cJSON_Delete(ops);
 	static const char *const parts[][2] = {{"upgrades", "Findings by upgrade"},
 					       {"jobs", "Jobs"}};
 	for (size_t i = 0; i < 2; i++) {
@@ -91,7 +186,43 @@ void pw_web_host(struct pw_web_page *p, int64_t id)
 			     NULL);
 		cJSON_Delete(j);
 	}
+	pw_web_host_tickets(p, id);
 	pw_web_foot(p);
+}
+
+/* POST /hosts/<id>: the operator fields as PATCH /api/v1/hosts/<id>
+ * takes them (an empty one is null: cleared); the API applies all or
+ * none and audits what changed. */
+void pw_web_host_set(struct pw_web_page *p, int64_t id, const pw_form *f)
+{
+	cJSON *b = cJSON_CreateObject();
+	bool ok = b != NULL;
+	for (size_t i = 0; ok && i < f->n; i++) {
+		pw_host_field hf;
+		if (!operator_field(f->key[i], &hf))
+			continue;
+		ok = (f->value[i][0] ? cJSON_AddStringToObject(b, f->key[i], f->value[i])
+				     : cJSON_AddNullToObject(b, f->key[i])) != NULL;
+	}
+	char *body = ok ? cJSON_PrintUnformatted(b) : NULL;
+	cJSON_Delete(b);
+	if (!body) {
+		pw_web_error_page(p, 500, "the server ran out of memory");
+		return;
+	}
+	char path[64], msg[PW_WEB_MSG];
+	cJSON *j;
+	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
+	int st = pw_web_call(p, "PATCH", path, NULL, 0, body, &j, msg, sizeof msg);
+	cJSON_free(body);
+	if (!j) {
+		pw_web_error_page(p, st, msg);
+		return;
+	}
+	cJSON_Delete(j);
+	char to[96];
+	snprintf(to, sizeof to, "/hosts/%" PRId64 "?done=saved", id);
+	pw_web_redirect(p, to);
 }
 
 void pw_web_cves(struct pw_web_page *p)
