@@ -315,7 +315,7 @@ try:
     driver.get(BASE + "/audit")
     main = main_text()
     check("the audit log shows the verification and the events",
-          "the hash chain is intact" in main and "session.create" in main, main[:400])
+          "Verified: the hash chain is intact" in main and "session.create" in main, main[:400])
     shot("audit")
     logout()
 
@@ -327,7 +327,7 @@ try:
     Select(driver.find_element(By.ID, "u-role")).select_by_visible_text("helpdesk")
     driver.find_element(By.ID, "u-password").send_keys(PASSWORD)
     submit_form("/admin/users")
-    check("the admin adds a user", "Done: saved" in main_text() and
+    check("the admin adds a user", "Done: the user is added" in main_text() and
           "newbie" in driver.find_element(By.CSS_SELECTOR, "table").text)
     Select(driver.find_element(By.ID, "t-user")).select_by_visible_text("newbie")
     driver.find_element(By.ID, "t-label").send_keys("nightly report")
@@ -342,7 +342,7 @@ try:
     check("the token is shown only once", token not in driver.page_source)
     click_and_wait(driver.find_element(By.CSS_SELECTOR,
                                        "button[aria-label='Revoke nightly report']"))
-    check("the admin revokes it", "Done: revoked" in main_text())
+    check("the admin revokes it", "Done: the token is revoked" in main_text())
     r, _ = request("GET", "/api/v1/me", bearer=token)
     check("the revoked token no longer works", r.status == 401, str(r.status))
     driver.find_element(By.ID, "e-label").send_keys("rack 12")
@@ -357,9 +357,9 @@ try:
     role = driver.find_element(By.ID, label.get_attribute("for"))
     Select(role).select_by_visible_text("auditor")
     submit(role.find_element(By.XPATH, "./ancestor::form"))
-    check("the admin changes the role", "Done: saved" in main_text())
+    check("the admin changes the role", "Done: the role is changed" in main_text())
     click_and_wait(driver.find_element(By.CSS_SELECTOR, "button[aria-label='Disable newbie']"))
-    check("the admin disables the user", "Done: saved" in main_text() and
+    check("the admin disables the user", "Done: the user is disabled" in main_text() and
           driver.find_elements(By.CSS_SELECTOR, "button[aria-label='Enable newbie']"))
     shot("admin-done")
     logout()

@@ -114,8 +114,8 @@ void pw_web_esc(struct pw_web_page *p, const char *s);
  * and its end. */
 void pw_web_head(struct pw_web_page *p, int status, const char *title);
 void pw_web_foot(struct pw_web_page *p);
-/* A result in words ("Error: ...", "Done: ..."), not only in colour;
- * cls "error" or "ok". */
+/* A result in words ("Error: ...", "Done: ...", "Verified: ..."), not
+ * only in colour; cls "error", "ok" or "verified". */
 void pw_web_message(struct pw_web_page *p, const char *cls, const char *text);
 void pw_web_error_page(struct pw_web_page *p, int status, const char *text);
 void pw_web_redirect(struct pw_web_page *p, const char *to);

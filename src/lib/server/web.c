@@ -111,10 +111,13 @@ void pw_web_foot(struct pw_web_page *p)
 
 void pw_web_message(struct pw_web_page *p, const char *cls, const char *text)
 {
-	bool error = !strcmp(cls, "error");
+	bool error = !strcmp(cls, "error"), verified = !strcmp(cls, "verified");
 	/* The word says it, not only the colour. */
-	pw_web_putf(p, "<p class=\"%s\" role=\"%s\">%s: ", cls, error ? "alert" : "status",
-		    error ? "Error" : "Done");
+	pw_web_putf(p, "<p class=\"%s\" role=\"%s\">%s: ", error ? "error" : "ok",
+		    error ? "alert" : "status",
+		    error      ? "Error"
+		    : verified ? "Verified"
+			       : "Done");
 	pw_web_esc(p, text);
 	pw_web_put(p, "</p>\n");
 }

@@ -274,7 +274,19 @@ void pw_web_admin_post(struct pw_web_page *p, const char *what, const pw_form *f
 		return;
 	}
 	cJSON_Delete(j);
-	char to[160];
-	snprintf(to, sizeof to, "/admin?done=%s", method[0] == 'D' ? "revoked" : "saved");
+	/* What was done, in words (for the query: %20 for spaces), from the
+	 * form's last path segment. */
+	static const char *const said[][2] = {
+		{"/role", "the%20role%20is%20changed"},
+		{"/disable", "the%20user%20is%20disabled"},
+		{"/enable", "the%20user%20is%20enabled"},
+		{"/revoke", "the%20token%20is%20revoked"},
+	};
+	const char *slash = strrchr(what, '/'), *done = "the%20user%20is%20added";
+	for (size_t i = 0; slash && i < sizeof said / sizeof said[0]; i++)
+		if (!strcmp(slash, said[i][0]))
+			done = said[i][1];
+	char to[96];
+	snprintf(to, sizeof to, "/admin?done=%s", done);
 	pw_web_redirect(p, to);
 }

@@ -28,7 +28,7 @@ static void verification(struct pw_web_page *p)
 			 "the hash chain is intact: %" PRId64 " events, the newest's hash %.64s",
 			 cJSON_IsNumber(events) ? (int64_t)events->valuedouble : 0,
 			 pw_web_str(v, "head_hash"));
-		pw_web_message(p, "ok", text);
+		pw_web_message(p, "verified", text);
 	} else {
 		const cJSON *bad = cJSON_GetObjectItemCaseSensitive(v, "bad_id");
 		snprintf(text, sizeof text,
