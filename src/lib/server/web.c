@@ -190,11 +190,26 @@ int pw_web_call(struct pw_web_page *p, const char *method, const char *path,
 cJSON *pw_web_page_data(struct pw_web_page *p, const char *path)
 {
 	cJSON *j;
-	char msg[512];
+	char msg[PW_WEB_MSG];
 	int st = pw_web_call(p, "GET", path, NULL, 0, NULL, &j, msg, sizeof msg);
 	if (!j)
 		pw_web_error_page(p, st, msg);
 	return j;
+}
+
+void pw_web_act(struct pw_web_page *p, const char *method, const char *path, char *body,
+		const char *to)
+{
+	cJSON *j;
+	char msg[PW_WEB_MSG];
+	int st = pw_web_call(p, method, path, NULL, 0, body, &j, msg, sizeof msg);
+	cJSON_free(body);
+	if (!j) {
+		pw_web_error_page(p, st, msg);
+		return;
+	}
+	cJSON_Delete(j);
+	pw_web_redirect(p, to);
 }
 
 bool pw_web_may(const struct pw_web_page *p, const char *method, const char *path)

@@ -322,7 +322,7 @@ void pw_web_actions(struct pw_web_page *p)
 		return;
 	pw_web_head(p, 200, "My actions");
 	bool any = false;
-	char msg[512];
+	char msg[PW_WEB_MSG];
 	const cJSON *c;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "campaigns")) {
 		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "id");
@@ -381,17 +381,8 @@ void pw_web_step(struct pw_web_page *p, int64_t id, const pw_form *f)
 		pw_web_error_page(p, 500, "the server ran out of memory");
 		return;
 	}
-	char path[96], msg[512];
-	cJSON *j;
+	char path[96], to[160];
 	snprintf(path, sizeof path, "/api/v1/campaigns/%" PRId64 "/%s", id, name);
-	int st = pw_web_call(p, "POST", path, NULL, 0, body, &j, msg, sizeof msg);
-	cJSON_free(body);
-	if (!j) {
-		pw_web_error_page(p, st, msg);
-		return;
-	}
-	cJSON_Delete(j);
-	char to[160];
 	snprintf(to, sizeof to, "/campaigns/%" PRId64 "?done=%s", id, name);
-	pw_web_redirect(p, to);
+	pw_web_act(p, "POST", path, body, to);
 }

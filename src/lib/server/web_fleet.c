@@ -18,7 +18,7 @@ void pw_web_fleet(struct pw_web_page *p)
 	cJSON_Delete(j);
 	/* The campaigns are extra: a role that may not list them sees none. */
 	cJSON *c;
-	char msg[512];
+	char msg[PW_WEB_MSG];
 	(void)pw_web_call(p, "GET", "/api/v1/campaigns", NULL, 0, NULL, &c, msg, sizeof msg);
 	if (c) {
 		pw_web_put(p, "<h2>Campaigns</h2>\n");

@@ -76,7 +76,7 @@ void pw_web_hosts(struct pw_web_page *p)
 		if (p->rq->query[i].value && p->rq->query[i].value[0])
 			q[nq++] = p->rq->query[i];
 	cJSON *j;
-	char msg[512];
+	char msg[PW_WEB_MSG];
 	int st = pw_web_call(p, "GET", "/api/v1/hosts", q, nq, NULL, &j, msg, sizeof msg);
 	pw_web_head(p, j ? 200 : st, "Hosts");
 	pw_web_put(p, "<form method=\"get\" action=\"/hosts\"><fieldset><legend>Filter</legend>");
@@ -210,19 +210,10 @@ void pw_web_host_set(struct pw_web_page *p, int64_t id, const pw_form *f)
 		pw_web_error_page(p, 500, "the server ran out of memory");
 		return;
 	}
-	char path[64], msg[PW_WEB_MSG];
-	cJSON *j;
+	char path[64], to[96];
 	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
-	int st = pw_web_call(p, "PATCH", path, NULL, 0, body, &j, msg, sizeof msg);
-	cJSON_free(body);
-	if (!j) {
-		pw_web_error_page(p, st, msg);
-		return;
-	}
-	cJSON_Delete(j);
-	char to[96];
 	snprintf(to, sizeof to, "/hosts/%" PRId64 "?done=saved", id);
-	pw_web_redirect(p, to);
+	pw_web_act(p, "PATCH", path, body, to);
 }
 
 void pw_web_cves(struct pw_web_page *p)
@@ -238,7 +229,7 @@ void pw_web_cves(struct pw_web_page *p)
 		pw_web_message(p, "error",
 			       "that is not a CVE or advisory id (CVE-2024-1234, DSA-5532-1)");
 	} else if (q && q[0]) {
-		char path[128], msg[512];
+		char path[128], msg[PW_WEB_MSG];
 		cJSON *j;
 		bool cve = !strncasecmp(q, "CVE-", 4);
 		snprintf(path, sizeof path, "/api/v1/%s/%.64s", cve ? "cves" : "advisories", q);
