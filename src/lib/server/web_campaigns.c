@@ -26,8 +26,11 @@ void pw_web_campaigns(struct pw_web_page *p)
 	pw_web_foot(p);
 }
 
-/* The fields of the new-campaign form, as POST /api/v1/campaigns names
- * them (soak in the CLI's --soak words, emergency a checkbox). */
+/* The new-campaign form's text fields, as POST /api/v1/campaigns names
+ * them; the soak (in the CLI's --soak words) and the emergency checkbox
+ * are converted. The dry run's confirmation carries them all. */
+static const char *const text_fields[] = {"name", "hosts", "findings", "upgrades", "flow"};
+#define N_TEXT (sizeof text_fields / sizeof text_fields[0])
 static const char *const create_fields[] = {"name", "hosts", "findings", "upgrades",
 					    "flow", "soak",  "emergency"};
 #define N_CREATE (sizeof create_fields / sizeof create_fields[0])
@@ -114,10 +117,10 @@ static char *create_body(struct pw_web_page *p, const pw_form *f, bool dry_run)
 {
 	cJSON *b = cJSON_CreateObject();
 	bool ok = b != NULL;
-	for (size_t i = 0; ok && i < 5; i++) {
-		const char *v = pw_form_get(f, create_fields[i]);
+	for (size_t i = 0; ok && i < N_TEXT; i++) {
+		const char *v = pw_form_get(f, text_fields[i]);
 		if (v && *v)
-			ok = cJSON_AddStringToObject(b, create_fields[i], v) != NULL;
+			ok = cJSON_AddStringToObject(b, text_fields[i], v) != NULL;
 	}
 	const char *soak = pw_form_get(f, "soak"), *em = pw_form_get(f, "emergency");
 	if (ok && soak && *soak) {

@@ -159,8 +159,11 @@ void pw_web_host(struct pw_web_page *p, int64_t id)
 	for (cJSON *k = j->child, *next; k; k = next) {
 		next = k->next;
 		pw_host_field f;
-		if (operator_field(k->string, &f))
-			cJSON_AddItemToObject(ops, k->string, cJSON_DetachItemViaPointer(j, k));
+		if (!operator_field(k->string, &f))
+			continue;
+		cJSON *item = cJSON_DetachItemViaPointer(j, k);
+		if (!cJSON_AddItemToObject(ops, item->string, item))
+			cJSON_Delete(item);
 	}
 	pw_web_head(p, 200, pw_web_str(j, "hostname")[0] ? pw_web_str(j, "hostname") : "Host");
 	const char *done = pw_web_query(p->rq, "done");
