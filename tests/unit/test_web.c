@@ -31,6 +31,42 @@ static void test_escape(void **state)
 	expect_escaped("<<>>", "&lt;&lt;&gt;&gt;");
 }
 
+/* The console's paths go to the console, the API's and the agents' to
+ * the route table; the notification mails' links (/actions,
+ * /campaigns/N) among the first. */
+static void test_owns(void **state)
+{
+	(void)state;
+	static const char *const console[] = {
+		"/",
+		"/login",
+		"/logout",
+		"/hosts",
+		"/hosts/7",
+		"/cves",
+		"/campaigns",
+		"/campaigns/7",
+		"/campaigns/new",
+		"/actions",
+		"/tickets",
+		"/tickets/31",
+		"/audit",
+		"/admin",
+		"/admin/users",
+		"/static/x.css",
+	};
+	static const char *const api[] = {"/api/v1/tickets", "/api/v1/audit",
+					  "/metrics",        "/adminx",
+					  "/ticketsx",       "/api/v1/hosts/7",
+					  "/auditx",         ""};
+	for (size_t i = 0; i < sizeof console / sizeof *console; i++)
+		if (!pw_web_owns(console[i]))
+			fail_msg("%s is the console's", console[i]);
+	for (size_t i = 0; i < sizeof api / sizeof *api; i++)
+		if (pw_web_owns(api[i]))
+			fail_msg("%s is not the console's", api[i]);
+}
+
 static void test_form(void **state)
 {
 	(void)state;
@@ -206,9 +242,13 @@ static void test_lockout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_escape),         T(test_form),
-		T(test_cookie),         T(test_session_login_and_csrf),
-		T(test_session_expiry), T(test_lockout),
+		T(test_escape),
+		T(test_owns),
+		T(test_form),
+		T(test_cookie),
+		T(test_session_login_and_csrf),
+		T(test_session_expiry),
+		T(test_lockout),
 	};
 	return srv_run("web", tests, sizeof tests / sizeof *tests);
 }
