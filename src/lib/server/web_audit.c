@@ -55,10 +55,11 @@ void pw_web_audit(struct pw_web_page *p)
 	}
 	pw_web_head(p, 200, "Audit log");
 	verification(p);
-	pw_web_put(p, "<h2>Events</h2>\n");
+	pw_web_put(p, "<h2>Events</h2>\n<div class=\"wide\">");
 	pw_web_table(p, cJSON_GetObjectItemCaseSensitive(j, "events"),
 		     "Oldest first, " PAGE " a page; each event's hash covers the one before", NULL,
 		     NULL, NULL);
+	pw_web_put(p, "</div>\n");
 	const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "next_after");
 	pw_web_put(p, "<p>");
 	if (after && *after)
