@@ -55,7 +55,9 @@ void pw_web_ticket(struct pw_web_page *p, int64_t id)
 	pw_web_dl(p, j, NULL);
 	cJSON_Delete(j);
 	pw_web_put(p, "<h2>Log</h2>\n<p>Append-only: every step, who took it and when.</p>\n");
+	pw_web_put(p, "<div class=\"wide\">");
 	pw_web_table(p, events, "The ticket's events, oldest first", NULL, NULL, NULL);
+	pw_web_put(p, "</div>\n");
 	pw_web_put(p, "<h2>Risk acceptances</h2>\n");
 	pw_web_table(p, risks, NULL, NULL, NULL, NULL);
 	cJSON_Delete(events);
