@@ -65,9 +65,10 @@ check "db-01 waits for its owner's approval" \
   test "$(pw campaign show "$c" --json | jq -r '.host_list[0].state')" = awaiting_approval
 # Another owner's host waiting for approval, which "own" must not be offered.
 pw campaign create --name shop --hosts category=application --as op --json >"$T/c2.json"
-"$PW_CAMPAIGN_OUTCOME" "$db" "$(jq -r .id "$T/c2.json")" app-01 backup-check-passed 2>>"$T/outcome.err"
+c2=$(jq -r .id "$T/c2.json")
+"$PW_CAMPAIGN_OUTCOME" "$db" "$c2" app-01 backup-check-passed 2>>"$T/outcome.err"
 check "app-01 waits for its owner's (shop's) approval" \
-  test "$(pw campaign show "$(jq -r .id "$T/c2.json")" --json | jq -r '.host_list[0].state')" = awaiting_approval
+  test "$(pw campaign show "$c2" --json | jq -r '.host_list[0].state')" = awaiting_approval
 # A CVE db-01 is exposed to, from its findings (the API, not the console).
 id=$(pw host list --json | jq -r '.[] | select(.hostname == "db-01") | .id' 2>/dev/null)
 pw_http GET "$U/hosts/$id/findings" "$tok"
