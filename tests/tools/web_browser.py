@@ -21,6 +21,7 @@ import sys
 import urllib.parse
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -76,6 +77,18 @@ def h1():
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
+def gone(element):
+    """Whether the element left the document. chromedriver sometimes says
+    so, while the next page replaces the old one, with an "unhandled
+    inspector error" (node not in the document) rather than a stale
+    element reference."""
+    try:
+        element.is_enabled()
+        return False
+    except (StaleElementReferenceException, WebDriverException):
+        return True
+
+
 def click_and_wait(button, confirm=False):
     """Clicks a form's button and waits for the page it leads to."""
     old = driver.find_element(By.TAG_NAME, "html")
@@ -83,7 +96,7 @@ def click_and_wait(button, confirm=False):
     if confirm:  # the script's confirmation, where the form asks for one
         WebDriverWait(driver, 10).until(expected_conditions.alert_is_present())
         driver.switch_to.alert.accept()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(lambda d: gone(old))
 
 
 def login(user):
