@@ -126,9 +126,12 @@ void pw_web_redirect(struct pw_web_page *p, const char *to);
 int pw_web_call(struct pw_web_page *p, const char *method, const char *path,
 		const pw_query_param *q, size_t nq, const char *body, struct cJSON **out, char *msg,
 		size_t msize);
-/* A form's change: runs `method path` with `body` (cJSON's, freed
- * here), then redirects to `to`, or shows the refusal. */
-void pw_web_act(struct pw_web_page *p, const char *method, const char *path, char *body,
+/* A form's change: runs `method path` with the JSON body `b` (consumed;
+ * NULL: no body) and returns the reply, or NULL after an error page
+ * (the API's refusal). pw_web_act then redirects to `to`. */
+struct cJSON *pw_web_send(struct pw_web_page *p, const char *method, const char *path,
+			  struct cJSON *b);
+void pw_web_act(struct pw_web_page *p, const char *method, const char *path, struct cJSON *b,
 		const char *to);
 /* The JSON of `GET path` for a page, or NULL after an error page. */
 struct cJSON *pw_web_page_data(struct pw_web_page *p, const char *path);

@@ -197,19 +197,32 @@ cJSON *pw_web_page_data(struct pw_web_page *p, const char *path)
 	return j;
 }
 
-void pw_web_act(struct pw_web_page *p, const char *method, const char *path, char *body,
-		const char *to)
+cJSON *pw_web_send(struct pw_web_page *p, const char *method, const char *path, cJSON *b)
 {
+	char *body = b ? cJSON_PrintUnformatted(b) : NULL;
+	bool oom = b && !body;
+	cJSON_Delete(b);
+	if (oom) {
+		pw_web_error_page(p, 500, "the server ran out of memory");
+		return NULL;
+	}
 	cJSON *j;
 	char msg[PW_WEB_MSG];
 	int st = pw_web_call(p, method, path, NULL, 0, body, &j, msg, sizeof msg);
 	cJSON_free(body);
-	if (!j) {
+	if (!j)
 		pw_web_error_page(p, st, msg);
-		return;
+	return j;
+}
+
+void pw_web_act(struct pw_web_page *p, const char *method, const char *path, cJSON *b,
+		const char *to)
+{
+	cJSON *j = pw_web_send(p, method, path, b);
+	if (j) {
+		cJSON_Delete(j);
+		pw_web_redirect(p, to);
 	}
-	cJSON_Delete(j);
-	pw_web_redirect(p, to);
 }
 
 bool pw_web_may(const struct pw_web_page *p, const char *method, const char *path)

@@ -256,16 +256,13 @@ void pw_web_admin_post(struct pw_web_page *p, const char *what, const pw_form *f
 		return;
 	}
 	/* Routes without a body take none. */
-	char *body = b->child ? cJSON_PrintUnformatted(b) : NULL;
-	cJSON_Delete(b);
-	cJSON *j;
-	char msg[PW_WEB_MSG];
-	int st = pw_web_call(p, method, path, NULL, 0, body, &j, msg, sizeof msg);
-	cJSON_free(body);
-	if (!j) {
-		pw_web_error_page(p, st, msg);
-		return;
+	if (!b->child) {
+		cJSON_Delete(b);
+		b = NULL;
 	}
+	cJSON *j = pw_web_send(p, method, path, b);
+	if (!j)
+		return;
 	const char *secret = pw_web_str(j, "token");
 	if (*secret) {
 		/* Shown once, so never through a redirect (a URL is logged). */

@@ -378,14 +378,12 @@ void pw_web_step(struct pw_web_page *p, int64_t id, const pw_form *f)
 			b = NULL;
 		}
 	}
-	char *body = b ? cJSON_PrintUnformatted(b) : NULL;
-	cJSON_Delete(b);
-	if (!body) {
+	if (!b) {
 		pw_web_error_page(p, 500, "the server ran out of memory");
 		return;
 	}
 	char path[96], to[160];
 	snprintf(path, sizeof path, "/api/v1/campaigns/%" PRId64 "/%s", id, name);
 	snprintf(to, sizeof to, "/campaigns/%" PRId64 "?done=%s", id, name);
-	pw_web_act(p, "POST", path, body, to);
+	pw_web_act(p, "POST", path, b, to);
 }

@@ -207,16 +207,15 @@ void pw_web_host_set(struct pw_web_page *p, int64_t id, const pw_form *f)
 		ok = (f->value[i][0] ? cJSON_AddStringToObject(b, f->key[i], f->value[i])
 				     : cJSON_AddNullToObject(b, f->key[i])) != NULL;
 	}
-	char *body = ok ? cJSON_PrintUnformatted(b) : NULL;
-	cJSON_Delete(b);
-	if (!body) {
+	if (!ok) {
+		cJSON_Delete(b);
 		pw_web_error_page(p, 500, "the server ran out of memory");
 		return;
 	}
 	char path[64], to[96];
 	snprintf(path, sizeof path, "/api/v1/hosts/%" PRId64, id);
 	snprintf(to, sizeof to, "/hosts/%" PRId64 "?done=saved", id);
-	pw_web_act(p, "PATCH", path, body, to);
+	pw_web_act(p, "PATCH", path, b, to);
 }
 
 void pw_web_cves(struct pw_web_page *p)
