@@ -366,6 +366,9 @@ try:
     secret = driver.find_elements(By.ID, "secret")
     check("the new enrollment token is shown once",
           secret and secret[0].text.startswith("pwe_"))
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "button[aria-label='Revoke rack 12']"))
+    check("the admin revokes the enrollment token", "Done: the token is revoked" in main_text()
+          and not driver.find_elements(By.CSS_SELECTOR, "button[aria-label='Revoke rack 12']"))
     label = driver.find_element(By.XPATH, "//label[text()='Role of newbie']")
     role = driver.find_element(By.ID, label.get_attribute("for"))
     Select(role).select_by_visible_text("auditor")
