@@ -82,7 +82,7 @@ grep -E '^(ok|not ok) - ' "$T/browser.out" | while IFS= read -r line; do echo "b
 check "the browser's checks all passed" test "$st" -eq 0
 [ "$st" -eq 0 ] || grep -v -e '^ok - ' -e '^#[0-9]' "$T/browser.out" | tail -30 >&2
 check "every browser check ran (none missing)" \
-  test "$(grep -c '^ok - ' "$T/browser.out")" -ge 65
+  test "$(grep -c '^ok - ' "$T/browser.out")" -ge 68
 
 # Idle expiry: a session whose last request is older than the idle limit
 # ([server] session_idle, 10 minutes here) opens no page; its user logs in again.

@@ -402,6 +402,11 @@ try:
               r.getheader("X-Content-Type-Options") == "nosniff" and
               r.getheader("Referrer-Policy") == "no-referrer" and "<script>" not in text,
               "%s %s" % (r.status, csp))
+    for path in ("/hosts/" + HOST_ID, "/admin", "/campaigns/" + CAMPAIGN):
+        r, text = request("GET", path + "?done=" + urllib.parse.quote("call 555-0100 now"),
+                          cookie=session)
+        check("GET %s?done=...: a link cannot put its own words on the page" % path,
+              r.status == 200 and "555-0100" not in text, str(r.status))
     r, text = request("GET", "/cves?q=" + urllib.parse.quote("../hosts/1"), cookie=session)
     check("the exposure search takes ids only, not paths", r.status == 400, str(r.status))
     r, text = request("GET", "/", cookie=session)

@@ -117,6 +117,10 @@ void pw_web_foot(struct pw_web_page *p);
 /* A result in words ("Error: ...", "Done: ...", "Verified: ..."), not
  * only in colour; cls "error", "ok" or "verified". */
 void pw_web_message(struct pw_web_page *p, const char *cls, const char *text);
+/* The outcome a form's redirect names (?done=CODE) in words, from the
+ * page's own n pairs {code, text}: never the query's text itself, so a
+ * link from elsewhere cannot put words of its choosing on the page. */
+void pw_web_done(struct pw_web_page *p, const char *const said[][2], size_t n);
 void pw_web_error_page(struct pw_web_page *p, int status, const char *text);
 void pw_web_redirect(struct pw_web_page *p, const char *to);
 /* Runs `method path` as the session's user with the query and JSON

@@ -122,6 +122,16 @@ void pw_web_message(struct pw_web_page *p, const char *cls, const char *text)
 	pw_web_put(p, "</p>\n");
 }
 
+void pw_web_done(struct pw_web_page *p, const char *const said[][2], size_t n)
+{
+	const char *done = pw_web_query(p->rq, "done");
+	for (size_t i = 0; done && i < n; i++)
+		if (!strcmp(done, said[i][0])) {
+			pw_web_message(p, "ok", said[i][1]);
+			return;
+		}
+}
+
 void pw_web_error_page(struct pw_web_page *p, int status, const char *text)
 {
 	pw_web_head(p, status,

@@ -78,7 +78,16 @@ static void input(struct pw_web_page *p, const char *id, const char *name, const
 		    text, id, name, attrs);
 }
 
-/* The page, after `done` (a message) and with a secret shown once. */
+/* What a form of this page did, by the redirect's code: its path's last
+ * segment. */
+static const char *const said[][2] = {
+	{"add", "the user is added"},        {"role", "the role is changed"},
+	{"disable", "the user is disabled"}, {"enable", "the user is enabled"},
+	{"revoke", "the token is revoked"},
+};
+
+/* The page, after `done` (a message; NULL: the query's code) and with a
+ * secret shown once. */
 static void admin_page(struct pw_web_page *p, const char *done, const char *secret)
 {
 	cJSON *users = pw_web_page_data(p, "/api/v1/users");
@@ -92,6 +101,8 @@ static void admin_page(struct pw_web_page *p, const char *done, const char *secr
 	pw_web_head(p, 200, "Administration");
 	if (done)
 		pw_web_message(p, "ok", done);
+	else
+		pw_web_done(p, said, sizeof said / sizeof said[0]);
 	if (secret) {
 		pw_web_put(p, "<p role=\"status\">The new token, shown this once (copy it now): "
 			      "<output id=\"secret\"><code>");
@@ -160,7 +171,7 @@ void pw_web_admin(struct pw_web_page *p)
 		pw_web_error_page(p, 403, "administration is the admin's");
 		return;
 	}
-	admin_page(p, pw_web_query(p->rq, "done"), NULL);
+	admin_page(p, NULL, NULL);
 }
 
 /* A form field as a whole number from 1 to max times `unit`, into `key`
@@ -271,19 +282,8 @@ void pw_web_admin_post(struct pw_web_page *p, const char *what, const pw_form *f
 		return;
 	}
 	cJSON_Delete(j);
-	/* What was done, in words (for the query: %20 for spaces), from the
-	 * form's last path segment. */
-	static const char *const said[][2] = {
-		{"/role", "the%20role%20is%20changed"},
-		{"/disable", "the%20user%20is%20disabled"},
-		{"/enable", "the%20user%20is%20enabled"},
-		{"/revoke", "the%20token%20is%20revoked"},
-	};
-	const char *slash = strrchr(what, '/'), *done = "the%20user%20is%20added";
-	for (size_t i = 0; slash && i < sizeof said / sizeof said[0]; i++)
-		if (!strcmp(slash, said[i][0]))
-			done = said[i][1];
-	char to[96];
-	snprintf(to, sizeof to, "/admin?done=%s", done);
+	const char *slash = strrchr(what, '/');
+	char to[64];
+	snprintf(to, sizeof to, "/admin?done=%s", slash ? slash + 1 : "add");
 	pw_web_redirect(p, to);
 }

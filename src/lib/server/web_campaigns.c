@@ -293,8 +293,12 @@ void pw_web_campaign(struct pw_web_page *p, int64_t id)
 		return;
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
 	pw_web_head(p, 200, cJSON_IsString(name) ? name->valuestring : "Campaign");
+	/* The redirects' codes: "created", or the step taken. */
 	const char *done = pw_web_query(p->rq, "done");
-	if (done)
+	bool known = done && !strcmp(done, "created");
+	for (size_t i = 0; done && i < sizeof steps / sizeof steps[0]; i++)
+		known |= !strcmp(done, steps[i].step);
+	if (known)
 		pw_web_message(p, "ok", done);
 	pw_web_putf(p,
 		    "<p><a href=\"/tickets?campaign=%" PRId64 "\">The campaign's tickets</a></p>\n",

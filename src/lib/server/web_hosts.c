@@ -166,9 +166,8 @@ void pw_web_host(struct pw_web_page *p, int64_t id)
 			cJSON_Delete(item);
 	}
 	pw_web_head(p, 200, pw_web_str(j, "hostname")[0] ? pw_web_str(j, "hostname") : "Host");
-	const char *done = pw_web_query(p->rq, "done");
-	if (done)
-		pw_web_message(p, "ok", done);
+	static const char *const said[][2] = {{"saved", "saved"}};
+	pw_web_done(p, said, 1);
 	pw_web_dl(p, j, NULL);
 	cJSON_Delete(j);
 	operator_fields(p, id, ops);
