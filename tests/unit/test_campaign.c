@@ -5,6 +5,7 @@
  * read from the table under test. The others run campaigns through the
  * store on SQLite (and PostgreSQL with PW_TEST_PG_URL). */
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 
 #include "servertest.h"
 
@@ -366,6 +367,20 @@ static void test_flow1_walk(void **state)
 		CHECK(f, pw_campaign_job_outcome(f->db, "driver", c, dns, walk[i], 40 + (int64_t)i,
 						 NOW, &f->e));
 	assert_state(f, "dns-01", "verified");
+	/* The backup's confirmation is asked in "My actions"; the help desk
+	 * is told about the host on its page. */
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.waiting' AND link = '/actions'",
+				 NULL),
+			 1);
+	char want[32];
+	snprintf(want, sizeof want, "/hosts/%" PRId64, dns);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.scheduled' AND link = ?",
+				 want),
+			 1);
 	assert_int_equal(srv_int(f, "SELECT patches FROM campaign_hosts", NULL), 2);
 	char *cs = srv_text(f, "SELECT state FROM campaigns", NULL);
 	assert_string_equal(cs, "done");
@@ -399,6 +414,25 @@ static void test_flow2_decline_expiry(void **state)
 	d.risk = (pw_risk_assessment){"high", "low", "medium", "outage costs more this week"};
 	CHECK(f, pw_campaign_step_apply(f->db, &d, &f->e));
 	assert_state(f, "db-01", "declined");
+	/* Each step's message names the console page where its recipient
+	 * acts and keeps the command: the owner's approval and the manager's
+	 * sign-off both in "My actions". */
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.waiting' AND link = '/actions'",
+				 NULL),
+			 3);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " (link IS NULL OR link <> '/actions')",
+				 NULL),
+			 0);
+	char *signoff = srv_text(f,
+				 "SELECT body FROM notify_outbox WHERE channel = 'webhook'"
+				 " ORDER BY id DESC LIMIT 1",
+				 NULL);
+	srv_contains(signoff, "sign-off");
+	free(signoff);
 	pw_campaign_step so = step(c, PW_CA_SIGN_OFF, PW_ROLE_APP_OWNER, "db-01", NULL, NOW);
 	so.until = "2026-12-10";
 	REFUSED(f, PW_ERR_AUTH, "manager", pw_campaign_step_apply(f->db, &so, &f->e));

@@ -1374,6 +1374,15 @@ static void test_config_rules(void **state)
 	expect_refused("[server]\njson_max_depth = 5000\n",
 		       "json_max_depth = 5000 is out of range");
 	expect_refused("[server]\nallow_plain_http = perhaps\n", "true or false");
+	/* Links start with public_url: a plain http(s) address, nothing that
+	 * could end the link or add to it. */
+	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
+			"public_url = https://patch.example.org/\n",
+			&sc, &e),
+	      &e);
+	expect_refused("[server]\npublic_url = patch.example.org\n", "public_url");
+	expect_refused("[server]\npublic_url = https://x.org/?next=//evil\n", "public_url");
+	expect_refused("[server]\npublic_url = javascript:alert(1)\n", "public_url");
 	/* Other sections are other commands' business. */
 	check(load_text("[agent]\nwhatever = 1\n[server]\nallow_plain_http = on\n"
 			"listen = 127.0.0.1:1\n",

@@ -716,10 +716,10 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	char ref[32];
 	id_ref(c, ref);
 	pw_error e = PW_ERROR_INIT;
-	int64_t campaign = 0;
+	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
 	pw_err rc = pw_policy_compromised(c->env->db, c->who->actor, ref, note, pw_window_now(),
-					  &campaign, &similar, &e);
+					  &campaign, &similar, &ticket, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -729,7 +729,9 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	    !cJSON_AddTrueToObject(o, "compromised") ||
 	    !(campaign ? pw_json_add_int(o, "campaign", campaign)
 		       : cJSON_AddNullToObject(o, "campaign") != NULL) ||
-	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar)) {
+	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar) ||
+	    !(ticket ? pw_json_add_int(o, "ticket", ticket)
+		     : cJSON_AddNullToObject(o, "ticket") != NULL)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
