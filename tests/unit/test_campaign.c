@@ -15,6 +15,7 @@
 #include "patchwarden/campaigns.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/policy_run.h"
 
 #define ACTOR "cli:test"
 #define SYS PW_ACTOR_SYSTEM
@@ -567,6 +568,57 @@ static void test_flow2_test_first(void **state)
 	assert_audit_intact(f);
 }
 
+/* A compromised host without an open ticket gets one of its own, in an
+ * emergency campaign of the host alone, on the incident track; clearing
+ * the mark takes it off the track and keeps both in its history. */
+static void test_incident_track(void **state)
+{
+	struct srv *f = *state;
+	int64_t id = host(f, "mail-01", "mail", "production", "3", NULL, "exim4");
+	int64_t c, t;
+	size_t similar, n;
+	CHECK(f, pw_policy_compromised(f->db, ACTOR, "mail-01", "phishing relay", NOW, &c, &similar,
+				       &t, &f->e));
+	assert_int_equal(c, 0);
+	assert_int_equal(similar, 0);
+	assert_int_equal(t, srv_int(f, "SELECT id FROM tickets WHERE hostname = 'mail-01'", NULL));
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM campaigns WHERE name = 'incident: mail-01'"
+				 " AND emergency = 1",
+				 NULL),
+			 1);
+	char *track = srv_text(f, "SELECT track FROM tickets WHERE hostname = 'mail-01'", NULL);
+	assert_string_equal(track, "incident");
+	free(track);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM ticket_events WHERE action = 'incident' AND"
+				 " note = 'phishing relay'",
+				 NULL),
+			 1);
+	char link[32];
+	snprintf(link, sizeof link, "/hosts/%" PRId64, id);
+	assert_int_equal(
+		srv_int(f,
+			"SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised'"
+			" AND channel = 'webhook' AND link = ?",
+			link),
+		1);
+	CHECK(f, pw_policy_compromise_clear(f->db, ACTOR, "mail-01", "rebuilt", NOW, &n, &f->e));
+	assert_int_equal(n, 1);
+	track = srv_text(f, "SELECT track FROM tickets WHERE hostname = 'mail-01'", NULL);
+	assert_string_equal(track, "regular");
+	free(track);
+	assert_int_equal(
+		srv_int(f,
+			"SELECT count(*) FROM ticket_events WHERE action = 'incident.cleared'"
+			" AND note = 'rebuilt'",
+			NULL),
+		1);
+	REFUSED(f, PW_ERR_CONFLICT, "not marked compromised",
+		pw_policy_compromise_clear(f->db, ACTOR, "mail-01", NULL, NOW, &n, &f->e));
+	assert_audit_intact(f);
+}
+
 static void test_ticket_events_append_only(void **state)
 {
 	struct srv *f = *state;
@@ -589,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_select_parse),
 		T(test_flow1_walk),
 		T(test_flow2_decline_expiry),
+		T(test_incident_track),
 		T(test_flow2_test_first),
 		T(test_expiry_after_the_end),
 		T(test_ticket_events_append_only),

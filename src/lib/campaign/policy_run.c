@@ -400,17 +400,30 @@ static pw_err ticket_track(pw_db *db, int64_t ticket, const char *track, const c
 			   const char *action, const char *note, const char *ts, pw_error *err)
 {
 	pw_stmt *st;
-	pw_err rc = pw_sql(db, "UPDATE tickets SET track = ? WHERE id = ?", &st, err, "ti", track,
-			   ticket);
+	bool row = false;
+	char state[64] = "", next[64] = "";
+	pw_err rc = pw_sql(db,
+			   "SELECT ch.state, t.next_actor FROM tickets t JOIN campaign_hosts ch ON"
+			   " ch.ticket_id = t.id WHERE t.id = ?",
+			   &st, err, "i", ticket);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row) {
+		snprintf(state, sizeof state, "%s", pw_stmt_text(st, 0));
+		snprintf(next, sizeof next, "%s", pw_stmt_text(st, 1));
+		pw_stmt_reset(st);
+	}
+	if (!rc)
+		rc = pw_sql(db, "UPDATE tickets SET track = ? WHERE id = ?", &st, err, "ti", track,
+			    ticket);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
 	if (!rc)
 		rc = pw_sql(db,
 			    "INSERT INTO ticket_events (ticket_id, ts, actor, action, from_state,"
-			    " to_state, note, next_actor) SELECT t.id, ?, ?, ?, ch.state, ch.state,"
-			    " ?, t.next_actor FROM tickets t JOIN campaign_hosts ch ON"
-			    " ch.ticket_id = t.id WHERE t.id = ?",
-			    &st, err, "ttttti", ts, actor, action, note, ticket);
+			    " to_state, note, next_actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "ittttttt", ticket, ts, actor, action, state, state, note,
+			    next);
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
