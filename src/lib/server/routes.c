@@ -1638,10 +1638,13 @@ static const pw_route routes[] = {
 	 "Marks the host compromised, as `patchwarden host set HOST compromised=true` does: "
 	 "audited with the body's optional `note`, and an emergency campaign \"incident: similar "
 	 "to HOST\" drafted for the hosts in service of its category and OS release that share "
-	 "one of its open findings (`campaign` null when none does); operators and managers are "
+	 "one of its open findings (`campaign` null when none does); the host's own ticket goes "
+	 "on the incident track (`ticket`: its open one, else that of a new emergency campaign "
+	 "of the host alone; null when it has no open finding); operators and managers are "
 	 "notified. 400 for a host without a category, 409 for a decommissioned one",
 	 NULL, "{\"note\":\"IDS alert 4411\"}",
-	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3}"},
+	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3,"
+	 "\"ticket\":31}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "
