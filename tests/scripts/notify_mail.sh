@@ -43,13 +43,7 @@ cat >"$T/pw.conf" <<CONF
 allow_plain_http = true
 listen = 127.0.0.1:0
 public_url = https://patch.example.org/pw/
-[notify]
-smtp_url = smtp://127.0.0.1:$MTA_PORT
-smtp_starttls = true
-smtp_ca = $MTA_CA
-smtp_user = $MTA_USER
-smtp_password = $MTA_PASSWORD
-from = patchwarden@example.org
+$(mta_notify_conf)
 webhook_url = http://127.0.0.1:$hook_port/hook
 webhook_secret = $secret
 interval = 1

@@ -21,14 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 test_require root
-test_require_cmd jq exim4 openssl curl chromium chromedriver
-browser_py() { PATH=/usr/bin:$PATH python3 "$@"; }
-browser_py -c 'import selenium' 2>/dev/null || test_skip "python3-selenium is not installed (scripts/deps)"
+test_require_cmd jq exim4 openssl curl
+. "$here/lib/browser.sh"
 : "${PW_CAMPAIGN_OUTCOME:?PW_CAMPAIGN_OUTCOME is not set; run under ctest}"
 S=${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}/share/sample
 T=$PW_SRV_TMP
-shots=${PW_WEB_SHOTS:-$T/shots}
-mkdir -p "$shots"
 db=sqlite://$T/pw.db
 feeds=$T/feeds.db
 unset PATCHWARDEN_DB PATCHWARDEN_STORE
@@ -48,13 +45,7 @@ listen = 127.0.0.1:$port
 public_url = $B
 [feeds]
 store = "$feeds"
-[notify]
-smtp_url = smtp://127.0.0.1:$MTA_PORT
-smtp_starttls = true
-smtp_ca = $MTA_CA
-smtp_user = $MTA_USER
-smtp_password = $MTA_PASSWORD
-from = patchwarden@example.org
+$(mta_notify_conf)
 interval = 1
 CONF
 
@@ -101,7 +92,7 @@ check "it keeps the command" test "$(sed -n 3p "$T/mail.txt")" = command
 check "its link is this server's My actions ($link)" test "$link" = "$B/actions"
 
 # ---- the browser, from the link ---------------------------------------------
-browser_py "$PW_SOURCE_DIR/tests/tools/web_mail_signoff.py" "$link" "$c" db-01 boss "$shots" \
+browser_py web_mail_signoff.py "$link" "$c" db-01 boss "$shots" \
   >"$T/browser.out" 2>&1
 st=$?
 grep -E '^(ok|not ok) - ' "$T/browser.out" | while IFS= read -r line; do echo "browser: $line"; done

@@ -14,49 +14,14 @@ import datetime
 import sys
 import urllib.parse
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+
+import browser_lib
+from browser_lib import check
 
 LINK, CAMPAIGN, HOST, USER, SHOTS = sys.argv[1:6]
-failures = 0
-
-
-def check(what, cond, detail=""):
-    global failures
-    if cond:
-        print("ok - " + what)
-    else:
-        failures += 1
-        print("not ok - %s %s" % (what, detail))
-
-
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-          "--window-size=1280,1600"):
-    opts.add_argument(a)
-driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
-
-
-def shot(name):
-    driver.save_screenshot("%s/%s.png" % (SHOTS, name))
-
-
-def h1():
-    return driver.find_element(By.TAG_NAME, "h1").text
-
-
-def click_and_wait(button):
-    old = driver.find_element(By.TAG_NAME, "html")
-    confirm = button.find_element(By.XPATH, "./ancestor::form").get_attribute("data-confirm")
-    button.click()
-    if confirm is not None:  # the script's confirmation, where the form asks for one
-        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present())
-        driver.switch_to.alert.accept()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+browser = browser_lib.Browser(SHOTS, 1600)
+driver, shot, h1 = browser.driver, browser.shot, browser.h1
 
 
 def path_of(url):
@@ -73,7 +38,7 @@ try:
     shot("mail-link-login")
     driver.find_element(By.ID, "user").send_keys(USER)
     driver.find_element(By.ID, "password").send_keys("correct horse")
-    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    browser.click_and_wait(driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
     check("after the login the manager is on the linked page",
           path_of(driver.current_url) == link_path and h1() == "My actions",
           driver.current_url + " " + h1())
@@ -88,11 +53,11 @@ try:
         expires = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
         form.find_element(By.NAME, "expires").send_keys(expires)
         shot("mail-link-sign-off-form")
-        click_and_wait(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        browser.submit(form)
         main = driver.find_element(By.TAG_NAME, "main").text
         check("signed off in the browser: the risk is accepted",
               "Done: sign-off" in main and "risk_accepted" in main, main[:600])
         shot("mail-link-signed-off")
 finally:
     driver.quit()
-sys.exit(1 if failures else 0)
+sys.exit(1 if browser_lib.failures else 0)

@@ -177,6 +177,14 @@ static void test_enqueue_recipients(void **state)
 			 5);
 }
 
+/* Each of v taken by ok when `taken`, each refused otherwise. */
+static void judged(bool (*ok)(const char *), const char *const *v, size_t n, bool taken)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ok(v[i]) != taken)
+			fail_msg("'%s' %s", v[i], taken ? "refused" : "taken");
+}
+
 /* Links: what a public_url and a path may be, and the link they make,
  * by hand. */
 static void test_links(void **state)
@@ -196,23 +204,15 @@ static void test_links(void **state)
 					       "https://x.org/\"><script>",
 					       "https://x.org\r\nBcc: a@b.c",
 					       "javascript:alert(1)"};
-	for (size_t i = 0; i < sizeof good_base / sizeof *good_base; i++)
-		if (!pw_notify_public_url_ok(good_base[i]))
-			fail_msg("'%s' refused", good_base[i]);
-	for (size_t i = 0; i < sizeof bad_base / sizeof *bad_base; i++)
-		if (pw_notify_public_url_ok(bad_base[i]))
-			fail_msg("'%s' taken", bad_base[i]);
+	judged(pw_notify_public_url_ok, good_base, sizeof good_base / sizeof *good_base, true);
+	judged(pw_notify_public_url_ok, bad_base, sizeof bad_base / sizeof *bad_base, false);
 	static const char *const good_path[] = {"/actions", "/campaigns/12",
 						"/hosts?owner=ops%20team", "/"};
 	static const char *const bad_path[] = {
 		"",      "actions", "//evil.example", "/a//b",           "/a b", "/a\"b", "/a%2",
 		"/a%zz", "/a#b",    "/a\r\nX",        "/\\evil.example", "/a<b>"};
-	for (size_t i = 0; i < sizeof good_path / sizeof *good_path; i++)
-		if (!pw_notify_path_ok(good_path[i]))
-			fail_msg("'%s' refused", good_path[i]);
-	for (size_t i = 0; i < sizeof bad_path / sizeof *bad_path; i++)
-		if (pw_notify_path_ok(bad_path[i]))
-			fail_msg("'%s' taken", bad_path[i]);
+	judged(pw_notify_path_ok, good_path, sizeof good_path / sizeof *good_path, true);
+	judged(pw_notify_path_ok, bad_path, sizeof bad_path / sizeof *bad_path, false);
 	pw_buf b = PW_BUF_INIT;
 	assert_int_equal(pw_notify_path_escape(&b, "ops team/&x=\xc3\xa9~a.b_c-d"), PW_OK);
 	assert_string_equal(pw_buf_str(&b), "ops%20team%2F%26x%3D%C3%A9~a.b_c-d");

@@ -427,6 +427,43 @@ static pw_err ticket_track(pw_db *db, int64_t ticket, const char *track, const c
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
+/* The host's mark changed: `action` audited with `a` (NULL: out of
+ * memory), the operators and managers told with the host's console page. */
+static pw_err incident_told(pw_db *db, const char *actor, const char *action, const char *host,
+			    int64_t host_id, const cJSON *a, const char *subject, const char *body,
+			    pw_error *err)
+{
+	char target[300], link[64];
+	snprintf(target, sizeof target, "host:%s", host);
+	snprintf(link, sizeof link, "/hosts/%" PRId64, host_id);
+	char *after = a ? cJSON_PrintUnformatted(a) : NULL;
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
+	pw_err rc = after ? pw_audit_append(db, actor, action, target, NULL, after, NULL, err)
+			  : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = pw_notify_enqueue(db, action, &to, subject, body, after, link, err);
+	cJSON_free(after);
+	return rc;
+}
+
+/* The ids of the rows of `st` (one id column) in *ids, empty before. */
+static pw_err ids_read(pw_stmt *st, int64_t **ids, size_t *n, pw_error *err)
+{
+	size_t cap = 0;
+	bool row = false;
+	pw_err rc;
+	while (!(rc = pw_stmt_step(st, &row, err)) && row) {
+		int64_t *g = pw_grow(*ids, &cap, *n, sizeof **ids);
+		if (!g) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		*ids = g;
+		(*ids)[(*n)++] = pw_stmt_int(st, 0);
+	}
+	return rc;
+}
+
 static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct compromised *x = arg;
@@ -439,21 +476,14 @@ static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 		rc = ticket_track(db, x->ticket, "incident", x->actor, "incident", x->note, x->when,
 				  err);
 	cJSON *a = cJSON_CreateObject();
-	char *after = a && pw_json_add_str(a, "compromised", x->when) &&
-				      pw_json_add_str(a, "note", x->note) &&
-				      pw_json_add_int(a, "campaign", x->campaign) &&
-				      pw_json_add_int(a, "similar_hosts", (int64_t)x->similar) &&
-				      (x->ticket ? pw_json_add_int(a, "ticket", x->ticket)
-						 : cJSON_AddNullToObject(a, "ticket") != NULL) &&
-				      pw_json_add_str(a, "track", "incident")
-			      ? cJSON_PrintUnformatted(a)
-			      : NULL;
-	char target[300], subject[400], body[1600], own[400], link[64];
-	snprintf(target, sizeof target, "host:%s", x->host);
-	if (!rc)
-		rc = after ? pw_audit_append(db, x->actor, "host.compromised", target, NULL, after,
-					     NULL, err)
-			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	bool ok = a && pw_json_add_str(a, "compromised", x->when) &&
+		  pw_json_add_str(a, "note", x->note) &&
+		  pw_json_add_int(a, "campaign", x->campaign) &&
+		  pw_json_add_int(a, "similar_hosts", (int64_t)x->similar) &&
+		  (x->ticket ? pw_json_add_int(a, "ticket", x->ticket)
+			     : cJSON_AddNullToObject(a, "ticket") != NULL) &&
+		  pw_json_add_str(a, "track", "incident");
+	char subject[400], body[1600], own[400];
 	snprintf(subject, sizeof subject, "[patchwarden] %s is compromised: %zu similar hosts",
 		 x->host, x->similar);
 	if (x->ticket)
@@ -480,12 +510,9 @@ static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 			 "category and OS release shares one of its open findings: no campaign was "
 			 "drafted.\n",
 			 x->host, x->actor, x->note ? x->note : "no note", own);
-	snprintf(link, sizeof link, "/hosts/%" PRId64, x->host_id);
-	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
 	if (!rc)
-		rc = pw_notify_enqueue(db, "host.compromised", &to, subject, body, after, link,
-				       err);
-	cJSON_free(after);
+		rc = incident_told(db, x->actor, "host.compromised", x->host, x->host_id,
+				   ok ? a : NULL, subject, body, err);
 	cJSON_Delete(a);
 	return rc;
 }
@@ -557,9 +584,7 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 				    "category=...') so that its similar hosts can be found",
 				    name, name);
 	int64_t *ids = NULL;
-	size_t cap = 0;
 	pw_stmt *st;
-	bool row = false;
 	rc = pw_sql(db,
 		    "SELECT DISTINCT h.id FROM hosts h JOIN findings f ON f.host_id = h.id"
 		    " AND f.fixed_at IS NULL WHERE h.id <> ? AND h.decommissioned IS NULL"
@@ -567,15 +592,8 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 		    " (SELECT advisory FROM findings WHERE host_id = ? AND fixed_at IS NULL)"
 		    " ORDER BY h.id",
 		    &st, err, "ittti", x.host_id, category, os, release, x.host_id);
-	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
-		int64_t *g = pw_grow(ids, &cap, x.similar, sizeof *ids);
-		if (!g) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			break;
-		}
-		ids = g;
-		ids[x.similar++] = pw_stmt_int(st, 0);
-	}
+	if (!rc)
+		rc = ids_read(st, &ids, &x.similar, err);
 	char cname[300];
 	snprintf(cname, sizeof cname, "incident: similar to %s", name);
 	pw_campaign_spec s = {cname, "all", NULL, NULL, 0, true, -1};
@@ -606,8 +624,6 @@ static pw_err cleared_txn(pw_db *db, void *arg, pw_error *err)
 	struct cleared *x = arg;
 	pw_stmt *st;
 	int64_t *ids = NULL;
-	size_t cap = 0;
-	bool row = false;
 	pw_err rc = pw_sql(db, "UPDATE hosts SET compromised = NULL WHERE id = ?", &st, err, "i",
 			   x->host_id);
 	if (!rc)
@@ -617,16 +633,8 @@ static pw_err cleared_txn(pw_db *db, void *arg, pw_error *err)
 			    "SELECT id FROM tickets WHERE host_id = ? AND track = 'incident'"
 			    " ORDER BY id",
 			    &st, err, "i", x->host_id);
-	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
-		int64_t *g = pw_grow(ids, &cap, x->tickets, sizeof *ids);
-		if (!g) {
-			pw_stmt_reset(st);
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			break;
-		}
-		ids = g;
-		ids[x->tickets++] = pw_stmt_int(st, 0);
-	}
+	if (!rc)
+		rc = ids_read(st, &ids, &x->tickets, err);
 	for (size_t i = 0; i < x->tickets && !rc; i++)
 		rc = ticket_track(db, ids[i], "regular", x->actor, "incident.cleared", x->note,
 				  x->when, err);
@@ -636,25 +644,16 @@ static pw_err cleared_txn(pw_db *db, void *arg, pw_error *err)
 	for (size_t i = 0; ok && i < x->tickets; i++)
 		ok = cJSON_AddItemToArray(t, cJSON_CreateNumber((double)ids[i]));
 	free(ids);
-	char *after = ok ? cJSON_PrintUnformatted(a) : NULL;
-	char target[300], subject[400], body[1200], link[64];
-	snprintf(target, sizeof target, "host:%s", x->host);
-	if (!rc)
-		rc = after ? pw_audit_append(db, x->actor, "host.compromised_cleared", target, NULL,
-					     after, NULL, err)
-			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	char subject[400], body[1200];
 	snprintf(subject, sizeof subject, "[patchwarden] %s is no longer compromised", x->host);
 	snprintf(body, sizeof body,
 		 "%s was cleared of its compromise by %s (%s).\n\n%zu of its tickets left the "
 		 "incident track; their history keeps it: 'patchwarden ticket list' and "
 		 "'patchwarden ticket show ID'.\n",
 		 x->host, x->actor, x->note ? x->note : "no note", x->tickets);
-	snprintf(link, sizeof link, "/hosts/%" PRId64, x->host_id);
-	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
 	if (!rc)
-		rc = pw_notify_enqueue(db, "host.compromised_cleared", &to, subject, body, after,
-				       link, err);
-	cJSON_free(after);
+		rc = incident_told(db, x->actor, "host.compromised_cleared", x->host, x->host_id,
+				   ok ? a : NULL, subject, body, err);
 	cJSON_Delete(a);
 	return rc;
 }
