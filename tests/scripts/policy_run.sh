@@ -243,6 +243,8 @@ pw policy digest --since 2000-01-01 >"$T/g1.txt"
 check "the digest mails the group's user and its hosts' app owner" \
   test "$(sql "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email' ORDER BY recipient)")" = erp@example.org,infra@example.org
 check "... the text names a campaign per advisory" grep -q "campaign [0-9]" "$T/g1.txt"
+check "each group's digest links to its hosts in the console" \
+  test "$(sql "SELECT group_concat(link, ' ') FROM (SELECT DISTINCT link FROM notify_outbox WHERE event = 'policy.digest' ORDER BY link)")" = "/hosts?owner=dba /hosts?owner=infra"
 pw policy digest --json >"$T/g2.json"
 check "the next digest (since the last) has nothing new and sends nothing" \
   test "$(jq '.groups | length' "$T/g2.json"):$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email'")" = 0:2
