@@ -678,8 +678,8 @@ static void step(struct page *p, int64_t id, const pw_form *f)
 
 /* The page a login goes back to (a link in a mail lands on /login when
  * its reader has no session): `v` when it is a path of this server - one
- * leading '/', no "//", no scheme or '\\', only the characters of the
- * console's paths - so that no link can send who logs in to another
+ * leading '/', no "//", no scheme or backslash, only the characters of
+ * the console's paths - so that no link can send who logs in to another
  * site; NULL otherwise (the fleet page). */
 static const char *login_next(const char *v)
 {
@@ -695,10 +695,11 @@ static const char *login_next(const char *v)
 	return v;
 }
 
-/* The login form. Its own CSRF token (there is no session yet) is in a
- * SameSite=Strict cookie and in the form: another site's page can post
- * a form here, but not with the cookie, so nobody is logged in to an
- * account of someone else's choosing. */
+/* The login form, with `next` (login_next's) when set. Its own CSRF
+ * token (there is no session yet) is in a SameSite=Strict cookie and in
+ * the form: another site's page can post a form here, but not with the
+ * cookie, so nobody is logged in to an account of someone else's
+ * choosing. */
 static void login_form(struct page *p, int status, const char *error, const char *next)
 {
 	char token[PW_SECRET_HEX + 1];
@@ -715,7 +716,7 @@ static void login_form(struct page *p, int status, const char *error, const char
 		message(p, "error", error);
 	put(p, "<form method=\"post\" action=\"/login\">");
 	hidden(p, "csrf", token);
-	if (login_next(next))
+	if (next)
 		hidden(p, "next", next);
 	put(p, "<label for=\"user\">User name</label>"
 	       "<input id=\"user\" name=\"user\" autocomplete=\"username\" required "
