@@ -209,6 +209,14 @@ check "... old-01 and mid-01 are new-01's similar hosts, in a new emergency camp
   test "$(json 'str(j["similar_hosts"]) + ":" + str(j["campaign"] is not None)')" = 2:True
 check "... and new-01's ticket on the incident track" \
   test "$(json 'str(j["ticket"])')" = "$(sql "SELECT id FROM tickets WHERE host_id = $nid AND track = 'incident'")"
+nt=$(json 'str(j["ticket"])')
+pw_http DELETE "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$optok" '{"note":"EDR false positive"}'
+check "DELETE /hosts/{id}/compromised: $HTTP_STATUS, one ticket cleared" \
+  test "$HTTP_STATUS:$(json 'str(j["incident_tickets_cleared"])')" = 200:1
+check "... new-01 unmarked, its ticket $nt back on the regular track" \
+  test "$(sql "SELECT (SELECT count(*) FROM hosts WHERE id = $nid AND compromised IS NULL) || ':' || (SELECT track FROM tickets WHERE id = $nt)")" = 1:regular
+pw_http DELETE "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$optok"
+check "... a second clearing is a 409" test "$HTTP_STATUS" = 409
 pw_srv_stop D || bad "the server did not stop cleanly"
 pw host set old-01 location=lab --note x >"$T/out" 2>&1
 check "--note with other fields is refused" grep -q "note goes with compromised=" "$T/out"

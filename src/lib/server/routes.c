@@ -739,6 +739,33 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+static void h_host_compromise_clear(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	size_t tickets = 0;
+	pw_err rc = pw_policy_compromise_clear(c->env->db, c->who->actor, ref, note,
+					       pw_window_now(), &tickets, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
+	    !cJSON_AddFalseToObject(o, "compromised") ||
+	    !pw_json_add_int(o, "incident_tickets_cleared", (int64_t)tickets)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 static void h_host_delete(struct pw_api_ctx *c)
 {
 	char ref[32];
@@ -1645,6 +1672,14 @@ static const pw_route routes[] = {
 	 NULL, "{\"note\":\"IDS alert 4411\"}",
 	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3,"
 	 "\"ticket\":31}"},
+	{"DELETE", "/api/v1/hosts/{id}/compromised", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER,
+	 2 * KiB, JSON, 200, "host.compromised_cleared", h_host_compromise_clear,
+	 "Clears the host's compromised mark, as `patchwarden host set HOST compromised=false` "
+	 "does: audited with the body's optional `note`; each of its tickets on the incident "
+	 "track goes back to the regular track with an `incident.cleared` event; operators and "
+	 "managers are notified. 409 for a host not marked",
+	 NULL, "{\"note\":\"reimaged from the gold image\"}",
+	 "{\"host_id\":42,\"compromised\":false,\"incident_tickets_cleared\":1}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "
