@@ -716,10 +716,10 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	char ref[32];
 	id_ref(c, ref);
 	pw_error e = PW_ERROR_INIT;
-	int64_t campaign = 0;
+	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
 	pw_err rc = pw_policy_compromised(c->env->db, c->who->actor, ref, note, pw_window_now(),
-					  &campaign, &similar, &e);
+					  &campaign, &similar, &ticket, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -729,7 +729,36 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	    !cJSON_AddTrueToObject(o, "compromised") ||
 	    !(campaign ? pw_json_add_int(o, "campaign", campaign)
 		       : cJSON_AddNullToObject(o, "campaign") != NULL) ||
-	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar)) {
+	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar) ||
+	    !(ticket ? pw_json_add_int(o, "ticket", ticket)
+		     : cJSON_AddNullToObject(o, "ticket") != NULL)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_host_compromise_clear(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	size_t tickets = 0;
+	pw_err rc = pw_policy_compromise_clear(c->env->db, c->who->actor, ref, note,
+					       pw_window_now(), &tickets, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
+	    !cJSON_AddFalseToObject(o, "compromised") ||
+	    !pw_json_add_int(o, "incident_tickets_cleared", (int64_t)tickets)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -1636,10 +1665,21 @@ static const pw_route routes[] = {
 	 "Marks the host compromised, as `patchwarden host set HOST compromised=true` does: "
 	 "audited with the body's optional `note`, and an emergency campaign \"incident: similar "
 	 "to HOST\" drafted for the hosts in service of its category and OS release that share "
-	 "one of its open findings (`campaign` null when none does); operators and managers are "
+	 "one of its open findings (`campaign` null when none does); the host's own ticket goes "
+	 "on the incident track (`ticket`: its open one, else that of a new emergency campaign "
+	 "of the host alone; null when it has no open finding); operators and managers are "
 	 "notified. 400 for a host without a category, 409 for a decommissioned one",
 	 NULL, "{\"note\":\"IDS alert 4411\"}",
-	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3}"},
+	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3,"
+	 "\"ticket\":31}"},
+	{"DELETE", "/api/v1/hosts/{id}/compromised", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER,
+	 2 * KiB, JSON, 200, "host.compromised_cleared", h_host_compromise_clear,
+	 "Clears the host's compromised mark, as `patchwarden host set HOST compromised=false` "
+	 "does: audited with the body's optional `note`; each of its tickets on the incident "
+	 "track goes back to the regular track with an `incident.cleared` event; operators and "
+	 "managers are notified. 409 for a host not marked",
+	 NULL, "{\"note\":\"reimaged from the gold image\"}",
+	 "{\"host_id\":42,\"compromised\":false,\"incident_tickets_cleared\":1}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "

@@ -676,11 +676,31 @@ static void step(struct page *p, int64_t id, const pw_form *f)
 
 /* ---- login ------------------------------------------------------------ */
 
-/* The login form. Its own CSRF token (there is no session yet) is in a
- * SameSite=Strict cookie and in the form: another site's page can post
- * a form here, but not with the cookie, so nobody is logged in to an
- * account of someone else's choosing. */
-static void login_form(struct page *p, int status, const char *error)
+/* The page a login goes back to (a link in a mail lands on /login when
+ * its reader has no session): `v` when it is a path of this server - one
+ * leading '/', no "//", no scheme or backslash, only the characters of
+ * the console's paths - so that no link can send who logs in to another
+ * site; NULL otherwise (the fleet page). */
+static const char *login_next(const char *v)
+{
+	if (!v || v[0] != '/' || strlen(v) > 128)
+		return NULL;
+	for (const char *s = v; *s; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			  (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ||
+			  (*s == '/' && s[1] != '/');
+		if (!ok)
+			return NULL;
+	}
+	return v;
+}
+
+/* The login form, with `next` (login_next's) when set. Its own CSRF
+ * token (there is no session yet) is in a SameSite=Strict cookie and in
+ * the form: another site's page can post a form here, but not with the
+ * cookie, so nobody is logged in to an account of someone else's
+ * choosing. */
+static void login_form(struct page *p, int status, const char *error, const char *next)
 {
 	char token[PW_SECRET_HEX + 1];
 	pw_error e = PW_ERROR_INIT;
@@ -696,6 +716,8 @@ static void login_form(struct page *p, int status, const char *error)
 		message(p, "error", error);
 	put(p, "<form method=\"post\" action=\"/login\">");
 	hidden(p, "csrf", token);
+	if (next)
+		hidden(p, "next", next);
 	put(p, "<label for=\"user\">User name</label>"
 	       "<input id=\"user\" name=\"user\" autocomplete=\"username\" required "
 	       "data-autofocus>"
@@ -718,9 +740,11 @@ static bool login_csrf_ok(const struct page *p, const pw_form *f)
 
 static void login(struct page *p, const pw_form *f)
 {
+	const char *next = login_next(pw_form_get(f, "next"));
 	if (!login_csrf_ok(p, f)) {
 		login_form(p, 403,
-			   "the login form was stale or came from another site: log in again here");
+			   "the login form was stale or came from another site: log in again here",
+			   next);
 		return;
 	}
 	char token[PW_SESSION_MAX];
@@ -733,7 +757,7 @@ static void login(struct page *p, const pw_form *f)
 	if (p->env->write_lock)
 		pthread_mutex_unlock(p->env->write_lock);
 	if (rc == PW_ERR_AUTH) {
-		login_form(p, 401, pw_error_text(&e));
+		login_form(p, 401, pw_error_text(&e), next);
 		return;
 	}
 	if (rc) {
@@ -745,7 +769,7 @@ static void login(struct page *p, const pw_form *f)
 		 COOKIE "=%s; Path=/; Max-Age=%" PRId64 "; HttpOnly; SameSite=Strict%s", token,
 		 limits.absolute, p->rq->secure_cookies ? "; Secure" : "");
 	snprintf(p->out->actor, sizeof p->out->actor, "user:%s", s.user.name);
-	redirect(p, "/");
+	redirect(p, next ? next : "/");
 }
 
 static void logout(struct page *p)
@@ -872,16 +896,19 @@ void pw_web_handle(const pw_api_env *env, const pw_web_request *rq, pw_web_respo
 		snprintf(p.who.actor, sizeof p.who.actor, "user:%s", p.s.user.name);
 		snprintf(out->actor, sizeof out->actor, "%s", p.who.actor);
 	}
+	const char *next = login_next(query_get(rq, "next"));
 	if (!strcmp(rq->path, "/login")) {
 		if (is_post)
 			login(&p, &f);
 		else if (p.in)
-			redirect(&p, "/");
+			redirect(&p, next ? next : "/");
 		else
-			login_form(&p, 200, NULL);
+			login_form(&p, 200, NULL, next);
 	} else if (!p.in) {
+		char to[160];
+		snprintf(to, sizeof to, "/login?next=%s", rq->path);
 		if (is_get)
-			redirect(&p, "/login");
+			redirect(&p, strcmp(rq->path, "/") && login_next(rq->path) ? to : "/login");
 		else
 			error_page(&p, 403,
 				   "you are not logged in (or your session ended): log in");
