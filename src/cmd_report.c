@@ -18,9 +18,9 @@
 
 static struct {
 	bool json;
-	const char *format, *as_of, *output, *owner, *category;
+	const char *format, *as_of, *output, *owner, *category, *store;
 	int64_t weeks;
-} opt = {false, NULL, NULL, NULL, NULL, NULL, 13};
+} opt = {false, NULL, NULL, NULL, NULL, NULL, NULL, 13};
 
 static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "format", &opt.format, "FMT",
@@ -32,6 +32,9 @@ static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "output", &opt.output, "FILE", "write the report to FILE, not stdout"),
 	PW_OPT_STRING(0, "owner", &opt.owner, "GROUP", "only the hosts of owner group GROUP"),
 	PW_OPT_STRING(0, "category", &opt.category, "C", "only the hosts of category C"),
+	PW_OPT_STRING(0, "store", &opt.store, "URL",
+		      "mttr: the feed store with the advisories' publication\n"
+		      "(default: [feeds] store, $PATCHWARDEN_STORE, the database)"),
 	PW_OPT_INT(0, "weeks", &opt.weeks, 1, 520, "N",
 		   "compliance: the trend's weeks before the report's time (13)"),
 	PW_OPT_END(),
@@ -42,7 +45,7 @@ static const char usage_head[] =
 	"                                     [--output FILE] [--owner GROUP] [--category C]\n"
 	"                                     [--weeks N] [--config FILE] [--db URL]\n"
 	"       patchwarden report mttr [--format table|csv|json] [--as-of TIME] [--output FILE]\n"
-	"                               [--owner GROUP] [--category C]\n"
+	"                               [--owner GROUP] [--category C] [--store URL]\n"
 	"\n"
 	"compliance: per host in service the last patch and the days since, the\n"
 	"open findings per priority, those past their SLA, the accepted risks and\n"
@@ -204,7 +207,7 @@ static pw_err mttr(pw_db *db, pw_config *cfg, const pw_compliance_query *q, cJSO
 		return rc;
 	pw_feedstore *store = NULL;
 	pw_error se = PW_ERROR_INIT;
-	if (pw_findings_store_open(fc.store, db, &store, &se))
+	if (pw_findings_store_open(opt.store ? opt.store : fc.store, db, &store, &se))
 		pw_cli_note(CMD, "no publication times: %s", se.msg);
 	rc = pw_mttr_report(db, store, q, doc, err);
 	pw_feedstore_close(store);
