@@ -186,4 +186,127 @@ check "a bad --as-of is refused naming the input and the position: $(head -1 "$T
   grep -q "'$(day 50)x': unexpected character at position 11" "$T/out"
 pw report compliance --as-of "$(day 50 | sed 's/-[0-9]*$/-32/')" >"$T/out" 2>&1
 check "... a day 32: $(head -1 "$T/out")" grep -q "day 32 at position 9 is out of range" "$T/out"
+
+# ---- time to remediate ---------------------------------------------------------
+# mid-01's findings, fixed 15 days after they were first seen; from the
+# advisory's publication: the feed store's earliest date for it.
+pw report mttr --as-of "$(day 91)" --json --store "$T/feeds.db" >"$T/m.json"
+check "report mttr" test $? -eq 0
+python3 - "$T/feeds.db" "$(day 20)" "$(sql "SELECT group_concat(advisory || ':' || priority, ' ') FROM findings WHERE host_id = $(hid mid-01)")" \
+  >"$T/mwant.json" <<'PY'
+import json, math, sqlite3, sys, datetime as dt, statistics
+db, fixday, advs = sys.argv[1], sys.argv[2], [a.split(":") for a in sys.argv[3].split()]
+fixed = dt.datetime.strptime(fixday + " 08:00", "%Y-%m-%d %H:%M").replace(tzinfo=dt.timezone.utc)
+con = sqlite3.connect(db)
+def pub(a):
+    r = con.execute("SELECT min(substr(published, 1, 10)) FROM feed_advisory"
+                    " WHERE adv_id = ? AND removed_in IS NULL", (a,)).fetchone()[0]
+    return dt.datetime.strptime(r, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc) if r else None
+r1 = lambda x: math.floor(x * 10 + 0.5) / 10
+def row(by, group, items):
+    p = [(fixed - pub(a)).total_seconds() / 86400 for a, _ in items if pub(a)]
+    return {"group_by": by, "group": group, "fixed": len(items),
+            "detection_median_days": 15, "detection_mean_days": 15, "published": len(p),
+            "publication_median_days": r1(statistics.median(p)) if p else None,
+            "publication_mean_days": r1(statistics.fmean(p)) if p else None}
+rows = [row("priority", pr, [x for x in advs if x[1] == pr])
+        for pr in ("emergency", "high", "normal", "low") if any(x[1] == pr for x in advs)]
+rows.append(row("owner_group", "infra", advs))
+print(json.dumps(rows, sort_keys=True))
+PY
+check "mttr: per priority and owner group (infra: mid-01), 15 days from detection, from publication as the feed store dates it" \
+  test "$(jq -cS .groups "$T/m.json")" = "$(jq -cS . "$T/mwant.json")"
+pw report mttr --as-of "$(day 19)" --json --store "$T/feeds.db" >"$T/m19.json"
+check "mttr as of day 19: nothing fixed yet" test "$(jq '.groups | length' "$T/m19.json")" -eq 0
+pw report mttr --as-of "$(day 91)" --format csv --store "$T/feeds.db" >"$T/m.csv"
+check "mttr --format csv parses, one row per group" \
+  test "$(python3 -c 'import csv, sys; print(len(list(csv.DictReader(open(sys.argv[1], newline="")))))' "$T/m.csv")" -eq "$(jq '.groups | length' "$T/m.json")"
+
+# ---- CSV and HTML ---------------------------------------------------------------
+# An owner group a spreadsheet would run, with markup in it.
+odd='=SUM(1)<b>&"x'
+pw host set new-01 "owner_group=$odd" >/dev/null
+pw report compliance --as-of "$(day 91)" --format csv >"$T/r.csv"
+check "--format csv" test $? -eq 0
+python3 - "$T/r.csv" "$odd" "$(day -10)" >"$T/out" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+by = {r["host"]: r for r in rows}
+assert sorted(by) == ["db-01", "mid-01", "new-01", "old-01"], sorted(by)
+o = by["old-01"]
+assert (o["last_patched"], o["days_since"], o["within_policy"], o["compliant"]) == (sys.argv[3], "101", "no", "no"), o
+assert by["mid-01"]["compliant"] == "yes" and by["mid-01"]["normal"] == "0", by["mid-01"]
+assert by["new-01"]["owner_group"] == "'" + sys.argv[2], by["new-01"]["owner_group"]
+assert "risk_accepted" in by["db-01"]["campaigns"], by["db-01"]
+print("ok")
+PY
+check "the CSV parses with python's csv module: 4 hosts, old-01's row, the formula guard ('=...)" grep -qx ok "$T/out"
+pw report compliance --as-of "$(day 91)" --format html --output "$T/r.html"
+check "--format html --output FILE" test -s "$T/r.html"
+python3 - "$T/r.html" >"$T/out" 2>&1 <<'PY'
+import sys
+from html.parser import HTMLParser
+VOID = {"meta", "br", "hr", "img", "input", "link"}
+class P(HTMLParser):
+    def __init__(s):
+        super().__init__(convert_charrefs=True)
+        s.stack, s.svgs, s.titles, s.external, s.scripts, s.text = [], 0, 0, [], 0, []
+    def handle_starttag(s, tag, attrs):
+        s.check(tag, attrs)
+        if tag not in VOID:
+            s.stack.append(tag)
+    def handle_startendtag(s, tag, attrs):
+        s.check(tag, attrs)
+    def check(s, tag, attrs):
+        s.svgs += tag == "svg"
+        s.titles += tag == "title" and "svg" in s.stack
+        s.scripts += tag in ("script", "iframe", "object", "embed", "link", "img")
+        for k, v in attrs:
+            if k in ("src", "href", "xlink:href", "action") or "url(" in (v or ""):
+                s.external.append((tag, k, v))
+    def handle_endtag(s, tag):
+        assert s.stack and s.stack[-1] == tag, f"</{tag}> closes {s.stack[-1:]}"
+        s.stack.pop()
+    def handle_data(s, d):
+        s.text.append(d)
+raw = open(sys.argv[1], encoding="utf-8").read()
+p = P(); p.feed(raw); p.close()
+assert not p.stack, f"unclosed: {p.stack}"
+assert p.svgs == 3 and p.titles >= 3, (p.svgs, p.titles)
+assert not p.external and not p.scripts, (p.external, p.scripts)
+assert "http://" not in raw.replace('xmlns="http://www.w3.org/2000/svg"', "")
+assert "https://" not in raw and "@media print" in raw
+assert '=SUM(1)<b>&"x' in "".join(p.text) and "<b>" not in raw
+print("ok")
+PY
+check "the HTML parses (every element closed), 3 SVG charts with titles, no script and no external reference, printable, markup escaped" \
+  grep -qx ok "$T/out"
+check "... the charts: compliance over time, findings by priority, time to remediate" \
+  test "$(grep -o '<title id="[a-z]*-title">[^<]*' "$T/r.html" | sed 's/.*>//' | paste -sd,)" = "Compliance over time,Open findings by priority,Time to remediate"
+
+# ---- the API: the same document for an auditor ----------------------------------
+atok=$(pw user token create audit 2>/dev/null)
+otok=$(pw user token create op 2>/dev/null)
+pw_srv_start B -c "$T/pw.conf" --db "$db" || bad "the server did not start"
+U=http://127.0.0.1:$PW_SRV_PORT_B/api/v1
+pw_http GET "$U/reports/compliance?as_of=$(day 50)" "$atok"
+check "GET /reports/compliance?as_of= (an auditor): $HTTP_STATUS" test "$HTTP_STATUS" = 200
+check "... the document report compliance --json writes" \
+  test "$(jq -cS . <<<"$HTTP_BODY")" = "$(pw report compliance --as-of "$(day 50)" --json | jq -cS .)"
+pw_http GET "$U/reports/compliance/csv?as_of=$(day 91)" "$atok"
+check "GET /reports/compliance/csv: the CLI's CSV" \
+  test "$HTTP_BODY" = "$(pw report compliance --as-of "$(day 91)" --format csv)"
+# The server's scheduler expired db-01's acceptance on start (today, the
+# wall clock): a new ticket event, after day 50.
+check "the server expired the acceptance today (db-01 awaiting approval again)" \
+  test "$(sql "SELECT state FROM campaign_hosts WHERE campaign_id = $c")" = awaiting_approval
+pw_http GET "$U/reports/compliance?as_of=$(day 50)" "$atok"
+check "... the day-50 report still has it risk accepted, as before: fleet and campaigns unchanged" \
+  test "$(jq -cS '[.fleet, .campaigns]' <<<"$HTTP_BODY")" = "$(jq -cS '[.fleet, .campaigns]' "$T/r50.json")"
+pw_http GET "$U/reports/compliance" "$otok"
+check "an operator may not read it (403)" test "$HTTP_STATUS" = 403
+pw_http GET "$U/reports/compliance?as_of=2026-02-30" "$atok"
+check "a bad as_of is a 400 naming it: $(json 'j["error"]["message"]')" \
+  test "$HTTP_STATUS:$(json 'j["error"]["message"]' | grep -c 'day 30 at position 9')" = 400:1
+pw_srv_stop B || bad "the server did not stop cleanly"
 test_done
