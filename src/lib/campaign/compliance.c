@@ -96,6 +96,13 @@ static pw_err oom(pw_error *err)
 	return pw_error_set(err, PW_ERR_NOMEM, "reading the history: out of memory");
 }
 
+/* Out of memory in the middle of a read: the statement is reset. */
+static pw_err oom_at(pw_stmt *st, pw_error *err)
+{
+	pw_stmt_reset(st);
+	return oom(err);
+}
+
 static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_error *err)
 {
 	const pw_compliance_query *q = x->q;
@@ -111,20 +118,16 @@ static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 		if (rc || !row)
 			break;
 		struct cx_host *g = pw_grow(x->h, &cap, x->nh, sizeof *x->h);
-		if (!g) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (!g)
+			return oom_at(st, err);
 		x->h = g;
 		struct cx_host *h = &x->h[x->nh++];
 		bool o = false;
 		*h = (struct cx_host){pw_stmt_int(st, 0),    pw_col_dup(st, 1, &o),
 				      pw_col_dup(st, 2, &o), pw_col_dup(st, 3, &o),
 				      stored_time(st, 4),    stored_time(st, 5)};
-		if (o) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (o)
+			return oom_at(st, err);
 	}
 	return rc;
 }
@@ -146,10 +149,8 @@ static pw_err load_patches(pw_db *db, struct cx_hist *x, const char *upto, pw_er
 		if (at == NEVER || at > x->q->as_of)
 			continue;
 		struct cx_patch *g = pw_grow(x->p, &cap, x->np, sizeof *x->p);
-		if (!g) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (!g)
+			return oom_at(st, err);
 		x->p = g;
 		x->p[x->np++] = (struct cx_patch){(size_t)hi, at};
 	}
@@ -186,8 +187,7 @@ static pw_err load_findings(pw_db *db, struct cx_hist *x, const char *upto, pw_e
 		struct cx_finding *g = pw_grow(x->f, &cap, x->nf, sizeof *x->f);
 		if (!g || f.first == NEVER) {
 			free(f.advisory);
-			pw_stmt_reset(st);
-			return oom(err);
+			return oom_at(st, err);
 		}
 		x->f = g;
 		x->f[x->nf++] = f;
@@ -214,10 +214,8 @@ static pw_err load_campaigns(pw_db *db, struct cx_hist *x, const char *upto, pw_
 		if (hi < 0 || pw_stmt_is_null(st, 5) || stored_time(st, 3) > x->q->as_of)
 			continue;
 		struct cx_campaign *g = pw_grow(x->c, &cap, x->nc, sizeof *x->c);
-		if (!g) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (!g)
+			return oom_at(st, err);
 		x->c = g;
 		bool o = false;
 		x->c[x->nc++] = (struct cx_campaign){pw_stmt_int(st, 0),
@@ -227,10 +225,8 @@ static pw_err load_campaigns(pw_db *db, struct cx_hist *x, const char *upto, pw_
 						     (size_t)hi,
 						     pw_col_dup(st, 5, &o),
 						     pw_col_dup(st, 6, &o)};
-		if (o) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (o)
+			return oom_at(st, err);
 	}
 	return rc;
 }
@@ -251,10 +247,8 @@ static pw_err load_risks(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 		if (hi < 0 || stored_time(st, 3) > x->q->as_of)
 			continue;
 		struct cx_risk *g = pw_grow(x->r, &cap, x->nr, sizeof *x->r);
-		if (!g) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (!g)
+			return oom_at(st, err);
 		x->r = g;
 		bool o = false;
 		int64_t expires = stored_time(st, 5), expired = stored_time(st, 6);
@@ -264,10 +258,8 @@ static pw_err load_risks(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 						 pw_col_dup(st, 4, &o),
 						 pw_col_dup(st, 5, &o),
 						 expires < expired ? expires : expired};
-		if (o) {
-			pw_stmt_reset(st);
-			return oom(err);
-		}
+		if (o)
+			return oom_at(st, err);
 	}
 	return rc;
 }

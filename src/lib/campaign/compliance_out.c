@@ -274,40 +274,72 @@ static pw_err html_head(pw_buf *out, const cJSON *doc)
 	return rc ? rc : pw_buf_puts(out, "</tbody></table></section>");
 }
 
+/* A table of the records of `arr`: a caption, a header of `cols` and a
+ * row per record of its members `keys`, the first a label, the others
+ * numbers. */
+static pw_err figures(pw_buf *out, const char *caption, const char *const *cols,
+		      const char *const *keys, size_t n, const cJSON *arr)
+{
+	const cJSON *r;
+	pw_err rc = pw_buf_puts(out, "<table><caption>");
+	rc = rc ? rc : esc(out, caption);
+	rc = rc ? rc : pw_buf_puts(out, "</caption>");
+	rc = rc ? rc : head_row(out, cols, n, 1);
+	cJSON_ArrayForEach(r, arr) {
+		rc = rc ? rc : pw_buf_puts(out, "<tr>");
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = cell(out, "td", k ? "n" : NULL, r, keys[k]);
+		rc = rc ? rc : pw_buf_puts(out, "</tr>");
+	}
+	return rc ? rc : pw_buf_puts(out, "</tbody></table>");
+}
+
+/* A section: its heading, the chart (a line or bars) and its figures. */
+struct chart_section {
+	const char *heading;
+	pw_svg_chart chart;
+	bool line;
+	const pw_svg_point *pts;
+	size_t n;
+};
+
+static pw_err chart_section(pw_buf *out, const struct chart_section *c, pw_error *err)
+{
+	pw_err rc = pw_buf_puts(out, "<section><h2>");
+	rc = rc ? rc : esc(out, c->heading);
+	rc = rc ? rc : pw_buf_puts(out, "</h2>");
+	if (rc)
+		return pw_error_set(err, rc, "writing the report: out of memory");
+	return c->line ? pw_svg_line_chart(out, &c->chart, c->pts, c->n, err)
+		       : pw_svg_bar_chart(out, &c->chart, c->pts, c->n, err);
+}
+
 static pw_err trend_section(pw_buf *out, const cJSON *doc, pw_error *err)
 {
 	const cJSON *trend = item(doc, "trend"), *p;
-	size_t n = (size_t)cJSON_GetArraySize(trend), i = 0;
 	pw_svg_point pts[521];
-	if (n > sizeof pts / sizeof pts[0])
-		n = sizeof pts / sizeof pts[0];
+	size_t i = 0;
 	cJSON_ArrayForEach(p, trend) {
-		if (i < n)
+		if (i < sizeof pts / sizeof pts[0])
 			pts[i++] = (pw_svg_point){str(p, "date"), num(p, "percent"), NULL};
 	}
-	pw_svg_chart c = {"trend",
-			  "Compliance over time",
-			  "The share of hosts in service that were compliant, week by week.",
-			  "%",
-			  720,
-			  260,
-			  100};
-	pw_err rc = pw_buf_puts(out, "<section><h2>Compliance over time</h2>");
-	if (rc || (rc = pw_svg_line_chart(out, &c, pts, i, err)))
-		return rc;
+	struct chart_section c = {
+		"Compliance over time",
+		{"trend", "Compliance over time",
+		 "The share of hosts in service that were compliant, week by week.", "%", 720, 260,
+		 100},
+		true,
+		pts,
+		i};
 	static const char *const cols[] = {"date",           "hosts",         "compliant",
 					   "compliance (%)", "open findings", "past SLA"};
 	static const char *const keys[] = {"date",    "hosts", "compliant",
 					   "percent", "open",  "past_sla"};
-	rc = pw_buf_puts(out, "<table><caption>Compliance over time</caption>");
-	rc = rc ? rc : head_row(out, cols, 6, 1);
-	cJSON_ArrayForEach(p, trend) {
-		rc = rc ? rc : pw_buf_puts(out, "<tr>");
-		for (size_t k = 0; k < 6 && !rc; k++)
-			rc = cell(out, "td", k ? "n" : NULL, p, keys[k]);
-		rc = rc ? rc : pw_buf_puts(out, "</tr>");
-	}
-	rc = rc ? rc : pw_buf_puts(out, "</tbody></table></section>");
+	pw_err rc = chart_section(out, &c, err);
+	if (rc)
+		return rc;
+	rc = figures(out, "Compliance over time", cols, keys, 6, trend);
+	rc = rc ? rc : pw_buf_puts(out, "</section>");
 	return rc ? pw_error_set(err, rc, "writing the report: out of memory") : PW_OK;
 }
 
@@ -323,26 +355,28 @@ static pw_err priority_sections(pw_buf *out, const cJSON *doc, pw_error *err)
 		o[p] = (pw_svg_point){name, num(open, name), cls[p]};
 	}
 	cJSON_ArrayForEach(r, rem) {
-		if (nd < PW_HOST_PRIO__COUNT)
-			d[nd] = (pw_svg_point){str(r, "priority"), num(r, "median_days"), cls[nd]},
+		if (nd < PW_HOST_PRIO__COUNT) {
+			d[nd] = (pw_svg_point){str(r, "priority"), num(r, "median_days"), cls[nd]};
 			nd++;
+		}
 	}
-	pw_svg_chart co = {"open",
-			   "Open findings by priority",
-			   "How many findings are open on the hosts in service, per priority.",
-			   NULL,
-			   480,
-			   240,
-			   0};
-	pw_svg_chart cd = {"remediate",
-			   "Time to remediate",
-			   "Median days from first detection to the verified fix, per priority.",
-			   " d",
-			   480,
-			   240,
-			   0};
-	pw_err rc = pw_buf_puts(out, "<section><h2>Open findings by priority</h2>");
-	rc = rc ? rc : pw_svg_bar_chart(out, &co, o, PW_HOST_PRIO__COUNT, err);
+	struct chart_section co = {
+		"Open findings by priority",
+		{"open", "Open findings by priority",
+		 "How many findings are open on the hosts in service, per priority.", NULL, 480,
+		 240, 0},
+		false,
+		o,
+		PW_HOST_PRIO__COUNT};
+	struct chart_section cd = {
+		"Time to remediate",
+		{"remediate", "Time to remediate",
+		 "Median days from first detection to the verified fix, per priority.", " d", 480,
+		 240, 0},
+		false,
+		d,
+		nd};
+	pw_err rc = chart_section(out, &co, err);
 	if (rc)
 		return rc;
 	static const char *const ocols[] = {"priority", "open findings"};
@@ -353,22 +387,15 @@ static pw_err priority_sections(pw_buf *out, const cJSON *doc, pw_error *err)
 		rc = rc ? rc : cell(out, "td", "n", open, pw_host_prio_name((pw_host_prio)p));
 		rc = rc ? rc : pw_buf_puts(out, "</tr>");
 	}
-	rc = rc ? rc
-		: pw_buf_puts(out, "</tbody></table></section><section><h2>Time to remediate</h2>");
-	if (rc || (rc = pw_svg_bar_chart(out, &cd, d, nd, err)))
-		return rc ? rc : PW_OK;
+	rc = rc ? rc : pw_buf_puts(out, "</tbody></table></section>");
+	if (rc)
+		return pw_error_set(err, rc, "writing the report: out of memory");
+	if ((rc = chart_section(out, &cd, err)))
+		return rc;
 	static const char *const rcols[] = {"priority", "fixed", "median days", "mean days"};
 	static const char *const rkeys[] = {"priority", "fixed", "median_days", "mean_days"};
-	rc = pw_buf_puts(out, "<table><caption>Days from first detection to the verified "
-			      "fix</caption>");
-	rc = rc ? rc : head_row(out, rcols, 4, 1);
-	cJSON_ArrayForEach(r, rem) {
-		rc = rc ? rc : pw_buf_puts(out, "<tr>");
-		for (size_t k = 0; k < 4 && !rc; k++)
-			rc = cell(out, "td", k ? "n" : NULL, r, rkeys[k]);
-		rc = rc ? rc : pw_buf_puts(out, "</tr>");
-	}
-	rc = rc ? rc : pw_buf_puts(out, "</tbody></table></section>");
+	rc = figures(out, "Days from first detection to the verified fix", rcols, rkeys, 4, rem);
+	rc = rc ? rc : pw_buf_puts(out, "</section>");
 	return rc ? pw_error_set(err, rc, "writing the report: out of memory") : PW_OK;
 }
 
