@@ -354,11 +354,12 @@ static pw_err priority_sections(pw_buf *out, const cJSON *doc, pw_error *err)
 		const char *name = pw_host_prio_name((pw_host_prio)p);
 		o[p] = (pw_svg_point){name, num(open, name), cls[p]};
 	}
+	/* The priorities with fixes: a bar of 0 days would say they were instant. */
 	cJSON_ArrayForEach(r, rem) {
-		if (nd < PW_HOST_PRIO__COUNT) {
-			d[nd] = (pw_svg_point){str(r, "priority"), num(r, "median_days"), cls[nd]};
-			nd++;
-		}
+		pw_host_prio p;
+		if (nd < PW_HOST_PRIO__COUNT && num(r, "fixed") > 0 &&
+		    pw_host_prio_parse(str(r, "priority"), &p))
+			d[nd++] = (pw_svg_point){str(r, "priority"), num(r, "median_days"), cls[p]};
 	}
 	struct chart_section co = {
 		"Open findings by priority",

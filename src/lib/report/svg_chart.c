@@ -132,12 +132,12 @@ static pw_err open_svg(struct frame *f, const char *kind)
 	return rc;
 }
 
-static pw_err label_at(struct frame *f, double x, const char *label)
+/* The first and last labels keep inside the picture. */
+static pw_err label_at(struct frame *f, double x, const char *label, const char *anchor)
 {
-	pw_err rc =
-		pw_buf_printf(f->out,
-			      "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
-			      x, f->h - BOTTOM + 16);
+	pw_err rc = pw_buf_printf(f->out,
+				  "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"%s\">",
+				  x, f->h - BOTTOM + 16, anchor);
 	rc = rc ? rc : pw_xml_escape(f->out, label);
 	return rc ? rc : pw_buf_puts(f->out, "</text>");
 }
@@ -188,7 +188,7 @@ static bool labelled(size_t i, size_t n, double pw)
 	if (n <= fit || i == 0 || i == n - 1)
 		return true;
 	size_t every = (n + fit - 1) / fit;
-	return i % every == 0 && n - 1 - i >= every / 2;
+	return i % every == 0 && n - 1 - i >= every;
 }
 
 pw_err pw_svg_line_chart(pw_buf *out, const pw_svg_chart *c, const pw_svg_point *pts, size_t n,
@@ -215,7 +215,11 @@ pw_err pw_svg_line_chart(pw_buf *out, const pw_svg_chart *c, const pw_svg_point 
 		rc = rc ? rc : point_title(&f, &pts[i]);
 		rc = rc ? rc : pw_buf_puts(out, "</circle>");
 		if (!rc && labelled(i, n, f.pw))
-			rc = label_at(&f, X_AT(i), pts[i].label);
+			rc = label_at(&f, X_AT(i), pts[i].label,
+				      n < 2        ? "middle"
+				      : i == 0     ? "start"
+				      : i == n - 1 ? "end"
+						   : "middle");
 	}
 #undef X_AT
 	rc = rc ? rc : close_svg(&f, n);
@@ -253,7 +257,7 @@ pw_err pw_svg_bar_chart(pw_buf *out, const pw_svg_chart *c, const pw_svg_point *
 		rc = rc ? rc : put_value(out, v, f.unit);
 		rc = rc ? rc : pw_buf_puts(out, "</text>");
 		if (!rc && labelled(i, n, f.pw))
-			rc = label_at(&f, x + bw / 2, pts[i].label);
+			rc = label_at(&f, x + bw / 2, pts[i].label, "middle");
 	}
 	rc = rc ? rc : close_svg(&f, n);
 	return rc ? pw_error_set(err, rc, "out of memory writing a chart") : PW_OK;
