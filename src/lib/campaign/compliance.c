@@ -107,11 +107,12 @@ static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 {
 	const pw_compliance_query *q = x->q;
 	pw_stmt *st;
-	pw_err rc = pw_sql(db,
-			   "SELECT id, hostname, owner_group, category, created, decommissioned"
-			   " FROM hosts WHERE created <= ? AND (? IS NULL OR owner_group = ?)"
-			   " AND (? IS NULL OR category = ?) ORDER BY id",
-			   &st, err, "ttttt", upto, q->owner, q->owner, q->category, q->category);
+	pw_err rc = pw_sql(
+		db,
+		"SELECT id, hostname, owner_group, category, created, decommissioned"
+		" FROM hosts WHERE created <= ? AND (CAST(? AS TEXT) IS NULL OR owner_group = ?)"
+		" AND (CAST(? AS TEXT) IS NULL OR category = ?) ORDER BY id",
+		&st, err, "ttttt", upto, q->owner, q->owner, q->category, q->category);
 	size_t cap = 0;
 	for (bool row = true; !rc && row;) {
 		rc = pw_stmt_step(st, &row, err);
