@@ -54,10 +54,12 @@ static pw_err published(pw_feedstore *store, const struct cx_hist *x, int64_t *p
 		pub[i] = INT64_MAX;
 	if (!store)
 		return PW_OK;
+	/* A store without a snapshot dates nothing. */
 	int64_t snap = 0;
-	pw_err rc = pw_feedstore_latest(store, &snap, err);
-	if (rc || !snap)
-		return rc;
+	pw_error none = PW_ERROR_INIT;
+	if (pw_feedstore_latest(store, &snap, &none) || !snap)
+		return PW_OK;
+	pw_err rc = PW_OK;
 	pw_hashtab seen = PW_HASHTAB_INIT;
 	struct pub *known = malloc((x->nf ? x->nf : 1) * sizeof *known);
 	size_t nk = 0;
