@@ -13,6 +13,7 @@
 #include "patchwarden/findings.h"
 #include "patchwarden/policy_run.h"
 #include "patchwarden/window.h"
+#include "table.h"
 
 #define CMD "report"
 
@@ -129,58 +130,101 @@ static const char *numtext(const cJSON *o, const char *k, char buf[32])
 	return buf;
 }
 
-static void compliance_table(const cJSON *doc, pw_buf *out)
+/* The fleet's totals, a row per host (through table.c, which escapes
+ * what operators typed and fits the terminal) and the trend. */
+static void compliance_table(const cJSON *doc, FILE *out, pw_table *t)
 {
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "fleet"), *h, *p;
 	const cJSON *open = cJSON_GetObjectItemCaseSensitive(f, "open");
-	pw_buf_printf(out,
-		      "compliance as of %s: %.0f of %.0f hosts compliant (%.1f%%); %.0f not "
-		      "patched within %.0f days; %.0f findings past SLA on %.0f hosts\n",
-		      str(doc, "as_of"), num(f, "compliant"), num(f, "hosts"), num(f, "percent"),
-		      num(f, "unpatched"), num(doc, "max_days_unpatched"), num(f, "past_sla"),
-		      num(f, "hosts_past_sla"));
-	pw_buf_printf(out,
-		      "open findings: emergency %.0f, high %.0f, normal %.0f, low %.0f; "
-		      "accepted risks %.0f (expired %.0f); countermeasures %.0f\n\n",
-		      num(open, "emergency"), num(open, "high"), num(open, "normal"),
-		      num(open, "low"), num(f, "accepted_risks"), num(f, "expired_risks"),
-		      num(f, "countermeasures"));
-	pw_buf_printf(out, "%-24s %-12s %5s %5s %5s %5s %5s %5s  %s\n", "HOST", "LAST PATCHED",
-		      "DAYS", "EMERG", "HIGH", "NORM", "LOW", "PAST", "COMPLIANT");
+	fprintf(out,
+		"compliance as of %s: %.0f of %.0f hosts compliant (%.1f%%); %.0f not patched "
+		"within %.0f days; %.0f findings past SLA on %.0f hosts\n",
+		str(doc, "as_of"), num(f, "compliant"), num(f, "hosts"), num(f, "percent"),
+		num(f, "unpatched"), num(doc, "max_days_unpatched"), num(f, "past_sla"),
+		num(f, "hosts_past_sla"));
+	fprintf(out,
+		"open findings: emergency %.0f, high %.0f, normal %.0f, low %.0f; accepted risks "
+		"%.0f (expired %.0f); countermeasures %.0f\n\n",
+		num(open, "emergency"), num(open, "high"), num(open, "normal"), num(open, "low"),
+		num(f, "accepted_risks"), num(f, "expired_risks"), num(f, "countermeasures"));
+	static const struct pw_table_col cols[] = {
+		{"HOST", PW_COL_FLEX, 16},     {"LAST PATCHED", 0, 0},
+		{"DAYS", PW_COL_RIGHT, 0},     {"EMERG", PW_COL_RIGHT, 0},
+		{"HIGH", PW_COL_RIGHT, 0},     {"NORMAL", PW_COL_RIGHT, 0},
+		{"LOW", PW_COL_RIGHT, 0},      {"PAST SLA", PW_COL_RIGHT, 0},
+		{"COMPLIANT", PW_COL_STYLE, 0}};
+	pw_table_columns(t, cols, sizeof cols / sizeof cols[0]);
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(doc, "hosts")) {
 		char d[32], e[32], hi[32], n[32], l[32], s[32];
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(h, "open");
-		pw_buf_printf(out, "%-24s %-12s %5s %5s %5s %5s %5s %5s  %s\n", str(h, "host"),
-			      str(h, "last_patched"), numtext(h, "days_since", d),
-			      numtext(o, "emergency", e), numtext(o, "high", hi),
-			      numtext(o, "normal", n), numtext(o, "low", l),
-			      numtext(h, "past_sla", s),
-			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "compliant"))
-				      ? "yes"
-				      : "no");
+		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "compliant"));
+		const char *cells[] = {str(h, "host"),
+				       str(h, "last_patched"),
+				       numtext(h, "days_since", d),
+				       numtext(o, "emergency", e),
+				       numtext(o, "high", hi),
+				       numtext(o, "normal", n),
+				       numtext(o, "low", l),
+				       numtext(h, "past_sla", s),
+				       ok ? "yes" : "no"};
+		pw_table_row(t, ok ? PW_STYLE_NONE : PW_STYLE_HIGH, cells);
 	}
-	pw_buf_puts(out, "\ntrend:");
+	pw_table_print(t, out, out == stdout ? pw_term_stdout() : (struct pw_term){0, false});
+	fputs("\ntrend:", out);
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "trend"))
-		pw_buf_printf(out, " %s %.1f%%", str(p, "date"), num(p, "percent"));
-	pw_buf_putc(out, '\n');
+		fprintf(out, " %s %.1f%%", str(p, "date"), num(p, "percent"));
+	fputc('\n', out);
 }
 
-static void mttr_table(const cJSON *doc, pw_buf *out)
+static void mttr_table(const cJSON *doc, FILE *out, pw_table *t)
 {
 	const cJSON *g;
-	pw_buf_printf(out, "time to remediate as of %s (days)\n", str(doc, "as_of"));
-	pw_buf_printf(out, "%-12s %-20s %6s %9s %9s %9s %9s %9s\n", "BY", "GROUP", "FIXED",
-		      "DET.MED", "DET.MEAN", "PUBLISHED", "PUB.MED", "PUB.MEAN");
+	fprintf(out, "time to remediate as of %s (days)\n", str(doc, "as_of"));
+	static const struct pw_table_col cols[] = {{"BY", 0, 0},
+						   {"GROUP", PW_COL_FLEX, 12},
+						   {"FIXED", PW_COL_RIGHT, 0},
+						   {"DETECTION MEDIAN", PW_COL_RIGHT, 0},
+						   {"MEAN", PW_COL_RIGHT, 0},
+						   {"PUBLISHED", PW_COL_RIGHT, 0},
+						   {"PUBLICATION MEDIAN", PW_COL_RIGHT, 0},
+						   {"MEAN", PW_COL_RIGHT, 0}};
+	pw_table_columns(t, cols, sizeof cols / sizeof cols[0]);
 	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "groups")) {
 		char a[32], b[32], c[32], d[32], e[32], f[32];
 		const char *grp = str(g, "group");
-		pw_buf_printf(out, "%-12s %-20s %6s %9s %9s %9s %9s %9s\n", str(g, "group_by"),
-			      *grp ? grp : "(none)", numtext(g, "fixed", a),
-			      numtext(g, "detection_median_days", b),
-			      numtext(g, "detection_mean_days", c), numtext(g, "published", d),
-			      numtext(g, "publication_median_days", e),
-			      numtext(g, "publication_mean_days", f));
+		const char *cells[] = {str(g, "group_by"),
+				       *grp ? grp : "(none)",
+				       numtext(g, "fixed", a),
+				       numtext(g, "detection_median_days", b),
+				       numtext(g, "detection_mean_days", c),
+				       numtext(g, "published", d),
+				       numtext(g, "publication_median_days", e),
+				       numtext(g, "publication_mean_days", f)};
+		pw_table_row(t, PW_STYLE_NONE, cells);
 	}
+	pw_table_print(t, out, out == stdout ? pw_term_stdout() : (struct pw_term){0, false});
+}
+
+/* The table into `out` (stdout, or a buffer for --output). */
+static pw_err table(bool is_mttr, const cJSON *doc, pw_buf *out)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = opt.output ? open_memstream(&mem, &len) : stdout;
+	if (!f)
+		return PW_ERR_NOMEM;
+	pw_table t = PW_TABLE_INIT;
+	if (is_mttr)
+		mttr_table(doc, f, &t);
+	else
+		compliance_table(doc, f, &t);
+	pw_err rc = t.failed ? PW_ERR_NOMEM : PW_OK;
+	pw_table_release(&t);
+	if (f != stdout) {
+		rc = fclose(f) || rc ? PW_ERR_NOMEM : pw_buf_append(out, mem, len);
+		free(mem);
+	}
+	return rc;
 }
 
 static int emit(pw_buf *out)
@@ -254,10 +298,8 @@ int cmd_report(int argc, char **argv, struct pw_setup *setup)
 		rc = is_mttr ? pw_mttr_csv(doc, &out, &err) : pw_compliance_csv(doc, &out, &err);
 	} else if (fmt == F_HTML) {
 		rc = pw_compliance_html(doc, &out, &err);
-	} else if (is_mttr) {
-		mttr_table(doc, &out);
-	} else {
-		compliance_table(doc, &out);
+	} else if ((rc = table(is_mttr, doc, &out))) {
+		pw_error_set(&err, rc, "out of memory");
 	}
 	cJSON_Delete(doc);
 	int x = rc ? pw_cli_fail_err(CMD, &err) : emit(&out);

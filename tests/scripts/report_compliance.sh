@@ -164,6 +164,11 @@ check "day 91: old-01 (101 days) and new-01 (never, enrolled 91 days ago) break 
 check "... old-01 last patched $(day -10), 101 days" \
   test "$(jq -r '.hosts[] | select(.host == "old-01") | "\(.last_patched) \(.days_since)"' "$T/r91.json")" = "$(day -10) 101"
 
+pw report compliance --as-of "$(day 91)" >"$T/r91.txt"
+check "the table: old-01 with its last patch and 101 days, not compliant" \
+  grep -Eq "^old-01 +$(day -10) +101 .* no$" "$T/r91.txt"
+check "... and the fleet line: 1 of 4 compliant (25.0%)" grep -q "1 of 4 hosts compliant (25.0%)" "$T/r91.txt"
+
 # ---- the risk acceptance, the campaigns, as of their days ------------------------
 check "day 29: no campaign yet (created on day 30)" test "$(pw report compliance --as-of "$(day 29)" --json | jq '.campaigns | length')" -eq 0
 check "day 40: db-01's accepted risk in force, until day 50" \
