@@ -289,6 +289,21 @@ check "the HTML parses (every element closed), 3 SVG charts with titles, no scri
 check "... the charts: compliance over time, findings by priority, time to remediate" \
   test "$(grep -o '<title id="[a-z]*-title">[^<]*' "$T/r.html" | sed 's/.*>//' | paste -sd,)" = "Compliance over time,Open findings by priority,Time to remediate"
 
+# ---- an overwritten last_patched: the earlier value from the audit log -------
+# mid-01's patch date entered by hand (day 20), then overwritten by a
+# later one (now, to the second): a report as of between the two edits
+# has the first, which only the first edit's audit event still holds.
+pw host set mid-01 "last_patched=$(day 20)" >/dev/null
+t1=$(date -u +%FT%TZ)
+test_wait_for 5 test "$(date -u +%FT%TZ)" != "$t1"
+t2=$(date -u +%FT%TZ)
+pw host set mid-01 "last_patched=$t2" >/dev/null
+check "hosts.last_patched is now $t2" test "$(sql "SELECT last_patched FROM hosts WHERE hostname = 'mid-01'")" = "${t2%Z}.000Z"
+check "a report as of $t1 (between the edits): mid-01 last patched on day 20, from the audit log" \
+  test "$(pw report compliance --as-of "$t1" --json | jq -r '.hosts[] | select(.host == "mid-01") | .last_patched')" = "$(day 20)"
+check "... as of $t2: today" \
+  test "$(pw report compliance --as-of "$t2" --json | jq -r '.hosts[] | select(.host == "mid-01") | "\(.last_patched) \(.days_since)"')" = "$(date -u +%F) 0"
+
 # ---- the API: the same document for an auditor ----------------------------------
 atok=$(pw user token create audit 2>/dev/null)
 otok=$(pw user token create op 2>/dev/null)

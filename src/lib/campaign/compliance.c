@@ -133,6 +133,40 @@ static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 	return rc;
 }
 
+/* The earlier values of hosts.last_patched, which an edit overwrites:
+ * each edit's audit event (by then) has the value it set. The event names
+ * the host by its name then; a host renamed since is matched by none. */
+static pw_err load_patch_history(pw_db *db, struct cx_hist *x, const char *upto, size_t *cap,
+				 pw_error *err)
+{
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "SELECT h.id, a.after_json FROM audit_events a JOIN hosts h"
+			   " ON h.hostname = substr(a.target, 6) WHERE a.target LIKE 'host:%'"
+			   " AND a.action IN ('host.add', 'host.set', 'host.import') AND a.ts <= ?"
+			   " AND a.after_json LIKE '%\"last\\_patched\"%' ESCAPE '\\'",
+			   &st, err, "t", upto);
+	for (bool row = true; !rc && row;) {
+		rc = pw_stmt_step(st, &row, err);
+		long hi = !rc && row ? host_index(x, pw_stmt_int(st, 0)) : -1;
+		cJSON *after = hi >= 0 ? cJSON_Parse(pw_stmt_text(st, 1)) : NULL;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(after, "last_patched");
+		int64_t at = NEVER;
+		pw_error e = PW_ERROR_INIT;
+		if (cJSON_IsString(v) && pw_ts_parse("last_patched", v->valuestring, &at, NULL, &e))
+			at = NEVER;
+		cJSON_Delete(after);
+		if (at == NEVER || at > x->q->as_of)
+			continue;
+		struct cx_patch *g = pw_grow(x->p, cap, x->np, sizeof *x->p);
+		if (!g)
+			return oom_at(st, err);
+		x->p = g;
+		x->p[x->np++] = (struct cx_patch){(size_t)hi, at};
+	}
+	return rc;
+}
+
 static pw_err load_patches(pw_db *db, struct cx_hist *x, const char *upto, pw_error *err)
 {
 	pw_stmt *st;
@@ -155,7 +189,7 @@ static pw_err load_patches(pw_db *db, struct cx_hist *x, const char *upto, pw_er
 		x->p = g;
 		x->p[x->np++] = (struct cx_patch){(size_t)hi, at};
 	}
-	return rc;
+	return rc ? rc : load_patch_history(db, x, upto, &cap, err);
 }
 
 static pw_err load_findings(pw_db *db, struct cx_hist *x, const char *upto, pw_error *err)

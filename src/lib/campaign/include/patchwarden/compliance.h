@@ -3,8 +3,9 @@
  * the report of that date and nothing that happened after it shows.
  *
  * The history read: hosts' enrollment (created) and decommissioning; the
- * patch dates (the operator's last_patched, a date they name, and every
- * patch job that finished done); findings' first_seen, fixed_at and due
+ * patch dates (the operator's last_patched, a date they name, with its
+ * earlier values from the audit events of the edits made by then, and
+ * every patch job that finished done); findings' first_seen, fixed_at and due
  * dates (a finding is open at T when first seen by T and not fixed by T,
  * past its SLA when its due day is before T's day); risk acceptances'
  * sign-off, expiry date and expiry; each campaign host's state at T (the
