@@ -307,7 +307,9 @@ pw_err pw_cx_load(pw_db *db, const pw_compliance_query *q, unsigned what, struct
 	x->what = what;
 	char upto[PW_TS_LEN];
 	upto_text(q->as_of, upto);
-	pw_err rc = pw_db_begin(db, err);
+	/* One read transaction, so the rows agree (a caller's own will do). */
+	bool own = !pw_db_in_transaction(db);
+	pw_err rc = own ? pw_db_begin(db, err) : PW_OK;
 	if (rc)
 		return rc;
 	rc = load_hosts(db, x, upto, err);
@@ -317,7 +319,8 @@ pw_err pw_cx_load(pw_db *db, const pw_compliance_query *q, unsigned what, struct
 		rc = rc ? rc : load_campaigns(db, x, upto, err);
 		rc = rc ? rc : load_risks(db, x, upto, err);
 	}
-	pw_db_rollback(db);
+	if (own)
+		pw_db_rollback(db);
 	if (rc)
 		pw_cx_free(x);
 	return rc;
