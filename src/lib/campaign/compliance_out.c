@@ -190,9 +190,11 @@ static const char style[] =
 	"svg.chart{display:block;max-width:100%;height:auto}"
 	".p-emergency{fill:#7a0010}.p-high{fill:#c0392b}.p-normal{fill:#d4a017}"
 	".p-low{fill:#7f8c8d}"
+	".wide{overflow-x:auto}table.hosts{font-size:.85em}table.hosts td{white-space:nowrap}"
+	"table.hosts td.l{white-space:normal;min-width:16em}"
 	"@media print{body{margin:0;max-width:none;font-size:10pt}"
-	"section{break-inside:avoid}thead{display:table-header-group}"
-	"tr{break-inside:avoid}h2{break-after:avoid}}";
+	".wide{overflow:visible}section{break-inside:avoid}thead{display:table-header-group}"
+	"tr{break-inside:avoid}h2{break-after:avoid}table.hosts{font-size:7.5pt}}";
 
 static pw_err esc(pw_buf *out, const char *s)
 {
@@ -437,9 +439,11 @@ static pw_err html_host_row(pw_buf *out, const char *const *cells, size_t n)
 	for (size_t i = 0; i < n && !rc; i++) {
 		bool numeric = (i >= 4 && i <= 10 && i != 5);
 		bool bad = (i == 5 || i == 14) && !strcmp(cells[i], "no");
+		bool list = i >= 11 && i <= 13;
 		rc = pw_buf_printf(out, "<td%s>",
 				   bad       ? " class=\"no\""
 				   : numeric ? " class=\"n\""
+				   : list    ? " class=\"l\""
 					     : "");
 		rc = rc ? rc : esc(out, cells[i]);
 		rc = rc ? rc : pw_buf_puts(out, "</td>");
@@ -471,12 +475,13 @@ pw_err pw_compliance_html(const cJSON *doc, pw_buf *out, pw_error *err)
 					   "compliant"};
 	rc = campaigns_section(out, doc);
 	rc = rc ? rc
-		: pw_buf_puts(out, "<section><h2>Hosts</h2><table><caption>Each host in "
+		: pw_buf_puts(out, "<section><h2>Hosts</h2><div class=\"wide\"><table "
+				   "class=\"hosts\"><caption>Each host in "
 				   "service</caption>");
 	rc = rc ? rc : head_row(out, cols, N_HOST_COLUMNS, N_HOST_COLUMNS);
 	rc = rc ? rc : host_rows(doc, out, html_host_row);
 	rc = rc ? rc
-		: pw_buf_puts(out, "</tbody></table></section><footer class=\"meta\"><p>"
+		: pw_buf_puts(out, "</tbody></table></div></section><footer class=\"meta\"><p>"
 				   "Written by patchwarden " PW_VERSION " from the stored "
 				   "history.</p></footer></body></html>\n");
 	return rc ? pw_error_set(err, rc, "writing the report: out of memory") : PW_OK;
