@@ -1225,6 +1225,16 @@ static void test_host_csv(void **state)
 	import("", 400, &r);
 	reply_release(&r);
 	assert_int_equal(audit_head(), before);
+	r = call("GET", "/api/v1/reports/compliance/csv?as_of=2026-12-07",
+		 fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(!strncmp(pw_buf_str(&r.body), "host,owner_group,category,last_patched,", 39));
+	reply_release(&r);
+	r = call("GET", "/api/v1/reports/compliance?as_of=2026-13-01", fx.token[PW_ROLE_AUDITOR],
+		 NULL);
+	expect_error(&r, 400, "an as_of with month 13");
+	assert_non_null(strstr(pw_buf_str(&r.body), "month 13 at position 6"));
+	reply_release(&r);
 	r = call("GET", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_AUDITOR], NULL);
 	assert_null(strstr(pw_buf_str(&r.body), "rt-new-1"));
 	reply_release(&r);

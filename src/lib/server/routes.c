@@ -1421,6 +1421,10 @@ static void h_audit_verify(struct pw_api_ctx *c)
 /* Everyone who works with the fleet reads hosts and their jobs. */
 #define HOST_READERS PW_ROLES_ALL
 
+#define REPORT_QUERY                                                                               \
+	"`as_of` (YYYY-MM-DD: the end of that day, or YYYY-MM-DDTHH:MM:SSZ; default now), "        \
+	"`owner` (owner group), `category`"
+
 static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
 #define FILTERS                                                                                    \
 	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "    \
@@ -1595,6 +1599,35 @@ static const pw_route routes[] = {
 	 "\"normal\":9,\"low\":1},\"hosts_past_sla\":1,\"hosts_unpatched\":3,"
 	 "\"unpatched_days\":90,\"hosts_kev\":1,\"feed_snapshot\":{\"id\":7,"
 	 "\"created\":\"2026-12-07T01:00:00.000Z\",\"age_days\":0}}"},
+	{"GET", "/api/v1/reports/compliance", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0, JSON,
+	 200, NULL, pw_h_report_compliance,
+	 "The compliance report as of `as_of`, computed from the stored history, as `patchwarden "
+	 "report compliance --json` writes it: the fleet's totals, the weekly trend, days to "
+	 "remediate per priority, campaigns with their hosts' states, and per host the last "
+	 "patch, open findings per priority, past SLA, accepted risks and countermeasures in "
+	 "force, campaigns; patchwarden-report(1)",
+	 REPORT_QUERY, NULL,
+	 "{\"as_of\":\"2026-12-07T23:59:59Z\",\"max_days_unpatched\":90,\"owner_group\":null,"
+	 "\"category\":null,\"fleet\":{\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"unpatched\":0,\"open\":{\"emergency\":0,\"high\":1,"
+	 "\"normal\":3,\"low\":0},\"past_sla\":1,\"hosts_past_sla\":1,\"kev_open\":0,"
+	 "\"accepted_risks\":0,\"expired_risks\":0,\"countermeasures\":0},\"trend\":[{"
+	 "\"date\":\"2026-12-07\",\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"open\":4,\"past_sla\":1}],\"remediation\":[{\"priority\":"
+	 "\"high\",\"fixed\":3,\"median_days\":6,\"mean_days\":7.3}],\"campaigns\":[],"
+	 "\"hosts\":[{\"host\":\"web-01\",\"owner_group\":\"web\",\"category\":\"web\","
+	 "\"last_patched\":\"2026-11-30\",\"days_since\":7,\"within_policy\":true,"
+	 "\"open\":{\"emergency\":0,\"high\":1,\"normal\":0,\"low\":0},\"past_sla\":1,"
+	 "\"accepted_risks\":[],\"countermeasures\":[],\"campaigns\":[],"
+	 "\"compliant\":false}]}"},
+	{"GET", "/api/v1/reports/compliance/csv", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0,
+	 CSV_REPLY, 200, NULL, pw_h_report_compliance_csv,
+	 "The compliance report's hosts as CSV, as `patchwarden report compliance --format csv` "
+	 "writes them (the formula guard of the host export applies)",
+	 REPORT_QUERY, NULL,
+	 "host,owner_group,category,last_patched,days_since,within_policy,emergency,high,normal,"
+	 "low,past_sla,accepted_risks,countermeasures,campaigns,compliant\r\n"
+	 "web-01,web,web,2026-11-30,7,yes,0,1,0,0,1,,,,no\r\n"},
 	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
 	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
 	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},

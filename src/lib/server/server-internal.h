@@ -72,6 +72,10 @@ void pw_h_campaign_step(struct pw_api_ctx *c);
 void pw_h_tickets(struct pw_api_ctx *c);
 void pw_h_ticket(struct pw_api_ctx *c);
 
+/* The report handlers (routes_report.c), for the table. */
+void pw_h_report_compliance(struct pw_api_ctx *c);
+void pw_h_report_compliance_csv(struct pw_api_ctx *c);
+
 /* ---- the web console's assets (web_assets.c) ---------------------------- */
 
 typedef struct pw_web_asset {
