@@ -489,7 +489,7 @@ static const struct server_migration migrations[] = {
 	 " WHERE fixed_at IS NULL;",
 	 NULL},
 
-	{23, "links in notifications, the incident track of tickets",
+	{20, "links in notifications, the incident track of tickets",
 	 /* The console page a message's recipient acts on (notify.h): the
 	  * sending node prefixes its public_url. A ticket's track is
 	  * 'incident' while its host is marked compromised (policy_run.h). */
