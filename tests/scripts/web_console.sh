@@ -21,15 +21,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/samplehosts.sh"
 trap pw_srv_cleanup EXIT
-test_require_cmd jq chromium chromedriver
-# Debian's python3, which has python3-selenium (a python3 earlier on PATH may not).
-browser_py() { PATH=/usr/bin:$PATH python3 "$@"; }
-browser_py -c 'import selenium' 2>/dev/null || test_skip "python3-selenium is not installed (scripts/deps)"
+test_require_cmd jq
+. "$here/lib/browser.sh"
 : "${PW_CAMPAIGN_OUTCOME:?PW_CAMPAIGN_OUTCOME is not set; run under ctest}"
 S=${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}/share/sample
 T=$PW_SRV_TMP
-shots=${PW_WEB_SHOTS:-$T/shots}
-mkdir -p "$shots"
 db=sqlite://$T/pw.db
 feeds=$T/feeds.db
 conf=$(pw_srv_plain_conf)
@@ -75,8 +71,8 @@ pw_http GET "$U/hosts/$id/findings" "$tok"
 cve=$(json '[c for f in j["findings"] for c in f["cves"]][0]')
 check "db-01 has a CVE finding ($cve)" test -n "$cve"
 
-browser_py "$PW_SOURCE_DIR/tests/tools/web_browser.py" "$B" "$c" "$cve" db-01 "$shots" "$id" \
-  app-01 >"$T/browser.out" 2>&1
+browser_py web_browser.py "$B" "$c" "$cve" db-01 "$shots" "$id" app-01 \
+  >"$T/browser.out" 2>&1
 st=$?
 grep -E '^(ok|not ok) - ' "$T/browser.out" | while IFS= read -r line; do echo "browser: $line"; done
 check "the browser's checks all passed" test "$st" -eq 0

@@ -20,25 +20,14 @@ import http.client
 import sys
 import urllib.parse
 
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+import browser_lib
+from browser_lib import check
 
 BASE, CAMPAIGN, CVE, HOST, SHOTS, HOST_ID, OTHER = sys.argv[1:8]
 PASSWORD = "correct horse"
-failures = 0
-
-
-def check(what, cond, detail=""):
-    global failures
-    if cond:
-        print("ok - " + what)
-    else:
-        failures += 1
-        print("not ok - %s %s" % (what, detail))
 
 
 def request(method, path, body=None, cookie=None, cookies=None, bearer=None):
@@ -61,42 +50,9 @@ def request(method, path, body=None, cookie=None, cookies=None, bearer=None):
     return r, text
 
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-          "--window-size=1280,1800"):
-    opts.add_argument(a)
-driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
-
-
-def shot(name):
-    driver.save_screenshot("%s/%s.png" % (SHOTS, name))
-
-
-def h1():
-    return driver.find_element(By.TAG_NAME, "h1").text
-
-
-def gone(element):
-    """Whether the element left the document. chromedriver sometimes says
-    so, while the next page replaces the old one, with an "unhandled
-    inspector error" (node not in the document) rather than a stale
-    element reference."""
-    try:
-        element.is_enabled()
-        return False
-    except (StaleElementReferenceException, WebDriverException):
-        return True
-
-
-def click_and_wait(button, confirm=False):
-    """Clicks a form's button and waits for the page it leads to."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    button.click()
-    if confirm:  # the script's confirmation, where the form asks for one
-        WebDriverWait(driver, 10).until(expected_conditions.alert_is_present())
-        driver.switch_to.alert.accept()
-    WebDriverWait(driver, 20).until(lambda d: gone(old))
+browser = browser_lib.Browser(SHOTS, 1800)
+driver, shot, h1 = browser.driver, browser.shot, browser.h1
+click_and_wait, submit = browser.click_and_wait, browser.submit
 
 
 def login(user):
@@ -109,11 +65,6 @@ def login(user):
 
 def logout():
     click_and_wait(driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
-
-
-def submit(form):
-    click_and_wait(form.find_element(By.CSS_SELECTOR, "button[type=submit]"),
-                   confirm=form.get_attribute("data-confirm") is not None)
 
 
 def form_for(step):
@@ -427,5 +378,5 @@ try:
 finally:
     driver.quit()
 
-print("%d failed" % failures)
-sys.exit(1 if failures else 0)
+print("%d failed" % browser_lib.failures)
+sys.exit(1 if browser_lib.failures else 0)

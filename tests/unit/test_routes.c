@@ -30,6 +30,7 @@
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/metrics.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
@@ -578,13 +579,21 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		id = new_host(n, false);
 		pw_buf_printf(body, "{\"note\":\"note %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}/compromised")) {
-		/* Similar hosts are of its category: it needs one. */
+		/* Similar hosts are of its category: it needs one; a clearing
+		 * needs the mark. */
 		char name[32];
 		snprintf(name, sizeof name, "dc-%d", n);
 		id = new_host(n, false);
 		pw_host_assign a = {PW_HF_CATEGORY, "core"};
 		pw_error e = PW_ERROR_INIT;
 		check(pw_host_set(fx.db, "test", name, &a, 1, NULL, &e), &e);
+		if (!post) {
+			int64_t campaign, ticket;
+			size_t similar;
+			check(pw_policy_compromised(fx.db, "test", name, NULL, 0, &campaign,
+						    &similar, &ticket, &e),
+			      &e);
+		}
 		pw_buf_printf(body, "{\"note\":\"incident %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}") && !strcmp(rt->method, "DELETE")) {
 		id = new_host(n, true);
@@ -1219,6 +1228,16 @@ static void test_host_csv(void **state)
 	import("", 400, &r);
 	reply_release(&r);
 	assert_int_equal(audit_head(), before);
+	r = call("GET", "/api/v1/reports/compliance/csv?as_of=2026-12-07",
+		 fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(!strncmp(pw_buf_str(&r.body), "host,owner_group,category,last_patched,", 39));
+	reply_release(&r);
+	r = call("GET", "/api/v1/reports/compliance?as_of=2026-13-01", fx.token[PW_ROLE_AUDITOR],
+		 NULL);
+	expect_error(&r, 400, "an as_of with month 13");
+	assert_non_null(strstr(pw_buf_str(&r.body), "month 13 at position 6"));
+	reply_release(&r);
 	r = call("GET", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_AUDITOR], NULL);
 	assert_null(strstr(pw_buf_str(&r.body), "rt-new-1"));
 	reply_release(&r);
@@ -1457,6 +1476,15 @@ static void test_config_rules(void **state)
 	assert_int_equal(sc.api.session.absolute, 43200);
 	assert_int_equal(sc.api.session.failures, 5);
 	assert_int_equal(sc.api.session.lockout, 60);
+	/* Links start with public_url: a plain http(s) address, nothing that
+	 * could end the link or add to it. */
+	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
+			"public_url = https://patch.example.org/\n",
+			&sc, &e),
+	      &e);
+	expect_refused("[server]\npublic_url = patch.example.org\n", "public_url");
+	expect_refused("[server]\npublic_url = https://x.org/?next=//evil\n", "public_url");
+	expect_refused("[server]\npublic_url = javascript:alert(1)\n", "public_url");
 	/* Other sections are other commands' business. */
 	check(load_text("[agent]\nwhatever = 1\n[server]\nallow_plain_http = on\n"
 			"listen = 127.0.0.1:1\n",

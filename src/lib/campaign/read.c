@@ -88,12 +88,12 @@ static const char *const host_cols[] = {
 	"h.hostname"
 
 static const char *const ticket_cols[] = {
-	"id:i",    "campaign_id:i", "host_id:i", "hostname:t",
-	"state:t", "next_actor:t",  "created:t", "closed:t",
+	"id:i",    "campaign_id:i", "host_id:i", "hostname:t", "state:t",
+	"track:t", "next_actor:t",  "created:t", "closed:t",
 };
 #define TICKET_SQL                                                                                 \
-	"SELECT id, campaign_id, host_id, hostname, state, next_actor, created, closed FROM "      \
-	"tickets"
+	"SELECT id, campaign_id, host_id, hostname, state, track, next_actor, created, closed"     \
+	" FROM tickets"
 
 static const char *const event_cols[] = {
 	"id:i", "ts:t",   "actor:t",  "action:t",     "from:t",

@@ -721,10 +721,10 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	char ref[32];
 	id_ref(c, ref);
 	pw_error e = PW_ERROR_INIT;
-	int64_t campaign = 0;
+	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
 	pw_err rc = pw_policy_compromised(c->env->db, c->who->actor, ref, note, pw_window_now(),
-					  &campaign, &similar, &e);
+					  &campaign, &similar, &ticket, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -734,7 +734,36 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	    !cJSON_AddTrueToObject(o, "compromised") ||
 	    !(campaign ? pw_json_add_int(o, "campaign", campaign)
 		       : cJSON_AddNullToObject(o, "campaign") != NULL) ||
-	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar)) {
+	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar) ||
+	    !(ticket ? pw_json_add_int(o, "ticket", ticket)
+		     : cJSON_AddNullToObject(o, "ticket") != NULL)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_host_compromise_clear(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	size_t tickets = 0;
+	pw_err rc = pw_policy_compromise_clear(c->env->db, c->who->actor, ref, note,
+					       pw_window_now(), &tickets, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
+	    !cJSON_AddFalseToObject(o, "compromised") ||
+	    !pw_json_add_int(o, "incident_tickets_cleared", (int64_t)tickets)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -1454,6 +1483,10 @@ static void h_audit_verify(struct pw_api_ctx *c)
 /* Everyone who works with the fleet reads hosts and their jobs. */
 #define HOST_READERS PW_ROLES_ALL
 
+#define REPORT_QUERY                                                                               \
+	"`as_of` (YYYY-MM-DD: the end of that day, or YYYY-MM-DDTHH:MM:SSZ; default now), "        \
+	"`owner` (owner group), `category`"
+
 static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
 #define FILTERS                                                                                    \
 	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "    \
@@ -1628,6 +1661,35 @@ static const pw_route routes[] = {
 	 "\"normal\":9,\"low\":1},\"hosts_past_sla\":1,\"hosts_unpatched\":3,"
 	 "\"unpatched_days\":90,\"hosts_kev\":1,\"feed_snapshot\":{\"id\":7,"
 	 "\"created\":\"2026-12-07T01:00:00.000Z\",\"age_days\":0}}"},
+	{"GET", "/api/v1/reports/compliance", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0, JSON,
+	 200, NULL, pw_h_report_compliance,
+	 "The compliance report as of `as_of`, computed from the stored history, as `patchwarden "
+	 "report compliance --json` writes it: the fleet's totals, the weekly trend, days to "
+	 "remediate per priority, campaigns with their hosts' states, and per host the last "
+	 "patch, open findings per priority, past SLA, accepted risks and countermeasures in "
+	 "force, campaigns; patchwarden-report(1)",
+	 REPORT_QUERY, NULL,
+	 "{\"as_of\":\"2026-12-07T23:59:59Z\",\"max_days_unpatched\":90,\"owner_group\":null,"
+	 "\"category\":null,\"fleet\":{\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"unpatched\":0,\"open\":{\"emergency\":0,\"high\":1,"
+	 "\"normal\":3,\"low\":0},\"past_sla\":1,\"hosts_past_sla\":1,\"kev_open\":0,"
+	 "\"accepted_risks\":0,\"expired_risks\":0,\"countermeasures\":0},\"trend\":[{"
+	 "\"date\":\"2026-12-07\",\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"open\":4,\"past_sla\":1}],\"remediation\":[{\"priority\":"
+	 "\"high\",\"fixed\":3,\"median_days\":6,\"mean_days\":7.3}],\"campaigns\":[],"
+	 "\"hosts\":[{\"host\":\"web-01\",\"owner_group\":\"web\",\"category\":\"web\","
+	 "\"last_patched\":\"2026-11-30\",\"days_since\":7,\"within_policy\":true,"
+	 "\"open\":{\"emergency\":0,\"high\":1,\"normal\":0,\"low\":0},\"past_sla\":1,"
+	 "\"accepted_risks\":[],\"countermeasures\":[],\"campaigns\":[],"
+	 "\"compliant\":false}]}"},
+	{"GET", "/api/v1/reports/compliance/csv", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0,
+	 CSV_REPLY, 200, NULL, pw_h_report_compliance_csv,
+	 "The compliance report's hosts as CSV, as `patchwarden report compliance --format csv` "
+	 "writes them (the formula guard of the host export applies)",
+	 REPORT_QUERY, NULL,
+	 "host,owner_group,category,last_patched,days_since,within_policy,emergency,high,normal,"
+	 "low,past_sla,accepted_risks,countermeasures,campaigns,compliant\r\n"
+	 "web-01,web,web,2026-11-30,7,yes,0,1,0,0,1,,,,no\r\n"},
 	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
 	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
 	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},
@@ -1698,10 +1760,21 @@ static const pw_route routes[] = {
 	 "Marks the host compromised, as `patchwarden host set HOST compromised=true` does: "
 	 "audited with the body's optional `note`, and an emergency campaign \"incident: similar "
 	 "to HOST\" drafted for the hosts in service of its category and OS release that share "
-	 "one of its open findings (`campaign` null when none does); operators and managers are "
+	 "one of its open findings (`campaign` null when none does); the host's own ticket goes "
+	 "on the incident track (`ticket`: its open one, else that of a new emergency campaign "
+	 "of the host alone; null when it has no open finding); operators and managers are "
 	 "notified. 400 for a host without a category, 409 for a decommissioned one",
 	 NULL, "{\"note\":\"IDS alert 4411\"}",
-	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3}"},
+	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3,"
+	 "\"ticket\":31}"},
+	{"DELETE", "/api/v1/hosts/{id}/compromised", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER,
+	 2 * KiB, JSON, 200, "host.compromised_cleared", h_host_compromise_clear,
+	 "Clears the host's compromised mark, as `patchwarden host set HOST compromised=false` "
+	 "does: audited with the body's optional `note`; each of its tickets on the incident "
+	 "track goes back to the regular track with an `incident.cleared` event; operators and "
+	 "managers are notified. 409 for a host not marked",
+	 NULL, "{\"note\":\"reimaged from the gold image\"}",
+	 "{\"host_id\":42,\"compromised\":false,\"incident_tickets_cleared\":1}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "

@@ -74,6 +74,10 @@ void pw_h_campaign_step(struct pw_api_ctx *c);
 void pw_h_tickets(struct pw_api_ctx *c);
 void pw_h_ticket(struct pw_api_ctx *c);
 
+/* The report handlers (routes_report.c), for the table. */
+void pw_h_report_compliance(struct pw_api_ctx *c);
+void pw_h_report_compliance_csv(struct pw_api_ctx *c);
+
 /* ---- the web console's assets (web_assets.c) ---------------------------- */
 
 typedef struct pw_web_asset {
@@ -186,7 +190,14 @@ void pw_web_host_tickets(struct pw_web_page *p, int64_t host_id);
 void pw_web_audit(struct pw_web_page *p);
 void pw_web_admin(struct pw_web_page *p);
 void pw_web_admin_post(struct pw_web_page *p, const char *what, const struct pw_form *f);
-void pw_web_login_form(struct pw_web_page *p, int status, const char *error);
+/* The page a login goes back to (a link in a mail lands on /login when
+ * its reader has no session): `v` when it is a path of this server - one
+ * leading '/', no "//", no scheme or backslash, only the characters of
+ * the console's paths - so that no link can send who logs in to another
+ * site; NULL otherwise (the fleet page). */
+const char *pw_web_login_next(const char *v);
+/* The login form, carrying `next` (pw_web_login_next's) when set. */
+void pw_web_login_form(struct pw_web_page *p, int status, const char *error, const char *next);
 void pw_web_login(struct pw_web_page *p, const struct pw_form *f);
 void pw_web_logout(struct pw_web_page *p);
 

@@ -84,6 +84,10 @@ static const pw_server_key keys[] = {
 	{"json_max_string", "65536",
 	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
 	 64L << 20},
+	{"public_url", "",
+	 "the console's address as its users reach it (https://patch.example.org): the start of "
+	 "the links in notifications; empty: messages give the command only",
+	 's', 0, 0},
 	{"inflated_max", "33554432",
 	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413", 'i',
 	 65536, 1L << 30},
@@ -234,6 +238,15 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 				    ": a session would end before it could go idle; raise "
 				    "session_lifetime",
 				    out->api.session.absolute, out->api.session.idle);
+	const char *url = NULL;
+	get_str(c, "public_url", &url);
+	if (url && !pw_notify_public_url_ok(url))
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[server] public_url = '%s': give an http:// or https:// URL "
+				    "without query, fragment, spaces or quotes "
+				    "(https://patch.example.org)",
+				    url);
+	out->notify.public_url = url;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
 	out->api.json.max_string = (size_t)string;

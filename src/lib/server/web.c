@@ -531,16 +531,21 @@ void pw_web_handle(const pw_api_env *env, const pw_web_request *rq, pw_web_respo
 		snprintf(p.who.actor, sizeof p.who.actor, "user:%s", p.s.user.name);
 		snprintf(out->actor, sizeof out->actor, "%s", p.who.actor);
 	}
+	const char *next = pw_web_login_next(pw_web_query(rq, "next"));
 	if (!strcmp(rq->path, "/login")) {
 		if (is_post)
 			pw_web_login(&p, &f);
 		else if (p.in)
-			pw_web_redirect(&p, "/");
+			pw_web_redirect(&p, next ? next : "/");
 		else
-			pw_web_login_form(&p, 200, NULL);
+			pw_web_login_form(&p, 200, NULL, next);
 	} else if (!p.in) {
+		char to[160];
+		snprintf(to, sizeof to, "/login?next=%s", rq->path);
 		if (is_get)
-			pw_web_redirect(&p, "/login");
+			pw_web_redirect(&p, strcmp(rq->path, "/") && pw_web_login_next(rq->path)
+						    ? to
+						    : "/login");
 		else
 			pw_web_error_page(&p, 403,
 					  "you are not logged in (or your session ended): log in");

@@ -14,11 +14,26 @@
 
 #define LOGIN_COOKIE "pw_login"
 
-/* The login form. Its own CSRF token (there is no session yet) is in a
- * SameSite=Strict cookie and in the form: another site's page can post
- * a form here, but not with the cookie, so nobody is logged in to an
- * account of someone else's choosing. */
-void pw_web_login_form(struct pw_web_page *p, int status, const char *error)
+const char *pw_web_login_next(const char *v)
+{
+	if (!v || v[0] != '/' || strlen(v) > 128)
+		return NULL;
+	for (const char *s = v; *s; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			  (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ||
+			  (*s == '/' && s[1] != '/');
+		if (!ok)
+			return NULL;
+	}
+	return v;
+}
+
+/* The login form, with `next` (pw_web_login_next's) when set. Its own
+ * CSRF token (there is no session yet) is in a SameSite=Strict cookie
+ * and in the form: another site's page can post a form here, but not
+ * with the cookie, so nobody is logged in to an account of someone
+ * else's choosing. */
+void pw_web_login_form(struct pw_web_page *p, int status, const char *error, const char *next)
 {
 	char token[PW_SECRET_HEX + 1];
 	pw_error e = PW_ERROR_INIT;
@@ -34,6 +49,8 @@ void pw_web_login_form(struct pw_web_page *p, int status, const char *error)
 		pw_web_message(p, "error", error);
 	pw_web_put(p, "<form method=\"post\" action=\"/login\">");
 	pw_web_hidden(p, "csrf", token);
+	if (next)
+		pw_web_hidden(p, "next", next);
 	pw_web_put(p, "<label for=\"user\">User name</label>"
 		      "<input id=\"user\" name=\"user\" autocomplete=\"username\" required "
 		      "data-autofocus>"
@@ -56,10 +73,12 @@ static bool login_csrf_ok(const struct pw_web_page *p, const pw_form *f)
 
 void pw_web_login(struct pw_web_page *p, const pw_form *f)
 {
+	const char *next = pw_web_login_next(pw_form_get(f, "next"));
 	if (!login_csrf_ok(p, f)) {
 		pw_web_login_form(
 			p, 403,
-			"the login form was stale or came from another site: log in again here");
+			"the login form was stale or came from another site: log in again here",
+			next);
 		return;
 	}
 	char token[PW_SESSION_MAX];
@@ -72,7 +91,7 @@ void pw_web_login(struct pw_web_page *p, const pw_form *f)
 	if (p->env->write_lock)
 		pthread_mutex_unlock(p->env->write_lock);
 	if (rc == PW_ERR_AUTH) {
-		pw_web_login_form(p, 401, pw_error_text(&e));
+		pw_web_login_form(p, 401, pw_error_text(&e), next);
 		return;
 	}
 	if (rc) {
@@ -85,7 +104,7 @@ void pw_web_login(struct pw_web_page *p, const pw_form *f)
 		 token, p->env->settings->session.absolute,
 		 p->rq->secure_cookies ? "; Secure" : "");
 	snprintf(p->out->actor, sizeof p->out->actor, "user:%s", s.user.name);
-	pw_web_redirect(p, "/");
+	pw_web_redirect(p, next ? next : "/");
 }
 
 void pw_web_logout(struct pw_web_page *p)
