@@ -4,6 +4,7 @@ headless Chromium driven through chromedriver by Debian's python3-selenium,
 with screenshots kept in a directory and form posts that wait for the page
 they lead to."""
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -19,6 +20,18 @@ def check(what, cond, detail=""):
     else:
         failures += 1
         print("not ok - %s %s" % (what, detail))
+
+
+def gone(element):
+    """Whether the element left the document. chromedriver sometimes says
+    so, while the next page replaces the old one, with an "unhandled
+    inspector error" (node not in the document) rather than a stale
+    element reference (both are WebDriverExceptions)."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
 
 
 class Browser:
@@ -45,7 +58,7 @@ class Browser:
         if confirm:  # the script's confirmation, where the form asks for one
             WebDriverWait(self.driver, 10).until(expected_conditions.alert_is_present())
             self.driver.switch_to.alert.accept()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 20).until(lambda d: gone(old))
 
     def submit(self, form):
         self.click_and_wait(form.find_element(By.CSS_SELECTOR, "button[type=submit]"),

@@ -262,7 +262,7 @@ struct matrix_row {
 	bool used;
 };
 
-static struct matrix_row g_matrix[64];
+static struct matrix_row g_matrix[128];
 static size_t g_matrix_n;
 
 /* Splits line (NUL-terminated, modified) at tabs into at most max fields. */
@@ -614,6 +614,9 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	} else if (!strcmp(p, "/api/v1/users/{id}/tokens")) {
 		id = fx.user_id[PW_ROLE_AUDITOR];
 		pw_buf_printf(body, "{\"label\":\"t-%d\"}", n);
+	} else if (!strcmp(p, "/api/v1/users/{id}/role")) {
+		id = new_user(n, false);
+		pw_buf_puts(body, "{\"role\":\"manager\"}");
 	} else if (!strcmp(p, "/api/v1/users/{id}/disable") ||
 		   !strcmp(p, "/api/v1/users/{id}/enable")) {
 		id = new_user(n, strstr(p, "enable") != NULL);
@@ -1250,6 +1253,74 @@ static void test_audit_verify(void **state)
 	reply_release(&r);
 }
 
+/* What the web console's pages need of the API: a campaign's dry run
+ * stores nothing, a host's tickets, a user's role, the token list. */
+static void test_console_routes(void **state)
+{
+	(void)state;
+	const char *op = fx.token[PW_ROLE_OPERATOR], *admin = fx.token[PW_ROLE_ADMIN];
+	campaign_host("dr", 9001, "production");
+	int64_t before = audit_head();
+	struct reply r = call("POST", "/api/v1/campaigns", op,
+			      "{\"name\":\"dry\",\"hosts\":\"owner=g-9001\",\"dry_run\":true}");
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "hosts")), 1);
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "hosts"), 0),
+				    "hostname")
+			->valuestring,
+		"dr-9001");
+	assert_int_equal(audit_head(), before);
+	reply_release(&r);
+	r = call("POST", "/api/v1/campaigns", op,
+		 "{\"name\":\"dry\",\"hosts\":\"owner=g-9001\",\"dry_run\":1}");
+	expect_error(&r, 400, "dry_run 1");
+	reply_release(&r);
+	/* The same selection for real: the host's one ticket. */
+	r = call("POST", "/api/v1/campaigns", op, "{\"name\":\"real\",\"hosts\":\"owner=g-9001\"}");
+	assert_int_equal(r.status, 201);
+	int64_t host = json_int(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "host_list"), 0),
+				"host_id");
+	reply_release(&r);
+	char path[128];
+	snprintf(path, sizeof path, "/api/v1/tickets?host=%" PRId64, host);
+	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "tickets")), 1);
+	assert_int_equal(json_int(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "tickets"), 0),
+				  "host_id"),
+			 host);
+	reply_release(&r);
+	r = call("GET", "/api/v1/tickets?host=1&campaign=1", admin, NULL);
+	expect_error(&r, 400, "host and campaign");
+	reply_release(&r);
+	/* A role, by id. */
+	int64_t u = new_user(9001, false);
+	snprintf(path, sizeof path, "/api/v1/users/%" PRId64 "/role", u);
+	r = call("POST", path, admin, "{\"role\":\"auditor\"}");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(cJSON_GetObjectItem(r.json, "role")->valuestring, "auditor");
+	reply_release(&r);
+	r = call("POST", path, admin, "{\"role\":\"king\"}");
+	expect_error(&r, 400, "role king");
+	reply_release(&r);
+	r = call("POST", "/api/v1/users/999999/role", admin, "{\"role\":\"auditor\"}");
+	expect_error(&r, 404, "no such user");
+	reply_release(&r);
+	/* Tokens: a user's, never a secret. */
+	r = call("GET", "/api/v1/tokens?user=t-auditor", fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	const cJSON *t;
+	int n = 0;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(r.json, "tokens")) {
+		assert_string_equal(cJSON_GetObjectItem(t, "user")->valuestring, "t-auditor");
+		n++;
+	}
+	assert_true(n >= 1);
+	assert_null(strstr(pw_buf_str(&r.body), "pwt_"));
+	reply_release(&r);
+}
+
 /* ---- the documents generated from the tables ----------------------------- */
 
 static void read_source(const char *rel, pw_buf *out)
@@ -1393,6 +1464,18 @@ static void test_config_rules(void **state)
 	expect_refused("[server]\njson_max_depth = 5000\n",
 		       "json_max_depth = 5000 is out of range");
 	expect_refused("[server]\nallow_plain_http = perhaps\n", "true or false");
+	/* A session cannot end for good before it could go idle. */
+	expect_refused("[server]\nsession_idle = 3600\nsession_lifetime = 600\n",
+		       "session_lifetime = 600 is below session_idle = 3600");
+	expect_refused("[server]\nlogin_failures = 0\n", "login_failures = 0 is out of range");
+	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
+			"session_idle = 600\nlogin_lockout = 60\n",
+			&sc, &e),
+	      &e);
+	assert_int_equal(sc.api.session.idle, 600);
+	assert_int_equal(sc.api.session.absolute, 43200);
+	assert_int_equal(sc.api.session.failures, 5);
+	assert_int_equal(sc.api.session.lockout, 60);
 	/* Links start with public_url: a plain http(s) address, nothing that
 	 * could end the link or add to it. */
 	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
@@ -1422,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_host_csv),
 		cmocka_unit_test(test_host_identity),
 		cmocka_unit_test(test_audit_verify),
+		cmocka_unit_test(test_console_routes),
 		cmocka_unit_test(test_api_md_up_to_date),
 		cmocka_unit_test(test_examples_are_json),
 		cmocka_unit_test(test_example_config),

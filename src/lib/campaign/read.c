@@ -187,6 +187,12 @@ pw_err pw_ticket_list_json(pw_db *db, int64_t campaign, cJSON **out, pw_error *e
 			: query(db, TICKET_SQL " ORDER BY id", "", 0, &ticket_shape, out, err);
 }
 
+pw_err pw_ticket_list_host_json(pw_db *db, int64_t host, cJSON **out, pw_error *err)
+{
+	return query(db, TICKET_SQL " WHERE host_id = ? ORDER BY id", "i", host, &ticket_shape, out,
+		     err);
+}
+
 pw_err pw_ticket_show_json(pw_db *db, int64_t id, cJSON **out, pw_error *err)
 {
 	pw_err rc = one(db, TICKET_SQL " WHERE id = ?", &ticket_shape, id, "ticket", out, err);

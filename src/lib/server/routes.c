@@ -71,6 +71,11 @@ static cJSON *enroll_token_item(const void *item)
 	return pw_enroll_token_to_json(item);
 }
 
+static cJSON *api_token_item(const void *item)
+{
+	return pw_api_token_to_json(item);
+}
+
 static cJSON *event_item(const void *item)
 {
 	return pw_audit_event_to_json(item);
@@ -1169,6 +1174,20 @@ static void h_user_add(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+/* The name of user c->id, from *l (which it fills); PW_ERR_NOTFOUND
+ * when there is none. */
+static pw_err user_by_id(struct pw_api_ctx *c, pw_user_list *l, const char **name, pw_error *e)
+{
+	pw_err rc = pw_user_list_all(c->env->db, l, e);
+	*name = NULL;
+	for (size_t i = 0; !rc && i < l->n; i++)
+		if (l->v[i].id == c->id)
+			*name = l->v[i].name;
+	if (!rc && !*name)
+		rc = pw_error_set(e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	return rc;
+}
+
 static void h_user_token(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1180,15 +1199,10 @@ static void h_user_token(struct pw_api_ctx *c)
 		return;
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
 	const char *name = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id)
-			name = l.v[i].name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
 	char token[PW_API_TOKEN_MAX];
 	int64_t id = 0;
-	if (!rc && !name)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
 	if (!rc)
 		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
 					 &e);
@@ -1206,34 +1220,36 @@ static void h_user_token(struct pw_api_ctx *c)
 		pw_api_reply(c, o);
 }
 
+/* After a change of user c->id (rc: its result), replies with the
+ * user's record as it is now. */
+static void reply_user(struct pw_api_ctx *c, pw_err rc, pw_error *e)
+{
+	pw_user_list l = PW_USER_LIST_INIT;
+	const char *name;
+	if (!rc)
+		rc = user_by_id(c, &l, &name, e);
+	cJSON *o = NULL;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		if (l.v[i].id == c->id && !(o = pw_user_to_json(&l.v[i])))
+			rc = pw_error_set(e, PW_ERR_NOMEM, "out of memory");
+	pw_user_list_release(&l);
+	if (rc)
+		pw_api_fail(c, rc, e);
+	else
+		pw_api_reply(c, o);
+}
+
 /* Disables or enables user c->id and replies with the user's record. */
 static void user_disabled(struct pw_api_ctx *c, bool disabled)
 {
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
-	char *name = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id)
-			name = l.v[i].name;
-	if (!rc && !name)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	const char *name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
 	if (!rc)
 		rc = pw_user_set_disabled(c->env->db, c->who->actor, name, disabled, &e);
 	pw_user_list_release(&l);
-	if (!rc)
-		rc = pw_user_list_all(c->env->db, &l, &e);
-	cJSON *o = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id && !(o = pw_user_to_json(&l.v[i])))
-			rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
-	pw_user_list_release(&l);
-	if (!rc && !o)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
-	if (rc)
-		pw_api_fail(c, rc, &e);
-	else
-		pw_api_reply(c, o);
+	reply_user(c, rc, &e);
 }
 
 static void h_user_disable(struct pw_api_ctx *c)
@@ -1244,6 +1260,52 @@ static void h_user_disable(struct pw_api_ctx *c)
 static void h_user_enable(struct pw_api_ctx *c)
 {
 	user_disabled(c, false);
+}
+
+static void h_user_role(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *role_name;
+	pw_role role;
+	if (!pw_api_body_str(c, c->body, "role", true, 32, &role_name))
+		return;
+	if (!pw_role_parse(role_name, &role)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"role\" must be admin, operator, app-owner, manager, helpdesk or "
+			     "auditor");
+		return;
+	}
+	pw_user_list l = PW_USER_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	const char *name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
+	if (!rc)
+		rc = pw_user_set_role(c->env->db, c->who->actor, name, role, &e);
+	pw_user_list_release(&l);
+	reply_user(c, rc, &e);
+}
+
+static void h_tokens(struct pw_api_ctx *c)
+{
+	const char *user = pw_api_query_str(c, "user");
+	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_api_token_list_all(c->env->db, user && *user ? user : NULL, &l, &e);
+	if (rc) {
+		pw_api_token_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_array(o, "tokens", l.v, l.n, sizeof *l.v, api_token_item);
+	pw_api_token_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
 }
 
 /* Whether token c->id is the caller's own. */
@@ -1828,7 +1890,9 @@ static const pw_route routes[] = {
 	 "(or those `findings` or `upgrades` select), the flow per host (`flow` auto: by "
 	 "category), waves (test environment, then least critical first, then category), a "
 	 "ticket per host. `emergency` (may run outside windows) only by a manager or admin; a "
-	 "selection no host has findings for is a 400. Returns the campaign",
+	 "selection no host has findings for is a 400. Returns the campaign; with `dry_run` true "
+	 "stores nothing and returns the plan (200) as `campaign create --dry-run --json` prints "
+	 "it: the hosts with flow, wave and findings, and the pinned feed snapshot",
 	 NULL,
 	 "{\"name\":\"web December\",\"hosts\":\"category=web\",\"upgrades\":\"openssl\","
 	 "\"flow\":\"auto\",\"emergency\":false,\"soak_seconds\":172800}",
@@ -1884,7 +1948,8 @@ static const pw_route routes[] = {
 	{"GET", "/api/v1/tickets", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, pw_h_tickets,
 	 "Lists the tickets (one per host of each campaign), as `patchwarden ticket list --json` "
 	 "prints them",
-	 "`campaign` (id: that campaign's tickets only)", NULL,
+	 "`campaign` (id: that campaign's tickets only) or `host` (id: that host's tickets only)",
+	 NULL,
 	 "{\"tickets\":[{\"id\":31,\"campaign_id\":7,\"host_id\":42,\"hostname\":\"web-01\","
 	 "\"state\":\"open\",\"next_actor\":\"app-owner\",\"created\":"
 	 "\"2026-12-07T09:00:00.000Z\",\"closed\":null}]}"},
@@ -1926,6 +1991,20 @@ static const pw_route routes[] = {
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-04T00:00:00.000Z\"}"},
+	{"POST", "/api/v1/users/{id}/role", PW_ACCESS_USER, ADMIN, 1 * KiB, JSON, 200, "user.role",
+	 h_user_role,
+	 "Gives the user another role as `patchwarden user role` does; the last enabled admin "
+	 "keeps theirs (400). Returns the user",
+	 NULL, "{\"role\":\"manager\"}",
+	 "{\"id\":4,\"name\":\"carol\",\"role\":\"manager\",\"disabled\":false,"
+	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
+	 "\"2024-05-04T00:00:00.000Z\"}"},
+	{"GET", "/api/v1/tokens", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_tokens,
+	 "Lists API tokens as `patchwarden user token list --json` does (never their secrets)",
+	 "`user` (a user name: that user's tokens only)", NULL,
+	 "{\"tokens\":[{\"id\":9,\"user\":\"carol\",\"label\":\"nightly report\","
+	 "\"created\":\"2024-05-01T00:00:00.000Z\",\"expires\":null,\"last_used\":null,"
+	 "\"revoked\":null}]}"},
 	{"DELETE", "/api/v1/tokens/{id}", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200,
 	 "token.revoke", h_token_revoke,
 	 "Revokes an API token as `patchwarden user token revoke` does: an admin any token, "
