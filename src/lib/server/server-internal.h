@@ -174,9 +174,10 @@ const char *pw_web_str(const struct cJSON *o, const char *key);
 
 /* ---- the console's charts (web_chart.c) ---------------------------------- */
 
-/* The compliance chart's weekly points (a quarter) and how long a node
- * draws the same ones (seconds): the series moves by the week. */
-#define PW_WEB_CHART_POINTS 13
+/* The compliance chart's weekly points, the report's trend's (a quarter:
+ * 13 weeks, 14 points), and how long a node draws the same ones
+ * (seconds): the series moves by the week. */
+#define PW_WEB_CHART_POINTS 14
 #define PW_WEB_CHART_TTL 300
 
 typedef struct pw_web_charts pw_web_charts;
