@@ -81,6 +81,9 @@ try:
         check("%s: the figures beside it, a row per point" % user, len(rows) == 14)
         check("%s: the menu links the Reports page" % user, len(reports_link()) == 1)
         shot("chart-fleet-" + user)
+        browser.click_and_wait(reports_link()[0])
+        check("%s: the Reports page opens the compliance report" % user,
+              h1() == "Patch compliance report", h1())
 
     for user in ("op", "hd"):
         login(user)
