@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The web console's server time on a fleet of 10,000 hosts on SQLite
 # (issue 15's goal: under 100 ms): the fleet page (GET /, the summary of
-# GET /api/v1/summary and the campaigns) and host list pages (GET /hosts,
+# GET /api/v1/summary, the compliance chart from the node's cache and the
+# campaigns; its first request, which fills the cache, apart) and host
+# list pages (GET /hosts,
 # the API's default page of 100 hosts and its largest, 1,000), beside
 # nginx serving the very same HTML, saved from the server, as static files.
 #
@@ -79,10 +81,17 @@ token=$("$PW_BIN" user token create root --db "$db" 2>/dev/null)
 pages=("/" "/api/v1/summary" "/hosts" "/hosts?limit=1000")
 names=("fleet" "api-summary" "hosts-100" "hosts-1000")
 mkdir -p "$T/www" "$T/nginx"
+# The first fleet page computes the compliance chart's series (web_chart.c),
+# which the node keeps for 5 minutes: the runs below draw it from there.
+mark=$(wc -l <"$T/server.log")
 for k in "${!pages[@]}"; do
   curl -s -b "$cookie" -H "Authorization: Bearer $token" -o "$T/www/${names[$k]}.html" \
     "$P${pages[$k]}"
 done
+
+cold=$(tail -n "+$((mark + 1))" "$T/server.log" | grep -F "access: " | head -1 |
+  sed -n 's/.*duration_ms=\([0-9.]*\).*/\1/p')
+printf 'fleet, its first request (the chart series computed): %s ms server time\n' "$cold"
 
 # stats FILE: median and p90 of the numbers in FILE (one a line), in ms.
 stats() { sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%8.2f %8.2f", v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)] }'; }

@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  : who == '3' ? fz.agent.credential
 					       : NULL;
 		snprintf(authz, sizeof authz, "Bearer %s", tok ? tok : "");
-		pw_api_env env = {fz.db, &fz.settings, NULL, NULL, NULL, NULL};
+		pw_api_env env = {fz.db, &fz.settings, NULL, NULL, NULL, NULL, NULL};
 		pw_api_call c = {line,     path, tok ? authz : NULL,
 				 params,   np,   body_len ? pw_buf_str(&body) : NULL,
 				 body.len, NULL};

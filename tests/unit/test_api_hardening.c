@@ -88,7 +88,7 @@ struct reply {
 static struct reply handle(const char *method, const char *path, const pw_query_param *q, size_t nq,
 			   const char *body)
 {
-	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL, NULL};
+	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL, NULL, NULL};
 	char auth[PW_API_TOKEN_MAX + 16];
 	snprintf(auth, sizeof auth, "Bearer %s", fx.auth ? fx.auth : fx.admin);
 	pw_api_call call = {method, path, auth, q, nq, body, body ? strlen(body) : 0, NULL};

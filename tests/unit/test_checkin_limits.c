@@ -93,7 +93,7 @@ static int teardown(void **state)
 static int request(const char *method, const char *path, const char *auth, const char *encoding,
 		   const char *body, size_t len, pw_buf *reply)
 {
-	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL, NULL};
+	pw_api_env env = {fx.db, &fx.settings, NULL, NULL, NULL, NULL, NULL};
 	pw_api_call c = {method, path, auth, NULL, 0, body, len, encoding};
 	pw_api_response r = PW_API_RESPONSE_INIT;
 	pw_api_handle(&env, &c, &r);

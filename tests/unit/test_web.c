@@ -4,9 +4,12 @@
  * both database backends. Expected texts are written out by hand. */
 #include "servertest.h"
 
+#include "patchwarden/clock.h"
 #include "patchwarden/session.h"
 #include "patchwarden/users.h"
 #include "patchwarden/web.h"
+
+#include "../../src/lib/server/server-internal.h"
 
 static void expect_escaped(const char *in, const char *want)
 {
@@ -53,12 +56,20 @@ static void test_owns(void **state)
 		"/audit",
 		"/admin",
 		"/admin/users",
+		"/reports/compliance",
+		"/reports/compliance.csv",
 		"/static/x.css",
 	};
-	static const char *const api[] = {"/api/v1/tickets", "/api/v1/audit",
-					  "/metrics",        "/adminx",
-					  "/ticketsx",       "/api/v1/hosts/7",
-					  "/auditx",         ""};
+	static const char *const api[] = {"/api/v1/tickets",
+					  "/api/v1/audit",
+					  "/metrics",
+					  "/adminx",
+					  "/ticketsx",
+					  "/api/v1/hosts/7",
+					  "/auditx",
+					  "/reportsx",
+					  "/api/v1/reports/compliance",
+					  ""};
 	for (size_t i = 0; i < sizeof console / sizeof *console; i++)
 		if (!pw_web_owns(console[i]))
 			fail_msg("%s is the console's", console[i]);
@@ -107,6 +118,53 @@ static void test_cookie(void **state)
 	assert_false(pw_cookie_get("pw_sessionx=z", "pw_session", v, sizeof v));
 	assert_false(pw_cookie_get("pw_session=0123456789abcdef", "pw_session", v, sizeof v));
 	assert_false(pw_cookie_get("", "pw_session", v, sizeof v));
+}
+
+static int64_t at(struct srv *f, const char *text)
+{
+	int64_t t;
+	CHECK(f, pw_ts_parse("test", text, &t, NULL, &f->e));
+	return t;
+}
+
+/* The fleet chart's series cache: the same points until the ttl has
+ * passed (a host added meanwhile is not counted), then computed again;
+ * a clock set back recomputes too. Host a was patched on 2026-01-01 (in
+ * the 90 days' policy on the 20th), b enrolled in 2025 and never patched. */
+static void test_chart_cache(void **state)
+{
+	struct srv *f = *state;
+	srv_exec(f, f->db,
+		 "INSERT INTO hosts (hostname, created, last_patched)"
+		 " VALUES ('a', '2026-01-01T00:00:00.000Z', '2026-01-01')");
+	int64_t t0 = at(f, "2026-01-20T12:00:00Z");
+	pw_web_charts *c = pw_web_charts_new(300);
+	assert_non_null(c);
+	pw_compliance_point p[PW_WEB_CHART_POINTS];
+	const pw_compliance_point *last = &p[PW_WEB_CHART_POINTS - 1];
+	CHECK(f, pw_web_charts_compliance(c, f->db, t0, p, &f->e));
+	assert_int_equal(last->at, t0);
+	assert_int_equal(last->hosts, 1);
+	assert_int_equal(last->compliant, 1);
+	/* A week earlier, the 13th: a was already patched. */
+	assert_int_equal(p[PW_WEB_CHART_POINTS - 2].at, t0 - 7 * 86400);
+	srv_exec(f, f->db,
+		 "INSERT INTO hosts (hostname, created) VALUES ('b', '2025-01-01T00:00:00.000Z')");
+	CHECK(f, pw_web_charts_compliance(c, f->db, t0 + 299, p, &f->e));
+	assert_int_equal(last->at, t0);
+	assert_int_equal(last->hosts, 1);
+	CHECK(f, pw_web_charts_compliance(c, f->db, t0 + 300, p, &f->e));
+	assert_int_equal(last->at, t0 + 300);
+	assert_int_equal(last->hosts, 2);
+	assert_int_equal(last->compliant, 1);
+	assert_true(last->percent == 50);
+	CHECK(f, pw_web_charts_compliance(c, f->db, t0 - 60, p, &f->e));
+	assert_int_equal(last->at, t0 - 60);
+	pw_web_charts_free(c);
+	/* No cache: computed each time. */
+	CHECK(f, pw_web_charts_compliance(NULL, f->db, t0 + 1, p, &f->e));
+	assert_int_equal(last->at, t0 + 1);
+	assert_int_equal(last->hosts, 2);
 }
 
 /* Three failures lock a name out here, not the default five. */
@@ -249,6 +307,7 @@ int main(void)
 		T(test_session_login_and_csrf),
 		T(test_session_expiry),
 		T(test_lockout),
+		T(test_chart_cache),
 	};
 	return srv_run("web", tests, sizeof tests / sizeof *tests);
 }

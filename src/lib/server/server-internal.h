@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "patchwarden/compliance.h"
 #include "patchwarden/error.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/server.h"
@@ -171,8 +172,30 @@ void pw_web_csrf(struct pw_web_page *p);
 /* A JSON object's string member, "" when absent. */
 const char *pw_web_str(const struct cJSON *o, const char *key);
 
+/* ---- the console's charts (web_chart.c) ---------------------------------- */
+
+/* The compliance chart's weekly points, the report's trend's (a quarter:
+ * 13 weeks, 14 points), and how long a node draws the same ones
+ * (seconds): the series moves by the week. */
+#define PW_WEB_CHART_POINTS 14
+#define PW_WEB_CHART_TTL 300
+
+typedef struct pw_web_charts pw_web_charts;
+pw_web_charts *pw_web_charts_new(int ttl);
+void pw_web_charts_free(pw_web_charts *c);
+/* The compliance series as of `now`: the stored one while younger than
+ * the ttl (or while another thread computes its successor), else computed
+ * and stored. c NULL: computed each time. Thread-safe. */
+pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, int64_t now,
+				pw_compliance_point out[PW_WEB_CHART_POINTS], pw_error *err);
+/* The fleet page's chart section with its figures, for the roles that
+ * may read the compliance report (nothing for the others). */
+void pw_web_compliance_chart(struct pw_web_page *p);
+
 /* The pages, by area. ids are the path's; f the posted form. */
 void pw_web_fleet(struct pw_web_page *p);
+void pw_web_reports_compliance(struct pw_web_page *p);
+void pw_web_reports_compliance_csv(struct pw_web_page *p);
 void pw_web_hosts(struct pw_web_page *p);
 void pw_web_host(struct pw_web_page *p, int64_t id);
 void pw_web_host_set(struct pw_web_page *p, int64_t id, const struct pw_form *f);

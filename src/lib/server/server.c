@@ -501,6 +501,7 @@ struct pw_server {
 	struct mhd_msg start_msg;
 	bool starting;
 	pw_metrics *metrics;
+	struct pw_web_charts *charts;
 };
 
 /* A connection, from accept to close (MHD_OPTION_NOTIFY_CONNECTION). */
@@ -789,7 +790,8 @@ void pw_worker_end(struct pw_worker *w)
 static pw_api_env api_env(struct pw_server *s, pw_error *err)
 {
 	pw_api_env env = {thread_db(s, err),  &s->cfg.api, s->sqlite ? &s->write_lock : NULL,
-			  pw_scheduler_stale, s->sched,    s->metrics};
+			  pw_scheduler_stale, s->sched,    s->metrics,
+			  s->charts};
 	return env;
 }
 
@@ -862,7 +864,7 @@ static enum MHD_Result respond_web(struct pw_server *s, struct MHD_Connection *c
 		return MHD_NO;
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, w->content_type);
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, w->cache_control);
-	MHD_add_response_header(m, "Content-Security-Policy", pw_web_csp);
+	MHD_add_response_header(m, "Content-Security-Policy", w->csp ? w->csp : pw_web_csp);
 	MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(m, "X-Frame-Options", "DENY");
 	MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
@@ -1200,6 +1202,7 @@ static void server_free(struct pw_server *s)
 	pw_buf_release(&s->cert);
 	pw_buf_release(&s->key);
 	pw_metrics_free(s->metrics);
+	pw_web_charts_free(s->charts);
 	free(s);
 }
 
@@ -1327,8 +1330,9 @@ pw_err pw_server_start(const pw_server_config *cfg, pw_server **out, pw_error *e
 	pthread_mutex_init(&s->conn_lock, NULL);
 	pw_worker_init(&s->watchdog, &s->conn_lock);
 	s->metrics = pw_metrics_new();
-	pw_err rc = s->metrics ? pw_scheduler_new(&s->cfg, s, &s->sched, err)
-			       : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	s->charts = pw_web_charts_new(PW_WEB_CHART_TTL);
+	pw_err rc = s->metrics && s->charts ? pw_scheduler_new(&s->cfg, s, &s->sched, err)
+					    : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = check(cfg, &s->cert, &s->key, err);
 	s->tls = tls_wanted(cfg);

@@ -31,8 +31,8 @@ bool pw_web_owns(const char *path)
 	static const char *const exact[] = {"/",      "/login",     "/logout",  "/hosts",
 					    "/cves",  "/campaigns", "/actions", "/tickets",
 					    "/audit", "/admin"};
-	static const char *const prefix[] = {"/static/", "/hosts/", "/campaigns/", "/tickets/",
-					     "/admin/"};
+	static const char *const prefix[] = {"/static/",  "/hosts/", "/campaigns/",
+					     "/tickets/", "/admin/", "/reports/"};
 	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
 		if (!strcmp(path, exact[i]))
 			return true;
@@ -87,6 +87,8 @@ void pw_web_head(struct pw_web_page *p, int status, const char *title)
 		/* Only what the role may open. */
 		if (pw_web_may(p, "GET", "/api/v1/audit"))
 			pw_web_put(p, "<a href=\"/audit\">Audit log</a>");
+		if (pw_web_may(p, "GET", "/api/v1/reports/compliance"))
+			pw_web_put(p, "<a href=\"/reports/compliance\">Reports</a>");
 		if (pw_web_may(p, "POST", "/api/v1/users"))
 			pw_web_put(p, "<a href=\"/admin\">Administration</a>");
 		pw_web_put(p, "</nav><form method=\"post\" action=\"/logout\"><span>");
@@ -450,6 +452,8 @@ static void get(struct pw_web_page *p)
 		{"/tickets", pw_web_tickets},
 		{"/audit", pw_web_audit},
 		{"/admin", pw_web_admin},
+		{"/reports/compliance", pw_web_reports_compliance},
+		{"/reports/compliance.csv", pw_web_reports_compliance_csv},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (!strcmp(path, fixed[i].path)) {

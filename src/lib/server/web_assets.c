@@ -25,6 +25,7 @@ static const char css[] =
 	"dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}"
 	"dd{margin:0}\n"
 	"label{display:block;margin:.3em 0}fieldset{margin:.5em 0}\n"
+	"svg.chart{display:block;max-width:100%;height:auto}\n"
 	".error{border:2px solid #b00020;padding:.5em}.ok{border:2px solid #2a7d2a;padding:.5em}\n";
 
 /* Progressive enhancement only: every page works without it. */

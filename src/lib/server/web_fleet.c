@@ -16,6 +16,7 @@ void pw_web_fleet(struct pw_web_page *p)
 	pw_web_head(p, 200, "Fleet");
 	pw_web_dl(p, j, NULL);
 	cJSON_Delete(j);
+	pw_web_compliance_chart(p);
 	/* The campaigns are extra: a role that may not list them sees none. */
 	cJSON *c;
 	char msg[PW_WEB_MSG];

@@ -168,6 +168,9 @@ typedef struct pw_api_env {
 	void (*findings_stale)(void *ctx, int64_t host_id);
 	void *hook_ctx;
 	struct pw_metrics *metrics; /* this node's counters (GET /metrics); NULL in tests */
+	/* The console's cached chart data on this node (web_chart.c); NULL:
+	 * computed on each page. */
+	struct pw_web_charts *charts;
 } pw_api_env;
 
 /* Step 1, before the body is read: authenticates the Authorization

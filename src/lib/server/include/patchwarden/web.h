@@ -57,6 +57,7 @@ typedef struct pw_web_response {
 	pw_buf body;
 	const char *content_type;
 	const char *cache_control;
+	const char *csp; /* NULL: pw_web_csp */
 	char set_cookie[256];
 	char location[256];
 	char actor[96]; /* "user:alice" once logged in, for the access log */
@@ -64,7 +65,7 @@ typedef struct pw_web_response {
 
 #define PW_WEB_RESPONSE_INIT                                                                       \
 	{                                                                                          \
-		0, PW_BUF_INIT, NULL, NULL, {0}, {0},                                              \
+		0, PW_BUF_INIT, NULL, NULL, NULL, {0}, {0},                                        \
 		{                                                                                  \
 			0                                                                          \
 		}                                                                                  \
