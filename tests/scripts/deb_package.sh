@@ -69,8 +69,14 @@ check "the package build built the two binaries only: $built" \
 
 # ---- lintian ----------------------------------------------------------
 # Every tag, down to info and pedantic, fails unless debian/*.lintian-overrides
-# (debian/source/lintian-overrides) says why it does not apply.
-lintian --pedantic --display-info --fail-on error,warning,info,pedantic "$changes" \
+# (debian/source/lintian-overrides) says why it does not apply. One tag is
+# left out: spelling-error-in-binary reads every run of printable bytes in the
+# binaries as words, machine code included (a release build had "wtH", taken
+# for "with", in its instructions), so it changes with the code's layout and
+# an override would be unused in the builds without such a run. The man
+# pages' spelling is still checked (spelling-error-in-manpage).
+lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+  --suppress-tags spelling-error-in-binary "$changes" \
   "$TMP/patchwarden_$version.dsc" >"$TMP/lintian.log" 2>&1
 rc=$?
 out=$(grep -v 'running with root privileges is not recommended' "$TMP/lintian.log")
