@@ -28,6 +28,7 @@ enum {
 	RECHECK = 1 << 6,
 	AS = 1 << 7,
 	TICKETS = 1 << 8, /* ticket list */
+	REASON = 1 << 9,  /* skip */
 };
 
 struct opts {
@@ -112,8 +113,8 @@ static const struct pw_option options[] = {
 	 .long_name = "reason",
 	 .value = &opt.reason,
 	 .argh = "TEXT",
-	 .help = "decline: why",
-	 .scope = DECLINE},
+	 .help = "decline, skip: why",
+	 .scope = DECLINE | REASON},
 	{.kind = PW_OPT_STRING,
 	 .long_name = "data-value",
 	 .value = &opt.data_value,
@@ -174,6 +175,8 @@ static const char usage_head[] =
 	"       patchwarden campaign list|show ID [--json]\n"
 	"       patchwarden campaign confirm-backup|approve|decline|sign-off|record-uat|\n"
 	"                            record-countermeasure ID --host HOST --as USER [...]\n"
+	"       patchwarden campaign skip ID --host HOST --reason TEXT --as USER\n"
+	"       patchwarden campaign rollback ID --host HOST --as USER [--note TEXT]\n"
 	"       patchwarden campaign start|pause|resume|cancel ID --as USER [--note TEXT]\n"
 	"       patchwarden ticket list [--campaign ID] [--json]\n"
 	"       patchwarden ticket show N [--json]\n"
@@ -193,6 +196,10 @@ static const char usage_tail[] =
 	"(manager; --expires), record-uat (app-owner; --note, after the host's test\n"
 	"environment hosts are verified), record-countermeasure (operator, admin;\n"
 	"--note and --recheck), start, pause, resume, cancel (operator, admin).\n"
+	"A failed patch, health check or rollback halts the campaign; the operator\n"
+	"resumes it (the step is done again), skips the host (--reason) or rolls it\n"
+	"back (a rollback job to the versions before its patch); skip and rollback\n"
+	"let the campaign's other hosts go on.\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, a refused step or bad data.\n"
 	"See patchwarden-campaign(1) and patchwarden-ticket(1).\n";
@@ -356,7 +363,7 @@ static int step(pw_db *db, pw_campaign_action a)
 			      opt.campaign,
 			      a,
 			      opt.host,
-			      a == PW_CA_DECLINE ? opt.reason : opt.note,
+			      a == PW_CA_DECLINE || a == PW_CA_SKIP ? opt.reason : opt.note,
 			      {opt.data_value, opt.threat_frequency, opt.impact, opt.cost_benefit},
 			      a == PW_CA_SIGN_OFF ? opt.expires : opt.recheck,
 			      pw_window_now()};
@@ -380,6 +387,8 @@ static unsigned step_scope(pw_campaign_action a)
 		return HOST | NOTE | EXPIRES;
 	case PW_CA_RECORD_COUNTERMEASURE:
 		return HOST | NOTE | RECHECK;
+	case PW_CA_SKIP:
+		return HOST | REASON;
 	default:
 		return (a < PW_CA__HOST_STEPS ? HOST : 0) | NOTE;
 	}
@@ -400,8 +409,8 @@ int cmd_campaign(int argc, char **argv, struct pw_setup *setup)
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which one: create, list, show, or a step "
 					       "(confirm-backup, approve, decline, sign-off, "
-					       "record-uat, record-countermeasure, start, pause, "
-					       "resume, cancel)?");
+					       "record-uat, record-countermeasure, skip, rollback, "
+					       "start, pause, resume, cancel)?");
 	const char *sub = argv[1];
 	pw_campaign_action a = PW_CA__COUNT;
 	bool is_step = pw_campaign_action_parse(sub, &a) && a < PW_CA__STEPS;

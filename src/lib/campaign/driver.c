@@ -68,6 +68,11 @@ static pw_err oom(pw_error *err)
 	return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 }
 
+static const char *str_or(const char *s)
+{
+	return s ? s : "-";
+}
+
 static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purpose, struct cjob *j,
 			pw_error *err)
 {
@@ -173,15 +178,79 @@ static pw_err patch_set(struct drive *d, const struct dhost *h, cJSON *o, pw_err
 	return rc;
 }
 
-/* The job's arguments: patch and simulate take the selected findings. */
+/* Each package the newest patch job upgraded, at the version it had
+ * before: what its output says, as the agent saw dpkg before and after.
+ * A package the patch newly installed has no older version to go back to
+ * and stays. */
+pw_err pw_campaign_rollback_set(pw_db *db, int64_t campaign, int64_t host_id, cJSON **pkgs,
+				int64_t *patch_job, pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false, nomem = false;
+	char *text = NULL;
+	*patch_job = 0;
+	*pkgs = cJSON_CreateArray();
+	pw_err rc =
+		*pkgs ? pw_sql(db,
+			       "SELECT c.job_id, r.output FROM campaign_jobs c"
+			       " LEFT JOIN job_results r ON r.job_id = c.job_id"
+			       " WHERE c.campaign_id = ? AND c.host_id = ? AND c.purpose = 'patch'"
+			       " ORDER BY c.id DESC, r.received DESC LIMIT 1",
+			       &st, err, "ii", campaign, host_id)
+		      : oom(err);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row) {
+		*patch_job = pw_stmt_int(st, 0);
+		text = pw_col_dup(st, 1, &nomem);
+		pw_stmt_reset(st);
+	}
+	cJSON *out = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	const cJSON *p;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(out, "packages")) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+		const char *before = cJSON_GetStringValue(cJSON_GetObjectItem(p, "before"));
+		const char *after = cJSON_GetStringValue(cJSON_GetObjectItem(p, "after"));
+		if (!name || !before || !after || !strcmp(before, after))
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(*pkgs, o) || !pw_json_add_str(o, "name", name) ||
+		    !pw_json_add_str(o, "version", before)) {
+			cJSON_Delete(o);
+			nomem = true;
+		}
+	}
+	cJSON_Delete(out);
+	if (!rc && nomem)
+		rc = oom(err);
+	if (rc) {
+		cJSON_Delete(*pkgs);
+		*pkgs = NULL;
+	}
+	return rc;
+}
+
+/* The job's arguments: patch and simulate take the selected findings,
+ * rollback what the patch upgraded. */
 static pw_err job_args(struct drive *d, const struct dhost *h, const char *kind, char **out,
 		       pw_error *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	pw_err rc = o ? PW_OK : oom(err);
+	bool windowed = !strcmp(kind, "patch") || !strcmp(kind, "rollback");
 	if (!rc && (!strcmp(kind, "patch") || !strcmp(kind, "simulate")))
 		rc = patch_set(d, h, o, err);
-	if (!rc && !strcmp(kind, "patch") &&
+	if (!rc && !strcmp(kind, "rollback")) {
+		cJSON *pkgs = NULL;
+		int64_t patch_job;
+		rc = pw_campaign_rollback_set(d->db, d->cid, h->host_id, &pkgs, &patch_job, err);
+		if (!rc && !cJSON_AddItemToObject(o, "packages", pkgs)) {
+			cJSON_Delete(pkgs);
+			rc = oom(err);
+		}
+	}
+	if (!rc && windowed &&
 	    !cJSON_AddBoolToObject(o, d->emergency ? "emergency" : "at_window", true))
 		rc = oom(err);
 	*out = rc ? NULL : cJSON_PrintUnformatted(o);
@@ -366,12 +435,14 @@ static pw_err halt(struct drive *d, const struct dhost *h, const char *why, bool
 	if (!rc && !(o && pw_json_add_int(o, "campaign", d->cid) &&
 		     pw_json_add_str(o, "host", h->hostname) && pw_json_add_str(o, "reason", why)))
 		rc = oom(err);
-	char note[PW_ERROR_MSG_MAX + 256];
+	char note[PW_ERROR_MSG_MAX + 1024];
 	snprintf(note, sizeof note,
 		 "campaign %" PRId64
 		 " halted: %.400s; an operator must look at it and run 'campaign "
-		 "resume %" PRId64 "' (the step is done again) or 'campaign cancel %" PRId64 "'",
-		 d->cid, why, d->cid, d->cid);
+		 "resume %" PRId64 "' (the step is done again), 'campaign skip %" PRId64
+		 " --host %s --reason TEXT', 'campaign rollback %" PRId64 " --host %s' or "
+		 "'campaign cancel %" PRId64 "'",
+		 d->cid, why, d->cid, d->cid, h->hostname, d->cid, h->hostname, d->cid);
 	if (!rc)
 		rc = note_event(d, h, "halt", note, o, err);
 	if (!rc && notify)
@@ -525,6 +596,31 @@ static pw_err simulated(struct finish_ctx *f, pw_error *err)
 	return rc;
 }
 
+/* The rollback job's changes on the ticket, as the agent reports them. */
+static pw_err rolled_back(struct finish_ctx *f, pw_error *err)
+{
+	cJSON *out = f->j->output ? cJSON_Parse(f->j->output) : NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *pk = cJSON_DetachItemFromObject(out, "packages");
+	bool ok = o && pw_json_add_int(o, "job", f->j->job_id) &&
+		  cJSON_AddItemToObject(o, "packages", pk ? pk : cJSON_CreateArray());
+	const cJSON *p;
+	char note[400];
+	size_t len = (size_t)snprintf(note, sizeof note, "rollback job %" PRId64 ":", f->j->job_id);
+	cJSON_ArrayForEach(p, pk) {
+		if (len < sizeof note)
+			len += (size_t)snprintf(
+				note + len, sizeof note - len, " %s %s -> %s",
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"))),
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "before"))),
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "after"))));
+	}
+	cJSON_Delete(out);
+	pw_err rc = ok ? note_event(f->d, f->h, "rollback-job", note, o, err) : oom(err);
+	cJSON_Delete(o);
+	return rc ? rc : outcome(f, PW_CA_ROLLBACK_DONE, err);
+}
+
 static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 {
 	struct finish_ctx *f = arg;
@@ -548,10 +644,12 @@ static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 			rc = note_event(f->d, f->h, "backup-check-failed", why, NULL, err);
 			return rc ? rc : mark(f, "failed", NULL, err);
 		}
-		bool step = !strcmp(p, "patch") || !strcmp(p, "health");
+		bool step = !strcmp(p, "patch") || !strcmp(p, "health") || !strcmp(p, "rollback");
 		if (step)
 			rc = outcome(f,
-				     !strcmp(p, "patch") ? PW_CA_PATCH_FAILED : PW_CA_HEALTH_FAILED,
+				     !strcmp(p, "patch")    ? PW_CA_PATCH_FAILED
+				     : !strcmp(p, "health") ? PW_CA_HEALTH_FAILED
+							    : PW_CA_ROLLBACK_FAILED,
 				     err);
 		/* patch-failed and health-failed halted it already; say why. */
 		if (!rc)
@@ -560,6 +658,8 @@ static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 	}
 	if (!strcmp(p, "backup"))
 		rc = outcome(f, PW_CA_BACKUP_CHECK_PASSED, err);
+	else if (!strcmp(p, "rollback"))
+		rc = rolled_back(f, err);
 	else if (!strcmp(p, "patch"))
 		rc = outcome(f, PW_CA_PATCH_DONE, err);
 	else if (!strcmp(p, "health")) {
@@ -670,6 +770,8 @@ static pw_err drive_host(struct drive *d, const struct dhost *h, pw_error *err)
 			       : step(d, h, "pre-scan", "inventory", NULL, err);
 	case PW_CH_PATCHING:
 		return step(d, h, "patch", "patch", NULL, err);
+	case PW_CH_ROLLING_BACK:
+		return step(d, h, "rollback", "rollback", NULL, err);
 	case PW_CH_POST_SCAN:
 		rc = step(d, h, "post-scan", "inventory", &done, err);
 		return rc || !done || !h->has_health ? rc

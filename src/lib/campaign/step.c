@@ -232,6 +232,9 @@ static pw_err check_inputs(struct step_ctx *x, pw_error *err)
 	case PW_CA_RECORD_COUNTERMEASURE:
 		rc = need_text(s->note, "what was done (--note)", step, err);
 		return rc ? rc : need_until(x, "a re-check date (--recheck)", err);
+	case PW_CA_SKIP:
+		return need_text(s->note, "a reason (--reason): why the host is left unpatched",
+				 step, err);
 	default:
 		return rc;
 	}
@@ -278,8 +281,7 @@ pw_err pw_campaign_wave_waiting(pw_db *db, int64_t campaign, int wave, int64_t s
 	*waiting = 0;
 	pw_err rc = pw_sql(db,
 			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND wave < ?"
-			   " AND (state NOT IN ('verified', 'risk_accepted', 'countermeasure',"
-			   " 'cancelled') OR finished > ?)",
+			   " AND (state NOT IN " PW_CHOST_FINAL_SQL " OR finished > ?)",
 			   &st, err, "iit", campaign, (int64_t)wave, since);
 	return rc ? rc : pw_sql_int(st, waiting, err);
 }
@@ -313,7 +315,22 @@ static pw_err check_gates(pw_db *db, struct step_ctx *x, pw_error *err)
 		return test_hosts_verified(db, x, err);
 	if (x->s->action == PW_CA_PRE_SCAN_DONE)
 		return wave_turn(db, x, err);
-	return PW_OK;
+	if (x->s->action != PW_CA_ROLLBACK)
+		return PW_OK;
+	cJSON *pkgs = NULL;
+	int64_t patch_job = 0;
+	pw_err rc = pw_campaign_rollback_set(db, x->c.id, x->h.host_id, &pkgs, &patch_job, err);
+	int n = cJSON_GetArraySize(pkgs);
+	cJSON_Delete(pkgs);
+	if (rc || n)
+		return rc;
+	return pw_error_set(err, PW_ERR_CONFLICT,
+			    "cannot rollback %s now: %s%" PRId64 " upgraded no package that the "
+			    "repository has an older version of to go back to: an operator may "
+			    "run 'campaign skip %" PRId64 " --host %s --reason TEXT' or 'campaign "
+			    "resume %" PRId64 "'",
+			    x->h.hostname, patch_job ? "patch job " : "no patch job", patch_job,
+			    x->c.id, x->h.hostname, x->c.id);
 }
 
 /* ---- applying ----------------------------------------------------------- */
@@ -378,7 +395,7 @@ static pw_err update_host(pw_db *db, struct step_ctx *x, pw_error *err)
 static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 {
 	pw_campaign_action a = x->s->action;
-	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED) {
+	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED || a == PW_CA_ROLLBACK_FAILED) {
 		char why[400];
 		snprintf(why, sizeof why, "%s on %s", pw_campaign_action_name(a), x->h.hostname);
 		pw_err rc = set_campaign_state(db, x, PW_CS_HALTED, err);
@@ -386,13 +403,19 @@ static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 	}
 	if (a == PW_CA_EXPIRE && x->c.state == PW_CS_DONE)
 		return set_campaign_state(db, x, PW_CS_RUNNING, err);
+	/* The operator dealt with the host that halted it: the others go on. */
+	if ((a == PW_CA_SKIP || a == PW_CA_ROLLBACK) && x->c.state == PW_CS_HALTED) {
+		pw_err rc = set_campaign_state(db, x, PW_CS_RUNNING, err);
+		if (rc)
+			return rc;
+	}
 	if (x->c.state != PW_CS_RUNNING || !pw_chost_state_final(x->to))
 		return PW_OK;
 	pw_stmt *st;
 	int64_t open = 0;
 	pw_err rc = pw_sql(db,
 			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND state NOT"
-			   " IN ('verified', 'risk_accepted', 'countermeasure', 'cancelled')",
+			   " IN " PW_CHOST_FINAL_SQL,
 			   &st, err, "i", x->c.id);
 	if (!rc)
 		rc = pw_sql_int(st, &open, err);
@@ -448,7 +471,7 @@ static pw_err host_step(pw_db *db, struct step_ctx *x, pw_error *err)
 					      : pw_campaign_check_live(x->c.state, x->c.id, err);
 	if (!rc)
 		rc = load_chost(db, x->c.id, s->host, x->h.host_id, &x->h, err);
-	pw_chost_facts f = {x->h.flow, x->h.test_env, x->h.patches};
+	pw_chost_facts f = {x->h.flow, x->h.test_env, x->h.patches, x->c.state == PW_CS_HALTED};
 	if (!rc)
 		rc = pw_campaign_check(&f, x->h.state, s->action, s->role, x->h.hostname, x->c.id,
 				       &x->to, err);
@@ -471,7 +494,7 @@ static pw_err cancel_hosts(pw_db *db, struct step_ctx *x, pw_error *err)
 	pw_err rc =
 		pw_sql(db,
 		       "SELECT host_id FROM campaign_hosts WHERE campaign_id = ? AND state NOT IN"
-		       " ('verified', 'risk_accepted', 'countermeasure', 'cancelled') ORDER BY id",
+		       " " PW_CHOST_FINAL_SQL " ORDER BY id",
 		       &st, err, "i", x->c.id);
 	int64_t ids[64];
 	size_t n = 0;
