@@ -203,8 +203,67 @@ run() {
   api GET "tickets/$t2" aud
   check "$kind: ticket show --json is GET /tickets/{id}" \
     test "$(pw ticket show "$t2" --json | jq -cS .)" = "$(jq -cS . <<<"$HTTP_BODY")"
+
+  # ---- a halted host: skipped (rollback: campaign_driver.sh, a real agent) -------
+  api POST campaigns op '{"name":"core again","hosts":"category=core","soak_seconds":0}'
+  expect_status 201 "$kind: POST /campaigns (Flow 1 again)"
+  c4=$(json 'j["id"]')
+  pw campaign confirm-backup "$c4" --host dns-01 --as op --note "tape 2292 restored" >/dev/null
+  api POST "campaigns/$c4/skip" op '{"host":"dns-01","reason":"x"}'
+  expect_status 409 "$kind: skip: a scheduled host of an open campaign is not skipped"
+  check "$kind: ... saying what it waits for" \
+    eval '[[ "$(msg)" == *"cannot skip dns-01 now: dns-01 is scheduled"* ]]'
+  api POST "campaigns/$c4/start" op '{}'
+  expect_status 200 "$kind: start"
+  outcome "$c4" dns-01 pre-scan-done || bad "$kind: pre-scan-done: $(cat "$T/outcome.err")"
+  for s in skip rollback; do
+    api POST "campaigns/$c4/$s" op '{"host":"dns-01","reason":"x"}'
+    expect_status 409 "$kind: $s: a host being patched in a running campaign"
+    check "$kind: ... is not halted" eval '[[ "$(msg)" == *"campaign $c4 is not halted"* ]]'
+  done
+  outcome "$c4" dns-01 patch-failed 18 || bad "$kind: patch-failed: $(cat "$T/outcome.err")"
+  api GET "campaigns/$c4" aud
+  check "$kind: the failed patch halts the campaign" test "$(json 'j["state"]')" = halted
+  for who in own boss hd aud; do
+    for s in skip rollback; do
+      api POST "campaigns/$c4/$s" "$who" '{"host":"dns-01","reason":"x"}'
+      expect_status 403 "$kind: $who may not $s"
+      check "$kind: ... the refusal names the roles" eval '[[ "$(msg)" == *"needs the role admin, operator"* ]]'
+    done
+    pw campaign rollback "$c4" --host dns-01 --as "$who" >"$T/out" 2>&1
+    check "$kind: campaign rollback --as $who: the operator's step" \
+      grep -q "rollback is the admin or operator's step; you are" "$T/out"
+  done
+  api POST "campaigns/$c4/skip" op '{"host":"dns-01"}'
+  expect_status 400 "$kind: skip without a reason"
+  check "$kind: ... asks for one" eval '[[ "$(msg)" == *"skip needs a reason (--reason)"* ]]'
+  apib POST "campaigns/$c4/rollback" op '{"host":"dns-01"}'
+  expect_status 409 "$kind: rollback with no patch job that upgraded anything"
+  check "$kind: ... says there is nothing to go back to and what else to do" eval \
+    "[[ \"\$(msg)\" == *\"no older version to go back to: an operator may run 'campaign skip $c4 --host dns-01 --reason TEXT'\"* ]]"
+  pw campaign skip "$c4" --host dns-01 --as op --reason "vendor case 4411: patch breaks named" \
+    >"$T/out" 2>&1
+  check "$kind: campaign skip --as op --reason: skipped" test "$(state_of "$c4" dns-01)" = skipped
+  api GET "campaigns/$c4" aud
+  check "$kind: the campaign ran on and is done (its only host skipped)" test "$(json 'j["state"]')" = done
+  t4=$(json 'j["host_list"][0]["ticket_id"]')
+  pw ticket show "$t4" --json >"$T/ticket4.json"
+  check "$kind: the ticket closed, nobody next, the skip and its reason on it" test \
+    "$(jq -r '[.state, .next_actor, .events[-1].action, .events[-1].from, .events[-1].to, .events[-1].note] | join(":")' "$T/ticket4.json")" \
+    = "closed:nobody:skip:patching:skipped:vendor case 4411: patch breaks named"
+  for s in skip rollback; do
+    api POST "campaigns/$c4/$s" op '{"host":"dns-01","reason":"x"}'
+    expect_status 409 "$kind: $s a skipped host of a done campaign"
+  done
+  api POST "campaigns/$c4/resume" op '{}'
+  expect_status 409 "$kind: a done campaign is not resumed"
+  api GET "audit?limit=1000" aud
+  check "$kind: the skip audited once with its reason" test \
+    "$(json '[e["after"]["note"] for e in j["events"] if e["action"] == "campaign.skip"]')" \
+    = '["vendor case 4411: patch breaks named"]'
+
   pw campaign list --json >"$T/list.json"
-  check "$kind: campaign list --json: 3 campaigns" test "$(jq length "$T/list.json")" = 3
+  check "$kind: campaign list --json: 4 campaigns" test "$(jq length "$T/list.json")" = 4
   api GET "audit/verify" aud
   check "$kind: the audit log verifies" test "$(json 'j["intact"]')" = true
   api GET "audit?limit=1000" aud

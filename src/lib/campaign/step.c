@@ -324,13 +324,15 @@ static pw_err check_gates(pw_db *db, struct step_ctx *x, pw_error *err)
 	cJSON_Delete(pkgs);
 	if (rc || n)
 		return rc;
+	char which[48] = "no patch job of the campaign";
+	if (patch_job)
+		snprintf(which, sizeof which, "patch job %" PRId64, patch_job);
 	return pw_error_set(err, PW_ERR_CONFLICT,
-			    "cannot rollback %s now: %s%" PRId64 " upgraded no package that the "
-			    "repository has an older version of to go back to: an operator may "
-			    "run 'campaign skip %" PRId64 " --host %s --reason TEXT' or 'campaign "
-			    "resume %" PRId64 "'",
-			    x->h.hostname, patch_job ? "patch job " : "no patch job", patch_job,
-			    x->c.id, x->h.hostname, x->c.id);
+			    "cannot rollback %s now: %s upgraded no package installed before "
+			    "it, so there is no older version to go back to: an operator may run "
+			    "'campaign skip "
+			    "%" PRId64 " --host %s --reason TEXT' or 'campaign resume %" PRId64 "'",
+			    x->h.hostname, which, x->c.id, x->h.hostname, x->c.id);
 }
 
 /* ---- applying ----------------------------------------------------------- */
