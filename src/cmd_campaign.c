@@ -14,6 +14,7 @@
 #include "patchwarden/campaign_select.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/window.h"
+#include "ticket_html.h"
 
 #define CMD "campaign"
 
@@ -29,12 +30,13 @@ enum {
 	AS = 1 << 7,
 	TICKETS = 1 << 8, /* ticket list */
 	REASON = 1 << 9,  /* skip */
+	FORMAT = 1 << 10, /* ticket show */
 };
 
 struct opts {
 	const char *name, *hosts, *upgrades, *findings, *flow, *soak, *as, *host, *note;
 	const char *reason, *data_value, *threat_frequency, *impact, *cost_benefit;
-	const char *expires, *recheck;
+	const char *expires, *recheck, *format;
 	bool emergency, dry_run, json;
 	int64_t campaign;
 };
@@ -157,6 +159,13 @@ static const struct pw_option options[] = {
 	 .value = &opt.json,
 	 .help = "print the records as JSON (GET /api/v1/campaigns...)",
 	 .scope = JSON},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "format",
+	 .value = &opt.format,
+	 .argh = "html",
+	 .help = "ticket show: one self-contained HTML page (log, approvals, risk,\n"
+		 "scan diffs, job logs, who acts next)",
+	 .scope = FORMAT},
 	{.kind = PW_OPT_INT,
 	 .long_name = "campaign",
 	 .value = &opt.campaign,
@@ -179,7 +188,7 @@ static const char usage_head[] =
 	"       patchwarden campaign rollback ID --host HOST --as USER [--note TEXT]\n"
 	"       patchwarden campaign start|pause|resume|cancel ID --as USER [--note TEXT]\n"
 	"       patchwarden ticket list [--campaign ID] [--json]\n"
-	"       patchwarden ticket show N [--json]\n"
+	"       patchwarden ticket show N [--json | --format html]\n"
 	"\n"
 	"Patch campaigns: every host of the filter walks its flow's state machine\n"
 	"(Flow 1: core, security, file-print, mail; Flow 2: application, database,\n"
@@ -207,7 +216,7 @@ static const char usage_tail[] =
 const struct pw_usage cmd_campaign_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 static const char ticket_head[] =
 	"usage: patchwarden ticket list [--campaign ID] [--json]\n"
-	"       patchwarden ticket show N [--json]\n"
+	"       patchwarden ticket show N [--json | --format html]\n"
 	"\n"
 	"The tickets of patch campaigns, one per host: every step with who, when,\n"
 	"the states before and after and who acts next, and the risk acceptances.\n"
@@ -492,7 +501,7 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 	if (!list && !one)
 		return pw_cli_usage_error(cmd, "which one: list or show?");
 	int nargs = pw_cli_parse(cmd, setup, argc - 1, argv + 1, PW_OPT_TABLES(options),
-				 JSON | (list ? TICKETS : 0));
+				 JSON | (list ? TICKETS : FORMAT));
 	if (nargs < 0)
 		return PW_EXIT_ERROR;
 	int64_t id = 0;
@@ -501,6 +510,10 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 						   : "ticket list takes no arguments");
 	if (one && parse_id(cmd, argv[1], &id))
 		return PW_EXIT_ERROR;
+	if (opt.format && strcmp(opt.format, "html"))
+		return pw_cli_usage_error(cmd, "--format takes html (--json gives the record)");
+	if (opt.format && opt.json)
+		return pw_cli_usage_error(cmd, "--format html or --json, not both");
 	pw_db *db = pw_cli_db(cmd, setup);
 	if (!db)
 		return PW_EXIT_ERROR;
@@ -510,5 +523,15 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 			: pw_ticket_list_json(db, opt.campaign, &o, &err);
 	if (rc)
 		return pw_cli_fail_err(cmd, &err);
+	if (opt.format) {
+		pw_buf page = PW_BUF_INIT;
+		rc = pw_ticket_html(db, o, &page, &err);
+		cJSON_Delete(o);
+		if (rc)
+			return pw_cli_fail_err(cmd, &err);
+		fwrite(page.data, 1, page.len, stdout);
+		pw_buf_release(&page);
+		return pw_cli_finish(cmd, PW_EXIT_OK);
+	}
 	return print(cmd, o, one ? print_ticket : print_tickets);
 }

@@ -14,7 +14,17 @@
 # * a feed snapshot imported during the campaign shows on h2's diff as
 #   "new advisories since" without changing what the campaign proves;
 # * a second campaign for that new advisory (pwt-failpost, whose postinst
-#   fails) halts, the ticket saying why.
+#   fails) halts, the ticket saying why; resumed, the patch is done again
+#   and halts again; the operator skips the host with a reason: the
+#   campaign runs on to done, the host's findings still open;
+# * a campaign for pwt-unres, whose fix depends on a package no
+#   repository has: the simulate job flags h1 UNRESOLVABLE (campaign show,
+#   the ticket with apt's reason) while its window is closed, before
+#   anything else is queued;
+# * a campaign for pwt-health on h1, whose agent's health check fails:
+#   patched, the failed health check halts the campaign; the operator
+#   rolls h1 back over the API: a rollback job installs the version before
+#   the patch (dpkg-query), the ticket records it, the campaign is done.
 # Expectations come from the feed files, dpkg-query and
 # `dpkg --compare-versions`, not from patchwarden. Not run on PostgreSQL:
 # the driver's cross-node lock is the findings recompute's
@@ -36,6 +46,13 @@ trap cleanup EXIT
 T=$PW_SRV_TMP
 
 check "packages built and indexed" aptf_packages "$T/repo"
+# pwt-health: a plain upgrade (its health check fails in the test);
+# pwt-unres: its fix depends on a package no repository has.
+check "pwt-health and pwt-unres built and indexed" eval \
+  'aptrepo_pkg "$T/repo" pwt-health 1.0-1 && aptrepo_pkg "$T/repo" pwt-health 1.0-2 &&
+   aptrepo_pkg "$T/repo" pwt-unres 1.0-1 &&
+   aptrepo_pkg "$T/repo" pwt-unres 1.0-2 "Depends: pwt-missing (>= 1.0)" &&
+   aptrepo_index "$T/repo"'
 check "served on loopback" aptrepo_serve "$T/repo"
 
 # run KIND DB: the whole walk on a server database of its own; q SQL
@@ -48,8 +65,8 @@ run() {
   mkdir -p "$T"
   R1=$T/root1
   R2=$T/root2
-  check "$kind: h1: bookworm root with vulnerable pwt-vuln, pwt-dep" \
-    aptrepo_root "$R1" pwt-vuln=1.0-1 pwt-dep=1.0-1
+  check "$kind: h1: bookworm root with vulnerable pwt-vuln, pwt-dep, pwt-health, pwt-unres" \
+    aptrepo_root "$R1" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-health=1.0-1 pwt-unres=1.0-1
   check "$kind: h2: bookworm root with vulnerable pwt-vuln, pwt-slow and pwt-failpost" \
     aptrepo_root "$R2" pwt-vuln=1.0-1 pwt-slow=1.0-1 pwt-failpost=1.0-1
 
@@ -57,7 +74,7 @@ run() {
   echo drv-h2 >"$R2/etc/hostname"
 
   # Feed 1: the executor tests' list and a row for pwt-slow. Feed 2, imported
-  # during the campaign, adds pwt-failpost.
+  # during the campaign, adds pwt-failpost, pwt-health and pwt-unres.
   aptf_feed "$T/DSA.list"
   cat >>"$T/DSA.list" <<'EOF'
 [01 Dec 2026] DSA-9906-1 pwt-slow - security update
@@ -67,6 +84,10 @@ EOF
   {
     printf '[07 Dec 2026] DSA-9907-1 pwt-failpost - security update\n'
     printf '\t{CVE-2099-10007}\n\t[bookworm] - pwt-failpost 1.0-2\n'
+    printf '[07 Dec 2026] DSA-9908-1 pwt-health - security update\n'
+    printf '\t{CVE-2099-10008}\n\t[bookworm] - pwt-health 1.0-2\n'
+    printf '[07 Dec 2026] DSA-9909-1 pwt-unres - security update\n'
+    printf '\t{CVE-2099-10009}\n\t[bookworm] - pwt-unres 1.0-2\n'
     cat "$T/DSA.list"
   } >"$T/DSA2.list"
   printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf"
@@ -245,9 +266,73 @@ EOF
   check "$kind: resumed: the patch is done again (it fails again, halting again) within 60 s" \
     test_wait_for 60 eval '[ "$(count "$H2" patch)" = 3 ] &&
       [ "$(q "SELECT state FROM campaigns WHERE id = $C2")" = halted ]'
-  pw campaign cancel "$C2" --as op >/dev/null
-  check "$kind: cancelled: the host cancelled, its ticket closed" test \
-    "$(hstate "$C2" "$H2"):$(q "SELECT state FROM tickets WHERE id = $t")" = cancelled:closed
+  pw_http POST "$U/campaigns/$C2/skip" "$op" "{\"host\":\"$N2\"}"
+  expect_status 400 "$kind: skip without a reason"
+  pw_http POST "$U/campaigns/$C2/skip" "$op" "{\"host\":\"$N2\",\"reason\":\"pwt-failpost 1.0-2 is broken upstream: bug 4411\"}"
+  expect_status 200 "$kind: the operator skips h2 (API)"
+  check "$kind: skipped, its ticket closed, the campaign done (nothing else to run)" test \
+    "$(hstate "$C2" "$H2"):$(q "SELECT state FROM tickets WHERE id = $t"):$(q "SELECT state FROM campaigns WHERE id = $C2")" \
+    = skipped:closed:done
+  sleep 2
+  check "$kind: skipped: no patch queued again" test "$(count "$H2" patch)" = 3
+
+  # ---- an unresolvable upgrade, flagged before the window ---------------------
+  check "$kind: h1: pwt-health and pwt-unres open after feed 2" \
+    test_wait_for 30 eval '[ "$(aptf_findings "$H1" open | awk "{print \$1}" | sort | xargs)" = "pwt-health pwt-unres" ]'
+  closed=$(date -u -d '+12 hours' +%H):00
+  pw host set "$N1" "maintenance_window=daily $closed-$(date -u -d '+12 hours' +%H):30" >/dev/null
+  pw_http POST "$U/campaigns" "$op" '{"name":"unres","hosts":"category=core","upgrades":"pwt-unres"}'
+  expect_status 201 "$kind: a campaign for pwt-unres"
+  C3=$(json 'j["id"]')
+  pw campaign start "$C3" --as op >/dev/null
+  sim() { pw campaign show "$C3" --json | jq -r '.host_list[0].simulate.unresolvable'; }
+  check "$kind: the simulate job flags h1 unresolvable within 60 s" \
+    test_wait_for 60 eval '[ "$(sim)" = true ]'
+  pw campaign show "$C3" >"$T/show3.txt"
+  check "$kind: campaign show: simulate: UNRESOLVABLE on h1's line" grep -q "$N1 .*simulate: UNRESOLVABLE$" "$T/show3.txt"
+  t3=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C3")
+  pw ticket show "$t3" --json >"$T/ticket.unres.json"
+  check "$kind: the ticket says why: apt cannot install pwt-missing" jq -e \
+    '[.events[] | select(.action == "simulate")][0].note | test("pwt-missing")' "$T/ticket.unres.json" >/dev/null
+  sleep 2
+  check "$kind: outside h1's window nothing but the simulate and the backup check was queued" test \
+    "$(q "SELECT purpose FROM campaign_jobs WHERE campaign_id = $C3 ORDER BY purpose" | xargs)" = "backup simulate"
+  check "$kind: dpkg-query: pwt-unres still 1.0-1" test "$(aptf_installed "$R1" pwt-unres)" = 1.0-1
+  pw campaign cancel "$C3" --as op >/dev/null
+
+  # ---- a failed health check halts; the operator rolls the host back ----------
+  pw host set "$N1" maintenance_window=always health_check=command:/bin/true >/dev/null
+  printf '[agent]\nbackup_check = command:/bin/true\nhealth_check = command:/bin/false\n' >"$T/h1.conf"
+  pw_http POST "$U/campaigns" "$op" '{"name":"health","hosts":"category=core","upgrades":"pwt-health","soak_seconds":0}'
+  expect_status 201 "$kind: a campaign for pwt-health"
+  C4=$(json 'j["id"]')
+  pw campaign start "$C4" --as op >/dev/null
+  check "$kind: h1's failed health check halts the campaign within 90 s" \
+    test_wait_for 90 eval '[ "$(q "SELECT state FROM campaigns WHERE id = $C4")" = halted ]'
+  t4=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C4")
+  pw ticket show "$t4" --json >"$T/ticket.health.json"
+  check "$kind: the ticket: patched, then the health job failed, halted, rollback offered" test \
+    "$(jq -r '[.events[].action | select(. == "patch-done" or . == "health-failed" or . == "halt")] | join(" ")' "$T/ticket.health.json")" \
+    = "patch-done health-failed halt"
+  check "$kind: ... the halt note names 'campaign rollback'" jq -e \
+    "[.events[] | select(.action == \"halt\")][0].note | test(\"health job [0-9]+ failed.*campaign rollback $C4 --host $N1\")" \
+    "$T/ticket.health.json" >/dev/null
+  check "$kind: dpkg-query: pwt-health patched to 1.0-2" test "$(aptf_installed "$R1" pwt-health)" = 1.0-2
+  pw_http POST "$U/campaigns/$C4/rollback" "$admin" "{\"host\":\"$N1\",\"note\":\"the health check fails since the patch\"}"
+  expect_status 200 "$kind: rollback (API, admin)"
+  check "$kind: h1 rolled back within 90 s" \
+    test_wait_for 90 eval '[ "$(hstate "$C4" "$H1")" = rolled_back ]'
+  check "$kind: dpkg-query: pwt-health back at 1.0-1" test "$(aptf_installed "$R1" pwt-health)" = 1.0-1
+  check "$kind: one rollback job, of pwt-health to 1.0-1" test \
+    "$(q "SELECT count(*) FROM jobs WHERE host_id = $H1 AND kind = 'rollback'"):$(q "SELECT args FROM jobs WHERE host_id = $H1 AND kind = 'rollback'" | jq -c '[.packages[] | [.name, .version]]')" \
+    = '1:[["pwt-health","1.0-1"]]'
+  pw ticket show "$t4" --json >"$T/ticket.health.json"
+  check "$kind: the ticket: rollback, its job's change, done; closed" test \
+    "$(jq -r '[(.events[] | select(.action | test("^rollback")) | .action + "=" + .to), .state] | join(" ")' "$T/ticket.health.json")" \
+    = "rollback=rolling_back rollback-job=rolling_back rollback-done=rolled_back closed"
+  check "$kind: ... the rollback job's note: pwt-health 1.0-2 -> 1.0-1" jq -e \
+    '[.events[] | select(.action == "rollback-job")][0].note | test("pwt-health 1.0-2 -> 1.0-1")' "$T/ticket.health.json" >/dev/null
+  check "$kind: the campaign ran on to done" test "$(q "SELECT state FROM campaigns WHERE id = $C4")" = done
   pw audit verify >"$T/verify.out" 2>&1
   check "$kind: the audit log verifies" test $? -eq 0
   touch "$T/stop"

@@ -568,16 +568,54 @@ static pw_err scan_diff(struct finish_ctx *f, cJSON **result, pw_error *err)
 	return rc;
 }
 
+/* apt's reasons in a simulate job's log ("pwt-x : Depends: pwt-y but it
+ * is not installable", "E: Unable to correct problems"), joined by "; ". */
+static void apt_reasons(const char *log, char *out, size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (const char *l = log; l && *l && len + 1 < size;) {
+		size_t n = strcspn(l, "\n");
+		bool reason = !strncmp(l, "E: ", 3);
+		for (const char *p = l; !reason && p + 6 < l + n; p++)
+			reason = !strncmp(p, "Depends:", 8) || !strncmp(p, "Conflicts:", 10) ||
+				 !strncmp(p, "Breaks:", 7);
+		if (reason) {
+			while (n && (*l == ' ')) {
+				l++;
+				n--;
+			}
+			int w = snprintf(out + len, size - len, "%s%.*s", len ? "; " : "", (int)n,
+					 l);
+			len += w > 0 ? (size_t)w : 0;
+		}
+		l += n + (l[n] == '\n');
+	}
+	if (len >= size)
+		out[size - 1] = '\0';
+}
+
+/* The dry run on the host: unresolvable when the job failed or apt says
+ * the upgrade does not resolve (a done job with "resolves": false). */
 static pw_err simulated(struct finish_ctx *f, pw_error *err)
 {
 	cJSON *out = f->j->output ? cJSON_Parse(f->j->output) : NULL;
 	cJSON *o = cJSON_CreateObject();
 	char why[400] = "";
-	if (!f->j->ok)
+	bool unresolvable = !f->j->ok || cJSON_IsFalse(cJSON_GetObjectItem(out, "resolves"));
+	if (!f->j->ok) {
 		failure(f->j, "simulate", why, sizeof why);
+	} else if (unresolvable) {
+		char reasons[300];
+		apt_reasons(cJSON_GetStringValue(cJSON_GetObjectItem(out, "log")), reasons,
+			    sizeof reasons);
+		snprintf(why, sizeof why,
+			 "simulate job %" PRId64 ": the upgrade does not resolve%s%s", f->j->job_id,
+			 reasons[0] ? ": " : "", reasons);
+	}
 	cJSON *pk = cJSON_DetachItemFromObject(out, "packages");
 	bool ok = o && pw_json_add_int(o, "job", f->j->job_id) &&
-		  cJSON_AddBoolToObject(o, "unresolvable", !f->j->ok) &&
+		  cJSON_AddBoolToObject(o, "unresolvable", unresolvable) &&
 		  pw_json_add_str(o, "message", why[0] ? why : NULL) &&
 		  (pk ? cJSON_AddItemToObject(o, "packages", pk)
 		      : cJSON_AddArrayToObject(o, "packages") != NULL);
@@ -587,11 +625,11 @@ static pw_err simulated(struct finish_ctx *f, pw_error *err)
 	pw_err rc = ok ? PW_OK : oom(err);
 	char note[480];
 	snprintf(note, sizeof note, "simulate: %s",
-		 f->j->ok ? "the package manager resolves the upgrade" : why);
+		 unresolvable ? why : "the package manager resolves the upgrade");
 	if (!rc)
 		rc = note_event(f->d, f->h, "simulate", note, o, err);
 	if (!rc)
-		rc = mark(f, f->j->ok ? "done" : "failed", o, err);
+		rc = mark(f, unresolvable ? "failed" : "done", o, err);
 	cJSON_Delete(o);
 	return rc;
 }
