@@ -13,7 +13,13 @@
 # host, each driver step once on its ticket and in the audit log, every
 # queued job on the ticket, and the audit chain verifies. On SQLite, and on
 # PostgreSQL with a second node that takes over the driving while the
-# first is dead.
+# first is dead. Then h1's agent stops, and campaigns for its pwt-dep
+# (backup confirmed) and pwt-rm (a backup check) start: with the server's
+# clock past the deadline of the jobs queued outside the windows
+# (campaigns.h: PW_CAMPAIGN_JOB_DEADLINE) the pre-scan fails and halts the
+# first, the backup check fails without a halt (the host waits for its
+# proof); an hour on (PW_CAMPAIGN_BACKUP_RETRY) the backup check is queued
+# again and, the agent back, passes.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/aptfindings.sh"
@@ -39,7 +45,8 @@ run() {
   mkdir -p "$T"
   R1=$T/root1
   R2=$T/root2
-  check "$kind: h1: bookworm root with vulnerable pwt-vuln" aptrepo_root "$R1" pwt-vuln=1.0-1
+  check "$kind: h1: bookworm root with vulnerable pwt-vuln, pwt-dep, pwt-rm" \
+    aptrepo_root "$R1" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-rm=1.0-1
   check "$kind: h2: bookworm root with pwt-failpost" aptrepo_root "$R2" pwt-failpost=1.0-1
   echo kill-h1 >"$R1/etc/hostname"
   echo kill-h2 >"$R2/etc/hostname"
@@ -69,7 +76,7 @@ run() {
   printf '[agent]\nhealth_check = command:/bin/true\n' >"$T/h1.conf"
   printf '[agent]\n' >"$T/h2.conf"
   agent_loop() { # NAME ROOT
-    while [ ! -e "$T/stop" ]; do
+    while [ ! -e "$T/stop" ] && [ ! -e "$T/stop.$1" ]; do
       timeout 90 "$PW_AGENT_BIN" run --once -c "$T/$1.conf" --root "$2" --state-dir "$T/$1" \
         >>"$T/$1.log" 2>&1
       sleep 1
@@ -87,13 +94,13 @@ run() {
   LOOPS="$LOOPS $!"
   H1=$(q "SELECT id FROM hosts WHERE hostname = 'kill-h1'")
   H2=$(q "SELECT id FROM hosts WHERE hostname = 'kill-h2'")
-  check "$kind: h1's pwt-vuln and h2's pwt-failpost open within 30 s" test_wait_for 30 eval \
-    '[ "$(aptf_findings "$H1" open | cut -d" " -f1):$(aptf_findings "$H2" open | cut -d" " -f1)" = pwt-vuln:pwt-failpost ]'
+  check "$kind: h1's pwt-dep, pwt-rm, pwt-vuln and h2's pwt-failpost open within 30 s" test_wait_for 30 eval \
+    '[ "$(aptf_findings "$H1" open | cut -d" " -f1 | xargs):$(aptf_findings "$H2" open | cut -d" " -f1)" = "pwt-dep pwt-rm pwt-vuln:pwt-failpost" ]'
   pw host set kill-h1 category=core criticality=1 maintenance_window=always \
     health_check=command:/bin/true >/dev/null
   pw host set kill-h2 category=core criticality=3 maintenance_window=always >/dev/null
 
-  pw_http POST "$U/campaigns" "$op" '{"name":"kill","hosts":"category=core","soak_seconds":8}'
+  pw_http POST "$U/campaigns" "$op" '{"name":"kill","hosts":"category=core","upgrades":"pwt-vuln,pwt-failpost","soak_seconds":8}'
   expect_status 201 "$kind: campaign created"
   C=$(json 'j["id"]')
   for h in kill-h1 kill-h2; do
@@ -177,6 +184,64 @@ run() {
   }
   check "$kind: the audit log has each step once: $(steps)" test "$(steps)" = \
     "campaign.halt=1 campaign.job-queued=8 campaign.patch-done=1 campaign.patch-failed=1 campaign.post-scan-clean=1 campaign.pre-scan-done=2 campaign.scan-diff=1 campaign.simulate=2 campaign.skip=1 "
+
+  # A host that does not come back: h1's agent stops. Campaign C2 (pwt-dep,
+  # backup confirmed) waits for its pre-scan, C3 (pwt-rm) for its backup
+  # check. The server's clock then moves past the jobs' deadline, and past
+  # the backup check's retry.
+  touch "$T/stop.h1"
+  sleep 3
+  cj() { # CAMPAIGN PURPOSE COLUMNS: of the newest job of that purpose
+    q "SELECT $3 FROM campaign_jobs c JOIN jobs j ON j.id = c.job_id WHERE c.campaign_id = $1 AND c.purpose = '$2' ORDER BY c.id DESC LIMIT 1"
+  }
+  pw_http POST "$U/campaigns" "$op" '{"name":"gone","hosts":"category=core","upgrades":"pwt-dep"}'
+  expect_status 201 "$kind: a campaign for h1's pwt-dep"
+  C2=$(json 'j["id"]')
+  pw campaign confirm-backup "$C2" --host kill-h1 --as op --note "snapshot restored" >/dev/null
+  pw campaign start "$C2" --as op >/dev/null
+  check "$kind: its pre-scan queued with a deadline (within 30 s)" \
+    test_wait_for 30 eval '[ -n "$(cj "$C2" pre-scan j.not_after)" ]'
+  check "$kind: ... 4 hours after it was queued" \
+    test $(($(date -u -d "$(cj "$C2" pre-scan j.not_after)" +%s) - $(date -u -d "$(cj "$C2" pre-scan c.queued)" +%s))) -eq 14400
+  pw host set kill-h1 backup_check=command:/bin/true >/dev/null
+  pw_http POST "$U/campaigns" "$op" '{"name":"backup","hosts":"category=core","upgrades":"pwt-rm"}'
+  expect_status 201 "$kind: a campaign for h1's pwt-rm"
+  C3=$(json 'j["id"]')
+  pw campaign start "$C3" --as op >/dev/null
+  check "$kind: its backup check queued with a deadline (within 30 s)" \
+    test_wait_for 30 eval '[ -n "$(cj "$C3" backup j.not_after)" ]'
+  clock() { # SECONDS: restart the node the agents use with its clock that far on
+    for n in "${!PW_SRV_PID[@]}"; do pw_srv_stop "$n" || bad "$kind: $n did not stop cleanly"; done
+    PATCHWARDEN_TEST_NOW=$(($(date +%s) + $1)) PW_SRV_LISTEN=127.0.0.1:$port \
+      pw_srv_start "${kind}T$1" -c "$T/srv.conf" --db "$db" || { pw_srv_summary; exit 1; }
+  }
+  clock $((14400 + 120))
+  check "$kind: past its deadline, h1's pre-scan fails and halts campaign $C2 (within 30 s)" \
+    test_wait_for 30 eval '[ "$(q "SELECT state FROM campaigns WHERE id = $C2")" = halted ]'
+  t2=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C2")
+  pw ticket show "$t2" --json >"$T/ticket.gone.json"
+  check "$kind: ... the ticket says why: the agent did not take the job before its deadline" jq -e \
+    '[.events[] | select(.action == "halt")][0].note | test("pre-scan job [0-9]+ failed: the host.s agent did not take \\(or finish\\) the job before its deadline")' \
+    "$T/ticket.gone.json" >/dev/null
+  check "$kind: the backup check failed too: campaign $C3 not halted, h1 waits for its proof" \
+    test_wait_for 30 eval '[ "$(cj "$C3" backup j.state)" = failed ] &&
+      [ "$(q "SELECT state FROM campaigns WHERE id = $C3"):$(q "SELECT state FROM campaign_hosts WHERE campaign_id = $C3")" = running:awaiting_backup ]'
+  # The agent back; h1's window closed at the clocks used here, so the
+  # campaign stops at its window once the backup is proven.
+  pw host set kill-h1 "maintenance_window=daily $(date -u -d "@$(($(date +%s) + 36000))" +%H):00-$(date -u -d "@$(($(date +%s) + 36000))" +%H):01" >/dev/null
+  printf '[agent]\nhealth_check = command:/bin/true\nbackup_check = command:/bin/true\n' >"$T/h1.conf"
+  rm -f "$T/stop.h1"
+  agent_loop h1 "$R1" &
+  LOOPS="$LOOPS $!"
+  sleep 3
+  check "$kind: within the hour, no backup check again" \
+    test "$(q "SELECT count(*) FROM campaign_jobs WHERE campaign_id = $C3 AND purpose = 'backup'")" = 1
+  clock $((14400 + 3600 + 240))
+  check "$kind: an hour later the backup check runs again and passes: h1 scheduled (within 60 s)" \
+    test_wait_for 60 eval '[ "$(q "SELECT state FROM campaign_hosts WHERE campaign_id = $C3")" = scheduled ]'
+  check "$kind: ... two backup checks, the second done, no pre-scan outside the window" test \
+    "$(q "SELECT count(*) FROM campaign_jobs WHERE campaign_id = $C3 AND purpose = 'backup'"):$(cj "$C3" backup j.state):$(q "SELECT count(*) FROM campaign_jobs WHERE campaign_id = $C3 AND purpose = 'pre-scan'")" \
+    = 2:done:0
   pw audit verify >"$T/verify.out" 2>&1
   check "$kind: the audit log verifies" test $? -eq 0
   touch "$T/stop"

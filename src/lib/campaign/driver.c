@@ -19,6 +19,7 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/findings.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
@@ -51,7 +52,7 @@ struct dhost {
 struct cjob {
 	bool found, finished, ok;
 	int64_t id, job_id;
-	char handled[16];
+	char handled[16], handled_at[PW_TS_LEN];
 	char *result, *output, *message;
 };
 
@@ -79,14 +80,14 @@ static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purp
 	pw_stmt *st;
 	bool row = false, nomem = false;
 	memset(j, 0, sizeof *j);
-	pw_err rc =
-		pw_sql(d->db,
-		       "SELECT c.id, c.job_id, c.handled, c.result, j.state, r.status, r.output,"
-		       " j.message FROM campaign_jobs c JOIN jobs j ON j.id = c.job_id"
-		       " LEFT JOIN job_results r ON r.job_id = j.id WHERE c.campaign_id = ?"
-		       " AND c.host_id = ? AND c.purpose = ? AND c.round = ?"
-		       " ORDER BY c.id DESC, r.received DESC LIMIT 1",
-		       &st, err, "iiti", d->cid, h->host_id, purpose, h->patches);
+	pw_err rc = pw_sql(
+		d->db,
+		"SELECT c.id, c.job_id, c.handled, c.result, j.state, r.status, r.output,"
+		" j.message, c.handled_at FROM campaign_jobs c JOIN jobs j ON j.id = c.job_id"
+		" LEFT JOIN job_results r ON r.job_id = j.id WHERE c.campaign_id = ?"
+		" AND c.host_id = ? AND c.purpose = ? AND c.round = ?"
+		" ORDER BY c.id DESC, r.received DESC LIMIT 1",
+		&st, err, "iiti", d->cid, h->host_id, purpose, h->patches);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc || !row)
@@ -102,6 +103,8 @@ static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purp
 	j->result = pw_col_dup(st, 3, &nomem);
 	j->output = pw_col_dup(st, 6, &nomem);
 	j->message = pw_col_dup(st, 7, &nomem);
+	snprintf(j->handled_at, sizeof j->handled_at, "%s",
+		 pw_stmt_text(st, 8) ? pw_stmt_text(st, 8) : "");
 	pw_stmt_reset(st);
 	return nomem ? oom(err) : PW_OK;
 }
@@ -258,6 +261,20 @@ static pw_err job_args(struct drive *d, const struct dhost *h, const char *kind,
 	return rc ? rc : *out ? PW_OK : oom(err);
 }
 
+/* Whether the step's job is to be queued again: a failed step the
+ * operator resumed ("retry"), or a failed backup check after
+ * PW_CAMPAIGN_BACKUP_RETRY. */
+static bool due_again(const struct drive *d, const char *purpose, const struct cjob *j)
+{
+	if (!strcmp(j->handled, "retry"))
+		return true;
+	if (strcmp(purpose, "backup") != 0 || strcmp(j->handled, "failed") != 0)
+		return false;
+	char due[PW_TS_LEN];
+	pw_job_ts(d->now - PW_CAMPAIGN_BACKUP_RETRY, due);
+	return strcmp(j->handled_at, due) <= 0;
+}
+
 struct queue_ctx {
 	struct drive *d;
 	const struct dhost *h;
@@ -273,7 +290,7 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 	/* Another node may have queued it since we looked. */
 	if (!rc)
 		rc = load_cjob(d, q->h, q->purpose, &j, err);
-	bool again = !rc && j.found && strcmp(j.handled, "retry") != 0;
+	bool again = !rc && j.found && !due_again(d, q->purpose, &j);
 	cjob_release(&j);
 	if (rc || again)
 		return rc;
@@ -294,6 +311,16 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 			out.id, d->ts);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
+	/* Outside the windows the job gets a deadline instead: a host that
+	 * does not come back halts the campaign rather than stall it. */
+	const pw_job_kind *k = pw_job_kind_find(q->kind);
+	if (!rc && !(k && k->windowed)) {
+		pw_job_ts(d->now + PW_CAMPAIGN_JOB_DEADLINE, out.not_after);
+		rc = pw_sql(db, "UPDATE jobs SET not_after = ? WHERE id = ?", &st, err, "ti",
+			    out.not_after, out.id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+	}
 	cJSON *e = rc ? NULL : cJSON_CreateObject();
 	if (!rc &&
 	    !(e && pw_json_add_int(e, "job", out.id) && pw_json_add_str(e, "kind", q->kind) &&
@@ -765,7 +792,7 @@ static pw_err step(struct drive *d, const struct dhost *h, const char *purpose, 
 	pw_err rc = load_cjob(d, h, purpose, &j, err);
 	if (handled)
 		*handled = !rc && j.found && j.handled[0] && strcmp(j.handled, "retry") != 0;
-	if (!rc && (!j.found || !strcmp(j.handled, "retry")))
+	if (!rc && (!j.found || due_again(d, purpose, &j)))
 		rc = queue(d, h, purpose, kind, err);
 	else if (!rc && j.finished && !j.handled[0])
 		rc = finish(d, h, purpose, &j, err);
