@@ -26,13 +26,14 @@
 #   rolls h1 back over the API: a rollback job installs the version before
 #   the patch (dpkg-query), the ticket records it, the campaign is done.
 # Expectations come from the feed files, dpkg-query and
-# `dpkg --compare-versions`, not from patchwarden. Not run on PostgreSQL:
-# the driver's cross-node lock is the findings recompute's
-# (pw_db_try_lock), tested there by campaign_flows.sh and findings tests.
+# `dpkg --compare-versions`, not from patchwarden. On SQLite, and on
+# PostgreSQL with a second node driving too (one at a time: the driver's
+# pw_db_try_lock).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/aptfindings.sh"
 . "$here/lib/pg.sh"
+. "$here/lib/campaignagents.sh"
 aptf_require sqlite3 psql
 
 cleanup() {
@@ -115,25 +116,9 @@ EOF
   # check, h2 a health check: the repository's HTTP server).
   printf '[agent]\nbackup_check = command:/bin/true\n' >"$T/h1.conf"
   printf '[agent]\nhealth_check = %sPackages\n' "$APTREPO_URL" >"$T/h2.conf"
-  agent_loop() { # NAME ROOT
-    while [ ! -e "$T/stop" ]; do
-      timeout 90 "$PW_AGENT_BIN" run --once -c "$T/$1.conf" --root "$2" --state-dir "$T/$1" \
-        >>"$T/$1.log" 2>&1
-      sleep 1
-    done
-  }
-  for n in 1 2; do
-    r=R$n
-    timeout 60 "$PW_AGENT_BIN" enroll --server "$S" --token "$etok" --insecure --root "${!r}" \
-      --state-dir "$T/h$n" >"$T/enroll$n.out" 2>&1
-    check "$kind: h$n enrolled" test $? -eq 0
-  done
+  camp_agents "$kind" 2
   pw_http GET "$U/hosts" "$admin"
   check "$kind: both hosts listed" test "$(json 'len(j["hosts"])')" = 2
-  agent_loop h1 "$R1" &
-  LOOPS=$!
-  agent_loop h2 "$R2" &
-  LOOPS="$LOOPS $!"
 
   hostid() { q "SELECT id FROM hosts ORDER BY id LIMIT 1 OFFSET $(($1 - 1))"; }
   H1=$(hostid 1)
@@ -333,18 +318,7 @@ EOF
   check "$kind: ... the rollback job's note: pwt-health 1.0-2 -> 1.0-1" jq -e \
     '[.events[] | select(.action == "rollback-job")][0].note | test("pwt-health 1.0-2 -> 1.0-1")' "$T/ticket.health.json" >/dev/null
   check "$kind: the campaign ran on to done" test "$(q "SELECT state FROM campaigns WHERE id = $C4")" = done
-  pw audit verify >"$T/verify.out" 2>&1
-  check "$kind: the audit log verifies" test $? -eq 0
-  touch "$T/stop"
-  for p in $LOOPS; do wait "$p"; done
-  LOOPS=
-  for n in "${!PW_SRV_PID[@]}"; do pw_srv_stop "$n" || bad "$kind: $n did not stop cleanly"; done
+  camp_end "$kind"
 }
 
-q() { sqlite3 "$PW_SRV_TMP/sqlite/server.db" "$1"; }
-run sqlite "sqlite:$PW_SRV_TMP/sqlite/server.db"
-pw_pg_start || { bad "PostgreSQL did not start"; test_done; }
-trap 'cleanup; pw_pg_stop' EXIT
-q() { psql "$PW_TEST_PG_URL" -Atq -c "$1"; }
-run pg "$PW_TEST_PG_URL"
-pw_srv_summary
+camp_backends

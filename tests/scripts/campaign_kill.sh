@@ -24,6 +24,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/aptfindings.sh"
 . "$here/lib/pg.sh"
+. "$here/lib/campaignagents.sh"
 aptf_require sqlite3 psql
 
 cleanup() {
@@ -75,23 +76,7 @@ run() {
 
   printf '[agent]\nhealth_check = command:/bin/true\n' >"$T/h1.conf"
   printf '[agent]\n' >"$T/h2.conf"
-  agent_loop() { # NAME ROOT
-    while [ ! -e "$T/stop" ] && [ ! -e "$T/stop.$1" ]; do
-      timeout 90 "$PW_AGENT_BIN" run --once -c "$T/$1.conf" --root "$2" --state-dir "$T/$1" \
-        >>"$T/$1.log" 2>&1
-      sleep 1
-    done
-  }
-  for n in 1 2; do
-    r=R$n
-    timeout 60 "$PW_AGENT_BIN" enroll --server "$S" --token "$etok" --insecure --root "${!r}" \
-      --state-dir "$T/h$n" >"$T/enroll$n.out" 2>&1
-    check "$kind: h$n enrolled" test $? -eq 0
-  done
-  agent_loop h1 "$R1" &
-  LOOPS=$!
-  agent_loop h2 "$R2" &
-  LOOPS="$LOOPS $!"
+  camp_agents "$kind" 2
   H1=$(q "SELECT id FROM hosts WHERE hostname = 'kill-h1'")
   H2=$(q "SELECT id FROM hosts WHERE hostname = 'kill-h2'")
   check "$kind: h1's pwt-dep, pwt-rm, pwt-vuln and h2's pwt-failpost open within 30 s" test_wait_for 30 eval \
@@ -158,8 +143,8 @@ run() {
   pw campaign skip "$C" --host kill-h2 --as op --reason "pwt-failpost 1.0-2 broken upstream" >/dev/null
   check "$kind: the operator skips h2: the campaign done" \
     test "$(hstate "$H1"):$(hstate "$H2"):$(cstate)" = verified:skipped:done
-  check "$kind: dpkg-query: h1's pwt-vuln at the fix" dpkg --compare-versions \
-    "$(aptf_installed "$R1" pwt-vuln)" ge 1.0-2
+  v=$(aptf_installed "$R1" pwt-vuln)
+  check "$kind: dpkg-query: h1's pwt-vuln $v, at the fix" dpkg --compare-versions "$v" ge 1.0-2
 
   # Nothing done twice, nothing lost.
   count() { q "SELECT count(*) FROM jobs WHERE host_id = $1 AND kind = '$2'"; }
@@ -231,7 +216,7 @@ run() {
   pw host set kill-h1 "maintenance_window=daily $(date -u -d "@$(($(date +%s) + 36000))" +%H):00-$(date -u -d "@$(($(date +%s) + 36000))" +%H):01" >/dev/null
   printf '[agent]\nhealth_check = command:/bin/true\nbackup_check = command:/bin/true\n' >"$T/h1.conf"
   rm -f "$T/stop.h1"
-  agent_loop h1 "$R1" &
+  camp_agent_loop h1 "$R1" &
   LOOPS="$LOOPS $!"
   sleep 3
   check "$kind: within the hour, no backup check again" \
@@ -242,18 +227,7 @@ run() {
   check "$kind: ... two backup checks, the second done, no pre-scan outside the window" test \
     "$(q "SELECT count(*) FROM campaign_jobs WHERE campaign_id = $C3 AND purpose = 'backup'"):$(cj "$C3" backup j.state):$(q "SELECT count(*) FROM campaign_jobs WHERE campaign_id = $C3 AND purpose = 'pre-scan'")" \
     = 2:done:0
-  pw audit verify >"$T/verify.out" 2>&1
-  check "$kind: the audit log verifies" test $? -eq 0
-  touch "$T/stop"
-  for p in $LOOPS; do wait "$p"; done
-  LOOPS=
-  for n in "${!PW_SRV_PID[@]}"; do pw_srv_stop "$n" || bad "$kind: $n did not stop cleanly"; done
+  camp_end "$kind"
 }
 
-q() { sqlite3 "$PW_SRV_TMP/sqlite/server.db" "$1"; }
-run sqlite "sqlite:$PW_SRV_TMP/sqlite/server.db"
-pw_pg_start || { bad "PostgreSQL did not start"; test_done; }
-trap 'cleanup; pw_pg_stop' EXIT
-q() { psql "$PW_TEST_PG_URL" -Atq -c "$1"; }
-run pg "$PW_TEST_PG_URL"
-pw_srv_summary
+camp_backends
