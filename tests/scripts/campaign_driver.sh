@@ -302,6 +302,8 @@ EOF
   check "$kind: ... the halt note names 'campaign rollback'" jq -e \
     "[.events[] | select(.action == \"halt\")][0].note | test(\"health job [0-9]+ failed.*campaign rollback $C4 --host $N1\")" \
     "$T/ticket.health.json" >/dev/null
+  check "$kind: ... its ticket open, waiting for the operator" \
+    test "$(jq -r '.state + ":" + .next_actor' "$T/ticket.health.json")" = open:operator
   check "$kind: dpkg-query: pwt-health patched to 1.0-2" test "$(aptf_installed "$R1" pwt-health)" = 1.0-2
   pw_http POST "$U/campaigns/$C4/rollback" "$admin" "{\"host\":\"$N1\",\"note\":\"the health check fails since the patch\"}"
   expect_status 200 "$kind: rollback (API, admin)"

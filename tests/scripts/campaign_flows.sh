@@ -232,6 +232,8 @@ run() {
   outcome "$c4" dns-01 patch-failed 18 || bad "$kind: patch-failed: $(cat "$T/outcome.err")"
   api GET "campaigns/$c4" aud
   check "$kind: the failed patch halts the campaign" test "$(json 'j["state"]')" = halted
+  check "$kind: ... its ticket waits for the operator" \
+    test "$(json 'j["host_list"][0]["next_actor"]'):$(json 'j["host_list"][0]["state"]')" = operator:patching
   for who in own boss hd aud; do
     for s in skip rollback; do
       api POST "campaigns/$c4/$s" "$who" '{"host":"dns-01","reason":"x"}'

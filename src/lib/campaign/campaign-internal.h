@@ -46,6 +46,7 @@ struct ticket_event {
 	int64_t ticket;
 	const char *ts, *actor, *action, *note, *detail;
 	pw_chost_state from, to; /* from == to: no change of state */
+	const char *next;        /* who acts next; NULL: whoever `to` waits for */
 };
 
 pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_error *err);

@@ -120,8 +120,11 @@ static pw_err note_event(struct drive *d, const struct dhost *h, const char *act
 		  pw_json_add_str(a, "host", h->hostname) &&
 		  pw_json_add_int(a, "ticket", h->ticket_id) && pw_json_add_str(a, "note", note) &&
 		  (!detail || cJSON_AddItemToObject(a, "detail", cJSON_Duplicate(detail, true)));
-	struct ticket_event e = {h->ticket_id, d->ts, d->actor, action,
-				 note,         text,  h->state, h->state};
+	/* A halted campaign waits for its operator (resume, skip, rollback). */
+	struct ticket_event e = {
+		h->ticket_id, d->ts,    d->actor,
+		action,       note,     text,
+		h->state,     h->state, !strcmp(action, "halt") ? "operator" : NULL};
 	pw_err rc = ok ? pw_campaign_ticket_event(d->db, &e, err) : oom(err);
 	char what[64];
 	snprintf(what, sizeof what, "campaign.%s", action);

@@ -40,7 +40,7 @@ struct step_ctx {
 
 pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_error *err)
 {
-	const char *next = pw_chost_next_actor(e->to, 0);
+	const char *next = e->next ? e->next : pw_chost_next_actor(e->to, 0);
 	pw_stmt *st;
 	pw_err rc =
 		pw_sql(db,
@@ -438,14 +438,18 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 		     pw_error *err)
 {
 	const pw_campaign_step *s = x->s;
+	/* A failed step halts the campaign: the operator decides what next. */
+	const char *next = s->action == PW_CA_PATCH_FAILED || s->action == PW_CA_HEALTH_FAILED ||
+					   s->action == PW_CA_ROLLBACK_FAILED
+				   ? "operator"
+				   : pw_chost_next_actor(to, h->flow);
 	cJSON *d = cJSON_CreateObject();
 	bool ok = d && pw_json_add_int(d, "campaign", x->c.id) &&
 		  pw_json_add_str(d, "host", h->hostname) &&
 		  pw_json_add_int(d, "ticket", h->ticket_id) &&
 		  pw_json_add_str(d, "from", pw_chost_state_name(h->state)) &&
 		  pw_json_add_str(d, "to", pw_chost_state_name(to)) &&
-		  pw_json_add_str(d, "next", pw_chost_next_actor(to, h->flow)) &&
-		  pw_json_add_str(d, "note", s->note) &&
+		  pw_json_add_str(d, "next", next) && pw_json_add_str(d, "note", s->note) &&
 		  (!x->until[0] || pw_json_add_str(d, "until", x->until)) &&
 		  (!x->job || pw_json_add_int(d, "job", x->job)) &&
 		  (s->action != PW_CA_DECLINE ||
@@ -455,7 +459,8 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 		    pw_json_add_str(d, "cost_benefit", s->risk.cost_benefit)));
 	char *detail = ok ? cJSON_PrintUnformatted(d) : NULL;
 	struct ticket_event e = {h->ticket_id, x->now, s->actor, pw_campaign_action_name(s->action),
-				 s->note,      detail, h->state, to};
+				 s->note,      detail, h->state, to,
+				 next};
 	pw_err rc = detail ? pw_campaign_ticket_event(db, &e, err)
 			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
