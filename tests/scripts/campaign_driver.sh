@@ -21,8 +21,9 @@
 #   repository has: the simulate job flags h1 UNRESOLVABLE (campaign show,
 #   the ticket with apt's reason) while its window is closed, before
 #   anything else is queued;
-# * a campaign for pwt-health on h1, whose agent's health check fails:
-#   patched, the failed health check halts the campaign; the operator
+# * a Flow 2 campaign for pwt-health on h1 (a test environment host: its
+#   backup check, then its owner's approval), whose agent's health check
+#   fails: patched, the failed health check halts the campaign; the operator
 #   rolls h1 back over the API: a rollback job installs the version before
 #   the patch (dpkg-query), the ticket records it, the campaign is done.
 # Expectations come from the feed files, dpkg-query and
@@ -285,17 +286,29 @@ EOF
   check "$kind: dpkg-query: pwt-unres still 1.0-1" test "$(aptf_installed "$R1" pwt-unres)" = 1.0-1
   pw campaign cancel "$C3" --as op >/dev/null
 
-  # ---- a failed health check halts; the operator rolls the host back ----------
-  pw host set "$N1" maintenance_window=always health_check=command:/bin/true >/dev/null
+  # ---- Flow 2: a failed health check halts; the operator rolls the host back ---
+  # h1 as a test environment host of application "shop" in a Flow 2 campaign:
+  # its backup check, then its owner's approval schedules it.
+  pw host set "$N1" maintenance_window=always health_check=command:/bin/true environment=test \
+    app_owner=shop >/dev/null
   printf '[agent]\nbackup_check = command:/bin/true\nhealth_check = command:/bin/false\n' >"$T/h1.conf"
-  pw_http POST "$U/campaigns" "$op" '{"name":"health","hosts":"category=core","upgrades":"pwt-health","soak_seconds":0}'
-  expect_status 201 "$kind: a campaign for pwt-health"
+  pw user add own --role app-owner --no-password >/dev/null 2>&1
+  own=$(pw user token create own 2>/dev/null)
+  pw_http POST "$U/campaigns" "$op" '{"name":"health","hosts":"category=core","upgrades":"pwt-health","soak_seconds":0,"flow":2}'
+  expect_status 201 "$kind: a Flow 2 campaign for pwt-health"
   C4=$(json 'j["id"]')
   pw campaign start "$C4" --as op >/dev/null
+  check "$kind: h1's backup check passes: it waits for its owner (within 60 s)" \
+    test_wait_for 60 eval '[ "$(hstate "$C4" "$H1")" = awaiting_approval ]'
+  pw_http POST "$U/campaigns/$C4/approve" "$own" "{\"host\":\"$N1\",\"note\":\"test host: go ahead\"}"
+  expect_status 200 "$kind: the owner approves: the test host is scheduled"
   check "$kind: h1's failed health check halts the campaign within 90 s" \
     test_wait_for 90 eval '[ "$(q "SELECT state FROM campaigns WHERE id = $C4")" = halted ]'
   t4=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C4")
   pw ticket show "$t4" --json >"$T/ticket.health.json"
+  check "$kind: the ticket: backup check, approval, pre-scan, patch, scan diff, health failed, halt" test \
+    "$(jq -r '[.events[].action | select(. != "job-queued" and . != "simulate")] | join(" ")' "$T/ticket.health.json")" \
+    = "open backup-check-passed approve pre-scan pre-scan-done patch-done scan-diff health-failed halt"
   check "$kind: the ticket: patched, then the health job failed, halted, rollback offered" test \
     "$(jq -r '[.events[].action | select(. == "patch-done" or . == "health-failed" or . == "halt")] | join(" ")' "$T/ticket.health.json")" \
     = "patch-done health-failed halt"
@@ -320,6 +333,10 @@ EOF
   check "$kind: ... the rollback job's note: pwt-health 1.0-2 -> 1.0-1" jq -e \
     '[.events[] | select(.action == "rollback-job")][0].note | test("pwt-health 1.0-2 -> 1.0-1")' "$T/ticket.health.json" >/dev/null
   check "$kind: the campaign ran on to done" test "$(q "SELECT state FROM campaigns WHERE id = $C4")" = done
+  pw ticket show "$t4" >"$T/ticket.health.txt"
+  pw ticket show "$t4" --format html >"$T/ticket.health.html"
+  check "$kind: its ticket's page: the job logs, apt's downgrade of pwt-health among them" \
+    eval 'tr "\n" " " <"$T/ticket.health.html" | grep -q "Job logs.*--allow-downgrades.*pwt-health=1.0-1"'
   camp_end "$kind"
 }
 
