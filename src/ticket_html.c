@@ -43,6 +43,14 @@ static int64_t num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
+/* An event's detail: the stored JSON, which the record carries as raw
+ * text (pw_ticket_show_json); the caller deletes it. */
+static cJSON *detail_of(const cJSON *e)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "detail");
+	return cJSON_IsRaw(d) ? cJSON_Parse(d->valuestring) : cJSON_Duplicate(d, true);
+}
+
 static void cell(struct page *p, const char *s)
 {
 	put(p, "<td>");
@@ -203,7 +211,7 @@ static void scan_diffs(struct page *p, const cJSON *events)
 	cJSON_ArrayForEach(e, events) {
 		if (strcmp(str(e, "action") ? str(e, "action") : "", "scan-diff") != 0)
 			continue;
-		const cJSON *d = cJSON_GetObjectItem(e, "detail");
+		cJSON *d = detail_of(e);
 		any = true;
 		put(p, "<h3>");
 		text(p, str(e, "ts"));
@@ -218,6 +226,7 @@ static void scan_diffs(struct page *p, const cJSON *events)
 				 "new advisories since (a newer feed snapshot; not part of the "
 				 "proof)",
 				 cJSON_GetObjectItem(d, "new_advisories_since"));
+		cJSON_Delete(d);
 	}
 	if (!any)
 		put(p, "<p>No post-scan yet.</p>");
@@ -235,7 +244,7 @@ static void jobs(struct page *p, pw_db *db, const cJSON *events)
 	cJSON_ArrayForEach(e, events) {
 		if (strcmp(str(e, "action") ? str(e, "action") : "", "job-queued") != 0)
 			continue;
-		const cJSON *d = cJSON_GetObjectItem(e, "detail");
+		cJSON *d = detail_of(e);
 		int64_t id = num(d, "job");
 		pw_job j;
 		char *output = NULL;
@@ -262,6 +271,7 @@ static void jobs(struct page *p, pw_db *db, const cJSON *events)
 			put(&logs, "</pre>");
 		}
 		cJSON_Delete(out);
+		cJSON_Delete(d);
 		free(output);
 		if (got)
 			pw_job_release(&j);

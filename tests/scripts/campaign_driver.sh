@@ -335,7 +335,9 @@ EOF
   check "$kind: the campaign ran on to done" test "$(q "SELECT state FROM campaigns WHERE id = $C4")" = done
   pw ticket show "$t4" >"$T/ticket.health.txt"
   pw ticket show "$t4" --format html >"$T/ticket.health.html"
-  check "$kind: its ticket's page: the job logs, apt's downgrade of pwt-health among them" \
+  check "$kind: its ticket's page: the scan diff closes DSA-9908-1 (pwt-health)" \
+    eval 'tr "\n" " " <"$T/ticket.health.html" | grep -q "<h4>closed</h4><table>.*<td>pwt-health</td><td>DSA-9908-1</td>"'
+  check "$kind: ... the job logs, apt's downgrade of pwt-health among them" \
     eval 'tr "\n" " " <"$T/ticket.health.html" | grep -q "Job logs.*--allow-downgrades.*pwt-health=1.0-1"'
   camp_end "$kind"
 }
