@@ -70,8 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *subject = in, *body = in + strlen(in) + 1;
 	if ((size_t)(body - in) > size)
 		body = in + size + 1;
+	/* The subject and body as a public_url and a path too: a link they
+	 * make has no byte that could end the line or the URL. */
+	char url[600];
+	bool linked = pw_notify_url(subject, body, url, sizeof url);
+	if (linked && strpbrk(url, " \t\r\n\"'<>\\`"))
+		abort();
 	pw_notify_mail m = {
-		"a@example.org", "b@example.org", 7, "2026-12-07T10:00:00.000Z", subject, body};
+		"a@example.org",    "b@example.org", 7, "2026-12-07T10:00:00.000Z", subject, body,
+		linked ? url : NULL};
 	pw_buf b = PW_BUF_INIT;
 	if (!pw_notify_message(&b, &m))
 		abort();

@@ -460,9 +460,9 @@ int cmd_campaign(int argc, char **argv, struct pw_setup *setup)
 
 static void print_ticket_line(const cJSON *t)
 {
-	printf("ticket %" PRId64 "  campaign %" PRId64 "  %-20s %-6s next: %s\n", int_of(t, "id"),
-	       int_of(t, "campaign_id"), str_of(t, "hostname"), str_of(t, "state"),
-	       str_of(t, "next_actor"));
+	printf("ticket %" PRId64 "  campaign %" PRId64 "  %-20s %-6s %-8s next: %s\n",
+	       int_of(t, "id"), int_of(t, "campaign_id"), str_of(t, "hostname"), str_of(t, "state"),
+	       str_of(t, "track"), str_of(t, "next_actor"));
 }
 
 static void print_tickets(const cJSON *arr)

@@ -108,7 +108,7 @@ static const struct pw_option options[] = {
 	 .long_name = "note",
 	 .value = &opt.note,
 	 .argh = "TEXT",
-	 .help = "decommission, set compromised=true: why, for the audit log",
+	 .help = "decommission, set compromised=true|false: why, for the audit log",
 	 .scope = NOTE},
 	{.kind = PW_OPT_FLAG,
 	 .long_name = "json",
@@ -143,7 +143,7 @@ static const char usage_head[] =
 	"       patchwarden host upgrades HOST [--json]          (patchwarden-upgrades(1))\n"
 	"       patchwarden host add HOST [FIELD=VALUE ...]\n"
 	"       patchwarden host set HOST FIELD=VALUE ...\n"
-	"       patchwarden host set HOST compromised=true [--note TEXT]\n"
+	"       patchwarden host set HOST compromised=true|false [--note TEXT]\n"
 	"       patchwarden host import-csv FILE\n"
 	"       patchwarden host export-csv [FILE] [FILTERS]\n"
 	"       patchwarden host rekey HOST approve|refuse\n"
@@ -513,10 +513,10 @@ static int assignments(const struct opts *o, pw_host_assign *a)
 static int host_compromised(pw_db *db, const struct opts *o)
 {
 	pw_error err = PW_ERROR_INIT;
-	int64_t campaign = 0;
+	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
 	if (pw_policy_compromised(db, o->actor, o->pos[0], o->note, pw_window_now(), &campaign,
-				  &similar, &err))
+				  &similar, &ticket, &err))
 		return pw_cli_fail_err(CMD, &err);
 	if (campaign)
 		printf("%s marked compromised; emergency campaign %" PRId64
@@ -525,6 +525,22 @@ static int host_compromised(pw_db *db, const struct opts *o)
 	else
 		printf("%s marked compromised; no similar host shares its open findings\n",
 		       o->pos[0]);
+	if (ticket)
+		printf("%s: ticket %" PRId64
+		       " on the incident track ('patchwarden ticket show %" PRId64 "')\n",
+		       o->pos[0], ticket, ticket);
+	return pw_cli_finish(CMD, PW_EXIT_OK);
+}
+
+static int host_compromise_clear(pw_db *db, const struct opts *o)
+{
+	pw_error err = PW_ERROR_INIT;
+	size_t tickets = 0;
+	if (pw_policy_compromise_clear(db, o->actor, o->pos[0], o->note, pw_window_now(), &tickets,
+				       &err))
+		return pw_cli_fail_err(CMD, &err);
+	printf("%s no longer compromised; %zu tickets back on the regular track\n", o->pos[0],
+	       tickets);
 	return pw_cli_finish(CMD, PW_EXIT_OK);
 }
 
@@ -532,8 +548,10 @@ static int host_add_set(pw_db *db, struct opts *o, bool add)
 {
 	if (!add && o->npos == 2 && !strcmp(o->pos[1], "compromised=true"))
 		return host_compromised(db, o);
+	if (!add && o->npos == 2 && !strcmp(o->pos[1], "compromised=false"))
+		return host_compromise_clear(db, o);
 	if (o->note && !add)
-		return pw_cli_usage_error(CMD, "--note goes with compromised=true only");
+		return pw_cli_usage_error(CMD, "--note goes with compromised=true|false only");
 	if (o->npos < 1 || (!add && o->npos < 2))
 		return pw_cli_usage_error(CMD, add ? "host add needs HOST"
 						   : "host set needs HOST and FIELD=VALUE");

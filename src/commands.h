@@ -14,6 +14,7 @@ PW_DECLARE_CMD(agent);
 PW_DECLARE_CMD(audit);
 PW_DECLARE_CMD(campaign);
 PW_DECLARE_CMD(policy);
+PW_DECLARE_CMD(report);
 PW_DECLARE_CMD(cve);
 PW_DECLARE_CMD(db);
 PW_DECLARE_CMD(feed);

@@ -49,6 +49,8 @@ static const struct pw_cmd commands[] = {
 	{"policy", cmd_policy,
 	 "the daily patch policy run: unpatched, past SLA, expiring, emergencies",
 	 &cmd_policy_usage, CONFIG | DB},
+	{"report", cmd_report, "compliance and time-to-remediate reports, as of any date",
+	 &cmd_report_usage, CONFIG | DB},
 	{"scan", cmd_scan, "report the security fixes a host is missing", &cmd_scan_usage, CONFIG},
 	{"server", cmd_server, "serve the HTTP/JSON API for agents and operators",
 	 &cmd_server_usage, CONFIG | DB},

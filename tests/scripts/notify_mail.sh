@@ -42,13 +42,8 @@ cat >"$T/pw.conf" <<CONF
 [server]
 allow_plain_http = true
 listen = 127.0.0.1:0
-[notify]
-smtp_url = smtp://127.0.0.1:$MTA_PORT
-smtp_starttls = true
-smtp_ca = $MTA_CA
-smtp_user = $MTA_USER
-smtp_password = $MTA_PASSWORD
-from = patchwarden@example.org
+public_url = https://patch.example.org/pw/
+$(mta_notify_conf)
 webhook_url = http://127.0.0.1:$hook_port/hook
 webhook_secret = $secret
 interval = 1
@@ -154,6 +149,20 @@ check "the owner (the host's app_owner user): approve or decline" \
   eval "by shop-owner@example.org | jq -e '.[0].body | contains(\"campaign approve $c2 --host db-01\")' >/dev/null"
 check "the manager: the sign-off command" \
   eval "by boss@example.org | jq -e '.[0].body | contains(\"campaign sign-off $c2 --host db-01\")' >/dev/null"
+# The links, by the page where each recipient acts (the hosts' ids from
+# the database): the trailing '/' of public_url is not doubled.
+L="In the web console: https://patch.example.org/pw"
+dns_id=$(sql "SELECT id FROM hosts WHERE hostname = 'dns-01'")
+check "the operator's backup mail links to My actions" \
+  eval "by op@example.org | jq -e --arg l \"$L/actions\" '[.[] | select((.body | contains(\"confirm-backup $c1\")) and (.body | contains(\$l)))] | length == 1' >/dev/null"
+check "the halt links to the campaign" \
+  eval "by op@example.org | jq -e --arg l \"$L/campaigns/$c1\" '[.[] | select((.subject | contains(\"halted\")) and (.body | contains(\$l)))] | length == 1' >/dev/null"
+check "the help desk's mail links to the host" \
+  eval "by helpdesk@example.org | jq -e --arg l \"$L/hosts/$dns_id\" '.[0].body | contains(\$l)' >/dev/null"
+check "the owner's and the manager's link to My actions, the command kept" \
+  eval "jq -e --arg l \"$L/actions\" '[.[] | select((.to == \"shop-owner@example.org\" or .to == \"boss@example.org\") and (.body | contains(\$l)) and (.body | contains(\"patchwarden campaign \")))] | length == 2' \"$T/mails.json\" >/dev/null"
+check "the hostile row (no link) has none" \
+  test "$(jq '[.[] | select(.subject | startswith("x")) | select(.body | contains("web console"))] | length' "$T/mails.json")" -eq 0
 check "the auditor (no address) got nothing" test "$(jq '[.[] | select(.to | test("x@"))] | length' "$T/mails.json")" -eq 0
 grep -q "A=plain:$MTA_USER" "$MTA_DIR/log/mainlog"
 check "exim logged the AUTH (A=plain:$MTA_USER)" test $? -eq 0
@@ -175,6 +184,8 @@ check "each delivered once" \
 check "JSON bodies naming the event" \
   test "$(jq -s '[.[] | select(.answered == 200) | .body | fromjson | .event] | unique | sort | join(",")' -r "$T/hook.log")" \
   = "campaign.halted,campaign.scheduled,campaign.waiting"
+check "every webhook carries its link as \"url\", the signature over it" \
+  test "$(jq -s '[.[] | select(.answered == 200) | .body | fromjson | .url | strings | select(startswith("https://patch.example.org/pw/"))] | length' "$T/hook.log")" -eq "$want_hooks"
 check "the retried rows count their attempts" \
   test "$(sql "SELECT max(attempts) FROM notify_outbox WHERE channel = 'webhook'")" -ge 2
 

@@ -162,6 +162,16 @@ check "the unpatched hosts drafted (overdue=true) with all their findings" \
 # ---- a compromised host: its similar hosts get an emergency campaign --------
 # old-01, mid-01 and new-01 are core hosts of Debian 10 with the same
 # inventory, so the same open findings; db-01 is a database host.
+# Its own ticket goes on the incident track: its open ticket in a live
+# campaign (an emergency one first), by sqlite3 before the mark.
+live="('open', 'running', 'paused', 'halted')"
+own_ticket() { # HOST: the ticket the incident track takes, "" when none
+  sql "SELECT t.id FROM tickets t JOIN campaigns c ON c.id = t.campaign_id JOIN hosts h
+    ON h.id = t.host_id WHERE h.hostname = '$1' AND t.state = 'open' AND c.state IN $live
+    ORDER BY c.emergency DESC, t.id DESC LIMIT 1"
+}
+want_t=$(own_ticket old-01)
+check "old-01 has an open ticket in a live campaign ($want_t)" test -n "$want_t"
 pw host set old-01 compromised=true --note "IDS alert 4411" >"$T/out" 2>&1
 check "host set old-01 compromised=true: $(cat "$T/out")" grep -q "emergency campaign [0-9]* drafted for 2 similar hosts" "$T/out"
 ci=$(sql "SELECT id FROM campaigns WHERE name = 'incident: similar to old-01'")
@@ -171,8 +181,25 @@ check "... the host marked, audited with the note" \
   test "$(sql "SELECT (SELECT count(*) FROM hosts WHERE hostname = 'old-01' AND compromised IS NOT NULL) || ':' || (SELECT count(*) FROM audit_events WHERE action = 'host.compromised' AND target = 'host:old-01' AND after_json LIKE '%IDS alert 4411%')")" = 1:1
 check "... the operators and managers told" \
   test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised' AND channel = 'email' AND body LIKE '%campaign start $ci%'")" -eq 2
+check "old-01's own ticket $want_t is on the incident track: $(tail -1 "$T/out")" \
+  grep -q "ticket $want_t on the incident track" "$T/out"
+pw ticket list --json >"$T/tickets.json"
+check "ticket list --json: track incident for it alone" \
+  test "$(jq -r '[.[] | select(.track == "incident") | .id] | join(",")' "$T/tickets.json")" = "$want_t"
+check "ticket list: a TRACK column" \
+  eval "pw ticket list | grep -Eq '^ticket $want_t .* open +incident +next:'"
+check "... its history has the incident with the note, at its state" \
+  test "$(sql "SELECT count(*) FROM ticket_events e JOIN campaign_hosts ch ON ch.ticket_id = e.ticket_id WHERE e.ticket_id = $want_t AND e.action = 'incident' AND e.note = 'IDS alert 4411' AND e.to_state = ch.state")" -eq 1
+check "... audited with the ticket and the track" \
+  test "$(sql "SELECT count(*) FROM audit_events WHERE action = 'host.compromised' AND target = 'host:old-01' AND after_json LIKE '%\"ticket\":$want_t,%' AND after_json LIKE '%\"track\":\"incident\"%'")" -eq 1
+oid=$(sql "SELECT id FROM hosts WHERE hostname = 'old-01'")
+check "... the patch group and managers told, with the host's page" \
+  test "$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised' AND channel = 'email' AND body LIKE '%ticket $want_t is on the incident track%' AND link = '/hosts/$oid'")" -eq 2
+db_t=$(own_ticket db-01)
 pw host set db-01 compromised=true >"$T/out" 2>&1
 check "a host with no similar host: marked, nothing drafted" grep -q "no similar host" "$T/out"
+check "... its own open ticket ($db_t) on the incident track all the same" \
+  test "$(sql "SELECT track FROM tickets WHERE id = ${db_t:-0}")" = incident
 optok=$(pw user token create op 2>/dev/null)
 pw_srv_start D -c "$T/pw.conf" --db "$db" || bad "the server did not start"
 nid=$(sql "SELECT id FROM hosts WHERE hostname = 'new-01'")
@@ -180,9 +207,31 @@ pw_http POST "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$o
 check "POST /hosts/{id}/compromised (an operator): $HTTP_STATUS" test "$HTTP_STATUS" = 200
 check "... old-01 and mid-01 are new-01's similar hosts, in a new emergency campaign" \
   test "$(json 'str(j["similar_hosts"]) + ":" + str(j["campaign"] is not None)')" = 2:True
+check "... and new-01's ticket on the incident track" \
+  test "$(json 'str(j["ticket"])')" = "$(sql "SELECT id FROM tickets WHERE host_id = $nid AND track = 'incident'")"
+nt=$(json 'str(j["ticket"])')
+pw_http DELETE "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$optok" '{"note":"EDR false positive"}'
+check "DELETE /hosts/{id}/compromised: $HTTP_STATUS, one ticket cleared" \
+  test "$HTTP_STATUS:$(json 'str(j["incident_tickets_cleared"])')" = 200:1
+check "... new-01 unmarked, its ticket $nt back on the regular track" \
+  test "$(sql "SELECT (SELECT count(*) FROM hosts WHERE id = $nid AND compromised IS NULL) || ':' || (SELECT track FROM tickets WHERE id = $nt)")" = 1:regular
+pw_http DELETE "http://127.0.0.1:$PW_SRV_PORT_D/api/v1/hosts/$nid/compromised" "$optok"
+check "... a second clearing is a 409" test "$HTTP_STATUS" = 409
 pw_srv_stop D || bad "the server did not stop cleanly"
 pw host set old-01 location=lab --note x >"$T/out" 2>&1
-check "--note with other fields is refused" grep -q "compromised=true only" "$T/out"
+check "--note with other fields is refused" grep -q "note goes with compromised=" "$T/out"
+
+# ---- clearing the mark: the ticket leaves the incident track, recorded -------
+pw host set old-01 compromised=false --note "reimaged from gold image" >"$T/out" 2>&1
+check "host set old-01 compromised=false: $(cat "$T/out")" grep -q "1 tickets back on the regular track" "$T/out"
+check "... the mark cleared, the ticket back on the regular track" \
+  test "$(sql "SELECT (SELECT count(*) FROM hosts WHERE hostname = 'old-01' AND compromised IS NULL) || ':' || (SELECT track FROM tickets WHERE id = $want_t)")" = 1:regular
+check "... its history keeps both (incident, incident.cleared)" \
+  test "$(sql "SELECT group_concat(action, ',') FROM (SELECT action FROM ticket_events WHERE ticket_id = $want_t AND action LIKE 'incident%' ORDER BY id)")" = incident,incident.cleared
+check "... audited with the note, told to the patch group and managers" \
+  test "$(sql "SELECT (SELECT count(*) FROM audit_events WHERE action = 'host.compromised_cleared' AND target = 'host:old-01' AND after_json LIKE '%reimaged%') || ':' || (SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised_cleared' AND channel = 'email' AND link = '/hosts/$oid')")" = 1:2
+pw host set old-01 compromised=false >"$T/out" 2>&1
+check "clearing a host not marked is refused" grep -q "not marked compromised" "$T/out"
 
 # ---- the advisory digest per owner group -------------------------------------
 pw host set old-01 owner_group=infra >/dev/null
@@ -202,6 +251,8 @@ pw policy digest --since 2000-01-01 >"$T/g1.txt"
 check "the digest mails the group's user and its hosts' app owner" \
   test "$(sql "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email' ORDER BY recipient)")" = erp@example.org,infra@example.org
 check "... the text names a campaign per advisory" grep -q "campaign [0-9]" "$T/g1.txt"
+check "each group's digest links to its hosts in the console" \
+  test "$(sql "SELECT group_concat(link, ' ') FROM (SELECT DISTINCT link FROM notify_outbox WHERE event = 'policy.digest' ORDER BY link)")" = "/hosts?owner=dba /hosts?owner=infra"
 pw policy digest --json >"$T/g2.json"
 check "the next digest (since the last) has nothing new and sends nothing" \
   test "$(jq '.groups | length' "$T/g2.json"):$(sql "SELECT count(*) FROM notify_outbox WHERE event = 'policy.digest' AND channel = 'email'")" = 0:2

@@ -5,6 +5,7 @@
  * read from the table under test. The others run campaigns through the
  * store on SQLite (and PostgreSQL with PW_TEST_PG_URL). */
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 
 #include "servertest.h"
 
@@ -14,6 +15,7 @@
 #include "patchwarden/campaigns.h"
 #include "patchwarden/host_findings.h"
 #include "patchwarden/hosts.h"
+#include "patchwarden/policy_run.h"
 
 #define ACTOR "cli:test"
 #define SYS PW_ACTOR_SYSTEM
@@ -419,6 +421,20 @@ static void test_flow1_walk(void **state)
 		CHECK(f, pw_campaign_job_outcome(f->db, "driver", c, dns, walk[i], 40 + (int64_t)i,
 						 NOW, &f->e));
 	assert_state(f, "dns-01", "verified");
+	/* The backup's confirmation is asked in "My actions"; the help desk
+	 * is told about the host on its page. */
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.waiting' AND link = '/actions'",
+				 NULL),
+			 1);
+	char want[32];
+	snprintf(want, sizeof want, "/hosts/%" PRId64, dns);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.scheduled' AND link = ?",
+				 want),
+			 1);
 	assert_int_equal(srv_int(f, "SELECT patches FROM campaign_hosts", NULL), 2);
 	char *cs = srv_text(f, "SELECT state FROM campaigns", NULL);
 	assert_string_equal(cs, "done");
@@ -452,6 +468,25 @@ static void test_flow2_decline_expiry(void **state)
 	d.risk = (pw_risk_assessment){"high", "low", "medium", "outage costs more this week"};
 	CHECK(f, pw_campaign_step_apply(f->db, &d, &f->e));
 	assert_state(f, "db-01", "declined");
+	/* Each step's message names the console page where its recipient
+	 * acts and keeps the command: the owner's approval and the manager's
+	 * sign-off both in "My actions". */
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " event = 'campaign.waiting' AND link = '/actions'",
+				 NULL),
+			 3);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook' AND"
+				 " (link IS NULL OR link <> '/actions')",
+				 NULL),
+			 0);
+	char *signoff = srv_text(f,
+				 "SELECT body FROM notify_outbox WHERE channel = 'webhook'"
+				 " ORDER BY id DESC LIMIT 1",
+				 NULL);
+	srv_contains(signoff, "sign-off");
+	free(signoff);
 	pw_campaign_step so = step(c, PW_CA_SIGN_OFF, PW_ROLE_APP_OWNER, "db-01", NULL, NOW);
 	so.until = "2026-12-10";
 	REFUSED(f, PW_ERR_AUTH, "manager", pw_campaign_step_apply(f->db, &so, &f->e));
@@ -586,6 +621,57 @@ static void test_flow2_test_first(void **state)
 	assert_audit_intact(f);
 }
 
+/* A compromised host without an open ticket gets one of its own, in an
+ * emergency campaign of the host alone, on the incident track; clearing
+ * the mark takes it off the track and keeps both in its history. */
+static void test_incident_track(void **state)
+{
+	struct srv *f = *state;
+	int64_t id = host(f, "mail-01", "mail", "production", "3", NULL, "exim4");
+	int64_t c, t;
+	size_t similar, n;
+	CHECK(f, pw_policy_compromised(f->db, ACTOR, "mail-01", "phishing relay", NOW, &c, &similar,
+				       &t, &f->e));
+	assert_int_equal(c, 0);
+	assert_int_equal(similar, 0);
+	assert_int_equal(t, srv_int(f, "SELECT id FROM tickets WHERE hostname = 'mail-01'", NULL));
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM campaigns WHERE name = 'incident: mail-01'"
+				 " AND emergency = 1",
+				 NULL),
+			 1);
+	char *track = srv_text(f, "SELECT track FROM tickets WHERE hostname = 'mail-01'", NULL);
+	assert_string_equal(track, "incident");
+	free(track);
+	assert_int_equal(srv_int(f,
+				 "SELECT count(*) FROM ticket_events WHERE action = 'incident' AND"
+				 " note = 'phishing relay'",
+				 NULL),
+			 1);
+	char link[32];
+	snprintf(link, sizeof link, "/hosts/%" PRId64, id);
+	assert_int_equal(
+		srv_int(f,
+			"SELECT count(*) FROM notify_outbox WHERE event = 'host.compromised'"
+			" AND channel = 'webhook' AND link = ?",
+			link),
+		1);
+	CHECK(f, pw_policy_compromise_clear(f->db, ACTOR, "mail-01", "rebuilt", NOW, &n, &f->e));
+	assert_int_equal(n, 1);
+	track = srv_text(f, "SELECT track FROM tickets WHERE hostname = 'mail-01'", NULL);
+	assert_string_equal(track, "regular");
+	free(track);
+	assert_int_equal(
+		srv_int(f,
+			"SELECT count(*) FROM ticket_events WHERE action = 'incident.cleared'"
+			" AND note = 'rebuilt'",
+			NULL),
+		1);
+	REFUSED(f, PW_ERR_CONFLICT, "not marked compromised",
+		pw_policy_compromise_clear(f->db, ACTOR, "mail-01", NULL, NOW, &n, &f->e));
+	assert_audit_intact(f);
+}
+
 static void test_ticket_events_append_only(void **state)
 {
 	struct srv *f = *state;
@@ -608,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_select_parse),
 		T(test_flow1_walk),
 		T(test_flow2_decline_expiry),
+		T(test_incident_track),
 		T(test_flow2_test_first),
 		T(test_expiry_after_the_end),
 		T(test_ticket_events_append_only),

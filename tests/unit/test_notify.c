@@ -114,12 +114,13 @@ static void test_config(void **state)
 struct enq {
 	const char *event;
 	pw_notify_to to;
+	const char *link;
 };
 
 static pw_err enqueue_txn(pw_db *db, void *arg, pw_error *err)
 {
 	const struct enq *q = arg;
-	return pw_notify_enqueue(db, q->event, &q->to, "subject", "body", "{}", err);
+	return pw_notify_enqueue(db, q->event, &q->to, "subject", "body", "{}", q->link, err);
 }
 
 static void test_enqueue_recipients(void **state)
@@ -149,7 +150,8 @@ static void test_enqueue_recipients(void **state)
 	/* Operators and managers: op1 (once, though twin shares it), boss;
 	 * not op2 (no address), not gone (disabled). And the owner by name. */
 	struct enq q = {"test.one",
-			{(1u << PW_ROLE_OPERATOR) | (1u << PW_ROLE_MANAGER), "shop", NULL}};
+			{(1u << PW_ROLE_OPERATOR) | (1u << PW_ROLE_MANAGER), "shop", NULL},
+			"/actions"};
 	CHECK(f, pw_in_write_txn(f->db, enqueue_txn, &q, &f->e));
 	assert_int_equal(srv_int(f, "SELECT count(*) FROM notify_outbox WHERE channel = 'email'",
 				 NULL),
@@ -163,9 +165,84 @@ static void test_enqueue_recipients(void **state)
 	assert_int_equal(srv_int(f, "SELECT count(*) FROM notify_outbox WHERE channel = 'webhook'",
 				 NULL),
 			 1);
+	assert_int_equal(srv_int(f, "SELECT count(*) FROM notify_outbox WHERE link = '/actions'",
+				 NULL),
+			 4);
+	/* A link that could leave the console is not written. */
+	q.link = "//evil.example/actions";
+	REFUSED(f, PW_ERR_INVALID, "not a console path",
+		pw_in_write_txn(f->db, enqueue_txn, &q, &f->e));
 	assert_int_equal(srv_int(f, "SELECT count(*) FROM audit_events WHERE action = 'user.email'",
 				 NULL),
 			 5);
+}
+
+/* Each of v taken by ok when `taken`, each refused otherwise. */
+static void judged(bool (*ok)(const char *), const char *const *v, size_t n, bool taken)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ok(v[i]) != taken)
+			fail_msg("'%s' %s", v[i], taken ? "refused" : "taken");
+}
+
+/* Links: what a public_url and a path may be, and the link they make,
+ * by hand. */
+static void test_links(void **state)
+{
+	(void)state;
+	static const char *const good_base[] = {"https://patch.example.org",
+						"https://patch.example.org/",
+						"http://127.0.0.1:8080/pw", "https://[::1]:8443"};
+	static const char *const bad_base[] = {"",
+					       "patch.example.org",
+					       "ftp://x.org",
+					       "https://",
+					       "https:///x",
+					       "https://x.org/?a=b",
+					       "https://x.org/#f",
+					       "https://x.org/a b",
+					       "https://x.org/\"><script>",
+					       "https://x.org\r\nBcc: a@b.c",
+					       "javascript:alert(1)"};
+	judged(pw_notify_public_url_ok, good_base, sizeof good_base / sizeof *good_base, true);
+	judged(pw_notify_public_url_ok, bad_base, sizeof bad_base / sizeof *bad_base, false);
+	static const char *const good_path[] = {"/actions", "/campaigns/12",
+						"/hosts?owner=ops%20team", "/"};
+	static const char *const bad_path[] = {
+		"",      "actions", "//evil.example", "/a//b",           "/a b", "/a\"b", "/a%2",
+		"/a%zz", "/a#b",    "/a\r\nX",        "/\\evil.example", "/a<b>"};
+	judged(pw_notify_path_ok, good_path, sizeof good_path / sizeof *good_path, true);
+	judged(pw_notify_path_ok, bad_path, sizeof bad_path / sizeof *bad_path, false);
+	pw_buf b = PW_BUF_INIT;
+	assert_int_equal(pw_notify_path_escape(&b, "ops team/&x=\xc3\xa9~a.b_c-d"), PW_OK);
+	assert_string_equal(pw_buf_str(&b), "ops%20team%2F%26x%3D%C3%A9~a.b_c-d");
+	pw_buf_release(&b);
+	char url[64];
+	assert_true(pw_notify_url("https://patch.example.org/", "/actions", url, sizeof url));
+	assert_string_equal(url, "https://patch.example.org/actions");
+	assert_true(pw_notify_url("http://127.0.0.1:8080/pw", "/campaigns/7", url, sizeof url));
+	assert_string_equal(url, "http://127.0.0.1:8080/pw/campaigns/7");
+	assert_false(pw_notify_url("https://patch.example.org", "//evil", url, sizeof url));
+	assert_false(pw_notify_url(NULL, "/actions", url, sizeof url));
+	assert_false(pw_notify_url("https://patch.example.org", "/actions", url, 20));
+	/* The mail: the link on a line of its own after the body. */
+	pw_notify_mail m = {"a@example.org",
+			    "b@example.org",
+			    7,
+			    "2026-12-07T10:00:00.000Z",
+			    "s",
+			    "Sign off.\n",
+			    "https://patch.example.org/actions"};
+	assert_true(pw_notify_message(&b, &m));
+	const char *body = strstr(pw_buf_str(&b), "\r\n\r\n");
+	assert_non_null(body);
+	assert_string_equal(body, "\r\n\r\nSign off.\r\n\r\nIn the web console: "
+				  "https://patch.example.org/actions\r\n\r\n");
+	pw_buf_release(&b);
+	m.url = NULL;
+	assert_true(pw_notify_message(&b, &m));
+	assert_null(strstr(pw_buf_str(&b), "web console"));
+	pw_buf_release(&b);
 }
 
 static void test_deliver_kept_and_dropped(void **state)
@@ -173,7 +250,7 @@ static void test_deliver_kept_and_dropped(void **state)
 	struct srv *f = *state;
 	CHECK(f, pw_user_add(f->db, "cli:test", "op", PW_ROLE_OPERATOR, NULL, NULL, &f->e));
 	CHECK(f, pw_user_set_email(f->db, "cli:test", "op", "op@example.org", &f->e));
-	struct enq q = {"test.two", {1u << PW_ROLE_OPERATOR, NULL, NULL}};
+	struct enq q = {"test.two", {1u << PW_ROLE_OPERATOR, NULL, NULL}, NULL};
 	CHECK(f, pw_in_write_txn(f->db, enqueue_txn, &q, &f->e));
 	pw_notify_config n;
 	CHECK(f, pw_notify_config_load(NULL, &n, &f->e));
@@ -219,7 +296,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_rfc4231), cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_addresses),    cmocka_unit_test(test_config),
-		T(test_enqueue_recipients),          T(test_deliver_kept_and_dropped),
+		cmocka_unit_test(test_links),        T(test_enqueue_recipients),
+		T(test_deliver_kept_and_dropped),
 	};
 	return srv_run("notify", tests, sizeof tests / sizeof *tests);
 }

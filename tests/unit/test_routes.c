@@ -30,6 +30,7 @@
 #include "patchwarden/hosts.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/metrics.h"
+#include "patchwarden/policy_run.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/schema.h"
 #include "patchwarden/server.h"
@@ -261,7 +262,7 @@ struct matrix_row {
 	bool used;
 };
 
-static struct matrix_row g_matrix[64];
+static struct matrix_row g_matrix[128];
 static size_t g_matrix_n;
 
 /* Splits line (NUL-terminated, modified) at tabs into at most max fields. */
@@ -612,13 +613,21 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 		id = new_host(n, false);
 		pw_buf_printf(body, "{\"note\":\"note %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}/compromised")) {
-		/* Similar hosts are of its category: it needs one. */
+		/* Similar hosts are of its category: it needs one; a clearing
+		 * needs the mark. */
 		char name[32];
 		snprintf(name, sizeof name, "dc-%d", n);
 		id = new_host(n, false);
 		pw_host_assign a = {PW_HF_CATEGORY, "core"};
 		pw_error e = PW_ERROR_INIT;
 		check(pw_host_set(fx.db, "test", name, &a, 1, NULL, &e), &e);
+		if (!post) {
+			int64_t campaign, ticket;
+			size_t similar;
+			check(pw_policy_compromised(fx.db, "test", name, NULL, 0, &campaign,
+						    &similar, &ticket, &e),
+			      &e);
+		}
 		pw_buf_printf(body, "{\"note\":\"incident %d\"}", n);
 	} else if (!strcmp(p, "/api/v1/hosts/{id}") && !strcmp(rt->method, "DELETE")) {
 		id = new_host(n, true);
@@ -639,6 +648,9 @@ static void make_call(const pw_route *rt, char *path, size_t psize, pw_buf *body
 	} else if (!strcmp(p, "/api/v1/users/{id}/tokens")) {
 		id = fx.user_id[PW_ROLE_AUDITOR];
 		pw_buf_printf(body, "{\"label\":\"t-%d\"}", n);
+	} else if (!strcmp(p, "/api/v1/users/{id}/role")) {
+		id = new_user(n, false);
+		pw_buf_puts(body, "{\"role\":\"manager\"}");
 	} else if (!strcmp(p, "/api/v1/users/{id}/disable") ||
 		   !strcmp(p, "/api/v1/users/{id}/enable")) {
 		id = new_user(n, strstr(p, "enable") != NULL);
@@ -1250,6 +1262,16 @@ static void test_host_csv(void **state)
 	import("", 400, &r);
 	reply_release(&r);
 	assert_int_equal(audit_head(), before);
+	r = call("GET", "/api/v1/reports/compliance/csv?as_of=2026-12-07",
+		 fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(!strncmp(pw_buf_str(&r.body), "host,owner_group,category,last_patched,", 39));
+	reply_release(&r);
+	r = call("GET", "/api/v1/reports/compliance?as_of=2026-13-01", fx.token[PW_ROLE_AUDITOR],
+		 NULL);
+	expect_error(&r, 400, "an as_of with month 13");
+	assert_non_null(strstr(pw_buf_str(&r.body), "month 13 at position 6"));
+	reply_release(&r);
 	r = call("GET", "/api/v1/hosts/export-csv", fx.token[PW_ROLE_AUDITOR], NULL);
 	assert_null(strstr(pw_buf_str(&r.body), "rt-new-1"));
 	reply_release(&r);
@@ -1262,6 +1284,74 @@ static void test_audit_verify(void **state)
 	assert_int_equal(r.status, 200);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "intact")));
 	assert_int_equal(json_int(r.json, "events"), audit_head());
+	reply_release(&r);
+}
+
+/* What the web console's pages need of the API: a campaign's dry run
+ * stores nothing, a host's tickets, a user's role, the token list. */
+static void test_console_routes(void **state)
+{
+	(void)state;
+	const char *op = fx.token[PW_ROLE_OPERATOR], *admin = fx.token[PW_ROLE_ADMIN];
+	campaign_host("dr", 9001, "production");
+	int64_t before = audit_head();
+	struct reply r = call("POST", "/api/v1/campaigns", op,
+			      "{\"name\":\"dry\",\"hosts\":\"owner=g-9001\",\"dry_run\":true}");
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "hosts")), 1);
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "hosts"), 0),
+				    "hostname")
+			->valuestring,
+		"dr-9001");
+	assert_int_equal(audit_head(), before);
+	reply_release(&r);
+	r = call("POST", "/api/v1/campaigns", op,
+		 "{\"name\":\"dry\",\"hosts\":\"owner=g-9001\",\"dry_run\":1}");
+	expect_error(&r, 400, "dry_run 1");
+	reply_release(&r);
+	/* The same selection for real: the host's one ticket. */
+	r = call("POST", "/api/v1/campaigns", op, "{\"name\":\"real\",\"hosts\":\"owner=g-9001\"}");
+	assert_int_equal(r.status, 201);
+	int64_t host = json_int(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "host_list"), 0),
+				"host_id");
+	reply_release(&r);
+	char path[128];
+	snprintf(path, sizeof path, "/api/v1/tickets?host=%" PRId64, host);
+	r = call("GET", path, fx.token[PW_ROLE_HELPDESK], NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "tickets")), 1);
+	assert_int_equal(json_int(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "tickets"), 0),
+				  "host_id"),
+			 host);
+	reply_release(&r);
+	r = call("GET", "/api/v1/tickets?host=1&campaign=1", admin, NULL);
+	expect_error(&r, 400, "host and campaign");
+	reply_release(&r);
+	/* A role, by id. */
+	int64_t u = new_user(9001, false);
+	snprintf(path, sizeof path, "/api/v1/users/%" PRId64 "/role", u);
+	r = call("POST", path, admin, "{\"role\":\"auditor\"}");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(cJSON_GetObjectItem(r.json, "role")->valuestring, "auditor");
+	reply_release(&r);
+	r = call("POST", path, admin, "{\"role\":\"king\"}");
+	expect_error(&r, 400, "role king");
+	reply_release(&r);
+	r = call("POST", "/api/v1/users/999999/role", admin, "{\"role\":\"auditor\"}");
+	expect_error(&r, 404, "no such user");
+	reply_release(&r);
+	/* Tokens: a user's, never a secret. */
+	r = call("GET", "/api/v1/tokens?user=t-auditor", fx.token[PW_ROLE_AUDITOR], NULL);
+	assert_int_equal(r.status, 200);
+	const cJSON *t;
+	int n = 0;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(r.json, "tokens")) {
+		assert_string_equal(cJSON_GetObjectItem(t, "user")->valuestring, "t-auditor");
+		n++;
+	}
+	assert_true(n >= 1);
+	assert_null(strstr(pw_buf_str(&r.body), "pwt_"));
 	reply_release(&r);
 }
 
@@ -1408,6 +1498,27 @@ static void test_config_rules(void **state)
 	expect_refused("[server]\njson_max_depth = 5000\n",
 		       "json_max_depth = 5000 is out of range");
 	expect_refused("[server]\nallow_plain_http = perhaps\n", "true or false");
+	/* A session cannot end for good before it could go idle. */
+	expect_refused("[server]\nsession_idle = 3600\nsession_lifetime = 600\n",
+		       "session_lifetime = 600 is below session_idle = 3600");
+	expect_refused("[server]\nlogin_failures = 0\n", "login_failures = 0 is out of range");
+	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
+			"session_idle = 600\nlogin_lockout = 60\n",
+			&sc, &e),
+	      &e);
+	assert_int_equal(sc.api.session.idle, 600);
+	assert_int_equal(sc.api.session.absolute, 43200);
+	assert_int_equal(sc.api.session.failures, 5);
+	assert_int_equal(sc.api.session.lockout, 60);
+	/* Links start with public_url: a plain http(s) address, nothing that
+	 * could end the link or add to it. */
+	check(load_text("[server]\nallow_plain_http = 1\nlisten = 127.0.0.1:1\n"
+			"public_url = https://patch.example.org/\n",
+			&sc, &e),
+	      &e);
+	expect_refused("[server]\npublic_url = patch.example.org\n", "public_url");
+	expect_refused("[server]\npublic_url = https://x.org/?next=//evil\n", "public_url");
+	expect_refused("[server]\npublic_url = javascript:alert(1)\n", "public_url");
 	/* Other sections are other commands' business. */
 	check(load_text("[agent]\nwhatever = 1\n[server]\nallow_plain_http = on\n"
 			"listen = 127.0.0.1:1\n",
@@ -1428,6 +1539,7 @@ int main(void)
 		cmocka_unit_test(test_host_csv),
 		cmocka_unit_test(test_host_identity),
 		cmocka_unit_test(test_audit_verify),
+		cmocka_unit_test(test_console_routes),
 		cmocka_unit_test(test_api_md_up_to_date),
 		cmocka_unit_test(test_examples_are_json),
 		cmocka_unit_test(test_example_config),

@@ -31,6 +31,42 @@ static void test_escape(void **state)
 	expect_escaped("<<>>", "&lt;&lt;&gt;&gt;");
 }
 
+/* The console's paths go to the console, the API's and the agents' to
+ * the route table; the notification mails' links (/actions,
+ * /campaigns/N) among the first. */
+static void test_owns(void **state)
+{
+	(void)state;
+	static const char *const console[] = {
+		"/",
+		"/login",
+		"/logout",
+		"/hosts",
+		"/hosts/7",
+		"/cves",
+		"/campaigns",
+		"/campaigns/7",
+		"/campaigns/new",
+		"/actions",
+		"/tickets",
+		"/tickets/31",
+		"/audit",
+		"/admin",
+		"/admin/users",
+		"/static/x.css",
+	};
+	static const char *const api[] = {"/api/v1/tickets", "/api/v1/audit",
+					  "/metrics",        "/adminx",
+					  "/ticketsx",       "/api/v1/hosts/7",
+					  "/auditx",         ""};
+	for (size_t i = 0; i < sizeof console / sizeof *console; i++)
+		if (!pw_web_owns(console[i]))
+			fail_msg("%s is the console's", console[i]);
+	for (size_t i = 0; i < sizeof api / sizeof *api; i++)
+		if (pw_web_owns(api[i]))
+			fail_msg("%s is not the console's", api[i]);
+}
+
 static void test_form(void **state)
 {
 	(void)state;
@@ -73,7 +109,8 @@ static void test_cookie(void **state)
 	assert_false(pw_cookie_get("", "pw_session", v, sizeof v));
 }
 
-static const pw_session_limits lim = {600, 3600};
+/* Three failures lock a name out here, not the default five. */
+static const pw_session_limits lim = {600, 3600, 3, 900};
 
 static void add_user(struct srv *f, const char *name, const char *password)
 {
@@ -164,7 +201,7 @@ static void test_lockout(void **state)
 	add_user(f, "bob", "battery staple");
 	char token[PW_SESSION_MAX];
 	pw_session s;
-	for (int i = 0; i < PW_LOGIN_FAILURES_MAX - 1; i++)
+	for (int i = 0; i < lim.failures - 1; i++)
 		REFUSED(f, PW_ERR_AUTH, "wrong",
 			pw_session_login(f->db, "ann", "guess", "198.51.100.1", &lim, token, &s,
 					 &f->e));
@@ -172,7 +209,7 @@ static void test_lockout(void **state)
 	CHECK(f, pw_session_login(f->db, "ann", "correct horse", "198.51.100.1", &lim, token, &s,
 				  &f->e));
 	assert_int_equal(srv_int(f, "SELECT failed_logins FROM users WHERE name = ?", "ann"), 0);
-	for (int i = 0; i < PW_LOGIN_FAILURES_MAX; i++)
+	for (int i = 0; i < lim.failures; i++)
 		REFUSED(f, PW_ERR_AUTH, "wrong",
 			pw_session_login(f->db, "ann", "guess", "198.51.100.1", &lim, token, &s,
 					 &f->e));
@@ -187,10 +224,10 @@ static void test_lockout(void **state)
 				  &f->e));
 	REFUSED(f, PW_ERR_AUTH, "wrong",
 		pw_session_login(f->db, "nobody", "guess", "198.51.100.1", &lim, token, &s, &f->e));
-	/* 4 + 5 wrong passwords, 1 locked out, 1 unknown name. */
+	/* 2 + 3 wrong passwords, 1 locked out, 1 unknown name. */
 	assert_int_equal(srv_int(f, "SELECT COUNT(*) FROM audit_events WHERE action = ?",
 				 "login.fail"),
-			 11);
+			 7);
 	assert_int_equal(srv_int(f,
 				 "SELECT COUNT(*) FROM audit_events WHERE action = 'login.fail'"
 				 " AND target = ?",
@@ -205,9 +242,13 @@ static void test_lockout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_escape),         T(test_form),
-		T(test_cookie),         T(test_session_login_and_csrf),
-		T(test_session_expiry), T(test_lockout),
+		T(test_escape),
+		T(test_owns),
+		T(test_form),
+		T(test_cookie),
+		T(test_session_login_and_csrf),
+		T(test_session_expiry),
+		T(test_lockout),
 	};
 	return srv_run("web", tests, sizeof tests / sizeof *tests);
 }

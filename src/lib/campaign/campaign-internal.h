@@ -67,4 +67,67 @@ pw_err pw_campaign_rollback_set(pw_db *db, int64_t campaign, int64_t host_id, st
 pw_err pw_campaign_wave_waiting(pw_db *db, int64_t campaign, int wave, int64_t soak, int64_t now,
 				int64_t *waiting, pw_error *err);
 
+/* ---- compliance reports (compliance.c, mttr.c) ------------------------ */
+
+/* The history a report reads, up to its as_of, of the hosts its filters
+ * keep (sorted by id; the other rows name a host by its index). */
+struct cx_host {
+	int64_t id;
+	char *name, *owner, *category;
+	int64_t created, decom; /* unix seconds; decom INT64_MAX: in service */
+};
+struct cx_patch {
+	size_t host;
+	int64_t at;
+};
+struct cx_finding {
+	size_t host;
+	int prio;                  /* pw_host_prio */
+	int64_t first, fixed, due; /* INT64_MAX: not fixed, no due date */
+	bool verified;             /* fixed by an inventory, not by decommissioning */
+	bool kev;
+	char *advisory; /* CX_ADVISORIES only */
+};
+struct cx_campaign {
+	int64_t id;
+	char *name;
+	bool emergency;
+	int64_t created;
+	size_t host;
+	char *state, *recheck; /* the host's state at as_of */
+};
+struct cx_risk {
+	size_t host;
+	int64_t campaign;
+	char *name, *signed_by, *expires_text;
+	int64_t ends; /* the earlier of its expiry date and when it was expired */
+};
+/* A host at one time. */
+struct cx_state {
+	bool in_service;
+	int64_t last_patch;
+	int64_t open[4]; /* per pw_host_prio */
+	int64_t past_sla;
+	bool within;
+};
+struct cx_hist {
+	const struct pw_compliance_query *q;
+	unsigned what;
+	struct cx_host *h;
+	struct cx_patch *p;
+	struct cx_finding *f;
+	struct cx_campaign *c;
+	struct cx_risk *r;
+	size_t nh, np, nf, nc, nr;
+};
+
+enum { CX_CAMPAIGNS = 1, CX_ADVISORIES = 2 };
+pw_err pw_cx_load(pw_db *db, const struct pw_compliance_query *q, unsigned what, struct cx_hist *x,
+		  pw_error *err);
+void pw_cx_free(struct cx_hist *x);
+/* The median and mean of v (sorted here) as numbers with one decimal,
+ * nulls when n is 0. */
+bool pw_cx_add_stats(struct cJSON *o, const char *median_key, const char *mean_key, double *v,
+		     size_t n);
+
 #endif

@@ -16,10 +16,13 @@
 
 #define R(role) (1u << (role))
 
-/* Who a host in `s` waits on, and how the subject says it. */
-static bool audience(pw_chost_state s, unsigned *roles, bool *owner, const char **what)
+/* Who a host in `s` waits on, how the subject says it, and whether
+ * the console's "My actions" is where they act (else the host's page). */
+static bool audience(pw_chost_state s, unsigned *roles, bool *owner, const char **what,
+		     bool *actions)
 {
 	*owner = false;
+	*actions = s != PW_CH_SCHEDULED && s != PW_CH_ESCALATED;
 	switch (s) {
 	case PW_CH_AWAITING_BACKUP:
 		*roles = R(PW_ROLE_OPERATOR); /* the backup role: campaign.h */
@@ -78,14 +81,14 @@ static pw_err packages(pw_db *db, int64_t ticket, char *out, size_t size, pw_err
 }
 
 static pw_err enqueue(pw_db *db, const char *event, const pw_notify_to *to, const char *subject,
-		      const char *body, cJSON *payload, pw_error *err)
+		      const char *body, cJSON *payload, const char *link, pw_error *err)
 {
 	char *p = payload && cJSON_AddStringToObject(payload, "event", event) &&
 				  cJSON_AddStringToObject(payload, "subject", subject) &&
 				  cJSON_AddStringToObject(payload, "text", body)
 			  ? cJSON_PrintUnformatted(payload)
 			  : NULL;
-	pw_err rc = p ? pw_notify_enqueue(db, event, to, subject, body, p, err)
+	pw_err rc = p ? pw_notify_enqueue(db, event, to, subject, body, p, link, err)
 		      : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	cJSON_free(p);
 	cJSON_Delete(payload);
@@ -95,15 +98,15 @@ static pw_err enqueue(pw_db *db, const char *event, const pw_notify_to *to, cons
 pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, pw_error *err)
 {
 	unsigned roles;
-	bool owner;
+	bool owner, actions;
 	const char *what;
-	if (!audience(to, &roles, &owner, &what))
+	if (!audience(to, &roles, &owner, &what, &actions))
 		return PW_OK;
 	pw_stmt *st;
 	bool row = false;
 	pw_err rc = pw_sql(db,
 			   "SELECT ch.campaign_id, ch.hostname, ch.app_owner, c.name, c.emergency,"
-			   " h.maint_window FROM campaign_hosts ch"
+			   " h.maint_window, ch.host_id FROM campaign_hosts ch"
 			   " JOIN campaigns c ON c.id = ch.campaign_id"
 			   " LEFT JOIN hosts h ON h.id = ch.host_id WHERE ch.ticket_id = ?",
 			   &st, err, "i", ticket);
@@ -118,6 +121,11 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 	snprintf(name, sizeof name, "%s", pw_stmt_text(st, 3) ? pw_stmt_text(st, 3) : "");
 	bool emergency = pw_stmt_int(st, 4) != 0;
 	snprintf(window, sizeof window, "%s", pw_stmt_text(st, 5) ? pw_stmt_text(st, 5) : "");
+	char link[64];
+	if (actions)
+		snprintf(link, sizeof link, "/actions");
+	else
+		snprintf(link, sizeof link, "/hosts/%" PRId64, pw_stmt_int(st, 6));
 	pw_stmt_reset(st);
 	/* An owner who is a user is told; otherwise every app-owner is
 	 * when the step is theirs, and none of them of a host with no
@@ -154,7 +162,7 @@ pw_err pw_campaign_notice_ticket(pw_db *db, int64_t ticket, pw_chost_state to, p
 		p = NULL;
 	}
 	return enqueue(db, to == PW_CH_SCHEDULED ? "campaign.scheduled" : "campaign.waiting", &rcpt,
-		       subject, body, p, err);
+		       subject, body, p, link, err);
 }
 
 pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_error *err)
@@ -173,5 +181,7 @@ pw_err pw_campaign_notice_halt(pw_db *db, int64_t campaign, const char *why, pw_
 		cJSON_Delete(p);
 		p = NULL;
 	}
-	return enqueue(db, "campaign.halted", &rcpt, subject, body, p, err);
+	char link[64];
+	snprintf(link, sizeof link, "/campaigns/%" PRId64, campaign);
+	return enqueue(db, "campaign.halted", &rcpt, subject, body, p, link, err);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "patchwarden/audit.h"
+#include "patchwarden/buf.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/grow.h"
@@ -255,8 +256,9 @@ static pw_err notify_expiry(pw_db *db, const cJSON *x, pw_error *err)
 		 cJSON_IsString(exp) ? exp->valuestring : "",
 		 risk ? "its owner is asked again" : "it is looked at again",
 		 risk ? "sign-off" : "record-countermeasure", c, host);
-	char *p = cJSON_PrintUnformatted(x);
-	pw_err rc = p ? pw_notify_enqueue(db, "policy.expiring", &to, subject, body, p, err)
+	char *p = cJSON_PrintUnformatted(x), link[64];
+	snprintf(link, sizeof link, "/campaigns/%" PRId64, c);
+	pw_err rc = p ? pw_notify_enqueue(db, "policy.expiring", &to, subject, body, p, link, err)
 		      : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	cJSON_free(p);
 	return rc;
@@ -275,7 +277,8 @@ static pw_err record_txn(pw_db *db, void *arg, pw_error *err)
 	if (!rc && !json)
 		rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = pw_notify_enqueue(db, "policy.run", &to, subject, body, json, err);
+		rc = pw_notify_enqueue(db, "policy.run", &to, subject, body, json, "/campaigns",
+				       err);
 	x->notified = 1;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(x->report, "expiring")) {
@@ -386,10 +389,80 @@ pw_err pw_policy_run_due(pw_db *db, const pw_policy_run_config *cfg, int64_t now
 
 struct compromised {
 	const char *actor, *host, *note;
-	int64_t host_id, campaign;
+	int64_t host_id, campaign, ticket;
 	size_t similar;
 	char when[PW_TS_SECONDS_LEN];
 };
+
+/* A ticket joins or leaves the incident track: its track, and an event in
+ * its history at the state it is in, waiting on whom it waits on. */
+static pw_err ticket_track(pw_db *db, int64_t ticket, const char *track, const char *actor,
+			   const char *action, const char *note, const char *ts, pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false;
+	char state[64] = "", next[64] = "";
+	pw_err rc = pw_sql(db,
+			   "SELECT ch.state, t.next_actor FROM tickets t JOIN campaign_hosts ch ON"
+			   " ch.ticket_id = t.id WHERE t.id = ?",
+			   &st, err, "i", ticket);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row) {
+		snprintf(state, sizeof state, "%s", pw_stmt_text(st, 0));
+		snprintf(next, sizeof next, "%s", pw_stmt_text(st, 1));
+		pw_stmt_reset(st);
+	}
+	if (!rc)
+		rc = pw_sql(db, "UPDATE tickets SET track = ? WHERE id = ?", &st, err, "ti", track,
+			    ticket);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_sql(db,
+			    "INSERT INTO ticket_events (ticket_id, ts, actor, action, from_state,"
+			    " to_state, note, next_actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			    &st, err, "ittttttt", ticket, ts, actor, action, state, state, note,
+			    next);
+	return rc ? rc : pw_stmt_exec(st, err);
+}
+
+/* The host's mark changed: `action` audited with `a` (NULL: out of
+ * memory), the operators and managers told with the host's console page. */
+static pw_err incident_told(pw_db *db, const char *actor, const char *action, const char *host,
+			    int64_t host_id, const cJSON *a, const char *subject, const char *body,
+			    pw_error *err)
+{
+	char target[300], link[64];
+	snprintf(target, sizeof target, "host:%s", host);
+	snprintf(link, sizeof link, "/hosts/%" PRId64, host_id);
+	char *after = a ? cJSON_PrintUnformatted(a) : NULL;
+	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
+	pw_err rc = after ? pw_audit_append(db, actor, action, target, NULL, after, NULL, err)
+			  : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = pw_notify_enqueue(db, action, &to, subject, body, after, link, err);
+	cJSON_free(after);
+	return rc;
+}
+
+/* The ids of the rows of `st` (one id column) in *ids, empty before. */
+static pw_err ids_read(pw_stmt *st, int64_t **ids, size_t *n, pw_error *err)
+{
+	size_t cap = 0;
+	bool row = false;
+	pw_err rc;
+	while (!(rc = pw_stmt_step(st, &row, err)) && row) {
+		int64_t *g = pw_grow(*ids, &cap, *n, sizeof **ids);
+		if (!g) {
+			pw_stmt_reset(st);
+			return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		}
+		*ids = g;
+		(*ids)[(*n)++] = pw_stmt_int(st, 0);
+	}
+	return rc;
+}
 
 static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 {
@@ -399,55 +472,100 @@ static pw_err compromised_txn(pw_db *db, void *arg, pw_error *err)
 			   x->when, x->host_id);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
+	if (!rc && x->ticket)
+		rc = ticket_track(db, x->ticket, "incident", x->actor, "incident", x->note, x->when,
+				  err);
 	cJSON *a = cJSON_CreateObject();
-	char *after = a && pw_json_add_str(a, "compromised", x->when) &&
-				      pw_json_add_str(a, "note", x->note) &&
-				      pw_json_add_int(a, "campaign", x->campaign) &&
-				      pw_json_add_int(a, "similar_hosts", (int64_t)x->similar)
-			      ? cJSON_PrintUnformatted(a)
-			      : NULL;
-	char target[300], subject[400], body[1200];
-	snprintf(target, sizeof target, "host:%s", x->host);
-	if (!rc)
-		rc = after ? pw_audit_append(db, x->actor, "host.compromised", target, NULL, after,
-					     NULL, err)
-			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+	bool ok = a && pw_json_add_str(a, "compromised", x->when) &&
+		  pw_json_add_str(a, "note", x->note) &&
+		  pw_json_add_int(a, "campaign", x->campaign) &&
+		  pw_json_add_int(a, "similar_hosts", (int64_t)x->similar) &&
+		  (x->ticket ? pw_json_add_int(a, "ticket", x->ticket)
+			     : cJSON_AddNullToObject(a, "ticket") != NULL) &&
+		  pw_json_add_str(a, "track", "incident");
+	char subject[400], body[1600], own[400];
 	snprintf(subject, sizeof subject, "[patchwarden] %s is compromised: %zu similar hosts",
 		 x->host, x->similar);
+	if (x->ticket)
+		snprintf(own, sizeof own,
+			 "Its own ticket %" PRId64 " is on the incident track: 'patchwarden ticket "
+			 "show %" PRId64 "'.",
+			 x->ticket, x->ticket);
+	else
+		snprintf(own, sizeof own,
+			 "It has no open finding, so no ticket of its own: handle it by the "
+			 "incident process.");
 	if (x->campaign)
 		snprintf(body, sizeof body,
-			 "%s was marked compromised by %s (%s).\n\nEmergency campaign %" PRId64
+			 "%s was marked compromised by %s (%s).\n%s\n\nEmergency campaign %" PRId64
 			 " was drafted for the %zu hosts of its category and OS release that "
 			 "share one of its open findings. A manager or an operator confirms their "
 			 "backups and starts it: 'patchwarden campaign show %" PRId64
 			 "', then 'patchwarden campaign start %" PRId64 " --as YOUR-USER'.\n",
-			 x->host, x->actor, x->note ? x->note : "no note", x->campaign, x->similar,
-			 x->campaign, x->campaign);
+			 x->host, x->actor, x->note ? x->note : "no note", own, x->campaign,
+			 x->similar, x->campaign, x->campaign);
 	else
 		snprintf(body, sizeof body,
-			 "%s was marked compromised by %s (%s).\n\nNo other host of its category "
-			 "and OS release shares one of its open findings: no campaign was "
+			 "%s was marked compromised by %s (%s).\n%s\n\nNo other host of its "
+			 "category and OS release shares one of its open findings: no campaign was "
 			 "drafted.\n",
-			 x->host, x->actor, x->note ? x->note : "no note");
-	pw_notify_to to = {R(PW_ROLE_OPERATOR) | R(PW_ROLE_MANAGER), NULL, NULL};
+			 x->host, x->actor, x->note ? x->note : "no note", own);
 	if (!rc)
-		rc = pw_notify_enqueue(db, "host.compromised", &to, subject, body, after, err);
-	cJSON_free(after);
+		rc = incident_told(db, x->actor, "host.compromised", x->host, x->host_id,
+				   ok ? a : NULL, subject, body, err);
 	cJSON_Delete(a);
 	return rc;
 }
 
+/* The compromised host's own ticket: its open one in a live campaign
+ * (an emergency one first), else that of a new emergency campaign of the
+ * host alone when it has open findings; 0 when neither. */
+static pw_err incident_ticket(pw_db *db, int64_t host_id, const char *name, int64_t now,
+			      int64_t *ticket, pw_error *err)
+{
+	pw_stmt *st;
+	int64_t open = 0, campaign = 0;
+	pw_err rc = pw_sql(db,
+			   "SELECT COALESCE((SELECT t.id FROM tickets t JOIN campaigns c ON"
+			   " c.id = t.campaign_id WHERE t.host_id = ? AND t.state = 'open' AND"
+			   " c.state IN " LIVE_STATES
+			   " ORDER BY c.emergency DESC, t.id DESC LIMIT 1),"
+			   " 0)",
+			   &st, err, "i", host_id);
+	if (!rc)
+		rc = pw_sql_int(st, ticket, err);
+	if (rc || *ticket)
+		return rc;
+	rc = pw_sql(db, "SELECT count(*) FROM findings WHERE host_id = ? AND fixed_at IS NULL", &st,
+		    err, "i", host_id);
+	if (!rc)
+		rc = pw_sql_int(st, &open, err);
+	if (rc || !open)
+		return rc;
+	char cname[300];
+	snprintf(cname, sizeof cname, "incident: %s", name);
+	pw_campaign_spec s = {cname, "all", NULL, NULL, 0, true, -1};
+	rc = pw_campaign_create_hosts(db, "system:policy", PW_ROLE_ADMIN, &s, &host_id, 1, now,
+				      &campaign, err);
+	if (!rc)
+		rc = pw_sql(db, "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = ?", &st,
+			    err, "i", campaign);
+	return rc ? rc : pw_sql_int(st, ticket, err);
+}
+
 pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, const char *note,
-			     int64_t now, int64_t *campaign, size_t *similar, pw_error *err)
+			     int64_t now, int64_t *campaign, size_t *similar, int64_t *ticket,
+			     pw_error *err)
 {
 	*campaign = 0;
+	*ticket = 0;
 	*similar = 0;
 	pw_host h = PW_HOST_INIT;
 	pw_err rc = pw_host_get_by_name(db, host, &h, err);
 	if (rc)
 		return rc;
 	bool decommissioned = h.f[PW_HF_DECOMMISSIONED] != NULL;
-	struct compromised x = {actor, NULL, note, h.id, 0, 0, {0}};
+	struct compromised x = {actor, NULL, note, h.id, 0, 0, 0, {0}};
 	char category[64], os[64], release[64], name[256];
 	const char *const v[] = {h.f[PW_HF_CATEGORY], h.f[PW_HF_OS_ID], h.f[PW_HF_OS_VERSION_ID],
 				 h.f[PW_HF_HOSTNAME]};
@@ -466,9 +584,7 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 				    "category=...') so that its similar hosts can be found",
 				    name, name);
 	int64_t *ids = NULL;
-	size_t cap = 0;
 	pw_stmt *st;
-	bool row = false;
 	rc = pw_sql(db,
 		    "SELECT DISTINCT h.id FROM hosts h JOIN findings f ON f.host_id = h.id"
 		    " AND f.fixed_at IS NULL WHERE h.id <> ? AND h.decommissioned IS NULL"
@@ -476,15 +592,8 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 		    " (SELECT advisory FROM findings WHERE host_id = ? AND fixed_at IS NULL)"
 		    " ORDER BY h.id",
 		    &st, err, "ittti", x.host_id, category, os, release, x.host_id);
-	while (!rc && !(rc = pw_stmt_step(st, &row, err)) && row) {
-		int64_t *g = pw_grow(ids, &cap, x.similar, sizeof *ids);
-		if (!g) {
-			rc = pw_error_set(err, PW_ERR_NOMEM, "out of memory");
-			break;
-		}
-		ids = g;
-		ids[x.similar++] = pw_stmt_int(st, 0);
-	}
+	if (!rc)
+		rc = ids_read(st, &ids, &x.similar, err);
 	char cname[300];
 	snprintf(cname, sizeof cname, "incident: similar to %s", name);
 	pw_campaign_spec s = {cname, "all", NULL, NULL, 0, true, -1};
@@ -492,11 +601,88 @@ pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, con
 		rc = pw_campaign_create_hosts(db, "system:policy", PW_ROLE_ADMIN, &s, ids,
 					      x.similar, now, &x.campaign, err);
 	free(ids);
+	if (!rc)
+		rc = incident_ticket(db, x.host_id, name, now, &x.ticket, err);
 	ts_of(now, x.when);
 	if (!rc)
 		rc = pw_in_write_txn(db, compromised_txn, &x, err);
 	*campaign = x.campaign;
 	*similar = x.similar;
+	*ticket = x.ticket;
+	return rc;
+}
+
+struct cleared {
+	const char *actor, *host, *note;
+	int64_t host_id;
+	size_t tickets;
+	char when[PW_TS_SECONDS_LEN];
+};
+
+static pw_err cleared_txn(pw_db *db, void *arg, pw_error *err)
+{
+	struct cleared *x = arg;
+	pw_stmt *st;
+	int64_t *ids = NULL;
+	pw_err rc = pw_sql(db, "UPDATE hosts SET compromised = NULL WHERE id = ?", &st, err, "i",
+			   x->host_id);
+	if (!rc)
+		rc = pw_stmt_exec(st, err);
+	if (!rc)
+		rc = pw_sql(db,
+			    "SELECT id FROM tickets WHERE host_id = ? AND track = 'incident'"
+			    " ORDER BY id",
+			    &st, err, "i", x->host_id);
+	if (!rc)
+		rc = ids_read(st, &ids, &x->tickets, err);
+	for (size_t i = 0; i < x->tickets && !rc; i++)
+		rc = ticket_track(db, ids[i], "regular", x->actor, "incident.cleared", x->note,
+				  x->when, err);
+	cJSON *a = cJSON_CreateObject(), *t = cJSON_AddArrayToObject(a, "tickets");
+	bool ok = t && cJSON_AddNullToObject(a, "compromised") &&
+		  pw_json_add_str(a, "note", x->note);
+	for (size_t i = 0; ok && i < x->tickets; i++)
+		ok = cJSON_AddItemToArray(t, cJSON_CreateNumber((double)ids[i]));
+	free(ids);
+	char subject[400], body[1200];
+	snprintf(subject, sizeof subject, "[patchwarden] %s is no longer compromised", x->host);
+	snprintf(body, sizeof body,
+		 "%s was cleared of its compromise by %s (%s).\n\n%zu of its tickets left the "
+		 "incident track; their history keeps it: 'patchwarden ticket list' and "
+		 "'patchwarden ticket show ID'.\n",
+		 x->host, x->actor, x->note ? x->note : "no note", x->tickets);
+	if (!rc)
+		rc = incident_told(db, x->actor, "host.compromised_cleared", x->host, x->host_id,
+				   ok ? a : NULL, subject, body, err);
+	cJSON_Delete(a);
+	return rc;
+}
+
+pw_err pw_policy_compromise_clear(pw_db *db, const char *actor, const char *host, const char *note,
+				  int64_t now, size_t *tickets, pw_error *err)
+{
+	*tickets = 0;
+	pw_host h = PW_HOST_INIT;
+	pw_err rc = pw_host_get_by_name(db, host, &h, err);
+	if (rc)
+		return rc;
+	char name[256];
+	snprintf(name, sizeof name, "%s", h.f[PW_HF_HOSTNAME] ? h.f[PW_HF_HOSTNAME] : host);
+	struct cleared x = {actor, name, note, h.id, 0, {0}};
+	pw_stmt *st;
+	int64_t marked = 0;
+	pw_host_release(&h);
+	rc = pw_sql(db, "SELECT count(*) FROM hosts WHERE id = ? AND compromised IS NOT NULL", &st,
+		    err, "i", x.host_id);
+	if (!rc)
+		rc = pw_sql_int(st, &marked, err);
+	if (!rc && !marked)
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "%s is not marked compromised: nothing to clear", name);
+	ts_of(now, x.when);
+	if (!rc)
+		rc = pw_in_write_txn(db, cleared_txn, &x, err);
+	*tickets = x.tickets;
 	return rc;
 }
 
@@ -640,8 +826,15 @@ static pw_err digest_txn(pw_db *db, void *arg, pw_error *err)
 				 group);
 		char *p = cJSON_PrintUnformatted(g);
 		pw_notify_to to = {0, NULL, group};
-		rc = p ? pw_notify_enqueue(db, "policy.digest", &to, subject, body, p, err)
-		       : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		/* The group's hosts in the console: its name is text of the
+		 * operators', so it is escaped into the link. */
+		pw_buf link = PW_BUF_INIT;
+		rc = p && !pw_buf_puts(&link, "/hosts?owner=") &&
+				     !pw_notify_path_escape(&link, group)
+			     ? pw_notify_enqueue(db, "policy.digest", &to, subject, body, p,
+						 pw_buf_str(&link), err)
+			     : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
+		pw_buf_release(&link);
 		cJSON_free(p);
 		free(body);
 		if (rc)

@@ -88,12 +88,12 @@ static const char *const host_cols[] = {
 	"h.hostname"
 
 static const char *const ticket_cols[] = {
-	"id:i",    "campaign_id:i", "host_id:i", "hostname:t",
-	"state:t", "next_actor:t",  "created:t", "closed:t",
+	"id:i",    "campaign_id:i", "host_id:i", "hostname:t", "state:t",
+	"track:t", "next_actor:t",  "created:t", "closed:t",
 };
 #define TICKET_SQL                                                                                 \
-	"SELECT id, campaign_id, host_id, hostname, state, next_actor, created, closed FROM "      \
-	"tickets"
+	"SELECT id, campaign_id, host_id, hostname, state, track, next_actor, created, closed"     \
+	" FROM tickets"
 
 static const char *const event_cols[] = {
 	"id:i", "ts:t",   "actor:t",  "action:t",     "from:t",
@@ -185,6 +185,12 @@ pw_err pw_ticket_list_json(pw_db *db, int64_t campaign, cJSON **out, pw_error *e
 	return campaign ? query(db, TICKET_SQL " WHERE campaign_id = ? ORDER BY id", "i", campaign,
 				&ticket_shape, out, err)
 			: query(db, TICKET_SQL " ORDER BY id", "", 0, &ticket_shape, out, err);
+}
+
+pw_err pw_ticket_list_host_json(pw_db *db, int64_t host, cJSON **out, pw_error *err)
+{
+	return query(db, TICKET_SQL " WHERE host_id = ? ORDER BY id", "i", host, &ticket_shape, out,
+		     err);
 }
 
 pw_err pw_ticket_show_json(pw_db *db, int64_t id, cJSON **out, pw_error *err)

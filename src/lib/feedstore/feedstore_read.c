@@ -30,10 +30,11 @@ static const char SQL_KEV_EACH[] = "SELECT " KEV_COLS
 static const char SQL_EPSS_GET[] =
 	"SELECT score, percentile FROM feed_epss WHERE cve = ? AND " VISIBLE("");
 static const char SQL_NAMING_ADV[] =
-	"SELECT adv_id, source, ecosystems, cves FROM feed_advisory"
+	"SELECT adv_id, source, ecosystems, cves, published FROM feed_advisory"
 	" WHERE adv_id = ? AND " VISIBLE("") " ORDER BY adv_id, source";
 /* The CVE ids it is bound with have no LIKE wildcard (pw_cve_id_ok). */
-static const char SQL_NAMING_CVE[] = "SELECT adv_id, source, ecosystems, cves FROM feed_advisory"
+static const char SQL_NAMING_CVE[] = "SELECT adv_id, source, ecosystems, cves, published"
+				     " FROM feed_advisory"
 				     " WHERE (adv_id = ? OR ' ' || cves || ' ' LIKE ?)"
 				     " AND " VISIBLE("") " ORDER BY adv_id, source";
 static const char SQL_ECOSYSTEMS[] =
@@ -554,7 +555,7 @@ pw_err pw_feedstore_naming(pw_feedstore *s, int64_t snapshot, const char *id, bo
 	while (!(rc = pw_fs_fail(s, pw_stmt_step(st, &row, err), err, "looking an id up")) && row) {
 		const char *cves = pw_stmt_text(st, 3), *eco = pw_stmt_text(st, 2);
 		pw_advisory_name a = {pw_stmt_text(st, 0), pw_stmt_text(st, 1), eco ? eco : "",
-				      cves ? cves : ""};
+				      cves ? cves : "", pw_stmt_text(st, 4)};
 		if ((rc = fn(ctx, &a, err))) {
 			pw_stmt_reset(st);
 			break;

@@ -76,13 +76,13 @@ static pw_err failure_txn(pw_db *db, void *arg, pw_error *err)
 	 * would let anyone keep a user out for ever by trying once in a while. */
 	if (l->user_id && !l->locked) {
 		char until[PW_TS_LEN];
-		pw_ts_now(until, PW_LOGIN_LOCKOUT_SECONDS);
+		pw_ts_now(until, l->lim->lockout);
 		pw_stmt *st;
 		rc = pw_sql(db,
 			    "UPDATE users SET failed_logins = failed_logins + 1,"
 			    " locked_until = CASE WHEN failed_logins + 1 >= ? THEN ?"
 			    " ELSE locked_until END WHERE id = ?",
-			    &st, err, "iti", (int64_t)PW_LOGIN_FAILURES_MAX, until, l->user_id);
+			    &st, err, "iti", l->lim->failures, until, l->user_id);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
 	}

@@ -3,6 +3,7 @@
  * holds no database lock. */
 #include "patchwarden/notify.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -22,7 +23,7 @@
 
 struct row {
 	int64_t id, attempts;
-	char *channel, *recipient, *subject, *body, *payload, *created;
+	char *channel, *recipient, *subject, *body, *payload, *created, *link;
 };
 
 static void row_fill(pw_stmt *st, void *item, bool *oom)
@@ -36,6 +37,7 @@ static void row_fill(pw_stmt *st, void *item, bool *oom)
 	r->body = pw_col_dup(st, 5, oom);
 	r->payload = pw_col_dup(st, 6, oom);
 	r->created = pw_col_dup(st, 7, oom);
+	r->link = pw_col_dup(st, 8, oom);
 }
 
 static void rows_free(struct row *v, size_t n)
@@ -47,6 +49,7 @@ static void rows_free(struct row *v, size_t n)
 		free(v[i].body);
 		free(v[i].payload);
 		free(v[i].created);
+		free(v[i].link);
 	}
 	free(v);
 }
@@ -118,6 +121,8 @@ bool pw_notify_message(pw_buf *b, const pw_notify_mail *m)
 			     "\r\n");
 	for (const char *p = m->body; ok && *p; p++)
 		ok = *p == '\n' ? !pw_buf_puts(b, "\r\n") : *p == '\r' || !pw_buf_putc(b, *p);
+	if (ok && m->url)
+		ok = !pw_buf_printf(b, "\r\nIn the web console: %s\r\n", m->url);
 	return ok && !pw_buf_puts(b, "\r\n");
 }
 
@@ -139,13 +144,28 @@ static void common(CURL *c, const char *url, const char *protocols, long timeout
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+/* The row's link on this node: NULL without public_url or link. */
+static const char *row_url(const pw_notify_config *cfg, const struct row *r, char *out, size_t size)
+{
+	return cfg->public_url && r->link && pw_notify_url(cfg->public_url, r->link, out, size)
+		       ? out
+		       : NULL;
+}
+
 static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_error *err)
 {
 	if (!pw_email_address_ok(r->recipient))
 		return pw_error_set(err, PW_ERR_INVALID, "'%s' is not a plain address: not sent",
 				    r->recipient ? r->recipient : "");
 	pw_buf b = PW_BUF_INIT;
-	pw_notify_mail m = {cfg->from, r->recipient, r->id, r->created, r->subject, r->body};
+	char url[1024];
+	pw_notify_mail m = {cfg->from,
+			    r->recipient,
+			    r->id,
+			    r->created,
+			    r->subject,
+			    r->body,
+			    row_url(cfg, r, url, sizeof url)};
 	if (!pw_notify_message(&b, &m)) {
 		pw_buf_release(&b);
 		return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
@@ -186,11 +206,28 @@ static pw_err send_email(const pw_notify_config *cfg, const struct row *r, pw_er
 	return rc;
 }
 
+/* The payload with "url" added when the row has a link here; *out is
+ * then freed by the caller with cJSON_free. */
+static const char *webhook_body(const pw_notify_config *cfg, const struct row *r, char **out)
+{
+	char url[1024];
+	*out = NULL;
+	if (!row_url(cfg, r, url, sizeof url))
+		return r->payload;
+	cJSON *j = cJSON_Parse(r->payload);
+	if (cJSON_IsObject(j) && !cJSON_GetObjectItemCaseSensitive(j, "url") &&
+	    cJSON_AddStringToObject(j, "url", url))
+		*out = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return *out ? *out : r->payload;
+}
+
 static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_error *err)
 {
-	char sig[72], sigh[128], idh[64];
-	size_t len = strlen(r->payload);
-	pw_notify_sign(cfg->webhook_secret, r->payload, len, sig);
+	char sig[72], sigh[128], idh[64], *owned;
+	const char *payload = webhook_body(cfg, r, &owned);
+	size_t len = strlen(payload);
+	pw_notify_sign(cfg->webhook_secret, payload, len, sig);
 	snprintf(sigh, sizeof sigh, "X-Patchwarden-Signature: %s", sig);
 	snprintf(idh, sizeof idh, "X-Patchwarden-Delivery: %" PRId64, r->id);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -204,7 +241,7 @@ static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_
 	} else {
 		common(c, cfg->webhook_url, "http,https", cfg->timeout, errbuf);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->payload);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
 		CURLcode code = curl_easy_perform(c);
@@ -218,6 +255,7 @@ static pw_err send_webhook(const pw_notify_config *cfg, const struct row *r, pw_
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	cJSON_free(owned);
 	return rc;
 }
 
@@ -246,8 +284,8 @@ static pw_err due(pw_db *db, const pw_notify_config *cfg, size_t limit, struct r
 	/* Mail waits for an smtp_url: set later, it sends what piled up. */
 	pw_err rc =
 		pw_sql(db,
-		       "SELECT id, attempts, channel, recipient, subject, body, payload, created"
-		       " FROM notify_outbox WHERE state = 'pending' AND next_attempt <= ?"
+		       "SELECT id, attempts, channel, recipient, subject, body, payload, created,"
+		       " link FROM notify_outbox WHERE state = 'pending' AND next_attempt <= ?"
 		       " AND (channel = 'webhook' OR ? = 1) ORDER BY id LIMIT ?",
 		       &st, err, "tii", now, (int64_t)(cfg->smtp_url != NULL), (int64_t)limit);
 	return rc ? rc

@@ -89,16 +89,74 @@ long pw_notify_backoff(int64_t attempts, long min, long max)
 	return wait < max ? wait : max;
 }
 
+/* Unreserved characters (RFC 3986): the bytes a link carries as themselves. */
+static bool unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static bool hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool pw_notify_path_ok(const char *path)
+{
+	if (!path || path[0] != '/' || path[1] == '/' || strlen(path) > 512)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' ? !hex(p[1]) || !hex(p[2]) : !unreserved(*p) && !strchr("/?=&", *p))
+			return false;
+		if (*p == '/' && p[1] == '/')
+			return false;
+	}
+	return true;
+}
+
+pw_err pw_notify_path_escape(pw_buf *b, const char *s)
+{
+	pw_err rc = PW_OK;
+	for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++)
+		rc = unreserved(*p) ? pw_buf_putc(b, (char)*p) : pw_buf_printf(b, "%%%02X", *p);
+	return rc;
+}
+
+bool pw_notify_public_url_ok(const char *url)
+{
+	size_t skip = !url                           ? 0
+		      : !strncmp(url, "https://", 8) ? 8
+		      : !strncmp(url, "http://", 7)  ? 7
+						     : 0;
+	if (!skip || !url[skip] || url[skip] == '/' || strlen(url) > 256)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)url + skip; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"'<>\\^`{|}?#", *p))
+			return false;
+	return true;
+}
+
+bool pw_notify_url(const char *public_url, const char *path, char *out, size_t size)
+{
+	if (!pw_notify_public_url_ok(public_url) || !pw_notify_path_ok(path))
+		return false;
+	size_t n = strlen(public_url);
+	while (n && public_url[n - 1] == '/')
+		n--;
+	int w = snprintf(out, size, "%.*s%s", (int)n, public_url, path);
+	return w > 0 && (size_t)w < size;
+}
+
 static pw_err insert(pw_db *db, const char *now, const char *event, const char *channel,
 		     const char *to, const char *subject, const char *body, const char *payload,
-		     pw_error *err)
+		     const char *link, pw_error *err)
 {
 	pw_stmt *st;
 	pw_err rc = pw_sql(db,
 			   "INSERT INTO notify_outbox (created, event, channel, recipient, subject,"
-			   " body, payload, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			   &st, err, "tttttttt", now, event, channel, to, subject, body, payload,
-			   now);
+			   " body, payload, next_attempt, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			   &st, err, "ttttttttt", now, event, channel, to, subject, body, payload,
+			   now, link);
 	return rc ? rc : pw_stmt_exec(st, err);
 }
 
@@ -137,17 +195,22 @@ static pw_err addresses(pw_db *db, const pw_notify_to *to, char ***v, size_t *n,
 }
 
 pw_err pw_notify_enqueue(pw_db *db, const char *event, const pw_notify_to *to, const char *subject,
-			 const char *body, const char *payload, pw_error *err)
+			 const char *body, const char *payload, const char *link, pw_error *err)
 {
+	if (link && !pw_notify_path_ok(link))
+		return pw_error_set(err, PW_ERR_INVALID,
+				    "'%s' is not a console path a link can carry: escape its text "
+				    "with pw_notify_path_escape",
+				    link);
 	char now[PW_TS_LEN];
 	pw_ts_now(now, 0);
 	char **v = NULL;
 	size_t n = 0;
 	pw_err rc = addresses(db, to, &v, &n, err);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = insert(db, now, event, "email", v[i], subject, body, payload, err);
+		rc = insert(db, now, event, "email", v[i], subject, body, payload, link, err);
 	if (!rc)
-		rc = insert(db, now, event, "webhook", NULL, subject, body, payload, err);
+		rc = insert(db, now, event, "webhook", NULL, subject, body, payload, link, err);
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);

@@ -488,6 +488,14 @@ static const struct server_migration migrations[] = {
 	 "CREATE INDEX findings_open_summary ON findings(priority, host_id, first_seen, kev_due)"
 	 " WHERE fixed_at IS NULL;",
 	 NULL},
+
+	{20, "links in notifications, the incident track of tickets",
+	 /* The console page a message's recipient acts on (notify.h): the
+	  * sending node prefixes its public_url. A ticket's track is
+	  * 'incident' while its host is marked compromised (policy_run.h). */
+	 "ALTER TABLE notify_outbox ADD COLUMN link TEXT;"
+	 "ALTER TABLE tickets ADD COLUMN track TEXT NOT NULL DEFAULT 'regular';",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -71,6 +71,11 @@ static cJSON *enroll_token_item(const void *item)
 	return pw_enroll_token_to_json(item);
 }
 
+static cJSON *api_token_item(const void *item)
+{
+	return pw_api_token_to_json(item);
+}
+
 static cJSON *event_item(const void *item)
 {
 	return pw_audit_event_to_json(item);
@@ -716,10 +721,10 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	char ref[32];
 	id_ref(c, ref);
 	pw_error e = PW_ERROR_INIT;
-	int64_t campaign = 0;
+	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
 	pw_err rc = pw_policy_compromised(c->env->db, c->who->actor, ref, note, pw_window_now(),
-					  &campaign, &similar, &e);
+					  &campaign, &similar, &ticket, &e);
 	if (rc) {
 		pw_api_fail(c, rc, &e);
 		return;
@@ -729,7 +734,36 @@ static void h_host_compromised(struct pw_api_ctx *c)
 	    !cJSON_AddTrueToObject(o, "compromised") ||
 	    !(campaign ? pw_json_add_int(o, "campaign", campaign)
 		       : cJSON_AddNullToObject(o, "campaign") != NULL) ||
-	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar)) {
+	    !pw_json_add_int(o, "similar_hosts", (int64_t)similar) ||
+	    !(ticket ? pw_json_add_int(o, "ticket", ticket)
+		     : cJSON_AddNullToObject(o, "ticket") != NULL)) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
+static void h_host_compromise_clear(struct pw_api_ctx *c)
+{
+	const char *note = NULL;
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
+		return;
+	char ref[32];
+	id_ref(c, ref);
+	pw_error e = PW_ERROR_INIT;
+	size_t tickets = 0;
+	pw_err rc = pw_policy_compromise_clear(c->env->db, c->who->actor, ref, note,
+					       pw_window_now(), &tickets, &e);
+	if (rc) {
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !pw_json_add_int(o, "host_id", c->id) ||
+	    !cJSON_AddFalseToObject(o, "compromised") ||
+	    !pw_json_add_int(o, "incident_tickets_cleared", (int64_t)tickets)) {
 		cJSON_Delete(o);
 		pw_api_oom(c);
 		return;
@@ -1140,6 +1174,20 @@ static void h_user_add(struct pw_api_ctx *c)
 	pw_api_reply(c, o);
 }
 
+/* The name of user c->id, from *l (which it fills); PW_ERR_NOTFOUND
+ * when there is none. */
+static pw_err user_by_id(struct pw_api_ctx *c, pw_user_list *l, const char **name, pw_error *e)
+{
+	pw_err rc = pw_user_list_all(c->env->db, l, e);
+	*name = NULL;
+	for (size_t i = 0; !rc && i < l->n; i++)
+		if (l->v[i].id == c->id)
+			*name = l->v[i].name;
+	if (!rc && !*name)
+		rc = pw_error_set(e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	return rc;
+}
+
 static void h_user_token(struct pw_api_ctx *c)
 {
 	if (!pw_api_body_object(c))
@@ -1151,15 +1199,10 @@ static void h_user_token(struct pw_api_ctx *c)
 		return;
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
 	const char *name = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id)
-			name = l.v[i].name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
 	char token[PW_API_TOKEN_MAX];
 	int64_t id = 0;
-	if (!rc && !name)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
 	if (!rc)
 		rc = pw_api_token_create(c->env->db, c->who->actor, name, label, ttl, token, &id,
 					 &e);
@@ -1177,34 +1220,36 @@ static void h_user_token(struct pw_api_ctx *c)
 		pw_api_reply(c, o);
 }
 
+/* After a change of user c->id (rc: its result), replies with the
+ * user's record as it is now. */
+static void reply_user(struct pw_api_ctx *c, pw_err rc, pw_error *e)
+{
+	pw_user_list l = PW_USER_LIST_INIT;
+	const char *name;
+	if (!rc)
+		rc = user_by_id(c, &l, &name, e);
+	cJSON *o = NULL;
+	for (size_t i = 0; !rc && i < l.n; i++)
+		if (l.v[i].id == c->id && !(o = pw_user_to_json(&l.v[i])))
+			rc = pw_error_set(e, PW_ERR_NOMEM, "out of memory");
+	pw_user_list_release(&l);
+	if (rc)
+		pw_api_fail(c, rc, e);
+	else
+		pw_api_reply(c, o);
+}
+
 /* Disables or enables user c->id and replies with the user's record. */
 static void user_disabled(struct pw_api_ctx *c, bool disabled)
 {
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
-	char *name = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id)
-			name = l.v[i].name;
-	if (!rc && !name)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
+	const char *name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
 	if (!rc)
 		rc = pw_user_set_disabled(c->env->db, c->who->actor, name, disabled, &e);
 	pw_user_list_release(&l);
-	if (!rc)
-		rc = pw_user_list_all(c->env->db, &l, &e);
-	cJSON *o = NULL;
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (l.v[i].id == c->id && !(o = pw_user_to_json(&l.v[i])))
-			rc = pw_error_set(&e, PW_ERR_NOMEM, "out of memory");
-	pw_user_list_release(&l);
-	if (!rc && !o)
-		rc = pw_error_set(&e, PW_ERR_NOTFOUND, "there is no user %" PRId64, c->id);
-	if (rc)
-		pw_api_fail(c, rc, &e);
-	else
-		pw_api_reply(c, o);
+	reply_user(c, rc, &e);
 }
 
 static void h_user_disable(struct pw_api_ctx *c)
@@ -1215,6 +1260,52 @@ static void h_user_disable(struct pw_api_ctx *c)
 static void h_user_enable(struct pw_api_ctx *c)
 {
 	user_disabled(c, false);
+}
+
+static void h_user_role(struct pw_api_ctx *c)
+{
+	if (!pw_api_body_object(c))
+		return;
+	const char *role_name;
+	pw_role role;
+	if (!pw_api_body_str(c, c->body, "role", true, 32, &role_name))
+		return;
+	if (!pw_role_parse(role_name, &role)) {
+		pw_api_error(c->resp, 400, "bad_request",
+			     "\"role\" must be admin, operator, app-owner, manager, helpdesk or "
+			     "auditor");
+		return;
+	}
+	pw_user_list l = PW_USER_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	const char *name;
+	pw_err rc = user_by_id(c, &l, &name, &e);
+	if (!rc)
+		rc = pw_user_set_role(c->env->db, c->who->actor, name, role, &e);
+	pw_user_list_release(&l);
+	reply_user(c, rc, &e);
+}
+
+static void h_tokens(struct pw_api_ctx *c)
+{
+	const char *user = pw_api_query_str(c, "user");
+	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
+	pw_error e = PW_ERROR_INIT;
+	pw_err rc = pw_api_token_list_all(c->env->db, user && *user ? user : NULL, &l, &e);
+	if (rc) {
+		pw_api_token_list_release(&l);
+		pw_api_fail(c, rc, &e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && pw_json_add_array(o, "tokens", l.v, l.n, sizeof *l.v, api_token_item);
+	pw_api_token_list_release(&l);
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
 }
 
 /* Whether token c->id is the caller's own. */
@@ -1392,6 +1483,10 @@ static void h_audit_verify(struct pw_api_ctx *c)
 /* Everyone who works with the fleet reads hosts and their jobs. */
 #define HOST_READERS PW_ROLES_ALL
 
+#define REPORT_QUERY                                                                               \
+	"`as_of` (YYYY-MM-DD: the end of that day, or YYYY-MM-DDTHH:MM:SSZ; default now), "        \
+	"`owner` (owner group), `category`"
+
 static const char paging[] = "`after` (id, default 0), `limit` (1–1000, default 100)";
 #define FILTERS                                                                                    \
 	"`category`, `exposure`, `environment`, `owner` (owner group), `criticality` (N: N or "    \
@@ -1566,6 +1661,35 @@ static const pw_route routes[] = {
 	 "\"normal\":9,\"low\":1},\"hosts_past_sla\":1,\"hosts_unpatched\":3,"
 	 "\"unpatched_days\":90,\"hosts_kev\":1,\"feed_snapshot\":{\"id\":7,"
 	 "\"created\":\"2026-12-07T01:00:00.000Z\",\"age_days\":0}}"},
+	{"GET", "/api/v1/reports/compliance", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0, JSON,
+	 200, NULL, pw_h_report_compliance,
+	 "The compliance report as of `as_of`, computed from the stored history, as `patchwarden "
+	 "report compliance --json` writes it: the fleet's totals, the weekly trend, days to "
+	 "remediate per priority, campaigns with their hosts' states, and per host the last "
+	 "patch, open findings per priority, past SLA, accepted risks and countermeasures in "
+	 "force, campaigns; patchwarden-report(1)",
+	 REPORT_QUERY, NULL,
+	 "{\"as_of\":\"2026-12-07T23:59:59Z\",\"max_days_unpatched\":90,\"owner_group\":null,"
+	 "\"category\":null,\"fleet\":{\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"unpatched\":0,\"open\":{\"emergency\":0,\"high\":1,"
+	 "\"normal\":3,\"low\":0},\"past_sla\":1,\"hosts_past_sla\":1,\"kev_open\":0,"
+	 "\"accepted_risks\":0,\"expired_risks\":0,\"countermeasures\":0},\"trend\":[{"
+	 "\"date\":\"2026-12-07\",\"hosts\":2,\"compliant\":1,\"percent\":50,"
+	 "\"within_policy\":2,\"open\":4,\"past_sla\":1}],\"remediation\":[{\"priority\":"
+	 "\"high\",\"fixed\":3,\"median_days\":6,\"mean_days\":7.3}],\"campaigns\":[],"
+	 "\"hosts\":[{\"host\":\"web-01\",\"owner_group\":\"web\",\"category\":\"web\","
+	 "\"last_patched\":\"2026-11-30\",\"days_since\":7,\"within_policy\":true,"
+	 "\"open\":{\"emergency\":0,\"high\":1,\"normal\":0,\"low\":0},\"past_sla\":1,"
+	 "\"accepted_risks\":[],\"countermeasures\":[],\"campaigns\":[],"
+	 "\"compliant\":false}]}"},
+	{"GET", "/api/v1/reports/compliance/csv", PW_ACCESS_USER, ADMIN | AUDITOR | MANAGER, 0,
+	 CSV_REPLY, 200, NULL, pw_h_report_compliance_csv,
+	 "The compliance report's hosts as CSV, as `patchwarden report compliance --format csv` "
+	 "writes them (the formula guard of the host export applies)",
+	 REPORT_QUERY, NULL,
+	 "host,owner_group,category,last_patched,days_since,within_policy,emergency,high,normal,"
+	 "low,past_sla,accepted_risks,countermeasures,campaigns,compliant\r\n"
+	 "web-01,web,web,2026-11-30,7,yes,0,1,0,0,1,,,,no\r\n"},
 	{"GET", "/api/v1/hosts", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, h_hosts,
 	 "Lists hosts by id: what their agents report and what operators maintain", host_list_query,
 	 NULL, "{\"hosts\":[{" HOST_EXAMPLE "}],\"next_after\":null}"},
@@ -1636,10 +1760,21 @@ static const pw_route routes[] = {
 	 "Marks the host compromised, as `patchwarden host set HOST compromised=true` does: "
 	 "audited with the body's optional `note`, and an emergency campaign \"incident: similar "
 	 "to HOST\" drafted for the hosts in service of its category and OS release that share "
-	 "one of its open findings (`campaign` null when none does); operators and managers are "
+	 "one of its open findings (`campaign` null when none does); the host's own ticket goes "
+	 "on the incident track (`ticket`: its open one, else that of a new emergency campaign "
+	 "of the host alone; null when it has no open finding); operators and managers are "
 	 "notified. 400 for a host without a category, 409 for a decommissioned one",
 	 NULL, "{\"note\":\"IDS alert 4411\"}",
-	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3}"},
+	 "{\"host_id\":42,\"compromised\":true,\"campaign\":9,\"similar_hosts\":3,"
+	 "\"ticket\":31}"},
+	{"DELETE", "/api/v1/hosts/{id}/compromised", PW_ACCESS_USER, ADMIN | OPERATOR | MANAGER,
+	 2 * KiB, JSON, 200, "host.compromised_cleared", h_host_compromise_clear,
+	 "Clears the host's compromised mark, as `patchwarden host set HOST compromised=false` "
+	 "does: audited with the body's optional `note`; each of its tickets on the incident "
+	 "track goes back to the regular track with an `incident.cleared` event; operators and "
+	 "managers are notified. 409 for a host not marked",
+	 NULL, "{\"note\":\"reimaged from the gold image\"}",
+	 "{\"host_id\":42,\"compromised\":false,\"incident_tickets_cleared\":1}"},
 	{"DELETE", "/api/v1/hosts/{id}", PW_ACCESS_USER, ADMIN | OPERATOR, 0, JSON, 200,
 	 "host.delete", h_host_delete,
 	 "Deletes a decommissioned host and what is stored about it (agents, jobs and their "
@@ -1755,7 +1890,9 @@ static const pw_route routes[] = {
 	 "(or those `findings` or `upgrades` select), the flow per host (`flow` auto: by "
 	 "category), waves (test environment, then least critical first, then category), a "
 	 "ticket per host. `emergency` (may run outside windows) only by a manager or admin; a "
-	 "selection no host has findings for is a 400. Returns the campaign",
+	 "selection no host has findings for is a 400. Returns the campaign; with `dry_run` true "
+	 "stores nothing and returns the plan (200) as `campaign create --dry-run --json` prints "
+	 "it: the hosts with flow, wave and findings, and the pinned feed snapshot",
 	 NULL,
 	 "{\"name\":\"web December\",\"hosts\":\"category=web\",\"upgrades\":\"openssl\","
 	 "\"flow\":\"auto\",\"emergency\":false,\"soak_seconds\":172800}",
@@ -1823,7 +1960,8 @@ static const pw_route routes[] = {
 	{"GET", "/api/v1/tickets", PW_ACCESS_USER, HOST_READERS, 0, JSON, 200, NULL, pw_h_tickets,
 	 "Lists the tickets (one per host of each campaign), as `patchwarden ticket list --json` "
 	 "prints them",
-	 "`campaign` (id: that campaign's tickets only)", NULL,
+	 "`campaign` (id: that campaign's tickets only) or `host` (id: that host's tickets only)",
+	 NULL,
 	 "{\"tickets\":[{\"id\":31,\"campaign_id\":7,\"host_id\":42,\"hostname\":\"web-01\","
 	 "\"state\":\"open\",\"next_actor\":\"app-owner\",\"created\":"
 	 "\"2026-12-07T09:00:00.000Z\",\"closed\":null}]}"},
@@ -1865,6 +2003,20 @@ static const pw_route routes[] = {
 	 "{\"id\":4,\"name\":\"carol\",\"role\":\"auditor\",\"disabled\":false,"
 	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
 	 "\"2024-05-04T00:00:00.000Z\"}"},
+	{"POST", "/api/v1/users/{id}/role", PW_ACCESS_USER, ADMIN, 1 * KiB, JSON, 200, "user.role",
+	 h_user_role,
+	 "Gives the user another role as `patchwarden user role` does; the last enabled admin "
+	 "keeps theirs (400). Returns the user",
+	 NULL, "{\"role\":\"manager\"}",
+	 "{\"id\":4,\"name\":\"carol\",\"role\":\"manager\",\"disabled\":false,"
+	 "\"has_password\":true,\"created\":\"2024-05-01T00:00:00.000Z\",\"updated\":"
+	 "\"2024-05-04T00:00:00.000Z\"}"},
+	{"GET", "/api/v1/tokens", PW_ACCESS_USER, ADMIN | AUDITOR, 0, JSON, 200, NULL, h_tokens,
+	 "Lists API tokens as `patchwarden user token list --json` does (never their secrets)",
+	 "`user` (a user name: that user's tokens only)", NULL,
+	 "{\"tokens\":[{\"id\":9,\"user\":\"carol\",\"label\":\"nightly report\","
+	 "\"created\":\"2024-05-01T00:00:00.000Z\",\"expires\":null,\"last_used\":null,"
+	 "\"revoked\":null}]}"},
 	{"DELETE", "/api/v1/tokens/{id}", PW_ACCESS_USER, PW_ROLES_ALL, 0, JSON, 200,
 	 "token.revoke", h_token_revoke,
 	 "Revokes an API token as `patchwarden user token revoke` does: an admin any token, "

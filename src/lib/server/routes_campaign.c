@@ -91,6 +91,11 @@ void pw_h_campaign_create(struct pw_api_ctx *c)
 		return;
 	}
 	s.emergency = cJSON_IsTrue(em);
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(c->body, "dry_run");
+	if (dry && !cJSON_IsBool(dry)) {
+		pw_api_error(c->resp, 400, "bad_request", "\"dry_run\" must be true or false");
+		return;
+	}
 	if (!pw_api_body_str(c, c->body, "name", true, 128, &s.name) ||
 	    !pw_api_body_str(c, c->body, "hosts", true, TEXT_MAX, &s.hosts) ||
 	    !pw_api_body_str(c, c->body, "findings", false, TEXT_MAX, &s.findings) ||
@@ -102,6 +107,18 @@ void pw_h_campaign_create(struct pw_api_ctx *c)
 		s.soak_seconds = -1;
 	int64_t id = 0;
 	pw_error e = PW_ERROR_INIT;
+	if (cJSON_IsTrue(dry)) {
+		cJSON *plan = NULL;
+		pw_err rc = pw_campaign_plan(c->env->db, &s, &plan, &e);
+		if (rc) {
+			fail_step(c, rc, &e);
+			return;
+		}
+		pw_api_reply(c, plan);
+		/* Nothing was created. */
+		c->resp->status = 200;
+		return;
+	}
 	pw_err rc = pw_campaign_create(c->env->db, c->who->actor, c->who->user.role, &s,
 				       pw_window_now(), &id, &e);
 	if (rc) {
@@ -165,12 +182,18 @@ void pw_h_campaign_step(struct pw_api_ctx *c)
 
 void pw_h_tickets(struct pw_api_ctx *c)
 {
-	int64_t campaign;
-	if (!pw_api_query_int(c, "campaign", 0, 1, INT64_MAX, &campaign))
+	int64_t campaign, host;
+	if (!pw_api_query_int(c, "campaign", 0, 1, INT64_MAX, &campaign) ||
+	    !pw_api_query_int(c, "host", 0, 1, INT64_MAX, &host))
 		return;
+	if (campaign && host) {
+		pw_api_error(c->resp, 400, "bad_request", "give campaign or host, not both");
+		return;
+	}
 	cJSON *arr = NULL;
 	pw_error e = PW_ERROR_INIT;
-	pw_err rc = pw_ticket_list_json(c->env->db, campaign, &arr, &e);
+	pw_err rc = host ? pw_ticket_list_host_json(c->env->db, host, &arr, &e)
+			 : pw_ticket_list_json(c->env->db, campaign, &arr, &e);
 	reply_list(c, rc, arr, "tickets", &e);
 }
 

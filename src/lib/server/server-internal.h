@@ -12,6 +12,8 @@
 #include "patchwarden/error.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/server.h"
+#include "patchwarden/session.h"
+#include "patchwarden/web.h"
 
 struct cJSON;
 
@@ -72,6 +74,10 @@ void pw_h_campaign_step(struct pw_api_ctx *c);
 void pw_h_tickets(struct pw_api_ctx *c);
 void pw_h_ticket(struct pw_api_ctx *c);
 
+/* The report handlers (routes_report.c), for the table. */
+void pw_h_report_compliance(struct pw_api_ctx *c);
+void pw_h_report_compliance_csv(struct pw_api_ctx *c);
+
 /* ---- the web console's assets (web_assets.c) ---------------------------- */
 
 typedef struct pw_web_asset {
@@ -83,6 +89,117 @@ typedef struct pw_web_asset {
 const char *pw_web_asset_path(const char *ext);
 /* The asset at `path`, NULL when none. */
 const pw_web_asset *pw_web_asset_find(const char *path);
+
+/* ---- the web console's pages (web*.c) ----------------------------------- */
+
+/* One console request being answered: web.c has the plumbing (the
+ * page's head, escaping, running a route as the session's user, JSON as
+ * tables); each area's pages are in their own file (web_fleet.c,
+ * web_hosts.c, web_campaigns.c, web_tickets.c, web_audit.c,
+ * web_admin.c, web_login.c). */
+struct pw_web_page {
+	const pw_api_env *env;
+	const struct pw_web_request *rq;
+	struct pw_web_response *out;
+	pw_session s;
+	pw_api_identity who;
+	bool in;    /* logged in */
+	pw_err oom; /* an append failed */
+};
+
+#define PW_WEB_MSG 512
+#define PW_WEB_COOKIE "pw_session"
+
+void pw_web_put(struct pw_web_page *p, const char *s);
+void pw_web_putf(struct pw_web_page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Escaped text: the one way a value reaches a page. */
+void pw_web_esc(struct pw_web_page *p, const char *s);
+/* The page's head (status, title, the navigation for the user's role)
+ * and its end. */
+void pw_web_head(struct pw_web_page *p, int status, const char *title);
+void pw_web_foot(struct pw_web_page *p);
+/* A result in words ("Error: ...", "Done: ...", "Verified: ..."), not
+ * only in colour; cls "error", "ok" or "verified". */
+void pw_web_message(struct pw_web_page *p, const char *cls, const char *text);
+/* The outcome a form's redirect names (?done=CODE) in words, from the
+ * page's own n pairs {code, text}: never the query's text itself, so a
+ * link from elsewhere cannot put words of its choosing on the page. */
+void pw_web_done(struct pw_web_page *p, const char *const said[][2], size_t n);
+void pw_web_error_page(struct pw_web_page *p, int status, const char *text);
+void pw_web_redirect(struct pw_web_page *p, const char *to);
+/* Runs `method path` as the session's user with the query and JSON
+ * body given; the reply's JSON in *out (NULL on an error, whose message
+ * goes to msg). Returns the status. A role the route does not let in
+ * is refused with the API's own 403 before the handler runs. */
+int pw_web_call(struct pw_web_page *p, const char *method, const char *path,
+		const pw_query_param *q, size_t nq, const char *body, struct cJSON **out, char *msg,
+		size_t msize);
+/* A form's change: runs `method path` with the JSON body `b` (consumed;
+ * NULL: no body) and returns the reply, or NULL after an error page
+ * (the API's refusal). pw_web_act then redirects to `to`. */
+struct cJSON *pw_web_send(struct pw_web_page *p, const char *method, const char *path,
+			  struct cJSON *b);
+void pw_web_act(struct pw_web_page *p, const char *method, const char *path, struct cJSON *b,
+		const char *to);
+/* The JSON of `GET path` for a page, or NULL after an error page. */
+struct cJSON *pw_web_page_data(struct pw_web_page *p, const char *path);
+/* Whether the route `method path` lets the session's role in: pages
+ * offer no form for what the role may not do. */
+bool pw_web_may(const struct pw_web_page *p, const char *method, const char *path);
+/* JSON as HTML: a table of an array of objects (the column `link_key`
+ * links to link_prefix + the row's `link_id`), an object as a <dl>
+ * (without member `skip`), any value. */
+void pw_web_table(struct pw_web_page *p, const struct cJSON *arr, const char *caption,
+		  const char *link_key, const char *link_prefix, const char *link_id);
+/* The same with a last column of each row's forms, by `actions`. */
+void pw_web_table_actions(struct pw_web_page *p, const struct cJSON *arr, const char *caption,
+			  const char *link_key, const char *link_prefix, const char *link_id,
+			  void (*actions)(struct pw_web_page *p, const struct cJSON *row));
+void pw_web_dl(struct pw_web_page *p, const struct cJSON *o, const char *skip);
+void pw_web_value(struct pw_web_page *p, const struct cJSON *v);
+/* "/prefix/<id>" or "/prefix/<id>/<rest>" (skip: the prefix's length):
+ * the id, 0 when malformed; *rest the text after it. */
+int64_t pw_web_path_id(const char *path, size_t skip, const char **rest);
+/* A query parameter of the request, NULL when absent. */
+const char *pw_web_query(const struct pw_web_request *rq, const char *key);
+/* Appends a query value, percent-encoded but for unreserved bytes. */
+void pw_web_url_value(struct pw_web_page *p, const char *v);
+void pw_web_hidden(struct pw_web_page *p, const char *name, const char *v);
+/* The session's CSRF token as a hidden field: every form that changes
+ * something carries it. */
+void pw_web_csrf(struct pw_web_page *p);
+/* A JSON object's string member, "" when absent. */
+const char *pw_web_str(const struct cJSON *o, const char *key);
+
+/* The pages, by area. ids are the path's; f the posted form. */
+void pw_web_fleet(struct pw_web_page *p);
+void pw_web_hosts(struct pw_web_page *p);
+void pw_web_host(struct pw_web_page *p, int64_t id);
+void pw_web_host_set(struct pw_web_page *p, int64_t id, const struct pw_form *f);
+void pw_web_cves(struct pw_web_page *p);
+void pw_web_campaigns(struct pw_web_page *p);
+void pw_web_campaign(struct pw_web_page *p, int64_t id);
+void pw_web_campaign_new(struct pw_web_page *p);
+void pw_web_campaign_create(struct pw_web_page *p, const struct pw_form *f);
+void pw_web_actions(struct pw_web_page *p);
+void pw_web_step(struct pw_web_page *p, int64_t id, const struct pw_form *f);
+void pw_web_tickets(struct pw_web_page *p);
+void pw_web_ticket(struct pw_web_page *p, int64_t id);
+/* A host's tickets, for its page. */
+void pw_web_host_tickets(struct pw_web_page *p, int64_t host_id);
+void pw_web_audit(struct pw_web_page *p);
+void pw_web_admin(struct pw_web_page *p);
+void pw_web_admin_post(struct pw_web_page *p, const char *what, const struct pw_form *f);
+/* The page a login goes back to (a link in a mail lands on /login when
+ * its reader has no session): `v` when it is a path of this server - one
+ * leading '/', no "//", no scheme or backslash, only the characters of
+ * the console's paths - so that no link can send who logs in to another
+ * site; NULL otherwise (the fleet page). */
+const char *pw_web_login_next(const char *v);
+/* The login form, carrying `next` (pw_web_login_next's) when set. */
+void pw_web_login_form(struct pw_web_page *p, int status, const char *error, const char *next);
+void pw_web_login(struct pw_web_page *p, const struct pw_form *f);
+void pw_web_logout(struct pw_web_page *p);
 
 /* ---- the transport and the findings scheduler -------------------------- */
 

@@ -84,9 +84,25 @@ static const pw_server_key keys[] = {
 	{"json_max_string", "65536",
 	 "longest string accepted in a request body, in bytes (job outputs included)", 'i', 256,
 	 64L << 20},
+	{"public_url", "",
+	 "the console's address as its users reach it (https://patch.example.org): the start of "
+	 "the links in notifications; empty: messages give the command only",
+	 's', 0, 0},
 	{"inflated_max", "33554432",
 	 "bytes a gzip check-in body (Content-Encoding: gzip) may inflate to; more is a 413", 'i',
 	 65536, 1L << 30},
+	{"session_idle", "1800",
+	 "seconds a web console session may go without a request before it ends", 'i', 60, 86400},
+	{"session_lifetime", "43200",
+	 "seconds after a web console login when its session ends however busy (not below "
+	 "session_idle)",
+	 'i', 300, 30 * 86400},
+	{"login_failures", "5",
+	 "failed web console logins in a row that lock a user name out for login_lockout", 'i', 1,
+	 1000},
+	{"login_lockout", "900",
+	 "seconds a locked-out user name is refused, even with the right password", 'i', 1,
+	 7 * 86400},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -206,11 +222,31 @@ pw_err pw_server_config_load(const pw_config *c, pw_server_config *out, pw_error
 	    (rc = get_long(c, "json_max_depth", &depth, err)) ||
 	    (rc = get_long(c, "json_max_string", &string, err)) ||
 	    (rc = get_long(c, "inflated_max", &inflated, err)) ||
+	    (rc = get_long(c, "session_idle", &out->api.session.idle, err)) ||
+	    (rc = get_long(c, "session_lifetime", &out->api.session.absolute, err)) ||
+	    (rc = get_long(c, "login_failures", &out->api.session.failures, err)) ||
+	    (rc = get_long(c, "login_lockout", &out->api.session.lockout, err)) ||
 	    (rc = pw_findings_config_load(c, &out->feeds, err)) ||
 	    (rc = jobs_config_load(c, out, err)) ||
 	    (rc = pw_notify_config_load(c, &out->notify, err)) ||
 	    (rc = pw_policy_run_config_load(c, &out->policy_run, err)))
 		return rc;
+	if (out->api.session.absolute < out->api.session.idle)
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[server] session_lifetime = %" PRId64
+				    " is below session_idle = %" PRId64
+				    ": a session would end before it could go idle; raise "
+				    "session_lifetime",
+				    out->api.session.absolute, out->api.session.idle);
+	const char *url = NULL;
+	get_str(c, "public_url", &url);
+	if (url && !pw_notify_public_url_ok(url))
+		return pw_error_set(err, PW_ERR_PARSE,
+				    "[server] public_url = '%s': give an http:// or https:// URL "
+				    "without query, fragment, spaces or quotes "
+				    "(https://patch.example.org)",
+				    url);
+	out->notify.public_url = url;
 	out->db_url = c ? pw_config_get(c, "server", "db") : NULL;
 	out->api.json.max_depth = (unsigned)depth;
 	out->api.json.max_string = (size_t)string;

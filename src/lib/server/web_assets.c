@@ -20,6 +20,8 @@ static const char css[] =
 	"color:#000;padding:.3em}\n"
 	"table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #999;padding:.2em "
 	".5em;text-align:left;vertical-align:top}\n"
+	/* Tokens wrap; a table of hashes scrolls by itself, not the page. */
+	"code{overflow-wrap:anywhere}.wide{overflow-x:auto}\n"
 	"dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}"
 	"dd{margin:0}\n"
 	"label{display:block;margin:.3em 0}fieldset{margin:.5em 0}\n"

@@ -12,6 +12,9 @@
 #   mta_start           # starts exim4 (MTA_PID), waits for the port
 #   mta_stop            # stops it (SIGTERM, bounded wait)
 #   mta_messages        # the files of the maildir, one per message
+#   mta_notify_conf     # the [notify] lines of patchwarden's configuration that
+#                       # send to it (STARTTLS when set up with MTA_TLS=1), from
+#                       # patchwarden@example.org
 #   mta_cleanup         # mta_stop, and removes MTA_DIR
 
 # exim refuses a configuration, spool or maildir that its user cannot
@@ -119,4 +122,12 @@ mta_messages() {
 mta_cleanup() {
   mta_stop
   [ -n "${MTA_DIR:-}" ] && rm -rf "$MTA_DIR"
+}
+
+mta_notify_conf() {
+  printf '[notify]\nsmtp_url = smtp://127.0.0.1:%s\nsmtp_user = %s\nsmtp_password = %s\n' \
+    "$MTA_PORT" "$MTA_USER" "$MTA_PASSWORD"
+  printf 'from = patchwarden@example.org\n'
+  [ -n "${MTA_CA:-}" ] && printf 'smtp_starttls = true\nsmtp_ca = %s\n' "$MTA_CA"
+  return 0
 }

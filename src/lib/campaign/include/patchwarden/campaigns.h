@@ -145,6 +145,8 @@ pw_err pw_campaign_list_json(pw_db *db, struct cJSON **out, pw_error *err);
 pw_err pw_campaign_show_json(pw_db *db, int64_t id, struct cJSON **out, pw_error *err);
 /* campaign 0: every campaign's tickets. */
 pw_err pw_ticket_list_json(pw_db *db, int64_t campaign, struct cJSON **out, pw_error *err);
+/* Host `host`'s tickets, of every campaign. */
+pw_err pw_ticket_list_host_json(pw_db *db, int64_t host, struct cJSON **out, pw_error *err);
 pw_err pw_ticket_show_json(pw_db *db, int64_t id, struct cJSON **out, pw_error *err);
 
 /* A user's role by name, for the command line's --as: PW_ERR_NOTFOUND

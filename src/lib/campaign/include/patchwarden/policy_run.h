@@ -74,11 +74,24 @@ pw_err pw_policy_digest(pw_db *db, const pw_policy_run_config *cfg, int64_t now,
  * and drafts the emergency campaign "incident: similar to HOST" for
  * every host in service of the same category and OS release that shares
  * one of its open findings (by advisory), not the host itself, which is
- * the incident's. The operators and managers are told. *campaign is 0
- * when no host is similar. A host without a category is PW_ERR_INVALID
- * (similar hosts are of its category); `host` is a hostname or "id:N"
- * (hosts.h). */
+ * the incident's: its own ticket goes on the incident track (tickets.track
+ * 'incident', an "incident" event with the note in its history) - its
+ * open ticket in a live campaign, else the ticket of a new emergency
+ * campaign "incident: HOST" of the host alone when it has open findings
+ * (*ticket, 0 when neither). The operators and managers are told, with
+ * the host's console page. *campaign is 0 when no host is similar. A
+ * host without a category is PW_ERR_INVALID (similar hosts are of its
+ * category); `host` is a hostname or "id:N" (hosts.h). */
 pw_err pw_policy_compromised(pw_db *db, const char *actor, const char *host, const char *note,
-			     int64_t now, int64_t *campaign, size_t *similar, pw_error *err);
+			     int64_t now, int64_t *campaign, size_t *similar, int64_t *ticket,
+			     pw_error *err);
+
+/* `host set HOST compromised=false`: the mark is cleared and each of the
+ * host's incident tickets goes back to the regular track with an
+ * "incident.cleared" event (*tickets of them), audited as
+ * "host.compromised_cleared" with the note, the operators and managers
+ * told. A host not marked is PW_ERR_CONFLICT. */
+pw_err pw_policy_compromise_clear(pw_db *db, const char *actor, const char *host, const char *note,
+				  int64_t now, size_t *tickets, pw_error *err);
 
 #endif

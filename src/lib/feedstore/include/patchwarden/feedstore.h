@@ -155,6 +155,7 @@ typedef struct pw_advisory_name {
 	const char *id, *source;
 	const char *ecosystems; /* the releases it has data for, space-separated, sorted */
 	const char *cves;       /* its CVEs, space-separated; may be "" */
+	const char *published;  /* as the feed gives it (ISO 8601), or NULL */
 } pw_advisory_name;
 
 /* Emits, by (id, source), the advisories visible in `snapshot` whose id

@@ -17,17 +17,18 @@
 #include "patchwarden/users.h"
 
 #define PW_SESSION_MAX 96
-/* Failures in a row that lock a user name out, and for how long. */
-#define PW_LOGIN_FAILURES_MAX 5
-#define PW_LOGIN_LOCKOUT_SECONDS 900
 
+/* The [server] keys session_idle, session_lifetime, login_failures and
+ * login_lockout (server.c). */
 typedef struct pw_session_limits {
 	int64_t idle;     /* seconds without a request before the session ends */
 	int64_t absolute; /* seconds after the login when it ends regardless */
+	int64_t failures; /* failed logins in a row that lock a user name out */
+	int64_t lockout;  /* seconds the lockout lasts */
 } pw_session_limits;
 
 /* clang-format off */
-#define PW_SESSION_LIMITS_DEFAULT {1800, 43200}
+#define PW_SESSION_LIMITS_DEFAULT {1800, 43200, 5, 900}
 /* clang-format on */
 
 typedef struct pw_session {

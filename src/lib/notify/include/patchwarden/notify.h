@@ -14,7 +14,13 @@
  * they are stored and again before they are sent, so no header can be
  * injected (pw_email_address_ok, users.h). Webhooks: the JSON payload POSTed to webhook_url with
  * X-Patchwarden-Signature: sha256=HEX, the HMAC-SHA256 of the body under
- * webhook_secret (libsodium). */
+ * webhook_secret (libsodium).
+ *
+ * Links: each message names the console page where its recipient acts
+ * (a path such as "/actions", stored with the row). The node that sends
+ * it makes the link from its [server] public_url, so a message written
+ * by the CLI gets the same link, and a server without public_url sends
+ * the command alone. */
 #ifndef PATCHWARDEN_NOTIFY_H
 #define PATCHWARDEN_NOTIFY_H
 
@@ -37,10 +43,11 @@ typedef struct pw_notify_config {
 	const char *from;          /* the sender's address */
 	const char *webhook_url;   /* NULL: webhook rows are dropped */
 	const char *webhook_secret;
-	long interval;    /* seconds between the notifier's rounds */
-	long timeout;     /* seconds one delivery may take */
-	long backoff_min; /* seconds: the wait after the first failed attempt */
-	long backoff_max; /* seconds: the longest wait between two attempts */
+	long interval;          /* seconds between the notifier's rounds */
+	long timeout;           /* seconds one delivery may take */
+	long backoff_min;       /* seconds: the wait after the first failed attempt */
+	long backoff_max;       /* seconds: the longest wait between two attempts */
+	const char *public_url; /* [server] public_url, checked; NULL: no links */
 } pw_notify_config;
 
 pw_err pw_notify_config_load(const pw_config *c, pw_notify_config *out, pw_error *err);
@@ -57,10 +64,29 @@ typedef struct pw_notify_to {
 
 /* Writes one email row per distinct address found and one webhook row,
  * in the caller's transaction. `event` ("campaign.waiting"), `subject`
- * (one line), `body` (what to do and the command that does it) and
- * `payload` (a JSON object as text, the webhook body). */
+ * (one line), `body` (what to do and the command that does it),
+ * `payload` (a JSON object as text, the webhook body) and `link` (the
+ * console page where the recipient does it, a path accepted by
+ * pw_notify_path_ok; NULL: none). */
 pw_err pw_notify_enqueue(pw_db *db, const char *event, const pw_notify_to *to, const char *subject,
-			 const char *body, const char *payload, pw_error *err);
+			 const char *body, const char *payload, const char *link, pw_error *err);
+
+/* Whether a [server] public_url is one links can start with: http:// or
+ * https://, a host, an optional path, no query, fragment, space, quote
+ * or control character. */
+bool pw_notify_public_url_ok(const char *url);
+
+/* Whether path is a console path of a link: a single leading '/', then
+ * only unreserved characters, '/', '?', '=', '&' and %-escapes (user
+ * text goes through pw_notify_path_escape first). */
+bool pw_notify_path_ok(const char *path);
+
+/* Appends s %-escaped: every byte but the unreserved ones (RFC 3986). */
+pw_err pw_notify_path_escape(pw_buf *b, const char *s);
+
+/* The link: public_url (without its trailing '/') followed by path, in
+ * out. False when either is not acceptable or it does not fit. */
+bool pw_notify_url(const char *public_url, const char *path, char *out, size_t size);
 
 typedef struct pw_notify_stats {
 	size_t sent, failed, dropped;
@@ -78,17 +104,19 @@ pw_err pw_notify_deliver(pw_db *db, const pw_notify_config *cfg, size_t limit, p
 long pw_notify_backoff(int64_t attempts, long min, long max);
 
 /* One mail as sent: from and to are plain addresses (users.h), id and
- * created the outbox row's (the Message-ID). */
+ * created the outbox row's (the Message-ID), url the link (pw_notify_url;
+ * NULL: none). */
 typedef struct pw_notify_mail {
 	const char *from, *to;
 	int64_t id;
-	const char *created, *subject, *body;
+	const char *created, *subject, *body, *url;
 } pw_notify_mail;
 
 /* Appends the RFC 5322 message: Date, From, To, Message-ID, the Subject
  * as RFC 2047 encoded words of at most 45 bytes of whole UTF-8
  * characters, MIME headers, a blank line, then the body with each LF as
- * CRLF and CRs left out (libcurl escapes a leading dot). False when out
+ * CRLF and CRs left out (libcurl escapes a leading dot), and the link on
+ * a line of its own after "In the web console: ". False when out
  * of memory. fuzz/fuzz_notify_message.c checks that no subject or body
  * adds a header line. */
 bool pw_notify_message(pw_buf *b, const pw_notify_mail *m);

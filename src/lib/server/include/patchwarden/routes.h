@@ -21,6 +21,7 @@
 #include "patchwarden/db.h"
 #include "patchwarden/error.h"
 #include "patchwarden/json_limits.h"
+#include "patchwarden/session.h"
 #include "patchwarden/users.h"
 
 typedef enum pw_route_access {
@@ -49,15 +50,15 @@ typedef struct pw_api_settings {
 	/* [policy] SLA days per priority (pw_priority order, policy.h), for
 	 * the fleet summary; -1: the default. */
 	int sla_days[4];
+	/* The web console's sessions and logins. */
+	pw_session_limits session;
 } pw_api_settings;
 
 #define PW_API_INFLATED_MAX_DEFAULT (32u << 20)
 #define PW_API_SETTINGS_INIT                                                                       \
 	{                                                                                          \
 		900, PW_JOB_LEASE, PW_JSON_LIMITS_DEFAULT, PW_API_INFLATED_MAX_DEFAULT, NULL, 0,   \
-		{                                                                                  \
-			-1, -1, -1, -1                                                             \
-		}                                                                                  \
+			{-1, -1, -1, -1}, PW_SESSION_LIMITS_DEFAULT                                \
 	}
 
 /* Who is calling, once authenticated. */
