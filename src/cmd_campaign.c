@@ -14,6 +14,7 @@
 #include "patchwarden/campaign_select.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/window.h"
+#include "ticket_html.h"
 
 #define CMD "campaign"
 
@@ -28,12 +29,14 @@ enum {
 	RECHECK = 1 << 6,
 	AS = 1 << 7,
 	TICKETS = 1 << 8, /* ticket list */
+	REASON = 1 << 9,  /* skip */
+	FORMAT = 1 << 10, /* ticket show */
 };
 
 struct opts {
 	const char *name, *hosts, *upgrades, *findings, *flow, *soak, *as, *host, *note;
 	const char *reason, *data_value, *threat_frequency, *impact, *cost_benefit;
-	const char *expires, *recheck;
+	const char *expires, *recheck, *format;
 	bool emergency, dry_run, json;
 	int64_t campaign;
 };
@@ -112,8 +115,8 @@ static const struct pw_option options[] = {
 	 .long_name = "reason",
 	 .value = &opt.reason,
 	 .argh = "TEXT",
-	 .help = "decline: why",
-	 .scope = DECLINE},
+	 .help = "decline, skip: why",
+	 .scope = DECLINE | REASON},
 	{.kind = PW_OPT_STRING,
 	 .long_name = "data-value",
 	 .value = &opt.data_value,
@@ -156,6 +159,13 @@ static const struct pw_option options[] = {
 	 .value = &opt.json,
 	 .help = "print the records as JSON (GET /api/v1/campaigns...)",
 	 .scope = JSON},
+	{.kind = PW_OPT_STRING,
+	 .long_name = "format",
+	 .value = &opt.format,
+	 .argh = "html",
+	 .help = "ticket show: one self-contained HTML page (log, approvals, risk,\n"
+		 "scan diffs, job logs, who acts next)",
+	 .scope = FORMAT},
 	{.kind = PW_OPT_INT,
 	 .long_name = "campaign",
 	 .value = &opt.campaign,
@@ -174,9 +184,11 @@ static const char usage_head[] =
 	"       patchwarden campaign list|show ID [--json]\n"
 	"       patchwarden campaign confirm-backup|approve|decline|sign-off|record-uat|\n"
 	"                            record-countermeasure ID --host HOST --as USER [...]\n"
+	"       patchwarden campaign skip ID --host HOST --reason TEXT --as USER\n"
+	"       patchwarden campaign rollback ID --host HOST --as USER [--note TEXT]\n"
 	"       patchwarden campaign start|pause|resume|cancel ID --as USER [--note TEXT]\n"
 	"       patchwarden ticket list [--campaign ID] [--json]\n"
-	"       patchwarden ticket show N [--json]\n"
+	"       patchwarden ticket show N [--json | --format html]\n"
 	"\n"
 	"Patch campaigns: every host of the filter walks its flow's state machine\n"
 	"(Flow 1: core, security, file-print, mail; Flow 2: application, database,\n"
@@ -193,6 +205,10 @@ static const char usage_tail[] =
 	"(manager; --expires), record-uat (app-owner; --note, after the host's test\n"
 	"environment hosts are verified), record-countermeasure (operator, admin;\n"
 	"--note and --recheck), start, pause, resume, cancel (operator, admin).\n"
+	"A failed patch, health check or rollback halts the campaign; the operator\n"
+	"resumes it (the step is done again), skips the host (--reason) or rolls it\n"
+	"back (a rollback job to the versions before its patch); skip and rollback\n"
+	"let the campaign's other hosts go on.\n"
 	"\n"
 	"Exit status: 0 done, 2 bad usage, a refused step or bad data.\n"
 	"See patchwarden-campaign(1) and patchwarden-ticket(1).\n";
@@ -200,7 +216,7 @@ static const char usage_tail[] =
 const struct pw_usage cmd_campaign_usage = {usage_head, PW_OPT_TABLES(options), usage_tail, NULL};
 static const char ticket_head[] =
 	"usage: patchwarden ticket list [--campaign ID] [--json]\n"
-	"       patchwarden ticket show N [--json]\n"
+	"       patchwarden ticket show N [--json | --format html]\n"
 	"\n"
 	"The tickets of patch campaigns, one per host: every step with who, when,\n"
 	"the states before and after and who acts next, and the risk acceptances.\n"
@@ -356,7 +372,7 @@ static int step(pw_db *db, pw_campaign_action a)
 			      opt.campaign,
 			      a,
 			      opt.host,
-			      a == PW_CA_DECLINE ? opt.reason : opt.note,
+			      a == PW_CA_DECLINE || a == PW_CA_SKIP ? opt.reason : opt.note,
 			      {opt.data_value, opt.threat_frequency, opt.impact, opt.cost_benefit},
 			      a == PW_CA_SIGN_OFF ? opt.expires : opt.recheck,
 			      pw_window_now()};
@@ -380,6 +396,8 @@ static unsigned step_scope(pw_campaign_action a)
 		return HOST | NOTE | EXPIRES;
 	case PW_CA_RECORD_COUNTERMEASURE:
 		return HOST | NOTE | RECHECK;
+	case PW_CA_SKIP:
+		return HOST | REASON;
 	default:
 		return (a < PW_CA__HOST_STEPS ? HOST : 0) | NOTE;
 	}
@@ -400,8 +418,8 @@ int cmd_campaign(int argc, char **argv, struct pw_setup *setup)
 	if (argc < 2)
 		return pw_cli_usage_error(CMD, "which one: create, list, show, or a step "
 					       "(confirm-backup, approve, decline, sign-off, "
-					       "record-uat, record-countermeasure, start, pause, "
-					       "resume, cancel)?");
+					       "record-uat, record-countermeasure, skip, rollback, "
+					       "start, pause, resume, cancel)?");
 	const char *sub = argv[1];
 	pw_campaign_action a = PW_CA__COUNT;
 	bool is_step = pw_campaign_action_parse(sub, &a) && a < PW_CA__STEPS;
@@ -483,7 +501,7 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 	if (!list && !one)
 		return pw_cli_usage_error(cmd, "which one: list or show?");
 	int nargs = pw_cli_parse(cmd, setup, argc - 1, argv + 1, PW_OPT_TABLES(options),
-				 JSON | (list ? TICKETS : 0));
+				 JSON | (list ? TICKETS : FORMAT));
 	if (nargs < 0)
 		return PW_EXIT_ERROR;
 	int64_t id = 0;
@@ -492,6 +510,10 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 						   : "ticket list takes no arguments");
 	if (one && parse_id(cmd, argv[1], &id))
 		return PW_EXIT_ERROR;
+	if (opt.format && strcmp(opt.format, "html"))
+		return pw_cli_usage_error(cmd, "--format takes html (--json gives the record)");
+	if (opt.format && opt.json)
+		return pw_cli_usage_error(cmd, "--format html or --json, not both");
 	pw_db *db = pw_cli_db(cmd, setup);
 	if (!db)
 		return PW_EXIT_ERROR;
@@ -501,5 +523,15 @@ int cmd_ticket(int argc, char **argv, struct pw_setup *setup)
 			: pw_ticket_list_json(db, opt.campaign, &o, &err);
 	if (rc)
 		return pw_cli_fail_err(cmd, &err);
+	if (opt.format) {
+		pw_buf page = PW_BUF_INIT;
+		rc = pw_ticket_html(db, o, &page, &err);
+		cJSON_Delete(o);
+		if (rc)
+			return pw_cli_fail_err(cmd, &err);
+		fwrite(page.data, 1, page.len, stdout);
+		pw_buf_release(&page);
+		return pw_cli_finish(cmd, PW_EXIT_OK);
+	}
 	return print(cmd, o, one ? print_ticket : print_tickets);
 }

@@ -14,15 +14,27 @@
 # * a feed snapshot imported during the campaign shows on h2's diff as
 #   "new advisories since" without changing what the campaign proves;
 # * a second campaign for that new advisory (pwt-failpost, whose postinst
-#   fails) halts, the ticket saying why.
+#   fails) halts, the ticket saying why; resumed, the patch is done again
+#   and halts again; the operator skips the host with a reason: the
+#   campaign runs on to done, the host's findings still open;
+# * a campaign for pwt-unres, whose fix depends on a package no
+#   repository has: the simulate job flags h1 UNRESOLVABLE (campaign show,
+#   the ticket with apt's reason) while its window is closed, before
+#   anything else is queued;
+# * a Flow 2 campaign for pwt-health on h1 (a test environment host: its
+#   backup check, then its owner's approval), whose agent's health check
+#   fails: patched, the failed health check halts the campaign; the operator
+#   rolls h1 back over the API: a rollback job installs the version before
+#   the patch (dpkg-query), the ticket records it, the campaign is done.
 # Expectations come from the feed files, dpkg-query and
-# `dpkg --compare-versions`, not from patchwarden. Not run on PostgreSQL:
-# the driver's cross-node lock is the findings recompute's
-# (pw_db_try_lock), tested there by campaign_flows.sh and findings tests.
+# `dpkg --compare-versions`, not from patchwarden. On SQLite, and on
+# PostgreSQL with a second node driving too (one at a time: the driver's
+# pw_db_try_lock).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/aptfindings.sh"
 . "$here/lib/pg.sh"
+. "$here/lib/campaignagents.sh"
 aptf_require sqlite3 psql
 
 cleanup() {
@@ -36,6 +48,13 @@ trap cleanup EXIT
 T=$PW_SRV_TMP
 
 check "packages built and indexed" aptf_packages "$T/repo"
+# pwt-health: a plain upgrade (its health check fails in the test);
+# pwt-unres: its fix depends on a package no repository has.
+check "pwt-health and pwt-unres built and indexed" eval \
+  'aptrepo_pkg "$T/repo" pwt-health 1.0-1 && aptrepo_pkg "$T/repo" pwt-health 1.0-2 &&
+   aptrepo_pkg "$T/repo" pwt-unres 1.0-1 &&
+   aptrepo_pkg "$T/repo" pwt-unres 1.0-2 "Depends: pwt-missing (>= 1.0)" &&
+   aptrepo_index "$T/repo"'
 check "served on loopback" aptrepo_serve "$T/repo"
 
 # run KIND DB: the whole walk on a server database of its own; q SQL
@@ -48,8 +67,8 @@ run() {
   mkdir -p "$T"
   R1=$T/root1
   R2=$T/root2
-  check "$kind: h1: bookworm root with vulnerable pwt-vuln, pwt-dep" \
-    aptrepo_root "$R1" pwt-vuln=1.0-1 pwt-dep=1.0-1
+  check "$kind: h1: bookworm root with vulnerable pwt-vuln, pwt-dep, pwt-health, pwt-unres" \
+    aptrepo_root "$R1" pwt-vuln=1.0-1 pwt-dep=1.0-1 pwt-health=1.0-1 pwt-unres=1.0-1
   check "$kind: h2: bookworm root with vulnerable pwt-vuln, pwt-slow and pwt-failpost" \
     aptrepo_root "$R2" pwt-vuln=1.0-1 pwt-slow=1.0-1 pwt-failpost=1.0-1
 
@@ -57,7 +76,7 @@ run() {
   echo drv-h2 >"$R2/etc/hostname"
 
   # Feed 1: the executor tests' list and a row for pwt-slow. Feed 2, imported
-  # during the campaign, adds pwt-failpost.
+  # during the campaign, adds pwt-failpost, pwt-health and pwt-unres.
   aptf_feed "$T/DSA.list"
   cat >>"$T/DSA.list" <<'EOF'
 [01 Dec 2026] DSA-9906-1 pwt-slow - security update
@@ -67,6 +86,10 @@ EOF
   {
     printf '[07 Dec 2026] DSA-9907-1 pwt-failpost - security update\n'
     printf '\t{CVE-2099-10007}\n\t[bookworm] - pwt-failpost 1.0-2\n'
+    printf '[07 Dec 2026] DSA-9908-1 pwt-health - security update\n'
+    printf '\t{CVE-2099-10008}\n\t[bookworm] - pwt-health 1.0-2\n'
+    printf '[07 Dec 2026] DSA-9909-1 pwt-unres - security update\n'
+    printf '\t{CVE-2099-10009}\n\t[bookworm] - pwt-unres 1.0-2\n'
     cat "$T/DSA.list"
   } >"$T/DSA2.list"
   printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/srv.conf"
@@ -94,25 +117,9 @@ EOF
   # check, h2 a health check: the repository's HTTP server).
   printf '[agent]\nbackup_check = command:/bin/true\n' >"$T/h1.conf"
   printf '[agent]\nhealth_check = %sPackages\n' "$APTREPO_URL" >"$T/h2.conf"
-  agent_loop() { # NAME ROOT
-    while [ ! -e "$T/stop" ]; do
-      timeout 90 "$PW_AGENT_BIN" run --once -c "$T/$1.conf" --root "$2" --state-dir "$T/$1" \
-        >>"$T/$1.log" 2>&1
-      sleep 1
-    done
-  }
-  for n in 1 2; do
-    r=R$n
-    timeout 60 "$PW_AGENT_BIN" enroll --server "$S" --token "$etok" --insecure --root "${!r}" \
-      --state-dir "$T/h$n" >"$T/enroll$n.out" 2>&1
-    check "$kind: h$n enrolled" test $? -eq 0
-  done
+  camp_agents "$kind" 2
   pw_http GET "$U/hosts" "$admin"
   check "$kind: both hosts listed" test "$(json 'len(j["hosts"])')" = 2
-  agent_loop h1 "$R1" &
-  LOOPS=$!
-  agent_loop h2 "$R2" &
-  LOOPS="$LOOPS $!"
 
   hostid() { q "SELECT id FROM hosts ORDER BY id LIMIT 1 OFFSET $(($1 - 1))"; }
   H1=$(hostid 1)
@@ -245,21 +252,94 @@ EOF
   check "$kind: resumed: the patch is done again (it fails again, halting again) within 60 s" \
     test_wait_for 60 eval '[ "$(count "$H2" patch)" = 3 ] &&
       [ "$(q "SELECT state FROM campaigns WHERE id = $C2")" = halted ]'
-  pw campaign cancel "$C2" --as op >/dev/null
-  check "$kind: cancelled: the host cancelled, its ticket closed" test \
-    "$(hstate "$C2" "$H2"):$(q "SELECT state FROM tickets WHERE id = $t")" = cancelled:closed
-  pw audit verify >"$T/verify.out" 2>&1
-  check "$kind: the audit log verifies" test $? -eq 0
-  touch "$T/stop"
-  for p in $LOOPS; do wait "$p"; done
-  LOOPS=
-  for n in "${!PW_SRV_PID[@]}"; do pw_srv_stop "$n" || bad "$kind: $n did not stop cleanly"; done
+  pw_http POST "$U/campaigns/$C2/skip" "$op" "{\"host\":\"$N2\"}"
+  expect_status 400 "$kind: skip without a reason"
+  pw_http POST "$U/campaigns/$C2/skip" "$op" "{\"host\":\"$N2\",\"reason\":\"pwt-failpost 1.0-2 is broken upstream: bug 4411\"}"
+  expect_status 200 "$kind: the operator skips h2 (API)"
+  check "$kind: skipped, its ticket closed, the campaign done (nothing else to run)" test \
+    "$(hstate "$C2" "$H2"):$(q "SELECT state FROM tickets WHERE id = $t"):$(q "SELECT state FROM campaigns WHERE id = $C2")" \
+    = skipped:closed:done
+  sleep 2
+  check "$kind: skipped: no patch queued again" test "$(count "$H2" patch)" = 3
+
+  # ---- an unresolvable upgrade, flagged before the window ---------------------
+  check "$kind: h1: pwt-health and pwt-unres open after feed 2" \
+    test_wait_for 30 eval '[ "$(aptf_findings "$H1" open | awk "{print \$1}" | sort | xargs)" = "pwt-health pwt-unres" ]'
+  closed=$(date -u -d '+12 hours' +%H):00
+  pw host set "$N1" "maintenance_window=daily $closed-$(date -u -d '+12 hours' +%H):30" >/dev/null
+  pw_http POST "$U/campaigns" "$op" '{"name":"unres","hosts":"category=core","upgrades":"pwt-unres"}'
+  expect_status 201 "$kind: a campaign for pwt-unres"
+  C3=$(json 'j["id"]')
+  pw campaign start "$C3" --as op >/dev/null
+  sim() { pw campaign show "$C3" --json | jq -r '.host_list[0].simulate.unresolvable'; }
+  check "$kind: the simulate job flags h1 unresolvable within 60 s" \
+    test_wait_for 60 eval '[ "$(sim)" = true ]'
+  pw campaign show "$C3" >"$T/show3.txt"
+  check "$kind: campaign show: simulate: UNRESOLVABLE on h1's line" grep -q "$N1 .*simulate: UNRESOLVABLE$" "$T/show3.txt"
+  t3=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C3")
+  pw ticket show "$t3" --json >"$T/ticket.unres.json"
+  check "$kind: the ticket says why: apt cannot install pwt-missing" jq -e \
+    '[.events[] | select(.action == "simulate")][0].note | test("pwt-missing")' "$T/ticket.unres.json" >/dev/null
+  sleep 2
+  check "$kind: outside h1's window nothing but the simulate and the backup check was queued" test \
+    "$(q "SELECT purpose FROM campaign_jobs WHERE campaign_id = $C3 ORDER BY purpose" | xargs)" = "backup simulate"
+  check "$kind: dpkg-query: pwt-unres still 1.0-1" test "$(aptf_installed "$R1" pwt-unres)" = 1.0-1
+  pw campaign cancel "$C3" --as op >/dev/null
+
+  # ---- Flow 2: a failed health check halts; the operator rolls the host back ---
+  # h1 as a test environment host of application "shop" in a Flow 2 campaign:
+  # its backup check, then its owner's approval schedules it.
+  pw host set "$N1" maintenance_window=always health_check=command:/bin/true environment=test \
+    app_owner=shop >/dev/null
+  printf '[agent]\nbackup_check = command:/bin/true\nhealth_check = command:/bin/false\n' >"$T/h1.conf"
+  pw user add own --role app-owner --no-password >/dev/null 2>&1
+  own=$(pw user token create own 2>/dev/null)
+  pw_http POST "$U/campaigns" "$op" '{"name":"health","hosts":"category=core","upgrades":"pwt-health","soak_seconds":0,"flow":2}'
+  expect_status 201 "$kind: a Flow 2 campaign for pwt-health"
+  C4=$(json 'j["id"]')
+  pw campaign start "$C4" --as op >/dev/null
+  check "$kind: h1's backup check passes: it waits for its owner (within 60 s)" \
+    test_wait_for 60 eval '[ "$(hstate "$C4" "$H1")" = awaiting_approval ]'
+  pw_http POST "$U/campaigns/$C4/approve" "$own" "{\"host\":\"$N1\",\"note\":\"test host: go ahead\"}"
+  expect_status 200 "$kind: the owner approves: the test host is scheduled"
+  check "$kind: h1's failed health check halts the campaign within 90 s" \
+    test_wait_for 90 eval '[ "$(q "SELECT state FROM campaigns WHERE id = $C4")" = halted ]'
+  t4=$(q "SELECT ticket_id FROM campaign_hosts WHERE campaign_id = $C4")
+  pw ticket show "$t4" --json >"$T/ticket.health.json"
+  check "$kind: the ticket: backup check, approval, pre-scan, patch, scan diff, health failed, halt" test \
+    "$(jq -r '[.events[].action | select(. != "job-queued" and . != "simulate")] | join(" ")' "$T/ticket.health.json")" \
+    = "open backup-check-passed approve pre-scan pre-scan-done patch-done scan-diff health-failed halt"
+  check "$kind: the ticket: patched, then the health job failed, halted, rollback offered" test \
+    "$(jq -r '[.events[].action | select(. == "patch-done" or . == "health-failed" or . == "halt")] | join(" ")' "$T/ticket.health.json")" \
+    = "patch-done health-failed halt"
+  check "$kind: ... the halt note names 'campaign rollback'" jq -e \
+    "[.events[] | select(.action == \"halt\")][0].note | test(\"health job [0-9]+ failed.*campaign rollback $C4 --host $N1\")" \
+    "$T/ticket.health.json" >/dev/null
+  check "$kind: ... its ticket open, waiting for the operator" \
+    test "$(jq -r '.state + ":" + .next_actor' "$T/ticket.health.json")" = open:operator
+  check "$kind: dpkg-query: pwt-health patched to 1.0-2" test "$(aptf_installed "$R1" pwt-health)" = 1.0-2
+  pw_http POST "$U/campaigns/$C4/rollback" "$admin" "{\"host\":\"$N1\",\"note\":\"the health check fails since the patch\"}"
+  expect_status 200 "$kind: rollback (API, admin)"
+  check "$kind: h1 rolled back within 90 s" \
+    test_wait_for 90 eval '[ "$(hstate "$C4" "$H1")" = rolled_back ]'
+  check "$kind: dpkg-query: pwt-health back at 1.0-1" test "$(aptf_installed "$R1" pwt-health)" = 1.0-1
+  check "$kind: one rollback job, of pwt-health to 1.0-1" test \
+    "$(q "SELECT count(*) FROM jobs WHERE host_id = $H1 AND kind = 'rollback'"):$(q "SELECT args FROM jobs WHERE host_id = $H1 AND kind = 'rollback'" | jq -c '[.packages[] | [.name, .version]]')" \
+    = '1:[["pwt-health","1.0-1"]]'
+  pw ticket show "$t4" --json >"$T/ticket.health.json"
+  check "$kind: the ticket: rollback, its job's change, done; closed" test \
+    "$(jq -r '[(.events[] | select(.action | test("^rollback")) | .action + "=" + .to), .state] | join(" ")' "$T/ticket.health.json")" \
+    = "rollback=rolling_back rollback-job=rolling_back rollback-done=rolled_back closed"
+  check "$kind: ... the rollback job's note: pwt-health 1.0-2 -> 1.0-1" jq -e \
+    '[.events[] | select(.action == "rollback-job")][0].note | test("pwt-health 1.0-2 -> 1.0-1")' "$T/ticket.health.json" >/dev/null
+  check "$kind: the campaign ran on to done" test "$(q "SELECT state FROM campaigns WHERE id = $C4")" = done
+  pw ticket show "$t4" >"$T/ticket.health.txt"
+  pw ticket show "$t4" --format html >"$T/ticket.health.html"
+  check "$kind: its ticket's page: the scan diff closes DSA-9908-1 (pwt-health)" \
+    eval 'tr "\n" " " <"$T/ticket.health.html" | grep -q "<h4>closed</h4><table>.*<td>pwt-health</td><td>DSA-9908-1</td>"'
+  check "$kind: ... the job logs, apt's downgrade of pwt-health among them" \
+    eval 'tr "\n" " " <"$T/ticket.health.html" | grep -q "Job logs.*--allow-downgrades.*pwt-health=1.0-1"'
+  camp_end "$kind"
 }
 
-q() { sqlite3 "$PW_SRV_TMP/sqlite/server.db" "$1"; }
-run sqlite "sqlite:$PW_SRV_TMP/sqlite/server.db"
-pw_pg_start || { bad "PostgreSQL did not start"; test_done; }
-trap 'cleanup; pw_pg_stop' EXIT
-q() { psql "$PW_TEST_PG_URL" -Atq -c "$1"; }
-run pg "$PW_TEST_PG_URL"
-pw_srv_summary
+camp_backends

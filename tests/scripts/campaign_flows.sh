@@ -196,6 +196,13 @@ run() {
     outcome "$c3" web-01 "$o" || bad "$kind: web-01 $o: $(cat "$T/outcome.err")"
   done
   check "$kind: production verified" test "$(state_of "$c3" web-01)" = verified
+  api GET "tickets?campaign=$c3" aud
+  t3=$(json '[t["id"] for t in j["tickets"] if t["hostname"] == "web-01"][0]')
+  pw ticket show "$t3" >"$T/ticket.web-01.txt"
+  pw ticket show "$t3" --format html >"$T/ticket.web-01.html"
+  check "$kind: web-01's ticket: backup, approval, UAT, then the driver's steps, closed" test \
+    "$(awk 'NR > 1 {print $3}' "$T/ticket.web-01.txt" | xargs)" \
+    = "open confirm-backup approve record-uat pre-scan-done patch-done post-scan-clean"
   api GET "campaigns/$c3" aud
   check "$kind: the campaign is done" test "$(json 'j["state"]')" = done
   check "$kind: campaign show --json is GET /campaigns/{id}" \
@@ -203,8 +210,143 @@ run() {
   api GET "tickets/$t2" aud
   check "$kind: ticket show --json is GET /tickets/{id}" \
     test "$(pw ticket show "$t2" --json | jq -cS .)" = "$(jq -cS . <<<"$HTTP_BODY")"
+
+  # ---- a halted host: skipped (rollback: campaign_driver.sh, a real agent) -------
+  api POST campaigns op '{"name":"core again","hosts":"category=core","soak_seconds":0}'
+  expect_status 201 "$kind: POST /campaigns (Flow 1 again)"
+  c4=$(json 'j["id"]')
+  hostile='tape 2292 </td><script>alert("pw")</script> & '"'"'restored'"'"' <!--'
+  pw campaign confirm-backup "$c4" --host dns-01 --as op --note "$hostile" >/dev/null
+  api POST "campaigns/$c4/skip" op '{"host":"dns-01","reason":"x"}'
+  expect_status 409 "$kind: skip: a scheduled host of an open campaign is not skipped"
+  check "$kind: ... saying what it waits for" \
+    eval '[[ "$(msg)" == *"cannot skip dns-01 now: dns-01 is scheduled"* ]]'
+  api POST "campaigns/$c4/start" op '{}'
+  expect_status 200 "$kind: start"
+  outcome "$c4" dns-01 pre-scan-done || bad "$kind: pre-scan-done: $(cat "$T/outcome.err")"
+  for s in skip rollback; do
+    api POST "campaigns/$c4/$s" op '{"host":"dns-01","reason":"x"}'
+    expect_status 409 "$kind: $s: a host being patched in a running campaign"
+    check "$kind: ... is not halted" eval '[[ "$(msg)" == *"campaign $c4 is not halted"* ]]'
+  done
+  outcome "$c4" dns-01 patch-failed 18 || bad "$kind: patch-failed: $(cat "$T/outcome.err")"
+  api GET "campaigns/$c4" aud
+  check "$kind: the failed patch halts the campaign" test "$(json 'j["state"]')" = halted
+  check "$kind: ... its ticket waits for the operator" \
+    test "$(json 'j["host_list"][0]["next_actor"]'):$(json 'j["host_list"][0]["state"]')" = operator:patching
+  for who in own boss hd aud; do
+    for s in skip rollback; do
+      api POST "campaigns/$c4/$s" "$who" '{"host":"dns-01","reason":"x"}'
+      expect_status 403 "$kind: $who may not $s"
+      check "$kind: ... the refusal names the roles" eval '[[ "$(msg)" == *"needs the role admin, operator"* ]]'
+    done
+    pw campaign rollback "$c4" --host dns-01 --as "$who" >"$T/out" 2>&1
+    check "$kind: campaign rollback --as $who: the operator's step" \
+      grep -q "rollback is the admin or operator's step; you are" "$T/out"
+  done
+  api POST "campaigns/$c4/skip" op '{"host":"dns-01"}'
+  expect_status 400 "$kind: skip without a reason"
+  check "$kind: ... asks for one" eval '[[ "$(msg)" == *"skip needs a reason (--reason)"* ]]'
+  apib POST "campaigns/$c4/rollback" op '{"host":"dns-01"}'
+  expect_status 409 "$kind: rollback with no patch job that upgraded anything"
+  check "$kind: ... says there is nothing to go back to and what else to do" eval \
+    "[[ \"\$(msg)\" == *\"no older version to go back to: an operator may run 'campaign skip $c4 --host dns-01 --reason TEXT'\"* ]]"
+  pw campaign skip "$c4" --host dns-01 --as op --reason "vendor case 4411: patch breaks named" \
+    >"$T/out" 2>&1
+  check "$kind: campaign skip --as op --reason: skipped" test "$(state_of "$c4" dns-01)" = skipped
+  api GET "campaigns/$c4" aud
+  check "$kind: the campaign ran on and is done (its only host skipped)" test "$(json 'j["state"]')" = done
+  t4=$(json 'j["host_list"][0]["ticket_id"]')
+  pw ticket show "$t4" --json >"$T/ticket4.json"
+  check "$kind: the ticket closed, nobody next, the skip and its reason on it" test \
+    "$(jq -r '[.state, .next_actor, .events[-1].action, .events[-1].from, .events[-1].to, .events[-1].note] | join(":")' "$T/ticket4.json")" \
+    = "closed:nobody:skip:patching:skipped:vendor case 4411: patch breaks named"
+  for s in skip rollback; do
+    api POST "campaigns/$c4/$s" op '{"host":"dns-01","reason":"x"}'
+    expect_status 409 "$kind: $s a skipped host of a done campaign"
+  done
+  api POST "campaigns/$c4/resume" op '{}'
+  expect_status 409 "$kind: a done campaign is not resumed"
+  api GET "audit?limit=1000" aud
+  check "$kind: the skip audited once with its reason" test \
+    "$(json '[e["after"]["note"] for e in j["events"] if e["action"] == "campaign.skip"]')" \
+    = '["vendor case 4411: patch breaks named"]'
+
+  # ---- ticket show --format html: one page, everything escaped -------------------
+  pw ticket show "$t4" --format html >"$T/t4.html"
+  check "$kind: ticket show --format html" test $? -eq 0
+  check "$kind: ... the hostile note is text: no script, the note intact, nothing outside" \
+    python3 - "$T/t4.html" "$hostile" <<'PY'
+import sys
+from html.parser import HTMLParser
+page, note = open(sys.argv[1]).read(), sys.argv[2]
+allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "p",
+           "strong", "table", "tr", "th", "td", "pre"}
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.cells, self.cur, self.comments = [], [], None, 0
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "td":
+            self.cur = ""
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cur is not None:
+            self.cells.append(self.cur)
+            self.cur = None
+    def handle_data(self, data):
+        if self.cur is not None:
+            self.cur += data
+    def handle_comment(self, data):
+        self.comments += 1
+p = P()
+p.feed(page)
+p.close()
+bad = set(p.tags) - allowed
+assert not bad, f"tags outside the page's own: {bad}"
+assert "script" not in p.tags and p.comments == 0
+assert page.startswith("<!DOCTYPE html>") and "src=" not in page and "href=" not in page
+assert note in p.cells, "the note is not one cell's text"
+PY
+  check "$kind: ... skipped, who acts next (nobody), the skip's reason" eval \
+    'grep -q "State: <strong>closed</strong>; who acts next: <strong>nobody</strong>" "$T/t4.html" &&
+     grep -q "vendor case 4411: patch breaks named" "$T/t4.html"'
+  pw ticket show "$t2" --format html >"$T/t2.html"
+  check "$kind: the declined ticket's page: the risk assessment, the decline and sign-off" \
+    python3 - "$T/t2.html" <<'PY'
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.section, self.rows = None, {}
+        self.cell = None
+    def handle_starttag(self, tag, attrs):
+        if tag == "td":
+            self.cell = ""
+        if tag == "tr" and self.section:
+            self.rows.setdefault(self.section, []).append([])
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.rows[self.section][-1].append(self.cell)
+            self.cell = None
+    def handle_data(self, d):
+        if self.cell is not None:
+            self.cell += d
+        elif self.lasttag == "h2":
+            self.section = d
+p = P()
+p.feed(open(sys.argv[1]).read())
+risk = [r for r in p.rows["Risk assessment"] if r]
+assert risk[0][:5] == ["month-end close", "high", "low", "medium",
+                       "an outage this week costs more than the exposure"], risk
+steps = [r[2] for r in p.rows["Approvals and decisions"] if r]
+assert steps == ["decline", "sign-off"], steps
+PY
+  check "$kind: --format takes html only" eval '! pw ticket show "$t4" --format pdf 2>/dev/null'
+
   pw campaign list --json >"$T/list.json"
-  check "$kind: campaign list --json: 3 campaigns" test "$(jq length "$T/list.json")" = 3
+  check "$kind: campaign list --json: 4 campaigns" test "$(jq length "$T/list.json")" = 4
   api GET "audit/verify" aud
   check "$kind: the audit log verifies" test "$(json 'j["intact"]')" = true
   api GET "audit?limit=1000" aud

@@ -44,6 +44,10 @@ static const struct who steps_by_hand[] = {
 	{PW_CA_POST_SCAN_CLEAN, 3, SYS, SYS},
 	{PW_CA_POST_SCAN_VULNERABLE, 3, SYS, SYS},
 	{PW_CA_HEALTH_FAILED, 3, SYS, SYS},
+	{PW_CA_SKIP, 3, PW_ROLE_OPERATOR, PW_ROLE_ADMIN},
+	{PW_CA_ROLLBACK, 3, PW_ROLE_OPERATOR, PW_ROLE_ADMIN},
+	{PW_CA_ROLLBACK_DONE, 3, SYS, SYS},
+	{PW_CA_ROLLBACK_FAILED, 3, SYS, SYS},
 	{PW_CA_EXPIRE, 3, SYS, SYS},
 };
 
@@ -81,6 +85,19 @@ static const struct move moves_by_hand[] = {
 	{3, PW_CH_SCHEDULED, PW_CA_RECORD_COUNTERMEASURE, PW_CH_COUNTERMEASURE},
 	{3, PW_CH_ESCALATED, PW_CA_RECORD_COUNTERMEASURE, PW_CH_COUNTERMEASURE},
 	{3, PW_CH_COUNTERMEASURE, PW_CA_EXPIRE, PW_CH_AWAITING_BACKUP},
+	/* an operator's rollback of a halted host: the driver's job */
+	{3, PW_CH_ROLLING_BACK, PW_CA_ROLLBACK_DONE, PW_CH_ROLLED_BACK},
+	{3, PW_CH_ROLLING_BACK, PW_CA_ROLLBACK_FAILED, PW_CH_ROLLING_BACK},
+};
+
+/* Seed 000: a halted campaign's host (a failed patch, health check or
+ * rollback) is resumed, skipped or rolled back; only while halted. */
+static const struct move halted_moves_by_hand[] = {
+	{3, PW_CH_PATCHING, PW_CA_SKIP, PW_CH_SKIPPED},
+	{3, PW_CH_POST_SCAN, PW_CA_SKIP, PW_CH_SKIPPED},
+	{3, PW_CH_ROLLING_BACK, PW_CA_SKIP, PW_CH_SKIPPED},
+	{3, PW_CH_PATCHING, PW_CA_ROLLBACK, PW_CH_ROLLING_BACK},
+	{3, PW_CH_POST_SCAN, PW_CA_ROLLBACK, PW_CH_ROLLING_BACK},
 };
 
 static const struct who *who_of(pw_campaign_action a)
@@ -91,14 +108,28 @@ static const struct who *who_of(pw_campaign_action a)
 	return NULL;
 }
 
-static pw_chost_state move_of(int flow, pw_chost_state s, pw_campaign_action a)
+static pw_chost_state move_in(const struct move *v, size_t n, int flow, pw_chost_state s,
+			      pw_campaign_action a)
 {
-	for (size_t i = 0; i < sizeof moves_by_hand / sizeof *moves_by_hand; i++) {
-		const struct move *m = &moves_by_hand[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct move *m = &v[i];
 		if ((m->flows & flow) && m->from == s && m->a == a)
 			return m->to;
 	}
 	return NO_STATE;
+}
+
+static bool halted_case;
+
+static pw_chost_state move_of(int flow, pw_chost_state s, pw_campaign_action a)
+{
+	pw_chost_state to = move_in(moves_by_hand, sizeof moves_by_hand / sizeof *moves_by_hand,
+				    flow, s, a);
+	if (to == NO_STATE && halted_case)
+		to = move_in(halted_moves_by_hand,
+			     sizeof halted_moves_by_hand / sizeof *halted_moves_by_hand, flow, s,
+			     a);
+	return to;
 }
 
 static pw_err expected(int flow, pw_chost_state s, pw_campaign_action a, pw_role r,
@@ -116,36 +147,45 @@ static pw_err expected(int flow, pw_chost_state s, pw_campaign_action a, pw_role
 static void test_host_machine_exhaustive(void **state)
 {
 	(void)state;
-	size_t allowed = 0;
-	for (int flow = 1; flow <= 2; flow++)
-		for (int s = 0; s < PW_CH__COUNT; s++)
-			for (int a = 0; a < PW_CA__COUNT; a++) {
-				if (a >= PW_CA__HOST_STEPS && a < PW_CA__STEPS)
-					continue; /* campaign steps: below */
-				for (int r = 0; r <= (int)SYS; r++) {
-					pw_chost_facts f = {flow, false, 0};
-					pw_chost_state want = NO_STATE, got = NO_STATE;
-					pw_error e = PW_ERROR_INIT;
-					pw_err rc_want = expected(flow, (pw_chost_state)s,
-								  (pw_campaign_action)a, (pw_role)r,
-								  &want);
-					pw_err rc = pw_campaign_check(&f, (pw_chost_state)s,
-								      (pw_campaign_action)a,
-								      (pw_role)r, "web-01", 7, &got,
-								      &e);
-					if (rc != rc_want || (!rc && got != want))
-						fail_msg("flow %d %s %s by %s: got %d (%s) -> %s, "
-							 "expected %d -> %s",
-							 flow, pw_chost_state_name(s),
-							 pw_campaign_action_name(a),
-							 r == (int)SYS ? "system" : pw_role_name(r),
-							 rc, e.msg, pw_chost_state_name(got),
-							 rc_want, pw_chost_state_name(want));
-					allowed += !rc;
+	size_t allowed[2] = {0, 0};
+	for (int halted = 0; halted <= 1; halted++)
+		for (int flow = 1; flow <= 2; flow++)
+			for (int s = 0; s < PW_CH__COUNT; s++)
+				for (int a = 0; a < PW_CA__COUNT; a++) {
+					if (a >= PW_CA__HOST_STEPS && a < PW_CA__STEPS)
+						continue; /* campaign steps: below */
+					for (int r = 0; r <= (int)SYS; r++) {
+						pw_chost_facts f = {flow, false, 0, halted};
+						halted_case = halted;
+						pw_chost_state want = NO_STATE, got = NO_STATE;
+						pw_error e = PW_ERROR_INIT;
+						pw_err rc_want = expected(flow, (pw_chost_state)s,
+									  (pw_campaign_action)a,
+									  (pw_role)r, &want);
+						pw_err rc = pw_campaign_check(&f, (pw_chost_state)s,
+									      (pw_campaign_action)a,
+									      (pw_role)r, "web-01",
+									      7, &got, &e);
+						if (rc != rc_want || (!rc && got != want))
+							fail_msg("flow %d%s %s %s by %s: got %d "
+								 "(%s) -> "
+								 "%s, expected %d -> %s",
+								 flow, halted ? " halted" : "",
+								 pw_chost_state_name(s),
+								 pw_campaign_action_name(a),
+								 r == (int)SYS ? "system"
+									       : pw_role_name(r),
+								 rc, e.msg,
+								 pw_chost_state_name(got), rc_want,
+								 pw_chost_state_name(want));
+						allowed[halted] += !rc;
+					}
 				}
-			}
-	/* 2 roles may confirm backups and record countermeasures. */
-	assert_int_equal(allowed, 41);
+	/* 2 roles may confirm backups and record countermeasures; a rollback
+	 * job's 2 outcomes in 2 flows. */
+	assert_int_equal(allowed[0], 41 + 4);
+	/* Halted: skip from 3 states and rollback from 2, by 2 roles in 2 flows. */
+	assert_int_equal(allowed[1], 45 + (3 + 2) * 2 * 2);
 }
 
 static void test_host_machine_guards(void **state)
@@ -154,13 +194,13 @@ static void test_host_machine_guards(void **state)
 	pw_chost_state to;
 	pw_error e = PW_ERROR_INIT;
 	/* An approved test environment host is patched at once: it is the test. */
-	pw_chost_facts test = {2, true, 0};
+	pw_chost_facts test = {2, true, 0, false};
 	assert_int_equal(pw_campaign_check(&test, PW_CH_AWAITING_APPROVAL, PW_CA_APPROVE,
 					   PW_ROLE_APP_OWNER, "web-t1", 1, &to, &e),
 			 PW_OK);
 	assert_int_equal(to, PW_CH_SCHEDULED);
 	/* Still vulnerable after the third patch: escalated, not patched again. */
-	pw_chost_facts worn = {1, false, 3}, fresh = {1, false, 2};
+	pw_chost_facts worn = {1, false, 3, false}, fresh = {1, false, 2, false};
 	assert_int_equal(pw_campaign_check(&worn, PW_CH_POST_SCAN, PW_CA_POST_SCAN_VULNERABLE, SYS,
 					   "dns-01", 1, &to, &e),
 			 PW_OK);
@@ -170,7 +210,7 @@ static void test_host_machine_guards(void **state)
 			 PW_OK);
 	assert_int_equal(to, PW_CH_PATCHING);
 	/* The refusal says what is missing and who must do it. */
-	pw_chost_facts f2 = {2, false, 0};
+	pw_chost_facts f2 = {2, false, 0, false};
 	assert_int_equal(pw_campaign_check(&f2, PW_CH_AWAITING_BACKUP, PW_CA_APPROVE,
 					   PW_ROLE_APP_OWNER, "web-01", 7, &to, &e),
 			 PW_ERR_CONFLICT);
@@ -181,6 +221,19 @@ static void test_host_machine_guards(void **state)
 					   "web-01", 7, &to, &e),
 			 PW_ERR_AUTH);
 	srv_contains(e.msg, "sign-off is the manager's step; you are operator");
+	/* Skip and rollback are for a halted campaign's host, and say so. */
+	assert_int_equal(pw_campaign_check(&f2, PW_CH_PATCHING, PW_CA_SKIP, PW_ROLE_OPERATOR,
+					   "web-01", 7, &to, &e),
+			 PW_ERR_CONFLICT);
+	srv_contains(e.msg, "cannot skip web-01 now: campaign 7 is not halted");
+	assert_int_equal(pw_campaign_check(&f2, PW_CH_SCHEDULED, PW_CA_ROLLBACK, PW_ROLE_OPERATOR,
+					   "web-01", 7, &to, &e),
+			 PW_ERR_CONFLICT);
+	srv_contains(e.msg, "cannot rollback web-01 now: web-01 is scheduled");
+	assert_int_equal(pw_campaign_check(&f2, PW_CH_PATCHING, PW_CA_ROLLBACK, PW_ROLE_MANAGER,
+					   "web-01", 7, &to, &e),
+			 PW_ERR_AUTH);
+	srv_contains(e.msg, "rollback is the admin or operator's step; you are manager");
 }
 
 /* ---- the campaign machine, by hand -------------------------------------- */

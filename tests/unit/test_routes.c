@@ -450,11 +450,43 @@ static void campaign_take(int64_t c, pw_campaign_action a, pw_role r, const char
 	check(pw_campaign_step_apply(fx.db, &s, &e), &e);
 }
 
+/* Campaign c's Flow 1 host halted by its failed patch, which upgraded
+ * pwt-vuln (what a rollback undoes), as the driver records it. */
+static void campaign_halted(int64_t c, const char *host)
+{
+	pw_error e = PW_ERROR_INIT;
+	pw_host h = PW_HOST_INIT;
+	check(pw_host_get_by_name(fx.db, host, &h, &e), &e);
+	campaign_take(c, PW_CA_CONFIRM_BACKUP, PW_ROLE_OPERATOR, host);
+	campaign_take(c, PW_CA_START, PW_ROLE_OPERATOR, NULL);
+	check(pw_campaign_job_outcome(fx.db, "test", c, h.id, PW_CA_PRE_SCAN_DONE, 0,
+				      pw_window_now(), &e),
+	      &e);
+	int64_t job = new_job();
+	pw_buf sql = PW_BUF_INIT;
+	pw_buf_printf(&sql,
+		      "INSERT INTO campaign_jobs (campaign_id, host_id, purpose, round, job_id,"
+		      " queued, handled) VALUES (%" PRId64 ", %" PRId64 ", 'patch', 0, %" PRId64
+		      ", '2026-12-07T00:00:00.000Z', 'retry');"
+		      "INSERT INTO job_results (agent_id, seq, job_id, host_id, status, output,"
+		      " received) VALUES ('%s', %" PRId64 ", %" PRId64 ", %" PRId64
+		      ", 'failed', '{\"packages\":[{\"name\":\"pwt-vuln\",\"before\":"
+		      "\"1.0-1\",\"after\":\"1.0-2\"}]}', '2026-12-07T00:00:01.000Z')",
+		      c, h.id, job, fx.agent.agent_id, ++fx.seq, job, fx.agent.host_id);
+	check(pw_db_exec(fx.db, sql.data, &e), &e);
+	pw_buf_release(&sql);
+	check(pw_campaign_job_outcome(fx.db, "test", c, h.id, PW_CA_PATCH_FAILED, job,
+				      pw_window_now(), &e),
+	      &e);
+	pw_host_release(&h);
+}
+
 /* A campaign over host cp-N (Flow 2) in the state `step` (the route's
  * last segment) needs; its id. *body gets the step's body. */
 static int64_t campaign_for(const char *step, int n, pw_buf *body)
 {
 	bool uat = !strcmp(step, "record-uat");
+	bool halt = !strcmp(step, "skip") || !strcmp(step, "rollback");
 	char filter[32], host[32], test[32];
 	snprintf(filter, sizeof filter, "owner=g-%d", n);
 	snprintf(host, sizeof host, "cp-%d", n);
@@ -462,7 +494,7 @@ static int64_t campaign_for(const char *step, int n, pw_buf *body)
 	campaign_host("cp", n, "production");
 	if (uat)
 		campaign_host("cpt", n, "test");
-	pw_campaign_spec sp = {"c", filter, NULL, NULL, 0, false, 0};
+	pw_campaign_spec sp = {"c", filter, NULL, NULL, halt ? 1 : 0, false, 0};
 	int64_t c, host_id = 0;
 	pw_error e = PW_ERROR_INIT;
 	check(pw_campaign_create(fx.db, "test", PW_ROLE_OPERATOR, &sp, pw_window_now(), &c, &e),
@@ -500,6 +532,8 @@ static int64_t campaign_for(const char *step, int n, pw_buf *body)
 		check(pw_campaign_job_outcome(fx.db, "test", c, host_id, walk[i], 0,
 					      pw_window_now(), &e),
 		      &e);
+	if (halt)
+		campaign_halted(c, host);
 	if (!strcmp(step, "pause") || !strcmp(step, "resume"))
 		campaign_take(c, PW_CA_START, PW_ROLE_OPERATOR, NULL);
 	if (!strcmp(step, "resume"))

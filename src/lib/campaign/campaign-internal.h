@@ -12,6 +12,12 @@
 
 struct cJSON;
 
+/* The outcomes (pw_chost_state_final) in SQL, for the queries that count
+ * the hosts still to be done. */
+#define PW_CHOST_FINAL_SQL                                                                         \
+	"('verified', 'risk_accepted', 'countermeasure', 'cancelled', 'rolled_back',"              \
+	" 'skipped')"
+
 /* machine.c: {h} and {c} of a refusal template; the roles of a bit set. */
 void pw_campaign_expand(char *out, size_t size, const char *tmpl, const char *host, int64_t id);
 void pw_campaign_roles_text(unsigned bits, char *out, size_t size);
@@ -40,6 +46,7 @@ struct ticket_event {
 	int64_t ticket;
 	const char *ts, *actor, *action, *note, *detail;
 	pw_chost_state from, to; /* from == to: no change of state */
+	const char *next;        /* who acts next; NULL: whoever `to` waits for */
 };
 
 pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_error *err);
@@ -48,6 +55,12 @@ pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_erro
  * JSON object, not consumed). */
 pw_err pw_campaign_audit(pw_db *db, const char *actor, const char *action, int64_t id,
 			 const struct cJSON *after, pw_error *err);
+
+/* driver.c: the packages (a JSON array of {"name", "version"}) the newest
+ * patch job of the host upgraded, at their versions before it: what a
+ * rollback job installs; *patch_job that job (0: none). */
+pw_err pw_campaign_rollback_set(pw_db *db, int64_t campaign, int64_t host_id, struct cJSON **pkgs,
+				int64_t *patch_job, pw_error *err);
 
 /* How many hosts of the waves before `wave` have not reached an outcome
  * or soaked for `soak` seconds by `now`: the wave's turn when 0. */

@@ -450,10 +450,11 @@ static bool add_open(cJSON *o, const int64_t open[PW_HOST_PRIO__COUNT])
 	return ok;
 }
 
+/* The machine's outcomes (skipped and rolled back too), by stored name. */
 static bool final_state(const char *s)
 {
-	return !strcmp(s, "verified") || !strcmp(s, "risk_accepted") ||
-	       !strcmp(s, "countermeasure") || !strcmp(s, "cancelled");
+	pw_chost_state st;
+	return pw_chost_state_parse(s, &st) && pw_chost_state_final(st);
 }
 
 static bool risk_active(const struct cx_risk *r, int64_t t)

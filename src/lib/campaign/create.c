@@ -337,7 +337,8 @@ static pw_err store_host(pw_db *db, struct create *c, const cJSON *h, pw_error *
 				 "users are to be notified",
 				 findings,
 				 PW_CH_AWAITING_BACKUP,
-				 PW_CH_AWAITING_BACKUP};
+				 PW_CH_AWAITING_BACKUP,
+				 NULL};
 	if (!rc)
 		rc = pw_campaign_ticket_event(db, &e, err);
 	cJSON_free(findings);

@@ -19,6 +19,7 @@
 #include "patchwarden/audit.h"
 #include "patchwarden/campaigns.h"
 #include "patchwarden/findings.h"
+#include "patchwarden/jobkind.h"
 #include "patchwarden/jobs.h"
 #include "patchwarden/jsonout.h"
 #include "patchwarden/sql.h"
@@ -51,7 +52,7 @@ struct dhost {
 struct cjob {
 	bool found, finished, ok;
 	int64_t id, job_id;
-	char handled[16];
+	char handled[16], handled_at[PW_TS_LEN];
 	char *result, *output, *message;
 };
 
@@ -68,20 +69,25 @@ static pw_err oom(pw_error *err)
 	return pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 }
 
+static const char *str_or(const char *s)
+{
+	return s ? s : "-";
+}
+
 static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purpose, struct cjob *j,
 			pw_error *err)
 {
 	pw_stmt *st;
 	bool row = false, nomem = false;
 	memset(j, 0, sizeof *j);
-	pw_err rc =
-		pw_sql(d->db,
-		       "SELECT c.id, c.job_id, c.handled, c.result, j.state, r.status, r.output,"
-		       " j.message FROM campaign_jobs c JOIN jobs j ON j.id = c.job_id"
-		       " LEFT JOIN job_results r ON r.job_id = j.id WHERE c.campaign_id = ?"
-		       " AND c.host_id = ? AND c.purpose = ? AND c.round = ?"
-		       " ORDER BY c.id DESC, r.received DESC LIMIT 1",
-		       &st, err, "iiti", d->cid, h->host_id, purpose, h->patches);
+	pw_err rc = pw_sql(
+		d->db,
+		"SELECT c.id, c.job_id, c.handled, c.result, j.state, r.status, r.output,"
+		" j.message, c.handled_at FROM campaign_jobs c JOIN jobs j ON j.id = c.job_id"
+		" LEFT JOIN job_results r ON r.job_id = j.id WHERE c.campaign_id = ?"
+		" AND c.host_id = ? AND c.purpose = ? AND c.round = ?"
+		" ORDER BY c.id DESC, r.received DESC LIMIT 1",
+		&st, err, "iiti", d->cid, h->host_id, purpose, h->patches);
 	if (!rc)
 		rc = pw_stmt_step(st, &row, err);
 	if (rc || !row)
@@ -97,6 +103,8 @@ static pw_err load_cjob(struct drive *d, const struct dhost *h, const char *purp
 	j->result = pw_col_dup(st, 3, &nomem);
 	j->output = pw_col_dup(st, 6, &nomem);
 	j->message = pw_col_dup(st, 7, &nomem);
+	snprintf(j->handled_at, sizeof j->handled_at, "%s",
+		 pw_stmt_text(st, 8) ? pw_stmt_text(st, 8) : "");
 	pw_stmt_reset(st);
 	return nomem ? oom(err) : PW_OK;
 }
@@ -112,8 +120,11 @@ static pw_err note_event(struct drive *d, const struct dhost *h, const char *act
 		  pw_json_add_str(a, "host", h->hostname) &&
 		  pw_json_add_int(a, "ticket", h->ticket_id) && pw_json_add_str(a, "note", note) &&
 		  (!detail || cJSON_AddItemToObject(a, "detail", cJSON_Duplicate(detail, true)));
-	struct ticket_event e = {h->ticket_id, d->ts, d->actor, action,
-				 note,         text,  h->state, h->state};
+	/* A halted campaign waits for its operator (resume, skip, rollback). */
+	struct ticket_event e = {
+		h->ticket_id, d->ts,    d->actor,
+		action,       note,     text,
+		h->state,     h->state, !strcmp(action, "halt") ? "operator" : NULL};
 	pw_err rc = ok ? pw_campaign_ticket_event(d->db, &e, err) : oom(err);
 	char what[64];
 	snprintf(what, sizeof what, "campaign.%s", action);
@@ -173,20 +184,98 @@ static pw_err patch_set(struct drive *d, const struct dhost *h, cJSON *o, pw_err
 	return rc;
 }
 
-/* The job's arguments: patch and simulate take the selected findings. */
+/* Each package the newest patch job upgraded, at the version it had
+ * before: what its output says, as the agent saw dpkg before and after.
+ * A package the patch newly installed has no older version to go back to
+ * and stays. */
+pw_err pw_campaign_rollback_set(pw_db *db, int64_t campaign, int64_t host_id, cJSON **pkgs,
+				int64_t *patch_job, pw_error *err)
+{
+	pw_stmt *st;
+	bool row = false, nomem = false;
+	char *text = NULL;
+	*patch_job = 0;
+	*pkgs = cJSON_CreateArray();
+	pw_err rc =
+		*pkgs ? pw_sql(db,
+			       "SELECT c.job_id, r.output FROM campaign_jobs c"
+			       " LEFT JOIN job_results r ON r.job_id = c.job_id"
+			       " WHERE c.campaign_id = ? AND c.host_id = ? AND c.purpose = 'patch'"
+			       " ORDER BY c.id DESC, r.received DESC LIMIT 1",
+			       &st, err, "ii", campaign, host_id)
+		      : oom(err);
+	if (!rc)
+		rc = pw_stmt_step(st, &row, err);
+	if (!rc && row) {
+		*patch_job = pw_stmt_int(st, 0);
+		text = pw_col_dup(st, 1, &nomem);
+		pw_stmt_reset(st);
+	}
+	cJSON *out = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	const cJSON *p;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(out, "packages")) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"));
+		const char *before = cJSON_GetStringValue(cJSON_GetObjectItem(p, "before"));
+		const char *after = cJSON_GetStringValue(cJSON_GetObjectItem(p, "after"));
+		if (!name || !before || !after || !strcmp(before, after))
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(*pkgs, o) || !pw_json_add_str(o, "name", name) ||
+		    !pw_json_add_str(o, "version", before)) {
+			cJSON_Delete(o);
+			nomem = true;
+		}
+	}
+	cJSON_Delete(out);
+	if (!rc && nomem)
+		rc = oom(err);
+	if (rc) {
+		cJSON_Delete(*pkgs);
+		*pkgs = NULL;
+	}
+	return rc;
+}
+
+/* The job's arguments: patch and simulate take the selected findings,
+ * rollback what the patch upgraded. */
 static pw_err job_args(struct drive *d, const struct dhost *h, const char *kind, char **out,
 		       pw_error *err)
 {
 	cJSON *o = cJSON_CreateObject();
 	pw_err rc = o ? PW_OK : oom(err);
+	bool windowed = !strcmp(kind, "patch") || !strcmp(kind, "rollback");
 	if (!rc && (!strcmp(kind, "patch") || !strcmp(kind, "simulate")))
 		rc = patch_set(d, h, o, err);
-	if (!rc && !strcmp(kind, "patch") &&
+	if (!rc && !strcmp(kind, "rollback")) {
+		cJSON *pkgs = NULL;
+		int64_t patch_job;
+		rc = pw_campaign_rollback_set(d->db, d->cid, h->host_id, &pkgs, &patch_job, err);
+		if (!rc && !cJSON_AddItemToObject(o, "packages", pkgs)) {
+			cJSON_Delete(pkgs);
+			rc = oom(err);
+		}
+	}
+	if (!rc && windowed &&
 	    !cJSON_AddBoolToObject(o, d->emergency ? "emergency" : "at_window", true))
 		rc = oom(err);
 	*out = rc ? NULL : cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return rc ? rc : *out ? PW_OK : oom(err);
+}
+
+/* Whether the step's job is to be queued again: a failed step the
+ * operator resumed ("retry"), or a failed backup check after
+ * PW_CAMPAIGN_BACKUP_RETRY. */
+static bool due_again(const struct drive *d, const char *purpose, const struct cjob *j)
+{
+	if (!strcmp(j->handled, "retry"))
+		return true;
+	if (strcmp(purpose, "backup") != 0 || strcmp(j->handled, "failed") != 0)
+		return false;
+	char due[PW_TS_LEN];
+	pw_job_ts(d->now - PW_CAMPAIGN_BACKUP_RETRY, due);
+	return strcmp(j->handled_at, due) <= 0;
 }
 
 struct queue_ctx {
@@ -204,7 +293,7 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 	/* Another node may have queued it since we looked. */
 	if (!rc)
 		rc = load_cjob(d, q->h, q->purpose, &j, err);
-	bool again = !rc && j.found && strcmp(j.handled, "retry") != 0;
+	bool again = !rc && j.found && !due_again(d, q->purpose, &j);
 	cjob_release(&j);
 	if (rc || again)
 		return rc;
@@ -225,6 +314,16 @@ static pw_err queue_txn(pw_db *db, void *arg, pw_error *err)
 			out.id, d->ts);
 	if (!rc)
 		rc = pw_stmt_exec(st, err);
+	/* Outside the windows the job gets a deadline instead: a host that
+	 * does not come back halts the campaign rather than stall it. */
+	const pw_job_kind *k = pw_job_kind_find(q->kind);
+	if (!rc && !(k && k->windowed)) {
+		pw_job_ts(d->now + PW_CAMPAIGN_JOB_DEADLINE, out.not_after);
+		rc = pw_sql(db, "UPDATE jobs SET not_after = ? WHERE id = ?", &st, err, "ti",
+			    out.not_after, out.id);
+		if (!rc)
+			rc = pw_stmt_exec(st, err);
+	}
 	cJSON *e = rc ? NULL : cJSON_CreateObject();
 	if (!rc &&
 	    !(e && pw_json_add_int(e, "job", out.id) && pw_json_add_str(e, "kind", q->kind) &&
@@ -366,12 +465,14 @@ static pw_err halt(struct drive *d, const struct dhost *h, const char *why, bool
 	if (!rc && !(o && pw_json_add_int(o, "campaign", d->cid) &&
 		     pw_json_add_str(o, "host", h->hostname) && pw_json_add_str(o, "reason", why)))
 		rc = oom(err);
-	char note[PW_ERROR_MSG_MAX + 256];
+	char note[PW_ERROR_MSG_MAX + 1024];
 	snprintf(note, sizeof note,
 		 "campaign %" PRId64
 		 " halted: %.400s; an operator must look at it and run 'campaign "
-		 "resume %" PRId64 "' (the step is done again) or 'campaign cancel %" PRId64 "'",
-		 d->cid, why, d->cid, d->cid);
+		 "resume %" PRId64 "' (the step is done again), 'campaign skip %" PRId64
+		 " --host %s --reason TEXT', 'campaign rollback %" PRId64 " --host %s' or "
+		 "'campaign cancel %" PRId64 "'",
+		 d->cid, why, d->cid, d->cid, h->hostname, d->cid, h->hostname, d->cid);
 	if (!rc)
 		rc = note_event(d, h, "halt", note, o, err);
 	if (!rc && notify)
@@ -497,16 +598,54 @@ static pw_err scan_diff(struct finish_ctx *f, cJSON **result, pw_error *err)
 	return rc;
 }
 
+/* apt's reasons in a simulate job's log ("pwt-x : Depends: pwt-y but it
+ * is not installable", "E: Unable to correct problems"), joined by "; ". */
+static void apt_reasons(const char *log, char *out, size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (const char *l = log; l && *l && len + 1 < size;) {
+		size_t n = strcspn(l, "\n");
+		bool reason = !strncmp(l, "E: ", 3);
+		for (const char *p = l; !reason && p + 6 < l + n; p++)
+			reason = !strncmp(p, "Depends:", 8) || !strncmp(p, "Conflicts:", 10) ||
+				 !strncmp(p, "Breaks:", 7);
+		if (reason) {
+			while (n && (*l == ' ')) {
+				l++;
+				n--;
+			}
+			int w = snprintf(out + len, size - len, "%s%.*s", len ? "; " : "", (int)n,
+					 l);
+			len += w > 0 ? (size_t)w : 0;
+		}
+		l += n + (l[n] == '\n');
+	}
+	if (len >= size)
+		out[size - 1] = '\0';
+}
+
+/* The dry run on the host: unresolvable when the job failed or apt says
+ * the upgrade does not resolve (a done job with "resolves": false). */
 static pw_err simulated(struct finish_ctx *f, pw_error *err)
 {
 	cJSON *out = f->j->output ? cJSON_Parse(f->j->output) : NULL;
 	cJSON *o = cJSON_CreateObject();
 	char why[400] = "";
-	if (!f->j->ok)
+	bool unresolvable = !f->j->ok || cJSON_IsFalse(cJSON_GetObjectItem(out, "resolves"));
+	if (!f->j->ok) {
 		failure(f->j, "simulate", why, sizeof why);
+	} else if (unresolvable) {
+		char reasons[300];
+		apt_reasons(cJSON_GetStringValue(cJSON_GetObjectItem(out, "log")), reasons,
+			    sizeof reasons);
+		snprintf(why, sizeof why,
+			 "simulate job %" PRId64 ": the upgrade does not resolve%s%s", f->j->job_id,
+			 reasons[0] ? ": " : "", reasons);
+	}
 	cJSON *pk = cJSON_DetachItemFromObject(out, "packages");
 	bool ok = o && pw_json_add_int(o, "job", f->j->job_id) &&
-		  cJSON_AddBoolToObject(o, "unresolvable", !f->j->ok) &&
+		  cJSON_AddBoolToObject(o, "unresolvable", unresolvable) &&
 		  pw_json_add_str(o, "message", why[0] ? why : NULL) &&
 		  (pk ? cJSON_AddItemToObject(o, "packages", pk)
 		      : cJSON_AddArrayToObject(o, "packages") != NULL);
@@ -516,13 +655,38 @@ static pw_err simulated(struct finish_ctx *f, pw_error *err)
 	pw_err rc = ok ? PW_OK : oom(err);
 	char note[480];
 	snprintf(note, sizeof note, "simulate: %s",
-		 f->j->ok ? "the package manager resolves the upgrade" : why);
+		 unresolvable ? why : "the package manager resolves the upgrade");
 	if (!rc)
 		rc = note_event(f->d, f->h, "simulate", note, o, err);
 	if (!rc)
-		rc = mark(f, f->j->ok ? "done" : "failed", o, err);
+		rc = mark(f, unresolvable ? "failed" : "done", o, err);
 	cJSON_Delete(o);
 	return rc;
+}
+
+/* The rollback job's changes on the ticket, as the agent reports them. */
+static pw_err rolled_back(struct finish_ctx *f, pw_error *err)
+{
+	cJSON *out = f->j->output ? cJSON_Parse(f->j->output) : NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *pk = cJSON_DetachItemFromObject(out, "packages");
+	bool ok = o && pw_json_add_int(o, "job", f->j->job_id) &&
+		  cJSON_AddItemToObject(o, "packages", pk ? pk : cJSON_CreateArray());
+	const cJSON *p;
+	char note[400];
+	size_t len = (size_t)snprintf(note, sizeof note, "rollback job %" PRId64 ":", f->j->job_id);
+	cJSON_ArrayForEach(p, pk) {
+		if (len < sizeof note)
+			len += (size_t)snprintf(
+				note + len, sizeof note - len, " %s %s -> %s",
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "name"))),
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "before"))),
+				str_or(cJSON_GetStringValue(cJSON_GetObjectItem(p, "after"))));
+	}
+	cJSON_Delete(out);
+	pw_err rc = ok ? note_event(f->d, f->h, "rollback-job", note, o, err) : oom(err);
+	cJSON_Delete(o);
+	return rc ? rc : outcome(f, PW_CA_ROLLBACK_DONE, err);
 }
 
 static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
@@ -548,10 +712,12 @@ static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 			rc = note_event(f->d, f->h, "backup-check-failed", why, NULL, err);
 			return rc ? rc : mark(f, "failed", NULL, err);
 		}
-		bool step = !strcmp(p, "patch") || !strcmp(p, "health");
+		bool step = !strcmp(p, "patch") || !strcmp(p, "health") || !strcmp(p, "rollback");
 		if (step)
 			rc = outcome(f,
-				     !strcmp(p, "patch") ? PW_CA_PATCH_FAILED : PW_CA_HEALTH_FAILED,
+				     !strcmp(p, "patch")    ? PW_CA_PATCH_FAILED
+				     : !strcmp(p, "health") ? PW_CA_HEALTH_FAILED
+							    : PW_CA_ROLLBACK_FAILED,
 				     err);
 		/* patch-failed and health-failed halted it already; say why. */
 		if (!rc)
@@ -560,6 +726,8 @@ static pw_err finish_txn(pw_db *db, void *arg, pw_error *err)
 	}
 	if (!strcmp(p, "backup"))
 		rc = outcome(f, PW_CA_BACKUP_CHECK_PASSED, err);
+	else if (!strcmp(p, "rollback"))
+		rc = rolled_back(f, err);
 	else if (!strcmp(p, "patch"))
 		rc = outcome(f, PW_CA_PATCH_DONE, err);
 	else if (!strcmp(p, "health")) {
@@ -627,7 +795,7 @@ static pw_err step(struct drive *d, const struct dhost *h, const char *purpose, 
 	pw_err rc = load_cjob(d, h, purpose, &j, err);
 	if (handled)
 		*handled = !rc && j.found && j.handled[0] && strcmp(j.handled, "retry") != 0;
-	if (!rc && (!j.found || !strcmp(j.handled, "retry")))
+	if (!rc && (!j.found || due_again(d, purpose, &j)))
 		rc = queue(d, h, purpose, kind, err);
 	else if (!rc && j.finished && !j.handled[0])
 		rc = finish(d, h, purpose, &j, err);
@@ -670,6 +838,8 @@ static pw_err drive_host(struct drive *d, const struct dhost *h, pw_error *err)
 			       : step(d, h, "pre-scan", "inventory", NULL, err);
 	case PW_CH_PATCHING:
 		return step(d, h, "patch", "patch", NULL, err);
+	case PW_CH_ROLLING_BACK:
+		return step(d, h, "rollback", "rollback", NULL, err);
 	case PW_CH_POST_SCAN:
 		rc = step(d, h, "post-scan", "inventory", &done, err);
 		return rc || !done || !h->has_health ? rc

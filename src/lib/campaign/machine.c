@@ -10,16 +10,34 @@
 #include "campaign-internal.h"
 
 static const char *const host_states[PW_CH__COUNT] = {
-	"awaiting_backup", "awaiting_approval", "declined", "risk_accepted",
-	"awaiting_uat",    "scheduled",         "patching", "post_scan",
-	"escalated",       "countermeasure",    "verified", "cancelled",
+	"awaiting_backup", "awaiting_approval", "declined",     "risk_accepted", "awaiting_uat",
+	"scheduled",       "patching",          "post_scan",    "escalated",     "countermeasure",
+	"verified",        "cancelled",         "rolling_back", "rolled_back",   "skipped",
 };
 
 static const char *const actions[PW_CA__COUNT] = {
-	"confirm-backup",        "approve",       "decline",    "sign-off",     "record-uat",
-	"record-countermeasure", "start",         "pause",      "resume",       "cancel",
-	"backup-check-passed",   "pre-scan-done", "patch-done", "patch-failed", "post-scan-clean",
-	"post-scan-vulnerable",  "health-failed", "expire",
+	"confirm-backup",
+	"approve",
+	"decline",
+	"sign-off",
+	"record-uat",
+	"record-countermeasure",
+	"skip",
+	"rollback",
+	"start",
+	"pause",
+	"resume",
+	"cancel",
+	"backup-check-passed",
+	"pre-scan-done",
+	"patch-done",
+	"patch-failed",
+	"post-scan-clean",
+	"post-scan-vulnerable",
+	"health-failed",
+	"rollback-done",
+	"rollback-failed",
+	"expire",
 };
 
 static const char *const campaign_states[PW_CS__COUNT] = {
@@ -96,6 +114,7 @@ enum guard {
 	G_TEST_ENV,    /* environment=test */
 	G_UNDER_LIMIT, /* fewer than PW_CAMPAIGN_MAX_PATCHES patches so far */
 	G_AT_LIMIT,    /* PW_CAMPAIGN_MAX_PATCHES patches done */
+	G_HALTED,      /* the campaign is halted */
 };
 
 #define F1 (1u << 1)
@@ -140,6 +159,15 @@ static const pw_campaign_rule rules[] = {
 	{BOTH, PW_CH_SCHEDULED, PW_CA_RECORD_COUNTERMEASURE, OPS, PW_CH_COUNTERMEASURE, G_NONE},
 	{BOTH, PW_CH_ESCALATED, PW_CA_RECORD_COUNTERMEASURE, OPS, PW_CH_COUNTERMEASURE, G_NONE},
 	{BOTH, PW_CH_COUNTERMEASURE, PW_CA_EXPIRE, SYS, PW_CH_AWAITING_BACKUP, G_NONE},
+	/* a halted host (seed 000): resume (the campaign step) does the failed
+	 * step again; skip and rollback take the host out, the campaign runs on */
+	{BOTH, PW_CH_PATCHING, PW_CA_SKIP, OPS, PW_CH_SKIPPED, G_HALTED},
+	{BOTH, PW_CH_POST_SCAN, PW_CA_SKIP, OPS, PW_CH_SKIPPED, G_HALTED},
+	{BOTH, PW_CH_ROLLING_BACK, PW_CA_SKIP, OPS, PW_CH_SKIPPED, G_HALTED},
+	{BOTH, PW_CH_PATCHING, PW_CA_ROLLBACK, OPS, PW_CH_ROLLING_BACK, G_HALTED},
+	{BOTH, PW_CH_POST_SCAN, PW_CA_ROLLBACK, OPS, PW_CH_ROLLING_BACK, G_HALTED},
+	{BOTH, PW_CH_ROLLING_BACK, PW_CA_ROLLBACK_DONE, SYS, PW_CH_ROLLED_BACK, G_NONE},
+	{BOTH, PW_CH_ROLLING_BACK, PW_CA_ROLLBACK_FAILED, SYS, PW_CH_ROLLING_BACK, G_NONE},
 };
 
 const pw_campaign_rule *pw_campaign_rules(size_t *n)
@@ -159,6 +187,8 @@ static bool guard_holds(int g, const pw_chost_facts *f)
 		return f->patches < PW_CAMPAIGN_MAX_PATCHES;
 	case G_AT_LIMIT:
 		return f->patches >= PW_CAMPAIGN_MAX_PATCHES;
+	case G_HALTED:
+		return f->halted;
 	default:
 		return true;
 	}
@@ -185,6 +215,10 @@ static const char *const missing[PW_CH__COUNT] = {
 	"{h} has countermeasures recorded: nothing is done until their re-check date",
 	"{h} is patched and verified: its ticket is closed",
 	"{h} was cancelled with campaign {c}",
+	"{h} is being rolled back: the patch driver records the rollback job's result",
+	("{h} was rolled back after its campaign halted: its findings stay open for another "
+	 "campaign"),
+	"{h} was skipped after its campaign halted: its findings stay open for another campaign",
 };
 
 const char *pw_campaign_missing(pw_chost_state s)
@@ -252,6 +286,7 @@ pw_err pw_campaign_check(const pw_chost_facts *f, pw_chost_state state, pw_campa
 	const char *what = pw_campaign_action_name(action);
 	unsigned flow = f->flow == 1 ? F1 : f->flow == 2 ? F2 : 0, roles = 0;
 	const pw_campaign_rule *hit = NULL;
+	bool not_halted = false;
 	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
 		const pw_campaign_rule *r = &rules[i];
 		if (!(r->flows & flow) || r->action != action)
@@ -259,6 +294,7 @@ pw_err pw_campaign_check(const pw_chost_facts *f, pw_chost_state state, pw_campa
 		roles |= r->roles;
 		if (!hit && r->from == state && guard_holds(r->guard, f))
 			hit = r;
+		not_halted = not_halted || (r->from == state && r->guard == G_HALTED);
 	}
 	if (!roles)
 		return pw_error_set(err, PW_ERR_CONFLICT,
@@ -266,6 +302,14 @@ pw_err pw_campaign_check(const pw_chost_facts *f, pw_chost_state state, pw_campa
 				    host);
 	if (!(roles & R(role)))
 		return refuse_role(what, roles, role, err);
+	if (!hit && not_halted)
+		return pw_error_set(err, PW_ERR_CONFLICT,
+				    "cannot %s %s now: campaign %" PRId64
+				    " is not halted: a host is "
+				    "skipped or rolled back when a failed patch, health check or "
+				    "rollback halted its campaign; an operator may 'campaign pause "
+				    "%" PRId64 "' to stop it",
+				    what, host, id, id);
 	if (!hit) {
 		char msg[PW_ERROR_MSG_MAX];
 		pw_campaign_expand(msg, sizeof msg, missing[state % PW_CH__COUNT], host, id);
@@ -290,6 +334,7 @@ const char *pw_chost_next_actor(pw_chost_state s, int flow)
 	case PW_CH_SCHEDULED:
 	case PW_CH_PATCHING:
 	case PW_CH_POST_SCAN:
+	case PW_CH_ROLLING_BACK:
 		return "patch driver";
 	default:
 		return "nobody";
@@ -299,7 +344,7 @@ const char *pw_chost_next_actor(pw_chost_state s, int flow)
 bool pw_chost_state_final(pw_chost_state s)
 {
 	return s == PW_CH_RISK_ACCEPTED || s == PW_CH_COUNTERMEASURE || s == PW_CH_VERIFIED ||
-	       s == PW_CH_CANCELLED;
+	       s == PW_CH_CANCELLED || s == PW_CH_ROLLED_BACK || s == PW_CH_SKIPPED;
 }
 
 /* ---- the campaign machine ---------------------------------------------- */
@@ -323,8 +368,10 @@ static const char *const campaign_missing[PW_CS__COUNT] = {
 	"campaign {c} has not started: an operator must run 'campaign start {c}'",
 	"campaign {c} is running: an operator may run 'campaign pause {c}'",
 	"campaign {c} is paused: an operator must run 'campaign resume {c}'",
-	("campaign {c} is halted by a failed patch or health check: an operator must look at "
-	 "its tickets and run 'campaign resume {c}' or 'campaign cancel {c}'"),
+	("campaign {c} is halted by a failed patch, health check or rollback: an operator must "
+	 "look at its tickets and run 'campaign resume {c}' (the step is done again), 'campaign "
+	 "skip {c} --host HOST --reason TEXT', 'campaign rollback {c} --host HOST' or 'campaign "
+	 "cancel {c}'"),
 	"campaign {c} is cancelled",
 	"campaign {c} is done: every host reached an outcome",
 };

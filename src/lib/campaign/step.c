@@ -40,7 +40,7 @@ struct step_ctx {
 
 pw_err pw_campaign_ticket_event(pw_db *db, const struct ticket_event *e, pw_error *err)
 {
-	const char *next = pw_chost_next_actor(e->to, 0);
+	const char *next = e->next ? e->next : pw_chost_next_actor(e->to, 0);
 	pw_stmt *st;
 	pw_err rc =
 		pw_sql(db,
@@ -232,6 +232,9 @@ static pw_err check_inputs(struct step_ctx *x, pw_error *err)
 	case PW_CA_RECORD_COUNTERMEASURE:
 		rc = need_text(s->note, "what was done (--note)", step, err);
 		return rc ? rc : need_until(x, "a re-check date (--recheck)", err);
+	case PW_CA_SKIP:
+		return need_text(s->note, "a reason (--reason): why the host is left unpatched",
+				 step, err);
 	default:
 		return rc;
 	}
@@ -278,8 +281,7 @@ pw_err pw_campaign_wave_waiting(pw_db *db, int64_t campaign, int wave, int64_t s
 	*waiting = 0;
 	pw_err rc = pw_sql(db,
 			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND wave < ?"
-			   " AND (state NOT IN ('verified', 'risk_accepted', 'countermeasure',"
-			   " 'cancelled') OR finished > ?)",
+			   " AND (state NOT IN " PW_CHOST_FINAL_SQL " OR finished > ?)",
 			   &st, err, "iit", campaign, (int64_t)wave, since);
 	return rc ? rc : pw_sql_int(st, waiting, err);
 }
@@ -313,7 +315,24 @@ static pw_err check_gates(pw_db *db, struct step_ctx *x, pw_error *err)
 		return test_hosts_verified(db, x, err);
 	if (x->s->action == PW_CA_PRE_SCAN_DONE)
 		return wave_turn(db, x, err);
-	return PW_OK;
+	if (x->s->action != PW_CA_ROLLBACK)
+		return PW_OK;
+	cJSON *pkgs = NULL;
+	int64_t patch_job = 0;
+	pw_err rc = pw_campaign_rollback_set(db, x->c.id, x->h.host_id, &pkgs, &patch_job, err);
+	int n = cJSON_GetArraySize(pkgs);
+	cJSON_Delete(pkgs);
+	if (rc || n)
+		return rc;
+	char which[48] = "no patch job of the campaign";
+	if (patch_job)
+		snprintf(which, sizeof which, "patch job %" PRId64, patch_job);
+	return pw_error_set(err, PW_ERR_CONFLICT,
+			    "cannot rollback %s now: %s upgraded no package installed before "
+			    "it, so there is no older version to go back to: an operator may run "
+			    "'campaign skip "
+			    "%" PRId64 " --host %s --reason TEXT' or 'campaign resume %" PRId64 "'",
+			    x->h.hostname, which, x->c.id, x->h.hostname, x->c.id);
 }
 
 /* ---- applying ----------------------------------------------------------- */
@@ -378,7 +397,7 @@ static pw_err update_host(pw_db *db, struct step_ctx *x, pw_error *err)
 static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 {
 	pw_campaign_action a = x->s->action;
-	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED) {
+	if (a == PW_CA_PATCH_FAILED || a == PW_CA_HEALTH_FAILED || a == PW_CA_ROLLBACK_FAILED) {
 		char why[400];
 		snprintf(why, sizeof why, "%s on %s", pw_campaign_action_name(a), x->h.hostname);
 		pw_err rc = set_campaign_state(db, x, PW_CS_HALTED, err);
@@ -386,13 +405,19 @@ static pw_err follow_campaign(pw_db *db, struct step_ctx *x, pw_error *err)
 	}
 	if (a == PW_CA_EXPIRE && x->c.state == PW_CS_DONE)
 		return set_campaign_state(db, x, PW_CS_RUNNING, err);
+	/* The operator dealt with the host that halted it: the others go on. */
+	if ((a == PW_CA_SKIP || a == PW_CA_ROLLBACK) && x->c.state == PW_CS_HALTED) {
+		pw_err rc = set_campaign_state(db, x, PW_CS_RUNNING, err);
+		if (rc)
+			return rc;
+	}
 	if (x->c.state != PW_CS_RUNNING || !pw_chost_state_final(x->to))
 		return PW_OK;
 	pw_stmt *st;
 	int64_t open = 0;
 	pw_err rc = pw_sql(db,
 			   "SELECT count(*) FROM campaign_hosts WHERE campaign_id = ? AND state NOT"
-			   " IN ('verified', 'risk_accepted', 'countermeasure', 'cancelled')",
+			   " IN " PW_CHOST_FINAL_SQL,
 			   &st, err, "i", x->c.id);
 	if (!rc)
 		rc = pw_sql_int(st, &open, err);
@@ -413,14 +438,18 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 		     pw_error *err)
 {
 	const pw_campaign_step *s = x->s;
+	/* A failed step halts the campaign: the operator decides what next. */
+	const char *next = s->action == PW_CA_PATCH_FAILED || s->action == PW_CA_HEALTH_FAILED ||
+					   s->action == PW_CA_ROLLBACK_FAILED
+				   ? "operator"
+				   : pw_chost_next_actor(to, h->flow);
 	cJSON *d = cJSON_CreateObject();
 	bool ok = d && pw_json_add_int(d, "campaign", x->c.id) &&
 		  pw_json_add_str(d, "host", h->hostname) &&
 		  pw_json_add_int(d, "ticket", h->ticket_id) &&
 		  pw_json_add_str(d, "from", pw_chost_state_name(h->state)) &&
 		  pw_json_add_str(d, "to", pw_chost_state_name(to)) &&
-		  pw_json_add_str(d, "next", pw_chost_next_actor(to, h->flow)) &&
-		  pw_json_add_str(d, "note", s->note) &&
+		  pw_json_add_str(d, "next", next) && pw_json_add_str(d, "note", s->note) &&
 		  (!x->until[0] || pw_json_add_str(d, "until", x->until)) &&
 		  (!x->job || pw_json_add_int(d, "job", x->job)) &&
 		  (s->action != PW_CA_DECLINE ||
@@ -430,7 +459,8 @@ static pw_err record(pw_db *db, struct step_ctx *x, const struct chost *h, pw_ch
 		    pw_json_add_str(d, "cost_benefit", s->risk.cost_benefit)));
 	char *detail = ok ? cJSON_PrintUnformatted(d) : NULL;
 	struct ticket_event e = {h->ticket_id, x->now, s->actor, pw_campaign_action_name(s->action),
-				 s->note,      detail, h->state, to};
+				 s->note,      detail, h->state, to,
+				 next};
 	pw_err rc = detail ? pw_campaign_ticket_event(db, &e, err)
 			   : pw_error_set(err, PW_ERR_NOMEM, "out of memory");
 	if (!rc)
@@ -448,7 +478,7 @@ static pw_err host_step(pw_db *db, struct step_ctx *x, pw_error *err)
 					      : pw_campaign_check_live(x->c.state, x->c.id, err);
 	if (!rc)
 		rc = load_chost(db, x->c.id, s->host, x->h.host_id, &x->h, err);
-	pw_chost_facts f = {x->h.flow, x->h.test_env, x->h.patches};
+	pw_chost_facts f = {x->h.flow, x->h.test_env, x->h.patches, x->c.state == PW_CS_HALTED};
 	if (!rc)
 		rc = pw_campaign_check(&f, x->h.state, s->action, s->role, x->h.hostname, x->c.id,
 				       &x->to, err);
@@ -471,7 +501,7 @@ static pw_err cancel_hosts(pw_db *db, struct step_ctx *x, pw_error *err)
 	pw_err rc =
 		pw_sql(db,
 		       "SELECT host_id FROM campaign_hosts WHERE campaign_id = ? AND state NOT IN"
-		       " ('verified', 'risk_accepted', 'countermeasure', 'cancelled') ORDER BY id",
+		       " " PW_CHOST_FINAL_SQL " ORDER BY id",
 		       &st, err, "i", x->c.id);
 	int64_t ids[64];
 	size_t n = 0;

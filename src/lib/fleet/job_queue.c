@@ -416,13 +416,20 @@ static const char reboot_gone[] = "the host did not report back within [jobs] re
 				  "after it was handed the reboot";
 static const char window_closed[] = "the maintenance window closed before the host's agent "
 				    "took (or finished) the job";
+/* A kind outside the windows has a not_after only as a deadline (the
+ * campaign driver's: campaigns.h). */
+static const char deadline_passed[] = "the host's agent did not take (or finish) the job "
+				      "before its deadline: is the host up and its agent running?";
 
-/* Fails the jobs `sql` selects (id, host_id; binds now twice) with `why`. */
+/* Fails the jobs `sql` selects (id, host_id, kind; binds a and b) with
+ * `why`; a kind outside the windows, whose not_after can only be a
+ * deadline, with deadline_passed. */
 static pw_err fail_each(pw_db *db, struct deadlines *d, const char *sql, const char *a,
 			const char *b, const char *now, const char *why, pw_error *err)
 {
 	pw_stmt *st;
 	int64_t ids[64], hosts[64];
+	const char *whys[64];
 	size_t n = 0;
 	pw_err rc = pw_sql(db, sql, &st, err, "tt", a, b);
 	while (!rc && n < 64) {
@@ -430,6 +437,8 @@ static pw_err fail_each(pw_db *db, struct deadlines *d, const char *sql, const c
 		rc = pw_stmt_step(st, &row, err);
 		if (rc || !row)
 			break;
+		const pw_job_kind *k = pw_job_kind_find(pw_stmt_text(st, 2));
+		whys[n] = k && k->windowed ? why : deadline_passed;
 		ids[n] = pw_stmt_int(st, 0);
 		hosts[n++] = pw_stmt_int(st, 1);
 	}
@@ -439,14 +448,14 @@ static pw_err fail_each(pw_db *db, struct deadlines *d, const char *sql, const c
 		rc = pw_sql(db,
 			    "UPDATE jobs SET state = 'failed', finished = ?, lease_until = NULL,"
 			    " message = ? WHERE id = ? AND state IN ('queued', 'leased')",
-			    &st, err, "tti", now, why, ids[i]);
+			    &st, err, "tti", now, whys[i], ids[i]);
 		if (!rc)
 			rc = pw_stmt_exec(st, err);
 		char target[32], after[PW_ERROR_MSG_MAX];
 		snprintf(target, sizeof target, "host:%" PRId64, hosts[i]);
 		snprintf(after, sizeof after,
 			 "{\"job_id\":%" PRId64 ",\"state\":\"failed\",\"message\":\"%s\"}", ids[i],
-			 why);
+			 whys[i]);
 		if (!rc)
 			rc = pw_audit_append(db, d->actor, "job.fail", target, NULL, after, NULL,
 					     err);
@@ -463,7 +472,7 @@ static pw_err deadlines_txn(pw_db *db, void *arg, pw_error *err)
 	pw_job_ts(t, now);
 	pw_job_ts(t - d->reboot_timeout, cutoff);
 	pw_err rc = fail_each(db, d,
-			      "SELECT id, host_id FROM jobs WHERE kind = 'reboot' AND"
+			      "SELECT id, host_id, kind FROM jobs WHERE kind = 'reboot' AND"
 			      " state = 'leased' AND leased < ? AND leased <> ? ORDER BY id",
 			      cutoff, "", now, reboot_gone, err);
 	/* Leases run on the wall clock (checkin.c), windows on pw_window_now:
@@ -471,11 +480,12 @@ static pw_err deadlines_txn(pw_db *db, void *arg, pw_error *err)
 	char wall[PW_TS_LEN];
 	pw_ts_now(wall, 0);
 	if (!rc)
-		rc = fail_each(db, d,
-			       "SELECT id, host_id FROM jobs WHERE state IN ('queued', 'leased')"
-			       " AND (state = 'queued' OR lease_until < ?) AND not_after <= ?"
-			       " ORDER BY id",
-			       wall, now, now, window_closed, err);
+		rc = fail_each(
+			db, d,
+			"SELECT id, host_id, kind FROM jobs WHERE state IN ('queued', 'leased')"
+			" AND (state = 'queued' OR lease_until < ?) AND not_after <= ?"
+			" ORDER BY id",
+			wall, now, now, window_closed, err);
 	return rc;
 }
 

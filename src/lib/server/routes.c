@@ -1931,6 +1931,17 @@ static const pw_route routes[] = {
 		 "The patch group records countermeasures instead of a patch (`note`, required) "
 		 "and when to look again (`recheck`, in the future)" STEP_TAIL,
 		 "{\"host\":\"web-01\",\"note\":\"service disabled\",\"recheck\":\"2027-01-07\"}"),
+	STEP_ROW("skip", ADMIN | OPERATOR,
+		 "The patch group takes host `host`, whose failed patch, health check or "
+		 "rollback halted the campaign, out of it unpatched (`reason`, required; its "
+		 "findings stay open); the campaign runs on" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"reason\":\"vendor support case 4411 open\"}"),
+	STEP_ROW("rollback", ADMIN | OPERATOR,
+		 "The patch group rolls back host `host`, whose failed patch, health check or "
+		 "rollback halted the campaign: a rollback job installs each package its patch "
+		 "upgraded at the version before, in its window; the outcome goes on its ticket; "
+		 "the campaign runs on" STEP_TAIL,
+		 "{\"host\":\"web-01\",\"note\":\"health check fails since the patch\"}"),
 	STEP_ROW("start", ADMIN | OPERATOR,
 		 "Starts the campaign: the patch driver may patch its scheduled hosts, wave by "
 		 "wave" STEP_TAIL,
@@ -1939,7 +1950,8 @@ static const pw_route routes[] = {
 		 "{\"note\":\"freeze\"}"),
 	STEP_ROW(
 		"resume", ADMIN | OPERATOR,
-		"Resumes a paused campaign, or one a failed patch or health check halted" STEP_TAIL,
+		"Resumes a paused campaign, or one a failed patch, health check or rollback halted "
+		"(the step is done again)" STEP_TAIL,
 		"{\"note\":\"fixed\"}"),
 	STEP_ROW("cancel", ADMIN | OPERATOR,
 		 "Cancels the campaign: its hosts without an outcome are cancelled on their "

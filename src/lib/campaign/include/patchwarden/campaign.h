@@ -46,6 +46,9 @@ typedef enum pw_chost_state {
 	PW_CH_COUNTERMEASURE,      /* countermeasures recorded, until their re-check */
 	PW_CH_VERIFIED,            /* patched and verified: the ticket is closed */
 	PW_CH_CANCELLED,           /* the campaign was cancelled */
+	PW_CH_ROLLING_BACK,        /* halted, an operator chose rollback: the rollback job */
+	PW_CH_ROLLED_BACK,         /* rolled back: the findings stay open for another campaign */
+	PW_CH_SKIPPED,             /* halted, an operator skipped it (with a reason): the same */
 	PW_CH__COUNT
 } pw_chost_state;
 
@@ -59,7 +62,9 @@ typedef enum pw_campaign_action {
 	PW_CA_SIGN_OFF,
 	PW_CA_RECORD_UAT,
 	PW_CA_RECORD_COUNTERMEASURE,
-	PW_CA_START, /* campaign steps: no --host */
+	PW_CA_SKIP,     /* a halted host: out of the campaign, the campaign runs on */
+	PW_CA_ROLLBACK, /* a halted host: its patch undone by a rollback job, then out */
+	PW_CA_START,    /* campaign steps: no --host */
 	PW_CA_PAUSE,
 	PW_CA_RESUME,
 	PW_CA_CANCEL,
@@ -70,6 +75,8 @@ typedef enum pw_campaign_action {
 	PW_CA_POST_SCAN_CLEAN,
 	PW_CA_POST_SCAN_VULNERABLE,
 	PW_CA_HEALTH_FAILED,
+	PW_CA_ROLLBACK_DONE,
+	PW_CA_ROLLBACK_FAILED,
 	PW_CA_EXPIRE, /* the scheduler: a risk acceptance or a re-check date passed */
 	PW_CA__COUNT
 } pw_campaign_action;
@@ -82,7 +89,7 @@ typedef enum pw_campaign_state {
 	PW_CS_OPEN = 0, /* created: hosts pass their gates; nothing is patched */
 	PW_CS_RUNNING,  /* the driver patches scheduled hosts wave by wave */
 	PW_CS_PAUSED,   /* an operator paused it */
-	PW_CS_HALTED,   /* a failed patch or health check stopped it */
+	PW_CS_HALTED,   /* a failed patch, health check or rollback stopped it */
 	PW_CS_CANCELLED,
 	PW_CS_DONE, /* every host reached an outcome */
 	PW_CS__COUNT
@@ -128,6 +135,7 @@ typedef struct pw_chost_facts {
 	int flow;        /* 1 or 2 */
 	bool test_env;   /* environment=test */
 	int64_t patches; /* patches applied so far in this campaign */
+	bool halted;     /* the campaign is halted (by a failed patch, health check, rollback) */
 } pw_chost_facts;
 
 /* Whether `role` may take `action` on a host in `state`: PW_OK and *to
@@ -149,7 +157,8 @@ pw_err pw_campaign_check_campaign(pw_campaign_state state, pw_campaign_action ac
 const char *pw_chost_next_actor(pw_chost_state s, int flow);
 
 /* Whether `s` is an outcome (verified, risk accepted, countermeasure,
- * cancelled): the host needs nothing more until an expiry. */
+ * cancelled, rolled back, skipped): the host needs nothing more until an
+ * expiry or another campaign. */
 bool pw_chost_state_final(pw_chost_state s);
 
 #endif

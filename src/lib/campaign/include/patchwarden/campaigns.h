@@ -94,6 +94,15 @@ pw_err pw_campaign_job_outcome(pw_db *db, const char *actor, int64_t campaign, i
 			       pw_campaign_action outcome, int64_t job_id, int64_t now,
 			       pw_error *err);
 
+/* The driver's jobs outside the maintenance windows (simulate,
+ * backup_check, the scans, health) must be finished this long after they
+ * were queued: a host that does not come back fails its job (the jobs'
+ * deadline check) and halts the campaign, or, for the backup check, leaves
+ * the host waiting for its backup proof. */
+#define PW_CAMPAIGN_JOB_DEADLINE (4 * 3600)
+/* A failed backup check is run again this long after it failed. */
+#define PW_CAMPAIGN_BACKUP_RETRY 3600
+
 /* The pw_db_try_lock key of the patch driver ("pwcd"): one node drives. */
 #define PW_CAMPAIGN_DRIVER_LOCK_KEY INT64_C(0x70776364)
 
