@@ -50,6 +50,36 @@ static bool add_next(cJSON *o, size_t got, int64_t limit, int64_t last)
 	return pw_json_add_int(o, "next_after", last);
 }
 
+/* What a list route answers: {"host_id"?, KEY: [items], "next_after"?}. */
+struct list_reply {
+	const char *key;
+	const void *v;
+	size_t n, size;
+	cJSON *(*item)(const void *item);
+	int64_t host_id; /* 0: not one host's list */
+	int64_t limit;   /* 0: not paged */
+	int64_t last;    /* the page's cursor when it is full */
+};
+
+/* The list read with `rc`, or the failure; the caller releases the list. */
+static void reply_list(struct pw_api_ctx *c, pw_err rc, pw_error *e, const struct list_reply *r)
+{
+	if (rc) {
+		pw_api_fail(c, rc, e);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && (!r->host_id || pw_json_add_int(o, "host_id", r->host_id)) &&
+		  pw_json_add_array(o, r->key, r->v, r->n, r->size, r->item) &&
+		  (!r->limit || add_next(o, r->n, r->limit, r->last));
+	if (!ok) {
+		cJSON_Delete(o);
+		pw_api_oom(c);
+		return;
+	}
+	pw_api_reply(c, o);
+}
+
 /* Adapters of the records' serialisers for pw_json_add_array. */
 static cJSON *host_item(const void *item)
 {
@@ -533,21 +563,15 @@ static void h_hosts(struct pw_api_ctx *c)
 		rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
 	pw_host_list_coverage_set(&cov, &l);
 	pw_coverage_ctx_release(&cov);
-	if (rc) {
-		pw_host_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "hosts", l.v, l.n, sizeof *l.v, host_item);
-	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "hosts",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = host_item,
+					.limit = limit,
+					.last = l.n ? l.v[l.n - 1].id : after});
 	pw_host_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 /* Replies with host c->id as `host show --json` prints it, or fails. */
@@ -840,22 +864,16 @@ static void h_host_jobs(struct pw_api_ctx *c)
 	pw_job_list l = PW_JOB_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_job_page(c->env->db, c->id, after, limit, &l, &e);
-	if (rc) {
-		pw_job_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "jobs", l.v, l.n, sizeof *l.v, job_item);
-	ok = ok && pw_json_add_int(o, "host_id", c->id) &&
-	     add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "jobs",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = job_item,
+					.host_id = c->id,
+					.limit = limit,
+					.last = l.n ? l.v[l.n - 1].id : after});
 	pw_job_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 /* Replies with job `job` (of host `host`, 0: any) and its output. */
@@ -1007,21 +1025,14 @@ static void h_host_upgrades(struct pw_api_ctx *c)
 	pw_upgrade_list l = PW_UPGRADE_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_host_upgrades(c->env->db, c->id, &l, &e);
-	if (rc) {
-		pw_upgrade_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_int(o, "host_id", c->id) &&
-		  pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, upgrade_item);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "upgrades",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = upgrade_item,
+					.host_id = c->id});
 	pw_upgrade_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 static cJSON *fleet_upgrade_item(const void *item)
@@ -1037,20 +1048,13 @@ static void h_upgrades(struct pw_api_ctx *c)
 	pw_fleet_upgrade_list l = PW_FLEET_UPGRADE_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_fleet_upgrades(c->env->db, &f, &l, &e);
-	if (rc) {
-		pw_fleet_upgrade_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "upgrades", l.v, l.n, sizeof *l.v, fleet_upgrade_item);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "upgrades",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = fleet_upgrade_item});
 	pw_fleet_upgrade_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 static void h_host_rekey(struct pw_api_ctx *c)
@@ -1125,20 +1129,13 @@ static void h_users(struct pw_api_ctx *c)
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
-	if (rc) {
-		pw_user_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "users", l.v, l.n, sizeof *l.v, user_item);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "users",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = user_item});
 	pw_user_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 static void h_user_add(struct pw_api_ctx *c)
@@ -1292,20 +1289,13 @@ static void h_tokens(struct pw_api_ctx *c)
 	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_api_token_list_all(c->env->db, user && *user ? user : NULL, &l, &e);
-	if (rc) {
-		pw_api_token_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "tokens", l.v, l.n, sizeof *l.v, api_token_item);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "tokens",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = api_token_item});
 	pw_api_token_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 /* Whether token c->id is the caller's own. */
@@ -1356,21 +1346,13 @@ static void h_etokens(struct pw_api_ctx *c)
 	pw_enroll_token_list l = PW_ENROLL_TOKEN_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_enroll_token_list_all(c->env->db, &l, &e);
-	if (rc) {
-		pw_enroll_token_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o &&
-		  pw_json_add_array(o, "enroll_tokens", l.v, l.n, sizeof *l.v, enroll_token_item);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "enroll_tokens",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = enroll_token_item});
 	pw_enroll_token_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 static void h_etoken_create(struct pw_api_ctx *c)
@@ -1435,21 +1417,15 @@ static void h_audit(struct pw_api_ctx *c)
 	pw_audit_list l = PW_AUDIT_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_audit_read(c->env->db, after, (size_t)limit, &l, &e);
-	if (rc) {
-		pw_audit_list_release(&l);
-		pw_api_fail(c, rc, &e);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && pw_json_add_array(o, "events", l.v, l.n, sizeof *l.v, event_item);
-	ok = ok && add_next(o, l.n, limit, l.n ? l.v[l.n - 1].id : after);
+	reply_list(c, rc, &e,
+		   &(struct list_reply){.key = "events",
+					.v = l.v,
+					.n = l.n,
+					.size = sizeof *l.v,
+					.item = event_item,
+					.limit = limit,
+					.last = l.n ? l.v[l.n - 1].id : after});
 	pw_audit_list_release(&l);
-	if (!ok) {
-		cJSON_Delete(o);
-		pw_api_oom(c);
-		return;
-	}
-	pw_api_reply(c, o);
 }
 
 static void h_audit_verify(struct pw_api_ctx *c)
