@@ -723,14 +723,23 @@ static void id_ref(const struct pw_api_ctx *c, char ref[32])
 	snprintf(ref, 32, "id:%" PRId64, c->id);
 }
 
+/* A host's lifecycle change: its optional note from the body, and its
+ * reference by id. False when the body was refused (answered). */
+static bool note_and_ref(struct pw_api_ctx *c, const char **note, char ref[32])
+{
+	if (c->body &&
+	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, note)))
+		return false;
+	id_ref(c, ref);
+	return true;
+}
+
 static void h_host_decommission(struct pw_api_ctx *c)
 {
 	const char *note = NULL;
-	if (c->body &&
-	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
-		return;
 	char ref[32];
-	id_ref(c, ref);
+	if (!note_and_ref(c, &note, ref))
+		return;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_host_decommission(c->env->db, c->who->actor, ref, note, NULL, &e);
 	reply_lifecycle(c, rc, &e, "decommissioned");
@@ -739,11 +748,9 @@ static void h_host_decommission(struct pw_api_ctx *c)
 static void h_host_compromised(struct pw_api_ctx *c)
 {
 	const char *note = NULL;
-	if (c->body &&
-	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
-		return;
 	char ref[32];
-	id_ref(c, ref);
+	if (!note_and_ref(c, &note, ref))
+		return;
 	pw_error e = PW_ERROR_INIT;
 	int64_t campaign = 0, ticket = 0;
 	size_t similar = 0;
@@ -771,11 +778,9 @@ static void h_host_compromised(struct pw_api_ctx *c)
 static void h_host_compromise_clear(struct pw_api_ctx *c)
 {
 	const char *note = NULL;
-	if (c->body &&
-	    (!pw_api_body_object(c) || !pw_api_body_str(c, c->body, "note", false, 1024, &note)))
-		return;
 	char ref[32];
-	id_ref(c, ref);
+	if (!note_and_ref(c, &note, ref))
+		return;
 	pw_error e = PW_ERROR_INIT;
 	size_t tickets = 0;
 	pw_err rc = pw_policy_compromise_clear(c->env->db, c->who->actor, ref, note,
