@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "patchwarden/clock.h"
 #include "patchwarden/compliance.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/fileio.h"
 #include "patchwarden/findings.h"
 #include "patchwarden/policy_run.h"
@@ -34,8 +35,10 @@ static const struct pw_option options[] = {
 	PW_OPT_STRING(0, "owner", &opt.owner, "GROUP", "only the hosts of owner group GROUP"),
 	PW_OPT_STRING(0, "category", &opt.category, "C", "only the hosts of category C"),
 	PW_OPT_STRING(0, "store", &opt.store, "URL",
-		      "mttr: the feed store with the advisories' publication\n"
-		      "(default: [feeds] store, $PATCHWARDEN_STORE, the database)"),
+		      "the feed store: the releases it covers (compliance: a host\n"
+		      "of another release is not covered) and the advisories'\n"
+		      "publication (mttr) (default: [feeds] store,\n"
+		      "$PATCHWARDEN_STORE, the database)"),
 	PW_OPT_INT(0, "weeks", &opt.weeks, 1, 520, "N",
 		   "compliance: the trend's weeks before the report's time (13)"),
 	PW_OPT_END(),
@@ -138,26 +141,28 @@ static void compliance_table(const cJSON *doc, FILE *out, pw_table *t)
 	const cJSON *open = cJSON_GetObjectItemCaseSensitive(f, "open");
 	fprintf(out,
 		"compliance as of %s: %.0f of %.0f hosts compliant (%.1f%%); %.0f not patched "
-		"within %.0f days; %.0f findings past SLA on %.0f hosts\n",
+		"within %.0f days; %.0f findings past SLA on %.0f hosts; %.0f not covered "
+		"(findings unknown)\n",
 		str(doc, "as_of"), num(f, "compliant"), num(f, "hosts"), num(f, "percent"),
 		num(f, "unpatched"), num(doc, "max_days_unpatched"), num(f, "past_sla"),
-		num(f, "hosts_past_sla"));
+		num(f, "hosts_past_sla"), num(f, "not_covered"));
 	fprintf(out,
 		"open findings: emergency %.0f, high %.0f, normal %.0f, low %.0f; accepted risks "
 		"%.0f (expired %.0f); countermeasures %.0f\n\n",
 		num(open, "emergency"), num(open, "high"), num(open, "normal"), num(open, "low"),
 		num(f, "accepted_risks"), num(f, "expired_risks"), num(f, "countermeasures"));
 	static const struct pw_table_col cols[] = {
-		{"HOST", PW_COL_FLEX, 16},     {"LAST PATCHED", 0, 0},
-		{"DAYS", PW_COL_RIGHT, 0},     {"EMERG", PW_COL_RIGHT, 0},
-		{"HIGH", PW_COL_RIGHT, 0},     {"NORMAL", PW_COL_RIGHT, 0},
-		{"LOW", PW_COL_RIGHT, 0},      {"PAST SLA", PW_COL_RIGHT, 0},
-		{"COMPLIANT", PW_COL_STYLE, 0}};
+		{"HOST", PW_COL_FLEX, 16},      {"LAST PATCHED", 0, 0},
+		{"DAYS", PW_COL_RIGHT, 0},      {"EMERG", PW_COL_RIGHT, 0},
+		{"HIGH", PW_COL_RIGHT, 0},      {"NORMAL", PW_COL_RIGHT, 0},
+		{"LOW", PW_COL_RIGHT, 0},       {"PAST SLA", PW_COL_RIGHT, 0},
+		{"COMPLIANT", PW_COL_STYLE, 0}, {"COVERAGE", 0, 0}};
 	pw_table_columns(t, cols, sizeof cols / sizeof cols[0]);
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(doc, "hosts")) {
 		char d[32], e[32], hi[32], n[32], l[32], s[32];
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(h, "open");
-		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "compliant"));
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "compliant");
+		bool ok = cJSON_IsTrue(c);
 		const char *cells[] = {str(h, "host"),
 				       str(h, "last_patched"),
 				       numtext(h, "days_since", d),
@@ -166,7 +171,10 @@ static void compliance_table(const cJSON *doc, FILE *out, pw_table *t)
 				       numtext(o, "normal", n),
 				       numtext(o, "low", l),
 				       numtext(h, "past_sla", s),
-				       ok ? "yes" : "no"};
+				       ok                ? "yes"
+				       : cJSON_IsNull(c) ? "unknown"
+							 : "no",
+				       str(h, "coverage")};
 		pw_table_row(t, ok ? PW_STYLE_NONE : PW_STYLE_HIGH, cells);
 	}
 	pw_table_print(t, out, out == stdout ? pw_term_stdout() : (struct pw_term){0, false});
@@ -258,6 +266,23 @@ static pw_err mttr(pw_db *db, pw_config *cfg, const pw_compliance_query *q, cJSO
 	return rc;
 }
 
+/* Each host's coverage is judged against the feed store's releases. */
+static pw_err compliance(pw_db *db, pw_config *cfg, pw_compliance_query *q, cJSON **doc,
+			 pw_error *err)
+{
+	pw_findings_config fc;
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_err rc = pw_findings_config_load(cfg, &fc, err);
+	if (!rc && opt.store)
+		fc.store = opt.store;
+	rc = rc ? rc : pw_coverage_load(db, &fc, &cov, err);
+	q->coverage = &cov;
+	rc = rc ? rc : pw_compliance_report(db, q, doc, err);
+	q->coverage = NULL;
+	pw_coverage_ctx_release(&cov);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv, struct pw_setup *setup)
 {
 	bool is_mttr = argc >= 2 && !strcmp(argv[1], "mttr");
@@ -269,7 +294,7 @@ int cmd_report(int argc, char **argv, struct pw_setup *setup)
 	if (n > 0)
 		return pw_cli_usage_error(CMD, "report %s takes no arguments", argv[1]);
 	enum fmt fmt = F_TABLE;
-	pw_compliance_query q = {0, 90, (int)opt.weeks, opt.owner, opt.category};
+	pw_compliance_query q = {0, 90, (int)opt.weeks, opt.owner, opt.category, NULL};
 	if (parse_format(is_mttr, &fmt) || parse_as_of(&q.as_of))
 		return PW_EXIT_ERROR;
 	pw_config *cfg = pw_cli_config(CMD, setup);
@@ -284,7 +309,7 @@ int cmd_report(int argc, char **argv, struct pw_setup *setup)
 	if (!db)
 		return PW_EXIT_ERROR;
 	cJSON *doc = NULL;
-	if (is_mttr ? mttr(db, cfg, &q, &doc, &err) : pw_compliance_report(db, &q, &doc, &err))
+	if (is_mttr ? mttr(db, cfg, &q, &doc, &err) : compliance(db, cfg, &q, &doc, &err))
 		return pw_cli_fail_err(CMD, &err);
 	pw_buf out = PW_BUF_INIT;
 	pw_err rc = PW_OK;

@@ -51,6 +51,8 @@ PY
 "$PW_BIN" feed import --store "$T/feeds.db" "$PW_SOURCE_DIR/share/sample/feeds/debian" "$T/kev" \
   >/dev/null 2>&1 || bad "the KEV snapshot did not import"
 pw_srv_stop A || bad "the server did not stop cleanly"
+# The reports judge each host's coverage against this store's releases.
+export PATCHWARDEN_STORE=$T/feeds.db
 pw host recompute --store "$T/feeds.db" >/dev/null 2>&1
 nf=$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL")
 nkev=$(sql "SELECT count(*) FROM findings WHERE fixed_at IS NULL AND kev_cve = '$cve'")
@@ -99,7 +101,10 @@ unset PATCHWARDEN_TEST_NOW
 
 # ---- the expectations, from the fixture alone ----------------------------------
 # expect.py AS_OF_DAY: the report's rows as the rules give them for these
-# fixture dates (a date as-of is its last second).
+# fixture dates (a date as-of is its last second). A host is covered from
+# its first report: its findings' first sighting (day 5, 08:00) is the
+# earliest sign of an inventory (the agents' check-ins are of today);
+# before it, its findings and its compliance are unknown (null).
 cat >"$T/expect.py" <<PY
 import json, sys, datetime as dt
 D0 = dt.datetime.strptime("$D0", "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
@@ -126,6 +131,10 @@ def state(h, t):
                 open_[p] += 1
                 past += due < today
     within = (lp if lp is not None else at(0)) >= t - 90 * DAY
+    if t < at(5, 8):
+        return {"last_patched": None if lp is None else dt.datetime.fromtimestamp(lp, dt.timezone.utc).strftime("%Y-%m-%d"),
+                "days_since": None if lp is None else (t - lp) // DAY, "within_policy": within,
+                "open": None, "past_sla": None, "compliant": None}
     return {"last_patched": None if lp is None else dt.datetime.fromtimestamp(lp, dt.timezone.utc).strftime("%Y-%m-%d"),
             "days_since": None if lp is None else (t - lp) // DAY, "within_policy": within,
             "open": open_, "past_sla": past, "compliant": within and past == 0}
@@ -136,7 +145,7 @@ for k in range(13, -1, -1):
     t = T - 7 * k * DAY
     # Hosts are in service from their enrollment (day 0); no host: 100%.
     s = [state(h, t) for h in hosts] if at(0) <= t else []
-    c = sum(x["compliant"] for x in s)
+    c = sum(1 for x in s if x["compliant"])
     trend.append([dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d"), c,
                   round(100 * c / len(s), 1) if s else 100])
 print(json.dumps({"hosts": rows, "trend": trend}, sort_keys=True))
@@ -166,7 +175,7 @@ check "... old-01 last patched $(day -10), 101 days" \
 
 pw report compliance --as-of "$(day 91)" >"$T/r91.txt"
 check "the table: old-01 with its last patch and 101 days, not compliant" \
-  grep -Eq "^old-01 +$(day -10) +101 .* no$" "$T/r91.txt"
+  grep -Eq "^old-01 +$(day -10) +101 .* no +covered$" "$T/r91.txt"
 check "... and the fleet line: 1 of 4 compliant (25.0%)" grep -q "1 of 4 hosts compliant (25.0%)" "$T/r91.txt"
 
 # ---- the risk acceptance, the campaigns, as of their days ------------------------

@@ -18,7 +18,11 @@ T=$PW_SRV_TMP
 db=$PW_TEST_PG_URL
 psql_() { timeout 30 "$PW_PG_BINDIR/psql" -q -X -At -v ON_ERROR_STOP=1 "$db" -c "$1"; }
 pw() { "$PW_BIN" "$@" --db "$db"; }
-printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n' >"$T/pw.conf"
+# The reports judge each host's coverage against the feed store's releases:
+# the same store for the CLI and the server.
+printf '[server]\nallow_plain_http = true\nlisten = 127.0.0.1:0\n[feeds]\nstore = %s\n' \
+  "$T/feeds.db" >"$T/pw.conf"
+export PATCHWARDEN_STORE=$T/feeds.db
 pw user add audit --role auditor --no-password >/dev/null 2>&1
 sample_fleet_init "$db"
 pw_srv_start A -c "$T/pw.conf" --db "$db" || { bad "the server did not start"; test_done; }

@@ -41,7 +41,7 @@ check "the hosts' findings computed: $(head -1 "$T/out")" test $? -eq 0
 
 # The expected points: the report's trend dates with the percentage
 # recomputed from its counts (100 with no host), one decimal.
-pw report compliance --json >"$T/report.json"
+pw report compliance --store "$feeds" --json >"$T/report.json"
 jq -r '.trend[] | [.date, (if .hosts == 0 then 100 else .compliant * 1000 / .hosts | round / 10 end)]
   | map(tostring) | join(" ")' "$T/report.json" >"$T/expected"
 check "the report has 14 weekly points (13 weeks)" test "$(wc -l <"$T/expected")" -eq 14

@@ -71,7 +71,7 @@ static int64_t at(const char *text)
 static void test_series(void **state)
 {
 	(void)state;
-	pw_compliance_query q = {at("2026-01-21T23:59:59Z"), 90, 0, NULL, NULL};
+	pw_compliance_query q = {at("2026-01-21T23:59:59Z"), 90, 0, NULL, NULL, NULL};
 	pw_compliance_point *p = NULL;
 	pw_error e = PW_ERROR_INIT;
 	check(pw_compliance_series(db, &q, 3, &p, &e), &e);
@@ -115,7 +115,7 @@ static void test_series(void **state)
 static void test_report(void **state)
 {
 	(void)state;
-	pw_compliance_query q = {at("2026-01-14T12:00:00Z"), 90, 2, NULL, NULL};
+	pw_compliance_query q = {at("2026-01-14T12:00:00Z"), 90, 2, NULL, NULL, NULL};
 	cJSON *doc = NULL;
 	pw_error e = PW_ERROR_INIT;
 	check(pw_compliance_report(db, &q, &doc, &e), &e);
@@ -132,7 +132,8 @@ static void test_report(void **state)
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(b, "compliant")));
 	pw_buf csv = PW_BUF_INIT;
 	check(pw_compliance_csv(doc, &csv, &e), &e);
-	assert_non_null(strstr(pw_buf_str(&csv), "\r\na,,,2026-01-01,13,yes,0,0,0,0,0,,,,yes\r\n"));
+	assert_non_null(
+		strstr(pw_buf_str(&csv), "\r\na,,,2026-01-01,13,yes,0,0,0,0,0,,,,yes,covered\r\n"));
 	pw_buf_release(&csv);
 	cJSON_Delete(doc);
 }

@@ -142,7 +142,7 @@ static void test_chart_cache(void **state)
 	assert_non_null(c);
 	pw_compliance_point p[PW_WEB_CHART_POINTS];
 	const pw_compliance_point *last = &p[PW_WEB_CHART_POINTS - 1];
-	CHECK(f, pw_web_charts_compliance(c, f->db, t0, p, &f->e));
+	CHECK(f, pw_web_charts_compliance(c, f->db, NULL, t0, p, &f->e));
 	assert_int_equal(last->at, t0);
 	assert_int_equal(last->hosts, 1);
 	assert_int_equal(last->compliant, 1);
@@ -150,19 +150,19 @@ static void test_chart_cache(void **state)
 	assert_int_equal(p[PW_WEB_CHART_POINTS - 2].at, t0 - 7 * 86400);
 	srv_exec(f, f->db,
 		 "INSERT INTO hosts (hostname, created) VALUES ('b', '2025-01-01T00:00:00.000Z')");
-	CHECK(f, pw_web_charts_compliance(c, f->db, t0 + 299, p, &f->e));
+	CHECK(f, pw_web_charts_compliance(c, f->db, NULL, t0 + 299, p, &f->e));
 	assert_int_equal(last->at, t0);
 	assert_int_equal(last->hosts, 1);
-	CHECK(f, pw_web_charts_compliance(c, f->db, t0 + 300, p, &f->e));
+	CHECK(f, pw_web_charts_compliance(c, f->db, NULL, t0 + 300, p, &f->e));
 	assert_int_equal(last->at, t0 + 300);
 	assert_int_equal(last->hosts, 2);
 	assert_int_equal(last->compliant, 1);
 	assert_true(last->percent == 50);
-	CHECK(f, pw_web_charts_compliance(c, f->db, t0 - 60, p, &f->e));
+	CHECK(f, pw_web_charts_compliance(c, f->db, NULL, t0 - 60, p, &f->e));
 	assert_int_equal(last->at, t0 - 60);
 	pw_web_charts_free(c);
 	/* No cache: computed each time. */
-	CHECK(f, pw_web_charts_compliance(NULL, f->db, t0 + 1, p, &f->e));
+	CHECK(f, pw_web_charts_compliance(NULL, f->db, NULL, t0 + 1, p, &f->e));
 	assert_int_equal(last->at, t0 + 1);
 	assert_int_equal(last->hosts, 2);
 }

@@ -75,6 +75,8 @@ struct cx_host {
 	int64_t id;
 	char *name, *owner, *category;
 	int64_t created, decom; /* unix seconds; decom INT64_MAX: in service */
+	int64_t reported;       /* the first sign of an inventory; INT64_MAX: none */
+	char *no_feed;          /* its release, when the store has no advisories for it */
 };
 struct cx_patch {
 	size_t host;
@@ -109,6 +111,7 @@ struct cx_state {
 	int64_t open[4]; /* per pw_host_prio */
 	int64_t past_sla;
 	bool within;
+	bool covered;
 };
 struct cx_hist {
 	const struct pw_compliance_query *q;

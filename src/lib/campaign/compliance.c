@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "patchwarden/clock.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/grow.h"
 #include "patchwarden/hosts.h"
 #include "patchwarden/jsonout.h"
@@ -53,6 +54,7 @@ void pw_cx_free(struct cx_hist *x)
 		free(x->h[i].name);
 		free(x->h[i].owner);
 		free(x->h[i].category);
+		free(x->h[i].no_feed);
 	}
 	for (size_t i = 0; i < x->nc; i++) {
 		free(x->c[i].name);
@@ -107,12 +109,12 @@ static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 {
 	const pw_compliance_query *q = x->q;
 	pw_stmt *st;
-	pw_err rc = pw_sql(
-		db,
-		"SELECT id, hostname, owner_group, category, created, decommissioned"
-		" FROM hosts WHERE created <= ? AND (CAST(? AS TEXT) IS NULL OR owner_group = ?)"
-		" AND (CAST(? AS TEXT) IS NULL OR category = ?) ORDER BY id",
-		&st, err, "ttttt", upto, q->owner, q->owner, q->category, q->category);
+	pw_err rc = pw_sql(db,
+			   "SELECT id, hostname, owner_group, category, created, decommissioned,"
+			   " inventory_at, os_id, os_version_id, os_codename FROM hosts WHERE "
+			   "created <= ? AND (CAST(? AS TEXT) IS NULL OR owner_group = ?)"
+			   " AND (CAST(? AS TEXT) IS NULL OR category = ?) ORDER BY id",
+			   &st, err, "ttttt", upto, q->owner, q->owner, q->category, q->category);
 	size_t cap = 0;
 	for (bool row = true; !rc && row;) {
 		rc = pw_stmt_step(st, &row, err);
@@ -126,7 +128,13 @@ static pw_err load_hosts(pw_db *db, struct cx_hist *x, const char *upto, pw_erro
 		bool o = false;
 		*h = (struct cx_host){pw_stmt_int(st, 0),    pw_col_dup(st, 1, &o),
 				      pw_col_dup(st, 2, &o), pw_col_dup(st, 3, &o),
-				      stored_time(st, 4),    stored_time(st, 5)};
+				      stored_time(st, 4),    stored_time(st, 5),
+				      stored_time(st, 6),    NULL};
+		char release[PW_COVERAGE_RELEASE_MAX];
+		if (q->coverage && h->reported != NEVER &&
+		    !pw_coverage_has_feed(q->coverage, pw_stmt_text(st, 7), pw_stmt_text(st, 8),
+					  pw_stmt_text(st, 9), release))
+			o = o || !(h->no_feed = strdup(release));
 		if (o)
 			return oom_at(st, err);
 	}
@@ -230,6 +238,35 @@ static pw_err load_findings(pw_db *db, struct cx_hist *x, const char *upto, pw_e
 	return rc;
 }
 
+/* When each host first reported: hosts.inventory_at is its newest
+ * inventory's time, so an earlier one shows in the audit log (an agent's
+ * check-in that carried one) or in a finding first seen then. */
+static pw_err load_first_reports(pw_db *db, struct cx_hist *x, const char *upto, pw_error *err)
+{
+	for (size_t i = 0; i < x->nf; i++) {
+		struct cx_host *h = &x->h[x->f[i].host];
+		if (x->f[i].first < h->reported)
+			h->reported = x->f[i].first;
+	}
+	pw_stmt *st;
+	pw_err rc = pw_sql(db,
+			   "SELECT target, MIN(ts) FROM audit_events WHERE action = 'agent.checkin'"
+			   " AND ts <= ? AND after_json LIKE '%\"inventory\\_hash\"%' ESCAPE '\\'"
+			   " GROUP BY target",
+			   &st, err, "t", upto);
+	for (bool row = true; !rc && row;) {
+		rc = pw_stmt_step(st, &row, err);
+		const char *target = !rc && row ? pw_stmt_text(st, 0) : NULL;
+		if (!target || strncmp(target, "host:", 5))
+			continue;
+		long hi = host_index(x, strtoll(target + 5, NULL, 10));
+		int64_t at = hi >= 0 ? stored_time(st, 1) : NEVER;
+		if (hi >= 0 && at < x->h[hi].reported)
+			x->h[hi].reported = at;
+	}
+	return rc;
+}
+
 static pw_err load_campaigns(pw_db *db, struct cx_hist *x, const char *upto, pw_error *err)
 {
 	pw_stmt *st;
@@ -315,6 +352,8 @@ pw_err pw_cx_load(pw_db *db, const pw_compliance_query *q, unsigned what, struct
 	rc = load_hosts(db, x, upto, err);
 	rc = rc ? rc : load_patches(db, x, upto, err);
 	rc = rc ? rc : load_findings(db, x, upto, err);
+	if (q->coverage)
+		rc = rc ? rc : load_first_reports(db, x, upto, err);
 	if (what & CX_CAMPAIGNS) {
 		rc = rc ? rc : load_campaigns(db, x, upto, err);
 		rc = rc ? rc : load_risks(db, x, upto, err);
@@ -333,14 +372,15 @@ static void evaluate(const struct cx_hist *x, int64_t t, struct cx_state *hs,
 		     pw_compliance_point *pt)
 {
 	int64_t today = t - (t % DAY + DAY) % DAY, limit = t - x->q->max_days * DAY;
-	*pt = (pw_compliance_point){t, 0, 0, 0, 0, 0, 100};
+	*pt = (pw_compliance_point){t, 0, 0, 0, 0, 0, 0, 100};
 	for (size_t i = 0; i < x->nh; i++) {
 		const struct cx_host *h = &x->h[i];
 		hs[i] = (struct cx_state){h->created <= t && h->decom > t,
 					  NEVER,
 					  {0, 0, 0, 0},
 					  0,
-					  false};
+					  false,
+					  !x->q->coverage || (h->reported <= t && !h->no_feed)};
 	}
 	for (size_t i = 0; i < x->np; i++) {
 		struct cx_state *s = &hs[x->p[i].host];
@@ -350,7 +390,7 @@ static void evaluate(const struct cx_hist *x, int64_t t, struct cx_state *hs,
 	for (size_t i = 0; i < x->nf; i++) {
 		const struct cx_finding *f = &x->f[i];
 		struct cx_state *s = &hs[f->host];
-		if (!s->in_service || f->first > t || f->fixed <= t)
+		if (!s->in_service || !s->covered || f->first > t || f->fixed <= t)
 			continue;
 		s->open[f->prio]++;
 		pt->open++;
@@ -367,7 +407,8 @@ static void evaluate(const struct cx_hist *x, int64_t t, struct cx_state *hs,
 						   : x->h[i].created >= limit;
 		pt->hosts++;
 		pt->within_policy += s->within;
-		pt->compliant += s->within && !s->past_sla;
+		pt->not_covered += !s->covered;
+		pt->compliant += s->covered && s->within && !s->past_sla;
 	}
 	if (pt->hosts)
 		pt->percent = round(1000.0 * (double)pt->compliant / (double)pt->hosts) / 10;
@@ -434,6 +475,7 @@ static cJSON *point_json(const pw_compliance_point *p)
 		  pw_json_add_int(o, "compliant", p->compliant) &&
 		  cJSON_AddNumberToObject(o, "percent", p->percent) &&
 		  pw_json_add_int(o, "within_policy", p->within_policy) &&
+		  pw_json_add_int(o, "not_covered", p->not_covered) &&
 		  pw_json_add_int(o, "open", p->open) &&
 		  pw_json_add_int(o, "past_sla", p->past_sla);
 	if (!ok)
@@ -510,6 +552,10 @@ static cJSON *host_json(const struct cx_hist *x, size_t hi, const struct cx_stat
 	char d[11];
 	if (s->last_patch != NEVER)
 		date_text(s->last_patch, d);
+	/* Not covered: its findings are not known, so neither is its
+	 * compliance (issue 11: never "0 findings"). */
+	bool c = s->covered;
+	const char *coverage = c ? "covered" : h->no_feed ? "no_feed" : "never_reported";
 	bool ok = o && pw_json_add_str(o, "host", h->name) &&
 		  pw_json_add_str(o, "owner_group", h->owner) &&
 		  pw_json_add_str(o, "category", h->category) &&
@@ -517,10 +563,15 @@ static cJSON *host_json(const struct cx_hist *x, size_t hi, const struct cx_stat
 		  (s->last_patch != NEVER
 			   ? pw_json_add_int(o, "days_since", (x->q->as_of - s->last_patch) / DAY)
 			   : cJSON_AddNullToObject(o, "days_since") != NULL) &&
-		  cJSON_AddBoolToObject(o, "within_policy", s->within) && add_open(o, s->open) &&
-		  pw_json_add_int(o, "past_sla", s->past_sla) &&
+		  cJSON_AddBoolToObject(o, "within_policy", s->within) &&
+		  pw_json_add_str(o, "coverage", coverage) &&
+		  pw_json_add_str(o, "coverage_detail", c ? NULL : h->no_feed) &&
+		  (c ? add_open(o, s->open) : cJSON_AddNullToObject(o, "open") != NULL) &&
+		  (c ? pw_json_add_int(o, "past_sla", s->past_sla)
+		     : cJSON_AddNullToObject(o, "past_sla") != NULL) &&
 		  host_lists(x, hi, o, n_risks, n_cm) &&
-		  cJSON_AddBoolToObject(o, "compliant", s->within && !s->past_sla);
+		  (c ? cJSON_AddBoolToObject(o, "compliant", s->within && !s->past_sla)
+		     : cJSON_AddNullToObject(o, "compliant")) != NULL;
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -579,7 +630,8 @@ static bool add_fleet(const struct cx_hist *x, const struct cx_state *hs,
 	       cJSON_AddNumberToObject(fleet, "percent", now->percent) &&
 	       pw_json_add_int(fleet, "within_policy", now->within_policy) &&
 	       pw_json_add_int(fleet, "unpatched", now->hosts - now->within_policy) &&
-	       add_open(fleet, open) && pw_json_add_int(fleet, "past_sla", now->past_sla) &&
+	       pw_json_add_int(fleet, "not_covered", now->not_covered) && add_open(fleet, open) &&
+	       pw_json_add_int(fleet, "past_sla", now->past_sla) &&
 	       pw_json_add_int(fleet, "hosts_past_sla", hosts_past) &&
 	       pw_json_add_int(fleet, "kev_open", kev);
 }

@@ -89,7 +89,8 @@ static const char *const host_columns[] = {"host",
 					   "accepted_risks",
 					   "countermeasures",
 					   "campaigns",
-					   "compliant"};
+					   "compliant",
+					   "coverage"};
 #define N_HOST_COLUMNS (sizeof host_columns / sizeof host_columns[0])
 
 /* The host's cells as text, in host_columns' order, into cells[] (each
@@ -111,6 +112,10 @@ static pw_err host_cells(const cJSON *h, pw_buf bufs[N_HOST_COLUMNS],
 			rc = list_text(b, item(h, c), "campaign", "recheck", " re-check ");
 		else if (!strcmp(c, "campaigns"))
 			rc = list_text(b, item(h, c), "id", "state", ": ");
+		else if (!strcmp(c, "compliant") && cJSON_IsNull(item(h, c)))
+			rc = pw_buf_puts(b, "unknown");
+		else if (!strcmp(c, "coverage") && str(h, "coverage_detail"))
+			rc = pw_buf_printf(b, "%s (%s)", str(h, c), str(h, "coverage_detail"));
 		else
 			rc = put_member(b, h, c);
 		cells[i] = pw_buf_str(b);
@@ -259,6 +264,7 @@ static pw_err html_head(pw_buf *out, const cJSON *doc)
 		{"percent", "compliance (%)"},
 		{"within_policy", "patched within the policy"},
 		{"unpatched", "not patched within the policy"},
+		{"not_covered", "not covered: findings unknown, not compliant"},
 		{"past_sla", "open findings past their SLA"},
 		{"hosts_past_sla", "hosts with a finding past its SLA"},
 		{"kev_open", "open findings listed in CISA KEV"},
@@ -438,7 +444,8 @@ static pw_err html_host_row(pw_buf *out, const char *const *cells, size_t n)
 	pw_err rc = pw_buf_puts(out, "<tr>");
 	for (size_t i = 0; i < n && !rc; i++) {
 		bool numeric = (i >= 4 && i <= 10 && i != 5);
-		bool bad = (i == 5 || i == 14) && !strcmp(cells[i], "no");
+		bool bad = (i == 5 && !strcmp(cells[i], "no")) ||
+			   (i == 14 && strcmp(cells[i], "yes"));
 		bool list = i >= 11 && i <= 13;
 		rc = pw_buf_printf(out, "<td%s>",
 				   bad       ? " class=\"no\""
@@ -472,7 +479,8 @@ pw_err pw_compliance_html(const cJSON *doc, pw_buf *out, pw_error *err)
 					   "accepted risks (until)",
 					   "countermeasures (re-check)",
 					   "campaigns (state)",
-					   "compliant"};
+					   "compliant",
+					   "coverage"};
 	rc = campaigns_section(out, doc);
 	rc = rc ? rc
 		: pw_buf_puts(out, "<section><h2>Hosts</h2><div class=\"wide\"><table "

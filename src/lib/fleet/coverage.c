@@ -91,8 +91,16 @@ pw_err pw_coverage_load(pw_db *db, const pw_findings_config *cfg, pw_coverage_ct
 	return rc;
 }
 
-static bool has_release(const pw_coverage_ctx *c, const char *eco)
+bool pw_coverage_has_feed(const pw_coverage_ctx *c, const char *os_id, const char *version_id,
+			  const char *codename, char release[PW_COVERAGE_RELEASE_MAX])
 {
+	char eco[PW_ECOSYSTEM_MAX];
+	if (pw_ecosystem_from_os(os_id, version_id, codename, eco, NULL)) {
+		snprintf(release, PW_COVERAGE_RELEASE_MAX, "%.40s:%.40s", os_id ? os_id : "unknown",
+			 version_id ? version_id : "unknown");
+		return false;
+	}
+	snprintf(release, PW_COVERAGE_RELEASE_MAX, "%s", eco);
 	for (size_t i = 0; i < c->n_releases; i++)
 		if (!strcmp(c->releases[i], eco))
 			return true;
@@ -103,7 +111,7 @@ void pw_host_coverage_set(const pw_coverage_ctx *c, pw_host *h)
 {
 	const char *seen = h->f[PW_HF_LAST_SEEN];
 	const char *inv = h->f[PW_HF_INVENTORY_HASH];
-	char eco[PW_ECOSYSTEM_MAX];
+	char release[PW_COVERAGE_RELEASE_MAX];
 	size_t sz = sizeof h->coverage_detail;
 	if (!inv) {
 		h->coverage = PW_COVERAGE_NEVER_REPORTED;
@@ -112,15 +120,10 @@ void pw_host_coverage_set(const pw_coverage_ctx *c, pw_host *h)
 		h->coverage = PW_COVERAGE_STALE;
 		snprintf(h->coverage_detail, sz, "no check-in since %.32s (over %" PRId64 " s)",
 			 seen, c->stale_after);
-	} else if (pw_ecosystem_from_os(h->f[PW_HF_OS_ID], h->f[PW_HF_OS_VERSION_ID],
-					h->f[PW_HF_OS_CODENAME], eco, NULL)) {
+	} else if (!pw_coverage_has_feed(c, h->f[PW_HF_OS_ID], h->f[PW_HF_OS_VERSION_ID],
+					 h->f[PW_HF_OS_CODENAME], release)) {
 		h->coverage = PW_COVERAGE_NO_FEED;
-		snprintf(h->coverage_detail, sz, "%.40s:%.40s",
-			 h->f[PW_HF_OS_ID] ? h->f[PW_HF_OS_ID] : "unknown",
-			 h->f[PW_HF_OS_VERSION_ID] ? h->f[PW_HF_OS_VERSION_ID] : "unknown");
-	} else if (!has_release(c, eco)) {
-		h->coverage = PW_COVERAGE_NO_FEED;
-		snprintf(h->coverage_detail, sz, "%s", eco);
+		snprintf(h->coverage_detail, sz, "%s", release);
 	} else if (h->findings_snapshot != c->snapshot || !h->findings_inventory ||
 		   strcmp(h->findings_inventory, inv) != 0) {
 		h->coverage = PW_COVERAGE_PENDING;

@@ -485,19 +485,19 @@ static bool query_filter(struct pw_api_ctx *c, pw_host_filter *f)
 
 /* What the hosts' coverage is judged against, from the settings: the
  * feed store and the staleness. */
-static void coverage_config(const struct pw_api_ctx *c, pw_findings_config *fc)
+static void coverage_config(const pw_api_env *env, pw_findings_config *fc)
 {
 	memset(fc, 0, sizeof *fc);
-	fc->store = c->env->settings->feed_store;
-	fc->checkin_interval = (long)c->env->settings->checkin_interval;
-	fc->stale_checkins = (long)c->env->settings->stale_checkins;
+	fc->store = env->settings->feed_store;
+	fc->checkin_interval = (long)env->settings->checkin_interval;
+	fc->stale_checkins = (long)env->settings->stale_checkins;
 }
 
-static pw_err load_coverage(struct pw_api_ctx *c, pw_coverage_ctx *cov, pw_error *e)
+pw_err pw_api_coverage_load(const pw_api_env *env, pw_coverage_ctx *cov, pw_error *e)
 {
 	pw_findings_config fc;
-	coverage_config(c, &fc);
-	return pw_coverage_load(c->env->db, &fc, cov, e);
+	coverage_config(env, &fc);
+	return pw_coverage_load(env->db, &fc, cov, e);
 }
 
 /* The coverage and SLA rules of the summary and the metrics. */
@@ -558,7 +558,7 @@ static void h_hosts(struct pw_api_ctx *c)
 	pw_host_list l = PW_HOST_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
-	pw_err rc = load_coverage(c, &cov, &e);
+	pw_err rc = pw_api_coverage_load(c->env, &cov, &e);
 	if (!rc)
 		rc = pw_host_page(c->env->db, &f, after, limit, &l, &e);
 	pw_host_list_coverage_set(&cov, &l);
@@ -581,7 +581,7 @@ static void reply_host(struct pw_api_ctx *c)
 	pw_error e = PW_ERROR_INIT;
 	cJSON *j = NULL;
 	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
-	pw_err rc = load_coverage(c, &cov, &e);
+	pw_err rc = pw_api_coverage_load(c->env, &cov, &e);
 	if (!rc)
 		rc = pw_host_get(c->env->db, c->id, &h, &e);
 	if (!rc)
@@ -957,7 +957,7 @@ static void reply_findings(struct pw_api_ctx *c, int64_t host_id)
 		rc = pw_finding_page(c->env->db, &f, after, limit, &l, &e);
 	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT; /* the feed snapshot of the report head */
 	if (!rc)
-		rc = load_coverage(c, &cov, &e);
+		rc = pw_api_coverage_load(c->env, &cov, &e);
 	if (rc) {
 		pw_finding_list_release(&l);
 		pw_api_fail(c, rc, &e);
@@ -993,7 +993,7 @@ static void reply_exposure(struct pw_api_ctx *c, pw_vuln_kind kind)
 	if (!query_filter(c, &f))
 		return;
 	pw_findings_config fc;
-	coverage_config(c, &fc);
+	coverage_config(c->env, &fc);
 	pw_vuln_exposure x;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_vuln_exposure_get(c->env->db, &fc, kind, c->name, &f, &x, &e);

@@ -13,8 +13,12 @@
  * category; false after a 400. */
 static bool report_query(struct pw_api_ctx *c, pw_compliance_query *q)
 {
-	*q = (pw_compliance_query){pw_window_now(), PW_HOST_PATCH_POLICY_DAYS, 13,
-				   pw_api_query_str(c, "owner"), pw_api_query_str(c, "category")};
+	*q = (pw_compliance_query){pw_window_now(),
+				   PW_HOST_PATCH_POLICY_DAYS,
+				   13,
+				   pw_api_query_str(c, "owner"),
+				   pw_api_query_str(c, "category"),
+				   NULL};
 	const char *as_of = pw_api_query_str(c, "as_of");
 	bool date = false;
 	pw_error e = PW_ERROR_INIT;
@@ -31,9 +35,13 @@ static cJSON *compliance(struct pw_api_ctx *c)
 	pw_compliance_query q;
 	cJSON *doc = NULL;
 	pw_error e = PW_ERROR_INIT;
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
 	if (!report_query(c, &q))
 		return NULL;
-	pw_err rc = pw_compliance_report(c->env->db, &q, &doc, &e);
+	pw_err rc = pw_api_coverage_load(c->env, &cov, &e);
+	q.coverage = &cov;
+	rc = rc ? rc : pw_compliance_report(c->env->db, &q, &doc, &e);
+	pw_coverage_ctx_release(&cov);
 	if (rc)
 		pw_api_fail(c, rc, &e);
 	return doc;

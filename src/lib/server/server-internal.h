@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "patchwarden/compliance.h"
+#include "patchwarden/coverage.h"
 #include "patchwarden/error.h"
 #include "patchwarden/routes.h"
 #include "patchwarden/server.h"
@@ -63,6 +64,11 @@ bool pw_api_query_int(struct pw_api_ctx *c, const char *key, int64_t def, int64_
 
 /* A query parameter's value: NULL when absent, "" when given without one. */
 const char *pw_api_query_str(const struct pw_api_ctx *c, const char *key);
+
+/* The hosts' coverage as the server's settings judge it ([feeds] store,
+ * the check-in interval, stale_checkins): the list routes', the
+ * compliance report's and the fleet chart's. Outside a transaction. */
+pw_err pw_api_coverage_load(const pw_api_env *env, pw_coverage_ctx *cov, pw_error *e);
 
 /* Appends s as a JSON string literal (quotes included); NULL as null. */
 pw_err pw_api_json_str(pw_buf *b, const char *s);
@@ -185,8 +191,9 @@ pw_web_charts *pw_web_charts_new(int ttl);
 void pw_web_charts_free(pw_web_charts *c);
 /* The compliance series as of `now`: the stored one while younger than
  * the ttl (or while another thread computes its successor), else computed
- * and stored. c NULL: computed each time. Thread-safe. */
-pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, int64_t now,
+ * and stored, the hosts' coverage judged by `env`'s settings (NULL: every
+ * host counts as covered). c NULL: computed each time. Thread-safe. */
+pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, const pw_api_env *env, int64_t now,
 				pw_compliance_point out[PW_WEB_CHART_POINTS], pw_error *err);
 /* The fleet page's chart section with its figures, for the roles that
  * may read the compliance report (nothing for the others). */

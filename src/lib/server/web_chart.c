@@ -44,22 +44,26 @@ void pw_web_charts_free(pw_web_charts *c)
 	free(c);
 }
 
-static pw_err series(pw_db *db, int64_t now, pw_compliance_point *out, pw_error *err)
+static pw_err series(pw_db *db, const pw_api_env *env, int64_t now, pw_compliance_point *out,
+		     pw_error *err)
 {
 	pw_compliance_point *pts = NULL;
-	pw_compliance_query q = {now, PW_HOST_PATCH_POLICY_DAYS, 0, NULL, NULL};
-	pw_err rc = pw_compliance_series(db, &q, PW_WEB_CHART_POINTS, &pts, err);
+	pw_coverage_ctx cov = PW_COVERAGE_CTX_INIT;
+	pw_compliance_query q = {now, PW_HOST_PATCH_POLICY_DAYS, 0, NULL, NULL, env ? &cov : NULL};
+	pw_err rc = env ? pw_api_coverage_load(env, &cov, err) : PW_OK;
+	rc = rc ? rc : pw_compliance_series(db, &q, PW_WEB_CHART_POINTS, &pts, err);
+	pw_coverage_ctx_release(&cov);
 	if (!rc)
 		memcpy(out, pts, PW_WEB_CHART_POINTS * sizeof *pts);
 	free(pts);
 	return rc;
 }
 
-pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, int64_t now,
+pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, const pw_api_env *env, int64_t now,
 				pw_compliance_point out[PW_WEB_CHART_POINTS], pw_error *err)
 {
 	if (!c)
-		return series(db, now, out, err);
+		return series(db, env, now, out, err);
 	pthread_mutex_lock(&c->lock);
 	bool fresh = c->at && now >= c->at && now - c->at < c->ttl;
 	if (fresh || (c->at && c->refreshing)) {
@@ -69,7 +73,7 @@ pw_err pw_web_charts_compliance(pw_web_charts *c, pw_db *db, int64_t now,
 	}
 	c->refreshing = true;
 	pthread_mutex_unlock(&c->lock);
-	pw_err rc = series(db, now, out, err);
+	pw_err rc = series(db, env, now, out, err);
 	pthread_mutex_lock(&c->lock);
 	c->refreshing = false;
 	if (!rc) {
@@ -89,7 +93,8 @@ void pw_web_compliance_chart(struct pw_web_page *p)
 	pw_error e = PW_ERROR_INIT;
 	pw_web_put(p, "<section aria-labelledby=\"trend-h\"><h2 id=\"trend-h\">Compliance over "
 		      "time</h2>\n");
-	if (pw_web_charts_compliance(p->env->charts, p->env->db, pw_window_now(), pts, &e)) {
+	if (pw_web_charts_compliance(p->env->charts, p->env->db, p->env, pw_window_now(), pts,
+				     &e)) {
 		pw_web_message(p, "error", pw_error_text(&e));
 		pw_web_put(p, "</section>\n");
 		return;

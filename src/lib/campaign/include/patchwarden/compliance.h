@@ -26,6 +26,7 @@
 #include "patchwarden/feedstore.h"
 
 struct cJSON;
+struct pw_coverage_ctx;
 
 typedef struct pw_compliance_query {
 	int64_t as_of;     /* unix seconds: the report's time */
@@ -33,6 +34,12 @@ typedef struct pw_compliance_query {
 	int trend_weeks;   /* points of the trend, a week apart, ending at as_of (13: a quarter) */
 	const char *owner; /* only the hosts of this owner group; NULL: all */
 	const char *category; /* only the hosts of this category; NULL: all */
+	/* What the hosts' coverage is judged against (coverage.h): a host
+	 * that had not reported an inventory by a time, or whose release the
+	 * feed store has no advisories for, is not covered then: its findings
+	 * are unknown and it is not compliant. NULL: every host counts as
+	 * covered. */
+	const struct pw_coverage_ctx *coverage;
 } pw_compliance_query;
 
 /* One point of the compliance trend. */
@@ -41,9 +48,10 @@ typedef struct pw_compliance_point {
 	int64_t hosts;     /* in service at `at` */
 	int64_t compliant; /* of them */
 	int64_t within_policy;
-	int64_t open;     /* open findings */
-	int64_t past_sla; /* open findings past their SLA */
-	double percent;   /* compliant / hosts * 100, one decimal; 100 with no hosts */
+	int64_t not_covered; /* of the hosts: findings unknown (never reported, no feed) */
+	int64_t open;        /* open findings */
+	int64_t past_sla;    /* open findings past their SLA */
+	double percent;      /* compliant / hosts * 100, one decimal; 100 with no hosts */
 } pw_compliance_point;
 
 /* The trend alone, for a page's chart: `n` points a week apart, the last
@@ -57,14 +65,15 @@ pw_err pw_compliance_series(pw_db *db, const pw_compliance_query *q, size_t n,
  * "campaigns" (each with its hosts' outcomes at as_of), "hosts" (per
  * host: last patched and days since, open findings per priority, past
  * SLA, accepted risks and countermeasures with their expiry, campaigns
- * and their state, compliant). */
+ * and their state, compliant; "coverage": covered, never_reported or
+ * no_feed, and when it is not covered null findings and compliance). */
 pw_err pw_compliance_report(pw_db *db, const pw_compliance_query *q, struct cJSON **out,
 			    pw_error *err);
 
 /* The report's hosts as CSV (RFC 4180, csv.h's formula guard), one row
  * per host: host, owner_group, category, last_patched, days_since,
  * within_policy, emergency, high, normal, low, past_sla, accepted_risks,
- * countermeasures, campaigns, compliant. */
+ * countermeasures, campaigns, compliant (yes, no, unknown), coverage. */
 pw_err pw_compliance_csv(const struct cJSON *doc, pw_buf *out, pw_error *err);
 
 /* The report as one HTML page: inline CSS (and a print style), no

@@ -10,6 +10,7 @@
 #ifndef PATCHWARDEN_COVERAGE_H
 #define PATCHWARDEN_COVERAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ void pw_coverage_ctx_release(pw_coverage_ctx *c);
  * that reported is no_feed). Call it outside a transaction. */
 pw_err pw_coverage_load(pw_db *db, const pw_findings_config *cfg, pw_coverage_ctx *out,
 			pw_error *err);
+
+/* Whether the store has advisories for the OS release an inventory
+ * reported (os-release ID, VERSION_ID, VERSION_CODENAME); `release` gets
+ * its name, "debian:12", or "ID:VERSION_ID" when it is no ecosystem the
+ * feeds know. */
+#define PW_COVERAGE_RELEASE_MAX 96
+bool pw_coverage_has_feed(const pw_coverage_ctx *c, const char *os_id, const char *version_id,
+			  const char *codename, char release[PW_COVERAGE_RELEASE_MAX]);
 
 /* "covered", "never_reported", "no_feed", "stale", "pending"; "unknown". */
 const char *pw_host_coverage_name(pw_host_coverage c);
