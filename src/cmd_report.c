@@ -179,8 +179,12 @@ static void compliance_table(const cJSON *doc, FILE *out, pw_table *t)
 	}
 	pw_table_print(t, out, out == stdout ? pw_term_stdout() : (struct pw_term){0, false});
 	fputs("\ntrend:", out);
+	/* A week without a host in service has no share to show. */
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "trend"))
-		fprintf(out, " %s %.1f%%", str(p, "date"), num(p, "percent"));
+		if (num(p, "hosts") > 0)
+			fprintf(out, " %s %.1f%%", str(p, "date"), num(p, "percent"));
+		else
+			fprintf(out, " %s -", str(p, "date"));
 	fputc('\n', out);
 }
 
