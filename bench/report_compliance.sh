@@ -7,7 +7,11 @@
 # last patches varied over 200 days), each given 20 findings first seen
 # over the last 120 days (200,000 rows, priorities spread over the four),
 # a third of them fixed 15 days after their first sighting, straight in
-# SQLite, as recomputes would leave them.
+# SQLite, as recomputes would leave them. Every host reported Debian 10
+# (the sample Debian feeds are in the store, so each one is covered from
+# its first report) and has 10 agent check-ins carrying an inventory in
+# the audit log (100,000 events), which the report reads for first
+# reports.
 #
 #   bench/report_compliance.sh [RUNS]   (default 5 runs per format; PW_BIN
 #                                        defaults to the release build)
@@ -19,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 : "${PW_BIN:=$src/build/release/patchwarden}"
 RUNS=${1:-5}
+unset PATCHWARDEN_STORE PATCHWARDEN_DB
 HOSTS=${PW_BENCH_HOSTS:-10000}
 T=$(mktemp -d /tmp/pw-reportbench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -38,8 +43,18 @@ for i in range(int(sys.argv[1])):
           % (i, i % 3, cats[i % 7], i % 20, i % 50, i % 5 + 1, lp))
 PY
 "$PW_BIN" host import-csv "$T/hosts.csv" --db "$db" >/dev/null || exit 1
+"$PW_BIN" feed import --store "$db" "$src/share/sample/feeds/debian" >/dev/null 2>&1 || exit 1
 sqlite3 "$T/pw.db" <<SQL || exit 1
-UPDATE hosts SET created = '$(date -u -d '-150 days' +%F)T00:00:00.000Z';
+UPDATE hosts SET created = '$(date -u -d '-150 days' +%F)T00:00:00.000Z',
+  os_id = 'debian', os_version_id = '10', os_codename = 'buster',
+  inventory_at = strftime('%Y-%m-%dT08:00:00.000Z', 'now', '-1 days');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+INSERT INTO audit_events (id, ts, actor, action, target, after_json, prev_hash, hash)
+SELECT 1000000 + h.id * 10 + n.i,
+       strftime('%Y-%m-%dT08:00:00.000Z', 'now', '-' || (150 - n.i * 14) || ' days'),
+       'agent:bench', 'agent.checkin', 'host:' || h.id,
+       '{"inventory_hash":"' || printf('%064d', h.id) || '"}', '', ''
+FROM hosts h, n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
 INSERT INTO findings (host_id, package, advisory, installed, fixed, priority, cves, first_seen,
                       due, fixed_at)

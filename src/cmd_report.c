@@ -139,13 +139,16 @@ static void compliance_table(const cJSON *doc, FILE *out, pw_table *t)
 {
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "fleet"), *h, *p;
 	const cJSON *open = cJSON_GetObjectItemCaseSensitive(f, "open");
+	char pc[32] = "no host in service";
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(f, "percent")))
+		snprintf(pc, sizeof pc, "%.1f%%", num(f, "percent"));
 	fprintf(out,
-		"compliance as of %s: %.0f of %.0f hosts compliant (%.1f%%); %.0f not patched "
+		"compliance as of %s: %.0f of %.0f hosts compliant (%s); %.0f not patched "
 		"within %.0f days; %.0f findings past SLA on %.0f hosts; %.0f not covered "
 		"(findings unknown)\n",
-		str(doc, "as_of"), num(f, "compliant"), num(f, "hosts"), num(f, "percent"),
-		num(f, "unpatched"), num(doc, "max_days_unpatched"), num(f, "past_sla"),
-		num(f, "hosts_past_sla"), num(f, "not_covered"));
+		str(doc, "as_of"), num(f, "compliant"), num(f, "hosts"), pc, num(f, "unpatched"),
+		num(doc, "max_days_unpatched"), num(f, "past_sla"), num(f, "hosts_past_sla"),
+		num(f, "not_covered"));
 	fprintf(out,
 		"open findings: emergency %.0f, high %.0f, normal %.0f, low %.0f; accepted risks "
 		"%.0f (expired %.0f); countermeasures %.0f\n\n",

@@ -143,11 +143,11 @@ rows = {h: state(h, T) for h in hosts}
 trend = []
 for k in range(13, -1, -1):
     t = T - 7 * k * DAY
-    # Hosts are in service from their enrollment (day 0); no host: 100%.
+    # Hosts are in service from their enrollment (day 0); no host: no share (null).
     s = [state(h, t) for h in hosts] if at(0) <= t else []
     c = sum(1 for x in s if x["compliant"])
     trend.append([dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d"), c,
-                  round(100 * c / len(s), 1) if s else 100])
+                  round(100 * c / len(s), 1) if s else None])
 print(json.dumps({"hosts": rows, "trend": trend}, sort_keys=True))
 PY
 # The report's rows in the expectation's shape.

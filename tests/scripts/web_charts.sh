@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/server.sh"
 . "$here/lib/samplehosts.sh"
 trap pw_srv_cleanup EXIT
-test_require_cmd jq
+test_require_cmd jq sqlite3
 . "$here/lib/browser.sh"
 S=${PW_SOURCE_DIR:?PW_SOURCE_DIR is not set; run under ctest}/share/sample
 T=$PW_SRV_TMP
@@ -39,12 +39,18 @@ sample_enroll app-01 category=application
 pw host recompute --store "$feeds" >"$T/out" 2>&1
 check "the hosts' findings computed: $(head -1 "$T/out")" test $? -eq 0
 
+# The hosts in service for the last three weeks (enrolled 20 days ago), so
+# the trend has 3 points with a share and 11 without (no host: no point).
+sqlite3 "$T/pw.db" "UPDATE hosts SET created = '$(date -u -d '-20 days' +%F)T00:00:00.000Z'" ||
+  bad "the hosts' enrollment dates were not written"
 # The expected points: the report's trend dates with the percentage
-# recomputed from its counts (100 with no host), one decimal.
+# recomputed from its counts, one decimal; a week without a host has none.
 pw report compliance --store "$feeds" --json >"$T/report.json"
-jq -r '.trend[] | [.date, (if .hosts == 0 then 100 else .compliant * 1000 / .hosts | round / 10 end)]
+jq -r '.trend[] | select(.hosts > 0) | [.date, (.compliant * 1000 / .hosts | round / 10)]
   | map(tostring) | join(" ")' "$T/report.json" >"$T/expected"
-check "the report has 14 weekly points (13 weeks)" test "$(wc -l <"$T/expected")" -eq 14
+check "the report has 14 weekly points (13 weeks)" test "$(jq '.trend | length' "$T/report.json")" -eq 14
+check "... 3 of them with hosts in service (enrolled 20 days ago), the others with no share" \
+  test "$(wc -l <"$T/expected")" -eq 3 -a "$(jq '[.trend[] | select(.percent == null)] | length' "$T/report.json")" -eq 11
 check "the last point is 1 of 3 hosts or less (db-01 unpatched)" \
   test "$(jq '.trend[-1] | .hosts == 3 and .compliant <= 2' "$T/report.json")" = true
 

@@ -71,8 +71,8 @@ try:
         check("%s: the chart has its <title>" % user,
               title and title[0].get_attribute("textContent") == "Compliance over time")
         pts = chart_points()
-        check("%s: the chart has the report's 14 points (13 weeks)" % user,
-              len(pts) == len(expected) == 14, "%d vs %d" % (len(pts), len(expected)))
+        check("%s: the chart has the report's points with hosts in service" % user,
+              len(pts) == len(expected) > 0, "%d vs %d" % (len(pts), len(expected)))
         check("%s: the chart's points are the report's dates and percentages" % user,
               len(pts) == len(expected) and
               all(a[0] == b[0] and abs(a[1] - b[1]) < 0.051 for a, b in zip(pts, expected)),

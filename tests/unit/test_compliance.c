@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +96,11 @@ static void test_series(void **state)
 		assert_true(p[i].percent == want[i].percent);
 	}
 	free(p);
-	/* Before any host: no host, 100%. */
+	/* Before any host: no host, no share (not 100 %). */
 	q.as_of = at("2025-12-31T00:00:00Z");
 	check(pw_compliance_series(db, &q, 1, &p, &e), &e);
 	assert_int_equal(p[0].hosts, 0);
-	assert_true(p[0].percent == 100);
+	assert_true(isnan(p[0].percent));
 	free(p);
 	/* 91 days after a's patch and everyone's enrollment: nobody within. */
 	q.as_of = at("2026-04-02T00:00:00Z");

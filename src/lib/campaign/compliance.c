@@ -372,7 +372,9 @@ static void evaluate(const struct cx_hist *x, int64_t t, struct cx_state *hs,
 		     pw_compliance_point *pt)
 {
 	int64_t today = t - (t % DAY + DAY) % DAY, limit = t - x->q->max_days * DAY;
-	*pt = (pw_compliance_point){t, 0, 0, 0, 0, 0, 0, 100};
+	/* No host in service: no share at all (not 100 %, which would
+	 * read as a compliant fleet). */
+	*pt = (pw_compliance_point){t, 0, 0, 0, 0, 0, 0, NAN};
 	for (size_t i = 0; i < x->nh; i++) {
 		const struct cx_host *h = &x->h[i];
 		hs[i] = (struct cx_state){h->created <= t && h->decom > t,
@@ -466,14 +468,19 @@ bool pw_cx_add_stats(cJSON *o, const char *median_key, const char *mean_key, dou
 	       cJSON_AddNumberToObject(o, mean_key, round(sum / (double)n * 10) / 10);
 }
 
+static bool add_percent(cJSON *o, const pw_compliance_point *p)
+{
+	return (p->hosts ? cJSON_AddNumberToObject(o, "percent", p->percent)
+			 : cJSON_AddNullToObject(o, "percent")) != NULL;
+}
+
 static cJSON *point_json(const pw_compliance_point *p)
 {
 	char d[11];
 	date_text(p->at, d);
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && pw_json_add_str(o, "date", d) && pw_json_add_int(o, "hosts", p->hosts) &&
-		  pw_json_add_int(o, "compliant", p->compliant) &&
-		  cJSON_AddNumberToObject(o, "percent", p->percent) &&
+		  pw_json_add_int(o, "compliant", p->compliant) && add_percent(o, p) &&
 		  pw_json_add_int(o, "within_policy", p->within_policy) &&
 		  pw_json_add_int(o, "not_covered", p->not_covered) &&
 		  pw_json_add_int(o, "open", p->open) &&
@@ -626,8 +633,7 @@ static bool add_fleet(const struct cx_hist *x, const struct cx_state *hs,
 	for (size_t i = 0; i < x->nf; i++)
 		kev += x->f[i].kev && hs[x->f[i].host].in_service && x->f[i].fixed > x->q->as_of;
 	return pw_json_add_int(fleet, "hosts", now->hosts) &&
-	       pw_json_add_int(fleet, "compliant", now->compliant) &&
-	       cJSON_AddNumberToObject(fleet, "percent", now->percent) &&
+	       pw_json_add_int(fleet, "compliant", now->compliant) && add_percent(fleet, now) &&
 	       pw_json_add_int(fleet, "within_policy", now->within_policy) &&
 	       pw_json_add_int(fleet, "unpatched", now->hosts - now->within_policy) &&
 	       pw_json_add_int(fleet, "not_covered", now->not_covered) && add_open(fleet, open) &&

@@ -327,8 +327,9 @@ static pw_err trend_section(pw_buf *out, const cJSON *doc, pw_error *err)
 	const cJSON *trend = item(doc, "trend"), *p;
 	pw_svg_point pts[521];
 	size_t i = 0;
+	/* A week without a host in service has no share: no point. */
 	cJSON_ArrayForEach(p, trend) {
-		if (i < sizeof pts / sizeof pts[0])
+		if (i < sizeof pts / sizeof pts[0] && cJSON_IsNumber(item(p, "percent")))
 			pts[i++] = (pw_svg_point){str(p, "date"), num(p, "percent"), NULL};
 	}
 	struct chart_section c = {

@@ -101,10 +101,13 @@ void pw_web_compliance_chart(struct pw_web_page *p)
 	}
 	char dates[PW_WEB_CHART_POINTS][PW_TS_SECONDS_LEN];
 	pw_svg_point sp[PW_WEB_CHART_POINTS];
+	size_t n = 0;
 	for (size_t i = 0; i < PW_WEB_CHART_POINTS; i++) {
 		pw_ts_seconds(pts[i].at, dates[i]);
 		dates[i][10] = '\0';
-		sp[i] = (pw_svg_point){dates[i], pts[i].percent, NULL};
+		/* A week without a host in service has no share: no point. */
+		if (pts[i].hosts)
+			sp[n++] = (pw_svg_point){dates[i], pts[i].percent, NULL};
 	}
 	pw_svg_chart chart = {"trend",
 			      "Compliance over time",
@@ -115,17 +118,21 @@ void pw_web_compliance_chart(struct pw_web_page *p)
 			      260,
 			      100};
 	if (!p->oom)
-		p->oom = pw_svg_line_chart(&p->out->body, &chart, sp, PW_WEB_CHART_POINTS, &e);
+		p->oom = pw_svg_line_chart(&p->out->body, &chart, sp, n, &e);
 	/* The figures, for a screen reader and for anyone who cannot tell the line. */
 	pw_web_put(p, "<details><summary>The figures</summary><table><caption>Compliance over "
 		      "time</caption><thead><tr><th scope=\"col\">date</th><th scope=\"col\">"
 		      "hosts</th><th scope=\"col\">compliant</th><th scope=\"col\">compliance "
 		      "(%)</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < PW_WEB_CHART_POINTS; i++)
+	for (size_t i = 0; i < PW_WEB_CHART_POINTS; i++) {
+		char pc[16] = "-";
+		if (pts[i].hosts)
+			snprintf(pc, sizeof pc, "%.1f", pts[i].percent);
 		pw_web_putf(p,
 			    "<tr><td>%s</td><td>%" PRId64 "</td><td>%" PRId64
-			    "</td><td>%.1f</td></tr>\n",
-			    dates[i], pts[i].hosts, pts[i].compliant, pts[i].percent);
+			    "</td><td>%s</td></tr>\n",
+			    dates[i], pts[i].hosts, pts[i].compliant, pc);
+	}
 	pw_web_put(p, "</tbody></table></details><p><a href=\"/reports/compliance\">The compliance "
 		      "report</a></p></section>\n");
 }

@@ -51,7 +51,7 @@ typedef struct pw_compliance_point {
 	int64_t not_covered; /* of the hosts: findings unknown (never reported, no feed) */
 	int64_t open;        /* open findings */
 	int64_t past_sla;    /* open findings past their SLA */
-	double percent;      /* compliant / hosts * 100, one decimal; 100 with no hosts */
+	double percent; /* compliant / hosts * 100, one decimal; NaN with no host (null in JSON) */
 } pw_compliance_point;
 
 /* The trend alone, for a page's chart: `n` points a week apart, the last
