@@ -496,6 +496,12 @@ static const struct server_migration migrations[] = {
 	 "ALTER TABLE notify_outbox ADD COLUMN link TEXT;"
 	 "ALTER TABLE tickets ADD COLUMN track TEXT NOT NULL DEFAULT 'regular';",
 	 NULL},
+
+	{21, "a host's tickets",
+	 /* The console's host page lists its tickets (GET /tickets?host=),
+	  * which read the whole table without it. */
+	 "CREATE INDEX tickets_host ON tickets(host_id);",
+	 NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
