@@ -500,8 +500,7 @@ static const struct server_migration migrations[] = {
 	{21, "a host's tickets",
 	 /* The console's host page lists its tickets (GET /tickets?host=),
 	  * which read the whole table without it. */
-	 "CREATE INDEX tickets_host ON tickets(host_id);",
-	 NULL},
+	 "CREATE INDEX tickets_host ON tickets(host_id);", NULL},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -61,6 +61,10 @@ struct list_reply {
 	int64_t last;    /* the page's cursor when it is full */
 };
 
+/* A list_reply's items: the list `l`'s, under `key`, each by `item`. */
+#define LIST_OF(key_, l, item_)                                                                    \
+	.key = (key_), .v = (l).v, .n = (l).n, .size = sizeof *(l).v, .item = (item_)
+
 /* The list read with `rc`, or the failure; the caller releases the list. */
 static void reply_list(struct pw_api_ctx *c, pw_err rc, pw_error *e, const struct list_reply *r)
 {
@@ -564,12 +568,7 @@ static void h_hosts(struct pw_api_ctx *c)
 	pw_host_list_coverage_set(&cov, &l);
 	pw_coverage_ctx_release(&cov);
 	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "hosts",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = host_item,
-					.limit = limit,
+		   &(struct list_reply){LIST_OF("hosts", l, host_item), .limit = limit,
 					.last = l.n ? l.v[l.n - 1].id : after});
 	pw_host_list_release(&l);
 }
@@ -870,14 +869,8 @@ static void h_host_jobs(struct pw_api_ctx *c)
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_job_page(c->env->db, c->id, after, limit, &l, &e);
 	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "jobs",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = job_item,
-					.host_id = c->id,
-					.limit = limit,
-					.last = l.n ? l.v[l.n - 1].id : after});
+		   &(struct list_reply){LIST_OF("jobs", l, job_item), .host_id = c->id,
+					.limit = limit, .last = l.n ? l.v[l.n - 1].id : after});
 	pw_job_list_release(&l);
 }
 
@@ -1031,12 +1024,7 @@ static void h_host_upgrades(struct pw_api_ctx *c)
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_host_upgrades(c->env->db, c->id, &l, &e);
 	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "upgrades",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = upgrade_item,
-					.host_id = c->id});
+		   &(struct list_reply){LIST_OF("upgrades", l, upgrade_item), .host_id = c->id});
 	pw_upgrade_list_release(&l);
 }
 
@@ -1053,12 +1041,7 @@ static void h_upgrades(struct pw_api_ctx *c)
 	pw_fleet_upgrade_list l = PW_FLEET_UPGRADE_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_fleet_upgrades(c->env->db, &f, &l, &e);
-	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "upgrades",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = fleet_upgrade_item});
+	reply_list(c, rc, &e, &(struct list_reply){LIST_OF("upgrades", l, fleet_upgrade_item)});
 	pw_fleet_upgrade_list_release(&l);
 }
 
@@ -1134,12 +1117,7 @@ static void h_users(struct pw_api_ctx *c)
 	pw_user_list l = PW_USER_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_user_list_all(c->env->db, &l, &e);
-	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "users",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = user_item});
+	reply_list(c, rc, &e, &(struct list_reply){LIST_OF("users", l, user_item)});
 	pw_user_list_release(&l);
 }
 
@@ -1294,12 +1272,7 @@ static void h_tokens(struct pw_api_ctx *c)
 	pw_api_token_list l = PW_API_TOKEN_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_api_token_list_all(c->env->db, user && *user ? user : NULL, &l, &e);
-	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "tokens",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = api_token_item});
+	reply_list(c, rc, &e, &(struct list_reply){LIST_OF("tokens", l, api_token_item)});
 	pw_api_token_list_release(&l);
 }
 
@@ -1351,12 +1324,7 @@ static void h_etokens(struct pw_api_ctx *c)
 	pw_enroll_token_list l = PW_ENROLL_TOKEN_LIST_INIT;
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_enroll_token_list_all(c->env->db, &l, &e);
-	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "enroll_tokens",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = enroll_token_item});
+	reply_list(c, rc, &e, &(struct list_reply){LIST_OF("enroll_tokens", l, enroll_token_item)});
 	pw_enroll_token_list_release(&l);
 }
 
@@ -1423,12 +1391,7 @@ static void h_audit(struct pw_api_ctx *c)
 	pw_error e = PW_ERROR_INIT;
 	pw_err rc = pw_audit_read(c->env->db, after, (size_t)limit, &l, &e);
 	reply_list(c, rc, &e,
-		   &(struct list_reply){.key = "events",
-					.v = l.v,
-					.n = l.n,
-					.size = sizeof *l.v,
-					.item = event_item,
-					.limit = limit,
+		   &(struct list_reply){LIST_OF("events", l, event_item), .limit = limit,
 					.last = l.n ? l.v[l.n - 1].id : after});
 	pw_audit_list_release(&l);
 }
